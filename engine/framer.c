@@ -1,0 +1,186 @@
+/* framer.c - cut a source's chunks into batches of whole records.
+ *
+ * A chunk rarely ends on a newline.  Its partial last line (the carry) stays
+ * where it is while the next chunk arrives, then is copied into that chunk's
+ * headroom, just in front of its data: the record is contiguous again and the
+ * chunk itself is never moved.  A carry too big for the headroom (or a
+ * backend without headroom, like mmap) goes through the spill buffer, which
+ * also grows to hold a record longer than a whole chunk, up to max_record.
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "../io/source.h"
+
+void rf__framer_init(struct rf_framer *f, const struct rf_kernels *k, size_t max_record,
+		     int (*emit)(void *, struct rf_batch *), void *user)
+{
+	memset(f, 0, sizeof *f);
+	f->k = k;
+	f->max_record = max_record;
+	f->emit = emit;
+	f->user = user;
+}
+
+void rf__framer_free(struct rf_framer *f)
+{
+	free(f->spill);
+	free(f->batch.sel);
+	f->spill = NULL;
+	f->batch.sel = NULL;
+}
+
+int rf__batch_reserve(struct rf_batch *b, size_t n)
+{
+	if (n <= b->sel_cap)
+		return 0;
+	if (n > UINT32_MAX)
+		return -E2BIG;
+	size_t cap = b->sel_cap ? b->sel_cap : 1024;
+	while (cap < n)
+		cap *= 2;
+	if (cap > UINT32_MAX)
+		cap = UINT32_MAX;
+	struct rf_span *sel = realloc(b->sel, cap * sizeof *sel);
+	if (!sel)
+		return -ENOMEM;
+	b->sel = sel;
+	b->sel_cap = (uint32_t)cap;
+	return 0;
+}
+
+static int emit(struct rf_framer *f, const char *data, size_t len, int unterminated)
+{
+	if (len == 0)
+		return 0;
+	struct rf_batch *b = &f->batch;
+	b->data = data;
+	b->len = len;
+	b->seq = f->seq++;
+	b->unterminated = unterminated;
+	b->all = 1;
+	b->nsel = 0;
+	f->batches++;
+	return f->emit(f->user, b);
+}
+
+static int spill_append(struct rf_framer *f, const char *p, size_t n, uint64_t record_start)
+{
+	if (f->spill_len + n > f->max_record) {
+		f->error_offset = record_start;
+		return -E2BIG;
+	}
+	if (f->spill_len + n > f->spill_cap) {
+		size_t cap = f->spill_cap ? f->spill_cap : 64 << 10;
+		while (cap < f->spill_len + n)
+			cap *= 2;
+		if (cap > f->max_record)
+			cap = f->max_record;
+		char *s = realloc(f->spill, cap);
+		if (!s)
+			return -ENOMEM;
+		f->spill = s;
+		f->spill_cap = cap;
+	}
+	memcpy(f->spill + f->spill_len, p, n);
+	f->spill_len += n;
+	return 0;
+}
+
+static int emit_spill(struct rf_framer *f, int unterminated)
+{
+	f->spill_batches++;
+	if (f->spill_len > f->longest_spill)
+		f->longest_spill = f->spill_len;
+	int r = emit(f, f->spill, f->spill_len, unterminated);
+	f->spill_len = 0;
+	return r;
+}
+
+int rf__framer_run(struct rf_framer *f, struct rf_source *src)
+{
+	struct rf_chunk held = { 0 }; /* the chunk the carry lives in */
+	const char *carry = NULL;
+	size_t carry_len = 0;
+	uint64_t record_start = 0;   /* input offset of the carry / spill */
+	int in_spill = 0;
+	int r = 0;
+
+	f->spill_len = 0;
+	for (;;) {
+		struct rf_chunk c;
+		r = src->ops->next(src, &c);
+		if (r <= 0)
+			break;
+		char *start = c.data;
+		char *end = c.data + c.len;
+
+		if (carry_len) {
+			if (carry_len <= c.headroom) {
+				start -= carry_len;
+				memcpy(start, carry, carry_len);
+			} else {
+				r = spill_append(f, carry, carry_len, record_start);
+				in_spill = 1;
+			}
+			src->ops->release(src, &held);
+			carry_len = 0;
+			if (r < 0) {
+				src->ops->release(src, &c);
+				break;
+			}
+		}
+		if (in_spill) {
+			const char *nl = f->k->find_byte(start, (size_t)(end - start), '\n');
+			if (!nl) {
+				r = spill_append(f, start, (size_t)(end - start), record_start);
+				src->ops->release(src, &c);
+				if (r < 0)
+					break;
+				continue;
+			}
+			r = spill_append(f, start, (size_t)(nl + 1 - start), record_start);
+			if (r == 0)
+				r = emit_spill(f, 0);
+			if (r < 0) {
+				src->ops->release(src, &c);
+				break;
+			}
+			in_spill = 0;
+			start = (char *)nl + 1;
+		}
+
+		const char *last = f->k->find_last_byte(start, (size_t)(end - start), '\n');
+		const char *tail = last ? last + 1 : start;
+		if (last && (r = emit(f, start, (size_t)(tail - start), 0)) < 0) {
+			src->ops->release(src, &c);
+			break;
+		}
+		if (tail < end) {
+			carry = tail;
+			carry_len = (size_t)(end - tail);
+			record_start = c.offset + (uint64_t)(tail - c.data);
+			held = c;
+		} else {
+			src->ops->release(src, &c);
+		}
+	}
+
+	/* At the end of the input a line without its newline is still a record. */
+	if (r == 0) {
+		if (in_spill) {
+			if (carry_len)
+				r = spill_append(f, carry, carry_len, record_start);
+			if (r == 0)
+				r = emit_spill(f, 1);
+		} else if (carry_len) {
+			r = emit(f, carry, carry_len, 1);
+		}
+	}
+	if (carry_len)
+		src->ops->release(src, &held);
+	f->spill_len = 0;
+	return r;
+}

@@ -1,0 +1,44 @@
+/* pool.h - the buffer pool: a fixed budget carved into equal buffers.
+ *
+ * Every batch buffer the sources fill comes from here, so the budget bounds
+ * the engine's data memory whatever the input size.  Each buffer has
+ * `headroom` bytes in front of its data: the framer copies the partial last
+ * line of the previous buffer there, which keeps a record contiguous without
+ * moving the new data.
+ */
+#ifndef RF_POOL_H
+#define RF_POOL_H
+
+#include <stddef.h>
+
+struct rf_buf {
+	char *data;          /* headroom bytes before this are also ours */
+	size_t cap;          /* bytes of data */
+	size_t headroom;
+	int index;           /* position in the pool (io_uring buffer index) */
+	struct rf_buf *next_free;
+};
+
+struct rf_pool {
+	char *slab;          /* one mapping holds every buffer */
+	size_t slab_len;
+	struct rf_buf *bufs;
+	size_t count;
+	size_t buf_size;
+	size_t headroom;
+	struct rf_buf *free_list;
+	size_t in_use;
+	size_t high_water;
+};
+
+/* Carve `budget` bytes into buffers of buf_size (rounded up to the headroom
+ * granule).  Fewer than two buffers is raised to two: the framer holds one
+ * while the next fills.  The slab is 2 MiB aligned and advised MADV_HUGEPAGE:
+ * that is what lets O_DIRECT reads stream at disk speed.
+ * Returns 0 or -errno. */
+int rf__pool_init(struct rf_pool *pool, size_t budget, size_t buf_size, size_t headroom);
+void rf__pool_destroy(struct rf_pool *pool);
+struct rf_buf *rf__pool_get(struct rf_pool *pool); /* NULL when all are in use */
+void rf__pool_put(struct rf_pool *pool, struct rf_buf *buf);
+
+#endif

@@ -1,0 +1,143 @@
+/* ringflow.h - public API of the ringflow streaming engine.
+ *
+ * The `ringflow` command is built on this header alone.  Functions return 0
+ * (or a non-negative count) on success and a negative errno value on failure;
+ * none of them report errors through a bare -1 and errno.
+ */
+#ifndef RINGFLOW_H
+#define RINGFLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RF_VERSION_STRING "0.1.0"
+
+/* ---- I/O backends and SIMD levels ------------------------------------- */
+
+enum rf_io {
+	RF_IO_AUTO = 0,
+	RF_IO_READ,  /* read(2): portable, also the fallback */
+	RF_IO_MMAP,  /* windowed mmap of regular files */
+	RF_IO_URING, /* io_uring reads into registered pool buffers */
+};
+
+enum rf_simd {
+	RF_SIMD_AUTO = 0,
+	RF_SIMD_SCALAR,
+	RF_SIMD_SSE2,
+	RF_SIMD_AVX2,
+};
+
+enum rf_mode {
+	RF_MODE_AUTO = 0,
+	RF_MODE_SERIAL,
+};
+
+const char *rf_io_name(enum rf_io io);
+const char *rf_simd_name(enum rf_simd level);
+const char *rf_mode_name(enum rf_mode mode);
+
+/* Parse "auto", "read", ... into the enum; -EINVAL if the name is unknown. */
+int rf_io_parse(const char *name, enum rf_io *out);
+int rf_simd_parse(const char *name, enum rf_simd *out);
+int rf_mode_parse(const char *name, enum rf_mode *out);
+
+/* Highest SIMD level this CPU runs. */
+enum rf_simd rf_simd_best(void);
+
+/* ---- Queries ------------------------------------------------------------ */
+
+typedef struct rf_query rf_query;
+
+struct rf_query_error {
+	int column;        /* 1-based column in the query text, 0 if none */
+	char message[256];
+	char hint[256];    /* "did you mean ...?" or empty */
+};
+
+/* Parse a query such as `grep "404" | count`.  On failure returns -EINVAL and
+ * fills *err with the position and a message. */
+int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err);
+void rf_query_free(rf_query *q);
+/* Number of stages, and a stage's verb name (for --stats). */
+int rf_query_stages(const rf_query *q);
+const char *rf_query_stage_name(const rf_query *q, int i);
+
+/* ---- Running ------------------------------------------------------------ */
+
+/* Called for every per-input problem (missing file, read error); the run goes
+ * on with the next input.  `input` is the file name, "-" for stdin. */
+typedef void (*rf_error_fn)(void *user, const char *input, int err, const char *message);
+
+struct rf_options {
+	enum rf_mode mode;
+	enum rf_io io;
+	enum rf_simd simd;
+	int direct;            /* O_DIRECT for the io_uring backend */
+	int sqpoll;            /* io_uring SQPOLL (off by default: slower here) */
+	size_t memory;         /* buffer pool budget in bytes */
+	size_t buffer_size;    /* one pool buffer; 0 picks a default */
+	size_t window_size;    /* mmap window; 0 picks a default */
+	size_t max_record;     /* longest record accepted, bytes */
+	int out_fd;            /* where records and results go */
+	rf_error_fn on_error;  /* NULL: messages go to stderr */
+	void *error_user;
+};
+
+void rf_options_init(struct rf_options *opt);
+
+struct rf_stage_stats {
+	const char *name;
+	uint64_t batches;
+	uint64_t records_in;   /* records offered to the stage */
+	uint64_t records_out;  /* records it let through */
+	uint64_t bytes_in;
+	uint64_t busy_ns;
+};
+
+#define RF_MAX_STAGES 32
+
+struct rf_report {
+	enum rf_mode mode;
+	enum rf_simd simd;
+	enum rf_io io_used[4];      /* backends used, indexed by enum rf_io */
+	uint64_t io_files[4];       /* files read with each backend */
+	char io_reason[160];        /* why the first input got its backend */
+	int uring_registered;       /* io_uring buffers were registered */
+	int direct_used;            /* O_DIRECT reads happened */
+	uint64_t inputs;
+	uint64_t inputs_failed;
+	uint64_t bytes;
+	uint64_t records;
+	uint64_t batches;
+	uint64_t spill_batches;     /* records assembled across buffer ends */
+	uint64_t longest_record;
+	size_t pool_buffers;
+	size_t pool_buffer_size;
+	size_t pool_high_water;
+	uint64_t elapsed_ns;
+	uint64_t peak_rss_kb;
+	int nstages;
+	struct rf_stage_stats stage[RF_MAX_STAGES];
+	int numa_nodes;
+};
+
+/* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and
+ * write its output to opt->out_fd.
+ * Returns 0 on success, 1 if some input could not be read (the rest were
+ * processed), or a negative errno for a failure that stopped the run
+ * (output error, out of memory, bad options). */
+int rf_run(const rf_query *q, const char *const *files, int nfiles,
+	   const struct rf_options *opt, struct rf_report *report);
+
+/* Human-readable text for a negative return of rf_run. */
+const char *rf_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,505 @@
+/* run.c - the serial runner: inputs -> source -> framer -> stages -> output.
+ *
+ * One thread does everything, batch by batch.  The other execution modes
+ * reuse the same pieces (sources, framer, stages, writer) with different
+ * plumbing between them.
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "engine.h"
+#include "../io/source.h"
+#include "../numa/numa.h"
+
+#define MiB ((size_t)1 << 20)
+
+void rf_options_init(struct rf_options *opt)
+{
+	memset(opt, 0, sizeof *opt);
+	opt->mode = RF_MODE_AUTO;
+	opt->io = RF_IO_AUTO;
+	opt->simd = RF_SIMD_AUTO;
+	opt->memory = 64 * MiB;
+	opt->max_record = 256 * MiB;
+	opt->out_fd = 1;
+}
+
+static const char *const io_names[] = { "auto", "read", "mmap", "uring" };
+static const char *const mode_names[] = { "auto", "serial" };
+
+const char *rf_io_name(enum rf_io io)
+{
+	return (unsigned)io < 4 ? io_names[io] : "?";
+}
+
+const char *rf_mode_name(enum rf_mode mode)
+{
+	return (unsigned)mode < 2 ? mode_names[mode] : "?";
+}
+
+int rf_io_parse(const char *name, enum rf_io *out)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, io_names[i]) == 0) {
+			*out = (enum rf_io)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int rf_mode_parse(const char *name, enum rf_mode *out)
+{
+	for (int i = 0; i < 2; i++)
+		if (strcmp(name, mode_names[i]) == 0) {
+			*out = (enum rf_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *rf_strerror(int err)
+{
+	switch (err) {
+	case -ENOTSUP:
+		return "the requested SIMD level is not supported by this CPU";
+	case -E2BIG:
+		return "record longer than --max-record";
+	default:
+		return strerror(err < 0 ? -err : err);
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- SIGBUS from a file truncated under our mapping ------------------- */
+
+static __thread sigjmp_buf *bus_jmp;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+	(void)si;
+	(void)uctx;
+	if (bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	signal(sig, SIG_DFL); /* not ours: die as we would have */
+	raise(sig);
+}
+
+static void install_sigbus(void)
+{
+	static int done;
+	if (done)
+		return;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	done = 1;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+struct run {
+	const struct rf_options *opt;
+	const struct rf_kernels *k;
+	struct rf_report *rep;
+	int nstages;
+	struct rf_stage stage[RF_MAX_STAGES];
+	int print_lines;          /* the last stage is a filter: output records */
+	int flush_each;           /* streaming input: output each batch now */
+	struct rf_writer out;
+	struct rf_pool pool;
+	int have_pool;
+	struct rf_uring *uring;
+	int uring_error;          /* io_uring could not be set up: its -errno */
+	struct rf_framer framer;
+	uint64_t records;
+	int failed_inputs;
+};
+
+static int write_records(struct run *run, const struct rf_batch *b)
+{
+	struct rf_writer *w = &run->out;
+	int r;
+	if (b->all) {
+		r = rf__writer_put(w, b->data, b->len);
+		if (r == 0 && b->unterminated)
+			r = rf__writer_put(w, "\n", 1);
+		return r;
+	}
+	/* Neighbouring records are contiguous in the batch: write each run of
+	 * them as one piece, newlines included. */
+	uint32_t i = 0;
+	while (i < b->nsel) {
+		size_t start = b->sel[i].off;
+		size_t end = (size_t)b->sel[i].off + b->sel[i].len;
+		i++;
+		while (end < b->len && i < b->nsel && b->sel[i].off == end + 1) {
+			end = (size_t)b->sel[i].off + b->sel[i].len;
+			i++;
+		}
+		int terminated = end < b->len; /* only the input's last line lacks one */
+		r = rf__writer_put(w, b->data + start, end - start + (size_t)terminated);
+		if (r == 0 && !terminated)
+			r = rf__writer_put(w, "\n", 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int run_batch(void *user, struct rf_batch *b)
+{
+	struct run *run = user;
+	if (run->rep)
+		run->records += rf__batch_all_records(b, run->k);
+	for (int i = 0; i < run->nstages; i++) {
+		struct rf_stage *st = &run->stage[i];
+		uint64_t t0 = now_ns();
+		if (b->all)
+			st->stats.bytes_in += b->len;
+		int r = st->verb->process(st, b);
+		st->stats.busy_ns += now_ns() - t0;
+		st->stats.batches++;
+		if (r < 0)
+			return r;
+		if (st->verb->kind == RF_STAGE_FILTER && !b->all)
+			st->stats.records_out += b->nsel;
+		if (!b->all && b->nsel == 0)
+			return 0;
+	}
+	int r = 0;
+	if (run->print_lines)
+		r = write_records(run, b);
+	if (r == 0 && run->flush_each)
+		r = rf__writer_flush(&run->out);
+	return r;
+}
+
+static void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (run->opt->on_error)
+		run->opt->on_error(run->opt->error_user, input, err, msg);
+	else
+		fprintf(stderr, "ringflow: %s: %s\n", input, msg);
+}
+
+static int ensure_pool(struct run *run)
+{
+	if (run->have_pool)
+		return 0;
+	size_t bs = run->opt->buffer_size;
+	if (bs == 0)
+		bs = run->opt->direct ? 2 * MiB : 1 * MiB;
+	int r = rf__pool_init(&run->pool, run->opt->memory, bs, 64 << 10);
+	if (r < 0)
+		return r;
+	run->have_pool = 1;
+	return 0;
+}
+
+/* Line number (1-based) of the byte at `offset` in a regular file: the
+ * slow path for error messages only. */
+static uint64_t line_of_offset(const struct run *run, int fd, uint64_t start, uint64_t offset)
+{
+	char buf[1 << 16];
+	uint64_t line = 1, pos = start;
+	while (pos < offset) {
+		size_t want = offset - pos < sizeof buf ? (size_t)(offset - pos) : sizeof buf;
+		ssize_t n = pread(fd, buf, want, (off_t)pos);
+		if (n <= 0)
+			return 0;
+		line += run->k->count_byte(buf, (size_t)n, '\n');
+		pos += (uint64_t)n;
+	}
+	return line;
+}
+
+/* Pick the backend for one input and say why. */
+static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int *direct,
+			    char *why, size_t why_len)
+{
+	const struct rf_options *opt = run->opt;
+	*direct = opt->direct;
+	if (in->is_stream) {
+		if (opt->io == RF_IO_URING) {
+			snprintf(why, why_len, "--io=uring on a pipe or device: one read in flight");
+			return RF_IO_URING;
+		}
+		snprintf(why, why_len, "pipe or device: read(2) with a large pipe buffer");
+		return RF_IO_READ;
+	}
+	if (opt->io != RF_IO_AUTO) {
+		snprintf(why, why_len, "--io=%s", rf_io_name(opt->io));
+		return opt->io;
+	}
+	uint64_t size = in->size - in->start;
+	if (size < 16 * MiB) {
+		snprintf(why, why_len, "small file: mmap");
+		return RF_IO_MMAP;
+	}
+	int pct = rf__file_cached_percent(in->fd, in->start, in->size);
+	if (pct < 0 || pct >= 50) {
+		snprintf(why, why_len, "file %d%% in page cache: mmap", pct < 0 ? 100 : pct);
+		return RF_IO_MMAP;
+	}
+	/* Measured here: a cold file read with O_DIRECT into huge-page buffers
+	 * streams at disk speed for a tenth of a core. */
+	*direct = size >= 64 * MiB || opt->direct;
+	snprintf(why, why_len, "file %d%% in page cache (cold): io_uring%s", pct,
+		 *direct ? " with O_DIRECT" : "");
+	return RF_IO_URING;
+}
+
+static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_io io, int direct,
+		       struct rf_source **src, enum rf_io *used, int *direct_used)
+{
+	int r;
+	*direct_used = 0;
+	if (io == RF_IO_MMAP) {
+		size_t window = run->opt->window_size ? run->opt->window_size : 32 * MiB;
+		*used = RF_IO_MMAP;
+		return rf__source_mmap_open(src, in, window);
+	}
+	if ((r = ensure_pool(run)) < 0)
+		return r;
+	if (io == RF_IO_URING && !run->uring && !run->uring_error) {
+		r = rf__uring_create(&run->uring, &run->pool, run->opt->sqpoll);
+		if (r < 0)
+			run->uring_error = r;
+	}
+	if (io == RF_IO_URING && run->uring) {
+		*used = RF_IO_URING;
+		return rf__source_uring_open(src, in, run->uring, direct, direct_used);
+	}
+	/* read(2) is the fallback when io_uring is unavailable: no error */
+	*used = RF_IO_READ;
+	return rf__source_read_open(src, in, &run->pool);
+}
+
+static void process_input(struct run *run, const char *name)
+{
+	struct rf_report *rep = run->rep;
+	const char *shown = name ? name : "-";
+	int is_stdin = !name || strcmp(name, "-") == 0;
+	int fd = is_stdin ? 0 : open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		report_error(run, shown, -errno, "%s", strerror(errno));
+		run->failed_inputs++;
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+		report_error(run, shown, -e, "%s", strerror(e));
+		run->failed_inputs++;
+		if (!is_stdin)
+			close(fd);
+		return;
+	}
+	struct rf_input_desc in = { .fd = fd };
+	if (S_ISREG(st.st_mode)) {
+		off_t pos = is_stdin ? lseek(fd, 0, SEEK_CUR) : 0;
+		in.start = pos > 0 ? (uint64_t)pos : 0;
+		in.size = (uint64_t)st.st_size;
+		if (in.start > in.size)
+			in.start = in.size;
+	} else {
+		in.is_stream = 1;
+		if (S_ISFIFO(st.st_mode))
+			rf__pipe_grow(fd, MiB);
+	}
+	run->flush_each = in.is_stream;
+
+	char why[160];
+	int direct = 0, direct_used = 0;
+	enum rf_io want = choose_io(run, &in, &direct, why, sizeof why);
+	enum rf_io used = want;
+	struct rf_source *src = NULL;
+	int r = open_source(run, &in, want, direct, &src, &used, &direct_used);
+	if (rep) {
+		if (used != want && want == RF_IO_URING)
+			snprintf(why, sizeof why, "io_uring unavailable (%s): read(2)",
+				 strerror(-run->uring_error));
+		if (rep->inputs == 0)
+			snprintf(rep->io_reason, sizeof rep->io_reason, "%s", why);
+		rep->io_used[used] = 1;
+		rep->io_files[used]++;
+		rep->direct_used |= direct_used;
+		rep->inputs++;
+	}
+	if (r < 0) {
+		report_error(run, shown, r, "cannot read: %s", strerror(-r));
+		run->failed_inputs++;
+		goto out;
+	}
+
+	/* A truncated mapping raises SIGBUS: turn it into an error for this
+	 * input instead of a crash. */
+	sigjmp_buf jb;
+	if (used == RF_IO_MMAP) {
+		install_sigbus();
+		if (sigsetjmp(jb, 1)) {
+			bus_jmp = NULL;
+			report_error(run, shown, -EIO,
+				     "file was truncated while mapped (SIGBUS); its results are incomplete");
+			run->failed_inputs++;
+			run->framer.spill_len = 0;
+			goto close_src;
+		}
+		bus_jmp = &jb;
+	}
+	r = rf__framer_run(&run->framer, src);
+	bus_jmp = NULL;
+	if (r == -E2BIG) {
+		uint64_t off = run->framer.error_offset;
+		uint64_t line = in.is_stream ? 0 : line_of_offset(run, fd, in.start, off);
+		if (line)
+			report_error(run, shown, r, "line %llu: record longer than --max-record (%zu bytes)",
+				     (unsigned long long)line, run->opt->max_record);
+		else
+			report_error(run, shown, r, "byte %llu: record longer than --max-record (%zu bytes)",
+				     (unsigned long long)off, run->opt->max_record);
+		run->failed_inputs++;
+	} else if (r < 0 && run->out.err) {
+		/* output failure: rf_run reports it */
+	} else if (r < 0) {
+		report_error(run, shown, r, "read error: %s", strerror(-r));
+		run->failed_inputs++;
+	} else if (src->shrunk) {
+		report_error(run, shown, -EIO, "file shrank while being read; its results are incomplete");
+		run->failed_inputs++;
+	}
+	if (rep)
+		rep->bytes += src->bytes;
+close_src:
+	src->ops->close(src);
+out:
+	if (!is_stdin)
+		close(fd);
+}
+
+static void fill_report(struct run *run, uint64_t t0)
+{
+	struct rf_report *rep = run->rep;
+	rep->mode = RF_MODE_SERIAL;
+	rep->simd = run->k->level;
+	rep->records = run->records;
+	rep->batches = run->framer.batches;
+	rep->spill_batches = run->framer.spill_batches;
+	rep->longest_record = run->framer.longest_spill;
+	rep->inputs_failed = (uint64_t)run->failed_inputs;
+	if (run->have_pool) {
+		rep->pool_buffers = run->pool.count;
+		rep->pool_buffer_size = run->pool.buf_size;
+		rep->pool_high_water = run->pool.high_water;
+	}
+	if (run->uring) {
+		struct rf_uring_info info;
+		rf__uring_info(run->uring, &info);
+		rep->uring_registered = info.registered;
+	}
+	rep->nstages = run->nstages;
+	for (int i = 0; i < run->nstages; i++) {
+		rep->stage[i] = run->stage[i].stats;
+		rep->stage[i].name = run->stage[i].verb->name;
+	}
+	rep->elapsed_ns = now_ns() - t0;
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		rep->peak_rss_kb = (uint64_t)ru.ru_maxrss;
+	rep->numa_nodes = rf__numa_nodes();
+}
+
+int rf_run(const rf_query *q, const char *const *files, int nfiles,
+	   const struct rf_options *opt, struct rf_report *report)
+{
+	uint64_t t0 = now_ns();
+	if (opt->mode != RF_MODE_AUTO && opt->mode != RF_MODE_SERIAL)
+		return -EINVAL;
+	if (opt->memory == 0 || opt->max_record == 0)
+		return -EINVAL;
+	const struct rf_kernels *k = rf__kernels(opt->simd);
+	if (!k)
+		return -ENOTSUP;
+
+	struct run *run = calloc(1, sizeof *run);
+	if (!run)
+		return -ENOMEM;
+	run->opt = opt;
+	run->k = k;
+	run->rep = report;
+	if (report)
+		memset(report, 0, sizeof *report);
+	int r = rf__writer_init(&run->out, opt->out_fd, 256 << 10);
+	if (r < 0) {
+		free(run);
+		return r;
+	}
+	for (int i = 0; i < q->nstages; i++) {
+		struct rf_stage *st = &run->stage[i];
+		st->verb = q->stage[i].verb;
+		st->k = k;
+		if ((r = st->verb->open(st, q->stage[i].config)) < 0)
+			goto done;
+		run->nstages = i + 1;
+	}
+	run->print_lines = q->stage[q->nstages - 1].verb->kind == RF_STAGE_FILTER;
+	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
+
+	if (nfiles == 0)
+		process_input(run, NULL);
+	for (int i = 0; i < nfiles && !run->out.err; i++)
+		process_input(run, files[i]);
+
+	if (run->out.err) {
+		r = run->out.err;
+		goto done;
+	}
+	for (int i = 0; i < run->nstages; i++) {
+		struct rf_stage *st = &run->stage[i];
+		if (st->verb->finish && (r = st->verb->finish(st, &run->out)) < 0)
+			goto done;
+	}
+	if ((r = rf__writer_flush(&run->out)) < 0)
+		goto done;
+	r = run->failed_inputs ? 1 : 0;
+done:
+	if (report)
+		fill_report(run, t0);
+	for (int i = 0; i < run->nstages; i++)
+		if (run->stage[i].verb->close)
+			run->stage[i].verb->close(&run->stage[i]);
+	rf__framer_free(&run->framer);
+	rf__writer_free(&run->out);
+	rf__uring_destroy(run->uring);
+	if (run->have_pool)
+		rf__pool_destroy(&run->pool);
+	free(run);
+	return r;
+}

@@ -1,0 +1,119 @@
+/* simd.c - kernel selection and needle preparation. */
+#include "config.h"
+#include <errno.h>
+#include <string.h>
+#include "simd.h"
+
+/* How common a byte is in log text, 0 (rare) to 255 (everywhere).  Only the
+ * order matters: it picks which needle bytes the vector filter tests. */
+static unsigned char byte_commonness(unsigned char c)
+{
+	if (c == ' ')
+		return 255;
+	if (strchr("etaoinsrhl", c) && c)
+		return 230;
+	if (c >= 'a' && c <= 'z')
+		return 170;
+	if (c >= '0' && c <= '2')
+		return 220;
+	if (c >= '3' && c <= '9')
+		return 190;
+	if (c && strchr("/.-:\"=,[]", c))
+		return 210;
+	if (c && strchr("GETPHO", c))
+		return 150;
+	if (c >= 'A' && c <= 'Z')
+		return 110;
+	if (c == '\t' || c == '_' || c == '(' || c == ')' || c == ';' || c == '+')
+		return 120;
+	return 40;
+}
+
+void rf__needle_init(struct rf_needle *nd, const char *bytes, size_t len)
+{
+	nd->bytes = bytes;
+	nd->len = len;
+	nd->i1 = nd->i2 = 0;
+	if (len == 0) {
+		nd->b1 = nd->b2 = 0;
+		return;
+	}
+	size_t best = 0;
+	for (size_t i = 1; i < len; i++)
+		if (byte_commonness((unsigned char)bytes[i]) <
+		    byte_commonness((unsigned char)bytes[best]))
+			best = i;
+	size_t second = best;
+	for (size_t i = 0; i < len; i++) {
+		if (i == best)
+			continue;
+		if (second == best ||
+		    byte_commonness((unsigned char)bytes[i]) <
+			    byte_commonness((unsigned char)bytes[second]))
+			second = i;
+	}
+	/* keep i1 <= i2 so the vector loops load in address order */
+	nd->i1 = best < second ? best : second;
+	nd->i2 = best < second ? second : best;
+	nd->b1 = (unsigned char)bytes[nd->i1];
+	nd->b2 = (unsigned char)bytes[nd->i2];
+}
+
+const char *rf__find_literal_scalar(const char *p, size_t n, const struct rf_needle *nd)
+{
+	size_t len = nd->len;
+	if (len == 0)
+		return p;
+	if (n < len)
+		return NULL;
+	const unsigned char *h = (const unsigned char *)p;
+	for (size_t i = 0; i + len <= n; i++) {
+		if (h[i + nd->i1] == nd->b1 && h[i + nd->i2] == nd->b2 &&
+		    memcmp(h + i, nd->bytes, len) == 0)
+			return p + i;
+	}
+	return NULL;
+}
+
+const struct rf_kernels *rf__kernels(enum rf_simd level)
+{
+	if (level == RF_SIMD_AUTO)
+		level = rf_simd_best();
+	switch (level) {
+	case RF_SIMD_AVX2:
+		return __builtin_cpu_supports("avx2") ? &rf__kernels_avx2 : NULL;
+	case RF_SIMD_SSE2:
+		return __builtin_cpu_supports("sse2") ? &rf__kernels_sse2 : NULL;
+	case RF_SIMD_SCALAR:
+		return &rf__kernels_scalar;
+	default:
+		return NULL;
+	}
+}
+
+enum rf_simd rf_simd_best(void)
+{
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return RF_SIMD_AVX2;
+	if (__builtin_cpu_supports("sse2"))
+		return RF_SIMD_SSE2;
+	return RF_SIMD_SCALAR;
+}
+
+static const char *const simd_names[] = { "auto", "scalar", "sse2", "avx2" };
+
+const char *rf_simd_name(enum rf_simd level)
+{
+	return (unsigned)level < 4 ? simd_names[level] : "?";
+}
+
+int rf_simd_parse(const char *name, enum rf_simd *out)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, simd_names[i]) == 0) {
+			*out = (enum rf_simd)i;
+			return 0;
+		}
+	return -EINVAL;
+}

@@ -1,0 +1,78 @@
+/* source.h - where bytes come from.
+ *
+ * A source hands out chunks of one input in order.  The framer may hold one
+ * chunk (the one carrying a partial last line) while it asks for the next, so
+ * every backend must allow two chunks out at once.  One file per backend
+ * (source_read.c, source_mmap.c, source_uring.c) behind this interface.
+ */
+#ifndef RF_SOURCE_H
+#define RF_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../engine/pool.h"
+
+struct rf_chunk {
+	char *data;
+	size_t len;
+	size_t headroom;      /* writable bytes in front of data */
+	uint64_t offset;      /* input offset of data[0] */
+	void *handle;         /* backend bookkeeping */
+};
+
+struct rf_source;
+
+struct rf_source_ops {
+	const char *name;
+	/* 1 and a chunk, 0 at end of input, or -errno */
+	int (*next)(struct rf_source *src, struct rf_chunk *chunk);
+	void (*release)(struct rf_source *src, struct rf_chunk *chunk);
+	/* waits for anything in flight, releases everything */
+	void (*close)(struct rf_source *src);
+};
+
+struct rf_source {
+	const struct rf_source_ops *ops;
+	uint64_t bytes;       /* bytes handed out so far */
+	uint64_t busy_ns;     /* time spent inside next() */
+	int shrunk;           /* the file ended before its size at open */
+};
+
+/* What the engine knows about an opened input. */
+struct rf_input_desc {
+	int fd;
+	int is_stream;        /* pipe, socket, tty, character device */
+	uint64_t start;       /* offset the input starts at (stdin may be mid-file) */
+	uint64_t size;        /* regular files: size at open */
+};
+
+/* read(2) into pool buffers.  Streams return whatever one read() gives so
+ * lines come out promptly; files fill whole buffers. */
+int rf__source_read_open(struct rf_source **out, const struct rf_input_desc *in,
+			 struct rf_pool *pool);
+
+/* Windowed mmap: map a window, hand it out, unmap it when released. */
+int rf__source_mmap_open(struct rf_source **out, const struct rf_input_desc *in,
+			 size_t window);
+
+/* io_uring: one ring per run, shared by every input read through it. */
+struct rf_uring;
+struct rf_uring_info {
+	int registered;       /* pool buffers registered with the ring */
+	int sqpoll;
+};
+int rf__uring_create(struct rf_uring **out, struct rf_pool *pool, int sqpoll);
+void rf__uring_destroy(struct rf_uring *u);
+void rf__uring_info(const struct rf_uring *u, struct rf_uring_info *info);
+/* `direct` asks for O_DIRECT; *direct_used says whether it was possible. */
+int rf__source_uring_open(struct rf_source **out, const struct rf_input_desc *in,
+			  struct rf_uring *u, int direct, int *direct_used);
+
+/* Is most of this file in the page cache?  Samples pages with mincore(2).
+ * Returns the resident share in percent, or -errno. */
+int rf__file_cached_percent(int fd, uint64_t start, uint64_t size);
+
+/* Give a pipe a large buffer (F_SETPIPE_SZ); failures are ignored. */
+void rf__pipe_grow(int fd, size_t want);
+
+#endif

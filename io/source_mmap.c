@@ -1,0 +1,151 @@
+/* source_mmap.c - windowed mmap of a regular file.
+ *
+ * Each chunk is a fresh mapping of one window, unmapped when the framer
+ * releases it, so resident memory stays at a window or two however large the
+ * file is.  Page-cache pages are used in place: no copy at all.
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "source.h"
+
+#define MAX_WINDOWS 4
+
+struct window {
+	void *base;
+	size_t len;
+};
+
+struct mmap_source {
+	struct rf_source base;
+	int fd;
+	uint64_t offset;
+	uint64_t end;
+	size_t window;
+	size_t page;
+	struct window held[MAX_WINDOWS];
+};
+
+static int mmap_next(struct rf_source *src, struct rf_chunk *chunk)
+{
+	struct mmap_source *ms = (struct mmap_source *)src;
+	if (ms->offset >= ms->end)
+		return 0;
+
+	/* The file may have been truncated since we looked: map only what is
+	 * there now.  A shrink after this check still raises SIGBUS, which the
+	 * engine turns into a read error for this file. */
+	struct stat st;
+	if (fstat(ms->fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < ms->end) {
+		ms->end = (uint64_t)st.st_size;
+		ms->base.shrunk = 1;
+		if (ms->offset >= ms->end)
+			return 0;
+	}
+
+	int slot = -1;
+	for (int i = 0; i < MAX_WINDOWS; i++)
+		if (!ms->held[i].base) {
+			slot = i;
+			break;
+		}
+	if (slot < 0)
+		return -ENOBUFS;
+
+	uint64_t len = ms->end - ms->offset;
+	if (len > ms->window)
+		len = ms->window;
+	uint64_t map_off = ms->offset / ms->page * ms->page;
+	size_t delta = (size_t)(ms->offset - map_off);
+	size_t map_len = (size_t)len + delta;
+	/* No MAP_POPULATE: measured here it costs 2.5x the system time of
+	 * letting fault-around map 64 KiB per fault as the scan reaches it. */
+	void *p = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, ms->fd, (off_t)map_off);
+	if (p == MAP_FAILED)
+		return -errno;
+	madvise(p, map_len, MADV_SEQUENTIAL);
+	ms->held[slot].base = p;
+	ms->held[slot].len = map_len;
+
+	chunk->data = (char *)p + delta;
+	chunk->len = (size_t)len;
+	chunk->headroom = 0;
+	chunk->offset = ms->offset;
+	chunk->handle = &ms->held[slot];
+	ms->offset += len;
+	src->bytes += len;
+	return 1;
+}
+
+static void mmap_release(struct rf_source *src, struct rf_chunk *chunk)
+{
+	struct window *w = chunk->handle;
+	(void)src;
+	if (w && w->base) {
+		munmap(w->base, w->len);
+		w->base = NULL;
+	}
+	chunk->handle = NULL;
+}
+
+static void mmap_close(struct rf_source *src)
+{
+	struct mmap_source *ms = (struct mmap_source *)src;
+	for (int i = 0; i < MAX_WINDOWS; i++)
+		if (ms->held[i].base)
+			munmap(ms->held[i].base, ms->held[i].len);
+	free(ms);
+}
+
+static const struct rf_source_ops mmap_ops = {
+	.name = "mmap",
+	.next = mmap_next,
+	.release = mmap_release,
+	.close = mmap_close,
+};
+
+int rf__source_mmap_open(struct rf_source **out, const struct rf_input_desc *in, size_t window)
+{
+	if (in->is_stream)
+		return -ESPIPE;
+	struct mmap_source *ms = calloc(1, sizeof *ms);
+	if (!ms)
+		return -ENOMEM;
+	ms->base.ops = &mmap_ops;
+	ms->fd = in->fd;
+	ms->offset = in->start;
+	ms->end = in->size;
+	ms->page = (size_t)sysconf(_SC_PAGESIZE);
+	ms->window = window < ms->page ? ms->page : window / ms->page * ms->page;
+	*out = &ms->base;
+	return 0;
+}
+
+int rf__file_cached_percent(int fd, uint64_t start, uint64_t size)
+{
+	if (size <= start)
+		return 100;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t map_off = start / page * page;
+	size_t len = (size_t)(size - map_off);
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)map_off);
+	if (p == MAP_FAILED)
+		return -errno;
+	/* 64 pages spread over the file are enough to tell a warm file from a
+	 * cold one, and cost 64 cheap syscalls whatever the file size. */
+	size_t pages = (len + page - 1) / page;
+	int samples = pages < 64 ? (int)pages : 64, resident = 0;
+	for (int i = 0; i < samples; i++) {
+		size_t pg = (size_t)((double)i * (double)pages / samples);
+		unsigned char vec = 0;
+		if (mincore((char *)p + pg * page, page, &vec) == 0 && (vec & 1))
+			resident++;
+	}
+	munmap(p, len);
+	return samples ? resident * 100 / samples : 100;
+}

@@ -1,0 +1,137 @@
+/* source_read.c - the portable backend: read(2) into pool buffers. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "source.h"
+
+struct read_source {
+	struct rf_source base;
+	struct rf_pool *pool;
+	int fd;
+	int is_stream;
+	int eof;
+	uint64_t offset;
+	uint64_t limit;      /* regular files: the size at open */
+};
+
+/* Read once, retrying EINTR and waiting out EAGAIN on a non-blocking fd
+ * (stdin may have been left non-blocking by whoever started us). */
+static ssize_t read_some(int fd, char *p, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(fd, p, n);
+		if (r >= 0)
+			return r;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
+		return -errno;
+	}
+}
+
+static int read_next(struct rf_source *src, struct rf_chunk *chunk)
+{
+	struct read_source *rs = (struct read_source *)src;
+	if (rs->eof)
+		return 0;
+	struct rf_buf *b = rf__pool_get(rs->pool);
+	if (!b)
+		return -ENOBUFS;
+	size_t want = b->cap;
+	/* A regular file is read up to its size at open, as the other backends
+	 * do, so every backend sees the same bytes of a file that grows. */
+	if (!rs->is_stream && rs->limit - rs->offset < want)
+		want = (size_t)(rs->limit - rs->offset);
+	size_t got = 0;
+	while (got < want) {
+		ssize_t r = read_some(rs->fd, b->data + got, want - got);
+		if (r < 0) {
+			rf__pool_put(rs->pool, b);
+			return (int)r;
+		}
+		if (r == 0) {
+			rs->eof = 1;
+			if (!rs->is_stream && rs->offset + got < rs->limit)
+				src->shrunk = 1;
+			break;
+		}
+		got += (size_t)r;
+		if (rs->is_stream)
+			break; /* hand out what arrived: a slow writer's lines must not wait */
+	}
+	if (!rs->is_stream && rs->offset + got >= rs->limit)
+		rs->eof = 1;
+	if (got == 0) {
+		rs->eof = 1;
+		rf__pool_put(rs->pool, b);
+		return 0;
+	}
+	chunk->data = b->data;
+	chunk->len = got;
+	chunk->headroom = b->headroom;
+	chunk->offset = rs->offset;
+	chunk->handle = b;
+	rs->offset += got;
+	src->bytes += got;
+	return 1;
+}
+
+static void read_release(struct rf_source *src, struct rf_chunk *chunk)
+{
+	struct read_source *rs = (struct read_source *)src;
+	if (chunk->handle)
+		rf__pool_put(rs->pool, chunk->handle);
+	chunk->handle = NULL;
+}
+
+static void read_close(struct rf_source *src)
+{
+	free(src);
+}
+
+static const struct rf_source_ops read_ops = {
+	.name = "read",
+	.next = read_next,
+	.release = read_release,
+	.close = read_close,
+};
+
+int rf__source_read_open(struct rf_source **out, const struct rf_input_desc *in,
+			 struct rf_pool *pool)
+{
+	struct read_source *rs = calloc(1, sizeof *rs);
+	if (!rs)
+		return -ENOMEM;
+	rs->base.ops = &read_ops;
+	rs->pool = pool;
+	rs->fd = in->fd;
+	rs->is_stream = in->is_stream;
+	rs->offset = in->start;
+	rs->limit = in->size;
+	*out = &rs->base;
+	return 0;
+}
+
+void rf__pipe_grow(int fd, size_t want)
+{
+	/* Unprivileged users are capped by /proc/sys/fs/pipe-max-size (EPERM):
+	 * then try that cap, and otherwise keep the pipe as it is. */
+	if (fcntl(fd, F_SETPIPE_SZ, (int)want) >= 0)
+		return;
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+	if (!f)
+		return;
+	long max = 0;
+	if (fscanf(f, "%ld", &max) == 1 && max > 0 && (size_t)max < want)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)max);
+	fclose(f);
+}

@@ -1,0 +1,74 @@
+/* writer.c - buffered output.  Large runs of selected records are written
+ * straight from the batch memory instead of through the buffer. */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../engine/engine.h"
+
+int rf__writer_init(struct rf_writer *w, int fd, size_t cap)
+{
+	memset(w, 0, sizeof *w);
+	w->fd = fd;
+	w->buf = malloc(cap);
+	if (!w->buf)
+		return -ENOMEM;
+	w->cap = cap;
+	return 0;
+}
+
+void rf__writer_free(struct rf_writer *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+}
+
+static int write_all(struct rf_writer *w, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t r = write(w->fd, p, n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			w->err = -errno;
+			return w->err;
+		}
+		if (r == 0) { /* a write that makes no progress is a full device */
+			w->err = -ENOSPC;
+			return w->err;
+		}
+		p += r;
+		n -= (size_t)r;
+		w->bytes += (uint64_t)r;
+	}
+	return 0;
+}
+
+int rf__writer_flush(struct rf_writer *w)
+{
+	if (w->err)
+		return w->err;
+	int r = write_all(w, w->buf, w->len);
+	w->len = 0;
+	return r;
+}
+
+int rf__writer_put(struct rf_writer *w, const char *p, size_t n)
+{
+	if (w->err)
+		return w->err;
+	if (n <= w->cap - w->len) {
+		memcpy(w->buf + w->len, p, n);
+		w->len += n;
+		return 0;
+	}
+	int r = rf__writer_flush(w);
+	if (r < 0)
+		return r;
+	if (n >= w->cap / 2)
+		return write_all(w, p, n);
+	memcpy(w->buf, p, n);
+	w->len = n;
+	return 0;
+}

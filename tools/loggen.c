@@ -1,0 +1,237 @@
+/* loggen.c - ringflow-loggen: realistic Apache/nginx "combined" access logs.
+ *
+ * Deterministic for a given seed: the same arguments write the same bytes,
+ * so tests and benchmarks can regenerate their inputs anywhere.
+ */
+#include "config.h"
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t rng_state;
+
+/* splitmix64: small, fast, and good enough for synthetic logs */
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double rnd01(void)
+{
+	return (double)(rnd() >> 11) / 9007199254740992.0;
+}
+
+/* Zipf(s) over n items through a cumulative table and binary search. */
+struct zipf {
+	double *cdf;
+	int n;
+};
+
+static void zipf_init(struct zipf *z, int n, double s)
+{
+	z->n = n;
+	z->cdf = malloc((size_t)n * sizeof *z->cdf);
+	if (!z->cdf) {
+		perror("ringflow-loggen");
+		exit(2);
+	}
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		z->cdf[i] = (sum += 1.0 / pow(i + 1, s));
+	for (int i = 0; i < n; i++)
+		z->cdf[i] /= sum;
+}
+
+static int zipf_draw(const struct zipf *z)
+{
+	double u = rnd01();
+	int lo = 0, hi = z->n - 1;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (z->cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+#define NPATHS 5000
+#define NCLIENTS 20000
+
+static char *paths[NPATHS];
+static char clients[NCLIENTS][16];
+
+static const char *const sections[] = { "api/v1/users", "api/v1/orders", "api/v2/search", "products",
+					"blog", "static/img", "static/js", "static/css", "docs", "cart" };
+static const char *const leaf_ext[] = { "", "", "", ".html", ".png", ".js", ".css", ".json" };
+static const char *const agents[] = {
+	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+	"Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+	"curl/8.5.0",
+	"python-requests/2.31.0",
+	"Go-http-client/1.1",
+	"Googlebot/2.1 (+http://www.google.com/bot.html)",
+	"Prometheus/2.48.0",
+};
+static const char *const referers[] = { "https://www.google.com/", "https://example.com/",
+					"https://example.com/products", "https://news.ycombinator.com/",
+					"https://duckduckgo.com/" };
+static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+static void build_tables(void)
+{
+	for (int i = 0; i < NPATHS; i++) {
+		char buf[128];
+		const char *sec = sections[rnd() % (sizeof sections / sizeof *sections)];
+		const char *ext = leaf_ext[rnd() % (sizeof leaf_ext / sizeof *leaf_ext)];
+		if (i == 0)
+			snprintf(buf, sizeof buf, "/");
+		else if (i == 1)
+			snprintf(buf, sizeof buf, "/index.html");
+		else
+			snprintf(buf, sizeof buf, "/%s/%u%s", sec, (unsigned)(rnd() % 100000), ext);
+		paths[i] = strdup(buf);
+	}
+	for (int i = 0; i < NCLIENTS; i++)
+		snprintf(clients[i], sizeof clients[i], "%u.%u.%u.%u", (unsigned)(1 + rnd() % 223),
+			 (unsigned)(rnd() % 256), (unsigned)(rnd() % 256), (unsigned)(1 + rnd() % 254));
+}
+
+static int draw_status(void)
+{
+	static const struct { int status; int weight; } mix[] = {
+		{ 200, 7800 }, { 304, 600 }, { 404, 500 }, { 301, 300 }, { 302, 200 }, { 201, 100 },
+		{ 403, 100 }, { 400, 100 }, { 500, 150 }, { 502, 70 }, { 503, 80 },
+	};
+	int u = (int)(rnd() % 10000), acc = 0;
+	for (size_t i = 0; i < sizeof mix / sizeof *mix; i++)
+		if (u < (acc += mix[i].weight))
+			return mix[i].status;
+	return 200;
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: ringflow-loggen [--size SIZE | --lines N] [--seed N] [--start EPOCH]\n"
+	      "Write a combined-format access log to stdout: Zipf-popular paths and clients,\n"
+	      "a realistic status mix, byte counts, referers, user agents, and timestamps in\n"
+	      "order.  The same arguments always give the same bytes.  SIZE takes K, M, G.\n",
+	      f);
+}
+
+static int parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	uint64_t mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1ULL << 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1ULL << 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1ULL << 30, end++;
+	if (*end)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t size = 0, lines = 0, seed = 1;
+	int64_t start = 1793491200; /* 2026-11-01 00:00:00 UTC */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		uint64_t v;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (i + 1 >= argc || parse_count(argv[i + 1], &v) < 0) {
+			fprintf(stderr, "ringflow-loggen: %s needs a number\n", a);
+			usage(stderr);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "--size"))
+			size = v;
+		else if (!strcmp(a, "--lines"))
+			lines = v;
+		else if (!strcmp(a, "--seed"))
+			seed = v;
+		else if (!strcmp(a, "--start"))
+			start = (int64_t)v;
+		else {
+			fprintf(stderr, "ringflow-loggen: unknown option %s\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!size && !lines)
+		lines = 1000;
+	rng_state = seed * 0x2545f4914f6cdd1dULL + 1;
+	build_tables();
+	struct zipf zpath, zclient;
+	zipf_init(&zpath, NPATHS, 1.1);
+	zipf_init(&zclient, NCLIENTS, 0.9);
+
+	static char out[1 << 20];
+	size_t used = 0;
+	uint64_t written = 0, n = 0;
+	double t = (double)start;
+	time_t cached_sec = -1;
+	char stamp[40] = "";
+	while ((lines && n < lines) || (size && written < size)) {
+		t += -log(1.0 - rnd01()) * 0.002; /* Poisson arrivals, 500 per second */
+		time_t sec = (time_t)t;
+		if (sec != cached_sec) {
+			struct tm tm;
+			gmtime_r(&sec, &tm);
+			snprintf(stamp, sizeof stamp, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
+				 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+			cached_sec = sec;
+		}
+		int status = draw_status();
+		unsigned m = (unsigned)(rnd() % 100);
+		const char *method = m < 85 ? "GET" : m < 95 ? "POST" : m < 97 ? "PUT" : m < 99 ? "DELETE" : "HEAD";
+		const char *path = status == 404 && rnd() % 2 ? "/wp-login.php" : paths[zipf_draw(&zpath)];
+		double g = (rnd01() + rnd01() + rnd01() + rnd01() - 2.0) * 1.7; /* ~normal */
+		unsigned long bytes = status == 304 ? 0 : (unsigned long)exp(8.0 + g * 1.2);
+		const char *ref = rnd() % 10 < 6 ? "-" : referers[rnd() % (sizeof referers / sizeof *referers)];
+		const char *ua = agents[rnd() % (sizeof agents / sizeof *agents)];
+		const char *user = rnd() % 50 == 0 ? "alice" : "-";
+		if (sizeof out - used < 1024) {
+			if (fwrite(out, 1, used, stdout) != used)
+				goto write_error;
+			used = 0;
+		}
+		int len = snprintf(out + used, sizeof out - used,
+				   "%s - %s [%s] \"%s %s HTTP/1.1\" %d %lu \"%s\" \"%s\"\n",
+				   clients[zipf_draw(&zclient)], user, stamp, method, path, status, bytes, ref, ua);
+		used += (size_t)len;
+		written += (uint64_t)len;
+		n++;
+	}
+	if (fwrite(out, 1, used, stdout) != used || fflush(stdout) != 0)
+		goto write_error;
+	return 0;
+write_error:
+	if (errno != EPIPE)
+		perror("ringflow-loggen: write");
+	return 2;
+}

@@ -1,0 +1,273 @@
+/* ringflow.c - the command-line tool.  Uses only the public API. */
+#include "config.h"
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../engine/ringflow.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fputs("Usage: ringflow [OPTIONS] QUERY [FILE...]\n"
+	      "Run QUERY over the lines of the FILEs (or stdin; '-' is stdin too),\n"
+	      "read as one stream in the order given.\n"
+	      "\n"
+	      "Queries:\n"
+	      "  count                    number of records (lines)\n"
+	      "  grep [-v] \"LITERAL\"      lines holding LITERAL (-v: not holding it)\n"
+	      "  grep \"LITERAL\" | count   number of such lines\n"
+	      "\n"
+	      "Options:\n"
+	      "  --io=auto|mmap|uring|read  I/O backend (default auto)\n"
+	      "  --direct                 io_uring with O_DIRECT (cold files larger than memory)\n"
+	      "  --sqpoll                 io_uring with a kernel submission thread\n"
+	      "  --simd=auto|avx2|sse2|scalar  kernel level (default: best the CPU has)\n"
+	      "  --mode=auto|serial       execution mode\n"
+	      "  --memory=SIZE            buffer pool budget (default 64M)\n"
+	      "  --buffer-size=SIZE       one pool buffer (default 1M, 2M with --direct)\n"
+	      "  --window=SIZE            mmap window (default 32M)\n"
+	      "  --max-record=SIZE        longest record accepted (default 256M)\n"
+	      "  --stats[=text|json]      run statistics on stderr\n"
+	      "  -v, --verbose            say which backend and SIMD level were used\n"
+	      "  -h, --help               this help\n"
+	      "  -V, --version            version\n"
+	      "\n"
+	      "SIZE takes a K, M or G suffix (powers of 1024).\n"
+	      "Exit status: 0 success, 2 bad usage or query, an input that could not be\n"
+	      "read (the others are still processed), or an output error.\n",
+	      f);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	unsigned long long mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ULL << 10; end++; break;
+	case 'm': case 'M': mul = 1ULL << 20; end++; break;
+	case 'g': case 'G': mul = 1ULL << 30; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || v == 0 || v > (~0ULL) / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+static void print_query_error(const char *query, const struct rf_query_error *err)
+{
+	fprintf(stderr, "ringflow: query:%d: %s\n", err->column, err->message);
+	if (err->column > 0 && !strchr(query, '\n')) {
+		fprintf(stderr, "  %s\n  %*s^\n", query, err->column - 1, "");
+	}
+	if (err->hint[0])
+		fprintf(stderr, "  hint: %s\n", err->hint);
+}
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+static void print_stats_text(const struct rf_report *r)
+{
+	FILE *f = stderr;
+	fprintf(f, "ringflow stats\n");
+	fprintf(f, "  mode        %s\n", rf_mode_name(r->mode));
+	fprintf(f, "  simd        %s\n", rf_simd_name(r->simd));
+	fprintf(f, "  io          ");
+	for (int i = 1; i < 4; i++)
+		if (r->io_used[i])
+			fprintf(f, "%s(%" PRIu64 " input%s) ", rf_io_name((enum rf_io)i), r->io_files[i],
+				r->io_files[i] == 1 ? "" : "s");
+	fprintf(f, "\n  io reason   %s\n", r->io_reason);
+	if (r->io_used[RF_IO_URING])
+		fprintf(f, "  io_uring    buffers %s, O_DIRECT %s\n",
+			r->uring_registered ? "registered" : "not registered",
+			r->direct_used ? "used" : "not used");
+	fprintf(f, "  inputs      %" PRIu64 " (%" PRIu64 " failed)\n", r->inputs, r->inputs_failed);
+	fprintf(f, "  bytes       %" PRIu64 "\n", r->bytes);
+	fprintf(f, "  records     %" PRIu64 "\n", r->records);
+	fprintf(f, "  batches     %" PRIu64 " (%" PRIu64 " assembled across buffer ends)\n",
+		r->batches, r->spill_batches);
+	if (r->pool_buffers)
+		fprintf(f, "  pool        %zu x %zu KiB, high water %zu\n", r->pool_buffers,
+			r->pool_buffer_size >> 10, r->pool_high_water);
+	fprintf(f, "  elapsed     %.3f s (%.2f GB/s)\n", secs(r->elapsed_ns),
+		r->elapsed_ns ? (double)r->bytes / (double)r->elapsed_ns : 0.0);
+	fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
+	fprintf(f, "  numa nodes  %d\n", r->numa_nodes);
+	fprintf(f, "  %-3s %-8s %10s %14s %14s %10s\n", "#", "stage", "batches", "records out",
+		"bytes in", "busy s");
+	for (int i = 0; i < r->nstages; i++) {
+		const struct rf_stage_stats *s = &r->stage[i];
+		fprintf(f, "  %-3d %-8s %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10.3f\n", i + 1, s->name,
+			s->batches, s->records_out, s->bytes_in, secs(s->busy_ns));
+	}
+}
+
+static void print_stats_json(const struct rf_report *r)
+{
+	FILE *f = stderr;
+	fprintf(f, "{\"mode\":\"%s\",\"simd\":\"%s\",\"io\":{", rf_mode_name(r->mode), rf_simd_name(r->simd));
+	int first = 1;
+	for (int i = 1; i < 4; i++)
+		if (r->io_used[i]) {
+			fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", rf_io_name((enum rf_io)i), r->io_files[i]);
+			first = 0;
+		}
+	fprintf(f, "},\"io_reason\":\"");
+	for (const char *p = r->io_reason; *p; p++)
+		fprintf(f, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
+	fprintf(f, "\",\"uring_registered\":%s,\"direct\":%s,", r->uring_registered ? "true" : "false",
+		r->direct_used ? "true" : "false");
+	fprintf(f, "\"inputs\":%" PRIu64 ",\"inputs_failed\":%" PRIu64 ",\"bytes\":%" PRIu64
+		   ",\"records\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"spill_batches\":%" PRIu64
+		   ",\"pool_buffers\":%zu,\"pool_buffer_size\":%zu,\"pool_high_water\":%zu"
+		   ",\"elapsed_ns\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64 ",\"numa_nodes\":%d,\"stages\":[",
+		r->inputs, r->inputs_failed, r->bytes, r->records, r->batches, r->spill_batches,
+		r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns, r->peak_rss_kb,
+		r->numa_nodes);
+	for (int i = 0; i < r->nstages; i++) {
+		const struct rf_stage_stats *s = &r->stage[i];
+		fprintf(f, "%s{\"name\":\"%s\",\"batches\":%" PRIu64 ",\"records_out\":%" PRIu64
+			   ",\"bytes_in\":%" PRIu64 ",\"busy_ns\":%" PRIu64 "}",
+			i ? "," : "", s->name, s->batches, s->records_out, s->bytes_in, s->busy_ns);
+	}
+	fprintf(f, "]}\n");
+}
+
+enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_BUFFER,
+       OPT_WINDOW, OPT_MAXREC, OPT_STATS };
+
+int main(int argc, char **argv)
+{
+	struct rf_options opt;
+	rf_options_init(&opt);
+	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
+	static const struct option longopts[] = {
+		{ "io", required_argument, NULL, OPT_IO },
+		{ "simd", required_argument, NULL, OPT_SIMD },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "direct", no_argument, NULL, OPT_DIRECT },
+		{ "sqpoll", no_argument, NULL, OPT_SQPOLL },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "buffer-size", required_argument, NULL, OPT_BUFFER },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "max-record", required_argument, NULL, OPT_MAXREC },
+		{ "stats", optional_argument, NULL, OPT_STATS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	/* '+': stop at the first non-option, so a query like "grep -v x" is
+	 * never taken for options. */
+	while ((c = getopt_long(argc, argv, "+vhV", longopts, NULL)) != -1) {
+		size_t *size_target = NULL;
+		switch (c) {
+		case OPT_IO:
+			if (rf_io_parse(optarg, &opt.io) < 0) {
+				fprintf(stderr, "ringflow: --io: unknown backend '%s' (auto, mmap, uring, read)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_SIMD:
+			if (rf_simd_parse(optarg, &opt.simd) < 0) {
+				fprintf(stderr, "ringflow: --simd: unknown level '%s' (auto, avx2, sse2, scalar)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_MODE:
+			if (rf_mode_parse(optarg, &opt.mode) < 0) {
+				fprintf(stderr, "ringflow: --mode: unknown mode '%s' (auto, serial)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_DIRECT: opt.direct = 1; break;
+		case OPT_SQPOLL: opt.sqpoll = 1; break;
+		case OPT_MEMORY: size_target = &opt.memory; break;
+		case OPT_BUFFER: size_target = &opt.buffer_size; break;
+		case OPT_WINDOW: size_target = &opt.window_size; break;
+		case OPT_MAXREC: size_target = &opt.max_record; break;
+		case OPT_STATS:
+			if (!optarg || strcmp(optarg, "text") == 0)
+				stats = 1;
+			else if (strcmp(optarg, "json") == 0)
+				stats = 2;
+			else {
+				fprintf(stderr, "ringflow: --stats: unknown format '%s' (text, json)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("ringflow %s\n", RF_VERSION_STRING); return 0;
+		default:
+			fprintf(stderr, "Try 'ringflow --help'.\n");
+			return EXIT_USAGE;
+		}
+		if (size_target && parse_size(optarg, size_target) < 0) {
+			fprintf(stderr, "ringflow: %s: bad size '%s' (a number with an optional K, M or G)\n",
+				argv[optind - 1], optarg);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "ringflow: no query given\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (opt.memory < (1u << 20)) {
+		fprintf(stderr, "ringflow: --memory must be at least 1M\n");
+		return EXIT_USAGE;
+	}
+	if (opt.max_record > ((size_t)2 << 30)) {
+		fprintf(stderr, "ringflow: --max-record is at most 2G\n");
+		return EXIT_USAGE;
+	}
+	const char *text = argv[optind++];
+	rf_query *q;
+	struct rf_query_error qerr;
+	int r = rf_query_parse(text, &q, &qerr);
+	if (r == -ENOMEM) {
+		fprintf(stderr, "ringflow: out of memory\n");
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		print_query_error(text, &qerr);
+		return EXIT_USAGE;
+	}
+
+	struct rf_report report;
+	r = rf_run(q, (const char *const *)argv + optind, argc - optind, &opt,
+		   (stats || verbose) ? &report : NULL);
+	rf_query_free(q);
+	if (r < 0) {
+		if (r == -ENOTSUP)
+			fprintf(stderr, "ringflow: --simd=%s: %s\n", rf_simd_name(opt.simd), rf_strerror(r));
+		else
+			fprintf(stderr, "ringflow: %s\n", rf_strerror(r));
+	}
+	if (stats == 2)
+		print_stats_json(&report);
+	else if (stats == 1)
+		print_stats_text(&report);
+	else if (verbose && r >= 0)
+		fprintf(stderr, "ringflow: io %s (%s), simd %s\n",
+			report.io_used[RF_IO_URING] ? "uring" : report.io_used[RF_IO_MMAP] ? "mmap" : "read",
+			report.io_reason, rf_simd_name(report.simd));
+	return r == 0 ? 0 : EXIT_USAGE;
+}
