@@ -121,6 +121,16 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			if (carry_len <= c.headroom) {
 				start -= carry_len;
 				memcpy(start, carry, carry_len);
+				/* chunks are no bigger than max_record, so only a record
+				 * that crossed into this chunk can exceed it */
+				if (carry_len + c.len > f->max_record) {
+					const char *nl = f->k->find_byte(c.data, c.len, '\n');
+					size_t rec = (size_t)((nl ? nl : end) - start);
+					if (rec > f->max_record) {
+						f->error_offset = record_start;
+						r = -E2BIG;
+					}
+				}
 			} else {
 				r = spill_append(f, carry, carry_len, record_start);
 				in_spill = 1;

@@ -168,20 +168,22 @@ static int write_records(struct run *run, const struct rf_batch *b)
 static int run_batch(void *user, struct rf_batch *b)
 {
 	struct run *run = user;
-	if (run->rep)
-		run->records += rf__batch_all_records(b, run->k);
+	/* Record counts for --stats cost a newline count per batch, so they
+	 * are only kept when someone asked for a report. */
+	uint64_t all = run->rep ? rf__batch_all_records(b, run->k) : 0;
+	run->records += all;
 	for (int i = 0; i < run->nstages; i++) {
 		struct rf_stage *st = &run->stage[i];
+		st->stats.records_in += b->all ? all : b->nsel;
+		st->stats.bytes_in += b->len;
 		uint64_t t0 = now_ns();
-		if (b->all)
-			st->stats.bytes_in += b->len;
 		int r = st->verb->process(st, b);
 		st->stats.busy_ns += now_ns() - t0;
 		st->stats.batches++;
 		if (r < 0)
 			return r;
-		if (st->verb->kind == RF_STAGE_FILTER && !b->all)
-			st->stats.records_out += b->nsel;
+		if (st->verb->kind == RF_STAGE_FILTER)
+			st->stats.records_out += b->all ? all : b->nsel;
 		if (!b->all && b->nsel == 0)
 			return 0;
 	}
@@ -209,13 +211,17 @@ static void report_error(struct run *run, const char *input, int err, const char
 		fprintf(stderr, "ringflow: %s: %s\n", input, msg);
 }
 
-static int ensure_pool(struct run *run)
+static int ensure_pool(struct run *run, int direct)
 {
 	if (run->have_pool)
 		return 0;
 	size_t bs = run->opt->buffer_size;
-	if (bs == 0)
-		bs = run->opt->direct ? 2 * MiB : 1 * MiB;
+	if (bs == 0) /* 2 MiB: one huge page per O_DIRECT read */
+		bs = direct ? 2 * MiB : 1 * MiB;
+	/* A chunk no longer than --max-record means any longer record crosses
+	 * a chunk end, where the framer measures it. */
+	if (bs > run->opt->max_record)
+		bs = run->opt->max_record;
 	int r = rf__pool_init(&run->pool, run->opt->memory, bs, 64 << 10);
 	if (r < 0)
 		return r;
@@ -283,10 +289,12 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 	*direct_used = 0;
 	if (io == RF_IO_MMAP) {
 		size_t window = run->opt->window_size ? run->opt->window_size : 32 * MiB;
+		if (window > run->opt->max_record)
+			window = run->opt->max_record;
 		*used = RF_IO_MMAP;
 		return rf__source_mmap_open(src, in, window);
 	}
-	if ((r = ensure_pool(run)) < 0)
+	if ((r = ensure_pool(run, direct)) < 0)
 		return r;
 	if (io == RF_IO_URING && !run->uring && !run->uring_error) {
 		r = rf__uring_create(&run->uring, &run->pool, run->opt->sqpoll);

@@ -29,9 +29,7 @@ static int count_open(struct rf_stage *st, const void *config)
 
 static int count_process(struct rf_stage *st, struct rf_batch *b)
 {
-	uint64_t n = b->all ? rf__batch_all_records(b, st->k) : b->nsel;
-	*(uint64_t *)st->state += n;
-	st->stats.records_in += n;
+	*(uint64_t *)st->state += b->all ? rf__batch_all_records(b, st->k) : b->nsel;
 	return 0;
 }
 
@@ -218,9 +216,7 @@ static void grep_selected(struct rf_stage *st, struct rf_batch *b)
 
 static int grep_process(struct rf_stage *st, struct rf_batch *b)
 {
-	int was_all = b->all;
-	uint64_t before = was_all ? 0 : b->nsel;
-	if (was_all) {
+	if (b->all) {
 		int r = grep_all(st, b);
 		if (r < 0)
 			return r;
@@ -228,9 +224,6 @@ static int grep_process(struct rf_stage *st, struct rf_batch *b)
 	} else {
 		grep_selected(st, b);
 	}
-	/* records_in for an all-selected batch would need a newline count that
-	 * the search itself avoids; it is filled in only when already known. */
-	st->stats.records_in += before;
 	return 0;
 }
 

@@ -108,12 +108,13 @@ static void print_stats_text(const struct rf_report *r)
 		r->elapsed_ns ? (double)r->bytes / (double)r->elapsed_ns : 0.0);
 	fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
 	fprintf(f, "  numa nodes  %d\n", r->numa_nodes);
-	fprintf(f, "  %-3s %-8s %10s %14s %14s %10s\n", "#", "stage", "batches", "records out",
-		"bytes in", "busy s");
+	fprintf(f, "  %-3s %-8s %10s %14s %14s %14s %10s\n", "#", "stage", "batches", "records in",
+		"records out", "bytes in", "busy s");
 	for (int i = 0; i < r->nstages; i++) {
 		const struct rf_stage_stats *s = &r->stage[i];
-		fprintf(f, "  %-3d %-8s %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10.3f\n", i + 1, s->name,
-			s->batches, s->records_out, s->bytes_in, secs(s->busy_ns));
+		fprintf(f, "  %-3d %-8s %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10.3f\n",
+			i + 1, s->name, s->batches, s->records_in, s->records_out, s->bytes_in,
+			secs(s->busy_ns));
 	}
 }
 
@@ -141,9 +142,10 @@ static void print_stats_json(const struct rf_report *r)
 		r->numa_nodes);
 	for (int i = 0; i < r->nstages; i++) {
 		const struct rf_stage_stats *s = &r->stage[i];
-		fprintf(f, "%s{\"name\":\"%s\",\"batches\":%" PRIu64 ",\"records_out\":%" PRIu64
-			   ",\"bytes_in\":%" PRIu64 ",\"busy_ns\":%" PRIu64 "}",
-			i ? "," : "", s->name, s->batches, s->records_out, s->bytes_in, s->busy_ns);
+		fprintf(f, "%s{\"name\":\"%s\",\"batches\":%" PRIu64 ",\"records_in\":%" PRIu64
+			   ",\"records_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"busy_ns\":%" PRIu64 "}",
+			i ? "," : "", s->name, s->batches, s->records_in, s->records_out, s->bytes_in,
+			s->busy_ns);
 	}
 	fprintf(f, "]}\n");
 }

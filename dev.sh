@@ -1,0 +1,58 @@
+#!/bin/sh
+# dev.sh - from a fresh Debian 12 machine to a running ringflow.
+#
+#   ./dev.sh demo   install the dependencies, build, and run the main job on
+#                   a generated sample access log
+#   ./dev.sh test   install whatever is missing, build, and run the whole
+#                   test suite (make check, then make distcheck)
+#
+# Packages are installed with apt-get as root, or through sudo.
+set -eu
+cd "$(dirname "$0")"
+
+PACKAGES="build-essential autoconf automake libtool pkg-config linux-libc-dev
+liburing-dev libnuma-dev numactl libbpf-dev check libpcre2-dev systemtap-sdt-dev
+clang llvm bpftool ripgrep mawk gawk datamash hyperfine"
+
+install_deps() {
+	missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "dev.sh: installing:$missing"
+	if [ "$(id -u)" -eq 0 ]; then
+		SUDO=""
+	elif command -v sudo > /dev/null; then
+		SUDO="sudo"
+	else
+		echo "dev.sh: need root or sudo to install:$missing" >&2
+		exit 2
+	fi
+	# shellcheck disable=SC2086
+	$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+}
+
+build() {
+	[ -x configure ] || autoreconf -fi
+	[ -f Makefile ] || ./configure
+	make -j"$(nproc)"
+}
+
+case "${1:-}" in
+demo)
+	install_deps
+	build
+	make demo
+	;;
+test)
+	install_deps
+	build
+	make check
+	make distcheck
+	;;
+*)
+	echo "usage: ./dev.sh demo | test" >&2
+	exit 2
+	;;
+esac

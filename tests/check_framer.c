@@ -1,0 +1,447 @@
+/* check_framer.c - records survive every way a chunk can cut them.
+ *
+ * Part one drives the framer with chunks of chosen sizes from memory, so
+ * every cut point is hit.  Part two runs whole queries through rf_run() over
+ * real files with each I/O backend and tiny buffers.  The oracle splits the
+ * bytes into lines itself. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "helpers.h"
+#include "engine.h"
+#include "../io/source.h"
+
+/* ---- a source that serves a memory buffer in chunks of chosen sizes ---- */
+
+struct mem_source {
+	struct rf_source base;
+	const char *data;
+	size_t len, pos;
+	const size_t *sizes;  /* chunk sizes, used round robin */
+	size_t nsizes, turn;
+	size_t headroom;
+	int out;              /* chunks handed out and not released */
+	int max_out;
+};
+
+static int mem_next(struct rf_source *src, struct rf_chunk *c)
+{
+	struct mem_source *m = (struct mem_source *)src;
+	if (m->pos >= m->len)
+		return 0;
+	size_t n = m->sizes[m->turn++ % m->nsizes];
+	if (n > m->len - m->pos)
+		n = m->len - m->pos;
+	char *block = malloc(m->headroom + n + 1);
+	if (!block)
+		return -ENOMEM;
+	memset(block, '#', m->headroom); /* garbage the framer must not leak */
+	memcpy(block + m->headroom, m->data + m->pos, n);
+	c->data = block + m->headroom;
+	c->len = n;
+	c->headroom = m->headroom;
+	c->offset = m->pos;
+	c->handle = block;
+	m->pos += n;
+	if (++m->out > m->max_out)
+		m->max_out = m->out;
+	return 1;
+}
+
+static void mem_release(struct rf_source *src, struct rf_chunk *c)
+{
+	struct mem_source *m = (struct mem_source *)src;
+	free(c->handle);
+	c->handle = NULL;
+	m->out--;
+}
+
+static void mem_close(struct rf_source *src)
+{
+	(void)src;
+}
+
+static const struct rf_source_ops mem_ops = { "memory", mem_next, mem_release, mem_close };
+
+/* What the framer emitted, rebuilt as "record\n" for each record. */
+struct collected {
+	char *buf;
+	size_t len, cap;
+	uint64_t records;
+	int unterminated_seen;
+	int bad_batch;
+	const struct rf_kernels *k;
+};
+
+static void append(struct collected *c, const char *p, size_t n)
+{
+	if (c->len + n > c->cap) {
+		c->cap = (c->len + n) * 2 + 64;
+		c->buf = realloc(c->buf, c->cap);
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+}
+
+static int collect(void *user, struct rf_batch *b)
+{
+	struct collected *c = user;
+	/* every batch is whole records: it ends at a newline unless it is the
+	 * input's last, unterminated line */
+	if (c->unterminated_seen)
+		c->bad_batch = 1;
+	if (!b->unterminated && b->data[b->len - 1] != '\n')
+		c->bad_batch = 1;
+	if (b->unterminated && memchr(b->data, '\n', b->len) && b->data[b->len - 1] == '\n')
+		c->bad_batch = 1;
+	c->unterminated_seen |= b->unterminated;
+	c->records += rf__batch_all_records(b, c->k);
+	append(c, b->data, b->len);
+	if (b->unterminated)
+		append(c, "\n", 1);
+	return 0;
+}
+
+/* Oracle: number of records, and the text with a final newline added. */
+static uint64_t oracle_records(const char *p, size_t n)
+{
+	uint64_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k + (n > 0 && p[n - 1] != '\n');
+}
+
+static char *make_text(uint64_t seed, size_t nlines, int trailing_newline, size_t *len)
+{
+	uint64_t rs = seed;
+	size_t cap = nlines * 80 + 16, n = 0;
+	char *p = malloc(cap);
+	for (size_t i = 0; i < nlines; i++) {
+		size_t l = test_rand(&rs) % 7 == 0 ? 0 : test_rand(&rs) % 60;
+		for (size_t j = 0; j < l; j++) {
+			static const char chars[] = "abc 404\r\0xyz\xff";
+			p[n++] = chars[test_rand(&rs) % (sizeof chars - 1)];
+		}
+		if (i + 1 < nlines || trailing_newline)
+			p[n++] = '\n';
+	}
+	*len = n;
+	return p;
+}
+
+static void frame_and_check(const char *text, size_t len, const size_t *sizes, size_t nsizes,
+			    size_t headroom, size_t max_record)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	struct mem_source m = { .base.ops = &mem_ops, .data = text, .len = len, .sizes = sizes,
+				.nsizes = nsizes, .headroom = headroom };
+	struct collected c = { .k = k };
+	struct rf_framer f;
+	rf__framer_init(&f, k, max_record, collect, &c);
+	ck_assert_int_eq(rf__framer_run(&f, &m.base), 0);
+	ck_assert_int_eq(m.out, 0);              /* everything released */
+	ck_assert_int_le(m.max_out, 2);          /* at most the carry's chunk and the next */
+	ck_assert_int_eq(c.bad_batch, 0);
+	ck_assert_uint_eq(c.records, oracle_records(text, len));
+	size_t want_len = len + (len && text[len - 1] != '\n');
+	ck_assert_uint_eq(c.len, want_len);
+	ck_assert_int_eq(memcmp(c.buf, text, len), 0);
+	rf__framer_free(&f);
+	free(c.buf);
+}
+
+START_TEST(test_every_fixed_chunk_size)
+{
+	for (int trailing = 0; trailing <= 1; trailing++) {
+		size_t len;
+		char *text = make_text(100 + (uint64_t)trailing, 300, trailing, &len);
+		for (size_t size = 1; size <= 150; size++) {
+			size_t headrooms[] = { 0, 1, 16, 64, 4096 };
+			for (size_t h = 0; h < sizeof headrooms / sizeof *headrooms; h++)
+				frame_and_check(text, len, &size, 1, headrooms[h], 1 << 20);
+		}
+		free(text);
+	}
+}
+END_TEST
+
+START_TEST(test_random_chunk_sizes)
+{
+	uint64_t rs = 42;
+	for (int round = 0; round < 200; round++) {
+		size_t len;
+		char *text = make_text((uint64_t)round, 1 + test_rand(&rs) % 200, (int)(test_rand(&rs) & 1), &len);
+		size_t sizes[17];
+		for (size_t i = 0; i < 17; i++)
+			sizes[i] = 1 + test_rand(&rs) % 300;
+		frame_and_check(text, len, sizes, 17, test_rand(&rs) % 128, 1 << 20);
+		free(text);
+	}
+}
+END_TEST
+
+START_TEST(test_empty_and_single_bytes)
+{
+	size_t one = 1, big = 4096;
+	frame_and_check("", 0, &one, 1, 0, 100);
+	frame_and_check("\n", 1, &one, 1, 0, 100);
+	frame_and_check("x", 1, &one, 1, 0, 100);
+	frame_and_check("\n\n\n", 3, &big, 1, 8, 100);
+	frame_and_check("no newline at all", 17, &one, 1, 4, 100);
+}
+END_TEST
+
+START_TEST(test_record_longer_than_max)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	char text[400];
+	memset(text, 'a', sizeof text);
+	memcpy(text, "ok\nok\n", 6);
+	text[300] = '\n';  /* record 3 spans bytes 6..300 */
+	size_t size = 50;
+	struct mem_source m = { .base.ops = &mem_ops, .data = text, .len = sizeof text, .sizes = &size,
+				.nsizes = 1, .headroom = 0 };
+	struct collected c = { .k = k };
+	struct rf_framer f;
+	rf__framer_init(&f, k, 200, collect, &c);
+	ck_assert_int_eq(rf__framer_run(&f, &m.base), -E2BIG);
+	ck_assert_uint_eq(f.error_offset, 6);
+	ck_assert_int_eq(m.out, 0);
+	rf__framer_free(&f);
+	free(c.buf);
+	m.base.ops->close(&m.base);
+}
+END_TEST
+
+/* ---- whole queries over real files, per backend ---- */
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof tmpdir, "%s/rf-framer-XXXXXX", base && *base ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/in", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/out", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+
+static void write_file(const char *path, const char *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, p, n), (ssize_t)n);
+	close(fd);
+}
+
+static char *read_file(const char *path, size_t *n)
+{
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	char *p = malloc((size_t)st.st_size + 1);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_eq(read(fd, p, (size_t)st.st_size), st.st_size);
+	close(fd);
+	p[st.st_size] = 0;
+	*n = (size_t)st.st_size;
+	return p;
+}
+
+/* Run `query` over path with a backend; returns rf_run's status and the
+ * output in *out. */
+static int run_query(const char *query, const char *path, enum rf_io io, char **out, size_t *out_len)
+{
+	rf_query *q;
+	struct rf_query_error err;
+	ck_assert_int_eq(rf_query_parse(query, &q, &err), 0);
+	char outpath[128];
+	snprintf(outpath, sizeof outpath, "%s/out", tmpdir);
+	int fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct rf_options opt;
+	rf_options_init(&opt);
+	opt.io = io;
+	opt.out_fd = fd;
+	opt.memory = 1 << 20;          /* tiny pool: 64 KiB buffers, many cuts */
+	opt.buffer_size = 64 << 10;
+	opt.window_size = 4096;        /* tiny mmap windows */
+	const char *files[] = { path };
+	int r = rf_run(q, files, 1, &opt, NULL);
+	close(fd);
+	rf_query_free(q);
+	*out = read_file(outpath, out_len);
+	return r;
+}
+
+/* grep -F by hand: the lines holding lit, each with a newline. */
+static char *oracle_grep(const char *p, size_t n, const char *lit, size_t *out_len)
+{
+	char *out = malloc(n + 2);
+	size_t o = 0, start = 0, m = strlen(lit);
+	while (start < n) {
+		size_t end = start;
+		while (end < n && p[end] != '\n')
+			end++;
+		int hit = 0;
+		for (size_t i = start; i + m <= end && !hit; i++)
+			hit = memcmp(p + i, lit, m) == 0;
+		if (hit) {
+			memcpy(out + o, p + start, end - start);
+			o += end - start;
+			out[o++] = '\n';
+		}
+		start = end + 1;
+	}
+	*out_len = o;
+	return out;
+}
+
+static void check_file_all_backends(const char *text, size_t len, const char *lit)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/in", tmpdir);
+	write_file(path, text, len);
+	char grepq[64];
+	snprintf(grepq, sizeof grepq, "grep \"%s\"", lit);
+	size_t want_len;
+	char *want = oracle_grep(text, len, lit, &want_len);
+	enum rf_io ios[] = { RF_IO_READ, RF_IO_MMAP, RF_IO_URING };
+	for (int i = 0; i < 3; i++) {
+		char *out;
+		size_t out_len;
+		ck_assert_int_eq(run_query("count", path, ios[i], &out, &out_len), 0);
+		ck_assert_msg(strtoull(out, NULL, 10) == oracle_records(text, len), "%s count: %s",
+			      rf_io_name(ios[i]), out);
+		free(out);
+		ck_assert_int_eq(run_query(grepq, path, ios[i], &out, &out_len), 0);
+		ck_assert_msg(out_len == want_len && memcmp(out, want, want_len) == 0,
+			      "%s grep output differs (%zu vs %zu bytes)", rf_io_name(ios[i]), out_len, want_len);
+		free(out);
+	}
+	free(want);
+}
+
+START_TEST(test_files_random_lines)
+{
+	for (int trailing = 0; trailing <= 1; trailing++) {
+		size_t len;
+		char *text = make_text(7 + (uint64_t)trailing, 40000, trailing, &len);
+		check_file_all_backends(text, len, "404");
+		free(text);
+	}
+}
+END_TEST
+
+START_TEST(test_files_long_lines)
+{
+	/* lines of 100 KB and 200 KB, longer than a 64 KiB buffer, between short ones */
+	size_t len = 0, cap = 1 << 20;
+	char *text = malloc(cap);
+	const size_t longs[] = { 100000, 5, 200000, 65536, 65535, 65537, 1 };
+	for (size_t i = 0; i < sizeof longs / sizeof *longs; i++) {
+		memset(text + len, 'a' + (int)i, longs[i]);
+		if (i == 2)
+			memcpy(text + len + 150000, "404", 3);
+		len += longs[i];
+		text[len++] = '\n';
+	}
+	memcpy(text + len, "last 404", 8);
+	len += 8;
+	check_file_all_backends(text, len, "404");
+	free(text);
+}
+END_TEST
+
+START_TEST(test_file_12mb_line)
+{
+	size_t big = 12 * 1000 * 1000;
+	size_t len = big + 64;
+	char *text = malloc(len);
+	memcpy(text, "first\n", 6);
+	memset(text + 6, 'z', big);
+	memcpy(text + 6 + big / 2, "NEEDLE", 6);
+	memcpy(text + 6 + big, "\nsecond NEEDLE\nthird\n", 21);
+	len = 6 + big + 21;
+	check_file_all_backends(text, len, "NEEDLE");
+	free(text);
+}
+END_TEST
+
+static int errors_seen;
+static char last_error[512];
+
+static void on_error(void *user, const char *input, int err, const char *message)
+{
+	(void)user;
+	(void)input;
+	(void)err;
+	errors_seen++;
+	snprintf(last_error, sizeof last_error, "%s", message);
+}
+
+START_TEST(test_max_record_names_line)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/in", tmpdir);
+	size_t len = 300000;
+	char *text = malloc(len);
+	memset(text, 'q', len);
+	memcpy(text, "a\nb\n", 4); /* the long record is line 3 */
+	text[len - 1] = '\n';
+	write_file(path, text, len);
+	rf_query *q;
+	struct rf_query_error qe;
+	ck_assert_int_eq(rf_query_parse("count", &q, &qe), 0);
+	enum rf_io ios[] = { RF_IO_READ, RF_IO_MMAP, RF_IO_URING };
+	for (int i = 0; i < 3; i++) {
+		struct rf_options opt;
+		rf_options_init(&opt);
+		opt.io = ios[i];
+		opt.out_fd = open("/dev/null", O_WRONLY);
+		opt.buffer_size = 64 << 10;
+		opt.window_size = 64 << 10;
+		opt.max_record = 100000;
+		opt.on_error = on_error;
+		errors_seen = 0;
+		const char *files[] = { path };
+		ck_assert_int_eq(rf_run(q, files, 1, &opt, NULL), 1);
+		ck_assert_int_eq(errors_seen, 1);
+		ck_assert_msg(strstr(last_error, "line 3:") != NULL, "%s", last_error);
+		close(opt.out_fd);
+	}
+	rf_query_free(q);
+	free(text);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("framer");
+	TCase *unit = tcase_create("chunks");
+	tcase_set_timeout(unit, 120);
+	tcase_add_test(unit, test_every_fixed_chunk_size);
+	tcase_add_test(unit, test_random_chunk_sizes);
+	tcase_add_test(unit, test_empty_and_single_bytes);
+	tcase_add_test(unit, test_record_longer_than_max);
+	suite_add_tcase(s, unit);
+	TCase *files = tcase_create("files");
+	tcase_add_checked_fixture(files, make_tmpdir, remove_tmpdir);
+	tcase_set_timeout(files, 120);
+	tcase_add_test(files, test_files_random_lines);
+	tcase_add_test(files, test_files_long_lines);
+	tcase_add_test(files, test_file_12mb_line);
+	tcase_add_test(files, test_max_record_names_line);
+	suite_add_tcase(s, files);
+	return run_suite(s);
+}

@@ -1,0 +1,95 @@
+/* check_pool.c - the buffer pool keeps its budget and its buffers apart. */
+#include "config.h"
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include "helpers.h"
+#include "pool.h"
+
+#define KiB ((size_t)1 << 10)
+#define MiB ((size_t)1 << 20)
+
+START_TEST(test_budget_and_alignment)
+{
+	struct rf_pool pool;
+	ck_assert_int_eq(rf__pool_init(&pool, 16 * MiB, 1 * MiB, 64 * KiB), 0);
+	/* 16 MiB / (1 MiB + 64 KiB) = 15 buffers */
+	ck_assert_uint_eq(pool.count, 15);
+	ck_assert_uint_le(pool.count * (pool.buf_size + pool.headroom), 16 * MiB);
+	ck_assert_uint_eq((uintptr_t)pool.slab % (2 * MiB), 0);
+	for (size_t i = 0; i < pool.count; i++) {
+		ck_assert_uint_eq((uintptr_t)pool.bufs[i].data % (64 * KiB), 0);
+		ck_assert_uint_eq(pool.bufs[i].cap, 1 * MiB);
+		ck_assert_int_eq(pool.bufs[i].index, (int)i);
+	}
+	rf__pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_get_until_empty_then_put)
+{
+	struct rf_pool pool;
+	ck_assert_int_eq(rf__pool_init(&pool, 4 * MiB, 256 * KiB, 64 * KiB), 0);
+	size_t n = pool.count;
+	ck_assert_uint_eq(n, 4 * MiB / (320 * KiB));
+	struct rf_buf *got[64];
+	for (size_t i = 0; i < n; i++) {
+		got[i] = rf__pool_get(&pool);
+		ck_assert_ptr_nonnull(got[i]);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_ptr_ne(got[i], got[j]);
+	}
+	ck_assert_ptr_null(rf__pool_get(&pool)); /* the budget is spent */
+	ck_assert_uint_eq(pool.high_water, n);
+	rf__pool_put(&pool, got[3]);
+	ck_assert_ptr_eq(rf__pool_get(&pool), got[3]);
+	for (size_t i = 0; i < n; i++)
+		rf__pool_put(&pool, got[i]);
+	ck_assert_uint_eq(pool.in_use, 0);
+	ck_assert_uint_eq(pool.high_water, n);
+	rf__pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_headroom_and_data_do_not_overlap)
+{
+	struct rf_pool pool;
+	ck_assert_int_eq(rf__pool_init(&pool, 2 * MiB, 128 * KiB, 64 * KiB), 0);
+	/* Fill every buffer's headroom and data with its own byte, then check
+	 * that no buffer's bytes were overwritten by a neighbour. */
+	for (size_t i = 0; i < pool.count; i++) {
+		struct rf_buf *b = &pool.bufs[i];
+		memset(b->data - b->headroom, (int)(i + 1), b->headroom + b->cap);
+	}
+	for (size_t i = 0; i < pool.count; i++) {
+		struct rf_buf *b = &pool.bufs[i];
+		const unsigned char *p = (const unsigned char *)b->data - b->headroom;
+		for (size_t j = 0; j < b->headroom + b->cap; j++)
+			ck_assert_uint_eq(p[j], (unsigned char)(i + 1));
+	}
+	rf__pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_tiny_budget_still_two_buffers)
+{
+	struct rf_pool pool;
+	ck_assert_int_eq(rf__pool_init(&pool, 1, 100, 1), 0);
+	ck_assert_uint_eq(pool.count, 2); /* the framer holds one while the next fills */
+	ck_assert_uint_eq(pool.buf_size, 64 * KiB); /* rounded to the granule */
+	rf__pool_destroy(&pool);
+	ck_assert_int_eq(rf__pool_init(&pool, 1 * MiB, 0, 0), -EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pool");
+	TCase *tc = tcase_create("pool");
+	tcase_add_test(tc, test_budget_and_alignment);
+	tcase_add_test(tc, test_get_until_empty_then_put);
+	tcase_add_test(tc, test_headroom_and_data_do_not_overlap);
+	tcase_add_test(tc, test_tiny_budget_still_two_buffers);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}

@@ -1,0 +1,50 @@
+#!/bin/sh
+# cli.sh - the command line: help, errors with positions, exit statuses,
+# output failures.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+"$RINGFLOW" --help > "$T/out"
+check_status "--help" $? 0
+check_grep "--help" "$T/out" "Usage: ringflow"
+check_eq "--version" "$("$RINGFLOW" --version)" "ringflow 0.1.0"
+
+"$RINGFLOW" 'grep x | cuont' /dev/null 2> "$T/err"
+check_status "bad verb" $? 2
+check_line "bad verb: position" "$T/err" "ringflow: query:10: unknown verb 'cuont'"
+check_line "bad verb: query shown" "$T/err" "  grep x | cuont"
+check_line "bad verb: caret under it" "$T/err" "           ^"
+check_grep "bad verb: suggestion" "$T/err" "did you mean 'count'?"
+
+"$RINGFLOW" 'grep "open' /dev/null 2> "$T/err"
+check_status "unterminated string" $? 2
+check_grep "unterminated string" "$T/err" "query:6: unterminated string"
+
+"$RINGFLOW" 2> "$T/err"
+check_status "no query" $? 2
+for bad in --io=floppy --simd=avx9 --mode=warp --memory=lots --memory=0 --stats=xml --max-record=3G --nope; do
+	"$RINGFLOW" "$bad" count /dev/null 2> "$T/err"
+	check_status "option $bad" $? 2
+	checks=$((checks + 1))
+	[ -s "$T/err" ] || fail "option $bad: no message"
+done
+
+# output errors are failures, never a success
+printf 'a\nb\n' > "$T/in"
+"$RINGFLOW" 'grep a' "$T/in" > /dev/full 2> "$T/err"
+check_status "/dev/full" $? 2
+check_grep "/dev/full: message" "$T/err" "No space left on device"
+
+# a reader that goes away ends the run at once, like coreutils do
+"$LOGGEN" --size 64M --seed 3 > "$T/big"
+start=$(date +%s)
+got=$("$RINGFLOW" 'grep GET' "$T/big" | head -1 | wc -l)
+check_eq "EPIPE: head -1" "$got" 1
+check_eq "EPIPE: quick" "$(( $(date +%s) - start < 5 ))" 1
+
+# stats go to stderr, results to stdout
+out=$("$RINGFLOW" --stats=json count "$T/in" 2> "$T/err")
+check_eq "stats: stdout untouched" "$out" 2
+check_grep "stats json" "$T/err" '"records":2'
+check_grep "stats json" "$T/err" '"mode":"serial"'
+
+finish

@@ -1,0 +1,70 @@
+# lib.sh - helpers for the shell end-to-end tests (sourced).
+# Exit codes follow the automake driver: 0 pass, 1 fail, 77 skip, 99 hard error.
+
+: "${RINGFLOW:?RINGFLOW must point at the ringflow binary (make check sets it)}"
+: "${LOGGEN:?LOGGEN must point at ringflow-loggen}"
+export LC_ALL=C
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/rf-test.XXXXXX") || exit 99
+trap 'rm -rf "$T"' EXIT INT TERM
+failures=0
+checks=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+# check_eq WHAT GOT WANT
+check_eq() {
+	checks=$((checks + 1))
+	if [ "$2" != "$3" ]; then
+		fail "$1: got '$2', want '$3'"
+	fi
+}
+
+# check_same WHAT FILE_GOT FILE_WANT: byte-identical files
+check_same() {
+	checks=$((checks + 1))
+	if ! cmp -s "$2" "$3"; then
+		fail "$1: output differs ($(wc -c < "$2") vs $(wc -c < "$3") bytes)"
+		cmp "$2" "$3" 2>&1 | head -2 >&2
+	fi
+}
+
+# check_status WHAT STATUS WANT
+check_status() {
+	check_eq "$1 (exit status)" "$2" "$3"
+}
+
+# check_grep WHAT FILE PATTERN: FILE holds the fixed string PATTERN
+check_grep() {
+	checks=$((checks + 1))
+	if ! grep -q -F -e "$3" "$2"; then
+		fail "$1: '$3' not found in: $(head -c 400 "$2")"
+	fi
+}
+
+# check_line WHAT FILE LINE: FILE has a line that is exactly LINE
+check_line() {
+	checks=$((checks + 1))
+	if ! grep -q -x -F -e "$3" "$2"; then
+		fail "$1: no line '$3' in: $(head -c 400 "$2")"
+	fi
+}
+
+finish() {
+	echo "$checks checks, $failures failures"
+	[ "$failures" -eq 0 ]
+	exit $?
+}
+
+# records FILE...: the oracle for count (awk counts a final unterminated line)
+records() {
+	total=0
+	for f in "$@"; do
+		n=$(awk 'END { print NR }' "$f")
+		total=$((total + n))
+	done
+	echo "$total"
+}
