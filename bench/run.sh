@@ -14,6 +14,7 @@ RUNS=${BENCH_RUNS:-10}
 OUT=$HERE/results
 HOST=$(hostname -s 2>/dev/null || echo host)
 REPORT=$OUT/foundation-$HOST.md
+COLD=""
 export LC_ALL=C
 
 for tool in hyperfine rg grep wc "$RINGFLOW" "$LOGGEN"; do
@@ -30,9 +31,9 @@ warm() { cat "$LOG" > /dev/null; }
 # median_of CSV COMMAND_PREFIX: median seconds of the first row whose command
 # starts with the prefix (hyperfine's CSV: command,mean,stddev,median,...)
 median_of() {
-	awk -F, -v want="$2" 'NR > 1 && index($1, want) == 1 { print $4; exit }' "$1"
+	awk -F, -v want="$2" 'NR > 1 { sub(/^"/, "", $1) } NR > 1 && index($1, want) == 1 { printf "%.3f", $4; exit }' "$1"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "?" }'; }
 
 run() { # run NAME hyperfine-args...
 	name=$1
@@ -51,6 +52,8 @@ run_shell() { # pipe cases need a shell
 }
 
 PAT='" 404 "'
+# --report-only: rebuild the report from the last run's exports
+[ "${1:-}" = "--report-only" ] || {
 for io in mmap uring read; do
 	run "count-$io" "$RINGFLOW --io=$io count $LOG" "wc -l $LOG"
 	run "grep-$io" "$RINGFLOW --io=$io 'grep $PAT | count' $LOG" "rg -c ' 404 ' $LOG" \
@@ -60,15 +63,16 @@ done
 run "count-auto" "$RINGFLOW count $LOG" "wc -l $LOG"
 run "grep-auto" "$RINGFLOW 'grep $PAT | count' $LOG" "rg -c ' 404 ' $LOG"
 
-COLD=""
 if [ "${BENCH_COLD:-0}" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
 	DROP="sync; echo 3 > /proc/sys/vm/drop_caches"
 	hyperfine --style basic --output=pipe -r 3 --prepare "$DROP" \
 		--export-csv "$OUT/cold.csv" --export-markdown "$OUT/cold.md" \
 		"$RINGFLOW count $LOG" "$RINGFLOW --io=uring --direct count $LOG" \
 		"$RINGFLOW --io=uring count $LOG" "$RINGFLOW --io=mmap count $LOG" "wc -l $LOG" > /dev/null
-	COLD=1
+	warm
 fi
+}
+[ -s "$OUT/cold.csv" ] && COLD=1
 
 {
 	echo "# ringflow foundation benchmark"

@@ -275,8 +275,12 @@ static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int
 		return RF_IO_MMAP;
 	}
 	/* Measured here: a cold file read with O_DIRECT into huge-page buffers
-	 * streams at disk speed for a tenth of a core. */
-	*direct = size >= 64 * MiB || opt->direct;
+	 * streams at disk speed for a tenth of a core.  But O_DIRECT leaves the
+	 * page cache cold, so a file that would fit in it comfortably is read
+	 * buffered: the next run over it finds it warm. */
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+	*direct = opt->direct || (size >= 64 * MiB && size > ram / 2);
 	snprintf(why, why_len, "file %d%% in page cache (cold): io_uring%s", pct,
 		 *direct ? " with O_DIRECT" : "");
 	return RF_IO_URING;
@@ -322,8 +326,8 @@ static void process_input(struct run *run, const char *name)
 		return;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+	int e = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (e) {
 		report_error(run, shown, -e, "%s", strerror(e));
 		run->failed_inputs++;
 		if (!is_stdin)
@@ -331,7 +335,9 @@ static void process_input(struct run *run, const char *name)
 		return;
 	}
 	struct rf_input_desc in = { .fd = fd };
-	if (S_ISREG(st.st_mode)) {
+	/* Files in /proc and /sys say they are empty and are not: read those
+	 * like a stream, to the end. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
 		off_t pos = is_stdin ? lseek(fd, 0, SEEK_CUR) : 0;
 		in.start = pos > 0 ? (uint64_t)pos : 0;
 		in.size = (uint64_t)st.st_size;

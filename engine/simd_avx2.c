@@ -101,7 +101,28 @@ AVX2 static const char *avx2_find_literal(const char *p, size_t n, const struct 
 	size_t i = 0;
 
 	/* A block tests 32 start positions; every load and every candidate's
-	 * bytes stay inside p[0..n) because i + 31 < starts. */
+	 * bytes stay inside p[0..n) because i + 31 < starts.  Two blocks per
+	 * round with one branch: hits are rare, the loop is what costs. */
+	for (; starts - i >= 64; i += 64) {
+		const char *q = p + i;
+		__m256i e0 = _mm256_and_si256(
+			_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q + nd->i1)), v1),
+			_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q + nd->i2)), v2));
+		__m256i e1 = _mm256_and_si256(
+			_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q + 32 + nd->i1)), v1),
+			_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q + 32 + nd->i2)), v2));
+		__m256i any = _mm256_or_si256(e0, e1);
+		if (_mm256_testz_si256(any, any))
+			continue;
+		uint64_t m = (uint64_t)(uint32_t)_mm256_movemask_epi8(e0) |
+			     ((uint64_t)(uint32_t)_mm256_movemask_epi8(e1) << 32);
+		while (m) {
+			unsigned bit = (unsigned)__builtin_ctzll(m);
+			if (memcmp(q + bit, nd->bytes, len) == 0)
+				return q + bit;
+			m &= m - 1;
+		}
+	}
 	for (; starts - i >= 32; i += 32) {
 		__m256i h1 = _mm256_loadu_si256((const __m256i *)(p + i + nd->i1));
 		__m256i h2 = _mm256_loadu_si256((const __m256i *)(p + i + nd->i2));
