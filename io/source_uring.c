@@ -362,6 +362,12 @@ int rf__source_uring_open(struct rf_source **out, const struct rf_input_desc *in
 	}
 	if (direct && !in->is_stream)
 		us->direct = try_direct(us, in, 64 << 10);
+	/* Buffered reads of cached data complete at submission, so depth buys
+	 * nothing, and a few buffers stay in the CPU cache for the scan that
+	 * follows (measured here: 4 in flight ran 1.6x faster than 60).  Deep
+	 * queues are for O_DIRECT, where the device works on them in parallel. */
+	if (!us->direct && us->cap > 4)
+		us->cap = 4;
 	if (direct_used)
 		*direct_used = us->direct;
 	*out = &us->base;
