@@ -248,10 +248,11 @@ static uint64_t line_of_offset(const struct run *run, int fd, uint64_t start, ui
 
 /* Pick the backend for one input and say why. */
 static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int *direct,
-			    char *why, size_t why_len)
+			    int *deep, char *why, size_t why_len)
 {
 	const struct rf_options *opt = run->opt;
 	*direct = opt->direct;
+	*deep = opt->direct;
 	if (in->is_stream) {
 		if (opt->io == RF_IO_URING) {
 			snprintf(why, why_len, "--io=uring on a pipe or device: one read in flight");
@@ -262,6 +263,10 @@ static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int
 	}
 	if (opt->io != RF_IO_AUTO) {
 		snprintf(why, why_len, "--io=%s", rf_io_name(opt->io));
+		if (opt->io == RF_IO_URING && !*deep) {
+			int pct = rf__file_cached_percent(in->fd, in->start, in->size);
+			*deep = pct >= 0 && pct < 50;
+		}
 		return opt->io;
 	}
 	uint64_t size = in->size - in->start;
@@ -281,13 +286,14 @@ static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
 	*direct = opt->direct || (size >= 64 * MiB && size > ram / 2);
+	*deep = 1;
 	snprintf(why, why_len, "file %d%% in page cache (cold): io_uring%s", pct,
 		 *direct ? " with O_DIRECT" : "");
 	return RF_IO_URING;
 }
 
 static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_io io, int direct,
-		       struct rf_source **src, enum rf_io *used, int *direct_used)
+		       int deep, struct rf_source **src, enum rf_io *used, int *direct_used)
 {
 	int r;
 	*direct_used = 0;
@@ -307,7 +313,7 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 	}
 	if (io == RF_IO_URING && run->uring) {
 		*used = RF_IO_URING;
-		return rf__source_uring_open(src, in, run->uring, direct, direct_used);
+		return rf__source_uring_open(src, in, run->uring, direct, deep, direct_used);
 	}
 	/* read(2) is the fallback when io_uring is unavailable: no error */
 	*used = RF_IO_READ;
@@ -351,11 +357,11 @@ static void process_input(struct run *run, const char *name)
 	run->flush_each = in.is_stream;
 
 	char why[160];
-	int direct = 0, direct_used = 0;
-	enum rf_io want = choose_io(run, &in, &direct, why, sizeof why);
+	int direct = 0, direct_used = 0, deep = 0;
+	enum rf_io want = choose_io(run, &in, &direct, &deep, why, sizeof why);
 	enum rf_io used = want;
 	struct rf_source *src = NULL;
-	int r = open_source(run, &in, want, direct, &src, &used, &direct_used);
+	int r = open_source(run, &in, want, direct, deep, &src, &used, &direct_used);
 	if (rep) {
 		if (used != want && want == RF_IO_URING)
 			snprintf(why, sizeof why, "io_uring unavailable (%s): read(2)",

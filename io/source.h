@@ -64,9 +64,10 @@ struct rf_uring_info {
 int rf__uring_create(struct rf_uring **out, struct rf_pool *pool, int sqpoll);
 void rf__uring_destroy(struct rf_uring *u);
 void rf__uring_info(const struct rf_uring *u, struct rf_uring_info *info);
-/* `direct` asks for O_DIRECT; *direct_used says whether it was possible. */
+/* `direct` asks for O_DIRECT; *direct_used says whether it was possible.
+ * `deep`: keep every pool buffer in flight (cold data), else a few. */
 int rf__source_uring_open(struct rf_source **out, const struct rf_input_desc *in,
-			  struct rf_uring *u, int direct, int *direct_used);
+			  struct rf_uring *u, int direct, int deep, int *direct_used);
 
 /* Is most of this file in the page cache?  Samples pages with mincore(2).
  * Returns the resident share in percent, or -errno. */
