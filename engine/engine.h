@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "ringflow.h"
 #include "simd.h"
+#include "value.h"
 
 /* One selected record: its offset in the batch and its length without the
  * newline. */
@@ -19,25 +20,56 @@ struct rf_span {
  * Record bytes are never copied; a filter narrows the selection instead.
  * While `all` is set every record of data[] is selected and `sel` is unused,
  * which lets counting and searching run over the raw bytes at full speed. */
+struct rf_arena_block {
+	struct rf_arena_block *next;
+	size_t cap, len;
+	char data[];
+};
+
 struct rf_batch {
 	const char *data;
 	size_t len;
 	uint64_t seq;
 	int unterminated;     /* the last record has no newline (end of input) */
+	int input_start;      /* first batch of an input (a CSV header is here) */
 	int all;
 	uint32_t nsel;
 	uint32_t sel_cap;
 	struct rf_span *sel;
+	/* Field values after a parse stage: nslots per selected record, row i
+	 * at vals[i * nslots].  Unescaped strings live in the arena. */
+	uint32_t nslots;
+	int has_vals;
+	struct rf_value *vals;
+	size_t vals_cap;      /* in values */
+	struct rf_arena_block *arena; /* newest first; pointers into it stay put */
+	uint64_t first_line;  /* line number of data[0], when counted (else 0) */
+	const char *input;    /* name of the input, for messages */
 };
 
 /* Make room for n selected spans; 0 or -ENOMEM. */
 int rf__batch_reserve(struct rf_batch *b, size_t n);
+/* Turn an all-selected batch into one span per record. */
+int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k);
+/* Room for the values of every selected record; 0 or -ENOMEM. */
+int rf__batch_reserve_vals(struct rf_batch *b, uint32_t nslots);
+/* n bytes from the batch arena; NULL on allocation failure.  Pointers
+ * into the arena stay valid until rf__batch_reset_arena. */
+char *rf__batch_alloc(struct rf_batch *b, size_t n);
+void rf__batch_reset_arena(struct rf_batch *b);
+/* Keep only the rows whose keep[i] is nonzero (sel and values together). */
+void rf__batch_filter(struct rf_batch *b, const uint8_t *keep);
+/* Line number of the selected record i (slow: counts newlines). */
+uint64_t rf__batch_line_of(const struct rf_batch *b, uint32_t i, const struct rf_kernels *k);
+void rf__batch_free(struct rf_batch *b);
 
 /* Records in an all-selected batch. */
 static inline uint64_t rf__batch_all_records(const struct rf_batch *b, const struct rf_kernels *k)
 {
 	return k->count_byte(b->data, b->len, '\n') + (uint64_t)b->unterminated;
 }
+
+#define RF_MAX_SLOTS 64
 
 /* ---- output ---- */
 
@@ -54,15 +86,12 @@ void rf__writer_free(struct rf_writer *w);
 int rf__writer_put(struct rf_writer *w, const char *p, size_t n);
 int rf__writer_flush(struct rf_writer *w);
 
-/* ---- stages ---- */
+/* ---- query text: arguments of a stage ---- */
 
-enum rf_stage_kind {
-	RF_STAGE_FILTER,      /* passes a subset of records on */
-	RF_STAGE_AGGREGATE,   /* consumes records, prints a result at the end */
+enum rf_arg_type {
+	RF_ARG_STRING, RF_ARG_WORD, RF_ARG_NUMBER, RF_ARG_FLAG, RF_ARG_OP,
+	RF_ARG_COMMA, RF_ARG_LPAREN, RF_ARG_RPAREN,
 };
-
-/* A stage argument as the query parser saw it. */
-enum rf_arg_type { RF_ARG_STRING, RF_ARG_WORD, RF_ARG_NUMBER, RF_ARG_FLAG };
 
 struct rf_arg {
 	enum rf_arg_type type;
@@ -71,44 +100,167 @@ struct rf_arg {
 	int column;
 };
 
+/* Reading a stage's arguments, with errors that point at the spot. */
+struct rf_cursor {
+	const struct rf_arg *args;
+	int nargs, i;
+	int end_column;       /* column just past the stage, for "expected ..." */
+	struct rf_query_error *err;
+};
+
+const struct rf_arg *rf__peek(struct rf_cursor *c);
+const struct rf_arg *rf__take(struct rf_cursor *c);
+/* Take the next argument if it is of this type (and text, if given). */
+int rf__accept(struct rf_cursor *c, enum rf_arg_type type, const char *text);
+int rf__cursor_column(struct rf_cursor *c);
+int rf__fail(struct rf_query_error *err, int column, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int rf__edit_distance(const char *a, const char *b);
+/* "did you mean 'x'?" from a NULL-terminated list, if one is close */
+void rf__suggest(struct rf_query_error *err, const char *name, const char *const *names);
+
+/* ---- fields ---- */
+
+struct rf_parser;
+
+/* A field named in the query, bound to a slot of the batch's value rows. */
+struct rf_fieldref {
+	char *name;
+	int column;
+	int slot;             /* -1: the whole record ($0 / line) */
+};
+
+/* The head of every parse stage's config: what names it can produce. */
+struct rf_parser {
+	const char *format;        /* "combined", "json", ... for messages */
+	const char *const *known;  /* names it always has (NULL-terminated), for hints */
+	int (*accepts)(const struct rf_parser *p, const char *name);
+	const char *const *time_fields; /* what minute/hour/day bucket: the first
+				     * of these present in a record; NULL: none */
+};
+
+/* The fields the query uses, in slot order. */
+struct rf_schema {
+	const struct rf_parser *parser; /* NULL: no parse stage */
+	int nslots;
+	char *slot_name[RF_MAX_SLOTS];
+};
+
+/* Resolve a name to a slot through the query's parser; fills err and
+ * returns -EINVAL for a name the parser cannot produce. */
+int rf__schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_query_error *err);
+/* Parse a field name at the cursor (a word, or a string for odd names). */
+int rf__parse_fieldref(struct rf_cursor *c, struct rf_fieldref *ref, const char *what);
+void rf__fieldref_free(struct rf_fieldref *ref);
+
+static inline struct rf_value rf__field(const struct rf_batch *b, uint32_t row, const struct rf_fieldref *f)
+{
+	if (f->slot < 0) {
+		struct rf_span s = b->sel[row];
+		return (struct rf_value){ b->data + s.off, (int32_t)s.len };
+	}
+	return b->vals[(size_t)row * b->nslots + (size_t)f->slot];
+}
+
+/* ---- stages ---- */
+
+enum rf_stage_kind {
+	RF_STAGE_PARSE,       /* fills value rows */
+	RF_STAGE_FILTER,      /* passes a subset of records on */
+	RF_STAGE_PROJECT,     /* select: chooses the output columns */
+	RF_STAGE_LIMIT,       /* head before an aggregate: stops the run */
+	RF_STAGE_AGGREGATE,   /* consumes records, makes a result table */
+	RF_STAGE_TABLE,       /* top, sort, head, select on the result table */
+};
+
 struct rf_stage_spec {
 	const struct rf_verb *verb;
+	const char *verb_text; /* the word as written (count, sum, p99 ...) */
 	int column;
 	int nargs;
 	struct rf_arg *args;
+	int end_column;
 	void *config;         /* verb-specific, built by verb->configure */
+};
+
+/* What a stage may use of the run around it. */
+struct rf_stage_env {
+	struct rf_writer *rejects;   /* --rejects FILE, or NULL */
+	int strict;                  /* --strict: the first reject ends the run */
+	uint64_t rejected;
+	uint64_t first_reject_line;
+	char first_reject_input[256];
+	int (*note)(void *user, const char *input, int err, const char *message);
+	void *note_user;
 };
 
 struct rf_stage {
 	const struct rf_verb *verb;
 	const struct rf_kernels *k;
+	struct rf_stage_env *env;
 	void *state;
 	struct rf_stage_stats stats;
 };
+
+/* Output columns as the table stages see them, for checks at parse time. */
+struct rf_colset {
+	int n, nkeys;
+	char *name[64];
+};
+
+struct rf_query;
+struct rf_table;
 
 /* A verb of the query language: its parser and its runtime callbacks. */
 struct rf_verb {
 	const char *name;
 	enum rf_stage_kind kind;
 	const char *usage;
-	/* check the arguments and build spec->config; fill err on failure */
-	int (*configure)(struct rf_stage_spec *spec, struct rf_query_error *err);
+	/* read the arguments and build spec->config; fill err on failure */
+	int (*configure)(struct rf_stage_spec *spec, struct rf_cursor *cur);
+	/* resolve field names against the schema (after every stage parsed) */
+	int (*bind)(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err);
 	void (*free_config)(void *config);
 	/* per-run state */
 	int (*open)(struct rf_stage *st, const void *config);
-	/* narrow b's selection (filters) or fold it into the state (aggregates) */
+	/* narrow b's selection (filters), fill values (parsers), or fold the
+	 * batch into the state (aggregates).  RF_STOP ends the run early. */
 	int (*process)(struct rf_stage *st, struct rf_batch *b);
-	/* aggregates print their result here */
-	int (*finish)(struct rf_stage *st, struct rf_writer *out);
+	/* aggregates: hand over the result table */
+	int (*finish)(struct rf_stage *st, struct rf_table **out);
+	/* table stages: check column names and update the column list (the
+	 * aggregate fills it first) */
+	int (*columns)(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err);
+	/* table stages: transform the result table in place */
+	int (*apply)(const void *config, struct rf_table *t);
 	void (*close)(struct rf_stage *st);
 };
 
+#define RF_STOP 1
+
+/* A parse stage hands a record it cannot read to this: counted, written to
+ * --rejects, and with --strict an error.  Returns 0, or -EBADMSG to stop. */
+int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row);
+
 extern const struct rf_verb *const rf__verbs[];
+extern const struct rf_verb rf__verb_select_table, rf__verb_head_table;
+
+/* Small questions the runner and the binder ask of particular verbs. */
+int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields);
+int rf__parse_needs_first_stage(const struct rf_stage_spec *spec);
+int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
+/* What an aggregate skipped (values missing or not numbers), as text. */
+int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap);
+const struct rf_verb *rf__find_verb(const char *name);
 
 struct rf_query {
 	char *text;
 	int nstages;
 	struct rf_stage_spec stage[RF_MAX_STAGES];
+	struct rf_schema schema;
+	int parse_stage;      /* index, or -1 */
+	int agg_stage;        /* index, or -1 */
+	int project_stage;    /* select before any aggregate, or -1 */
 };
 
 /* ---- framer ---- */
@@ -127,16 +279,18 @@ struct rf_framer {
 	uint64_t longest_spill;
 	uint64_t error_offset;    /* where a too-long record starts */
 	struct rf_batch batch;    /* reused for every batch; owns sel[] */
-	int (*emit)(void *user, struct rf_batch *b);
+	int input_start;          /* the next batch is an input's first */
+	int (*emit)(void *user, struct rf_batch *b);  /* 0, RF_STOP, or -errno */
+	int (*tick)(void *user);                      /* a stream's deadline passed */
 	void *user;
 };
 
 void rf__framer_init(struct rf_framer *f, const struct rf_kernels *k, size_t max_record,
 		     int (*emit)(void *, struct rf_batch *), void *user);
 void rf__framer_free(struct rf_framer *f);
-/* Frame one whole input.  0 at its end, -E2BIG for a record over
- * max_record (error_offset says where it starts), or the error of the source
- * or of emit(). */
+/* Frame one whole input.  0 at its end, RF_STOP when emit() asked to stop,
+ * -E2BIG for a record over max_record (error_offset says where it starts),
+ * or the error of the source, of emit() or of tick(). */
 int rf__framer_run(struct rf_framer *f, struct rf_source *src);
 
 #endif

@@ -27,28 +27,8 @@ void rf__framer_init(struct rf_framer *f, const struct rf_kernels *k, size_t max
 void rf__framer_free(struct rf_framer *f)
 {
 	free(f->spill);
-	free(f->batch.sel);
 	f->spill = NULL;
-	f->batch.sel = NULL;
-}
-
-int rf__batch_reserve(struct rf_batch *b, size_t n)
-{
-	if (n <= b->sel_cap)
-		return 0;
-	if (n > UINT32_MAX)
-		return -E2BIG;
-	size_t cap = b->sel_cap ? b->sel_cap : 1024;
-	while (cap < n)
-		cap *= 2;
-	if (cap > UINT32_MAX)
-		cap = UINT32_MAX;
-	struct rf_span *sel = realloc(b->sel, cap * sizeof *sel);
-	if (!sel)
-		return -ENOMEM;
-	b->sel = sel;
-	b->sel_cap = (uint32_t)cap;
-	return 0;
+	rf__batch_free(&f->batch);
 }
 
 static int emit(struct rf_framer *f, const char *data, size_t len, int unterminated)
@@ -62,6 +42,11 @@ static int emit(struct rf_framer *f, const char *data, size_t len, int untermina
 	b->unterminated = unterminated;
 	b->all = 1;
 	b->nsel = 0;
+	b->has_vals = 0;
+	rf__batch_reset_arena(b);
+	b->input_start = f->input_start;
+	f->input_start = 0;
+	b->first_line = 0;
 	f->batches++;
 	return f->emit(f->user, b);
 }
@@ -109,9 +94,15 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 	int r = 0;
 
 	f->spill_len = 0;
+	f->input_start = 1;
 	for (;;) {
 		struct rf_chunk c;
 		r = src->ops->next(src, &c);
+		if (r == RF_SOURCE_TICK) {
+			if (f->tick && (r = f->tick(f->user)) != 0)
+				break;
+			continue;
+		}
 		if (r <= 0)
 			break;
 		char *start = c.data;
@@ -154,7 +145,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			r = spill_append(f, start, (size_t)(nl + 1 - start), record_start);
 			if (r == 0)
 				r = emit_spill(f, 0);
-			if (r < 0) {
+			if (r != 0) {
 				src->ops->release(src, &c);
 				break;
 			}
@@ -164,7 +155,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 
 		const char *last = f->k->find_last_byte(start, (size_t)(end - start), '\n');
 		const char *tail = last ? last + 1 : start;
-		if (last && (r = emit(f, start, (size_t)(tail - start), 0)) < 0) {
+		if (last && (r = emit(f, start, (size_t)(tail - start), 0)) != 0) {
 			src->ops->release(src, &c);
 			break;
 		}

@@ -28,10 +28,7 @@ struct lexer {
 	struct rf_query_error *err;
 };
 
-static int fail(struct rf_query_error *err, int column, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct rf_query_error *err, int column, const char *fmt, ...)
+int rf__fail(struct rf_query_error *err, int column, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -40,6 +37,8 @@ static int fail(struct rf_query_error *err, int column, const char *fmt, ...)
 	va_end(ap);
 	return -EINVAL;
 }
+
+#define fail rf__fail
 
 static int is_word_char(int c)
 {
@@ -150,7 +149,7 @@ static int lex_next(struct lexer *lx, struct token *t)
 }
 
 /* Edit distance, for "did you mean" hints on short names. */
-static int edit_distance(const char *a, const char *b)
+int rf__edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 31 || lb > 31)
@@ -173,7 +172,7 @@ static int edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-static const struct rf_verb *find_verb(const char *name)
+const struct rf_verb *rf__find_verb(const char *name)
 {
 	for (int i = 0; rf__verbs[i]; i++)
 		if (strcmp(rf__verbs[i]->name, name) == 0)
@@ -181,24 +180,121 @@ static const struct rf_verb *find_verb(const char *name)
 	return NULL;
 }
 
-static void suggest_verb(const char *name, struct rf_query_error *err)
+void rf__suggest(struct rf_query_error *err, const char *name, const char *const *names)
 {
 	const char *best = NULL;
-	int best_d = 3;
-	for (int i = 0; rf__verbs[i]; i++) {
-		int d = edit_distance(name, rf__verbs[i]->name);
+	int best_d = strlen(name) > 3 ? 3 : 2;
+	for (int i = 0; names && names[i]; i++) {
+		int d = rf__edit_distance(name, names[i]);
 		if (d < best_d) {
 			best_d = d;
-			best = rf__verbs[i]->name;
+			best = names[i];
 		}
 	}
-	if (best) {
+	if (best)
 		snprintf(err->hint, sizeof err->hint, "did you mean '%s'?", best);
+}
+
+static void suggest_verb(const char *name, struct rf_query_error *err)
+{
+	const char *names[64];
+	int n = 0;
+	for (int i = 0; rf__verbs[i] && n < 63; i++)
+		names[n++] = rf__verbs[i]->name;
+	names[n] = NULL;
+	rf__suggest(err, name, names);
+	if (err->hint[0])
 		return;
+	size_t len = (size_t)snprintf(err->hint, sizeof err->hint, "verbs:");
+	for (int i = 0; i < n && len < sizeof err->hint; i++)
+		len += (size_t)snprintf(err->hint + len, sizeof err->hint - len, " %s", names[i]);
+}
+
+/* ---- fields ---- */
+
+int rf__parse_fieldref(struct rf_cursor *c, struct rf_fieldref *ref, const char *what)
+{
+	const struct rf_arg *a = rf__peek(c);
+	memset(ref, 0, sizeof *ref);
+	if (!a || (a->type != RF_ARG_WORD && a->type != RF_ARG_STRING)) {
+		rf__fail(c->err, rf__cursor_column(c), "expected %s%s%s", what, a ? ", found " : "",
+			 a ? a->text : "");
+		return -EINVAL;
 	}
-	size_t n = (size_t)snprintf(err->hint, sizeof err->hint, "verbs:");
-	for (int i = 0; rf__verbs[i] && n < sizeof err->hint; i++)
-		n += (size_t)snprintf(err->hint + n, sizeof err->hint - n, " %s", rf__verbs[i]->usage);
+	c->i++;
+	ref->name = strdup(a->text);
+	ref->column = a->column;
+	ref->slot = -1;
+	return ref->name ? 0 : -ENOMEM;
+}
+
+void rf__fieldref_free(struct rf_fieldref *ref)
+{
+	free(ref->name);
+	ref->name = NULL;
+}
+
+int rf__schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_query_error *err)
+{
+	if (strcmp(ref->name, "$0") == 0 || strcmp(ref->name, "line") == 0) {
+		ref->slot = -1;
+		return 0;
+	}
+	if (!sc->parser) {
+		fail(err, ref->column, "field '%s' needs a parse stage before it", ref->name);
+		snprintf(err->hint, sizeof err->hint,
+			 "start with 'split' or 'parse combined|common|json|logfmt|csv|tsv|regex'");
+		return -EINVAL;
+	}
+	for (int i = 0; i < sc->nslots; i++)
+		if (strcmp(sc->slot_name[i], ref->name) == 0) {
+			ref->slot = i;
+			return 0;
+		}
+	if (!sc->parser->accepts(sc->parser, ref->name)) {
+		fail(err, ref->column, "parse %s has no field '%s'", sc->parser->format, ref->name);
+		rf__suggest(err, ref->name, sc->parser->known);
+		if (!err->hint[0] && sc->parser->known) {
+			size_t n = (size_t)snprintf(err->hint, sizeof err->hint, "fields:");
+			for (int i = 0; sc->parser->known[i] && n < sizeof err->hint; i++)
+				n += (size_t)snprintf(err->hint + n, sizeof err->hint - n, " %s",
+						      sc->parser->known[i]);
+		}
+		return -EINVAL;
+	}
+	if (sc->nslots == RF_MAX_SLOTS)
+		return fail(err, ref->column, "too many fields (at most %d)", RF_MAX_SLOTS);
+	if (!(sc->slot_name[sc->nslots] = strdup(ref->name)))
+		return -ENOMEM;
+	ref->slot = sc->nslots++;
+	return 0;
+}
+
+/* ---- reading a stage's arguments ---- */
+
+const struct rf_arg *rf__peek(struct rf_cursor *c)
+{
+	return c->i < c->nargs ? &c->args[c->i] : NULL;
+}
+
+const struct rf_arg *rf__take(struct rf_cursor *c)
+{
+	return c->i < c->nargs ? &c->args[c->i++] : NULL;
+}
+
+int rf__accept(struct rf_cursor *c, enum rf_arg_type type, const char *text)
+{
+	const struct rf_arg *a = rf__peek(c);
+	if (!a || a->type != type || (text && strcmp(a->text, text) != 0))
+		return 0;
+	c->i++;
+	return 1;
+}
+
+int rf__cursor_column(struct rf_cursor *c)
+{
+	const struct rf_arg *a = rf__peek(c);
+	return a ? a->column : c->end_column;
 }
 
 static void free_spec(struct rf_stage_spec *sp)
@@ -217,6 +313,8 @@ void rf_query_free(rf_query *q)
 		return;
 	for (int i = 0; i < q->nstages; i++)
 		free_spec(&q->stage[i]);
+	for (int i = 0; i < q->schema.nslots; i++)
+		free(q->schema.slot_name[i]);
 	free(q->text);
 	free(q);
 }
@@ -233,6 +331,20 @@ static const char *tok_name(const struct token *t)
 	}
 }
 
+static enum rf_arg_type arg_type(enum tok_type t)
+{
+	switch (t) {
+	case T_STRING: return RF_ARG_STRING;
+	case T_NUMBER: return RF_ARG_NUMBER;
+	case T_FLAG: return RF_ARG_FLAG;
+	case T_OP: return RF_ARG_OP;
+	case T_COMMA: return RF_ARG_COMMA;
+	case T_LPAREN: return RF_ARG_LPAREN;
+	case T_RPAREN: return RF_ARG_RPAREN;
+	default: return RF_ARG_WORD;
+	}
+}
+
 /* Parse one stage; on return *t is the token after it ('|' or end). */
 static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *sp)
 {
@@ -246,13 +358,14 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
 		}
 		return fail(err, t->column, "expected a verb, found %s", tok_name(t));
 	}
-	sp->verb = find_verb(t->text);
+	sp->verb = rf__find_verb(t->text);
 	sp->column = t->column;
 	if (!sp->verb) {
 		fail(err, t->column, "unknown verb '%s'", t->text);
 		suggest_verb(t->text, err);
 		return -EINVAL;
 	}
+	sp->verb_text = sp->verb->name;
 	free(t->text);
 	t->text = NULL;
 	for (;;) {
@@ -260,27 +373,117 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
 			return r;
 		if (t->type == T_PIPE || t->type == T_END)
 			break;
-		if (t->type != T_WORD && t->type != T_STRING && t->type != T_NUMBER && t->type != T_FLAG) {
-			r = fail(err, t->column, "%s: unexpected %s", sp->verb->name, tok_name(t));
-			snprintf(err->hint, sizeof err->hint, "usage: %s", sp->verb->usage);
-			return r;
-		}
 		struct rf_arg *args = realloc(sp->args, (size_t)(sp->nargs + 1) * sizeof *args);
 		if (!args)
 			return -ENOMEM;
 		sp->args = args;
 		struct rf_arg *a = &args[sp->nargs++];
-		a->type = t->type == T_STRING ? RF_ARG_STRING : t->type == T_NUMBER ? RF_ARG_NUMBER
-			: t->type == T_FLAG ? RF_ARG_FLAG : RF_ARG_WORD;
+		a->type = arg_type(t->type);
 		a->text = t->text;
 		a->len = t->len;
 		a->column = t->column;
 		t->text = NULL;
 	}
-	r = sp->verb->configure(sp, err);
+	sp->end_column = t->column;
+	struct rf_cursor cur = { sp->args, sp->nargs, 0, sp->end_column, err };
+	r = sp->verb->configure(sp, &cur);
+	if (r == 0 && cur.i < cur.nargs)
+		r = fail(err, cur.args[cur.i].column, "%s: unexpected '%s'", sp->verb->name, cur.args[cur.i].text);
 	if (r < 0 && !err->hint[0] && sp->verb->usage)
 		snprintf(err->hint, sizeof err->hint, "usage: %s", sp->verb->usage);
 	return r;
+}
+
+/* Resolve every field name now that all stages are known: the one parse
+ * stage decides which names exist, and learns which it must fill. */
+
+static int bind_query(rf_query *q, struct rf_query_error *err)
+{
+	q->parse_stage = q->agg_stage = q->project_stage = -1;
+	/* select and head mean rows before an aggregate, result rows after */
+	int seen_agg = 0;
+	for (int i = 0; i < q->nstages; i++) {
+		struct rf_stage_spec *sp = &q->stage[i];
+		if (seen_agg && strcmp(sp->verb->name, "select") == 0)
+			sp->verb = &rf__verb_select_table;
+		else if (seen_agg && strcmp(sp->verb->name, "head") == 0)
+			sp->verb = &rf__verb_head_table;
+		seen_agg |= sp->verb->kind == RF_STAGE_AGGREGATE;
+	}
+	for (int i = 0; i < q->nstages; i++) {
+		const struct rf_stage_spec *sp = &q->stage[i];
+		switch (sp->verb->kind) {
+		case RF_STAGE_PARSE:
+			if (q->parse_stage >= 0)
+				return fail(err, sp->column, "only one parse stage per query");
+			if (q->agg_stage >= 0)
+				return fail(err, sp->column, "'%s' cannot follow an aggregate", sp->verb->name);
+			if (i > 0 && rf__parse_needs_first_stage(sp)) {
+				fail(err, sp->column, "parse %s must be the first stage: it reads each input's header line",
+				     sp->args[0].text);
+				snprintf(err->hint, sizeof err->hint, "filter after it: parse csv | where ...");
+				return -EINVAL;
+			}
+			q->parse_stage = i;
+			break;
+		case RF_STAGE_AGGREGATE:
+			if (q->agg_stage >= 0) {
+				fail(err, sp->column, "only one aggregate stage per query");
+				snprintf(err->hint, sizeof err->hint,
+					 "list several in one stage: count, sum(bytes) by status");
+				return -EINVAL;
+			}
+			q->agg_stage = i;
+			break;
+		case RF_STAGE_TABLE:
+			if (q->agg_stage < 0) {
+				fail(err, sp->column, "'%s' works on the result of an aggregate", sp->verb->name);
+				snprintf(err->hint, sizeof err->hint, "for example: count by path | %s",
+					 sp->verb->usage);
+				return -EINVAL;
+			}
+			break;
+		case RF_STAGE_PROJECT:
+		case RF_STAGE_FILTER:
+		case RF_STAGE_LIMIT:
+			if (q->agg_stage >= 0)
+				return fail(err, sp->column, "'%s' cannot follow an aggregate here",
+					    sp->verb->name);
+			if (sp->verb->kind == RF_STAGE_PROJECT)
+				q->project_stage = i;
+			break;
+		}
+	}
+	struct rf_schema *sc = &q->schema;
+	for (int i = 0; i < q->nstages; i++) {
+		struct rf_stage_spec *sp = &q->stage[i];
+		if (i == q->parse_stage) {
+			sc->parser = sp->config; /* a parse config starts with struct rf_parser */
+			continue;
+		}
+		if (sp->verb->bind) {
+			int r = sp->verb->bind(sp, sc, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (q->parse_stage >= 0) {
+		struct rf_stage_spec *sp = &q->stage[q->parse_stage];
+		int r = sp->verb->bind(sp, sc, err);
+		if (r < 0)
+			return r;
+	}
+	/* the table stages see the aggregate's columns, as each leaves them */
+	if (q->agg_stage >= 0) {
+		struct rf_colset cols = { 0 };
+		int r = rf__agg_columns(&q->stage[q->agg_stage], &cols);
+		for (int i = q->agg_stage + 1; r == 0 && i < q->nstages; i++)
+			r = q->stage[i].verb->columns(&q->stage[i], &cols, err);
+		for (int i = 0; i < cols.n; i++)
+			free(cols.name[i]);
+		return r;
+	}
+	return 0;
 }
 
 int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err)
@@ -308,12 +511,6 @@ int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err)
 		r = parse_stage(&lx, &t, sp);
 		if (r < 0)
 			break;
-		if (q->nstages > 1 && q->stage[q->nstages - 2].verb->kind == RF_STAGE_AGGREGATE) {
-			r = fail(err, sp->column, "'%s' cannot follow '%s': an aggregate ends the query",
-				 sp->verb->name, q->stage[q->nstages - 2].verb->name);
-			snprintf(err->hint, sizeof err->hint, "put filters first: grep \"x\" | count");
-			break;
-		}
 		if (t.type == T_END)
 			break;
 		free(t.text);
@@ -321,6 +518,8 @@ int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err)
 			break;
 	}
 	free(t.text);
+	if (r == 0)
+		r = bind_query(q, err);
 	if (r < 0) {
 		rf_query_free(q);
 		return r;

@@ -37,6 +37,14 @@ enum rf_mode {
 	RF_MODE_SERIAL,
 };
 
+/* Output format of result rows (aggregates, select). */
+enum rf_out_format {
+	RF_OUT_TABLE = 0,  /* aligned columns for people; a lone number bare */
+	RF_OUT_TSV,
+	RF_OUT_CSV,
+	RF_OUT_JSON,       /* JSON Lines: one object per row */
+};
+
 const char *rf_io_name(enum rf_io io);
 const char *rf_simd_name(enum rf_simd level);
 const char *rf_mode_name(enum rf_mode mode);
@@ -45,6 +53,7 @@ const char *rf_mode_name(enum rf_mode mode);
 int rf_io_parse(const char *name, enum rf_io *out);
 int rf_simd_parse(const char *name, enum rf_simd *out);
 int rf_mode_parse(const char *name, enum rf_mode *out);
+int rf_format_parse(const char *name, enum rf_out_format *out);
 
 /* Highest SIMD level this CPU runs. */
 enum rf_simd rf_simd_best(void);
@@ -84,6 +93,10 @@ struct rf_options {
 	size_t window_size;    /* mmap window; 0 picks a default */
 	size_t max_record;     /* longest record accepted, bytes */
 	int out_fd;            /* where records and results go */
+	enum rf_out_format format;
+	int rejects_fd;        /* records a parser rejects go here verbatim; -1: none */
+	int strict;            /* the first rejected record is an error */
+	uint64_t every_ns;     /* print the aggregate so far at this interval; 0: only at the end */
 	rf_error_fn on_error;  /* NULL: messages go to stderr */
 	void *error_user;
 };
@@ -121,6 +134,10 @@ struct rf_report {
 	size_t pool_high_water;
 	uint64_t elapsed_ns;
 	uint64_t peak_rss_kb;
+	uint64_t rejected;          /* records a parser could not read */
+	uint64_t first_reject_line; /* line number of the first (0: unknown) */
+	char first_reject_input[256];
+	char reject_format[32];
 	int nstages;
 	struct rf_stage_stats stage[RF_MAX_STAGES];
 	int numa_nodes;
@@ -130,7 +147,8 @@ struct rf_report {
  * write its output to opt->out_fd.
  * Returns 0 on success, 1 if some input could not be read (the rest were
  * processed), or a negative errno for a failure that stopped the run
- * (output error, out of memory, bad options). */
+ * (output error, out of memory, bad options; -EBADMSG: a rejected record
+ * under opt->strict). */
 int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	   const struct rf_options *opt, struct rf_report *report);
 

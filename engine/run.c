@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "engine.h"
+#include "table.h"
 #include "../io/source.h"
 #include "../numa/numa.h"
 
@@ -32,6 +33,19 @@ void rf_options_init(struct rf_options *opt)
 	opt->memory = 64 * MiB;
 	opt->max_record = 256 * MiB;
 	opt->out_fd = 1;
+	opt->rejects_fd = -1;
+}
+
+static const char *const format_names[] = { "table", "tsv", "csv", "json" };
+
+int rf_format_parse(const char *name, enum rf_out_format *out)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, format_names[i]) == 0) {
+			*out = (enum rf_out_format)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 static const char *const io_names[] = { "auto", "read", "mmap", "uring" };
@@ -74,6 +88,8 @@ const char *rf_strerror(int err)
 		return "the requested SIMD level is not supported by this CPU";
 	case -E2BIG:
 		return "record longer than --max-record";
+	case -EBADMSG:
+		return "a record could not be parsed (--strict)";
 	default:
 		return strerror(err < 0 ? -err : err);
 	}
@@ -122,7 +138,6 @@ struct run {
 	struct rf_report *rep;
 	int nstages;
 	struct rf_stage stage[RF_MAX_STAGES];
-	int print_lines;          /* the last stage is a filter: output records */
 	int flush_each;           /* streaming input: output each batch now */
 	struct rf_writer out;
 	struct rf_pool pool;
@@ -132,7 +147,23 @@ struct run {
 	struct rf_framer framer;
 	uint64_t records;
 	int failed_inputs;
+	const rf_query *q;
+	struct rf_stage_env env;
+	struct rf_writer rejects;
+	int have_rejects;
+	int agg;                  /* index of the aggregate stage, or -1 */
+	int project;              /* index of a select before it, or -1 */
+	int count_lines;          /* a parser needs line numbers for rejects */
+	uint64_t line_no;         /* lines of the current input before this batch */
+	const char *input_name;
+	int stopped;              /* head had enough: read no more */
+	struct rf_table_out table_out;
+	uint64_t next_tick;       /* --every: when the next snapshot is due */
+	uint64_t snapshots;
+	struct rf_source *cur_src;
+	int fatal;                /* an error that ends the run (negative errno) */
 };
+
 
 static int write_records(struct run *run, const struct rf_batch *b)
 {
@@ -165,15 +196,77 @@ static int write_records(struct run *run, const struct rf_batch *b)
 	return 0;
 }
 
+/* select before an aggregate: the chosen fields of each record, as rows */
+static int write_projection(struct run *run, const struct rf_batch *b)
+{
+	const struct rf_fieldref *fields;
+	int n = rf__select_fields(&run->q->stage[run->project], &fields);
+	const char *names[RF_TABLE_MAX_COLS];
+	for (int i = 0; i < n; i++)
+		names[i] = fields[i].name;
+	struct rf_table *t = rf__table_new(n, 0, names);
+	if (!t)
+		return -ENOMEM;
+	uint32_t rows = b->all ? 0 : b->nsel;
+	for (uint32_t r = 0; r < rows; r++) {
+		struct rf_cell *row = rf__table_add_row(t);
+		if (!row) {
+			rf__table_free(t);
+			return -ENOMEM;
+		}
+		for (int i = 0; i < n; i++) {
+			struct rf_value v = rf__field(b, r, &fields[i]);
+			if (rf_value_missing(v))
+				continue;
+			row[i].type = RF_CELL_STR;
+			row[i].u.str.s = v.p;
+			row[i].u.str.len = (uint32_t)v.len;
+		}
+	}
+	int err = rf__table_write(&run->table_out, t, &run->out, 0);
+	rf__table_free(t);
+	return err;
+}
+
+static int print_aggregate(struct run *run, int final);
+
+static int tick(void *user)
+{
+	struct run *run = user;
+	uint64_t now = now_ns();
+	if (!run->opt->every_ns || run->agg < 0 || now < run->next_tick)
+		return 0;
+	while (run->next_tick <= now)
+		run->next_tick += run->opt->every_ns;
+	if (run->cur_src)
+		run->cur_src->deadline_ns = run->next_tick;
+	run->framer.batch.input = run->input_name;
+	int r = print_aggregate(run, 0);
+	if (r == 0)
+		r = rf__writer_flush(&run->out);
+	return r;
+}
+
 static int run_batch(void *user, struct rf_batch *b)
 {
 	struct run *run = user;
 	/* Record counts for --stats cost a newline count per batch, so they
-	 * are only kept when someone asked for a report. */
-	uint64_t all = run->rep ? rf__batch_all_records(b, run->k) : 0;
+	 * are only kept when someone asked for a report, or a parser needs
+	 * line numbers for the records it rejects. */
+	uint64_t all = (run->rep || run->count_lines) ? rf__batch_all_records(b, run->k) : 0;
 	run->records += all;
+	b->input = run->input_name;
+	if (run->count_lines) {
+		if (b->input_start)
+			run->line_no = 0;
+		b->first_line = run->line_no + 1;
+		run->line_no += all;
+	}
+	int stop = 0;
 	for (int i = 0; i < run->nstages; i++) {
 		struct rf_stage *st = &run->stage[i];
+		if (!st->verb->process)
+			break; /* table stages run at the end */
 		st->stats.records_in += b->all ? all : b->nsel;
 		st->stats.bytes_in += b->len;
 		uint64_t t0 = now_ns();
@@ -182,17 +275,43 @@ static int run_batch(void *user, struct rf_batch *b)
 		st->stats.batches++;
 		if (r < 0)
 			return r;
-		if (st->verb->kind == RF_STAGE_FILTER)
+		if (r == RF_STOP)
+			stop = 1;
+		if (st->verb->kind != RF_STAGE_AGGREGATE)
 			st->stats.records_out += b->all ? all : b->nsel;
 		if (!b->all && b->nsel == 0)
-			return 0;
+			break;
 	}
 	int r = 0;
-	if (run->print_lines)
-		r = write_records(run, b);
+	if (run->agg < 0 && (b->all || b->nsel))
+		r = run->project >= 0 ? write_projection(run, b) : write_records(run, b);
 	if (r == 0 && run->flush_each)
 		r = rf__writer_flush(&run->out);
+	if (r == 0 && run->opt->every_ns)
+		r = tick(run);
+	if (r == 0 && stop) {
+		run->stopped = 1;
+		return RF_STOP;
+	}
 	return r;
+}
+
+int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row)
+{
+	struct rf_stage_env *env = st->env;
+	if (env->rejected++ == 0) {
+		env->first_reject_line = rf__batch_line_of(b, row, st->k);
+		snprintf(env->first_reject_input, sizeof env->first_reject_input, "%s", b->input ? b->input : "-");
+	}
+	if (env->rejects) {
+		const char *p = b->data + b->sel[row].off;
+		int r = rf__writer_put(env->rejects, p, b->sel[row].len);
+		if (r == 0)
+			r = rf__writer_put(env->rejects, "\n", 1);
+		if (r < 0)
+			return r;
+	}
+	return env->strict ? -EBADMSG : 0;
 }
 
 static void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
@@ -209,6 +328,21 @@ static void report_error(struct run *run, const char *input, int err, const char
 		run->opt->on_error(run->opt->error_user, input, err, msg);
 	else
 		fprintf(stderr, "ringflow: %s: %s\n", input, msg);
+}
+
+static void report_note(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void report_note(struct run *run, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (run->opt->on_error)
+		run->opt->on_error(run->opt->error_user, "note", 0, msg);
+	else
+		fprintf(stderr, "ringflow: note: %s\n", msg);
 }
 
 static int ensure_pool(struct run *run, int direct)
@@ -355,6 +489,7 @@ static void process_input(struct run *run, const char *name)
 			rf__pipe_grow(fd, MiB);
 	}
 	run->flush_each = in.is_stream;
+	run->input_name = shown;
 
 	char why[160];
 	int direct = 0, direct_used = 0, deep = 0;
@@ -394,9 +529,23 @@ static void process_input(struct run *run, const char *name)
 		}
 		bus_jmp = &jb;
 	}
+	src->deadline_ns = run->opt->every_ns ? run->next_tick : 0;
+	run->cur_src = src;
+	run->framer.tick = run->opt->every_ns && run->agg >= 0 ? tick : NULL;
 	r = rf__framer_run(&run->framer, src);
 	bus_jmp = NULL;
-	if (r == -E2BIG) {
+	run->cur_src = NULL;
+	if (r == RF_STOP) {
+		r = 0;
+	} else if (r == -EBADMSG) {
+		const struct rf_stage_spec *ps = &run->q->stage[run->q->parse_stage];
+		const char *fmt = ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
+		report_error(run, shown, r, "line %llu: cannot be parsed as %s (--strict)",
+			     (unsigned long long)run->env.first_reject_line, fmt);
+		run->fatal = r;
+	} else if (r == -ENOMEM) {
+		run->fatal = r;
+	} else if (r == -E2BIG) {
 		uint64_t off = run->framer.error_offset;
 		uint64_t line = in.is_stream ? 0 : line_of_offset(run, fd, in.start, off);
 		if (line)
@@ -424,9 +573,38 @@ out:
 		close(fd);
 }
 
+static int print_aggregate(struct run *run, int final)
+{
+	struct rf_stage *st = &run->stage[run->agg];
+	struct rf_table *t = NULL;
+	int r = st->verb->finish(st, &t);
+	if (r < 0)
+		return r;
+	for (int i = run->agg + 1; i < run->q->nstages && r == 0; i++)
+		r = run->q->stage[i].verb->apply(run->q->stage[i].config, t);
+	if (r == 0) {
+		if (run->snapshots++ && run->table_out.format != RF_FORMAT_JSON) {
+			/* each snapshot is a whole table, with its own header */
+			if (run->table_out.format == RF_FORMAT_TABLE)
+				rf__writer_put(&run->out, "\n", 1);
+			run->table_out.header_done = 0;
+		}
+		/* a single number stands alone, also in every snapshot */
+		int bare = t->nkeys == 0 && t->ncols == 1;
+		r = rf__table_write(&run->table_out, t, &run->out, bare);
+	}
+	(void)final;
+	rf__table_free(t);
+	return r;
+}
+
+
 static void fill_report(struct run *run, uint64_t t0)
 {
 	struct rf_report *rep = run->rep;
+	rep->rejected = run->env.rejected;
+	rep->first_reject_line = run->env.first_reject_line;
+	snprintf(rep->first_reject_input, sizeof rep->first_reject_input, "%s", run->env.first_reject_input);
 	rep->mode = RF_MODE_SERIAL;
 	rep->simd = run->k->level;
 	rep->records = run->records;
@@ -474,6 +652,22 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->opt = opt;
 	run->k = k;
 	run->rep = report;
+	run->q = q;
+	run->agg = q->agg_stage;
+	run->project = q->project_stage;
+	run->count_lines = q->parse_stage >= 0;
+	run->table_out.format = (enum rf_format)opt->format;
+	run->env.strict = opt->strict;
+	if (opt->rejects_fd >= 0) {
+		if (rf__writer_init(&run->rejects, opt->rejects_fd, 64 << 10) < 0) {
+			free(run);
+			return -ENOMEM;
+		}
+		run->have_rejects = 1;
+		run->env.rejects = &run->rejects;
+	}
+	if (opt->every_ns)
+		run->next_tick = now_ns() + opt->every_ns;
 	if (report)
 		memset(report, 0, sizeof *report);
 	int r = rf__writer_init(&run->out, opt->out_fd, 256 << 10);
@@ -481,34 +675,53 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		free(run);
 		return r;
 	}
-	for (int i = 0; i < q->nstages; i++) {
+	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
+	/* the stages up to the aggregate run per batch; the rest on its table */
+	int nrow = run->agg >= 0 ? run->agg + 1 : q->nstages;
+	for (int i = 0; i < nrow; i++) {
 		struct rf_stage *st = &run->stage[i];
 		st->verb = q->stage[i].verb;
 		st->k = k;
+		st->env = &run->env;
+		run->nstages = i + 1;
 		if ((r = st->verb->open(st, q->stage[i].config)) < 0)
 			goto done;
-		run->nstages = i + 1;
 	}
-	run->print_lines = q->stage[q->nstages - 1].verb->kind == RF_STAGE_FILTER;
-	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 
 	if (nfiles == 0)
 		process_input(run, NULL);
-	for (int i = 0; i < nfiles && !run->out.err; i++)
+	for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped; i++)
 		process_input(run, files[i]);
 
-	if (run->out.err) {
-		r = run->out.err;
+	if (run->out.err || run->fatal) {
+		r = run->out.err ? run->out.err : run->fatal;
 		goto done;
 	}
-	for (int i = 0; i < run->nstages; i++) {
-		struct rf_stage *st = &run->stage[i];
-		if (st->verb->finish && (r = st->verb->finish(st, &run->out)) < 0)
-			goto done;
-	}
+	if (run->agg >= 0 && (r = print_aggregate(run, 1)) < 0)
+		goto done;
 	if ((r = rf__writer_flush(&run->out)) < 0)
 		goto done;
+	if (run->have_rejects && (r = rf__writer_flush(&run->rejects)) < 0)
+		goto done;
 	r = run->failed_inputs ? 1 : 0;
+	/* nothing dropped silently: say what a parser or an aggregate skipped */
+	if (run->env.rejected) {
+		const struct rf_stage_spec *ps = &q->stage[q->parse_stage];
+		const char *fmt = ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
+		char where[320] = "";
+		if (run->env.first_reject_line)
+			snprintf(where, sizeof where, " (first: %s line %llu)", run->env.first_reject_input,
+				 (unsigned long long)run->env.first_reject_line);
+		report_note(run, "%llu record%s could not be parsed as %s and %s skipped%s%s",
+			    (unsigned long long)run->env.rejected, run->env.rejected == 1 ? "" : "s", fmt,
+			    run->env.rejected == 1 ? "was" : "were", where,
+			    run->have_rejects ? "; they are in the --rejects file" : "; --rejects FILE keeps them");
+	}
+	if (run->agg >= 0) {
+		char notes[1024];
+		if (rf__agg_notes(&run->stage[run->agg], notes, sizeof notes) > 0)
+			report_note(run, "%s", notes);
+	}
 done:
 	if (report)
 		fill_report(run, t0);
@@ -517,6 +730,8 @@ done:
 			run->stage[i].verb->close(&run->stage[i]);
 	rf__framer_free(&run->framer);
 	rf__writer_free(&run->out);
+	if (run->have_rejects)
+		rf__writer_free(&run->rejects);
 	rf__uring_destroy(run->uring);
 	if (run->have_pool)
 		rf__pool_destroy(&run->pool);

@@ -1,4 +1,5 @@
-/* stages.c - the built-in verbs: count and grep. */
+/* stages.c - filters (grep, regex, where), select, head, and the table
+ * stages (top, sort, head, select after an aggregate). */
 #include "config.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -6,136 +7,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "expr.h"
+#include "table.h"
 
-/* ---- count ---------------------------------------------------------- */
+/* ---- shared: keep[] scratch for filters ---- */
 
-static int count_configure(struct rf_stage_spec *spec, struct rf_query_error *err)
-{
-	if (spec->nargs > 0) {
-		err->column = spec->args[0].column;
-		snprintf(err->message, sizeof err->message,
-			 "count takes no arguments yet (grouping with 'by' comes with the query language)");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int count_open(struct rf_stage *st, const void *config)
-{
-	(void)config;
-	st->state = calloc(1, sizeof(uint64_t));
-	return st->state ? 0 : -ENOMEM;
-}
-
-static int count_process(struct rf_stage *st, struct rf_batch *b)
-{
-	*(uint64_t *)st->state += b->all ? rf__batch_all_records(b, st->k) : b->nsel;
-	return 0;
-}
-
-static int count_finish(struct rf_stage *st, struct rf_writer *out)
-{
-	char line[32];
-	int n = snprintf(line, sizeof line, "%" PRIu64 "\n", *(uint64_t *)st->state);
-	return rf__writer_put(out, line, (size_t)n);
-}
-
-static void count_close(struct rf_stage *st)
-{
-	free(st->state);
-	st->state = NULL;
-}
-
-static const struct rf_verb verb_count = {
-	.name = "count",
-	.kind = RF_STAGE_AGGREGATE,
-	.usage = "count",
-	.configure = count_configure,
-	.open = count_open,
-	.process = count_process,
-	.finish = count_finish,
-	.close = count_close,
+struct keep_buf {
+	uint8_t *keep;
+	size_t cap;
 };
 
-/* ---- grep ----------------------------------------------------------- */
-
-struct grep_config {
-	char *literal;
-	size_t len;
-	int invert;
-};
-
-struct grep_state {
-	const struct grep_config *cfg;
-	struct rf_needle needle;
-};
-
-static void grep_free_config(void *config)
+static int keep_room(struct keep_buf *k, size_t n)
 {
-	struct grep_config *gc = config;
-	if (gc)
-		free(gc->literal);
-	free(gc);
-}
-
-static int grep_configure(struct rf_stage_spec *spec, struct rf_query_error *err)
-{
-	struct grep_config *gc = calloc(1, sizeof *gc);
-	if (!gc)
+	if (n <= k->cap)
+		return 0;
+	size_t cap = k->cap ? k->cap : 4096;
+	while (cap < n)
+		cap *= 2;
+	uint8_t *p = realloc(k->keep, cap);
+	if (!p)
 		return -ENOMEM;
-	const struct rf_arg *lit = NULL;
-	for (int i = 0; i < spec->nargs; i++) {
-		const struct rf_arg *a = &spec->args[i];
-		if (a->type == RF_ARG_FLAG && strcmp(a->text, "-v") == 0) {
-			gc->invert = 1;
-		} else if (a->type == RF_ARG_FLAG) {
-			err->column = a->column;
-			snprintf(err->message, sizeof err->message, "grep: unknown flag '%s'", a->text);
-			snprintf(err->hint, sizeof err->hint, "grep accepts -v (print lines that do not match)");
-			goto fail;
-		} else if (!lit) {
-			lit = a;
-		} else {
-			err->column = a->column;
-			snprintf(err->message, sizeof err->message,
-				 "grep takes one literal; quote it if it holds spaces or '|'");
-			goto fail;
-		}
-	}
-	if (!lit) {
-		err->column = spec->column;
-		snprintf(err->message, sizeof err->message, "grep needs a literal to search for");
-		snprintf(err->hint, sizeof err->hint, "for example: grep \"ERROR\"");
-		goto fail;
-	}
-	if (memchr(lit->text, '\n', lit->len)) {
-		err->column = lit->column;
-		snprintf(err->message, sizeof err->message,
-			 "a grep literal cannot hold a newline: records are lines");
-		goto fail;
-	}
-	gc->literal = malloc(lit->len + 1);
-	if (!gc->literal) {
-		grep_free_config(gc);
-		return -ENOMEM;
-	}
-	memcpy(gc->literal, lit->text, lit->len + 1);
-	gc->len = lit->len;
-	spec->config = gc;
-	return 0;
-fail:
-	grep_free_config(gc);
-	return -EINVAL;
-}
-
-static int grep_open(struct rf_stage *st, const void *config)
-{
-	struct grep_state *gs = calloc(1, sizeof *gs);
-	if (!gs)
-		return -ENOMEM;
-	gs->cfg = config;
-	rf__needle_init(&gs->needle, gs->cfg->literal, gs->cfg->len);
-	st->state = gs;
+	k->keep = p;
+	k->cap = cap;
 	return 0;
 }
 
@@ -159,6 +52,96 @@ static size_t line_len(const struct rf_kernels *k, const char *p, const char *en
 	return (size_t)((nl ? nl : end) - p);
 }
 
+/* ---- grep ------------------------------------------------------------ */
+
+struct grep_config {
+	char *literal;
+	size_t len;
+	int invert;
+	int caseless;
+	struct rf_regex *re;      /* -i: a caseless literal through PCRE2 */
+};
+
+struct grep_state {
+	const struct grep_config *cfg;
+	struct rf_needle needle;
+	struct rf_regex_match *m;
+	struct keep_buf keep;
+};
+
+static void grep_free_config(void *config)
+{
+	struct grep_config *gc = config;
+	if (gc) {
+		free(gc->literal);
+		rf__regex_free(gc->re);
+	}
+	free(gc);
+}
+
+static int grep_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct grep_config *gc = calloc(1, sizeof *gc);
+	if (!gc)
+		return -ENOMEM;
+	spec->config = gc;
+	const struct rf_arg *lit = NULL, *a;
+	while ((a = rf__take(c))) {
+		if (a->type == RF_ARG_FLAG && (!strcmp(a->text, "-v") || !strcmp(a->text, "-i") ||
+					       !strcmp(a->text, "-vi") || !strcmp(a->text, "-iv"))) {
+			gc->invert |= strchr(a->text, 'v') != NULL;
+			gc->caseless |= strchr(a->text, 'i') != NULL;
+		} else if (a->type == RF_ARG_FLAG) {
+			rf__fail(c->err, a->column, "grep: unknown flag '%s'", a->text);
+			snprintf(c->err->hint, sizeof c->err->hint,
+				 "grep takes -v (lines without the literal) and -i (ignore case)");
+			return -EINVAL;
+		} else if (a->type != RF_ARG_STRING && a->type != RF_ARG_WORD && a->type != RF_ARG_NUMBER) {
+			return rf__fail(c->err, a->column, "grep: unexpected '%s'", a->text);
+		} else if (!lit) {
+			lit = a;
+		} else {
+			return rf__fail(c->err, a->column, "grep takes one literal; quote it if it holds spaces or '|'");
+		}
+	}
+	if (!lit) {
+		rf__fail(c->err, spec->column, "grep needs a literal to search for");
+		snprintf(c->err->hint, sizeof c->err->hint, "for example: grep \"ERROR\"");
+		return -EINVAL;
+	}
+	if (memchr(lit->text, '\n', lit->len))
+		return rf__fail(c->err, lit->column, "a grep literal cannot hold a newline: records are lines");
+	if (!(gc->literal = malloc(lit->len + 1)))
+		return -ENOMEM;
+	memcpy(gc->literal, lit->text, lit->len + 1);
+	gc->len = lit->len;
+	if (gc->caseless && !(gc->re = rf__regex_compile(gc->literal, gc->len, 1, 1, c->err, lit->column)))
+		return -EINVAL;
+	return 0;
+}
+
+static int grep_open(struct rf_stage *st, const void *config)
+{
+	struct grep_state *gs = calloc(1, sizeof *gs);
+	if (!gs)
+		return -ENOMEM;
+	gs->cfg = config;
+	rf__needle_init(&gs->needle, gs->cfg->literal, gs->cfg->len);
+	st->state = gs;
+	if (gs->cfg->re && !(gs->m = rf__regex_match_new(gs->cfg->re)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* First match in p[0..n), or NULL. */
+static const char *grep_find(struct grep_state *gs, const struct rf_kernels *k, const char *p, size_t n)
+{
+	if (!gs->cfg->re)
+		return k->find_literal(p, n, &gs->needle);
+	size_t s, e;
+	return rf__regex_search(gs->cfg->re, gs->m, p, n, 0, &s, &e) > 0 ? p + s : NULL;
+}
+
 /* Search the raw bytes of an all-selected batch: jump from match to match,
  * widening each to its line, instead of looking at every line. */
 static int grep_all(struct rf_stage *st, struct rf_batch *b)
@@ -169,7 +152,7 @@ static int grep_all(struct rf_stage *st, struct rf_batch *b)
 	int invert = gs->cfg->invert;
 	b->nsel = 0;
 	while (p < end) {
-		const char *m = k->find_literal(p, (size_t)(end - p), &gs->needle);
+		const char *m = grep_find(gs, k, p, (size_t)(end - p));
 		if (!m)
 			break;
 		const char *ls = k->find_last_byte(p, (size_t)(m - p), '\n');
@@ -197,46 +180,41 @@ static int grep_all(struct rf_stage *st, struct rf_batch *b)
 			p += l + 1;
 		}
 	}
+	b->all = 0;
 	return 0;
-}
-
-/* A batch already narrowed by an earlier stage: test each selected record. */
-static void grep_selected(struct rf_stage *st, struct rf_batch *b)
-{
-	struct grep_state *gs = st->state;
-	uint32_t keep = 0;
-	for (uint32_t i = 0; i < b->nsel; i++) {
-		struct rf_span s = b->sel[i];
-		int hit = st->k->find_literal(b->data + s.off, s.len, &gs->needle) != NULL;
-		if (hit != gs->cfg->invert)
-			b->sel[keep++] = s;
-	}
-	b->nsel = keep;
 }
 
 static int grep_process(struct rf_stage *st, struct rf_batch *b)
 {
-	if (b->all) {
-		int r = grep_all(st, b);
-		if (r < 0)
-			return r;
-		b->all = 0;
-	} else {
-		grep_selected(st, b);
+	struct grep_state *gs = st->state;
+	if (b->all)
+		return grep_all(st, b);
+	if (keep_room(&gs->keep, b->nsel) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->nsel; i++) {
+		struct rf_span s = b->sel[i];
+		int hit = grep_find(gs, st->k, b->data + s.off, s.len) != NULL;
+		gs->keep.keep[i] = hit != gs->cfg->invert;
 	}
+	rf__batch_filter(b, gs->keep.keep);
 	return 0;
 }
 
 static void grep_close(struct rf_stage *st)
 {
-	free(st->state);
+	struct grep_state *gs = st->state;
+	if (gs) {
+		rf__regex_match_free(gs->m);
+		free(gs->keep.keep);
+	}
+	free(gs);
 	st->state = NULL;
 }
 
 static const struct rf_verb verb_grep = {
 	.name = "grep",
 	.kind = RF_STAGE_FILTER,
-	.usage = "grep [-v] \"LITERAL\"",
+	.usage = "grep [-v] [-i] \"LITERAL\"",
 	.configure = grep_configure,
 	.free_config = grep_free_config,
 	.open = grep_open,
@@ -244,4 +222,559 @@ static const struct rf_verb verb_grep = {
 	.close = grep_close,
 };
 
-const struct rf_verb *const rf__verbs[] = { &verb_count, &verb_grep, NULL };
+/* ---- regex: lines matching a PCRE2 pattern ----------------------------- */
+
+struct regex_config {
+	struct rf_regex *re;
+	int invert;
+};
+
+struct regex_state {
+	const struct regex_config *cfg;
+	struct rf_regex_match *m;
+	struct keep_buf keep;
+};
+
+static void regex_free_config(void *config)
+{
+	struct regex_config *rc = config;
+	if (rc)
+		rf__regex_free(rc->re);
+	free(rc);
+}
+
+static int regex_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct regex_config *rc = calloc(1, sizeof *rc);
+	if (!rc)
+		return -ENOMEM;
+	spec->config = rc;
+	if (rf__accept(c, RF_ARG_FLAG, "-v"))
+		rc->invert = 1;
+	const struct rf_arg *a = rf__take(c);
+	if (!a || a->type != RF_ARG_STRING) {
+		rf__fail(c->err, a ? a->column : c->end_column, "regex needs a quoted pattern");
+		snprintf(c->err->hint, sizeof c->err->hint, "for example: regex \"time=[0-9]{4,}ms\"");
+		return -EINVAL;
+	}
+	rc->re = rf__regex_compile(a->text, a->len, 0, 0, c->err, a->column);
+	return rc->re ? 0 : -EINVAL;
+}
+
+static int regex_open(struct rf_stage *st, const void *config)
+{
+	struct regex_state *rs = calloc(1, sizeof *rs);
+	if (!rs)
+		return -ENOMEM;
+	rs->cfg = config;
+	st->state = rs;
+	return (rs->m = rf__regex_match_new(rs->cfg->re)) ? 0 : -ENOMEM;
+}
+
+static int regex_process(struct rf_stage *st, struct rf_batch *b)
+{
+	struct regex_state *rs = st->state;
+	/* per record: a pattern like \s or [^x] must not match across lines */
+	int r = rf__batch_expand(b, st->k);
+	if (r < 0 || keep_room(&rs->keep, b->nsel) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->nsel; i++) {
+		size_t s, e;
+		int hit = rf__regex_search(rs->cfg->re, rs->m, b->data + b->sel[i].off, b->sel[i].len, 0, &s, &e) > 0;
+		rs->keep.keep[i] = hit != rs->cfg->invert;
+	}
+	rf__batch_filter(b, rs->keep.keep);
+	return 0;
+}
+
+static void regex_close(struct rf_stage *st)
+{
+	struct regex_state *rs = st->state;
+	if (rs) {
+		rf__regex_match_free(rs->m);
+		free(rs->keep.keep);
+	}
+	free(rs);
+	st->state = NULL;
+}
+
+static const struct rf_verb verb_regex = {
+	.name = "regex",
+	.kind = RF_STAGE_FILTER,
+	.usage = "regex [-v] \"PATTERN\"",
+	.configure = regex_configure,
+	.free_config = regex_free_config,
+	.open = regex_open,
+	.process = regex_process,
+	.close = regex_close,
+};
+
+/* ---- where ----------------------------------------------------------- */
+
+struct where_state {
+	const struct rf_expr *e;
+	struct rf_expr_ctx *x;
+	struct keep_buf keep;
+};
+
+static void where_free_config(void *config)
+{
+	rf__expr_free(config);
+}
+
+static int where_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct rf_expr *e;
+	int r = rf__expr_parse(c, &e);
+	spec->config = e;
+	return r;
+}
+
+static int where_bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
+{
+	return rf__expr_bind(spec->config, sc, err);
+}
+
+static int where_open(struct rf_stage *st, const void *config)
+{
+	struct where_state *ws = calloc(1, sizeof *ws);
+	if (!ws)
+		return -ENOMEM;
+	ws->e = config;
+	st->state = ws;
+	return (ws->x = rf__expr_ctx_new(ws->e)) ? 0 : -ENOMEM;
+}
+
+static int where_process(struct rf_stage *st, struct rf_batch *b)
+{
+	struct where_state *ws = st->state;
+	int r = rf__batch_expand(b, st->k);
+	if (r < 0 || keep_room(&ws->keep, b->nsel) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->nsel; i++)
+		ws->keep.keep[i] = (uint8_t)rf__expr_eval(ws->x, ws->e, b, i);
+	rf__batch_filter(b, ws->keep.keep);
+	return 0;
+}
+
+static void where_close(struct rf_stage *st)
+{
+	struct where_state *ws = st->state;
+	if (ws) {
+		rf__expr_ctx_free(ws->x);
+		free(ws->keep.keep);
+	}
+	free(ws);
+	st->state = NULL;
+}
+
+static const struct rf_verb verb_where = {
+	.name = "where",
+	.kind = RF_STAGE_FILTER,
+	.usage = "where EXPR   (== != < <= > >= ~ contains, and/or/not, parentheses)",
+	.configure = where_configure,
+	.bind = where_bind,
+	.free_config = where_free_config,
+	.open = where_open,
+	.process = where_process,
+	.close = where_close,
+};
+
+/* A result column: a field name, or an aggregate's label written as it
+ * reads, p99(bytes) or quantile(ms, 0.9).  The spaces go: labels have none. */
+static int parse_column(struct rf_cursor *c, struct rf_fieldref *f, const char *what)
+{
+	int r = rf__parse_fieldref(c, f, what);
+	if (r < 0 || !rf__peek(c) || rf__peek(c)->type != RF_ARG_LPAREN)
+		return r;
+	char name[256];
+	size_t n = (size_t)snprintf(name, sizeof name, "%s(", f->name);
+	c->i++;
+	const struct rf_arg *a;
+	while ((a = rf__take(c)) && a->type != RF_ARG_RPAREN && n < sizeof name)
+		n += (size_t)snprintf(name + n, sizeof name - n, "%s", a->type == RF_ARG_COMMA ? "," : a->text);
+	if (!a)
+		return rf__fail(c->err, c->end_column, "expected ')' to close %s(", f->name);
+	if (n < sizeof name)
+		snprintf(name + n, sizeof name - n, ")");
+	free(f->name);
+	return (f->name = strdup(name)) ? 0 : -ENOMEM;
+}
+
+/* ---- select: fields before an aggregate, columns after one ------------ */
+
+struct select_config {
+	int n;
+	struct rf_fieldref field[RF_TABLE_MAX_COLS];
+	int col[RF_TABLE_MAX_COLS];   /* after an aggregate: column indexes */
+};
+
+static void select_free_config(void *config)
+{
+	struct select_config *sc = config;
+	if (!sc)
+		return;
+	for (int i = 0; i < sc->n; i++)
+		rf__fieldref_free(&sc->field[i]);
+	free(sc);
+}
+
+static int select_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct select_config *sc = calloc(1, sizeof *sc);
+	if (!sc)
+		return -ENOMEM;
+	spec->config = sc;
+	do {
+		if (sc->n == RF_TABLE_MAX_COLS)
+			return rf__fail(c->err, rf__cursor_column(c), "too many columns");
+		int r = parse_column(c, &sc->field[sc->n], "a field name");
+		if (r < 0)
+			return r;
+		sc->n++;
+	} while (rf__accept(c, RF_ARG_COMMA, NULL));
+	return 0;
+}
+
+static int select_bind(struct rf_stage_spec *spec, struct rf_schema *schema, struct rf_query_error *err)
+{
+	struct select_config *sc = spec->config;
+	for (int i = 0; i < sc->n; i++) {
+		int r = rf__schema_bind(schema, &sc->field[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int column_index(const struct rf_colset *cols, const char *name, int column, struct rf_query_error *err)
+{
+	for (int i = 0; i < cols->n; i++)
+		if (strcmp(cols->name[i], name) == 0)
+			return i;
+	rf__fail(err, column, "the result has no column '%s'", name);
+	const char *names[65];
+	for (int i = 0; i < cols->n; i++)
+		names[i] = cols->name[i];
+	names[cols->n] = NULL;
+	rf__suggest(err, name, names);
+	if (!err->hint[0]) {
+		size_t n = (size_t)snprintf(err->hint, sizeof err->hint, "columns:");
+		for (int i = 0; i < cols->n && n < sizeof err->hint; i++)
+			n += (size_t)snprintf(err->hint + n, sizeof err->hint - n, " %s", cols->name[i]);
+	}
+	return -EINVAL;
+}
+
+static int select_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
+{
+	struct select_config *sc = spec->config;
+	char *names[64];
+	for (int i = 0; i < sc->n; i++) {
+		int idx = column_index(cols, sc->field[i].name, sc->field[i].column, err);
+		if (idx < 0)
+			return idx;
+		sc->col[i] = idx;
+	}
+	for (int i = 0; i < sc->n; i++)
+		names[i] = strdup(cols->name[sc->col[i]]);
+	for (int i = 0; i < cols->n; i++)
+		free(cols->name[i]);
+	for (int i = 0; i < sc->n; i++)
+		cols->name[i] = names[i];
+	cols->n = sc->n;
+	cols->nkeys = 0;
+	return 0;
+}
+
+static int select_apply(const void *config, struct rf_table *t)
+{
+	const struct select_config *sc = config;
+	return rf__table_project(t, sc->col, sc->n);
+}
+
+static int nothing_open(struct rf_stage *st, const void *config)
+{
+	st->state = (void *)config;
+	return 0;
+}
+
+static int nothing_process(struct rf_stage *st, struct rf_batch *b)
+{
+	(void)st;
+	(void)b;
+	return 0;
+}
+
+static const struct rf_verb verb_select = {
+	.name = "select",
+	.kind = RF_STAGE_PROJECT,
+	.usage = "select FIELD, ...",
+	.configure = select_configure,
+	.bind = select_bind,
+	.free_config = select_free_config,
+	.open = nothing_open,
+	.process = nothing_process,
+};
+
+const struct rf_verb rf__verb_select_table = {
+	.name = "select",
+	.kind = RF_STAGE_TABLE,
+	.usage = "select COLUMN, ...",
+	.configure = select_configure,
+	.free_config = select_free_config,
+	.columns = select_columns,
+	.apply = select_apply,
+};
+
+/* ---- head N: stop after N records, or keep N result rows --------------- */
+
+struct count_config {
+	uint64_t n;
+	char *col_name;      /* top: by which column (NULL: the first aggregate) */
+	int col_column;
+	int col;
+};
+
+struct sort_config {
+	int n;
+	char *name[16];
+	int column[16];
+	int col[16];
+	int desc[16];
+};
+
+static void count_free_config(void *config)
+{
+	struct count_config *cc = config;
+	if (cc)
+		free(cc->col_name);
+	free(cc);
+}
+
+static int parse_count_arg(struct rf_cursor *c, const char *verb, uint64_t *out)
+{
+	const struct rf_arg *a = rf__take(c);
+	struct rf_number n;
+	if (!a || a->type != RF_ARG_NUMBER || rf__parse_number(a->text, a->len, &n) < 0 || !n.is_int || n.i < 0) {
+		rf__fail(c->err, a ? a->column : c->end_column, "%s needs a whole number of rows", verb);
+		snprintf(c->err->hint, sizeof c->err->hint, "for example: %s 10", verb);
+		return -EINVAL;
+	}
+	*out = (uint64_t)n.i;
+	return 0;
+}
+
+static int head_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct count_config *cc = calloc(1, sizeof *cc);
+	if (!cc)
+		return -ENOMEM;
+	spec->config = cc;
+	return parse_count_arg(c, "head", &cc->n);
+}
+
+struct head_state {
+	uint64_t limit, seen;
+};
+
+static int head_open(struct rf_stage *st, const void *config)
+{
+	struct head_state *hs = calloc(1, sizeof *hs);
+	if (!hs)
+		return -ENOMEM;
+	hs->limit = ((const struct count_config *)config)->n;
+	st->state = hs;
+	return 0;
+}
+
+static int head_process(struct rf_stage *st, struct rf_batch *b)
+{
+	struct head_state *hs = st->state;
+	uint64_t left = hs->limit - hs->seen;
+	uint64_t n = b->all ? rf__batch_all_records(b, st->k) : b->nsel;
+	if (n < left) {
+		hs->seen += n;
+		return 0;
+	}
+	int r = rf__batch_expand(b, st->k);
+	if (r < 0)
+		return r;
+	b->nsel = (uint32_t)left;
+	hs->seen = hs->limit;
+	return RF_STOP; /* enough: the run stops reading */
+}
+
+static void free_state(struct rf_stage *st)
+{
+	free(st->state);
+	st->state = NULL;
+}
+
+static const struct rf_verb verb_head = {
+	.name = "head",
+	.kind = RF_STAGE_LIMIT,
+	.usage = "head N",
+	.configure = head_configure,
+	.free_config = count_free_config,
+	.open = head_open,
+	.process = head_process,
+	.close = free_state,
+};
+
+static int head_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
+{
+	(void)spec;
+	(void)cols;
+	(void)err;
+	return 0;
+}
+
+static int head_apply(const void *config, struct rf_table *t)
+{
+	rf__table_truncate(t, ((const struct count_config *)config)->n);
+	return 0;
+}
+
+const struct rf_verb rf__verb_head_table = {
+	.name = "head",
+	.kind = RF_STAGE_TABLE,
+	.usage = "head N",
+	.configure = head_configure,
+	.free_config = count_free_config,
+	.columns = head_columns,
+	.apply = head_apply,
+};
+
+/* ---- top N [by COLUMN] ------------------------------------------------ */
+
+static int top_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct count_config *cc = calloc(1, sizeof *cc);
+	if (!cc)
+		return -ENOMEM;
+	spec->config = cc;
+	int r = parse_count_arg(c, "top", &cc->n);
+	if (r < 0)
+		return r;
+	if (rf__accept(c, RF_ARG_WORD, "by")) {
+		struct rf_fieldref f;
+		if ((r = parse_column(c, &f, "a column")) < 0)
+			return r;
+		cc->col_column = f.column;
+		cc->col_name = f.name;
+	}
+	return 0;
+}
+
+static int top_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
+{
+	struct count_config *cc = spec->config;
+	if (cc->col_name) {
+		cc->col = column_index(cols, cc->col_name, cc->col_column, err);
+		return cc->col < 0 ? cc->col : 0;
+	}
+	cc->col = cols->nkeys < cols->n ? cols->nkeys : 0; /* the first aggregate */
+	return 0;
+}
+
+static int top_apply(const void *config, struct rf_table *t)
+{
+	const struct count_config *cc = config;
+	int desc = 1;
+	int r = rf__table_sort(t, &cc->col, &desc, 1);
+	if (r == 0)
+		rf__table_truncate(t, cc->n);
+	return r;
+}
+
+static const struct rf_verb verb_top = {
+	.name = "top",
+	.kind = RF_STAGE_TABLE,
+	.usage = "top N [by COLUMN]",
+	.configure = top_configure,
+	.free_config = count_free_config,
+	.columns = top_columns,
+	.apply = top_apply,
+};
+
+/* ---- sort COLUMN [desc], ... ------------------------------------------ */
+
+static void sort_free_config(void *config)
+{
+	struct sort_config *sc = config;
+	if (!sc)
+		return;
+	for (int i = 0; i < sc->n; i++)
+		free(sc->name[i]);
+	free(sc);
+}
+
+static int sort_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct sort_config *sc = calloc(1, sizeof *sc);
+	if (!sc)
+		return -ENOMEM;
+	spec->config = sc;
+	do {
+		if (sc->n == 16)
+			return rf__fail(c->err, rf__cursor_column(c), "sort takes at most 16 columns");
+		struct rf_fieldref f;
+		int r = parse_column(c, &f, "a column to sort by");
+		if (r < 0)
+			return r;
+		sc->name[sc->n] = f.name;
+		sc->column[sc->n] = f.column;
+		if (rf__accept(c, RF_ARG_WORD, "desc"))
+			sc->desc[sc->n] = 1;
+		else
+			rf__accept(c, RF_ARG_WORD, "asc");
+		sc->n++;
+	} while (rf__accept(c, RF_ARG_COMMA, NULL));
+	return 0;
+}
+
+static int sort_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
+{
+	struct sort_config *sc = spec->config;
+	for (int i = 0; i < sc->n; i++)
+		if ((sc->col[i] = column_index(cols, sc->name[i], sc->column[i], err)) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+static int sort_apply(const void *config, struct rf_table *t)
+{
+	const struct sort_config *sc = config;
+	return rf__table_sort(t, sc->col, sc->desc, sc->n);
+}
+
+static const struct rf_verb verb_sort = {
+	.name = "sort",
+	.kind = RF_STAGE_TABLE,
+	.usage = "sort COLUMN [desc], ...",
+	.configure = sort_configure,
+	.free_config = sort_free_config,
+	.columns = sort_columns,
+	.apply = sort_apply,
+};
+
+/* ---- the verb table ---------------------------------------------------- */
+
+extern const struct rf_verb rf__verb_count, rf__verb_sum, rf__verb_avg, rf__verb_min, rf__verb_max,
+	rf__verb_distinct, rf__verb_p50, rf__verb_p90, rf__verb_p95, rf__verb_p99, rf__verb_quantile;
+extern const struct rf_verb rf__verb_split, rf__verb_parse;
+
+const struct rf_verb *const rf__verbs[] = {
+	&rf__verb_split, &rf__verb_parse, &verb_grep, &verb_regex, &verb_where, &verb_select, &verb_head,
+	&verb_top, &verb_sort, &rf__verb_count, &rf__verb_sum, &rf__verb_avg, &rf__verb_min, &rf__verb_max,
+	&rf__verb_distinct, &rf__verb_p50, &rf__verb_p90, &rf__verb_p95, &rf__verb_p99, &rf__verb_quantile,
+	NULL,
+};
+
+int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields)
+{
+	const struct select_config *sc = spec->config;
+	*fields = sc->field;
+	return sc->n;
+}

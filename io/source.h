@@ -24,7 +24,8 @@ struct rf_source;
 
 struct rf_source_ops {
 	const char *name;
-	/* 1 and a chunk, 0 at end of input, or -errno */
+	/* 1 and a chunk, 0 at end of input, RF_SOURCE_TICK when the deadline
+	 * passed with no data (streams), or -errno */
 	int (*next)(struct rf_source *src, struct rf_chunk *chunk);
 	void (*release)(struct rf_source *src, struct rf_chunk *chunk);
 	/* waits for anything in flight, releases everything */
@@ -36,7 +37,10 @@ struct rf_source {
 	uint64_t bytes;       /* bytes handed out so far */
 	uint64_t busy_ns;     /* time spent inside next() */
 	int shrunk;           /* the file ended before its size at open */
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none.  Streams wake for it. */
 };
+
+#define RF_SOURCE_TICK 2
 
 /* What the engine knows about an opened input. */
 struct rf_input_desc {

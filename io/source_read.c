@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include "source.h"
 
@@ -38,11 +39,33 @@ static ssize_t read_some(int fd, char *p, size_t n)
 	}
 }
 
+/* Wait for data until the deadline; 1 if readable, 0 if the deadline
+ * passed first. */
+static int wait_readable(int fd, uint64_t deadline_ns)
+{
+	for (;;) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		if (now >= deadline_ns)
+			return 0;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int ms = (int)((deadline_ns - now + 999999) / 1000000);
+		int r = poll(&pfd, 1, ms);
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return 1; /* let read() report the problem */
+	}
+}
+
 static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 {
 	struct read_source *rs = (struct read_source *)src;
 	if (rs->eof)
 		return 0;
+	if (rs->is_stream && src->deadline_ns && !wait_readable(rs->fd, src->deadline_ns))
+		return RF_SOURCE_TICK;
 	struct rf_buf *b = rf__pool_get(rs->pool);
 	if (!b)
 		return -ENOBUFS;

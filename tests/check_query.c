@@ -66,8 +66,8 @@ START_TEST(test_errors_point_at_the_spot)
 	expect_error("grep", 1, "needs a literal", "grep \"ERROR\"");
 	expect_error("grep a b", 8, "one literal", NULL);
 	expect_error("grep -x a", 6, "unknown flag '-x'", "-v");
-	expect_error("count | grep a", 9, "cannot follow 'count'", NULL);
-	expect_error("count 5", 7, "no arguments", NULL);
+	expect_error("count | grep a", 9, "cannot follow an aggregate", NULL);
+	expect_error("count 5", 7, "unexpected '5' after the aggregates", "by");
 	expect_error("grep a |", 9, "empty stage", NULL);
 	expect_error("| count", 1, "empty stage", NULL);
 	expect_error("grep a || count", 9, "empty stage", NULL);
@@ -75,6 +75,50 @@ START_TEST(test_errors_point_at_the_spot)
 	expect_error("grep \"a\\x4\"", 8, "two hex digits", NULL);
 	expect_error("grep \"a\\nb\"", 6, "newline", NULL);
 	expect_error("grep ( a", 6, "unexpected", "usage: grep");
+}
+END_TEST
+
+START_TEST(test_language_accepts)
+{
+	expect_ok("split | count by $9", 2);
+	expect_ok("split \",\" | sum($3) by $1", 2);
+	expect_ok("parse combined | where status >= 500 | count by path | top 10", 4);
+	expect_ok("parse combined | count, sum(bytes), avg(bytes), p50(bytes), p99(bytes), distinct(ip) by status", 2);
+	expect_ok("parse json | where level == \"error\" | count, p99(latency_ms) by service", 3);
+	expect_ok("parse json | count by minute", 2);
+	expect_ok("parse logfmt | quantile(dur, 0.999) by bucket(ts, 5m)", 2);
+	expect_ok("parse combined | where (status >= 500 or status == 404) and not path contains \"/static\"", 2);
+	expect_ok("parse combined | where agent ~ \"bot|crawl\" | count", 3);
+	expect_ok("parse combined | count by status | sort count desc, status | head 3 | select status", 5);
+	expect_ok("parse combined | p99(bytes) by path | top 5 by p99(bytes)", 3);
+	expect_ok("parse csv | select name, $2 | head 10", 3);
+	expect_ok("parse regex \"(?<ms>[0-9]+)ms\" | max(ms)", 2);
+	expect_ok("regex \"^a.*z$\" | grep -i -v Foo | count", 3);
+}
+END_TEST
+
+START_TEST(test_language_errors)
+{
+	expect_error("parse combined | count by stauts", 27, "no field 'stauts'", "did you mean 'status'?");
+	expect_error("parse jsn", 7, "unknown format 'jsn'", "did you mean 'json'?");
+	expect_error("split | count by $0 | top 3 by cnt", 32, "no column 'cnt'", "columns: $0 count");
+	expect_error("count by path", 10, "needs a parse stage", "split");
+	expect_error("parse combined | where status >== 5", 33, "expected a field or a value", NULL);
+	expect_error("parse combined | where status >= 500 and", 41, "expected a field or a value", NULL);
+	expect_error("parse combined | p99(bytes", 27, "expected ')'", NULL);
+	expect_error("parse combined | quantile(bytes, 2)", 35, "between 0 and 1", NULL);
+	expect_error("split | count by minute", 18, "needs a time field", "bucket(");
+	expect_error("parse combined | top 3", 18, "works on the result of an aggregate", NULL);
+	expect_error("grep x | parse csv | count", 10, "must be the first stage", NULL);
+	expect_error("parse regex \"(x\" | count", 16, "bad regular expression", NULL);
+	expect_error("parse regex \"(x)\" | count", 13, "no named groups", NULL);
+	expect_error("parse combined | sum(bytes), count | sort count dsc", 49, "unexpected 'dsc'", NULL);
+	expect_error("parse combined | count | count", 26, "only one aggregate", NULL);
+	expect_error("split | parse json", 9, "only one parse stage", NULL);
+	expect_error("parse combined | sum bytes", 22, "needs a field in parentheses", "sum(bytes)");
+	expect_error("parse combined | count, mean(bytes)", 25, "unknown aggregate 'mean'", NULL);
+	expect_error("parse combined | head x", 23, "whole number", NULL);
+	expect_error("parse combined | count by bucket(time, 90ms)", 40, "whole number of seconds", NULL);
 }
 END_TEST
 
@@ -99,6 +143,8 @@ int main(void)
 	tcase_add_test(tc, test_stage_names);
 	tcase_add_test(tc, test_errors_point_at_the_spot);
 	tcase_add_test(tc, test_many_stages);
+	tcase_add_test(tc, test_language_accepts);
+	tcase_add_test(tc, test_language_errors);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

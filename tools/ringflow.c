@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "../engine/ringflow.h"
 
 #define EXIT_USAGE 2
@@ -151,13 +153,36 @@ static void print_stats_json(const struct rf_report *r)
 }
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_BUFFER,
-       OPT_WINDOW, OPT_MAXREC, OPT_STATS };
+       OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY };
+
+/* a parse of durations for --every: 5s, 1m, 500ms, 2h */
+static int parse_every(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v <= 0)
+		return -1;
+	double mul = 0;
+	if (!strcmp(end, "ms"))
+		mul = 1e6;
+	else if (!strcmp(end, "s") || !*end)
+		mul = 1e9;
+	else if (!strcmp(end, "m"))
+		mul = 60e9;
+	else if (!strcmp(end, "h"))
+		mul = 3600e9;
+	if (mul == 0 || v * mul < 1e7 || v * mul > 1e15)
+		return -1;
+	*ns = (uint64_t)(v * mul);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
 	struct rf_options opt;
 	rf_options_init(&opt);
 	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
+	const char *rejects_path = NULL;
 	static const struct option longopts[] = {
 		{ "io", required_argument, NULL, OPT_IO },
 		{ "simd", required_argument, NULL, OPT_SIMD },
@@ -169,6 +194,10 @@ int main(int argc, char **argv)
 		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ "max-record", required_argument, NULL, OPT_MAXREC },
 		{ "stats", optional_argument, NULL, OPT_STATS },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "rejects", required_argument, NULL, OPT_REJECTS },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "every", required_argument, NULL, OPT_EVERY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -214,6 +243,22 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_FORMAT:
+			if (rf_format_parse(optarg, &opt.format) < 0) {
+				fprintf(stderr, "ringflow: --format: unknown format '%s' (table, tsv, csv, json)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_REJECTS:
+			rejects_path = optarg;
+			break;
+		case OPT_STRICT: opt.strict = 1; break;
+		case OPT_EVERY:
+			if (parse_every(optarg, &opt.every_ns) < 0) {
+				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m; at least 10ms)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("ringflow %s\n", RF_VERSION_STRING); return 0;
@@ -253,13 +298,27 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (rejects_path) {
+		opt.rejects_fd = open(rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (opt.rejects_fd < 0) {
+			fprintf(stderr, "ringflow: --rejects %s: %s\n", rejects_path, strerror(errno));
+			rf_query_free(q);
+			return EXIT_USAGE;
+		}
+	}
 	struct rf_report report;
 	r = rf_run(q, (const char *const *)argv + optind, argc - optind, &opt,
 		   (stats || verbose) ? &report : NULL);
 	rf_query_free(q);
+	if (opt.rejects_fd >= 0 && close(opt.rejects_fd) < 0 && r >= 0) {
+		fprintf(stderr, "ringflow: --rejects %s: %s\n", rejects_path, strerror(errno));
+		r = -EIO;
+	}
 	if (r < 0) {
 		if (r == -ENOTSUP)
 			fprintf(stderr, "ringflow: --simd=%s: %s\n", rf_simd_name(opt.simd), rf_strerror(r));
+		else if (r == -EBADMSG)
+			; /* the engine named the file and line already */
 		else
 			fprintf(stderr, "ringflow: %s\n", rf_strerror(r));
 	}

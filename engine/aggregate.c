@@ -1,0 +1,469 @@
+/* aggregate.c - count, sum, avg, min, max, distinct and quantiles, by key.
+ *
+ * Groups live in a string map keyed by an encoding of their key values;
+ * each group owns one cell per aggregate.  Every cell kind has a merge, so
+ * partial states (of threads, processes, or machines) combine into the
+ * state of the whole input.
+ */
+#include "config.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aggregate.h"
+#include "sketch.h"
+
+struct agg_cell {
+	union {
+		uint64_t n;                  /* count */
+		struct {
+			uint64_t n;
+			int64_t isum;
+			double dsum;
+			uint8_t int_ok;
+		} sum;                       /* sum, avg */
+		struct {
+			uint8_t has, is_int;
+			int64_t i;
+			double d;
+		} mm;                        /* min, max */
+		struct rf_strmap *set;       /* distinct */
+		struct rf_sketch *sketch;    /* quantiles */
+	} u;
+};
+
+struct rf_agg_state {
+	const struct rf_agg_config *cfg;
+	const struct rf_kernels *k;
+	struct rf_strmap groups;
+	struct agg_cell *cells;      /* group g at cells[g * naggs] */
+	size_t cells_cap;            /* in groups */
+	char *keybuf;
+	size_t keybuf_cap;
+	uint64_t skipped[RF_MAX_AGGS];
+};
+
+enum { TAG_MISSING = 0, TAG_STR = 1, TAG_TIME = 2 };
+
+struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct rf_kernels *k)
+{
+	struct rf_agg_state *st = calloc(1, sizeof *st);
+	if (!st)
+		return NULL;
+	st->cfg = cfg;
+	st->k = k;
+	rf__strmap_init(&st->groups);
+	return st;
+}
+
+static void free_cells(struct rf_agg_state *st)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	for (size_t g = 0; g < st->groups.count; g++)
+		for (int a = 0; a < cfg->naggs; a++) {
+			struct agg_cell *c = &st->cells[g * (size_t)cfg->naggs + (size_t)a];
+			if (cfg->agg[a].func == RF_AGG_DISTINCT && c->u.set) {
+				rf__strmap_free(c->u.set);
+				free(c->u.set);
+			} else if (cfg->agg[a].func == RF_AGG_QUANTILE && c->u.sketch) {
+				rf__sketch_free(c->u.sketch);
+				free(c->u.sketch);
+			}
+		}
+}
+
+void rf__agg_free(struct rf_agg_state *st)
+{
+	if (!st)
+		return;
+	free_cells(st);
+	free(st->cells);
+	free(st->keybuf);
+	rf__strmap_free(&st->groups);
+	free(st);
+}
+
+uint64_t rf__agg_groups(const struct rf_agg_state *st)
+{
+	return st->groups.count;
+}
+
+const struct rf_agg_config *rf__agg_config(const struct rf_agg_state *st)
+{
+	return st->cfg;
+}
+
+uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg)
+{
+	return st->skipped[agg];
+}
+
+/* The group for an encoded key, created (with empty cells) if new. */
+static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
+{
+	int added;
+	int64_t g = rf__strmap_put(&st->groups, key, len, rf__hash_bytes(key, len), &added);
+	if (g < 0 || !added)
+		return g;
+	size_t naggs = (size_t)st->cfg->naggs;
+	if ((size_t)g >= st->cells_cap) {
+		size_t cap = st->cells_cap ? st->cells_cap * 2 : 64;
+		struct agg_cell *c = realloc(st->cells, cap * naggs * sizeof *c);
+		if (!c)
+			return -ENOMEM;
+		st->cells = c;
+		st->cells_cap = cap;
+	}
+	struct agg_cell *c = &st->cells[(size_t)g * naggs];
+	memset(c, 0, naggs * sizeof *c);
+	for (size_t a = 0; a < naggs; a++)
+		if (st->cfg->agg[a].func == RF_AGG_SUM || st->cfg->agg[a].func == RF_AGG_AVG)
+			c[a].u.sum.int_ok = 1;
+	return g;
+}
+
+static int keybuf_room(struct rf_agg_state *st, size_t need)
+{
+	if (need <= st->keybuf_cap)
+		return 0;
+	size_t cap = st->keybuf_cap ? st->keybuf_cap : 256;
+	while (cap < need)
+		cap *= 2;
+	char *p = realloc(st->keybuf, cap);
+	if (!p)
+		return -ENOMEM;
+	st->keybuf = p;
+	st->keybuf_cap = cap;
+	return 0;
+}
+
+/* Key encoding: per key a tag byte, then a u32 length and the bytes
+ * (strings) or an int64 (time buckets); nothing for a missing value. */
+static int64_t encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_t row, size_t *len)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	size_t n = 0;
+	for (int i = 0; i < cfg->nkeys; i++) {
+		const struct rf_key_spec *ks = &cfg->key[i];
+		struct rf_value v = rf__field(b, row, &ks->field);
+		for (int a = 0; a < ks->nalt && rf_value_missing(v); a++)
+			v = rf__field(b, row, &ks->alt[a]);
+		if (keybuf_room(st, n + 13 + (v.len > 0 ? (size_t)v.len : 0)) < 0)
+			return -ENOMEM;
+		if (rf_value_missing(v)) {
+			st->keybuf[n++] = TAG_MISSING;
+			continue;
+		}
+		if (ks->kind == RF_KEY_BUCKET) {
+			int64_t t;
+			if (rf__parse_time(v.p, (size_t)v.len, cfg->syslog_year, &t) < 0) {
+				st->keybuf[n++] = TAG_MISSING;
+				continue;
+			}
+			int64_t w = ks->bucket_s;
+			t = (t >= 0 ? t / w : -((-t + w - 1) / w)) * w;
+			st->keybuf[n++] = TAG_TIME;
+			memcpy(st->keybuf + n, &t, 8);
+			n += 8;
+			continue;
+		}
+		uint32_t l = (uint32_t)v.len;
+		st->keybuf[n++] = TAG_STR;
+		memcpy(st->keybuf + n, &l, 4);
+		memcpy(st->keybuf + n + 4, v.p, l);
+		n += 4 + l;
+	}
+	*len = n;
+	return 0;
+}
+
+static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct rf_value v)
+{
+	const struct rf_agg_spec *as = &st->cfg->agg[a];
+	if (as->func == RF_AGG_DISTINCT) {
+		if (rf_value_missing(v)) {
+			st->skipped[a]++;
+			return 0;
+		}
+		if (!c->u.set) {
+			if (!(c->u.set = malloc(sizeof *c->u.set)))
+				return -ENOMEM;
+			rf__strmap_init(c->u.set);
+		}
+		int added;
+		int64_t r = rf__strmap_put(c->u.set, v.p, (size_t)v.len, rf__hash_bytes(v.p, (size_t)v.len), &added);
+		return r < 0 ? (int)r : 0;
+	}
+	struct rf_number num;
+	if (rf_value_missing(v) || rf__parse_number(v.p, (size_t)v.len, &num) < 0) {
+		st->skipped[a]++;
+		return 0;
+	}
+	switch (as->func) {
+	case RF_AGG_SUM:
+	case RF_AGG_AVG:
+		c->u.sum.n++;
+		c->u.sum.dsum += num.d;
+		if (c->u.sum.int_ok &&
+		    (!num.is_int || __builtin_add_overflow(c->u.sum.isum, num.i, &c->u.sum.isum)))
+			c->u.sum.int_ok = 0;
+		break;
+	case RF_AGG_MIN:
+	case RF_AGG_MAX: {
+		int better;
+		if (!c->u.mm.has)
+			better = 1;
+		else if (num.is_int && c->u.mm.is_int)
+			better = as->func == RF_AGG_MIN ? num.i < c->u.mm.i : num.i > c->u.mm.i;
+		else
+			better = as->func == RF_AGG_MIN ? num.d < c->u.mm.d : num.d > c->u.mm.d;
+		if (better) {
+			c->u.mm.has = 1;
+			c->u.mm.is_int = (uint8_t)num.is_int;
+			c->u.mm.i = num.i;
+			c->u.mm.d = num.d;
+		}
+		break;
+	}
+	case RF_AGG_QUANTILE:
+		if (!c->u.sketch) {
+			if (!(c->u.sketch = malloc(sizeof *c->u.sketch)))
+				return -ENOMEM;
+			rf__sketch_init(c->u.sketch);
+		}
+		return rf__sketch_add(c->u.sketch, num.d);
+	default:
+		break;
+	}
+	return 0;
+}
+
+int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	size_t naggs = (size_t)cfg->naggs;
+	if (cfg->nkeys == 0 && st->groups.count == 0 && group_of(st, "", 0) < 0)
+		return -ENOMEM;
+	if (cfg->count_only && cfg->nkeys == 0) {
+		/* counting needs no rows: a newline count of the raw batch */
+		st->cells[0].u.n += b->all ? rf__batch_all_records(b, st->k) : b->nsel;
+		return 0;
+	}
+	int r = rf__batch_expand(b, st->k);
+	if (r < 0)
+		return r;
+	int64_t g = 0;
+	for (uint32_t row = 0; row < b->nsel; row++) {
+		if (cfg->nkeys) {
+			size_t len;
+			if (encode_key(st, b, row, &len) < 0)
+				return -ENOMEM;
+			g = group_of(st, st->keybuf, len);
+			if (g < 0)
+				return (int)g;
+		}
+		struct agg_cell *c = &st->cells[(size_t)g * naggs];
+		for (size_t a = 0; a < naggs; a++) {
+			if (cfg->agg[a].func == RF_AGG_COUNT) {
+				c[a].u.n++;
+				continue;
+			}
+			r = add_value(st, (int)a, &c[a], rf__field(b, row, &cfg->agg[a].field));
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int merge_cell(const struct rf_agg_spec *as, struct agg_cell *d, const struct agg_cell *s)
+{
+	switch (as->func) {
+	case RF_AGG_COUNT:
+		d->u.n += s->u.n;
+		return 0;
+	case RF_AGG_SUM:
+	case RF_AGG_AVG:
+		d->u.sum.n += s->u.sum.n;
+		d->u.sum.dsum += s->u.sum.dsum;
+		if (!s->u.sum.int_ok || !d->u.sum.int_ok ||
+		    __builtin_add_overflow(d->u.sum.isum, s->u.sum.isum, &d->u.sum.isum))
+			d->u.sum.int_ok = 0;
+		return 0;
+	case RF_AGG_MIN:
+	case RF_AGG_MAX: {
+		if (!s->u.mm.has)
+			return 0;
+		int better;
+		if (!d->u.mm.has)
+			better = 1;
+		else if (s->u.mm.is_int && d->u.mm.is_int)
+			better = as->func == RF_AGG_MIN ? s->u.mm.i < d->u.mm.i : s->u.mm.i > d->u.mm.i;
+		else
+			better = as->func == RF_AGG_MIN ? s->u.mm.d < d->u.mm.d : s->u.mm.d > d->u.mm.d;
+		if (better)
+			d->u.mm = s->u.mm;
+		return 0;
+	}
+	case RF_AGG_DISTINCT:
+		if (!s->u.set)
+			return 0;
+		if (!d->u.set) {
+			if (!(d->u.set = malloc(sizeof *d->u.set)))
+				return -ENOMEM;
+			rf__strmap_init(d->u.set);
+		}
+		for (size_t i = 0; i < s->u.set->count; i++) {
+			size_t len;
+			const char *key = rf__strmap_key(s->u.set, i, &len);
+			int added;
+			if (rf__strmap_put(d->u.set, key, len, s->u.set->hash[i], &added) < 0)
+				return -ENOMEM;
+		}
+		return 0;
+	case RF_AGG_QUANTILE:
+		if (!s->u.sketch)
+			return 0;
+		if (!d->u.sketch) {
+			if (!(d->u.sketch = malloc(sizeof *d->u.sketch)))
+				return -ENOMEM;
+			rf__sketch_init(d->u.sketch);
+		}
+		return rf__sketch_merge(d->u.sketch, s->u.sketch);
+	}
+	return 0;
+}
+
+int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
+{
+	size_t naggs = (size_t)dst->cfg->naggs;
+	for (size_t g = 0; g < src->groups.count; g++) {
+		size_t len;
+		const char *key = rf__strmap_key(&src->groups, g, &len);
+		int64_t dg = group_of(dst, key, len);
+		if (dg < 0)
+			return (int)dg;
+		for (size_t a = 0; a < naggs; a++) {
+			int r = merge_cell(&dst->cfg->agg[a], &dst->cells[(size_t)dg * naggs + a],
+					   &src->cells[g * naggs + a]);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t a = 0; a < naggs; a++)
+		dst->skipped[a] += src->skipped[a];
+	return 0;
+}
+
+static void cell_result(const struct rf_agg_spec *as, const struct agg_cell *c, struct rf_cell *out)
+{
+	out->type = RF_CELL_NULL;
+	switch (as->func) {
+	case RF_AGG_COUNT:
+		out->type = RF_CELL_INT;
+		out->u.i = (int64_t)c->u.n;
+		break;
+	case RF_AGG_SUM:
+		if (c->u.sum.int_ok) {
+			out->type = RF_CELL_INT;
+			out->u.i = c->u.sum.isum;
+		} else {
+			out->type = RF_CELL_DBL;
+			out->u.d = c->u.sum.dsum;
+		}
+		break;
+	case RF_AGG_AVG:
+		if (c->u.sum.n) {
+			out->type = RF_CELL_DBL;
+			out->u.d = c->u.sum.int_ok ? (double)((long double)c->u.sum.isum / c->u.sum.n)
+						   : c->u.sum.dsum / (double)c->u.sum.n;
+		}
+		break;
+	case RF_AGG_MIN:
+	case RF_AGG_MAX:
+		if (c->u.mm.has) {
+			out->type = c->u.mm.is_int ? RF_CELL_INT : RF_CELL_DBL;
+			if (c->u.mm.is_int)
+				out->u.i = c->u.mm.i;
+			else
+				out->u.d = c->u.mm.d;
+		}
+		break;
+	case RF_AGG_DISTINCT:
+		out->type = RF_CELL_INT;
+		out->u.i = c->u.set ? (int64_t)c->u.set->count : 0;
+		break;
+	case RF_AGG_QUANTILE:
+		if (c->u.sketch && c->u.sketch->count) {
+			double v = rf__sketch_quantile(c->u.sketch, as->q);
+			out->type = RF_CELL_DBL;
+			out->u.d = v;
+			/* a quantile of integers that lands on one prints as one */
+			if (v == floor(v) && fabs(v) < 9e15) {
+				out->type = RF_CELL_INT;
+				out->u.i = (int64_t)v;
+			}
+		}
+		break;
+	}
+}
+
+int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	const char *names[RF_MAX_KEYS + RF_MAX_AGGS];
+	int ncols = 0;
+	for (int i = 0; i < cfg->nkeys; i++)
+		names[ncols++] = cfg->key[i].label;
+	for (int i = 0; i < cfg->naggs; i++)
+		names[ncols++] = cfg->agg[i].label;
+	struct rf_table *t = rf__table_new(ncols, cfg->nkeys, names);
+	if (!t)
+		return -ENOMEM;
+	size_t naggs = (size_t)cfg->naggs;
+	struct agg_cell empty[RF_MAX_AGGS];
+	memset(empty, 0, sizeof empty);
+	size_t groups = st->groups.count;
+	if (cfg->nkeys == 0 && groups == 0)
+		groups = 1; /* no input at all: count 0, the rest empty */
+	for (size_t g = 0; g < groups; g++) {
+		struct rf_cell *row = rf__table_add_row(t);
+		if (!row) {
+			rf__table_free(t);
+			return -ENOMEM;
+		}
+		size_t len = 0;
+		const char *key = st->groups.count ? rf__strmap_key(&st->groups, g, &len) : "";
+		const char *p = key, *end = key + len;
+		for (int i = 0; i < cfg->nkeys && p < end; i++) {
+			int tag = *p++;
+			if (tag == TAG_STR) {
+				uint32_t l;
+				memcpy(&l, p, 4);
+				row[i].type = RF_CELL_STR;
+				row[i].u.str.s = rf__table_strdup(t, p + 4, l);
+				row[i].u.str.len = l;
+				if (!row[i].u.str.s) {
+					rf__table_free(t);
+					return -ENOMEM;
+				}
+				p += 4 + l;
+			} else if (tag == TAG_TIME) {
+				row[i].type = RF_CELL_TIME;
+				memcpy(&row[i].u.i, p, 8);
+				p += 8;
+			}
+		}
+		const struct agg_cell *c = st->groups.count ? &st->cells[g * naggs] : empty;
+		for (size_t a = 0; a < naggs; a++)
+			cell_result(&cfg->agg[a], &c[a], &row[cfg->nkeys + (int)a]);
+	}
+	int r = rf__table_sort(t, NULL, NULL, 0);
+	if (r < 0) {
+		rf__table_free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}

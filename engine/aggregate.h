@@ -1,0 +1,57 @@
+/* aggregate.h - group-by aggregation with mergeable states. */
+#ifndef RF_AGGREGATE_H
+#define RF_AGGREGATE_H
+
+#include "engine.h"
+#include "strmap.h"
+#include "table.h"
+
+enum rf_agg_func { RF_AGG_COUNT, RF_AGG_SUM, RF_AGG_AVG, RF_AGG_MIN, RF_AGG_MAX, RF_AGG_DISTINCT,
+		   RF_AGG_QUANTILE };
+
+struct rf_agg_spec {
+	enum rf_agg_func func;
+	struct rf_fieldref field;   /* unused for count */
+	double q;                   /* quantile */
+	char *label;                /* column name: count, sum(bytes), p99(ms) */
+};
+
+enum rf_key_kind { RF_KEY_FIELD, RF_KEY_BUCKET };
+
+struct rf_key_spec {
+	enum rf_key_kind kind;
+	struct rf_fieldref field;
+	int nalt;                   /* minute/hour/day: more names to try */
+	struct rf_fieldref alt[4];
+	int64_t bucket_s;           /* bucket width in seconds */
+	char *label;
+};
+
+#define RF_MAX_KEYS 8
+#define RF_MAX_AGGS 16
+
+struct rf_agg_config {
+	int nkeys, naggs;
+	struct rf_key_spec key[RF_MAX_KEYS];
+	struct rf_agg_spec agg[RF_MAX_AGGS];
+	int count_only;             /* only count: whole batches need no rows */
+	int syslog_year;
+};
+
+/* The state of one aggregation: groups and their per-aggregate cells. */
+struct rf_agg_state;
+
+struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct rf_kernels *k);
+void rf__agg_free(struct rf_agg_state *st);
+int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b);
+/* Fold src into dst (same config): afterwards dst is the state of both
+ * inputs together.  src is left unchanged. */
+int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src);
+/* The result: one row per group, keys ascending. */
+int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out);
+uint64_t rf__agg_groups(const struct rf_agg_state *st);
+/* Values an aggregate skipped (missing or not numbers). */
+uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg);
+const struct rf_agg_config *rf__agg_config(const struct rf_agg_state *st);
+
+#endif

@@ -1,0 +1,137 @@
+/* batch.c - selections, value rows and the arena of a batch. */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+
+int rf__batch_reserve(struct rf_batch *b, size_t n)
+{
+	if (n <= b->sel_cap)
+		return 0;
+	if (n > UINT32_MAX)
+		return -E2BIG;
+	size_t cap = b->sel_cap ? b->sel_cap : 1024;
+	while (cap < n)
+		cap *= 2;
+	if (cap > UINT32_MAX)
+		cap = UINT32_MAX;
+	struct rf_span *sel = realloc(b->sel, cap * sizeof *sel);
+	if (!sel)
+		return -ENOMEM;
+	b->sel = sel;
+	b->sel_cap = (uint32_t)cap;
+	return 0;
+}
+
+int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k)
+{
+	if (!b->all)
+		return 0;
+	const char *p = b->data, *end = b->data + b->len;
+	uint32_t n = 0;
+	while (p < end) {
+		if (n == b->sel_cap && rf__batch_reserve(b, (size_t)n + 1) < 0)
+			return -ENOMEM;
+		const char *nl = k->find_byte(p, (size_t)(end - p), '\n');
+		size_t len = (size_t)((nl ? nl : end) - p);
+		b->sel[n].off = (uint32_t)(p - b->data);
+		b->sel[n].len = (uint32_t)len;
+		n++;
+		p += len + 1;
+	}
+	b->nsel = n;
+	b->all = 0;
+	return 0;
+}
+
+int rf__batch_reserve_vals(struct rf_batch *b, uint32_t nslots)
+{
+	size_t need = (size_t)b->nsel * nslots;
+	if (need > b->vals_cap) {
+		size_t cap = b->vals_cap ? b->vals_cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		struct rf_value *v = realloc(b->vals, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		b->vals = v;
+		b->vals_cap = cap;
+	}
+	b->nslots = nslots;
+	b->has_vals = 1;
+	return 0;
+}
+
+char *rf__batch_alloc(struct rf_batch *b, size_t n)
+{
+	struct rf_arena_block *blk = b->arena;
+	if (!blk || blk->cap - blk->len < n) {
+		size_t cap = (size_t)64 << 10;
+		while (cap < n)
+			cap *= 2;
+		struct rf_arena_block *nb = malloc(sizeof *nb + cap);
+		if (!nb)
+			return NULL;
+		nb->next = blk;
+		nb->cap = cap;
+		nb->len = 0;
+		b->arena = blk = nb;
+	}
+	char *p = blk->data + blk->len;
+	blk->len += n;
+	return p;
+}
+
+void rf__batch_reset_arena(struct rf_batch *b)
+{
+	/* keep the newest block for the next batch, free the rest */
+	struct rf_arena_block *blk = b->arena;
+	if (!blk)
+		return;
+	struct rf_arena_block *rest = blk->next;
+	while (rest) {
+		struct rf_arena_block *next = rest->next;
+		free(rest);
+		rest = next;
+	}
+	blk->next = NULL;
+	blk->len = 0;
+}
+
+void rf__batch_filter(struct rf_batch *b, const uint8_t *keep)
+{
+	uint32_t out = 0;
+	uint32_t ns = b->has_vals ? b->nslots : 0;
+	for (uint32_t i = 0; i < b->nsel; i++) {
+		if (!keep[i])
+			continue;
+		if (out != i) {
+			b->sel[out] = b->sel[i];
+			if (ns)
+				memcpy(&b->vals[(size_t)out * ns], &b->vals[(size_t)i * ns], ns * sizeof *b->vals);
+		}
+		out++;
+	}
+	b->nsel = out;
+}
+
+uint64_t rf__batch_line_of(const struct rf_batch *b, uint32_t i, const struct rf_kernels *k)
+{
+	if (!b->first_line)
+		return 0;
+	return b->first_line + k->count_byte(b->data, b->sel[i].off, '\n');
+}
+
+void rf__batch_free(struct rf_batch *b)
+{
+	rf__batch_reset_arena(b);
+	free(b->arena);
+	free(b->sel);
+	free(b->vals);
+	b->sel = NULL;
+	b->vals = NULL;
+	b->arena = NULL;
+	b->sel_cap = 0;
+	b->vals_cap = 0;
+}

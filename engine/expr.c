@@ -1,0 +1,455 @@
+/* expr.c - `where` expressions and the PCRE2 wrapper.
+ *
+ *     where status >= 500 and (path contains "/api" or method == "POST")
+ *     where not agent ~ "bot|crawler"
+ *
+ * Values compare as numbers when both sides are numbers, else as bytes.
+ * A comparison with a missing field is false (and `not` of it true).
+ */
+#include "config.h"
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "expr.h"
+
+/* ---- PCRE2 ---- */
+
+struct rf_regex {
+	pcre2_code *code;
+};
+
+struct rf_regex_match {
+	pcre2_match_data *md;
+};
+
+struct rf_regex *rf__regex_compile(const char *pattern, size_t len, int literal, int caseless,
+				   struct rf_query_error *err, int column)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	/* No PCRE2_UTF: logs hold invalid UTF-8, and bytes are bytes. */
+	uint32_t opts = (literal ? PCRE2_LITERAL : 0) | (caseless ? PCRE2_CASELESS : 0);
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, len, opts, &ec, &eo, NULL);
+	if (!code) {
+		PCRE2_UCHAR msg[160];
+		pcre2_get_error_message(ec, msg, sizeof msg);
+		rf__fail(err, column + 1 + (int)eo, "bad regular expression: %s", (char *)msg);
+		return NULL;
+	}
+	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+	struct rf_regex *re = malloc(sizeof *re);
+	if (!re) {
+		pcre2_code_free(code);
+		return NULL;
+	}
+	re->code = code;
+	return re;
+}
+
+void rf__regex_free(struct rf_regex *re)
+{
+	if (re) {
+		pcre2_code_free(re->code);
+		free(re);
+	}
+}
+
+struct rf_regex_match *rf__regex_match_new(const struct rf_regex *re)
+{
+	struct rf_regex_match *m = malloc(sizeof *m);
+	if (!m)
+		return NULL;
+	m->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+	if (!m->md) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void rf__regex_match_free(struct rf_regex_match *m)
+{
+	if (m) {
+		pcre2_match_data_free(m->md);
+		free(m);
+	}
+}
+
+int rf__regex_search(const struct rf_regex *re, struct rf_regex_match *m, const char *p, size_t n,
+		     size_t from, size_t *start, size_t *end)
+{
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)p, n, from, 0, m->md, NULL);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0)
+		return -EINVAL;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+	*start = ov[0];
+	*end = ov[1];
+	return 1;
+}
+
+int rf__regex_names(const struct rf_regex *re, char **names, int *numbers, int max)
+{
+	uint32_t count = 0, entry = 0;
+	PCRE2_SPTR table;
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &entry);
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+	int n = 0;
+	for (uint32_t i = 0; i < count && n < max; i++) {
+		const unsigned char *e = table + i * entry;
+		numbers[n] = (e[0] << 8) | e[1];
+		names[n] = (char *)(e + 2);
+		n++;
+	}
+	return n;
+}
+
+int rf__regex_group(const struct rf_regex_match *m, int number, size_t *start, size_t *end)
+{
+	if ((uint32_t)number >= pcre2_get_ovector_count(m->md))
+		return 0;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+	if (ov[2 * number] == PCRE2_UNSET)
+		return 0;
+	*start = ov[2 * number];
+	*end = ov[2 * number + 1];
+	return 1;
+}
+
+/* ---- expressions ---- */
+
+enum expr_kind { E_AND, E_OR, E_NOT, E_CMP, E_MATCH, E_CONTAINS, E_PRESENT };
+enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+struct operand {
+	int is_field;
+	struct rf_fieldref field;
+	char *lit;
+	size_t lit_len;
+	int lit_is_num;
+	struct rf_number num;
+};
+
+struct rf_expr {
+	enum expr_kind kind;
+	enum cmp_op op;
+	struct rf_expr *l, *r;
+	struct operand a, b;
+	struct rf_regex *re;
+	int id;                 /* index of this ~ among the expression's regexes */
+};
+
+struct rf_expr_ctx {
+	int n;
+	struct rf_regex_match *m[32];
+};
+
+static void operand_free(struct operand *o)
+{
+	rf__fieldref_free(&o->field);
+	free(o->lit);
+}
+
+void rf__expr_free(struct rf_expr *e)
+{
+	if (!e)
+		return;
+	rf__expr_free(e->l);
+	rf__expr_free(e->r);
+	operand_free(&e->a);
+	operand_free(&e->b);
+	rf__regex_free(e->re);
+	free(e);
+}
+
+static int is_word(const struct rf_arg *a, const char *w)
+{
+	return a && a->type == RF_ARG_WORD && strcmp(a->text, w) == 0;
+}
+
+static int parse_operand(struct rf_cursor *c, struct operand *o)
+{
+	const struct rf_arg *a = rf__peek(c);
+	memset(o, 0, sizeof *o);
+	if (!a || (a->type != RF_ARG_WORD && a->type != RF_ARG_STRING && a->type != RF_ARG_NUMBER)) {
+		rf__fail(c->err, rf__cursor_column(c), "expected a field or a value%s%s", a ? ", found " : "",
+			 a ? a->text : "");
+		return -EINVAL;
+	}
+	if (a->type == RF_ARG_WORD)
+		return o->is_field = 1, rf__parse_fieldref(c, &o->field, "a field");
+	c->i++;
+	o->lit = malloc(a->len + 1);
+	if (!o->lit)
+		return -ENOMEM;
+	memcpy(o->lit, a->text, a->len + 1);
+	o->lit_len = a->len;
+	o->lit_is_num = rf__parse_number(o->lit, o->lit_len, &o->num) == 0;
+	return 0;
+}
+
+static int parse_or(struct rf_cursor *c, struct rf_expr **out, int *nre);
+
+static struct rf_expr *node(enum expr_kind kind)
+{
+	struct rf_expr *e = calloc(1, sizeof *e);
+	if (e)
+		e->kind = kind;
+	return e;
+}
+
+static int parse_primary(struct rf_cursor *c, struct rf_expr **out, int *nre)
+{
+	const struct rf_arg *a = rf__peek(c);
+	int r;
+	if (a && a->type == RF_ARG_LPAREN) {
+		c->i++;
+		if ((r = parse_or(c, out, nre)) < 0)
+			return r;
+		if (!rf__accept(c, RF_ARG_RPAREN, NULL))
+			return rf__fail(c->err, rf__cursor_column(c), "expected ')'");
+		return 0;
+	}
+	struct rf_expr *e = node(E_CMP);
+	if (!e)
+		return -ENOMEM;
+	*out = e;
+	if ((r = parse_operand(c, &e->a)) < 0)
+		return r;
+	const struct rf_arg *op = rf__peek(c);
+	if (is_word(op, "contains")) {
+		c->i++;
+		e->kind = E_CONTAINS;
+		return parse_operand(c, &e->b);
+	}
+	if (!op || op->type != RF_ARG_OP) {
+		if (!e->a.is_field)
+			return rf__fail(c->err, rf__cursor_column(c), "expected a comparison after the value");
+		e->kind = E_PRESENT; /* `where user`: the field is there and not empty */
+		return 0;
+	}
+	c->i++;
+	if (strcmp(op->text, "~") == 0) {
+		const struct rf_arg *pat = rf__take(c);
+		if (!pat || pat->type != RF_ARG_STRING) {
+			rf__fail(c->err, pat ? pat->column : c->end_column, "'~' needs a quoted regular expression");
+			snprintf(c->err->hint, sizeof c->err->hint, "for example: agent ~ \"bot|crawler\"");
+			return -EINVAL;
+		}
+		e->kind = E_MATCH;
+		if (*nre == 32)
+			return rf__fail(c->err, pat->column, "too many regular expressions in one where");
+		e->id = (*nre)++;
+		e->re = rf__regex_compile(pat->text, pat->len, 0, 0, c->err, pat->column);
+		return e->re ? 0 : -EINVAL;
+	}
+	static const struct {
+		const char *t;
+		enum cmp_op op;
+	} ops[] = { { "==", OP_EQ }, { "=", OP_EQ }, { "!=", OP_NE }, { "<", OP_LT },
+		    { "<=", OP_LE }, { ">", OP_GT }, { ">=", OP_GE } };
+	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+		if (strcmp(op->text, ops[i].t) == 0)
+			e->op = ops[i].op;
+	e->kind = E_CMP;
+	return parse_operand(c, &e->b);
+}
+
+static int parse_not(struct rf_cursor *c, struct rf_expr **out, int *nre)
+{
+	if (is_word(rf__peek(c), "not")) {
+		c->i++;
+		struct rf_expr *e = node(E_NOT);
+		if (!e)
+			return -ENOMEM;
+		*out = e;
+		return parse_not(c, &e->l, nre);
+	}
+	return parse_primary(c, out, nre);
+}
+
+static int parse_and(struct rf_cursor *c, struct rf_expr **out, int *nre)
+{
+	int r = parse_not(c, out, nre);
+	while (r == 0 && is_word(rf__peek(c), "and")) {
+		c->i++;
+		struct rf_expr *e = node(E_AND);
+		if (!e)
+			return -ENOMEM;
+		e->l = *out;
+		*out = e;
+		r = parse_not(c, &e->r, nre);
+	}
+	return r;
+}
+
+static int parse_or(struct rf_cursor *c, struct rf_expr **out, int *nre)
+{
+	int r = parse_and(c, out, nre);
+	while (r == 0 && is_word(rf__peek(c), "or")) {
+		c->i++;
+		struct rf_expr *e = node(E_OR);
+		if (!e)
+			return -ENOMEM;
+		e->l = *out;
+		*out = e;
+		r = parse_and(c, &e->r, nre);
+	}
+	return r;
+}
+
+int rf__expr_parse(struct rf_cursor *c, struct rf_expr **out)
+{
+	int nre = 0;
+	*out = NULL;
+	if (!rf__peek(c)) {
+		rf__fail(c->err, c->end_column, "where needs a condition");
+		snprintf(c->err->hint, sizeof c->err->hint, "for example: where status >= 500");
+		return -EINVAL;
+	}
+	int r = parse_or(c, out, &nre);
+	if (r == 0 && rf__peek(c))
+		r = rf__fail(c->err, rf__cursor_column(c), "unexpected '%s' in the condition (missing 'and'/'or'?)",
+			     rf__peek(c)->text);
+	return r;
+}
+
+int rf__expr_bind(struct rf_expr *e, struct rf_schema *sc, struct rf_query_error *err)
+{
+	if (!e)
+		return 0;
+	int r;
+	if (e->a.is_field && (r = rf__schema_bind(sc, &e->a.field, err)) < 0)
+		return r;
+	if (e->b.is_field && (r = rf__schema_bind(sc, &e->b.field, err)) < 0)
+		return r;
+	if ((r = rf__expr_bind(e->l, sc, err)) < 0)
+		return r;
+	return rf__expr_bind(e->r, sc, err);
+}
+
+static int count_regex(const struct rf_expr *e)
+{
+	if (!e)
+		return 0;
+	return (e->kind == E_MATCH) + count_regex(e->l) + count_regex(e->r);
+}
+
+static int fill_ctx(struct rf_expr_ctx *x, const struct rf_expr *e)
+{
+	if (!e)
+		return 0;
+	if (e->kind == E_MATCH && !(x->m[e->id] = rf__regex_match_new(e->re)))
+		return -ENOMEM;
+	if (fill_ctx(x, e->l) < 0)
+		return -ENOMEM;
+	return fill_ctx(x, e->r);
+}
+
+struct rf_expr_ctx *rf__expr_ctx_new(const struct rf_expr *e)
+{
+	struct rf_expr_ctx *x = calloc(1, sizeof *x);
+	if (!x)
+		return NULL;
+	x->n = count_regex(e);
+	if (fill_ctx(x, e) < 0) {
+		rf__expr_ctx_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+void rf__expr_ctx_free(struct rf_expr_ctx *x)
+{
+	if (!x)
+		return;
+	for (int i = 0; i < 32; i++)
+		rf__regex_match_free(x->m[i]);
+	free(x);
+}
+
+static struct rf_value operand_value(const struct operand *o, const struct rf_batch *b, uint32_t row)
+{
+	if (o->is_field)
+		return rf__field(b, row, &o->field);
+	return (struct rf_value){ o->lit, (int32_t)o->lit_len };
+}
+
+static int bytes_cmp(struct rf_value a, struct rf_value b)
+{
+	size_t n = (size_t)(a.len < b.len ? a.len : b.len);
+	int c = n ? memcmp(a.p, b.p, n) : 0;
+	if (c)
+		return c;
+	return (a.len > b.len) - (a.len < b.len);
+}
+
+static int compare(const struct rf_expr *e, const struct rf_batch *b, uint32_t row, int *result)
+{
+	struct rf_value va = operand_value(&e->a, b, row), vb = operand_value(&e->b, b, row);
+	if (rf_value_missing(va) || rf_value_missing(vb))
+		return -1;
+	struct rf_number na, nb;
+	int c;
+	int a_num = e->a.is_field ? rf__parse_number(va.p, (size_t)va.len, &na) == 0 : (na = e->a.num, e->a.lit_is_num);
+	int b_num = a_num && (e->b.is_field ? rf__parse_number(vb.p, (size_t)vb.len, &nb) == 0
+					    : (nb = e->b.num, e->b.lit_is_num));
+	if (a_num && b_num)
+		c = (na.is_int && nb.is_int) ? (na.i > nb.i) - (na.i < nb.i) : (na.d > nb.d) - (na.d < nb.d);
+	else
+		c = bytes_cmp(va, vb);
+	*result = c;
+	return 0;
+}
+
+static int find_bytes(struct rf_value hay, struct rf_value needle)
+{
+	if (needle.len == 0)
+		return 1;
+	if (needle.len > hay.len)
+		return 0;
+	return memmem(hay.p, (size_t)hay.len, needle.p, (size_t)needle.len) != NULL;
+}
+
+int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+{
+	int c;
+	switch (e->kind) {
+	case E_AND:
+		return rf__expr_eval(x, e->l, b, row) && rf__expr_eval(x, e->r, b, row);
+	case E_OR:
+		return rf__expr_eval(x, e->l, b, row) || rf__expr_eval(x, e->r, b, row);
+	case E_NOT:
+		return !rf__expr_eval(x, e->l, b, row);
+	case E_PRESENT: {
+		struct rf_value v = operand_value(&e->a, b, row);
+		return v.len > 0;
+	}
+	case E_CONTAINS: {
+		struct rf_value h = operand_value(&e->a, b, row), n = operand_value(&e->b, b, row);
+		return !rf_value_missing(h) && !rf_value_missing(n) && find_bytes(h, n);
+	}
+	case E_MATCH: {
+		struct rf_value v = operand_value(&e->a, b, row);
+		size_t s, en;
+		return !rf_value_missing(v) && rf__regex_search(e->re, x->m[e->id], v.p, (size_t)v.len, 0, &s, &en) > 0;
+	}
+	case E_CMP:
+		if (compare(e, b, row, &c) < 0)
+			return 0;
+		switch (e->op) {
+		case OP_EQ: return c == 0;
+		case OP_NE: return c != 0;
+		case OP_LT: return c < 0;
+		case OP_LE: return c <= 0;
+		case OP_GT: return c > 0;
+		case OP_GE: return c >= 0;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,966 @@
+/* parsers.c - the parse stages: split, parse combined|common|json|logfmt|
+ * csv|tsv|regex.
+ *
+ * A parser only extracts the fields the query names (the schema's slots),
+ * and points into the record wherever it can; only unescaped strings are
+ * copied, into the batch arena.  A record it cannot read is rejected:
+ * counted, written to --rejects, an error under --strict.
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "expr.h"
+
+enum format { F_SPLIT, F_COMBINED, F_COMMON, F_JSON, F_LOGFMT, F_CSV, F_TSV, F_REGEX };
+
+static const char *const format_names[] = { "split", "combined", "common", "json", "logfmt", "csv", "tsv", "regex", NULL };
+
+/* combined and common fields, in the order they appear */
+enum clf_field { C_IP, C_IDENT, C_USER, C_TIME, C_REQUEST, C_METHOD, C_PATH, C_PROTOCOL, C_STATUS, C_BYTES,
+		 C_REFERER, C_AGENT, C_NFIELDS };
+static const char *const combined_names[] = { "ip", "ident", "user", "time", "request", "method", "path",
+					       "protocol", "status", "bytes", "referer", "agent", NULL };
+static const char *const common_names[] = { "ip", "ident", "user", "time", "request", "method", "path",
+					     "protocol", "status", "bytes", NULL };
+
+struct parse_config {
+	struct rf_parser head;     /* first: the schema reads it */
+	enum format format;
+	char *delim;
+	size_t delim_len;
+	struct rf_regex *re;
+	int ngroups;
+	char *group_name[64];
+	int group_number[64];
+	/* filled by bind: what to extract */
+	int nslots;
+	char *slot_name[RF_MAX_SLOTS];
+	int slot_field[RF_MAX_SLOTS];  /* combined: enum clf_field; split/csv $N: N; regex: group */
+	int max_field;                 /* split: the highest $N wanted */
+};
+
+static int is_dollar_n(const char *name, int *n)
+{
+	if (name[0] != '$' || !name[1])
+		return 0;
+	long v = 0;
+	for (const char *p = name + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || v > 1000000)
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1)
+		return 0;
+	*n = (int)v;
+	return 1;
+}
+
+static int accepts(const struct rf_parser *p, const char *name)
+{
+	const struct parse_config *pc = (const struct parse_config *)p;
+	int n;
+	switch (pc->format) {
+	case F_SPLIT:
+		return is_dollar_n(name, &n);
+	case F_COMBINED:
+	case F_COMMON:
+		for (int i = 0; p->known[i]; i++)
+			if (strcmp(p->known[i], name) == 0)
+				return 1;
+		return 0;
+	case F_REGEX:
+		for (int i = 0; i < pc->ngroups; i++)
+			if (strcmp(pc->group_name[i], name) == 0)
+				return 1;
+		return 0;
+	default:
+		return 1; /* json, logfmt, csv, tsv: names come with the data */
+	}
+}
+
+static void free_config(void *config)
+{
+	struct parse_config *pc = config;
+	if (!pc)
+		return;
+	free(pc->delim);
+	rf__regex_free(pc->re);
+	for (int i = 0; i < pc->nslots; i++)
+		free(pc->slot_name[i]);
+	free(pc->head.known == combined_names || pc->head.known == common_names ? NULL : (void *)pc->head.known);
+	free(pc);
+}
+
+static struct parse_config *new_config(enum format f)
+{
+	struct parse_config *pc = calloc(1, sizeof *pc);
+	if (!pc)
+		return NULL;
+	pc->format = f;
+	pc->head.format = format_names[f];
+	pc->head.accepts = accepts;
+	static const char *const time_only[] = { "time", NULL };
+	/* JSON and logfmt logs name their timestamp in several ways */
+	static const char *const time_names[] = { "time", "timestamp", "ts", "@timestamp", NULL };
+	pc->head.time_fields = f == F_SPLIT ? NULL : (f == F_JSON || f == F_LOGFMT) ? time_names : time_only;
+	if (f == F_COMBINED)
+		pc->head.known = combined_names;
+	else if (f == F_COMMON)
+		pc->head.known = common_names;
+	return pc;
+}
+
+static int split_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct parse_config *pc = new_config(F_SPLIT);
+	if (!pc)
+		return -ENOMEM;
+	spec->config = pc;
+	const struct rf_arg *a = rf__peek(c);
+	if (a && a->type == RF_ARG_STRING) {
+		c->i++;
+		if (a->len == 0)
+			return rf__fail(c->err, a->column, "split: the delimiter cannot be empty");
+		if (!(pc->delim = malloc(a->len + 1)))
+			return -ENOMEM;
+		memcpy(pc->delim, a->text, a->len + 1);
+		pc->delim_len = a->len;
+	}
+	return 0;
+}
+
+static int parse_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	const struct rf_arg *a = rf__take(c);
+	if (!a || a->type != RF_ARG_WORD) {
+		rf__fail(c->err, a ? a->column : c->end_column, "parse needs a format");
+		snprintf(c->err->hint, sizeof c->err->hint, "formats: combined common json logfmt csv tsv regex");
+		return -EINVAL;
+	}
+	int f = -1;
+	for (int i = 1; format_names[i]; i++)
+		if (strcmp(format_names[i], a->text) == 0)
+			f = i;
+	if (f < 0) {
+		rf__fail(c->err, a->column, "unknown format '%s'", a->text);
+		rf__suggest(c->err, a->text, format_names + 1);
+		if (!c->err->hint[0])
+			snprintf(c->err->hint, sizeof c->err->hint, "formats: combined common json logfmt csv tsv regex");
+		return -EINVAL;
+	}
+	struct parse_config *pc = new_config((enum format)f);
+	if (!pc)
+		return -ENOMEM;
+	spec->config = pc;
+	if (f != F_REGEX)
+		return 0;
+	const struct rf_arg *pat = rf__take(c);
+	if (!pat || pat->type != RF_ARG_STRING) {
+		rf__fail(c->err, pat ? pat->column : c->end_column, "parse regex needs a quoted pattern with named groups");
+		snprintf(c->err->hint, sizeof c->err->hint, "for example: parse regex \"took (?<ms>[0-9]+)ms\"");
+		return -EINVAL;
+	}
+	if (!(pc->re = rf__regex_compile(pat->text, pat->len, 0, 0, c->err, pat->column)))
+		return -EINVAL;
+	pc->ngroups = rf__regex_names(pc->re, pc->group_name, pc->group_number, 64);
+	if (pc->ngroups == 0) {
+		rf__fail(c->err, pat->column, "the pattern has no named groups, so it makes no fields");
+		snprintf(c->err->hint, sizeof c->err->hint, "name a group: (?<status>[0-9]{3})");
+		return -EINVAL;
+	}
+	const char **known = calloc((size_t)pc->ngroups + 1, sizeof *known);
+	if (!known)
+		return -ENOMEM;
+	for (int i = 0; i < pc->ngroups; i++)
+		known[i] = pc->group_name[i];
+	pc->head.known = known;
+	int has_time = 0;
+	for (int i = 0; i < pc->ngroups; i++)
+		has_time |= strcmp(pc->group_name[i], "time") == 0;
+	if (!has_time)
+		pc->head.time_fields = NULL;
+	return 0;
+}
+
+static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
+{
+	struct parse_config *pc = spec->config;
+	(void)err;
+	pc->nslots = sc->nslots;
+	for (int i = 0; i < sc->nslots; i++) {
+		if (!(pc->slot_name[i] = strdup(sc->slot_name[i])))
+			return -ENOMEM;
+		const char *name = sc->slot_name[i];
+		int n = -1;
+		switch (pc->format) {
+		case F_COMBINED:
+		case F_COMMON:
+			for (int f = 0; f < C_NFIELDS; f++)
+				if (strcmp(combined_names[f], name) == 0)
+					n = f;
+			break;
+		case F_REGEX:
+			for (int g = 0; g < pc->ngroups; g++)
+				if (strcmp(pc->group_name[g], name) == 0)
+					n = pc->group_number[g];
+			break;
+		default:
+			if (!is_dollar_n(name, &n))
+				n = -1;
+			break;
+		}
+		pc->slot_field[i] = n;
+		if (n > pc->max_field)
+			pc->max_field = n;
+	}
+	return 0;
+}
+
+/* ---- per-run state ---- */
+
+struct parse_state {
+	const struct parse_config *pc;
+	struct rf_regex_match *m;
+	uint8_t *keep;
+	size_t keep_cap;
+	/* csv/tsv: the current input's header, as slot -> column */
+	int col_of_slot[RF_MAX_SLOTS];
+	int have_header;
+	/* combined: which clf field goes to which slot */
+	int slot_of_field[C_NFIELDS];
+	char *scratch;        /* json key paths, header names */
+	size_t scratch_cap;
+};
+
+static int parse_open(struct rf_stage *st, const void *config)
+{
+	struct parse_state *ps = calloc(1, sizeof *ps);
+	if (!ps)
+		return -ENOMEM;
+	ps->pc = config;
+	st->state = ps;
+	for (int f = 0; f < C_NFIELDS; f++)
+		ps->slot_of_field[f] = -1;
+	for (int i = 0; i < ps->pc->nslots; i++)
+		if ((ps->pc->format == F_COMBINED || ps->pc->format == F_COMMON) && ps->pc->slot_field[i] >= 0)
+			ps->slot_of_field[ps->pc->slot_field[i]] = i;
+	if (ps->pc->re && !(ps->m = rf__regex_match_new(ps->pc->re)))
+		return -ENOMEM;
+	return 0;
+}
+
+static void parse_close(struct rf_stage *st)
+{
+	struct parse_state *ps = st->state;
+	if (ps) {
+		rf__regex_match_free(ps->m);
+		free(ps->keep);
+		free(ps->scratch);
+	}
+	free(ps);
+	st->state = NULL;
+}
+
+static inline struct rf_value val(const char *p, size_t n)
+{
+	return (struct rf_value){ p, (int32_t)n };
+}
+
+/* ---- split ---- */
+
+static int parse_split(struct parse_state *ps, const char *p, size_t n, struct rf_value *row)
+{
+	const struct parse_config *pc = ps->pc;
+	struct rf_value fields[64];
+	int want = pc->max_field, nf = 0;
+	const char *end = p + n;
+	/* fields beyond 64 are found by walking; only wanted ones are kept */
+	if (!pc->delim) {
+		const char *q = p;
+		while (nf < want) {
+			while (q < end && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q == end)
+				break;
+			const char *s = q;
+			while (q < end && *q != ' ' && *q != '\t')
+				q++;
+			if (nf < 64)
+				fields[nf] = val(s, (size_t)(q - s));
+			nf++;
+			if (nf > 64) {
+				for (int i = 0; i < pc->nslots; i++)
+					if (pc->slot_field[i] == nf)
+						row[i] = val(s, (size_t)(q - s));
+			}
+		}
+	} else {
+		const char *q = p;
+		for (;;) {
+			const char *s = q;
+			const char *hit = pc->delim_len == 1 ? memchr(q, pc->delim[0], (size_t)(end - q))
+							     : memmem(q, (size_t)(end - q), pc->delim, pc->delim_len);
+			const char *fe = hit ? hit : end;
+			nf++;
+			if (nf <= 64)
+				fields[nf - 1] = val(s, (size_t)(fe - s));
+			else
+				for (int i = 0; i < pc->nslots; i++)
+					if (pc->slot_field[i] == nf)
+						row[i] = val(s, (size_t)(fe - s));
+			if (!hit || nf >= want)
+				break;
+			q = hit + pc->delim_len;
+		}
+	}
+	for (int i = 0; i < pc->nslots; i++) {
+		int f = pc->slot_field[i];
+		if (f <= 64)
+			row[i] = f >= 1 && f <= nf ? fields[f - 1] : RF_MISSING;
+		else if (f > nf)
+			row[i] = RF_MISSING;
+	}
+	return 0;
+}
+
+/* ---- combined / common ---- */
+
+static const char *until(const char *p, const char *end, char c)
+{
+	const char *q = memchr(p, c, (size_t)(end - p));
+	return q ? q : end;
+}
+
+/* A quoted field starting at p (on the quote); returns the byte after the
+ * closing quote or NULL.  Backslash escapes are skipped, kept as they are. */
+static const char *quoted(const char *p, const char *end, struct rf_value *out)
+{
+	if (p >= end || *p != '"')
+		return NULL;
+	const char *s = ++p;
+	while (p < end && *p != '"') {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		p++;
+	}
+	if (p >= end)
+		return NULL;
+	*out = val(s, (size_t)(p - s));
+	return p + 1;
+}
+
+static int parse_clf(struct parse_state *ps, const char *p, size_t n, struct rf_value *row)
+{
+	const char *end = p + n, *q;
+	struct rf_value f[C_NFIELDS];
+	for (int i = 0; i < C_NFIELDS; i++)
+		f[i] = RF_MISSING;
+	/* host ident user */
+	for (int i = C_IP; i <= C_USER; i++) {
+		q = until(p, end, ' ');
+		if (q == end || q == p)
+			return -1;
+		f[i] = val(p, (size_t)(q - p));
+		p = q + 1;
+	}
+	if (p >= end || *p != '[')
+		return -1;
+	q = until(p, end, ']');
+	if (q == end)
+		return -1;
+	f[C_TIME] = val(p + 1, (size_t)(q - p - 1));
+	p = q + 1;
+	if (p >= end || *p != ' ')
+		return -1;
+	if (!(p = quoted(p + 1, end, &f[C_REQUEST])))
+		return -1;
+	/* request: METHOD PATH PROTOCOL, when it has that shape */
+	{
+		const char *r = f[C_REQUEST].p, *re = r + f[C_REQUEST].len;
+		const char *s1 = until(r, re, ' ');
+		if (s1 < re) {
+			const char *s2 = until(s1 + 1, re, ' ');
+			f[C_METHOD] = val(r, (size_t)(s1 - r));
+			f[C_PATH] = val(s1 + 1, (size_t)(s2 - s1 - 1));
+			if (s2 < re)
+				f[C_PROTOCOL] = val(s2 + 1, (size_t)(re - s2 - 1));
+		}
+	}
+	if (p >= end || *p != ' ')
+		return -1;
+	p++;
+	q = until(p, end, ' ');
+	if (q - p != 3 || p[0] < '1' || p[0] > '5' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
+		return -1;
+	f[C_STATUS] = val(p, 3);
+	p = q + (q < end);
+	q = until(p, end, ' ');
+	if (q == p)
+		return -1;
+	/* "-" means no body was sent: zero bytes */
+	f[C_BYTES] = (q - p == 1 && *p == '-') ? val("0", 1) : val(p, (size_t)(q - p));
+	if (ps->pc->format == F_COMBINED) {
+		if (q == end || !(p = quoted(q + 1, end, &f[C_REFERER])))
+			return -1;
+		if (p >= end || *p != ' ' || !(p = quoted(p + 1, end, &f[C_AGENT])))
+			return -1;
+		/* fields some servers add after the agent are allowed */
+	}
+	for (int i = 0; i < ps->pc->nslots; i++) {
+		int fi = ps->pc->slot_field[i];
+		row[i] = fi >= 0 ? f[fi] : RF_MISSING;
+	}
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+struct json_ctx {
+	struct parse_state *ps;
+	struct rf_batch *b;
+	const char *end;
+	struct rf_value *row;
+	char path[512];
+	size_t path_len;
+	int depth;
+};
+
+static const char *ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+/* Scan a JSON string at p (on the quote): its raw body and whether it holds
+ * escapes.  Returns the byte after the closing quote, or NULL. */
+static const char *json_string(const char *p, const char *end, struct rf_value *raw, int *escaped)
+{
+	*escaped = 0;
+	const char *s = ++p;
+	while (p < end && *p != '"') {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			*escaped = 1;
+			if (++p >= end)
+				return NULL;
+		}
+		p++;
+	}
+	if (p >= end)
+		return NULL;
+	*raw = val(s, (size_t)(p - s));
+	return p + 1;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Unescape a JSON string body into the batch arena. */
+static int json_unescape(struct rf_batch *b, struct rf_value raw, struct rf_value *out)
+{
+	char *d = rf__batch_alloc(b, (size_t)raw.len);
+	if (!d)
+		return -ENOMEM;
+	const char *p = raw.p, *end = raw.p + raw.len;
+	size_t n = 0;
+	while (p < end) {
+		if (*p != '\\') {
+			d[n++] = *p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n': d[n++] = '\n'; break;
+		case 't': d[n++] = '\t'; break;
+		case 'r': d[n++] = '\r'; break;
+		case 'b': d[n++] = '\b'; break;
+		case 'f': d[n++] = '\f'; break;
+		case '/': case '\\': case '"': d[n++] = *p; break;
+		case 'u': {
+			unsigned cp, lo;
+			if (end - p < 5 || hex4(p + 1, &cp) < 0)
+				return -1;
+			p += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 7 && p[1] == '\\' && p[2] == 'u' &&
+			    hex4(p + 3, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			}
+			/* UTF-8 of cp is never longer than its \u escape */
+			if (cp < 0x80) {
+				d[n++] = (char)cp;
+			} else if (cp < 0x800) {
+				d[n++] = (char)(0xc0 | (cp >> 6));
+				d[n++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				d[n++] = (char)(0xe0 | (cp >> 12));
+				d[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				d[n++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				d[n++] = (char)(0xf0 | (cp >> 18));
+				d[n++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				d[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				d[n++] = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		}
+		default:
+			return -1;
+		}
+		p++;
+	}
+	*out = val(d, n);
+	return 0;
+}
+
+static int json_slot(const struct parse_config *pc, const char *path, size_t len)
+{
+	for (int i = 0; i < pc->nslots; i++)
+		if (strlen(pc->slot_name[i]) == len && memcmp(pc->slot_name[i], path, len) == 0)
+			return i;
+	return -1;
+}
+
+static const char *json_value(struct json_ctx *x, const char *p, int slot);
+
+/* Skip a value we do not want (or an array, kept as raw text). */
+static const char *json_skip(struct json_ctx *x, const char *p)
+{
+	const char *end = x->end;
+	if (p >= end)
+		return NULL;
+	if (*p == '"') {
+		struct rf_value raw;
+		int esc;
+		return json_string(p, end, &raw, &esc);
+	}
+	if (*p == '{' || *p == '[') {
+		if (++x->depth > 64)
+			return NULL;
+		char close = *p == '{' ? '}' : ']';
+		p = ws(p + 1, end);
+		if (p < end && *p == close) {
+			x->depth--;
+			return p + 1;
+		}
+		for (;;) {
+			if (close == '}') {
+				struct rf_value raw;
+				int esc;
+				if (p >= end || *p != '"' || !(p = json_string(p, end, &raw, &esc)))
+					return NULL;
+				p = ws(p, end);
+				if (p >= end || *p != ':')
+					return NULL;
+				p = ws(p + 1, end);
+			}
+			if (!(p = json_skip(x, p)))
+				return NULL;
+			p = ws(p, end);
+			if (p < end && *p == ',') {
+				p = ws(p + 1, end);
+				continue;
+			}
+			if (p < end && *p == close) {
+				x->depth--;
+				return p + 1;
+			}
+			return NULL;
+		}
+	}
+	/* number, true, false, null */
+	const char *s = p;
+	while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\r')
+		p++;
+	if (p == s)
+		return NULL;
+	size_t n = (size_t)(p - s);
+	if ((n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "null", 4))) || (n == 5 && !memcmp(s, "false", 5)))
+		return p;
+	struct rf_number num;
+	return rf__parse_number(s, n, &num) == 0 ? p : NULL;
+}
+
+static const char *json_object(struct json_ctx *x, const char *p)
+{
+	const char *end = x->end;
+	if (++x->depth > 64)
+		return NULL;
+	p = ws(p + 1, end);
+	if (p < end && *p == '}') {
+		x->depth--;
+		return p + 1;
+	}
+	size_t base = x->path_len;
+	for (;;) {
+		struct rf_value key;
+		int esc;
+		if (p >= end || *p != '"' || !(p = json_string(p, end, &key, &esc)))
+			return NULL;
+		if (esc && json_unescape(x->b, key, &key) < 0)
+			return NULL;
+		/* the key's full dotted path */
+		size_t need = base + (base ? 1 : 0) + (size_t)key.len;
+		int slot = -1;
+		if (need < sizeof x->path) {
+			if (base)
+				x->path[base] = '.';
+			memcpy(x->path + base + (base ? 1 : 0), key.p, (size_t)key.len);
+			x->path_len = need;
+			slot = json_slot(x->ps->pc, x->path, need);
+		}
+		p = ws(p, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		p = ws(p + 1, end);
+		if (p < end && *p == '{' && slot < 0 && need < sizeof x->path) {
+			if (!(p = json_object(x, p)))
+				return NULL;
+		} else if (!(p = json_value(x, p, slot))) {
+			return NULL;
+		}
+		x->path_len = base;
+		p = ws(p, end);
+		if (p < end && *p == ',') {
+			p = ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}') {
+			x->depth--;
+			return p + 1;
+		}
+		return NULL;
+	}
+}
+
+static const char *json_value(struct json_ctx *x, const char *p, int slot)
+{
+	const char *end = x->end;
+	if (p >= end)
+		return NULL;
+	if (*p == '"') {
+		struct rf_value raw;
+		int esc;
+		const char *q = json_string(p, end, &raw, &esc);
+		if (!q)
+			return NULL;
+		if (slot >= 0) {
+			if (esc && json_unescape(x->b, raw, &raw) < 0)
+				return NULL;
+			x->row[slot] = raw;
+		}
+		return q;
+	}
+	const char *s = p;
+	const char *q = json_skip(x, p);
+	if (!q)
+		return NULL;
+	if (slot >= 0) {
+		size_t n = (size_t)(q - s);
+		if (n == 4 && !memcmp(s, "null", 4))
+			x->row[slot] = RF_MISSING;
+		else
+			x->row[slot] = val(s, n); /* numbers, booleans, objects and arrays as text */
+	}
+	return q;
+}
+
+static int parse_json(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n, struct rf_value *row)
+{
+	struct json_ctx x = { .ps = ps, .b = b, .end = p + n, .row = row };
+	for (int i = 0; i < ps->pc->nslots; i++)
+		row[i] = RF_MISSING;
+	p = ws(p, x.end);
+	if (p >= x.end || *p != '{')
+		return -1;
+	p = json_object(&x, p);
+	if (!p || ws(p, x.end) != x.end)
+		return -1;
+	return 0;
+}
+
+/* ---- logfmt ---- */
+
+static int parse_logfmt(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n, struct rf_value *row)
+{
+	const struct parse_config *pc = ps->pc;
+	const char *end = p + n;
+	for (int i = 0; i < pc->nslots; i++)
+		row[i] = RF_MISSING;
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p >= end)
+			return 0;
+		const char *k = p;
+		while (p < end && *p != '=' && *p != ' ' && *p != '\t' && *p != '"')
+			p++;
+		if (p == k)
+			return -1; /* '=' or '"' where a key should start */
+		int slot = json_slot(pc, k, (size_t)(p - k));
+		if (p >= end || *p != '=') {
+			if (p < end && *p == '"')
+				return -1;
+			if (slot >= 0)
+				row[slot] = val("true", 4); /* a bare key is a flag */
+			continue;
+		}
+		p++;
+		struct rf_value v;
+		if (p < end && *p == '"') {
+			int esc;
+			const char *q = json_string(p, end, &v, &esc);
+			if (!q)
+				return -1;
+			if (esc && slot >= 0 && json_unescape(b, v, &v) < 0)
+				return -1;
+			p = q;
+		} else {
+			const char *s = p;
+			while (p < end && *p != ' ' && *p != '\t')
+				p++;
+			v = val(s, (size_t)(p - s));
+		}
+		if (slot >= 0)
+			row[slot] = v;
+	}
+}
+
+/* ---- CSV / TSV (RFC 4180 quoting) ---- */
+
+/* Next field at p; returns the byte after its separator, `end` after the
+ * last field, or NULL for an unbalanced quote. */
+static const char *csv_field(struct rf_batch *b, const char *p, const char *end, char sep, struct rf_value *out,
+			     int *last)
+{
+	*last = 0;
+	if (p < end && *p == '"') {
+		const char *s = ++p;
+		int doubled = 0;
+		for (;;) {
+			if (p >= end)
+				return NULL;
+			if (*p == '"') {
+				if (p + 1 < end && p[1] == '"') {
+					doubled = 1;
+					p += 2;
+					continue;
+				}
+				break;
+			}
+			p++;
+		}
+		struct rf_value v = val(s, (size_t)(p - s));
+		p++;
+		if (p < end && *p != sep)
+			return NULL; /* text after the closing quote */
+		if (doubled) {
+			char *d = rf__batch_alloc(b, (size_t)v.len);
+			if (!d)
+				return NULL;
+			size_t n = 0;
+			for (int32_t i = 0; i < v.len; i++) {
+				d[n++] = v.p[i];
+				if (v.p[i] == '"')
+					i++;
+			}
+			v = val(d, n);
+		}
+		*out = v;
+	} else {
+		const char *s = p;
+		const char *q = end > p ? memchr(p, sep, (size_t)(end - p)) : NULL;
+		p = q ? q : end;
+		*out = val(s, (size_t)(p - s));
+		for (const char *c = s; c < p; c++)
+			if (*c == '"')
+				return NULL; /* a quote inside an unquoted field */
+	}
+	if (p >= end) {
+		*last = 1;
+		return end;
+	}
+	return p + 1;
+}
+
+static int read_header(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n)
+{
+	const struct parse_config *pc = ps->pc;
+	char sep = pc->format == F_CSV ? ',' : '\t';
+	const char *end = p + n;
+	for (int i = 0; i < pc->nslots; i++) {
+		int f = pc->slot_field[i];
+		ps->col_of_slot[i] = f >= 1 ? f - 1 : -1; /* $N is column N */
+	}
+	int col = 0, last = 0;
+	while (!last) {
+		struct rf_value v;
+		if (!(p = csv_field(b, p, end, sep, &v, &last)))
+			return -1;
+		for (int i = 0; i < pc->nslots; i++)
+			if (pc->slot_field[i] < 0 && strlen(pc->slot_name[i]) == (size_t)v.len &&
+			    memcmp(pc->slot_name[i], v.p, (size_t)v.len) == 0)
+				ps->col_of_slot[i] = col;
+		col++;
+	}
+	ps->have_header = 1;
+	return 0;
+}
+
+static int parse_csv(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n, struct rf_value *row)
+{
+	const struct parse_config *pc = ps->pc;
+	char sep = pc->format == F_CSV ? ',' : '\t';
+	const char *end = p + n;
+	struct rf_value cols[RF_MAX_SLOTS];
+	int maxcol = -1;
+	for (int i = 0; i < pc->nslots; i++)
+		if (ps->col_of_slot[i] > maxcol)
+			maxcol = ps->col_of_slot[i];
+	int col = 0, last = n == 0;
+	struct rf_value v;
+	for (int i = 0; i < pc->nslots; i++)
+		row[i] = RF_MISSING;
+	while (!last) {
+		if (!(p = csv_field(b, p, end, sep, &v, &last)))
+			return -1;
+		if (col <= maxcol)
+			for (int i = 0; i < pc->nslots; i++)
+				if (ps->col_of_slot[i] == col)
+					row[i] = v;
+		col++;
+	}
+	(void)cols;
+	return 0;
+}
+
+/* ---- regex ---- */
+
+static int parse_regex(struct parse_state *ps, const char *p, size_t n, struct rf_value *row)
+{
+	size_t s, e;
+	int r = rf__regex_search(ps->pc->re, ps->m, p, n, 0, &s, &e);
+	if (r <= 0)
+		return -1;
+	for (int i = 0; i < ps->pc->nslots; i++) {
+		row[i] = RF_MISSING;
+		if (rf__regex_group(ps->m, ps->pc->slot_field[i], &s, &e))
+			row[i] = val(p + s, e - s);
+	}
+	return 0;
+}
+
+/* ---- the stage ---- */
+
+static int parse_process(struct rf_stage *st, struct rf_batch *b)
+{
+	struct parse_state *ps = st->state;
+	const struct parse_config *pc = ps->pc;
+	int r = rf__batch_expand(b, st->k);
+	if (r < 0)
+		return r;
+	uint32_t ns = (uint32_t)pc->nslots;
+	if (rf__batch_reserve_vals(b, ns ? ns : 1) < 0)
+		return -ENOMEM;
+	b->nslots = ns ? ns : 1;
+	if (b->nsel > ps->keep_cap) {
+		uint8_t *k = realloc(ps->keep, b->nsel);
+		if (!k)
+			return -ENOMEM;
+		ps->keep = k;
+		ps->keep_cap = b->nsel;
+	}
+	int dropped = 0;
+	uint32_t first = 0;
+	if ((pc->format == F_CSV || pc->format == F_TSV) && b->input_start && b->nsel && b->sel[0].off == 0) {
+		/* an input's first line is its header: names, not data */
+		ps->have_header = 0;
+		const char *p = b->data;
+		size_t n = b->sel[0].len;
+		if (n && p[n - 1] == '\r')
+			n--;
+		ps->keep[0] = 0;
+		dropped = 1;
+		first = 1;
+		if (read_header(ps, b, p, n) < 0 && (r = rf__reject(st, b, 0)) < 0)
+			return r;
+	}
+	for (uint32_t i = first; i < b->nsel; i++) {
+		const char *p = b->data + b->sel[i].off;
+		size_t n = b->sel[i].len;
+		if (n && p[n - 1] == '\r') /* CRLF: the CR belongs to the line end */
+			n--;
+		struct rf_value *row = &b->vals[(size_t)i * b->nslots];
+		int ok;
+		switch (pc->format) {
+		case F_SPLIT: ok = parse_split(ps, p, n, row); break;
+		case F_COMBINED:
+		case F_COMMON: ok = parse_clf(ps, p, n, row); break;
+		case F_JSON: ok = parse_json(ps, b, p, n, row); break;
+		case F_LOGFMT: ok = parse_logfmt(ps, b, p, n, row); break;
+		case F_CSV:
+		case F_TSV: ok = parse_csv(ps, b, p, n, row); break;
+		default: ok = parse_regex(ps, p, n, row); break;
+		}
+		ps->keep[i] = ok == 0;
+		if (ok < 0) {
+			dropped = 1;
+			if ((r = rf__reject(st, b, i)) < 0)
+				return r;
+		}
+	}
+	if (dropped)
+		rf__batch_filter(b, ps->keep);
+	return 0;
+}
+
+const struct rf_verb rf__verb_split = {
+	.name = "split",
+	.kind = RF_STAGE_PARSE,
+	.usage = "split [\"DELIMITER\"]   (fields $1..$N; runs of blanks by default)",
+	.configure = split_configure,
+	.bind = bind,
+	.free_config = free_config,
+	.open = parse_open,
+	.process = parse_process,
+	.close = parse_close,
+};
+
+const struct rf_verb rf__verb_parse = {
+	.name = "parse",
+	.kind = RF_STAGE_PARSE,
+	.usage = "parse combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"",
+	.configure = parse_configure,
+	.bind = bind,
+	.free_config = free_config,
+	.open = parse_open,
+	.process = parse_process,
+	.close = parse_close,
+};
+
+int rf__parse_needs_first_stage(const struct rf_stage_spec *spec)
+{
+	const struct parse_config *pc = spec->config;
+	return pc && (pc->format == F_CSV || pc->format == F_TSV);
+}

@@ -1,0 +1,70 @@
+/* table.h - result rows (of an aggregate, or of select) and their output
+ * formats: aligned table, TSV, CSV, JSON Lines. */
+#ifndef RF_TABLE_H
+#define RF_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ringflow.h"
+
+struct rf_writer;
+
+enum rf_cell_type { RF_CELL_NULL, RF_CELL_STR, RF_CELL_INT, RF_CELL_DBL, RF_CELL_TIME };
+
+struct rf_cell {
+	union {
+		struct {
+			const char *s;
+			uint32_t len;
+		} str;
+		int64_t i;    /* INT, and TIME (seconds since the epoch) */
+		double d;
+	} u;
+	uint8_t type;
+};
+
+#define RF_TABLE_MAX_COLS 64
+
+struct rf_table_chunk;
+
+struct rf_table {
+	int ncols;
+	int nkeys;                 /* leading columns that identify a row */
+	char *col[RF_TABLE_MAX_COLS];
+	size_t nrows, cap;
+	struct rf_cell *cells;     /* row r at cells[r * ncols] */
+	struct rf_table_chunk *strings;
+};
+
+struct rf_table *rf__table_new(int ncols, int nkeys, const char *const *names);
+void rf__table_free(struct rf_table *t);
+/* A new row of ncols NULL cells; NULL on allocation failure. */
+struct rf_cell *rf__table_add_row(struct rf_table *t);
+/* A copy of the bytes owned by the table. */
+const char *rf__table_strdup(struct rf_table *t, const char *p, size_t n);
+int rf__table_col(const struct rf_table *t, const char *name);
+
+/* Order: NULL first, numbers by value, strings as numbers when both are,
+ * else by bytes. */
+int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b);
+/* Sort rows by the columns in cols[] (desc[] per column), then by the key
+ * columns ascending, so the order is total and deterministic. */
+int rf__table_sort(struct rf_table *t, const int *cols, const int *desc, int n);
+void rf__table_truncate(struct rf_table *t, size_t n);
+/* Keep only these columns, in this order. */
+int rf__table_project(struct rf_table *t, const int *cols, int n);
+
+enum rf_format { RF_FORMAT_TABLE, RF_FORMAT_TSV, RF_FORMAT_CSV, RF_FORMAT_JSON };
+
+/* Streaming writer state: the header goes out once; table widths only grow. */
+struct rf_table_out {
+	enum rf_format format;
+	int header_done;
+	size_t width[RF_TABLE_MAX_COLS];
+};
+
+/* Write the rows.  `bare`: a 1x1 table in table format prints the value
+ * alone (a single-number answer). */
+int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w, int bare);
+
+#endif
