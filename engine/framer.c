@@ -63,9 +63,12 @@ static int spill_append(struct rf_framer *f, const char *p, size_t n, uint64_t r
 			cap *= 2;
 		if (cap > f->max_record)
 			cap = f->max_record;
-		char *s = realloc(f->spill, cap);
+		/* 64 spare bytes: vector kernels may load a whole block at a
+		 * record's end (the spare bytes are zeroed, their result unused) */
+		char *s = realloc(f->spill, cap + 64);
 		if (!s)
 			return -ENOMEM;
+		memset(s + cap, 0, 64);
 		f->spill = s;
 		f->spill_cap = cap;
 	}

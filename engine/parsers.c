@@ -271,57 +271,57 @@ static inline struct rf_value val(const char *p, size_t n)
 
 /* ---- split ---- */
 
-static int parse_split(struct parse_state *ps, const char *p, size_t n, struct rf_value *row)
+static int parse_split(struct parse_state *ps, const struct rf_kernels *k, const char *p, size_t n,
+		       struct rf_value *row)
 {
 	const struct parse_config *pc = ps->pc;
-	struct rf_value fields[64];
-	int want = pc->max_field, nf = 0;
-	const char *end = p + n;
-	/* fields beyond 64 are found by walking; only wanted ones are kept */
-	if (!pc->delim) {
-		const char *q = p;
-		while (nf < want) {
-			while (q < end && (*q == ' ' || *q == '\t'))
-				q++;
-			if (q == end)
+	struct rf_field f[64];
+	int want = pc->max_field;
+	size_t nf = 0;
+	if (!pc->delim && want <= 64) {
+		nf = k->split_blank(p, n, (size_t)want, f);
+	} else if (!pc->delim) {
+		/* past 64 fields: walk, keeping only the wanted ones */
+		size_t i = 0;
+		for (int i_field = 1; i_field <= want; i_field++) {
+			while (i < n && (p[i] == ' ' || p[i] == '\t'))
+				i++;
+			if (i == n)
 				break;
-			const char *s = q;
-			while (q < end && *q != ' ' && *q != '\t')
-				q++;
-			if (nf < 64)
-				fields[nf] = val(s, (size_t)(q - s));
-			nf++;
-			if (nf > 64) {
-				for (int i = 0; i < pc->nslots; i++)
-					if (pc->slot_field[i] == nf)
-						row[i] = val(s, (size_t)(q - s));
-			}
+			size_t s = i;
+			while (i < n && p[i] != ' ' && p[i] != '\t')
+				i++;
+			if (i_field <= 64)
+				f[i_field - 1] = (struct rf_field){ (uint32_t)s, (uint32_t)i };
+			for (int j = 0; j < pc->nslots; j++)
+				if (pc->slot_field[j] == i_field)
+					row[j] = val(p + s, i - s);
+			nf = (size_t)i_field;
 		}
 	} else {
-		const char *q = p;
-		for (;;) {
-			const char *s = q;
-			const char *hit = pc->delim_len == 1 ? memchr(q, pc->delim[0], (size_t)(end - q))
-							     : memmem(q, (size_t)(end - q), pc->delim, pc->delim_len);
-			const char *fe = hit ? hit : end;
-			nf++;
-			if (nf <= 64)
-				fields[nf - 1] = val(s, (size_t)(fe - s));
-			else
-				for (int i = 0; i < pc->nslots; i++)
-					if (pc->slot_field[i] == nf)
-						row[i] = val(s, (size_t)(fe - s));
-			if (!hit || nf >= want)
+		size_t i = 0;
+		for (int i_field = 1;; i_field++) {
+			const char *q = p + i;
+			const char *hit = pc->delim_len == 1 ? memchr(q, pc->delim[0], n - i)
+							     : memmem(q, n - i, pc->delim, pc->delim_len);
+			size_t e = hit ? (size_t)(hit - p) : n;
+			if (i_field <= 64)
+				f[i_field - 1] = (struct rf_field){ (uint32_t)i, (uint32_t)e };
+			for (int j = 0; j < pc->nslots && i_field > 64; j++)
+				if (pc->slot_field[j] == i_field)
+					row[j] = val(p + i, e - i);
+			nf = (size_t)i_field;
+			if (!hit || i_field >= want)
 				break;
-			q = hit + pc->delim_len;
+			i = e + pc->delim_len;
 		}
 	}
-	for (int i = 0; i < pc->nslots; i++) {
-		int f = pc->slot_field[i];
-		if (f <= 64)
-			row[i] = f >= 1 && f <= nf ? fields[f - 1] : RF_MISSING;
-		else if (f > nf)
-			row[i] = RF_MISSING;
+	for (int j = 0; j < pc->nslots; j++) {
+		int fi = pc->slot_field[j];
+		if (fi > (int)nf)
+			row[j] = RF_MISSING;
+		else if (fi <= 64)
+			row[j] = val(p + f[fi - 1].start, f[fi - 1].end - f[fi - 1].start);
 	}
 	return 0;
 }
@@ -914,7 +914,7 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 		struct rf_value *row = &b->vals[(size_t)i * b->nslots];
 		int ok;
 		switch (pc->format) {
-		case F_SPLIT: ok = parse_split(ps, p, n, row); break;
+		case F_SPLIT: ok = parse_split(ps, st->k, p, n, row); break;
 		case F_COMBINED:
 		case F_COMMON: ok = parse_clf(ps, p, n, row); break;
 		case F_JSON: ok = parse_json(ps, b, p, n, row); break;

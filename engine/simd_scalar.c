@@ -28,10 +28,27 @@ static const char *scalar_find_last_byte(const char *p, size_t n, int c)
 	return NULL;
 }
 
+static size_t scalar_split_blank(const char *p, size_t n, size_t want, struct rf_field *out)
+{
+	size_t nf = 0, i = 0;
+	while (nf < want) {
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (i == n)
+			break;
+		out[nf].start = (uint32_t)i;
+		while (i < n && p[i] != ' ' && p[i] != '\t')
+			i++;
+		out[nf++].end = (uint32_t)i;
+	}
+	return nf;
+}
+
 const struct rf_kernels rf__kernels_scalar = {
 	.level = RF_SIMD_SCALAR,
 	.count_byte = scalar_count_byte,
 	.find_byte = scalar_find_byte,
 	.find_last_byte = scalar_find_last_byte,
 	.find_literal = rf__find_literal_scalar,
+	.split_blank = scalar_split_blank,
 };

@@ -102,10 +102,39 @@ SSE2 static const char *sse2_find_literal(const char *p, size_t n, const struct 
 	return rf__find_literal_scalar(p + i, n - i, nd);
 }
 
+SSE2 static uint64_t sse2_blank16(const char *p)
+{
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	__m128i v = _mm_loadu_si128((const __m128i *)p);
+	return (uint16_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)));
+}
+
+SSE2 static size_t sse2_split_blank(const char *p, size_t n, size_t want, struct rf_field *out)
+{
+	uint64_t prev_blank = 1;
+	int open = 0;
+	size_t nf = 0, i = 0;
+	for (; i < n && nf < want; i += 64) {
+		/* as in the AVX2 version: a partial block is loaded whole when it
+		 * stays inside the page */
+		size_t left = n - i;
+		if (left < 64 && ((uintptr_t)(p + i) & 4095) > 4096 - 64)
+			break;
+		uint64_t m = sse2_blank16(p + i) | sse2_blank16(p + i + 16) << 16 |
+			     sse2_blank16(p + i + 32) << 32 | sse2_blank16(p + i + 48) << 48;
+		if (rf__split_block(m, (uint32_t)i, n, &prev_blank, &open, &nf, want, out))
+			return nf;
+	}
+	if (nf >= want || i >= n)
+		return nf;
+	return rf__split_blank_tail(p + i, n - i, (uint32_t)i, nf, want, out, prev_blank, open);
+}
+
 const struct rf_kernels rf__kernels_sse2 = {
 	.level = RF_SIMD_SSE2,
 	.count_byte = sse2_count_byte,
 	.find_byte = sse2_find_byte,
 	.find_last_byte = sse2_find_last_byte,
 	.find_literal = sse2_find_literal,
+	.split_blank = sse2_split_blank,
 };

@@ -2,6 +2,8 @@
  * every length 0..300 at every alignment 0..63, needles at the edges. */
 #include "config.h"
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "helpers.h"
 #include "simd.h"
 
@@ -199,6 +201,79 @@ START_TEST(test_count_folding_large)
 }
 END_TEST
 
+/* awk-style field splitting, written from scratch as the oracle */
+static size_t naive_split(const unsigned char *p, size_t n, size_t want, struct rf_field *out)
+{
+	size_t nf = 0, i = 0;
+	for (;;) {
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (i >= n || nf == want)
+			return nf;
+		size_t s = i;
+		while (i < n && p[i] != ' ' && p[i] != '\t')
+			i++;
+		out[nf].start = (uint32_t)s;
+		out[nf].end = (uint32_t)i;
+		nf++;
+	}
+}
+
+static const unsigned char split_alphabet[] = { ' ', ' ', '\t', 'a', 'b', '\n', 0x00, 0xff };
+
+START_TEST(test_split_blank_every_length_and_alignment)
+{
+	load_levels();
+	static unsigned char area[512 + 128] __attribute__((aligned(64)));
+	struct rf_field want_f[160], got_f[160];
+	uint64_t rs = 13;
+	for (size_t len = 0; len <= 300; len++)
+		for (size_t align = 0; align < 64; align++) {
+			unsigned char *p = area + align;
+			for (size_t i = 0; i < len; i++)
+				p[i] = split_alphabet[test_rand(&rs) % sizeof split_alphabet];
+			/* bytes after the record must not matter */
+			for (size_t i = len; i < len + 64; i++)
+				p[i] = (unsigned char)(i & 1 ? 'x' : ' ');
+			size_t want = 1 + test_rand(&rs) % 150;
+			size_t wn = naive_split(p, len, want, want_f);
+			for (int l = 0; l < nlevels; l++) {
+				size_t gn = levels[l]->split_blank((char *)p, len, want, got_f);
+				ck_assert_msg(gn == wn, "%s split len %zu align %zu want %zu: %zu fields, want %zu",
+					      rf_simd_name(levels[l]->level), len, align, want, gn, wn);
+				for (size_t f = 0; f < wn; f++)
+					ck_assert_msg(got_f[f].start == want_f[f].start && got_f[f].end == want_f[f].end,
+						      "%s split len %zu align %zu field %zu", rf_simd_name(levels[l]->level),
+						      len, align, f);
+			}
+		}
+}
+END_TEST
+
+START_TEST(test_split_blank_at_page_end)
+{
+	/* A record that ends exactly where readable memory ends: the kernels
+	 * must not load past it (the next page is inaccessible). */
+	load_levels();
+	long page = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	ck_assert_int_eq(mprotect(m + page, (size_t)page, PROT_NONE), 0);
+	struct rf_field f[16], w[16];
+	for (size_t len = 1; len <= 200; len++) {
+		char *p = m + page - len;
+		for (size_t i = 0; i < len; i++)
+			p[i] = i % 7 == 3 ? ' ' : 'q';
+		size_t wn = naive_split((unsigned char *)p, len, 16, w);
+		for (int l = 0; l < nlevels; l++) {
+			ck_assert_uint_eq(levels[l]->split_blank(p, len, 16, f), wn);
+			ck_assert_uint_eq(levels[l]->count_byte(p, len, ' '), naive_count((unsigned char *)p, len, ' '));
+		}
+	}
+	munmap(m, (size_t)page * 2);
+}
+END_TEST
+
 START_TEST(test_rare_byte_choice)
 {
 	struct rf_needle nd;
@@ -224,6 +299,8 @@ int main(void)
 	tcase_add_test(tc, test_long_needles_and_empty);
 	tcase_add_test(tc, test_count_folding_large);
 	tcase_add_test(tc, test_rare_byte_choice);
+	tcase_add_test(tc, test_split_blank_every_length_and_alignment);
+	tcase_add_test(tc, test_split_blank_at_page_end);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

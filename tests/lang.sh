@@ -1,0 +1,178 @@
+#!/bin/sh
+# lang.sh - the query language against the classic tools: awk, sort, uniq,
+# grep and datamash on a generated access log, and hand-written tricky
+# lines for every parser.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+LOG=$T/access.log
+"$LOGGEN" --size 6M --seed 11 > "$LOG" || exit 99
+rf() { "$RINGFLOW" "$@"; }
+tsv_body() { tail -n +2 | sort; }   # drop the header, order like the oracle
+
+# ---- grouping and sums against awk ----------------------------------------
+rf --format=tsv 'split | count by $9' "$LOG" | tsv_body > "$T/got"
+awk '{ c[$9]++ } END { for (k in c) print k "\t" c[k] }' "$LOG" | sort > "$T/want"
+check_same "split | count by \$9 vs awk" "$T/got" "$T/want"
+
+rf --format=tsv 'parse combined | count, sum(bytes) by status' "$LOG" | tsv_body > "$T/got"
+awk '{ c[$9]++; s[$9] += $10 } END { for (k in c) print k "\t" c[k] "\t" s[k] }' "$LOG" | sort > "$T/want"
+check_same "count, sum(bytes) by status vs awk" "$T/got" "$T/want"
+
+rf --format=tsv 'parse combined | distinct(ip) by status' "$LOG" | tsv_body > "$T/got"
+awk '{ print $9 "\t" $1 }' "$LOG" | sort -u | cut -f1 | uniq -c | awk '{ print $2 "\t" $1 }' | sort > "$T/want"
+check_same "distinct(ip) by status vs sort -u" "$T/got" "$T/want"
+
+rf --format=tsv 'split "/" | count by $3' "$LOG" | tsv_body > "$T/got"
+awk -F/ '{ c[$3]++ } END { for (k in c) print k "\t" c[k] }' "$LOG" | sort > "$T/want"
+check_same "split \"/\" vs awk -F/" "$T/got" "$T/want"
+
+# ---- against datamash ------------------------------------------------------
+if command -v datamash > /dev/null; then
+	rf --format=tsv 'parse combined | count, sum(bytes), min(bytes), max(bytes) by status' "$LOG" | tail -n +2 > "$T/got"
+	datamash -W -s -g 9 count 9 sum 10 min 10 max 10 < "$LOG" > "$T/want"
+	check_same "count/sum/min/max by status vs datamash" "$T/got" "$T/want"
+	rf --format=tsv 'parse combined | avg(bytes) by method' "$LOG" | tail -n +2 > "$T/got"
+	awk '{ print substr($6, 2), $10 }' "$LOG" | datamash -W -s -g 1 mean 2 > "$T/want"
+	checks=$((checks + 1))
+	paste "$T/got" "$T/want" | awk -F'\t' '$1 != $3 || ($2 - $4) / $4 > 1e-9 || ($4 - $2) / $4 > 1e-9 { bad = 1 }
+		END { exit bad }' || fail "avg(bytes) by method vs datamash mean: $(paste "$T/got" "$T/want" | head -3)"
+else
+	echo "skip: datamash not installed"
+fi
+
+# ---- filters against awk and grep ------------------------------------------
+check_eq "where status >= 500" "$(rf 'parse combined | where status >= 500 | count' "$LOG")" \
+	"$(awk '$9 >= 500' "$LOG" | wc -l)"
+check_eq "where and/or/not" \
+	"$(rf 'parse combined | where (method == "POST" or method == "PUT") and not status == 200 | count' "$LOG")" \
+	"$(awk '($6 == "\"POST" || $6 == "\"PUT") && $9 != 200' "$LOG" | wc -l)"
+check_eq "where contains" "$(rf 'parse combined | where path contains "/api/" | count' "$LOG")" \
+	"$(awk 'index($7, "/api/")' "$LOG" | wc -l)"
+check_eq "where ~" "$(rf 'parse combined | where agent ~ "^curl|bot" | count' "$LOG")" \
+	"$(awk -F'"' '$6 ~ /^curl|bot/' "$LOG" | wc -l)"
+check_eq "where numbers compare as numbers" "$(rf 'parse combined | where bytes > 9999 | count' "$LOG")" \
+	"$(awk '$10 > 9999' "$LOG" | wc -l)"
+check_eq "grep -i" "$(rf 'grep -i "MOZILLA" | count' "$LOG")" "$(grep -c -i -F MOZILLA "$LOG")"
+check_eq "grep -v -i" "$(rf 'grep -v -i "mozilla" | count' "$LOG")" "$(grep -c -v -i -F mozilla "$LOG")"
+check_eq "regex" "$(rf 'regex "HTTP/1\\.1\" (4|5)0[0-9] " | count' "$LOG")" \
+	"$(grep -c -E 'HTTP/1\.1" (4|5)0[0-9] ' "$LOG")"
+
+# ---- top, sort, head, select -------------------------------------------------
+rf --format=tsv 'parse combined | count by path | top 5' "$LOG" | tail -n +2 > "$T/got"
+awk '{ print $7 }' "$LOG" | sort | uniq -c | sort -k1,1nr -k2,2 | head -5 | awk '{ print $2 "\t" $1 }' > "$T/want"
+check_same "top 5 vs sort | uniq -c | sort -nr" "$T/got" "$T/want"
+rf --format=tsv 'parse combined | sum(bytes) by ip | sort sum(bytes) desc, ip | head 3 | select ip' "$LOG" | tail -n +2 > "$T/got"
+awk '{ s[$1] += $10 } END { for (k in s) print s[k], k }' "$LOG" | sort -k1,1nr -k2,2 | head -3 | awk '{ print $2 }' > "$T/want"
+check_same "sort desc | head | select" "$T/got" "$T/want"
+rf 'head 7' "$LOG" > "$T/got"
+head -7 "$LOG" > "$T/want"
+check_same "head 7 (lines)" "$T/got" "$T/want"
+rf --format=tsv 'split | where $9 == 404 | head 4 | select $1, $7' "$LOG" | tail -n +2 > "$T/got"
+awk '$9 == 404 { print $1 "\t" $7 }' "$LOG" | head -4 > "$T/want"
+check_same "where | head | select (rows)" "$T/got" "$T/want"
+
+# ---- time buckets ---------------------------------------------------------------
+rf --format=tsv 'parse combined | count by minute' "$LOG" | tail -n +2 > "$T/got"
+awk '{ t = substr($4, 2, 17); split(t, a, "[/:]");
+	m = index("JanFebMarAprMayJunJulAugSepOctNovDec", a[2]) / 3 + 1;
+	printf "%s-%02d-%sT%s:%s:00Z\n", a[3], m, a[1], a[4], a[5] }' "$LOG" | sort | uniq -c |
+	awk '{ print $2 "\t" $1 }' > "$T/want"
+check_same "count by minute vs awk" "$T/got" "$T/want"
+check_eq "bucket(time, 1h) sums to all" "$(rf --format=tsv 'parse combined | count by bucket(time, 1h)' "$LOG" |
+	tail -n +2 | awk -F'\t' '{ s += $2 } END { print s }')" "$(wc -l < "$LOG")"
+
+# ---- quantiles against exact sort-based ranks, within 1% ------------------------
+for q in 0.5 0.9 0.99; do
+	exact=$(awk '$9 == 200 { print $10 }' "$LOG" | sort -n | awk -v q=$q '{ v[NR - 1] = $1 }
+		END { print v[int(q * (NR - 1))] }')
+	got=$(rf "parse combined | where status == 200 | quantile(bytes, $q)" "$LOG")
+	checks=$((checks + 1))
+	awk -v g="$got" -v e="$exact" 'BEGIN { d = g - e; if (d < 0) d = -d; exit !(d <= 0.01 * e) }' ||
+		fail "quantile $q: got $got, exact $exact (more than 1% off)"
+done
+check_eq "p50 of one value" "$(printf '7\n' | rf 'split | p50($1)')" 7
+
+# ---- output formats ------------------------------------------------------------
+printf 'a,"x, y",1\nb,"say ""hi""",2\nc,,\n' > "$T/in.csv"
+printf 'k,v,n\n' | cat - "$T/in.csv" > "$T/h.csv"
+rf --format=csv 'parse csv | select k, v, n' "$T/h.csv" > "$T/got"
+printf 'k,v,n\na,"x, y",1\nb,"say ""hi""",2\nc,,\n' > "$T/want"
+check_same "csv round trip (quoting, empty fields)" "$T/got" "$T/want"
+rf --format=json 'parse csv | select k, v, n' "$T/h.csv" > "$T/got"
+printf '%s\n' '{"k":"a","v":"x, y","n":"1"}' '{"k":"b","v":"say \"hi\"","n":"2"}' '{"k":"c","v":"","n":""}' > "$T/want"
+check_same "json lines" "$T/got" "$T/want"
+rf --format=json 'parse csv | count, sum(n), avg(n) by k | head 1' "$T/h.csv" > "$T/got"
+echo '{"k":"a","count":1,"sum(n)":1,"avg(n)":1}' > "$T/want"
+check_same "json numbers stay numbers" "$T/got" "$T/want"
+check_eq "a single number prints bare" "$(rf 'parse csv | sum(n)' "$T/h.csv")" 3
+check_eq "tsv header" "$(rf --format=tsv 'parse csv | count by k' "$T/h.csv" | head -1)" "$(printf 'k\tcount')"
+
+# ---- parsers on tricky lines ---------------------------------------------------
+cat > "$T/clf" <<'X'
+1.2.3.4 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326 "http://x/" "Moz \"quoted\" UA"
+1.2.3.4 - - [10/Oct/2000:13:55:37 -0700] "POST /b HTTP/1.1" 304 - "-" "-"
+5.6.7.8 - - [10/Oct/2000:13:56:01 -0700] "-" 408 0 "-" "-"
+not a log line at all
+1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /unterminated 200 12
+X
+rf --format=tsv --rejects "$T/rej" 'parse combined | select ip, user, method, path, status, bytes, agent' "$T/clf" > "$T/got" 2> "$T/err"
+printf 'ip\tuser\tmethod\tpath\tstatus\tbytes\tagent\n1.2.3.4\tfrank\tGET\t/a.gif\t200\t2326\tMoz \\\\"quoted\\\\" UA\n1.2.3.4\t-\tPOST\t/b\t304\t0\t-\n5.6.7.8\t-\t\t\t408\t0\t-\n' > "$T/want"
+check_same "combined: escapes, '-' bytes, '-' request" "$T/got" "$T/want"
+sed -n '4,5p' "$T/clf" > "$T/want"
+check_same "combined: rejects file holds the bad lines verbatim" "$T/rej" "$T/want"
+check_grep "combined: rejects reported" "$T/err" "2 records could not be parsed as combined"
+check_grep "combined: first reject line" "$T/err" "line 4"
+rf --strict 'parse combined | count' "$T/clf" > /dev/null 2> "$T/err"
+check_status "--strict" $? 2
+check_grep "--strict names the line" "$T/err" "line 4: cannot be parsed as combined"
+check_eq "common" "$(printf '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 5\n' |
+	rf 'parse common | sum(bytes)')" 5
+
+cat > "$T/json" <<'X'
+{"level":"error","svc":"api","ms":12,"user":{"id":7,"name":"a\"b\u00e9"},"tags":[1,{"x":"]"}]}
+{"level":"info","svc":"api","ms":3.5}
+{"level":"error","ms":"slow"}
+{"level":null,"svc":"db","ms":7}
+{"truncated":
+[1,2,3]
+{"a":{"b":{"c":{"d":{"e":"deep"}}}}}
+X
+rf --format=tsv 'parse json | select level, svc, ms, user.name, user.id, tags, a.b.c.d.e' "$T/json" > "$T/got" 2> "$T/err"
+printf 'level\tsvc\tms\tuser.name\tuser.id\ttags\ta.b.c.d.e\n' > "$T/want"
+printf 'error\tapi\t12\ta"b\303\251\t7\t[1,{"x":"]"}]\t\n' >> "$T/want"
+printf 'info\tapi\t3.5\t\t\t\t\nerror\t\tslow\t\t\t\t\n\tdb\t7\t\t\t\t\n\t\t\t\t\t\tdeep\n' >> "$T/want"
+check_same "json: escapes, nesting, arrays, null, missing" "$T/got" "$T/want"
+check_grep "json: truncated and non-object lines rejected" "$T/err" "2 records could not be parsed as json"
+rf --format=tsv 'parse json | count, sum(ms) by svc' "$T/json" 2> "$T/err" | tail -n +2 > "$T/got"
+printf '\t2\t0\napi\t2\t15.5\ndb\t1\t7\n' > "$T/want"
+check_same "json: missing key groups as empty; non-numbers skipped" "$T/got" "$T/want"
+check_grep "json: skipped values reported" "$T/err" "sum(ms): 2 values missing or not numbers"
+deep=$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "{\"a\":"; printf "1"; for (i = 0; i < 100; i++) printf "}"; print "" }')
+check_eq "json: 100 levels deep is rejected, not a crash" "$(echo "$deep" | rf 'parse json | count' 2>/dev/null)" 0
+
+printf 'level=info msg="hello \\"world\\"" dur=12 cached\nlevel=warn msg= dur=x\nbad "quote\nts=1 =oops\n' > "$T/logfmt"
+rf --format=tsv 'parse logfmt | select level, msg, dur, cached' "$T/logfmt" > "$T/got" 2> "$T/err"
+printf 'level\tmsg\tdur\tcached\ninfo\thello "world"\t12\ttrue\nwarn\t\tx\t\n' > "$T/want"
+check_same "logfmt: quotes, escapes, flags, empty values" "$T/got" "$T/want"
+check_grep "logfmt: malformed lines rejected" "$T/err" "2 records could not be parsed as logfmt"
+
+printf 'name\tcity\r\nann\tOslo\r\n"b\tx"\tRome\r\nshort\r\n' > "$T/tsv"
+rf --format=csv 'parse tsv | select name, city' "$T/tsv" > "$T/got"
+printf 'name,city\nann,Oslo\nb\tx,Rome\nshort,\n' > "$T/want"
+check_same "tsv: CRLF, quoted tab, missing trailing field" "$T/got" "$T/want"
+
+long=$(head -c 100000 /dev/zero | tr '\0' 'w')
+printf '{"k":"%s","n":1}\n' "$long" > "$T/longjson"
+check_eq "json: a 100 KB value" "$(rf 'parse json | select k' --format=tsv "$T/longjson" 2>/dev/null | tail -1 | wc -c)" 100001
+check_eq "json: a 100 KB value (length)" "$(rf --format=tsv 'parse json | select k' "$T/longjson" | tail -1 | wc -c)" 100001
+
+check_eq "regex parser" "$(printf 'took 12ms\ntook 30ms\nnothing\n' | rf 'parse regex "took (?<ms>[0-9]+)ms" | sum(ms)' 2>/dev/null)" 42
+
+# ---- --every: the aggregate so far, while the stream runs -------------------------
+{ printf 'a\nb\n'; sleep 2; printf 'c\n'; } | rf --every 500ms 'count' > "$T/every" &
+sleep 1.3
+check_eq "every: a snapshot before the stream ends" "$(head -1 "$T/every")" 2
+wait
+check_eq "every: the final count" "$(tail -1 "$T/every")" 3
+
+finish
