@@ -253,15 +253,23 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0)
 		return r;
-	int64_t g = 0;
+	int64_t g = 0, last = -1;
 	for (uint32_t row = 0; row < b->nsel; row++) {
 		if (cfg->nkeys) {
-			size_t len;
+			size_t len, last_len;
 			if (encode_key(st, b, row, &len) < 0)
 				return -ENOMEM;
-			g = group_of(st, st->keybuf, len);
-			if (g < 0)
-				return (int)g;
+			/* logs repeat keys (most requests are 200s): try the last
+			 * group before hashing */
+			const char *lk = last >= 0 ? rf__strmap_key(&st->groups, (size_t)last, &last_len) : NULL;
+			if (lk && last_len == len && memcmp(lk, st->keybuf, len) == 0) {
+				g = last;
+			} else {
+				g = group_of(st, st->keybuf, len);
+				if (g < 0)
+					return (int)g;
+				last = g;
+			}
 		}
 		struct agg_cell *c = &st->cells[(size_t)g * naggs];
 		for (size_t a = 0; a < naggs; a++) {

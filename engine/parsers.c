@@ -40,6 +40,7 @@ struct parse_config {
 	char *slot_name[RF_MAX_SLOTS];
 	int slot_field[RF_MAX_SLOTS];  /* combined: enum clf_field; split/csv $N: N; regex: group */
 	int max_field;                 /* split: the highest $N wanted */
+	int min_field;                 /* and the lowest */
 };
 
 static int is_dollar_n(const char *name, int *n)
@@ -215,6 +216,8 @@ static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_quer
 		pc->slot_field[i] = n;
 		if (n > pc->max_field)
 			pc->max_field = n;
+		if (n >= 1 && (pc->min_field == 0 || n < pc->min_field))
+			pc->min_field = n;
 	}
 	return 0;
 }
@@ -278,8 +281,10 @@ static int parse_split(struct parse_state *ps, const struct rf_kernels *k, const
 	struct rf_field f[64];
 	int want = pc->max_field;
 	size_t nf = 0;
-	if (!pc->delim && want <= 64) {
-		nf = k->split_blank(p, n, (size_t)want, f);
+	if (want == 0) {
+		nf = 0; /* only $0 is used */
+	} else if (!pc->delim && want <= 64) {
+		nf = k->split_blank(p, n, (size_t)pc->min_field - 1, (size_t)want, f);
 	} else if (!pc->delim) {
 		/* past 64 fields: walk, keeping only the wanted ones */
 		size_t i = 0;
@@ -335,21 +340,27 @@ static const char *until(const char *p, const char *end, char c)
 }
 
 /* A quoted field starting at p (on the quote); returns the byte after the
- * closing quote or NULL.  Backslash escapes are skipped, kept as they are. */
+ * closing quote or NULL.  Backslash escapes are kept as they are.  A quote
+ * closes the field when an even number of backslashes precede it; finding
+ * candidates with memchr keeps long user agents cheap. */
 static const char *quoted(const char *p, const char *end, struct rf_value *out)
 {
 	if (p >= end || *p != '"')
 		return NULL;
 	const char *s = ++p;
-	while (p < end && *p != '"') {
-		if (*p == '\\' && p + 1 < end)
-			p++;
-		p++;
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		if (!q)
+			return NULL;
+		const char *b = q;
+		while (b > s && b[-1] == '\\')
+			b--;
+		if (((q - b) & 1) == 0) {
+			*out = val(s, (size_t)(q - s));
+			return q + 1;
+		}
+		p = q + 1;
 	}
-	if (p >= end)
-		return NULL;
-	*out = val(s, (size_t)(p - s));
-	return p + 1;
 }
 
 static int parse_clf(struct parse_state *ps, const char *p, size_t n, struct rf_value *row)

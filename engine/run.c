@@ -432,7 +432,7 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 	int r;
 	*direct_used = 0;
 	if (io == RF_IO_MMAP) {
-		size_t window = run->opt->window_size ? run->opt->window_size : 32 * MiB;
+		size_t window = run->opt->window_size ? run->opt->window_size : 4 * MiB;
 		if (window > run->opt->max_record)
 			window = run->opt->max_record;
 		*used = RF_IO_MMAP;

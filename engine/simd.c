@@ -75,16 +75,11 @@ const char *rf__find_literal_scalar(const char *p, size_t n, const struct rf_nee
 	return NULL;
 }
 
-size_t rf__split_blank_tail(const char *p, size_t n, uint32_t base, size_t nf, size_t want,
+size_t rf__split_blank_tail(const char *p, size_t n, uint32_t base, size_t nf, size_t first, size_t want,
 			    struct rf_field *out, uint64_t prev_blank, int open)
 {
-	/* n < 64 here: one partial block, then close a field still open */
-	if (nf < want) {
-		uint64_t m = rf__blank_mask_tail(p, n);
-		nf = rf__fields_from_mask(m, &prev_blank, &open, base, nf, want, out);
-		if (open && nf < want)
-			out[nf++].end = base + (uint32_t)n;
-	}
+	/* n < 64 here: one partial block, with the bytes past the end blank */
+	rf__split_block(rf__blank_mask_tail(p, n), base, (size_t)base + n, &prev_blank, &open, &nf, first, want, out);
 	return nf;
 }
 

@@ -139,13 +139,13 @@ AVX2 static const char *avx2_find_literal(const char *p, size_t n, const struct 
 	return r;
 }
 
-AVX2 static size_t avx2_split_blank(const char *p, size_t n, size_t want, struct rf_field *out)
+AVX2 static size_t avx2_split_blank(const char *p, size_t n, size_t first, size_t want, struct rf_field *out)
 {
 	const __m256i sp = _mm256_set1_epi8(' '), tab = _mm256_set1_epi8('\t');
 	uint64_t prev_blank = 1;
 	int open = 0;
 	size_t nf = 0, i = 0;
-	for (; i < n && nf < want; i += 64) {
+	for (; i < n && (nf < want || open); i += 64) {
 		/* The last, partial block is loaded whole when that cannot leave
 		 * the page (so cannot fault); the bytes past the record count as
 		 * blanks.  Buffers that end inside a page have 64 spare bytes. */
@@ -158,12 +158,12 @@ AVX2 static size_t avx2_split_blank(const char *p, size_t n, size_t want, struct
 			_mm256_or_si256(_mm256_cmpeq_epi8(a, sp), _mm256_cmpeq_epi8(a, tab)));
 		uint64_t hi = (uint32_t)_mm256_movemask_epi8(
 			_mm256_or_si256(_mm256_cmpeq_epi8(b, sp), _mm256_cmpeq_epi8(b, tab)));
-		if (rf__split_block(lo | hi << 32, (uint32_t)i, n, &prev_blank, &open, &nf, want, out))
+		if (rf__split_block(lo | hi << 32, (uint32_t)i, n, &prev_blank, &open, &nf, first, want, out))
 			return nf;
 	}
-	if (nf >= want || i >= n)
+	if ((nf >= want && !open) || i >= n)
 		return nf;
-	return rf__split_blank_tail(p + i, n - i, (uint32_t)i, nf, want, out, prev_blank, open);
+	return rf__split_blank_tail(p + i, n - i, (uint32_t)i, nf, first, want, out, prev_blank, open);
 }
 
 const struct rf_kernels rf__kernels_avx2 = {

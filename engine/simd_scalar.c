@@ -28,9 +28,10 @@ static const char *scalar_find_last_byte(const char *p, size_t n, int c)
 	return NULL;
 }
 
-static size_t scalar_split_blank(const char *p, size_t n, size_t want, struct rf_field *out)
+static size_t scalar_split_blank(const char *p, size_t n, size_t first, size_t want, struct rf_field *out)
 {
 	size_t nf = 0, i = 0;
+	(void)first; /* the fields before it are written too: harmless */
 	while (nf < want) {
 		while (i < n && (p[i] == ' ' || p[i] == '\t'))
 			i++;

@@ -109,12 +109,12 @@ SSE2 static uint64_t sse2_blank16(const char *p)
 	return (uint16_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)));
 }
 
-SSE2 static size_t sse2_split_blank(const char *p, size_t n, size_t want, struct rf_field *out)
+SSE2 static size_t sse2_split_blank(const char *p, size_t n, size_t first, size_t want, struct rf_field *out)
 {
 	uint64_t prev_blank = 1;
 	int open = 0;
 	size_t nf = 0, i = 0;
-	for (; i < n && nf < want; i += 64) {
+	for (; i < n && (nf < want || open); i += 64) {
 		/* as in the AVX2 version: a partial block is loaded whole when it
 		 * stays inside the page */
 		size_t left = n - i;
@@ -122,12 +122,12 @@ SSE2 static size_t sse2_split_blank(const char *p, size_t n, size_t want, struct
 			break;
 		uint64_t m = sse2_blank16(p + i) | sse2_blank16(p + i + 16) << 16 |
 			     sse2_blank16(p + i + 32) << 32 | sse2_blank16(p + i + 48) << 48;
-		if (rf__split_block(m, (uint32_t)i, n, &prev_blank, &open, &nf, want, out))
+		if (rf__split_block(m, (uint32_t)i, n, &prev_blank, &open, &nf, first, want, out))
 			return nf;
 	}
-	if (nf >= want || i >= n)
+	if ((nf >= want && !open) || i >= n)
 		return nf;
-	return rf__split_blank_tail(p + i, n - i, (uint32_t)i, nf, want, out, prev_blank, open);
+	return rf__split_blank_tail(p + i, n - i, (uint32_t)i, nf, first, want, out, prev_blank, open);
 }
 
 const struct rf_kernels rf__kernels_sse2 = {

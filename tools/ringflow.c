@@ -31,7 +31,7 @@ static void usage(FILE *f)
 	      "  --mode=auto|serial       execution mode\n"
 	      "  --memory=SIZE            buffer pool budget (default 64M)\n"
 	      "  --buffer-size=SIZE       one pool buffer (default 1M, 2M with --direct)\n"
-	      "  --window=SIZE            mmap window (default 32M)\n"
+	      "  --window=SIZE            mmap window (default 4M)\n"
 	      "  --max-record=SIZE        longest record accepted (default 256M)\n"
 	      "  --stats[=text|json]      run statistics on stderr\n"
 	      "  -v, --verbose            say which backend and SIMD level were used\n"
