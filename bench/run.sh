@@ -31,7 +31,9 @@ warm() { cat "$LOG" > /dev/null; }
 # median_of CSV COMMAND_PREFIX: median seconds of the first row whose command
 # starts with the prefix (hyperfine's CSV: command,mean,stddev,median,...)
 median_of() {
-	awk -F, -v want="$2" 'NR > 1 { sub(/^"/, "", $1) } NR > 1 && index($1, want) == 1 { printf "%.3f", $4; exit }' "$1"
+	# the command may hold commas; the seven numbers after it never do
+	awk -F, -v want="$2" 'NR > 1 { c = $0; sub(/^"/, "", c) }
+		NR > 1 && index(c, want) == 1 { printf "%.3f", $(NF - 4); exit }' "$1"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "?" }'; }
 

@@ -168,10 +168,10 @@ int rf__table_sort(struct rf_table *t, const int *cols, const int *desc, int n)
 	if (t->nrows < 2)
 		return 0;
 	size_t *order = malloc(t->nrows * sizeof *order);
-	struct rf_cell *out = malloc(t->nrows * (size_t)t->ncols * sizeof *out);
-	if (!order || !out) {
+	struct rf_cell *tmp = malloc((size_t)t->ncols * sizeof *tmp);
+	if (!order || !tmp) {
 		free(order);
-		free(out);
+		free(tmp);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < t->nrows; i++)
@@ -181,13 +181,25 @@ int rf__table_sort(struct rf_table *t, const int *cols, const int *desc, int n)
 	sort_desc = desc;
 	sort_n = n;
 	qsort(order, t->nrows, sizeof *order, row_cmp);
-	for (size_t i = 0; i < t->nrows; i++)
-		memcpy(&out[i * (size_t)t->ncols], &t->cells[order[i] * (size_t)t->ncols],
-		       (size_t)t->ncols * sizeof *out);
-	free(t->cells);
+	/* Permute the rows in place, cycle by cycle (row i takes row order[i]),
+	 * so a million-row result needs no second copy of its cells. */
+	size_t w = (size_t)t->ncols, bytes = w * sizeof *tmp;
+	for (size_t i = 0; i < t->nrows; i++) {
+		if (order[i] == i || order[i] == SIZE_MAX)
+			continue;
+		memcpy(tmp, &t->cells[i * w], bytes);
+		size_t j = i;
+		while (order[j] != i) {
+			size_t k = order[j];
+			memcpy(&t->cells[j * w], &t->cells[k * w], bytes);
+			order[j] = SIZE_MAX;
+			j = k;
+		}
+		memcpy(&t->cells[j * w], tmp, bytes);
+		order[j] = SIZE_MAX;
+	}
 	free(order);
-	t->cells = out;
-	t->cap = t->nrows;
+	free(tmp);
 	return 0;
 }
 
