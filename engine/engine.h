@@ -44,7 +44,9 @@ struct rf_batch {
 	size_t vals_cap;      /* in values */
 	struct rf_arena_block *arena; /* newest first; pointers into it stay put */
 	uint64_t first_line;  /* line number of data[0], when counted (else 0) */
+	uint64_t nrecords;    /* records in data[], when counted (else 0) */
 	const char *input;    /* name of the input, for messages */
+	uint32_t input_idx;   /* its position among the inputs */
 };
 
 /* Make room for n selected spans; 0 or -ENOMEM. */
@@ -188,8 +190,10 @@ struct rf_stage_env {
 	struct rf_writer *rejects;   /* --rejects FILE, or NULL */
 	int strict;                  /* --strict: the first reject ends the run */
 	uint64_t rejected;
-	uint64_t first_reject_line;
+	uint64_t first_reject_line;  /* the earliest, by input then line */
+	uint32_t first_reject_idx;
 	char first_reject_input[256];
+	void *lock;                  /* a pthread mutex when workers share this */
 	int (*note)(void *user, const char *input, int err, const char *message);
 	void *note_user;
 };
@@ -249,6 +253,8 @@ extern const struct rf_verb rf__verb_select_table, rf__verb_head_table;
 int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields);
 int rf__parse_needs_first_stage(const struct rf_stage_spec *spec);
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
+/* Fold another worker's aggregate stage into this one. */
+int rf__agg_stage_merge(struct rf_stage *dst, const struct rf_stage *src);
 /* What an aggregate skipped (values missing or not numbers), as text. */
 int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap);
 const struct rf_verb *rf__find_verb(const char *name);
@@ -262,6 +268,37 @@ struct rf_query {
 	int agg_stage;        /* index, or -1 */
 	int project_stage;    /* select before any aggregate, or -1 */
 };
+
+/* Run stages [0, n) on a batch: stats, early stop, the filters' narrowing.
+ * Returns 0, RF_STOP (a head had enough) or -errno. */
+int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b);
+
+/* ---- parallel mode ---- */
+
+struct rf_par;
+
+struct rf_par_config {
+	int workers;
+	int items;                 /* batches in flight: the memory bound */
+	const struct rf_query *q;
+	int nstages;               /* row stages each worker runs (through the aggregate) */
+	const struct rf_kernels *k;
+	struct rf_stage_env *env;  /* shared by the workers: env->lock set */
+	/* finished batches, in input order, on the submitting thread */
+	int (*output)(void *user, struct rf_batch *b);
+	void *user;
+};
+
+int rf__par_create(struct rf_par **out, const struct rf_par_config *cfg);
+/* Hand a batch over (its bytes are copied).  0, or the first error of a
+ * worker or of output. */
+int rf__par_submit(struct rf_par *p, const struct rf_batch *b);
+/* Wait for everything handed over and write it out; stops the workers. */
+int rf__par_finish(struct rf_par *p);
+int rf__par_workers(const struct rf_par *p);
+struct rf_stage *rf__par_stages(struct rf_par *p, int worker);
+uint64_t rf__par_wait_ns(const struct rf_par *p);
+void rf__par_destroy(struct rf_par *p);
 
 /* ---- framer ---- */
 

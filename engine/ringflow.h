@@ -35,6 +35,7 @@ enum rf_simd {
 enum rf_mode {
 	RF_MODE_AUTO = 0,
 	RF_MODE_SERIAL,
+	RF_MODE_PARALLEL,  /* worker threads, each running the whole chain */
 };
 
 /* Output format of result rows (aggregates, select). */
@@ -86,6 +87,7 @@ struct rf_options {
 	enum rf_mode mode;
 	enum rf_io io;
 	enum rf_simd simd;
+	int threads;           /* parallel mode workers; 0: one per CPU we may run on */
 	int direct;            /* O_DIRECT for the io_uring backend */
 	int sqpoll;            /* io_uring SQPOLL (off by default: slower here) */
 	size_t memory;         /* buffer pool budget in bytes */
@@ -116,6 +118,8 @@ struct rf_stage_stats {
 
 struct rf_report {
 	enum rf_mode mode;
+	char mode_reason[160];      /* why auto chose it, or why a request was not followed */
+	int threads;
 	enum rf_simd simd;
 	enum rf_io io_used[4];      /* backends used, indexed by enum rf_io */
 	uint64_t io_files[4];       /* files read with each backend */

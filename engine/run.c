@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -49,7 +51,7 @@ int rf_format_parse(const char *name, enum rf_out_format *out)
 }
 
 static const char *const io_names[] = { "auto", "read", "mmap", "uring" };
-static const char *const mode_names[] = { "auto", "serial" };
+static const char *const mode_names[] = { "auto", "serial", "parallel" };
 
 const char *rf_io_name(enum rf_io io)
 {
@@ -58,7 +60,7 @@ const char *rf_io_name(enum rf_io io)
 
 const char *rf_mode_name(enum rf_mode mode)
 {
-	return (unsigned)mode < 2 ? mode_names[mode] : "?";
+	return (unsigned)mode < 3 ? mode_names[mode] : "?";
 }
 
 int rf_io_parse(const char *name, enum rf_io *out)
@@ -73,7 +75,7 @@ int rf_io_parse(const char *name, enum rf_io *out)
 
 int rf_mode_parse(const char *name, enum rf_mode *out)
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (strcmp(name, mode_names[i]) == 0) {
 			*out = (enum rf_mode)i;
 			return 0;
@@ -162,6 +164,13 @@ struct run {
 	uint64_t snapshots;
 	struct rf_source *cur_src;
 	int fatal;                /* an error that ends the run (negative errno) */
+	uint32_t input_idx;
+	struct rf_stage *stages;  /* serial: run->stage; parallel: worker 0's */
+	struct rf_par *par;
+	pthread_mutex_t env_lock;
+	enum rf_mode mode;
+	int threads;
+	char mode_reason[160];
 };
 
 
@@ -247,26 +256,12 @@ static int tick(void *user)
 	return r;
 }
 
-static int run_batch(void *user, struct rf_batch *b)
+int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 {
-	struct run *run = user;
-	/* Record counts for --stats cost a newline count per batch, so they
-	 * are only kept when someone asked for a report, or a parser needs
-	 * line numbers for the records it rejects. */
-	uint64_t all = (run->rep || run->count_lines) ? rf__batch_all_records(b, run->k) : 0;
-	run->records += all;
-	b->input = run->input_name;
-	if (run->count_lines) {
-		if (b->input_start)
-			run->line_no = 0;
-		b->first_line = run->line_no + 1;
-		run->line_no += all;
-	}
+	uint64_t all = b->nrecords;
 	int stop = 0;
-	for (int i = 0; i < run->nstages; i++) {
-		struct rf_stage *st = &run->stage[i];
-		if (!st->verb->process)
-			break; /* table stages run at the end */
+	for (int i = 0; i < n; i++) {
+		struct rf_stage *st = &stage[i];
 		st->stats.records_in += b->all ? all : b->nsel;
 		st->stats.bytes_in += b->len;
 		uint64_t t0 = now_ns();
@@ -282,14 +277,52 @@ static int run_batch(void *user, struct rf_batch *b)
 		if (!b->all && b->nsel == 0)
 			break;
 	}
+	return stop ? RF_STOP : 0;
+}
+
+/* What the reading thread learns of a batch before the stages see it. */
+static void prepare_batch(struct run *run, struct rf_batch *b)
+{
+	/* Record counts for --stats cost a newline count per batch, so they
+	 * are only kept when someone asked for a report, or a parser needs
+	 * line numbers for the records it rejects. */
+	b->nrecords = (run->rep || run->count_lines) ? rf__batch_all_records(b, run->k) : 0;
+	run->records += b->nrecords;
+	b->input = run->input_name;
+	b->input_idx = run->input_idx;
+	if (run->count_lines) {
+		if (b->input_start)
+			run->line_no = 0;
+		b->first_line = run->line_no + 1;
+		run->line_no += b->nrecords;
+	}
+}
+
+/* Line output of a finished batch (no aggregate in the query). */
+static int output_batch(void *user, struct rf_batch *b)
+{
+	struct run *run = user;
 	int r = 0;
 	if (run->agg < 0 && (b->all || b->nsel))
 		r = run->project >= 0 ? write_projection(run, b) : write_records(run, b);
 	if (r == 0 && run->flush_each)
 		r = rf__writer_flush(&run->out);
+	return r;
+}
+
+static int run_batch(void *user, struct rf_batch *b)
+{
+	struct run *run = user;
+	prepare_batch(run, b);
+	if (run->par)
+		return rf__par_submit(run->par, b);
+	int stop = rf__run_stages(run->stage, run->nstages, b);
+	if (stop < 0)
+		return stop;
+	int r = output_batch(run, b);
 	if (r == 0 && run->opt->every_ns)
 		r = tick(run);
-	if (r == 0 && stop) {
+	if (r == 0 && stop == RF_STOP) {
 		run->stopped = 1;
 		return RF_STOP;
 	}
@@ -299,18 +332,27 @@ static int run_batch(void *user, struct rf_batch *b)
 int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row)
 {
 	struct rf_stage_env *env = st->env;
-	if (env->rejected++ == 0) {
-		env->first_reject_line = rf__batch_line_of(b, row, st->k);
+	uint64_t line = rf__batch_line_of(b, row, st->k);
+	if (env->lock)
+		pthread_mutex_lock(env->lock);
+	/* workers may reject out of order: keep the earliest by input, line */
+	if (env->rejected++ == 0 || b->input_idx < env->first_reject_idx ||
+	    (b->input_idx == env->first_reject_idx && line < env->first_reject_line)) {
+		env->first_reject_line = line;
+		env->first_reject_idx = b->input_idx;
 		snprintf(env->first_reject_input, sizeof env->first_reject_input, "%s", b->input ? b->input : "-");
 	}
+	int r = 0;
 	if (env->rejects) {
 		const char *p = b->data + b->sel[row].off;
-		int r = rf__writer_put(env->rejects, p, b->sel[row].len);
+		r = rf__writer_put(env->rejects, p, b->sel[row].len);
 		if (r == 0)
 			r = rf__writer_put(env->rejects, "\n", 1);
-		if (r < 0)
-			return r;
 	}
+	if (env->lock)
+		pthread_mutex_unlock(env->lock);
+	if (r < 0)
+		return r;
 	return env->strict ? -EBADMSG : 0;
 }
 
@@ -454,6 +496,80 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 	return rf__source_read_open(src, in, &run->pool);
 }
 
+static void report_strict(struct run *run)
+{
+	const struct rf_stage_spec *ps = &run->q->stage[run->q->parse_stage];
+	const char *fmt = ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
+	report_error(run, run->env.first_reject_input, -EBADMSG, "line %llu: cannot be parsed as %s (--strict)",
+		     (unsigned long long)run->env.first_reject_line, fmt);
+}
+
+/* CPUs this process may run on (taskset, cpusets). */
+static int usable_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+/* Serial or parallel, and why.  Parallel pays a copy of every batch and a
+ * thread hand-off; it wins when the stages do real work per record (a
+ * parser, a regex, a where), not for count or grep, which already run at
+ * memory speed on one core. */
+static void choose_mode(struct run *run, const char *const *files, int nfiles)
+{
+	const rf_query *q = run->q;
+	const struct rf_options *opt = run->opt;
+	int cpus = usable_cpus();
+	run->threads = opt->threads ? opt->threads : cpus;
+	int limit = 0, heavy = 0;
+	for (int i = 0; i < q->nstages; i++) {
+		const struct rf_stage_spec *sp = &q->stage[i];
+		limit |= sp->verb->kind == RF_STAGE_LIMIT;
+		heavy |= sp->verb->kind == RF_STAGE_PARSE || !strcmp(sp->verb->name, "regex") ||
+			 !strcmp(sp->verb->name, "where");
+	}
+	if (opt->mode == RF_MODE_SERIAL) {
+		run->mode = RF_MODE_SERIAL;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=serial");
+	} else if (limit || opt->every_ns) {
+		/* head must count records in input order, --every must see one
+		 * aggregate: both are serial by nature */
+		run->mode = RF_MODE_SERIAL;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "%s needs serial mode%s",
+			 limit ? "head before an aggregate" : "--every",
+			 opt->mode == RF_MODE_PARALLEL ? " (--mode=parallel not followed)" : "");
+	} else if (opt->mode == RF_MODE_PARALLEL) {
+		run->mode = RF_MODE_PARALLEL;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
+	} else {
+		uint64_t total = 0;
+		int files_only = nfiles > 0;
+		for (int i = 0; i < nfiles; i++) {
+			struct stat st;
+			if (strcmp(files[i], "-") == 0 || stat(files[i], &st) < 0 || !S_ISREG(st.st_mode))
+				files_only = 0;
+			else
+				total += (uint64_t)st.st_size;
+		}
+		if (cpus >= 2 && heavy && files_only && total >= 32 * MiB) {
+			run->mode = RF_MODE_PARALLEL;
+			snprintf(run->mode_reason, sizeof run->mode_reason,
+				 "%d CPUs, %llu MiB of files, a query that parses or filters per record", cpus,
+				 (unsigned long long)(total >> 20));
+		} else {
+			run->mode = RF_MODE_SERIAL;
+			snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
+				 cpus < 2 ? "one CPU" : !heavy ? "the query runs at memory speed on one core"
+				 : !files_only ? "a pipe or device: one reader" : "less than 32 MiB of input");
+		}
+	}
+	if (run->mode == RF_MODE_SERIAL)
+		run->threads = 1;
+}
+
 static void process_input(struct run *run, const char *name)
 {
 	struct rf_report *rep = run->rep;
@@ -490,6 +606,7 @@ static void process_input(struct run *run, const char *name)
 	}
 	run->flush_each = in.is_stream;
 	run->input_name = shown;
+	run->input_idx++;
 
 	char why[160];
 	int direct = 0, direct_used = 0, deep = 0;
@@ -538,10 +655,8 @@ static void process_input(struct run *run, const char *name)
 	if (r == RF_STOP) {
 		r = 0;
 	} else if (r == -EBADMSG) {
-		const struct rf_stage_spec *ps = &run->q->stage[run->q->parse_stage];
-		const char *fmt = ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
-		report_error(run, shown, r, "line %llu: cannot be parsed as %s (--strict)",
-			     (unsigned long long)run->env.first_reject_line, fmt);
+		if (!run->par) /* parallel: reported once the workers stop */
+			report_strict(run);
 		run->fatal = r;
 	} else if (r == -ENOMEM) {
 		run->fatal = r;
@@ -575,7 +690,7 @@ out:
 
 static int print_aggregate(struct run *run, int final)
 {
-	struct rf_stage *st = &run->stage[run->agg];
+	struct rf_stage *st = &run->stages[run->agg];
 	struct rf_table *t = NULL;
 	int r = st->verb->finish(st, &t);
 	if (r < 0)
@@ -583,14 +698,14 @@ static int print_aggregate(struct run *run, int final)
 	for (int i = run->agg + 1; i < run->q->nstages && r == 0; i++)
 		r = run->q->stage[i].verb->apply(run->q->stage[i].config, t);
 	if (r == 0) {
+		/* a single number stands alone, also in every snapshot */
+		int bare = t->nkeys == 0 && t->ncols == 1;
 		if (run->snapshots++ && run->table_out.format != RF_FORMAT_JSON) {
 			/* each snapshot is a whole table, with its own header */
-			if (run->table_out.format == RF_FORMAT_TABLE)
+			if (run->table_out.format == RF_FORMAT_TABLE && !bare)
 				rf__writer_put(&run->out, "\n", 1);
 			run->table_out.header_done = 0;
 		}
-		/* a single number stands alone, also in every snapshot */
-		int bare = t->nkeys == 0 && t->ncols == 1;
 		r = rf__table_write(&run->table_out, t, &run->out, bare);
 	}
 	(void)final;
@@ -605,7 +720,6 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->rejected = run->env.rejected;
 	rep->first_reject_line = run->env.first_reject_line;
 	snprintf(rep->first_reject_input, sizeof rep->first_reject_input, "%s", run->env.first_reject_input);
-	rep->mode = RF_MODE_SERIAL;
 	rep->simd = run->k->level;
 	rep->records = run->records;
 	rep->batches = run->framer.batches;
@@ -622,10 +736,22 @@ static void fill_report(struct run *run, uint64_t t0)
 		rf__uring_info(run->uring, &info);
 		rep->uring_registered = info.registered;
 	}
+	rep->mode = run->mode;
+	rep->threads = run->threads;
+	snprintf(rep->mode_reason, sizeof rep->mode_reason, "%s", run->mode_reason);
 	rep->nstages = run->nstages;
-	for (int i = 0; i < run->nstages; i++) {
-		rep->stage[i] = run->stage[i].stats;
-		rep->stage[i].name = run->stage[i].verb->name;
+	int nw = run->par ? rf__par_workers(run->par) : 1;
+	for (int w = 0; w < nw; w++) {
+		/* parallel: each worker's time and counts, summed */
+		struct rf_stage *st = run->par ? rf__par_stages(run->par, w) : run->stage;
+		for (int i = 0; i < run->nstages; i++) {
+			rep->stage[i].batches += st[i].stats.batches;
+			rep->stage[i].records_in += st[i].stats.records_in;
+			rep->stage[i].records_out += st[i].stats.records_out;
+			rep->stage[i].bytes_in += st[i].stats.bytes_in;
+			rep->stage[i].busy_ns += st[i].stats.busy_ns;
+			rep->stage[i].name = st[i].verb->name;
+		}
 	}
 	rep->elapsed_ns = now_ns() - t0;
 	struct rusage ru;
@@ -638,7 +764,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	   const struct rf_options *opt, struct rf_report *report)
 {
 	uint64_t t0 = now_ns();
-	if (opt->mode != RF_MODE_AUTO && opt->mode != RF_MODE_SERIAL)
+	if ((unsigned)opt->mode > RF_MODE_PARALLEL || opt->threads < 0)
 		return -EINVAL;
 	if (opt->memory == 0 || opt->max_record == 0)
 		return -EINVAL;
@@ -676,22 +802,57 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		return r;
 	}
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
+	pthread_mutex_init(&run->env_lock, NULL);
+	choose_mode(run, files, nfiles);
 	/* the stages up to the aggregate run per batch; the rest on its table */
 	int nrow = run->agg >= 0 ? run->agg + 1 : q->nstages;
-	for (int i = 0; i < nrow; i++) {
-		struct rf_stage *st = &run->stage[i];
-		st->verb = q->stage[i].verb;
-		st->k = k;
-		st->env = &run->env;
-		run->nstages = i + 1;
-		if ((r = st->verb->open(st, q->stage[i].config)) < 0)
+	run->stages = run->stage;
+	if (run->mode == RF_MODE_PARALLEL) {
+		run->env.lock = &run->env_lock;
+		struct rf_par_config pc = {
+			.workers = run->threads,
+			.items = run->threads * 4,
+			.q = q,
+			.nstages = nrow,
+			.k = k,
+			.env = &run->env,
+			.output = output_batch,
+			.user = run,
+		};
+		if ((r = rf__par_create(&run->par, &pc)) < 0)
 			goto done;
+		run->nstages = nrow;
+		run->stages = rf__par_stages(run->par, 0);
+	} else {
+		for (int i = 0; i < nrow; i++) {
+			struct rf_stage *st = &run->stage[i];
+			st->verb = q->stage[i].verb;
+			st->k = k;
+			st->env = &run->env;
+			run->nstages = i + 1;
+			if ((r = st->verb->open(st, q->stage[i].config)) < 0)
+				goto done;
+		}
 	}
 
 	if (nfiles == 0)
 		process_input(run, NULL);
 	for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped; i++)
 		process_input(run, files[i]);
+	if (run->par) {
+		/* everything handed over: wait for it, then fold the workers'
+		 * aggregates into worker 0's */
+		int pr = rf__par_finish(run->par);
+		if (pr < 0 && !run->fatal && !run->out.err)
+			run->fatal = pr;
+		if (pr == -EBADMSG)
+			report_strict(run);
+		for (int w = 1; run->agg >= 0 && !run->fatal && w < rf__par_workers(run->par); w++) {
+			struct rf_stage *src = &rf__par_stages(run->par, w)[run->agg];
+			if ((pr = rf__agg_stage_merge(&run->stages[run->agg], src)) < 0)
+				run->fatal = pr;
+		}
+	}
 
 	if (run->out.err || run->fatal) {
 		r = run->out.err ? run->out.err : run->fatal;
@@ -719,15 +880,19 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	}
 	if (run->agg >= 0) {
 		char notes[1024];
-		if (rf__agg_notes(&run->stage[run->agg], notes, sizeof notes) > 0)
+		if (rf__agg_notes(&run->stages[run->agg], notes, sizeof notes) > 0)
 			report_note(run, "%s", notes);
 	}
 done:
 	if (report)
 		fill_report(run, t0);
-	for (int i = 0; i < run->nstages; i++)
-		if (run->stage[i].verb->close)
-			run->stage[i].verb->close(&run->stage[i]);
+	if (run->par)
+		rf__par_destroy(run->par); /* closes the workers' stages */
+	else
+		for (int i = 0; i < run->nstages; i++)
+			if (run->stage[i].verb->close)
+				run->stage[i].verb->close(&run->stage[i]);
+	pthread_mutex_destroy(&run->env_lock);
 	rf__framer_free(&run->framer);
 	rf__writer_free(&run->out);
 	if (run->have_rejects)

@@ -313,3 +313,8 @@ int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols)
 			return -ENOMEM;
 	return 0;
 }
+
+int rf__agg_stage_merge(struct rf_stage *dst, const struct rf_stage *src)
+{
+	return rf__agg_merge(dst->state, src->state);
+}

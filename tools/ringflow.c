@@ -34,7 +34,9 @@ static void usage(FILE *f)
 	      "  --direct                 io_uring with O_DIRECT (cold files larger than memory)\n"
 	      "  --sqpoll                 io_uring with a kernel submission thread\n"
 	      "  --simd=auto|avx2|sse2|scalar  kernel level (default: best the CPU has)\n"
-	      "  --mode=auto|serial       execution mode\n"
+	      "  --mode=auto|serial|parallel  execution mode (auto: parallel for parsing\n"
+	      "                           queries over files of 32M or more)\n"
+	      "  --threads=N              parallel mode workers (default: one per CPU)\n"
 	      "  --memory=SIZE            buffer pool budget (default 64M)\n"
 	      "  --buffer-size=SIZE       one pool buffer (default 1M, 2M with --direct)\n"
 	      "  --window=SIZE            mmap window (default 4M)\n"
@@ -96,7 +98,8 @@ static void print_stats_text(const struct rf_report *r)
 {
 	FILE *f = stderr;
 	fprintf(f, "ringflow stats\n");
-	fprintf(f, "  mode        %s\n", rf_mode_name(r->mode));
+	fprintf(f, "  mode        %s, %d thread%s (%s)\n", rf_mode_name(r->mode), r->threads,
+		r->threads == 1 ? "" : "s", r->mode_reason);
 	fprintf(f, "  simd        %s\n", rf_simd_name(r->simd));
 	fprintf(f, "  io          ");
 	for (int i = 1; i < 4; i++)
@@ -133,7 +136,8 @@ static void print_stats_text(const struct rf_report *r)
 static void print_stats_json(const struct rf_report *r)
 {
 	FILE *f = stderr;
-	fprintf(f, "{\"mode\":\"%s\",\"simd\":\"%s\",\"io\":{", rf_mode_name(r->mode), rf_simd_name(r->simd));
+	fprintf(f, "{\"mode\":\"%s\",\"threads\":%d,\"simd\":\"%s\",\"io\":{", rf_mode_name(r->mode), r->threads,
+		rf_simd_name(r->simd));
 	int first = 1;
 	for (int i = 1; i < 4; i++)
 		if (r->io_used[i]) {
@@ -163,7 +167,7 @@ static void print_stats_json(const struct rf_report *r)
 }
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_BUFFER,
-       OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY };
+       OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS };
 
 /* a parse of durations for --every: 5s, 1m, 500ms, 2h */
 static int parse_every(const char *s, uint64_t *ns)
@@ -205,6 +209,7 @@ int main(int argc, char **argv)
 		{ "max-record", required_argument, NULL, OPT_MAXREC },
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "rejects", required_argument, NULL, OPT_REJECTS },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "every", required_argument, NULL, OPT_EVERY },
@@ -233,7 +238,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MODE:
 			if (rf_mode_parse(optarg, &opt.mode) < 0) {
-				fprintf(stderr, "ringflow: --mode: unknown mode '%s' (auto, serial)\n", optarg);
+				fprintf(stderr, "ringflow: --mode: unknown mode '%s' (auto, serial, parallel)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -263,6 +268,16 @@ int main(int argc, char **argv)
 			rejects_path = optarg;
 			break;
 		case OPT_STRICT: opt.strict = 1; break;
+		case OPT_THREADS: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 256) {
+				fprintf(stderr, "ringflow: --threads: '%s' is not a number from 1 to 256\n", optarg);
+				return EXIT_USAGE;
+			}
+			opt.threads = (int)n;
+			break;
+		}
 		case OPT_EVERY:
 			if (parse_every(optarg, &opt.every_ns) < 0) {
 				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m; at least 10ms)\n", optarg);

@@ -1,0 +1,308 @@
+/* parallel.c - parallel mode: worker threads each run the whole row chain
+ * (parse, filters, aggregate) on whole batches.
+ *
+ * The reading thread frames the input as in serial mode and hands each
+ * batch to a free work item: the item takes a copy of the batch's bytes
+ * (one memcpy, so the source can reuse its buffer at once), and any idle
+ * worker runs its own instances of the stages on it.  Finished batches are
+ * written by the reading thread strictly in sequence order (a reorder ring
+ * as deep as the number of items), so line output is in input order.  Each
+ * worker keeps its own aggregate state; the runner merges them at the end.
+ * The fixed number of items is the backpressure: when all are busy the
+ * reader writes out what is finished, then waits.
+ */
+#include "config.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "engine.h"
+
+enum item_state { ITEM_FREE, ITEM_QUEUED, ITEM_DONE };
+
+struct item {
+	struct rf_batch b;
+	char *buf;
+	size_t cap;
+	uint64_t seq;
+	int err;
+	enum item_state state;
+	struct item *next;         /* free list or work queue */
+};
+
+struct worker {
+	struct rf_par *par;
+	pthread_t thread;
+	int started;
+	struct rf_stage stage[RF_MAX_STAGES];
+	int nopen;
+};
+
+struct rf_par {
+	struct rf_par_config cfg;
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;    /* a batch was queued, or shutdown */
+	pthread_cond_t done_cv;    /* a batch finished */
+	struct item *items;
+	int nitems;
+	struct item *free_list;
+	struct item *queue_head, *queue_tail;
+	struct item **ring;        /* finished items by seq % nitems */
+	uint64_t next_seq, next_out;
+	int shutdown;
+	int err;                   /* first error of a worker or of output */
+	uint64_t wait_ns;          /* the reader waiting for a free item */
+	struct worker *workers;
+	int nworkers;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rf_par *p = w->par;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->queue_head && !p->shutdown)
+			pthread_cond_wait(&p->work_cv, &p->mu);
+		if (!p->queue_head)
+			break;
+		struct item *it = p->queue_head;
+		p->queue_head = it->next;
+		if (!p->queue_head)
+			p->queue_tail = NULL;
+		int failed = p->err != 0;
+		pthread_mutex_unlock(&p->mu);
+
+		int r = failed ? 0 : rf__run_stages(w->stage, p->cfg.nstages, &it->b);
+		pthread_mutex_lock(&p->mu);
+		it->err = r < 0 ? r : 0;
+		if (r < 0 && !p->err)
+			p->err = r;
+		it->state = ITEM_DONE;
+		p->ring[it->seq % (uint64_t)p->nitems] = it;
+		pthread_cond_broadcast(&p->done_cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Write out every finished batch that is next in order.  Called with the
+ * lock held; drops it around the output itself. */
+static int flush_in_order(struct rf_par *p)
+{
+	for (;;) {
+		struct item *it = p->ring[p->next_out % (uint64_t)p->nitems];
+		if (!it || it->state != ITEM_DONE || it->seq != p->next_out)
+			return p->err;
+		p->ring[p->next_out % (uint64_t)p->nitems] = NULL;
+		p->next_out++;
+		int r = 0;
+		if (!p->err && !it->err) {
+			pthread_mutex_unlock(&p->mu);
+			r = p->cfg.output(p->cfg.user, &it->b);
+			pthread_mutex_lock(&p->mu);
+		}
+		if (r < 0 && !p->err)
+			p->err = r;
+		it->state = ITEM_FREE;
+		it->next = p->free_list;
+		p->free_list = it;
+	}
+}
+
+int rf__par_create(struct rf_par **out, const struct rf_par_config *cfg)
+{
+	struct rf_par *p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	p->cfg = *cfg;
+	p->nitems = cfg->items < 2 ? 2 : cfg->items;
+	p->nworkers = cfg->workers < 1 ? 1 : cfg->workers;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work_cv, NULL);
+	pthread_cond_init(&p->done_cv, NULL);
+	p->items = calloc((size_t)p->nitems, sizeof *p->items);
+	p->ring = calloc((size_t)p->nitems, sizeof *p->ring);
+	p->workers = calloc((size_t)p->nworkers, sizeof *p->workers);
+	if (!p->items || !p->ring || !p->workers) {
+		rf__par_destroy(p);
+		return -ENOMEM;
+	}
+	for (int i = p->nitems; i-- > 0;) {
+		p->items[i].next = p->free_list;
+		p->free_list = &p->items[i];
+	}
+	int r = 0;
+	for (int i = 0; i < p->nworkers && r == 0; i++) {
+		struct worker *w = &p->workers[i];
+		w->par = p;
+		for (int s = 0; s < cfg->nstages && r == 0; s++) {
+			struct rf_stage *st = &w->stage[s];
+			st->verb = cfg->q->stage[s].verb;
+			st->k = cfg->k;
+			st->env = cfg->env;
+			w->nopen = s + 1;
+			r = st->verb->open(st, cfg->q->stage[s].config);
+		}
+	}
+	for (int i = 0; i < p->nworkers && r == 0; i++) {
+		struct worker *w = &p->workers[i];
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+			r = -EAGAIN;
+		else
+			w->started = 1;
+	}
+	if (r < 0) {
+		rf__par_destroy(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
+{
+	pthread_mutex_lock(&p->mu);
+	int r;
+	while ((r = flush_in_order(p)) == 0 && !p->free_list) {
+		uint64_t t0 = now_ns();
+		pthread_cond_wait(&p->done_cv, &p->mu);
+		p->wait_ns += now_ns() - t0;
+	}
+	if (r < 0) {
+		pthread_mutex_unlock(&p->mu);
+		return r;
+	}
+	struct item *it = p->free_list;
+	p->free_list = it->next;
+	it->state = ITEM_QUEUED;
+	it->seq = p->next_seq++;
+	pthread_mutex_unlock(&p->mu);
+
+	/* the copy: 64 spare zeroed bytes let vector kernels load whole
+	 * blocks at a record's end */
+	if (b->len + 64 > it->cap) {
+		size_t cap = it->cap ? it->cap : 1 << 20;
+		while (cap < b->len + 64)
+			cap *= 2;
+		char *nb = realloc(it->buf, cap);
+		if (!nb) {
+			pthread_mutex_lock(&p->mu);
+			if (!p->err)
+				p->err = -ENOMEM;
+			it->state = ITEM_FREE;
+			it->next = p->free_list;
+			p->free_list = it;
+			pthread_mutex_unlock(&p->mu);
+			return -ENOMEM;
+		}
+		it->buf = nb;
+		it->cap = cap;
+	}
+	memcpy(it->buf, b->data, b->len);
+	memset(it->buf + b->len, 0, 64);
+	struct rf_batch *ib = &it->b;
+	ib->data = it->buf;
+	ib->len = b->len;
+	ib->seq = it->seq;
+	ib->unterminated = b->unterminated;
+	ib->input_start = b->input_start;
+	ib->all = 1;
+	ib->nsel = 0;
+	ib->has_vals = 0;
+	ib->first_line = b->first_line;
+	ib->nrecords = b->nrecords;
+	ib->input = b->input;
+	ib->input_idx = b->input_idx;
+	rf__batch_reset_arena(ib);
+
+	pthread_mutex_lock(&p->mu);
+	it->next = NULL;
+	if (p->queue_tail)
+		p->queue_tail->next = it;
+	else
+		p->queue_head = it;
+	p->queue_tail = it;
+	pthread_cond_signal(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+int rf__par_finish(struct rf_par *p)
+{
+	pthread_mutex_lock(&p->mu);
+	int r;
+	while ((r = flush_in_order(p)) == 0 && p->next_out < p->next_seq)
+		pthread_cond_wait(&p->done_cv, &p->mu);
+	if (r < 0) {
+		/* let the workers drain what is queued, without output */
+		while (p->next_out < p->next_seq) {
+			flush_in_order(p);
+			if (p->next_out < p->next_seq)
+				pthread_cond_wait(&p->done_cv, &p->mu);
+		}
+	}
+	p->shutdown = 1;
+	pthread_cond_broadcast(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->nworkers; i++)
+		if (p->workers[i].started) {
+			pthread_join(p->workers[i].thread, NULL);
+			p->workers[i].started = 0;
+		}
+	return r;
+}
+
+int rf__par_workers(const struct rf_par *p)
+{
+	return p->nworkers;
+}
+
+struct rf_stage *rf__par_stages(struct rf_par *p, int worker)
+{
+	return p->workers[worker].stage;
+}
+
+uint64_t rf__par_wait_ns(const struct rf_par *p)
+{
+	return p->wait_ns;
+}
+
+void rf__par_destroy(struct rf_par *p)
+{
+	if (!p)
+		return;
+	if (p->workers) {
+		pthread_mutex_lock(&p->mu);
+		p->shutdown = 1;
+		pthread_cond_broadcast(&p->work_cv);
+		pthread_mutex_unlock(&p->mu);
+		for (int i = 0; i < p->nworkers; i++) {
+			struct worker *w = &p->workers[i];
+			if (w->started)
+				pthread_join(w->thread, NULL);
+			for (int s = 0; s < w->nopen; s++)
+				if (w->stage[s].verb->close)
+					w->stage[s].verb->close(&w->stage[s]);
+		}
+	}
+	for (int i = 0; p->items && i < p->nitems; i++) {
+		free(p->items[i].buf);
+		rf__batch_free(&p->items[i].b);
+	}
+	free(p->items);
+	free(p->ring);
+	free(p->workers);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work_cv);
+	pthread_cond_destroy(&p->done_cv);
+	free(p);
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# modes.sh - every execution mode gives the serial answer, byte for byte:
+# a corpus of queries over a generated log and untidy inputs, run serial
+# and parallel (1, 2 and 3 workers), with each I/O backend.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+"$LOGGEN" --size 3M --seed 5 > "$T/log" || exit 99
+printf 'no newline 404' > "$T/nonl"
+: > "$T/empty"
+printf '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 5 "-" "x"\ngarbage\n' > "$T/tiny"
+head -c 300000 /dev/zero | tr '\0' 'y' > "$T/longline"
+printf ' 404 end\n' >> "$T/longline"
+FILES="$T/log $T/empty $T/nonl $T/tiny $T/longline $T/log"
+
+while IFS= read -r query; do
+	[ -n "$query" ] || continue
+	# shellcheck disable=SC2086 # the file list is meant to split
+	"$RINGFLOW" --mode=serial --io=mmap "$query" $FILES > "$T/want" 2> "$T/want.err"
+	want_status=$?
+	for io in mmap read uring; do
+		for threads in 1 2 3; do
+			# shellcheck disable=SC2086
+			"$RINGFLOW" --mode=parallel --threads=$threads --io=$io --buffer-size=64K "$query" $FILES \
+				> "$T/got" 2> "$T/got.err"
+			check_status "parallel x$threads $io: $query" $? $want_status
+			check_same "parallel x$threads $io: $query" "$T/got" "$T/want"
+			check_same "parallel x$threads $io (stderr): $query" "$T/got.err" "$T/want.err"
+		done
+	done
+done <<'QUERIES'
+count
+grep " 404 "
+grep -v GET | count
+grep -i "MOZILLA" | count
+regex "HTTP/1\.[01]\" 5[0-9][0-9]"
+split | count by $9
+split | count, sum($10), min($10), max($10), distinct($1) by $9
+parse combined | count, sum(bytes), avg(bytes), p50(bytes), p99(bytes), distinct(ip) by status
+parse combined | where status >= 500 | count by path | top 10
+parse combined | where method == "POST" | select ip, path, status
+parse combined | count by minute
+parse combined | quantile(bytes, 0.999) by method | sort quantile(bytes,0.999) desc
+QUERIES
+
+finish
