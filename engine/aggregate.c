@@ -262,7 +262,7 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 			/* logs repeat keys (most requests are 200s): try the last
 			 * group before hashing */
 			const char *lk = last >= 0 ? rf__strmap_key(&st->groups, (size_t)last, &last_len) : NULL;
-			if (lk && last_len == len && memcmp(lk, st->keybuf, len) == 0) {
+			if (lk && last_len == len && (len == 0 || memcmp(lk, st->keybuf, len) == 0)) {
 				g = last;
 			} else {
 				g = group_of(st, st->keybuf, len);

@@ -170,9 +170,9 @@ static int configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 	for (;;) {
 		if (cfg->naggs == RF_MAX_AGGS)
 			return rf__fail(c->err, column, "too many aggregates (at most %d)", RF_MAX_AGGS);
-		if ((r = parse_agg(c, name, column, &cfg->agg[cfg->naggs])) < 0)
+		/* counted first, so free_config frees what a failed parse left */
+		if ((r = parse_agg(c, name, column, &cfg->agg[cfg->naggs++])) < 0)
 			return r;
-		cfg->naggs++;
 		if (!rf__accept(c, RF_ARG_COMMA, NULL))
 			break;
 		const struct rf_arg *a = rf__take(c);
@@ -185,9 +185,8 @@ static int configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 		do {
 			if (cfg->nkeys == RF_MAX_KEYS)
 				return rf__fail(c->err, rf__cursor_column(c), "too many keys (at most %d)", RF_MAX_KEYS);
-			if ((r = parse_key(c, &cfg->key[cfg->nkeys])) < 0)
+			if ((r = parse_key(c, &cfg->key[cfg->nkeys++])) < 0)
 				return r;
-			cfg->nkeys++;
 		} while (rf__accept(c, RF_ARG_COMMA, NULL));
 	} else if (rf__peek(c)) {
 		const struct rf_arg *a = rf__peek(c);

@@ -28,7 +28,8 @@ uint64_t rf__hash_bytes(const void *p, size_t n)
 		n -= 8;
 	}
 	uint64_t w = 0;
-	memcpy(&w, s, n);
+	if (n)
+		memcpy(&w, s, n);
 	h = (h ^ w) * 0x4cf5ad432745937fULL;
 	return mix(h);
 }
@@ -74,7 +75,8 @@ int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_
 		uint32_t s;
 		while ((s = m->slots[pos])) {
 			size_t i = s - 1;
-			if (m->hash[i] == h && m->key_len[i] == len && memcmp(m->keys + m->key_off[i], key, len) == 0)
+			if (m->hash[i] == h && m->key_len[i] == len &&
+			    (len == 0 || memcmp(m->keys + m->key_off[i], key, len) == 0))
 				return (int64_t)i;
 			pos = (pos + 1) & (m->cap - 1);
 		}
@@ -111,7 +113,8 @@ int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_
 		m->keys_cap = cap;
 	}
 	size_t i = m->count++;
-	memcpy(m->keys + m->keys_len, key, len);
+	if (len)
+		memcpy(m->keys + m->keys_len, key, len);
 	m->key_off[i] = m->keys_len;
 	m->key_len[i] = (uint32_t)len;
 	m->hash[i] = h;

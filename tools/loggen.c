@@ -229,6 +229,10 @@ int main(int argc, char **argv)
 	}
 	if (fwrite(out, 1, used, stdout) != used || fflush(stdout) != 0)
 		goto write_error;
+	free(zpath.cdf);
+	free(zclient.cdf);
+	for (int i = 0; i < NPATHS; i++)
+		free(paths[i]);
 	return 0;
 write_error:
 	if (errno != EPIPE)
