@@ -8,17 +8,25 @@
 
 #define MIN_MAGNITUDE 1e-9
 
-static double gamma_v(void)
+/* g = (1 + a) / (1 - a) and ln(g) for a = RF_SKETCH_ALPHA = 0.005, written
+ * out so that no thread computes them lazily (a data race under parallel
+ * mode); check_agg verifies them against the formula. */
+#define GAMMA 1.0100502512562812
+#define LOG_GAMMA 0.010000083334583179
+
+double rf__sketch_gamma(void)
 {
-	return (1 + RF_SKETCH_ALPHA) / (1 - RF_SKETCH_ALPHA);
+	return GAMMA;
 }
 
 static double log_gamma(void)
 {
-	static double lg;
-	if (lg == 0)
-		lg = log(gamma_v());
-	return lg;
+	return LOG_GAMMA;
+}
+
+static double gamma_v(void)
+{
+	return GAMMA;
 }
 
 void rf__sketch_init(struct rf_sketch *s)

@@ -31,6 +31,7 @@ struct rf_sketch {
 };
 
 void rf__sketch_init(struct rf_sketch *s);
+double rf__sketch_gamma(void);
 void rf__sketch_free(struct rf_sketch *s);
 int rf__sketch_add(struct rf_sketch *s, double v);
 int rf__sketch_merge(struct rf_sketch *dst, const struct rf_sketch *src);

@@ -184,6 +184,7 @@ END_TEST
 
 START_TEST(test_sketch_integers_round_exactly)
 {
+	ck_assert(fabs(rf__sketch_gamma() - (1 + RF_SKETCH_ALPHA) / (1 - RF_SKETCH_ALPHA)) < 1e-15);
 	struct rf_sketch s;
 	rf__sketch_init(&s);
 	for (int i = 1; i <= 99; i++)

@@ -104,6 +104,20 @@ cat "$LOG" > /dev/null
 "$RINGFLOW" --stats count "$LOG" > /dev/null 2> "$T/err"
 check_grep "auto: cached file" "$T/err" "in page cache: mmap"
 
+# ---- a file truncated while it is mapped: an error, not a crash --------------
+"$LOGGEN" --size 48M --seed 9 > "$T/shrink"
+mkfifo "$T/fifo"
+"$RINGFLOW" --io=mmap --window=64M 'grep " 404 "' "$T/shrink" > "$T/fifo" 2> "$T/err" &
+pid=$!
+exec 3< "$T/fifo"
+head -c 1 <&3 > /dev/null      # ringflow is now writing out the mapped window
+truncate -s 100000 "$T/shrink"
+cat <&3 > /dev/null
+exec 3<&-
+wait $pid
+check_status "truncated under mmap" $? 2
+check_grep "truncated under mmap: said so" "$T/err" "truncated while mapped (SIGBUS)"
+
 # ---- a slow writer's lines come out promptly ------------------------------
 { echo "early 404"; sleep 3; echo "late 404"; } | "$RINGFLOW" 'grep 404' > "$T/stream" &
 sleep 1.5
