@@ -99,6 +99,17 @@ got=$(RINGFLOW_NO_URING=1 "$RINGFLOW" --io=uring --stats count "$LOG" 2> "$T/err
 check_eq "no io_uring: count" "$got" "$WANT_COUNT"
 check_grep "no io_uring: says why" "$T/err" "io_uring unavailable"
 
+# ---- a memlock limit too small to register the pool: plain reads ---------
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
+	chmod 755 "$T" && chmod 644 "$LOG"
+	got=$(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --inh-caps=-all \
+		sh -c 'ulimit -l 64 && "$0" --io=uring --stats count "$1"' "$RINGFLOW" "$LOG" 2> "$T/err")
+	check_eq "memlock limit: count" "$got" "$WANT_COUNT"
+	check_grep "memlock limit: buffers not registered" "$T/err" "buffers not registered"
+else
+	echo "skip: memlock test needs root, setpriv and the user nobody"
+fi
+
 # ---- auto picks mmap for a cached file, and says so -----------------------
 cat "$LOG" > /dev/null
 "$RINGFLOW" --stats count "$LOG" > /dev/null 2> "$T/err"
