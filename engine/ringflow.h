@@ -156,6 +156,11 @@ struct rf_report {
 int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	   const struct rf_options *opt, struct rf_report *report);
 
+/* Ask every running rf_run to stop reading: the batches in flight are
+ * finished, aggregates cover the input read so far, and rf_run returns
+ * -EINTR.  Async-signal-safe: meant for SIGINT and SIGTERM handlers. */
+void rf_cancel(void);
+
 /* Human-readable text for a negative return of rf_run. */
 const char *rf_strerror(int err);
 

@@ -97,6 +97,13 @@ const char *rf_strerror(int err)
 	}
 }
 
+volatile sig_atomic_t rf__io_cancel;
+
+void rf_cancel(void)
+{
+	rf__io_cancel = 1;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -171,6 +178,7 @@ struct run {
 	enum rf_mode mode;
 	int threads;
 	char mode_reason[160];
+	int interrupted;          /* rf_cancel(): the input was cut short */
 };
 
 
@@ -315,7 +323,7 @@ static int run_batch(void *user, struct rf_batch *b)
 	struct run *run = user;
 	prepare_batch(run, b);
 	if (run->par)
-		return rf__par_submit(run->par, b);
+		return rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
 	int stop = rf__run_stages(run->stage, run->nstages, b);
 	if (stop < 0)
 		return stop;
@@ -326,6 +334,8 @@ static int run_batch(void *user, struct rf_batch *b)
 		run->stopped = 1;
 		return RF_STOP;
 	}
+	if (r == 0 && rf__io_cancel)
+		return -EINTR;
 	return r;
 }
 
@@ -654,6 +664,8 @@ static void process_input(struct run *run, const char *name)
 	run->cur_src = NULL;
 	if (r == RF_STOP) {
 		r = 0;
+	} else if (r == -EINTR && rf__io_cancel) {
+		run->interrupted = 1;
 	} else if (r == -EBADMSG) {
 		if (!run->par) /* parallel: reported once the workers stop */
 			report_strict(run);
@@ -837,7 +849,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 
 	if (nfiles == 0)
 		process_input(run, NULL);
-	for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped; i++)
+	for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped && !run->interrupted; i++)
 		process_input(run, files[i]);
 	if (run->par) {
 		/* everything handed over: wait for it, then fold the workers'
@@ -865,6 +877,12 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	if (run->have_rejects && (r = rf__writer_flush(&run->rejects)) < 0)
 		goto done;
 	r = run->failed_inputs ? 1 : 0;
+	if (run->interrupted || rf__io_cancel) {
+		/* the output above is real, but covers only what was read */
+		report_note(run, "interrupted: the %s covers only the input read before the signal",
+			    run->agg >= 0 ? "result" : "output");
+		r = -EINTR;
+	}
 	/* nothing dropped silently: say what a parser or an aggregate skipped */
 	if (run->env.rejected) {
 		const struct rf_stage_spec *ps = &q->stage[q->parse_stage];

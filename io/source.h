@@ -42,6 +42,11 @@ struct rf_source {
 
 #define RF_SOURCE_TICK 2
 
+#include <signal.h>
+/* Set by rf_cancel() from a signal handler: blocking reads give up with
+ * -EINTR instead of waiting on. */
+extern volatile sig_atomic_t rf__io_cancel;
+
 /* What the engine knows about an opened input. */
 struct rf_input_desc {
 	int fd;

@@ -27,12 +27,16 @@ static ssize_t read_some(int fd, char *p, size_t n)
 		ssize_t r = read(fd, p, n);
 		if (r >= 0)
 			return r;
+		if (errno == EINTR && rf__io_cancel)
+			return -EINTR;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				return -errno;
+			if (rf__io_cancel)
+				return -EINTR;
 			continue;
 		}
 		return -errno;
@@ -52,8 +56,8 @@ static int wait_readable(int fd, uint64_t deadline_ns)
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int ms = (int)((deadline_ns - now + 999999) / 1000000);
 		int r = poll(&pfd, 1, ms);
-		if (r > 0)
-			return 1;
+		if (r > 0 || rf__io_cancel)
+			return 1; /* readable, or cancelled: read() will say */
 		if (r < 0 && errno != EINTR)
 			return 1; /* let read() report the problem */
 	}

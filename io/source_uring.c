@@ -190,7 +190,7 @@ static int reap_one(struct uring_source *us)
 	int r;
 	do
 		r = io_uring_wait_cqe(&us->u->ring, &cqe);
-	while (r == -EINTR);
+	while (r == -EINTR && !rf__io_cancel);
 	if (r < 0)
 		return r;
 	int idx = (int)io_uring_cqe_get_data64(cqe);

@@ -2,6 +2,7 @@
 #include "config.h"
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,12 @@ static void print_query_error(const char *query, const struct rf_query_error *er
 	}
 	if (err->hint[0])
 		fprintf(stderr, "  hint: %s\n", err->hint);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	rf_cancel();
 }
 
 static double secs(uint64_t ns)
@@ -331,6 +338,15 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* SIGINT and SIGTERM end the reading, not the process: what was read
+	 * is still counted and printed (marked as partial on stderr).  No
+	 * SA_RESTART, so a blocking read returns at once. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	struct rf_report report;
 	r = rf_run(q, (const char *const *)argv + optind, argc - optind, &opt,
 		   (stats || verbose) ? &report : NULL);
@@ -342,8 +358,8 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		if (r == -ENOTSUP)
 			fprintf(stderr, "ringflow: --simd=%s: %s\n", rf_simd_name(opt.simd), rf_strerror(r));
-		else if (r == -EBADMSG)
-			; /* the engine named the file and line already */
+		else if (r == -EBADMSG || r == -EINTR)
+			; /* the engine said so already */
 		else
 			fprintf(stderr, "ringflow: %s\n", rf_strerror(r));
 	}
@@ -355,5 +371,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringflow: io %s (%s), simd %s\n",
 			report.io_used[RF_IO_URING] ? "uring" : report.io_used[RF_IO_MMAP] ? "mmap" : "read",
 			report.io_reason, rf_simd_name(report.simd));
+	if (r == -EINTR)
+		return 130; /* as a shell reports a command ended by SIGINT */
 	return r == 0 ? 0 : EXIT_USAGE;
 }
