@@ -101,6 +101,10 @@ struct rf_options {
 	uint64_t every_ns;     /* print the aggregate so far at this interval; 0: only at the end */
 	rf_error_fn on_error;  /* NULL: messages go to stderr */
 	void *error_user;
+	/* Called from the reading thread about five times a second with the
+	 * bytes read so far and the total (0 when unknown: a pipe). */
+	void (*on_progress)(void *user, uint64_t done, uint64_t total, uint64_t elapsed_ns);
+	void *progress_user;
 };
 
 void rf_options_init(struct rf_options *opt);

@@ -179,6 +179,9 @@ struct run {
 	int threads;
 	char mode_reason[160];
 	int interrupted;          /* rf_cancel(): the input was cut short */
+	uint64_t total_bytes;     /* of the regular files, for progress */
+	uint64_t done_bytes;      /* of the inputs already finished */
+	uint64_t started, next_progress;
 };
 
 
@@ -318,10 +321,21 @@ static int output_batch(void *user, struct rf_batch *b)
 	return r;
 }
 
+static void progress(struct run *run, int final)
+{
+	uint64_t now = now_ns();
+	if (!run->opt->on_progress || (!final && now < run->next_progress))
+		return;
+	run->next_progress = now + 200000000u;
+	uint64_t done = run->done_bytes + (run->cur_src ? run->cur_src->bytes : 0);
+	run->opt->on_progress(run->opt->progress_user, done, run->total_bytes, now - run->started);
+}
+
 static int run_batch(void *user, struct rf_batch *b)
 {
 	struct run *run = user;
 	prepare_batch(run, b);
+	progress(run, 0);
 	if (run->par)
 		return rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
 	int stop = rf__run_stages(run->stage, run->nstages, b);
@@ -514,6 +528,17 @@ static void report_strict(struct run *run)
 		     (unsigned long long)run->env.first_reject_line, fmt);
 }
 
+/* Work items for parallel mode: as many copies of a batch (an mmap window
+ * or a pool buffer) as --memory holds, at least two per worker. */
+static int parallel_items(const struct run *run)
+{
+	size_t chunk = run->opt->window_size ? run->opt->window_size : 4 * MiB;
+	size_t n = run->opt->memory / chunk;
+	if (n < (size_t)run->threads * 2)
+		n = (size_t)run->threads * 2;
+	return n > 256 ? 256 : (int)n;
+}
+
 /* CPUs this process may run on (taskset, cpusets). */
 static int usable_cpus(void)
 {
@@ -693,6 +718,7 @@ static void process_input(struct run *run, const char *name)
 	}
 	if (rep)
 		rep->bytes += src->bytes;
+	run->done_bytes += src->bytes;
 close_src:
 	src->ops->close(src);
 out:
@@ -816,6 +842,12 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 	pthread_mutex_init(&run->env_lock, NULL);
 	choose_mode(run, files, nfiles);
+	run->started = now_ns();
+	for (int i = 0; i < nfiles; i++) {
+		struct stat st;
+		if (strcmp(files[i], "-") && stat(files[i], &st) == 0 && S_ISREG(st.st_mode))
+			run->total_bytes += (uint64_t)st.st_size;
+	}
 	/* the stages up to the aggregate run per batch; the rest on its table */
 	int nrow = run->agg >= 0 ? run->agg + 1 : q->nstages;
 	run->stages = run->stage;
@@ -823,7 +855,8 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		run->env.lock = &run->env_lock;
 		struct rf_par_config pc = {
 			.workers = run->threads,
-			.items = run->threads * 4,
+			/* a copy per item of up to a window: the budget decides */
+			.items = parallel_items(run),
 			.q = q,
 			.nstages = nrow,
 			.k = k,
@@ -851,6 +884,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		process_input(run, NULL);
 	for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped && !run->interrupted; i++)
 		process_input(run, files[i]);
+	progress(run, 1);
 	if (run->par) {
 		/* everything handed over: wait for it, then fold the workers'
 		 * aggregates into worker 0's */

@@ -53,6 +53,16 @@ for sig in INT TERM; do
 	check_grep "SIG$sig: marked partial" "$T/err" "interrupted: the result covers only the input read"
 done
 
+# --progress: a bar on a terminal, nothing when stderr is not one
+"$RINGFLOW" --progress count "$T/big" > /dev/null 2> "$T/err"
+check_eq "progress: quiet off a terminal" "$(wc -c < "$T/err")" 0
+if command -v script > /dev/null; then
+	script -qc "'$RINGFLOW' --progress --window=1M 'split | count by \$9' '$T/big'" /dev/null > "$T/out" 2>&1
+	check_grep "progress: a bar on a terminal" "$T/out" "GB/s"
+else
+	echo "skip: script(1) not installed"
+fi
+
 # stats go to stderr, results to stdout
 out=$("$RINGFLOW" --stats=json count "$T/in" 2> "$T/err")
 check_eq "stats: stdout untouched" "$out" 2

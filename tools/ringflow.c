@@ -47,6 +47,7 @@ static void usage(FILE *f)
 	      "  --strict                 a rejected record is an error\n"
 	      "  --every=DURATION         print the aggregate so far every DURATION (5s, 1m)\n"
 	      "  --stats[=text|json]      run statistics on stderr\n"
+	      "  --progress               a progress bar on stderr, when it is a terminal\n"
 	      "  -v, --verbose            say which backend and SIMD level were used\n"
 	      "  -h, --help               this help\n"
 	      "  -V, --version            version\n"
@@ -88,6 +89,29 @@ static void print_query_error(const char *query, const struct rf_query_error *er
 	}
 	if (err->hint[0])
 		fprintf(stderr, "  hint: %s\n", err->hint);
+}
+
+/* A one-line bar on stderr, redrawn in place. */
+static void on_progress(void *user, uint64_t done, uint64_t total, uint64_t elapsed_ns)
+{
+	(void)user;
+	double secs_so_far = (double)elapsed_ns / 1e9;
+	double rate = secs_so_far > 0 ? (double)done / secs_so_far : 0;
+	char line[160];
+	if (total) {
+		double frac = done > total ? 1.0 : (double)done / (double)total;
+		char bar[31];
+		int fill = (int)(frac * 30);
+		for (int i = 0; i < 30; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[30] = 0;
+		double eta = rate > 0 ? (double)(total - (done > total ? total : done)) / rate : 0;
+		snprintf(line, sizeof line, "[%s] %3.0f%%  %.2f / %.2f GB  %.2f GB/s  ETA %.0fs", bar, frac * 100,
+			 (double)done / 1e9, (double)total / 1e9, rate / 1e9, eta);
+	} else {
+		snprintf(line, sizeof line, "%.2f GB  %.2f GB/s", (double)done / 1e9, rate / 1e9);
+	}
+	fprintf(stderr, "\r%s\033[K", line);
 }
 
 static void on_signal(int sig)
@@ -174,7 +198,8 @@ static void print_stats_json(const struct rf_report *r)
 }
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_BUFFER,
-       OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS };
+       OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
+       OPT_PROGRESS };
 
 /* a parse of durations for --every: 5s, 1m, 500ms, 2h */
 static int parse_every(const char *s, uint64_t *ns)
@@ -204,6 +229,7 @@ int main(int argc, char **argv)
 	rf_options_init(&opt);
 	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
 	const char *rejects_path = NULL;
+	int progress = 0;
 	static const struct option longopts[] = {
 		{ "io", required_argument, NULL, OPT_IO },
 		{ "simd", required_argument, NULL, OPT_SIMD },
@@ -217,6 +243,7 @@ int main(int argc, char **argv)
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "rejects", required_argument, NULL, OPT_REJECTS },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "every", required_argument, NULL, OPT_EVERY },
@@ -275,6 +302,7 @@ int main(int argc, char **argv)
 			rejects_path = optarg;
 			break;
 		case OPT_STRICT: opt.strict = 1; break;
+		case OPT_PROGRESS: progress = 1; break;
 		case OPT_THREADS: {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -347,10 +375,15 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a bar only where a person watches it, and only with a known size */
+	if (progress && isatty(2))
+		opt.on_progress = on_progress;
 	struct rf_report report;
 	r = rf_run(q, (const char *const *)argv + optind, argc - optind, &opt,
 		   (stats || verbose) ? &report : NULL);
 	rf_query_free(q);
+	if (opt.on_progress)
+		fputs("\r\033[K", stderr); /* the bar goes away */
 	if (opt.rejects_fd >= 0 && close(opt.rejects_fd) < 0 && r >= 0) {
 		fprintf(stderr, "ringflow: --rejects %s: %s\n", rejects_path, strerror(errno));
 		r = -EIO;
