@@ -475,3 +475,301 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
 	*out = t;
 	return 0;
 }
+
+/* ---- the partial-aggregate format ----------------------------------------
+ *
+ * How one process hands its aggregate state to another (multiprocess mode
+ * today; other machines later).  All integers little-endian.
+ *
+ *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (1)
+ *   8   8  fingerprint: a hash of the aggregate's column names, so a state
+ *          is only ever merged into the same query's state
+ *   16  8  payload length in bytes
+ *   24  8  payload checksum (rf__hash_bytes of the payload)
+ *   32     payload:
+ *          u32 naggs, u32 nkeys, u64 skipped[naggs], u64 ngroups, then per
+ *          group: u32 key length, the key (the group encoding), and one
+ *          cell per aggregate:
+ *            count      u64 n
+ *            sum, avg   u64 n, i64 integer sum, f64 sum, u8 integer sum valid
+ *            min, max   u8 has, u8 is integer, i64, f64
+ *            distinct   u64 values, then each: u32 length, bytes
+ *            quantile   u8 present; then u64 count, u64 zeros, f64 min, f64 max,
+ *                       u8 all integers, and for the positive then the negative
+ *                       store: i32 first bucket, i32 buckets, u64 counts[]
+ */
+
+#define PARTIAL_MAGIC "RFAGG\0\1\0"
+#define PARTIAL_HEADER 32
+
+struct outbuf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void put_bytes(struct outbuf *o, const void *p, size_t n)
+{
+	if (o->err)
+		return;
+	if (o->len + n > o->cap) {
+		size_t cap = o->cap ? o->cap : 1 << 16;
+		while (cap < o->len + n)
+			cap *= 2;
+		char *np = realloc(o->p, cap);
+		if (!np) {
+			o->err = -ENOMEM;
+			return;
+		}
+		o->p = np;
+		o->cap = cap;
+	}
+	if (n)
+		memcpy(o->p + o->len, p, n);
+	o->len += n;
+}
+
+#define PUT(o, v) put_bytes(o, &(v), sizeof(v))
+
+static uint64_t fingerprint(const struct rf_agg_config *cfg)
+{
+	uint64_t h = (uint64_t)cfg->nkeys * 131 + (uint64_t)cfg->naggs;
+	for (int i = 0; i < cfg->nkeys; i++)
+		h ^= rf__hash_bytes(cfg->key[i].label, strlen(cfg->key[i].label)) + (uint64_t)i;
+	for (int i = 0; i < cfg->naggs; i++)
+		h ^= rf__hash_bytes(cfg->agg[i].label, strlen(cfg->agg[i].label)) * 3 + (uint64_t)i;
+	return h;
+}
+
+static void put_store(struct outbuf *o, const struct rf_sketch_store *s)
+{
+	PUT(o, s->offset);
+	PUT(o, s->len);
+	put_bytes(o, s->counts, (size_t)s->len * sizeof *s->counts);
+}
+
+int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	struct outbuf o = { 0 };
+	char header[PARTIAL_HEADER] = { 0 };
+	put_bytes(&o, header, sizeof header);
+	uint32_t naggs = (uint32_t)cfg->naggs, nkeys = (uint32_t)cfg->nkeys;
+	PUT(&o, naggs);
+	PUT(&o, nkeys);
+	put_bytes(&o, st->skipped, naggs * sizeof *st->skipped);
+	uint64_t ngroups = st->groups.count;
+	PUT(&o, ngroups);
+	for (size_t g = 0; g < st->groups.count; g++) {
+		size_t kl;
+		const char *key = rf__strmap_key(&st->groups, g, &kl);
+		uint32_t kl32 = (uint32_t)kl;
+		PUT(&o, kl32);
+		put_bytes(&o, key, kl);
+		for (uint32_t a = 0; a < naggs; a++) {
+			const struct agg_cell *c = &st->cells[g * naggs + a];
+			switch (cfg->agg[a].func) {
+			case RF_AGG_COUNT:
+				PUT(&o, c->u.n);
+				break;
+			case RF_AGG_SUM:
+			case RF_AGG_AVG:
+				PUT(&o, c->u.sum.n);
+				PUT(&o, c->u.sum.isum);
+				PUT(&o, c->u.sum.dsum);
+				PUT(&o, c->u.sum.int_ok);
+				break;
+			case RF_AGG_MIN:
+			case RF_AGG_MAX:
+				PUT(&o, c->u.mm.has);
+				PUT(&o, c->u.mm.is_int);
+				PUT(&o, c->u.mm.i);
+				PUT(&o, c->u.mm.d);
+				break;
+			case RF_AGG_DISTINCT: {
+				uint64_t n = c->u.set ? c->u.set->count : 0;
+				PUT(&o, n);
+				for (uint64_t i = 0; i < n; i++) {
+					size_t l;
+					const char *v = rf__strmap_key(c->u.set, i, &l);
+					uint32_t l32 = (uint32_t)l;
+					PUT(&o, l32);
+					put_bytes(&o, v, l);
+				}
+				break;
+			}
+			case RF_AGG_QUANTILE: {
+				uint8_t present = c->u.sketch != NULL;
+				PUT(&o, present);
+				if (!present)
+					break;
+				const struct rf_sketch *s = c->u.sketch;
+				uint8_t all_int = (uint8_t)s->all_int;
+				PUT(&o, s->count);
+				PUT(&o, s->zero);
+				PUT(&o, s->min);
+				PUT(&o, s->max);
+				PUT(&o, all_int);
+				put_store(&o, &s->pos);
+				put_store(&o, &s->neg);
+				break;
+			}
+			}
+		}
+	}
+	if (o.err) {
+		free(o.p);
+		return o.err;
+	}
+	uint64_t fp = fingerprint(cfg), plen = o.len - PARTIAL_HEADER;
+	uint64_t sum = rf__hash_bytes(o.p + PARTIAL_HEADER, plen);
+	memcpy(o.p, PARTIAL_MAGIC, 8);
+	memcpy(o.p + 8, &fp, 8);
+	memcpy(o.p + 16, &plen, 8);
+	memcpy(o.p + 24, &sum, 8);
+	*out = o.p;
+	*out_len = o.len;
+	return 0;
+}
+
+struct inbuf {
+	const char *p, *end;
+	int bad;
+};
+
+static void get_bytes(struct inbuf *in, void *dst, size_t n)
+{
+	if (in->bad || (size_t)(in->end - in->p) < n) {
+		in->bad = 1;
+		memset(dst, 0, n);
+		return;
+	}
+	memcpy(dst, in->p, n);
+	in->p += n;
+}
+
+#define GET(in, v) get_bytes(in, &(v), sizeof(v))
+
+static int get_store(struct inbuf *in, struct rf_sketch_store *s)
+{
+	GET(in, s->offset);
+	GET(in, s->len);
+	if (in->bad || s->len < 0 || s->len > RF_SKETCH_MAX_BUCKETS + 128)
+		return -EBADMSG;
+	if (s->len == 0)
+		return 0;
+	if (!(s->counts = calloc((size_t)s->len, sizeof *s->counts)))
+		return -ENOMEM;
+	get_bytes(in, s->counts, (size_t)s->len * sizeof *s->counts);
+	return in->bad ? -EBADMSG : 0;
+}
+
+int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
+{
+	const struct rf_agg_config *cfg = dst->cfg;
+	if (n < PARTIAL_HEADER || memcmp(p, PARTIAL_MAGIC, 6) != 0)
+		return -EBADMSG;
+	uint16_t version;
+	uint64_t fp, plen, sum;
+	memcpy(&version, p + 6, 2);
+	memcpy(&fp, p + 8, 8);
+	memcpy(&plen, p + 16, 8);
+	memcpy(&sum, p + 24, 8);
+	if (version != 1 || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER ||
+	    sum != rf__hash_bytes(p + PARTIAL_HEADER, plen))
+		return -EBADMSG;
+	struct inbuf in = { p + PARTIAL_HEADER, p + n, 0 };
+	uint32_t naggs, nkeys;
+	GET(&in, naggs);
+	GET(&in, nkeys);
+	if (naggs != (uint32_t)cfg->naggs || nkeys != (uint32_t)cfg->nkeys)
+		return -EBADMSG;
+	struct rf_agg_state *src = rf__agg_new(cfg, dst->k);
+	if (!src)
+		return -ENOMEM;
+	int r = 0;
+	get_bytes(&in, src->skipped, naggs * sizeof *src->skipped);
+	uint64_t ngroups;
+	GET(&in, ngroups);
+	for (uint64_t g = 0; g < ngroups && r == 0 && !in.bad; g++) {
+		uint32_t kl;
+		GET(&in, kl);
+		if (in.bad || (size_t)(in.end - in.p) < kl) {
+			r = -EBADMSG;
+			break;
+		}
+		int64_t gi = group_of(src, in.p, kl);
+		in.p += kl;
+		if (gi < 0) {
+			r = (int)gi;
+			break;
+		}
+		for (uint32_t a = 0; a < naggs && r == 0; a++) {
+			struct agg_cell *c = &src->cells[(size_t)gi * naggs + a];
+			switch (cfg->agg[a].func) {
+			case RF_AGG_COUNT:
+				GET(&in, c->u.n);
+				break;
+			case RF_AGG_SUM:
+			case RF_AGG_AVG:
+				GET(&in, c->u.sum.n);
+				GET(&in, c->u.sum.isum);
+				GET(&in, c->u.sum.dsum);
+				GET(&in, c->u.sum.int_ok);
+				break;
+			case RF_AGG_MIN:
+			case RF_AGG_MAX:
+				GET(&in, c->u.mm.has);
+				GET(&in, c->u.mm.is_int);
+				GET(&in, c->u.mm.i);
+				GET(&in, c->u.mm.d);
+				break;
+			case RF_AGG_DISTINCT: {
+				uint64_t nv;
+				GET(&in, nv);
+				for (uint64_t i = 0; i < nv && !in.bad; i++) {
+					uint32_t l;
+					GET(&in, l);
+					if (in.bad || (size_t)(in.end - in.p) < l) {
+						in.bad = 1;
+						break;
+					}
+					r = add_value(src, (int)a, c, (struct rf_value){ in.p, (int32_t)l });
+					in.p += l;
+					if (r < 0)
+						break;
+				}
+				break;
+			}
+			case RF_AGG_QUANTILE: {
+				uint8_t present;
+				GET(&in, present);
+				if (!present)
+					break;
+				if (!(c->u.sketch = malloc(sizeof *c->u.sketch))) {
+					r = -ENOMEM;
+					break;
+				}
+				rf__sketch_init(c->u.sketch);
+				struct rf_sketch *s = c->u.sketch;
+				uint8_t all_int;
+				GET(&in, s->count);
+				GET(&in, s->zero);
+				GET(&in, s->min);
+				GET(&in, s->max);
+				GET(&in, all_int);
+				s->all_int = all_int;
+				if ((r = get_store(&in, &s->pos)) == 0)
+					r = get_store(&in, &s->neg);
+				break;
+			}
+			}
+		}
+	}
+	if (r == 0 && (in.bad || in.p != in.end))
+		r = -EBADMSG;
+	if (r == 0)
+		r = rf__agg_merge(dst, src);
+	rf__agg_free(src);
+	return r;
+}

@@ -54,4 +54,10 @@ uint64_t rf__agg_groups(const struct rf_agg_state *st);
 uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg);
 const struct rf_agg_config *rf__agg_config(const struct rf_agg_state *st);
 
+/* The partial-aggregate format (see aggregate.c): a versioned, checksummed
+ * byte string of a state, and its decoding merged into another state of the
+ * same query.  Decoding refuses (-EBADMSG) anything damaged or foreign. */
+int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len);
+int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n);
+
 #endif

@@ -1,6 +1,7 @@
 /* check_agg.c - aggregates: merge equals a single pass, the quantile
  * sketch keeps its error bound, numbers and times parse and print stably. */
 #include "config.h"
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,6 +111,56 @@ START_TEST(test_merge_equals_single_pass)
 	rf__agg_free(c);
 	for (int p = 0; p < 4; p++)
 		rf__batch_free(&part[p].b);
+}
+END_TEST
+
+START_TEST(test_partial_format_round_trip)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	struct rf_agg_config cfg;
+	config_all(&cfg);
+	static struct rows part[2];
+	make_rows(&part[0], 5, 4000, 200);
+	make_rows(&part[1], 6, 4000, 50);
+	struct rf_agg_state *a = rf__agg_new(&cfg, k), *b = rf__agg_new(&cfg, k), *whole = rf__agg_new(&cfg, k);
+	ck_assert_int_eq(rf__agg_process(a, &part[0].b), 0);
+	ck_assert_int_eq(rf__agg_process(b, &part[1].b), 0);
+	ck_assert_int_eq(rf__agg_process(whole, &part[0].b), 0);
+	ck_assert_int_eq(rf__agg_process(whole, &part[1].b), 0);
+	/* b travels as bytes and is merged into a */
+	char *blob;
+	size_t len;
+	ck_assert_int_eq(rf__agg_encode(b, &blob, &len), 0);
+	ck_assert_int_eq(rf__agg_decode_merge(a, blob, len), 0);
+	struct rf_table *tw, *ta;
+	ck_assert_int_eq(rf__agg_table(whole, &tw), 0);
+	ck_assert_int_eq(rf__agg_table(a, &ta), 0);
+	tables_equal(tw, ta);
+	/* damaged, cut short, or from another query: refused, nothing merged */
+	struct rf_agg_state *c = rf__agg_new(&cfg, k);
+	for (size_t i = 0; i < len; i += 1 + len / 97) {
+		blob[i] ^= 0x40;
+		ck_assert_int_eq(rf__agg_decode_merge(c, blob, len), -EBADMSG);
+		blob[i] ^= 0x40;
+	}
+	ck_assert_int_eq(rf__agg_decode_merge(c, blob, len - 1), -EBADMSG);
+	ck_assert_int_eq(rf__agg_decode_merge(c, blob, 10), -EBADMSG);
+	ck_assert_uint_eq(rf__agg_groups(c), 0);
+	struct rf_agg_config other;
+	config_all(&other);
+	other.agg[1].label = "sum(other)";
+	struct rf_agg_state *d = rf__agg_new(&other, k);
+	ck_assert_int_eq(rf__agg_decode_merge(d, blob, len), -EBADMSG);
+	free(blob);
+	rf__table_free(tw);
+	rf__table_free(ta);
+	rf__agg_free(a);
+	rf__agg_free(b);
+	rf__agg_free(c);
+	rf__agg_free(d);
+	rf__agg_free(whole);
+	rf__batch_free(&part[0].b);
+	rf__batch_free(&part[1].b);
 }
 END_TEST
 
@@ -260,6 +311,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_merge_equals_single_pass);
 	tcase_add_test(tc, test_integer_sum_overflow_falls_back);
+	tcase_add_test(tc, test_partial_format_round_trip);
 	tcase_add_test(tc, test_sketch_error_bound);
 	tcase_add_test(tc, test_sketch_integers_round_exactly);
 	tcase_add_test(tc, test_numbers);
