@@ -253,6 +253,8 @@ extern const struct rf_verb rf__verb_select_table, rf__verb_head_table;
 int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields);
 int rf__parse_needs_first_stage(const struct rf_stage_spec *spec);
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
+/* The aggregate state behind an aggregate stage. */
+struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st);
 /* Fold another worker's aggregate stage into this one. */
 int rf__agg_stage_merge(struct rf_stage *dst, const struct rf_stage *src);
 /* What an aggregate skipped (values missing or not numbers), as text. */

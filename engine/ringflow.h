@@ -36,6 +36,7 @@ enum rf_mode {
 	RF_MODE_AUTO = 0,
 	RF_MODE_SERIAL,
 	RF_MODE_PARALLEL,  /* worker threads, each running the whole chain */
+	RF_MODE_MULTIPROCESS, /* forked workers on byte ranges, partial aggregates merged */
 };
 
 /* Output format of result rows (aggregates, select). */

@@ -15,11 +15,15 @@
 #include <string.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "engine.h"
+#include "aggregate.h"
 #include "table.h"
 #include "../io/source.h"
 #include "../numa/numa.h"
@@ -51,7 +55,7 @@ int rf_format_parse(const char *name, enum rf_out_format *out)
 }
 
 static const char *const io_names[] = { "auto", "read", "mmap", "uring" };
-static const char *const mode_names[] = { "auto", "serial", "parallel" };
+static const char *const mode_names[] = { "auto", "serial", "parallel", "multiprocess" };
 
 const char *rf_io_name(enum rf_io io)
 {
@@ -60,7 +64,7 @@ const char *rf_io_name(enum rf_io io)
 
 const char *rf_mode_name(enum rf_mode mode)
 {
-	return (unsigned)mode < 3 ? mode_names[mode] : "?";
+	return (unsigned)mode < 4 ? mode_names[mode] : "?";
 }
 
 int rf_io_parse(const char *name, enum rf_io *out)
@@ -75,7 +79,7 @@ int rf_io_parse(const char *name, enum rf_io *out)
 
 int rf_mode_parse(const char *name, enum rf_mode *out)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (strcmp(name, mode_names[i]) == 0) {
 			*out = (enum rf_mode)i;
 			return 0;
@@ -179,6 +183,7 @@ struct run {
 	int threads;
 	char mode_reason[160];
 	int interrupted;          /* rf_cancel(): the input was cut short */
+	int quiet;                /* a multiprocess worker: no notes */
 	uint64_t total_bytes;     /* of the regular files, for progress */
 	uint64_t done_bytes;      /* of the inputs already finished */
 	uint64_t started, next_progress;
@@ -216,9 +221,78 @@ static int write_records(struct run *run, const struct rf_batch *b)
 	return 0;
 }
 
+/* A multiprocess worker hands its selected rows to the parent raw, so the
+ * parent lays out every worker's rows as one stream: per cell a u32 length
+ * (UINT32_MAX: missing) and the bytes. */
+static int write_projection_raw(struct run *run, const struct rf_batch *b)
+{
+	const struct rf_fieldref *fields;
+	int n = rf__select_fields(&run->q->stage[run->project], &fields);
+	for (uint32_t r = 0; r < b->nsel; r++)
+		for (int i = 0; i < n; i++) {
+			struct rf_value v = rf__field(b, r, &fields[i]);
+			uint32_t len = rf_value_missing(v) ? UINT32_MAX : (uint32_t)v.len;
+			int e = rf__writer_put(&run->out, (const char *)&len, 4);
+			if (e == 0 && len != UINT32_MAX)
+				e = rf__writer_put(&run->out, v.p, len);
+			if (e < 0)
+				return e;
+		}
+	return 0;
+}
+
+/* The parent's side: raw rows back into cells, written as usual. */
+static int render_raw_rows(struct run *run, const char *p, size_t n)
+{
+	const struct rf_fieldref *fields;
+	int ncols = rf__select_fields(&run->q->stage[run->project], &fields);
+	const char *names[RF_TABLE_MAX_COLS];
+	for (int i = 0; i < ncols; i++)
+		names[i] = fields[i].name;
+	const char *end = p + n;
+	int r = 0;
+	while (p < end && r == 0) {
+		struct rf_table *t = rf__table_new(ncols, 0, names);
+		if (!t)
+			return -ENOMEM;
+		for (int rows = 0; rows < 4096 && p < end && r == 0; rows++) {
+			struct rf_cell *row = rf__table_add_row(t);
+			if (!row) {
+				r = -ENOMEM;
+				break;
+			}
+			for (int i = 0; i < ncols; i++) {
+				uint32_t len;
+				if (end - p < 4) {
+					r = -EBADMSG;
+					break;
+				}
+				memcpy(&len, p, 4);
+				p += 4;
+				if (len == UINT32_MAX)
+					continue;
+				if ((size_t)(end - p) < len) {
+					r = -EBADMSG;
+					break;
+				}
+				row[i].type = RF_CELL_STR;
+				row[i].u.str.s = p;
+				row[i].u.str.len = len;
+				p += len;
+			}
+		}
+		if (r == 0)
+			r = rf__table_write(&run->table_out, t, &run->out, 0);
+		rf__table_free(t);
+	}
+	return r;
+}
+
 /* select before an aggregate: the chosen fields of each record, as rows */
 static int write_projection(struct run *run, const struct rf_batch *b)
 {
+	if (run->quiet)
+		return write_projection_raw(run, b);
 	const struct rf_fieldref *fields;
 	int n = rf__select_fields(&run->q->stage[run->project], &fields);
 	const char *names[RF_TABLE_MAX_COLS];
@@ -246,6 +320,367 @@ static int write_projection(struct run *run, const struct rf_batch *b)
 	int err = rf__table_write(&run->table_out, t, &run->out, 0);
 	rf__table_free(t);
 	return err;
+}
+
+
+/* ---- multiprocess mode ---------------------------------------------------
+ *
+ * The parent cuts the files into one byte range per worker, each moved to
+ * the next record boundary, and forks the workers.  A worker runs the
+ * serial engine over its ranges.  Aggregates come back through a pipe in
+ * the partial-aggregate format and are merged by the parent; line output
+ * goes to an anonymous memory file (memfd) per worker, copied out in worker
+ * order.  A small report (records per range, rejects) comes back on a second
+ * pipe.  A worker that dies fails the run: no partial answer is printed.
+ */
+
+static void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
+
+struct mp_range {
+	const char *name;
+	uint64_t start, end;
+	uint32_t input_idx;
+	uint64_t records;          /* lines in the range, as the worker counted */
+};
+
+struct mp_report {
+	uint64_t rejected;
+	uint64_t first_reject_range; /* index into the parent's range list */
+	uint64_t first_reject_line;  /* within that range */
+	int32_t failed_inputs;
+	uint32_t nranges;
+	uint64_t bytes;
+};
+
+/* The offset of the first record starting at or after `at` in fd. */
+static int next_record(int fd, uint64_t at, uint64_t size, uint64_t *out)
+{
+	if (at == 0 || at >= size) {
+		*out = at > size ? size : at;
+		return 0;
+	}
+	char buf[1 << 16];
+	uint64_t pos = at - 1; /* a record starts at `at` if the byte before is '\n' */
+	while (pos < size) {
+		ssize_t n = pread(fd, buf, sizeof buf, (off_t)pos);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		char *nl = memchr(buf, '\n', (size_t)n);
+		if (nl) {
+			*out = pos + (uint64_t)(nl - buf) + 1;
+			return 0;
+		}
+		pos += (uint64_t)n;
+	}
+	*out = size;
+	return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -errno;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_full(int fd, char **out, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static void mp_child(struct run *run, struct mp_range *ranges, int first, int count, int data_fd, int report_fd,
+		     int worker)
+{
+	/* never outlive the parent */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* for the test suite: a worker that dies, to see the run fail */
+	const char *die = getenv("RINGFLOW_TEST_WORKER_DIES");
+	if (die && atoi(die) == worker)
+		raise(SIGKILL);
+	run->quiet = 1;
+	run->out.fd = data_fd;
+	struct mp_report rep = { 0 };
+	rep.nranges = (uint32_t)count;
+	uint64_t records[count > 0 ? count : 1];
+	for (int i = 0; i < count; i++) {
+		struct mp_range *rg = &ranges[first + i];
+		uint64_t before = run->env.rejected;
+		run->line_no = 0;
+		run->input_idx = rg->input_idx - 1; /* process_input counts it up */
+		process_input_range(run, rg->name, rg->start, rg->end);
+		records[i] = run->line_no;
+		if (before == 0 && run->env.rejected) {
+			rep.first_reject_range = (uint64_t)(first + i);
+			rep.first_reject_line = run->env.first_reject_line;
+		}
+		if (run->out.err || run->fatal)
+			break;
+	}
+	int r = run->out.err ? run->out.err : run->fatal;
+	if (r == 0 && run->agg >= 0) {
+		char *blob;
+		size_t len;
+		r = rf__agg_encode(rf__agg_stage_state(&run->stage[run->agg]), &blob, &len);
+		if (r == 0) {
+			r = write_full(data_fd, blob, len);
+			free(blob);
+		}
+	} else if (r == 0) {
+		r = rf__writer_flush(&run->out);
+	}
+	if (run->have_rejects && r == 0)
+		r = rf__writer_flush(&run->rejects);
+	rep.rejected = run->env.rejected;
+	rep.failed_inputs = run->failed_inputs;
+	if (r == 0)
+		r = write_full(report_fd, &rep, sizeof rep);
+	if (r == 0)
+		r = write_full(report_fd, records, (size_t)count * sizeof *records);
+	_exit(r == 0 ? 0 : 3);
+}
+
+static int run_multiprocess(struct run *run, const char *const *files, int nfiles)
+{
+	int workers = run->threads;
+	struct mp_range *ranges = calloc((size_t)nfiles * (size_t)workers + 1, sizeof *ranges);
+	int *first = calloc((size_t)workers + 1, sizeof *first);
+	pid_t *pids = calloc((size_t)workers, sizeof *pids);
+	int *data = calloc((size_t)workers, sizeof *data), *report = calloc((size_t)workers, sizeof *report);
+	if (!ranges || !first || !pids || !data || !report) {
+		free(ranges), free(first), free(pids), free(data), free(report);
+		return -ENOMEM;
+	}
+	/* sizes, and the unreadable files reported once, here */
+	uint64_t total = 0, *size = calloc((size_t)nfiles + 1, sizeof *size);
+	int *fds = calloc((size_t)nfiles + 1, sizeof *fds);
+	for (int i = 0; i < nfiles; i++) {
+		struct stat st;
+		fds[i] = open(files[i], O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0 || fstat(fds[i], &st) < 0) {
+			report_error(run, files[i], -errno, "%s", strerror(errno));
+			run->failed_inputs++;
+			if (fds[i] >= 0)
+				close(fds[i]);
+			fds[i] = -1;
+			continue;
+		}
+		size[i] = (uint64_t)st.st_size;
+		total += size[i];
+	}
+	/* cut [0, total) into `workers` ranges of whole records */
+	int nr = 0, r = 0;
+	uint64_t per = total / (uint64_t)workers + 1, cum = 0;
+	for (int w = 0; w < workers; w++) {
+		first[w] = nr;
+		uint64_t lo = per * (uint64_t)w, hi = per * (uint64_t)(w + 1);
+		cum = 0;
+		for (int i = 0; i < nfiles && r == 0; i++) {
+			if (fds[i] < 0)
+				continue;
+			uint64_t fs = cum, fe = cum + size[i];
+			cum = fe;
+			if (fe <= lo || fs >= hi || size[i] == 0) {
+				if (size[i] == 0 && fs >= lo && fs < hi) {
+					/* an empty file still counts as an input */
+					ranges[nr++] = (struct mp_range){ files[i], 0, 0, (uint32_t)i + 1, 0 };
+				}
+				continue;
+			}
+			uint64_t a = lo > fs ? lo - fs : 0, b = hi < fe ? hi - fs : size[i];
+			if ((r = next_record(fds[i], a, size[i], &a)) < 0 || (r = next_record(fds[i], b, size[i], &b)) < 0)
+				break;
+			if (a < b || (a == 0 && b == 0))
+				ranges[nr++] = (struct mp_range){ files[i], a, b, (uint32_t)i + 1, 0 };
+		}
+	}
+	first[workers] = nr;
+	for (int i = 0; i < nfiles; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(size);
+
+	fflush(NULL);
+	int started = 0;
+	for (int w = 0; w < workers && r == 0; w++) {
+		int rp[2];
+		/* line output: an anonymous file, so workers never wait on the
+		 * parent; aggregates: a pipe */
+		data[w] = run->agg >= 0 ? -1 : memfd_create("ringflow-worker", MFD_CLOEXEC);
+		int dp[2] = { -1, -1 };
+		if ((run->agg >= 0 && pipe2(dp, O_CLOEXEC) < 0) || (run->agg < 0 && data[w] < 0) ||
+		    pipe2(rp, O_CLOEXEC) < 0) {
+			r = -errno;
+			break;
+		}
+		if (run->agg >= 0)
+			data[w] = dp[0];
+		report[w] = rp[0];
+		pid_t pid = fork();
+		if (pid < 0) {
+			r = -errno;
+			break;
+		}
+		if (pid == 0) {
+			for (int o = 0; o < w; o++) {
+				close(data[o]);
+				close(report[o]);
+			}
+			close(rp[0]);
+			if (run->agg >= 0)
+				close(dp[0]);
+			mp_child(run, ranges, first[w], first[w + 1] - first[w], run->agg >= 0 ? dp[1] : data[w], rp[1],
+				 w + 1);
+		}
+		pids[w] = pid;
+		started = w + 1;
+		close(rp[1]);
+		if (run->agg >= 0)
+			close(dp[1]);
+	}
+
+	/* collect, in worker order */
+	struct mp_report reps[workers > 0 ? workers : 1];
+	memset(reps, 0, sizeof reps);
+	int died = 0;
+	for (int w = 0; w < started; w++) {
+		char *buf = NULL;
+		size_t len = 0;
+		int rr = 0;
+		if (run->agg >= 0) {
+			rr = read_full(data[w], &buf, &len);
+		}
+		size_t got = 0;
+		char *rbuf = NULL;
+		if (rr == 0)
+			rr = read_full(report[w], &rbuf, &got);
+		int status = 0;
+		while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			/* a dead worker means a hole in the answer: fail loudly */
+			char what[64];
+			if (WIFSIGNALED(status))
+				snprintf(what, sizeof what, "was killed by signal %d", WTERMSIG(status));
+			else
+				snprintf(what, sizeof what, "failed (exit status %d)", WEXITSTATUS(status));
+			report_error(run, "multiprocess", -ECHILD, "worker %d (pid %d) %s; no result", w + 1,
+				     (int)pids[w], what);
+			died = 1;
+		} else if (rr == 0 && got >= sizeof(struct mp_report)) {
+			memcpy(&reps[w], rbuf, sizeof reps[w]);
+			const uint64_t *recs = (const uint64_t *)(rbuf + sizeof(struct mp_report));
+			for (uint32_t i = 0; i < reps[w].nranges && sizeof(struct mp_report) + (i + 1) * 8 <= got; i++)
+				ranges[first[w] + (int)i].records = recs[i];
+			if (run->agg >= 0 && !died && !run->fatal)
+				rr = rf__agg_decode_merge(rf__agg_stage_state(&run->stage[run->agg]), buf, len);
+		} else {
+			died = 1;
+		}
+		if (rr < 0 && !r)
+			r = rr;
+		free(buf);
+		free(rbuf);
+	}
+	/* line output, in worker (so input) order */
+	for (int w = 0; w < started && !died && r == 0 && run->agg < 0; w++) {
+		if (run->project >= 0) {
+			/* selected rows come raw: lay them out here, as one stream */
+			struct stat st;
+			if (fstat(data[w], &st) < 0) {
+				r = -errno;
+				break;
+			}
+			if (st.st_size == 0)
+				continue;
+			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, data[w], 0);
+			if (m == MAP_FAILED) {
+				r = -errno;
+				break;
+			}
+			r = render_raw_rows(run, m, (size_t)st.st_size);
+			munmap(m, (size_t)st.st_size);
+			continue;
+		}
+		char tmp[1 << 16];
+		ssize_t n;
+		off_t off = 0;
+		while ((n = pread(data[w], tmp, sizeof tmp, off)) > 0 && r == 0) {
+			r = rf__writer_put(&run->out, tmp, (size_t)n);
+			off += n;
+		}
+	}
+	for (int w = 0; w < started; w++) {
+		close(data[w]);
+		close(report[w]);
+	}
+	/* the workers' rejects, with line numbers made absolute */
+	for (int w = 0; w < started && !died; w++) {
+		run->failed_inputs += reps[w].failed_inputs;
+		if (!reps[w].rejected)
+			continue;
+		uint64_t rg = reps[w].first_reject_range, line = reps[w].first_reject_line;
+		if (rg < (uint64_t)nr) {
+			for (uint64_t j = 0; j < rg; j++)
+				if (ranges[j].input_idx == ranges[rg].input_idx)
+					line += ranges[j].records;
+			uint32_t idx = ranges[rg].input_idx;
+			if (run->env.rejected == 0 || idx < run->env.first_reject_idx ||
+			    (idx == run->env.first_reject_idx && line < run->env.first_reject_line)) {
+				run->env.first_reject_idx = idx;
+				run->env.first_reject_line = line;
+				snprintf(run->env.first_reject_input, sizeof run->env.first_reject_input, "%s",
+					 ranges[rg].name);
+			}
+		}
+		run->env.rejected += reps[w].rejected;
+	}
+	free(ranges);
+	free(first);
+	free(pids);
+	free(data);
+	free(report);
+	if (died && r == 0)
+		r = -ECHILD;
+	return r;
 }
 
 static int print_aggregate(struct run *run, int final);
@@ -400,6 +835,8 @@ static void report_note(struct run *run, const char *fmt, ...) __attribute__((fo
 
 static void report_note(struct run *run, const char *fmt, ...)
 {
+	if (run->quiet)
+		return; /* a multiprocess worker: the parent reports for all */
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
@@ -579,6 +1016,18 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		run->mode = RF_MODE_PARALLEL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
+	} else if (opt->mode == RF_MODE_MULTIPROCESS) {
+		int files_only = nfiles > 0;
+		for (int i = 0; i < nfiles; i++) {
+			struct stat st;
+			if (strcmp(files[i], "-") == 0 || (stat(files[i], &st) == 0 && !S_ISREG(st.st_mode)))
+				files_only = 0;
+		}
+		run->mode = files_only && !opt->strict ? RF_MODE_MULTIPROCESS : RF_MODE_SERIAL;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
+			 run->mode == RF_MODE_MULTIPROCESS ? "--mode=multiprocess"
+			 : opt->strict ? "--strict needs serial mode (--mode=multiprocess not followed)"
+				       : "multiprocess splits regular files only (--mode=multiprocess not followed)");
 	} else {
 		uint64_t total = 0;
 		int files_only = nfiles > 0;
@@ -605,7 +1054,16 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 		run->threads = 1;
 }
 
+static void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
+
 static void process_input(struct run *run, const char *name)
+{
+	process_input_range(run, name, 0, UINT64_MAX);
+}
+
+/* One input, or the byte range [start, end) of a regular file (multiprocess
+ * workers; the parent aligned the range to whole records). */
+static void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end)
 {
 	struct rf_report *rep = run->rep;
 	const char *shown = name ? name : "-";
@@ -632,6 +1090,12 @@ static void process_input(struct run *run, const char *name)
 		off_t pos = is_stdin ? lseek(fd, 0, SEEK_CUR) : 0;
 		in.start = pos > 0 ? (uint64_t)pos : 0;
 		in.size = (uint64_t)st.st_size;
+		if (end < in.size)
+			in.size = end;
+		if (start > in.start) {
+			in.start = start;
+			(void)lseek(fd, (off_t)start, SEEK_SET); /* the read backend reads from here */
+		}
 		if (in.start > in.size)
 			in.start = in.size;
 	} else {
@@ -802,7 +1266,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	   const struct rf_options *opt, struct rf_report *report)
 {
 	uint64_t t0 = now_ns();
-	if ((unsigned)opt->mode > RF_MODE_PARALLEL || opt->threads < 0)
+	if ((unsigned)opt->mode > RF_MODE_MULTIPROCESS || opt->threads < 0)
 		return -EINVAL;
 	if (opt->memory == 0 || opt->max_record == 0)
 		return -EINVAL;
@@ -821,6 +1285,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->project = q->project_stage;
 	run->count_lines = q->parse_stage >= 0;
 	run->table_out.format = (enum rf_format)opt->format;
+	run->table_out.streaming = q->agg_stage < 0;
 	run->env.strict = opt->strict;
 	if (opt->rejects_fd >= 0) {
 		if (rf__writer_init(&run->rejects, opt->rejects_fd, 64 << 10) < 0) {
@@ -880,10 +1345,16 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		}
 	}
 
-	if (nfiles == 0)
-		process_input(run, NULL);
-	for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped && !run->interrupted; i++)
-		process_input(run, files[i]);
+	if (run->mode == RF_MODE_MULTIPROCESS) {
+		int mr = run_multiprocess(run, files, nfiles);
+		if (mr < 0 && !run->fatal)
+			run->fatal = mr;
+	} else {
+		if (nfiles == 0)
+			process_input(run, NULL);
+		for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped && !run->interrupted; i++)
+			process_input(run, files[i]);
+	}
 	progress(run, 1);
 	if (run->par) {
 		/* everything handed over: wait for it, then fold the workers'

@@ -317,3 +317,8 @@ int rf__agg_stage_merge(struct rf_stage *dst, const struct rf_stage *src)
 {
 	return rf__agg_merge(dst->state, src->state);
 }
+
+struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st)
+{
+	return st->state;
+}

@@ -328,6 +328,20 @@ static int is_numeric(const struct rf_cell *c)
 	return c->type == RF_CELL_INT || c->type == RF_CELL_DBL;
 }
 
+static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r)
+{
+	char buf[64];
+	size_t len;
+	for (int c = 0; c < t->ncols; c++) {
+		const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
+		cell_text(cell, buf, sizeof buf, &len);
+		if (cell->type == RF_CELL_NULL)
+			len = 1;
+		if (len > o->width[c])
+			o->width[c] = len > 200 ? 200 : len;
+	}
+}
+
 static int write_table_format(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w)
 {
 	char buf[64];
@@ -336,15 +350,13 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 		size_t hl = strlen(t->col[c]);
 		if (hl > o->width[c])
 			o->width[c] = hl;
-		for (size_t r = 0; r < t->nrows; r++) {
-			const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
-			cell_text(cell, buf, sizeof buf, &len);
-			if (cell->type == RF_CELL_NULL)
-				len = 1;
-			if (len > o->width[c])
-				o->width[c] = len > 200 ? 200 : len;
-		}
 	}
+	/* A whole result is aligned on all its rows.  Streamed rows (select)
+	 * widen the columns row by row, so the layout depends only on the rows
+	 * themselves, never on where batches happened to end. */
+	if (!o->streaming)
+		for (size_t r = 0; r < t->nrows; r++)
+			widen(o, t, r);
 	static const char spaces[256] = { [0 ... 255] = ' ' };
 	if (!o->header_done) {
 		for (int c = 0; c < t->ncols; c++) {
@@ -357,6 +369,8 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 		o->header_done = 1;
 	}
 	for (size_t r = 0; r < t->nrows; r++) {
+		if (o->streaming)
+			widen(o, t, r);
 		for (int c = 0; c < t->ncols; c++) {
 			const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
 			const char *s = cell->type == RF_CELL_NULL ? "-" : cell_text(cell, buf, sizeof buf, &len);

@@ -59,6 +59,7 @@ enum rf_format { RF_FORMAT_TABLE, RF_FORMAT_TSV, RF_FORMAT_CSV, RF_FORMAT_JSON }
 /* Streaming writer state: the header goes out once; table widths only grow. */
 struct rf_table_out {
 	enum rf_format format;
+	int streaming;             /* rows arrive in pieces (select): align row by row */
 	int header_done;
 	size_t width[RF_TABLE_MAX_COLS];
 };

@@ -10,7 +10,8 @@ printf 'no newline 404' > "$T/nonl"
 printf '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 5 "-" "x"\ngarbage\n' > "$T/tiny"
 head -c 300000 /dev/zero | tr '\0' 'y' > "$T/longline"
 printf ' 404 end\n' >> "$T/longline"
-FILES="$T/log $T/empty $T/nonl $T/tiny $T/longline $T/log"
+awk 'NR % 3000 == 0 { print "garbage line" } { print }' "$T/log" > "$T/mixed"
+FILES="$T/log $T/empty $T/nonl $T/tiny $T/longline $T/mixed $T/log"
 
 while IFS= read -r query; do
 	[ -n "$query" ] || continue
@@ -27,6 +28,13 @@ while IFS= read -r query; do
 			check_same "parallel x$threads $io (stderr): $query" "$T/got.err" "$T/want.err"
 		done
 	done
+	for threads in 1 2 3 5; do
+		# shellcheck disable=SC2086
+		"$RINGFLOW" --mode=multiprocess --threads=$threads "$query" $FILES > "$T/got" 2> "$T/got.err"
+		check_status "multiprocess x$threads: $query" $? $want_status
+		check_same "multiprocess x$threads: $query" "$T/got" "$T/want"
+		check_same "multiprocess x$threads (stderr): $query" "$T/got.err" "$T/want.err"
+	done
 done <<'QUERIES'
 count
 grep " 404 "
@@ -41,5 +49,13 @@ parse combined | where method == "POST" | select ip, path, status
 parse combined | count by minute
 parse combined | quantile(bytes, 0.999) by method | sort quantile(bytes,0.999) desc
 QUERIES
+
+# a worker that dies fails the run, loudly, with no answer printed
+RINGFLOW_TEST_WORKER_DIES=2 "$RINGFLOW" --mode=multiprocess --threads=3 'split | count by $9' "$T/log" \
+	> "$T/got" 2> "$T/err"
+check_status "dead worker" $? 2
+check_eq "dead worker: no partial answer" "$(wc -c < "$T/got")" 0
+check_grep "dead worker: said so" "$T/err" "worker 2 (pid"
+check_grep "dead worker: how" "$T/err" "killed by signal 9"
 
 finish
