@@ -302,6 +302,31 @@ struct rf_stage *rf__par_stages(struct rf_par *p, int worker);
 uint64_t rf__par_wait_ns(const struct rf_par *p);
 void rf__par_destroy(struct rf_par *p);
 
+/* ---- pipeline mode ---- */
+
+struct rf_pipe;
+
+struct rf_pipe_config {
+	int items;                 /* batches in flight: the memory bound */
+	int queue_depth;           /* ring slots between stages */
+	const struct rf_query *q;
+	int nstages;               /* row stages, one thread each */
+	const struct rf_kernels *k;
+	struct rf_stage_env *env;
+	int (*output)(void *user, struct rf_batch *b);
+	void *user;
+};
+
+int rf__pipe_create(struct rf_pipe **out, const struct rf_pipe_config *cfg);
+/* 0, RF_STOP (a head had enough), or the first error of a stage or output */
+int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b);
+int rf__pipe_finish(struct rf_pipe *p);
+struct rf_stage *rf__pipe_stages(struct rf_pipe *p);
+/* Waits on ring i (the input of stage i; ring n returns to the reader). */
+void rf__pipe_queue_stats(const struct rf_pipe *p, int ring, uint64_t *empty_waits, uint64_t *full_waits,
+			  uint64_t *empty_ns, uint64_t *full_ns);
+void rf__pipe_destroy(struct rf_pipe *p);
+
 /* ---- framer ---- */
 
 struct rf_source;

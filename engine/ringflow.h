@@ -37,6 +37,7 @@ enum rf_mode {
 	RF_MODE_SERIAL,
 	RF_MODE_PARALLEL,  /* worker threads, each running the whole chain */
 	RF_MODE_MULTIPROCESS, /* forked workers on byte ranges, partial aggregates merged */
+	RF_MODE_PIPELINE,  /* a thread per stage, bounded rings between them */
 };
 
 /* Output format of result rows (aggregates, select). */
@@ -89,6 +90,7 @@ struct rf_options {
 	enum rf_io io;
 	enum rf_simd simd;
 	int threads;           /* parallel mode workers; 0: one per CPU we may run on */
+	int queue_depth;       /* pipeline mode: ring slots between stages; 0: default */
 	int direct;            /* O_DIRECT for the io_uring backend */
 	int sqpoll;            /* io_uring SQPOLL (off by default: slower here) */
 	size_t memory;         /* buffer pool budget in bytes */
@@ -117,6 +119,9 @@ struct rf_stage_stats {
 	uint64_t records_out;  /* records it let through */
 	uint64_t bytes_in;
 	uint64_t busy_ns;
+	uint64_t wait_ns;      /* pipeline: waiting for input */
+	uint64_t queue_empty;  /* pipeline: times the input ring was empty */
+	uint64_t queue_full;   /* pipeline: times the output ring was full */
 };
 
 #define RF_MAX_STAGES 32

@@ -55,7 +55,7 @@ int rf_format_parse(const char *name, enum rf_out_format *out)
 }
 
 static const char *const io_names[] = { "auto", "read", "mmap", "uring" };
-static const char *const mode_names[] = { "auto", "serial", "parallel", "multiprocess" };
+static const char *const mode_names[] = { "auto", "serial", "parallel", "multiprocess", "pipeline" };
 
 const char *rf_io_name(enum rf_io io)
 {
@@ -64,7 +64,7 @@ const char *rf_io_name(enum rf_io io)
 
 const char *rf_mode_name(enum rf_mode mode)
 {
-	return (unsigned)mode < 4 ? mode_names[mode] : "?";
+	return (unsigned)mode < 5 ? mode_names[mode] : "?";
 }
 
 int rf_io_parse(const char *name, enum rf_io *out)
@@ -79,7 +79,7 @@ int rf_io_parse(const char *name, enum rf_io *out)
 
 int rf_mode_parse(const char *name, enum rf_mode *out)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (strcmp(name, mode_names[i]) == 0) {
 			*out = (enum rf_mode)i;
 			return 0;
@@ -178,6 +178,7 @@ struct run {
 	uint32_t input_idx;
 	struct rf_stage *stages;  /* serial: run->stage; parallel: worker 0's */
 	struct rf_par *par;
+	struct rf_pipe *pipe;
 	pthread_mutex_t env_lock;
 	enum rf_mode mode;
 	int threads;
@@ -773,6 +774,12 @@ static int run_batch(void *user, struct rf_batch *b)
 	progress(run, 0);
 	if (run->par)
 		return rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
+	if (run->pipe) {
+		int r = rf__io_cancel ? -EINTR : rf__pipe_submit(run->pipe, b);
+		if (r == RF_STOP)
+			run->stopped = 1;
+		return r;
+	}
 	int stop = rf__run_stages(run->stage, run->nstages, b);
 	if (stop < 0)
 		return stop;
@@ -1007,12 +1014,17 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 		run->mode = RF_MODE_SERIAL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=serial");
 	} else if (limit || opt->every_ns) {
-		/* head must count records in input order, --every must see one
+		/* head must stop the reading at an exact record (stages running
+		 * ahead would count rejects past it), --every must see one
 		 * aggregate: both are serial by nature */
 		run->mode = RF_MODE_SERIAL;
-		snprintf(run->mode_reason, sizeof run->mode_reason, "%s needs serial mode%s",
-			 limit ? "head before an aggregate" : "--every",
-			 opt->mode == RF_MODE_PARALLEL ? " (--mode=parallel not followed)" : "");
+		snprintf(run->mode_reason, sizeof run->mode_reason, "%s needs serial mode%s%s%s",
+			 limit ? "head before an aggregate" : "--every", opt->mode != RF_MODE_AUTO ? " (--mode=" : "",
+			 opt->mode != RF_MODE_AUTO ? rf_mode_name(opt->mode) : "",
+			 opt->mode != RF_MODE_AUTO ? " not followed)" : "");
+	} else if (opt->mode == RF_MODE_PIPELINE) {
+		run->mode = RF_MODE_PIPELINE;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=pipeline");
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		run->mode = RF_MODE_PARALLEL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
@@ -1043,6 +1055,13 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 			snprintf(run->mode_reason, sizeof run->mode_reason,
 				 "%d CPUs, %llu MiB of files, a query that parses or filters per record", cpus,
 				 (unsigned long long)(total >> 20));
+		} else if (cpus >= 2 && heavy && !files_only && nfiles <= 1) {
+			/* a pipe: reading it is work of its own, so overlap it
+			 * with the stages */
+			run->mode = RF_MODE_PIPELINE;
+			snprintf(run->mode_reason, sizeof run->mode_reason,
+				 "%d CPUs, a pipe or device, a query that parses or filters per record: "
+				 "the reader and each stage get a thread", cpus);
 		} else {
 			run->mode = RF_MODE_SERIAL;
 			snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
@@ -1052,6 +1071,12 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 	}
 	if (run->mode == RF_MODE_SERIAL)
 		run->threads = 1;
+}
+
+static int pipeline_threads(const rf_query *q)
+{
+	int n = q->agg_stage >= 0 ? q->agg_stage + 1 : q->nstages;
+	return n + 1; /* and the reader */
 }
 
 static void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
@@ -1243,9 +1268,17 @@ static void fill_report(struct run *run, uint64_t t0)
 	snprintf(rep->mode_reason, sizeof rep->mode_reason, "%s", run->mode_reason);
 	rep->nstages = run->nstages;
 	int nw = run->par ? rf__par_workers(run->par) : 1;
+	for (int i = 0; run->pipe && i < run->nstages; i++) {
+		uint64_t ew, fw, ens, fns, ew2, fw2, ens2, fns2;
+		rf__pipe_queue_stats(run->pipe, i, &ew, &fw, &ens, &fns);
+		rf__pipe_queue_stats(run->pipe, i + 1, &ew2, &fw2, &ens2, &fns2);
+		rep->stage[i].wait_ns = ens;       /* waiting for input */
+		rep->stage[i].queue_empty = ew;
+		rep->stage[i].queue_full = fw2;    /* its output ring was full */
+	}
 	for (int w = 0; w < nw; w++) {
 		/* parallel: each worker's time and counts, summed */
-		struct rf_stage *st = run->par ? rf__par_stages(run->par, w) : run->stage;
+		struct rf_stage *st = run->par ? rf__par_stages(run->par, w) : run->stages ? run->stages : run->stage;
 		for (int i = 0; i < run->nstages; i++) {
 			rep->stage[i].batches += st[i].stats.batches;
 			rep->stage[i].records_in += st[i].stats.records_in;
@@ -1266,7 +1299,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	   const struct rf_options *opt, struct rf_report *report)
 {
 	uint64_t t0 = now_ns();
-	if ((unsigned)opt->mode > RF_MODE_MULTIPROCESS || opt->threads < 0)
+	if ((unsigned)opt->mode > RF_MODE_PIPELINE || opt->threads < 0)
 		return -EINVAL;
 	if (opt->memory == 0 || opt->max_record == 0)
 		return -EINVAL;
@@ -1333,6 +1366,23 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			goto done;
 		run->nstages = nrow;
 		run->stages = rf__par_stages(run->par, 0);
+	} else if (run->mode == RF_MODE_PIPELINE) {
+		run->env.lock = &run->env_lock;
+		run->threads = pipeline_threads(q);
+		struct rf_pipe_config pc = {
+			.items = parallel_items(run),
+			.queue_depth = opt->queue_depth,
+			.q = q,
+			.nstages = nrow,
+			.k = k,
+			.env = &run->env,
+			.output = output_batch,
+			.user = run,
+		};
+		if ((r = rf__pipe_create(&run->pipe, &pc)) < 0)
+			goto done;
+		run->nstages = nrow;
+		run->stages = rf__pipe_stages(run->pipe);
 	} else {
 		for (int i = 0; i < nrow; i++) {
 			struct rf_stage *st = &run->stage[i];
@@ -1356,6 +1406,13 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			process_input(run, files[i]);
 	}
 	progress(run, 1);
+	if (run->pipe) {
+		int pr = rf__pipe_finish(run->pipe);
+		if (pr < 0 && !run->fatal && !run->out.err)
+			run->fatal = pr;
+		if (pr == -EBADMSG)
+			report_strict(run);
+	}
 	if (run->par) {
 		/* everything handed over: wait for it, then fold the workers'
 		 * aggregates into worker 0's */
@@ -1411,6 +1468,8 @@ done:
 		fill_report(run, t0);
 	if (run->par)
 		rf__par_destroy(run->par); /* closes the workers' stages */
+	else if (run->pipe)
+		rf__pipe_destroy(run->pipe);
 	else
 		for (int i = 0; i < run->nstages; i++)
 			if (run->stage[i].verb->close)

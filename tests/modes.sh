@@ -28,6 +28,21 @@ while IFS= read -r query; do
 			check_same "parallel x$threads $io (stderr): $query" "$T/got.err" "$T/want.err"
 		done
 	done
+	for depth in 1 3; do
+		for io in mmap read; do
+			# shellcheck disable=SC2086
+			"$RINGFLOW" --mode=pipeline --queue-depth=$depth --io=$io --memory=1M --buffer-size=64K "$query" $FILES \
+				> "$T/got" 2> "$T/got.err"
+			check_status "pipeline q$depth $io: $query" $? $want_status
+			check_same "pipeline q$depth $io: $query" "$T/got" "$T/want"
+			check_same "pipeline q$depth $io (stderr): $query" "$T/got.err" "$T/want.err"
+		done
+	done
+	# shellcheck disable=SC2086
+	cat $FILES | "$RINGFLOW" --mode=serial "$query" > "$T/want.pipe" 2> /dev/null
+	# shellcheck disable=SC2086
+	cat $FILES | "$RINGFLOW" --mode=pipeline "$query" > "$T/got" 2> /dev/null
+	check_same "pipeline from a pipe: $query" "$T/got" "$T/want.pipe"
 	for threads in 1 2 3 5; do
 		# shellcheck disable=SC2086
 		"$RINGFLOW" --mode=multiprocess --threads=$threads "$query" $FILES > "$T/got" 2> "$T/got.err"
@@ -48,6 +63,8 @@ parse combined | where status >= 500 | count by path | top 10
 parse combined | where method == "POST" | select ip, path, status
 parse combined | count by minute
 parse combined | quantile(bytes, 0.999) by method | sort quantile(bytes,0.999) desc
+parse combined | head 1500 | count by status
+split | where $9 == 404 | head 30
 QUERIES
 
 # a worker that dies fails the run, loudly, with no answer printed

@@ -35,8 +35,10 @@ static void usage(FILE *f)
 	      "  --direct                 io_uring with O_DIRECT (cold files larger than memory)\n"
 	      "  --sqpoll                 io_uring with a kernel submission thread\n"
 	      "  --simd=auto|avx2|sse2|scalar  kernel level (default: best the CPU has)\n"
-	      "  --mode=auto|serial|parallel  execution mode (auto: parallel for parsing\n"
-	      "                           queries over files of 32M or more)\n"
+	      "  --mode=auto|serial|parallel|pipeline|multiprocess  execution mode\n"
+	      "                           (auto: parallel for parsing queries over files of\n"
+	      "                           32M or more, pipeline for them on a pipe)\n"
+	      "  --queue-depth=N          pipeline mode: batches between two stages\n"
 	      "  --threads=N              parallel mode workers (default: one per CPU)\n"
 	      "  --memory=SIZE            buffer pool budget (default 64M)\n"
 	      "  --buffer-size=SIZE       one pool buffer (default 1M, 2M with --direct)\n"
@@ -154,13 +156,14 @@ static void print_stats_text(const struct rf_report *r)
 		r->elapsed_ns ? (double)r->bytes / (double)r->elapsed_ns : 0.0);
 	fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
 	fprintf(f, "  numa nodes  %d\n", r->numa_nodes);
-	fprintf(f, "  %-3s %-8s %10s %14s %14s %14s %10s\n", "#", "stage", "batches", "records in",
-		"records out", "bytes in", "busy s");
+	fprintf(f, "  %-3s %-8s %10s %14s %14s %14s %10s %10s %8s %8s\n", "#", "stage", "batches", "records in",
+		"records out", "bytes in", "busy s", "wait s", "empty", "full");
 	for (int i = 0; i < r->nstages; i++) {
 		const struct rf_stage_stats *s = &r->stage[i];
-		fprintf(f, "  %-3d %-8s %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10.3f\n",
+		fprintf(f, "  %-3d %-8s %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10.3f %10.3f %8" PRIu64
+			   " %8" PRIu64 "\n",
 			i + 1, s->name, s->batches, s->records_in, s->records_out, s->bytes_in,
-			secs(s->busy_ns));
+			secs(s->busy_ns), secs(s->wait_ns), s->queue_empty, s->queue_full);
 	}
 }
 
@@ -190,16 +193,17 @@ static void print_stats_json(const struct rf_report *r)
 	for (int i = 0; i < r->nstages; i++) {
 		const struct rf_stage_stats *s = &r->stage[i];
 		fprintf(f, "%s{\"name\":\"%s\",\"batches\":%" PRIu64 ",\"records_in\":%" PRIu64
-			   ",\"records_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"busy_ns\":%" PRIu64 "}",
+			   ",\"records_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"busy_ns\":%" PRIu64
+			   ",\"wait_ns\":%" PRIu64 ",\"queue_empty\":%" PRIu64 ",\"queue_full\":%" PRIu64 "}",
 			i ? "," : "", s->name, s->batches, s->records_in, s->records_out, s->bytes_in,
-			s->busy_ns);
+			s->busy_ns, s->wait_ns, s->queue_empty, s->queue_full);
 	}
 	fprintf(f, "]}\n");
 }
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS };
+       OPT_PROGRESS, OPT_QDEPTH };
 
 /* a parse of durations for --every: 5s, 1m, 500ms, 2h */
 static int parse_every(const char *s, uint64_t *ns)
@@ -244,6 +248,7 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "queue-depth", required_argument, NULL, OPT_QDEPTH },
 		{ "rejects", required_argument, NULL, OPT_REJECTS },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "every", required_argument, NULL, OPT_EVERY },
@@ -272,7 +277,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MODE:
 			if (rf_mode_parse(optarg, &opt.mode) < 0) {
-				fprintf(stderr, "ringflow: --mode: unknown mode '%s' (auto, serial, parallel)\n", optarg);
+				fprintf(stderr, "ringflow: --mode: unknown mode '%s' (auto, serial, parallel, pipeline, multiprocess)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -303,6 +308,16 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STRICT: opt.strict = 1; break;
 		case OPT_PROGRESS: progress = 1; break;
+		case OPT_QDEPTH: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 4096) {
+				fprintf(stderr, "ringflow: --queue-depth: '%s' is not a number from 1 to 4096\n", optarg);
+				return EXIT_USAGE;
+			}
+			opt.queue_depth = (int)n;
+			break;
+		}
 		case OPT_THREADS: {
 			char *end;
 			long n = strtol(optarg, &end, 10);

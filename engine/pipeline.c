@@ -1,0 +1,318 @@
+/* pipeline.c - pipeline mode: one thread per stage, bounded rings between.
+ *
+ * The reading thread frames batches and copies each into a work item, as
+ * in parallel mode; the item then travels stage thread to stage thread
+ * through single-producer single-consumer rings of item pointers, and back
+ * to the reading thread, which writes it out (items arrive in input order:
+ * a pipeline never reorders) and reuses it.  The rings are lock-free (one
+ * atomic index per side); a thread that finds its ring empty or full
+ * sleeps on a semaphore instead of spinning.  Each stage has exactly one
+ * instance, so aggregates need no merge.
+ */
+#include "config.h"
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "engine.h"
+
+struct ring {
+	struct item **slot;
+	unsigned cap;
+	_Atomic unsigned head, tail;   /* consumer reads at head, producer writes at tail */
+	sem_t items, space;            /* counts: how many to take, how many free */
+	uint64_t empty_waits, full_waits;
+	uint64_t empty_ns, full_ns;
+};
+
+struct item {
+	struct rf_batch b;
+	char *buf;
+	size_t cap;
+	int err;
+	int stop;
+};
+
+struct stage_thread {
+	struct rf_pipe *p;
+	int index;
+	pthread_t thread;
+	int started;
+};
+
+struct rf_pipe {
+	struct rf_pipe_config cfg;
+	int nstages;
+	struct rf_stage stage[RF_MAX_STAGES];
+	int nopen;
+	struct ring ring[RF_MAX_STAGES + 1]; /* ring[i] feeds stage i; ring[n] returns to the reader */
+	struct stage_thread th[RF_MAX_STAGES];
+	struct item *items;
+	int nitems, free_items;
+	struct item **free_list;
+	uint64_t in_flight;
+	_Atomic int err;
+	_Atomic int stop;              /* a head had enough */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int ring_init(struct ring *r, unsigned cap)
+{
+	memset(r, 0, sizeof *r);
+	r->slot = calloc(cap, sizeof *r->slot);
+	if (!r->slot)
+		return -ENOMEM;
+	r->cap = cap;
+	sem_init(&r->items, 0, 0);
+	sem_init(&r->space, 0, cap);
+	return 0;
+}
+
+static void ring_free(struct ring *r)
+{
+	if (!r->slot)
+		return;
+	free(r->slot);
+	sem_destroy(&r->items);
+	sem_destroy(&r->space);
+}
+
+/* Block only when needed: try first, and count and time the waits. */
+static void sem_wait_counted(sem_t *s, uint64_t *waits, uint64_t *ns)
+{
+	if (sem_trywait(s) == 0)
+		return;
+	uint64_t t0 = now_ns();
+	(*waits)++;
+	while (sem_wait(s) < 0 && errno == EINTR)
+		;
+	*ns += now_ns() - t0;
+}
+
+static void ring_push(struct ring *r, struct item *it)
+{
+	sem_wait_counted(&r->space, &r->full_waits, &r->full_ns);
+	unsigned t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	r->slot[t % r->cap] = it;
+	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+	sem_post(&r->items);
+}
+
+static struct item *ring_pop(struct ring *r)
+{
+	sem_wait_counted(&r->items, &r->empty_waits, &r->empty_ns);
+	unsigned h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	struct item *it = r->slot[h % r->cap];
+	atomic_store_explicit(&r->head, h + 1, memory_order_release);
+	sem_post(&r->space);
+	return it;
+}
+
+static void *stage_main(void *arg)
+{
+	struct stage_thread *t = arg;
+	struct rf_pipe *p = t->p;
+	struct rf_stage *st = &p->stage[t->index];
+	for (;;) {
+		struct item *it = ring_pop(&p->ring[t->index]);
+		if (!it) { /* the end: pass it on and leave */
+			ring_push(&p->ring[t->index + 1], NULL);
+			return NULL;
+		}
+		/* a batch emptied by an earlier stage, or after an error, only
+		 * travels on */
+		if (!it->err && (it->b.all || it->b.nsel)) {
+			int r = rf__run_stages(st, 1, &it->b);
+			if (r < 0) {
+				it->err = r;
+				int none = 0;
+				atomic_compare_exchange_strong(&p->err, &none, r);
+			} else if (r == RF_STOP) {
+				it->stop = 1;
+				atomic_store(&p->stop, 1);
+			}
+		}
+		ring_push(&p->ring[t->index + 1], it);
+	}
+}
+
+int rf__pipe_create(struct rf_pipe **out, const struct rf_pipe_config *cfg)
+{
+	struct rf_pipe *p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	p->cfg = *cfg;
+	p->nstages = cfg->nstages;
+	p->nitems = cfg->items < 2 ? 2 : cfg->items;
+	unsigned depth = (unsigned)(cfg->queue_depth > 0 ? cfg->queue_depth : 4);
+	if (depth < (unsigned)p->nitems)
+		depth = (unsigned)p->nitems; /* a ring can never be the reason an item is stuck */
+	p->items = calloc((size_t)p->nitems, sizeof *p->items);
+	p->free_list = calloc((size_t)p->nitems, sizeof *p->free_list);
+	int r = p->items && p->free_list ? 0 : -ENOMEM;
+	for (int i = 0; i <= p->nstages && r == 0; i++)
+		r = ring_init(&p->ring[i], depth + 1);
+	for (int i = 0; r == 0 && i < p->nitems; i++)
+		p->free_list[p->free_items++] = &p->items[i];
+	for (int s = 0; s < p->nstages && r == 0; s++) {
+		struct rf_stage *st = &p->stage[s];
+		st->verb = cfg->q->stage[s].verb;
+		st->k = cfg->k;
+		st->env = cfg->env;
+		p->nopen = s + 1;
+		r = st->verb->open(st, cfg->q->stage[s].config);
+	}
+	for (int s = 0; s < p->nstages && r == 0; s++) {
+		p->th[s] = (struct stage_thread){ .p = p, .index = s };
+		if (pthread_create(&p->th[s].thread, NULL, stage_main, &p->th[s]) != 0)
+			r = -EAGAIN;
+		else
+			p->th[s].started = 1;
+	}
+	if (r < 0) {
+		rf__pipe_destroy(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+/* Take back what reached the end of the line: write it out, free it. */
+static int collect(struct rf_pipe *p, int wait)
+{
+	while (p->in_flight && (wait || sem_trywait(&p->ring[p->nstages].items) == 0)) {
+		struct item *it;
+		if (wait) {
+			it = ring_pop(&p->ring[p->nstages]);
+		} else {
+			/* sem_trywait above took the count: pop without waiting */
+			struct ring *r = &p->ring[p->nstages];
+			unsigned h = atomic_load_explicit(&r->head, memory_order_relaxed);
+			it = r->slot[h % r->cap];
+			atomic_store_explicit(&r->head, h + 1, memory_order_release);
+			sem_post(&r->space);
+		}
+		p->in_flight--;
+		int r = 0;
+		if (!atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel))
+			r = p->cfg.output(p->cfg.user, &it->b);
+		if (r < 0) {
+			int none = 0;
+			atomic_compare_exchange_strong(&p->err, &none, r);
+		}
+		p->free_list[p->free_items++] = it;
+		if (wait && p->free_items)
+			wait = 0; /* one is enough to go on */
+	}
+	return atomic_load(&p->err);
+}
+
+int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
+{
+	int r = collect(p, 0);
+	if (r == 0 && !p->free_items)
+		r = collect(p, 1);
+	if (r < 0)
+		return r;
+	if (atomic_load(&p->stop))
+		return RF_STOP;
+	struct item *it = p->free_list[--p->free_items];
+	if (b->len + 64 > it->cap) {
+		size_t cap = it->cap ? it->cap : 1 << 20;
+		while (cap < b->len + 64)
+			cap *= 2;
+		char *nb = realloc(it->buf, cap);
+		if (!nb) {
+			p->free_list[p->free_items++] = it;
+			return -ENOMEM;
+		}
+		it->buf = nb;
+		it->cap = cap;
+	}
+	memcpy(it->buf, b->data, b->len);
+	memset(it->buf + b->len, 0, 64);
+	struct rf_batch *ib = &it->b;
+	ib->data = it->buf;
+	ib->len = b->len;
+	ib->seq = b->seq;
+	ib->unterminated = b->unterminated;
+	ib->input_start = b->input_start;
+	ib->all = 1;
+	ib->nsel = 0;
+	ib->has_vals = 0;
+	ib->first_line = b->first_line;
+	ib->nrecords = b->nrecords;
+	ib->input = b->input;
+	ib->input_idx = b->input_idx;
+	rf__batch_reset_arena(ib);
+	it->err = 0;
+	it->stop = 0;
+	p->in_flight++;
+	ring_push(&p->ring[0], it);
+	return 0;
+}
+
+int rf__pipe_finish(struct rf_pipe *p)
+{
+	while (p->in_flight)
+		collect(p, 1);
+	/* the end marker walks the line, stopping each thread in turn */
+	ring_push(&p->ring[0], NULL);
+	(void)ring_pop(&p->ring[p->nstages]);
+	for (int s = 0; s < p->nstages; s++)
+		if (p->th[s].started) {
+			pthread_join(p->th[s].thread, NULL);
+			p->th[s].started = 0;
+		}
+	return atomic_load(&p->err);
+}
+
+struct rf_stage *rf__pipe_stages(struct rf_pipe *p)
+{
+	return p->stage;
+}
+
+void rf__pipe_queue_stats(const struct rf_pipe *p, int ring, uint64_t *empty_waits, uint64_t *full_waits,
+			  uint64_t *empty_ns, uint64_t *full_ns)
+{
+	*empty_waits = p->ring[ring].empty_waits;
+	*full_waits = p->ring[ring].full_waits;
+	*empty_ns = p->ring[ring].empty_ns;
+	*full_ns = p->ring[ring].full_ns;
+}
+
+void rf__pipe_destroy(struct rf_pipe *p)
+{
+	if (!p)
+		return;
+	int running = 0;
+	for (int s = 0; s < p->nstages; s++)
+		running |= p->th[s].started;
+	if (running && p->ring[0].slot) {
+		ring_push(&p->ring[0], NULL);
+		for (int s = 0; s < p->nstages; s++)
+			if (p->th[s].started)
+				pthread_join(p->th[s].thread, NULL);
+	}
+	for (int s = 0; s < p->nopen; s++)
+		if (p->stage[s].verb->close)
+			p->stage[s].verb->close(&p->stage[s]);
+	for (int i = 0; i <= p->nstages; i++)
+		ring_free(&p->ring[i]);
+	for (int i = 0; p->items && i < p->nitems; i++) {
+		free(p->items[i].buf);
+		rf__batch_free(&p->items[i].b);
+	}
+	free(p->items);
+	free(p->free_list);
+	free(p);
+}
