@@ -38,6 +38,7 @@ enum rf_mode {
 	RF_MODE_PARALLEL,  /* worker threads, each running the whole chain */
 	RF_MODE_MULTIPROCESS, /* forked workers on byte ranges, partial aggregates merged */
 	RF_MODE_PIPELINE,  /* a thread per stage, bounded rings between them */
+	RF_MODE_ASYNC,     /* one thread, io_uring chains over many files at once */
 };
 
 /* Output format of result rows (aggregates, select). */

@@ -55,7 +55,7 @@ int rf_format_parse(const char *name, enum rf_out_format *out)
 }
 
 static const char *const io_names[] = { "auto", "read", "mmap", "uring" };
-static const char *const mode_names[] = { "auto", "serial", "parallel", "multiprocess", "pipeline" };
+static const char *const mode_names[] = { "auto", "serial", "parallel", "multiprocess", "pipeline", "async" };
 
 const char *rf_io_name(enum rf_io io)
 {
@@ -64,7 +64,7 @@ const char *rf_io_name(enum rf_io io)
 
 const char *rf_mode_name(enum rf_mode mode)
 {
-	return (unsigned)mode < 5 ? mode_names[mode] : "?";
+	return (unsigned)mode < 6 ? mode_names[mode] : "?";
 }
 
 int rf_io_parse(const char *name, enum rf_io *out)
@@ -79,7 +79,7 @@ int rf_io_parse(const char *name, enum rf_io *out)
 
 int rf_mode_parse(const char *name, enum rf_mode *out)
 {
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (strcmp(name, mode_names[i]) == 0) {
 			*out = (enum rf_mode)i;
 			return 0;
@@ -185,6 +185,7 @@ struct run {
 	char mode_reason[160];
 	int interrupted;          /* rf_cancel(): the input was cut short */
 	int quiet;                /* a multiprocess worker: no notes */
+	const char *const *async_files;
 	uint64_t total_bytes;     /* of the regular files, for progress */
 	uint64_t done_bytes;      /* of the inputs already finished */
 	uint64_t started, next_progress;
@@ -1025,6 +1026,13 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 	} else if (opt->mode == RF_MODE_PIPELINE) {
 		run->mode = RF_MODE_PIPELINE;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=pipeline");
+	} else if (opt->mode == RF_MODE_ASYNC) {
+		int paths = nfiles > 0;
+		for (int i = 0; i < nfiles; i++)
+			paths &= strcmp(files[i], "-") != 0;
+		run->mode = paths ? RF_MODE_ASYNC : RF_MODE_SERIAL;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
+			 paths ? "--mode=async" : "async reads named files, not stdin (--mode=async not followed)");
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		run->mode = RF_MODE_PARALLEL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
@@ -1050,7 +1058,13 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 			else
 				total += (uint64_t)st.st_size;
 		}
-		if (cpus >= 2 && heavy && files_only && total >= 32 * MiB) {
+		if (files_only && nfiles >= 64 && total / (uint64_t)nfiles <= 256 * 1024) {
+			/* many small files: opening and reading them is the work */
+			run->mode = RF_MODE_ASYNC;
+			snprintf(run->mode_reason, sizeof run->mode_reason,
+				 "%d files of %llu KiB on average: io_uring chains, many in flight", nfiles,
+				 (unsigned long long)(total / (uint64_t)nfiles >> 10));
+		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB) {
 			run->mode = RF_MODE_PARALLEL;
 			snprintf(run->mode_reason, sizeof run->mode_reason,
 				 "%d CPUs, %llu MiB of files, a query that parses or filters per record", cpus,
@@ -1069,7 +1083,7 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 				 : !files_only ? "a pipe or device: one reader" : "less than 32 MiB of input");
 		}
 	}
-	if (run->mode == RF_MODE_SERIAL)
+	if (run->mode == RF_MODE_SERIAL || run->mode == RF_MODE_ASYNC)
 		run->threads = 1;
 }
 
@@ -1215,6 +1229,81 @@ out:
 		close(fd);
 }
 
+/* ---- async mode ------------------------------------------------------------
+ * One thread; the files' open/read/close go through io_uring chains, many
+ * at once (io/async.c).  A file that fits in the first buffer is framed
+ * straight from it; a bigger one (or anything not a regular file) takes the
+ * usual path.
+ */
+
+#define ASYNC_BUFFER ((size_t)256 << 10)
+#define ASYNC_DEPTH 64
+
+static int async_file(void *user, int i, const char *data, size_t len, uint64_t size, int regular, int err)
+{
+	struct run *run = user;
+	const char *name = run->async_files[i];
+	if (err) {
+		report_error(run, name, err, "%s", strerror(-err));
+		run->failed_inputs++;
+	} else if (!regular || size > len || size > ASYNC_BUFFER) {
+		process_input(run, name);
+	} else {
+		struct rf_source *src;
+		int r = rf__source_memory_open(&src, data, len);
+		if (r < 0) {
+			run->fatal = r;
+			return 1;
+		}
+		run->flush_each = 0;
+		run->input_name = name;
+		run->input_idx++;
+		if (run->rep) {
+			run->rep->io_used[RF_IO_URING] = 1;
+			run->rep->io_files[RF_IO_URING]++;
+			run->rep->inputs++;
+			run->rep->bytes += len;
+			if (run->rep->inputs == 1)
+				snprintf(run->rep->io_reason, sizeof run->rep->io_reason,
+					 "async: statx, openat, read, close linked in io_uring");
+		}
+		r = rf__framer_run(&run->framer, src);
+		src->ops->close(src);
+		run->done_bytes += len;
+		if (r == RF_STOP)
+			run->stopped = 1;
+		else if (r == -EINTR && rf__io_cancel)
+			run->interrupted = 1;
+		else if (r == -EBADMSG) {
+			report_strict(run);
+			run->fatal = r;
+		} else if (r == -E2BIG) {
+			report_error(run, name, r, "record longer than --max-record (%zu bytes)", run->opt->max_record);
+			run->failed_inputs++;
+		} else if (r < 0 && !run->out.err)
+			run->fatal = r;
+	}
+	return run->out.err || run->fatal || run->stopped || run->interrupted || rf__io_cancel;
+}
+
+static int run_async(struct run *run, const char *const *files, int nfiles)
+{
+	struct rf_async *a;
+	int r = rf__async_create(&a, ASYNC_BUFFER, ASYNC_DEPTH);
+	if (r < 0) {
+		/* no io_uring here: the plain path, file by file */
+		snprintf(run->mode_reason, sizeof run->mode_reason, "io_uring unavailable (%s): serial", strerror(-r));
+		run->mode = RF_MODE_SERIAL;
+		for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped && !run->interrupted; i++)
+			process_input(run, files[i]);
+		return 0;
+	}
+	run->async_files = files;
+	r = rf__async_run(a, files, nfiles, async_file, run);
+	rf__async_destroy(a);
+	return r < 0 ? r : 0;
+}
+
 static int print_aggregate(struct run *run, int final)
 {
 	struct rf_stage *st = &run->stages[run->agg];
@@ -1299,7 +1388,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	   const struct rf_options *opt, struct rf_report *report)
 {
 	uint64_t t0 = now_ns();
-	if ((unsigned)opt->mode > RF_MODE_PIPELINE || opt->threads < 0)
+	if ((unsigned)opt->mode > RF_MODE_ASYNC || opt->threads < 0)
 		return -EINVAL;
 	if (opt->memory == 0 || opt->max_record == 0)
 		return -EINVAL;
@@ -1399,6 +1488,10 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		int mr = run_multiprocess(run, files, nfiles);
 		if (mr < 0 && !run->fatal)
 			run->fatal = mr;
+	} else if (run->mode == RF_MODE_ASYNC) {
+		int ar = run_async(run, files, nfiles);
+		if (ar < 0 && !run->fatal)
+			run->fatal = ar;
 	} else {
 		if (nfiles == 0)
 			process_input(run, NULL);

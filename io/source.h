@@ -78,6 +78,21 @@ void rf__uring_info(const struct rf_uring *u, struct rf_uring_info *info);
 int rf__source_uring_open(struct rf_source **out, const struct rf_input_desc *in,
 			  struct rf_uring *u, int direct, int deep, int *direct_used);
 
+/* Many small files through one ring (async mode): linked statx, openat into
+ * the ring's own file table, read and close per file, in flight together,
+ * handed to `each` in the given order with the first buffer of the file.
+ * `each` returns nonzero to stop. */
+struct rf_async;
+int rf__async_create(struct rf_async **out, size_t buf_size, int depth);
+int rf__async_run(struct rf_async *a, const char *const *files, int nfiles,
+		  int (*each)(void *user, int file, const char *data, size_t len, uint64_t size, int is_regular,
+			      int err),
+		  void *user);
+void rf__async_destroy(struct rf_async *a);
+
+/* A source handing out one buffer already in memory. */
+int rf__source_memory_open(struct rf_source **out, const char *data, size_t len);
+
 /* Is most of this file in the page cache?  Samples pages with mincore(2).
  * Returns the resident share in percent, or -errno. */
 int rf__file_cached_percent(int fd, uint64_t start, uint64_t size);

@@ -43,6 +43,11 @@ while IFS= read -r query; do
 	# shellcheck disable=SC2086
 	cat $FILES | "$RINGFLOW" --mode=pipeline "$query" > "$T/got" 2> /dev/null
 	check_same "pipeline from a pipe: $query" "$T/got" "$T/want.pipe"
+	# shellcheck disable=SC2086
+	"$RINGFLOW" --mode=async "$query" $FILES > "$T/got" 2> "$T/got.err"
+	check_status "async: $query" $? $want_status
+	check_same "async: $query" "$T/got" "$T/want"
+	check_same "async (stderr): $query" "$T/got.err" "$T/want.err"
 	for threads in 1 2 3 5; do
 		# shellcheck disable=SC2086
 		"$RINGFLOW" --mode=multiprocess --threads=$threads "$query" $FILES > "$T/got" 2> "$T/got.err"
@@ -66,6 +71,19 @@ parse combined | quantile(bytes, 0.999) by method | sort quantile(bytes,0.999) d
 parse combined | head 1500 | count by status
 split | where $9 == 404 | head 30
 QUERIES
+
+# async: 10,000 small files in one run, with only 64 file descriptors
+mkdir "$T/many"
+"$LOGGEN" --lines 100000 --seed 8 | (cd "$T/many" && split -l 10 -d -a 5 - f)
+printf 'x 404\n' > "$T/many/g00000"   # and some that are not logs
+: > "$T/many/g00001"
+got=$(cd "$T/many" && sh -c 'ulimit -n 64; "$0" --mode=async --stats "grep \" 404 \" | count" f* g*' "$RINGFLOW" 2> "$T/err")
+check_eq "async: 10,000 files" "$got" "$(cat "$T"/many/f* "$T"/many/g* | grep -c -F ' 404 ')"
+check_grep "async: through io_uring" "$T/err" "statx, openat, read, close linked in io_uring"
+got=$(cd "$T/many" && "$RINGFLOW" --mode=async count f00001 missing f00002 2> "$T/err")
+check_status "async: a missing file" $? 2
+check_eq "async: the others still counted" "$got" 20
+check_grep "async: the missing file named" "$T/err" "missing: No such file or directory"
 
 # a worker that dies fails the run, loudly, with no answer printed
 RINGFLOW_TEST_WORKER_DIES=2 "$RINGFLOW" --mode=multiprocess --threads=3 'split | count by $9' "$T/log" \

@@ -35,9 +35,10 @@ static void usage(FILE *f)
 	      "  --direct                 io_uring with O_DIRECT (cold files larger than memory)\n"
 	      "  --sqpoll                 io_uring with a kernel submission thread\n"
 	      "  --simd=auto|avx2|sse2|scalar  kernel level (default: best the CPU has)\n"
-	      "  --mode=auto|serial|parallel|pipeline|multiprocess  execution mode\n"
-	      "                           (auto: parallel for parsing queries over files of\n"
-	      "                           32M or more, pipeline for them on a pipe)\n"
+	      "  --mode=auto|serial|parallel|pipeline|multiprocess|async  execution mode\n"
+	      "                           (auto: async for many small files, parallel for\n"
+	      "                           parsing queries over 32M of files or more,\n"
+	      "                           pipeline for them on a pipe, else serial)\n"
 	      "  --queue-depth=N          pipeline mode: batches between two stages\n"
 	      "  --threads=N              parallel mode workers (default: one per CPU)\n"
 	      "  --memory=SIZE            buffer pool budget (default 64M)\n"
@@ -277,7 +278,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MODE:
 			if (rf_mode_parse(optarg, &opt.mode) < 0) {
-				fprintf(stderr, "ringflow: --mode: unknown mode '%s' (auto, serial, parallel, pipeline, multiprocess)\n", optarg);
+				fprintf(stderr, "ringflow: --mode: unknown mode '%s' (auto, serial, parallel, pipeline, multiprocess, async)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
