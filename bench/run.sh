@@ -57,8 +57,8 @@ PAT='" 404 "'
 # --report-only: rebuild the report from the last run's exports
 [ "${1:-}" = "--report-only" ] || {
 for io in mmap uring read; do
-	run "count-$io" "$RINGFLOW --io=$io count $LOG" "wc -l $LOG"
-	run "grep-$io" "$RINGFLOW --io=$io 'grep $PAT | count' $LOG" "rg -c ' 404 ' $LOG" \
+	run "count-$io" "$RINGFLOW --mode=serial --io=$io count $LOG" "wc -l $LOG"
+	run "grep-$io" "$RINGFLOW --mode=serial --io=$io 'grep $PAT | count' $LOG" "rg -c ' 404 ' $LOG" \
 		"grep -c -F ' 404 ' $LOG"
 	run_shell "pipe-$io" "cat $LOG | $RINGFLOW --io=$io count" "cat $LOG | wc -l"
 done

@@ -1,7 +1,9 @@
 #!/bin/sh
 # modes.sh - every execution mode gives the serial answer, byte for byte:
-# a corpus of queries over a generated log and untidy inputs, run serial
-# and parallel (1, 2 and 3 workers), with each I/O backend.
+# a corpus of queries over a generated log and untidy inputs (an empty file,
+# no final newline, a 300 KB line, unparsable lines), run in parallel (1-3
+# workers, every backend, every SIMD level), pipeline, multiprocess (1-5
+# workers) and async mode.
 . "${SRCDIR:-.}/tests/lib.sh"
 
 "$LOGGEN" --size 3M --seed 5 > "$T/log" || exit 99
@@ -43,6 +45,11 @@ while IFS= read -r query; do
 	# shellcheck disable=SC2086
 	cat $FILES | "$RINGFLOW" --mode=pipeline "$query" > "$T/got" 2> /dev/null
 	check_same "pipeline from a pipe: $query" "$T/got" "$T/want.pipe"
+	for simd in scalar sse2; do
+		# shellcheck disable=SC2086
+		"$RINGFLOW" --mode=parallel --threads=2 --simd=$simd "$query" $FILES > "$T/got" 2> "$T/got.err"
+		check_same "parallel simd=$simd: $query" "$T/got" "$T/want"
+	done
 	# shellcheck disable=SC2086
 	"$RINGFLOW" --mode=async "$query" $FILES > "$T/got" 2> "$T/got.err"
 	check_status "async: $query" $? $want_status
