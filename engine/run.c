@@ -1014,13 +1014,14 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 	if (opt->mode == RF_MODE_SERIAL) {
 		run->mode = RF_MODE_SERIAL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=serial");
-	} else if (limit || opt->every_ns) {
+	} else if (limit || opt->every_ns || opt->strict) {
 		/* head must stop the reading at an exact record (stages running
-		 * ahead would count rejects past it), --every must see one
-		 * aggregate: both are serial by nature */
+		 * ahead would count rejects past it), --strict must name the very
+		 * first bad record, --every must see one aggregate: all serial */
 		run->mode = RF_MODE_SERIAL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "%s needs serial mode%s%s%s",
-			 limit ? "head before an aggregate" : "--every", opt->mode != RF_MODE_AUTO ? " (--mode=" : "",
+			 limit ? "head before an aggregate" : opt->strict ? "--strict" : "--every",
+			 opt->mode != RF_MODE_AUTO ? " (--mode=" : "",
 			 opt->mode != RF_MODE_AUTO ? rf_mode_name(opt->mode) : "",
 			 opt->mode != RF_MODE_AUTO ? " not followed)" : "");
 	} else if (opt->mode == RF_MODE_PIPELINE) {
