@@ -472,6 +472,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		r = rf__writer_flush(&run->rejects);
 	rep.rejected = run->env.rejected;
 	rep.failed_inputs = run->failed_inputs;
+	rep.bytes = run->done_bytes;
 	if (r == 0)
 		r = write_full(report_fd, &rep, sizeof rep);
 	if (r == 0)
@@ -657,6 +658,13 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 	/* the workers' rejects, with line numbers made absolute */
 	for (int w = 0; w < started && !died; w++) {
 		run->failed_inputs += reps[w].failed_inputs;
+		run->done_bytes += reps[w].bytes;
+		if (run->rep) {
+			run->rep->bytes += reps[w].bytes;
+			if (w == 0)
+				snprintf(run->rep->io_reason, sizeof run->rep->io_reason,
+					 "chosen by each worker for its range");
+		}
 		if (!reps[w].rejected)
 			continue;
 		uint64_t rg = reps[w].first_reject_range, line = reps[w].first_reject_line;

@@ -417,8 +417,10 @@ int main(int argc, char **argv)
 	else if (stats == 1)
 		print_stats_text(&report);
 	else if (verbose && r >= 0)
-		fprintf(stderr, "ringflow: io %s (%s), simd %s\n",
-			report.io_used[RF_IO_URING] ? "uring" : report.io_used[RF_IO_MMAP] ? "mmap" : "read",
+		fprintf(stderr, "ringflow: mode %s (%s), io %s (%s), simd %s\n", rf_mode_name(report.mode),
+			report.mode_reason,
+			report.io_used[RF_IO_URING] ? "uring" : report.io_used[RF_IO_MMAP] ? "mmap"
+			: report.io_used[RF_IO_READ] ? "read" : "per worker",
 			report.io_reason, rf_simd_name(report.simd));
 	if (r == -EINTR)
 		return 130; /* as a shell reports a command ended by SIGINT */
