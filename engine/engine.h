@@ -8,6 +8,7 @@
 #include "ringflow.h"
 #include "simd.h"
 #include "value.h"
+#include "../numa/numa.h"
 
 /* One selected record: its offset in the batch and its length without the
  * newline. */
@@ -289,6 +290,7 @@ struct rf_par_config {
 	/* finished batches, in input order, on the submitting thread */
 	int (*output)(void *user, struct rf_batch *b);
 	void *user;
+	const struct rf_placement *place;  /* worker i: CPU and node */
 };
 
 int rf__par_create(struct rf_par **out, const struct rf_par_config *cfg);
@@ -315,6 +317,7 @@ struct rf_pipe_config {
 	struct rf_stage_env *env;
 	int (*output)(void *user, struct rf_batch *b);
 	void *user;
+	const struct rf_placement *place;  /* stage i's thread: CPU and node */
 };
 
 int rf__pipe_create(struct rf_pipe **out, const struct rf_pipe_config *cfg);

@@ -68,6 +68,12 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct rf_par *p = w->par;
+	const struct rf_placement *pl = p->cfg.place;
+	int i = (int)(w - p->workers);
+	if (pl && pl->pinned && i < pl->nthreads) {
+		rf__pin_thread(pl->cpu[i]);
+		rf__prefer_node(pl->node[i]);
+	}
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (!p->queue_head && !p->shutdown)

@@ -122,6 +122,11 @@ static void *stage_main(void *arg)
 	struct stage_thread *t = arg;
 	struct rf_pipe *p = t->p;
 	struct rf_stage *st = &p->stage[t->index];
+	const struct rf_placement *pl = p->cfg.place;
+	if (pl && pl->pinned && t->index < pl->nthreads) {
+		rf__pin_thread(pl->cpu[t->index]);
+		rf__prefer_node(pl->node[t->index]);
+	}
 	for (;;) {
 		struct item *it = ring_pop(&p->ring[t->index]);
 		if (!it) { /* the end: pass it on and leave */

@@ -41,6 +41,14 @@ enum rf_mode {
 	RF_MODE_ASYNC,     /* one thread, io_uring chains over many files at once */
 };
 
+/* Where threads run and buffers live on a NUMA machine. */
+enum rf_numa_mode {
+	RF_NUMA_MODE_AUTO = 0,   /* spread workers / keep a pipeline on one node; nothing on one node */
+	RF_NUMA_MODE_OFF,        /* no pinning, default memory policy */
+	RF_NUMA_MODE_INTERLEAVE, /* buffers interleaved over the nodes */
+	RF_NUMA_MODE_NODE,       /* everything on one node (numa_node) */
+};
+
 /* Output format of result rows (aggregates, select). */
 enum rf_out_format {
 	RF_OUT_TABLE = 0,  /* aligned columns for people; a lone number bare */
@@ -92,6 +100,10 @@ struct rf_options {
 	enum rf_simd simd;
 	int threads;           /* parallel mode workers; 0: one per CPU we may run on */
 	int queue_depth;       /* pipeline mode: ring slots between stages; 0: default */
+	enum rf_numa_mode numa;
+	int numa_node;         /* RF_NUMA_MODE_NODE */
+	const int *cpus;       /* --cpus: run only on these; NULL: anywhere allowed */
+	int ncpus;
 	int direct;            /* O_DIRECT for the io_uring backend */
 	int sqpoll;            /* io_uring SQPOLL (off by default: slower here) */
 	size_t memory;         /* buffer pool budget in bytes */
@@ -156,6 +168,10 @@ struct rf_report {
 	int nstages;
 	struct rf_stage_stats stage[RF_MAX_STAGES];
 	int numa_nodes;
+	int placed;                 /* threads below that were placed */
+	int place_cpu[64];          /* thread i runs on this CPU, -1: not pinned */
+	int place_node[64];         /* its buffers live on this node, -1: default */
+	int numa_interleave;
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and
@@ -171,6 +187,10 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
  * finished, aggregates cover the input read so far, and rf_run returns
  * -EINTR.  Async-signal-safe: meant for SIGINT and SIGTERM handlers. */
 void rf_cancel(void);
+
+/* Check --numa / --cpus against this machine before running: 0, or -EINVAL
+ * with a message in err. */
+int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len);
 
 /* Human-readable text for a negative return of rf_run. */
 const char *rf_strerror(int err);

@@ -186,6 +186,7 @@ struct run {
 	int interrupted;          /* rf_cancel(): the input was cut short */
 	int quiet;                /* a multiprocess worker: no notes */
 	const char *const *async_files;
+	struct rf_placement place;
 	uint64_t total_bytes;     /* of the regular files, for progress */
 	uint64_t done_bytes;      /* of the inputs already finished */
 	uint64_t started, next_progress;
@@ -433,6 +434,10 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 {
 	/* never outlive the parent */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (run->place.pinned && worker - 1 < run->place.nthreads) {
+		rf__pin_thread(run->place.cpu[worker - 1]);
+		rf__prefer_node(run->place.node[worker - 1]);
+	}
 	/* for the test suite: a worker that dies, to see the run fail */
 	const char *die = getenv("RINGFLOW_TEST_WORKER_DIES");
 	if (die && atoi(die) == worker)
@@ -879,6 +884,11 @@ static int ensure_pool(struct run *run, int direct)
 	if (r < 0)
 		return r;
 	run->have_pool = 1;
+	/* before the first touch: the pool lives where its reader runs */
+	if (run->place.interleave)
+		rf__bind_memory(run->pool.slab, run->pool.slab_len, -1);
+	else if (run->place.node[0] >= 0)
+		rf__bind_memory(run->pool.slab, run->pool.slab_len, run->place.node[0]);
 	return 0;
 }
 
@@ -1120,6 +1130,62 @@ static int pipeline_threads(const rf_query *q)
 {
 	int n = q->agg_stage >= 0 ? q->agg_stage + 1 : q->nstages;
 	return n + 1; /* and the reader */
+}
+
+static void place_options(const struct rf_options *opt, struct rf_place_options *po)
+{
+	memset(po, 0, sizeof *po);
+	po->policy = opt->numa == RF_NUMA_MODE_OFF ? RF_NUMA_OFF
+		   : opt->numa == RF_NUMA_MODE_INTERLEAVE ? RF_NUMA_INTERLEAVE
+		   : opt->numa == RF_NUMA_MODE_NODE ? RF_NUMA_NODE : RF_NUMA_AUTO;
+	po->node = opt->numa_node;
+	for (int i = 0; opt->cpus && i < opt->ncpus && i < RF_NUMA_MAX_CPUS; i++)
+		po->cpus[po->ncpus++] = opt->cpus[i];
+}
+
+int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len)
+{
+	struct rf_topology *t = malloc(sizeof *t);
+	struct rf_placement *pl = malloc(sizeof *pl);
+	struct rf_place_options *po = malloc(sizeof *po);
+	int r = -ENOMEM;
+	if (t && pl && po) {
+		rf__topology_read(t);
+		place_options(opt, po);
+		r = rf__place(t, RF_PLACE_SPREAD, 1, po, pl, err, err_len);
+	}
+	free(t);
+	free(pl);
+	free(po);
+	return r;
+}
+
+/* Where the run's threads go (numa/placement.c decides); serial and
+ * async pin the calling thread here, the modes pin their own threads. */
+static int place_threads(struct run *run)
+{
+	enum rf_place_shape shape = run->mode == RF_MODE_PIPELINE ? RF_PLACE_CHAIN
+				  : (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_MULTIPROCESS) ? RF_PLACE_SPREAD
+				  : RF_PLACE_ONE;
+	int n = shape == RF_PLACE_ONE ? 1 : run->threads;
+	struct rf_topology *t = malloc(sizeof *t);
+	struct rf_place_options *po = malloc(sizeof *po);
+	int r = -ENOMEM;
+	char err[256] = "";
+	if (t && po) {
+		rf__topology_read(t);
+		place_options(run->opt, po);
+		r = rf__place(t, shape, n, po, &run->place, err, sizeof err);
+		if (r < 0)
+			report_error(run, "placement", r, "%s", err);
+	}
+	free(t);
+	free(po);
+	if (r == 0 && shape == RF_PLACE_ONE && run->place.pinned) {
+		rf__pin_thread(run->place.cpu[0]);
+		rf__prefer_node(run->place.node[0]);
+	}
+	return r;
 }
 
 static void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
@@ -1411,6 +1477,12 @@ static void fill_report(struct run *run, uint64_t t0)
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		rep->peak_rss_kb = (uint64_t)ru.ru_maxrss;
 	rep->numa_nodes = rf__numa_nodes();
+	rep->numa_interleave = run->place.interleave;
+	rep->placed = run->place.nthreads < 64 ? run->place.nthreads : 64;
+	for (int i = 0; i < rep->placed; i++) {
+		rep->place_cpu[i] = run->place.cpu[i];
+		rep->place_node[i] = run->place.node[i];
+	}
 }
 
 int rf_run(const rf_query *q, const char *const *files, int nfiles,
@@ -1458,6 +1530,10 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 	pthread_mutex_init(&run->env_lock, NULL);
 	choose_mode(run, files, nfiles);
+	if (run->mode == RF_MODE_PIPELINE)
+		run->threads = pipeline_threads(q);
+	if ((r = place_threads(run)) < 0)
+		goto done;
 	run->started = now_ns();
 	for (int i = 0; i < nfiles; i++) {
 		struct stat st;
@@ -1479,6 +1555,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			.env = &run->env,
 			.output = output_batch,
 			.user = run,
+			.place = &run->place,
 		};
 		if ((r = rf__par_create(&run->par, &pc)) < 0)
 			goto done;
@@ -1486,7 +1563,6 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		run->stages = rf__par_stages(run->par, 0);
 	} else if (run->mode == RF_MODE_PIPELINE) {
 		run->env.lock = &run->env_lock;
-		run->threads = pipeline_threads(q);
 		struct rf_pipe_config pc = {
 			.items = parallel_items(run),
 			.queue_depth = opt->queue_depth,
@@ -1496,6 +1572,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			.env = &run->env,
 			.output = output_batch,
 			.user = run,
+			.place = &run->place,
 		};
 		if ((r = rf__pipe_create(&run->pipe, &pc)) < 0)
 			goto done;

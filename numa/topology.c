@@ -1,6 +1,12 @@
-/* topology.c - NUMA topology through libnuma. */
+/* topology.c - the machine's NUMA layout and the calls that act on it. */
 #include "config.h"
+#include <errno.h>
 #include <numa.h>
+#include <numaif.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
 #include "numa.h"
 
 int rf__numa_nodes(void)
@@ -11,4 +17,109 @@ int rf__numa_nodes(void)
 	 * (numactl --membind, a container's cpuset.mems). */
 	int n = numa_num_task_nodes();
 	return n > 0 ? n : 1;
+}
+
+static void one_node(struct rf_topology *t)
+{
+	cpu_set_t set;
+	memset(t, 0, sizeof *t);
+	t->nnodes = 1;
+	t->node_mem[0] = 1;
+	t->distance[0][0] = 10;
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		CPU_ZERO(&set);
+	for (int c = 0; c < CPU_SETSIZE && t->ncpus[0] < RF_NUMA_MAX_CPUS / 8; c++)
+		if (CPU_ISSET(c, &set))
+			t->cpu[0][t->ncpus[0]++] = c;
+}
+
+int rf__topology_read(struct rf_topology *t)
+{
+	if (numa_available() < 0) {
+		one_node(t);
+		return -ENOSYS;
+	}
+	memset(t, 0, sizeof *t);
+	cpu_set_t allowed;
+	if (sched_getaffinity(0, sizeof allowed, &allowed) < 0)
+		CPU_ZERO(&allowed);
+	struct bitmask *mems = numa_get_mems_allowed();
+	struct bitmask *cpus = numa_allocate_cpumask();
+	int max = numa_max_node();
+	for (int n = 0; n <= max && t->nnodes < RF_NUMA_MAX_NODES; n++) {
+		int has_mem = mems && numa_bitmask_isbitset(mems, (unsigned)n);
+		if (numa_node_to_cpus(n, cpus) < 0)
+			continue;
+		int i = t->nnodes;
+		int k = 0;
+		for (unsigned c = 0; c < cpus->size && c < CPU_SETSIZE && k < RF_NUMA_MAX_CPUS / 8; c++)
+			if (numa_bitmask_isbitset(cpus, c) && CPU_ISSET(c, &allowed))
+				t->cpu[i][k++] = (int)c;
+		long long free_b = 0;
+		long long size = has_mem ? numa_node_size64(n, &free_b) : 0;
+		if (k == 0 && size <= 0)
+			continue; /* neither CPUs we may use nor memory: not ours */
+		t->node_id[i] = n;
+		t->ncpus[i] = k;
+		t->node_mem[i] = size > 0 ? (uint64_t)size : 0;
+		t->nnodes++;
+	}
+	for (int a = 0; a < t->nnodes; a++)
+		for (int b = 0; b < t->nnodes; b++)
+			t->distance[a][b] = numa_distance(t->node_id[a], t->node_id[b]);
+	numa_bitmask_free(cpus);
+	if (mems)
+		numa_bitmask_free(mems);
+	if (t->nnodes == 0) {
+		one_node(t);
+		return -ENOSYS;
+	}
+	return 0;
+}
+
+int rf__pin_thread(int cpu)
+{
+	if (cpu < 0)
+		return 0;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	int r = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+	return r ? -r : 0;
+}
+
+void rf__prefer_node(int node)
+{
+	if (node >= 0 && numa_available() >= 0)
+		numa_set_preferred(node);
+}
+
+int rf__bind_memory(void *p, size_t len, int node)
+{
+	if (numa_available() < 0)
+		return 0;
+	struct bitmask *m = numa_allocate_nodemask();
+	if (!m)
+		return -ENOMEM;
+	int mode;
+	if (node >= 0) {
+		numa_bitmask_setbit(m, (unsigned)node);
+		mode = MPOL_BIND;
+	} else {
+		struct bitmask *all = numa_get_mems_allowed();
+		copy_bitmask_to_bitmask(all, m);
+		numa_bitmask_free(all);
+		mode = MPOL_INTERLEAVE;
+	}
+	long r = mbind(p, len, mode, m->maskp, m->size + 1, 0);
+	numa_bitmask_free(m);
+	return r < 0 ? -errno : 0;
+}
+
+int rf__node_of(const void *p)
+{
+	int node = -1;
+	if (get_mempolicy(&node, NULL, 0, (void *)p, MPOL_F_NODE | MPOL_F_ADDR) < 0)
+		return -1;
+	return node;
 }

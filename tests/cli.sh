@@ -21,7 +21,8 @@ check_grep "unterminated string" "$T/err" "query:6: unterminated string"
 
 "$RINGFLOW" 2> "$T/err"
 check_status "no query" $? 2
-for bad in --io=floppy --simd=avx9 --mode=warp --memory=lots --memory=0 --stats=xml --max-record=3G --nope; do
+for bad in --io=floppy --simd=avx9 --mode=warp --memory=lots --memory=0 --stats=xml --max-record=3G --nope \
+	--numa=node:99 --numa=fast --cpus= --cpus=4096 --cpus=1-0 --threads=0 --queue-depth=0; do
 	"$RINGFLOW" "$bad" count /dev/null 2> "$T/err"
 	check_status "option $bad" $? 2
 	checks=$((checks + 1))
@@ -62,6 +63,16 @@ if command -v script > /dev/null; then
 else
 	echo "skip: script(1) not installed"
 fi
+
+# NUMA placement: the messages, and --cpus taking effect
+"$RINGFLOW" --numa=node:99 count /dev/null 2> "$T/err"
+check_grep "numa: a node that does not exist" "$T/err" "--numa=node:99: no such node"
+"$RINGFLOW" --cpus=4000 count /dev/null 2> "$T/err"
+check_grep "cpus: outside the allowed set" "$T/err" "CPU 4000 is not one this process may run on"
+cpu=$(awk '/^Cpus_allowed_list/ { split($2, a, "[-,]"); print a[1] }' /proc/self/status)
+"$RINGFLOW" --cpus="$cpu" --stats count "$T/in" 2> "$T/err" > /dev/null
+check_grep "cpus: the thread is pinned" "$T/err" "thread 0 -> cpu $cpu,"
+check_eq "numa=off and interleave: same answer" "$("$RINGFLOW" --numa=off count "$T/in") $("$RINGFLOW" --numa=interleave --io=read count "$T/in")" "2 2"
 
 # stats go to stderr, results to stdout
 out=$("$RINGFLOW" --stats=json count "$T/in" 2> "$T/err")

@@ -51,6 +51,8 @@ static void usage(FILE *f)
 	      "  --every=DURATION         print the aggregate so far every DURATION (5s, 1m)\n"
 	      "  --stats[=text|json]      run statistics on stderr\n"
 	      "  --progress               a progress bar on stderr, when it is a terminal\n"
+	      "  --numa=auto|off|interleave|node:N  thread and buffer placement\n"
+	      "  --cpus=LIST              run only on these CPUs (like 0-3,6)\n"
 	      "  -v, --verbose            say which backend and SIMD level were used\n"
 	      "  -h, --help               this help\n"
 	      "  -V, --version            version\n"
@@ -156,7 +158,15 @@ static void print_stats_text(const struct rf_report *r)
 	fprintf(f, "  elapsed     %.3f s (%.2f GB/s)\n", secs(r->elapsed_ns),
 		r->elapsed_ns ? (double)r->bytes / (double)r->elapsed_ns : 0.0);
 	fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
-	fprintf(f, "  numa nodes  %d\n", r->numa_nodes);
+	fprintf(f, "  numa nodes  %d%s\n", r->numa_nodes, r->numa_interleave ? ", buffers interleaved" : "");
+	fprintf(f, "  placement  ");
+	int any = 0;
+	for (int i = 0; i < r->placed; i++)
+		if (r->place_cpu[i] >= 0 || r->place_node[i] >= 0) {
+			fprintf(f, " thread %d -> cpu %d, buffers -> node %d;", i, r->place_cpu[i], r->place_node[i]);
+			any = 1;
+		}
+	fprintf(f, "%s\n", any ? "" : " none (one node, or --numa=off: threads float, memory is local by default)");
 	fprintf(f, "  %-3s %-8s %10s %14s %14s %14s %10s %10s %8s %8s\n", "#", "stage", "batches", "records in",
 		"records out", "bytes in", "busy s", "wait s", "empty", "full");
 	for (int i = 0; i < r->nstages; i++) {
@@ -204,7 +214,37 @@ static void print_stats_json(const struct rf_report *r)
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS, OPT_QDEPTH };
+       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS };
+
+/* "0-3,6" into CPU numbers */
+static int parse_cpus(const char *s, int *cpus, int max, int *n)
+{
+	*n = 0;
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+		if (end == s || a < 0 || a > 65535)
+			return -1;
+		b = a;
+		s = end;
+		if (*s == '-') {
+			b = strtol(s + 1, &end, 10);
+			if (end == s + 1 || b < a || b > 65535)
+				return -1;
+			s = end;
+		}
+		for (long c = a; c <= b; c++) {
+			if (*n == max)
+				return -1;
+			cpus[(*n)++] = (int)c;
+		}
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			return -1;
+	}
+	return *n ? 0 : -1;
+}
 
 /* a parse of durations for --every: 5s, 1m, 500ms, 2h */
 static int parse_every(const char *s, uint64_t *ns)
@@ -235,6 +275,7 @@ int main(int argc, char **argv)
 	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
 	const char *rejects_path = NULL;
 	int progress = 0;
+	static int cpu_list[1024];
 	static const struct option longopts[] = {
 		{ "io", required_argument, NULL, OPT_IO },
 		{ "simd", required_argument, NULL, OPT_SIMD },
@@ -250,6 +291,8 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "queue-depth", required_argument, NULL, OPT_QDEPTH },
+		{ "numa", required_argument, NULL, OPT_NUMA },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "rejects", required_argument, NULL, OPT_REJECTS },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "every", required_argument, NULL, OPT_EVERY },
@@ -309,6 +352,29 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STRICT: opt.strict = 1; break;
 		case OPT_PROGRESS: progress = 1; break;
+		case OPT_NUMA:
+			if (!strcmp(optarg, "auto"))
+				opt.numa = RF_NUMA_MODE_AUTO;
+			else if (!strcmp(optarg, "off"))
+				opt.numa = RF_NUMA_MODE_OFF;
+			else if (!strcmp(optarg, "interleave"))
+				opt.numa = RF_NUMA_MODE_INTERLEAVE;
+			else if (!strncmp(optarg, "node:", 5) && optarg[5] >= '0' && optarg[5] <= '9' &&
+				 strspn(optarg + 5, "0123456789") == strlen(optarg + 5)) {
+				opt.numa = RF_NUMA_MODE_NODE;
+				opt.numa_node = atoi(optarg + 5);
+			} else {
+				fprintf(stderr, "ringflow: --numa: '%s' is not auto, off, interleave or node:N\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(optarg, cpu_list, 1024, &opt.ncpus) < 0) {
+				fprintf(stderr, "ringflow: --cpus: '%s' is not a CPU list like 0-3,6\n", optarg);
+				return EXIT_USAGE;
+			}
+			opt.cpus = cpu_list;
+			break;
 		case OPT_QDEPTH: {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -347,6 +413,11 @@ int main(int argc, char **argv)
 				argv[optind - 1], optarg);
 			return EXIT_USAGE;
 		}
+	}
+	char perr[256];
+	if (rf_check_placement(&opt, perr, sizeof perr) < 0) {
+		fprintf(stderr, "ringflow: %s\n", perr);
+		return EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "ringflow: no query given\n");
