@@ -135,3 +135,35 @@ void rf__batch_free(struct rf_batch *b)
 	b->sel_cap = 0;
 	b->vals_cap = 0;
 }
+
+int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct rf_batch *src)
+{
+	/* 64 spare zeroed bytes let vector kernels load whole blocks at a
+	 * record's end */
+	if (src->len + 64 > *cap) {
+		size_t c = *cap ? *cap : 1 << 20;
+		while (c < src->len + 64)
+			c *= 2;
+		char *nb = realloc(*buf, c);
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf, src->data, src->len);
+	memset(*buf + src->len, 0, 64);
+	dst->data = *buf;
+	dst->len = src->len;
+	dst->seq = src->seq;
+	dst->unterminated = src->unterminated;
+	dst->input_start = src->input_start;
+	dst->all = 1;
+	dst->nsel = 0;
+	dst->has_vals = 0;
+	dst->first_line = src->first_line;
+	dst->nrecords = src->nrecords;
+	dst->input = src->input;
+	dst->input_idx = src->input_idx;
+	rf__batch_reset_arena(dst);
+	return 0;
+}

@@ -65,6 +65,9 @@ void rf__batch_filter(struct rf_batch *b, const uint8_t *keep);
 /* Line number of the selected record i (slow: counts newlines). */
 uint64_t rf__batch_line_of(const struct rf_batch *b, uint32_t i, const struct rf_kernels *k);
 void rf__batch_free(struct rf_batch *b);
+/* A whole, all-selected copy of src's records in *buf (grown as needed),
+ * for a batch that must outlive its source buffer. */
+int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct rf_batch *src);
 
 /* Records in an all-selected batch. */
 static inline uint64_t rf__batch_all_records(const struct rf_batch *b, const struct rf_kernels *k)

@@ -193,42 +193,17 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	it->seq = p->next_seq++;
 	pthread_mutex_unlock(&p->mu);
 
-	/* the copy: 64 spare zeroed bytes let vector kernels load whole
-	 * blocks at a record's end */
-	if (b->len + 64 > it->cap) {
-		size_t cap = it->cap ? it->cap : 1 << 20;
-		while (cap < b->len + 64)
-			cap *= 2;
-		char *nb = realloc(it->buf, cap);
-		if (!nb) {
-			pthread_mutex_lock(&p->mu);
-			if (!p->err)
-				p->err = -ENOMEM;
-			it->state = ITEM_FREE;
-			it->next = p->free_list;
-			p->free_list = it;
-			pthread_mutex_unlock(&p->mu);
-			return -ENOMEM;
-		}
-		it->buf = nb;
-		it->cap = cap;
+	if (rf__batch_copy(&it->b, &it->buf, &it->cap, b) < 0) {
+		pthread_mutex_lock(&p->mu);
+		if (!p->err)
+			p->err = -ENOMEM;
+		it->state = ITEM_FREE;
+		it->next = p->free_list;
+		p->free_list = it;
+		pthread_mutex_unlock(&p->mu);
+		return -ENOMEM;
 	}
-	memcpy(it->buf, b->data, b->len);
-	memset(it->buf + b->len, 0, 64);
-	struct rf_batch *ib = &it->b;
-	ib->data = it->buf;
-	ib->len = b->len;
-	ib->seq = it->seq;
-	ib->unterminated = b->unterminated;
-	ib->input_start = b->input_start;
-	ib->all = 1;
-	ib->nsel = 0;
-	ib->has_vals = 0;
-	ib->first_line = b->first_line;
-	ib->nrecords = b->nrecords;
-	ib->input = b->input;
-	ib->input_idx = b->input_idx;
-	rf__batch_reset_arena(ib);
+	it->b.seq = it->seq;
 
 	pthread_mutex_lock(&p->mu);
 	it->next = NULL;

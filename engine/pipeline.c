@@ -231,34 +231,10 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 	if (atomic_load(&p->stop))
 		return RF_STOP;
 	struct item *it = p->free_list[--p->free_items];
-	if (b->len + 64 > it->cap) {
-		size_t cap = it->cap ? it->cap : 1 << 20;
-		while (cap < b->len + 64)
-			cap *= 2;
-		char *nb = realloc(it->buf, cap);
-		if (!nb) {
-			p->free_list[p->free_items++] = it;
-			return -ENOMEM;
-		}
-		it->buf = nb;
-		it->cap = cap;
+	if (rf__batch_copy(&it->b, &it->buf, &it->cap, b) < 0) {
+		p->free_list[p->free_items++] = it;
+		return -ENOMEM;
 	}
-	memcpy(it->buf, b->data, b->len);
-	memset(it->buf + b->len, 0, 64);
-	struct rf_batch *ib = &it->b;
-	ib->data = it->buf;
-	ib->len = b->len;
-	ib->seq = b->seq;
-	ib->unterminated = b->unterminated;
-	ib->input_start = b->input_start;
-	ib->all = 1;
-	ib->nsel = 0;
-	ib->has_vals = 0;
-	ib->first_line = b->first_line;
-	ib->nrecords = b->nrecords;
-	ib->input = b->input;
-	ib->input_idx = b->input_idx;
-	rf__batch_reset_arena(ib);
 	it->err = 0;
 	it->stop = 0;
 	p->in_flight++;
