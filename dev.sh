@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 
 PACKAGES="build-essential autoconf automake libtool pkg-config linux-libc-dev
 liburing-dev libnuma-dev numactl libbpf-dev check libpcre2-dev systemtap-sdt-dev
-clang llvm bpftool ripgrep mawk gawk datamash hyperfine time"
+clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time"
 
 install_deps() {
 	missing=""

@@ -9,6 +9,7 @@
 #include "simd.h"
 #include "value.h"
 #include "../numa/numa.h"
+#include "probes.h"
 
 /* One selected record: its offset in the batch and its length without the
  * newline. */
@@ -204,6 +205,7 @@ struct rf_stage_env {
 
 struct rf_stage {
 	const struct rf_verb *verb;
+	int id;                      /* position in the query, for probes */
 	const struct rf_kernels *k;
 	struct rf_stage_env *env;
 	void *state;

@@ -153,6 +153,7 @@ int rf__par_create(struct rf_par **out, const struct rf_par_config *cfg)
 		for (int s = 0; s < cfg->nstages && r == 0; s++) {
 			struct rf_stage *st = &w->stage[s];
 			st->verb = cfg->q->stage[s].verb;
+			st->id = s;
 			st->k = cfg->k;
 			st->env = cfg->env;
 			w->nopen = s + 1;

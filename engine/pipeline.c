@@ -20,6 +20,7 @@
 #include "engine.h"
 
 struct ring {
+	int id;                        /* for probes: ring i feeds stage i */
 	struct item **slot;
 	unsigned cap;
 	_Atomic unsigned head, tail;   /* consumer reads at head, producer writes at tail */
@@ -87,20 +88,23 @@ static void ring_free(struct ring *r)
 }
 
 /* Block only when needed: try first, and count and time the waits. */
-static void sem_wait_counted(sem_t *s, uint64_t *waits, uint64_t *ns)
+static void sem_wait_counted(sem_t *s, uint64_t *waits, uint64_t *ns, int queue)
 {
 	if (sem_trywait(s) == 0)
 		return;
+	RF_PROBE1(queue__wait__begin, queue);
 	uint64_t t0 = now_ns();
 	(*waits)++;
 	while (sem_wait(s) < 0 && errno == EINTR)
 		;
-	*ns += now_ns() - t0;
+	uint64_t waited = now_ns() - t0;
+	*ns += waited;
+	RF_PROBE2(queue__wait__end, queue, waited);
 }
 
 static void ring_push(struct ring *r, struct item *it)
 {
-	sem_wait_counted(&r->space, &r->full_waits, &r->full_ns);
+	sem_wait_counted(&r->space, &r->full_waits, &r->full_ns, r->id);
 	unsigned t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	r->slot[t % r->cap] = it;
 	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
@@ -109,7 +113,7 @@ static void ring_push(struct ring *r, struct item *it)
 
 static struct item *ring_pop(struct ring *r)
 {
-	sem_wait_counted(&r->items, &r->empty_waits, &r->empty_ns);
+	sem_wait_counted(&r->items, &r->empty_waits, &r->empty_ns, r->id);
 	unsigned h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	struct item *it = r->slot[h % r->cap];
 	atomic_store_explicit(&r->head, h + 1, memory_order_release);
@@ -164,13 +168,16 @@ int rf__pipe_create(struct rf_pipe **out, const struct rf_pipe_config *cfg)
 	p->items = calloc((size_t)p->nitems, sizeof *p->items);
 	p->free_list = calloc((size_t)p->nitems, sizeof *p->free_list);
 	int r = p->items && p->free_list ? 0 : -ENOMEM;
-	for (int i = 0; i <= p->nstages && r == 0; i++)
+	for (int i = 0; i <= p->nstages && r == 0; i++) {
 		r = ring_init(&p->ring[i], depth + 1);
+		p->ring[i].id = i;
+	}
 	for (int i = 0; r == 0 && i < p->nitems; i++)
 		p->free_list[p->free_items++] = &p->items[i];
 	for (int s = 0; s < p->nstages && r == 0; s++) {
 		struct rf_stage *st = &p->stage[s];
 		st->verb = cfg->q->stage[s].verb;
+		st->id = s;
 		st->k = cfg->k;
 		st->env = cfg->env;
 		p->nopen = s + 1;

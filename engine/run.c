@@ -723,11 +723,16 @@ int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 	int stop = 0;
 	for (int i = 0; i < n; i++) {
 		struct rf_stage *st = &stage[i];
-		st->stats.records_in += b->all ? all : b->nsel;
+		uint64_t in = b->all ? all : b->nsel, seq = b->seq, len = b->len;
+		int id = st->id;
+		RF_PROBE4(stage__begin, id, seq, in, len);
+		st->stats.records_in += in;
 		st->stats.bytes_in += b->len;
 		uint64_t t0 = now_ns();
 		int r = st->verb->process(st, b);
-		st->stats.busy_ns += now_ns() - t0;
+		uint64_t busy = now_ns() - t0, out = b->all ? all : b->nsel;
+		RF_PROBE4(stage__end, id, seq, out, busy);
+		st->stats.busy_ns += busy;
 		st->stats.batches++;
 		if (r < 0)
 			return r;
@@ -1534,6 +1539,8 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		run->threads = pipeline_threads(q);
 	if ((r = place_threads(run)) < 0)
 		goto done;
+	int probe_mode = (int)run->mode, probe_threads = run->threads;
+	RF_PROBE2(run__start, probe_mode, probe_threads);
 	run->started = now_ns();
 	for (int i = 0; i < nfiles; i++) {
 		struct stat st;
@@ -1582,11 +1589,14 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		for (int i = 0; i < nrow; i++) {
 			struct rf_stage *st = &run->stage[i];
 			st->verb = q->stage[i].verb;
+			st->id = i;
 			st->k = k;
 			st->env = &run->env;
 			run->nstages = i + 1;
 			if ((r = st->verb->open(st, q->stage[i].config)) < 0)
 				goto done;
+			const char *name = st->verb->name;
+			RF_PROBE2(stage__name, i, name);
 		}
 	}
 
@@ -1663,6 +1673,10 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			report_note(run, "%s", notes);
 	}
 done:
+	{
+		uint64_t probe_bytes = run->done_bytes, probe_records = run->records;
+		RF_PROBE2(run__end, probe_bytes, probe_records);
+	}
 	if (report)
 		fill_report(run, t0);
 	if (run->par)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "source.h"
+#include "../engine/probes.h"
 
 struct read_source {
 	struct rf_source base;
@@ -80,7 +81,13 @@ static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 		want = (size_t)(rs->limit - rs->offset);
 	size_t got = 0;
 	while (got < want) {
+		int fd = rs->fd;
+		size_t ask = want - got;
+		uint64_t at = rs->offset + got;
+		RF_PROBE3(io__submit, fd, ask, at);
 		ssize_t r = read_some(rs->fd, b->data + got, want - got);
+		long res = (long)r;
+		RF_PROBE2(io__complete, fd, res);
 		if (r < 0) {
 			rf__pool_put(rs->pool, b);
 			return (int)r;

@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "source.h"
+#include "../engine/probes.h"
 
 struct rf_uring {
 	struct io_uring ring;
@@ -137,6 +138,8 @@ static int submit_slot(struct uring_source *us, int idx)
 	else
 		io_uring_prep_read(sqe, us->fd, dst, len, off);
 	io_uring_sqe_set_data64(sqe, (uint64_t)idx);
+	int fd = us->fd;
+	RF_PROBE3(io__submit, fd, len, off);
 	s->state = SLOT_INFLIGHT;
 	us->inflight++;
 	return 0;
@@ -196,6 +199,8 @@ static int reap_one(struct uring_source *us)
 	int idx = (int)io_uring_cqe_get_data64(cqe);
 	int res = cqe->res;
 	io_uring_cqe_seen(&us->u->ring, cqe);
+	int fd = us->fd;
+	RF_PROBE2(io__complete, fd, res);
 	struct slot *s = &us->slots[idx];
 	us->inflight--;
 

@@ -1,0 +1,32 @@
+/* probes.h - USDT probes of the engine, provider "ringflow".
+ *
+ * Fired per batch, per queue wait and per I/O request, never per record: a
+ * traced probe costs about a microsecond here, an untraced one a nop.  Every
+ * argument is a plain integer or pointer already in hand (no semaphores
+ * needed), which also keeps each in a form libbpf 1.1 can read: a constant,
+ * a register, or register + offset (tests/probes.sh checks the notes).
+ *
+ *   run__start(mode, threads)          run__end(bytes, records)
+ *   stage__name(stage, name)           once per stage instance, at open
+ *   stage__begin(stage, seq, records_in, bytes)
+ *   stage__end(stage, seq, records_out, busy_ns)
+ *   queue__wait__begin(queue)          queue__wait__end(queue, waited_ns)
+ *   io__submit(fd, bytes, offset)      io__complete(fd, result)
+ */
+#ifndef RF_PROBES_H
+#define RF_PROBES_H
+
+#ifdef HAVE_SYS_SDT_H
+#include <sys/sdt.h>
+#define RF_PROBE1(n, a) DTRACE_PROBE1(ringflow, n, a)
+#define RF_PROBE2(n, a, b) DTRACE_PROBE2(ringflow, n, a, b)
+#define RF_PROBE3(n, a, b, c) DTRACE_PROBE3(ringflow, n, a, b, c)
+#define RF_PROBE4(n, a, b, c, d) DTRACE_PROBE4(ringflow, n, a, b, c, d)
+#else
+#define RF_PROBE1(n, a) ((void)0)
+#define RF_PROBE2(n, a, b) ((void)0)
+#define RF_PROBE3(n, a, b, c) ((void)0)
+#define RF_PROBE4(n, a, b, c, d) ((void)0)
+#endif
+
+#endif
