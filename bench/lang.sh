@@ -5,36 +5,17 @@
 #
 # Writes bench/results/lang-<host>.md and the hyperfine exports beside it.
 set -eu
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(dirname "$HERE")
-RINGFLOW=${RINGFLOW:-$TOP/ringflow}
-LOGGEN=${LOGGEN:-$TOP/ringflow-loggen}
-DATA=${BENCH_DATA:-$HERE/data}
-SIZE=${BENCH_SIZE:-1600M}
 RUNS=${BENCH_RUNS:-5}
-OUT=$HERE/results
-HOST=$(hostname -s 2>/dev/null || echo host)
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+need hyperfine mawk gawk datamash /usr/bin/time
 REPORT=$OUT/lang-$HOST.md
-export LC_ALL=C
-
-for tool in hyperfine mawk gawk datamash /usr/bin/time "$RINGFLOW" "$LOGGEN"; do
-	command -v "$tool" > /dev/null || { echo "bench: $tool not found" >&2; exit 2; }
-done
-mkdir -p "$DATA" "$OUT"
-LOG=$DATA/access-$SIZE.log
-[ -s "$LOG" ] || "$LOGGEN" --size "$SIZE" --seed 42 > "$LOG"
 # a million distinct keys, each seen 5 times (and a file 4x as long)
 KEYS=$DATA/keys-1M.txt
 KEYS4=$DATA/keys-1M-x4.txt
 [ -s "$KEYS" ] || awk 'BEGIN { for (i = 0; i < 5000000; i++) printf "k%07d %d\n", (i * 7919) % 1000000, i % 1000 }' > "$KEYS"
 [ -s "$KEYS4" ] || { cat "$KEYS" "$KEYS" "$KEYS" "$KEYS"; } > "$KEYS4"
 
-median_of() {
-	# the command may hold commas; the seven numbers after it never do
-	awk -F, -v want="$2" 'NR > 1 { c = $0; sub(/^"/, "", c) }
-		NR > 1 && index(c, want) == 1 { printf "%.3f", $(NF - 4); exit }' "$1"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else printf "?" }'; }
 run() {
 	name=$1
 	shift
@@ -80,7 +61,7 @@ MAWK_KB=$(peak_kb mawk '{ c[$1]++; s[$1] += $2 } END { for (k in c) print k, c[k
 		n=${c%%:*}
 		r=$(median_of "$OUT/lang-$n.csv" "$RINGFLOW --mode=serial")
 		m=$(median_of "$OUT/lang-$n.csv" "mawk")
-		echo "| \`${c#*:}\` | ${r}s | ${m}s | $(ratio "$m" "$r")x |"
+		echo "| \`${c#*:}\` | ${r}s | ${m}s | $(ratio "$m" "$r" 1)x |"
 	done
 	g=$(median_of "$OUT/lang-split9.csv" "gawk")
 	d=$(median_of "$OUT/lang-split9.csv" "datamash")
@@ -88,8 +69,8 @@ MAWK_KB=$(peak_kb mawk '{ c[$1]++; s[$1] += $2 } END { for (k in c) print k, c[k
 	a=$(median_of "$OUT/lang-split9.csv" "$RINGFLOW 'split")
 	m=$(median_of "$OUT/lang-split9.csv" "mawk")
 	echo
-	echo "\`split | count by \$9\` (serial) against gawk: ${g}s ($(ratio "$g" "$r")x), datamash -s -g 9 count: ${d}s ($(ratio "$d" "$r")x)."
-	echo "In auto mode (2 CPUs) the same query took ${a}s: $(ratio "$m" "$a")x faster than mawk."
+	echo "\`split | count by \$9\` (serial) against gawk: ${g}s ($(ratio "$g" "$r" 1)x), datamash -s -g 9 count: ${d}s ($(ratio "$d" "$r" 1)x)."
+	echo "In auto mode (2 CPUs) the same query took ${a}s: $(ratio "$m" "$a" 1)x faster than mawk."
 	echo
 	echo "Peak memory (--io=mmap, so that both sizes use the same backend), 1M distinct keys, serial: ringflow $RF_KB KiB on 5M lines, $RF4_KB KiB on 20M lines (the same keys);"
 	echo "mawk $MAWK_KB KiB on 5M lines."

@@ -5,24 +5,11 @@
 #
 # Writes bench/results/modes-<host>.md and the hyperfine exports beside it.
 set -eu
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(dirname "$HERE")
-RINGFLOW=${RINGFLOW:-$TOP/ringflow}
-LOGGEN=${LOGGEN:-$TOP/ringflow-loggen}
-DATA=${BENCH_DATA:-$HERE/data}
-SIZE=${BENCH_SIZE:-1600M}
 RUNS=${BENCH_RUNS:-3}
-OUT=$HERE/results
-HOST=$(hostname -s 2>/dev/null || echo host)
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+need hyperfine mawk /usr/bin/time
 REPORT=$OUT/modes-$HOST.md
-export LC_ALL=C
-
-for tool in hyperfine mawk /usr/bin/time "$RINGFLOW" "$LOGGEN"; do
-	command -v "$tool" > /dev/null || { echo "bench: $tool not found" >&2; exit 2; }
-done
-mkdir -p "$DATA" "$OUT"
-LOG=$DATA/access-$SIZE.log
-[ -s "$LOG" ] || "$LOGGEN" --size "$SIZE" --seed 42 > "$LOG"
 LOG4=$DATA/access-$SIZE-x4.log
 [ -s "$LOG4" ] || cat "$LOG" "$LOG" "$LOG" "$LOG" > "$LOG4"
 SMALL=$DATA/small-files
@@ -36,11 +23,6 @@ LIGHT='split | count by $9'
 GREP='grep " 404 " | count'
 MODES="serial parallel pipeline multiprocess"
 
-# stats_of CSV PREFIX: "mean user system" (seconds) of the first matching row
-stats_of() {
-	awk -F, -v want="$2" 'NR > 1 { c = $0; sub(/^"/, "", c) }
-		NR > 1 && index(c, want) == 1 { printf "%.3f %.3f %.3f", $(NF - 4), $(NF - 3), $(NF - 2); exit }' "$1"
-}
 peak_mb() { /usr/bin/time -f %M "$@" 2>&1 > /dev/null | tail -1 | awk '{ printf "%.0f", $1 / 1024 }'; }
 
 for q in heavy light grep; do

@@ -4,21 +4,11 @@
 # multi-node server this shows what placement buys.
 # Writes bench/results/numa-<host>.md.
 set -eu
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(dirname "$HERE")
-RINGFLOW=${RINGFLOW:-$TOP/ringflow}
-LOGGEN=${LOGGEN:-$TOP/ringflow-loggen}
-DATA=${BENCH_DATA:-$HERE/data}
-SIZE=${BENCH_SIZE:-1600M}
 RUNS=${BENCH_RUNS:-5}
-OUT=$HERE/results
-HOST=$(hostname -s 2>/dev/null || echo host)
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+need hyperfine
 REPORT=$OUT/numa-$HOST.md
-export LC_ALL=C
-command -v hyperfine > /dev/null || { echo "bench: hyperfine not found" >&2; exit 2; }
-mkdir -p "$DATA" "$OUT"
-LOG=$DATA/access-$SIZE.log
-[ -s "$LOG" ] || "$LOGGEN" --size "$SIZE" --seed 42 > "$LOG"
 Q='split | count by $9'
 {
 	echo "# --numa=auto against --numa=off"

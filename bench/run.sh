@@ -4,38 +4,13 @@
 # Writes bench/results/foundation-<host>.md (tables and ratios, with the
 # machine described) and the raw hyperfine exports beside it.
 set -eu
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(dirname "$HERE")
-RINGFLOW=${RINGFLOW:-$TOP/ringflow}
-LOGGEN=${LOGGEN:-$TOP/ringflow-loggen}
-DATA=${BENCH_DATA:-$HERE/data}
-SIZE=${BENCH_SIZE:-1600M}
 RUNS=${BENCH_RUNS:-10}
-OUT=$HERE/results
-HOST=$(hostname -s 2>/dev/null || echo host)
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+need hyperfine rg grep wc
 REPORT=$OUT/foundation-$HOST.md
 COLD=""
-export LC_ALL=C
-
-for tool in hyperfine rg grep wc "$RINGFLOW" "$LOGGEN"; do
-	command -v "$tool" > /dev/null || { echo "bench: $tool not found" >&2; exit 2; }
-done
-mkdir -p "$DATA" "$OUT"
-LOG=$DATA/access-$SIZE.log
-if [ ! -s "$LOG" ]; then
-	echo "bench: generating $LOG ($SIZE, seed 42)"
-	"$LOGGEN" --size "$SIZE" --seed 42 > "$LOG.tmp" && mv "$LOG.tmp" "$LOG"
-fi
 warm() { cat "$LOG" > /dev/null; }
-
-# median_of CSV COMMAND_PREFIX: median seconds of the first row whose command
-# starts with the prefix (hyperfine's CSV: command,mean,stddev,median,...)
-median_of() {
-	# the command may hold commas; the seven numbers after it never do
-	awk -F, -v want="$2" 'NR > 1 { c = $0; sub(/^"/, "", c) }
-		NR > 1 && index(c, want) == 1 { printf "%.3f", $(NF - 4); exit }' "$1"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "?" }'; }
 
 run() { # run NAME hyperfine-args...
 	name=$1

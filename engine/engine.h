@@ -199,8 +199,6 @@ struct rf_stage_env {
 	uint32_t first_reject_idx;
 	char first_reject_input[256];
 	void *lock;                  /* a pthread mutex when workers share this */
-	int (*note)(void *user, const char *input, int err, const char *message);
-	void *note_user;
 };
 
 struct rf_stage {
@@ -285,20 +283,23 @@ int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b);
 
 struct rf_par;
 
-struct rf_par_config {
-	int workers;
+/* What parallel and pipeline mode both need to run the row stages on
+ * threads of their own. */
+struct rf_workers_config {
+	int workers;               /* parallel: worker threads */
+	int queue_depth;           /* pipeline: ring slots between stages */
 	int items;                 /* batches in flight: the memory bound */
 	const struct rf_query *q;
-	int nstages;               /* row stages each worker runs (through the aggregate) */
+	int nstages;               /* row stages (through the aggregate) */
 	const struct rf_kernels *k;
-	struct rf_stage_env *env;  /* shared by the workers: env->lock set */
+	struct rf_stage_env *env;  /* shared by the threads: env->lock set */
 	/* finished batches, in input order, on the submitting thread */
 	int (*output)(void *user, struct rf_batch *b);
 	void *user;
-	const struct rf_placement *place;  /* worker i: CPU and node */
+	const struct rf_placement *place;  /* thread i: CPU and node */
 };
 
-int rf__par_create(struct rf_par **out, const struct rf_par_config *cfg);
+int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg);
 /* Hand a batch over (its bytes are copied).  0, or the first error of a
  * worker or of output. */
 int rf__par_submit(struct rf_par *p, const struct rf_batch *b);
@@ -306,26 +307,13 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b);
 int rf__par_finish(struct rf_par *p);
 int rf__par_workers(const struct rf_par *p);
 struct rf_stage *rf__par_stages(struct rf_par *p, int worker);
-uint64_t rf__par_wait_ns(const struct rf_par *p);
 void rf__par_destroy(struct rf_par *p);
 
 /* ---- pipeline mode ---- */
 
 struct rf_pipe;
 
-struct rf_pipe_config {
-	int items;                 /* batches in flight: the memory bound */
-	int queue_depth;           /* ring slots between stages */
-	const struct rf_query *q;
-	int nstages;               /* row stages, one thread each */
-	const struct rf_kernels *k;
-	struct rf_stage_env *env;
-	int (*output)(void *user, struct rf_batch *b);
-	void *user;
-	const struct rf_placement *place;  /* stage i's thread: CPU and node */
-};
-
-int rf__pipe_create(struct rf_pipe **out, const struct rf_pipe_config *cfg);
+int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg);
 /* 0, RF_STOP (a head had enough), or the first error of a stage or output */
 int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b);
 int rf__pipe_finish(struct rf_pipe *p);

@@ -16,7 +16,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "engine.h"
 
 enum item_state { ITEM_FREE, ITEM_QUEUED, ITEM_DONE };
@@ -40,7 +39,7 @@ struct worker {
 };
 
 struct rf_par {
-	struct rf_par_config cfg;
+	struct rf_workers_config cfg;
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv;    /* a batch was queued, or shutdown */
 	pthread_cond_t done_cv;    /* a batch finished */
@@ -52,17 +51,9 @@ struct rf_par {
 	uint64_t next_seq, next_out;
 	int shutdown;
 	int err;                   /* first error of a worker or of output */
-	uint64_t wait_ns;          /* the reader waiting for a free item */
 	struct worker *workers;
 	int nworkers;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void *worker_main(void *arg)
 {
@@ -124,7 +115,7 @@ static int flush_in_order(struct rf_par *p)
 	}
 }
 
-int rf__par_create(struct rf_par **out, const struct rf_par_config *cfg)
+int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg)
 {
 	struct rf_par *p = calloc(1, sizeof *p);
 	if (!p)
@@ -179,11 +170,8 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 {
 	pthread_mutex_lock(&p->mu);
 	int r;
-	while ((r = flush_in_order(p)) == 0 && !p->free_list) {
-		uint64_t t0 = now_ns();
+	while ((r = flush_in_order(p)) == 0 && !p->free_list)
 		pthread_cond_wait(&p->done_cv, &p->mu);
-		p->wait_ns += now_ns() - t0;
-	}
 	if (r < 0) {
 		pthread_mutex_unlock(&p->mu);
 		return r;
@@ -251,11 +239,6 @@ int rf__par_workers(const struct rf_par *p)
 struct rf_stage *rf__par_stages(struct rf_par *p, int worker)
 {
 	return p->workers[worker].stage;
-}
-
-uint64_t rf__par_wait_ns(const struct rf_par *p)
-{
-	return p->wait_ns;
 }
 
 void rf__par_destroy(struct rf_par *p)

@@ -45,7 +45,7 @@ struct stage_thread {
 };
 
 struct rf_pipe {
-	struct rf_pipe_config cfg;
+	struct rf_workers_config cfg;
 	int nstages;
 	struct rf_stage stage[RF_MAX_STAGES];
 	int nopen;
@@ -154,7 +154,7 @@ static void *stage_main(void *arg)
 	}
 }
 
-int rf__pipe_create(struct rf_pipe **out, const struct rf_pipe_config *cfg)
+int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg)
 {
 	struct rf_pipe *p = calloc(1, sizeof *p);
 	if (!p)

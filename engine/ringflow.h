@@ -188,6 +188,10 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
  * -EINTR.  Async-signal-safe: meant for SIGINT and SIGTERM handlers. */
 void rf_cancel(void);
 
+/* Parse a CPU list such as "0-3,6" into cpus[]; 0, or -EINVAL if it is
+ * malformed, empty or longer than max. */
+int rf_parse_cpus(const char *list, int *cpus, int max, int *n);
+
 /* Check --numa / --cpus against this machine before running: 0, or -EINVAL
  * with a message in err. */
 int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len);

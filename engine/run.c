@@ -698,7 +698,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 	return r;
 }
 
-static int print_aggregate(struct run *run, int final);
+static int print_aggregate(struct run *run);
 
 static int tick(void *user)
 {
@@ -711,7 +711,7 @@ static int tick(void *user)
 	if (run->cur_src)
 		run->cur_src->deadline_ns = run->next_tick;
 	run->framer.batch.input = run->input_name;
-	int r = print_aggregate(run, 0);
+	int r = print_aggregate(run);
 	if (r == 0)
 		r = rf__writer_flush(&run->out);
 	return r;
@@ -817,12 +817,22 @@ static int run_batch(void *user, struct rf_batch *b)
 int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row)
 {
 	struct rf_stage_env *env = st->env;
-	uint64_t line = rf__batch_line_of(b, row, st->k);
 	if (env->lock)
 		pthread_mutex_lock(env->lock);
-	/* workers may reject out of order: keep the earliest by input, line */
-	if (env->rejected++ == 0 || b->input_idx < env->first_reject_idx ||
-	    (b->input_idx == env->first_reject_idx && line < env->first_reject_line)) {
+	/* Workers may reject out of order: keep the earliest by input, line.
+	 * The line number costs a newline count over the batch, so it is only
+	 * worked out when this record can be the earliest: once per batch in
+	 * order, not once per rejected record. */
+	uint64_t line = 0;
+	int earlier = env->rejected == 0 || b->input_idx < env->first_reject_idx ||
+		      (b->input_idx == env->first_reject_idx && b->first_line < env->first_reject_line);
+	if (earlier) {
+		line = rf__batch_line_of(b, row, st->k);
+		earlier = env->rejected == 0 || b->input_idx < env->first_reject_idx ||
+			  line < env->first_reject_line;
+	}
+	env->rejected++;
+	if (earlier) {
 		env->first_reject_line = line;
 		env->first_reject_idx = b->input_idx;
 		snprintf(env->first_reject_input, sizeof env->first_reject_input, "%s", b->input ? b->input : "-");
@@ -1148,6 +1158,11 @@ static void place_options(const struct rf_options *opt, struct rf_place_options 
 		po->cpus[po->ncpus++] = opt->cpus[i];
 }
 
+int rf_parse_cpus(const char *list, int *cpus, int max, int *n)
+{
+	return rf__parse_cpu_list(list, cpus, max, n);
+}
+
 int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len)
 {
 	struct rf_topology *t = malloc(sizeof *t);
@@ -1202,6 +1217,48 @@ static void process_input(struct run *run, const char *name)
 
 /* One input, or the byte range [start, end) of a regular file (multiprocess
  * workers; the parent aligned the range to whole records). */
+/* What the framer's result for one input means: the end of the run, an
+ * error for this input (the others go on), or nothing.  `in` is NULL for
+ * bytes that came from memory (async mode): no line number to look up. */
+static void framed(struct run *run, const char *shown, int r, const struct rf_source *src, int fd,
+		   const struct rf_input_desc *in)
+{
+	if (r == RF_STOP) {
+		/* a head had enough: run_batch marked the run stopped */
+	} else if (r == -EINTR && rf__io_cancel) {
+		run->interrupted = 1;
+	} else if (r == -EBADMSG) {
+		if (!run->par) /* parallel: reported once the workers stop */
+			report_strict(run);
+		run->fatal = r;
+	} else if (r == -ENOMEM) {
+		run->fatal = r;
+	} else if (r == -E2BIG) {
+		uint64_t off = run->framer.error_offset;
+		uint64_t line = !in || in->is_stream ? 0 : line_of_offset(run, fd, in->start, off);
+		if (line)
+			report_error(run, shown, r, "line %llu: record longer than --max-record (%zu bytes)",
+				     (unsigned long long)line, run->opt->max_record);
+		else
+			report_error(run, shown, r, "byte %llu: record longer than --max-record (%zu bytes)",
+				     (unsigned long long)off, run->opt->max_record);
+		run->failed_inputs++;
+	} else if (r < 0 && run->out.err) {
+		/* output failure: rf_run reports it */
+	} else if (r < 0 && run->have_rejects && run->rejects.err) {
+		/* writing a rejected record failed: not this input's fault, and
+		 * records would be lost silently if the run went on */
+		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
+		run->fatal = r;
+	} else if (r < 0) {
+		report_error(run, shown, r, "read error: %s", strerror(-r));
+		run->failed_inputs++;
+	} else if (src->shrunk) {
+		report_error(run, shown, -EIO, "file shrank while being read; its results are incomplete");
+		run->failed_inputs++;
+	}
+}
+
 static void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end)
 {
 	struct rf_report *rep = run->rep;
@@ -1290,35 +1347,7 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 	r = rf__framer_run(&run->framer, src);
 	bus_jmp = NULL;
 	run->cur_src = NULL;
-	if (r == RF_STOP) {
-		r = 0;
-	} else if (r == -EINTR && rf__io_cancel) {
-		run->interrupted = 1;
-	} else if (r == -EBADMSG) {
-		if (!run->par) /* parallel: reported once the workers stop */
-			report_strict(run);
-		run->fatal = r;
-	} else if (r == -ENOMEM) {
-		run->fatal = r;
-	} else if (r == -E2BIG) {
-		uint64_t off = run->framer.error_offset;
-		uint64_t line = in.is_stream ? 0 : line_of_offset(run, fd, in.start, off);
-		if (line)
-			report_error(run, shown, r, "line %llu: record longer than --max-record (%zu bytes)",
-				     (unsigned long long)line, run->opt->max_record);
-		else
-			report_error(run, shown, r, "byte %llu: record longer than --max-record (%zu bytes)",
-				     (unsigned long long)off, run->opt->max_record);
-		run->failed_inputs++;
-	} else if (r < 0 && run->out.err) {
-		/* output failure: rf_run reports it */
-	} else if (r < 0) {
-		report_error(run, shown, r, "read error: %s", strerror(-r));
-		run->failed_inputs++;
-	} else if (src->shrunk) {
-		report_error(run, shown, -EIO, "file shrank while being read; its results are incomplete");
-		run->failed_inputs++;
-	}
+	framed(run, shown, r, src, fd, &in);
 	if (rep)
 		rep->bytes += src->bytes;
 	run->done_bytes += src->bytes;
@@ -1368,20 +1397,9 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 					 "async: statx, openat, read, close linked in io_uring");
 		}
 		r = rf__framer_run(&run->framer, src);
+		framed(run, name, r, src, -1, NULL);
 		src->ops->close(src);
 		run->done_bytes += len;
-		if (r == RF_STOP)
-			run->stopped = 1;
-		else if (r == -EINTR && rf__io_cancel)
-			run->interrupted = 1;
-		else if (r == -EBADMSG) {
-			report_strict(run);
-			run->fatal = r;
-		} else if (r == -E2BIG) {
-			report_error(run, name, r, "record longer than --max-record (%zu bytes)", run->opt->max_record);
-			run->failed_inputs++;
-		} else if (r < 0 && !run->out.err)
-			run->fatal = r;
 	}
 	return run->out.err || run->fatal || run->stopped || run->interrupted || rf__io_cancel;
 }
@@ -1404,7 +1422,7 @@ static int run_async(struct run *run, const char *const *files, int nfiles)
 	return r < 0 ? r : 0;
 }
 
-static int print_aggregate(struct run *run, int final)
+static int print_aggregate(struct run *run)
 {
 	struct rf_stage *st = &run->stages[run->agg];
 	struct rf_table *t = NULL;
@@ -1424,7 +1442,6 @@ static int print_aggregate(struct run *run, int final)
 		}
 		r = rf__table_write(&run->table_out, t, &run->out, bare);
 	}
-	(void)final;
 	rf__table_free(t);
 	return r;
 }
@@ -1550,10 +1567,11 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	/* the stages up to the aggregate run per batch; the rest on its table */
 	int nrow = run->agg >= 0 ? run->agg + 1 : q->nstages;
 	run->stages = run->stage;
-	if (run->mode == RF_MODE_PARALLEL) {
+	if (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE) {
 		run->env.lock = &run->env_lock;
-		struct rf_par_config pc = {
+		struct rf_workers_config wc = {
 			.workers = run->threads,
+			.queue_depth = opt->queue_depth,
 			/* a copy per item of up to a window: the budget decides */
 			.items = parallel_items(run),
 			.q = q,
@@ -1564,27 +1582,14 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			.user = run,
 			.place = &run->place,
 		};
-		if ((r = rf__par_create(&run->par, &pc)) < 0)
+		if (run->mode == RF_MODE_PARALLEL)
+			r = rf__par_create(&run->par, &wc);
+		else
+			r = rf__pipe_create(&run->pipe, &wc);
+		if (r < 0)
 			goto done;
 		run->nstages = nrow;
-		run->stages = rf__par_stages(run->par, 0);
-	} else if (run->mode == RF_MODE_PIPELINE) {
-		run->env.lock = &run->env_lock;
-		struct rf_pipe_config pc = {
-			.items = parallel_items(run),
-			.queue_depth = opt->queue_depth,
-			.q = q,
-			.nstages = nrow,
-			.k = k,
-			.env = &run->env,
-			.output = output_batch,
-			.user = run,
-			.place = &run->place,
-		};
-		if ((r = rf__pipe_create(&run->pipe, &pc)) < 0)
-			goto done;
-		run->nstages = nrow;
-		run->stages = rf__pipe_stages(run->pipe);
+		run->stages = run->par ? rf__par_stages(run->par, 0) : rf__pipe_stages(run->pipe);
 	} else {
 		for (int i = 0; i < nrow; i++) {
 			struct rf_stage *st = &run->stage[i];
@@ -1641,12 +1646,14 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		r = run->out.err ? run->out.err : run->fatal;
 		goto done;
 	}
-	if (run->agg >= 0 && (r = print_aggregate(run, 1)) < 0)
+	if (run->agg >= 0 && (r = print_aggregate(run)) < 0)
 		goto done;
 	if ((r = rf__writer_flush(&run->out)) < 0)
 		goto done;
-	if (run->have_rejects && (r = rf__writer_flush(&run->rejects)) < 0)
+	if (run->have_rejects && (r = rf__writer_flush(&run->rejects)) < 0) {
+		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
 		goto done;
+	}
 	r = run->failed_inputs ? 1 : 0;
 	if (run->interrupted || rf__io_cancel) {
 		/* the output above is real, but covers only what was read */

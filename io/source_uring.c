@@ -110,7 +110,6 @@ void rf__uring_destroy(struct rf_uring *u)
 void rf__uring_info(const struct rf_uring *u, struct rf_uring_info *info)
 {
 	info->registered = u->registered;
-	info->sqpoll = u->sqpoll;
 }
 
 static struct io_uring_sqe *get_sqe(struct io_uring *ring)

@@ -42,13 +42,13 @@ int rf__parse_cpu_list(const char *s, int *cpus, int max, int *n)
 	while (*s) {
 		char *end;
 		long a = strtol(s, &end, 10), b;
-		if (end == s || a < 0 || a >= RF_NUMA_MAX_CPUS)
+		if (end == s || a < 0 || a > 65535)
 			return -EINVAL;
 		b = a;
 		s = end;
 		if (*s == '-') {
 			b = strtol(s + 1, &end, 10);
-			if (end == s + 1 || b < a || b >= RF_NUMA_MAX_CPUS)
+			if (end == s + 1 || b < a || b > 65535)
 				return -EINVAL;
 			s = end;
 		}
@@ -57,10 +57,10 @@ int rf__parse_cpu_list(const char *s, int *cpus, int max, int *n)
 				return -EINVAL;
 			cpus[(*n)++] = (int)c;
 		}
-		if (*s == ',')
+		if (*s == ',' && s[1])
 			s++;
 		else if (*s)
-			return -EINVAL;
+			return -EINVAL; /* junk, or a trailing comma */
 	}
 	return *n ? 0 : -EINVAL;
 }

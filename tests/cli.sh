@@ -35,6 +35,12 @@ printf 'a\nb\n' > "$T/in"
 check_status "/dev/full" $? 2
 check_grep "/dev/full: message" "$T/err" "No space left on device"
 
+# a rejects file that cannot be written is an error, named as such
+printf 'not json\n' > "$T/bad.json"
+"$RINGFLOW" --rejects /dev/full 'parse json | count' "$T/bad.json" > /dev/null 2> "$T/err"
+check_status "--rejects on a full device" $? 2
+check_grep "--rejects on a full device: said so" "$T/err" "--rejects: cannot write: No space left on device"
+
 # a reader that goes away ends the run at once, like coreutils do
 "$LOGGEN" --size 64M --seed 3 > "$T/big"
 start=$(date +%s)

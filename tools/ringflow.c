@@ -216,36 +216,6 @@ enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT
        OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS };
 
-/* "0-3,6" into CPU numbers */
-static int parse_cpus(const char *s, int *cpus, int max, int *n)
-{
-	*n = 0;
-	while (*s) {
-		char *end;
-		long a = strtol(s, &end, 10), b;
-		if (end == s || a < 0 || a > 65535)
-			return -1;
-		b = a;
-		s = end;
-		if (*s == '-') {
-			b = strtol(s + 1, &end, 10);
-			if (end == s + 1 || b < a || b > 65535)
-				return -1;
-			s = end;
-		}
-		for (long c = a; c <= b; c++) {
-			if (*n == max)
-				return -1;
-			cpus[(*n)++] = (int)c;
-		}
-		if (*s == ',' && s[1])
-			s++;
-		else if (*s)
-			return -1;
-	}
-	return *n ? 0 : -1;
-}
-
 /* a parse of durations for --every: 5s, 1m, 500ms, 2h */
 static int parse_every(const char *s, uint64_t *ns)
 {
@@ -369,7 +339,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_CPUS:
-			if (parse_cpus(optarg, cpu_list, 1024, &opt.ncpus) < 0) {
+			if (rf_parse_cpus(optarg, cpu_list, 1024, &opt.ncpus) < 0) {
 				fprintf(stderr, "ringflow: --cpus: '%s' is not a CPU list like 0-3,6\n", optarg);
 				return EXIT_USAGE;
 			}
