@@ -208,6 +208,7 @@ struct rf_stage {
 	struct rf_stage_env *env;
 	void *state;
 	struct rf_stage_stats stats;
+	unsigned slow_us;            /* test-only: RINGFLOW_TEST_SLOW_STAGE */
 };
 
 /* Output columns as the table stages see them, for checks at parse time. */
@@ -278,6 +279,11 @@ struct rf_query {
 /* Run stages [0, n) on a batch: stats, early stop, the filters' narrowing.
  * Returns 0, RF_STOP (a head had enough) or -errno. */
 int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b);
+
+/* Set up stage s of query q in st and open it (every mode's way in, so the
+ * stage__name probe fires for each instance).  Returns 0 or -errno. */
+int rf__stage_open(struct rf_stage *st, const struct rf_query *q, int s, const struct rf_kernels *k,
+		   struct rf_stage_env *env);
 
 /* ---- parallel mode ---- */
 

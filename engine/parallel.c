@@ -142,13 +142,8 @@ int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg)
 		struct worker *w = &p->workers[i];
 		w->par = p;
 		for (int s = 0; s < cfg->nstages && r == 0; s++) {
-			struct rf_stage *st = &w->stage[s];
-			st->verb = cfg->q->stage[s].verb;
-			st->id = s;
-			st->k = cfg->k;
-			st->env = cfg->env;
 			w->nopen = s + 1;
-			r = st->verb->open(st, cfg->q->stage[s].config);
+			r = rf__stage_open(&w->stage[s], cfg->q, s, cfg->k, cfg->env);
 		}
 	}
 	for (int i = 0; i < p->nworkers && r == 0; i++) {

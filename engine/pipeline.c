@@ -88,23 +88,23 @@ static void ring_free(struct ring *r)
 }
 
 /* Block only when needed: try first, and count and time the waits. */
-static void sem_wait_counted(sem_t *s, uint64_t *waits, uint64_t *ns, int queue)
+static void sem_wait_counted(sem_t *s, uint64_t *waits, uint64_t *ns, int queue, int full)
 {
 	if (sem_trywait(s) == 0)
 		return;
-	RF_PROBE1(queue__wait__begin, queue);
+	RF_PROBE2(queue__wait__begin, queue, full);
 	uint64_t t0 = now_ns();
 	(*waits)++;
 	while (sem_wait(s) < 0 && errno == EINTR)
 		;
 	uint64_t waited = now_ns() - t0;
 	*ns += waited;
-	RF_PROBE2(queue__wait__end, queue, waited);
+	RF_PROBE3(queue__wait__end, queue, waited, full);
 }
 
 static void ring_push(struct ring *r, struct item *it)
 {
-	sem_wait_counted(&r->space, &r->full_waits, &r->full_ns, r->id);
+	sem_wait_counted(&r->space, &r->full_waits, &r->full_ns, r->id, 1);
 	unsigned t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	r->slot[t % r->cap] = it;
 	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
@@ -113,7 +113,7 @@ static void ring_push(struct ring *r, struct item *it)
 
 static struct item *ring_pop(struct ring *r)
 {
-	sem_wait_counted(&r->items, &r->empty_waits, &r->empty_ns, r->id);
+	sem_wait_counted(&r->items, &r->empty_waits, &r->empty_ns, r->id, 0);
 	unsigned h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	struct item *it = r->slot[h % r->cap];
 	atomic_store_explicit(&r->head, h + 1, memory_order_release);
@@ -175,13 +175,8 @@ int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg)
 	for (int i = 0; r == 0 && i < p->nitems; i++)
 		p->free_list[p->free_items++] = &p->items[i];
 	for (int s = 0; s < p->nstages && r == 0; s++) {
-		struct rf_stage *st = &p->stage[s];
-		st->verb = cfg->q->stage[s].verb;
-		st->id = s;
-		st->k = cfg->k;
-		st->env = cfg->env;
 		p->nopen = s + 1;
-		r = st->verb->open(st, cfg->q->stage[s].config);
+		r = rf__stage_open(&p->stage[s], cfg->q, s, cfg->k, cfg->env);
 	}
 	for (int s = 0; s < p->nstages && r == 0; s++) {
 		p->th[s] = (struct stage_thread){ .p = p, .index = s };

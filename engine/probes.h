@@ -8,10 +8,17 @@
  *
  *   run__start(mode, threads)          run__end(bytes, records)
  *   stage__name(stage, name)           once per stage instance, at open
- *   stage__begin(stage, seq, records_in, bytes)
+ *   stage__begin(stage, seq, records_in, bytes, name)
  *   stage__end(stage, seq, records_out, busy_ns)
- *   queue__wait__begin(queue)          queue__wait__end(queue, waited_ns)
- *   io__submit(fd, bytes, offset)      io__complete(fd, result)
+ *   queue__wait__begin(queue, full)    queue__wait__end(queue, waited_ns, full)
+ *   io__submit(fd, bytes, offset)      io__complete(fd, result, offset, waited_ns)
+ *
+ * stage__begin repeats the name so that a tracer attached mid-run, after
+ * stage__name fired, still learns it.  Queue i feeds stage i (in pipeline
+ * mode); full is 1 when the producer waits for room, 0 when the consumer
+ * waits for work.  waited_ns of io__complete is how long the reading thread
+ * was blocked for that result: requests overlap (io_uring keeps several in
+ * flight), so submit-to-complete times do not add up to time lost.
  */
 #ifndef RF_PROBES_H
 #define RF_PROBES_H
@@ -22,11 +29,25 @@
 #define RF_PROBE2(n, a, b) DTRACE_PROBE2(ringflow, n, a, b)
 #define RF_PROBE3(n, a, b, c) DTRACE_PROBE3(ringflow, n, a, b, c)
 #define RF_PROBE4(n, a, b, c, d) DTRACE_PROBE4(ringflow, n, a, b, c, d)
+#define RF_PROBE5(n, a, b, c, d, e) DTRACE_PROBE5(ringflow, n, a, b, c, d, e)
 #else
 #define RF_PROBE1(n, a) ((void)0)
 #define RF_PROBE2(n, a, b) ((void)0)
 #define RF_PROBE3(n, a, b, c) ((void)0)
 #define RF_PROBE4(n, a, b, c, d) ((void)0)
+#define RF_PROBE5(n, a, b, c, d, e) ((void)0)
 #endif
+
+#include <time.h>
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in ns: the clock of the probes' times (and of
+ * bpf_ktime_get_ns(), so a tracer can compare them). */
+static inline uint64_t rf__probe_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #endif

@@ -717,6 +717,32 @@ static int tick(void *user)
 	return r;
 }
 
+/* RINGFLOW_TEST_SLOW_STAGE=STAGE:MICROSECONDS makes one stage sleep that
+ * long per batch, inside its busy time: the tracing tests need a stage that
+ * is the bottleneck for certain.  Read once per stage open, never per batch. */
+static unsigned test_slow_us(int stage)
+{
+	const char *v = getenv("RINGFLOW_TEST_SLOW_STAGE");
+	int s;
+	unsigned us;
+	if (v && sscanf(v, "%d:%u", &s, &us) == 2 && s == stage)
+		return us;
+	return 0;
+}
+
+int rf__stage_open(struct rf_stage *st, const struct rf_query *q, int s, const struct rf_kernels *k,
+		   struct rf_stage_env *env)
+{
+	st->verb = q->stage[s].verb;
+	st->id = s;
+	st->k = k;
+	st->env = env;
+	st->slow_us = test_slow_us(s);
+	const char *name = st->verb->name;
+	RF_PROBE2(stage__name, s, name);
+	return st->verb->open(st, q->stage[s].config);
+}
+
 int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 {
 	uint64_t all = b->nrecords;
@@ -725,12 +751,20 @@ int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 		struct rf_stage *st = &stage[i];
 		uint64_t in = b->all ? all : b->nsel, seq = b->seq, len = b->len;
 		int id = st->id;
-		RF_PROBE4(stage__begin, id, seq, in, len);
+		const char *name = st->verb->name;
+		RF_PROBE5(stage__begin, id, seq, in, len, name);
 		st->stats.records_in += in;
 		st->stats.bytes_in += b->len;
 		uint64_t t0 = now_ns();
 		int r = st->verb->process(st, b);
-		uint64_t busy = now_ns() - t0, out = b->all ? all : b->nsel;
+		if (st->slow_us) {
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)st->slow_us * 1000 };
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
+		/* an aggregate passes no record on, as --stats says */
+		uint64_t busy = now_ns() - t0;
+		uint64_t out = st->verb->kind == RF_STAGE_AGGREGATE ? 0 : b->all ? all : b->nsel;
 		RF_PROBE4(stage__end, id, seq, out, busy);
 		st->stats.busy_ns += busy;
 		st->stats.batches++;
@@ -1592,16 +1626,9 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		run->stages = run->par ? rf__par_stages(run->par, 0) : rf__pipe_stages(run->pipe);
 	} else {
 		for (int i = 0; i < nrow; i++) {
-			struct rf_stage *st = &run->stage[i];
-			st->verb = q->stage[i].verb;
-			st->id = i;
-			st->k = k;
-			st->env = &run->env;
 			run->nstages = i + 1;
-			if ((r = st->verb->open(st, q->stage[i].config)) < 0)
+			if ((r = rf__stage_open(&run->stage[i], q, i, k, &run->env)) < 0)
 				goto done;
-			const char *name = st->verb->name;
-			RF_PROBE2(stage__name, i, name);
 		}
 	}
 

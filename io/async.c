@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include "source.h"
+#include "../engine/probes.h"
 
 enum { OP_STATX, OP_OPEN, OP_READ, OP_CLOSE, NOPS };
 
@@ -120,6 +121,10 @@ static int start_file(struct rf_async *a, int s, int file, const char *path)
 		if (i + 1 < NOPS)
 			sqe[i]->flags |= IOSQE_IO_HARDLINK;
 	}
+	/* a direct descriptor has no fd number: probes see -1 - slot */
+	int fd = -1 - s;
+	uint64_t len = a->buf_size, off = 0;
+	RF_PROBE3(io__submit, fd, len, off);
 	return 0;
 }
 
@@ -129,6 +134,7 @@ int rf__async_run(struct rf_async *a, const char *const *files, int nfiles,
 		  void *user)
 {
 	int next_start = 0, next_done = 0, r = 0;
+	uint64_t waited = 0; /* blocked on completions since the last read's */
 	while (next_done < nfiles) {
 		/* keep every slot busy with the files after the next to hand back */
 		int added = 0;
@@ -143,15 +149,24 @@ int rf__async_run(struct rf_async *a, const char *const *files, int nfiles,
 		struct slot *sl = &a->slots[next_done % a->depth];
 		while (sl->results < NOPS) {
 			struct io_uring_cqe *cqe;
+			uint64_t t0 = rf__probe_clock();
 			do
 				r = io_uring_wait_cqe(&a->ring, &cqe);
 			while (r == -EINTR && !rf__io_cancel);
 			if (r < 0)
 				return r;
+			waited += rf__probe_clock() - t0;
 			uint64_t d = io_uring_cqe_get_data64(cqe);
 			struct slot *done = &a->slots[d / NOPS];
 			done->res[d % NOPS] = cqe->res;
 			done->results++;
+			if (d % NOPS == OP_READ) {
+				int fd = -1 - (int)(d / NOPS);
+				long res = cqe->res;
+				uint64_t off = 0;
+				RF_PROBE4(io__complete, fd, res, off, waited);
+				waited = 0;
+			}
 			io_uring_cqe_seen(&a->ring, cqe);
 		}
 		int err = 0;

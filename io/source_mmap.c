@@ -68,11 +68,13 @@ static int mmap_next(struct rf_source *src, struct rf_chunk *chunk)
 	 * letting fault-around map 64 KiB per fault as the scan reaches it. */
 	int fd = ms->fd;
 	RF_PROBE3(io__submit, fd, map_len, map_off);
+	uint64_t t0 = rf__probe_clock();
 	void *p = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, ms->fd, (off_t)map_off);
 	if (p == MAP_FAILED)
 		return -errno;
 	long mapped = (long)map_len;
-	RF_PROBE2(io__complete, fd, mapped);
+	uint64_t waited = rf__probe_clock() - t0;
+	RF_PROBE4(io__complete, fd, mapped, map_off, waited);
 	madvise(p, map_len, MADV_SEQUENTIAL);
 	ms->held[slot].base = p;
 	ms->held[slot].len = map_len;

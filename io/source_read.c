@@ -85,9 +85,11 @@ static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 		size_t ask = want - got;
 		uint64_t at = rs->offset + got;
 		RF_PROBE3(io__submit, fd, ask, at);
+		uint64_t t0 = rf__probe_clock();
 		ssize_t r = read_some(rs->fd, b->data + got, want - got);
 		long res = (long)r;
-		RF_PROBE2(io__complete, fd, res);
+		uint64_t waited = rf__probe_clock() - t0;
+		RF_PROBE4(io__complete, fd, res, at, waited);
 		if (r < 0) {
 			rf__pool_put(rs->pool, b);
 			return (int)r;

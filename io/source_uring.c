@@ -190,17 +190,20 @@ static int reap_one(struct uring_source *us)
 {
 	struct io_uring_cqe *cqe;
 	int r;
+	uint64_t t0 = rf__probe_clock();
 	do
 		r = io_uring_wait_cqe(&us->u->ring, &cqe);
 	while (r == -EINTR && !rf__io_cancel);
 	if (r < 0)
 		return r;
+	uint64_t waited = rf__probe_clock() - t0;
 	int idx = (int)io_uring_cqe_get_data64(cqe);
 	int res = cqe->res;
 	io_uring_cqe_seen(&us->u->ring, cqe);
-	int fd = us->fd;
-	RF_PROBE2(io__complete, fd, res);
 	struct slot *s = &us->slots[idx];
+	int fd = us->fd;
+	uint64_t off = us->is_stream ? (uint64_t)-1 : s->off + s->got;
+	RF_PROBE4(io__complete, fd, res, off, waited);
 	us->inflight--;
 
 	if (res == -EAGAIN || res == -EINTR)

@@ -1,0 +1,749 @@
+/* trace.c - ringflow-trace: per-stage latency of a running ringflow, from
+ * its USDT probes, and which stage holds the run back.
+ *
+ *   ringflow-trace [-i SECONDS] [--json] [-o FILE] -p PID
+ *   ringflow-trace [-i SECONDS] [--json] [-o FILE] -- ringflow ARGS...
+ *   ringflow-trace [-i SECONDS] [--json] [-o FILE] -b /path/to/ringflow
+ *
+ * The BPF half (trace.bpf.c) folds every batch into per-CPU maps; this half
+ * loads it, attaches it to the ringflow binary, waits for the target to
+ * end (or for -i intervals), and prints the maps.
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "ringflow.h"
+#include "trace.h"
+#include "trace.skel.h"
+
+#define CAP_SYS_ADMIN_BIT 21
+
+struct snapshot {
+	struct stage_counts stage[TRACE_STAGES];
+	struct queue_counts queue[TRACE_QUEUES];
+	struct io_counts io;
+	struct run_info run;
+	char name[TRACE_STAGES][TRACE_NAME];
+	uint64_t taken_ns;
+};
+
+static struct {
+	pid_t pid;                 /* 0 with -b: every process of the binary */
+	const char *binary;        /* -b */
+	int spawned;
+	double interval;
+	int json;
+	int verbose;
+	FILE *out;
+	uint64_t attached_ns;
+} cfg;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ringflow-trace: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || !cfg.verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns() */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: ringflow-trace [-i SECONDS] [--json] [-o FILE] [-v] -p PID\n"
+	      "       ringflow-trace [-i SECONDS] [--json] [-o FILE] [-v] -- ringflow ARGS...\n"
+	      "       ringflow-trace [-i SECONDS] [--json] [-o FILE] [-v] -b BINARY\n"
+	      "\n"
+	      "Per-stage batch latency, queue waits and I/O latency of a ringflow run, from its\n"
+	      "USDT probes, and the stage that holds the run back.  Needs root (CAP_SYS_ADMIN).\n"
+	      "\n"
+	      "  -p, --pid PID        trace a running ringflow (and its forked workers)\n"
+	      "  -b, --binary PATH    trace every process running PATH, until interrupted\n"
+	      "  -i, --interval SECS  also print what happened in each interval\n"
+	      "      --json           one JSON object per report\n"
+	      "  -o, --output FILE    write reports to FILE (default: standard output with -p,\n"
+	      "                       standard error when starting a command, like strace)\n"
+	      "  -v, --verbose        show libbpf's messages\n"
+	      "\n"
+	      "It ends when the traced ringflow ends, or on SIGINT.  Exit status: that of the\n"
+	      "started command; 0 after -p; 2 when tracing could not start.\n",
+	      f);
+}
+
+/* ---- preflight: name what is missing before libbpf says it obscurely ---- */
+
+static int have_cap_sys_admin(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long eff = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (eff >> CAP_SYS_ADMIN_BIT) & 1;
+}
+
+static void preflight(void)
+{
+	if (!have_cap_sys_admin())
+		die("attaching uprobes needs CAP_SYS_ADMIN on this kernel: run as root (sudo ringflow-trace ...)");
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		die("this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %s): it needs CONFIG_DEBUG_INFO_BTF=y",
+		    strerror(errno));
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK) != 0)
+		die("this kernel has no uprobe support (/sys/bus/event_source/devices/uprobe: %s): it needs "
+		    "CONFIG_UPROBE_EVENTS=y",
+		    strerror(errno));
+}
+
+/* ---- the target ---- */
+
+static void binary_of_pid(pid_t pid, char *path, size_t size)
+{
+	char link[64];
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(link, path, size - 1);
+	if (n < 0) {
+		if (errno == ENOENT)
+			die("no process %d", (int)pid);
+		die("cannot see process %d's program (%s): %s", (int)pid, link, strerror(errno));
+	}
+	path[n] = 0;
+	/* a binary replaced since it started: its old inode is still there */
+	if (strstr(path, " (deleted)") || access(path, R_OK) != 0)
+		snprintf(path, size, "%s", link);
+}
+
+static void binary_in_path(const char *cmd, char *path, size_t size)
+{
+	if (strchr(cmd, '/')) {
+		if (access(cmd, X_OK) != 0)
+			die("cannot run %s: %s", cmd, strerror(errno));
+		snprintf(path, size, "%s", cmd);
+		return;
+	}
+	const char *dirs = getenv("PATH");
+	if (!dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin";
+	while (*dirs) {
+		size_t n = strcspn(dirs, ":");
+		snprintf(path, size, "%.*s/%s", (int)n, n ? dirs : ".", cmd);
+		if (access(path, X_OK) == 0)
+			return;
+		dirs += n + (dirs[n] == ':');
+	}
+	die("%s: command not found", cmd);
+}
+
+/* The child waits on gate until the probes are in place, then runs cmd:
+ * the trace sees the first batch. */
+static pid_t spawn(char **argv, const char *path, int *gate)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		char go;
+		close(fds[1]);
+		if (read(fds[0], &go, 1) != 1)
+			_exit(127); /* the tracer gave up */
+		execv(path, argv);
+		fprintf(stderr, "ringflow-trace: cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*gate = fds[1];
+	return pid;
+}
+
+/* ---- reading the maps ---- */
+
+static void read_percpu(int fd, __u32 key, void *sum, size_t size, void *buf, int ncpu)
+{
+	memset(sum, 0, size);
+	if (bpf_map_lookup_elem(fd, &key, buf) < 0)
+		return;
+	/* every field is a __u64 counter: add them up across CPUs */
+	for (int c = 0; c < ncpu; c++) {
+		const __u64 *v = (const __u64 *)((const char *)buf + (size_t)c * size);
+		for (size_t i = 0; i < size / 8; i++)
+			((__u64 *)sum)[i] += v[i];
+	}
+}
+
+static void snap(struct trace_bpf *skel, struct snapshot *s, int ncpu, void *buf)
+{
+	int sfd = bpf_map__fd(skel->maps.stages), qfd = bpf_map__fd(skel->maps.queues);
+	for (__u32 i = 0; i < TRACE_STAGES; i++)
+		read_percpu(sfd, i, &s->stage[i], sizeof s->stage[i], buf, ncpu);
+	for (__u32 i = 0; i < TRACE_QUEUES; i++)
+		read_percpu(qfd, i, &s->queue[i], sizeof s->queue[i], buf, ncpu);
+	read_percpu(bpf_map__fd(skel->maps.io), 0, &s->io, sizeof s->io, buf, ncpu);
+	__u32 zero = 0;
+	memset(&s->run, 0, sizeof s->run);
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.run), &zero, &s->run);
+	for (__u32 i = 0; i < TRACE_STAGES; i++) {
+		struct stage_name n = { 0 };
+		bpf_map_lookup_elem(bpf_map__fd(skel->maps.names), &i, &n);
+		memcpy(s->name[i], n.name, TRACE_NAME);
+		s->name[i][TRACE_NAME - 1] = 0;
+	}
+	s->taken_ns = now_ns();
+}
+
+/* what happened between two snapshots (counters only grow) */
+static void delta(struct snapshot *d, const struct snapshot *now, const struct snapshot *before)
+{
+	*d = *now;
+	const __u64 *b = (const __u64 *)before->stage, *n = (const __u64 *)now->stage;
+	__u64 *o = (__u64 *)d->stage;
+	for (size_t i = 0; i < sizeof d->stage / 8; i++)
+		o[i] = n[i] - b[i];
+	b = (const __u64 *)before->queue, n = (const __u64 *)now->queue, o = (__u64 *)d->queue;
+	for (size_t i = 0; i < sizeof d->queue / 8; i++)
+		o[i] = n[i] - b[i];
+	b = (const __u64 *)&before->io, n = (const __u64 *)&now->io, o = (__u64 *)&d->io;
+	for (size_t i = 0; i < sizeof d->io / 8; i++)
+		o[i] = n[i] - b[i];
+}
+
+/* ---- the verdict ---- */
+
+static const char *mode_name(__u64 mode)
+{
+	switch (mode) {
+	case RF_MODE_SERIAL: return "serial";
+	case RF_MODE_PARALLEL: return "parallel";
+	case RF_MODE_MULTIPROCESS: return "multiprocess";
+	case RF_MODE_PIPELINE: return "pipeline";
+	case RF_MODE_ASYNC: return "async";
+	default: return "unknown";
+	}
+}
+
+struct verdict {
+	int stage;            /* the bottleneck stage, -1 for input, -2 for none */
+	double share;         /* of the wall time (per instance) it was busy */
+	double input_share;
+	double share_of[TRACE_STAGES];
+	int nstages;
+	char why[512];
+};
+
+static const char *stage_label(const struct snapshot *s, int i, char *buf, size_t size)
+{
+	if (s->name[i][0])
+		snprintf(buf, size, "%s", s->name[i]);
+	else
+		snprintf(buf, size, "stage %d", i);
+	return buf;
+}
+
+static void judge(const struct snapshot *s, uint64_t wall_ns, int have_run, struct verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	/* parallel and multiprocess run every stage in each worker */
+	double instances = 1;
+	if (have_run && (s->run.mode == RF_MODE_PARALLEL || s->run.mode == RF_MODE_MULTIPROCESS) && s->run.threads > 1)
+		instances = (double)s->run.threads;
+	double wall = wall_ns ? (double)wall_ns : 1;
+	v->stage = -2;
+	for (int i = 0; i < TRACE_STAGES; i++) {
+		if (!s->stage[i].batches)
+			continue;
+		v->nstages = i + 1;
+		v->share_of[i] = (double)s->stage[i].busy_ns / (wall * instances);
+		if (v->stage == -2 || v->share_of[i] > v->share) {
+			v->stage = i;
+			v->share = v->share_of[i];
+		}
+	}
+	v->input_share = (double)s->io.blocked_ns / (wall * instances);
+	if (v->stage == -2 && !s->io.completes) {
+		snprintf(v->why, sizeof v->why, "no batch seen yet");
+		return;
+	}
+	if (v->input_share > v->share) {
+		v->stage = -1;
+		v->share = v->input_share;
+		snprintf(v->why, sizeof v->why, "the reader was blocked on I/O %.0f%% of the wall time, longer than any stage was busy",
+			 100 * v->input_share);
+		return;
+	}
+	char name[64];
+	stage_label(s, v->stage, name, sizeof name);
+	int n = snprintf(v->why, sizeof v->why, "busy %.0f%% of the wall time%s", 100 * v->share,
+			 instances > 1 ? " (per worker)" : "");
+	/* (-b: the wall time is ours, not a run's; idle time says nothing) */
+	if (v->share < 0.05 && cfg.pid) {
+		/* nothing works hard: the run is waiting for its input */
+		snprintf(v->why + n, sizeof v->why - (size_t)n,
+			 "; no stage is busy, so the run mostly waits for input (a slow pipe or disk)");
+		v->stage = -1;
+		return;
+	}
+	const struct queue_counts *in = &s->queue[v->stage], *out = &s->queue[v->stage + 1];
+	if (have_run && s->run.mode == RF_MODE_PIPELINE) {
+		if (in->full_waits)
+			n += snprintf(v->why + n, sizeof v->why - (size_t)n,
+				      "; its input queue was full %llu times (%.3f s): the %s before it waited for room",
+				      (unsigned long long)in->full_waits, in->full_ns / 1e9,
+				      v->stage ? "stage" : "reader");
+		if (out->empty_waits && n < (int)sizeof v->why)
+			snprintf(v->why + n, sizeof v->why - (size_t)n,
+				 "; its output queue was empty %llu times (%.3f s): the %s after it waited for work",
+				 (unsigned long long)out->empty_waits, out->empty_ns / 1e9,
+				 v->stage + 1 < v->nstages ? "stage" : "writer");
+	} else if (v->nstages > 1) {
+		/* one thread runs them all: the next busiest, for scale */
+		double next = 0;
+		for (int i = 0; i < v->nstages; i++)
+			if (i != v->stage && v->share_of[i] > next)
+				next = v->share_of[i];
+		snprintf(v->why + n, sizeof v->why - (size_t)n, "; the next busiest stage %.0f%%", 100 * next);
+	}
+}
+
+/* ---- printing ---- */
+
+static void print_hist(FILE *f, const __u64 *hist, const char *unit)
+{
+	int lo = -1, hi = -1;
+	__u64 max = 0;
+	for (int i = 0; i < TRACE_SLOTS; i++)
+		if (hist[i]) {
+			if (lo < 0)
+				lo = i;
+			hi = i;
+			if (hist[i] > max)
+				max = hist[i];
+		}
+	if (lo < 0)
+		return;
+	fprintf(f, "    %15s : %-10s distribution\n", unit, "count");
+	for (int i = lo; i <= hi; i++) {
+		unsigned long long from = i ? 1ull << i : 0, to = (1ull << (i + 1)) - 1;
+		int stars = (int)(hist[i] * 40 / max);
+		fprintf(f, "    %6llu -> %-6llu : %-10llu |%-40.*s|\n", from, to, (unsigned long long)hist[i], stars,
+			"****************************************");
+	}
+}
+
+static void human_bytes(char *buf, size_t size, double b)
+{
+	const char *unit[] = { "B", "kB", "MB", "GB", "TB" };
+	int u = 0;
+	while (b >= 1000 && u < 4) {
+		b /= 1000;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.2f %s" : "%.0f %s", b, unit[u]);
+}
+
+static void print_text(FILE *f, const struct snapshot *s, uint64_t wall_ns, int have_run, int final,
+		       const struct verdict *v)
+{
+	char b1[32], name[64];
+	if (cfg.pid)
+		fprintf(f, "ringflow-trace: pid %d", (int)cfg.pid);
+	else
+		fprintf(f, "ringflow-trace: every process of %s", cfg.binary);
+	if (!final)
+		fputs(", interval", f);
+	if (have_run)
+		fprintf(f, ", %s mode, %llu thread%s", mode_name(s->run.mode), (unsigned long long)s->run.threads,
+			s->run.threads == 1 ? "" : "s");
+	fprintf(f, ", %.3f s%s\n", wall_ns / 1e9, have_run || !final || !cfg.pid ? "" : " (attached mid-run)");
+	for (int i = 0; i < v->nstages; i++) {
+		const struct stage_counts *c = &s->stage[i];
+		human_bytes(b1, sizeof b1, (double)c->bytes);
+		fprintf(f, "\nstage %d %s: %llu batches, %llu records in, %llu out, %s, busy %.3f s (%.0f%%)\n", i,
+			stage_label(s, i, name, sizeof name), (unsigned long long)c->batches,
+			(unsigned long long)c->records_in, (unsigned long long)c->records_out, b1, c->busy_ns / 1e9,
+			100 * v->share_of[i]);
+		if (c->unpaired_ends)
+			fprintf(f, "  %llu batch%s already under way when the trace attached\n",
+				(unsigned long long)c->unpaired_ends, c->unpaired_ends == 1 ? " was" : "es were");
+		print_hist(f, c->hist, "batch usecs");
+	}
+	int any_queue = 0;
+	for (int i = 0; i <= v->nstages && i < TRACE_QUEUES; i++) {
+		const struct queue_counts *q = &s->queue[i];
+		if (!q->full_waits && !q->empty_waits)
+			continue;
+		if (!any_queue++)
+			fprintf(f, "\nqueue waits:\n");
+		if (i < v->nstages)
+			fprintf(f, "  into stage %d %-10s", i, stage_label(s, i, name, sizeof name));
+		else
+			fprintf(f, "  back to the writer    ");
+		fprintf(f, " full %llu (%.3f s)  empty %llu (%.3f s)\n", (unsigned long long)q->full_waits,
+			q->full_ns / 1e9, (unsigned long long)q->empty_waits, q->empty_ns / 1e9);
+	}
+	if (s->io.completes) {
+		human_bytes(b1, sizeof b1, (double)s->io.bytes);
+		fprintf(f, "\nI/O: %llu requests, %s, %llu errors, reader blocked %.3f s (%.0f%%)\n",
+			(unsigned long long)s->io.completes, b1, (unsigned long long)s->io.errors,
+			s->io.blocked_ns / 1e9, 100 * v->input_share);
+		print_hist(f, s->io.hist, "request usecs");
+	}
+	if (v->stage >= 0)
+		fprintf(f, "\nbottleneck: stage %d %s: %s\n", v->stage, stage_label(s, v->stage, name, sizeof name),
+			v->why);
+	else if (v->stage == -1)
+		fprintf(f, "\nbottleneck: input: %s\n", v->why);
+	else
+		fprintf(f, "\nbottleneck: none: %s\n", v->why);
+	fflush(f);
+}
+
+static void json_hist(FILE *f, const __u64 *hist)
+{
+	fputc('[', f);
+	int first = 1;
+	for (int i = 0; i < TRACE_SLOTS; i++)
+		if (hist[i]) {
+			fprintf(f, "%s[%llu,%llu,%llu]", first ? "" : ",", i ? 1ull << i : 0, (1ull << (i + 1)) - 1,
+				(unsigned long long)hist[i]);
+			first = 0;
+		}
+	fputc(']', f);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void print_json(FILE *f, const struct snapshot *s, uint64_t wall_ns, int have_run, int final,
+		       const struct verdict *v)
+{
+	char name[64];
+	if (cfg.pid)
+		fprintf(f, "{\"pid\":%d", (int)cfg.pid);
+	else
+		fputs("{\"pid\":null", f);
+	fprintf(f, ",\"final\":%s,\"mode\":", final ? "true" : "false");
+	if (have_run)
+		fprintf(f, "\"%s\",\"threads\":%llu", mode_name(s->run.mode), (unsigned long long)s->run.threads);
+	else
+		fputs("null,\"threads\":null", f);
+	fprintf(f, ",\"wall_ns\":%llu,\"stages\":[", (unsigned long long)wall_ns);
+	for (int i = 0; i < v->nstages; i++) {
+		const struct stage_counts *c = &s->stage[i];
+		fprintf(f, "%s{\"id\":%d,\"name\":", i ? "," : "", i);
+		json_string(f, stage_label(s, i, name, sizeof name));
+		fprintf(f,
+			",\"batches\":%llu,\"records_in\":%llu,\"records_out\":%llu,\"bytes\":%llu,\"busy_ns\":%llu,"
+			"\"busy_share\":%.4f,\"unpaired_ends\":%llu,\"hist_us\":",
+			(unsigned long long)c->batches, (unsigned long long)c->records_in,
+			(unsigned long long)c->records_out, (unsigned long long)c->bytes, (unsigned long long)c->busy_ns,
+			v->share_of[i], (unsigned long long)c->unpaired_ends);
+		json_hist(f, c->hist);
+		fputc('}', f);
+	}
+	fputs("],\"queues\":[", f);
+	int first = 1;
+	for (int i = 0; i <= v->nstages && i < TRACE_QUEUES; i++) {
+		const struct queue_counts *q = &s->queue[i];
+		if (!q->full_waits && !q->empty_waits)
+			continue;
+		fprintf(f, "%s{\"id\":%d,\"full_waits\":%llu,\"full_ns\":%llu,\"empty_waits\":%llu,\"empty_ns\":%llu}",
+			first ? "" : ",", i, (unsigned long long)q->full_waits, (unsigned long long)q->full_ns,
+			(unsigned long long)q->empty_waits, (unsigned long long)q->empty_ns);
+		first = 0;
+	}
+	fprintf(f,
+		"],\"io\":{\"requests\":%llu,\"bytes\":%llu,\"errors\":%llu,\"unpaired\":%llu,\"blocked_ns\":%llu,"
+		"\"latency_ns\":%llu,\"hist_us\":",
+		(unsigned long long)s->io.completes, (unsigned long long)s->io.bytes, (unsigned long long)s->io.errors,
+		(unsigned long long)s->io.unpaired, (unsigned long long)s->io.blocked_ns,
+		(unsigned long long)s->io.latency_ns);
+	json_hist(f, s->io.hist);
+	fputs("},\"bottleneck\":{\"stage\":", f);
+	if (v->stage >= 0) {
+		fprintf(f, "%d,\"name\":", v->stage);
+		json_string(f, stage_label(s, v->stage, name, sizeof name));
+	} else {
+		fprintf(f, "null,\"name\":\"%s\"", v->stage == -1 ? "input" : "none");
+	}
+	fprintf(f, ",\"busy_share\":%.4f,\"why\":", v->share);
+	json_string(f, v->why);
+	fputs("}}\n", f);
+	fflush(f);
+}
+
+static void report(const struct snapshot *s, uint64_t from_ns, uint64_t to_ns, int final)
+{
+	/* the run's own start and end when we saw them, else our own view */
+	int have_run = s->run.start_ns != 0;
+	if (final && have_run)
+		from_ns = s->run.start_ns;
+	if (final && s->run.end_ns)
+		to_ns = s->run.end_ns;
+	uint64_t wall = to_ns > from_ns ? to_ns - from_ns : 0;
+	struct verdict v;
+	judge(s, wall, have_run, &v);
+	if (cfg.json)
+		print_json(cfg.out, s, wall, have_run, final, &v);
+	else
+		print_text(cfg.out, s, wall, have_run, final, &v);
+}
+
+/* ---- attach ---- */
+
+struct probe {
+	const char *name;
+	struct bpf_program *prog;
+};
+
+static void attach(struct trace_bpf *skel, const char *binary)
+{
+	struct probe probes[] = {
+		{ "run__start", skel->progs.run_start },
+		{ "run__end", skel->progs.run_end },
+		{ "stage__name", skel->progs.stage_name },
+		{ "stage__begin", skel->progs.stage_begin },
+		{ "stage__end", skel->progs.stage_end },
+		{ "queue__wait__end", skel->progs.queue_wait_end },
+		{ "io__submit", skel->progs.io_submit },
+		{ "io__complete", skel->progs.io_complete },
+	};
+	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+		/* every process of the binary; the BPF side keeps the target
+		 * and its forked workers, which a per-process attach misses */
+		struct bpf_link *l = bpf_program__attach_usdt(probes[i].prog, -1, binary, "ringflow", probes[i].name, NULL);
+		if (!l) {
+			int e = errno;
+			if (e == ENOENT)
+				die("%s has no ringflow:%s probe: is it ringflow, built with sys/sdt.h "
+				    "(systemtap-sdt-dev)?",
+				    binary, probes[i].name);
+			if (e == EPERM || e == EACCES)
+				die("not allowed to attach a uprobe to %s (%s): this needs CAP_SYS_ADMIN", binary,
+				    strerror(e));
+			die("cannot attach to %s:ringflow:%s: %s", binary, probes[i].name, strerror(e));
+		}
+	}
+}
+
+static int parse_args(int argc, char **argv, char ***cmd)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "binary", required_argument, NULL, 'b' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL;
+	int c;
+	/* + : stop at the first word that is not an option, the command */
+	while ((c = getopt_long(argc, argv, "+p:b:i:o:vh", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'p': {
+			long p = strtol(optarg, &end, 10);
+			if (*end || p <= 0 || p > INT_MAX)
+				die("-p wants a process id, not '%s'", optarg);
+			cfg.pid = (pid_t)p;
+			break;
+		}
+		case 'b':
+			cfg.binary = optarg;
+			break;
+		case 'i':
+			cfg.interval = strtod(optarg, &end);
+			if (*end || !(cfg.interval >= 0.01) || cfg.interval > 86400)
+				die("-i wants seconds between 0.01 and 86400, not '%s'", optarg);
+			break;
+		case 'j':
+			cfg.json = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'v':
+			cfg.verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	*cmd = argv + optind;
+	int ncmd = argc - optind;
+	if (!!cfg.pid + !!cfg.binary + !!ncmd > 1)
+		die("give one of -p PID, -b BINARY or a command to start");
+	if (!cfg.pid && !cfg.binary && !ncmd) {
+		usage(stderr);
+		exit(2);
+	}
+	cfg.spawned = ncmd > 0;
+	cfg.out = cfg.spawned ? stderr : stdout;
+	if (output && !(cfg.out = fopen(output, "w")))
+		die("cannot write %s: %s", output, strerror(errno));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char **cmd;
+	parse_args(argc, argv, &cmd);
+	libbpf_set_print(libbpf_print);
+	preflight();
+
+	char binary[PATH_MAX];
+	int gate = -1;
+	if (cfg.spawned) {
+		binary_in_path(cmd[0], binary, sizeof binary);
+		cfg.pid = spawn(cmd, binary, &gate);
+	} else if (cfg.pid) {
+		binary_of_pid(cfg.pid, binary, sizeof binary);
+	} else {
+		if (access(cfg.binary, R_OK) != 0)
+			die("cannot read %s: %s", cfg.binary, strerror(errno));
+		snprintf(binary, sizeof binary, "%s", cfg.binary);
+	}
+	/* -b has no process to watch: it runs until a signal */
+	int pidfd = -1;
+	if (cfg.pid && (pidfd = (int)syscall(SYS_pidfd_open, cfg.pid, 0)) < 0)
+		die("cannot watch process %d: %s", (int)cfg.pid, strerror(errno));
+
+	struct trace_bpf *skel = trace_bpf__open();
+	if (!skel)
+		die("cannot open the BPF program: %s", strerror(errno));
+	skel->rodata->targ_tgid = (__u32)cfg.pid;
+	int err = trace_bpf__load(skel);
+	if (err)
+		die("cannot load the BPF program into the kernel: %s", strerror(-err));
+	attach(skel, binary);
+	cfg.attached_ns = now_ns();
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, NULL);
+
+	if (!cfg.pid) {
+		fprintf(stderr, "ringflow-trace: tracing every process of %s; interrupt to end\n", binary);
+		fflush(stderr);
+	}
+	if (gate >= 0) { /* the probes are in: let the command run */
+		if (write(gate, "g", 1) != 1)
+			die("cannot start %s: %s", cmd[0], strerror(errno));
+		close(gate);
+	}
+
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		die("cannot count the CPUs: %s", strerror(-ncpu));
+	void *buf = calloc((size_t)ncpu, sizeof(struct stage_counts));
+	struct snapshot *prev = calloc(1, sizeof *prev), *cur = calloc(1, sizeof *cur), *d = calloc(1, sizeof *d);
+	if (!buf || !prev || !cur || !d)
+		die("out of memory");
+	prev->taken_ns = cfg.attached_ns;
+
+	int timeout = cfg.interval > 0 ? (int)(cfg.interval * 1000) : -1;
+	uint64_t next = cfg.attached_ns + (uint64_t)(cfg.interval * 1e9);
+	for (;;) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		int wait = timeout;
+		if (timeout >= 0) {
+			uint64_t t = now_ns();
+			wait = next > t ? (int)((next - t) / 1000000) : 0;
+		}
+		int r = poll(&p, 1, wait);
+		if (r < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (stop_signal || (r > 0 && (p.revents & (POLLIN | POLLHUP))))
+			break;
+		if (timeout >= 0 && now_ns() >= next) {
+			snap(skel, cur, ncpu, buf);
+			delta(d, cur, prev);
+			report(d, prev->taken_ns, cur->taken_ns, 0);
+			struct snapshot *t = prev;
+			prev = cur;
+			cur = t;
+			next += (uint64_t)(cfg.interval * 1e9);
+		}
+	}
+
+	int status = 0;
+	if (cfg.spawned) {
+		int ws;
+		if (stop_signal && waitpid(cfg.pid, &ws, WNOHANG) == 0) {
+			/* the terminal's ^C reached the command too; give it a moment */
+			kill(cfg.pid, SIGINT);
+		}
+		while (waitpid(cfg.pid, &ws, 0) < 0 && errno == EINTR)
+			;
+		status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	}
+	snap(skel, cur, ncpu, buf);
+	report(cur, cfg.attached_ns, now_ns(), 1);
+	trace_bpf__destroy(skel);
+	if (cfg.out != stdout && cfg.out != stderr && fclose(cfg.out) != 0)
+		die("cannot write the report: %s", strerror(errno));
+	if (cfg.out == stdout && fflush(stdout) != 0)
+		die("cannot write the report: %s", strerror(errno));
+	return status;
+}
