@@ -4,7 +4,8 @@
 #   ./dev.sh demo   install the dependencies, build, and run the main job on
 #                   a generated sample access log
 #   ./dev.sh test   install whatever is missing, build, and run the whole
-#                   test suite (make check, then make distcheck)
+#                   test suite (make check, then make distcheck), then the
+#                   suite again built with ASan and UBSan
 #
 # Packages are installed with apt-get as root, or through sudo.
 set -eu
@@ -12,7 +13,7 @@ cd "$(dirname "$0")"
 
 PACKAGES="build-essential autoconf automake libtool pkg-config linux-libc-dev
 liburing-dev libnuma-dev numactl libbpf-dev check libpcre2-dev systemtap-sdt-dev
-clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time"
+clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time valgrind"
 
 install_deps() {
 	missing=""
@@ -39,6 +40,16 @@ build() {
 	make -j"$(nproc)"
 }
 
+# The whole suite once more, from the tarball distcheck made, built with
+# AddressSanitizer and UndefinedBehaviorSanitizer: any report fails it.
+sanitized() {
+	dir=$(mktemp -d)
+	trap 'rm -rf "$dir"' EXIT
+	tar -xzf "$(ls -t ringflow-*.tar.gz | head -1)" -C "$dir"
+	(cd "$dir"/ringflow-* && ./configure -q --enable-sanitizers && make -j"$(nproc)" &&
+		make check || { cat tests/*.log | grep -B2 -A20 "ERROR: AddressSanitizer\|runtime error\|^FAIL" | head -200; exit 1; })
+}
+
 case "${1:-}" in
 demo)
 	install_deps
@@ -50,6 +61,7 @@ test)
 	build
 	make check
 	make distcheck
+	sanitized
 	;;
 *)
 	echo "usage: ./dev.sh demo | test" >&2

@@ -698,10 +698,17 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 			r = -EBADMSG;
 			break;
 		}
+		uint64_t known = src->groups.count;
 		int64_t gi = group_of(src, in.p, kl);
 		in.p += kl;
 		if (gi < 0) {
 			r = (int)gi;
+			break;
+		}
+		/* an encoder writes each group once: a repeat is damage (and
+		 * would overwrite the cells read for it before) */
+		if (src->groups.count == known) {
+			r = -EBADMSG;
 			break;
 		}
 		for (uint32_t a = 0; a < naggs && r == 0; a++) {

@@ -199,7 +199,15 @@ struct rf_stage_env {
 	uint32_t first_reject_idx;
 	char first_reject_input[256];
 	void *lock;                  /* a pthread mutex when workers share this */
+	/* --group-memory: the resident size (bytes) the process may reach
+	 * while an aggregate grows, read from statm_fd; 0: no limit */
+	uint64_t memory_limit;
+	int statm_fd;
+	_Atomic uint64_t groups_at_limit;  /* groups when the limit was hit */
 };
+
+/* The process's resident memory in bytes (0 if unknown). */
+uint64_t rf__resident_bytes(int statm_fd);
 
 struct rf_stage {
 	const struct rf_verb *verb;
@@ -344,6 +352,9 @@ struct rf_framer {
 	uint64_t spill_batches;
 	uint64_t longest_spill;
 	uint64_t error_offset;    /* where a too-long record starts */
+	int skip_long;            /* --on-long=skip: drop such a record, count it */
+	uint64_t long_skipped;    /* records dropped so, in this input */
+	uint64_t first_long_offset;
 	struct rf_batch batch;    /* reused for every batch; owns sel[] */
 	int input_start;          /* the next batch is an input's first */
 	int (*emit)(void *user, struct rf_batch *b);  /* 0, RF_STOP, or -errno */

@@ -77,6 +77,13 @@ static int spill_append(struct rf_framer *f, const char *p, size_t n, uint64_t r
 	return 0;
 }
 
+/* --on-long=skip: count the record, keep where the first one started */
+static void skipped_long(struct rf_framer *f, uint64_t record_start)
+{
+	if (!f->long_skipped++)
+		f->first_long_offset = record_start;
+}
+
 static int emit_spill(struct rf_framer *f, int unterminated)
 {
 	f->spill_batches++;
@@ -94,10 +101,12 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 	size_t carry_len = 0;
 	uint64_t record_start = 0;   /* input offset of the carry / spill */
 	int in_spill = 0;
+	int in_skip = 0;             /* inside a too-long record, skipping it */
 	int r = 0;
 
 	f->spill_len = 0;
 	f->input_start = 1;
+	f->long_skipped = 0;
 	for (;;) {
 		struct rf_chunk c;
 		r = src->ops->next(src, &c);
@@ -120,7 +129,13 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 				if (carry_len + c.len > f->max_record) {
 					const char *nl = f->k->find_byte(c.data, c.len, '\n');
 					size_t rec = (size_t)((nl ? nl : end) - start);
-					if (rec > f->max_record) {
+					if (rec > f->max_record && f->skip_long) {
+						skipped_long(f, record_start);
+						if (nl)
+							start = (char *)nl + 1;
+						else
+							in_skip = 1;
+					} else if (rec > f->max_record) {
 						f->error_offset = record_start;
 						r = -E2BIG;
 					}
@@ -136,16 +151,37 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 				break;
 			}
 		}
-		if (in_spill) {
+		if (in_skip) { /* the rest of a record too long to keep */
 			const char *nl = f->k->find_byte(start, (size_t)(end - start), '\n');
 			if (!nl) {
-				r = spill_append(f, start, (size_t)(end - start), record_start);
+				src->ops->release(src, &c);
+				continue;
+			}
+			in_skip = 0;
+			start = (char *)nl + 1;
+		}
+		if (in_spill) {
+			const char *nl = f->k->find_byte(start, (size_t)(end - start), '\n');
+			r = spill_append(f, start, (size_t)((nl ? nl + 1 : end) - start), record_start);
+			if (r == -E2BIG && f->skip_long) {
+				skipped_long(f, record_start);
+				f->spill_len = 0;
+				in_spill = 0;
+				r = 0;
+				if (!nl) {
+					in_skip = 1;
+					src->ops->release(src, &c);
+					continue;
+				}
+				start = (char *)nl + 1;
+				goto framed;
+			}
+			if (!nl) {
 				src->ops->release(src, &c);
 				if (r < 0)
 					break;
 				continue;
 			}
-			r = spill_append(f, start, (size_t)(nl + 1 - start), record_start);
 			if (r == 0)
 				r = emit_spill(f, 0);
 			if (r != 0) {
@@ -155,7 +191,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			in_spill = 0;
 			start = (char *)nl + 1;
 		}
-
+framed:;
 		const char *last = f->k->find_last_byte(start, (size_t)(end - start), '\n');
 		const char *tail = last ? last + 1 : start;
 		if (last && (r = emit(f, start, (size_t)(tail - start), 0)) != 0) {
@@ -172,8 +208,9 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 		}
 	}
 
-	/* At the end of the input a line without its newline is still a record. */
-	if (r == 0) {
+	/* At the end of the input a line without its newline is still a record
+	 * (one being skipped was counted already). */
+	if (r == 0 && !in_skip) {
 		if (in_spill) {
 			if (carry_len)
 				r = spill_append(f, carry, carry_len, record_start);

@@ -31,11 +31,12 @@
 #define RF_PROBE4(n, a, b, c, d) DTRACE_PROBE4(ringflow, n, a, b, c, d)
 #define RF_PROBE5(n, a, b, c, d, e) DTRACE_PROBE5(ringflow, n, a, b, c, d, e)
 #else
-#define RF_PROBE1(n, a) ((void)0)
-#define RF_PROBE2(n, a, b) ((void)0)
-#define RF_PROBE3(n, a, b, c) ((void)0)
-#define RF_PROBE4(n, a, b, c, d) ((void)0)
-#define RF_PROBE5(n, a, b, c, d, e) ((void)0)
+/* no probes: the arguments still count as used */
+#define RF_PROBE1(n, a) ((void)(a))
+#define RF_PROBE2(n, a, b) ((void)(a), (void)(b))
+#define RF_PROBE3(n, a, b, c) ((void)(a), (void)(b), (void)(c))
+#define RF_PROBE4(n, a, b, c, d) ((void)(a), (void)(b), (void)(c), (void)(d))
+#define RF_PROBE5(n, a, b, c, d, e) ((void)(a), (void)(b), (void)(c), (void)(d), (void)(e))
 #endif
 
 #include <time.h>

@@ -107,9 +107,11 @@ struct rf_options {
 	int direct;            /* O_DIRECT for the io_uring backend */
 	int sqpoll;            /* io_uring SQPOLL (off by default: slower here) */
 	size_t memory;         /* buffer pool budget in bytes */
+	size_t group_memory;   /* what aggregate state may add on top; 0: half the RAM (or cgroup limit) */
 	size_t buffer_size;    /* one pool buffer; 0 picks a default */
 	size_t window_size;    /* mmap window; 0 picks a default */
-	size_t max_record;     /* longest record accepted, bytes */
+	size_t max_record;     /* longest record accepted, bytes (default 256 MiB) */
+	int skip_long;         /* a longer record is skipped and counted, not an error */
 	int out_fd;            /* where records and results go */
 	enum rf_out_format format;
 	int rejects_fd;        /* records a parser rejects go here verbatim; -1: none */
@@ -156,6 +158,7 @@ struct rf_report {
 	uint64_t batches;
 	uint64_t spill_batches;     /* records assembled across buffer ends */
 	uint64_t longest_record;
+	uint64_t long_skipped;      /* records over max_record skipped (skip_long) */
 	size_t pool_buffers;
 	size_t pool_buffer_size;
 	size_t pool_high_water;

@@ -87,9 +87,40 @@ int rf_mode_parse(const char *name, enum rf_mode *out)
 	return -EINVAL;
 }
 
+/* --group-memory, or by default half of what this process may use: the
+ * RAM, or a cgroup limit below it. */
+static uint64_t group_memory(const struct rf_options *opt)
+{
+	if (opt->group_memory)
+		return opt->group_memory;
+	uint64_t ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	FILE *f = fopen("/sys/fs/cgroup/memory.max", "r");
+	unsigned long long cg;
+	if (f && fscanf(f, "%llu", &cg) == 1 && cg < ram)
+		ram = cg;
+	if (f)
+		fclose(f);
+	return ram / 2;
+}
+
+uint64_t rf__resident_bytes(int statm_fd)
+{
+	char buf[128];
+	ssize_t n = pread(statm_fd, buf, sizeof buf - 1, 0);
+	unsigned long long size, resident;
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return 0;
+	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 const char *rf_strerror(int err)
 {
 	switch (err) {
+	case -EOVERFLOW:
+		return "the group-by outgrew --group-memory: raise it, or group by fewer or coarser keys";
 	case -ENOTSUP:
 		return "the requested SIMD level is not supported by this CPU";
 	case -E2BIG:
@@ -160,6 +191,7 @@ struct run {
 	struct rf_framer framer;
 	uint64_t records;
 	int failed_inputs;
+	uint64_t long_skipped;      /* --on-long=skip: records dropped */
 	const rf_query *q;
 	struct rf_stage_env env;
 	struct rf_writer rejects;
@@ -482,7 +514,8 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		r = write_full(report_fd, &rep, sizeof rep);
 	if (r == 0)
 		r = write_full(report_fd, records, (size_t)count * sizeof *records);
-	_exit(r == 0 ? 0 : 3);
+	/* 4: the group-by outgrew --group-memory, which the parent says */
+	_exit(r == 0 ? 0 : r == -EOVERFLOW ? 4 : 3);
 }
 
 static int run_multiprocess(struct run *run, const char *const *files, int nfiles)
@@ -606,6 +639,11 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			/* a dead worker means a hole in the answer: fail loudly */
 			char what[64];
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 4) {
+				rr = -EOVERFLOW;
+				died = 1;
+				goto next;
+			}
 			if (WIFSIGNALED(status))
 				snprintf(what, sizeof what, "was killed by signal %d", WTERMSIG(status));
 			else
@@ -618,11 +656,19 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			const uint64_t *recs = (const uint64_t *)(rbuf + sizeof(struct mp_report));
 			for (uint32_t i = 0; i < reps[w].nranges && sizeof(struct mp_report) + (i + 1) * 8 <= got; i++)
 				ranges[first[w] + (int)i].records = recs[i];
-			if (run->agg >= 0 && !died && !run->fatal)
-				rr = rf__agg_decode_merge(rf__agg_stage_state(&run->stage[run->agg]), buf, len);
+			struct rf_agg_state *agg = run->agg >= 0 ? rf__agg_stage_state(&run->stage[run->agg]) : NULL;
+			if (agg && !died && !run->fatal)
+				rr = rf__agg_decode_merge(agg, buf, len);
+			/* the merged state is the parent's to fit in the limit */
+			if (agg && rr == 0 && run->env.memory_limit &&
+			    rf__resident_bytes(run->env.statm_fd) > run->env.memory_limit) {
+				run->env.groups_at_limit = rf__agg_groups(agg);
+				rr = -EOVERFLOW;
+			}
 		} else {
 			died = 1;
 		}
+next:
 		if (rr < 0 && !r)
 			r = rr;
 		free(buf);
@@ -903,6 +949,14 @@ static void report_error(struct run *run, const char *input, int err, const char
 
 static void report_note(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+static void print_note(struct run *run, const char *msg)
+{
+	if (run->opt->on_error)
+		run->opt->on_error(run->opt->error_user, "note", 0, msg);
+	else
+		fprintf(stderr, "ringflow: note: %s\n", msg);
+}
+
 static void report_note(struct run *run, const char *fmt, ...)
 {
 	if (run->quiet)
@@ -912,10 +966,7 @@ static void report_note(struct run *run, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (run->opt->on_error)
-		run->opt->on_error(run->opt->error_user, "note", 0, msg);
-	else
-		fprintf(stderr, "ringflow: note: %s\n", msg);
+	print_note(run, msg);
 }
 
 static int ensure_pool(struct run *run, int direct)
@@ -1065,6 +1116,16 @@ static int usable_cpus(void)
  * thread hand-off; it wins when the stages do real work per record (a
  * parser, a regex, a where), not for count or grep, which already run at
  * memory speed on one core. */
+/* parse csv / parse tsv: the first line of each input is its header */
+static int per_input_header(const rf_query *q)
+{
+	if (q->parse_stage < 0)
+		return 0;
+	const struct rf_stage_spec *ps = &q->stage[q->parse_stage];
+	return ps->nargs && ps->args[0].type == RF_ARG_WORD &&
+	       (strcmp(ps->args[0].text, "csv") == 0 || strcmp(ps->args[0].text, "tsv") == 0);
+}
+
 static void choose_mode(struct run *run, const char *const *files, int nfiles)
 {
 	const rf_query *q = run->q;
@@ -1104,6 +1165,12 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		run->mode = RF_MODE_PARALLEL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
+	} else if (opt->mode == RF_MODE_MULTIPROCESS && per_input_header(run->q)) {
+		/* a byte range past a file's start has no header line to read */
+		run->mode = RF_MODE_PARALLEL;
+		snprintf(run->mode_reason, sizeof run->mode_reason,
+			 "csv and tsv take their header from each input's first line, which a worker's byte range "
+			 "lacks (--mode=multiprocess not followed): parallel");
 	} else if (opt->mode == RF_MODE_MULTIPROCESS) {
 		int files_only = nfiles > 0;
 		for (int i = 0; i < nfiles; i++) {
@@ -1257,7 +1324,24 @@ static void process_input(struct run *run, const char *name)
 static void framed(struct run *run, const char *shown, int r, const struct rf_source *src, int fd,
 		   const struct rf_input_desc *in)
 {
-	if (r == RF_STOP) {
+	if (run->framer.long_skipped) {
+		/* --on-long=skip: dropped, but never silently */
+		uint64_t n = run->framer.long_skipped, off = run->framer.first_long_offset;
+		uint64_t line = !in || in->is_stream ? 0 : line_of_offset(run, fd, in->start, off);
+		char first[64];
+		snprintf(first, sizeof first, line ? "line %llu" : "byte %llu",
+			 (unsigned long long)(line ? line : off));
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s: %llu record%s longer than --max-record (%zu bytes) skipped; the first at %s",
+			 shown, (unsigned long long)n, n == 1 ? "" : "s", run->opt->max_record, first);
+		print_note(run, msg); /* a multiprocess worker too: per input, the parent has no sum of it */
+		run->long_skipped += n;
+	}
+	if (r < 0 && r != -EINTR && src && src->failed && !run->out.err) {
+		/* not the file's fault, nor the run's: this input is incomplete */
+		report_error(run, shown, r, "%s failed: %s; its results are incomplete", src->failed, strerror(-r));
+		run->failed_inputs++;
+	} else if (r == RF_STOP) {
 		/* a head had enough: run_batch marked the run stopped */
 	} else if (r == -EINTR && rf__io_cancel) {
 		run->interrupted = 1;
@@ -1265,7 +1349,7 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 		if (!run->par) /* parallel: reported once the workers stop */
 			report_strict(run);
 		run->fatal = r;
-	} else if (r == -ENOMEM) {
+	} else if (r == -ENOMEM || r == -EOVERFLOW) {
 		run->fatal = r;
 	} else if (r == -E2BIG) {
 		uint64_t off = run->framer.error_offset;
@@ -1285,7 +1369,7 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
 		run->fatal = r;
 	} else if (r < 0) {
-		report_error(run, shown, r, "read error: %s", strerror(-r));
+		report_error(run, shown, r, "read error: %s; its results are incomplete", strerror(-r));
 		run->failed_inputs++;
 	} else if (src->shrunk) {
 		report_error(run, shown, -EIO, "file shrank while being read; its results are incomplete");
@@ -1492,6 +1576,7 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->batches = run->framer.batches;
 	rep->spill_batches = run->framer.spill_batches;
 	rep->longest_record = run->framer.longest_spill;
+	rep->long_skipped = run->long_skipped;
 	rep->inputs_failed = (uint64_t)run->failed_inputs;
 	if (run->have_pool) {
 		rep->pool_buffers = run->pool.count;
@@ -1566,6 +1651,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->table_out.format = (enum rf_format)opt->format;
 	run->table_out.streaming = q->agg_stage < 0;
 	run->env.strict = opt->strict;
+	run->env.statm_fd = -1;
 	if (opt->rejects_fd >= 0) {
 		if (rf__writer_init(&run->rejects, opt->rejects_fd, 64 << 10) < 0) {
 			free(run);
@@ -1584,6 +1670,13 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		return r;
 	}
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
+	run->framer.skip_long = opt->skip_long;
+	if (q->agg_stage >= 0) {
+		run->env.memory_limit = opt->memory + group_memory(opt);
+		run->env.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+		if (run->env.statm_fd < 0)
+			run->env.memory_limit = 0; /* no /proc: no way to measure */
+	}
 	pthread_mutex_init(&run->env_lock, NULL);
 	choose_mode(run, files, nfiles);
 	if (run->mode == RF_MODE_PIPELINE)
@@ -1671,6 +1764,14 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 
 	if (run->out.err || run->fatal) {
 		r = run->out.err ? run->out.err : run->fatal;
+		if (r == -EOVERFLOW && run->env.groups_at_limit)
+			report_note(run, "the aggregate had %llu groups when the process reached %llu MiB "
+				    "(--memory + --group-memory); no result printed",
+				    (unsigned long long)run->env.groups_at_limit,
+				    (unsigned long long)(run->env.memory_limit >> 20));
+		else if (r == -EOVERFLOW)
+			report_note(run, "a worker's aggregate reached %llu MiB (--memory + --group-memory); "
+				    "no result printed", (unsigned long long)(run->env.memory_limit >> 20));
 		goto done;
 	}
 	if (run->agg >= 0 && (r = print_aggregate(run)) < 0)
@@ -1722,6 +1823,8 @@ done:
 			if (run->stage[i].verb->close)
 				run->stage[i].verb->close(&run->stage[i]);
 	pthread_mutex_destroy(&run->env_lock);
+	if (run->env.statm_fd >= 0)
+		close(run->env.statm_fd);
 	rf__framer_free(&run->framer);
 	rf__writer_free(&run->out);
 	if (run->have_rejects)

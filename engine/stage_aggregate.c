@@ -241,7 +241,16 @@ static int open_stage(struct rf_stage *st, const void *config)
 
 static int process(struct rf_stage *st, struct rf_batch *b)
 {
-	return rf__agg_process(st->state, b);
+	int r = rf__agg_process(st->state, b);
+	/* Groups and their sketches grow without bound on a key with many
+	 * values: stop with a reason before the OOM killer stops us without
+	 * one.  One pread of statm per batch. */
+	const struct rf_stage_env *env = st->env;
+	if (r == 0 && env->memory_limit && rf__resident_bytes(env->statm_fd) > env->memory_limit) {
+		st->env->groups_at_limit = rf__agg_groups(st->state);
+		return -EOVERFLOW;
+	}
+	return r;
 }
 
 static int finish(struct rf_stage *st, struct rf_table **out)

@@ -393,8 +393,11 @@ static int parse_column(struct rf_cursor *c, struct rf_fieldref *f, const char *
 	const struct rf_arg *a;
 	while ((a = rf__take(c)) && a->type != RF_ARG_RPAREN && n < sizeof name)
 		n += (size_t)snprintf(name + n, sizeof name - n, "%s", a->type == RF_ARG_COMMA ? "," : a->text);
-	if (!a)
-		return rf__fail(c->err, c->end_column, "expected ')' to close %s(", f->name);
+	if (!a) {
+		r = rf__fail(c->err, c->end_column, "expected ')' to close %s(", f->name);
+		rf__fieldref_free(f); /* the caller keeps only what parsed */
+		return r;
+	}
 	if (n < sizeof name)
 		snprintf(name + n, sizeof name - n, ")");
 	free(f->name);

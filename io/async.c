@@ -1,11 +1,13 @@
 /* async.c - many small files through one io_uring.
  *
- * Each file is a linked chain of four requests: statx, openat into a slot
- * of the ring's registered file table (a "direct" descriptor, so no file
- * descriptor of the process is used however many files are open), read of
- * up to one buffer, and close.  The links are hard links: a file shorter
- * than the buffer is a short read, which would cancel the close under a
- * plain link.  Many chains are in flight at once; files are handed back
+ * Each file is a statx, then - only for a regular file - a linked chain of
+ * three requests: openat into a slot of the ring's registered file table
+ * (a "direct" descriptor, so no file descriptor of the process is used
+ * however many files are open), read of up to one buffer, and close.  A
+ * FIFO or a device is never opened here: an open and close would take data
+ * from a pipe (or kill its writer), so it goes back to the caller unread.
+ * The links are hard links: a file shorter than the buffer is a short read,
+ * which would cancel the close under a plain link.  Many chains are in flight at once; files are handed back
  * strictly in the order given.  Measured here, such chains open and read
  * cold small files about 3x faster than one read(2) after another.
  */
@@ -24,7 +26,8 @@ enum { OP_STATX, OP_OPEN, OP_READ, OP_CLOSE, NOPS };
 
 struct slot {
 	int file;              /* index into the caller's list, -1 when idle */
-	int results;           /* completions seen */
+	int results;           /* completions seen (NOPS: done) */
+	const char *path;
 	int res[NOPS];
 	struct statx stx;
 	char *buf;
@@ -102,21 +105,38 @@ static struct io_uring_sqe *sqe_of(struct rf_async *a)
 static int start_file(struct rf_async *a, int s, int file, const char *path)
 {
 	struct slot *sl = &a->slots[s];
-	struct io_uring_sqe *sqe[NOPS];
-	for (int i = 0; i < NOPS; i++)
-		if (!(sqe[i] = sqe_of(a)))
-			return -EBUSY;
+	struct io_uring_sqe *sqe = sqe_of(a);
+	if (!sqe)
+		return -EBUSY;
 	sl->file = file;
+	sl->path = path;
 	sl->results = 0;
 	memset(sl->res, 0, sizeof sl->res);
-	io_uring_prep_statx(sqe[OP_STATX], AT_FDCWD, path, 0, STATX_SIZE | STATX_TYPE, &sl->stx);
+	io_uring_prep_statx(sqe, AT_FDCWD, path, 0, STATX_SIZE | STATX_TYPE, &sl->stx);
+	io_uring_sqe_set_data64(sqe, (uint64_t)s * NOPS + OP_STATX);
+	return 0;
+}
+
+/* The statx is back: open, read and close a regular file; anything else
+ * is done with (unread). */
+static int read_file(struct rf_async *a, int s)
+{
+	struct slot *sl = &a->slots[s];
+	if (sl->res[OP_STATX] < 0 || !S_ISREG(sl->stx.stx_mode)) {
+		sl->results = NOPS;
+		return 0;
+	}
+	struct io_uring_sqe *sqe[NOPS];
+	for (int i = OP_OPEN; i < NOPS; i++)
+		if (!(sqe[i] = sqe_of(a)))
+			return -EBUSY;
 	/* no O_CLOEXEC: the kernel refuses it for a direct descriptor, which
 	 * no exec can inherit anyway */
-	io_uring_prep_openat_direct(sqe[OP_OPEN], AT_FDCWD, path, O_RDONLY, 0, (unsigned)s);
+	io_uring_prep_openat_direct(sqe[OP_OPEN], AT_FDCWD, sl->path, O_RDONLY, 0, (unsigned)s);
 	io_uring_prep_read(sqe[OP_READ], s, sl->buf, (unsigned)a->buf_size, 0);
 	sqe[OP_READ]->flags |= IOSQE_FIXED_FILE;
 	io_uring_prep_close_direct(sqe[OP_CLOSE], (unsigned)s);
-	for (int i = 0; i < NOPS; i++) {
+	for (int i = OP_OPEN; i < NOPS; i++) {
 		io_uring_sqe_set_data64(sqe[i], (uint64_t)s * NOPS + (uint64_t)i);
 		if (i + 1 < NOPS)
 			sqe[i]->flags |= IOSQE_IO_HARDLINK;
@@ -125,7 +145,35 @@ static int start_file(struct rf_async *a, int s, int file, const char *path)
 	int fd = -1 - s;
 	uint64_t len = a->buf_size, off = 0;
 	RF_PROBE3(io__submit, fd, len, off);
-	return 0;
+	return io_uring_submit(&a->ring) < 0 ? -EIO : 0;
+}
+
+/* Take one completion; a statx's starts its file's reads. */
+static int complete_one(struct rf_async *a, uint64_t *waited)
+{
+	struct io_uring_cqe *cqe;
+	int r;
+	uint64_t t0 = rf__probe_clock();
+	do
+		r = io_uring_wait_cqe(&a->ring, &cqe);
+	while (r == -EINTR && !rf__io_cancel);
+	if (r < 0)
+		return r;
+	*waited += rf__probe_clock() - t0;
+	uint64_t d = io_uring_cqe_get_data64(cqe);
+	int s = (int)(d / NOPS), op = (int)(d % NOPS);
+	struct slot *done = &a->slots[s];
+	done->res[op] = cqe->res;
+	done->results++;
+	io_uring_cqe_seen(&a->ring, cqe);
+	if (op == OP_READ) {
+		int fd = -1 - s;
+		long res = done->res[op];
+		uint64_t off = 0;
+		RF_PROBE4(io__complete, fd, res, off, *waited);
+		*waited = 0;
+	}
+	return op == OP_STATX ? read_file(a, s) : 0;
 }
 
 int rf__async_run(struct rf_async *a, const char *const *files, int nfiles,
@@ -147,28 +195,9 @@ int rf__async_run(struct rf_async *a, const char *const *files, int nfiles,
 		if (added)
 			io_uring_submit(&a->ring);
 		struct slot *sl = &a->slots[next_done % a->depth];
-		while (sl->results < NOPS) {
-			struct io_uring_cqe *cqe;
-			uint64_t t0 = rf__probe_clock();
-			do
-				r = io_uring_wait_cqe(&a->ring, &cqe);
-			while (r == -EINTR && !rf__io_cancel);
-			if (r < 0)
+		while (sl->results < NOPS)
+			if ((r = complete_one(a, &waited)) < 0)
 				return r;
-			waited += rf__probe_clock() - t0;
-			uint64_t d = io_uring_cqe_get_data64(cqe);
-			struct slot *done = &a->slots[d / NOPS];
-			done->res[d % NOPS] = cqe->res;
-			done->results++;
-			if (d % NOPS == OP_READ) {
-				int fd = -1 - (int)(d / NOPS);
-				long res = cqe->res;
-				uint64_t off = 0;
-				RF_PROBE4(io__complete, fd, res, off, waited);
-				waited = 0;
-			}
-			io_uring_cqe_seen(&a->ring, cqe);
-		}
 		int err = 0;
 		if (sl->res[OP_STATX] < 0)
 			err = sl->res[OP_STATX];
@@ -190,7 +219,9 @@ int rf__async_run(struct rf_async *a, const char *const *files, int nfiles,
 					if (io_uring_wait_cqe(&a->ring, &cqe) < 0)
 						break;
 					uint64_t d = io_uring_cqe_get_data64(cqe);
-					a->slots[d / NOPS].results++;
+					struct slot *c = &a->slots[d / NOPS];
+					/* a statx now starts nothing: that file is done */
+					c->results = d % NOPS == OP_STATX ? NOPS : c->results + 1;
 					io_uring_cqe_seen(&a->ring, cqe);
 				}
 				next_done++;

@@ -37,6 +37,8 @@ struct rf_source {
 	uint64_t bytes;       /* bytes handed out so far */
 	uint64_t busy_ns;     /* time spent inside next() */
 	int shrunk;           /* the file ended before its size at open */
+	const char *failed;   /* what failed, when an error is not the read's
+	                       * own: "io_uring submission" */
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none.  Streams wake for it. */
 };
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "source.h"
 #include "../engine/probes.h"
+#include "fault.h"
 
 struct read_source {
 	struct rf_source base;
@@ -22,10 +23,10 @@ struct read_source {
 
 /* Read once, retrying EINTR and waiting out EAGAIN on a non-blocking fd
  * (stdin may have been left non-blocking by whoever started us). */
-static ssize_t read_some(int fd, char *p, size_t n)
+static ssize_t read_some(int fd, char *p, size_t n, uint64_t off)
 {
 	for (;;) {
-		ssize_t r = read(fd, p, n);
+		ssize_t r = rf__faults ? rf__fault_read(fd, p, n, off) : read(fd, p, n);
 		if (r >= 0)
 			return r;
 		if (errno == EINTR && rf__io_cancel)
@@ -86,7 +87,7 @@ static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 		uint64_t at = rs->offset + got;
 		RF_PROBE3(io__submit, fd, ask, at);
 		uint64_t t0 = rf__probe_clock();
-		ssize_t r = read_some(rs->fd, b->data + got, want - got);
+		ssize_t r = read_some(rs->fd, b->data + got, want - got, at);
 		long res = (long)r;
 		uint64_t waited = rf__probe_clock() - t0;
 		RF_PROBE4(io__complete, fd, res, at, waited);
@@ -144,6 +145,7 @@ static const struct rf_source_ops read_ops = {
 int rf__source_read_open(struct rf_source **out, const struct rf_input_desc *in,
 			 struct rf_pool *pool)
 {
+	rf__fault_init();
 	struct read_source *rs = calloc(1, sizeof *rs);
 	if (!rs)
 		return -ENOMEM;

@@ -18,12 +18,14 @@
 #include <unistd.h>
 #include "source.h"
 #include "../engine/probes.h"
+#include "fault.h"
 
 struct rf_uring {
 	struct io_uring ring;
 	struct rf_pool *pool;
 	int registered;
 	int sqpoll;
+	int broken;        /* requests could not be handed to the kernel */
 };
 
 enum slot_state { SLOT_FREE, SLOT_INFLIGHT, SLOT_DONE, SLOT_OUT };
@@ -61,6 +63,9 @@ int rf__uring_create(struct rf_uring **out, struct rf_pool *pool, int sqpoll)
 	const char *no = getenv("RINGFLOW_NO_URING");
 	if (no && *no && *no != '0')
 		return -ENOSYS;
+	rf__fault_init();
+	if (rf__faults && rf__fault_setup() < 0)
+		return -ENOMEM;
 
 	struct rf_uring *u = calloc(1, sizeof *u);
 	if (!u)
@@ -112,20 +117,32 @@ void rf__uring_info(const struct rf_uring *u, struct rf_uring_info *info)
 	info->registered = u->registered;
 }
 
-static struct io_uring_sqe *get_sqe(struct io_uring *ring)
+/* Hand the queued requests to the kernel.  A failure is the run's: the
+ * requests never left, and waiting for their completions would hang. */
+static int submit(struct uring_source *us)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	if (!sqe) {
-		io_uring_submit(ring);
-		sqe = io_uring_get_sqe(ring);
+	int r = rf__faults ? rf__fault_submit() : 0;
+	if (r == 0)
+		r = io_uring_submit(&us->u->ring);
+	if (r < 0) {
+		us->base.failed = "io_uring submission";
+		return r;
 	}
+	return 0;
+}
+
+static struct io_uring_sqe *get_sqe(struct uring_source *us)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&us->u->ring);
+	if (!sqe && submit(us) == 0)
+		sqe = io_uring_get_sqe(&us->u->ring);
 	return sqe;
 }
 
 static int submit_slot(struct uring_source *us, int idx)
 {
 	struct slot *s = &us->slots[idx];
-	struct io_uring_sqe *sqe = get_sqe(&us->u->ring);
+	struct io_uring_sqe *sqe = get_sqe(us);
 	if (!sqe)
 		return -EBUSY;
 	char *dst = s->buf->data + s->got;
@@ -181,7 +198,7 @@ static int fill(struct uring_source *us)
 		added++;
 	}
 	if (added || us->u->sqpoll)
-		io_uring_submit(&us->u->ring);
+		return submit(us);
 	return 0;
 }
 
@@ -203,6 +220,8 @@ static int reap_one(struct uring_source *us)
 	struct slot *s = &us->slots[idx];
 	int fd = us->fd;
 	uint64_t off = us->is_stream ? (uint64_t)-1 : s->off + s->got;
+	if (rf__faults)
+		res = rf__fault_result(res, off);
 	RF_PROBE4(io__complete, fd, res, off, waited);
 	us->inflight--;
 
@@ -240,8 +259,7 @@ again:
 	r = submit_slot(us, idx);
 	if (r < 0)
 		return r;
-	io_uring_submit(&us->u->ring);
-	return 0;
+	return submit(us);
 }
 
 static int uring_next(struct rf_source *src, struct rf_chunk *chunk)
@@ -294,6 +312,15 @@ static void uring_release(struct rf_source *src, struct rf_chunk *chunk)
 static void uring_close(struct rf_source *src)
 {
 	struct uring_source *us = (struct uring_source *)src;
+	/* After a failed submission some requests never reached the kernel and
+	 * will never complete: hand them over now, so that every one can be
+	 * waited for.  If the kernel still refuses, their buffers stay out of
+	 * the pool (the kernel could read into them later) and the ring is not
+	 * used again. */
+	if (io_uring_sq_ready(&us->u->ring) && io_uring_submit(&us->u->ring) < 0) {
+		us->u->broken = 1;
+		us->inflight = 0;
+	}
 	/* The kernel may still be writing into queued buffers: wait for every
 	 * read before giving them back to the pool. */
 	while (us->inflight > 0)
@@ -301,7 +328,7 @@ static void uring_close(struct rf_source *src)
 			break;
 	while (us->queued > 0) {
 		struct slot *s = &us->slots[us->order[us->head]];
-		if (s->buf && s->state != SLOT_INFLIGHT) {
+		if (s->buf && s->state != SLOT_INFLIGHT && !us->u->broken) {
 			rf__pool_put(us->u->pool, s->buf);
 			s->buf = NULL;
 			s->state = SLOT_FREE;
@@ -349,6 +376,8 @@ static int try_direct(struct uring_source *us, const struct rf_input_desc *in, s
 int rf__source_uring_open(struct rf_source **out, const struct rf_input_desc *in,
 			  struct rf_uring *u, int direct, int deep, int *direct_used)
 {
+	if (u->broken)
+		return -EIO;
 	struct uring_source *us = calloc(1, sizeof *us);
 	if (!us)
 		return -ENOMEM;

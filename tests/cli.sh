@@ -48,14 +48,15 @@ got=$("$RINGFLOW" 'grep GET' "$T/big" | head -1 | wc -l)
 check_eq "EPIPE: head -1" "$got" 1
 check_eq "EPIPE: quick" "$(( $(date +%s) - start < 5 ))" 1
 
-# SIGINT and SIGTERM: stop reading, print what was read, say so, exit 130
-for sig in INT TERM; do
+# SIGINT, SIGTERM, SIGHUP: stop reading, print what was read, say so, exit
+# 128 + the signal, as a shell reports it
+for sig in INT TERM HUP; do
 	{ printf 'a\nb\n'; sleep 4; printf 'c\n'; } | "$RINGFLOW" count > "$T/out" 2> "$T/err" &
 	pid=$!
 	sleep 1
 	kill -$sig $pid
 	wait $pid
-	check_status "SIG$sig" $? 130
+	check_status "SIG$sig" $? $((128 + $(signum $sig)))
 	check_eq "SIG$sig: the count so far" "$(cat "$T/out")" 2
 	check_grep "SIG$sig: marked partial" "$T/err" "interrupted: the result covers only the input read"
 done

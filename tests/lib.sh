@@ -68,3 +68,8 @@ records() {
 	done
 	echo "$total"
 }
+
+# signum NAME: the number of a signal (dash's kill -l does not map names)
+signum() {
+	case $1 in HUP) echo 1 ;; INT) echo 2 ;; KILL) echo 9 ;; TERM) echo 15 ;; *) echo 0 ;; esac
+}

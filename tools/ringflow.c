@@ -42,9 +42,13 @@ static void usage(FILE *f)
 	      "  --queue-depth=N          pipeline mode: batches between two stages\n"
 	      "  --threads=N              parallel mode workers (default: one per CPU)\n"
 	      "  --memory=SIZE            buffer pool budget (default 64M)\n"
+	      "  --group-memory=SIZE      what a group-by may add on top before the run\n"
+	      "                           stops with an error (default: half the RAM)\n"
 	      "  --buffer-size=SIZE       one pool buffer (default 1M, 2M with --direct)\n"
 	      "  --window=SIZE            mmap window (default 4M)\n"
 	      "  --max-record=SIZE        longest record accepted (default 256M)\n"
+	      "  --on-long=error|skip     a longer record is an error naming its file and\n"
+	      "                           line (default), or is skipped and counted\n"
 	      "  --format=table|tsv|csv|json  how result rows print (default table)\n"
 	      "  --rejects=FILE           write records a parser rejects to FILE\n"
 	      "  --strict                 a rejected record is an error\n"
@@ -119,9 +123,11 @@ static void on_progress(void *user, uint64_t done, uint64_t total, uint64_t elap
 	fprintf(stderr, "\r%s\033[K", line);
 }
 
+static volatile sig_atomic_t stop_signal;
+
 static void on_signal(int sig)
 {
-	(void)sig;
+	stop_signal = sig;
 	rf_cancel();
 }
 
@@ -212,8 +218,8 @@ static void print_stats_json(const struct rf_report *r)
 	fprintf(f, "]}\n");
 }
 
-enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_BUFFER,
-       OPT_WINDOW, OPT_MAXREC, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
+enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
+       OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS };
 
 /* a parse of durations for --every: 5s, 1m, 500ms, 2h */
@@ -253,9 +259,11 @@ int main(int argc, char **argv)
 		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ "sqpoll", no_argument, NULL, OPT_SQPOLL },
 		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "group-memory", required_argument, NULL, OPT_GROUPMEM },
 		{ "buffer-size", required_argument, NULL, OPT_BUFFER },
 		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ "max-record", required_argument, NULL, OPT_MAXREC },
+		{ "on-long", required_argument, NULL, OPT_ONLONG },
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
@@ -298,9 +306,17 @@ int main(int argc, char **argv)
 		case OPT_DIRECT: opt.direct = 1; break;
 		case OPT_SQPOLL: opt.sqpoll = 1; break;
 		case OPT_MEMORY: size_target = &opt.memory; break;
+		case OPT_GROUPMEM: size_target = &opt.group_memory; break;
 		case OPT_BUFFER: size_target = &opt.buffer_size; break;
 		case OPT_WINDOW: size_target = &opt.window_size; break;
 		case OPT_MAXREC: size_target = &opt.max_record; break;
+		case OPT_ONLONG:
+			if (strcmp(optarg, "skip") == 0 || strcmp(optarg, "error") == 0) {
+				opt.skip_long = optarg[0] == 's';
+				break;
+			}
+			fprintf(stderr, "ringflow: --on-long is error or skip, not '%s'\n", optarg);
+			return EXIT_USAGE;
 		case OPT_STATS:
 			if (!optarg || strcmp(optarg, "text") == 0)
 				stats = 1;
@@ -423,15 +439,16 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	/* SIGINT and SIGTERM end the reading, not the process: what was read
-	 * is still counted and printed (marked as partial on stderr).  No
-	 * SA_RESTART, so a blocking read returns at once. */
+	/* SIGINT, SIGTERM and SIGHUP end the reading, not the process: what
+	 * was read is still counted and printed (marked as partial on stderr).
+	 * No SA_RESTART, so a blocking read returns at once. */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	/* a bar only where a person watches it, and only with a known size */
 	if (progress && isatty(2))
 		opt.on_progress = on_progress;
@@ -463,7 +480,7 @@ int main(int argc, char **argv)
 			report.io_used[RF_IO_URING] ? "uring" : report.io_used[RF_IO_MMAP] ? "mmap"
 			: report.io_used[RF_IO_READ] ? "read" : "per worker",
 			report.io_reason, rf_simd_name(report.simd));
-	if (r == -EINTR)
-		return 130; /* as a shell reports a command ended by SIGINT */
+	if (r == -EINTR) /* as a shell reports a command ended by the signal */
+		return 128 + (stop_signal ? stop_signal : SIGINT);
 	return r == 0 ? 0 : EXIT_USAGE;
 }

@@ -1,0 +1,87 @@
+/* fuzz_partial.c - the partial-aggregate decoder (what a multiprocess
+ * worker sends its parent) fed damaged payloads.
+ *
+ * A random header never passes the checksum, so the harness wraps the
+ * fuzz input in a valid header - magic, version and fingerprint copied from
+ * a real encoding of the same query, length and checksum computed - and
+ * makes the decoder face the payload itself.  It must refuse or merge,
+ * and a merged state must still print.  FUZZ_WRITE_SEED=FILE makes it
+ * write the payload of a real (empty) encoding there: the seed corpus.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ringflow.h"
+#include "engine.h"
+#include "aggregate.h"
+#include "simd.h"
+#include "strmap.h"
+#include "table.h"
+#include "fuzz.h"
+
+#define HEADER 32
+
+static rf_query *q;
+static const struct rf_agg_config *cfg;
+static const struct rf_kernels *k;
+static char head[HEADER];
+
+static void setup(void)
+{
+	struct rf_query_error err;
+	if (rf_query_parse("split | count, sum($2), avg($2), min($2), max($2), distinct($3), p99($2) by $1",
+			   &q, &err) < 0)
+		abort();
+	cfg = q->stage[q->agg_stage].config;
+	k = rf__kernels(RF_SIMD_SCALAR);
+	struct rf_agg_state *st = rf__agg_new(cfg, k);
+	char *enc;
+	size_t n;
+	if (!st || rf__agg_encode(st, &enc, &n) < 0 || n < HEADER)
+		abort();
+	memcpy(head, enc, HEADER);
+	const char *seed = getenv("FUZZ_WRITE_SEED");
+	FILE *f = seed ? fopen(seed, "w") : NULL;
+	if (f) {
+		fwrite(enc + HEADER, 1, n - HEADER, f);
+		fclose(f);
+	}
+	free(enc);
+	rf__agg_free(st);
+}
+
+static void decode(const char *p, size_t n)
+{
+	struct rf_agg_state *dst = rf__agg_new(cfg, k);
+	if (!dst)
+		abort();
+	int r = rf__agg_decode_merge(dst, p, n);
+	if (r == 0) {
+		struct rf_table *t;
+		if (rf__agg_table(dst, &t) == 0)
+			rf__table_free(t);
+	} else if (r != -EBADMSG && r != -ENOMEM) {
+		abort();
+	}
+	rf__agg_free(dst);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!q)
+		setup();
+	char *buf = malloc(HEADER + size);
+	if (!buf)
+		return 0;
+	memcpy(buf, head, HEADER);
+	memcpy(buf + HEADER, data, size);
+	uint64_t plen = size, sum = rf__hash_bytes(buf + HEADER, size);
+	memcpy(buf + 16, &plen, 8);
+	memcpy(buf + 24, &sum, 8);
+	decode(buf, HEADER + size);
+	/* and as it came, header and all: the checks in front must hold too */
+	decode((const char *)data, size);
+	free(buf);
+	return 0;
+}

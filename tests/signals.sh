@@ -1,0 +1,63 @@
+#!/bin/sh
+# signals.sh - SIGINT, SIGTERM and SIGHUP in the middle of a run, in every
+# mode: ringflow stops soon, prints what it had (marked partial), exits
+# 128 + the signal, leaves no process and no temporary file behind.  A
+# multiprocess parent killed outright takes its workers with it.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+"$LOGGEN" --size 40M --seed 31 > "$T/log"
+all=$(records "$T/log")
+mkdir "$T/tmp"
+# a marker in the command line finds our processes, and only ours
+MARK="$T/log"
+
+still_running() { pgrep -f -- "$MARK" > /dev/null; }
+
+for mode in serial parallel pipeline multiprocess async; do
+	for sig in INT TERM HUP; do
+		# 5 ms a batch in the first stage: the run takes seconds
+		TMPDIR=$T/tmp RINGFLOW_TEST_SLOW_STAGE=0:5000 "$RINGFLOW" --mode=$mode --buffer-size=64K --window=64K \
+			'grep GET | count' "$MARK" > "$T/out" 2> "$T/err" &
+		pid=$!
+		sleep 0.5
+		kill -$sig $pid
+		start=$(date +%s)
+		wait $pid
+		st=$?
+		check_eq "$mode SIG$sig: exit status" "$st" $((128 + $(signum $sig)))
+		checks=$((checks + 1))
+		[ $(($(date +%s) - start)) -le 5 ] || fail "$mode SIG$sig: took $(($(date +%s) - start)) s to stop"
+		check_grep "$mode SIG$sig: marked partial" "$T/err" "interrupted"
+		got=$(cat "$T/out")
+		checks=$((checks + 1))
+		case $got in
+		'' | *[!0-9]*) fail "$mode SIG$sig: printed '$got', not a count" ;;
+		*) [ "$got" -lt "$all" ] || fail "$mode SIG$sig: counted all $all lines: the signal came too late" ;;
+		esac
+		sleep 0.2
+		checks=$((checks + 1))
+		if still_running; then
+			fail "$mode SIG$sig: processes left: $(pgrep -a -f -- "$MARK")"
+			pkill -KILL -f -- "$MARK"
+		fi
+		check_eq "$mode SIG$sig: no temporary files" "$(ls -A "$T/tmp")" ""
+	done
+done
+
+# The multiprocess parent killed with SIGKILL: the workers die with it.
+RINGFLOW_TEST_SLOW_STAGE=0:5000 "$RINGFLOW" --mode=multiprocess --threads=2 --buffer-size=64K --window=64K \
+	'grep GET | count' "$MARK" > /dev/null 2>&1 &
+pid=$!
+sleep 0.5
+checks=$((checks + 1))
+[ "$(pgrep -c -f -- "$MARK")" -ge 3 ] || fail "multiprocess: expected a parent and 2 workers, saw $(pgrep -c -f -- "$MARK")"
+kill -KILL $pid
+wait $pid 2> /dev/null
+sleep 0.5
+checks=$((checks + 1))
+if still_running; then
+	fail "multiprocess: workers outlived their parent: $(pgrep -a -f -- "$MARK")"
+	pkill -KILL -f -- "$MARK"
+fi
+
+finish
