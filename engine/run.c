@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "engine.h"
+#include "../io/fault.h"
 #include "aggregate.h"
 #include "table.h"
 #include "../io/source.h"
@@ -476,6 +477,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		raise(SIGKILL);
 	run->quiet = 1;
 	run->out.fd = data_fd;
+	rf__fault_no_writes();
 	struct mp_report rep = { 0 };
 	rep.nranges = (uint32_t)count;
 	uint64_t records[count > 0 ? count : 1];

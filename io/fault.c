@@ -10,11 +10,12 @@
 int rf__faults;
 
 static struct {
-	int shorten, setup;
-	unsigned eintr, eagain, submit;
+	int shorten, setup, write_short;
+	unsigned eintr, eagain, submit, write_eio;
 	uint64_t eio_at;
 	int eio;
 	unsigned reads, submits; /* one reader thread per source: counts need no lock */
+	unsigned writes;         /* the writer is one thread too */
 } f;
 
 static void parse(void)
@@ -42,6 +43,10 @@ static void parse(void)
 			f.submit = (unsigned)(n ? n : 1);
 		else if (!strcmp(t, "setup"))
 			f.setup = 1;
+		else if (!strcmp(t, "write-eio"))
+			f.write_eio = (unsigned)(n ? n : 1);
+		else if (!strcmp(t, "write-short"))
+			f.write_short = 1;
 	}
 	free(copy);
 	rf__faults = 1;
@@ -91,6 +96,23 @@ int rf__fault_result(int res, uint64_t off)
 	if (f.shorten && res > 3)
 		res /= 3;
 	return res;
+}
+
+ssize_t rf__fault_write(int fd, const void *buf, size_t len)
+{
+	if (f.write_eio && ++f.writes >= f.write_eio) {
+		errno = EIO;
+		return -1;
+	}
+	if (f.write_short && len > 3)
+		len /= 3;
+	return write(fd, buf, len);
+}
+
+void rf__fault_no_writes(void)
+{
+	f.write_eio = 0;
+	f.write_short = 0;
 }
 
 int rf__fault_submit(void)

@@ -6,10 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 #include "../engine/engine.h"
+#include "fault.h"
 
 int rf__writer_init(struct rf_writer *w, int fd, size_t cap)
 {
 	memset(w, 0, sizeof *w);
+	rf__fault_init();
 	w->fd = fd;
 	w->buf = malloc(cap);
 	if (!w->buf)
@@ -27,7 +29,7 @@ void rf__writer_free(struct rf_writer *w)
 static int write_all(struct rf_writer *w, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t r = write(w->fd, p, n);
+		ssize_t r = rf__faults ? rf__fault_write(w->fd, p, n) : write(w->fd, p, n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

@@ -77,6 +77,22 @@ for io in mmap read uring; do
 	check_eq "growing file, $io: the lines it had at open" "$(cat "$T/out")" "$lines"
 done
 
+# The output: short writes lose nothing; EIO on the 1st or a later write is
+# an error, said, exit 2 - in every mode.
+"$RINGFLOW" 'grep GET' "$T/log" > "$T/want-lines"
+for mode in serial parallel pipeline multiprocess async; do
+	RINGFLOW_TEST_FAULT=write-short "$RINGFLOW" --mode=$mode 'grep GET' "$T/log" > "$T/out" 2> "$T/err"
+	check_status "$mode write-short" $? 0
+	check_same "$mode write-short: every line" "$T/out" "$T/want-lines"
+	for n in 1 3; do
+		RINGFLOW_TEST_FAULT=write-eio:$n "$RINGFLOW" --mode=$mode 'grep GET' "$T/log" > "$T/out" 2> "$T/err"
+		check_status "$mode write-eio:$n" $? 2
+		check_grep "$mode write-eio:$n: said" "$T/err" "Input/output error"
+	done
+	RINGFLOW_TEST_FAULT=write-eio:1 "$RINGFLOW" --mode=$mode "$Q" "$T/log" > "$T/out" 2> "$T/err"
+	check_status "$mode write-eio, aggregate" $? 2
+done
+
 # Output that fails, in every mode: a full disk is an error (exit 2, said),
 # a reader that goes away ends the run at once and quietly.
 for mode in serial parallel pipeline multiprocess async; do
