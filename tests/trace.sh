@@ -42,7 +42,7 @@ Q='grep GET | split | count by $9'
 # Can this machine attach uprobes at all (a container may forbid it)?
 "$TRACE" --json -- "$RINGFLOW" count "$T/log" > "$T/out" 2> "$T/probe"
 rc=$?
-if [ $rc != 0 ] && grep -q "cannot attach\|not allowed\|cannot load" "$T/probe"; then
+if [ $rc = 2 ] && grep -q "cannot attach\|not allowed\|cannot load\|CAP_SYS_ADMIN\|BTF\|uprobe" "$T/probe"; then
 	echo "skip: ringflow-trace cannot attach here: $(head -c 300 "$T/probe")"
 	exit 77
 fi

@@ -548,6 +548,9 @@ struct probe {
 	struct bpf_program *prog;
 };
 
+#define NPROBES 8
+static struct bpf_link *links[NPROBES];
+
 static void attach(struct trace_bpf *skel, const char *binary)
 {
 	struct probe probes[] = {
@@ -564,6 +567,7 @@ static void attach(struct trace_bpf *skel, const char *binary)
 		/* every process of the binary; the BPF side keeps the target
 		 * and its forked workers, which a per-process attach misses */
 		struct bpf_link *l = bpf_program__attach_usdt(probes[i].prog, -1, binary, "ringflow", probes[i].name, NULL);
+		links[i] = l;
 		if (!l) {
 			int e = errno;
 			if (e == ENOENT)
@@ -740,7 +744,11 @@ int main(int argc, char **argv)
 	}
 	snap(skel, cur, ncpu, buf);
 	report(cur, cfg.attached_ns, now_ns(), 1);
+	for (int i = 0; i < NPROBES; i++)
+		bpf_link__destroy(links[i]);
 	trace_bpf__destroy(skel);
+	free(buf), free(prev), free(cur), free(d);
+	close(pidfd);
 	if (cfg.out != stdout && cfg.out != stderr && fclose(cfg.out) != 0)
 		die("cannot write the report: %s", strerror(errno));
 	if (cfg.out == stdout && fflush(stdout) != 0)
