@@ -388,6 +388,11 @@ struct mp_report {
 	int32_t failed_inputs;
 	uint32_t nranges;
 	uint64_t bytes;
+	/* for --stats: the parent runs no batch itself */
+	uint64_t records, batches, spill_batches;
+	struct {
+		uint64_t batches, records_in, records_out, bytes_in, busy_ns;
+	} stage[RF_MAX_STAGES];
 };
 
 /* The offset of the first record starting at or after `at` in fd. */
@@ -512,6 +517,17 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	rep.rejected = run->env.rejected;
 	rep.failed_inputs = run->failed_inputs;
 	rep.bytes = run->done_bytes;
+	rep.records = run->records;
+	rep.batches = run->framer.batches;
+	rep.spill_batches = run->framer.spill_batches;
+	for (int i = 0; i < run->nstages; i++) {
+		const struct rf_stage_stats *ss = &run->stage[i].stats;
+		rep.stage[i].batches = ss->batches;
+		rep.stage[i].records_in = ss->records_in;
+		rep.stage[i].records_out = ss->records_out;
+		rep.stage[i].bytes_in = ss->bytes_in;
+		rep.stage[i].busy_ns = ss->busy_ns;
+	}
 	if (r == 0)
 		r = write_full(report_fd, &rep, sizeof rep);
 	if (r == 0)
@@ -712,6 +728,17 @@ next:
 	for (int w = 0; w < started && !died; w++) {
 		run->failed_inputs += reps[w].failed_inputs;
 		run->done_bytes += reps[w].bytes;
+		run->records += reps[w].records;
+		run->framer.batches += reps[w].batches;
+		run->framer.spill_batches += reps[w].spill_batches;
+		for (int i = 0; i < run->nstages; i++) {
+			struct rf_stage_stats *ss = &run->stage[i].stats;
+			ss->batches += reps[w].stage[i].batches;
+			ss->records_in += reps[w].stage[i].records_in;
+			ss->records_out += reps[w].stage[i].records_out;
+			ss->bytes_in += reps[w].stage[i].bytes_in;
+			ss->busy_ns += reps[w].stage[i].busy_ns;
+		}
 		if (run->rep) {
 			run->rep->bytes += reps[w].bytes;
 			if (w == 0)

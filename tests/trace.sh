@@ -48,8 +48,9 @@ if [ $rc = 2 ] && grep -q "cannot attach\|not allowed\|cannot load\|CAP_SYS_ADMI
 fi
 check_status "trace of a count" $rc 0
 
-# Traced from the first batch: the tool counts what --stats counts.
-for mode in serial pipeline; do
+# Traced from the first batch: the tool counts what --stats counts (in
+# multiprocess mode, the forked workers' batches).
+for mode in serial pipeline multiprocess; do
 	"$TRACE" --json -o "$T/trace" -- "$RINGFLOW" --mode=$mode --stats=json "$Q" "$T/log" \
 		> "$T/got" 2> "$T/stats"
 	check_status "$mode: traced run" $? 0
