@@ -115,6 +115,15 @@ for mode in $MODES; do
 	check_grep "csv quotes $mode: the bad line" "$T/err" "quotes.csv line 2"
 done
 
+# A CSV large enough (over 64 MiB) for auto to consider multiprocess, which
+# would cut it into byte ranges without the header: every row still counted
+# under its own key, the header once.
+{ echo "k,v"; awk 'BEGIN { for (i = 0; i < 5600000; i++) print "key" (i % 7) "," i }'; } > "$D/big.csv"
+"$RINGFLOW" --format=tsv 'parse csv | count by k' "$D/big.csv" > "$T/out" 2> "$T/err"
+check_status "big csv, auto" $? 0
+check_eq "big csv, auto: 7 keys of 800000" "$(tail -n +2 "$T/out" | awk '$2 == 800000' | wc -l)" 7
+rm -f "$D/big.csv"
+
 # Numbers past 64 bits are doubles, as in awk (the sum compared as a number).
 printf 'n=99999999999999999999999\nn=1\nn=-9223372036854775809\nn=1e400\n' > "$D/big.logfmt"
 for mode in $MODES; do
