@@ -654,7 +654,8 @@ static int get_store(struct inbuf *in, struct rf_sketch_store *s)
 {
 	GET(in, s->offset);
 	GET(in, s->len);
-	if (in->bad || s->len < 0 || s->len > RF_SKETCH_MAX_BUCKETS + 128)
+	if (in->bad || s->len < 0 || s->len > RF_SKETCH_MAX_BUCKETS + 128 || s->offset < -RF_SKETCH_MAX_INDEX ||
+	    s->offset > RF_SKETCH_MAX_INDEX)
 		return -EBADMSG;
 	if (s->len == 0)
 		return 0;

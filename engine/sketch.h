@@ -15,6 +15,9 @@
 
 #define RF_SKETCH_ALPHA 0.005
 #define RF_SKETCH_MAX_BUCKETS 4096
+/* Bucket indexes of real values lie within about -2,100 (1e-9) and 71,000
+ * (DBL_MAX); a decoded sketch outside this is damaged. */
+#define RF_SKETCH_MAX_INDEX (1 << 20)
 
 struct rf_sketch_store {
 	uint64_t *counts;

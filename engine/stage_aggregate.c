@@ -204,7 +204,7 @@ static int configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
 {
 	struct rf_agg_config *cfg = spec->config;
-	int r;
+	int r = 0;
 	for (int i = 0; i < cfg->nkeys; i++) {
 		struct rf_key_spec *ks = &cfg->key[i];
 		if (!ks->field.name) {

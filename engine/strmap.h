@@ -28,7 +28,8 @@ int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_
 static inline const char *rf__strmap_key(const struct rf_strmap *m, size_t i, size_t *len)
 {
 	*len = m->key_len[i];
-	return m->keys + m->key_off[i];
+	/* only empty keys so far: no key storage yet */
+	return m->keys ? m->keys + m->key_off[i] : "";
 }
 /* Bytes of memory held. */
 size_t rf__strmap_bytes(const struct rf_strmap *m);
