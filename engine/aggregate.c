@@ -227,6 +227,12 @@ static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct 
 		break;
 	}
 	case RF_AGG_QUANTILE:
+		/* a sketch ranks finite magnitudes: an infinity (a number past
+		 * the double range) is skipped, and the note at the end says so */
+		if (!isfinite(num.d)) {
+			st->skipped[a]++;
+			return 0;
+		}
 		if (!c->u.sketch) {
 			if (!(c->u.sketch = malloc(sizeof *c->u.sketch)))
 				return -ENOMEM;

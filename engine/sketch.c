@@ -1,6 +1,7 @@
 /* sketch.c - logarithmic-bucket quantile sketch. */
 #include "config.h"
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,10 @@ static int store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 
 static int32_t bucket_of(double mag)
 {
+	/* an infinite value goes in the top bucket (min and max keep it exact):
+	 * converting an infinite index to int32_t is undefined */
+	if (!(mag <= DBL_MAX))
+		mag = DBL_MAX;
 	return (int32_t)ceil(log(mag) / log_gamma());
 }
 

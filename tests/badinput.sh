@@ -134,6 +134,11 @@ for mode in $MODES; do
 	ok=$(echo "$got" | gawk -F'\t' '{ s = 1e23 + 1 - 9223372036854775809
 		print ($1 == s && $2 == -9223372036854775809 && $3 == 1e23) ? "yes" : "no" }')
 	check_eq "overflow $mode: $got" "$ok" yes
+	# an infinity is no rank for a quantile: skipped and said (max keeps it)
+	"$RINGFLOW" --mode=$mode --format=tsv 'parse logfmt | p99(n), max(n)' "$D/big.logfmt" > "$T/out" 2> "$T/err"
+	check_status "inf in p99 $mode" $? 0
+	check_eq "inf in p99 $mode" "$(tail -n 1 "$T/out" | cut -f2)" inf
+	check_grep "inf in p99 $mode: skipped, said" "$T/err" "p99(n): 1 values missing or not numbers, skipped"
 done
 
 # A group-by with more keys than the memory allows: said, exit 2, no
