@@ -671,6 +671,35 @@ static int get_store(struct inbuf *in, struct rf_sketch_store *s)
 	return in->bad ? -EBADMSG : 0;
 }
 
+/* A decoded group key must be what the encoder writes: nkeys tagged
+ * values (missing; a string with its u32 length; an i64 time), filling the
+ * key exactly.  The result table reads keys trusting that. */
+static int key_ok(const char *p, size_t len, int nkeys)
+{
+	const char *end = p + len;
+	for (int i = 0; i < nkeys; i++) {
+		if (p >= end)
+			return 0;
+		int tag = *p++;
+		if (tag == TAG_STR) {
+			uint32_t l;
+			if (end - p < 4)
+				return 0;
+			memcpy(&l, p, 4);
+			if ((size_t)(end - p - 4) < l)
+				return 0;
+			p += 4 + l;
+		} else if (tag == TAG_TIME) {
+			if (end - p < 8)
+				return 0;
+			p += 8;
+		} else if (tag != TAG_MISSING) {
+			return 0;
+		}
+	}
+	return p == end;
+}
+
 int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 {
 	const struct rf_agg_config *cfg = dst->cfg;
@@ -701,7 +730,7 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	for (uint64_t g = 0; g < ngroups && r == 0 && !in.bad; g++) {
 		uint32_t kl;
 		GET(&in, kl);
-		if (in.bad || (size_t)(in.end - in.p) < kl) {
+		if (in.bad || (size_t)(in.end - in.p) < kl || !key_ok(in.p, kl, (int)nkeys)) {
 			r = -EBADMSG;
 			break;
 		}
