@@ -833,7 +833,7 @@ int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 		uint64_t t0 = now_ns();
 		int r = st->verb->process(st, b);
 		if (st->slow_us) {
-			struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)st->slow_us * 1000 };
+			struct timespec ts = { .tv_sec = st->slow_us / 1000000, .tv_nsec = (long)(st->slow_us % 1000000) * 1000 };
 			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 				;
 		}
