@@ -62,7 +62,7 @@ void rf__fault_init(void)
 static int due(uint64_t off, size_t len)
 {
 	unsigned n = ++f.reads;
-	/* every Nth read fails once: the retry is read n + 1 */
+	/* after every N reads one fails; the retry (read n + 1) goes through */
 	if (f.eintr && n % (f.eintr + 1) == 0)
 		return -EINTR;
 	if (f.eagain && n % (f.eagain + 1) == 0)

@@ -2,8 +2,9 @@
  *
  * RINGFLOW_TEST_FAULT=KIND[:N][,KIND[:N]...], read once per run:
  *   short        each read returns at most a third of what it asked for
- *   eintr:N      every Nth read fails with EINTR (io_uring: its completion)
- *   eagain:N     every Nth read fails with EAGAIN
+ *   eintr:N      after every N reads, one fails with EINTR (io_uring: its
+ *                completion), so the retry is not failed too
+ *   eagain:N     the same with EAGAIN
  *   eio:OFFSET   a read that reaches byte OFFSET of a file fails with EIO
  *   submit:N     the Nth io_uring submission fails with ENOMEM
  *   setup        io_uring setup fails with ENOMEM
