@@ -264,7 +264,9 @@ extern const struct rf_verb rf__verb_select_table, rf__verb_head_table;
 
 /* Small questions the runner and the binder ask of particular verbs. */
 int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields);
-int rf__parse_needs_first_stage(const struct rf_stage_spec *spec);
+/* csv, tsv: each input's first line is its header (so the parse must be
+ * the first stage, and an input cannot be cut into byte ranges) */
+int rf__parse_reads_header(const struct rf_stage_spec *spec);
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
 /* The aggregate state behind an aggregate stage. */
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st);

@@ -980,7 +980,7 @@ const struct rf_verb rf__verb_parse = {
 	.close = parse_close,
 };
 
-int rf__parse_needs_first_stage(const struct rf_stage_spec *spec)
+int rf__parse_reads_header(const struct rf_stage_spec *spec)
 {
 	const struct parse_config *pc = spec->config;
 	return pc && (pc->format == F_CSV || pc->format == F_TSV);

@@ -418,7 +418,7 @@ static int bind_query(rf_query *q, struct rf_query_error *err)
 				return fail(err, sp->column, "only one parse stage per query");
 			if (q->agg_stage >= 0)
 				return fail(err, sp->column, "'%s' cannot follow an aggregate", sp->verb->name);
-			if (i > 0 && rf__parse_needs_first_stage(sp)) {
+			if (i > 0 && rf__parse_reads_header(sp)) {
 				fail(err, sp->column, "parse %s must be the first stage: it reads each input's header line",
 				     sp->args[0].text);
 				snprintf(err->hint, sizeof err->hint, "filter after it: parse csv | where ...");

@@ -1103,19 +1103,29 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 		if (r < 0)
 			run->uring_error = r;
 	}
-	if (io == RF_IO_URING && run->uring) {
+	struct rf_uring_info ui = { 0 };
+	if (run->uring)
+		rf__uring_info(run->uring, &ui);
+	if (io == RF_IO_URING && run->uring && !ui.broken) {
 		*used = RF_IO_URING;
 		return rf__source_uring_open(src, in, run->uring, direct, deep, direct_used);
 	}
-	/* read(2) is the fallback when io_uring is unavailable: no error */
+	/* read(2) is the fallback when io_uring is unavailable (or its ring
+	 * was retired after a failed submission): no error */
 	*used = RF_IO_READ;
 	return rf__source_read_open(src, in, &run->pool);
 }
 
+/* What the parse stage reads, for messages: "json", "combined", "split". */
+static const char *parse_format(const rf_query *q)
+{
+	const struct rf_stage_spec *ps = &q->stage[q->parse_stage];
+	return ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
+}
+
 static void report_strict(struct run *run)
 {
-	const struct rf_stage_spec *ps = &run->q->stage[run->q->parse_stage];
-	const char *fmt = ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
+	const char *fmt = parse_format(run->q);
 	report_error(run, run->env.first_reject_input, -EBADMSG, "line %llu: cannot be parsed as %s (--strict)",
 		     (unsigned long long)run->env.first_reject_line, fmt);
 }
@@ -1145,14 +1155,9 @@ static int usable_cpus(void)
  * thread hand-off; it wins when the stages do real work per record (a
  * parser, a regex, a where), not for count or grep, which already run at
  * memory speed on one core. */
-/* parse csv / parse tsv: the first line of each input is its header */
 static int per_input_header(const rf_query *q)
 {
-	if (q->parse_stage < 0)
-		return 0;
-	const struct rf_stage_spec *ps = &q->stage[q->parse_stage];
-	return ps->nargs && ps->args[0].type == RF_ARG_WORD &&
-	       (strcmp(ps->args[0].text, "csv") == 0 || strcmp(ps->args[0].text, "tsv") == 0);
+	return q->parse_stage >= 0 && rf__parse_reads_header(&q->stage[q->parse_stage]);
 }
 
 static void choose_mode(struct run *run, const char *const *files, int nfiles)
@@ -1821,8 +1826,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	}
 	/* nothing dropped silently: say what a parser or an aggregate skipped */
 	if (run->env.rejected) {
-		const struct rf_stage_spec *ps = &q->stage[q->parse_stage];
-		const char *fmt = ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
+		const char *fmt = parse_format(q);
 		char where[320] = "";
 		if (run->env.first_reject_line)
 			snprintf(where, sizeof where, " (first: %s line %llu)", run->env.first_reject_input,

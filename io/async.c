@@ -145,7 +145,8 @@ static int read_file(struct rf_async *a, int s)
 	int fd = -1 - s;
 	uint64_t len = a->buf_size, off = 0;
 	RF_PROBE3(io__submit, fd, len, off);
-	return io_uring_submit(&a->ring) < 0 ? -EIO : 0;
+	int r = io_uring_submit(&a->ring);
+	return r < 0 ? r : 0;
 }
 
 /* Take one completion; a statx's starts its file's reads. */

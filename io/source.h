@@ -70,6 +70,7 @@ int rf__source_mmap_open(struct rf_source **out, const struct rf_input_desc *in,
 struct rf_uring;
 struct rf_uring_info {
 	int registered;       /* pool buffers registered with the ring */
+	int broken;           /* a submission failed for good: do not use it */
 };
 int rf__uring_create(struct rf_uring **out, struct rf_pool *pool, int sqpoll);
 void rf__uring_destroy(struct rf_uring *u);

@@ -115,6 +115,7 @@ void rf__uring_destroy(struct rf_uring *u)
 void rf__uring_info(const struct rf_uring *u, struct rf_uring_info *info)
 {
 	info->registered = u->registered;
+	info->broken = u->broken;
 }
 
 /* Hand the queued requests to the kernel.  A failure is the run's: the

@@ -232,20 +232,22 @@ static void snap(struct trace_bpf *skel, struct snapshot *s, int ncpu, void *buf
 	s->taken_ns = now_ns();
 }
 
+/* out = now - before, for structs that are nothing but __u64 counters */
+static void sub_counters(void *out, const void *now, const void *before, size_t size)
+{
+	const __u64 *n = now, *b = before;
+	__u64 *o = out;
+	for (size_t i = 0; i < size / 8; i++)
+		o[i] = n[i] - b[i];
+}
+
 /* what happened between two snapshots (counters only grow) */
 static void delta(struct snapshot *d, const struct snapshot *now, const struct snapshot *before)
 {
 	*d = *now;
-	const __u64 *b = (const __u64 *)before->stage, *n = (const __u64 *)now->stage;
-	__u64 *o = (__u64 *)d->stage;
-	for (size_t i = 0; i < sizeof d->stage / 8; i++)
-		o[i] = n[i] - b[i];
-	b = (const __u64 *)before->queue, n = (const __u64 *)now->queue, o = (__u64 *)d->queue;
-	for (size_t i = 0; i < sizeof d->queue / 8; i++)
-		o[i] = n[i] - b[i];
-	b = (const __u64 *)&before->io, n = (const __u64 *)&now->io, o = (__u64 *)&d->io;
-	for (size_t i = 0; i < sizeof d->io / 8; i++)
-		o[i] = n[i] - b[i];
+	sub_counters(d->stage, now->stage, before->stage, sizeof d->stage);
+	sub_counters(d->queue, now->queue, before->queue, sizeof d->queue);
+	sub_counters(&d->io, &now->io, &before->io, sizeof d->io);
 }
 
 /* ---- the verdict ---- */
@@ -582,7 +584,7 @@ static void attach(struct trace_bpf *skel, const char *binary)
 	}
 }
 
-static int parse_args(int argc, char **argv, char ***cmd)
+static void parse_args(int argc, char **argv, char ***cmd)
 {
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -644,7 +646,6 @@ static int parse_args(int argc, char **argv, char ***cmd)
 	cfg.out = cfg.spawned ? stderr : stdout;
 	if (output && !(cfg.out = fopen(output, "w")))
 		die("cannot write %s: %s", output, strerror(errno));
-	return 0;
 }
 
 int main(int argc, char **argv)
