@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "aggregate.h"
 #include "expr.h"
+#include "value.h"
 #include "table.h"
 
 /* ---- shared: keep[] scratch for filters ---- */
@@ -280,8 +282,16 @@ static int regex_process(struct rf_stage *st, struct rf_batch *b)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < b->nsel; i++) {
 		size_t s, e;
-		int hit = rf__regex_search(rs->cfg->re, rs->m, b->data + b->sel[i].off, b->sel[i].len, 0, &s, &e) > 0;
-		rs->keep.keep[i] = hit != rs->cfg->invert;
+		int hit = rf__regex_search(rs->cfg->re, rs->m, b->data + b->sel[i].off, b->sel[i].len, 0, &s, &e);
+		if (hit < 0) {
+			/* over the match limits: neither kept nor dropped
+			 * silently, with or without -v */
+			rs->keep.keep[i] = 0;
+			if ((r = rf__reject_why(st, b, i, RF_REJECT_REGEX)) < 0)
+				return r;
+			continue;
+		}
+		rs->keep.keep[i] = (hit > 0) != rs->cfg->invert;
 	}
 	rf__batch_filter(b, rs->keep.keep);
 	return 0;
@@ -351,8 +361,15 @@ static int where_process(struct rf_stage *st, struct rf_batch *b)
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0 || keep_room(&ws->keep, b->nsel) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < b->nsel; i++)
+	for (uint32_t i = 0; i < b->nsel; i++) {
 		ws->keep.keep[i] = (uint8_t)rf__expr_eval(ws->x, ws->e, b, i);
+		if (rf__expr_undecided(ws->x)) {
+			/* a ~ hit the regex limits: the condition has no answer */
+			ws->keep.keep[i] = 0;
+			if ((r = rf__reject_why(st, b, i, RF_REJECT_REGEX)) < 0)
+				return r;
+		}
+	}
 	rf__batch_filter(b, ws->keep.keep);
 	return 0;
 }
@@ -761,6 +778,60 @@ static const struct rf_verb verb_sort = {
 	.columns = sort_columns,
 	.apply = sort_apply,
 };
+
+/* ---- rejects outside the parser ---------------------------------------- */
+
+int rf__query_may_reject(const struct rf_query *q)
+{
+	for (int i = 0; i < q->nstages; i++) {
+		const struct rf_stage_spec *sp = &q->stage[i];
+		if (sp->verb == &verb_regex || (sp->verb == &verb_where && rf__expr_has_regex(sp->config)))
+			return 1;
+	}
+	return 0;
+}
+
+int rf__reject_bad_times(struct rf_stage *st, struct rf_batch *b, const struct rf_agg_config *cfg)
+{
+	int nbucket = 0;
+	for (int i = 0; i < cfg->nkeys; i++)
+		nbucket += cfg->key[i].kind == RF_KEY_BUCKET;
+	if (!nbucket)
+		return 0;
+	int r = rf__batch_expand(b, st->k);
+	if (r < 0)
+		return r;
+	uint8_t *keep = NULL; /* made at the first bad time: rare */
+	for (uint32_t row = 0; row < b->nsel; row++) {
+		for (int i = 0; i < cfg->nkeys; i++) {
+			const struct rf_key_spec *ks = &cfg->key[i];
+			if (ks->kind != RF_KEY_BUCKET)
+				continue;
+			struct rf_value v = rf__field(b, row, &ks->field);
+			for (int a = 0; a < ks->nalt && rf_value_missing(v); a++)
+				v = rf__field(b, row, &ks->alt[a]);
+			int64_t t;
+			/* a missing time is the empty group, as documented */
+			if (rf_value_missing(v) || rf__parse_time(v.p, (size_t)v.len, cfg->syslog_year, &t) == 0)
+				continue;
+			if (!keep) {
+				if (!(keep = malloc(b->nsel)))
+					return -ENOMEM;
+				memset(keep, 1, b->nsel);
+			}
+			keep[row] = 0;
+			if ((r = rf__reject_why(st, b, row, RF_REJECT_TIME)) < 0) {
+				free(keep);
+				return r;
+			}
+			break;
+		}
+	}
+	if (keep)
+		rf__batch_filter(b, keep);
+	free(keep);
+	return 0;
+}
 
 /* ---- the verb table ---------------------------------------------------- */
 
