@@ -52,6 +52,27 @@ struct rf_regex *rf__regex_compile(const char *pattern, size_t len, int literal,
 	return re;
 }
 
+struct rf_regex *rf__regex_compile_folded(const char *lit, size_t len)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	/* Unicode simple case folding on valid UTF-8; invalid sequences in
+	 * the subject match nothing, so its other bytes still can. */
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)lit, len,
+					 PCRE2_LITERAL | PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo,
+					 NULL);
+	if (!code)
+		return NULL; /* not valid UTF-8 */
+	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	struct rf_regex *re = malloc(sizeof *re);
+	if (!re) {
+		pcre2_code_free(code);
+		return NULL;
+	}
+	re->code = code;
+	return re;
+}
+
 void rf__regex_free(struct rf_regex *re)
 {
 	if (re) {

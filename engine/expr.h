@@ -27,6 +27,9 @@ int rf__expr_has_regex(const struct rf_expr *e);
  * parse regex.  Compiled once per query, JIT where available. */
 struct rf_regex *rf__regex_compile(const char *pattern, size_t len, int literal, int caseless,
 				   struct rf_query_error *err, int column);
+/* A caseless literal for grep -i over UTF-8: NULL if lit is not valid
+ * UTF-8 (or out of memory).  See stages.c for the rules. */
+struct rf_regex *rf__regex_compile_folded(const char *lit, size_t len);
 void rf__regex_free(struct rf_regex *re);
 struct rf_regex_match;
 struct rf_regex_match *rf__regex_match_new(const struct rf_regex *re);
