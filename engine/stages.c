@@ -870,6 +870,9 @@ int rf__reject_bad_times(struct rf_stage *st, struct rf_batch *b, const struct r
 	if (r < 0)
 		return r;
 	uint8_t *keep = NULL; /* made at the first bad time: rare */
+	struct rf_value last[RF_MAX_KEYS]; /* the last good time of each key */
+	for (int i = 0; i < cfg->nkeys; i++)
+		last[i] = RF_MISSING;
 	for (uint32_t row = 0; row < b->nsel; row++) {
 		for (int i = 0; i < cfg->nkeys; i++) {
 			const struct rf_key_spec *ks = &cfg->key[i];
@@ -878,10 +881,15 @@ int rf__reject_bad_times(struct rf_stage *st, struct rf_batch *b, const struct r
 			struct rf_value v = rf__field(b, row, &ks->field);
 			for (int a = 0; a < ks->nalt && rf_value_missing(v); a++)
 				v = rf__field(b, row, &ks->alt[a]);
-			int64_t t;
-			/* a missing time is the empty group, as documented */
-			if (rf_value_missing(v) || rf__parse_time(v.p, (size_t)v.len, cfg->syslog_year, &t) == 0)
+			/* a missing time is the empty group, as documented; log
+			 * lines in a row often share their time */
+			if (rf_value_missing(v) || (v.len == last[i].len && memcmp(v.p, last[i].p, (size_t)v.len) == 0))
 				continue;
+			int64_t t;
+			if (rf__parse_time(v.p, (size_t)v.len, cfg->syslog_year, &t) == 0) {
+				last[i] = v;
+				continue;
+			}
 			if (!keep) {
 				if (!(keep = malloc(b->nsel)))
 					return -ENOMEM;
