@@ -57,10 +57,12 @@ static size_t line_len(const struct rf_kernels *k, const char *p, const char *en
 /* ---- grep ------------------------------------------------------------ */
 
 /* grep -i folds case the way GNU grep and ripgrep do in a UTF-8 locale:
- *  - valid UTF-8 by Unicode simple case folding (one character to one:
- *    é/É, σ/ς/Σ, ж/Ж, ß/ẞ; not ß/ss; i/I only, the Turkish İ and ı
- *    match only themselves; the Kelvin sign K matches k and K, the long s ſ
- *    matches s and S);
+ *  - valid UTF-8 by Unicode simple case folding, one character to one:
+ *    e-acute U+00E9 and U+00C9, the three sigmas U+03C3 U+03C2 U+03A3,
+ *    sharp s U+00DF and its capital U+1E9E (but not "ss"); i matches only
+ *    I, so the Turkish dotted capital I U+0130 and dotless i U+0131 match
+ *    only themselves; the Kelvin sign U+212A matches k and K, the long s
+ *    U+017F matches s and S;
  *  - invalid UTF-8 bytes match only themselves; the rest of such a line is
  *    still folded;
  *  - a literal that is not valid UTF-8 is matched byte by byte, ASCII
