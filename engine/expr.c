@@ -483,16 +483,28 @@ int rf__expr_undecided(struct rf_expr_ctx *x)
 	return u;
 }
 
-int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+/* Three answers: NO, YES, or UNKNOWN when a ~ hit the regex limits.
+ * and/or/not follow Kleene's logic, so `a or b` is still YES when a is
+ * unknown and b holds. */
+enum { NO, YES, UNKNOWN };
+
+static int eval3(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
 {
-	int c;
+	int c, l;
 	switch (e->kind) {
 	case E_AND:
-		return rf__expr_eval(x, e->l, b, row) && rf__expr_eval(x, e->r, b, row);
+		if ((l = eval3(x, e->l, b, row)) == NO)
+			return NO;
+		c = eval3(x, e->r, b, row);
+		return c == NO ? NO : l == UNKNOWN || c == UNKNOWN ? UNKNOWN : YES;
 	case E_OR:
-		return rf__expr_eval(x, e->l, b, row) || rf__expr_eval(x, e->r, b, row);
+		if ((l = eval3(x, e->l, b, row)) == YES)
+			return YES;
+		c = eval3(x, e->r, b, row);
+		return c == YES ? YES : l == UNKNOWN || c == UNKNOWN ? UNKNOWN : NO;
 	case E_NOT:
-		return !rf__expr_eval(x, e->l, b, row);
+		l = eval3(x, e->l, b, row);
+		return l == UNKNOWN ? UNKNOWN : l == YES ? NO : YES;
 	case E_PRESENT: {
 		struct rf_value v = operand_value(&e->a, b, row);
 		return v.len > 0;
@@ -505,15 +517,13 @@ int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct r
 		struct rf_value v = operand_value(&e->a, b, row);
 		size_t s, en;
 		if (rf_value_missing(v))
-			return 0;
+			return NO;
 		int r = rf__regex_search(e->re, x->m[e->id], v.p, (size_t)v.len, 0, &s, &en);
-		if (r < 0)
-			x->undecided = 1;
-		return r > 0;
+		return r < 0 ? UNKNOWN : r > 0 ? YES : NO;
 	}
 	case E_CMP:
 		if (compare(e, b, row, &c) < 0)
-			return 0;
+			return NO;
 		switch (e->op) {
 		case OP_EQ: return c == 0;
 		case OP_NE: return c != 0;
@@ -523,5 +533,12 @@ int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct r
 		case OP_GE: return c >= 0;
 		}
 	}
-	return 0;
+	return NO;
+}
+
+int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+{
+	int r = eval3(x, e, b, row);
+	x->undecided = r == UNKNOWN;
+	return r == YES;
 }

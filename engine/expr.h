@@ -18,8 +18,9 @@ struct rf_expr_ctx;
 struct rf_expr_ctx *rf__expr_ctx_new(const struct rf_expr *e);
 void rf__expr_ctx_free(struct rf_expr_ctx *x);
 int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row);
-/* After an eval: 1 (once) if a ~ in it hit the regex limits, so its
- * answer means nothing (the where stage rejects the record). */
+/* After an eval: 1 (once) if its answer is unknown because a ~ in it hit
+ * the regex limits (and the rest did not decide it): the where stage
+ * rejects the record. */
 int rf__expr_undecided(struct rf_expr_ctx *x);
 int rf__expr_has_regex(const struct rf_expr *e);
 

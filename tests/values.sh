@@ -214,6 +214,14 @@ for mode in $MODES; do
 		"$(rf --mode=$mode 'split | where not $1 ~ "^(a|aa)+$" | count' "$T/lim.txt" 2> "$T/err")" "$lim_nomatch"
 	check_grep "where ~ limit reported, $mode" "$T/err" "2 records were over the match limits"
 done
+# where follows Kleene's logic: a ~ over the limits does not matter when the
+# rest of the condition decides the answer
+check_eq "where: unknown or true is true" \
+	"$(rf 'split | where $1 ~ "^(a|aa)+$" or $1 != "" | count' "$T/lim.txt" 2> "$T/err")" 200
+check_eq "where: unknown or true is no reject" "$(cat "$T/err")" ""
+check_eq "where: unknown and false is false" \
+	"$(rf 'split | where $1 ~ "^(a|aa)+$" and $1 == "zz" | count' "$T/lim.txt" 2> "$T/err")" 0
+check_eq "where: unknown and false is no reject" "$(cat "$T/err")" ""
 rf --strict 'regex -v "^(a|aa)+$"' "$T/lim.txt" > /dev/null 2> "$T/err"
 check_status "--strict: a line over the match limit is an error" $? 2
 check_grep "--strict names file and line of the regex limit" "$T/err" \
