@@ -190,11 +190,17 @@ struct rf_stage_spec {
 	void *config;         /* verb-specific, built by verb->configure */
 };
 
+/* Why a record was rejected: a parser could not read it, its time key is
+ * no valid timestamp, a regex hit its limits on it. */
+enum { RF_REJECT_PARSE, RF_REJECT_TIME, RF_REJECT_REGEX, RF_REJECT_NWHY };
+
 /* What a stage may use of the run around it. */
 struct rf_stage_env {
 	struct rf_writer *rejects;   /* --rejects FILE, or NULL */
 	int strict;                  /* --strict: the first reject ends the run */
 	uint64_t rejected;
+	uint64_t rejected_why[RF_REJECT_NWHY]; /* of them, for each reason */
+	int first_reject_why;
 	uint64_t first_reject_line;  /* the earliest, by input then line */
 	uint32_t first_reject_idx;
 	char first_reject_input[256];
@@ -258,6 +264,16 @@ struct rf_verb {
 /* A parse stage hands a record it cannot read to this: counted, written to
  * --rejects, and with --strict an error.  Returns 0, or -EBADMSG to stop. */
 int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row);
+/* The same for any stage, with the reason (RF_REJECT_*). */
+int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, int why);
+/* The query has a stage other than the parser that may reject records
+ * (regex, where ~): the runner then counts lines for the report. */
+int rf__query_may_reject(const struct rf_query *q);
+/* For an aggregate with time keys (minute, bucket ...): reject the
+ * records whose time is there but is no valid timestamp, and take them
+ * out of b, before they are grouped. */
+struct rf_agg_config;
+int rf__reject_bad_times(struct rf_stage *st, struct rf_batch *b, const struct rf_agg_config *cfg);
 
 extern const struct rf_verb *const rf__verbs[];
 extern const struct rf_verb rf__verb_select_table, rf__verb_head_table;

@@ -23,6 +23,9 @@ struct rf_regex {
 
 struct rf_regex_match {
 	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	pcre2_jit_stack *stack;  /* grown on demand, up to RF_REGEX_JIT_STACK_MAX */
+	size_t stack_max;
 };
 
 struct rf_regex *rf__regex_compile(const char *pattern, size_t len, int literal, int caseless,
@@ -49,6 +52,27 @@ struct rf_regex *rf__regex_compile(const char *pattern, size_t len, int literal,
 	return re;
 }
 
+struct rf_regex *rf__regex_compile_folded(const char *lit, size_t len)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	/* Unicode simple case folding on valid UTF-8; invalid sequences in
+	 * the subject match nothing, so its other bytes still can. */
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)lit, len,
+					 PCRE2_LITERAL | PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo,
+					 NULL);
+	if (!code)
+		return NULL; /* not valid UTF-8 */
+	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	struct rf_regex *re = malloc(sizeof *re);
+	if (!re) {
+		pcre2_code_free(code);
+		return NULL;
+	}
+	re->code = code;
+	return re;
+}
+
 void rf__regex_free(struct rf_regex *re)
 {
 	if (re) {
@@ -59,14 +83,16 @@ void rf__regex_free(struct rf_regex *re)
 
 struct rf_regex_match *rf__regex_match_new(const struct rf_regex *re)
 {
-	struct rf_regex_match *m = malloc(sizeof *m);
+	struct rf_regex_match *m = calloc(1, sizeof *m);
 	if (!m)
 		return NULL;
 	m->md = pcre2_match_data_create_from_pattern(re->code, NULL);
-	if (!m->md) {
-		free(m);
+	m->mc = pcre2_match_context_create(NULL);
+	if (!m->md || !m->mc || pcre2_set_heap_limit(m->mc, RF_REGEX_HEAP_MAX >> 10) != 0) {
+		rf__regex_match_free(m);
 		return NULL;
 	}
+	/* no JIT stack yet: PCRE2's own 32 KiB serves most lines */
 	return m;
 }
 
@@ -74,16 +100,44 @@ void rf__regex_match_free(struct rf_regex_match *m)
 {
 	if (m) {
 		pcre2_match_data_free(m->md);
+		pcre2_match_context_free(m->mc);
+		pcre2_jit_stack_free(m->stack);
 		free(m);
 	}
+}
+
+/* A bigger JIT stack after the one in use ran out: 1 MiB, then 4 times
+ * the last, up to RF_REGEX_JIT_STACK_MAX.  The memory is only reserved;
+ * pages are used as the match goes deeper.  -1 when at the maximum. */
+static int grow_jit_stack(struct rf_regex_match *m)
+{
+	if (m->stack_max >= RF_REGEX_JIT_STACK_MAX)
+		return -1;
+	size_t max = m->stack_max ? m->stack_max * 4 : (size_t)1 << 20;
+	if (max > RF_REGEX_JIT_STACK_MAX)
+		max = RF_REGEX_JIT_STACK_MAX;
+	pcre2_jit_stack *s = pcre2_jit_stack_create(32 << 10, max, NULL);
+	if (!s)
+		return -1;
+	pcre2_jit_stack_free(m->stack);
+	m->stack = s;
+	m->stack_max = max;
+	pcre2_jit_stack_assign(m->mc, NULL, s);
+	return 0;
 }
 
 int rf__regex_search(const struct rf_regex *re, struct rf_regex_match *m, const char *p, size_t n,
 		     size_t from, size_t *start, size_t *end)
 {
-	int rc = pcre2_match(re->code, (PCRE2_SPTR)p, n, from, 0, m->md, NULL);
+	int rc;
+	while ((rc = pcre2_match(re->code, (PCRE2_SPTR)p, n, from, 0, m->md, m->mc)) == PCRE2_ERROR_JIT_STACKLIMIT &&
+	       grow_jit_stack(m) == 0)
+		;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
+	if (rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_NOMEMORY)
+		return RF_REGEX_LIMIT;
 	if (rc < 0)
 		return -EINVAL;
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -146,6 +200,7 @@ struct rf_expr {
 
 struct rf_expr_ctx {
 	int n;
+	int undecided;          /* a ~ hit the regex limits in the last eval */
 	struct rf_regex_match *m[32];
 };
 
@@ -416,16 +471,40 @@ static int find_bytes(struct rf_value hay, struct rf_value needle)
 	return memmem(hay.p, (size_t)hay.len, needle.p, (size_t)needle.len) != NULL;
 }
 
-int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+int rf__expr_has_regex(const struct rf_expr *e)
 {
-	int c;
+	return count_regex(e) > 0;
+}
+
+int rf__expr_undecided(struct rf_expr_ctx *x)
+{
+	int u = x->undecided;
+	x->undecided = 0;
+	return u;
+}
+
+/* Three answers: NO, YES, or UNKNOWN when a ~ hit the regex limits.
+ * and/or/not follow Kleene's logic, so `a or b` is still YES when a is
+ * unknown and b holds. */
+enum { NO, YES, UNKNOWN };
+
+static int eval3(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+{
+	int c, l;
 	switch (e->kind) {
 	case E_AND:
-		return rf__expr_eval(x, e->l, b, row) && rf__expr_eval(x, e->r, b, row);
+		if ((l = eval3(x, e->l, b, row)) == NO)
+			return NO;
+		c = eval3(x, e->r, b, row);
+		return c == NO ? NO : l == UNKNOWN || c == UNKNOWN ? UNKNOWN : YES;
 	case E_OR:
-		return rf__expr_eval(x, e->l, b, row) || rf__expr_eval(x, e->r, b, row);
+		if ((l = eval3(x, e->l, b, row)) == YES)
+			return YES;
+		c = eval3(x, e->r, b, row);
+		return c == YES ? YES : l == UNKNOWN || c == UNKNOWN ? UNKNOWN : NO;
 	case E_NOT:
-		return !rf__expr_eval(x, e->l, b, row);
+		l = eval3(x, e->l, b, row);
+		return l == UNKNOWN ? UNKNOWN : l == YES ? NO : YES;
 	case E_PRESENT: {
 		struct rf_value v = operand_value(&e->a, b, row);
 		return v.len > 0;
@@ -437,11 +516,14 @@ int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct r
 	case E_MATCH: {
 		struct rf_value v = operand_value(&e->a, b, row);
 		size_t s, en;
-		return !rf_value_missing(v) && rf__regex_search(e->re, x->m[e->id], v.p, (size_t)v.len, 0, &s, &en) > 0;
+		if (rf_value_missing(v))
+			return NO;
+		int r = rf__regex_search(e->re, x->m[e->id], v.p, (size_t)v.len, 0, &s, &en);
+		return r < 0 ? UNKNOWN : r > 0 ? YES : NO;
 	}
 	case E_CMP:
 		if (compare(e, b, row, &c) < 0)
-			return 0;
+			return NO;
 		switch (e->op) {
 		case OP_EQ: return c == 0;
 		case OP_NE: return c != 0;
@@ -451,5 +533,12 @@ int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct r
 		case OP_GE: return c >= 0;
 		}
 	}
-	return 0;
+	return NO;
+}
+
+int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+{
+	int r = eval3(x, e, b, row);
+	x->undecided = r == UNKNOWN;
+	return r == YES;
 }

@@ -383,6 +383,8 @@ struct mp_range {
 
 struct mp_report {
 	uint64_t rejected;
+	uint64_t rejected_why[RF_REJECT_NWHY];
+	int32_t first_reject_why;
 	uint64_t first_reject_range; /* index into the parent's range list */
 	uint64_t first_reject_line;  /* within that range */
 	int32_t failed_inputs;
@@ -496,6 +498,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		if (before == 0 && run->env.rejected) {
 			rep.first_reject_range = (uint64_t)(first + i);
 			rep.first_reject_line = run->env.first_reject_line;
+			rep.first_reject_why = run->env.first_reject_why;
 		}
 		if (run->out.err || run->fatal)
 			break;
@@ -515,6 +518,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	if (run->have_rejects && r == 0)
 		r = rf__writer_flush(&run->rejects);
 	rep.rejected = run->env.rejected;
+	memcpy(rep.rejected_why, run->env.rejected_why, sizeof rep.rejected_why);
 	rep.failed_inputs = run->failed_inputs;
 	rep.bytes = run->done_bytes;
 	rep.records = run->records;
@@ -757,11 +761,14 @@ next:
 			    (idx == run->env.first_reject_idx && line < run->env.first_reject_line)) {
 				run->env.first_reject_idx = idx;
 				run->env.first_reject_line = line;
+				run->env.first_reject_why = reps[w].first_reject_why;
 				snprintf(run->env.first_reject_input, sizeof run->env.first_reject_input, "%s",
 					 ranges[rg].name);
 			}
 		}
 		run->env.rejected += reps[w].rejected;
+		for (int y = 0; y < RF_REJECT_NWHY; y++)
+			run->env.rejected_why[y] += reps[w].rejected_why[y];
 	}
 	free(ranges);
 	free(first);
@@ -925,6 +932,11 @@ static int run_batch(void *user, struct rf_batch *b)
 
 int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row)
 {
+	return rf__reject_why(st, b, row, RF_REJECT_PARSE);
+}
+
+int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, int why)
+{
 	struct rf_stage_env *env = st->env;
 	if (env->lock)
 		pthread_mutex_lock(env->lock);
@@ -941,7 +953,9 @@ int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row)
 			  line < env->first_reject_line;
 	}
 	env->rejected++;
+	env->rejected_why[why]++;
 	if (earlier) {
+		env->first_reject_why = why;
 		env->first_reject_line = line;
 		env->first_reject_idx = b->input_idx;
 		snprintf(env->first_reject_input, sizeof env->first_reject_input, "%s", b->input ? b->input : "-");
@@ -1119,6 +1133,8 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 /* What the parse stage reads, for messages: "json", "combined", "split". */
 static const char *parse_format(const rf_query *q)
 {
+	if (q->parse_stage < 0)
+		return "records";
 	const struct rf_stage_spec *ps = &q->stage[q->parse_stage];
 	return ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
 }
@@ -1126,8 +1142,12 @@ static const char *parse_format(const rf_query *q)
 static void report_strict(struct run *run)
 {
 	const char *fmt = parse_format(run->q);
-	report_error(run, run->env.first_reject_input, -EBADMSG, "line %llu: cannot be parsed as %s (--strict)",
-		     (unsigned long long)run->env.first_reject_line, fmt);
+	static const char *const why[RF_REJECT_NWHY] = { "cannot be parsed as %s", "no valid timestamp for the time key",
+							 "over the match limits of a regular expression" };
+	char what[128];
+	snprintf(what, sizeof what, why[run->env.first_reject_why], fmt);
+	report_error(run, run->env.first_reject_input, -EBADMSG, "line %llu: %s (--strict)",
+		     (unsigned long long)run->env.first_reject_line, what);
 }
 
 /* Work items for parallel mode: as many copies of a batch (an mmap window
@@ -1682,7 +1702,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->q = q;
 	run->agg = q->agg_stage;
 	run->project = q->project_stage;
-	run->count_lines = q->parse_stage >= 0;
+	run->count_lines = q->parse_stage >= 0 || rf__query_may_reject(q);
 	run->table_out.format = (enum rf_format)opt->format;
 	run->table_out.streaming = q->agg_stage < 0;
 	run->env.strict = opt->strict;
@@ -1825,15 +1845,22 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		r = -EINTR;
 	}
 	/* nothing dropped silently: say what a parser or an aggregate skipped */
-	if (run->env.rejected) {
-		const char *fmt = parse_format(q);
-		char where[320] = "";
-		if (run->env.first_reject_line)
+	for (int y = 0; y < RF_REJECT_NWHY; y++) {
+		static const char *const why[RF_REJECT_NWHY] = {
+			"could not be parsed as %s", "had no valid timestamp for the time key",
+			"were over the match limits of a regular expression" };
+		uint64_t n = run->env.rejected_why[y];
+		if (!n)
+			continue;
+		char what[128], where[320] = "";
+		snprintf(what, sizeof what, why[y], parse_format(q));
+		if (run->env.first_reject_line && run->env.first_reject_why == y)
 			snprintf(where, sizeof where, " (first: %s line %llu)", run->env.first_reject_input,
 				 (unsigned long long)run->env.first_reject_line);
-		report_note(run, "%llu record%s could not be parsed as %s and %s skipped%s%s",
-			    (unsigned long long)run->env.rejected, run->env.rejected == 1 ? "" : "s", fmt,
-			    run->env.rejected == 1 ? "was" : "were", where,
+		if (y == RF_REJECT_REGEX && n == 1)
+			snprintf(what, sizeof what, "was over the match limits of a regular expression");
+		report_note(run, "%llu record%s %s and %s skipped%s%s", (unsigned long long)n, n == 1 ? "" : "s", what,
+			    n == 1 ? "was" : "were", where,
 			    run->have_rejects ? "; they are in the --rejects file" : "; --rejects FILE keeps them");
 	}
 	if (run->agg >= 0) {

@@ -241,7 +241,9 @@ static int open_stage(struct rf_stage *st, const void *config)
 
 static int process(struct rf_stage *st, struct rf_batch *b)
 {
-	int r = rf__agg_process(st->state, b);
+	int r = rf__reject_bad_times(st, b, rf__agg_config(st->state));
+	if (r == 0)
+		r = rf__agg_process(st->state, b);
 	/* Groups and their sketches grow without bound on a key with many
 	 * values: stop with a reason before the OOM killer stops us without
 	 * one.  One pread of statm per batch. */

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "aggregate.h"
 #include "expr.h"
+#include "value.h"
 #include "table.h"
 
 /* ---- shared: keep[] scratch for filters ---- */
@@ -54,18 +56,37 @@ static size_t line_len(const struct rf_kernels *k, const char *p, const char *en
 
 /* ---- grep ------------------------------------------------------------ */
 
+/* grep -i folds case the way GNU grep and ripgrep do in a UTF-8 locale:
+ *  - valid UTF-8 by Unicode simple case folding, one character to one:
+ *    e-acute U+00E9 and U+00C9, the three sigmas U+03C3 U+03C2 U+03A3,
+ *    sharp s U+00DF and its capital U+1E9E (but not "ss"); i matches only
+ *    I, so the Turkish dotted capital I U+0130 and dotless i U+0131 match
+ *    only themselves; the Kelvin sign U+212A matches k and K, the long s
+ *    U+017F matches s and S;
+ *  - invalid UTF-8 bytes match only themselves; the rest of such a line is
+ *    still folded;
+ *  - a literal that is not valid UTF-8 is matched byte by byte, ASCII
+ *    letters folded.
+ * The fast path, PCRE2's byte-wise caseless literal, serves an ASCII
+ * literal unless it has a k or an s and the batch holds a Kelvin sign or a
+ * long s. */
 struct grep_config {
 	char *literal;
 	size_t len;
 	int invert;
 	int caseless;
-	struct rf_regex *re;      /* -i: a caseless literal through PCRE2 */
+	struct rf_regex *re;      /* -i: ASCII-folded literal through PCRE2 */
+	struct rf_regex *re_utf;  /* -i: Unicode-folded, or NULL */
+	int utf_always;           /* the literal has non-ASCII characters */
 };
 
 struct grep_state {
 	const struct grep_config *cfg;
 	struct rf_needle needle;
-	struct rf_regex_match *m;
+	struct rf_regex_match *m, *m_utf;
+	struct rf_needle kelvin, long_s;
+	const struct rf_regex *use;       /* for this batch */
+	struct rf_regex_match *use_m;
 	struct keep_buf keep;
 };
 
@@ -75,6 +96,7 @@ static void grep_free_config(void *config)
 	if (gc) {
 		free(gc->literal);
 		rf__regex_free(gc->re);
+		rf__regex_free(gc->re_utf);
 	}
 	free(gc);
 }
@@ -117,6 +139,16 @@ static int grep_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 	gc->len = lit->len;
 	if (gc->caseless && !(gc->re = rf__regex_compile(gc->literal, gc->len, 1, 1, c->err, lit->column)))
 		return -EINVAL;
+	if (gc->caseless) {
+		int ks = 0;
+		for (size_t i = 0; i < gc->len; i++) {
+			unsigned char ch = (unsigned char)gc->literal[i];
+			gc->utf_always |= ch >= 0x80;
+			ks |= ch == 'k' || ch == 'K' || ch == 's' || ch == 'S';
+		}
+		if ((gc->utf_always || ks) && !(gc->re_utf = rf__regex_compile_folded(gc->literal, gc->len)))
+			gc->utf_always = 0; /* not UTF-8: bytes, ASCII folded */
+	}
 	return 0;
 }
 
@@ -128,18 +160,55 @@ static int grep_open(struct rf_stage *st, const void *config)
 	gs->cfg = config;
 	rf__needle_init(&gs->needle, gs->cfg->literal, gs->cfg->len);
 	st->state = gs;
+	rf__needle_init(&gs->kelvin, "\xE2\x84\xAA", 3); /* U+212A */
+	rf__needle_init(&gs->long_s, "\xC5\xBF", 2);      /* U+017F */
 	if (gs->cfg->re && !(gs->m = rf__regex_match_new(gs->cfg->re)))
 		return -ENOMEM;
+	if (gs->cfg->re_utf && !(gs->m_utf = rf__regex_match_new(gs->cfg->re_utf)))
+		return -ENOMEM;
+	gs->use = gs->cfg->re;
+	gs->use_m = gs->m;
 	return 0;
+}
+
+/* Any byte >= 0x80 in p[0..n)?  Whole 128-byte blocks without a branch,
+ * which the compiler turns into vector code at every SIMD level. */
+static int has_non_ascii(const char *p, size_t n)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	size_t i = 0;
+	for (; i + 128 <= n; i += 128) {
+		uint64_t acc = 0, w[16];
+		memcpy(w, p + i, sizeof w);
+		for (int j = 0; j < 16; j++)
+			acc |= w[j];
+		if (acc & high)
+			return 1;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* grep -i: which of the two patterns this batch needs (see grep_config) */
+static void grep_choose(struct grep_state *gs, const struct rf_kernels *k, const struct rf_batch *b)
+{
+	const struct grep_config *gc = gs->cfg;
+	int utf = gc->utf_always;
+	if (!utf && gc->re_utf && has_non_ascii(b->data, b->len))
+		utf = k->find_literal(b->data, b->len, &gs->kelvin) || k->find_literal(b->data, b->len, &gs->long_s);
+	gs->use = utf ? gc->re_utf : gc->re;
+	gs->use_m = utf ? gs->m_utf : gs->m;
 }
 
 /* First match in p[0..n), or NULL. */
 static const char *grep_find(struct grep_state *gs, const struct rf_kernels *k, const char *p, size_t n)
 {
-	if (!gs->cfg->re)
+	if (!gs->use)
 		return k->find_literal(p, n, &gs->needle);
 	size_t s, e;
-	return rf__regex_search(gs->cfg->re, gs->m, p, n, 0, &s, &e) > 0 ? p + s : NULL;
+	return rf__regex_search(gs->use, gs->use_m, p, n, 0, &s, &e) > 0 ? p + s : NULL;
 }
 
 /* Search the raw bytes of an all-selected batch: jump from match to match,
@@ -187,6 +256,8 @@ static int grep_all(struct rf_stage *st, struct rf_batch *b)
 static int grep_process(struct rf_stage *st, struct rf_batch *b)
 {
 	struct grep_state *gs = st->state;
+	if (gs->cfg->caseless)
+		grep_choose(gs, st->k, b);
 	if (b->all)
 		return grep_all(st, b);
 	if (keep_room(&gs->keep, b->nsel) < 0)
@@ -205,6 +276,7 @@ static void grep_close(struct rf_stage *st)
 	struct grep_state *gs = st->state;
 	if (gs) {
 		rf__regex_match_free(gs->m);
+		rf__regex_match_free(gs->m_utf);
 		free(gs->keep.keep);
 	}
 	free(gs);
@@ -280,8 +352,16 @@ static int regex_process(struct rf_stage *st, struct rf_batch *b)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < b->nsel; i++) {
 		size_t s, e;
-		int hit = rf__regex_search(rs->cfg->re, rs->m, b->data + b->sel[i].off, b->sel[i].len, 0, &s, &e) > 0;
-		rs->keep.keep[i] = hit != rs->cfg->invert;
+		int hit = rf__regex_search(rs->cfg->re, rs->m, b->data + b->sel[i].off, b->sel[i].len, 0, &s, &e);
+		if (hit < 0) {
+			/* over the match limits: neither kept nor dropped
+			 * silently, with or without -v */
+			rs->keep.keep[i] = 0;
+			if ((r = rf__reject_why(st, b, i, RF_REJECT_REGEX)) < 0)
+				return r;
+			continue;
+		}
+		rs->keep.keep[i] = (hit > 0) != rs->cfg->invert;
 	}
 	rf__batch_filter(b, rs->keep.keep);
 	return 0;
@@ -351,8 +431,15 @@ static int where_process(struct rf_stage *st, struct rf_batch *b)
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0 || keep_room(&ws->keep, b->nsel) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < b->nsel; i++)
+	for (uint32_t i = 0; i < b->nsel; i++) {
 		ws->keep.keep[i] = (uint8_t)rf__expr_eval(ws->x, ws->e, b, i);
+		if (rf__expr_undecided(ws->x)) {
+			/* a ~ hit the regex limits: the condition has no answer */
+			ws->keep.keep[i] = 0;
+			if ((r = rf__reject_why(st, b, i, RF_REJECT_REGEX)) < 0)
+				return r;
+		}
+	}
 	rf__batch_filter(b, ws->keep.keep);
 	return 0;
 }
@@ -761,6 +848,68 @@ static const struct rf_verb verb_sort = {
 	.columns = sort_columns,
 	.apply = sort_apply,
 };
+
+/* ---- rejects outside the parser ---------------------------------------- */
+
+int rf__query_may_reject(const struct rf_query *q)
+{
+	for (int i = 0; i < q->nstages; i++) {
+		const struct rf_stage_spec *sp = &q->stage[i];
+		if (sp->verb == &verb_regex || (sp->verb == &verb_where && rf__expr_has_regex(sp->config)))
+			return 1;
+	}
+	return 0;
+}
+
+int rf__reject_bad_times(struct rf_stage *st, struct rf_batch *b, const struct rf_agg_config *cfg)
+{
+	int nbucket = 0;
+	for (int i = 0; i < cfg->nkeys; i++)
+		nbucket += cfg->key[i].kind == RF_KEY_BUCKET;
+	if (!nbucket)
+		return 0;
+	int r = rf__batch_expand(b, st->k);
+	if (r < 0)
+		return r;
+	uint8_t *keep = NULL; /* made at the first bad time: rare */
+	struct rf_value last[RF_MAX_KEYS]; /* the last good time of each key */
+	for (int i = 0; i < cfg->nkeys; i++)
+		last[i] = RF_MISSING;
+	for (uint32_t row = 0; row < b->nsel; row++) {
+		for (int i = 0; i < cfg->nkeys; i++) {
+			const struct rf_key_spec *ks = &cfg->key[i];
+			if (ks->kind != RF_KEY_BUCKET)
+				continue;
+			struct rf_value v = rf__field(b, row, &ks->field);
+			for (int a = 0; a < ks->nalt && rf_value_missing(v); a++)
+				v = rf__field(b, row, &ks->alt[a]);
+			/* a missing time is the empty group, as documented; log
+			 * lines in a row often share their time */
+			if (rf_value_missing(v) || (v.len == last[i].len && memcmp(v.p, last[i].p, (size_t)v.len) == 0))
+				continue;
+			int64_t t;
+			if (rf__parse_time(v.p, (size_t)v.len, cfg->syslog_year, &t) == 0) {
+				last[i] = v;
+				continue;
+			}
+			if (!keep) {
+				if (!(keep = malloc(b->nsel)))
+					return -ENOMEM;
+				memset(keep, 1, b->nsel);
+			}
+			keep[row] = 0;
+			if ((r = rf__reject_why(st, b, row, RF_REJECT_TIME)) < 0) {
+				free(keep);
+				return r;
+			}
+			break;
+		}
+	}
+	if (keep)
+		rf__batch_filter(b, keep);
+	free(keep);
+	return 0;
+}
 
 /* ---- the verb table ---------------------------------------------------- */
 

@@ -82,14 +82,21 @@ int rf__parse_number(const char *p, size_t len, struct rf_number *out)
 	return 0;
 }
 
-static const char *const month_names[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+static const char *const month_names[] = { "jan", "feb", "mar", "apr", "may", "jun",
+					   "jul", "aug", "sep", "oct", "nov", "dec" };
+static const char *const day_names[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
 
-static int month_of(const char *p)
+static int lower(char c)
 {
-	for (int m = 0; m < 12; m++)
-		if (p[0] == month_names[m][0] && p[1] == month_names[m][1] && p[2] == month_names[m][2])
-			return m + 1;
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* 1..n if p[0..3) names one of names[] (any case), else 0 */
+static int name_of(const char *p, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (lower(p[0]) == names[i][0] && lower(p[1]) == names[i][1] && lower(p[2]) == names[i][2])
+			return i + 1;
 	return 0;
 }
 
@@ -104,120 +111,282 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static int num(const char *p, size_t n, int *out)
+static int days_in_month(int y, int m)
+{
+	static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 ? 28 + leap : dim[m - 1];
+}
+
+/* A cursor over the text of a timestamp. */
+struct tcur {
+	const char *p;
+	size_t i, n;
+};
+
+static int at(const struct tcur *c, char ch)
+{
+	return c->i < c->n && c->p[c->i] == ch;
+}
+
+static int at_digit(const struct tcur *c)
+{
+	return c->i < c->n && c->p[c->i] >= '0' && c->p[c->i] <= '9';
+}
+
+/* exactly k digits */
+static int digits(struct tcur *c, int k, int *out)
 {
 	int v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
+	for (int j = 0; j < k; j++) {
+		if (!at_digit(c))
 			return -1;
-		v = v * 10 + (p[i] - '0');
+		v = v * 10 + (c->p[c->i++] - '0');
 	}
 	*out = v;
 	return 0;
 }
 
-static int64_t make_time(int y, int mo, int d, int h, int mi, int s)
+/* one to k digits */
+static int digits_upto(struct tcur *c, int k, int *out)
 {
-	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
+	int v = 0, j = 0;
+	while (j < k && at_digit(c))
+		v = v * 10 + (c->p[c->i++] - '0'), j++;
+	*out = v;
+	return j ? 0 : -1;
 }
 
-static int valid(int mo, int d, int h, int mi, int s)
+static int word3(struct tcur *c, const char *const *names, int n)
 {
-	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 60;
+	if (c->n - c->i < 3)
+		return 0;
+	int v = name_of(c->p + c->i, names, n);
+	if (v)
+		c->i += 3;
+	return v;
 }
 
-/* "+0700", "-07:00", "Z": offset in seconds east of UTC; returns bytes used
- * or -1. */
-static int parse_zone(const char *p, size_t len, int *off)
+static int skip_spaces(struct tcur *c)
 {
-	if (len >= 1 && p[0] == 'Z') {
-		*off = 0;
+	size_t i0 = c->i;
+	while (at(c, ' '))
+		c->i++;
+	return c->i > i0;
+}
+
+/* A fraction of a second: '.' or ',' and digits, ignored (times are whole
+ * seconds, rounded down). */
+static int fraction(struct tcur *c)
+{
+	if (!at(c, '.') && !at(c, ','))
+		return 0;
+	c->i++;
+	if (!at_digit(c))
+		return -1;
+	while (at_digit(c))
+		c->i++;
+	return 0;
+}
+
+/* Time zone: Z, UTC, GMT, UT, +hh, +hhmm, +hh:mm (or -); offset in seconds
+ * east of UTC.  0 if one was read, 1 if there is none here, -1 if it is
+ * malformed, RF_TIME_INVALID if out of range. */
+static int zone(struct tcur *c, int *off)
+{
+	*off = 0;
+	size_t left = c->n - c->i;
+	const char *p = c->p + c->i;
+	if (left >= 3 && ((lower(p[0]) == 'u' && lower(p[1]) == 't' && lower(p[2]) == 'c') ||
+			  (lower(p[0]) == 'g' && lower(p[1]) == 'm' && lower(p[2]) == 't'))) {
+		c->i += 3;
+		return 0;
+	}
+	if (left >= 2 && lower(p[0]) == 'u' && lower(p[1]) == 't') {
+		c->i += 2;
+		return 0;
+	}
+	if (left >= 1 && lower(p[0]) == 'z') {
+		c->i++;
+		return 0;
+	}
+	if (left == 0 || (p[0] != '+' && p[0] != '-'))
 		return 1;
-	}
-	if (len < 5 || (p[0] != '+' && p[0] != '-'))
+	int sign = p[0] == '-' ? -1 : 1, hh, mm = 0;
+	c->i++;
+	if (digits(c, 2, &hh) < 0)
 		return -1;
-	int hh, mm, used;
-	if (num(p + 1, 2, &hh) < 0)
+	if (at(c, ':')) {
+		c->i++;
+		if (digits(c, 2, &mm) < 0)
+			return -1;
+	} else if (at_digit(c) && digits(c, 2, &mm) < 0) {
 		return -1;
-	if (p[3] == ':') {
-		if (len < 6 || num(p + 4, 2, &mm) < 0)
-			return -1;
-		used = 6;
-	} else {
-		if (num(p + 3, 2, &mm) < 0)
-			return -1;
-		used = 5;
 	}
-	*off = (hh * 3600 + mm * 60) * (p[0] == '-' ? -1 : 1);
-	return used;
+	if (hh > 23 || mm > 59)
+		return RF_TIME_INVALID;
+	*off = sign * (hh * 3600 + mm * 60);
+	return 0;
+}
+
+struct civil {
+	int y, mo, d, h, mi, s, off;
+};
+
+static int finish_time(const struct civil *t, int64_t *out)
+{
+	if (t->mo < 1 || t->mo > 12 || t->d < 1 || t->d > days_in_month(t->y, t->mo) || t->h > 23 ||
+	    t->mi > 59 || t->s > 60)
+		return RF_TIME_INVALID;
+	*out = days_from_civil(t->y, (unsigned)t->mo, (unsigned)t->d) * 86400 + t->h * 3600 + t->mi * 60 + t->s -
+	       t->off;
+	return 0;
+}
+
+/* "hh:mm:ss[.fff]" (or "hh:mm" when seconds are optional) */
+static int clock_time(struct tcur *c, struct civil *t, int seconds_optional)
+{
+	if (digits(c, 2, &t->h) < 0 || !at(c, ':'))
+		return -1;
+	c->i++;
+	if (digits(c, 2, &t->mi) < 0)
+		return -1;
+	t->s = 0;
+	if (at(c, ':')) {
+		c->i++;
+		if (digits(c, 2, &t->s) < 0 || fraction(c) < 0)
+			return -1;
+	} else if (!seconds_optional) {
+		return -1;
+	}
+	return 0;
+}
+
+/* an optional zone, after optional spaces, then the end */
+static int zone_then_end(struct tcur *c, struct civil *t, int64_t *out)
+{
+	size_t i0 = c->i;
+	skip_spaces(c);
+	int z = zone(c, &t->off);
+	if (z == 1)
+		c->i = i0; /* no zone: UTC */
+	else if (z != 0)
+		return z;
+	if (c->i != c->n)
+		return -1;
+	return finish_time(t, out);
+}
+
+/* ISO 8601 / RFC 3339: 2024-03-01, 2024-03-01T10:00[:00[.fff]][zone],
+ * a space or a lowercase t for the T */
+static int iso(struct tcur *c, int64_t *out)
+{
+	struct civil t = { 0 };
+	if (digits(c, 4, &t.y) < 0 || !at(c, '-'))
+		return -1;
+	c->i++;
+	if (digits(c, 2, &t.mo) < 0 || !at(c, '-'))
+		return -1;
+	c->i++;
+	if (digits(c, 2, &t.d) < 0)
+		return -1;
+	if (c->i == c->n)
+		return finish_time(&t, out);
+	if (!at(c, 'T') && !at(c, 't') && !at(c, ' '))
+		return -1;
+	c->i++;
+	if (clock_time(c, &t, 1) < 0)
+		return -1;
+	return zone_then_end(c, &t, out);
+}
+
+/* combined log: 01/Mar/2024:10:00:00 +0000 (the brackets are taken off) */
+static int clf(struct tcur *c, int64_t *out)
+{
+	struct civil t = { 0 };
+	if (digits(c, 2, &t.d) < 0 || !at(c, '/'))
+		return -1;
+	c->i++;
+	if (!(t.mo = word3(c, month_names, 12)) || !at(c, '/'))
+		return -1;
+	c->i++;
+	if (digits(c, 4, &t.y) < 0 || !at(c, ':'))
+		return -1;
+	c->i++;
+	if (clock_time(c, &t, 0) < 0)
+		return -1;
+	return zone_then_end(c, &t, out);
+}
+
+/* RFC 1123 / 2822: [Fri, ]1 Mar 2024 10:00[:00] GMT (the weekday is not
+ * checked against the date) */
+static int rfc2822(struct tcur *c, int64_t *out)
+{
+	struct civil t = { 0 };
+	if (word3(c, day_names, 7)) {
+		if (!at(c, ','))
+			return -1;
+		c->i++;
+		skip_spaces(c);
+	}
+	if (digits_upto(c, 2, &t.d) < 0 || !skip_spaces(c) || !(t.mo = word3(c, month_names, 12)) ||
+	    !skip_spaces(c) || digits(c, 4, &t.y) < 0 || !skip_spaces(c) || clock_time(c, &t, 1) < 0)
+		return -1;
+	return zone_then_end(c, &t, out);
+}
+
+/* syslog (RFC 3164): Mar  1 10:00:00, no year: default_year */
+static int syslog_time(struct tcur *c, int default_year, int64_t *out)
+{
+	struct civil t = { 0 };
+	t.y = default_year;
+	if (!(t.mo = word3(c, month_names, 12)) || !skip_spaces(c) || digits_upto(c, 2, &t.d) < 0 ||
+	    !skip_spaces(c) || clock_time(c, &t, 0) < 0 || c->i != c->n)
+		return -1;
+	return finish_time(&t, out);
+}
+
+/* Epoch time: 9 to 11 digits are seconds, 12 to 14 milliseconds, 15 to 17
+ * microseconds, 18 or 19 nanoseconds; any fraction is dropped. */
+static int epoch(struct tcur *c, int64_t *out)
+{
+	uint64_t v = 0;
+	size_t i0 = c->i;
+	while (at_digit(c))
+		v = v * 10 + (uint64_t)(c->p[c->i++] - '0');
+	size_t nd = c->i - i0;
+	if (nd < 9 || nd > 19 || fraction(c) < 0 || c->i != c->n)
+		return -1;
+	uint64_t div = nd <= 11 ? 1 : nd <= 14 ? 1000 : nd <= 17 ? 1000000 : 1000000000;
+	*out = (int64_t)(v / div);
+	return 0;
 }
 
 int rf__parse_time(const char *p, size_t len, int default_year, int64_t *out)
 {
 	if (!p)
 		return -1;
-	if (len && p[0] == '[')
+	while (len && (*p == ' ' || *p == '\t'))
 		p++, len--;
-	if (len && p[len - 1] == ']')
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 		len--;
-	int y, mo, d, h, mi, s, off = 0;
-	/* combined log: 10/Oct/2000:13:55:36 -0700 */
-	if (len >= 20 && p[2] == '/' && p[6] == '/' && p[11] == ':') {
-		mo = month_of(p + 3);
-		if (!mo || num(p, 2, &d) < 0 || num(p + 7, 4, &y) < 0 || num(p + 12, 2, &h) < 0 ||
-		    p[14] != ':' || num(p + 15, 2, &mi) < 0 || p[17] != ':' || num(p + 18, 2, &s) < 0)
-			return -1;
-		size_t i = 20;
-		if (i < len && p[i] == ' ') {
-			int z = parse_zone(p + i + 1, len - i - 1, &off);
-			if (z < 0)
-				return -1;
-			i += 1 + (size_t)z;
-		}
-		if (i != len || !valid(mo, d, h, mi, s))
-			return -1;
-		*out = make_time(y, mo, d, h, mi, s) - off;
-		return 0;
+	if (len >= 2 && p[0] == '[' && p[len - 1] == ']')
+		p++, len -= 2;
+	if (len < 6)
+		return -1;
+	struct tcur c = { p, 0, len };
+	if (p[0] >= '0' && p[0] <= '9') {
+		if (p[4] == '-')
+			return iso(&c, out);
+		if (p[2] == '/')
+			return clf(&c, out);
+		if (p[1] == ' ' || p[2] == ' ')
+			return rfc2822(&c, out);
+		return epoch(&c, out);
 	}
-	/* ISO 8601: 2000-10-10T13:55:36[.fff][Z|+hh:mm] */
-	if (len >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == 'T' || p[10] == ' ')) {
-		if (num(p, 4, &y) < 0 || num(p + 5, 2, &mo) < 0 || num(p + 8, 2, &d) < 0 ||
-		    num(p + 11, 2, &h) < 0 || p[13] != ':' || num(p + 14, 2, &mi) < 0 || p[16] != ':' ||
-		    num(p + 17, 2, &s) < 0)
-			return -1;
-		size_t i = 19;
-		if (i < len && (p[i] == '.' || p[i] == ',')) {
-			i++;
-			while (i < len && p[i] >= '0' && p[i] <= '9')
-				i++;
-		}
-		if (i < len) {
-			int z = parse_zone(p + i, len - i, &off);
-			if (z < 0)
-				return -1;
-			i += (size_t)z;
-		}
-		if (i != len || !valid(mo, d, h, mi, s))
-			return -1;
-		*out = make_time(y, mo, d, h, mi, s) - off;
-		return 0;
-	}
-	/* syslog: Oct 10 13:55:36 (day may be space-padded) */
-	if (len >= 15 && p[3] == ' ' && p[9] == ':' && p[12] == ':' && (mo = month_of(p))) {
-		char dd[2] = { p[4] == ' ' ? '0' : p[4], p[5] };
-		if (num(dd, 2, &d) < 0 || p[6] != ' ' || num(p + 7, 2, &h) < 0 || num(p + 10, 2, &mi) < 0 ||
-		    num(p + 13, 2, &s) < 0 || len != 15 || !valid(mo, d, h, mi, s))
-			return -1;
-		*out = make_time(default_year, mo, d, h, mi, s);
-		return 0;
-	}
-	/* epoch seconds */
-	struct rf_number n;
-	if (len >= 9 && len <= 20 && rf__parse_number(p, len, &n) == 0 && n.d >= 0 && n.d < 1e11) {
-		*out = (int64_t)n.d;
-		return 0;
-	}
-	return -1;
+	if (len > 4 && p[3] == ',')
+		return rfc2822(&c, out);
+	return syslog_time(&c, default_year, out);
 }
 
 int rf__format_time(int64_t t, char *buf)

@@ -31,11 +31,24 @@ struct rf_number {
  * number (or empty, or missing). */
 int rf__parse_number(const char *p, size_t len, struct rf_number *out);
 
-/* Parse a timestamp: combined-log "10/Oct/2000:13:55:36 -0700" (brackets
- * optional), ISO 8601 "2000-10-10T13:55:36Z" / "+07:00" / fraction / space
- * instead of T, syslog "Oct 10 13:55:36" (year from `default_year`), or
- * epoch seconds (10 digits, optional fraction).  Seconds since the epoch,
- * UTC; 0 on success, -1 if not a timestamp. */
+/* Parse a timestamp into seconds since the epoch, UTC (a fraction of a
+ * second is dropped, rounding down).  Recognised, blanks around allowed:
+ *   ISO 8601 / RFC 3339  2024-03-01, 2024-03-01T10:00, 2024-03-01 10:00:00,
+ *                        seconds with a fraction (. or ,), zones below
+ *   combined log         01/Mar/2024:10:00:00 +0000, brackets optional
+ *   RFC 1123 / 2822      Fri, 01 Mar 2024 10:00:00 GMT (weekday optional,
+ *                        not checked; seconds optional)
+ *   syslog (RFC 3164)    Mar  1 10:00:00 - no year in it: `default_year`
+ *   epoch                9-11 digits seconds, 12-14 milliseconds, 15-17
+ *                        microseconds, 18-19 nanoseconds; fraction allowed
+ * Zones: Z, UTC, GMT, UT, +05, +0530, +05:30 (or -), optionally after a
+ * space; none means UTC.  Month and day names in any case.
+ * Returns 0, RF_TIME_UNKNOWN if the text is no timestamp form, or
+ * RF_TIME_INVALID for a known form with an impossible value: day 30 of
+ * February, month 13, hour 24, minute 60, second 61, a zone of 24 hours or
+ * more.  Second 60 (a leap second) counts as the next minute's first. */
+#define RF_TIME_UNKNOWN (-1)
+#define RF_TIME_INVALID (-2)
 int rf__parse_time(const char *p, size_t len, int default_year, int64_t *out);
 
 /* "2000-10-10T20:55:36Z" into buf (at least 21 bytes); returns length. */
