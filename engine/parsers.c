@@ -4,7 +4,10 @@
  * A parser only extracts the fields the query names (the schema's slots),
  * and points into the record wherever it can; only unescaped strings are
  * copied, into the batch arena.  A record it cannot read is rejected:
- * counted, written to --rejects, an error under --strict.
+ * counted, written to --rejects, an error under --strict.  A record cut
+ * off before its end (a combined line after its status, a csv record
+ * inside an open quote) keeps the fields it has and is counted apart
+ * (env->cut_off), for a note at the end of the run.
  */
 #include "config.h"
 #include <errno.h>
@@ -236,6 +239,8 @@ struct parse_state {
 	int slot_of_field[C_NFIELDS];
 	char *scratch;        /* json key paths, header names */
 	size_t scratch_cap;
+	size_t slot_len[RF_MAX_SLOTS];
+	size_t max_slot_len;  /* a json path longer than this names no slot */
 };
 
 static int parse_open(struct rf_stage *st, const void *config)
@@ -252,6 +257,16 @@ static int parse_open(struct rf_stage *st, const void *config)
 			ps->slot_of_field[ps->pc->slot_field[i]] = i;
 	if (ps->pc->re && !(ps->m = rf__regex_match_new(ps->pc->re)))
 		return -ENOMEM;
+	for (int i = 0; i < ps->pc->nslots; i++) {
+		ps->slot_len[i] = strlen(ps->pc->slot_name[i]);
+		if (ps->slot_len[i] > ps->max_slot_len)
+			ps->max_slot_len = ps->slot_len[i];
+	}
+	if (ps->pc->format == F_JSON) {
+		ps->scratch_cap = ps->max_slot_len + 2;
+		if (!(ps->scratch = malloc(ps->scratch_cap)))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -417,24 +432,46 @@ static int parse_clf(struct parse_state *ps, const char *p, size_t n, struct rf_
 	if (q - p != 3 || p[0] < '1' || p[0] > '5' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
 		return -1;
 	f[C_STATUS] = val(p, 3);
+	/* A line may be cut off after its status (a log written by a process
+	 * that died, a line cut at a length limit): what it has is kept, and
+	 * the record is counted as cut off.  Everything up to the status must
+	 * be there. */
+	int cut = 0;
 	p = q + (q < end);
 	q = until_short(p, end, ' ');
-	if (q == p)
+	if (p == end) {
+		cut = 1;
+	} else if (q == p) {
 		return -1;
-	/* "-" means no body was sent: zero bytes */
-	f[C_BYTES] = (q - p == 1 && *p == '-') ? val("0", 1) : val(p, (size_t)(q - p));
-	if (ps->pc->format == F_COMBINED) {
-		if (q == end || !(p = quoted(q + 1, end, &f[C_REFERER])))
-			return -1;
-		if (p >= end || *p != ' ' || !(p = quoted(p + 1, end, &f[C_AGENT])))
-			return -1;
-		/* fields some servers add after the agent are allowed */
+	} else {
+		/* "-" means no body was sent: zero bytes */
+		f[C_BYTES] = (q - p == 1 && *p == '-') ? val("0", 1) : val(p, (size_t)(q - p));
+	}
+	if (ps->pc->format == F_COMBINED && !cut) {
+		/* referer, then agent: each a quoted field after one space;
+		 * fields some servers add after the agent are allowed */
+		p = q;
+		for (int i = C_REFERER; i <= C_AGENT && !cut; i++) {
+			if (p >= end || p + 1 == end) {
+				cut = 1; /* the line ends before this field */
+				break;
+			}
+			if (*p != ' ' || p[1] != '"')
+				return -1;
+			const char *r = quoted(p + 1, end, &f[i]);
+			if (!r) {
+				/* its closing quote is cut off: the rest of the line */
+				f[i] = val(p + 2, (size_t)(end - p - 2));
+				cut = 1;
+			}
+			p = r;
+		}
 	}
 	for (int i = 0; i < ps->pc->nslots; i++) {
 		int fi = ps->pc->slot_field[i];
 		row[i] = fi >= 0 ? f[fi] : RF_MISSING;
 	}
-	return 0;
+	return cut;
 }
 
 /* ---- JSON ---- */
@@ -444,7 +481,7 @@ struct json_ctx {
 	struct rf_batch *b;
 	const char *end;
 	struct rf_value *row;
-	char path[512];
+	char *path;           /* the dotted path of the current key */
 	size_t path_len;
 	int depth;
 };
@@ -454,28 +491,6 @@ static const char *ws(const char *p, const char *end)
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
 	return p;
-}
-
-/* Scan a JSON string at p (on the quote): its raw body and whether it holds
- * escapes.  Returns the byte after the closing quote, or NULL. */
-static const char *json_string(const char *p, const char *end, struct rf_value *raw, int *escaped)
-{
-	*escaped = 0;
-	const char *s = ++p;
-	while (p < end && *p != '"') {
-		if ((unsigned char)*p < 0x20)
-			return NULL;
-		if (*p == '\\') {
-			*escaped = 1;
-			if (++p >= end)
-				return NULL;
-		}
-		p++;
-	}
-	if (p >= end)
-		return NULL;
-	*raw = val(s, (size_t)(p - s));
-	return p + 1;
 }
 
 static int hex4(const char *p, unsigned *out)
@@ -495,6 +510,31 @@ static int hex4(const char *p, unsigned *out)
 	}
 	*out = v;
 	return 0;
+}
+
+/* Scan a JSON string at p (on the quote): its raw body and whether it holds
+ * escapes.  Returns the byte after the closing quote, or NULL. */
+static const char *json_string(const char *p, const char *end, struct rf_value *raw, int *escaped)
+{
+	*escaped = 0;
+	const char *s = ++p;
+	while (p < end && *p != '"') {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			*escaped = 1;
+			if (++p >= end || !memchr("\"\\/bfnrtu", *p, 9))
+				return NULL;
+			unsigned cp;
+			if (*p == 'u' && (end - p < 5 || hex4(p + 1, &cp) < 0))
+				return NULL;
+		}
+		p++;
+	}
+	if (p >= end)
+		return NULL;
+	*raw = val(s, (size_t)(p - s));
+	return p + 1;
 }
 
 /* Unescape a JSON string body into the batch arena. */
@@ -565,6 +605,45 @@ static int json_slot(const struct parse_config *pc, const char *path, size_t len
 
 static const char *json_value(struct json_ctx *x, const char *p, int slot);
 
+/* A JSON number as the grammar has it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * of any length, or one of the words. */
+static int json_literal(const char *s, size_t n)
+{
+	static const char *const words[] = { "true", "false", "null", "NaN", "Infinity", "-Infinity", NULL };
+	for (int i = 0; words[i]; i++)
+		if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0)
+			return 1;
+	size_t i = 0;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0') {
+		i++;
+	} else if (i < n && s[i] >= '1' && s[i] <= '9') {
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	} else {
+		return 0;
+	}
+	if (i < n && s[i] == '.') {
+		size_t d = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t d = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
 /* Skip a value we do not want (or an array, kept as raw text). */
 static const char *json_skip(struct json_ctx *x, const char *p)
 {
@@ -610,17 +689,39 @@ static const char *json_skip(struct json_ctx *x, const char *p)
 			return NULL;
 		}
 	}
-	/* number, true, false, null */
+	/* number, true, false, null (and NaN, Infinity, -Infinity, which
+	 * Python's json module reads too) */
 	const char *s = p;
-	while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\r')
+	while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\r' &&
+	       *p != '\n')
 		p++;
-	if (p == s)
-		return NULL;
-	size_t n = (size_t)(p - s);
-	if ((n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "null", 4))) || (n == 5 && !memcmp(s, "false", 5)))
-		return p;
-	struct rf_number num;
-	return rf__parse_number(s, n, &num) == 0 ? p : NULL;
+	return json_literal(s, (size_t)(p - s)) ? p : NULL;
+}
+
+/* What the query wants at the current path: returns the slot named by
+ * exactly this path (or -1), and sets *below when a slot lies under it, so
+ * that an object there is walked into as well.  Those slots are cleared:
+ * a key that comes again replaces all an earlier one gave, as in Python's
+ * json module (the last one wins). */
+static int json_want(struct json_ctx *x, int *below)
+{
+	const struct parse_state *ps = x->ps;
+	size_t len = x->path_len;
+	int slot = -1;
+	*below = 0;
+	for (int i = 0; i < ps->pc->nslots; i++) {
+		const char *name = ps->pc->slot_name[i];
+		if (ps->slot_len[i] < len || memcmp(name, x->path, len) != 0)
+			continue;
+		if (ps->slot_len[i] == len)
+			slot = i;
+		else if (name[len] == '.')
+			*below = 1;
+		else
+			continue;
+		x->row[i] = RF_MISSING;
+	}
+	return slot;
 }
 
 static const char *json_object(struct json_ctx *x, const char *p)
@@ -641,23 +742,30 @@ static const char *json_object(struct json_ctx *x, const char *p)
 			return NULL;
 		if (esc && json_unescape(x->b, key, &key) < 0)
 			return NULL;
-		/* the key's full dotted path */
-		size_t need = base + (base ? 1 : 0) + (size_t)key.len;
-		int slot = -1;
-		if (need < sizeof x->path) {
-			if (base)
+		/* the key's full dotted path; one longer than every slot name
+		 * names nothing, and neither does anything under it */
+		size_t dot = x->depth > 1; /* the top level's keys have none before them */
+		size_t need = base + dot + (size_t)key.len;
+		int slot = -1, below = 0;
+		if (need <= x->ps->max_slot_len) {
+			if (dot)
 				x->path[base] = '.';
-			memcpy(x->path + base + (base ? 1 : 0), key.p, (size_t)key.len);
+			memcpy(x->path + base + dot, key.p, (size_t)key.len);
 			x->path_len = need;
-			slot = json_slot(x->ps->pc, x->path, need);
+			slot = json_want(x, &below);
 		}
 		p = ws(p, end);
 		if (p >= end || *p != ':')
 			return NULL;
 		p = ws(p + 1, end);
-		if (p < end && *p == '{' && slot < 0 && need < sizeof x->path) {
+		if (p < end && *p == '{' && below) {
+			/* fields under this key are wanted (and maybe the
+			 * object itself, as its text) */
+			const char *s = p;
 			if (!(p = json_object(x, p)))
 				return NULL;
+			if (slot >= 0)
+				x->row[slot] = val(s, (size_t)(p - s));
 		} else if (!(p = json_value(x, p, slot))) {
 			return NULL;
 		}
@@ -709,7 +817,7 @@ static const char *json_value(struct json_ctx *x, const char *p, int slot)
 
 static int parse_json(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n, struct rf_value *row)
 {
-	struct json_ctx x = { .ps = ps, .b = b, .end = p + n, .row = row };
+	struct json_ctx x = { .ps = ps, .b = b, .end = p + n, .row = row, .path = ps->scratch };
 	for (int i = 0; i < ps->pc->nslots; i++)
 		row[i] = RF_MISSING;
 	p = ws(p, x.end);
@@ -768,55 +876,70 @@ static int parse_logfmt(struct parse_state *ps, struct rf_batch *b, const char *
 	}
 }
 
-/* ---- CSV / TSV (RFC 4180 quoting) ---- */
+/* ---- CSV / TSV ----
+ *
+ * Read as Python's csv module reads them (the excel dialect, not strict),
+ * which also is RFC 4180 for well-formed files:
+ * - a quote is special only as a field's first byte: it opens a quoted
+ *   field, where the separator and newlines are data and "" is one quote;
+ *   anywhere else a quote is data (a"b is the three bytes a"b);
+ * - text after a quoted field's closing quote joins the field ("a"b is ab);
+ * - a record that ends inside an open quote keeps what it has: the field
+ *   runs to the end of the record, and the record is counted as cut off;
+ * - a blank line is no record; the header is an input's first line that
+ *   is not blank, without a UTF-8 byte order mark;
+ * - a row shorter than the header lacks the rest (missing); the columns
+ *   of a longer one are there only as $N;
+ * - where two header names are the same, the last column of that name wins.
+ */
 
-/* Next field at p; returns the byte after its separator, `end` after the
- * last field, or NULL for an unbalanced quote. */
+/* Next field at p.  Returns the byte after its separator, or `end` after
+ * the record's last field (*last set); NULL only when out of memory.
+ * *open is set when the record ends inside quotes. */
 static const char *csv_field(struct rf_batch *b, const char *p, const char *end, char sep, struct rf_value *out,
-			     int *last)
+			     int *last, int *open)
 {
 	*last = 0;
-	if (p < end && *p == '"') {
+	if (p >= end || *p != '"') {
+		const char *q = p < end ? memchr(p, sep, (size_t)(end - p)) : NULL;
+		*out = val(p, (size_t)((q ? q : end) - p));
+		p = q ? q : end;
+	} else {
 		const char *s = ++p;
-		int doubled = 0;
-		for (;;) {
-			if (p >= end)
-				return NULL;
-			if (*p == '"') {
-				if (p + 1 < end && p[1] == '"') {
-					doubled = 1;
-					p += 2;
-					continue;
-				}
-				break;
-			}
-			p++;
-		}
-		struct rf_value v = val(s, (size_t)(p - s));
-		p++;
-		if (p < end && *p != sep)
-			return NULL; /* text after the closing quote */
-		if (doubled) {
-			char *d = rf__batch_alloc(b, (size_t)v.len);
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		if (q && (q + 1 == end || q[1] == sep)) {
+			/* the usual case: no "" inside, nothing after */
+			*out = val(s, (size_t)(q - s));
+			p = q + 1;
+		} else if (!q) {
+			*out = val(s, (size_t)(end - s));
+			*open = 1;
+			p = end;
+		} else {
+			/* "" escapes or text after the quote: unquote into the
+			 * arena, never longer than the raw field */
+			char *d = rf__batch_alloc(b, (size_t)(end - s));
 			if (!d)
 				return NULL;
 			size_t n = 0;
-			for (int32_t i = 0; i < v.len; i++) {
-				d[n++] = v.p[i];
-				if (v.p[i] == '"')
-					i++;
+			int inq = 1;
+			for (p = s; p < end; p++) {
+				if (!inq) {
+					if (*p == sep)
+						break;
+					d[n++] = *p;
+				} else if (*p != '"') {
+					d[n++] = *p;
+				} else if (p + 1 < end && p[1] == '"') {
+					d[n++] = '"';
+					p++;
+				} else {
+					inq = 0;
+				}
 			}
-			v = val(d, n);
+			*open |= inq;
+			*out = val(d, n);
 		}
-		*out = v;
-	} else {
-		const char *s = p;
-		const char *q = end > p ? memchr(p, sep, (size_t)(end - p)) : NULL;
-		p = q ? q : end;
-		*out = val(s, (size_t)(p - s));
-		for (const char *c = s; c < p; c++)
-			if (*c == '"')
-				return NULL; /* a quote inside an unquoted field */
 	}
 	if (p >= end) {
 		*last = 1;
@@ -825,10 +948,14 @@ static const char *csv_field(struct rf_batch *b, const char *p, const char *end,
 	return p + 1;
 }
 
-static int read_header(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n)
+static int read_header(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n, int *open)
 {
 	const struct parse_config *pc = ps->pc;
 	char sep = pc->format == F_CSV ? ',' : '\t';
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3; /* a byte order mark is no part of the first name */
+		n -= 3;
+	}
 	const char *end = p + n;
 	for (int i = 0; i < pc->nslots; i++) {
 		int f = pc->slot_field[i];
@@ -837,10 +964,10 @@ static int read_header(struct parse_state *ps, struct rf_batch *b, const char *p
 	int col = 0, last = 0;
 	while (!last) {
 		struct rf_value v;
-		if (!(p = csv_field(b, p, end, sep, &v, &last)))
-			return -1;
+		if (!(p = csv_field(b, p, end, sep, &v, &last, open)))
+			return -ENOMEM;
 		for (int i = 0; i < pc->nslots; i++)
-			if (pc->slot_field[i] < 0 && strlen(pc->slot_name[i]) == (size_t)v.len &&
+			if (pc->slot_field[i] < 0 && ps->slot_len[i] == (size_t)v.len &&
 			    memcmp(pc->slot_name[i], v.p, (size_t)v.len) == 0)
 				ps->col_of_slot[i] = col;
 		col++;
@@ -849,31 +976,30 @@ static int read_header(struct parse_state *ps, struct rf_batch *b, const char *p
 	return 0;
 }
 
+/* 0, or 1 when the record ended inside quotes; -ENOMEM */
 static int parse_csv(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n, struct rf_value *row)
 {
 	const struct parse_config *pc = ps->pc;
 	char sep = pc->format == F_CSV ? ',' : '\t';
 	const char *end = p + n;
-	struct rf_value cols[RF_MAX_SLOTS];
 	int maxcol = -1;
 	for (int i = 0; i < pc->nslots; i++)
 		if (ps->col_of_slot[i] > maxcol)
 			maxcol = ps->col_of_slot[i];
-	int col = 0, last = n == 0;
+	int col = 0, last = 0, open = 0;
 	struct rf_value v;
 	for (int i = 0; i < pc->nslots; i++)
 		row[i] = RF_MISSING;
 	while (!last) {
-		if (!(p = csv_field(b, p, end, sep, &v, &last)))
-			return -1;
+		if (!(p = csv_field(b, p, end, sep, &v, &last, &open)))
+			return -ENOMEM;
 		if (col <= maxcol)
 			for (int i = 0; i < pc->nslots; i++)
 				if (ps->col_of_slot[i] == col)
 					row[i] = v;
 		col++;
 	}
-	(void)cols;
-	return 0;
+	return open;
 }
 
 /* ---- regex ---- */
@@ -913,27 +1039,28 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 		ps->keep_cap = b->nsel;
 	}
 	int dropped = 0;
-	uint32_t first = 0;
-	if ((pc->format == F_CSV || pc->format == F_TSV) && b->input_start && b->nsel && b->sel[0].off == 0) {
-		/* an input's first line is its header: names, not data */
-		ps->have_header = 0;
-		const char *p = b->data;
-		size_t n = b->sel[0].len;
-		if (n && p[n - 1] == '\r')
-			n--;
-		ps->keep[0] = 0;
-		dropped = 1;
-		first = 1;
-		if (read_header(ps, b, p, n) < 0 && (r = rf__reject(st, b, 0)) < 0)
-			return r;
-	}
-	for (uint32_t i = first; i < b->nsel; i++) {
+	uint64_t cut = 0;
+	int csv = pc->format == F_CSV || pc->format == F_TSV;
+	if (csv && b->input_start)
+		ps->have_header = 0; /* each input names its own columns */
+	for (uint32_t i = 0; i < b->nsel; i++) {
 		const char *p = b->data + b->sel[i].off;
 		size_t n = b->sel[i].len;
 		if (n && p[n - 1] == '\r') /* CRLF: the CR belongs to the line end */
 			n--;
 		struct rf_value *row = &b->vals[(size_t)i * b->nslots];
 		int ok;
+		if (csv && (n == 0 || !ps->have_header)) {
+			/* a blank line is no record; the first other line of an
+			 * input is its header: names, not data */
+			int open = 0;
+			if (n && (r = read_header(ps, b, p, n, &open)) < 0)
+				return r;
+			cut += (uint64_t)open;
+			ps->keep[i] = 0;
+			dropped = 1;
+			continue;
+		}
 		switch (pc->format) {
 		case F_SPLIT: ok = parse_split(ps, st->k, p, n, row); break;
 		case F_COMBINED:
@@ -944,13 +1071,18 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 		case F_TSV: ok = parse_csv(ps, b, p, n, row); break;
 		default: ok = parse_regex(ps, p, n, row); break;
 		}
-		ps->keep[i] = ok == 0;
+		if (ok < -1)
+			return ok; /* out of memory */
+		ps->keep[i] = ok >= 0;
+		cut += ok == 1;
 		if (ok < 0) {
 			dropped = 1;
 			if ((r = rf__reject(st, b, i)) < 0)
 				return r;
 		}
 	}
+	if (cut)
+		st->env->cut_off += cut; /* atomic: workers share the env */
 	if (dropped)
 		rf__batch_filter(b, ps->keep);
 	return 0;
@@ -984,4 +1116,46 @@ int rf__parse_reads_header(const struct rf_stage_spec *spec)
 {
 	const struct parse_config *pc = spec->config;
 	return pc && (pc->format == F_CSV || pc->format == F_TSV);
+}
+
+/* Where a csv or tsv record ends: the first newline in [p, end) outside
+ * quotes, by the same rules as csv_field (a quote opens a quoted field only
+ * as the field's first byte; "" inside one is a quote; after its closing
+ * quote the rest of the field is plain).  *state carries the scan across
+ * calls (0 at an input's start and after each record end); NULL when the
+ * record goes on past end. */
+const char *rf__csv_record_end(const char *p, const char *end, char sep, int *state)
+{
+	enum { START, PLAIN, QUOTED, QUOTE_IN_QUOTED };
+	int s = *state;
+	for (; p < end; p++) {
+		char c = *p;
+		switch (s) {
+		case QUOTED:
+			if (c == '"')
+				s = QUOTE_IN_QUOTED;
+			continue;
+		case QUOTE_IN_QUOTED:
+			if (c == '"') {
+				s = QUOTED;
+				continue;
+			}
+			break;
+		case START:
+			if (c == '"') {
+				s = QUOTED;
+				continue;
+			}
+			break;
+		default:
+			break;
+		}
+		if (c == '\n') {
+			*state = START;
+			return p;
+		}
+		s = c == sep ? START : PLAIN;
+	}
+	*state = s;
+	return NULL;
 }

@@ -385,6 +385,7 @@ struct mp_report {
 	uint64_t rejected;
 	uint64_t rejected_why[RF_REJECT_NWHY];
 	int32_t first_reject_why;
+	uint64_t cut_off;
 	uint64_t first_reject_range; /* index into the parent's range list */
 	uint64_t first_reject_line;  /* within that range */
 	int32_t failed_inputs;
@@ -519,6 +520,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		r = rf__writer_flush(&run->rejects);
 	rep.rejected = run->env.rejected;
 	memcpy(rep.rejected_why, run->env.rejected_why, sizeof rep.rejected_why);
+	rep.cut_off = run->env.cut_off;
 	rep.failed_inputs = run->failed_inputs;
 	rep.bytes = run->done_bytes;
 	rep.records = run->records;
@@ -749,6 +751,7 @@ next:
 				snprintf(run->rep->io_reason, sizeof run->rep->io_reason,
 					 "chosen by each worker for its range");
 		}
+		run->env.cut_off += reps[w].cut_off;
 		if (!reps[w].rejected)
 			continue;
 		uint64_t rg = reps[w].first_reject_range, line = reps[w].first_reject_line;
@@ -1216,15 +1219,17 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 		run->mode = paths ? RF_MODE_ASYNC : RF_MODE_SERIAL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
 			 paths ? "--mode=async" : "async reads named files, not stdin (--mode=async not followed)");
+	} else if ((opt->mode == RF_MODE_PARALLEL || opt->mode == RF_MODE_MULTIPROCESS) && per_input_header(run->q)) {
+		/* a byte range past a file's start has no header line to read,
+		 * nor has a worker thread given a batch past an input's first */
+		run->mode = RF_MODE_PIPELINE;
+		snprintf(run->mode_reason, sizeof run->mode_reason,
+			 "csv and tsv take their header from each input's first line, which a worker's share "
+			 "lacks (--mode=%s not followed): pipeline",
+			 opt->mode == RF_MODE_PARALLEL ? "parallel" : "multiprocess");
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		run->mode = RF_MODE_PARALLEL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
-	} else if (opt->mode == RF_MODE_MULTIPROCESS && per_input_header(run->q)) {
-		/* a byte range past a file's start has no header line to read */
-		run->mode = RF_MODE_PARALLEL;
-		snprintf(run->mode_reason, sizeof run->mode_reason,
-			 "csv and tsv take their header from each input's first line, which a worker's byte range "
-			 "lacks (--mode=multiprocess not followed): parallel");
 	} else if (opt->mode == RF_MODE_MULTIPROCESS) {
 		int files_only = nfiles > 0;
 		for (int i = 0; i < nfiles; i++) {
@@ -1274,6 +1279,12 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 			snprintf(run->mode_reason, sizeof run->mode_reason,
 				 "%d CPUs, %llu MiB of files, an aggregate with small partial states", cpus,
 				 (unsigned long long)(total >> 20));
+		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB && per_input_header(q)) {
+			/* parallel workers would lack the csv header */
+			run->mode = RF_MODE_PIPELINE;
+			snprintf(run->mode_reason, sizeof run->mode_reason,
+				 "%d CPUs, %llu MiB of csv or tsv (a header per input): the reader and each stage "
+				 "get a thread", cpus, (unsigned long long)(total >> 20));
 		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB) {
 			run->mode = RF_MODE_PARALLEL;
 			snprintf(run->mode_reason, sizeof run->mode_reason,
@@ -1863,6 +1874,11 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			    n == 1 ? "was" : "were", where,
 			    run->have_rejects ? "; they are in the --rejects file" : "; --rejects FILE keeps them");
 	}
+	if (run->env.cut_off)
+		report_note(run, "%llu record%s ended early (a closing quote or the last fields cut off) and %s "
+			    "kept with the fields %s",
+			    (unsigned long long)run->env.cut_off, run->env.cut_off == 1 ? "" : "s",
+			    run->env.cut_off == 1 ? "was" : "were", run->env.cut_off == 1 ? "it has" : "they have");
 	if (run->agg >= 0) {
 		char notes[1024];
 		if (rf__agg_notes(&run->stages[run->agg], notes, sizeof notes) > 0)
