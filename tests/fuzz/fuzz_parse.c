@@ -18,10 +18,10 @@ static const struct {
 		      "count, sum(bytes), p99(bytes), distinct(ip) by method, status, agent" },
 	{ "common", "parse common | where bytes > 10 | count, avg(bytes), min(time) by hour, user" },
 	{ "json", "parse json | where a.b > 1 or c ~ \"x.*y\" or not d | count, sum(n), max(a.b), "
-		  "distinct(e) by k, a.c" },
+		  "distinct(e), distinct(a), max(a.b.c) by k, a.c" },
 	{ "logfmt", "parse logfmt | where level != \"debug\" | count, sum(n), p50(ms) by level, msg" },
-	{ "csv", "parse csv | where $2 > 0 | count, sum($2), max($3) by $1" },
-	{ "tsv", "parse tsv | count, avg($2), min($3) by $1, $4" },
+	{ "csv", "parse csv | where $2 > 0 | count, sum($2), max($3), distinct(name) by $1, val" },
+	{ "tsv", "parse tsv | count, avg($2), min($3), max(val) by $1, $4" },
 	{ "regex", "parse regex '(?<k>[A-Za-z_]+)=(?<n>-?[0-9.]+)(?: (?<rest>.*))?' | where n < 1e9 | "
 		   "count, sum(n), p90(n) by k, rest" },
 };
