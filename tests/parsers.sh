@@ -115,6 +115,14 @@ printf '{"n":%s,"m":-%s.5e-3,"k":NaN,"j":-Infinity}\n' "$big" "$big" > "$T/bignu
 check_eq "json: a 300-digit number is a number (python reads it)" \
 	"$(rf 'parse json | count' "$T/bignum" 2> /dev/null)" 1
 
+# logfmt quoted values use JSON's escapes: a bad one makes the record bad
+# whatever the query selects (it was read only when its key was wanted)
+printf 'a=1 msg="x\\qy"\na=2 msg="ok \\"q\\""\n' > "$T/esc.logfmt"
+check_eq "logfmt: a bad escape rejects the record, msg not selected" \
+	"$(rf 'parse logfmt | sum(a)' "$T/esc.logfmt" 2> /dev/null)" 2
+check_eq "logfmt: a bad escape rejects the record, msg selected" \
+	"$(rf --format=tsv 'parse logfmt | sum(a) by msg' "$T/esc.logfmt" 2> /dev/null | tail -1)" "$(printf 'ok "q"\t2')"
+
 # ---- csv, tsv: as Python's csv module reads them ---------------------------------
 # Random files: bare quotes inside unquoted fields, quoted fields with ""
 # and separators inside, text after a closing quote, empty fields, rows
