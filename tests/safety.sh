@@ -17,6 +17,7 @@ for i in range(3000):
 ' > "$T/in.json"
 sum_of() { sha256sum < "$1" | cut -d" " -f1; }
 want=$(sum_of "$T/in.json")
+cp "$T/in.json" "$T/in.orig" # to go on after a failure that destroyed it
 # the rejects a run must write: the lines Python cannot read as JSON objects
 python3 -c '
 import json, sys
@@ -39,6 +40,7 @@ ln -s ../in.json "$T/sub/up"
 refused() { # WHAT STATUS
 	check_status "$1" "$2" 2
 	check_eq "$1: input intact" "$(sum_of "$T/in.json")" "$want"
+	[ "$(sum_of "$T/in.json")" = "$want" ] || cp "$T/in.orig" "$T/in.json"
 	check_eq "$1: nothing printed" "$(wc -c < "$T/out")" 0
 	check_eq "$1: one message" "$(wc -l < "$T/err")" 1
 	check_grep "$1: said why" "$T/err" "refusing to overwrite an input"
@@ -86,6 +88,14 @@ check_grep "--rejects and --stats-file: one file: said so" "$T/err" "the two wou
 check_status "--rejects = stdout" $? 2
 "$RINGFLOW" --rejects=/dev/null 'parse json | count' /dev/null < /dev/null > "$T/out" 2> "$T/err"
 check_status "--rejects=/dev/null, /dev/null read" $? 0
+
+cp "$T/in.orig" "$T/in.json"
+
+# with stdout closed, the rejects file must not become the standard output
+# (before, the selected rows went into it, exit status 0)
+"$RINGFLOW" --rejects="$T/rej_closed" 'parse json | select a' "$T/in.json" 2> /dev/null >&-
+check_status "stdout closed" $? 2
+check_eq "stdout closed: no rows in the rejects file" "$(grep -c '^[0-9]' "$T/rej_closed")" 0
 
 # the rejects file holds exactly this run's rejects: an older, longer file
 # is cut to them, in every mode

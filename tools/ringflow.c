@@ -84,13 +84,14 @@ static void usage(FILE *f)
 	      "  --progress               a progress bar on stderr, when it is a terminal\n"
 	      "  --numa=auto|off|interleave|node:N  thread and buffer placement\n"
 	      "  --cpus=LIST              run only on these CPUs (like 0-3,6)\n"
-	      "  -v, --verbose            say which backend and SIMD level were used\n"
+	      "  -v, --verbose            say which mode, backend and SIMD level were used\n"
 	      "  -h, --help               this help\n"
 	      "  -V, --version            version\n"
 	      "\n"
 	      "SIZE takes a K, M or G suffix (powers of 1024).\n"
-	      "Exit status: 0 success, 2 bad usage or query, an input that could not be\n"
-	      "read (the others are still processed), or an output error.\n",
+	      "Exit status: 0 success; 2 bad usage or query, an output file that is an\n"
+	      "input, an input that could not be read (the others are still processed),\n"
+	      "or an output error; 128+N stopped by signal N (what was read is printed).\n",
 	      f);
 }
 
@@ -647,6 +648,13 @@ int main(int argc, char **argv)
 	int progress = 0;
 	static int cpu_list[1024];
 	int c, li;
+	/* A closed stdin, stdout or stderr stays unusable (reads or writes fail
+	 * with EBADF as before), but the number is taken, so that an output
+	 * file opened later never becomes one of them. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) < 0)
+			return EXIT_USAGE;
 	opterr = 0;
 	/* '+': stop at the first non-option, so a query like "grep -v x" is
 	 * never taken for options; ':': a missing value returns ':'. */
