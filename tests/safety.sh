@@ -230,6 +230,11 @@ for m in $modes; do
 	checks=$((checks + 1))
 	isjson "$T/err" || fail "--stats=json, nothing to say --mode=$m: not JSON: $(head -c 300 "$T/err")"
 done
+# the rejects may not go where --stats=json must be alone (here a pipe)
+("$RINGFLOW" --stats=json --rejects=/dev/stderr 'parse json | count' "$T/in.json" 2>&1 > /dev/null
+ echo "status $?") | cat > "$T/err"
+check_line "--stats=json, --rejects=/dev/stderr" "$T/err" "status 2"
+check_grep "--stats=json, --rejects=/dev/stderr: said why" "$T/err" "where --stats=json must be alone"
 # text statistics to a file; the file replaces what was there
 seq 100000 > "$T/st"
 "$RINGFLOW" --stats-file="$T/st" count "$T/fin" > "$T/out" 2> "$T/err"

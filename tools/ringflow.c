@@ -833,6 +833,14 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	opt.rejects_fd = outs[0].fd;
+	struct stat err_st;
+	if (stats == 2 && !stats_path && outs[0].fd >= 0 && fstat(2, &err_st) == 0 && same_file(&outs[0].st, &err_st)) {
+		fprintf(stderr, "ringflow: --rejects %s: standard error, where --stats=json must be alone "
+			"(--stats-file=FILE takes the statistics elsewhere)\n", rejects_path);
+		close(outs[0].fd);
+		rf_query_free(q);
+		return EXIT_USAGE;
+	}
 
 	/* --stats=json: the messages go into the JSON, on stderr only there */
 	if (stats == 2) {
@@ -877,6 +885,8 @@ int main(int argc, char **argv)
 	int status = r == 0 ? 0 : EXIT_USAGE;
 	if (r == -EINTR) /* as a shell reports a command ended by the signal */
 		status = 128 + (stop_signal ? stop_signal : SIGINT);
+	/* The command prints the statistics itself, from the report rf_run
+	 * fills: nothing of struct rf_options is needed for --stats-file. */
 	if (stats_path) {
 		if (write_stats_file(&outs[1], &report, stats == 2, status) < 0 && status == 0)
 			status = EXIT_USAGE;
