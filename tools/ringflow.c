@@ -43,8 +43,9 @@ static void usage(FILE *f)
 	      "Queries (see ringflow(1)): stages separated by '|'\n"
 	      "  split [DELIM] | parse combined|common|json|logfmt|csv|tsv|regex \"RE\"\n"
 	      "  grep [-v] [-i] \"LIT\" | regex [-v] \"RE\" | where EXPR | select F,... | head N\n"
-	      "  count, sum(F), avg(F), min(F), max(F), distinct(F), p50..p99(F), quantile(F,q)\n"
-	      "      [by F|minute|hour|day|bucket(F,5m), ...]\n"
+	      "  count, sum(F), avg(F), min(F), max(F), distinct(F), p50|p90|p95|p99(F),\n"
+	      "  quantile(F,q)"
+	      " [by F|minute|hour|day|bucket(F,5m), ...]\n"
 	      "  then: top N [by COL] | sort COL [desc] | head N | select COL,...\n"
 	      "Examples:\n"
 	      "  ringflow 'grep \" 404 \" | count' access.log\n"
@@ -58,9 +59,11 @@ static void usage(FILE *f)
 	      , f);
 	fprintf(f, "  --simd=%s  kernel level (default: best the CPU has)\n", simd_levels("|"));
 	fputs("  --mode=auto|serial|parallel|pipeline|multiprocess|async  execution mode\n"
-	      "                           (auto: async for many small files, parallel for\n"
-	      "                           parsing queries over 32M of files or more,\n"
-	      "                           pipeline for them on a pipe, else serial)\n"
+	      "                           (auto: async for many small files, multiprocess\n"
+	      "                           for aggregates with small partial states over\n"
+	      "                           64M of files, parallel for parsing queries over\n"
+	      "                           32M of files, pipeline for them on a pipe, else\n"
+	      "                           serial; see ringflow(1))\n"
 	      "  --queue-depth=N          pipeline mode: batches between two stages\n"
 	      "  --threads=N              parallel and multiprocess workers (default: one\n"
 	      "                           per CPU)\n"
@@ -767,7 +770,7 @@ int main(int argc, char **argv)
 		}
 		case OPT_EVERY:
 			if (parse_every(optarg, &opt.every_ns) < 0) {
-				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m, 2h; from 10ms to 11d)\n", optarg);
+				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m, 2h; from 10ms to 277h)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
