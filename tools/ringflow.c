@@ -2,28 +2,50 @@
 #include "config.h"
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include "../engine/ringflow.h"
 
 #define EXIT_USAGE 2
+
+/* The SIMD levels the engine knows, "auto" first and then the best down:
+ * "auto|avx2|sse2|scalar" with sep "|". */
+static const char *simd_levels(const char *sep)
+{
+	static char buf[128];
+	int n = 1;
+	while (n < 16 && strcmp(rf_simd_name((enum rf_simd)n), "?") != 0)
+		n++;
+	snprintf(buf, sizeof buf, "auto");
+	for (int i = n - 1; i >= 1; i--) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, sizeof buf - used, "%s%s", sep, rf_simd_name((enum rf_simd)i));
+	}
+	return buf;
+}
 
 static void usage(FILE *f)
 {
 	fputs("Usage: ringflow [OPTIONS] QUERY [FILE...]\n"
 	      "Run QUERY over the lines of the FILEs (or stdin; '-' is stdin too),\n"
-	      "read as one stream in the order given.\n"
+	      "read as one stream in the order given.  Options go before QUERY:\n"
+	      "every argument after it is a FILE.\n"
 	      "\n"
 	      "Queries (see ringflow(1)): stages separated by '|'\n"
 	      "  split [DELIM] | parse combined|common|json|logfmt|csv|tsv|regex \"RE\"\n"
 	      "  grep [-v] [-i] \"LIT\" | regex [-v] \"RE\" | where EXPR | select F,... | head N\n"
-	      "  count, sum(F), avg(F), min(F), max(F), distinct(F), p50..p99(F), quantile(F,q)\n"
-	      "      [by F|minute|hour|day|bucket(F,5m), ...]\n"
+	      "  count, sum(F), avg(F), min(F), max(F), distinct(F), p50|p90|p95|p99(F),\n"
+	      "  quantile(F,q)"
+	      " [by F|minute|hour|day|bucket(F,5m), ...]\n"
 	      "  then: top N [by COL] | sort COL [desc] | head N | select COL,...\n"
 	      "Examples:\n"
 	      "  ringflow 'grep \" 404 \" | count' access.log\n"
@@ -34,13 +56,17 @@ static void usage(FILE *f)
 	      "  --io=auto|mmap|uring|read  I/O backend (default auto)\n"
 	      "  --direct                 io_uring with O_DIRECT (cold files larger than memory)\n"
 	      "  --sqpoll                 io_uring with a kernel submission thread\n"
-	      "  --simd=auto|avx2|sse2|scalar  kernel level (default: best the CPU has)\n"
-	      "  --mode=auto|serial|parallel|pipeline|multiprocess|async  execution mode\n"
-	      "                           (auto: async for many small files, parallel for\n"
-	      "                           parsing queries over 32M of files or more,\n"
-	      "                           pipeline for them on a pipe, else serial)\n"
+	      , f);
+	fprintf(f, "  --simd=%s  kernel level (default: best the CPU has)\n", simd_levels("|"));
+	fputs("  --mode=auto|serial|parallel|pipeline|multiprocess|async  execution mode\n"
+	      "                           (auto: async for many small files, multiprocess\n"
+	      "                           for aggregates with small partial states over\n"
+	      "                           64M of files, parallel for parsing queries over\n"
+	      "                           32M of files, pipeline for them on a pipe, else\n"
+	      "                           serial; see ringflow(1))\n"
 	      "  --queue-depth=N          pipeline mode: batches between two stages\n"
-	      "  --threads=N              parallel mode workers (default: one per CPU)\n"
+	      "  --threads=N              parallel and multiprocess workers (default: one\n"
+	      "                           per CPU)\n"
 	      "  --memory=SIZE            buffer pool budget (default 64M)\n"
 	      "  --group-memory=SIZE      what a group-by may add on top before the run\n"
 	      "                           stops with an error (default: half the RAM)\n"
@@ -50,29 +76,36 @@ static void usage(FILE *f)
 	      "  --on-long=error|skip     a longer record is an error naming its file and\n"
 	      "                           line (default), or is skipped and counted\n"
 	      "  --format=table|tsv|csv|json  how result rows print (default table)\n"
-	      "  --rejects=FILE           write records a parser rejects to FILE\n"
+	      "  --rejects=FILE           write records a parser rejects to FILE (never one\n"
+	      "                           of the inputs; replaced only once the run starts)\n"
 	      "  --strict                 a rejected record is an error\n"
 	      "  --every=DURATION         print the aggregate so far every DURATION (5s, 1m)\n"
-	      "  --stats[=text|json]      run statistics on stderr\n"
+	      "  --stats[=text|json]      run statistics on stderr; with json, stderr holds\n"
+	      "                           one JSON object, messages inside it\n"
+	      "  --stats-file=FILE        write the statistics to FILE instead (text unless\n"
+	      "                           --stats=json); messages stay on stderr\n"
 	      "  --progress               a progress bar on stderr, when it is a terminal\n"
 	      "  --numa=auto|off|interleave|node:N  thread and buffer placement\n"
 	      "  --cpus=LIST              run only on these CPUs (like 0-3,6)\n"
-	      "  -v, --verbose            say which backend and SIMD level were used\n"
+	      "  -v, --verbose            say which mode, backend and SIMD level were used\n"
 	      "  -h, --help               this help\n"
 	      "  -V, --version            version\n"
 	      "\n"
 	      "SIZE takes a K, M or G suffix (powers of 1024).\n"
-	      "Exit status: 0 success, 2 bad usage or query, an input that could not be\n"
-	      "read (the others are still processed), or an output error.\n",
+	      "Exit status: 0 success; 2 bad usage or query, an output file that is an\n"
+	      "input, an input that could not be read (the others are still processed),\n"
+	      "or an output error; 128+N stopped by signal N (what was read is printed).\n",
 	      f);
 }
 
 static int parse_size(const char *s, size_t *out)
 {
 	char *end;
+	if (*s < '0' || *s > '9') /* strtoull would take " -1" as a huge number */
+		return -1;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	if (errno || end == s)
 		return -1;
 	unsigned long long mul = 1;
 	switch (*end) {
@@ -136,9 +169,70 @@ static double secs(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
-static void print_stats_text(const struct rf_report *r)
+/* ---- Messages ------------------------------------------------------------
+ * With --stats=json the engine's messages (errors per input, notes) and our
+ * own also go into the JSON object, so that stderr holds nothing else.  They
+ * are kept in a shared anonymous mapping: a multiprocess worker is a forked
+ * process, and what it reports must reach the parent.  A record is a u32
+ * length (0: not written yet), an i32 errno and "input\0message\0",
+ * padded to 8 bytes. */
+
+#define MSG_LOG_SIZE (256u << 10)
+
+struct msg_log {
+	size_t used;      /* bytes reserved in data */
+	uint64_t dropped; /* messages that did not fit */
+	char data[];
+};
+
+static struct msg_log *msg_log; /* NULL: messages are not kept */
+static int msg_print = 1;       /* messages go to stderr as they come */
+
+static void on_message(void *user, const char *input, int err, const char *message)
 {
-	FILE *f = stderr;
+	(void)user;
+	if (msg_print) {
+		if (!*input)
+			fprintf(stderr, "ringflow: %s\n", message);
+		else if (err == 0 && !strcmp(input, "note"))
+			fprintf(stderr, "ringflow: note: %s\n", message);
+		else
+			fprintf(stderr, "ringflow: %s: %s\n", input, message);
+	}
+	if (!msg_log)
+		return;
+	size_t a = strlen(input) + 1, b = strlen(message) + 1;
+	size_t n = (8 + a + b + 7) & ~(size_t)7;
+	size_t off = __atomic_fetch_add(&msg_log->used, n, __ATOMIC_RELAXED);
+	if (off + n > MSG_LOG_SIZE - sizeof *msg_log) {
+		__atomic_fetch_add(&msg_log->dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	char *rec = msg_log->data + off;
+	int32_t e = err;
+	memcpy(rec + 4, &e, 4);
+	memcpy(rec + 8, input, a);
+	memcpy(rec + 8 + a, message, b);
+	__atomic_store_n((uint32_t *)(void *)rec, (uint32_t)n, __ATOMIC_RELEASE);
+}
+
+/* A message of the command itself, not about one input. */
+static void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void cli_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	on_message(NULL, "", -1, msg);
+}
+
+/* ---- Statistics ---------------------------------------------------------- */
+
+static void print_stats_text(FILE *f, const struct rf_report *r)
+{
 	fprintf(f, "ringflow stats\n");
 	fprintf(f, "  mode        %s, %d thread%s (%s)\n", rf_mode_name(r->mode), r->threads,
 		r->threads == 1 ? "" : "s", r->mode_reason);
@@ -184,50 +278,354 @@ static void print_stats_text(const struct rf_report *r)
 	}
 }
 
-static void print_stats_json(const struct rf_report *r)
+/* Length of the valid UTF-8 sequence at p, 0 if the bytes there are not
+ * one (overlong forms, surrogates and code points past U+10FFFF are not). */
+static int utf8_len(const unsigned char *p)
 {
-	FILE *f = stderr;
-	fprintf(f, "{\"mode\":\"%s\",\"threads\":%d,\"simd\":\"%s\",\"io\":{", rf_mode_name(r->mode), r->threads,
-		rf_simd_name(r->simd));
+	unsigned c = p[0];
+#define CONT(x) ((x) >= 0x80 && (x) <= 0xbf)
+	if (c >= 0xc2 && c <= 0xdf)
+		return CONT(p[1]) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		return p[1] >= lo && p[1] <= hi && CONT(p[2]) ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		return p[1] >= lo && p[1] <= hi && CONT(p[2]) && CONT(p[3]) ? 4 : 0;
+	}
+#undef CONT
+	return 0;
+}
+
+/* A JSON string: control bytes escaped, bytes that are not UTF-8 (a file
+ * name can hold any) replaced by U+FFFD, so the output always parses. */
+static void json_str(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		int n;
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p++);
+		else if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p++);
+		else if (*p < 0x80)
+			putc(*p++, f);
+		else if ((n = utf8_len(p)) > 0) {
+			fwrite(p, 1, (size_t)n, f);
+			p += n;
+		} else {
+			fputs("\\ufffd", f);
+			p++;
+		}
+	}
+	putc('"', f);
+}
+
+/* The kept messages as "errors":[{"input":...,"message":...}],"notes":[...] */
+static void print_messages_json(FILE *f)
+{
+	for (int notes = 0; notes < 2; notes++) {
+		fprintf(f, notes ? ",\"notes\":[" : ",\"errors\":[");
+		int first = 1;
+		size_t end = msg_log ? msg_log->used : 0;
+		if (end > MSG_LOG_SIZE - sizeof *msg_log)
+			end = MSG_LOG_SIZE - sizeof *msg_log;
+		for (size_t off = 0; off + 8 <= end;) {
+			const char *rec = msg_log->data + off;
+			uint32_t len = __atomic_load_n((const uint32_t *)(const void *)rec, __ATOMIC_ACQUIRE);
+			if (len == 0)
+				break; /* a worker died while writing it */
+			int32_t err;
+			memcpy(&err, rec + 4, 4);
+			const char *input = rec + 8, *message = input + strlen(input) + 1;
+			int is_note = err == 0 && !strcmp(input, "note");
+			if (is_note == notes) {
+				fputs(first ? "" : ",", f);
+				if (notes) {
+					json_str(f, message);
+				} else {
+					fputs("{\"input\":", f);
+					if (*input)
+						json_str(f, input);
+					else
+						fputs("null", f);
+					fputs(",\"message\":", f);
+					json_str(f, message);
+					fputs("}", f);
+				}
+				first = 0;
+			}
+			off += len;
+		}
+		fputs("]", f);
+	}
+	fprintf(f, ",\"messages_dropped\":%" PRIu64, msg_log ? msg_log->dropped : 0);
+}
+
+static void print_stats_json(FILE *f, const struct rf_report *r, int status)
+{
+	fprintf(f, "{\"exit_status\":%d,\"mode\":", status);
+	json_str(f, rf_mode_name(r->mode));
+	fputs(",\"mode_reason\":", f);
+	json_str(f, r->mode_reason);
+	fprintf(f, ",\"threads\":%d,\"simd\":", r->threads);
+	json_str(f, rf_simd_name(r->simd));
+	fputs(",\"io\":{", f);
 	int first = 1;
 	for (int i = 1; i < 4; i++)
 		if (r->io_used[i]) {
 			fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", rf_io_name((enum rf_io)i), r->io_files[i]);
 			first = 0;
 		}
-	fprintf(f, "},\"io_reason\":\"");
-	for (const char *p = r->io_reason; *p; p++)
-		fprintf(f, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
-	fprintf(f, "\",\"uring_registered\":%s,\"direct\":%s,", r->uring_registered ? "true" : "false",
+	fputs("},\"io_reason\":", f);
+	json_str(f, r->io_reason);
+	fprintf(f, ",\"uring_registered\":%s,\"direct\":%s,", r->uring_registered ? "true" : "false",
 		r->direct_used ? "true" : "false");
 	fprintf(f, "\"inputs\":%" PRIu64 ",\"inputs_failed\":%" PRIu64 ",\"bytes\":%" PRIu64
-		   ",\"records\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"spill_batches\":%" PRIu64
+		   ",\"records\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"long_skipped\":%" PRIu64
+		   ",\"batches\":%" PRIu64 ",\"spill_batches\":%" PRIu64
 		   ",\"pool_buffers\":%zu,\"pool_buffer_size\":%zu,\"pool_high_water\":%zu"
 		   ",\"elapsed_ns\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64 ",\"numa_nodes\":%d,\"stages\":[",
-		r->inputs, r->inputs_failed, r->bytes, r->records, r->batches, r->spill_batches,
-		r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns, r->peak_rss_kb,
-		r->numa_nodes);
+		r->inputs, r->inputs_failed, r->bytes, r->records, r->rejected, r->long_skipped, r->batches,
+		r->spill_batches, r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns,
+		r->peak_rss_kb, r->numa_nodes);
 	for (int i = 0; i < r->nstages; i++) {
 		const struct rf_stage_stats *s = &r->stage[i];
-		fprintf(f, "%s{\"name\":\"%s\",\"batches\":%" PRIu64 ",\"records_in\":%" PRIu64
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		json_str(f, s->name ? s->name : "");
+		fprintf(f, ",\"batches\":%" PRIu64 ",\"records_in\":%" PRIu64
 			   ",\"records_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"busy_ns\":%" PRIu64
 			   ",\"wait_ns\":%" PRIu64 ",\"queue_empty\":%" PRIu64 ",\"queue_full\":%" PRIu64 "}",
-			i ? "," : "", s->name, s->batches, s->records_in, s->records_out, s->bytes_in,
+			s->batches, s->records_in, s->records_out, s->bytes_in,
 			s->busy_ns, s->wait_ns, s->queue_empty, s->queue_full);
 	}
-	fprintf(f, "]}\n");
+	fputs("]", f);
+	print_messages_json(f);
+	fputs("}\n", f);
+}
+
+/* ---- Output files ---------------------------------------------------------
+ * --rejects and --stats-file.  An output that is one of the inputs would be
+ * overwritten before or while it is read, so it is refused: the same device
+ * and inode after symlinks are followed (stat, not lstat), which also finds
+ * hard links and standard input redirected from the file.  Two outputs, or
+ * an output and stdout or stderr, that are one regular file would overwrite
+ * each other.  Character devices (a terminal, /dev/null) and sockets are
+ * shared safely; a FIFO that is also an input is not. */
+
+struct output {
+	const char *opt;  /* "--rejects" */
+	const char *path;
+	int fd;
+	struct stat st;
+};
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static int reads_stdin(char *const *files, int nfiles)
+{
+	for (int i = 0; i < nfiles; i++)
+		if (!strcmp(files[i], "-"))
+			return 1;
+	return nfiles == 0;
+}
+
+/* 0, or -1 after saying why o (whose file is *st) may not be written. */
+static int output_clash(const struct output *o, const struct stat *st, char *const *files, int nfiles,
+			const struct output *outs, int nouts)
+{
+	struct stat in;
+	const char *why = NULL, *what = "";
+	if (S_ISREG(st->st_mode) || S_ISBLK(st->st_mode) || S_ISFIFO(st->st_mode)) {
+		for (int i = 0; i < nfiles && !why; i++)
+			if (strcmp(files[i], "-") && stat(files[i], &in) == 0 && same_file(st, &in)) {
+				why = "the input ";
+				what = files[i];
+			}
+		if (!why && reads_stdin(files, nfiles) && fstat(0, &in) == 0 && same_file(st, &in))
+			why = "standard input, which is read";
+		if (why) {
+			fprintf(stderr, "ringflow: %s %s: the same file as %s%s; refusing to overwrite an input\n",
+				o->opt, o->path, why, what);
+			return -1;
+		}
+	}
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	for (int i = 0; i < nouts && !why; i++)
+		if (&outs[i] != o && outs[i].fd >= 0 && same_file(st, &outs[i].st)) {
+			why = "the file of ";
+			what = outs[i].opt;
+		}
+	if (!why && fstat(1, &in) == 0 && same_file(st, &in))
+		why = "standard output";
+	if (!why && fstat(2, &in) == 0 && same_file(st, &in))
+		why = "standard error";
+	if (why) {
+		fprintf(stderr, "ringflow: %s %s: the same file as %s%s; the two would overwrite each other\n",
+			o->opt, o->path, why, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open an output without truncating it: the old contents are cut off only
+ * once the run has started (finish_rejects).  0, or -1 after a message. */
+static int open_output(struct output *o, char *const *files, int nfiles, const struct output *outs, int nouts)
+{
+	struct stat st;
+	if (!*o->path) {
+		fprintf(stderr, "ringflow: %s: an empty file name\n", o->opt);
+		return -1;
+	}
+	/* first by name: opening a FIFO that is an input would block */
+	if (stat(o->path, &st) == 0 && output_clash(o, &st, files, nfiles, outs, nouts) < 0)
+		return -1;
+	int fd = open(o->path, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "ringflow: %s %s: %s\n", o->opt, o->path, strerror(errno));
+		return -1;
+	}
+	/* then what was opened, in case the name changed in between */
+	if (fstat(fd, &st) < 0 || output_clash(o, &st, files, nfiles, outs, nouts) < 0) {
+		close(fd);
+		return -1;
+	}
+	o->st = st;
+	o->fd = fd;
+	return 0;
+}
+
+/* Cut what an earlier run left after the rejects this one wrote.  A run
+ * that failed before it began (no rejected record written) leaves the file
+ * as it was. */
+static int finish_rejects(struct output *o, int r)
+{
+	int ran = r >= 0 || r == -EINTR || r == -EBADMSG;
+	int err = 0;
+	if (S_ISREG(o->st.st_mode)) {
+		off_t end = lseek(o->fd, 0, SEEK_CUR);
+		if (end < 0 || ((end > 0 || ran) && ftruncate(o->fd, end) < 0))
+			err = errno;
+	}
+	if (close(o->fd) < 0 && !err)
+		err = errno;
+	o->fd = -1;
+	if (err && r >= 0) {
+		cli_error("%s %s: %s", o->opt, o->path, strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Write the statistics to their file, replacing what it held. */
+static int write_stats_file(struct output *o, const struct rf_report *rep, int json, int status)
+{
+	int err = 0;
+	if (S_ISREG(o->st.st_mode) && ftruncate(o->fd, 0) < 0)
+		err = errno;
+	FILE *f = err ? NULL : fdopen(o->fd, "w");
+	if (!f) {
+		err = err ? err : errno;
+		close(o->fd);
+	} else {
+		if (json)
+			print_stats_json(f, rep, status);
+		else
+			print_stats_text(f, rep);
+		if (fflush(f) != 0 || ferror(f))
+			err = errno ? errno : EIO;
+		if (fclose(f) != 0 && !err)
+			err = errno;
+	}
+	o->fd = -1;
+	if (err) {
+		fprintf(stderr, "ringflow: %s %s: cannot write: %s\n", o->opt, o->path, strerror(err));
+		return -1;
+	}
+	return 0;
 }
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS };
+       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE };
+
+static const struct option longopts[] = {
+	{ "io", required_argument, NULL, OPT_IO },
+	{ "simd", required_argument, NULL, OPT_SIMD },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "direct", no_argument, NULL, OPT_DIRECT },
+	{ "sqpoll", no_argument, NULL, OPT_SQPOLL },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "group-memory", required_argument, NULL, OPT_GROUPMEM },
+	{ "buffer-size", required_argument, NULL, OPT_BUFFER },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "max-record", required_argument, NULL, OPT_MAXREC },
+	{ "on-long", required_argument, NULL, OPT_ONLONG },
+	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "stats-file", required_argument, NULL, OPT_STATSFILE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "queue-depth", required_argument, NULL, OPT_QDEPTH },
+	{ "numa", required_argument, NULL, OPT_NUMA },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "rejects", required_argument, NULL, OPT_REJECTS },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "every", required_argument, NULL, OPT_EVERY },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What getopt_long found wrong in arg (it prints nothing: opterr is 0, so
+ * that no message starts with the path ringflow was started by). */
+static void option_error(int c, const char *arg)
+{
+	if (strncmp(arg, "--", 2) != 0) {
+		if (optopt > ' ' && optopt < 127)
+			fprintf(stderr, "ringflow: unknown option '-%c' (see 'ringflow --help')\n", optopt);
+		else
+			fprintf(stderr, "ringflow: unknown option in '%s' (see 'ringflow --help')\n", arg);
+		return;
+	}
+	const char *name = arg + 2;
+	int len = (int)strcspn(name, "=");
+	if (c == ':') {
+		fprintf(stderr, "ringflow: option '--%.*s' needs a value, as --%.*s=VALUE\n", len, name, len, name);
+		return;
+	}
+	if (optopt != 0) {
+		fprintf(stderr, "ringflow: option '--%.*s' takes no value\n", len, name);
+		return;
+	}
+	int matches = 0;
+	for (const struct option *o = longopts; o->name && len > 0; o++)
+		matches += strncmp(o->name, name, (size_t)len) == 0;
+	if (matches < 2) {
+		fprintf(stderr, "ringflow: unknown option '--%.*s' (see 'ringflow --help')\n", len, name);
+		return;
+	}
+	fprintf(stderr, "ringflow: option '--%.*s' is ambiguous: it could be", len, name);
+	for (const struct option *o = longopts; o->name; o++)
+		if (strncmp(o->name, name, (size_t)len) == 0)
+			fprintf(stderr, " --%s%s", o->name, --matches ? "," : "");
+	fputc('\n', stderr);
+}
 
 /* a parse of durations for --every: 5s, 1m, 500ms, 2h */
 static int parse_every(const char *s, uint64_t *ns)
 {
 	char *end;
+	if ((*s < '0' || *s > '9') && *s != '.') /* no "inf", "nan", " 5s" or "-1s" */
+		return -1;
 	double v = strtod(s, &end);
-	if (end == s || v <= 0)
+	if (end == s || !isfinite(v) || v <= 0)
 		return -1;
 	double mul = 0;
 	if (!strcmp(end, "ms"))
@@ -238,7 +636,7 @@ static int parse_every(const char *s, uint64_t *ns)
 		mul = 60e9;
 	else if (!strcmp(end, "h"))
 		mul = 3600e9;
-	if (mul == 0 || v * mul < 1e7 || v * mul > 1e15)
+	if (mul == 0 || !(v * mul >= 1e7 && v * mul <= 1e15))
 		return -1;
 	*ns = (uint64_t)(v * mul);
 	return 0;
@@ -249,41 +647,23 @@ int main(int argc, char **argv)
 	struct rf_options opt;
 	rf_options_init(&opt);
 	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
-	const char *rejects_path = NULL;
+	const char *rejects_path = NULL, *stats_path = NULL;
 	int progress = 0;
 	static int cpu_list[1024];
-	static const struct option longopts[] = {
-		{ "io", required_argument, NULL, OPT_IO },
-		{ "simd", required_argument, NULL, OPT_SIMD },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "direct", no_argument, NULL, OPT_DIRECT },
-		{ "sqpoll", no_argument, NULL, OPT_SQPOLL },
-		{ "memory", required_argument, NULL, OPT_MEMORY },
-		{ "group-memory", required_argument, NULL, OPT_GROUPMEM },
-		{ "buffer-size", required_argument, NULL, OPT_BUFFER },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "max-record", required_argument, NULL, OPT_MAXREC },
-		{ "on-long", required_argument, NULL, OPT_ONLONG },
-		{ "stats", optional_argument, NULL, OPT_STATS },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "threads", required_argument, NULL, OPT_THREADS },
-		{ "progress", no_argument, NULL, OPT_PROGRESS },
-		{ "queue-depth", required_argument, NULL, OPT_QDEPTH },
-		{ "numa", required_argument, NULL, OPT_NUMA },
-		{ "cpus", required_argument, NULL, OPT_CPUS },
-		{ "rejects", required_argument, NULL, OPT_REJECTS },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "every", required_argument, NULL, OPT_EVERY },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	int c, li;
+	/* A closed stdin, stdout or stderr stays unusable (reads or writes fail
+	 * with EBADF as before), but the number is taken, so that an output
+	 * file opened later never becomes one of them. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) < 0)
+			return EXIT_USAGE;
+	opterr = 0;
 	/* '+': stop at the first non-option, so a query like "grep -v x" is
-	 * never taken for options. */
-	while ((c = getopt_long(argc, argv, "+vhV", longopts, NULL)) != -1) {
+	 * never taken for options; ':': a missing value returns ':'. */
+	while ((li = -1, c = getopt_long(argc, argv, "+:vhV", longopts, &li)) != -1) {
 		size_t *size_target = NULL;
+		const char *name = li >= 0 ? longopts[li].name : "";
 		switch (c) {
 		case OPT_IO:
 			if (rf_io_parse(optarg, &opt.io) < 0) {
@@ -293,7 +673,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SIMD:
 			if (rf_simd_parse(optarg, &opt.simd) < 0) {
-				fprintf(stderr, "ringflow: --simd: unknown level '%s' (auto, avx2, sse2, scalar)\n", optarg);
+				fprintf(stderr, "ringflow: --simd: unknown level '%s' (%s)\n", optarg, simd_levels(", "));
 				return EXIT_USAGE;
 			}
 			break;
@@ -315,7 +695,7 @@ int main(int argc, char **argv)
 				opt.skip_long = optarg[0] == 's';
 				break;
 			}
-			fprintf(stderr, "ringflow: --on-long is error or skip, not '%s'\n", optarg);
+			fprintf(stderr, "ringflow: --on-long: unknown action '%s' (error, skip)\n", optarg);
 			return EXIT_USAGE;
 		case OPT_STATS:
 			if (!optarg || strcmp(optarg, "text") == 0)
@@ -326,6 +706,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "ringflow: --stats: unknown format '%s' (text, json)\n", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case OPT_STATSFILE:
+			stats_path = optarg;
 			break;
 		case OPT_FORMAT:
 			if (rf_format_parse(optarg, &opt.format) < 0) {
@@ -338,22 +721,30 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STRICT: opt.strict = 1; break;
 		case OPT_PROGRESS: progress = 1; break;
-		case OPT_NUMA:
+		case OPT_NUMA: {
+			char *end = NULL;
+			long node = -1;
+			if (!strncmp(optarg, "node:", 5) && optarg[5] >= '0' && optarg[5] <= '9') {
+				errno = 0;
+				node = strtol(optarg + 5, &end, 10);
+				if (errno || *end || node > 1 << 20)
+					node = -1;
+			}
 			if (!strcmp(optarg, "auto"))
 				opt.numa = RF_NUMA_MODE_AUTO;
 			else if (!strcmp(optarg, "off"))
 				opt.numa = RF_NUMA_MODE_OFF;
 			else if (!strcmp(optarg, "interleave"))
 				opt.numa = RF_NUMA_MODE_INTERLEAVE;
-			else if (!strncmp(optarg, "node:", 5) && optarg[5] >= '0' && optarg[5] <= '9' &&
-				 strspn(optarg + 5, "0123456789") == strlen(optarg + 5)) {
+			else if (node >= 0) {
 				opt.numa = RF_NUMA_MODE_NODE;
-				opt.numa_node = atoi(optarg + 5);
+				opt.numa_node = (int)node;
 			} else {
 				fprintf(stderr, "ringflow: --numa: '%s' is not auto, off, interleave or node:N\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
+		}
 		case OPT_CPUS:
 			if (rf_parse_cpus(optarg, cpu_list, 1024, &opt.ncpus) < 0) {
 				fprintf(stderr, "ringflow: --cpus: '%s' is not a CPU list like 0-3,6\n", optarg);
@@ -361,42 +752,38 @@ int main(int argc, char **argv)
 			}
 			opt.cpus = cpu_list;
 			break;
-		case OPT_QDEPTH: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 4096) {
-				fprintf(stderr, "ringflow: --queue-depth: '%s' is not a number from 1 to 4096\n", optarg);
-				return EXIT_USAGE;
-			}
-			opt.queue_depth = (int)n;
-			break;
-		}
+		case OPT_QDEPTH:
 		case OPT_THREADS: {
 			char *end;
+			long max = c == OPT_QDEPTH ? 4096 : 256;
+			errno = 0;
 			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 256) {
-				fprintf(stderr, "ringflow: --threads: '%s' is not a number from 1 to 256\n", optarg);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end || n < 1 || n > max) {
+				fprintf(stderr, "ringflow: --%s: '%s' is not a number from 1 to %ld\n", name, optarg, max);
 				return EXIT_USAGE;
 			}
-			opt.threads = (int)n;
+			if (c == OPT_QDEPTH)
+				opt.queue_depth = (int)n;
+			else
+				opt.threads = (int)n;
 			break;
 		}
 		case OPT_EVERY:
 			if (parse_every(optarg, &opt.every_ns) < 0) {
-				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m; at least 10ms)\n", optarg);
+				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m, 2h; from 10ms to 277h)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("ringflow %s\n", RF_VERSION_STRING); return 0;
-		default:
-			fprintf(stderr, "Try 'ringflow --help'.\n");
+		default: /* '?' or ':' */
+			option_error(c, optind > 0 && optind <= argc ? argv[optind - 1] : "");
 			return EXIT_USAGE;
 		}
 		if (size_target && parse_size(optarg, size_target) < 0) {
-			fprintf(stderr, "ringflow: %s: bad size '%s' (a number with an optional K, M or G)\n",
-				argv[optind - 1], optarg);
+			fprintf(stderr, "ringflow: --%s: bad size '%s' (a number with an optional K, M or G, like 64M)\n",
+				name, optarg);
 			return EXIT_USAGE;
 		}
 	}
@@ -418,6 +805,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringflow: --max-record is at most 2G\n");
 		return EXIT_USAGE;
 	}
+	if (stats_path && !stats)
+		stats = 1;
 	const char *text = argv[optind++];
 	rf_query *q;
 	struct rf_query_error qerr;
@@ -431,12 +820,40 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (rejects_path) {
-		opt.rejects_fd = open(rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (opt.rejects_fd < 0) {
-			fprintf(stderr, "ringflow: --rejects %s: %s\n", rejects_path, strerror(errno));
+	/* Outputs are opened only now that the query is known to be good, and
+	 * are never an input. */
+	char *const *files = argv + optind;
+	int nfiles = argc - optind;
+	struct output outs[2] = {
+		{ .opt = "--rejects", .path = rejects_path, .fd = -1 },
+		{ .opt = "--stats-file", .path = stats_path, .fd = -1 },
+	};
+	for (int i = 0; i < 2; i++)
+		if (outs[i].path && open_output(&outs[i], files, nfiles, outs, 2) < 0) {
+			if (outs[0].fd >= 0)
+				close(outs[0].fd);
 			rf_query_free(q);
 			return EXIT_USAGE;
+		}
+	opt.rejects_fd = outs[0].fd;
+	struct stat err_st;
+	if (stats == 2 && !stats_path && outs[0].fd >= 0 && fstat(2, &err_st) == 0 && same_file(&outs[0].st, &err_st)) {
+		fprintf(stderr, "ringflow: --rejects %s: standard error, where --stats=json must be alone "
+			"(--stats-file=FILE takes the statistics elsewhere)\n", rejects_path);
+		close(outs[0].fd);
+		rf_query_free(q);
+		return EXIT_USAGE;
+	}
+
+	/* --stats=json: the messages go into the JSON, on stderr only there */
+	if (stats == 2) {
+		void *m = mmap(NULL, MSG_LOG_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED) {
+			msg_log = m;
+			msg_print = stats_path != NULL;
+			opt.on_error = on_message;
+			if (!stats_path)
+				progress = 0;
 		}
 	}
 	/* SIGINT, SIGTERM and SIGHUP end the reading, not the process: what
@@ -453,34 +870,39 @@ int main(int argc, char **argv)
 	if (progress && isatty(2))
 		opt.on_progress = on_progress;
 	struct rf_report report;
-	r = rf_run(q, (const char *const *)argv + optind, argc - optind, &opt,
-		   (stats || verbose) ? &report : NULL);
+	memset(&report, 0, sizeof report); /* rf_run may fail before it fills it */
+	r = rf_run(q, (const char *const *)files, nfiles, &opt, (stats || verbose) ? &report : NULL);
 	rf_query_free(q);
 	if (opt.on_progress)
 		fputs("\r\033[K", stderr); /* the bar goes away */
-	if (opt.rejects_fd >= 0 && close(opt.rejects_fd) < 0 && r >= 0) {
-		fprintf(stderr, "ringflow: --rejects %s: %s\n", rejects_path, strerror(errno));
+	if (outs[0].fd >= 0 && finish_rejects(&outs[0], r) < 0)
 		r = -EIO;
-	}
 	if (r < 0) {
 		if (r == -ENOTSUP)
-			fprintf(stderr, "ringflow: --simd=%s: %s\n", rf_simd_name(opt.simd), rf_strerror(r));
+			cli_error("--simd=%s: %s", rf_simd_name(opt.simd), rf_strerror(r));
 		else if (r == -EBADMSG || r == -EINTR)
 			; /* the engine said so already */
 		else
-			fprintf(stderr, "ringflow: %s\n", rf_strerror(r));
+			cli_error("%s", rf_strerror(r));
 	}
-	if (stats == 2)
-		print_stats_json(&report);
-	else if (stats == 1)
-		print_stats_text(&report);
-	else if (verbose && r >= 0)
+	int status = r == 0 ? 0 : EXIT_USAGE;
+	if (r == -EINTR) /* as a shell reports a command ended by the signal */
+		status = 128 + (stop_signal ? stop_signal : SIGINT);
+	/* The command prints the statistics itself, from the report rf_run
+	 * fills: nothing of struct rf_options is needed for --stats-file. */
+	if (stats_path) {
+		if (write_stats_file(&outs[1], &report, stats == 2, status) < 0 && status == 0)
+			status = EXIT_USAGE;
+	} else if (stats == 2) {
+		print_stats_json(stderr, &report, status);
+	} else if (stats == 1) {
+		print_stats_text(stderr, &report);
+	}
+	if (verbose && r >= 0 && (stats == 0 || stats_path))
 		fprintf(stderr, "ringflow: mode %s (%s), io %s (%s), simd %s\n", rf_mode_name(report.mode),
 			report.mode_reason,
 			report.io_used[RF_IO_URING] ? "uring" : report.io_used[RF_IO_MMAP] ? "mmap"
 			: report.io_used[RF_IO_READ] ? "read" : "per worker",
 			report.io_reason, rf_simd_name(report.simd));
-	if (r == -EINTR) /* as a shell reports a command ended by the signal */
-		return 128 + (stop_signal ? stop_signal : SIGINT);
-	return r == 0 ? 0 : EXIT_USAGE;
+	return status;
 }
