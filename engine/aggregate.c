@@ -14,19 +14,29 @@
 #include "aggregate.h"
 #include "sketch.h"
 
+/* A number with its integer kept exact: integer literals up to 128 bits
+ * (rf__parse_number keeps 64), and always the nearest double. */
+struct num {
+	uint8_t is_int;
+	__int128 i;
+	double d;
+};
+
+/* Integers are summed exactly in 128 bits: a sum of fewer than 2^64
+ * values of 64 bits each cannot overflow it.  Other numbers are summed
+ * apart, compensated (Neumaier), and the two parts meet at the end. */
 struct agg_cell {
 	union {
 		uint64_t n;                  /* count */
 		struct {
-			uint64_t n;
-			int64_t isum;
-			double dsum;
-			uint8_t int_ok;
+			uint64_t n;          /* numbers added */
+			__int128 isum;       /* the integers among them, exactly */
+			double fsum, fcomp;  /* the others: sum and compensation */
+			uint8_t has_float;   /* some were not integers */
 		} sum;                       /* sum, avg */
 		struct {
-			uint8_t has, is_int;
-			int64_t i;
-			double d;
+			uint8_t has;
+			struct num v;
 		} mm;                        /* min, max */
 		struct rf_strmap *set;       /* distinct */
 		struct rf_sketch *sketch;    /* quantiles */
@@ -115,11 +125,7 @@ static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
 		st->cells = c;
 		st->cells_cap = cap;
 	}
-	struct agg_cell *c = &st->cells[(size_t)g * naggs];
-	memset(c, 0, naggs * sizeof *c);
-	for (size_t a = 0; a < naggs; a++)
-		if (st->cfg->agg[a].func == RF_AGG_SUM || st->cfg->agg[a].func == RF_AGG_AVG)
-			c[a].u.sum.int_ok = 1;
+	memset(&st->cells[(size_t)g * naggs], 0, naggs * sizeof *st->cells);
 	return g;
 }
 
@@ -178,6 +184,115 @@ static int64_t encode_key(struct rf_agg_state *st, const struct rf_batch *b, uin
 	return 0;
 }
 
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* An integer literal (sign, digits, blanks around: what rf__parse_number
+ * takes) too wide for 64 bits but within 128: 0 and *out, else -1. */
+static int parse_wide_int(const char *p, size_t len, __int128 *out)
+{
+	while (len && is_blank(*p))
+		p++, len--;
+	while (len && is_blank(p[len - 1]))
+		len--;
+	size_t i = 0;
+	int neg = 0;
+	if (len && (p[0] == '-' || p[0] == '+'))
+		neg = p[i++] == '-';
+	if (i == len)
+		return -1;
+	unsigned __int128 u = 0, top = (unsigned __int128)1 << 127;
+	unsigned __int128 lim = neg ? top : top - 1;
+	for (; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		unsigned dgt = (unsigned)(p[i] - '0');
+		if (u > (lim - dgt) / 10)
+			return -1;
+		u = u * 10 + dgt;
+	}
+	*out = neg ? (__int128)(0 - u) : (__int128)u;
+	return 0;
+}
+
+static int get_num(struct rf_value v, struct num *n)
+{
+	struct rf_number x;
+	if (rf_value_missing(v) || rf__parse_number(v.p, (size_t)v.len, &x) < 0)
+		return -1;
+	n->is_int = (uint8_t)x.is_int;
+	n->i = x.i;
+	n->d = x.d;
+	if (!x.is_int && parse_wide_int(v.p, (size_t)v.len, &n->i) == 0)
+		n->is_int = 1;
+	return 0;
+}
+
+/* An integer against a double, exactly (d is not NaN). */
+static int cmp_int_dbl(__int128 i, double d)
+{
+	if (d >= 0x1p127)
+		return -1;
+	if (d < -0x1p127)
+		return 1;
+	double f = floor(d);
+	__int128 fi = (__int128)f; /* exact: f is whole and within range */
+	if (i != fi)
+		return i < fi ? -1 : 1;
+	return f < d ? -1 : 0;
+}
+
+static int num_cmp(const struct num *a, const struct num *b)
+{
+	if (a->is_int && b->is_int)
+		return (a->i > b->i) - (a->i < b->i);
+	if (!a->is_int && !b->is_int)
+		return (a->d > b->d) - (a->d < b->d);
+	return a->is_int ? cmp_int_dbl(a->i, b->d) : -cmp_int_dbl(b->i, a->d);
+}
+
+/* min or max: does x replace the kept value?  Equal values keep the
+ * integer form (1e20 and 100000000000000000000 print differently), so
+ * the answer does not depend on the order the values came in. */
+static void mm_add(enum rf_agg_func f, struct agg_cell *c, const struct num *x)
+{
+	int better = !c->u.mm.has;
+	if (!better) {
+		int r = num_cmp(x, &c->u.mm.v);
+		better = (f == RF_AGG_MIN ? r < 0 : r > 0) || (r == 0 && x->is_int && !c->u.mm.v.is_int);
+	}
+	if (better) {
+		c->u.mm.has = 1;
+		c->u.mm.v = *x;
+	}
+}
+
+/* Neumaier's compensated addition: *s + *comp tracks the exact sum far
+ * better than *s alone, whatever the order. */
+static void fsum_add(double *s, double *comp, double x)
+{
+	double t = *s + x;
+	if (fabs(*s) >= fabs(x))
+		*comp += (*s - t) + x;
+	else
+		*comp += (x - t) + *s;
+	*s = t;
+}
+
+static void sum_add_int(struct agg_cell *c, __int128 i)
+{
+	/* only literals near 2^127 can overflow: then the sum is a float */
+	__int128 r;
+	if (!__builtin_add_overflow(c->u.sum.isum, i, &r)) {
+		c->u.sum.isum = r;
+	} else {
+		fsum_add(&c->u.sum.fsum, &c->u.sum.fcomp, (double)i);
+		c->u.sum.has_float = 1;
+	}
+}
+
 static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct rf_value v)
 {
 	const struct rf_agg_spec *as = &st->cfg->agg[a];
@@ -195,8 +310,8 @@ static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct 
 		int64_t r = rf__strmap_put(c->u.set, v.p, (size_t)v.len, rf__hash_bytes(v.p, (size_t)v.len), &added);
 		return r < 0 ? (int)r : 0;
 	}
-	struct rf_number num;
-	if (rf_value_missing(v) || rf__parse_number(v.p, (size_t)v.len, &num) < 0) {
+	struct num num;
+	if (get_num(v, &num) < 0) {
 		st->skipped[a]++;
 		return 0;
 	}
@@ -204,28 +319,17 @@ static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct 
 	case RF_AGG_SUM:
 	case RF_AGG_AVG:
 		c->u.sum.n++;
-		c->u.sum.dsum += num.d;
-		if (c->u.sum.int_ok &&
-		    (!num.is_int || __builtin_add_overflow(c->u.sum.isum, num.i, &c->u.sum.isum)))
-			c->u.sum.int_ok = 0;
-		break;
-	case RF_AGG_MIN:
-	case RF_AGG_MAX: {
-		int better;
-		if (!c->u.mm.has)
-			better = 1;
-		else if (num.is_int && c->u.mm.is_int)
-			better = as->func == RF_AGG_MIN ? num.i < c->u.mm.i : num.i > c->u.mm.i;
-		else
-			better = as->func == RF_AGG_MIN ? num.d < c->u.mm.d : num.d > c->u.mm.d;
-		if (better) {
-			c->u.mm.has = 1;
-			c->u.mm.is_int = (uint8_t)num.is_int;
-			c->u.mm.i = num.i;
-			c->u.mm.d = num.d;
+		if (num.is_int) {
+			sum_add_int(c, num.i);
+		} else {
+			fsum_add(&c->u.sum.fsum, &c->u.sum.fcomp, num.d);
+			c->u.sum.has_float = 1;
 		}
 		break;
-	}
+	case RF_AGG_MIN:
+	case RF_AGG_MAX:
+		mm_add(as->func, c, &num);
+		break;
 	case RF_AGG_QUANTILE:
 		/* a sketch ranks finite magnitudes: an infinity (a number past
 		 * the double range) is skipped, and the note at the end says so */
@@ -252,8 +356,11 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 	if (cfg->nkeys == 0 && st->groups.count == 0 && group_of(st, "", 0) < 0)
 		return -ENOMEM;
 	if (cfg->count_only && cfg->nkeys == 0) {
-		/* counting needs no rows: a newline count of the raw batch */
-		st->cells[0].u.n += b->all ? rf__batch_all_records(b, st->k) : b->nsel;
+		/* counting needs no rows: a newline count of the raw batch,
+		 * for every count column (`count, count` counts twice) */
+		uint64_t n = b->all ? rf__batch_all_records(b, st->k) : b->nsel;
+		for (size_t a = 0; a < naggs; a++)
+			st->cells[a].u.n += n;
 		return 0;
 	}
 	int r = rf__batch_expand(b, st->k);
@@ -300,26 +407,16 @@ static int merge_cell(const struct rf_agg_spec *as, struct agg_cell *d, const st
 	case RF_AGG_SUM:
 	case RF_AGG_AVG:
 		d->u.sum.n += s->u.sum.n;
-		d->u.sum.dsum += s->u.sum.dsum;
-		if (!s->u.sum.int_ok || !d->u.sum.int_ok ||
-		    __builtin_add_overflow(d->u.sum.isum, s->u.sum.isum, &d->u.sum.isum))
-			d->u.sum.int_ok = 0;
+		sum_add_int(d, s->u.sum.isum);
+		fsum_add(&d->u.sum.fsum, &d->u.sum.fcomp, s->u.sum.fsum);
+		d->u.sum.fcomp += s->u.sum.fcomp;
+		d->u.sum.has_float |= s->u.sum.has_float;
 		return 0;
 	case RF_AGG_MIN:
-	case RF_AGG_MAX: {
-		if (!s->u.mm.has)
-			return 0;
-		int better;
-		if (!d->u.mm.has)
-			better = 1;
-		else if (s->u.mm.is_int && d->u.mm.is_int)
-			better = as->func == RF_AGG_MIN ? s->u.mm.i < d->u.mm.i : s->u.mm.i > d->u.mm.i;
-		else
-			better = as->func == RF_AGG_MIN ? s->u.mm.d < d->u.mm.d : s->u.mm.d > d->u.mm.d;
-		if (better)
-			d->u.mm = s->u.mm;
+	case RF_AGG_MAX:
+		if (s->u.mm.has)
+			mm_add(as->func, d, &s->u.mm.v);
 		return 0;
-	}
 	case RF_AGG_DISTINCT:
 		if (!s->u.set)
 			return 0;
@@ -370,7 +467,51 @@ int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
 	return 0;
 }
 
-static void cell_result(const struct rf_agg_spec *as, const struct agg_cell *c, struct rf_cell *out)
+/* An exact integer cell: an INT when it fits 64 bits, else its decimal
+ * digits as a BIGINT (printed as the number it is). */
+static int int_cell(struct rf_table *t, __int128 v, struct rf_cell *out)
+{
+	if (v >= INT64_MIN && v <= INT64_MAX) {
+		out->type = RF_CELL_INT;
+		out->u.i = (int64_t)v;
+		return 0;
+	}
+	char buf[48], *p = buf + sizeof buf;
+	unsigned __int128 u = v < 0 ? 0 - (unsigned __int128)v : (unsigned __int128)v;
+	do {
+		*--p = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	size_t len = (size_t)(buf + sizeof buf - p);
+	if (!(out->u.str.s = rf__table_strdup(t, p, len)))
+		return -ENOMEM;
+	out->u.str.len = (uint32_t)len;
+	out->type = RF_CELL_BIGINT;
+	return 0;
+}
+
+/* The float part of a sum (an infinity leaves the compensation NaN). */
+static long double float_part(const struct agg_cell *c)
+{
+	double s = c->u.sum.fsum;
+	return isfinite(s) ? (long double)s + c->u.sum.fcomp : s;
+}
+
+/* The exact integer sum over n, rounded once to a double (twice when
+ * it needs the long double path, which is still well within an ulp). */
+static double int_avg(__int128 s, uint64_t n)
+{
+	const __int128 exact = (__int128)1 << 53;
+	if (s >= -exact && s <= exact && n <= (uint64_t)exact)
+		return (double)s / (double)n;
+	__int128 q = s / (__int128)n, r = s % (__int128)n;
+	return (double)((long double)q + (long double)r / (long double)n);
+}
+
+static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, const struct agg_cell *c,
+		       struct rf_cell *out)
 {
 	out->type = RF_CELL_NULL;
 	switch (as->func) {
@@ -379,30 +520,27 @@ static void cell_result(const struct rf_agg_spec *as, const struct agg_cell *c, 
 		out->u.i = (int64_t)c->u.n;
 		break;
 	case RF_AGG_SUM:
-		if (c->u.sum.int_ok) {
-			out->type = RF_CELL_INT;
-			out->u.i = c->u.sum.isum;
-		} else {
-			out->type = RF_CELL_DBL;
-			out->u.d = c->u.sum.dsum;
-		}
+		if (!c->u.sum.has_float)
+			return int_cell(t, c->u.sum.isum, out);
+		out->type = RF_CELL_DBL;
+		out->u.d = (double)((long double)c->u.sum.isum + float_part(c));
 		break;
 	case RF_AGG_AVG:
 		if (c->u.sum.n) {
 			out->type = RF_CELL_DBL;
-			out->u.d = c->u.sum.int_ok ? (double)((long double)c->u.sum.isum / c->u.sum.n)
-						   : c->u.sum.dsum / (double)c->u.sum.n;
+			out->u.d = c->u.sum.has_float
+					   ? (double)(((long double)c->u.sum.isum + float_part(c)) / c->u.sum.n)
+					   : int_avg(c->u.sum.isum, c->u.sum.n);
 		}
 		break;
 	case RF_AGG_MIN:
 	case RF_AGG_MAX:
-		if (c->u.mm.has) {
-			out->type = c->u.mm.is_int ? RF_CELL_INT : RF_CELL_DBL;
-			if (c->u.mm.is_int)
-				out->u.i = c->u.mm.i;
-			else
-				out->u.d = c->u.mm.d;
-		}
+		if (!c->u.mm.has)
+			break;
+		if (c->u.mm.v.is_int)
+			return int_cell(t, c->u.mm.v.i, out);
+		out->type = RF_CELL_DBL;
+		out->u.d = c->u.mm.v.d;
 		break;
 	case RF_AGG_DISTINCT:
 		out->type = RF_CELL_INT;
@@ -421,6 +559,7 @@ static void cell_result(const struct rf_agg_spec *as, const struct agg_cell *c, 
 		}
 		break;
 	}
+	return 0;
 }
 
 int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
@@ -471,7 +610,10 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
 		}
 		const struct agg_cell *c = st->groups.count ? &st->cells[g * naggs] : empty;
 		for (size_t a = 0; a < naggs; a++)
-			cell_result(&cfg->agg[a], &c[a], &row[cfg->nkeys + (int)a]);
+			if (cell_result(t, &cfg->agg[a], &c[a], &row[cfg->nkeys + (int)a]) < 0) {
+				rf__table_free(t);
+				return -ENOMEM;
+			}
 	}
 	int r = rf__table_sort(t, NULL, NULL, 0);
 	if (r < 0) {
@@ -487,7 +629,7 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
  * How one process hands its aggregate state to another (multiprocess mode
  * today; other machines later).  All integers little-endian.
  *
- *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (1)
+ *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (2)
  *   8   8  fingerprint: a hash of the aggregate's column names, so a state
  *          is only ever merged into the same query's state
  *   16  8  payload length in bytes
@@ -497,15 +639,22 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
  *          group: u32 key length, the key (the group encoding), and one
  *          cell per aggregate:
  *            count      u64 n
- *            sum, avg   u64 n, i64 integer sum, f64 sum, u8 integer sum valid
- *            min, max   u8 has, u8 is integer, i64, f64
+ *            sum, avg   u64 n, i128 exact sum of the integers, f64 sum of the
+ *                       other numbers, f64 its compensation, u8 other numbers seen
+ *            min, max   u8 has, u8 is integer, i128, f64
  *            distinct   u64 values, then each: u32 length, bytes
  *            quantile   u8 present; then u64 count, u64 zeros, f64 min, f64 max,
  *                       u8 all integers, and for the positive then the negative
- *                       store: i32 first bucket, i32 buckets, u64 counts[]
+ *                       store: u32 pages, then per page (ascending) i32 its
+ *                       first bucket index, u64 a mask of its non-empty buckets
+ *                       and a u64 count for each of them
+ *
+ * Version 1 (64-bit integer sums, dense sketch buckets) is not read: the
+ * parent and its workers are always the same binary.
  */
 
-#define PARTIAL_MAGIC "RFAGG\0\1\0"
+#define PARTIAL_MAGIC "RFAGG\0\2\0"
+#define PARTIAL_VERSION 2
 #define PARTIAL_HEADER 32
 
 struct outbuf {
@@ -549,9 +698,20 @@ static uint64_t fingerprint(const struct rf_agg_config *cfg)
 
 static void put_store(struct outbuf *o, const struct rf_sketch_store *s)
 {
-	PUT(o, s->offset);
-	PUT(o, s->len);
-	put_bytes(o, s->counts, (size_t)s->len * sizeof *s->counts);
+	PUT(o, s->npages);
+	for (uint32_t p = 0; p < s->npages; p++) {
+		const uint64_t *c = s->pages[p].counts;
+		int32_t first = (int32_t)(s->pages[p].no * RF_SKETCH_PAGE) + RF_SKETCH_MIN_INDEX;
+		uint64_t mask = 0;
+		for (int i = 0; i < RF_SKETCH_PAGE; i++)
+			if (c[i])
+				mask |= 1ULL << i;
+		PUT(o, first);
+		PUT(o, mask);
+		for (int i = 0; i < RF_SKETCH_PAGE; i++)
+			if (c[i])
+				PUT(o, c[i]);
+	}
 }
 
 int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
@@ -582,15 +742,16 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 			case RF_AGG_AVG:
 				PUT(&o, c->u.sum.n);
 				PUT(&o, c->u.sum.isum);
-				PUT(&o, c->u.sum.dsum);
-				PUT(&o, c->u.sum.int_ok);
+				PUT(&o, c->u.sum.fsum);
+				PUT(&o, c->u.sum.fcomp);
+				PUT(&o, c->u.sum.has_float);
 				break;
 			case RF_AGG_MIN:
 			case RF_AGG_MAX:
 				PUT(&o, c->u.mm.has);
-				PUT(&o, c->u.mm.is_int);
-				PUT(&o, c->u.mm.i);
-				PUT(&o, c->u.mm.d);
+				PUT(&o, c->u.mm.v.is_int);
+				PUT(&o, c->u.mm.v.i);
+				PUT(&o, c->u.mm.v.d);
 				break;
 			case RF_AGG_DISTINCT: {
 				uint64_t n = c->u.set ? c->u.set->count : 0;
@@ -656,19 +817,37 @@ static void get_bytes(struct inbuf *in, void *dst, size_t n)
 
 #define GET(in, v) get_bytes(in, &(v), sizeof(v))
 
+/* A store as put_store writes it: pages in range, ascending, none empty,
+ * no empty bucket, no count that overflows the total. */
 static int get_store(struct inbuf *in, struct rf_sketch_store *s)
 {
-	GET(in, s->offset);
-	GET(in, s->len);
-	if (in->bad || s->len < 0 || s->len > RF_SKETCH_MAX_BUCKETS + 128 || s->offset < -RF_SKETCH_MAX_INDEX ||
-	    s->offset > RF_SKETCH_MAX_INDEX)
+	uint32_t npages;
+	GET(in, npages);
+	if (in->bad || npages > RF_SKETCH_PAGES)
 		return -EBADMSG;
-	if (s->len == 0)
-		return 0;
-	if (!(s->counts = calloc((size_t)s->len, sizeof *s->counts)))
-		return -ENOMEM;
-	get_bytes(in, s->counts, (size_t)s->len * sizeof *s->counts);
-	return in->bad ? -EBADMSG : 0;
+	int64_t prev = INT64_MIN;
+	for (uint32_t p = 0; p < npages; p++) {
+		int32_t first;
+		uint64_t mask;
+		GET(in, first);
+		GET(in, mask);
+		if (in->bad || first < RF_SKETCH_MIN_INDEX || first > RF_SKETCH_MAX_INDEX ||
+		    (first - RF_SKETCH_MIN_INDEX) % RF_SKETCH_PAGE || first <= prev || !mask)
+			return -EBADMSG;
+		prev = first;
+		for (int i = 0; i < RF_SKETCH_PAGE; i++) {
+			if (!(mask >> i & 1))
+				continue;
+			uint64_t n;
+			GET(in, n);
+			if (in->bad || !n)
+				return -EBADMSG;
+			int r = rf__sketch_store_add(s, first + i, n);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
 }
 
 /* A decoded group key must be what the encoder writes: nkeys tagged
@@ -711,7 +890,7 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	memcpy(&fp, p + 8, 8);
 	memcpy(&plen, p + 16, 8);
 	memcpy(&sum, p + 24, 8);
-	if (version != 1 || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER ||
+	if (version != PARTIAL_VERSION || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER ||
 	    sum != rf__hash_bytes(p + PARTIAL_HEADER, plen))
 		return -EBADMSG;
 	struct inbuf in = { p + PARTIAL_HEADER, p + n, 0 };
@@ -757,15 +936,23 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 			case RF_AGG_AVG:
 				GET(&in, c->u.sum.n);
 				GET(&in, c->u.sum.isum);
-				GET(&in, c->u.sum.dsum);
-				GET(&in, c->u.sum.int_ok);
+				GET(&in, c->u.sum.fsum);
+				GET(&in, c->u.sum.fcomp);
+				GET(&in, c->u.sum.has_float);
+				if (c->u.sum.has_float > 1)
+					in.bad = 1;
 				break;
 			case RF_AGG_MIN:
 			case RF_AGG_MAX:
 				GET(&in, c->u.mm.has);
-				GET(&in, c->u.mm.is_int);
-				GET(&in, c->u.mm.i);
-				GET(&in, c->u.mm.d);
+				GET(&in, c->u.mm.v.is_int);
+				GET(&in, c->u.mm.v.i);
+				GET(&in, c->u.mm.v.d);
+				/* flags are 0 or 1, a kept double is never NaN (it
+				 * would compare neither way) */
+				if (c->u.mm.has > 1 || c->u.mm.v.is_int > 1 ||
+				    (c->u.mm.has && !c->u.mm.v.is_int && isnan(c->u.mm.v.d)))
+					in.bad = 1;
 				break;
 			case RF_AGG_DISTINCT: {
 				uint64_t nv;
@@ -804,6 +991,12 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				s->all_int = all_int;
 				if ((r = get_store(&in, &s->pos)) == 0)
 					r = get_store(&in, &s->neg);
+				/* the counts must add up, and the extremes be real */
+				if (r == 0 && (in.bad || all_int > 1 || s->count == 0 || isnan(s->min) || isnan(s->max) ||
+					       s->min > s->max || s->zero > s->count ||
+					       s->count - s->zero != s->pos.total + s->neg.total ||
+					       s->pos.total + s->neg.total < s->pos.total))
+					r = -EBADMSG;
 				break;
 			}
 			}
