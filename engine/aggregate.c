@@ -99,6 +99,20 @@ uint64_t rf__agg_groups(const struct rf_agg_state *st)
 	return st->groups.count;
 }
 
+uint64_t rf__agg_beyond(const struct rf_agg_state *st, int agg)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	uint64_t n = 0;
+	if (cfg->agg[agg].func != RF_AGG_QUANTILE)
+		return 0;
+	for (size_t g = 0; g < st->groups.count; g++) {
+		const struct rf_sketch *s = st->cells[g * (size_t)cfg->naggs + (size_t)agg].u.sketch;
+		if (s && (s->ninf || s->pinf) && isinf(rf__sketch_quantile(s, cfg->agg[agg].q)))
+			n++;
+	}
+	return n;
+}
+
 const struct rf_agg_config *rf__agg_config(const struct rf_agg_state *st)
 {
 	return st->cfg;
@@ -331,12 +345,8 @@ static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct 
 		mm_add(as->func, c, &num);
 		break;
 	case RF_AGG_QUANTILE:
-		/* a sketch ranks finite magnitudes: an infinity (a number past
-		 * the double range) is skipped, and the note at the end says so */
-		if (!isfinite(num.d)) {
-			st->skipped[a]++;
-			return 0;
-		}
+		/* a number past the double range (+-inf) is ranked too: the
+		 * notes say when a quantile lands on one */
 		if (!c->u.sketch) {
 			if (!(c->u.sketch = malloc(sizeof *c->u.sketch)))
 				return -ENOMEM;
@@ -643,7 +653,8 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
  *                       other numbers, f64 its compensation, u8 other numbers seen
  *            min, max   u8 has, u8 is integer, i128, f64
  *            distinct   u64 values, then each: u32 length, bytes
- *            quantile   u8 present; then u64 count, u64 zeros, f64 min, f64 max,
+ *            quantile   u8 present; then u64 count, u64 zeros, u64 -inf, u64 +inf,
+ *                       f64 min, f64 max,
  *                       u8 all integers, and for the positive then the negative
  *                       store: u32 pages, then per page (ascending) i32 its
  *                       first bucket index, u64 a mask of its non-empty buckets
@@ -774,6 +785,8 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 				uint8_t all_int = (uint8_t)s->all_int;
 				PUT(&o, s->count);
 				PUT(&o, s->zero);
+				PUT(&o, s->ninf);
+				PUT(&o, s->pinf);
 				PUT(&o, s->min);
 				PUT(&o, s->max);
 				PUT(&o, all_int);
@@ -985,6 +998,8 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				uint8_t all_int;
 				GET(&in, s->count);
 				GET(&in, s->zero);
+				GET(&in, s->ninf);
+				GET(&in, s->pinf);
 				GET(&in, s->min);
 				GET(&in, s->max);
 				GET(&in, all_int);
@@ -992,10 +1007,12 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				if ((r = get_store(&in, &s->pos)) == 0)
 					r = get_store(&in, &s->neg);
 				/* the counts must add up, and the extremes be real */
+				uint64_t held = 0;
 				if (r == 0 && (in.bad || all_int > 1 || s->count == 0 || isnan(s->min) || isnan(s->max) ||
-					       s->min > s->max || s->zero > s->count ||
-					       s->count - s->zero != s->pos.total + s->neg.total ||
-					       s->pos.total + s->neg.total < s->pos.total))
+					       s->min > s->max || __builtin_add_overflow(s->zero, s->ninf, &held) ||
+					       __builtin_add_overflow(held, s->pinf, &held) ||
+					       __builtin_add_overflow(held, s->pos.total, &held) ||
+					       __builtin_add_overflow(held, s->neg.total, &held) || held != s->count))
 					r = -EBADMSG;
 				break;
 			}

@@ -108,10 +108,19 @@ int32_t rf__sketch_bucket(double mag)
 }
 
 /* The value a bucket stands for, 2g^i/(g+1), computed in the log domain
- * so that the top bucket does not overflow to infinity. */
+ * so that the top bucket does not overflow to infinity.  Among the 100
+ * smallest subnormals that value would round to a grid as coarse as the
+ * bucket, so there the bucket's one double is the answer: the largest
+ * multiple of the smallest subnormal up to g^i (counted in units of it). */
 static double value_of(int32_t idx)
 {
-	return exp(idx * LOG_GAMMA + LOG_HALF_G1);
+	double v = exp(idx * LOG_GAMMA + LOG_HALF_G1);
+	if (v < 100 * DBL_TRUE_MIN) {
+		double units = floor(exp(idx * LOG_GAMMA + 1074 * M_LN2));
+		if (units >= 1)
+			return ldexp(units, -1074);
+	}
+	return v;
 }
 
 int rf__sketch_add(struct rf_sketch *s, double v)
@@ -121,6 +130,8 @@ int rf__sketch_add(struct rf_sketch *s, double v)
 	int r = 0;
 	if (v == 0)
 		s->zero++;
+	else if (isinf(v))
+		v > 0 ? s->pinf++ : s->ninf++;
 	else if (v > 0)
 		r = rf__sketch_store_add(&s->pos, rf__sketch_bucket(v), 1);
 	else
@@ -156,6 +167,8 @@ int rf__sketch_merge(struct rf_sketch *dst, const struct rf_sketch *src)
 	if (store_merge(&dst->pos, &src->pos) < 0 || store_merge(&dst->neg, &src->neg) < 0)
 		return -ENOMEM;
 	dst->zero += src->zero;
+	dst->ninf += src->ninf;
+	dst->pinf += src->pinf;
 	dst->count += src->count;
 	dst->all_int &= src->all_int;
 	if (src->min < dst->min)
@@ -178,10 +191,14 @@ double rf__sketch_quantile(const struct rf_sketch *s, double q)
 		return s->min;
 	if (q >= 1)
 		return s->max;
+	/* in order: -inf, the negative buckets from the highest index down,
+	 * zeros, the positive buckets upwards, +inf */
 	uint64_t rank = (uint64_t)floor(q * (double)(s->count - 1));
 	double v = s->max;
+	if (rank < s->ninf)
+		return -INFINITY;
+	rank -= s->ninf;
 	if (rank < s->neg.total) {
-		/* most negative first: the negative store's highest buckets */
 		uint64_t seen = 0;
 		for (uint32_t p = s->neg.npages; p-- > 0;)
 			for (int i = RF_SKETCH_PAGE - 1; i >= 0; i--) {
@@ -191,10 +208,15 @@ double rf__sketch_quantile(const struct rf_sketch *s, double q)
 					goto found;
 				}
 			}
-	} else if (rank - s->neg.total < s->zero) {
+	}
+	rank -= s->neg.total;
+	if (rank < s->zero) {
 		v = 0;
-	} else {
-		uint64_t seen = s->neg.total + s->zero;
+		goto found;
+	}
+	rank -= s->zero;
+	if (rank < s->pos.total) {
+		uint64_t seen = 0;
 		for (uint32_t p = 0; p < s->pos.npages; p++)
 			for (int i = 0; i < RF_SKETCH_PAGE; i++) {
 				seen += s->pos.pages[p].counts[i];
@@ -204,6 +226,7 @@ double rf__sketch_quantile(const struct rf_sketch *s, double q)
 				}
 			}
 	}
+	return INFINITY;
 found:
 	/* the exact extremes are known: never report past them */
 	if (v < s->min)

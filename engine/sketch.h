@@ -15,6 +15,10 @@
  * as many pages as it has values, and never more than the 2 x 2,300 pages
  * (2.3 MB) of the whole double range.  Two sketches merge by adding bucket
  * counts, so a merged sketch is the sketch of all the values.
+ *
+ * Numbers past the double range (+-inf after parsing) are ranked too, below
+ * or above everything else; a quantile that lands on one is +-inf, which
+ * the run's notes point out.
  */
 #ifndef RF_SKETCH_H
 #define RF_SKETCH_H
@@ -45,6 +49,7 @@ struct rf_sketch_store {
 struct rf_sketch {
 	struct rf_sketch_store pos, neg; /* neg holds -v for v < 0 */
 	uint64_t zero;                   /* values that were 0 (or -0) */
+	uint64_t ninf, pinf;             /* values that were -inf, +inf */
 	uint64_t count;
 	double min, max;
 	int all_int;                     /* every value added was an integer */

@@ -226,6 +226,25 @@ for line in out.splitlines():
     if o["min($2)"] != min(nums) or o["max($2)"] != max(nums):
         fail("json: group %s min/max %r %r" % (o["$1"], o["min($2)"], o["max($2)"]))
 
+# numbers past the double range rank below and above all others: a quantile
+# that lands on one prints inf, and the notes say that one left the bound
+inf_rows = [("x", "1e400")] * 30 + [("x", "-1e999")] * 20 + [("x", str(i)) for i in range(1, 201)]
+rnd.shuffle(inf_rows)
+path = os.path.join(T, "inf")
+with open(path, "w") as f:
+    f.writelines("%s %s\n" % r for r in inf_rows)
+labels = ["p50($2)", "quantile($2,0.05)", "quantile($2,0.95)", "p99($2)", "quantile($2,0.9)"]
+s = sorted(float(v) for k, v in inf_rows)
+for m in modes:
+    where = "infinities " + " ".join(m)
+    st, out, err = run(["--format=tsv"] + m + ["split | " + ", ".join(labels) + " by $1"], [path])
+    got = out.splitlines()[-1].split("\t")[1:]
+    for label, g in zip(labels, got):
+        want = s[math.floor(qof(label) * (len(s) - 1))]
+        said = (label + ": in 1 group the value at this rank is past the double range") in err
+        if (g != str(want) if math.isinf(want) else abs(float(g) - want) > 0.01 * abs(want)) or said != math.isinf(want):
+            fail("%s: %s = %s, oracle %s, note %r" % (where, label, g, want, err))
+
 for f in failures[:30]:
     print("FAIL:", f)
 print("%d failures" % len(failures))

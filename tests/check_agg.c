@@ -435,6 +435,22 @@ START_TEST(test_sketch_wide_range)
 		v[i] = pow(u, -2) * (i % 3 ? 1 : -1);
 	}
 	check_all_quantiles("pareto", v, N);
+	/* the smallest subnormals, where a bucket is finer than the doubles */
+	for (int i = 0; i < 3000; i++)
+		v[i] = (double)(1 + test_rand(&rs) % 300) * DBL_TRUE_MIN * (i % 2 ? 1 : -1);
+	check_all_quantiles("subnormal", v, 3000);
+	/* numbers past the double range rank below and above the rest */
+	for (int i = 0; i < 1000; i++)
+		v[i] = i % 10 == 0 ? INFINITY : i % 10 == 1 ? -INFINITY : i;
+	struct rf_sketch inf;
+	rf__sketch_init(&inf);
+	for (int i = 0; i < 1000; i++)
+		rf__sketch_add(&inf, v[i]);
+	ck_assert(rf__sketch_quantile(&inf, 0.05) == -INFINITY);
+	ck_assert(rf__sketch_quantile(&inf, 0.95) == INFINITY);
+	qsort(v, 1000, sizeof *v, cmp_double);
+	ck_assert(fabs(rf__sketch_quantile(&inf, 0.5) - v[499]) <= 0.01 * v[499]);
+	rf__sketch_free(&inf);
 	/* the bucket values: within the bound of both edges of each bucket */
 	for (double x = 1e-300; x < 1e300; x *= 1.37) {
 		struct rf_sketch s;

@@ -35,8 +35,9 @@ static struct rf_agg_state *filled_state(void)
 	static const char *const vals[][3] = {
 		{ "a", "9223372036854775807", "x" }, { "a", "9223372036854775807", "y" },
 		{ "b", "-1e300", "x" },               { "b", "1e25", "" },
-		{ "b", "18446744073709551615", "z" }, { "c", "0", "x" },
-		{ "c", "-0.5", "x" },                 { "c", "1000", "w" },
+		{ "b", "18446744073709551615", "z" }, { "b", "1e400", "z" },
+		{ "c", "0", "x" },                    { "c", "-0.5", "x" },
+		{ "c", "1000", "w" },
 	};
 	enum { N = sizeof vals / sizeof *vals };
 	int slot[3] = { cfg->key[0].field.slot, cfg->agg[1].field.slot, cfg->agg[5].field.slot };
