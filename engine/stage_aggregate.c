@@ -310,12 +310,12 @@ int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap)
 		if (b && cfg->nkeys)
 			n += (size_t)snprintf(buf + n, cap - n,
 					      "%s%s: in %llu group%s the value at this rank is past the double range "
-					      "(beyond 1.8e308) and prints as inf",
+					      "(beyond 1.8e308) and prints as inf or -inf",
 					      n ? "; " : "", cfg->agg[i].label, (unsigned long long)b, b == 1 ? "" : "s");
 		else if (b)
 			n += (size_t)snprintf(buf + n, cap - n,
 					      "%s%s: the value at this rank is past the double range (beyond 1.8e308) "
-					      "and prints as inf",
+					      "and prints as inf or -inf",
 					      n ? "; " : "", cfg->agg[i].label);
 	}
 	return (int)(n < cap ? n : cap - 1);
