@@ -14,45 +14,75 @@
 #include "aggregate.h"
 #include "sketch.h"
 
+/* 128-bit integers aligned like the other cell fields (8), so that cells
+ * pack without padding. */
+typedef __int128 i128 __attribute__((aligned(8)));
+
 /* A number with its integer kept exact: integer literals up to 128 bits
- * (rf__parse_number keeps 64), and always the nearest double. */
+ * (rf__parse_number keeps 64), and always the nearest double.  As a min
+ * or max cell, `has` says whether it holds one yet. */
 struct num {
-	uint8_t is_int;
-	__int128 i;
+	i128 i;
 	double d;
+	uint8_t is_int, has;
 };
 
 /* Integers are summed exactly in 128 bits: a sum of fewer than 2^64
  * values of 64 bits each cannot overflow it.  Other numbers are summed
  * apart, compensated (Neumaier), and the two parts meet at the end. */
-struct agg_cell {
-	union {
-		uint64_t n;                  /* count */
-		struct {
-			uint64_t n;          /* numbers added */
-			__int128 isum;       /* the integers among them, exactly */
-			double fsum, fcomp;  /* the others: sum and compensation */
-			uint8_t has_float;   /* some were not integers */
-		} sum;                       /* sum, avg */
-		struct {
-			uint8_t has;
-			struct num v;
-		} mm;                        /* min, max */
-		struct rf_strmap *set;       /* distinct */
-		struct rf_sketch *sketch;    /* quantiles */
-	} u;
+struct sum_cell {
+	uint64_t n;          /* numbers added */
+	i128 isum;           /* the integers among them, exactly */
+	double fsum, fcomp;  /* the others: sum and compensation */
+	uint8_t has_float;   /* some were not integers */
+};
+
+/* A group's cells lie in one row, each of its aggregate's own size (a
+ * count takes 8 bytes, a sum 48); a cell is seen through the pointer of
+ * its kind. */
+union cell {
+	char *p;
+	uint64_t *n;                 /* count */
+	struct sum_cell *sum;        /* sum, avg */
+	struct num *mm;              /* min, max */
+	struct rf_strmap **set;      /* distinct */
+	struct rf_sketch **sketch;   /* quantiles */
 };
 
 struct rf_agg_state {
 	const struct rf_agg_config *cfg;
 	const struct rf_kernels *k;
 	struct rf_strmap groups;
-	struct agg_cell *cells;      /* group g at cells[g * naggs] */
+	char *cells;                 /* group g's row at cells + g * row */
+	size_t row, off[RF_MAX_AGGS];
 	size_t cells_cap;            /* in groups */
 	char *keybuf;
 	size_t keybuf_cap;
 	uint64_t skipped[RF_MAX_AGGS];
 };
+
+static size_t cell_size(enum rf_agg_func f)
+{
+	switch (f) {
+	case RF_AGG_SUM:
+	case RF_AGG_AVG:
+		return sizeof(struct sum_cell);
+	case RF_AGG_MIN:
+	case RF_AGG_MAX:
+		return sizeof(struct num);
+	case RF_AGG_DISTINCT:
+		return sizeof(struct rf_strmap *);
+	case RF_AGG_QUANTILE:
+		return sizeof(struct rf_sketch *);
+	default:
+		return sizeof(uint64_t);
+	}
+}
+
+static union cell cell_at(const struct rf_agg_state *st, size_t g, int a)
+{
+	return (union cell){ .p = st->cells + g * st->row + st->off[a] };
+}
 
 enum { TAG_MISSING = 0, TAG_STR = 1, TAG_TIME = 2 };
 
@@ -63,6 +93,12 @@ struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct r
 		return NULL;
 	st->cfg = cfg;
 	st->k = k;
+	for (int a = 0; a < cfg->naggs; a++) {
+		st->off[a] = st->row;
+		st->row += cell_size(cfg->agg[a].func);
+	}
+	if (!st->row)
+		st->row = 8;
 	rf__strmap_init(&st->groups);
 	return st;
 }
@@ -72,13 +108,13 @@ static void free_cells(struct rf_agg_state *st)
 	const struct rf_agg_config *cfg = st->cfg;
 	for (size_t g = 0; g < st->groups.count; g++)
 		for (int a = 0; a < cfg->naggs; a++) {
-			struct agg_cell *c = &st->cells[g * (size_t)cfg->naggs + (size_t)a];
-			if (cfg->agg[a].func == RF_AGG_DISTINCT && c->u.set) {
-				rf__strmap_free(c->u.set);
-				free(c->u.set);
-			} else if (cfg->agg[a].func == RF_AGG_QUANTILE && c->u.sketch) {
-				rf__sketch_free(c->u.sketch);
-				free(c->u.sketch);
+			union cell c = cell_at(st, g, a);
+			if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set) {
+				rf__strmap_free(*c.set);
+				free(*c.set);
+			} else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch) {
+				rf__sketch_free(*c.sketch);
+				free(*c.sketch);
 			}
 		}
 }
@@ -106,7 +142,7 @@ uint64_t rf__agg_beyond(const struct rf_agg_state *st, int agg)
 	if (cfg->agg[agg].func != RF_AGG_QUANTILE)
 		return 0;
 	for (size_t g = 0; g < st->groups.count; g++) {
-		const struct rf_sketch *s = st->cells[g * (size_t)cfg->naggs + (size_t)agg].u.sketch;
+		const struct rf_sketch *s = *cell_at(st, g, agg).sketch;
 		if (s && (s->ninf || s->pinf) && isinf(rf__sketch_quantile(s, cfg->agg[agg].q)))
 			n++;
 	}
@@ -130,16 +166,15 @@ static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
 	int64_t g = rf__strmap_put(&st->groups, key, len, rf__hash_bytes(key, len), &added);
 	if (g < 0 || !added)
 		return g;
-	size_t naggs = (size_t)st->cfg->naggs;
 	if ((size_t)g >= st->cells_cap) {
 		size_t cap = st->cells_cap ? st->cells_cap * 2 : 64;
-		struct agg_cell *c = realloc(st->cells, cap * naggs * sizeof *c);
+		char *c = realloc(st->cells, cap * st->row);
 		if (!c)
 			return -ENOMEM;
 		st->cells = c;
 		st->cells_cap = cap;
 	}
-	memset(&st->cells[(size_t)g * naggs], 0, naggs * sizeof *st->cells);
+	memset(st->cells + (size_t)g * st->row, 0, st->row);
 	return g;
 }
 
@@ -270,16 +305,16 @@ static int num_cmp(const struct num *a, const struct num *b)
 /* min or max: does x replace the kept value?  Equal values keep the
  * integer form (1e20 and 100000000000000000000 print differently), so
  * the answer does not depend on the order the values came in. */
-static void mm_add(enum rf_agg_func f, struct agg_cell *c, const struct num *x)
+static void mm_add(enum rf_agg_func f, struct num *m, const struct num *x)
 {
-	int better = !c->u.mm.has;
+	int better = !m->has;
 	if (!better) {
-		int r = num_cmp(x, &c->u.mm.v);
-		better = (f == RF_AGG_MIN ? r < 0 : r > 0) || (r == 0 && x->is_int && !c->u.mm.v.is_int);
+		int r = num_cmp(x, m);
+		better = (f == RF_AGG_MIN ? r < 0 : r > 0) || (r == 0 && x->is_int && !m->is_int);
 	}
 	if (better) {
-		c->u.mm.has = 1;
-		c->u.mm.v = *x;
+		*m = *x;
+		m->has = 1;
 	}
 }
 
@@ -295,19 +330,19 @@ static void fsum_add(double *s, double *comp, double x)
 	*s = t;
 }
 
-static void sum_add_int(struct agg_cell *c, __int128 i)
+static void sum_add_int(struct sum_cell *c, __int128 i)
 {
 	/* only literals near 2^127 can overflow: then the sum is a float */
 	__int128 r;
-	if (!__builtin_add_overflow(c->u.sum.isum, i, &r)) {
-		c->u.sum.isum = r;
+	if (!__builtin_add_overflow(c->isum, i, &r)) {
+		c->isum = r;
 	} else {
-		fsum_add(&c->u.sum.fsum, &c->u.sum.fcomp, (double)i);
-		c->u.sum.has_float = 1;
+		fsum_add(&c->fsum, &c->fcomp, (double)i);
+		c->has_float = 1;
 	}
 }
 
-static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct rf_value v)
+static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_value v)
 {
 	const struct rf_agg_spec *as = &st->cfg->agg[a];
 	if (as->func == RF_AGG_DISTINCT) {
@@ -315,13 +350,13 @@ static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct 
 			st->skipped[a]++;
 			return 0;
 		}
-		if (!c->u.set) {
-			if (!(c->u.set = malloc(sizeof *c->u.set)))
+		if (!*c.set) {
+			if (!(*c.set = malloc(sizeof **c.set)))
 				return -ENOMEM;
-			rf__strmap_init(c->u.set);
+			rf__strmap_init(*c.set);
 		}
 		int added;
-		int64_t r = rf__strmap_put(c->u.set, v.p, (size_t)v.len, rf__hash_bytes(v.p, (size_t)v.len), &added);
+		int64_t r = rf__strmap_put(*c.set, v.p, (size_t)v.len, rf__hash_bytes(v.p, (size_t)v.len), &added);
 		return r < 0 ? (int)r : 0;
 	}
 	struct num num;
@@ -332,27 +367,27 @@ static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct 
 	switch (as->func) {
 	case RF_AGG_SUM:
 	case RF_AGG_AVG:
-		c->u.sum.n++;
+		c.sum->n++;
 		if (num.is_int) {
-			sum_add_int(c, num.i);
+			sum_add_int(c.sum, num.i);
 		} else {
-			fsum_add(&c->u.sum.fsum, &c->u.sum.fcomp, num.d);
-			c->u.sum.has_float = 1;
+			fsum_add(&c.sum->fsum, &c.sum->fcomp, num.d);
+			c.sum->has_float = 1;
 		}
 		break;
 	case RF_AGG_MIN:
 	case RF_AGG_MAX:
-		mm_add(as->func, c, &num);
+		mm_add(as->func, c.mm, &num);
 		break;
 	case RF_AGG_QUANTILE:
 		/* a number past the double range (+-inf) is ranked too: the
 		 * notes say when a quantile lands on one */
-		if (!c->u.sketch) {
-			if (!(c->u.sketch = malloc(sizeof *c->u.sketch)))
+		if (!*c.sketch) {
+			if (!(*c.sketch = malloc(sizeof **c.sketch)))
 				return -ENOMEM;
-			rf__sketch_init(c->u.sketch);
+			rf__sketch_init(*c.sketch);
 		}
-		return rf__sketch_add(c->u.sketch, num.d);
+		return rf__sketch_add(*c.sketch, num.d);
 	default:
 		break;
 	}
@@ -370,7 +405,7 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 		 * for every count column (`count, count` counts twice) */
 		uint64_t n = b->all ? rf__batch_all_records(b, st->k) : b->nsel;
 		for (size_t a = 0; a < naggs; a++)
-			st->cells[a].u.n += n;
+			*cell_at(st, 0, (int)a).n += n;
 		return 0;
 	}
 	int r = rf__batch_expand(b, st->k);
@@ -394,13 +429,13 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 				last = g;
 			}
 		}
-		struct agg_cell *c = &st->cells[(size_t)g * naggs];
 		for (size_t a = 0; a < naggs; a++) {
+			union cell c = cell_at(st, (size_t)g, (int)a);
 			if (cfg->agg[a].func == RF_AGG_COUNT) {
-				c[a].u.n++;
+				(*c.n)++;
 				continue;
 			}
-			r = add_value(st, (int)a, &c[a], rf__field(b, row, &cfg->agg[a].field));
+			r = add_value(st, (int)a, c, rf__field(b, row, &cfg->agg[a].field));
 			if (r < 0)
 				return r;
 		}
@@ -408,50 +443,52 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 	return 0;
 }
 
-static int merge_cell(const struct rf_agg_spec *as, struct agg_cell *d, const struct agg_cell *s)
+static int merge_cell(const struct rf_agg_spec *as, union cell d, union cell s)
 {
 	switch (as->func) {
 	case RF_AGG_COUNT:
-		d->u.n += s->u.n;
+		*d.n += *s.n;
 		return 0;
 	case RF_AGG_SUM:
 	case RF_AGG_AVG:
-		d->u.sum.n += s->u.sum.n;
-		sum_add_int(d, s->u.sum.isum);
-		fsum_add(&d->u.sum.fsum, &d->u.sum.fcomp, s->u.sum.fsum);
-		d->u.sum.fcomp += s->u.sum.fcomp;
-		d->u.sum.has_float |= s->u.sum.has_float;
+		d.sum->n += s.sum->n;
+		sum_add_int(d.sum, s.sum->isum);
+		fsum_add(&d.sum->fsum, &d.sum->fcomp, s.sum->fsum);
+		d.sum->fcomp += s.sum->fcomp;
+		d.sum->has_float |= s.sum->has_float;
 		return 0;
 	case RF_AGG_MIN:
 	case RF_AGG_MAX:
-		if (s->u.mm.has)
-			mm_add(as->func, d, &s->u.mm.v);
+		if (s.mm->has)
+			mm_add(as->func, d.mm, s.mm);
 		return 0;
-	case RF_AGG_DISTINCT:
-		if (!s->u.set)
+	case RF_AGG_DISTINCT: {
+		const struct rf_strmap *ss = *s.set;
+		if (!ss)
 			return 0;
-		if (!d->u.set) {
-			if (!(d->u.set = malloc(sizeof *d->u.set)))
+		if (!*d.set) {
+			if (!(*d.set = malloc(sizeof **d.set)))
 				return -ENOMEM;
-			rf__strmap_init(d->u.set);
+			rf__strmap_init(*d.set);
 		}
-		for (size_t i = 0; i < s->u.set->count; i++) {
+		for (size_t i = 0; i < ss->count; i++) {
 			size_t len;
-			const char *key = rf__strmap_key(s->u.set, i, &len);
+			const char *key = rf__strmap_key(ss, i, &len);
 			int added;
-			if (rf__strmap_put(d->u.set, key, len, s->u.set->hash[i], &added) < 0)
+			if (rf__strmap_put(*d.set, key, len, ss->hash[i], &added) < 0)
 				return -ENOMEM;
 		}
 		return 0;
+	}
 	case RF_AGG_QUANTILE:
-		if (!s->u.sketch)
+		if (!*s.sketch)
 			return 0;
-		if (!d->u.sketch) {
-			if (!(d->u.sketch = malloc(sizeof *d->u.sketch)))
+		if (!*d.sketch) {
+			if (!(*d.sketch = malloc(sizeof **d.sketch)))
 				return -ENOMEM;
-			rf__sketch_init(d->u.sketch);
+			rf__sketch_init(*d.sketch);
 		}
-		return rf__sketch_merge(d->u.sketch, s->u.sketch);
+		return rf__sketch_merge(*d.sketch, *s.sketch);
 	}
 	return 0;
 }
@@ -466,8 +503,7 @@ int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
 		if (dg < 0)
 			return (int)dg;
 		for (size_t a = 0; a < naggs; a++) {
-			int r = merge_cell(&dst->cfg->agg[a], &dst->cells[(size_t)dg * naggs + a],
-					   &src->cells[g * naggs + a]);
+			int r = merge_cell(&dst->cfg->agg[a], cell_at(dst, (size_t)dg, (int)a), cell_at(src, g, (int)a));
 			if (r < 0)
 				return r;
 		}
@@ -503,10 +539,10 @@ static int int_cell(struct rf_table *t, __int128 v, struct rf_cell *out)
 }
 
 /* The float part of a sum (an infinity leaves the compensation NaN). */
-static long double float_part(const struct agg_cell *c)
+static long double float_part(const struct sum_cell *c)
 {
-	double s = c->u.sum.fsum;
-	return isfinite(s) ? (long double)s + c->u.sum.fcomp : s;
+	double s = c->fsum;
+	return isfinite(s) ? (long double)s + c->fcomp : s;
 }
 
 /* The exact integer sum over n, rounded once to a double (twice when
@@ -520,45 +556,44 @@ static double int_avg(__int128 s, uint64_t n)
 	return (double)((long double)q + (long double)r / (long double)n);
 }
 
-static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, const struct agg_cell *c,
-		       struct rf_cell *out)
+static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union cell c, struct rf_cell *out)
 {
 	out->type = RF_CELL_NULL;
 	switch (as->func) {
 	case RF_AGG_COUNT:
 		out->type = RF_CELL_INT;
-		out->u.i = (int64_t)c->u.n;
+		out->u.i = (int64_t)*c.n;
 		break;
 	case RF_AGG_SUM:
-		if (!c->u.sum.has_float)
-			return int_cell(t, c->u.sum.isum, out);
+		if (!c.sum->has_float)
+			return int_cell(t, c.sum->isum, out);
 		out->type = RF_CELL_DBL;
-		out->u.d = (double)((long double)c->u.sum.isum + float_part(c));
+		out->u.d = (double)((long double)c.sum->isum + float_part(c.sum));
 		break;
 	case RF_AGG_AVG:
-		if (c->u.sum.n) {
+		if (c.sum->n) {
 			out->type = RF_CELL_DBL;
-			out->u.d = c->u.sum.has_float
-					   ? (double)(((long double)c->u.sum.isum + float_part(c)) / c->u.sum.n)
-					   : int_avg(c->u.sum.isum, c->u.sum.n);
+			out->u.d = c.sum->has_float
+					   ? (double)(((long double)c.sum->isum + float_part(c.sum)) / c.sum->n)
+					   : int_avg(c.sum->isum, c.sum->n);
 		}
 		break;
 	case RF_AGG_MIN:
 	case RF_AGG_MAX:
-		if (!c->u.mm.has)
+		if (!c.mm->has)
 			break;
-		if (c->u.mm.v.is_int)
-			return int_cell(t, c->u.mm.v.i, out);
+		if (c.mm->is_int)
+			return int_cell(t, c.mm->i, out);
 		out->type = RF_CELL_DBL;
-		out->u.d = c->u.mm.v.d;
+		out->u.d = c.mm->d;
 		break;
 	case RF_AGG_DISTINCT:
 		out->type = RF_CELL_INT;
-		out->u.i = c->u.set ? (int64_t)c->u.set->count : 0;
+		out->u.i = *c.set ? (int64_t)(*c.set)->count : 0;
 		break;
 	case RF_AGG_QUANTILE:
-		if (c->u.sketch && c->u.sketch->count) {
-			double v = rf__sketch_quantile(c->u.sketch, as->q);
+		if (*c.sketch && (*c.sketch)->count) {
+			double v = rf__sketch_quantile(*c.sketch, as->q);
 			out->type = RF_CELL_DBL;
 			out->u.d = v;
 			/* a quantile of integers that lands on one prints as one */
@@ -585,7 +620,8 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
 	if (!t)
 		return -ENOMEM;
 	size_t naggs = (size_t)cfg->naggs;
-	struct agg_cell empty[RF_MAX_AGGS];
+	/* no input at all: one row of empty cells (a sum's is the largest) */
+	_Alignas(16) char empty[RF_MAX_AGGS * sizeof(struct sum_cell)];
 	memset(empty, 0, sizeof empty);
 	size_t groups = st->groups.count;
 	if (cfg->nkeys == 0 && groups == 0)
@@ -618,12 +654,13 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
 				p += 8;
 			}
 		}
-		const struct agg_cell *c = st->groups.count ? &st->cells[g * naggs] : empty;
-		for (size_t a = 0; a < naggs; a++)
-			if (cell_result(t, &cfg->agg[a], &c[a], &row[cfg->nkeys + (int)a]) < 0) {
+		for (size_t a = 0; a < naggs; a++) {
+			union cell c = st->groups.count ? cell_at(st, g, (int)a) : (union cell){ .p = empty + st->off[a] };
+			if (cell_result(t, &cfg->agg[a], c, &row[cfg->nkeys + (int)a]) < 0) {
 				rf__table_free(t);
 				return -ENOMEM;
 			}
+		}
 	}
 	int r = rf__table_sort(t, NULL, NULL, 0);
 	if (r < 0) {
@@ -744,32 +781,32 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 		PUT(&o, kl32);
 		put_bytes(&o, key, kl);
 		for (uint32_t a = 0; a < naggs; a++) {
-			const struct agg_cell *c = &st->cells[g * naggs + a];
+			union cell c = cell_at(st, g, (int)a);
 			switch (cfg->agg[a].func) {
 			case RF_AGG_COUNT:
-				PUT(&o, c->u.n);
+				PUT(&o, *c.n);
 				break;
 			case RF_AGG_SUM:
 			case RF_AGG_AVG:
-				PUT(&o, c->u.sum.n);
-				PUT(&o, c->u.sum.isum);
-				PUT(&o, c->u.sum.fsum);
-				PUT(&o, c->u.sum.fcomp);
-				PUT(&o, c->u.sum.has_float);
+				PUT(&o, c.sum->n);
+				PUT(&o, c.sum->isum);
+				PUT(&o, c.sum->fsum);
+				PUT(&o, c.sum->fcomp);
+				PUT(&o, c.sum->has_float);
 				break;
 			case RF_AGG_MIN:
 			case RF_AGG_MAX:
-				PUT(&o, c->u.mm.has);
-				PUT(&o, c->u.mm.v.is_int);
-				PUT(&o, c->u.mm.v.i);
-				PUT(&o, c->u.mm.v.d);
+				PUT(&o, c.mm->has);
+				PUT(&o, c.mm->is_int);
+				PUT(&o, c.mm->i);
+				PUT(&o, c.mm->d);
 				break;
 			case RF_AGG_DISTINCT: {
-				uint64_t n = c->u.set ? c->u.set->count : 0;
+				uint64_t n = *c.set ? (*c.set)->count : 0;
 				PUT(&o, n);
 				for (uint64_t i = 0; i < n; i++) {
 					size_t l;
-					const char *v = rf__strmap_key(c->u.set, i, &l);
+					const char *v = rf__strmap_key(*c.set, i, &l);
 					uint32_t l32 = (uint32_t)l;
 					PUT(&o, l32);
 					put_bytes(&o, v, l);
@@ -777,11 +814,11 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 				break;
 			}
 			case RF_AGG_QUANTILE: {
-				uint8_t present = c->u.sketch != NULL;
+				uint8_t present = *c.sketch != NULL;
 				PUT(&o, present);
 				if (!present)
 					break;
-				const struct rf_sketch *s = c->u.sketch;
+				const struct rf_sketch *s = *c.sketch;
 				uint8_t all_int = (uint8_t)s->all_int;
 				PUT(&o, s->count);
 				PUT(&o, s->zero);
@@ -940,31 +977,31 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 			break;
 		}
 		for (uint32_t a = 0; a < naggs && r == 0; a++) {
-			struct agg_cell *c = &src->cells[(size_t)gi * naggs + a];
+			union cell c = cell_at(src, (size_t)gi, (int)a);
 			switch (cfg->agg[a].func) {
 			case RF_AGG_COUNT:
-				GET(&in, c->u.n);
+				GET(&in, *c.n);
 				break;
 			case RF_AGG_SUM:
 			case RF_AGG_AVG:
-				GET(&in, c->u.sum.n);
-				GET(&in, c->u.sum.isum);
-				GET(&in, c->u.sum.fsum);
-				GET(&in, c->u.sum.fcomp);
-				GET(&in, c->u.sum.has_float);
-				if (c->u.sum.has_float > 1)
+				GET(&in, c.sum->n);
+				GET(&in, c.sum->isum);
+				GET(&in, c.sum->fsum);
+				GET(&in, c.sum->fcomp);
+				GET(&in, c.sum->has_float);
+				if (c.sum->has_float > 1)
 					in.bad = 1;
 				break;
 			case RF_AGG_MIN:
 			case RF_AGG_MAX:
-				GET(&in, c->u.mm.has);
-				GET(&in, c->u.mm.v.is_int);
-				GET(&in, c->u.mm.v.i);
-				GET(&in, c->u.mm.v.d);
+				GET(&in, c.mm->has);
+				GET(&in, c.mm->is_int);
+				GET(&in, c.mm->i);
+				GET(&in, c.mm->d);
 				/* flags are 0 or 1, a kept double is never NaN (it
 				 * would compare neither way) */
-				if (c->u.mm.has > 1 || c->u.mm.v.is_int > 1 ||
-				    (c->u.mm.has && !c->u.mm.v.is_int && isnan(c->u.mm.v.d)))
+				if (c.mm->has > 1 || c.mm->is_int > 1 ||
+				    (c.mm->has && !c.mm->is_int && isnan(c.mm->d)))
 					in.bad = 1;
 				break;
 			case RF_AGG_DISTINCT: {
@@ -989,12 +1026,12 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				GET(&in, present);
 				if (!present)
 					break;
-				if (!(c->u.sketch = malloc(sizeof *c->u.sketch))) {
+				if (!(*c.sketch = malloc(sizeof **c.sketch))) {
 					r = -ENOMEM;
 					break;
 				}
-				rf__sketch_init(c->u.sketch);
-				struct rf_sketch *s = c->u.sketch;
+				rf__sketch_init(*c.sketch);
+				struct rf_sketch *s = *c.sketch;
 				uint8_t all_int;
 				GET(&in, s->count);
 				GET(&in, s->zero);
