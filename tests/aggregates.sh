@@ -214,6 +214,11 @@ for m in (["--mode=multiprocess", "--threads=3"], ["--mode=async"], ["--mode=par
     st, out, err = run(["--format=tsv"] + m + [QUERY], parts)
     check_table(where, out, rows)
 
+# the multiprocess runs above really split the file between workers
+st, out, err = run(["--stats", "--mode=multiprocess", "--threads=3", "count"], [fwd])
+if "multiprocess, 3 threads" not in err:
+    fail("multiprocess did not run: %r" % err[:300])
+
 # JSON: an exact sum past 64 bits is a JSON number, read back exactly
 st, out, err = run(["--format=json", "--mode=multiprocess", "--threads=2", "split | sum($2), min($2), max($2) by $1"],
                    [fwd])
