@@ -694,7 +694,7 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
  *                       f64 min, f64 max,
  *                       u8 all integers, and for the positive then the negative
  *                       store: u32 pages, then per page (ascending) i32 its
- *                       first bucket index, u64 a mask of its non-empty buckets
+ *                       first bucket index, u16 a mask of its non-empty buckets
  *                       and a u64 count for each of them
  *
  * Version 1 (64-bit integer sums, dense sketch buckets) is not read: the
@@ -744,16 +744,19 @@ static uint64_t fingerprint(const struct rf_agg_config *cfg)
 	return h;
 }
 
+_Static_assert(RF_SKETCH_PAGE == 16, "a page's mask is a u16");
+
 static void put_store(struct outbuf *o, const struct rf_sketch_store *s)
 {
-	PUT(o, s->npages);
-	for (uint32_t p = 0; p < s->npages; p++) {
+	uint32_t npages = s->npages;
+	PUT(o, npages);
+	for (uint32_t p = 0; p < npages; p++) {
 		const uint64_t *c = s->pages[p].counts;
 		int32_t first = (int32_t)(s->pages[p].no * RF_SKETCH_PAGE) + RF_SKETCH_MIN_INDEX;
-		uint64_t mask = 0;
+		uint16_t mask = 0;
 		for (int i = 0; i < RF_SKETCH_PAGE; i++)
 			if (c[i])
-				mask |= 1ULL << i;
+				mask |= (uint16_t)(1u << i);
 		PUT(o, first);
 		PUT(o, mask);
 		for (int i = 0; i < RF_SKETCH_PAGE; i++)
@@ -878,7 +881,7 @@ static int get_store(struct inbuf *in, struct rf_sketch_store *s)
 	int64_t prev = INT64_MIN;
 	for (uint32_t p = 0; p < npages; p++) {
 		int32_t first;
-		uint64_t mask;
+		uint16_t mask;
 		GET(in, first);
 		GET(in, mask);
 		if (in->bad || first < RF_SKETCH_MIN_INDEX || first > RF_SKETCH_MAX_INDEX ||

@@ -56,16 +56,16 @@ static uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 			hi = mid;
 	}
 	if (lo < st->npages && st->pages[lo].no == no) {
-		st->last = lo;
+		st->last = (uint16_t)lo;
 		return st->pages[lo].counts;
 	}
 	if (st->npages == st->cap) {
-		uint32_t cap = st->cap ? st->cap * 2 : 2;
+		uint32_t cap = st->cap ? st->cap * 2 : 1;
 		struct rf_sketch_page *p = realloc(st->pages, cap * sizeof *p);
 		if (!p)
 			return NULL;
 		st->pages = p;
-		st->cap = cap;
+		st->cap = (uint16_t)cap;
 	}
 	uint64_t *counts = calloc(RF_SKETCH_PAGE, sizeof *counts);
 	if (!counts)
@@ -73,7 +73,7 @@ static uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 	memmove(&st->pages[lo + 1], &st->pages[lo], (st->npages - lo) * sizeof *st->pages);
 	st->pages[lo] = (struct rf_sketch_page){ no, counts };
 	st->npages++;
-	st->last = lo;
+	st->last = (uint16_t)lo;
 	return counts;
 }
 

@@ -12,8 +12,9 @@
  * whatever else the data holds (1e25 among thousands, -1e300 among small
  * values).  Memory stays small because the buckets are kept in pages of
  * RF_SKETCH_PAGE, allocated only where values fall: a sketch holds at most
- * as many pages as it has values, and never more than the 2 x 2,300 pages
- * (2.3 MB) of the whole double range.  Two sketches merge by adding bucket
+ * as many pages as it has values (a one-value sketch takes about 300
+ * bytes), and never more than the 2 x 9,096 pages (2.6 MB) of the whole
+ * double range.  Two sketches merge by adding bucket
  * counts, so a merged sketch is the sketch of all the values.
  *
  * Numbers past the double range (+-inf after parsing) are ranked too, below
@@ -26,11 +27,11 @@
 #include <stdint.h>
 
 #define RF_SKETCH_ALPHA 0.005
-#define RF_SKETCH_PAGE 64
+#define RF_SKETCH_PAGE 16            /* buckets; the partial format's u16 mask */
 /* The bucket of the smallest subnormal is about -74,443, that of DBL_MAX
  * about 70,978: the index range, in whole pages, with a margin. */
-#define RF_SKETCH_MIN_INDEX (-1164 * RF_SKETCH_PAGE)
-#define RF_SKETCH_MAX_INDEX (1110 * RF_SKETCH_PAGE - 1)
+#define RF_SKETCH_MIN_INDEX (-4656 * RF_SKETCH_PAGE)
+#define RF_SKETCH_MAX_INDEX (4440 * RF_SKETCH_PAGE - 1)
 #define RF_SKETCH_PAGES ((RF_SKETCH_MAX_INDEX - RF_SKETCH_MIN_INDEX + 1) / RF_SKETCH_PAGE)
 
 struct rf_sketch_page {
@@ -41,8 +42,8 @@ struct rf_sketch_page {
 /* The buckets of one sign: pages sorted by number. */
 struct rf_sketch_store {
 	struct rf_sketch_page *pages;
-	uint32_t npages, cap;
-	uint32_t last;                   /* the page the last value went to */
+	uint16_t npages, cap;            /* at most RF_SKETCH_PAGES */
+	uint16_t last;                   /* the page the last value went to */
 	uint64_t total;                  /* values in all buckets */
 };
 
