@@ -149,6 +149,9 @@ START_TEST(test_partial_format_round_trip)
 		blob[i] ^= 0x40;
 	}
 	ck_assert_int_eq(rf__agg_decode_merge(c, blob, len - 1), -EBADMSG);
+	blob[6] = 1; /* format version 1: 64-bit sums, dense sketch buckets */
+	ck_assert_int_eq(rf__agg_decode_merge(c, blob, len), -EBADMSG);
+	blob[6] = 2;
 	ck_assert_int_eq(rf__agg_decode_merge(c, blob, 10), -EBADMSG);
 	ck_assert_uint_eq(rf__agg_groups(c), 0);
 	struct rf_agg_config other;
