@@ -93,7 +93,7 @@ int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 
 int32_t rf__sketch_bucket(double mag)
 {
-	/* an infinite value goes in the top bucket (min and max keep it exact):
+	/* clamped to the range (rf__sketch_add counts infinities apart):
 	 * converting an infinite index to int32_t is undefined */
 	if (!(mag <= DBL_MAX))
 		mag = DBL_MAX;
