@@ -14,35 +14,75 @@
 #include "aggregate.h"
 #include "sketch.h"
 
-struct agg_cell {
-	union {
-		uint64_t n;                  /* count */
-		struct {
-			uint64_t n;
-			int64_t isum;
-			double dsum;
-			uint8_t int_ok;
-		} sum;                       /* sum, avg */
-		struct {
-			uint8_t has, is_int;
-			int64_t i;
-			double d;
-		} mm;                        /* min, max */
-		struct rf_strmap *set;       /* distinct */
-		struct rf_sketch *sketch;    /* quantiles */
-	} u;
+/* 128-bit integers aligned like the other cell fields (8), so that cells
+ * pack without padding. */
+typedef __int128 i128 __attribute__((aligned(8)));
+
+/* A number with its integer kept exact: integer literals up to 128 bits
+ * (rf__parse_number keeps 64), and always the nearest double.  As a min
+ * or max cell, `has` says whether it holds one yet. */
+struct num {
+	i128 i;
+	double d;
+	uint8_t is_int, has;
+};
+
+/* Integers are summed exactly in 128 bits: a sum of fewer than 2^64
+ * values of 64 bits each cannot overflow it.  Other numbers are summed
+ * apart, compensated (Neumaier), and the two parts meet at the end. */
+struct sum_cell {
+	uint64_t n;          /* numbers added */
+	i128 isum;           /* the integers among them, exactly */
+	double fsum, fcomp;  /* the others: sum and compensation */
+	uint8_t has_float;   /* some were not integers */
+};
+
+/* A group's cells lie in one row, each of its aggregate's own size (a
+ * count takes 8 bytes, a sum 48); a cell is seen through the pointer of
+ * its kind. */
+union cell {
+	char *p;
+	uint64_t *n;                 /* count */
+	struct sum_cell *sum;        /* sum, avg */
+	struct num *mm;              /* min, max */
+	struct rf_strmap **set;      /* distinct */
+	struct rf_sketch **sketch;   /* quantiles */
 };
 
 struct rf_agg_state {
 	const struct rf_agg_config *cfg;
 	const struct rf_kernels *k;
 	struct rf_strmap groups;
-	struct agg_cell *cells;      /* group g at cells[g * naggs] */
+	char *cells;                 /* group g's row at cells + g * row */
+	size_t row, off[RF_MAX_AGGS];
 	size_t cells_cap;            /* in groups */
 	char *keybuf;
 	size_t keybuf_cap;
 	uint64_t skipped[RF_MAX_AGGS];
 };
+
+static size_t cell_size(enum rf_agg_func f)
+{
+	switch (f) {
+	case RF_AGG_SUM:
+	case RF_AGG_AVG:
+		return sizeof(struct sum_cell);
+	case RF_AGG_MIN:
+	case RF_AGG_MAX:
+		return sizeof(struct num);
+	case RF_AGG_DISTINCT:
+		return sizeof(struct rf_strmap *);
+	case RF_AGG_QUANTILE:
+		return sizeof(struct rf_sketch *);
+	default:
+		return sizeof(uint64_t);
+	}
+}
+
+static union cell cell_at(const struct rf_agg_state *st, size_t g, int a)
+{
+	return (union cell){ .p = st->cells + g * st->row + st->off[a] };
+}
 
 enum { TAG_MISSING = 0, TAG_STR = 1, TAG_TIME = 2 };
 
@@ -53,6 +93,12 @@ struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct r
 		return NULL;
 	st->cfg = cfg;
 	st->k = k;
+	for (int a = 0; a < cfg->naggs; a++) {
+		st->off[a] = st->row;
+		st->row += cell_size(cfg->agg[a].func);
+	}
+	if (!st->row)
+		st->row = 8;
 	rf__strmap_init(&st->groups);
 	return st;
 }
@@ -62,13 +108,13 @@ static void free_cells(struct rf_agg_state *st)
 	const struct rf_agg_config *cfg = st->cfg;
 	for (size_t g = 0; g < st->groups.count; g++)
 		for (int a = 0; a < cfg->naggs; a++) {
-			struct agg_cell *c = &st->cells[g * (size_t)cfg->naggs + (size_t)a];
-			if (cfg->agg[a].func == RF_AGG_DISTINCT && c->u.set) {
-				rf__strmap_free(c->u.set);
-				free(c->u.set);
-			} else if (cfg->agg[a].func == RF_AGG_QUANTILE && c->u.sketch) {
-				rf__sketch_free(c->u.sketch);
-				free(c->u.sketch);
+			union cell c = cell_at(st, g, a);
+			if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set) {
+				rf__strmap_free(*c.set);
+				free(*c.set);
+			} else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch) {
+				rf__sketch_free(*c.sketch);
+				free(*c.sketch);
 			}
 		}
 }
@@ -89,6 +135,20 @@ uint64_t rf__agg_groups(const struct rf_agg_state *st)
 	return st->groups.count;
 }
 
+uint64_t rf__agg_beyond(const struct rf_agg_state *st, int agg)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	uint64_t n = 0;
+	if (cfg->agg[agg].func != RF_AGG_QUANTILE)
+		return 0;
+	for (size_t g = 0; g < st->groups.count; g++) {
+		const struct rf_sketch *s = *cell_at(st, g, agg).sketch;
+		if (s && (s->ninf || s->pinf) && isinf(rf__sketch_quantile(s, cfg->agg[agg].q)))
+			n++;
+	}
+	return n;
+}
+
 const struct rf_agg_config *rf__agg_config(const struct rf_agg_state *st)
 {
 	return st->cfg;
@@ -106,20 +166,15 @@ static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
 	int64_t g = rf__strmap_put(&st->groups, key, len, rf__hash_bytes(key, len), &added);
 	if (g < 0 || !added)
 		return g;
-	size_t naggs = (size_t)st->cfg->naggs;
 	if ((size_t)g >= st->cells_cap) {
 		size_t cap = st->cells_cap ? st->cells_cap * 2 : 64;
-		struct agg_cell *c = realloc(st->cells, cap * naggs * sizeof *c);
+		char *c = realloc(st->cells, cap * st->row);
 		if (!c)
 			return -ENOMEM;
 		st->cells = c;
 		st->cells_cap = cap;
 	}
-	struct agg_cell *c = &st->cells[(size_t)g * naggs];
-	memset(c, 0, naggs * sizeof *c);
-	for (size_t a = 0; a < naggs; a++)
-		if (st->cfg->agg[a].func == RF_AGG_SUM || st->cfg->agg[a].func == RF_AGG_AVG)
-			c[a].u.sum.int_ok = 1;
+	memset(st->cells + (size_t)g * st->row, 0, st->row);
 	return g;
 }
 
@@ -178,7 +233,116 @@ static int64_t encode_key(struct rf_agg_state *st, const struct rf_batch *b, uin
 	return 0;
 }
 
-static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct rf_value v)
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* An integer literal (sign, digits, blanks around: what rf__parse_number
+ * takes) too wide for 64 bits but within 128: 0 and *out, else -1. */
+static int parse_wide_int(const char *p, size_t len, __int128 *out)
+{
+	while (len && is_blank(*p))
+		p++, len--;
+	while (len && is_blank(p[len - 1]))
+		len--;
+	size_t i = 0;
+	int neg = 0;
+	if (len && (p[0] == '-' || p[0] == '+'))
+		neg = p[i++] == '-';
+	if (i == len)
+		return -1;
+	unsigned __int128 u = 0, top = (unsigned __int128)1 << 127;
+	unsigned __int128 lim = neg ? top : top - 1;
+	for (; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		unsigned dgt = (unsigned)(p[i] - '0');
+		if (u > (lim - dgt) / 10)
+			return -1;
+		u = u * 10 + dgt;
+	}
+	*out = neg ? (__int128)(0 - u) : (__int128)u;
+	return 0;
+}
+
+static int get_num(struct rf_value v, struct num *n)
+{
+	struct rf_number x;
+	if (rf_value_missing(v) || rf__parse_number(v.p, (size_t)v.len, &x) < 0)
+		return -1;
+	n->is_int = (uint8_t)x.is_int;
+	n->i = x.i;
+	n->d = x.d;
+	if (!x.is_int && parse_wide_int(v.p, (size_t)v.len, &n->i) == 0)
+		n->is_int = 1;
+	return 0;
+}
+
+/* An integer against a double, exactly (d is not NaN). */
+static int cmp_int_dbl(__int128 i, double d)
+{
+	if (d >= 0x1p127)
+		return -1;
+	if (d < -0x1p127)
+		return 1;
+	double f = floor(d);
+	__int128 fi = (__int128)f; /* exact: f is whole and within range */
+	if (i != fi)
+		return i < fi ? -1 : 1;
+	return f < d ? -1 : 0;
+}
+
+static int num_cmp(const struct num *a, const struct num *b)
+{
+	if (a->is_int && b->is_int)
+		return (a->i > b->i) - (a->i < b->i);
+	if (!a->is_int && !b->is_int)
+		return (a->d > b->d) - (a->d < b->d);
+	return a->is_int ? cmp_int_dbl(a->i, b->d) : -cmp_int_dbl(b->i, a->d);
+}
+
+/* min or max: does x replace the kept value?  Equal values keep the
+ * integer form (1e20 and 100000000000000000000 print differently), so
+ * the answer does not depend on the order the values came in. */
+static void mm_add(enum rf_agg_func f, struct num *m, const struct num *x)
+{
+	int better = !m->has;
+	if (!better) {
+		int r = num_cmp(x, m);
+		better = (f == RF_AGG_MIN ? r < 0 : r > 0) || (r == 0 && x->is_int && !m->is_int);
+	}
+	if (better) {
+		*m = *x;
+		m->has = 1;
+	}
+}
+
+/* Neumaier's compensated addition: *s + *comp tracks the exact sum far
+ * better than *s alone, whatever the order. */
+static void fsum_add(double *s, double *comp, double x)
+{
+	double t = *s + x;
+	if (fabs(*s) >= fabs(x))
+		*comp += (*s - t) + x;
+	else
+		*comp += (x - t) + *s;
+	*s = t;
+}
+
+static void sum_add_int(struct sum_cell *c, __int128 i)
+{
+	/* only literals near 2^127 can overflow: then the sum is a float */
+	__int128 r;
+	if (!__builtin_add_overflow(c->isum, i, &r)) {
+		c->isum = r;
+	} else {
+		fsum_add(&c->fsum, &c->fcomp, (double)i);
+		c->has_float = 1;
+	}
+}
+
+static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_value v)
 {
 	const struct rf_agg_spec *as = &st->cfg->agg[a];
 	if (as->func == RF_AGG_DISTINCT) {
@@ -186,59 +350,44 @@ static int add_value(struct rf_agg_state *st, int a, struct agg_cell *c, struct 
 			st->skipped[a]++;
 			return 0;
 		}
-		if (!c->u.set) {
-			if (!(c->u.set = malloc(sizeof *c->u.set)))
+		if (!*c.set) {
+			if (!(*c.set = malloc(sizeof **c.set)))
 				return -ENOMEM;
-			rf__strmap_init(c->u.set);
+			rf__strmap_init(*c.set);
 		}
 		int added;
-		int64_t r = rf__strmap_put(c->u.set, v.p, (size_t)v.len, rf__hash_bytes(v.p, (size_t)v.len), &added);
+		int64_t r = rf__strmap_put(*c.set, v.p, (size_t)v.len, rf__hash_bytes(v.p, (size_t)v.len), &added);
 		return r < 0 ? (int)r : 0;
 	}
-	struct rf_number num;
-	if (rf_value_missing(v) || rf__parse_number(v.p, (size_t)v.len, &num) < 0) {
+	struct num num;
+	if (get_num(v, &num) < 0) {
 		st->skipped[a]++;
 		return 0;
 	}
 	switch (as->func) {
 	case RF_AGG_SUM:
 	case RF_AGG_AVG:
-		c->u.sum.n++;
-		c->u.sum.dsum += num.d;
-		if (c->u.sum.int_ok &&
-		    (!num.is_int || __builtin_add_overflow(c->u.sum.isum, num.i, &c->u.sum.isum)))
-			c->u.sum.int_ok = 0;
+		c.sum->n++;
+		if (num.is_int) {
+			sum_add_int(c.sum, num.i);
+		} else {
+			fsum_add(&c.sum->fsum, &c.sum->fcomp, num.d);
+			c.sum->has_float = 1;
+		}
 		break;
 	case RF_AGG_MIN:
-	case RF_AGG_MAX: {
-		int better;
-		if (!c->u.mm.has)
-			better = 1;
-		else if (num.is_int && c->u.mm.is_int)
-			better = as->func == RF_AGG_MIN ? num.i < c->u.mm.i : num.i > c->u.mm.i;
-		else
-			better = as->func == RF_AGG_MIN ? num.d < c->u.mm.d : num.d > c->u.mm.d;
-		if (better) {
-			c->u.mm.has = 1;
-			c->u.mm.is_int = (uint8_t)num.is_int;
-			c->u.mm.i = num.i;
-			c->u.mm.d = num.d;
-		}
+	case RF_AGG_MAX:
+		mm_add(as->func, c.mm, &num);
 		break;
-	}
 	case RF_AGG_QUANTILE:
-		/* a sketch ranks finite magnitudes: an infinity (a number past
-		 * the double range) is skipped, and the note at the end says so */
-		if (!isfinite(num.d)) {
-			st->skipped[a]++;
-			return 0;
-		}
-		if (!c->u.sketch) {
-			if (!(c->u.sketch = malloc(sizeof *c->u.sketch)))
+		/* a number past the double range (+-inf) is ranked too: the
+		 * notes say when a quantile lands on one */
+		if (!*c.sketch) {
+			if (!(*c.sketch = malloc(sizeof **c.sketch)))
 				return -ENOMEM;
-			rf__sketch_init(c->u.sketch);
+			rf__sketch_init(*c.sketch);
 		}
-		return rf__sketch_add(c->u.sketch, num.d);
+		return rf__sketch_add(*c.sketch, num.d);
 	default:
 		break;
 	}
@@ -252,8 +401,11 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 	if (cfg->nkeys == 0 && st->groups.count == 0 && group_of(st, "", 0) < 0)
 		return -ENOMEM;
 	if (cfg->count_only && cfg->nkeys == 0) {
-		/* counting needs no rows: a newline count of the raw batch */
-		st->cells[0].u.n += b->all ? rf__batch_all_records(b, st->k) : b->nsel;
+		/* counting needs no rows: a newline count of the raw batch,
+		 * for every count column (`count, count` counts twice) */
+		uint64_t n = b->all ? rf__batch_all_records(b, st->k) : b->nsel;
+		for (size_t a = 0; a < naggs; a++)
+			*cell_at(st, 0, (int)a).n += n;
 		return 0;
 	}
 	int r = rf__batch_expand(b, st->k);
@@ -277,13 +429,13 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 				last = g;
 			}
 		}
-		struct agg_cell *c = &st->cells[(size_t)g * naggs];
 		for (size_t a = 0; a < naggs; a++) {
+			union cell c = cell_at(st, (size_t)g, (int)a);
 			if (cfg->agg[a].func == RF_AGG_COUNT) {
-				c[a].u.n++;
+				(*c.n)++;
 				continue;
 			}
-			r = add_value(st, (int)a, &c[a], rf__field(b, row, &cfg->agg[a].field));
+			r = add_value(st, (int)a, c, rf__field(b, row, &cfg->agg[a].field));
 			if (r < 0)
 				return r;
 		}
@@ -291,60 +443,52 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 	return 0;
 }
 
-static int merge_cell(const struct rf_agg_spec *as, struct agg_cell *d, const struct agg_cell *s)
+static int merge_cell(const struct rf_agg_spec *as, union cell d, union cell s)
 {
 	switch (as->func) {
 	case RF_AGG_COUNT:
-		d->u.n += s->u.n;
+		*d.n += *s.n;
 		return 0;
 	case RF_AGG_SUM:
 	case RF_AGG_AVG:
-		d->u.sum.n += s->u.sum.n;
-		d->u.sum.dsum += s->u.sum.dsum;
-		if (!s->u.sum.int_ok || !d->u.sum.int_ok ||
-		    __builtin_add_overflow(d->u.sum.isum, s->u.sum.isum, &d->u.sum.isum))
-			d->u.sum.int_ok = 0;
+		d.sum->n += s.sum->n;
+		sum_add_int(d.sum, s.sum->isum);
+		fsum_add(&d.sum->fsum, &d.sum->fcomp, s.sum->fsum);
+		d.sum->fcomp += s.sum->fcomp;
+		d.sum->has_float |= s.sum->has_float;
 		return 0;
 	case RF_AGG_MIN:
-	case RF_AGG_MAX: {
-		if (!s->u.mm.has)
+	case RF_AGG_MAX:
+		if (s.mm->has)
+			mm_add(as->func, d.mm, s.mm);
+		return 0;
+	case RF_AGG_DISTINCT: {
+		const struct rf_strmap *ss = *s.set;
+		if (!ss)
 			return 0;
-		int better;
-		if (!d->u.mm.has)
-			better = 1;
-		else if (s->u.mm.is_int && d->u.mm.is_int)
-			better = as->func == RF_AGG_MIN ? s->u.mm.i < d->u.mm.i : s->u.mm.i > d->u.mm.i;
-		else
-			better = as->func == RF_AGG_MIN ? s->u.mm.d < d->u.mm.d : s->u.mm.d > d->u.mm.d;
-		if (better)
-			d->u.mm = s->u.mm;
+		if (!*d.set) {
+			if (!(*d.set = malloc(sizeof **d.set)))
+				return -ENOMEM;
+			rf__strmap_init(*d.set);
+		}
+		for (size_t i = 0; i < ss->count; i++) {
+			size_t len;
+			const char *key = rf__strmap_key(ss, i, &len);
+			int added;
+			if (rf__strmap_put(*d.set, key, len, ss->hash[i], &added) < 0)
+				return -ENOMEM;
+		}
 		return 0;
 	}
-	case RF_AGG_DISTINCT:
-		if (!s->u.set)
-			return 0;
-		if (!d->u.set) {
-			if (!(d->u.set = malloc(sizeof *d->u.set)))
-				return -ENOMEM;
-			rf__strmap_init(d->u.set);
-		}
-		for (size_t i = 0; i < s->u.set->count; i++) {
-			size_t len;
-			const char *key = rf__strmap_key(s->u.set, i, &len);
-			int added;
-			if (rf__strmap_put(d->u.set, key, len, s->u.set->hash[i], &added) < 0)
-				return -ENOMEM;
-		}
-		return 0;
 	case RF_AGG_QUANTILE:
-		if (!s->u.sketch)
+		if (!*s.sketch)
 			return 0;
-		if (!d->u.sketch) {
-			if (!(d->u.sketch = malloc(sizeof *d->u.sketch)))
+		if (!*d.sketch) {
+			if (!(*d.sketch = malloc(sizeof **d.sketch)))
 				return -ENOMEM;
-			rf__sketch_init(d->u.sketch);
+			rf__sketch_init(*d.sketch);
 		}
-		return rf__sketch_merge(d->u.sketch, s->u.sketch);
+		return rf__sketch_merge(*d.sketch, *s.sketch);
 	}
 	return 0;
 }
@@ -359,8 +503,7 @@ int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
 		if (dg < 0)
 			return (int)dg;
 		for (size_t a = 0; a < naggs; a++) {
-			int r = merge_cell(&dst->cfg->agg[a], &dst->cells[(size_t)dg * naggs + a],
-					   &src->cells[g * naggs + a]);
+			int r = merge_cell(&dst->cfg->agg[a], cell_at(dst, (size_t)dg, (int)a), cell_at(src, g, (int)a));
 			if (r < 0)
 				return r;
 		}
@@ -370,47 +513,87 @@ int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
 	return 0;
 }
 
-static void cell_result(const struct rf_agg_spec *as, const struct agg_cell *c, struct rf_cell *out)
+/* An exact integer cell: an INT when it fits 64 bits, else its decimal
+ * digits as a BIGINT (printed as the number it is). */
+static int int_cell(struct rf_table *t, __int128 v, struct rf_cell *out)
+{
+	if (v >= INT64_MIN && v <= INT64_MAX) {
+		out->type = RF_CELL_INT;
+		out->u.i = (int64_t)v;
+		return 0;
+	}
+	char buf[48], *p = buf + sizeof buf;
+	unsigned __int128 u = v < 0 ? 0 - (unsigned __int128)v : (unsigned __int128)v;
+	do {
+		*--p = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	size_t len = (size_t)(buf + sizeof buf - p);
+	if (!(out->u.str.s = rf__table_strdup(t, p, len)))
+		return -ENOMEM;
+	out->u.str.len = (uint32_t)len;
+	out->type = RF_CELL_BIGINT;
+	return 0;
+}
+
+/* The float part of a sum (an infinity leaves the compensation NaN). */
+static long double float_part(const struct sum_cell *c)
+{
+	double s = c->fsum;
+	return isfinite(s) ? (long double)s + c->fcomp : s;
+}
+
+/* The exact integer sum over n, rounded once to a double (twice when
+ * it needs the long double path, which is still well within an ulp). */
+static double int_avg(__int128 s, uint64_t n)
+{
+	const __int128 exact = (__int128)1 << 53;
+	if (s >= -exact && s <= exact && n <= (uint64_t)exact)
+		return (double)s / (double)n;
+	__int128 q = s / (__int128)n, r = s % (__int128)n;
+	return (double)((long double)q + (long double)r / (long double)n);
+}
+
+static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union cell c, struct rf_cell *out)
 {
 	out->type = RF_CELL_NULL;
 	switch (as->func) {
 	case RF_AGG_COUNT:
 		out->type = RF_CELL_INT;
-		out->u.i = (int64_t)c->u.n;
+		out->u.i = (int64_t)*c.n;
 		break;
 	case RF_AGG_SUM:
-		if (c->u.sum.int_ok) {
-			out->type = RF_CELL_INT;
-			out->u.i = c->u.sum.isum;
-		} else {
-			out->type = RF_CELL_DBL;
-			out->u.d = c->u.sum.dsum;
-		}
+		if (!c.sum->has_float)
+			return int_cell(t, c.sum->isum, out);
+		out->type = RF_CELL_DBL;
+		out->u.d = (double)((long double)c.sum->isum + float_part(c.sum));
 		break;
 	case RF_AGG_AVG:
-		if (c->u.sum.n) {
+		if (c.sum->n) {
 			out->type = RF_CELL_DBL;
-			out->u.d = c->u.sum.int_ok ? (double)((long double)c->u.sum.isum / c->u.sum.n)
-						   : c->u.sum.dsum / (double)c->u.sum.n;
+			out->u.d = c.sum->has_float
+					   ? (double)(((long double)c.sum->isum + float_part(c.sum)) / c.sum->n)
+					   : int_avg(c.sum->isum, c.sum->n);
 		}
 		break;
 	case RF_AGG_MIN:
 	case RF_AGG_MAX:
-		if (c->u.mm.has) {
-			out->type = c->u.mm.is_int ? RF_CELL_INT : RF_CELL_DBL;
-			if (c->u.mm.is_int)
-				out->u.i = c->u.mm.i;
-			else
-				out->u.d = c->u.mm.d;
-		}
+		if (!c.mm->has)
+			break;
+		if (c.mm->is_int)
+			return int_cell(t, c.mm->i, out);
+		out->type = RF_CELL_DBL;
+		out->u.d = c.mm->d;
 		break;
 	case RF_AGG_DISTINCT:
 		out->type = RF_CELL_INT;
-		out->u.i = c->u.set ? (int64_t)c->u.set->count : 0;
+		out->u.i = *c.set ? (int64_t)(*c.set)->count : 0;
 		break;
 	case RF_AGG_QUANTILE:
-		if (c->u.sketch && c->u.sketch->count) {
-			double v = rf__sketch_quantile(c->u.sketch, as->q);
+		if (*c.sketch && (*c.sketch)->count) {
+			double v = rf__sketch_quantile(*c.sketch, as->q);
 			out->type = RF_CELL_DBL;
 			out->u.d = v;
 			/* a quantile of integers that lands on one prints as one */
@@ -421,6 +604,7 @@ static void cell_result(const struct rf_agg_spec *as, const struct agg_cell *c, 
 		}
 		break;
 	}
+	return 0;
 }
 
 int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
@@ -436,7 +620,8 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
 	if (!t)
 		return -ENOMEM;
 	size_t naggs = (size_t)cfg->naggs;
-	struct agg_cell empty[RF_MAX_AGGS];
+	/* no input at all: one row of empty cells (a sum's is the largest) */
+	_Alignas(16) char empty[RF_MAX_AGGS * sizeof(struct sum_cell)];
 	memset(empty, 0, sizeof empty);
 	size_t groups = st->groups.count;
 	if (cfg->nkeys == 0 && groups == 0)
@@ -469,9 +654,13 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
 				p += 8;
 			}
 		}
-		const struct agg_cell *c = st->groups.count ? &st->cells[g * naggs] : empty;
-		for (size_t a = 0; a < naggs; a++)
-			cell_result(&cfg->agg[a], &c[a], &row[cfg->nkeys + (int)a]);
+		for (size_t a = 0; a < naggs; a++) {
+			union cell c = st->groups.count ? cell_at(st, g, (int)a) : (union cell){ .p = empty + st->off[a] };
+			if (cell_result(t, &cfg->agg[a], c, &row[cfg->nkeys + (int)a]) < 0) {
+				rf__table_free(t);
+				return -ENOMEM;
+			}
+		}
 	}
 	int r = rf__table_sort(t, NULL, NULL, 0);
 	if (r < 0) {
@@ -487,7 +676,7 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
  * How one process hands its aggregate state to another (multiprocess mode
  * today; other machines later).  All integers little-endian.
  *
- *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (1)
+ *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (2)
  *   8   8  fingerprint: a hash of the aggregate's column names, so a state
  *          is only ever merged into the same query's state
  *   16  8  payload length in bytes
@@ -497,15 +686,23 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
  *          group: u32 key length, the key (the group encoding), and one
  *          cell per aggregate:
  *            count      u64 n
- *            sum, avg   u64 n, i64 integer sum, f64 sum, u8 integer sum valid
- *            min, max   u8 has, u8 is integer, i64, f64
+ *            sum, avg   u64 n, i128 exact sum of the integers, f64 sum of the
+ *                       other numbers, f64 its compensation, u8 other numbers seen
+ *            min, max   u8 has, u8 is integer, i128, f64
  *            distinct   u64 values, then each: u32 length, bytes
- *            quantile   u8 present; then u64 count, u64 zeros, f64 min, f64 max,
+ *            quantile   u8 present; then u64 count, u64 zeros, u64 -inf, u64 +inf,
+ *                       f64 min, f64 max,
  *                       u8 all integers, and for the positive then the negative
- *                       store: i32 first bucket, i32 buckets, u64 counts[]
+ *                       store: u32 pages, then per page (ascending) i32 its
+ *                       first bucket index, u16 a mask of its non-empty buckets
+ *                       and a u64 count for each of them
+ *
+ * Version 1 (64-bit integer sums, dense sketch buckets) is not read: the
+ * parent and its workers are always the same binary.
  */
 
-#define PARTIAL_MAGIC "RFAGG\0\1\0"
+#define PARTIAL_MAGIC "RFAGG\0\2\0"
+#define PARTIAL_VERSION 2
 #define PARTIAL_HEADER 32
 
 struct outbuf {
@@ -547,11 +744,25 @@ static uint64_t fingerprint(const struct rf_agg_config *cfg)
 	return h;
 }
 
+_Static_assert(RF_SKETCH_PAGE == 16, "a page's mask is a u16");
+
 static void put_store(struct outbuf *o, const struct rf_sketch_store *s)
 {
-	PUT(o, s->offset);
-	PUT(o, s->len);
-	put_bytes(o, s->counts, (size_t)s->len * sizeof *s->counts);
+	uint32_t npages = s->npages;
+	PUT(o, npages);
+	for (uint32_t p = 0; p < npages; p++) {
+		const uint64_t *c = s->pages[p].counts;
+		int32_t first = (int32_t)(s->pages[p].no * RF_SKETCH_PAGE) + RF_SKETCH_MIN_INDEX;
+		uint16_t mask = 0;
+		for (int i = 0; i < RF_SKETCH_PAGE; i++)
+			if (c[i])
+				mask |= (uint16_t)(1u << i);
+		PUT(o, first);
+		PUT(o, mask);
+		for (int i = 0; i < RF_SKETCH_PAGE; i++)
+			if (c[i])
+				PUT(o, c[i]);
+	}
 }
 
 int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
@@ -573,31 +784,32 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 		PUT(&o, kl32);
 		put_bytes(&o, key, kl);
 		for (uint32_t a = 0; a < naggs; a++) {
-			const struct agg_cell *c = &st->cells[g * naggs + a];
+			union cell c = cell_at(st, g, (int)a);
 			switch (cfg->agg[a].func) {
 			case RF_AGG_COUNT:
-				PUT(&o, c->u.n);
+				PUT(&o, *c.n);
 				break;
 			case RF_AGG_SUM:
 			case RF_AGG_AVG:
-				PUT(&o, c->u.sum.n);
-				PUT(&o, c->u.sum.isum);
-				PUT(&o, c->u.sum.dsum);
-				PUT(&o, c->u.sum.int_ok);
+				PUT(&o, c.sum->n);
+				PUT(&o, c.sum->isum);
+				PUT(&o, c.sum->fsum);
+				PUT(&o, c.sum->fcomp);
+				PUT(&o, c.sum->has_float);
 				break;
 			case RF_AGG_MIN:
 			case RF_AGG_MAX:
-				PUT(&o, c->u.mm.has);
-				PUT(&o, c->u.mm.is_int);
-				PUT(&o, c->u.mm.i);
-				PUT(&o, c->u.mm.d);
+				PUT(&o, c.mm->has);
+				PUT(&o, c.mm->is_int);
+				PUT(&o, c.mm->i);
+				PUT(&o, c.mm->d);
 				break;
 			case RF_AGG_DISTINCT: {
-				uint64_t n = c->u.set ? c->u.set->count : 0;
+				uint64_t n = *c.set ? (*c.set)->count : 0;
 				PUT(&o, n);
 				for (uint64_t i = 0; i < n; i++) {
 					size_t l;
-					const char *v = rf__strmap_key(c->u.set, i, &l);
+					const char *v = rf__strmap_key(*c.set, i, &l);
 					uint32_t l32 = (uint32_t)l;
 					PUT(&o, l32);
 					put_bytes(&o, v, l);
@@ -605,14 +817,16 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 				break;
 			}
 			case RF_AGG_QUANTILE: {
-				uint8_t present = c->u.sketch != NULL;
+				uint8_t present = *c.sketch != NULL;
 				PUT(&o, present);
 				if (!present)
 					break;
-				const struct rf_sketch *s = c->u.sketch;
+				const struct rf_sketch *s = *c.sketch;
 				uint8_t all_int = (uint8_t)s->all_int;
 				PUT(&o, s->count);
 				PUT(&o, s->zero);
+				PUT(&o, s->ninf);
+				PUT(&o, s->pinf);
 				PUT(&o, s->min);
 				PUT(&o, s->max);
 				PUT(&o, all_int);
@@ -656,19 +870,37 @@ static void get_bytes(struct inbuf *in, void *dst, size_t n)
 
 #define GET(in, v) get_bytes(in, &(v), sizeof(v))
 
+/* A store as put_store writes it: pages in range, ascending, none empty,
+ * no empty bucket, no count that overflows the total. */
 static int get_store(struct inbuf *in, struct rf_sketch_store *s)
 {
-	GET(in, s->offset);
-	GET(in, s->len);
-	if (in->bad || s->len < 0 || s->len > RF_SKETCH_MAX_BUCKETS + 128 || s->offset < -RF_SKETCH_MAX_INDEX ||
-	    s->offset > RF_SKETCH_MAX_INDEX)
+	uint32_t npages;
+	GET(in, npages);
+	if (in->bad || npages > RF_SKETCH_PAGES)
 		return -EBADMSG;
-	if (s->len == 0)
-		return 0;
-	if (!(s->counts = calloc((size_t)s->len, sizeof *s->counts)))
-		return -ENOMEM;
-	get_bytes(in, s->counts, (size_t)s->len * sizeof *s->counts);
-	return in->bad ? -EBADMSG : 0;
+	int64_t prev = INT64_MIN;
+	for (uint32_t p = 0; p < npages; p++) {
+		int32_t first;
+		uint16_t mask;
+		GET(in, first);
+		GET(in, mask);
+		if (in->bad || first < RF_SKETCH_MIN_INDEX || first > RF_SKETCH_MAX_INDEX ||
+		    (first - RF_SKETCH_MIN_INDEX) % RF_SKETCH_PAGE || first <= prev || !mask)
+			return -EBADMSG;
+		prev = first;
+		for (int i = 0; i < RF_SKETCH_PAGE; i++) {
+			if (!(mask >> i & 1))
+				continue;
+			uint64_t n;
+			GET(in, n);
+			if (in->bad || !n)
+				return -EBADMSG;
+			int r = rf__sketch_store_add(s, first + i, n);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
 }
 
 /* A decoded group key must be what the encoder writes: nkeys tagged
@@ -711,7 +943,7 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	memcpy(&fp, p + 8, 8);
 	memcpy(&plen, p + 16, 8);
 	memcpy(&sum, p + 24, 8);
-	if (version != 1 || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER ||
+	if (version != PARTIAL_VERSION || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER ||
 	    sum != rf__hash_bytes(p + PARTIAL_HEADER, plen))
 		return -EBADMSG;
 	struct inbuf in = { p + PARTIAL_HEADER, p + n, 0 };
@@ -748,24 +980,32 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 			break;
 		}
 		for (uint32_t a = 0; a < naggs && r == 0; a++) {
-			struct agg_cell *c = &src->cells[(size_t)gi * naggs + a];
+			union cell c = cell_at(src, (size_t)gi, (int)a);
 			switch (cfg->agg[a].func) {
 			case RF_AGG_COUNT:
-				GET(&in, c->u.n);
+				GET(&in, *c.n);
 				break;
 			case RF_AGG_SUM:
 			case RF_AGG_AVG:
-				GET(&in, c->u.sum.n);
-				GET(&in, c->u.sum.isum);
-				GET(&in, c->u.sum.dsum);
-				GET(&in, c->u.sum.int_ok);
+				GET(&in, c.sum->n);
+				GET(&in, c.sum->isum);
+				GET(&in, c.sum->fsum);
+				GET(&in, c.sum->fcomp);
+				GET(&in, c.sum->has_float);
+				if (c.sum->has_float > 1)
+					in.bad = 1;
 				break;
 			case RF_AGG_MIN:
 			case RF_AGG_MAX:
-				GET(&in, c->u.mm.has);
-				GET(&in, c->u.mm.is_int);
-				GET(&in, c->u.mm.i);
-				GET(&in, c->u.mm.d);
+				GET(&in, c.mm->has);
+				GET(&in, c.mm->is_int);
+				GET(&in, c.mm->i);
+				GET(&in, c.mm->d);
+				/* flags are 0 or 1, a kept double is never NaN (it
+				 * would compare neither way) */
+				if (c.mm->has > 1 || c.mm->is_int > 1 ||
+				    (c.mm->has && !c.mm->is_int && isnan(c.mm->d)))
+					in.bad = 1;
 				break;
 			case RF_AGG_DISTINCT: {
 				uint64_t nv;
@@ -789,21 +1029,31 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				GET(&in, present);
 				if (!present)
 					break;
-				if (!(c->u.sketch = malloc(sizeof *c->u.sketch))) {
+				if (!(*c.sketch = malloc(sizeof **c.sketch))) {
 					r = -ENOMEM;
 					break;
 				}
-				rf__sketch_init(c->u.sketch);
-				struct rf_sketch *s = c->u.sketch;
+				rf__sketch_init(*c.sketch);
+				struct rf_sketch *s = *c.sketch;
 				uint8_t all_int;
 				GET(&in, s->count);
 				GET(&in, s->zero);
+				GET(&in, s->ninf);
+				GET(&in, s->pinf);
 				GET(&in, s->min);
 				GET(&in, s->max);
 				GET(&in, all_int);
 				s->all_int = all_int;
 				if ((r = get_store(&in, &s->pos)) == 0)
 					r = get_store(&in, &s->neg);
+				/* the counts must add up, and the extremes be real */
+				uint64_t held = 0;
+				if (r == 0 && (in.bad || all_int > 1 || s->count == 0 || isnan(s->min) || isnan(s->max) ||
+					       s->min > s->max || __builtin_add_overflow(s->zero, s->ninf, &held) ||
+					       __builtin_add_overflow(held, s->pinf, &held) ||
+					       __builtin_add_overflow(held, s->pos.total, &held) ||
+					       __builtin_add_overflow(held, s->neg.total, &held) || held != s->count))
+					r = -EBADMSG;
 				break;
 			}
 			}

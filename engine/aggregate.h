@@ -52,6 +52,9 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out);
 uint64_t rf__agg_groups(const struct rf_agg_state *st);
 /* Values an aggregate skipped (missing or not numbers). */
 uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg);
+/* Groups whose quantile `agg` lands on a number past the double range,
+ * and so prints as inf or -inf, outside the sketch's error bound. */
+uint64_t rf__agg_beyond(const struct rf_agg_state *st, int agg);
 const struct rf_agg_config *rf__agg_config(const struct rf_agg_state *st);
 
 /* The partial-aggregate format (see aggregate.c): a versioned, checksummed

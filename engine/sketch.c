@@ -1,4 +1,4 @@
-/* sketch.c - logarithmic-bucket quantile sketch. */
+/* sketch.c - logarithmic-bucket quantile sketch, in sparse pages. */
 #include "config.h"
 #include <errno.h>
 #include <float.h>
@@ -7,25 +7,15 @@
 #include <string.h>
 #include "sketch.h"
 
-#define MIN_MAGNITUDE 1e-9
-
 /* g = (1 + a) / (1 - a) and ln(g) for a = RF_SKETCH_ALPHA = 0.005, written
  * out so that no thread computes them lazily (a data race under parallel
- * mode); check_agg verifies them against the formula. */
+ * mode); check_agg verifies them against the formula.  LOG_HALF_G1 is
+ * ln(2 / (g + 1)), the step from a bucket's upper bound to its value. */
 #define GAMMA 1.0100502512562812
 #define LOG_GAMMA 0.010000083334583179
+#define LOG_HALF_G1 (-0.005012541823544286) /* ln(1 - a) */
 
 double rf__sketch_gamma(void)
-{
-	return GAMMA;
-}
-
-static double log_gamma(void)
-{
-	return LOG_GAMMA;
-}
-
-static double gamma_v(void)
 {
 	return GAMMA;
 }
@@ -38,80 +28,99 @@ void rf__sketch_init(struct rf_sketch *s)
 	s->all_int = 1;
 }
 
-void rf__sketch_free(struct rf_sketch *s)
+static void store_free(struct rf_sketch_store *st)
 {
-	free(s->pos.counts);
-	free(s->neg.counts);
-	s->pos.counts = s->neg.counts = NULL;
+	for (uint32_t i = 0; i < st->npages; i++)
+		free(st->pages[i].counts);
+	free(st->pages);
+	memset(st, 0, sizeof *st);
 }
 
-/* Make bucket `idx` addressable; collapse the lowest buckets into the
- * lowest kept one when the store would pass its cap. */
-static int store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
+void rf__sketch_free(struct rf_sketch *s)
 {
-	if (st->len == 0) {
-		st->counts = calloc(16, sizeof *st->counts);
-		if (!st->counts)
-			return -ENOMEM;
-		st->offset = idx - 8;
-		st->len = 16;
-	}
-	if (idx < st->offset || idx >= st->offset + st->len) {
-		int32_t lo = idx < st->offset ? idx : st->offset;
-		int32_t hi = idx >= st->offset + st->len ? idx + 1 : st->offset + st->len;
-		if (hi - lo > RF_SKETCH_MAX_BUCKETS) {
-			/* keep the top RF_SKETCH_MAX_BUCKETS buckets */
-			int32_t new_lo = hi - RF_SKETCH_MAX_BUCKETS;
-			if (idx < new_lo)
-				idx = new_lo;
-			lo = new_lo;
-		}
-		/* grow with some slack on the side that grew */
-		int32_t want = hi - lo;
-		int32_t slack = want / 2 < 64 ? want / 2 : 64;
-		int32_t nlo = lo, nhi = hi;
-		if (lo < st->offset)
-			nlo = lo - slack;
+	store_free(&s->pos);
+	store_free(&s->neg);
+}
+
+/* The counts of page `no`, created (zeroed) if the store has none yet. */
+static uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
+{
+	if (st->last < st->npages && st->pages[st->last].no == no)
+		return st->pages[st->last].counts;
+	uint32_t lo = 0, hi = st->npages;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (st->pages[mid].no < no)
+			lo = mid + 1;
 		else
-			nhi = hi + slack;
-		if (nhi - nlo > RF_SKETCH_MAX_BUCKETS)
-			nlo = nhi - RF_SKETCH_MAX_BUCKETS;
-		if (nlo > lo)
-			nlo = lo;
-		uint64_t *nc = calloc((size_t)(nhi - nlo), sizeof *nc);
-		if (!nc)
-			return -ENOMEM;
-		for (int32_t i = 0; i < st->len; i++) {
-			int32_t b = st->offset + i;
-			if (!st->counts[i])
-				continue;
-			if (b < nlo)
-				b = nlo; /* collapsed into the lowest kept bucket */
-			nc[b - nlo] += st->counts[i];
-		}
-		free(st->counts);
-		st->counts = nc;
-		st->offset = nlo;
-		st->len = nhi - nlo;
-		if (idx < nlo)
-			idx = nlo;
+			hi = mid;
 	}
-	st->counts[idx - st->offset] += n;
+	if (lo < st->npages && st->pages[lo].no == no) {
+		st->last = (uint16_t)lo;
+		return st->pages[lo].counts;
+	}
+	if (st->npages == st->cap) {
+		uint32_t cap = st->cap ? st->cap * 2 : 1;
+		struct rf_sketch_page *p = realloc(st->pages, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		st->pages = p;
+		st->cap = (uint16_t)cap;
+	}
+	uint64_t *counts = calloc(RF_SKETCH_PAGE, sizeof *counts);
+	if (!counts)
+		return NULL;
+	memmove(&st->pages[lo + 1], &st->pages[lo], (st->npages - lo) * sizeof *st->pages);
+	st->pages[lo] = (struct rf_sketch_page){ no, counts };
+	st->npages++;
+	st->last = (uint16_t)lo;
+	return counts;
+}
+
+int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
+{
+	if (idx < RF_SKETCH_MIN_INDEX || idx > RF_SKETCH_MAX_INDEX)
+		return -EBADMSG;
+	uint32_t key = (uint32_t)(idx - RF_SKETCH_MIN_INDEX);
+	uint64_t *c = page_of(st, key / RF_SKETCH_PAGE);
+	if (!c)
+		return -ENOMEM;
+	if (__builtin_add_overflow(st->total, n, &st->total))
+		return -EBADMSG;
+	c[key % RF_SKETCH_PAGE] += n; /* no more than the total */
 	return 0;
 }
 
-static int32_t bucket_of(double mag)
+int32_t rf__sketch_bucket(double mag)
 {
-	/* an infinite value goes in the top bucket (min and max keep it exact):
+	/* clamped to the range (rf__sketch_add counts infinities apart):
 	 * converting an infinite index to int32_t is undefined */
 	if (!(mag <= DBL_MAX))
 		mag = DBL_MAX;
-	return (int32_t)ceil(log(mag) / log_gamma());
+	if (!(mag >= DBL_TRUE_MIN))
+		mag = DBL_TRUE_MIN;
+	double i = ceil(log(mag) / LOG_GAMMA);
+	if (i < RF_SKETCH_MIN_INDEX)
+		return RF_SKETCH_MIN_INDEX;
+	if (i > RF_SKETCH_MAX_INDEX)
+		return RF_SKETCH_MAX_INDEX;
+	return (int32_t)i;
 }
 
+/* The value a bucket stands for, 2g^i/(g+1), computed in the log domain
+ * so that the top bucket does not overflow to infinity.  Among the 100
+ * smallest subnormals that value would round to a grid as coarse as the
+ * bucket, so there the bucket's one double is the answer: the largest
+ * multiple of the smallest subnormal up to g^i (counted in units of it). */
 static double value_of(int32_t idx)
 {
-	return 2 * exp(idx * log_gamma()) / (gamma_v() + 1);
+	double v = exp(idx * LOG_GAMMA + LOG_HALF_G1);
+	if (v < 100 * DBL_TRUE_MIN) {
+		double units = floor(exp(idx * LOG_GAMMA + 1074 * M_LN2));
+		if (units >= 1)
+			return ldexp(units, -1074);
+	}
+	return v;
 }
 
 int rf__sketch_add(struct rf_sketch *s, double v)
@@ -119,12 +128,14 @@ int rf__sketch_add(struct rf_sketch *s, double v)
 	if (isnan(v))
 		return 0;
 	int r = 0;
-	if (fabs(v) < MIN_MAGNITUDE)
+	if (v == 0)
 		s->zero++;
+	else if (isinf(v))
+		v > 0 ? s->pinf++ : s->ninf++;
 	else if (v > 0)
-		r = store_add(&s->pos, bucket_of(v), 1);
+		r = rf__sketch_store_add(&s->pos, rf__sketch_bucket(v), 1);
 	else
-		r = store_add(&s->neg, bucket_of(-v), 1);
+		r = rf__sketch_store_add(&s->neg, rf__sketch_bucket(-v), 1);
 	if (r < 0)
 		return r;
 	s->count++;
@@ -137,15 +148,27 @@ int rf__sketch_add(struct rf_sketch *s, double v)
 	return 0;
 }
 
+static int store_merge(struct rf_sketch_store *dst, const struct rf_sketch_store *src)
+{
+	for (uint32_t p = 0; p < src->npages; p++) {
+		uint64_t *d = page_of(dst, src->pages[p].no);
+		if (!d)
+			return -ENOMEM;
+		const uint64_t *c = src->pages[p].counts;
+		for (int i = 0; i < RF_SKETCH_PAGE; i++)
+			d[i] += c[i];
+	}
+	dst->total += src->total;
+	return 0;
+}
+
 int rf__sketch_merge(struct rf_sketch *dst, const struct rf_sketch *src)
 {
-	for (int32_t i = 0; i < src->pos.len; i++)
-		if (src->pos.counts[i] && store_add(&dst->pos, src->pos.offset + i, src->pos.counts[i]) < 0)
-			return -ENOMEM;
-	for (int32_t i = 0; i < src->neg.len; i++)
-		if (src->neg.counts[i] && store_add(&dst->neg, src->neg.offset + i, src->neg.counts[i]) < 0)
-			return -ENOMEM;
+	if (store_merge(&dst->pos, &src->pos) < 0 || store_merge(&dst->neg, &src->neg) < 0)
+		return -ENOMEM;
 	dst->zero += src->zero;
+	dst->ninf += src->ninf;
+	dst->pinf += src->pinf;
 	dst->count += src->count;
 	dst->all_int &= src->all_int;
 	if (src->min < dst->min)
@@ -153,6 +176,11 @@ int rf__sketch_merge(struct rf_sketch *dst, const struct rf_sketch *src)
 	if (src->max > dst->max)
 		dst->max = src->max;
 	return 0;
+}
+
+static int32_t index_at(const struct rf_sketch_store *st, uint32_t p, int i)
+{
+	return (int32_t)(st->pages[p].no * RF_SKETCH_PAGE + (uint32_t)i) + RF_SKETCH_MIN_INDEX;
 }
 
 double rf__sketch_quantile(const struct rf_sketch *s, double q)
@@ -163,32 +191,43 @@ double rf__sketch_quantile(const struct rf_sketch *s, double q)
 		return s->min;
 	if (q >= 1)
 		return s->max;
+	/* in order: -inf, the negative buckets from the highest index down,
+	 * zeros, the positive buckets upwards, +inf */
 	uint64_t rank = (uint64_t)floor(q * (double)(s->count - 1));
-	uint64_t seen = 0;
 	double v = s->max;
-	int found = 0;
-	/* most negative first: the negative store's highest buckets */
-	for (int32_t i = s->neg.len - 1; i >= 0 && !found; i--) {
-		seen += s->neg.counts[i];
-		if (seen > rank) {
-			v = -value_of(s->neg.offset + i);
-			found = 1;
-		}
+	if (rank < s->ninf)
+		return -INFINITY;
+	rank -= s->ninf;
+	if (rank < s->neg.total) {
+		uint64_t seen = 0;
+		for (uint32_t p = s->neg.npages; p-- > 0;)
+			for (int i = RF_SKETCH_PAGE - 1; i >= 0; i--) {
+				seen += s->neg.pages[p].counts[i];
+				if (seen > rank) {
+					v = -value_of(index_at(&s->neg, p, i));
+					goto found;
+				}
+			}
 	}
-	if (!found) {
-		seen += s->zero;
-		if (seen > rank) {
-			v = 0;
-			found = 1;
-		}
+	rank -= s->neg.total;
+	if (rank < s->zero) {
+		v = 0;
+		goto found;
 	}
-	for (int32_t i = 0; i < s->pos.len && !found; i++) {
-		seen += s->pos.counts[i];
-		if (seen > rank) {
-			v = value_of(s->pos.offset + i);
-			found = 1;
-		}
+	rank -= s->zero;
+	if (rank < s->pos.total) {
+		uint64_t seen = 0;
+		for (uint32_t p = 0; p < s->pos.npages; p++)
+			for (int i = 0; i < RF_SKETCH_PAGE; i++) {
+				seen += s->pos.pages[p].counts[i];
+				if (seen > rank) {
+					v = value_of(index_at(&s->pos, p, i));
+					goto found;
+				}
+			}
 	}
+	return INFINITY;
+found:
 	/* the exact extremes are known: never report past them */
 	if (v < s->min)
 		v = s->min;

@@ -4,9 +4,22 @@
  * g = (1+a)/(1-a), and a bucket is reported as 2g^i/(g+1), which is within
  * a relative error a of every value in it (the DDSketch construction).
  * With a = 0.005 the error bound is 0.5%, half the 1% the language
- * promises.  Memory is bounded: past RF_SKETCH_MAX_BUCKETS buckets on one
- * side, the lowest ones are merged, which only coarsens the smallest
- * magnitudes.  Two sketches merge by adding bucket counts.
+ * promises.
+ *
+ * Every finite non-zero magnitude has a bucket of its own (indexes
+ * RF_SKETCH_MIN_INDEX..RF_SKETCH_MAX_INDEX, about 145,000 a sign), and no
+ * bucket is ever merged into another: the bound holds for every quantile,
+ * whatever else the data holds (1e25 among thousands, -1e300 among small
+ * values).  Memory stays small because the buckets are kept in pages of
+ * RF_SKETCH_PAGE, allocated only where values fall: a sketch holds at most
+ * as many pages as it has values (a one-value sketch takes about 300
+ * bytes), and never more than the 2 x 9,096 pages (2.6 MB) of the whole
+ * double range.  Two sketches merge by adding bucket
+ * counts, so a merged sketch is the sketch of all the values.
+ *
+ * Numbers past the double range (+-inf after parsing) are ranked too, below
+ * or above everything else; a quantile that lands on one is +-inf, which
+ * the run's notes point out.
  */
 #ifndef RF_SKETCH_H
 #define RF_SKETCH_H
@@ -14,20 +27,30 @@
 #include <stdint.h>
 
 #define RF_SKETCH_ALPHA 0.005
-#define RF_SKETCH_MAX_BUCKETS 4096
-/* Bucket indexes of real values lie within about -2,100 (1e-9) and 71,000
- * (DBL_MAX); a decoded sketch outside this is damaged. */
-#define RF_SKETCH_MAX_INDEX (1 << 20)
+#define RF_SKETCH_PAGE 16            /* buckets; the partial format's u16 mask */
+/* The bucket of the smallest subnormal is about -74,443, that of DBL_MAX
+ * about 70,978: the index range, in whole pages, with a margin. */
+#define RF_SKETCH_MIN_INDEX (-4656 * RF_SKETCH_PAGE)
+#define RF_SKETCH_MAX_INDEX (4440 * RF_SKETCH_PAGE - 1)
+#define RF_SKETCH_PAGES ((RF_SKETCH_MAX_INDEX - RF_SKETCH_MIN_INDEX + 1) / RF_SKETCH_PAGE)
 
+struct rf_sketch_page {
+	uint32_t no;                     /* (first index - MIN_INDEX) / PAGE */
+	uint64_t *counts;                /* RF_SKETCH_PAGE counts */
+};
+
+/* The buckets of one sign: pages sorted by number. */
 struct rf_sketch_store {
-	uint64_t *counts;
-	int32_t offset;   /* bucket index of counts[0] */
-	int32_t len;
+	struct rf_sketch_page *pages;
+	uint16_t npages, cap;            /* at most RF_SKETCH_PAGES */
+	uint16_t last;                   /* the page the last value went to */
+	uint64_t total;                  /* values in all buckets */
 };
 
 struct rf_sketch {
 	struct rf_sketch_store pos, neg; /* neg holds -v for v < 0 */
-	uint64_t zero;                   /* |v| below the smallest bucket */
+	uint64_t zero;                   /* values that were 0 (or -0) */
+	uint64_t ninf, pinf;             /* values that were -inf, +inf */
 	uint64_t count;
 	double min, max;
 	int all_int;                     /* every value added was an integer */
@@ -38,6 +61,11 @@ double rf__sketch_gamma(void);
 void rf__sketch_free(struct rf_sketch *s);
 int rf__sketch_add(struct rf_sketch *s, double v);
 int rf__sketch_merge(struct rf_sketch *dst, const struct rf_sketch *src);
+/* Add n values to bucket idx of one store (a decoded partial state);
+ * -EBADMSG for an index outside the range, or a count that overflows. */
+int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n);
+/* The bucket of a positive magnitude. */
+int32_t rf__sketch_bucket(double mag);
 /* The value at rank floor(q * (count - 1)) in sorted order, within the
  * relative error bound; NaN for an empty sketch.  When every value was an
  * integer the estimate is rounded to one: below 100 that gives the exact

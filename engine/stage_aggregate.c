@@ -306,8 +306,21 @@ int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap)
 		if (k)
 			n += (size_t)snprintf(buf + n, cap - n, "%s%s: %llu values missing or not numbers, skipped",
 					      n ? "; " : "", cfg->agg[i].label, (unsigned long long)k);
+		/* the one way a quantile leaves the 1% bound: it is a number
+		 * past the double range, printed as inf */
+		uint64_t b = n < cap ? rf__agg_beyond(s, i) : 0;
+		if (b && cfg->nkeys)
+			n += (size_t)snprintf(buf + n, cap - n,
+					      "%s%s: in %llu group%s the value at this rank is past the double range "
+					      "(beyond 1.8e308) and prints as inf or -inf",
+					      n ? "; " : "", cfg->agg[i].label, (unsigned long long)b, b == 1 ? "" : "s");
+		else if (b)
+			n += (size_t)snprintf(buf + n, cap - n,
+					      "%s%s: the value at this rank is past the double range (beyond 1.8e308) "
+					      "and prints as inf or -inf",
+					      n ? "; " : "", cfg->agg[i].label);
 	}
-	return (int)n;
+	return (int)(n < cap ? n : cap - 1);
 }
 
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols)

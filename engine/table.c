@@ -103,6 +103,7 @@ static int cell_number(const struct rf_cell *c, struct rf_number *n)
 		n->d = c->u.d;
 		return 0;
 	case RF_CELL_STR:
+	case RF_CELL_BIGINT:
 		return rf__parse_number(c->u.str.s, c->u.str.len, n);
 	default:
 		return -1;
@@ -116,10 +117,30 @@ static int num_cmp(const struct rf_number *a, const struct rf_number *b)
 	return (a->d > b->d) - (a->d < b->d);
 }
 
+/* Exact order of integers when one is a BIGINT (always outside int64):
+ * by sign, then by the number of digits, then digit by digit. */
+static int bigint_cmp(const struct rf_cell *a, const struct rf_cell *b)
+{
+	int sa = a->type == RF_CELL_INT ? 0 : a->u.str.s[0] == '-' ? -1 : 1;
+	int sb = b->type == RF_CELL_INT ? 0 : b->u.str.s[0] == '-' ? -1 : 1;
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (sa == 0)
+		return 0; /* not reached: one of them is a BIGINT */
+	int c = (a->u.str.len > b->u.str.len) - (a->u.str.len < b->u.str.len);
+	if (!c)
+		c = memcmp(a->u.str.s, b->u.str.s, a->u.str.len);
+	c = (c > 0) - (c < 0);
+	return sa < 0 ? -c : c;
+}
+
 int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
 {
 	if (a->type == RF_CELL_NULL || b->type == RF_CELL_NULL)
 		return (a->type != RF_CELL_NULL) - (b->type != RF_CELL_NULL);
+	if ((a->type == RF_CELL_BIGINT || b->type == RF_CELL_BIGINT) &&
+	    (a->type == RF_CELL_INT || a->type == RF_CELL_BIGINT) && (b->type == RF_CELL_INT || b->type == RF_CELL_BIGINT))
+		return bigint_cmp(a, b);
 	struct rf_number na, nb;
 	int an = cell_number(a, &na) == 0, bn = cell_number(b, &nb) == 0;
 	if (an && bn) {
@@ -240,6 +261,7 @@ static const char *cell_text(const struct rf_cell *c, char *buf, size_t cap, siz
 	struct rf_number n;
 	switch (c->type) {
 	case RF_CELL_STR:
+	case RF_CELL_BIGINT:
 		*len = c->u.str.len;
 		return c->u.str.s;
 	case RF_CELL_INT:
@@ -325,7 +347,7 @@ static int put_json_string(struct rf_writer *w, const char *p, size_t n)
 
 static int is_numeric(const struct rf_cell *c)
 {
-	return c->type == RF_CELL_INT || c->type == RF_CELL_DBL;
+	return c->type == RF_CELL_INT || c->type == RF_CELL_DBL || c->type == RF_CELL_BIGINT;
 }
 
 static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r)

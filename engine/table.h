@@ -9,7 +9,9 @@
 
 struct rf_writer;
 
-enum rf_cell_type { RF_CELL_NULL, RF_CELL_STR, RF_CELL_INT, RF_CELL_DBL, RF_CELL_TIME };
+/* BIGINT: an exact integer too wide for int64 (a 128-bit sum), its decimal
+ * digits in u.str; it prints and sorts as the number it is. */
+enum rf_cell_type { RF_CELL_NULL, RF_CELL_STR, RF_CELL_INT, RF_CELL_DBL, RF_CELL_TIME, RF_CELL_BIGINT };
 
 struct rf_cell {
 	union {

@@ -2,6 +2,7 @@
  * sketch keeps its error bound, numbers and times parse and print stably. */
 #include "config.h"
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,10 @@ static void make_rows(struct rows *r, uint64_t seed, uint32_t n, uint32_t nkeys)
 		uint64_t v = test_rand(&rs);
 		if (v % 17 == 0)
 			snprintf(r->text[i][1], 24, "n/a"); /* not a number: skipped */
+		else if (v % 23 == 0)
+			snprintf(r->text[i][1], 24, "%s", v % 2 ? "1e25" : "-1e300"); /* far out */
+		else if (v % 29 == 0)
+			snprintf(r->text[i][1], 24, "%s", v % 2 ? "18446744073709551615" : "-9223372036854775808");
 		else if (v % 5 == 0)
 			snprintf(r->text[i][1], 24, "%.3f", (double)(v % 100000) / 7.0);
 		else
@@ -63,7 +68,7 @@ static void tables_equal(const struct rf_table *x, const struct rf_table *y)
 	for (size_t i = 0; i < x->nrows * (size_t)x->ncols; i++) {
 		const struct rf_cell *a = &x->cells[i], *b = &y->cells[i];
 		ck_assert_int_eq(a->type, b->type);
-		if (a->type == RF_CELL_STR)
+		if (a->type == RF_CELL_STR || a->type == RF_CELL_BIGINT)
 			ck_assert(a->u.str.len == b->u.str.len && !memcmp(a->u.str.s, b->u.str.s, a->u.str.len));
 		else if (a->type == RF_CELL_DBL)
 			/* sums of doubles in another order may differ in the last bits */
@@ -144,6 +149,9 @@ START_TEST(test_partial_format_round_trip)
 		blob[i] ^= 0x40;
 	}
 	ck_assert_int_eq(rf__agg_decode_merge(c, blob, len - 1), -EBADMSG);
+	blob[6] = 1; /* format version 1: 64-bit sums, dense sketch buckets */
+	ck_assert_int_eq(rf__agg_decode_merge(c, blob, len), -EBADMSG);
+	blob[6] = 2;
 	ck_assert_int_eq(rf__agg_decode_merge(c, blob, 10), -EBADMSG);
 	ck_assert_uint_eq(rf__agg_groups(c), 0);
 	struct rf_agg_config other;
@@ -164,23 +172,144 @@ START_TEST(test_partial_format_round_trip)
 }
 END_TEST
 
-START_TEST(test_integer_sum_overflow_falls_back)
+/* One aggregate over the given values (a row each); the result row. */
+static struct rf_table *agg_over(enum rf_agg_func f, double q, const char *const *v, int n)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	static struct rf_agg_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.naggs = 1;
+	cfg.agg[0] = (struct rf_agg_spec){ .func = f, .q = q, .field = { "v", 0, 1 }, .label = "a" };
+	struct rows *r = calloc(1, sizeof *r);
+	make_rows(r, 1, (uint32_t)n, 1);
+	for (int i = 0; i < n; i++)
+		r->b.vals[i * 2 + 1] = (struct rf_value){ v[i], (int32_t)strlen(v[i]) };
+	/* half the rows in one state, half in another, merged through the
+	 * partial format: the same answer as one state must come out */
+	struct rf_agg_state *whole = rf__agg_new(&cfg, k), *a = rf__agg_new(&cfg, k), *b = rf__agg_new(&cfg, k);
+	ck_assert_int_eq(rf__agg_process(whole, &r->b), 0);
+	r->b.nsel = (uint32_t)n / 2;
+	ck_assert_int_eq(rf__agg_process(a, &r->b), 0);
+	memmove(r->b.vals, r->b.vals + (n / 2) * 2, (size_t)(n - n / 2) * 2 * sizeof *r->b.vals);
+	r->b.nsel = (uint32_t)(n - n / 2);
+	ck_assert_int_eq(rf__agg_process(b, &r->b), 0);
+	char *blob;
+	size_t len;
+	ck_assert_int_eq(rf__agg_encode(b, &blob, &len), 0);
+	ck_assert_int_eq(rf__agg_decode_merge(a, blob, len), 0);
+	free(blob);
+	struct rf_table *tw, *tm;
+	ck_assert_int_eq(rf__agg_table(whole, &tw), 0);
+	ck_assert_int_eq(rf__agg_table(a, &tm), 0);
+	tables_equal(tw, tm);
+	rf__table_free(tm);
+	rf__agg_free(whole);
+	rf__agg_free(a);
+	rf__agg_free(b);
+	rf__batch_free(&r->b);
+	free(r);
+	return tw;
+}
+
+/* The cell's text as it prints. */
+static const char *cell_str(const struct rf_cell *c, char *buf, size_t cap)
+{
+	if (c->type == RF_CELL_BIGINT || c->type == RF_CELL_STR)
+		snprintf(buf, cap, "%.*s", (int)c->u.str.len, c->u.str.s);
+	else if (c->type == RF_CELL_INT)
+		snprintf(buf, cap, "%lld", (long long)c->u.i);
+	else if (c->type == RF_CELL_DBL)
+		rf__format_double(c->u.d, buf, cap);
+	else
+		snprintf(buf, cap, "-");
+	return buf;
+}
+
+static void check_agg_text(enum rf_agg_func f, const char *const *v, int n, int type, const char *want)
+{
+	char buf[64];
+	struct rf_table *t = agg_over(f, 0, v, n);
+	ck_assert_msg(t->cells[0].type == type, "%s: type %d, want %d", want, t->cells[0].type, type);
+	ck_assert_str_eq(cell_str(&t->cells[0], buf, sizeof buf), want);
+	rf__table_free(t);
+}
+
+/* Sums of integers are exact in 128 bits (hand-computed answers): no
+ * float where the true sum fits, the exact digits where it does not. */
+START_TEST(test_integer_sums_exact)
+{
+	const char *fits[] = { "9223372036854775807", "1", "-1" };
+	check_agg_text(RF_AGG_SUM, fits, 3, RF_CELL_INT, "9223372036854775807");
+	const char *over[] = { "9223372036854775807", "10" };
+	check_agg_text(RF_AGG_SUM, over, 2, RF_CELL_BIGINT, "9223372036854775817");
+	const char *under[] = { "-9223372036854775808", "-9223372036854775808", "-1" };
+	check_agg_text(RF_AGG_SUM, under, 3, RF_CELL_BIGINT, "-18446744073709551617");
+	/* each half overflows 64 bits, the whole does not */
+	const char *halves[] = { "9223372036854775807", "9223372036854775807", "-9223372036854775807",
+				 "-9223372036854775807" };
+	check_agg_text(RF_AGG_SUM, halves, 4, RF_CELL_INT, "0");
+	/* integers past 64 bits are integers too */
+	const char *wide[] = { "18446744073709551615", "1", " -5 " };
+	check_agg_text(RF_AGG_SUM, wide, 3, RF_CELL_BIGINT, "18446744073709551611");
+	/* past 128 bits: a floating-point sum, never a wrapped one */
+	const char *huge[] = { "170141183460469231731687303715884105727", "170141183460469231731687303715884105727" };
+	check_agg_text(RF_AGG_SUM, huge, 2, RF_CELL_DBL, "3.402823669209385e+38");
+	/* a fraction makes the sum a float, the exact sum rounded once:
+	 * 18014398509481986.5 is nearest to the double 18014398509481988 */
+	const char *mixed[] = { "9007199254740993", "0.5", "9007199254740993" };
+	check_agg_text(RF_AGG_SUM, mixed, 3, RF_CELL_DBL, "18014398509481988");
+	/* avg from the exact sum: (2 * INT64_MAX + 1) / 3 = 6148914691236517205,
+	 * nearest double 6148914691236516864 */
+	const char *avg[] = { "9223372036854775807", "9223372036854775807", "1" };
+	check_agg_text(RF_AGG_AVG, avg, 3, RF_CELL_DBL, "6.148914691236517e+18");
+	const char *avg2[] = { "-7", "2" };
+	check_agg_text(RF_AGG_AVG, avg2, 2, RF_CELL_DBL, "-2.5");
+}
+END_TEST
+
+/* min and max compare integers and doubles exactly, whatever the order. */
+START_TEST(test_min_max_exact)
+{
+	const char *a[] = { "9007199254740993", "9007199254740992.0" };
+	const char *b[] = { "9007199254740992.0", "9007199254740993" };
+	check_agg_text(RF_AGG_MIN, a, 2, RF_CELL_DBL, "9007199254740992");
+	check_agg_text(RF_AGG_MIN, b, 2, RF_CELL_DBL, "9007199254740992");
+	check_agg_text(RF_AGG_MAX, a, 2, RF_CELL_INT, "9007199254740993");
+	check_agg_text(RF_AGG_MAX, b, 2, RF_CELL_INT, "9007199254740993");
+	const char *c[] = { "18446744073709551615", "1e19", "-3" };
+	check_agg_text(RF_AGG_MAX, c, 3, RF_CELL_BIGINT, "18446744073709551615");
+	check_agg_text(RF_AGG_MIN, c, 3, RF_CELL_INT, "-3");
+	/* equal values: the integer form wins in either order */
+	const char *d[] = { "1e20", "100000000000000000000" };
+	const char *e[] = { "100000000000000000000", "1e20" };
+	check_agg_text(RF_AGG_MIN, d, 2, RF_CELL_BIGINT, "100000000000000000000");
+	check_agg_text(RF_AGG_MAX, e, 2, RF_CELL_BIGINT, "100000000000000000000");
+	const char *f[] = { "-1e300", "-170141183460469231731687303715884105728", "5e-324" };
+	check_agg_text(RF_AGG_MIN, f, 3, RF_CELL_DBL, "-1e+300");
+	check_agg_text(RF_AGG_MAX, f, 3, RF_CELL_DBL, "4.94066e-324");
+}
+END_TEST
+
+/* `count, count`: every count column counts, also on the path that counts
+ * newlines without rows. */
+START_TEST(test_count_twice)
 {
 	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
 	struct rf_agg_config cfg;
 	memset(&cfg, 0, sizeof cfg);
-	cfg.naggs = 1;
-	cfg.agg[0] = (struct rf_agg_spec){ .func = RF_AGG_SUM, .field = { "v", 0, 1 }, .label = "sum" };
+	cfg.naggs = 3;
+	for (int i = 0; i < 3; i++)
+		cfg.agg[i] = (struct rf_agg_spec){ .func = RF_AGG_COUNT, .label = "count" };
+	cfg.count_only = 1;
 	struct rows *r = calloc(1, sizeof *r);
-	make_rows(r, 1, 2, 1);
-	r->b.vals[1] = (struct rf_value){ "9223372036854775807", 19 };
-	r->b.vals[3] = (struct rf_value){ "10", 2 };
+	make_rows(r, 3, 77, 1);
 	struct rf_agg_state *st = rf__agg_new(&cfg, k);
+	ck_assert_int_eq(rf__agg_process(st, &r->b), 0);
 	ck_assert_int_eq(rf__agg_process(st, &r->b), 0);
 	struct rf_table *t;
 	ck_assert_int_eq(rf__agg_table(st, &t), 0);
-	ck_assert_int_eq(t->cells[0].type, RF_CELL_DBL); /* no silent wrap-around */
-	ck_assert(fabs(t->cells[0].u.d - 9223372036854775817.0) < 1e4);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(t->cells[i].u.i, 154);
 	rf__table_free(t);
 	rf__agg_free(st);
 	rf__batch_free(&r->b);
@@ -230,6 +359,114 @@ START_TEST(test_sketch_error_bound)
 		rf__sketch_free(&half1);
 		rf__sketch_free(&half2);
 	}
+}
+END_TEST
+
+/* The exact quantile (rank floor(q * (n - 1)) of the sorted values) and
+ * the sketch's, within 1%: for every q, whatever the range of the data,
+ * in both orders and merged from pieces. */
+static void check_all_quantiles(const char *what, double *v, int n)
+{
+	struct rf_sketch fwd, rev, parts[3];
+	rf__sketch_init(&fwd);
+	rf__sketch_init(&rev);
+	for (int p = 0; p < 3; p++)
+		rf__sketch_init(&parts[p]);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(rf__sketch_add(&fwd, v[i]), 0);
+		ck_assert_int_eq(rf__sketch_add(&rev, v[n - 1 - i]), 0);
+		ck_assert_int_eq(rf__sketch_add(&parts[i * 3 / n], v[i]), 0);
+	}
+	/* merged in an order other than the input's */
+	ck_assert_int_eq(rf__sketch_merge(&parts[2], &parts[0]), 0);
+	ck_assert_int_eq(rf__sketch_merge(&parts[2], &parts[1]), 0);
+	double *sorted = malloc((size_t)n * sizeof *sorted);
+	memcpy(sorted, v, (size_t)n * sizeof *sorted);
+	qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+	for (int k = 0; k <= 1000; k++) {
+		double q = k / 1000.0;
+		double exact = sorted[(size_t)floor(q * (n - 1))];
+		double est = rf__sketch_quantile(&fwd, q);
+		ck_assert_msg(fabs(est - exact) <= 0.01 * fabs(exact), "%s q %g: %.17g, exact %.17g", what, q, est,
+			      exact);
+		ck_assert_msg(est == rf__sketch_quantile(&rev, q), "%s q %g: reversed input differs", what, q);
+		ck_assert_msg(est == rf__sketch_quantile(&parts[2], q), "%s q %g: merged sketch differs", what, q);
+	}
+	free(sorted);
+	rf__sketch_free(&fwd);
+	rf__sketch_free(&rev);
+	for (int p = 0; p < 3; p++)
+		rf__sketch_free(&parts[p]);
+}
+
+START_TEST(test_sketch_wide_range)
+{
+	enum { N = 20000 };
+	static double v[N];
+	/* the cases of the report: 1e25 among thousands, the 2^64-1 sentinel
+	 * among small values, -1e300 among Gaussian values */
+	double a[] = { 1e25, 1000, 1000, 1000 };
+	check_all_quantiles("1e25", a, 4);
+	uint64_t rs = 11;
+	for (int i = 0; i < N; i++) {
+		double u = (double)(test_rand(&rs) >> 11) / 9007199254740992.0;
+		v[i] = i % 50 == 7 ? 18446744073709551615.0 : floor(u * 5000);
+	}
+	check_all_quantiles("sentinel", v, N);
+	for (int i = 0; i < N; i++) {
+		double u1 = ((double)(test_rand(&rs) >> 11) + 1) / 9007199254740993.0;
+		double u2 = (double)(test_rand(&rs) >> 11) / 9007199254740992.0;
+		v[i] = i % 100 == 3 ? -1e300 : 100 * sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+	}
+	check_all_quantiles("gaussian", v, N);
+	/* heavy tails both ways: magnitudes from 1e-300 to 1e300, both signs,
+	 * zeros, -0, the extremes of the double range */
+	for (int i = 0; i < N; i++) {
+		double u = (double)(test_rand(&rs) >> 11) / 9007199254740992.0;
+		uint64_t r = test_rand(&rs);
+		double m = pow(10, (u - 0.5) * 600);
+		v[i] = r % 13 == 0 ? 0 : r % 13 == 1 ? -0.0 : r % 2 ? m : -m;
+	}
+	v[0] = DBL_MAX;
+	v[1] = -DBL_MAX;
+	v[2] = DBL_MIN;
+	v[3] = 1e-320; /* subnormal */
+	check_all_quantiles("log-uniform", v, N);
+	/* Pareto (alpha 0.5): a tail far past anything a dense window holds */
+	for (int i = 0; i < N; i++) {
+		double u = ((double)(test_rand(&rs) >> 11) + 1) / 9007199254740993.0;
+		v[i] = pow(u, -2) * (i % 3 ? 1 : -1);
+	}
+	check_all_quantiles("pareto", v, N);
+	/* the smallest subnormals, where a bucket is finer than the doubles */
+	for (int i = 0; i < 3000; i++)
+		v[i] = (double)(1 + test_rand(&rs) % 300) * DBL_TRUE_MIN * (i % 2 ? 1 : -1);
+	check_all_quantiles("subnormal", v, 3000);
+	/* numbers past the double range rank below and above the rest */
+	for (int i = 0; i < 1000; i++)
+		v[i] = i % 10 == 0 ? INFINITY : i % 10 == 1 ? -INFINITY : i;
+	struct rf_sketch inf;
+	rf__sketch_init(&inf);
+	for (int i = 0; i < 1000; i++)
+		rf__sketch_add(&inf, v[i]);
+	ck_assert(rf__sketch_quantile(&inf, 0.05) == -INFINITY);
+	ck_assert(rf__sketch_quantile(&inf, 0.95) == INFINITY);
+	qsort(v, 1000, sizeof *v, cmp_double);
+	ck_assert(fabs(rf__sketch_quantile(&inf, 0.5) - v[499]) <= 0.01 * v[499]);
+	rf__sketch_free(&inf);
+	/* the bucket values: within the bound of both edges of each bucket */
+	for (double x = 1e-300; x < 1e300; x *= 1.37) {
+		struct rf_sketch s;
+		rf__sketch_init(&s);
+		rf__sketch_add(&s, x);
+		rf__sketch_add(&s, x * 1e-200);
+		rf__sketch_add(&s, x * 1e200);
+		double est = rf__sketch_quantile(&s, 0.5);
+		ck_assert_msg(fabs(est - x) <= RF_SKETCH_ALPHA * 1.0001 * x, "%g: %.17g", x, est);
+		rf__sketch_free(&s);
+	}
+	ck_assert_int_ge(rf__sketch_bucket(DBL_TRUE_MIN), RF_SKETCH_MIN_INDEX + 1);
+	ck_assert_int_le(rf__sketch_bucket(DBL_MAX), RF_SKETCH_MAX_INDEX - 1);
 }
 END_TEST
 
@@ -310,9 +547,12 @@ int main(void)
 	TCase *tc = tcase_create("aggregate");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_merge_equals_single_pass);
-	tcase_add_test(tc, test_integer_sum_overflow_falls_back);
+	tcase_add_test(tc, test_integer_sums_exact);
+	tcase_add_test(tc, test_min_max_exact);
+	tcase_add_test(tc, test_count_twice);
 	tcase_add_test(tc, test_partial_format_round_trip);
 	tcase_add_test(tc, test_sketch_error_bound);
+	tcase_add_test(tc, test_sketch_wide_range);
 	tcase_add_test(tc, test_sketch_integers_round_exactly);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_times);
