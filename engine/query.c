@@ -40,6 +40,11 @@ int rf__fail(struct rf_query_error *err, int column, const char *fmt, ...)
 
 #define fail rf__fail
 
+/* Parentheses nest at most this deep in any stage: the expression parser
+ * recurses per level, and a query of 60,000 '(' must be an error, not a
+ * stack overflow.  Chains of and, or and not do not count: they are loops. */
+#define MAX_NESTING 256
+
 static int is_word_char(int c)
 {
 	return c && !isspace(c) && !strchr("|,()\"'=!<>~", c);
@@ -53,12 +58,22 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* A string's escapes are \" \' \\ \n \t \r \0 \xHH.  A backslash before
+ * any other character is kept with it, as in a Python string, so a regular
+ * expression is written as for grep -P: "\d+\.\d+", "^\[(?<level>\w+)\]".
+ * "\\d" is still \d to PCRE2, as it always was here; a regex's literal
+ * backslash is "\\\\". */
 static int lex_string(struct lexer *lx, struct token *t)
 {
 	const char *s = lx->src;
 	char quote = s[lx->pos];
 	size_t start = lx->pos++;
-	char *out = malloc(strlen(s + start) + 1);
+	/* room for the text up to the closing quote (not the whole rest of
+	 * the query: a query of 100,000 strings must not take quadratic time) */
+	size_t room = 0;
+	while (s[lx->pos + room] && s[lx->pos + room] != quote)
+		room += s[lx->pos + room] == '\\' && s[lx->pos + room + 1] ? 2 : 1;
+	char *out = malloc(room + 1);
 	size_t n = 0;
 	if (!out)
 		return -ENOMEM;
@@ -94,11 +109,13 @@ static int lex_string(struct lexer *lx, struct token *t)
 			lx->pos += 2;
 			break;
 		}
-		default:
+		case '\0':
 			free(out);
-			if (e == '\0')
-				return fail(lx->err, (int)start + 1, "unterminated string");
-			return fail(lx->err, (int)lx->pos - 1, "unknown escape '\\%c'", e);
+			return fail(lx->err, (int)start + 1, "unterminated string");
+		default:
+			out[n++] = c;
+			out[n++] = e;
+			break;
 		}
 	}
 	out[n] = '\0';
@@ -368,11 +385,19 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
 	sp->verb_text = sp->verb->name;
 	free(t->text);
 	t->text = NULL;
+	int depth = 0;
 	for (;;) {
 		if ((r = lex_next(lx, t)) < 0)
 			return r;
 		if (t->type == T_PIPE || t->type == T_END)
 			break;
+		if (t->type == T_LPAREN && ++depth > MAX_NESTING) {
+			fail(err, t->column, "parentheses nested more than %d deep", MAX_NESTING);
+			snprintf(err->hint, sizeof err->hint, "'a and b and c' and 'not not a' need no parentheses");
+			return -EINVAL;
+		}
+		if (t->type == T_RPAREN && depth > 0)
+			depth--;
 		struct rf_arg *args = realloc(sp->args, (size_t)(sp->nargs + 1) * sizeof *args);
 		if (!args)
 			return -ENOMEM;

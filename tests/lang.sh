@@ -168,6 +168,88 @@ check_eq "json: a 100 KB value (length)" "$(rf --format=tsv 'parse json | select
 
 check_eq "regex parser" "$(printf 'took 12ms\ntook 30ms\nnothing\n' | rf 'parse regex "took (?<ms>[0-9]+)ms" | sum(ms)' 2>/dev/null)" 42
 
+# ---- regular expressions are written as for grep -P ------------------------------
+# A backslash before a character the string syntax does not define (\d, \[,
+# \., \w, \s, \b, ...) stays in the string, so the pattern reaches PCRE2 as it
+# is written for grep -P; the defined escapes (\" \' \\ \n \t \r \0 \xHH)
+# mean what they always meant, so \\d is still \d and a literal backslash is
+# \\\\.  Oracle: grep -P with the pattern PCRE2 should see (the second column
+# where it differs from the first).
+printf '%s\n' '[INFO] took 12ms' '[WARN] took 3.5ms' 'path a\b and a\\b' 'x\dy 7' 'GET /img.png HTTP/1.1' \
+	'say "hi"  twice' 'tab	here' 'AB CD' 'no digits here' '$5 and 5$' '[]' 'a.b' 'aXb' > "$T/re"
+cat > "$T/patterns" <<'X'
+\d+
+^\[(\w+)\]
+\d+\.\d+
+\bGET\b
+\s{2,}
+a\\\\b	a\\b
+\\d	\d
+\\\\d	\\d
+\x41\x42	AB
+\"hi\"	"hi"
+\t
+[^\w\s]
+\W$
+\.(jpg|png)\b
+\$\d
+^\[\]$
+a\.b
+[\]\[]
+(?i)ab\scd
+X
+tab=$(printf '\t')
+while IFS="$tab" read -r p g; do
+	[ -n "$g" ] || g=$p
+	want=$(grep -c -P -e "$g" "$T/re")
+	check_eq "regex \"$p\" vs grep -P '$g'" "$(rf "regex \"$p\" | count" "$T/re" 2>&1)" "$want"
+	check_eq "where line ~ \"$p\" vs grep -P '$g'" "$(rf "where line ~ \"$p\" | count" "$T/re" 2>&1)" "$want"
+	check_eq "regex -v \"$p\" vs grep -v -P '$g'" "$(rf "regex -v \"$p\" | count" "$T/re" 2>&1)" \
+		"$(grep -c -v -P -e "$g" "$T/re")"
+	check_eq "parse regex \"(?<m>$p)\" vs grep -P '$g'" \
+		"$(rf --format=tsv "parse regex \"(?<m>$p)\" | count, distinct(m)" "$T/re" 2>/dev/null | tail -1)" \
+		"$want$tab$(grep -o -n -P -e "$g" "$T/re" | awk '{ n = index($0, ":") } !seen[substr($0, 1, n)]++ { print substr($0, n + 1) }' | sort -u | wc -l)"
+done < "$T/patterns"
+check_eq "parse regex with \\[, \\w and \\d" \
+	"$(rf --format=tsv 'parse regex "^\[(?<level>\w+)\] took (?<ms>\d+(\.\d+)?)ms" | select level, ms' "$T/re" 2>/dev/null)" \
+	"$(printf 'level\tms\nINFO\t12\nWARN\t3.5')"
+# outside a regex the same: grep takes the bytes as they come out
+check_eq "grep \"a\\\\b\" is a literal a\\b" "$(rf 'grep "a\\b" | count' "$T/re")" "$(grep -c -F 'a\b' "$T/re")"
+check_eq "grep \"x\\dy\" keeps the backslash" "$(rf 'grep "x\dy" | count' "$T/re")" "$(grep -c -F 'x\dy' "$T/re")"
+check_eq "grep \"\\t\" is a tab" "$(rf 'grep "\t" | count' "$T/re")" "$(grep -c -F "$tab" "$T/re")"
+
+# ---- nesting: bounded, and long chains on a small stack --------------------------
+head -200 "$LOG" > "$T/small"
+# where_query N UNIT LAST CLOSE: "split | where " UNIT x N LAST CLOSE x N " | count"
+where_query() {
+	awk -v n="$1" -v u="$2" -v l="$3" -v c="$4" 'BEGIN { printf "split | where ";
+		for (i = 0; i < n; i++) printf "%s", u; printf "%s", l; for (i = 0; i < n; i++) printf "%s", c;
+		printf " | count" }'
+}
+q=$(where_query 60000 "(" '$9 == 404' ")")
+(ulimit -s 1024; rf "$q" "$T/small") > /dev/null 2> "$T/err"
+check_status "60,000 parentheses" $? 2
+check_grep "60,000 parentheses: the message" "$T/err" "ringflow: query:271: parentheses nested more than 256 deep"
+q=$(where_query 20000 "not (" '$9 == 404' "")
+(ulimit -s 1024; rf "$q" "$T/small") > /dev/null 2> "$T/err"
+check_status "20,000 of not (, unclosed" $? 2
+check_grep "20,000 of not (: the message" "$T/err" "parentheses nested more than 256 deep"
+q=$(where_query 256 "not (" '$9 == 404' ")")
+check_eq "256 levels of not (...) (ulimit -s 1024)" "$(ulimit -s 1024; rf "$q" "$T/small")" \
+	"$(awk '$9 == 404' "$T/small" | wc -l)"
+q=$(where_query 30000 "not " '$9 == 404' "")
+check_eq "30,000 nots (ulimit -s 1024)" "$(ulimit -s 1024; rf "$q" "$T/small")" "$(awk '$9 == 404' "$T/small" | wc -l)"
+q=$(where_query 30001 "not " '$9 == 404' "")
+check_eq "30,001 nots (ulimit -s 1024)" "$(ulimit -s 1024; rf "$q" "$T/small")" "$(awk '$9 != 404' "$T/small" | wc -l)"
+ors=$(where_query 9000 '$9 == 999 or ' '$9 == 404' "")
+ands=$(where_query 8000 '$10 >= 0 and ' '$9 == 200' "")
+for mode in serial parallel pipeline multiprocess async; do
+	check_eq "9,000 ors, $mode (ulimit -s 1024)" "$(ulimit -s 1024; rf --mode=$mode "$ors" "$T/small")" \
+		"$(awk '$9 == 404' "$T/small" | wc -l)"
+	check_eq "8,000 ands, $mode (ulimit -s 1024)" "$(ulimit -s 1024; rf --mode=$mode "$ands" "$T/small")" \
+		"$(awk '$10 >= 0 && $9 == 200' "$T/small" | wc -l)"
+done
+
 # ---- --every: the aggregate so far, while the stream runs -------------------------
 { printf 'a\nb\n'; sleep 2; printf 'c\n'; } | rf --every 500ms 'count' > "$T/every" &
 sleep 1.3
