@@ -363,6 +363,9 @@ static size_t put_shown(struct rf_writer *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t width = 0, start = 0, i = 0;
+	while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') /* the common case: plain ASCII */
+		i++;
+	width = i;
 	while (i < n) {
 		char esc[16];
 		size_t elen = 0;
@@ -538,12 +541,15 @@ static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell)
 	return put_shown(w, s, len);
 }
 
-static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r)
+/* Widen the columns for row r; its cells' widths go to len[] if given. */
+static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r, size_t *len)
 {
 	for (int c = 0; c < t->ncols; c++) {
-		size_t len = put_cell_shown(NULL, &t->cells[r * (size_t)t->ncols + (size_t)c]);
-		if (len > o->width[c])
-			o->width[c] = len > 200 ? 200 : len;
+		size_t l = put_cell_shown(NULL, &t->cells[r * (size_t)t->ncols + (size_t)c]);
+		if (l > o->width[c])
+			o->width[c] = l > 200 ? 200 : l;
+		if (len)
+			len[c] = l;
 	}
 }
 
@@ -560,7 +566,7 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 	 * themselves, never on where batches happened to end. */
 	if (!o->streaming)
 		for (size_t r = 0; r < t->nrows; r++)
-			widen(o, t, r);
+			widen(o, t, r, NULL);
 	static const char spaces[256] = { [0 ... 255] = ' ' };
 	if (!o->header_done) {
 		for (int c = 0; c < t->ncols; c++) {
@@ -571,13 +577,12 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 		put(w, "\n", 1);
 		o->header_done = 1;
 	}
+	size_t len[RF_TABLE_MAX_COLS];
 	for (size_t r = 0; r < t->nrows; r++) {
-		if (o->streaming)
-			widen(o, t, r);
+		widen(o, t, r, len); /* only measures, when the widths are known */
 		for (int c = 0; c < t->ncols; c++) {
 			const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
-			size_t len = put_cell_shown(NULL, cell);
-			size_t pad = len < o->width[c] ? o->width[c] - len : 0;
+			size_t pad = len[c] < o->width[c] ? o->width[c] - len[c] : 0;
 			if (is_numeric(cell)) { /* numbers right-aligned */
 				put(w, spaces, pad);
 				put_cell_shown(w, cell);
