@@ -398,11 +398,15 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
 		}
 		if (t->type == T_RPAREN && depth > 0)
 			depth--;
-		struct rf_arg *args = realloc(sp->args, (size_t)(sp->nargs + 1) * sizeof *args);
-		if (!args)
-			return -ENOMEM;
-		sp->args = args;
-		struct rf_arg *a = &args[sp->nargs++];
+		/* room doubles at each power of two: linear for 100,000 arguments */
+		if ((sp->nargs & (sp->nargs - 1)) == 0) {
+			size_t room = sp->nargs ? 2 * (size_t)sp->nargs : 1;
+			struct rf_arg *args = realloc(sp->args, room * sizeof *args);
+			if (!args)
+				return -ENOMEM;
+			sp->args = args;
+		}
+		struct rf_arg *a = &sp->args[sp->nargs++];
 		a->type = arg_type(t->type);
 		a->text = t->text;
 		a->len = t->len;
