@@ -58,12 +58,14 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* A string's escapes are \" \' \\ \n \t \r \0 \xHH.  A backslash before
- * any other character is kept with it, as in a Python string, so a regular
- * expression is written as for grep -P: "\d+\.\d+", "^\[(?<level>\w+)\]".
- * "\\d" is still \d to PCRE2, as it always was here; a regex's literal
- * backslash is "\\\\". */
-static int lex_string(struct lexer *lx, struct token *t)
+/* A string's escapes are \" \' \\ \n \t \r \0 \xHH.  In a regular
+ * expression (`regex`) a backslash before any other character is kept with
+ * it, as in a Python string, so a pattern is written as for grep -P:
+ * "\d+\.\d+", "^\[(?<level>\w+)\]"; "\\d" is still \d to PCRE2, as it always
+ * was here, and a literal backslash is "\\\\".  Elsewhere (a grep literal, a
+ * split delimiter, a value) such an escape is an error: "\." there would
+ * silently look for a backslash. */
+static int lex_string(struct lexer *lx, struct token *t, int regex)
 {
 	const char *s = lx->src;
 	char quote = s[lx->pos];
@@ -113,6 +115,13 @@ static int lex_string(struct lexer *lx, struct token *t)
 			free(out);
 			return fail(lx->err, (int)start + 1, "unterminated string");
 		default:
+			if (!regex) {
+				free(out);
+				fail(lx->err, (int)lx->pos - 1, "unknown escape '\\%c' (this string is not a regex)", e);
+				snprintf(lx->err->hint, sizeof lx->err->hint,
+					 "it is taken as it is: write %c alone, or \\\\ for a backslash", e);
+				return -EINVAL;
+			}
 			out[n++] = c;
 			out[n++] = e;
 			break;
@@ -125,7 +134,7 @@ static int lex_string(struct lexer *lx, struct token *t)
 	return 0;
 }
 
-static int lex_next(struct lexer *lx, struct token *t)
+static int lex_next(struct lexer *lx, struct token *t, int regex)
 {
 	const char *s = lx->src;
 	memset(t, 0, sizeof *t);
@@ -139,7 +148,7 @@ static int lex_next(struct lexer *lx, struct token *t)
 		return 0;
 	}
 	if (c == '"' || c == '\'')
-		return lex_string(lx, t);
+		return lex_string(lx, t, regex);
 	if (strchr("|,()", c)) {
 		lx->pos++;
 		t->type = c == '|' ? T_PIPE : c == ',' ? T_COMMA : c == '(' ? T_LPAREN : T_RPAREN;
@@ -362,6 +371,20 @@ static enum rf_arg_type arg_type(enum tok_type t)
 	}
 }
 
+/* Whether a string next in this stage is a regular expression (see
+ * lex_string): the pattern of `regex` and of `parse regex`, and a string
+ * after `~`. */
+static int is_regex_next(const struct rf_stage_spec *sp)
+{
+	const struct rf_arg *prev = sp->nargs ? &sp->args[sp->nargs - 1] : NULL;
+	if (strcmp(sp->verb->name, "regex") == 0)
+		return 1;
+	if (prev && prev->type == RF_ARG_OP && strcmp(prev->text, "~") == 0)
+		return 1;
+	return prev && sp->nargs == 1 && strcmp(sp->verb->name, "parse") == 0 && prev->type == RF_ARG_WORD &&
+	       strcmp(prev->text, "regex") == 0;
+}
+
 /* Parse one stage; on return *t is the token after it ('|' or end). */
 static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *sp)
 {
@@ -387,7 +410,7 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
 	t->text = NULL;
 	int depth = 0;
 	for (;;) {
-		if ((r = lex_next(lx, t)) < 0)
+		if ((r = lex_next(lx, t, is_regex_next(sp))) < 0)
 			return r;
 		if (t->type == T_PIPE || t->type == T_END)
 			break;
@@ -526,7 +549,7 @@ int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err)
 	}
 	struct lexer lx = { .src = q->text, .pos = 0, .err = err };
 	struct token t;
-	int r = lex_next(&lx, &t);
+	int r = lex_next(&lx, &t, 0);
 	if (r == 0 && t.type == T_END) {
 		r = fail(err, 1, "empty query");
 		snprintf(err->hint, sizeof err->hint, "try: count   or: grep \"ERROR\" | count");
@@ -543,7 +566,7 @@ int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err)
 		if (t.type == T_END)
 			break;
 		free(t.text);
-		if ((r = lex_next(&lx, &t)) < 0)
+		if ((r = lex_next(&lx, &t, 0)) < 0)
 			break;
 	}
 	free(t.text);

@@ -73,15 +73,21 @@ START_TEST(test_string_escapes)
 	/* the defined escapes */
 	expect_string("split | where $1 == \"a\\\"b\\\\c\\n\\t\\r\\0\\x41\\x7e'\"", 1, 2, STR("a\"b\\c\n\t\r\0A~'"));
 	expect_string("grep 'it\\'s'", 0, 0, STR("it's"));
-	/* any other backslash stays, with the character after it */
-	expect_string("grep \"C:\\Users\\q\\d\\[\"", 0, 0, STR("C:\\Users\\q\\d\\["));
-	expect_string("split | where $1 == \"a\\.b\"", 1, 2, STR("a\\.b"));
-	/* so a regular expression is written as for grep -P; \\d is still \d */
+	/* in a regex any other backslash stays, with the character after it, so
+	 * a pattern is written as for grep -P; \\d is still \d */
 	expect_string("regex \"\\d+\\.\\d+ \\\\d \\\" \\t \\x41\"", 0, 0, STR("\\d+\\.\\d+ \\d \" \t A"));
 	expect_string("regex -v '\\w\\s\\b\\''", 0, 1, STR("\\w\\s\\b'"));
 	expect_string("parse regex \"^\\[(?<level>\\w+)\\]\" | count", 0, 1, STR("^\\[(?<level>\\w+)\\]"));
 	expect_string("split | where $1 ~ \"\\bx\\\\\\\\\" and $2 == \"\\\\\"", 1, 2, STR("\\bx\\\\"));
 	expect_string("split | where $1 ~ \"\\bx\\\\\\\\\" and $2 == \"\\\\\"", 1, 6, STR("\\"));
+	/* elsewhere it is an error, not a silent search for a backslash */
+	expect_error("grep \"C:\\Users\"", 9, "unknown escape '\\U' (this string is not a regex)", "\\\\ for a backslash");
+	expect_error("grep \"a\\.b\"", 8, "unknown escape '\\.'", "write . alone");
+	expect_error("split \"\\|\" | count", 8, "unknown escape '\\|'", NULL);
+	expect_error("split | where $1 == \"\\d\"", 22, "unknown escape '\\d'", NULL);
+	expect_error("split | where $1 ~ \"\\d\" and $1 == \"\\d\"", 36, "unknown escape '\\d'", NULL);
+	expect_error("parse regex \"(?<x>\\d)\" | where x contains \"\\d\"", 44, "unknown escape", NULL);
+	expect_error("grep \"regex\" | grep \"\\d\"", 22, "unknown escape", NULL);
 	/* what stays wrong */
 	expect_error("grep \"a\\x4\"", 8, "two hex digits", NULL);
 	expect_error("grep \"a\\", 6, "unterminated string", NULL);

@@ -169,12 +169,12 @@ check_eq "json: a 100 KB value (length)" "$(rf --format=tsv 'parse json | select
 check_eq "regex parser" "$(printf 'took 12ms\ntook 30ms\nnothing\n' | rf 'parse regex "took (?<ms>[0-9]+)ms" | sum(ms)' 2>/dev/null)" 42
 
 # ---- regular expressions are written as for grep -P ------------------------------
-# A backslash before a character the string syntax does not define (\d, \[,
-# \., \w, \s, \b, ...) stays in the string, so the pattern reaches PCRE2 as it
-# is written for grep -P; the defined escapes (\" \' \\ \n \t \r \0 \xHH)
-# mean what they always meant, so \\d is still \d and a literal backslash is
-# \\\\.  Oracle: grep -P with the pattern PCRE2 should see (the second column
-# where it differs from the first).
+# In a regex a backslash before a character the string syntax does not
+# define (\d, \[, \., \w, \s, \b, ...) stays in the string, so the pattern
+# reaches PCRE2 as it is written for grep -P; the defined escapes (\" \' \\
+# \n \t \r \0 \xHH) mean what they always meant, so \\d is still \d and a
+# literal backslash is \\\\.  Oracle: grep -P with the pattern PCRE2 should
+# see (the second column, where it differs from the first).
 printf '%s\n' '[INFO] took 12ms' '[WARN] took 3.5ms' 'path a\b and a\\b' 'x\dy 7' 'GET /img.png HTTP/1.1' \
 	'say "hi"  twice' 'tab	here' 'AB CD' 'no digits here' '$5 and 5$' '[]' 'a.b' 'aXb' > "$T/re"
 cat > "$T/patterns" <<'X'
@@ -213,10 +213,14 @@ done < "$T/patterns"
 check_eq "parse regex with \\[, \\w and \\d" \
 	"$(rf --format=tsv 'parse regex "^\[(?<level>\w+)\] took (?<ms>\d+(\.\d+)?)ms" | select level, ms' "$T/re" 2>/dev/null)" \
 	"$(printf 'level\tms\nINFO\t12\nWARN\t3.5')"
-# outside a regex the same: grep takes the bytes as they come out
+# outside a regex the defined escapes are the same, and any other is an
+# error: grep "\." would otherwise look for a backslash without a word
 check_eq "grep \"a\\\\b\" is a literal a\\b" "$(rf 'grep "a\\b" | count' "$T/re")" "$(grep -c -F 'a\b' "$T/re")"
-check_eq "grep \"x\\dy\" keeps the backslash" "$(rf 'grep "x\dy" | count' "$T/re")" "$(grep -c -F 'x\dy' "$T/re")"
 check_eq "grep \"\\t\" is a tab" "$(rf 'grep "\t" | count' "$T/re")" "$(grep -c -F "$tab" "$T/re")"
+rf 'grep "a\.b" | count' "$T/re" > /dev/null 2> "$T/err"
+check_status "grep \"a\\.b\"" $? 2
+check_grep "grep \"a\\.b\": the message" "$T/err" "ringflow: query:8: unknown escape '\.' (this string is not a regex)"
+check_grep "grep \"a\\.b\": the hint" "$T/err" "write . alone, or \\\\ for a backslash"
 
 # ---- nesting: bounded, and long chains on a small stack --------------------------
 head -200 "$LOG" > "$T/small"
