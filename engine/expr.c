@@ -189,6 +189,10 @@ struct operand {
 	struct rf_number num;
 };
 
+/* `a and b and c` is a chain leaning right, and(a, and(b, c)), and `not`
+ * holds its operand in l: every walk below loops down r of and/or and l of
+ * not, and recurses only into l of and/or, whose depth the parentheses
+ * bound.  So no chain length, however long, can exhaust the stack. */
 struct rf_expr {
 	enum expr_kind kind;
 	enum cmp_op op;
@@ -210,16 +214,29 @@ static void operand_free(struct operand *o)
 	free(o->lit);
 }
 
+static int is_chain(const struct rf_expr *e)
+{
+	return e->kind == E_AND || e->kind == E_OR;
+}
+
+/* The node a walk goes on to without recursing. */
+static struct rf_expr *next_in_chain(const struct rf_expr *e)
+{
+	return is_chain(e) ? e->r : e->l;
+}
+
 void rf__expr_free(struct rf_expr *e)
 {
-	if (!e)
-		return;
-	rf__expr_free(e->l);
-	rf__expr_free(e->r);
-	operand_free(&e->a);
-	operand_free(&e->b);
-	rf__regex_free(e->re);
-	free(e);
+	while (e) {
+		struct rf_expr *next = next_in_chain(e);
+		if (is_chain(e))
+			rf__expr_free(e->l);
+		operand_free(&e->a);
+		operand_free(&e->b);
+		rf__regex_free(e->re);
+		free(e);
+		e = next;
+	}
 }
 
 static int is_word(const struct rf_arg *a, const char *w)
@@ -317,17 +334,18 @@ static int parse_primary(struct rf_cursor *c, struct rf_expr **out, int *nre)
 
 static int parse_not(struct rf_cursor *c, struct rf_expr **out, int *nre)
 {
-	if (is_word(rf__peek(c), "not")) {
+	while (is_word(rf__peek(c), "not")) {
 		c->i++;
 		struct rf_expr *e = node(E_NOT);
 		if (!e)
 			return -ENOMEM;
 		*out = e;
-		return parse_not(c, &e->l, nre);
+		out = &e->l;
 	}
 	return parse_primary(c, out, nre);
 }
 
+/* Each new operand hangs off the r of the last and: a chain leaning right. */
 static int parse_and(struct rf_cursor *c, struct rf_expr **out, int *nre)
 {
 	int r = parse_not(c, out, nre);
@@ -338,7 +356,8 @@ static int parse_and(struct rf_cursor *c, struct rf_expr **out, int *nre)
 			return -ENOMEM;
 		e->l = *out;
 		*out = e;
-		r = parse_not(c, &e->r, nre);
+		out = &e->r;
+		r = parse_not(c, out, nre);
 	}
 	return r;
 }
@@ -353,7 +372,8 @@ static int parse_or(struct rf_cursor *c, struct rf_expr **out, int *nre)
 			return -ENOMEM;
 		e->l = *out;
 		*out = e;
-		r = parse_and(c, &e->r, nre);
+		out = &e->r;
+		r = parse_and(c, out, nre);
 	}
 	return r;
 }
@@ -376,34 +396,35 @@ int rf__expr_parse(struct rf_cursor *c, struct rf_expr **out)
 
 int rf__expr_bind(struct rf_expr *e, struct rf_schema *sc, struct rf_query_error *err)
 {
-	if (!e)
-		return 0;
 	int r;
-	if (e->a.is_field && (r = rf__schema_bind(sc, &e->a.field, err)) < 0)
-		return r;
-	if (e->b.is_field && (r = rf__schema_bind(sc, &e->b.field, err)) < 0)
-		return r;
-	if ((r = rf__expr_bind(e->l, sc, err)) < 0)
-		return r;
-	return rf__expr_bind(e->r, sc, err);
+	for (; e; e = next_in_chain(e)) {
+		if (e->a.is_field && (r = rf__schema_bind(sc, &e->a.field, err)) < 0)
+			return r;
+		if (e->b.is_field && (r = rf__schema_bind(sc, &e->b.field, err)) < 0)
+			return r;
+		if (is_chain(e) && (r = rf__expr_bind(e->l, sc, err)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int count_regex(const struct rf_expr *e)
 {
-	if (!e)
-		return 0;
-	return (e->kind == E_MATCH) + count_regex(e->l) + count_regex(e->r);
+	int n = 0;
+	for (; e; e = next_in_chain(e))
+		n += (e->kind == E_MATCH) + (is_chain(e) ? count_regex(e->l) : 0);
+	return n;
 }
 
 static int fill_ctx(struct rf_expr_ctx *x, const struct rf_expr *e)
 {
-	if (!e)
-		return 0;
-	if (e->kind == E_MATCH && !(x->m[e->id] = rf__regex_match_new(e->re)))
-		return -ENOMEM;
-	if (fill_ctx(x, e->l) < 0)
-		return -ENOMEM;
-	return fill_ctx(x, e->r);
+	for (; e; e = next_in_chain(e)) {
+		if (e->kind == E_MATCH && !(x->m[e->id] = rf__regex_match_new(e->re)))
+			return -ENOMEM;
+		if (is_chain(e) && fill_ctx(x, e->l) < 0)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 struct rf_expr_ctx *rf__expr_ctx_new(const struct rf_expr *e)
@@ -488,23 +509,14 @@ int rf__expr_undecided(struct rf_expr_ctx *x)
  * unknown and b holds. */
 enum { NO, YES, UNKNOWN };
 
-static int eval3(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+static int eval_leaf(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
 {
-	int c, l;
+	int c;
 	switch (e->kind) {
 	case E_AND:
-		if ((l = eval3(x, e->l, b, row)) == NO)
-			return NO;
-		c = eval3(x, e->r, b, row);
-		return c == NO ? NO : l == UNKNOWN || c == UNKNOWN ? UNKNOWN : YES;
 	case E_OR:
-		if ((l = eval3(x, e->l, b, row)) == YES)
-			return YES;
-		c = eval3(x, e->r, b, row);
-		return c == YES ? YES : l == UNKNOWN || c == UNKNOWN ? UNKNOWN : NO;
 	case E_NOT:
-		l = eval3(x, e->l, b, row);
-		return l == UNKNOWN ? UNKNOWN : l == YES ? NO : YES;
+		break; /* eval3's */
 	case E_PRESENT: {
 		struct rf_value v = operand_value(&e->a, b, row);
 		return v.len > 0;
@@ -534,6 +546,42 @@ static int eval3(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf
 		}
 	}
 	return NO;
+}
+
+/* Loops down and/or chains and not (see struct rf_expr), recursing only
+ * into the left operand of and/or.  to[v] is what a value v of the node
+ * reached makes of the whole expression: the nots and the undecided left
+ * operands passed on the way down, composed. */
+static int eval3(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+{
+	unsigned char to[3] = { NO, YES, UNKNOWN };
+	for (;;) {
+		int l;
+		switch (e->kind) {
+		case E_AND:
+			if ((l = eval3(x, e->l, b, row)) == NO)
+				return to[NO];
+			if (l == UNKNOWN) /* UNKNOWN and r: NO if r is, else UNKNOWN */
+				to[YES] = to[UNKNOWN];
+			e = e->r;
+			break;
+		case E_OR:
+			if ((l = eval3(x, e->l, b, row)) == YES)
+				return to[YES];
+			if (l == UNKNOWN) /* UNKNOWN or r: YES if r is, else UNKNOWN */
+				to[NO] = to[UNKNOWN];
+			e = e->r;
+			break;
+		case E_NOT:
+			l = to[NO];
+			to[NO] = to[YES];
+			to[YES] = (unsigned char)l;
+			e = e->l;
+			break;
+		default:
+			return to[eval_leaf(x, e, b, row)];
+		}
+	}
 }
 
 int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)

@@ -40,6 +40,11 @@ int rf__fail(struct rf_query_error *err, int column, const char *fmt, ...)
 
 #define fail rf__fail
 
+/* Parentheses nest at most this deep in any stage: the expression parser
+ * recurses per level, and a query of 60,000 '(' must be an error, not a
+ * stack overflow.  Chains of and, or and not do not count: they are loops. */
+#define MAX_NESTING 256
+
 static int is_word_char(int c)
 {
 	return c && !isspace(c) && !strchr("|,()\"'=!<>~", c);
@@ -53,12 +58,24 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static int lex_string(struct lexer *lx, struct token *t)
+/* A string's escapes are \" \' \\ \n \t \r \0 \xHH.  In a regular
+ * expression (`regex`) a backslash before any other character is kept with
+ * it, as in a Python string, so a pattern is written as for grep -P:
+ * "\d+\.\d+", "^\[(?<level>\w+)\]"; "\\d" is still \d to PCRE2, as it always
+ * was here, and a literal backslash is "\\\\".  Elsewhere (a grep literal, a
+ * split delimiter, a value) such an escape is an error: "\." there would
+ * silently look for a backslash. */
+static int lex_string(struct lexer *lx, struct token *t, int regex)
 {
 	const char *s = lx->src;
 	char quote = s[lx->pos];
 	size_t start = lx->pos++;
-	char *out = malloc(strlen(s + start) + 1);
+	/* room for the text up to the closing quote (not the whole rest of
+	 * the query: a query of 100,000 strings must not take quadratic time) */
+	size_t room = 0;
+	while (s[lx->pos + room] && s[lx->pos + room] != quote)
+		room += s[lx->pos + room] == '\\' && s[lx->pos + room + 1] ? 2 : 1;
+	char *out = malloc(room + 1);
 	size_t n = 0;
 	if (!out)
 		return -ENOMEM;
@@ -94,11 +111,20 @@ static int lex_string(struct lexer *lx, struct token *t)
 			lx->pos += 2;
 			break;
 		}
-		default:
+		case '\0':
 			free(out);
-			if (e == '\0')
-				return fail(lx->err, (int)start + 1, "unterminated string");
-			return fail(lx->err, (int)lx->pos - 1, "unknown escape '\\%c'", e);
+			return fail(lx->err, (int)start + 1, "unterminated string");
+		default:
+			if (!regex) {
+				free(out);
+				fail(lx->err, (int)lx->pos - 1, "unknown escape '\\%c' (this string is not a regex)", e);
+				snprintf(lx->err->hint, sizeof lx->err->hint,
+					 "it is taken as it is: write %c alone, or \\\\ for a backslash", e);
+				return -EINVAL;
+			}
+			out[n++] = c;
+			out[n++] = e;
+			break;
 		}
 	}
 	out[n] = '\0';
@@ -108,7 +134,7 @@ static int lex_string(struct lexer *lx, struct token *t)
 	return 0;
 }
 
-static int lex_next(struct lexer *lx, struct token *t)
+static int lex_next(struct lexer *lx, struct token *t, int regex)
 {
 	const char *s = lx->src;
 	memset(t, 0, sizeof *t);
@@ -122,7 +148,7 @@ static int lex_next(struct lexer *lx, struct token *t)
 		return 0;
 	}
 	if (c == '"' || c == '\'')
-		return lex_string(lx, t);
+		return lex_string(lx, t, regex);
 	if (strchr("|,()", c)) {
 		lx->pos++;
 		t->type = c == '|' ? T_PIPE : c == ',' ? T_COMMA : c == '(' ? T_LPAREN : T_RPAREN;
@@ -345,6 +371,20 @@ static enum rf_arg_type arg_type(enum tok_type t)
 	}
 }
 
+/* Whether a string next in this stage is a regular expression (see
+ * lex_string): the pattern of `regex` and of `parse regex`, and a string
+ * after `~`. */
+static int is_regex_next(const struct rf_stage_spec *sp)
+{
+	const struct rf_arg *prev = sp->nargs ? &sp->args[sp->nargs - 1] : NULL;
+	if (strcmp(sp->verb->name, "regex") == 0)
+		return 1;
+	if (prev && prev->type == RF_ARG_OP && strcmp(prev->text, "~") == 0)
+		return 1;
+	return prev && sp->nargs == 1 && strcmp(sp->verb->name, "parse") == 0 && prev->type == RF_ARG_WORD &&
+	       strcmp(prev->text, "regex") == 0;
+}
+
 /* Parse one stage; on return *t is the token after it ('|' or end). */
 static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *sp)
 {
@@ -368,16 +408,28 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
 	sp->verb_text = sp->verb->name;
 	free(t->text);
 	t->text = NULL;
+	int depth = 0;
 	for (;;) {
-		if ((r = lex_next(lx, t)) < 0)
+		if ((r = lex_next(lx, t, is_regex_next(sp))) < 0)
 			return r;
 		if (t->type == T_PIPE || t->type == T_END)
 			break;
-		struct rf_arg *args = realloc(sp->args, (size_t)(sp->nargs + 1) * sizeof *args);
-		if (!args)
-			return -ENOMEM;
-		sp->args = args;
-		struct rf_arg *a = &args[sp->nargs++];
+		if (t->type == T_LPAREN && ++depth > MAX_NESTING) {
+			fail(err, t->column, "parentheses nested more than %d deep", MAX_NESTING);
+			snprintf(err->hint, sizeof err->hint, "'a and b and c' and 'not not a' need no parentheses");
+			return -EINVAL;
+		}
+		if (t->type == T_RPAREN && depth > 0)
+			depth--;
+		/* room doubles at each power of two: linear for 100,000 arguments */
+		if ((sp->nargs & (sp->nargs - 1)) == 0) {
+			size_t room = sp->nargs ? 2 * (size_t)sp->nargs : 1;
+			struct rf_arg *args = realloc(sp->args, room * sizeof *args);
+			if (!args)
+				return -ENOMEM;
+			sp->args = args;
+		}
+		struct rf_arg *a = &sp->args[sp->nargs++];
 		a->type = arg_type(t->type);
 		a->text = t->text;
 		a->len = t->len;
@@ -497,7 +549,7 @@ int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err)
 	}
 	struct lexer lx = { .src = q->text, .pos = 0, .err = err };
 	struct token t;
-	int r = lex_next(&lx, &t);
+	int r = lex_next(&lx, &t, 0);
 	if (r == 0 && t.type == T_END) {
 		r = fail(err, 1, "empty query");
 		snprintf(err->hint, sizeof err->hint, "try: count   or: grep \"ERROR\" | count");
@@ -514,7 +566,7 @@ int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err)
 		if (t.type == T_END)
 			break;
 		free(t.text);
-		if ((r = lex_next(&lx, &t)) < 0)
+		if ((r = lex_next(&lx, &t, 0)) < 0)
 			break;
 	}
 	free(t.text);

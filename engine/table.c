@@ -1,6 +1,7 @@
 /* table.c - result tables and output formats. */
 #include "config.h"
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,10 +111,33 @@ static int cell_number(const struct rf_cell *c, struct rf_number *n)
 	}
 }
 
+/* An integer against a double, exactly (a 64-bit integer need not fit in
+ * a double: 2^53 + 1 and 2^53 + 1.0 differ). */
+static int int_dbl_cmp(int64_t i, double d)
+{
+	if (d >= 0x1p63)
+		return -1;
+	if (d < -0x1p63)
+		return 1;
+	int64_t t = (int64_t)d; /* toward zero, exact in this range */
+	if (i != t)
+		return i < t ? -1 : 1;
+	double frac = d - (double)t;
+	return (frac < 0) - (frac > 0);
+}
+
+/* NaN after every other number, equal to itself: a sort needs a total order. */
 static int num_cmp(const struct rf_number *a, const struct rf_number *b)
 {
 	if (a->is_int && b->is_int)
 		return (a->i > b->i) - (a->i < b->i);
+	int an = !a->is_int && isnan(a->d), bn = !b->is_int && isnan(b->d);
+	if (an || bn)
+		return an - bn;
+	if (a->is_int)
+		return int_dbl_cmp(a->i, b->d);
+	if (b->is_int)
+		return -int_dbl_cmp(b->i, a->d);
 	return (a->d > b->d) - (a->d < b->d);
 }
 
@@ -134,6 +158,10 @@ static int bigint_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	return sa < 0 ? -c : c;
 }
 
+/* Missing first, then numbers (by value; equal ones by type, then text), then
+ * everything else by bytes.  Numbers before text whatever the text is, or
+ * "9" < "10" < "1a" < "9" would be a cycle and the order would depend on
+ * the order the rows came in. */
 int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
 {
 	if (a->type == RF_CELL_NULL || b->type == RF_CELL_NULL)
@@ -145,10 +173,14 @@ int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	int an = cell_number(a, &na) == 0, bn = cell_number(b, &nb) == 0;
 	if (an && bn) {
 		int c = num_cmp(&na, &nb);
-		if (c || (a->type != RF_CELL_STR || b->type != RF_CELL_STR))
+		if (c)
 			return c;
-	} else if (an != bn && (a->type != RF_CELL_STR || b->type != RF_CELL_STR)) {
-		return bn - an; /* numbers before strings */
+		if (a->type != b->type) /* "5", 5 and 5.0: any fixed order */
+			return a->type < b->type ? -1 : 1;
+		if (a->type != RF_CELL_STR)
+			return 0;
+	} else if (an != bn) {
+		return bn - an; /* numbers before text */
 	}
 	if (a->type == RF_CELL_STR && b->type == RF_CELL_STR) {
 		size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
@@ -253,7 +285,26 @@ int rf__table_project(struct rf_table *t, const int *cols, int n)
 	return 0;
 }
 
-/* ---- output ---- */
+/* ---- output ----
+ *
+ * Cells hold log bytes: anything at all.  Each format says how they come out:
+ *
+ *   table  for people, and safe on a terminal: a backslash is \\, tab,
+ *          newline and CR are \t \n \r, every other control byte (C0, DEL,
+ *          the UTF-8 of C1 controls, U+2028/9 and bidi controls) and every
+ *          byte that is not part of valid UTF-8 is \xHH.  A missing value
+ *          is \N, which no data can print as.  Columns are aligned by
+ *          characters (code points).
+ *   tsv    \t \n \r \\ escaped, other bytes as they are; missing is empty.
+ *   csv    RFC 4180: a field holding , " CR or LF is quoted, " doubled; an
+ *          empty string is "" and a missing value is empty (as DuckDB and
+ *          PostgreSQL write them), other bytes as they are.
+ *   json   always valid JSON (RFC 8259): control characters, DEL, C1, U+2028
+ *          and U+2029 as \uXXXX; each ill-formed UTF-8 sequence (its maximal
+ *          subpart, as Python's errors='replace' counts) as U+FFFD; missing
+ *          is null; a value that is a JSON number by JSON's grammar, and
+ *          within a double's range, is a number, anything else a string.
+ */
 
 /* The text of a cell (numbers in their stable form); *len set. */
 static const char *cell_text(const struct rf_cell *c, char *buf, size_t cap, size_t *len)
@@ -286,6 +337,95 @@ static int put(struct rf_writer *w, const char *p, size_t n)
 	return rf__writer_put(w, p, n);
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4), or, negated,
+ * of the ill-formed bytes one U+FFFD stands for: a byte that starts no
+ * sequence, or the longest start of one that is cut off (Unicode's
+ * "maximal subpart", chapter 3.9). */
+static int utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0], lo = 0x80, hi = 0xbf;
+	int need;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 2, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf; /* no overlongs, no surrogates */
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 3, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf; /* up to U+10FFFF */
+	else
+		return -1;
+	for (int i = 1; i <= need; i++) {
+		if ((size_t)i >= n || p[i] < lo || p[i] > hi)
+			return -i;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return need + 1;
+}
+
+/* Valid UTF-8 that a terminal acts on instead of showing: the C1 controls
+ * (U+0080..U+009F), the line and paragraph separators (U+2028, U+2029) and
+ * the bidirectional marks, embeddings, overrides and isolates (U+200E,
+ * U+200F, U+202A..U+202E, U+2066..U+2069), which reorder what follows. */
+static int utf8_control(const unsigned char *p, int len)
+{
+	if (len == 2)
+		return p[0] == 0xc2 && p[1] <= 0x9f;
+	if (len == 3 && p[0] == 0xe2 && p[1] == 0x80)
+		return p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae);
+	if (len == 3 && p[0] == 0xe2 && p[1] == 0x81)
+		return p[2] >= 0xa6 && p[2] <= 0xa9;
+	return 0;
+}
+
+/* Table format: write the bytes as they are shown (see above), or with w
+ * NULL only measure them; returns the width in characters. */
+static size_t put_shown(struct rf_writer *w, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t width = 0, start = 0, i = 0;
+	while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') /* the common case: plain ASCII */
+		i++;
+	width = i;
+	while (i < n) {
+		char esc[16];
+		size_t elen = 0;
+		int len = 1;
+		unsigned c = p[i];
+		if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+			esc[0] = '\\';
+			esc[1] = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+			elen = 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			elen = (size_t)snprintf(esc, sizeof esc, "\\x%02x", c);
+		} else if (c >= 0x80) {
+			len = utf8_len(p + i, n - i);
+			if (len < 0) {
+				len = 1; /* each byte of it shown */
+				elen = (size_t)snprintf(esc, sizeof esc, "\\x%02x", c);
+			} else if (utf8_control(p + i, len)) {
+				for (int k = 0; k < len; k++)
+					elen += (size_t)snprintf(esc + elen, sizeof esc - elen, "\\x%02x", p[i + (size_t)k]);
+			}
+		}
+		if (elen) {
+			if (w) {
+				put(w, s + start, i - start);
+				put(w, esc, elen);
+			}
+			width += elen;
+			start = i + (size_t)len;
+		} else {
+			width++;
+		}
+		i += (size_t)len;
+	}
+	if (w)
+		put(w, s + start, n - start);
+	return width;
+}
+
 static int put_escaped_tsv(struct rf_writer *w, const char *p, size_t n)
 {
 	size_t start = 0;
@@ -302,7 +442,7 @@ static int put_escaped_tsv(struct rf_writer *w, const char *p, size_t n)
 
 static int put_csv(struct rf_writer *w, const char *p, size_t n)
 {
-	int quote = 0;
+	int quote = n == 0; /* "" is an empty string; nothing at all is missing */
 	for (size_t i = 0; i < n && !quote; i++)
 		quote = p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r';
 	if (!quote)
@@ -319,30 +459,89 @@ static int put_csv(struct rf_writer *w, const char *p, size_t n)
 	return put(w, "\"", 1);
 }
 
-static int put_json_string(struct rf_writer *w, const char *p, size_t n)
+static int put_json_string(struct rf_writer *w, const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	put(w, "\"", 1);
-	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(w, p + start, i - start);
+	size_t start = 0, i = 0;
+	while (i < n) {
+		unsigned c = p[i];
+		int len = 1;
 		char esc[8];
-		int len;
-		switch (c) {
-		case '"': len = snprintf(esc, sizeof esc, "\\\""); break;
-		case '\\': len = snprintf(esc, sizeof esc, "\\\\"); break;
-		case '\n': len = snprintf(esc, sizeof esc, "\\n"); break;
-		case '\r': len = snprintf(esc, sizeof esc, "\\r"); break;
-		case '\t': len = snprintf(esc, sizeof esc, "\\t"); break;
-		default: len = snprintf(esc, sizeof esc, "\\u%04x", c); break;
+		int elen = 0;
+		if (c == '"' || c == '\\')
+			elen = snprintf(esc, sizeof esc, "\\%c", c);
+		else if (c == '\n' || c == '\r' || c == '\t')
+			elen = snprintf(esc, sizeof esc, "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+		else if (c < 0x20 || c == 0x7f)
+			elen = snprintf(esc, sizeof esc, "\\u%04x", c);
+		else if (c >= 0x80) {
+			len = utf8_len(p + i, n - i);
+			if (len < 0) {
+				len = -len;
+				elen = snprintf(esc, sizeof esc, "\xef\xbf\xbd"); /* U+FFFD */
+			} else if (len == 2 && c == 0xc2 && p[i + 1] <= 0x9f) {
+				elen = snprintf(esc, sizeof esc, "\\u%04x", p[i + 1]);
+			} else if (len == 3 && c == 0xe2 && p[i + 1] == 0x80 && (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+				elen = snprintf(esc, sizeof esc, "\\u%04x", 0x2000 + (p[i + 2] & 0x3f));
+			}
 		}
-		put(w, esc, (size_t)len);
-		start = i + 1;
+		if (elen) {
+			put(w, s + start, i - start);
+			put(w, esc, (size_t)elen);
+			start = i + (size_t)len;
+		}
+		i += (size_t)len;
 	}
-	put(w, p + start, n - start);
+	put(w, s + start, n - start);
 	return put(w, "\"", 1);
+}
+
+/* Whether these bytes are a JSON number (RFC 8259 section 6) that a double
+ * can hold without turning it into infinity. */
+static int is_json_number(const char *p, size_t n)
+{
+	size_t i = 0, digits = 0;
+	int exp = 0;
+	if (i < n && p[i] == '-')
+		i++;
+	if (i < n && p[i] == '0')
+		i++, digits++;
+	else
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++, digits++;
+	if (digits == 0)
+		return 0;
+	if (i < n && p[i] == '.') {
+		size_t f = ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == f)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		exp = 1;
+		if (++i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		size_t e = i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == e)
+			return 0;
+	}
+	if (i != n)
+		return 0;
+	if (!exp && digits <= 308)
+		return 1;
+	char small[128], *copy = n < sizeof small ? small : malloc(n + 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, p, n);
+	copy[n] = '\0';
+	int finite = isfinite(strtod(copy, NULL));
+	if (copy != small)
+		free(copy);
+	return finite;
 }
 
 static int is_numeric(const struct rf_cell *c)
@@ -350,60 +549,67 @@ static int is_numeric(const struct rf_cell *c)
 	return c->type == RF_CELL_INT || c->type == RF_CELL_DBL || c->type == RF_CELL_BIGINT;
 }
 
-static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r)
+/* A cell in the table format: its text as shown, or \N when missing. */
+static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell)
 {
 	char buf[64];
 	size_t len;
+	if (cell->type == RF_CELL_NULL) {
+		if (w)
+			put(w, "\\N", 2);
+		return 2;
+	}
+	const char *s = cell_text(cell, buf, sizeof buf, &len);
+	return put_shown(w, s, len);
+}
+
+/* Widen the columns for row r; its cells' widths go to len[] if given. */
+static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r, size_t *len)
+{
 	for (int c = 0; c < t->ncols; c++) {
-		const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
-		cell_text(cell, buf, sizeof buf, &len);
-		if (cell->type == RF_CELL_NULL)
-			len = 1;
-		if (len > o->width[c])
-			o->width[c] = len > 200 ? 200 : len;
+		size_t l = put_cell_shown(NULL, &t->cells[r * (size_t)t->ncols + (size_t)c]);
+		if (l > o->width[c])
+			o->width[c] = l > 200 ? 200 : l;
+		if (len)
+			len[c] = l;
 	}
 }
 
 static int write_table_format(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w)
 {
-	char buf[64];
-	size_t len;
+	size_t head[RF_TABLE_MAX_COLS];
 	for (int c = 0; c < t->ncols; c++) {
-		size_t hl = strlen(t->col[c]);
-		if (hl > o->width[c])
-			o->width[c] = hl;
+		head[c] = put_shown(NULL, t->col[c], strlen(t->col[c]));
+		if (head[c] > o->width[c])
+			o->width[c] = head[c];
 	}
 	/* A whole result is aligned on all its rows.  Streamed rows (select)
 	 * widen the columns row by row, so the layout depends only on the rows
 	 * themselves, never on where batches happened to end. */
 	if (!o->streaming)
 		for (size_t r = 0; r < t->nrows; r++)
-			widen(o, t, r);
+			widen(o, t, r, NULL);
 	static const char spaces[256] = { [0 ... 255] = ' ' };
 	if (!o->header_done) {
 		for (int c = 0; c < t->ncols; c++) {
-			size_t hl = strlen(t->col[c]);
-			put(w, t->col[c], hl);
+			put_shown(w, t->col[c], strlen(t->col[c]));
 			if (c + 1 < t->ncols)
-				put(w, spaces, o->width[c] - hl + 2);
+				put(w, spaces, o->width[c] - head[c] + 2);
 		}
 		put(w, "\n", 1);
 		o->header_done = 1;
 	}
+	size_t len[RF_TABLE_MAX_COLS];
 	for (size_t r = 0; r < t->nrows; r++) {
-		if (o->streaming)
-			widen(o, t, r);
+		widen(o, t, r, len); /* only measures, when the widths are known */
 		for (int c = 0; c < t->ncols; c++) {
 			const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
-			const char *s = cell->type == RF_CELL_NULL ? "-" : cell_text(cell, buf, sizeof buf, &len);
-			if (cell->type == RF_CELL_NULL)
-				len = 1;
-			size_t pad = len < o->width[c] ? o->width[c] - len : 0;
+			size_t pad = len[c] < o->width[c] ? o->width[c] - len[c] : 0;
 			if (is_numeric(cell)) { /* numbers right-aligned */
 				put(w, spaces, pad);
-				put(w, s, len);
+				put_cell_shown(w, cell);
 			} else {
-				put(w, s, len);
+				put_cell_shown(w, cell);
 				if (c + 1 < t->ncols)
 					put(w, spaces, pad);
 			}
@@ -422,8 +628,9 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 	size_t len;
 	if (o->format == RF_FORMAT_TABLE) {
 		if (bare && t->ncols == 1 && t->nrows == 1) {
-			const char *s = cell_text(&t->cells[0], buf, sizeof buf, &len);
-			put(w, s, len);
+			/* a lone answer, for `n=$(ringflow ...)`: missing is an empty line */
+			if (t->cells[0].type != RF_CELL_NULL)
+				put_cell_shown(w, &t->cells[0]);
 			return put(w, "\n", 1);
 		}
 		return write_table_format(o, t, w);
@@ -456,7 +663,8 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 			case RF_FORMAT_CSV:
 				if (c)
 					put(w, ",", 1);
-				put_csv(w, s, len);
+				if (cell->type != RF_CELL_NULL)
+					put_csv(w, s, len);
 				break;
 			default:
 				if (c)
@@ -465,8 +673,8 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 				put(w, ":", 1);
 				if (cell->type == RF_CELL_NULL)
 					put(w, "null", 4);
-				else if (is_numeric(cell) && len && s[0] != 'n' && s[len - 1] != 'f')
-					put(w, s, len); /* nan and inf are not JSON numbers */
+				else if (cell->type != RF_CELL_TIME && is_json_number(s, len))
+					put(w, s, len); /* not nan or inf, not "007" */
 				else
 					put_json_string(w, s, len);
 				break;

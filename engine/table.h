@@ -46,8 +46,8 @@ struct rf_cell *rf__table_add_row(struct rf_table *t);
 const char *rf__table_strdup(struct rf_table *t, const char *p, size_t n);
 int rf__table_col(const struct rf_table *t, const char *name);
 
-/* Order: NULL first, numbers by value, strings as numbers when both are,
- * else by bytes. */
+/* A total order: NULL first, then numbers (numeric cells and strings that
+ * read as numbers) by value, then other strings by bytes. */
 int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b);
 /* Sort rows by the columns in cols[] (desc[] per column), then by the key
  * columns ascending, so the order is total and deterministic. */
