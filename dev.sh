@@ -13,7 +13,8 @@ cd "$(dirname "$0")"
 
 PACKAGES="build-essential autoconf automake libtool pkg-config linux-libc-dev
 liburing-dev libnuma-dev numactl libbpf-dev check libpcre2-dev systemtap-sdt-dev
-clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time valgrind"
+clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time valgrind
+python3"
 
 install_deps() {
 	missing=""
