@@ -109,6 +109,12 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 	f->long_skipped = 0;
 	for (;;) {
 		struct rf_chunk c;
+		/* rf_cancel(): stop here too, not only where a batch goes out -
+		 * a record being skipped or spilled may never end */
+		if (rf__io_cancel) {
+			r = -EINTR;
+			break;
+		}
 		r = src->ops->next(src, &c);
 		if (r == RF_SOURCE_TICK) {
 			if (f->tick && (r = f->tick(f->user)) != 0)
