@@ -129,6 +129,9 @@ void rf__batch_free(struct rf_batch *b)
 	free(b->arena);
 	free(b->sel);
 	free(b->vals);
+	free(b->rejects);
+	b->rejects = NULL;
+	b->rejects_len = b->rejects_cap = 0;
 	b->sel = NULL;
 	b->vals = NULL;
 	b->arena = NULL;
@@ -164,6 +167,7 @@ int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct r
 	dst->nrecords = src->nrecords;
 	dst->input = src->input;
 	dst->input_idx = src->input_idx;
+	dst->rejects_len = 0;
 	rf__batch_reset_arena(dst);
 	return 0;
 }

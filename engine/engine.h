@@ -49,6 +49,10 @@ struct rf_batch {
 	uint64_t nrecords;    /* records in data[], when counted (else 0) */
 	const char *input;    /* name of the input, for messages */
 	uint32_t input_idx;   /* its position among the inputs */
+	/* rejected records of this batch, newline-terminated, when the run
+	 * writes them out with the batch (in input order) */
+	char *rejects;
+	size_t rejects_len, rejects_cap;
 };
 
 /* Make room for n selected spans; 0 or -ENOMEM. */
@@ -199,6 +203,8 @@ struct rf_stage_env {
 	uint32_t first_reject_idx;
 	char first_reject_input[256];
 	void *lock;                  /* a pthread mutex when workers share this */
+	int defer_rejects;           /* rejected records go to the batch's
+				      * rejects buffer, written in order later */
 	/* --group-memory: the resident size (bytes) the process may reach
 	 * while an aggregate grows, read from statm_fd; 0: no limit */
 	uint64_t memory_limit;
@@ -313,6 +319,8 @@ struct rf_workers_config {
 	int (*output)(void *user, struct rf_batch *b);
 	void *user;
 	const struct rf_placement *place;  /* thread i: CPU and node */
+	char *why;                 /* if create fails: what failed, for the */
+	size_t why_len;            /* message (may be NULL) */
 };
 
 int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg);

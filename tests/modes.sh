@@ -92,6 +92,22 @@ check_status "async: a missing file" $? 2
 check_eq "async: the others still counted" "$got" 20
 check_grep "async: the missing file named" "$T/err" "missing: No such file or directory"
 
+# --rejects is in input order in every mode: many rejects (longer than the
+# writers' buffers) over many small batches, checked against grep
+"$LOGGEN" --size 2M --seed 9 | awk 'NR % 7 == 0 { printf "garbage %d ", NR; for (i = 0; i < 20; i++) printf "xxxxxxxxxx"; print "" } { print }' \
+	> "$T/rej.log"
+grep '^garbage' "$T/rej.log" > "$T/rej.want"
+for query in 'parse combined | count' 'parse combined | select status'; do
+	for mode in serial parallel pipeline multiprocess async; do
+		for threads in 2 4; do
+			"$RINGFLOW" --mode=$mode --threads=$threads --buffer-size=64K --window=64K --rejects="$T/rej.got" \
+				"$query" "$T/rej.log" "$T/rej.log" > /dev/null 2>&1
+			cat "$T/rej.want" "$T/rej.want" > "$T/rej.want2"
+			check_same "--rejects in order: $mode x$threads: $query" "$T/rej.got" "$T/rej.want2"
+		done
+	done
+done
+
 # a worker that dies fails the run, loudly, with no answer printed
 RINGFLOW_TEST_WORKER_DIES=2 "$RINGFLOW" --mode=multiprocess --threads=3 'split | count by $9' "$T/log" \
 	> "$T/got" 2> "$T/err"
