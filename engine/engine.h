@@ -53,6 +53,9 @@ struct rf_batch {
 	 * writes them out with the batch (in input order) */
 	char *rejects;
 	size_t rejects_len, rejects_cap;
+	/* csv/tsv: records end only at a newline outside double quotes; the
+	 * field separator (',' or '\t'), 0 for plain lines */
+	char quote_sep;
 };
 
 /* Make room for n selected spans; 0 or -ENOMEM. */
@@ -73,6 +76,17 @@ void rf__batch_free(struct rf_batch *b);
 /* A whole, all-selected copy of src's records in *buf (grown as needed),
  * for a batch that must outlive its source buffer. */
 int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct rf_batch *src);
+
+/* CSV framing (RFC 4180, read as Python's csv module does): a double quote
+ * opens a quoted field only at the start of a field; inside one, "" is a
+ * quote and a newline belongs to the field.  The scan state between calls: */
+enum { RF_Q_START = 0, RF_Q_UNQUOTED, RF_Q_QUOTED, RF_Q_QUOTE_SEEN };
+/* The first newline in [p, p + n) that ends a record, starting in *state
+ * (updated to the state after it, or at p + n); NULL if none. */
+const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state);
+/* The last such newline in [p, p + n), which starts a record; *state is the
+ * state at p + n. */
+const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state);
 
 /* Records in an all-selected batch. */
 static inline uint64_t rf__batch_all_records(const struct rf_batch *b, const struct rf_kernels *k)
@@ -367,6 +381,8 @@ struct rf_framer {
 	uint64_t first_long_offset;
 	struct rf_batch batch;    /* reused for every batch; owns sel[] */
 	int input_start;          /* the next batch is an input's first */
+	char quote_sep;           /* csv/tsv framing (see rf__csv_find_end); 0: lines */
+	int qstate;               /* its scan state at the end of the open record */
 	int (*emit)(void *user, struct rf_batch *b);  /* 0, RF_STOP, or -errno */
 	int (*tick)(void *user);                      /* a stream's deadline passed */
 	void *user;

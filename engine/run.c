@@ -1285,15 +1285,17 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 		run->mode = paths ? RF_MODE_ASYNC : RF_MODE_SERIAL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
 			 paths ? "--mode=async" : "async reads named files, not stdin (--mode=async not followed)");
+	} else if ((opt->mode == RF_MODE_PARALLEL || opt->mode == RF_MODE_MULTIPROCESS) && per_input_header(run->q)) {
+		/* a byte range past a file's start has no header line to read,
+		 * and parallel workers would each need the header of the input
+		 * their batch comes from: one parse instance, in input order */
+		run->mode = RF_MODE_PIPELINE;
+		snprintf(run->mode_reason, sizeof run->mode_reason,
+			 "csv and tsv take their header from each input's first line, which only one parse thread "
+			 "reading in order sees (--mode=%s not followed): pipeline", rf_mode_name(opt->mode));
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		run->mode = RF_MODE_PARALLEL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
-	} else if (opt->mode == RF_MODE_MULTIPROCESS && per_input_header(run->q)) {
-		/* a byte range past a file's start has no header line to read */
-		run->mode = RF_MODE_PARALLEL;
-		snprintf(run->mode_reason, sizeof run->mode_reason,
-			 "csv and tsv take their header from each input's first line, which a worker's byte range "
-			 "lacks (--mode=multiprocess not followed): parallel");
 	} else if (opt->mode == RF_MODE_MULTIPROCESS) {
 		int files_only = nfiles > 0;
 		for (int i = 0; i < nfiles; i++) {
@@ -1343,6 +1345,12 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 			snprintf(run->mode_reason, sizeof run->mode_reason,
 				 "%d CPUs, %llu MiB of files, an aggregate with small partial states", cpus,
 				 (unsigned long long)(total >> 20));
+		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB && per_input_header(run->q)) {
+			/* parallel workers would not see each input's header */
+			run->mode = RF_MODE_PIPELINE;
+			snprintf(run->mode_reason, sizeof run->mode_reason,
+				 "%d CPUs, %llu MiB of csv or tsv: the reader and each stage get a thread (the header "
+				 "is read in order)", cpus, (unsigned long long)(total >> 20));
 		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB) {
 			run->mode = RF_MODE_PARALLEL;
 			snprintf(run->mode_reason, sizeof run->mode_reason,
@@ -1801,6 +1809,10 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	}
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 	run->framer.skip_long = opt->skip_long;
+	/* parse csv/tsv (always the first stage): a quoted field may hold a
+	 * newline, so records end only at newlines outside quotes */
+	if (per_input_header(q))
+		run->framer.quote_sep = strcmp(parse_format(q), "tsv") == 0 ? '\t' : ',';
 	if (q->agg_stage >= 0) {
 		run->env.memory_limit = opt->memory + group_memory(opt);
 		run->env.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);

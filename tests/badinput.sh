@@ -105,14 +105,17 @@ for mode in $MODES; do
 	check_grep "json $mode: rejects counted" "$T/err" "3 records could not be parsed as json"
 done
 
-# Unbalanced quotes in CSV: by hand, line 2 ('a,"b') is rejected, the rest
-# parse, '""' inside quotes is one quote.
-printf 'h1,h2\na,"b\nc,d\n"x""y",2\n' > "$D/quotes.csv"
+# Quotes in CSV (RFC 4180): a quoted field holds a newline and a comma,
+# '""' inside quotes is one quote; Python's csv module is the oracle.
+printf 'h1,h2\na,"b\nc,d"\n"x""y",2\n' > "$D/quotes.csv"
+want=$(python3 -c 'import csv, sys, collections
+c = collections.Counter(r["h1"] for r in csv.DictReader(open(sys.argv[1], newline="")))
+print("".join("%s,%d;" % kv for kv in sorted(c.items())))' "$D/quotes.csv")
 for mode in $MODES; do
 	"$RINGFLOW" --mode=$mode --format=tsv 'parse csv | count by h1' "$D/quotes.csv" > "$T/out" 2> "$T/err"
 	check_status "csv quotes $mode" $? 0
-	check_eq "csv quotes $mode" "$(tail -n +2 "$T/out" | tr '\n\t' ';,')" 'c,1;x"y,1;'
-	check_grep "csv quotes $mode: the bad line" "$T/err" "quotes.csv line 2"
+	check_eq "csv quotes $mode" "$(tail -n +2 "$T/out" | sort | tr '\n\t' ';,')" "$want"
+	check_eq "csv quotes $mode: nothing rejected" "$(cat "$T/err")" ""
 done
 
 # A CSV large enough (over 64 MiB) for auto to consider multiprocess, which
