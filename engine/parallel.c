@@ -190,12 +190,15 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	pthread_mutex_unlock(&p->mu);
 
 	if (rf__batch_copy(&it->b, &it->buf, &it->cap, b) < 0) {
+		/* its sequence number is taken: it must pass through the ring
+		 * (as a failed batch), or the output would wait for it forever */
 		pthread_mutex_lock(&p->mu);
 		if (!p->err)
 			p->err = -ENOMEM;
-		it->state = ITEM_FREE;
-		it->next = p->free_list;
-		p->free_list = it;
+		it->err = -ENOMEM;
+		it->state = ITEM_DONE;
+		p->ring[it->seq % (uint64_t)p->nitems] = it;
+		pthread_cond_broadcast(&p->done_cv);
 		pthread_mutex_unlock(&p->mu);
 		return -ENOMEM;
 	}

@@ -1370,6 +1370,22 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 				 : !files_only ? "a pipe or device: one reader" : "less than 32 MiB of input");
 		}
 	}
+	if (opt->mode == RF_MODE_AUTO && run->mode != RF_MODE_SERIAL && run->mode != RF_MODE_ASYNC) {
+		/* Under a small ulimit -v the copies of batches in flight and
+		 * the threads' stacks may not fit where serial mode's reading
+		 * does: auto must not pick a mode that fails where serial
+		 * would not.  A rough need: the buffers twice, a stack and a
+		 * window per thread, and room for the rest. */
+		struct rlimit as;
+		uint64_t need = (uint64_t)opt->memory * 2 + (uint64_t)run->threads * 16 * MiB + 256 * MiB;
+		if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY && (uint64_t)as.rlim_cur < need) {
+			snprintf(run->mode_reason, sizeof run->mode_reason,
+				 "address space limited to %llu MiB (ulimit -v), %s mode wants about %llu: serial",
+				 (unsigned long long)(as.rlim_cur >> 20), rf_mode_name(run->mode),
+				 (unsigned long long)(need >> 20));
+			run->mode = RF_MODE_SERIAL;
+		}
+	}
 	if (run->mode == RF_MODE_SERIAL || run->mode == RF_MODE_ASYNC)
 		run->threads = 1;
 }
@@ -1860,18 +1876,30 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			r = rf__par_create(&run->par, &wc);
 		else
 			r = rf__pipe_create(&run->pipe, &wc);
-		if (r < 0) {
+		if (!why[0] && r < 0)
+			snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
+		if (r < 0 && opt->mode == RF_MODE_AUTO) {
+			/* auto never picks a mode that fails where serial would
+			 * not (threads refused under a small ulimit -v) */
+			snprintf(run->mode_reason, sizeof run->mode_reason, "%s mode: %s: serial",
+				 rf_mode_name(run->mode), why);
+			run->mode = RF_MODE_SERIAL;
+			run->threads = 1;
+			run->env.lock = NULL;
+			run->env.defer_rejects = 0;
+			r = 0;
+		} else if (r < 0) {
 			/* name what failed and what helps (small ulimit -v, few
 			 * threads allowed): not a bare strerror */
-			if (!why[0])
-				snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
 			report_error(run, rf_mode_name(run->mode), r, "%s (try %s--mode=serial, or a smaller --memory)",
 				     why, run->mode == RF_MODE_PARALLEL ? "--threads=1 or " : "");
 			goto done;
+		} else {
+			run->nstages = nrow;
+			run->stages = run->par ? rf__par_stages(run->par, 0) : rf__pipe_stages(run->pipe);
 		}
-		run->nstages = nrow;
-		run->stages = run->par ? rf__par_stages(run->par, 0) : rf__pipe_stages(run->pipe);
-	} else {
+	}
+	if (!run->par && !run->pipe) {
 		for (int i = 0; i < nrow; i++) {
 			run->nstages = i + 1;
 			if ((r = rf__stage_open(&run->stage[i], q, i, k, &run->env)) < 0)

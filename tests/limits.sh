@@ -69,6 +69,26 @@ if [ -z "$SANITIZED" ]; then
 	check_status "ulimit -v: pipeline" $? 2
 	check_grep "ulimit -v: pipeline: what failed" "$T/err" "ringflow: pipeline: cannot start the thread of stage"
 	check_grep "ulimit -v: pipeline: what helps" "$T/err" "try --mode=serial"
+	# auto (parallel for this query over 78 MiB) within 30 MB of address
+	# space: the answer serial gives, not an error
+	want=$(awk '{ print $9 }' "$T/big/a000" | sort -u | wc -l | tr -d ' ')
+	got=$(sh -c 'ulimit -v 30000; exec timeout -k 2 60 "$0" "parse combined | distinct(status)" "$1"/a*' "$RINGFLOW" \
+		"$T/big" 2> "$T/err")
+	check_status "ulimit -v: auto" $? 0
+	check_eq "ulimit -v: auto" "$got" "$want"
+	# parallel asked for: batch copies that do not fit end the run with a
+	# message (or it fits, and the answer is right), never a hang
+	for mem in 64M 256M; do
+		got=$(sh -c 'ulimit -v 30000; exec timeout -k 2 60 "$0" --mode=parallel --memory='$mem' --threads=1 \
+			"parse combined | distinct(status)" "$1"/a*' "$RINGFLOW" "$T/big" 2> "$T/err")
+		st=$?
+		checks=$((checks + 1))
+		case $st in
+		0) check_eq "ulimit -v: parallel --memory=$mem" "$got" "$want" ;;
+		2) check_grep "ulimit -v: parallel --memory=$mem: what helps" "$T/err" "--mode=serial" ;;
+		*) fail "ulimit -v: parallel --memory=$mem: exit status $st (124: a hang)" ;;
+		esac
+	done
 	# a buffer pool bigger than the address space allows
 	for mode in serial parallel; do
 		sh -c 'ulimit -v 100000; exec "$0" --mode='$mode' --threads=1 --io=read --memory=512M count "$1"' \
