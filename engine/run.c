@@ -405,6 +405,8 @@ static int next_record(int fd, uint64_t at, uint64_t size, uint64_t *out)
 	char buf[1 << 16];
 	uint64_t pos = at - 1; /* a record starts at `at` if the byte before is '\n' */
 	while (pos < size) {
+		if (rf__io_cancel) /* a file of one endless record */
+			return -EINTR;
 		ssize_t n = pread(fd, buf, sizeof buf, (off_t)pos);
 		if (n < 0)
 			return -errno;
@@ -1909,7 +1911,9 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 
 	if (run->mode == RF_MODE_MULTIPROCESS) {
 		int mr = run_multiprocess(run, files, nfiles);
-		if (mr < 0 && !run->fatal)
+		if (mr == -EINTR && rf__io_cancel)
+			run->interrupted = 1;
+		else if (mr < 0 && !run->fatal)
 			run->fatal = mr;
 	} else if (run->mode == RF_MODE_ASYNC) {
 		int ar = run_async(run, files, nfiles);
