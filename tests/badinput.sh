@@ -107,16 +107,18 @@ done
 
 # Quotes in CSV (RFC 4180): a quoted field holds a newline and a comma,
 # '""' inside quotes is one quote; Python's csv module is the oracle.
-printf 'h1,h2\na,"b\nc,d"\n"x""y",2\n' > "$D/quotes.csv"
-want=$(python3 -c 'import csv, sys, collections
+if command -v python3 > /dev/null 2>&1; then # the oracle: skipped without it
+	printf 'h1,h2\na,"b\nc,d"\n"x""y",2\n' > "$D/quotes.csv"
+	want=$(python3 -c 'import csv, sys, collections
 c = collections.Counter(r["h1"] for r in csv.DictReader(open(sys.argv[1], newline="")))
 print("".join("%s,%d;" % kv for kv in sorted(c.items())))' "$D/quotes.csv")
-for mode in $MODES; do
-	"$RINGFLOW" --mode=$mode --format=tsv 'parse csv | count by h1' "$D/quotes.csv" > "$T/out" 2> "$T/err"
-	check_status "csv quotes $mode" $? 0
-	check_eq "csv quotes $mode" "$(tail -n +2 "$T/out" | sort | tr '\n\t' ';,')" "$want"
-	check_eq "csv quotes $mode: nothing rejected" "$(cat "$T/err")" ""
-done
+	for mode in $MODES; do
+		"$RINGFLOW" --mode=$mode --format=tsv 'parse csv | count by h1' "$D/quotes.csv" > "$T/out" 2> "$T/err"
+		check_status "csv quotes $mode" $? 0
+		check_eq "csv quotes $mode" "$(tail -n +2 "$T/out" | sort | tr '\n\t' ';,')" "$want"
+		check_eq "csv quotes $mode: nothing rejected" "$(cat "$T/err")" ""
+	done
+fi
 
 # A CSV large enough (over 64 MiB) for auto to consider multiprocess, which
 # would cut it into byte ranges without the header: every row still counted
