@@ -1289,12 +1289,12 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 			 paths ? "--mode=async" : "async reads named files, not stdin (--mode=async not followed)");
 	} else if ((opt->mode == RF_MODE_PARALLEL || opt->mode == RF_MODE_MULTIPROCESS) && per_input_header(run->q)) {
 		/* a byte range past a file's start has no header line to read,
-		 * and parallel workers would each need the header of the input
-		 * their batch comes from: one parse instance, in input order */
+		 * nor has a worker thread given a batch past an input's first */
 		run->mode = RF_MODE_PIPELINE;
 		snprintf(run->mode_reason, sizeof run->mode_reason,
-			 "csv and tsv take their header from each input's first line, which only one parse thread "
-			 "reading in order sees (--mode=%s not followed): pipeline", rf_mode_name(opt->mode));
+			 "csv and tsv take their header from each input's first line, which a worker's share "
+			 "lacks (--mode=%s not followed): pipeline",
+			 opt->mode == RF_MODE_PARALLEL ? "parallel" : "multiprocess");
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		run->mode = RF_MODE_PARALLEL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
@@ -1347,12 +1347,12 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 			snprintf(run->mode_reason, sizeof run->mode_reason,
 				 "%d CPUs, %llu MiB of files, an aggregate with small partial states", cpus,
 				 (unsigned long long)(total >> 20));
-		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB && per_input_header(run->q)) {
-			/* parallel workers would not see each input's header */
+		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB && per_input_header(q)) {
+			/* parallel workers would lack the csv header */
 			run->mode = RF_MODE_PIPELINE;
 			snprintf(run->mode_reason, sizeof run->mode_reason,
-				 "%d CPUs, %llu MiB of csv or tsv: the reader and each stage get a thread (the header "
-				 "is read in order)", cpus, (unsigned long long)(total >> 20));
+				 "%d CPUs, %llu MiB of csv or tsv (a header per input): the reader and each stage "
+				 "get a thread", cpus, (unsigned long long)(total >> 20));
 		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB) {
 			run->mode = RF_MODE_PARALLEL;
 			snprintf(run->mode_reason, sizeof run->mode_reason,
