@@ -24,6 +24,55 @@ int rf__batch_reserve(struct rf_batch *b, size_t n)
 	return 0;
 }
 
+const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state)
+{
+	int s = *state;
+	for (const char *end = p + n; p < end; p++) {
+		char c = *p;
+		switch (s) {
+		case RF_Q_QUOTED:
+			if (c == '"')
+				s = RF_Q_QUOTE_SEEN;
+			continue;
+		case RF_Q_START:
+			if (c == '"') {
+				s = RF_Q_QUOTED;
+				continue;
+			}
+			break;
+		case RF_Q_QUOTE_SEEN:
+			if (c == '"') { /* "" inside a quoted field */
+				s = RF_Q_QUOTED;
+				continue;
+			}
+			break;
+		}
+		/* outside quotes */
+		if (c == '\n') {
+			*state = RF_Q_START;
+			return p;
+		}
+		s = c == sep ? RF_Q_START : RF_Q_UNQUOTED;
+	}
+	*state = s;
+	return NULL;
+}
+
+const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state)
+{
+	const char *last = NULL, *end = p + n;
+	int s = RF_Q_START;
+	for (;;) {
+		const char *nl = rf__csv_find_end(p, (size_t)(end - p), sep, &s);
+		if (!nl)
+			break;
+		last = nl;
+		p = nl + 1;
+	}
+	*state = s;
+	return last;
+}
+
 int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k)
 {
 	if (!b->all)
@@ -33,7 +82,9 @@ int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k)
 	while (p < end) {
 		if (n == b->sel_cap && rf__batch_reserve(b, (size_t)n + 1) < 0)
 			return -ENOMEM;
-		const char *nl = k->find_byte(p, (size_t)(end - p), '\n');
+		int qs = RF_Q_START;
+		const char *nl = b->quote_sep ? rf__csv_find_end(p, (size_t)(end - p), b->quote_sep, &qs)
+					      : k->find_byte(p, (size_t)(end - p), '\n');
 		size_t len = (size_t)((nl ? nl : end) - p);
 		b->sel[n].off = (uint32_t)(p - b->data);
 		b->sel[n].len = (uint32_t)len;
@@ -129,6 +180,9 @@ void rf__batch_free(struct rf_batch *b)
 	free(b->arena);
 	free(b->sel);
 	free(b->vals);
+	free(b->rejects);
+	b->rejects = NULL;
+	b->rejects_len = b->rejects_cap = 0;
 	b->sel = NULL;
 	b->vals = NULL;
 	b->arena = NULL;
@@ -164,6 +218,8 @@ int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct r
 	dst->nrecords = src->nrecords;
 	dst->input = src->input;
 	dst->input_idx = src->input_idx;
+	dst->rejects_len = 0;
+	dst->quote_sep = src->quote_sep;
 	rf__batch_reset_arena(dst);
 	return 0;
 }

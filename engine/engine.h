@@ -49,6 +49,13 @@ struct rf_batch {
 	uint64_t nrecords;    /* records in data[], when counted (else 0) */
 	const char *input;    /* name of the input, for messages */
 	uint32_t input_idx;   /* its position among the inputs */
+	/* rejected records of this batch, newline-terminated, when the run
+	 * writes them out with the batch (in input order) */
+	char *rejects;
+	size_t rejects_len, rejects_cap;
+	/* csv/tsv: records end only at a newline outside double quotes; the
+	 * field separator (',' or '\t'), 0 for plain lines */
+	char quote_sep;
 };
 
 /* Make room for n selected spans; 0 or -ENOMEM. */
@@ -69,6 +76,17 @@ void rf__batch_free(struct rf_batch *b);
 /* A whole, all-selected copy of src's records in *buf (grown as needed),
  * for a batch that must outlive its source buffer. */
 int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct rf_batch *src);
+
+/* CSV framing (RFC 4180, read as Python's csv module does): a double quote
+ * opens a quoted field only at the start of a field; inside one, "" is a
+ * quote and a newline belongs to the field.  The scan state between calls: */
+enum { RF_Q_START = 0, RF_Q_UNQUOTED, RF_Q_QUOTED, RF_Q_QUOTE_SEEN };
+/* The first newline in [p, p + n) that ends a record, starting in *state
+ * (updated to the state after it, or at p + n); NULL if none. */
+const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state);
+/* The last such newline in [p, p + n), which starts a record; *state is the
+ * state at p + n. */
+const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state);
 
 /* Records in an all-selected batch. */
 static inline uint64_t rf__batch_all_records(const struct rf_batch *b, const struct rf_kernels *k)
@@ -206,6 +224,8 @@ struct rf_stage_env {
 	uint32_t first_reject_idx;
 	char first_reject_input[256];
 	void *lock;                  /* a pthread mutex when workers share this */
+	int defer_rejects;           /* rejected records go to the batch's
+				      * rejects buffer, written in order later */
 	/* --group-memory: the resident size (bytes) the process may reach
 	 * while an aggregate grows, read from statm_fd; 0: no limit */
 	uint64_t memory_limit;
@@ -334,6 +354,8 @@ struct rf_workers_config {
 	int (*output)(void *user, struct rf_batch *b);
 	void *user;
 	const struct rf_placement *place;  /* thread i: CPU and node */
+	char *why;                 /* if create fails: what failed, for the */
+	size_t why_len;            /* message (may be NULL) */
 };
 
 int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg);
@@ -380,6 +402,8 @@ struct rf_framer {
 	uint64_t first_long_offset;
 	struct rf_batch batch;    /* reused for every batch; owns sel[] */
 	int input_start;          /* the next batch is an input's first */
+	char quote_sep;           /* csv/tsv framing (see rf__csv_find_end); 0: lines */
+	int qstate;               /* its scan state at the end of the open record */
 	int (*emit)(void *user, struct rf_batch *b);  /* 0, RF_STOP, or -errno */
 	int (*tick)(void *user);                      /* a stream's deadline passed */
 	void *user;

@@ -31,6 +31,24 @@ void rf__framer_free(struct rf_framer *f)
 	rf__batch_free(&f->batch);
 }
 
+/* The newline that ends the open record, from the state it is in; for
+ * plain lines simply the next newline. */
+static const char *record_end(struct rf_framer *f, const char *p, size_t n)
+{
+	if (f->quote_sep)
+		return rf__csv_find_end(p, n, f->quote_sep, &f->qstate);
+	return f->k->find_byte(p, n, '\n');
+}
+
+/* The last newline that ends a record in [p, p + n), where p starts one;
+ * the state of what follows it is kept for the next chunk. */
+static const char *last_record_end(struct rf_framer *f, const char *p, size_t n)
+{
+	if (f->quote_sep)
+		return rf__csv_find_last_end(p, n, f->quote_sep, &f->qstate);
+	return f->k->find_last_byte(p, n, '\n');
+}
+
 static int emit(struct rf_framer *f, const char *data, size_t len, int unterminated)
 {
 	if (len == 0)
@@ -45,6 +63,7 @@ static int emit(struct rf_framer *f, const char *data, size_t len, int untermina
 	b->has_vals = 0;
 	rf__batch_reset_arena(b);
 	b->input_start = f->input_start;
+	b->quote_sep = f->quote_sep;
 	f->input_start = 0;
 	b->first_line = 0;
 	f->batches++;
@@ -107,8 +126,15 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 	f->spill_len = 0;
 	f->input_start = 1;
 	f->long_skipped = 0;
+	f->qstate = RF_Q_START;
 	for (;;) {
 		struct rf_chunk c;
+		/* rf_cancel(): stop here too, not only where a batch goes out -
+		 * a record being skipped or spilled may never end */
+		if (rf__io_cancel) {
+			r = -EINTR;
+			break;
+		}
 		r = src->ops->next(src, &c);
 		if (r == RF_SOURCE_TICK) {
 			if (f->tick && (r = f->tick(f->user)) != 0)
@@ -127,14 +153,21 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 				/* chunks are no bigger than max_record, so only a record
 				 * that crossed into this chunk can exceed it */
 				if (carry_len + c.len > f->max_record) {
-					const char *nl = f->k->find_byte(c.data, c.len, '\n');
+					/* from the carry's state; the scan at `framed`
+					 * below starts over at the record's start */
+					int qs = f->qstate;
+					const char *nl = record_end(f, c.data, c.len);
+					if (nl || !f->skip_long)
+						f->qstate = qs;
 					size_t rec = (size_t)((nl ? nl : end) - start);
 					if (rec > f->max_record && f->skip_long) {
 						skipped_long(f, record_start);
-						if (nl)
+						if (nl) {
 							start = (char *)nl + 1;
-						else
+						} else {
 							in_skip = 1;
+							start = end; /* scanned already */
+						}
 					} else if (rec > f->max_record) {
 						f->error_offset = record_start;
 						r = -E2BIG;
@@ -152,7 +185,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			}
 		}
 		if (in_skip) { /* the rest of a record too long to keep */
-			const char *nl = f->k->find_byte(start, (size_t)(end - start), '\n');
+			const char *nl = record_end(f, start, (size_t)(end - start));
 			if (!nl) {
 				src->ops->release(src, &c);
 				continue;
@@ -161,7 +194,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			start = (char *)nl + 1;
 		}
 		if (in_spill) {
-			const char *nl = f->k->find_byte(start, (size_t)(end - start), '\n');
+			const char *nl = record_end(f, start, (size_t)(end - start));
 			r = spill_append(f, start, (size_t)((nl ? nl + 1 : end) - start), record_start);
 			if (r == -E2BIG && f->skip_long) {
 				skipped_long(f, record_start);
@@ -192,7 +225,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			start = (char *)nl + 1;
 		}
 framed:;
-		const char *last = f->k->find_last_byte(start, (size_t)(end - start), '\n');
+		const char *last = last_record_end(f, start, (size_t)(end - start));
 		const char *tail = last ? last + 1 : start;
 		if (last && (r = emit(f, start, (size_t)(tail - start), 0)) != 0) {
 			src->ops->release(src, &c);

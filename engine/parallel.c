@@ -14,6 +14,7 @@
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
@@ -130,6 +131,9 @@ int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg)
 	p->ring = calloc((size_t)p->nitems, sizeof *p->ring);
 	p->workers = calloc((size_t)p->nworkers, sizeof *p->workers);
 	if (!p->items || !p->ring || !p->workers) {
+		if (cfg->why)
+			snprintf(cfg->why, cfg->why_len, "cannot allocate the work queue of %d items: %s", p->nitems,
+				 strerror(ENOMEM));
 		rf__par_destroy(p);
 		return -ENOMEM;
 	}
@@ -144,14 +148,22 @@ int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg)
 		for (int s = 0; s < cfg->nstages && r == 0; s++) {
 			w->nopen = s + 1;
 			r = rf__stage_open(&w->stage[s], cfg->q, s, cfg->k, cfg->env);
+			if (r < 0 && cfg->why)
+				snprintf(cfg->why, cfg->why_len, "cannot set up stage %d (%s) for worker thread %d of %d: %s",
+					 s + 1, cfg->q->stage[s].verb->name, i + 1, p->nworkers, strerror(-r));
 		}
 	}
 	for (int i = 0; i < p->nworkers && r == 0; i++) {
 		struct worker *w = &p->workers[i];
-		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
-			r = -EAGAIN;
-		else
+		int e = pthread_create(&w->thread, NULL, worker_main, w);
+		if (e) {
+			r = -e;
+			if (cfg->why)
+				snprintf(cfg->why, cfg->why_len, "cannot start worker thread %d of %d: %s", i + 1,
+					 p->nworkers, strerror(e));
+		} else {
 			w->started = 1;
+		}
 	}
 	if (r < 0) {
 		rf__par_destroy(p);
@@ -178,12 +190,15 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	pthread_mutex_unlock(&p->mu);
 
 	if (rf__batch_copy(&it->b, &it->buf, &it->cap, b) < 0) {
+		/* its sequence number is taken: it must pass through the ring
+		 * (as a failed batch), or the output would wait for it forever */
 		pthread_mutex_lock(&p->mu);
 		if (!p->err)
 			p->err = -ENOMEM;
-		it->state = ITEM_FREE;
-		it->next = p->free_list;
-		p->free_list = it;
+		it->err = -ENOMEM;
+		it->state = ITEM_DONE;
+		p->ring[it->seq % (uint64_t)p->nitems] = it;
+		pthread_cond_broadcast(&p->done_cv);
 		pthread_mutex_unlock(&p->mu);
 		return -ENOMEM;
 	}

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -174,16 +175,26 @@ int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg)
 	}
 	for (int i = 0; r == 0 && i < p->nitems; i++)
 		p->free_list[p->free_items++] = &p->items[i];
+	if (r < 0 && cfg->why)
+		snprintf(cfg->why, cfg->why_len, "cannot allocate the rings of %d items: %s", p->nitems, strerror(-r));
 	for (int s = 0; s < p->nstages && r == 0; s++) {
 		p->nopen = s + 1;
 		r = rf__stage_open(&p->stage[s], cfg->q, s, cfg->k, cfg->env);
+		if (r < 0 && cfg->why)
+			snprintf(cfg->why, cfg->why_len, "cannot set up stage %d (%s): %s", s + 1,
+				 cfg->q->stage[s].verb->name, strerror(-r));
 	}
 	for (int s = 0; s < p->nstages && r == 0; s++) {
 		p->th[s] = (struct stage_thread){ .p = p, .index = s };
-		if (pthread_create(&p->th[s].thread, NULL, stage_main, &p->th[s]) != 0)
-			r = -EAGAIN;
-		else
+		int e = pthread_create(&p->th[s].thread, NULL, stage_main, &p->th[s]);
+		if (e) {
+			r = -e;
+			if (cfg->why)
+				snprintf(cfg->why, cfg->why_len, "cannot start the thread of stage %d (%s), %d of %d: %s",
+					 s + 1, cfg->q->stage[s].verb->name, s + 1, p->nstages, strerror(e));
+		} else {
 			p->th[s].started = 1;
+		}
 	}
 	if (r < 0) {
 		rf__pipe_destroy(p);

@@ -408,6 +408,8 @@ static int next_record(int fd, uint64_t at, uint64_t size, uint64_t *out)
 	char buf[1 << 16];
 	uint64_t pos = at - 1; /* a record starts at `at` if the byte before is '\n' */
 	while (pos < size) {
+		if (rf__io_cancel) /* a file of one endless record */
+			return -EINTR;
 		ssize_t n = pread(fd, buf, sizeof buf, (off_t)pos);
 		if (n < 0)
 			return -errno;
@@ -471,7 +473,7 @@ static int read_full(int fd, char **out, size_t *len)
 }
 
 static void mp_child(struct run *run, struct mp_range *ranges, int first, int count, int data_fd, int report_fd,
-		     int worker)
+		     int rejects_fd, int worker)
 {
 	/* never outlive the parent */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -485,6 +487,8 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		raise(SIGKILL);
 	run->quiet = 1;
 	run->out.fd = data_fd;
+	if (run->have_rejects)
+		run->rejects.fd = rejects_fd; /* copied out by the parent, in order */
 	rf__fault_no_writes();
 	struct mp_report rep = { 0 };
 	rep.nranges = (uint32_t)count;
@@ -545,28 +549,48 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 static int run_multiprocess(struct run *run, const char *const *files, int nfiles)
 {
 	int workers = run->threads;
+	/* the parent holds three descriptors per worker: stay well inside the
+	 * descriptor limit, with room for what the run has open already */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+		rlim_t room = nofile.rlim_cur > 32 ? (nofile.rlim_cur - 32) / 3 : 1;
+		if ((rlim_t)workers > room)
+			workers = room > 0 ? (int)room : 1;
+		run->threads = workers;
+	}
 	struct mp_range *ranges = calloc((size_t)nfiles * (size_t)workers + 1, sizeof *ranges);
 	int *first = calloc((size_t)workers + 1, sizeof *first);
 	pid_t *pids = calloc((size_t)workers, sizeof *pids);
 	int *data = calloc((size_t)workers, sizeof *data), *report = calloc((size_t)workers, sizeof *report);
-	if (!ranges || !first || !pids || !data || !report) {
-		free(ranges), free(first), free(pids), free(data), free(report);
+	int *rej = calloc((size_t)workers, sizeof *rej);
+	if (!ranges || !first || !pids || !data || !report || !rej) {
+		free(ranges), free(first), free(pids), free(data), free(report), free(rej);
 		return -ENOMEM;
 	}
-	/* sizes, and the unreadable files reported once, here */
+	for (int w = 0; w < workers; w++)
+		rej[w] = -1;
+	/* sizes, and the unreadable files reported once, here.  One file is
+	 * open at a time, whatever the number of inputs: a run must never need
+	 * more descriptors than serial mode does. */
 	uint64_t total = 0, *size = calloc((size_t)nfiles + 1, sizeof *size);
-	int *fds = calloc((size_t)nfiles + 1, sizeof *fds);
+	char *ok = calloc((size_t)nfiles + 1, 1);
+	if (!size || !ok) {
+		free(size), free(ok);
+		free(ranges), free(first), free(pids), free(data), free(report), free(rej);
+		return -ENOMEM;
+	}
 	for (int i = 0; i < nfiles; i++) {
 		struct stat st;
-		fds[i] = open(files[i], O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0 || fstat(fds[i], &st) < 0) {
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
 			report_error(run, files[i], -errno, "%s", strerror(errno));
 			run->failed_inputs++;
-			if (fds[i] >= 0)
-				close(fds[i]);
-			fds[i] = -1;
+			if (fd >= 0)
+				close(fd);
 			continue;
 		}
+		close(fd);
+		ok[i] = 1;
 		size[i] = (uint64_t)st.st_size;
 		total += size[i];
 	}
@@ -578,7 +602,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 		uint64_t lo = per * (uint64_t)w, hi = per * (uint64_t)(w + 1);
 		cum = 0;
 		for (int i = 0; i < nfiles && r == 0; i++) {
-			if (fds[i] < 0)
+			if (!ok[i])
 				continue;
 			uint64_t fs = cum, fe = cum + size[i];
 			cum = fe;
@@ -590,17 +614,27 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 				continue;
 			}
 			uint64_t a = lo > fs ? lo - fs : 0, b = hi < fe ? hi - fs : size[i];
-			if ((r = next_record(fds[i], a, size[i], &a)) < 0 || (r = next_record(fds[i], b, size[i], &b)) < 0)
-				break;
+			if ((a > 0 && a < size[i]) || (b > 0 && b < size[i])) {
+				/* a cut inside the file: open it just to find the
+				 * record boundaries */
+				int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+				if (fd < 0) {
+					r = -errno;
+					report_error(run, files[i], r, "%s", strerror(errno));
+					break;
+				}
+				if ((r = next_record(fd, a, size[i], &a)) == 0)
+					r = next_record(fd, b, size[i], &b);
+				close(fd);
+				if (r < 0)
+					break;
+			}
 			if (a < b || (a == 0 && b == 0))
 				ranges[nr++] = (struct mp_range){ files[i], a, b, (uint32_t)i + 1, 0 };
 		}
 	}
 	first[workers] = nr;
-	for (int i = 0; i < nfiles; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
+	free(ok);
 	free(size);
 
 	fflush(NULL);
@@ -619,6 +653,16 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 		if (run->agg >= 0)
 			data[w] = dp[0];
 		report[w] = rp[0];
+		/* rejects: an anonymous file too, copied out in worker order */
+		if (run->have_rejects && (rej[w] = memfd_create("ringflow-rejects", MFD_CLOEXEC)) < 0) {
+			r = -errno;
+			close(rp[0]);
+			close(rp[1]);
+			if (run->agg >= 0)
+				close(dp[1]);
+			close(data[w]);
+			break;
+		}
 		pid_t pid = fork();
 		if (pid < 0) {
 			r = -errno;
@@ -628,12 +672,14 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			for (int o = 0; o < w; o++) {
 				close(data[o]);
 				close(report[o]);
+				if (rej[o] >= 0)
+					close(rej[o]);
 			}
 			close(rp[0]);
 			if (run->agg >= 0)
 				close(dp[0]);
 			mp_child(run, ranges, first[w], first[w + 1] - first[w], run->agg >= 0 ? dp[1] : data[w], rp[1],
-				 w + 1);
+				 rej[w], w + 1);
 		}
 		pids[w] = pid;
 		started = w + 1;
@@ -726,9 +772,21 @@ next:
 			off += n;
 		}
 	}
+	/* the rejected records, in worker (so input) order too */
+	for (int w = 0; w < started && !died && r == 0 && run->have_rejects; w++) {
+		char tmp[1 << 16];
+		ssize_t n;
+		off_t off = 0;
+		while (r == 0 && (n = pread(rej[w], tmp, sizeof tmp, off)) > 0) {
+			r = rf__writer_put(&run->rejects, tmp, (size_t)n);
+			off += n;
+		}
+	}
 	for (int w = 0; w < started; w++) {
 		close(data[w]);
 		close(report[w]);
+		if (rej[w] >= 0)
+			close(rej[w]);
 	}
 	/* the workers' rejects, with line numbers made absolute */
 	for (int w = 0; w < started && !died; w++) {
@@ -778,6 +836,7 @@ next:
 	free(pids);
 	free(data);
 	free(report);
+	free(rej);
 	if (died && r == 0)
 		r = -ECHILD;
 	return r;
@@ -888,6 +947,12 @@ static int output_batch(void *user, struct rf_batch *b)
 {
 	struct run *run = user;
 	int r = 0;
+	if (b->rejects_len) {
+		r = rf__writer_put(&run->rejects, b->rejects, b->rejects_len);
+		b->rejects_len = 0;
+		if (r < 0)
+			return r;
+	}
 	if (run->agg < 0 && (b->all || b->nsel))
 		r = run->project >= 0 ? write_projection(run, b) : write_records(run, b);
 	if (r == 0 && run->flush_each)
@@ -964,9 +1029,29 @@ int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, 
 		snprintf(env->first_reject_input, sizeof env->first_reject_input, "%s", b->input ? b->input : "-");
 	}
 	int r = 0;
-	if (env->rejects) {
-		const char *p = b->data + b->sel[row].off;
-		r = rf__writer_put(env->rejects, p, b->sel[row].len);
+	const char *p = b->data + b->sel[row].off;
+	size_t n = b->sel[row].len;
+	if (env->rejects && env->defer_rejects) {
+		/* parallel workers finish batches out of order: keep the record
+		 * with its batch, which is written out in order */
+		struct rf_batch *mb = (struct rf_batch *)b; /* only its rejects buffer */
+		if (mb->rejects_len + n + 1 > mb->rejects_cap) {
+			size_t cap = mb->rejects_cap ? mb->rejects_cap : 4096;
+			while (cap < mb->rejects_len + n + 1)
+				cap *= 2;
+			char *nb = realloc(mb->rejects, cap);
+			if (!nb)
+				r = -ENOMEM;
+			else
+				mb->rejects = nb, mb->rejects_cap = cap;
+		}
+		if (r == 0) {
+			memcpy(mb->rejects + mb->rejects_len, p, n);
+			mb->rejects[mb->rejects_len + n] = '\n';
+			mb->rejects_len += n + 1;
+		}
+	} else if (env->rejects) {
+		r = rf__writer_put(env->rejects, p, n);
 		if (r == 0)
 			r = rf__writer_put(env->rejects, "\n", 1);
 	}
@@ -1027,8 +1112,14 @@ static int ensure_pool(struct run *run, int direct)
 	if (bs > run->opt->max_record)
 		bs = run->opt->max_record;
 	int r = rf__pool_init(&run->pool, run->opt->memory, bs, 64 << 10);
-	if (r < 0)
+	if (r < 0) {
+		/* no buffers, no reading: the run ends here, said once */
+		report_error(run, "--memory", r, "cannot allocate the buffer pool (%zu MiB in buffers of %zu KiB): %s "
+			     "(try a smaller --memory or --buffer-size, or --io=mmap)",
+			     run->opt->memory >> 20, bs >> 10, strerror(-r));
+		run->fatal = r;
 		return r;
+	}
 	run->have_pool = 1;
 	/* before the first touch: the pool lives where its reader runs */
 	if (run->place.interleave)
@@ -1304,6 +1395,22 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 				 : !files_only ? "a pipe or device: one reader" : "less than 32 MiB of input");
 		}
 	}
+	if (opt->mode == RF_MODE_AUTO && run->mode != RF_MODE_SERIAL && run->mode != RF_MODE_ASYNC) {
+		/* Under a small ulimit -v the copies of batches in flight and
+		 * the threads' stacks may not fit where serial mode's reading
+		 * does: auto must not pick a mode that fails where serial
+		 * would not.  A rough need: the buffers twice, a stack and a
+		 * window per thread, and room for the rest. */
+		struct rlimit as;
+		uint64_t need = (uint64_t)opt->memory * 2 + (uint64_t)run->threads * 16 * MiB + 256 * MiB;
+		if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY && (uint64_t)as.rlim_cur < need) {
+			snprintf(run->mode_reason, sizeof run->mode_reason,
+				 "address space limited to %llu MiB (ulimit -v), %s mode wants about %llu: serial",
+				 (unsigned long long)(as.rlim_cur >> 20), rf_mode_name(run->mode),
+				 (unsigned long long)(need >> 20));
+			run->mode = RF_MODE_SERIAL;
+		}
+	}
 	if (run->mode == RF_MODE_SERIAL || run->mode == RF_MODE_ASYNC)
 		run->threads = 1;
 }
@@ -1415,7 +1522,11 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 		if (!run->par) /* parallel: reported once the workers stop */
 			report_strict(run);
 		run->fatal = r;
-	} else if (r == -ENOMEM || r == -EOVERFLOW) {
+	} else if (r == -ENOMEM) {
+		report_error(run, shown, r, "out of memory in %s mode (try a smaller --memory or --buffer-size%s)",
+			     rf_mode_name(run->mode), run->mode == RF_MODE_SERIAL ? "" : ", or --mode=serial");
+		run->fatal = r;
+	} else if (r == -EOVERFLOW) {
 		run->fatal = r;
 	} else if (r == -E2BIG) {
 		uint64_t off = run->framer.error_offset;
@@ -1504,7 +1615,9 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 		rep->direct_used |= direct_used;
 		rep->inputs++;
 	}
-	if (r < 0) {
+	if (r < 0 && run->fatal) {
+		goto out; /* the buffer pool: said already, and the run ends */
+	} else if (r < 0) {
 		report_error(run, shown, r, "cannot read: %s", strerror(-r));
 		run->failed_inputs++;
 		goto out;
@@ -1737,6 +1850,10 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	}
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 	run->framer.skip_long = opt->skip_long;
+	/* parse csv/tsv (always the first stage): a quoted field may hold a
+	 * newline, so records end only at newlines outside quotes */
+	if (per_input_header(q))
+		run->framer.quote_sep = strcmp(parse_format(q), "tsv") == 0 ? '\t' : ',';
 	if (q->agg_stage >= 0) {
 		run->env.memory_limit = opt->memory + group_memory(opt);
 		run->env.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -1762,6 +1879,8 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->stages = run->stage;
 	if (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE) {
 		run->env.lock = &run->env_lock;
+		/* one parse thread in a pipeline keeps input order by itself */
+		run->env.defer_rejects = run->mode == RF_MODE_PARALLEL;
 		struct rf_workers_config wc = {
 			.workers = run->threads,
 			.queue_depth = opt->queue_depth,
@@ -1775,15 +1894,37 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			.user = run,
 			.place = &run->place,
 		};
+		char why[256] = "";
+		wc.why = why;
+		wc.why_len = sizeof why;
 		if (run->mode == RF_MODE_PARALLEL)
 			r = rf__par_create(&run->par, &wc);
 		else
 			r = rf__pipe_create(&run->pipe, &wc);
-		if (r < 0)
+		if (!why[0] && r < 0)
+			snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
+		if (r < 0 && opt->mode == RF_MODE_AUTO) {
+			/* auto never picks a mode that fails where serial would
+			 * not (threads refused under a small ulimit -v) */
+			snprintf(run->mode_reason, sizeof run->mode_reason, "%s mode: %s: serial",
+				 rf_mode_name(run->mode), why);
+			run->mode = RF_MODE_SERIAL;
+			run->threads = 1;
+			run->env.lock = NULL;
+			run->env.defer_rejects = 0;
+			r = 0;
+		} else if (r < 0) {
+			/* name what failed and what helps (small ulimit -v, few
+			 * threads allowed): not a bare strerror */
+			report_error(run, rf_mode_name(run->mode), r, "%s (try %s--mode=serial, or a smaller --memory)",
+				     why, run->mode == RF_MODE_PARALLEL ? "--threads=1 or " : "");
 			goto done;
-		run->nstages = nrow;
-		run->stages = run->par ? rf__par_stages(run->par, 0) : rf__pipe_stages(run->pipe);
-	} else {
+		} else {
+			run->nstages = nrow;
+			run->stages = run->par ? rf__par_stages(run->par, 0) : rf__pipe_stages(run->pipe);
+		}
+	}
+	if (!run->par && !run->pipe) {
 		for (int i = 0; i < nrow; i++) {
 			run->nstages = i + 1;
 			if ((r = rf__stage_open(&run->stage[i], q, i, k, &run->env)) < 0)
@@ -1793,7 +1934,9 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 
 	if (run->mode == RF_MODE_MULTIPROCESS) {
 		int mr = run_multiprocess(run, files, nfiles);
-		if (mr < 0 && !run->fatal)
+		if (mr == -EINTR && rf__io_cancel)
+			run->interrupted = 1;
+		else if (mr < 0 && !run->fatal)
 			run->fatal = mr;
 	} else if (run->mode == RF_MODE_ASYNC) {
 		int ar = run_async(run, files, nfiles);

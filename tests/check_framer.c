@@ -217,6 +217,173 @@ START_TEST(test_record_longer_than_max)
 }
 END_TEST
 
+/* ---- CSV: records end only at newlines outside quotes ---- */
+
+/* Each record of each batch, cut by rf__batch_expand as the parse stage
+ * sees it, rebuilt as "record\n". */
+static int collect_records(void *user, struct rf_batch *b)
+{
+	struct collected *c = user;
+	if (!b->unterminated && b->data[b->len - 1] != '\n')
+		c->bad_batch = 1;
+	if (rf__batch_expand(b, c->k) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->nsel; i++) {
+		append(c, b->data + b->sel[i].off, b->sel[i].len);
+		append(c, "\n", 1);
+	}
+	c->records += b->nsel;
+	return 0;
+}
+
+/* Oracle: walk the fields as RFC 4180 reads them (a quote opens a quoted
+ * field only at a field's start; "" inside is a quote).  Returns the
+ * number of records; *ends[i] is the offset just past record i's newline. */
+static size_t oracle_csv(const char *p, size_t n, char sep, size_t *ends)
+{
+	size_t i = 0, nrec = 0;
+	while (i < n) {
+		for (;;) { /* fields of one record */
+			if (i < n && p[i] == '"') {
+				i++;
+				while (i < n && !(p[i] == '"' && !(i + 1 < n && p[i + 1] == '"')))
+					i += p[i] == '"' ? 2 : 1;
+				i++; /* the closing quote */
+			}
+			while (i < n && p[i] != sep && p[i] != '\n')
+				i++;
+			if (i < n && p[i] == sep) {
+				i++;
+				continue;
+			}
+			break;
+		}
+		i = i < n ? i + 1 : n;
+		ends[nrec++] = i;
+	}
+	return nrec;
+}
+
+static char *make_csv(uint64_t seed, size_t nrec, char sep, size_t *len)
+{
+	uint64_t rs = seed;
+	size_t cap = nrec * 400 + 16, n = 0;
+	char *p = malloc(cap);
+	for (size_t r = 0; r < nrec; r++) {
+		size_t nf = 1 + test_rand(&rs) % 4;
+		for (size_t f = 0; f < nf; f++) {
+			if (f)
+				p[n++] = sep;
+			size_t l = test_rand(&rs) % 40;
+			int q = test_rand(&rs) % 2;
+			if (q)
+				p[n++] = '"';
+			for (size_t j = 0; j < l; j++) {
+				/* quotes, separators and newlines everywhere: doubled
+				 * inside quoted fields, bare in unquoted ones */
+				static const char chars[] = "ab\n\",\t\r x";
+				char ch = chars[test_rand(&rs) % (sizeof chars - 1)];
+				if (!q && (ch == '\n' || ch == sep || (j == 0 && ch == '"')))
+					ch = 'u'; /* a quote at the start would open quotes */
+				p[n++] = ch;
+				if (q && ch == '"')
+					p[n++] = '"';
+			}
+			if (q) {
+				p[n++] = '"';
+				if (test_rand(&rs) % 8 == 0)
+					p[n++] = 'z'; /* text after a closing quote */
+			}
+		}
+		p[n++] = '\n';
+	}
+	if (n && test_rand(&rs) % 2)
+		n--; /* no final newline */
+	*len = n;
+	return p;
+}
+
+static void frame_csv_and_check(const char *text, size_t len, char sep, const size_t *sizes, size_t nsizes,
+				size_t headroom)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	struct mem_source m = { .base.ops = &mem_ops, .data = text, .len = len, .sizes = sizes,
+				.nsizes = nsizes, .headroom = headroom };
+	struct collected c = { .k = k };
+	struct rf_framer f;
+	rf__framer_init(&f, k, 1 << 20, collect_records, &c);
+	f.quote_sep = sep;
+	ck_assert_int_eq(rf__framer_run(&f, &m.base), 0);
+	ck_assert_int_eq(m.out, 0);
+	ck_assert_int_eq(c.bad_batch, 0);
+	size_t *ends = malloc((len + 1) * sizeof *ends);
+	size_t nrec = oracle_csv(text, len, sep, ends);
+	ck_assert_uint_eq(c.records, nrec);
+	/* the same records: each one's bytes, a newline after each */
+	size_t want_len = len + (len && text[len - 1] != '\n');
+	ck_assert_uint_eq(c.len, want_len);
+	ck_assert(len == 0 || memcmp(c.buf, text, len) == 0);
+	rf__framer_free(&f);
+	free(ends);
+	free(c.buf);
+}
+
+START_TEST(test_csv_quoted_newlines)
+{
+	/* a record whose quoted field holds newlines, cut at every byte */
+	const char *text = "id,note\n1,\"a\nb\"\"\nc\",x\n2,plain\n3,\"\n\n\"\n4,x\"y\n5,\"q\"z\n";
+	size_t len = strlen(text), ends[32];
+	ck_assert_uint_eq(oracle_csv(text, len, ',', ends), 6);
+	for (size_t size = 1; size <= len; size++) {
+		size_t headrooms[] = { 0, 3, 64 };
+		for (size_t h = 0; h < 3; h++)
+			frame_csv_and_check(text, len, ',', &size, 1, headrooms[h]);
+	}
+	uint64_t rs = 7;
+	for (int round = 0; round < 300; round++) {
+		char sep = round % 3 == 0 ? '\t' : ',';
+		char *t = make_csv((uint64_t)round, 1 + test_rand(&rs) % 60, sep, &len);
+		size_t sizes[11];
+		for (size_t i = 0; i < 11; i++)
+			sizes[i] = 1 + test_rand(&rs) % 200;
+		frame_csv_and_check(t, len, sep, sizes, 11, test_rand(&rs) % 96);
+		free(t);
+	}
+}
+END_TEST
+
+START_TEST(test_csv_long_record_skipped)
+{
+	/* --on-long=skip drops the whole quoted record, newlines and all */
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	char text[1200];
+	size_t n = 0;
+	n += (size_t)sprintf(text + n, "a,b\n1,\"");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)sprintf(text + n, "line\n,\"\"");
+	n += (size_t)sprintf(text + n, "\"\n2,ok\n");
+	for (size_t size = 7; size < 200; size += 13) {
+		for (size_t h = 0; h <= 64; h += 64) {
+			struct mem_source m = { .base.ops = &mem_ops, .data = text, .len = n, .sizes = &size,
+						.nsizes = 1, .headroom = h };
+			struct collected c = { .k = k };
+			struct rf_framer f;
+			rf__framer_init(&f, k, 200, collect_records, &c);
+			f.quote_sep = ',';
+			f.skip_long = 1;
+			ck_assert_int_eq(rf__framer_run(&f, &m.base), 0);
+			ck_assert_uint_eq(f.long_skipped, 1);
+			ck_assert_uint_eq(c.records, 2);
+			ck_assert_uint_eq(c.len, 9);
+			ck_assert(memcmp(c.buf, "a,b\n2,ok\n", 9) == 0);
+			ck_assert_int_eq(m.out, 0);
+			rf__framer_free(&f);
+			free(c.buf);
+		}
+	}
+}
+END_TEST
+
 /* ---- whole queries over real files, per backend ---- */
 
 static char tmpdir[64];
@@ -434,6 +601,8 @@ int main(void)
 	tcase_add_test(unit, test_random_chunk_sizes);
 	tcase_add_test(unit, test_empty_and_single_bytes);
 	tcase_add_test(unit, test_record_longer_than_max);
+	tcase_add_test(unit, test_csv_quoted_newlines);
+	tcase_add_test(unit, test_csv_long_record_skipped);
 	suite_add_tcase(s, unit);
 	TCase *files = tcase_create("files");
 	tcase_add_checked_fixture(files, make_tmpdir, remove_tmpdir);

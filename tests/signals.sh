@@ -44,6 +44,54 @@ for mode in serial parallel pipeline multiprocess async; do
 	done
 done
 
+# An endless over-long record being skipped (or spilled) still yields to a
+# signal: /dev/zero has no newline, so the framer never hands out a batch.
+for mode in serial parallel pipeline multiprocess async; do
+	for io in read uring; do
+		sig=INT
+		[ $io = uring ] && sig=TERM
+		{
+			start=$(date +%s)
+			timeout --preserve-status -k 5 -s $sig 0.5 "$RINGFLOW" --mode=$mode --io=$io --on-long=skip \
+				--max-record=1M count /dev/zero > "$T/out" 2> "$T/err"
+			st=$?
+			check_eq "/dev/zero $mode $io SIG$sig: exit status" "$st" $((128 + $(signum $sig)))
+			checks=$((checks + 1))
+			[ $(($(date +%s) - start)) -le 4 ] || fail "/dev/zero $mode $io SIG$sig: took $(($(date +%s) - start)) s"
+			check_grep "/dev/zero $mode $io SIG$sig: marked partial" "$T/err" "interrupted"
+			check_eq "/dev/zero $mode $io SIG$sig: count" "$(cat "$T/out")" 0
+		}
+	done
+	# the same through a pipe, in small buffers
+	start=$(date +%s)
+	cat /dev/zero | timeout --preserve-status -k 5 -s INT 0.5 "$RINGFLOW" --mode=$mode --on-long=skip \
+		--max-record=1M --buffer-size=64K count > "$T/out" 2> "$T/err"
+	st=$?
+	check_eq "cat /dev/zero | $mode: exit status" "$st" 130
+	checks=$((checks + 1))
+	[ $(($(date +%s) - start)) -le 4 ] || fail "cat /dev/zero | $mode: took $(($(date +%s) - start)) s"
+	check_grep "cat /dev/zero | $mode: marked partial" "$T/err" "interrupted"
+done
+
+# The same over a regular file of one endless record (16 GB of zeros, sparse:
+# no disk used), where mmap reads it and multiprocess looks for a record
+# boundary to cut at.
+if truncate -s 16G "$T/zeros" 2> /dev/null; then
+	for mode in serial parallel pipeline multiprocess async; do
+		for io in mmap uring; do
+			start=$(date +%s)
+			timeout --preserve-status -k 5 -s INT 0.5 "$RINGFLOW" --mode=$mode --io=$io --on-long=skip \
+				--max-record=1M count "$T/zeros" > "$T/out" 2> "$T/err"
+			st=$?
+			check_eq "16G of zeros, $mode $io: exit status" "$st" 130
+			checks=$((checks + 1))
+			[ $(($(date +%s) - start)) -le 4 ] || fail "16G of zeros, $mode $io: took $(($(date +%s) - start)) s"
+			check_grep "16G of zeros, $mode $io: marked partial" "$T/err" "interrupted"
+		done
+	done
+	rm -f "$T/zeros"
+fi
+
 # The multiprocess parent killed with SIGKILL: the workers die with it.
 RINGFLOW_TEST_SLOW_STAGE=0:5000 "$RINGFLOW" --mode=multiprocess --threads=2 --buffer-size=64K --window=64K \
 	'grep GET | count' "$MARK" > /dev/null 2>&1 &
