@@ -304,10 +304,6 @@ int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref
 /* csv, tsv: each input's first line is its header (so the parse must be
  * the first stage, and an input cannot be cut into byte ranges) */
 int rf__parse_reads_header(const struct rf_stage_spec *spec);
-/* csv, tsv: the newline in [p, end) that ends a record, outside quotes as
- * the parser reads them; *state (0 at an input's start) carries the scan
- * on when it returns NULL. */
-const char *rf__csv_record_end(const char *p, const char *end, char sep, int *state);
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
 /* The aggregate state behind an aggregate stage. */
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st);
