@@ -337,8 +337,7 @@ static int write_projection(struct run *run, const struct rf_batch *b)
 	struct rf_table *t = rf__table_new(n, 0, names);
 	if (!t)
 		return -ENOMEM;
-	uint32_t rows = b->all ? 0 : b->nsel;
-	for (uint32_t r = 0; r < rows; r++) {
+	for (uint32_t r = 0; r < b->nsel; r++) {
 		struct rf_cell *row = rf__table_add_row(t);
 		if (!row) {
 			rf__table_free(t);
@@ -953,8 +952,12 @@ static int output_batch(void *user, struct rf_batch *b)
 		if (r < 0)
 			return r;
 	}
-	if (run->agg < 0 && (b->all || b->nsel))
+	if (run->agg < 0 && (b->all || b->nsel)) {
+		/* select with no stage before it that split the batch into records */
+		if (run->project >= 0 && b->all && (r = rf__batch_expand(b, run->k)) < 0)
+			return r;
 		r = run->project >= 0 ? write_projection(run, b) : write_records(run, b);
+	}
 	if (r == 0 && run->flush_each)
 		r = rf__writer_flush(&run->out);
 	return r;

@@ -26,6 +26,15 @@ rf --format=tsv 'split "/" | count by $3' "$LOG" | tsv_body > "$T/got"
 awk -F/ '{ c[$3]++ } END { for (k in c) print k "\t" c[k] }' "$LOG" | sort > "$T/want"
 check_same "split \"/\" vs awk -F/" "$T/got" "$T/want"
 
+# ---- select with nothing before it ------------------------------------------
+# A batch no stage has split into records is split before its fields are
+# selected (this printed only the header).  The log spans many batches.
+awk 'BEGIN { print "line\t$0" } { print $0 "\t" $0 }' "$LOG" > "$T/want"
+for mode in serial parallel pipeline multiprocess async; do
+	rf --mode=$mode --buffer-size=64K --format=tsv 'select line, $0' "$LOG" > "$T/got"
+	check_same "select line with no stage before it, $mode" "$T/got" "$T/want"
+done
+
 # ---- against datamash ------------------------------------------------------
 if command -v datamash > /dev/null; then
 	rf --format=tsv 'parse combined | count, sum(bytes), min(bytes), max(bytes) by status' "$LOG" | tail -n +2 > "$T/got"
