@@ -622,6 +622,16 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 	return w->err;
 }
 
+/* A JSON object must not repeat a key: the second column of a name (`count,
+ * count`) is keyed NAME_2, the third NAME_3.  0 when the name is the first. */
+static int json_key_repeat(const struct rf_table *t, int c)
+{
+	int n = 1;
+	for (int i = 0; i < c; i++)
+		n += strcmp(t->col[i], t->col[c]) == 0;
+	return n > 1 ? n : 0;
+}
+
 int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w, int bare)
 {
 	char buf[64];
@@ -647,6 +657,10 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 		put(w, "\n", 1);
 		o->header_done = 1;
 	}
+	int repeat[RF_TABLE_MAX_COLS] = { 0 };
+	if (o->format == RF_FORMAT_JSON)
+		for (int c = 0; c < t->ncols; c++)
+			repeat[c] = json_key_repeat(t, c);
 	for (size_t r = 0; r < t->nrows; r++) {
 		const struct rf_cell *row = &t->cells[r * (size_t)t->ncols];
 		if (o->format == RF_FORMAT_JSON)
@@ -669,7 +683,16 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 			default:
 				if (c)
 					put(w, ",", 1);
-				put_json_string(w, t->col[c], strlen(t->col[c]));
+				if (!repeat[c]) {
+					put_json_string(w, t->col[c], strlen(t->col[c]));
+				} else {
+					size_t kl = strlen(t->col[c]) + 16;
+					char *key = malloc(kl);
+					if (!key)
+						return -ENOMEM;
+					put_json_string(w, key, (size_t)snprintf(key, kl, "%s_%d", t->col[c], repeat[c]));
+					free(key);
+				}
 				put(w, ":", 1);
 				if (cell->type == RF_CELL_NULL)
 					put(w, "null", 4);
