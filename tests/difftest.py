@@ -62,6 +62,7 @@ CLASSES = {
 	'bignum':     (True, 'large and negative integers up to the INT64 limits, numbers past 64 bits (as doubles); sums kept inside int64'),
 	'floats':     (True, 'fractions, exponents, -0, .5, 5., shortest round-trip output'),
 	'manyfiles':  (True, 'many small files (async mode), a header per CSV file'),
+	'stdin':      (True, 'a single input through a pipe on standard input'),
 	'smallbuf':   (True, 'small --buffer-size and --window values: records across batch ends'),
 	'rejects':    (True, 'lines the parser cannot read: counted and reported on stderr'),
 	# known open bugs of issue 11: off until the fix is merged
@@ -1791,12 +1792,13 @@ def cpu_simd():
 	return levels
 
 
+STDIN = 'STDIN'   # not a ringflow option: the input goes through a pipe
 MODES = ['serial', 'parallel', 'pipeline', 'multiprocess', 'async']
 IOS = ['read', 'mmap', 'uring']
 BASE_OPTS = ['--mode=serial', '--simd=scalar', '--io=read']
 
 
-def option_sample(rng, classes, simd_levels, k, fmt):
+def option_sample(rng, classes, simd_levels, k, fmt, nfiles):
 	out = []
 	modes = MODES
 	if fmt in ('csv', 'tsv') and 'csv_parallel' not in classes:
@@ -1809,6 +1811,8 @@ def option_sample(rng, classes, simd_levels, k, fmt):
 			o.append('--window=' + rng.choice(['4K', '8K', '64K']))
 		if rng.random() < 0.3:
 			o.append('--threads=%d' % rng.randint(1, 4))
+		if 'stdin' in classes and nfiles == 1 and rng.random() < 0.15:
+			o = [x for x in o if not x.startswith(('--io=mmap', '--window'))] + [STDIN]
 		out.append(o)
 	return out
 
@@ -1841,13 +1845,24 @@ class Runner:
 		return paths
 
 	def start(self, paths, query, opts, fmt):
+		"""Start ringflow; the option STDIN (the tester's own) sends the one
+		input through a pipe instead."""
 		self.runs += 1
+		if STDIN in opts:
+			opts = [o for o in opts if o != STDIN]
+			argv = [self.bin] + opts + ['--format=' + fmt, query]
+			p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+			with open(paths[0], 'rb') as f:
+				p.rf_input = f.read()
+			return p
 		argv = [self.bin] + opts + ['--format=' + fmt, query] + paths
-		return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+		p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+		p.rf_input = None
+		return p
 
 	def finish(self, p):
 		try:
-			out, err = p.communicate(timeout=self.timeout)
+			out, err = p.communicate(input=p.rf_input, timeout=self.timeout)
 		except subprocess.TimeoutExpired:
 			p.kill()
 			p.communicate()
@@ -2237,7 +2252,7 @@ def main():
 			ran += 1
 			kinds[fmt] = kinds.get(fmt, 0) + 1
 			ofmt = pick_format(rng, ref, classes)
-			combos = [BASE_OPTS] + option_sample(rng, classes, simd, a.combos, fmt)
+			combos = [BASE_OPTS] + option_sample(rng, classes, simd, a.combos, fmt, len(files))
 			if a.verbose:
 				print('case %d: %s (%s, %d files, %d bytes)' % (idx, render_query(stages), fmt, len(files), sum(map(len, files))))
 			for opts, r in check_many(runner, files, stages, combos, ofmt, classes, ref, a.jobs):
