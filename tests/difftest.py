@@ -822,32 +822,35 @@ def reference(files, stages, classes):
 				keycols.append(None)
 		aggcols = [sb.col(a[1]) if a[0] != 'count' else None for a in agg['aggs']]
 	nf = len(sb.fields)
-	cols = ['id INTEGER', 'line BLOB', 'line_nocr BLOB', 'ok INTEGER', 'tm INTEGER'] + ['f%d BLOB' % i for i in range(nf)]
-	db.execute('CREATE TABLE r (%s)' % ', '.join(cols))
-	time_field = None
+	# one time column per time-bucket key: minute/hour/day read the first
+	# of time, timestamp, ts, @timestamp; bucket(F, D) reads F
+	time_keys = []
 	if agg is not None:
 		for k in agg['keys']:
 			if k[0] in ('minute', 'hour', 'day'):
-				time_field = 'auto'
+				time_keys.append('auto')
 			elif k[0] == 'bucket':
-				time_field = k[1]
+				time_keys.append(k[1].encode() if isinstance(k[1], str) else k[1])
+	cols = ['id INTEGER', 'line BLOB', 'line_nocr BLOB', 'ok INTEGER'] + ['tm%d INTEGER' % i for i in range(len(time_keys))] + \
+		['f%d BLOB' % i for i in range(nf)]
+	db.execute('CREATE TABLE r (%s)' % ', '.join(cols))
 	rows = []
 	for n, (line, f) in enumerate(recs):
 		ok = f is not None
 		vals = [(f or {}).get(x) for x in sb.fields]
-		tm = None
-		if ok and time_field is not None:
-			if time_field == 'auto':
-				tv = None
+		tms = []
+		for tk in time_keys:
+			tv = None
+			if ok and tk == 'auto':
 				for nm in TIME_NAMES:
 					if nm in f:
 						tv = f[nm]
 						break
-			else:
-				tv = f.get(time_field.encode() if isinstance(time_field, str) else time_field)
-			tm = p_time(tv)
-		rows.append([n, line, chomp_cr(line), int(ok), tm] + vals)
-	db.executemany('INSERT INTO r VALUES (%s)' % ','.join('?' * (5 + nf)), rows)
+			elif ok:
+				tv = f.get(tk)
+			tms.append(p_time(tv))
+		rows.append([n, line, chomp_cr(line), int(ok)] + tms + vals)
+	db.executemany('INSERT INTO r VALUES (%s)' % ','.join('?' * len(cols)), rows)
 	prew = ' AND '.join(pre) or '1'
 	postw = ' AND '.join(post) or '1'
 	pre_params, post_params, rest = _split_params(stages, pidx, sb)
@@ -865,12 +868,14 @@ def reference(files, stages, classes):
 		return {'kind': 'select', 'cols': [fname(f) for f in sel['fields']], 'rows': out, 'rejects': rejects}
 	# the aggregate: GROUP BY in SQLite
 	kexpr = []
+	ti = 0
 	for k, kc in zip(agg['keys'], keycols):
 		if k[0] == 'field':
 			kexpr.append(kc)
 		else:
 			w = {'minute': 60, 'hour': 3600, 'day': 86400}.get(k[0]) or parse_dur(k[2])
-			kexpr.append('(CASE WHEN tm IS NULL THEN NULL ELSE tm - ((tm %% %d) + %d) %% %d END)' % (w, w, w))
+			kexpr.append('(CASE WHEN tm{0} IS NULL THEN NULL ELSE tm{0} - ((tm{0} % {1}) + {1}) % {1} END)'.format(ti, w))
+			ti += 1
 	aexpr = []
 	for a, ac in zip(agg['aggs'], aggcols):
 		fn = a[0]
