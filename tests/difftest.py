@@ -1832,7 +1832,21 @@ class Gen:
 # ---------------------------------------------------------------------------
 # running ringflow
 
-def cpu_simd():
+def cpu_simd(binary=None):
+	"""The SIMD levels the CPU has (/proc/cpuinfo) that ringflow accepts."""
+	levels = cpu_levels()
+	if binary is None:
+		return levels
+	ok = []
+	for lv in levels:
+		p = subprocess.run([binary, '--simd=' + lv, 'count', '/dev/null'], stdout=subprocess.DEVNULL,
+				   stderr=subprocess.DEVNULL)
+		if p.returncode == 0:
+			ok.append(lv)
+	return ok or ['scalar']
+
+
+def cpu_levels():
 	levels = ['scalar', 'sse2']
 	try:
 		with open('/proc/cpuinfo') as f:
@@ -2259,7 +2273,9 @@ def main():
 	if not os.access(a.ringflow, os.X_OK):
 		print('difftest: %s is not executable (set RINGFLOW)' % a.ringflow, file=sys.stderr)
 		return 99
-	simd = cpu_simd()
+	simd = cpu_simd(a.ringflow)
+	if a.verbose:
+		print('difftest: SIMD levels %s' % ' '.join(simd))
 	tmpbase = os.environ.get('TMPDIR') or ('/dev/shm' if os.access('/dev/shm', os.W_OK) else None)
 	tmp = tempfile.mkdtemp(prefix='rf-difftest.', dir=tmpbase)
 	runner = Runner(a.ringflow, tmp, a.timeout)

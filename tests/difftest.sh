@@ -14,7 +14,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	exit 77
 fi
 
-n=${DIFFTEST_N:-2000}
+n=${DIFFTEST_N:-3000}
 budget=${DIFFTEST_BUDGET:-150}
 if [ "${SANITIZED:-}" = yes ]; then
 	n=$((n / 4))
