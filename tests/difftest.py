@@ -83,6 +83,7 @@ CLASSES = {
 	'mixed_key_order': (False, 'group order when a key column mixes numbers and other strings: the key comparison is not transitive, so the order depends on input order and mode'),
 	'csv_parallel':   (False, 'parse csv/tsv in parallel mode (also what multiprocess and auto run for csv): a batch after the first reads every named column as column 1'),
 	'logfmt_ctl':     (False, 'a quoted logfmt value holding a control byte (tab, NUL, ESC): read as a JSON string, the line is rejected'),
+	'rejects_order':  (False, 'issue 11, smaller items: the --rejects file in input order in every mode (multiprocess writes it out of order)'),
 	'json_output':    (False, 'issue 11 item 12: --format=json must be strict UTF-8 JSON; select prints numbers as numbers'),
 }
 
@@ -856,16 +857,21 @@ def reference(files, stages, classes):
 	pre_params, post_params, rest = _split_params(stages, pidx, sb)
 	rejects = 0
 	if pst is not None:
-		rejects = db.execute('SELECT count(*) FROM r WHERE ok = 0 AND %s' % prew, pre_params).fetchone()[0]
+		rlines = [x[0] for x in db.execute('SELECT line FROM r WHERE ok = 0 AND %s ORDER BY id' % prew, pre_params)]
+		rejects = len(rlines)
+		reject_text = b''.join(x + b'\n' for x in rlines)
+	else:
+		reject_text = b''
 	base = 'SELECT * FROM r WHERE ok = 1 AND (%s) AND (%s) ORDER BY id' % (prew, postw)
 	if head_n is not None:
 		base += ' LIMIT %d' % head_n
 	if agg is None and sel is None:
 		out = [r[0] for r in db.execute('SELECT line FROM (%s)' % base, pre_params + post_params)]
-		return {'kind': 'lines', 'lines': out, 'rejects': rejects}
+		return {'kind': 'lines', 'lines': out, 'rejects': rejects, 'reject_text': reject_text}
 	if sel is not None:
 		out = [list(r) for r in db.execute('SELECT %s FROM (%s)' % (', '.join(selcols), base), pre_params + post_params)]
-		return {'kind': 'select', 'cols': [fname(f) for f in sel['fields']], 'rows': out, 'rejects': rejects}
+		return {'kind': 'select', 'cols': [fname(f) for f in sel['fields']], 'rows': out, 'rejects': rejects,
+			'reject_text': reject_text}
 	# the aggregate: GROUP BY in SQLite
 	kexpr = []
 	ti = 0
@@ -932,7 +938,8 @@ def reference(files, stages, classes):
 	kinds = ['key'] * nk + [a[0] for a in agg['aggs']]
 	for st in after:
 		rows, colnames, kinds = post_stage(st, rows, colnames, kinds)
-	return {'kind': 'table', 'cols': colnames, 'rows': rows, 'kinds': kinds, 'rejects': rejects, 'unordered': unordered}
+	return {'kind': 'table', 'cols': colnames, 'rows': rows, 'kinds': kinds, 'rejects': rejects, 'unordered': unordered,
+		'reject_text': reject_text}
 
 
 def _split_params(stages, pidx, sb):
@@ -1861,6 +1868,7 @@ def cpu_levels():
 
 
 STDIN = 'STDIN'   # not a ringflow option: the input goes through a pipe
+REJECTS = 'REJECTS'   # not one either: --rejects=FILE with a file of the tester's
 MODES = ['serial', 'parallel', 'pipeline', 'multiprocess', 'async']
 IOS = ['read', 'mmap', 'uring']
 BASE_OPTS = ['--mode=serial', '--simd=scalar', '--io=read']
@@ -1879,6 +1887,8 @@ def option_sample(rng, classes, simd_levels, k, fmt, nfiles):
 			o.append('--window=' + rng.choice(['4K', '8K', '64K']))
 		if rng.random() < 0.3:
 			o.append('--threads=%d' % rng.randint(1, 4))
+		if 'rejects' in classes and fmt != 'lines' and rng.random() < 0.3:
+			o.append(REJECTS)
 		if 'stdin' in classes and nfiles == 1 and rng.random() < 0.15:
 			o = [x for x in o if not x.startswith(('--io=mmap', '--window'))] + [STDIN]
 		out.append(o)
@@ -1916,16 +1926,23 @@ class Runner:
 		"""Start ringflow; the option STDIN (the tester's own) sends the one
 		input through a pipe instead."""
 		self.runs += 1
+		p_rej = None
+		if REJECTS in opts:
+			self.nrej = getattr(self, 'nrej', 0) + 1
+			p_rej = os.path.join(self.tmp, 'rejects%d.out' % self.nrej)
+			opts = [('--rejects=' + p_rej) if o == REJECTS else o for o in opts]
 		if STDIN in opts:
 			opts = [o for o in opts if o != STDIN]
 			argv = [self.bin] + opts + ['--format=' + fmt, query]
 			p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 			with open(paths[0], 'rb') as f:
 				p.rf_input = f.read()
+			p.rf_rejects = p_rej
 			return p
 		argv = [self.bin] + opts + ['--format=' + fmt, query] + paths
 		p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 		p.rf_input = None
+		p.rf_rejects = p_rej
 		return p
 
 	def finish(self, p):
@@ -1934,11 +1951,19 @@ class Runner:
 		except subprocess.TimeoutExpired:
 			p.kill()
 			p.communicate()
-			return None, b'', b'timeout after %ds' % self.timeout
-		return p.returncode, out, err
+			return None, b'', b'timeout after %ds' % self.timeout, None
+		rej = None
+		if p.rf_rejects:
+			try:
+				with open(p.rf_rejects, 'rb') as f:
+					rej = f.read()
+				os.unlink(p.rf_rejects)
+			except OSError:
+				rej = b'(no rejects file)'
+		return p.returncode, out, err, rej
 
 
-def judge(ref, stages, fmt, classes, rc, out, err):
+def judge(ref, stages, fmt, classes, rc, out, err, rej=None):
 	if rc is None:
 		return ('hang', err.decode())
 	if rc < 0 or rc >= 128:
@@ -1952,6 +1977,12 @@ def judge(ref, stages, fmt, classes, rc, out, err):
 		msg = check_stderr(ref, err)
 		if msg:
 			return ('rejects', msg)
+		want = ref.get('reject_text', b'')
+		if rej is not None and 'rejects_order' not in classes:
+			# the order is issue 11's (smaller items): compare the lines only
+			rej, want = b'\n'.join(sorted(rej.split(b'\n'))), b'\n'.join(sorted(want.split(b'\n')))
+		if rej is not None and rej != want:
+			return ('rejects', '--rejects file: got %r, want %r' % (rej[:300], ref.get('reject_text', b'')[:300]))
 	return None
 
 
@@ -1963,8 +1994,8 @@ def check_many(runner, files, stages, optslist, fmt, classes, ref, jobs=2):
 	for i in range(0, len(optslist), jobs):
 		procs = [(o, runner.start(paths, query, o, fmt)) for o in optslist[i:i + jobs]]
 		for o, p in procs:
-			rc, out, err = runner.finish(p)
-			res.append((o, judge(ref, stages, fmt, classes, rc, out, err)))
+			rc, out, err, rej = runner.finish(p)
+			res.append((o, judge(ref, stages, fmt, classes, rc, out, err, rej)))
 	return res
 
 
