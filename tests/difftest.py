@@ -1869,6 +1869,7 @@ def cpu_levels():
 
 STDIN = 'STDIN'   # not a ringflow option: the input goes through a pipe
 REJECTS = 'REJECTS'   # not one either: --rejects=FILE with a file of the tester's
+STRICT = '--strict'
 MODES = ['serial', 'parallel', 'pipeline', 'multiprocess', 'async']
 IOS = ['read', 'mmap', 'uring']
 BASE_OPTS = ['--mode=serial', '--simd=scalar', '--io=read']
@@ -1889,6 +1890,8 @@ def option_sample(rng, classes, simd_levels, k, fmt, nfiles):
 			o.append('--threads=%d' % rng.randint(1, 4))
 		if 'rejects' in classes and fmt != 'lines' and rng.random() < 0.3:
 			o.append(REJECTS)
+		if 'rejects' in classes and fmt != 'lines' and rng.random() < 0.08:
+			o.append(STRICT)
 		if 'stdin' in classes and nfiles == 1 and rng.random() < 0.15:
 			o = [x for x in o if not x.startswith(('--io=mmap', '--window'))] + [STDIN]
 		out.append(o)
@@ -1963,11 +1966,18 @@ class Runner:
 		return p.returncode, out, err, rej
 
 
-def judge(ref, stages, fmt, classes, rc, out, err, rej=None):
+def judge(ref, stages, fmt, classes, rc, out, err, rej=None, opts=()):
 	if rc is None:
 		return ('hang', err.decode())
 	if rc < 0 or rc >= 128:
 		return ('crash', 'killed by signal %d: %s' % (-rc if rc < 0 else rc - 128, err[-300:].decode('latin-1')))
+	if STRICT in opts and ref['rejects']:
+		if any(s['op'] == 'head' for s in stages):
+			return None   # whether head stops before the first reject: not modelled
+		# the first reject is an error naming its line
+		if rc != 2 or not re.search(rb'line [0-9]+: cannot be parsed as [a-z]+ \(--strict\)', err):
+			return ('strict', 'with --strict and %d rejects: exit status %d, stderr %r' % (ref['rejects'], rc, err[-300:]))
+		return None
 	if rc != 0:
 		return ('status', 'exit status %d: %s' % (rc, err[-500:].decode('latin-1').strip()))
 	msg = compare(ref, out, fmt, classes)
@@ -1995,7 +2005,7 @@ def check_many(runner, files, stages, optslist, fmt, classes, ref, jobs=2):
 		procs = [(o, runner.start(paths, query, o, fmt)) for o in optslist[i:i + jobs]]
 		for o, p in procs:
 			rc, out, err, rej = runner.finish(p)
-			res.append((o, judge(ref, stages, fmt, classes, rc, out, err, rej)))
+			res.append((o, judge(ref, stages, fmt, classes, rc, out, err, rej, o)))
 	return res
 
 
