@@ -590,11 +590,15 @@ def ascii_lower(b):
 
 
 def grep_i(line, lit):
+	"""grep -i: UTF-8 case folding within the valid UTF-8 runs of a line
+	(a match never spans an invalid byte); bytes that are not UTF-8 only
+	match themselves (issue 11 item 9)."""
 	try:
-		s = line.decode('utf-8')
-		return lit.decode('utf-8').lower() in s.lower()
+		ls = lit.decode('utf-8').lower()
 	except UnicodeDecodeError:
 		return ascii_lower(lit) in ascii_lower(line)
+	text = line.decode('utf-8', 'surrogateescape')
+	return any(ls in seg.lower() for seg in re.split('[\udc80-\udcff]+', text))
 
 
 # SQL functions holding the language's rules; SQLite does the rest
@@ -868,8 +872,10 @@ def reference(files, stages, classes):
 		rlines = [x[0] for x in db.execute('SELECT line FROM r WHERE (ok = 0 AND %s) OR (ok = 1 AND tok = 0 AND (%s) AND (%s)) ORDER BY id'
 						   % (prew, prew, postw), pre_params + pre_params + post_params)]
 		reject_text = b''.join(x + b'\n' for x in rlines)
+		time_rejects = len(rlines) - rejects
 	else:
 		reject_text = b''
+		time_rejects = 0
 	base = 'SELECT * FROM r WHERE ok = 1 AND (%s) AND (%s) ORDER BY id' % (prew, postw)
 	if head_n is not None:
 		base += ' LIMIT %d' % head_n
@@ -951,7 +957,7 @@ def reference(files, stages, classes):
 	for st in after:
 		rows, colnames, kinds = post_stage(st, rows, colnames, kinds)
 	return {'kind': 'table', 'cols': colnames, 'rows': rows, 'kinds': kinds, 'rejects': rejects, 'unordered': unordered,
-		'reject_text': reject_text}
+		'reject_text': reject_text, 'time_rejects': time_rejects}
 
 
 def _split_params(stages, pidx, sb):
@@ -2012,11 +2018,11 @@ def judge(ref, stages, fmt, classes, rc, out, err, rej=None, opts=()):
 		return ('hang', err.decode())
 	if rc < 0 or rc >= 128:
 		return ('crash', 'killed by signal %d: %s' % (-rc if rc < 0 else rc - 128, err[-300:].decode('latin-1')))
-	if STRICT in opts and ref['rejects']:
+	if STRICT in opts and (ref['rejects'] or ref.get('time_rejects')):
 		if any(s['op'] == 'head' for s in stages):
 			return None   # whether head stops before the first reject: not modelled
 		# the first reject is an error naming its line
-		if rc != 2 or not re.search(rb'line [0-9]+: cannot be parsed as [a-z]+ \(--strict\)', err):
+		if rc != 2 or not re.search(rb'line [0-9]+: (cannot be parsed as [a-z]+|no valid timestamp for the time key) \(--strict\)', err):
 			return ('strict', 'with --strict and %d rejects: exit status %d, stderr %r' % (ref['rejects'], rc, err[-300:]))
 		return None
 	if rc != 0:
