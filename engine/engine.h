@@ -49,8 +49,10 @@ struct rf_batch {
 	uint64_t nrecords;    /* records in data[], when counted (else 0) */
 	const char *input;    /* name of the input, for messages */
 	uint32_t input_idx;   /* its position among the inputs */
-	/* rejected records of this batch, newline-terminated, when the run
-	 * writes them out with the batch (in input order) */
+	/* rejected records of this batch, written out with the batch in input
+	 * order: each a struct rf_span (its place in the batch, its length),
+	 * the bytes and a newline; stages reject in their own order, so the
+	 * writer sorts them by place */
 	char *rejects;
 	size_t rejects_len, rejects_cap;
 	/* csv/tsv: records end only at a newline outside double quotes; the

@@ -221,7 +221,7 @@ static int collect(struct rf_pipe *p, int wait)
 		}
 		p->in_flight--;
 		int r = 0;
-		if (!atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel))
+		if (!atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel || it->b.rejects_len))
 			r = p->cfg.output(p->cfg.user, &it->b);
 		if (r < 0) {
 			int none = 0;

@@ -941,17 +941,62 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 	}
 }
 
+/* Two rejects entries by their record's place in the batch (the heads are
+ * unaligned in the buffer: compare copies); one record rejected twice
+ * stays in the order it came. */
+static int reject_cmp(const void *pa, const void *pb)
+{
+	const char *ea = *(const char *const *)pa, *eb = *(const char *const *)pb;
+	struct rf_span a, b;
+	memcpy(&a, ea, sizeof a);
+	memcpy(&b, eb, sizeof b);
+	if (a.off != b.off)
+		return a.off < b.off ? -1 : 1;
+	return (ea > eb) - (ea < eb);
+}
+
+/* A batch's rejected records (see struct rf_batch), in input order. */
+static int write_rejects(struct run *run, struct rf_batch *b)
+{
+	size_t n = 0, sorted = 1;
+	uint32_t last = 0;
+	struct rf_span at;
+	for (size_t i = 0; i < b->rejects_len; n++) {
+		memcpy(&at, b->rejects + i, sizeof at);
+		sorted &= n == 0 || at.off >= last;
+		last = at.off;
+		i += sizeof at + at.len + 1;
+	}
+	const char **order = NULL;
+	if (!sorted && !(order = malloc(n * sizeof *order)))
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < b->rejects_len; i += sizeof at + at.len + 1) {
+		memcpy(&at, b->rejects + i, sizeof at);
+		if (order)
+			order[n++] = b->rejects + i;
+	}
+	if (order)
+		qsort(order, n, sizeof *order, reject_cmp);
+	int r = 0;
+	for (size_t i = 0, k = 0; r == 0 && (order ? k < n : i < b->rejects_len); k++) {
+		const char *e = order ? order[k] : b->rejects + i;
+		memcpy(&at, e, sizeof at);
+		r = rf__writer_put(&run->rejects, e + sizeof at, (size_t)at.len + 1);
+		i += sizeof at + at.len + 1;
+	}
+	free(order);
+	b->rejects_len = 0;
+	return r;
+}
+
 /* Line output of a finished batch (no aggregate in the query). */
 static int output_batch(void *user, struct rf_batch *b)
 {
 	struct run *run = user;
 	int r = 0;
-	if (b->rejects_len) {
-		r = rf__writer_put(&run->rejects, b->rejects, b->rejects_len);
-		b->rejects_len = 0;
-		if (r < 0)
-			return r;
-	}
+	if (b->rejects_len && (r = write_rejects(run, b)) < 0)
+		return r;
 	if (run->agg < 0 && (b->all || b->nsel)) {
 		/* select with no stage before it that split the batch into records */
 		if (run->project >= 0 && b->all && (r = rf__batch_expand(b, run->k)) < 0)
@@ -1035,12 +1080,15 @@ int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, 
 	const char *p = b->data + b->sel[row].off;
 	size_t n = b->sel[row].len;
 	if (env->rejects && env->defer_rejects) {
-		/* parallel workers finish batches out of order: keep the record
-		 * with its batch, which is written out in order */
+		/* batches finish out of order (parallel workers), and the stages
+		 * of one batch reject in stage order (a parse, then a time key):
+		 * keep the record with its batch, written out in input order */
 		struct rf_batch *mb = (struct rf_batch *)b; /* only its rejects buffer */
-		if (mb->rejects_len + n + 1 > mb->rejects_cap) {
+		struct rf_span at = { b->sel[row].off, (uint32_t)n };
+		size_t need = sizeof at + n + 1;
+		if (mb->rejects_len + need > mb->rejects_cap) {
 			size_t cap = mb->rejects_cap ? mb->rejects_cap : 4096;
-			while (cap < mb->rejects_len + n + 1)
+			while (cap < mb->rejects_len + need)
 				cap *= 2;
 			char *nb = realloc(mb->rejects, cap);
 			if (!nb)
@@ -1049,9 +1097,11 @@ int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, 
 				mb->rejects = nb, mb->rejects_cap = cap;
 		}
 		if (r == 0) {
-			memcpy(mb->rejects + mb->rejects_len, p, n);
-			mb->rejects[mb->rejects_len + n] = '\n';
-			mb->rejects_len += n + 1;
+			char *d = mb->rejects + mb->rejects_len;
+			memcpy(d, &at, sizeof at);
+			memcpy(d + sizeof at, p, n);
+			d[sizeof at + n] = '\n';
+			mb->rejects_len += need;
 		}
 	} else if (env->rejects) {
 		r = rf__writer_put(env->rejects, p, n);
@@ -1833,6 +1883,9 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->table_out.format = (enum rf_format)opt->format;
 	run->table_out.streaming = q->agg_stage < 0;
 	run->env.strict = opt->strict;
+	/* rejects go out with their batch, in input order (--strict stops at
+	 * the first one: straight out) */
+	run->env.defer_rejects = !opt->strict;
 	run->env.statm_fd = -1;
 	if (opt->rejects_fd >= 0) {
 		if (rf__writer_init(&run->rejects, opt->rejects_fd, 64 << 10) < 0) {
@@ -1882,8 +1935,6 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->stages = run->stage;
 	if (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE) {
 		run->env.lock = &run->env_lock;
-		/* one parse thread in a pipeline keeps input order by itself */
-		run->env.defer_rejects = run->mode == RF_MODE_PARALLEL;
 		struct rf_workers_config wc = {
 			.workers = run->threads,
 			.queue_depth = opt->queue_depth,
@@ -1914,7 +1965,6 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			run->mode = RF_MODE_SERIAL;
 			run->threads = 1;
 			run->env.lock = NULL;
-			run->env.defer_rejects = 0;
 			r = 0;
 		} else if (r < 0) {
 			/* name what failed and what helps (small ulimit -v, few

@@ -69,23 +69,23 @@ CLASSES = {
 	'stdin':      (True, 'a single input through a pipe on standard input'),
 	'smallbuf':   (True, 'small --buffer-size and --window values: records across batch ends'),
 	'rejects':    (True, 'lines the parser cannot read: counted and reported on stderr'),
-	# known open bugs of issue 11: off until the fix is merged
-	'quantile_range': (False, 'issue 11 item 1: quantiles over values spanning more than 6e17x (1e25, 2^64-1, -1e300 mixed with small values)'),
-	'regex_jit':      (False, 'issue 11 item 2: regex that exhausts the PCRE2 JIT stack (long lines, (a|b)*)'),
-	'json_objpath':   (False, 'issue 11 item 3: parse json with an object and a path under it in one query'),
-	'repeat_agg':     (False, 'issue 11 item 4: an aggregate repeated, or one field under two aggregates'),
-	'int_overflow':   (False, 'issue 11 item 6: integer sums past or near the 64-bit limits (exact, 128-bit)'),
-	'csv_untidy':     (False, 'issue 11 item 7: CSV/TSV bare quotes, BOM, blank lines'),
-	'csv_newline':    (False, 'issue 11 item 7: CSV/TSV quoted fields holding a newline (a record over several lines)'),
-	'time_untidy':    (False, 'issue 11 item 8: invalid dates, epoch ms, date-only ISO, T10:00Z, +05, RFC 1123'),
-	'utf8_fold':      (False, 'issue 11 item 9: grep -i over non-ASCII UTF-8'),
-	'combined_cut':   (False, 'issue 11 item 10: combined lines cut off inside the user-agent quote'),
-	# found by this tester, undocumented or wrong: off until decided (see tests/difftest/README)
-	'mixed_key_order': (False, 'group order when a key column mixes numbers and other strings: the key comparison is not transitive, so the order depends on input order and mode'),
-	'csv_parallel':   (False, 'parse csv/tsv in parallel mode (also what multiprocess and auto run for csv): a batch after the first reads every named column as column 1'),
-	'logfmt_ctl':     (False, 'a quoted logfmt value holding a control byte (tab, NUL, ESC): read as a JSON string, the line is rejected'),
-	'rejects_order':  (False, 'issue 11, smaller items: the --rejects file in input order in every mode (multiprocess writes it out of order)'),
-	'json_output':    (False, 'issue 11 item 12: --format=json must be strict UTF-8 JSON; select prints numbers as numbers'),
+	# the classes of issue 11 (each failed before its fix)
+	'quantile_range': (True, 'issue 11 item 1: quantiles over values spanning more than 6e17x (1e25, 2^64-1, -1e300 mixed with small values)'),
+	'regex_jit':      (True, 'issue 11 item 2: regex that exhausts the PCRE2 JIT stack (long lines, (a|b)*)'),
+	'json_objpath':   (True, 'issue 11 item 3: parse json with an object and a path under it in one query'),
+	'repeat_agg':     (True, 'issue 11 item 4: an aggregate repeated, or one field under two aggregates'),
+	'int_overflow':   (True, 'issue 11 item 6: integer sums past or near the 64-bit limits (exact, 128-bit)'),
+	'csv_untidy':     (True, 'issue 11 item 7: CSV/TSV bare quotes, BOM, blank lines'),
+	'csv_newline':    (True, 'issue 11 item 7: CSV/TSV quoted fields holding a newline (a record over several lines)'),
+	'time_untidy':    (True, 'issue 11 item 8: invalid dates, epoch ms, date-only ISO, T10:00Z, +05, RFC 1123'),
+	'utf8_fold':      (True, 'issue 11 item 9: grep -i over non-ASCII UTF-8'),
+	'combined_cut':   (True, 'issue 11 item 10: combined lines cut off inside the user-agent quote'),
+	# found by this tester (see tests/difftest/README.md)
+	'mixed_key_order': (True, 'group order when a key column mixes numbers and other strings: the key comparison is not transitive, so the order depends on input order and mode'),
+	'csv_parallel':   (True, 'parse csv/tsv in parallel mode (also what multiprocess and auto run for csv): a batch after the first reads every named column as column 1'),
+	'logfmt_ctl':     (True, 'a quoted logfmt value holding a raw control byte (tab, NUL, ESC): a JSON string, so the line is rejected and counted'),
+	'rejects_order':  (True, 'issue 11, smaller items: the --rejects file in input order in every mode (multiprocess writes it out of order)'),
+	'json_output':    (True, 'issue 11 item 12: --format=json must be strict UTF-8 JSON; select prints numbers as numbers'),
 }
 
 # ---------------------------------------------------------------------------
@@ -264,6 +264,10 @@ def p_logfmt(line):
 		if v is None:
 			v = b'true'
 		elif v.startswith(b'"'):
+			# a quoted value is a JSON string: a raw control byte in it
+			# rejects the line (README; go-logfmt does the same)
+			if re.search(rb'[\x00-\x1f]', v):
+				return None
 			v = re.sub(rb'\\(.)', lambda mm: {b'n': b'\n', b't': b'\t', b'r': b'\r'}.get(mm.group(1), mm.group(1)), v[1:-1])
 		out[k] = v
 		pos = m.end()
@@ -1144,6 +1148,22 @@ def decode_tsv_cell(s):
 	return re.sub(rb'\\(.)', lambda m: {b't': b'\t', b'n': b'\n', b'r': b'\r', b'\\': b'\\'}.get(m.group(1), b'\\' + m.group(1)), s)
 
 
+def json_unrepeat(keys):
+	"""JSON keys back to column names: the n-th column of a repeated name is
+	keyed NAME_n (README), so that no object repeats a key."""
+	if len(set(keys)) != len(keys):
+		raise ValueError('a JSON row repeats a key: %r' % keys)
+	seen = {}
+	out = []
+	for k in keys:
+		base, _, n = k.rpartition('_')
+		if base and n.isdigit() and seen.get(base, 0) == int(n) - 1 >= 1:
+			k = base
+		seen[k] = seen.get(k, 0) + 1
+		out.append(k)
+	return out
+
+
 def parse_output(out, fmt, strict_json):
 	"""(header, rows) of a table in json or tsv output; rows of raw values
 	(bytes or None for keys; str/number for json)."""
@@ -1162,7 +1182,7 @@ def parse_output(out, fmt, strict_json):
 				for _, v in pairs:
 					if isinstance(v, str) and re.search('[\ud800-\udfff]', v):
 						raise ValueError('lone surrogate in JSON output')
-			h = [k for k, _ in pairs]
+			h = json_unrepeat([k for k, _ in pairs])
 			if header is None:
 				header = h
 			elif h != header:

@@ -108,6 +108,16 @@ for query in 'parse combined | count' 'parse combined | select status'; do
 	done
 done
 
+# Two stages reject in one batch (the parser a line, the time key an
+# impossible date): the rejects file is still in input order
+awk 'NR % 5 == 0 { sub(/\[[^]]*\]/, "[30/Feb/2024:10:00:00 +0000]") } { print }' "$T/rej.log" > "$T/rej2.log"
+grep -e '^garbage' -e '30/Feb/2024' "$T/rej2.log" > "$T/rej.want"
+for mode in serial parallel pipeline multiprocess async; do
+	"$RINGFLOW" --mode=$mode --buffer-size=64K --window=64K --rejects="$T/rej.got" \
+		'parse combined | count by minute' "$T/rej2.log" > /dev/null 2>&1
+	check_same "--rejects in order, parse and time key: $mode" "$T/rej.got" "$T/rej.want"
+done
+
 # CSV and TSV: a quoted field may hold newlines (RFC 4180), across buffer
 # ends, in every mode, backend and SIMD level; Python's csv module is the
 # oracle.  One record of 300 KB is longer than any buffer here.
