@@ -158,11 +158,16 @@ static int bigint_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	return sa < 0 ? -c : c;
 }
 
-/* Missing first, then numbers (by value; equal ones by type, then text), then
- * everything else by bytes.  Numbers before text whatever the text is, or
- * "9" < "10" < "1a" < "9" would be a cycle and the order would depend on
- * the order the rows came in. */
-int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
+/* The order of cells: missing first, then numbers by value, then everything
+ * else by bytes.  Numbers before text whatever the text is, or "9" < "10" <
+ * "1a" < "9" would be a cycle and the order would depend on the order the
+ * rows came in.  by_value: numbers compare by value alone, so 50 and
+ * 5e1 tie and the next sort column or the group key decides, as `sort` and
+ * `top` promise; otherwise equal numbers are ordered by type and text, a
+ * total order on distinct cells (group keys "5" and "5.0" are two groups,
+ * and their order must not depend on the order they came in).  Both are
+ * transitive. */
+static int cell_cmp(const struct rf_cell *a, const struct rf_cell *b, int by_value)
 {
 	if (a->type == RF_CELL_NULL || b->type == RF_CELL_NULL)
 		return (a->type != RF_CELL_NULL) - (b->type != RF_CELL_NULL);
@@ -173,7 +178,7 @@ int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	int an = cell_number(a, &na) == 0, bn = cell_number(b, &nb) == 0;
 	if (an && bn) {
 		int c = num_cmp(&na, &nb);
-		if (c)
+		if (c || by_value)
 			return c;
 		if (a->type != b->type) /* "5", 5 and 5.0: any fixed order */
 			return a->type < b->type ? -1 : 1;
@@ -192,6 +197,11 @@ int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	return 0;
 }
 
+int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
+{
+	return cell_cmp(a, b, 0);
+}
+
 /* qsort has no context argument: the sort keys travel in a static, which is
  * fine because a table is sorted by one thread at a time. */
 static __thread const struct rf_table *sort_table;
@@ -204,7 +214,7 @@ static int row_cmp(const void *pa, const void *pb)
 	const struct rf_table *t = sort_table;
 	const struct rf_cell *a = &t->cells[ra * (size_t)t->ncols], *b = &t->cells[rb * (size_t)t->ncols];
 	for (int i = 0; i < sort_n; i++) {
-		int c = rf__cell_cmp(&a[sort_cols[i]], &b[sort_cols[i]]);
+		int c = cell_cmp(&a[sort_cols[i]], &b[sort_cols[i]], 1);
 		if (c)
 			return sort_desc[i] ? -c : c;
 	}

@@ -55,6 +55,22 @@ for line in open(sys.argv[1]):
 	check_same "repeated aggregates as JSON keys, $mode" "$T/got2" "$T/want"
 done
 
+# ---- sort and top: equal numbers tie, the key decides -----------------------
+# 50, 5e1 and 50.0 are one value: the rows tie on it and come out by key
+# (this put the double first, whatever the keys), in every mode and order.
+printf 'k9 5e1\nk1 50\nk5 50.0\nk3 7\n' > "$T/ties"
+sort -r "$T/ties" > "$T/ties.r"
+printf 'k1\nk5\nk9\nk3\n' > "$T/want"
+for mode in serial parallel pipeline multiprocess; do
+	for f in ties ties.r; do
+		rf --mode=$mode --format=tsv 'split | max($2) by $1 | sort max($2) desc' "$T/$f" | tail -n +2 | cut -f1 > "$T/got"
+		check_same "sort desc: equal numbers tie, by key ($mode, $f)" "$T/got" "$T/want"
+		rf --mode=$mode --format=tsv 'split | max($2) by $1 | top 3' "$T/$f" | tail -n +2 | cut -f1 > "$T/got"
+		head -3 "$T/want" > "$T/want3"
+		check_same "top: equal numbers tie, by key ($mode, $f)" "$T/got" "$T/want3"
+	done
+done
+
 # ---- against datamash ------------------------------------------------------
 if command -v datamash > /dev/null; then
 	rf --format=tsv 'parse combined | count, sum(bytes), min(bytes), max(bytes) by status' "$LOG" | tail -n +2 > "$T/got"
