@@ -177,6 +177,14 @@ for o in mode:multiprocess format:json every:500ms on-long:skip stats:json io:ur
 	check_grep "--${o%%:*}=bogus: lists the values" "$T/err" "${o#*:}"
 done
 
+# the message names the option that is wrong, also inside a cluster or
+# after another option (it named the option before)
+for args in "--strict -xv:'-x'" "--mode=serial -qz:'-q'" "-vx:'-x'" "--strict=1:'--strict' takes no value"; do
+	# shellcheck disable=SC2086 # the options are words
+	"$RINGFLOW" ${args%%:*} count /dev/null 2> "$T/err"
+	check_grep "${args%%:*}: names ${args#*:}" "$T/err" "${args#*:}"
+done
+
 # --simd: the help and the message list exactly the levels the engine takes
 levels=auto
 for l in avx512 avx2 sse2 scalar; do

@@ -661,7 +661,8 @@ int main(int argc, char **argv)
 	opterr = 0;
 	/* '+': stop at the first non-option, so a query like "grep -v x" is
 	 * never taken for options; ':': a missing value returns ':'. */
-	while ((li = -1, c = getopt_long(argc, argv, "+:vhV", longopts, &li)) != -1) {
+	int at; /* the argument getopt_long is reading: a cluster (-vx) holds optind */
+	while ((li = -1, at = optind, c = getopt_long(argc, argv, "+:vhV", longopts, &li)) != -1) {
 		size_t *size_target = NULL;
 		const char *name = li >= 0 ? longopts[li].name : "";
 		switch (c) {
@@ -778,7 +779,7 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("ringflow %s\n", RF_VERSION_STRING); return 0;
 		default: /* '?' or ':' */
-			option_error(c, optind > 0 && optind <= argc ? argv[optind - 1] : "");
+			option_error(c, at < argc ? argv[at] : "");
 			return EXIT_USAGE;
 		}
 		if (size_target && parse_size(optarg, size_target) < 0) {
