@@ -62,6 +62,7 @@ if [ -z "$SANITIZED" ]; then
 	check_grep "ulimit -v: parallel x32: what failed" "$T/err" "ringflow: parallel: cannot start worker thread"
 	check_grep "ulimit -v: parallel x32: what helps" "$T/err" "try --threads=1 or --mode=serial"
 	check_eq "ulimit -v: parallel x32: no result" "$(wc -c < "$T/out")" 0
+	check_eq "ulimit -v: parallel x32: one message, not repeated bare" "$(wc -l < "$T/err")" 1
 	# a pipeline of 12 stage threads
 	q='grep a | grep b | grep c | grep d | grep e | grep f | grep g | grep h | grep i | grep j | grep k | count'
 	sh -c 'ulimit -s 8192; ulimit -v 60000; exec "$0" --mode=pipeline "$2" "$1"' "$RINGFLOW" "$T/one" "$q" \
@@ -96,6 +97,7 @@ if [ -z "$SANITIZED" ]; then
 		check_status "ulimit -v: $mode, 512M pool" $? 2
 		check_grep "ulimit -v: $mode, 512M pool: what failed" "$T/err" "cannot allocate the buffer pool (512 MiB"
 		check_grep "ulimit -v: $mode, 512M pool: what helps" "$T/err" "try a smaller --memory"
+		check_eq "ulimit -v: $mode, 512M pool: one message" "$(wc -l < "$T/err")" 1
 	done
 fi
 

@@ -188,9 +188,14 @@ struct msg_log {
 static struct msg_log *msg_log; /* NULL: messages are not kept */
 static int msg_print = 1;       /* messages go to stderr as they come */
 
+/* the error the engine last reported itself (not repeated at the end) */
+static int engine_err;
+
 static void on_message(void *user, const char *input, int err, const char *message)
 {
 	(void)user;
+	if (err)
+		engine_err = err < 0 ? -err : err;
 	if (msg_print) {
 		if (!*input)
 			fprintf(stderr, "ringflow: %s\n", message);
@@ -846,7 +851,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	/* --stats=json: the messages go into the JSON, on stderr only there */
+	/* the engine's messages come through on_message, printed there; with
+	 * --stats=json they go into the JSON, on stderr only there */
+	msg_print = 1;
+	opt.on_error = on_message;
 	if (stats == 2) {
 		void *m = mmap(NULL, MSG_LOG_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (m != MAP_FAILED) {
@@ -881,7 +889,7 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		if (r == -ENOTSUP)
 			cli_error("--simd=%s: %s", rf_simd_name(opt.simd), rf_strerror(r));
-		else if (r == -EBADMSG || r == -EINTR)
+		else if (r == -EBADMSG || r == -EINTR || -r == engine_err)
 			; /* the engine said so already */
 		else
 			cli_error("%s", rf_strerror(r));
