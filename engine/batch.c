@@ -30,6 +30,17 @@ int rf__batch_reserve(struct rf_batch *b, size_t n)
  * matters, and inside a quoted field only the next quote.  memchr finds
  * those; a quote found outside quotes is checked by the byte before it. */
 
+/* memchr, with the first bytes tried in line: quoted fields and the
+ * stretches between them are often shorter than a call costs. */
+static inline const char *csv_find(const char *p, const char *end, char c)
+{
+	const char *e = end - p > 16 ? p + 16 : end;
+	for (; p < e; p++)
+		if (*p == c)
+			return p;
+	return p < end ? memchr(p, c, (size_t)(end - p)) : NULL;
+}
+
 /* A quote at q, outside quotes in a stretch that started at p in state s
  * and holds no record end before q: does it open a quoted field? */
 static inline int csv_opens(const char *p, const char *q, int s, char sep)
@@ -43,7 +54,7 @@ static inline int csv_opens(const char *p, const char *q, int s, char sep)
 static const char *csv_next_open(const char *p, const char *stop, int s, char sep)
 {
 	const char *q = p;
-	while (q < stop && (q = memchr(q, '"', (size_t)(stop - q)))) {
+	while (q < stop && (q = csv_find(q, stop, '"'))) {
 		if (csv_opens(p, q, s, sep))
 			return q;
 		q++;
@@ -57,7 +68,7 @@ static const char *csv_next_open(const char *p, const char *stop, int s, char se
 static const char *csv_quoted_step(const char *p, const char *end, char sep, int *s, const char **nl)
 {
 	if (*s == RF_Q_QUOTED) {
-		const char *q = memchr(p, '"', (size_t)(end - p));
+		const char *q = csv_find(p, end, '"');
 		if (!q)
 			return end;
 		*s = RF_Q_QUOTE_SEEN;
@@ -72,6 +83,30 @@ static const char *csv_quoted_step(const char *p, const char *end, char sep, int
 	} else
 		*s = c == sep ? RF_Q_START : RF_Q_UNQUOTED;
 	return p + 1;
+}
+
+/* The same scan a byte at a time from a record's start, for a short
+ * record with quotes in it: there the jumps are too short to pay. */
+static const char *csv_end_bytewise(const char *p, const char *end, char sep)
+{
+	int s = RF_Q_START;
+	for (; p < end; p++) {
+		char c = *p;
+		if (s == RF_Q_QUOTED) {
+			if (c == '"')
+				s = RF_Q_QUOTE_SEEN;
+			continue;
+		}
+		if (c == '"' && s != RF_Q_UNQUOTED) {
+			/* opens a quoted field, or is the second of "" */
+			s = RF_Q_QUOTED;
+			continue;
+		}
+		if (c == '\n')
+			return p;
+		s = c == sep ? RF_Q_START : RF_Q_UNQUOTED;
+	}
+	return NULL;
 }
 
 const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state)
@@ -93,7 +128,7 @@ const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state)
 		/* outside quotes: up to the next newline, a quote opening a
 		 * field is the only thing that can move it */
 		if (!nl_known || (nl && nl < p)) {
-			nl = memchr(p, '\n', (size_t)(end - p));
+			nl = csv_find(p, end, '\n');
 			nl_known = 1;
 		}
 		const char *stop = nl ? nl : end;
@@ -130,10 +165,16 @@ const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state)
 		 * last newline before it ends a record */
 		const char *q = csv_next_open(p, end, s, sep);
 		const char *stop = q ? q : end;
-		if (stop > p) {
+		if (stop - p > 32) {
 			const char *nl = memrchr(p, '\n', (size_t)(stop - p));
 			if (nl)
 				last = nl;
+		} else {
+			for (const char *b = stop; b > p; b--)
+				if (b[-1] == '\n') {
+					last = b - 1;
+					break;
+				}
 		}
 		if (!q) {
 			s = end[-1] == sep || end[-1] == '\n' ? RF_Q_START : RF_Q_UNQUOTED;
@@ -152,19 +193,30 @@ int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k)
 		return 0;
 	const char *p = b->data, *end = b->data + b->len;
 	/* csv/tsv: a record without a quote in it ends at its first newline,
-	 * as a plain line does; only one holding the next quote of the batch
-	 * needs the quote-aware scan */
+	 * as a plain line does; only near the next quote of the batch is the
+	 * quote-aware scan needed (the framer's scan of the batch is not kept:
+	 * it looks for the last record end only) */
 	const char *q = b->quote_sep ? k->find_byte(p, b->len, '"') : NULL;
 	uint32_t n = 0;
 	while (p < end) {
 		if (n == b->sel_cap && rf__batch_reserve(b, (size_t)n + 1) < 0)
 			return -ENOMEM;
-		const char *nl = k->find_byte(p, (size_t)(end - p), '\n');
-		if (q && (!nl || q < nl)) {
-			int qs = RF_Q_START;
-			nl = rf__csv_find_end(p, (size_t)(end - p), b->quote_sep, &qs);
+		const char *nl;
+		if (q && q - p < 64) {
+			/* a quote close by, as a rule in this record: step it a
+			 * byte at a time (the jumps would be too short to pay),
+			 * and look for the next quote in line */
+			nl = csv_end_bytewise(p, end, b->quote_sep);
 			const char *next = nl ? nl + 1 : end;
-			q = next < end ? k->find_byte(next, (size_t)(end - next), '"') : NULL;
+			q = csv_find(next, end, '"');
+		} else {
+			nl = k->find_byte(p, (size_t)(end - p), '\n');
+			if (q && (!nl || q < nl)) { /* a long record with a quote */
+				int qs = RF_Q_START;
+				nl = rf__csv_find_end(p, (size_t)(end - p), b->quote_sep, &qs);
+				const char *next = nl ? nl + 1 : end;
+				q = next < end ? k->find_byte(next, (size_t)(end - next), '"') : NULL;
+			}
 		}
 		size_t len = (size_t)((nl ? nl : end) - p);
 		b->sel[n].off = (uint32_t)(p - b->data);
