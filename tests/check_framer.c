@@ -362,6 +362,36 @@ START_TEST(test_csv_quoted_newlines)
 		frame_csv_and_check(t, len, sep, sizes, 11, test_rand(&rs) % 96);
 		free(t);
 	}
+	/* long unquoted fields before a quoted one, and runs of plain
+	 * records: the quote far from the record's start or from the last */
+	char buf[8192];
+	for (int round = 0; round < 200; round++) {
+		char sep = round % 2 ? '\t' : ',';
+		size_t n = 0;
+		while (n < sizeof buf - 600) {
+			size_t pre = test_rand(&rs) % 200;
+			for (size_t j = 0; j < pre; j++)
+				buf[n++] = j % 9 == 8 ? sep : 'p';
+			if (test_rand(&rs) % 3) {
+				if (pre)
+					buf[n++] = sep;
+				buf[n++] = '"';
+				size_t in = test_rand(&rs) % 150;
+				for (size_t j = 0; j < in; j++) {
+					char ch = "q\n\"q,\t"[test_rand(&rs) % 6];
+					buf[n++] = ch;
+					if (ch == '"')
+						buf[n++] = '"';
+				}
+				buf[n++] = '"';
+				if (test_rand(&rs) % 2)
+					buf[n++] = 'z';
+			}
+			buf[n++] = '\n';
+		}
+		size_t sizes[3] = { 1 + test_rand(&rs) % 700, 1 + test_rand(&rs) % 50, 1 + test_rand(&rs) % 3000 };
+		frame_csv_and_check(buf, n, sep, sizes, 3, test_rand(&rs) % 2 ? 0 : 128);
+	}
 }
 END_TEST
 
