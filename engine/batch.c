@@ -24,35 +24,126 @@ int rf__batch_reserve(struct rf_batch *b, size_t n)
 	return 0;
 }
 
-const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state)
+/* The csv record-end scans jump instead of stepping each byte: outside
+ * quotes only a newline or a quote at a field's start (where the scan
+ * starts in RF_Q_START, or just after a separator or a record's end)
+ * matters, and inside a quoted field only the next quote.  memchr finds
+ * those; a quote found outside quotes is checked by the byte before it. */
+
+/* memchr, with the first bytes tried in line: quoted fields and the
+ * stretches between them are often shorter than a call costs. */
+static inline const char *csv_find(const char *p, const char *end, char c)
 {
-	int s = *state;
-	for (const char *end = p + n; p < end; p++) {
+	const char *e = end - p > 16 ? p + 16 : end;
+	for (; p < e; p++)
+		if (*p == c)
+			return p;
+	return p < end ? memchr(p, c, (size_t)(end - p)) : NULL;
+}
+
+/* A quote at q, outside quotes in a stretch that started at p in state s
+ * and holds no record end before q: does it open a quoted field? */
+static inline int csv_opens(const char *p, const char *q, int s, char sep)
+{
+	if (q == p)
+		return s == RF_Q_START;
+	return q[-1] == sep || q[-1] == '\n';
+}
+
+/* The next quote in [p, stop) that opens a quoted field, or NULL. */
+static const char *csv_next_open(const char *p, const char *stop, int s, char sep)
+{
+	const char *q = p;
+	while (q < stop && (q = csv_find(q, stop, '"'))) {
+		if (csv_opens(p, q, s, sep))
+			return q;
+		q++;
+	}
+	return NULL;
+}
+
+/* One step of a quoted field from p (s is RF_Q_QUOTED or RF_Q_QUOTE_SEEN):
+ * returns where the scan goes on; *nl is set when the byte after a closing
+ * quote is the newline that ends the record. */
+static const char *csv_quoted_step(const char *p, const char *end, char sep, int *s, const char **nl)
+{
+	if (*s == RF_Q_QUOTED) {
+		const char *q = csv_find(p, end, '"');
+		if (!q)
+			return end;
+		*s = RF_Q_QUOTE_SEEN;
+		return q + 1;
+	}
+	char c = *p;
+	if (c == '"') /* "" inside a quoted field */
+		*s = RF_Q_QUOTED;
+	else if (c == '\n') {
+		*s = RF_Q_START;
+		*nl = p;
+	} else
+		*s = c == sep ? RF_Q_START : RF_Q_UNQUOTED;
+	return p + 1;
+}
+
+/* The same scan a byte at a time from a record's start, for a short
+ * record with quotes in it: there the jumps are too short to pay. */
+static const char *csv_end_bytewise(const char *p, const char *end, char sep)
+{
+	int s = RF_Q_START;
+	for (; p < end; p++) {
 		char c = *p;
-		switch (s) {
-		case RF_Q_QUOTED:
+		if (s == RF_Q_QUOTED) {
 			if (c == '"')
 				s = RF_Q_QUOTE_SEEN;
 			continue;
-		case RF_Q_START:
-			if (c == '"') {
-				s = RF_Q_QUOTED;
-				continue;
-			}
-			break;
-		case RF_Q_QUOTE_SEEN:
-			if (c == '"') { /* "" inside a quoted field */
-				s = RF_Q_QUOTED;
-				continue;
-			}
-			break;
 		}
-		/* outside quotes */
-		if (c == '\n') {
-			*state = RF_Q_START;
+		if (c == '"' && s != RF_Q_UNQUOTED) {
+			/* opens a quoted field, or is the second of "" */
+			s = RF_Q_QUOTED;
+			continue;
+		}
+		if (c == '\n')
 			return p;
-		}
 		s = c == sep ? RF_Q_START : RF_Q_UNQUOTED;
+	}
+	return NULL;
+}
+
+const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state)
+{
+	const char *end = p + n;
+	const char *nl = NULL; /* the first newline at or after p, once known */
+	int nl_known = 0;
+	int s = *state;
+	while (p < end) {
+		if (s == RF_Q_QUOTED || s == RF_Q_QUOTE_SEEN) {
+			const char *e = NULL;
+			p = csv_quoted_step(p, end, sep, &s, &e);
+			if (e) {
+				*state = RF_Q_START;
+				return e;
+			}
+			continue;
+		}
+		/* outside quotes: up to the next newline, a quote opening a
+		 * field is the only thing that can move it */
+		if (!nl_known || (nl && nl < p)) {
+			nl = csv_find(p, end, '\n');
+			nl_known = 1;
+		}
+		const char *stop = nl ? nl : end;
+		const char *q = csv_next_open(p, stop, s, sep);
+		if (q) {
+			s = RF_Q_QUOTED;
+			p = q + 1;
+			continue;
+		}
+		if (nl) {
+			*state = RF_Q_START;
+			return nl;
+		}
+		s = end[-1] == sep ? RF_Q_START : RF_Q_UNQUOTED;
+		p = end;
 	}
 	*state = s;
 	return NULL;
@@ -62,12 +153,35 @@ const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state)
 {
 	const char *last = NULL, *end = p + n;
 	int s = RF_Q_START;
-	for (;;) {
-		const char *nl = rf__csv_find_end(p, (size_t)(end - p), sep, &s);
-		if (!nl)
+	while (p < end) {
+		if (s == RF_Q_QUOTED || s == RF_Q_QUOTE_SEEN) {
+			const char *e = NULL;
+			p = csv_quoted_step(p, end, sep, &s, &e);
+			if (e)
+				last = e;
+			continue;
+		}
+		/* outside quotes up to the next quote that opens a field: the
+		 * last newline before it ends a record */
+		const char *q = csv_next_open(p, end, s, sep);
+		const char *stop = q ? q : end;
+		if (stop - p > 32) {
+			const char *nl = memrchr(p, '\n', (size_t)(stop - p));
+			if (nl)
+				last = nl;
+		} else {
+			for (const char *b = stop; b > p; b--)
+				if (b[-1] == '\n') {
+					last = b - 1;
+					break;
+				}
+		}
+		if (!q) {
+			s = end[-1] == sep || end[-1] == '\n' ? RF_Q_START : RF_Q_UNQUOTED;
 			break;
-		last = nl;
-		p = nl + 1;
+		}
+		s = RF_Q_QUOTED;
+		p = q + 1;
 	}
 	*state = s;
 	return last;
@@ -78,13 +192,32 @@ int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k)
 	if (!b->all)
 		return 0;
 	const char *p = b->data, *end = b->data + b->len;
+	/* csv/tsv: a record without a quote in it ends at its first newline,
+	 * as a plain line does; only near the next quote of the batch is the
+	 * quote-aware scan needed (the framer's scan of the batch is not kept:
+	 * it looks for the last record end only) */
+	const char *q = b->quote_sep ? k->find_byte(p, b->len, '"') : NULL;
 	uint32_t n = 0;
 	while (p < end) {
 		if (n == b->sel_cap && rf__batch_reserve(b, (size_t)n + 1) < 0)
 			return -ENOMEM;
-		int qs = RF_Q_START;
-		const char *nl = b->quote_sep ? rf__csv_find_end(p, (size_t)(end - p), b->quote_sep, &qs)
-					      : k->find_byte(p, (size_t)(end - p), '\n');
+		const char *nl;
+		if (q && q - p < 64) {
+			/* a quote close by, as a rule in this record: step it a
+			 * byte at a time (the jumps would be too short to pay),
+			 * and look for the next quote in line */
+			nl = csv_end_bytewise(p, end, b->quote_sep);
+			const char *next = nl ? nl + 1 : end;
+			q = csv_find(next, end, '"');
+		} else {
+			nl = k->find_byte(p, (size_t)(end - p), '\n');
+			if (q && (!nl || q < nl)) { /* a long record with a quote */
+				int qs = RF_Q_START;
+				nl = rf__csv_find_end(p, (size_t)(end - p), b->quote_sep, &qs);
+				const char *next = nl ? nl + 1 : end;
+				q = next < end ? k->find_byte(next, (size_t)(end - next), '"') : NULL;
+			}
+		}
 		size_t len = (size_t)((nl ? nl : end) - p);
 		b->sel[n].off = (uint32_t)(p - b->data);
 		b->sel[n].len = (uint32_t)len;

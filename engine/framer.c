@@ -242,15 +242,23 @@ framed:;
 	}
 
 	/* At the end of the input a line without its newline is still a record
-	 * (one being skipped was counted already). */
+	 * (one being skipped was counted already).  A csv record whose quote
+	 * never closed runs to the end: the input's final newline is inside
+	 * it, but it ends the record as it ends any last record, so it is
+	 * left out, the same as after a closed one. */
 	if (r == 0 && !in_skip) {
 		if (in_spill) {
 			if (carry_len)
 				r = spill_append(f, carry, carry_len, record_start);
+			if (r == 0 && f->spill_len && f->spill[f->spill_len - 1] == '\n')
+				f->spill_len--;
 			if (r == 0)
 				r = emit_spill(f, 1);
 		} else if (carry_len) {
-			r = emit(f, carry, carry_len, 1);
+			size_t len = carry_len;
+			if (carry[len - 1] == '\n') /* only inside quotes */
+				len--;
+			r = emit(f, carry, len, 1);
 		}
 	}
 	if (carry_len)
