@@ -187,6 +187,20 @@ const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state)
 	return last;
 }
 
+uint64_t rf__batch_records(const struct rf_batch *b, const struct rf_kernels *k)
+{
+	if (!b->quote_sep)
+		return rf__batch_all_records(b, k);
+	uint64_t n = b->unterminated;
+	int state = RF_Q_START;
+	const char *p = b->data, *end = b->data + b->len, *nl;
+	while ((nl = rf__csv_find_end(p, (size_t)(end - p), b->quote_sep, &state))) {
+		n++;
+		p = nl + 1;
+	}
+	return n;
+}
+
 int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k)
 {
 	if (!b->all)

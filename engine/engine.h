@@ -90,11 +90,14 @@ const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state);
  * state at p + n. */
 const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state);
 
-/* Records in an all-selected batch. */
+/* Lines in an all-selected batch: its records, but for csv and tsv, whose
+ * records may span lines (see rf__batch_records). */
 static inline uint64_t rf__batch_all_records(const struct rf_batch *b, const struct rf_kernels *k)
 {
 	return k->count_byte(b->data, b->len, '\n') + (uint64_t)b->unterminated;
 }
+/* Records in an all-selected batch, csv and tsv too. */
+uint64_t rf__batch_records(const struct rf_batch *b, const struct rf_kernels *k);
 
 #define RF_MAX_SLOTS 64
 

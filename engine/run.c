@@ -929,7 +929,10 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 	/* Record counts for --stats cost a newline count per batch, so they
 	 * are only kept when someone asked for a report, or a parser needs
 	 * line numbers for the records it rejects. */
-	b->nrecords = (run->rep || run->count_lines) ? rf__batch_all_records(b, run->k) : 0;
+	uint64_t lines = (run->rep || run->count_lines) ? rf__batch_all_records(b, run->k) : 0;
+	/* a csv record may span lines: records for the report, lines for
+	 * the line numbers of messages */
+	b->nrecords = b->quote_sep && lines ? rf__batch_records(b, run->k) : lines;
 	run->records += b->nrecords;
 	b->input = run->input_name;
 	b->input_idx = run->input_idx;
@@ -937,7 +940,7 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 		if (b->input_start)
 			run->line_no = 0;
 		b->first_line = run->line_no + 1;
-		run->line_no += b->nrecords;
+		run->line_no += lines;
 	}
 }
 

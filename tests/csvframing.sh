@@ -46,4 +46,21 @@ for simd in scalar sse2 avx2; do
 	run tsv 'parse tsv | select line, b' tsv --simd=$simd
 	run long 'parse csv | select line' long --simd=$simd --buffer-size=64K
 done
+# --stats counts records, not lines: a record spanning lines is one (the
+# count was the newlines); Python's csv reader is the oracle (the header
+# is a record too, and so is the last one, left open)
+python3 - "$T/multi.csv" <<'PY'
+import random, sys
+r = random.Random(7)
+rows = ["k,v"]
+for i in range(20000):
+    v = r.choice(["plain", '"two\nlines"', '"three\n\nlines"', '"a,b"'])
+    rows.append("%d,%s" % (i, v))
+open(sys.argv[1], "w").write("\n".join(rows) + "\nbad,\"open\n")
+PY
+want=$(python3 -c 'import csv, sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""))))' "$T/multi.csv")
+for mode in serial parallel pipeline async; do
+	"$RINGFLOW" --mode=$mode --buffer-size=64K --stats 'parse csv | count' "$T/multi.csv" > /dev/null 2> "$T/err"
+	check_eq "--stats records of multi-line csv, $mode" "$(awk '$1 == "records" { print $2 }' "$T/err")" "$want"
+done
 finish
