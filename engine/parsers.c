@@ -16,6 +16,7 @@
 #include <string.h>
 #include "engine.h"
 #include "expr.h"
+#include "table.h"
 
 enum format { F_SPLIT, F_COMBINED, F_COMMON, F_JSON, F_LOGFMT, F_CSV, F_TSV, F_REGEX };
 
@@ -613,35 +614,7 @@ static int json_literal(const char *s, size_t n)
 	for (int i = 0; words[i]; i++)
 		if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0)
 			return 1;
-	size_t i = 0;
-	if (i < n && s[i] == '-')
-		i++;
-	if (i < n && s[i] == '0') {
-		i++;
-	} else if (i < n && s[i] >= '1' && s[i] <= '9') {
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	} else {
-		return 0;
-	}
-	if (i < n && s[i] == '.') {
-		size_t d = ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		size_t d = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
+	return rf__json_number_syntax(s, n) != 0;
 }
 
 /* Skip a value we do not want (or an array, kept as raw text). */

@@ -507,9 +507,11 @@ static int put_json_string(struct rf_writer *w, const char *s, size_t n)
 	return put(w, "\"", 1);
 }
 
-/* Whether these bytes are a JSON number (RFC 8259 section 6) that a double
- * can hold without turning it into infinity. */
-static int is_json_number(const char *p, size_t n)
+/* The JSON number grammar (RFC 8259 section 6), of any length:
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?  Returns 0 when p is not
+ * one, else 1 plus 2 when it has an exponent, plus 4 when its integer part
+ * has more than 308 digits. */
+int rf__json_number_syntax(const char *p, size_t n)
 {
 	size_t i = 0, digits = 0;
 	int exp = 0;
@@ -530,7 +532,7 @@ static int is_json_number(const char *p, size_t n)
 			return 0;
 	}
 	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		exp = 1;
+		exp = 2;
 		if (++i < n && (p[i] == '+' || p[i] == '-'))
 			i++;
 		size_t e = i;
@@ -541,8 +543,18 @@ static int is_json_number(const char *p, size_t n)
 	}
 	if (i != n)
 		return 0;
-	if (!exp && digits <= 308)
+	return 1 | exp | (digits > 308 ? 4 : 0);
+}
+
+/* Whether these bytes are a JSON number that a double can hold without
+ * turning it into infinity. */
+static int is_json_number(const char *p, size_t n)
+{
+	int syn = rf__json_number_syntax(p, n);
+	if (syn == 1)
 		return 1;
+	if (!syn)
+		return 0;
 	char small[128], *copy = n < sizeof small ? small : malloc(n + 1);
 	if (!copy)
 		return 0;

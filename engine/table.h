@@ -49,6 +49,9 @@ int rf__table_col(const struct rf_table *t, const char *name);
 /* A total order: NULL first, then numbers (numeric cells and strings that
  * read as numbers) by value, then other strings by bytes. */
 int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b);
+/* The JSON number grammar: 0 when p is not a JSON number, else non-zero
+ * (1, | 2 with an exponent, | 4 with more than 308 integer digits). */
+int rf__json_number_syntax(const char *p, size_t n);
 /* Sort rows by the columns in cols[] (desc[] per column), then by the key
  * columns ascending, so the order is total and deterministic. */
 int rf__table_sort(struct rf_table *t, const int *cols, const int *desc, int n);
