@@ -33,6 +33,7 @@ static void store_free(struct rf_sketch_store *st)
 	for (uint32_t i = 0; i < st->npages; i++)
 		free(st->pages[i].counts);
 	free(st->pages);
+	free(st->index);
 	memset(st, 0, sizeof *st);
 }
 
@@ -42,10 +43,47 @@ void rf__sketch_free(struct rf_sketch *s)
 	store_free(&s->neg);
 }
 
+/* A store gets an index of its pages once it holds INDEX_AT of them, if
+ * the index spans no more than INDEX_SPAN page numbers for each page held:
+ * then it takes at most 2 x 64 bytes a page, against the 144 or more a
+ * page's counts take, so a sketch of a few values stays small. */
+#define INDEX_AT 4
+#define INDEX_SPAN 64
+
+/* After a page was put at place `at`: the index brought up to date, grown,
+ * built or given up on.  Without one (or without memory for it) pages are
+ * found by a binary search, so this never fails. */
+static void index_update(struct rf_sketch_store *st, uint32_t at)
+{
+	struct rf_sketch_index *ix = st->index;
+	uint32_t first = st->pages[0].no, span = st->pages[st->npages - 1].no - first + 1;
+	if (st->npages < INDEX_AT || span > (uint32_t)INDEX_SPAN * st->npages) {
+		free(ix);
+		st->index = NULL;
+		return;
+	}
+	if (!ix || first < ix->base || first + span > (uint32_t)ix->base + ix->span) {
+		free(ix);
+		st->index = ix = calloc(1, sizeof *ix + span * sizeof *ix->slot);
+		if (!ix)
+			return;
+		ix->base = (uint16_t)first;
+		ix->span = (uint16_t)span;
+		at = 0;
+	}
+	for (uint32_t i = at; i < st->npages; i++)
+		ix->slot[st->pages[i].no - ix->base] = (uint16_t)(i + 1);
+}
+
 /* The counts of page `no`, created (zeroed) if the store has none yet. */
 static uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 {
-	if (st->last < st->npages && st->pages[st->last].no == no)
+	const struct rf_sketch_index *ix = st->index;
+	if (ix) {
+		/* the page is there or new: a new one needs its place */
+		if (no - ix->base < ix->span && ix->slot[no - ix->base])
+			return st->pages[ix->slot[no - ix->base] - 1].counts;
+	} else if (st->last < st->npages && st->pages[st->last].no == no)
 		return st->pages[st->last].counts;
 	uint32_t lo = 0, hi = st->npages;
 	while (lo < hi) {
@@ -61,6 +99,8 @@ static uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 	}
 	if (st->npages == st->cap) {
 		uint32_t cap = st->cap ? st->cap * 2 : 1;
+		if (cap > RF_SKETCH_PAGES)
+			cap = RF_SKETCH_PAGES;
 		struct rf_sketch_page *p = realloc(st->pages, cap * sizeof *p);
 		if (!p)
 			return NULL;
@@ -74,6 +114,7 @@ static uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 	st->pages[lo] = (struct rf_sketch_page){ no, counts };
 	st->npages++;
 	st->last = (uint16_t)lo;
+	index_update(st, lo);
 	return counts;
 }
 
@@ -99,12 +140,15 @@ int32_t rf__sketch_bucket(double mag)
 		mag = DBL_MAX;
 	if (!(mag >= DBL_TRUE_MIN))
 		mag = DBL_TRUE_MIN;
-	double i = ceil(log(mag) / LOG_GAMMA);
+	double x = log(mag) / LOG_GAMMA;
+	/* ceil(x), |x| < 75,000: truncation rounds a negative x up already */
+	int32_t i = (int32_t)x;
+	i += i < x;
 	if (i < RF_SKETCH_MIN_INDEX)
 		return RF_SKETCH_MIN_INDEX;
 	if (i > RF_SKETCH_MAX_INDEX)
 		return RF_SKETCH_MAX_INDEX;
-	return (int32_t)i;
+	return i;
 }
 
 /* The value a bucket stands for, 2g^i/(g+1), computed in the log domain
@@ -139,7 +183,9 @@ int rf__sketch_add(struct rf_sketch *s, double v)
 	if (r < 0)
 		return r;
 	s->count++;
-	if (v != floor(v))
+	/* from 2^52 up every double is an integer; below, the truncation to
+	 * int64 is exact for integers only (a cheap floor) */
+	if (s->all_int && fabs(v) < 0x1p52 && (double)(int64_t)v != v)
 		s->all_int = 0;
 	if (v < s->min)
 		s->min = v;

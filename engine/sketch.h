@@ -39,9 +39,19 @@ struct rf_sketch_page {
 	uint64_t *counts;                /* RF_SKETCH_PAGE counts */
 };
 
-/* The buckets of one sign: pages sorted by number. */
+/* Where each page of a span of page numbers is in a store's pages: slot[k]
+ * is 1 + the place of page base + k, or 0 if there is none. */
+struct rf_sketch_index {
+	uint16_t base, span;
+	uint16_t slot[];
+};
+
+/* The buckets of one sign: pages sorted by number.  Once a store has a few
+ * pages, an index (built lazily, at most 18 KB, and only while it costs no
+ * more than the pages it covers) finds a page without a search. */
 struct rf_sketch_store {
 	struct rf_sketch_page *pages;
+	struct rf_sketch_index *index;   /* NULL until needed */
 	uint16_t npages, cap;            /* at most RF_SKETCH_PAGES */
 	uint16_t last;                   /* the page the last value went to */
 	uint64_t total;                  /* values in all buckets */
