@@ -44,9 +44,10 @@ void rf__sketch_free(struct rf_sketch *s)
 }
 
 /* A store gets an index of its pages once it holds INDEX_AT of them, if
- * the index spans no more than INDEX_SPAN page numbers for each page held:
- * then it takes at most 2 x 64 bytes a page, against the 144 or more a
- * page's counts take, so a sketch of a few values stays small. */
+ * its pages span no more than INDEX_SPAN page numbers for each page held:
+ * then the index (with its room to grow) takes at most about 2 x 96 bytes
+ * a page, against the 160 or so a page and its counts take, and never more
+ * than 18 KB; a sketch of a few values has none. */
 #define INDEX_AT 4
 #define INDEX_SPAN 64
 
@@ -63,6 +64,13 @@ static void index_update(struct rf_sketch_store *st, uint32_t at)
 		return;
 	}
 	if (!ix || first < ix->base || first + span > (uint32_t)ix->base + ix->span) {
+		/* room for a quarter more each way: a store that grows in one
+		 * direction rebuilds its index a few dozen times, not once a page */
+		uint32_t extra = span / 4 + 4, last = first + span - 1 + extra;
+		first = first > extra ? first - extra : 0;
+		if (last >= RF_SKETCH_PAGES)
+			last = RF_SKETCH_PAGES - 1;
+		span = last - first + 1;
 		free(ix);
 		st->index = ix = calloc(1, sizeof *ix + span * sizeof *ix->slot);
 		if (!ix)
@@ -75,16 +83,10 @@ static void index_update(struct rf_sketch_store *st, uint32_t at)
 		ix->slot[st->pages[i].no - ix->base] = (uint16_t)(i + 1);
 }
 
-/* The counts of page `no`, created (zeroed) if the store has none yet. */
-static uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
+/* page_of when neither the index nor the last page had the page: it is
+ * searched for, and created (zeroed) if the store has none yet. */
+static __attribute__((noinline)) uint64_t *page_find(struct rf_sketch_store *st, uint32_t no)
 {
-	const struct rf_sketch_index *ix = st->index;
-	if (ix) {
-		/* the page is there or new: a new one needs its place */
-		if (no - ix->base < ix->span && ix->slot[no - ix->base])
-			return st->pages[ix->slot[no - ix->base] - 1].counts;
-	} else if (st->last < st->npages && st->pages[st->last].no == no)
-		return st->pages[st->last].counts;
 	uint32_t lo = 0, hi = st->npages;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -118,6 +120,18 @@ static uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 	return counts;
 }
 
+/* The counts of page `no`, created (zeroed) if the store has none yet. */
+static inline uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
+{
+	const struct rf_sketch_index *ix = st->index;
+	if (ix) {
+		if (no - ix->base < ix->span && ix->slot[no - ix->base])
+			return st->pages[ix->slot[no - ix->base] - 1].counts;
+	} else if (st->last < st->npages && st->pages[st->last].no == no)
+		return st->pages[st->last].counts;
+	return page_find(st, no);
+}
+
 int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 {
 	if (idx < RF_SKETCH_MIN_INDEX || idx > RF_SKETCH_MAX_INDEX)
@@ -132,14 +146,10 @@ int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 	return 0;
 }
 
-int32_t rf__sketch_bucket(double mag)
+/* The bucket as its definition has it: ceil(ln(mag) / ln(g)), with libm's
+ * log.  Every bucket boundary is where this changes. */
+static int32_t bucket_exact(double mag)
 {
-	/* clamped to the range (rf__sketch_add counts infinities apart):
-	 * converting an infinite index to int32_t is undefined */
-	if (!(mag <= DBL_MAX))
-		mag = DBL_MAX;
-	if (!(mag >= DBL_TRUE_MIN))
-		mag = DBL_TRUE_MIN;
 	double x = log(mag) / LOG_GAMMA;
 	/* ceil(x), |x| < 75,000: truncation rounds a negative x up already */
 	int32_t i = (int32_t)x;
@@ -149,6 +159,80 @@ int32_t rf__sketch_bucket(double mag)
 	if (i > RF_SKETCH_MAX_INDEX)
 		return RF_SKETCH_MAX_INDEX;
 	return i;
+}
+
+/* For the mantissa m in [1, 2) whose top 5 bits are k: 1/c and ln(c), c
+ * about the middle of its 32nd of the binade, so that m/c - 1 is within
+ * 1/64 of 0 (written out in hex from Python's math.log). */
+static const double LOG_TABLE[32][2] = {
+	{ 0x1.f81f81f81f820p-1, 0x1.fc0a8b0fc03c4p-7 },
+	{ 0x1.e9131abf0b767p-1, 0x1.77458f632dcffp-5 },
+	{ 0x1.dae6076b981dbp-1, 0x1.341d7961bd1d0p-4 },
+	{ 0x1.cd85689039b0bp-1, 0x1.a926d3a4ad562p-4 },
+	{ 0x1.c0e070381c0e0p-1, 0x1.0d77e7cd08e5bp-3 },
+	{ 0x1.b4e81b4e81b4fp-1, 0x1.44d2b6ccb7d1cp-3 },
+	{ 0x1.a98ef606a63bep-1, 0x1.7ab890210d907p-3 },
+	{ 0x1.9ec8e951033d9p-1, 0x1.af3c94e80bff3p-3 },
+	{ 0x1.948b0fcd6e9e0p-1, 0x1.e27076e2af2e8p-3 },
+	{ 0x1.8acb90f6bf3aap-1, 0x1.0a324e27390e2p-2 },
+	{ 0x1.8181818181818p-1, 0x1.22941fbcf7966p-2 },
+	{ 0x1.78a4c8178a4c8p-1, 0x1.3a64c556945eap-2 },
+	{ 0x1.702e05c0b8170p-1, 0x1.51aad872df82ep-2 },
+	{ 0x1.6816816816817p-1, 0x1.686c81e9b14adp-2 },
+	{ 0x1.6058160581606p-1, 0x1.7eaf83b82afc2p-2 },
+	{ 0x1.58ed2308158edp-1, 0x1.947941c2116fbp-2 },
+	{ 0x1.51d07eae2f815p-1, 0x1.a9cec9a9a084ap-2 },
+	{ 0x1.4afd6a052bf5bp-1, 0x1.beb4d9da71b7ap-2 },
+	{ 0x1.446f86562d9fbp-1, 0x1.d32fe7e00ebd5p-2 },
+	{ 0x1.3e22cbce4a902p-1, 0x1.e744261d68789p-2 },
+	{ 0x1.3813813813814p-1, 0x1.faf588f78f31dp-2 },
+	{ 0x1.323e34a2b10bfp-1, 0x1.0723e5c1cdf41p-1 },
+	{ 0x1.2c9fb4d812ca0p-1, 0x1.109f39e2d4c96p-1 },
+	{ 0x1.27350b8812735p-1, 0x1.19ee6b467c96fp-1 },
+	{ 0x1.21fb78121fb78p-1, 0x1.23130d7bebf43p-1 },
+	{ 0x1.1cf06ada2811dp-1, 0x1.2c0e9ed448e8cp-1 },
+	{ 0x1.1811811811812p-1, 0x1.34e289d9ce1d2p-1 },
+	{ 0x1.135c81135c811p-1, 0x1.3d9026a7156fbp-1 },
+	{ 0x1.0ecf56be69c90p-1, 0x1.4618bc21c5ec2p-1 },
+	{ 0x1.0a6810a6810a7p-1, 0x1.4e7d811b75bb0p-1 },
+	{ 0x1.0624dd2f1a9fcp-1, 0x1.56bf9d5b3f399p-1 },
+	{ 0x1.0204081020408p-1, 0x1.5ee02a9241676p-1 },
+};
+
+/* ln(mag) as ln(2^e) + ln(c) + ln(1 + r) with r = m/c - 1, the last from its
+ * series to r^5: within 3e-12 of ln(mag), so within 1e-9 buckets of the
+ * exact index.  Only where that index is closer than 2^-20 to a whole
+ * number (a bucket boundary, one value in about 500,000) is bucket_exact
+ * asked, so every value lands in the very bucket it would there. */
+static inline int32_t bucket_of(double mag)
+{
+	/* clamped to the range (rf__sketch_add counts infinities apart):
+	 * converting an infinite index to int32_t is undefined */
+	if (!(mag <= DBL_MAX))
+		mag = DBL_MAX;
+	if (!(mag >= DBL_MIN))
+		return bucket_exact(mag >= DBL_TRUE_MIN ? mag : DBL_TRUE_MIN);
+	uint64_t b;
+	memcpy(&b, &mag, sizeof b);
+	int e = (int)(b >> 52) - 1023;
+	const double *t = LOG_TABLE[b >> 47 & 31];
+	b = (b & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+	double m;
+	memcpy(&m, &b, sizeof m);
+	double r = m * t[0] - 1;
+	double p = r - r * r * (0.5 - r * (1.0 / 3 - r * (0.25 - r * 0.2)));
+	double x = (e * M_LN2 + t[1] + p) * (1 / LOG_GAMMA);
+	int32_t i = (int32_t)x;
+	i += i < x;
+	double d = i - x;
+	if (d > 0x1p-20 && d < 1 - 0x1p-20)
+		return i; /* a normal number's index is well inside the range */
+	return bucket_exact(mag);
+}
+
+int32_t rf__sketch_bucket(double mag)
+{
+	return bucket_of(mag);
 }
 
 /* The value a bucket stands for, 2g^i/(g+1), computed in the log domain
@@ -177,9 +261,9 @@ int rf__sketch_add(struct rf_sketch *s, double v)
 	else if (isinf(v))
 		v > 0 ? s->pinf++ : s->ninf++;
 	else if (v > 0)
-		r = rf__sketch_store_add(&s->pos, rf__sketch_bucket(v), 1);
+		r = rf__sketch_store_add(&s->pos, bucket_of(v), 1);
 	else
-		r = rf__sketch_store_add(&s->neg, rf__sketch_bucket(-v), 1);
+		r = rf__sketch_store_add(&s->neg, bucket_of(-v), 1);
 	if (r < 0)
 		return r;
 	s->count++;
