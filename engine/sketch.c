@@ -32,8 +32,7 @@ static void store_free(struct rf_sketch_store *st)
 {
 	for (uint32_t i = 0; i < st->npages; i++)
 		free(st->pages[i].counts);
-	free(st->pages);
-	free(st->index);
+	free(st->pages); /* and the index after them */
 	memset(st, 0, sizeof *st);
 }
 
@@ -51,19 +50,29 @@ void rf__sketch_free(struct rf_sketch *s)
 #define INDEX_AT 4
 #define INDEX_SPAN 64
 
+/* A store's index: its base, then its ispan slots. */
+static inline uint16_t *index_of(const struct rf_sketch_store *st)
+{
+	return (uint16_t *)(void *)(st->pages + st->cap);
+}
+
 /* After a page was put at place `at`: the index brought up to date, grown,
  * built or given up on.  Without one (or without memory for it) pages are
  * found by a binary search, so this never fails. */
 static void index_update(struct rf_sketch_store *st, uint32_t at)
 {
-	struct rf_sketch_index *ix = st->index;
 	uint32_t first = st->pages[0].no, span = st->pages[st->npages - 1].no - first + 1;
 	if (st->npages < INDEX_AT || span > (uint32_t)INDEX_SPAN * st->npages) {
-		free(ix);
-		st->index = NULL;
+		if (st->ispan) {
+			st->ispan = 0;
+			struct rf_sketch_page *p = realloc(st->pages, st->cap * sizeof *p);
+			if (p)
+				st->pages = p;
+		}
 		return;
 	}
-	if (!ix || first < ix->base || first + span > (uint32_t)ix->base + ix->span) {
+	uint16_t *ix = index_of(st);
+	if (!st->ispan || first < ix[0] || first + span > (uint32_t)ix[0] + st->ispan) {
 		/* room for a quarter more each way: a store that grows in one
 		 * direction rebuilds its index a few dozen times, not once a page */
 		uint32_t extra = span / 4 + 4, last = first + span - 1 + extra;
@@ -71,16 +80,20 @@ static void index_update(struct rf_sketch_store *st, uint32_t at)
 		if (last >= RF_SKETCH_PAGES)
 			last = RF_SKETCH_PAGES - 1;
 		span = last - first + 1;
-		free(ix);
-		st->index = ix = calloc(1, sizeof *ix + span * sizeof *ix->slot);
-		if (!ix)
+		struct rf_sketch_page *p = realloc(st->pages, st->cap * sizeof *p + (span + 1) * sizeof *ix);
+		if (!p) {
+			st->ispan = 0;
 			return;
-		ix->base = (uint16_t)first;
-		ix->span = (uint16_t)span;
+		}
+		st->pages = p;
+		ix = index_of(st);
+		memset(ix, 0, (span + 1) * sizeof *ix);
+		ix[0] = (uint16_t)first;
+		st->ispan = (uint16_t)span;
 		at = 0;
 	}
 	for (uint32_t i = at; i < st->npages; i++)
-		ix->slot[st->pages[i].no - ix->base] = (uint16_t)(i + 1);
+		ix[1 + st->pages[i].no - ix[0]] = (uint16_t)(i + 1);
 }
 
 /* page_of when neither the index nor the last page had the page: it is
@@ -103,9 +116,13 @@ static __attribute__((noinline)) uint64_t *page_find(struct rf_sketch_store *st,
 		uint32_t cap = st->cap ? st->cap * 2 : 1;
 		if (cap > RF_SKETCH_PAGES)
 			cap = RF_SKETCH_PAGES;
-		struct rf_sketch_page *p = realloc(st->pages, cap * sizeof *p);
+		/* the index moves up behind the new pages */
+		size_t ixsize = st->ispan ? (st->ispan + 1u) * sizeof(uint16_t) : 0;
+		struct rf_sketch_page *p = realloc(st->pages, cap * sizeof *p + ixsize);
 		if (!p)
 			return NULL;
+		if (ixsize)
+			memmove(p + cap, p + st->cap, ixsize);
 		st->pages = p;
 		st->cap = (uint16_t)cap;
 	}
@@ -123,10 +140,11 @@ static __attribute__((noinline)) uint64_t *page_find(struct rf_sketch_store *st,
 /* The counts of page `no`, created (zeroed) if the store has none yet. */
 static inline uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 {
-	const struct rf_sketch_index *ix = st->index;
-	if (ix) {
-		if (no - ix->base < ix->span && ix->slot[no - ix->base])
-			return st->pages[ix->slot[no - ix->base] - 1].counts;
+	if (st->ispan) {
+		const uint16_t *ix = index_of(st);
+		uint32_t k = no - ix[0];
+		if (k < st->ispan && ix[1 + k])
+			return st->pages[ix[1 + k] - 1].counts;
 	} else if (st->last < st->npages && st->pages[st->last].no == no)
 		return st->pages[st->last].counts;
 	return page_find(st, no);
