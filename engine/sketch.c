@@ -150,7 +150,7 @@ static inline uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 	return page_find(st, no);
 }
 
-int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
+static inline int store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 {
 	if (idx < RF_SKETCH_MIN_INDEX || idx > RF_SKETCH_MAX_INDEX)
 		return -EBADMSG;
@@ -162,6 +162,11 @@ int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 		return -EBADMSG;
 	c[key % RF_SKETCH_PAGE] += n; /* no more than the total */
 	return 0;
+}
+
+int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
+{
+	return store_add(st, idx, n);
 }
 
 /* The bucket as its definition has it: ceil(ln(mag) / ln(g)), with libm's
@@ -279,9 +284,9 @@ int rf__sketch_add(struct rf_sketch *s, double v)
 	else if (isinf(v))
 		v > 0 ? s->pinf++ : s->ninf++;
 	else if (v > 0)
-		r = rf__sketch_store_add(&s->pos, bucket_of(v), 1);
+		r = store_add(&s->pos, bucket_of(v), 1);
 	else
-		r = rf__sketch_store_add(&s->neg, bucket_of(-v), 1);
+		r = store_add(&s->neg, bucket_of(-v), 1);
 	if (r < 0)
 		return r;
 	s->count++;
