@@ -45,9 +45,10 @@ void rf__sketch_free(struct rf_sketch *s)
 /* A store gets an index of its pages once it holds INDEX_AT of them, if
  * its pages span no more than INDEX_SPAN page numbers for each page held:
  * then the index (with its room to grow) takes at most about 2 x 96 bytes
- * a page, against the 160 or so a page and its counts take, and never more
- * than 18 KB; a sketch of a few values has none. */
-#define INDEX_AT 4
+ * a page held, where a page and its counts take about 160, and never more
+ * than 18 KB.  A sketch of fewer pages has none: many groups of a few
+ * values each take no more memory than without it. */
+#define INDEX_AT 16
 #define INDEX_SPAN 64
 
 /* A store's index: its base, then its ispan slots. */

@@ -39,10 +39,10 @@ struct rf_sketch_page {
 	uint64_t *counts;                /* RF_SKETCH_PAGE counts */
 };
 
-/* The buckets of one sign: pages sorted by number.  Once a store has a few
+/* The buckets of one sign: pages sorted by number.  Once a store has 16
  * pages, an index after its `cap` pages (built lazily, at most 18 KB, and
- * only while it costs no more than the pages it covers) finds a page
- * without a search: ispan u16 slots after a u16 base, slot k being 1 + the
+ * only while it takes about as much memory as the pages or less) finds a
+ * page without a search: ispan u16 slots after a u16 base, slot k being 1 + the
  * place of page base + k, or 0 if there is none. */
 struct rf_sketch_store {
 	struct rf_sketch_page *pages;
