@@ -185,9 +185,10 @@ static int32_t bucket_exact(double mag)
 	return i;
 }
 
-/* For the mantissa m in [1, 2) whose top 5 bits are k: 1/c and ln(c), c
- * about the middle of its 32nd of the binade, so that m/c - 1 is within
- * 1/64 of 0 (written out in hex from Python's math.log). */
+/* For the mantissa m in [1, 2) whose top 5 bits are k: 1/c rounded to a
+ * double, c about the middle of that 32nd of the binade (so m/c - 1 is
+ * within 1/64 of 0), and -ln of that double, which is ln(c) as far as the
+ * sum below is concerned (written out in hex from Python's math.log). */
 static const double LOG_TABLE[32][2] = {
 	{ 0x1.f81f81f81f820p-1, 0x1.fc0a8b0fc03c4p-7 },
 	{ 0x1.e9131abf0b767p-1, 0x1.77458f632dcffp-5 },
