@@ -39,11 +39,16 @@ struct rf_sketch_page {
 	uint64_t *counts;                /* RF_SKETCH_PAGE counts */
 };
 
-/* The buckets of one sign: pages sorted by number. */
+/* The buckets of one sign: pages sorted by number.  Once a store has 16
+ * pages, an index after its `cap` pages (built lazily, at most 18 KB, and
+ * only while it takes about as much memory as the pages or less) finds a
+ * page without a search: ispan u16 slots after a u16 base, slot k being 1 + the
+ * place of page base + k, or 0 if there is none. */
 struct rf_sketch_store {
 	struct rf_sketch_page *pages;
 	uint16_t npages, cap;            /* at most RF_SKETCH_PAGES */
 	uint16_t last;                   /* the page the last value went to */
+	uint16_t ispan;                  /* page numbers indexed; 0: no index */
 	uint64_t total;                  /* values in all buckets */
 };
 

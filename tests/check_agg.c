@@ -470,6 +470,150 @@ START_TEST(test_sketch_wide_range)
 }
 END_TEST
 
+/* A bucket by its definition, ceil(ln(mag) / ln(g)) with libm's log and
+ * ln(g) = ln(1.005 / 0.995) as sketch.c writes it out: the oracle for the
+ * sketch's faster mapping. */
+static int32_t bucket_def(double mag)
+{
+	if (mag > DBL_MAX)
+		mag = DBL_MAX;
+	if (mag < DBL_TRUE_MIN)
+		mag = DBL_TRUE_MIN;
+	double i = ceil(log(mag) / 0.010000083334583179);
+	return i < RF_SKETCH_MIN_INDEX ? RF_SKETCH_MIN_INDEX :
+	       i > RF_SKETCH_MAX_INDEX ? RF_SKETCH_MAX_INDEX : (int32_t)i;
+}
+
+/* (ck_assert only on a failure: check writes out every assertion) */
+static void check_bucket(double mag)
+{
+	if (rf__sketch_bucket(mag) != bucket_def(mag))
+		ck_abort_msg("%a: bucket %d, not %d", mag, (int)rf__sketch_bucket(mag), (int)bucket_def(mag));
+}
+
+/* The bucket of every value is the one of its definition: on both sides of
+ * every bucket boundary (a few doubles each way), over random bit patterns
+ * of every exponent, and on integers and decimals as logs hold them. */
+START_TEST(test_sketch_bucket_boundaries)
+{
+	ck_assert(fabs(0.010000083334583179 - (log1p(RF_SKETCH_ALPHA) - log1p(-RF_SKETCH_ALPHA))) < 1e-15);
+	for (int32_t i = -74500; i <= 71000; i++) {
+		/* g^i, as near as exp gets it; its neighbours straddle the
+		 * boundary whichever side of it the rounding fell */
+		double b = exp(i * 0.010000083334583179);
+		if (!(b > 0) || isinf(b))
+			continue;
+		double lo = b, hi = b;
+		for (int k = 0; k < 4; k++) {
+			check_bucket(lo);
+			check_bucket(hi);
+			lo = nextafter(lo, 0);
+			hi = nextafter(hi, INFINITY);
+		}
+	}
+	uint64_t rs = 4242;
+	for (int i = 0; i < 2000000; i++) {
+		uint64_t bits = test_rand(&rs) & 0x7fffffffffffffffull;
+		double x;
+		memcpy(&x, &bits, sizeof x);
+		if (x > 0 && !isinf(x) && !isnan(x))
+			check_bucket(x);
+	}
+	for (int i = 1; i <= 300000; i++) {
+		check_bucket(i);
+		check_bucket(i / 1000.0);
+		check_bucket(i * 1e6);
+	}
+	check_bucket(DBL_MAX);
+	check_bucket(DBL_MIN);
+	check_bucket(nextafter(DBL_MIN, 0));
+	check_bucket(DBL_TRUE_MIN);
+	check_bucket(1);
+	check_bucket(2);
+}
+END_TEST
+
+/* Each store's pages are in order, and every bucket holds the values its
+ * definition gives it, however the pages came: ascending, descending and
+ * random order, far apart (the page index given up on and rebuilt), and
+ * merged into a sketch that has its own. */
+static void check_store(const struct rf_sketch_store *st, const double *v, int n, int sign)
+{
+	static int32_t want_idx[3000];
+	ck_assert_int_le(n, 3000);
+	for (int j = 0; j < n; j++)
+		want_idx[j] = v[j] * sign > 0 ? bucket_def(v[j] * sign) : INT32_MIN;
+	uint64_t total = 0;
+	for (uint32_t p = 0; p < st->npages; p++) {
+		if (p && st->pages[p - 1].no >= st->pages[p].no)
+			ck_abort_msg("page %u out of order", (unsigned)p);
+		for (int i = 0; i < RF_SKETCH_PAGE; i++) {
+			uint64_t c = st->pages[p].counts[i];
+			if (!c)
+				continue;
+			int32_t idx = (int32_t)(st->pages[p].no * RF_SKETCH_PAGE + (uint32_t)i) + RF_SKETCH_MIN_INDEX;
+			uint64_t want = 0;
+			for (int j = 0; j < n; j++)
+				want += want_idx[j] == idx;
+			if (c != want)
+				ck_abort_msg("bucket %d: %llu values, not %llu", (int)idx,
+					     (unsigned long long)c, (unsigned long long)want);
+			total += c;
+		}
+	}
+	uint64_t want = 0;
+	for (int j = 0; j < n; j++)
+		want += v[j] * sign > 0;
+	ck_assert_uint_eq(total, want);
+	ck_assert_uint_eq(st->total, want);
+}
+
+START_TEST(test_sketch_pages_any_order)
+{
+	enum { N = 3000 };
+	static double v[N];
+	uint64_t rs = 99;
+	/* the index costs a sketch of one value nothing: it lives behind the
+	 * pages, and its span in the store's padding */
+	ck_assert_uint_le(sizeof(struct rf_sketch_store), 24);
+	for (int order = 0; order < 5; order++) {
+		int n = order == 4 ? N / 2 : N;
+		for (int i = 0; i < n; i++) {
+			double u = (double)(test_rand(&rs) >> 11) / 9007199254740992.0;
+			switch (order) {
+			case 0: v[i] = exp(i * 0.004) * (i % 7 ? 1 : -1); break;      /* ascending */
+			case 1: v[i] = exp((n - i) * 0.004) * (i % 5 ? 1 : -1); break; /* descending */
+			case 2: v[i] = exp((u - 0.5) * 60) * (i % 3 ? 1 : -1); break;  /* random */
+			case 3: /* close values, one far off (the index given up on), more close */
+				v[i] = i == 30 ? 1e150 : i < 30 ? 1 + u * 1e3 : 1 + u * 1e4;
+				break;
+			default: v[i] = ldexp(1 + u, (int)(test_rand(&rs) % 2000) - 1000) * (i % 2 ? 1 : -1);
+			}
+		}
+		struct rf_sketch s, a, b;
+		rf__sketch_init(&s);
+		rf__sketch_init(&a);
+		rf__sketch_init(&b);
+		for (int i = 0; i < n; i++) {
+			ck_assert_int_eq(rf__sketch_add(&s, v[i]), 0);
+			ck_assert_int_eq(rf__sketch_add(i < n / 3 ? &a : &b, v[i]), 0);
+		}
+		check_store(&s.pos, v, n, 1);
+		check_store(&s.neg, v, n, -1);
+		ck_assert_int_eq(rf__sketch_merge(&a, &b), 0);
+		check_store(&a.pos, v, n, 1);
+		check_store(&a.neg, v, n, -1);
+		ck_assert_int_eq(rf__sketch_merge(&b, &s), 0); /* b's own values twice */
+		for (int q = 0; q <= 100; q++)
+			if (rf__sketch_quantile(&s, q / 100.0) != rf__sketch_quantile(&a, q / 100.0))
+				ck_abort_msg("order %d q %g: merged sketch differs", order, q / 100.0);
+		rf__sketch_free(&s);
+		rf__sketch_free(&a);
+		rf__sketch_free(&b);
+	}
+}
+END_TEST
+
 START_TEST(test_sketch_integers_round_exactly)
 {
 	ck_assert(fabs(rf__sketch_gamma() - (1 + RF_SKETCH_ALPHA) / (1 - RF_SKETCH_ALPHA)) < 1e-15);
@@ -553,6 +697,8 @@ int main(void)
 	tcase_add_test(tc, test_partial_format_round_trip);
 	tcase_add_test(tc, test_sketch_error_bound);
 	tcase_add_test(tc, test_sketch_wide_range);
+	tcase_add_test(tc, test_sketch_bucket_boundaries);
+	tcase_add_test(tc, test_sketch_pages_any_order);
 	tcase_add_test(tc, test_sketch_integers_round_exactly);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_times);
