@@ -214,7 +214,9 @@ static int row_cmp(const void *pa, const void *pb)
 	const struct rf_table *t = sort_table;
 	const struct rf_cell *a = &t->cells[ra * (size_t)t->ncols], *b = &t->cells[rb * (size_t)t->ncols];
 	for (int i = 0; i < sort_n; i++) {
-		int c = cell_cmp(&a[sort_cols[i]], &b[sort_cols[i]], 1);
+		/* a key column in its total order (keys are distinct); a value
+		 * column by value, its ties left to the next column or the key */
+		int c = cell_cmp(&a[sort_cols[i]], &b[sort_cols[i]], sort_cols[i] >= t->nkeys);
 		if (c)
 			return sort_desc[i] ? -c : c;
 	}
