@@ -235,7 +235,7 @@ struct civil {
 
 static int finish_time(const struct civil *t, int64_t *out)
 {
-	if (t->mo < 1 || t->mo > 12 || t->d < 1 || t->d > days_in_month(t->y, t->mo) || t->h > 23 ||
+	if (t->mo < 1 || t->mo > 12 || t->d < 1 || (t->d > 28 && t->d > days_in_month(t->y, t->mo)) || t->h > 23 ||
 	    t->mi > 59 || t->s > 60)
 		return RF_TIME_INVALID;
 	*out = days_from_civil(t->y, (unsigned)t->mo, (unsigned)t->d) * 86400 + t->h * 3600 + t->mi * 60 + t->s -
@@ -507,7 +507,7 @@ static int fast_iso(const char *p, size_t len, int64_t *out, struct rf_time_shap
 }
 
 /* Blanks around and brackets taken off: 0 if what is left may be a time. */
-static int trim_time(const char **pp, size_t *lenp)
+static inline int trim_time(const char **pp, size_t *lenp)
 {
 	const char *p = *pp;
 	size_t len = *lenp;
@@ -586,12 +586,13 @@ int rf__parse_time_cached(struct rf_time_cache *c, const char *p, size_t len, in
 			return c->rc;
 		}
 		const struct rf_time_shape *sh = &c->shape;
-		size_t s = sh->sec, f = sh->frac, fe = sh->frac_end;
+		size_t s = sh->sec, f = sh->frac, fe = sh->frac_end, e = f ? f : len;
 		int sec;
+		/* the same up to the seconds, from them to the fraction, and
+		 * after the fraction */
 		if (c->rc == 0 && s && memcmp(p, c->text, s) == 0 && (sec = two_digits(p + s)) >= 0 && sec <= 60 &&
-		    (f ? memcmp(p + s + 2, c->text + s + 2, f - s - 2) == 0 && digits_only(p + f, fe - f) &&
-				 memcmp(p + fe, c->text + fe, len - fe) == 0
-		       : memcmp(p + s + 2, c->text + s + 2, len - s - 2) == 0)) {
+		    memcmp(p + s + 2, c->text + s + 2, e - s - 2) == 0 &&
+		    (!f || (digits_only(p + f, fe - f) && memcmp(p + fe, c->text + fe, len - fe) == 0))) {
 			c->t += sec - two_digits(c->text + s);
 			memcpy(c->text + s, p + s, 2);
 			if (f)
