@@ -393,7 +393,7 @@ static int parse_general(const char *p, size_t len, int default_year, int64_t *o
 static inline int two_digits(const char *p)
 {
 	unsigned a = (unsigned)(unsigned char)p[0] - '0', b = (unsigned)(unsigned char)p[1] - '0';
-	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+	return (a < 10) & (b < 10) ? (int)(a * 10 + b) : -1;
 }
 
 static inline int four_digits(const char *p)
@@ -575,35 +575,65 @@ static int digits_only(const char *p, size_t n)
 	return 1;
 }
 
+/* Are n bytes at a and b the same?  A word at a time, the last word
+ * overlapping: timestamps are short, and a call to memcmp costs more. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return 0;
+		return 1;
+	}
+	uint64_t x, y;
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return 0;
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
+}
+
+/* The answer from the cache: 1 if it has none for this text. */
+static int cache_lookup(struct rf_time_cache *c, const char *p, size_t len, int default_year, int64_t *out)
+{
+	if (len != c->len || default_year != c->year)
+		return 1;
+	const struct rf_time_shape *sh = &c->shape;
+	size_t s = sh->sec, f = sh->frac, fe = sh->frac_end, e = f ? f : len;
+	int sec;
+	if (same_bytes(p, c->text, len)) {
+		if (c->rc == 0)
+			*out = c->t;
+		return c->rc;
+	}
+	/* the same but for the seconds and the fraction's digits */
+	if (c->rc == 0 && s && same_bytes(p, c->text, s) && (sec = two_digits(p + s)) >= 0 && sec <= 60 &&
+	    same_bytes(p + s + 2, c->text + s + 2, e - s - 2) &&
+	    (!f || (digits_only(p + f, fe - f) && same_bytes(p + fe, c->text + fe, len - fe)))) {
+		c->t += sec - two_digits(c->text + s);
+		memcpy(c->text + s, p + s, 2);
+		if (f)
+			memcpy(c->text + f, p + f, fe - f);
+		*out = c->t;
+		return 0;
+	}
+	return 1;
+}
+
 int rf__parse_time_cached(struct rf_time_cache *c, const char *p, size_t len, int default_year, int64_t *out)
 {
 	if (!p)
 		return -1;
-	if (len == c->len && default_year == c->year) {
-		if (memcmp(p, c->text, len) == 0) {
-			if (c->rc == 0)
-				*out = c->t;
-			return c->rc;
-		}
-		const struct rf_time_shape *sh = &c->shape;
-		size_t s = sh->sec, f = sh->frac, fe = sh->frac_end, e = f ? f : len;
-		int sec;
-		/* the same up to the seconds, from them to the fraction, and
-		 * after the fraction */
-		if (c->rc == 0 && s && memcmp(p, c->text, s) == 0 && (sec = two_digits(p + s)) >= 0 && sec <= 60 &&
-		    memcmp(p + s + 2, c->text + s + 2, e - s - 2) == 0 &&
-		    (!f || (digits_only(p + f, fe - f) && memcmp(p + fe, c->text + fe, len - fe) == 0))) {
-			c->t += sec - two_digits(c->text + s);
-			memcpy(c->text + s, p + s, 2);
-			if (f)
-				memcpy(c->text + f, p + f, fe - f);
-			*out = c->t;
-			return 0;
-		}
-	}
+	int r = cache_lookup(c, p, len, default_year, out);
+	if (r != 1)
+		return r;
 	int64_t t = 0;
 	struct rf_time_shape sh = { 0, 0, 0 };
-	int r = rf__parse_time_fast(p, len, &t, &sh);
+	r = rf__parse_time_fast(p, len, &t, &sh);
 	if (r == NOT_FAST) {
 		r = rf__parse_time_general(p, len, default_year, &t);
 		sh.sec = 0;
