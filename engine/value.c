@@ -101,7 +101,7 @@ static int name_of(const char *p, const char *const *names, int n)
 }
 
 /* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+static inline int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -233,7 +233,7 @@ struct civil {
 	int y, mo, d, h, mi, s, off;
 };
 
-static int finish_time(const struct civil *t, int64_t *out)
+static inline int finish_time(const struct civil *t, int64_t *out)
 {
 	if (t->mo < 1 || t->mo > 12 || t->d < 1 || (t->d > 28 && t->d > days_in_month(t->y, t->mo)) || t->h > 23 ||
 	    t->mi > 59 || t->s > 60)
