@@ -527,11 +527,12 @@ static inline int trim_time(const char **pp, size_t *lenp)
 int rf__parse_time_fast(const char *p, size_t len, int64_t *out, struct rf_time_shape *sh)
 {
 	const char *p0 = p;
+	sh->sec = sh->frac = sh->frac_end = 0;
 	if (trim_time(&p, &len) < 0)
 		return NOT_FAST;
 	int r = p[0] >= '0' && p[0] <= '9' && p[4] == '-' ? fast_iso(p, len, out, sh)
 		: p[2] == '/' ? fast_clf(p, len, out, sh) : NOT_FAST;
-	if (r != NOT_FAST) {
+	if (sh->sec) {
 		/* places in the text as given, blanks and brackets included */
 		size_t at = (size_t)(p - p0);
 		sh->sec += at;
