@@ -59,6 +59,8 @@ struct rf_agg_state {
 	char *keybuf;
 	size_t keybuf_cap;
 	uint64_t skipped[RF_MAX_AGGS];
+	struct rf_stage *stage;      /* rejects bad times, if set */
+	struct rf_time_cache times[RF_MAX_KEYS]; /* each time key's last time */
 };
 
 static size_t cell_size(enum rf_agg_func f)
@@ -100,7 +102,14 @@ struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct r
 	if (!st->row)
 		st->row = 8;
 	rf__strmap_init(&st->groups);
+	for (int i = 0; i < RF_MAX_KEYS; i++)
+		rf__time_cache_init(&st->times[i]);
 	return st;
+}
+
+void rf__agg_set_stage(struct rf_agg_state *st, struct rf_stage *stage)
+{
+	st->stage = stage;
 }
 
 static void free_cells(struct rf_agg_state *st)
@@ -194,8 +203,10 @@ static int keybuf_room(struct rf_agg_state *st, size_t need)
 }
 
 /* Key encoding: per key a tag byte, then a u32 length and the bytes
- * (strings) or an int64 (time buckets); nothing for a missing value. */
-static int64_t encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_t row, size_t *len)
+ * (strings) or an int64 (time buckets); nothing for a missing value.
+ * Returns 1 for a record whose time is there but is no valid timestamp
+ * (a reject: a missing time is the empty group, as documented). */
+static int encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_t row, size_t *len)
 {
 	const struct rf_agg_config *cfg = st->cfg;
 	size_t n = 0;
@@ -212,10 +223,8 @@ static int64_t encode_key(struct rf_agg_state *st, const struct rf_batch *b, uin
 		}
 		if (ks->kind == RF_KEY_BUCKET) {
 			int64_t t;
-			if (rf__parse_time(v.p, (size_t)v.len, cfg->syslog_year, &t) < 0) {
-				st->keybuf[n++] = TAG_MISSING;
-				continue;
-			}
+			if (rf__parse_time_cached(&st->times[i], v.p, (size_t)v.len, cfg->syslog_year, &t) < 0)
+				return 1;
 			int64_t w = ks->bucket_s;
 			t = (t >= 0 ? t / w : -((-t + w - 1) / w)) * w;
 			st->keybuf[n++] = TAG_TIME;
@@ -415,8 +424,15 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 	for (uint32_t row = 0; row < b->nsel; row++) {
 		if (cfg->nkeys) {
 			size_t len, last_len;
-			if (encode_key(st, b, row, &len) < 0)
-				return -ENOMEM;
+			int e = encode_key(st, b, row, &len);
+			if (e < 0)
+				return e;
+			if (e > 0) {
+				/* a bad time: counted and reported, not grouped */
+				if (st->stage && (r = rf__reject_why(st->stage, b, row, RF_REJECT_TIME)) < 0)
+					return r;
+				continue;
+			}
 			/* logs repeat keys (most requests are 200s): try the last
 			 * group before hashing */
 			const char *lk = last >= 0 ? rf__strmap_key(&st->groups, (size_t)last, &last_len) : NULL;

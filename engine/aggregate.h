@@ -44,6 +44,10 @@ struct rf_agg_state;
 struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct rf_kernels *k);
 void rf__agg_free(struct rf_agg_state *st);
 int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b);
+/* The stage a record with a time key whose time is no valid timestamp is
+ * rejected through (rf__reject_why); without one such records are only
+ * left out. */
+void rf__agg_set_stage(struct rf_agg_state *st, struct rf_stage *stage);
 /* Fold src into dst (same config): afterwards dst is the state of both
  * inputs together.  src is left unchanged. */
 int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src);

@@ -295,11 +295,6 @@ int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, 
 /* The query has a stage other than the parser that may reject records
  * (regex, where ~): the runner then counts lines for the report. */
 int rf__query_may_reject(const struct rf_query *q);
-/* For an aggregate with time keys (minute, bucket ...): reject the
- * records whose time is there but is no valid timestamp, and take them
- * out of b, before they are grouped. */
-struct rf_agg_config;
-int rf__reject_bad_times(struct rf_stage *st, struct rf_batch *b, const struct rf_agg_config *cfg);
 
 extern const struct rf_verb *const rf__verbs[];
 extern const struct rf_verb rf__verb_select_table, rf__verb_head_table;

@@ -236,14 +236,15 @@ static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_quer
 static int open_stage(struct rf_stage *st, const void *config)
 {
 	st->state = rf__agg_new(config, st->k);
-	return st->state ? 0 : -ENOMEM;
+	if (!st->state)
+		return -ENOMEM;
+	rf__agg_set_stage(st->state, st);
+	return 0;
 }
 
 static int process(struct rf_stage *st, struct rf_batch *b)
 {
-	int r = rf__reject_bad_times(st, b, rf__agg_config(st->state));
-	if (r == 0)
-		r = rf__agg_process(st->state, b);
+	int r = rf__agg_process(st->state, b);
 	/* Groups and their sketches grow without bound on a key with many
 	 * values: stop with a reason before the OOM killer stops us without
 	 * one.  One pread of statm per batch. */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
-#include "aggregate.h"
 #include "expr.h"
 #include "value.h"
 #include "table.h"
@@ -858,56 +857,6 @@ int rf__query_may_reject(const struct rf_query *q)
 		if (sp->verb == &verb_regex || (sp->verb == &verb_where && rf__expr_has_regex(sp->config)))
 			return 1;
 	}
-	return 0;
-}
-
-int rf__reject_bad_times(struct rf_stage *st, struct rf_batch *b, const struct rf_agg_config *cfg)
-{
-	int nbucket = 0;
-	for (int i = 0; i < cfg->nkeys; i++)
-		nbucket += cfg->key[i].kind == RF_KEY_BUCKET;
-	if (!nbucket)
-		return 0;
-	int r = rf__batch_expand(b, st->k);
-	if (r < 0)
-		return r;
-	uint8_t *keep = NULL; /* made at the first bad time: rare */
-	struct rf_value last[RF_MAX_KEYS]; /* the last good time of each key */
-	for (int i = 0; i < cfg->nkeys; i++)
-		last[i] = RF_MISSING;
-	for (uint32_t row = 0; row < b->nsel; row++) {
-		for (int i = 0; i < cfg->nkeys; i++) {
-			const struct rf_key_spec *ks = &cfg->key[i];
-			if (ks->kind != RF_KEY_BUCKET)
-				continue;
-			struct rf_value v = rf__field(b, row, &ks->field);
-			for (int a = 0; a < ks->nalt && rf_value_missing(v); a++)
-				v = rf__field(b, row, &ks->alt[a]);
-			/* a missing time is the empty group, as documented; log
-			 * lines in a row often share their time */
-			if (rf_value_missing(v) || (v.len == last[i].len && memcmp(v.p, last[i].p, (size_t)v.len) == 0))
-				continue;
-			int64_t t;
-			if (rf__parse_time(v.p, (size_t)v.len, cfg->syslog_year, &t) == 0) {
-				last[i] = v;
-				continue;
-			}
-			if (!keep) {
-				if (!(keep = malloc(b->nsel)))
-					return -ENOMEM;
-				memset(keep, 1, b->nsel);
-			}
-			keep[row] = 0;
-			if ((r = rf__reject_why(st, b, row, RF_REJECT_TIME)) < 0) {
-				free(keep);
-				return r;
-			}
-			break;
-		}
-	}
-	if (keep)
-		rf__batch_filter(b, keep);
-	free(keep);
 	return 0;
 }
 

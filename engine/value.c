@@ -101,7 +101,7 @@ static int name_of(const char *p, const char *const *names, int n)
 }
 
 /* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+static inline int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -233,9 +233,9 @@ struct civil {
 	int y, mo, d, h, mi, s, off;
 };
 
-static int finish_time(const struct civil *t, int64_t *out)
+static inline int finish_time(const struct civil *t, int64_t *out)
 {
-	if (t->mo < 1 || t->mo > 12 || t->d < 1 || t->d > days_in_month(t->y, t->mo) || t->h > 23 ||
+	if (t->mo < 1 || t->mo > 12 || t->d < 1 || (t->d > 28 && t->d > days_in_month(t->y, t->mo)) || t->h > 23 ||
 	    t->mi > 59 || t->s > 60)
 		return RF_TIME_INVALID;
 	*out = days_from_civil(t->y, (unsigned)t->mo, (unsigned)t->d) * 86400 + t->h * 3600 + t->mi * 60 + t->s -
@@ -362,18 +362,9 @@ static int epoch(struct tcur *c, int64_t *out)
 	return 0;
 }
 
-int rf__parse_time(const char *p, size_t len, int default_year, int64_t *out)
+/* The general parser: text already trimmed, at least 6 bytes. */
+static int parse_general(const char *p, size_t len, int default_year, int64_t *out)
 {
-	if (!p)
-		return -1;
-	while (len && (*p == ' ' || *p == '\t'))
-		p++, len--;
-	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-		len--;
-	if (len >= 2 && p[0] == '[' && p[len - 1] == ']')
-		p++, len -= 2;
-	if (len < 6)
-		return -1;
 	struct tcur c = { p, 0, len };
 	if (p[0] >= '0' && p[0] <= '9') {
 		if (p[4] == '-')
@@ -387,6 +378,280 @@ int rf__parse_time(const char *p, size_t len, int default_year, int64_t *out)
 	if (len > 4 && p[3] == ',')
 		return rfc2822(&c, out);
 	return syslog_time(&c, default_year, out);
+}
+
+/* ---- the fast path ------------------------------------------------------
+ * The two forms logs mostly carry, read at fixed places: the combined
+ * log's `10/Oct/2000:13:55:36 -0700` and ISO 8601's
+ * `2024-03-01T10:00:00[.fff][Z|+hh:mm|+hhmm|+hh]`.  A text that does not
+ * fit the layout exactly goes to the general parser, so the two always
+ * agree; the range checks are the general parser's own (finish_time). */
+
+#define NOT_FAST RF_TIME_NOT_FAST
+
+/* 2 or 4 digits at p, else -1 */
+static inline int two_digits(const char *p)
+{
+	unsigned a = (unsigned)(unsigned char)p[0] - '0', b = (unsigned)(unsigned char)p[1] - '0';
+	return (a < 10) & (b < 10) ? (int)(a * 10 + b) : -1;
+}
+
+static inline int four_digits(const char *p)
+{
+	int hi = two_digits(p), lo = two_digits(p + 2);
+	return hi < 0 || lo < 0 ? -1 : hi * 100 + lo;
+}
+
+/* The month of a 3-letter name in any case (as name_of), else 0. */
+static int month_of(const char *p)
+{
+	uint32_t w = (uint32_t)(unsigned char)lower(p[0]) << 16 | (uint32_t)(unsigned char)lower(p[1]) << 8 |
+		     (uint32_t)(unsigned char)lower(p[2]);
+	switch (w) {
+#define M3(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+	case M3('j', 'a', 'n'): return 1;
+	case M3('f', 'e', 'b'): return 2;
+	case M3('m', 'a', 'r'): return 3;
+	case M3('a', 'p', 'r'): return 4;
+	case M3('m', 'a', 'y'): return 5;
+	case M3('j', 'u', 'n'): return 6;
+	case M3('j', 'u', 'l'): return 7;
+	case M3('a', 'u', 'g'): return 8;
+	case M3('s', 'e', 'p'): return 9;
+	case M3('o', 'c', 't'): return 10;
+	case M3('n', 'o', 'v'): return 11;
+	case M3('d', 'e', 'c'): return 12;
+#undef M3
+	default: return 0;
+	}
+}
+
+/* A zone's hours and minutes into an offset, checked as zone() does. */
+static int fast_zone(int sign, int hh, int mm, int *off)
+{
+	if (hh < 0 || mm < 0)
+		return NOT_FAST;
+	if (hh > 23 || mm > 59)
+		return RF_TIME_INVALID;
+	*off = (sign == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+	return 0;
+}
+
+/* `dd/Mon/yyyy:hh:mm:ss +hhmm`, exactly 26 bytes */
+static int fast_clf(const char *p, size_t len, int64_t *out, struct rf_time_shape *sh)
+{
+	if (len != 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':' ||
+	    p[20] != ' ' || (p[21] != '+' && p[21] != '-'))
+		return NOT_FAST;
+	struct civil t;
+	t.d = two_digits(p);
+	t.y = four_digits(p + 7);
+	t.h = two_digits(p + 12);
+	t.mi = two_digits(p + 15);
+	t.s = two_digits(p + 18);
+	if ((t.d | t.y | t.h | t.mi | t.s) < 0 || !(t.mo = month_of(p + 3)))
+		return NOT_FAST;
+	int r = fast_zone(p[21], two_digits(p + 22), two_digits(p + 24), &t.off);
+	if (r)
+		return r;
+	sh->sec = 18;
+	sh->frac = sh->frac_end = 0;
+	return finish_time(&t, out);
+}
+
+/* `yyyy-mm-ddThh:mm:ss`, a fraction, then nothing, Z, or a numeric zone */
+static int fast_iso(const char *p, size_t len, int64_t *out, struct rf_time_shape *sh)
+{
+	if (len < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
+	    p[13] != ':' || p[16] != ':')
+		return NOT_FAST;
+	struct civil t;
+	t.y = four_digits(p);
+	t.mo = two_digits(p + 5);
+	t.d = two_digits(p + 8);
+	t.h = two_digits(p + 11);
+	t.mi = two_digits(p + 14);
+	t.s = two_digits(p + 17);
+	t.off = 0;
+	if ((t.y | t.mo | t.d | t.h | t.mi | t.s) < 0)
+		return NOT_FAST;
+	size_t i = 19, f = 0, fe = 0;
+	if (i < len && (p[i] == '.' || p[i] == ',')) {
+		f = ++i;
+		while (i < len && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == f)
+			return NOT_FAST;
+		fe = i;
+	}
+	size_t left = len - i;
+	int r = 0;
+	if (left == 0 || (left == 1 && (p[i] == 'Z' || p[i] == 'z')))
+		r = 0;
+	else if (p[i] != '+' && p[i] != '-')
+		return NOT_FAST;
+	else if (left == 6 && p[i + 3] == ':')
+		r = fast_zone(p[i], two_digits(p + i + 1), two_digits(p + i + 4), &t.off);
+	else if (left == 5)
+		r = fast_zone(p[i], two_digits(p + i + 1), two_digits(p + i + 3), &t.off);
+	else if (left == 3)
+		r = fast_zone(p[i], two_digits(p + i + 1), 0, &t.off);
+	else
+		return NOT_FAST;
+	if (r)
+		return r;
+	sh->sec = 17;
+	sh->frac = f;
+	sh->frac_end = fe;
+	return finish_time(&t, out);
+}
+
+/* Blanks around and brackets taken off: 0 if what is left may be a time. */
+static inline int trim_time(const char **pp, size_t *lenp)
+{
+	const char *p = *pp;
+	size_t len = *lenp;
+	if (!p)
+		return -1;
+	while (len && (*p == ' ' || *p == '\t'))
+		p++, len--;
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && p[0] == '[' && p[len - 1] == ']')
+		p++, len -= 2;
+	*pp = p;
+	*lenp = len;
+	return len < 6 ? -1 : 0;
+}
+
+int rf__parse_time_fast(const char *p, size_t len, int64_t *out, struct rf_time_shape *sh)
+{
+	const char *p0 = p;
+	sh->sec = sh->frac = sh->frac_end = 0;
+	if (trim_time(&p, &len) < 0)
+		return NOT_FAST;
+	int r = p[0] >= '0' && p[0] <= '9' && p[4] == '-' ? fast_iso(p, len, out, sh)
+		: p[2] == '/' ? fast_clf(p, len, out, sh) : NOT_FAST;
+	if (sh->sec) {
+		/* places in the text as given, blanks and brackets included */
+		size_t at = (size_t)(p - p0);
+		sh->sec += at;
+		if (sh->frac)
+			sh->frac += at, sh->frac_end += at;
+	}
+	return r;
+}
+
+int rf__parse_time_general(const char *p, size_t len, int default_year, int64_t *out)
+{
+	if (trim_time(&p, &len) < 0)
+		return -1;
+	return parse_general(p, len, default_year, out);
+}
+
+int rf__parse_time(const char *p, size_t len, int default_year, int64_t *out)
+{
+	struct rf_time_shape sh;
+	int r = rf__parse_time_fast(p, len, out, &sh);
+	return r != NOT_FAST ? r : rf__parse_time_general(p, len, default_year, out);
+}
+
+/* ---- the last time parsed -------------------------------------------------
+ * Log lines in a row share their timestamp, or all of it but the seconds
+ * (and a fraction of them): the same text is the same answer, and a text
+ * that differs only there is the last instant moved by the difference in
+ * seconds.  Seconds 00 to 60 are all valid (60: a leap second, counted as
+ * the next minute's first), so that difference is the whole check. */
+
+void rf__time_cache_init(struct rf_time_cache *c)
+{
+	c->len = SIZE_MAX;
+}
+
+static int digits_only(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* Are n bytes at a and b the same?  A word at a time, the last word
+ * overlapping: timestamps are short, and a call to memcmp costs more. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return 0;
+		return 1;
+	}
+	uint64_t x, y;
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return 0;
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
+}
+
+/* The answer from the cache: 1 if it has none for this text. */
+static int cache_lookup(struct rf_time_cache *c, const char *p, size_t len, int default_year, int64_t *out)
+{
+	if (len != c->len || default_year != c->year)
+		return 1;
+	const struct rf_time_shape *sh = &c->shape;
+	size_t s = sh->sec, f = sh->frac, fe = sh->frac_end, e = f ? f : len;
+	int sec;
+	if (same_bytes(p, c->text, len)) {
+		if (c->rc == 0)
+			*out = c->t;
+		return c->rc;
+	}
+	/* the same but for the seconds and the fraction's digits */
+	if (c->rc == 0 && s && same_bytes(p, c->text, s) && (sec = two_digits(p + s)) >= 0 && sec <= 60 &&
+	    same_bytes(p + s + 2, c->text + s + 2, e - s - 2) &&
+	    (!f || (digits_only(p + f, fe - f) && same_bytes(p + fe, c->text + fe, len - fe)))) {
+		c->t += sec - two_digits(c->text + s);
+		memcpy(c->text + s, p + s, 2);
+		if (f)
+			memcpy(c->text + f, p + f, fe - f);
+		*out = c->t;
+		return 0;
+	}
+	return 1;
+}
+
+int rf__parse_time_cached(struct rf_time_cache *c, const char *p, size_t len, int default_year, int64_t *out)
+{
+	if (!p)
+		return -1;
+	int r = cache_lookup(c, p, len, default_year, out);
+	if (r != 1)
+		return r;
+	int64_t t = 0;
+	struct rf_time_shape sh = { 0, 0, 0 };
+	r = rf__parse_time_fast(p, len, &t, &sh);
+	if (r == NOT_FAST) {
+		r = rf__parse_time_general(p, len, default_year, &t);
+		sh.sec = 0;
+	}
+	if (r == 0)
+		*out = t;
+	if (len <= sizeof c->text) {
+		memcpy(c->text, p, len);
+		c->len = len;
+		c->year = default_year;
+		c->rc = r;
+		c->t = t;
+		c->shape = sh;
+	} else {
+		c->len = SIZE_MAX;
+	}
+	return r;
 }
 
 int rf__format_time(int64_t t, char *buf)

@@ -51,6 +51,32 @@ int rf__parse_number(const char *p, size_t len, struct rf_number *out);
 #define RF_TIME_INVALID (-2)
 int rf__parse_time(const char *p, size_t len, int default_year, int64_t *out);
 
+/* The same, through the fast path for the combined-log and the plain ISO
+ * forms alone: RF_TIME_NOT_FAST if the text does not fit their layouts,
+ * else what rf__parse_time returns.  `shape` gets where the seconds (and
+ * a fraction's digits) are.  rf__parse_time_general is the other half:
+ * the general parser alone.  Both are here for the tests. */
+#define RF_TIME_NOT_FAST 1
+struct rf_time_shape {
+	size_t sec;             /* the two digits of the seconds; 0: unknown */
+	size_t frac, frac_end;  /* the digits of a fraction; 0, 0: none */
+};
+int rf__parse_time_fast(const char *p, size_t len, int64_t *out, struct rf_time_shape *shape);
+int rf__parse_time_general(const char *p, size_t len, int default_year, int64_t *out);
+
+/* rf__parse_time with a memory of the last text parsed: the same text, or
+ * one that differs only in its seconds (and a fraction), is answered
+ * without parsing it again.  Same results as rf__parse_time. */
+struct rf_time_cache {
+	size_t len;             /* of text; SIZE_MAX: empty */
+	int year, rc;           /* default_year, and the result */
+	int64_t t;
+	struct rf_time_shape shape;
+	char text[64];
+};
+void rf__time_cache_init(struct rf_time_cache *c);
+int rf__parse_time_cached(struct rf_time_cache *c, const char *p, size_t len, int default_year, int64_t *out);
+
 /* "2000-10-10T20:55:36Z" into buf (at least 21 bytes); returns length. */
 int rf__format_time(int64_t t, char *buf);
 

@@ -161,6 +161,110 @@ printf 'minute\tcount\n\t1\n2024-03-01T10:00:00Z\t1\n' > "$T/want"
 check_same "2024-02-30 rejected, not March 1" "$T/got" "$T/want"
 check_grep "2024-02-30 reported" "$T/err" "1 record had no valid timestamp"
 
+# Runs of lines that share their timestamp, or all of it but the seconds or
+# a fraction's digits, as logs have them (a time key remembers the last
+# time it read and only works out the difference): ISO and combined-log
+# times, seconds 00-60 (60: a leap second) and some 61-99 or no digits
+# (tests/check_values mangles the rest); as logfmt `t`, a combined log's
+# time and a JSON "time".  The oracle is calendar.timegm.
+python3 - "$T" << 'EOF' || exit 99
+import calendar, datetime, json, random, sys
+T = sys.argv[1]
+random.seed(12)
+MON = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+def iso(t):
+    return (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+def lines():
+    """(text, epoch seconds or None), in runs"""
+    while True:
+        y, mo = random.choice([1969, 1999, 2024, 2026]), random.randint(1, 12)
+        d = random.randint(1, calendar.monthrange(y, mo)[1])
+        h, mi = random.randint(0, 23), random.randint(0, 59)
+        hh, mm = random.randint(0, 23), random.choice([0, 30, random.randint(0, 59)])
+        sign = random.choice("+-")
+        off = (hh * 3600 + mm * 60) * (-1 if sign == "-" else 1)
+        clf = random.random() < 0.5
+        nfrac = 0 if clf else random.choice([0, 0, 3, 6, 9])
+        zone = "%s%02d%02d" % (sign, hh, mm) if clf else \
+            random.choice(["Z", "z", "", "%s%02d:%02d" % (sign, hh, mm), "%s%02d%02d" % (sign, hh, mm)])
+        if not clf and zone in ("Z", "z", ""):
+            off = 0
+        s = random.randint(0, 59)
+        for _ in range(random.randint(1, 40)):
+            r = random.random()
+            if r < 0.5:
+                s = min(s + random.choice([0, 0, 1]), 60)
+            elif r < 0.6:
+                s = random.choice([60, 61, 75, 99, "x1", "0:", "5"])
+            frac = ("." + "".join(random.choice("0123456789") for _ in range(nfrac))) if nfrac else ""
+            ss = s if isinstance(s, str) else "%02d" % s
+            if clf:
+                text = "%02d/%s/%04d:%02d:%02d:%s %s" % (d, MON[mo - 1], y, h, mi, ss, zone)
+            else:
+                text = "%04d-%02d-%02dT%02d:%02d:%s%s%s" % (y, mo, d, h, mi, ss, frac, zone)
+            ok = isinstance(s, int) and s <= 60
+            yield text, calendar.timegm((y, mo, d, h, mi, 0)) + s - off if ok else None
+            if not ok:
+                s = random.randint(0, 59)
+
+gen = lines()
+with open(T + "/runs.log", "w") as log, open(T + "/runs.want", "w") as want, open(T + "/runs.bad", "w") as bad, \
+        open(T + "/runs.clf", "w") as clf, open(T + "/runs.json", "w") as js, \
+        open(T + "/runs.clf.bad", "w") as clfbad, open(T + "/runs.json.bad", "w") as jsbad:
+    minutes = {}
+    for i in range(1, 6001):
+        text, t = next(gen)
+        line = 'id=%d t="%s"\n' % (i, text)
+        log.write(line)
+        if t is None:
+            bad.write(line)
+        else:
+            want.write("%d\t%s\n" % (i, iso(t)))
+        if "/" in text:
+            out, badf = clf, clfbad
+            line = '10.0.0.%d - - [%s] "GET /%d HTTP/1.1" 200 %d "-" "ua"\n' % (i % 256, text, i, i)
+        else:
+            out, badf = js, jsbad
+            line = json.dumps({"time": text, "id": i}) + "\n"
+        out.write(line)
+        if t is None:
+            badf.write(line)
+        else:
+            key = ("clf" if out is clf else "json", iso(t - t % 60))
+            minutes[key] = minutes.get(key, 0) + 1
+    for kind in ("clf", "json"):
+        with open(T + "/runs.%s.want" % kind, "w") as w:
+            for (k, m), n in sorted(minutes.items()):
+                if k == kind:
+                    w.write("%s\t%d\n" % (m, n))
+EOF
+sort "$T/runs.want" > "$T/runs.want.sorted"
+sort "$T/runs.bad" > "$T/runs.bad.sorted"
+for mode in $MODES; do
+	rf --mode=$mode $SMALL --format=tsv --rejects="$T/rej" 'parse logfmt | count by id, bucket(t, 1s)' \
+		"$T/runs.log" > "$T/out" 2> "$T/err"
+	check_status "runs of times, $mode" $? 0
+	tail -n +2 "$T/out" | cut -f1,2 | sort > "$T/got"
+	check_same "runs of times vs calendar.timegm, $mode" "$T/got" "$T/runs.want.sorted"
+	sort "$T/rej" > "$T/rej.sorted"
+	check_same "bad times in runs in --rejects, $mode" "$T/rej.sorted" "$T/runs.bad.sorted"
+	for kind in clf json; do
+		fmt=$kind
+		[ $kind = clf ] && fmt=combined
+		for simd in $SIMDS; do
+			rf --mode=$mode --simd=$simd $SMALL --format=tsv --rejects="$T/rej" "parse $fmt | count by minute" \
+				"$T/runs.$kind" > "$T/out" 2> "$T/err"
+			check_status "parse $fmt | count by minute, $mode, $simd" $? 0
+			tail -n +2 "$T/out" > "$T/got"
+			check_same "parse $fmt | count by minute vs calendar.timegm, $mode, $simd" "$T/got" \
+				"$T/runs.$kind.want"
+			check_same "parse $fmt: bad times in --rejects, $mode, $simd" "$T/rej" "$T/runs.$kind.bad"
+		done
+	done
+done
+
 # ---- regex: the JIT stack grows, and a line over the limits is a reject --------
 python3 - "$T" << 'EOF' || exit 99
 import random, re, sys
