@@ -891,6 +891,9 @@ def reference(files, stages, classes):
 		out = [r[0] for r in db.execute('SELECT line FROM (%s)' % base, pre_params + post_params)]
 		return {'kind': 'lines', 'lines': out, 'rejects': rejects, 'reject_text': reject_text}
 	if sel is not None:
+		if pst is not None and pst.get('fmt') in ('csv', 'tsv') and 'csv_newline' in classes and \
+				any(fname(f) in ('line', '$0') for f in sel['fields']):
+			raise Invalid('the line of csv records that may span lines')
 		out = [list(r) for r in db.execute('SELECT %s FROM (%s)' % (', '.join(selcols), base), pre_params + post_params)]
 		return {'kind': 'select', 'cols': [fname(f) for f in sel['fields']], 'rows': out, 'rejects': rejects,
 			'reject_text': reject_text}
