@@ -973,14 +973,14 @@ static int write_rejects(struct run *run, struct rf_batch *b)
 	const char **order = NULL;
 	if (!sorted && !(order = malloc(n * sizeof *order)))
 		return -ENOMEM;
-	n = 0;
-	for (size_t i = 0; i < b->rejects_len; i += sizeof at + at.len + 1) {
-		memcpy(&at, b->rejects + i, sizeof at);
-		if (order)
+	if (order) {
+		n = 0;
+		for (size_t i = 0; i < b->rejects_len; i += sizeof at + at.len + 1) {
+			memcpy(&at, b->rejects + i, sizeof at);
 			order[n++] = b->rejects + i;
-	}
-	if (order)
+		}
 		qsort(order, n, sizeof *order, reject_cmp);
+	}
 	int r = 0;
 	for (size_t i = 0, k = 0; r == 0 && (order ? k < n : i < b->rejects_len); k++) {
 		const char *e = order ? order[k] : b->rejects + i;
