@@ -79,6 +79,8 @@ struct collected {
 
 static void append(struct collected *c, const char *p, size_t n)
 {
+	if (n == 0) /* an empty record: nothing to copy (buf may still be NULL) */
+		return;
 	if (c->len + n > c->cap) {
 		c->cap = (c->len + n) * 2 + 64;
 		c->buf = realloc(c->buf, c->cap);
