@@ -599,6 +599,14 @@ static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r, si
 	}
 }
 
+/* n blanks: a width comes from the data (a 60,000-byte name), so in pieces */
+static void put_spaces(struct rf_writer *w, size_t n)
+{
+	static const char spaces[256] = { [0 ... 255] = ' ' };
+	for (size_t k; n; n -= k)
+		put(w, spaces, k = n < sizeof spaces ? n : sizeof spaces);
+}
+
 static int write_table_format(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w)
 {
 	size_t head[RF_TABLE_MAX_COLS];
@@ -613,12 +621,11 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 	if (!o->streaming)
 		for (size_t r = 0; r < t->nrows; r++)
 			widen(o, t, r, NULL);
-	static const char spaces[256] = { [0 ... 255] = ' ' };
 	if (!o->header_done) {
 		for (int c = 0; c < t->ncols; c++) {
 			put_shown(w, t->col[c], strlen(t->col[c]));
 			if (c + 1 < t->ncols)
-				put(w, spaces, o->width[c] - head[c] + 2);
+				put_spaces(w, o->width[c] - head[c] + 2);
 		}
 		put(w, "\n", 1);
 		o->header_done = 1;
@@ -630,15 +637,15 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 			const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
 			size_t pad = len[c] < o->width[c] ? o->width[c] - len[c] : 0;
 			if (is_numeric(cell)) { /* numbers right-aligned */
-				put(w, spaces, pad);
+				put_spaces(w, pad);
 				put_cell_shown(w, cell);
 			} else {
 				put_cell_shown(w, cell);
 				if (c + 1 < t->ncols)
-					put(w, spaces, pad);
+					put_spaces(w, pad);
 			}
 			if (c + 1 < t->ncols)
-				put(w, spaces, 2);
+				put_spaces(w, 2);
 		}
 		if (put(w, "\n", 1) < 0)
 			return w->err;

@@ -71,6 +71,27 @@ for mode in serial parallel pipeline multiprocess; do
 	done
 done
 
+# ---- table padding wider than any buffer -----------------------------------
+# A column's width comes from the data: names and values of 300 and 60,000
+# bytes pad other cells with as many blanks (this read past a 256-byte
+# array: process memory in the output, then a crash); Python lays it out.
+for width in 300 60000; do
+	python3 - "$width" "$T/wide.json" "$T/want" <<'PY'
+import json, sys
+w = int(sys.argv[1]); name = "k" * w; long = "v" * w
+open(sys.argv[2], "w").write("".join(json.dumps({name: v}) + "\n" for v in ["a", long, "a"]))
+rows = sorted([("a", 2), (long, 1)])
+wk = max(len(name), len(long))
+out = [name + " " * (wk - len(name)) + "  count"]
+out += [k + " " * (wk - len(k)) + "  " + "%5d" % c for k, c in rows]
+open(sys.argv[3], "w").write("\n".join(out) + "\n")
+PY
+	for mode in serial parallel pipeline multiprocess; do
+		rf --mode=$mode --format=table "parse json | count by $(printf "%${width}s" | tr ' ' k)" "$T/wide.json" > "$T/got"
+		check_same "table padding of $width bytes, $mode" "$T/got" "$T/want"
+	done
+done
+
 # ---- against datamash ------------------------------------------------------
 if command -v datamash > /dev/null; then
 	rf --format=tsv 'parse combined | count, sum(bytes), min(bytes), max(bytes) by status' "$LOG" | tail -n +2 > "$T/got"
