@@ -194,8 +194,8 @@ static int engine_err;
 static void on_message(void *user, const char *input, int err, const char *message)
 {
 	(void)user;
-	if (err)
-		engine_err = err < 0 ? -err : err;
+	if (err) /* workers report from their own threads */
+		__atomic_store_n(&engine_err, err < 0 ? -err : err, __ATOMIC_RELAXED);
 	if (msg_print) {
 		if (!*input)
 			fprintf(stderr, "ringflow: %s\n", message);
@@ -889,7 +889,7 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		if (r == -ENOTSUP)
 			cli_error("--simd=%s: %s", rf_simd_name(opt.simd), rf_strerror(r));
-		else if (r == -EBADMSG || r == -EINTR || -r == engine_err)
+		else if (r == -EBADMSG || r == -EINTR || -r == __atomic_load_n(&engine_err, __ATOMIC_RELAXED))
 			; /* the engine said so already */
 		else
 			cli_error("%s", rf_strerror(r));
