@@ -6,6 +6,11 @@
  * chunk itself is never moved.  A carry too big for the headroom (or a
  * backend without headroom, like mmap) goes through the spill buffer, which
  * also grows to hold a record longer than a whole chunk, up to max_record.
+ *
+ * Every record is measured against max_record (its bytes without the newline
+ * that ends it), wherever it sits: inside a chunk, across chunk ends, in the
+ * spill buffer, or last without a newline.  So the backend, the mode and the
+ * buffer size never change which records are too long.
  */
 #include "config.h"
 #include <errno.h>
@@ -70,18 +75,17 @@ static int emit(struct rf_framer *f, const char *data, size_t len, int untermina
 	return f->emit(f->user, b);
 }
 
-static int spill_append(struct rf_framer *f, const char *p, size_t n, uint64_t record_start)
+/* The caller has checked the record's length: the spill buffer holds at
+ * most max_record bytes and the newline that ends them. */
+static int spill_append(struct rf_framer *f, const char *p, size_t n)
 {
-	if (f->spill_len + n > f->max_record) {
-		f->error_offset = record_start;
-		return -E2BIG;
-	}
 	if (f->spill_len + n > f->spill_cap) {
+		size_t need = f->spill_len + n;
 		size_t cap = f->spill_cap ? f->spill_cap : 64 << 10;
-		while (cap < f->spill_len + n)
+		while (cap < need)
 			cap *= 2;
-		if (cap > f->max_record)
-			cap = f->max_record;
+		if (cap > f->max_record + 1 && need <= f->max_record + 1)
+			cap = f->max_record + 1;
 		/* 64 spare bytes: vector kernels may load a whole block at a
 		 * record's end (the spare bytes are zeroed, their result unused) */
 		char *s = realloc(f->spill, cap + 64);
@@ -96,11 +100,61 @@ static int spill_append(struct rf_framer *f, const char *p, size_t n, uint64_t r
 	return 0;
 }
 
-/* --on-long=skip: count the record, keep where the first one started */
-static void skipped_long(struct rf_framer *f, uint64_t record_start)
+/* A record over max_record starting at input offset record_start: with
+ * --on-long=skip counted (where the first one started is kept) and 0, else
+ * -E2BIG. */
+static int too_long(struct rf_framer *f, uint64_t record_start)
 {
+	if (!f->skip_long) {
+		f->error_offset = record_start;
+		return -E2BIG;
+	}
 	if (!f->long_skipped++)
 		f->first_long_offset = record_start;
+	return 0;
+}
+
+/* Input offset of p, a byte of chunk c or of the carry copied in front of
+ * it. */
+static uint64_t offset_of(const struct rf_chunk *c, const char *p)
+{
+	return (uint64_t)((int64_t)c->offset + (p - c->data));
+}
+
+/* Emit the whole records in [p, tail) (tail just past a record end): one
+ * batch, or, when a record in there is longer than max_record, the runs of
+ * records around it. */
+static int emit_records(struct rf_framer *f, const char *p, const char *tail, const struct rf_chunk *c)
+{
+	/* a span no longer than max_record and its newline cannot hold one */
+	if ((size_t)(tail - p) <= f->max_record + 1)
+		return emit(f, p, (size_t)(tail - p), 0);
+	const char *from = p; /* the records not emitted yet */
+	while (p < tail) {
+		/* every record ending in [p, p + max_record] is short enough:
+		 * jump past the last of them */
+		size_t win = (size_t)(tail - p) < f->max_record + 1 ? (size_t)(tail - p) : f->max_record + 1;
+		int qs = RF_Q_START;
+		const char *last = f->quote_sep ? rf__csv_find_last_end(p, win, f->quote_sep, &qs)
+						: f->k->find_last_byte(p, win, '\n');
+		if (last) {
+			p = last + 1;
+			continue;
+		}
+		/* none: the record at p is too long; find where it ends */
+		qs = RF_Q_START;
+		const char *nl = f->quote_sep ? rf__csv_find_end(p, (size_t)(tail - p), f->quote_sep, &qs)
+					      : f->k->find_byte(p, (size_t)(tail - p), '\n');
+		if (!nl) /* cannot be: tail follows a record end */
+			nl = tail - 1;
+		int r = emit(f, from, (size_t)(p - from), 0);
+		if (r == 0)
+			r = too_long(f, offset_of(c, p));
+		if (r != 0)
+			return r;
+		p = from = nl + 1;
+	}
+	return emit(f, from, (size_t)(tail - from), 0);
 }
 
 static int emit_spill(struct rf_framer *f, int unterminated)
@@ -147,35 +201,29 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 		char *end = c.data + c.len;
 
 		if (carry_len) {
-			if (carry_len <= c.headroom) {
-				start -= carry_len;
-				memcpy(start, carry, carry_len);
-				/* chunks are no bigger than max_record, so only a record
-				 * that crossed into this chunk can exceed it */
-				if (carry_len + c.len > f->max_record) {
-					/* from the carry's state; the scan at `framed`
-					 * below starts over at the record's start */
-					int qs = f->qstate;
-					const char *nl = record_end(f, c.data, c.len);
-					if (nl || !f->skip_long)
-						f->qstate = qs;
-					size_t rec = (size_t)((nl ? nl : end) - start);
-					if (rec > f->max_record && f->skip_long) {
-						skipped_long(f, record_start);
-						if (nl) {
-							start = (char *)nl + 1;
-						} else {
-							in_skip = 1;
-							start = end; /* scanned already */
-						}
-					} else if (rec > f->max_record) {
-						f->error_offset = record_start;
-						r = -E2BIG;
-					}
+			/* the open record, measured up to its end in this chunk
+			 * (from the carry's state; the scans below start over at
+			 * the record's start, or go on from the carry's end) */
+			int qs = f->qstate;
+			const char *nl = record_end(f, c.data, c.len);
+			size_t rec = carry_len + (size_t)((nl ? nl : end) - c.data);
+			if (rec > f->max_record) {
+				r = too_long(f, record_start);
+				if (nl) {
+					start = (char *)nl + 1;
+				} else {
+					in_skip = 1; /* scanned already: state at the end */
+					start = end;
 				}
 			} else {
-				r = spill_append(f, carry, carry_len, record_start);
-				in_spill = 1;
+				f->qstate = qs;
+				if (carry_len <= c.headroom) {
+					start -= carry_len;
+					memcpy(start, carry, carry_len);
+				} else {
+					r = spill_append(f, carry, carry_len);
+					in_spill = 1;
+				}
 			}
 			src->ops->release(src, &held);
 			carry_len = 0;
@@ -195,12 +243,13 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 		}
 		if (in_spill) {
 			const char *nl = record_end(f, start, (size_t)(end - start));
-			r = spill_append(f, start, (size_t)((nl ? nl + 1 : end) - start), record_start);
-			if (r == -E2BIG && f->skip_long) {
-				skipped_long(f, record_start);
+			if (f->spill_len + (size_t)((nl ? nl : end) - start) > f->max_record) {
 				f->spill_len = 0;
 				in_spill = 0;
-				r = 0;
+				if ((r = too_long(f, record_start)) < 0) {
+					src->ops->release(src, &c);
+					break;
+				}
 				if (!nl) {
 					in_skip = 1;
 					src->ops->release(src, &c);
@@ -209,6 +258,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 				start = (char *)nl + 1;
 				goto framed;
 			}
+			r = spill_append(f, start, (size_t)((nl ? nl + 1 : end) - start));
 			if (!nl) {
 				src->ops->release(src, &c);
 				if (r < 0)
@@ -227,14 +277,23 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 framed:;
 		const char *last = last_record_end(f, start, (size_t)(end - start));
 		const char *tail = last ? last + 1 : start;
-		if (last && (r = emit(f, start, (size_t)(tail - start), 0)) != 0) {
+		if (last && (r = emit_records(f, start, tail, &c)) != 0) {
 			src->ops->release(src, &c);
 			break;
 		}
-		if (tail < end) {
+		if ((size_t)(end - tail) > f->max_record) {
+			/* an open record too long already: skip the rest of it
+			 * (the scan state at the chunk's end is the record's) */
+			if ((r = too_long(f, offset_of(&c, tail))) < 0) {
+				src->ops->release(src, &c);
+				break;
+			}
+			in_skip = 1;
+			src->ops->release(src, &c);
+		} else if (tail < end) {
 			carry = tail;
 			carry_len = (size_t)(end - tail);
-			record_start = c.offset + (uint64_t)(tail - c.data);
+			record_start = offset_of(&c, tail);
 			held = c;
 		} else {
 			src->ops->release(src, &c);
@@ -248,12 +307,9 @@ framed:;
 	 * left out, the same as after a closed one. */
 	if (r == 0 && !in_skip) {
 		if (in_spill) {
-			if (carry_len)
-				r = spill_append(f, carry, carry_len, record_start);
-			if (r == 0 && f->spill_len && f->spill[f->spill_len - 1] == '\n')
+			if (f->spill_len && f->spill[f->spill_len - 1] == '\n')
 				f->spill_len--;
-			if (r == 0)
-				r = emit_spill(f, 1);
+			r = emit_spill(f, 1);
 		} else if (carry_len) {
 			size_t len = carry_len;
 			if (carry[len - 1] == '\n') /* only inside quotes */

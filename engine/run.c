@@ -193,6 +193,7 @@ struct run {
 	uint64_t records;
 	int failed_inputs;
 	uint64_t long_skipped;      /* --on-long=skip: records dropped */
+	uint64_t line_base;         /* where line 1 of the current input starts */
 	const rf_query *q;
 	struct rf_stage_env env;
 	struct rf_writer rejects;
@@ -391,7 +392,7 @@ struct mp_report {
 	uint32_t nranges;
 	uint64_t bytes;
 	/* for --stats: the parent runs no batch itself */
-	uint64_t records, batches, spill_batches;
+	uint64_t records, batches, spill_batches, long_skipped;
 	struct {
 		uint64_t batches, records_in, records_out, bytes_in, busy_ns;
 	} stage[RF_MAX_STAGES];
@@ -528,6 +529,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	rep.bytes = run->done_bytes;
 	rep.records = run->records;
 	rep.batches = run->framer.batches;
+	rep.long_skipped = run->long_skipped;
 	rep.spill_batches = run->framer.spill_batches;
 	for (int i = 0; i < run->nstages; i++) {
 		const struct rf_stage_stats *ss = &run->stage[i].stats;
@@ -794,6 +796,7 @@ next:
 		run->records += reps[w].records;
 		run->framer.batches += reps[w].batches;
 		run->framer.spill_batches += reps[w].spill_batches;
+		run->long_skipped += reps[w].long_skipped;
 		for (int i = 0; i < run->nstages; i++) {
 			struct rf_stage_stats *ss = &run->stage[i].stats;
 			ss->batches += reps[w].stage[i].batches;
@@ -1163,10 +1166,6 @@ static int ensure_pool(struct run *run, int direct)
 	size_t bs = run->opt->buffer_size;
 	if (bs == 0) /* 2 MiB: one huge page per O_DIRECT read */
 		bs = direct ? 2 * MiB : 1 * MiB;
-	/* A chunk no longer than --max-record means any longer record crosses
-	 * a chunk end, where the framer measures it. */
-	if (bs > run->opt->max_record)
-		bs = run->opt->max_record;
 	int r = rf__pool_init(&run->pool, run->opt->memory, bs, 64 << 10);
 	if (r < 0) {
 		/* no buffers, no reading: the run ends here, said once */
@@ -1255,8 +1254,6 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 	*direct_used = 0;
 	if (io == RF_IO_MMAP) {
 		size_t window = run->opt->window_size ? run->opt->window_size : 4 * MiB;
-		if (window > run->opt->max_record)
-			window = run->opt->max_record;
 		*used = RF_IO_MMAP;
 		return rf__source_mmap_open(src, in, window);
 	}
@@ -1556,7 +1553,7 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 	if (run->framer.long_skipped) {
 		/* --on-long=skip: dropped, but never silently */
 		uint64_t n = run->framer.long_skipped, off = run->framer.first_long_offset;
-		uint64_t line = !in || in->is_stream ? 0 : line_of_offset(run, fd, in->start, off);
+		uint64_t line = !in || in->is_stream ? 0 : line_of_offset(run, fd, run->line_base, off);
 		char first[64];
 		snprintf(first, sizeof first, line ? "line %llu" : "byte %llu",
 			 (unsigned long long)(line ? line : off));
@@ -1586,7 +1583,7 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 		run->fatal = r;
 	} else if (r == -E2BIG) {
 		uint64_t off = run->framer.error_offset;
-		uint64_t line = !in || in->is_stream ? 0 : line_of_offset(run, fd, in->start, off);
+		uint64_t line = !in || in->is_stream ? 0 : line_of_offset(run, fd, run->line_base, off);
 		if (line)
 			report_error(run, shown, r, "line %llu: record longer than --max-record (%zu bytes)",
 				     (unsigned long long)line, run->opt->max_record);
@@ -1636,6 +1633,7 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 	if (S_ISREG(st.st_mode) && st.st_size > 0) {
 		off_t pos = is_stdin ? lseek(fd, 0, SEEK_CUR) : 0;
 		in.start = pos > 0 ? (uint64_t)pos : 0;
+		run->line_base = in.start; /* a worker's range: lines count from the file's start */
 		in.size = (uint64_t)st.st_size;
 		if (end < in.size)
 			in.size = end;
