@@ -590,9 +590,10 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 				close(fd);
 			continue;
 		}
-		close(fd);
 		ok[i] = 1;
-		size[i] = (uint64_t)st.st_size;
+		/* a made-up size: one worker reads it all, as an empty file's */
+		size[i] = rf__size_lies(fd) ? 0 : (uint64_t)st.st_size;
+		close(fd);
 		total += size[i];
 	}
 	/* cut [0, total) into `workers` ranges of whole records */
@@ -1628,9 +1629,10 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 		return;
 	}
 	struct rf_input_desc in = { .fd = fd };
-	/* Files in /proc and /sys say they are empty and are not: read those
-	 * like a stream, to the end. */
-	if (S_ISREG(st.st_mode) && st.st_size > 0) {
+	/* Files in /proc and /sys say they are empty, or 4096 bytes, and are
+	 * not (a FUSE file may say anything): read those like a stream, to the
+	 * end, with read(2) or one io_uring read at a time. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && !rf__size_lies(fd)) {
 		off_t pos = is_stdin ? lseek(fd, 0, SEEK_CUR) : 0;
 		in.start = pos > 0 ? (uint64_t)pos : 0;
 		run->line_base = in.start; /* a worker's range: lines count from the file's start */
@@ -1726,7 +1728,7 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 	if (err) {
 		report_error(run, name, err, "%s", strerror(-err));
 		run->failed_inputs++;
-	} else if (!regular || size > len || size > ASYNC_BUFFER) {
+	} else if (!regular || size != len || size > ASYNC_BUFFER) {
 		process_input(run, name);
 	} else {
 		struct rf_source *src;

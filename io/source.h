@@ -99,6 +99,10 @@ int rf__source_memory_open(struct rf_source **out, const char *data, size_t len)
  * Returns the resident share in percent, or -errno. */
 int rf__file_cached_percent(int fd, uint64_t start, uint64_t size);
 
+/* Is fd on a file system whose sizes cannot be trusted (procfs, sysfs,
+ * FUSE...)?  Such a file is read to its end like a stream. */
+int rf__size_lies(int fd);
+
 /* Give a pipe a large buffer (F_SETPIPE_SZ); failures are ignored. */
 void rf__pipe_grow(int fd, size_t want);
 

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "source.h"
@@ -172,4 +173,34 @@ void rf__pipe_grow(int fd, size_t want)
 	if (fscanf(f, "%ld", &max) == 1 && max > 0 && (size_t)max < want)
 		(void)fcntl(fd, F_SETPIPE_SZ, (int)max);
 	fclose(f);
+}
+
+/* File systems whose files' sizes are made up: procfs and most of its kin
+ * say 0 or 4096 whatever they hold, and a FUSE server may say anything. */
+static const unsigned long made_up_sizes[] = {
+	0x9fa0,     /* proc */
+	0x62656572, /* sysfs */
+	0x64626720, /* debugfs */
+	0x74726163, /* tracefs */
+	0x62656570, /* configfs */
+	0x73636673, /* securityfs */
+	0x27e0eb,   /* cgroup */
+	0x63677270, /* cgroup2 */
+	0xf97cff8c, /* selinuxfs */
+	0x43415d53, /* smackfs */
+	0x42494e4d, /* binfmt_misc */
+	0xde5e81e4, /* efivarfs */
+	0x65735546, /* fuse */
+};
+
+int rf__size_lies(int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	unsigned long type = (unsigned long)sf.f_type & 0xffffffffu;
+	for (size_t i = 0; i < sizeof made_up_sizes / sizeof made_up_sizes[0]; i++)
+		if (type == made_up_sizes[i])
+			return 1;
+	return 0;
 }
