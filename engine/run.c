@@ -194,6 +194,7 @@ struct run {
 	int failed_inputs;
 	uint64_t long_skipped;      /* --on-long=skip: records dropped */
 	uint64_t line_base;         /* where line 1 of the current input starts */
+	const char *mem_input;      /* async mode: the input framed from memory */
 	const rf_query *q;
 	struct rf_stage_env env;
 	struct rf_writer rejects;
@@ -1202,6 +1203,15 @@ static uint64_t line_of_offset(const struct run *run, int fd, uint64_t start, ui
 	return line;
 }
 
+/* Line number of the byte at `offset` of the current input, or 0 for a
+ * stream (messages then give the offset). */
+static uint64_t input_line(const struct run *run, int fd, const struct rf_input_desc *in, uint64_t offset)
+{
+	if (!in)
+		return run->mem_input ? 1 + run->k->count_byte(run->mem_input, (size_t)offset, '\n') : 0;
+	return in->is_stream ? 0 : line_of_offset(run, fd, run->line_base, offset);
+}
+
 /* Pick the backend for one input and say why. */
 static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int *direct,
 			    int *deep, char *why, size_t why_len)
@@ -1554,7 +1564,7 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 	if (run->framer.long_skipped) {
 		/* --on-long=skip: dropped, but never silently */
 		uint64_t n = run->framer.long_skipped, off = run->framer.first_long_offset;
-		uint64_t line = !in || in->is_stream ? 0 : line_of_offset(run, fd, run->line_base, off);
+		uint64_t line = input_line(run, fd, in, off);
 		char first[64];
 		snprintf(first, sizeof first, line ? "line %llu" : "byte %llu",
 			 (unsigned long long)(line ? line : off));
@@ -1584,7 +1594,7 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 		run->fatal = r;
 	} else if (r == -E2BIG) {
 		uint64_t off = run->framer.error_offset;
-		uint64_t line = !in || in->is_stream ? 0 : line_of_offset(run, fd, run->line_base, off);
+		uint64_t line = input_line(run, fd, in, off);
 		if (line)
 			report_error(run, shown, r, "line %llu: record longer than --max-record (%zu bytes)",
 				     (unsigned long long)line, run->opt->max_record);
@@ -1750,7 +1760,9 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 					 "async: statx, openat, read, close linked in io_uring");
 		}
 		r = rf__framer_run(&run->framer, src);
+		run->mem_input = data;
 		framed(run, name, r, src, -1, NULL);
+		run->mem_input = NULL;
 		src->ops->close(src);
 		run->done_bytes += len;
 	}
