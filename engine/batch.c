@@ -362,6 +362,7 @@ int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct r
 	dst->nsel = 0;
 	dst->has_vals = 0;
 	dst->first_line = src->first_line;
+	dst->lines_skipped = src->lines_skipped;
 	dst->nrecords = src->nrecords;
 	dst->input = src->input;
 	dst->input_idx = src->input_idx;

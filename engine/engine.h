@@ -46,6 +46,7 @@ struct rf_batch {
 	size_t vals_cap;      /* in values */
 	struct rf_arena_block *arena; /* newest first; pointers into it stay put */
 	uint64_t first_line;  /* line number of data[0], when counted (else 0) */
+	uint64_t lines_skipped; /* lines of too-long records dropped just before */
 	uint64_t nrecords;    /* records in data[], when counted (else 0) */
 	const char *input;    /* name of the input, for messages */
 	uint32_t input_idx;   /* its position among the inputs */
@@ -396,6 +397,7 @@ struct rf_framer {
 	int skip_long;            /* --on-long=skip: drop such a record, count it */
 	uint64_t long_skipped;    /* records dropped so, in this input */
 	uint64_t first_long_offset;
+	uint64_t skipped_lines;   /* lines dropped so since the last batch */
 	struct rf_batch batch;    /* reused for every batch; owns sel[] */
 	int input_start;          /* the next batch is an input's first */
 	char quote_sep;           /* csv/tsv framing (see rf__csv_find_end); 0: lines */

@@ -71,6 +71,8 @@ static int emit(struct rf_framer *f, const char *data, size_t len, int untermina
 	b->quote_sep = f->quote_sep;
 	f->input_start = 0;
 	b->first_line = 0;
+	b->lines_skipped = f->skipped_lines;
+	f->skipped_lines = 0;
 	f->batches++;
 	return f->emit(f->user, b);
 }
@@ -114,6 +116,13 @@ static int too_long(struct rf_framer *f, uint64_t record_start)
 	return 0;
 }
 
+/* Bytes of a record being skipped: their lines still count, for the line
+ * numbers of what follows. */
+static void dropped(struct rf_framer *f, const char *p, size_t n)
+{
+	f->skipped_lines += f->k->count_byte(p, n, '\n');
+}
+
 /* Input offset of p, a byte of chunk c or of the carry copied in front of
  * it. */
 static uint64_t offset_of(const struct rf_chunk *c, const char *p)
@@ -152,6 +161,7 @@ static int emit_records(struct rf_framer *f, const char *p, const char *tail, co
 			r = too_long(f, offset_of(c, p));
 		if (r != 0)
 			return r;
+		dropped(f, p, (size_t)(nl + 1 - p));
 		p = from = nl + 1;
 	}
 	return emit(f, from, (size_t)(tail - from), 0);
@@ -180,6 +190,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 	f->spill_len = 0;
 	f->input_start = 1;
 	f->long_skipped = 0;
+	f->skipped_lines = 0;
 	f->qstate = RF_Q_START;
 	for (;;) {
 		struct rf_chunk c;
@@ -209,6 +220,8 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			size_t rec = carry_len + (size_t)((nl ? nl : end) - c.data);
 			if (rec > f->max_record) {
 				r = too_long(f, record_start);
+				dropped(f, carry, carry_len);
+				dropped(f, c.data, (size_t)((nl ? nl + 1 : end) - c.data));
 				if (nl) {
 					start = (char *)nl + 1;
 				} else {
@@ -234,6 +247,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 		}
 		if (in_skip) { /* the rest of a record too long to keep */
 			const char *nl = record_end(f, start, (size_t)(end - start));
+			dropped(f, start, (size_t)((nl ? nl + 1 : end) - start));
 			if (!nl) {
 				src->ops->release(src, &c);
 				continue;
@@ -244,6 +258,8 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 		if (in_spill) {
 			const char *nl = record_end(f, start, (size_t)(end - start));
 			if (f->spill_len + (size_t)((nl ? nl : end) - start) > f->max_record) {
+				dropped(f, f->spill, f->spill_len);
+				dropped(f, start, (size_t)((nl ? nl + 1 : end) - start));
 				f->spill_len = 0;
 				in_spill = 0;
 				if ((r = too_long(f, record_start)) < 0) {
@@ -288,6 +304,7 @@ framed:;
 				src->ops->release(src, &c);
 				break;
 			}
+			dropped(f, tail, (size_t)(end - tail));
 			in_skip = 1;
 			src->ops->release(src, &c);
 		} else if (tail < end) {

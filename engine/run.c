@@ -944,6 +944,7 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 	if (run->count_lines) {
 		if (b->input_start)
 			run->line_no = 0;
+		run->line_no += b->lines_skipped; /* --on-long=skip dropped them */
 		b->first_line = run->line_no + 1;
 		run->line_no += lines;
 	}

@@ -142,6 +142,36 @@ for mode in serial pipeline async; do
 	done
 done
 
+# line numbers after skipped records still count them: the first record a
+# parser rejects is named by its line in the file
+python3 - "$T" <<'PY'
+import json, random, sys
+r = random.Random(5)
+ls = []
+for i in range(3000):
+    x = r.random()
+    if x < 0.05:
+        ls.append(json.dumps({"n": i, "pad": "p" * r.randint(1000, 100000)}))
+    elif x < 0.06 and i > 1000:
+        ls.append("not json %d" % i)
+    else:
+        ls.append(json.dumps({"n": i}))
+open(sys.argv[1] + "/j", "w").write("\n".join(ls) + "\n")
+bad = [i + 1 for i, s in enumerate(ls) if len(s) <= 1000 and s.startswith("not")]
+open(sys.argv[1] + "/j.want", "w").write("%d %d\n" % (bad[0], len(bad)))
+PY
+read -r bad nbad < "$T/j.want"
+for mode in serial parallel pipeline multiprocess async; do
+	for io in read mmap uring; do
+		"$RINGFLOW" --mode=$mode --io=$io --buffer-size=64K --max-record=1000 --on-long=skip \
+			'parse json | count' "$T/j" > /dev/null 2> "$T/err"
+		check_grep "json $mode $io: rejects" "$T/err" "$nbad records could not be parsed as json"
+		check_grep "json $mode $io: first reject" "$T/err" "(first: $T/j line $bad)"
+	done
+done
+"$RINGFLOW" --max-record=1000 --on-long=skip --strict 'parse json | count' "$T/j" > /dev/null 2> "$T/err"
+check_grep "json --strict" "$T/err" "j: line $bad: cannot be parsed as json"
+
 # --on-long takes error or skip only
 "$RINGFLOW" --on-long=drop count /dev/null > /dev/null 2> "$T/err"
 check_status "--on-long=drop" $? 2
