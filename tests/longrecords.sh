@@ -108,6 +108,16 @@ for m in 1000 70000; do
 	done
 done
 
+# the framer's scans are the SIMD kernels: every level finds the same
+for simd in scalar sse2 avx2; do
+	"$RINGFLOW" --simd=$simd count /dev/null > /dev/null 2>&1 || continue
+	for io in read mmap; do
+		"$RINGFLOW" --simd=$simd --io=$io --buffer-size=64K --max-record=1000 --on-long=skip \
+			--stats=json --stats-file="$T/stats" count "$T/mix" > "$T/got" 2> "$T/err"
+		check_skip "--simd=$simd $io: skip" $? 1000 mix line
+	done
+done
+
 # at the limit, one over, and a last record without a newline at the limit
 for mode in serial parallel pipeline multiprocess async; do
 	for io in read mmap uring; do
