@@ -49,14 +49,13 @@ if [ -r /proc/cpuinfo ]; then
 fi
 
 # ...and above it: the maps of a process holding 400 mappings that cannot
-# merge (every other page read-only), sleeping while it is read
+# merge (shared anonymous ones: each is its own object), asleep while read
 if command -v python3 > /dev/null && [ -r /proc/self/maps ]; then
 	python3 -c '
 import mmap, sys, time
 keep = []
 for i in range(400):
     keep.append(mmap.mmap(-1, 4096 * 2))
-    m = keep[-1]
 sys.stdout.write("ready\n"); sys.stdout.flush()
 time.sleep(60)
 ' > "$T/ready" &
