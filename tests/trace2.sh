@@ -105,9 +105,9 @@ checks_from "$T/checks"
 # batch): each stage's numbers describe the same batches, so a filter passes
 # on no more records than it took in, no thread is busy more than all the
 # time, and nothing counted exceeds what the whole run did.
-for mode in serial parallel pipeline; do
+for mode in serial parallel pipeline multiprocess async; do
 	slow=300000
-	[ $mode = parallel ] && slow=600000
+	case $mode in parallel | multiprocess) slow=600000 ;; esac
 	RINGFLOW_TEST_SLOW_STAGE=0:$slow "$RINGFLOW" --mode=$mode --threads=2 --stats=json "$Q" "$T/log" \
 		> "$T/got" 2> "$T/stats.json" &
 	pid=$!
