@@ -138,12 +138,14 @@ done
 
 # 3. A command that fails before its run starts (a bad query): its failure
 # and its status, not a report of a run "attached mid-run".
-"$TRACE" -- "$RINGFLOW" 'count by' "$T/log" > "$T/out" 2> "$T/err"
+printf 'an old report\n' > "$T/old"
+"$TRACE" -o "$T/old" -- "$RINGFLOW" 'count by' "$T/log" > "$T/out" 2> "$T/err"
 check_status "bad query" $? 2
+check_eq "bad query: -o leaves the old report" "$(cat "$T/old")" "an old report"
 check_grep "bad query: ringflow's own message" "$T/err" "ringflow: query:"
 check_grep "bad query: said as the command's failure" "$T/err" "exited with status 2 before its run started"
 checks=$((checks + 1))
-! grep -q "mid-run" "$T/out" "$T/err" || fail "bad query: reported as attached mid-run: $(cat "$T/err")"
+! grep -q "mid-run" "$T/out" "$T/err" "$T/old" || fail "bad query: reported as attached mid-run: $(cat "$T/err")"
 
 # 4. -o: a write error is an error; a start that fails leaves an existing
 # report as it was and creates no new file.

@@ -548,6 +548,8 @@ static void print_json(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 	fputs("}}\n", f);
 }
 
+static void output_begin(void);
+
 static void report(const struct snapshot *s, uint64_t from_ns, uint64_t to_ns, int final)
 {
 	/* the run's own start and end when we saw them, else our own view */
@@ -559,6 +561,7 @@ static void report(const struct snapshot *s, uint64_t from_ns, uint64_t to_ns, i
 	uint64_t wall = to_ns > from_ns ? to_ns - from_ns : 0;
 	struct verdict v;
 	judge(s, wall, have_run, &v);
+	output_begin();
 	if (cfg.out_failed)
 		return;
 	if (cfg.json)
@@ -617,8 +620,9 @@ static void attach(struct trace_bpf *skel, const char *binary)
 }
 
 /* -o FILE: opened at once, so that a file we cannot write stops us before
- * anything starts, but emptied only once tracing has started (a start that
- * fails leaves the old report as it was, and no new empty file). */
+ * anything starts, but emptied only by the first report (a start that
+ * fails, or a command that fails before its run, leaves the old report as
+ * it was, and no new empty file). */
 static void open_output(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -631,15 +635,20 @@ static void open_output(const char *path)
 	cfg.out_name = path;
 }
 
-/* Tracing has started: -o FILE is ours to replace. */
-static void output_started(void)
+/* The first report: -o FILE is now ours to replace. */
+static void output_begin(void)
 {
+	static int begun;
 	struct stat st;
 	int fd = fileno(cfg.out);
+	if (begun++)
+		return;
 	cfg.out_created = NULL;
 	if (cfg.out != stdout && cfg.out != stderr && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    ftruncate(fd, 0) != 0)
-		die("cannot empty %s: %s", cfg.out_name, strerror(errno));
+	    ftruncate(fd, 0) != 0) {
+		cfg.out_failed = errno;
+		fprintf(stderr, "ringflow-trace: cannot empty %s: %s\n", cfg.out_name, strerror(errno));
+	}
 }
 
 static void parse_args(int argc, char **argv, char ***cmd)
@@ -757,7 +766,6 @@ int main(int argc, char **argv)
 			die("cannot start %s: %s", cmd[0], strerror(errno));
 		close(gate);
 	}
-	output_started();
 
 	int ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
@@ -812,6 +820,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringflow-trace: %s %s %d before its run started: nothing to trace\n", cmd[0],
 			WIFEXITED(ws) ? "exited with status" : "was killed by signal",
 			WIFEXITED(ws) ? status : status - 128);
+		if (cfg.out_created) /* and no report in a file that was not there */
+			unlink(cfg.out_created);
 	} else {
 		/* the last, partial interval: the intervals add up to the whole */
 		if (cfg.interval > 0) {
