@@ -2,9 +2,15 @@
  *
  * Fired per batch, per queue wait and per I/O request, never per record: a
  * traced probe costs about a microsecond here, an untraced one a nop.  Every
- * argument is a plain integer or pointer already in hand (no semaphores
- * needed), which also keeps each in a form libbpf 1.1 can read: a constant,
- * a register, or register + offset (tests/probes.sh checks the notes).
+ * argument is a plain integer or pointer already in hand, which also keeps
+ * each in a form libbpf 1.1 can read: a constant, a register, or register +
+ * offset (tests/probes.sh checks the notes).
+ *
+ * The probes of run.c have semaphores (run.c defines RF_PROBE_SEMAPHORES
+ * before it includes this): the kernel counts the tracers attached to each,
+ * and RF_PROBE_ENABLED(stage__begin) is how the engine knows that someone
+ * wants the records of a batch counted when --stats did not ask for them
+ * (a count is a pass over the batch, not paid untraced).
  *
  *   run__start(mode, threads)          run__end(bytes, records)
  *   stage__name(stage, name)           once per stage instance, at open
@@ -12,6 +18,13 @@
  *   stage__end(stage, seq, records_out, busy_ns)
  *   queue__wait__begin(queue, full)    queue__wait__end(queue, waited_ns, full)
  *   io__submit(fd, bytes, offset)      io__complete(fd, result, offset, waited_ns)
+ *
+ * records_in of stage__begin and records of run__end are the records as
+ * --stats counts them, whether or not --stats was given, whenever
+ * stage__begin is traced; records_out of stage__end is 0 for an aggregate.
+ * A tracer should count a batch at its stage__end (the records in kept from
+ * the stage__begin of the same thread, stage and seq): a batch whose
+ * stage__begin fired before the tracer attached is then left out whole.
  *
  * stage__begin repeats the name so that a tracer attached mid-run, after
  * stage__name fired, still learns it.  Queue i feeds stage i (in pipeline
@@ -24,6 +37,19 @@
 #define RF_PROBES_H
 
 #ifdef HAVE_SYS_SDT_H
+#ifdef RF_PROBE_SEMAPHORES
+/* every probe of this file then names a semaphore: define them all here */
+#define _SDT_HAS_SEMAPHORES 1
+#define RF_SEMAPHORE(n) \
+	volatile unsigned short ringflow_##n##_semaphore __attribute__((section(".probes"), used))
+RF_SEMAPHORE(run__start);
+RF_SEMAPHORE(run__end);
+RF_SEMAPHORE(stage__name);
+RF_SEMAPHORE(stage__begin);
+RF_SEMAPHORE(stage__end);
+#endif
+extern volatile unsigned short ringflow_stage__begin_semaphore;
+#define RF_PROBE_ENABLED(n) __builtin_expect(ringflow_##n##_semaphore != 0, 0)
 #include <sys/sdt.h>
 #define RF_PROBE1(n, a) DTRACE_PROBE1(ringflow, n, a)
 #define RF_PROBE2(n, a, b) DTRACE_PROBE2(ringflow, n, a, b)
@@ -32,6 +58,7 @@
 #define RF_PROBE5(n, a, b, c, d, e) DTRACE_PROBE5(ringflow, n, a, b, c, d, e)
 #else
 /* no probes: the arguments still count as used */
+#define RF_PROBE_ENABLED(n) 0
 #define RF_PROBE1(n, a) ((void)(a))
 #define RF_PROBE2(n, a, b) ((void)(a), (void)(b))
 #define RF_PROBE3(n, a, b, c) ((void)(a), (void)(b), (void)(c))

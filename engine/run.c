@@ -5,6 +5,7 @@
  * plumbing between them.
  */
 #include "config.h"
+#define RF_PROBE_SEMAPHORES 1 /* the probes of this file have semaphores (probes.h) */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -891,8 +892,20 @@ int rf__stage_open(struct rf_stage *st, const struct rf_query *q, int s, const s
 	return st->verb->open(st, q->stage[s].config);
 }
 
+/* The records of an all-selected batch, as --stats counts them. */
+static uint64_t count_records(const struct rf_batch *b, const struct rf_kernels *k)
+{
+	uint64_t lines = rf__batch_all_records(b, k);
+	/* a csv record may span lines */
+	return b->quote_sep && lines ? rf__batch_records(b, k) : lines;
+}
+
 int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 {
+	/* traced, and read before the tracer came (or counted nowhere):
+	 * count it here, so that stage__begin never says 0 records in */
+	if (RF_PROBE_ENABLED(stage__begin) && n > 0 && b->all && !b->nrecords && b->len)
+		b->nrecords = count_records(b, stage[0].k);
 	uint64_t all = b->nrecords;
 	int stop = 0;
 	for (int i = 0; i < n; i++) {
@@ -934,7 +947,8 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 	/* Record counts for --stats cost a newline count per batch, so they
 	 * are only kept when someone asked for a report, or a parser needs
 	 * line numbers for the records it rejects. */
-	uint64_t lines = (run->rep || run->count_lines) ? rf__batch_all_records(b, run->k) : 0;
+	uint64_t lines = (run->rep || run->count_lines || RF_PROBE_ENABLED(stage__begin))
+				 ? rf__batch_all_records(b, run->k) : 0;
 	/* a csv record may span lines: records for the report, lines for
 	 * the line numbers of messages */
 	b->nrecords = b->quote_sep && lines ? rf__batch_records(b, run->k) : lines;

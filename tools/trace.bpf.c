@@ -55,18 +55,30 @@ struct {
 	__type(value, struct run_info);
 } run SEC(".maps");
 
-/* a batch a thread has begun in a stage: which one */
+/* a batch a thread has begun in a stage: which one, and what came in */
 struct open_key {
 	__u32 tid;
 	__u32 stage;
+};
+
+struct open_batch {
+	__u64 seq, records, bytes;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct open_key);
-	__type(value, __u64);
+	__type(value, struct open_batch);
 } open_batches SEC(".maps");
+
+/* the threads seen running each stage (key as above) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct open_key);
+	__type(value, __u8);
+} stage_threads SEC(".maps");
 
 /* an I/O request in flight: submit time */
 struct io_key {
@@ -162,10 +174,10 @@ int BPF_USDT(stage_begin, int stage, __u64 seq, __u64 records, __u64 bytes, cons
 	if (!c)
 		return 0;
 	c->begins++;
-	c->records_in += records;
-	c->bytes += bytes;
+	/* counted at its end, with its end */
 	struct open_key ok = { .tid = (__u32)bpf_get_current_pid_tgid(), .stage = key };
-	bpf_map_update_elem(&open_batches, &ok, &seq, BPF_ANY);
+	struct open_batch ob = { .seq = seq, .records = records, .bytes = bytes };
+	bpf_map_update_elem(&open_batches, &ok, &ob, BPF_ANY);
 	learn_name(key, name);
 	return 0;
 }
@@ -180,12 +192,25 @@ int BPF_USDT(stage_end, int stage, __u64 seq, __u64 records, __u64 busy_ns)
 	if (!c)
 		return 0;
 	struct open_key ok = { .tid = (__u32)bpf_get_current_pid_tgid(), .stage = key };
-	__u64 *began = bpf_map_lookup_elem(&open_batches, &ok);
-	if (!began || *began != seq)
+	struct open_batch *ob = bpf_map_lookup_elem(&open_batches, &ok);
+	if (!ob || ob->seq != seq) {
+		/* begun before we attached: its records in and part of its
+		 * busy time are not ours to count */
 		c->unpaired_ends++;
-	if (began)
-		bpf_map_delete_elem(&open_batches, &ok);
+		if (ob)
+			bpf_map_delete_elem(&open_batches, &ok);
+		return 0;
+	}
+	__u64 in = ob->records, bytes = ob->bytes;
+	bpf_map_delete_elem(&open_batches, &ok);
+	if (!bpf_map_lookup_elem(&stage_threads, &ok)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&stage_threads, &ok, &one, BPF_ANY);
+		c->threads++;
+	}
 	c->batches++;
+	c->records_in += in;
+	c->bytes += bytes;
 	c->records_out += records;
 	c->busy_ns += busy_ns;
 	c->hist[log2_slot(busy_ns / 1000)]++;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,7 +50,11 @@ static struct {
 	int json;
 	int verbose;
 	FILE *out;
-	uint64_t attached_ns;
+	const char *out_name;      /* for messages */
+	const char *out_created;   /* -o FILE that we created: removed if we fail to start */
+	int out_failed;            /* errno of the first failed write, then no more reports */
+	uint64_t attached_ns;      /* just before the first probe was attached */
+	int exited, status;        /* the started command's end, as a shell says it */
 } cfg;
 
 static volatile sig_atomic_t stop_signal;
@@ -67,6 +72,9 @@ static void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+	/* -o FILE was not there before a start that failed: leave none */
+	if (cfg.out_created)
+		unlink(cfg.out_created);
 	exit(2);
 }
 
@@ -246,6 +254,8 @@ static void delta(struct snapshot *d, const struct snapshot *now, const struct s
 {
 	*d = *now;
 	sub_counters(d->stage, now->stage, before->stage, sizeof d->stage);
+	for (int i = 0; i < TRACE_STAGES; i++) /* a set, not a counter */
+		d->stage[i].threads = now->stage[i].threads;
 	sub_counters(d->queue, now->queue, before->queue, sizeof d->queue);
 	sub_counters(&d->io, &now->io, &before->io, sizeof d->io);
 }
@@ -289,13 +299,21 @@ static void judge(const struct snapshot *s, uint64_t wall_ns, int have_run, stru
 	double instances = 1;
 	if (have_run && (s->run.mode == RF_MODE_PARALLEL || s->run.mode == RF_MODE_MULTIPROCESS) && s->run.threads > 1)
 		instances = (double)s->run.threads;
+	/* attached mid-run, the mode is unknown: a stage's share is per
+	 * thread seen running it (-b adds up runs, not threads: not there) */
+	int per_thread = !have_run && cfg.pid;
+	if (per_thread)
+		for (int i = 0; i < TRACE_STAGES; i++)
+			if (s->stage[i].threads > instances)
+				instances = (double)s->stage[i].threads;
 	double wall = wall_ns ? (double)wall_ns : 1;
 	v->stage = -2;
 	for (int i = 0; i < TRACE_STAGES; i++) {
 		if (!s->stage[i].batches)
 			continue;
 		v->nstages = i + 1;
-		v->share_of[i] = (double)s->stage[i].busy_ns / (wall * instances);
+		double n = per_thread && s->stage[i].threads ? (double)s->stage[i].threads : instances;
+		v->share_of[i] = (double)s->stage[i].busy_ns / (wall * n);
 		if (v->stage == -2 || v->share_of[i] > v->share) {
 			v->stage = i;
 			v->share = v->share_of[i];
@@ -316,7 +334,7 @@ static void judge(const struct snapshot *s, uint64_t wall_ns, int have_run, stru
 	char name[64];
 	stage_label(s, v->stage, name, sizeof name);
 	int n = snprintf(v->why, sizeof v->why, "busy %.0f%% of the wall time%s", 100 * v->share,
-			 instances > 1 ? " (per worker)" : "");
+			 instances > 1 ? (per_thread ? " (per thread)" : " (per worker)") : "");
 	/* (-b: the wall time is ours, not a run's; idle time says nothing) */
 	if (v->share < 0.05 && cfg.pid) {
 		/* nothing works hard: the run is waiting for its input */
@@ -396,7 +414,7 @@ static void print_text(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 	if (have_run)
 		fprintf(f, ", %s mode, %llu thread%s", mode_name(s->run.mode), (unsigned long long)s->run.threads,
 			s->run.threads == 1 ? "" : "s");
-	fprintf(f, ", %.3f s%s\n", wall_ns / 1e9, have_run || !final || !cfg.pid ? "" : " (attached mid-run)");
+	fprintf(f, ", %.3f s%s\n", wall_ns / 1e9, have_run || !cfg.pid ? "" : " (attached mid-run)");
 	for (int i = 0; i < v->nstages; i++) {
 		const struct stage_counts *c = &s->stage[i];
 		human_bytes(b1, sizeof b1, (double)c->bytes);
@@ -437,7 +455,9 @@ static void print_text(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 		fprintf(f, "\nbottleneck: input: %s\n", v->why);
 	else
 		fprintf(f, "\nbottleneck: none: %s\n", v->why);
-	fflush(f);
+	if (final && cfg.exited && cfg.status)
+		fprintf(f, "\nringflow %s %d\n", cfg.status > 128 ? "was killed by signal" : "exited with status",
+			cfg.status > 128 ? cfg.status - 128 : cfg.status);
 }
 
 static void json_hist(FILE *f, const __u64 *hist)
@@ -481,6 +501,9 @@ static void print_json(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 		fprintf(f, "\"%s\",\"threads\":%llu", mode_name(s->run.mode), (unsigned long long)s->run.threads);
 	else
 		fputs("null,\"threads\":null", f);
+	fprintf(f, ",\"mid_run\":%s", have_run || !cfg.pid ? "false" : "true");
+	if (final && cfg.exited)
+		fprintf(f, ",\"exit_status\":%d", cfg.status);
 	fprintf(f, ",\"wall_ns\":%llu,\"stages\":[", (unsigned long long)wall_ns);
 	for (int i = 0; i < v->nstages; i++) {
 		const struct stage_counts *c = &s->stage[i];
@@ -488,10 +511,10 @@ static void print_json(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 		json_string(f, stage_label(s, i, name, sizeof name));
 		fprintf(f,
 			",\"batches\":%llu,\"records_in\":%llu,\"records_out\":%llu,\"bytes\":%llu,\"busy_ns\":%llu,"
-			"\"busy_share\":%.4f,\"unpaired_ends\":%llu,\"hist_us\":",
+			"\"busy_share\":%.4f,\"threads\":%llu,\"unpaired_ends\":%llu,\"hist_us\":",
 			(unsigned long long)c->batches, (unsigned long long)c->records_in,
 			(unsigned long long)c->records_out, (unsigned long long)c->bytes, (unsigned long long)c->busy_ns,
-			v->share_of[i], (unsigned long long)c->unpaired_ends);
+			v->share_of[i], (unsigned long long)c->threads, (unsigned long long)c->unpaired_ends);
 		json_hist(f, c->hist);
 		fputc('}', f);
 	}
@@ -523,8 +546,9 @@ static void print_json(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 	fprintf(f, ",\"busy_share\":%.4f,\"why\":", v->share);
 	json_string(f, v->why);
 	fputs("}}\n", f);
-	fflush(f);
 }
+
+static void output_begin(void);
 
 static void report(const struct snapshot *s, uint64_t from_ns, uint64_t to_ns, int final)
 {
@@ -537,10 +561,21 @@ static void report(const struct snapshot *s, uint64_t from_ns, uint64_t to_ns, i
 	uint64_t wall = to_ns > from_ns ? to_ns - from_ns : 0;
 	struct verdict v;
 	judge(s, wall, have_run, &v);
+	output_begin();
+	if (cfg.out_failed)
+		return;
 	if (cfg.json)
 		print_json(cfg.out, s, wall, have_run, final, &v);
 	else
 		print_text(cfg.out, s, wall, have_run, final, &v);
+	/* a full disk, a closed pipe: say so once and write no more */
+	errno = 0;
+	if (fflush(cfg.out) != 0 || ferror(cfg.out)) {
+		cfg.out_failed = errno ? errno : EIO;
+		fprintf(stderr, "ringflow-trace: cannot write the report to %s: %s\n", cfg.out_name,
+			strerror(cfg.out_failed));
+		fflush(stderr);
+	}
 }
 
 /* ---- attach ---- */
@@ -581,6 +616,38 @@ static void attach(struct trace_bpf *skel, const char *binary)
 				    strerror(e));
 			die("cannot attach to %s:ringflow:%s: %s", binary, probes[i].name, strerror(e));
 		}
+	}
+}
+
+/* -o FILE: opened at once, so that a file we cannot write stops us before
+ * anything starts, but emptied only by the first report (a start that
+ * fails, or a command that fails before its run, leaves the old report as
+ * it was, and no new empty file). */
+static void open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd >= 0)
+		cfg.out_created = path;
+	else if (errno == EEXIST)
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || !(cfg.out = fdopen(fd, "w")))
+		die("cannot write %s: %s", path, strerror(errno));
+	cfg.out_name = path;
+}
+
+/* The first report: -o FILE is now ours to replace. */
+static void output_begin(void)
+{
+	static int begun;
+	struct stat st;
+	int fd = fileno(cfg.out);
+	if (begun++)
+		return;
+	cfg.out_created = NULL;
+	if (cfg.out != stdout && cfg.out != stderr && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    ftruncate(fd, 0) != 0) {
+		cfg.out_failed = errno;
+		fprintf(stderr, "ringflow-trace: cannot empty %s: %s\n", cfg.out_name, strerror(errno));
 	}
 }
 
@@ -644,8 +711,9 @@ static void parse_args(int argc, char **argv, char ***cmd)
 	}
 	cfg.spawned = ncmd > 0;
 	cfg.out = cfg.spawned ? stderr : stdout;
-	if (output && !(cfg.out = fopen(output, "w")))
-		die("cannot write %s: %s", output, strerror(errno));
+	cfg.out_name = cfg.spawned ? "standard error" : "standard output";
+	if (output)
+		open_output(output);
 }
 
 int main(int argc, char **argv)
@@ -679,8 +747,9 @@ int main(int argc, char **argv)
 	int err = trace_bpf__load(skel);
 	if (err)
 		die("cannot load the BPF program into the kernel: %s", strerror(-err));
-	attach(skel, binary);
+	/* before the first probe: a batch whose begin we see began later */
 	cfg.attached_ns = now_ns();
+	attach(skel, binary);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
@@ -732,9 +801,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	int status = 0;
+	int status = 0, ws = 0;
 	if (cfg.spawned) {
-		int ws;
 		if (stop_signal && waitpid(cfg.pid, &ws, WNOHANG) == 0) {
 			/* the terminal's ^C reached the command too; give it a moment */
 			kill(cfg.pid, SIGINT);
@@ -742,17 +810,39 @@ int main(int argc, char **argv)
 		while (waitpid(cfg.pid, &ws, 0) < 0 && errno == EINTR)
 			;
 		status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+		cfg.exited = 1;
+		cfg.status = status;
 	}
 	snap(skel, cur, ncpu, buf);
-	report(cur, cfg.attached_ns, now_ns(), 1);
+	if (cfg.spawned && !cur->run.start_ns) {
+		/* it never began a run (a bad query, a missing file, --help):
+		 * that is its failure, not a run we attached to mid-way */
+		fprintf(stderr, "ringflow-trace: %s %s %d before its run started: nothing to trace\n", cmd[0],
+			WIFEXITED(ws) ? "exited with status" : "was killed by signal",
+			WIFEXITED(ws) ? status : status - 128);
+		if (cfg.out_created) /* and no report in a file that was not there */
+			unlink(cfg.out_created);
+	} else {
+		/* the last, partial interval: the intervals add up to the whole */
+		if (cfg.interval > 0) {
+			uint64_t to = cur->taken_ns;
+			if (cur->run.end_ns > prev->taken_ns && cur->run.end_ns < to)
+				to = cur->run.end_ns;
+			delta(d, cur, prev);
+			report(d, prev->taken_ns, to, 0);
+		}
+		report(cur, cfg.attached_ns, now_ns(), 1);
+	}
 	for (int i = 0; i < NPROBES; i++)
 		bpf_link__destroy(links[i]);
 	trace_bpf__destroy(skel);
 	free(buf), free(prev), free(cur), free(d);
 	close(pidfd);
-	if (cfg.out != stdout && cfg.out != stderr && fclose(cfg.out) != 0)
-		die("cannot write the report: %s", strerror(errno));
-	if (cfg.out == stdout && fflush(stdout) != 0)
-		die("cannot write the report: %s", strerror(errno));
-	return status;
+	if (!cfg.out_failed && cfg.out != stderr && fclose(cfg.out) != 0) {
+		cfg.out_failed = errno;
+		fprintf(stderr, "ringflow-trace: cannot write the report to %s: %s\n", cfg.out_name,
+			strerror(errno));
+	}
+	/* the report is what we are for: without it, fail */
+	return cfg.out_failed ? 2 : status;
 }

@@ -12,12 +12,19 @@
 #define TRACE_SLOTS 32       /* log2 buckets of microseconds */
 #define TRACE_NAME 32
 
+/* A batch is counted whole at its stage__end, with the records and bytes
+ * its stage__begin gave: a batch under way when we attached (its begin
+ * unseen) is only counted in unpaired_ends, and a report taken between a
+ * begin and its end leaves the batch to the next one.  So records out never
+ * exceed records in for a filter, busy time lies within the time we
+ * watched, and interval reports add up to the final one. */
 struct stage_counts {
-	__u64 batches;           /* stage__end seen */
+	__u64 batches;           /* batches counted: begin and end seen */
 	__u64 begins;            /* stage__begin seen */
 	__u64 unpaired_ends;     /* an end whose begin came before we attached */
 	__u64 records_in, records_out, bytes;
 	__u64 busy_ns;
+	__u64 threads;           /* distinct threads that ran a batch of it */
 	__u64 hist[TRACE_SLOTS]; /* batch busy time, log2(us) */
 };
 
