@@ -443,6 +443,27 @@ st, out, err = run(["--format=tsv", 'parse regex "%s" | count by g3, g64, g69, g
 check(st == 0 and out == b"g3\tg64\tg69\tg99\tcount\nd\tm\tr\tv\t1\n",
       "parse regex with 100 named groups: %r" % ((st, out, err[:200]),))
 
+# ---- ringflow-trace: a PATH entry too long for PATH_MAX is no match ---------------
+# (a candidate cut at 4095 bytes named another file: d/ring, not d/ringflow)
+TRACE = os.environ.get("TRACE", "")
+if os.access(TRACE, os.X_OK) and os.geteuid() == 0:
+    d = T + "/p"
+    while len(d) < 4090 - 200:
+        d += "/" + "p" * 200
+    d += "/" + "p" * (4090 - len(d) - 1)
+    os.makedirs(d)
+    with open(d + "/ring", "w") as f:
+        f.write("#!/bin/sh\ntouch %s/wrong\n" % T)
+    os.chmod(d + "/ring", 0o755)
+    def trace(path):
+        env = dict(os.environ, PATH=path + os.path.dirname(os.fsdecode(RF)) + ":/usr/bin:/bin")
+        return subprocess.run([TRACE, "--", "ringflow", "count", "/dev/null"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=120)
+    if trace("").returncode == 0:  # tracing works here
+        p = trace(d + ":")
+        check(p.returncode == 0 and p.stdout == b"0\n" and not os.path.exists(T + "/wrong"),
+              "ringflow-trace with a PATH entry of %d bytes: status %d, %r" % (len(d), p.returncode, p.stderr[-200:]))
+
 print(checks, failures)
 PY
 status=$?
