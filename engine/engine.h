@@ -146,6 +146,11 @@ int rf__accept(struct rf_cursor *c, enum rf_arg_type type, const char *text);
 int rf__cursor_column(struct rf_cursor *c);
 int rf__fail(struct rf_query_error *err, int column, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The n bytes at s into buf, NUL-terminated: text too long for it keeps
+ * its start and end around a visible "[... N bytes left out ...]". */
+void rf__fit_text(char *buf, size_t size, const char *s, size_t n);
+/* The hint "TITLE a b c" (n names, or up to a NULL when n < 0), fitted. */
+void rf__hint_list(struct rf_query_error *err, const char *title, const char *const *names, int n);
 int rf__edit_distance(const char *a, const char *b);
 /* "did you mean 'x'?" from a NULL-terminated list, if one is close */
 void rf__suggest(struct rf_query_error *err, const char *name, const char *const *names);
@@ -228,7 +233,7 @@ struct rf_stage_env {
 	_Atomic uint64_t cut_off;    /* records a parser kept though cut off */
 	uint64_t first_reject_line;  /* the earliest, by input then line */
 	uint32_t first_reject_idx;
-	char first_reject_input[256];
+	const char *first_reject_input; /* one of the run's input names, whole */
 	void *lock;                  /* a pthread mutex when workers share this */
 	int defer_rejects;           /* rejected records go to the batch's
 				      * rejects buffer, written in order later */
@@ -310,7 +315,8 @@ int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st);
 /* Fold another worker's aggregate stage into this one. */
 int rf__agg_stage_merge(struct rf_stage *dst, const struct rf_stage *src);
-/* What an aggregate skipped (values missing or not numbers), as text. */
+/* What an aggregate skipped (values missing or not numbers), as text;
+ * like snprintf, returns the whole length (NULL and 0 to measure). */
 int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap);
 const struct rf_verb *rf__find_verb(const char *name);
 

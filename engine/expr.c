@@ -153,6 +153,8 @@ int rf__regex_names(const struct rf_regex *re, char **names, int *numbers, int m
 	pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
 	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &entry);
 	pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+	if (!names)
+		return (int)count;
 	int n = 0;
 	for (uint32_t i = 0; i < count && n < max; i++) {
 		const unsigned char *e = table + i * entry;

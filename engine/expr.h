@@ -48,7 +48,8 @@ void rf__regex_match_free(struct rf_regex_match *m);
  * start and end bound it. */
 int rf__regex_search(const struct rf_regex *re, struct rf_regex_match *m, const char *p, size_t n,
 		     size_t from, size_t *start, size_t *end);
-/* Named groups: count, name of group i (1-based numbers), and a group's span. */
+/* Named groups: count, name of group i (1-based numbers), and a group's span.
+ * With names NULL, rf__regex_names only counts them. */
 int rf__regex_names(const struct rf_regex *re, char **names, int *numbers, int max);
 int rf__regex_group(const struct rf_regex_match *m, int number, size_t *start, size_t *end);
 

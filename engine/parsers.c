@@ -37,8 +37,8 @@ struct parse_config {
 	size_t delim_len;
 	struct rf_regex *re;
 	int ngroups;
-	char *group_name[64];
-	int group_number[64];
+	char **group_name;         /* every named group, however many */
+	int *group_number;
 	/* filled by bind: what to extract */
 	int nslots;
 	char *slot_name[RF_MAX_SLOTS];
@@ -95,6 +95,8 @@ static void free_config(void *config)
 	rf__regex_free(pc->re);
 	for (int i = 0; i < pc->nslots; i++)
 		free(pc->slot_name[i]);
+	free(pc->group_name);
+	free(pc->group_number);
 	free(pc->head.known == combined_names || pc->head.known == common_names ? NULL : (void *)pc->head.known);
 	free(pc);
 }
@@ -170,7 +172,12 @@ static int parse_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 	}
 	if (!(pc->re = rf__regex_compile(pat->text, pat->len, 0, 0, c->err, pat->column)))
 		return -EINVAL;
-	pc->ngroups = rf__regex_names(pc->re, pc->group_name, pc->group_number, 64);
+	int ngroups = rf__regex_names(pc->re, NULL, NULL, 0);
+	pc->group_name = calloc((size_t)ngroups + 1, sizeof *pc->group_name);
+	pc->group_number = calloc((size_t)ngroups + 1, sizeof *pc->group_number);
+	if (!pc->group_name || !pc->group_number)
+		return -ENOMEM;
+	pc->ngroups = rf__regex_names(pc->re, pc->group_name, pc->group_number, ngroups);
 	if (pc->ngroups == 0) {
 		rf__fail(c->err, pat->column, "the pattern has no named groups, so it makes no fields");
 		snprintf(c->err->hint, sizeof c->err->hint, "name a group: (?<status>[0-9]{3})");

@@ -28,13 +28,40 @@ struct lexer {
 	struct rf_query_error *err;
 };
 
+void rf__fit_text(char *buf, size_t size, const char *s, size_t n)
+{
+	if (n < size || size < 128) {
+		n = n < size ? n : size - 1; /* (no room for the mark: never so small here) */
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		return;
+	}
+	/* the head and the last quarter, between whole UTF-8 characters */
+	char mark[64];
+	int ml = snprintf(mark, sizeof mark, "[... %zu bytes left out ...]", n);
+	size_t room = size - 1 - (size_t)ml, head = room - room / 4, tail = n - room / 4;
+	while (head > 0 && ((unsigned char)s[head] & 0xc0) == 0x80)
+		head--;
+	while (tail < n && ((unsigned char)s[tail] & 0xc0) == 0x80)
+		tail++;
+	snprintf(mark, sizeof mark, "[... %zu bytes left out ...]", tail - head);
+	snprintf(buf, size, "%.*s%s%.*s", (int)head, s, mark, (int)(n - tail), s + tail);
+}
+
 int rf__fail(struct rf_query_error *err, int column, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	err->column = column;
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	char *msg;
+	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		snprintf(err->message, sizeof err->message, "%s", fmt); /* out of memory */
+		return -EINVAL;
+	}
+	rf__fit_text(err->message, sizeof err->message, msg, (size_t)n);
+	free(msg);
 	return -EINVAL;
 }
 
@@ -221,6 +248,23 @@ void rf__suggest(struct rf_query_error *err, const char *name, const char *const
 		snprintf(err->hint, sizeof err->hint, "did you mean '%s'?", best);
 }
 
+void rf__hint_list(struct rf_query_error *err, const char *title, const char *const *names, int n)
+{
+	size_t len = strlen(title);
+	for (int i = 0; n < 0 ? names[i] != NULL : i < n; i++)
+		len += 1 + strlen(names[i]);
+	char *s = malloc(len + 1);
+	if (!s) {
+		snprintf(err->hint, sizeof err->hint, "%s", title);
+		return;
+	}
+	size_t at = (size_t)sprintf(s, "%s", title);
+	for (int i = 0; n < 0 ? names[i] != NULL : i < n; i++)
+		at += (size_t)sprintf(s + at, " %s", names[i]);
+	rf__fit_text(err->hint, sizeof err->hint, s, at);
+	free(s);
+}
+
 static void suggest_verb(const char *name, struct rf_query_error *err)
 {
 	const char *names[64];
@@ -280,12 +324,8 @@ int rf__schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_que
 	if (!sc->parser->accepts(sc->parser, ref->name)) {
 		fail(err, ref->column, "parse %s has no field '%s'", sc->parser->format, ref->name);
 		rf__suggest(err, ref->name, sc->parser->known);
-		if (!err->hint[0] && sc->parser->known) {
-			size_t n = (size_t)snprintf(err->hint, sizeof err->hint, "fields:");
-			for (int i = 0; sc->parser->known[i] && n < sizeof err->hint; i++)
-				n += (size_t)snprintf(err->hint + n, sizeof err->hint - n, " %s",
-						      sc->parser->known[i]);
-		}
+		if (!err->hint[0] && sc->parser->known)
+			rf__hint_list(err, "fields:", sc->parser->known, -1);
 		return -EINVAL;
 	}
 	if (sc->nslots == RF_MAX_SLOTS)

@@ -828,8 +828,7 @@ next:
 				run->env.first_reject_idx = idx;
 				run->env.first_reject_line = line;
 				run->env.first_reject_why = reps[w].first_reject_why;
-				snprintf(run->env.first_reject_input, sizeof run->env.first_reject_input, "%s",
-					 ranges[rg].name);
+				run->env.first_reject_input = ranges[rg].name;
 			}
 		}
 		run->env.rejected += reps[w].rejected;
@@ -1097,7 +1096,7 @@ int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, 
 		env->first_reject_why = why;
 		env->first_reject_line = line;
 		env->first_reject_idx = b->input_idx;
-		snprintf(env->first_reject_input, sizeof env->first_reject_input, "%s", b->input ? b->input : "-");
+		env->first_reject_input = b->input ? b->input : "-"; /* the run's own names: they outlive it */
 	}
 	int r = 0;
 	const char *p = b->data + b->sel[row].off;
@@ -1143,15 +1142,17 @@ static void report_error(struct run *run, const char *input, int err, const char
 
 static void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
 {
-	char msg[512];
+	char *msg; /* whole, however long the names in it */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
 	if (run->opt->on_error)
-		run->opt->on_error(run->opt->error_user, input, err, msg);
+		run->opt->on_error(run->opt->error_user, input, err, msg ? msg : fmt);
 	else
-		fprintf(stderr, "ringflow: %s: %s\n", input, msg);
+		fprintf(stderr, "ringflow: %s: %s\n", input, msg ? msg : fmt);
+	free(msg);
 }
 
 static void report_note(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1168,12 +1169,14 @@ static void report_note(struct run *run, const char *fmt, ...)
 {
 	if (run->quiet)
 		return; /* a multiprocess worker: the parent reports for all */
-	char msg[1024];
+	char *msg;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	print_note(run, msg);
+	print_note(run, msg ? msg : fmt);
+	free(msg);
 }
 
 static int ensure_pool(struct run *run, int direct)
@@ -1583,10 +1586,12 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 		char first[64];
 		snprintf(first, sizeof first, line ? "line %llu" : "byte %llu",
 			 (unsigned long long)(line ? line : off));
-		char msg[1024];
-		snprintf(msg, sizeof msg, "%s: %llu record%s longer than --max-record (%zu bytes) skipped; the first at %s",
-			 shown, (unsigned long long)n, n == 1 ? "" : "s", run->opt->max_record, first);
-		print_note(run, msg); /* a multiprocess worker too: per input, the parent has no sum of it */
+		char *msg;
+		if (asprintf(&msg, "%s: %llu record%s longer than --max-record (%zu bytes) skipped; the first at %s",
+			     shown, (unsigned long long)n, n == 1 ? "" : "s", run->opt->max_record, first) < 0)
+			msg = NULL;
+		print_note(run, msg ? msg : "records longer than --max-record skipped");
+		free(msg); /* a multiprocess worker too: per input, the parent has no sum of it */
 		run->long_skipped += n;
 	}
 	if (r < 0 && r != -EINTR && src && src->failed && !run->out.err) {
@@ -1832,7 +1837,9 @@ static void fill_report(struct run *run, uint64_t t0)
 	struct rf_report *rep = run->rep;
 	rep->rejected = run->env.rejected;
 	rep->first_reject_line = run->env.first_reject_line;
-	snprintf(rep->first_reject_input, sizeof rep->first_reject_input, "%s", run->env.first_reject_input);
+	if (run->env.first_reject_input)
+		rf__fit_text(rep->first_reject_input, sizeof rep->first_reject_input, run->env.first_reject_input,
+			     strlen(run->env.first_reject_input));
 	rep->simd = run->k->level;
 	rep->records = run->records;
 	rep->batches = run->framer.batches;
@@ -2089,15 +2096,16 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		uint64_t n = run->env.rejected_why[y];
 		if (!n)
 			continue;
-		char what[128], where[320] = "";
+		char what[128], where[64] = "";
 		snprintf(what, sizeof what, why[y], parse_format(q));
-		if (run->env.first_reject_line && run->env.first_reject_why == y)
-			snprintf(where, sizeof where, " (first: %s line %llu)", run->env.first_reject_input,
-				 (unsigned long long)run->env.first_reject_line);
+		int first = run->env.first_reject_line && run->env.first_reject_why == y;
+		if (first) /* the file name whole, however long: it goes in as it is */
+			snprintf(where, sizeof where, " line %llu)", (unsigned long long)run->env.first_reject_line);
 		if (y == RF_REJECT_REGEX && n == 1)
 			snprintf(what, sizeof what, "was over the match limits of a regular expression");
-		report_note(run, "%llu record%s %s and %s skipped%s%s", (unsigned long long)n, n == 1 ? "" : "s", what,
-			    n == 1 ? "was" : "were", where,
+		report_note(run, "%llu record%s %s and %s skipped%s%s%s%s", (unsigned long long)n, n == 1 ? "" : "s",
+			    what, n == 1 ? "was" : "were", first ? " (first: " : "",
+			    first ? run->env.first_reject_input : "", where,
 			    run->have_rejects ? "; they are in the --rejects file" : "; --rejects FILE keeps them");
 	}
 	if (run->env.cut_off)
@@ -2106,9 +2114,11 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			    (unsigned long long)run->env.cut_off, run->env.cut_off == 1 ? "" : "s",
 			    run->env.cut_off == 1 ? "was" : "were", run->env.cut_off == 1 ? "it has" : "they have");
 	if (run->agg >= 0) {
-		char notes[1024];
-		if (rf__agg_notes(&run->stages[run->agg], notes, sizeof notes) > 0)
+		int len = rf__agg_notes(&run->stages[run->agg], NULL, 0); /* whole: labels can be long */
+		char *notes = len > 0 ? malloc((size_t)len + 1) : NULL;
+		if (notes && rf__agg_notes(&run->stages[run->agg], notes, (size_t)len + 1) > 0)
 			report_note(run, "%s", notes);
+		free(notes);
 	}
 done:
 	{

@@ -7,6 +7,7 @@
 #include "config.h"
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,19 @@ static int find_agg(const char *name)
 	return -1;
 }
 
+/* A column label of any length (a label cut short could name another). */
+static int make_label(char **out, const char *fmt, const char *a, const char *b)
+	__attribute__((format(printf, 2, 0)));
+
+static int make_label(char **out, const char *fmt, const char *a, const char *b)
+{
+	if (asprintf(out, fmt, a, b) < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int parse_agg(struct rf_cursor *c, const char *name, int column, struct rf_agg_spec *as)
 {
 	int idx = find_agg(name);
@@ -66,7 +80,6 @@ static int parse_agg(struct rf_cursor *c, const char *name, int column, struct r
 	}
 	as->func = agg_names[idx].func;
 	as->q = agg_names[idx].q;
-	char label[256];
 	if (as->func == RF_AGG_COUNT) {
 		if (rf__accept(c, RF_ARG_LPAREN, NULL) && !rf__accept(c, RF_ARG_RPAREN, NULL))
 			return rf__fail(c->err, rf__cursor_column(c), "count takes no field: count counts records");
@@ -92,14 +105,14 @@ static int parse_agg(struct rf_cursor *c, const char *name, int column, struct r
 			return -EINVAL;
 		}
 		as->q = n.d;
-		snprintf(label, sizeof label, "quantile(%s,%s)", as->field.name, a->text);
-	} else {
-		snprintf(label, sizeof label, "%s(%s)", name, as->field.name);
+		if (!rf__accept(c, RF_ARG_RPAREN, NULL))
+			return rf__fail(c->err, rf__cursor_column(c), "expected ')' after %s's field", name);
+		/* labels as long as the names in them: never cut */
+		return make_label(&as->label, "quantile(%s,%s)", as->field.name, a->text);
 	}
 	if (!rf__accept(c, RF_ARG_RPAREN, NULL))
 		return rf__fail(c->err, rf__cursor_column(c), "expected ')' after %s's field", name);
-	as->label = strdup(label);
-	return as->label ? 0 : -ENOMEM;
+	return make_label(&as->label, "%s(%s)", name, as->field.name);
 }
 
 static int parse_key(struct rf_cursor *c, struct rf_key_spec *ks)
@@ -140,10 +153,7 @@ static int parse_key(struct rf_cursor *c, struct rf_key_spec *ks)
 				return rf__fail(c->err, rf__cursor_column(c), "expected ')' to close bucket(");
 			ks->kind = RF_KEY_BUCKET;
 			ks->bucket_s = ns / 1000000000LL;
-			char label[256];
-			snprintf(label, sizeof label, "bucket(%s,%s)", ks->field.name, d->text);
-			ks->label = strdup(label);
-			return ks->label ? 0 : -ENOMEM;
+			return make_label(&ks->label, "bucket(%s,%s)", ks->field.name, d->text);
 		}
 	}
 	int r = rf__parse_fieldref(c, &ks->field, "a field to group by");
@@ -295,6 +305,18 @@ AGG_VERB(p99, "p99");
 AGG_VERB(quantile, "quantile");
 
 /* Notes for the end of a run: values an aggregate had to skip. */
+/* Like snprintf: the notes' whole length, of which cap - 1 bytes fit. */
+static size_t add_note(char *buf, size_t cap, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static size_t add_note(char *buf, size_t cap, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vsnprintf(n < cap ? buf + n : NULL, n < cap ? cap - n : 0, fmt, ap);
+	va_end(ap);
+	return n + (r > 0 ? (size_t)r : 0);
+}
+
 int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap)
 {
 	const struct rf_agg_state *s = st->state;
@@ -302,26 +324,26 @@ int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap)
 	if (!s)
 		return 0;
 	const struct rf_agg_config *cfg = rf__agg_config(s);
-	for (int i = 0; i < cfg->naggs && n < cap; i++) {
+	for (int i = 0; i < cfg->naggs; i++) {
 		uint64_t k = rf__agg_skipped(s, i);
 		if (k)
-			n += (size_t)snprintf(buf + n, cap - n, "%s%s: %llu values missing or not numbers, skipped",
-					      n ? "; " : "", cfg->agg[i].label, (unsigned long long)k);
+			n = add_note(buf, cap, n, "%s%s: %llu values missing or not numbers, skipped", n ? "; " : "",
+				     cfg->agg[i].label, (unsigned long long)k);
 		/* the one way a quantile leaves the 1% bound: it is a number
 		 * past the double range, printed as inf */
-		uint64_t b = n < cap ? rf__agg_beyond(s, i) : 0;
+		uint64_t b = rf__agg_beyond(s, i);
 		if (b && cfg->nkeys)
-			n += (size_t)snprintf(buf + n, cap - n,
-					      "%s%s: in %llu group%s the value at this rank is past the double range "
-					      "(beyond 1.8e308) and prints as inf or -inf",
-					      n ? "; " : "", cfg->agg[i].label, (unsigned long long)b, b == 1 ? "" : "s");
+			n = add_note(buf, cap, n,
+				     "%s%s: in %llu group%s the value at this rank is past the double range "
+				     "(beyond 1.8e308) and prints as inf or -inf",
+				     n ? "; " : "", cfg->agg[i].label, (unsigned long long)b, b == 1 ? "" : "s");
 		else if (b)
-			n += (size_t)snprintf(buf + n, cap - n,
-					      "%s%s: the value at this rank is past the double range (beyond 1.8e308) "
-					      "and prints as inf or -inf",
-					      n ? "; " : "", cfg->agg[i].label);
+			n = add_note(buf, cap, n,
+				     "%s%s: the value at this rank is past the double range (beyond 1.8e308) "
+				     "and prints as inf or -inf",
+				     n ? "; " : "", cfg->agg[i].label);
 	}
-	return (int)(n < cap ? n : cap - 1);
+	return (int)n;
 }
 
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols)

@@ -473,21 +473,29 @@ static int parse_column(struct rf_cursor *c, struct rf_fieldref *f, const char *
 	int r = rf__parse_fieldref(c, f, what);
 	if (r < 0 || !rf__peek(c) || rf__peek(c)->type != RF_ARG_LPAREN)
 		return r;
-	char name[256];
-	size_t n = (size_t)snprintf(name, sizeof name, "%s(", f->name);
-	c->i++;
-	const struct rf_arg *a;
-	while ((a = rf__take(c)) && a->type != RF_ARG_RPAREN && n < sizeof name)
-		n += (size_t)snprintf(name + n, sizeof name - n, "%s", a->type == RF_ARG_COMMA ? "," : a->text);
-	if (!a) {
+	/* as long as its parts: a label names a field of any length */
+	size_t n = strlen(f->name) + 2;
+	int end = c->i + 1;
+	while (end < c->nargs && c->args[end].type != RF_ARG_RPAREN)
+		n += c->args[end++].len + 1;
+	if (end == c->nargs) {
 		r = rf__fail(c->err, c->end_column, "expected ')' to close %s(", f->name);
 		rf__fieldref_free(f); /* the caller keeps only what parsed */
 		return r;
 	}
-	if (n < sizeof name)
-		snprintf(name + n, sizeof name - n, ")");
+	char *name = malloc(n + 1);
+	if (!name) {
+		rf__fieldref_free(f);
+		return -ENOMEM;
+	}
+	size_t at = (size_t)sprintf(name, "%s(", f->name);
+	for (c->i++; c->i < end; c->i++)
+		at += (size_t)sprintf(name + at, "%s", c->args[c->i].type == RF_ARG_COMMA ? "," : c->args[c->i].text);
+	c->i++; /* the ')' */
+	strcpy(name + at, ")");
 	free(f->name);
-	return (f->name = strdup(name)) ? 0 : -ENOMEM;
+	f->name = name;
+	return 0;
 }
 
 /* ---- select: fields before an aggregate, columns after one ------------ */
@@ -547,11 +555,8 @@ static int column_index(const struct rf_colset *cols, const char *name, int colu
 		names[i] = cols->name[i];
 	names[cols->n] = NULL;
 	rf__suggest(err, name, names);
-	if (!err->hint[0]) {
-		size_t n = (size_t)snprintf(err->hint, sizeof err->hint, "columns:");
-		for (int i = 0; i < cols->n && n < sizeof err->hint; i++)
-			n += (size_t)snprintf(err->hint + n, sizeof err->hint - n, " %s", cols->name[i]);
-	}
+	if (!err->hint[0])
+		rf__hint_list(err, "columns:", names, cols->n);
 	return -EINVAL;
 }
 

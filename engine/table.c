@@ -592,8 +592,11 @@ static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r, si
 {
 	for (int c = 0; c < t->ncols; c++) {
 		size_t l = put_cell_shown(NULL, &t->cells[r * (size_t)t->ncols + (size_t)c]);
-		if (l > o->width[c])
-			o->width[c] = l > 200 ? 200 : l;
+		/* a cell widens its column up to 200, and never narrows it
+		 * (below a wider name, the header's padding would underflow) */
+		size_t w = l > 200 ? 200 : l;
+		if (w > o->width[c])
+			o->width[c] = w;
 		if (len)
 			len[c] = l;
 	}

@@ -20,7 +20,7 @@ int rf__parse_number(const char *p, size_t len, struct rf_number *out)
 		p++, len--;
 	while (len && is_blank(p[len - 1]))
 		len--;
-	if (len == 0 || len > 64)
+	if (len == 0)
 		return -1;
 	size_t i = 0;
 	int neg = 0;
@@ -68,13 +68,19 @@ int rf__parse_number(const char *p, size_t len, struct rf_number *out)
 	}
 	if (i != len)
 		return -1;
-	char buf[72];
+	/* a number of any length: 1 followed by 80 zeros is one too */
+	char small[72], *buf = len < sizeof small ? small : malloc(len + 1);
+	if (!buf)
+		return -1;
 	memcpy(buf, p, len);
 	buf[len] = 0;
 	char *end;
 	errno = 0;
 	double d = strtod(buf, &end);
-	if (end != buf + len)
+	int whole = end == buf + len;
+	if (buf != small)
+		free(buf);
+	if (!whole)
 		return -1;
 	out->is_int = 0;
 	out->i = 0;

@@ -101,7 +101,7 @@ def rnum(b):
 	if b is None:
 		return None
 	s = b.strip(b' \t')
-	if not s or len(s) > 64:
+	if not s:
 		return None
 	m = NUM_RE.fullmatch(s)
 	if not m:

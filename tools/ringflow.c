@@ -226,12 +226,14 @@ static void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 
 static void cli_error(const char *fmt, ...)
 {
-	char msg[1024];
+	char *msg; /* whole: it may hold a long file name */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	on_message(NULL, "", -1, msg);
+	on_message(NULL, "", -1, msg ? msg : fmt);
+	free(msg);
 }
 
 /* ---- Statistics ---------------------------------------------------------- */

@@ -173,8 +173,9 @@ static void binary_in_path(const char *cmd, char *path, size_t size)
 		dirs = "/usr/local/bin:/usr/bin:/bin";
 	while (*dirs) {
 		size_t n = strcspn(dirs, ":");
-		snprintf(path, size, "%.*s/%s", (int)n, n ? dirs : ".", cmd);
-		if (access(path, X_OK) == 0)
+		/* a candidate cut short would be another file: skip it */
+		if ((size_t)snprintf(path, size, "%.*s/%s", (int)n, n ? dirs : ".", cmd) < size &&
+		    access(path, X_OK) == 0)
 			return;
 		dirs += n + (dirs[n] == ':');
 	}
