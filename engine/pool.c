@@ -18,14 +18,14 @@ static size_t round_up(size_t v, size_t to)
 int rf__pool_init(struct rf_pool *pool, size_t budget, size_t buf_size, size_t headroom)
 {
 	memset(pool, 0, sizeof *pool);
-	if (buf_size == 0)
+	if (buf_size == 0 || buf_size > SIZE_MAX / 8 || headroom > SIZE_MAX / 8)
 		return -EINVAL;
 	buf_size = round_up(buf_size, GRANULE);
 	headroom = round_up(headroom, GRANULE);
 	size_t stride = buf_size + headroom;
 	size_t count = budget / stride;
-	if (count < 2)
-		count = 2;
+	if (count < 2) /* the budget is a bound: never more than it */
+		return -ENOSPC;
 	if (count > 1024)
 		count = 1024;
 
@@ -64,6 +64,21 @@ int rf__pool_init(struct rf_pool *pool, size_t budget, size_t buf_size, size_t h
 		pool->free_list = b;
 	}
 	return 0;
+}
+
+size_t rf__pool_stride(size_t buf_size, size_t headroom)
+{
+	if (buf_size > SIZE_MAX / 8 || headroom > SIZE_MAX / 8)
+		return SIZE_MAX;
+	return round_up(buf_size ? buf_size : 1, GRANULE) + round_up(headroom, GRANULE);
+}
+
+size_t rf__pool_largest(size_t budget, size_t headroom)
+{
+	size_t h = round_up(headroom, GRANULE);
+	if (budget / 2 < h + GRANULE)
+		return 0;
+	return (budget / 2 - h) / GRANULE * GRANULE;
 }
 
 void rf__pool_destroy(struct rf_pool *pool)

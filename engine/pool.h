@@ -32,11 +32,16 @@ struct rf_pool {
 };
 
 /* Carve `budget` bytes into buffers of buf_size (rounded up to the headroom
- * granule).  Fewer than two buffers is raised to two: the framer holds one
- * while the next fills.  The slab is 2 MiB aligned and advised MADV_HUGEPAGE:
- * that is what lets O_DIRECT reads stream at disk speed.
- * Returns 0 or -errno. */
+ * granule), at most 1024 of them.  The pool never takes more than the
+ * budget, and needs two buffers (the framer holds one while the next
+ * fills): a budget that holds fewer is -ENOSPC.  The slab is 2 MiB aligned
+ * and advised MADV_HUGEPAGE: that is what lets O_DIRECT reads stream at
+ * disk speed.  Returns 0 or -errno. */
 int rf__pool_init(struct rf_pool *pool, size_t budget, size_t buf_size, size_t headroom);
+/* What one buffer of buf_size takes from the budget, headroom included. */
+size_t rf__pool_stride(size_t buf_size, size_t headroom);
+/* The largest buffer size of which two fit in budget (0: none does). */
+size_t rf__pool_largest(size_t budget, size_t headroom);
 void rf__pool_destroy(struct rf_pool *pool);
 struct rf_buf *rf__pool_get(struct rf_pool *pool); /* NULL when all are in use */
 void rf__pool_put(struct rf_pool *pool, struct rf_buf *buf);

@@ -31,6 +31,7 @@
 #include "../numa/numa.h"
 
 #define MiB ((size_t)1 << 20)
+#define POOL_HEADROOM ((size_t)64 << 10) /* room for a line carried over */
 
 void rf_options_init(struct rf_options *opt)
 {
@@ -381,7 +382,11 @@ struct mp_range {
 	uint64_t start, end;
 	uint32_t input_idx;
 	uint64_t records;          /* lines in the range, as the worker counted */
+	int failed;                /* the worker found the input unreadable */
 };
+
+/* in a worker's line count of a range: the input failed there */
+#define MP_RANGE_FAILED ((uint64_t)1 << 63)
 
 struct mp_report {
 	uint64_t rejected;
@@ -495,13 +500,16 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	struct mp_report rep = { 0 };
 	rep.nranges = (uint32_t)count;
 	uint64_t records[count > 0 ? count : 1];
+	run->failed_inputs = 0; /* the parent's count came with the fork */
 	for (int i = 0; i < count; i++) {
 		struct mp_range *rg = &ranges[first + i];
 		uint64_t before = run->env.rejected;
+		int failed = run->failed_inputs;
 		run->line_no = 0;
 		run->input_idx = rg->input_idx - 1; /* process_input counts it up */
 		process_input_range(run, rg->name, rg->start, rg->end);
-		records[i] = run->line_no;
+		/* an input cut among workers is counted once, by the parent */
+		records[i] = run->line_no | (run->failed_inputs > failed ? MP_RANGE_FAILED : 0);
 		if (before == 0 && run->env.rejected) {
 			rep.first_reject_range = (uint64_t)(first + i);
 			rep.first_reject_line = run->env.first_reject_line;
@@ -561,6 +569,15 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			workers = room > 0 ? (int)room : 1;
 		run->threads = workers;
 	}
+	/* --memory bounds the pools of all workers together: each gets a
+	 * share, which must hold two buffers (the smallest, or those asked) */
+	size_t two = 2 * rf__pool_stride(run->opt->buffer_size ? run->opt->buffer_size : POOL_HEADROOM, POOL_HEADROOM);
+	if ((size_t)workers > run->opt->memory / two) {
+		workers = run->opt->memory / two > 0 ? (int)(run->opt->memory / two) : 1;
+		run->threads = workers;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "%d workers: each one's buffers within its share of --memory",
+			 workers);
+	}
 	struct mp_range *ranges = calloc((size_t)nfiles * (size_t)workers + 1, sizeof *ranges);
 	int *first = calloc((size_t)workers + 1, sizeof *first);
 	pid_t *pids = calloc((size_t)workers, sizeof *pids);
@@ -584,6 +601,8 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 	}
 	for (int i = 0; i < nfiles; i++) {
 		struct stat st;
+		if (run->rep) /* every input, read or not, once: the workers' counts stay theirs */
+			run->rep->inputs++;
 		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			report_error(run, files[i], -errno, "%s", strerror(errno));
@@ -613,7 +632,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			if (fe <= lo || fs >= hi || size[i] == 0) {
 				if (size[i] == 0 && fs >= lo && fs < hi) {
 					/* an empty file still counts as an input */
-					ranges[nr++] = (struct mp_range){ files[i], 0, 0, (uint32_t)i + 1, 0 };
+					ranges[nr++] = (struct mp_range){ files[i], 0, 0, (uint32_t)i + 1, 0, 0 };
 				}
 				continue;
 			}
@@ -634,7 +653,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 					break;
 			}
 			if (a < b || (a == 0 && b == 0))
-				ranges[nr++] = (struct mp_range){ files[i], a, b, (uint32_t)i + 1, 0 };
+				ranges[nr++] = (struct mp_range){ files[i], a, b, (uint32_t)i + 1, 0, 0 };
 		}
 	}
 	first[workers] = nr;
@@ -728,8 +747,10 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 		} else if (rr == 0 && got >= sizeof(struct mp_report)) {
 			memcpy(&reps[w], rbuf, sizeof reps[w]);
 			const uint64_t *recs = (const uint64_t *)(rbuf + sizeof(struct mp_report));
-			for (uint32_t i = 0; i < reps[w].nranges && sizeof(struct mp_report) + (i + 1) * 8 <= got; i++)
-				ranges[first[w] + (int)i].records = recs[i];
+			for (uint32_t i = 0; i < reps[w].nranges && sizeof(struct mp_report) + (i + 1) * 8 <= got; i++) {
+				ranges[first[w] + (int)i].records = recs[i] & ~MP_RANGE_FAILED;
+				ranges[first[w] + (int)i].failed = (recs[i] & MP_RANGE_FAILED) != 0;
+			}
 			struct rf_agg_state *agg = run->agg >= 0 ? rf__agg_stage_state(&run->stage[run->agg]) : NULL;
 			if (agg && !died && !run->fatal)
 				rr = rf__agg_decode_merge(agg, buf, len);
@@ -793,8 +814,13 @@ next:
 			close(rej[w]);
 	}
 	/* the workers' rejects, with line numbers made absolute */
+	/* inputs that failed in a worker, each once however many read it */
+	for (int j = 0, last = 0; j < nr && !died; j++)
+		if (ranges[j].failed && ranges[j].input_idx != (uint32_t)last) {
+			last = (int)ranges[j].input_idx;
+			run->failed_inputs++;
+		}
 	for (int w = 0; w < started && !died; w++) {
-		run->failed_inputs += reps[w].failed_inputs;
 		run->done_bytes += reps[w].bytes;
 		run->records += reps[w].records;
 		run->framer.batches += reps[w].batches;
@@ -1179,19 +1205,43 @@ static void report_note(struct run *run, const char *fmt, ...)
 	free(msg);
 }
 
+/* What this process's pool may take: --memory, shared out among the
+ * workers in multiprocess mode (each has a pool of its own). */
+static size_t pool_budget(const struct run *run)
+{
+	size_t budget = run->opt->memory;
+	if (run->mode == RF_MODE_MULTIPROCESS && run->threads > 1)
+		budget /= (size_t)run->threads;
+	return budget;
+}
+
 static int ensure_pool(struct run *run, int direct)
 {
 	if (run->have_pool)
 		return 0;
-	size_t bs = run->opt->buffer_size;
-	if (bs == 0) /* 2 MiB: one huge page per O_DIRECT read */
+	size_t budget = pool_budget(run);
+	size_t bs = run->opt->buffer_size; /* a size asked for is used as it is */
+	if (bs == 0) {
+		/* 2 MiB: one huge page per O_DIRECT read */
 		bs = direct ? 2 * MiB : 1 * MiB;
-	int r = rf__pool_init(&run->pool, run->opt->memory, bs, 64 << 10);
+		/* two of them within the budget */
+		size_t fit = rf__pool_largest(budget, POOL_HEADROOM);
+		if (bs > fit && fit > 0)
+			bs = fit;
+	}
+	int r = rf__pool_init(&run->pool, budget, bs, POOL_HEADROOM);
+	if (r == -ENOSPC) {
+		report_error(run, "--memory", r, "%zu KiB%s do not hold two buffers of %zu KiB and their %zu KiB headroom",
+			     budget >> 10, budget < run->opt->memory ? " (the share of one worker)" : "", bs >> 10,
+			     POOL_HEADROOM >> 10);
+		run->fatal = r;
+		return r;
+	}
 	if (r < 0) {
 		/* no buffers, no reading: the run ends here, said once */
 		report_error(run, "--memory", r, "cannot allocate the buffer pool (%zu MiB in buffers of %zu KiB): %s "
 			     "(try a smaller --memory or --buffer-size, or --io=mmap)",
-			     run->opt->memory >> 20, bs >> 10, strerror(-r));
+			     budget >> 20, bs >> 10, strerror(-r));
 		run->fatal = r;
 		return r;
 	}
@@ -1643,6 +1693,8 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 	struct rf_report *rep = run->rep;
 	const char *shown = name ? name : "-";
 	int is_stdin = !name || strcmp(name, "-") == 0;
+	if (rep) /* every input, also one that cannot be read */
+		rep->inputs++;
 	int fd = is_stdin ? 0 : open(name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		report_error(run, shown, -errno, "%s", strerror(errno));
@@ -1694,12 +1746,11 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 		if (used != want && want == RF_IO_URING)
 			snprintf(why, sizeof why, "io_uring unavailable (%s): read(2)",
 				 strerror(-run->uring_error));
-		if (rep->inputs == 0)
+		if (!rep->io_reason[0])
 			snprintf(rep->io_reason, sizeof rep->io_reason, "%s", why);
 		rep->io_used[used] = 1;
 		rep->io_files[used]++;
 		rep->direct_used |= direct_used;
-		rep->inputs++;
 	}
 	if (r < 0 && run->fatal) {
 		goto out; /* the buffer pool: said already, and the run ends */
@@ -1758,6 +1809,8 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 	if (err) {
 		report_error(run, name, err, "%s", strerror(-err));
 		run->failed_inputs++;
+		if (run->rep)
+			run->rep->inputs++;
 	} else if (!regular || size != len || size > ASYNC_BUFFER) {
 		process_input(run, name);
 	} else {
@@ -1775,7 +1828,7 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 			run->rep->io_files[RF_IO_URING]++;
 			run->rep->inputs++;
 			run->rep->bytes += len;
-			if (run->rep->inputs == 1)
+			if (!run->rep->io_reason[0])
 				snprintf(run->rep->io_reason, sizeof run->rep->io_reason,
 					 "async: statx, openat, read, close linked in io_uring");
 		}
@@ -1902,6 +1955,12 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	if ((unsigned)opt->mode > RF_MODE_ASYNC || opt->threads < 0)
 		return -EINVAL;
 	if (opt->memory == 0 || opt->max_record == 0)
+		return -EINVAL;
+	/* A buffer size asked for is used as it is, never clamped: one under
+	 * 64 KiB, or of which the pool cannot hold two within --memory, is
+	 * refused (the command says why first). */
+	if (opt->buffer_size && (opt->buffer_size < POOL_HEADROOM ||
+				 rf__pool_stride(opt->buffer_size, POOL_HEADROOM) > opt->memory / 2))
 		return -EINVAL;
 	const struct rf_kernels *k = rf__kernels(opt->simd);
 	if (!k)

@@ -41,12 +41,17 @@ int rf__parse_cpu_list(const char *s, int *cpus, int max, int *n)
 	*n = 0;
 	while (*s) {
 		char *end;
+		/* digits only: strtol would take " 1", "+1" and "-1" too */
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
 		long a = strtol(s, &end, 10), b;
 		if (end == s || a < 0 || a > 65535)
 			return -EINVAL;
 		b = a;
 		s = end;
 		if (*s == '-') {
+			if (s[1] < '0' || s[1] > '9')
+				return -EINVAL;
 			b = strtol(s + 1, &end, 10);
 			if (end == s + 1 || b < a || b > 65535)
 				return -EINVAL;

@@ -8,6 +8,7 @@
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
+#define GiB ((size_t)1 << 30)
 
 START_TEST(test_budget_and_alignment)
 {
@@ -74,10 +75,29 @@ END_TEST
 START_TEST(test_tiny_budget_still_two_buffers)
 {
 	struct rf_pool pool;
-	ck_assert_int_eq(rf__pool_init(&pool, 1, 100, 1), 0);
-	ck_assert_uint_eq(pool.count, 2); /* the framer holds one while the next fills */
+	/* the budget is a bound: one that does not hold two buffers (the
+	 * framer holds one while the next fills) is an error, never raised */
+	ck_assert_int_eq(rf__pool_init(&pool, 1, 100, 1), -ENOSPC);
+	ck_assert_int_eq(rf__pool_init(&pool, 256 * KiB - 1, 100, 1), -ENOSPC);
+	ck_assert_int_eq(rf__pool_init(&pool, 256 * KiB, 100, 1), 0);
+	ck_assert_uint_eq(pool.count, 2);
 	ck_assert_uint_eq(pool.buf_size, 64 * KiB); /* rounded to the granule */
 	rf__pool_destroy(&pool);
+	ck_assert_int_eq(rf__pool_init(&pool, 1 * MiB, 1 * GiB, 64 * KiB), -ENOSPC);
+	ck_assert_int_eq(rf__pool_init(&pool, SIZE_MAX, SIZE_MAX, 64 * KiB), -EINVAL);
+	/* the largest buffer of which two fit, and what one takes */
+	ck_assert_uint_eq(rf__pool_largest(1 * MiB, 64 * KiB), 448 * KiB);
+	ck_assert_uint_eq(rf__pool_largest(256 * KiB, 64 * KiB), 64 * KiB);
+	ck_assert_uint_eq(rf__pool_largest(256 * KiB - 1, 64 * KiB), 0);
+	ck_assert_uint_eq(rf__pool_stride(100 * KiB, 64 * KiB), 192 * KiB);
+	for (size_t budget = 256 * KiB; budget < 64 * MiB; budget = budget * 3 / 2 + 4097) {
+		size_t b = rf__pool_largest(budget, 64 * KiB);
+		ck_assert_uint_le(2 * rf__pool_stride(b, 64 * KiB), budget);
+		ck_assert_uint_gt(2 * rf__pool_stride(b + 64 * KiB, 64 * KiB), budget);
+		ck_assert_int_eq(rf__pool_init(&pool, budget, b, 64 * KiB), 0);
+		ck_assert_uint_le(pool.slab_len, budget);
+		rf__pool_destroy(&pool);
+	}
 	ck_assert_int_eq(rf__pool_init(&pool, 1 * MiB, 0, 0), -EINVAL);
 }
 END_TEST

@@ -98,6 +98,9 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* A size: digits and an optional K, M, G or T (powers of 1024), then an
+ * optional "B" or "iB".  0, or -1 for anything else, -2 for a number too
+ * large for any range. */
 static int parse_size(const char *s, size_t *out)
 {
 	char *end;
@@ -105,21 +108,78 @@ static int parse_size(const char *s, size_t *out)
 		return -1;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (end == s)
 		return -1;
+	int range = errno == ERANGE;
 	unsigned long long mul = 1;
 	switch (*end) {
 	case 'k': case 'K': mul = 1ULL << 10; end++; break;
 	case 'm': case 'M': mul = 1ULL << 20; end++; break;
 	case 'g': case 'G': mul = 1ULL << 30; end++; break;
+	case 't': case 'T': mul = 1ULL << 40; end++; break;
 	case '\0': break;
 	default: return -1;
 	}
-	if (*end == 'i' || *end == 'B')
+	if (mul > 1 && (*end == 'i' || *end == 'B'))
 		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	if (*end || v == 0 || v > (~0ULL) / mul)
+	if (*end)
 		return -1;
+	if (range || v > (~0ULL) / mul || v * mul > SIZE_MAX)
+		return -2;
 	*out = (size_t)(v * mul);
+	return 0;
+}
+
+#define KiB_ ((size_t)1 << 10)
+#define MiB_ ((size_t)1 << 20)
+#define GiB_ ((size_t)1 << 30)
+#define TiB_ ((size_t)1 << 40)
+
+/* A size as it would be written: "64K", "1G", "256.1M", "1000". */
+static const char *size_str(size_t v, char buf[32])
+{
+	static const char units[] = "KMGT";
+	int i = 4;
+	while (i > 0 && v < (size_t)1 << (10 * i))
+		i--;
+	size_t u = (size_t)1 << (10 * i);
+	if (i > 0 && v % u == 0)
+		snprintf(buf, 32, "%zu%c", v / u, units[i - 1]);
+	else if (i > 1)
+		snprintf(buf, 32, "%.1f%c", (double)v / (double)u, units[i - 1]);
+	else
+		snprintf(buf, 32, "%zu", v);
+	return buf;
+}
+
+/* The smallest and largest value of each size option. */
+static int size_option(const char *name, const char *arg, size_t *out)
+{
+	static const struct { const char *name; size_t min, max; } range[] = {
+		{ "memory", MiB_, TiB_ },
+		{ "group-memory", 1, 64 * TiB_ },
+		{ "buffer-size", 64 * KiB_, 2 * GiB_ },
+		{ "window", 4 * KiB_, 2 * GiB_ },
+		{ "max-record", 1, 2 * GiB_ },
+	};
+	size_t min = 1, max = SIZE_MAX;
+	for (size_t i = 0; i < sizeof range / sizeof range[0]; i++)
+		if (!strcmp(range[i].name, name))
+			min = range[i].min, max = range[i].max;
+	size_t v = 0;
+	int r = parse_size(arg, &v);
+	if (r == -1) {
+		fprintf(stderr, "ringflow: --%s: bad size '%s' (a number with an optional K, M, G or T, like 64M)\n",
+			name, arg);
+		return -1;
+	}
+	if (r < 0 || v < min || v > max) {
+		char a[32], b[32];
+		fprintf(stderr, "ringflow: --%s: '%s' is out of range (from %s to %s)\n", name, arg, size_str(min, a),
+			size_str(max, b));
+		return -1;
+	}
+	*out = v;
 	return 0;
 }
 
@@ -634,6 +694,8 @@ static int parse_every(const char *s, uint64_t *ns)
 	double v = strtod(s, &end);
 	if (end == s || !isfinite(v) || v <= 0)
 		return -1;
+	if (end != s + strspn(s, "0123456789.")) /* nor hex or exponents: "0x10", "1e3" */
+		return -1;
 	double mul = 0;
 	if (!strcmp(end, "ms"))
 		mul = 1e6;
@@ -646,6 +708,22 @@ static int parse_every(const char *s, uint64_t *ns)
 	if (mul == 0 || !(v * mul >= 1e7 && v * mul <= 1e15))
 		return -1;
 	*ns = (uint64_t)(v * mul);
+	return 0;
+}
+
+/* The buffer pool, which needs two buffers, stays within --memory: a
+ * buffer size is never changed to fit. */
+static int check_sizes(const struct rf_options *opt)
+{
+	char a[32], b[32], c[32];
+	/* a buffer takes a multiple of 64K, and 64K more for a carried line */
+	size_t bs = opt->buffer_size ? (opt->buffer_size + 64 * KiB_ - 1) / (64 * KiB_) * (64 * KiB_) : 64 * KiB_;
+	if (2 * (bs + 64 * KiB_) > opt->memory) {
+		fprintf(stderr, "ringflow: --memory=%s does not hold the buffer pool's two buffers of %s "
+			"(--buffer-size) and 64K each: that takes %s; raise --memory or lower --buffer-size\n",
+			size_str(opt->memory, a), size_str(bs, b), size_str(2 * (bs + 64 * KiB_), c));
+		return -1;
+	}
 	return 0;
 }
 
@@ -789,33 +867,29 @@ int main(int argc, char **argv)
 			option_error(c, at < argc ? argv[at] : "");
 			return EXIT_USAGE;
 		}
-		if (size_target && parse_size(optarg, size_target) < 0) {
-			fprintf(stderr, "ringflow: --%s: bad size '%s' (a number with an optional K, M or G, like 64M)\n",
-				name, optarg);
+		if (size_target && size_option(name, optarg, size_target) < 0)
 			return EXIT_USAGE;
-		}
 	}
 	char perr[256];
 	if (rf_check_placement(&opt, perr, sizeof perr) < 0) {
 		fprintf(stderr, "ringflow: %s\n", perr);
 		return EXIT_USAGE;
 	}
+	/* "--" ends the options: getopt_long took one before the query; one
+	 * right after it is taken too, so `count -- -v` reads the file "-v" */
+	int dashdash = optind == at + 1 && at < argc && !strcmp(argv[at], "--");
 	if (optind >= argc) {
 		fprintf(stderr, "ringflow: no query given\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (opt.memory < (1u << 20)) {
-		fprintf(stderr, "ringflow: --memory must be at least 1M\n");
+	if (check_sizes(&opt) < 0)
 		return EXIT_USAGE;
-	}
-	if (opt.max_record > ((size_t)2 << 30)) {
-		fprintf(stderr, "ringflow: --max-record is at most 2G\n");
-		return EXIT_USAGE;
-	}
 	if (stats_path && !stats)
 		stats = 1;
 	const char *text = argv[optind++];
+	if (!dashdash && optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
 	rf_query *q;
 	struct rf_query_error qerr;
 	int r = rf_query_parse(text, &q, &qerr);
