@@ -813,13 +813,13 @@ next:
 		if (rej[w] >= 0)
 			close(rej[w]);
 	}
-	/* the workers' rejects, with line numbers made absolute */
 	/* inputs that failed in a worker, each once however many read it */
 	for (int j = 0, last = 0; j < nr && !died; j++)
 		if (ranges[j].failed && ranges[j].input_idx != (uint32_t)last) {
 			last = (int)ranges[j].input_idx;
 			run->failed_inputs++;
 		}
+	/* the workers' rejects, with line numbers made absolute */
 	for (int w = 0; w < started && !died; w++) {
 		run->done_bytes += reps[w].bytes;
 		run->records += reps[w].records;
