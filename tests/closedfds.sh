@@ -50,7 +50,7 @@ for mode in serial parallel pipeline multiprocess async; do
 		rm -f "$T/rej" "$T/stats"
 		$rf --rejects="$T/rej" --stats-file="$T/stats" --stats=json "$q" "$T/in.json" >&- 2> "$T/err"
 		check_status "$mode: $q >&-" $? 2
-		check_grep "$mode: $q >&-: said" "$T/err" "Bad file descriptor"
+		check_grep "$mode: $q >&-: said" "$T/err" "ringflow: standard output: write error: Bad file descriptor"
 		python3 - "$T/rej" "$T/rejects.want" "$T/stats" > "$T/why" <<'EOF'
 import json, sys
 rej, want, stats = (open(f, 'rb').read() for f in sys.argv[1:4])

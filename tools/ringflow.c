@@ -742,6 +742,7 @@ int main(int argc, char **argv)
 	/* A closed stdin, stdout or stderr stays unusable (reads or writes fail
 	 * with EBADF as before), but the number is taken, so that an output
 	 * file opened later never becomes one of them. */
+	int closed_out = fcntl(1, F_GETFD) < 0 && errno == EBADF;
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
 		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) < 0)
@@ -970,6 +971,8 @@ int main(int argc, char **argv)
 			cli_error("--simd=%s: %s", rf_simd_name(opt.simd), rf_strerror(r));
 		else if (r == -EBADMSG || r == -EINTR || -r == __atomic_load_n(&engine_err, __ATOMIC_RELAXED))
 			; /* the engine said so already */
+		else if (r == -EBADF && closed_out) /* the only thing written there */
+			cli_error("standard output: write error: %s (it was closed)", rf_strerror(r));
 		else
 			cli_error("%s", rf_strerror(r));
 	}
