@@ -38,6 +38,12 @@ for mode in serial parallel pipeline multiprocess async; do
 	check_grep "$mode: <&- with --rejects" "$T/err" "Bad file descriptor"
 	checks=$((checks + 1))
 	[ -s "$T/rej" ] && fail "$mode: <&-: the rejects file holds '$(head -c 100 "$T/rej")'"
+	# named as "-" among files: that input fails, the others are read
+	got=$($rf --stats 'parse json | count' "$T/in.json" - <&- 2> "$T/err")
+	check_status "$mode: file and - <&-" $? 2
+	check_eq "$mode: file and - <&-" "$got" "$good"
+	check_grep "$mode: file and - <&-" "$T/err" "ringflow: -: read error: Bad file descriptor"
+	check_line "$mode: file and - <&-: inputs" "$T/err" "  inputs      2 (1 failed)"
 	# a closed stdin that is not read does not matter
 	got=$($rf --rejects="$T/rej" 'parse json | count' "$T/in.json" <&- 2> "$T/err")
 	check_status "$mode: file, stdin closed" $? 0
