@@ -36,13 +36,16 @@ def check(ok, what):
         failures.append(what)
 
 
-def run(args, plan, sig_at=None, limit=20.0, keep_all=True):
-    """Run ringflow with `plan` written to its stdin: ("line", text) writes
-    and flushes a line, ("sleep", s) waits, ("close",) ends the input.  The
-    pipe stays open after the plan unless it closes it.  sig_at: (seconds
-    after the start, signal) to send.  Returns what happened."""
-    p = subprocess.Popen([RF] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+def run(args, plan, sig_at=None, limit=20.0, keep_all=True, fifo=None):
+    """Run ringflow with `plan` written to its stdin (or to the named pipe
+    `fifo`, its input file): ("line", text) writes and flushes a line,
+    ("sleep", s) waits, ("close",) ends the input.  The pipe stays open
+    after the plan unless it closes it.  sig_at: (seconds after the start,
+    signal) to send.  Returns what happened."""
+    p = subprocess.Popen([RF] + args + ([fifo] if fifo else []), stdin=subprocess.DEVNULL if fifo else subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if fifo:
+        p.stdin = open(fifo, "wb")  # once ringflow opens it
     res = {"written": [], "out": [], "sig_time": None, "end": None, "status": None,
            "cpu": None, "last": b"", "nlines": 0, "closed": None}
     start = time.monotonic()
@@ -171,6 +174,12 @@ def test_latency():
     # --io=uring asked for on a pipe (read(2) serves it), and small buffers
     cases.append((run, (["--io=uring", "--mode=pipeline", "grep error"], slow_plan(lines))))
     cases.append((run, (["--buffer-size=64K", "--mode=parallel", "grep error"], slow_plan(lines))))
+    # a named pipe as the input file (async mode hands it to the plain path)
+    for m in MODES:
+        fifo = os.path.join(os.environ["T"], "fifo-" + m)
+        os.mkfifo(fifo)
+        cases.append((run, (["--mode=" + m, 'parse logfmt | where level == "error"'], slow_plan(lines), None, 20.0,
+                            True, fifo)))
     res = parallel(cases)
     i = 0
     for m in MODES:
@@ -196,6 +205,8 @@ def test_latency():
             check(r["status"] == 0, "%s: exit status %s: %s" % (label, r["status"], r["err"][:300]))
     latency("--io=uring pipeline", res[i], [l for l in lines if "error" in l])
     latency("--buffer-size=64K parallel", res[i + 1], [l for l in lines if "error" in l])
+    for k, m in enumerate(MODES):
+        latency("a named pipe, %s" % m, res[i + 2 + k], [l for l in lines if l.split()[0] == "level=error"])
     lat = sorted(latencies)
     med = lat[len(lat) // 2] if lat else 99
     check(med <= MEDIAN, "the median line took %.0f ms to come out (promised: %.0f ms)" % (med * 1e3, MEDIAN * 1e3))
@@ -346,7 +357,7 @@ main()
 EOF
 
 for t in latency every-lines signals json-every keep-up; do
-	python3 "$T/stream.py" $t > "$T/res" || fail "$t: the harness failed"
+	T=$T python3 "$T/stream.py" $t > "$T/res" || fail "$t: the harness failed"
 	read -r n f < "$T/res"
 	checks=$((checks + ${n:-0}))
 	failures=$((failures + ${f:-0}))
