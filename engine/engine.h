@@ -353,8 +353,11 @@ struct rf_workers_config {
 	int nstages;               /* row stages (through the aggregate) */
 	const struct rf_kernels *k;
 	struct rf_stage_env *env;  /* shared by the threads: env->lock set */
-	/* finished batches, in input order, on the submitting thread */
+	/* finished batches, in input order, on the submitting thread; those
+	 * of a live input (see rf__par_live) on a worker as soon as they are
+	 * done, then flush.  One thread at a time calls them. */
 	int (*output)(void *user, struct rf_batch *b);
+	int (*flush)(void *user);
 	void *user;
 	const struct rf_placement *place;  /* thread i: CPU and node */
 	char *why;                 /* if create fails: what failed, for the */
@@ -365,6 +368,10 @@ int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg);
 /* Hand a batch over (its bytes are copied).  0, or the first error of a
  * worker or of output. */
 int rf__par_submit(struct rf_par *p, const struct rf_batch *b);
+/* Batches submitted from now on come from a live input (a pipe): they go
+ * out, and are flushed, as soon as they are processed, not when the reader
+ * next submits - it may be waiting for the writer for a long time. */
+void rf__par_live(struct rf_par *p, int live);
 /* Wait for everything handed over and write it out; stops the workers. */
 int rf__par_finish(struct rf_par *p);
 int rf__par_workers(const struct rf_par *p);
@@ -378,6 +385,7 @@ struct rf_pipe;
 int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg);
 /* 0, RF_STOP (a head had enough), or the first error of a stage or output */
 int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b);
+void rf__pipe_live(struct rf_pipe *p, int live);   /* as rf__par_live */
 int rf__pipe_finish(struct rf_pipe *p);
 struct rf_stage *rf__pipe_stages(struct rf_pipe *p);
 /* Waits on ring i (the input of stage i; ring n returns to the reader). */

@@ -9,7 +9,11 @@
  * as deep as the number of items), so line output is in input order.  Each
  * worker keeps its own aggregate state; the runner merges them at the end.
  * The fixed number of items is the backpressure: when all are busy the
- * reader writes out what is finished, then waits.
+ * reader writes out what is finished, then waits.  A batch of a live input
+ * (a pipe) must not wait for the reader, which may sit in read() until the
+ * writer writes again: the worker that finishes it writes out whatever is
+ * next in order, and flushes.  Whoever writes holds the output role, so
+ * one thread at a time writes, always in sequence order.
  */
 #include "config.h"
 #include <errno.h>
@@ -27,6 +31,7 @@ struct item {
 	size_t cap;
 	uint64_t seq;
 	int err;
+	int live;                  /* from a live input: out as soon as done */
 	enum item_state state;
 	struct item *next;         /* free list or work queue */
 };
@@ -50,11 +55,15 @@ struct rf_par {
 	struct item *queue_head, *queue_tail;
 	struct item **ring;        /* finished items by seq % nitems */
 	uint64_t next_seq, next_out;
+	int live;                  /* rf__par_live: for the items submitted next */
+	int writing;               /* a thread holds the output role */
 	int shutdown;
 	int err;                   /* first error of a worker or of output */
 	struct worker *workers;
 	int nworkers;
 };
+
+static int flush_in_order(struct rf_par *p);
 
 static void *worker_main(void *arg)
 {
@@ -80,6 +89,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 
 		int r = failed ? 0 : rf__run_stages(w->stage, p->cfg.nstages, &it->b);
+		int live = it->live;
 		pthread_mutex_lock(&p->mu);
 		it->err = r < 0 ? r : 0;
 		if (r < 0 && !p->err)
@@ -87,19 +97,41 @@ static void *worker_main(void *arg)
 		it->state = ITEM_DONE;
 		p->ring[it->seq % (uint64_t)p->nitems] = it;
 		pthread_cond_broadcast(&p->done_cv);
+		if (live)
+			flush_in_order(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-/* Write out every finished batch that is next in order.  Called with the
- * lock held; drops it around the output itself. */
+/* Write out every finished batch that is next in order, unless another
+ * thread is doing so (it will see these too); a live one's output is
+ * flushed before the role is given up.  Called with the lock held; drops
+ * it around the output itself. */
 static int flush_in_order(struct rf_par *p)
 {
+	if (p->writing)
+		return p->err;
+	p->writing = 1;
+	int unflushed = 0, freed = 0;
 	for (;;) {
 		struct item *it = p->ring[p->next_out % (uint64_t)p->nitems];
-		if (!it || it->state != ITEM_DONE || it->seq != p->next_out)
-			return p->err;
+		if (!it || it->state != ITEM_DONE || it->seq != p->next_out) {
+			if (!unflushed)
+				break;
+			/* nothing more is ready: out with the live lines, then
+			 * look again (more may have finished meanwhile) */
+			unflushed = 0;
+			int r = 0;
+			if (!p->err && p->cfg.flush) {
+				pthread_mutex_unlock(&p->mu);
+				r = p->cfg.flush(p->cfg.user);
+				pthread_mutex_lock(&p->mu);
+			}
+			if (r < 0 && !p->err)
+				p->err = r;
+			continue;
+		}
 		p->ring[p->next_out % (uint64_t)p->nitems] = NULL;
 		p->next_out++;
 		int r = 0;
@@ -110,10 +142,16 @@ static int flush_in_order(struct rf_par *p)
 		}
 		if (r < 0 && !p->err)
 			p->err = r;
+		unflushed |= it->live;
 		it->state = ITEM_FREE;
 		it->next = p->free_list;
 		p->free_list = it;
+		freed = 1;
 	}
+	p->writing = 0;
+	if (freed) /* the reader may wait for a free item, or for the last */
+		pthread_cond_broadcast(&p->done_cv);
+	return p->err;
 }
 
 int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg)
@@ -187,6 +225,7 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	p->free_list = it->next;
 	it->state = ITEM_QUEUED;
 	it->seq = p->next_seq++;
+	it->live = p->live;
 	pthread_mutex_unlock(&p->mu);
 
 	if (rf__batch_copy(&it->b, &it->buf, &it->cap, b) < 0) {
@@ -214,6 +253,13 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	pthread_cond_signal(&p->work_cv);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
+}
+
+void rf__par_live(struct rf_par *p, int live)
+{
+	pthread_mutex_lock(&p->mu);
+	p->live = live;
+	pthread_mutex_unlock(&p->mu);
 }
 
 int rf__par_finish(struct rf_par *p)

@@ -8,6 +8,13 @@
  * atomic index per side); a thread that finds its ring empty or full
  * sleeps on a semaphore instead of spinning.  Each stage has exactly one
  * instance, so aggregates need no merge.
+ *
+ * A batch of a live input (a pipe) is written out, and flushed, by the last
+ * stage's thread: the reading thread may sit in read() until the writer
+ * writes again, and the line must not wait for that.  Live and other
+ * batches are never in flight together (the reader lets the line drain
+ * when an input of the other kind starts), so the output stays in order
+ * and one thread at a time writes.
  */
 #include "config.h"
 #include <errno.h>
@@ -36,6 +43,8 @@ struct item {
 	size_t cap;
 	int err;
 	int stop;
+	int live;                      /* from a live input: out at the last stage */
+	int written;                   /* the last stage wrote it out already */
 };
 
 struct stage_thread {
@@ -56,6 +65,7 @@ struct rf_pipe {
 	int nitems, free_items;
 	struct item **free_list;
 	uint64_t in_flight;
+	int live, live_in_flight;      /* rf__pipe_live; of the items in flight */
 	_Atomic int err;
 	_Atomic int stop;              /* a head had enough */
 };
@@ -122,6 +132,29 @@ static struct item *ring_pop(struct ring *r)
 	return it;
 }
 
+static void set_err(struct rf_pipe *p, int r)
+{
+	int none = 0;
+	atomic_compare_exchange_strong(&p->err, &none, r);
+}
+
+/* The last stage's thread: out with a live batch now, and flush unless
+ * another batch is already waiting behind it (it will flush). */
+static void write_live(struct rf_pipe *p, int index, struct item *it)
+{
+	int r = 0;
+	if (!atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel || it->b.rejects_len))
+		r = p->cfg.output(p->cfg.user, &it->b);
+	struct ring *in = &p->ring[index];
+	int more = atomic_load_explicit(&in->tail, memory_order_acquire) !=
+		   atomic_load_explicit(&in->head, memory_order_relaxed);
+	if (r == 0 && !more && !atomic_load(&p->err) && p->cfg.flush)
+		r = p->cfg.flush(p->cfg.user);
+	if (r < 0)
+		set_err(p, r);
+	it->written = 1;
+}
+
 static void *stage_main(void *arg)
 {
 	struct stage_thread *t = arg;
@@ -151,6 +184,8 @@ static void *stage_main(void *arg)
 				atomic_store(&p->stop, 1);
 			}
 		}
+		if (it->live && t->index == p->nstages - 1)
+			write_live(p, t->index, it);
 		ring_push(&p->ring[t->index + 1], it);
 	}
 }
@@ -221,7 +256,7 @@ static int collect(struct rf_pipe *p, int wait)
 		}
 		p->in_flight--;
 		int r = 0;
-		if (!atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel || it->b.rejects_len))
+		if (!it->written && !atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel || it->b.rejects_len))
 			r = p->cfg.output(p->cfg.user, &it->b);
 		if (r < 0) {
 			int none = 0;
@@ -234,8 +269,20 @@ static int collect(struct rf_pipe *p, int wait)
 	return atomic_load(&p->err);
 }
 
+void rf__pipe_live(struct rf_pipe *p, int live)
+{
+	p->live = live;
+}
+
 int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 {
+	/* never live and other batches in flight together: they are
+	 * written out by different threads */
+	if (p->live != p->live_in_flight) {
+		while (p->in_flight)
+			collect(p, 1);
+		p->live_in_flight = p->live;
+	}
 	int r = collect(p, 0);
 	if (r == 0 && !p->free_items)
 		r = collect(p, 1);
@@ -250,6 +297,8 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 	}
 	it->err = 0;
 	it->stop = 0;
+	it->live = p->live;
+	it->written = 0;
 	p->in_flight++;
 	ring_push(&p->ring[0], it);
 	return 0;

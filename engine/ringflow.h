@@ -159,6 +159,8 @@ struct rf_report {
 	uint64_t spill_batches;     /* records assembled across buffer ends */
 	uint64_t longest_record;
 	uint64_t long_skipped;      /* records over max_record skipped (skip_long) */
+	uint64_t snapshots;         /* --every: snapshots printed before the result */
+	uint64_t snapshots_skipped; /* due but skipped: printing could not keep up */
 	size_t pool_buffers;
 	size_t pool_buffer_size;
 	size_t pool_high_water;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -136,10 +137,34 @@ const char *rf_strerror(int err)
 }
 
 volatile sig_atomic_t rf__io_cancel;
+int rf__cancel_fd = -1;
+static pid_t cancel_pid; /* the process the eventfd was made for */
 
 void rf_cancel(void)
 {
 	rf__io_cancel = 1;
+	/* wake a poll() on a stream; not from a forked multiprocess worker,
+	 * which shares the descriptor with its parent */
+	if (rf__cancel_fd >= 0 && getpid() == cancel_pid) {
+		int saved = errno;
+		uint64_t one = 1;
+		ssize_t w = write(rf__cancel_fd, &one, sizeof one);
+		(void)w;
+		errno = saved;
+	}
+}
+
+/* The eventfd behind rf_cancel(), made once per process. */
+static void cancel_fd_init(void)
+{
+	if (rf__cancel_fd >= 0)
+		return;
+	cancel_pid = getpid();
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd >= 0)
+		rf__cancel_fd = fd;
+	if (rf__io_cancel && fd >= 0)
+		rf_cancel(); /* a signal came first: leave the eventfd readable too */
 }
 
 static uint64_t now_ns(void)
@@ -209,7 +234,9 @@ struct run {
 	int stopped;              /* head had enough: read no more */
 	struct rf_table_out table_out;
 	uint64_t next_tick;       /* --every: when the next snapshot is due */
-	uint64_t snapshots;
+	uint64_t snapshots;       /* tables printed, the final one included */
+	uint64_t every_printed;   /* --every: snapshots printed, and skipped */
+	uint64_t every_skipped;   /* because printing could not keep up */
 	struct rf_source *cur_src;
 	int fatal;                /* an error that ends the run (negative errno) */
 	uint32_t input_idx;
@@ -872,22 +899,35 @@ next:
 	return r;
 }
 
-static int print_aggregate(struct run *run);
+static int print_aggregate(struct run *run, int final);
 
+/* --every: print the aggregate so far when a snapshot is due.  Snapshots
+ * fall due on a fixed grid (start + k * interval).  Due times that passed
+ * while the run was busy are skipped, not caught up with, and so are those
+ * that fall within as long again as the last snapshot took to print: the
+ * reading always keeps at least half the time, so a table too big for the
+ * interval slows the snapshots down, never the input.  --stats counts the
+ * skipped ones. */
 static int tick(void *user)
 {
 	struct run *run = user;
-	uint64_t now = now_ns();
-	if (!run->opt->every_ns || run->agg < 0 || now < run->next_tick)
+	uint64_t now = now_ns(), every = run->opt->every_ns;
+	if (!every || run->agg < 0 || now < run->next_tick)
 		return 0;
-	while (run->next_tick <= now)
-		run->next_tick += run->opt->every_ns;
-	if (run->cur_src)
-		run->cur_src->deadline_ns = run->next_tick;
+	uint64_t late = (now - run->next_tick) / every; /* due times passed unprinted */
 	run->framer.batch.input = run->input_name;
-	int r = print_aggregate(run);
+	int r = print_aggregate(run, 0);
 	if (r == 0)
 		r = rf__writer_flush(&run->out);
+	run->every_printed++;
+	uint64_t end = now_ns();
+	uint64_t next = run->next_tick + (late + 1) * every, free_at = end + (end - now);
+	if (next < free_at)
+		late += (free_at - next + every - 1) / every;
+	run->every_skipped += late;
+	run->next_tick = run->next_tick + (late + 1) * every;
+	if (run->cur_src)
+		run->cur_src->deadline_ns = run->next_tick;
 	return r;
 }
 
@@ -1038,8 +1078,11 @@ static int write_rejects(struct run *run, struct rf_batch *b)
 	return r;
 }
 
-/* Line output of a finished batch (no aggregate in the query). */
-static int output_batch(void *user, struct rf_batch *b)
+/* Line output of a finished batch (no aggregate in the query).  Parallel
+ * and pipeline mode call it from a worker thread for a live input, and
+ * flush through flush_output: it must not read run state the reading
+ * thread changes (flush_each). */
+static int output_rows(void *user, struct rf_batch *b)
 {
 	struct run *run = user;
 	int r = 0;
@@ -1051,6 +1094,19 @@ static int output_batch(void *user, struct rf_batch *b)
 			return r;
 		r = run->project >= 0 ? write_projection(run, b) : write_records(run, b);
 	}
+	return r;
+}
+
+static int flush_output(void *user)
+{
+	struct run *run = user;
+	return rf__writer_flush(&run->out);
+}
+
+/* Serial: a streaming input's lines go out with their batch. */
+static int output_batch(struct run *run, struct rf_batch *b)
+{
+	int r = output_rows(run, b);
 	if (r == 0 && run->flush_each)
 		r = rf__writer_flush(&run->out);
 	return r;
@@ -1288,11 +1344,10 @@ static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int
 	*direct = opt->direct;
 	*deep = opt->direct;
 	if (in->is_stream) {
-		if (opt->io == RF_IO_URING) {
-			snprintf(why, why_len, "--io=uring on a pipe or device: one read in flight");
-			return RF_IO_URING;
-		}
-		snprintf(why, why_len, "pipe or device: read(2) with a large pipe buffer");
+		/* never io_uring: a read in flight there cannot be given up for
+		 * a signal or an --every deadline while the writer is quiet */
+		snprintf(why, why_len, "pipe or device: read(2) with a large pipe buffer%s",
+			 opt->io == RF_IO_URING ? " (--io=uring is for files)" : "");
 		return RF_IO_READ;
 	}
 	if (opt->io != RF_IO_AUTO) {
@@ -1412,7 +1467,7 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 	const struct rf_options *opt = run->opt;
 	int cpus = usable_cpus();
 	run->threads = opt->threads ? opt->threads : cpus;
-	int limit = 0, heavy = 0;
+	int limit = 0, heavy = 0, every = opt->every_ns && q->agg_stage >= 0;
 	for (int i = 0; i < q->nstages; i++) {
 		const struct rf_stage_spec *sp = &q->stage[i];
 		limit |= sp->verb->kind == RF_STAGE_LIMIT;
@@ -1422,10 +1477,11 @@ static void choose_mode(struct run *run, const char *const *files, int nfiles)
 	if (opt->mode == RF_MODE_SERIAL) {
 		run->mode = RF_MODE_SERIAL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=serial");
-	} else if (limit || opt->every_ns || opt->strict) {
+	} else if (limit || every || opt->strict) {
 		/* head must stop the reading at an exact record (stages running
 		 * ahead would count rejects past it), --strict must name the very
-		 * first bad record, --every must see one aggregate: all serial */
+		 * first bad record, --every must see one aggregate: all serial
+		 * (--every without an aggregate streams lines, as any mode does) */
 		run->mode = RF_MODE_SERIAL;
 		snprintf(run->mode_reason, sizeof run->mode_reason, "%s needs serial mode%s%s%s",
 			 limit ? "head before an aggregate" : opt->strict ? "--strict" : "--every",
@@ -1733,6 +1789,10 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 			rf__pipe_grow(fd, MiB);
 	}
 	run->flush_each = in.is_stream;
+	if (run->par)
+		rf__par_live(run->par, in.is_stream);
+	else if (run->pipe)
+		rf__pipe_live(run->pipe, in.is_stream);
 	run->input_name = shown;
 	run->input_idx++;
 
@@ -1775,9 +1835,12 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 		}
 		bus_jmp = &jb;
 	}
-	src->deadline_ns = run->opt->every_ns ? run->next_tick : 0;
+	/* --every without an aggregate has no snapshot to print: the lines
+	 * stream as they come, and no deadline wakes the reader */
+	int every = run->opt->every_ns && run->agg >= 0;
+	src->deadline_ns = every ? run->next_tick : 0;
 	run->cur_src = src;
-	run->framer.tick = run->opt->every_ns && run->agg >= 0 ? tick : NULL;
+	run->framer.tick = every ? tick : NULL;
 	r = rf__framer_run(&run->framer, src);
 	bus_jmp = NULL;
 	run->cur_src = NULL;
@@ -1860,7 +1923,23 @@ static int run_async(struct run *run, const char *const *files, int nfiles)
 	return r < 0 ? r : 0;
 }
 
-static int print_aggregate(struct run *run)
+/* --every --format=json: each snapshot one JSON document on one line,
+ * {"time":"2026-11-30T13:50:01.123Z","final":false,"rows":[...]}, the
+ * result at the end too ("final":true), so a reader parses line by line. */
+static int snapshot_head(struct run *run, int final)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	char head[96];
+	int n = snprintf(head, sizeof head, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"final\":%s,\"rows\":[",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 ts.tv_nsec / 1000000, final ? "true" : "false");
+	return rf__writer_put(&run->out, head, (size_t)n);
+}
+
+static int print_aggregate(struct run *run, int final)
 {
 	struct rf_stage *st = &run->stages[run->agg];
 	struct rf_table *t = NULL;
@@ -1878,7 +1957,14 @@ static int print_aggregate(struct run *run)
 				rf__writer_put(&run->out, "\n", 1);
 			run->table_out.header_done = 0;
 		}
-		r = rf__table_write(&run->table_out, t, &run->out, bare);
+		int doc = run->opt->every_ns && run->table_out.format == RF_FORMAT_JSON;
+		run->table_out.json_array = doc;
+		if (doc)
+			r = snapshot_head(run, final);
+		if (r == 0)
+			r = rf__table_write(&run->table_out, t, &run->out, bare);
+		if (r == 0 && doc)
+			r = rf__writer_put(&run->out, "]}\n", 3);
 	}
 	rf__table_free(t);
 	return r;
@@ -1899,6 +1985,8 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->spill_batches = run->framer.spill_batches;
 	rep->longest_record = run->framer.longest_spill;
 	rep->long_skipped = run->long_skipped;
+	rep->snapshots = run->every_printed;
+	rep->snapshots_skipped = run->every_skipped;
 	rep->inputs_failed = (uint64_t)run->failed_inputs;
 	if (run->have_pool) {
 		rep->pool_buffers = run->pool.count;
@@ -1965,6 +2053,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	const struct rf_kernels *k = rf__kernels(opt->simd);
 	if (!k)
 		return -ENOTSUP;
+	cancel_fd_init();
 
 	struct run *run = calloc(1, sizeof *run);
 	if (!run)
@@ -2040,7 +2129,8 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			.nstages = nrow,
 			.k = k,
 			.env = &run->env,
-			.output = output_batch,
+			.output = output_rows,
+			.flush = flush_output,
 			.user = run,
 			.place = &run->place,
 		};
@@ -2132,7 +2222,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 				    "no result printed", (unsigned long long)(run->env.memory_limit >> 20));
 		goto done;
 	}
-	if (run->agg >= 0 && (r = print_aggregate(run)) < 0)
+	if (run->agg >= 0 && (r = print_aggregate(run, 1)) < 0)
 		goto done;
 	if ((r = rf__writer_flush(&run->out)) < 0)
 		goto done;

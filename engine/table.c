@@ -739,7 +739,8 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 		}
 		if (o->format == RF_FORMAT_JSON)
 			put(w, "}", 1);
-		if (put(w, "\n", 1) < 0)
+		if (o->format == RF_FORMAT_JSON && o->json_array ? r + 1 < t->nrows && put(w, ",", 1) < 0
+								 : put(w, "\n", 1) < 0)
 			return w->err;
 	}
 	return w->err;

@@ -66,6 +66,7 @@ struct rf_table_out {
 	enum rf_format format;
 	int streaming;             /* rows arrive in pieces (select): align row by row */
 	int header_done;
+	int json_array;            /* json: rows as array elements, comma-separated */
 	size_t width[RF_TABLE_MAX_COLS];
 };
 

@@ -48,6 +48,9 @@ struct rf_source {
 /* Set by rf_cancel() from a signal handler: blocking reads give up with
  * -EINTR instead of waiting on. */
 extern volatile sig_atomic_t rf__io_cancel;
+/* An eventfd rf_cancel() writes to (-1: none yet): a stream's poll() waits
+ * on it too, so a signal that came just before the poll is not missed. */
+extern int rf__cancel_fd;
 
 /* What the engine knows about an opened input. */
 struct rf_input_desc {

@@ -22,6 +22,35 @@ struct read_source {
 	uint64_t limit;      /* regular files: the size at open */
 };
 
+/* Wait until fd is readable, the deadline passes (0: none) or rf_cancel()
+ * is called: 1, 0 or -EINTR.  The cancel eventfd is polled too, so a signal
+ * that lands just before poll() still wakes it. */
+static int wait_readable(int fd, uint64_t deadline_ns)
+{
+	for (;;) {
+		if (rf__io_cancel)
+			return -EINTR;
+		int ms = -1;
+		if (deadline_ns) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+			if (now >= deadline_ns)
+				return 0;
+			uint64_t left = (deadline_ns - now + 999999) / 1000000;
+			ms = left > 1000000 ? 1000000 : (int)left;
+		}
+		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = rf__cancel_fd, .events = POLLIN } };
+		int r = poll(pfd, 2, ms);
+		if (rf__io_cancel)
+			return -EINTR;
+		if (r > 0 && pfd[0].revents)
+			return 1; /* data, end of input or an error: read() says which */
+		if (r < 0 && errno != EINTR)
+			return 1; /* let read() report the problem */
+	}
+}
+
 /* Read once, retrying EINTR and waiting out EAGAIN on a non-blocking fd
  * (stdin may have been left non-blocking by whoever started us). */
 static ssize_t read_some(int fd, char *p, size_t n, uint64_t off)
@@ -35,34 +64,12 @@ static ssize_t read_some(int fd, char *p, size_t n, uint64_t off)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-				return -errno;
-			if (rf__io_cancel)
-				return -EINTR;
+			int w = wait_readable(fd, 0);
+			if (w < 0)
+				return w;
 			continue;
 		}
 		return -errno;
-	}
-}
-
-/* Wait for data until the deadline; 1 if readable, 0 if the deadline
- * passed first. */
-static int wait_readable(int fd, uint64_t deadline_ns)
-{
-	for (;;) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-		if (now >= deadline_ns)
-			return 0;
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int ms = (int)((deadline_ns - now + 999999) / 1000000);
-		int r = poll(&pfd, 1, ms);
-		if (r > 0 || rf__io_cancel)
-			return 1; /* readable, or cancelled: read() will say */
-		if (r < 0 && errno != EINTR)
-			return 1; /* let read() report the problem */
 	}
 }
 
@@ -71,8 +78,16 @@ static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 	struct read_source *rs = (struct read_source *)src;
 	if (rs->eof)
 		return 0;
-	if (rs->is_stream && src->deadline_ns && !wait_readable(rs->fd, src->deadline_ns))
-		return RF_SOURCE_TICK;
+	if (rs->is_stream) {
+		/* A stream waits here, not in read(): for the --every deadline,
+		 * and for rf_cancel(), which a read() begun just before the
+		 * signal would never see. */
+		int w = wait_readable(rs->fd, src->deadline_ns);
+		if (w < 0)
+			return w;
+		if (w == 0)
+			return RF_SOURCE_TICK;
+	}
 	struct rf_buf *b = rf__pool_get(rs->pool);
 	if (!b)
 		return -ENOBUFS;

@@ -322,6 +322,9 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	fprintf(f, "  records     %" PRIu64 "\n", r->records);
 	fprintf(f, "  batches     %" PRIu64 " (%" PRIu64 " assembled across buffer ends)\n",
 		r->batches, r->spill_batches);
+	if (r->snapshots || r->snapshots_skipped)
+		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: printing could not keep up with --every)\n",
+			r->snapshots, r->snapshots_skipped);
 	if (r->pool_buffers)
 		fprintf(f, "  pool        %zu x %zu KiB, high water %zu\n", r->pool_buffers,
 			r->pool_buffer_size >> 10, r->pool_high_water);
@@ -471,6 +474,7 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 			s->busy_ns, s->wait_ns, s->queue_empty, s->queue_full);
 	}
 	fputs("]", f);
+	fprintf(f, ",\"snapshots\":%" PRIu64 ",\"snapshots_skipped\":%" PRIu64, r->snapshots, r->snapshots_skipped);
 	print_messages_json(f);
 	fputs("}\n", f);
 }
