@@ -99,7 +99,7 @@ for mode in serial parallel pipeline multiprocess async; do
 	for q in 'grep GET' "$Q"; do
 		"$RINGFLOW" --mode=$mode "$q" "$T/log" > /dev/full 2> "$T/err"
 		check_status "$mode '$q' > /dev/full" $? 2
-		check_grep "$mode '$q' > /dev/full: said" "$T/err" "No space left on device"
+		check_grep "$mode '$q' > /dev/full: said" "$T/err" "standard output: write error: No space left on device"
 	done
 	start=$(date +%s)
 	{ "$RINGFLOW" --mode=$mode 'grep GET' "$T/big" 2> "$T/err"; echo $? > "$T/status"; } | head -1 > /dev/null

@@ -977,6 +977,9 @@ int main(int argc, char **argv)
 			; /* the engine said so already */
 		else if (r == -EBADF && closed_out) /* the only thing written there */
 			cli_error("standard output: write error: %s (it was closed)", rf_strerror(r));
+		else if (r == -ENOSPC || r == -EFBIG || r == -EDQUOT)
+			/* reading never fails so: only the results' writes can */
+			cli_error("standard output: write error: %s", rf_strerror(r));
 		else
 			cli_error("%s", rf_strerror(r));
 	}
