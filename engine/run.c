@@ -2042,7 +2042,8 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	uint64_t t0 = now_ns();
 	if ((unsigned)opt->mode > RF_MODE_ASYNC || opt->threads < 0)
 		return -EINVAL;
-	if (opt->memory == 0 || opt->max_record == 0)
+	/* a record's fields count their bytes in 32 bits */
+	if (opt->memory == 0 || opt->max_record == 0 || opt->max_record > ((size_t)1 << 30))
 		return -EINVAL;
 	/* A buffer size asked for is used as it is, never clamped: one under
 	 * 64 KiB, or of which the pool cannot hold two within --memory, is

@@ -31,11 +31,11 @@ table['--memory='] += ['0', '1023K', '2T', '1025G']
 table['--group-memory='] += ['0', '65T']
 table['--buffer-size='] += ['0', '1', '64000', '63K', '3G']
 table['--window='] += ['0', '1', '4095', '3G']
-table['--max-record='] += ['0', '3G', '2049M']
+table['--max-record='] += ['0', '3G', '2G', '1025M']
 # the range is named: --memory=1 says "from 1M to 1T"
 named = {'--memory=1': 'out of range (from 1M to 1T)', '--memory=2T': 'out of range (from 1M to 1T)',
 	 '--buffer-size=1': 'out of range (from 64K to 2G)', '--window=1': 'out of range (from 4K to 2G)',
-	 '--max-record=3G': 'out of range (from 1 to 2G)', '--threads=257': 'from 1 to 256'}
+	 '--max-record=3G': 'out of range (from 1 to 1G)', '--threads=257': 'from 1 to 256'}
 cases = [([opt + v, 'count', f], 'ringflow: ' + opt.split('=')[0], named.get(opt + v))
 	 for opt, values in table.items() for v in values]
 cases += [([k, 'count', f], 'ringflow: ' + k.split('=')[0], v) for k, v in named.items()]
@@ -57,7 +57,7 @@ checks=$((checks + 1))
 want=$(awk 'END { print NR }' "$T/in")
 for o in --threads=1 --threads=256 --queue-depth=4096 --memory=1M --memory=1T --memory=1024K --memory=1MiB \
 	--memory=1MB --group-memory=1 --group-memory=64T --buffer-size=64K "--buffer-size=256M --memory=513M" \
-	--window=4K --window=256M --max-record=4 --max-record=2G --every=10ms --every=1.5 --every=277h \
+	--window=4K --window=256M --max-record=4 --max-record=1G --every=10ms --every=1.5 --every=277h \
 	--numa=off --numa=node:0 --cpus=0; do
 	got=$("$RINGFLOW" $o count "$T/in" 2> "$T/err")
 	check_status "$o (taken)" $? 0

@@ -163,7 +163,7 @@ static int size_option(const char *name, const char *arg, size_t *out)
 		{ "group-memory", 1, 64 * TiB_ },
 		{ "buffer-size", 64 * KiB_, 2 * GiB_ },
 		{ "window", 4 * KiB_, 2 * GiB_ },
-		{ "max-record", 1, 2 * GiB_ },
+		{ "max-record", 1, GiB_ },
 	};
 	size_t min = 1, max = SIZE_MAX;
 	for (size_t i = 0; i < sizeof range / sizeof range[0]; i++)
