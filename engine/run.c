@@ -1775,11 +1775,24 @@ static int run_async(struct run *run, const char *const *files, int nfiles)
 	return r < 0 ? r : 0;
 }
 
-static int print_aggregate(struct run *run)
+/* The result table, through the stages after the aggregate.  `final`: no
+ * more input comes, so the group index can go before the table is built.
+ * A top or sort right after the aggregate orders the rows itself, with the
+ * keys as its tie-break: the table need not be sorted by key first. */
+static int print_result(struct run *run, int final)
 {
 	struct rf_stage *st = &run->stages[run->agg];
 	struct rf_table *t = NULL;
-	int r = st->verb->finish(st, &t);
+	int flags = final ? RF_AGG_FINAL : 0, next = run->agg + 1;
+	if (next < run->q->nstages && (strcmp(run->q->stage[next].verb->name, "top") == 0 ||
+				       strcmp(run->q->stage[next].verb->name, "sort") == 0))
+		flags |= RF_AGG_UNSORTED;
+	struct rf_agg_state *agg = rf__agg_stage_state(st);
+	int r = rf__agg_result(agg, flags, &t);
+	if (r == -EOVERFLOW) {
+		run->env.groups_at_limit = rf__agg_groups(agg);
+		run->env.resident_at_limit = rf__agg_at_limit(agg);
+	}
 	if (r < 0)
 		return r;
 	for (int i = run->agg + 1; i < run->q->nstages && r == 0; i++)
@@ -1799,6 +1812,10 @@ static int print_aggregate(struct run *run)
 	return r;
 }
 
+static int print_aggregate(struct run *run)
+{
+	return print_result(run, 0);
+}
 
 static void fill_report(struct run *run, uint64_t t0)
 {
@@ -2039,8 +2056,15 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 				    "no result printed", (unsigned long long)(run->env.memory_limit >> 20));
 		goto done;
 	}
-	if (run->agg >= 0 && (r = print_aggregate(run)) < 0)
+	if (run->agg >= 0 && (r = print_result(run, 1)) < 0) {
+		if (r == -EOVERFLOW)
+			report_note(run, "the result table of %llu groups would have taken the process to %llu MiB, "
+				    "over %llu MiB (--memory + --group-memory); no result printed",
+				    (unsigned long long)run->env.groups_at_limit,
+				    (unsigned long long)(run->env.resident_at_limit >> 20),
+				    (unsigned long long)(run->env.memory_limit >> 20));
 		goto done;
+	}
 	if ((r = rf__writer_flush(&run->out)) < 0)
 		goto done;
 	if (run->have_rejects && (r = rf__writer_flush(&run->rejects)) < 0) {
