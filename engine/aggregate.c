@@ -132,6 +132,23 @@ static void free_cells(struct rf_agg_state *st)
 		}
 }
 
+/* Group g's cells empty again (a scratch group, read over and over). */
+static void clear_group(struct rf_agg_state *st, size_t g)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	for (int a = 0; a < cfg->naggs; a++) {
+		union cell c = cell_at(st, g, a);
+		if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set) {
+			rf__strmap_free(*c.set);
+			free(*c.set);
+		} else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch) {
+			rf__sketch_free(*c.sketch);
+			free(*c.sketch);
+		}
+	}
+	memset(st->cells + g * st->row, 0, st->row);
+}
+
 void rf__agg_free(struct rf_agg_state *st)
 {
 	if (!st)
@@ -1096,11 +1113,18 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	GET(&in, nkeys);
 	if (naggs != (uint32_t)cfg->naggs || nkeys != (uint32_t)cfg->nkeys)
 		return -EBADMSG;
+	/* Each group is read into the one group of a scratch state and merged
+	 * into dst straight away: no second state of a worker's every group
+	 * (a parent merging partials would hold two).  The checksum has ruled
+	 * out damage in transit; a partial that passes it and is still
+	 * malformed (only ever made on purpose) may leave dst half-merged. */
 	struct rf_agg_state *src = rf__agg_new(cfg, dst->k);
 	if (!src)
 		return -ENOMEM;
-	int r = 0;
-	get_bytes(&in, src->skipped, naggs * sizeof *src->skipped);
+	uint64_t skipped[RF_MAX_AGGS] = { 0 }, *seen = NULL;
+	size_t seen_words = 0;
+	int r = group_of(src, "", 0) < 0 ? -ENOMEM : 0;
+	get_bytes(&in, skipped, naggs * sizeof *skipped);
 	uint64_t ngroups;
 	GET(&in, ngroups);
 	for (uint64_t g = 0; g < ngroups && r == 0 && !in.bad; g++) {
@@ -1110,19 +1134,10 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 			r = -EBADMSG;
 			break;
 		}
-		uint64_t known = src->groups.count;
-		int64_t gi = group_of(src, in.p, kl);
+		const char *key = in.p;
 		in.p += kl;
-		if (gi < 0) {
-			r = (int)gi;
-			break;
-		}
-		/* an encoder writes each group once: a repeat is damage (and
-		 * would overwrite the cells read for it before) */
-		if (src->groups.count == known) {
-			r = -EBADMSG;
-			break;
-		}
+		size_t gi = 0;
+		clear_group(src, 0);
 		for (uint32_t a = 0; a < naggs && r == 0; a++) {
 			union cell c = cell_at(src, (size_t)gi, (int)a);
 			switch (cfg->agg[a].func) {
@@ -1202,11 +1217,41 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 			}
 			}
 		}
+		if (r || in.bad)
+			break;
+		if ((g & 0xffff) == 0xffff && (r = rf__agg_room(dst, 0)) < 0)
+			break;
+		int64_t dg = group_of(dst, key, kl);
+		if (dg < 0) {
+			r = (int)dg;
+			break;
+		}
+		/* an encoder writes each group once: a repeat is damage */
+		if ((size_t)dg / 64 >= seen_words) {
+			size_t words = ((size_t)dg / 64 + 1) * 2;
+			uint64_t *ns = realloc(seen, words * sizeof *ns);
+			if (!ns) {
+				r = -ENOMEM;
+				break;
+			}
+			memset(ns + seen_words, 0, (words - seen_words) * sizeof *ns);
+			seen = ns;
+			seen_words = words;
+		}
+		if (seen[dg / 64] >> (dg % 64) & 1) {
+			r = -EBADMSG;
+			break;
+		}
+		seen[dg / 64] |= (uint64_t)1 << (dg % 64);
+		for (uint32_t a = 0; a < naggs && r == 0; a++)
+			r = merge_cell(&cfg->agg[a], cell_at(dst, (size_t)dg, (int)a), cell_at(src, 0, (int)a));
 	}
 	if (r == 0 && (in.bad || in.p != in.end))
 		r = -EBADMSG;
 	if (r == 0)
-		r = rf__agg_merge(dst, src);
+		for (uint32_t a = 0; a < naggs; a++)
+			dst->skipped[a] += skipped[a];
+	free(seen);
 	rf__agg_free(src);
 	return r;
 }
