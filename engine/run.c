@@ -1855,6 +1855,10 @@ static int print_result(struct run *run, int final)
 				       strcmp(run->q->stage[next].verb->name, "sort") == 0))
 		flags |= RF_AGG_UNSORTED;
 	struct rf_agg_state *agg = rf__agg_stage_state(st);
+	if (final && run->rep) { /* for --stats: the state before the result is built */
+		run->rep->groups = rf__agg_groups(agg);
+		run->rep->group_bytes = rf__agg_bytes(agg);
+	}
 	int r = rf__agg_result(agg, flags, &t);
 	if (r == -EOVERFLOW) {
 		run->env.groups_at_limit = rf__agg_groups(agg);

@@ -202,6 +202,11 @@ int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	return cell_cmp(a, b, 0);
 }
 
+int rf__cell_cmp_value(const struct rf_cell *a, const struct rf_cell *b)
+{
+	return cell_cmp(a, b, 1);
+}
+
 /* ---- sorting ----
  *
  * Rows are sorted through an array of (prefix, row) entries.  The prefix

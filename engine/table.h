@@ -56,6 +56,9 @@ int rf__plain_text(const char *p, size_t n);
 /* A total order: NULL first, then numbers (numeric cells and strings that
  * read as numbers) by value, then other strings by bytes. */
 int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b);
+/* The same, but numbers by value alone (50 and 5e1 tie): how sort and top
+ * compare a value column. */
+int rf__cell_cmp_value(const struct rf_cell *a, const struct rf_cell *b);
 /* The JSON number grammar: 0 when p is not a JSON number, else non-zero
  * (1, | 2 with an exponent, | 4 with more than 308 integer digits). */
 int rf__json_number_syntax(const char *p, size_t n);
