@@ -723,7 +723,7 @@ int rf__agg_room(struct rf_agg_state *st, uint64_t more)
 size_t rf__agg_bytes(const struct rf_agg_state *st)
 {
 	const struct rf_agg_config *cfg = st->cfg;
-	size_t n = sizeof *st + rf__strmap_bytes(&st->groups) + st->cells_cap * st->row + st->keybuf_cap;
+	size_t n = sizeof *st + rf__strmap_bytes(&st->groups) + st->groups.count * st->row + st->keybuf_cap;
 	for (int a = 0; a < cfg->naggs; a++) {
 		if (cfg->agg[a].func != RF_AGG_DISTINCT && cfg->agg[a].func != RF_AGG_QUANTILE)
 			continue;

@@ -72,7 +72,7 @@ void rf__agg_set_limit(struct rf_agg_state *st, uint64_t limit, int statm_fd);
  * rf__agg_at_limit tells the resident bytes they would have made. */
 int rf__agg_room(struct rf_agg_state *st, uint64_t more);
 uint64_t rf__agg_at_limit(const struct rf_agg_state *st);
-/* Bytes the state holds (groups, keys, cells, sets and sketches). */
+/* Bytes the state uses (groups, keys, cells, sets and sketches). */
 size_t rf__agg_bytes(const struct rf_agg_state *st);
 uint64_t rf__agg_groups(const struct rf_agg_state *st);
 /* Values an aggregate skipped (missing or not numbers). */

@@ -161,5 +161,6 @@ int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_
 
 size_t rf__strmap_bytes(const struct rf_strmap *m)
 {
-	return m->cap * sizeof *m->slots + m->index_cap * sizeof *m->loc + m->keys_cap;
+	/* in use: room reserved past the end is never touched, so never resident */
+	return m->cap * sizeof *m->slots + m->count * sizeof *m->loc + m->keys_len;
 }

@@ -54,7 +54,7 @@ static inline const char *rf__strmap_key(const struct rf_strmap *m, size_t i, si
 /* Drop the hash index: the keys stay readable (rf__strmap_key), but no
  * key can be added or found any more.  For a result that is final. */
 void rf__strmap_drop_index(struct rf_strmap *m);
-/* Bytes of memory held. */
+/* Bytes of memory in use (the index, the key locations, the keys). */
 size_t rf__strmap_bytes(const struct rf_strmap *m);
 
 #endif

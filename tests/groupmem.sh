@@ -1,9 +1,8 @@
 #!/bin/sh
 # groupmem.sh - --group-memory holds in every mode, also while the result
 # table is built and while multiprocess mode merges its workers' results:
-# a run either stays under --memory + --group-memory (the peak resident
-# memory of every process, as GNU time measures it) and prints the whole
-# answer, or stops with exit status 2, nothing printed and a message naming
+# a run either stays under --memory + --group-memory (GNU time's peak: that
+# of the largest process, not the sum) and prints the whole answer, or stops with exit status 2, nothing printed and a message naming
 # the figure it reached.  Under the limit the answer is the oracle's (sort |
 # uniq -c, Python's Counter), and `top N`, chosen by a heap, is the first N
 # rows of the full sort, ties broken the same way.
@@ -31,7 +30,7 @@ for mode in $MODES; do
 			'split | count by $1' "$T/keys" > "$T/out" 2> "$T/err"
 		st=$?
 		peak=$(tail -1 "$T/peak")
-		what="$mode --group-memory=${g}M"; [ -n "$GM_DEBUG" ] && echo "$what st=$st peak=$peak limit=$limit_kb" >&2
+		what="$mode --group-memory=${g}M"; [ -n "${GM_DEBUG:-}" ] && echo "$what st=$st peak=$peak limit=$limit_kb" >&2
 		if [ $st -eq 0 ]; then
 			# 2 MiB for what GNU time counts and statm does not (exit, stdio)
 			checks=$((checks + 1))
@@ -51,6 +50,50 @@ for mode in $MODES; do
 		[ $g -eq 200 ] && check_status "$what: fits" $st 0
 	done
 done
+# multiprocess mode: the processes together.  A sampler adds up the
+# resident memory of ringflow and its workers every 5 ms; the limit for all
+# of them is --memory for each process plus --group-memory (a worker takes
+# 1/N of it, the parent counts the workers it has not merged).  Sampling
+# can only miss a peak, never invent one.
+for g in 24 40; do
+	python3 - "$RINGFLOW" "$T/keys" $g > "$T/sum" 2> "$T/err" <<'PY'
+import os, subprocess, sys, time
+rf, keys, g = sys.argv[1], sys.argv[2], sys.argv[3]
+p = subprocess.Popen([rf, "--mode=multiprocess", "--threads=2", "--memory=1M", "--group-memory=%sM" % g,
+                      "--format=tsv", "split | count by $1", keys], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+page, peak = os.sysconf("SC_PAGE_SIZE"), 0
+def rss(pid):
+    try:
+        with open("/proc/%d/statm" % pid) as f:
+            return int(f.read().split()[1]) * page
+    except (OSError, IndexError, ValueError):
+        return 0
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+while p.poll() is None:
+    peak = max(peak, rss(p.pid) + sum(rss(c) for c in children(p.pid)))
+    time.sleep(0.005)
+p.stderr.read()
+print(p.returncode, peak // 1024)
+PY
+	read -r st sum < "$T/sum"
+	[ -n "${GM_DEBUG:-}" ] && echo "multiprocess together G=$g st=$st sum=$sum" >&2
+	# three processes: --memory each (1M), and 2 MiB of slack each for what
+	# the kernel counts and statm does not
+	limit_kb=$(((3 * 1 + g) * 1024 + 3 * 2048))
+	if [ "$st" -eq 0 ]; then
+		checks=$((checks + 1))
+		[ "$sum" -le "$limit_kb" ] ||
+			fail "multiprocess --group-memory=${g}M: the processes together reached $sum KiB, over $limit_kb KiB"
+	else
+		check_status "multiprocess --group-memory=${g}M, together" "$st" 2
+	fi
+done
+
 # a tiny limit stops every mode (a multiprocess worker says it was one)
 "$RINGFLOW" --mode=multiprocess --threads=2 --memory=1M --group-memory=1M 'split | count by $1' "$T/keys" \
 	> "$T/out" 2> "$T/err"
