@@ -278,8 +278,6 @@ uint64_t rf__cell_prefix(const struct rf_cell *c)
 	return (uint64_t)2 << 62 | w >> 2;
 }
 
-#define sort_entry rf_sort_entry
-
 static uint64_t row_prefix(const struct sort_ctx *x, size_t r)
 {
 	const struct rf_table *t = x->t;
@@ -290,7 +288,7 @@ static uint64_t row_prefix(const struct sort_ctx *x, size_t r)
 	return x->n && x->desc[0] ? ~p : p;
 }
 
-static inline int entry_cmp(const struct sort_ctx *x, const struct sort_entry *a, const struct sort_entry *b)
+static inline int entry_cmp(const struct sort_ctx *x, const struct rf_sort_entry *a, const struct rf_sort_entry *b)
 {
 	if (a->pre != b->pre)
 		return a->pre < b->pre ? -1 : 1;
@@ -299,14 +297,14 @@ static inline int entry_cmp(const struct sort_ctx *x, const struct sort_entry *a
 	return row_cmp(x, a->row, b->row);
 }
 
-static void swap_entries(struct sort_entry *a, struct sort_entry *b)
+static void swap_entries(struct rf_sort_entry *a, struct rf_sort_entry *b)
 {
-	struct sort_entry t = *a;
+	struct rf_sort_entry t = *a;
 	*a = *b;
 	*b = t;
 }
 
-static void sift_down(const struct sort_ctx *x, struct sort_entry *e, size_t n, size_t i, int max_heap)
+static void sift_down(const struct sort_ctx *x, struct rf_sort_entry *e, size_t n, size_t i, int max_heap)
 {
 	for (;;) {
 		size_t c = 2 * i + 1;
@@ -321,7 +319,7 @@ static void sift_down(const struct sort_ctx *x, struct sort_entry *e, size_t n, 
 	}
 }
 
-static void heap_sort(const struct sort_ctx *x, struct sort_entry *e, size_t n)
+static void heap_sort(const struct sort_ctx *x, struct rf_sort_entry *e, size_t n)
 {
 	for (size_t i = n / 2; i-- > 0;)
 		sift_down(x, e, n, i, 1);
@@ -334,7 +332,7 @@ static void heap_sort(const struct sort_ctx *x, struct sort_entry *e, size_t n)
 /* Introsort: quicksort on the median of three, insertion sort for short
  * runs, heapsort when the recursion goes too deep.  In place: no second
  * array (glibc's qsort would allocate one as large as the input). */
-static void intro_sort(const struct sort_ctx *x, struct sort_entry *e, size_t n, int depth)
+static void intro_sort(const struct sort_ctx *x, struct rf_sort_entry *e, size_t n, int depth)
 {
 	while (n > 16) {
 		if (depth-- == 0) {
@@ -349,7 +347,7 @@ static void intro_sort(const struct sort_ctx *x, struct sort_entry *e, size_t n,
 			if (entry_cmp(x, &e[m], &e[0]) < 0)
 				swap_entries(&e[m], &e[0]);
 		}
-		struct sort_entry pivot = e[m];
+		struct rf_sort_entry pivot = e[m];
 		size_t i = 0, j = n - 1;
 		for (;;) {
 			while (entry_cmp(x, &e[i], &pivot) < 0)
@@ -374,7 +372,7 @@ static void intro_sort(const struct sort_ctx *x, struct sort_entry *e, size_t n,
 		}
 	}
 	for (size_t i = 1; i < n; i++) {
-		struct sort_entry v = e[i];
+		struct rf_sort_entry v = e[i];
 		size_t j = i;
 		while (j > 0 && entry_cmp(x, &v, &e[j - 1]) < 0) {
 			e[j] = e[j - 1];
@@ -384,7 +382,7 @@ static void intro_sort(const struct sort_ctx *x, struct sort_entry *e, size_t n,
 	}
 }
 
-static void sort_entries(const struct sort_ctx *x, struct sort_entry *e, size_t n)
+static void sort_entries(const struct sort_ctx *x, struct rf_sort_entry *e, size_t n)
 {
 	int depth = 0;
 	for (size_t k = n; k > 1; k >>= 1)
@@ -401,7 +399,7 @@ void rf__sort_entries(struct rf_sort_entry *e, size_t n, int (*tie)(void *user, 
 /* Put the rows in the order of e[0..n) (their rows), in place, cycle by
  * cycle (row i takes row e[i].row), so a million-row result needs no
  * second copy of its cells.  n is all the rows. */
-static int permute_rows(struct rf_table *t, struct sort_entry *e, size_t n)
+static int permute_rows(struct rf_table *t, struct rf_sort_entry *e, size_t n)
 {
 	size_t w = (size_t)t->ncols, bytes = w * sizeof(struct rf_cell);
 	struct rf_cell *tmp = malloc(bytes);
@@ -432,11 +430,11 @@ int rf__table_sort(struct rf_table *t, const int *cols, const int *desc, int n)
 	if (t->nrows >= UINT32_MAX)
 		return -E2BIG;
 	struct sort_ctx x = { .t = t, .cols = cols, .desc = desc, .n = n };
-	struct sort_entry *e = malloc(t->nrows * sizeof *e);
+	struct rf_sort_entry *e = malloc(t->nrows * sizeof *e);
 	if (!e)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->nrows; i++)
-		e[i] = (struct sort_entry){ row_prefix(&x, i), (uint32_t)i };
+		e[i] = (struct rf_sort_entry){ row_prefix(&x, i), (uint32_t)i };
 	sort_entries(&x, e, t->nrows);
 	int r = permute_rows(t, e, t->nrows);
 	free(e);
@@ -455,7 +453,7 @@ int rf__table_top(struct rf_table *t, const int *cols, const int *desc, int n, s
 		return -E2BIG;
 	struct sort_ctx x = { .t = t, .cols = cols, .desc = desc, .n = n };
 	size_t w = (size_t)t->ncols;
-	struct sort_entry *h = malloc((limit ? limit : 1) * sizeof *h);
+	struct rf_sort_entry *h = malloc((limit ? limit : 1) * sizeof *h);
 	struct rf_cell *kept = malloc((limit ? limit : 1) * w * sizeof *kept);
 	if (!h || !kept) {
 		free(h);
@@ -465,7 +463,7 @@ int rf__table_top(struct rf_table *t, const int *cols, const int *desc, int n, s
 	/* the `limit` first rows in a heap whose top is the last of them */
 	size_t k = 0;
 	for (size_t i = 0; i < t->nrows && limit; i++) {
-		struct sort_entry v = { row_prefix(&x, i), (uint32_t)i };
+		struct rf_sort_entry v = { row_prefix(&x, i), (uint32_t)i };
 		if (k < limit) {
 			h[k++] = v;
 			if (k == limit)
