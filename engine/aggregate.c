@@ -60,6 +60,9 @@ struct rf_agg_state {
 	size_t keybuf_cap;
 	uint64_t skipped[RF_MAX_AGGS];
 	struct rf_stage *stage;      /* rejects bad times, if set */
+	uint64_t limit;              /* resident bytes the result may take the process to; 0: none */
+	int statm_fd;
+	uint64_t at_limit;           /* what it would have taken, when refused */
 	struct rf_time_cache times[RF_MAX_KEYS]; /* each time key's last time */
 };
 
@@ -95,6 +98,7 @@ struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct r
 		return NULL;
 	st->cfg = cfg;
 	st->k = k;
+	st->statm_fd = -1;
 	for (int a = 0; a < cfg->naggs; a++) {
 		st->off[a] = st->row;
 		st->row += cell_size(cfg->agg[a].func);
@@ -126,6 +130,23 @@ static void free_cells(struct rf_agg_state *st)
 				free(*c.sketch);
 			}
 		}
+}
+
+/* Group g's cells empty again (a scratch group, read over and over). */
+static void clear_group(struct rf_agg_state *st, size_t g)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	for (int a = 0; a < cfg->naggs; a++) {
+		union cell c = cell_at(st, g, a);
+		if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set) {
+			rf__strmap_free(*c.set);
+			free(*c.set);
+		} else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch) {
+			rf__sketch_free(*c.sketch);
+			free(*c.sketch);
+		}
+	}
+	memset(st->cells + g * st->row, 0, st->row);
 }
 
 void rf__agg_free(struct rf_agg_state *st)
@@ -491,7 +512,7 @@ static int merge_cell(const struct rf_agg_spec *as, union cell d, union cell s)
 			size_t len;
 			const char *key = rf__strmap_key(ss, i, &len);
 			int added;
-			if (rf__strmap_put(*d.set, key, len, ss->hash[i], &added) < 0)
+			if (rf__strmap_put(*d.set, key, len, rf__hash_bytes(key, len), &added) < 0)
 				return -ENOMEM;
 		}
 		return 0;
@@ -509,10 +530,19 @@ static int merge_cell(const struct rf_agg_spec *as, union cell d, union cell s)
 	return 0;
 }
 
+void rf__agg_drop_index(struct rf_agg_state *st)
+{
+	rf__strmap_drop_index(&st->groups);
+}
+
 int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
 {
 	size_t naggs = (size_t)dst->cfg->naggs;
 	for (size_t g = 0; g < src->groups.count; g++) {
+		/* a merge grows dst as input does: it keeps to the limit too */
+		int room;
+		if ((g & 0xffff) == 0xffff && (room = rf__agg_room(dst, 0)) < 0)
+			return room;
 		size_t len;
 		const char *key = rf__strmap_key(&src->groups, g, &len);
 		int64_t dg = group_of(dst, key, len);
@@ -623,7 +653,98 @@ static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union c
 	return 0;
 }
 
+/* The first n key cells of group g, from its encoding.  The strings point
+ * into the state: no copy of every key. */
+static void key_cells(const struct rf_agg_state *st, size_t g, struct rf_cell *row, int n)
+{
+	size_t len;
+	const char *p = rf__strmap_key(&st->groups, g, &len), *end = p + len;
+	for (int i = 0; i < n; i++) {
+		memset(&row[i], 0, sizeof row[i]);
+		if (p >= end)
+			continue;
+		int tag = *p++;
+		if (tag == TAG_STR) {
+			uint32_t l;
+			memcpy(&l, p, 4);
+			row[i].type = RF_CELL_STR;
+			row[i].u.str.s = p + 4;
+			row[i].u.str.len = l;
+			p += 4 + l;
+		} else if (tag == TAG_TIME) {
+			row[i].type = RF_CELL_TIME;
+			memcpy(&row[i].u.i, p, 8);
+			p += 8;
+		}
+	}
+}
+
+/* Groups in the order of their keys (then by index: never reached, as
+ * distinct groups differ in some key). */
+static int group_cmp(void *user, uint32_t a, uint32_t b)
+{
+	const struct rf_agg_state *st = user;
+	struct rf_cell ca[RF_MAX_KEYS], cb[RF_MAX_KEYS];
+	int n = st->cfg->nkeys;
+	key_cells(st, a, ca, n);
+	key_cells(st, b, cb, n);
+	for (int k = 0; k < n; k++) {
+		int c = rf__cell_cmp(&ca[k], &cb[k]);
+		if (c)
+			return c;
+	}
+	return (a > b) - (a < b);
+}
+
+void rf__agg_set_limit(struct rf_agg_state *st, uint64_t limit, int statm_fd)
+{
+	st->limit = limit;
+	st->statm_fd = statm_fd;
+}
+
+uint64_t rf__agg_at_limit(const struct rf_agg_state *st)
+{
+	return st->at_limit;
+}
+
+/* Whether `more` bytes still fit under the limit: else -EOVERFLOW, with the
+ * figure they would have reached kept for the message. */
+int rf__agg_room(struct rf_agg_state *st, uint64_t more)
+{
+	if (!st->limit || st->statm_fd < 0)
+		return 0;
+	uint64_t now = rf__resident_bytes(st->statm_fd);
+	if (now + more <= st->limit)
+		return 0;
+	st->at_limit = now + more;
+	return -EOVERFLOW;
+}
+
+size_t rf__agg_bytes(const struct rf_agg_state *st)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	size_t n = sizeof *st + rf__strmap_bytes(&st->groups) + st->groups.count * st->row + st->keybuf_cap;
+	for (int a = 0; a < cfg->naggs; a++) {
+		if (cfg->agg[a].func != RF_AGG_DISTINCT && cfg->agg[a].func != RF_AGG_QUANTILE)
+			continue;
+		for (size_t g = 0; g < st->groups.count; g++) {
+			union cell c = cell_at(st, g, a);
+			if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set)
+				n += sizeof **c.set + rf__strmap_bytes(*c.set);
+			else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch)
+				n += sizeof **c.sketch + ((size_t)(*c.sketch)->pos.cap + (*c.sketch)->neg.cap) *
+								 sizeof(struct rf_sketch_page);
+		}
+	}
+	return n;
+}
+
 int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
+{
+	return rf__agg_result((struct rf_agg_state *)st, 0, out);
+}
+
+int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 {
 	const struct rf_agg_config *cfg = st->cfg;
 	const char *names[RF_MAX_KEYS + RF_MAX_AGGS];
@@ -642,47 +763,71 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
 	size_t groups = st->groups.count;
 	if (cfg->nkeys == 0 && groups == 0)
 		groups = 1; /* no input at all: count 0, the rest empty */
-	for (size_t g = 0; g < groups; g++) {
-		struct rf_cell *row = rf__table_add_row(t);
-		if (!row) {
+	/* the result must fit too: its cells, and the entries that sort it */
+	if (flags & RF_AGG_FINAL)
+		rf__strmap_drop_index(&st->groups);
+	int r = rf__agg_room(st, groups * (size_t)ncols * sizeof(struct rf_cell) + groups * 12);
+	if (r == 0)
+		r = rf__table_reserve(t, groups);
+	if (r < 0) {
+		rf__table_free(t);
+		return r;
+	}
+	/* sorted by key: the groups are sorted first, on a prefix of their
+	 * first key read once each, and the rows built in that order */
+	struct rf_sort_entry *order = NULL;
+	if (!(flags & RF_AGG_UNSORTED) && cfg->nkeys && groups > 1) {
+		if (!(order = malloc(groups * sizeof *order))) {
 			rf__table_free(t);
 			return -ENOMEM;
 		}
-		size_t len = 0;
-		const char *key = st->groups.count ? rf__strmap_key(&st->groups, g, &len) : "";
-		const char *p = key, *end = key + len;
-		for (int i = 0; i < cfg->nkeys && p < end; i++) {
-			int tag = *p++;
-			if (tag == TAG_STR) {
-				uint32_t l;
-				memcpy(&l, p, 4);
-				row[i].type = RF_CELL_STR;
-				row[i].u.str.s = rf__table_strdup(t, p + 4, l);
-				row[i].u.str.len = l;
-				if (!row[i].u.str.s) {
-					rf__table_free(t);
-					return -ENOMEM;
-				}
-				p += 4 + l;
-			} else if (tag == TAG_TIME) {
-				row[i].type = RF_CELL_TIME;
-				memcpy(&row[i].u.i, p, 8);
-				p += 8;
-			}
+		for (size_t g = 0; g < groups; g++) {
+			struct rf_cell c[RF_MAX_KEYS];
+			key_cells(st, g, c, 1);
+			order[g] = (struct rf_sort_entry){ rf__cell_prefix(&c[0]), (uint32_t)g };
 		}
+		rf__sort_entries(order, groups, group_cmp, st);
+		/* only the order is needed now: 4 bytes a group, not 12 (in place:
+		 * entry i is read before anything is written over it) */
+		for (size_t i = 0; i < groups; i++) {
+			uint32_t row = order[i].row;
+			memcpy((char *)order + i * 4, &row, 4);
+		}
+		void *shrunk = realloc(order, groups * 4);
+		if (shrunk)
+			order = shrunk;
+	}
+	const uint32_t *idx = (const uint32_t *)(void *)order;
+	for (size_t i = 0; i < groups; i++) {
+		size_t g = idx ? idx[i] : i;
+		if (idx && i + 8 < groups) { /* the groups ahead are far apart in memory */
+			size_t ahead = idx[i + 8];
+			__builtin_prefetch(&st->groups.loc[ahead]);
+			__builtin_prefetch(st->cells + ahead * st->row);
+			if (i + 4 < groups)
+				__builtin_prefetch(st->groups.keys + (st->groups.loc[idx[i + 4]] >> 24));
+		}
+		struct rf_cell *row = rf__table_add_row(t);
+		if (!row) {
+			free(order);
+			rf__table_free(t);
+			return -ENOMEM;
+		}
+		if (st->groups.count)
+			key_cells(st, g, row, cfg->nkeys);
+		for (int k = 0; k < cfg->nkeys; k++)
+			if (row[k].type == RF_CELL_STR)
+				row[k].plain = (uint8_t)rf__plain_text(row[k].u.str.s, row[k].u.str.len);
 		for (size_t a = 0; a < naggs; a++) {
 			union cell c = st->groups.count ? cell_at(st, g, (int)a) : (union cell){ .p = empty + st->off[a] };
 			if (cell_result(t, &cfg->agg[a], c, &row[cfg->nkeys + (int)a]) < 0) {
+				free(order);
 				rf__table_free(t);
 				return -ENOMEM;
 			}
 		}
 	}
-	int r = rf__table_sort(t, NULL, NULL, 0);
-	if (r < 0) {
-		rf__table_free(t);
-		return r;
-	}
+	free(order);
 	*out = t;
 	return 0;
 }
@@ -968,11 +1113,18 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	GET(&in, nkeys);
 	if (naggs != (uint32_t)cfg->naggs || nkeys != (uint32_t)cfg->nkeys)
 		return -EBADMSG;
+	/* Each group is read into the one group of a scratch state and merged
+	 * into dst straight away: no second state of a worker's every group
+	 * (a parent merging partials would hold two).  The checksum has ruled
+	 * out damage in transit; a partial that passes it and is still
+	 * malformed (only ever made on purpose) may leave dst half-merged. */
 	struct rf_agg_state *src = rf__agg_new(cfg, dst->k);
 	if (!src)
 		return -ENOMEM;
-	int r = 0;
-	get_bytes(&in, src->skipped, naggs * sizeof *src->skipped);
+	uint64_t skipped[RF_MAX_AGGS] = { 0 }, *seen = NULL;
+	size_t seen_words = 0;
+	int r = group_of(src, "", 0) < 0 ? -ENOMEM : 0;
+	get_bytes(&in, skipped, naggs * sizeof *skipped);
 	uint64_t ngroups;
 	GET(&in, ngroups);
 	for (uint64_t g = 0; g < ngroups && r == 0 && !in.bad; g++) {
@@ -982,19 +1134,10 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 			r = -EBADMSG;
 			break;
 		}
-		uint64_t known = src->groups.count;
-		int64_t gi = group_of(src, in.p, kl);
+		const char *key = in.p;
 		in.p += kl;
-		if (gi < 0) {
-			r = (int)gi;
-			break;
-		}
-		/* an encoder writes each group once: a repeat is damage (and
-		 * would overwrite the cells read for it before) */
-		if (src->groups.count == known) {
-			r = -EBADMSG;
-			break;
-		}
+		size_t gi = 0;
+		clear_group(src, 0);
 		for (uint32_t a = 0; a < naggs && r == 0; a++) {
 			union cell c = cell_at(src, (size_t)gi, (int)a);
 			switch (cfg->agg[a].func) {
@@ -1074,11 +1217,41 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 			}
 			}
 		}
+		if (r || in.bad)
+			break;
+		if ((g & 0xffff) == 0xffff && (r = rf__agg_room(dst, 0)) < 0)
+			break;
+		int64_t dg = group_of(dst, key, kl);
+		if (dg < 0) {
+			r = (int)dg;
+			break;
+		}
+		/* an encoder writes each group once: a repeat is damage */
+		if ((size_t)dg / 64 >= seen_words) {
+			size_t words = ((size_t)dg / 64 + 1) * 2;
+			uint64_t *ns = realloc(seen, words * sizeof *ns);
+			if (!ns) {
+				r = -ENOMEM;
+				break;
+			}
+			memset(ns + seen_words, 0, (words - seen_words) * sizeof *ns);
+			seen = ns;
+			seen_words = words;
+		}
+		if (seen[dg / 64] >> (dg % 64) & 1) {
+			r = -EBADMSG;
+			break;
+		}
+		seen[dg / 64] |= (uint64_t)1 << (dg % 64);
+		for (uint32_t a = 0; a < naggs && r == 0; a++)
+			r = merge_cell(&cfg->agg[a], cell_at(dst, (size_t)dg, (int)a), cell_at(src, 0, (int)a));
 	}
 	if (r == 0 && (in.bad || in.p != in.end))
 		r = -EBADMSG;
 	if (r == 0)
-		r = rf__agg_merge(dst, src);
+		for (uint32_t a = 0; a < naggs; a++)
+			dst->skipped[a] += skipped[a];
+	free(seen);
 	rf__agg_free(src);
 	return r;
 }

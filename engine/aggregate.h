@@ -51,8 +51,29 @@ void rf__agg_set_stage(struct rf_agg_state *st, struct rf_stage *stage);
 /* Fold src into dst (same config): afterwards dst is the state of both
  * inputs together.  src is left unchanged. */
 int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src);
-/* The result: one row per group, keys ascending. */
+/* No more groups will be added to st or looked up in it (it is only read,
+ * or merged into another): its hash index is freed. */
+void rf__agg_drop_index(struct rf_agg_state *st);
+/* The result: one row per group, keys ascending.  Its key strings point
+ * into the state: free the table before the state changes or is freed. */
 int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out);
+/* The same, with flags: RF_AGG_UNSORTED leaves the rows in group order
+ * (a sort follows, whose ties the keys break: the same order in the end);
+ * RF_AGG_FINAL drops the hash index first (no more input will come), so
+ * its memory is free for the table.  -EOVERFLOW when the table would take
+ * the process past the limit (rf__agg_set_limit). */
+#define RF_AGG_UNSORTED 1
+#define RF_AGG_FINAL 2
+int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out);
+/* The resident bytes the process may reach (statm_fd: /proc/self/statm),
+ * checked before the result table is built; 0: no limit. */
+void rf__agg_set_limit(struct rf_agg_state *st, uint64_t limit, int statm_fd);
+/* 0 when `more` bytes fit under that limit, else -EOVERFLOW, and
+ * rf__agg_at_limit tells the resident bytes they would have made. */
+int rf__agg_room(struct rf_agg_state *st, uint64_t more);
+uint64_t rf__agg_at_limit(const struct rf_agg_state *st);
+/* Bytes the state uses (groups, keys, cells, sets and sketches). */
+size_t rf__agg_bytes(const struct rf_agg_state *st);
 uint64_t rf__agg_groups(const struct rf_agg_state *st);
 /* Values an aggregate skipped (missing or not numbers). */
 uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg);

@@ -242,6 +242,7 @@ struct rf_stage_env {
 	uint64_t memory_limit;
 	int statm_fd;
 	_Atomic uint64_t groups_at_limit;  /* groups when the limit was hit */
+	_Atomic uint64_t resident_at_limit; /* and the resident bytes then */
 };
 
 /* The process's resident memory in bytes (0 if unknown). */
@@ -314,7 +315,7 @@ int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
 /* The aggregate state behind an aggregate stage. */
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st);
 /* Fold another worker's aggregate stage into this one. */
-int rf__agg_stage_merge(struct rf_stage *dst, const struct rf_stage *src);
+int rf__agg_stage_merge(struct rf_stage *dst, struct rf_stage *src);
 /* What an aggregate skipped (values missing or not numbers), as text;
  * like snprintf, returns the whole length (NULL and 0 to measure). */
 int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap);

@@ -166,6 +166,8 @@ struct rf_report {
 	size_t pool_high_water;
 	uint64_t elapsed_ns;
 	uint64_t peak_rss_kb;
+	uint64_t groups;            /* an aggregate's groups at the end of the input */
+	uint64_t group_bytes;       /* the memory they held (keys, index, cells) */
 	uint64_t rejected;          /* records a parser could not read */
 	uint64_t first_reject_line; /* line number of the first (0: unknown) */
 	char first_reject_input[256];

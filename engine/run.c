@@ -402,7 +402,31 @@ static int write_projection(struct run *run, const struct rf_batch *b)
 
 static void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+static void report_note(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
+
+/* --group-memory in multiprocess mode covers the processes together: each
+ * of the N workers may take --memory + G/N, and the parent, merging their
+ * partial results while the workers not yet collected still hold theirs,
+ * checks its own resident memory plus theirs against --memory + G (and,
+ * the workers gone, builds the result table under that). */
+
+/* What a worker that outgrew its share reports, instead of its report. */
+struct mp_over {
+	uint64_t groups, resident, limit;
+};
+
+static uint64_t resident_of(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	uint64_t n = rf__resident_bytes(fd);
+	close(fd);
+	return n;
+}
 
 struct mp_range {
 	const char *name;
@@ -507,8 +531,21 @@ static int read_full(int fd, char **out, size_t *len)
 }
 
 static void mp_child(struct run *run, struct mp_range *ranges, int first, int count, int data_fd, int report_fd,
-		     int rejects_fd, int worker)
+		     int rejects_fd, int worker, int workers)
 {
+	/* this worker's share of --group-memory, measured on this worker: the
+	 * parent's /proc/self/statm is the parent's, also after a fork */
+	if (run->env.statm_fd >= 0) {
+		close(run->env.statm_fd);
+		run->env.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+		if (run->env.statm_fd < 0)
+			run->env.memory_limit = 0;
+	}
+	if (run->env.memory_limit && run->agg >= 0) {
+		uint64_t base = run->opt->memory, g = run->env.memory_limit - base;
+		run->env.memory_limit = base + g / (uint64_t)workers;
+		rf__agg_set_limit(rf__agg_stage_state(&run->stage[run->agg]), run->env.memory_limit, run->env.statm_fd);
+	}
 	/* never outlive the parent */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (run->place.pinned && worker - 1 < run->place.nthreads) {
@@ -546,6 +583,12 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 			break;
 	}
 	int r = run->out.err ? run->out.err : run->fatal;
+	if (r == -EOVERFLOW) {
+		/* the figures for the parent's message, then exit 4 */
+		struct mp_over over = { run->env.groups_at_limit, run->env.resident_at_limit, run->env.memory_limit };
+		write_full(report_fd, &over, sizeof over);
+		_exit(4);
+	}
 	if (r == 0 && run->agg >= 0) {
 		char *blob;
 		size_t len;
@@ -729,7 +772,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			if (run->agg >= 0)
 				close(dp[0]);
 			mp_child(run, ranges, first[w], first[w + 1] - first[w], run->agg >= 0 ? dp[1] : data[w], rp[1],
-				 rej[w], w + 1);
+				 rej[w], w + 1, workers);
 		}
 		pids[w] = pid;
 		started = w + 1;
@@ -760,6 +803,15 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			/* a dead worker means a hole in the answer: fail loudly */
 			char what[64];
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 4) {
+				struct mp_over over = { 0, 0, 0 };
+				if (rr == 0 && got == sizeof over)
+					memcpy(&over, rbuf, sizeof over);
+				if (!died && !run->fatal && r == 0)
+					report_note(run, "worker %d's aggregate had %llu groups when it reached %llu MiB, "
+						    "over its share of %llu MiB (--memory + --group-memory / %d workers); "
+						    "no result printed", w + 1, (unsigned long long)over.groups,
+						    (unsigned long long)(over.resident >> 20),
+						    (unsigned long long)(over.limit >> 20), workers);
 				rr = -EOVERFLOW;
 				died = 1;
 				goto next;
@@ -779,14 +831,29 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 				ranges[first[w] + (int)i].failed = (recs[i] & MP_RANGE_FAILED) != 0;
 			}
 			struct rf_agg_state *agg = run->agg >= 0 ? rf__agg_stage_state(&run->stage[run->agg]) : NULL;
-			if (agg && !died && !run->fatal)
+			/* the merged state is the parent's to fit in the limit,
+			 * beside the workers still holding theirs */
+			uint64_t others = 0;
+			for (int o = w + 1; agg && run->env.memory_limit && o < started; o++)
+				others += resident_of(pids[o]);
+			if (agg && run->env.memory_limit)
+				rf__agg_set_limit(agg, run->env.memory_limit > others ? run->env.memory_limit - others : 1,
+						  run->env.statm_fd);
+			if (agg && !died && !run->fatal && r == 0) {
 				rr = rf__agg_decode_merge(agg, buf, len);
-			/* the merged state is the parent's to fit in the limit */
-			if (agg && rr == 0 && run->env.memory_limit &&
-			    rf__resident_bytes(run->env.statm_fd) > run->env.memory_limit) {
-				run->env.groups_at_limit = rf__agg_groups(agg);
-				rr = -EOVERFLOW;
+				if (rr == 0)
+					rr = rf__agg_room(agg, 0);
 			}
+			if (rr == -EOVERFLOW)
+				report_note(run, "merging the workers' results had %llu groups when the parent reached "
+					    "%llu MiB, with %llu MiB more in the workers still running: over %llu MiB "
+					    "(--memory + --group-memory); no result printed",
+					    (unsigned long long)rf__agg_groups(agg),
+					    (unsigned long long)(rf__agg_at_limit(agg) >> 20),
+					    (unsigned long long)(others >> 20),
+					    (unsigned long long)(run->env.memory_limit >> 20));
+			if (agg)
+				rf__agg_set_limit(agg, run->env.memory_limit, run->env.statm_fd);
 		} else {
 			died = 1;
 		}
@@ -899,7 +966,7 @@ next:
 	return r;
 }
 
-static int print_aggregate(struct run *run, int final);
+static int print_result(struct run *run, int final);
 
 /* --every: print the aggregate so far when a snapshot is due.  Snapshots
  * fall due on a fixed grid (start + k * interval).  Due times that passed
@@ -916,7 +983,7 @@ static int tick(void *user)
 		return 0;
 	uint64_t late = (now - run->next_tick) / every; /* due times passed unprinted */
 	run->framer.batch.input = run->input_name;
-	int r = print_aggregate(run, 0);
+	int r = print_result(run, 0);
 	if (r == 0)
 		r = rf__writer_flush(&run->out);
 	run->every_printed++;
@@ -1939,11 +2006,28 @@ static int snapshot_head(struct run *run, int final)
 	return rf__writer_put(&run->out, head, (size_t)n);
 }
 
-static int print_aggregate(struct run *run, int final)
+/* The result table, through the stages after the aggregate.  `final`: no
+ * more input comes, so the group index can go before the table is built.
+ * A top or sort right after the aggregate orders the rows itself, with the
+ * keys as its tie-break: the table need not be sorted by key first. */
+static int print_result(struct run *run, int final)
 {
 	struct rf_stage *st = &run->stages[run->agg];
 	struct rf_table *t = NULL;
-	int r = st->verb->finish(st, &t);
+	int flags = final ? RF_AGG_FINAL : 0, next = run->agg + 1;
+	if (next < run->q->nstages && (strcmp(run->q->stage[next].verb->name, "top") == 0 ||
+				       strcmp(run->q->stage[next].verb->name, "sort") == 0))
+		flags |= RF_AGG_UNSORTED;
+	struct rf_agg_state *agg = rf__agg_stage_state(st);
+	if (final && run->rep) { /* for --stats: the state before the result is built */
+		run->rep->groups = rf__agg_groups(agg);
+		run->rep->group_bytes = rf__agg_bytes(agg);
+	}
+	int r = rf__agg_result(agg, flags, &t);
+	if (r == -EOVERFLOW) {
+		run->env.groups_at_limit = rf__agg_groups(agg);
+		run->env.resident_at_limit = rf__agg_at_limit(agg);
+	}
 	if (r < 0)
 		return r;
 	for (int i = run->agg + 1; i < run->q->nstages && r == 0; i++)
@@ -1969,7 +2053,6 @@ static int print_aggregate(struct run *run, int final)
 	rf__table_free(t);
 	return r;
 }
-
 
 static void fill_report(struct run *run, uint64_t t0)
 {
@@ -2213,18 +2296,24 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 
 	if (run->out.err || run->fatal) {
 		r = run->out.err ? run->out.err : run->fatal;
-		if (r == -EOVERFLOW && run->env.groups_at_limit)
-			report_note(run, "the aggregate had %llu groups when the process reached %llu MiB "
-				    "(--memory + --group-memory); no result printed",
+		/* multiprocess mode said which process, and its figures */
+		if (r == -EOVERFLOW && run->mode != RF_MODE_MULTIPROCESS)
+			report_note(run, "the aggregate had %llu groups when the process reached %llu MiB, "
+				    "over %llu MiB (--memory + --group-memory); no result printed",
 				    (unsigned long long)run->env.groups_at_limit,
+				    (unsigned long long)(run->env.resident_at_limit >> 20),
 				    (unsigned long long)(run->env.memory_limit >> 20));
-		else if (r == -EOVERFLOW)
-			report_note(run, "a worker's aggregate reached %llu MiB (--memory + --group-memory); "
-				    "no result printed", (unsigned long long)(run->env.memory_limit >> 20));
 		goto done;
 	}
-	if (run->agg >= 0 && (r = print_aggregate(run, 1)) < 0)
+	if (run->agg >= 0 && (r = print_result(run, 1)) < 0) {
+		if (r == -EOVERFLOW)
+			report_note(run, "the result table of %llu groups would have taken the process to %llu MiB, "
+				    "over %llu MiB (--memory + --group-memory); no result printed",
+				    (unsigned long long)run->env.groups_at_limit,
+				    (unsigned long long)(run->env.resident_at_limit >> 20),
+				    (unsigned long long)(run->env.memory_limit >> 20));
 		goto done;
+	}
 	if ((r = rf__writer_flush(&run->out)) < 0)
 		goto done;
 	if (run->have_rejects && (r = rf__writer_flush(&run->rejects)) < 0) {

@@ -249,6 +249,7 @@ static int open_stage(struct rf_stage *st, const void *config)
 	if (!st->state)
 		return -ENOMEM;
 	rf__agg_set_stage(st->state, st);
+	rf__agg_set_limit(st->state, st->env->memory_limit, st->env->statm_fd);
 	return 0;
 }
 
@@ -259,8 +260,10 @@ static int process(struct rf_stage *st, struct rf_batch *b)
 	 * values: stop with a reason before the OOM killer stops us without
 	 * one.  One pread of statm per batch. */
 	const struct rf_stage_env *env = st->env;
-	if (r == 0 && env->memory_limit && rf__resident_bytes(env->statm_fd) > env->memory_limit) {
+	uint64_t rss;
+	if (r == 0 && env->memory_limit && (rss = rf__resident_bytes(env->statm_fd)) > env->memory_limit) {
 		st->env->groups_at_limit = rf__agg_groups(st->state);
+		st->env->resident_at_limit = rss;
 		return -EOVERFLOW;
 	}
 	return r;
@@ -360,9 +363,21 @@ int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols)
 	return 0;
 }
 
-int rf__agg_stage_merge(struct rf_stage *dst, const struct rf_stage *src)
+/* Fold a worker's groups into dst's and free them: two states of every
+ * group at once would double the peak.  The merge keeps to the limit. */
+int rf__agg_stage_merge(struct rf_stage *dst, struct rf_stage *src)
 {
-	return rf__agg_merge(dst->state, src->state);
+	if (!src->state)
+		return 0;
+	rf__agg_drop_index(src->state); /* only read in order from here on */
+	int r = rf__agg_merge(dst->state, src->state);
+	if (r == -EOVERFLOW) {
+		dst->env->groups_at_limit = rf__agg_groups(dst->state);
+		dst->env->resident_at_limit = rf__agg_at_limit(dst->state);
+	}
+	rf__agg_free(src->state);
+	src->state = NULL;
+	return r;
 }
 
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st)

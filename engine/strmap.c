@@ -42,69 +42,95 @@ void rf__strmap_init(struct rf_strmap *m)
 void rf__strmap_free(struct rf_strmap *m)
 {
 	free(m->slots);
-	free(m->hash);
-	free(m->key_off);
-	free(m->key_len);
+	free(m->loc);
 	free(m->keys);
 	memset(m, 0, sizeof *m);
 }
 
+void rf__strmap_drop_index(struct rf_strmap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = 0;
+	m->bits = 0;
+}
+
+/* The first slot to try: the top bits of the 32 hash bits a slot keeps. */
+static inline size_t home(uint32_t tag, unsigned bits)
+{
+	return (size_t)(tag >> (32 - bits));
+}
+
 static int grow_slots(struct rf_strmap *m)
 {
-	size_t cap = m->cap ? m->cap * 2 : 16;
-	uint32_t *slots = calloc(cap, sizeof *slots);
+	unsigned bits = m->cap ? m->bits + 1 : 4;
+	if (bits > 32)
+		return -E2BIG;
+	size_t cap = (size_t)1 << bits;
+	uint64_t *slots = calloc(cap, sizeof *slots);
 	if (!slots)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->count; i++) {
-		size_t pos = m->hash[i] & (cap - 1);
+	/* placed again from the hash bits in the slots: no key is read */
+	for (size_t i = 0; i < m->cap; i++) {
+		uint64_t s = m->slots[i];
+		if (!s)
+			continue;
+		size_t pos = home((uint32_t)(s >> 32), bits);
 		while (slots[pos])
 			pos = (pos + 1) & (cap - 1);
-		slots[pos] = (uint32_t)i + 1;
+		slots[pos] = s;
 	}
 	free(m->slots);
 	m->slots = slots;
 	m->cap = cap;
+	m->bits = bits;
 	return 0;
+}
+
+static int key_equal(const struct rf_strmap *m, size_t i, const char *key, size_t len)
+{
+	size_t l;
+	const char *k = rf__strmap_key(m, i, &l);
+	return l == len && (len == 0 || memcmp(k, key, len) == 0);
 }
 
 int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_t h, int *added)
 {
 	*added = 0;
+	uint32_t tag = (uint32_t)(h >> 32);
 	if (m->cap) {
-		size_t pos = h & (m->cap - 1);
-		uint32_t s;
+		size_t pos = home(tag, m->bits);
+		uint64_t s;
 		while ((s = m->slots[pos])) {
-			size_t i = s - 1;
-			if (m->hash[i] == h && m->key_len[i] == len &&
-			    (len == 0 || memcmp(m->keys + m->key_off[i], key, len) == 0))
-				return (int64_t)i;
+			if ((uint32_t)(s >> 32) == tag && key_equal(m, (uint32_t)s - 1, key, len))
+				return (int64_t)((uint32_t)s - 1);
 			pos = (pos + 1) & (m->cap - 1);
 		}
+	} else if (m->count) {
+		return -EINVAL; /* the index was dropped */
 	}
-	if (m->count >= UINT32_MAX - 1 || len > UINT32_MAX)
+	if (m->count >= UINT32_MAX - 1)
 		return -E2BIG;
-	/* keep the load under 1/2: short probe runs */
-	if ((m->count + 1) * 2 > m->cap && grow_slots(m) < 0)
-		return -ENOMEM;
+	/* keep the load at most 3/4: short probe runs */
+	if ((m->count + 1) * 4 > m->cap * 3) {
+		int r = grow_slots(m);
+		if (r < 0)
+			return r;
+	}
 	if (m->count == m->index_cap) {
 		size_t cap = m->index_cap ? m->index_cap * 2 : 8;
-		uint64_t *hh = realloc(m->hash, cap * sizeof *hh);
-		if (!hh)
+		uint64_t *loc = realloc(m->loc, cap * sizeof *loc);
+		if (!loc)
 			return -ENOMEM;
-		m->hash = hh;
-		uint64_t *ko = realloc(m->key_off, cap * sizeof *ko);
-		if (!ko)
-			return -ENOMEM;
-		m->key_off = ko;
-		uint32_t *kl = realloc(m->key_len, cap * sizeof *kl);
-		if (!kl)
-			return -ENOMEM;
-		m->key_len = kl;
+		m->loc = loc;
 		m->index_cap = cap;
 	}
-	if (m->keys_len + len > m->keys_cap) {
+	size_t need = len >= RF_STRMAP_LONG ? len + 8 : len;
+	if (m->keys_len + need > ((uint64_t)1 << 40))
+		return -E2BIG;
+	if (m->keys_len + need > m->keys_cap || !m->keys) {
 		size_t cap = m->keys_cap ? m->keys_cap * 2 : 256;
-		while (cap < m->keys_len + len)
+		while (cap < m->keys_len + need)
 			cap *= 2;
 		char *k = realloc(m->keys, cap);
 		if (!k)
@@ -113,22 +139,28 @@ int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_
 		m->keys_cap = cap;
 	}
 	size_t i = m->count++;
-	if (len)
-		memcpy(m->keys + m->keys_len, key, len);
-	m->key_off[i] = m->keys_len;
-	m->key_len[i] = (uint32_t)len;
-	m->hash[i] = h;
-	m->keys_len += len;
-	size_t pos = h & (m->cap - 1);
+	uint64_t off = m->keys_len;
+	if (len >= RF_STRMAP_LONG) {
+		uint64_t n = len;
+		memcpy(m->keys + off, &n, 8);
+		memcpy(m->keys + off + 8, key, len);
+		m->loc[i] = off << 24 | RF_STRMAP_LONG;
+	} else {
+		if (len)
+			memcpy(m->keys + off, key, len);
+		m->loc[i] = off << 24 | len;
+	}
+	m->keys_len += need;
+	size_t pos = home(tag, m->bits);
 	while (m->slots[pos])
 		pos = (pos + 1) & (m->cap - 1);
-	m->slots[pos] = (uint32_t)i + 1;
+	m->slots[pos] = (uint64_t)tag << 32 | ((uint64_t)i + 1);
 	*added = 1;
 	return (int64_t)i;
 }
 
 size_t rf__strmap_bytes(const struct rf_strmap *m)
 {
-	return m->cap * sizeof *m->slots + m->index_cap * (sizeof *m->hash + sizeof *m->key_off + sizeof *m->key_len) +
-	       m->keys_cap;
+	/* in use: room reserved past the end is never touched, so never resident */
+	return m->cap * sizeof *m->slots + m->count * sizeof *m->loc + m->keys_len;
 }

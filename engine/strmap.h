@@ -1,19 +1,28 @@
 /* strmap.h - a byte-string to index map (open addressing), the core of
  * group-by and distinct.  Keys are copied into one growing key store;
- * indexes are dense, in insertion order. */
+ * indexes are dense, in insertion order.
+ *
+ * Memory per key: one 8-byte location (offset and length packed), the key
+ * bytes, and a slot of 8 bytes (the top 32 bits of the hash and the index)
+ * at a load of at most 3/4.  The slot's hash bits both place the key and
+ * rule out nearly every other key without touching the key store, and the
+ * table grows without reading a key. */
 #ifndef RF_STRMAP_H
 #define RF_STRMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* A key's location: offset << 24 | length.  A length of RF_STRMAP_LONG or
+ * more is stored as a u64 in front of the bytes, the field saying LONG. */
+#define RF_STRMAP_LONG 0xffffffu
+
 struct rf_strmap {
-	uint32_t *slots;      /* index + 1, 0 = empty */
-	size_t cap;           /* power of two */
+	uint64_t *slots;      /* hash >> 32 << 32 | index + 1; 0 = empty */
+	size_t cap;           /* power of two, or 0 */
+	unsigned bits;        /* log2(cap) */
 	size_t count;
-	uint64_t *hash;       /* per index */
-	uint64_t *key_off;    /* per index: offset into keys */
-	uint32_t *key_len;
+	uint64_t *loc;        /* per index: where its key is */
 	size_t index_cap;
 	char *keys;
 	size_t keys_len, keys_cap;
@@ -22,16 +31,30 @@ struct rf_strmap {
 uint64_t rf__hash_bytes(const void *p, size_t n);
 void rf__strmap_init(struct rf_strmap *m);
 void rf__strmap_free(struct rf_strmap *m);
-/* Index of the key, inserting it if new (*added set to 1).  -ENOMEM on
- * failure, or the index (>= 0). */
+/* Index of the key, inserting it if new (*added set to 1).  h must be
+ * rf__hash_bytes(key, len).  -ENOMEM or -E2BIG on failure, or the index
+ * (>= 0). */
 int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_t h, int *added);
 static inline const char *rf__strmap_key(const struct rf_strmap *m, size_t i, size_t *len)
 {
-	*len = m->key_len[i];
-	/* only empty keys so far: no key storage yet */
-	return m->keys ? m->keys + m->key_off[i] : "";
+	uint64_t l = m->loc[i] & RF_STRMAP_LONG, off = m->loc[i] >> 24;
+	if (!m->keys) { /* only empty keys so far: no key storage yet */
+		*len = 0;
+		return "";
+	}
+	if (l == RF_STRMAP_LONG) {
+		uint64_t n;
+		__builtin_memcpy(&n, m->keys + off, 8);
+		*len = (size_t)n;
+		return m->keys + off + 8;
+	}
+	*len = (size_t)l;
+	return m->keys + off;
 }
-/* Bytes of memory held. */
+/* Drop the hash index: the keys stay readable (rf__strmap_key), but no
+ * key can be added or found any more.  For a result that is final. */
+void rf__strmap_drop_index(struct rf_strmap *m);
+/* Bytes of memory in use (the index, the key locations, the keys). */
 size_t rf__strmap_bytes(const struct rf_strmap *m);
 
 #endif

@@ -202,69 +202,297 @@ int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	return cell_cmp(a, b, 0);
 }
 
-/* qsort has no context argument: the sort keys travel in a static, which is
- * fine because a table is sorted by one thread at a time. */
-static __thread const struct rf_table *sort_table;
-static __thread const int *sort_cols, *sort_desc;
-static __thread int sort_n;
-
-static int row_cmp(const void *pa, const void *pb)
+int rf__cell_cmp_value(const struct rf_cell *a, const struct rf_cell *b)
 {
-	size_t ra = *(const size_t *)pa, rb = *(const size_t *)pb;
-	const struct rf_table *t = sort_table;
+	return cell_cmp(a, b, 1);
+}
+
+/* ---- sorting ----
+ *
+ * Rows are sorted through an array of (prefix, row) entries.  The prefix
+ * is 64 bits of the first sort column that order as the column does:
+ * two bits of class (missing, number, text), then the number's double in
+ * an order-keeping bit pattern or the text's first bytes, cut to 62 bits.
+ * a < b in the column gives prefix(a) <= prefix(b), and equal cells give
+ * equal prefixes, so a prefix that differs decides, and only equal
+ * prefixes need the full comparison (cell_cmp, column by column) - which
+ * is what parses text as a number, once per comparison.  The order is
+ * exactly that of the full comparison. */
+
+struct sort_ctx {
+	const struct rf_table *t;
+	const int *cols, *desc;
+	int n;
+	/* instead of row_cmp, for rf__sort_entries */
+	int (*tie)(void *user, uint32_t a, uint32_t b);
+	void *user;
+};
+
+/* The full order of two rows: the sort columns, then the keys, then the
+ * row number (stable). */
+static int row_cmp(const struct sort_ctx *x, size_t ra, size_t rb)
+{
+	const struct rf_table *t = x->t;
 	const struct rf_cell *a = &t->cells[ra * (size_t)t->ncols], *b = &t->cells[rb * (size_t)t->ncols];
-	for (int i = 0; i < sort_n; i++) {
+	for (int i = 0; i < x->n; i++) {
 		/* a key column in its total order (keys are distinct); a value
 		 * column by value, its ties left to the next column or the key */
-		int c = cell_cmp(&a[sort_cols[i]], &b[sort_cols[i]], sort_cols[i] >= t->nkeys);
+		int c = cell_cmp(&a[x->cols[i]], &b[x->cols[i]], x->cols[i] >= t->nkeys);
 		if (c)
-			return sort_desc[i] ? -c : c;
+			return x->desc[i] ? -c : c;
 	}
 	for (int k = 0; k < t->nkeys; k++) {
 		int c = rf__cell_cmp(&a[k], &b[k]);
 		if (c)
 			return c;
 	}
-	return (ra > rb) - (ra < rb); /* stable */
+	return (ra > rb) - (ra < rb);
+}
+
+/* A double's bits as an unsigned number in the double's order; -0 is 0
+ * and NaN is above everything, as num_cmp has them. */
+static uint64_t double_bits(double d)
+{
+	if (isnan(d))
+		return UINT64_MAX;
+	if (d == 0)
+		d = 0.0;
+	uint64_t u;
+	memcpy(&u, &d, 8);
+	return u >> 63 ? ~u : u | (uint64_t)1 << 63;
+}
+
+uint64_t rf__cell_prefix(const struct rf_cell *c)
+{
+	struct rf_number n;
+	if (c->type == RF_CELL_NULL)
+		return 0;
+	if (cell_number(c, &n) == 0) /* an integer's double: rounding keeps the order */
+		return (uint64_t)1 << 62 | double_bits(n.is_int ? (double)n.i : n.d) >> 2;
+	uint64_t w = 0;
+	if (c->type == RF_CELL_STR) {
+		size_t len = c->u.str.len < 8 ? c->u.str.len : 8;
+		for (size_t i = 0; i < len; i++)
+			w |= (uint64_t)(unsigned char)c->u.str.s[i] << (56 - 8 * i);
+	}
+	return (uint64_t)2 << 62 | w >> 2;
+}
+
+static uint64_t row_prefix(const struct sort_ctx *x, size_t r)
+{
+	const struct rf_table *t = x->t;
+	int col = x->n ? x->cols[0] : 0;
+	if (!x->n && !t->nkeys)
+		return 0; /* no order but the row's own */
+	uint64_t p = rf__cell_prefix(&t->cells[r * (size_t)t->ncols + (size_t)col]);
+	return x->n && x->desc[0] ? ~p : p;
+}
+
+static inline int entry_cmp(const struct sort_ctx *x, const struct rf_sort_entry *a, const struct rf_sort_entry *b)
+{
+	if (a->pre != b->pre)
+		return a->pre < b->pre ? -1 : 1;
+	if (x->tie)
+		return x->tie(x->user, a->row, b->row);
+	return row_cmp(x, a->row, b->row);
+}
+
+static void swap_entries(struct rf_sort_entry *a, struct rf_sort_entry *b)
+{
+	struct rf_sort_entry t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void sift_down(const struct sort_ctx *x, struct rf_sort_entry *e, size_t n, size_t i, int max_heap)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && (max_heap ? entry_cmp(x, &e[c + 1], &e[c]) > 0 : entry_cmp(x, &e[c + 1], &e[c]) < 0))
+			c++;
+		if (max_heap ? entry_cmp(x, &e[c], &e[i]) <= 0 : entry_cmp(x, &e[c], &e[i]) >= 0)
+			return;
+		swap_entries(&e[c], &e[i]);
+		i = c;
+	}
+}
+
+static void heap_sort(const struct sort_ctx *x, struct rf_sort_entry *e, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(x, e, n, i, 1);
+	for (size_t k = n; k > 1; k--) {
+		swap_entries(&e[0], &e[k - 1]);
+		sift_down(x, e, k - 1, 0, 1);
+	}
+}
+
+/* Introsort: quicksort on the median of three, insertion sort for short
+ * runs, heapsort when the recursion goes too deep.  In place: no second
+ * array (glibc's qsort would allocate one as large as the input). */
+static void intro_sort(const struct sort_ctx *x, struct rf_sort_entry *e, size_t n, int depth)
+{
+	while (n > 16) {
+		if (depth-- == 0) {
+			heap_sort(x, e, n);
+			return;
+		}
+		size_t m = n / 2;
+		if (entry_cmp(x, &e[m], &e[0]) < 0)
+			swap_entries(&e[m], &e[0]);
+		if (entry_cmp(x, &e[n - 1], &e[m]) < 0) {
+			swap_entries(&e[n - 1], &e[m]);
+			if (entry_cmp(x, &e[m], &e[0]) < 0)
+				swap_entries(&e[m], &e[0]);
+		}
+		struct rf_sort_entry pivot = e[m];
+		size_t i = 0, j = n - 1;
+		for (;;) {
+			while (entry_cmp(x, &e[i], &pivot) < 0)
+				i++;
+			while (entry_cmp(x, &pivot, &e[j]) < 0)
+				j--;
+			if (i >= j)
+				break;
+			swap_entries(&e[i], &e[j]);
+			i++;
+			j--;
+		}
+		/* [0, j] and [j + 1, n): recurse into the smaller part */
+		size_t left = j + 1;
+		if (left < n - left) {
+			intro_sort(x, e, left, depth);
+			e += left;
+			n -= left;
+		} else {
+			intro_sort(x, e + left, n - left, depth);
+			n = left;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct rf_sort_entry v = e[i];
+		size_t j = i;
+		while (j > 0 && entry_cmp(x, &v, &e[j - 1]) < 0) {
+			e[j] = e[j - 1];
+			j--;
+		}
+		e[j] = v;
+	}
+}
+
+static void sort_entries(const struct sort_ctx *x, struct rf_sort_entry *e, size_t n)
+{
+	int depth = 0;
+	for (size_t k = n; k > 1; k >>= 1)
+		depth += 2;
+	intro_sort(x, e, n, depth);
+}
+
+void rf__sort_entries(struct rf_sort_entry *e, size_t n, int (*tie)(void *user, uint32_t a, uint32_t b), void *user)
+{
+	struct sort_ctx x = { .tie = tie, .user = user };
+	sort_entries(&x, e, n);
+}
+
+/* Put the rows in the order of e[0..n) (their rows), in place, cycle by
+ * cycle (row i takes row e[i].row), so a million-row result needs no
+ * second copy of its cells.  n is all the rows. */
+static int permute_rows(struct rf_table *t, struct rf_sort_entry *e, size_t n)
+{
+	size_t w = (size_t)t->ncols, bytes = w * sizeof(struct rf_cell);
+	struct rf_cell *tmp = malloc(bytes);
+	if (!tmp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].row == i || e[i].row == UINT32_MAX)
+			continue;
+		memcpy(tmp, &t->cells[i * w], bytes);
+		size_t j = i;
+		while (e[j].row != i) {
+			size_t k = e[j].row;
+			memcpy(&t->cells[j * w], &t->cells[k * w], bytes);
+			e[j].row = UINT32_MAX;
+			j = k;
+		}
+		memcpy(&t->cells[j * w], tmp, bytes);
+		e[j].row = UINT32_MAX;
+	}
+	free(tmp);
+	return 0;
 }
 
 int rf__table_sort(struct rf_table *t, const int *cols, const int *desc, int n)
 {
 	if (t->nrows < 2)
 		return 0;
-	size_t *order = malloc(t->nrows * sizeof *order);
-	struct rf_cell *tmp = malloc((size_t)t->ncols * sizeof *tmp);
-	if (!order || !tmp) {
-		free(order);
-		free(tmp);
+	if (t->nrows >= UINT32_MAX)
+		return -E2BIG;
+	struct sort_ctx x = { .t = t, .cols = cols, .desc = desc, .n = n };
+	struct rf_sort_entry *e = malloc(t->nrows * sizeof *e);
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nrows; i++)
+		e[i] = (struct rf_sort_entry){ row_prefix(&x, i), (uint32_t)i };
+	sort_entries(&x, e, t->nrows);
+	int r = permute_rows(t, e, t->nrows);
+	free(e);
+	return r;
+}
+
+int rf__table_top(struct rf_table *t, const int *cols, const int *desc, int n, size_t limit)
+{
+	if (limit >= t->nrows / 2) { /* most of it: a whole sort is as good */
+		int r = rf__table_sort(t, cols, desc, n);
+		if (r == 0)
+			rf__table_truncate(t, limit);
+		return r;
+	}
+	if (t->nrows >= UINT32_MAX)
+		return -E2BIG;
+	struct sort_ctx x = { .t = t, .cols = cols, .desc = desc, .n = n };
+	size_t w = (size_t)t->ncols;
+	struct rf_sort_entry *h = malloc((limit ? limit : 1) * sizeof *h);
+	struct rf_cell *kept = malloc((limit ? limit : 1) * w * sizeof *kept);
+	if (!h || !kept) {
+		free(h);
+		free(kept);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < t->nrows; i++)
-		order[i] = i;
-	sort_table = t;
-	sort_cols = cols;
-	sort_desc = desc;
-	sort_n = n;
-	qsort(order, t->nrows, sizeof *order, row_cmp);
-	/* Permute the rows in place, cycle by cycle (row i takes row order[i]),
-	 * so a million-row result needs no second copy of its cells. */
-	size_t w = (size_t)t->ncols, bytes = w * sizeof *tmp;
-	for (size_t i = 0; i < t->nrows; i++) {
-		if (order[i] == i || order[i] == SIZE_MAX)
-			continue;
-		memcpy(tmp, &t->cells[i * w], bytes);
-		size_t j = i;
-		while (order[j] != i) {
-			size_t k = order[j];
-			memcpy(&t->cells[j * w], &t->cells[k * w], bytes);
-			order[j] = SIZE_MAX;
-			j = k;
+	/* the `limit` first rows in a heap whose top is the last of them */
+	size_t k = 0;
+	for (size_t i = 0; i < t->nrows && limit; i++) {
+		struct rf_sort_entry v = { row_prefix(&x, i), (uint32_t)i };
+		if (k < limit) {
+			h[k++] = v;
+			if (k == limit)
+				for (size_t j = limit / 2; j-- > 0;)
+					sift_down(&x, h, k, j, 1);
+		} else if (entry_cmp(&x, &v, &h[0]) < 0) {
+			h[0] = v;
+			sift_down(&x, h, k, 0, 1);
 		}
-		memcpy(&t->cells[j * w], tmp, bytes);
-		order[j] = SIZE_MAX;
 	}
-	free(order);
-	free(tmp);
+	sort_entries(&x, h, k);
+	for (size_t i = 0; i < k; i++)
+		memcpy(&kept[i * w], &t->cells[(size_t)h[i].row * w], w * sizeof *kept);
+	memcpy(t->cells, kept, k * w * sizeof *kept);
+	t->nrows = k;
+	free(h);
+	free(kept);
+	return 0;
+}
+
+int rf__table_reserve(struct rf_table *t, size_t rows)
+{
+	if (rows <= t->cap)
+		return 0;
+	struct rf_cell *c = realloc(t->cells, rows * (size_t)t->ncols * sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	t->cells = c;
+	t->cap = rows;
 	return 0;
 }
 
@@ -327,11 +555,20 @@ static const char *cell_text(const struct rf_cell *c, char *buf, size_t cap, siz
 	case RF_CELL_BIGINT:
 		*len = c->u.str.len;
 		return c->u.str.s;
-	case RF_CELL_INT:
-		n.is_int = 1;
-		n.i = c->u.i;
-		*len = (size_t)rf__format_number(&n, buf, cap);
-		return buf;
+	case RF_CELL_INT: {
+		/* the digits by hand: a million counts, no printf each */
+		uint64_t u = c->u.i < 0 ? 0 - (uint64_t)c->u.i : (uint64_t)c->u.i;
+		char *e = buf + cap, *p = e;
+		(void)n;
+		do {
+			*--p = (char)('0' + (int)(u % 10));
+			u /= 10;
+		} while (u);
+		if (c->u.i < 0)
+			*--p = '-';
+		*len = (size_t)(e - p);
+		return p;
+	}
 	case RF_CELL_DBL:
 		*len = (size_t)rf__format_double(c->u.d, buf, cap);
 		return buf;
@@ -393,6 +630,14 @@ static int utf8_control(const unsigned char *p, int len)
 
 /* Table format: write the bytes as they are shown (see above), or with w
  * NULL only measure them; returns the width in characters. */
+int rf__plain_text(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] >= 0x7f || p[i] == '\\')
+			return 0;
+	return 1;
+}
+
 static size_t put_shown(struct rf_writer *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -583,7 +828,17 @@ static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell)
 			put(w, "\\N", 2);
 		return 2;
 	}
+	if (cell->type == RF_CELL_STR && cell->plain) {
+		if (w)
+			put(w, cell->u.str.s, cell->u.str.len);
+		return cell->u.str.len;
+	}
 	const char *s = cell_text(cell, buf, sizeof buf, &len);
+	if (cell->type != RF_CELL_STR && cell->type != RF_CELL_BIGINT) { /* our own digits: plain */
+		if (w)
+			put(w, s, len);
+		return len;
+	}
 	return put_shown(w, s, len);
 }
 
@@ -608,6 +863,19 @@ static void put_spaces(struct rf_writer *w, size_t n)
 	static const char spaces[256] = { [0 ... 255] = ' ' };
 	for (size_t k; n; n -= k)
 		put(w, spaces, k = n < sizeof spaces ? n : sizeof spaces);
+}
+
+/* A result's strings may lie anywhere (in the groups' key store, in the
+ * order of the sort): ask for a row's a few rows before it is written. */
+static void prefetch_row(const struct rf_table *t, size_t r)
+{
+	if (r >= t->nrows)
+		return;
+	for (int c = 0; c < t->ncols; c++) {
+		const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
+		if (cell->type == RF_CELL_STR)
+			__builtin_prefetch(cell->u.str.s);
+	}
 }
 
 static int write_table_format(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w)
@@ -635,6 +903,7 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 	}
 	size_t len[RF_TABLE_MAX_COLS];
 	for (size_t r = 0; r < t->nrows; r++) {
+		prefetch_row(t, r + 8);
 		widen(o, t, r, len); /* only measures, when the widths are known */
 		for (int c = 0; c < t->ncols; c++) {
 			const struct rf_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
@@ -697,6 +966,7 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 			repeat[c] = json_key_repeat(t, c);
 	for (size_t r = 0; r < t->nrows; r++) {
 		const struct rf_cell *row = &t->cells[r * (size_t)t->ncols];
+		prefetch_row(t, r + 8);
 		if (o->format == RF_FORMAT_JSON)
 			put(w, "{", 1);
 		for (int c = 0; c < t->ncols; c++) {

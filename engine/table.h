@@ -13,17 +13,22 @@ struct rf_writer;
  * digits in u.str; it prints and sorts as the number it is. */
 enum rf_cell_type { RF_CELL_NULL, RF_CELL_STR, RF_CELL_INT, RF_CELL_DBL, RF_CELL_TIME, RF_CELL_BIGINT };
 
+/* 16 bytes: the string's length shares the second word with the type (a
+ * million-row result is 16 MB of cells per column, not 24). */
 struct rf_cell {
 	union {
 		struct {
 			const char *s;
 			uint32_t len;
-		} str;
+		} __attribute__((packed)) str;
 		int64_t i;    /* INT, and TIME (seconds since the epoch) */
 		double d;
-	} u;
+	} __attribute__((packed)) u;
 	uint8_t type;
-};
+	uint8_t plain;    /* STR: known to be printable ASCII, no backslash (shown
+			   * as it is, width = length, without reading it again) */
+} __attribute__((aligned(8)));
+_Static_assert(sizeof(struct rf_cell) == 16, "a cell is two words");
 
 #define RF_TABLE_MAX_COLS 64
 
@@ -45,17 +50,37 @@ struct rf_cell *rf__table_add_row(struct rf_table *t);
 /* A copy of the bytes owned by the table. */
 const char *rf__table_strdup(struct rf_table *t, const char *p, size_t n);
 int rf__table_col(const struct rf_table *t, const char *name);
+/* Whether these bytes show as they are in the table format (for plain). */
+int rf__plain_text(const char *p, size_t n);
 
 /* A total order: NULL first, then numbers (numeric cells and strings that
  * read as numbers) by value, then other strings by bytes. */
 int rf__cell_cmp(const struct rf_cell *a, const struct rf_cell *b);
+/* The same, but numbers by value alone (50 and 5e1 tie): how sort and top
+ * compare a value column. */
+int rf__cell_cmp_value(const struct rf_cell *a, const struct rf_cell *b);
 /* The JSON number grammar: 0 when p is not a JSON number, else non-zero
  * (1, | 2 with an exponent, | 4 with more than 308 integer digits). */
 int rf__json_number_syntax(const char *p, size_t n);
 /* Sort rows by the columns in cols[] (desc[] per column), then by the key
  * columns ascending, so the order is total and deterministic. */
 int rf__table_sort(struct rf_table *t, const int *cols, const int *desc, int n);
+/* The first `limit` rows of that order, and no others (a heap: no sort of
+ * every row); the same rows, in the same order, as a sort and truncate. */
+int rf__table_top(struct rf_table *t, const int *cols, const int *desc, int n, size_t limit);
 void rf__table_truncate(struct rf_table *t, size_t n);
+
+/* Sorting by a precomputed key: `pre` orders as the first column does
+ * (a < b gives pre(a) <= pre(b), equal cells equal prefixes, see
+ * rf__cell_prefix), `tie` decides between equal prefixes (a total order). */
+struct rf_sort_entry {
+	uint64_t pre;
+	uint32_t row;
+} __attribute__((packed, aligned(4)));
+uint64_t rf__cell_prefix(const struct rf_cell *c);
+void rf__sort_entries(struct rf_sort_entry *e, size_t n, int (*tie)(void *user, uint32_t a, uint32_t b), void *user);
+/* Room for `rows` rows in all, allocated at once. */
+int rf__table_reserve(struct rf_table *t, size_t rows);
 /* Keep only these columns, in this order. */
 int rf__table_project(struct rf_table *t, const int *cols, int n);
 

@@ -685,6 +685,211 @@ START_TEST(test_times)
 }
 END_TEST
 
+/* ---- sorting: the prefix sort and the top-N heap against a plain sort -- */
+
+/* Cells of every kind that sort near each other: missing, integers and
+ * doubles at the edges (NaN, -0, infinities, 2^53 + 1), 128-bit integers,
+ * text that reads as a number and text that does not, text sharing its
+ * first eight bytes, bytes above 0x7f. */
+static void pool_cell(struct rf_table *t, uint64_t v, struct rf_cell *c)
+{
+	static const char *const text[] = { "", "a", "ab", "abcdefgh", "abcdefghij1", "abcdefghij2", "abcdefgh\x01",
+					    "5", "5.0", " 7 ", "1e3", "-0", "0", "nan", "inf", "9", "10", "1a", "-12",
+					    "\xff\xfe", "\xc3\xa9t\xc3\xa9", "9223372036854775808", "-1e308", "2e-308",
+					    "zz", "Z", "007", "1E3" };
+	static const double dbl[] = { 0.0, -0.0, 1.5, -1.5, 1e300, -1e300, 9007199254740992.0, 0.1, 5.0, 1e3 };
+	static const int64_t ints[] = { 0, 1, -1, 5, 9, 10, 1000, INT64_MAX, INT64_MIN, 9007199254740993LL, 7 };
+	static const char *const big[] = { "170141183460469231731687303715884105727", "-9223372036854775809",
+					   "9223372036854775808", "18446744073709551616" };
+	memset(c, 0, sizeof *c);
+	switch (v % 7) {
+	case 0:
+		break; /* missing */
+	case 1:
+	case 2: {
+		const char *s = text[(v / 7) % (sizeof text / sizeof *text)];
+		c->type = RF_CELL_STR;
+		c->u.str.len = (uint32_t)strlen(s);
+		c->u.str.s = rf__table_strdup(t, s, c->u.str.len);
+		break;
+	}
+	case 3:
+		c->type = RF_CELL_INT;
+		c->u.i = ints[(v / 7) % (sizeof ints / sizeof *ints)];
+		break;
+	case 4:
+		c->type = RF_CELL_DBL;
+		c->u.d = (v / 7) % 13 == 0 ? NAN : (v / 7) % 13 == 1 ? INFINITY : (v / 7) % 13 == 2 ? -INFINITY
+											    : dbl[(v / 7) % 10];
+		break;
+	case 5: {
+		const char *s = big[(v / 7) % 4];
+		c->type = RF_CELL_BIGINT;
+		c->u.str.len = (uint32_t)strlen(s);
+		c->u.str.s = rf__table_strdup(t, s, c->u.str.len);
+		break;
+	}
+	default:
+		c->type = RF_CELL_TIME;
+		c->u.i = (int64_t)(v % 5) * 60 - 60;
+		break;
+	}
+}
+
+/* The order as it was before the prefix sort: qsort on the full
+ * comparison of every row (the sort columns, the keys, the row number). */
+static const struct rf_table *ref_t;
+static const int *ref_cols, *ref_desc;
+static int ref_n;
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+	size_t ra = *(const size_t *)pa, rb = *(const size_t *)pb;
+	const struct rf_cell *a = &ref_t->cells[ra * (size_t)ref_t->ncols], *b = &ref_t->cells[rb * (size_t)ref_t->ncols];
+	for (int i = 0; i < ref_n; i++) {
+		int col = ref_cols[i];
+		int c = col >= ref_t->nkeys ? rf__cell_cmp_value(&a[col], &b[col]) : rf__cell_cmp(&a[col], &b[col]);
+		if (c)
+			return ref_desc[i] ? -c : c;
+	}
+	for (int k = 0; k < ref_t->nkeys; k++) {
+		int c = rf__cell_cmp(&a[k], &b[k]);
+		if (c)
+			return c;
+	}
+	return (ra > rb) - (ra < rb);
+}
+
+static struct rf_table *random_table(uint64_t *rs, size_t nrows, int spread)
+{
+	static const char *const names[] = { "k1", "k2", "v1", "v2" };
+	struct rf_table *t = rf__table_new(4, 2, names);
+	ck_assert_ptr_nonnull(t);
+	for (size_t r = 0; r < nrows; r++) {
+		struct rf_cell *row = rf__table_add_row(t);
+		ck_assert_ptr_nonnull(row);
+		for (int c = 0; c < 4; c++)
+			pool_cell(t, test_rand(rs) % (uint64_t)spread, &row[c]);
+	}
+	return t;
+}
+
+/* Same cells, same order: the identity of each row (its cell bytes). */
+static void same_rows(const struct rf_table *x, const struct rf_table *y, size_t n)
+{
+	ck_assert_uint_eq(y->nrows, n);
+	ck_assert(memcmp(x->cells, y->cells, n * (size_t)x->ncols * sizeof *x->cells) == 0);
+}
+
+static struct rf_table *copy_table(const struct rf_table *t)
+{
+	static const char *const names[] = { "k1", "k2", "v1", "v2" };
+	struct rf_table *c = rf__table_new(t->ncols, t->nkeys, names);
+	ck_assert_int_eq(rf__table_reserve(c, t->nrows ? t->nrows : 1), 0);
+	memcpy(c->cells, t->cells, t->nrows * (size_t)t->ncols * sizeof *t->cells);
+	c->nrows = t->nrows;
+	return c;
+}
+
+START_TEST(test_sort_matches_full_comparison)
+{
+	uint64_t rs = 77;
+	static const int colsets[][3] = { { 0, 0, 0 }, { 2, 0, 0 }, { 3, 2, 0 }, { 1, 3, 0 }, { 2, 3, 1 } };
+	static const int ns[] = { 0, 1, 2, 2, 3 };
+	for (int round = 0; round < 120; round++) {
+		size_t nrows = round < 20 ? (size_t)round : 1 + test_rand(&rs) % 600;
+		/* a small spread gives many ties, a large one few */
+		struct rf_table *t = random_table(&rs, nrows, round % 3 == 0 ? 14 : round % 3 == 1 ? 200 : 5000);
+		int set = round % 5, desc[3] = { (int)(test_rand(&rs) & 1), (int)(test_rand(&rs) & 1), 0 };
+		/* the reference: row numbers sorted by the full comparison */
+		size_t *order = malloc((nrows ? nrows : 1) * sizeof *order);
+		for (size_t i = 0; i < nrows; i++)
+			order[i] = i;
+		ref_t = t, ref_cols = colsets[set], ref_desc = desc, ref_n = ns[set];
+		qsort(order, nrows, sizeof *order, ref_cmp);
+		struct rf_table *want = copy_table(t);
+		for (size_t i = 0; i < nrows; i++)
+			memcpy(&want->cells[i * 4], &t->cells[order[i] * 4], 4 * sizeof *t->cells);
+		struct rf_table *sorted = copy_table(t);
+		ck_assert_int_eq(rf__table_sort(sorted, colsets[set], desc, ns[set]), 0);
+		same_rows(want, sorted, nrows);
+		/* top N: the first N rows of that order, for N at the edges */
+		size_t tops[] = { 0, 1, 2, 3, nrows / 3, nrows / 2, nrows ? nrows - 1 : 0, nrows, nrows + 5 };
+		for (size_t k = 0; k < sizeof tops / sizeof *tops; k++) {
+			struct rf_table *top = copy_table(t);
+			ck_assert_int_eq(rf__table_top(top, colsets[set], desc, ns[set], tops[k]), 0);
+			same_rows(want, top, tops[k] < nrows ? tops[k] : nrows);
+			rf__table_free(top);
+		}
+		free(order);
+		rf__table_free(want);
+		rf__table_free(sorted);
+		rf__table_free(t);
+	}
+}
+END_TEST
+
+/* The prefix keeps the order: a < b never has a larger prefix, and cells
+ * that compare equal have the same one (-0 and 0, 5 and 5.0, NaNs). */
+START_TEST(test_sort_prefix_keeps_order)
+{
+	static const char *const names[] = { "k1", "k2", "v1", "v2" };
+	struct rf_table *t = rf__table_new(4, 2, names);
+	struct rf_cell cells[400];
+	for (int i = 0; i < 400; i++)
+		pool_cell(t, (uint64_t)i, &cells[i]);
+	for (int i = 0; i < 400; i++)
+		for (int j = 0; j < 400; j++) {
+			uint64_t pa = rf__cell_prefix(&cells[i]), pb = rf__cell_prefix(&cells[j]);
+			int c = rf__cell_cmp(&cells[i], &cells[j]), v = rf__cell_cmp_value(&cells[i], &cells[j]);
+			if (c < 0 || v < 0)
+				ck_assert_msg(pa <= pb, "cells %d < %d but prefix %llx > %llx", i, j,
+					      (unsigned long long)pa, (unsigned long long)pb);
+			if (v == 0)
+				ck_assert_msg(pa == pb, "cells %d == %d by value, prefixes differ", i, j);
+		}
+	rf__table_free(t);
+}
+END_TEST
+
+/* An aggregate's result sorted while it is built equals the unsorted
+ * result sorted afterwards (keys that read as numbers, or do not, or are
+ * missing; times). */
+START_TEST(test_result_sorted_once)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	struct rf_agg_config cfg;
+	config_all(&cfg);
+	cfg.naggs = 2;
+	struct rows *r = calloc(1, sizeof *r);
+	make_rows(r, 9, 4000, 3000);
+	static const char *const odd[] = { "10", "9", "1a", "-5", "5.0", "5", "nan", "", " 3", "1e400", "abcdefghX" };
+	for (int i = 0; i < 400; i++) {
+		const char *s = odd[i % 11];
+		r->b.vals[i * 2] = i % 13 == 12 ? RF_MISSING : (struct rf_value){ s, (int32_t)strlen(s) };
+		r->b.vals[i * 2 + 2000] = (struct rf_value){ r->text[1000 + i][1], (int32_t)strlen(r->text[1000 + i][1]) };
+	}
+	struct rf_agg_state *st = rf__agg_new(&cfg, k);
+	ck_assert_int_eq(rf__agg_process(st, &r->b), 0);
+	struct rf_table *a, *b;
+	ck_assert_int_eq(rf__agg_result(st, 0, &a), 0);
+	ck_assert_int_eq(rf__agg_result(st, RF_AGG_UNSORTED, &b), 0);
+	ck_assert_int_eq(rf__table_sort(b, NULL, NULL, 0), 0);
+	tables_equal(a, b);
+	rf__table_free(a);
+	rf__table_free(b);
+	/* final: the index goes, the result stays the same */
+	ck_assert_int_eq(rf__agg_result(st, 0, &a), 0);
+	ck_assert_int_eq(rf__agg_result(st, RF_AGG_FINAL, &b), 0);
+	tables_equal(a, b);
+	rf__table_free(a);
+	rf__table_free(b);
+	rf__agg_free(st);
+	rf__batch_free(&r->b);
+	free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("aggregate");
@@ -702,6 +907,9 @@ int main(void)
 	tcase_add_test(tc, test_sketch_integers_round_exactly);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_times);
+	tcase_add_test(tc, test_sort_matches_full_comparison);
+	tcase_add_test(tc, test_sort_prefix_keeps_order);
+	tcase_add_test(tc, test_result_sorted_once);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -331,6 +331,9 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	fprintf(f, "  elapsed     %.3f s (%.2f GB/s)\n", secs(r->elapsed_ns),
 		r->elapsed_ns ? (double)r->bytes / (double)r->elapsed_ns : 0.0);
 	fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
+	if (r->groups)
+		fprintf(f, "  groups      %" PRIu64 ", %.1f MiB (%.1f bytes a group)\n", r->groups,
+			(double)r->group_bytes / 1048576.0, (double)r->group_bytes / (double)r->groups);
 	fprintf(f, "  numa nodes  %d%s\n", r->numa_nodes, r->numa_interleave ? ", buffers interleaved" : "");
 	fprintf(f, "  placement  ");
 	int any = 0;
@@ -459,10 +462,11 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 		   ",\"records\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"long_skipped\":%" PRIu64
 		   ",\"batches\":%" PRIu64 ",\"spill_batches\":%" PRIu64
 		   ",\"pool_buffers\":%zu,\"pool_buffer_size\":%zu,\"pool_high_water\":%zu"
-		   ",\"elapsed_ns\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64 ",\"numa_nodes\":%d,\"stages\":[",
+		   ",\"elapsed_ns\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64 ",\"numa_nodes\":%d,",
 		r->inputs, r->inputs_failed, r->bytes, r->records, r->rejected, r->long_skipped, r->batches,
 		r->spill_batches, r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns,
 		r->peak_rss_kb, r->numa_nodes);
+	fprintf(f, "\"groups\":%" PRIu64 ",\"group_bytes\":%" PRIu64 ",\"stages\":[", r->groups, r->group_bytes);
 	for (int i = 0; i < r->nstages; i++) {
 		const struct rf_stage_stats *s = &r->stage[i];
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
