@@ -571,7 +571,11 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		int failed = run->failed_inputs;
 		run->line_no = 0;
 		run->input_idx = rg->input_idx - 1; /* process_input counts it up */
+		run->framer.skipped_lines = 0;
 		process_input_range(run, rg->name, rg->start, rg->end);
+		/* the lines of too-long records after the range's last batch are
+		 * the range's too: the next range's lines start after them */
+		run->line_no += run->framer.skipped_lines;
 		/* an input cut among workers is counted once, by the parent */
 		records[i] = run->line_no | (run->failed_inputs > failed ? MP_RANGE_FAILED : 0);
 		if (before == 0 && run->env.rejected) {

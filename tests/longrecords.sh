@@ -181,6 +181,23 @@ for mode in serial parallel pipeline multiprocess async; do
 		check_grep "json $mode $io: first reject" "$T/err" "(first: $T/j line $bad)"
 	done
 done
+# a multiprocess worker's share that ends inside a too-long record: the
+# lines skipped after its last batch still count for the shares after it
+python3 - "$T" <<'PY'
+import sys
+for name, longs in (("m1", [100000]), ("m2", [70000, 150000, 5000])):
+    ls = ['{"a":1}'] * 5 + ['{"a":"%s"}' % ("x" * n) for n in longs] + ["bad"] + ['{"a":2}'] * 5
+    open(sys.argv[1] + "/" + name, "w").write("\n".join(ls) + "\n")
+    open(sys.argv[1] + "/" + name + ".want", "w").write("%d\n" % (ls.index("bad") + 1))
+PY
+for m in m1 m2; do
+	read -r mbad < "$T/$m.want"
+	for threads in 2 3 4; do
+		"$RINGFLOW" --mode=multiprocess --threads=$threads --max-record=1K --on-long=skip \
+			'parse json | count' "$T/$m" > /dev/null 2> "$T/err"
+		check_grep "$m multiprocess x$threads: first reject" "$T/err" "(first: $T/$m line $mbad)"
+	done
+done
 "$RINGFLOW" --max-record=1000 --on-long=skip --strict 'parse json | count' "$T/j" > /dev/null 2> "$T/err"
 check_grep "json --strict" "$T/err" "j: line $bad: cannot be parsed as json"
 
