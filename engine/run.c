@@ -236,7 +236,7 @@ struct run {
 	uint64_t next_tick;       /* --every: when the next snapshot is due */
 	uint64_t snapshots;       /* tables printed, the final one included */
 	uint64_t every_printed;   /* --every: snapshots printed, and skipped */
-	uint64_t every_skipped;   /* because printing could not keep up */
+	uint64_t every_skipped;   /* due while busy (printing, or a slow batch) */
 	struct rf_source *cur_src;
 	int fatal;                /* an error that ends the run (negative errno) */
 	uint32_t input_idx;

@@ -323,7 +323,7 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	fprintf(f, "  batches     %" PRIu64 " (%" PRIu64 " assembled across buffer ends)\n",
 		r->batches, r->spill_batches);
 	if (r->snapshots || r->snapshots_skipped)
-		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: printing could not keep up with --every)\n",
+		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: due while the run was busy)\n",
 			r->snapshots, r->snapshots_skipped);
 	if (r->pool_buffers)
 		fprintf(f, "  pool        %zu x %zu KiB, high water %zu\n", r->pool_buffers,
