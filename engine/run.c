@@ -563,7 +563,10 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	rf__fault_no_writes();
 	struct mp_report rep = { 0 };
 	rep.nranges = (uint32_t)count;
-	uint64_t records[count > 0 ? count : 1];
+	/* on the heap: a library caller may pass more files than a stack holds */
+	uint64_t *records = calloc(count > 0 ? (size_t)count : 1, sizeof *records);
+	if (!records)
+		_exit(3);
 	run->failed_inputs = 0; /* the parent's count came with the fork */
 	for (int i = 0; i < count; i++) {
 		struct mp_range *rg = &ranges[first + i];
@@ -657,8 +660,9 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 	pid_t *pids = calloc((size_t)workers, sizeof *pids);
 	int *data = calloc((size_t)workers, sizeof *data), *report = calloc((size_t)workers, sizeof *report);
 	int *rej = calloc((size_t)workers, sizeof *rej);
-	if (!ranges || !first || !pids || !data || !report || !rej) {
-		free(ranges), free(first), free(pids), free(data), free(report), free(rej);
+	struct mp_report *reps = calloc((size_t)workers + 1, sizeof *reps);
+	if (!ranges || !first || !pids || !data || !report || !rej || !reps) {
+		free(ranges), free(first), free(pids), free(data), free(report), free(rej), free(reps);
 		return -ENOMEM;
 	}
 	for (int w = 0; w < workers; w++)
@@ -670,7 +674,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 	char *ok = calloc((size_t)nfiles + 1, 1);
 	if (!size || !ok) {
 		free(size), free(ok);
-		free(ranges), free(first), free(pids), free(data), free(report), free(rej);
+		free(ranges), free(first), free(pids), free(data), free(report), free(rej), free(reps);
 		return -ENOMEM;
 	}
 	for (int i = 0; i < nfiles; i++) {
@@ -786,8 +790,6 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 	}
 
 	/* collect, in worker order */
-	struct mp_report reps[workers > 0 ? workers : 1];
-	memset(reps, 0, sizeof reps);
 	int died = 0;
 	for (int w = 0; w < started; w++) {
 		char *buf = NULL;
@@ -965,6 +967,7 @@ next:
 	free(data);
 	free(report);
 	free(rej);
+	free(reps);
 	if (died && r == 0)
 		r = -ECHILD;
 	return r;
