@@ -214,6 +214,9 @@ struct run {
 	struct rf_writer out;
 	struct rf_pool pool;
 	int have_pool;
+	size_t pool_share;        /* parallel, pipeline: the pool's part of --memory */
+	size_t window;            /* mmap window (0: the default) */
+	size_t piece;             /* parallel, pipeline: batches go in up to this size */
 	struct rf_uring *uring;
 	int uring_error;          /* io_uring could not be set up: its -errno */
 	struct rf_framer framer;
@@ -1122,19 +1125,64 @@ static void progress(struct run *run, int final)
 	run->opt->on_progress(run->opt->progress_user, done, run->total_bytes, now - run->started);
 }
 
+/* Parallel and pipeline mode: a batch to the work items. */
+static int submit(struct run *run, struct rf_batch *b)
+{
+	if (rf__io_cancel)
+		return -EINTR;
+	if (run->par)
+		return rf__par_submit(run->par, b);
+	int r = rf__pipe_submit(run->pipe, b);
+	if (r == RF_STOP)
+		run->stopped = 1;
+	return r;
+}
+
+/* A batch larger than the items are planned for (a large --buffer-size,
+ * or window) goes in as pieces of whole records, so that the copies in
+ * flight fit in --memory whatever the buffer size.  A record longer than
+ * a piece is a piece of its own. */
+static int submit_pieces(struct run *run, struct rf_batch *b)
+{
+	struct rf_batch piece = *b;
+	const char *p = b->data, *end = b->data + b->len;
+	int r = 0;
+	while (r == 0 && p < end) {
+		size_t left = (size_t)(end - p), n = left;
+		if (left > run->piece) {
+			int state = RF_Q_START;
+			const char *nl = b->quote_sep ? rf__csv_find_last_end(p, run->piece, b->quote_sep, &state)
+						      : run->k->find_last_byte(p, run->piece, '\n');
+			if (!nl) {
+				state = RF_Q_START;
+				nl = b->quote_sep ? rf__csv_find_end(p, left, b->quote_sep, &state)
+						  : run->k->find_byte(p, left, '\n');
+			}
+			if (nl)
+				n = (size_t)(nl + 1 - p);
+		}
+		piece.data = p;
+		piece.len = n;
+		piece.input_start = b->input_start && p == b->data;
+		piece.lines_skipped = p == b->data ? b->lines_skipped : 0;
+		piece.unterminated = p + n == end ? b->unterminated : 0;
+		p += n;
+		prepare_batch(run, &piece);
+		progress(run, 0);
+		r = submit(run, &piece);
+	}
+	return r;
+}
+
 static int run_batch(void *user, struct rf_batch *b)
 {
 	struct run *run = user;
+	if ((run->par || run->pipe) && run->piece && b->len > run->piece)
+		return submit_pieces(run, b);
 	prepare_batch(run, b);
 	progress(run, 0);
-	if (run->par)
-		return rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
-	if (run->pipe) {
-		int r = rf__io_cancel ? -EINTR : rf__pipe_submit(run->pipe, b);
-		if (r == RF_STOP)
-			run->stopped = 1;
-		return r;
-	}
+	if (run->par || run->pipe)
+		return submit(run, b);
 	int stop = rf__run_stages(run->stage, run->nstages, b);
 	if (stop < 0)
 		return stop;
@@ -1266,6 +1314,8 @@ static void report_note(struct run *run, const char *fmt, ...)
 static size_t pool_budget(const struct run *run)
 {
 	size_t budget = run->opt->memory;
+	if (run->pool_share && (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE))
+		return run->pool_share; /* the batches in flight have the rest */
 	if (run->mode == RF_MODE_MULTIPROCESS && run->threads > 1)
 		budget /= (size_t)run->threads;
 	return budget;
@@ -1387,7 +1437,7 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 	int r;
 	*direct_used = 0;
 	if (io == RF_IO_MMAP) {
-		size_t window = run->opt->window_size ? run->opt->window_size : 4 * MiB;
+		size_t window = run->opt->window_size ? run->opt->window_size : run->window ? run->window : 4 * MiB;
 		*used = RF_IO_MMAP;
 		return rf__source_mmap_open(src, in, window);
 	}
@@ -1431,15 +1481,43 @@ static void report_strict(struct run *run)
 		     (unsigned long long)run->env.first_reject_line, what);
 }
 
-/* Work items for parallel mode: as many copies of a batch (an mmap window
- * or a pool buffer) as --memory holds, at least two per worker. */
-static int parallel_items(const struct run *run)
+/* Parallel and pipeline mode: --memory holds the pool and the batches in
+ * flight, each a copy of a batch plus what the stages grow for it.  The
+ * pool gets a quarter, at least its two buffers; the items the rest, in
+ * bytes (counted as they go, see parallel.c) and in number: at least what
+ * keeps the threads busy, two per worker or one per stage thread, twice
+ * over (room for what the stages grow).  Larger batches go in as pieces;
+ * an mmap window not asked for is made to fit.  0, or -ENOSPC with the
+ * figures in why. */
+static int plan_items(struct run *run, struct rf_workers_config *wc, char *why, size_t why_len)
 {
-	size_t chunk = run->opt->window_size ? run->opt->window_size : 4 * MiB;
-	size_t n = run->opt->memory / chunk;
-	if (n < (size_t)run->threads * 2)
-		n = (size_t)run->threads * 2;
-	return n > 256 ? 256 : (int)n;
+	size_t mem = run->opt->memory;
+	/* the default buffer is 1 MiB, or 2 MiB for O_DIRECT: plan for 2 */
+	size_t bs = run->opt->buffer_size ? run->opt->buffer_size : 2 * MiB;
+	size_t stride = rf__pool_stride(bs, POOL_HEADROOM);
+	int min = run->mode == RF_MODE_PARALLEL ? 2 * run->threads : run->threads;
+	size_t pool = mem / 4 > 2 * stride ? mem / 4 : 2 * stride;
+	size_t items = pool < mem ? mem - pool : 0;
+	size_t piece = items / (2 * (size_t)min) / (64 << 10) * (64 << 10);
+	if (piece < (64 << 10)) {
+		snprintf(why, why_len, "%zu KiB do not hold the pool's %zu KiB and %d batches in flight of "
+			 "64 KiB and as much again for the stages (%s)", mem >> 10, pool >> 10, min,
+			 run->mode == RF_MODE_PARALLEL ? "two per worker thread" : "one per stage thread");
+		return -ENOSPC;
+	}
+	size_t window = run->opt->window_size;
+	if (!window)
+		window = piece < 4 * MiB ? piece : 4 * MiB;
+	size_t chunk = stride > window ? stride : window;
+	if (chunk > piece)
+		chunk = piece;
+	size_t n = items / chunk;
+	wc->items = n > 256 ? 256 : (int)n;
+	wc->item_budget = items;
+	run->pool_share = pool;
+	run->window = window;
+	run->piece = piece;
+	return 0;
 }
 
 /* CPUs this process may run on (taskset, cpusets). */
@@ -2123,8 +2201,6 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		struct rf_workers_config wc = {
 			.workers = run->threads,
 			.queue_depth = opt->queue_depth,
-			/* a copy per item of up to a window: the budget decides */
-			.items = parallel_items(run),
 			.q = q,
 			.nstages = nrow,
 			.k = k,
@@ -2137,9 +2213,15 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		char why[256] = "";
 		wc.why = why;
 		wc.why_len = sizeof why;
-		if (run->mode == RF_MODE_PARALLEL)
+		/* the items and the pool share --memory: both bounded */
+		if ((r = plan_items(run, &wc, why, sizeof why)) < 0 && opt->mode != RF_MODE_AUTO) {
+			report_error(run, "--memory", r, "%s in %s mode (try a larger --memory, a smaller "
+				     "--buffer-size or --window, or --mode=serial)", why, rf_mode_name(run->mode));
+			goto done;
+		}
+		if (r == 0 && run->mode == RF_MODE_PARALLEL)
 			r = rf__par_create(&run->par, &wc);
-		else
+		else if (r == 0)
 			r = rf__pipe_create(&run->pipe, &wc);
 		if (!why[0] && r < 0)
 			snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
