@@ -74,12 +74,12 @@ struct rf_par {
 
 static int flush_in_order(struct rf_par *p);
 
-/* The copy buffer for a batch of len bytes: its size to the next 64 KiB
+/* The copy buffer for a batch of len bytes: its size to the next page
  * (64 spare bytes at the end for the vector kernels), not a power of two,
  * which could double what a large buffer size costs. */
 static size_t copy_size(size_t len)
 {
-	size_t g = (size_t)64 << 10;
+	size_t g = 4096;
 	return (len + 64 + g - 1) / g * g;
 }
 

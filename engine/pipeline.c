@@ -143,11 +143,11 @@ static struct item *ring_pop(struct ring *r)
 	return it;
 }
 
-/* The copy buffer for a batch of len bytes: to the next 64 KiB, with 64
+/* The copy buffer for a batch of len bytes: to the next page, with 64
  * spare bytes for the vector kernels. */
 static size_t copy_size(size_t len)
 {
-	size_t g = (size_t)64 << 10;
+	size_t g = 4096;
 	return (len + 64 + g - 1) / g * g;
 }
 

@@ -1125,24 +1125,40 @@ static void progress(struct run *run, int final)
 	run->opt->on_progress(run->opt->progress_user, done, run->total_bytes, now - run->started);
 }
 
-/* Parallel and pipeline mode: a batch to the work items. */
-static int submit(struct run *run, struct rf_batch *b)
+/* One batch through the stages, or to the work items. */
+static int run_one(struct run *run, struct rf_batch *b)
 {
-	if (rf__io_cancel)
-		return -EINTR;
+	prepare_batch(run, b);
+	progress(run, 0);
 	if (run->par)
-		return rf__par_submit(run->par, b);
-	int r = rf__pipe_submit(run->pipe, b);
-	if (r == RF_STOP)
+		return rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
+	if (run->pipe) {
+		int r = rf__io_cancel ? -EINTR : rf__pipe_submit(run->pipe, b);
+		if (r == RF_STOP)
+			run->stopped = 1;
+		return r;
+	}
+	int stop = rf__run_stages(run->stage, run->nstages, b);
+	if (stop < 0)
+		return stop;
+	int r = output_batch(run, b);
+	if (r == 0 && run->opt->every_ns)
+		r = tick(run);
+	if (r == 0 && stop == RF_STOP) {
 		run->stopped = 1;
+		return RF_STOP;
+	}
+	if (r == 0 && rf__io_cancel)
+		return -EINTR;
 	return r;
 }
 
-/* A batch larger than the items are planned for (a large --buffer-size,
- * or window) goes in as pieces of whole records, so that the copies in
- * flight fit in --memory whatever the buffer size.  A record longer than
- * a piece is a piece of its own. */
-static int submit_pieces(struct run *run, struct rf_batch *b)
+/* A batch larger than run->piece (a large --buffer-size or window) goes
+ * through as pieces of whole records: what the stages grow per batch
+ * (records, values, rejects), and in parallel and pipeline mode the copies
+ * in flight, then fit in --memory whatever the buffer size.  A record
+ * longer than a piece is a piece of its own. */
+static int run_pieces(struct run *run, struct rf_batch *b)
 {
 	struct rf_batch piece = *b;
 	const char *p = b->data, *end = b->data + b->len;
@@ -1166,10 +1182,22 @@ static int submit_pieces(struct run *run, struct rf_batch *b)
 		piece.input_start = b->input_start && p == b->data;
 		piece.lines_skipped = p == b->data ? b->lines_skipped : 0;
 		piece.unterminated = p + n == end ? b->unterminated : 0;
+		piece.all = 1;
+		piece.nsel = 0;
+		piece.has_vals = 0;
+		piece.rejects_len = 0;
+		rf__batch_reset_arena(&piece);
 		p += n;
-		prepare_batch(run, &piece);
-		progress(run, 0);
-		r = submit(run, &piece);
+		r = run_one(run, &piece);
+		/* the stages may have grown the arrays: they stay the batch's */
+		b->sel = piece.sel;
+		b->sel_cap = piece.sel_cap;
+		b->vals = piece.vals;
+		b->vals_cap = piece.vals_cap;
+		b->arena = piece.arena;
+		b->rejects = piece.rejects;
+		b->rejects_cap = piece.rejects_cap;
+		b->rejects_len = piece.rejects_len;
 	}
 	return r;
 }
@@ -1177,25 +1205,9 @@ static int submit_pieces(struct run *run, struct rf_batch *b)
 static int run_batch(void *user, struct rf_batch *b)
 {
 	struct run *run = user;
-	if ((run->par || run->pipe) && run->piece && b->len > run->piece)
-		return submit_pieces(run, b);
-	prepare_batch(run, b);
-	progress(run, 0);
-	if (run->par || run->pipe)
-		return submit(run, b);
-	int stop = rf__run_stages(run->stage, run->nstages, b);
-	if (stop < 0)
-		return stop;
-	int r = output_batch(run, b);
-	if (r == 0 && run->opt->every_ns)
-		r = tick(run);
-	if (r == 0 && stop == RF_STOP) {
-		run->stopped = 1;
-		return RF_STOP;
-	}
-	if (r == 0 && rf__io_cancel)
-		return -EINTR;
-	return r;
+	if (run->piece && b->len > run->piece)
+		return run_pieces(run, b);
+	return run_one(run, b);
 }
 
 int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row)
@@ -1309,16 +1321,30 @@ static void report_note(struct run *run, const char *fmt, ...)
 	free(msg);
 }
 
-/* What this process's pool may take: --memory, shared out among the
- * workers in multiprocess mode (each has a pool of its own). */
-static size_t pool_budget(const struct run *run)
+/* What this process may hold of --memory: all of it, or a worker's share
+ * in multiprocess mode (each has a pool of its own). */
+static size_t process_budget(const struct run *run)
 {
 	size_t budget = run->opt->memory;
-	if (run->pool_share && (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE))
-		return run->pool_share; /* the batches in flight have the rest */
 	if (run->mode == RF_MODE_MULTIPROCESS && run->threads > 1)
 		budget /= (size_t)run->threads;
 	return budget;
+}
+
+/* What this process's pool may take of it.  In parallel and pipeline mode
+ * the batches in flight have the rest (see plan_items); in the other modes
+ * what the stages grow for the batch at hand (in pieces of up to an eighth
+ * of the budget) has a quarter.  Two buffers at least. */
+static size_t pool_budget(const struct run *run)
+{
+	if (run->pool_share && (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE))
+		return run->pool_share;
+	size_t budget = process_budget(run);
+	if (!run->piece)
+		return budget;
+	size_t bs = run->opt->buffer_size ? run->opt->buffer_size : POOL_HEADROOM;
+	size_t two = 2 * rf__pool_stride(bs, POOL_HEADROOM), pool = budget - budget / 4;
+	return pool >= two ? pool : two < budget ? two : budget;
 }
 
 static int ensure_pool(struct run *run, int direct)
@@ -1337,17 +1363,18 @@ static int ensure_pool(struct run *run, int direct)
 	}
 	int r = rf__pool_init(&run->pool, budget, bs, POOL_HEADROOM);
 	if (r == -ENOSPC) {
+		size_t whole = process_budget(run);
 		report_error(run, "--memory", r, "%zu KiB%s do not hold two buffers of %zu KiB and their %zu KiB headroom",
-			     budget >> 10, budget < run->opt->memory ? " (the share of one worker)" : "", bs >> 10,
+			     whole >> 10, whole < run->opt->memory ? " (the share of one worker)" : "", bs >> 10,
 			     POOL_HEADROOM >> 10);
 		run->fatal = r;
 		return r;
 	}
 	if (r < 0) {
 		/* no buffers, no reading: the run ends here, said once */
-		report_error(run, "--memory", r, "cannot allocate the buffer pool (%zu MiB in buffers of %zu KiB): %s "
-			     "(try a smaller --memory or --buffer-size, or --io=mmap)",
-			     budget >> 20, bs >> 10, strerror(-r));
+		report_error(run, "--memory", r, "cannot allocate the buffer pool (%zu MiB of --memory, %zu MiB of it "
+			     "in buffers of %zu KiB): %s (try a smaller --memory or --buffer-size, or --io=mmap)",
+			     process_budget(run) >> 20, budget >> 20, bs >> 10, strerror(-r));
 		run->fatal = r;
 		return r;
 	}
@@ -1491,17 +1518,22 @@ static void report_strict(struct run *run)
  * figures in why. */
 static int plan_items(struct run *run, struct rf_workers_config *wc, char *why, size_t why_len)
 {
-	size_t mem = run->opt->memory;
-	/* the default buffer is 1 MiB, or 2 MiB for O_DIRECT: plan for 2 */
-	size_t bs = run->opt->buffer_size ? run->opt->buffer_size : 2 * MiB;
+	size_t mem = run->opt->memory, granule = 16 << 10;
+	/* the default buffer is 1 MiB, or 2 MiB for O_DIRECT: plan for 2,
+	 * made smaller as ensure_pool does when two do not fit */
+	size_t bs = run->opt->buffer_size;
+	if (!bs) {
+		size_t fit = rf__pool_largest(mem / 4, POOL_HEADROOM);
+		bs = fit > 0 && fit < 2 * MiB ? fit : 2 * MiB;
+	}
 	size_t stride = rf__pool_stride(bs, POOL_HEADROOM);
 	int min = run->mode == RF_MODE_PARALLEL ? 2 * run->threads : run->threads;
 	size_t pool = mem / 4 > 2 * stride ? mem / 4 : 2 * stride;
 	size_t items = pool < mem ? mem - pool : 0;
-	size_t piece = items / (2 * (size_t)min) / (64 << 10) * (64 << 10);
-	if (piece < (64 << 10)) {
+	size_t piece = items / (2 * (size_t)min) / granule * granule;
+	if (piece < granule) {
 		snprintf(why, why_len, "%zu KiB do not hold the pool's %zu KiB and %d batches in flight of "
-			 "64 KiB and as much again for the stages (%s)", mem >> 10, pool >> 10, min,
+			 "%zu KiB and as much again for the stages (%s)", mem >> 10, pool >> 10, min, granule >> 10,
 			 run->mode == RF_MODE_PARALLEL ? "two per worker thread" : "one per stage thread");
 		return -ENOSPC;
 	}
@@ -2246,6 +2278,11 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		}
 	}
 	if (!run->par && !run->pipe) {
+		/* batches through the stages in pieces of up to an eighth of
+		 * this process's budget (see pool_budget) */
+		run->piece = process_budget(run) / 8 / (16 << 10) * (16 << 10);
+		if (run->piece < (64 << 10))
+			run->piece = 64 << 10;
 		for (int i = 0; i < nrow; i++) {
 			run->nstages = i + 1;
 			if ((r = rf__stage_open(&run->stage[i], q, i, k, &run->env)) < 0)
