@@ -22,6 +22,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,7 +218,12 @@ int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg)
 	p->nitems = cfg->items < 2 ? 2 : cfg->items;
 	p->nworkers = cfg->workers < 1 ? 1 : cfg->workers;
 	p->budget = cfg->item_budget;
-	p->per_mib = (size_t)1 << 20; /* until measured: as much again as the batch */
+	/* large blocks (copies, rows) from the kernel and back to it when
+	 * freed: glibc's moving threshold would keep freed ones in the heap,
+	 * resident and outside the budget */
+	if (p->budget)
+		mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	p->per_mib = (size_t)4 << 20; /* until measured: four times the batch */
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);

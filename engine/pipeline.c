@@ -25,6 +25,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -252,7 +253,12 @@ int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg)
 	p->nstages = cfg->nstages;
 	p->nitems = cfg->items < 2 ? 2 : cfg->items;
 	p->budget = cfg->item_budget;
-	p->per_mib = (size_t)1 << 20; /* until measured: as much again as the batch */
+	/* large blocks (copies, rows) from the kernel and back to it when
+	 * freed: glibc's moving threshold would keep freed ones in the heap,
+	 * resident and outside the budget */
+	if (p->budget)
+		mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	p->per_mib = (size_t)4 << 20; /* until measured: four times the batch */
 	unsigned depth = (unsigned)(cfg->queue_depth > 0 ? cfg->queue_depth : 4);
 	if (depth < (unsigned)p->nitems)
 		depth = (unsigned)p->nitems; /* a ring can never be the reason an item is stuck */
