@@ -349,7 +349,11 @@ struct rf_par;
 struct rf_workers_config {
 	int workers;               /* parallel: worker threads */
 	int queue_depth;           /* pipeline: ring slots between stages */
-	int items;                 /* batches in flight: the memory bound */
+	int items;                 /* batches in flight, at most */
+	/* bytes the items may hold together: their copies of the batches and
+	 * what the stages grow per batch (records, values, arena, rejects);
+	 * 0 for no bound.  One batch is always let through. */
+	size_t item_budget;
 	const struct rf_query *q;
 	int nstages;               /* row stages (through the aggregate) */
 	const struct rf_kernels *k;
@@ -364,6 +368,16 @@ struct rf_workers_config {
 	char *why;                 /* if create fails: what failed, for the */
 	size_t why_len;            /* message (may be NULL) */
 };
+
+/* What a work item holds: its copy buffer of cap bytes and the batch's
+ * selection, values, arena and rejects. */
+static inline size_t rf__item_footprint(const struct rf_batch *b, size_t cap)
+{
+	size_t n = cap + (size_t)b->sel_cap * sizeof *b->sel + b->vals_cap * sizeof *b->vals + b->rejects_cap;
+	for (const struct rf_arena_block *a = b->arena; a; a = a->next)
+		n += sizeof *a + a->cap;
+	return n;
+}
 
 int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg);
 /* Hand a batch over (its bytes are copied).  0, or the first error of a

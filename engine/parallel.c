@@ -8,8 +8,13 @@
  * written by the reading thread strictly in sequence order (a reorder ring
  * as deep as the number of items), so line output is in input order.  Each
  * worker keeps its own aggregate state; the runner merges them at the end.
- * The fixed number of items is the backpressure: when all are busy the
- * reader writes out what is finished, then waits.  A batch of a live input
+ * The items are the backpressure: when all are busy, or what they hold
+ * would pass the byte budget (--memory less the pool), the reader writes
+ * out what is finished, then waits.  What an item holds is measured each
+ * time it comes back: its copy, sized to the batch, and what the stages
+ * grew for it (records, values, arena, rejects); a batch about to go out
+ * is counted at its size plus the stages' share measured so far.  Idle
+ * items give their memory back when the budget needs it.  A batch of a live input
  * (a pipe) must not wait for the reader, which may sit in read() until the
  * writer writes again: the worker that finishes it writes out whatever is
  * next in order, and flushes.  Whoever writes holds the output role, so
@@ -17,6 +22,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +39,7 @@ struct item {
 	int err;
 	int live;                  /* from a live input: out as soon as done */
 	enum item_state state;
+	size_t held;               /* bytes counted against the budget */
 	struct item *next;         /* free list or work queue */
 };
 
@@ -59,11 +66,58 @@ struct rf_par {
 	int writing;               /* a thread holds the output role */
 	int shutdown;
 	int err;                   /* first error of a worker or of output */
+	size_t budget;             /* bytes the items may hold (0: no bound) */
+	size_t held;               /* what they hold, by item->held */
+	size_t per_mib;            /* stage bytes per MiB of batch, measured */
 	struct worker *workers;
 	int nworkers;
 };
 
 static int flush_in_order(struct rf_par *p);
+
+/* The copy buffer for a batch of len bytes: its size to the next page
+ * (64 spare bytes at the end for the vector kernels), not a power of two,
+ * which could double what a large buffer size costs. */
+static size_t copy_size(size_t len)
+{
+	size_t g = 4096;
+	return (len + 64 + g - 1) / g * g;
+}
+
+/* What a batch of len bytes will hold in an item that holds `had` now. */
+static size_t estimate(const struct rf_par *p, size_t had, size_t len)
+{
+	size_t est = copy_size(len) + len / 1024 * (p->per_mib / 1024);
+	return est > had ? est : had;
+}
+
+/* An item is back: count what it holds now, and learn from a full-size
+ * batch what the stages grow per byte.  Called with the lock held. */
+static void measure(struct rf_par *p, struct item *it)
+{
+	size_t n = rf__item_footprint(&it->b, it->cap);
+	p->held = p->held - it->held + n;
+	it->held = n;
+	if (it->b.len >= (size_t)256 << 10 && n > it->cap)
+		p->per_mib = (n - it->cap) / (it->b.len >> 10) << 10;
+}
+
+/* Give back the memory of idle items, other than `keep`, until `need`
+ * more bytes fit in the budget.  Called with the lock held, by the reader
+ * (the only one that takes items off the free list). */
+static void trim(struct rf_par *p, const struct item *keep, size_t need)
+{
+	for (struct item *it = p->free_list; it && p->held + need > p->budget; it = it->next) {
+		if (it == keep || !it->held)
+			continue;
+		free(it->buf);
+		it->buf = NULL;
+		it->cap = 0;
+		rf__batch_free(&it->b);
+		p->held -= it->held;
+		it->held = 0;
+	}
+}
 
 static void *worker_main(void *arg)
 {
@@ -143,6 +197,7 @@ static int flush_in_order(struct rf_par *p)
 		if (r < 0 && !p->err)
 			p->err = r;
 		unflushed |= it->live;
+		measure(p, it);
 		it->state = ITEM_FREE;
 		it->next = p->free_list;
 		p->free_list = it;
@@ -162,6 +217,13 @@ int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg)
 	p->cfg = *cfg;
 	p->nitems = cfg->items < 2 ? 2 : cfg->items;
 	p->nworkers = cfg->workers < 1 ? 1 : cfg->workers;
+	p->budget = cfg->item_budget;
+	/* large blocks (copies, rows) from the kernel and back to it when
+	 * freed: glibc's moving threshold would keep freed ones in the heap,
+	 * resident and outside the budget */
+	if (p->budget)
+		mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	p->per_mib = (size_t)4 << 20; /* until measured: four times the batch */
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
@@ -215,11 +277,27 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 {
 	pthread_mutex_lock(&p->mu);
 	int r;
-	while ((r = flush_in_order(p)) == 0 && !p->free_list)
+	for (;;) {
+		if ((r = flush_in_order(p)) < 0) {
+			pthread_mutex_unlock(&p->mu);
+			return r;
+		}
+		/* an item, and room in the budget for what this batch will
+		 * hold; with nothing in flight it goes anyway */
+		struct item *it = p->free_list;
+		if (it && p->budget) {
+			size_t est = estimate(p, it->held, b->len);
+			if (p->held - it->held + est > p->budget)
+				trim(p, it, est - it->held);
+			if (p->held - it->held + est <= p->budget || p->next_out == p->next_seq) {
+				p->held = p->held - it->held + est;
+				it->held = est;
+				break;
+			}
+		} else if (it) {
+			break;
+		}
 		pthread_cond_wait(&p->done_cv, &p->mu);
-	if (r < 0) {
-		pthread_mutex_unlock(&p->mu);
-		return r;
 	}
 	struct item *it = p->free_list;
 	p->free_list = it->next;
@@ -228,7 +306,18 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	it->live = p->live;
 	pthread_mutex_unlock(&p->mu);
 
-	if (rf__batch_copy(&it->b, &it->buf, &it->cap, b) < 0) {
+	int copied = 0;
+	size_t want = copy_size(b->len);
+	if (it->cap < want) {
+		char *nb = realloc(it->buf, want);
+		if (nb) {
+			it->buf = nb;
+			it->cap = want;
+		}
+	}
+	if (it->cap >= want)
+		copied = rf__batch_copy(&it->b, &it->buf, &it->cap, b) == 0;
+	if (!copied) {
 		/* its sequence number is taken: it must pass through the ring
 		 * (as a failed batch), or the output would wait for it forever */
 		pthread_mutex_lock(&p->mu);

@@ -15,9 +15,17 @@
  * batches are never in flight together (the reader lets the line drain
  * when an input of the other kind starts), so the output stays in order
  * and one thread at a time writes.
+ *
+ * As in parallel mode, the items in flight are bounded by a byte budget
+ * as well as by their number: each is counted at what it held when it last
+ * came back (its copy, sized to the batch, and what the stages grew for
+ * it), a batch about to go in at its size plus the stages' share measured
+ * so far.  Only the reading thread takes items out and back, so only it
+ * keeps these counts.
  */
 #include "config.h"
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -45,6 +53,7 @@ struct item {
 	int stop;
 	int live;                      /* from a live input: out at the last stage */
 	int written;                   /* the last stage wrote it out already */
+	size_t held;                   /* bytes counted against the budget */
 };
 
 struct stage_thread {
@@ -66,6 +75,9 @@ struct rf_pipe {
 	struct item **free_list;
 	uint64_t in_flight;
 	int live, live_in_flight;      /* rf__pipe_live; of the items in flight */
+	size_t budget;                 /* bytes the items may hold (0: no bound) */
+	size_t held;                   /* what they hold, by item->held */
+	size_t per_mib;                /* stage bytes per MiB of batch, measured */
 	_Atomic int err;
 	_Atomic int stop;              /* a head had enough */
 };
@@ -130,6 +142,48 @@ static struct item *ring_pop(struct ring *r)
 	atomic_store_explicit(&r->head, h + 1, memory_order_release);
 	sem_post(&r->space);
 	return it;
+}
+
+/* The copy buffer for a batch of len bytes: to the next page, with 64
+ * spare bytes for the vector kernels. */
+static size_t copy_size(size_t len)
+{
+	size_t g = 4096;
+	return (len + 64 + g - 1) / g * g;
+}
+
+/* What a batch of len bytes will hold in an item that holds `had` now. */
+static size_t estimate(const struct rf_pipe *p, size_t had, size_t len)
+{
+	size_t est = copy_size(len) + len / 1024 * (p->per_mib / 1024);
+	return est > had ? est : had;
+}
+
+/* An item is back: count what it holds, learn the stages' share. */
+static void measure(struct rf_pipe *p, struct item *it)
+{
+	size_t n = rf__item_footprint(&it->b, it->cap);
+	p->held = p->held - it->held + n;
+	it->held = n;
+	if (it->b.len >= (size_t)256 << 10 && n > it->cap)
+		p->per_mib = (n - it->cap) / (it->b.len >> 10) << 10;
+}
+
+/* Give back the memory of idle items below the top of the free list
+ * until `need` more bytes fit in the budget. */
+static void trim(struct rf_pipe *p, size_t need)
+{
+	for (int i = 0; i + 1 < p->free_items && p->held + need > p->budget; i++) {
+		struct item *it = p->free_list[i];
+		if (!it->held)
+			continue;
+		free(it->buf);
+		it->buf = NULL;
+		it->cap = 0;
+		rf__batch_free(&it->b);
+		p->held -= it->held;
+		it->held = 0;
+	}
 }
 
 static void set_err(struct rf_pipe *p, int r)
@@ -198,6 +252,13 @@ int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg)
 	p->cfg = *cfg;
 	p->nstages = cfg->nstages;
 	p->nitems = cfg->items < 2 ? 2 : cfg->items;
+	p->budget = cfg->item_budget;
+	/* large blocks (copies, rows) from the kernel and back to it when
+	 * freed: glibc's moving threshold would keep freed ones in the heap,
+	 * resident and outside the budget */
+	if (p->budget)
+		mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	p->per_mib = (size_t)4 << 20; /* until measured: four times the batch */
 	unsigned depth = (unsigned)(cfg->queue_depth > 0 ? cfg->queue_depth : 4);
 	if (depth < (unsigned)p->nitems)
 		depth = (unsigned)p->nitems; /* a ring can never be the reason an item is stuck */
@@ -262,6 +323,7 @@ static int collect(struct rf_pipe *p, int wait)
 			int none = 0;
 			atomic_compare_exchange_strong(&p->err, &none, r);
 		}
+		measure(p, it);
 		p->free_list[p->free_items++] = it;
 		if (wait && p->free_items)
 			wait = 0; /* one is enough to go on */
@@ -286,12 +348,34 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 	int r = collect(p, 0);
 	if (r == 0 && !p->free_items)
 		r = collect(p, 1);
+	/* room in the budget for what this batch will hold: wait for the
+	 * line to give items back (with nothing in flight it goes anyway) */
+	while (r == 0 && p->budget) {
+		struct item *top = p->free_list[p->free_items - 1];
+		size_t est = estimate(p, top->held, b->len);
+		if (p->held - top->held + est > p->budget)
+			trim(p, est - top->held);
+		if (p->held - top->held + est <= p->budget || !p->in_flight) {
+			p->held = p->held - top->held + est;
+			top->held = est;
+			break;
+		}
+		r = collect(p, 1);
+	}
 	if (r < 0)
 		return r;
 	if (atomic_load(&p->stop))
 		return RF_STOP;
 	struct item *it = p->free_list[--p->free_items];
-	if (rf__batch_copy(&it->b, &it->buf, &it->cap, b) < 0) {
+	size_t want = copy_size(b->len);
+	if (it->cap < want) {
+		char *nb = realloc(it->buf, want);
+		if (nb) {
+			it->buf = nb;
+			it->cap = want;
+		}
+	}
+	if (it->cap < want || rf__batch_copy(&it->b, &it->buf, &it->cap, b) < 0) {
 		p->free_list[p->free_items++] = it;
 		return -ENOMEM;
 	}

@@ -214,6 +214,9 @@ struct run {
 	struct rf_writer out;
 	struct rf_pool pool;
 	int have_pool;
+	size_t pool_share;        /* parallel, pipeline: the pool's part of --memory */
+	size_t window;            /* mmap window (0: the default) */
+	size_t piece;             /* parallel, pipeline: batches go in up to this size */
 	struct rf_uring *uring;
 	int uring_error;          /* io_uring could not be set up: its -errno */
 	struct rf_framer framer;
@@ -1196,9 +1199,9 @@ static void progress(struct run *run, int final)
 	run->opt->on_progress(run->opt->progress_user, done, run->total_bytes, now - run->started);
 }
 
-static int run_batch(void *user, struct rf_batch *b)
+/* One batch through the stages, or to the work items. */
+static int run_one(struct run *run, struct rf_batch *b)
 {
-	struct run *run = user;
 	prepare_batch(run, b);
 	progress(run, 0);
 	if (run->par)
@@ -1222,6 +1225,63 @@ static int run_batch(void *user, struct rf_batch *b)
 	if (r == 0 && rf__io_cancel)
 		return -EINTR;
 	return r;
+}
+
+/* A batch larger than run->piece (a large --buffer-size or window) goes
+ * through as pieces of whole records: what the stages grow per batch
+ * (records, values, rejects), and in parallel and pipeline mode the copies
+ * in flight, then fit in --memory whatever the buffer size.  A record
+ * longer than a piece is a piece of its own. */
+static int run_pieces(struct run *run, struct rf_batch *b)
+{
+	struct rf_batch piece = *b;
+	const char *p = b->data, *end = b->data + b->len;
+	int r = 0;
+	while (r == 0 && p < end) {
+		size_t left = (size_t)(end - p), n = left;
+		if (left > run->piece) {
+			int state = RF_Q_START;
+			const char *nl = b->quote_sep ? rf__csv_find_last_end(p, run->piece, b->quote_sep, &state)
+						      : run->k->find_last_byte(p, run->piece, '\n');
+			if (!nl) {
+				state = RF_Q_START;
+				nl = b->quote_sep ? rf__csv_find_end(p, left, b->quote_sep, &state)
+						  : run->k->find_byte(p, left, '\n');
+			}
+			if (nl)
+				n = (size_t)(nl + 1 - p);
+		}
+		piece.data = p;
+		piece.len = n;
+		piece.input_start = b->input_start && p == b->data;
+		piece.lines_skipped = p == b->data ? b->lines_skipped : 0;
+		piece.unterminated = p + n == end ? b->unterminated : 0;
+		piece.all = 1;
+		piece.nsel = 0;
+		piece.has_vals = 0;
+		piece.rejects_len = 0;
+		rf__batch_reset_arena(&piece);
+		p += n;
+		r = run_one(run, &piece);
+		/* the stages may have grown the arrays: they stay the batch's */
+		b->sel = piece.sel;
+		b->sel_cap = piece.sel_cap;
+		b->vals = piece.vals;
+		b->vals_cap = piece.vals_cap;
+		b->arena = piece.arena;
+		b->rejects = piece.rejects;
+		b->rejects_cap = piece.rejects_cap;
+		b->rejects_len = piece.rejects_len;
+	}
+	return r;
+}
+
+static int run_batch(void *user, struct rf_batch *b)
+{
+	struct run *run = user;
+	if (run->piece && b->len > run->piece)
+		return run_pieces(run, b);
+	return run_one(run, b);
 }
 
 int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row)
@@ -1335,14 +1395,30 @@ static void report_note(struct run *run, const char *fmt, ...)
 	free(msg);
 }
 
-/* What this process's pool may take: --memory, shared out among the
- * workers in multiprocess mode (each has a pool of its own). */
-static size_t pool_budget(const struct run *run)
+/* What this process may hold of --memory: all of it, or a worker's share
+ * in multiprocess mode (each has a pool of its own). */
+static size_t process_budget(const struct run *run)
 {
 	size_t budget = run->opt->memory;
 	if (run->mode == RF_MODE_MULTIPROCESS && run->threads > 1)
 		budget /= (size_t)run->threads;
 	return budget;
+}
+
+/* What this process's pool may take of it.  In parallel and pipeline mode
+ * the batches in flight have the rest (see plan_items); in the other modes
+ * what the stages grow for the batch at hand (in pieces of up to an eighth
+ * of the budget) has a quarter.  Two buffers at least. */
+static size_t pool_budget(const struct run *run)
+{
+	if (run->pool_share && (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE))
+		return run->pool_share;
+	size_t budget = process_budget(run);
+	if (!run->piece)
+		return budget;
+	size_t bs = run->opt->buffer_size ? run->opt->buffer_size : POOL_HEADROOM;
+	size_t two = 2 * rf__pool_stride(bs, POOL_HEADROOM), pool = budget - budget / 4;
+	return pool >= two ? pool : two < budget ? two : budget;
 }
 
 static int ensure_pool(struct run *run, int direct)
@@ -1361,17 +1437,18 @@ static int ensure_pool(struct run *run, int direct)
 	}
 	int r = rf__pool_init(&run->pool, budget, bs, POOL_HEADROOM);
 	if (r == -ENOSPC) {
+		size_t whole = process_budget(run);
 		report_error(run, "--memory", r, "%zu KiB%s do not hold two buffers of %zu KiB and their %zu KiB headroom",
-			     budget >> 10, budget < run->opt->memory ? " (the share of one worker)" : "", bs >> 10,
+			     whole >> 10, whole < run->opt->memory ? " (the share of one worker)" : "", bs >> 10,
 			     POOL_HEADROOM >> 10);
 		run->fatal = r;
 		return r;
 	}
 	if (r < 0) {
 		/* no buffers, no reading: the run ends here, said once */
-		report_error(run, "--memory", r, "cannot allocate the buffer pool (%zu MiB in buffers of %zu KiB): %s "
-			     "(try a smaller --memory or --buffer-size, or --io=mmap)",
-			     budget >> 20, bs >> 10, strerror(-r));
+		report_error(run, "--memory", r, "cannot allocate the buffer pool (%zu MiB of --memory, %zu MiB of it "
+			     "in buffers of %zu KiB): %s (try a smaller --memory or --buffer-size, or --io=mmap)",
+			     process_budget(run) >> 20, budget >> 20, bs >> 10, strerror(-r));
 		run->fatal = r;
 		return r;
 	}
@@ -1461,7 +1538,7 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 	int r;
 	*direct_used = 0;
 	if (io == RF_IO_MMAP) {
-		size_t window = run->opt->window_size ? run->opt->window_size : 4 * MiB;
+		size_t window = run->opt->window_size ? run->opt->window_size : run->window ? run->window : 4 * MiB;
 		*used = RF_IO_MMAP;
 		return rf__source_mmap_open(src, in, window);
 	}
@@ -1505,15 +1582,48 @@ static void report_strict(struct run *run)
 		     (unsigned long long)run->env.first_reject_line, what);
 }
 
-/* Work items for parallel mode: as many copies of a batch (an mmap window
- * or a pool buffer) as --memory holds, at least two per worker. */
-static int parallel_items(const struct run *run)
+/* Parallel and pipeline mode: --memory holds the pool and the batches in
+ * flight, each a copy of a batch plus what the stages grow for it.  The
+ * pool gets a quarter, at least its two buffers; the items the rest, in
+ * bytes (counted as they go, see parallel.c) and in number: at least what
+ * keeps the threads busy, two per worker or one per stage thread, twice
+ * over (room for what the stages grow).  Larger batches go in as pieces;
+ * an mmap window not asked for is made to fit.  0, or -ENOSPC with the
+ * figures in why. */
+static int plan_items(struct run *run, struct rf_workers_config *wc, char *why, size_t why_len)
 {
-	size_t chunk = run->opt->window_size ? run->opt->window_size : 4 * MiB;
-	size_t n = run->opt->memory / chunk;
-	if (n < (size_t)run->threads * 2)
-		n = (size_t)run->threads * 2;
-	return n > 256 ? 256 : (int)n;
+	size_t mem = run->opt->memory, granule = 16 << 10;
+	/* the default buffer is 1 MiB, or 2 MiB for O_DIRECT: plan for 2,
+	 * made smaller as ensure_pool does when two do not fit */
+	size_t bs = run->opt->buffer_size;
+	if (!bs) {
+		size_t fit = rf__pool_largest(mem / 4, POOL_HEADROOM);
+		bs = fit > 0 && fit < 2 * MiB ? fit : 2 * MiB;
+	}
+	size_t stride = rf__pool_stride(bs, POOL_HEADROOM);
+	int min = run->mode == RF_MODE_PARALLEL ? 2 * run->threads : run->threads;
+	size_t pool = mem / 4 > 2 * stride ? mem / 4 : 2 * stride;
+	size_t items = pool < mem ? mem - pool : 0;
+	size_t piece = items / (2 * (size_t)min) / granule * granule;
+	if (piece < granule) {
+		snprintf(why, why_len, "%zu KiB do not hold the pool's %zu KiB and %d batches in flight of "
+			 "%zu KiB and as much again for the stages (%s)", mem >> 10, pool >> 10, min, granule >> 10,
+			 run->mode == RF_MODE_PARALLEL ? "two per worker thread" : "one per stage thread");
+		return -ENOSPC;
+	}
+	size_t window = run->opt->window_size;
+	if (!window)
+		window = piece < 4 * MiB ? piece : 4 * MiB;
+	size_t chunk = stride > window ? stride : window;
+	if (chunk > piece)
+		chunk = piece;
+	size_t n = items / chunk;
+	wc->items = n > 256 ? 256 : (int)n;
+	wc->item_budget = items;
+	run->pool_share = pool;
+	run->window = window;
+	run->piece = piece;
+	return 0;
 }
 
 /* CPUs this process may run on (taskset, cpusets). */
@@ -2214,8 +2324,6 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		struct rf_workers_config wc = {
 			.workers = run->threads,
 			.queue_depth = opt->queue_depth,
-			/* a copy per item of up to a window: the budget decides */
-			.items = parallel_items(run),
 			.q = q,
 			.nstages = nrow,
 			.k = k,
@@ -2228,9 +2336,15 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		char why[256] = "";
 		wc.why = why;
 		wc.why_len = sizeof why;
-		if (run->mode == RF_MODE_PARALLEL)
+		/* the items and the pool share --memory: both bounded */
+		if ((r = plan_items(run, &wc, why, sizeof why)) < 0 && opt->mode != RF_MODE_AUTO) {
+			report_error(run, "--memory", r, "%s in %s mode (try a larger --memory, a smaller "
+				     "--buffer-size or --window, or --mode=serial)", why, rf_mode_name(run->mode));
+			goto done;
+		}
+		if (r == 0 && run->mode == RF_MODE_PARALLEL)
 			r = rf__par_create(&run->par, &wc);
-		else
+		else if (r == 0)
 			r = rf__pipe_create(&run->pipe, &wc);
 		if (!why[0] && r < 0)
 			snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
@@ -2255,6 +2369,11 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		}
 	}
 	if (!run->par && !run->pipe) {
+		/* batches through the stages in pieces of up to an eighth of
+		 * this process's budget (see pool_budget) */
+		run->piece = process_budget(run) / 8 / (16 << 10) * (16 << 10);
+		if (run->piece < (64 << 10))
+			run->piece = 64 << 10;
 		for (int i = 0; i < nrow; i++) {
 			run->nstages = i + 1;
 			if ((r = rf__stage_open(&run->stage[i], q, i, k, &run->env)) < 0)
