@@ -363,6 +363,9 @@ struct rf_workers_config {
 	 * done, then flush.  One thread at a time calls them. */
 	int (*output)(void *user, struct rf_batch *b);
 	int (*flush)(void *user);
+	/* the first error of a worker, a stage or output, on the thread that
+	 * hit it: wake the reader, which may be waiting on a quiet pipe */
+	void (*wake)(void *user, int err);
 	void *user;
 	const struct rf_placement *place;  /* thread i: CPU and node */
 	char *why;                 /* if create fails: what failed, for the */

@@ -16,9 +16,14 @@
  * is counted at its size plus the stages' share measured so far.  Idle
  * items give their memory back when the budget needs it.  A batch of a live input
  * (a pipe) must not wait for the reader, which may sit in read() until the
- * writer writes again: the worker that finishes it writes out whatever is
- * next in order, and flushes.  Whoever writes holds the output role, so
- * one thread at a time writes, always in sequence order.
+ * writer writes again.  So while the reader is on a live input, or a live
+ * batch is still to be written, the worker that finishes any batch writes
+ * out whatever is next in order, and flushes if a live batch was among it
+ * (a pipe's batch may be done before the file's last one ahead of it).
+ * Whoever writes holds the output role, so one thread at a time writes,
+ * always in sequence order.  The first error of a worker or of output
+ * wakes the reader (cfg.wake): it may be waiting on a quiet pipe, and
+ * would otherwise see the error only when the writer writes again.
  */
 #include "config.h"
 #include <errno.h>
@@ -63,6 +68,7 @@ struct rf_par {
 	struct item **ring;        /* finished items by seq % nitems */
 	uint64_t next_seq, next_out;
 	int live;                  /* rf__par_live: for the items submitted next */
+	int live_pending;          /* live items submitted, not yet written */
 	int writing;               /* a thread holds the output role */
 	int shutdown;
 	int err;                   /* first error of a worker or of output */
@@ -74,6 +80,16 @@ struct rf_par {
 };
 
 static int flush_in_order(struct rf_par *p);
+
+/* Record the first error, and wake the reader for it.  With the lock. */
+static void set_err(struct rf_par *p, int r)
+{
+	if (r >= 0 || p->err)
+		return;
+	p->err = r;
+	if (p->cfg.wake)
+		p->cfg.wake(p->cfg.user, r);
+}
 
 /* The copy buffer for a batch of len bytes: its size to the next page
  * (64 spare bytes at the end for the vector kernels), not a power of two,
@@ -146,12 +162,13 @@ static void *worker_main(void *arg)
 		int live = it->live;
 		pthread_mutex_lock(&p->mu);
 		it->err = r < 0 ? r : 0;
-		if (r < 0 && !p->err)
-			p->err = r;
+		set_err(p, r);
 		it->state = ITEM_DONE;
 		p->ring[it->seq % (uint64_t)p->nitems] = it;
 		pthread_cond_broadcast(&p->done_cv);
-		if (live)
+		/* the reader may be waiting on a pipe: whatever is in order
+		 * goes out now, this batch live or not */
+		if (live || p->live || p->live_pending)
 			flush_in_order(p);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -182,8 +199,7 @@ static int flush_in_order(struct rf_par *p)
 				r = p->cfg.flush(p->cfg.user);
 				pthread_mutex_lock(&p->mu);
 			}
-			if (r < 0 && !p->err)
-				p->err = r;
+			set_err(p, r);
 			continue;
 		}
 		p->ring[p->next_out % (uint64_t)p->nitems] = NULL;
@@ -194,9 +210,9 @@ static int flush_in_order(struct rf_par *p)
 			r = p->cfg.output(p->cfg.user, &it->b);
 			pthread_mutex_lock(&p->mu);
 		}
-		if (r < 0 && !p->err)
-			p->err = r;
+		set_err(p, r);
 		unflushed |= it->live;
+		p->live_pending -= it->live;
 		measure(p, it);
 		it->state = ITEM_FREE;
 		it->next = p->free_list;
@@ -304,6 +320,7 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	it->state = ITEM_QUEUED;
 	it->seq = p->next_seq++;
 	it->live = p->live;
+	p->live_pending += it->live;
 	pthread_mutex_unlock(&p->mu);
 
 	int copied = 0;

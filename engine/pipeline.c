@@ -14,7 +14,8 @@
  * writes again, and the line must not wait for that.  Live and other
  * batches are never in flight together (the reader lets the line drain
  * when an input of the other kind starts), so the output stays in order
- * and one thread at a time writes.
+ * and one thread at a time writes.  The first error of a stage or of
+ * output wakes the reader (cfg.wake): it may be waiting on a quiet pipe.
  *
  * As in parallel mode, the items in flight are bounded by a byte budget
  * as well as by their number: each is counted at what it held when it last
@@ -186,10 +187,12 @@ static void trim(struct rf_pipe *p, size_t need)
 	}
 }
 
+/* Record the first error, and wake the reader for it. */
 static void set_err(struct rf_pipe *p, int r)
 {
 	int none = 0;
-	atomic_compare_exchange_strong(&p->err, &none, r);
+	if (atomic_compare_exchange_strong(&p->err, &none, r) && p->cfg.wake)
+		p->cfg.wake(p->cfg.user, r);
 }
 
 /* The last stage's thread: out with a live batch now, and flush unless
@@ -231,8 +234,7 @@ static void *stage_main(void *arg)
 			int r = rf__run_stages(st, 1, &it->b);
 			if (r < 0) {
 				it->err = r;
-				int none = 0;
-				atomic_compare_exchange_strong(&p->err, &none, r);
+				set_err(p, r);
 			} else if (r == RF_STOP) {
 				it->stop = 1;
 				atomic_store(&p->stop, 1);

@@ -257,7 +257,38 @@ struct run {
 	uint64_t total_bytes;     /* of the regular files, for progress */
 	uint64_t done_bytes;      /* of the inputs already finished */
 	uint64_t started, next_progress;
+	/* parallel and pipeline mode: an eventfd the first error of a worker
+	 * or of output is written to (-1: none), and that error */
+	int wake_fd;
+	int wake_err;
 };
+
+/* Worker threads write to run->out and run->rejects while the reading
+ * thread looks at their errors: it reads them through these. */
+static int out_err(const struct run *run)
+{
+	return __atomic_load_n(&run->out.err, __ATOMIC_ACQUIRE);
+}
+
+static int rejects_err(const struct run *run)
+{
+	return run->have_rejects ? __atomic_load_n(&run->rejects.err, __ATOMIC_ACQUIRE) : 0;
+}
+
+/* The first error of a worker, a stage or output (struct
+ * rf_workers_config.wake): the reading thread may be waiting on a quiet
+ * pipe, and is woken to end the run with it now. */
+static void wake_reader(void *user, int err)
+{
+	struct run *run = user;
+	int none = 0;
+	__atomic_compare_exchange_n(&run->wake_err, &none, err, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	if (run->wake_fd >= 0) {
+		uint64_t one = 1;
+		ssize_t w = write(run->wake_fd, &one, sizeof one);
+		(void)w;
+	}
+}
 
 
 static int write_records(struct run *run, const struct rf_batch *b)
@@ -1884,7 +1915,7 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 		free(msg); /* a multiprocess worker too: per input, the parent has no sum of it */
 		run->long_skipped += n;
 	}
-	if (r < 0 && r != -EINTR && src && src->failed && !run->out.err) {
+	if (r < 0 && r != -EINTR && src && src->failed && !out_err(run)) {
 		/* not the file's fault, nor the run's: this input is incomplete */
 		report_error(run, shown, r, "%s failed: %s; its results are incomplete", src->failed, strerror(-r));
 		run->failed_inputs++;
@@ -1912,9 +1943,9 @@ static void framed(struct run *run, const char *shown, int r, const struct rf_so
 			report_error(run, shown, r, "byte %llu: record longer than --max-record (%zu bytes)",
 				     (unsigned long long)off, run->opt->max_record);
 		run->failed_inputs++;
-	} else if (r < 0 && run->out.err) {
+	} else if (r < 0 && out_err(run)) {
 		/* output failure: rf_run reports it */
-	} else if (r < 0 && run->have_rejects && run->rejects.err) {
+	} else if (r < 0 && rejects_err(run)) {
 		/* writing a rejected record failed: not this input's fault, and
 		 * records would be lost silently if the run went on */
 		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
@@ -2023,9 +2054,12 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 	 * stream as they come, and no deadline wakes the reader */
 	int every = run->opt->every_ns && run->agg >= 0;
 	src->deadline_ns = every ? run->next_tick : 0;
+	src->wake_fd = run->wake_fd;
 	run->cur_src = src;
 	run->framer.tick = every ? tick : NULL;
 	r = rf__framer_run(&run->framer, src);
+	if (r == -ECANCELED && __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE))
+		r = __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE); /* as the next hand-over would have said */
 	bus_jmp = NULL;
 	run->cur_src = NULL;
 	framed(run, shown, r, src, fd, &in);
@@ -2086,7 +2120,7 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 		src->ops->close(src);
 		run->done_bytes += len;
 	}
-	return run->out.err || run->fatal || run->stopped || run->interrupted || rf__io_cancel;
+	return out_err(run) || run->fatal || run->stopped || run->interrupted || rf__io_cancel;
 }
 
 static int run_async(struct run *run, const char *const *files, int nfiles)
@@ -2097,7 +2131,7 @@ static int run_async(struct run *run, const char *const *files, int nfiles)
 		/* no io_uring here: the plain path, file by file */
 		snprintf(run->mode_reason, sizeof run->mode_reason, "io_uring unavailable (%s): serial", strerror(-r));
 		run->mode = RF_MODE_SERIAL;
-		for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped && !run->interrupted; i++)
+		for (int i = 0; i < nfiles && !out_err(run) && !run->fatal && !run->stopped && !run->interrupted; i++)
 			process_input(run, files[i]);
 		return 0;
 	}
@@ -2262,6 +2296,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->opt = opt;
 	run->k = k;
 	run->rep = report;
+	run->wake_fd = -1;
 	run->q = q;
 	run->agg = q->agg_stage;
 	run->project = q->project_stage;
@@ -2321,6 +2356,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->stages = run->stage;
 	if (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE) {
 		run->env.lock = &run->env_lock;
+		run->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); /* -1: no wake, as before */
 		struct rf_workers_config wc = {
 			.workers = run->threads,
 			.queue_depth = opt->queue_depth,
@@ -2330,6 +2366,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			.env = &run->env,
 			.output = output_rows,
 			.flush = flush_output,
+			.wake = wake_reader,
 			.user = run,
 			.place = &run->place,
 		};
@@ -2394,7 +2431,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	} else {
 		if (nfiles == 0)
 			process_input(run, NULL);
-		for (int i = 0; i < nfiles && !run->out.err && !run->fatal && !run->stopped && !run->interrupted; i++)
+		for (int i = 0; i < nfiles && !out_err(run) && !run->fatal && !run->stopped && !run->interrupted; i++)
 			process_input(run, files[i]);
 	}
 	progress(run, 1);
@@ -2508,6 +2545,8 @@ done:
 	if (run->have_rejects)
 		rf__writer_free(&run->rejects);
 	rf__uring_destroy(run->uring);
+	if (run->wake_fd >= 0)
+		close(run->wake_fd);
 	if (run->have_pool)
 		rf__pool_destroy(&run->pool);
 	free(run);

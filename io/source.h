@@ -40,6 +40,9 @@ struct rf_source {
 	const char *failed;   /* what failed, when an error is not the read's
 	                       * own: "io_uring submission" */
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none.  Streams wake for it. */
+	int wake_fd;          /* streams: an eventfd that, once readable, ends the
+	                       * wait with -ECANCELED (the run's workers failed);
+	                       * -1: none.  Set by the run after opening. */
 };
 
 #define RF_SOURCE_TICK 2

@@ -22,10 +22,11 @@ struct read_source {
 	uint64_t limit;      /* regular files: the size at open */
 };
 
-/* Wait until fd is readable, the deadline passes (0: none) or rf_cancel()
- * is called: 1, 0 or -EINTR.  The cancel eventfd is polled too, so a signal
- * that lands just before poll() still wakes it. */
-static int wait_readable(int fd, uint64_t deadline_ns)
+/* Wait until fd is readable, the deadline passes (0: none), rf_cancel()
+ * is called or wake_fd (-1: none) is readable: 1, 0, -EINTR or -ECANCELED.
+ * The cancel eventfd is polled too, so a signal that lands just before
+ * poll() still wakes it. */
+static int wait_readable(int fd, uint64_t deadline_ns, int wake_fd)
 {
 	for (;;) {
 		if (rf__io_cancel)
@@ -40,10 +41,13 @@ static int wait_readable(int fd, uint64_t deadline_ns)
 			uint64_t left = (deadline_ns - now + 999999) / 1000000;
 			ms = left > 1000000 ? 1000000 : (int)left;
 		}
-		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = rf__cancel_fd, .events = POLLIN } };
-		int r = poll(pfd, 2, ms);
+		struct pollfd pfd[3] = { { .fd = fd, .events = POLLIN }, { .fd = rf__cancel_fd, .events = POLLIN },
+					 { .fd = wake_fd, .events = POLLIN } };
+		int r = poll(pfd, 3, ms);
 		if (rf__io_cancel)
 			return -EINTR;
+		if (r > 0 && pfd[2].revents)
+			return -ECANCELED; /* the run's workers failed: read no more */
 		if (r > 0 && pfd[0].revents)
 			return 1; /* data, end of input or an error: read() says which */
 		if (r < 0 && errno != EINTR)
@@ -53,7 +57,7 @@ static int wait_readable(int fd, uint64_t deadline_ns)
 
 /* Read once, retrying EINTR and waiting out EAGAIN on a non-blocking fd
  * (stdin may have been left non-blocking by whoever started us). */
-static ssize_t read_some(int fd, char *p, size_t n, uint64_t off)
+static ssize_t read_some(int fd, char *p, size_t n, uint64_t off, int wake_fd)
 {
 	for (;;) {
 		ssize_t r = rf__faults ? rf__fault_read(fd, p, n, off) : read(fd, p, n);
@@ -64,7 +68,7 @@ static ssize_t read_some(int fd, char *p, size_t n, uint64_t off)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			int w = wait_readable(fd, 0);
+			int w = wait_readable(fd, 0, wake_fd);
 			if (w < 0)
 				return w;
 			continue;
@@ -82,7 +86,7 @@ static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 		/* A stream waits here, not in read(): for the --every deadline,
 		 * and for rf_cancel(), which a read() begun just before the
 		 * signal would never see. */
-		int w = wait_readable(rs->fd, src->deadline_ns);
+		int w = wait_readable(rs->fd, src->deadline_ns, src->wake_fd);
 		if (w < 0)
 			return w;
 		if (w == 0)
@@ -103,7 +107,7 @@ static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 		uint64_t at = rs->offset + got;
 		RF_PROBE3(io__submit, fd, ask, at);
 		uint64_t t0 = rf__probe_clock();
-		ssize_t r = read_some(rs->fd, b->data + got, want - got, at);
+		ssize_t r = read_some(rs->fd, b->data + got, want - got, at, src->wake_fd);
 		long res = (long)r;
 		uint64_t waited = rf__probe_clock() - t0;
 		RF_PROBE4(io__complete, fd, res, at, waited);
@@ -166,6 +170,7 @@ int rf__source_read_open(struct rf_source **out, const struct rf_input_desc *in,
 	if (!rs)
 		return -ENOMEM;
 	rs->base.ops = &read_ops;
+	rs->base.wake_fd = -1;
 	rs->pool = pool;
 	rs->fd = in->fd;
 	rs->is_stream = in->is_stream;

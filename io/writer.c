@@ -26,6 +26,9 @@ void rf__writer_free(struct rf_writer *w)
 	w->buf = NULL;
 }
 
+/* The first error is kept in w->err.  In parallel and pipeline mode a
+ * worker thread may be the one writing while the reading thread looks at
+ * w->err: it is stored atomically, and read so (rf_run's out_err). */
 static int write_all(struct rf_writer *w, const char *p, size_t n)
 {
 	while (n) {
@@ -33,12 +36,13 @@ static int write_all(struct rf_writer *w, const char *p, size_t n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			w->err = -errno;
-			return w->err;
+			int e = -errno;
+			__atomic_store_n(&w->err, e, __ATOMIC_RELEASE);
+			return e;
 		}
 		if (r == 0) { /* a write that makes no progress is a full device */
-			w->err = -ENOSPC;
-			return w->err;
+			__atomic_store_n(&w->err, -ENOSPC, __ATOMIC_RELEASE);
+			return -ENOSPC;
 		}
 		p += r;
 		n -= (size_t)r;

@@ -344,10 +344,192 @@ def test_keep_up():
             check(False, "%s: --stats=json: %r" % (label, r["err"][:300]))
 
 
+# ---- live inputs among files, and several pipes -----------------------------
+def run_mixed(args, inputs, tag, limit=20.0):
+    """Run ringflow on `inputs`, in order: ("file", path), or ("pipe", plan):
+    a named pipe its own writer thread feeds by `plan` (as in run) from the
+    start - its first lines wait in the pipe for ringflow to get to it."""
+    names, pipes = [], []
+    for k, inp in enumerate(inputs):
+        if inp[0] == "file":
+            names.append(inp[1])
+            continue
+        path = os.path.join(os.environ["T"], "mix-%s-%d" % (tag, k))
+        os.mkfifo(path)
+        pipes.append((os.open(path, os.O_RDWR), inp[1]))  # opens at once
+        names.append(path)
+    p = subprocess.Popen([RF] + args + names, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    res = {"written": [], "out": [], "start": time.monotonic()}
+
+    def writer(fd, plan):
+        for step in plan:
+            if step[0] == "line":
+                os.write(fd, step[1].encode() + b"\n")
+                res["written"].append((step[1], time.monotonic()))
+            elif step[0] == "sleep":
+                time.sleep(step[1])
+        os.close(fd)
+    ws = [threading.Thread(target=writer, args=pw) for pw in pipes]
+    for w in ws:
+        w.start()
+    err = []
+    et = threading.Thread(target=lambda: err.append(p.stderr.read()))
+    et.start()
+    killer = threading.Timer(limit, lambda: p.kill())
+    killer.start()
+    buf = b""
+    while True:
+        chunk = os.read(p.stdout.fileno(), 1 << 16)
+        now = time.monotonic()
+        if not chunk:
+            break
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        res["out"] += [(l.decode(errors="replace"), now) for l in lines]
+    res["status"] = p.wait()
+    killer.cancel()
+    for w in ws:
+        w.join()
+    et.join()
+    res["err"] = err[0].decode(errors="replace") if err else ""
+    return res
+
+
+def test_mixed():
+    # a file whose one batch takes longer than a pipe line's, so a pipe's
+    # first line can be done before the file ahead of it is (issue 12: then
+    # nobody wrote it out until the pipe's next line)
+    path = os.path.join(os.environ["T"], "mixed.log")
+    lv = ["info", "warn", "debug"]
+    flines = ["level=%s msg=\"file %d\" n=%d" % ("error" if i % 9973 == 5 else lv[i % 3], i, i) for i in range(100000)]
+    flines.append("level=error msg=\"the file's last\" n=100000")
+    with open(path, "w") as f:
+        f.write("".join(l + "\n" for l in flines))
+    ferr = [l for l in flines if l.split()[0] == "level=error"]
+    # a pipe's line must be out long before its next one comes, 2.5 s later
+    hold = 2.5
+    scen = [
+        ("a file then a pipe", [("file", path), ("pipe", [("line", "level=error a1"), ("sleep", hold),
+                                                          ("line", "level=error a2")])]),
+        ("a pipe, a file, a pipe", [("pipe", [("line", "level=error p1"), ("sleep", 0.3), ("line", "level=info p2"),
+                                              ("line", "level=error p3")]),
+                                    ("file", path),
+                                    ("pipe", [("line", "level=error q1"), ("sleep", hold), ("line", "level=error q2")])]),
+        ("three pipes", [("pipe", [("line", "level=error x1"), ("sleep", 0.3), ("line", "level=error x2")]),
+                         ("pipe", [("line", "level=error y1"), ("sleep", 0.8), ("line", "level=error y2")]),
+                         ("pipe", [("line", "level=warn z0"), ("line", "level=error z1"), ("sleep", hold),
+                                   ("line", "level=error z2")])]),
+    ]
+    cases, what = [], []
+    for m in MODES:
+        for k, (label, inputs) in enumerate(scen):
+            cases.append((run_mixed, (["--mode=" + m, 'parse logfmt | where level == "error"'], inputs,
+                                      "%s-%d" % (m, k))))
+            what.append((m, label, inputs))
+    res = parallel(cases)
+    for (m, label, inputs), r in zip(what, res):
+        label = "%s, %s" % (label, m)
+        want = []
+        for inp in inputs:
+            if inp[0] == "file":
+                want += ferr
+            else:
+                want += [st[1] for st in inp[1] if st[0] == "line" and st[1].startswith("level=error")]
+        got = [l for l, _ in r["out"]]
+        check(got == want, "%s: lines %r, want %r" % (label, got[-8:], want[-8:]))
+        check(r["status"] == 0, "%s: exit status %s: %s" % (label, r["status"], r["err"][:300]))
+        # a pipe's line is out within a second of its write (or of the
+        # start: the first lines are written before ringflow reads them)
+        when = dict(r["written"])
+        for l, t in r["out"]:
+            if l in when:
+                lat = t - max(when[l], r["start"])
+                check(lat <= 1.0, "%s: %r came out %.2f s after it was written" % (label, l, lat))
+
+
+# ---- an output error on a live input ends the run at once -------------------
+def run_fail(args, how, limit=20.0):
+    """Feed ringflow a slow pipe while its output fails: "full" (stdout is
+    /dev/full), or "epipe"/"sigpipe": stdout is a pipe closed after the
+    first line, with SIGPIPE ignored or not.  Returns the status, stderr,
+    and how long after the first line its output could not take the run
+    took to end."""
+    cmd = [RF] + args
+    if how == "epipe":
+        cmd = ["sh", "-c", "trap '' PIPE; exec \"$0\" \"$@\""] + cmd
+    out = open("/dev/full", "wb") if how == "full" else subprocess.PIPE
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.PIPE)
+    if how == "full":
+        out.close()
+    killer = threading.Timer(limit, lambda: p.kill())
+    killer.start()
+    err = []
+    et = threading.Thread(target=lambda: err.append(p.stderr.read()))
+    et.start()
+    time.sleep(0.6)  # start-up
+    failing = None
+    try:
+        p.stdin.write(b"abc 1\n")
+        p.stdin.flush()
+        failing = time.monotonic()
+        if how != "full":
+            # the reader goes away after the first line; the next one fails
+            got = b""
+            while b"\n" not in got:
+                c = os.read(p.stdout.fileno(), 4096)
+                if not c:
+                    break
+                got += c
+            p.stdout.close()
+            p.stdin.write(b"abc 2\n")
+            p.stdin.flush()
+            failing = time.monotonic()
+        deadline = failing + 2.5  # the next line only after this long
+        while p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        p.stdin.write(b"abc 3\n")
+        p.stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass
+    status = p.wait()
+    end = time.monotonic()
+    killer.cancel()
+    et.join()
+    return {"status": status, "err": err[0].decode(errors="replace") if err else "",
+            "took": end - failing if failing else 99}
+
+
+def test_output_error():
+    cases, what = [], []
+    for m in MODES:
+        for how in ("full", "epipe", "sigpipe"):
+            cases.append((run_fail, (["--mode=" + m, "grep abc"], how)))
+            what.append((m, how))
+    res = parallel(cases)
+    for (m, how), r in zip(what, res):
+        label = "output %s on a quiet pipe, %s" % (how, m)
+        check(r["took"] <= 1.0, "%s: ended %.2f s after its output failed" % (label, r["took"]))
+        if how == "full":
+            check(r["status"] == 2, "%s: exit status %s" % (label, r["status"]))
+            check(r["err"].startswith("ringflow: standard output: write error: No space left on device"),
+                  "%s: said %r" % (label, r["err"][:300]))
+        elif how == "epipe":
+            # SIGPIPE ignored: the write error, said (as in serial mode)
+            check(r["status"] == 2, "%s: exit status %s" % (label, r["status"]))
+            check(r["err"].startswith("ringflow: ") and "Broken pipe" in r["err"],
+                  "%s: said %r" % (label, r["err"][:300]))
+        else:
+            # a reader that goes away ends the run quietly
+            check(r["status"] in (0, -signal.SIGPIPE), "%s: exit status %s" % (label, r["status"]))
+            check(r["err"] == "", "%s: said %r" % (label, r["err"][:300]))
+
+
 def main():
     which = sys.argv[1]
     {"latency": test_latency, "every-lines": test_every_lines, "signals": test_signals,
-     "json-every": test_json_every, "keep-up": test_keep_up}[which]()
+     "json-every": test_json_every, "keep-up": test_keep_up, "mixed": test_mixed,
+     "output-error": test_output_error}[which]()
     for f in failures:
         print("FAIL: %s: %s" % (which, f), file=sys.stderr)
     print("%d %d" % (checks, len(failures)))
@@ -356,7 +538,7 @@ def main():
 main()
 EOF
 
-for t in latency every-lines signals json-every keep-up; do
+for t in latency every-lines signals json-every keep-up mixed output-error; do
 	T=$T python3 "$T/stream.py" $t > "$T/res" || fail "$t: the harness failed"
 	read -r n f < "$T/res"
 	checks=$((checks + ${n:-0}))
