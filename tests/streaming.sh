@@ -3,7 +3,9 @@
 # mode; --every prints snapshots on time on a quiet pipe, keeps reading when
 # a snapshot is slower than the interval (skipping, and counting, the
 # snapshots it cannot print) and prints one JSON document per snapshot;
-# SIGINT and SIGTERM end a run on a quiet pipe at once, with --every too.
+# SIGINT and SIGTERM end a run on a quiet pipe at once, with --every too;
+# files and pipes mixed (a pipe's line after a file), and several pipes, as
+# live as one; an output that fails on a quiet pipe ends the run at once.
 #
 # A Python harness drives ringflow: a writer thread feeds its stdin through
 # a pipe, line by line with pauses, and the reader timestamps each line of
@@ -14,7 +16,7 @@
 . "${SRCDIR:-.}/tests/lib.sh"
 
 cat > "$T/stream.py" << 'EOF'
-import collections, json, os, resource, signal, subprocess, sys, threading, time
+import array, collections, fcntl, json, os, resource, signal, subprocess, sys, termios, threading, time
 from datetime import datetime, timezone
 
 RF = os.environ["RINGFLOW"]
@@ -347,8 +349,11 @@ def test_keep_up():
 # ---- live inputs among files, and several pipes -----------------------------
 def run_mixed(args, inputs, tag, limit=20.0):
     """Run ringflow on `inputs`, in order: ("file", path), or ("pipe", plan):
-    a named pipe its own writer thread feeds by `plan` (as in run) from the
-    start - its first lines wait in the pipe for ringflow to get to it."""
+    a named pipe its own writer thread feeds by `plan` from the start (its
+    first lines wait in the pipe for ringflow to get to it): ("line", text)
+    writes a line; ("sleep", s) waits, once ringflow has read what was
+    written; ("await", text, s) waits until `text` came out, at most s.
+    The pipe ends with the plan, once ringflow has read it all."""
     names, pipes = [], []
     for k, inp in enumerate(inputs):
         if inp[0] == "file":
@@ -361,6 +366,16 @@ def run_mixed(args, inputs, tag, limit=20.0):
     p = subprocess.Popen([RF] + args + names, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     res = {"written": [], "out": [], "start": time.monotonic()}
+    seen = threading.Condition()
+
+    def drained(fd):
+        # the pipe is ours too (read and write), but only ringflow reads
+        n = array.array("i", [0])
+        while p.poll() is None:
+            fcntl.ioctl(fd, termios.FIONREAD, n, True)
+            if n[0] == 0:
+                return
+            time.sleep(0.005)
 
     def writer(fd, plan):
         for step in plan:
@@ -368,7 +383,12 @@ def run_mixed(args, inputs, tag, limit=20.0):
                 os.write(fd, step[1].encode() + b"\n")
                 res["written"].append((step[1], time.monotonic()))
             elif step[0] == "sleep":
+                drained(fd)
                 time.sleep(step[1])
+            elif step[0] == "await":
+                with seen:
+                    seen.wait_for(lambda: step[1] in dict(res["out"]) or p.poll() is not None, step[2])
+        drained(fd)
         os.close(fd)
     ws = [threading.Thread(target=writer, args=pw) for pw in pipes]
     for w in ws:
@@ -386,8 +406,12 @@ def run_mixed(args, inputs, tag, limit=20.0):
             break
         buf += chunk
         *lines, buf = buf.split(b"\n")
-        res["out"] += [(l.decode(errors="replace"), now) for l in lines]
+        with seen:
+            res["out"] += [(l.decode(errors="replace"), now) for l in lines]
+            seen.notify_all()
     res["status"] = p.wait()
+    with seen:
+        seen.notify_all()
     killer.cancel()
     for w in ws:
         w.join()
@@ -397,9 +421,9 @@ def run_mixed(args, inputs, tag, limit=20.0):
 
 
 def test_mixed():
-    # a file whose one batch takes longer than a pipe line's, so a pipe's
-    # first line can be done before the file ahead of it is (issue 12: then
-    # nobody wrote it out until the pipe's next line)
+    # a file of several batches, so a pipe's first line can be done before
+    # the file's last batch ahead of it (issue 12: then nobody wrote it out
+    # until the pipe's next line came)
     path = os.path.join(os.environ["T"], "mixed.log")
     lv = ["info", "warn", "debug"]
     flines = ["level=%s msg=\"file %d\" n=%d" % ("error" if i % 9973 == 5 else lv[i % 3], i, i) for i in range(100000)]
@@ -407,19 +431,19 @@ def test_mixed():
     with open(path, "w") as f:
         f.write("".join(l + "\n" for l in flines))
     ferr = [l for l in flines if l.split()[0] == "level=error"]
-    # a pipe's line must be out long before its next one comes, 2.5 s later
-    hold = 2.5
+    # the writer of a pipe writes its next line only once the line before
+    # came out, or 5 s passed (held back until the next write, it fails)
+    def held(a, b):
+        return [("line", a), ("await", a, 5.0), ("line", b)]
     scen = [
-        ("a file then a pipe", [("file", path), ("pipe", [("line", "level=error a1"), ("sleep", hold),
-                                                          ("line", "level=error a2")])]),
+        ("a file then a pipe", [("file", path), ("pipe", held("level=error a1", "level=error a2"))]),
         ("a pipe, a file, a pipe", [("pipe", [("line", "level=error p1"), ("sleep", 0.3), ("line", "level=info p2"),
                                               ("line", "level=error p3")]),
                                     ("file", path),
-                                    ("pipe", [("line", "level=error q1"), ("sleep", hold), ("line", "level=error q2")])]),
+                                    ("pipe", held("level=error q1", "level=error q2"))]),
         ("three pipes", [("pipe", [("line", "level=error x1"), ("sleep", 0.3), ("line", "level=error x2")]),
-                         ("pipe", [("line", "level=error y1"), ("sleep", 0.8), ("line", "level=error y2")]),
-                         ("pipe", [("line", "level=warn z0"), ("line", "level=error z1"), ("sleep", hold),
-                                   ("line", "level=error z2")])]),
+                         ("pipe", [("line", "level=error y1"), ("sleep", 0.5), ("line", "level=error y2")]),
+                         ("pipe", [("line", "level=warn z0")] + held("level=error z1", "level=error z2"))]),
     ]
     cases, what = [], []
     for m in MODES:
@@ -439,13 +463,23 @@ def test_mixed():
         got = [l for l, _ in r["out"]]
         check(got == want, "%s: lines %r, want %r" % (label, got[-8:], want[-8:]))
         check(r["status"] == 0, "%s: exit status %s: %s" % (label, r["status"], r["err"][:300]))
-        # a pipe's line is out within a second of its write (or of the
-        # start: the first lines are written before ringflow reads them)
+        # each pipe line is out within a second of its write, or of the line
+        # before it (a file ahead of it takes its time, more so under the
+        # sanitizers)
         when = dict(r["written"])
+        prev = r["start"]
         for l, t in r["out"]:
             if l in when:
-                lat = t - max(when[l], r["start"])
-                check(lat <= 1.0, "%s: %r came out %.2f s after it was written" % (label, l, lat))
+                lat = t - max(when[l], prev)
+                check(lat <= 1.0, "%s: %r came out %.2f s after it could" % (label, l, lat))
+            prev = t
+        out = dict(r["out"])
+        for inp in inputs:
+            for st in inp[1] if inp[0] == "pipe" else []:
+                if st[0] == "await":
+                    nxt = inp[1][inp[1].index(st) + 1][1]
+                    check(st[1] in out and nxt in when and out[st[1]] < when[nxt],
+                          "%s: %r came out only with the pipe's next line, 5 s later" % (label, st[1]))
 
 
 # ---- an output error on a live input ends the run at once -------------------
