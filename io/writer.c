@@ -28,7 +28,7 @@ void rf__writer_free(struct rf_writer *w)
 
 /* The first error is kept in w->err.  In parallel and pipeline mode a
  * worker thread may be the one writing while the reading thread looks at
- * w->err: it is stored atomically, and read so (rf_run's out_err). */
+ * w->err: it is stored atomically, and read so (out_err in run.c). */
 static int write_all(struct rf_writer *w, const char *p, size_t n)
 {
 	while (n) {
