@@ -364,6 +364,20 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 void rf__par_live(struct rf_par *p, int live)
 {
 	pthread_mutex_lock(&p->mu);
+	if (live && !p->live) {
+		/* before the reader waits on a pipe, what the inputs before
+		 * it gave is written and flushed: their last lines must not
+		 * wait for the pipe's first.  (A worker may still be writing
+		 * the last item while next_out has passed it.) */
+		while ((flush_in_order(p) == 0 && p->next_out < p->next_seq) || p->writing)
+			pthread_cond_wait(&p->done_cv, &p->mu);
+		if (!p->err && p->cfg.flush) {
+			pthread_mutex_unlock(&p->mu);
+			int r = p->cfg.flush(p->cfg.user);
+			pthread_mutex_lock(&p->mu);
+			set_err(p, r);
+		}
+	}
 	p->live = live;
 	pthread_mutex_unlock(&p->mu);
 }

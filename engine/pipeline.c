@@ -335,6 +335,19 @@ static int collect(struct rf_pipe *p, int wait)
 
 void rf__pipe_live(struct rf_pipe *p, int live)
 {
+	/* before the reader waits on a pipe, what the inputs before it gave
+	 * is written and flushed: their last lines must not wait for the
+	 * pipe's first */
+	if (live && !p->live_in_flight) {
+		while (p->in_flight)
+			collect(p, 1);
+		p->live_in_flight = 1;
+		if (!atomic_load(&p->err) && p->cfg.flush) {
+			int r = p->cfg.flush(p->cfg.user);
+			if (r < 0)
+				set_err(p, r);
+		}
+	}
 	p->live = live;
 }
 

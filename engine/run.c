@@ -2003,6 +2003,9 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 		if (S_ISFIFO(st.st_mode))
 			rf__pipe_grow(fd, MiB);
 	}
+	/* before waiting on a pipe, out with what the inputs before it gave */
+	if (in.is_stream && !run->flush_each && !run->par && !run->pipe)
+		(void)rf__writer_flush(&run->out); /* an error stays in out.err */
 	run->flush_each = in.is_stream;
 	if (run->par)
 		rf__par_live(run->par, in.is_stream);

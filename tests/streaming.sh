@@ -441,6 +441,9 @@ def test_mixed():
                                               ("line", "level=error p3")]),
                                     ("file", path),
                                     ("pipe", held("level=error q1", "level=error q2"))]),
+        # the file's last lines are out before the pipe after it has a line
+        ("a file then a quiet pipe", [("file", path), ("pipe", [("await", flines[-1], 5.0),
+                                                                ("line", "level=error b1")])]),
         ("three pipes", [("pipe", [("line", "level=error x1"), ("sleep", 0.3), ("line", "level=error x2")]),
                          ("pipe", [("line", "level=error y1"), ("sleep", 0.5), ("line", "level=error y2")]),
                          ("pipe", [("line", "level=warn z0")] + held("level=error z1", "level=error z2"))]),
