@@ -440,6 +440,7 @@ struct mp_range {
 	uint32_t input_idx;
 	uint64_t records;          /* lines in the range, as the worker counted */
 	int failed;                /* the worker found the input unreadable */
+	uint8_t io;                /* the backend the worker read it with (enum rf_io), 0 for none */
 };
 
 /* in a worker's line count of a range: the input failed there */
@@ -457,6 +458,8 @@ struct mp_report {
 	uint64_t bytes;
 	/* for --stats: the parent runs no batch itself */
 	uint64_t records, batches, spill_batches, long_skipped;
+	char io_reason[160];         /* why the worker's first range got its backend */
+	int32_t direct_used, uring_registered;
 	struct {
 		uint64_t batches, records_in, records_out, bytes_in, busy_ns;
 	} stage[RF_MAX_STAGES];
@@ -571,8 +574,11 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	rep.nranges = (uint32_t)count;
 	/* on the heap: a library caller may pass more files than a stack holds */
 	uint64_t *records = calloc(count > 0 ? (size_t)count : 1, sizeof *records);
-	if (!records)
+	uint8_t *io = calloc(count > 0 ? (size_t)count : 1, 1);
+	if (!records || !io)
 		_exit(3);
+	if (run->rep) /* this worker's own, for the parent's --stats */
+		run->rep->io_reason[0] = 0;
 	run->failed_inputs = 0; /* the parent's count came with the fork */
 	for (int i = 0; i < count; i++) {
 		struct mp_range *rg = &ranges[first + i];
@@ -581,7 +587,13 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		run->line_no = 0;
 		run->input_idx = rg->input_idx - 1; /* process_input counts it up */
 		run->framer.skipped_lines = 0;
+		uint64_t seen[4] = { 0 };
+		if (run->rep)
+			memcpy(seen, run->rep->io_files, sizeof seen);
 		process_input_range(run, rg->name, rg->start, rg->end);
+		for (int b = 1; run->rep && b < 4; b++)
+			if (run->rep->io_files[b] > seen[b])
+				io[i] = (uint8_t)b;
 		/* the lines of too-long records after the range's last batch are
 		 * the range's too: the next range's lines start after them */
 		run->line_no += run->framer.skipped_lines;
@@ -624,6 +636,15 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	rep.batches = run->framer.batches;
 	rep.long_skipped = run->long_skipped;
 	rep.spill_batches = run->framer.spill_batches;
+	if (run->rep) {
+		memcpy(rep.io_reason, run->rep->io_reason, sizeof rep.io_reason);
+		rep.direct_used = run->rep->direct_used;
+	}
+	if (run->uring) {
+		struct rf_uring_info ui;
+		rf__uring_info(run->uring, &ui);
+		rep.uring_registered = ui.registered;
+	}
 	for (int i = 0; i < run->nstages; i++) {
 		const struct rf_stage_stats *ss = &run->stage[i].stats;
 		rep.stage[i].batches = ss->batches;
@@ -636,6 +657,8 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		r = write_full(report_fd, &rep, sizeof rep);
 	if (r == 0)
 		r = write_full(report_fd, records, (size_t)count * sizeof *records);
+	if (r == 0)
+		r = write_full(report_fd, io, (size_t)count);
 	/* 4: the group-by outgrew --group-memory, which the parent says */
 	_exit(r == 0 ? 0 : r == -EOVERFLOW ? 4 : 3);
 }
@@ -718,7 +741,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			if (fe <= lo || fs >= hi || size[i] == 0) {
 				if (size[i] == 0 && fs >= lo && fs < hi) {
 					/* an empty file still counts as an input */
-					ranges[nr++] = (struct mp_range){ files[i], 0, 0, (uint32_t)i + 1, 0, 0 };
+					ranges[nr++] = (struct mp_range){ files[i], 0, 0, (uint32_t)i + 1, 0, 0, 0 };
 				}
 				continue;
 			}
@@ -739,7 +762,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 					break;
 			}
 			if (a < b || (a == 0 && b == 0))
-				ranges[nr++] = (struct mp_range){ files[i], a, b, (uint32_t)i + 1, 0, 0 };
+				ranges[nr++] = (struct mp_range){ files[i], a, b, (uint32_t)i + 1, 0, 0, 0 };
 		}
 	}
 	first[workers] = nr;
@@ -844,6 +867,10 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 				ranges[first[w] + (int)i].records = recs[i] & ~MP_RANGE_FAILED;
 				ranges[first[w] + (int)i].failed = (recs[i] & MP_RANGE_FAILED) != 0;
 			}
+			/* then the backend of each range */
+			size_t at = sizeof(struct mp_report) + (size_t)reps[w].nranges * 8;
+			for (uint32_t i = 0; i < reps[w].nranges && at + i < got; i++)
+				ranges[first[w] + (int)i].io = (uint8_t)rbuf[at + i] < 4 ? (uint8_t)rbuf[at + i] : 0;
 			struct rf_agg_state *agg = run->agg >= 0 ? rf__agg_stage_state(&run->stage[run->agg]) : NULL;
 			/* the merged state is the parent's to fit in the limit,
 			 * beside the workers still holding theirs */
@@ -927,6 +954,17 @@ next:
 			last = (int)ranges[j].input_idx;
 			run->failed_inputs++;
 		}
+	/* the backends the workers used, each input counted once (as serial
+	 * mode counts it), by its first range read */
+	for (int j = 0, last = 0; j < nr && !died && run->rep; j++) {
+		if (!ranges[j].io)
+			continue;
+		run->rep->io_used[ranges[j].io] = 1;
+		if (ranges[j].input_idx != (uint32_t)last) {
+			last = (int)ranges[j].input_idx;
+			run->rep->io_files[ranges[j].io]++;
+		}
+	}
 	/* the workers' rejects, with line numbers made absolute */
 	for (int w = 0; w < started && !died; w++) {
 		run->done_bytes += reps[w].bytes;
@@ -944,9 +982,12 @@ next:
 		}
 		if (run->rep) {
 			run->rep->bytes += reps[w].bytes;
-			if (w == 0)
-				snprintf(run->rep->io_reason, sizeof run->rep->io_reason,
-					 "chosen by each worker for its range");
+			/* the first worker's reason for its first range */
+			if (!run->rep->io_reason[0])
+				snprintf(run->rep->io_reason, sizeof run->rep->io_reason, "%.*s",
+					 (int)sizeof reps[w].io_reason - 1, reps[w].io_reason);
+			run->rep->direct_used |= reps[w].direct_used;
+			run->rep->uring_registered |= reps[w].uring_registered;
 		}
 		run->env.cut_off += reps[w].cut_off;
 		if (!reps[w].rejected)
