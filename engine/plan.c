@@ -175,6 +175,15 @@ void rf__plan_mode(const struct rf_options *opt, const struct rf_plan_query *pq,
 		p->threads = pq->row_stages + 1; /* and the reader */
 }
 
+enum rf_place_shape rf__plan_place_shape(enum rf_mode mode, int threads, int *n)
+{
+	enum rf_place_shape shape = mode == RF_MODE_PIPELINE ? RF_PLACE_CHAIN
+				  : mode == RF_MODE_PARALLEL || mode == RF_MODE_MULTIPROCESS ? RF_PLACE_SPREAD
+				  : RF_PLACE_ONE;
+	*n = shape == RF_PLACE_ONE ? 1 : threads;
+	return shape;
+}
+
 int rf__plan_io_wants_residency(const struct rf_options *opt, int is_stream, uint64_t size)
 {
 	if (is_stream)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "ringflow.h"
+#include "../numa/numa.h"
 
 /* What one named input is, from one stat(2) of its path. */
 enum rf_input_kind {
@@ -55,6 +56,11 @@ void rf__plan_query(const rf_query *q, struct rf_plan_query *pq);
 /* The mode and thread count for these inputs (n of them; n == 0 is stdin). */
 void rf__plan_mode(const struct rf_options *opt, const struct rf_plan_query *pq, const struct rf_plan_input *in,
 		   int n, const struct rf_plan_machine *m, struct rf_plan *out);
+
+/* How the mode's threads are laid out for numa/placement.c, and how many
+ * it places: serial and async one thread, pipeline a chain, the workers of
+ * parallel and multiprocess mode spread across nodes. */
+enum rf_place_shape rf__plan_place_shape(enum rf_mode mode, int threads, int *n);
 
 /* The backend for one input at read time.  `is_stream` for a pipe, device
  * or a file whose size lies; `size` the bytes left to read; `cached_pct`

@@ -1730,10 +1730,8 @@ int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len)
  * async pin the calling thread here, the modes pin their own threads. */
 static int place_threads(struct run *run)
 {
-	enum rf_place_shape shape = run->mode == RF_MODE_PIPELINE ? RF_PLACE_CHAIN
-				  : (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_MULTIPROCESS) ? RF_PLACE_SPREAD
-				  : RF_PLACE_ONE;
-	int n = shape == RF_PLACE_ONE ? 1 : run->threads;
+	int n;
+	enum rf_place_shape shape = rf__plan_place_shape(run->mode, run->threads, &n);
 	struct rf_topology *t = malloc(sizeof *t);
 	struct rf_place_options *po = malloc(sizeof *po);
 	int r = -ENOMEM;

@@ -353,6 +353,29 @@ START_TEST(test_backend)
 }
 END_TEST
 
+/* Placement (ringflow(1), --numa): workers of parallel and multiprocess
+ * mode spread across nodes, a pipeline's threads kept together on one,
+ * serial and async one thread */
+START_TEST(test_placement_shape)
+{
+	int n;
+	ck_assert_int_eq(rf__plan_place_shape(RF_MODE_SERIAL, 1, &n), RF_PLACE_ONE);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(rf__plan_place_shape(RF_MODE_ASYNC, 1, &n), RF_PLACE_ONE);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(rf__plan_place_shape(RF_MODE_PARALLEL, 6, &n), RF_PLACE_SPREAD);
+	ck_assert_int_eq(n, 6);
+	ck_assert_int_eq(rf__plan_place_shape(RF_MODE_MULTIPROCESS, 3, &n), RF_PLACE_SPREAD);
+	ck_assert_int_eq(n, 3);
+	/* a pipeline of parse, where, count: three stage threads and the reader */
+	struct rf_plan_query q = traits("parse json | where a > 1 | count by b");
+	struct rf_plan_input pipe = { RF_INPUT_STREAM, 0 };
+	rf__plan_mode(&opt, &q, &pipe, 1, &two, &p);
+	ck_assert_int_eq(rf__plan_place_shape(p.mode, p.threads, &n), RF_PLACE_CHAIN);
+	ck_assert_int_eq(n, 4);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("plan");
@@ -366,6 +389,7 @@ int main(void)
 	tcase_add_test(tc, test_forced_modes);
 	tcase_add_test(tc, test_address_space_limit);
 	tcase_add_test(tc, test_backend);
+	tcase_add_test(tc, test_placement_shape);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
