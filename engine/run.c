@@ -28,6 +28,7 @@
 #include "../io/fault.h"
 #include "aggregate.h"
 #include "table.h"
+#include "plan.h"
 #include "../io/source.h"
 #include "../numa/numa.h"
 
@@ -255,6 +256,8 @@ struct run {
 	const char *const *async_files;
 	struct rf_placement place;
 	uint64_t total_bytes;     /* of the regular files, for progress */
+	struct rf_plan_input *inputs; /* each named input as the plan saw it */
+	uint64_t ram;             /* physical memory, for the backend choice */
 	uint64_t done_bytes;      /* of the inputs already finished */
 	uint64_t started, next_progress;
 	/* parallel and pipeline mode: an eventfd the first error of a worker
@@ -468,6 +471,7 @@ struct mp_range {
 	uint32_t input_idx;
 	uint64_t records;          /* lines in the range, as the worker counted */
 	int failed;                /* the worker found the input unreadable */
+	uint8_t io;                /* the backend the worker read it with (enum rf_io), 0 for none */
 };
 
 /* in a worker's line count of a range: the input failed there */
@@ -485,6 +489,8 @@ struct mp_report {
 	uint64_t bytes;
 	/* for --stats: the parent runs no batch itself */
 	uint64_t records, batches, spill_batches, long_skipped;
+	char io_reason[160];         /* why the worker's first range got its backend */
+	int32_t direct_used, uring_registered;
 	struct {
 		uint64_t batches, records_in, records_out, bytes_in, busy_ns;
 	} stage[RF_MAX_STAGES];
@@ -599,8 +605,11 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	rep.nranges = (uint32_t)count;
 	/* on the heap: a library caller may pass more files than a stack holds */
 	uint64_t *records = calloc(count > 0 ? (size_t)count : 1, sizeof *records);
-	if (!records)
+	uint8_t *io = calloc(count > 0 ? (size_t)count : 1, 1);
+	if (!records || !io)
 		_exit(3);
+	if (run->rep) /* this worker's own, for the parent's --stats */
+		run->rep->io_reason[0] = 0;
 	run->failed_inputs = 0; /* the parent's count came with the fork */
 	for (int i = 0; i < count; i++) {
 		struct mp_range *rg = &ranges[first + i];
@@ -609,7 +618,13 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		run->line_no = 0;
 		run->input_idx = rg->input_idx - 1; /* process_input counts it up */
 		run->framer.skipped_lines = 0;
+		uint64_t seen[4] = { 0 };
+		if (run->rep)
+			memcpy(seen, run->rep->io_files, sizeof seen);
 		process_input_range(run, rg->name, rg->start, rg->end);
+		for (int b = 1; run->rep && b < 4; b++)
+			if (run->rep->io_files[b] > seen[b])
+				io[i] = (uint8_t)b;
 		/* the lines of too-long records after the range's last batch are
 		 * the range's too: the next range's lines start after them */
 		run->line_no += run->framer.skipped_lines;
@@ -652,6 +667,15 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	rep.batches = run->framer.batches;
 	rep.long_skipped = run->long_skipped;
 	rep.spill_batches = run->framer.spill_batches;
+	if (run->rep) {
+		memcpy(rep.io_reason, run->rep->io_reason, sizeof rep.io_reason);
+		rep.direct_used = run->rep->direct_used;
+	}
+	if (run->uring) {
+		struct rf_uring_info ui;
+		rf__uring_info(run->uring, &ui);
+		rep.uring_registered = ui.registered;
+	}
 	for (int i = 0; i < run->nstages; i++) {
 		const struct rf_stage_stats *ss = &run->stage[i].stats;
 		rep.stage[i].batches = ss->batches;
@@ -664,6 +688,8 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		r = write_full(report_fd, &rep, sizeof rep);
 	if (r == 0)
 		r = write_full(report_fd, records, (size_t)count * sizeof *records);
+	if (r == 0)
+		r = write_full(report_fd, io, (size_t)count);
 	/* 4: the group-by outgrew --group-memory, which the parent says */
 	_exit(r == 0 ? 0 : r == -EOVERFLOW ? 4 : 3);
 }
@@ -701,9 +727,9 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 	}
 	for (int w = 0; w < workers; w++)
 		rej[w] = -1;
-	/* sizes, and the unreadable files reported once, here.  One file is
-	 * open at a time, whatever the number of inputs: a run must never need
-	 * more descriptors than serial mode does. */
+	/* sizes (the plan's stat), and the unreadable files reported once,
+	 * here.  One file is open at a time, whatever the number of inputs: a
+	 * run must never need more descriptors than serial mode does. */
 	uint64_t total = 0, *size = calloc((size_t)nfiles + 1, sizeof *size);
 	char *ok = calloc((size_t)nfiles + 1, 1);
 	if (!size || !ok) {
@@ -716,7 +742,9 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 		if (run->rep) /* every input, read or not, once: the workers' counts stay theirs */
 			run->rep->inputs++;
 		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0) {
+		/* stat'ed by the plan; only a name that appeared since is again */
+		int known = run->inputs[i].kind == RF_INPUT_REGULAR;
+		if (fd < 0 || (!known && fstat(fd, &st) < 0)) {
 			report_error(run, files[i], -errno, "%s", strerror(errno));
 			run->failed_inputs++;
 			if (fd >= 0)
@@ -725,7 +753,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 		}
 		ok[i] = 1;
 		/* a made-up size: one worker reads it all, as an empty file's */
-		size[i] = rf__size_lies(fd) ? 0 : (uint64_t)st.st_size;
+		size[i] = rf__size_lies(fd) ? 0 : known ? run->inputs[i].size : (uint64_t)st.st_size;
 		close(fd);
 		total += size[i];
 	}
@@ -744,7 +772,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			if (fe <= lo || fs >= hi || size[i] == 0) {
 				if (size[i] == 0 && fs >= lo && fs < hi) {
 					/* an empty file still counts as an input */
-					ranges[nr++] = (struct mp_range){ files[i], 0, 0, (uint32_t)i + 1, 0, 0 };
+					ranges[nr++] = (struct mp_range){ files[i], 0, 0, (uint32_t)i + 1, 0, 0, 0 };
 				}
 				continue;
 			}
@@ -765,7 +793,7 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 					break;
 			}
 			if (a < b || (a == 0 && b == 0))
-				ranges[nr++] = (struct mp_range){ files[i], a, b, (uint32_t)i + 1, 0, 0 };
+				ranges[nr++] = (struct mp_range){ files[i], a, b, (uint32_t)i + 1, 0, 0, 0 };
 		}
 	}
 	first[workers] = nr;
@@ -870,6 +898,10 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 				ranges[first[w] + (int)i].records = recs[i] & ~MP_RANGE_FAILED;
 				ranges[first[w] + (int)i].failed = (recs[i] & MP_RANGE_FAILED) != 0;
 			}
+			/* then the backend of each range */
+			size_t at = sizeof(struct mp_report) + (size_t)reps[w].nranges * 8;
+			for (uint32_t i = 0; i < reps[w].nranges && at + i < got; i++)
+				ranges[first[w] + (int)i].io = (uint8_t)rbuf[at + i] < 4 ? (uint8_t)rbuf[at + i] : 0;
 			struct rf_agg_state *agg = run->agg >= 0 ? rf__agg_stage_state(&run->stage[run->agg]) : NULL;
 			/* the merged state is the parent's to fit in the limit,
 			 * beside the workers still holding theirs */
@@ -953,6 +985,17 @@ next:
 			last = (int)ranges[j].input_idx;
 			run->failed_inputs++;
 		}
+	/* the backends the workers used, each input counted once (as serial
+	 * mode counts it), by its first range read */
+	for (int j = 0, last = 0; j < nr && !died && run->rep; j++) {
+		if (!ranges[j].io)
+			continue;
+		run->rep->io_used[ranges[j].io] = 1;
+		if (ranges[j].input_idx != (uint32_t)last) {
+			last = (int)ranges[j].input_idx;
+			run->rep->io_files[ranges[j].io]++;
+		}
+	}
 	/* the workers' rejects, with line numbers made absolute */
 	for (int w = 0; w < started && !died; w++) {
 		run->done_bytes += reps[w].bytes;
@@ -970,9 +1013,12 @@ next:
 		}
 		if (run->rep) {
 			run->rep->bytes += reps[w].bytes;
-			if (w == 0)
-				snprintf(run->rep->io_reason, sizeof run->rep->io_reason,
-					 "chosen by each worker for its range");
+			/* the first worker's reason for its first range */
+			if (!run->rep->io_reason[0])
+				snprintf(run->rep->io_reason, sizeof run->rep->io_reason, "%.*s",
+					 (int)sizeof reps[w].io_reason - 1, reps[w].io_reason);
+			run->rep->direct_used |= reps[w].direct_used;
+			run->rep->uring_registered |= reps[w].uring_registered;
 		}
 		run->env.cut_off += reps[w].cut_off;
 		if (!reps[w].rejected)
@@ -1518,49 +1564,16 @@ static uint64_t input_line(const struct run *run, int fd, const struct rf_input_
 	return in->is_stream ? 0 : line_of_offset(run, fd, run->line_base, offset);
 }
 
-/* Pick the backend for one input and say why. */
+/* Pick the backend for one input and say why (engine/plan.c decides;
+ * the page-cache sample is taken here, only when the rule needs it). */
 static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int *direct,
 			    int *deep, char *why, size_t why_len)
 {
-	const struct rf_options *opt = run->opt;
-	*direct = opt->direct;
-	*deep = opt->direct;
-	if (in->is_stream) {
-		/* never io_uring: a read in flight there cannot be given up for
-		 * a signal or an --every deadline while the writer is quiet */
-		snprintf(why, why_len, "pipe or device: read(2) with a large pipe buffer%s",
-			 opt->io == RF_IO_URING ? " (--io=uring is for files)" : "");
-		return RF_IO_READ;
-	}
-	if (opt->io != RF_IO_AUTO) {
-		snprintf(why, why_len, "--io=%s", rf_io_name(opt->io));
-		if (opt->io == RF_IO_URING && !*deep) {
-			int pct = rf__file_cached_percent(in->fd, in->start, in->size);
-			*deep = pct >= 0 && pct < 50;
-		}
-		return opt->io;
-	}
-	uint64_t size = in->size - in->start;
-	if (size < 16 * MiB) {
-		snprintf(why, why_len, "small file: mmap");
-		return RF_IO_MMAP;
-	}
-	int pct = rf__file_cached_percent(in->fd, in->start, in->size);
-	if (pct < 0 || pct >= 50) {
-		snprintf(why, why_len, "file %d%% in page cache: mmap", pct < 0 ? 100 : pct);
-		return RF_IO_MMAP;
-	}
-	/* Measured here: a cold file read with O_DIRECT into huge-page buffers
-	 * streams at disk speed for a tenth of a core.  But O_DIRECT leaves the
-	 * page cache cold, so a file that would fit in it comfortably is read
-	 * buffered: the next run over it finds it warm. */
-	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
-	*direct = opt->direct || (size >= 64 * MiB && size > ram / 2);
-	*deep = 1;
-	snprintf(why, why_len, "file %d%% in page cache (cold): io_uring%s", pct,
-		 *direct ? " with O_DIRECT" : "");
-	return RF_IO_URING;
+	uint64_t size = in->is_stream ? 0 : in->size - in->start;
+	int pct = -1;
+	if (rf__plan_io_wants_residency(run->opt, in->is_stream, size))
+		pct = rf__file_cached_percent(in->fd, in->start, in->size);
+	return rf__plan_io(run->opt, in->is_stream, size, pct, run->ram, direct, deep, why, why_len);
 }
 
 static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_io io, int direct,
@@ -1667,161 +1680,48 @@ static int usable_cpus(void)
 	return n > 0 ? (int)n : 1;
 }
 
-/* Serial or parallel, and why.  Parallel pays a copy of every batch and a
- * thread hand-off; it wins when the stages do real work per record (a
- * parser, a regex, a where), not for count or grep, which already run at
- * memory speed on one core. */
 static int per_input_header(const rf_query *q)
 {
 	return q->parse_stage >= 0 && rf__parse_reads_header(&q->stage[q->parse_stage]);
 }
 
-static void choose_mode(struct run *run, const char *const *files, int nfiles)
+/* The plan phase: each named input stat'ed once, the machine's limits
+ * read once, and the mode chosen from them by engine/plan.c.  The inputs
+ * are kept for multiprocess mode's cut into ranges; the read itself looks
+ * at the descriptor it opened (a file may change in between). */
+static int plan_run(struct run *run, const char *const *files, int nfiles)
 {
-	const rf_query *q = run->q;
-	const struct rf_options *opt = run->opt;
-	int cpus = usable_cpus();
-	run->threads = opt->threads ? opt->threads : cpus;
-	int limit = 0, heavy = 0, every = opt->every_ns && q->agg_stage >= 0;
-	for (int i = 0; i < q->nstages; i++) {
-		const struct rf_stage_spec *sp = &q->stage[i];
-		limit |= sp->verb->kind == RF_STAGE_LIMIT;
-		heavy |= sp->verb->kind == RF_STAGE_PARSE || !strcmp(sp->verb->name, "regex") ||
-			 !strcmp(sp->verb->name, "where");
+	struct rf_plan_input *in = calloc((size_t)nfiles + 1, sizeof *in);
+	if (!in)
+		return -ENOMEM;
+	for (int i = 0; i < nfiles; i++) {
+		struct stat st;
+		if (strcmp(files[i], "-") == 0)
+			in[i].kind = RF_INPUT_STDIN;
+		else if (stat(files[i], &st) < 0)
+			in[i].kind = RF_INPUT_MISSING;
+		else if (S_ISREG(st.st_mode))
+			in[i] = (struct rf_plan_input){ RF_INPUT_REGULAR, (uint64_t)st.st_size };
+		else
+			in[i].kind = S_ISDIR(st.st_mode) ? RF_INPUT_DIR : RF_INPUT_STREAM;
 	}
-	if (opt->mode == RF_MODE_SERIAL) {
-		run->mode = RF_MODE_SERIAL;
-		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=serial");
-	} else if (limit || every || opt->strict) {
-		/* head must stop the reading at an exact record (stages running
-		 * ahead would count rejects past it), --strict must name the very
-		 * first bad record, --every must see one aggregate: all serial
-		 * (--every without an aggregate streams lines, as any mode does) */
-		run->mode = RF_MODE_SERIAL;
-		snprintf(run->mode_reason, sizeof run->mode_reason, "%s needs serial mode%s%s%s",
-			 limit ? "head before an aggregate" : opt->strict ? "--strict" : "--every",
-			 opt->mode != RF_MODE_AUTO ? " (--mode=" : "",
-			 opt->mode != RF_MODE_AUTO ? rf_mode_name(opt->mode) : "",
-			 opt->mode != RF_MODE_AUTO ? " not followed)" : "");
-	} else if (opt->mode == RF_MODE_PIPELINE) {
-		run->mode = RF_MODE_PIPELINE;
-		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=pipeline");
-	} else if (opt->mode == RF_MODE_ASYNC) {
-		int paths = nfiles > 0;
-		for (int i = 0; i < nfiles; i++)
-			paths &= strcmp(files[i], "-") != 0;
-		run->mode = paths ? RF_MODE_ASYNC : RF_MODE_SERIAL;
-		snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
-			 paths ? "--mode=async" : "async reads named files, not stdin (--mode=async not followed)");
-	} else if ((opt->mode == RF_MODE_PARALLEL || opt->mode == RF_MODE_MULTIPROCESS) && per_input_header(run->q)) {
-		/* a byte range past a file's start has no header line to read,
-		 * nor has a worker thread given a batch past an input's first */
-		run->mode = RF_MODE_PIPELINE;
-		snprintf(run->mode_reason, sizeof run->mode_reason,
-			 "csv and tsv take their header from each input's first line, which a worker's share "
-			 "lacks (--mode=%s not followed): pipeline",
-			 opt->mode == RF_MODE_PARALLEL ? "parallel" : "multiprocess");
-	} else if (opt->mode == RF_MODE_PARALLEL) {
-		run->mode = RF_MODE_PARALLEL;
-		snprintf(run->mode_reason, sizeof run->mode_reason, "--mode=parallel");
-	} else if (opt->mode == RF_MODE_MULTIPROCESS) {
-		int files_only = nfiles > 0;
-		for (int i = 0; i < nfiles; i++) {
-			struct stat st;
-			if (strcmp(files[i], "-") == 0 || (stat(files[i], &st) == 0 && !S_ISREG(st.st_mode)))
-				files_only = 0;
-		}
-		run->mode = files_only && !opt->strict ? RF_MODE_MULTIPROCESS : RF_MODE_SERIAL;
-		snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
-			 run->mode == RF_MODE_MULTIPROCESS ? "--mode=multiprocess"
-			 : opt->strict ? "--strict needs serial mode (--mode=multiprocess not followed)"
-				       : "multiprocess splits regular files only (--mode=multiprocess not followed)");
-	} else {
-		uint64_t total = 0;
-		int files_only = nfiles > 0;
-		for (int i = 0; i < nfiles; i++) {
-			struct stat st;
-			if (strcmp(files[i], "-") == 0 || stat(files[i], &st) < 0 || !S_ISREG(st.st_mode))
-				files_only = 0;
-			else
-				total += (uint64_t)st.st_size;
-		}
-		int cheap_merge = q->agg_stage >= 0;
-		const struct rf_stage_spec *ag = q->agg_stage >= 0 ? &q->stage[q->agg_stage] : NULL;
-		for (int i = 0; ag && i < ag->nargs; i++)
-			if (!strcmp(ag->args[i].text, "distinct") || !strcmp(ag->args[i].text, "quantile") ||
-			    (ag->args[i].text[0] == 'p' && ag->args[i].text[1] >= '0' && ag->args[i].text[1] <= '9'))
-				cheap_merge = 0;
-		if (ag && (!strcmp(ag->verb->name, "distinct") || !strcmp(ag->verb->name, "quantile") ||
-			   ag->verb->name[0] == 'p'))
-			cheap_merge = 0;
-		if (files_only && nfiles >= 64 && total / (uint64_t)nfiles <= 256 * 1024) {
-			/* many small files: opening and reading them is the work */
-			run->mode = RF_MODE_ASYNC;
-			snprintf(run->mode_reason, sizeof run->mode_reason,
-				 "%d files of %llu KiB on average: io_uring chains, many in flight", nfiles,
-				 (unsigned long long)(total / (uint64_t)nfiles >> 10));
-		} else if (cpus >= 2 && files_only && total >= 64 * MiB && cheap_merge && !opt->strict &&
-			   !per_input_header(run->q)) {
-			/* An aggregate whose partial states are small to ship: each
-			 * worker maps its own part of the files, nothing is copied
-			 * (measured here: split | count by $9 1.5x faster than with
-			 * threads).  Sketches and distinct sets are big to merge:
-			 * those go to threads. */
-			run->mode = RF_MODE_MULTIPROCESS;
-			run->threads = cpus;
-			snprintf(run->mode_reason, sizeof run->mode_reason,
-				 "%d CPUs, %llu MiB of files, an aggregate with small partial states", cpus,
-				 (unsigned long long)(total >> 20));
-		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB && per_input_header(q)) {
-			/* parallel workers would lack the csv header */
-			run->mode = RF_MODE_PIPELINE;
-			snprintf(run->mode_reason, sizeof run->mode_reason,
-				 "%d CPUs, %llu MiB of csv or tsv (a header per input): the reader and each stage "
-				 "get a thread", cpus, (unsigned long long)(total >> 20));
-		} else if (cpus >= 2 && heavy && files_only && total >= 32 * MiB) {
-			run->mode = RF_MODE_PARALLEL;
-			snprintf(run->mode_reason, sizeof run->mode_reason,
-				 "%d CPUs, %llu MiB of files, a query that parses or filters per record", cpus,
-				 (unsigned long long)(total >> 20));
-		} else if (cpus >= 2 && heavy && !files_only && nfiles <= 1) {
-			/* a pipe: reading it is work of its own, so overlap it
-			 * with the stages */
-			run->mode = RF_MODE_PIPELINE;
-			snprintf(run->mode_reason, sizeof run->mode_reason,
-				 "%d CPUs, a pipe or device, a query that parses or filters per record: "
-				 "the reader and each stage get a thread", cpus);
-		} else {
-			run->mode = RF_MODE_SERIAL;
-			snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
-				 cpus < 2 ? "one CPU" : !heavy ? "the query runs at memory speed on one core"
-				 : !files_only ? "a pipe or device: one reader" : "less than 32 MiB of input");
-		}
-	}
-	if (opt->mode == RF_MODE_AUTO && run->mode != RF_MODE_SERIAL && run->mode != RF_MODE_ASYNC) {
-		/* Under a small ulimit -v the copies of batches in flight and
-		 * the threads' stacks may not fit where serial mode's reading
-		 * does: auto must not pick a mode that fails where serial
-		 * would not.  A rough need: the buffers twice, a stack and a
-		 * window per thread, and room for the rest. */
-		struct rlimit as;
-		uint64_t need = (uint64_t)opt->memory * 2 + (uint64_t)run->threads * 16 * MiB + 256 * MiB;
-		if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY && (uint64_t)as.rlim_cur < need) {
-			snprintf(run->mode_reason, sizeof run->mode_reason,
-				 "address space limited to %llu MiB (ulimit -v), %s mode wants about %llu: serial",
-				 (unsigned long long)(as.rlim_cur >> 20), rf_mode_name(run->mode),
-				 (unsigned long long)(need >> 20));
-			run->mode = RF_MODE_SERIAL;
-		}
-	}
-	if (run->mode == RF_MODE_SERIAL || run->mode == RF_MODE_ASYNC)
-		run->threads = 1;
-}
-
-static int pipeline_threads(const rf_query *q)
-{
-	int n = q->agg_stage >= 0 ? q->agg_stage + 1 : q->nstages;
-	return n + 1; /* and the reader */
+	struct rf_plan_machine m = { .cpus = usable_cpus() };
+	struct rlimit as;
+	if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+		m.as_limit = as.rlim_cur > 0 ? (uint64_t)as.rlim_cur : 1;
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	m.ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+	struct rf_plan_query pq;
+	rf__plan_query(run->q, &pq);
+	struct rf_plan p;
+	rf__plan_mode(run->opt, &pq, in, nfiles, &m, &p);
+	run->mode = p.mode;
+	run->threads = p.threads;
+	snprintf(run->mode_reason, sizeof run->mode_reason, "%s", p.reason);
+	run->total_bytes = p.total;
+	run->ram = m.ram;
+	run->inputs = in;
+	return 0;
 }
 
 static void place_options(const struct rf_options *opt, struct rf_place_options *po)
@@ -1861,10 +1761,8 @@ int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len)
  * async pin the calling thread here, the modes pin their own threads. */
 static int place_threads(struct run *run)
 {
-	enum rf_place_shape shape = run->mode == RF_MODE_PIPELINE ? RF_PLACE_CHAIN
-				  : (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_MULTIPROCESS) ? RF_PLACE_SPREAD
-				  : RF_PLACE_ONE;
-	int n = shape == RF_PLACE_ONE ? 1 : run->threads;
+	int n;
+	enum rf_place_shape shape = rf__plan_place_shape(run->mode, run->threads, &n);
 	struct rf_topology *t = malloc(sizeof *t);
 	struct rf_place_options *po = malloc(sizeof *po);
 	int r = -ENOMEM;
@@ -2341,19 +2239,13 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			run->env.memory_limit = 0; /* no /proc: no way to measure */
 	}
 	pthread_mutex_init(&run->env_lock, NULL);
-	choose_mode(run, files, nfiles);
-	if (run->mode == RF_MODE_PIPELINE)
-		run->threads = pipeline_threads(q);
+	if ((r = plan_run(run, files, nfiles)) < 0)
+		goto done;
 	if ((r = place_threads(run)) < 0)
 		goto done;
 	int probe_mode = (int)run->mode, probe_threads = run->threads;
 	RF_PROBE2(run__start, probe_mode, probe_threads);
 	run->started = now_ns();
-	for (int i = 0; i < nfiles; i++) {
-		struct stat st;
-		if (strcmp(files[i], "-") && stat(files[i], &st) == 0 && S_ISREG(st.st_mode))
-			run->total_bytes += (uint64_t)st.st_size;
-	}
 	/* the stages up to the aggregate run per batch; the rest on its table */
 	int nrow = run->agg >= 0 ? run->agg + 1 : q->nstages;
 	run->stages = run->stage;
@@ -2552,6 +2444,7 @@ done:
 		close(run->wake_fd);
 	if (run->have_pool)
 		rf__pool_destroy(&run->pool);
+	free(run->inputs);
 	free(run);
 	return r;
 }

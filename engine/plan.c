@@ -1,0 +1,231 @@
+/* plan.c - the choice of mode, threads and backend from facts gathered
+ * once (see plan.h).  Nothing here calls the system: the same facts give
+ * the same plan, which tests/check_plan.c holds to the documented rules. */
+#include "config.h"
+#include <stdio.h>
+#include <string.h>
+#include "engine.h"
+#include "plan.h"
+
+#define MiB ((uint64_t)1 << 20)
+
+void rf__plan_query(const rf_query *q, struct rf_plan_query *pq)
+{
+	memset(pq, 0, sizeof *pq);
+	pq->row_stages = q->agg_stage >= 0 ? q->agg_stage + 1 : q->nstages;
+	pq->has_agg = q->agg_stage >= 0;
+	for (int i = 0; i < q->nstages; i++) {
+		const struct rf_stage_spec *sp = &q->stage[i];
+		pq->limit |= sp->verb->kind == RF_STAGE_LIMIT;
+		pq->heavy |= sp->verb->kind == RF_STAGE_PARSE || !strcmp(sp->verb->name, "regex") ||
+			     !strcmp(sp->verb->name, "where");
+	}
+	pq->header = q->parse_stage >= 0 && rf__parse_reads_header(&q->stage[q->parse_stage]);
+	/* sketches and distinct sets are big to ship between processes */
+	const struct rf_stage_spec *ag = q->agg_stage >= 0 ? &q->stage[q->agg_stage] : NULL;
+	pq->cheap_merge = ag != NULL;
+	for (int i = 0; ag && i < ag->nargs; i++)
+		if (!strcmp(ag->args[i].text, "distinct") || !strcmp(ag->args[i].text, "quantile") ||
+		    (ag->args[i].text[0] == 'p' && ag->args[i].text[1] >= '0' && ag->args[i].text[1] <= '9'))
+			pq->cheap_merge = 0;
+	if (ag && (!strcmp(ag->verb->name, "distinct") || !strcmp(ag->verb->name, "quantile") ||
+		   ag->verb->name[0] == 'p'))
+		pq->cheap_merge = 0;
+}
+
+/* The mode asked for, or the reason it cannot be followed. */
+static void forced_mode(const struct rf_options *opt, const struct rf_plan_query *pq, const struct rf_plan_input *in,
+			int n, struct rf_plan *p)
+{
+	const char *asked = rf_mode_name(opt->mode);
+	if (opt->mode == RF_MODE_PIPELINE) {
+		p->mode = RF_MODE_PIPELINE;
+		snprintf(p->reason, sizeof p->reason, "--mode=pipeline");
+	} else if (opt->mode == RF_MODE_ASYNC) {
+		int paths = n > 0;
+		for (int i = 0; i < n; i++)
+			paths &= in[i].kind != RF_INPUT_STDIN;
+		p->mode = paths ? RF_MODE_ASYNC : RF_MODE_SERIAL;
+		snprintf(p->reason, sizeof p->reason, "%s",
+			 paths ? "--mode=async" : "async reads named files, not stdin (--mode=async not followed)");
+	} else if (pq->header) {
+		/* a byte range past a file's start has no header line to read,
+		 * nor has a worker thread given a batch past an input's first */
+		p->mode = RF_MODE_PIPELINE;
+		snprintf(p->reason, sizeof p->reason,
+			 "csv and tsv take their header from each input's first line, which a worker's share "
+			 "lacks (--mode=%s not followed): pipeline", asked);
+	} else if (opt->mode == RF_MODE_PARALLEL) {
+		p->mode = RF_MODE_PARALLEL;
+		snprintf(p->reason, sizeof p->reason, "--mode=parallel");
+	} else {
+		/* multiprocess: a name that cannot be stat'ed is still a file
+		 * to it (its worker reports it), stdin and streams are not */
+		int files = n > 0;
+		for (int i = 0; i < n; i++)
+			if (in[i].kind == RF_INPUT_STDIN || in[i].kind == RF_INPUT_STREAM || in[i].kind == RF_INPUT_DIR)
+				files = 0;
+		p->mode = files ? RF_MODE_MULTIPROCESS : RF_MODE_SERIAL;
+		snprintf(p->reason, sizeof p->reason, "%s",
+			 files ? "--mode=multiprocess"
+			       : "multiprocess splits regular files only (--mode=multiprocess not followed)");
+	}
+}
+
+/* --mode=auto.  Parallel pays a copy of every batch and a thread hand-off;
+ * it wins when the stages do real work per record (a parser, a regex, a
+ * where), not for count or grep, which already run at memory speed on one
+ * core. */
+static void auto_mode(const struct rf_options *opt, const struct rf_plan_query *pq, int n, int cpus,
+		      struct rf_plan *p)
+{
+	int files = p->files_only;
+	uint64_t total = p->total;
+	if (files && n >= 64 && total / (uint64_t)n <= 256 * 1024) {
+		/* many small files: opening and reading them is the work */
+		p->mode = RF_MODE_ASYNC;
+		snprintf(p->reason, sizeof p->reason, "%d files of %llu KiB on average: io_uring chains, many in flight",
+			 n, (unsigned long long)(total / (uint64_t)n >> 10));
+	} else if (cpus >= 2 && files && total >= 64 * MiB && pq->cheap_merge && !opt->strict && !pq->header) {
+		/* An aggregate whose partial states are small to ship: each
+		 * worker maps its own part of the files, nothing is copied
+		 * (measured here: split | count by $9 1.5x faster than with
+		 * threads).  Sketches and distinct sets are big to merge:
+		 * those go to threads. */
+		p->mode = RF_MODE_MULTIPROCESS;
+		p->threads = cpus;
+		snprintf(p->reason, sizeof p->reason, "%d CPUs, %llu MiB of files, an aggregate with small partial states",
+			 cpus, (unsigned long long)(total >> 20));
+	} else if (cpus >= 2 && pq->heavy && files && total >= 32 * MiB && pq->header) {
+		/* parallel workers would lack the csv header */
+		p->mode = RF_MODE_PIPELINE;
+		snprintf(p->reason, sizeof p->reason,
+			 "%d CPUs, %llu MiB of csv or tsv (a header per input): the reader and each stage get a thread",
+			 cpus, (unsigned long long)(total >> 20));
+	} else if (cpus >= 2 && pq->heavy && files && total >= 32 * MiB) {
+		p->mode = RF_MODE_PARALLEL;
+		snprintf(p->reason, sizeof p->reason, "%d CPUs, %llu MiB of files, a query that parses or filters per record",
+			 cpus, (unsigned long long)(total >> 20));
+	} else if (cpus >= 2 && pq->heavy && !files && n <= 1) {
+		/* a pipe: reading it is work of its own, so overlap it with
+		 * the stages */
+		p->mode = RF_MODE_PIPELINE;
+		snprintf(p->reason, sizeof p->reason,
+			 "%d CPUs, a pipe or device, a query that parses or filters per record: "
+			 "the reader and each stage get a thread", cpus);
+	} else {
+		p->mode = RF_MODE_SERIAL;
+		snprintf(p->reason, sizeof p->reason, "%s",
+			 cpus < 2 ? "one CPU" : !pq->heavy ? "the query runs at memory speed on one core"
+			 : !files ? "a pipe or device: one reader" : "less than 32 MiB of input");
+	}
+}
+
+void rf__plan_mode(const struct rf_options *opt, const struct rf_plan_query *pq, const struct rf_plan_input *in,
+		   int n, const struct rf_plan_machine *m, struct rf_plan *p)
+{
+	int cpus = m->cpus > 0 ? m->cpus : 1;
+	memset(p, 0, sizeof *p);
+	p->threads = opt->threads ? opt->threads : cpus;
+	/* auto counts only what stat showed to be a regular file */
+	p->files_only = n > 0;
+	for (int i = 0; i < n; i++) {
+		if (in[i].kind == RF_INPUT_REGULAR)
+			p->total += in[i].size;
+		else
+			p->files_only = 0;
+	}
+	int every = opt->every_ns && pq->has_agg;
+	if (opt->mode == RF_MODE_SERIAL) {
+		p->mode = RF_MODE_SERIAL;
+		snprintf(p->reason, sizeof p->reason, "--mode=serial");
+	} else if (pq->limit || every || opt->strict) {
+		/* head must stop the reading at an exact record (stages running
+		 * ahead would count rejects past it), --strict must name the very
+		 * first bad record, --every must see one aggregate: all serial
+		 * (--every without an aggregate streams lines, as any mode does) */
+		p->mode = RF_MODE_SERIAL;
+		snprintf(p->reason, sizeof p->reason, "%s needs serial mode%s%s%s",
+			 pq->limit ? "head before an aggregate" : opt->strict ? "--strict" : "--every",
+			 opt->mode != RF_MODE_AUTO ? " (--mode=" : "", opt->mode != RF_MODE_AUTO ? rf_mode_name(opt->mode) : "",
+			 opt->mode != RF_MODE_AUTO ? " not followed)" : "");
+	} else if (opt->mode != RF_MODE_AUTO) {
+		forced_mode(opt, pq, in, n, p);
+	} else {
+		auto_mode(opt, pq, n, cpus, p);
+	}
+	if (opt->mode == RF_MODE_AUTO && p->mode != RF_MODE_SERIAL && p->mode != RF_MODE_ASYNC) {
+		/* Under a small ulimit -v the copies of batches in flight and
+		 * the threads' stacks may not fit where serial mode's reading
+		 * does: auto must not pick a mode that fails where serial
+		 * would not.  A rough need: the buffers twice, a stack and a
+		 * window per thread, and room for the rest. */
+		uint64_t need = (uint64_t)opt->memory * 2 + (uint64_t)p->threads * 16 * MiB + 256 * MiB;
+		if (m->as_limit && m->as_limit < need) {
+			snprintf(p->reason, sizeof p->reason,
+				 "address space limited to %llu MiB (ulimit -v), %s mode wants about %llu: serial",
+				 (unsigned long long)(m->as_limit >> 20), rf_mode_name(p->mode),
+				 (unsigned long long)(need >> 20));
+			p->mode = RF_MODE_SERIAL;
+		}
+	}
+	if (p->mode == RF_MODE_SERIAL || p->mode == RF_MODE_ASYNC)
+		p->threads = 1;
+	else if (p->mode == RF_MODE_PIPELINE)
+		p->threads = pq->row_stages + 1; /* and the reader */
+}
+
+enum rf_place_shape rf__plan_place_shape(enum rf_mode mode, int threads, int *n)
+{
+	enum rf_place_shape shape = mode == RF_MODE_PIPELINE ? RF_PLACE_CHAIN
+				  : mode == RF_MODE_PARALLEL || mode == RF_MODE_MULTIPROCESS ? RF_PLACE_SPREAD
+				  : RF_PLACE_ONE;
+	*n = shape == RF_PLACE_ONE ? 1 : threads;
+	return shape;
+}
+
+int rf__plan_io_wants_residency(const struct rf_options *opt, int is_stream, uint64_t size)
+{
+	if (is_stream)
+		return 0;
+	if (opt->io != RF_IO_AUTO)
+		return opt->io == RF_IO_URING && !opt->direct;
+	return size >= 16 * MiB;
+}
+
+enum rf_io rf__plan_io(const struct rf_options *opt, int is_stream, uint64_t size, int cached_pct, uint64_t ram,
+		       int *direct, int *deep, char *why, size_t why_len)
+{
+	*direct = opt->direct;
+	*deep = opt->direct;
+	if (is_stream) {
+		/* never io_uring: a read in flight there cannot be given up for
+		 * a signal or an --every deadline while the writer is quiet */
+		snprintf(why, why_len, "pipe or device: read(2) with a large pipe buffer%s",
+			 opt->io == RF_IO_URING ? " (--io=uring is for files)" : "");
+		return RF_IO_READ;
+	}
+	if (opt->io != RF_IO_AUTO) {
+		snprintf(why, why_len, "--io=%s", rf_io_name(opt->io));
+		/* a cold file gets every buffer in flight */
+		if (opt->io == RF_IO_URING && !*deep)
+			*deep = cached_pct >= 0 && cached_pct < 50;
+		return opt->io;
+	}
+	if (size < 16 * MiB) {
+		snprintf(why, why_len, "small file: mmap");
+		return RF_IO_MMAP;
+	}
+	if (cached_pct < 0 || cached_pct >= 50) {
+		snprintf(why, why_len, "file %d%% in page cache: mmap", cached_pct < 0 ? 100 : cached_pct);
+		return RF_IO_MMAP;
+	}
+	/* Measured here: a cold file read with O_DIRECT into huge-page buffers
+	 * streams at disk speed for a tenth of a core.  But O_DIRECT leaves the
+	 * page cache cold, so a file that would fit in it comfortably is read
+	 * buffered: the next run over it finds it warm. */
+	*direct = opt->direct || (size >= 64 * MiB && size > ram / 2);
+	*deep = 1;
+	snprintf(why, why_len, "file %d%% in page cache (cold): io_uring%s", cached_pct, *direct ? " with O_DIRECT" : "");
+	return RF_IO_URING;
+}

@@ -1,0 +1,73 @@
+/* plan.h - the plan phase: what the inputs, the query and the machine are,
+ * gathered once by the runner, and the mode, thread count and I/O backend
+ * chosen from them by pure functions (no system calls), with the reasons
+ * --stats prints.  tests/check_plan.c runs them on made-up inputs. */
+#ifndef RINGFLOW_PLAN_H
+#define RINGFLOW_PLAN_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "ringflow.h"
+#include "../numa/numa.h"
+
+/* What one named input is, from one stat(2) of its path. */
+enum rf_input_kind {
+	RF_INPUT_STDIN,     /* "-": standard input, whatever it is */
+	RF_INPUT_REGULAR,   /* a regular file (one on procfs or FUSE may lie about its
+			     * size: multiprocess checks that when it opens it) */
+	RF_INPUT_STREAM,    /* a pipe, socket or device */
+	RF_INPUT_DIR,       /* a directory: reported when it is read */
+	RF_INPUT_MISSING,   /* stat failed: reported when it is read */
+};
+
+struct rf_plan_input {
+	enum rf_input_kind kind;
+	uint64_t size; /* st_size of a regular file */
+};
+
+/* What the query does, as far as the choice of mode goes. */
+struct rf_plan_query {
+	int row_stages;  /* stages run per batch: up to and with the aggregate */
+	int has_agg;     /* an aggregate stage */
+	int limit;       /* a head that stops the reading (before an aggregate) */
+	int heavy;       /* parses, or runs regex or where, per record */
+	int header;      /* csv or tsv: each input's first line is a header */
+	int cheap_merge; /* an aggregate with small partial states (no sketch, no distinct) */
+};
+
+/* What the machine allows. */
+struct rf_plan_machine {
+	int cpus;          /* CPUs this process may run on */
+	uint64_t as_limit; /* RLIMIT_AS in bytes, 0 when unlimited */
+	uint64_t ram;      /* physical memory in bytes, 0 when unknown */
+};
+
+struct rf_plan {
+	enum rf_mode mode;
+	int threads;      /* workers, processes or (pipeline) stage threads and the reader */
+	uint64_t total;   /* bytes of the regular files named */
+	int files_only;   /* every input a named regular file */
+	char reason[160]; /* why this mode (also why a --mode was not followed) */
+};
+
+/* The query's traits, read from the parsed query. */
+void rf__plan_query(const rf_query *q, struct rf_plan_query *pq);
+
+/* The mode and thread count for these inputs (n of them; n == 0 is stdin). */
+void rf__plan_mode(const struct rf_options *opt, const struct rf_plan_query *pq, const struct rf_plan_input *in,
+		   int n, const struct rf_plan_machine *m, struct rf_plan *out);
+
+/* How the mode's threads are laid out for numa/placement.c, and how many
+ * it places: serial and async one thread, pipeline a chain, the workers of
+ * parallel and multiprocess mode spread across nodes. */
+enum rf_place_shape rf__plan_place_shape(enum rf_mode mode, int threads, int *n);
+
+/* The backend for one input at read time.  `is_stream` for a pipe, device
+ * or a file whose size lies; `size` the bytes left to read; `cached_pct`
+ * the share of them in the page cache (-1 when it could not be sampled),
+ * needed only when rf__plan_io_wants_residency says so. */
+int rf__plan_io_wants_residency(const struct rf_options *opt, int is_stream, uint64_t size);
+enum rf_io rf__plan_io(const struct rf_options *opt, int is_stream, uint64_t size, int cached_pct, uint64_t ram,
+		       int *direct, int *deep, char *why, size_t why_len);
+
+#endif
