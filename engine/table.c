@@ -158,6 +158,127 @@ static int bigint_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	return sa < 0 ? -c : c;
 }
 
+/* A number's exact decimal value, as digits d (no leading or trailing
+ * zeros) times 10^(exp - n): d = "123", exp 5 is 12300.  Parsed from text
+ * of the form [blanks][sign]digits[.digits][e[sign]digits][blanks]; -1 for
+ * anything else. */
+struct exact {
+	int neg;
+	const char *d;
+	size_t n;
+	long exp;
+	char buf[400];
+};
+
+static int exact_parse(const char *s, size_t len, struct exact *x)
+{
+	const char *p = s, *end = s + len;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	x->neg = 0;
+	if (p < end && (*p == '-' || *p == '+'))
+		x->neg = *p++ == '-';
+	/* the digits before and after the point, copied without it */
+	size_t n = 0;
+	long point = -1, seen = 0;
+	for (; p < end && ((*p >= '0' && *p <= '9') || (*p == '.' && point < 0)); p++) {
+		if (*p == '.') {
+			point = (long)n;
+			continue;
+		}
+		if (n == sizeof x->buf)
+			return -1;
+		x->buf[n++] = *p;
+		seen = 1;
+	}
+	if (!seen)
+		return -1;
+	long e = 0;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		int eneg = 0;
+		if (p < end && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		if (p == end)
+			return -1;
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if (e < 100000)
+				e = e * 10 + (*p - '0');
+		e = eneg ? -e : e;
+	}
+	if (p != end)
+		return -1;
+	/* value = 0.buf * 10^(point + e), with point the digits before it */
+	long exp = (point < 0 ? (long)n : point) + e;
+	size_t lead = 0;
+	while (lead < n && x->buf[lead] == '0')
+		lead++, exp--;
+	while (n > lead && x->buf[n - 1] == '0')
+		n--;
+	x->d = x->buf + lead;
+	x->n = n - lead;
+	x->exp = x->n ? exp : 0;
+	if (!x->n)
+		x->neg = 0; /* -0 is 0 */
+	return 0;
+}
+
+static int exact_of(const struct rf_cell *c, struct exact *x)
+{
+	char tmp[400];
+	int k;
+	switch (c->type) {
+	case RF_CELL_INT:
+	case RF_CELL_TIME:
+		k = snprintf(tmp, sizeof tmp, "%lld", (long long)c->u.i);
+		break;
+	case RF_CELL_DBL: /* beyond 2^53 every double is an integer: exact */
+		k = snprintf(tmp, sizeof tmp, "%.0f", c->u.d);
+		break;
+	case RF_CELL_STR:
+	case RF_CELL_BIGINT:
+		return exact_parse(c->u.str.s, c->u.str.len, x);
+	default:
+		return -1;
+	}
+	if (k < 0 || (size_t)k >= sizeof tmp)
+		return -1;
+	return exact_parse(tmp, (size_t)k, x);
+}
+
+static int exact_cmp(const struct exact *a, const struct exact *b)
+{
+	int sa = a->n ? (a->neg ? -1 : 1) : 0, sb = b->n ? (b->neg ? -1 : 1) : 0;
+	if (sa != sb || sa == 0)
+		return (sa > sb) - (sa < sb);
+	int c = (a->exp > b->exp) - (a->exp < b->exp);
+	if (!c) {
+		size_t n = a->n < b->n ? a->n : b->n;
+		c = memcmp(a->d, b->d, n);
+		c = c ? (c > 0) - (c < 0) : (a->n > b->n) - (a->n < b->n);
+	}
+	return sa < 0 ? -c : c;
+}
+
+/* Two numbers whose doubles are equal may still differ: past 2^53 a double
+ * holds only some integers (2^64 - 1, 2^64 + 1 and 2^64.0 are all 2^64 as
+ * doubles).  Their exact values decide there, so the order stays total and
+ * the same whatever order the rows came in.  Below 2^53 the doubles are the
+ * values the text means, up to its rounding, and a tie stays a tie. */
+static int exact_tie(const struct rf_cell *a, const struct rf_cell *b, double d)
+{
+	if (!isfinite(d) || fabs(d) < 0x1p53)
+		return 0;
+	struct exact *x = malloc(2 * sizeof *x);
+	if (!x)
+		return 0;
+	int c = exact_of(a, &x[0]) == 0 && exact_of(b, &x[1]) == 0 ? exact_cmp(&x[0], &x[1]) : 0;
+	free(x);
+	return c;
+}
+
 /* The order of cells: missing first, then numbers by value, then everything
  * else by bytes.  Numbers before text whatever the text is, or "9" < "10" <
  * "1a" < "9" would be a cycle and the order would depend on the order the
@@ -178,6 +299,8 @@ static int cell_cmp(const struct rf_cell *a, const struct rf_cell *b, int by_val
 	int an = cell_number(a, &na) == 0, bn = cell_number(b, &nb) == 0;
 	if (an && bn) {
 		int c = num_cmp(&na, &nb);
+		if (!c)
+			c = exact_tie(a, b, na.is_int ? (double)na.i : na.d);
 		if (c || by_value)
 			return c;
 		if (a->type != b->type) /* "5", 5 and 5.0: any fixed order */

@@ -273,4 +273,52 @@ done
 check_eq "p50 from a pipe" "$(printf '1e25\n1000\n1000\n1000\n' | "$RINGFLOW" 'split | p50($1)')" 1000
 check_eq "MAX + 1 - 1" "$(printf '9223372036854775807\n1\n-1\n' | "$RINGFLOW" 'split | sum($1)')" \
 	"$(python3 -c 'print(2**63 - 1 + 1 - 1)')"
+# numbers past 2^53 whose doubles tie: 2^64 - 1, 2^64 + 1 and 2^64.0 are
+# one double, but three values.  Sorting by a sum, `top`, and a key column
+# of long integers order them exactly, whatever order the rows came in
+# (Python compares int and float exactly: the oracle).
+cat > "$T/big.py" <<'EOF'
+import random, subprocess, sys
+from decimal import Decimal
+rf, T = sys.argv[1], sys.argv[2]
+r = random.Random(7)
+vals = {}
+for i in range(40):
+    base = 2 ** r.choice([53, 63, 64, 70, 100])
+    if r.random() < 0.3:
+        vals["f%d" % i] = repr(float(base + r.randint(-3000, 3000)))
+    else:
+        vals["g%d" % i] = str(base + r.randint(-3000, 3000) if r.random() < 0.9 else -base)
+exact = {k: (float(v) if ("e" in v or "." in v) else int(v)) for k, v in vals.items()}
+names = sorted(vals)
+want = sorted(names, key=lambda k: (exact[k], k))
+wantd = sorted(names, key=lambda k: (-exact[k], k))
+keys = [str(2 ** 66 + r.randint(-50, 50)) for _ in range(15)] + ["1e20", "100000000000000000000",
+        "99999999999999999999", "-99999999999999999999", "-100000000000000000000"]
+keys = sorted(set(keys))
+wantk = sorted(keys, key=lambda t: (Decimal(t), t.encode()))
+bad = 0
+for trial in range(3):
+    lines = ["%s\t%s" % (k, vals[k]) for k in names]
+    r.shuffle(lines)
+    open(T + "/big.tsv", "w").write("\n".join(lines) + "\n")
+    kl = keys[:]
+    r.shuffle(kl)
+    open(T + "/keys", "w").write("\n".join(kl) + "\n")
+    for mode in ("serial", "parallel", "pipeline", "multiprocess", "async"):
+        def col(q, f):
+            out = subprocess.run([rf, "--mode=" + mode, "--format=tsv", q, T + "/" + f],
+                                 capture_output=True, text=True).stdout.splitlines()[1:]
+            return [l.split("\t")[0] for l in out]
+        for q, w in (('split "\\t" | sum($2) by $1 | sort sum($2)', want),
+                     ('split "\\t" | sum($2) by $1 | sort sum($2) desc', wantd),
+                     ('split "\\t" | sum($2) by $1 | top 12', wantd[:12]),
+                     ('split | count by $1', wantk)):
+            got = col(q, "keys" if "count" in q else "big.tsv")
+            if got != w:
+                bad += 1
+                print("FAIL: %s, %s, trial %d: %s, want %s" % (q, mode, trial, got[:6], w[:6]))
+print(bad)
+EOF
+check_eq "numbers past 2^53 in exact order" "$(python3 "$T/big.py" "$RINGFLOW" "$T" | tail -1)" 0
 finish
