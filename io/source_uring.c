@@ -28,6 +28,10 @@ struct rf_uring {
 	int broken;        /* requests could not be handed to the kernel */
 };
 
+/* Reads in flight for the first chunk of a file; the depth doubles with
+ * every chunk handed out, so a full scan is at full depth after a few. */
+#define RAMP_START 2
+
 enum slot_state { SLOT_FREE, SLOT_INFLIGHT, SLOT_DONE, SLOT_OUT };
 
 struct slot {
@@ -53,6 +57,7 @@ struct uring_source {
 	struct slot *slots;  /* indexed by pool buffer index */
 	int *order;          /* buffer indexes in file order */
 	size_t head, queued, cap;
+	size_t depth;        /* reads allowed in flight now: ramps up to cap */
 	size_t inflight;
 };
 
@@ -162,12 +167,13 @@ static int submit_slot(struct uring_source *us, int idx)
 	return 0;
 }
 
-/* Start reads into every free buffer, up to the end of the file. */
+/* Start reads into free buffers, as many as the current depth allows, up to
+ * the end of the file. */
 static int fill(struct uring_source *us)
 {
 	struct rf_pool *pool = us->u->pool;
 	int added = 0;
-	while (!us->stop && us->queued < us->cap) {
+	while (!us->stop && us->queued < us->depth) {
 		if (us->is_stream ? us->queued > 0 : us->next_off >= us->limit)
 			break;
 		struct rf_buf *b = rf__pool_get(pool);
@@ -288,6 +294,10 @@ static int uring_next(struct rf_source *src, struct rf_chunk *chunk)
 		us->stop = 1; /* the file ended early: later buffers hold nothing */
 	us->head = (us->head + 1) % us->cap;
 	us->queued--;
+	/* The consumer has come back for more: it keeps up, so double the
+	 * depth.  A query that stops after a few records has read little. */
+	if (us->depth < us->cap)
+		us->depth = us->depth * 2 < us->cap ? us->depth * 2 : us->cap;
 	s->state = SLOT_OUT;
 	chunk->data = s->buf->data;
 	chunk->len = s->got;
@@ -405,6 +415,9 @@ int rf__source_uring_open(struct rf_source **out, const struct rf_input_desc *in
 	 * queues are for cold data, where the device works on them in parallel. */
 	if (!us->direct && !deep && us->cap > 4)
 		us->cap = 4;
+	/* Start shallow and ramp up (see uring_next): a 'head 10' on a cold
+	 * file must not read 64 MiB ahead of what it needs. */
+	us->depth = us->cap < RAMP_START ? us->cap : RAMP_START;
 	if (direct_used)
 		*direct_used = us->direct;
 	*out = &us->base;
