@@ -382,6 +382,40 @@ static inline size_t rf__item_footprint(const struct rf_batch *b, size_t cap)
 	return n;
 }
 
+/* The byte budget of the work items of parallel and pipeline mode. */
+struct rf_item_budget {
+	size_t held;    /* what the items hold, by their `held` */
+	size_t per_mib; /* stage bytes per MiB of batch, measured */
+};
+
+/* The copy buffer for a batch of len bytes: to the next page (64 spare
+ * bytes at the end for the vector kernels), not a power of two, which
+ * could double what a large buffer size costs. */
+static inline size_t rf__item_copy_size(size_t len)
+{
+	size_t g = 4096;
+	return (len + 64 + g - 1) / g * g;
+}
+
+/* What a batch of len bytes will hold in an item that holds `had` now. */
+static inline size_t rf__item_estimate(const struct rf_item_budget *ib, size_t had, size_t len)
+{
+	size_t est = rf__item_copy_size(len) + len / 1024 * (ib->per_mib / 1024);
+	return est > had ? est : had;
+}
+
+/* An item is back: count what it holds now (*held, its copy of cap
+ * bytes and what the stages grew), and learn from a full-size batch what
+ * the stages grow per byte. */
+static inline void rf__item_measure(struct rf_item_budget *ib, size_t *held, const struct rf_batch *b, size_t cap)
+{
+	size_t n = rf__item_footprint(b, cap);
+	ib->held = ib->held - *held + n;
+	*held = n;
+	if (b->len >= (size_t)256 << 10 && n > cap)
+		ib->per_mib = (n - cap) / (b->len >> 10) << 10;
+}
+
 int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg);
 /* Hand a batch over (its bytes are copied).  0, or the first error of a
  * worker or of output. */

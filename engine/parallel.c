@@ -73,8 +73,7 @@ struct rf_par {
 	int shutdown;
 	int err;                   /* first error of a worker or of output */
 	size_t budget;             /* bytes the items may hold (0: no bound) */
-	size_t held;               /* what they hold, by item->held */
-	size_t per_mib;            /* stage bytes per MiB of batch, measured */
+	struct rf_item_budget ib;      /* what they hold, by item->held */
 	struct worker *workers;
 	int nworkers;
 };
@@ -91,31 +90,10 @@ static void set_err(struct rf_par *p, int r)
 		p->cfg.wake(p->cfg.user, r);
 }
 
-/* The copy buffer for a batch of len bytes: its size to the next page
- * (64 spare bytes at the end for the vector kernels), not a power of two,
- * which could double what a large buffer size costs. */
-static size_t copy_size(size_t len)
-{
-	size_t g = 4096;
-	return (len + 64 + g - 1) / g * g;
-}
-
-/* What a batch of len bytes will hold in an item that holds `had` now. */
-static size_t estimate(const struct rf_par *p, size_t had, size_t len)
-{
-	size_t est = copy_size(len) + len / 1024 * (p->per_mib / 1024);
-	return est > had ? est : had;
-}
-
-/* An item is back: count what it holds now, and learn from a full-size
- * batch what the stages grow per byte.  Called with the lock held. */
+/* An item is back: count what it holds now (with the lock held). */
 static void measure(struct rf_par *p, struct item *it)
 {
-	size_t n = rf__item_footprint(&it->b, it->cap);
-	p->held = p->held - it->held + n;
-	it->held = n;
-	if (it->b.len >= (size_t)256 << 10 && n > it->cap)
-		p->per_mib = (n - it->cap) / (it->b.len >> 10) << 10;
+	rf__item_measure(&p->ib, &it->held, &it->b, it->cap);
 }
 
 /* Give back the memory of idle items, other than `keep`, until `need`
@@ -123,14 +101,14 @@ static void measure(struct rf_par *p, struct item *it)
  * (the only one that takes items off the free list). */
 static void trim(struct rf_par *p, const struct item *keep, size_t need)
 {
-	for (struct item *it = p->free_list; it && p->held + need > p->budget; it = it->next) {
+	for (struct item *it = p->free_list; it && p->ib.held + need > p->budget; it = it->next) {
 		if (it == keep || !it->held)
 			continue;
 		free(it->buf);
 		it->buf = NULL;
 		it->cap = 0;
 		rf__batch_free(&it->b);
-		p->held -= it->held;
+		p->ib.held -= it->held;
 		it->held = 0;
 	}
 }
@@ -239,7 +217,7 @@ int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg)
 	 * resident and outside the budget */
 	if (p->budget)
 		mallopt(M_MMAP_THRESHOLD, 256 << 10);
-	p->per_mib = (size_t)4 << 20; /* until measured: four times the batch */
+	p->ib.per_mib = (size_t)4 << 20; /* until measured: four times the batch */
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
@@ -302,11 +280,11 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 		 * hold; with nothing in flight it goes anyway */
 		struct item *it = p->free_list;
 		if (it && p->budget) {
-			size_t est = estimate(p, it->held, b->len);
-			if (p->held - it->held + est > p->budget)
+			size_t est = rf__item_estimate(&p->ib, it->held, b->len);
+			if (p->ib.held - it->held + est > p->budget)
 				trim(p, it, est - it->held);
-			if (p->held - it->held + est <= p->budget || p->next_out == p->next_seq) {
-				p->held = p->held - it->held + est;
+			if (p->ib.held - it->held + est <= p->budget || p->next_out == p->next_seq) {
+				p->ib.held = p->ib.held - it->held + est;
 				it->held = est;
 				break;
 			}
@@ -324,7 +302,7 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	pthread_mutex_unlock(&p->mu);
 
 	int copied = 0;
-	size_t want = copy_size(b->len);
+	size_t want = rf__item_copy_size(b->len);
 	if (it->cap < want) {
 		char *nb = realloc(it->buf, want);
 		if (nb) {

@@ -77,8 +77,7 @@ struct rf_pipe {
 	uint64_t in_flight;
 	int live, live_in_flight;      /* rf__pipe_live; of the items in flight */
 	size_t budget;                 /* bytes the items may hold (0: no bound) */
-	size_t held;                   /* what they hold, by item->held */
-	size_t per_mib;                /* stage bytes per MiB of batch, measured */
+	struct rf_item_budget ib;      /* what they hold, by item->held */
 	_Atomic int err;
 	_Atomic int stop;              /* a head had enough */
 };
@@ -145,36 +144,17 @@ static struct item *ring_pop(struct ring *r)
 	return it;
 }
 
-/* The copy buffer for a batch of len bytes: to the next page, with 64
- * spare bytes for the vector kernels. */
-static size_t copy_size(size_t len)
-{
-	size_t g = 4096;
-	return (len + 64 + g - 1) / g * g;
-}
-
-/* What a batch of len bytes will hold in an item that holds `had` now. */
-static size_t estimate(const struct rf_pipe *p, size_t had, size_t len)
-{
-	size_t est = copy_size(len) + len / 1024 * (p->per_mib / 1024);
-	return est > had ? est : had;
-}
-
-/* An item is back: count what it holds, learn the stages' share. */
+/* An item is back: count what it holds now (with the lock held). */
 static void measure(struct rf_pipe *p, struct item *it)
 {
-	size_t n = rf__item_footprint(&it->b, it->cap);
-	p->held = p->held - it->held + n;
-	it->held = n;
-	if (it->b.len >= (size_t)256 << 10 && n > it->cap)
-		p->per_mib = (n - it->cap) / (it->b.len >> 10) << 10;
+	rf__item_measure(&p->ib, &it->held, &it->b, it->cap);
 }
 
 /* Give back the memory of idle items below the top of the free list
  * until `need` more bytes fit in the budget. */
 static void trim(struct rf_pipe *p, size_t need)
 {
-	for (int i = 0; i + 1 < p->free_items && p->held + need > p->budget; i++) {
+	for (int i = 0; i + 1 < p->free_items && p->ib.held + need > p->budget; i++) {
 		struct item *it = p->free_list[i];
 		if (!it->held)
 			continue;
@@ -182,7 +162,7 @@ static void trim(struct rf_pipe *p, size_t need)
 		it->buf = NULL;
 		it->cap = 0;
 		rf__batch_free(&it->b);
-		p->held -= it->held;
+		p->ib.held -= it->held;
 		it->held = 0;
 	}
 }
@@ -260,7 +240,7 @@ int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg)
 	 * resident and outside the budget */
 	if (p->budget)
 		mallopt(M_MMAP_THRESHOLD, 256 << 10);
-	p->per_mib = (size_t)4 << 20; /* until measured: four times the batch */
+	p->ib.per_mib = (size_t)4 << 20; /* until measured: four times the batch */
 	unsigned depth = (unsigned)(cfg->queue_depth > 0 ? cfg->queue_depth : 4);
 	if (depth < (unsigned)p->nitems)
 		depth = (unsigned)p->nitems; /* a ring can never be the reason an item is stuck */
@@ -367,11 +347,11 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 	 * line to give items back (with nothing in flight it goes anyway) */
 	while (r == 0 && p->budget) {
 		struct item *top = p->free_list[p->free_items - 1];
-		size_t est = estimate(p, top->held, b->len);
-		if (p->held - top->held + est > p->budget)
+		size_t est = rf__item_estimate(&p->ib, top->held, b->len);
+		if (p->ib.held - top->held + est > p->budget)
 			trim(p, est - top->held);
-		if (p->held - top->held + est <= p->budget || !p->in_flight) {
-			p->held = p->held - top->held + est;
+		if (p->ib.held - top->held + est <= p->budget || !p->in_flight) {
+			p->ib.held = p->ib.held - top->held + est;
 			top->held = est;
 			break;
 		}
@@ -382,7 +362,7 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 	if (atomic_load(&p->stop))
 		return RF_STOP;
 	struct item *it = p->free_list[--p->free_items];
-	size_t want = copy_size(b->len);
+	size_t want = rf__item_copy_size(b->len);
 	if (it->cap < want) {
 		char *nb = realloc(it->buf, want);
 		if (nb) {
