@@ -38,8 +38,8 @@ run_check() {
 	pid=$!
 	: > "$T/seen"
 	i=0
-	while [ $i -lt 8 ] && kill -0 $pid 2> /dev/null; do
-		sleep 0.1
+	while [ $i -lt 16 ] && kill -0 $pid 2> /dev/null; do
+		sleep 0.05
 		sample $pid >> "$T/seen"
 		i=$((i + 1))
 	done
@@ -74,15 +74,25 @@ for cpus in 1 0; do
 	esac
 	[ "$allowed" = "$cpus" ] && continue
 	for mode in serial parallel pipeline multiprocess async; do
-		# a file, 4 ms a batch in the first stage
+		# the second list: only the modes that start threads or processes
+		case $cpus.$mode in 0.serial|0.async) continue ;; esac
+		# a file, 3 ms a batch in the first stage
 		run_check "$mode file --cpus=$cpus" $cpus "$want" \
-			env RINGFLOW_TEST_SLOW_STAGE=0:4000 "$RINGFLOW" --mode=$mode --threads=2 --cpus=$cpus \
+			env RINGFLOW_TEST_SLOW_STAGE=0:3000 "$RINGFLOW" --mode=$mode --threads=2 --cpus=$cpus \
 			--buffer-size=64K --window=64K 'count' "$T/log"
 		# the multiprocess workers were seen too
 		if [ $mode = multiprocess ]; then
 			checks=$((checks + 1))
 			n=$(awk '{ sub("/.*", "", $1); print $1 }' "$T/seen" | sort -u | wc -l)
 			[ "$n" -ge 2 ] || fail "multiprocess --cpus=$cpus: saw $n processes"
+		fi
+		# whatever --numa says (off and interleave pin nothing)
+		if [ $cpus = 1 ]; then
+			for numa in off interleave; do
+				run_check "$mode file --numa=$numa --cpus=$cpus" $cpus "$want" \
+					env RINGFLOW_TEST_SLOW_STAGE=0:3000 "$RINGFLOW" --mode=$mode --threads=2 \
+					--numa=$numa --cpus=$cpus --buffer-size=64K --window=64K 'count' "$T/log"
+			done
 		fi
 		# a pipe fed slowly, read through each backend (the reading
 		# thread is not one the modes start)
