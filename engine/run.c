@@ -255,6 +255,7 @@ struct run {
 	int quiet;                /* a multiprocess worker: no notes */
 	const char *const *async_files;
 	struct rf_placement place;
+	struct rf_cpu_mask caller_cpus; /* the caller's, put back at the end */
 	uint64_t total_bytes;     /* of the regular files, for progress */
 	struct rf_plan_input *inputs; /* each named input as the plan saw it */
 	uint64_t ram;             /* physical memory, for the backend choice */
@@ -1758,7 +1759,10 @@ int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len)
 }
 
 /* Where the run's threads go (numa/placement.c decides); serial and
- * async pin the calling thread here, the modes pin their own threads. */
+ * async pin the calling thread here, the modes pin their own threads.
+ * --cpus first confines the calling thread to the list, so every thread
+ * and worker process it starts inherits it (the reading thread included);
+ * rf_run gives the caller its own mask back at the end. */
 static int place_threads(struct run *run)
 {
 	int n;
@@ -1773,10 +1777,12 @@ static int place_threads(struct run *run)
 		r = rf__place(t, shape, n, po, &run->place, err, sizeof err);
 		if (r < 0)
 			report_error(run, "placement", r, "%s", err);
+		else if (po->ncpus && rf__save_cpus(&run->caller_cpus) == 0)
+			rf__allow_cpus(po->cpus, po->ncpus);
 	}
 	free(t);
 	free(po);
-	if (r == 0 && shape == RF_PLACE_ONE && run->place.pinned) {
+	if (r == 0 && shape == RF_PLACE_ONE && run->place.pinned && rf__save_cpus(&run->caller_cpus) == 0) {
 		rf__pin_thread(run->place.cpu[0]);
 		rf__prefer_node(run->place.node[0]);
 	}
@@ -2444,6 +2450,7 @@ done:
 		close(run->wake_fd);
 	if (run->have_pool)
 		rf__pool_destroy(&run->pool);
+	rf__restore_cpus(&run->caller_cpus);
 	free(run->inputs);
 	free(run);
 	return r;

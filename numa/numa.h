@@ -60,6 +60,20 @@ int rf__parse_cpu_list(const char *s, int *cpus, int max, int *n);
 
 /* Pin the calling thread to one CPU; 0 or -errno. */
 int rf__pin_thread(int cpu);
+
+/* A thread's CPU mask kept to be put back (a cpu_set_t's bytes). */
+struct rf_cpu_mask {
+	unsigned char bytes[RF_NUMA_MAX_CPUS / 8];
+	int saved;
+};
+/* Keep the calling thread's CPU mask in m, once (a second call keeps the
+ * first); 0 or -errno. */
+int rf__save_cpus(struct rf_cpu_mask *m);
+/* Let the calling thread, and the threads and processes it starts from
+ * now on, run only on cpus[0..n-1]; 0 or -errno. */
+int rf__allow_cpus(const int *cpus, int n);
+/* Put back the mask rf__save_cpus kept, if it kept one. */
+void rf__restore_cpus(struct rf_cpu_mask *m);
 /* Prefer allocations of the calling thread on a node (first touch). */
 void rf__prefer_node(int node);
 /* Bind [p, p+len) to a node, or interleave it over the memory nodes

@@ -88,6 +88,42 @@ int rf__pin_thread(int cpu)
 	return r ? -r : 0;
 }
 
+_Static_assert(sizeof(cpu_set_t) == sizeof(((struct rf_cpu_mask *)0)->bytes), "cpu_set_t size");
+
+int rf__save_cpus(struct rf_cpu_mask *m)
+{
+	if (m->saved)
+		return 0;
+	cpu_set_t set;
+	int r = pthread_getaffinity_np(pthread_self(), sizeof set, &set);
+	if (r)
+		return -r;
+	memcpy(m->bytes, &set, sizeof set);
+	m->saved = 1;
+	return 0;
+}
+
+int rf__allow_cpus(const int *cpus, int n)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (int i = 0; i < n; i++)
+		if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE)
+			CPU_SET(cpus[i], &set);
+	int r = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+	return r ? -r : 0;
+}
+
+void rf__restore_cpus(struct rf_cpu_mask *m)
+{
+	if (!m->saved)
+		return;
+	cpu_set_t set;
+	memcpy(&set, m->bytes, sizeof set);
+	pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+	m->saved = 0;
+}
+
 void rf__prefer_node(int node)
 {
 	if (node >= 0 && numa_available() >= 0)

@@ -1,7 +1,10 @@
 /* check_numa.c - the placement policy on made-up machines, and on this one:
- * pinning takes effect and memory lands on the node asked for. */
+ * pinning takes effect, memory lands on the node asked for, and rf_run
+ * gives its caller its CPU mask back after --cpus. */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include <unistd.h>
 #include "helpers.h"
 #include "numa.h"
+#include "ringflow.h"
 
 /* nodes[i] = number of CPUs (numbered on from the previous node's), mem[i] */
 static void make_topology(struct rf_topology *t, int n, const int *cpus_per_node, const int *has_mem)
@@ -205,6 +209,48 @@ START_TEST(test_memory_on_its_node)
 }
 END_TEST
 
+/* rf_run with --cpus in every mode: the calling thread has its own CPU
+ * mask back afterwards (tests/cpus.sh checks the threads while it runs) */
+START_TEST(test_run_restores_caller_cpus)
+{
+	cpu_set_t before, after;
+	ck_assert_int_eq(pthread_getaffinity_np(pthread_self(), sizeof before, &before), 0);
+	int cpu = -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &before))
+			cpu = c; /* the last one we may use */
+	ck_assert_int_ge(cpu, 0);
+	char path[] = "/tmp/check_numa.XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < 20000; i++)
+		dprintf(fd, "GET /%d\n", i);
+	close(fd);
+	const char *files[] = { path };
+	enum rf_mode modes[] = { RF_MODE_SERIAL, RF_MODE_PARALLEL, RF_MODE_PIPELINE, RF_MODE_MULTIPROCESS,
+				 RF_MODE_ASYNC };
+	for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+		rf_query *q;
+		struct rf_query_error qerr;
+		ck_assert_int_eq(rf_query_parse("count", &q, &qerr), 0);
+		struct rf_options opt;
+		rf_options_init(&opt);
+		opt.mode = modes[m];
+		opt.threads = 2;
+		opt.cpus = &cpu;
+		opt.ncpus = 1;
+		opt.out_fd = open("/dev/null", O_WRONLY);
+		ck_assert_int_eq(rf_run(q, files, 1, &opt, NULL), 0);
+		close(opt.out_fd);
+		rf_query_free(q);
+		ck_assert_int_eq(pthread_getaffinity_np(pthread_self(), sizeof after, &after), 0);
+		ck_assert_msg(CPU_EQUAL(&before, &after), "mode %s: the caller's CPU mask was not put back",
+			      rf_mode_name(modes[m]));
+	}
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	autoopt.policy = RF_NUMA_AUTO;
@@ -219,6 +265,7 @@ int main(void)
 	TCase *real = tcase_create("this machine");
 	tcase_add_test(real, test_pinning_takes_effect);
 	tcase_add_test(real, test_memory_on_its_node);
+	tcase_add_test(real, test_run_restores_caller_cpus);
 	suite_add_tcase(s, real);
 	return run_suite(s);
 }

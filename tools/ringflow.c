@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -886,6 +887,15 @@ int main(int argc, char **argv)
 	if (rf_check_placement(&opt, perr, sizeof perr) < 0) {
 		fprintf(stderr, "ringflow: %s\n", perr);
 		return EXIT_USAGE;
+	}
+	/* --cpus holds for the whole process, whatever thread it starts */
+	if (opt.cpus) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		for (int i = 0; i < opt.ncpus; i++)
+			if (cpu_list[i] < CPU_SETSIZE)
+				CPU_SET(cpu_list[i], &set);
+		sched_setaffinity(0, sizeof set, &set);
 	}
 	/* "--" ends the options: getopt_long took one before the query; one
 	 * right after it is taken too, so `count -- -v` reads the file "-v" */
