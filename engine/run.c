@@ -691,6 +691,9 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		r = write_full(report_fd, records, (size_t)count * sizeof *records);
 	if (r == 0)
 		r = write_full(report_fd, io, (size_t)count);
+	free(records);
+	free(io);
+	free(ranges); /* this process's copy: a leak checker looks at _exit */
 	/* 4: the group-by outgrew --group-memory, which the parent says */
 	_exit(r == 0 ? 0 : r == -EOVERFLOW ? 4 : 3);
 }
@@ -842,8 +845,12 @@ static int run_multiprocess(struct run *run, const char *const *files, int nfile
 			close(rp[0]);
 			if (run->agg >= 0)
 				close(dp[0]);
-			mp_child(run, ranges, first[w], first[w + 1] - first[w], run->agg >= 0 ? dp[1] : data[w], rp[1],
-				 rej[w], w + 1, workers);
+			int cfirst = first[w], ccount = first[w + 1] - first[w];
+			int cdata = run->agg >= 0 ? dp[1] : data[w], crej = rej[w];
+			/* the worker needs none of the parent's bookkeeping (and
+			 * a leak checker looks at its _exit) */
+			free(first), free(pids), free(data), free(report), free(rej), free(reps);
+			mp_child(run, ranges, cfirst, ccount, cdata, rp[1], crej, w + 1, workers);
 		}
 		pids[w] = pid;
 		started = w + 1;
