@@ -242,6 +242,9 @@ struct run {
 	uint64_t every_printed;   /* --every: snapshots printed, and skipped */
 	uint64_t every_skipped;   /* due while busy (printing, or a slow batch) */
 	struct rf_source *cur_src;
+	/* run_pieces: the piece in the stages (here, not on its stack: a
+	 * SIGBUS jumps out of it and gives its arrays back), of which batch */
+	struct rf_batch piece_batch, *in_piece, *in_piece_of;
 	int fatal;                /* an error that ends the run (negative errno) */
 	uint32_t input_idx;
 	struct rf_stage *stages;  /* serial: run->stage; parallel: worker 0's */
@@ -1312,6 +1315,23 @@ static int run_one(struct run *run, struct rf_batch *b)
 	return r;
 }
 
+/* The stages may have grown a piece's arrays: they stay the batch's. */
+static void piece_back(struct run *run)
+{
+	struct rf_batch *b = run->in_piece_of, *piece = run->in_piece;
+	if (!piece)
+		return;
+	b->sel = piece->sel;
+	b->sel_cap = piece->sel_cap;
+	b->vals = piece->vals;
+	b->vals_cap = piece->vals_cap;
+	b->arena = piece->arena;
+	b->rejects = piece->rejects;
+	b->rejects_cap = piece->rejects_cap;
+	b->rejects_len = piece->rejects_len;
+	run->in_piece = NULL;
+}
+
 /* A batch larger than run->piece (a large --buffer-size or window) goes
  * through as pieces of whole records: what the stages grow per batch
  * (records, values, rejects), and in parallel and pipeline mode the copies
@@ -1319,7 +1339,8 @@ static int run_one(struct run *run, struct rf_batch *b)
  * longer than a piece is a piece of its own. */
 static int run_pieces(struct run *run, struct rf_batch *b)
 {
-	struct rf_batch piece = *b;
+	struct rf_batch *piece = &run->piece_batch;
+	*piece = *b;
 	const char *p = b->data, *end = b->data + b->len;
 	int r = 0;
 	while (r == 0 && p < end) {
@@ -1336,27 +1357,23 @@ static int run_pieces(struct run *run, struct rf_batch *b)
 			if (nl)
 				n = (size_t)(nl + 1 - p);
 		}
-		piece.data = p;
-		piece.len = n;
-		piece.input_start = b->input_start && p == b->data;
-		piece.lines_skipped = p == b->data ? b->lines_skipped : 0;
-		piece.unterminated = p + n == end ? b->unterminated : 0;
-		piece.all = 1;
-		piece.nsel = 0;
-		piece.has_vals = 0;
-		piece.rejects_len = 0;
-		rf__batch_reset_arena(&piece);
+		piece->data = p;
+		piece->len = n;
+		piece->input_start = b->input_start && p == b->data;
+		piece->lines_skipped = p == b->data ? b->lines_skipped : 0;
+		piece->unterminated = p + n == end ? b->unterminated : 0;
+		piece->all = 1;
+		piece->nsel = 0;
+		piece->has_vals = 0;
+		piece->rejects_len = 0;
+		rf__batch_reset_arena(piece);
 		p += n;
-		r = run_one(run, &piece);
-		/* the stages may have grown the arrays: they stay the batch's */
-		b->sel = piece.sel;
-		b->sel_cap = piece.sel_cap;
-		b->vals = piece.vals;
-		b->vals_cap = piece.vals_cap;
-		b->arena = piece.arena;
-		b->rejects = piece.rejects;
-		b->rejects_cap = piece.rejects_cap;
-		b->rejects_len = piece.rejects_len;
+		/* a SIGBUS in the stages jumps out of here: it finds the
+		 * piece through the run and gives its arrays back too */
+		run->in_piece_of = b;
+		run->in_piece = piece;
+		r = run_one(run, piece);
+		piece_back(run);
 	}
 	return r;
 }
@@ -1960,6 +1977,7 @@ static void process_input_range(struct run *run, const char *name, uint64_t star
 				     "file was truncated while mapped (SIGBUS); its results are incomplete");
 			run->failed_inputs++;
 			run->framer.spill_len = 0;
+			piece_back(run); /* the piece the stages were in, if any */
 			goto close_src;
 		}
 		bus_jmp = &jb;
