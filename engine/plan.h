@@ -22,7 +22,11 @@ enum rf_input_kind {
 
 struct rf_plan_input {
 	enum rf_input_kind kind;
-	uint64_t size; /* st_size of a regular file */
+	uint64_t size;    /* st_size of a regular file */
+	int sampled;      /* cached_pct holds a page-cache sample (0: not taken) */
+	int cached_pct;   /* the share of the file's pages in the page cache */
+	const char *name; /* the name as given (the read looks its sample up by it) */
+	int direct;       /* set after the plan: read it with O_DIRECT if still cold */
 };
 
 /* What the query does, as far as the choice of mode goes. */
@@ -40,6 +44,7 @@ struct rf_plan_machine {
 	int cpus;          /* CPUs this process may run on */
 	uint64_t as_limit; /* RLIMIT_AS in bytes, 0 when unlimited */
 	uint64_t ram;      /* physical memory in bytes, 0 when unknown */
+	uint64_t avail;    /* MemAvailable in bytes, 0 when unknown */
 };
 
 struct rf_plan {
@@ -47,6 +52,9 @@ struct rf_plan {
 	int threads;      /* workers, processes or (pipeline) stage threads and the reader */
 	uint64_t total;   /* bytes of the regular files named */
 	int files_only;   /* every input a named regular file */
+	int cached_pct;   /* share of the sampled files' bytes in the page cache, -1 unknown */
+	int cold;         /* mostly cold: io_uring reads from the disk (see plan.c) */
+	int direct;       /* the cold files to be read with O_DIRECT whatever their size */
 	char reason[160]; /* why this mode (also why a --mode was not followed) */
 };
 
@@ -62,12 +70,21 @@ void rf__plan_mode(const struct rf_options *opt, const struct rf_plan_query *pq,
  * parallel and multiprocess mode spread across nodes. */
 enum rf_place_shape rf__plan_place_shape(enum rf_mode mode, int threads, int *n);
 
+/* Files this size or larger get a page-cache sample (smaller ones are
+ * mapped, warm or cold). */
+#define RF_PLAN_SAMPLE_MIN ((uint64_t)16 << 20)
+
+/* Whether the plan samples the page-cache residency of a regular file of
+ * `size` bytes: for auto's choice of mode, or for the backend's. */
+int rf__plan_wants_sample(const struct rf_options *opt, uint64_t size);
+
 /* The backend for one input at read time.  `is_stream` for a pipe, device
  * or a file whose size lies; `size` the bytes left to read; `cached_pct`
  * the share of them in the page cache (-1 when it could not be sampled),
- * needed only when rf__plan_io_wants_residency says so. */
+ * needed only when rf__plan_io_wants_residency says so; `room` the memory
+ * the page cache may use (MemAvailable, else physical memory; 0 unknown). */
 int rf__plan_io_wants_residency(const struct rf_options *opt, int is_stream, uint64_t size);
-enum rf_io rf__plan_io(const struct rf_options *opt, int is_stream, uint64_t size, int cached_pct, uint64_t ram,
-		       int *direct, int *deep, char *why, size_t why_len);
+enum rf_io rf__plan_io(const struct rf_options *opt, int is_stream, uint64_t size, int cached_pct, uint64_t room,
+		       int plan_direct, int *direct, int *deep, char *why, size_t why_len);
 
 #endif

@@ -1589,16 +1589,28 @@ static uint64_t input_line(const struct run *run, int fd, const struct rf_input_
 	return in->is_stream ? 0 : line_of_offset(run, fd, run->line_base, offset);
 }
 
-/* Pick the backend for one input and say why (engine/plan.c decides;
- * the page-cache sample is taken here, only when the rule needs it). */
+/* Pick the backend for one input and say why (engine/plan.c decides).
+ * The page-cache sample is the plan's when it took one of this input
+ * (found by its name, most often at the input's own index), else it is
+ * taken here, only when the rule needs it. */
 static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int *direct,
 			    int *deep, char *why, size_t why_len)
 {
 	uint64_t size = in->is_stream ? 0 : in->size - in->start;
-	int pct = -1;
-	if (rf__plan_io_wants_residency(run->opt, in->is_stream, size))
-		pct = rf__file_cached_percent(in->fd, in->start, in->size);
-	return rf__plan_io(run->opt, in->is_stream, size, pct, run->ram, direct, deep, why, why_len);
+	int pct = -1, plan_direct = 0;
+	if (rf__plan_io_wants_residency(run->opt, in->is_stream, size)) {
+		const struct rf_plan_input *pi = NULL, *all = run->inputs;
+		if (all && run->input_name && run->input_idx > 0 && all[run->input_idx - 1].name == run->input_name)
+			pi = &all[run->input_idx - 1];
+		for (int i = 0; all && !pi && run->input_name && all[i].name; i++)
+			if (all[i].name == run->input_name)
+				pi = &all[i];
+		if (pi && pi->sampled)
+			pct = pi->cached_pct, plan_direct = pi->direct;
+		else
+			pct = rf__file_cached_percent(in->fd, in->start, in->size);
+	}
+	return rf__plan_io(run->opt, in->is_stream, size, pct, run->ram, plan_direct, direct, deep, why, why_len);
 }
 
 static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_io io, int direct,
@@ -1705,6 +1717,21 @@ static int usable_cpus(void)
 	return n > 0 ? (int)n : 1;
 }
 
+/* MemAvailable from /proc/meminfo in bytes, 0 when it cannot be read:
+ * what the page cache may grow into without pushing anything out. */
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[128];
+	unsigned long long kib = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (uint64_t)kib << 10;
+}
+
 static int per_input_header(const rf_query *q)
 {
 	return q->parse_stage >= 0 && rf__parse_reads_header(&q->stage[q->parse_stage]);
@@ -1726,9 +1753,21 @@ static int plan_run(struct run *run, const char *const *files, int nfiles)
 		else if (stat(files[i], &st) < 0)
 			in[i].kind = RF_INPUT_MISSING;
 		else if (S_ISREG(st.st_mode))
-			in[i] = (struct rf_plan_input){ RF_INPUT_REGULAR, (uint64_t)st.st_size };
+			in[i] = (struct rf_plan_input){ .kind = RF_INPUT_REGULAR, .size = (uint64_t)st.st_size };
 		else
 			in[i].kind = S_ISDIR(st.st_mode) ? RF_INPUT_DIR : RF_INPUT_STREAM;
+		in[i].name = files[i];
+		/* how much of it is in the page cache, once: for auto's choice
+		 * of mode, and for the backend when it is read.  A file that
+		 * cannot be opened or mapped now is reported when it is read. */
+		if (in[i].kind == RF_INPUT_REGULAR && rf__plan_wants_sample(run->opt, in[i].size)) {
+			int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+			int pct = fd >= 0 && !rf__size_lies(fd) ? rf__file_cached_percent(fd, 0, in[i].size) : -1;
+			if (fd >= 0)
+				close(fd);
+			if (pct >= 0)
+				in[i].sampled = 1, in[i].cached_pct = pct;
+		}
 	}
 	struct rf_plan_machine m = { .cpus = usable_cpus() };
 	struct rlimit as;
@@ -1736,15 +1775,18 @@ static int plan_run(struct run *run, const char *const *files, int nfiles)
 		m.as_limit = as.rlim_cur > 0 ? (uint64_t)as.rlim_cur : 1;
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	m.ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+	m.avail = mem_available();
 	struct rf_plan_query pq;
 	rf__plan_query(run->q, &pq);
 	struct rf_plan p;
 	rf__plan_mode(run->opt, &pq, in, nfiles, &m, &p);
+	for (int i = 0; p.direct && i < nfiles; i++)
+		in[i].direct = in[i].sampled;
 	run->mode = p.mode;
 	run->threads = p.threads;
 	snprintf(run->mode_reason, sizeof run->mode_reason, "%s", p.reason);
 	run->total_bytes = p.total;
-	run->ram = m.ram;
+	run->ram = m.avail ? m.avail : m.ram; /* the page cache's room, for the backend */
 	run->inputs = in;
 	return 0;
 }

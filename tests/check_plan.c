@@ -26,7 +26,7 @@ static struct rf_plan_input files[128];
 static struct rf_plan_input *regular(int n, uint64_t size)
 {
 	for (int i = 0; i < n; i++)
-		files[i] = (struct rf_plan_input){ RF_INPUT_REGULAR, size };
+		files[i] = (struct rf_plan_input){ .kind = RF_INPUT_REGULAR, .size = size };
 	return files;
 }
 
@@ -156,7 +156,7 @@ START_TEST(test_auto_parallel_pipeline_serial)
 	ck_assert_int_eq(p.threads, 3);
 	/* a pipe, stdin, or no file named (stdin) */
 	q = traits("parse json | where a > 1 | count by b");
-	struct rf_plan_input pipe = { RF_INPUT_STREAM, 0 }, in = { RF_INPUT_STDIN, 0 };
+	struct rf_plan_input pipe = { .kind = RF_INPUT_STREAM }, in = { .kind = RF_INPUT_STDIN };
 	rf__plan_mode(&opt, &q, &pipe, 1, &two, &p);
 	ck_assert_int_eq(p.mode, RF_MODE_PIPELINE);
 	ck_assert_int_eq(p.threads, 4); /* parse, where, count and the reader */
@@ -234,7 +234,7 @@ END_TEST
 START_TEST(test_forced_modes)
 {
 	struct rf_plan_query q = traits("grep x");
-	struct rf_plan_input in = { RF_INPUT_STDIN, 0 }, pipe = { RF_INPUT_STREAM, 0 }, gone = { RF_INPUT_MISSING, 0 };
+	struct rf_plan_input in = { .kind = RF_INPUT_STDIN }, pipe = { .kind = RF_INPUT_STREAM }, gone = { .kind = RF_INPUT_MISSING };
 	opt.mode = RF_MODE_PARALLEL;
 	opt.threads = 3;
 	rf__plan_mode(&opt, &q, &in, 1, &two, &p);
@@ -305,51 +305,201 @@ START_TEST(test_backend)
 	/* pipes and devices: read(2), no page-cache sample */
 	opt.io = RF_IO_URING;
 	ck_assert_int_eq(rf__plan_io_wants_residency(&opt, 1, 0), 0);
-	ck_assert_int_eq(rf__plan_io(&opt, 1, 0, -1, two.ram, &direct, &deep, why, sizeof why), RF_IO_READ);
+	ck_assert_int_eq(rf__plan_io(&opt, 1, 0, -1, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_READ);
 	ck_assert_ptr_nonnull(strstr(why, "--io=uring is for files"));
 	opt.io = RF_IO_AUTO;
-	ck_assert_int_eq(rf__plan_io(&opt, 1, 0, -1, two.ram, &direct, &deep, why, sizeof why), RF_IO_READ);
+	ck_assert_int_eq(rf__plan_io(&opt, 1, 0, -1, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_READ);
 	/* small files: mapped, no sample needed */
 	ck_assert_int_eq(rf__plan_io_wants_residency(&opt, 0, 16 * MiB - 1), 0);
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 16 * MiB - 1, -1, two.ram, &direct, &deep, why, sizeof why), RF_IO_MMAP);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 16 * MiB - 1, -1, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_MMAP);
 	ck_assert_int_eq(direct, 0);
 	/* larger: sampled; mostly cached is mapped, cold is io_uring */
 	ck_assert_int_eq(rf__plan_io_wants_residency(&opt, 0, 16 * MiB), 1);
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 80, two.ram, &direct, &deep, why, sizeof why), RF_IO_MMAP);
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 50, two.ram, &direct, &deep, why, sizeof why), RF_IO_MMAP);
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, -1, two.ram, &direct, &deep, why, sizeof why), RF_IO_MMAP);
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 10, two.ram, &direct, &deep, why, sizeof why), RF_IO_URING);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 80, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_MMAP);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 50, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_MMAP);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, -1, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_MMAP);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 10, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_URING);
 	ck_assert_int_eq(direct, 0); /* fits in half of 8 GiB: through the page cache */
 	ck_assert_int_eq(deep, 1);
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 10, 150 * MiB, &direct, &deep, why, sizeof why), RF_IO_URING);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 10, 150 * MiB, 0, &direct, &deep, why, sizeof why), RF_IO_URING);
 	ck_assert_int_eq(direct, 1);
 	ck_assert_ptr_nonnull(strstr(why, "O_DIRECT"));
 	/* under 64 MiB never O_DIRECT on its own, however small the RAM */
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 63 * MiB, 0, 32 * MiB, &direct, &deep, why, sizeof why), RF_IO_URING);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 63 * MiB, 0, 32 * MiB, 0, &direct, &deep, why, sizeof why), RF_IO_URING);
 	ck_assert_int_eq(direct, 0);
 	/* --direct */
 	opt.direct = 1;
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 63 * MiB, 0, two.ram, &direct, &deep, why, sizeof why), RF_IO_URING);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 63 * MiB, 0, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_URING);
 	ck_assert_int_eq(direct, 1);
 	/* --io=X is followed on files; uring samples the cache to know how
 	 * many reads to keep in flight, unless --direct bypasses it */
 	opt.io = RF_IO_URING;
 	ck_assert_int_eq(rf__plan_io_wants_residency(&opt, 0, KiB), 0);
-	ck_assert_int_eq(rf__plan_io(&opt, 0, KiB, -1, two.ram, &direct, &deep, why, sizeof why), RF_IO_URING);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, KiB, -1, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_URING);
 	ck_assert_int_eq(direct, 1);
 	ck_assert_str_eq(why, "--io=uring");
 	opt.direct = 0;
 	ck_assert_int_eq(rf__plan_io_wants_residency(&opt, 0, KiB), 1);
-	rf__plan_io(&opt, 0, KiB, 100, two.ram, &direct, &deep, why, sizeof why);
+	rf__plan_io(&opt, 0, KiB, 100, two.ram, 0, &direct, &deep, why, sizeof why);
 	ck_assert_int_eq(deep, 0);
-	rf__plan_io(&opt, 0, KiB, 0, two.ram, &direct, &deep, why, sizeof why);
+	rf__plan_io(&opt, 0, KiB, 0, two.ram, 0, &direct, &deep, why, sizeof why);
 	ck_assert_int_eq(deep, 1);
 	ck_assert_int_eq(direct, 0);
 	opt.io = RF_IO_MMAP;
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 1024 * MiB, 0, 16 * MiB, &direct, &deep, why, sizeof why), RF_IO_MMAP);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 1024 * MiB, 0, 16 * MiB, 0, &direct, &deep, why, sizeof why), RF_IO_MMAP);
 	ck_assert_str_eq(why, "--io=mmap");
 	opt.io = RF_IO_READ;
-	ck_assert_int_eq(rf__plan_io(&opt, 0, 1024 * MiB, 0, two.ram, &direct, &deep, why, sizeof why), RF_IO_READ);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 1024 * MiB, 0, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_READ);
+}
+END_TEST
+
+/* n regular files of `size` bytes, each sampled `pct`% in the page cache */
+static struct rf_plan_input *sampled(int n, uint64_t size, int pct)
+{
+	regular(n, size);
+	for (int i = 0; i < n; i++)
+		files[i].sampled = 1, files[i].cached_pct = pct;
+	return files;
+}
+
+/* "Mostly cold (64 MiB or more of named files, less than half of the
+ * sampled bytes in the page cache): a scan runs serially, a query that
+ * parses or filters in parallel mode, both reading with O_DIRECT; warm
+ * data, or data not sampled, is planned as before" */
+START_TEST(test_auto_cold)
+{
+	struct rf_plan_machine m = { .cpus = 2, .ram = 8192 * MiB, .avail = 6000 * MiB };
+	/* a scan over a cold file: serial and O_DIRECT, fits in memory or not */
+	struct rf_plan_query q = traits("grep ' 404 ' | count");
+	static const uint64_t sizes[] = { 64 * MiB, 1024 * MiB, 20000 * MiB };
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		rf__plan_mode(&opt, &q, sampled(1, sizes[i], 0), 1, &m, &p);
+		ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+		ck_assert_int_eq(p.threads, 1);
+		ck_assert(p.cold && p.direct);
+		ck_assert_int_eq(p.cached_pct, 0);
+		has("cold");
+		has("the disk is the limit");
+	}
+	/* a cheap aggregate that would go to processes when warm */
+	q = traits("count");
+	rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 49), 1, &m, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+	has("49%");
+	/* parses per record: parallel fed by O_DIRECT reads, also where a
+	 * warm file would go to multiprocess */
+	static const char *const heavy[] = { "parse combined | count, p99(bytes) by status, path", "split | count by $9",
+					     "parse json | where a > 1 | count by b", "regex 'a+b' | count" };
+	for (size_t i = 0; i < sizeof heavy / sizeof heavy[0]; i++) {
+		q = traits(heavy[i]);
+		rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 10), 1, &m, &p);
+		ck_assert_msg(p.mode == RF_MODE_PARALLEL, "%s: %s", heavy[i], p.reason);
+		ck_assert_int_eq(p.threads, 2);
+		ck_assert(p.cold && p.direct);
+		has("cold");
+		has("O_DIRECT");
+		/* the same file warm: as before (multiprocess or parallel) */
+		rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 90), 1, &m, &p);
+		ck_assert(!p.cold && !p.direct);
+		ck_assert_int_eq(p.mode, q.cheap_merge ? RF_MODE_MULTIPROCESS : RF_MODE_PARALLEL);
+		ck_assert_ptr_null(strstr(p.reason, "cold"));
+		/* not sampled: as when warm */
+		rf__plan_mode(&opt, &q, regular(1, 1024 * MiB), 1, &m, &p);
+		ck_assert(!p.cold && !p.direct);
+		ck_assert_int_eq(p.cached_pct, -1);
+		ck_assert_int_eq(p.mode, q.cheap_merge ? RF_MODE_MULTIPROCESS : RF_MODE_PARALLEL);
+	}
+	/* one CPU: serial, the disk's speed is all there is */
+	struct rf_plan_machine one = { .cpus = 1, .avail = 6000 * MiB };
+	q = traits("parse combined | count by status");
+	rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 0), 1, &one, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+	/* csv keeps its pipeline: each input's header */
+	q = traits("parse csv | where a > 1 | count by b");
+	rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 0), 1, &m, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_PIPELINE);
+	/* under 64 MiB in all: not the disk's, as before */
+	q = traits("grep x");
+	rf__plan_mode(&opt, &q, sampled(1, 64 * MiB - 1, 0), 1, &m, &p);
+	ck_assert(!p.cold && !p.direct);
+	q = traits("parse combined | count by status");
+	rf__plan_mode(&opt, &q, sampled(1, 63 * MiB, 0), 1, &m, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_PARALLEL);
+	ck_assert(!p.cold && !p.direct);
+	/* weighed by bytes: one big cold file and a small warm one is cold,
+	 * a big warm one and a small cold one is not */
+	q = traits("grep x");
+	sampled(2, 1000 * MiB, 0);
+	files[1].size = 100 * MiB, files[1].cached_pct = 100;
+	rf__plan_mode(&opt, &q, files, 2, &m, &p);
+	ck_assert(p.cold);
+	ck_assert_int_eq(p.cached_pct, 9);
+	files[0].cached_pct = 100, files[1].cached_pct = 0;
+	rf__plan_mode(&opt, &q, files, 2, &m, &p);
+	ck_assert(!p.cold);
+	ck_assert_int_eq(p.cached_pct, 91);
+	/* less than half of the bytes sampled: not known to be cold */
+	sampled(2, 100 * MiB, 0);
+	files[1].size = 101 * MiB, files[1].sampled = 0;
+	rf__plan_mode(&opt, &q, files, 2, &m, &p);
+	ck_assert(!p.cold);
+	/* a pipe among them: not files only */
+	sampled(2, 1000 * MiB, 0);
+	files[1].kind = RF_INPUT_STREAM;
+	rf__plan_mode(&opt, &q, files, 2, &m, &p);
+	ck_assert(!p.cold && !p.direct);
+	/* a mode asked for is followed, and reads as the backend's rule says */
+	opt.mode = RF_MODE_MULTIPROCESS;
+	q = traits("split | count by $9");
+	rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 0), 1, &m, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_MULTIPROCESS);
+	ck_assert_int_eq(p.direct, 0);
+	opt.mode = RF_MODE_AUTO;
+	/* head, --strict: serial as always, no O_DIRECT asked for */
+	q = traits("head 10");
+	rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 0), 1, &m, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+	ck_assert_int_eq(p.direct, 0);
+}
+END_TEST
+
+/* The plan's sample reaches the backend: a cold file the plan asks O_DIRECT
+ * for is read so whatever its size against memory; the page cache's room
+ * is MemAvailable (half of it "fits comfortably") */
+START_TEST(test_backend_plan_direct)
+{
+	char why[160];
+	int direct, deep;
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 1024 * MiB, 5, 6000 * MiB, 1, &direct, &deep, why, sizeof why), RF_IO_URING);
+	ck_assert(direct && deep);
+	ck_assert_ptr_nonnull(strstr(why, "O_DIRECT"));
+	ck_assert_ptr_nonnull(strstr(why, "5%"));
+	/* without the plan's word: buffered when it fits in half of MemAvailable */
+	rf__plan_io(&opt, 0, 1024 * MiB, 5, 6000 * MiB, 0, &direct, &deep, why, sizeof why);
+	ck_assert_int_eq(direct, 0);
+	rf__plan_io(&opt, 0, 3001 * MiB, 5, 6000 * MiB, 0, &direct, &deep, why, sizeof why);
+	ck_assert_int_eq(direct, 1);
+	ck_assert_ptr_nonnull(strstr(why, "memory available"));
+	/* warm by the time it is read: mapped, the plan's word notwithstanding */
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 1024 * MiB, 80, 6000 * MiB, 1, &direct, &deep, why, sizeof why), RF_IO_MMAP);
+	ck_assert_int_eq(direct, 0);
+	/* --io=X is followed */
+	opt.io = RF_IO_MMAP;
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 1024 * MiB, 0, 6000 * MiB, 1, &direct, &deep, why, sizeof why), RF_IO_MMAP);
+	ck_assert_int_eq(direct, 0);
+	/* what the plan samples: files of 16 MiB or more, in auto mode or
+	 * when the backend's rule needs it */
+	opt.io = RF_IO_AUTO;
+	ck_assert_int_eq(rf__plan_wants_sample(&opt, 16 * MiB), 1);
+	ck_assert_int_eq(rf__plan_wants_sample(&opt, 16 * MiB - 1), 0);
+	opt.mode = RF_MODE_SERIAL;
+	ck_assert_int_eq(rf__plan_wants_sample(&opt, 100 * MiB), 1); /* the backend's rule */
+	opt.io = RF_IO_MMAP;
+	ck_assert_int_eq(rf__plan_wants_sample(&opt, 100 * MiB), 0);
+	opt.io = RF_IO_URING;
+	ck_assert_int_eq(rf__plan_wants_sample(&opt, 100 * MiB), 1);
+	opt.direct = 1;
+	ck_assert_int_eq(rf__plan_wants_sample(&opt, 100 * MiB), 0);
 }
 END_TEST
 
@@ -369,7 +519,7 @@ START_TEST(test_placement_shape)
 	ck_assert_int_eq(n, 3);
 	/* a pipeline of parse, where, count: three stage threads and the reader */
 	struct rf_plan_query q = traits("parse json | where a > 1 | count by b");
-	struct rf_plan_input pipe = { RF_INPUT_STREAM, 0 };
+	struct rf_plan_input pipe = { .kind = RF_INPUT_STREAM };
 	rf__plan_mode(&opt, &q, &pipe, 1, &two, &p);
 	ck_assert_int_eq(rf__plan_place_shape(p.mode, p.threads, &n), RF_PLACE_CHAIN);
 	ck_assert_int_eq(n, 4);
@@ -389,6 +539,8 @@ int main(void)
 	tcase_add_test(tc, test_forced_modes);
 	tcase_add_test(tc, test_address_space_limit);
 	tcase_add_test(tc, test_backend);
+	tcase_add_test(tc, test_auto_cold);
+	tcase_add_test(tc, test_backend_plan_direct);
 	tcase_add_test(tc, test_placement_shape);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
