@@ -15,9 +15,10 @@
  *    bytes sampled, less than half of the sampled bytes cached):
  *    a scan runs serially: the disk is the limit, and more threads or
  *    processes only cost CPU and page cache; a heavy query (not csv or
- *    tsv) runs in parallel mode, the workers fed by the one reader.  Both
- *    read with io_uring, a deep queue and O_DIRECT (no copy through the
- *    page cache, nothing pushed out of it; the next run finds it as cold).
+ *    tsv) runs in parallel mode, the workers fed by the one reader.  In
+ *    whatever mode auto takes, mostly cold files are read with io_uring,
+ *    a deep queue and O_DIRECT (no copy through the page cache, nothing
+ *    pushed out of it; the next run finds them as cold).
  *  - Warm, or not sampled: multiprocess for an aggregate with small
  *    partial states over 64 MiB or more of files; a heavy query in
  *    parallel mode over 32 MiB or more of files (pipeline for csv and
@@ -116,7 +117,6 @@ static void auto_mode(const struct rf_options *opt, const struct rf_plan_query *
 		 * reading through io_uring with a deep queue keeps up with it;
 		 * more threads or processes only cost CPU and page cache. */
 		p->mode = RF_MODE_SERIAL;
-		p->direct = 1;
 		snprintf(p->reason, sizeof p->reason,
 			 "%llu MiB of files, %d%% in page cache (cold), a scan: the disk is the limit, one reader",
 			 (unsigned long long)(total >> 20), p->cached_pct);
@@ -128,7 +128,6 @@ static void auto_mode(const struct rf_options *opt, const struct rf_plan_query *
 		 * parallel with O_DIRECT 0.7x, with a third of the system time
 		 * of buffered reads. */
 		p->mode = RF_MODE_PARALLEL;
-		p->direct = 1;
 		snprintf(p->reason, sizeof p->reason,
 			 "%d CPUs, %llu MiB of files, %d%% in page cache (cold), a query that parses or filters "
 			 "per record: workers fed by one O_DIRECT reader", cpus, (unsigned long long)(total >> 20),
@@ -217,6 +216,9 @@ void rf__plan_mode(const struct rf_options *opt, const struct rf_plan_query *pq,
 		forced_mode(opt, pq, in, n, p);
 	} else {
 		auto_mode(opt, pq, n, cpus, p);
+		/* cold files are read with O_DIRECT whatever the mode: no copy
+		 * through the page cache, and nothing pushed out of it */
+		p->direct = p->cold && p->mode != RF_MODE_ASYNC;
 	}
 	if (opt->mode == RF_MODE_AUTO && p->mode != RF_MODE_SERIAL && p->mode != RF_MODE_ASYNC) {
 		/* Under a small ulimit -v the copies of batches in flight and

@@ -22,7 +22,7 @@ static void setup(void)
 }
 
 /* n regular files of `size` bytes each */
-static struct rf_plan_input files[128];
+static struct rf_plan_input files[512];
 static struct rf_plan_input *regular(int n, uint64_t size)
 {
 	for (int i = 0; i < n; i++)
@@ -414,10 +414,17 @@ START_TEST(test_auto_cold)
 	q = traits("parse combined | count by status");
 	rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 0), 1, &one, &p);
 	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
-	/* csv keeps its pipeline: each input's header */
+	ck_assert(p.cold && p.direct);
+	/* csv keeps its pipeline: each input's header; read with O_DIRECT */
 	q = traits("parse csv | where a > 1 | count by b");
 	rf__plan_mode(&opt, &q, sampled(1, 1024 * MiB, 0), 1, &m, &p);
 	ck_assert_int_eq(p.mode, RF_MODE_PIPELINE);
+	ck_assert(p.cold && p.direct);
+	/* many small files stay async (and are not sampled anyway) */
+	q = traits("grep x");
+	rf__plan_mode(&opt, &q, sampled(300, 256 * KiB, 0), 300, &m, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_ASYNC);
+	ck_assert_int_eq(p.direct, 0);
 	/* under 64 MiB in all: not the disk's, as before */
 	q = traits("grep x");
 	rf__plan_mode(&opt, &q, sampled(1, 64 * MiB - 1, 0), 1, &m, &p);
