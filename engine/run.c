@@ -1599,6 +1599,8 @@ static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int
 	uint64_t size = in->is_stream ? 0 : in->size - in->start;
 	int pct = -1, plan_direct = 0;
 	if (rf__plan_io_wants_residency(run->opt, in->is_stream, size)) {
+		/* input_idx counts the inputs begun, never more than were
+		 * named (the array has one more entry, its name NULL) */
 		const struct rf_plan_input *pi = NULL, *all = run->inputs;
 		if (all && run->input_name && run->input_idx > 0 && all[run->input_idx - 1].name == run->input_name)
 			pi = &all[run->input_idx - 1];
