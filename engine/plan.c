@@ -122,11 +122,12 @@ static void auto_mode(const struct rf_options *opt, const struct rf_plan_query *
 			 (unsigned long long)(total >> 20), p->cached_pct);
 	} else if (p->cold && cpus >= 2 && !pq->header) {
 		/* A parser or filter over cold data: the workers share the
-		 * reader's O_DIRECT reads.  Measured here on a cold 1 GiB log:
-		 * multiprocess, each worker reading its part through the page
-		 * cache, took 1.7x serial's time and a core of system time;
-		 * parallel with O_DIRECT 0.7x, with a third of the system time
-		 * of buffered reads. */
+		 * reader's O_DIRECT reads.  Measured on a cold 1 GiB log (two
+		 * cores, busy with other work): split | count by $9 took 1.6x
+		 * serial's time in multiprocess mode, each worker reading its
+		 * part through the page cache with a core of system time, and
+		 * 0.7x in parallel mode with O_DIRECT.  bench/auto.sh compares
+		 * every mode cold and warm. */
 		p->mode = RF_MODE_PARALLEL;
 		snprintf(p->reason, sizeof p->reason,
 			 "%d CPUs, %llu MiB of files, %d%% in page cache (cold), a query that parses or filters "
