@@ -2,7 +2,7 @@
 # plancold.sh - auto mode plans from the page cache: a file that is mostly
 # cold is read with O_DIRECT io_uring, serially for a scan and in parallel
 # mode for a query that filters per record; the same file warm is planned
-# as before (multiprocess for a cheap aggregate, mapped).  fincore(1) says
+# by the warm rules, and mapped.  fincore(1) says
 # how much of the file is cached; the counts are grep's.  The plan samples
 # each file once: with strace, 64 mincore calls whatever the mode.
 . "${SRCDIR:-.}/tests/lib.sh"
