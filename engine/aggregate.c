@@ -116,22 +116,6 @@ void rf__agg_set_stage(struct rf_agg_state *st, struct rf_stage *stage)
 	st->stage = stage;
 }
 
-static void free_cells(struct rf_agg_state *st)
-{
-	const struct rf_agg_config *cfg = st->cfg;
-	for (size_t g = 0; g < st->groups.count; g++)
-		for (int a = 0; a < cfg->naggs; a++) {
-			union cell c = cell_at(st, g, a);
-			if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set) {
-				rf__strmap_free(*c.set);
-				free(*c.set);
-			} else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch) {
-				rf__sketch_free(*c.sketch);
-				free(*c.sketch);
-			}
-		}
-}
-
 /* Group g's cells empty again (a scratch group, read over and over). */
 static void clear_group(struct rf_agg_state *st, size_t g)
 {
@@ -147,6 +131,13 @@ static void clear_group(struct rf_agg_state *st, size_t g)
 		}
 	}
 	memset(st->cells + g * st->row, 0, st->row);
+}
+
+/* What every group's cells hold, given back. */
+static void free_cells(struct rf_agg_state *st)
+{
+	for (size_t g = 0; g < st->groups.count; g++)
+		clear_group(st, g);
 }
 
 void rf__agg_free(struct rf_agg_state *st)
