@@ -11,14 +11,14 @@
 . "${SRCDIR:-.}/tests/lib.sh"
 command -v python3 > /dev/null || { echo "skip: python3 not installed"; exit 77; }
 
-python3 - "$T" "$RINGFLOW" <<'PY' > "$T/py.out"
-import csv, io, json, random, subprocess, sys
+py_checks <<'PY'
+import csv, io, json, random, sys
 from decimal import Decimal
 from fractions import Fraction
+from rftest import MODES, FORMATS, check, run, summary, setup
 
-T, RF = sys.argv[1], sys.argv[2]
+T, RF = setup(sys.argv)
 r = random.Random(13)
-checks = failures = 0
 
 # numbers near where doubles stop holding every integer, and beyond
 texts = set()
@@ -54,13 +54,6 @@ def first_col(fmt, out):
         return [l.split("\t")[0] for l in lines[1:]]
     return [l.split()[0] for l in lines[1:]]
 
-def check(ok, what):
-    global checks, failures
-    checks += 1
-    if not ok:
-        failures += 1
-        sys.stderr.write("FAIL: %s\n" % what)
-
 def value(t):
     """The order of numbers: by their doubles, and where the doubles tie
     at 2^53 or more (or past the double range), by the exact value; below
@@ -88,17 +81,14 @@ for trial in range(2):
     r.shuffle(k)
     open(T + "/keys", "w").write("\n".join(k) + "\n")
     open(T + "/vals", "w").write("".join("%s %s\n" % (names[t], t) for t in k))
-    for mode in ("serial", "parallel", "pipeline", "multiprocess", "async"):
-        for fmt in ("table", "tsv", "csv", "json"):
+    for mode in MODES:
+        for fmt in FORMATS:
             for q, f, want in queries:
-                p = subprocess.run([RF, "--mode=" + mode, "--format=" + fmt, q, T + "/" + f],
-                                   capture_output=True, text=True)
-                got = first_col(fmt, p.stdout) if p.returncode == 0 else p.stderr
+                st, out, err = run(["--mode=" + mode, "--format=" + fmt, q, T + "/" + f])
+                got = first_col(fmt, out.decode()) if st == 0 else err
                 bad = [i for i in range(min(len(got), len(want))) if got[i] != want[i]]
                 check(got == want, "%s, --mode=%s --format=%s, trial %d: first difference at row %s: got %s, want %s"
                       % (q, mode, fmt, trial, bad[:1], [got[i] for i in bad[:3]], [want[i] for i in bad[:3]]))
-print(checks, failures)
+summary()
 PY
-read checks failures < "$T/py.out" || { echo "FAIL: the Python check did not finish" >&2; exit 1; }
-echo "$checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish
