@@ -287,6 +287,28 @@ START_TEST(test_min_max_exact)
 	const char *f[] = { "-1e300", "-170141183460469231731687303715884105728", "5e-324" };
 	check_agg_text(RF_AGG_MIN, f, 3, RF_CELL_DBL, "-1e+300");
 	check_agg_text(RF_AGG_MAX, f, 3, RF_CELL_DBL, "4.94066e-324");
+	/* an integer and a fraction past 2^53 whose doubles are one (2^63):
+	 * 2^63 - 1 > 9223372036854775806.5, in either order; a fraction that
+	 * wins prints as its double */
+	const char *g[] = { "9223372036854775807", "9223372036854775806.5" };
+	const char *h[] = { "9223372036854775806.5", "9223372036854775807" };
+	check_agg_text(RF_AGG_MAX, g, 2, RF_CELL_INT, "9223372036854775807");
+	check_agg_text(RF_AGG_MAX, h, 2, RF_CELL_INT, "9223372036854775807");
+	check_agg_text(RF_AGG_MIN, g, 2, RF_CELL_DBL, "9.223372036854776e+18");
+	const char *k[] = { "9223372036854775806", "92233720368547758065e-1", "9223372036854775806.25e0" };
+	check_agg_text(RF_AGG_MIN, k, 3, RF_CELL_INT, "9223372036854775806");
+	check_agg_text(RF_AGG_MAX, k, 3, RF_CELL_DBL, "9.223372036854776e+18");
+	const char *m[] = { "-9223372036854775808", "-9223372036854775807.5", "-9223372036854775808.5" };
+	check_agg_text(RF_AGG_MAX, m, 3, RF_CELL_DBL, "-9.223372036854776e+18");
+	const char *m2[] = { "-9223372036854775807", "-9223372036854775807.5" };
+	check_agg_text(RF_AGG_MAX, m2, 2, RF_CELL_INT, "-9223372036854775807");
+	const char *m3[] = { "-9223372036854775808", "-9223372036854775807.5" };
+	check_agg_text(RF_AGG_MIN, m3, 2, RF_CELL_INT, "-9223372036854775808");
+	/* past 64 bits: 2^64 + 1 against 18446744073709551616.5 (both 2^64) */
+	const char *w[] = { "18446744073709551617", "18446744073709551616.5", "1.8446744073709551616e19" };
+	check_agg_text(RF_AGG_MAX, w, 3, RF_CELL_BIGINT, "18446744073709551617");
+	const char *w2[] = { "18446744073709551615", "18446744073709551615.5", "1.8446744073709551616e19" };
+	check_agg_text(RF_AGG_MIN, w2, 3, RF_CELL_BIGINT, "18446744073709551615");
 }
 END_TEST
 

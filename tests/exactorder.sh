@@ -12,7 +12,7 @@
 command -v python3 > /dev/null || { echo "skip: python3 not installed"; exit 77; }
 
 py_checks <<'PY'
-import csv, io, json, random, sys
+import csv, io, json, random, re, sys
 from decimal import Decimal
 from fractions import Fraction
 from rftest import MODES, FORMATS, check, run, summary, setup
@@ -89,6 +89,49 @@ for trial in range(2):
                 bad = [i for i in range(min(len(got), len(want))) if got[i] != want[i]]
                 check(got == want, "%s, --mode=%s --format=%s, trial %d: first difference at row %s: got %s, want %s"
                       % (q, mode, fmt, trial, bad[:1], [got[i] for i in bad[:3]], [want[i] for i in bad[:3]]))
+
+# min and max compare integers and fractions exactly too (integer parts up
+# to 128 bits); of equal values the integer form wins, a fraction prints
+# as its double.  Groups of values near one power, merged across threads
+# and processes.
+def int_literal(t):
+    return "." not in t and "e" not in t and -2 ** 127 <= int(t) < 2 ** 127
+
+def printed(vals):
+    """What min or max of vals prints, as (digits or None, double)."""
+    top = [t for t in vals if exact[t] == exact[vals[0]]]
+    ints = [t for t in top if int_literal(t)]
+    return (str(int(ints[0])), None) if ints else (None, float(top[0]))
+
+near = {}
+for t in texts:
+    near.setdefault(len(t.split(".")[0].split("e")[0].lstrip("-")), []).append(t)
+pools = [v for v in near.values() if len(v) > 3]
+groups = {}
+for g in range(1500):
+    pool = r.choice(pools)
+    groups["g%04d" % g] = [r.choice(pool) for _ in range(r.randint(1, 8))]
+lines = ["%s %s" % (g, t) for g, vs in groups.items() for t in vs]
+r.shuffle(lines)
+open(T + "/mm", "w").write("\n".join(lines) + "\n")
+want = {}
+for g, vs in groups.items():
+    lo = sorted(vs, key=lambda t: exact[t])
+    want[g] = (printed(lo), printed(lo[::-1]))
+for mode in MODES:
+    st, out, err = run(["--mode=" + mode, "--format=tsv", "split | min($2), max($2) by $1", T + "/mm"])
+    rows = [l.split("\t") for l in out.decode().splitlines()[1:]] if st == 0 else []
+    bad = []
+    for row in rows:
+        for got, (digits, dbl) in zip(row[1:], want.get(row[0], ((None, None), (None, None)))):
+            # a double may print as digits: then they are its exact value
+            ok = got == digits if digits else (float(got) == dbl and
+                                               (not re.fullmatch(r"-?[0-9]+", got) or int(got) == dbl))
+            if not ok:
+                bad.append((row[0], got, digits or dbl, groups.get(row[0])))
+    check(len(rows) == len(groups) and not bad, "min, max by $1, --mode=%s: %d rows, want %d; wrong: %s"
+          % (mode, len(rows), len(groups), bad[:3]))
+
 summary()
 PY
 finish
