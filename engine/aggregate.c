@@ -1032,15 +1032,16 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 				PUT(&o, c.sum->has_float);
 				break;
 			case RF_AGG_MIN:
-			case RF_AGG_MAX:
-				PUT(&o, c.mm->has);
+			case RF_AGG_MAX: {
 				/* the flags in one byte: 0 or 1 is what version 2
 				 * always had (no integer part known of a fraction) */
 				uint8_t flags = (uint8_t)(c.mm->is_int | (!c.mm->is_int && c.mm->exact) << 1 | c.mm->frac << 2);
+				PUT(&o, c.mm->has);
 				PUT(&o, flags);
 				PUT(&o, c.mm->i);
 				PUT(&o, c.mm->d);
 				break;
+			}
 			case RF_AGG_DISTINCT: {
 				uint64_t n = *c.set ? (*c.set)->count : 0;
 				PUT(&o, n);
@@ -1231,7 +1232,7 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 					in.bad = 1;
 				break;
 			case RF_AGG_MIN:
-			case RF_AGG_MAX:
+			case RF_AGG_MAX: {
 				uint8_t flags;
 				GET(&in, c.mm->has);
 				GET(&in, flags);
@@ -1247,6 +1248,7 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				    (c.mm->has && !c.mm->is_int && isnan(c.mm->d)))
 					in.bad = 1;
 				break;
+			}
 			case RF_AGG_DISTINCT: {
 				uint64_t nv;
 				GET(&in, nv);
