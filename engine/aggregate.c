@@ -19,12 +19,16 @@
 typedef __int128 i128 __attribute__((aligned(8)));
 
 /* A number with its integer kept exact: integer literals up to 128 bits
- * (rf__parse_number keeps 64), and always the nearest double.  As a min
- * or max cell, `has` says whether it holds one yet. */
+ * (rf__parse_number keeps 64), and always the nearest double.  Of other
+ * numbers (fractions, exponents) within 128 bits, `exact` says i holds the
+ * integer part exactly, rounded down, and `frac` whether there is more:
+ * past 2^53 the double alone cannot tell 2^63 - 1 from
+ * 9223372036854775806.5.  As a min or max cell, `has` says whether it
+ * holds one yet. */
 struct num {
 	i128 i;
 	double d;
-	uint8_t is_int, has;
+	uint8_t is_int, has, exact, frac;
 };
 
 /* Integers are summed exactly in 128 bits: a sum of fewer than 2^64
@@ -116,22 +120,6 @@ void rf__agg_set_stage(struct rf_agg_state *st, struct rf_stage *stage)
 	st->stage = stage;
 }
 
-static void free_cells(struct rf_agg_state *st)
-{
-	const struct rf_agg_config *cfg = st->cfg;
-	for (size_t g = 0; g < st->groups.count; g++)
-		for (int a = 0; a < cfg->naggs; a++) {
-			union cell c = cell_at(st, g, a);
-			if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set) {
-				rf__strmap_free(*c.set);
-				free(*c.set);
-			} else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch) {
-				rf__sketch_free(*c.sketch);
-				free(*c.sketch);
-			}
-		}
-}
-
 /* Group g's cells empty again (a scratch group, read over and over). */
 static void clear_group(struct rf_agg_state *st, size_t g)
 {
@@ -147,6 +135,13 @@ static void clear_group(struct rf_agg_state *st, size_t g)
 		}
 	}
 	memset(st->cells + g * st->row, 0, st->row);
+}
+
+/* What every group's cells hold, given back. */
+static void free_cells(struct rf_agg_state *st)
+{
+	for (size_t g = 0; g < st->groups.count; g++)
+		clear_group(st, g);
 }
 
 void rf__agg_free(struct rf_agg_state *st)
@@ -296,6 +291,71 @@ static int parse_wide_int(const char *p, size_t len, __int128 *out)
 	return 0;
 }
 
+/* The integer part (rounded down) of a number rf__parse_number took that
+ * is no integer literal ([sign]digits[.digits][e[sign]digits]): 0, *out
+ * and *frac (something after the point), or -1 past 128 bits. */
+static int parse_floor(const char *p, size_t len, __int128 *out, uint8_t *frac)
+{
+	const char *end = p + len;
+	while (p < end && is_blank(*p))
+		p++;
+	while (end > p && is_blank(end[-1]))
+		end--;
+	int neg = 0;
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	const char *m = p;
+	long point = -1, n = 0; /* digits, and those before the point */
+	for (; p < end && ((*p >= '0' && *p <= '9') || (*p == '.' && point < 0)); p++)
+		if (*p == '.')
+			point = n;
+		else
+			n++;
+	const char *mend = p;
+	long e = 0;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		int eneg = 0;
+		if (p < end && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if (e < 100000000)
+				e = e * 10 + (*p - '0');
+		e = eneg ? -e : e;
+	}
+	/* the digits before the point, once the exponent has moved it */
+	long whole = (point < 0 ? n : point) + e;
+	unsigned __int128 u = 0, lim = ((unsigned __int128)1 << 127) - 1 + (unsigned)neg;
+	uint8_t more = 0;
+	long k = 0;
+	for (const char *q = m; q < mend; q++) {
+		if (*q == '.')
+			continue;
+		unsigned dgt = (unsigned)(*q - '0');
+		if (k++ >= whole) {
+			more |= dgt != 0;
+			continue;
+		}
+		if (u > (lim - dgt) / 10)
+			return -1;
+		u = u * 10 + dgt;
+	}
+	for (; u && k < whole; k++) { /* zeros the exponent adds */
+		if (u > lim / 10)
+			return -1;
+		u *= 10;
+	}
+	/* rounded down: -5.5 is -6 */
+	if (neg && more) {
+		if (u == lim)
+			return -1;
+		u++;
+	}
+	*out = neg ? (__int128)(0 - u) : (__int128)u;
+	*frac = more;
+	return 0;
+}
+
 static int get_num(struct rf_value v, struct num *n)
 {
 	struct rf_number x;
@@ -304,8 +364,12 @@ static int get_num(struct rf_value v, struct num *n)
 	n->is_int = (uint8_t)x.is_int;
 	n->i = x.i;
 	n->d = x.d;
+	n->exact = 1;
+	n->frac = 0;
 	if (!x.is_int && parse_wide_int(v.p, (size_t)v.len, &n->i) == 0)
 		n->is_int = 1;
+	else if (!x.is_int && (isnan(x.d) || parse_floor(v.p, (size_t)v.len, &n->i, &n->frac) < 0))
+		n->exact = 0, n->i = 0, n->frac = 0;
 	return 0;
 }
 
@@ -327,6 +391,15 @@ static int num_cmp(const struct num *a, const struct num *b)
 {
 	if (a->is_int && b->is_int)
 		return (a->i > b->i) - (a->i < b->i);
+	if (a->exact && b->exact) {
+		/* by integer parts, then n before n and a fraction, and two
+		 * fractions of one integer part by their doubles (which are
+		 * all a cell prints of them) */
+		int c = (a->i > b->i) - (a->i < b->i);
+		if (c || a->frac != b->frac)
+			return c ? c : a->frac - b->frac;
+		return a->frac ? (a->d > b->d) - (a->d < b->d) : 0;
+	}
 	if (!a->is_int && !b->is_int)
 		return (a->d > b->d) - (a->d < b->d);
 	return a->is_int ? cmp_int_dbl(a->i, b->d) : -cmp_int_dbl(b->i, a->d);
@@ -959,12 +1032,16 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 				PUT(&o, c.sum->has_float);
 				break;
 			case RF_AGG_MIN:
-			case RF_AGG_MAX:
+			case RF_AGG_MAX: {
+				/* the flags in one byte: 0 or 1 is what version 2
+				 * always had (no integer part known of a fraction) */
+				uint8_t flags = (uint8_t)(c.mm->is_int | (!c.mm->is_int && c.mm->exact) << 1 | c.mm->frac << 2);
 				PUT(&o, c.mm->has);
-				PUT(&o, c.mm->is_int);
+				PUT(&o, flags);
 				PUT(&o, c.mm->i);
 				PUT(&o, c.mm->d);
 				break;
+			}
 			case RF_AGG_DISTINCT: {
 				uint64_t n = *c.set ? (*c.set)->count : 0;
 				PUT(&o, n);
@@ -1155,17 +1232,23 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 					in.bad = 1;
 				break;
 			case RF_AGG_MIN:
-			case RF_AGG_MAX:
+			case RF_AGG_MAX: {
+				uint8_t flags;
 				GET(&in, c.mm->has);
-				GET(&in, c.mm->is_int);
+				GET(&in, flags);
 				GET(&in, c.mm->i);
 				GET(&in, c.mm->d);
-				/* flags are 0 or 1, a kept double is never NaN (it
-				 * would compare neither way) */
-				if (c.mm->has > 1 || c.mm->is_int > 1 ||
+				c.mm->is_int = flags & 1;
+				c.mm->exact = c.mm->is_int || flags >> 1 & 1;
+				c.mm->frac = flags >> 2 & 1;
+				/* known flags, a fraction only with its integer part,
+				 * and a kept double is never NaN (it would compare
+				 * neither way) */
+				if (c.mm->has > 1 || flags > 6 || (flags & 5) == 5 || (flags & 6) == 4 ||
 				    (c.mm->has && !c.mm->is_int && isnan(c.mm->d)))
 					in.bad = 1;
 				break;
+			}
 			case RF_AGG_DISTINCT: {
 				uint64_t nv;
 				GET(&in, nv);

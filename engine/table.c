@@ -112,7 +112,9 @@ static int cell_number(const struct rf_cell *c, struct rf_number *n)
 }
 
 /* An integer against a double, exactly (a 64-bit integer need not fit in
- * a double: 2^53 + 1 and 2^53 + 1.0 differ). */
+ * a double: 2^53 + 1 and 2^53 + 1.0 differ).  For cells that hold a
+ * double itself: a double parsed from text is rounded, and its text is
+ * what counts. */
 static int int_dbl_cmp(int64_t i, double d)
 {
 	if (d >= 0x1p63)
@@ -126,7 +128,11 @@ static int int_dbl_cmp(int64_t i, double d)
 	return (frac < 0) - (frac > 0);
 }
 
-/* NaN after every other number, equal to itself: a sort needs a total order. */
+/* Two numbers by their doubles (two int64s exactly), NaN after every
+ * other number and equal to itself: a sort needs a total order.
+ * Rounding to the nearest double never turns an order around, so when
+ * the doubles differ the exact values differ the same way; equal doubles
+ * are left to exact_tie. */
 static int num_cmp(const struct rf_number *a, const struct rf_number *b)
 {
 	if (a->is_int && b->is_int)
@@ -134,11 +140,8 @@ static int num_cmp(const struct rf_number *a, const struct rf_number *b)
 	int an = !a->is_int && isnan(a->d), bn = !b->is_int && isnan(b->d);
 	if (an || bn)
 		return an - bn;
-	if (a->is_int)
-		return int_dbl_cmp(a->i, b->d);
-	if (b->is_int)
-		return -int_dbl_cmp(b->i, a->d);
-	return (a->d > b->d) - (a->d < b->d);
+	double da = a->is_int ? (double)a->i : a->d, db = b->is_int ? (double)b->i : b->d;
+	return (da > db) - (da < db);
 }
 
 /* Exact order of integers when one is a BIGINT (always outside int64):
@@ -158,44 +161,43 @@ static int bigint_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	return sa < 0 ? -c : c;
 }
 
-/* A number's exact decimal value, as digits d (no leading or trailing
- * zeros) times 10^(exp - n): d = "123", exp 5 is 12300.  Parsed from text
- * of the form [blanks][sign]digits[.digits][e[sign]digits][blanks]; -1 for
- * anything else. */
+/* A number's exact decimal value, read in place from its text: the
+ * significant digits (no leading or trailing zeros, the point skipped)
+ * from `first`, n of them, times 10^(exp - n): digits "123", exp 5 is
+ * 12300.  Text of the form [blanks][sign]digits[.digits][e[sign]digits]
+ * [blanks], what rf__parse_number takes; any length.  buf holds the text
+ * of an integer or double cell. */
 struct exact {
 	int neg;
-	const char *d;
+	const char *first, *dot; /* dot: the point, if it lies among the digits */
 	size_t n;
-	long exp;
-	char buf[400];
+	int64_t exp;
+	char buf[328]; /* "%.0f" of any double */
 };
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
 
 static int exact_parse(const char *s, size_t len, struct exact *x)
 {
 	const char *p = s, *end = s + len;
-	while (p < end && (*p == ' ' || *p == '\t'))
+	while (p < end && is_blank(*p))
 		p++;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > p && is_blank(end[-1]))
 		end--;
 	x->neg = 0;
 	if (p < end && (*p == '-' || *p == '+'))
 		x->neg = *p++ == '-';
-	/* the digits before and after the point, copied without it */
-	size_t n = 0;
-	long point = -1, seen = 0;
-	for (; p < end && ((*p >= '0' && *p <= '9') || (*p == '.' && point < 0)); p++) {
-		if (*p == '.') {
-			point = (long)n;
-			continue;
-		}
-		if (n == sizeof x->buf)
-			return -1;
-		x->buf[n++] = *p;
-		seen = 1;
-	}
-	if (!seen)
+	const char *m = p, *dot = NULL;
+	for (; p < end && ((*p >= '0' && *p <= '9') || (*p == '.' && !dot)); p++)
+		if (*p == '.')
+			dot = p;
+	const char *mend = p;
+	if (mend - m - (dot != NULL) < 1)
 		return -1;
-	long e = 0;
+	int64_t e = 0;
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
 		int eneg = 0;
@@ -204,38 +206,52 @@ static int exact_parse(const char *s, size_t len, struct exact *x)
 		if (p == end)
 			return -1;
 		for (; p < end && *p >= '0' && *p <= '9'; p++)
-			if (e < 100000)
+			if (e < (int64_t)1 << 56) /* far past any double; saturates */
 				e = e * 10 + (*p - '0');
 		e = eneg ? -e : e;
 	}
 	if (p != end)
 		return -1;
-	/* value = 0.buf * 10^(point + e), with point the digits before it */
-	long exp = (point < 0 ? (long)n : point) + e;
-	size_t lead = 0;
-	while (lead < n && x->buf[lead] == '0')
-		lead++, exp--;
-	while (n > lead && x->buf[n - 1] == '0')
-		n--;
-	x->d = x->buf + lead;
-	x->n = n - lead;
-	x->exp = x->n ? exp : 0;
-	if (!x->n)
-		x->neg = 0; /* -0 is 0 */
+	const char *f = m, *l = mend;
+	while (f < mend && (*f == '0' || *f == '.'))
+		f++;
+	while (l > f && (l[-1] == '0' || l[-1] == '.'))
+		l--;
+	x->first = f;
+	x->dot = dot && dot > f && dot < l ? dot : NULL;
+	x->n = (size_t)(l - f) - (x->dot != NULL);
+	if (!x->n) { /* zero, whatever its sign and exponent */
+		x->neg = 0;
+		x->exp = 0;
+		return 0;
+	}
+	/* the digits before the point, less those before `first` */
+	int64_t before = (int64_t)((dot ? dot : mend) - m);
+	int64_t skipped = (int64_t)(f - m) - (dot && dot < f);
+	x->exp = before - skipped + e;
 	return 0;
 }
 
+static char exact_digit(const struct exact *x, size_t k)
+{
+	const char *p = x->first + k;
+	return x->dot && p >= x->dot ? p[1] : p[0];
+}
+
+/* 1: an infinite double cell (no exact value); 0: *x is the cell's exact
+ * value; -1: not a number. */
 static int exact_of(const struct rf_cell *c, struct exact *x)
 {
-	char tmp[400];
 	int k;
 	switch (c->type) {
 	case RF_CELL_INT:
 	case RF_CELL_TIME:
-		k = snprintf(tmp, sizeof tmp, "%lld", (long long)c->u.i);
+		k = snprintf(x->buf, sizeof x->buf, "%lld", (long long)c->u.i);
 		break;
 	case RF_CELL_DBL: /* beyond 2^53 every double is an integer: exact */
-		k = snprintf(tmp, sizeof tmp, "%.0f", c->u.d);
+		if (!isfinite(c->u.d))
+			return isnan(c->u.d) ? -1 : 1;
+		k = snprintf(x->buf, sizeof x->buf, "%.0f", c->u.d);
 		break;
 	case RF_CELL_STR:
 	case RF_CELL_BIGINT:
@@ -243,9 +259,9 @@ static int exact_of(const struct rf_cell *c, struct exact *x)
 	default:
 		return -1;
 	}
-	if (k < 0 || (size_t)k >= sizeof tmp)
+	if (k < 0 || (size_t)k >= sizeof x->buf)
 		return -1;
-	return exact_parse(tmp, (size_t)k, x);
+	return exact_parse(x->buf, (size_t)k, x);
 }
 
 static int exact_cmp(const struct exact *a, const struct exact *b)
@@ -254,29 +270,44 @@ static int exact_cmp(const struct exact *a, const struct exact *b)
 	if (sa != sb || sa == 0)
 		return (sa > sb) - (sa < sb);
 	int c = (a->exp > b->exp) - (a->exp < b->exp);
-	if (!c) {
-		size_t n = a->n < b->n ? a->n : b->n;
-		c = memcmp(a->d, b->d, n);
-		c = c ? (c > 0) - (c < 0) : (a->n > b->n) - (a->n < b->n);
-	}
+	for (size_t k = 0; !c && k < a->n && k < b->n; k++)
+		c = (exact_digit(a, k) > exact_digit(b, k)) - (exact_digit(a, k) < exact_digit(b, k));
+	if (!c)
+		c = (a->n > b->n) - (a->n < b->n);
 	return sa < 0 ? -c : c;
 }
 
-/* Two numbers whose doubles are equal may still differ: past 2^53 a double
- * holds only some integers (2^64 - 1, 2^64 + 1 and 2^64.0 are all 2^64 as
- * doubles).  Their exact values decide there, so the order stays total and
- * the same whatever order the rows came in.  Below 2^53 the doubles are the
- * values the text means, up to its rounding, and a tie stays a tie. */
+/* Two numbers whose doubles are equal (d) may still differ: past 2^53 a
+ * double holds only some integers (2^64 - 1, 2^64 + 1 and 2^64.0 are all
+ * 2^64 as doubles, and 2^63 - 1 and 9223372036854775806.5 both 2^63), and
+ * text past the double range is infinite.  Their exact values decide
+ * there, so the order stays total and the same whatever order the rows
+ * came in; an infinite double cell is beyond every number written out.
+ * Below 2^53 the doubles are the values the text means, up to its
+ * rounding, and a tie stays a tie.  Not for two int64s: num_cmp has
+ * them exactly. */
 static int exact_tie(const struct rf_cell *a, const struct rf_cell *b, double d)
 {
-	if (!isfinite(d) || fabs(d) < 0x1p53)
+	if (isnan(d) || fabs(d) < 0x1p53)
 		return 0;
-	struct exact *x = malloc(2 * sizeof *x);
-	if (!x)
+	int at = a->type == RF_CELL_STR || a->type == RF_CELL_BIGINT;
+	int bt = b->type == RF_CELL_STR || b->type == RF_CELL_BIGINT;
+	if (!at && !bt) { /* int64s and doubles: exact as they are */
+		if (a->type == RF_CELL_DBL && b->type == RF_CELL_DBL)
+			return 0;
+		if (b->type == RF_CELL_DBL)
+			return int_dbl_cmp(a->u.i, b->u.d);
+		if (a->type == RF_CELL_DBL)
+			return -int_dbl_cmp(b->u.i, a->u.d);
 		return 0;
-	int c = exact_of(a, &x[0]) == 0 && exact_of(b, &x[1]) == 0 ? exact_cmp(&x[0], &x[1]) : 0;
-	free(x);
-	return c;
+	}
+	struct exact x, y;
+	int ra = exact_of(a, &x), rb = exact_of(b, &y);
+	if (ra < 0 || rb < 0)
+		return 0; /* not reached: both read as numbers */
+	if (ra || rb) /* an infinite double against text, or two of them */
+		return d > 0 ? ra - rb : rb - ra;
+	return exact_cmp(&x, &y);
 }
 
 /* The order of cells: missing first, then numbers by value, then everything
@@ -299,7 +330,7 @@ static int cell_cmp(const struct rf_cell *a, const struct rf_cell *b, int by_val
 	int an = cell_number(a, &na) == 0, bn = cell_number(b, &nb) == 0;
 	if (an && bn) {
 		int c = num_cmp(&na, &nb);
-		if (!c)
+		if (!c && !(na.is_int && nb.is_int))
 			c = exact_tie(a, b, na.is_int ? (double)na.i : na.d);
 		if (c || by_value)
 			return c;

@@ -287,6 +287,28 @@ START_TEST(test_min_max_exact)
 	const char *f[] = { "-1e300", "-170141183460469231731687303715884105728", "5e-324" };
 	check_agg_text(RF_AGG_MIN, f, 3, RF_CELL_DBL, "-1e+300");
 	check_agg_text(RF_AGG_MAX, f, 3, RF_CELL_DBL, "4.94066e-324");
+	/* an integer and a fraction past 2^53 whose doubles are one (2^63):
+	 * 2^63 - 1 > 9223372036854775806.5, in either order; a fraction that
+	 * wins prints as its double */
+	const char *g[] = { "9223372036854775807", "9223372036854775806.5" };
+	const char *h[] = { "9223372036854775806.5", "9223372036854775807" };
+	check_agg_text(RF_AGG_MAX, g, 2, RF_CELL_INT, "9223372036854775807");
+	check_agg_text(RF_AGG_MAX, h, 2, RF_CELL_INT, "9223372036854775807");
+	check_agg_text(RF_AGG_MIN, g, 2, RF_CELL_DBL, "9.223372036854776e+18");
+	const char *k[] = { "9223372036854775806", "92233720368547758065e-1", "9223372036854775806.25e0" };
+	check_agg_text(RF_AGG_MIN, k, 3, RF_CELL_INT, "9223372036854775806");
+	check_agg_text(RF_AGG_MAX, k, 3, RF_CELL_DBL, "9.223372036854776e+18");
+	const char *m[] = { "-9223372036854775808", "-9223372036854775807.5", "-9223372036854775808.5" };
+	check_agg_text(RF_AGG_MAX, m, 3, RF_CELL_DBL, "-9.223372036854776e+18");
+	const char *m2[] = { "-9223372036854775807", "-9223372036854775807.5" };
+	check_agg_text(RF_AGG_MAX, m2, 2, RF_CELL_INT, "-9223372036854775807");
+	const char *m3[] = { "-9223372036854775808", "-9223372036854775807.5" };
+	check_agg_text(RF_AGG_MIN, m3, 2, RF_CELL_INT, "-9223372036854775808");
+	/* past 64 bits: 2^64 + 1 against 18446744073709551616.5 (both 2^64) */
+	const char *w[] = { "18446744073709551617", "18446744073709551616.5", "1.8446744073709551616e19" };
+	check_agg_text(RF_AGG_MAX, w, 3, RF_CELL_BIGINT, "18446744073709551617");
+	const char *w2[] = { "18446744073709551615", "18446744073709551615.5", "1.8446744073709551616e19" };
+	check_agg_text(RF_AGG_MIN, w2, 3, RF_CELL_BIGINT, "18446744073709551615");
 }
 END_TEST
 
@@ -659,18 +681,20 @@ START_TEST(test_times)
 {
 	int64_t t;
 	char buf[32];
-	ck_assert_int_eq(rf__parse_time("[10/Oct/2000:13:55:36 -0700]", 28, 2000, &t), 0);
-	rf__format_time(t, buf);
-	ck_assert_str_eq(buf, "2000-10-10T20:55:36Z");
-	ck_assert_int_eq(rf__parse_time("2026-11-01T00:05:09.123+01:00", 29, 2000, &t), 0);
-	rf__format_time(t, buf);
-	ck_assert_str_eq(buf, "2026-10-31T23:05:09Z");
-	ck_assert_int_eq(rf__parse_time("2026-02-28 23:59:59Z", 20, 2000, &t), 0);
-	rf__format_time(t, buf);
-	ck_assert_str_eq(buf, "2026-02-28T23:59:59Z");
-	ck_assert_int_eq(rf__parse_time("Mar  7 04:05:06", 15, 2024, &t), 0);
-	rf__format_time(t, buf);
-	ck_assert_str_eq(buf, "2024-03-07T04:05:06Z");
+	/* a time as written, the year for forms without one, and in UTC */
+	static const struct {
+		const char *in;
+		int year;
+		const char *utc;
+	} ok[] = { { "[10/Oct/2000:13:55:36 -0700]", 2000, "2000-10-10T20:55:36Z" },
+		   { "2026-11-01T00:05:09.123+01:00", 2000, "2026-10-31T23:05:09Z" },
+		   { "2026-02-28 23:59:59Z", 2000, "2026-02-28T23:59:59Z" },
+		   { "Mar  7 04:05:06", 2024, "2024-03-07T04:05:06Z" } };
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		ck_assert_int_eq(rf__parse_time(ok[i].in, strlen(ok[i].in), ok[i].year, &t), 0);
+		rf__format_time(t, buf);
+		ck_assert_str_eq(buf, ok[i].utc);
+	}
 	ck_assert_int_eq(rf__parse_time("1700000000", 10, 2000, &t), 0);
 	ck_assert_int_eq(t, 1700000000);
 	ck_assert_int_eq(rf__parse_time("1969-12-31T23:59:59Z", 20, 2000, &t), 0);
@@ -853,6 +877,126 @@ START_TEST(test_sort_prefix_keeps_order)
 }
 END_TEST
 
+/* Numbers past 2^53 (and past the double range) in their exact order:
+ * a list in ascending order, by hand, equal values sharing a rank.  Every
+ * pair compares as the ranks do, the prefix never says otherwise, and a
+ * sort of the list shuffled gives the ranks in order. */
+START_TEST(test_exact_order_past_2_53)
+{
+	static const struct {
+		int rank;
+		char type; /* I int64, B BIGINT, D double, S text */
+		const char *s;
+	} v[] = {
+		{ 0, 'D', "-inf" },
+		{ 1, 'S', "-2e400" },
+		{ 2, 'S', "-1e400" },
+		{ 2, 'S', " -10e399" },
+		{ 3, 'B', "-18446744073709551617" },
+		{ 4, 'S', "-18446744073709551616.5" },
+		{ 5, 'B', "-18446744073709551616" },
+		{ 5, 'D', "-18446744073709551616" },
+		{ 5, 'S', "-1.8446744073709551616e19" },
+		{ 6, 'S', "-9223372036854775808.5" },
+		{ 7, 'I', "-9223372036854775808" },
+		{ 7, 'S', "-9223372036854775808.0" },
+		{ 8, 'S', "-9223372036854775807.5" },
+		{ 9, 'I', "-9223372036854775807" },
+		{ 10, 'I', "-9007199254740993" },
+		{ 11, 'S', "-9007199254740992.5" },
+		{ 12, 'I', "-9007199254740992" },
+		{ 12, 'D', "-9007199254740992" },
+		{ 13, 'I', "0" },
+		{ 13, 'S', "-0.0" },
+		{ 13, 'D', "0" },
+		{ 14, 'I', "9007199254740991" },
+		{ 15, 'S', "9007199254740991.5" },
+		{ 16, 'I', "9007199254740992" },
+		{ 16, 'S', "9007199254740992.000" },
+		{ 16, 'S', "+.9007199254740992e16\r" },
+		{ 17, 'S', "9007199254740992.5" },
+		{ 18, 'I', "9007199254740993" },
+		{ 18, 'S', "9.007199254740993e15" },
+		{ 19, 'I', "9223372036854775806" },
+		{ 20, 'S', "9223372036854775806.5" },
+		{ 21, 'I', "9223372036854775807" },
+		{ 21, 'S', "9223372036854775807.0" },
+		{ 21, 'S', "0009223372036854775807.00e0" },
+		{ 22, 'S', "9223372036854775807.25" },
+		{ 23, 'D', "9223372036854775808" },
+		{ 23, 'B', "9223372036854775808" },
+		{ 24, 'S', "9223372036854775808.0000000000000000000001" },
+		{ 25, 'B', "9223372036854775809" },
+		{ 26, 'S', "18446744073709551615.999" },
+		{ 27, 'B', "18446744073709551616" },
+		{ 27, 'D', "18446744073709551616" },
+		{ 27, 'S', "1844674407370955161600e-2" },
+		{ 28, 'S', "1e400" },
+		{ 29, 'S', "1.5e400" },
+		{ 30, 'D', "inf" },
+	};
+	enum { N = sizeof v / sizeof *v };
+	static const char *const names[] = { "k", "v" };
+	struct rf_table *t = rf__table_new(2, 1, names);
+	struct rf_cell c[N];
+	for (int i = 0; i < N; i++) {
+		memset(&c[i], 0, sizeof c[i]);
+		switch (v[i].type) {
+		case 'I':
+			c[i].type = RF_CELL_INT;
+			c[i].u.i = strtoll(v[i].s, NULL, 10);
+			break;
+		case 'D':
+			c[i].type = RF_CELL_DBL;
+			c[i].u.d = strtod(v[i].s, NULL);
+			break;
+		default:
+			c[i].type = v[i].type == 'B' ? RF_CELL_BIGINT : RF_CELL_STR;
+			c[i].u.str.len = (uint32_t)strlen(v[i].s);
+			c[i].u.str.s = rf__table_strdup(t, v[i].s, c[i].u.str.len);
+		}
+	}
+	for (int i = 0; i < N; i++)
+		for (int j = 0; j < N; j++) {
+			int want = (v[i].rank > v[j].rank) - (v[i].rank < v[j].rank);
+			int got = rf__cell_cmp_value(&c[i], &c[j]);
+			ck_assert_msg(got == want, "%c %s vs %c %s: %d, want %d", v[i].type, v[i].s, v[j].type,
+				      v[j].s, got, want);
+			/* the total order (keys) agrees wherever the values differ */
+			if (want)
+				ck_assert_int_eq(rf__cell_cmp(&c[i], &c[j]), want);
+			uint64_t pi = rf__cell_prefix(&c[i]), pj = rf__cell_prefix(&c[j]);
+			ck_assert_msg(want < 0 ? pi <= pj : want > 0 ? pi >= pj : pi == pj, "prefix of %s vs %s",
+				      v[i].s, v[j].s);
+		}
+	/* sorted by the value column, up and down, from a shuffled table */
+	uint64_t rs = 5;
+	for (int round = 0; round < 20; round++) {
+		int order[N];
+		for (int i = 0; i < N; i++)
+			order[i] = i;
+		for (int i = N - 1; i > 0; i--) {
+			int j = (int)(test_rand(&rs) % (uint64_t)(i + 1)), x = order[i];
+			order[i] = order[j];
+			order[j] = x;
+		}
+		t->nrows = 0;
+		for (int i = 0; i < N; i++) {
+			struct rf_cell *row = rf__table_add_row(t);
+			row[0] = (struct rf_cell){ .type = RF_CELL_INT, .u.i = order[i] };
+			row[1] = c[order[i]];
+		}
+		int col = 1, desc = round & 1;
+		ck_assert_int_eq(round & 2 ? rf__table_top(t, &col, &desc, 1, N) : rf__table_sort(t, &col, &desc, 1), 0);
+		for (size_t r = 1; r < t->nrows; r++) {
+			int a = v[t->cells[(r - 1) * 2].u.i].rank, b = v[t->cells[r * 2].u.i].rank;
+			ck_assert_msg(desc ? a >= b : a <= b, "round %d row %zu: rank %d then %d", round, r, a, b);
+		}
+	}
+	rf__table_free(t);
+}
+END_TEST
+
 /* An aggregate's result sorted while it is built equals the unsorted
  * result sorted afterwards (keys that read as numbers, or do not, or are
  * missing; times). */
@@ -911,6 +1055,7 @@ int main(void)
 	tcase_add_test(tc, test_sort_matches_full_comparison);
 	tcase_add_test(tc, test_sort_prefix_keeps_order);
 	tcase_add_test(tc, test_result_sorted_once);
+	tcase_add_test(tc, test_exact_order_past_2_53);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -30,6 +30,14 @@ static struct rf_plan_input *regular(int n, uint64_t size)
 	return files;
 }
 
+/* The plan for n regular files of `size` bytes on machine m: its mode (p
+ * holds the rest). */
+static enum rf_mode files_mode(const struct rf_plan_query *q, int n, uint64_t size, const struct rf_plan_machine *m)
+{
+	rf__plan_mode(&opt, q, regular(n, size), n, m, &p);
+	return p.mode;
+}
+
 /* The traits of a real query, through the parser. */
 static struct rf_plan_query traits(const char *text)
 {
@@ -68,14 +76,11 @@ END_TEST
 START_TEST(test_auto_many_small_files)
 {
 	struct rf_plan_query q = traits("grep x");
-	rf__plan_mode(&opt, &q, regular(64, 256 * KiB), 64, &two, &p);
-	ck_assert_int_eq(p.mode, RF_MODE_ASYNC);
+	ck_assert_int_eq(files_mode(&q, 64, 256 * KiB, &two), RF_MODE_ASYNC);
 	ck_assert_int_eq(p.threads, 1);
 	ck_assert_uint_eq(p.total, 64 * 256 * KiB);
-	rf__plan_mode(&opt, &q, regular(63, 256 * KiB), 63, &two, &p);
-	ck_assert_int_ne(p.mode, RF_MODE_ASYNC);
-	rf__plan_mode(&opt, &q, regular(64, 257 * KiB), 64, &two, &p);
-	ck_assert_int_ne(p.mode, RF_MODE_ASYNC);
+	ck_assert_int_ne(files_mode(&q, 63, 256 * KiB, &two), RF_MODE_ASYNC);
+	ck_assert_int_ne(files_mode(&q, 64, 257 * KiB, &two), RF_MODE_ASYNC);
 	/* one of them stdin: not named files */
 	regular(64, KiB);
 	files[5].kind = RF_INPUT_STDIN;
@@ -83,8 +88,7 @@ START_TEST(test_auto_many_small_files)
 	ck_assert_int_ne(p.mode, RF_MODE_ASYNC);
 	/* a single CPU does not matter: it is one thread anyway */
 	struct rf_plan_machine one = { .cpus = 1 };
-	rf__plan_mode(&opt, &q, regular(100, 4 * KiB), 100, &one, &p);
-	ck_assert_int_eq(p.mode, RF_MODE_ASYNC);
+	ck_assert_int_eq(files_mode(&q, 100, 4 * KiB, &one), RF_MODE_ASYNC);
 }
 END_TEST
 
@@ -96,30 +100,24 @@ START_TEST(test_auto_multiprocess)
 	struct rf_plan_query q = traits("split | count by $9");
 	struct rf_plan_machine four = { .cpus = 4 };
 	opt.threads = 3; /* auto's multiprocess takes every CPU */
-	rf__plan_mode(&opt, &q, regular(1, 64 * MiB), 1, &four, &p);
-	ck_assert_int_eq(p.mode, RF_MODE_MULTIPROCESS);
+	ck_assert_int_eq(files_mode(&q, 1, 64 * MiB, &four), RF_MODE_MULTIPROCESS);
 	ck_assert_int_eq(p.threads, 4);
 	has("4 CPUs");
 	has("64 MiB");
 	opt.threads = 0;
 	/* over several files */
-	rf__plan_mode(&opt, &q, regular(2, 40 * MiB), 2, &two, &p);
-	ck_assert_int_eq(p.mode, RF_MODE_MULTIPROCESS);
+	ck_assert_int_eq(files_mode(&q, 2, 40 * MiB, &two), RF_MODE_MULTIPROCESS);
 	ck_assert_int_eq(p.threads, 2);
 	/* under 64 MiB: threads, since split parses per record */
-	rf__plan_mode(&opt, &q, regular(1, 63 * MiB), 1, &two, &p);
-	ck_assert_int_eq(p.mode, RF_MODE_PARALLEL);
+	ck_assert_int_eq(files_mode(&q, 1, 63 * MiB, &two), RF_MODE_PARALLEL);
 	/* a quantile, or distinct: parallel instead */
 	q = traits("split | count, p99($10) by $9");
-	rf__plan_mode(&opt, &q, regular(1, 200 * MiB), 1, &two, &p);
-	ck_assert_int_eq(p.mode, RF_MODE_PARALLEL);
+	ck_assert_int_eq(files_mode(&q, 1, 200 * MiB, &two), RF_MODE_PARALLEL);
 	q = traits("split | distinct($1)");
-	rf__plan_mode(&opt, &q, regular(1, 200 * MiB), 1, &two, &p);
-	ck_assert_int_eq(p.mode, RF_MODE_PARALLEL);
+	ck_assert_int_eq(files_mode(&q, 1, 200 * MiB, &two), RF_MODE_PARALLEL);
 	/* csv: the header is each input's first line */
 	q = traits("parse csv | count by a");
-	rf__plan_mode(&opt, &q, regular(1, 200 * MiB), 1, &two, &p);
-	ck_assert_int_eq(p.mode, RF_MODE_PIPELINE);
+	ck_assert_int_eq(files_mode(&q, 1, 200 * MiB, &two), RF_MODE_PIPELINE);
 	/* a pipe among the inputs: not files only */
 	q = traits("split | count by $9");
 	regular(2, 200 * MiB);

@@ -73,3 +73,18 @@ records() {
 signum() {
 	case $1 in HUP) echo 1 ;; INT) echo 2 ;; KILL) echo 9 ;; TERM) echo 15 ;; *) echo 0 ;; esac
 }
+
+# py_checks: run the Python program on stdin, with tests/rftest.py at hand
+# and $T and $RINGFLOW as its arguments, and add the checks and failures it
+# counted (the line rftest.summary() prints) to this script's; no .pyc is
+# written (the source tree may be read-only)
+py_checks() {
+	PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="${SRCDIR:-.}/tests${PYTHONPATH:+:$PYTHONPATH}" \
+		python3 - "$T" "$RINGFLOW" > "$T/py.out"
+	py_status=$?
+	[ $py_status -eq 0 ] || fail "the Python checks stopped (status $py_status)"
+	pychecks='' pyfailures=''
+	read -r pychecks pyfailures < "$T/py.out"
+	checks=$((checks + ${pychecks:-0}))
+	failures=$((failures + ${pyfailures:-1}))
+}

@@ -50,15 +50,24 @@ for name in ("mix", "atlimit"):
 PY
 [ -s "$T/mix.1000.want" ] || exit 99
 
-# check WHAT GOT_STATUS LIMIT FILE: count, skipped count (--stats) and the
-# first skipped line (or byte, on a pipe) as the oracle says
+# skip_run ARGS...: ringflow --on-long=skip ARGS, --stats in $T/stats, the
+# output in $T/got, the notes in $T/err
+skip_run() {
+	"$RINGFLOW" --on-long=skip --stats=json --stats-file="$T/stats" "$@" > "$T/got" 2> "$T/err"
+}
+# long_skipped: the records skip_run's --stats counts as skipped
+long_skipped() {
+	sed -n 's/.*"long_skipped":\([0-9]*\).*/\1/p' "$T/stats"
+}
+
+# check_skip WHAT GOT_STATUS LIMIT FILE WHERE: count, skipped count (--stats)
+# and the first skipped line (or byte, on a pipe) as the oracle says
 check_skip() {
 	what=$1 st=$2 m=$3 f=$4 where=$5
 	read -r kept skipped line off < "$T/$f.$m.want"
 	check_status "$what" "$st" 0
 	check_eq "$what: count" "$(cat "$T/got")" "$kept"
-	check_eq "$what: --stats long_skipped" \
-		"$(sed -n 's/.*"long_skipped":\([0-9]*\).*/\1/p' "$T/stats")" "$skipped"
+	check_eq "$what: --stats long_skipped" "$(long_skipped)" "$skipped"
 	# one note per input (a multiprocess worker notes its own share):
 	# the counts add up, and the first names the first skipped record
 	sum=$(sed -n 's/.* \([0-9]*\) records* longer than --max-record.*/\1/p' "$T/err" |
@@ -76,13 +85,11 @@ for m in 1000 70000; do
 		for bs in 64K 1M; do
 			for io in read mmap uring; do
 				w="$mode --io=$io --buffer-size=$bs --max-record=$m"
-				"$RINGFLOW" --mode=$mode --io=$io --buffer-size=$bs --max-record=$m --on-long=skip \
-					--stats=json --stats-file="$T/stats" count "$T/mix" > "$T/got" 2> "$T/err"
+				skip_run --mode=$mode --io=$io --buffer-size=$bs --max-record=$m count "$T/mix"
 				check_skip "$w: skip" $? $m mix line
 			done
 			for io in auto uring; do
-				cat "$T/mix" | "$RINGFLOW" --mode=$mode --io=$io --buffer-size=$bs --max-record=$m \
-					--on-long=skip --stats=json --stats-file="$T/stats" count > "$T/got" 2> "$T/err"
+				cat "$T/mix" | skip_run --mode=$mode --io=$io --buffer-size=$bs --max-record=$m count
 				check_skip "$mode pipe --io=$io --buffer-size=$bs --max-record=$m: skip" $? $m mix byte
 			done
 		done
@@ -114,8 +121,7 @@ done
 for simd in scalar sse2 avx2; do
 	"$RINGFLOW" --simd=$simd count /dev/null > /dev/null 2>&1 || continue
 	for io in read mmap; do
-		"$RINGFLOW" --simd=$simd --io=$io --buffer-size=64K --max-record=1000 --on-long=skip \
-			--stats=json --stats-file="$T/stats" count "$T/mix" > "$T/got" 2> "$T/err"
+		skip_run --simd=$simd --io=$io --buffer-size=64K --max-record=1000 count "$T/mix"
 		check_skip "--simd=$simd $io: skip" $? 1000 mix line
 	done
 done
@@ -123,8 +129,7 @@ done
 # at the limit, one over, and a last record without a newline at the limit
 for mode in serial parallel pipeline multiprocess async; do
 	for io in read mmap uring; do
-		"$RINGFLOW" --mode=$mode --io=$io --max-record=1000 --on-long=skip \
-			--stats=json --stats-file="$T/stats" count "$T/atlimit" > "$T/got" 2> "$T/err"
+		skip_run --mode=$mode --io=$io --max-record=1000 count "$T/atlimit"
 		check_skip "atlimit $mode $io" $? 1000 atlimit line
 	done
 done
@@ -145,12 +150,10 @@ PY
 read -r kept skipped < "$T/c.want"
 for mode in serial pipeline async; do
 	for io in read mmap uring; do
-		got=$("$RINGFLOW" --mode=$mode --io=$io --buffer-size=64K --max-record=2000 --on-long=skip \
-			--stats=json --stats-file="$T/stats" 'parse csv | count' "$T/c.csv" 2> "$T/err")
+		skip_run --mode=$mode --io=$io --buffer-size=64K --max-record=2000 'parse csv | count' "$T/c.csv"
 		check_status "csv $mode $io" $? 0
-		check_eq "csv $mode $io: count" "$got" "$kept"
-		check_eq "csv $mode $io: skipped" \
-			"$(sed -n 's/.*"long_skipped":\([0-9]*\).*/\1/p' "$T/stats")" "$skipped"
+		check_eq "csv $mode $io: count" "$(cat "$T/got")" "$kept"
+		check_eq "csv $mode $io: skipped" "$(long_skipped)" "$skipped"
 	done
 done
 

@@ -13,24 +13,11 @@ command -v python3 > /dev/null || { echo "skip: python3 not installed"; exit 77;
 
 rf() { "$RINGFLOW" "$@"; }
 
-python3 - "$T" "$RINGFLOW" <<'PY' > "$T/py.out"
-import collections, csv, io, json, math, random, re, subprocess, sys
+py_checks <<'PY'
+import collections, csv, io, json, math, random, re, sys
+from rftest import MODES, check, run, json_value, expect, table_layout, summary, setup
 
-T, RF = sys.argv[1], sys.argv[2]
-checks = failures = 0
-
-def check(ok, what):
-    global checks, failures
-    checks += 1
-    if not ok:
-        failures += 1
-        sys.stderr.write("FAIL: %s\n" % what)
-
-def run(*args):
-    p = subprocess.run([RF] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return p.returncode, p.stdout
-
-MODES = ["serial", "parallel", "pipeline", "multiprocess", "async"]
+T, RF = setup(sys.argv)
 
 # ---- input: tab-separated fields of untidy bytes ----------------------------
 PIECES = [b"a", b"Z", b"0", b"-", b"\\", b'"', b",", b"'", b" ", b"x y",
@@ -58,15 +45,6 @@ with open(T + "/soup", "wb") as f:
 def cell(r, i):
     return r[i] if i < len(r) else None
 
-JSON_NUMBER = re.compile(rb"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-def json_value(b):
-    """What a JSON reader must get for the bytes b (None: missing)."""
-    if b is None:
-        return None
-    if JSON_NUMBER.fullmatch(b) and math.isfinite(float(b)):
-        return json.loads(b)
-    return b.decode("utf-8", "replace")
-
 def strict_json(line):
     def refuse(c):
         raise ValueError("not JSON: " + c)
@@ -87,27 +65,6 @@ def same_kind(a, b):
         return a == b and isinstance(a, int) == isinstance(b, int)
     return a == b
 
-def csv_field(b):
-    """RFC 4180, with "" for an empty string and nothing for a missing value."""
-    if b is None:
-        return b""
-    if b == b"" or any(c in b for c in b',"\r\n'):
-        return b'"' + b.replace(b'"', b'""') + b'"'
-    return b
-
-TSV_ESC = {b"t": b"\t", b"n": b"\n", b"r": b"\r", b"\\": b"\\"}
-def tsv_unescape(b):
-    return re.sub(rb"\\(.)", lambda m: TSV_ESC[m.group(1)], b)
-
-TABLE_ESC = re.compile(rb"\\(x[0-9a-f]{2}|.)")
-def table_unescape(b):
-    def one(m):
-        e = m.group(1)
-        if e[:1] == b"x":
-            return bytes([int(e[1:], 16)])
-        return TSV_ESC.get(e, b"\\" + e)
-    return TABLE_ESC.sub(one, b)
-
 # Nothing a terminal acts on: C0 but the newlines, DEL, C1, U+2028/9, bidi.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 def terminal_safe(out, what):
@@ -123,7 +80,8 @@ def terminal_safe(out, what):
 for mode in MODES:
     what = "select, %s" % mode
     q = 'split "\\t" | select $1, $2, $3'
-    st, out = run("--mode=" + mode, "--format=json", q, T + "/soup")
+    HEADER = [b"$1", b"$2", b"$3"]
+    st, out, _ = run(["--mode=" + mode, "--format=json", q, T + "/soup"])
     check(st == 0, what + ": json exit status %d" % st)
     objs = parse_json_lines(out, what + " json")
     if objs is not None:
@@ -133,26 +91,23 @@ for mode in MODES:
                not all(same_kind(o["$%d" % (k + 1)], json_value(cell(r, k))) for k in range(3))]
         check(not bad, what + ": json values, first wrong row %r" % (bad[:1],))
 
-    st, out = run("--mode=" + mode, "--format=csv", q, T + "/soup")
-    want = b"$1,$2,$3\n" + b"".join(b",".join(csv_field(cell(r, k)) for k in range(3)) + b"\n" for r in rows)
+    st, out, _ = run(["--mode=" + mode, "--format=csv", q, T + "/soup"])
+    want = expect("csv", HEADER, [[cell(r, k) for k in range(3)] for r in rows], [False] * 3, True)
     check(out == want, what + ": csv differs from RFC 4180 with \"\" for empty")
     got = list(csv.reader(io.StringIO(out.decode("latin-1"), newline="")))
     check(got[1:] == [[(cell(r, k) or b"").decode("latin-1") for k in range(3)] for r in rows],
           what + ": csv read back by Python's csv module differs")
 
-    st, out = run("--mode=" + mode, "--format=tsv", q, T + "/soup")
-    lines = out.split(b"\n")[:-1]
-    check(lines[0] == b"$1\t$2\t$3", what + ": tsv header")
-    got = [[tsv_unescape(f) for f in l.split(b"\t")] for l in lines[1:]]
-    check(got == [[cell(r, k) or b"" for k in range(3)] for r in rows], what + ": tsv unescaped differs")
+    st, out, _ = run(["--mode=" + mode, "--format=tsv", q, T + "/soup"])
+    check(out == expect("tsv", HEADER, [[cell(r, k) for k in range(3)] for r in rows], [False] * 3, True),
+          what + ": tsv differs from tab, newline, CR and backslash escaped")
 
-    st, out = run("--mode=" + mode, q, T + "/soup")
+    st, out, _ = run(["--mode=" + mode, q, T + "/soup"])
     terminal_safe(out, what + " table")
-    st, out = run("--mode=" + mode, 'split "\\t" | select $3', T + "/soup")
+    st, out, _ = run(["--mode=" + mode, 'split "\\t" | select $3', T + "/soup"])
     terminal_safe(out, what + " table, one column")
-    lines = out.split(b"\n")[:-1]
-    got = [None if l == b"\\N" else table_unescape(l) for l in lines[1:]]
-    check(got == [cell(r, 2) for r in rows], what + ": the table's escapes read back differ")
+    check(out == table_layout([b"$3"], [[cell(r, 2)] for r in rows], [False], True),
+          what + ": the table differs from tests/rftest.py's model of its escapes")
 
 # ---- group keys: count by, every mode ----------------------------------------
 keys = collections.Counter(cell(r, 0) for r in rows)
@@ -161,12 +116,12 @@ for k, n in keys.items():
     want[(json.dumps(json_value(k)), n)] += 1
 for mode in MODES:
     what = "count by $1, %s" % mode
-    st, out = run("--mode=" + mode, "--format=json", 'split "\\t" | count by $1', T + "/soup")
+    st, out, _ = run(["--mode=" + mode, "--format=json", 'split "\\t" | count by $1', T + "/soup"])
     objs = parse_json_lines(out, what)
     if objs is not None:
         got = collections.Counter((json.dumps(o["$1"]), o["count"]) for o in objs)
         check(got == want, what + ": keys and counts differ from Python's")
-    st, out = run("--mode=" + mode, 'split "\\t" | count by $1, $2', T + "/soup")
+    st, out, _ = run(["--mode=" + mode, 'split "\\t" | count by $1, $2', T + "/soup"])
     terminal_safe(out, what + " table")
 
 # ---- numbers in JSON: by JSON's grammar, within a double's range ---------------
@@ -175,25 +130,20 @@ NUMS = [b"0", b"-0", b"200", b"-7", b"3.25", b"1e5", b"1E+2", b"2.5e-3", b"1e-40
         b"12345678901234567890123", b"1.5e308", b"2e308", b"-", b"", b"0.0e0", b"1e", b"--1", b"1_000"]
 with open(T + "/nums", "wb") as f:
     f.write(b"".join(b"k\t" + n + b"\n" for n in NUMS))
-st, out = run("--format=json", 'split "\\t" | select $2', T + "/nums")
+st, out, _ = run(["--format=json", 'split "\\t" | select $2', T + "/nums"])
 objs = parse_json_lines(out, "numbers")
 if objs is not None:
     for o, n in zip(objs, NUMS):
         check(same_kind(o["$2"], json_value(n)), "json: %r printed as %r" % (n, o["$2"]))
 with open(T + "/big", "wb") as f:
     f.write(b"1e308\n1e308\n-5\n")
-st, out = run("--format=json", "split | sum($1), max($1), min($1), avg($1)", T + "/big")
+st, out, _ = run(["--format=json", "split | sum($1), max($1), min($1), avg($1)", T + "/big"])
 objs = parse_json_lines(out, "inf sum")
 check(objs == [{"sum($1)": "inf", "max($1)": 1e308, "min($1)": -5, "avg($1)": "inf"}],
       "json: an infinite sum is the string \"inf\", not a bare inf: %r" % (objs,))
 
-print(checks, failures)
+summary()
 PY
-status=$?
-[ $status -eq 0 ] || fail "the Python checks stopped (status $status)"
-read -r pychecks pyfailures < "$T/py.out"
-checks=$((checks + ${pychecks:-0}))
-failures=$((failures + ${pyfailures:-1}))
 
 # ---- missing, empty, "-" and "\N" are four different things ------------------
 printf -- '-\t\\N\tx\nmissing\n\t\t\n' > "$T/nulls"

@@ -1,0 +1,137 @@
+#!/bin/sh
+# exactorder.sh - sort and top order numbers past 2^53 by their exact
+# values: text with a fraction against an integer whose doubles tie
+# (9223372036854775807 and 9223372036854775806.5 are both 2^63 as
+# doubles), equal integer parts with other fractions, 2^53 +- 1, the int64
+# limits, integers past 64 and 128 bits, and text past the double range
+# (1e400 < 2e400).  Below 2^53 the doubles decide, a tie stays one.  Keys sort in their total order (equal values by their
+# bytes), aggregate columns by value with ties left to the key.  Python's
+# exact Fraction/Decimal and its exact int/float comparison are the
+# oracle; every mode, every output format, the rows shuffled.
+. "${SRCDIR:-.}/tests/lib.sh"
+command -v python3 > /dev/null || { echo "skip: python3 not installed"; exit 77; }
+
+py_checks <<'PY'
+import csv, io, json, random, re, sys
+from decimal import Decimal
+from fractions import Fraction
+from rftest import MODES, FORMATS, check, run, summary, setup
+
+T, RF = setup(sys.argv)
+r = random.Random(13)
+
+# numbers near where doubles stop holding every integer, and beyond
+texts = set()
+for base in (2 ** 53, 2 ** 63, 2 ** 64, 2 ** 70, 10 ** 20, 2 ** 127, 2 ** 130):
+    for sign in (1, -1):
+        for off in (-2, -1, 0, 1, 2):
+            n = sign * (base + off)
+            texts.add(str(n))
+            for frac in ("5", "25", "75", "0", "0000000000000000000001", "999999"):
+                # n.frac: the fraction away from zero, as the text says
+                texts.add("%s.%s" % (n, frac))
+        texts.add(repr(float(sign * base)))
+texts |= {str(2 ** 63 - 1), str(-2 ** 63), str(-2 ** 63 + 1), "9223372036854775806.5",
+          "-9223372036854775807.5", "9.223372036854775807e18", "92233720368547758065e-1",
+          "1e400", "2e400", "-1e400", "-2e400", "1.5e400", "0", "-1.5", "2.5", "1e30", "-1e30"}
+texts = sorted(texts)
+exact = {t: Fraction(Decimal(t)) for t in texts}
+
+def cell(t):
+    """What sum() or max() of the one value t holds: an integer exactly
+    (up to 128 bits), anything else as the nearest double."""
+    if "." not in t and "e" not in t and -2 ** 127 <= int(t) < 2 ** 127:
+        return int(t)
+    return float(t)
+
+def first_col(fmt, out):
+    lines = out.splitlines()
+    if fmt == "json":
+        return [str(json.loads(l, parse_int=str, parse_float=str)["$1"]) for l in lines]
+    if fmt == "csv":
+        return [row[0] for row in csv.reader(io.StringIO(out))][1:]
+    if fmt == "tsv":
+        return [l.split("\t")[0] for l in lines[1:]]
+    return [l.split()[0] for l in lines[1:]]
+
+def value(t):
+    """The order of numbers: by their doubles, and where the doubles tie
+    at 2^53 or more (or past the double range), by the exact value; below
+    2^53 a tie stays one (README)."""
+    d = float(t)
+    return (d, exact[t] if abs(d) >= 2 ** 53 else 0)
+
+# keys: the total order, equal values by bytes
+asc = sorted(texts, key=lambda t: (value(t), t.encode()))
+# values: one per key k<i>, ties by the key
+names = {t: "k%03d" % i for i, t in enumerate(texts)}
+vasc = [names[t] for t in sorted(texts, key=lambda t: (cell(t), names[t]))]
+vdesc = [names[t] for t in sorted(texts, key=lambda t: (-cell(t), names[t]))]
+queries = (
+    ("split | count by $1", "keys", asc),
+    ("split | count by $1 | sort $1", "keys", asc),
+    ("split | count by $1 | sort $1 desc", "keys", asc[::-1]),
+    ("split | count by $1 | top 25 by $1", "keys", asc[::-1][:25]),
+    ("split | sum($2) by $1 | sort sum($2)", "vals", vasc),
+    ("split | max($2) by $1 | sort max($2) desc", "vals", vdesc),
+    ("split | max($2) by $1 | top 30", "vals", vdesc[:30]),
+)
+for trial in range(2):
+    k = texts[:]
+    r.shuffle(k)
+    open(T + "/keys", "w").write("\n".join(k) + "\n")
+    open(T + "/vals", "w").write("".join("%s %s\n" % (names[t], t) for t in k))
+    for mode in MODES:
+        for fmt in FORMATS:
+            for q, f, want in queries:
+                st, out, err = run(["--mode=" + mode, "--format=" + fmt, q, T + "/" + f])
+                got = first_col(fmt, out.decode()) if st == 0 else err
+                bad = [i for i in range(min(len(got), len(want))) if got[i] != want[i]]
+                check(got == want, "%s, --mode=%s --format=%s, trial %d: first difference at row %s: got %s, want %s"
+                      % (q, mode, fmt, trial, bad[:1], [got[i] for i in bad[:3]], [want[i] for i in bad[:3]]))
+
+# min and max compare integers and fractions exactly too (integer parts up
+# to 128 bits); of equal values the integer form wins, a fraction prints
+# as its double.  Groups of values near one power, merged across threads
+# and processes.
+def int_literal(t):
+    return "." not in t and "e" not in t and -2 ** 127 <= int(t) < 2 ** 127
+
+def printed(vals):
+    """What min or max of vals prints, as (digits or None, double)."""
+    top = [t for t in vals if exact[t] == exact[vals[0]]]
+    ints = [t for t in top if int_literal(t)]
+    return (str(int(ints[0])), None) if ints else (None, float(top[0]))
+
+near = {}
+for t in texts:
+    near.setdefault(len(t.split(".")[0].split("e")[0].lstrip("-")), []).append(t)
+pools = [v for v in near.values() if len(v) > 3]
+groups = {}
+for g in range(1500):
+    pool = r.choice(pools)
+    groups["g%04d" % g] = [r.choice(pool) for _ in range(r.randint(1, 8))]
+lines = ["%s %s" % (g, t) for g, vs in groups.items() for t in vs]
+r.shuffle(lines)
+open(T + "/mm", "w").write("\n".join(lines) + "\n")
+want = {}
+for g, vs in groups.items():
+    lo = sorted(vs, key=lambda t: exact[t])
+    want[g] = (printed(lo), printed(lo[::-1]))
+for mode in MODES:
+    st, out, err = run(["--mode=" + mode, "--format=tsv", "split | min($2), max($2) by $1", T + "/mm"])
+    rows = [l.split("\t") for l in out.decode().splitlines()[1:]] if st == 0 else []
+    bad = []
+    for row in rows:
+        for got, (digits, dbl) in zip(row[1:], want.get(row[0], ((None, None), (None, None)))):
+            # a double may print as digits: then they are its exact value
+            ok = got == digits if digits else (float(got) == dbl and
+                                               (not re.fullmatch(r"-?[0-9]+", got) or int(got) == dbl))
+            if not ok:
+                bad.append((row[0], got, digits or dbl, groups.get(row[0])))
+    check(len(rows) == len(groups) and not bad, "min, max by $1, --mode=%s: %d rows, want %d; wrong: %s"
+          % (mode, len(rows), len(groups), bad[:3]))
+
+summary()
+PY
+finish
