@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include "../engine/ringflow.h"
+#include "ringflow.h"
 
 #define EXIT_USAGE 2
 
