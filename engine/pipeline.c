@@ -82,12 +82,7 @@ struct rf_pipe {
 	_Atomic int stop;              /* a head had enough */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "clock.h" /* now_ns() */
 
 static int ring_init(struct ring *r, unsigned cap)
 {

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "engine.h"
+#include "clock.h"
+#include "testhooks.h"
 #include "../io/fault.h"
 #include "aggregate.h"
 #include "table.h"
@@ -166,13 +168,6 @@ static void cancel_fd_init(void)
 		rf__cancel_fd = fd;
 	if (rf__io_cancel && fd >= 0)
 		rf_cancel(); /* a signal came first: leave the eventfd readable too */
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- SIGBUS from a file truncated under our mapping ------------------- */
@@ -597,8 +592,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		rf__prefer_node(run->place.node[worker - 1]);
 	}
 	/* for the test suite: a worker that dies, to see the run fail */
-	const char *die = getenv("RINGFLOW_TEST_WORKER_DIES");
-	if (die && atoi(die) == worker)
+	if (rf__test_hooks()->worker_dies == worker)
 		raise(SIGKILL);
 	run->quiet = 1;
 	run->out.fd = data_fd;
@@ -1101,12 +1095,8 @@ static int tick(void *user)
  * is the bottleneck for certain.  Read once per stage open, never per batch. */
 static unsigned test_slow_us(int stage)
 {
-	const char *v = getenv("RINGFLOW_TEST_SLOW_STAGE");
-	int s;
-	unsigned us;
-	if (v && sscanf(v, "%d:%u", &s, &us) == 2 && s == stage)
-		return us;
-	return 0;
+	const struct rf_test_hooks *h = rf__test_hooks();
+	return h->slow_stage == stage ? h->slow_us : 0;
 }
 
 int rf__stage_open(struct rf_stage *st, const struct rf_query *q, int s, const struct rf_kernels *k,

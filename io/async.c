@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include "source.h"
 #include "../engine/probes.h"
+#include "../engine/testhooks.h"
 
 enum { OP_STATX, OP_OPEN, OP_READ, OP_CLOSE, NOPS };
 
@@ -42,8 +43,7 @@ struct rf_async {
 
 int rf__async_create(struct rf_async **out, size_t buf_size, int depth)
 {
-	const char *no = getenv("RINGFLOW_NO_URING");
-	if (no && *no && *no != '0')
+	if (rf__test_hooks()->no_uring)
 		return -ENOSYS;
 	/* the kernel sizes the direct descriptor table against RLIMIT_NOFILE */
 	struct rlimit rl;

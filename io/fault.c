@@ -20,8 +20,8 @@ static struct {
 
 static void parse(void)
 {
-	const char *v = getenv("RINGFLOW_TEST_FAULT");
-	if (!v || !*v)
+	const char *v = rf__test_hooks()->fault;
+	if (!v)
 		return;
 	char *copy = strdup(v), *save = NULL;
 	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {

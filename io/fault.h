@@ -1,6 +1,6 @@
 /* fault.h - test-only fault injection into the readers.
  *
- * RINGFLOW_TEST_FAULT=KIND[:N][,KIND[:N]...], read once per run:
+ * RINGFLOW_TEST_FAULT=KIND[:N][,KIND[:N]...], read once (engine/testhooks.c):
  *   short        each read returns at most a third of what it asked for
  *   eintr:N      after every N reads, one fails with EINTR (io_uring: its
  *                completion), so the retry is not failed too
@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "../engine/testhooks.h" /* the environment of the tests, read once */
 
 extern int rf__faults;
 

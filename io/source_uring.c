@@ -65,8 +65,7 @@ int rf__uring_create(struct rf_uring **out, struct rf_pool *pool, int sqpoll)
 {
 	/* RINGFLOW_NO_URING=1 behaves as if the kernel refused io_uring, so the
 	 * fallback path can be exercised on a machine where it works. */
-	const char *no = getenv("RINGFLOW_NO_URING");
-	if (no && *no && *no != '0')
+	if (rf__test_hooks()->no_uring)
 		return -ENOSYS;
 	rf__fault_init();
 	if (rf__faults && rf__fault_setup() < 0)

@@ -1,0 +1,33 @@
+/* testhooks.c - the environment of the test hooks (testhooks.h), read once. */
+#include "config.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "testhooks.h"
+
+static struct rf_test_hooks hooks = { .slow_stage = -1 };
+
+static void read_hooks(void)
+{
+	const char *v = getenv("RINGFLOW_TEST_WORKER_DIES");
+	if (v)
+		hooks.worker_dies = atoi(v);
+	v = getenv("RINGFLOW_TEST_SLOW_STAGE");
+	int s;
+	unsigned us;
+	if (v && sscanf(v, "%d:%u", &s, &us) == 2) {
+		hooks.slow_stage = s;
+		hooks.slow_us = us;
+	}
+	v = getenv("RINGFLOW_NO_URING");
+	hooks.no_uring = v && *v && *v != '0';
+	v = getenv("RINGFLOW_TEST_FAULT");
+	hooks.fault = v && *v ? v : NULL;
+}
+
+const struct rf_test_hooks *rf__test_hooks(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, read_hooks);
+	return &hooks;
+}

@@ -1,0 +1,24 @@
+/* testhooks.h - the test suite's hooks, read from the environment in one
+ * place (testhooks.c), once per process.  The rest of the engine asks here
+ * and never calls getenv() for them.
+ *
+ *   RINGFLOW_TEST_WORKER_DIES=N      multiprocess worker N (from 1) kills itself
+ *   RINGFLOW_TEST_SLOW_STAGE=S:US    stage S sleeps US microseconds per batch
+ *   RINGFLOW_NO_URING=1              behave as if the kernel refused io_uring
+ *   RINGFLOW_TEST_FAULT=...          fault injection into the readers (io/fault.h)
+ */
+#ifndef RF_TESTHOOKS_H
+#define RF_TESTHOOKS_H
+
+struct rf_test_hooks {
+	int worker_dies;      /* the worker that dies, 0: none */
+	int slow_stage;       /* the stage that is slow, -1: none */
+	unsigned slow_us;     /* its sleep per batch */
+	int no_uring;         /* io_uring setup fails with ENOSYS */
+	const char *fault;    /* the fault list, or NULL */
+};
+
+/* The hooks, read on the first call. */
+const struct rf_test_hooks *rf__test_hooks(void);
+
+#endif
