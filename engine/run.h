@@ -1,0 +1,110 @@
+/* run.h - the state of one run (struct run), shared by the runner's files
+ * (internal: the verbs never see it; they get a struct rf_stage_env).
+ *
+ *   run.c               rf_run: plan -> open -> drive -> finish; sequential reader
+ *   stage.c             the stage runtime every executor calls
+ *   exec_multiprocess.c forked byte ranges
+ *   reader_async.c      async mode: many small files through io_uring chains
+ *   output.c            records, projections and rejects to the writers
+ *   report.c            messages, and the result table at the end
+ *   options.c           rf_options and the name tables
+ */
+#ifndef RF_RUN_H
+#define RF_RUN_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "engine.h"
+#include "aggregate.h"
+#include "table.h"
+#include "plan.h"
+#include "../io/source.h"
+#include "../numa/numa.h"
+
+#define MiB ((size_t)1 << 20)
+#define POOL_HEADROOM ((size_t)64 << 10) /* room for a line carried over */
+
+
+struct run {
+	const struct rf_options *opt;
+	const struct rf_kernels *k;
+	struct rf_report *rep;
+	int nstages;
+	struct rf_stage stage[RF_MAX_STAGES];
+	int flush_each;           /* streaming input: output each batch now */
+	struct rf_writer out;
+	struct rf_pool pool;
+	int have_pool;
+	size_t pool_share;        /* parallel, pipeline: the pool's part of --memory */
+	size_t window;            /* mmap window (0: the default) */
+	size_t piece;             /* parallel, pipeline: batches go in up to this size */
+	struct rf_uring *uring;
+	int uring_error;          /* io_uring could not be set up: its -errno */
+	struct rf_framer framer;
+	uint64_t records;
+	int failed_inputs;
+	uint64_t long_skipped;      /* --on-long=skip: records dropped */
+	uint64_t line_base;         /* where line 1 of the current input starts */
+	const char *mem_input;      /* async mode: the input framed from memory */
+	const rf_query *q;
+	struct rf_stage_env env;
+	struct rf_writer rejects;
+	int have_rejects;
+	int agg;                  /* index of the aggregate stage, or -1 */
+	int project;              /* index of a select before it, or -1 */
+	int count_lines;          /* a parser needs line numbers for rejects */
+	uint64_t line_no;         /* lines of the current input before this batch */
+	const char *input_name;
+	int stopped;              /* head had enough: read no more */
+	struct rf_table_out table_out;
+	uint64_t next_tick;       /* --every: when the next snapshot is due */
+	uint64_t snapshots;       /* tables printed, the final one included */
+	uint64_t every_printed;   /* --every: snapshots printed, and skipped */
+	uint64_t every_skipped;   /* due while busy (printing, or a slow batch) */
+	struct rf_source *cur_src;
+	/* run_pieces: the piece in the stages (here, not on its stack: a
+	 * SIGBUS jumps out of it and gives its arrays back), of which batch */
+	struct rf_batch piece_batch, *in_piece, *in_piece_of;
+	int fatal;                /* an error that ends the run (negative errno) */
+	uint32_t input_idx;
+	struct rf_stage *stages;  /* serial: run->stage; parallel: worker 0's */
+	struct rf_par *par;
+	struct rf_pipe *pipe;
+	pthread_mutex_t env_lock;
+	enum rf_mode mode;
+	int threads;
+	char mode_reason[160];
+	int interrupted;          /* rf_cancel(): the input was cut short */
+	int quiet;                /* a multiprocess worker: no notes */
+	const char *const *async_files;
+	struct rf_placement place;
+	struct rf_cpu_mask caller_cpus; /* the caller's, put back at the end */
+	uint64_t total_bytes;     /* of the regular files, for progress */
+	struct rf_plan_input *inputs; /* each named input as the plan saw it */
+	uint64_t ram;             /* physical memory, for the backend choice */
+	uint64_t done_bytes;      /* of the inputs already finished */
+	uint64_t started, next_progress;
+	/* parallel and pipeline mode: an eventfd the first error of a worker
+	 * or of output is written to (-1: none), and that error */
+	int wake_fd;
+	int wake_err;
+};
+
+/* Worker threads write to run->out and run->rejects while the reading
+ * thread looks at their errors: it reads them through these. */
+static inline int out_err(const struct run *run)
+{
+	return __atomic_load_n(&run->out.err, __ATOMIC_ACQUIRE);
+}
+
+static inline int rejects_err(const struct run *run)
+{
+	return run->have_rejects ? __atomic_load_n(&run->rejects.err, __ATOMIC_ACQUIRE) : 0;
+}
+
+/* The runner's functions across its files: internal to the library. */
+#pragma GCC visibility push(hidden)
+
+#pragma GCC visibility pop
+
+#endif
