@@ -6,8 +6,8 @@
  * each in a form libbpf 1.1 can read: a constant, a register, or register +
  * offset (tests/probes.sh checks the notes).
  *
- * The probes of run.c have semaphores (run.c defines RF_PROBE_SEMAPHORES
- * before it includes this): the kernel counts the tracers attached to each,
+ * The probes of run.c and stage.c have semaphores (they define
+ * RF_PROBE_SEMAPHORES before they include this): the kernel counts the tracers attached to each,
  * and RF_PROBE_ENABLED(stage__begin) is how the engine knows that someone
  * wants the records of a batch counted when --stats did not ask for them
  * (a count is a pass over the batch, not paid untraced).
@@ -38,10 +38,14 @@
 
 #ifdef HAVE_SYS_SDT_H
 #ifdef RF_PROBE_SEMAPHORES
-/* every probe of this file then names a semaphore: define them all here */
+/* every probe of this file then names a semaphore; stage.c (2) defines them */
 #define _SDT_HAS_SEMAPHORES 1
+#if RF_PROBE_SEMAPHORES == 2
 #define RF_SEMAPHORE(n) \
 	volatile unsigned short ringflow_##n##_semaphore __attribute__((section(".probes"), used))
+#else
+#define RF_SEMAPHORE(n) extern volatile unsigned short ringflow_##n##_semaphore
+#endif
 RF_SEMAPHORE(run__start);
 RF_SEMAPHORE(run__end);
 RF_SEMAPHORE(stage__name);
