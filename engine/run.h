@@ -105,6 +105,20 @@ static inline int rejects_err(const struct run *run)
 /* The runner's functions across its files: internal to the library. */
 #pragma GCC visibility push(hidden)
 
+/* report.c */
+void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void print_note(struct run *run, const char *msg);
+void report_note(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *parse_format(const rf_query *q);
+void report_strict(struct run *run);
+int print_result(struct run *run, int final);
+
+/* run.c: the sequential reader */
+void process_input(struct run *run, const char *name);
+void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
+void framed(struct run *run, const char *shown, int r, const struct rf_source *src, int fd,
+	    const struct rf_input_desc *in);
 #pragma GCC visibility pop
 
 #endif
