@@ -119,6 +119,12 @@ void process_input(struct run *run, const char *name);
 void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
 void framed(struct run *run, const char *shown, int r, const struct rf_source *src, int fd,
 	    const struct rf_input_desc *in);
+
+/* output.c */
+int render_raw_rows(struct run *run, const char *p, size_t n);
+int output_rows(void *user, struct rf_batch *b);
+int flush_output(void *user);
+int output_batch(struct run *run, struct rf_batch *b);
 #pragma GCC visibility pop
 
 #endif
