@@ -125,6 +125,9 @@ int render_raw_rows(struct run *run, const char *p, size_t n);
 int output_rows(void *user, struct rf_batch *b);
 int flush_output(void *user);
 int output_batch(struct run *run, struct rf_batch *b);
+
+/* reader_async.c */
+int run_async(struct run *run, const char *const *files, int nfiles);
 #pragma GCC visibility pop
 
 #endif
