@@ -128,6 +128,9 @@ int output_batch(struct run *run, struct rf_batch *b);
 
 /* reader_async.c */
 int run_async(struct run *run, const char *const *files, int nfiles);
+
+/* options.c */
+void place_options(const struct rf_options *opt, struct rf_place_options *po);
 #pragma GCC visibility pop
 
 #endif
