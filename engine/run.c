@@ -46,50 +46,6 @@ static uint64_t group_memory(const struct rf_options *opt)
 	return ram / 2;
 }
 
-uint64_t rf__resident_bytes(int statm_fd)
-{
-	char buf[128];
-	ssize_t n = pread(statm_fd, buf, sizeof buf - 1, 0);
-	unsigned long long size, resident;
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return 0;
-	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-volatile sig_atomic_t rf__io_cancel;
-int rf__cancel_fd = -1;
-static pid_t cancel_pid; /* the process the eventfd was made for */
-
-void rf_cancel(void)
-{
-	rf__io_cancel = 1;
-	/* wake a poll() on a stream; not from a forked multiprocess worker,
-	 * which shares the descriptor with its parent */
-	if (rf__cancel_fd >= 0 && getpid() == cancel_pid) {
-		int saved = errno;
-		uint64_t one = 1;
-		ssize_t w = write(rf__cancel_fd, &one, sizeof one);
-		(void)w;
-		errno = saved;
-	}
-}
-
-/* The eventfd behind rf_cancel(), made once per process. */
-static void cancel_fd_init(void)
-{
-	if (rf__cancel_fd >= 0)
-		return;
-	cancel_pid = getpid();
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fd >= 0)
-		rf__cancel_fd = fd;
-	if (rf__io_cancel && fd >= 0)
-		rf_cancel(); /* a signal came first: leave the eventfd readable too */
-}
-
 /* ---- SIGBUS from a file truncated under our mapping ------------------- */
 
 static __thread sigjmp_buf *bus_jmp;

@@ -131,6 +131,9 @@ int run_async(struct run *run, const char *const *files, int nfiles);
 
 /* options.c */
 void place_options(const struct rf_options *opt, struct rf_place_options *po);
+
+/* cancel.c: the eventfd behind rf_cancel(), made once per process */
+void cancel_fd_init(void);
 #pragma GCC visibility pop
 
 #endif

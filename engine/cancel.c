@@ -1,0 +1,41 @@
+/* cancel.c - rf_cancel(): the flag the readers and the framer test, and
+ * the eventfd that wakes a reader waiting on a quiet stream. */
+#include "config.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "run.h"
+
+volatile sig_atomic_t rf__io_cancel;
+int rf__cancel_fd = -1;
+static pid_t cancel_pid; /* the process the eventfd was made for */
+
+void rf_cancel(void)
+{
+	rf__io_cancel = 1;
+	/* wake a poll() on a stream; not from a forked multiprocess worker,
+	 * which shares the descriptor with its parent */
+	if (rf__cancel_fd >= 0 && getpid() == cancel_pid) {
+		int saved = errno;
+		uint64_t one = 1;
+		ssize_t w = write(rf__cancel_fd, &one, sizeof one);
+		(void)w;
+		errno = saved;
+	}
+}
+
+/* The eventfd behind rf_cancel(), made once per process. */
+void cancel_fd_init(void)
+{
+	if (rf__cancel_fd >= 0)
+		return;
+	cancel_pid = getpid();
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd >= 0)
+		rf__cancel_fd = fd;
+	if (rf__io_cancel && fd >= 0)
+		rf_cancel(); /* a signal came first: leave the eventfd readable too */
+}
+
