@@ -209,7 +209,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 		uint64_t seen[4] = { 0 };
 		if (run->rep)
 			memcpy(seen, run->rep->io_files, sizeof seen);
-		process_input_range(run, rg->name, rg->start, rg->end);
+		run->read_input(run, rg->name, rg->start, rg->end);
 		for (int b = 1; run->rep && b < 4; b++)
 			if (run->rep->io_files[b] > seen[b])
 				io[i] = (uint8_t)b;

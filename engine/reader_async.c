@@ -26,7 +26,7 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 		if (run->rep)
 			run->rep->inputs++;
 	} else if (!regular || size != len || size > ASYNC_BUFFER) {
-		process_input(run, name);
+		run->read_input(run, name, 0, UINT64_MAX);
 	} else {
 		struct rf_source *src;
 		int r = rf__source_memory_open(&src, data, len);
@@ -65,7 +65,7 @@ int run_async(struct run *run, const char *const *files, int nfiles)
 		snprintf(run->mode_reason, sizeof run->mode_reason, "io_uring unavailable (%s): serial", strerror(-r));
 		run->mode = RF_MODE_SERIAL;
 		for (int i = 0; i < nfiles && !out_err(run) && !run->fatal && !run->stopped && !run->interrupted; i++)
-			process_input(run, files[i]);
+			run->read_input(run, files[i], 0, UINT64_MAX);
 		return 0;
 	}
 	run->async_files = files;

@@ -1,6 +1,7 @@
 /* report.c - what a run says: errors and notes (to stderr, or to the
- * caller's on_error), the --strict message, and the result table printed
- * at the end (and by --every as it goes). */
+ * caller's on_error), what the framer's result for an input means, the
+ * --strict message, and the result table printed at the end (and by
+ * --every as it goes). */
 #include "config.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -129,4 +130,95 @@ int print_result(struct run *run, int final)
 	}
 	rf__table_free(t);
 	return r;
+}
+
+/* Line number (1-based) of the byte at `offset` in a regular file: the
+ * slow path for error messages only. */
+static uint64_t line_of_offset(const struct run *run, int fd, uint64_t start, uint64_t offset)
+{
+	char buf[1 << 16];
+	uint64_t line = 1, pos = start;
+	while (pos < offset) {
+		size_t want = offset - pos < sizeof buf ? (size_t)(offset - pos) : sizeof buf;
+		ssize_t n = pread(fd, buf, want, (off_t)pos);
+		if (n <= 0)
+			return 0;
+		line += run->k->count_byte(buf, (size_t)n, '\n');
+		pos += (uint64_t)n;
+	}
+	return line;
+}
+
+/* Line number of the byte at `offset` of the current input, or 0 for a
+ * stream (messages then give the offset). */
+static uint64_t input_line(const struct run *run, int fd, const struct rf_input_desc *in, uint64_t offset)
+{
+	if (!in)
+		return run->mem_input ? 1 + run->k->count_byte(run->mem_input, (size_t)offset, '\n') : 0;
+	return in->is_stream ? 0 : line_of_offset(run, fd, run->line_base, offset);
+}
+
+/* What the framer's result for one input means: the end of the run, an
+ * error for this input (the others go on), or nothing.  `in` is NULL for
+ * bytes that came from memory (async mode): no line number to look up. */
+void framed(struct run *run, const char *shown, int r, const struct rf_source *src, int fd,
+	    const struct rf_input_desc *in)
+{
+	if (run->framer.long_skipped) {
+		/* --on-long=skip: dropped, but never silently */
+		uint64_t n = run->framer.long_skipped, off = run->framer.first_long_offset;
+		uint64_t line = input_line(run, fd, in, off);
+		char first[64];
+		snprintf(first, sizeof first, line ? "line %llu" : "byte %llu",
+			 (unsigned long long)(line ? line : off));
+		char *msg;
+		if (asprintf(&msg, "%s: %llu record%s longer than --max-record (%zu bytes) skipped; the first at %s",
+			     shown, (unsigned long long)n, n == 1 ? "" : "s", run->opt->max_record, first) < 0)
+			msg = NULL;
+		print_note(run, msg ? msg : "records longer than --max-record skipped");
+		free(msg); /* a multiprocess worker too: per input, the parent has no sum of it */
+		run->long_skipped += n;
+	}
+	if (r < 0 && r != -EINTR && src && src->failed && !out_err(run)) {
+		/* not the file's fault, nor the run's: this input is incomplete */
+		report_error(run, shown, r, "%s failed: %s; its results are incomplete", src->failed, strerror(-r));
+		run->failed_inputs++;
+	} else if (r == RF_STOP) {
+		/* a head had enough: run_batch marked the run stopped */
+	} else if (r == -EINTR && rf__io_cancel) {
+		run->interrupted = 1;
+	} else if (r == -EBADMSG) {
+		if (!run->par) /* parallel: reported once the workers stop */
+			report_strict(run);
+		run->fatal = r;
+	} else if (r == -ENOMEM) {
+		report_error(run, shown, r, "out of memory in %s mode (try a smaller --memory or --buffer-size%s)",
+			     rf_mode_name(run->mode), run->mode == RF_MODE_SERIAL ? "" : ", or --mode=serial");
+		run->fatal = r;
+	} else if (r == -EOVERFLOW) {
+		run->fatal = r;
+	} else if (r == -E2BIG) {
+		uint64_t off = run->framer.error_offset;
+		uint64_t line = input_line(run, fd, in, off);
+		if (line)
+			report_error(run, shown, r, "line %llu: record longer than --max-record (%zu bytes)",
+				     (unsigned long long)line, run->opt->max_record);
+		else
+			report_error(run, shown, r, "byte %llu: record longer than --max-record (%zu bytes)",
+				     (unsigned long long)off, run->opt->max_record);
+		run->failed_inputs++;
+	} else if (r < 0 && out_err(run)) {
+		/* output failure: rf_run reports it */
+	} else if (r < 0 && rejects_err(run)) {
+		/* writing a rejected record failed: not this input's fault, and
+		 * records would be lost silently if the run went on */
+		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
+		run->fatal = r;
+	} else if (r < 0) {
+		report_error(run, shown, r, "read error: %s; its results are incomplete", strerror(-r));
+		run->failed_inputs++;
+	} else if (src->shrunk) {
+		report_error(run, shown, -EIO, "file shrank while being read; its results are incomplete");
+		run->failed_inputs++;
+	}
 }

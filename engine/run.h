@@ -88,6 +88,9 @@ struct run {
 	 * or of output is written to (-1: none), and that error */
 	int wake_fd;
 	int wake_err;
+	/* the sequential reader (run.c): one input, or the byte range [start,
+	 * end) of a regular file; the other readers fall back to it */
+	void (*read_input)(struct run *run, const char *name, uint64_t start, uint64_t end);
 };
 
 /* Worker threads write to run->out and run->rejects while the reading
@@ -113,12 +116,11 @@ void report_note(struct run *run, const char *fmt, ...) __attribute__((format(pr
 const char *parse_format(const rf_query *q);
 void report_strict(struct run *run);
 int print_result(struct run *run, int final);
-
-/* run.c: the sequential reader */
-void process_input(struct run *run, const char *name);
-void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
 void framed(struct run *run, const char *shown, int r, const struct rf_source *src, int fd,
 	    const struct rf_input_desc *in);
+
+/* run.c: the sequential reader */
+void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
 
 /* output.c */
 int render_raw_rows(struct run *run, const char *p, size_t n);

@@ -1,0 +1,83 @@
+#!/bin/sh
+# layers.sh - the library's files call each other in layers: no circle of
+# calls between files (nm: each object's undefined symbols, and which object
+# defines them), and the verbs and the executors never call the runner.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+# the objects of the library, in the build directory (libtool's non-PIC ones)
+B=$(dirname "$RINGFLOW")
+ls "$B"/engine/libringflow_la-*.o >/dev/null 2>&1 || { echo "no library objects in $B" >&2; exit 77; }
+command -v nm >/dev/null 2>&1 || { echo "no nm" >&2; exit 77; }
+command -v python3 >/dev/null 2>&1 || { echo "no python3" >&2; exit 77; }
+
+for o in "$B"/engine/libringflow_la-*.o "$B"/io/libringflow_la-*.o "$B"/numa/libringflow_la-*.o; do
+	[ -f "$o" ] || continue
+	f=$(basename "$o" .o)
+	f=$(basename "$(dirname "$o")")/${f#libringflow_la-}.c
+	nm -u "$o" | awk -v f="$f" '{ print "U", f, $NF }'
+	nm --defined-only -g "$o" | awk -v f="$f" 'NF == 3 { print "D", f, $3 }'
+done > "$T/syms"
+
+python3 - "$T/syms" > "$T/out" 2>&1 <<'PY'
+import sys
+defs, uses = {}, {}
+for line in open(sys.argv[1]):
+    kind, f, sym = line.split()
+    if kind == "D":
+        defs[sym] = f
+    else:
+        uses.setdefault(f, set()).add(sym)
+# the graph of files: f -> g when f uses a symbol g defines
+graph = {f: {} for f in set(defs.values()) | set(uses)}
+for f, syms in uses.items():
+    for s in syms:
+        g = defs.get(s)
+        if g and g != f:
+            graph[f].setdefault(g, []).append(s)
+bad = 0
+# a circle: a strongly connected component of more than one file (Tarjan)
+index, low, stack, on, comps = {}, {}, [], set(), []
+def visit(v):
+    index[v] = low[v] = len(index)
+    stack.append(v); on.add(v)
+    for w in graph[v]:
+        if w not in index:
+            visit(w); low[v] = min(low[v], low[w])
+        elif w in on:
+            low[v] = min(low[v], index[w])
+    if low[v] == index[v]:
+        c = []
+        while True:
+            w = stack.pop(); on.discard(w); c.append(w)
+            if w == v:
+                break
+        comps.append(c)
+sys.setrecursionlimit(10000)
+for v in sorted(graph):
+    if v not in index:
+        visit(v)
+for c in comps:
+    if len(c) > 1:
+        bad = 1
+        print("circle between files: " + ", ".join(sorted(c)))
+        for f in sorted(c):
+            for g in sorted(graph[f]):
+                if g in c:
+                    print("  %s -> %s (%s)" % (f, g, ", ".join(sorted(graph[f][g])[:4])))
+# the rules of the layers
+runner = {"engine/run.c", "engine/report.c", "engine/output.c", "engine/options.c",
+          "engine/reader_async.c", "engine/exec_multiprocess.c"}
+verbs = {"engine/stages.c", "engine/parsers.c", "engine/stage_aggregate.c", "engine/query.c", "engine/expr.c"}
+for f in sorted(verbs | {"engine/parallel.c", "engine/pipeline.c", "engine/stage.c"}):
+    for g in sorted(graph.get(f, {})):
+        if g in runner:
+            bad = 1
+            print("%s calls the runner (%s): %s" % (f, g, ", ".join(sorted(graph[f][g]))))
+print("%d files, %d edges" % (len(graph), sum(len(e) for e in graph.values())))
+sys.exit(bad)
+PY
+st=$?
+cat "$T/out"
+checks=$((checks + 1))
+[ $st -eq 0 ] || fail "the library's files call each other in a circle (above)"
+finish
