@@ -1,4 +1,4 @@
-/* simd.c - kernel selection and needle preparation. */
+/* simd.c - needle preparation and the helpers every kernel shares. */
 #include "config.h"
 #include <errno.h>
 #include <string.h>
@@ -81,47 +81,4 @@ size_t rf__split_blank_tail(const char *p, size_t n, uint32_t base, size_t nf, s
 	/* n < 64 here: one partial block, with the bytes past the end blank */
 	rf__split_block(rf__blank_mask_tail(p, n), base, (size_t)base + n, &prev_blank, &open, &nf, first, want, out);
 	return nf;
-}
-
-const struct rf_kernels *rf__kernels(enum rf_simd level)
-{
-	if (level == RF_SIMD_AUTO)
-		level = rf_simd_best();
-	switch (level) {
-	case RF_SIMD_AVX2:
-		return __builtin_cpu_supports("avx2") ? &rf__kernels_avx2 : NULL;
-	case RF_SIMD_SSE2:
-		return __builtin_cpu_supports("sse2") ? &rf__kernels_sse2 : NULL;
-	case RF_SIMD_SCALAR:
-		return &rf__kernels_scalar;
-	default:
-		return NULL;
-	}
-}
-
-enum rf_simd rf_simd_best(void)
-{
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2"))
-		return RF_SIMD_AVX2;
-	if (__builtin_cpu_supports("sse2"))
-		return RF_SIMD_SSE2;
-	return RF_SIMD_SCALAR;
-}
-
-static const char *const simd_names[] = { "auto", "scalar", "sse2", "avx2" };
-
-const char *rf_simd_name(enum rf_simd level)
-{
-	return (unsigned)level < 4 ? simd_names[level] : "?";
-}
-
-int rf_simd_parse(const char *name, enum rf_simd *out)
-{
-	for (int i = 0; i < 4; i++)
-		if (strcmp(name, simd_names[i]) == 0) {
-			*out = (enum rf_simd)i;
-			return 0;
-		}
-	return -EINVAL;
 }
