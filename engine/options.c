@@ -2,6 +2,7 @@
  * enums, the error messages, and the placement check of the command line. */
 #include "config.h"
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "run.h"
@@ -18,49 +19,101 @@ void rf_options_init(struct rf_options *opt)
 	opt->rejects_fd = -1;
 }
 
-static const char *const format_names[] = { "table", "tsv", "csv", "json" };
+/* The name tables, made from the lists in ringflow.h: a name's index is
+ * its value. */
+#define RF_ENUM_NAME(value, name) [value] = name,
+static const char *const io_names[] = { RF_IO_LIST(RF_ENUM_NAME) };
+static const char *const simd_names[] = { RF_SIMD_LIST(RF_ENUM_NAME) };
+static const char *const mode_names[] = { RF_MODE_LIST(RF_ENUM_NAME) };
+static const char *const numa_names[] = { RF_NUMA_LIST(RF_ENUM_NAME) };
+static const char *const format_names[] = { RF_FORMAT_LIST(RF_ENUM_NAME) };
+#define NNAMES(t) (sizeof t / sizeof t[0])
 
-int rf_format_parse(const char *name, enum rf_out_format *out)
+static const char *name_of(const char *const *names, size_t n, unsigned value)
 {
-	for (int i = 0; i < 4; i++)
-		if (strcmp(name, format_names[i]) == 0) {
-			*out = (enum rf_out_format)i;
-			return 0;
-		}
+	return value < n && names[value] ? names[value] : "?";
+}
+
+/* The value of `name` in the table, or -EINVAL. */
+static int value_of(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(name, names[i]) == 0)
+			return (int)i;
 	return -EINVAL;
 }
 
-static const char *const io_names[] = { "auto", "read", "mmap", "uring" };
-static const char *const mode_names[] = { "auto", "serial", "parallel", "multiprocess", "pipeline", "async" };
-
 const char *rf_io_name(enum rf_io io)
 {
-	return (unsigned)io < 4 ? io_names[io] : "?";
+	return name_of(io_names, NNAMES(io_names), io);
+}
+
+const char *rf_simd_name(enum rf_simd level)
+{
+	return name_of(simd_names, NNAMES(simd_names), level);
 }
 
 const char *rf_mode_name(enum rf_mode mode)
 {
-	return (unsigned)mode < 6 ? mode_names[mode] : "?";
+	return name_of(mode_names, NNAMES(mode_names), mode);
 }
 
-int rf_io_parse(const char *name, enum rf_io *out)
+const char *rf_numa_name(enum rf_numa_mode numa)
 {
-	for (int i = 0; i < 4; i++)
-		if (strcmp(name, io_names[i]) == 0) {
-			*out = (enum rf_io)i;
-			return 0;
-		}
-	return -EINVAL;
+	return name_of(numa_names, NNAMES(numa_names), numa);
 }
 
-int rf_mode_parse(const char *name, enum rf_mode *out)
+const char *rf_format_name(enum rf_out_format format)
 {
-	for (int i = 0; i < 6; i++)
-		if (strcmp(name, mode_names[i]) == 0) {
-			*out = (enum rf_mode)i;
-			return 0;
-		}
-	return -EINVAL;
+	return name_of(format_names, NNAMES(format_names), format);
+}
+
+/* One parse per enum, all alike: the value, or -EINVAL and *out untouched. */
+#define PARSE(fn, type, table)                                          \
+	int fn(const char *name, type *out)                             \
+	{                                                               \
+		int v = value_of(table, NNAMES(table), name);           \
+		if (v < 0)                                              \
+			return v;                                       \
+		*out = (type)v;                                         \
+		return 0;                                               \
+	}
+PARSE(rf_io_parse, enum rf_io, io_names)
+PARSE(rf_simd_parse, enum rf_simd, simd_names)
+PARSE(rf_mode_parse, enum rf_mode, mode_names)
+PARSE(rf_numa_parse, enum rf_numa_mode, numa_names)
+PARSE(rf_format_parse, enum rf_out_format, format_names)
+
+/* A size: digits and an optional K, M, G or T (powers of 1024), then an
+ * optional "B" or "iB".  0, or -1 for anything else, -2 for a number too
+ * large for any range. */
+int rf_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9') /* strtoull would take " -1" as a huge number */
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s)
+		return -1;
+	int range = errno == ERANGE;
+	unsigned long long mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ULL << 10; end++; break;
+	case 'm': case 'M': mul = 1ULL << 20; end++; break;
+	case 'g': case 'G': mul = 1ULL << 30; end++; break;
+	case 't': case 'T': mul = 1ULL << 40; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (mul > 1 && (*end == 'i' || *end == 'B'))
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end)
+		return -1;
+	if (range || v > (~0ULL) / mul || v * mul > SIZE_MAX)
+		return -2;
+	*out = (size_t)(v * mul);
+	return 0;
 }
 
 const char *rf_strerror(int err)
@@ -82,9 +135,7 @@ const char *rf_strerror(int err)
 void place_options(const struct rf_options *opt, struct rf_place_options *po)
 {
 	memset(po, 0, sizeof *po);
-	po->policy = opt->numa == RF_NUMA_MODE_OFF ? RF_NUMA_OFF
-		   : opt->numa == RF_NUMA_MODE_INTERLEAVE ? RF_NUMA_INTERLEAVE
-		   : opt->numa == RF_NUMA_MODE_NODE ? RF_NUMA_NODE : RF_NUMA_AUTO;
+	po->policy = opt->numa;
 	po->node = opt->numa_node;
 	for (int i = 0; opt->cpus && i < opt->ncpus && i < RF_NUMA_MAX_CPUS; i++)
 		po->cpus[po->ncpus++] = opt->cpus[i];

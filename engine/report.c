@@ -113,13 +113,13 @@ int print_result(struct run *run, int final)
 	if (r == 0) {
 		/* a single number stands alone, also in every snapshot */
 		int bare = t->nkeys == 0 && t->ncols == 1;
-		if (run->snapshots++ && run->table_out.format != RF_FORMAT_JSON) {
+		if (run->snapshots++ && run->table_out.format != RF_OUT_JSON) {
 			/* each snapshot is a whole table, with its own header */
-			if (run->table_out.format == RF_FORMAT_TABLE && !bare)
+			if (run->table_out.format == RF_OUT_TABLE && !bare)
 				rf__writer_put(&run->out, "\n", 1);
 			run->table_out.header_done = 0;
 		}
-		int doc = run->opt->every_ns && run->table_out.format == RF_FORMAT_JSON;
+		int doc = run->opt->every_ns && run->table_out.format == RF_OUT_JSON;
 		run->table_out.json_array = doc;
 		if (doc)
 			r = snapshot_head(run, final);

@@ -755,7 +755,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	run->agg = q->agg_stage;
 	run->project = q->project_stage;
 	run->count_lines = q->parse_stage >= 0 || rf__query_may_reject(q);
-	run->table_out.format = (enum rf_format)opt->format;
+	run->table_out.format = opt->format;
 	run->table_out.streaming = q->agg_stage < 0;
 	run->env.strict = opt->strict;
 	/* rejects go out with their batch, in input order (--strict stops at

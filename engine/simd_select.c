@@ -1,6 +1,6 @@
-/* simd_select.c - kernel selection: the best level this CPU has, and the
- * names of the levels.  Above the kernels (simd_*.c), which share the
- * helpers of simd.c. */
+/* simd_select.c - kernel selection: the best level this CPU has.  Above
+ * the kernels (simd_*.c), which share the helpers of simd.c; the names of
+ * the levels are in options.c, with the other name tables. */
 #include "config.h"
 #include <errno.h>
 #include <string.h>
@@ -30,21 +30,4 @@ enum rf_simd rf_simd_best(void)
 	if (__builtin_cpu_supports("sse2"))
 		return RF_SIMD_SSE2;
 	return RF_SIMD_SCALAR;
-}
-
-static const char *const simd_names[] = { "auto", "scalar", "sse2", "avx2" };
-
-const char *rf_simd_name(enum rf_simd level)
-{
-	return (unsigned)level < 4 ? simd_names[level] : "?";
-}
-
-int rf_simd_parse(const char *name, enum rf_simd *out)
-{
-	for (int i = 0; i < 4; i++)
-		if (strcmp(name, simd_names[i]) == 0) {
-			*out = (enum rf_simd)i;
-			return 0;
-		}
-	return -EINVAL;
 }

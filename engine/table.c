@@ -1093,7 +1093,7 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 {
 	char buf[64];
 	size_t len;
-	if (o->format == RF_FORMAT_TABLE) {
+	if (o->format == RF_OUT_TABLE) {
 		if (bare && t->ncols == 1 && t->nrows == 1) {
 			/* a lone answer, for `n=$(ringflow ...)`: missing is an empty line */
 			if (t->cells[0].type != RF_CELL_NULL)
@@ -1102,11 +1102,11 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 		}
 		return write_table_format(o, t, w);
 	}
-	if (o->format != RF_FORMAT_JSON && !o->header_done) {
+	if (o->format != RF_OUT_JSON && !o->header_done) {
 		for (int c = 0; c < t->ncols; c++) {
 			if (c)
-				put(w, o->format == RF_FORMAT_TSV ? "\t" : ",", 1);
-			if (o->format == RF_FORMAT_TSV)
+				put(w, o->format == RF_OUT_TSV ? "\t" : ",", 1);
+			if (o->format == RF_OUT_TSV)
 				put_escaped_tsv(w, t->col[c], strlen(t->col[c]));
 			else
 				put_csv(w, t->col[c], strlen(t->col[c]));
@@ -1115,24 +1115,24 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 		o->header_done = 1;
 	}
 	int repeat[RF_TABLE_MAX_COLS] = { 0 };
-	if (o->format == RF_FORMAT_JSON)
+	if (o->format == RF_OUT_JSON)
 		for (int c = 0; c < t->ncols; c++)
 			repeat[c] = json_key_repeat(t, c);
 	for (size_t r = 0; r < t->nrows; r++) {
 		const struct rf_cell *row = &t->cells[r * (size_t)t->ncols];
 		prefetch_row(t, r + 8);
-		if (o->format == RF_FORMAT_JSON)
+		if (o->format == RF_OUT_JSON)
 			put(w, "{", 1);
 		for (int c = 0; c < t->ncols; c++) {
 			const struct rf_cell *cell = &row[c];
 			const char *s = cell_text(cell, buf, sizeof buf, &len);
 			switch (o->format) {
-			case RF_FORMAT_TSV:
+			case RF_OUT_TSV:
 				if (c)
 					put(w, "\t", 1);
 				put_escaped_tsv(w, s, len);
 				break;
-			case RF_FORMAT_CSV:
+			case RF_OUT_CSV:
 				if (c)
 					put(w, ",", 1);
 				if (cell->type != RF_CELL_NULL)
@@ -1161,9 +1161,9 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 				break;
 			}
 		}
-		if (o->format == RF_FORMAT_JSON)
+		if (o->format == RF_OUT_JSON)
 			put(w, "}", 1);
-		if (o->format == RF_FORMAT_JSON && o->json_array ? r + 1 < t->nrows && put(w, ",", 1) < 0
+		if (o->format == RF_OUT_JSON && o->json_array ? r + 1 < t->nrows && put(w, ",", 1) < 0
 								 : put(w, "\n", 1) < 0)
 			return w->err;
 	}

@@ -84,11 +84,9 @@ int rf__table_reserve(struct rf_table *t, size_t rows);
 /* Keep only these columns, in this order. */
 int rf__table_project(struct rf_table *t, const int *cols, int n);
 
-enum rf_format { RF_FORMAT_TABLE, RF_FORMAT_TSV, RF_FORMAT_CSV, RF_FORMAT_JSON };
-
 /* Streaming writer state: the header goes out once; table widths only grow. */
 struct rf_table_out {
-	enum rf_format format;
+	enum rf_out_format format; /* ringflow.h */
 	int streaming;             /* rows arrive in pieces (select): align row by row */
 	int header_done;
 	int json_array;            /* json: rows as array elements, comma-separated */

@@ -16,46 +16,52 @@ extern "C" {
 
 #define RF_VERSION_STRING "0.1.0"
 
-/* ---- I/O backends and SIMD levels ------------------------------------- */
+/* ---- I/O backends, SIMD levels, modes, NUMA policies, formats -------- */
 
-enum rf_io {
-	RF_IO_AUTO = 0,
-	RF_IO_READ,  /* read(2): portable, also the fallback */
-	RF_IO_MMAP,  /* windowed mmap of regular files */
-	RF_IO_URING, /* io_uring reads into registered pool buffers */
-};
+/* Each enum is one list of its values and their names: the enum below and
+ * its name table (rf_*_name, rf_*_parse) are both made from it.  The
+ * values count from 0, in the order listed. */
+#define RF_IO_LIST(X) \
+	X(RF_IO_AUTO, "auto") \
+	X(RF_IO_READ, "read")   /* read(2): portable, also the fallback */ \
+	X(RF_IO_MMAP, "mmap")   /* windowed mmap of regular files */ \
+	X(RF_IO_URING, "uring") /* io_uring reads into registered pool buffers */
 
-enum rf_simd {
-	RF_SIMD_AUTO = 0,
-	RF_SIMD_SCALAR,
-	RF_SIMD_SSE2,
-	RF_SIMD_AVX2,
-};
+#define RF_SIMD_LIST(X) \
+	X(RF_SIMD_AUTO, "auto") \
+	X(RF_SIMD_SCALAR, "scalar") \
+	X(RF_SIMD_SSE2, "sse2") \
+	X(RF_SIMD_AVX2, "avx2")
 
-enum rf_mode {
-	RF_MODE_AUTO = 0,
-	RF_MODE_SERIAL,
-	RF_MODE_PARALLEL,  /* worker threads, each running the whole chain */
-	RF_MODE_MULTIPROCESS, /* forked workers on byte ranges, partial aggregates merged */
-	RF_MODE_PIPELINE,  /* a thread per stage, bounded rings between them */
-	RF_MODE_ASYNC,     /* one thread, io_uring chains over many files at once */
-};
+#define RF_MODE_LIST(X) \
+	X(RF_MODE_AUTO, "auto") \
+	X(RF_MODE_SERIAL, "serial") \
+	X(RF_MODE_PARALLEL, "parallel")         /* worker threads, each running the whole chain */ \
+	X(RF_MODE_MULTIPROCESS, "multiprocess") /* forked workers on byte ranges, partial aggregates merged */ \
+	X(RF_MODE_PIPELINE, "pipeline")         /* a thread per stage, bounded rings between them */ \
+	X(RF_MODE_ASYNC, "async")               /* one thread, io_uring chains over many files at once */
 
-/* Where threads run and buffers live on a NUMA machine. */
-enum rf_numa_mode {
-	RF_NUMA_MODE_AUTO = 0,   /* spread workers / keep a pipeline on one node; nothing on one node */
-	RF_NUMA_MODE_OFF,        /* no pinning, default memory policy */
-	RF_NUMA_MODE_INTERLEAVE, /* buffers interleaved over the nodes */
-	RF_NUMA_MODE_NODE,       /* everything on one node (numa_node) */
-};
+/* Where threads run and buffers live on a NUMA machine (also the policy
+ * numa/placement.c applies). */
+#define RF_NUMA_LIST(X) \
+	X(RF_NUMA_MODE_AUTO, "auto")             /* spread workers / keep a pipeline on one node; nothing on one node */ \
+	X(RF_NUMA_MODE_OFF, "off")               /* no pinning, default memory policy */ \
+	X(RF_NUMA_MODE_INTERLEAVE, "interleave") /* buffers interleaved over the nodes */ \
+	X(RF_NUMA_MODE_NODE, "node")             /* everything on one node (numa_node) */
 
 /* Output format of result rows (aggregates, select). */
-enum rf_out_format {
-	RF_OUT_TABLE = 0,  /* aligned columns for people; a lone number bare */
-	RF_OUT_TSV,
-	RF_OUT_CSV,
-	RF_OUT_JSON,       /* JSON Lines: one object per row */
-};
+#define RF_FORMAT_LIST(X) \
+	X(RF_OUT_TABLE, "table") /* aligned columns for people; a lone number bare */ \
+	X(RF_OUT_TSV, "tsv") \
+	X(RF_OUT_CSV, "csv") \
+	X(RF_OUT_JSON, "json")   /* JSON Lines: one object per row */
+
+#define RF_ENUM_VALUE(value, name) value,
+enum rf_io { RF_IO_LIST(RF_ENUM_VALUE) };
+enum rf_simd { RF_SIMD_LIST(RF_ENUM_VALUE) };
+enum rf_mode { RF_MODE_LIST(RF_ENUM_VALUE) };
+enum rf_numa_mode { RF_NUMA_LIST(RF_ENUM_VALUE) };
+enum rf_out_format { RF_FORMAT_LIST(RF_ENUM_VALUE) };
 
 const char *rf_io_name(enum rf_io io);
 const char *rf_simd_name(enum rf_simd level);
@@ -66,6 +72,14 @@ int rf_io_parse(const char *name, enum rf_io *out);
 int rf_simd_parse(const char *name, enum rf_simd *out);
 int rf_mode_parse(const char *name, enum rf_mode *out);
 int rf_format_parse(const char *name, enum rf_out_format *out);
+/* A size on the command line: digits and an optional K, M, G or T (powers
+ * of 1024), then an optional "B" or "iB".  0, -1 for anything else, -2 for
+ * a number too large for a size_t. */
+int rf_parse_size(const char *s, size_t *out);
+/* "auto", "off", "interleave", "node" (node:N is the caller's to split) */
+int rf_numa_parse(const char *name, enum rf_numa_mode *out);
+const char *rf_format_name(enum rf_out_format format);
+const char *rf_numa_name(enum rf_numa_mode numa);
 
 /* Highest SIMD level this CPU runs. */
 enum rf_simd rf_simd_best(void);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ringflow.h" /* enum rf_numa_mode */
 
 #define RF_NUMA_MAX_NODES 64
 #define RF_NUMA_MAX_CPUS 1024
@@ -23,8 +24,6 @@ struct rf_topology {
 	int distance[RF_NUMA_MAX_NODES][RF_NUMA_MAX_NODES];
 };
 
-enum rf_numa_policy { RF_NUMA_AUTO, RF_NUMA_OFF, RF_NUMA_INTERLEAVE, RF_NUMA_NODE };
-
 enum rf_place_shape {
 	RF_PLACE_ONE,      /* serial, async: one thread */
 	RF_PLACE_CHAIN,    /* pipeline: stages on one node, neighbours close */
@@ -32,8 +31,8 @@ enum rf_place_shape {
 };
 
 struct rf_place_options {
-	enum rf_numa_policy policy;
-	int node;                 /* RF_NUMA_NODE: which (a node id) */
+	enum rf_numa_mode policy; /* ringflow.h */
+	int node;                 /* RF_NUMA_MODE_NODE: which (a node id) */
 	int ncpus;                /* --cpus: only these (0: no restriction) */
 	int cpus[RF_NUMA_MAX_CPUS];
 };

@@ -117,7 +117,7 @@ int rf__place(const struct rf_topology *t, enum rf_place_shape shape, int thread
 		return -EINVAL;
 	}
 
-	if (o->policy == RF_NUMA_NODE) {
+	if (o->policy == RF_NUMA_MODE_NODE) {
 		int n = index_of_node(t, o->node);
 		if (n < 0) {
 			snprintf(err, err_len, "--numa=node:%d: no such node here (%d node%s)", o->node, t->nnodes,
@@ -135,9 +135,9 @@ int rf__place(const struct rf_topology *t, enum rf_place_shape shape, int thread
 		out->pinned = 1;
 		return 0;
 	}
-	if (o->policy == RF_NUMA_OFF)
+	if (o->policy == RF_NUMA_MODE_OFF)
 		return 0;
-	if (o->policy == RF_NUMA_INTERLEAVE) {
+	if (o->policy == RF_NUMA_MODE_INTERLEAVE) {
 		out->interleave = 1;
 		return 0;
 	}

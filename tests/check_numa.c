@@ -116,7 +116,7 @@ START_TEST(test_cpuless_and_memoryless_nodes)
 			ck_assert_int_eq(p.node[i], 1); /* its nearest node with memory */
 	}
 	struct rf_place_options o = autoopt;
-	o.policy = RF_NUMA_NODE;
+	o.policy = RF_NUMA_MODE_NODE;
 	o.node = 1;
 	ck_assert_int_eq(rf__place(&t, RF_PLACE_ONE, 1, &o, &p, err, sizeof err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "no CPU"));
@@ -157,7 +157,7 @@ START_TEST(test_restricted_cpus)
 	ck_assert_int_eq(rf__parse_cpu_list("1,x", cpus, 16, &n), -EINVAL);
 	/* off and interleave pin nothing */
 	o = autoopt;
-	o.policy = RF_NUMA_INTERLEAVE;
+	o.policy = RF_NUMA_MODE_INTERLEAVE;
 	ck_assert_int_eq(rf__place(&t, RF_PLACE_SPREAD, 4, &o, &p, err, sizeof err), 0);
 	ck_assert_int_eq(p.interleave, 1);
 	ck_assert_int_eq(p.pinned, 0);
@@ -253,7 +253,7 @@ END_TEST
 
 int main(void)
 {
-	autoopt.policy = RF_NUMA_AUTO;
+	autoopt.policy = RF_NUMA_MODE_AUTO;
 	Suite *s = suite_create("numa");
 	TCase *tc = tcase_create("placement");
 	tcase_add_test(tc, test_one_node_pins_nothing);

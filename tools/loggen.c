@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ringflow.h" /* rf_parse_size */
 
 static uint64_t rng_state;
 
@@ -131,23 +132,13 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* A count or size with an optional K, M, G or T: ringflow's own parse */
 static int parse_count(const char *s, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	size_t v;
+	if (rf_parse_size(s, &v) < 0)
 		return -1;
-	uint64_t mul = 1;
-	if (*end == 'K' || *end == 'k')
-		mul = 1ULL << 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		mul = 1ULL << 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		mul = 1ULL << 30, end++;
-	if (*end)
-		return -1;
-	*out = v * mul;
+	*out = v;
 	return 0;
 }
 

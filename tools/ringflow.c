@@ -102,38 +102,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-/* A size: digits and an optional K, M, G or T (powers of 1024), then an
- * optional "B" or "iB".  0, or -1 for anything else, -2 for a number too
- * large for any range. */
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	if (*s < '0' || *s > '9') /* strtoull would take " -1" as a huge number */
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s)
-		return -1;
-	int range = errno == ERANGE;
-	unsigned long long mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ULL << 10; end++; break;
-	case 'm': case 'M': mul = 1ULL << 20; end++; break;
-	case 'g': case 'G': mul = 1ULL << 30; end++; break;
-	case 't': case 'T': mul = 1ULL << 40; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (mul > 1 && (*end == 'i' || *end == 'B'))
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	if (*end)
-		return -1;
-	if (range || v > (~0ULL) / mul || v * mul > SIZE_MAX)
-		return -2;
-	*out = (size_t)(v * mul);
-	return 0;
-}
-
 #define KiB_ ((size_t)1 << 10)
 #define MiB_ ((size_t)1 << 20)
 #define GiB_ ((size_t)1 << 30)
@@ -171,7 +139,7 @@ static int size_option(const char *name, const char *arg, size_t *out)
 		if (!strcmp(range[i].name, name))
 			min = range[i].min, max = range[i].max;
 	size_t v = 0;
-	int r = parse_size(arg, &v);
+	int r = rf_parse_size(arg, &v);
 	if (r == -1) {
 		fprintf(stderr, "ringflow: --%s: bad size '%s' (a number with an optional K, M, G or T, like 64M)\n",
 			name, arg);
@@ -829,12 +797,9 @@ int main(int argc, char **argv)
 				if (errno || *end || node > 1 << 20)
 					node = -1;
 			}
-			if (!strcmp(optarg, "auto"))
-				opt.numa = RF_NUMA_MODE_AUTO;
-			else if (!strcmp(optarg, "off"))
-				opt.numa = RF_NUMA_MODE_OFF;
-			else if (!strcmp(optarg, "interleave"))
-				opt.numa = RF_NUMA_MODE_INTERLEAVE;
+			enum rf_numa_mode numa;
+			if (rf_numa_parse(optarg, &numa) == 0 && numa != RF_NUMA_MODE_NODE)
+				opt.numa = numa;
 			else if (node >= 0) {
 				opt.numa = RF_NUMA_MODE_NODE;
 				opt.numa_node = (int)node;
