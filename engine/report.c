@@ -222,3 +222,39 @@ void framed(struct run *run, const char *shown, int r, const struct rf_source *s
 		run->failed_inputs++;
 	}
 }
+
+/* Nothing dropped silently: say what a parser or an aggregate skipped. */
+void report_skipped(struct run *run)
+{
+	for (int y = 0; y < RF_REJECT_NWHY; y++) {
+		static const char *const why[RF_REJECT_NWHY] = {
+			"could not be parsed as %s", "had no valid timestamp for the time key",
+			"were over the match limits of a regular expression" };
+		uint64_t n = run->env.rejected_why[y];
+		if (!n)
+			continue;
+		char what[128], where[64] = "";
+		snprintf(what, sizeof what, why[y], parse_format(run->q));
+		int first = run->env.first_reject_line && run->env.first_reject_why == y;
+		if (first) /* the file name whole, however long: it goes in as it is */
+			snprintf(where, sizeof where, " line %llu)", (unsigned long long)run->env.first_reject_line);
+		if (y == RF_REJECT_REGEX && n == 1)
+			snprintf(what, sizeof what, "was over the match limits of a regular expression");
+		report_note(run, "%llu record%s %s and %s skipped%s%s%s%s", (unsigned long long)n, n == 1 ? "" : "s",
+			    what, n == 1 ? "was" : "were", first ? " (first: " : "",
+			    first ? run->env.first_reject_input : "", where,
+			    run->have_rejects ? "; they are in the --rejects file" : "; --rejects FILE keeps them");
+	}
+	if (run->env.cut_off)
+		report_note(run, "%llu record%s ended early (a closing quote or the last fields cut off) and %s "
+			    "kept with the fields %s",
+			    (unsigned long long)run->env.cut_off, run->env.cut_off == 1 ? "" : "s",
+			    run->env.cut_off == 1 ? "was" : "were", run->env.cut_off == 1 ? "it has" : "they have");
+	if (run->agg >= 0) {
+		int len = rf__agg_notes(&run->stages[run->agg], NULL, 0); /* whole: labels can be long */
+		char *notes = len > 0 ? malloc((size_t)len + 1) : NULL;
+		if (notes && rf__agg_notes(&run->stages[run->agg], notes, (size_t)len + 1) > 0)
+			report_note(run, "%s", notes);
+		free(notes);
+	}
+}

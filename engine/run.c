@@ -723,29 +723,16 @@ static void fill_report(struct run *run, uint64_t t0)
 	}
 }
 
-int rf_run(const rf_query *q, const char *const *files, int nfiles,
-	   const struct rf_options *opt, struct rf_report *report)
+/* A run set up for the query and options: the writers, the framer, the
+ * limits of the aggregate.  NULL, with *err, if that fails. */
+static struct run *run_new(const rf_query *q, const struct rf_options *opt, const struct rf_kernels *k,
+			   struct rf_report *report, int *err)
 {
-	uint64_t t0 = now_ns();
-	if ((unsigned)opt->mode > RF_MODE_ASYNC || opt->threads < 0)
-		return -EINVAL;
-	/* a record's fields count their bytes in 32 bits */
-	if (opt->memory == 0 || opt->max_record == 0 || opt->max_record > ((size_t)1 << 30))
-		return -EINVAL;
-	/* A buffer size asked for is used as it is, never clamped: one under
-	 * 64 KiB, or of which the pool cannot hold two within --memory, is
-	 * refused (the command says why first). */
-	if (opt->buffer_size && (opt->buffer_size < POOL_HEADROOM ||
-				 rf__pool_stride(opt->buffer_size, POOL_HEADROOM) > opt->memory / 2))
-		return -EINVAL;
-	const struct rf_kernels *k = rf__kernels(opt->simd);
-	if (!k)
-		return -ENOTSUP;
-	cancel_fd_init();
-
 	struct run *run = calloc(1, sizeof *run);
-	if (!run)
-		return -ENOMEM;
+	if (!run) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	run->opt = opt;
 	run->k = k;
 	run->rep = report;
@@ -765,7 +752,8 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	if (opt->rejects_fd >= 0) {
 		if (rf__writer_init(&run->rejects, opt->rejects_fd, 64 << 10) < 0) {
 			free(run);
-			return -ENOMEM;
+			*err = -ENOMEM;
+			return NULL;
 		}
 		run->have_rejects = 1;
 		run->env.rejects = &run->rejects;
@@ -777,7 +765,8 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	int r = rf__writer_init(&run->out, opt->out_fd, 256 << 10);
 	if (r < 0) {
 		free(run);
-		return r;
+		*err = r;
+		return NULL;
 	}
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 	run->framer.skip_long = opt->skip_long;
@@ -792,13 +781,19 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			run->env.memory_limit = 0; /* no /proc: no way to measure */
 	}
 	pthread_mutex_init(&run->env_lock, NULL);
-	if ((r = plan_run(run, files, nfiles)) < 0)
-		goto done;
-	if ((r = place_threads(run)) < 0)
-		goto done;
-	int probe_mode = (int)run->mode, probe_threads = run->threads;
-	RF_PROBE2(run__start, probe_mode, probe_threads);
-	run->started = now_ns();
+	return run;
+}
+
+/* Open the executor: parallel workers or a pipeline of stage threads, each
+ * with its own stages, or the stages the reading thread runs inline (auto
+ * falls back to that when threads cannot start).  0, or a negative errno,
+ * said already. */
+static int open_executor(struct run *run)
+{
+	const rf_query *q = run->q;
+	const struct rf_options *opt = run->opt;
+	const struct rf_kernels *k = run->k;
+	int r = 0;
 	/* the stages up to the aggregate run per batch; the rest on its table */
 	int nrow = run->agg >= 0 ? run->agg + 1 : q->nstages;
 	run->stages = run->stage;
@@ -825,7 +820,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		if ((r = plan_items(run, &wc, why, sizeof why)) < 0 && opt->mode != RF_MODE_AUTO) {
 			report_error(run, "--memory", r, "%s in %s mode (try a larger --memory, a smaller "
 				     "--buffer-size or --window, or --mode=serial)", why, rf_mode_name(run->mode));
-			goto done;
+			return r;
 		}
 		if (r == 0 && run->mode == RF_MODE_PARALLEL)
 			r = rf__par_create(&run->par, &wc);
@@ -847,7 +842,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			 * threads allowed): not a bare strerror */
 			report_error(run, rf_mode_name(run->mode), r, "%s (try %s--mode=serial, or a smaller --memory)",
 				     why, run->mode == RF_MODE_PARALLEL ? "--threads=1 or " : "");
-			goto done;
+			return r;
 		} else {
 			run->nstages = nrow;
 			run->stages = run->par ? rf__par_stages(run->par, 0) : rf__pipe_stages(run->pipe);
@@ -862,10 +857,16 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		for (int i = 0; i < nrow; i++) {
 			run->nstages = i + 1;
 			if ((r = rf__stage_open(&run->stage[i], q, i, k, &run->env)) < 0)
-				goto done;
+				return r;
 		}
 	}
+	return 0;
+}
 
+/* Every input through the reader of the mode: forked byte ranges, io_uring
+ * chains over many files, or one input after another. */
+static void drive(struct run *run, const char *const *files, int nfiles)
+{
 	if (run->mode == RF_MODE_MULTIPROCESS) {
 		int mr = run_multiprocess(run, files, nfiles);
 		if (mr == -EINTR && rf__io_cancel)
@@ -883,6 +884,12 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			process_input(run, files[i]);
 	}
 	progress(run, 1);
+}
+
+/* Wait for what the executor has in flight, and fold the parallel
+ * workers' aggregates into worker 0's. */
+static void finish_executor(struct run *run)
+{
 	if (run->pipe) {
 		int pr = rf__pipe_finish(run->pipe);
 		if (pr < 0 && !run->fatal && !run->out.err)
@@ -904,7 +911,13 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 				run->fatal = pr;
 		}
 	}
+}
 
+/* The end of the run: the result printed, the output flushed, and what was
+ * skipped said.  0, 1 (an input failed) or a negative errno. */
+static int finish(struct run *run)
+{
+	int r;
 	if (run->out.err || run->fatal) {
 		r = run->out.err ? run->out.err : run->fatal;
 		/* multiprocess mode said which process, and its figures */
@@ -914,7 +927,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 				    (unsigned long long)run->env.groups_at_limit,
 				    (unsigned long long)(run->env.resident_at_limit >> 20),
 				    (unsigned long long)(run->env.memory_limit >> 20));
-		goto done;
+		return r;
 	}
 	if (run->agg >= 0 && (r = print_result(run, 1)) < 0) {
 		if (r == -EOVERFLOW)
@@ -923,13 +936,13 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 				    (unsigned long long)run->env.groups_at_limit,
 				    (unsigned long long)(run->env.resident_at_limit >> 20),
 				    (unsigned long long)(run->env.memory_limit >> 20));
-		goto done;
+		return r;
 	}
 	if ((r = rf__writer_flush(&run->out)) < 0)
-		goto done;
+		return r;
 	if (run->have_rejects && (r = rf__writer_flush(&run->rejects)) < 0) {
 		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
-		goto done;
+		return r;
 	}
 	r = run->failed_inputs ? 1 : 0;
 	if (run->interrupted || rf__io_cancel) {
@@ -938,45 +951,12 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 			    run->agg >= 0 ? "result" : "output");
 		r = -EINTR;
 	}
-	/* nothing dropped silently: say what a parser or an aggregate skipped */
-	for (int y = 0; y < RF_REJECT_NWHY; y++) {
-		static const char *const why[RF_REJECT_NWHY] = {
-			"could not be parsed as %s", "had no valid timestamp for the time key",
-			"were over the match limits of a regular expression" };
-		uint64_t n = run->env.rejected_why[y];
-		if (!n)
-			continue;
-		char what[128], where[64] = "";
-		snprintf(what, sizeof what, why[y], parse_format(q));
-		int first = run->env.first_reject_line && run->env.first_reject_why == y;
-		if (first) /* the file name whole, however long: it goes in as it is */
-			snprintf(where, sizeof where, " line %llu)", (unsigned long long)run->env.first_reject_line);
-		if (y == RF_REJECT_REGEX && n == 1)
-			snprintf(what, sizeof what, "was over the match limits of a regular expression");
-		report_note(run, "%llu record%s %s and %s skipped%s%s%s%s", (unsigned long long)n, n == 1 ? "" : "s",
-			    what, n == 1 ? "was" : "were", first ? " (first: " : "",
-			    first ? run->env.first_reject_input : "", where,
-			    run->have_rejects ? "; they are in the --rejects file" : "; --rejects FILE keeps them");
-	}
-	if (run->env.cut_off)
-		report_note(run, "%llu record%s ended early (a closing quote or the last fields cut off) and %s "
-			    "kept with the fields %s",
-			    (unsigned long long)run->env.cut_off, run->env.cut_off == 1 ? "" : "s",
-			    run->env.cut_off == 1 ? "was" : "were", run->env.cut_off == 1 ? "it has" : "they have");
-	if (run->agg >= 0) {
-		int len = rf__agg_notes(&run->stages[run->agg], NULL, 0); /* whole: labels can be long */
-		char *notes = len > 0 ? malloc((size_t)len + 1) : NULL;
-		if (notes && rf__agg_notes(&run->stages[run->agg], notes, (size_t)len + 1) > 0)
-			report_note(run, "%s", notes);
-		free(notes);
-	}
-done:
-	{
-		uint64_t probe_bytes = run->done_bytes, probe_records = run->records;
-		RF_PROBE2(run__end, probe_bytes, probe_records);
-	}
-	if (report)
-		fill_report(run, t0);
+	report_skipped(run);
+	return r;
+}
+
+static void run_free(struct run *run)
+{
 	if (run->par)
 		rf__par_destroy(run->par); /* closes the workers' stages */
 	else if (run->pipe)
@@ -1000,5 +980,46 @@ done:
 	rf__restore_cpus(&run->caller_cpus);
 	free(run->inputs);
 	free(run);
+}
+
+int rf_run(const rf_query *q, const char *const *files, int nfiles,
+	   const struct rf_options *opt, struct rf_report *report)
+{
+	uint64_t t0 = now_ns();
+	if ((unsigned)opt->mode > RF_MODE_ASYNC || opt->threads < 0)
+		return -EINVAL;
+	/* a record's fields count their bytes in 32 bits */
+	if (opt->memory == 0 || opt->max_record == 0 || opt->max_record > ((size_t)1 << 30))
+		return -EINVAL;
+	/* A buffer size asked for is used as it is, never clamped: one under
+	 * 64 KiB, or of which the pool cannot hold two within --memory, is
+	 * refused (the command says why first). */
+	if (opt->buffer_size && (opt->buffer_size < POOL_HEADROOM ||
+				 rf__pool_stride(opt->buffer_size, POOL_HEADROOM) > opt->memory / 2))
+		return -EINVAL;
+	const struct rf_kernels *k = rf__kernels(opt->simd);
+	if (!k)
+		return -ENOTSUP;
+	cancel_fd_init();
+	int r;
+	struct run *run = run_new(q, opt, k, report, &r);
+	if (!run)
+		return r;
+	/* plan -> open -> drive -> finish */
+	if ((r = plan_run(run, files, nfiles)) == 0 && (r = place_threads(run)) == 0) {
+		int probe_mode = (int)run->mode, probe_threads = run->threads;
+		RF_PROBE2(run__start, probe_mode, probe_threads);
+		run->started = now_ns();
+		if ((r = open_executor(run)) == 0) {
+			drive(run, files, nfiles);
+			finish_executor(run);
+			r = finish(run);
+		}
+	}
+	uint64_t probe_bytes = run->done_bytes, probe_records = run->records;
+	RF_PROBE2(run__end, probe_bytes, probe_records);
+	if (report)
+		fill_report(run, t0);
+	run_free(run);
 	return r;
 }

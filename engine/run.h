@@ -116,6 +116,7 @@ void report_note(struct run *run, const char *fmt, ...) __attribute__((format(pr
 const char *parse_format(const rf_query *q);
 void report_strict(struct run *run);
 int print_result(struct run *run, int final);
+void report_skipped(struct run *run);
 void framed(struct run *run, const char *shown, int r, const struct rf_source *src, int fd,
 	    const struct rf_input_desc *in);
 
