@@ -1,10 +1,12 @@
-/* options.c - struct rf_options: the defaults, the name tables of its
- * enums, the error messages, and the placement check of the command line. */
+/* options.c - struct rf_options: the defaults (--group-memory's too), the name
+ * tables of its enums, sizes on the command line, and the error messages. */
 #include "config.h"
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "run.h"
 
 void rf_options_init(struct rf_options *opt)
@@ -132,33 +134,18 @@ const char *rf_strerror(int err)
 	}
 }
 
-void place_options(const struct rf_options *opt, struct rf_place_options *po)
+/* --group-memory, or by default half of what this process may use: the
+ * RAM, or a cgroup limit below it. */
+uint64_t group_memory(const struct rf_options *opt)
 {
-	memset(po, 0, sizeof *po);
-	po->policy = opt->numa;
-	po->node = opt->numa_node;
-	for (int i = 0; opt->cpus && i < opt->ncpus && i < RF_NUMA_MAX_CPUS; i++)
-		po->cpus[po->ncpus++] = opt->cpus[i];
-}
-
-int rf_parse_cpus(const char *list, int *cpus, int max, int *n)
-{
-	return rf__parse_cpu_list(list, cpus, max, n);
-}
-
-int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len)
-{
-	struct rf_topology *t = malloc(sizeof *t);
-	struct rf_placement *pl = malloc(sizeof *pl);
-	struct rf_place_options *po = malloc(sizeof *po);
-	int r = -ENOMEM;
-	if (t && pl && po) {
-		rf__topology_read(t);
-		place_options(opt, po);
-		r = rf__place(t, RF_PLACE_SPREAD, 1, po, pl, err, err_len);
-	}
-	free(t);
-	free(pl);
-	free(po);
-	return r;
+	if (opt->group_memory)
+		return opt->group_memory;
+	uint64_t ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	FILE *f = fopen("/sys/fs/cgroup/memory.max", "r");
+	unsigned long long cg;
+	if (f && fscanf(f, "%llu", &cg) == 1 && cg < ram)
+		ram = cg;
+	if (f)
+		fclose(f);
+	return ram / 2;
 }

@@ -1,7 +1,7 @@
 /* report.c - what a run says: errors and notes (to stderr, or to the
  * caller's on_error), what the framer's result for an input means, the
- * --strict message, and the result table printed at the end (and by
- * --every as it goes). */
+ * --strict message, the result table printed at the end (and by --every
+ * as it goes), and --progress. */
 #include "config.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "run.h"
+#include "clock.h"
 
 void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
 {
@@ -257,4 +258,44 @@ void report_skipped(struct run *run)
 			report_note(run, "%s", notes);
 		free(notes);
 	}
+}
+
+/* --every: print the aggregate so far when a snapshot is due.  Snapshots
+ * fall due on a fixed grid (start + k * interval).  Due times that passed
+ * while the run was busy are skipped, not caught up with, and so are those
+ * that fall within as long again as the last snapshot took to print: the
+ * reading always keeps at least half the time, so a table too big for the
+ * interval slows the snapshots down, never the input.  --stats counts the
+ * skipped ones. */
+int tick(void *user)
+{
+	struct run *run = user;
+	uint64_t now = now_ns(), every = run->opt->every_ns;
+	if (!every || run->agg < 0 || now < run->next_tick)
+		return 0;
+	uint64_t late = (now - run->next_tick) / every; /* due times passed unprinted */
+	run->framer.batch.input = run->input_name;
+	int r = print_result(run, 0);
+	if (r == 0)
+		r = rf__writer_flush(&run->out);
+	run->every_printed++;
+	uint64_t end = now_ns();
+	uint64_t next = run->next_tick + (late + 1) * every, free_at = end + (end - now);
+	if (next < free_at)
+		late += (free_at - next + every - 1) / every;
+	run->every_skipped += late;
+	run->next_tick = run->next_tick + (late + 1) * every;
+	if (run->cur_src)
+		run->cur_src->deadline_ns = run->next_tick;
+	return r;
+}
+
+void progress(struct run *run, int final)
+{
+	uint64_t now = now_ns();
+	if (!run->opt->on_progress || (!final && now < run->next_progress))
+		return;
+	run->next_progress = now + 200000000u;
+	uint64_t done = run->done_bytes + (run->cur_src ? run->cur_src->bytes : 0);
+	run->opt->on_progress(run->opt->progress_user, done, run->total_bytes, now - run->started);
 }

@@ -30,22 +30,6 @@
 #include "testhooks.h"
 #include "../io/fault.h"
 
-/* --group-memory, or by default half of what this process may use: the
- * RAM, or a cgroup limit below it. */
-static uint64_t group_memory(const struct rf_options *opt)
-{
-	if (opt->group_memory)
-		return opt->group_memory;
-	uint64_t ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
-	FILE *f = fopen("/sys/fs/cgroup/memory.max", "r");
-	unsigned long long cg;
-	if (f && fscanf(f, "%llu", &cg) == 1 && cg < ram)
-		ram = cg;
-	if (f)
-		fclose(f);
-	return ram / 2;
-}
-
 /* ---- SIGBUS from a file truncated under our mapping ------------------- */
 
 static __thread sigjmp_buf *bus_jmp;
@@ -90,36 +74,6 @@ static void wake_reader(void *user, int err)
 	}
 }
 
-/* --every: print the aggregate so far when a snapshot is due.  Snapshots
- * fall due on a fixed grid (start + k * interval).  Due times that passed
- * while the run was busy are skipped, not caught up with, and so are those
- * that fall within as long again as the last snapshot took to print: the
- * reading always keeps at least half the time, so a table too big for the
- * interval slows the snapshots down, never the input.  --stats counts the
- * skipped ones. */
-static int tick(void *user)
-{
-	struct run *run = user;
-	uint64_t now = now_ns(), every = run->opt->every_ns;
-	if (!every || run->agg < 0 || now < run->next_tick)
-		return 0;
-	uint64_t late = (now - run->next_tick) / every; /* due times passed unprinted */
-	run->framer.batch.input = run->input_name;
-	int r = print_result(run, 0);
-	if (r == 0)
-		r = rf__writer_flush(&run->out);
-	run->every_printed++;
-	uint64_t end = now_ns();
-	uint64_t next = run->next_tick + (late + 1) * every, free_at = end + (end - now);
-	if (next < free_at)
-		late += (free_at - next + every - 1) / every;
-	run->every_skipped += late;
-	run->next_tick = run->next_tick + (late + 1) * every;
-	if (run->cur_src)
-		run->cur_src->deadline_ns = run->next_tick;
-	return r;
-}
-
 /* What the reading thread learns of a batch before the stages see it. */
 static void prepare_batch(struct run *run, struct rf_batch *b)
 {
@@ -141,16 +95,6 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 		b->first_line = run->line_no + 1;
 		run->line_no += lines;
 	}
-}
-
-static void progress(struct run *run, int final)
-{
-	uint64_t now = now_ns();
-	if (!run->opt->on_progress || (!final && now < run->next_progress))
-		return;
-	run->next_progress = now + 200000000u;
-	uint64_t done = run->done_bytes + (run->cur_src ? run->cur_src->bytes : 0);
-	run->opt->on_progress(run->opt->progress_user, done, run->total_bytes, now - run->started);
 }
 
 /* One batch through the stages, or to the work items. */
@@ -500,37 +444,6 @@ static int plan_run(struct run *run, const char *const *files, int nfiles)
 	run->ram = m.avail ? m.avail : m.ram; /* the page cache's room, for the backend */
 	run->inputs = in;
 	return 0;
-}
-
-/* Where the run's threads go (numa/placement.c decides); serial and
- * async pin the calling thread here, the modes pin their own threads.
- * --cpus first confines the calling thread to the list, so every thread
- * and worker process it starts inherits it (the reading thread included);
- * rf_run gives the caller its own mask back at the end. */
-static int place_threads(struct run *run)
-{
-	int n;
-	enum rf_place_shape shape = rf__plan_place_shape(run->mode, run->threads, &n);
-	struct rf_topology *t = malloc(sizeof *t);
-	struct rf_place_options *po = malloc(sizeof *po);
-	int r = -ENOMEM;
-	char err[256] = "";
-	if (t && po) {
-		rf__topology_read(t);
-		place_options(run->opt, po);
-		r = rf__place(t, shape, n, po, &run->place, err, sizeof err);
-		if (r < 0)
-			report_error(run, "placement", r, "%s", err);
-		else if (po->ncpus && rf__save_cpus(&run->caller_cpus) == 0)
-			rf__allow_cpus(po->cpus, po->ncpus);
-	}
-	free(t);
-	free(po);
-	if (r == 0 && shape == RF_PLACE_ONE && run->place.pinned && rf__save_cpus(&run->caller_cpus) == 0) {
-		rf__pin_thread(run->place.cpu[0]);
-		rf__prefer_node(run->place.node[0]);
-	}
-	return r;
 }
 
 static void process_input(struct run *run, const char *name)

@@ -132,11 +132,19 @@ int output_batch(struct run *run, struct rf_batch *b);
 /* reader_async.c */
 int run_async(struct run *run, const char *const *files, int nfiles);
 
-/* options.c */
-void place_options(const struct rf_options *opt, struct rf_place_options *po);
-
 /* cancel.c: the eventfd behind rf_cancel(), made once per process */
 void cancel_fd_init(void);
+
+/* place.c */
+void place_options(const struct rf_options *opt, struct rf_place_options *po);
+int place_threads(struct run *run);
+
+/* options.c: --group-memory, or its default */
+uint64_t group_memory(const struct rf_options *opt);
+
+/* report.c, as the run goes: --every snapshots, --progress */
+int tick(void *user);
+void progress(struct run *run, int final);
 #pragma GCC visibility pop
 
 #endif
