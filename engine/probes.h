@@ -70,16 +70,14 @@ extern volatile unsigned short ringflow_stage__begin_semaphore;
 #define RF_PROBE5(n, a, b, c, d, e) ((void)(a), (void)(b), (void)(c), (void)(d), (void)(e))
 #endif
 
-#include <time.h>
 #include <stdint.h>
+#include "clock.h"
 
 /* CLOCK_MONOTONIC in ns: the clock of the probes' times (and of
  * bpf_ktime_get_ns(), so a tracer can compare them). */
 static inline uint64_t rf__probe_clock(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return now_ns();
 }
 
 #endif

@@ -1,8 +1,11 @@
-/* run.c - the serial runner: inputs -> source -> framer -> stages -> output.
+/* run.c - rf_run: plan -> open -> drive -> finish, and the sequential
+ * reader (inputs -> source -> framer -> the executor, batch by batch).
  *
- * One thread does everything, batch by batch.  The other execution modes
- * reuse the same pieces (sources, framer, stages, writer) with different
- * plumbing between them.
+ * The executor is inline (serial: the reading thread runs the stages),
+ * the worker pool (parallel.c) or the stage pipeline (pipeline.c); the
+ * other readers are the forked byte ranges (exec_multiprocess.c) and the
+ * io_uring chains over many files (reader_async.c).  run.h has the state
+ * they share.
  */
 #include "config.h"
 #define RF_PROBE_SEMAPHORES 1 /* the probes of this file have semaphores (probes.h) */
