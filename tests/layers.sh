@@ -123,4 +123,14 @@ st=$?
 cat "$T/out"
 checks=$((checks + 1))
 [ $st -eq 0 ] || fail "the library's files call each other in a circle (above)"
+
+# one place for each shared piece: the test hooks' environment
+# (engine/testhooks.c), the clock (engine/clock.h)
+S=${SRCDIR:-.}
+hooks=$(grep -ln 'getenv("RINGFLOW_' "$S"/engine/*.c "$S"/io/*.c "$S"/numa/*.c "$S"/tools/*.c 2>/dev/null |
+	sed "s|^$S/||" | tr '\n' ' ')
+check_eq "files that read RINGFLOW_* from the environment" "$hooks" "engine/testhooks.c "
+clocks=$(grep -ln '^static.* now_ns(void)' "$S"/engine/*.[ch] "$S"/io/*.[ch] "$S"/tools/*.[ch] 2>/dev/null |
+	sed "s|^$S/||" | tr '\n' ' ')
+check_eq "files that define now_ns" "$clocks" "engine/clock.h "
 finish
