@@ -13,25 +13,19 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "run.h"
 #include "exec_multiprocess.h"
 #include "clock.h"
-#include "testhooks.h"
-#include "../io/fault.h"
 
 /* ---- SIGBUS from a file truncated under our mapping ------------------- */
 
