@@ -128,7 +128,7 @@ static void usage(FILE *f)
 	fputs("Usage: ringflow-loggen [--size SIZE | --lines N] [--seed N] [--start EPOCH]\n"
 	      "Write a combined-format access log to stdout: Zipf-popular paths and clients,\n"
 	      "a realistic status mix, byte counts, referers, user agents, and timestamps in\n"
-	      "order.  The same arguments always give the same bytes.  SIZE takes K, M, G.\n",
+	      "order.  The same arguments always give the same bytes.  SIZE takes K, M, G, T.\n",
 	      f);
 }
 
