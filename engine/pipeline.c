@@ -1,7 +1,9 @@
 /* pipeline.c - pipeline mode: one thread per stage, bounded rings between.
  *
- * The reading thread frames batches and copies each into a work item, as
- * in parallel mode; the item then travels stage thread to stage thread
+ * The reading thread frames batches and hands each to a work item, as in
+ * parallel mode: the item keeps a reference to the batch's chunk (no copy;
+ * only a batch not in a chunk is copied), dropped once it is written out,
+ * and a SIGBUS on mapped bytes marks the batch lost.  The item travels stage thread to stage thread
  * through single-producer single-consumer rings of item pointers, and back
  * to the reading thread, which writes it out (items arrive in input order:
  * a pipeline never reorders) and reuses it.  The rings are lock-free (one
@@ -54,6 +56,7 @@ struct item {
 	int stop;
 	int live;                      /* from a live input: out at the last stage */
 	int written;                   /* the last stage wrote it out already */
+	_Atomic int bus;               /* a SIGBUS cut it short (see parallel.c) */
 	size_t held;                   /* bytes counted against the budget */
 };
 
@@ -80,7 +83,36 @@ struct rf_pipe {
 	struct rf_item_budget ib;      /* what they hold, by item->held */
 	_Atomic int err;
 	_Atomic int stop;              /* a head had enough */
+	uint64_t copied;               /* bytes copied into items */
+	int lost;                      /* a batch was lost to a SIGBUS: */
+	const char *lost_input;        /* its input, not said yet */
+	uint32_t lost_idx, said_idx;
 };
+
+static int run_stage(void *sp, void *bp)
+{
+	return rf__run_stages(sp, 1, bp);
+}
+
+static int output(void *pp, void *bp)
+{
+	struct rf_pipe *p = pp;
+	return p->cfg.output(p->cfg.user, bp);
+}
+
+/* Out with an item's batch; a SIGBUS in it (mapped bytes) marks it lost. */
+static int write_item(struct rf_pipe *p, struct item *it)
+{
+	if (!it->b.ref)
+		return p->cfg.output(p->cfg.user, &it->b);
+	int bus;
+	int r = rf__bus_guard(output, p, &it->b, &bus);
+	if (bus) {
+		atomic_store(&it->bus, 1);
+		r = 0;
+	}
+	return r;
+}
 
 static uint64_t now_ns(void)
 {
@@ -180,8 +212,9 @@ static void set_err(struct rf_pipe *p, int r)
 static void write_live(struct rf_pipe *p, int index, struct item *it)
 {
 	int r = 0;
-	if (!atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel || it->b.rejects_len))
-		r = p->cfg.output(p->cfg.user, &it->b);
+	if (!atomic_load(&p->err) && !it->err && !atomic_load(&it->bus) &&
+	    (it->b.all || it->b.nsel || it->b.rejects_len))
+		r = write_item(p, it);
 	struct ring *in = &p->ring[index];
 	int more = atomic_load_explicit(&in->tail, memory_order_acquire) !=
 		   atomic_load_explicit(&in->head, memory_order_relaxed);
@@ -210,9 +243,15 @@ static void *stage_main(void *arg)
 		}
 		/* a batch emptied by an earlier stage, or after an error, only
 		 * travels on */
-		if (!it->err && (it->b.all || it->b.nsel)) {
-			int r = rf__run_stages(st, 1, &it->b);
-			if (r < 0) {
+		if (!it->err && !atomic_load(&it->bus) && (it->b.all || it->b.nsel)) {
+			int bus = 0, r;
+			if (it->b.ref) /* mapped bytes may vanish under us */
+				r = rf__bus_guard(run_stage, st, &it->b, &bus);
+			else
+				r = rf__run_stages(st, 1, &it->b);
+			if (bus)
+				atomic_store(&it->bus, 1);
+			else if (r < 0) {
 				it->err = r;
 				set_err(p, r);
 			} else if (r == RF_STOP) {
@@ -299,12 +338,21 @@ static int collect(struct rf_pipe *p, int wait)
 		}
 		p->in_flight--;
 		int r = 0;
-		if (!it->written && !atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel || it->b.rejects_len))
-			r = p->cfg.output(p->cfg.user, &it->b);
+		if (!it->written && !atomic_load(&p->err) && !it->err && !atomic_load(&it->bus) &&
+		    (it->b.all || it->b.nsel || it->b.rejects_len))
+			r = write_item(p, it);
 		if (r < 0) {
 			int none = 0;
 			atomic_compare_exchange_strong(&p->err, &none, r);
 		}
+		if (atomic_load(&it->bus) && !p->lost && it->b.input_idx != p->said_idx) {
+			p->lost = 1;
+			p->lost_input = it->b.input;
+			p->lost_idx = it->b.input_idx;
+		}
+		/* written: its chunk goes back to the source */
+		rf__chunk_unref(it->b.ref);
+		it->b.ref = NULL;
 		measure(p, it);
 		p->free_list[p->free_items++] = it;
 		if (wait && p->free_items)
@@ -362,6 +410,11 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 	if (atomic_load(&p->stop))
 		return RF_STOP;
 	struct item *it = p->free_list[--p->free_items];
+	if (b->ref) {
+		/* the bytes stay where they are: the item keeps the chunk */
+		rf__batch_share(&it->b, b);
+		goto queue;
+	}
 	size_t want = rf__item_copy_size(b->len);
 	if (it->cap < want) {
 		char *nb = realloc(it->buf, want);
@@ -374,7 +427,10 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 		p->free_list[p->free_items++] = it;
 		return -ENOMEM;
 	}
+	p->copied += b->len;
+queue:
 	it->err = 0;
+	atomic_store(&it->bus, 0);
 	it->stop = 0;
 	it->live = p->live;
 	it->written = 0;
@@ -396,6 +452,30 @@ int rf__pipe_finish(struct rf_pipe *p)
 			p->th[s].started = 0;
 		}
 	return atomic_load(&p->err);
+}
+
+int rf__pipe_drain(void *user)
+{
+	struct rf_pipe *p = user;
+	if (!p->in_flight)
+		return 0;
+	(void)collect(p, 1); /* an error stays in p->err: the next submit says it */
+	return 1;
+}
+
+int rf__pipe_lost(struct rf_pipe *p, const char **input, uint32_t *input_idx)
+{
+	if (!p->lost)
+		return 0;
+	*input = p->lost_input;
+	*input_idx = p->said_idx = p->lost_idx;
+	p->lost = 0;
+	return 1;
+}
+
+uint64_t rf__pipe_copied(const struct rf_pipe *p)
+{
+	return p->copied;
 }
 
 struct rf_stage *rf__pipe_stages(struct rf_pipe *p)
@@ -431,6 +511,8 @@ void rf__pipe_destroy(struct rf_pipe *p)
 	for (int i = 0; i <= p->nstages; i++)
 		ring_free(&p->ring[i]);
 	for (int i = 0; p->items && i < p->nitems; i++) {
+		rf__chunk_unref(p->items[i].b.ref); /* not written out: an error */
+		p->items[i].b.ref = NULL;
 		free(p->items[i].buf);
 		rf__batch_free(&p->items[i].b);
 	}

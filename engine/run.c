@@ -177,7 +177,7 @@ static uint64_t now_ns(void)
 
 /* ---- SIGBUS from a file truncated under our mapping ------------------- */
 
-static __thread sigjmp_buf *bus_jmp;
+#define bus_jmp rf__bus_jmp /* per thread; the executors set theirs too (batch.c) */
 
 static void on_sigbus(int sig, siginfo_t *si, void *uctx)
 {
@@ -492,7 +492,7 @@ struct mp_report {
 	uint32_t nranges;
 	uint64_t bytes;
 	/* for --stats: the parent runs no batch itself */
-	uint64_t records, batches, spill_batches, long_skipped;
+	uint64_t records, batches, spill_batches, long_skipped, bytes_copied;
 	char io_reason[160];         /* why the worker's first range got its backend */
 	int32_t direct_used, uring_registered;
 	struct {
@@ -671,6 +671,7 @@ static void mp_child(struct run *run, struct mp_range *ranges, int first, int co
 	rep.batches = run->framer.batches;
 	rep.long_skipped = run->long_skipped;
 	rep.spill_batches = run->framer.spill_batches;
+	rep.bytes_copied = run->framer.bytes_copied;
 	if (run->rep) {
 		memcpy(rep.io_reason, run->rep->io_reason, sizeof rep.io_reason);
 		rep.direct_used = run->rep->direct_used;
@@ -1013,6 +1014,7 @@ next:
 		run->records += reps[w].records;
 		run->framer.batches += reps[w].batches;
 		run->framer.spill_batches += reps[w].spill_batches;
+		run->framer.bytes_copied += reps[w].bytes_copied;
 		run->long_skipped += reps[w].long_skipped;
 		for (int i = 0; i < run->nstages; i++) {
 			struct rf_stage_stats *ss = &run->stage[i].stats;
@@ -1287,15 +1289,34 @@ static void progress(struct run *run, int final)
 	run->opt->on_progress(run->opt->progress_user, done, run->total_bytes, now - run->started);
 }
 
+/* Parallel and pipeline mode: a batch of a mapped file lost to a SIGBUS in
+ * a worker or in the output is said as serial mode says it - for the input
+ * being read, through the same jump; for an earlier one, here. */
+static void report_lost(struct run *run)
+{
+	const char *input = NULL;
+	uint32_t idx = 0;
+	if (!(run->par ? rf__par_lost(run->par, &input, &idx) : run->pipe ? rf__pipe_lost(run->pipe, &input, &idx) : 0))
+		return;
+	if (idx == run->input_idx && bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	report_error(run, input, -EIO, "file was truncated while mapped (SIGBUS); its results are incomplete");
+	run->failed_inputs++;
+}
+
 /* One batch through the stages, or to the work items. */
 static int run_one(struct run *run, struct rf_batch *b)
 {
 	prepare_batch(run, b);
 	progress(run, 0);
-	if (run->par)
-		return rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
+	if (run->par) {
+		int r = rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
+		report_lost(run);
+		return r;
+	}
 	if (run->pipe) {
 		int r = rf__io_cancel ? -EINTR : rf__pipe_submit(run->pipe, b);
+		report_lost(run);
 		if (r == RF_STOP)
 			run->stopped = 1;
 		return r;
@@ -1555,6 +1576,15 @@ static int ensure_pool(struct run *run, int direct)
 		return r;
 	}
 	run->have_pool = 1;
+	/* the work items hold buffers: when none is free, the reader writes
+	 * out what is finished, or waits for a worker */
+	if (run->par) {
+		run->pool.drain = rf__par_drain;
+		run->pool.drain_user = run->par;
+	} else if (run->pipe) {
+		run->pool.drain = rf__pipe_drain;
+		run->pool.drain_user = run->pipe;
+	}
 	/* before the first touch: the pool lives where its reader runs */
 	if (run->place.interleave)
 		rf__bind_memory(run->pool.slab, run->pool.slab_len, -1);
@@ -2150,6 +2180,8 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->batches = run->framer.batches;
 	rep->spill_batches = run->framer.spill_batches;
 	rep->longest_record = run->framer.longest_spill;
+	rep->bytes_copied = run->framer.bytes_copied + (run->par ? rf__par_copied(run->par) : 0) +
+			    (run->pipe ? rf__pipe_copied(run->pipe) : 0);
 	rep->long_skipped = run->long_skipped;
 	rep->snapshots = run->every_printed;
 	rep->snapshots_skipped = run->every_skipped;
@@ -2363,6 +2395,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	progress(run, 1);
 	if (run->pipe) {
 		int pr = rf__pipe_finish(run->pipe);
+		report_lost(run);
 		if (pr < 0 && !run->fatal && !run->out.err)
 			run->fatal = pr;
 		if (pr == -EBADMSG)
@@ -2372,6 +2405,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		/* everything handed over: wait for it, then fold the workers'
 		 * aggregates into worker 0's */
 		int pr = rf__par_finish(run->par);
+		report_lost(run);
 		if (pr < 0 && !run->fatal && !run->out.err)
 			run->fatal = pr;
 		if (pr == -EBADMSG)
