@@ -3,9 +3,12 @@
 # of parallel and pipeline mode.
 #  - A window or buffer is given back only after its last batch is written:
 #    many small mmap windows, slow stages, every line out in order and equal
-#    to the input (a use after munmap would crash with SIGSEGV).  For a
-#    ThreadSanitizer run, build with CFLAGS=-fsanitize=thread and point
-#    RINGFLOW at that binary (see README, "Zero-copy hand-off").
+#    to the input (a use after munmap would crash with SIGSEGV).  The same
+#    under ThreadSanitizer (configure has no switch for it): in a copy of
+#    the tree, ./configure CFLAGS="-O1 -g -fsanitize=thread"
+#    LDFLAGS=-fsanitize=thread && make ringflow, then run this script with
+#    RINGFLOW pointing at that binary (the valgrind part skips itself
+#    there: set SANITIZED=yes).
 #  - A pool far smaller than the items in flight: the reader must wait for
 #    buffers the items hold, and neither lose data nor deadlock.
 #  - A file truncated under its mapping while workers hold its windows: the
