@@ -396,8 +396,10 @@ struct rf_workers_config {
 	size_t why_len;            /* message (may be NULL) */
 };
 
-/* What a work item holds: its copy buffer of cap bytes and the batch's
- * selection, values, arena and rejects. */
+/* What a work item holds: its copy buffer of cap bytes (if it ever had to
+ * copy) and the batch's selection, values, arena and rejects.  A batch in
+ * flight is counted at its size as well (rf__item_estimate), whether it
+ * is a copy or keeps its chunk: a window's pages are resident too. */
 static inline size_t rf__item_footprint(const struct rf_batch *b, size_t cap)
 {
 	size_t n = cap + (size_t)b->sel_cap * sizeof *b->sel + b->vals_cap * sizeof *b->vals + b->rejects_cap;

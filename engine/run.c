@@ -1682,7 +1682,9 @@ static void report_strict(struct run *run)
 }
 
 /* Parallel and pipeline mode: --memory holds the pool and the batches in
- * flight, each a copy of a batch plus what the stages grow for it.  The
+ * flight, each counted at its size (it keeps its pool buffer or mmap
+ * window, or a copy of a spilled record) plus what the stages grow for it;
+ * when the items hold every pool buffer the reader drains them (pool.h).  The
  * pool gets a quarter, at least its two buffers; the items the rest, in
  * bytes (counted as they go, see parallel.c) and in number: at least what
  * keeps the threads busy, two per worker or one per stage thread, twice
