@@ -11,14 +11,15 @@
  * When the pool runs dry the reader drains (rf__par_drain): it writes out
  * what is finished, or waits for a worker.  A SIGBUS in a worker or in the
  * output (a mapped file truncated) marks that batch lost, not the run
- * failed: rf__par_lost tells the runner which input it was.  Finished batches are
- * written by the reading thread strictly in sequence order (a reorder ring
- * as deep as the number of items), so line output is in input order.  Each
- * worker keeps its own aggregate state; the runner merges them at the end.
+ * failed: rf__par_lost tells the runner which input it was.  Finished
+ * batches are written by the reading thread strictly in sequence order
+ * (a reorder ring as deep as the number of items), so line output is in
+ * input order.  Each worker keeps its own aggregate state; the runner
+ * merges them at the end.
  * The items are the backpressure: when all are busy, or what they hold
  * would pass the byte budget (--memory less the pool), the reader writes
  * out what is finished, then waits.  What an item holds is measured each
- * time it comes back: its copy, sized to the batch, and what the stages
+ * time it comes back: its copy if it made one, and what the stages
  * grew for it (records, values, arena, rejects); a batch about to go out
  * is counted at its size plus the stages' share measured so far.  Idle
  * items give their memory back when the budget needs it.  A batch of a live input

@@ -42,6 +42,26 @@ for mode in parallel pipeline; do
 	done
 done
 
+# Many small files: an input's end does not wait for its batches (the
+# source goes when its last chunk comes back), and every line comes out
+# once, in order.
+mkdir "$T/many"
+i=0
+while [ $i -lt 60 ]; do
+	"$LOGGEN" --lines $((i * 37 + 1)) --seed $i > "$T/many/f$i"
+	i=$((i + 1))
+done
+set -- "$T"/many/f*
+cat "$@" > "$T/many-want"
+for mode in parallel pipeline; do
+	for io in mmap read uring; do
+		timeout 120 "$RINGFLOW" --mode=$mode --threads=2 --io=$io --window=4K --buffer-size=64K 'grep " "' \
+			"$@" > "$T/out" 2> "$T/err"
+		check_status "$mode --io=$io, 60 small files" $? 0
+		check_same "$mode --io=$io, 60 small files: every line, in order" "$T/out" "$T/many-want"
+	done
+done
+
 # A file truncated while workers hold its windows (a stage slowed so that
 # the truncation lands mid-run): said as in serial mode, exit 2.
 "$LOGGEN" --size 40M --seed 22 > "$T/big"
@@ -50,7 +70,7 @@ for mode in parallel pipeline; do
 	RINGFLOW_TEST_SLOW_STAGE=0:150000 timeout 120 "$RINGFLOW" --mode=$mode --io=mmap --window=1M 'grep GET' \
 		"$T/shrink" > "$T/out" 2> "$T/err" &
 	pid=$!
-	sleep 0.6
+	sleep 1 # 40 batches of 150 ms each: the run is still early on
 	truncate -s 2M "$T/shrink"
 	wait $pid
 	check_status "$mode: truncated under mmap" $? 2
