@@ -3,10 +3,11 @@
  * The reading thread frames batches and hands each to a work item, as in
  * parallel mode: the item keeps a reference to the batch's chunk (no copy;
  * only a batch not in a chunk is copied), dropped once it is written out,
- * and a SIGBUS on mapped bytes marks the batch lost.  The item travels stage thread to stage thread
- * through single-producer single-consumer rings of item pointers, and back
- * to the reading thread, which writes it out (items arrive in input order:
- * a pipeline never reorders) and reuses it.  The rings are lock-free (one
+ * and a SIGBUS on mapped bytes marks the batch lost.  The item travels
+ * stage thread to stage thread through single-producer single-consumer
+ * rings of item pointers, and back to the reading thread, which writes it
+ * out (items arrive in input order: a pipeline never reorders) and reuses
+ * it.  When the pool runs dry the reader takes items back (rf__pipe_drain).  The rings are lock-free (one
  * atomic index per side); a thread that finds its ring empty or full
  * sleeps on a semaphore instead of spinning.  Each stage has exactly one
  * instance, so aggregates need no merge.

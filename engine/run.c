@@ -1296,7 +1296,9 @@ static void report_lost(struct run *run)
 {
 	const char *input = NULL;
 	uint32_t idx = 0;
-	if (!(run->par ? rf__par_lost(run->par, &input, &idx) : run->pipe ? rf__pipe_lost(run->pipe, &input, &idx) : 0))
+	int lost = run->par ? rf__par_lost(run->par, &input, &idx)
+		   : run->pipe ? rf__pipe_lost(run->pipe, &input, &idx) : 0;
+	if (!lost)
 		return;
 	if (idx == run->input_idx && bus_jmp)
 		siglongjmp(*bus_jmp, 1);
@@ -1684,8 +1686,8 @@ static void report_strict(struct run *run)
 /* Parallel and pipeline mode: --memory holds the pool and the batches in
  * flight, each counted at its size (it keeps its pool buffer or mmap
  * window, or a copy of a spilled record) plus what the stages grow for it;
- * when the items hold every pool buffer the reader drains them (pool.h).  The
- * pool gets a quarter, at least its two buffers; the items the rest, in
+ * when the items hold every pool buffer the reader drains them (pool.h).
+ * The pool gets a quarter, at least its two buffers; the items the rest, in
  * bytes (counted as they go, see parallel.c) and in number: at least what
  * keeps the threads busy, two per worker or one per stage thread, twice
  * over (room for what the stages grow).  Larger batches go in as pieces;
