@@ -68,6 +68,24 @@ struct stage_thread {
 	int started;
 };
 
+/* The helper: one more thread, with its own instance of each stateless
+ * stage (parse, filters), lent to whichever of those stages has a backlog
+ * (see stage_main). */
+struct helper {
+	pthread_t thread;
+	int started;
+	struct rf_stage stage[RF_MAX_STAGES];
+	int nopen;                     /* stages [0, nopen) tried to open */
+	int opened[RF_MAX_STAGES];     /* stateless and open */
+	_Atomic int busy;              /* lent to a stage thread */
+	sem_t go, done;                /* a job is there / finished */
+	struct item *job;
+	int job_stage;
+	int quit;
+	int sems;                      /* go and done made */
+	uint64_t helped;               /* batches it ran */
+};
+
 struct rf_pipe {
 	struct rf_workers_config cfg;
 	int nstages;
@@ -88,6 +106,8 @@ struct rf_pipe {
 	int lost;                      /* a batch was lost to a SIGBUS: */
 	const char *lost_input;        /* its input, not said yet */
 	uint32_t lost_idx, said_idx;
+	struct helper helper;
+	int have_helper;
 };
 
 static int run_stage(void *sp, void *bp)
@@ -226,43 +246,162 @@ static void write_live(struct rf_pipe *p, int index, struct item *it)
 	it->written = 1;
 }
 
+/* One stage instance on one item.  A batch emptied by an earlier stage,
+ * or after an error, only travels on. */
+static void process_item(struct rf_pipe *p, struct rf_stage *st, struct item *it)
+{
+	if (it->err || atomic_load(&it->bus) || !(it->b.all || it->b.nsel))
+		return;
+	int bus = 0, r;
+	if (it->b.ref) /* mapped bytes may vanish under us */
+		r = rf__bus_guard(run_stage, st, &it->b, &bus);
+	else
+		r = rf__run_stages(st, 1, &it->b);
+	if (bus) {
+		atomic_store(&it->bus, 1);
+	} else if (r < 0) {
+		it->err = r;
+		set_err(p, r);
+	} else if (r == RF_STOP) {
+		it->stop = 1;
+		atomic_store(&p->stop, 1);
+	}
+}
+
+static void *helper_main(void *arg)
+{
+	struct rf_pipe *p = arg;
+	struct helper *h = &p->helper;
+	for (;;) {
+		while (sem_wait(&h->go) < 0 && errno == EINTR)
+			;
+		if (h->quit)
+			return NULL;
+		process_item(p, &h->stage[h->job_stage], h->job);
+		h->helped++;
+		sem_post(&h->done);
+	}
+}
+
+/* The next item of ring r if one is there already: the stage is behind
+ * its producer, so it is (for now) the bottleneck. */
+static int backlog(const struct ring *r)
+{
+	return atomic_load_explicit(&r->tail, memory_order_acquire) !=
+	       atomic_load_explicit(&r->head, memory_order_relaxed);
+}
+
+/* Out of stage index: written if live and the stage is the last, then on
+ * down the line. */
+static void pass_on(struct rf_pipe *p, int index, struct item *it)
+{
+	if (it->live && index == p->nstages - 1)
+		write_live(p, index, it);
+	ring_push(&p->ring[index + 1], it);
+}
+
+/* A stateless stage with a backlog borrows the helper for the item behind
+ * the one it takes (an ordered parallel filter, two wide): both are
+ * processed at once and passed on in their order.  So the slowest of the
+ * parse and filter stages gets two threads while it is the slowest. */
 static void *stage_main(void *arg)
 {
 	struct stage_thread *t = arg;
 	struct rf_pipe *p = t->p;
 	struct rf_stage *st = &p->stage[t->index];
+	struct helper *h = &p->helper;
+	int helpable = p->have_helper && h->opened[t->index];
 	const struct rf_placement *pl = p->cfg.place;
 	if (pl && pl->pinned && t->index < pl->nthreads) {
 		rf__pin_thread(pl->cpu[t->index]);
 		rf__prefer_node(pl->node[t->index]);
 	}
 	for (;;) {
-		struct item *it = ring_pop(&p->ring[t->index]);
+		struct ring *in = &p->ring[t->index];
+		struct item *it = ring_pop(in);
 		if (!it) { /* the end: pass it on and leave */
 			ring_push(&p->ring[t->index + 1], NULL);
 			return NULL;
 		}
-		/* a batch emptied by an earlier stage, or after an error, only
-		 * travels on */
-		if (!it->err && !atomic_load(&it->bus) && (it->b.all || it->b.nsel)) {
-			int bus = 0, r;
-			if (it->b.ref) /* mapped bytes may vanish under us */
-				r = rf__bus_guard(run_stage, st, &it->b, &bus);
-			else
-				r = rf__run_stages(st, 1, &it->b);
-			if (bus)
-				atomic_store(&it->bus, 1);
-			else if (r < 0) {
-				it->err = r;
-				set_err(p, r);
-			} else if (r == RF_STOP) {
-				it->stop = 1;
-				atomic_store(&p->stop, 1);
+		struct item *second = NULL;
+		int lent = 0, none = 0;
+		if (helpable && backlog(in) && atomic_compare_exchange_strong(&h->busy, &none, 1)) {
+			lent = 1;
+			second = ring_pop(in);
+			if (second) {
+				h->job = second;
+				h->job_stage = t->index;
+				sem_post(&h->go);
 			}
 		}
-		if (it->live && t->index == p->nstages - 1)
-			write_live(p, t->index, it);
-		ring_push(&p->ring[t->index + 1], it);
+		process_item(p, st, it);
+		pass_on(p, t->index, it);
+		if (lent && second) {
+			while (sem_wait(&h->done) < 0 && errno == EINTR)
+				;
+			atomic_store(&h->busy, 0);
+			pass_on(p, t->index, second);
+		} else if (lent) {
+			/* the end came right behind */
+			atomic_store(&h->busy, 0);
+			ring_push(&p->ring[t->index + 1], NULL);
+			return NULL;
+		}
+	}
+}
+
+/* The helper's instances of the stateless stages, and its thread. */
+static int helper_start(struct rf_pipe *p)
+{
+	struct helper *h = &p->helper;
+	int any = 0, r = 0;
+	for (int s = 0; s < p->nstages && r == 0; s++) {
+		/* not csv and tsv: their parse keeps each input's header */
+		const struct rf_stage_spec *spec = &p->cfg.q->stage[s];
+		enum rf_stage_kind kind = spec->verb->kind;
+		if ((kind != RF_STAGE_PARSE && kind != RF_STAGE_FILTER) ||
+		    (kind == RF_STAGE_PARSE && rf__parse_reads_header(spec)))
+			continue;
+		h->nopen = s + 1;
+		r = rf__stage_open(&h->stage[s], p->cfg.q, s, p->cfg.k, p->cfg.env);
+		h->opened[s] = r == 0;
+		any |= r == 0;
+	}
+	if (r < 0 || !any)
+		return r;
+	sem_init(&h->go, 0, 0);
+	sem_init(&h->done, 0, 0);
+	h->sems = 1;
+	p->have_helper = 1;
+	int e = pthread_create(&h->thread, NULL, helper_main, p);
+	if (e) {
+		p->have_helper = 0;
+		return -e;
+	}
+	h->started = 1;
+	return 0;
+}
+
+static void helper_stop(struct rf_pipe *p)
+{
+	struct helper *h = &p->helper;
+	if (!h->started)
+		return;
+	h->quit = 1;
+	sem_post(&h->go);
+	pthread_join(h->thread, NULL);
+	h->started = 0;
+	/* its work counts as the stage's */
+	for (int s = 0; s < h->nopen; s++) {
+		if (!h->opened[s])
+			continue;
+		struct rf_stage_stats *a = &p->stage[s].stats, *b = &h->stage[s].stats;
+		a->batches += b->batches;
+		a->records_in += b->records_in;
+		a->records_out += b->records_out;
+		a->bytes_in += b->bytes_in;
+		a->busy_ns += b->busy_ns;
+		memset(b, 0, sizeof *b);
 	}
 }
 
@@ -302,6 +441,9 @@ int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg)
 			snprintf(cfg->why, cfg->why_len, "cannot set up stage %d (%s): %s", s + 1,
 				 cfg->q->stage[s].verb->name, strerror(-r));
 	}
+	if (r == 0 && (r = helper_start(p)) < 0 && cfg->why)
+		snprintf(cfg->why, cfg->why_len, "cannot start the helper thread of the stateless stages: %s",
+			 strerror(-r));
 	for (int s = 0; s < p->nstages && r == 0; s++) {
 		p->th[s] = (struct stage_thread){ .p = p, .index = s };
 		int e = pthread_create(&p->th[s].thread, NULL, stage_main, &p->th[s]);
@@ -452,6 +594,7 @@ int rf__pipe_finish(struct rf_pipe *p)
 			pthread_join(p->th[s].thread, NULL);
 			p->th[s].started = 0;
 		}
+	helper_stop(p); /* no stage thread can lend it work any more */
 	return atomic_load(&p->err);
 }
 
@@ -506,9 +649,17 @@ void rf__pipe_destroy(struct rf_pipe *p)
 			if (p->th[s].started)
 				pthread_join(p->th[s].thread, NULL);
 	}
+	helper_stop(p);
 	for (int s = 0; s < p->nopen; s++)
 		if (p->stage[s].verb->close)
 			p->stage[s].verb->close(&p->stage[s]);
+	for (int s = 0; s < p->helper.nopen; s++)
+		if (p->helper.opened[s] && p->helper.stage[s].verb->close)
+			p->helper.stage[s].verb->close(&p->helper.stage[s]);
+	if (p->helper.sems) {
+		sem_destroy(&p->helper.go);
+		sem_destroy(&p->helper.done);
+	}
 	for (int i = 0; i <= p->nstages; i++)
 		ring_free(&p->ring[i]);
 	for (int i = 0; p->items && i < p->nitems; i++) {
