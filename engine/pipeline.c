@@ -9,8 +9,10 @@
  * out (items arrive in input order: a pipeline never reorders) and reuses
  * it.  When the pool runs dry the reader takes items back (rf__pipe_drain).  The rings are lock-free (one
  * atomic index per side); a thread that finds its ring empty or full
- * sleeps on a semaphore instead of spinning.  Each stage has exactly one
- * instance, so aggregates need no merge.
+ * sleeps on a semaphore instead of spinning.  Each stateful stage has
+ * exactly one instance, so aggregates need no merge; a stateless one (a
+ * parse but csv/tsv, a filter) has a second in the helper thread, which it
+ * borrows while it has a backlog (see stage_main).
  *
  * A batch of a live input (a pipe) is written out, and flushed, by the last
  * stage's thread: the reading thread may sit in read() until the writer
