@@ -337,6 +337,52 @@ void rf__batch_free(struct rf_batch *b)
 	b->vals_cap = 0;
 }
 
+__thread sigjmp_buf *rf__bus_jmp;
+
+int rf__bus_guard(int (*fn)(void *, void *), void *a, void *b, int *bus)
+{
+	sigjmp_buf jb;
+	sigjmp_buf *volatile saved = rf__bus_jmp;
+	*bus = 0;
+	if (sigsetjmp(jb, 1)) {
+		rf__bus_jmp = saved;
+		*bus = 1;
+		return -EIO;
+	}
+	rf__bus_jmp = &jb;
+	int r = fn(a, b);
+	rf__bus_jmp = saved;
+	return r;
+}
+
+/* What a handed-over batch keeps of the one it comes from. */
+static void take_header(struct rf_batch *dst, const struct rf_batch *src)
+{
+	dst->len = src->len;
+	dst->seq = src->seq;
+	dst->unterminated = src->unterminated;
+	dst->input_start = src->input_start;
+	dst->all = 1;
+	dst->nsel = 0;
+	dst->has_vals = 0;
+	dst->first_line = src->first_line;
+	dst->lines_skipped = src->lines_skipped;
+	dst->nrecords = src->nrecords;
+	dst->input = src->input;
+	dst->input_idx = src->input_idx;
+	dst->rejects_len = 0;
+	dst->quote_sep = src->quote_sep;
+	rf__batch_reset_arena(dst);
+}
+
+void rf__batch_share(struct rf_batch *dst, const struct rf_batch *src)
+{
+	rf__chunk_hold(src->ref);
+	dst->data = src->data;
+	dst->ref = src->ref;
+	take_header(dst, src);
+}
+
 int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct rf_batch *src)
 {
 	/* 64 spare zeroed bytes let vector kernels load whole blocks at a
@@ -354,20 +400,7 @@ int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct r
 	memcpy(*buf, src->data, src->len);
 	memset(*buf + src->len, 0, 64);
 	dst->data = *buf;
-	dst->len = src->len;
-	dst->seq = src->seq;
-	dst->unterminated = src->unterminated;
-	dst->input_start = src->input_start;
-	dst->all = 1;
-	dst->nsel = 0;
-	dst->has_vals = 0;
-	dst->first_line = src->first_line;
-	dst->lines_skipped = src->lines_skipped;
-	dst->nrecords = src->nrecords;
-	dst->input = src->input;
-	dst->input_idx = src->input_idx;
-	dst->rejects_len = 0;
-	dst->quote_sep = src->quote_sep;
-	rf__batch_reset_arena(dst);
+	dst->ref = NULL;
+	take_header(dst, src);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef RF_ENGINE_H
 #define RF_ENGINE_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ringflow.h"
@@ -59,7 +60,26 @@ struct rf_batch {
 	/* csv/tsv: records end only at a newline outside double quotes; the
 	 * field separator (',' or '\t'), 0 for plain lines */
 	char quote_sep;
+	/* the source chunk data[] lies in, when the batch may keep it instead
+	 * of a copy (see rf__chunk_hold); NULL: the bytes are the framer's or
+	 * a copy, good only until the batch is handed on */
+	struct rf_chunk_ref *ref;
 };
+
+/* A reference to the chunk a batch's bytes are in: taken by a work item
+ * that keeps the batch, dropped (from any thread) when it is done; the
+ * last one gives the chunk back to its source (framer.c). */
+struct rf_chunk_ref;
+void rf__chunk_hold(struct rf_chunk_ref *r);
+void rf__chunk_unref(struct rf_chunk_ref *r); /* NULL: nothing */
+
+/* Where a SIGBUS (a mapped file truncated under a batch) jumps to on this
+ * thread; NULL: it kills the process.  The runner's handler uses it. */
+extern __thread sigjmp_buf *rf__bus_jmp;
+/* fn(a, b) with a SIGBUS in it caught: then *bus is set and the result is
+ * -EIO.  For the executors' threads, which look at mapped bytes the
+ * reading thread handed them without a copy. */
+int rf__bus_guard(int (*fn)(void *, void *), void *a, void *b, int *bus);
 
 /* Make room for n selected spans; 0 or -ENOMEM. */
 int rf__batch_reserve(struct rf_batch *b, size_t n);
@@ -79,6 +99,10 @@ void rf__batch_free(struct rf_batch *b);
 /* A whole, all-selected copy of src's records in *buf (grown as needed),
  * for a batch that must outlive its source buffer. */
 int rf__batch_copy(struct rf_batch *dst, char **buf, size_t *cap, const struct rf_batch *src);
+/* The same batch without a copy: dst points into src's chunk and takes a
+ * reference to it (src->ref must be set); rf__chunk_unref(dst->ref) when
+ * done with it. */
+void rf__batch_share(struct rf_batch *dst, const struct rf_batch *src);
 
 /* CSV framing (RFC 4180, read as Python's csv module does): a double quote
  * opens a quoted field only at the start of a field; inside one, "" is a
@@ -372,8 +396,10 @@ struct rf_workers_config {
 	size_t why_len;            /* message (may be NULL) */
 };
 
-/* What a work item holds: its copy buffer of cap bytes and the batch's
- * selection, values, arena and rejects. */
+/* What a work item holds: its copy buffer of cap bytes (if it ever had to
+ * copy) and the batch's selection, values, arena and rejects.  A batch in
+ * flight is counted at its size as well (rf__item_estimate), whether it
+ * is a copy or keeps its chunk: a window's pages are resident too. */
 static inline size_t rf__item_footprint(const struct rf_batch *b, size_t cap)
 {
 	size_t n = cap + (size_t)b->sel_cap * sizeof *b->sel + b->vals_cap * sizeof *b->vals + b->rejects_cap;
@@ -417,8 +443,8 @@ static inline void rf__item_measure(struct rf_item_budget *ib, size_t *held, con
 }
 
 int rf__par_create(struct rf_par **out, const struct rf_workers_config *cfg);
-/* Hand a batch over (its bytes are copied).  0, or the first error of a
- * worker or of output. */
+/* Hand a batch over: the item keeps b->ref's chunk, or a copy of the bytes
+ * when b->ref is NULL.  0, or the first error of a worker or of output. */
 int rf__par_submit(struct rf_par *p, const struct rf_batch *b);
 /* Batches submitted from now on come from a live input (a pipe): they go
  * out, and are flushed, as soon as they are processed, not when the reader
@@ -427,6 +453,15 @@ void rf__par_live(struct rf_par *p, int live);
 /* Wait for everything handed over and write it out; stops the workers. */
 int rf__par_finish(struct rf_par *p);
 int rf__par_workers(const struct rf_par *p);
+/* The pool's drain (pool.h): on the reading thread, write out what is
+ * finished or wait for a worker, until a chunk comes back (1) or nothing
+ * is in flight (0). */
+int rf__par_drain(void *p);
+/* A batch lost to a SIGBUS (its mapped file was truncated): 1 with its
+ * input's name and index, once per input, else 0. */
+int rf__par_lost(struct rf_par *p, const char **input, uint32_t *input_idx);
+/* Record bytes copied into items (batches not in a chunk). */
+uint64_t rf__par_copied(const struct rf_par *p);
 struct rf_stage *rf__par_stages(struct rf_par *p, int worker);
 void rf__par_destroy(struct rf_par *p);
 
@@ -440,6 +475,9 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b);
 void rf__pipe_live(struct rf_pipe *p, int live);   /* as rf__par_live */
 int rf__pipe_finish(struct rf_pipe *p);
 struct rf_stage *rf__pipe_stages(struct rf_pipe *p);
+int rf__pipe_drain(void *p);   /* as rf__par_drain */
+int rf__pipe_lost(struct rf_pipe *p, const char **input, uint32_t *input_idx); /* as rf__par_lost */
+uint64_t rf__pipe_copied(const struct rf_pipe *p);
 /* Waits on ring i (the input of stage i; ring n returns to the reader). */
 void rf__pipe_queue_stats(const struct rf_pipe *p, int ring, uint64_t *empty_waits, uint64_t *full_waits,
 			  uint64_t *empty_ns, uint64_t *full_ns);
@@ -464,6 +502,9 @@ struct rf_framer {
 	uint64_t long_skipped;    /* records dropped so, in this input */
 	uint64_t first_long_offset;
 	uint64_t skipped_lines;   /* lines dropped so since the last batch */
+	uint64_t bytes_copied;    /* record bytes copied: carries and spill */
+	struct rf_chunk_ref *cur_ref, *held_ref; /* chunk at hand, the carry's */
+	struct rf_chunk_ref *spill_ref; /* the spill buffer while it is out */
 	struct rf_batch batch;    /* reused for every batch; owns sel[] */
 	int input_start;          /* the next batch is an input's first */
 	char quote_sep;           /* csv/tsv framing (see rf__csv_find_end); 0: lines */

@@ -421,6 +421,7 @@ next:
 		run->framer.batches += reps[w].batches;
 		run->framer.spill_batches += reps[w].spill_batches;
 		run->long_skipped += reps[w].long_skipped;
+		run->framer.bytes_copied += reps[w].bytes_copied;
 		for (int i = 0; i < run->nstages; i++) {
 			struct rf_stage_stats *ss = &run->stage[i].stats;
 			ss->batches += reps[w].stage[i].batches;

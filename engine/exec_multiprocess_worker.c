@@ -125,6 +125,7 @@ void mp_child(struct run *run, struct mp_range *ranges, int first, int count, in
 	rep.records = run->records;
 	rep.batches = run->framer.batches;
 	rep.long_skipped = run->long_skipped;
+	rep.bytes_copied = run->framer.bytes_copied;
 	rep.spill_batches = run->framer.spill_batches;
 	if (run->rep) {
 		memcpy(rep.io_reason, run->rep->io_reason, sizeof rep.io_reason);

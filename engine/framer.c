@@ -11,6 +11,12 @@
  * that ends it), wherever it sits: inside a chunk, across chunk ends, in the
  * spill buffer, or last without a newline.  So the backend, the mode and the
  * buffer size never change which records are too long.
+ *
+ * Each chunk is wrapped in a reference count (struct rf_chunk_ref): the
+ * framer holds one while it works on the chunk, and a batch cut from a
+ * shared source's chunk names it in b->ref, so that parallel and pipeline
+ * mode can keep the chunk, not a copy, until the batch is written out.
+ * Whoever drops the last reference gives the chunk back to its source.
  */
 #include "config.h"
 #include <errno.h>
@@ -18,6 +24,18 @@
 #include <string.h>
 #include "engine.h"
 #include "../io/source.h"
+#include "chunk.h"
+
+/* Let go of the framer's reference in *slot (emptied first: a SIGBUS may
+ * jump out of anywhere, and the next run drops what is left). */
+static void drop(struct rf_chunk_ref **slot)
+{
+	struct rf_chunk_ref *r = *slot;
+	*slot = NULL;
+	rf__chunk_unref(r);
+}
+
+static void let_spill_go(struct rf_framer *f);
 
 void rf__framer_init(struct rf_framer *f, const struct rf_kernels *k, size_t max_record,
 		     int (*emit)(void *, struct rf_batch *), void *user)
@@ -31,6 +49,10 @@ void rf__framer_init(struct rf_framer *f, const struct rf_kernels *k, size_t max
 
 void rf__framer_free(struct rf_framer *f)
 {
+	drop(&f->cur_ref);
+	drop(&f->held_ref);
+	if (f->spill_ref)
+		let_spill_go(f);
 	free(f->spill);
 	f->spill = NULL;
 	rf__batch_free(&f->batch);
@@ -54,12 +76,14 @@ static const char *last_record_end(struct rf_framer *f, const char *p, size_t n)
 	return f->k->find_last_byte(p, n, '\n');
 }
 
-static int emit(struct rf_framer *f, const char *data, size_t len, int unterminated)
+/* ref: the chunk data is in (NULL: the spill buffer) */
+static int emit(struct rf_framer *f, const char *data, size_t len, int unterminated, struct rf_chunk_ref *ref)
 {
 	if (len == 0)
 		return 0;
 	struct rf_batch *b = &f->batch;
 	b->data = data;
+	b->ref = ref && (!ref->src || ref->src->shared) ? ref : NULL;
 	b->len = len;
 	b->seq = f->seq++;
 	b->unterminated = unterminated;
@@ -99,6 +123,7 @@ static int spill_append(struct rf_framer *f, const char *p, size_t n)
 	}
 	memcpy(f->spill + f->spill_len, p, n);
 	f->spill_len += n;
+	f->bytes_copied += n;
 	return 0;
 }
 
@@ -137,7 +162,7 @@ static int emit_records(struct rf_framer *f, const char *p, const char *tail, co
 {
 	/* a span no longer than max_record and its newline cannot hold one */
 	if ((size_t)(tail - p) <= f->max_record + 1)
-		return emit(f, p, (size_t)(tail - p), 0);
+		return emit(f, p, (size_t)(tail - p), 0, f->cur_ref);
 	const char *from = p; /* the records not emitted yet */
 	while (p < tail) {
 		/* every record ending in [p, p + max_record] is short enough:
@@ -156,7 +181,7 @@ static int emit_records(struct rf_framer *f, const char *p, const char *tail, co
 					      : f->k->find_byte(p, (size_t)(tail - p), '\n');
 		if (!nl) /* cannot be: tail follows a record end */
 			nl = tail - 1;
-		int r = emit(f, from, (size_t)(p - from), 0);
+		int r = emit(f, from, (size_t)(p - from), 0, f->cur_ref);
 		if (r == 0)
 			r = too_long(f, offset_of(c, p));
 		if (r != 0)
@@ -164,7 +189,16 @@ static int emit_records(struct rf_framer *f, const char *p, const char *tail, co
 		dropped(f, p, (size_t)(nl + 1 - p));
 		p = from = nl + 1;
 	}
-	return emit(f, from, (size_t)(tail - from), 0);
+	return emit(f, from, (size_t)(tail - from), 0, f->cur_ref);
+}
+
+/* The spill buffer is held by batches: leave it to them (the last frees
+ * it) and start a new one. */
+static void let_spill_go(struct rf_framer *f)
+{
+	f->spill = NULL;
+	f->spill_cap = 0;
+	drop(&f->spill_ref);
 }
 
 static int emit_spill(struct rf_framer *f, int unterminated)
@@ -172,14 +206,31 @@ static int emit_spill(struct rf_framer *f, int unterminated)
 	f->spill_batches++;
 	if (f->spill_len > f->longest_spill)
 		f->longest_spill = f->spill_len;
-	int r = emit(f, f->spill, f->spill_len, unterminated);
+	/* The spill buffer goes out as a chunk of its own: a work item that
+	 * keeps the batch keeps the buffer (the framer takes a new one), so
+	 * the record is not copied twice. */
+	struct rf_chunk_ref *ref = malloc(sizeof *ref);
+	if (ref) {
+		atomic_init(&ref->refs, 1);
+		ref->src = NULL;
+		ref->chunk.handle = f->spill;
+		f->spill_ref = ref;
+	}
+	int r = emit(f, f->spill, f->spill_len, unterminated, ref);
+	if (ref && atomic_load(&ref->refs) == 1) {
+		f->spill_ref = NULL; /* nobody kept it: the framer's again */
+		free(ref);
+	} else if (ref) {
+		let_spill_go(f);
+	}
 	f->spill_len = 0;
 	return r;
 }
 
 int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 {
-	struct rf_chunk held = { 0 }; /* the chunk the carry lives in */
+	/* f->held_ref: the chunk the carry lives in; f->cur_ref: the chunk
+	 * at hand.  What a jump out of an earlier run left is dropped now. */
 	const char *carry = NULL;
 	size_t carry_len = 0;
 	uint64_t record_start = 0;   /* input offset of the carry / spill */
@@ -192,6 +243,10 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 	f->long_skipped = 0;
 	f->skipped_lines = 0;
 	f->qstate = RF_Q_START;
+	drop(&f->cur_ref);
+	drop(&f->held_ref);
+	if (f->spill_ref) /* a jump out of emit_spill */
+		let_spill_go(f);
 	for (;;) {
 		struct rf_chunk c;
 		/* rf_cancel(): stop here too, not only where a batch goes out -
@@ -208,6 +263,16 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 		}
 		if (r <= 0)
 			break;
+		struct rf_chunk_ref *cref = malloc(sizeof *cref);
+		if (!cref) {
+			src->ops->release(src, &c);
+			r = -ENOMEM;
+			break;
+		}
+		atomic_init(&cref->refs, 1);
+		cref->src = src;
+		cref->chunk = c;
+		f->cur_ref = cref;
 		char *start = c.data;
 		char *end = c.data + c.len;
 
@@ -233,15 +298,16 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 				if (carry_len <= c.headroom) {
 					start -= carry_len;
 					memcpy(start, carry, carry_len);
+					f->bytes_copied += carry_len;
 				} else {
 					r = spill_append(f, carry, carry_len);
 					in_spill = 1;
 				}
 			}
-			src->ops->release(src, &held);
+			drop(&f->held_ref);
 			carry_len = 0;
 			if (r < 0) {
-				src->ops->release(src, &c);
+				drop(&f->cur_ref);
 				break;
 			}
 		}
@@ -249,7 +315,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			const char *nl = record_end(f, start, (size_t)(end - start));
 			dropped(f, start, (size_t)((nl ? nl + 1 : end) - start));
 			if (!nl) {
-				src->ops->release(src, &c);
+				drop(&f->cur_ref);
 				continue;
 			}
 			in_skip = 0;
@@ -263,12 +329,12 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 				f->spill_len = 0;
 				in_spill = 0;
 				if ((r = too_long(f, record_start)) < 0) {
-					src->ops->release(src, &c);
+					drop(&f->cur_ref);
 					break;
 				}
 				if (!nl) {
 					in_skip = 1;
-					src->ops->release(src, &c);
+					drop(&f->cur_ref);
 					continue;
 				}
 				start = (char *)nl + 1;
@@ -276,7 +342,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			}
 			r = spill_append(f, start, (size_t)((nl ? nl + 1 : end) - start));
 			if (!nl) {
-				src->ops->release(src, &c);
+				drop(&f->cur_ref);
 				if (r < 0)
 					break;
 				continue;
@@ -284,7 +350,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 			if (r == 0)
 				r = emit_spill(f, 0);
 			if (r != 0) {
-				src->ops->release(src, &c);
+				drop(&f->cur_ref);
 				break;
 			}
 			in_spill = 0;
@@ -294,26 +360,27 @@ framed:;
 		const char *last = last_record_end(f, start, (size_t)(end - start));
 		const char *tail = last ? last + 1 : start;
 		if (last && (r = emit_records(f, start, tail, &c)) != 0) {
-			src->ops->release(src, &c);
+			drop(&f->cur_ref);
 			break;
 		}
 		if ((size_t)(end - tail) > f->max_record) {
 			/* an open record too long already: skip the rest of it
 			 * (the scan state at the chunk's end is the record's) */
 			if ((r = too_long(f, offset_of(&c, tail))) < 0) {
-				src->ops->release(src, &c);
+				drop(&f->cur_ref);
 				break;
 			}
 			dropped(f, tail, (size_t)(end - tail));
 			in_skip = 1;
-			src->ops->release(src, &c);
+			drop(&f->cur_ref);
 		} else if (tail < end) {
 			carry = tail;
 			carry_len = (size_t)(end - tail);
 			record_start = offset_of(&c, tail);
-			held = c;
+			f->held_ref = f->cur_ref;
+			f->cur_ref = NULL;
 		} else {
-			src->ops->release(src, &c);
+			drop(&f->cur_ref);
 		}
 	}
 
@@ -331,11 +398,11 @@ framed:;
 			size_t len = carry_len;
 			if (carry[len - 1] == '\n') /* only inside quotes */
 				len--;
-			r = emit(f, carry, len, 1);
+			r = emit(f, carry, len, 1, f->held_ref);
 		}
 	}
 	if (carry_len)
-		src->ops->release(src, &held);
+		drop(&f->held_ref);
 	f->spill_len = 0;
 	return r;
 }

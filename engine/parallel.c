@@ -2,16 +2,24 @@
  * (parse, filters, aggregate) on whole batches.
  *
  * The reading thread frames the input as in serial mode and hands each
- * batch to a free work item: the item takes a copy of the batch's bytes
- * (one memcpy, so the source can reuse its buffer at once), and any idle
- * worker runs its own instances of the stages on it.  Finished batches are
- * written by the reading thread strictly in sequence order (a reorder ring
- * as deep as the number of items), so line output is in input order.  Each
- * worker keeps its own aggregate state; the runner merges them at the end.
+ * batch to a free work item: the item takes a reference to the chunk the
+ * batch's bytes are in (a pool buffer or an mmap window; no copy), and any
+ * idle worker runs its own instances of the stages on it in place.  The
+ * reference is dropped once the batch is written out, by whichever thread
+ * wrote it, which gives the chunk back to its source.  Only a batch not in
+ * a chunk (the framer's spill buffer, memory) is copied into the item.
+ * When the pool runs dry the reader drains (rf__par_drain): it writes out
+ * what is finished, or waits for a worker.  A SIGBUS in a worker or in the
+ * output (a mapped file truncated) marks that batch lost, not the run
+ * failed: rf__par_lost tells the runner which input it was.  Finished
+ * batches are written by the reading thread strictly in sequence order
+ * (a reorder ring as deep as the number of items), so line output is in
+ * input order.  Each worker keeps its own aggregate state; the runner
+ * merges them at the end.
  * The items are the backpressure: when all are busy, or what they hold
  * would pass the byte budget (--memory less the pool), the reader writes
  * out what is finished, then waits.  What an item holds is measured each
- * time it comes back: its copy, sized to the batch, and what the stages
+ * time it comes back: its copy if it made one, and what the stages
  * grew for it (records, values, arena, rejects); a batch about to go out
  * is counted at its size plus the stages' share measured so far.  Idle
  * items give their memory back when the budget needs it.  A batch of a live input
@@ -43,6 +51,7 @@ struct item {
 	uint64_t seq;
 	int err;
 	int live;                  /* from a live input: out as soon as done */
+	int bus;                   /* a SIGBUS cut it short: its input is incomplete */
 	enum item_state state;
 	size_t held;               /* bytes counted against the budget */
 	struct item *next;         /* free list or work queue */
@@ -76,6 +85,11 @@ struct rf_par {
 	struct rf_item_budget ib;      /* what they hold, by item->held */
 	struct worker *workers;
 	int nworkers;
+	uint64_t released;         /* chunk references given back */
+	uint64_t copied;           /* bytes copied into items */
+	int lost;                  /* a batch was lost to a SIGBUS: */
+	const char *lost_input;    /* its input, not said yet */
+	uint32_t lost_idx, said_idx;
 };
 
 static int flush_in_order(struct rf_par *p);
@@ -113,6 +127,29 @@ static void trim(struct rf_par *p, const struct item *keep, size_t need)
 	}
 }
 
+static int run_stages(void *wp, void *bp)
+{
+	struct worker *w = wp;
+	return rf__run_stages(w->stage, w->par->cfg.nstages, bp);
+}
+
+static int output(void *pp, void *bp)
+{
+	struct rf_par *p = pp;
+	return p->cfg.output(p->cfg.user, bp);
+}
+
+/* A batch lost to a SIGBUS: remember its input for rf__par_lost, once.
+ * With the lock. */
+static void note_lost(struct rf_par *p, const struct item *it)
+{
+	if (p->lost || it->b.input_idx == p->said_idx)
+		return;
+	p->lost = 1;
+	p->lost_input = it->b.input;
+	p->lost_idx = it->b.input_idx;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -136,11 +173,17 @@ static void *worker_main(void *arg)
 		int failed = p->err != 0;
 		pthread_mutex_unlock(&p->mu);
 
-		int r = failed ? 0 : rf__run_stages(w->stage, p->cfg.nstages, &it->b);
+		int bus = 0, r = 0;
+		if (!failed && it->b.ref) /* mapped bytes may vanish under us */
+			r = rf__bus_guard(run_stages, w, &it->b, &bus);
+		else if (!failed)
+			r = rf__run_stages(w->stage, p->cfg.nstages, &it->b);
 		int live = it->live;
 		pthread_mutex_lock(&p->mu);
+		it->bus = bus;
 		it->err = r < 0 ? r : 0;
-		set_err(p, r);
+		if (!bus)
+			set_err(p, r);
 		it->state = ITEM_DONE;
 		p->ring[it->seq % (uint64_t)p->nitems] = it;
 		pthread_cond_broadcast(&p->done_cv);
@@ -182,13 +225,24 @@ static int flush_in_order(struct rf_par *p)
 		}
 		p->ring[p->next_out % (uint64_t)p->nitems] = NULL;
 		p->next_out++;
-		int r = 0;
-		if (!p->err && !it->err) {
-			pthread_mutex_unlock(&p->mu);
+		int r = 0, bus = it->bus;
+		/* out with it, then give its chunk back (not under the lock:
+		 * that may unmap a window) */
+		struct rf_chunk_ref *ref = it->b.ref;
+		int out = !p->err && !it->err && !bus;
+		pthread_mutex_unlock(&p->mu);
+		if (out && ref)
+			r = rf__bus_guard(output, p, &it->b, &bus);
+		else if (out)
 			r = p->cfg.output(p->cfg.user, &it->b);
-			pthread_mutex_lock(&p->mu);
-		}
-		set_err(p, r);
+		it->b.ref = NULL;
+		rf__chunk_unref(ref);
+		pthread_mutex_lock(&p->mu);
+		p->released += ref != NULL;
+		if (bus)
+			note_lost(p, it);
+		else
+			set_err(p, r);
 		unflushed |= it->live;
 		p->live_pending -= it->live;
 		measure(p, it);
@@ -301,6 +355,11 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 	p->live_pending += it->live;
 	pthread_mutex_unlock(&p->mu);
 
+	if (b->ref) {
+		/* the bytes stay where they are: the item keeps the chunk */
+		rf__batch_share(&it->b, b);
+		goto queue;
+	}
 	int copied = 0;
 	size_t want = rf__item_copy_size(b->len);
 	if (it->cap < want) {
@@ -325,6 +384,8 @@ int rf__par_submit(struct rf_par *p, const struct rf_batch *b)
 		pthread_mutex_unlock(&p->mu);
 		return -ENOMEM;
 	}
+	p->copied += b->len; /* only the reader submits */
+queue:
 	it->b.seq = it->seq;
 
 	pthread_mutex_lock(&p->mu);
@@ -385,6 +446,44 @@ int rf__par_finish(struct rf_par *p)
 	return r;
 }
 
+int rf__par_drain(void *user)
+{
+	struct rf_par *p = user;
+	pthread_mutex_lock(&p->mu);
+	uint64_t seen = p->released;
+	int r = 0;
+	for (;;) {
+		flush_in_order(p);
+		if (p->released != seen) {
+			r = 1;
+			break;
+		}
+		if (p->next_out == p->next_seq && !p->writing)
+			break; /* nothing in flight holds a chunk */
+		pthread_cond_wait(&p->done_cv, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+int rf__par_lost(struct rf_par *p, const char **input, uint32_t *input_idx)
+{
+	pthread_mutex_lock(&p->mu);
+	int lost = p->lost;
+	if (lost) {
+		*input = p->lost_input;
+		*input_idx = p->said_idx = p->lost_idx;
+		p->lost = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return lost;
+}
+
+uint64_t rf__par_copied(const struct rf_par *p)
+{
+	return p->copied;
+}
+
 int rf__par_workers(const struct rf_par *p)
 {
 	return p->nworkers;
@@ -414,6 +513,8 @@ void rf__par_destroy(struct rf_par *p)
 		}
 	}
 	for (int i = 0; p->items && i < p->nitems; i++) {
+		rf__chunk_unref(p->items[i].b.ref); /* not written out: an error */
+		p->items[i].b.ref = NULL;
 		free(p->items[i].buf);
 		rf__batch_free(&p->items[i].b);
 	}

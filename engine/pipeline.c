@@ -1,13 +1,18 @@
 /* pipeline.c - pipeline mode: one thread per stage, bounded rings between.
  *
- * The reading thread frames batches and copies each into a work item, as
- * in parallel mode; the item then travels stage thread to stage thread
- * through single-producer single-consumer rings of item pointers, and back
- * to the reading thread, which writes it out (items arrive in input order:
- * a pipeline never reorders) and reuses it.  The rings are lock-free (one
+ * The reading thread frames batches and hands each to a work item, as in
+ * parallel mode: the item keeps a reference to the batch's chunk (no copy;
+ * only a batch not in a chunk is copied), dropped once it is written out,
+ * and a SIGBUS on mapped bytes marks the batch lost.  The item travels
+ * stage thread to stage thread through single-producer single-consumer
+ * rings of item pointers, and back to the reading thread, which writes it
+ * out (items arrive in input order: a pipeline never reorders) and reuses
+ * it.  When the pool runs dry the reader takes items back (rf__pipe_drain).  The rings are lock-free (one
  * atomic index per side); a thread that finds its ring empty or full
- * sleeps on a semaphore instead of spinning.  Each stage has exactly one
- * instance, so aggregates need no merge.
+ * sleeps on a semaphore instead of spinning.  Each stateful stage has
+ * exactly one instance, so aggregates need no merge; a stateless one (a
+ * parse but csv/tsv, a filter) has a second in the helper thread, which it
+ * borrows while it has a backlog (see stage_main).
  *
  * A batch of a live input (a pipe) is written out, and flushed, by the last
  * stage's thread: the reading thread may sit in read() until the writer
@@ -54,6 +59,7 @@ struct item {
 	int stop;
 	int live;                      /* from a live input: out at the last stage */
 	int written;                   /* the last stage wrote it out already */
+	_Atomic int bus;               /* a SIGBUS cut it short (see parallel.c) */
 	size_t held;                   /* bytes counted against the budget */
 };
 
@@ -62,6 +68,24 @@ struct stage_thread {
 	int index;
 	pthread_t thread;
 	int started;
+};
+
+/* The helper: one more thread, with its own instance of each stateless
+ * stage (parse, filters), lent to whichever of those stages has a backlog
+ * (see stage_main). */
+struct helper {
+	pthread_t thread;
+	int started;
+	struct rf_stage stage[RF_MAX_STAGES];
+	int nopen;                     /* stages [0, nopen) tried to open */
+	int opened[RF_MAX_STAGES];     /* stateless and open */
+	_Atomic int busy;              /* lent to a stage thread */
+	sem_t go, done;                /* a job is there / finished */
+	struct item *job;
+	int job_stage;
+	int quit;
+	int sems;                      /* go and done made */
+	uint64_t helped;               /* batches it ran */
 };
 
 struct rf_pipe {
@@ -80,9 +104,41 @@ struct rf_pipe {
 	struct rf_item_budget ib;      /* what they hold, by item->held */
 	_Atomic int err;
 	_Atomic int stop;              /* a head had enough */
+	uint64_t copied;               /* bytes copied into items */
+	int lost;                      /* a batch was lost to a SIGBUS: */
+	const char *lost_input;        /* its input, not said yet */
+	uint32_t lost_idx, said_idx;
+	struct helper helper;
+	int have_helper;
 };
 
 #include "clock.h" /* now_ns() */
+
+static int run_stage(void *sp, void *bp)
+{
+	return rf__run_stages(sp, 1, bp);
+}
+
+static int output(void *pp, void *bp)
+{
+	struct rf_pipe *p = pp;
+	return p->cfg.output(p->cfg.user, bp);
+}
+
+/* Out with an item's batch; a SIGBUS in it (mapped bytes) marks it lost. */
+static int write_item(struct rf_pipe *p, struct item *it)
+{
+	if (!it->b.ref)
+		return p->cfg.output(p->cfg.user, &it->b);
+	int bus;
+	int r = rf__bus_guard(output, p, &it->b, &bus);
+	if (bus) {
+		atomic_store(&it->bus, 1);
+		r = 0;
+	}
+	return r;
+}
+
 
 static int ring_init(struct ring *r, unsigned cap)
 {
@@ -175,8 +231,9 @@ static void set_err(struct rf_pipe *p, int r)
 static void write_live(struct rf_pipe *p, int index, struct item *it)
 {
 	int r = 0;
-	if (!atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel || it->b.rejects_len))
-		r = p->cfg.output(p->cfg.user, &it->b);
+	if (!atomic_load(&p->err) && !it->err && !atomic_load(&it->bus) &&
+	    (it->b.all || it->b.nsel || it->b.rejects_len))
+		r = write_item(p, it);
 	struct ring *in = &p->ring[index];
 	int more = atomic_load_explicit(&in->tail, memory_order_acquire) !=
 		   atomic_load_explicit(&in->head, memory_order_relaxed);
@@ -187,37 +244,162 @@ static void write_live(struct rf_pipe *p, int index, struct item *it)
 	it->written = 1;
 }
 
+/* One stage instance on one item.  A batch emptied by an earlier stage,
+ * or after an error, only travels on. */
+static void process_item(struct rf_pipe *p, struct rf_stage *st, struct item *it)
+{
+	if (it->err || atomic_load(&it->bus) || !(it->b.all || it->b.nsel))
+		return;
+	int bus = 0, r;
+	if (it->b.ref) /* mapped bytes may vanish under us */
+		r = rf__bus_guard(run_stage, st, &it->b, &bus);
+	else
+		r = rf__run_stages(st, 1, &it->b);
+	if (bus) {
+		atomic_store(&it->bus, 1);
+	} else if (r < 0) {
+		it->err = r;
+		set_err(p, r);
+	} else if (r == RF_STOP) {
+		it->stop = 1;
+		atomic_store(&p->stop, 1);
+	}
+}
+
+static void *helper_main(void *arg)
+{
+	struct rf_pipe *p = arg;
+	struct helper *h = &p->helper;
+	for (;;) {
+		while (sem_wait(&h->go) < 0 && errno == EINTR)
+			;
+		if (h->quit)
+			return NULL;
+		process_item(p, &h->stage[h->job_stage], h->job);
+		h->helped++;
+		sem_post(&h->done);
+	}
+}
+
+/* The next item of ring r if one is there already: the stage is behind
+ * its producer, so it is (for now) the bottleneck. */
+static int backlog(const struct ring *r)
+{
+	return atomic_load_explicit(&r->tail, memory_order_acquire) !=
+	       atomic_load_explicit(&r->head, memory_order_relaxed);
+}
+
+/* Out of stage index: written if live and the stage is the last, then on
+ * down the line. */
+static void pass_on(struct rf_pipe *p, int index, struct item *it)
+{
+	if (it->live && index == p->nstages - 1)
+		write_live(p, index, it);
+	ring_push(&p->ring[index + 1], it);
+}
+
+/* A stateless stage with a backlog borrows the helper for the item behind
+ * the one it takes (an ordered parallel filter, two wide): both are
+ * processed at once and passed on in their order.  So the slowest of the
+ * parse and filter stages gets two threads while it is the slowest. */
 static void *stage_main(void *arg)
 {
 	struct stage_thread *t = arg;
 	struct rf_pipe *p = t->p;
 	struct rf_stage *st = &p->stage[t->index];
+	struct helper *h = &p->helper;
+	int helpable = p->have_helper && h->opened[t->index];
 	const struct rf_placement *pl = p->cfg.place;
 	if (pl && pl->pinned && t->index < pl->nthreads) {
 		rf__pin_thread(pl->cpu[t->index]);
 		rf__prefer_node(pl->node[t->index]);
 	}
 	for (;;) {
-		struct item *it = ring_pop(&p->ring[t->index]);
+		struct ring *in = &p->ring[t->index];
+		struct item *it = ring_pop(in);
 		if (!it) { /* the end: pass it on and leave */
 			ring_push(&p->ring[t->index + 1], NULL);
 			return NULL;
 		}
-		/* a batch emptied by an earlier stage, or after an error, only
-		 * travels on */
-		if (!it->err && (it->b.all || it->b.nsel)) {
-			int r = rf__run_stages(st, 1, &it->b);
-			if (r < 0) {
-				it->err = r;
-				set_err(p, r);
-			} else if (r == RF_STOP) {
-				it->stop = 1;
-				atomic_store(&p->stop, 1);
+		struct item *second = NULL;
+		int lent = 0, none = 0;
+		if (helpable && backlog(in) && atomic_compare_exchange_strong(&h->busy, &none, 1)) {
+			lent = 1;
+			second = ring_pop(in);
+			if (second) {
+				h->job = second;
+				h->job_stage = t->index;
+				sem_post(&h->go);
 			}
 		}
-		if (it->live && t->index == p->nstages - 1)
-			write_live(p, t->index, it);
-		ring_push(&p->ring[t->index + 1], it);
+		process_item(p, st, it);
+		pass_on(p, t->index, it);
+		if (lent && second) {
+			while (sem_wait(&h->done) < 0 && errno == EINTR)
+				;
+			atomic_store(&h->busy, 0);
+			pass_on(p, t->index, second);
+		} else if (lent) {
+			/* the end came right behind */
+			atomic_store(&h->busy, 0);
+			ring_push(&p->ring[t->index + 1], NULL);
+			return NULL;
+		}
+	}
+}
+
+/* The helper's instances of the stateless stages, and its thread. */
+static int helper_start(struct rf_pipe *p)
+{
+	struct helper *h = &p->helper;
+	int any = 0, r = 0;
+	for (int s = 0; s < p->nstages && r == 0; s++) {
+		/* not csv and tsv: their parse keeps each input's header */
+		const struct rf_stage_spec *spec = &p->cfg.q->stage[s];
+		enum rf_stage_kind kind = spec->verb->kind;
+		if ((kind != RF_STAGE_PARSE && kind != RF_STAGE_FILTER) ||
+		    (kind == RF_STAGE_PARSE && rf__parse_reads_header(spec)))
+			continue;
+		h->nopen = s + 1;
+		r = rf__stage_open(&h->stage[s], p->cfg.q, s, p->cfg.k, p->cfg.env);
+		h->opened[s] = r == 0;
+		any |= r == 0;
+	}
+	if (r < 0 || !any)
+		return r;
+	sem_init(&h->go, 0, 0);
+	sem_init(&h->done, 0, 0);
+	h->sems = 1;
+	p->have_helper = 1;
+	int e = pthread_create(&h->thread, NULL, helper_main, p);
+	if (e) {
+		p->have_helper = 0;
+		return -e;
+	}
+	h->started = 1;
+	return 0;
+}
+
+static void helper_stop(struct rf_pipe *p)
+{
+	struct helper *h = &p->helper;
+	if (!h->started)
+		return;
+	h->quit = 1;
+	sem_post(&h->go);
+	pthread_join(h->thread, NULL);
+	h->started = 0;
+	/* its work counts as the stage's */
+	for (int s = 0; s < h->nopen; s++) {
+		if (!h->opened[s])
+			continue;
+		struct rf_stage_stats *a = &p->stage[s].stats, *b = &h->stage[s].stats;
+		a->batches += b->batches;
+		a->records_in += b->records_in;
+		a->records_out += b->records_out;
+		a->bytes_in += b->bytes_in;
+		a->busy_ns += b->busy_ns;
+		memset(b, 0, sizeof *b);
 	}
 }
 
@@ -257,6 +439,9 @@ int rf__pipe_create(struct rf_pipe **out, const struct rf_workers_config *cfg)
 			snprintf(cfg->why, cfg->why_len, "cannot set up stage %d (%s): %s", s + 1,
 				 cfg->q->stage[s].verb->name, strerror(-r));
 	}
+	if (r == 0 && (r = helper_start(p)) < 0 && cfg->why)
+		snprintf(cfg->why, cfg->why_len, "cannot start the helper thread of the stateless stages: %s",
+			 strerror(-r));
 	for (int s = 0; s < p->nstages && r == 0; s++) {
 		p->th[s] = (struct stage_thread){ .p = p, .index = s };
 		int e = pthread_create(&p->th[s].thread, NULL, stage_main, &p->th[s]);
@@ -294,12 +479,21 @@ static int collect(struct rf_pipe *p, int wait)
 		}
 		p->in_flight--;
 		int r = 0;
-		if (!it->written && !atomic_load(&p->err) && !it->err && (it->b.all || it->b.nsel || it->b.rejects_len))
-			r = p->cfg.output(p->cfg.user, &it->b);
+		if (!it->written && !atomic_load(&p->err) && !it->err && !atomic_load(&it->bus) &&
+		    (it->b.all || it->b.nsel || it->b.rejects_len))
+			r = write_item(p, it);
 		if (r < 0) {
 			int none = 0;
 			atomic_compare_exchange_strong(&p->err, &none, r);
 		}
+		if (atomic_load(&it->bus) && !p->lost && it->b.input_idx != p->said_idx) {
+			p->lost = 1;
+			p->lost_input = it->b.input;
+			p->lost_idx = it->b.input_idx;
+		}
+		/* written: its chunk goes back to the source */
+		rf__chunk_unref(it->b.ref);
+		it->b.ref = NULL;
 		measure(p, it);
 		p->free_list[p->free_items++] = it;
 		if (wait && p->free_items)
@@ -357,6 +551,11 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 	if (atomic_load(&p->stop))
 		return RF_STOP;
 	struct item *it = p->free_list[--p->free_items];
+	if (b->ref) {
+		/* the bytes stay where they are: the item keeps the chunk */
+		rf__batch_share(&it->b, b);
+		goto queue;
+	}
 	size_t want = rf__item_copy_size(b->len);
 	if (it->cap < want) {
 		char *nb = realloc(it->buf, want);
@@ -369,7 +568,10 @@ int rf__pipe_submit(struct rf_pipe *p, const struct rf_batch *b)
 		p->free_list[p->free_items++] = it;
 		return -ENOMEM;
 	}
+	p->copied += b->len;
+queue:
 	it->err = 0;
+	atomic_store(&it->bus, 0);
 	it->stop = 0;
 	it->live = p->live;
 	it->written = 0;
@@ -390,7 +592,32 @@ int rf__pipe_finish(struct rf_pipe *p)
 			pthread_join(p->th[s].thread, NULL);
 			p->th[s].started = 0;
 		}
+	helper_stop(p); /* no stage thread can lend it work any more */
 	return atomic_load(&p->err);
+}
+
+int rf__pipe_drain(void *user)
+{
+	struct rf_pipe *p = user;
+	if (!p->in_flight)
+		return 0;
+	(void)collect(p, 1); /* an error stays in p->err: the next submit says it */
+	return 1;
+}
+
+int rf__pipe_lost(struct rf_pipe *p, const char **input, uint32_t *input_idx)
+{
+	if (!p->lost)
+		return 0;
+	*input = p->lost_input;
+	*input_idx = p->said_idx = p->lost_idx;
+	p->lost = 0;
+	return 1;
+}
+
+uint64_t rf__pipe_copied(const struct rf_pipe *p)
+{
+	return p->copied;
 }
 
 struct rf_stage *rf__pipe_stages(struct rf_pipe *p)
@@ -420,12 +647,22 @@ void rf__pipe_destroy(struct rf_pipe *p)
 			if (p->th[s].started)
 				pthread_join(p->th[s].thread, NULL);
 	}
+	helper_stop(p);
 	for (int s = 0; s < p->nopen; s++)
 		if (p->stage[s].verb->close)
 			p->stage[s].verb->close(&p->stage[s]);
+	for (int s = 0; s < p->helper.nopen; s++)
+		if (p->helper.opened[s] && p->helper.stage[s].verb->close)
+			p->helper.stage[s].verb->close(&p->helper.stage[s]);
+	if (p->helper.sems) {
+		sem_destroy(&p->helper.go);
+		sem_destroy(&p->helper.done);
+	}
 	for (int i = 0; i <= p->nstages; i++)
 		ring_free(&p->ring[i]);
 	for (int i = 0; p->items && i < p->nitems; i++) {
+		rf__chunk_unref(p->items[i].b.ref); /* not written out: an error */
+		p->items[i].b.ref = NULL;
 		free(p->items[i].buf);
 		rf__batch_free(&p->items[i].b);
 	}

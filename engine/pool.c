@@ -49,6 +49,8 @@ int rf__pool_init(struct rf_pool *pool, size_t budget, size_t buf_size, size_t h
 		munmap(slab, len);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&pool->lock, NULL);
+	pool->have_lock = 1;
 	pool->slab = slab;
 	pool->slab_len = len;
 	pool->count = count;
@@ -86,10 +88,13 @@ void rf__pool_destroy(struct rf_pool *pool)
 	if (pool->slab)
 		munmap(pool->slab, pool->slab_len);
 	free(pool->bufs);
+	if (pool->have_lock) {
+		pthread_mutex_destroy(&pool->lock);
+	}
 	memset(pool, 0, sizeof *pool);
 }
 
-struct rf_buf *rf__pool_get(struct rf_pool *pool)
+static struct rf_buf *take(struct rf_pool *pool)
 {
 	struct rf_buf *b = pool->free_list;
 	if (!b)
@@ -101,9 +106,39 @@ struct rf_buf *rf__pool_get(struct rf_pool *pool)
 	return b;
 }
 
+struct rf_buf *rf__pool_get(struct rf_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	struct rf_buf *b = take(pool);
+	pthread_mutex_unlock(&pool->lock);
+	return b;
+}
+
+struct rf_buf *rf__pool_get_wait(struct rf_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	struct rf_buf *b;
+	while (!(b = take(pool)) && pool->drain) {
+		/* the items in flight hold the buffers: write out what is
+		 * finished, or wait for a worker (without our lock: the
+		 * buffers come back through rf__pool_put) */
+		pthread_mutex_unlock(&pool->lock);
+		int r = pool->drain(pool->drain_user);
+		pthread_mutex_lock(&pool->lock);
+		if (r <= 0)
+			break;
+	}
+	if (!b)
+		b = take(pool);
+	pthread_mutex_unlock(&pool->lock);
+	return b;
+}
+
 void rf__pool_put(struct rf_pool *pool, struct rf_buf *buf)
 {
+	pthread_mutex_lock(&pool->lock);
 	buf->next_free = pool->free_list;
 	pool->free_list = buf;
 	pool->in_use--;
+	pthread_mutex_unlock(&pool->lock);
 }

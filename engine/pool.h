@@ -9,6 +9,7 @@
 #ifndef RF_POOL_H
 #define RF_POOL_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 struct rf_buf {
@@ -29,6 +30,16 @@ struct rf_pool {
 	struct rf_buf *free_list;
 	size_t in_use;
 	size_t high_water;
+	/* Buffers come back from any thread (the last holder of a batch in
+	 * parallel and pipeline mode): the free list is under this lock. */
+	pthread_mutex_t lock;
+	int have_lock;
+	/* Set by a run whose work items hold buffers: when none is free,
+	 * rf__pool_get_wait calls it to write out finished items (which gives
+	 * their buffers back) or to wait for one.  It returns 1 when it may
+	 * have given some back, 0 when nothing is in flight, or -errno. */
+	int (*drain)(void *user);
+	void *drain_user;
 };
 
 /* Carve `budget` bytes into buffers of buf_size (rounded up to the headroom
@@ -44,6 +55,9 @@ size_t rf__pool_stride(size_t buf_size, size_t headroom);
 size_t rf__pool_largest(size_t budget, size_t headroom);
 void rf__pool_destroy(struct rf_pool *pool);
 struct rf_buf *rf__pool_get(struct rf_pool *pool); /* NULL when all are in use */
+/* The same, but when all are in use and work items hold some, drains
+ * them (see drain) until one comes back; NULL when none can. */
+struct rf_buf *rf__pool_get_wait(struct rf_pool *pool);
 void rf__pool_put(struct rf_pool *pool, struct rf_buf *buf);
 
 #endif

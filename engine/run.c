@@ -29,7 +29,7 @@
 
 /* ---- SIGBUS from a file truncated under our mapping ------------------- */
 
-static __thread sigjmp_buf *bus_jmp;
+#define bus_jmp rf__bus_jmp /* per thread; the executors set theirs too (batch.c) */
 
 static void on_sigbus(int sig, siginfo_t *si, void *uctx)
 {
@@ -94,15 +94,36 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 	}
 }
 
+/* Parallel and pipeline mode: a batch of a mapped file lost to a SIGBUS in
+ * a worker or in the output is said as serial mode says it - for the input
+ * being read, through the same jump; for an earlier one, here. */
+static void report_lost(struct run *run)
+{
+	const char *input = NULL;
+	uint32_t idx = 0;
+	int lost = run->par ? rf__par_lost(run->par, &input, &idx)
+		   : run->pipe ? rf__pipe_lost(run->pipe, &input, &idx) : 0;
+	if (!lost)
+		return;
+	if (idx == run->input_idx && bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	report_error(run, input, -EIO, "file was truncated while mapped (SIGBUS); its results are incomplete");
+	run->failed_inputs++;
+}
+
 /* One batch through the stages, or to the work items. */
 static int run_one(struct run *run, struct rf_batch *b)
 {
 	prepare_batch(run, b);
 	progress(run, 0);
-	if (run->par)
-		return rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
+	if (run->par) {
+		int r = rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
+		report_lost(run);
+		return r;
+	}
 	if (run->pipe) {
 		int r = rf__io_cancel ? -EINTR : rf__pipe_submit(run->pipe, b);
+		report_lost(run);
 		if (r == RF_STOP)
 			run->stopped = 1;
 		return r;
@@ -251,6 +272,15 @@ static int ensure_pool(struct run *run, int direct)
 		return r;
 	}
 	run->have_pool = 1;
+	/* the work items hold buffers: when none is free, the reader writes
+	 * out what is finished, or waits for a worker */
+	if (run->par) {
+		run->pool.drain = rf__par_drain;
+		run->pool.drain_user = run->par;
+	} else if (run->pipe) {
+		run->pool.drain = rf__pipe_drain;
+		run->pool.drain_user = run->pipe;
+	}
 	/* before the first touch: the pool lives where its reader runs */
 	if (run->place.interleave)
 		rf__bind_memory(run->pool.slab, run->pool.slab_len, -1);
@@ -581,6 +611,8 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->batches = run->framer.batches;
 	rep->spill_batches = run->framer.spill_batches;
 	rep->longest_record = run->framer.longest_spill;
+	rep->bytes_copied = run->framer.bytes_copied + (run->par ? rf__par_copied(run->par) : 0) +
+			    (run->pipe ? rf__pipe_copied(run->pipe) : 0);
 	rep->long_skipped = run->long_skipped;
 	rep->snapshots = run->every_printed;
 	rep->snapshots_skipped = run->every_skipped;
@@ -802,6 +834,7 @@ static void finish_executor(struct run *run)
 {
 	if (run->pipe) {
 		int pr = rf__pipe_finish(run->pipe);
+		report_lost(run);
 		if (pr < 0 && !run->fatal && !run->out.err)
 			run->fatal = pr;
 		if (pr == -EBADMSG)
@@ -811,6 +844,7 @@ static void finish_executor(struct run *run)
 		/* everything handed over: wait for it, then fold the workers'
 		 * aggregates into worker 0's */
 		int pr = rf__par_finish(run->par);
+		report_lost(run);
 		if (pr < 0 && !run->fatal && !run->out.err)
 			run->fatal = pr;
 		if (pr == -EBADMSG)

@@ -193,6 +193,7 @@ struct rf_report {
 	int place_cpu[64];          /* thread i runs on this CPU, -1: not pinned */
 	int place_node[64];         /* its buffers live on this node, -1: default */
 	int numa_interleave;
+	uint64_t bytes_copied;      /* record bytes the engine copied (carries, spill, items) */
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and

@@ -4,10 +4,17 @@
  * chunk (the one carrying a partial last line) while it asks for the next, so
  * every backend must allow two chunks out at once.  One file per backend
  * (source_read.c, source_mmap.c, source_uring.c) behind this interface.
+ *
+ * The read, mmap and io_uring backends are `shared`: their chunks may be
+ * released from any thread, in any order, after close() (the work items
+ * of parallel and pipeline mode hold them), and as many may be out as the
+ * pool has buffers.  Each chunk out holds a reference to its source and
+ * close() drops the opener's: the source is freed with the last.
  */
 #ifndef RF_SOURCE_H
 #define RF_SOURCE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "../engine/pool.h"
@@ -43,7 +50,20 @@ struct rf_source {
 	int wake_fd;          /* streams: an eventfd that, once readable, ends the
 	                       * wait with -ECANCELED (the run's workers failed);
 	                       * -1: none.  Set by the run after opening. */
+	int shared;           /* chunks may outlive next() and close() (above) */
+	_Atomic unsigned refs; /* shared: the opener's and one per chunk out */
 };
+
+/* A shared source's references: a chunk handed out takes one; release()
+ * and close() drop one, and whoever drops the last frees the source. */
+static inline void rf__source_hold(struct rf_source *src)
+{
+	atomic_fetch_add_explicit(&src->refs, 1, memory_order_relaxed);
+}
+static inline int rf__source_drop(struct rf_source *src)
+{
+	return atomic_fetch_sub_explicit(&src->refs, 1, memory_order_acq_rel) == 1;
+}
 
 #define RF_SOURCE_TICK 2
 

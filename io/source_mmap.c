@@ -1,8 +1,10 @@
 /* source_mmap.c - windowed mmap of a regular file.
  *
- * Each chunk is a fresh mapping of one window, unmapped when the framer
- * releases it, so resident memory stays at a window or two however large the
- * file is.  Page-cache pages are used in place: no copy at all.
+ * Each chunk is a fresh mapping of one window, unmapped when its last
+ * holder (the framer, or in parallel and pipeline mode a work item)
+ * releases it, from whatever thread, so resident memory stays at the
+ * windows in flight however large the file is.  Page-cache pages are used
+ * in place: no copy at all.
  */
 #include "config.h"
 #include <errno.h>
@@ -12,8 +14,6 @@
 #include <unistd.h>
 #include "source.h"
 #include "../engine/probes.h"
-
-#define MAX_WINDOWS 4
 
 struct window {
 	void *base;
@@ -27,7 +27,6 @@ struct mmap_source {
 	uint64_t end;
 	size_t window;
 	size_t page;
-	struct window held[MAX_WINDOWS];
 };
 
 static int mmap_next(struct rf_source *src, struct rf_chunk *chunk)
@@ -49,14 +48,10 @@ static int mmap_next(struct rf_source *src, struct rf_chunk *chunk)
 			return 0;
 	}
 
-	int slot = -1;
-	for (int i = 0; i < MAX_WINDOWS; i++)
-		if (!ms->held[i].base) {
-			slot = i;
-			break;
-		}
-	if (slot < 0)
-		return -ENOBUFS;
+	/* one per window: released on any thread, in any order */
+	struct window *w = malloc(sizeof *w);
+	if (!w)
+		return -ENOMEM;
 
 	uint64_t len = ms->end - ms->offset;
 	if (len > ms->window)
@@ -70,43 +65,47 @@ static int mmap_next(struct rf_source *src, struct rf_chunk *chunk)
 	RF_PROBE3(io__submit, fd, map_len, map_off);
 	uint64_t t0 = rf__probe_clock();
 	void *p = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, ms->fd, (off_t)map_off);
-	if (p == MAP_FAILED)
-		return -errno;
+	if (p == MAP_FAILED) {
+		int e = errno;
+		free(w);
+		return -e;
+	}
 	long mapped = (long)map_len;
 	uint64_t waited = rf__probe_clock() - t0;
 	RF_PROBE4(io__complete, fd, mapped, map_off, waited);
 	madvise(p, map_len, MADV_SEQUENTIAL);
-	ms->held[slot].base = p;
-	ms->held[slot].len = map_len;
+	w->base = p;
+	w->len = map_len;
 
 	chunk->data = (char *)p + delta;
 	chunk->len = (size_t)len;
 	chunk->headroom = 0;
 	chunk->offset = ms->offset;
-	chunk->handle = &ms->held[slot];
+	chunk->handle = w;
 	ms->offset += len;
 	src->bytes += len;
+	rf__source_hold(src);
 	return 1;
 }
 
 static void mmap_release(struct rf_source *src, struct rf_chunk *chunk)
 {
 	struct window *w = chunk->handle;
-	(void)src;
-	if (w && w->base) {
-		munmap(w->base, w->len);
-		w->base = NULL;
-	}
+	if (!w)
+		return;
+	munmap(w->base, w->len);
+	free(w);
 	chunk->handle = NULL;
+	if (rf__source_drop(src))
+		free(src);
 }
 
+/* The windows still out are unmapped by their holders (the last one frees
+ * the source). */
 static void mmap_close(struct rf_source *src)
 {
-	struct mmap_source *ms = (struct mmap_source *)src;
-	for (int i = 0; i < MAX_WINDOWS; i++)
-		if (ms->held[i].base)
-			munmap(ms->held[i].base, ms->held[i].len);
-	free(ms);
+	if (rf__source_drop(src))
+		free(src);
 }
 
 static const struct rf_source_ops mmap_ops = {
@@ -124,6 +123,8 @@ int rf__source_mmap_open(struct rf_source **out, const struct rf_input_desc *in,
 	if (!ms)
 		return -ENOMEM;
 	ms->base.ops = &mmap_ops;
+	ms->base.shared = 1;
+	atomic_init(&ms->base.refs, 1);
 	ms->fd = in->fd;
 	ms->offset = in->start;
 	ms->end = in->size;

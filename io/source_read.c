@@ -92,7 +92,8 @@ static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 		if (w == 0)
 			return RF_SOURCE_TICK;
 	}
-	struct rf_buf *b = rf__pool_get(rs->pool);
+	/* the work items may hold every buffer: wait for one to come back */
+	struct rf_buf *b = rf__pool_get_wait(rs->pool);
 	if (!b)
 		return -ENOBUFS;
 	size_t want = b->cap;
@@ -139,20 +140,26 @@ static int read_next(struct rf_source *src, struct rf_chunk *chunk)
 	chunk->handle = b;
 	rs->offset += got;
 	src->bytes += got;
+	rf__source_hold(src);
 	return 1;
 }
 
+/* Any thread: the pool has its own lock. */
 static void read_release(struct rf_source *src, struct rf_chunk *chunk)
 {
 	struct read_source *rs = (struct read_source *)src;
-	if (chunk->handle)
-		rf__pool_put(rs->pool, chunk->handle);
+	if (!chunk->handle)
+		return;
+	rf__pool_put(rs->pool, chunk->handle);
 	chunk->handle = NULL;
+	if (rf__source_drop(src))
+		free(src);
 }
 
 static void read_close(struct rf_source *src)
 {
-	free(src);
+	if (rf__source_drop(src))
+		free(src);
 }
 
 static const struct rf_source_ops read_ops = {
@@ -171,6 +178,8 @@ int rf__source_read_open(struct rf_source **out, const struct rf_input_desc *in,
 		return -ENOMEM;
 	rs->base.ops = &read_ops;
 	rs->base.wake_fd = -1;
+	rs->base.shared = 1;
+	atomic_init(&rs->base.refs, 1);
 	rs->pool = pool;
 	rs->fd = in->fd;
 	rs->is_stream = in->is_stream;

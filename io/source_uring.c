@@ -175,7 +175,9 @@ static int fill(struct uring_source *us)
 	while (!us->stop && us->queued < us->depth) {
 		if (us->is_stream ? us->queued > 0 : us->next_off >= us->limit)
 			break;
-		struct rf_buf *b = rf__pool_get(pool);
+		/* with nothing queued, wait for a buffer the work items hold:
+		 * none at all would read as the end of the input */
+		struct rf_buf *b = us->queued ? rf__pool_get(pool) : rf__pool_get_wait(pool);
 		if (!b)
 			break;
 		struct slot *s = &us->slots[b->index];
@@ -304,19 +306,32 @@ static int uring_next(struct rf_source *src, struct rf_chunk *chunk)
 	chunk->offset = s->off;
 	chunk->handle = s;
 	src->bytes += s->got;
+	rf__source_hold(src);
 	return 1;
+}
+
+static void uring_free(struct uring_source *us)
+{
+	free(us->slots);
+	free(us->order);
+	free(us);
 }
 
 static void uring_release(struct rf_source *src, struct rf_chunk *chunk)
 {
 	struct uring_source *us = (struct uring_source *)src;
 	struct slot *s = chunk->handle;
-	if (s) {
-		s->state = SLOT_FREE;
-		rf__pool_put(us->u->pool, s->buf);
-		s->buf = NULL;
-	}
+	if (!s)
+		return;
+	/* any thread: the slot is the reader's again once its buffer is back
+	 * in the pool (the pool's lock orders the two) */
+	struct rf_buf *b = s->buf;
+	s->buf = NULL;
+	s->state = SLOT_FREE;
+	rf__pool_put(us->u->pool, b);
 	chunk->handle = NULL;
+	if (rf__source_drop(src))
+		uring_free(us);
 }
 
 static void uring_close(struct rf_source *src)
@@ -348,9 +363,9 @@ static void uring_close(struct rf_source *src)
 	}
 	if (us->direct)
 		(void)fcntl(us->fd, F_SETFL, us->saved_flags);
-	free(us->slots);
-	free(us->order);
-	free(us);
+	/* chunks still out free it when they come back */
+	if (rf__source_drop(src))
+		uring_free(us);
 }
 
 static const struct rf_source_ops uring_ops = {
@@ -392,6 +407,8 @@ int rf__source_uring_open(struct rf_source **out, const struct rf_input_desc *in
 	if (!us)
 		return -ENOMEM;
 	us->base.ops = &uring_ops;
+	us->base.shared = 1;
+	atomic_init(&us->base.refs, 1);
 	us->u = u;
 	us->fd = in->fd;
 	us->is_stream = in->is_stream;

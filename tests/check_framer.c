@@ -8,7 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "helpers.h"
@@ -664,6 +668,105 @@ static char *read_file(const char *path, size_t *n)
 	return p;
 }
 
+/* ---- batches that keep their chunk (parallel and pipeline mode) ---- */
+
+/* What a work item would keep of each batch: a reference, and where its
+ * bytes are. */
+struct kept {
+	struct rf_chunk_ref *ref[4096];
+	const char *data[4096];
+	size_t len[4096];
+	int unterminated[4096];
+	int n, without_ref;
+	size_t text_len;
+	int first_unmapped;       /* the first batch's window is gone at the end */
+};
+
+static int keep_batch(void *user, struct rf_batch *b)
+{
+	struct kept *k = user;
+	ck_assert_int_lt(k->n, 4096);
+	if (!b->ref) {
+		k->without_ref++;
+		return 0;
+	}
+	rf__chunk_hold(b->ref);
+	k->ref[k->n] = b->ref;
+	k->data[k->n] = b->data;
+	k->len[k->n] = b->len;
+	k->unterminated[k->n] = b->unterminated;
+	k->n++;
+	return 0;
+}
+
+/* Is the page of p mapped?  mincore says ENOMEM for an unmapped one. */
+static int mapped(const void *p)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char vec;
+	return mincore((void *)((uintptr_t)p / page * page), page, &vec) == 0;
+}
+
+/* Read every kept batch and let it go, on a thread of its own (as a
+ * worker would), after the framer and the source are done. */
+static void *release_kept(void *arg)
+{
+	struct kept *k = arg;
+	struct collected *c = calloc(1, sizeof *c);
+	/* all the room at once: no mapping of ours may take a window's place */
+	c->cap = k->text_len + 64;
+	c->buf = malloc(c->cap);
+	for (int i = 0; i < k->n; i++) {
+		append(c, k->data[i], k->len[i]);
+		if (k->unterminated[i])
+			append(c, "\n", 1);
+		rf__chunk_unref(k->ref[i]);
+	}
+	k->first_unmapped = !mapped(k->data[0]);
+	return c;
+}
+
+START_TEST(test_batches_keep_their_window)
+{
+	size_t len;
+	char *text = make_text(77, 6000, 0, &len);
+	char path[128];
+	snprintf(path, sizeof path, "%s/in", tmpdir);
+	write_file(path, text, len);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	struct rf_input_desc in = { .fd = fd, .size = len };
+	struct rf_source *src;
+	ck_assert_int_eq(rf__source_mmap_open(&src, &in, 4096), 0); /* many windows */
+	struct kept *k = calloc(1, sizeof *k);
+	struct rf_framer f;
+	rf__framer_init(&f, rf__kernels(RF_SIMD_AUTO), 1 << 20, keep_batch, k);
+	ck_assert_int_eq(rf__framer_run(&f, src), 0);
+	/* the input is done and closed, its file too: the windows stay while
+	 * the batches hold them */
+	src->ops->close(src);
+	close(fd);
+	ck_assert_int_eq(k->without_ref, 0); /* spilled records too: no copy */
+	ck_assert_int_gt(k->n, 40);
+	ck_assert(mapped(k->data[0])); /* the first window, still held */
+	k->text_len = len;
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, release_kept, k), 0);
+	struct collected *c;
+	ck_assert_int_eq(pthread_join(th, (void **)&c), 0);
+	/* every record, in order, read after the framer let go */
+	ck_assert_uint_eq(c->len, len + 1);
+	ck_assert(memcmp(c->buf, text, len) == 0);
+	/* and the last holder unmapped it */
+	ck_assert_int_eq(k->first_unmapped, 1);
+	rf__framer_free(&f);
+	free(c->buf);
+	free(c);
+	free(k);
+	free(text);
+}
+END_TEST
+
 /* Run `query` over path with a backend; returns rf_run's status and the
  * output in *out. */
 static int run_query(const char *query, const char *path, enum rf_io io, char **out, size_t *out_len)
@@ -851,6 +954,7 @@ int main(void)
 	tcase_add_test(files, test_files_long_lines);
 	tcase_add_test(files, test_file_12mb_line);
 	tcase_add_test(files, test_max_record_names_line);
+	tcase_add_test(files, test_batches_keep_their_window);
 	suite_add_tcase(s, files);
 	return run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* check_pool.c - the buffer pool keeps its budget and its buffers apart. */
 #include "config.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include "helpers.h"
@@ -102,6 +103,90 @@ START_TEST(test_tiny_budget_still_two_buffers)
 }
 END_TEST
 
+/* A drain that gives one held buffer back per call, as a work item
+ * written out would; none left: nothing in flight (0). */
+struct held {
+	struct rf_pool *pool;
+	struct rf_buf *buf[8];
+	int n, calls;
+};
+
+static int give_one_back(void *user)
+{
+	struct held *h = user;
+	h->calls++;
+	if (h->n == 0)
+		return 0;
+	rf__pool_put(h->pool, h->buf[--h->n]);
+	return 1;
+}
+
+START_TEST(test_get_wait_drains_the_items)
+{
+	struct rf_pool pool;
+	ck_assert_int_eq(rf__pool_init(&pool, 2 * 128 * KiB, 64 * KiB, 64 * KiB), 0);
+	ck_assert_uint_eq(pool.count, 2);
+	struct held h = { .pool = &pool };
+	h.buf[h.n++] = rf__pool_get(&pool);
+	h.buf[h.n++] = rf__pool_get(&pool);
+	ck_assert_ptr_null(rf__pool_get(&pool));
+	/* without a drain: none, at once */
+	ck_assert_ptr_null(rf__pool_get_wait(&pool));
+	pool.drain = give_one_back;
+	pool.drain_user = &h;
+	struct rf_buf *b = rf__pool_get_wait(&pool);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(h.calls, 1);
+	ck_assert_int_eq(h.n, 1);
+	struct rf_buf *c = rf__pool_get_wait(&pool);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_ne(b, c);
+	/* nothing left in flight: NULL, not a hang */
+	ck_assert_ptr_null(rf__pool_get_wait(&pool));
+	ck_assert_int_eq(h.calls, 3);
+	rf__pool_put(&pool, b);
+	rf__pool_put(&pool, c);
+	ck_assert_uint_eq(pool.in_use, 0);
+	rf__pool_destroy(&pool);
+}
+END_TEST
+
+/* Buffers come back from any thread: four threads taking and giving back
+ * at once lose none and never share one. */
+static void *churn(void *arg)
+{
+	struct rf_pool *pool = arg;
+	for (int i = 0; i < 20000; i++) {
+		struct rf_buf *b = rf__pool_get(pool);
+		if (!b)
+			continue;
+		/* ours alone while we hold it */
+		b->data[0] = (char)i;
+		b->data[1] = (char)i;
+		ck_assert_int_eq(b->data[0], b->data[1]);
+		rf__pool_put(pool, b);
+	}
+	return NULL;
+}
+
+START_TEST(test_put_from_threads)
+{
+	struct rf_pool pool;
+	ck_assert_int_eq(rf__pool_init(&pool, 4 * 128 * KiB, 64 * KiB, 64 * KiB), 0);
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, churn, &pool), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_uint_eq(pool.in_use, 0);
+	size_t n = 0;
+	for (struct rf_buf *b = pool.free_list; b && n <= pool.count; b = b->next_free)
+		n++;
+	ck_assert_uint_eq(n, pool.count);
+	rf__pool_destroy(&pool);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pool");
@@ -110,6 +195,8 @@ int main(void)
 	tcase_add_test(tc, test_get_until_empty_then_put);
 	tcase_add_test(tc, test_headroom_and_data_do_not_overlap);
 	tcase_add_test(tc, test_tiny_budget_still_two_buffers);
+	tcase_add_test(tc, test_get_wait_drains_the_items);
+	tcase_add_test(tc, test_put_from_threads);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

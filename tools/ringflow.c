@@ -291,6 +291,8 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	fprintf(f, "  records     %" PRIu64 "\n", r->records);
 	fprintf(f, "  batches     %" PRIu64 " (%" PRIu64 " assembled across buffer ends)\n",
 		r->batches, r->spill_batches);
+	fprintf(f, "  copied      %" PRIu64 " bytes (partial lines carried, records spilled, batches copied)\n",
+		r->bytes_copied);
 	if (r->snapshots || r->snapshots_skipped)
 		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: due while the run was busy)\n",
 			r->snapshots, r->snapshots_skipped);
@@ -429,11 +431,11 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 		r->direct_used ? "true" : "false");
 	fprintf(f, "\"inputs\":%" PRIu64 ",\"inputs_failed\":%" PRIu64 ",\"bytes\":%" PRIu64
 		   ",\"records\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"long_skipped\":%" PRIu64
-		   ",\"batches\":%" PRIu64 ",\"spill_batches\":%" PRIu64
+		   ",\"batches\":%" PRIu64 ",\"spill_batches\":%" PRIu64 ",\"bytes_copied\":%" PRIu64
 		   ",\"pool_buffers\":%zu,\"pool_buffer_size\":%zu,\"pool_high_water\":%zu"
 		   ",\"elapsed_ns\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64 ",\"numa_nodes\":%d,",
 		r->inputs, r->inputs_failed, r->bytes, r->records, r->rejected, r->long_skipped, r->batches,
-		r->spill_batches, r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns,
+		r->spill_batches, r->bytes_copied, r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns,
 		r->peak_rss_kb, r->numa_nodes);
 	fprintf(f, "\"groups\":%" PRIu64 ",\"group_bytes\":%" PRIu64 ",\"stages\":[", r->groups, r->group_bytes);
 	for (int i = 0; i < r->nstages; i++) {
