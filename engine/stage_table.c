@@ -1,5 +1,5 @@
-/* stages.c - filters (grep, regex, where), select, head, and the table
- * stages (top, sort, head, select after an aggregate). */
+/* stage_table.c - the stages on the result table, after an aggregate:
+ * top, sort, and head and select there. */
 #include "config.h"
 #include <errno.h>
 #include <inttypes.h>
