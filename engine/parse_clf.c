@@ -1,8 +1,6 @@
 /* parse_clf.c - the combined and common formats: access logs as Apache
  * and nginx write them. */
 #include "config.h"
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include "parse.h"
 

@@ -2,7 +2,6 @@
  * header line. */
 #include "config.h"
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include "parse.h"
 

@@ -1,9 +1,6 @@
 /* parse_logfmt.c - the logfmt format: key=value pairs, values bare or
  * quoted as JSON strings, a bare key a flag. */
 #include "config.h"
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include "parse.h"
 
 static int parse_logfmt(struct parse_state *ps, const struct rf_kernels *kern, struct rf_batch *b, const char *p,

@@ -2,7 +2,6 @@
  * JSON strings (logfmt quotes its values the same way), a slot by name. */
 #include "config.h"
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include "parse.h"
 

@@ -1,14 +1,11 @@
 /* stage_filter.c - the filters: grep, regex, where. */
 #include "config.h"
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
 #include "expr.h"
-#include "value.h"
-#include "table.h"
 #include "stages.h"
 
 /* ---- shared: keep[] scratch for filters ---- */

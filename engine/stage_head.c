@@ -1,14 +1,9 @@
 /* stage_head.c - head N: stop after N records. */
 #include "config.h"
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include "engine.h"
-#include "expr.h"
-#include "value.h"
-#include "table.h"
 #include "stages.h"
 
 /* ---- head N: stop after N records, or keep N result rows --------------- */

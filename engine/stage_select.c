@@ -2,14 +2,10 @@
  * the result columns that select and the table stages name). */
 #include "config.h"
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
-#include "expr.h"
-#include "value.h"
-#include "table.h"
 #include "stages.h"
 
 /* A result column: a field name, or an aggregate's label written as it

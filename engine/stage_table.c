@@ -2,13 +2,9 @@
  * top, sort, and head and select there. */
 #include "config.h"
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
-#include "expr.h"
-#include "value.h"
 #include "table.h"
 #include "stages.h"
 
