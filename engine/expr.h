@@ -29,7 +29,7 @@ int rf__expr_has_regex(const struct rf_expr *e);
 struct rf_regex *rf__regex_compile(const char *pattern, size_t len, int literal, int caseless,
 				   struct rf_query_error *err, int column);
 /* A caseless literal for grep -i over UTF-8: NULL if lit is not valid
- * UTF-8 (or out of memory).  See stages.c for the rules. */
+ * UTF-8 (or out of memory).  See stage_filter.c for the rules. */
 struct rf_regex *rf__regex_compile_folded(const char *lit, size_t len);
 void rf__regex_free(struct rf_regex *re);
 struct rf_regex_match;

@@ -1,15 +1,12 @@
-/* stages.c - filters (grep, regex, where), select, head, and the table
- * stages (top, sort, head, select after an aggregate). */
+/* stage_filter.c - the filters: grep, regex, where. */
 #include "config.h"
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
 #include "expr.h"
-#include "value.h"
-#include "table.h"
+#include "stages.h"
 
 /* ---- shared: keep[] scratch for filters ---- */
 
@@ -282,7 +279,7 @@ static void grep_close(struct rf_stage *st)
 	st->state = NULL;
 }
 
-static const struct rf_verb verb_grep = {
+const struct rf_verb rf__verb_grep = {
 	.name = "grep",
 	.kind = RF_STAGE_FILTER,
 	.usage = "grep [-v] [-i] \"LITERAL\"",
@@ -377,7 +374,7 @@ static void regex_close(struct rf_stage *st)
 	st->state = NULL;
 }
 
-static const struct rf_verb verb_regex = {
+const struct rf_verb rf__verb_regex = {
 	.name = "regex",
 	.kind = RF_STAGE_FILTER,
 	.usage = "regex [-v] \"PATTERN\"",
@@ -454,7 +451,7 @@ static void where_close(struct rf_stage *st)
 	st->state = NULL;
 }
 
-static const struct rf_verb verb_where = {
+const struct rf_verb rf__verb_where = {
 	.name = "where",
 	.kind = RF_STAGE_FILTER,
 	.usage = "where EXPR   (== != < <= > >= ~ contains, and/or/not, parentheses)",
@@ -466,418 +463,14 @@ static const struct rf_verb verb_where = {
 	.close = where_close,
 };
 
-/* A result column: a field name, or an aggregate's label written as it
- * reads, p99(bytes) or quantile(ms, 0.9).  The spaces go: labels have none. */
-static int parse_column(struct rf_cursor *c, struct rf_fieldref *f, const char *what)
-{
-	int r = rf__parse_fieldref(c, f, what);
-	if (r < 0 || !rf__peek(c) || rf__peek(c)->type != RF_ARG_LPAREN)
-		return r;
-	/* as long as its parts: a label names a field of any length */
-	size_t n = strlen(f->name) + 2;
-	int end = c->i + 1;
-	while (end < c->nargs && c->args[end].type != RF_ARG_RPAREN)
-		n += c->args[end++].len + 1;
-	if (end == c->nargs) {
-		r = rf__fail(c->err, c->end_column, "expected ')' to close %s(", f->name);
-		rf__fieldref_free(f); /* the caller keeps only what parsed */
-		return r;
-	}
-	char *name = malloc(n + 1);
-	if (!name) {
-		rf__fieldref_free(f);
-		return -ENOMEM;
-	}
-	size_t at = (size_t)sprintf(name, "%s(", f->name);
-	for (c->i++; c->i < end; c->i++)
-		at += (size_t)sprintf(name + at, "%s", c->args[c->i].type == RF_ARG_COMMA ? "," : c->args[c->i].text);
-	c->i++; /* the ')' */
-	strcpy(name + at, ")");
-	free(f->name);
-	f->name = name;
-	return 0;
-}
-
-/* ---- select: fields before an aggregate, columns after one ------------ */
-
-struct select_config {
-	int n;
-	struct rf_fieldref field[RF_TABLE_MAX_COLS];
-	int col[RF_TABLE_MAX_COLS];   /* after an aggregate: column indexes */
-};
-
-static void select_free_config(void *config)
-{
-	struct select_config *sc = config;
-	if (!sc)
-		return;
-	for (int i = 0; i < sc->n; i++)
-		rf__fieldref_free(&sc->field[i]);
-	free(sc);
-}
-
-static int select_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
-{
-	struct select_config *sc = calloc(1, sizeof *sc);
-	if (!sc)
-		return -ENOMEM;
-	spec->config = sc;
-	do {
-		if (sc->n == RF_TABLE_MAX_COLS)
-			return rf__fail(c->err, rf__cursor_column(c), "too many columns");
-		int r = parse_column(c, &sc->field[sc->n], "a field name");
-		if (r < 0)
-			return r;
-		sc->n++;
-	} while (rf__accept(c, RF_ARG_COMMA, NULL));
-	return 0;
-}
-
-static int select_bind(struct rf_stage_spec *spec, struct rf_schema *schema, struct rf_query_error *err)
-{
-	struct select_config *sc = spec->config;
-	for (int i = 0; i < sc->n; i++) {
-		int r = rf__schema_bind(schema, &sc->field[i], err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int column_index(const struct rf_colset *cols, const char *name, int column, struct rf_query_error *err)
-{
-	for (int i = 0; i < cols->n; i++)
-		if (strcmp(cols->name[i], name) == 0)
-			return i;
-	rf__fail(err, column, "the result has no column '%s'", name);
-	const char *names[65];
-	for (int i = 0; i < cols->n; i++)
-		names[i] = cols->name[i];
-	names[cols->n] = NULL;
-	rf__suggest(err, name, names);
-	if (!err->hint[0])
-		rf__hint_list(err, "columns:", names, cols->n);
-	return -EINVAL;
-}
-
-static int select_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
-{
-	struct select_config *sc = spec->config;
-	char *names[64];
-	for (int i = 0; i < sc->n; i++) {
-		int idx = column_index(cols, sc->field[i].name, sc->field[i].column, err);
-		if (idx < 0)
-			return idx;
-		sc->col[i] = idx;
-	}
-	for (int i = 0; i < sc->n; i++)
-		names[i] = strdup(cols->name[sc->col[i]]);
-	for (int i = 0; i < cols->n; i++)
-		free(cols->name[i]);
-	for (int i = 0; i < sc->n; i++)
-		cols->name[i] = names[i];
-	cols->n = sc->n;
-	cols->nkeys = 0;
-	return 0;
-}
-
-static int select_apply(const void *config, struct rf_table *t)
-{
-	const struct select_config *sc = config;
-	return rf__table_project(t, sc->col, sc->n);
-}
-
-static int nothing_open(struct rf_stage *st, const void *config)
-{
-	st->state = (void *)config;
-	return 0;
-}
-
-static int nothing_process(struct rf_stage *st, struct rf_batch *b)
-{
-	(void)st;
-	(void)b;
-	return 0;
-}
-
-static const struct rf_verb verb_select = {
-	.name = "select",
-	.kind = RF_STAGE_PROJECT,
-	.usage = "select FIELD, ...",
-	.configure = select_configure,
-	.bind = select_bind,
-	.free_config = select_free_config,
-	.open = nothing_open,
-	.process = nothing_process,
-};
-
-const struct rf_verb rf__verb_select_table = {
-	.name = "select",
-	.kind = RF_STAGE_TABLE,
-	.usage = "select COLUMN, ...",
-	.configure = select_configure,
-	.free_config = select_free_config,
-	.columns = select_columns,
-	.apply = select_apply,
-};
-
-/* ---- head N: stop after N records, or keep N result rows --------------- */
-
-struct count_config {
-	uint64_t n;
-	char *col_name;      /* top: by which column (NULL: the first aggregate) */
-	int col_column;
-	int col;
-};
-
-struct sort_config {
-	int n;
-	char *name[16];
-	int column[16];
-	int col[16];
-	int desc[16];
-};
-
-static void count_free_config(void *config)
-{
-	struct count_config *cc = config;
-	if (cc)
-		free(cc->col_name);
-	free(cc);
-}
-
-static int parse_count_arg(struct rf_cursor *c, const char *verb, uint64_t *out)
-{
-	const struct rf_arg *a = rf__take(c);
-	struct rf_number n;
-	if (!a || a->type != RF_ARG_NUMBER || rf__parse_number(a->text, a->len, &n) < 0 || !n.is_int || n.i < 0) {
-		rf__fail(c->err, a ? a->column : c->end_column, "%s needs a whole number of rows", verb);
-		snprintf(c->err->hint, sizeof c->err->hint, "for example: %s 10", verb);
-		return -EINVAL;
-	}
-	*out = (uint64_t)n.i;
-	return 0;
-}
-
-static int head_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
-{
-	struct count_config *cc = calloc(1, sizeof *cc);
-	if (!cc)
-		return -ENOMEM;
-	spec->config = cc;
-	return parse_count_arg(c, "head", &cc->n);
-}
-
-struct head_state {
-	uint64_t limit, seen;
-};
-
-static int head_open(struct rf_stage *st, const void *config)
-{
-	struct head_state *hs = calloc(1, sizeof *hs);
-	if (!hs)
-		return -ENOMEM;
-	hs->limit = ((const struct count_config *)config)->n;
-	st->state = hs;
-	return 0;
-}
-
-static int head_process(struct rf_stage *st, struct rf_batch *b)
-{
-	struct head_state *hs = st->state;
-	uint64_t left = hs->limit - hs->seen;
-	uint64_t n = b->all ? rf__batch_all_records(b, st->k) : b->nsel;
-	if (n < left) {
-		hs->seen += n;
-		return 0;
-	}
-	int r = rf__batch_expand(b, st->k);
-	if (r < 0)
-		return r;
-	b->nsel = (uint32_t)left;
-	hs->seen = hs->limit;
-	return RF_STOP; /* enough: the run stops reading */
-}
-
-static void free_state(struct rf_stage *st)
-{
-	free(st->state);
-	st->state = NULL;
-}
-
-static const struct rf_verb verb_head = {
-	.name = "head",
-	.kind = RF_STAGE_LIMIT,
-	.usage = "head N",
-	.configure = head_configure,
-	.free_config = count_free_config,
-	.open = head_open,
-	.process = head_process,
-	.close = free_state,
-};
-
-static int head_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
-{
-	(void)spec;
-	(void)cols;
-	(void)err;
-	return 0;
-}
-
-static int head_apply(const void *config, struct rf_table *t)
-{
-	rf__table_truncate(t, ((const struct count_config *)config)->n);
-	return 0;
-}
-
-const struct rf_verb rf__verb_head_table = {
-	.name = "head",
-	.kind = RF_STAGE_TABLE,
-	.usage = "head N",
-	.configure = head_configure,
-	.free_config = count_free_config,
-	.columns = head_columns,
-	.apply = head_apply,
-};
-
-/* ---- top N [by COLUMN] ------------------------------------------------ */
-
-static int top_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
-{
-	struct count_config *cc = calloc(1, sizeof *cc);
-	if (!cc)
-		return -ENOMEM;
-	spec->config = cc;
-	int r = parse_count_arg(c, "top", &cc->n);
-	if (r < 0)
-		return r;
-	if (rf__accept(c, RF_ARG_WORD, "by")) {
-		struct rf_fieldref f;
-		if ((r = parse_column(c, &f, "a column")) < 0)
-			return r;
-		cc->col_column = f.column;
-		cc->col_name = f.name;
-	}
-	return 0;
-}
-
-static int top_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
-{
-	struct count_config *cc = spec->config;
-	if (cc->col_name) {
-		cc->col = column_index(cols, cc->col_name, cc->col_column, err);
-		return cc->col < 0 ? cc->col : 0;
-	}
-	cc->col = cols->nkeys < cols->n ? cols->nkeys : 0; /* the first aggregate */
-	return 0;
-}
-
-static int top_apply(const void *config, struct rf_table *t)
-{
-	const struct count_config *cc = config;
-	int desc = 1;
-	return rf__table_top(t, &cc->col, &desc, 1, cc->n); /* a heap: no sort of every row */
-}
-
-static const struct rf_verb verb_top = {
-	.name = "top",
-	.kind = RF_STAGE_TABLE,
-	.usage = "top N [by COLUMN]",
-	.configure = top_configure,
-	.free_config = count_free_config,
-	.columns = top_columns,
-	.apply = top_apply,
-};
-
-/* ---- sort COLUMN [desc], ... ------------------------------------------ */
-
-static void sort_free_config(void *config)
-{
-	struct sort_config *sc = config;
-	if (!sc)
-		return;
-	for (int i = 0; i < sc->n; i++)
-		free(sc->name[i]);
-	free(sc);
-}
-
-static int sort_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
-{
-	struct sort_config *sc = calloc(1, sizeof *sc);
-	if (!sc)
-		return -ENOMEM;
-	spec->config = sc;
-	do {
-		if (sc->n == 16)
-			return rf__fail(c->err, rf__cursor_column(c), "sort takes at most 16 columns");
-		struct rf_fieldref f;
-		int r = parse_column(c, &f, "a column to sort by");
-		if (r < 0)
-			return r;
-		sc->name[sc->n] = f.name;
-		sc->column[sc->n] = f.column;
-		if (rf__accept(c, RF_ARG_WORD, "desc"))
-			sc->desc[sc->n] = 1;
-		else
-			rf__accept(c, RF_ARG_WORD, "asc");
-		sc->n++;
-	} while (rf__accept(c, RF_ARG_COMMA, NULL));
-	return 0;
-}
-
-static int sort_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
-{
-	struct sort_config *sc = spec->config;
-	for (int i = 0; i < sc->n; i++)
-		if ((sc->col[i] = column_index(cols, sc->name[i], sc->column[i], err)) < 0)
-			return -EINVAL;
-	return 0;
-}
-
-static int sort_apply(const void *config, struct rf_table *t)
-{
-	const struct sort_config *sc = config;
-	return rf__table_sort(t, sc->col, sc->desc, sc->n);
-}
-
-static const struct rf_verb verb_sort = {
-	.name = "sort",
-	.kind = RF_STAGE_TABLE,
-	.usage = "sort COLUMN [desc], ...",
-	.configure = sort_configure,
-	.free_config = sort_free_config,
-	.columns = sort_columns,
-	.apply = sort_apply,
-};
-
 /* ---- rejects outside the parser ---------------------------------------- */
 
 int rf__query_may_reject(const struct rf_query *q)
 {
 	for (int i = 0; i < q->nstages; i++) {
 		const struct rf_stage_spec *sp = &q->stage[i];
-		if (sp->verb == &verb_regex || (sp->verb == &verb_where && rf__expr_has_regex(sp->config)))
+		if (sp->verb == &rf__verb_regex || (sp->verb == &rf__verb_where && rf__expr_has_regex(sp->config)))
 			return 1;
 	}
 	return 0;
-}
-
-/* ---- the verb table ---------------------------------------------------- */
-
-extern const struct rf_verb rf__verb_count, rf__verb_sum, rf__verb_avg, rf__verb_min, rf__verb_max,
-	rf__verb_distinct, rf__verb_p50, rf__verb_p90, rf__verb_p95, rf__verb_p99, rf__verb_quantile;
-extern const struct rf_verb rf__verb_split, rf__verb_parse;
-
-const struct rf_verb *const rf__verbs[] = {
-	&rf__verb_split, &rf__verb_parse, &verb_grep, &verb_regex, &verb_where, &verb_select, &verb_head,
-	&verb_top, &verb_sort, &rf__verb_count, &rf__verb_sum, &rf__verb_avg, &rf__verb_min, &rf__verb_max,
-	&rf__verb_distinct, &rf__verb_p50, &rf__verb_p90, &rf__verb_p95, &rf__verb_p99, &rf__verb_quantile,
-	NULL,
-};
-
-int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields)
-{
-	const struct select_config *sc = spec->config;
-	*fields = sc->field;
-	return sc->n;
 }

@@ -1,0 +1,88 @@
+/* parse.h - what the parse verb (parsers.c) and its formats (parse_*.c)
+ * share: the config and per-run state of a parse stage, the format
+ * descriptor each format file defines, and the helpers in parse_util.c.
+ *
+ * A format is one file defining one struct parse_format, and one entry in
+ * the table of formats in parsers.c.
+ */
+#ifndef RF_PARSE_H
+#define RF_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "engine.h"
+#include "expr.h"
+
+struct parse_format;
+
+struct parse_config {
+	struct rf_parser head;     /* first: the schema reads it */
+	const struct parse_format *fmt;
+	char *delim;
+	size_t delim_len;
+	struct rf_regex *re;
+	int ngroups;
+	char **group_name;         /* every named group, however many */
+	int *group_number;
+	/* filled by bind: what to extract */
+	int nslots;
+	char *slot_name[RF_MAX_SLOTS];
+	int slot_field[RF_MAX_SLOTS];  /* combined: enum clf_field; split/csv $N: N; regex: group */
+	int max_field;                 /* split: the highest $N wanted */
+	int min_field;                 /* and the lowest */
+};
+
+/* combined and common: the number of fields a line has */
+#define RF_CLF_NFIELDS 12
+
+struct parse_state {
+	const struct parse_config *pc;
+	struct rf_regex_match *m;
+	uint8_t *keep;
+	size_t keep_cap;
+	/* csv/tsv: the current input's header, as slot -> column */
+	int col_of_slot[RF_MAX_SLOTS];
+	int have_header;
+	/* combined: which clf field goes to which slot */
+	int slot_of_field[RF_CLF_NFIELDS];
+	char *scratch;        /* json key paths, header names */
+	size_t scratch_cap;
+	size_t slot_len[RF_MAX_SLOTS];
+	size_t max_slot_len;  /* a json path longer than this names no slot */
+};
+
+/* One format.  Every hook but record may be NULL. */
+struct parse_format {
+	const char *name;
+	const char *const *known;        /* the names it always has, or NULL */
+	const char *const *time_fields;  /* what its time field may be called */
+	/* the arguments after the format's name */
+	int (*configure)(struct parse_config *pc, struct rf_cursor *c);
+	/* whether it can make a field of this name (NULL: one of head.known,
+	 * or any name when there are none) */
+	int (*accepts)(const struct parse_config *pc, const char *name);
+	/* the field a slot of this name reads (NULL: $N is N, else -1) */
+	int (*field)(const struct parse_config *pc, const char *name);
+	/* per-run set-up, once the slots are known */
+	int (*open)(struct parse_state *ps);
+	/* an input's first line, when it names the columns: a header */
+	int (*header)(struct parse_state *ps, struct rf_batch *b, const char *p, size_t n, int *open);
+	/* one record into row: 0; 1 when cut off; -1 rejected; below -1 an
+	 * error (out of memory) */
+	int (*record)(struct parse_state *ps, const struct rf_kernels *k, struct rf_batch *b, const char *p,
+		      size_t n, struct rf_value *row);
+};
+
+static inline struct rf_value rf__val(const char *p, size_t n)
+{
+	return (struct rf_value){ p, (int32_t)n };
+}
+
+/* parse_util.c */
+extern const char *const rf__json_time_names[];
+int rf__is_dollar_n(const char *name, int *n);
+const char *rf__json_string(const char *p, const char *end, struct rf_value *raw, int *escaped);
+int rf__json_unescape(struct rf_batch *b, struct rf_value raw, struct rf_value *out);
+int rf__json_slot(const struct parse_config *pc, const char *path, size_t len);
+
+#endif

@@ -1,0 +1,135 @@
+/* parse_util.c - what more than one parse format reads with: $N names,
+ * JSON strings (logfmt quotes its values the same way), a slot by name. */
+#include "config.h"
+#include <errno.h>
+#include <string.h>
+#include "parse.h"
+
+/* JSON and logfmt logs name their timestamp in several ways */
+const char *const rf__json_time_names[] = { "time", "timestamp", "ts", "@timestamp", NULL };
+
+int rf__is_dollar_n(const char *name, int *n)
+{
+	if (name[0] != '$' || !name[1])
+		return 0;
+	long v = 0;
+	for (const char *p = name + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || v > 1000000)
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1)
+		return 0;
+	*n = (int)v;
+	return 1;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Scan a JSON string at p (on the quote): its raw body and whether it holds
+ * escapes.  Returns the byte after the closing quote, or NULL. */
+const char *rf__json_string(const char *p, const char *end, struct rf_value *raw, int *escaped)
+{
+	*escaped = 0;
+	const char *s = ++p;
+	while (p < end && *p != '"') {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			*escaped = 1;
+			if (++p >= end || !memchr("\"\\/bfnrtu", *p, 9))
+				return NULL;
+			unsigned cp;
+			if (*p == 'u' && (end - p < 5 || hex4(p + 1, &cp) < 0))
+				return NULL;
+		}
+		p++;
+	}
+	if (p >= end)
+		return NULL;
+	*raw = rf__val(s, (size_t)(p - s));
+	return p + 1;
+}
+
+/* Unescape a JSON string body into the batch arena. */
+int rf__json_unescape(struct rf_batch *b, struct rf_value raw, struct rf_value *out)
+{
+	char *d = rf__batch_alloc(b, (size_t)raw.len);
+	if (!d)
+		return -ENOMEM;
+	const char *p = raw.p, *end = raw.p + raw.len;
+	size_t n = 0;
+	while (p < end) {
+		if (*p != '\\') {
+			d[n++] = *p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n': d[n++] = '\n'; break;
+		case 't': d[n++] = '\t'; break;
+		case 'r': d[n++] = '\r'; break;
+		case 'b': d[n++] = '\b'; break;
+		case 'f': d[n++] = '\f'; break;
+		case '/': case '\\': case '"': d[n++] = *p; break;
+		case 'u': {
+			unsigned cp, lo;
+			if (end - p < 5 || hex4(p + 1, &cp) < 0)
+				return -1;
+			p += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 7 && p[1] == '\\' && p[2] == 'u' &&
+			    hex4(p + 3, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			}
+			/* UTF-8 of cp is never longer than its \u escape */
+			if (cp < 0x80) {
+				d[n++] = (char)cp;
+			} else if (cp < 0x800) {
+				d[n++] = (char)(0xc0 | (cp >> 6));
+				d[n++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				d[n++] = (char)(0xe0 | (cp >> 12));
+				d[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				d[n++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				d[n++] = (char)(0xf0 | (cp >> 18));
+				d[n++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				d[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				d[n++] = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		}
+		default:
+			return -1;
+		}
+		p++;
+	}
+	*out = rf__val(d, n);
+	return 0;
+}
+
+int rf__json_slot(const struct parse_config *pc, const char *path, size_t len)
+{
+	for (int i = 0; i < pc->nslots; i++)
+		if (strlen(pc->slot_name[i]) == len && memcmp(pc->slot_name[i], path, len) == 0)
+			return i;
+	return -1;
+}

@@ -1,0 +1,112 @@
+/* stage_select.c - projection: select FIELD, ... before an aggregate (and
+ * the result columns that select and the table stages name). */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "stages.h"
+
+/* A result column: a field name, or an aggregate's label written as it
+ * reads, p99(bytes) or quantile(ms, 0.9).  The spaces go: labels have none. */
+int rf__parse_column(struct rf_cursor *c, struct rf_fieldref *f, const char *what)
+{
+	int r = rf__parse_fieldref(c, f, what);
+	if (r < 0 || !rf__peek(c) || rf__peek(c)->type != RF_ARG_LPAREN)
+		return r;
+	/* as long as its parts: a label names a field of any length */
+	size_t n = strlen(f->name) + 2;
+	int end = c->i + 1;
+	while (end < c->nargs && c->args[end].type != RF_ARG_RPAREN)
+		n += c->args[end++].len + 1;
+	if (end == c->nargs) {
+		r = rf__fail(c->err, c->end_column, "expected ')' to close %s(", f->name);
+		rf__fieldref_free(f); /* the caller keeps only what parsed */
+		return r;
+	}
+	char *name = malloc(n + 1);
+	if (!name) {
+		rf__fieldref_free(f);
+		return -ENOMEM;
+	}
+	size_t at = (size_t)sprintf(name, "%s(", f->name);
+	for (c->i++; c->i < end; c->i++)
+		at += (size_t)sprintf(name + at, "%s", c->args[c->i].type == RF_ARG_COMMA ? "," : c->args[c->i].text);
+	c->i++; /* the ')' */
+	strcpy(name + at, ")");
+	free(f->name);
+	f->name = name;
+	return 0;
+}
+
+/* ---- select: fields before an aggregate, columns after one ------------ */
+
+void rf__select_free_config(void *config)
+{
+	struct select_config *sc = config;
+	if (!sc)
+		return;
+	for (int i = 0; i < sc->n; i++)
+		rf__fieldref_free(&sc->field[i]);
+	free(sc);
+}
+
+int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
+{
+	struct select_config *sc = calloc(1, sizeof *sc);
+	if (!sc)
+		return -ENOMEM;
+	spec->config = sc;
+	do {
+		if (sc->n == RF_TABLE_MAX_COLS)
+			return rf__fail(c->err, rf__cursor_column(c), "too many columns");
+		int r = rf__parse_column(c, &sc->field[sc->n], "a field name");
+		if (r < 0)
+			return r;
+		sc->n++;
+	} while (rf__accept(c, RF_ARG_COMMA, NULL));
+	return 0;
+}
+
+static int select_bind(struct rf_stage_spec *spec, struct rf_schema *schema, struct rf_query_error *err)
+{
+	struct select_config *sc = spec->config;
+	for (int i = 0; i < sc->n; i++) {
+		int r = rf__schema_bind(schema, &sc->field[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int nothing_open(struct rf_stage *st, const void *config)
+{
+	st->state = (void *)config;
+	return 0;
+}
+
+static int nothing_process(struct rf_stage *st, struct rf_batch *b)
+{
+	(void)st;
+	(void)b;
+	return 0;
+}
+
+const struct rf_verb rf__verb_select = {
+	.name = "select",
+	.kind = RF_STAGE_PROJECT,
+	.usage = "select FIELD, ...",
+	.configure = rf__select_configure,
+	.bind = select_bind,
+	.free_config = rf__select_free_config,
+	.open = nothing_open,
+	.process = nothing_process,
+};
+
+int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields)
+{
+	const struct select_config *sc = spec->config;
+	*fields = sc->field;
+	return sc->n;
+}

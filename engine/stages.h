@@ -1,0 +1,40 @@
+/* stages.h - what the stage verbs' files share: filters (stage_filter.c),
+ * projection (stage_select.c), head (stage_head.c), the result table's
+ * stages (stage_table.c), and the verb table (verbs.c). */
+#ifndef RF_STAGES_H
+#define RF_STAGES_H
+
+#include <stdint.h>
+#include "engine.h"
+#include "table.h"
+
+struct select_config {
+	int n;
+	struct rf_fieldref field[RF_TABLE_MAX_COLS];
+	int col[RF_TABLE_MAX_COLS];   /* after an aggregate: column indexes */
+};
+
+/* head N and top N [by COLUMN] */
+struct count_config {
+	uint64_t n;
+	char *col_name;      /* top: by which column (NULL: the first aggregate) */
+	int col_column;
+	int col;
+};
+
+/* stage_select.c: a result column (a field, or an aggregate's label such
+ * as p99(bytes)), and select's arguments */
+int rf__parse_column(struct rf_cursor *c, struct rf_fieldref *f, const char *what);
+int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c);
+void rf__select_free_config(void *config);
+
+/* stage_head.c: a count of rows, and head's arguments */
+int rf__parse_count_arg(struct rf_cursor *c, const char *verb, uint64_t *out);
+int rf__head_configure(struct rf_stage_spec *spec, struct rf_cursor *c);
+void rf__count_free_config(void *config);
+
+/* the verbs, for the verb table */
+extern const struct rf_verb rf__verb_grep, rf__verb_regex, rf__verb_where, rf__verb_select, rf__verb_head,
+	rf__verb_top, rf__verb_sort;
+
+#endif
