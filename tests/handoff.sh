@@ -86,8 +86,9 @@ lines = open(sys.argv[1], 'rb').read().split(b'\n')[:-1]
 mid = len(lines) // 2
 open(sys.argv[2], 'wb').write(b'\n'.join(lines[:mid] + [b'this is not a combined log line'] + lines[mid:]) + b'\n')
 EOF
+	VG_RINGFLOW=$(vg_binary)
 	vg() {
-		timeout 300 valgrind -q --error-exitcode=9 --leak-check=full --child-silent-after-fork=yes "$RINGFLOW" "$@"
+		timeout 300 valgrind -q --error-exitcode=9 --leak-check=full --child-silent-after-fork=yes "$VG_RINGFLOW" "$@"
 	}
 	for mode in parallel pipeline; do
 		for io in read mmap uring; do

@@ -88,3 +88,16 @@ py_checks() {
 	checks=$((checks + ${pychecks:-0}))
 	failures=$((failures + ${pyfailures:-1}))
 }
+
+# vg_binary: a private copy of the ringflow binary for valgrind runs.  The
+# trace tests attach uprobes to $RINGFLOW while the suite runs in parallel;
+# a uprobe is an int3 written into the binary's text in the page cache, and
+# valgrind, which translates the text itself, executes it as a real SIGTRAP.
+# A copy is another inode, which no probe is attached to.
+vg_binary() {
+	if head -c 4 "$RINGFLOW" | grep -q ELF && cp "$RINGFLOW" "$T/ringflow-vg" 2> /dev/null; then
+		echo "$T/ringflow-vg"
+	else
+		echo "$RINGFLOW"
+	fi
+}

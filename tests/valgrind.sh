@@ -13,9 +13,10 @@ printf '{"a":1,"b":"x"}\n{"a":2.5,"b":"y","c":{"d":[1,2]}}\nnot json\n' > "$T/js
 printf 'level=info msg="a b" n=3\nlevel=error n=x\n' > "$T/logfmt"
 printf 'k,v\na,1\n"b,c",2\n' > "$T/csv"
 
+VG_RINGFLOW=$(vg_binary)
 vg() {
 	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-		--child-silent-after-fork=no --trace-children=no "$RINGFLOW" "$@" > "$T/out" 2> "$T/err"
+		--child-silent-after-fork=no --trace-children=no "$VG_RINGFLOW" "$@" > "$T/out" 2> "$T/err"
 }
 run_case() { # NAME WANT_STATUS ARGS...
 	name=$1 want=$2
