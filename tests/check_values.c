@@ -3,7 +3,8 @@
  * (RF_TIME_UNKNOWN), and the epoch unit chosen by the number of digits.
  * Expected values come from Python's calendar.timegm.  Then the fast path
  * and the one-entry cache, on random and mangled timestamps, against the
- * general parser alone. */
+ * general parser alone.  And the decimal reader: digits, integer parts
+ * and doubles' exact values, by hand and from Python's Decimal. */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
@@ -249,6 +250,141 @@ START_TEST(test_cache)
 }
 END_TEST
 
+/* ---- the decimal reader (sort and min/max read numbers with it) ---- */
+
+/* x as "[-]digits e exp" (digits times 10^(exp - n)) */
+static const char *decimal_str(const struct rf_decimal *x, char *buf, size_t cap)
+{
+	size_t k = 0;
+	if (x->neg)
+		buf[k++] = '-';
+	for (size_t i = 0; i < x->n && k + 30 < cap; i++)
+		buf[k++] = (char)('0' + rf__decimal_digit(x, i));
+	snprintf(buf + k, cap - k, " e%lld", (long long)x->exp);
+	return buf;
+}
+
+static void expect_decimal(const char *text, const char *want, int plain)
+{
+	struct rf_decimal x;
+	struct rf_number n;
+	char buf[1024];
+	ck_assert_msg(rf__parse_decimal(text, strlen(text), &x) == 0, "'%s' refused", text);
+	ck_assert_msg(rf__parse_number(text, strlen(text), &n) == 0, "'%s' no number", text);
+	ck_assert_msg(strcmp(decimal_str(&x, buf, sizeof buf), want) == 0, "'%s': %s, want %s", text, buf, want);
+	ck_assert_msg(x.plain == plain, "'%s': plain %d", text, x.plain);
+}
+
+/* Digits and exponents by hand; the same texts refused as by
+ * rf__parse_number, which the reader must agree with. */
+START_TEST(test_decimal_forms)
+{
+	expect_decimal("0", " e0", 1);
+	expect_decimal("-0.000e5", " e0", 0);
+	expect_decimal(" +007 ", "7 e1", 1);
+	expect_decimal("12300", "123 e5", 1);
+	expect_decimal("-1.50", "-15 e1", 0);
+	expect_decimal(".5", "5 e0", 0);
+	expect_decimal("5.", "5 e1", 0);
+	expect_decimal("0.00123e2", "123 e0", 0);
+	expect_decimal("1E+3", "1 e4", 0);
+	expect_decimal("10e-1\r", "1 e1", 0);
+	expect_decimal("\t-9007199254740991.0000000000000000000001", "-90071992547409910000000000000000000001 e16", 0);
+	expect_decimal("1e400", "1 e401", 0);
+	expect_decimal("-2.5e-400", "-25 e-399", 0);
+	expect_decimal("0.0001020", "102 e-3", 0);
+	static const char *const bad[] = { "", " ", "-", "+", ".", "-.", "e5", "1e", "1e+", "1e-", "1.2.3",
+					   "0x1f", "inf", "nan", "1 2", "--1", "1e5.5", "5e1x", "١" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct rf_decimal x;
+		struct rf_number n;
+		ck_assert_msg(rf__parse_decimal(bad[i], strlen(bad[i]), &x) == -1, "'%s' read", bad[i]);
+		ck_assert_msg(rf__parse_number(bad[i], strlen(bad[i]), &n) == -1, "'%s' a number", bad[i]);
+	}
+}
+END_TEST
+
+static void expect_floor(const char *text, int want_rc, const char *want, int want_frac)
+{
+	struct rf_decimal x;
+	__int128 i = 0;
+	int frac = -1;
+	ck_assert_int_eq(rf__parse_decimal(text, strlen(text), &x), 0);
+	int rc = rf__decimal_floor(&x, &i, &frac);
+	ck_assert_msg(rc == want_rc, "'%s': %d, want %d", text, rc, want_rc);
+	if (rc < 0)
+		return;
+	char buf[64], *p = buf + sizeof buf - 1;
+	unsigned __int128 u = i < 0 ? 0 - (unsigned __int128)i : (unsigned __int128)i;
+	*p = 0;
+	do
+		*--p = (char)('0' + (int)(u % 10));
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	ck_assert_msg(strcmp(p, want) == 0 && frac == want_frac, "'%s': %s frac %d, want %s frac %d", text, p, frac,
+		      want, want_frac);
+}
+
+/* Integer parts rounded down, by hand, to the 128-bit limits. */
+START_TEST(test_decimal_floor)
+{
+	expect_floor("5.5", 0, "5", 1);
+	expect_floor("-5.5", 0, "-6", 1);
+	expect_floor("-5.0", 0, "-5", 0);
+	expect_floor("-0.0", 0, "0", 0);
+	expect_floor("1e2", 0, "100", 0);
+	expect_floor("0.001e3", 0, "1", 0);
+	expect_floor("-1e-400", 0, "-1", 1);
+	expect_floor("1e-400", 0, "0", 1);
+	expect_floor("1e38", 0, "100000000000000000000000000000000000000", 0);
+	expect_floor("1e39", -1, "", 0);
+	expect_floor("1e99999999999999999999", -1, "", 0);
+	expect_floor("170141183460469231731687303715884105727.9", 0, "170141183460469231731687303715884105727", 1);
+	expect_floor("170141183460469231731687303715884105728", -1, "", 0);
+	expect_floor("-170141183460469231731687303715884105728", 0, "-170141183460469231731687303715884105728", 0);
+	expect_floor("-170141183460469231731687303715884105727.5", 0, "-170141183460469231731687303715884105728", 1);
+	expect_floor("-170141183460469231731687303715884105728.5", -1, "", 0);
+}
+END_TEST
+
+/* A double's exact value, against digits from Python's Decimal(float),
+ * and its order against text. */
+START_TEST(test_decimal_of_double)
+{
+	static const struct {
+		double d;
+		const char *want;
+	} v[] = {
+		{ 0.1, "1000000000000000055511151231257827021181583404541015625 e0" },
+		{ -0.3, "-299999999999999988897769753748434595763683319091796875 e0" },
+		{ 0x1p53, "9007199254740992 e16" },
+		{ -0.0, " e0" },
+		{ 0x1p-1074, "4940656458412465441765687928682213723650598026143247644255856825006755072702087518652998363616359923797965646954457177309266567103559397963987747960107818781263007131903114045278458171678489821036887186360569987307230500063874091535649843873124733972731696151400317153853980741262385655911710266585566867681870395603106249319452715914924553293054565444011274801297099995419319894090804165633245247571478690147267801593552386115501348035264934720193790268107107491703332226844753335720832431936092382893458368060106011506169809753078342277318329247904982524730776375927247874656084778203734469699533647017972677717585125660551199131504891101451037862738167250955837389733598993664809941164205702637090279242767544565229087538682506419718265533447265625 e-323" },
+		{ 1.7976931348623157e308, "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368 e309" },
+	};
+	char buf[RF_DECIMAL_DOUBLE_BUF], out[1024];
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		struct rf_decimal x;
+		ck_assert_int_eq(rf__decimal_of_double(v[i].d, buf, &x), 0);
+		ck_assert_msg(strcmp(decimal_str(&x, out, sizeof out), v[i].want) == 0, "%a: %s, want %s", v[i].d, out,
+			      v[i].want);
+	}
+	struct rf_decimal x, t;
+	ck_assert_int_eq(rf__decimal_of_double(1.0 / 0.0, buf, &x), -1);
+	ck_assert_int_eq(rf__decimal_of_double(0.0 / 0.0, buf, &x), -1);
+	/* 0.1 as text is below the double 0.1, 0.10000000000000001 above */
+	rf__decimal_of_double(0.1, buf, &x);
+	ck_assert_int_eq(rf__parse_decimal("0.1", 3, &t), 0);
+	ck_assert_int_eq(rf__decimal_cmp(&t, &x), -1);
+	ck_assert_int_eq(rf__decimal_cmp(&x, &t), 1);
+	ck_assert_int_eq(rf__parse_decimal("0.10000000000000001", 19, &t), 0);
+	ck_assert_int_eq(rf__decimal_cmp(&t, &x), 1);
+	ck_assert_int_eq(rf__parse_decimal("1000000000000000055511151231257827021181583404541015625e-55", 59, &t), 0);
+	ck_assert_int_eq(rf__decimal_cmp(&t, &x), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("values");
@@ -258,6 +394,9 @@ int main(void)
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_fast_path);
 	tcase_add_test(tc, test_cache);
+	tcase_add_test(tc, test_decimal_forms);
+	tcase_add_test(tc, test_decimal_floor);
+	tcase_add_test(tc, test_decimal_of_double);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
