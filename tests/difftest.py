@@ -41,6 +41,8 @@ except ImportError:   # a Python built without it: the automake driver's skip
 import subprocess
 import tempfile
 import time
+from decimal import Decimal
+from fractions import Fraction
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -2**63
@@ -86,6 +88,7 @@ CLASSES = {
 	'logfmt_ctl':     (True, 'a quoted logfmt value holding a raw control byte (tab, NUL, ESC): a JSON string, so the line is rejected and counted'),
 	'rejects_order':  (True, 'issue 11, smaller items: the --rejects file in input order in every mode (multiprocess writes it out of order)'),
 	'json_output':    (True, 'issue 11 item 12: --format=json must be strict UTF-8 JSON; select prints numbers as numbers'),
+	'exact_ties':     (True, 'issue 13: numbers whose doubles tie (near and past 2^53, long fractions at any magnitude, 0.1 against 0.10000000000000000001): key order, sort and top exact'),
 }
 
 # ---------------------------------------------------------------------------
@@ -116,10 +119,28 @@ def rnum(b):
 
 
 def num_cmp(a, b):
+	"""Numbers in their exact order (README): Python compares an int with a
+	float, or two Fractions, exactly; never through float(), which rounds
+	2^53 + 1 to 2^53."""
+	return (a > b) - (a < b)
+
+
+def dbl_cmp(a, b):
+	"""A filter's comparison (where $x < 5): two integers exactly, anything
+	else by the doubles."""
 	if isinstance(a, int) and isinstance(b, int):
 		return (a > b) - (a < b)
 	a, b = float(a), float(b)
 	return (a > b) - (a < b)
+
+
+def exact_num(b):
+	"""The exact value of text rnum reads as a number: an int, or the
+	Fraction its decimal digits mean (0.1 is not the double 0.1)."""
+	n = rnum(b)
+	if n is None or isinstance(n, int):
+		return n
+	return Fraction(Decimal(b.strip(b' \t').decode('ascii')))
 
 
 def key_cmp(a, b):
@@ -130,7 +151,7 @@ def key_cmp(a, b):
 	def cls(v):
 		if v is None:
 			return 0, None
-		n = rnum(v)
+		n = exact_num(v)
 		if n is not None:
 			return 2, n
 		return 3, v
@@ -611,7 +632,7 @@ def sql_cmp(op, a, b):
 		return 0
 	na, nb = rnum(a), rnum(b)
 	if na is not None and nb is not None:
-		c = num_cmp(na, nb)
+		c = dbl_cmp(na, nb)
 	else:
 		c = (a > b) - (a < b)
 	return int({'==': c == 0, '!=': c != 0, '<': c < 0, '<=': c <= 0, '>': c > 0, '>=': c >= 0}[op])
@@ -1356,6 +1377,8 @@ class Gen:
 			kinds += ['float', 'float']
 		if self.on('bignum'):
 			kinds += ['big']
+		if self.on('exact_ties'):
+			kinds += ['tie', 'tie']
 		k = r.choice(kinds)
 		if k == 'small':
 			return str(r.randint(-20, 120))
@@ -1369,6 +1392,17 @@ class Gen:
 				lambda: r.choice(['-0', '0.0', '.5', '5.', '-.25', '+7', '007', '1.50', '2.5e-3']),
 			])
 			return f()
+		if k == 'tie':
+			# near and past 2^53 (an integer, or with a fraction that may
+			# be long), near 2^63 and 2^64, or a small number with a long
+			# fraction: neighbours whose doubles are one
+			# (a few of them, so that they meet in one column)
+			base = r.choice([2**53, 2**53, 2**63, 0, 0])
+			n = r.choice([1, -1]) * (base + r.randint(-1, 1))
+			frac = r.choice(['', '', '.5', '.75', '.0', '.0000000000000000000001', '.9999999999999999999999',
+					 '.1', '.10000000000000000001', '.09999999999999999999', '.' + '1' * r.randint(20, 90),
+					 '.' + '3' * r.randint(20, 30) + str(r.randint(1, 3))])
+			return '%s%s' % ('-' + str(-n) if n < 0 else str(n), frac)
 		# big: near the int64 limits, or past 64 bits (read as doubles)
 		return r.choice([
 			lambda: str(INT64_MAX - r.randint(0, 1000)),
