@@ -68,19 +68,39 @@ int rf__parse_number(const char *p, size_t len, struct rf_number *out)
 	}
 	if (i != len)
 		return -1;
-	/* a number of any length: 1 followed by 80 zeros is one too */
-	char small[72], *buf = len < sizeof small ? small : malloc(len + 1);
-	if (!buf)
-		return -1;
-	memcpy(buf, p, len);
-	buf[len] = 0;
+	/* a number of any length: 1 followed by 80 zeros is one too.  A
+	 * sort parses text on every comparison, so never allocate: a long
+	 * text goes to strtod as its first 800 significant digits, and a 1
+	 * after them if any digit left out is not 0.  That rounds to the
+	 * same double: every point where rounding turns (halfway between two
+	 * doubles) has fewer digits, so no such point lies between the two. */
+	char buf[RF_DECIMAL_DOUBLE_BUF + 40];
+	size_t n = len;
+	if (len < 72) {
+		memcpy(buf, p, len);
+	} else {
+		struct rf_decimal x;
+		if (rf__parse_decimal(p, len, &x) < 0)
+			return -1;
+		size_t keep = x.n < 800 ? x.n : 800, k = 0;
+		buf[k++] = x.neg ? '-' : '+';
+		buf[k++] = '.';
+		for (size_t j = 0; j < keep; j++)
+			buf[k++] = (char)('0' + rf__decimal_digit(&x, j));
+		for (size_t j = keep; j < x.n; j++)
+			if (rf__decimal_digit(&x, j)) {
+				buf[k++] = '1';
+				break;
+			}
+		if (!x.n)
+			buf[k++] = '0';
+		n = k + (size_t)snprintf(buf + k, sizeof buf - k, "e%lld", (long long)x.exp);
+	}
+	buf[n] = 0;
 	char *end;
 	errno = 0;
 	double d = strtod(buf, &end);
-	int whole = end == buf + len;
-	if (buf != small)
-		free(buf);
-	if (!whole)
+	if (end != buf + n)
 		return -1;
 	out->is_int = 0;
 	out->i = 0;
