@@ -874,15 +874,8 @@ static int is_json_number(const char *p, size_t n)
 		return 1;
 	if (!syn)
 		return 0;
-	char small[128], *copy = n < sizeof small ? small : malloc(n + 1);
-	if (!copy)
-		return 0;
-	memcpy(copy, p, n);
-	copy[n] = '\0';
-	int finite = isfinite(strtod(copy, NULL));
-	if (copy != small)
-		free(copy);
-	return finite;
+	struct rf_number x;
+	return rf__parse_number(p, n, &x) == 0 && (x.is_int || isfinite(x.d));
 }
 
 static int is_numeric(const struct rf_cell *c)
