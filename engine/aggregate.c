@@ -291,10 +291,11 @@ static int get_num(struct rf_value v, struct num *n)
 	return 0;
 }
 
-/* Two numbers exactly, but two fractions of one integer part by their
- * doubles (which are all a cell prints of them).  A number past 128 bits
- * (inexact) is further from zero than every number within, its double
- * perhaps not: -2^127 - 0.5 and -2^127 are both -2^127 as doubles. */
+/* Two numbers exactly, but two fractions of one integer part, or two
+ * numbers past 128 bits, by their doubles (which are all a cell prints of
+ * them).  A number past 128 bits (inexact) is further from zero than
+ * every number within, its double perhaps not: -2^127 - 0.5 and -2^127
+ * are both -2^127 as doubles. */
 static int num_cmp(const struct num *a, const struct num *b)
 {
 	if (a->is_int && b->is_int)
