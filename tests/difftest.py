@@ -1360,6 +1360,7 @@ def check_stderr(ref, err):
 class Gen:
 	def __init__(self, rng, classes):
 		self.r = rng
+		self.tr = None
 		self.c = classes
 		self.csvfmt = False
 
@@ -1371,14 +1372,36 @@ class Gen:
 
 	# values ---------------------------------------------------------------
 	def number(self):
+		"""A number; with exact_ties, a quarter of them replaced by one from
+		tie_number (drawn from a stream of its own, so the cases are
+		otherwise those the class off would make)."""
+		n = self._number()
+		if self.on('exact_ties'):
+			if self.tr is None:
+				self.tr = random.Random(hash(self.r.getstate()[1][:8]))
+			if self.tr.random() < 0.25:
+				return self.tie_number()
+		return n
+
+	def tie_number(self):
+		"""Near and past 2^53 and 2^63 (an integer, or with a fraction
+		that may be long), or a small number with a long fraction:
+		neighbours whose doubles are one, few enough to meet in a column."""
+		r = self.tr
+		base = r.choice([2**53, 2**53, 2**63, 0, 0])
+		n = r.choice([1, -1]) * (base + r.randint(-1, 1))
+		frac = r.choice(['', '', '.5', '.75', '.0', '.0000000000000000000001', '.9999999999999999999999',
+				 '.1', '.10000000000000000001', '.09999999999999999999', '.' + '1' * r.randint(20, 90),
+				 '.' + '3' * r.randint(20, 30) + str(r.randint(1, 3))])
+		return '%s%s' % ('-' + str(-n) if n < 0 else str(n), frac)
+
+	def _number(self):
 		r = self.r
 		kinds = ['small', 'small', 'int']
 		if self.on('floats'):
 			kinds += ['float', 'float']
 		if self.on('bignum'):
 			kinds += ['big']
-		if self.on('exact_ties'):
-			kinds += ['tie', 'tie']
 		k = r.choice(kinds)
 		if k == 'small':
 			return str(r.randint(-20, 120))
@@ -1392,17 +1415,6 @@ class Gen:
 				lambda: r.choice(['-0', '0.0', '.5', '5.', '-.25', '+7', '007', '1.50', '2.5e-3']),
 			])
 			return f()
-		if k == 'tie':
-			# near and past 2^53 (an integer, or with a fraction that may
-			# be long), near 2^63 and 2^64, or a small number with a long
-			# fraction: neighbours whose doubles are one
-			# (a few of them, so that they meet in one column)
-			base = r.choice([2**53, 2**53, 2**63, 0, 0])
-			n = r.choice([1, -1]) * (base + r.randint(-1, 1))
-			frac = r.choice(['', '', '.5', '.75', '.0', '.0000000000000000000001', '.9999999999999999999999',
-					 '.1', '.10000000000000000001', '.09999999999999999999', '.' + '1' * r.randint(20, 90),
-					 '.' + '3' * r.randint(20, 30) + str(r.randint(1, 3))])
-			return '%s%s' % ('-' + str(-n) if n < 0 else str(n), frac)
 		# big: near the int64 limits, or past 64 bits (read as doubles)
 		return r.choice([
 			lambda: str(INT64_MAX - r.randint(0, 1000)),
