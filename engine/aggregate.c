@@ -258,102 +258,17 @@ static int encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_
 	return 0;
 }
 
-static int is_blank(char c)
+/* A number rf__parse_number took but not as an int64: an integer literal
+ * within 128 bits (1: *out), or else its integer part rounded down within
+ * 128 bits and whether there is more (0: *out, *frac); -1 past 128 bits. */
+static int wide_of(struct rf_value v, __int128 *out, uint8_t *frac)
 {
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* An integer literal (sign, digits, blanks around: what rf__parse_number
- * takes) too wide for 64 bits but within 128: 0 and *out, else -1. */
-static int parse_wide_int(const char *p, size_t len, __int128 *out)
-{
-	while (len && is_blank(*p))
-		p++, len--;
-	while (len && is_blank(p[len - 1]))
-		len--;
-	size_t i = 0;
-	int neg = 0;
-	if (len && (p[0] == '-' || p[0] == '+'))
-		neg = p[i++] == '-';
-	if (i == len)
+	struct rf_decimal x;
+	int more;
+	if (rf__parse_decimal(v.p, (size_t)v.len, &x) < 0 || rf__decimal_floor(&x, out, &more) < 0)
 		return -1;
-	unsigned __int128 u = 0, top = (unsigned __int128)1 << 127;
-	unsigned __int128 lim = neg ? top : top - 1;
-	for (; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		unsigned dgt = (unsigned)(p[i] - '0');
-		if (u > (lim - dgt) / 10)
-			return -1;
-		u = u * 10 + dgt;
-	}
-	*out = neg ? (__int128)(0 - u) : (__int128)u;
-	return 0;
-}
-
-/* The integer part (rounded down) of a number rf__parse_number took that
- * is no integer literal ([sign]digits[.digits][e[sign]digits]): 0, *out
- * and *frac (something after the point), or -1 past 128 bits. */
-static int parse_floor(const char *p, size_t len, __int128 *out, uint8_t *frac)
-{
-	const char *end = p + len;
-	while (p < end && is_blank(*p))
-		p++;
-	while (end > p && is_blank(end[-1]))
-		end--;
-	int neg = 0;
-	if (p < end && (*p == '-' || *p == '+'))
-		neg = *p++ == '-';
-	const char *m = p;
-	long point = -1, n = 0; /* digits, and those before the point */
-	for (; p < end && ((*p >= '0' && *p <= '9') || (*p == '.' && point < 0)); p++)
-		if (*p == '.')
-			point = n;
-		else
-			n++;
-	const char *mend = p;
-	long e = 0;
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		int eneg = 0;
-		if (p < end && (*p == '-' || *p == '+'))
-			eneg = *p++ == '-';
-		for (; p < end && *p >= '0' && *p <= '9'; p++)
-			if (e < 100000000)
-				e = e * 10 + (*p - '0');
-		e = eneg ? -e : e;
-	}
-	/* the digits before the point, once the exponent has moved it */
-	long whole = (point < 0 ? n : point) + e;
-	unsigned __int128 u = 0, lim = ((unsigned __int128)1 << 127) - 1 + (unsigned)neg;
-	uint8_t more = 0;
-	long k = 0;
-	for (const char *q = m; q < mend; q++) {
-		if (*q == '.')
-			continue;
-		unsigned dgt = (unsigned)(*q - '0');
-		if (k++ >= whole) {
-			more |= dgt != 0;
-			continue;
-		}
-		if (u > (lim - dgt) / 10)
-			return -1;
-		u = u * 10 + dgt;
-	}
-	for (; u && k < whole; k++) { /* zeros the exponent adds */
-		if (u > lim / 10)
-			return -1;
-		u *= 10;
-	}
-	/* rounded down: -5.5 is -6 */
-	if (neg && more) {
-		if (u == lim)
-			return -1;
-		u++;
-	}
-	*out = neg ? (__int128)(0 - u) : (__int128)u;
-	*frac = more;
-	return 0;
+	*frac = (uint8_t)more;
+	return x.plain;
 }
 
 static int get_num(struct rf_value v, struct num *n)
@@ -366,43 +281,39 @@ static int get_num(struct rf_value v, struct num *n)
 	n->d = x.d;
 	n->exact = 1;
 	n->frac = 0;
-	if (!x.is_int && parse_wide_int(v.p, (size_t)v.len, &n->i) == 0)
+	if (x.is_int)
+		return 0;
+	int w = isnan(x.d) ? -1 : wide_of(v, &n->i, &n->frac);
+	if (w > 0)
 		n->is_int = 1;
-	else if (!x.is_int && (isnan(x.d) || parse_floor(v.p, (size_t)v.len, &n->i, &n->frac) < 0))
+	else if (w < 0)
 		n->exact = 0, n->i = 0, n->frac = 0;
 	return 0;
 }
 
-/* An integer against a double, exactly (d is not NaN). */
-static int cmp_int_dbl(__int128 i, double d)
-{
-	if (d >= 0x1p127)
-		return -1;
-	if (d < -0x1p127)
-		return 1;
-	double f = floor(d);
-	__int128 fi = (__int128)f; /* exact: f is whole and within range */
-	if (i != fi)
-		return i < fi ? -1 : 1;
-	return f < d ? -1 : 0;
-}
-
+/* Two numbers exactly, but two fractions of one integer part, or two
+ * numbers past 128 bits, by their doubles (which are all a cell prints of
+ * them).  A number past 128 bits (inexact) is further from zero than
+ * every number within, its double perhaps not: -2^127 - 0.5 and -2^127
+ * are both -2^127 as doubles. */
 static int num_cmp(const struct num *a, const struct num *b)
 {
 	if (a->is_int && b->is_int)
 		return (a->i > b->i) - (a->i < b->i);
 	if (a->exact && b->exact) {
-		/* by integer parts, then n before n and a fraction, and two
-		 * fractions of one integer part by their doubles (which are
-		 * all a cell prints of them) */
+		/* by integer parts, then n before n and a fraction */
 		int c = (a->i > b->i) - (a->i < b->i);
 		if (c || a->frac != b->frac)
 			return c ? c : a->frac - b->frac;
 		return a->frac ? (a->d > b->d) - (a->d < b->d) : 0;
 	}
-	if (!a->is_int && !b->is_int)
-		return (a->d > b->d) - (a->d < b->d);
-	return a->is_int ? cmp_int_dbl(a->i, b->d) : -cmp_int_dbl(b->i, a->d);
+	/* a 128-bit integer rounds to a double in order: differing doubles
+	 * decide */
+	double da = a->is_int ? (double)a->i : a->d, db = b->is_int ? (double)b->i : b->d;
+	int c = (da > db) - (da < db);
+	if (c || a->exact == b->exact)
+		return c;
+	return a->exact ? (db > 0 ? -1 : 1) : (da > 0 ? 1 : -1);
 }
 
 /* min or max: does x replace the kept value?  Equal values keep the

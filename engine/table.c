@@ -161,85 +161,16 @@ static int bigint_cmp(const struct rf_cell *a, const struct rf_cell *b)
 	return sa < 0 ? -c : c;
 }
 
-/* A number's exact decimal value, read in place from its text: the
- * significant digits (no leading or trailing zeros, the point skipped)
- * from `first`, n of them, times 10^(exp - n): digits "123", exp 5 is
- * 12300.  Text of the form [blanks][sign]digits[.digits][e[sign]digits]
- * [blanks], what rf__parse_number takes; any length.  buf holds the text
- * of an integer or double cell. */
+/* A cell's exact value: text read in place, an integer or double cell
+ * written out into buf first.  On the stack, never allocated: a sort
+ * calls this. */
 struct exact {
-	int neg;
-	const char *first, *dot; /* dot: the point, if it lies among the digits */
-	size_t n;
-	int64_t exp;
-	char buf[328]; /* "%.0f" of any double */
+	struct rf_decimal v;
+	char buf[RF_DECIMAL_DOUBLE_BUF];
 };
 
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-static int exact_parse(const char *s, size_t len, struct exact *x)
-{
-	const char *p = s, *end = s + len;
-	while (p < end && is_blank(*p))
-		p++;
-	while (end > p && is_blank(end[-1]))
-		end--;
-	x->neg = 0;
-	if (p < end && (*p == '-' || *p == '+'))
-		x->neg = *p++ == '-';
-	const char *m = p, *dot = NULL;
-	for (; p < end && ((*p >= '0' && *p <= '9') || (*p == '.' && !dot)); p++)
-		if (*p == '.')
-			dot = p;
-	const char *mend = p;
-	if (mend - m - (dot != NULL) < 1)
-		return -1;
-	int64_t e = 0;
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		int eneg = 0;
-		if (p < end && (*p == '-' || *p == '+'))
-			eneg = *p++ == '-';
-		if (p == end)
-			return -1;
-		for (; p < end && *p >= '0' && *p <= '9'; p++)
-			if (e < (int64_t)1 << 56) /* far past any double; saturates */
-				e = e * 10 + (*p - '0');
-		e = eneg ? -e : e;
-	}
-	if (p != end)
-		return -1;
-	const char *f = m, *l = mend;
-	while (f < mend && (*f == '0' || *f == '.'))
-		f++;
-	while (l > f && (l[-1] == '0' || l[-1] == '.'))
-		l--;
-	x->first = f;
-	x->dot = dot && dot > f && dot < l ? dot : NULL;
-	x->n = (size_t)(l - f) - (x->dot != NULL);
-	if (!x->n) { /* zero, whatever its sign and exponent */
-		x->neg = 0;
-		x->exp = 0;
-		return 0;
-	}
-	/* the digits before the point, less those before `first` */
-	int64_t before = (int64_t)((dot ? dot : mend) - m);
-	int64_t skipped = (int64_t)(f - m) - (dot && dot < f);
-	x->exp = before - skipped + e;
-	return 0;
-}
-
-static char exact_digit(const struct exact *x, size_t k)
-{
-	const char *p = x->first + k;
-	return x->dot && p >= x->dot ? p[1] : p[0];
-}
-
-/* 1: an infinite double cell (no exact value); 0: *x is the cell's exact
- * value; -1: not a number. */
+/* 1: an infinite double cell (no exact value); 0: x->v is the cell's
+ * exact value; -1: not a number. */
 static int exact_of(const struct rf_cell *c, struct exact *x)
 {
 	int k;
@@ -247,48 +178,35 @@ static int exact_of(const struct rf_cell *c, struct exact *x)
 	case RF_CELL_INT:
 	case RF_CELL_TIME:
 		k = snprintf(x->buf, sizeof x->buf, "%lld", (long long)c->u.i);
-		break;
-	case RF_CELL_DBL: /* beyond 2^53 every double is an integer: exact */
-		if (!isfinite(c->u.d))
-			return isnan(c->u.d) ? -1 : 1;
-		k = snprintf(x->buf, sizeof x->buf, "%.0f", c->u.d);
-		break;
+		if (k < 0 || (size_t)k >= sizeof x->buf)
+			return -1;
+		return rf__parse_decimal(x->buf, (size_t)k, &x->v);
+	case RF_CELL_DBL:
+		if (isinf(c->u.d))
+			return 1;
+		return rf__decimal_of_double(c->u.d, x->buf, &x->v);
 	case RF_CELL_STR:
 	case RF_CELL_BIGINT:
-		return exact_parse(c->u.str.s, c->u.str.len, x);
+		return rf__parse_decimal(c->u.str.s, c->u.str.len, &x->v);
 	default:
 		return -1;
 	}
-	if (k < 0 || (size_t)k >= sizeof x->buf)
-		return -1;
-	return exact_parse(x->buf, (size_t)k, x);
 }
 
-static int exact_cmp(const struct exact *a, const struct exact *b)
-{
-	int sa = a->n ? (a->neg ? -1 : 1) : 0, sb = b->n ? (b->neg ? -1 : 1) : 0;
-	if (sa != sb || sa == 0)
-		return (sa > sb) - (sa < sb);
-	int c = (a->exp > b->exp) - (a->exp < b->exp);
-	for (size_t k = 0; !c && k < a->n && k < b->n; k++)
-		c = (exact_digit(a, k) > exact_digit(b, k)) - (exact_digit(a, k) < exact_digit(b, k));
-	if (!c)
-		c = (a->n > b->n) - (a->n < b->n);
-	return sa < 0 ? -c : c;
-}
-
-/* Two numbers whose doubles are equal (d) may still differ: past 2^53 a
- * double holds only some integers (2^64 - 1, 2^64 + 1 and 2^64.0 are all
- * 2^64 as doubles, and 2^63 - 1 and 9223372036854775806.5 both 2^63), and
- * text past the double range is infinite.  Their exact values decide
- * there, so the order stays total and the same whatever order the rows
- * came in; an infinite double cell is beyond every number written out.
- * Below 2^53 the doubles are the values the text means, up to its
- * rounding, and a tie stays a tie.  Not for two int64s: num_cmp has
- * them exactly. */
+/* Two numbers whose doubles are equal (d) may still differ, at any
+ * magnitude: text holds more digits than its double (-9007199254740991.0
+ * 000000000000000000001 and -9007199254740990.75 are both -2^53 + 1, 0.1
+ * and 0.10000000000000000001 both 0.1), past 2^53 a double holds only
+ * some integers (2^63 - 1 and 9223372036854775806.5 are both 2^63), and
+ * text past the double range is infinite.  Their exact values decide, so
+ * the order is the numbers' own and the same whatever order the rows
+ * came in; a double cell (an avg) counts as the exact value it holds, an
+ * infinite one as beyond every number written out.  Equal values (1,
+ * 1.0, 10e-1) stay a tie.  Not for two int64s: num_cmp has them exactly,
+ * nor two doubles: equal is equal there. */
 static int exact_tie(const struct rf_cell *a, const struct rf_cell *b, double d)
 {
-	if (isnan(d) || fabs(d) < 0x1p53)
+	if (isnan(d))
 		return 0;
 	int at = a->type == RF_CELL_STR || a->type == RF_CELL_BIGINT;
 	int bt = b->type == RF_CELL_STR || b->type == RF_CELL_BIGINT;
@@ -307,7 +225,7 @@ static int exact_tie(const struct rf_cell *a, const struct rf_cell *b, double d)
 		return 0; /* not reached: both read as numbers */
 	if (ra || rb) /* an infinite double against text, or two of them */
 		return d > 0 ? ra - rb : rb - ra;
-	return exact_cmp(&x, &y);
+	return rf__decimal_cmp(&x.v, &y.v);
 }
 
 /* The order of cells: missing first, then numbers by value, then everything
@@ -956,15 +874,8 @@ static int is_json_number(const char *p, size_t n)
 		return 1;
 	if (!syn)
 		return 0;
-	char small[128], *copy = n < sizeof small ? small : malloc(n + 1);
-	if (!copy)
-		return 0;
-	memcpy(copy, p, n);
-	copy[n] = '\0';
-	int finite = isfinite(strtod(copy, NULL));
-	if (copy != small)
-		free(copy);
-	return finite;
+	struct rf_number x;
+	return rf__parse_number(p, n, &x) == 0 && (x.is_int || isfinite(x.d));
 }
 
 static int is_numeric(const struct rf_cell *c)

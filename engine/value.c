@@ -68,24 +68,159 @@ int rf__parse_number(const char *p, size_t len, struct rf_number *out)
 	}
 	if (i != len)
 		return -1;
-	/* a number of any length: 1 followed by 80 zeros is one too */
-	char small[72], *buf = len < sizeof small ? small : malloc(len + 1);
-	if (!buf)
-		return -1;
-	memcpy(buf, p, len);
-	buf[len] = 0;
+	/* a number of any length: 1 followed by 80 zeros is one too.  A
+	 * sort parses text on every comparison, so never allocate: a long
+	 * text goes to strtod as its first 800 significant digits, and a 1
+	 * after them if any digit left out is not 0.  That rounds to the
+	 * same double: every point where rounding turns (halfway between two
+	 * doubles) has fewer digits, so no such point lies between the two. */
+	char buf[RF_DECIMAL_DOUBLE_BUF + 40];
+	size_t n = len;
+	if (len < 72) {
+		memcpy(buf, p, len);
+	} else {
+		struct rf_decimal x;
+		if (rf__parse_decimal(p, len, &x) < 0)
+			return -1;
+		size_t keep = x.n < 800 ? x.n : 800, k = 0;
+		buf[k++] = x.neg ? '-' : '+';
+		buf[k++] = '.';
+		for (size_t j = 0; j < keep; j++)
+			buf[k++] = (char)('0' + rf__decimal_digit(&x, j));
+		for (size_t j = keep; j < x.n; j++)
+			if (rf__decimal_digit(&x, j)) {
+				buf[k++] = '1';
+				break;
+			}
+		if (!x.n)
+			buf[k++] = '0';
+		n = k + (size_t)snprintf(buf + k, sizeof buf - k, "e%lld", (long long)x.exp);
+	}
+	buf[n] = 0;
 	char *end;
 	errno = 0;
 	double d = strtod(buf, &end);
-	int whole = end == buf + len;
-	if (buf != small)
-		free(buf);
-	if (!whole)
+	if (end != buf + n)
 		return -1;
 	out->is_int = 0;
 	out->i = 0;
 	out->d = d;
 	return 0;
+}
+
+int rf__parse_decimal(const char *s, size_t len, struct rf_decimal *x)
+{
+	if (!s)
+		return -1;
+	const char *p = s, *end = s + len;
+	while (p < end && is_blank(*p))
+		p++;
+	while (end > p && is_blank(end[-1]))
+		end--;
+	x->neg = 0;
+	if (p < end && (*p == '-' || *p == '+'))
+		x->neg = *p++ == '-';
+	const char *m = p, *dot = NULL;
+	for (; p < end && ((*p >= '0' && *p <= '9') || (*p == '.' && !dot)); p++)
+		if (*p == '.')
+			dot = p;
+	const char *mend = p;
+	if (mend - m - (dot != NULL) < 1)
+		return -1;
+	int64_t e = 0;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		int eneg = 0;
+		if (p < end && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		if (p == end || *p < '0' || *p > '9')
+			return -1;
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if (e < (int64_t)1 << 56) /* far past any double; saturates */
+				e = e * 10 + (*p - '0');
+		e = eneg ? -e : e;
+	}
+	if (p != end)
+		return -1;
+	x->plain = !dot && mend == end;
+	const char *f = m, *l = mend;
+	while (f < mend && (*f == '0' || *f == '.'))
+		f++;
+	while (l > f && (l[-1] == '0' || l[-1] == '.'))
+		l--;
+	x->first = f;
+	x->dot = dot && dot > f && dot < l ? dot : NULL;
+	x->n = (size_t)(l - f) - (x->dot != NULL);
+	if (!x->n) { /* zero, whatever its sign and exponent */
+		x->neg = 0;
+		x->exp = 0;
+		return 0;
+	}
+	/* the digits before the point, less the zeros before `first` */
+	int64_t before = (int64_t)((dot ? dot : mend) - m);
+	int64_t skipped = (int64_t)(f - m) - (dot && dot < f);
+	x->exp = before - skipped + e;
+	return 0;
+}
+
+int rf__decimal_cmp(const struct rf_decimal *a, const struct rf_decimal *b)
+{
+	int sa = a->n ? (a->neg ? -1 : 1) : 0, sb = b->n ? (b->neg ? -1 : 1) : 0;
+	if (sa != sb || sa == 0)
+		return (sa > sb) - (sa < sb);
+	/* the first digit is never 0: the larger exponent is the larger */
+	int c = (a->exp > b->exp) - (a->exp < b->exp);
+	for (size_t k = 0; !c && k < a->n && k < b->n; k++) {
+		int da = rf__decimal_digit(a, k), db = rf__decimal_digit(b, k);
+		c = (da > db) - (da < db);
+	}
+	if (!c) /* one is the other's start: the last digit is never 0 */
+		c = (a->n > b->n) - (a->n < b->n);
+	return sa < 0 ? -c : c;
+}
+
+int rf__decimal_floor(const struct rf_decimal *x, __int128 *out, int *frac)
+{
+	unsigned __int128 u = 0, lim = ((unsigned __int128)1 << 127) - 1 + (unsigned)x->neg;
+	int more = 0;
+	if (x->n && x->exp > 40) /* 10^39 is past 2^127 already */
+		return -1;
+	int64_t whole = x->n ? x->exp : 0;
+	for (size_t k = 0; k < x->n; k++) {
+		if ((int64_t)k >= whole) {
+			more = 1; /* the last digit is not 0 */
+			break;
+		}
+		unsigned dgt = (unsigned)rf__decimal_digit(x, k);
+		if (u > (lim - dgt) / 10)
+			return -1;
+		u = u * 10 + dgt;
+	}
+	for (int64_t k = (int64_t)x->n; k < whole; k++) { /* zeros the exponent adds */
+		if (u > lim / 10)
+			return -1;
+		u *= 10;
+	}
+	if (x->neg && more) { /* rounded down: -5.5 is -6 */
+		if (u == lim)
+			return -1;
+		u++;
+	}
+	*out = x->neg ? (__int128)(0 - u) : (__int128)u;
+	*frac = more;
+	return 0;
+}
+
+int rf__decimal_of_double(double d, char *buf, struct rf_decimal *x)
+{
+	if (!isfinite(d))
+		return -1;
+	/* printf writes a double's exact digits (C99 asks for correct
+	 * rounding; 766 after the first is all any double has) */
+	int k = snprintf(buf, RF_DECIMAL_DOUBLE_BUF, "%.766e", d);
+	if (k < 0 || k >= RF_DECIMAL_DOUBLE_BUF)
+		return -1;
+	return rf__parse_decimal(buf, (size_t)k, x);
 }
 
 static const char *const month_names[] = { "jan", "feb", "mar", "apr", "may", "jun",

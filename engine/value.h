@@ -31,6 +31,43 @@ struct rf_number {
  * number (or empty, or missing). */
 int rf__parse_number(const char *p, size_t len, struct rf_number *out);
 
+/* A number's exact decimal value, read in place from its text (any form
+ * and length rf__parse_number takes): the significant digits, no leading
+ * or trailing zeros and the point skipped, n of them from `first`, times
+ * 10^(exp - n): digits "123" with exp 5 is 12300, with exp 0 is 0.123.
+ * Zero has n 0 and no sign.  The text must outlive it. */
+struct rf_decimal {
+	int neg;
+	int plain; /* an integer literal: digits alone, no point or exponent */
+	const char *first, *dot; /* dot: the point, if it lies among the digits */
+	size_t n;
+	int64_t exp;
+};
+
+/* 0 and *x, or -1 if the text is no number. */
+int rf__parse_decimal(const char *p, size_t len, struct rf_decimal *x);
+
+/* Digit k (0 to n - 1) of x, 0 to 9. */
+static inline int rf__decimal_digit(const struct rf_decimal *x, size_t k)
+{
+	const char *p = x->first + k;
+	return (x->dot && p >= x->dot ? p[1] : p[0]) - '0';
+}
+
+/* The exact order of two decimals: -1, 0 (equal values: 1, 1.0, 10e-1)
+ * or 1. */
+int rf__decimal_cmp(const struct rf_decimal *a, const struct rf_decimal *b);
+
+/* The integer part of x rounded down (-5.5 is -6) into *out, and in
+ * *frac whether x has more than that; -1 past 128 bits. */
+int rf__decimal_floor(const struct rf_decimal *x, __int128 *out, int *frac);
+
+/* A finite double's exact value (every double is a decimal with at most
+ * 767 significant digits), written into buf, which x points into: 0, or
+ * -1 for an infinity or NaN. */
+#define RF_DECIMAL_DOUBLE_BUF 800
+int rf__decimal_of_double(double d, char *buf, struct rf_decimal *x);
+
 /* Parse a timestamp into seconds since the epoch, UTC (a fraction of a
  * second is dropped, rounding down).  Recognised, blanks around allowed:
  *   ISO 8601 / RFC 3339  2024-03-01, 2024-03-01T10:00, 2024-03-01 10:00:00,

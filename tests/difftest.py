@@ -41,6 +41,8 @@ except ImportError:   # a Python built without it: the automake driver's skip
 import subprocess
 import tempfile
 import time
+from decimal import Decimal
+from fractions import Fraction
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -2**63
@@ -86,6 +88,7 @@ CLASSES = {
 	'logfmt_ctl':     (True, 'a quoted logfmt value holding a raw control byte (tab, NUL, ESC): a JSON string, so the line is rejected and counted'),
 	'rejects_order':  (True, 'issue 11, smaller items: the --rejects file in input order in every mode (multiprocess writes it out of order)'),
 	'json_output':    (True, 'issue 11 item 12: --format=json must be strict UTF-8 JSON; select prints numbers as numbers'),
+	'exact_ties':     (True, 'issue 13: numbers whose doubles tie (near and past 2^53, long fractions at any magnitude, 0.1 against 0.10000000000000000001): key order, sort and top exact'),
 }
 
 # ---------------------------------------------------------------------------
@@ -116,10 +119,28 @@ def rnum(b):
 
 
 def num_cmp(a, b):
+	"""Numbers in their exact order (README): Python compares an int with a
+	float, or two Fractions, exactly; never through float(), which rounds
+	2^53 + 1 to 2^53."""
+	return (a > b) - (a < b)
+
+
+def dbl_cmp(a, b):
+	"""A filter's comparison (where $x < 5): two integers exactly, anything
+	else by the doubles."""
 	if isinstance(a, int) and isinstance(b, int):
 		return (a > b) - (a < b)
 	a, b = float(a), float(b)
 	return (a > b) - (a < b)
+
+
+def exact_num(b):
+	"""The exact value of text rnum reads as a number: an int, or the
+	Fraction its decimal digits mean (0.1 is not the double 0.1)."""
+	n = rnum(b)
+	if n is None or isinstance(n, int):
+		return n
+	return Fraction(Decimal(b.strip(b' \t').decode('ascii')))
 
 
 def key_cmp(a, b):
@@ -130,7 +151,7 @@ def key_cmp(a, b):
 	def cls(v):
 		if v is None:
 			return 0, None
-		n = rnum(v)
+		n = exact_num(v)
 		if n is not None:
 			return 2, n
 		return 3, v
@@ -611,7 +632,7 @@ def sql_cmp(op, a, b):
 		return 0
 	na, nb = rnum(a), rnum(b)
 	if na is not None and nb is not None:
-		c = num_cmp(na, nb)
+		c = dbl_cmp(na, nb)
 	else:
 		c = (a > b) - (a < b)
 	return int({'==': c == 0, '!=': c != 0, '<': c < 0, '<=': c <= 0, '>': c > 0, '>=': c >= 0}[op])
@@ -1339,6 +1360,7 @@ def check_stderr(ref, err):
 class Gen:
 	def __init__(self, rng, classes):
 		self.r = rng
+		self.tr = None
 		self.c = classes
 		self.csvfmt = False
 
@@ -1350,6 +1372,30 @@ class Gen:
 
 	# values ---------------------------------------------------------------
 	def number(self):
+		"""A number; with exact_ties, a quarter of them replaced by one from
+		tie_number (drawn from a stream of its own, so the cases are
+		otherwise those the class off would make)."""
+		n = self._number()
+		if self.on('exact_ties'):
+			if self.tr is None:
+				self.tr = random.Random(hash(self.r.getstate()[1][:8]))
+			if self.tr.random() < 0.25:
+				return self.tie_number()
+		return n
+
+	def tie_number(self):
+		"""Near and past 2^53 and 2^63 (an integer, or with a fraction
+		that may be long), or a small number with a long fraction:
+		neighbours whose doubles are one, few enough to meet in a column."""
+		r = self.tr
+		base = r.choice([2**53, 2**53, 2**63, 0, 0])
+		n = r.choice([1, -1]) * (base + r.randint(-1, 1))
+		frac = r.choice(['', '', '.5', '.75', '.0', '.0000000000000000000001', '.9999999999999999999999',
+				 '.1', '.10000000000000000001', '.09999999999999999999', '.' + '1' * r.randint(20, 90),
+				 '.' + '3' * r.randint(20, 30) + str(r.randint(1, 3))])
+		return '%s%s' % ('-' + str(-n) if n < 0 else str(n), frac)
+
+	def _number(self):
 		r = self.r
 		kinds = ['small', 'small', 'int']
 		if self.on('floats'):

@@ -1,10 +1,13 @@
 #!/bin/sh
-# exactorder.sh - sort and top order numbers past 2^53 by their exact
-# values: text with a fraction against an integer whose doubles tie
+# exactorder.sh - sort and top order numbers by their exact values
+# wherever their doubles tie: text with a fraction against an integer
 # (9223372036854775807 and 9223372036854775806.5 are both 2^63 as
 # doubles), equal integer parts with other fractions, 2^53 +- 1, the int64
-# limits, integers past 64 and 128 bits, and text past the double range
-# (1e400 < 2e400).  Below 2^53 the doubles decide, a tie stays one.  Keys sort in their total order (equal values by their
+# limits, integers past 64 and 128 bits, text past the double range
+# (1e400 < 2e400) and below it (1e-400 > 0), and long fractions at any
+# magnitude (-9007199254740991.0000000000000000000001 <
+# -9007199254740990.75, 0.1 < 0.10000000000000000001, texts of 100
+# digits).  Keys sort in their total order (equal values by their
 # bytes), aggregate columns by value with ties left to the key.  Python's
 # exact Fraction/Decimal and its exact int/float comparison are the
 # oracle; every mode, every output format, the rows shuffled.
@@ -34,6 +37,23 @@ for base in (2 ** 53, 2 ** 63, 2 ** 64, 2 ** 70, 10 ** 20, 2 ** 127, 2 ** 130):
 texts |= {str(2 ** 63 - 1), str(-2 ** 63), str(-2 ** 63 + 1), "9223372036854775806.5",
           "-9223372036854775807.5", "9.223372036854775807e18", "92233720368547758065e-1",
           "1e400", "2e400", "-1e400", "-2e400", "1.5e400", "0", "-1.5", "2.5", "1e30", "-1e30"}
+# below 2^53: long fractions whose doubles tie with their neighbours'
+for base in (2 ** 52, 10 ** 15, 10 ** 6, 1):
+    for sign in (1, -1):
+        for off in (-1, 0, 1):
+            n = sign * (base + off)
+            texts.add(str(n))
+            for frac in ("5", "75", "0000000000000000000001", "9999999999999999999999", "25000000000000000001"):
+                texts.add("%s.%s" % (n, frac))
+for sign in ("", "-"):
+    texts |= {sign + t for t in (
+        "0.1", "0.10000000000000000001", "0.09999999999999999999", "1e-1", "1000000000000000000000e-22",
+        "0.3", "0.30000000000000000001", "0.29999999999999998889776975374843", "0.2999999999999999888977697537484345957636",
+        "0.2999999999999999888977697537484345957637", "1e-400", "2e-400", "5e-324", "4.9406564584124654e-324",
+        "2.4703282292062328e-324", "1.0000000000000000000001", "0.99999999999999999999", "0.0",
+        "0." + "1" * 100, "0." + "1" * 99 + "2", "1" * 80 + "." + "5" * 40, "1" * 80 + "." + "5" * 39 + "6",
+        "9007199254740993.000000000000000000000000000000000000000000000000000000000000000000000000000001")}
+texts |= {"%d.5" % -2 ** 127, "%d.5" % (2 ** 127 - 1), "%d.5" % (-2 ** 127 + 1)}
 texts = sorted(texts)
 exact = {t: Fraction(Decimal(t)) for t in texts}
 
@@ -55,11 +75,9 @@ def first_col(fmt, out):
     return [l.split()[0] for l in lines[1:]]
 
 def value(t):
-    """The order of numbers: by their doubles, and where the doubles tie
-    at 2^53 or more (or past the double range), by the exact value; below
-    2^53 a tie stays one (README)."""
-    d = float(t)
-    return (d, exact[t] if abs(d) >= 2 ** 53 else 0)
+    """The order of numbers: by their exact values (README), which agrees
+    with their doubles wherever those differ."""
+    return exact[t]
 
 # keys: the total order, equal values by bytes
 asc = sorted(texts, key=lambda t: (value(t), t.encode()))
@@ -111,6 +129,14 @@ groups = {}
 for g in range(1500):
     pool = r.choice(pools)
     groups["g%04d" % g] = [r.choice(pool) for _ in range(r.randint(1, 8))]
+# at the 128-bit edge: past it a number is no longer exact, and its
+# double may tie with one within (-2^127 - 0.5 and -2^127)
+edge = [str(-2 ** 127), "%d.5" % -2 ** 127, str(-2 ** 127 - 1), str(2 ** 127 - 1), "%d.5" % (2 ** 127 - 1),
+        str(2 ** 127), "%d.5" % 2 ** 127, str(-2 ** 127 + 1), "%d.5" % (-2 ** 127 + 1)]
+for i, a in enumerate(edge):
+    for j, b in enumerate(edge):
+        if i != j:
+            groups["e%02d%02d" % (i, j)] = [a, b]
 lines = ["%s %s" % (g, t) for g, vs in groups.items() for t in vs]
 r.shuffle(lines)
 open(T + "/mm", "w").write("\n".join(lines) + "\n")
@@ -124,9 +150,11 @@ for mode in MODES:
     bad = []
     for row in rows:
         for got, (digits, dbl) in zip(row[1:], want.get(row[0], ((None, None), (None, None)))):
-            # a double may print as digits: then they are its exact value
+            # a double may print as digits below 10^16 (README): then
+            # they are its exact value
             ok = got == digits if digits else (float(got) == dbl and
-                                               (not re.fullmatch(r"-?[0-9]+", got) or int(got) == dbl))
+                                               (not re.fullmatch(r"-?[0-9]+", got) or
+                                                (int(got) == dbl and abs(dbl) < 1e16)))
             if not ok:
                 bad.append((row[0], got, digits or dbl, groups.get(row[0])))
     check(len(rows) == len(groups) and not bad, "min, max by $1, --mode=%s: %d rows, want %d; wrong: %s"
