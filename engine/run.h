@@ -1,7 +1,10 @@
 /* run.h - the state of one run (struct run), shared by the runner's files
  * (internal: the verbs never see it; they get a struct rf_stage_env).
  *
- *   run.c               rf_run: plan -> open -> drive -> finish; sequential reader
+ *   run.c               rf_run: plan -> open -> drive -> finish; the batch path
+ *   reader_seq.c        the sequential reader, and the backend of each input
+ *   budget.c            --memory shared by the pool and the batches in flight
+ *   plan_facts.c        the plan's facts: inputs stat'ed once, the machine
  *   stage.c             the stage runtime every executor calls
  *   exec_multiprocess.c forked byte ranges
  *   reader_async.c      async mode: many small files through io_uring chains
@@ -120,8 +123,23 @@ void report_skipped(struct run *run);
 void framed(struct run *run, const char *shown, int r, const struct rf_source *src, int fd,
 	    const struct rf_input_desc *in);
 
-/* run.c: the sequential reader */
+/* reader_seq.c: the sequential reader; one input (NULL: stdin), or a
+ * byte range of one.  piece_back: the piece the stages were in (if any)
+ * gives its grown arrays back to its batch. */
+void process_input(struct run *run, const char *name);
 void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end);
+void piece_back(struct run *run);
+
+/* budget.c: what this process may hold of --memory; the buffer pool, made
+ * on first use; the parallel and pipeline items' share (0 or -ENOSPC) */
+size_t process_budget(const struct run *run);
+int ensure_pool(struct run *run, int direct);
+int plan_items(struct run *run, struct rf_workers_config *wc, char *why, size_t why_len);
+
+/* plan_facts.c: the plan phase (inputs stat'ed once, the machine's
+ * limits, the mode chosen by plan.c); a parser that reads a header */
+int plan_run(struct run *run, const char *const *files, int nfiles);
+int per_input_header(const rf_query *q);
 
 /* output.c */
 int render_raw_rows(struct run *run, const char *p, size_t n);

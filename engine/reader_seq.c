@@ -1,0 +1,241 @@
+/* reader_seq.c - the sequential reader: one input, or a byte range of
+ * one, opened, its io/ backend chosen (engine/plan.c decides), and read
+ * through the framer, whose batches go to run_batch (run.c).  Async and
+ * multiprocess mode fall back to it (run->read_input). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "run.h"
+
+/* ---- SIGBUS from a file truncated under our mapping ------------------- */
+
+#define bus_jmp rf__bus_jmp /* per thread; the executors set theirs too (batch.c) */
+
+static void on_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+	(void)si;
+	(void)uctx;
+	if (bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	signal(sig, SIG_DFL); /* not ours: die as we would have */
+	raise(sig);
+}
+
+static void install_sigbus(void)
+{
+	static int done;
+	if (done)
+		return;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	done = 1;
+}
+
+/* The stages may have grown a piece's arrays: they stay the batch's. */
+void piece_back(struct run *run)
+{
+	struct rf_batch *b = run->in_piece_of, *piece = run->in_piece;
+	if (!piece)
+		return;
+	b->sel = piece->sel;
+	b->sel_cap = piece->sel_cap;
+	b->vals = piece->vals;
+	b->vals_cap = piece->vals_cap;
+	b->arena = piece->arena;
+	b->rejects = piece->rejects;
+	b->rejects_cap = piece->rejects_cap;
+	b->rejects_len = piece->rejects_len;
+	run->in_piece = NULL;
+}
+
+
+/* Pick the backend for one input and say why (engine/plan.c decides).
+ * The page-cache sample is the plan's when it took one of this input
+ * (found by its name, most often at the input's own index), else it is
+ * taken here, only when the rule needs it. */
+static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int *direct,
+			    int *deep, char *why, size_t why_len)
+{
+	uint64_t size = in->is_stream ? 0 : in->size - in->start;
+	int pct = -1, plan_direct = 0;
+	if (rf__plan_io_wants_residency(run->opt, in->is_stream, size)) {
+		/* input_idx counts the inputs begun, never more than were
+		 * named (the array has one more entry, its name NULL) */
+		const struct rf_plan_input *pi = NULL, *all = run->inputs;
+		if (all && run->input_name && run->input_idx > 0 && all[run->input_idx - 1].name == run->input_name)
+			pi = &all[run->input_idx - 1];
+		for (int i = 0; all && !pi && run->input_name && all[i].name; i++)
+			if (all[i].name == run->input_name)
+				pi = &all[i];
+		if (pi && pi->sampled)
+			pct = pi->cached_pct, plan_direct = pi->direct;
+		else
+			pct = rf__file_cached_percent(in->fd, in->start, in->size);
+	}
+	return rf__plan_io(run->opt, in->is_stream, size, pct, run->ram, plan_direct, direct, deep, why, why_len);
+}
+
+static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_io io, int direct,
+		       int deep, struct rf_source **src, enum rf_io *used, int *direct_used)
+{
+	int r;
+	*direct_used = 0;
+	if (io == RF_IO_MMAP) {
+		size_t window = run->opt->window_size ? run->opt->window_size : run->window ? run->window : 4 * MiB;
+		*used = RF_IO_MMAP;
+		return rf__source_mmap_open(src, in, window);
+	}
+	if ((r = ensure_pool(run, direct)) < 0)
+		return r;
+	if (io == RF_IO_URING && !run->uring && !run->uring_error) {
+		r = rf__uring_create(&run->uring, &run->pool, run->opt->sqpoll);
+		if (r < 0)
+			run->uring_error = r;
+	}
+	struct rf_uring_info ui = { 0 };
+	if (run->uring)
+		rf__uring_info(run->uring, &ui);
+	if (io == RF_IO_URING && run->uring && !ui.broken) {
+		*used = RF_IO_URING;
+		return rf__source_uring_open(src, in, run->uring, direct, deep, direct_used);
+	}
+	/* read(2) is the fallback when io_uring is unavailable (or its ring
+	 * was retired after a failed submission): no error */
+	*used = RF_IO_READ;
+	return rf__source_read_open(src, in, &run->pool);
+}
+
+void process_input(struct run *run, const char *name)
+{
+	process_input_range(run, name, 0, UINT64_MAX);
+}
+
+/* One input, or the byte range [start, end) of a regular file (multiprocess
+ * workers; the parent aligned the range to whole records). */
+void process_input_range(struct run *run, const char *name, uint64_t start, uint64_t end)
+{
+	struct rf_report *rep = run->rep;
+	const char *shown = name ? name : "-";
+	int is_stdin = !name || strcmp(name, "-") == 0;
+	if (rep) /* every input, also one that cannot be read */
+		rep->inputs++;
+	int fd = is_stdin ? 0 : open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		report_error(run, shown, -errno, "%s", strerror(errno));
+		run->failed_inputs++;
+		return;
+	}
+	struct stat st;
+	int e = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (e) {
+		report_error(run, shown, -e, "%s", strerror(e));
+		run->failed_inputs++;
+		if (!is_stdin)
+			close(fd);
+		return;
+	}
+	struct rf_input_desc in = { .fd = fd };
+	/* Files in /proc and /sys say they are empty, or 4096 bytes, and are
+	 * not (a FUSE file may say anything): read those like a stream, to the
+	 * end, with read(2) or one io_uring read at a time. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && !rf__size_lies(fd)) {
+		off_t pos = is_stdin ? lseek(fd, 0, SEEK_CUR) : 0;
+		in.start = pos > 0 ? (uint64_t)pos : 0;
+		run->line_base = in.start; /* a worker's range: lines count from the file's start */
+		in.size = (uint64_t)st.st_size;
+		if (end < in.size)
+			in.size = end;
+		if (start > in.start) {
+			in.start = start;
+			(void)lseek(fd, (off_t)start, SEEK_SET); /* the read backend reads from here */
+		}
+		if (in.start > in.size)
+			in.start = in.size;
+	} else {
+		in.is_stream = 1;
+		if (S_ISFIFO(st.st_mode))
+			rf__pipe_grow(fd, MiB);
+	}
+	/* before waiting on a pipe, out with what the inputs before it gave */
+	if (in.is_stream && !run->flush_each && !run->par && !run->pipe)
+		(void)rf__writer_flush(&run->out); /* an error stays in out.err */
+	run->flush_each = in.is_stream;
+	if (run->par)
+		rf__par_live(run->par, in.is_stream);
+	else if (run->pipe)
+		rf__pipe_live(run->pipe, in.is_stream);
+	run->input_name = shown;
+	run->input_idx++;
+
+	char why[160];
+	int direct = 0, direct_used = 0, deep = 0;
+	enum rf_io want = choose_io(run, &in, &direct, &deep, why, sizeof why);
+	enum rf_io used = want;
+	struct rf_source *src = NULL;
+	int r = open_source(run, &in, want, direct, deep, &src, &used, &direct_used);
+	if (rep) {
+		if (used != want && want == RF_IO_URING)
+			snprintf(why, sizeof why, "io_uring unavailable (%s): read(2)",
+				 strerror(-run->uring_error));
+		if (!rep->io_reason[0])
+			snprintf(rep->io_reason, sizeof rep->io_reason, "%s", why);
+		rep->io_used[used] = 1;
+		rep->io_files[used]++;
+		rep->direct_used |= direct_used;
+	}
+	if (r < 0 && run->fatal) {
+		goto out; /* the buffer pool: said already, and the run ends */
+	} else if (r < 0) {
+		report_error(run, shown, r, "cannot read: %s", strerror(-r));
+		run->failed_inputs++;
+		goto out;
+	}
+
+	/* A truncated mapping raises SIGBUS: turn it into an error for this
+	 * input instead of a crash. */
+	sigjmp_buf jb;
+	if (used == RF_IO_MMAP) {
+		install_sigbus();
+		if (sigsetjmp(jb, 1)) {
+			bus_jmp = NULL;
+			report_error(run, shown, -EIO,
+				     "file was truncated while mapped (SIGBUS); its results are incomplete");
+			run->failed_inputs++;
+			run->framer.spill_len = 0;
+			piece_back(run); /* the piece the stages were in, if any */
+			goto close_src;
+		}
+		bus_jmp = &jb;
+	}
+	/* --every without an aggregate has no snapshot to print: the lines
+	 * stream as they come, and no deadline wakes the reader */
+	int every = run->opt->every_ns && run->agg >= 0;
+	src->deadline_ns = every ? run->next_tick : 0;
+	src->wake_fd = run->wake_fd;
+	run->cur_src = src;
+	run->framer.tick = every ? tick : NULL;
+	r = rf__framer_run(&run->framer, src);
+	if (r == -ECANCELED && __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE))
+		r = __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE); /* as the next hand-over would have said */
+	bus_jmp = NULL;
+	run->cur_src = NULL;
+	framed(run, shown, r, src, fd, &in);
+	if (rep)
+		rep->bytes += src->bytes;
+	run->done_bytes += src->bytes;
+close_src:
+	src->ops->close(src);
+out:
+	if (!is_stdin)
+		close(fd);
+}
