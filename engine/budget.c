@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "run.h"
+#include "executor.h"
 
 /* What this process may hold of --memory: all of it, or a worker's share
  * in multiprocess mode (each has a pool of its own). */
@@ -67,12 +68,9 @@ int ensure_pool(struct run *run, int direct)
 	run->have_pool = 1;
 	/* the work items hold buffers: when none is free, the reader writes
 	 * out what is finished, or waits for a worker */
-	if (run->par) {
-		run->pool.drain = rf__par_drain;
-		run->pool.drain_user = run->par;
-	} else if (run->pipe) {
-		run->pool.drain = rf__pipe_drain;
-		run->pool.drain_user = run->pipe;
+	if (run->exec->drain) {
+		run->pool.drain = run->exec->drain;
+		run->pool.drain_user = run->exec_state;
 	}
 	/* before the first touch: the pool lives where its reader runs */
 	if (run->place.interleave)

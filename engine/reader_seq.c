@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "run.h"
+#include "executor.h"
 
 /* ---- SIGBUS from a file truncated under our mapping ------------------- */
 
@@ -166,14 +167,10 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		if (S_ISFIFO(st.st_mode))
 			rf__pipe_grow(fd, MiB);
 	}
-	/* before waiting on a pipe, out with what the inputs before it gave */
-	if (in.is_stream && !run->flush_each && !run->par && !run->pipe)
-		(void)rf__writer_flush(&run->out); /* an error stays in out.err */
+	/* a stream: each batch out as soon as it is done (inline: and before
+	 * waiting on it, out with what the inputs before it gave) */
+	run->exec->live(run, run->exec_state, in.is_stream);
 	run->flush_each = in.is_stream;
-	if (run->par)
-		rf__par_live(run->par, in.is_stream);
-	else if (run->pipe)
-		rf__pipe_live(run->pipe, in.is_stream);
 	run->input_name = shown;
 	run->input_idx++;
 

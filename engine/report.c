@@ -189,7 +189,7 @@ void framed(struct run *run, const char *shown, int r, const struct rf_source *s
 	} else if (r == -EINTR && rf__io_cancel) {
 		run->interrupted = 1;
 	} else if (r == -EBADMSG) {
-		if (!run->par) /* parallel: reported once the workers stop */
+		if (run->mode != RF_MODE_PARALLEL) /* parallel: reported once the workers stop */
 			report_strict(run);
 		run->fatal = r;
 	} else if (r == -ENOMEM) {

@@ -1,50 +1,30 @@
-/* run.c - rf_run: plan -> open -> drive -> finish, and the sequential
- * reader (inputs -> source -> framer -> the executor, batch by batch).
+/* run.c - rf_run: plan -> open -> drive -> finish, and the batch path
+ * (the framer's batches, in pieces, to the executor).
  *
- * The executor is inline (serial: the reading thread runs the stages),
- * the worker pool (parallel.c) or the stage pipeline (pipeline.c); the
- * other readers are the forked byte ranges (exec_multiprocess.c) and the
- * io_uring chains over many files (reader_async.c).  run.h has the state
- * they share.
+ * The plan's facts are gathered in plan_facts.c (the choice is plan.c's);
+ * the executor is one of executor.h's: inline (exec_inline.c), the worker
+ * pool or the stage pipeline (exec_threads.c); the readers are the
+ * sequential one (reader_seq.c), the forked byte ranges
+ * (exec_multiprocess.c) and the io_uring chains over many files
+ * (reader_async.c); --memory is shared out in budget.c.  run.h has the
+ * state they share.
  */
 #include "config.h"
 #define RF_PROBE_SEMAPHORES 1 /* the probes of this file have semaphores (probes.h) */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <sched.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "run.h"
+#include "executor.h"
 #include "exec_multiprocess.h"
 #include "clock.h"
 
-#define bus_jmp rf__bus_jmp /* the reading thread's (reader_seq.c) */
-
 /* ---- the run ---------------------------------------------------------- */
-/* The first error of a worker, a stage or output (struct
- * rf_workers_config.wake): the reading thread may be waiting on a quiet
- * pipe, and is woken to end the run with it now. */
-static void wake_reader(void *user, int err)
-{
-	struct run *run = user;
-	int none = 0;
-	__atomic_compare_exchange_n(&run->wake_err, &none, err, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-	if (run->wake_fd >= 0) {
-		uint64_t one = 1;
-		ssize_t w = write(run->wake_fd, &one, sizeof one);
-		(void)w;
-	}
-}
-
 /* What the reading thread learns of a batch before the stages see it. */
 static void prepare_batch(struct run *run, struct rf_batch *b)
 {
@@ -68,53 +48,12 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 	}
 }
 
-/* Parallel and pipeline mode: a batch of a mapped file lost to a SIGBUS in
- * a worker or in the output is said as serial mode says it - for the input
- * being read, through the same jump; for an earlier one, here. */
-static void report_lost(struct run *run)
-{
-	const char *input = NULL;
-	uint32_t idx = 0;
-	int lost = run->par ? rf__par_lost(run->par, &input, &idx)
-		   : run->pipe ? rf__pipe_lost(run->pipe, &input, &idx) : 0;
-	if (!lost)
-		return;
-	if (idx == run->input_idx && bus_jmp)
-		siglongjmp(*bus_jmp, 1);
-	report_error(run, input, -EIO, "file was truncated while mapped (SIGBUS); its results are incomplete");
-	run->failed_inputs++;
-}
-
 /* One batch through the stages, or to the work items. */
 static int run_one(struct run *run, struct rf_batch *b)
 {
 	prepare_batch(run, b);
 	progress(run, 0);
-	if (run->par) {
-		int r = rf__io_cancel ? -EINTR : rf__par_submit(run->par, b);
-		report_lost(run);
-		return r;
-	}
-	if (run->pipe) {
-		int r = rf__io_cancel ? -EINTR : rf__pipe_submit(run->pipe, b);
-		report_lost(run);
-		if (r == RF_STOP)
-			run->stopped = 1;
-		return r;
-	}
-	int stop = rf__run_stages(run->stage, run->nstages, b);
-	if (stop < 0)
-		return stop;
-	int r = output_batch(run, b);
-	if (r == 0 && run->opt->every_ns)
-		r = tick(run);
-	if (r == 0 && stop == RF_STOP) {
-		run->stopped = 1;
-		return RF_STOP;
-	}
-	if (r == 0 && rf__io_cancel)
-		return -EINTR;
-	return r;
+	return run->exec->submit(run, run->exec_state, b);
 }
 
 /* A batch larger than run->piece (a large --buffer-size or window) goes
@@ -185,8 +124,7 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->batches = run->framer.batches;
 	rep->spill_batches = run->framer.spill_batches;
 	rep->longest_record = run->framer.longest_spill;
-	rep->bytes_copied = run->framer.bytes_copied + (run->par ? rf__par_copied(run->par) : 0) +
-			    (run->pipe ? rf__pipe_copied(run->pipe) : 0);
+	rep->bytes_copied = run->framer.bytes_copied + run->exec->copied(run->exec_state);
 	rep->long_skipped = run->long_skipped;
 	rep->snapshots = run->every_printed;
 	rep->snapshots_skipped = run->every_skipped;
@@ -205,27 +143,7 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->threads = run->threads;
 	snprintf(rep->mode_reason, sizeof rep->mode_reason, "%s", run->mode_reason);
 	rep->nstages = run->nstages;
-	int nw = run->par ? rf__par_workers(run->par) : 1;
-	for (int i = 0; run->pipe && i < run->nstages; i++) {
-		uint64_t ew, fw, ens, fns, ew2, fw2, ens2, fns2;
-		rf__pipe_queue_stats(run->pipe, i, &ew, &fw, &ens, &fns);
-		rf__pipe_queue_stats(run->pipe, i + 1, &ew2, &fw2, &ens2, &fns2);
-		rep->stage[i].wait_ns = ens;       /* waiting for input */
-		rep->stage[i].queue_empty = ew;
-		rep->stage[i].queue_full = fw2;    /* its output ring was full */
-	}
-	for (int w = 0; w < nw; w++) {
-		/* parallel: each worker's time and counts, summed */
-		struct rf_stage *st = run->par ? rf__par_stages(run->par, w) : run->stages ? run->stages : run->stage;
-		for (int i = 0; i < run->nstages; i++) {
-			rep->stage[i].batches += st[i].stats.batches;
-			rep->stage[i].records_in += st[i].stats.records_in;
-			rep->stage[i].records_out += st[i].stats.records_out;
-			rep->stage[i].bytes_in += st[i].stats.bytes_in;
-			rep->stage[i].busy_ns += st[i].stats.busy_ns;
-			rep->stage[i].name = st[i].verb->name;
-		}
-	}
+	run->exec->stats(run, run->exec_state, rep);
 	rep->elapsed_ns = now_ns() - t0;
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -255,6 +173,7 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	run->wake_fd = -1;
 	run->q = q;
 	run->read_input = process_input_range;
+	run->exec = &rf__exec_inline; /* until open_executor */
 	run->agg = q->agg_stage;
 	run->project = q->project_stage;
 	run->count_lines = q->parse_stage >= 0 || rf__query_may_reject(q);
@@ -300,83 +219,24 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	return run;
 }
 
-/* Open the executor: parallel workers or a pipeline of stage threads, each
- * with its own stages, or the stages the reading thread runs inline (auto
- * falls back to that when threads cannot start).  0, or a negative errno,
- * said already. */
+/* Open the executor of the mode: the worker pool, the stage pipeline, or
+ * the stages the reading thread runs inline (auto falls back to that when
+ * threads cannot start).  0, or a negative errno, said already. */
 static int open_executor(struct run *run)
 {
-	const rf_query *q = run->q;
-	const struct rf_options *opt = run->opt;
-	const struct rf_kernels *k = run->k;
-	int r = 0;
 	/* the stages up to the aggregate run per batch; the rest on its table */
-	int nrow = run->agg >= 0 ? run->agg + 1 : q->nstages;
+	int nrow = run->agg >= 0 ? run->agg + 1 : run->q->nstages;
 	run->stages = run->stage;
-	if (run->mode == RF_MODE_PARALLEL || run->mode == RF_MODE_PIPELINE) {
-		run->env.lock = &run->env_lock;
-		run->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); /* -1: no wake, as before */
-		struct rf_workers_config wc = {
-			.workers = run->threads,
-			.queue_depth = opt->queue_depth,
-			.q = q,
-			.nstages = nrow,
-			.k = k,
-			.env = &run->env,
-			.output = output_rows,
-			.flush = flush_output,
-			.wake = wake_reader,
-			.user = run,
-			.place = &run->place,
-		};
-		char why[256] = "";
-		wc.why = why;
-		wc.why_len = sizeof why;
-		/* the items and the pool share --memory: both bounded */
-		if ((r = plan_items(run, &wc, why, sizeof why)) < 0 && opt->mode != RF_MODE_AUTO) {
-			report_error(run, "--memory", r, "%s in %s mode (try a larger --memory, a smaller "
-				     "--buffer-size or --window, or --mode=serial)", why, rf_mode_name(run->mode));
-			return r;
-		}
-		if (r == 0 && run->mode == RF_MODE_PARALLEL)
-			r = rf__par_create(&run->par, &wc);
-		else if (r == 0)
-			r = rf__pipe_create(&run->pipe, &wc);
-		if (!why[0] && r < 0)
-			snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
-		if (r < 0 && opt->mode == RF_MODE_AUTO) {
-			/* auto never picks a mode that fails where serial would
-			 * not (threads refused under a small ulimit -v) */
-			snprintf(run->mode_reason, sizeof run->mode_reason, "%s mode: %s: serial",
-				 rf_mode_name(run->mode), why);
-			run->mode = RF_MODE_SERIAL;
-			run->threads = 1;
-			run->env.lock = NULL;
-			r = 0;
-		} else if (r < 0) {
-			/* name what failed and what helps (small ulimit -v, few
-			 * threads allowed): not a bare strerror */
-			report_error(run, rf_mode_name(run->mode), r, "%s (try %s--mode=serial, or a smaller --memory)",
-				     why, run->mode == RF_MODE_PARALLEL ? "--threads=1 or " : "");
-			return r;
-		} else {
-			run->nstages = nrow;
-			run->stages = run->par ? rf__par_stages(run->par, 0) : rf__pipe_stages(run->pipe);
-		}
+	run->exec = run->mode == RF_MODE_PARALLEL ? &rf__exec_pool
+		    : run->mode == RF_MODE_PIPELINE ? &rf__exec_pipeline : &rf__exec_inline;
+	int r = run->exec->open(run, nrow, &run->exec_state);
+	if (r > 0) {
+		run->exec = &rf__exec_inline;
+		r = run->exec->open(run, nrow, &run->exec_state);
+	} else if (r < 0 && run->exec != &rf__exec_inline) {
+		run->exec = &rf__exec_inline; /* nothing of it to close */
 	}
-	if (!run->par && !run->pipe) {
-		/* batches through the stages in pieces of up to an eighth of
-		 * this process's budget (see pool_budget) */
-		run->piece = process_budget(run) / 8 / (16 << 10) * (16 << 10);
-		if (run->piece < (64 << 10))
-			run->piece = 64 << 10;
-		for (int i = 0; i < nrow; i++) {
-			run->nstages = i + 1;
-			if ((r = rf__stage_open(&run->stage[i], q, i, k, &run->env)) < 0)
-				return r;
-		}
-	}
-	return 0;
+	return r;
 }
 
 /* Every input through the reader of the mode: forked byte ranges, io_uring
@@ -400,35 +260,6 @@ static void drive(struct run *run, const char *const *files, int nfiles)
 			process_input(run, files[i]);
 	}
 	progress(run, 1);
-}
-
-/* Wait for what the executor has in flight, and fold the parallel
- * workers' aggregates into worker 0's. */
-static void finish_executor(struct run *run)
-{
-	if (run->pipe) {
-		int pr = rf__pipe_finish(run->pipe);
-		report_lost(run);
-		if (pr < 0 && !run->fatal && !run->out.err)
-			run->fatal = pr;
-		if (pr == -EBADMSG)
-			report_strict(run);
-	}
-	if (run->par) {
-		/* everything handed over: wait for it, then fold the workers'
-		 * aggregates into worker 0's */
-		int pr = rf__par_finish(run->par);
-		report_lost(run);
-		if (pr < 0 && !run->fatal && !run->out.err)
-			run->fatal = pr;
-		if (pr == -EBADMSG)
-			report_strict(run);
-		for (int w = 1; run->agg >= 0 && !run->fatal && w < rf__par_workers(run->par); w++) {
-			struct rf_stage *src = &rf__par_stages(run->par, w)[run->agg];
-			if ((pr = rf__agg_stage_merge(&run->stages[run->agg], src)) < 0)
-				run->fatal = pr;
-		}
-	}
 }
 
 /* The end of the run: the result printed, the output flushed, and what was
@@ -475,14 +306,7 @@ static int finish(struct run *run)
 
 static void run_free(struct run *run)
 {
-	if (run->par)
-		rf__par_destroy(run->par); /* closes the workers' stages */
-	else if (run->pipe)
-		rf__pipe_destroy(run->pipe);
-	else
-		for (int i = 0; i < run->nstages; i++)
-			if (run->stage[i].verb->close)
-				run->stage[i].verb->close(&run->stage[i]);
+	run->exec->close(run, run->exec_state); /* and the stages */
 	pthread_mutex_destroy(&run->env_lock);
 	if (run->env.statm_fd >= 0)
 		close(run->env.statm_fd);
@@ -530,7 +354,7 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		run->started = now_ns();
 		if ((r = open_executor(run)) == 0) {
 			drive(run, files, nfiles);
-			finish_executor(run);
+			run->exec->finish(run, run->exec_state);
 			r = finish(run);
 		}
 	}

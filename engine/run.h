@@ -24,6 +24,8 @@
 #include "../io/source.h"
 #include "../numa/numa.h"
 
+struct rf_executor_ops;
+
 #define MiB ((size_t)1 << 20)
 #define POOL_HEADROOM ((size_t)64 << 10) /* room for a line carried over */
 
@@ -71,8 +73,8 @@ struct run {
 	int fatal;                /* an error that ends the run (negative errno) */
 	uint32_t input_idx;
 	struct rf_stage *stages;  /* serial: run->stage; parallel: worker 0's */
-	struct rf_par *par;
-	struct rf_pipe *pipe;
+	const struct rf_executor_ops *exec; /* executor.h: inline, pool, pipeline */
+	void *exec_state;
 	pthread_mutex_t env_lock;
 	enum rf_mode mode;
 	int threads;
