@@ -5,6 +5,8 @@
  *   reader_seq.c        the sequential reader, and the backend of each input
  *   budget.c            --memory shared by the pool and the batches in flight
  *   plan_facts.c        the plan's facts: inputs stat'ed once, the machine
+ *   exec_inline.c       the inline executor (serial); executor.h the ops
+ *   exec_threads.c      the worker pool and stage pipeline executors
  *   stage.c             the stage runtime every executor calls
  *   exec_multiprocess.c forked byte ranges
  *   reader_async.c      async mode: many small files through io_uring chains
@@ -93,7 +95,7 @@ struct run {
 	 * or of output is written to (-1: none), and that error */
 	int wake_fd;
 	int wake_err;
-	/* the sequential reader (run.c): one input, or the byte range [start,
+	/* the sequential reader (reader_seq.c): one input, or the byte range [start,
 	 * end) of a regular file; the other readers fall back to it */
 	void (*read_input)(struct run *run, const char *name, uint64_t start, uint64_t end);
 };
