@@ -68,6 +68,7 @@ struct rf_agg_state {
 	int statm_fd;
 	uint64_t at_limit;           /* what it would have taken, when refused */
 	struct rf_time_cache times[RF_MAX_KEYS]; /* each time key's last time */
+	unsigned nparts, part;       /* rf__agg_set_part: only this share of the keys */
 };
 
 static size_t cell_size(enum rf_agg_func f)
@@ -113,6 +114,25 @@ struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct r
 	for (int i = 0; i < RF_MAX_KEYS; i++)
 		rf__time_cache_init(&st->times[i]);
 	return st;
+}
+
+int rf__agg_set_part(struct rf_agg_state *st, unsigned nparts, unsigned part)
+{
+	if (nparts > 1 && st->cfg->nkeys == 0)
+		return -EINVAL;
+	st->nparts = nparts > 1 ? nparts : 0;
+	st->part = part;
+	return 0;
+}
+
+/* Which share a group's key falls in (FNV-1a over its encoded bytes, the
+ * same for the same group in every instance). */
+static unsigned key_part(const char *k, size_t len, unsigned nparts)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+	return (unsigned)(h % nparts);
 }
 
 void rf__agg_set_stage(struct rf_agg_state *st, struct rf_stage *stage)
@@ -433,11 +453,15 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 			if (e < 0)
 				return e;
 			if (e > 0) {
-				/* a bad time: counted and reported, not grouped */
-				if (st->stage && (r = rf__reject_why(st->stage, b, row, RF_REJECT_TIME)) < 0)
+				/* a bad time: counted and reported, not grouped
+				 * (by the first share only, when shared) */
+				if (st->part == 0 && st->stage &&
+				    (r = rf__reject_why(st->stage, b, row, RF_REJECT_TIME)) < 0)
 					return r;
 				continue;
 			}
+			if (st->nparts && key_part(st->keybuf, len, st->nparts) != st->part)
+				continue;
 			/* logs repeat keys (most requests are 200s): try the last
 			 * group before hashing */
 			const char *lk = last >= 0 ? rf__strmap_key(&st->groups, (size_t)last, &last_len) : NULL;

@@ -48,6 +48,12 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b);
  * rejected through (rf__reject_why); without one such records are only
  * left out. */
 void rf__agg_set_stage(struct rf_agg_state *st, struct rf_stage *stage);
+/* From now on fold only the records whose group falls in share `part` of
+ * `nparts` (by a hash of the key; nparts <= 1: all of them), so that two
+ * instances can take one batch's records between them, each its own
+ * groups; a bad time key is reported by share 0 only.  -EINVAL for an
+ * aggregate without keys. */
+int rf__agg_set_part(struct rf_agg_state *st, unsigned nparts, unsigned part);
 /* Fold src into dst (same config): afterwards dst is the state of both
  * inputs together.  src is left unchanged. */
 int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src);

@@ -338,6 +338,10 @@ int rf__parse_reads_header(const struct rf_stage_spec *spec);
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
 /* The aggregate state behind an aggregate stage. */
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st);
+/* Two instances of an aggregate stage taking one batch between them: this
+ * one folds only share `part` of `nparts` of the groups (rf__agg_set_part);
+ * -EINVAL when the aggregate has no keys to share by. */
+int rf__agg_stage_part(struct rf_stage *st, unsigned nparts, unsigned part);
 /* Fold another worker's aggregate stage into this one. */
 int rf__agg_stage_merge(struct rf_stage *dst, struct rf_stage *src);
 /* What an aggregate skipped (values missing or not numbers), as text;

@@ -9,10 +9,12 @@
  * out (items arrive in input order: a pipeline never reorders) and reuses
  * it.  When the pool runs dry the reader takes items back (rf__pipe_drain).  The rings are lock-free (one
  * atomic index per side); a thread that finds its ring empty or full
- * sleeps on a semaphore instead of spinning.  Each stateful stage has
- * exactly one instance, so aggregates need no merge; a stateless one (a
- * parse but csv/tsv, a filter) has a second in the helper thread, which it
- * borrows while it has a backlog (see stage_main).
+ * sleeps on a semaphore instead of spinning.  A stateless stage (a parse
+ * but csv/tsv, a filter) has a second instance in the helper thread, which
+ * it borrows while it has a backlog; an aggregate with keys has one too,
+ * which takes half of the groups of the batch at hand while the helper is
+ * free (see stage_main), its state merged into the stage's at the end.  A
+ * head before the aggregate has exactly one instance.
  *
  * A batch of a live input (a pipe) is written out, and flushed, by the last
  * stage's thread: the reading thread may sit in read() until the writer
@@ -71,8 +73,8 @@ struct stage_thread {
 };
 
 /* The helper: one more thread, with its own instance of each stateless
- * stage (parse, filters), lent to whichever of those stages has a backlog
- * (see stage_main). */
+ * stage (parse, filters) and of an aggregate with keys, lent to whichever
+ * of those stages asks first (see stage_main). */
 struct helper {
 	pthread_t thread;
 	int started;
@@ -83,6 +85,9 @@ struct helper {
 	sem_t go, done;                /* a job is there / finished */
 	struct item *job;
 	int job_stage;
+	int job_split;                 /* the job is the other share of an aggregate: */
+	int job_r, job_bus;            /* its result, the item itself left alone */
+	int split[RF_MAX_STAGES];      /* the aggregate, shared by key (see stage_main) */
 	int quit;
 	int sems;                      /* go and done made */
 	uint64_t helped;               /* batches it ran */
@@ -266,6 +271,17 @@ static void process_item(struct rf_pipe *p, struct rf_stage *st, struct item *it
 	}
 }
 
+/* One instance's share of an aggregate on an item that another instance
+ * works on at the same time: the result comes back, the item is not
+ * touched (the caller merges the two results). */
+static int run_share(struct rf_stage *st, struct item *it, int *bus)
+{
+	*bus = 0;
+	if (it->b.ref)
+		return rf__bus_guard(run_stage, st, &it->b, bus);
+	return rf__run_stages(st, 1, &it->b);
+}
+
 static void *helper_main(void *arg)
 {
 	struct rf_pipe *p = arg;
@@ -275,7 +291,10 @@ static void *helper_main(void *arg)
 			;
 		if (h->quit)
 			return NULL;
-		process_item(p, &h->stage[h->job_stage], h->job);
+		if (h->job_split)
+			h->job_r = run_share(&h->stage[h->job_stage], h->job, &h->job_bus);
+		else
+			process_item(p, &h->stage[h->job_stage], h->job);
 		h->helped++;
 		sem_post(&h->done);
 	}
@@ -301,14 +320,19 @@ static void pass_on(struct rf_pipe *p, int index, struct item *it)
 /* A stateless stage with a backlog borrows the helper for the item behind
  * the one it takes (an ordered parallel filter, two wide): both are
  * processed at once and passed on in their order.  So the slowest of the
- * parse and filter stages gets two threads while it is the slowest. */
+ * parse and filter stages gets two threads while it is the slowest.  The
+ * aggregate, when the helper is free, shares the item it has: its own
+ * instance folds the records whose key hashes to one half, the helper's
+ * the rest (lending it the next batch instead would build every group
+ * twice, which measured slower than one thread). */
 static void *stage_main(void *arg)
 {
 	struct stage_thread *t = arg;
 	struct rf_pipe *p = t->p;
 	struct rf_stage *st = &p->stage[t->index];
 	struct helper *h = &p->helper;
-	int helpable = p->have_helper && h->opened[t->index];
+	int helpable = p->have_helper && h->opened[t->index] && !h->split[t->index];
+	int split = p->have_helper && h->opened[t->index] && h->split[t->index];
 	const struct rf_placement *pl = p->cfg.place;
 	if (pl && pl->pinned && t->index < pl->nthreads) {
 		rf__pin_thread(pl->cpu[t->index]);
@@ -321,8 +345,40 @@ static void *stage_main(void *arg)
 			ring_push(&p->ring[t->index + 1], NULL);
 			return NULL;
 		}
+		int none = 0;
+		if (split && !it->err && !atomic_load(&it->bus) && (it->b.all || it->b.nsel) &&
+		    atomic_compare_exchange_strong(&h->busy, &none, 1)) {
+			/* the aggregate with a helper free: each instance folds
+			 * the records of its half of the groups, at once */
+			int r = rf__batch_expand(&it->b, p->cfg.k), bus = 0;
+			if (r == 0) {
+				rf__agg_stage_part(st, 2, 0);
+				h->job = it;
+				h->job_stage = t->index;
+				h->job_split = 1;
+				sem_post(&h->go);
+				r = run_share(st, it, &bus);
+				while (sem_wait(&h->done) < 0 && errno == EINTR)
+					;
+				h->job_split = 0;
+				rf__agg_stage_part(st, 1, 0);
+				if (r >= 0)
+					r = h->job_r;
+				bus |= h->job_bus;
+			}
+			atomic_store(&h->busy, 0);
+			if (bus) {
+				atomic_store(&it->bus, 1);
+			} else if (r < 0) {
+				it->err = r;
+				set_err(p, r);
+			}
+			pass_on(p, t->index, it);
+			continue;
+		}
+		none = 0;
 		struct item *second = NULL;
-		int lent = 0, none = 0;
+		int lent = 0;
 		if (helpable && backlog(in) && atomic_compare_exchange_strong(&h->busy, &none, 1)) {
 			lent = 1;
 			second = ring_pop(in);
@@ -357,12 +413,20 @@ static int helper_start(struct rf_pipe *p)
 		/* not csv and tsv: their parse keeps each input's header */
 		const struct rf_stage_spec *spec = &p->cfg.q->stage[s];
 		enum rf_stage_kind kind = spec->verb->kind;
-		if ((kind != RF_STAGE_PARSE && kind != RF_STAGE_FILTER) ||
+		if ((kind != RF_STAGE_PARSE && kind != RF_STAGE_FILTER && kind != RF_STAGE_AGGREGATE) ||
 		    (kind == RF_STAGE_PARSE && rf__parse_reads_header(spec)))
 			continue;
 		h->nopen = s + 1;
 		r = rf__stage_open(&h->stage[s], p->cfg.q, s, p->cfg.k, p->cfg.env);
 		h->opened[s] = r == 0;
+		if (r == 0 && kind == RF_STAGE_AGGREGATE) {
+			/* the aggregate is shared by key, and only with keys */
+			h->split[s] = rf__agg_stage_part(&h->stage[s], 2, 1) == 0;
+			if (!h->split[s]) {
+				h->stage[s].verb->close(&h->stage[s]);
+				h->opened[s] = 0;
+			}
+		}
 		any |= r == 0;
 	}
 	if (r < 0 || !any)
@@ -389,11 +453,22 @@ static void helper_stop(struct rf_pipe *p)
 	sem_post(&h->go);
 	pthread_join(h->thread, NULL);
 	h->started = 0;
-	/* its work counts as the stage's */
+	/* its work counts as the stage's; its half of the aggregate's groups
+	 * joins the stage's (its batches were the stage's batches too) */
 	for (int s = 0; s < h->nopen; s++) {
 		if (!h->opened[s])
 			continue;
 		struct rf_stage_stats *a = &p->stage[s].stats, *b = &h->stage[s].stats;
+		if (h->split[s]) {
+			if (!atomic_load(&p->err)) {
+				int r = rf__agg_stage_merge(&p->stage[s], &h->stage[s]);
+				if (r < 0)
+					set_err(p, r);
+			}
+			a->busy_ns += b->busy_ns;
+			memset(b, 0, sizeof *b);
+			continue;
+		}
 		a->batches += b->batches;
 		a->records_in += b->records_in;
 		a->records_out += b->records_out;

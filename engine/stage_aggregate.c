@@ -380,6 +380,11 @@ int rf__agg_stage_merge(struct rf_stage *dst, struct rf_stage *src)
 	return r;
 }
 
+int rf__agg_stage_part(struct rf_stage *st, unsigned nparts, unsigned part)
+{
+	return rf__agg_set_part(st->state, nparts, part);
+}
+
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st)
 {
 	return st->state;

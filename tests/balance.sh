@@ -59,4 +59,64 @@ want=$(python3 -c 'import csv,sys; print(sum(int(r["n"]) for r in csv.DictReader
 got=$(RINGFLOW_TEST_SLOW_STAGE=0:5000 "$RINGFLOW" --mode=pipeline --io=read --buffer-size=64K 'parse csv | sum(n)' "$T/csv" 2>&1)
 check_eq "slow csv parse: the sum" "$got" "$want"
 
+
+# The aggregate shares its work by key: with a helper free, two instances
+# fold one batch's records at once, each the groups of its half of the key
+# hash, merged at the end.  The slow aggregate (a sleep per batch in each
+# instance) then shows busy time about twice the elapsed time; the answers
+# stay Python's, and a bad time is reported once.
+python3 - "$T/log" "$T/agg-want" "$T/badtime" << 'EOF'
+import re, sys
+pat = re.compile(rb'^\S+ \S+ \S+ \[[^\]]*\] "(?:[^"\\]|\\.)*" (\d{3}) (\S+)')
+groups = {}
+lines = open(sys.argv[1], 'rb').read().split(b'\n')[:-1]
+for l in lines:
+    m = pat.match(l)
+    if not m:
+        continue
+    g = groups.setdefault(int(m.group(1)), [0, 0, None, None])
+    g[0] += 1
+    if m.group(2).isdigit():
+        v = int(m.group(2))
+        g[1] += v
+        g[2] = v if g[2] is None else min(g[2], v)
+        g[3] = v if g[3] is None else max(g[3], v)
+with open(sys.argv[2], 'w') as f:
+    for k in sorted(groups):
+        f.write('%d %s\n' % (k, ' '.join(str(x) for x in groups[k])))
+# three records whose time is no time, spread through the log
+bad = b'10.0.0.1 - - [31/Foo/2020:99:99:99 +0000] "GET /x HTTP/1.1" 200 5 "-" "-"'
+step = len(lines) // 4
+out = lines[:step] + [bad] + lines[step:2 * step] + [bad] + lines[2 * step:] + [bad]
+open(sys.argv[3], 'wb').write(b'\n'.join(out) + b'\n')
+EOF
+nlines=$(wc -l < "$T/badtime")
+busy_vs_elapsed() { # STATS: the aggregate's busy time over the elapsed time, x100
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["stages"][-1]["busy_ns"] * 100 // r["elapsed_ns"])' "$1"
+}
+for io in read mmap; do
+	RINGFLOW_TEST_SLOW_STAGE=1:20000 "$RINGFLOW" --mode=pipeline --io=$io --buffer-size=64K --window=64K \
+		--stats=json --stats-file="$T/stats" --format=tsv \
+		'parse combined | count, sum(bytes), min(bytes), max(bytes) by status' "$T/log" > "$T/out" 2> "$T/err"
+	check_status "slow aggregate, $io" $? 0
+	python3 -c '
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
+for r in rows:
+    print(" ".join(x if x not in ("", "\\N") else "None" for x in r))' "$T/out" > "$T/agg-got"
+	check_same "slow aggregate, $io: count, sum, min, max by status" "$T/agg-got" "$T/agg-want"
+	ratio=$(busy_vs_elapsed "$T/stats")
+	checks=$((checks + 1))
+	[ "${ratio:-0}" -ge 140 ] || fail "slow aggregate, $io: busy $ratio% of elapsed: one instance ran, not two"
+
+	RINGFLOW_TEST_SLOW_STAGE=1:5000 "$RINGFLOW" --mode=pipeline --io=$io --buffer-size=64K --window=64K \
+		--stats=json --stats-file="$T/stats" --format=tsv 'parse combined | count by minute' "$T/badtime" \
+		> "$T/out" 2> "$T/err"
+	check_status "slow minute buckets, $io" $? 0
+	check_eq "slow minute buckets, $io: records counted" \
+		"$(awk -F'\t' 'NR > 1 { n += $2 } END { print n }' "$T/out")" $((nlines - 3))
+	check_eq "slow minute buckets, $io: bad times reported once" \
+		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rejected"])' "$T/stats")" 3
+done
+
 finish
