@@ -37,10 +37,13 @@ static void report_lost(struct run *run, void *state)
 	uint32_t idx = 0;
 	if (!run->exec->lost(state, &input, &idx))
 		return;
+	if (run->truncated_said == (uint64_t)idx + 1)
+		return; /* the reader said it already (its own SIGBUS, or a shrink) */
 	if (idx == run->input_idx && bus_jmp)
 		siglongjmp(*bus_jmp, 1);
 	report_error(run, input, -EIO, "file was truncated while mapped (SIGBUS); its results are incomplete");
 	run->failed_inputs++;
+	run->truncated_said = (uint64_t)idx + 1;
 }
 
 /* Workers or stage threads, each with its own stages.  Auto mode falls

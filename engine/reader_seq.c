@@ -205,9 +205,11 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		install_sigbus();
 		if (sigsetjmp(jb, 1)) {
 			bus_jmp = NULL;
+			run->cur_src = NULL;
 			report_error(run, shown, -EIO,
 				     "file was truncated while mapped (SIGBUS); its results are incomplete");
 			run->failed_inputs++;
+			run->truncated_said = (uint64_t)run->input_idx + 1;
 			run->framer.spill_len = 0;
 			piece_back(run); /* the piece the stages were in, if any */
 			goto close_src;

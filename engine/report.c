@@ -221,6 +221,7 @@ void framed(struct run *run, const char *shown, int r, const struct rf_source *s
 	} else if (src->shrunk) {
 		report_error(run, shown, -EIO, "file shrank while being read; its results are incomplete");
 		run->failed_inputs++;
+		run->truncated_said = (uint64_t)run->input_idx + 1;
 	}
 }
 
