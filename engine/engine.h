@@ -363,6 +363,11 @@ struct rf_query {
  * Returns 0, RF_STOP (a head had enough) or -errno. */
 int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b);
 
+/* Stage st on its share of a batch that another instance of the stage
+ * counts and probes (pipeline mode's shared aggregate): only its busy time
+ * is counted.  Returns what the stage's process returns. */
+int rf__run_stage_share(struct rf_stage *st, struct rf_batch *b);
+
 /* Set up stage s of query q in st and open it (every mode's way in, so the
  * stage__name probe fires for each instance).  Returns 0 or -errno. */
 int rf__stage_open(struct rf_stage *st, const struct rf_query *q, int s, const struct rf_kernels *k,

@@ -274,12 +274,17 @@ static void process_item(struct rf_pipe *p, struct rf_stage *st, struct item *it
 /* One instance's share of an aggregate on an item that another instance
  * works on at the same time: the result comes back, the item is not
  * touched (the caller merges the two results). */
-static int run_share(struct rf_stage *st, struct item *it, int *bus)
+static int run_share_quiet(void *sp, void *bp)
+{
+	return rf__run_stage_share(sp, bp);
+}
+
+static int run_share(struct rf_stage *st, struct item *it, int *bus, int quiet)
 {
 	*bus = 0;
 	if (it->b.ref)
-		return rf__bus_guard(run_stage, st, &it->b, bus);
-	return rf__run_stages(st, 1, &it->b);
+		return rf__bus_guard(quiet ? run_share_quiet : run_stage, st, &it->b, bus);
+	return quiet ? rf__run_stage_share(st, &it->b) : rf__run_stages(st, 1, &it->b);
 }
 
 static void *helper_main(void *arg)
@@ -292,7 +297,7 @@ static void *helper_main(void *arg)
 		if (h->quit)
 			return NULL;
 		if (h->job_split)
-			h->job_r = run_share(&h->stage[h->job_stage], h->job, &h->job_bus);
+			h->job_r = run_share(&h->stage[h->job_stage], h->job, &h->job_bus, 1);
 		else
 			process_item(p, &h->stage[h->job_stage], h->job);
 		h->helped++;
@@ -357,7 +362,7 @@ static void *stage_main(void *arg)
 				h->job_stage = t->index;
 				h->job_split = 1;
 				sem_post(&h->go);
-				r = run_share(st, it, &bus);
+				r = run_share(st, it, &bus, 0);
 				while (sem_wait(&h->done) < 0 && errno == EINTR)
 					;
 				h->job_split = 0;

@@ -43,6 +43,16 @@ static uint64_t count_records(const struct rf_batch *b, const struct rf_kernels 
 	return b->quote_sep && lines ? rf__batch_records(b, k) : lines;
 }
 
+/* RINGFLOW_TEST_SLOW_STAGE: a sleep per batch in the stage it names */
+static void slow_down(const struct rf_stage *st)
+{
+	if (!st->slow_us)
+		return;
+	struct timespec ts = { .tv_sec = st->slow_us / 1000000, .tv_nsec = (long)(st->slow_us % 1000000) * 1000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 {
 	/* traced, and read before the tracer came (or counted nowhere):
@@ -61,11 +71,7 @@ int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 		st->stats.bytes_in += b->len;
 		uint64_t t0 = now_ns();
 		int r = st->verb->process(st, b);
-		if (st->slow_us) {
-			struct timespec ts = { .tv_sec = st->slow_us / 1000000, .tv_nsec = (long)(st->slow_us % 1000000) * 1000 };
-			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-				;
-		}
+		slow_down(st);
 		/* an aggregate passes no record on, as --stats says */
 		uint64_t busy = now_ns() - t0;
 		uint64_t out = st->verb->kind == RF_STAGE_AGGREGATE ? 0 : b->all ? all : b->nsel;
@@ -82,6 +88,15 @@ int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 			break;
 	}
 	return stop ? RF_STOP : 0;
+}
+
+int rf__run_stage_share(struct rf_stage *st, struct rf_batch *b)
+{
+	uint64_t t0 = now_ns();
+	int r = st->verb->process(st, b);
+	slow_down(st);
+	st->stats.busy_ns += now_ns() - t0;
+	return r;
 }
 
 int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row)
