@@ -432,7 +432,7 @@ static int helper_start(struct rf_pipe *p)
 				h->opened[s] = 0;
 			}
 		}
-		any |= r == 0;
+		any |= h->opened[s];
 	}
 	if (r < 0 || !any)
 		return r;
