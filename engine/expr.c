@@ -477,9 +477,16 @@ static int compare(const struct rf_expr *e, const struct rf_batch *b, uint32_t r
 	int a_num = e->a.is_field ? rf__parse_number(va.p, (size_t)va.len, &na) == 0 : (na = e->a.num, e->a.lit_is_num);
 	int b_num = a_num && (e->b.is_field ? rf__parse_number(vb.p, (size_t)vb.len, &nb) == 0
 					    : (nb = e->b.num, e->b.lit_is_num));
-	if (a_num && b_num)
+	if (a_num && b_num) {
 		c = (na.is_int && nb.is_int) ? (na.i > nb.i) - (na.i < nb.i) : (na.d > nb.d) - (na.d < nb.d);
-	else
+		/* doubles that tie may stand for different numbers
+		 * (9007199254740992.5 and 9007199254740992): their texts decide,
+		 * exactly, as in sort and min/max */
+		struct rf_decimal da, db;
+		if (c == 0 && !(na.is_int && nb.is_int) && rf__parse_decimal(va.p, (size_t)va.len, &da) == 0 &&
+		    rf__parse_decimal(vb.p, (size_t)vb.len, &db) == 0)
+			c = rf__decimal_cmp(&da, &db);
+	} else
 		c = bytes_cmp(va, vb);
 	*result = c;
 	return 0;

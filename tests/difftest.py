@@ -127,7 +127,7 @@ def num_cmp(a, b):
 
 def dbl_cmp(a, b):
 	"""A filter's comparison (where $x < 5): two integers exactly, anything
-	else by the doubles."""
+	else by the doubles (a tie of doubles: see sql_cmp)."""
 	if isinstance(a, int) and isinstance(b, int):
 		return (a > b) - (a < b)
 	a, b = float(a), float(b)
@@ -633,6 +633,16 @@ def sql_cmp(op, a, b):
 	na, nb = rnum(a), rnum(b)
 	if na is not None and nb is not None:
 		c = dbl_cmp(na, nb)
+		if c == 0 and not (isinstance(na, int) and isinstance(nb, int)):
+			# doubles that tie: the exact values of the texts decide, as in
+			# ringflow's where (inf and nan texts have none: a tie)
+			try:
+				ea = Fraction(Decimal(a.strip(b' \t').decode('ascii')))
+				eb = Fraction(Decimal(b.strip(b' \t').decode('ascii')))
+			except (ArithmeticError, ValueError, UnicodeDecodeError):
+				pass
+			else:
+				c = (ea > eb) - (ea < eb)
 	else:
 		c = (a > b) - (a < b)
 	return int({'==': c == 0, '!=': c != 0, '<': c < 0, '<=': c <= 0, '>': c > 0, '>=': c >= 0}[op])

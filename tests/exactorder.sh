@@ -162,4 +162,29 @@ for mode in MODES:
 
 summary()
 PY
+# where: numbers compare exactly too, also where their doubles tie
+# (where $1 > 9007199254740992 kept 9007199254740992.5 out); Python's
+# Fraction of the decimal text is the oracle, for every operator.
+printf '%s\n' 9007199254740992 9007199254740992.5 9007199254740993 9007199254740991.9999999999 \
+	-9007199254740992.5 -9007199254740993 9223372036854775807 9223372036854775806.5 9223372036854775808 \
+	0.1 0.10000000000000000001 0.09999999999999999999 1 1.0 1.00e0 1e400 2e400 -1e-400 0 > "$T/wvals"
+for thr in 9007199254740992 9223372036854775807 0.1 1 1e400 -9007199254740992.5; do
+	for op in '>' '<' '==' '>=' '<=' '!='; do
+		python3 - "$T/wvals" "$thr" "$op" > "$T/wwant" << 'EOF'
+import sys, operator
+from decimal import Decimal
+from fractions import Fraction
+ops = {'>': operator.gt, '<': operator.lt, '==': operator.eq, '>=': operator.ge, '<=': operator.le, '!=': operator.ne}
+t = Fraction(Decimal(sys.argv[2]))
+for v in open(sys.argv[1]).read().split():
+    if ops[sys.argv[3]](Fraction(Decimal(v)), t):
+        print(v)
+EOF
+		for mode in serial parallel; do
+			"$RINGFLOW" --mode=$mode "split | where \$1 $op $thr" "$T/wvals" > "$T/wgot" 2> "$T/err"
+			check_same "where \$1 $op $thr, $mode" "$T/wgot" "$T/wwant"
+		done
+	done
+done
+
 finish
