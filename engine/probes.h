@@ -18,6 +18,8 @@
  *   stage__end(stage, seq, records_out, busy_ns)
  *   queue__wait__begin(queue, full)    queue__wait__end(queue, waited_ns, full)
  *   io__submit(fd, bytes, offset)      io__complete(fd, result, offset, waited_ns)
+ *   decode__chunk(codec, in_bytes, out_bytes, ns)   per decoded buffer, in the
+ *                                      decoder thread (codec: enum rf_codec)
  *
  * records_in of stage__begin and records of run__end are the records as
  * --stats counts them, whether or not --stats was given, whenever
