@@ -10,13 +10,14 @@
  * each [cuts[i], cuts[i+1]) (the last to n) is a whole number of
  * members/frames of about `target` compressed bytes or more; returns how
  * many (1 when the file cannot be cut: a single member, an unknown layout,
- * anything doubtful), or -EINVAL for bad arguments.
+ * anything doubtful), or -EINVAL for bad arguments, -ENOMEM (xz only).
  *
  * p[0..n) is the whole file (the caller maps it); nothing past n is read
  * and nothing is decoded.  Members/frames are walked by their headers:
  * zstd frames and skippable frames, BGZF gzip members (by BSIZE; ordinary
  * gzip members carry no size and give 1), lz4 frames and skippable
- * frames.  The walk stops cutting at the first unit it cannot vouch for: the
+ * frames, xz streams (found from the end backwards, by footer and index;
+ * stream padding stays with the stream before it).  The walk stops cutting at the first unit it cannot vouch for: the
  * cuts before it stay (they bound whole units), and the rest, damage
  * included, is the last segment, so its decoder reports the damage.
  * `codec` is an enum rf_codec; another value gives 1. */

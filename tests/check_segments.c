@@ -1,7 +1,7 @@
 /* check_segments.c - cut points of compressed files (io/codec_segments.c).
  *
- * The files are made by the format's own tools (zstd, pzstd, lz4, gzip,
- * xz, bzip2) one piece at a time, and BGZF by a Python writer, so the
+ * The files are made by the format's own tools (zstd, pzstd, lz4, xz,
+ * gzip, bzip2) one piece at a time, and BGZF by a Python writer, so the
  * member/frame boundaries are known from the pieces' sizes, independently of
  * the walker.  Every segment is then decoded on its own by the CLI tool and
  * the outputs, joined, must be the original.  Truncated, corrupted and
@@ -231,6 +231,7 @@ static void check_layout(const struct built *b, int codec, const char *tool)
  * sane cuts (a corrupt size may lead anywhere) and no crash. */
 static void check_damage(const struct built *b, int codec)
 {
+	int backward = codec == RF_CODEC_XZ; /* walks from the end */
 	static uint64_t cuts[MAXB];
 	size_t step = b->zn / 3000 + 1;
 	for (size_t len = 0; len <= b->zn; len += step) {
@@ -243,7 +244,7 @@ static void check_damage(const struct built *b, int codec)
 		check_sane(cuts, k, MAXB, len, b->bounds, b->nb);
 		/* the unit ending exactly at the cut point is whole, and is
 		 * the only one that may be missing from the cuts */
-		for (int j = 1; j < b->nb && b->bounds[j] < len; j++)
+		for (int j = 1; !backward && j < b->nb && b->bounds[j] < len; j++)
 			if (j + 1 < b->nb && b->bounds[j + 1] <= len)
 				ck_assert_uint_eq(cuts[j], b->bounds[j]);
 	}
@@ -466,6 +467,37 @@ START_TEST(test_lz4_frames)
 }
 END_TEST
 
+/* xz streams: every check type, stream padding between and after them
+ * (it stays with the stream before), an empty stream, several blocks in
+ * one stream (not cut). */
+START_TEST(test_xz_streams)
+{
+	if (!have("xz"))
+		return;
+	struct built b = {0};
+	uint64_t seed = 9;
+	static const char *cmds[] = {
+		"xz -q -c -1 < '%s'",
+		"xz -q -c --check=crc32 -0 < '%s'",
+		"xz -q -c --check=sha256 -T2 --block-size=20000 < '%s'",
+		"xz -q -c --check=none -2 < '%s'",
+	};
+	static const unsigned char zeros[12] = {0};
+	for (int i = 0; i < 12; i++) {
+		int kind = i % 4;
+		size_t len = kind == 3 ? 0 : 500 + (size_t)(test_rand(&seed) % 60000);
+		make_piece(piece, len, kind, &seed);
+		add_piece(&b, cmds[i % 4], piece, kind == 3 ? 0 : len);
+		if (i % 3 == 1)
+			append(&b.z, &b.zn, zeros, 4 * (size_t)(1 + i % 3)); /* stream padding */
+	}
+	append(&b.z, &b.zn, zeros, 8);
+	check_layout(&b, RF_CODEC_XZ, "xz -q -dc");
+	check_damage(&b, RF_CODEC_XZ);
+	built_free(&b);
+}
+END_TEST
+
 /* Files that must not be cut: one unit, or units whose size is unknown. */
 START_TEST(test_uncuttable)
 {
@@ -482,7 +514,8 @@ START_TEST(test_uncuttable)
 		{"zstd", "zstd -q -c -B100000 < '%s'", RF_CODEC_ZSTD, 0},
 		{"lz4", "lz4 -q -c < '%s'", RF_CODEC_LZ4, 0},
 		{"lz4", "lz4 -q -c -l < '%s'", RF_CODEC_LZ4, 1}, /* legacy format */
-		{"xz", "xz -q -c < '%s'", RF_CODEC_XZ, 1},
+		{"xz", "xz -q -c < '%s'", RF_CODEC_XZ, 0},
+		{"xz", "xz -q -c -T2 --block-size=100000 < '%s'", RF_CODEC_XZ, 0}, /* blocks, one stream */
 		{"bzip2", "bzip2 -q -c < '%s'", RF_CODEC_BZIP2, 1},
 	};
 	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
@@ -521,6 +554,7 @@ int main(void)
 	tcase_add_test(t, test_bgzf);
 	tcase_add_test(t, test_bgzf_then_plain_gzip);
 	tcase_add_test(t, test_lz4_frames);
+	tcase_add_test(t, test_xz_streams);
 	tcase_add_test(t, test_uncuttable);
 	suite_add_tcase(s, t);
 	return run_suite(s);
