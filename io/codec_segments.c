@@ -64,10 +64,8 @@ size_t rf__zstd_frame_size(const unsigned char *p, size_t n)
 		unsigned last = bh & 1, type = (bh >> 1) & 3;
 		size_t size = bh >> 3;
 		pos += 3;
-		if (type == 3)
-			return 0; /* reserved block type */
-		if (type == 2 && size > ZSTD_BLOCK_MAX)
-			return 0;
+		if (type == 3 || size > ZSTD_BLOCK_MAX)
+			return 0; /* reserved type; no block (content or RLE run) is larger */
 		size_t body = type == 1 ? 1 : size; /* RLE: one byte repeated */
 		if (body > n - pos)
 			return 0;
