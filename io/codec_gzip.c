@@ -164,7 +164,7 @@ static const char *isal_reason(int r)
 	case ISAL_UNSUPPORTED_METHOD:
 		return "unsupported compression method";
 	case ISAL_INCORRECT_CHECKSUM:
-		return "CRC mismatch";
+		return "CRC or length mismatch";
 	case ISAL_NEED_DICT:
 		return "needs a dictionary";
 	default:
@@ -265,6 +265,8 @@ static int gz_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, 
 				why = "out of memory";
 			else if (g->zs.msg && strstr(g->zs.msg, "data check"))
 				why = "CRC mismatch";
+			else if (g->zs.msg && strstr(g->zs.msg, "length check"))
+				why = "length mismatch";
 			else if (g->members > 0 && g->member_out == 0 && g->zs.msg &&
 				 strcmp(g->zs.msg, "incorrect header check") == 0)
 				why = "trailing garbage after the last member";

@@ -464,6 +464,17 @@ START_TEST(bad_checksum)
 		      "%s: %s", f->ext, r.error);
 	ck_assert_uint_eq(r.offset, 0); /* the member/frame's start */
 	free(r.out);
+	if (f->c == RF_CODEC_GZIP) {
+		/* the length (ISIZE) wrong, the CRC right */
+		z[at] ^= 0x55;
+		z[zlen - 1] ^= 1;
+		spit(path_of("ck.bad"), z, zlen);
+		ck_assert_int_ne(sh("gzip -dc < %s > /dev/null 2>&1", path_of("ck.bad")), 0);
+		r = decode(f->c, z, zlen, 7, 1 << 20);
+		ck_assert_int_eq(r.rc, RF_DEC_BAD);
+		ck_assert_msg(strstr(r.error, "length") != NULL, "%s", r.error);
+		free(r.out);
+	}
 	free(z);
 }
 END_TEST
