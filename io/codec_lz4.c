@@ -61,8 +61,12 @@ static int l4_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, 
 		made += put;
 		if (LZ4F_isError(hint)) {
 			const char *why = LZ4F_getErrorName(hint);
-			if (l->frames > 0 && strcmp(why, "ERROR_frameType_unknown") == 0)
-				why = "trailing garbage after the last frame";
+			if (strcmp(why, "ERROR_frameType_unknown") == 0)
+				why = l->frames ? "trailing garbage after the last frame" : "not an lz4 frame";
+			else if (strcmp(why, "ERROR_contentChecksum_invalid") == 0)
+				why = "checksum mismatch (content)";
+			else if (strcmp(why, "ERROR_blockChecksum_invalid") == 0)
+				why = "checksum mismatch (block)";
 			r = rf__dec_fail(d, why, l->frame_start);
 			break;
 		}
