@@ -240,7 +240,9 @@ static int gz_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, 
 		g->st.next_out = (uint8_t *)(out + made);
 		g->st.avail_out = (uint32_t)room;
 		int r = isal_inflate(&g->st);
-		got = in_left - g->st.avail_in;
+		/* on an error ISA-L may hand back bits it had buffered, more
+		 * than this call gave: count none of them as taken */
+		got = g->st.avail_in <= in_left ? in_left - g->st.avail_in : 0;
 		put = room - g->st.avail_out;
 		member_end = r == ISAL_DECOMP_OK && g->st.block_state == ISAL_BLOCK_FINISH;
 		if (r < 0) {
