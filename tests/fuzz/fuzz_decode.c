@@ -13,7 +13,9 @@
 #include "fuzz.h"
 #include "codec.h"
 
-#define OUT_LIMIT (8u << 20) /* stop a bomb after this much output */
+/* stop a bomb after this much output, or this many calls */
+#define OUT_LIMIT (4u << 20)
+#define CALL_LIMIT 200000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t pos = 0;
 	uint64_t made_sum = 0;
 	int r = RF_DEC_OK;
-	while (made_sum < OUT_LIMIT) {
+	for (unsigned calls = 0; made_sum < OUT_LIMIT && calls < CALL_LIMIT; calls++) {
 		size_t n = size - pos < piece ? size - pos : piece;
 		int at_end = pos + n == size;
 		size_t used, made;
