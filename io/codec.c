@@ -77,9 +77,10 @@ struct magic {
 
 /* bzip2: "BZh", the block size '1'..'9', then a block's magic (pi) or the
  * end of stream's (sqrt pi, an empty stream); the digit is matched apart.
- * zstd: a frame's magic only; a file starting with a skippable frame
- * (50..5f 2a 4d 18) is taken as plain: those four bytes alone say too
- * little, and zstd itself writes none at the start.  lz4: the frame
+ * zstd and lz4 share skippable frames (50..5f 2a 4d 18, a 4-byte size,
+ * the content): a file starting with one (pzstd writes one of 4 bytes
+ * before each frame) is detected by the frame after it when that starts
+ * within the RF_CODEC_MAGIC_MAX bytes, and is plain otherwise.  lz4: the frame
  * format only (the legacy format, 02 21 4c 18, is not read).  .lzma
  * (lzma_alone) has no magic and is not detected. */
 static const struct magic magics[] = {
@@ -108,6 +109,18 @@ static size_t magic_match(const struct magic *m, const unsigned char *p, size_t 
 
 int rf__codec_detect(const unsigned char *p, size_t n, int at_end)
 {
+	static const unsigned char skip_magic[] = {0x2a, 0x4d, 0x18};
+	if (n && (p[0] & 0xf0) == 0x50 && memcmp(p + 1, skip_magic, n < 4 ? n - 1 : 3) == 0) {
+		/* a skippable frame: what follows it decides */
+		if (n < 8)
+			return at_end ? RF_CODEC_NONE : -1;
+		uint32_t len = p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+		if (len > RF_CODEC_MAGIC_MAX - 12)
+			return RF_CODEC_NONE;
+		size_t off = 8 + len;
+		int c = rf__codec_detect(p + off, n > off ? n - off : 0, at_end || n >= RF_CODEC_MAGIC_MAX);
+		return c == RF_CODEC_ZSTD || c == RF_CODEC_LZ4 || c == -1 ? c : RF_CODEC_NONE;
+	}
 	int partial = 0;
 	for (size_t k = 0; k < sizeof magics / sizeof magics[0]; k++) {
 		size_t got = magic_match(&magics[k], p, n);

@@ -307,6 +307,30 @@ START_TEST(bgzf)
 }
 END_TEST
 
+/* pzstd: a skippable frame before every frame, one at the very start */
+START_TEST(pzstd)
+{
+	if (!usable(&fmts[1]) || !have_tool("pzstd"))
+		return;
+	make_text("pz", 3 << 20, 10);
+	ck_assert_int_eq(sh("pzstd -q -p 2 -c < %s > %s", path_of("pz"), path_of("pz.zst")), 0);
+	size_t zlen, plen;
+	unsigned char *z = slurp(path_of("pz.zst"), &zlen), *plain = slurp(path_of("pz"), &plen);
+	ck_assert_int_eq(z[0], 0x50); /* it does start with one */
+	ck_assert_int_eq(rf__codec_detect(z, 16, 0), RF_CODEC_ZSTD);
+	static const size_t pieces[] = {7, 1 << 20};
+	for (int p = 0; p < 2; p++) {
+		struct result r = decode(RF_CODEC_ZSTD, z, zlen, pieces[p], 65536);
+		ck_assert_msg(r.rc == RF_DEC_END, "%s", r.error);
+		ck_assert_uint_eq(r.len, plen);
+		ck_assert(memcmp(r.out, plain, plen) == 0);
+		free(r.out);
+	}
+	free(z);
+	free(plain);
+}
+END_TEST
+
 /* ---- detection --------------------------------------------------------- */
 
 START_TEST(detection)
@@ -341,7 +365,17 @@ START_TEST(detection)
 		{"\x04\x22\x4d\x18", 4, RF_CODEC_LZ4, RF_CODEC_LZ4},
 		{"\x04\x22\x4d", 3, -1, RF_CODEC_NONE},
 		{"\x02\x21\x4c\x18", 4, RF_CODEC_NONE, RF_CODEC_NONE}, /* legacy lz4: not read */
-		{"\x50\x2a\x4d\x18", 4, RF_CODEC_NONE, RF_CODEC_NONE}, /* skippable frame first */
+		/* a skippable frame first: the frame after it decides */
+		{"\x50\x2a\x4d\x18", 4, -1, RF_CODEC_NONE},
+		{"\x50\x2a\x4d\x18\x04\0\0\0\x7d\x06\0\0\x28\xb5\x2f\xfd", 16, RF_CODEC_ZSTD, RF_CODEC_ZSTD},
+		{"\x5f\x2a\x4d\x18\x04\0\0\0\x7d\x06\0\0\x28\xb5", 14, -1, RF_CODEC_NONE},
+		{"\x5f\x2a\x4d\x18\0\0\0\0\x04\x22\x4d\x18", 12, RF_CODEC_LZ4, RF_CODEC_LZ4},
+		{"\x50\x2a\x4d\x18\x05\0\0\0\x7d\x06\0\0\0\x28\xb5\x2f", 16, RF_CODEC_NONE, RF_CODEC_NONE},
+		{"\x50\x2a\x4d\x18\0\0\0\0GET / HTTP", 18, RF_CODEC_NONE, RF_CODEC_NONE},
+		{"\x50\x2a\x4d\x18\0\0\0\0\x50\x2a\x4d\x18\0\0\0\0", 16, RF_CODEC_NONE, RF_CODEC_NONE},
+		{"\x50\x2a\x4d\x19", 4, RF_CODEC_NONE, RF_CODEC_NONE},
+		{"P*M", 3, -1, RF_CODEC_NONE},
+		{"P*Mx", 4, RF_CODEC_NONE, RF_CODEC_NONE},
 		{"GET / HTTP/1.1\n", 15, RF_CODEC_NONE, RF_CODEC_NONE},
 		{"127.0.0.1 - -", 13, RF_CODEC_NONE, RF_CODEC_NONE},
 	};
@@ -699,6 +733,7 @@ static Suite *codec_suite(void)
 	tcase_add_loop_test(tc, roundtrip, 0, NFMT);
 	tcase_add_loop_test(tc, multi, 0, NFMT);
 	tcase_add_test(tc, bgzf);
+	tcase_add_test(tc, pzstd);
 	tcase_add_loop_test(tc, truncated, 0, NFMT);
 	tcase_add_loop_test(tc, flipped, 0, NFMT);
 	tcase_add_loop_test(tc, bad_checksum, 0, NFMT);

@@ -6,7 +6,8 @@
  *
  * Oracles computed here: the decoder's totals equal the sums of what its
  * calls reported; RF_DEC_END only once all input is given and taken; an
- * error has a message and an offset within the input. */
+ * error has a message and an offset within the input; detection decides
+ * on the first RF_CODEC_MAGIC_MAX bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++, size--;
 	int det = rf__codec_detect(data, size, 1);
 	if (det < 0 || det >= RF_CODEC_COUNT)
+		abort();
+	/* the first RF_CODEC_MAGIC_MAX bytes decide, whatever follows */
+	if (size >= RF_CODEC_MAGIC_MAX && rf__codec_detect(data, RF_CODEC_MAGIC_MAX, 0) != det)
 		abort();
 	int c = (shape & 7) < 5 ? (int)(shape & 7) + 1 : det;
 	if (c == RF_CODEC_NONE)
