@@ -90,7 +90,15 @@ for x in $AVAIL; do
 	size=$(stat -c %s "$T/L.$x")
 	for cut in $((size / 3)) $((size * 2 / 3)) $((size - 5)); do
 		head -c $cut "$T/L.$x" > "$T/trunc.$x"
-		uncomp $x < "$T/trunc.$x" 2> /dev/null | wc -l > "$T/want"
+		if [ "$x" = bz2 ]; then
+			# bzcat writes in 5000-byte pieces and drops the last one
+			# on an error: Python's bz2 gives all it decoded
+			python3 -c 'import bz2, sys
+d = bz2.BZ2Decompressor()
+print(d.decompress(open(sys.argv[1], "rb").read()).count(b"\n"))' "$T/trunc.$x" > "$T/want"
+		else
+			uncomp $x < "$T/trunc.$x" 2> /dev/null | wc -l > "$T/want"
+		fi
 		want=$(cat "$T/want")
 		bad "truncated .$x at $cut of $size" "$T/trunc.$x"
 		offset_ok "truncated .$x at $cut" "$T/trunc.$x"
