@@ -18,7 +18,8 @@
  *   stage__end(stage, seq, records_out, busy_ns)
  *   queue__wait__begin(queue, full)    queue__wait__end(queue, waited_ns, full)
  *   io__submit(fd, bytes, offset)      io__complete(fd, result, offset, waited_ns)
- *   decode__chunk(codec_id, in_bytes, out_bytes, ns)
+ *   decode__chunk(codec, in_bytes, out_bytes, ns)   per decoded buffer, in the
+ *                                      decoder thread (codec: enum rf_codec)
  *
  * records_in of stage__begin and records of run__end are the records as
  * --stats counts them, whether or not --stats was given, whenever
@@ -35,7 +36,7 @@
  * flight), so submit-to-complete times do not add up to time lost.
  *
  * decode__chunk fires once per output buffer a decoder thread fills, never
- * per record: codec_id is an enum rf_codec (io/codec.h), in_bytes the
+ * per record: codec is an enum rf_codec (io/codec.h), in_bytes the
  * compressed bytes consumed for it, out_bytes the bytes it holds, ns the
  * decoder's busy time for it.
  */
@@ -57,7 +58,6 @@ RF_SEMAPHORE(run__end);
 RF_SEMAPHORE(stage__name);
 RF_SEMAPHORE(stage__begin);
 RF_SEMAPHORE(stage__end);
-RF_SEMAPHORE(decode__chunk);
 #endif
 extern volatile unsigned short ringflow_stage__begin_semaphore;
 #define RF_PROBE_ENABLED(n) __builtin_expect(ringflow_##n##_semaphore != 0, 0)
