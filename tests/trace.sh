@@ -81,16 +81,24 @@ decoded() {
 "$LOGGEN" --size 2M --seed 42 > "$T/zlog2"
 gzip -6 -c "$T/zlog" > "$T/z1.gz"
 gzip -1 -c "$T/zlog2" > "$T/z2.gz"
+# zstd when both the tool and this build have it (a build without libzstd
+# refuses .zst with exit 2, which tests elsewhere check)
+zstd_ok=
 if command -v zstd > /dev/null; then
 	zstd -q -3 -c "$T/zlog" > "$T/z1.zst"
 	zstd -q -19 -c "$T/zlog2" > "$T/z2.zst"
+	if "$RINGFLOW" count "$T/z1.zst" > /dev/null 2> "$T/zerr"; then
+		zstd_ok=1
+	else
+		echo "note: no zstd in this build ($(head -c 200 "$T/zerr")): its decode rows are not checked"
+	fi
 fi
 check_grep "plain file: no decode row" "$T/trace" '"decode":[]'
 for run in serial:gzip:z1.gz pipeline:gzip:z1.gz parallel:gzip:z1.gz:z2.gz multiprocess:gzip:z2.gz:z1.gz \
 	serial:zstd:z1.zst parallel:zstd:z1.zst:z2.zst; do
 	mode=${run%%:*} rest=${run#*:}
 	codec=${rest%%:*} files=$(echo "${rest#*:}" | tr : ' ')
-	if [ "$codec" = zstd ] && ! command -v zstd > /dev/null; then
+	if [ "$codec" = zstd ] && [ -z "$zstd_ok" ]; then
 		continue
 	fi
 	set --
