@@ -22,6 +22,7 @@
 #   bench/compressed.sh           writes bench/results/compressed-<host>.md
 #   bench/compressed.sh --quick   a smoke run over a 100 MB log (BENCH_SIZE),
 #                                 results in bench/data/quick/ (BENCH_OUT)
+#   BENCH_FORMATS=gz bench/compressed.sh   only the .gz half (default "gz zst")
 set -eu
 QUICK=
 case ${1:-} in
@@ -45,6 +46,13 @@ GZ_TOOL=${BENCH_GZIP:-pigz -6}
 ZST_TOOL=${BENCH_ZSTD:-zstd -q -3 -T2}
 need hyperfine mawk igzip zcat zstd taskset split "${GZ_TOOL%% *}" "${ZST_TOOL%% *}"
 GENS=14
+FORMATS=${BENCH_FORMATS:-gz zst}
+for f in $FORMATS; do
+	case $f in gz | zst) ;; *) echo "bench: BENCH_FORMATS: gz and zst, not $f" >&2; exit 2 ;; esac
+done
+# the decompressor of each format in the pipes: to ringflow, to mawk
+pipe_rf() { case $1 in gz) echo "igzip -dc" ;; zst) echo "zstd -dc" ;; esac; }
+pipe_awk() { case $1 in gz) echo "zcat" ;; zst) echo "zstd -dc" ;; esac; }
 # shellcheck disable=SC2016 # ringflow's and mawk's $9
 Q='split | count by $9'
 # shellcheck disable=SC2016
@@ -79,6 +87,7 @@ ZST=$Z/big.zst
 # the generations in order, as a shell would list them
 GENGZ=$(printf '%s ' "$Z"/gen*.gz)
 GENZST=$(printf '%s ' "$Z"/gen*.zst)
+gens() { case $1 in gz) echo "$GENGZ" ;; zst) echo "$GENZST" ;; esac; }
 if [ "$(ls "$Z"/gen*.gz | wc -l)" != $GENS ] || [ "$(ls "$Z"/gen*.zst | wc -l)" != $GENS ]; then
 	echo "bench: $Z lacks generations: remove it and run again" >&2
 	exit 2
@@ -94,34 +103,31 @@ same_as() {
 	cmp -s "$DATA/compressed-got.txt" "$DATA/compressed-want.txt" ||
 		{ echo "bench: $1 gives another answer than ringflow over the plain log ($2)" >&2; exit 2; }
 }
-same_as "ringflow over .gz" "$RINGFLOW '$Q' $GZ"
-same_as "igzip pipe" "igzip -dc $GZ | $RINGFLOW '$Q'"
-same_as "ringflow over .zst" "$RINGFLOW '$Q' $ZST"
-same_as "zstd pipe" "zstd -dcq $ZST | $RINGFLOW '$Q'"
-same_as "ringflow over the .gz generations" "$RINGFLOW '$Q' $GENGZ"
-same_as "ringflow over the .zst generations" "$RINGFLOW '$Q' $GENZST"
+for f in $FORMATS; do
+	same_as "ringflow over big.$f" "$RINGFLOW '$Q' $Z/big.$f"
+	same_as "$(pipe_rf $f) | ringflow" "$(pipe_rf $f) $Z/big.$f | $RINGFLOW '$Q'"
+	same_as "ringflow over the .$f generations" "$RINGFLOW '$Q' $(gens $f)"
+done
 # mawk counts the same: ringflow's TSV less its header, both sorted
 "$RINGFLOW" --format=tsv "$Q" "$LOG" | tail -n +2 | sort > "$DATA/compressed-want.txt"
-for pipe in "zcat $GZ" "zstd -dcq $ZST"; do
-	sh -c "$pipe | mawk '$MAWKP'" | sort > "$DATA/compressed-got.txt"
+for f in $FORMATS; do
+	sh -c "$(pipe_awk $f) $Z/big.$f | mawk '$MAWKP'" | sort > "$DATA/compressed-got.txt"
 	cmp -s "$DATA/compressed-got.txt" "$DATA/compressed-want.txt" ||
-		{ echo "bench: $pipe | mawk counts differ from ringflow's" >&2; exit 2; }
+		{ echo "bench: $(pipe_awk $f) | mawk counts differ from ringflow's" >&2; exit 2; }
 done
 rm -f "$DATA/compressed-got.txt" "$DATA/compressed-want.txt"
 
 # ---- one hyperfine run: name, command ----
-set -- \
-	-n "ringflow .gz" "$RINGFLOW '$Q' $GZ" \
-	-n "igzip -dc | ringflow" "igzip -dc $GZ | $RINGFLOW '$Q'" \
-	-n "zcat | mawk" "zcat $GZ | mawk '$MAWKP'" \
-	-n "ringflow .zst" "$RINGFLOW '$Q' $ZST" \
-	-n "zstd -dc | ringflow" "zstd -dcq $ZST | $RINGFLOW '$Q'" \
-	-n "zstd -dc | mawk" "zstd -dcq $ZST | mawk '$MAWKP'" \
-	-n "ringflow 14 .gz, 2 cores" "$RINGFLOW '$Q' $GENGZ" \
-	-n "ringflow 14 .gz, 1 core" "taskset -c 0 $RINGFLOW '$Q' $GENGZ" \
-	-n "ringflow 14 .zst, 2 cores" "$RINGFLOW '$Q' $GENZST" \
-	-n "ringflow 14 .zst, 1 core" "taskset -c 0 $RINGFLOW '$Q' $GENZST" \
-	-n "ringflow plain" "$RINGFLOW '$Q' $LOG"
+set --
+for f in $FORMATS; do
+	set -- "$@" \
+		-n "ringflow .$f" "$RINGFLOW '$Q' $Z/big.$f" \
+		-n "$(pipe_rf $f) | ringflow" "$(pipe_rf $f) $Z/big.$f | $RINGFLOW '$Q'" \
+		-n "$(pipe_awk $f) | mawk" "$(pipe_awk $f) $Z/big.$f | mawk '$MAWKP'" \
+		-n "ringflow 14 .$f, 2 cores" "$RINGFLOW '$Q' $(gens $f)" \
+		-n "ringflow 14 .$f, 1 core" "taskset -c 0 $RINGFLOW '$Q' $(gens $f)"
+done
+set -- "$@" -n "ringflow plain" "$RINGFLOW '$Q' $LOG"
 NAME=compressed
 [ -n "$QUICK" ] && NAME=compressed-quick
 cat "$LOG" "$Z"/* > /dev/null
@@ -156,15 +162,17 @@ row() {
 	echo
 	echo "| | medians | ratio | target | |"
 	echo "|---|---|---|---|---|"
-	row "ringflow .gz vs igzip -dc \\| ringflow" "$(med "ringflow .gz")" "$(med "igzip -dc | ringflow")" 0.6 le
-	row "zcat \\| mawk vs ringflow .gz" "$(med "zcat | mawk")" "$(med "ringflow .gz")" 5 ge
-	row "14 .gz on 1 core vs 2 cores" "$(med "ringflow 14 .gz, 1 core")" "$(med "ringflow 14 .gz, 2 cores")" 1.8 ge
-	row "ringflow .zst vs zstd -dc \\| ringflow" "$(med "ringflow .zst")" "$(med "zstd -dc | ringflow")" 0.6 le
-	row "zstd -dc \\| mawk vs ringflow .zst" "$(med "zstd -dc | mawk")" "$(med "ringflow .zst")" 5 ge
-	row "14 .zst on 1 core vs 2 cores" "$(med "ringflow 14 .zst, 1 core")" "$(med "ringflow 14 .zst, 2 cores")" 1.8 ge
-	row "ringflow .gz vs the plain log" "$(med "ringflow .gz")" "$(med "ringflow plain")" - -
+	for f in $FORMATS; do
+		pr=$(pipe_rf $f) pa=$(pipe_awk $f)
+		row "ringflow .$f vs $pr \\| ringflow" "$(med "ringflow .$f")" "$(med "$pr | ringflow")" 0.6 le
+		row "$pa \\| mawk vs ringflow .$f" "$(med "$pa | mawk")" "$(med "ringflow .$f")" 5 ge
+		row "14 .$f on 1 core vs 2 cores" "$(med "ringflow 14 .$f, 1 core")" "$(med "ringflow 14 .$f, 2 cores")" 1.8 ge
+	done
+	for f in $FORMATS; do
+		row "ringflow .$f vs the plain log" "$(med "ringflow .$f")" "$(med "ringflow plain")" - -
+	done
 	echo
-	echo "The last row has no target: what decoding costs over reading the plain log."
+	echo "The rows without a target say what decoding costs over reading the plain log."
 	echo
 	echo "### hyperfine"
 	echo
