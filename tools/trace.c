@@ -369,6 +369,11 @@ static void judge(const struct snapshot *s, uint64_t wall_ns, int have_run, stru
 			 100 * v->input_share);
 		return;
 	}
+	if (v->stage < 0) {
+		/* input or decoding seen, too idle to blame, and no batch yet */
+		snprintf(v->why, sizeof v->why, "no batch seen yet");
+		return;
+	}
 	char name[64];
 	stage_label(s, v->stage, name, sizeof name);
 	int n = snprintf(v->why, sizeof v->why, "busy %.0f%% of the wall time%s", 100 * v->share,
