@@ -119,10 +119,16 @@ for run in serial:gzip:z1.gz pipeline:gzip:z1.gz parallel:gzip:z1.gz:z2.gz multi
 	checks=$((checks + 1))
 	[ "${chunks:-0}" -ge 1 ] || fail "$mode $files: $chunks chunks decoded"
 done
+# count does next to nothing per batch: decoding is what holds it back
 "$TRACE" -o "$T/text" -- "$RINGFLOW" count "$T/z1.gz" > /dev/null
 checks=$((checks + 1))
 grep -q "^decode gzip: [1-9][0-9]* chunks, .* compressed, .* decompressed, busy [0-9.]* s" "$T/text" ||
 	fail "text report: no decode row in: $(head -c 400 "$T/text")"
+check_grep "text report: decoding is the bottleneck of a count" "$T/text" "bottleneck: decode: the gzip decoder"
+# and a stage that sleeps 20 ms per batch is, whatever the decoder does
+RINGFLOW_TEST_SLOW_STAGE=1:20000 "$TRACE" --json -o "$T/ztrace" -- "$RINGFLOW" --mode=pipeline "$Q" "$T/z1.gz" \
+	> /dev/null
+check_eq "a slowed stage over .gz is the bottleneck" "$(bottleneck "$T/ztrace")" split
 
 # A stage that sleeps 20 ms per batch (a test hook in the engine) is the
 # bottleneck, whichever it is and in either mode.
