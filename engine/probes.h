@@ -34,6 +34,11 @@
  * waits for work.  waited_ns of io__complete is how long the reading thread
  * was blocked for that result: requests overlap (io_uring keeps several in
  * flight), so submit-to-complete times do not add up to time lost.
+ *
+ * decode__chunk fires once per output buffer a decoder thread fills, never
+ * per record: codec is an enum rf_codec (io/codec.h), in_bytes the
+ * compressed bytes consumed for it, out_bytes the bytes it holds, ns the
+ * decoder's busy time for it.
  */
 #ifndef RF_PROBES_H
 #define RF_PROBES_H
