@@ -251,7 +251,12 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		if (S_ISFIFO(st.st_mode))
 			rf__pipe_grow(fd, MiB);
 	}
-	/* compressed input, found by its first bytes (not by its name); a byte
+	/* a stream: each batch out as soon as it is done (inline: and before
+	 * waiting on it, out with what the inputs before it gave) */
+	run->exec->live(run, run->exec_state, in.is_stream);
+	run->flush_each = in.is_stream;
+	/* compressed input, found by its first bytes (not by its name), once
+	 * what came before is out (a quiet pipe may keep us waiting); a byte
 	 * range past a file's start is a worker's share of a plain file */
 	int codec = 0;
 	if (!run->opt->decompress_off && start == 0) {
@@ -270,10 +275,6 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 			goto out;
 		}
 	}
-	/* a stream: each batch out as soon as it is done (inline: and before
-	 * waiting on it, out with what the inputs before it gave) */
-	run->exec->live(run, run->exec_state, in.is_stream);
-	run->flush_each = in.is_stream;
 	run->input_name = shown;
 	run->input_idx++;
 
