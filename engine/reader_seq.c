@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "run.h"
 #include "executor.h"
+#include "testhooks.h"
 #include "../io/codec.h"
 #include "../io/codec_segments.h"
 
@@ -150,10 +151,16 @@ static int find_cuts(struct run *run, const struct rf_input_desc *in, int codec,
 	*out = NULL;
 	uint64_t size = in->size - in->start;
 	uint64_t cpus = run->cpus > 1 ? (uint64_t)run->cpus : 1;
-	if (in->is_stream || cpus < 2 || size < CUT_MIN || size > SIZE_MAX / 2)
+	const struct rf_test_hooks *th = rf__test_hooks();
+	if (th->decoders)
+		cpus = (uint64_t)th->decoders;
+	uint64_t min = th->segment ? 2 * (uint64_t)th->segment : CUT_MIN;
+	if (in->is_stream || cpus < 2 || size < min || size > SIZE_MAX / 2)
 		return 0;
 	uint64_t target = size / (cpus * 8);
 	target = target < MiB ? MiB : target > 16 * MiB ? 16 * MiB : target;
+	if (th->segment)
+		target = th->segment;
 	struct cut_walk w = { .codec = codec, .n = (size_t)size, .target = (size_t)target,
 			      .max = (int)(size / target) + 2 };
 	w.cuts = calloc((size_t)w.max, sizeof *w.cuts);
@@ -292,10 +299,9 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		uint64_t *cuts = NULL;
 		int ncuts = r == 0 ? find_cuts(run, &in, codec, &cuts) : 0;
 		/* a younger segment decodes ahead into what the pool spares
-		 * beyond 8 buffers: a pool too small for that runs one */
-		int threads = ncuts > 1 ? run->cpus : 1;
-		while (threads > 1 && (size_t)threads * 4 + 8 > run->pool.count)
-			threads--;
+		 * beyond a reserve (io/source_decode.c): a small pool makes the
+		 * threads wait their turn, never starve the reader */
+		int threads = ncuts > 1 ? rf__test_hooks()->decoders ? rf__test_hooks()->decoders : run->cpus : 1;
 		if (r == 0)
 			r = rf__source_decode_open(&src, &in, codec, &run->pool, cuts, ncuts, threads);
 		free(cuts);

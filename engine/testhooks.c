@@ -21,6 +21,13 @@ static void read_hooks(void)
 	}
 	v = getenv("RINGFLOW_NO_URING");
 	hooks.no_uring = v && *v && *v != '0';
+	v = getenv("RINGFLOW_TEST_SEGMENT");
+	unsigned long seg;
+	int n = 0;
+	if (v && sscanf(v, "%lu:%d", &seg, &n) >= 1 && seg > 0) {
+		hooks.segment = seg;
+		hooks.decoders = n > 0 ? n : 0;
+	}
 	v = getenv("RINGFLOW_TEST_FAULT");
 	hooks.fault = v && *v ? v : NULL;
 }

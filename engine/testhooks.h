@@ -6,6 +6,9 @@
  *   RINGFLOW_TEST_SLOW_STAGE=S:US    stage S sleeps US microseconds per batch
  *   RINGFLOW_NO_URING=1              behave as if the kernel refused io_uring
  *   RINGFLOW_TEST_FAULT=...          fault injection into the readers (io/fault.h)
+ *   RINGFLOW_TEST_SEGMENT=BYTES[:N]  compressed files of 2 x BYTES or more are cut
+ *                                    into segments of about BYTES, decoded by N
+ *                                    threads (default: one per CPU)
  */
 #ifndef RF_TESTHOOKS_H
 #define RF_TESTHOOKS_H
@@ -16,6 +19,8 @@ struct rf_test_hooks {
 	unsigned slow_us;     /* its sleep per batch */
 	int no_uring;         /* io_uring setup fails with ENOSYS */
 	const char *fault;    /* the fault list, or NULL */
+	unsigned long segment; /* segment size for compressed files, 0: the engine's */
+	int decoders;         /* decoder threads per cut file, 0: the engine's */
 };
 
 /* The hooks, read on the first call. */
