@@ -168,6 +168,9 @@ int run_multiprocess(struct run *run, const char *const *files, int nfiles)
 		ok[i] = 1;
 		/* a made-up size: one worker reads it all, as an empty file's */
 		size[i] = rf__size_lies(fd) ? 0 : known ? run->inputs[i].size : (uint64_t)st.st_size;
+		/* a compressed file cannot be cut: one worker decodes it whole */
+		if (size[i] && !run->opt->decompress_off && rf__input_codec(&(struct rf_input_desc){ .fd = fd }) > 0)
+			ok[i] = 2;
 		close(fd);
 		total += size[i];
 	}
@@ -188,6 +191,12 @@ int run_multiprocess(struct run *run, const char *const *files, int nfiles)
 					/* an empty file still counts as an input */
 					ranges[nr++] = (struct mp_range){ files[i], 0, 0, (uint32_t)i + 1, 0, 0, 0 };
 				}
+				continue;
+			}
+			if (ok[i] == 2) {
+				/* whole, to the worker whose share it begins in */
+				if (fs >= lo)
+					ranges[nr++] = (struct mp_range){ files[i], 0, size[i], (uint32_t)i + 1, 0, 0, 0 };
 				continue;
 			}
 			uint64_t a = lo > fs ? lo - fs : 0, b = hi < fe ? hi - fs : size[i];
@@ -422,6 +431,13 @@ next:
 		run->framer.spill_batches += reps[w].spill_batches;
 		run->long_skipped += reps[w].long_skipped;
 		run->framer.bytes_copied += reps[w].bytes_copied;
+		run->done_inflated += reps[w].inflated;
+		for (int c = 0; c < RF_COMPRESSED_MAX; c++) {
+			run->dec_inputs[c] += reps[w].dec_inputs[c];
+			run->dec_in[c] += reps[w].dec_in[c];
+			run->dec_out[c] += reps[w].dec_out[c];
+			run->dec_ns[c] += reps[w].dec_ns[c];
+		}
 		for (int i = 0; i < run->nstages; i++) {
 			struct rf_stage_stats *ss = &run->stage[i].stats;
 			ss->batches += reps[w].stage[i].batches;

@@ -41,6 +41,9 @@ struct mp_report {
 	uint64_t records, batches, spill_batches, long_skipped, bytes_copied;
 	char io_reason[160];         /* why the worker's first range got its backend */
 	int32_t direct_used, uring_registered;
+	uint64_t dec_inputs[RF_COMPRESSED_MAX], dec_in[RF_COMPRESSED_MAX];
+	uint64_t dec_out[RF_COMPRESSED_MAX], dec_ns[RF_COMPRESSED_MAX];
+	uint64_t inflated;
 	struct {
 		uint64_t batches, records_in, records_out, bytes_in, busy_ns;
 	} stage[RF_MAX_STAGES];

@@ -122,6 +122,11 @@ void mp_child(struct run *run, struct mp_range *ranges, int first, int count, in
 	rep.cut_off = run->env.cut_off;
 	rep.failed_inputs = run->failed_inputs;
 	rep.bytes = run->done_bytes;
+	rep.inflated = run->done_inflated;
+	memcpy(rep.dec_inputs, run->dec_inputs, sizeof rep.dec_inputs);
+	memcpy(rep.dec_in, run->dec_in, sizeof rep.dec_in);
+	memcpy(rep.dec_out, run->dec_out, sizeof rep.dec_out);
+	memcpy(rep.dec_ns, run->dec_ns, sizeof rep.dec_ns);
 	rep.records = run->records;
 	rep.batches = run->framer.batches;
 	rep.long_skipped = run->long_skipped;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "run.h"
+#include "../io/codec.h"
 
 void rf_options_init(struct rf_options *opt)
 {
@@ -148,4 +149,19 @@ uint64_t group_memory(const struct rf_options *opt)
 	if (f)
 		fclose(f);
 	return ram / 2;
+}
+
+const char *rf_compression_name(int format)
+{
+	return format > 0 && format < RF_CODEC_COUNT ? rf__codec_name((enum rf_codec)format) : NULL;
+}
+
+const char *rf_compression_library(int format)
+{
+	return format > 0 && format < RF_CODEC_COUNT ? rf__codec_library((enum rf_codec)format) : NULL;
+}
+
+const char *rf_compression_package(int format)
+{
+	return format > 0 && format < RF_CODEC_COUNT ? rf__codec_package((enum rf_codec)format) : NULL;
 }

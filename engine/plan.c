@@ -133,6 +133,25 @@ static void auto_mode(const struct rf_options *opt, const struct rf_plan_query *
 			 "%d CPUs, %llu MiB of files, %d%% in page cache (cold), a query that parses or filters "
 			 "per record: workers fed by one O_DIRECT reader", cpus, (unsigned long long)(total >> 20),
 			 p->cached_pct);
+	} else if (p->compressed && (p->compressed < 2 || !pq->cheap_merge || pq->header || !files)) {
+		/* Compressed input: its decoder thread takes a core of its
+		 * own.  Multiprocess mode cannot cut one compressed file (only
+		 * give whole files to workers), so one file is read here: the
+		 * stages on this thread, or on workers when there are more
+		 * cores than the decoder and one stage thread use. */
+		int par = cpus > 2 && pq->heavy && !pq->header && files;
+		p->mode = par ? RF_MODE_PARALLEL : RF_MODE_SERIAL;
+		snprintf(p->reason, sizeof p->reason, "%d compressed input%s: decoded by a thread of its own, %s",
+			 p->compressed, p->compressed == 1 ? "" : "s",
+			 par ? "the query on workers" : "the query on this one");
+	} else if (cpus >= 2 && p->compressed && total >= 8 * MiB && pq->cheap_merge && !opt->strict && !pq->header) {
+		/* several compressed files: each decoded whole by a worker
+		 * process, so as many decode at once as there are workers */
+		p->mode = RF_MODE_MULTIPROCESS;
+		p->threads = cpus;
+		snprintf(p->reason, sizeof p->reason,
+			 "%d CPUs, %d compressed files: each worker decodes whole files, partial aggregates merged", cpus,
+			 p->compressed);
 	} else if (cpus >= 2 && files && total >= 64 * MiB && pq->cheap_merge && !opt->strict && !pq->header) {
 		/* An aggregate whose partial states are small to ship: each
 		 * worker maps its own part of the files, nothing is copied
@@ -197,6 +216,7 @@ void rf__plan_mode(const struct rf_options *opt, const struct rf_plan_query *pq,
 			p->total += in[i].size;
 		else
 			p->files_only = 0;
+		p->compressed += in[i].codec > 0;
 	}
 	residency(in, n, p);
 	int every = opt->every_ns && pq->has_agg;

@@ -27,6 +27,7 @@ struct rf_plan_input {
 	int cached_pct;   /* the share of the file's pages in the page cache */
 	const char *name; /* the name as given (the read looks its sample up by it) */
 	int direct;       /* set after the plan: read it with O_DIRECT if still cold */
+	int codec;        /* compressed (enum rf_codec in io/codec.h), 0: plain or not looked at */
 };
 
 /* What the query does, as far as the choice of mode goes. */
@@ -55,6 +56,7 @@ struct rf_plan {
 	int cached_pct;   /* share of the sampled files' bytes in the page cache, -1 unknown */
 	int cold;         /* mostly cold: io_uring reads from the disk (see plan.c) */
 	int direct;       /* the cold files to be read with O_DIRECT whatever their size */
+	int compressed;   /* named files found compressed */
 	char reason[160]; /* why this mode (also why a --mode was not followed) */
 };
 

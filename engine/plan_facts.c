@@ -47,6 +47,8 @@ int per_input_header(const rf_query *q)
  * read once, and the mode chosen from them by engine/plan.c.  The inputs
  * are kept for multiprocess mode's cut into ranges; the read itself looks
  * at the descriptor it opened (a file may change in between). */
+#define PLAN_SNIFF_MIN ((uint64_t)64 << 10)
+
 int plan_run(struct run *run, const char *const *files, int nfiles)
 {
 	struct rf_plan_input *in = calloc((size_t)nfiles + 1, sizeof *in);
@@ -66,9 +68,15 @@ int plan_run(struct run *run, const char *const *files, int nfiles)
 		/* how much of it is in the page cache, once: for auto's choice
 		 * of mode, and for the backend when it is read.  A file that
 		 * cannot be opened or mapped now is reported when it is read. */
-		if (in[i].kind == RF_INPUT_REGULAR && rf__plan_wants_sample(run->opt, in[i].size)) {
+		int sample = in[i].kind == RF_INPUT_REGULAR && rf__plan_wants_sample(run->opt, in[i].size);
+		/* and whether it is compressed, for a file big enough to weigh
+		 * in the choice (the read looks again at every input) */
+		int sniff = in[i].kind == RF_INPUT_REGULAR && !run->opt->decompress_off && in[i].size >= PLAN_SNIFF_MIN;
+		if (sample || sniff) {
 			int fd = open(files[i], O_RDONLY | O_CLOEXEC);
-			int pct = fd >= 0 && !rf__size_lies(fd) ? rf__file_cached_percent(fd, 0, in[i].size) : -1;
+			int pct = fd >= 0 && sample && !rf__size_lies(fd) ? rf__file_cached_percent(fd, 0, in[i].size) : -1;
+			if (fd >= 0 && sniff)
+				in[i].codec = rf__input_codec(&(struct rf_input_desc){ .fd = fd });
 			if (fd >= 0)
 				close(fd);
 			if (pct >= 0)
@@ -93,6 +101,7 @@ int plan_run(struct run *run, const char *const *files, int nfiles)
 	snprintf(run->mode_reason, sizeof run->mode_reason, "%s", p.reason);
 	run->total_bytes = p.total;
 	run->ram = m.avail ? m.avail : m.ram; /* the page cache's room, for the backend */
+	run->cpus = m.cpus;
 	run->inputs = in;
 	return 0;
 }

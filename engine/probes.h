@@ -18,6 +18,8 @@
  *   stage__end(stage, seq, records_out, busy_ns)
  *   queue__wait__begin(queue, full)    queue__wait__end(queue, waited_ns, full)
  *   io__submit(fd, bytes, offset)      io__complete(fd, result, offset, waited_ns)
+ *   decode__chunk(codec, in_bytes, out_bytes, ns)   per decoded buffer, in the
+ *                                      decoder thread (codec: enum rf_codec)
  *
  * records_in of stage__begin and records of run__end are the records as
  * --stats counts them, whether or not --stats was given, whenever
@@ -32,6 +34,11 @@
  * waits for work.  waited_ns of io__complete is how long the reading thread
  * was blocked for that result: requests overlap (io_uring keeps several in
  * flight), so submit-to-complete times do not add up to time lost.
+ *
+ * decode__chunk fires once per output buffer a decoder thread fills, never
+ * per record: codec is an enum rf_codec (io/codec.h), in_bytes the
+ * compressed bytes consumed for it, out_bytes the bytes it holds, ns the
+ * decoder's busy time for it.
  */
 #ifndef RF_PROBES_H
 #define RF_PROBES_H

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "run.h"
+#include "../io/codec.h"
 
 /* ---- async mode ------------------------------------------------------------
  * One thread; the files' open/read/close go through io_uring chains, many
@@ -25,7 +26,9 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 		run->failed_inputs++;
 		if (run->rep)
 			run->rep->inputs++;
-	} else if (!regular || size != len || size > ASYNC_BUFFER) {
+	} else if (!regular || size != len || size > ASYNC_BUFFER ||
+		   (!run->opt->decompress_off && rf__codec_detect((const unsigned char *)data, len, 1) > 0)) {
+		/* a compressed file too: the sequential reader decodes it */
 		run->read_input(run, name, 0, UINT64_MAX);
 	} else {
 		struct rf_source *src;

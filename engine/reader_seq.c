@@ -9,10 +9,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "run.h"
 #include "executor.h"
+#include "../io/codec.h"
+#include "../io/codec_segments.h"
 
 /* ---- SIGBUS from a file truncated under our mapping ------------------- */
 
@@ -116,6 +120,86 @@ static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_
 	return rf__source_read_open(src, in, &run->pool);
 }
 
+/* ---- compressed files cut into segments ----------------------------------
+ * Members of a multi-member gzip (BGZF) file, frames of a zstd or lz4 file
+ * decode independently: found by walking their headers in a mapping of the
+ * file (io/codec_segments.c), under the SIGBUS guard (a file truncated
+ * meanwhile), they let several decoder threads work on one file. */
+
+#define CUT_MIN ((uint64_t)4 << 20)
+
+struct cut_walk {
+	int codec;
+	const unsigned char *p;
+	size_t n, target;
+	uint64_t *cuts;
+	int max, got;
+};
+
+static int walk_cuts(void *a, void *b)
+{
+	struct cut_walk *w = a;
+	(void)b;
+	w->got = rf__codec_segments(w->codec, w->p, w->n, w->target, w->cuts, w->max);
+	return 0;
+}
+
+/* How many segments (cuts in *out, to free), or 0: decode it whole. */
+static int find_cuts(struct run *run, const struct rf_input_desc *in, int codec, uint64_t **out)
+{
+	*out = NULL;
+	uint64_t size = in->size - in->start;
+	uint64_t cpus = run->cpus > 1 ? (uint64_t)run->cpus : 1;
+	if (in->is_stream || cpus < 2 || size < CUT_MIN || size > SIZE_MAX / 2)
+		return 0;
+	uint64_t target = size / (cpus * 8);
+	target = target < MiB ? MiB : target > 16 * MiB ? 16 * MiB : target;
+	struct cut_walk w = { .codec = codec, .n = (size_t)size, .target = (size_t)target,
+			      .max = (int)(size / target) + 2 };
+	w.cuts = calloc((size_t)w.max, sizeof *w.cuts);
+	void *map = w.cuts ? mmap(NULL, (size_t)in->size, PROT_READ, MAP_SHARED, in->fd, 0) : MAP_FAILED;
+	if (map == MAP_FAILED) {
+		free(w.cuts);
+		return 0;
+	}
+	w.p = (const unsigned char *)map + in->start;
+	install_sigbus();
+	int bus = 0;
+	rf__bus_guard(walk_cuts, &w, NULL, &bus);
+	munmap(map, (size_t)in->size);
+	if (bus || w.got < 2) {
+		free(w.cuts);
+		return 0; /* a file truncated meanwhile is said by the read */
+	}
+	*out = w.cuts;
+	return w.got;
+}
+
+/* A compressed input's numbers for --stats and --verbose, and what was
+ * wrong with its data: said here, with the compressed offset, and the
+ * input counted as failed (its records before the damage stand). */
+static void decoded(struct run *run, const char *shown, struct rf_source *src, int *r)
+{
+	struct rf_decode_info di;
+	if (!rf__source_decode_info(src, &di))
+		return;
+	int c = di.codec;
+	const char *cn = rf__codec_name((enum rf_codec)c);
+	run->dec_inputs[c]++;
+	run->dec_in[c] += di.in_bytes;
+	run->dec_out[c] += src->bytes;
+	run->dec_ns[c] += di.busy_ns;
+	if (src->bytes > di.in_bytes)
+		run->done_inflated += src->bytes - di.in_bytes;
+	if (*r == -EILSEQ || *r == -EPROTO) {
+		report_error(run, shown, *r, "%s data damaged at compressed byte %llu: %s; %llu bytes decoded before it "
+			     "were processed, its results are incomplete", cn, (unsigned long long)di.error_offset,
+			     di.error, (unsigned long long)src->bytes);
+		run->failed_inputs++;
+		*r = 0;
+	}
+}
+
 void process_input(struct run *run, const char *name)
 {
 	process_input_range(run, name, 0, UINT64_MAX);
@@ -171,15 +255,58 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	 * waiting on it, out with what the inputs before it gave) */
 	run->exec->live(run, run->exec_state, in.is_stream);
 	run->flush_each = in.is_stream;
+	/* compressed input, found by its first bytes (not by its name), once
+	 * what came before is out (a quiet pipe may keep us waiting); a byte
+	 * range past a file's start is a worker's share of a plain file */
+	int codec = 0;
+	if (!run->opt->decompress_off && start == 0) {
+		codec = rf__input_codec(&in);
+		if (codec < 0) { /* cancelled while a pipe was looked at */
+			run->interrupted = 1;
+			goto out;
+		}
+		if (codec > 0 && !rf__codec_library((enum rf_codec)codec)) {
+			const char *cn = rf__codec_name((enum rf_codec)codec);
+			report_error(run, shown, -ENOTSUP,
+				     "%s-compressed, and this ringflow was built without %s support (install %s and "
+				     "rebuild, or read the bytes as they are with --decompress=off)",
+				     cn, cn, rf__codec_package((enum rf_codec)codec));
+			run->failed_inputs++;
+			goto out;
+		}
+	}
 	run->input_name = shown;
 	run->input_idx++;
 
 	char why[160];
 	int direct = 0, direct_used = 0, deep = 0;
-	enum rf_io want = choose_io(run, &in, &direct, &deep, why, sizeof why);
-	enum rf_io used = want;
+	enum rf_io want, used;
 	struct rf_source *src = NULL;
-	int r = open_source(run, &in, want, direct, deep, &src, &used, &direct_used);
+	int r;
+	if (codec > 0) {
+		/* read(2) into a small pool of its own; decoded into the run's */
+		want = used = RF_IO_READ;
+		snprintf(why, sizeof why, "%s-compressed: read by a decoder thread of its own",
+			 rf__codec_name((enum rf_codec)codec));
+		r = ensure_pool(run, 0);
+		uint64_t *cuts = NULL;
+		int ncuts = r == 0 ? find_cuts(run, &in, codec, &cuts) : 0;
+		/* each segment in flight may hold 4 buffers: what the pool
+		 * cannot give without starving the reader runs fewer at once */
+		int threads = ncuts > 1 ? run->cpus : 1;
+		while (threads > 1 && (size_t)threads * 4 + 4 > run->pool.count)
+			threads--;
+		if (r == 0)
+			r = rf__source_decode_open(&src, &in, codec, &run->pool, cuts, ncuts, threads);
+		free(cuts);
+		if (ncuts > 1)
+			snprintf(why, sizeof why, "%s-compressed: %d independent pieces, %d decoder threads, pread",
+				 rf__codec_name((enum rf_codec)codec), ncuts, threads);
+	} else {
+		want = choose_io(run, &in, &direct, &deep, why, sizeof why);
+		used = want;
+		r = open_source(run, &in, want, direct, deep, &src, &used, &direct_used);
+	}
 	if (rep) {
 		if (used != want && want == RF_IO_URING)
 			snprintf(why, sizeof why, "io_uring unavailable (%s): read(2)",
@@ -228,7 +355,12 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		r = __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE); /* as the next hand-over would have said */
 	bus_jmp = NULL;
 	run->cur_src = NULL;
-	framed(run, shown, r, src, fd, &in);
+	struct rf_input_desc lines = in;
+	if (codec > 0) {
+		decoded(run, shown, src, &r);
+		lines.is_stream = 1; /* no line numbers from re-reading it: byte offsets */
+	}
+	framed(run, shown, r, src, fd, &lines);
 	if (rep)
 		rep->bytes += src->bytes;
 	run->done_bytes += src->bytes;

@@ -297,6 +297,10 @@ void progress(struct run *run, int final)
 	if (!run->opt->on_progress || (!final && now < run->next_progress))
 		return;
 	run->next_progress = now + 200000000u;
-	uint64_t done = run->done_bytes + (run->cur_src ? run->cur_src->bytes : 0);
+	uint64_t cur = run->cur_src ? run->cur_src->bytes : 0;
+	struct rf_decode_info di;
+	if (run->cur_src && rf__source_decode_info(run->cur_src, &di))
+		cur = di.in_bytes; /* the total counts a compressed file by its size */
+	uint64_t done = run->done_bytes - run->done_inflated + cur;
 	run->opt->on_progress(run->opt->progress_user, done, run->total_bytes, now - run->started);
 }

@@ -126,6 +126,10 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->longest_record = run->framer.longest_spill;
 	rep->bytes_copied = run->framer.bytes_copied + run->exec->copied(run->exec_state);
 	rep->long_skipped = run->long_skipped;
+	memcpy(rep->decoded_inputs, run->dec_inputs, sizeof rep->decoded_inputs);
+	memcpy(rep->compressed_bytes, run->dec_in, sizeof rep->compressed_bytes);
+	memcpy(rep->decompressed_bytes, run->dec_out, sizeof rep->decompressed_bytes);
+	memcpy(rep->decode_ns, run->dec_ns, sizeof rep->decode_ns);
 	rep->snapshots = run->every_printed;
 	rep->snapshots_skipped = run->every_skipped;
 	rep->inputs_failed = (uint64_t)run->failed_inputs;

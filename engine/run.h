@@ -92,6 +92,13 @@ struct run {
 	struct rf_plan_input *inputs; /* each named input as the plan saw it */
 	uint64_t ram;             /* physical memory, for the backend choice */
 	uint64_t done_bytes;      /* of the inputs already finished */
+	int cpus;                 /* the CPUs we may run on (the plan's count) */
+	uint64_t done_inflated;   /* what decoding added to done_bytes (progress
+	                           * counts compressed inputs by their size) */
+	/* compressed inputs, per enum rf_codec: inputs, compressed and
+	 * decoded bytes, decoder time (rf_report's arrays) */
+	uint64_t dec_inputs[RF_COMPRESSED_MAX], dec_in[RF_COMPRESSED_MAX];
+	uint64_t dec_out[RF_COMPRESSED_MAX], dec_ns[RF_COMPRESSED_MAX];
 	uint64_t started, next_progress;
 	/* parallel and pipeline mode: an eventfd the first error of a worker
 	 * or of output is written to (-1: none), and that error */

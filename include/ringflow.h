@@ -137,9 +137,21 @@ struct rf_options {
 	 * bytes read so far and the total (0 when unknown: a pipe). */
 	void (*on_progress)(void *user, uint64_t done, uint64_t total, uint64_t elapsed_ns);
 	void *progress_user;
+	int decompress_off;    /* read compressed inputs as the bytes they are;
+	                        * 0: decode them (found by their first bytes) */
 };
 
 void rf_options_init(struct rf_options *opt);
+
+/* Compressed formats by number (the index of the rf_report arrays below):
+ * 1 gzip, 2 zstd, 3 xz, 4 bzip2, 5 lz4; 0 and anything else NULL. */
+#define RF_COMPRESSED_MAX 8
+const char *rf_compression_name(int format);
+/* The library decoding it in this build ("ISA-L igzip", "libzstd"...), or
+ * NULL when it was built without one (inputs in that format are refused). */
+const char *rf_compression_library(int format);
+/* The Debian package to install for it. */
+const char *rf_compression_package(int format);
 
 struct rf_stage_stats {
 	const char *name;
@@ -194,6 +206,13 @@ struct rf_report {
 	int place_node[64];         /* its buffers live on this node, -1: default */
 	int numa_interleave;
 	uint64_t bytes_copied;      /* record bytes the engine copied (carries, spill, items) */
+	/* Compressed inputs, per format (rf_compression_name): how many were
+	 * decoded, their compressed bytes, what they decoded to (also counted
+	 * in bytes), and the decoder threads' time. */
+	uint64_t decoded_inputs[RF_COMPRESSED_MAX];
+	uint64_t compressed_bytes[RF_COMPRESSED_MAX];
+	uint64_t decompressed_bytes[RF_COMPRESSED_MAX];
+	uint64_t decode_ns[RF_COMPRESSED_MAX];
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and

@@ -46,6 +46,8 @@ struct rf_source {
 	int shrunk;           /* the file ended before its size at open */
 	const char *failed;   /* what failed, when an error is not the read's
 	                       * own: "io_uring submission" */
+	const char *detail;   /* decoding: what was wrong with the data, when
+	                       * next() gave -EILSEQ */
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none.  Streams wake for it. */
 	int wake_fd;          /* streams: an eventfd that, once readable, ends the
 	                       * wait with -ECANCELED (the run's workers failed);
@@ -117,6 +119,35 @@ int rf__async_run(struct rf_async *a, const char *const *files, int nfiles,
 			      int err),
 		  void *user);
 void rf__async_destroy(struct rf_async *a);
+
+/* Compressed input (io/codec.h, io/source_decode.c): a file read with
+ * pread, a stream with read(2), decoded by threads of their own into
+ * buffers of `pool`.  `codec` is an enum rf_codec.  A file may come cut
+ * into `ncuts` segments of whole members/frames (cuts[0] == 0, offsets
+ * from in->start; NULL: one), of which up to `threads` decode at once.
+ * -ENOTSUP when the codec's library was not built in.  next() gives
+ * -EILSEQ for damaged data, with src->detail saying what. */
+struct rf_decode_info {
+	int codec;
+	int threads;           /* decoder threads */
+	int segments;          /* pieces of the file decoded independently */
+	uint64_t in_bytes;     /* compressed bytes decoded */
+	uint64_t out_bytes;    /* decoded bytes handed out */
+	uint64_t busy_ns;      /* the decoder thread's time decoding and reading */
+	uint64_t error_offset; /* after -EILSEQ: where, in compressed bytes */
+	char error[160];
+};
+int rf__source_decode_open(struct rf_source **out, const struct rf_input_desc *in, int codec,
+			   struct rf_pool *pool, const uint64_t *cuts, int ncuts, int threads);
+/* 1 and *info for a decoding source (before close, on the reader's
+ * thread), 0 for any other. */
+int rf__source_decode_info(struct rf_source *src, struct rf_decode_info *info);
+
+/* What the start of an input says it is (enum rf_codec, 0: plain), without
+ * consuming it: pread for a file, tee(2) for a pipe, MSG_PEEK for a socket;
+ * other streams are plain.  Waits on a pipe only while the bytes so far
+ * could still begin a compressed format. -EINTR when cancelled. */
+int rf__input_codec(const struct rf_input_desc *in);
 
 /* A source handing out one buffer already in memory. */
 int rf__source_memory_open(struct rf_source **out, const char *data, size_t len);

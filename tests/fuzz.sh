@@ -4,8 +4,8 @@
 # sanitizers when it has them.  The fuzzing itself is make fuzz.
 . "${SRCDIR:-.}/tests/lib.sh"
 corpus=$SRCDIR/tests/fuzz/corpus
-for name in query framer partial parse-combined parse-common parse-json parse-logfmt parse-csv parse-tsv \
-	parse-regex; do
+for name in query framer partial decode parse-combined parse-common parse-json parse-logfmt parse-csv parse-tsv \
+	parse-regex segments; do
 	case $name in
 	parse-*) prog=replay_parse; RF_FUZZ_FORMAT=${name#parse-}; export RF_FUZZ_FORMAT ;;
 	*) prog=replay_$name ;;

@@ -12,7 +12,7 @@ if ! grep -q stapsdt "$T/notes"; then
 	exit 77
 fi
 for probe in run__start run__end stage__name stage__begin stage__end queue__wait__begin \
-	queue__wait__end io__submit io__complete; do
+	queue__wait__end io__submit io__complete decode__chunk; do
 	checks=$((checks + 1))
 	grep -q "Name: $probe\$" "$T/notes" || fail "probe $probe missing"
 done

@@ -70,6 +70,66 @@ for mode in serial pipeline multiprocess; do
 	check_grep "$mode: text report names a bottleneck" "$T/text" "bottleneck: "
 done
 
+# Compressed input: a decode row per codec, whose bytes are those of zcat
+# and of the compressed files, in every mode; none over a plain file.
+# decoded FILE CODEC NAME: a number from that codec's decode object
+decoded() {
+	sed -n 's/.*"decode":\[\(.*\)\],"bottleneck".*/\1/p' "$1" | tr '}' '\n' |
+		grep "\"codec\":\"$2\"" | sed -n "s/.*\"$3\":\([0-9]*\).*/\1/p"
+}
+"$LOGGEN" --size 3M --seed 41 > "$T/zlog"
+"$LOGGEN" --size 2M --seed 42 > "$T/zlog2"
+gzip -6 -c "$T/zlog" > "$T/z1.gz"
+gzip -1 -c "$T/zlog2" > "$T/z2.gz"
+# zstd when both the tool and this build have it (a build without libzstd
+# refuses .zst with exit 2, which tests elsewhere check)
+zstd_ok=
+if command -v zstd > /dev/null; then
+	zstd -q -3 -c "$T/zlog" > "$T/z1.zst"
+	zstd -q -19 -c "$T/zlog2" > "$T/z2.zst"
+	if "$RINGFLOW" count "$T/z1.zst" > /dev/null 2> "$T/zerr"; then
+		zstd_ok=1
+	else
+		echo "note: no zstd in this build ($(head -c 200 "$T/zerr")): its decode rows are not checked"
+	fi
+fi
+check_grep "plain file: no decode row" "$T/trace" '"decode":[]'
+for run in serial:gzip:z1.gz pipeline:gzip:z1.gz parallel:gzip:z1.gz:z2.gz multiprocess:gzip:z2.gz:z1.gz \
+	serial:zstd:z1.zst parallel:zstd:z1.zst:z2.zst; do
+	mode=${run%%:*} rest=${run#*:}
+	codec=${rest%%:*} files=$(echo "${rest#*:}" | tr : ' ')
+	if [ "$codec" = zstd ] && [ -z "$zstd_ok" ]; then
+		continue
+	fi
+	set --
+	for f in $files; do
+		set -- "$@" "$T/$f"
+	done
+	"$TRACE" --json -o "$T/ztrace" -- "$RINGFLOW" --mode=$mode --threads=2 "$Q" "$@" > "$T/got"
+	check_status "$mode $files: traced" $? 0
+	# the oracle: the tools of each format, and the files' own sizes
+	case $codec in gzip) gzip -dc "$@" ;; zstd) zstd -dcq "$@" ;; esac > "$T/zplain"
+	"$RINGFLOW" "$Q" "$T/zplain" > "$T/zwant"
+	check_same "$mode $files: output" "$T/got" "$T/zwant"
+	check_eq "$mode $files: decompressed bytes = ${codec}'s" "$(decoded "$T/ztrace" $codec out_bytes)" \
+		"$(wc -c < "$T/zplain" | tr -d ' ')"
+	check_eq "$mode $files: compressed bytes = the files'" "$(decoded "$T/ztrace" $codec in_bytes)" \
+		"$(cat "$@" | wc -c | tr -d ' ')"
+	chunks=$(decoded "$T/ztrace" $codec chunks)
+	checks=$((checks + 1))
+	[ "${chunks:-0}" -ge 1 ] || fail "$mode $files: $chunks chunks decoded"
+done
+# count does next to nothing per batch: decoding is what holds it back
+"$TRACE" -o "$T/text" -- "$RINGFLOW" count "$T/z1.gz" > /dev/null
+checks=$((checks + 1))
+grep -q "^decode gzip: [1-9][0-9]* chunks, .* compressed, .* decompressed, busy [0-9.]* s" "$T/text" ||
+	fail "text report: no decode row in: $(head -c 400 "$T/text")"
+check_grep "text report: decoding is the bottleneck of a count" "$T/text" "bottleneck: decode: the gzip decoder"
+# and a stage that sleeps 20 ms per batch is, whatever the decoder does
+RINGFLOW_TEST_SLOW_STAGE=1:20000 "$TRACE" --json -o "$T/ztrace" -- "$RINGFLOW" --mode=pipeline "$Q" "$T/z1.gz" \
+	> /dev/null
+check_eq "a slowed stage over .gz is the bottleneck" "$(bottleneck "$T/ztrace")" split
+
 # A stage that sleeps 20 ms per batch (a test hook in the engine) is the
 # bottleneck, whichever it is and in either mode.
 for mode in serial pipeline; do

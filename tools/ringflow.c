@@ -55,6 +55,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Options:\n"
 	      "  --io=auto|mmap|uring|read  I/O backend (default auto)\n"
+	      "  --decompress=auto|off    decode gzip, zstd, xz, bzip2 and lz4 inputs, found by\n"
+	      "                           their first bytes (default auto), or read them as bytes\n"
 	      "  --direct                 io_uring with O_DIRECT (cold files larger than memory)\n"
 	      "  --sqpoll                 io_uring with a kernel submission thread\n"
 	      , f);
@@ -268,6 +270,28 @@ static void cli_error(const char *fmt, ...)
 	free(msg);
 }
 
+static void print_version(void)
+{
+	printf("ringflow %s\ncompressed input:", RF_VERSION_STRING);
+	const char *sep = " ";
+	for (int i = 1; rf_compression_name(i); i++) {
+		const char *lib = rf_compression_library(i);
+		if (lib) {
+			printf("%s%s (%s)", sep, rf_compression_name(i), lib);
+			sep = ", ";
+		}
+	}
+	if (*sep == ' ')
+		printf(" none");
+	sep = "\nrefused (built without their library):";
+	for (int i = 1; rf_compression_name(i); i++)
+		if (!rf_compression_library(i)) {
+			printf("%s %s (%s)", sep, rf_compression_name(i), rf_compression_package(i));
+			sep = ",";
+		}
+	printf("\n");
+}
+
 /* ---- Statistics ---------------------------------------------------------- */
 
 static void print_stats_text(FILE *f, const struct rf_report *r)
@@ -293,6 +317,14 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 		r->batches, r->spill_batches);
 	fprintf(f, "  copied      %" PRIu64 " bytes (partial lines carried, records spilled, batches copied)\n",
 		r->bytes_copied);
+	for (int i = 1; i < RF_COMPRESSED_MAX; i++)
+		if (r->decoded_inputs[i])
+			fprintf(f, "  decoded     %s (%s): %" PRIu64 " input%s, %" PRIu64 " compressed bytes to %" PRIu64
+				", %.3f s in the decoder thread (%.2f GB/s out)\n", rf_compression_name(i),
+				rf_compression_library(i) ? rf_compression_library(i) : "?", r->decoded_inputs[i],
+				r->decoded_inputs[i] == 1 ? "" : "s", r->compressed_bytes[i], r->decompressed_bytes[i],
+				secs(r->decode_ns[i]),
+				r->decode_ns[i] ? (double)r->decompressed_bytes[i] / (double)r->decode_ns[i] : 0.0);
 	if (r->snapshots || r->snapshots_skipped)
 		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: due while the run was busy)\n",
 			r->snapshots, r->snapshots_skipped);
@@ -437,6 +469,17 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 		r->inputs, r->inputs_failed, r->bytes, r->records, r->rejected, r->long_skipped, r->batches,
 		r->spill_batches, r->bytes_copied, r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns,
 		r->peak_rss_kb, r->numa_nodes);
+	fputs("\"decoded\":[", f);
+	for (int i = 1, first_d = 1; i < RF_COMPRESSED_MAX; i++)
+		if (r->decoded_inputs[i]) {
+			fprintf(f, "%s{\"format\":\"%s\",\"decoder\":", first_d ? "" : ",", rf_compression_name(i));
+			json_str(f, rf_compression_library(i) ? rf_compression_library(i) : "");
+			fprintf(f, ",\"inputs\":%" PRIu64 ",\"compressed_bytes\":%" PRIu64 ",\"decompressed_bytes\":%" PRIu64
+				   ",\"decode_ns\":%" PRIu64 "}", r->decoded_inputs[i], r->compressed_bytes[i],
+				r->decompressed_bytes[i], r->decode_ns[i]);
+			first_d = 0;
+		}
+	fputs("],", f);
 	fprintf(f, "\"groups\":%" PRIu64 ",\"group_bytes\":%" PRIu64 ",\"stages\":[", r->groups, r->group_bytes);
 	for (int i = 0; i < r->nstages; i++) {
 		const struct rf_stage_stats *s = &r->stage[i];
@@ -601,10 +644,11 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE };
+       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
+	{ "decompress", required_argument, NULL, OPT_DECOMPRESS },
 	{ "simd", required_argument, NULL, OPT_SIMD },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "direct", no_argument, NULL, OPT_DIRECT },
@@ -734,6 +778,13 @@ int main(int argc, char **argv)
 		size_t *size_target = NULL;
 		const char *name = li >= 0 ? longopts[li].name : "";
 		switch (c) {
+		case OPT_DECOMPRESS:
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "off") != 0) {
+				fprintf(stderr, "ringflow: --decompress: unknown setting '%s' (auto, off)\n", optarg);
+				return EXIT_USAGE;
+			}
+			opt.decompress_off = strcmp(optarg, "off") == 0;
+			break;
 		case OPT_IO:
 			if (rf_io_parse(optarg, &opt.io) < 0) {
 				fprintf(stderr, "ringflow: --io: unknown backend '%s' (auto, mmap, uring, read)\n", optarg);
@@ -842,7 +893,7 @@ int main(int argc, char **argv)
 			break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("ringflow %s\n", RF_VERSION_STRING); return 0;
+		case 'V': print_version(); return 0;
 		default: /* '?' or ':' */
 			option_error(c, at < argc ? argv[at] : "");
 			return EXIT_USAGE;

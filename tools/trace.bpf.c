@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* trace.bpf.c - the kernel half of ringflow-trace: USDT programs on the
  * ringflow provider that fold each batch, queue wait and I/O request into
- * per-CPU counters and log2 histograms.
+ * per-CPU counters and log2 histograms, and each chunk a decoder thread
+ * made of compressed input into per-codec ones.
  *
  * The probes fire per batch, so the work here is a few map updates per
  * batch and stage.  Stage and queue times come from the probes' own
@@ -42,6 +43,13 @@ struct {
 } io SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACE_CODECS);
+	__type(key, __u32);
+	__type(value, struct decode_counts);
+} decode SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TRACE_STAGES);
 	__type(key, __u32);
@@ -79,6 +87,14 @@ struct {
 	__type(key, struct open_key);
 	__type(value, __u8);
 } stage_threads SEC(".maps");
+
+/* the threads seen decoding each codec (tid, codec) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct open_key);
+	__type(value, __u8);
+} decode_threads SEC(".maps");
 
 /* an I/O request in flight: submit time */
 struct io_key {
@@ -276,6 +292,29 @@ int BPF_USDT(io_complete, int fd, long result, __u64 offset, __u64 waited_ns)
 	__u64 ns = bpf_ktime_get_ns() - *t0;
 	bpf_map_delete_elem(&io_inflight, &k);
 	c->latency_ns += ns;
+	c->hist[log2_slot(ns / 1000)]++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(decode_chunk, int codec, __u64 in_bytes, __u64 out_bytes, __u64 ns)
+{
+	if (!traced() || codec < 0 || codec >= TRACE_CODECS)
+		return 0;
+	__u32 key = codec;
+	struct decode_counts *c = bpf_map_lookup_elem(&decode, &key);
+	if (!c)
+		return 0;
+	struct open_key tk = { .tid = (__u32)bpf_get_current_pid_tgid(), .stage = key };
+	if (!bpf_map_lookup_elem(&decode_threads, &tk)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&decode_threads, &tk, &one, BPF_ANY);
+		c->threads++;
+	}
+	c->chunks++;
+	c->in_bytes += in_bytes;
+	c->out_bytes += out_bytes;
+	c->busy_ns += ns;
 	c->hist[log2_slot(ns / 1000)]++;
 	return 0;
 }

@@ -37,6 +37,7 @@ struct snapshot {
 	struct stage_counts stage[TRACE_STAGES];
 	struct queue_counts queue[TRACE_QUEUES];
 	struct io_counts io;
+	struct decode_counts decode[TRACE_CODECS];
 	struct run_info run;
 	char name[TRACE_STAGES][TRACE_NAME];
 	uint64_t taken_ns;
@@ -224,6 +225,8 @@ static void snap(struct trace_bpf *skel, struct snapshot *s, int ncpu, void *buf
 	for (__u32 i = 0; i < TRACE_QUEUES; i++)
 		read_percpu(qfd, i, &s->queue[i], sizeof s->queue[i], buf, ncpu);
 	read_percpu(bpf_map__fd(skel->maps.io), 0, &s->io, sizeof s->io, buf, ncpu);
+	for (__u32 i = 0; i < TRACE_CODECS; i++)
+		read_percpu(bpf_map__fd(skel->maps.decode), i, &s->decode[i], sizeof s->decode[i], buf, ncpu);
 	__u32 zero = 0;
 	memset(&s->run, 0, sizeof s->run);
 	bpf_map_lookup_elem(bpf_map__fd(skel->maps.run), &zero, &s->run);
@@ -254,9 +257,24 @@ static void delta(struct snapshot *d, const struct snapshot *now, const struct s
 		d->stage[i].threads = now->stage[i].threads;
 	sub_counters(d->queue, now->queue, before->queue, sizeof d->queue);
 	sub_counters(&d->io, &now->io, &before->io, sizeof d->io);
+	sub_counters(d->decode, now->decode, before->decode, sizeof d->decode);
+	for (int i = 0; i < TRACE_CODECS; i++)
+		d->decode[i].threads = now->decode[i].threads;
 }
 
 /* ---- the verdict ---- */
+
+#include "../io/codec.h" /* RF_CODEC_LIST: the codec ids of decode__chunk */
+
+static const char *codec_name(int c)
+{
+	static const char *const names[] = {
+#define RF_CODEC_NAME(id, name) name,
+		RF_CODEC_LIST(RF_CODEC_NAME)
+#undef RF_CODEC_NAME
+	};
+	return c >= 0 && c < (int)(sizeof names / sizeof names[0]) ? names[c] : "codec";
+}
 
 static const char *mode_name(__u64 mode)
 {
@@ -271,10 +289,13 @@ static const char *mode_name(__u64 mode)
 }
 
 struct verdict {
-	int stage;            /* the bottleneck stage, -1 for input, -2 for none */
+	int stage;            /* the bottleneck stage, -1 for input, -2 for none, -3 for decoding */
 	double share;         /* of the wall time (per instance) it was busy */
 	double input_share;
 	double share_of[TRACE_STAGES];
+	double decode_share[TRACE_CODECS]; /* per thread seen decoding it */
+	int decode_codec;     /* the busiest codec, -1 for none */
+	int decoded;          /* some decode__chunk fired */
 	int nstages;
 	char why[512];
 };
@@ -316,8 +337,29 @@ static void judge(const struct snapshot *s, uint64_t wall_ns, int have_run, stru
 		}
 	}
 	v->input_share = (double)s->io.blocked_ns / (wall * instances);
-	if (v->stage == -2 && !s->io.completes) {
+	/* decoder threads feed the stages: one busy all the time holds them back */
+	v->decode_codec = -1;
+	for (int i = 0; i < TRACE_CODECS; i++) {
+		const struct decode_counts *c = &s->decode[i];
+		if (!c->chunks)
+			continue;
+		v->decoded = 1;
+		v->decode_share[i] = (double)c->busy_ns / (wall * (double)(c->threads ? c->threads : 1));
+		if (v->decode_codec < 0 || v->decode_share[i] > v->decode_share[v->decode_codec])
+			v->decode_codec = i;
+	}
+	if (v->stage == -2 && !s->io.completes && !v->decoded) {
 		snprintf(v->why, sizeof v->why, "no batch seen yet");
+		return;
+	}
+	double dshare = v->decode_codec >= 0 ? v->decode_share[v->decode_codec] : 0;
+	if (dshare > v->share && dshare >= v->input_share && dshare >= 0.05) {
+		v->stage = -3;
+		v->share = dshare;
+		snprintf(v->why, sizeof v->why,
+			 "the %s decoder was busy %.0f%% of the wall time%s, longer than any stage was busy",
+			 codec_name(v->decode_codec), 100 * dshare,
+			 s->decode[v->decode_codec].threads > 1 ? " (per decoding thread)" : "");
 		return;
 	}
 	if (v->input_share > v->share) {
@@ -325,6 +367,11 @@ static void judge(const struct snapshot *s, uint64_t wall_ns, int have_run, stru
 		v->share = v->input_share;
 		snprintf(v->why, sizeof v->why, "the reader was blocked on I/O %.0f%% of the wall time, longer than any stage was busy",
 			 100 * v->input_share);
+		return;
+	}
+	if (v->stage < 0) {
+		/* input or decoding seen, too idle to blame, and no batch yet */
+		snprintf(v->why, sizeof v->why, "no batch seen yet");
 		return;
 	}
 	char name[64];
@@ -423,6 +470,21 @@ static void print_text(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 				(unsigned long long)c->unpaired_ends, c->unpaired_ends == 1 ? " was" : "es were");
 		print_hist(f, c->hist, "batch usecs");
 	}
+	for (int i = 0; i < TRACE_CODECS; i++) {
+		const struct decode_counts *c = &s->decode[i];
+		char b2[32], rate[32];
+		if (!c->chunks)
+			continue;
+		human_bytes(b1, sizeof b1, (double)c->in_bytes);
+		human_bytes(b2, sizeof b2, (double)c->out_bytes);
+		human_bytes(rate, sizeof rate, c->busy_ns ? c->out_bytes * 1e9 / (double)c->busy_ns : 0);
+		fprintf(f, "\ndecode %s: %llu chunks, %s compressed, %s decompressed, busy %.3f s (%.0f%%%s), %s/s\n",
+			codec_name(i), (unsigned long long)c->chunks, b1, b2, c->busy_ns / 1e9, 100 * v->decode_share[i],
+			c->threads > 1 ? " per thread" : "", rate);
+		if (c->threads > 1)
+			fprintf(f, "  %llu decoding threads\n", (unsigned long long)c->threads);
+		print_hist(f, c->hist, "chunk usecs");
+	}
 	int any_queue = 0;
 	for (int i = 0; i <= v->nstages && i < TRACE_QUEUES; i++) {
 		const struct queue_counts *q = &s->queue[i];
@@ -449,6 +511,8 @@ static void print_text(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 			v->why);
 	else if (v->stage == -1)
 		fprintf(f, "\nbottleneck: input: %s\n", v->why);
+	else if (v->stage == -3)
+		fprintf(f, "\nbottleneck: decode: %s\n", v->why);
 	else
 		fprintf(f, "\nbottleneck: none: %s\n", v->why);
 	if (final && cfg.exited && cfg.status)
@@ -532,12 +596,28 @@ static void print_json(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 		(unsigned long long)s->io.unpaired, (unsigned long long)s->io.blocked_ns,
 		(unsigned long long)s->io.latency_ns);
 	json_hist(f, s->io.hist);
-	fputs("},\"bottleneck\":{\"stage\":", f);
+	fputs("},\"decode\":[", f);
+	first = 1;
+	for (int i = 0; i < TRACE_CODECS; i++) {
+		const struct decode_counts *c = &s->decode[i];
+		if (!c->chunks)
+			continue;
+		fprintf(f,
+			"%s{\"codec\":\"%s\",\"chunks\":%llu,\"in_bytes\":%llu,\"out_bytes\":%llu,\"busy_ns\":%llu,"
+			"\"busy_share\":%.4f,\"threads\":%llu,\"hist_us\":",
+			first ? "" : ",", codec_name(i), (unsigned long long)c->chunks, (unsigned long long)c->in_bytes,
+			(unsigned long long)c->out_bytes, (unsigned long long)c->busy_ns, v->decode_share[i],
+			(unsigned long long)c->threads);
+		json_hist(f, c->hist);
+		fputc('}', f);
+		first = 0;
+	}
+	fputs("],\"bottleneck\":{\"stage\":", f);
 	if (v->stage >= 0) {
 		fprintf(f, "%d,\"name\":", v->stage);
 		json_string(f, stage_label(s, v->stage, name, sizeof name));
 	} else {
-		fprintf(f, "null,\"name\":\"%s\"", v->stage == -1 ? "input" : "none");
+		fprintf(f, "null,\"name\":\"%s\"", v->stage == -1 ? "input" : v->stage == -3 ? "decode" : "none");
 	}
 	fprintf(f, ",\"busy_share\":%.4f,\"why\":", v->share);
 	json_string(f, v->why);
@@ -581,7 +661,7 @@ struct probe {
 	struct bpf_program *prog;
 };
 
-#define NPROBES 8
+#define NPROBES 9
 static struct bpf_link *links[NPROBES];
 
 static void attach(struct trace_bpf *skel, const char *binary)
@@ -595,6 +675,7 @@ static void attach(struct trace_bpf *skel, const char *binary)
 		{ "queue__wait__end", skel->progs.queue_wait_end },
 		{ "io__submit", skel->progs.io_submit },
 		{ "io__complete", skel->progs.io_complete },
+		{ "decode__chunk", skel->progs.decode_chunk }, /* last: optional */
 	};
 	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
 		/* every process of the binary; the BPF side keeps the target
@@ -603,6 +684,9 @@ static void attach(struct trace_bpf *skel, const char *binary)
 		links[i] = l;
 		if (!l) {
 			int e = errno;
+			/* a ringflow built before it could decode has no decode__chunk */
+			if (e == ENOENT && i == NPROBES - 1)
+				continue;
 			if (e == ENOENT)
 				die("%s has no ringflow:%s probe: is it ringflow, built with sys/sdt.h "
 				    "(systemtap-sdt-dev)?",

@@ -11,6 +11,7 @@
 #define TRACE_QUEUES 33      /* one per stage, and the one back to the reader */
 #define TRACE_SLOTS 32       /* log2 buckets of microseconds */
 #define TRACE_NAME 32
+#define TRACE_CODECS 8       /* enum rf_codec (io/codec.h), with room to grow */
 
 /* A batch is counted whole at its stage__end, with the records and bytes
  * its stage__begin gave: a batch under way when we attached (its begin
@@ -40,6 +41,16 @@ struct io_counts {
 	__u64 latency_ns;        /* submit to completion, summed (requests overlap) */
 	__u64 blocked_ns;        /* the reader blocked on results, summed */
 	__u64 hist[TRACE_SLOTS]; /* submit to completion, log2(us) */
+};
+
+/* The decoder threads of compressed input, per codec, from decode__chunk:
+ * one chunk is one output buffer, whose busy time the engine measured. */
+struct decode_counts {
+	__u64 chunks;
+	__u64 in_bytes, out_bytes; /* compressed consumed, decompressed made */
+	__u64 busy_ns;
+	__u64 threads;           /* distinct threads that decoded it */
+	__u64 hist[TRACE_SLOTS]; /* chunk busy time, log2(us) */
 };
 
 struct run_info {
