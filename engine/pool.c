@@ -142,3 +142,11 @@ void rf__pool_put(struct rf_pool *pool, struct rf_buf *buf)
 	pool->in_use--;
 	pthread_mutex_unlock(&pool->lock);
 }
+
+size_t rf__pool_free_count(struct rf_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	size_t n = pool->count - pool->in_use;
+	pthread_mutex_unlock(&pool->lock);
+	return n;
+}

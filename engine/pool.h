@@ -59,5 +59,7 @@ struct rf_buf *rf__pool_get(struct rf_pool *pool); /* NULL when all are in use *
  * them (see drain) until one comes back; NULL when none can. */
 struct rf_buf *rf__pool_get_wait(struct rf_pool *pool);
 void rf__pool_put(struct rf_pool *pool, struct rf_buf *buf);
+/* Buffers free at this moment (any thread). */
+size_t rf__pool_free_count(struct rf_pool *pool);
 
 #endif

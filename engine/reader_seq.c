@@ -291,17 +291,17 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		r = ensure_pool(run, 0);
 		uint64_t *cuts = NULL;
 		int ncuts = r == 0 ? find_cuts(run, &in, codec, &cuts) : 0;
-		/* each segment in flight may hold 4 buffers: what the pool
-		 * cannot give without starving the reader runs fewer at once */
+		/* a younger segment decodes ahead into what the pool spares
+		 * beyond 8 buffers: a pool too small for that runs one */
 		int threads = ncuts > 1 ? run->cpus : 1;
-		while (threads > 1 && (size_t)threads * 4 + 4 > run->pool.count)
+		while (threads > 1 && (size_t)threads * 4 + 8 > run->pool.count)
 			threads--;
 		if (r == 0)
 			r = rf__source_decode_open(&src, &in, codec, &run->pool, cuts, ncuts, threads);
 		free(cuts);
 		if (ncuts > 1)
-			snprintf(why, sizeof why, "%s-compressed: %d independent pieces, %d decoder threads, pread",
-				 rf__codec_name((enum rf_codec)codec), ncuts, threads);
+			snprintf(why, sizeof why, "%s-compressed: %d independent pieces, %d decoder thread%s, pread",
+				 rf__codec_name((enum rf_codec)codec), ncuts, threads, threads == 1 ? "" : "s");
 	} else {
 		want = choose_io(run, &in, &direct, &deep, why, sizeof why);
 		used = want;

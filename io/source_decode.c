@@ -9,9 +9,11 @@
  * hands out the buffers of the oldest segment, then of the next, so the
  * bytes come out in the file's order.  So decoding runs on cores of its
  * own while the stages run on the reader's (or the workers'), several
- * members of one file decode at once, and memory stays bounded: each
- * segment in flight holds at most DECODE_AHEAD output buffers, whatever the
- * ratio of the input, and reads its compressed bytes in INNER_BUF steps.
+ * members of one file decode at once, and memory stays bounded by the
+ * pool whatever the ratio of the input: the oldest segment holds at most
+ * DECODE_AHEAD output buffers, a younger one as many as the pool can spare
+ * beyond POOL_RESERVE (so it can decode well ahead), and each reads its
+ * compressed bytes in INNER_BUF steps.
  *
  * Only next() takes buffers from the run's pool, on the reader's thread:
  * when every buffer is held by work items it drains them through
@@ -39,7 +41,8 @@
 #include "fault.h"
 #include "../engine/probes.h"
 
-#define DECODE_AHEAD 4           /* output buffers a segment in flight may hold */
+#define DECODE_AHEAD 4           /* output buffers the oldest segment may hold */
+#define POOL_RESERVE (DECODE_AHEAD + 4) /* free buffers younger segments leave */
 #define INNER_BUF ((size_t)256 << 10)
 #define MAX_DECODERS 64
 
@@ -50,10 +53,10 @@ struct filled {
 
 struct segment {
 	uint64_t start, end;     /* compressed bytes of the file; a stream: the inner source */
-	/* under the source's lock */
-	struct rf_buf *empty[DECODE_AHEAD];
+	/* under the source's lock; both rings hold ring_cap entries */
+	struct rf_buf **empty;
 	int n_empty;
-	struct filled full[DECODE_AHEAD];
+	struct filled *full;
 	int full_head, n_full;
 	int given;               /* buffers it has: empty, being filled, full */
 	int done;                /* decoded to its end, or failed */
@@ -73,6 +76,7 @@ struct decode_source {
 
 	struct segment *seg;
 	int nseg;
+	int ring_cap;            /* buffers one segment may hold: the pool's count */
 	int nthreads;
 	pthread_t thread[MAX_DECODERS];
 	int started;
@@ -252,7 +256,7 @@ static void decode_segment(struct decode_source *ds, int k, char *buf)
 		ds->info.busy_ns += ns;
 		ds->info.in_bytes += consumed;
 		if (made) {
-			sg->full[(sg->full_head + sg->n_full) % DECODE_AHEAD] = (struct filled){ b, made };
+			sg->full[(sg->full_head + sg->n_full) % ds->ring_cap] = (struct filled){ b, made };
 			sg->n_full++;
 		} else {
 			sg->empty[sg->n_empty++] = b;
@@ -310,21 +314,30 @@ static void *decode_main(void *arg)
 
 /* ---- the reader's side --------------------------------------------------- */
 
-/* Keep the segments in flight supplied with up to DECODE_AHEAD buffers
- * each; when the oldest has none at all and the pool is empty, wait for one
- * (draining work items).  Under no lock.  0 or -ENOBUFS. */
+/* Keep the segments in flight supplied: the oldest with up to
+ * DECODE_AHEAD buffers, a younger one with one to fill at a time as long
+ * as the pool keeps POOL_RESERVE free (the oldest, and the framer, must
+ * always find some).  When the oldest has none at all and the pool is
+ * empty, wait for one (draining work items).  Under no lock.  0 or
+ * -ENOBUFS. */
 static int supply(struct decode_source *ds)
 {
 	for (;;) {
 		int k = -1, starved = 0;
+		size_t spare = rf__pool_free_count(ds->pool);
 		pthread_mutex_lock(&ds->lock);
 		int last = ds->head + ds->nthreads;
-		for (int i = ds->head; i < ds->nseg && i < last; i++)
-			if (!ds->seg[i].done && ds->seg[i].given < DECODE_AHEAD) {
+		for (int i = ds->head; i < ds->nseg && i < last; i++) {
+			struct segment *sg = &ds->seg[i];
+			if (sg->done)
+				continue;
+			if (i == ds->head ? sg->given < DECODE_AHEAD
+					  : !sg->n_empty && sg->given < ds->ring_cap && spare > POOL_RESERVE) {
 				k = i;
-				starved = i == ds->head && ds->seg[i].given == 0;
+				starved = i == ds->head && sg->given == 0;
 				break;
 			}
+		}
 		pthread_mutex_unlock(&ds->lock);
 		if (k < 0)
 			return 0;
@@ -349,7 +362,7 @@ static void give_back(struct decode_source *ds, struct segment *sg)
 		rf__pool_put(ds->pool, sg->empty[--sg->n_empty]);
 	for (; sg->n_full; sg->n_full--) {
 		rf__pool_put(ds->pool, sg->full[sg->full_head].b);
-		sg->full_head = (sg->full_head + 1) % DECODE_AHEAD;
+		sg->full_head = (sg->full_head + 1) % ds->ring_cap;
 	}
 	sg->given = 0;
 }
@@ -392,7 +405,7 @@ static int decode_next(struct rf_source *src, struct rf_chunk *chunk)
 		struct segment *sg = &ds->seg[ds->head];
 		if (sg->n_full) {
 			struct filled f = sg->full[sg->full_head];
-			sg->full_head = (sg->full_head + 1) % DECODE_AHEAD;
+			sg->full_head = (sg->full_head + 1) % ds->ring_cap;
 			sg->n_full--;
 			sg->given--;
 			pthread_mutex_unlock(&ds->lock);
@@ -450,6 +463,10 @@ static void decode_free(struct decode_source *ds)
 {
 	pthread_mutex_destroy(&ds->lock);
 	pthread_cond_destroy(&ds->more);
+	for (int i = 0; i < ds->nseg; i++) {
+		free(ds->seg[i].empty);
+		free(ds->seg[i].full);
+	}
 	free(ds->seg);
 	free(ds);
 }
@@ -509,12 +526,29 @@ int rf__source_decode_open(struct rf_source **out, const struct rf_input_desc *i
 	rf__decoder_free(probe);
 	struct decode_source *ds = calloc(1, sizeof *ds);
 	int nseg = in->is_stream || ncuts < 1 ? 1 : ncuts;
+	int ring_cap = pool->count > DECODE_AHEAD ? (int)pool->count : DECODE_AHEAD;
 	if (ds)
 		ds->seg = calloc((size_t)nseg, sizeof *ds->seg);
-	if (!ds || !ds->seg) {
+	for (int i = 0; ds && ds->seg && i < nseg; i++) {
+		ds->seg[i].empty = calloc((size_t)ring_cap, sizeof *ds->seg[i].empty);
+		ds->seg[i].full = calloc((size_t)ring_cap, sizeof *ds->seg[i].full);
+		if (!ds->seg[i].empty || !ds->seg[i].full) {
+			nseg = i + 1;
+			r = -ENOMEM;
+			break;
+		}
+	}
+	if (!ds || !ds->seg || r < 0) {
+		for (int i = 0; ds && ds->seg && i < nseg; i++) {
+			free(ds->seg[i].empty);
+			free(ds->seg[i].full);
+		}
+		if (ds)
+			free(ds->seg);
 		free(ds);
 		return -ENOMEM;
 	}
+	ds->ring_cap = ring_cap;
 	ds->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ds->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	r = ds->ready_fd < 0 || ds->stop_fd < 0 ? -errno : 0;
@@ -528,6 +562,10 @@ int rf__source_decode_open(struct rf_source **out, const struct rf_input_desc *i
 			close(ds->ready_fd);
 		if (ds->stop_fd >= 0)
 			close(ds->stop_fd);
+		for (int i = 0; i < nseg; i++) {
+			free(ds->seg[i].empty);
+			free(ds->seg[i].full);
+		}
 		free(ds->seg);
 		free(ds);
 		return r;
