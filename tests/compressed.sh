@@ -109,13 +109,13 @@ for x in $AVAIL; do
 	for mode in serial parallel pipeline multiprocess async auto; do
 		for n in $threads; do
 			o="--mode=$mode --threads=$n"
-			q c $o count "$T/L.$x"
-			check_eq ".$x $o count" "$(cat "$T/c")" "$lines"
-			q g $o 'grep " 404 "' "$T/L.$x"
-			check_same ".$x $o grep vs grep(1)" "$T/g" "$T/want.grep"
 			q m $o --format=tsv 'split | sum($10) by $9' "$T/L.$x"
-			q mp $o --format=tsv 'split | sum($10) by $9' "$T/L"
-			check_same ".$x $o sum by \$9 vs the plain file" "$T/m" "$T/mp"
+			if [ $n = 2 ]; then
+				q c $o count "$T/L.$x"
+				check_eq ".$x $o count" "$(cat "$T/c")" "$lines"
+				q g $o 'grep " 404 "' "$T/L.$x"
+				check_same ".$x $o grep vs grep(1)" "$T/g" "$T/want.grep"
+			fi
 			agg_sorted "$T/m" > "$T/m.sorted"
 			check_same ".$x $o sum by \$9 vs awk" "$T/m.sorted" "$T/want.sum"
 		done
@@ -129,9 +129,6 @@ for x in $AVAIL; do
 		check_eq ".$x --io=$io count" "$(cat "$T/c")" "$lines"
 		q g --io=$io 'grep " 404 "' "$T/L.$x"
 		check_same ".$x --io=$io grep" "$T/g" "$T/want.grep"
-		q s --io=$io --mode=parallel --format=tsv 'parse combined | count by status' "$T/L.$x"
-		agg_sorted "$T/s" > "$T/s.sorted"
-		check_same ".$x --io=$io parallel count by status" "$T/s.sorted" "$T/want.status"
 	done
 done
 
@@ -152,14 +149,13 @@ for x in $AVAIL; do
 	comp $x < "$T/empty" > "$T/empty.$x"
 	uncomp $x < "$T/joined.$x" | cmp -s - "$T/joined" || fail ".$x: $x's tool does not give the members back"
 	for f in crlf joined; do
+		grep -a '' "$T/$f" > "$T/want.lines"  # the last line gets a newline
+		uncomp $x < "$T/$f.$x" | grep -a -F 404 > "$T/want"
 		for mode in serial parallel pipeline multiprocess async; do
 			q g --mode=$mode 'grep ""' "$T/$f.$x"
-			q gp --mode=$mode 'grep ""' "$T/$f"
-			check_same "$f.$x --mode=$mode lines vs the plain file" "$T/g" "$T/gp"
-			q c --mode=$mode count "$T/$f.$x"
-			check_eq "$f.$x --mode=$mode count" "$(cat "$T/c")" "$(records "$T/$f")"
+			check_same "$f.$x --mode=$mode lines vs grep(1)" "$T/g" "$T/want.lines"
+			[ $mode = serial ] || [ $mode = parallel ] || continue
 			q g --mode=$mode 'grep "404"' "$T/$f.$x"
-			uncomp $x < "$T/$f.$x" | grep -a -F 404 > "$T/want"
 			check_same "$f.$x --mode=$mode grep 404 vs grep(1)" "$T/g" "$T/want"
 		done
 	done
@@ -215,16 +211,14 @@ else
 	bg=''
 fi
 grep -a '' "$T/pieces" > "$T/want.pieces"
-pieces_lines=$(records "$T/pieces")
 awk '{ s[$9] += $10 } END { for (k in s) printf "%s\t%d\n", k, s[k] }' "$T/pieces" | sort > "$T/want.psum"
 for x in $AVAIL $bg; do
+	case $x in gz|zst|bgzf) threads="1 2 3" ;; *) threads=2 ;; esac
 	for mode in serial parallel pipeline multiprocess async; do
-		for n in 1 2 3; do
+		for n in $threads; do
 			o="--mode=$mode --threads=$n"
 			q g $o 'grep ""' "$T/pieces.$x"
 			check_same "pieces.$x $o lines" "$T/g" "$T/want.pieces"
-			q c $o count "$T/pieces.$x"
-			check_eq "pieces.$x $o count" "$(cat "$T/c")" "$pieces_lines"
 			q m $o --format=tsv 'split | sum($10) by $9' "$T/pieces.$x"
 			agg_sorted "$T/m" > "$T/m.sorted"
 			check_same "pieces.$x $o sum by \$9 vs awk" "$T/m.sorted" "$T/want.psum"
