@@ -182,8 +182,14 @@ void rf__decoder_free(struct rf_decoder *d)
 int rf__decoder_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, size_t *in_used, char *out,
 		    size_t out_cap, size_t *out_made, int at_end)
 {
+	static unsigned char none[1];
 	*in_used = 0;
 	*out_made = 0;
+	/* callers drain with (NULL, 0): no arithmetic on a null pointer */
+	if (!in)
+		in = none, in_len = 0;
+	if (!out)
+		out = (char *)none, out_cap = 0;
 	if (d->bad)
 		return RF_DEC_BAD;
 	if (d->ended && !in_len)
