@@ -2,11 +2,11 @@
  * table of names and libraries, and the decoder calls common to every
  * format (the formats themselves are in codec_*.c).
  *
- * Error offsets: for an error inside a gzip member, zstd or lz4 frame or
- * bzip2 stream, the offset of that member's first byte; for xz, where
- * liblzma does not say where a stream starts, the bytes it had consumed
- * when it stopped; for trailing garbage, its first byte; for a truncated
- * input ("unexpected end of input"), the input's length.
+ * Error offsets: for an error inside a gzip member, zstd or lz4 frame,
+ * bzip2 or xz stream, the offset of that member's first byte, except for
+ * corrupt xz data, where liblzma stops at the damage: the bytes it had
+ * taken then; for trailing garbage, its first byte; for a truncated input
+ * ("unexpected end of input"), the input's length.
  */
 #include "config.h"
 #include <errno.h>
