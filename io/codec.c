@@ -117,8 +117,10 @@ int rf__codec_detect(const unsigned char *p, size_t n, int at_end)
 		uint32_t len = p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
 		if (len > RF_CODEC_MAGIC_MAX - 12)
 			return RF_CODEC_NONE;
-		size_t off = 8 + len;
-		int c = rf__codec_detect(p + off, n > off ? n - off : 0, at_end || n >= RF_CODEC_MAGIC_MAX);
+		/* only what lies within the first RF_CODEC_MAGIC_MAX bytes counts,
+		 * so that more bytes never change the answer */
+		size_t off = 8 + len, lim = n < RF_CODEC_MAGIC_MAX ? n : RF_CODEC_MAGIC_MAX;
+		int c = rf__codec_detect(p + off, lim > off ? lim - off : 0, at_end || n >= RF_CODEC_MAGIC_MAX);
 		return c == RF_CODEC_ZSTD || c == RF_CODEC_LZ4 || c == -1 ? c : RF_CODEC_NONE;
 	}
 	int partial = 0;

@@ -392,6 +392,9 @@ START_TEST(detection)
 		{"\x50\x2a\x4d\x18\x05\0\0\0\x7d\x06\0\0\0\x28\xb5\x2f", 16, RF_CODEC_NONE, RF_CODEC_NONE},
 		{"\x50\x2a\x4d\x18\0\0\0\0GET / HTTP", 18, RF_CODEC_NONE, RF_CODEC_NONE},
 		{"\x50\x2a\x4d\x18\0\0\0\0\x50\x2a\x4d\x18\0\0\0\0", 16, RF_CODEC_NONE, RF_CODEC_NONE},
+		/* nested: what follows the second lies past the bytes that decide */
+		{"\x50\x2a\x4d\x18\x04\0\0\0\xed\x16\0\0\x50\x2a\x4d\x18\x04\0\0\0\xed\x16\0\0\x04\x22\x4d\x18",
+		 28, RF_CODEC_NONE, RF_CODEC_NONE},
 		{"\x50\x2a\x4d\x19", 4, RF_CODEC_NONE, RF_CODEC_NONE},
 		{"P*M", 3, -1, RF_CODEC_NONE},
 		{"P*Mx", 4, RF_CODEC_NONE, RF_CODEC_NONE},
