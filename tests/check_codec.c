@@ -583,6 +583,15 @@ START_TEST(trailing)
 	/* the tools: gzip exits 2 (a warning), zstd, xz, lz4 1, bzip2 0 or 2 */
 	sh("%s -d < %s > /dev/null 2>&1", f->tool, path_of("tg.bad"));
 	static const size_t pieces[] = {1, 7, 1 << 20};
+	/* garbage too short for a library to look at: 1 to 5 bytes */
+	for (size_t k = 1; k <= 5; k++) {
+		struct result r = decode(f->c, g, zlen + k, k, 65536);
+		ck_assert_msg(r.rc == RF_DEC_BAD, "%s: %zu bytes of garbage accepted", f->ext, k);
+		ck_assert_msg(strstr(r.error, "trailing garbage") != NULL, "%s, %zu bytes: %s", f->ext, k, r.error);
+		ck_assert_uint_eq(r.offset, zlen);
+		ck_assert_uint_eq(r.len, plen);
+		free(r.out);
+	}
 	for (int p = 0; p < 3; p++) {
 		struct result r = decode(f->c, g, zlen + 17, pieces[p], 65536);
 		ck_assert_msg(r.rc == RF_DEC_BAD, "%s: trailing garbage accepted", f->ext);
