@@ -2,11 +2,11 @@
  * table of names and libraries, and the decoder calls common to every
  * format (the formats themselves are in codec_*.c).
  *
- * Error offsets: for an error inside a gzip member, zstd or lz4 frame or
- * bzip2 stream, the offset of that member's first byte; for xz, where
- * liblzma does not say where a stream starts, the bytes it had consumed
- * when it stopped; for trailing garbage, its first byte; for a truncated
- * input ("unexpected end of input"), the input's length.
+ * Error offsets: for an error inside a gzip member, zstd or lz4 frame,
+ * bzip2 or xz stream, the offset of that member's first byte, except for
+ * corrupt xz data, where liblzma stops at the damage: the bytes it had
+ * taken then; for trailing garbage, its first byte; for a truncated input
+ * ("unexpected end of input"), the input's length.
  */
 #include "config.h"
 #include <errno.h>
@@ -117,8 +117,10 @@ int rf__codec_detect(const unsigned char *p, size_t n, int at_end)
 		uint32_t len = p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
 		if (len > RF_CODEC_MAGIC_MAX - 12)
 			return RF_CODEC_NONE;
-		size_t off = 8 + len;
-		int c = rf__codec_detect(p + off, n > off ? n - off : 0, at_end || n >= RF_CODEC_MAGIC_MAX);
+		/* only what lies within the first RF_CODEC_MAGIC_MAX bytes counts,
+		 * so that more bytes never change the answer */
+		size_t off = 8 + len, lim = n < RF_CODEC_MAGIC_MAX ? n : RF_CODEC_MAGIC_MAX;
+		int c = rf__codec_detect(p + off, lim > off ? lim - off : 0, at_end || n >= RF_CODEC_MAGIC_MAX);
 		return c == RF_CODEC_ZSTD || c == RF_CODEC_LZ4 || c == -1 ? c : RF_CODEC_NONE;
 	}
 	int partial = 0;
@@ -182,8 +184,14 @@ void rf__decoder_free(struct rf_decoder *d)
 int rf__decoder_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, size_t *in_used, char *out,
 		    size_t out_cap, size_t *out_made, int at_end)
 {
+	static unsigned char none[1];
 	*in_used = 0;
 	*out_made = 0;
+	/* callers drain with (NULL, 0): no arithmetic on a null pointer */
+	if (!in)
+		in = none, in_len = 0;
+	if (!out)
+		out = (char *)none, out_cap = 0;
 	if (d->bad)
 		return RF_DEC_BAD;
 	if (d->ended && !in_len)

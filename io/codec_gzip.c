@@ -248,8 +248,11 @@ static int gz_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, 
 		if (r < 0) {
 			fail = 1;
 			why = isal_reason(r);
-			if (r == ISAL_INVALID_WRAPPER && g->members > 0 && g->member_out == 0)
-				why = "trailing garbage after the last member";
+		} else if (g->st.avail_in > in_left) {
+			/* not seen: bytes of an earlier call handed back on
+			 * success could not be given again; refuse, never guess */
+			fail = 1;
+			why = "ISA-L handed back input of an earlier call";
 		}
 #else
 		g->zs.next_in = (Bytef *)(uintptr_t)(in + pos);

@@ -16,7 +16,17 @@ struct l4 {
 	int in_frame;
 	uint64_t frames;
 	uint64_t frame_start;
+	unsigned char head[4]; /* the current frame's first bytes */
+	unsigned head_len;
 };
+
+/* head[0..n) can start an lz4 frame or a skippable frame */
+static int l4_magic_prefix(const unsigned char *h, unsigned n)
+{
+	static const unsigned char lz4[4] = {0x04, 0x22, 0x4d, 0x18};
+	static const unsigned char skip[4] = {0x50, 0x2a, 0x4d, 0x18};
+	return memcmp(h, lz4, n) == 0 || (n && (h[0] & 0xf0) == 0x50 && memcmp(h + 1, skip + 1, n - 1) == 0);
+}
 
 static int l4_init(struct rf_decoder *d)
 {
@@ -52,17 +62,29 @@ static int l4_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, 
 			}
 			l->in_frame = 1;
 			l->frame_start = d->in_total + pos;
+			l->head_len = 0;
 		}
 		if (made == out_cap)
 			break;
 		size_t got = in_len - pos, put = out_cap - made;
 		size_t hint = LZ4F_decompress(l->dc, out + made, &put, in + pos, &got, NULL);
+		for (size_t i = 0; i < got && l->head_len < 4; i++)
+			l->head[l->head_len++] = in[pos + i];
 		pos += got;
+		/* after a frame, bytes that start no frame are garbage, even
+		 * too few for liblz4 to look at */
+		int garbage = l->frames && !l4_magic_prefix(l->head, l->head_len);
 		made += put;
 		if (LZ4F_isError(hint)) {
+			/* the library may refuse bytes it did not take: look at them */
+			for (size_t i = pos; i < in_len && l->head_len < 4; i++)
+				l->head[l->head_len++] = in[i];
+			garbage = l->frames && !l4_magic_prefix(l->head, l->head_len);
 			const char *why = LZ4F_getErrorName(hint);
-			if (strcmp(why, "ERROR_frameType_unknown") == 0)
-				why = l->frames ? "trailing garbage after the last frame" : "not an lz4 frame";
+			if (garbage)
+				why = "trailing garbage after the last frame";
+			else if (strcmp(why, "ERROR_frameType_unknown") == 0)
+				why = "not an lz4 frame";
 			else if (strcmp(why, "ERROR_contentChecksum_invalid") == 0)
 				why = "checksum mismatch (content)";
 			else if (strcmp(why, "ERROR_blockChecksum_invalid") == 0)
@@ -77,7 +99,8 @@ static int l4_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, 
 		}
 		if (pos == in_len) {
 			if (at_end && made < out_cap)
-				r = rf__dec_fail(d, "unexpected end of input", d->in_total + pos);
+				r = garbage ? rf__dec_fail(d, "trailing garbage after the last frame", l->frame_start)
+					    : rf__dec_fail(d, "unexpected end of input", d->in_total + pos);
 			break;
 		}
 		if (!got && !put)

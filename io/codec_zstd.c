@@ -6,6 +6,7 @@
 #include "config.h"
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "codec_impl.h"
 
 #ifdef HAVE_ZSTD
@@ -18,7 +19,18 @@ struct zs {
 	ZSTD_DStream *ds;
 	int in_frame;          /* between a frame's first byte and its end */
 	uint64_t frame_start;
+	uint64_t frames;
+	unsigned char head[4]; /* the current frame's first bytes */
+	unsigned head_len;
 };
+
+/* head[0..n) can start a zstd frame or a skippable frame */
+static int zs_magic_prefix(const unsigned char *h, unsigned n)
+{
+	static const unsigned char zstd[4] = {0x28, 0xb5, 0x2f, 0xfd};
+	static const unsigned char skip[4] = {0x50, 0x2a, 0x4d, 0x18};
+	return memcmp(h, zstd, n) == 0 || (n && (h[0] & 0xf0) == 0x50 && memcmp(h + 1, skip + 1, n - 1) == 0);
+}
 
 static int zs_init(struct rf_decoder *d)
 {
@@ -57,12 +69,22 @@ static int zs_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, 
 			}
 			z->in_frame = 1;
 			z->frame_start = d->in_total + ib.pos;
+			z->head_len = 0;
 		}
 		if (ob.pos == ob.size)
 			break;
 		size_t before_in = ib.pos, before_out = ob.pos;
 		size_t ret = ZSTD_decompressStream(z->ds, &ob, &ib);
+		for (size_t i = before_in; i < ib.pos && z->head_len < 4; i++)
+			z->head[z->head_len++] = in[i];
+		/* after a frame, bytes that start no frame are garbage, even
+		 * too few for libzstd to look at */
+		int garbage = z->frames && !zs_magic_prefix(z->head, z->head_len);
 		if (ZSTD_isError(ret)) {
+			/* the library may refuse bytes it did not take: look at them */
+			for (size_t i = ib.pos; i < ib.size && z->head_len < 4; i++)
+				z->head[z->head_len++] = in[i];
+			garbage = z->frames && !zs_magic_prefix(z->head, z->head_len);
 			const char *why = ZSTD_getErrorName(ret);
 			switch (ZSTD_getErrorCode(ret)) {
 			case ZSTD_error_frameParameter_windowTooLarge:
@@ -71,23 +93,23 @@ static int zs_run(struct rf_decoder *d, const unsigned char *in, size_t in_len, 
 			case ZSTD_error_checksum_wrong:
 				why = "checksum mismatch";
 				break;
-			case ZSTD_error_prefix_unknown:
-				if (z->frame_start > 0)
-					why = "trailing garbage after the last frame";
-				break;
 			default:
 				break;
 			}
+			if (garbage)
+				why = "trailing garbage after the last frame";
 			r = rf__dec_fail(d, why, z->frame_start);
 			break;
 		}
 		if (ret == 0) {
 			z->in_frame = 0; /* a frame ended (all its output given) */
+			z->frames++;
 			continue;
 		}
 		if (ib.pos == ib.size) {
 			if (at_end && ob.pos < ob.size) {
-				r = rf__dec_fail(d, "unexpected end of input", d->in_total + ib.pos);
+				r = garbage ? rf__dec_fail(d, "trailing garbage after the last frame", z->frame_start)
+					    : rf__dec_fail(d, "unexpected end of input", d->in_total + ib.pos);
 				break;
 			}
 			break;

@@ -47,6 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = size - pos < piece ? size - pos : piece;
 		int at_end = pos + n == size;
 		size_t used, made;
+		if ((shape & 0x80) && !at_end) {
+			/* drain with no input first, as a reader does */
+			r = rf__decoder_run(d, NULL, 0, &used, out, room, &made, 0);
+			if (used || made > room || r == RF_DEC_END)
+				abort();
+			made_sum += made;
+			if (r != RF_DEC_OK)
+				break;
+		}
 		r = rf__decoder_run(d, data + pos, n, &used, out, room, &made, at_end);
 		if (used > n || made > room)
 			abort();
