@@ -267,7 +267,11 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	 * range past a file's start is a worker's share of a plain file */
 	int codec = 0;
 	if (!run->opt->decompress_off && start == 0) {
-		codec = rf__input_codec(&in);
+		/* --every: a quiet pipe still gets its snapshots */
+		int ticking = run->opt->every_ns && run->agg >= 0;
+		while ((codec = rf__input_codec_until(&in, ticking ? run->next_tick : 0)) == -ETIME)
+			if (tick(run) != 0)
+				ticking = 0; /* the output failed: said at the end */
 		if (codec < 0) { /* cancelled while a pipe was looked at */
 			run->interrupted = 1;
 			goto out;

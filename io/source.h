@@ -146,8 +146,13 @@ int rf__source_decode_info(struct rf_source *src, struct rf_decode_info *info);
 /* What the start of an input says it is (enum rf_codec, 0: plain), without
  * consuming it: pread for a file, tee(2) for a pipe, MSG_PEEK for a socket;
  * other streams are plain.  Waits on a pipe only while the bytes so far
- * could still begin a compressed format. -EINTR when cancelled. */
+ * could still begin a compressed format, or until the other end is gone
+ * (then what it gave decides). -EINTR when cancelled. */
 int rf__input_codec(const struct rf_input_desc *in);
+/* The same, giving up with -ETIME at deadline_ns (CLOCK_MONOTONIC; 0:
+ * none) while a stream keeps it waiting: --every's snapshots fall due
+ * meanwhile. */
+int rf__input_codec_until(const struct rf_input_desc *in, uint64_t deadline_ns);
 
 /* A source handing out one buffer already in memory. */
 int rf__source_memory_open(struct rf_source **out, const char *data, size_t len);

@@ -44,6 +44,11 @@
 #define DECODE_AHEAD 4           /* output buffers the oldest segment may hold */
 #define POOL_RESERVE (DECODE_AHEAD + 4) /* free buffers younger segments leave */
 #define INNER_BUF ((size_t)256 << 10)
+/* Output room per decoder call, ending on multiples of this in the
+ * segment's decoded bytes: a library that fails within a call gives none
+ * of what that call made (zstd, lz4), so what is kept before damage must
+ * not depend on the buffer size, the mode or the pool. */
+#define OUT_STEP ((size_t)64 << 10)
 #define MAX_DECODERS 64
 
 struct filled {
@@ -190,9 +195,12 @@ static int fill(struct input *in, struct rf_decoder *dec, struct rf_buf *b, size
 	int r = 0;
 	while (made < b->cap) {
 		size_t used = 0, out = 0;
+		size_t room = b->cap - made, step = OUT_STEP - (size_t)(rf__decoder_out_total(dec) % OUT_STEP);
+		if (room > step)
+			room = step;
 		if (!in->n && !in->end) {
 			/* first what the decoder still holds (no input needed) */
-			int dr = rf__decoder_run(dec, NULL, 0, &used, b->data + made, b->cap - made, &out, 0);
+			int dr = rf__decoder_run(dec, NULL, 0, &used, b->data + made, room, &out, 0);
 			made += out;
 			if (dr != RF_DEC_OK) {
 				r = dr == RF_DEC_END ? 1 : -EILSEQ;
@@ -207,7 +215,7 @@ static int fill(struct input *in, struct rf_decoder *dec, struct rf_buf *b, size
 				break;
 			continue;
 		}
-		int dr = rf__decoder_run(dec, in->p, in->n, &used, b->data + made, b->cap - made, &out, in->end);
+		int dr = rf__decoder_run(dec, in->p, in->n, &used, b->data + made, room, &out, in->end);
 		in->p += used;
 		in->n -= used;
 		*consumed += used;
