@@ -437,6 +437,7 @@ next:
 			run->dec_in[c] += reps[w].dec_in[c];
 			run->dec_out[c] += reps[w].dec_out[c];
 			run->dec_ns[c] += reps[w].dec_ns[c];
+			run->dec_threads[c] += reps[w].dec_threads[c]; /* the workers ran at once */
 		}
 		for (int i = 0; i < run->nstages; i++) {
 			struct rf_stage_stats *ss = &run->stage[i].stats;

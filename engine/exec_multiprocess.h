@@ -43,6 +43,7 @@ struct mp_report {
 	int32_t direct_used, uring_registered;
 	uint64_t dec_inputs[RF_COMPRESSED_MAX], dec_in[RF_COMPRESSED_MAX];
 	uint64_t dec_out[RF_COMPRESSED_MAX], dec_ns[RF_COMPRESSED_MAX];
+	uint64_t dec_threads[RF_COMPRESSED_MAX];
 	uint64_t inflated;
 	struct {
 		uint64_t batches, records_in, records_out, bytes_in, busy_ns;

@@ -196,12 +196,14 @@ static void decoded(struct run *run, const char *shown, struct rf_source *src, i
 	run->dec_in[c] += di.in_bytes;
 	run->dec_out[c] += src->bytes;
 	run->dec_ns[c] += di.busy_ns;
+	if ((uint64_t)di.threads > run->dec_threads[c])
+		run->dec_threads[c] = (uint64_t)di.threads;
 	if (src->bytes > di.in_bytes)
 		run->done_inflated += src->bytes - di.in_bytes;
 	if (*r == -EILSEQ || *r == -EPROTO) {
-		report_error(run, shown, *r, "%s data damaged at compressed byte %llu: %s; %llu bytes decoded before it "
-			     "were processed, its results are incomplete", cn, (unsigned long long)di.error_offset,
-			     di.error, (unsigned long long)src->bytes);
+		report_error(run, shown, *r, "%s data damaged at compressed byte %llu: %s; the whole records of the %llu "
+			     "bytes decoded before it were processed, its results are incomplete", cn,
+			     (unsigned long long)di.error_offset, di.error, (unsigned long long)src->bytes);
 		run->failed_inputs++;
 		*r = 0;
 	}
@@ -305,7 +307,12 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		/* a younger segment decodes ahead into what the pool spares
 		 * beyond a reserve (io/source_decode.c): a small pool makes the
 		 * threads wait their turn, never starve the reader */
-		int threads = ncuts > 1 ? rf__test_hooks()->decoders ? rf__test_hooks()->decoders : run->cpus : 1;
+		/* one per CPU; in a multiprocess worker its share of them */
+		int threads = run->mode == RF_MODE_MULTIPROCESS && run->threads > 1 ? run->cpus / run->threads : run->cpus;
+		if (rf__test_hooks()->decoders)
+			threads = rf__test_hooks()->decoders;
+		if (ncuts < 2 || threads < 1)
+			threads = 1;
 		if (r == 0)
 			r = rf__source_decode_open(&src, &in, codec, &run->pool, cuts, ncuts, threads);
 		free(cuts);

@@ -130,6 +130,7 @@ static void fill_report(struct run *run, uint64_t t0)
 	memcpy(rep->compressed_bytes, run->dec_in, sizeof rep->compressed_bytes);
 	memcpy(rep->decompressed_bytes, run->dec_out, sizeof rep->decompressed_bytes);
 	memcpy(rep->decode_ns, run->dec_ns, sizeof rep->decode_ns);
+	memcpy(rep->decode_threads, run->dec_threads, sizeof rep->decode_threads);
 	rep->snapshots = run->every_printed;
 	rep->snapshots_skipped = run->every_skipped;
 	rep->inputs_failed = (uint64_t)run->failed_inputs;

@@ -99,6 +99,7 @@ struct run {
 	 * decoded bytes, decoder time (rf_report's arrays) */
 	uint64_t dec_inputs[RF_COMPRESSED_MAX], dec_in[RF_COMPRESSED_MAX];
 	uint64_t dec_out[RF_COMPRESSED_MAX], dec_ns[RF_COMPRESSED_MAX];
+	uint64_t dec_threads[RF_COMPRESSED_MAX]; /* most decoder threads one input had */
 	uint64_t started, next_progress;
 	/* parallel and pipeline mode: an eventfd the first error of a worker
 	 * or of output is written to (-1: none), and that error */

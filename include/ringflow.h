@@ -208,11 +208,14 @@ struct rf_report {
 	uint64_t bytes_copied;      /* record bytes the engine copied (carries, spill, items) */
 	/* Compressed inputs, per format (rf_compression_name): how many were
 	 * decoded, their compressed bytes, what they decoded to (also counted
-	 * in bytes), and the decoder threads' time. */
+	 * in bytes), and the decoder threads' time, summed over the threads. */
 	uint64_t decoded_inputs[RF_COMPRESSED_MAX];
 	uint64_t compressed_bytes[RF_COMPRESSED_MAX];
 	uint64_t decompressed_bytes[RF_COMPRESSED_MAX];
 	uint64_t decode_ns[RF_COMPRESSED_MAX];
+	/* decoder threads at once: the most one input had (a file cut into
+	 * independent pieces has several), summed over multiprocess workers */
+	uint64_t decode_threads[RF_COMPRESSED_MAX];
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and

@@ -69,6 +69,7 @@ for x in zst lz4 xz bgzf; do
 			check_status "$x $n decoders $mode" $? 0
 			check_same "$x $n decoders $mode: the log, in order" "$T/out" "$T/L"
 			check_grep "$x $n decoders $mode: cut into pieces" "$T/err" "independent pieces, $n decoder threads"
+			check_grep "$x $n decoders $mode: --stats says so" "$T/err" "up to $n decoder threads at once"
 		done
 	done
 	# 64 KiB buffers: many more than a segment's four ahead; a 3 MiB

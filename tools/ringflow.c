@@ -320,11 +320,12 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	for (int i = 1; i < RF_COMPRESSED_MAX; i++)
 		if (r->decoded_inputs[i])
 			fprintf(f, "  decoded     %s (%s): %" PRIu64 " input%s, %" PRIu64 " compressed bytes to %" PRIu64
-				", %.3f s in the decoder thread (%.2f GB/s out)\n", rf_compression_name(i),
-				rf_compression_library(i) ? rf_compression_library(i) : "?", r->decoded_inputs[i],
-				r->decoded_inputs[i] == 1 ? "" : "s", r->compressed_bytes[i], r->decompressed_bytes[i],
-				secs(r->decode_ns[i]),
-				r->decode_ns[i] ? (double)r->decompressed_bytes[i] / (double)r->decode_ns[i] : 0.0);
+				", %.3f s decoding (%.2f GB/s a thread), up to %" PRIu64 " decoder thread%s at once\n",
+				rf_compression_name(i), rf_compression_library(i) ? rf_compression_library(i) : "?",
+				r->decoded_inputs[i], r->decoded_inputs[i] == 1 ? "" : "s", r->compressed_bytes[i],
+				r->decompressed_bytes[i], secs(r->decode_ns[i]),
+				r->decode_ns[i] ? (double)r->decompressed_bytes[i] / (double)r->decode_ns[i] : 0.0,
+				r->decode_threads[i], r->decode_threads[i] == 1 ? "" : "s");
 	if (r->snapshots || r->snapshots_skipped)
 		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: due while the run was busy)\n",
 			r->snapshots, r->snapshots_skipped);
@@ -475,8 +476,8 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 			fprintf(f, "%s{\"format\":\"%s\",\"decoder\":", first_d ? "" : ",", rf_compression_name(i));
 			json_str(f, rf_compression_library(i) ? rf_compression_library(i) : "");
 			fprintf(f, ",\"inputs\":%" PRIu64 ",\"compressed_bytes\":%" PRIu64 ",\"decompressed_bytes\":%" PRIu64
-				   ",\"decode_ns\":%" PRIu64 "}", r->decoded_inputs[i], r->compressed_bytes[i],
-				r->decompressed_bytes[i], r->decode_ns[i]);
+				   ",\"decode_ns\":%" PRIu64 ",\"decode_threads\":%" PRIu64 "}", r->decoded_inputs[i],
+				r->compressed_bytes[i], r->decompressed_bytes[i], r->decode_ns[i], r->decode_threads[i]);
 			first_d = 0;
 		}
 	fputs("],", f);
