@@ -182,7 +182,7 @@ static int find_cuts(struct run *run, const struct rf_input_desc *in, int codec,
 	return w.got;
 }
 
-/* A compressed input's numbers for --stats and --verbose, and what was
+/* A compressed input's numbers for --stats, and what was
  * wrong with its data: said here, with the compressed offset, and the
  * input counted as failed (its records before the damage stand). */
 static void decoded(struct run *run, const char *shown, struct rf_source *src, int *r)
@@ -274,10 +274,12 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		while ((codec = rf__input_codec_until(&in, ticking ? run->next_tick : 0)) == -ETIME)
 			if (tick(run) != 0)
 				ticking = 0; /* the output failed: said at the end */
-		if (codec < 0) { /* cancelled while a pipe was looked at */
+		if (codec == -EINTR && rf__io_cancel) { /* cancelled while a pipe was looked at */
 			run->interrupted = 1;
 			goto out;
 		}
+		if (codec < 0)
+			codec = 0; /* could not look (poll failed): the read says what is wrong */
 		if (codec > 0 && !rf__codec_library((enum rf_codec)codec)) {
 			const char *cn = rf__codec_name((enum rf_codec)codec);
 			report_error(run, shown, -ENOTSUP,
@@ -297,17 +299,18 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	struct rf_source *src = NULL;
 	int r;
 	if (codec > 0) {
-		/* read(2) into a small pool of its own; decoded into the run's */
+		/* read by the decoder threads (pread, or read(2) for a
+		 * stream), decoded into the run's pool */
 		want = used = RF_IO_READ;
 		snprintf(why, sizeof why, "%s-compressed: read by a decoder thread of its own",
 			 rf__codec_name((enum rf_codec)codec));
 		r = ensure_pool(run, 0);
 		uint64_t *cuts = NULL;
 		int ncuts = r == 0 ? find_cuts(run, &in, codec, &cuts) : 0;
-		/* a younger segment decodes ahead into what the pool spares
-		 * beyond a reserve (io/source_decode.c): a small pool makes the
-		 * threads wait their turn, never starve the reader */
-		/* one per CPU; in a multiprocess worker its share of them */
+		/* decoder threads for a file cut into pieces: one per CPU (in
+		 * a multiprocess worker its share of them); a small pool makes
+		 * them wait their turn, never starve the reader (the reserve in
+		 * io/source_decode.c) */
 		int threads = run->mode == RF_MODE_MULTIPROCESS && run->threads > 1 ? run->cpus / run->threads : run->cpus;
 		if (rf__test_hooks()->decoders)
 			threads = rf__test_hooks()->decoders;
