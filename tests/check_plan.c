@@ -511,6 +511,48 @@ END_TEST
 /* Placement (ringflow(1), --numa): workers of parallel and multiprocess
  * mode spread across nodes, a pipeline's threads kept together on one,
  * serial and async one thread */
+/* Compressed files: one is decoded by its own thread (multiprocess could
+ * not cut it), several go whole to multiprocess workers for an aggregate
+ * with small partial states; a query that needs threads or order does not. */
+START_TEST(test_auto_compressed)
+{
+	struct rf_plan_query q = traits("split | count by $9");
+	/* one 200 MiB .gz: serial on two CPUs, where multiprocess was chosen for plain */
+	ck_assert_int_eq(files_mode(&q, 1, 200 * MiB, &two), RF_MODE_MULTIPROCESS);
+	regular(1, 200 * MiB)[0].codec = 1;
+	rf__plan_mode(&opt, &q, files, 1, &two, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+	has("1 compressed input");
+	/* on 4 CPUs a heavy query gets workers beside the decoder */
+	struct rf_plan_machine four = { .cpus = 4 };
+	rf__plan_mode(&opt, &q, files, 1, &four, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_PARALLEL);
+	/* 14 generations of 12 MiB: multiprocess, every CPU */
+	regular(14, 12 * MiB);
+	for (int i = 0; i < 14; i++)
+		files[i].codec = i % 2 ? 1 : 2;
+	rf__plan_mode(&opt, &q, files, 14, &two, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_MULTIPROCESS);
+	ck_assert_int_eq(p.threads, 2);
+	has("14 compressed files");
+	/* two tiny ones: not worth the workers */
+	regular(2, 1 * MiB)[0].codec = 1;
+	files[1].codec = 1;
+	rf__plan_mode(&opt, &q, files, 2, &two, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+	/* line output or a quantile over many: serial, one file after another */
+	q = traits("grep \"x\"");
+	regular(14, 12 * MiB);
+	for (int i = 0; i < 14; i++)
+		files[i].codec = 1;
+	rf__plan_mode(&opt, &q, files, 14, &two, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+	q = traits("split | count, p99($10) by $9");
+	rf__plan_mode(&opt, &q, files, 14, &two, &p);
+	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+}
+END_TEST
+
 START_TEST(test_placement_shape)
 {
 	int n;
@@ -547,6 +589,7 @@ int main(void)
 	tcase_add_test(tc, test_auto_cold);
 	tcase_add_test(tc, test_backend_plan_direct);
 	tcase_add_test(tc, test_placement_shape);
+	tcase_add_test(tc, test_auto_compressed);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
