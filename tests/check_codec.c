@@ -198,6 +198,21 @@ static void compress(const struct fmt *f, const char *name, const char *flags)
 	ck_assert_int_eq(sh("%s %s < %s > %s.%s", f->tool, flags, path_of(name), path_of(name), f->ext), 0);
 }
 
+/* A generated text `name` (prefix-ext) of `size` bytes compressed in f's
+ * format as `zname`: its compressed bytes (zlen of them), and the plain
+ * text when plain is not NULL. */
+static unsigned char *sample(const struct fmt *f, const char *prefix, size_t size, uint64_t seed, char name[32],
+			     char zname[40], size_t *zlen, unsigned char **plain, size_t *plen)
+{
+	snprintf(name, 32, "%s-%s", prefix, f->ext);
+	snprintf(zname, 40, "%s.%s", name, f->ext);
+	make_text(name, size, seed);
+	compress(f, name, "");
+	if (plain)
+		*plain = slurp(path_of(name), plen);
+	return slurp(path_of(zname), zlen);
+}
+
 /* ---- round trips over every shape ------------------------------------- */
 
 START_TEST(roundtrip)
@@ -440,12 +455,8 @@ START_TEST(truncated)
 	if (!usable(f))
 		return;
 	char name[32], zname[40];
-	snprintf(name, sizeof name, "tr-%s", f->ext);
-	snprintf(zname, sizeof zname, "%s.%s", name, f->ext);
-	make_text(name, 300000, 11);
-	compress(f, name, "");
 	size_t zlen;
-	unsigned char *z = slurp(path_of(zname), &zlen);
+	unsigned char *z = sample(f, "tr", 300000, 11, name, zname, &zlen, NULL, NULL);
 	size_t cuts[] = {1, 5, zlen / 5, zlen / 2, zlen * 4 / 5, zlen - 5, zlen - 1};
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
 		static const size_t pieces[] = {7, 1 << 20};
@@ -470,12 +481,8 @@ START_TEST(flipped)
 	if (!usable(f))
 		return;
 	char name[32], zname[40];
-	snprintf(name, sizeof name, "fl-%s", f->ext);
-	snprintf(zname, sizeof zname, "%s.%s", name, f->ext);
-	make_text(name, 100000, 12);
-	compress(f, name, "");
 	size_t zlen, plen;
-	unsigned char *z = slurp(path_of(zname), &zlen), *plain = slurp(path_of(name), &plen);
+	unsigned char *plain, *z = sample(f, "fl", 100000, 12, name, zname, &zlen, &plain, &plen);
 	uint64_t st = 5;
 	for (int k = 0; k < 60; k++) {
 		unsigned char *c = malloc(zlen);
@@ -501,14 +508,10 @@ START_TEST(bad_checksum)
 	const struct fmt *f = &fmts[_i];
 	if (!usable(f) || f->c == RF_CODEC_XZ)
 		return; /* its check is before the index: see flipped_check */
-	char name[32], zname[40];
-	snprintf(name, sizeof name, "ck-%s", f->ext);
-	snprintf(zname, sizeof zname, "%s.%s", name, f->ext);
-	make_text(name, 50000, 13);
 	/* zstd writes its checksum by default, lz4 its content checksum */
-	compress(f, name, "");
+	char name[32], zname[40];
 	size_t zlen;
-	unsigned char *z = slurp(path_of(zname), &zlen);
+	unsigned char *z = sample(f, "ck", 50000, 13, name, zname, &zlen, NULL, NULL);
 	/* gzip: CRC32 then ISIZE at the end; zstd, lz4: the checksum is last;
 	 * bzip2: the stream's CRC, not byte-aligned, ends in the last byte's
 	 * top bits (0 to 7 bits of padding below them) */
@@ -570,12 +573,8 @@ START_TEST(trailing)
 	if (!usable(f))
 		return;
 	char name[32], zname[40];
-	snprintf(name, sizeof name, "tg-%s", f->ext);
-	snprintf(zname, sizeof zname, "%s.%s", name, f->ext);
-	make_text(name, 20000, 15);
-	compress(f, name, "");
 	size_t zlen, plen;
-	unsigned char *z = slurp(path_of(zname), &zlen), *plain = slurp(path_of(name), &plen);
+	unsigned char *plain, *z = sample(f, "tg", 20000, 15, name, zname, &zlen, &plain, &plen);
 	unsigned char *g = malloc(2 * zlen + 64);
 	memcpy(g, z, zlen);
 	memcpy(g + zlen, "garbage after it\n", 17);
