@@ -5,37 +5,7 @@
 # oracles are the formats' own tools (zcat, zstdcat, xzcat, bzcat, lz4cat),
 # grep, awk and ringflow's output on the plain file.
 . "${SRCDIR:-.}/tests/lib.sh"
-command -v python3 > /dev/null || exit 77
-for tool in gzip zstd xz bzip2 lz4; do
-	command -v $tool > /dev/null || { echo "SKIP: $tool not installed"; exit 77; }
-done
-
-FORMATS="gz zst xz bz2 lz4"
-# comp EXT: compress stdin to stdout in that format (xz -0: fast enough)
-comp() {
-	case $1 in
-	gz) gzip -c ;;
-	zst) zstd -q -c ;;
-	xz) xz -0 -T1 -c ;;
-	bz2) bzip2 -c ;;
-	lz4) lz4 -q -c ;;
-	esac
-}
-# uncomp EXT: the format's own tool, stdin to stdout
-uncomp() {
-	case $1 in
-	gz) gzip -dc ;;
-	zst) zstd -q -dc ;;
-	xz) xz -dc ;;
-	bz2) bzip2 -dc ;;
-	lz4) lz4 -q -dc ;;
-	esac
-}
-# pkg EXT: the Debian package ringflow names when a format is not built in
-pkg() {
-	case $1 in gz) echo zlib1g-dev ;; zst) echo libzstd-dev ;; xz) echo liblzma-dev ;;
-	bz2) echo libbz2-dev ;; lz4) echo liblz4-dev ;; esac
-}
+. "${SRCDIR:-.}/tests/codecs.sh"
 
 # The generated log, in every format; every tool gives the log back.
 "$LOGGEN" --size 8M --seed 14 > "$T/L" || exit 99
@@ -47,12 +17,7 @@ done
 # A format whose library this build lacks is refused by name: skip it.
 AVAIL=''
 for x in $FORMATS; do
-	"$RINGFLOW" count "$T/L.$x" > /dev/null 2> "$T/err"
-	if [ $? -eq 2 ] && grep -q -F "$(pkg $x)" "$T/err"; then
-		echo "SKIP: .$x: not built in ($(head -c 200 "$T/err"))"
-	else
-		AVAIL="$AVAIL $x"
-	fi
+	built_in "$T/L.$x" $x && AVAIL="$AVAIL $x"
 done
 
 # The oracles on the plain log: count, grep, count by status, sum by $9.

@@ -6,26 +6,7 @@
 # damage are counted, the other files are still read, memory stays bounded.
 # The oracles are the formats' own tools and hand-computed counts.
 . "${SRCDIR:-.}/tests/lib.sh"
-command -v python3 > /dev/null || exit 77
-for tool in gzip zstd xz bzip2 lz4; do
-	command -v $tool > /dev/null || { echo "SKIP: $tool not installed"; exit 77; }
-done
-
-FORMATS="gz zst xz bz2 lz4"
-comp() {
-	case $1 in
-	gz) gzip -c ;; zst) zstd -q -c ;; xz) xz -0 -T1 -c ;; bz2) bzip2 -c ;; lz4) lz4 -q -c ;;
-	esac
-}
-uncomp() {
-	case $1 in
-	gz) gzip -dc ;; zst) zstd -q -dc ;; xz) xz -dc ;; bz2) bzip2 -dc ;; lz4) lz4 -q -dc ;;
-	esac
-}
-pkg() {
-	case $1 in gz) echo zlib1g-dev ;; zst) echo libzstd-dev ;; xz) echo liblzma-dev ;;
-	bz2) echo libbz2-dev ;; lz4) echo liblz4-dev ;; esac
-}
+. "${SRCDIR:-.}/tests/codecs.sh"
 
 # --version or --help names the formats (whichever lists them).
 "$RINGFLOW" --version > "$T/names" 2>&1
@@ -49,12 +30,7 @@ AVAIL=''
 for x in $FORMATS; do
 	case $x in bz2) bzip2 -1 -c < "$T/L" > "$T/L.$x" ;; *) comp $x < "$T/L" > "$T/L.$x" ;; esac
 	comp $x < "$T/good" > "$T/good.$x"
-	"$RINGFLOW" count "$T/L.$x" > /dev/null 2> "$T/err"
-	if [ $? -eq 2 ] && grep -q -F "$(pkg $x)" "$T/err"; then
-		echo "SKIP: .$x: not built in ($(head -c 200 "$T/err"))"
-	else
-		AVAIL="$AVAIL $x"
-	fi
+	built_in "$T/L.$x" $x && AVAIL="$AVAIL $x"
 done
 
 # bad WHAT FILE: ringflow count FILE is exit status 2 (not a signal) with a
