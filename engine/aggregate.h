@@ -36,6 +36,7 @@ struct rf_agg_config {
 	struct rf_agg_spec agg[RF_MAX_AGGS];
 	int count_only;             /* only count: whole batches need no rows */
 	int syslog_year;
+	struct rf_agg_lang *lang;   /* expressions (stage_aggregate.c), or NULL */
 };
 
 /* The state of one aggregation: groups and their per-aggregate cells. */
@@ -87,6 +88,12 @@ uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg);
  * and so prints as inf or -inf, outside the sketch's error bound. */
 uint64_t rf__agg_beyond(const struct rf_agg_state *st, int agg);
 const struct rf_agg_config *rf__agg_config(const struct rf_agg_state *st);
+
+/* The stages an aggregate's expressions need around it (stage_aggregate.c):
+ * *pre an eval of its hidden fields (bit 0 of the result), *post the
+ * table stage that computes its columns (bit 1). */
+struct rf_stage_spec;
+int rf__agg_synth(struct rf_stage_spec *agg, struct rf_stage_spec *pre, struct rf_stage_spec *post);
 
 /* The partial-aggregate format (see aggregate.c): a versioned, checksummed
  * byte string of a state, and its decoding merged into another state of the

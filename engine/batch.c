@@ -261,6 +261,23 @@ int rf__batch_reserve_vals(struct rf_batch *b, uint32_t nslots)
 	return 0;
 }
 
+int rf__batch_reserve_tv(struct rf_batch *b, uint32_t ntv)
+{
+	size_t need = (size_t)b->nsel * ntv;
+	if (need > b->tv_cap) {
+		size_t cap = b->tv_cap ? b->tv_cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		struct rf_tv *v = realloc(b->tv, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		b->tv = v;
+		b->tv_cap = cap;
+	}
+	b->ntv = ntv;
+	return 0;
+}
+
 char *rf__batch_alloc(struct rf_batch *b, size_t n)
 {
 	struct rf_arena_block *blk = b->arena;
@@ -300,7 +317,7 @@ void rf__batch_reset_arena(struct rf_batch *b)
 void rf__batch_filter(struct rf_batch *b, const uint8_t *keep)
 {
 	uint32_t out = 0;
-	uint32_t ns = b->has_vals ? b->nslots : 0;
+	uint32_t ns = b->has_vals ? b->nslots : 0, nt = b->has_vals ? b->ntv : 0;
 	for (uint32_t i = 0; i < b->nsel; i++) {
 		if (!keep[i])
 			continue;
@@ -308,6 +325,8 @@ void rf__batch_filter(struct rf_batch *b, const uint8_t *keep)
 			b->sel[out] = b->sel[i];
 			if (ns)
 				memcpy(&b->vals[(size_t)out * ns], &b->vals[(size_t)i * ns], ns * sizeof *b->vals);
+			if (nt)
+				memcpy(&b->tv[(size_t)out * nt], &b->tv[(size_t)i * nt], nt * sizeof *b->tv);
 		}
 		out++;
 	}
@@ -327,11 +346,15 @@ void rf__batch_free(struct rf_batch *b)
 	free(b->arena);
 	free(b->sel);
 	free(b->vals);
+	free(b->tv);
 	free(b->rejects);
 	b->rejects = NULL;
 	b->rejects_len = b->rejects_cap = 0;
 	b->sel = NULL;
 	b->vals = NULL;
+	b->tv = NULL;
+	b->tv_cap = 0;
+	b->ntv = 0;
 	b->arena = NULL;
 	b->sel_cap = 0;
 	b->vals_cap = 0;
@@ -365,6 +388,7 @@ static void take_header(struct rf_batch *dst, const struct rf_batch *src)
 	dst->all = 1;
 	dst->nsel = 0;
 	dst->has_vals = 0;
+	dst->ntv = 0;
 	dst->first_line = src->first_line;
 	dst->lines_skipped = src->lines_skipped;
 	dst->nrecords = src->nrecords;

@@ -9,6 +9,7 @@
 #include "ringflow.h"
 #include "simd.h"
 #include "value.h"
+#include "tval.h"
 #include "../numa/numa.h"
 #include "probes.h"
 
@@ -64,6 +65,11 @@ struct rf_batch {
 	 * of a copy (see rf__chunk_hold); NULL: the bytes are the framer's or
 	 * a copy, good only until the batch is handed on */
 	struct rf_chunk_ref *ref;
+	/* typed values of the fields `eval` made: ntv per selected record,
+	 * row i at tv[i * ntv] (valid while has_vals is set) */
+	struct rf_tv *tv;
+	uint32_t ntv;
+	size_t tv_cap;        /* in values */
 };
 
 /* A reference to the chunk a batch's bytes are in: taken by a work item
@@ -87,6 +93,8 @@ int rf__batch_reserve(struct rf_batch *b, size_t n);
 int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k);
 /* Room for the values of every selected record; 0 or -ENOMEM. */
 int rf__batch_reserve_vals(struct rf_batch *b, uint32_t nslots);
+/* Room for ntv typed values per selected record (rf_batch.tv). */
+int rf__batch_reserve_tv(struct rf_batch *b, uint32_t ntv);
 /* n bytes from the batch arena; NULL on allocation failure.  Pointers
  * into the arena stay valid until rf__batch_reset_arena. */
 char *rf__batch_alloc(struct rf_batch *b, size_t n);
@@ -204,11 +212,21 @@ struct rf_schema {
 	const struct rf_parser *parser; /* NULL: no parse stage */
 	int nslots;
 	char *slot_name[RF_MAX_SLOTS];
+	/* slots `eval` fills: their index among the typed values (tv_idx),
+	 * and whether anything but an expression reads them (as text) */
+	uint8_t is_eval[RF_MAX_SLOTS];
+	uint8_t tv_idx[RF_MAX_SLOTS];
+	uint8_t text_needed[RF_MAX_SLOTS];
+	int neval;
 };
 
 /* Resolve a name to a slot through the query's parser; fills err and
  * returns -EINVAL for a name the parser cannot produce. */
 int rf__schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_query_error *err);
+/* The same for an expression, which reads an eval'd field's typed value. */
+int rf__schema_bind_expr(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_query_error *err);
+/* A new slot for a field eval makes: its slot number, or -errno. */
+int rf__schema_add_eval(struct rf_schema *sc, const char *name, int column, struct rf_query_error *err);
 /* Parse a field name at the cursor (a word, or a string for odd names). */
 int rf__parse_fieldref(struct rf_cursor *c, struct rf_fieldref *ref, const char *what);
 void rf__fieldref_free(struct rf_fieldref *ref);
@@ -328,10 +346,12 @@ int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, 
 int rf__query_may_reject(const struct rf_query *q);
 
 extern const struct rf_verb *const rf__verbs[];
-extern const struct rf_verb rf__verb_select_table, rf__verb_head_table;
+extern const struct rf_verb rf__verb_select_table, rf__verb_head_table, rf__verb_where_table;
 
 /* Small questions the runner and the binder ask of particular verbs. */
 int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields);
+/* Their column names: an alias (select x as y), else the field's name. */
+int rf__select_names(const struct rf_stage_spec *spec, const char **names);
 /* csv, tsv: each input's first line is its header (so the parse must be
  * the first stage, and an input cannot be cut into byte ranges) */
 int rf__parse_reads_header(const struct rf_stage_spec *spec);
@@ -411,7 +431,8 @@ struct rf_workers_config {
  * is a copy or keeps its chunk: a window's pages are resident too. */
 static inline size_t rf__item_footprint(const struct rf_batch *b, size_t cap)
 {
-	size_t n = cap + (size_t)b->sel_cap * sizeof *b->sel + b->vals_cap * sizeof *b->vals + b->rejects_cap;
+	size_t n = cap + (size_t)b->sel_cap * sizeof *b->sel + b->vals_cap * sizeof *b->vals + b->rejects_cap +
+		   b->tv_cap * sizeof *b->tv;
 	for (const struct rf_arena_block *a = b->arena; a; a = a->next)
 		n += sizeof *a + a->cap;
 	return n;

@@ -1,601 +1,1113 @@
-/* expr.c - `where` expressions and the PCRE2 wrapper.
+/* expr.c - the expression language: its parser and the binding of names.
  *
  *     where status >= 500 and (path contains "/api" or method == "POST")
- *     where not agent ~ "bot|crawler"
+ *     where time >= 2026-11-01T10:00 and client in 10.0.0.0/8
+ *     eval kb = bytes / 1024, host = url_host(referer)
+ *     count(where status >= 500) / count * 100 as error_pct by minute
  *
- * Values compare as numbers when both sides are numbers, else as bytes.
- * A comparison with a missing field is false (and `not` of it true).
- */
+ * Precedence, low to high: or; and; not; comparisons (== = != < <= > >=,
+ * ~ "regex", contains, [not] in (...), in CIDR, is [not] null); + -;
+ * * / %; unary -; calls and parentheses.
+ *
+ * The stage lexer (query.c) hands over words, numbers, strings, operators
+ * and parentheses; a word such as bytes/1024 is split here at + * / %.
+ * A '-' inside a word is part of it (x-forwarded-for, 2026-11-01, 1e-3):
+ * subtraction between names is written with spaces, a - b.
+ *
+ * Literals: numbers, strings, true, false, null, durations (500ms, 5m,
+ * 1h30m), times (2026-11-01, 2026-11-01T10:00:00), IPv4 addresses and
+ * networks (10.1.2.3, 10.0.0.0/8); IPv6 ones are written as strings.
+ *
+ * Chains of and, or and not are loops, and so are chains of + - * / %:
+ * only parentheses (at most 256 deep, query.c) make the parser or the
+ * evaluator recurse.  expr_eval.c evaluates. */
 #include "config.h"
-#define PCRE2_CODE_UNIT_WIDTH 8
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "expr.h"
+#include "expr_int.h"
+#include "parse.h"
 
-/* ---- PCRE2 ---- */
+/* ---- tokens: the stage's arguments, words split at + * / % ---- */
 
-struct rf_regex {
-	pcre2_code *code;
+enum { X_END, X_NAME, X_LIT, X_STR, X_OP, X_ARITH, X_LP, X_RP, X_COMMA };
+
+struct xtok {
+	int type;
+	const char *text;   /* not NUL-terminated for a piece of a word */
+	size_t len;
+	int column;
+	int whole;          /* the whole argument (not a piece of a word) */
 };
 
-struct rf_regex_match {
-	pcre2_match_data *md;
-	pcre2_match_context *mc;
-	pcre2_jit_stack *stack;  /* grown on demand, up to RF_REGEX_JIT_STACK_MAX */
-	size_t stack_max;
+struct xlex {
+	struct rf_cursor *c;
+	size_t pos;         /* in the current argument, when it is split */
+	const struct rf_expr_opts *o;
+	int depth;          /* parentheses open in this expression */
+	int nre, ncalls;
 };
 
-struct rf_regex *rf__regex_compile(const char *pattern, size_t len, int literal, int caseless,
-				   struct rf_query_error *err, int column)
+static int is_arith(char ch)
 {
-	int ec;
-	PCRE2_SIZE eo;
-	/* No PCRE2_UTF: logs hold invalid UTF-8, and bytes are bytes. */
-	uint32_t opts = (literal ? PCRE2_LITERAL : 0) | (caseless ? PCRE2_CASELESS : 0);
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, len, opts, &ec, &eo, NULL);
-	if (!code) {
-		PCRE2_UCHAR msg[160];
-		pcre2_get_error_message(ec, msg, sizeof msg);
-		rf__fail(err, column + 1 + (int)eo, "bad regular expression: %s", (char *)msg);
-		return NULL;
-	}
-	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-	struct rf_regex *re = malloc(sizeof *re);
-	if (!re) {
-		pcre2_code_free(code);
-		return NULL;
-	}
-	re->code = code;
-	return re;
+	return ch == '+' || ch == '*' || ch == '/' || ch == '%';
 }
 
-struct rf_regex *rf__regex_compile_folded(const char *lit, size_t len)
+static int lit_of(const char *p, size_t n, struct rf_expr *e);
+
+static struct xtok peek(struct xlex *lx)
 {
-	int ec;
-	PCRE2_SIZE eo;
-	/* Unicode simple case folding on valid UTF-8; invalid sequences in
-	 * the subject match nothing, so its other bytes still can. */
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)lit, len,
-					 PCRE2_LITERAL | PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo,
-					 NULL);
-	if (!code)
-		return NULL; /* not valid UTF-8 */
-	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-	struct rf_regex *re = malloc(sizeof *re);
-	if (!re) {
-		pcre2_code_free(code);
-		return NULL;
+	struct rf_cursor *c = lx->c;
+	struct xtok t = { X_END, NULL, 0, c->end_column, 1 };
+	if (c->i >= c->nargs)
+		return t;
+	const struct rf_arg *a = &c->args[c->i];
+	t.column = a->column;
+	t.text = a->text;
+	t.len = a->len;
+	switch (a->type) {
+	case RF_ARG_STRING: t.type = X_STR; return t;
+	case RF_ARG_OP: t.type = X_OP; return t;
+	case RF_ARG_COMMA: t.type = X_COMMA; return t;
+	case RF_ARG_LPAREN: t.type = X_LP; return t;
+	case RF_ARG_RPAREN: t.type = X_RP; return t;
+	default: break;
 	}
-	re->code = code;
-	return re;
+	if (lx->pos == 0 && a->text[0] != '-') {
+		struct rf_expr probe;
+		memset(&probe, 0, sizeof probe);
+		if (lit_of(a->text, a->len, &probe) == 0) {
+			free(probe.text);
+			t.type = X_LIT;
+			return t;
+		}
+	}
+	const char *p = a->text + lx->pos;
+	size_t rest = a->len - lx->pos;
+	t.text = p;
+	t.column = a->column + (int)lx->pos;
+	t.whole = lx->pos == 0;
+	if (is_arith(*p) || *p == '-') {
+		t.type = X_ARITH;
+		t.len = 1;
+		t.whole = a->len == 1;
+		return t;
+	}
+	size_t n = 0;
+	while (n < rest && !is_arith(p[n]))
+		n++;
+	t.len = n;
+	t.whole = lx->pos == 0 && n == a->len;
+	t.type = isdigit((unsigned char)*p) || *p == '.' ? X_LIT : X_NAME;
+	return t;
 }
 
-void rf__regex_free(struct rf_regex *re)
+static void take(struct xlex *lx, const struct xtok *t)
 {
-	if (re) {
-		pcre2_code_free(re->code);
-		free(re);
+	struct rf_cursor *c = lx->c;
+	const struct rf_arg *a = &c->args[c->i];
+	if (a->type == RF_ARG_WORD || a->type == RF_ARG_NUMBER || a->type == RF_ARG_FLAG) {
+		lx->pos += t->len;
+		if (t->type == X_LIT && t->whole)
+			lx->pos = a->len;
+		if (lx->pos < a->len)
+			return;
 	}
+	lx->pos = 0;
+	c->i++;
 }
 
-struct rf_regex_match *rf__regex_match_new(const struct rf_regex *re)
+static int is_name(const struct xtok *t, const char *w)
 {
-	struct rf_regex_match *m = calloc(1, sizeof *m);
-	if (!m)
-		return NULL;
-	m->md = pcre2_match_data_create_from_pattern(re->code, NULL);
-	m->mc = pcre2_match_context_create(NULL);
-	if (!m->md || !m->mc || pcre2_set_heap_limit(m->mc, RF_REGEX_HEAP_MAX >> 10) != 0) {
-		rf__regex_match_free(m);
-		return NULL;
-	}
-	/* no JIT stack yet: PCRE2's own 32 KiB serves most lines */
-	return m;
+	return t->type == X_NAME && t->len == strlen(w) && memcmp(t->text, w, t->len) == 0;
 }
 
-void rf__regex_match_free(struct rf_regex_match *m)
+static int tok_is(const struct xtok *t, int type, const char *text)
 {
-	if (m) {
-		pcre2_match_data_free(m->md);
-		pcre2_match_context_free(m->mc);
-		pcre2_jit_stack_free(m->stack);
-		free(m);
-	}
+	return t->type == type && t->len == strlen(text) && memcmp(t->text, text, t->len) == 0;
 }
 
-/* A bigger JIT stack after the one in use ran out: 1 MiB, then 4 times
- * the last, up to RF_REGEX_JIT_STACK_MAX.  The memory is only reserved;
- * pages are used as the match goes deeper.  -1 when at the maximum. */
-static int grow_jit_stack(struct rf_regex_match *m)
+static const char *tok_desc(const struct xtok *t, char *buf, size_t cap)
 {
-	if (m->stack_max >= RF_REGEX_JIT_STACK_MAX)
+	if (t->type == X_END)
+		return "the end of the stage";
+	snprintf(buf, cap, "'%.*s'", (int)(t->len > 40 ? 40 : t->len), t->text);
+	return buf;
+}
+
+/* ---- literals ---- */
+
+/* A duration: one or more of NUMBER UNIT, units ns us ms s m h d w. */
+static int parse_dur(const char *p, size_t n, int64_t *out)
+{
+	static const struct {
+		const char *u;
+		double ns;
+	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 },
+		      { "h", 3600e9 }, { "d", 86400e9 }, { "w", 604800e9 } };
+	size_t i = 0;
+	double total = 0;
+	int neg = 0;
+	if (i < n && p[i] == '-')
+		neg = 1, i++;
+	if (i == n)
 		return -1;
-	size_t max = m->stack_max ? m->stack_max * 4 : (size_t)1 << 20;
-	if (max > RF_REGEX_JIT_STACK_MAX)
-		max = RF_REGEX_JIT_STACK_MAX;
-	pcre2_jit_stack *s = pcre2_jit_stack_create(32 << 10, max, NULL);
-	if (!s)
+	while (i < n) {
+		size_t s = i;
+		while (i < n && (isdigit((unsigned char)p[i]) || p[i] == '.'))
+			i++;
+		if (i == s || i == n)
+			return -1;
+		char num[64];
+		if (i - s >= sizeof num)
+			return -1;
+		memcpy(num, p + s, i - s);
+		num[i - s] = '\0';
+		char *end;
+		double v = strtod(num, &end);
+		if (*end)
+			return -1;
+		size_t us = i;
+		while (i < n && isalpha((unsigned char)p[i]))
+			i++;
+		size_t k;
+		for (k = 0; k < sizeof units / sizeof *units; k++)
+			if (strlen(units[k].u) == i - us && memcmp(units[k].u, p + us, i - us) == 0)
+				break;
+		if (k == sizeof units / sizeof *units)
+			return -1;
+		total += v * units[k].ns;
+	}
+	if (total > 9.2e18)
 		return -1;
-	pcre2_jit_stack_free(m->stack);
-	m->stack = s;
-	m->stack_max = max;
-	pcre2_jit_stack_assign(m->mc, NULL, s);
+	*out = (int64_t)(neg ? -total : total);
 	return 0;
 }
 
-int rf__regex_search(const struct rf_regex *re, struct rf_regex_match *m, const char *p, size_t n,
-		     size_t from, size_t *start, size_t *end)
+/* An IPv4 address, dotted quad, no leading zeros; or IPv6 (strings). */
+static int parse_ip(const char *p, size_t n, uint8_t ip[16], uint32_t *family)
 {
-	int rc;
-	while ((rc = pcre2_match(re->code, (PCRE2_SPTR)p, n, from, 0, m->md, m->mc)) == PCRE2_ERROR_JIT_STACKLIMIT &&
-	       grow_jit_stack(m) == 0)
-		;
-	if (rc == PCRE2_ERROR_NOMATCH)
+	char buf[64];
+	if (n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	struct in_addr a4;
+	if (!strchr(buf, ':')) {
+		/* inet_pton takes only the four-part decimal form */
+		for (const char *q = buf; *q; q++)
+			if (*q == '0' && isdigit((unsigned char)q[1]) && (q == buf || q[-1] == '.'))
+				return -1;
+		if (inet_pton(AF_INET, buf, &a4) != 1)
+			return -1;
+		memset(ip, 0, 10);
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &a4, 4);
+		*family = 4;
 		return 0;
-	if (rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
-	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_NOMEMORY)
-		return RF_REGEX_LIMIT;
-	if (rc < 0)
-		return -EINVAL;
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-	*start = ov[0];
-	*end = ov[1];
-	return 1;
-}
-
-int rf__regex_names(const struct rf_regex *re, char **names, int *numbers, int max)
-{
-	uint32_t count = 0, entry = 0;
-	PCRE2_SPTR table;
-	pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
-	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &entry);
-	pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
-	if (!names)
-		return (int)count;
-	int n = 0;
-	for (uint32_t i = 0; i < count && n < max; i++) {
-		const unsigned char *e = table + i * entry;
-		numbers[n] = (e[0] << 8) | e[1];
-		names[n] = (char *)(e + 2);
-		n++;
 	}
-	return n;
+	if (inet_pton(AF_INET6, buf, ip) != 1)
+		return -1;
+	*family = 16;
+	return 0;
 }
 
-int rf__regex_group(const struct rf_regex_match *m, int number, size_t *start, size_t *end)
+/* ADDRESS/BITS: a network, its host bits zero or not (they are cleared). */
+static int parse_cidr(const char *p, size_t n, struct rf_expr *e)
 {
-	if ((uint32_t)number >= pcre2_get_ovector_count(m->md))
-		return 0;
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-	if (ov[2 * number] == PCRE2_UNSET)
-		return 0;
-	*start = ov[2 * number];
-	*end = ov[2 * number + 1];
-	return 1;
+	const char *slash = memchr(p, '/', n);
+	if (!slash)
+		return -1;
+	uint32_t fam;
+	uint8_t ip[16];
+	if (parse_ip(p, (size_t)(slash - p), ip, &fam) < 0)
+		return -1;
+	size_t bl = n - (size_t)(slash - p) - 1;
+	if (bl == 0 || bl > 3)
+		return -1;
+	int bits = 0;
+	for (size_t i = 0; i < bl; i++) {
+		if (!isdigit((unsigned char)slash[1 + i]))
+			return -1;
+		bits = bits * 10 + slash[1 + i] - '0';
+	}
+	if (bits > (fam == 4 ? 32 : 128))
+		return -1;
+	int total = fam == 4 ? bits + 96 : bits;
+	for (int b = total; b < 128; b++)
+		ip[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+	e->lit.type = RF_TV_IP;
+	e->lit.len = fam;
+	memcpy(e->lit.u.ip, ip, 16);
+	e->lit_kind = LIT_CIDR;
+	e->prefix = total;
+	return 0;
 }
 
-/* ---- expressions ---- */
-
-enum expr_kind { E_AND, E_OR, E_NOT, E_CMP, E_MATCH, E_CONTAINS, E_PRESENT };
-enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
-
-struct operand {
-	int is_field;
-	struct rf_fieldref field;
-	char *lit;
-	size_t lit_len;
-	int lit_is_num;
+/* A bare literal: number, duration, time, address or network. */
+static int lit_of(const char *p, size_t n, struct rf_expr *e)
+{
 	struct rf_number num;
-};
-
-/* `a and b and c` is a chain leaning right, and(a, and(b, c)), and `not`
- * holds its operand in l: every walk below loops down r of and/or and l of
- * not, and recurses only into l of and/or, whose depth the parentheses
- * bound.  So no chain length, however long, can exhaust the stack. */
-struct rf_expr {
-	enum expr_kind kind;
-	enum cmp_op op;
-	struct rf_expr *l, *r;
-	struct operand a, b;
-	struct rf_regex *re;
-	int id;                 /* index of this ~ among the expression's regexes */
-};
-
-struct rf_expr_ctx {
-	int n;
-	int undecided;          /* a ~ hit the regex limits in the last eval */
-	struct rf_regex_match *m[32];
-};
-
-static void operand_free(struct operand *o)
-{
-	rf__fieldref_free(&o->field);
-	free(o->lit);
+	e->kind = N_LIT;
+	if (n == 0 || !(isdigit((unsigned char)*p) || *p == '.' || (*p == '-' && n > 1)))
+		return -1;
+	if (rf__parse_number(p, n, &num) == 0 && !isspace((unsigned char)p[n - 1])) {
+		e->lit = num.is_int ? rf_tv_int(num.i) : rf_tv_float(num.d);
+		e->lit_kind = LIT_NUMBER;
+		if (!(e->text = strndup(p, n)))
+			return -ENOMEM;
+		e->text_len = n;
+		return 0;
+	}
+	int64_t ns;
+	if (isalpha((unsigned char)p[n - 1]) && parse_dur(p, n, &ns) == 0) {
+		e->lit = (struct rf_tv){ .type = RF_TV_DUR, .u.i = ns };
+		return 0;
+	}
+	uint32_t fam;
+	if (parse_ip(p, n, e->lit.u.ip, &fam) == 0) {
+		e->lit.type = RF_TV_IP;
+		e->lit.len = fam;
+		return 0;
+	}
+	if (parse_cidr(p, n, e) == 0)
+		return 0;
+	int64_t s;
+	if (n >= 10 && isdigit((unsigned char)p[0]) && p[4] == '-' && rf__parse_time(p, n, 1970, &s) == 0) {
+		if (s > INT64_MAX / 1000000000 || s < INT64_MIN / 1000000000)
+			return -1;
+		e->lit = (struct rf_tv){ .type = RF_TV_TIME, .u.i = s * 1000000000 };
+		return 0;
+	}
+	return -1;
 }
 
-static int is_chain(const struct rf_expr *e)
+/* ---- the tree ---- */
+
+static struct rf_expr *node(int kind, int column)
 {
-	return e->kind == E_AND || e->kind == E_OR;
+	struct rf_expr *e = calloc(1, sizeof *e);
+	if (e) {
+		e->kind = kind;
+		e->column = column;
+		e->tv_idx = -1;
+		e->field.slot = -1;
+	}
+	return e;
 }
 
-/* The node a walk goes on to without recursing. */
-static struct rf_expr *next_in_chain(const struct rf_expr *e)
+static int push(struct rf_expr *e, struct rf_expr *child)
 {
-	return is_chain(e) ? e->r : e->l;
+	if ((e->n & (e->n - 1)) == 0) {
+		size_t room = e->n ? 2 * (size_t)e->n : 2;
+		struct rf_expr **a = realloc(e->a, room * sizeof *a);
+		if (!a)
+			return -ENOMEM;
+		e->a = a;
+		if (e->kind == N_ARITH) {
+			char *ops = realloc(e->ops, room);
+			if (!ops)
+				return -ENOMEM;
+			e->ops = ops;
+		}
+	}
+	e->a[e->n++] = child;
+	return 0;
 }
 
+/* Frees every node: the operands of n-ary nodes in a loop, and a chain of
+ * single operands (not, -) without recursion. */
 void rf__expr_free(struct rf_expr *e)
 {
 	while (e) {
-		struct rf_expr *next = next_in_chain(e);
-		if (is_chain(e))
-			rf__expr_free(e->l);
-		operand_free(&e->a);
-		operand_free(&e->b);
+		struct rf_expr *next = NULL;
+		int first = 0;
+		if (e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG))
+			next = e->a[0], first = 1;
+		for (int i = first; i < e->n; i++)
+			rf__expr_free(e->a[i]);
+		free(e->a);
+		free(e->ops);
+		free(e->text);
+		rf__fieldref_free(&e->field);
 		rf__regex_free(e->re);
+		if (e->kind == N_CALL && e->call.def && e->call.def->release)
+			e->call.def->release(&e->call);
 		free(e);
 		e = next;
 	}
 }
 
-static int is_word(const struct rf_arg *a, const char *w)
-{
-	return a && a->type == RF_ARG_WORD && strcmp(a->text, w) == 0;
-}
+/* ---- the parser ---- */
 
-static int parse_operand(struct rf_cursor *c, struct operand *o)
+static int parse_or(struct xlex *lx, struct rf_expr **out);
+static int parse_sum(struct xlex *lx, struct rf_expr **out);
+
+static int expect_rp(struct xlex *lx, const char *what)
 {
-	const struct rf_arg *a = rf__peek(c);
-	memset(o, 0, sizeof *o);
-	if (!a || (a->type != RF_ARG_WORD && a->type != RF_ARG_STRING && a->type != RF_ARG_NUMBER)) {
-		rf__fail(c->err, rf__cursor_column(c), "expected a field or a value%s%s", a ? ", found " : "",
-			 a ? a->text : "");
-		return -EINVAL;
+	struct xtok t = peek(lx);
+	if (t.type != X_RP) {
+		char buf[64];
+		return rf__fail(lx->c->err, t.column, "expected ')' to close %s, found %s", what,
+				tok_desc(&t, buf, sizeof buf));
 	}
-	if (a->type == RF_ARG_WORD)
-		return o->is_field = 1, rf__parse_fieldref(c, &o->field, "a field");
-	c->i++;
-	o->lit = malloc(a->len + 1);
-	if (!o->lit)
-		return -ENOMEM;
-	memcpy(o->lit, a->text, a->len + 1);
-	o->lit_len = a->len;
-	o->lit_is_num = rf__parse_number(o->lit, o->lit_len, &o->num) == 0;
+	take(lx, &t);
+	lx->depth--;
 	return 0;
 }
 
-static int parse_or(struct rf_cursor *c, struct rf_expr **out, int *nre);
-
-static struct rf_expr *node(enum expr_kind kind)
+static int parse_call(struct xlex *lx, const struct xtok *name, struct rf_expr **out)
 {
-	struct rf_expr *e = calloc(1, sizeof *e);
-	if (e)
-		e->kind = kind;
-	return e;
-}
-
-static int parse_primary(struct rf_cursor *c, struct rf_expr **out, int *nre)
-{
-	const struct rf_arg *a = rf__peek(c);
-	int r;
-	if (a && a->type == RF_ARG_LPAREN) {
-		c->i++;
-		if ((r = parse_or(c, out, nre)) < 0)
-			return r;
-		if (!rf__accept(c, RF_ARG_RPAREN, NULL))
-			return rf__fail(c->err, rf__cursor_column(c), "expected ')'");
-		return 0;
+	char fname[64];
+	snprintf(fname, sizeof fname, "%.*s", (int)(name->len < 63 ? name->len : 63), name->text);
+	struct xtok t = peek(lx); /* '(' */
+	take(lx, &t);
+	lx->depth++;
+	if (strcmp(fname, "field") == 0) {
+		/* field("odd name"): a field, named explicitly */
+		struct xtok s = peek(lx);
+		if (s.type != X_STR && s.type != X_NAME)
+			return rf__fail(lx->c->err, s.column, "field() takes a field's name, in quotes");
+		take(lx, &s);
+		struct rf_expr *e = node(N_FIELD, s.column);
+		if (!e)
+			return -ENOMEM;
+		*out = e;
+		if (!(e->field.name = strndup(s.text, s.len)))
+			return -ENOMEM;
+		e->field.column = s.column;
+		return expect_rp(lx, "field(");
 	}
-	struct rf_expr *e = node(E_CMP);
+	const struct rf_fn_def *def = rf__find_function(fname);
+	if (!def) {
+		const char *names[128];
+		int n = 0;
+		for (int i = 0; rf__functions[i] && n < 127; i++)
+			names[n++] = rf__functions[i]->name;
+		names[n] = NULL;
+		rf__fail(lx->c->err, name->column, "unknown function '%s'", fname);
+		rf__suggest(lx->c->err, fname, names);
+		return -EINVAL;
+	}
+	struct rf_expr *e = node(N_CALL, name->column);
 	if (!e)
 		return -ENOMEM;
 	*out = e;
-	if ((r = parse_operand(c, &e->a)) < 0)
-		return r;
-	const struct rf_arg *op = rf__peek(c);
-	if (is_word(op, "contains")) {
-		c->i++;
-		e->kind = E_CONTAINS;
-		return parse_operand(c, &e->b);
+	e->call.def = def;
+	t = peek(lx);
+	if (t.type != X_RP) {
+		for (;;) {
+			struct rf_expr *arg = NULL;
+			int r = parse_or(lx, &arg);
+			if (arg && push(e, arg) < 0) {
+				rf__expr_free(arg);
+				return -ENOMEM;
+			}
+			if (r < 0)
+				return r;
+			t = peek(lx);
+			if (t.type != X_COMMA)
+				break;
+			take(lx, &t);
+		}
 	}
-	if (!op || op->type != RF_ARG_OP) {
-		if (!e->a.is_field)
-			return rf__fail(c->err, rf__cursor_column(c), "expected a comparison after the value");
-		e->kind = E_PRESENT; /* `where user`: the field is there and not empty */
+	if (e->n < def->min_args || (def->max_args >= 0 && e->n > def->max_args)) {
+		rf__fail(lx->c->err, name->column, "%s takes %s%d argument%s, not %d", fname,
+			 def->max_args < 0 ? "at least " : def->min_args == def->max_args ? "" : "up to ",
+			 def->max_args < 0 || def->min_args == def->max_args ? def->min_args : def->max_args,
+			 (def->max_args < 0 ? def->min_args : def->max_args) == 1 ? "" : "s", e->n);
+		snprintf(lx->c->err->hint, sizeof lx->c->err->hint, "usage: %s", def->usage);
+		return -EINVAL;
+	}
+	int r = expect_rp(lx, fname);
+	if (r < 0)
+		return r;
+	e->call.argc = e->n;
+	e->call_id = lx->ncalls++;
+	if (def->prepare) {
+		const struct rf_tv *consts[16] = { 0 };
+		int cols[16] = { 0 };
+		for (int i = 0; i < e->n && i < 16; i++) {
+			cols[i] = e->a[i]->column;
+			if (e->a[i]->kind == N_LIT)
+				consts[i] = &e->a[i]->lit;
+		}
+		r = def->prepare(&e->call, consts, cols, lx->c->err);
+		if (r < 0) {
+			if (!lx->c->err->hint[0])
+				snprintf(lx->c->err->hint, sizeof lx->c->err->hint, "usage: %s", def->usage);
+			e->call.def = NULL; /* nothing prepared to release */
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int parse_primary(struct xlex *lx, struct rf_expr **out)
+{
+	struct xtok t = peek(lx);
+	char buf[64];
+	int r;
+	switch (t.type) {
+	case X_LP:
+		take(lx, &t);
+		lx->depth++;
+		if ((r = parse_or(lx, out)) < 0)
+			return r;
+		return expect_rp(lx, "'('");
+	case X_STR: {
+		take(lx, &t);
+		struct rf_expr *e = node(N_LIT, t.column);
+		if (!e)
+			return -ENOMEM;
+		*out = e;
+		if (!(e->text = malloc(t.len + 1)))
+			return -ENOMEM;
+		memcpy(e->text, t.text, t.len);
+		e->text[t.len] = '\0';
+		e->text_len = t.len;
+		e->lit = rf_tv_str(e->text, t.len);
 		return 0;
 	}
-	c->i++;
-	if (strcmp(op->text, "~") == 0) {
-		const struct rf_arg *pat = rf__take(c);
-		if (!pat || pat->type != RF_ARG_STRING) {
-			rf__fail(c->err, pat ? pat->column : c->end_column, "'~' needs a quoted regular expression");
-			snprintf(c->err->hint, sizeof c->err->hint, "for example: agent ~ \"bot|crawler\"");
+	case X_LIT: {
+		take(lx, &t);
+		struct rf_expr *e = node(N_LIT, t.column);
+		if (!e)
+			return -ENOMEM;
+		*out = e;
+		if ((r = lit_of(t.text, t.len, e)) == -ENOMEM)
+			return r;
+		if (r < 0) {
+			char lit[64];
+			snprintf(lit, sizeof lit, "%.*s", (int)(t.len > 60 ? 60 : t.len), t.text);
+			rf__fail(lx->c->err, t.column, "'%s' is not a number, duration, time or address", lit);
+			snprintf(lx->c->err->hint, sizeof lx->c->err->hint,
+				 "a string is written in quotes: \"%s\"", lit);
 			return -EINVAL;
 		}
-		e->kind = E_MATCH;
-		if (*nre == 32)
-			return rf__fail(c->err, pat->column, "too many regular expressions in one where");
-		e->id = (*nre)++;
-		e->re = rf__regex_compile(pat->text, pat->len, 0, 0, c->err, pat->column);
-		return e->re ? 0 : -EINVAL;
+		return 0;
 	}
-	static const struct {
-		const char *t;
-		enum cmp_op op;
-	} ops[] = { { "==", OP_EQ }, { "=", OP_EQ }, { "!=", OP_NE }, { "<", OP_LT },
-		    { "<=", OP_LE }, { ">", OP_GT }, { ">=", OP_GE } };
-	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-		if (strcmp(op->text, ops[i].t) == 0)
-			e->op = ops[i].op;
-	e->kind = E_CMP;
-	return parse_operand(c, &e->b);
-}
-
-static int parse_not(struct rf_cursor *c, struct rf_expr **out, int *nre)
-{
-	while (is_word(rf__peek(c), "not")) {
-		c->i++;
-		struct rf_expr *e = node(E_NOT);
+	case X_NAME: {
+		take(lx, &t);
+		if (is_name(&t, "true") || is_name(&t, "false") || is_name(&t, "null")) {
+			struct rf_expr *e = node(N_LIT, t.column);
+			if (!e)
+				return -ENOMEM;
+			*out = e;
+			e->lit = is_name(&t, "null") ? rf_tv_null() : rf_tv_bool(is_name(&t, "true"));
+			return 0;
+		}
+		struct xtok next = peek(lx);
+		char name[128];
+		snprintf(name, sizeof name, "%.*s", (int)(t.len < 127 ? t.len : 127), t.text);
+		/* an aggregate; or in the aggregates' list, a call of no known
+		 * function (the hook says "unknown aggregate") */
+		if (lx->o && lx->o->is_agg &&
+		    (lx->o->is_agg(name) ||
+		     (next.type == X_LP && t.whole && !rf__find_function(name) && strcmp(name, "field") != 0))) {
+			struct rf_expr *e = node(N_AGG, t.column);
+			if (!e)
+				return -ENOMEM;
+			*out = e;
+			/* the aggregate reads its own arguments from the cursor:
+			 * it must be at an argument's edge */
+			if (lx->pos != 0)
+				return rf__fail(lx->c->err, t.column, "write '%s' apart from the operators next to it",
+						name);
+			return lx->o->agg(lx->o->user, name, t.column, lx->c, &e->agg);
+		}
+		if (next.type == X_LP && t.whole)
+			return parse_call(lx, &t, out);
+		struct rf_expr *e = node(N_FIELD, t.column);
 		if (!e)
 			return -ENOMEM;
 		*out = e;
-		out = &e->l;
+		e->bare = 1;
+		if (!(e->field.name = strndup(t.text, t.len)))
+			return -ENOMEM;
+		e->field.column = t.column;
+		return 0;
 	}
-	return parse_primary(c, out, nre);
+	default:
+		rf__fail(lx->c->err, t.column, "expected a field or a value, found %s", tok_desc(&t, buf, sizeof buf));
+		if (t.type == X_END)
+			snprintf(lx->c->err->hint, sizeof lx->c->err->hint, "for example: where status >= 500");
+		return -EINVAL;
+	}
 }
 
-/* Each new operand hangs off the r of the last and: a chain leaning right. */
-static int parse_and(struct rf_cursor *c, struct rf_expr **out, int *nre)
+/* - x, - - x: a loop; a number literal takes the sign into its text */
+static int parse_unary(struct xlex *lx, struct rf_expr **out)
 {
-	int r = parse_not(c, out, nre);
-	while (r == 0 && is_word(rf__peek(c), "and")) {
-		c->i++;
-		struct rf_expr *e = node(E_AND);
-		if (!e)
+	int neg = 0, column = 0;
+	struct xtok t;
+	while ((t = peek(lx)).type == X_ARITH && *t.text == '-') {
+		if (!neg)
+			column = t.column;
+		take(lx, &t);
+		neg++;
+	}
+	int r = parse_primary(lx, out);
+	if (r < 0 || !neg)
+		return r;
+	struct rf_expr *e = *out;
+	if (e->kind == N_LIT && e->lit_kind == LIT_NUMBER && neg == 1 && e->text[0] != '-') {
+		char *s = malloc(e->text_len + 2);
+		if (!s)
 			return -ENOMEM;
-		e->l = *out;
-		*out = e;
-		out = &e->r;
-		r = parse_not(c, out, nre);
+		s[0] = '-';
+		memcpy(s + 1, e->text, e->text_len + 1);
+		struct rf_number num;
+		if (rf__parse_number(s, e->text_len + 1, &num) < 0) {
+			free(s);
+			return -EINVAL;
+		}
+		free(e->text);
+		e->text = s;
+		e->text_len++;
+		e->lit = num.is_int ? rf_tv_int(num.i) : rf_tv_float(num.d);
+		e->column = column;
+		return 0;
+	}
+	/* an even count cancels out, but still reads its operand as a number */
+	for (int i = 0; i < (neg % 2 ? 1 : 2); i++) {
+		struct rf_expr *n = node(N_NEG, column);
+		if (!n)
+			return -ENOMEM;
+		n->a = malloc(sizeof *n->a);
+		if (!n->a) {
+			free(n);
+			return -ENOMEM;
+		}
+		n->a[0] = *out;
+		n->n = 1;
+		*out = n;
+	}
+	return 0;
+}
+
+/* One level of + - or * / %: an n-ary node, left to right. */
+static int parse_arith(struct xlex *lx, struct rf_expr **out, const char *ops,
+		       int (*sub)(struct xlex *, struct rf_expr **))
+{
+	int r = sub(lx, out);
+	struct xtok t;
+	while (r == 0 && (t = peek(lx)).type == X_ARITH && strchr(ops, *t.text)) {
+		take(lx, &t);
+		struct rf_expr *e = *out;
+		if (e->kind != N_ARITH || e->column < 0 || !strchr(ops, e->ops[0])) {
+			e = node(N_ARITH, (*out)->column);
+			if (!e || push(e, *out) < 0) {
+				free(e);
+				return -ENOMEM;
+			}
+			*out = e;
+		}
+		e->column = e->a[0]->column;
+		struct rf_expr *rhs = NULL;
+		r = sub(lx, &rhs);
+		if (rhs) {
+			if (push(e, rhs) < 0) {
+				rf__expr_free(rhs);
+				return -ENOMEM;
+			}
+			e->ops[e->n - 2] = *t.text;
+		}
 	}
 	return r;
 }
 
-static int parse_or(struct rf_cursor *c, struct rf_expr **out, int *nre)
+static int parse_prod(struct xlex *lx, struct rf_expr **out)
 {
-	int r = parse_and(c, out, nre);
-	while (r == 0 && is_word(rf__peek(c), "or")) {
-		c->i++;
-		struct rf_expr *e = node(E_OR);
-		if (!e)
+	return parse_arith(lx, out, "*/%", parse_unary);
+}
+
+static int parse_sum(struct xlex *lx, struct rf_expr **out)
+{
+	return parse_arith(lx, out, "+-", parse_prod);
+}
+
+static void mark_value_pos(struct rf_expr *e)
+{
+	if (e->kind == N_FIELD)
+		e->value_pos = 1;
+}
+
+/* A string literal in an in-list that holds an address or a network is
+ * that address or network. */
+static void typed_string(struct rf_expr *e)
+{
+	if (e->kind != N_LIT || e->lit.type != RF_TV_STR)
+		return;
+	uint8_t ip[16];
+	uint32_t fam;
+	struct rf_expr probe;
+	memset(&probe, 0, sizeof probe);
+	if (parse_ip(e->text, e->text_len, ip, &fam) == 0) {
+		e->lit.type = RF_TV_IP;
+		e->lit.len = fam;
+		memcpy(e->lit.u.ip, ip, 16);
+	} else if (parse_cidr(e->text, e->text_len, &probe) == 0) {
+		e->lit = probe.lit;
+		e->lit_kind = LIT_CIDR;
+		e->prefix = probe.prefix;
+	}
+}
+
+static int binary(struct rf_expr **out, int kind, int column, struct rf_expr *rhs)
+{
+	struct rf_expr *e = node(kind, column);
+	if (!e || !(e->a = malloc(2 * sizeof *e->a))) {
+		free(e);
+		rf__expr_free(rhs);
+		return -ENOMEM;
+	}
+	e->a[0] = *out;
+	e->a[1] = rhs;
+	e->n = rhs ? 2 : 1;
+	*out = e;
+	return 0;
+}
+
+static int parse_in(struct xlex *lx, struct rf_expr **out, int negate, int column)
+{
+	struct rf_expr *e = node(N_IN, column);
+	if (!e || push(e, *out) < 0) {
+		free(e);
+		return -ENOMEM;
+	}
+	*out = e;
+	e->negate = negate;
+	struct xtok t = peek(lx);
+	int r;
+	if (t.type != X_LP) {
+		/* in 10.0.0.0/8, in "2001:db8::/32" */
+		struct rf_expr *item = NULL;
+		r = parse_primary(lx, &item);
+		if (item && push(e, item) < 0) {
+			rf__expr_free(item);
 			return -ENOMEM;
-		e->l = *out;
-		*out = e;
-		out = &e->r;
-		r = parse_and(c, out, nre);
+		}
+		if (r < 0)
+			return r;
+		typed_string(item);
+		if (!(item->kind == N_LIT && item->lit_kind == LIT_CIDR))
+			return rf__fail(lx->c->err, item->column, "'in' takes a list in parentheses or a network");
+		return 0;
+	}
+	take(lx, &t);
+	lx->depth++;
+	for (;;) {
+		struct rf_expr *item = NULL;
+		r = parse_sum(lx, &item);
+		if (item && push(e, item) < 0) {
+			rf__expr_free(item);
+			return -ENOMEM;
+		}
+		if (r < 0)
+			return r;
+		typed_string(item);
+		mark_value_pos(item);
+		t = peek(lx);
+		if (t.type != X_COMMA)
+			break;
+		take(lx, &t);
+	}
+	return expect_rp(lx, "the list of 'in'");
+}
+
+static int parse_cmp(struct xlex *lx, struct rf_expr **out)
+{
+	int r = parse_sum(lx, out);
+	if (r < 0)
+		return r;
+	struct xtok t = peek(lx);
+	char buf[64];
+	if (t.type == X_OP && tok_is(&t, X_OP, "~")) {
+		take(lx, &t);
+		struct xtok pat = peek(lx);
+		if (pat.type != X_STR) {
+			rf__fail(lx->c->err, pat.column, "'~' needs a quoted regular expression");
+			snprintf(lx->c->err->hint, sizeof lx->c->err->hint, "for example: agent ~ \"bot|crawler\"");
+			return -EINVAL;
+		}
+		take(lx, &pat);
+		if ((r = binary(out, N_MATCH, t.column, NULL)) < 0)
+			return r;
+		if (lx->nre == 32)
+			return rf__fail(lx->c->err, pat.column, "too many regular expressions in one expression");
+		(*out)->re_id = lx->nre++;
+		(*out)->re = rf__regex_compile(pat.text, pat.len, 0, 0, lx->c->err, pat.column);
+		return (*out)->re ? 0 : -EINVAL;
+	}
+	if (t.type == X_OP) {
+		static const struct {
+			const char *t;
+			int op;
+		} ops[] = { { "==", OP_EQ }, { "=", OP_EQ }, { "!=", OP_NE }, { "<", OP_LT },
+			    { "<=", OP_LE }, { ">", OP_GT }, { ">=", OP_GE } };
+		int op = -1;
+		for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+			if (tok_is(&t, X_OP, ops[i].t))
+				op = ops[i].op;
+		if (op < 0)
+			return rf__fail(lx->c->err, t.column, "unknown operator %s", tok_desc(&t, buf, sizeof buf));
+		take(lx, &t);
+		struct rf_expr *rhs = NULL;
+		r = parse_sum(lx, &rhs);
+		int r2 = binary(out, N_CMP, t.column, rhs);
+		if (r < 0 || r2 < 0)
+			return r < 0 ? r : r2;
+		(*out)->op = op;
+		mark_value_pos(rhs);
+		t = peek(lx);
+		if (t.type == X_OP)
+			return rf__fail(lx->c->err, t.column, "comparisons do not chain: write a < b and b < c");
+		return 0;
+	}
+	if (is_name(&t, "contains")) {
+		take(lx, &t);
+		struct rf_expr *rhs = NULL;
+		r = parse_sum(lx, &rhs);
+		int r2 = binary(out, N_CONTAINS, t.column, rhs);
+		if (r2 == 0 && rhs)
+			mark_value_pos(rhs);
+		return r < 0 ? r : r2;
+	}
+	if (is_name(&t, "in")) {
+		take(lx, &t);
+		return parse_in(lx, out, 0, t.column);
+	}
+	if (is_name(&t, "not")) {
+		/* x not in (...) */
+		struct rf_cursor save = *lx->c;
+		size_t pos = lx->pos;
+		take(lx, &t);
+		struct xtok t2 = peek(lx);
+		if (is_name(&t2, "in")) {
+			take(lx, &t2);
+			return parse_in(lx, out, 1, t.column);
+		}
+		*lx->c = save;
+		lx->pos = pos;
+		return 0;
+	}
+	if (is_name(&t, "is")) {
+		take(lx, &t);
+		struct xtok t2 = peek(lx);
+		int negate = 0;
+		if (is_name(&t2, "not")) {
+			negate = 1;
+			take(lx, &t2);
+			t2 = peek(lx);
+		}
+		if (!is_name(&t2, "null"))
+			return rf__fail(lx->c->err, t2.column, "expected 'null' after 'is%s'", negate ? " not" : "");
+		take(lx, &t2);
+		if ((r = binary(out, N_ISNULL, t.column, NULL)) < 0)
+			return r;
+		(*out)->negate = negate;
+		return 0;
+	}
+	return 0;
+}
+
+static int parse_not(struct xlex *lx, struct rf_expr **out)
+{
+	int nots = 0, column = 0;
+	struct xtok t;
+	for (;;) {
+		t = peek(lx);
+		if (!is_name(&t, "not"))
+			break;
+		if (!nots)
+			column = t.column;
+		take(lx, &t);
+		nots++;
+	}
+	int r = parse_cmp(lx, out);
+	if (r < 0 || nots % 2 == 0)
+		return r; /* an even number of nots cancels out */
+	return binary(out, N_NOT, column, NULL);
+}
+
+static int parse_chain(struct xlex *lx, struct rf_expr **out, const char *word, enum rf_node kind,
+		       int (*sub)(struct xlex *, struct rf_expr **))
+{
+	int r = sub(lx, out);
+	struct xtok t;
+	for (;;) {
+		if (r < 0)
+			break;
+		t = peek(lx);
+		if (!is_name(&t, word))
+			break;
+		take(lx, &t);
+		struct rf_expr *e = *out;
+		if (e->kind != kind || e->negate) {
+			e = node(kind, (*out)->column);
+			if (!e || push(e, *out) < 0) {
+				free(e);
+				return -ENOMEM;
+			}
+			*out = e;
+		}
+		struct rf_expr *rhs = NULL;
+		r = sub(lx, &rhs);
+		if (rhs && push(e, rhs) < 0) {
+			rf__expr_free(rhs);
+			return -ENOMEM;
+		}
 	}
 	return r;
+}
+
+static int parse_and(struct xlex *lx, struct rf_expr **out)
+{
+	return parse_chain(lx, out, "and", N_AND, parse_not);
+}
+
+static int parse_or_chain(struct xlex *lx, struct rf_expr **out)
+{
+	return parse_chain(lx, out, "or", N_OR, parse_and);
+}
+
+/* A parenthesised or-chain is one operand of the chain around it, never
+ * merged into it: mark the node so the outer loop starts its own. */
+static int parse_or(struct xlex *lx, struct rf_expr **out)
+{
+	int depth = lx->depth;
+	int r = parse_or_chain(lx, out);
+	if (r == 0 && *out && depth > 0 && ((*out)->kind == N_AND || (*out)->kind == N_OR))
+		(*out)->negate = 1; /* (used as a "closed" mark on and/or) */
+	return r;
+}
+
+static void set_counts(struct rf_expr *e, const struct xlex *lx)
+{
+	e->nre = lx->nre;
+	e->ncalls = lx->ncalls;
 }
 
 int rf__expr_parse(struct rf_cursor *c, struct rf_expr **out)
 {
-	int nre = 0;
+	struct xlex lx = { .c = c };
 	*out = NULL;
 	if (!rf__peek(c)) {
 		rf__fail(c->err, c->end_column, "where needs a condition");
 		snprintf(c->err->hint, sizeof c->err->hint, "for example: where status >= 500");
 		return -EINVAL;
 	}
-	int r = parse_or(c, out, &nre);
-	if (r == 0 && rf__peek(c))
-		r = rf__fail(c->err, rf__cursor_column(c), "unexpected '%s' in the condition (missing 'and'/'or'?)",
-			     rf__peek(c)->text);
+	int r = parse_or_chain(&lx, out);
+	struct xtok t = peek(&lx);
+	if (r == 0 && t.type != X_END) {
+		char buf[64];
+		r = rf__fail(c->err, t.column, "unexpected %s in the condition (missing 'and'/'or'?)",
+			     tok_desc(&t, buf, sizeof buf));
+	}
+	if (r == 0 && lx.pos)
+		r = rf__fail(c->err, t.column, "unexpected text in the condition");
+	if (*out)
+		set_counts(*out, &lx);
 	return r;
 }
 
+int rf__expr_parse_item(struct rf_cursor *c, const struct rf_expr_opts *o, struct rf_expr **out)
+{
+	struct xlex lx = { .c = c, .o = o };
+	*out = NULL;
+	int r = parse_or_chain(&lx, out);
+	struct xtok t = peek(&lx);
+	if (r == 0 && !(t.type == X_END || t.type == X_COMMA || t.type == X_RP ||
+			(t.whole && (is_name(&t, "as") || is_name(&t, "by"))))) {
+		char buf[64];
+		r = rf__fail(c->err, t.column, "unexpected %s %s", tok_desc(&t, buf, sizeof buf),
+			     o && o->is_agg ? "after the aggregates" : "in the expression");
+		if (o && o->is_agg)
+			snprintf(c->err->hint, sizeof c->err->hint, "group with 'by': count by status");
+	}
+	if (r == 0 && lx.pos)
+		r = rf__fail(c->err, t.column, "unexpected text in the expression");
+	if (*out)
+		set_counts(*out, &lx);
+	return r;
+}
+
+/* ---- binding names ---- */
+
+static int is_time_field(const struct rf_schema *sc, const char *name)
+{
+	const char *const *tf = sc->parser ? sc->parser->time_fields : NULL;
+	for (int i = 0; tf && tf[i]; i++)
+		if (strcmp(tf[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* A parser that takes any name (json, logfmt): no word is known not to be
+ * a field. */
+static int open_schema(const struct rf_schema *sc)
+{
+	return sc->parser && sc->parser->accepts(sc->parser, "\x01 no such name");
+}
+
+static int bind_field(struct rf_expr *e, struct rf_schema *sc, struct rf_query_error *err)
+{
+	const char *name = e->field.name;
+	int defined = 0;
+	for (int i = 0; i < sc->nslots; i++)
+		defined |= strcmp(sc->slot_name[i], name) == 0;
+	if (e->bare && e->value_pos && name[0] != '$' && !defined && strcmp(name, "line") != 0 &&
+	    (open_schema(sc) || !sc->parser || !sc->parser->accepts(sc->parser, name))) {
+		rf__fail(err, e->column, "no field '%s'%s", name,
+			 open_schema(sc) ? " here: a bare word beside a field is taken for a string by mistake" : "");
+		snprintf(err->hint, sizeof err->hint, "did you mean the string \"%s\"?%s", name,
+			 open_schema(sc) ? " (to compare two fields, write field(\"NAME\"))" : "");
+		return -EINVAL;
+	}
+	int r = rf__schema_bind_expr(sc, &e->field, err);
+	if (r < 0) {
+		if (e->bare && !err->hint[0])
+			snprintf(err->hint, sizeof err->hint, "did you mean the string \"%s\"?", name);
+		else if (e->bare && strlen(err->hint) < sizeof err->hint - 40 && !strstr(err->hint, "string"))
+			snprintf(err->hint + strlen(err->hint), sizeof err->hint - strlen(err->hint),
+				 " (or the string \"%s\"?)", name);
+		return r;
+	}
+	if (e->field.slot >= 0 && sc->is_eval[e->field.slot])
+		e->tv_idx = sc->tv_idx[e->field.slot];
+	e->time_field = is_time_field(sc, name);
+	return 0;
+}
+
+/* Every walk recurses into the operands of n-ary nodes and loops down
+ * chains of single operands: its depth is that of the parentheses. */
 int rf__expr_bind(struct rf_expr *e, struct rf_schema *sc, struct rf_query_error *err)
 {
-	int r;
-	for (; e; e = next_in_chain(e)) {
-		if (e->a.is_field && (r = rf__schema_bind(sc, &e->a.field, err)) < 0)
+	for (; e; e = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG) ? e->a[0] : NULL) {
+		int r;
+		if (e->kind == N_FIELD && (r = bind_field(e, sc, err)) < 0)
 			return r;
-		if (e->b.is_field && (r = rf__schema_bind(sc, &e->b.field, err)) < 0)
-			return r;
-		if (is_chain(e) && (r = rf__expr_bind(e->l, sc, err)) < 0)
-			return r;
+		int first = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG);
+		for (int i = first; i < e->n; i++)
+			if ((r = rf__expr_bind(e->a[i], sc, err)) < 0)
+				return r;
 	}
 	return 0;
 }
 
-static int count_regex(const struct rf_expr *e)
+int rf__expr_bind_table(struct rf_expr *e, const struct rf_colset *cols, struct rf_query_error *err)
 {
-	int n = 0;
-	for (; e; e = next_in_chain(e))
-		n += (e->kind == E_MATCH) + (is_chain(e) ? count_regex(e->l) : 0);
-	return n;
-}
-
-static int fill_ctx(struct rf_expr_ctx *x, const struct rf_expr *e)
-{
-	for (; e; e = next_in_chain(e)) {
-		if (e->kind == E_MATCH && !(x->m[e->id] = rf__regex_match_new(e->re)))
-			return -ENOMEM;
-		if (is_chain(e) && fill_ctx(x, e->l) < 0)
-			return -ENOMEM;
+	for (; e; e = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG) ? e->a[0] : NULL) {
+		int r;
+		if (e->kind == N_FIELD) {
+			e->table = 1;
+			e->field.slot = -1;
+			for (int i = 0; i < cols->n; i++)
+				if (strcmp(cols->name[i], e->field.name) == 0)
+					e->field.slot = i;
+			if (e->field.slot < 0) {
+				if (e->bare && e->value_pos) {
+					rf__fail(err, e->column, "no column '%s'", e->field.name);
+					snprintf(err->hint, sizeof err->hint, "did you mean the string \"%s\"?",
+						 e->field.name);
+					return -EINVAL;
+				}
+				rf__fail(err, e->column, "no column '%s' in the result", e->field.name);
+				rf__suggest(err, e->field.name, (const char *const *)cols->name);
+				if (!err->hint[0])
+					rf__hint_list(err, "columns:", (const char *const *)cols->name, cols->n);
+				return -EINVAL;
+			}
+		}
+		int first = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG);
+		for (int i = first; i < e->n; i++)
+			if ((r = rf__expr_bind_table(e->a[i], cols, err)) < 0)
+				return r;
 	}
 	return 0;
 }
 
-struct rf_expr_ctx *rf__expr_ctx_new(const struct rf_expr *e)
+void rf__expr_bind_aggs(struct rf_expr *e, int first_col)
 {
-	struct rf_expr_ctx *x = calloc(1, sizeof *x);
-	if (!x)
-		return NULL;
-	x->n = count_regex(e);
-	if (fill_ctx(x, e) < 0) {
-		rf__expr_ctx_free(x);
-		return NULL;
+	for (; e; e = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG) ? e->a[0] : NULL) {
+		if (e->kind == N_AGG) {
+			e->table = 1;
+			e->field.slot = first_col + e->agg;
+		}
+		int first = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG);
+		for (int i = first; i < e->n; i++)
+			rf__expr_bind_aggs(e->a[i], first_col);
 	}
-	return x;
 }
 
-void rf__expr_ctx_free(struct rf_expr_ctx *x)
+const char *rf__expr_field_name(const struct rf_expr *e)
 {
-	if (!x)
-		return;
-	for (int i = 0; i < 32; i++)
-		rf__regex_match_free(x->m[i]);
-	free(x);
+	if (e && e->kind == N_LIT && e->lit.type == RF_TV_STR)
+		return e->text; /* a field named as a string, as verbs take it */
+	return e && e->kind == N_FIELD ? e->field.name : NULL;
 }
 
-static struct rf_value operand_value(const struct operand *o, const struct rf_batch *b, uint32_t row)
+int rf__expr_uses_agg(const struct rf_expr *e, int index)
 {
-	if (o->is_field)
-		return rf__field(b, row, &o->field);
-	return (struct rf_value){ o->lit, (int32_t)o->lit_len };
-}
-
-static int bytes_cmp(struct rf_value a, struct rf_value b)
-{
-	size_t n = (size_t)(a.len < b.len ? a.len : b.len);
-	int c = n ? memcmp(a.p, b.p, n) : 0;
-	if (c)
-		return c;
-	return (a.len > b.len) - (a.len < b.len);
-}
-
-static int compare(const struct rf_expr *e, const struct rf_batch *b, uint32_t row, int *result)
-{
-	struct rf_value va = operand_value(&e->a, b, row), vb = operand_value(&e->b, b, row);
-	if (rf_value_missing(va) || rf_value_missing(vb))
-		return -1;
-	struct rf_number na, nb;
-	int c;
-	int a_num = e->a.is_field ? rf__parse_number(va.p, (size_t)va.len, &na) == 0 : (na = e->a.num, e->a.lit_is_num);
-	int b_num = a_num && (e->b.is_field ? rf__parse_number(vb.p, (size_t)vb.len, &nb) == 0
-					    : (nb = e->b.num, e->b.lit_is_num));
-	if (a_num && b_num) {
-		c = (na.is_int && nb.is_int) ? (na.i > nb.i) - (na.i < nb.i) : (na.d > nb.d) - (na.d < nb.d);
-		/* doubles that tie may stand for different numbers
-		 * (9007199254740992.5 and 9007199254740992): their texts decide,
-		 * exactly, as in sort and min/max */
-		struct rf_decimal da, db;
-		if (c == 0 && !(na.is_int && nb.is_int) && rf__parse_decimal(va.p, (size_t)va.len, &da) == 0 &&
-		    rf__parse_decimal(vb.p, (size_t)vb.len, &db) == 0)
-			c = rf__decimal_cmp(&da, &db);
-	} else
-		c = bytes_cmp(va, vb);
-	*result = c;
+	for (; e; e = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG) ? e->a[0] : NULL) {
+		if (e->kind == N_AGG && e->agg == index)
+			return 1;
+		int first = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG);
+		for (int i = first; i < e->n; i++)
+			if (rf__expr_uses_agg(e->a[i], index))
+				return 1;
+	}
 	return 0;
-}
-
-static int find_bytes(struct rf_value hay, struct rf_value needle)
-{
-	if (needle.len == 0)
-		return 1;
-	if (needle.len > hay.len)
-		return 0;
-	return memmem(hay.p, (size_t)hay.len, needle.p, (size_t)needle.len) != NULL;
 }
 
 int rf__expr_has_regex(const struct rf_expr *e)
 {
-	return count_regex(e) > 0;
+	return e && e->nre > 0;
 }
 
-int rf__expr_undecided(struct rf_expr_ctx *x)
+int rf__expr_agg_index(const struct rf_expr *e)
 {
-	int u = x->undecided;
-	x->undecided = 0;
-	return u;
+	return e && e->kind == N_AGG ? e->agg : -1;
 }
 
-/* Three answers: NO, YES, or UNKNOWN when a ~ hit the regex limits.
- * and/or/not follow Kleene's logic, so `a or b` is still YES when a is
- * unknown and b holds. */
-enum { NO, YES, UNKNOWN };
+/* ---- the text of arguments, for labels ---- */
 
-static int eval_leaf(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
+char *rf__args_text(const struct rf_cursor *c, int from, int to)
 {
-	int c;
-	switch (e->kind) {
-	case E_AND:
-	case E_OR:
-	case E_NOT:
-		break; /* eval3's */
-	case E_PRESENT: {
-		struct rf_value v = operand_value(&e->a, b, row);
-		return v.len > 0;
-	}
-	case E_CONTAINS: {
-		struct rf_value h = operand_value(&e->a, b, row), n = operand_value(&e->b, b, row);
-		return !rf_value_missing(h) && !rf_value_missing(n) && find_bytes(h, n);
-	}
-	case E_MATCH: {
-		struct rf_value v = operand_value(&e->a, b, row);
-		size_t s, en;
-		if (rf_value_missing(v))
-			return NO;
-		int r = rf__regex_search(e->re, x->m[e->id], v.p, (size_t)v.len, 0, &s, &en);
-		return r < 0 ? UNKNOWN : r > 0 ? YES : NO;
-	}
-	case E_CMP:
-		if (compare(e, b, row, &c) < 0)
-			return NO;
-		switch (e->op) {
-		case OP_EQ: return c == 0;
-		case OP_NE: return c != 0;
-		case OP_LT: return c < 0;
-		case OP_LE: return c <= 0;
-		case OP_GT: return c > 0;
-		case OP_GE: return c >= 0;
+	size_t cap = 16;
+	for (int i = from; i < to; i++)
+		cap += 4 * c->args[i].len + 4;
+	char *s = malloc(cap), *p = s;
+	if (!s)
+		return NULL;
+	for (int i = from; i < to; i++) {
+		const struct rf_arg *a = &c->args[i];
+		const struct rf_arg *prev = i > from ? &c->args[i - 1] : NULL;
+		int space = prev && a->type != RF_ARG_RPAREN && a->type != RF_ARG_COMMA &&
+			    prev->type != RF_ARG_LPAREN && !(a->type == RF_ARG_LPAREN && prev->type == RF_ARG_WORD);
+		if (space)
+			*p++ = ' ';
+		if (a->type == RF_ARG_STRING) {
+			*p++ = '"';
+			for (size_t k = 0; k < a->len; k++) {
+				unsigned char ch = (unsigned char)a->text[k];
+				if (ch == '"' || ch == '\\')
+					*p++ = '\\', *p++ = (char)ch;
+				else if (ch < 0x20 || ch == 0x7f)
+					p += sprintf(p, "\\x%02x", ch);
+				else
+					*p++ = (char)ch;
+			}
+			*p++ = '"';
+		} else {
+			memcpy(p, a->text, a->len);
+			p += a->len;
 		}
 	}
-	return NO;
-}
-
-/* Loops down and/or chains and not (see struct rf_expr), recursing only
- * into the left operand of and/or.  to[v] is what a value v of the node
- * reached makes of the whole expression: the nots and the undecided left
- * operands passed on the way down, composed. */
-static int eval3(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
-{
-	unsigned char to[3] = { NO, YES, UNKNOWN };
-	for (;;) {
-		int l;
-		switch (e->kind) {
-		case E_AND:
-			if ((l = eval3(x, e->l, b, row)) == NO)
-				return to[NO];
-			if (l == UNKNOWN) /* UNKNOWN and r: NO if r is, else UNKNOWN */
-				to[YES] = to[UNKNOWN];
-			e = e->r;
-			break;
-		case E_OR:
-			if ((l = eval3(x, e->l, b, row)) == YES)
-				return to[YES];
-			if (l == UNKNOWN) /* UNKNOWN or r: YES if r is, else UNKNOWN */
-				to[NO] = to[UNKNOWN];
-			e = e->r;
-			break;
-		case E_NOT:
-			l = to[NO];
-			to[NO] = to[YES];
-			to[YES] = (unsigned char)l;
-			e = e->l;
-			break;
-		default:
-			return to[eval_leaf(x, e, b, row)];
-		}
-	}
-}
-
-int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row)
-{
-	int r = eval3(x, e, b, row);
-	x->undecided = r == UNKNOWN;
-	return r == YES;
+	*p = '\0';
+	return s;
 }

@@ -1,4 +1,5 @@
-/* expr.h - the boolean expressions of `where`. */
+/* expr.h - expressions: where, eval, the arguments and columns of
+ * aggregates, HAVING; and the PCRE2 wrapper. */
 #ifndef RF_EXPR_H
 #define RF_EXPR_H
 
@@ -7,22 +8,67 @@
 
 struct rf_expr;
 struct rf_regex;
+struct rf_colset;
+struct rf_table;
+struct rf_tv;
 
-/* Parse an expression at the cursor (up to the end of the stage). */
+/* The expression language (see expr.c for the grammar and the rules).
+ * rf__expr_parse reads a whole `where` condition (up to the end of the
+ * stage).  rf__expr_parse_item reads one expression and stops before a
+ * top-level ',', ')', `as` or `by`; with agg set, a name that `agg`
+ * knows (an aggregate: count, sum, ...) is handed to it, with the cursor
+ * on the '(' after the name if there is one, to read its arguments and
+ * give back the aggregate's number (a column of the result). */
+struct rf_expr_opts {
+	int (*agg)(void *user, const char *name, int column, struct rf_cursor *c, int *index);
+	int (*is_agg)(const char *name);
+	void *user;
+};
 int rf__expr_parse(struct rf_cursor *c, struct rf_expr **out);
+int rf__expr_parse_item(struct rf_cursor *c, const struct rf_expr_opts *o, struct rf_expr **out);
+/* Names to slots (records) or to columns (result rows: cols). */
 int rf__expr_bind(struct rf_expr *e, struct rf_schema *sc, struct rf_query_error *err);
+int rf__expr_bind_table(struct rf_expr *e, const struct rf_colset *cols, struct rf_query_error *err);
 void rf__expr_free(struct rf_expr *e);
+/* The aggregates' N_AGG nodes read result column first_col + index. */
+void rf__expr_bind_aggs(struct rf_expr *e, int first_col);
+/* The aggregate it is when it is only one (no arithmetic around it), or -1. */
+int rf__expr_agg_index(const struct rf_expr *e);
+/* The field an expression is when it is only a field, or a string (the
+ * verbs take a field's name as a string too); else NULL. */
+const char *rf__expr_field_name(const struct rf_expr *e);
+/* Whether it reads this aggregate (rf_expr_opts.agg's index). */
+int rf__expr_uses_agg(const struct rf_expr *e, int index);
+/* The arguments [from, to) of a cursor as text, for a column label:
+ * "sum(bytes / 1024)".  NULL when out of memory. */
+char *rf__args_text(const struct rf_cursor *c, int from, int to);
 
-/* Per-run evaluation context (regex match data is not shareable). */
+/* Per-run evaluation context (regex match data and function scratch are
+ * not shareable between threads). */
 struct rf_expr_ctx;
 struct rf_expr_ctx *rf__expr_ctx_new(const struct rf_expr *e);
 void rf__expr_ctx_free(struct rf_expr_ctx *x);
-int rf__expr_eval(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_batch *b, uint32_t row);
-/* After an eval: 1 (once) if its answer is unknown because a ~ in it hit
- * the regex limits (and the rest did not decide it): the where stage
- * rejects the record. */
-int rf__expr_undecided(struct rf_expr_ctx *x);
+/* Truth of e for each selected record of b: keep[i] is 1 (true), 0, or
+ * RF_EXPR_UNKNOWN when a ~ in it hit the regex limits and the rest did
+ * not decide it.  0 or -ENOMEM. */
+#define RF_EXPR_UNKNOWN 2
+int rf__expr_filter(struct rf_expr_ctx *x, const struct rf_expr *e, struct rf_batch *b, uint8_t *keep);
+/* Value of e for each selected record of b into out[0 .. nsel);
+ * computed strings live in b's arena. */
+int rf__expr_values(struct rf_expr_ctx *x, const struct rf_expr *e, struct rf_batch *b, struct rf_tv *out);
+/* The same over the rows of a result table (bound with
+ * rf__expr_bind_table); computed strings live in the context until the
+ * next call. */
+int rf__expr_table_filter(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_table *t, uint8_t *keep);
+int rf__expr_table_values(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_table *t,
+			  struct rf_tv *out);
 int rf__expr_has_regex(const struct rf_expr *e);
+
+/* eval's configuration, built from outside (the hidden fields an
+ * aggregate's expressions make): add takes e.  counting: the field is 1
+ * where e is true, else 0 (count(where ...) sums it). */
+void *rf__eval_config_new(void);
+int rf__eval_config_add(void *config, const char *name, int column, struct rf_expr *e, int counting);
 
 /* PCRE2 patterns shared by where's ~, the regex filter, grep -i and
  * parse regex.  Compiled once per query, JIT where available. */

@@ -90,6 +90,7 @@ static int emit(struct rf_framer *f, const char *data, size_t len, int untermina
 	b->all = 1;
 	b->nsel = 0;
 	b->has_vals = 0;
+	b->ntv = 0;
 	rf__batch_reset_arena(b);
 	b->input_start = f->input_start;
 	b->quote_sep = f->quote_sep;

@@ -65,8 +65,7 @@ int render_raw_rows(struct run *run, const char *p, size_t n)
 	const struct rf_fieldref *fields;
 	int ncols = rf__select_fields(&run->q->stage[run->project], &fields);
 	const char *names[RF_TABLE_MAX_COLS];
-	for (int i = 0; i < ncols; i++)
-		names[i] = fields[i].name;
+	rf__select_names(&run->q->stage[run->project], names);
 	const char *end = p + n;
 	int r = 0;
 	while (p < end && r == 0) {
@@ -114,8 +113,7 @@ static int write_projection(struct run *run, const struct rf_batch *b)
 	const struct rf_fieldref *fields;
 	int n = rf__select_fields(&run->q->stage[run->project], &fields);
 	const char *names[RF_TABLE_MAX_COLS];
-	for (int i = 0; i < n; i++)
-		names[i] = fields[i].name;
+	rf__select_names(&run->q->stage[run->project], names);
 	struct rf_table *t = rf__table_new(n, 0, names);
 	if (!t)
 		return -ENOMEM;

@@ -120,7 +120,9 @@ static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_quer
 			return -ENOMEM;
 		const char *name = sc->slot_name[i];
 		int n = -1;
-		if (pc->fmt->field)
+		if (sc->is_eval[i])
+			; /* eval fills it */
+		else if (pc->fmt->field)
 			n = pc->fmt->field(pc, name);
 		else if (!rf__is_dollar_n(name, &n))
 			n = -1;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "aggregate.h"
 
 enum tok_type { T_END, T_PIPE, T_COMMA, T_LPAREN, T_RPAREN, T_OP, T_WORD, T_STRING, T_NUMBER, T_FLAG };
 
@@ -245,6 +246,27 @@ static int is_regex_next(const struct rf_stage_spec *sp)
 		return 1;
 	if (prev && prev->type == RF_ARG_OP && strcmp(prev->text, "~") == 0)
 		return 1;
+	/* the pattern of regex_extract(s, "PATTERN"...): the string after the
+	 * first comma inside the call */
+	if (prev && prev->type == RF_ARG_COMMA) {
+		int depth = 0, commas = 0;
+		for (int i = sp->nargs - 1; i >= 0; i--) {
+			const struct rf_arg *a = &sp->args[i];
+			if (a->type == RF_ARG_RPAREN)
+				depth++;
+			else if (a->type == RF_ARG_LPAREN && depth > 0)
+				depth--;
+			else if (a->type == RF_ARG_COMMA && depth == 0)
+				commas++;
+			else if (a->type == RF_ARG_LPAREN) {
+				const char *w = i > 0 && sp->args[i - 1].type == RF_ARG_WORD ? sp->args[i - 1].text : "";
+				size_t wl = strlen(w);
+				/* the call's name ends its word: x+regex_extract( */
+				return commas == 1 && wl >= 13 && strcmp(w + wl - 13, "regex_extract") == 0 &&
+				       (wl == 13 || strchr("+-*/%", w[wl - 14]));
+			}
+		}
+	}
 	return prev && sp->nargs == 1 && strcmp(sp->verb->name, "parse") == 0 && prev->type == RF_ARG_WORD &&
 	       strcmp(prev->text, "regex") == 0;
 }
@@ -313,9 +335,45 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
 /* Resolve every field name now that all stages are known: the one parse
  * stage decides which names exist, and learns which it must fill. */
 
+/* An aggregate with expressions gets an eval of its hidden fields before
+ * it and a table stage computing its columns after it. */
+static int insert_synth(rf_query *q, struct rf_query_error *err)
+{
+	for (int i = 0; i < q->nstages; i++) {
+		if (q->stage[i].verb->kind != RF_STAGE_AGGREGATE)
+			continue;
+		struct rf_stage_spec pre, post;
+		int n = rf__agg_synth(&q->stage[i], &pre, &post);
+		if (n < 0)
+			return n;
+		int add = (n & 1) + ((n & 2) >> 1);
+		if (q->nstages + add > RF_MAX_STAGES) {
+			if (pre.config)
+				pre.verb->free_config(pre.config);
+			if (post.config)
+				post.verb->free_config(post.config);
+			return fail(err, q->stage[i].column, "too many stages (at most %d)", RF_MAX_STAGES);
+		}
+		struct rf_stage_spec agg = q->stage[i];
+		int rest = q->nstages - i - 1, at = i;
+		memmove(&q->stage[i + 1 + add], &q->stage[i + 1], (size_t)rest * sizeof q->stage[0]);
+		if (n & 1)
+			q->stage[at++] = pre;
+		q->stage[at++] = agg;
+		if (n & 2)
+			q->stage[at++] = post;
+		q->nstages += add;
+		return 0; /* one aggregate per query */
+	}
+	return 0;
+}
+
 static int bind_query(rf_query *q, struct rf_query_error *err)
 {
 	q->parse_stage = q->agg_stage = q->project_stage = -1;
+	int r0 = insert_synth(q, err);
+	if (r0 < 0)
+		return r0;
 	/* select and head mean rows before an aggregate, result rows after */
 	int seen_agg = 0;
 	for (int i = 0; i < q->nstages; i++) {
@@ -324,6 +382,8 @@ static int bind_query(rf_query *q, struct rf_query_error *err)
 			sp->verb = &rf__verb_select_table;
 		else if (seen_agg && strcmp(sp->verb->name, "head") == 0)
 			sp->verb = &rf__verb_head_table;
+		else if (seen_agg && strcmp(sp->verb->name, "where") == 0)
+			sp->verb = &rf__verb_where_table; /* HAVING */
 		seen_agg |= sp->verb->kind == RF_STAGE_AGGREGATE;
 	}
 	for (int i = 0; i < q->nstages; i++) {

@@ -131,23 +131,27 @@ void rf__fieldref_free(struct rf_fieldref *ref)
 	ref->name = NULL;
 }
 
-int rf__schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_query_error *err)
+/* An expression reads an eval'd field as its typed value; anything else
+ * reads the text, which eval then writes (text_needed). */
+static int schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_query_error *err, int text)
 {
 	if (strcmp(ref->name, "$0") == 0 || strcmp(ref->name, "line") == 0) {
 		ref->slot = -1;
 		return 0;
 	}
+	/* the newest slot of a name: an eval after the parse overrides it */
+	for (int i = sc->nslots - 1; i >= 0; i--)
+		if (strcmp(sc->slot_name[i], ref->name) == 0) {
+			ref->slot = i;
+			sc->text_needed[i] |= (uint8_t)text;
+			return 0;
+		}
 	if (!sc->parser) {
 		fail(err, ref->column, "field '%s' needs a parse stage before it", ref->name);
 		snprintf(err->hint, sizeof err->hint,
-			 "start with 'split' or 'parse combined|common|json|logfmt|csv|tsv|regex'");
+			 "start with 'split' or 'parse combined|common|json|logfmt|csv|tsv|regex', or make it with eval");
 		return -EINVAL;
 	}
-	for (int i = 0; i < sc->nslots; i++)
-		if (strcmp(sc->slot_name[i], ref->name) == 0) {
-			ref->slot = i;
-			return 0;
-		}
 	if (!sc->parser->accepts(sc->parser, ref->name)) {
 		fail(err, ref->column, "parse %s has no field '%s'", sc->parser->format, ref->name);
 		rf__suggest(err, ref->name, sc->parser->known);
@@ -159,8 +163,30 @@ int rf__schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_que
 		return fail(err, ref->column, "too many fields (at most %d)", RF_MAX_SLOTS);
 	if (!(sc->slot_name[sc->nslots] = strdup(ref->name)))
 		return -ENOMEM;
+	sc->text_needed[sc->nslots] = (uint8_t)text;
 	ref->slot = sc->nslots++;
 	return 0;
+}
+
+int rf__schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_query_error *err)
+{
+	return schema_bind(sc, ref, err, 1);
+}
+
+int rf__schema_bind_expr(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_query_error *err)
+{
+	return schema_bind(sc, ref, err, 0);
+}
+
+int rf__schema_add_eval(struct rf_schema *sc, const char *name, int column, struct rf_query_error *err)
+{
+	if (sc->nslots == RF_MAX_SLOTS)
+		return fail(err, column, "too many fields (at most %d)", RF_MAX_SLOTS);
+	if (!(sc->slot_name[sc->nslots] = strdup(name)))
+		return -ENOMEM;
+	sc->is_eval[sc->nslots] = 1;
+	sc->tv_idx[sc->nslots] = (uint8_t)sc->neval++;
+	return sc->nslots++;
 }
 
 /* ---- reading a stage's arguments ---- */

@@ -89,6 +89,7 @@ static int run_pieces(struct run *run, struct rf_batch *b)
 		piece->all = 1;
 		piece->nsel = 0;
 		piece->has_vals = 0;
+		piece->ntv = 0;
 		piece->rejects_len = 0;
 		rf__batch_reset_arena(piece);
 		p += n;

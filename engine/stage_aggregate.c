@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include "aggregate.h"
+#include "expr.h"
+#include "stages.h"
 
 static const struct {
 	const char *name;
@@ -26,6 +28,9 @@ static const struct {
 	{ "quantile", RF_AGG_QUANTILE, -1 },
 };
 #define NAGG_NAMES (sizeof agg_names / sizeof *agg_names)
+
+struct rf_agg_lang;
+static void lang_free(struct rf_agg_lang *lang);
 
 static void free_config(void *config)
 {
@@ -42,6 +47,7 @@ static void free_config(void *config)
 		rf__fieldref_free(&cfg->agg[i].field);
 		free(cfg->agg[i].label);
 	}
+	lang_free(cfg->lang);
 	free(cfg);
 }
 
@@ -164,51 +170,528 @@ static int parse_key(struct rf_cursor *c, struct rf_key_spec *ks)
 	return ks->label ? 0 : -ENOMEM;
 }
 
+/* ---- expressions in the aggregate stage ----
+ *
+ *     sum(bytes / 1024), count(where status >= 500)
+ *         an argument that is more than a field becomes a hidden field,
+ *         made by an eval stage put before the aggregate (count(where E)
+ *         sums a field that is 1 where E holds, else 0)
+ *     count(where status >= 500) / count * 100 as error_pct
+ *         a column that is more than an aggregate is computed from the
+ *         aggregates' columns by a table stage put after it
+ *     by status / 100 as class, url_host(referer)
+ *         a key that is more than a field: a hidden field too */
+
+struct agg_item {
+	int agg;                /* the aggregate this column is, or -1 */
+	struct rf_expr *e;      /* else the expression over the aggregates */
+	char *label;
+};
+
+struct rf_agg_lang {
+	void *pre;              /* eval config of the hidden fields, or NULL */
+	int nhidden;
+	int computed;           /* a column is an expression: the table stage */
+	int nitems;
+	struct agg_item item[RF_MAX_AGGS];
+	int nkeys;
+};
+
+static void lang_free(struct rf_agg_lang *lang)
+{
+	if (!lang)
+		return;
+	for (int i = 0; i < lang->nitems; i++) {
+		rf__expr_free(lang->item[i].e);
+		free(lang->item[i].label);
+	}
+	if (lang->pre)
+		rf__verb_eval.free_config(lang->pre);
+	free(lang);
+}
+
+/* A hidden field's name: no query can write it but with field(). */
+static int hidden_field(struct rf_agg_lang *lang, char kind, struct rf_expr *e, int column, int counting,
+			char *name, size_t cap)
+{
+	snprintf(name, cap, "\x01%c%d", kind, ++lang->nhidden);
+	if (!lang->pre && !(lang->pre = rf__eval_config_new())) {
+		rf__expr_free(e);
+		return -ENOMEM;
+	}
+	return rf__eval_config_add(lang->pre, name, column, e, counting);
+}
+
+/* "sum(\x01e1)" with the expression's text for the hidden name */
+static int relabel(char **label, const char *hidden, const char *text)
+{
+	const char *at = strstr(*label, hidden);
+	if (!at)
+		return 0;
+	char *s;
+	if (asprintf(&s, "%.*s%s%s", (int)(at - *label), *label, text, at + strlen(hidden)) < 0)
+		return -ENOMEM;
+	free(*label);
+	*label = s;
+	return 0;
+}
+
+struct hook {
+	struct rf_agg_config *cfg;
+};
+
+static int hook_is_agg(const char *name)
+{
+	return find_agg(name) >= 0;
+}
+
+/* An aggregate named in an expression: its arguments from the cursor. */
+static int hook_agg(void *user, const char *name, int column, struct rf_cursor *c, int *index)
+{
+	struct rf_agg_config *cfg = ((struct hook *)user)->cfg;
+	struct rf_agg_lang *lang = cfg->lang;
+	if (cfg->naggs == RF_MAX_AGGS)
+		return rf__fail(c->err, column, "too many aggregates (at most %d)", RF_MAX_AGGS);
+	int idx = cfg->naggs++;
+	struct rf_agg_spec *as = &cfg->agg[idx];
+	*index = idx;
+	const struct rf_arg *a = rf__peek(c);
+	char hidden[32];
+	int r;
+	if (!a || a->type != RF_ARG_LPAREN)
+		return parse_agg(c, name, column, as);
+	int save = c->i;
+	if (strcmp(name, "count") == 0 && c->i + 1 < c->nargs && c->args[c->i + 1].type == RF_ARG_WORD &&
+	    strcmp(c->args[c->i + 1].text, "where") == 0) {
+		c->i += 2;
+		int from = c->i;
+		struct rf_expr *e = NULL;
+		if ((r = rf__expr_parse_item(c, NULL, &e)) < 0) {
+			rf__expr_free(e);
+			return r;
+		}
+		int to = c->i;
+		if (!rf__accept(c, RF_ARG_RPAREN, NULL)) {
+			rf__expr_free(e);
+			return rf__fail(c->err, rf__cursor_column(c), "expected ')' to close count(where ...");
+		}
+		if ((r = hidden_field(lang, 'c', e, column, 1, hidden, sizeof hidden)) < 0)
+			return r;
+		as->func = RF_AGG_SUM;
+		as->field.column = column;
+		as->field.slot = -1;
+		char *text = rf__args_text(c, from, to);
+		if (!(as->field.name = strdup(hidden)) || !text) {
+			free(text);
+			return -ENOMEM;
+		}
+		r = make_label(&as->label, "count(where %s)%s", text, "");
+		free(text);
+		return r;
+	}
+	c->i++;
+	int from = c->i;
+	struct rf_expr *e = NULL;
+	r = rf__expr_parse_item(c, NULL, &e);
+	if (r < 0 && c->i > from) {
+		rf__expr_free(e);
+		return r;
+	}
+	if (r < 0 || rf__expr_field_name(e)) {
+		/* a field (or nothing read: parse_agg says what is wrong) */
+		rf__expr_free(e);
+		c->i = save;
+		c->err->hint[0] = '\0';
+		return parse_agg(c, name, column, as);
+	}
+	int to = c->i;
+	char *text = rf__args_text(c, from, to);
+	if (!text) {
+		rf__expr_free(e);
+		return -ENOMEM;
+	}
+	if ((r = hidden_field(lang, 'e', e, c->args[from].column, 0, hidden, sizeof hidden)) < 0) {
+		free(text);
+		return r;
+	}
+	/* parse_agg reads '(' HIDDEN and what follows the expression */
+	int rest = c->nargs - c->i;
+	struct rf_arg *fake = malloc((size_t)(rest + 2) * sizeof *fake);
+	if (!fake) {
+		free(text);
+		return -ENOMEM;
+	}
+	fake[0] = c->args[save];
+	fake[1] = (struct rf_arg){ RF_ARG_WORD, hidden, strlen(hidden), c->args[from].column };
+	memcpy(fake + 2, c->args + c->i, (size_t)rest * sizeof *fake);
+	struct rf_cursor fc = { fake, rest + 2, 0, c->end_column, c->err };
+	r = parse_agg(&fc, name, column, as);
+	if (fc.i >= 2)
+		c->i += fc.i - 2;
+	free(fake);
+	if (r == 0)
+		r = relabel(&as->label, hidden, text);
+	free(text);
+	return r;
+}
+
+static int is_special_key(const struct rf_cursor *c)
+{
+	const struct rf_arg *a = c->i < c->nargs ? &c->args[c->i] : NULL;
+	if (!a || a->type != RF_ARG_WORD)
+		return 0;
+	static const char *const words[] = { "second", "minute", "hour", "day", NULL };
+	for (int i = 0; words[i]; i++)
+		if (strcmp(a->text, words[i]) == 0)
+			return 1;
+	return c->i + 1 < c->nargs && c->args[c->i + 1].type == RF_ARG_LPAREN &&
+	       (strcmp(a->text, "bucket") == 0 || strcmp(a->text, "histogram") == 0);
+}
+
+static int parse_alias(struct rf_cursor *c, char **label)
+{
+	if (!rf__accept(c, RF_ARG_WORD, "as"))
+		return 0;
+	const struct rf_arg *a = rf__take(c);
+	if (!a || (a->type != RF_ARG_WORD && a->type != RF_ARG_STRING)) {
+		rf__fail(c->err, a ? a->column : c->end_column, "expected a name after 'as'");
+		snprintf(c->err->hint, sizeof c->err->hint, "for example: count as hits");
+		return -EINVAL;
+	}
+	char *s = strdup(a->text);
+	if (!s)
+		return -ENOMEM;
+	free(*label);
+	*label = s;
+	return 0;
+}
+
+static int parse_keys(struct rf_cursor *c, struct rf_agg_config *cfg)
+{
+	int r;
+	do {
+		if (cfg->nkeys == RF_MAX_KEYS)
+			return rf__fail(c->err, rf__cursor_column(c), "too many keys (at most %d)", RF_MAX_KEYS);
+		struct rf_key_spec *ks = &cfg->key[cfg->nkeys++];
+		if (is_special_key(c)) {
+			if ((r = parse_key(c, ks)) < 0)
+				return r;
+		} else {
+			int save = c->i;
+			struct rf_expr *e = NULL;
+			r = rf__expr_parse_item(c, NULL, &e);
+			if (r < 0 && c->i > save) {
+				rf__expr_free(e);
+				return r;
+			}
+			if (r < 0 || rf__expr_field_name(e)) {
+				rf__expr_free(e);
+				c->i = save;
+				c->err->hint[0] = '\0';
+				if ((r = parse_key(c, ks)) < 0)
+					return r;
+			} else {
+				char hidden[32], *text = rf__args_text(c, save, c->i);
+				int column = c->args[save].column;
+				if (!text) {
+					rf__expr_free(e);
+					return -ENOMEM;
+				}
+				if ((r = hidden_field(cfg->lang, 'k', e, column, 0, hidden, sizeof hidden)) < 0) {
+					free(text);
+					return r;
+				}
+				ks->kind = RF_KEY_FIELD;
+				ks->field.column = column;
+				ks->field.slot = -1;
+				ks->label = text;
+				if (!(ks->field.name = strdup(hidden)))
+					return -ENOMEM;
+			}
+		}
+		if ((r = parse_alias(c, &ks->label)) < 0)
+			return r;
+	} while (rf__accept(c, RF_ARG_COMMA, NULL));
+	return 0;
+}
+
 static int configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 {
 	struct rf_agg_config *cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
 		return -ENOMEM;
 	spec->config = cfg;
+	if (!(cfg->lang = calloc(1, sizeof *cfg->lang)))
+		return -ENOMEM;
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	cfg->syslog_year = tm.tm_year + 1900; /* syslog stamps carry no year */
 
-	const char *name = spec->verb_text;
-	int column = spec->column, r;
+	/* the verb is the first aggregate's name: read it back in front */
+	int rest = c->nargs - c->i, r = 0;
+	struct rf_arg *args = malloc((size_t)(rest + 1) * sizeof *args);
+	if (!args)
+		return -ENOMEM;
+	args[0] = (struct rf_arg){ RF_ARG_WORD, (char *)spec->verb_text, strlen(spec->verb_text), spec->column };
+	memcpy(args + 1, c->args + c->i, (size_t)rest * sizeof *args);
+	struct rf_cursor c2 = { args, rest + 1, 0, c->end_column, c->err };
+	struct hook h = { cfg };
+	struct rf_expr_opts opts = { hook_agg, hook_is_agg, &h };
+	struct rf_agg_lang *lang = cfg->lang;
 	for (;;) {
-		if (cfg->naggs == RF_MAX_AGGS)
-			return rf__fail(c->err, column, "too many aggregates (at most %d)", RF_MAX_AGGS);
-		/* counted first, so free_config frees what a failed parse left */
-		if ((r = parse_agg(c, name, column, &cfg->agg[cfg->naggs++])) < 0)
-			return r;
-		if (!rf__accept(c, RF_ARG_COMMA, NULL))
+		if (lang->nitems == RF_MAX_AGGS) {
+			r = rf__fail(c->err, rf__cursor_column(&c2), "too many aggregates (at most %d)", RF_MAX_AGGS);
 			break;
-		const struct rf_arg *a = rf__take(c);
-		if (!a || a->type != RF_ARG_WORD)
-			return rf__fail(c->err, a ? a->column : c->end_column, "expected an aggregate after ','");
-		name = a->text;
-		column = a->column;
+		}
+		const struct rf_arg *first = rf__peek(&c2);
+		if (!first || first->type == RF_ARG_COMMA) {
+			r = rf__fail(c->err, first ? first->column : c->end_column, "expected an aggregate after ','");
+			break;
+		}
+		int from = c2.i;
+		struct rf_expr *e = NULL;
+		if ((r = rf__expr_parse_item(&c2, &opts, &e)) < 0) {
+			rf__expr_free(e);
+			break;
+		}
+		struct agg_item *it = &lang->item[lang->nitems++];
+		it->agg = rf__expr_agg_index(e);
+		if (it->agg >= 0) {
+			rf__expr_free(e);
+			r = parse_alias(&c2, &cfg->agg[it->agg].label);
+		} else {
+			it->e = e;
+			lang->computed = 1;
+			if (!(it->label = rf__args_text(&c2, from, c2.i)))
+				r = -ENOMEM;
+			else
+				r = parse_alias(&c2, &it->label);
+		}
+		if (r < 0 || !rf__accept(&c2, RF_ARG_COMMA, NULL))
+			break;
 	}
-	if (rf__accept(c, RF_ARG_WORD, "by")) {
-		do {
-			if (cfg->nkeys == RF_MAX_KEYS)
-				return rf__fail(c->err, rf__cursor_column(c), "too many keys (at most %d)", RF_MAX_KEYS);
-			if ((r = parse_key(c, &cfg->key[cfg->nkeys++])) < 0)
-				return r;
-		} while (rf__accept(c, RF_ARG_COMMA, NULL));
-	} else if (rf__peek(c)) {
-		const struct rf_arg *a = rf__peek(c);
+	if (r == 0 && rf__accept(&c2, RF_ARG_WORD, "by"))
+		r = parse_keys(&c2, cfg);
+	else if (r == 0 && rf__peek(&c2)) {
+		const struct rf_arg *a = rf__peek(&c2);
 		rf__fail(c->err, a->column, "unexpected '%s' after the aggregates", a->text);
 		snprintf(c->err->hint, sizeof c->err->hint, "group with 'by': count by status");
-		return -EINVAL;
+		r = -EINVAL;
 	}
-	cfg->count_only = 1;
+	c->i += c2.i > 0 ? c2.i - 1 : 0;
+	free(args);
+	if (r < 0)
+		return r;
+	/* an aggregate only used inside an expression is hidden: the table
+	 * stage picks the columns */
+	for (int a = 0; a < cfg->naggs; a++) {
+		int shown = 0;
+		for (int i = 0; i < lang->nitems; i++)
+			shown |= lang->item[i].agg == a;
+		if (!shown)
+			lang->computed = 1;
+	}
+	lang->nkeys = cfg->nkeys;
+	cfg->count_only = !lang->pre;
 	for (int i = 0; i < cfg->naggs; i++)
 		if (cfg->agg[i].func != RF_AGG_COUNT)
 			cfg->count_only = 0;
 	return 0;
+}
+
+/* The result's columns as the query asked for them: the keys, then each
+ * column an aggregate or an expression over the aggregates' columns. */
+struct project_config {
+	int nkeys, nitems;
+	struct agg_item item[RF_MAX_AGGS];
+	int src[RF_MAX_AGGS];
+};
+
+static void project_free(void *config)
+{
+	struct project_config *pc = config;
+	if (!pc)
+		return;
+	for (int i = 0; i < pc->nitems; i++) {
+		rf__expr_free(pc->item[i].e);
+		free(pc->item[i].label);
+	}
+	free(pc);
+}
+
+static int project_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
+{
+	struct project_config *pc = spec->config;
+	char *names[RF_TABLE_MAX_COLS];
+	int n = 0, r;
+	for (int i = 0; i < pc->nitems; i++) {
+		struct agg_item *it = &pc->item[i];
+		pc->src[i] = it->agg >= 0 ? pc->nkeys + it->agg : -1;
+		if (it->e) {
+			rf__expr_bind_aggs(it->e, pc->nkeys);
+			if ((r = rf__expr_bind_table(it->e, cols, err)) < 0)
+				return r;
+		}
+	}
+	for (int k = 0; k < pc->nkeys && k < cols->n; k++)
+		if (!(names[n++] = strdup(cols->name[k])))
+			return -ENOMEM;
+	for (int i = 0; i < pc->nitems; i++)
+		if (!(names[n++] = strdup(pc->src[i] >= 0 && pc->src[i] < cols->n ? cols->name[pc->src[i]]
+										 : pc->item[i].label)))
+			return -ENOMEM;
+	for (int i = 0; i < cols->n; i++)
+		free(cols->name[i]);
+	for (int i = 0; i < n; i++)
+		cols->name[i] = names[i];
+	cols->n = n;
+	return 0;
+}
+
+/* Room for the text of a typed value (a number, time, address). */
+struct small_buf {
+	char b[256];
+	size_t used;
+};
+
+static char *small_alloc(void *user, size_t n)
+{
+	struct small_buf *sb = user;
+	if (sb->used + n > sizeof sb->b)
+		return NULL;
+	char *p = sb->b + sb->used;
+	sb->used += n;
+	return p;
+}
+
+static int cell_of(struct rf_table *t, const struct rf_tv *v, struct rf_cell *c)
+{
+	memset(c, 0, sizeof *c);
+	switch (v->type) {
+	case RF_TV_NULL: c->type = RF_CELL_NULL; return 0;
+	case RF_TV_INT: c->type = RF_CELL_INT; c->u.i = v->u.i; return 0;
+	case RF_TV_FLOAT: c->type = RF_CELL_DBL; c->u.d = v->u.d; return 0;
+	case RF_TV_TIME:
+		c->type = RF_CELL_TIME;
+		c->u.i = v->u.i >= 0 ? v->u.i / 1000000000 : -((-v->u.i + 999999999) / 1000000000);
+		return 0;
+	default: break;
+	}
+	struct rf_tv s = *v;
+	char buf[8];
+	if (v->type == RF_TV_BOOL)
+		s = rf_tv_str(strcpy(buf, v->u.i ? "true" : "false"), v->u.i ? 4 : 5);
+	else if (v->type != RF_TV_STR) {
+		struct small_buf sb;
+		sb.used = 0;
+		struct rf_fn_env env = { small_alloc, &sb, 0 };
+		if (rf__tv_to_text(v, &env, &s) < 0)
+			return -ENOMEM;
+	}
+	const char *p = rf__table_strdup(t, s.u.s, s.len);
+	if (!p)
+		return -ENOMEM;
+	c->type = RF_CELL_STR;
+	c->u.str.s = p;
+	c->u.str.len = s.len;
+	c->plain = (uint8_t)rf__plain_text(p, s.len);
+	return 0;
+}
+
+static int project_apply(const void *config, struct rf_table *t)
+{
+	const struct project_config *pc = config;
+	int ncols = pc->nkeys + pc->nitems;
+	size_t rows = t->nrows;
+	struct rf_cell *out = malloc((rows ? rows : 1) * (size_t)ncols * sizeof *out);
+	struct rf_tv *v = malloc((rows ? rows : 1) * sizeof *v);
+	int r = out && v ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < rows; i++)
+		for (int k = 0; k < pc->nkeys; k++)
+			out[i * (size_t)ncols + (size_t)k] = t->cells[i * (size_t)t->ncols + (size_t)k];
+	for (int c = 0; r == 0 && c < pc->nitems; c++) {
+		size_t col = (size_t)(pc->nkeys + c);
+		if (pc->src[c] >= 0) {
+			for (size_t i = 0; i < rows; i++)
+				out[i * (size_t)ncols + col] = t->cells[i * (size_t)t->ncols + (size_t)pc->src[c]];
+			continue;
+		}
+		struct rf_expr_ctx *x = rf__expr_ctx_new(pc->item[c].e);
+		r = x ? rf__expr_table_values(x, pc->item[c].e, t, v) : -ENOMEM;
+		for (size_t i = 0; r == 0 && i < rows; i++)
+			r = cell_of(t, &v[i], &out[i * (size_t)ncols + col]);
+		rf__expr_ctx_free(x);
+	}
+	free(v);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	char *names[RF_TABLE_MAX_COLS];
+	for (int k = 0; k < ncols; k++) {
+		int i = k - pc->nkeys;
+		const char *name = i < 0 ? t->col[k] : pc->src[i] >= 0 ? t->col[pc->src[i]] : pc->item[i].label;
+		if (!(names[k] = strdup(name))) {
+			while (k--)
+				free(names[k]);
+			free(out);
+			return -ENOMEM;
+		}
+	}
+	for (int k = 0; k < t->ncols; k++)
+		free(t->col[k]);
+	for (int k = 0; k < ncols; k++)
+		t->col[k] = names[k];
+	free(t->cells);
+	t->cells = out;
+	t->cap = rows;
+	t->ncols = ncols;
+	return 0;
+}
+
+static const struct rf_verb verb_project = {
+	.name = "(columns)",
+	.kind = RF_STAGE_TABLE,
+	.free_config = project_free,
+	.columns = project_columns,
+	.apply = project_apply,
+};
+
+int rf__agg_synth(struct rf_stage_spec *agg, struct rf_stage_spec *pre, struct rf_stage_spec *post)
+{
+	struct rf_agg_config *cfg = agg->config;
+	struct rf_agg_lang *lang = cfg ? cfg->lang : NULL;
+	int n = 0;
+	memset(pre, 0, sizeof *pre);
+	memset(post, 0, sizeof *post);
+	if (!lang)
+		return 0;
+	if (lang->pre) {
+		pre->verb = &rf__verb_eval;
+		pre->verb_text = "eval";
+		pre->column = agg->column;
+		pre->end_column = agg->column;
+		pre->config = lang->pre;
+		lang->pre = NULL;
+		n |= 1;
+	}
+	if (lang->computed) {
+		struct project_config *pc = calloc(1, sizeof *pc);
+		if (!pc)
+			return -ENOMEM;
+		pc->nkeys = cfg->nkeys;
+		pc->nitems = lang->nitems;
+		memcpy(pc->item, lang->item, sizeof pc->item);
+		lang->nitems = 0;
+		post->verb = &verb_project;
+		post->verb_text = "(columns)";
+		post->column = agg->end_column;
+		post->end_column = agg->end_column;
+		post->config = pc;
+		n |= 2;
+	}
+	return n;
 }
 
 static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)

@@ -427,15 +427,15 @@ static int where_process(struct rf_stage *st, struct rf_batch *b)
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0 || keep_room(&ws->keep, b->nsel) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < b->nsel; i++) {
-		ws->keep.keep[i] = (uint8_t)rf__expr_eval(ws->x, ws->e, b, i);
-		if (rf__expr_undecided(ws->x)) {
+	if ((r = rf__expr_filter(ws->x, ws->e, b, ws->keep.keep)) < 0)
+		return r;
+	for (uint32_t i = 0; i < b->nsel; i++)
+		if (ws->keep.keep[i] == RF_EXPR_UNKNOWN) {
 			/* a ~ hit the regex limits: the condition has no answer */
 			ws->keep.keep[i] = 0;
 			if ((r = rf__reject_why(st, b, i, RF_REJECT_REGEX)) < 0)
 				return r;
 		}
-	}
 	rf__batch_filter(b, ws->keep.keep);
 	return 0;
 }
@@ -454,13 +454,52 @@ static void where_close(struct rf_stage *st)
 const struct rf_verb rf__verb_where = {
 	.name = "where",
 	.kind = RF_STAGE_FILTER,
-	.usage = "where EXPR   (== != < <= > >= ~ contains, and/or/not, parentheses)",
+	.usage = "where EXPR   (== != < <= > >= ~ contains in is null, and/or/not, + - * / %, functions)",
 	.configure = where_configure,
 	.bind = where_bind,
 	.free_config = where_free_config,
 	.open = where_open,
 	.process = where_process,
 	.close = where_close,
+};
+
+/* ---- where after an aggregate (HAVING) ------------------------------- */
+
+static int having_columns(struct rf_stage_spec *spec, struct rf_colset *cols, struct rf_query_error *err)
+{
+	return rf__expr_bind_table(spec->config, cols, err);
+}
+
+static int having_apply(const void *config, struct rf_table *t)
+{
+	const struct rf_expr *e = config;
+	struct rf_expr_ctx *x = rf__expr_ctx_new(e);
+	uint8_t *keep = malloc(t->nrows ? t->nrows : 1);
+	int r = x && keep ? rf__expr_table_filter(x, e, t, keep) : -ENOMEM;
+	if (r == 0) {
+		size_t out = 0, w = (size_t)t->ncols;
+		for (size_t i = 0; i < t->nrows; i++) {
+			if (keep[i] != 1) /* unknown (a regex over its limits) is not true */
+				continue;
+			if (out != i)
+				memcpy(&t->cells[out * w], &t->cells[i * w], w * sizeof *t->cells);
+			out++;
+		}
+		t->nrows = out;
+	}
+	free(keep);
+	rf__expr_ctx_free(x);
+	return r;
+}
+
+const struct rf_verb rf__verb_where_table = {
+	.name = "where",
+	.kind = RF_STAGE_TABLE,
+	.usage = "where EXPR   (after an aggregate: over its result's columns)",
+	.configure = where_configure,
+	.free_config = where_free_config,
+	.columns = having_columns,
+	.apply = having_apply,
 };
 
 /* ---- rejects outside the parser ---------------------------------------- */

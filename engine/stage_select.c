@@ -47,8 +47,10 @@ void rf__select_free_config(void *config)
 	struct select_config *sc = config;
 	if (!sc)
 		return;
-	for (int i = 0; i < sc->n; i++)
+	for (int i = 0; i < sc->n; i++) {
 		rf__fieldref_free(&sc->field[i]);
+		free(sc->alias[i]);
+	}
 	free(sc);
 }
 
@@ -65,6 +67,16 @@ int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 		if (r < 0)
 			return r;
 		sc->n++;
+		if (rf__accept(c, RF_ARG_WORD, "as")) {
+			const struct rf_arg *a = rf__take(c);
+			if (!a || (a->type != RF_ARG_WORD && a->type != RF_ARG_STRING)) {
+				rf__fail(c->err, a ? a->column : c->end_column, "expected a name after 'as'");
+				snprintf(c->err->hint, sizeof c->err->hint, "for example: select path as url");
+				return -EINVAL;
+			}
+			if (!(sc->alias[sc->n - 1] = strdup(a->text)))
+				return -ENOMEM;
+		}
 	} while (rf__accept(c, RF_ARG_COMMA, NULL));
 	return 0;
 }
@@ -103,6 +115,14 @@ const struct rf_verb rf__verb_select = {
 	.open = nothing_open,
 	.process = nothing_process,
 };
+
+int rf__select_names(const struct rf_stage_spec *spec, const char **names)
+{
+	const struct select_config *sc = spec->config;
+	for (int i = 0; i < sc->n; i++)
+		names[i] = sc->alias[i] ? sc->alias[i] : sc->field[i].name;
+	return sc->n;
+}
 
 int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields)
 {

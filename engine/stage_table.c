@@ -35,7 +35,7 @@ static int select_columns(struct rf_stage_spec *spec, struct rf_colset *cols, st
 		sc->col[i] = idx;
 	}
 	for (int i = 0; i < sc->n; i++)
-		names[i] = strdup(cols->name[sc->col[i]]);
+		names[i] = strdup(sc->alias[i] ? sc->alias[i] : cols->name[sc->col[i]]);
 	for (int i = 0; i < cols->n; i++)
 		free(cols->name[i]);
 	for (int i = 0; i < sc->n; i++)
@@ -48,7 +48,16 @@ static int select_columns(struct rf_stage_spec *spec, struct rf_colset *cols, st
 static int select_apply(const void *config, struct rf_table *t)
 {
 	const struct select_config *sc = config;
-	return rf__table_project(t, sc->col, sc->n);
+	int r = rf__table_project(t, sc->col, sc->n);
+	for (int i = 0; r == 0 && i < sc->n; i++)
+		if (sc->alias[i]) {
+			char *s = strdup(sc->alias[i]);
+			if (!s)
+				return -ENOMEM;
+			free(t->col[i]);
+			t->col[i] = s;
+		}
+	return r;
 }
 
 const struct rf_verb rf__verb_select_table = {

@@ -12,6 +12,7 @@ struct select_config {
 	int n;
 	struct rf_fieldref field[RF_TABLE_MAX_COLS];
 	int col[RF_TABLE_MAX_COLS];   /* after an aggregate: column indexes */
+	char *alias[RF_TABLE_MAX_COLS]; /* select x as y: the column's name, or NULL */
 };
 
 /* head N and top N [by COLUMN] */
@@ -35,6 +36,6 @@ void rf__count_free_config(void *config);
 
 /* the verbs, for the verb table */
 extern const struct rf_verb rf__verb_grep, rf__verb_regex, rf__verb_where, rf__verb_select, rf__verb_head,
-	rf__verb_top, rf__verb_sort;
+	rf__verb_top, rf__verb_sort, rf__verb_eval;
 
 #endif

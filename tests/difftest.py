@@ -485,9 +485,9 @@ def render_expr(e, parent=None):
 	if op == 'paren':
 		return '(' + render_expr(e[1]) + ')'
 	if op == 'cmp':
-		return '%s %s %s' % (render_val(e[2]), e[1], render_val(e[3]))
+		return '%s %s %s' % (render_val(e[2]), e[1], render_val(e[3], True))
 	if op == 'contains':
-		return '%s contains %s' % (render_val(e[1]), render_val(e[2]))
+		return '%s contains %s' % (render_val(e[1]), render_val(e[2], True))
 	if op == 'match':
 		return '%s ~ %s' % (fname(e[1]), qstr(e[2].encode('latin-1')))
 	if op == 'truthy':
@@ -495,9 +495,14 @@ def render_expr(e, parent=None):
 	raise ValueError(op)
 
 
-def render_val(v):
+def render_val(v, rhs=False):
+	"""A field on the right of a comparison is named with field("x"): a
+	bare word there is refused (it is so often a string missing its
+	quotes), unless it is a numbered field ($3)."""
 	kind, x = v
 	if kind == 'f':
+		if rhs and not fname(x).startswith('$'):
+			return 'field(%s)' % qstr(fname(x).encode())
 		return fname(x)
 	if kind == 'n':
 		return x
