@@ -316,6 +316,10 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
 static int bind_query(rf_query *q, struct rf_query_error *err)
 {
 	q->parse_stage = q->agg_stage = q->project_stage = -1;
+	/* sort and top: of records before an aggregate, of its result after */
+	int rr = rf__rsort_retarget(q, err);
+	if (rr < 0)
+		return rr;
 	/* select and head mean rows before an aggregate, result rows after */
 	int seen_agg = 0;
 	for (int i = 0; i < q->nstages; i++) {

@@ -183,6 +183,8 @@ struct rf_report {
 	uint64_t records;
 	uint64_t batches;
 	uint64_t spill_batches;     /* records assembled across buffer ends */
+	uint64_t sort_runs;         /* sort of records: sorted runs spilled to a temporary file */
+	uint64_t sort_spilled;      /* and the bytes written there */
 	uint64_t longest_record;
 	uint64_t long_skipped;      /* records over max_record skipped (skip_long) */
 	uint64_t snapshots;         /* --every: snapshots printed before the result */
