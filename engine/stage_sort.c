@@ -212,8 +212,9 @@ int rf__rsort_retarget(rf_query *q, struct rf_query_error *err)
 				 "does not keep their order", q->stage[rsort].verb->name);
 			snprintf(err->hint, sizeof err->hint, "sort the result after it: count by ip | sort count desc");
 			return -EINVAL;
-		} else if (head >= 0 && sp->verb->kind != RF_STAGE_PROJECT) {
-			/* a filter after sort | head picks from the first N, not all */
+		} else if (head >= 0 && sp->verb->kind != RF_STAGE_PROJECT && strcmp(name, "eval") != 0) {
+			/* a filter after sort | head picks from the first N, not all
+			 * (select and eval change no record's place: they may) */
 			rf__fail(err, sp->column, "'%s' after '%s ... | head': it would pick from the first rows only",
 				 name, q->stage[rsort].verb->name);
 			snprintf(err->hint, sizeof err->hint, "put it before the %s", q->stage[rsort].verb->name);
