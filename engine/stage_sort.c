@@ -106,8 +106,8 @@ static int rsort_bind(struct rf_stage_spec *spec, struct rf_schema *schema, stru
 {
 	struct rsort_config *sc = spec->config;
 	if (sc->top && sc->n == 0) {
-		rf__fail(err, spec->end_column, "top on records needs 'by FIELD'");
-		snprintf(err->hint, sizeof err->hint, "for example: top 10 by bytes   (or after an aggregate: count by ip | top 10)");
+		rf__fail(err, spec->column, "'top' works on the result of an aggregate, or on records as top N by FIELD");
+		snprintf(err->hint, sizeof err->hint, "for example: top 10 by bytes, or count by ip | top 10");
 		return -EINVAL;
 	}
 	for (int i = 0; i < sc->n; i++) {
@@ -827,7 +827,9 @@ static int merge(struct printer *pr)
 		} else {
 			c->at = s->runs[i].start;
 			c->end = s->runs[i].end;
-			c->cap = 256 << 10;
+			/* a share of --memory each, within reason */
+			c->cap = s->budget / k;
+			c->cap = c->cap < (16 << 10) ? 16 << 10 : c->cap > (256 << 10) ? 256 << 10 : c->cap;
 			if (!(c->buf = malloc(c->cap))) {
 				r = -ENOMEM;
 				break;
