@@ -136,6 +136,20 @@ rs_case "sort | head | select" 'parse logfmt | sort w, id desc | head 12 | selec
 rs_case "sort | grep" 'parse logfmt | sort v | grep "w=a"' v $ALL - w=a
 rs_case "grep | top" 'parse logfmt | grep "w=b" | top 30 by v asc' v 30 - w=b
 
+# Many small files (auto picks async), and standard input
+mkdir "$T/many"
+split -l 40 -a 3 "$T/u.log" "$T/many/p"
+python3 "$T/oracle.py" "$T/u.log" logfmt w:desc,v $ALL > "$T/want"
+for m in $MODES auto; do
+	"$RINGFLOW" --mode="$m" 'parse logfmt | sort w desc, v' "$T"/many/p* > "$T/got"
+	check_same "many files ($m)" "$T/got" "$T/want"
+done
+python3 "$T/oracle.py" "$T/u.log" logfmt v:desc 7 > "$T/want"
+for m in serial parallel pipeline; do
+	cat "$T/u.log" | "$RINGFLOW" --mode="$m" 'parse logfmt | top 7 by v' > "$T/got"
+	check_same "stdin ($m)" "$T/got" "$T/want"
+done
+
 # sort(1): the whole line by bytes, and a numeric key with -s
 for m in $MODES; do
 	"$RINGFLOW" --mode="$m" 'sort line' "$T/u.log" > "$T/got"
@@ -144,7 +158,7 @@ for m in $MODES; do
 done
 
 # A generated access log: bytes desc, then ip; sort(1) for one key.
-"$LOGGEN" --size 4M --seed 15 > "$T/a.log" || exit 99
+"$LOGGEN" --size 2M --seed 15 > "$T/a.log" || exit 99
 python3 "$T/oracle.py" "$T/a.log" combined bytes:desc,ip $ALL > "$T/want_a"
 sort -s -t ' ' -k10,10nr "$T/a.log" > "$T/want_b"
 mkdir "$T/tmp"
