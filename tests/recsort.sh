@@ -11,6 +11,7 @@ command -v python3 >/dev/null 2>&1 || { echo "no python3: skipped"; exit 77; }
 MODES="serial parallel pipeline multiprocess async"
 
 # The oracle: FILE FORMAT KEYS LIMIT [SELECT [GREP]]; KEYS like "v:desc,w";
+# GREP a substring of the line, or eq:F=V for records whose F is V;
 # FORMAT logfmt (unquoted values) or combined; SELECT "id,v" prints those
 # columns as TSV (a header, missing and empty both empty), "-" the lines.
 # A key orders missing first, then numbers by exact value (Decimal), then
@@ -50,9 +51,10 @@ def cmp1(a, b):
     return -1 if a[1] < b[1] else 1
 recs = []
 for i, line in enumerate(open(path, 'rb').read().split(b'\n')[:-1]):
-    if grep is not None and grep not in line:
-        continue
     f = fields(line)
+    if grep is not None and (f.get(grep[3:].split(b'=')[0].decode()) != grep.split(b'=', 1)[1]
+                             if grep.startswith(b'eq:') else grep not in line):
+        continue
     recs.append((i, [val(f.get(k)) for k, _ in keys], line, f))
 def cmp(a, b):
     for j, (_, desc) in enumerate(keys):
@@ -134,6 +136,8 @@ rs_case "select | sort" 'parse logfmt | select id, v | sort w, v' w,v $ALL id,v
 rs_case "top | select" 'parse logfmt | top 9 by v | select v, id' v:desc 9 v,id
 rs_case "sort | head | select" 'parse logfmt | sort w, id desc | head 12 | select w, id' w,id:desc 12 w,id
 rs_case "sort | grep" 'parse logfmt | sort v | grep "w=a"' v $ALL - w=a
+rs_case "sort | where" 'parse logfmt | sort v desc | where w == "b"' v:desc $ALL - eq:w=b
+rs_case "sort | where | head" 'parse logfmt | sort v | where w == "c" | head 5' v 5 - eq:w=c
 rs_case "grep | top" 'parse logfmt | grep "w=b" | top 30 by v asc' v 30 - w=b
 
 # Many small files (auto picks async), and standard input
