@@ -347,6 +347,11 @@ int rf__query_may_reject(const struct rf_query *q);
 
 extern const struct rf_verb *const rf__verbs[];
 extern const struct rf_verb rf__verb_select_table, rf__verb_head_table, rf__verb_where_table;
+/* stage_sort.c: sort and top before an aggregate are of records (a head
+ * after them limits the sorter), after one of the result table; and the
+ * record sort's stage, or -1 */
+int rf__rsort_retarget(struct rf_query *q, struct rf_query_error *err);
+int rf__rsort_stage(const struct rf_query *q);
 
 /* Small questions the runner and the binder ask of particular verbs. */
 int rf__select_fields(const struct rf_stage_spec *spec, const struct rf_fieldref **fields);

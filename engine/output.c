@@ -196,6 +196,8 @@ int output_rows(void *user, struct rf_batch *b)
 	int r = 0;
 	if (b->rejects_len && (r = write_rejects(run, b)) < 0)
 		return r;
+	if (run->agg < 0 && (b->all || b->nsel) && run->rsort)
+		return rf__rsort_add(run, b); /* printed in order at the end */
 	if (run->agg < 0 && (b->all || b->nsel)) {
 		/* select with no stage before it that split the batch into records */
 		if (run->project >= 0 && b->all && (r = rf__batch_expand(b, run->k)) < 0)

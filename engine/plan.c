@@ -47,6 +47,7 @@ void rf__plan_query(const rf_query *q, struct rf_plan_query *pq)
 			     !strcmp(sp->verb->name, "where");
 	}
 	pq->header = q->parse_stage >= 0 && rf__parse_reads_header(&q->stage[q->parse_stage]);
+	pq->record_sort = rf__rsort_stage(q) >= 0;
 	/* sketches and distinct sets are big to ship between processes */
 	const struct rf_stage_spec *ag = q->agg_stage >= 0 ? &q->stage[q->agg_stage] : NULL;
 	pq->cheap_merge = ag != NULL;
@@ -84,6 +85,12 @@ static void forced_mode(const struct rf_options *opt, const struct rf_plan_query
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		p->mode = RF_MODE_PARALLEL;
 		snprintf(p->reason, sizeof p->reason, "--mode=parallel");
+	} else if (pq->record_sort) {
+		/* the records are sorted where the output is written, in one
+		 * process: worker threads, not processes, run the stages */
+		p->mode = RF_MODE_PARALLEL;
+		snprintf(p->reason, sizeof p->reason,
+			 "a sort of records is made in one process (--mode=multiprocess not followed): parallel");
 	} else {
 		/* multiprocess: a name that cannot be stat'ed is still a file
 		 * to it (its worker reports it), stdin and streams are not */

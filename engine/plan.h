@@ -38,6 +38,7 @@ struct rf_plan_query {
 	int heavy;       /* parses, or runs regex or where, per record */
 	int header;      /* csv or tsv: each input's first line is a header */
 	int cheap_merge; /* an aggregate with small partial states (no sketch, no distinct) */
+	int record_sort; /* sort or top of records: merged in the one output stream */
 };
 
 /* What the machine allows. */

@@ -371,6 +371,10 @@ static int insert_synth(rf_query *q, struct rf_query_error *err)
 static int bind_query(rf_query *q, struct rf_query_error *err)
 {
 	q->parse_stage = q->agg_stage = q->project_stage = -1;
+	/* sort and top: of records before an aggregate, of its result after */
+	int rr = rf__rsort_retarget(q, err);
+	if (rr < 0)
+		return rr;
 	int r0 = insert_synth(q, err);
 	if (r0 < 0)
 		return r0;

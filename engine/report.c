@@ -215,6 +215,8 @@ void framed(struct run *run, const char *shown, int r, const struct rf_source *s
 		 * records would be lost silently if the run went on */
 		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
 		run->fatal = r;
+	} else if (r < 0 && r == run->fatal) {
+		/* said already, and ends the run (a record sort's spill) */
 	} else if (r < 0) {
 		report_error(run, shown, r, "read error: %s; its results are incomplete", strerror(-r));
 		run->failed_inputs++;

@@ -221,6 +221,17 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 		if (run->env.statm_fd < 0)
 			run->env.memory_limit = 0; /* no /proc: no way to measure */
 	}
+	int rs = rf__rsort_stage(q);
+	if (rs >= 0 && !(run->rsort = rf__rsort_new(q, rs, opt->memory))) {
+		rf__writer_free(&run->out);
+		if (run->have_rejects)
+			rf__writer_free(&run->rejects);
+		if (run->env.statm_fd >= 0)
+			close(run->env.statm_fd);
+		free(run);
+		*err = -ENOMEM;
+		return NULL;
+	}
 	pthread_mutex_init(&run->env_lock, NULL);
 	return run;
 }
@@ -293,6 +304,8 @@ static int finish(struct run *run)
 				    (unsigned long long)(run->env.memory_limit >> 20));
 		return r;
 	}
+	if (run->rsort && (r = rf__rsort_finish(run)) < 0)
+		return r;
 	if ((r = rf__writer_flush(&run->out)) < 0)
 		return r;
 	if (run->have_rejects && (r = rf__writer_flush(&run->rejects)) < 0) {
@@ -317,6 +330,7 @@ static void run_free(struct run *run)
 	if (run->env.statm_fd >= 0)
 		close(run->env.statm_fd);
 	rf__framer_free(&run->framer);
+	rf__rsort_free(run->rsort);
 	rf__writer_free(&run->out);
 	if (run->have_rejects)
 		rf__writer_free(&run->rejects);

@@ -59,6 +59,7 @@ struct run {
 	int have_rejects;
 	int agg;                  /* index of the aggregate stage, or -1 */
 	int project;              /* index of a select before it, or -1 */
+	struct rf_rsort *rsort;   /* sort or top of records (stage_sort.c), or NULL */
 	int count_lines;          /* a parser needs line numbers for rejects */
 	uint64_t line_no;         /* lines of the current input before this batch */
 	const char *input_name;
@@ -160,6 +161,13 @@ int render_raw_rows(struct run *run, const char *p, size_t n);
 int output_rows(void *user, struct rf_batch *b);
 int flush_output(void *user);
 int output_batch(struct run *run, struct rf_batch *b);
+
+/* stage_sort.c: the sorter of records; output_rows hands it each
+ * finished batch, finish prints what it kept */
+struct rf_rsort *rf__rsort_new(const rf_query *q, int stage, size_t budget);
+int rf__rsort_add(struct run *run, struct rf_batch *b);
+int rf__rsort_finish(struct run *run);
+void rf__rsort_free(struct rf_rsort *s);
 
 /* reader_async.c */
 int run_async(struct run *run, const char *const *files, int nfiles);

@@ -216,6 +216,10 @@ struct rf_report {
 	/* decoder threads at once: the most one input had (a file cut into
 	 * independent pieces has several), summed over multiprocess workers */
 	uint64_t decode_threads[RF_COMPRESSED_MAX];
+	/* sort of records: sorted runs spilled to a temporary file, and
+	 * the bytes written there (0: it fitted in --memory) */
+	uint64_t sort_runs;
+	uint64_t sort_spilled;
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and

@@ -326,6 +326,9 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 				r->decompressed_bytes[i], secs(r->decode_ns[i]),
 				r->decode_ns[i] ? (double)r->decompressed_bytes[i] / (double)r->decode_ns[i] : 0.0,
 				r->decode_threads[i], r->decode_threads[i] == 1 ? "" : "s");
+	if (r->sort_runs)
+		fprintf(f, "  sort        spilled: %" PRIu64 " sorted run%s, %" PRIu64 " bytes to a temporary file, merged\n",
+			r->sort_runs, r->sort_runs == 1 ? "" : "s", r->sort_spilled);
 	if (r->snapshots || r->snapshots_skipped)
 		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: due while the run was busy)\n",
 			r->snapshots, r->snapshots_skipped);
@@ -465,10 +468,11 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 	fprintf(f, "\"inputs\":%" PRIu64 ",\"inputs_failed\":%" PRIu64 ",\"bytes\":%" PRIu64
 		   ",\"records\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"long_skipped\":%" PRIu64
 		   ",\"batches\":%" PRIu64 ",\"spill_batches\":%" PRIu64 ",\"bytes_copied\":%" PRIu64
+		   ",\"sort_runs\":%" PRIu64 ",\"sort_spilled\":%" PRIu64
 		   ",\"pool_buffers\":%zu,\"pool_buffer_size\":%zu,\"pool_high_water\":%zu"
 		   ",\"elapsed_ns\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64 ",\"numa_nodes\":%d,",
 		r->inputs, r->inputs_failed, r->bytes, r->records, r->rejected, r->long_skipped, r->batches,
-		r->spill_batches, r->bytes_copied, r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns,
+		r->spill_batches, r->bytes_copied, r->sort_runs, r->sort_spilled, r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns,
 		r->peak_rss_kb, r->numa_nodes);
 	fputs("\"decoded\":[", f);
 	for (int i = 1, first_d = 1; i < RF_COMPRESSED_MAX; i++)
