@@ -13,6 +13,7 @@
 #include <string.h>
 #include "engine.h"
 #include "aggregate.h"
+#include "stages.h"
 
 enum tok_type { T_END, T_PIPE, T_COMMA, T_LPAREN, T_RPAREN, T_OP, T_WORD, T_STRING, T_NUMBER, T_FLAG };
 
@@ -339,6 +340,26 @@ static int parse_stage(struct lexer *lx, struct token *t, struct rf_stage_spec *
  * it and a table stage computing its columns after it. */
 static int insert_synth(rf_query *q, struct rf_query_error *err)
 {
+	/* select with expressions: an eval of its hidden fields before it */
+	for (int i = 0; i < q->nstages; i++) {
+		struct rf_stage_spec *sp = &q->stage[i];
+		if (strcmp(sp->verb->name, "select") != 0 || !((struct select_config *)sp->config)->pre)
+			continue;
+		int seen_agg = 0;
+		for (int j = 0; j < i; j++)
+			seen_agg |= q->stage[j].verb->kind == RF_STAGE_AGGREGATE;
+		if (seen_agg)
+			continue; /* the table select refuses it */
+		if (q->nstages == RF_MAX_STAGES)
+			return fail(err, sp->column, "too many stages (at most %d)", RF_MAX_STAGES);
+		struct rf_stage_spec pre = { .verb = &rf__verb_eval, .verb_text = "eval", .column = sp->column,
+					     .end_column = sp->column };
+		pre.config = ((struct select_config *)sp->config)->pre;
+		((struct select_config *)sp->config)->pre = NULL;
+		memmove(&q->stage[i + 1], &q->stage[i], (size_t)(q->nstages - i) * sizeof q->stage[0]);
+		q->stage[i++] = pre;
+		q->nstages++;
+	}
 	for (int i = 0; i < q->nstages; i++) {
 		if (q->stage[i].verb->kind != RF_STAGE_AGGREGATE)
 			continue;

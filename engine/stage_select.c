@@ -7,6 +7,7 @@
 #include <string.h>
 #include "engine.h"
 #include "stages.h"
+#include "expr.h"
 
 /* A result column: a field name, or an aggregate's label written as it
  * reads, p99(bytes) or quantile(ms, 0.9).  The spaces go: labels have none. */
@@ -51,7 +52,43 @@ void rf__select_free_config(void *config)
 		rf__fieldref_free(&sc->field[i]);
 		free(sc->alias[i]);
 	}
+	if (sc->pre)
+		rf__verb_eval.free_config(sc->pre);
 	free(sc);
+}
+
+/* lower(path): a function's call, not a result column's label */
+static int is_call(const struct rf_cursor *c, int at)
+{
+	return at + 1 < c->nargs && c->args[at].type == RF_ARG_WORD && c->args[at + 1].type == RF_ARG_LPAREN &&
+	       rf__find_function(c->args[at].text) != NULL;
+}
+
+/* select bytes * 2 as b2: a hidden field, named by the expression's text
+ * (or the alias) */
+static int select_expression(struct select_config *sc, struct rf_cursor *c, int from)
+{
+	struct rf_expr *e = NULL;
+	int r = rf__expr_parse_item(c, NULL, &e);
+	if (r < 0) {
+		rf__expr_free(e);
+		return r;
+	}
+	char hidden[32];
+	snprintf(hidden, sizeof hidden, "\x01s%d", ++sc->nhidden);
+	if (!sc->pre && !(sc->pre = rf__eval_config_new())) {
+		rf__expr_free(e);
+		return -ENOMEM;
+	}
+	int column = c->args[from].column;
+	if ((r = rf__eval_config_add(sc->pre, hidden, column, e, 0)) < 0)
+		return r == -E2BIG ? rf__fail(c->err, column, "too many expressions in one select") : r;
+	struct rf_fieldref *f = &sc->field[sc->n];
+	f->column = column;
+	f->slot = -1;
+	if (!(f->name = strdup(hidden)) || !(sc->alias[sc->n] = rf__args_text(c, from, c->i)))
+		return -ENOMEM;
+	return 0;
 }
 
 int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
@@ -63,9 +100,25 @@ int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 	do {
 		if (sc->n == RF_TABLE_MAX_COLS)
 			return rf__fail(c->err, rf__cursor_column(c), "too many columns");
+		int save = c->i;
 		int r = rf__parse_column(c, &sc->field[sc->n], "a field name");
-		if (r < 0)
+		const struct rf_arg *next = rf__peek(c);
+		if (r == 0 && ((next && next->type != RF_ARG_COMMA &&
+				!(next->type == RF_ARG_WORD && strcmp(next->text, "as") == 0)) ||
+			       is_call(c, save))) {
+			/* more than a field: an expression, made by an eval before */
+			rf__fieldref_free(&sc->field[sc->n]);
+			c->i = save;
+			if ((r = select_expression(sc, c, save)) < 0)
+				return r;
+		} else if (r < 0 && c->i > save) {
 			return r;
+		} else if (r < 0) {
+			c->i = save;
+			c->err->hint[0] = '\0';
+			if ((r = select_expression(sc, c, save)) < 0)
+				return r;
+		}
 		sc->n++;
 		if (rf__accept(c, RF_ARG_WORD, "as")) {
 			const struct rf_arg *a = rf__take(c);
@@ -74,6 +127,7 @@ int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 				snprintf(c->err->hint, sizeof c->err->hint, "for example: select path as url");
 				return -EINVAL;
 			}
+			free(sc->alias[sc->n - 1]);
 			if (!(sc->alias[sc->n - 1] = strdup(a->text)))
 				return -ENOMEM;
 		}

@@ -2,6 +2,7 @@
  * top, sort, and head and select there. */
 #include "config.h"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
@@ -28,6 +29,12 @@ static int select_columns(struct rf_stage_spec *spec, struct rf_colset *cols, st
 {
 	struct select_config *sc = spec->config;
 	char *names[64];
+	if (sc->pre) {
+		rf__fail(err, spec->column, "select after an aggregate takes its columns, not expressions");
+		snprintf(err->hint, sizeof err->hint,
+			 "compute in the aggregate: count(where status >= 500) / count * 100 as error_pct");
+		return -EINVAL;
+	}
 	for (int i = 0; i < sc->n; i++) {
 		int idx = column_index(cols, sc->field[i].name, sc->field[i].column, err);
 		if (idx < 0)

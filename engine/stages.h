@@ -13,6 +13,9 @@ struct select_config {
 	struct rf_fieldref field[RF_TABLE_MAX_COLS];
 	int col[RF_TABLE_MAX_COLS];   /* after an aggregate: column indexes */
 	char *alias[RF_TABLE_MAX_COLS]; /* select x as y: the column's name, or NULL */
+	void *pre;                    /* eval config of expressions (select bytes * 2
+				       * as b2): hidden fields an eval before makes */
+	int nhidden;
 };
 
 /* head N and top N [by COLUMN] */
