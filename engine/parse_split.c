@@ -72,7 +72,7 @@ static int parse_split(struct parse_state *ps, const struct rf_kernels *k, struc
 	}
 	for (int j = 0; j < pc->nslots; j++) {
 		int fi = pc->slot_field[j];
-		if (fi > (int)nf)
+		if (fi < 1 || fi > (int)nf) /* (< 1: a field eval makes) */
 			row[j] = RF_MISSING;
 		else if (fi <= 64)
 			row[j] = rf__val(p + f[fi - 1].start, f[fi - 1].end - f[fi - 1].start);
