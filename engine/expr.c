@@ -985,10 +985,17 @@ static int bind_field(struct rf_expr *e, struct rf_schema *sc, struct rf_query_e
 
 /* Every walk recurses into the operands of n-ary nodes and loops down
  * chains of single operands: its depth is that of the parentheses. */
+static void lit_number(struct rf_expr *e)
+{
+	if (e->kind == N_LIT && e->text)
+		e->text_num = rf__parse_number(e->text, e->text_len, &e->num) == 0;
+}
+
 int rf__expr_bind(struct rf_expr *e, struct rf_schema *sc, struct rf_query_error *err)
 {
 	for (; e; e = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG) ? e->a[0] : NULL) {
 		int r;
+		lit_number(e);
 		if (e->kind == N_FIELD && (r = bind_field(e, sc, err)) < 0)
 			return r;
 		int first = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG);
@@ -1003,6 +1010,7 @@ int rf__expr_bind_table(struct rf_expr *e, const struct rf_colset *cols, struct 
 {
 	for (; e; e = e->n == 1 && (e->kind == N_NOT || e->kind == N_NEG) ? e->a[0] : NULL) {
 		int r;
+		lit_number(e);
 		if (e->kind == N_FIELD) {
 			e->table = 1;
 			e->field.slot = -1;

@@ -407,6 +407,22 @@ static int cmp_values(const struct rf_tv *a, const struct rf_tv *b, int time_hin
 	return cmp_numbers(&ca, &cb);
 }
 
+/* A field's text against a literal, as cmp_texts compares two texts, with
+ * the literal read once (at bind). */
+static int cmp_text_lit(struct rf_value v, const struct rf_expr *lit)
+{
+	struct rf_number n;
+	if (!lit->text_num || rf__parse_number(v.p, (size_t)v.len, &n) < 0)
+		return bytes_cmp(v.p, (size_t)v.len, lit->text, lit->text_len);
+	const struct rf_number *m = &lit->num;
+	int c = (n.is_int && m->is_int) ? (n.i > m->i) - (n.i < m->i) : sgn(n.d, m->d);
+	struct rf_decimal da, db;
+	if (c == 0 && !(n.is_int && m->is_int) && rf__parse_decimal(v.p, (size_t)v.len, &da) == 0 &&
+	    rf__parse_decimal(lit->text, lit->text_len, &db) == 0)
+		c = rf__decimal_cmp(&da, &db);
+	return c;
+}
+
 static int cmp_holds(int op, int c)
 {
 	if (c == CMP_NULL)
@@ -771,6 +787,25 @@ static int evb(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *r
 			out[k] = out[k] == UNKNOWN ? UNKNOWN : !out[k];
 		return 0;
 	case N_CMP: {
+		/* a record's field against a number or a string: no values
+		 * array, the literal read once */
+		const struct rf_expr *f = e->a[0], *l = e->a[1];
+		int flip = f->kind == N_LIT && l->kind == N_FIELD;
+		if (flip)
+			f = e->a[1], l = e->a[0];
+		if (f->kind == N_FIELD && !f->table && f->tv_idx < 0 && !f->time_field && l->kind == N_LIT && l->text &&
+		    (l->lit_kind == LIT_NUMBER || l->lit.type == RF_TV_STR)) {
+			for (uint32_t k = 0; k < n; k++) {
+				struct rf_value v = rf__field(x->b, rows[k], &f->field);
+				if (rf_value_missing(v)) {
+					out[k] = NO;
+					continue;
+				}
+				int c = cmp_text_lit(v, l);
+				out[k] = (uint8_t)cmp_holds(e->op, flip ? -c : c);
+			}
+			return 0;
+		}
 		struct rf_tv *a = tmp(x, (size_t)n * sizeof *a), *b = tmp(x, (size_t)n * sizeof *b);
 		if (!a || !b)
 			return -ENOMEM;
@@ -784,6 +819,20 @@ static int evb(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *r
 		return r;
 	}
 	case N_MATCH: {
+		const struct rf_expr *f = e->a[0];
+		if (f->kind == N_FIELD && !f->table && f->tv_idx < 0) {
+			for (uint32_t k = 0; k < n; k++) {
+				struct rf_value v = rf__field(x->b, rows[k], &f->field);
+				size_t s, en;
+				if (rf_value_missing(v)) {
+					out[k] = NO;
+					continue;
+				}
+				int mr = rf__regex_search(e->re, x->m[e->re_id], v.p, (size_t)v.len, 0, &s, &en);
+				out[k] = mr < 0 ? UNKNOWN : mr > 0 ? YES : NO;
+			}
+			return 0;
+		}
 		struct rf_tv *a = tmp(x, (size_t)n * sizeof *a);
 		if (!a)
 			return -ENOMEM;
@@ -802,6 +851,16 @@ static int evb(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *r
 		return r;
 	}
 	case N_CONTAINS: {
+		const struct rf_expr *f = e->a[0], *l = e->a[1];
+		if (f->kind == N_FIELD && !f->table && f->tv_idx < 0 && l->kind == N_LIT && l->lit.type == RF_TV_STR) {
+			for (uint32_t k = 0; k < n; k++) {
+				struct rf_value v = rf__field(x->b, rows[k], &f->field);
+				out[k] = !rf_value_missing(v) &&
+					 (l->text_len == 0 || (l->text_len <= (size_t)v.len &&
+							       memmem(v.p, (size_t)v.len, l->text, l->text_len) != NULL));
+			}
+			return 0;
+		}
 		struct rf_tv *a = tmp(x, (size_t)n * sizeof *a), *b = tmp(x, (size_t)n * sizeof *b);
 		if (!a || !b)
 			return -ENOMEM;

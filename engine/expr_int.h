@@ -44,6 +44,8 @@ struct rf_expr {
 	int prefix;
 	char *text;               /* the literal's bytes (strings, numbers) */
 	size_t text_len;
+	int text_num;             /* text reads as a number: num (set at bind) */
+	struct rf_number num;
 	/* N_FIELD */
 	struct rf_fieldref field; /* slot: the record's slot, or the column */
 	int bare;                 /* written as a bare word, not field("x") */
