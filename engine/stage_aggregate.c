@@ -323,7 +323,8 @@ static int hook_agg(void *user, const char *name, int column, struct rf_cursor *
 	}
 	fake[0] = c->args[save];
 	fake[1] = (struct rf_arg){ RF_ARG_WORD, hidden, strlen(hidden), c->args[from].column };
-	memcpy(fake + 2, c->args + c->i, (size_t)rest * sizeof *fake);
+	if (rest > 0)
+		memcpy(fake + 2, c->args + c->i, (size_t)rest * sizeof *fake);
 	struct rf_cursor fc = { fake, rest + 2, 0, c->end_column, c->err };
 	r = parse_agg(&fc, name, column, as);
 	if (fc.i >= 2)
@@ -434,7 +435,8 @@ static int configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 	if (!args)
 		return -ENOMEM;
 	args[0] = (struct rf_arg){ RF_ARG_WORD, (char *)spec->verb_text, strlen(spec->verb_text), spec->column };
-	memcpy(args + 1, c->args + c->i, (size_t)rest * sizeof *args);
+	if (rest > 0) /* (no arguments: c->args is NULL) */
+		memcpy(args + 1, c->args + c->i, (size_t)rest * sizeof *args);
 	struct rf_cursor c2 = { args, rest + 1, 0, c->end_column, c->err };
 	struct hook h = { cfg };
 	struct rf_expr_opts opts = { hook_agg, hook_is_agg, &h };
