@@ -1,0 +1,94 @@
+#!/bin/sh
+# expr.sh - the expression engine's own edges (issue 15): long chains of
+# + - * and, or, not and in-lists on a 1 MiB stack, the evaluation a batch
+# at a time over a million short records in every mode, the hidden fields
+# and computed columns of aggregates in every mode, HAVING, select and
+# eval expressions, and the bare-word errors.  Oracles: awk and Python.
+# (tests/lang2.sh checks the language's functions and types against peers.)
+. "${SRCDIR:-.}/tests/lib.sh"
+rf() { "$RINGFLOW" "$@"; }
+MODES="serial parallel pipeline multiprocess async"
+
+printf 'a 1\nb 2\nc 0\nd -5\n' > "$T/small"
+# chains: loops, not recursion (20,000 terms fit in one argument)
+chain() { awk -v n="$1" -v u="$2" -v l="$3" 'BEGIN { printf "split | where "; for (i = 0; i < n; i++) printf "%s", u; printf "%s | count", l }'; }
+check_eq "20,000 additions (ulimit -s 1024)" "$(ulimit -s 1024; rf "$(chain 20000 '$2 + ' '0 > 30000')" "$T/small")" \
+	"$(awk '$2 * 20000 > 30000' "$T/small" | wc -l)"
+check_eq "30,000 unary minus (ulimit -s 1024)" "$(ulimit -s 1024; rf "$(chain 30000 '- ' '$2 > 0')" "$T/small")" \
+	"$(awk '$2 > 0' "$T/small" | wc -l)"
+check_eq "30,001 unary minus (ulimit -s 1024)" "$(ulimit -s 1024; rf "$(chain 30001 '- ' '$2 > 0')" "$T/small")" \
+	"$(awk '0 - $2 > 0' "$T/small" | wc -l)"
+check_eq "10,000 of * and - (ulimit -s 1024)" "$(ulimit -s 1024; rf "$(chain 10000 '$2 * 1 - ' '0 < 0')" "$T/small")" \
+	"$(awk '$2 - 9999 * $2 < 0' "$T/small" | wc -l)"
+q=$(awk 'BEGIN { printf "split | where $1 in ("; for (i = 0; i < 10000; i++) printf "\"x%d\", ", i; printf "\"b\") | count" }')
+check_eq "an in-list of 10,001 (ulimit -s 1024)" "$(ulimit -s 1024; rf "$q" "$T/small")" 1
+
+# a million short records in one batch (evaluated 1024 rows at a time), in every mode
+awk 'BEGIN { for (i = 0; i < 1000000; i++) print i % 13, i % 7, (i % 5 == 0 ? "" : "x" i % 3) }' > "$T/many"
+want=$(awk '($1 * 2 + $2) % 4 == 1 || ($3 == "x1" && $2 > 3)' "$T/many" | wc -l)
+for m in $MODES; do
+	check_eq "where over 1M records, $m" \
+		"$(rf --mode=$m --buffer-size=16M 'split | where ($1 * 2 + $2) % 4 == 1 or ($3 == "x1" and $2 > 3) | count' "$T/many")" "$want"
+done
+
+# hidden fields and computed columns of an aggregate: the same bytes in
+# every mode, and the numbers awk computes
+"$LOGGEN" --size 4M --seed 7 > "$T/log"
+q='parse combined | count(where status >= 500) / count * 100 as err_pct, sum(bytes / 1024) as kb, count by status / 100 as c | sort c'
+rf --mode=serial --format=tsv "$q" "$T/log" > "$T/serial"
+for m in parallel pipeline multiprocess async; do
+	rf --mode=$m --format=tsv "$q" "$T/log" > "$T/got"
+	check_same "aggregate expressions, $m = serial" "$T/got" "$T/serial"
+done
+python3 - "$T/log" > "$T/want" <<'PY'
+import re, sys
+from collections import defaultdict
+g = defaultdict(lambda: [0, 0, 0])
+for line in open(sys.argv[1], encoding='latin-1'):
+	m = re.match(r'\S+ \S+ \S+ \[[^]]*\] "[^"]*" (\d+) (\S+)', line)
+	st, b = int(m.group(1)), m.group(2)
+	k = st / 100
+	g[k][0] += 1
+	g[k][1] += st >= 500
+	g[k][2] += int(b) if b != '-' else 0
+print('c\terr_pct\tkb\tcount')
+for k in sorted(g):
+	n, e, b = g[k]
+	print('%s\t%s\t%s\t%d' % (repr(k).rstrip('0').rstrip('.') if k != int(k) else int(k),
+	                          repr(e * 100 / n) if e * 100 % n else e * 100 // n, repr(b / 1024) if b % 1024 else b // 1024, n))
+PY
+check_same "aggregate expressions against Python" "$T/serial" "$T/want"
+
+# HAVING: where after an aggregate, over its columns
+awk '{ c[$1]++ } END { for (k in c) if (c[k] >= 20) print k "\t" c[k] }' "$T/log" | sort > "$T/want"
+rf --format=tsv 'parse combined | count by ip | where count >= 20' "$T/log" | tail -n +2 | sort > "$T/got"
+check_same "HAVING count >= 20" "$T/got" "$T/want"
+rf --format=tsv 'parse combined | count by status | where status ~ "^5" and count > 0' "$T/log" | tail -n +2 > "$T/got"
+awk '$9 ~ /^5/ { c[$9]++ } END { for (k in c) print k "\t" c[k] }' "$T/log" | sort > "$T/want"
+check_same "HAVING over a key with a regex" "$T/got" "$T/want"
+
+# eval and select expressions: the values awk computes
+awk '{ printf "%s\t%s\n", $1, $10 * 3 - 1 }' "$T/log" | head -50 > "$T/want"
+rf --format=tsv 'parse combined | eval b3 = bytes * 3 - 1 | select ip, b3 | head 50' "$T/log" | tail -n +2 > "$T/got"
+check_same "eval, then select" "$T/got" "$T/want"
+rf --format=tsv 'parse combined | select ip as client, bytes * 3 - 1 as b3 | head 50' "$T/log" > "$T/got2"
+check_eq "select expressions: the header" "$(head -1 "$T/got2")" "$(printf 'client\tb3')"
+tail -n +2 "$T/got2" > "$T/got3"
+check_same "select expressions: the rows" "$T/got3" "$T/want"
+
+# bare words: an error with a hint, never a silent empty match
+printf '{"level":"error"}\n{"level":"info"}\n' > "$T/j"
+rf 'parse json | where level == error | count' "$T/j" > /dev/null 2> "$T/err"
+check_status "json: level == error" $? 2
+check_grep "json: the message" "$T/err" "no field 'error'"
+check_grep "json: the hint" "$T/err" 'did you mean the string "error"?'
+check_eq "json: field(\"x\") compares two fields" "$(rf 'parse json | where level == field("level") | count' "$T/j")" 2
+rf 'parse combined | where method == GET | count' "$T/log" > /dev/null 2> "$T/err"
+check_status "combined: method == GET" $? 2
+check_grep "combined: the hint" "$T/err" 'did you mean the string "GET"?'
+rf 'parse combined | where bytes > 10 kb | count' "$T/log" > /dev/null 2> "$T/err"
+check_status "a stray word after the condition" $? 2
+rf 'parse combined | where bytes / 0 > 1 or bytes / 0 <= 1 | count' "$T/log" > "$T/got" 2>&1
+check_eq "division by zero is null: neither > nor <=" "$(cat "$T/got")" 0
+check_eq "division by zero is null: is null" "$(rf 'parse combined | where bytes % 0 is null | count' "$T/log")" "$(wc -l < "$T/log")"
+finish
