@@ -13,6 +13,7 @@
 #include <string.h>
 #include "aggregate.h"
 #include "sketch.h"
+#include "timezone.h"
 
 /* 128-bit integers aligned like the other cell fields (8), so that cells
  * pack without padding. */
@@ -261,8 +262,8 @@ static int encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_
 			int64_t t;
 			if (rf__parse_time_cached(&st->times[i], v.p, (size_t)v.len, cfg->syslog_year, &t) < 0)
 				return 1;
-			int64_t w = ks->bucket_s;
-			t = (t >= 0 ? t / w : -((-t + w - 1) / w)) * w;
+			/* on the clock of --tz: a day from local midnight */
+			t = rf__tz_floor(st->stage && st->stage->env ? st->stage->env->tz : NULL, t, ks->bucket_s);
 			st->keybuf[n++] = TAG_TIME;
 			memcpy(st->keybuf + n, &t, 8);
 			n += 8;
@@ -681,6 +682,8 @@ static void key_cells(const struct rf_agg_state *st, size_t g, struct rf_cell *r
 			p += 4 + l;
 		} else if (tag == TAG_TIME) {
 			row[i].type = RF_CELL_TIME;
+			/* a day bucket prints as a date */
+			row[i].plain = st->cfg->key[i].kind == RF_KEY_BUCKET && st->cfg->key[i].bucket_s % 86400 == 0;
 			memcpy(&row[i].u.i, p, 8);
 			p += 8;
 		}

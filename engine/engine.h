@@ -283,6 +283,7 @@ struct rf_stage_env {
 	 * while an aggregate grows, read from statm_fd; 0: no limit */
 	uint64_t memory_limit;
 	int statm_fd;
+	const struct rf_tz *tz;      /* --tz: buckets on its clock (NULL: UTC) */
 	_Atomic uint64_t groups_at_limit;  /* groups when the limit was hit */
 	_Atomic uint64_t resident_at_limit; /* and the resident bytes then */
 };

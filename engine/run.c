@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "run.h"
+#include "timezone.h"
 #include "executor.h"
 #include "exec_multiprocess.h"
 #include "clock.h"
@@ -185,6 +186,16 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	run->count_lines = q->parse_stage >= 0 || rf__query_may_reject(q);
 	run->table_out.format = opt->format;
 	run->table_out.streaming = q->agg_stage < 0;
+	if (opt->tz) {
+		char why[256];
+		if (rf__tz_open(opt->tz, &run->tz, why, sizeof why) < 0) {
+			free(run);
+			*err = -EINVAL;
+			return NULL;
+		}
+		run->table_out.tz = run->tz;
+		run->env.tz = run->tz;
+	}
 	run->env.strict = opt->strict;
 	/* rejects go out with their batch, in input order (--strict stops at
 	 * the first one: straight out) */
@@ -192,6 +203,7 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	run->env.statm_fd = -1;
 	if (opt->rejects_fd >= 0) {
 		if (rf__writer_init(&run->rejects, opt->rejects_fd, 64 << 10) < 0) {
+			rf__tz_free(run->tz);
 			free(run);
 			*err = -ENOMEM;
 			return NULL;
@@ -205,6 +217,7 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 		memset(report, 0, sizeof *report);
 	int r = rf__writer_init(&run->out, opt->out_fd, 256 << 10);
 	if (r < 0) {
+		rf__tz_free(run->tz);
 		free(run);
 		*err = r;
 		return NULL;
@@ -341,6 +354,7 @@ static void run_free(struct run *run)
 		rf__pool_destroy(&run->pool);
 	rf__restore_cpus(&run->caller_cpus);
 	free(run->inputs);
+	rf__tz_free(run->tz);
 	free(run);
 }
 

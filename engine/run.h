@@ -65,6 +65,7 @@ struct run {
 	const char *input_name;
 	int stopped;              /* head had enough: read no more */
 	struct rf_table_out table_out;
+	struct rf_tz *tz;         /* --tz, opened (NULL: UTC) */
 	uint64_t next_tick;       /* --every: when the next snapshot is due */
 	uint64_t snapshots;       /* tables printed, the final one included */
 	uint64_t every_printed;   /* --every: snapshots printed, and skipped */

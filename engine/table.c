@@ -619,7 +619,7 @@ int rf__table_project(struct rf_table *t, const int *cols, int n)
  */
 
 /* The text of a cell (numbers in their stable form); *len set. */
-static const char *cell_text(const struct rf_cell *c, char *buf, size_t cap, size_t *len)
+static const char *cell_text(const struct rf_cell *c, const struct rf_tz *tz, char *buf, size_t cap, size_t *len)
 {
 	struct rf_number n;
 	switch (c->type) {
@@ -645,7 +645,7 @@ static const char *cell_text(const struct rf_cell *c, char *buf, size_t cap, siz
 		*len = (size_t)rf__format_double(c->u.d, buf, cap);
 		return buf;
 	case RF_CELL_TIME:
-		*len = (size_t)rf__format_time(c->u.i, buf);
+		*len = (size_t)rf__format_time_tz(c->u.i, tz, c->plain, buf);
 		return buf;
 	default:
 		*len = 0;
@@ -884,7 +884,7 @@ static int is_numeric(const struct rf_cell *c)
 }
 
 /* A cell in the table format: its text as shown, or \N when missing. */
-static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell)
+static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell, const struct rf_tz *tz)
 {
 	char buf[64];
 	size_t len;
@@ -898,7 +898,7 @@ static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell)
 			put(w, cell->u.str.s, cell->u.str.len);
 		return cell->u.str.len;
 	}
-	const char *s = cell_text(cell, buf, sizeof buf, &len);
+	const char *s = cell_text(cell, tz, buf, sizeof buf, &len);
 	if (cell->type != RF_CELL_STR && cell->type != RF_CELL_BIGINT) { /* our own digits: plain */
 		if (w)
 			put(w, s, len);
@@ -911,7 +911,7 @@ static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell)
 static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r, size_t *len)
 {
 	for (int c = 0; c < t->ncols; c++) {
-		size_t l = put_cell_shown(NULL, &t->cells[r * (size_t)t->ncols + (size_t)c]);
+		size_t l = put_cell_shown(NULL, &t->cells[r * (size_t)t->ncols + (size_t)c], o->tz);
 		/* a cell widens its column up to 200, and never narrows it
 		 * (below a wider name, the header's padding would underflow) */
 		size_t w = l > 200 ? 200 : l;
@@ -975,9 +975,9 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 			size_t pad = len[c] < o->width[c] ? o->width[c] - len[c] : 0;
 			if (is_numeric(cell)) { /* numbers right-aligned */
 				put_spaces(w, pad);
-				put_cell_shown(w, cell);
+				put_cell_shown(w, cell, o->tz);
 			} else {
-				put_cell_shown(w, cell);
+				put_cell_shown(w, cell, o->tz);
 				if (c + 1 < t->ncols)
 					put_spaces(w, pad);
 			}
@@ -1008,7 +1008,7 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 		if (bare && t->ncols == 1 && t->nrows == 1) {
 			/* a lone answer, for `n=$(ringflow ...)`: missing is an empty line */
 			if (t->cells[0].type != RF_CELL_NULL)
-				put_cell_shown(w, &t->cells[0]);
+				put_cell_shown(w, &t->cells[0], o->tz);
 			return put(w, "\n", 1);
 		}
 		return write_table_format(o, t, w);
@@ -1036,7 +1036,7 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 			put(w, "{", 1);
 		for (int c = 0; c < t->ncols; c++) {
 			const struct rf_cell *cell = &row[c];
-			const char *s = cell_text(cell, buf, sizeof buf, &len);
+			const char *s = cell_text(cell, o->tz, buf, sizeof buf, &len);
 			switch (o->format) {
 			case RF_OUT_TSV:
 				if (c)

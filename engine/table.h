@@ -8,6 +8,7 @@
 #include "ringflow.h"
 
 struct rf_writer;
+struct rf_tz;
 
 /* BIGINT: an exact integer too wide for int64 (a 128-bit sum), its decimal
  * digits in u.str; it prints and sorts as the number it is. */
@@ -26,7 +27,8 @@ struct rf_cell {
 	} __attribute__((packed)) u;
 	uint8_t type;
 	uint8_t plain;    /* STR: known to be printable ASCII, no backslash (shown
-			   * as it is, width = length, without reading it again) */
+			   * as it is, width = length, without reading it again);
+			   * TIME: a day, shown as a date */
 } __attribute__((aligned(8)));
 _Static_assert(sizeof(struct rf_cell) == 16, "a cell is two words");
 
@@ -91,6 +93,7 @@ struct rf_table_out {
 	int header_done;
 	int json_array;            /* json: rows as array elements, comma-separated */
 	size_t width[RF_TABLE_MAX_COLS];
+	const struct rf_tz *tz;    /* --tz: times shown on its clock (NULL: UTC) */
 };
 
 /* Write the rows.  `bare`: a 1x1 table in table format prints the value

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "value.h"
+#include "timezone.h"
 
 static int is_blank(char c)
 {
@@ -263,6 +264,7 @@ static int days_in_month(int y, int m)
 struct tcur {
 	const char *p;
 	size_t i, n;
+	int64_t frac_ns;   /* the fraction read, in nanoseconds (digits past 9 cut) */
 };
 
 static int at(const struct tcur *c, char ch)
@@ -316,8 +318,17 @@ static int skip_spaces(struct tcur *c)
 	return c->i > i0;
 }
 
-/* A fraction of a second: '.' or ',' and digits, ignored (times are whole
- * seconds, rounded down). */
+/* Up to 9 digits of a fraction at p (n of them) as nanoseconds. */
+static int64_t frac_digits_ns(const char *p, size_t n)
+{
+	int64_t v = 0;
+	for (size_t j = 0; j < 9; j++)
+		v = v * 10 + (j < n ? p[j] - '0' : 0);
+	return v;
+}
+
+/* A fraction of a second: '.' or ',' and digits, kept in c->frac_ns
+ * (rf__parse_time drops it: whole seconds, rounded down). */
 static int fraction(struct tcur *c)
 {
 	if (!at(c, '.') && !at(c, ','))
@@ -325,8 +336,10 @@ static int fraction(struct tcur *c)
 	c->i++;
 	if (!at_digit(c))
 		return -1;
+	size_t f = c->i;
 	while (at_digit(c))
 		c->i++;
+	c->frac_ns = frac_digits_ns(c->p + f, c->i - f);
 	return 0;
 }
 
@@ -488,7 +501,8 @@ static int syslog_time(struct tcur *c, int default_year, int64_t *out)
 }
 
 /* Epoch time: 9 to 11 digits are seconds, 12 to 14 milliseconds, 15 to 17
- * microseconds, 18 or 19 nanoseconds; any fraction is dropped. */
+ * microseconds, 18 or 19 nanoseconds; *out gets whole seconds, c->frac_ns
+ * the rest (a fraction of the unit included, cut at nanoseconds). */
 static int epoch(struct tcur *c, int64_t *out)
 {
 	uint64_t v = 0;
@@ -500,25 +514,40 @@ static int epoch(struct tcur *c, int64_t *out)
 		return -1;
 	uint64_t div = nd <= 11 ? 1 : nd <= 14 ? 1000 : nd <= 17 ? 1000000 : 1000000000;
 	*out = (int64_t)(v / div);
+	/* nanoseconds in one unit, and the fraction of a unit in them */
+	uint64_t unit = 1000000000 / div;
+	c->frac_ns = (int64_t)((v % div) * unit + (uint64_t)c->frac_ns / div);
 	return 0;
 }
 
-/* The general parser: text already trimmed, at least 6 bytes. */
-static int parse_general(const char *p, size_t len, int default_year, int64_t *out)
+/* The general parser: text already trimmed, at least 6 bytes.  *frac_ns
+ * (if not NULL) gets the fraction of a second. */
+static int parse_general_frac(const char *p, size_t len, int default_year, int64_t *out, int64_t *frac_ns)
 {
-	struct tcur c = { p, 0, len };
+	struct tcur c = { p, 0, len, 0 };
+	int r;
 	if (p[0] >= '0' && p[0] <= '9') {
 		if (p[4] == '-')
-			return iso(&c, out);
-		if (p[2] == '/')
-			return clf(&c, out);
-		if (p[1] == ' ' || p[2] == ' ')
-			return rfc2822(&c, out);
-		return epoch(&c, out);
+			r = iso(&c, out);
+		else if (p[2] == '/')
+			r = clf(&c, out);
+		else if (p[1] == ' ' || p[2] == ' ')
+			r = rfc2822(&c, out);
+		else
+			r = epoch(&c, out);
+	} else if (len > 4 && p[3] == ',') {
+		r = rfc2822(&c, out);
+	} else {
+		r = syslog_time(&c, default_year, out);
 	}
-	if (len > 4 && p[3] == ',')
-		return rfc2822(&c, out);
-	return syslog_time(&c, default_year, out);
+	if (frac_ns)
+		*frac_ns = c.frac_ns;
+	return r;
+}
+
+static int parse_general(const char *p, size_t len, int default_year, int64_t *out)
+{
+	return parse_general_frac(p, len, default_year, out, NULL);
 }
 
 /* ---- the fast path ------------------------------------------------------
@@ -697,6 +726,27 @@ int rf__parse_time(const char *p, size_t len, int default_year, int64_t *out)
 	return r != NOT_FAST ? r : rf__parse_time_general(p, len, default_year, out);
 }
 
+int rf__parse_time_ns(const char *p, size_t len, int default_year, int64_t *ns)
+{
+	struct rf_time_shape sh;
+	int64_t s, frac = 0;
+	int r = rf__parse_time_fast(p, len, &s, &sh);
+	if (r == NOT_FAST) {
+		const char *q = p;
+		size_t n = len;
+		if (trim_time(&q, &n) < 0)
+			return RF_TIME_UNKNOWN;
+		r = parse_general_frac(q, n, default_year, &s, &frac);
+	} else if (r == 0 && sh.frac) {
+		frac = frac_digits_ns(p + sh.frac, sh.frac_end - sh.frac);
+	}
+	if (r < 0)
+		return r;
+	if (__builtin_mul_overflow(s, (int64_t)1000000000, &s) || __builtin_add_overflow(s, frac, ns))
+		return RF_TIME_INVALID;
+	return 0;
+}
+
 /* ---- the last time parsed -------------------------------------------------
  * Log lines in a row share their timestamp, or all of it but the seconds
  * (and a fraction of them): the same text is the same answer, and a text
@@ -795,23 +845,75 @@ int rf__parse_time_cached(struct rf_time_cache *c, const char *p, size_t len, in
 	return r;
 }
 
-int rf__format_time(int64_t t, char *buf)
+/* The civil date and time of local seconds t. */
+static void civil_of(int64_t t, int64_t *y, unsigned *m, unsigned *d, int *sec_of_day)
 {
 	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t rem = t - days * 86400;
+	*sec_of_day = (int)(t - days * 86400);
 	/* civil_from_days */
 	int64_t z = days + 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
 	unsigned doe = (unsigned)(z - era * 146097);
 	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = (int64_t)yoe + era * 400;
 	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	return snprintf(buf, 32, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
-			(int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+int rf__format_time(int64_t t, char *buf)
+{
+	int64_t y;
+	unsigned m, d;
+	int rem;
+	civil_of(t, &y, &m, &d, &rem);
+	return snprintf(buf, 32, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, rem / 3600,
+			rem / 60 % 60, rem % 60);
+}
+
+/* t (seconds) and a fraction in tz; frac_ns 0: none shown */
+static int format_in_zone(int64_t t, int64_t frac_ns, const struct rf_tz *tz, int date_only, char *buf)
+{
+	int32_t off = rf__tz_offset(tz, t);
+	int64_t y;
+	unsigned m, d;
+	int rem;
+	civil_of(t + off, &y, &m, &d, &rem);
+	if (date_only)
+		return snprintf(buf, RF_TIME_BUF, "%04lld-%02u-%02u", (long long)y, m, d);
+	int n = snprintf(buf, RF_TIME_BUF, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d, rem / 3600,
+			 rem / 60 % 60, rem % 60);
+	if (frac_ns) {
+		char f[16];
+		int k = snprintf(f, sizeof f, "%09lld", (long long)frac_ns);
+		while (k > 1 && f[k - 1] == '0')
+			k--;
+		n += snprintf(buf + n, (size_t)(RF_TIME_BUF - n), ".%.*s", k, f);
+	}
+	if (rf__tz_is_utc(tz)) {
+		buf[n++] = 'Z';
+		buf[n] = 0;
+		return n;
+	}
+	int a = off < 0 ? -off : off;
+	n += snprintf(buf + n, (size_t)(RF_TIME_BUF - n), "%c%02d:%02d", off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+	if (a % 60) /* an old local mean time: seconds, outside RFC 3339 */
+		n += snprintf(buf + n, (size_t)(RF_TIME_BUF - n), ":%02d", a % 60);
+	return n;
+}
+
+int rf__format_time_ns(int64_t ns, const struct rf_tz *tz, char *buf)
+{
+	int64_t s = ns / 1000000000, f = ns % 1000000000;
+	if (f < 0)
+		s--, f += 1000000000;
+	return format_in_zone(s, f, tz, 0, buf);
+}
+
+int rf__format_time_tz(int64_t t, const struct rf_tz *tz, int date_only, char *buf)
+{
+	return format_in_zone(t, 0, tz, date_only, buf);
 }
 
 int rf__format_double(double d, char *buf, size_t cap)

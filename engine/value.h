@@ -114,8 +114,23 @@ struct rf_time_cache {
 void rf__time_cache_init(struct rf_time_cache *c);
 int rf__parse_time_cached(struct rf_time_cache *c, const char *p, size_t len, int default_year, int64_t *out);
 
+/* rf__parse_time keeping the fraction: nanoseconds since the epoch (digits
+ * past the ninth are cut).  Same codes; RF_TIME_INVALID also for an instant
+ * outside int64 nanoseconds (before 1677, after 2262). */
+int rf__parse_time_ns(const char *p, size_t len, int default_year, int64_t *ns);
+
 /* "2000-10-10T20:55:36Z" into buf (at least 21 bytes); returns length. */
 int rf__format_time(int64_t t, char *buf);
+
+/* RFC 3339 in zone tz (timezone.h; NULL: UTC): the fraction when it is not
+ * zero (trailing zeros cut), Z in UTC, else the offset
+ * (2026-11-01T10:00:00.25+01:00).  buf: at least RF_TIME_BUF bytes. */
+#define RF_TIME_BUF 48
+struct rf_tz;
+int rf__format_time_ns(int64_t ns, const struct rf_tz *tz, char *buf);
+/* Seconds since the epoch in tz: the same without a fraction, or the
+ * local date alone (2026-11-01) when `date_only`. */
+int rf__format_time_tz(int64_t t, const struct rf_tz *tz, int date_only, char *buf);
 
 /* A number in the stable output form: integers as integers, others in the
  * shortest form that reads back to the same double.  Returns length. */

@@ -139,9 +139,15 @@ struct rf_options {
 	void *progress_user;
 	int decompress_off;    /* read compressed inputs as the bytes they are;
 	                        * 0: decode them (found by their first bytes) */
+	const char *tz;        /* --tz: the zone times show in and minute, hour
+	                        * and day buckets follow; NULL: UTC */
 };
 
 void rf_options_init(struct rf_options *opt);
+
+/* Whether a --tz zone can be used: UTC, an offset (+05:30, -0800) or an
+ * IANA name (Europe/Berlin).  0, or -1 with a message in err. */
+int rf_check_tz(const char *name, char *err, size_t errlen);
 
 /* Compressed formats by number (the index of the rf_report arrays below):
  * 1 gzip, 2 zstd, 3 xz, 4 bzip2, 5 lz4; 0 and anything else NULL. */

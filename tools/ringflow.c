@@ -85,6 +85,8 @@ static void usage(FILE *f)
 	      "                           of the inputs; replaced only once the run starts)\n"
 	      "  --strict                 a rejected record is an error\n"
 	      "  --every=DURATION         print the aggregate so far every DURATION (5s, 1m)\n"
+	      "  --tz=ZONE                show times and cut minute/hour/day buckets in ZONE:\n"
+	      "                           an IANA name (Europe/Berlin) or +05:30 (default UTC)\n"
 	      "  --stats[=text|json]      run statistics on stderr; with json, stderr holds\n"
 	      "                           one JSON object, messages inside it\n"
 	      "  --stats-file=FILE        write the statistics to FILE instead (text unless\n"
@@ -649,7 +651,7 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS };
+       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -675,6 +677,7 @@ static const struct option longopts[] = {
 	{ "rejects", required_argument, NULL, OPT_REJECTS },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "every", required_argument, NULL, OPT_EVERY },
+	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -890,6 +893,9 @@ int main(int argc, char **argv)
 				opt.threads = (int)n;
 			break;
 		}
+		case OPT_TZ:
+			opt.tz = optarg;
+			break;
 		case OPT_EVERY:
 			if (parse_every(optarg, &opt.every_ns) < 0) {
 				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m, 2h; from 10ms to 277h)\n", optarg);
@@ -909,6 +915,10 @@ int main(int argc, char **argv)
 	char perr[256];
 	if (rf_check_placement(&opt, perr, sizeof perr) < 0) {
 		fprintf(stderr, "ringflow: %s\n", perr);
+		return EXIT_USAGE;
+	}
+	if (opt.tz && rf_check_tz(opt.tz, perr, sizeof perr) < 0) {
+		fprintf(stderr, "ringflow: --tz: %s\n", perr);
 		return EXIT_USAGE;
 	}
 	/* --cpus holds for the whole process, whatever thread it starts */
