@@ -141,7 +141,7 @@ static const char *tok_desc(const struct xtok *t, char *buf, size_t cap)
 /* ---- literals ---- */
 
 /* A duration: one or more of NUMBER UNIT, units ns us ms s m h d w. */
-static int parse_dur(const char *p, size_t n, int64_t *out)
+int rf__parse_duration_ns(const char *p, size_t n, int64_t *out)
 {
 	static const struct {
 		const char *u;
@@ -263,7 +263,7 @@ static int lit_of(const char *p, size_t n, struct rf_expr *e)
 		return 0;
 	}
 	int64_t ns;
-	if (isalpha((unsigned char)p[n - 1]) && parse_dur(p, n, &ns) == 0) {
+	if (isalpha((unsigned char)p[n - 1]) && rf__parse_duration_ns(p, n, &ns) == 0) {
 		e->lit = (struct rf_tv){ .type = RF_TV_DUR, .u.i = ns };
 		return 0;
 	}
@@ -275,11 +275,9 @@ static int lit_of(const char *p, size_t n, struct rf_expr *e)
 	}
 	if (parse_cidr(p, n, e) == 0)
 		return 0;
-	int64_t s;
-	if (n >= 10 && isdigit((unsigned char)p[0]) && p[4] == '-' && rf__parse_time(p, n, 1970, &s) == 0) {
-		if (s > INT64_MAX / 1000000000 || s < INT64_MIN / 1000000000)
-			return -1;
-		e->lit = (struct rf_tv){ .type = RF_TV_TIME, .u.i = s * 1000000000 };
+	if (n >= 10 && isdigit((unsigned char)p[0]) && p[4] == '-' && rf__parse_time_ns(p, n, 1970, &ns) == 0) {
+		e->lit = (struct rf_tv){ .type = RF_TV_TIME, .u.i = ns };
+		e->local = p[n - 1] != 'Z'; /* read on the --tz clock (expr_eval.c) */
 		return 0;
 	}
 	return -1;

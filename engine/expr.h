@@ -48,6 +48,9 @@ char *rf__args_text(const struct rf_cursor *c, int from, int to);
 struct rf_expr_ctx;
 struct rf_expr_ctx *rf__expr_ctx_new(const struct rf_expr *e);
 void rf__expr_ctx_free(struct rf_expr_ctx *x);
+/* --tz: bare time literals are on its clock, times print in it. */
+struct rf_tz;
+void rf__expr_ctx_set_tz(struct rf_expr_ctx *x, const struct rf_tz *tz);
 /* Truth of e for each selected record of b: keep[i] is 1 (true), 0, or
  * RF_EXPR_UNKNOWN when a ~ in it hit the regex limits and the rest did
  * not decide it.  0 or -ENOMEM. */
@@ -63,6 +66,10 @@ int rf__expr_table_filter(struct rf_expr_ctx *x, const struct rf_expr *e, const 
 int rf__expr_table_values(struct rf_expr_ctx *x, const struct rf_expr *e, const struct rf_table *t,
 			  struct rf_tv *out);
 int rf__expr_has_regex(const struct rf_expr *e);
+
+/* A duration: NUMBER UNIT, repeated (1h30m, 1.5s, 250ms), units ns us ms
+ * s m h d w, an optional leading '-'.  0 and nanoseconds, or -1. */
+int rf__parse_duration_ns(const char *p, size_t n, int64_t *out);
 
 /* eval's configuration, built from outside (the hidden fields an
  * aggregate's expressions make): add takes e.  counting: the field is 1

@@ -25,6 +25,7 @@
 #include <string.h>
 #include "expr_int.h"
 #include "table.h"
+#include "timezone.h"
 
 enum { NO, YES, UNKNOWN };
 
@@ -260,7 +261,7 @@ static int as_dur(const struct rf_tv *v, struct rf_tv *out)
 	if (v->type != RF_TV_STR)
 		return -1;
 	int64_t ns;
-	if (rf__parse_duration(v->u.s, v->len, &ns) < 0)
+	if (rf__parse_duration_ns(v->u.s, v->len, &ns) < 0)
 		return -1;
 	*out = (struct rf_tv){ .type = RF_TV_DUR, .u.i = ns };
 	return 0;
@@ -566,18 +567,6 @@ static struct rf_tv negate(const struct rf_tv *a)
 	return rf_tv_float(-x.u.d);
 }
 
-static int truthy(const struct rf_tv *v)
-{
-	switch (v->type) {
-	case RF_TV_NULL: return NO;
-	case RF_TV_BOOL:
-	case RF_TV_INT: return v->u.i != 0;
-	case RF_TV_FLOAT: return v->u.d != 0 && !isnan(v->u.d);
-	case RF_TV_STR: return v->len > 0;
-	default: return YES;
-	}
-}
-
 /* ---- the walk ---- */
 
 static int ev(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *rows, uint32_t n, struct rf_tv *out);
@@ -669,10 +658,19 @@ static int ev(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *ro
 		return r;
 	}
 	switch (e->kind) {
-	case N_LIT:
+	case N_LIT: {
+		struct rf_tv v = e->lit;
+		if (e->local && x->env.tz) {
+			/* 2026-11-01T10:00 on the --tz clock */
+			int64_t ns = v.u.i, sub = ns % 1000000000;
+			if (sub < 0)
+				sub += 1000000000;
+			v.u.i = rf__tz_local_to_utc(x->env.tz, (ns - sub) / 1000000000) * 1000000000 + sub;
+		}
 		for (uint32_t k = 0; k < n; k++)
-			out[k] = e->lit;
+			out[k] = v;
 		return 0;
+	}
 	case N_FIELD:
 	case N_AGG:
 		if (e->kind == N_AGG && !e->table)
@@ -922,7 +920,7 @@ static int evb(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *r
 			return -ENOMEM;
 		if ((r = ev(x, e, rows, n, a)) == 0)
 			for (uint32_t k = 0; k < n; k++)
-				out[k] = (uint8_t)truthy(&a[k]);
+				out[k] = (uint8_t)(rf__tv_truthy(&a[k]) ? YES : NO);
 		release(x, m);
 		return r;
 	}
@@ -968,6 +966,11 @@ static void batch_start(struct rf_expr_ctx *x, struct rf_batch *b)
 	x->t = NULL;
 	x->env.alloc = alloc_batch;
 	x->err = 0;
+}
+
+void rf__expr_ctx_set_tz(struct rf_expr_ctx *x, const struct rf_tz *tz)
+{
+	x->env.tz = tz;
 }
 
 int rf__expr_filter(struct rf_expr_ctx *x, const struct rf_expr *e, struct rf_batch *b, uint8_t *keep)

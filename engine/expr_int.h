@@ -42,6 +42,7 @@ struct rf_expr {
 				   * a number, as fields do; LIT_CIDR: lit is
 				   * the network, prefix its length */
 	int prefix;
+	int local;                /* a bare time with no zone: on the --tz clock */
 	char *text;               /* the literal's bytes (strings, numbers) */
 	size_t text_len;
 	int text_num;             /* text reads as a number: num (set at bind) */

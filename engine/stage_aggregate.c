@@ -587,7 +587,7 @@ static int cell_of(struct rf_table *t, const struct rf_tv *v, struct rf_cell *c)
 	else if (v->type != RF_TV_STR) {
 		struct small_buf sb;
 		sb.used = 0;
-		struct rf_fn_env env = { small_alloc, &sb, 0 };
+		struct rf_fn_env env = { small_alloc, &sb, 0, NULL };
 		if (rf__tv_to_text(v, &env, &s) < 0)
 			return -ENOMEM;
 	}

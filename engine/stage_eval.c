@@ -144,6 +144,8 @@ static int eval_open(struct rf_stage *st, const void *config)
 	for (int i = 0; i < es->cfg->n; i++)
 		if (!(es->x[i] = rf__expr_ctx_new(es->cfg->e[i])))
 			return -ENOMEM;
+		else
+			rf__expr_ctx_set_tz(es->x[i], st->env->tz);
 	return 0;
 }
 
@@ -178,7 +180,7 @@ static int eval_process(struct rf_stage *st, struct rf_batch *b)
 		es->out = o;
 		es->out_cap = n;
 	}
-	struct rf_fn_env env = { arena_alloc, b, 0 };
+	struct rf_fn_env env = { arena_alloc, b, 0, st->env->tz };
 	for (int i = 0; i < cfg->n; i++) {
 		if ((r = rf__expr_values(es->x[i], cfg->e[i], b, es->out)) < 0)
 			return r;
@@ -186,10 +188,7 @@ static int eval_process(struct rf_stage *st, struct rf_batch *b)
 		if (cfg->counting[i]) {
 			/* 1 where true (not unknown, not null), else 0 */
 			for (uint32_t k = 0; k < n; k++) {
-				const struct rf_tv *t = &es->out[k];
-				int yes = (t->type == RF_TV_BOOL && t->u.i == 1) ||
-					  (t->type == RF_TV_INT && t->u.i) || (t->type == RF_TV_FLOAT && t->u.d != 0) ||
-					  (t->type == RF_TV_STR && t->len) || t->type >= RF_TV_TIME;
+				int yes = rf__tv_truthy(&es->out[k]);
 				b->tv[(size_t)k * b->ntv + (size_t)idx] = rf_tv_int(yes);
 				b->vals[(size_t)k * b->nslots + (size_t)slot] = (struct rf_value){ yes ? "1" : "0", 1 };
 			}

@@ -418,7 +418,10 @@ static int where_open(struct rf_stage *st, const void *config)
 		return -ENOMEM;
 	ws->e = config;
 	st->state = ws;
-	return (ws->x = rf__expr_ctx_new(ws->e)) ? 0 : -ENOMEM;
+	if (!(ws->x = rf__expr_ctx_new(ws->e)))
+		return -ENOMEM;
+	rf__expr_ctx_set_tz(ws->x, st->env->tz);
+	return 0;
 }
 
 static int where_process(struct rf_stage *st, struct rf_batch *b)

@@ -46,6 +46,13 @@ static inline struct rf_tv rf_tv_str(const char *s, size_t n)
 	return (struct rf_tv){ .type = RF_TV_STR, .len = (uint32_t)n, .u.s = s };
 }
 
+/* Truth in a condition: true, a number not 0 (nor NaN), a string not
+ * empty, any time, duration or address; not null or false. */
+int rf__tv_truthy(const struct rf_tv *v);
+/* The text of a typed value (not a string, not null) into buf: its
+ * length, or -1 when it does not fit. */
+int rf__tv_format(const struct rf_tv *v, const struct rf_tz *tz, char *buf, size_t cap);
+
 /* Conversions the functions share (tval.c).  Each returns 0, or -1 when
  * the value does not convert (the caller then yields null). */
 /* A number: INT or FLOAT as they are, a STR that reads as a number
@@ -67,10 +74,12 @@ int rf__tv_to_text(const struct rf_tv *v, struct rf_fn_env *env, struct rf_tv *o
  * arguments included: most functions then return null, coalesce does not).
  * Memory for a result string comes from env->alloc, valid until the batch
  * (or the result table) is done with. */
+struct rf_tz;
 struct rf_fn_env {
 	char *(*alloc)(void *user, size_t n);   /* NULL on failure */
 	void *user;
 	int error;                              /* set to -ENOMEM on failure */
+	const struct rf_tz *tz;                 /* --tz: times print in it (NULL: UTC) */
 };
 
 struct rf_fn_def;

@@ -432,9 +432,11 @@ def p_time_more(s):
 	return None
 
 
-def fmt_time(t):
+def fmt_time(t, date_only=False):
+	"""A time key as ringflow prints it: a bucket of whole days as a date."""
 	import datetime
-	return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ').encode()
+	d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+	return d.strftime('%Y-%m-%d' if date_only else '%Y-%m-%dT%H:%M:%SZ').encode()
 
 
 TIME_NAMES = (b'time', b'timestamp', b'ts', b'@timestamp')
@@ -972,7 +974,8 @@ def reference(files, stages, classes):
 		key = []
 		for k, v in zip(agg['keys'], r[:nk]):
 			if k[0] != 'field' and v is not None:
-				v = fmt_time(v)
+				w = {'minute': 60, 'hour': 3600, 'day': 86400}.get(k[0]) or parse_dur(k[2])
+				v = fmt_time(v, w % 86400 == 0)
 			key.append(v)
 		cells = []
 		vals = list(r[nk:])

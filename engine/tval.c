@@ -1,0 +1,174 @@
+/* tval.c - the conversions of typed values (tval.h): to numbers, times,
+ * addresses and text. */
+#include "config.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "engine.h"
+
+int rf__tv_truthy(const struct rf_tv *v)
+{
+	switch (v->type) {
+	case RF_TV_NULL: return 0;
+	case RF_TV_BOOL:
+	case RF_TV_INT: return v->u.i != 0;
+	case RF_TV_FLOAT: return v->u.d != 0 && !isnan(v->u.d);
+	case RF_TV_STR: return v->len > 0;
+	default: return 1;
+	}
+}
+
+int rf__tv_to_number(const struct rf_tv *v, struct rf_tv *out)
+{
+	struct rf_number n;
+	switch (v->type) {
+	case RF_TV_INT:
+	case RF_TV_FLOAT:
+		*out = *v;
+		return 0;
+	case RF_TV_BOOL:
+		*out = rf_tv_int(v->u.i);
+		return 0;
+	case RF_TV_STR:
+		if (rf__parse_number(v->u.s, v->len, &n) < 0)
+			return -1;
+		*out = n.is_int ? rf_tv_int(n.i) : rf_tv_float(n.d);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int rf__tv_to_time(const struct rf_tv *v, struct rf_tv *out)
+{
+	if (v->type == RF_TV_TIME) {
+		*out = *v;
+		return 0;
+	}
+	if (v->type != RF_TV_STR)
+		return -1;
+	int64_t ns;
+	if (rf__parse_time_ns(v->u.s, v->len, 1970, &ns) != 0)
+		return -1;
+	*out = (struct rf_tv){ .type = RF_TV_TIME, .u.i = ns };
+	return 0;
+}
+
+int rf__tv_to_ip(const struct rf_tv *v, struct rf_tv *out)
+{
+	if (v->type == RF_TV_IP) {
+		*out = *v;
+		return 0;
+	}
+	if (v->type != RF_TV_STR || v->len == 0 || v->len >= 64)
+		return -1;
+	char buf[64];
+	memcpy(buf, v->u.s, v->len);
+	buf[v->len] = '\0';
+	struct rf_tv r = { .type = RF_TV_IP };
+	struct in_addr a4;
+	if (!memchr(buf, ':', v->len)) {
+		/* dotted quads only, no octet with a leading zero (010 is
+		 * octal to some readers and decimal to others) */
+		for (const char *q = buf; *q; q++)
+			if (*q == '0' && q[1] >= '0' && q[1] <= '9' && (q == buf || q[-1] == '.'))
+				return -1;
+		if (inet_pton(AF_INET, buf, &a4) != 1)
+			return -1;
+		r.u.ip[10] = r.u.ip[11] = 0xff;
+		memcpy(r.u.ip + 12, &a4, 4);
+		r.len = 4;
+	} else {
+		if (inet_pton(AF_INET6, buf, r.u.ip) != 1)
+			return -1;
+		r.len = 16;
+	}
+	*out = r;
+	return 0;
+}
+
+/* Go's time.Duration.String: 1h2m3.5s, 1.5ms, 250ns, 0s. */
+static int format_duration(int64_t d, char *buf, size_t cap)
+{
+	if (d == 0)
+		return snprintf(buf, cap, "0s");
+	uint64_t u = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+	const char *sign = d < 0 ? "-" : "";
+	char frac[16];
+	if (u < 1000000000ULL) {
+		/* below a second: the largest unit that keeps a whole part */
+		uint64_t unit = u < 1000 ? 1 : u < 1000000 ? 1000 : 1000000;
+		const char *name = unit == 1 ? "ns" : unit == 1000 ? "\xc2\xb5s" : "ms";
+		int digits = unit == 1 ? 0 : unit == 1000 ? 3 : 6;
+		int n = snprintf(frac, sizeof frac, ".%0*" PRIu64, digits, u % unit);
+		while (n > 1 && frac[n - 1] == '0')
+			frac[--n] = '\0';
+		if (n == 1)
+			frac[0] = '\0';
+		return snprintf(buf, cap, "%s%" PRIu64 "%s%s", sign, u / unit, digits ? frac : "", name);
+	}
+	uint64_t s = u / 1000000000ULL, ns = u % 1000000000ULL;
+	int n = snprintf(frac, sizeof frac, ".%09" PRIu64, ns);
+	while (n > 1 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	if (n == 1)
+		frac[0] = '\0';
+	uint64_t h = s / 3600, m = s / 60 % 60;
+	s %= 60;
+	if (h)
+		return snprintf(buf, cap, "%s%" PRIu64 "h%" PRIu64 "m%" PRIu64 "%ss", sign, h, m, s, frac);
+	if (m)
+		return snprintf(buf, cap, "%s%" PRIu64 "m%" PRIu64 "%ss", sign, m, s, frac);
+	return snprintf(buf, cap, "%s%" PRIu64 "%ss", sign, s, frac);
+}
+
+int rf__tv_format(const struct rf_tv *v, const struct rf_tz *tz, char *buf, size_t cap)
+{
+	struct rf_number num;
+	switch (v->type) {
+	case RF_TV_INT:
+		num = (struct rf_number){ 1, v->u.i, (double)v->u.i };
+		return rf__format_number(&num, buf, cap);
+	case RF_TV_FLOAT:
+		return rf__format_double(v->u.d, buf, cap);
+	case RF_TV_BOOL:
+		return snprintf(buf, cap, "%s", v->u.i ? "true" : "false");
+	case RF_TV_TIME:
+		return cap >= RF_TIME_BUF ? rf__format_time_ns(v->u.i, tz, buf) : -1;
+	case RF_TV_DUR:
+		return format_duration(v->u.i, buf, cap);
+	case RF_TV_IP:
+		if (v->len == 4)
+			return inet_ntop(AF_INET, v->u.ip + 12, buf, (socklen_t)cap) ? (int)strlen(buf) : -1;
+		return inet_ntop(AF_INET6, v->u.ip, buf, (socklen_t)cap) ? (int)strlen(buf) : -1;
+	default:
+		return -1;
+	}
+}
+
+int rf__tv_to_text(const struct rf_tv *v, struct rf_fn_env *env, struct rf_tv *out)
+{
+	if (v->type == RF_TV_STR) {
+		*out = *v;
+		return 0;
+	}
+	if (v->type == RF_TV_NULL) {
+		*out = *v;
+		return 0;
+	}
+	char buf[128];
+	int n = rf__tv_format(v, env->tz, buf, sizeof buf);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return -1;
+	char *p = env->alloc(env->user, (size_t)n ? (size_t)n : 1);
+	if (!p) {
+		env->error = -ENOMEM;
+		return -1;
+	}
+	memcpy(p, buf, (size_t)n);
+	*out = rf_tv_str(p, (size_t)n);
+	return 0;
+}
