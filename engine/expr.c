@@ -967,7 +967,7 @@ static int bind_field(struct rf_expr *e, struct rf_schema *sc, struct rf_query_e
 		return -EINVAL;
 	}
 	int r = rf__schema_bind_expr(sc, &e->field, err);
-	if (r < 0) {
+	if (r < 0 && name[0] != '$') {
 		if (e->bare && !err->hint[0])
 			snprintf(err->hint, sizeof err->hint, "did you mean the string \"%s\"?", name);
 		else if (e->bare && strlen(err->hint) < sizeof err->hint - 40 && !strstr(err->hint, "string"))
@@ -975,6 +975,8 @@ static int bind_field(struct rf_expr *e, struct rf_schema *sc, struct rf_query_e
 				 " (or the string \"%s\"?)", name);
 		return r;
 	}
+	if (r < 0)
+		return r;
 	if (e->field.slot >= 0 && sc->is_eval[e->field.slot])
 		e->tv_idx = sc->tv_idx[e->field.slot];
 	e->time_field = is_time_field(sc, name);
