@@ -1,4 +1,5 @@
-/* aggregate.c - count, sum, avg, min, max, distinct and quantiles, by key.
+/* aggregate.c - count, sum, avg, min, max, distinct, quantiles,
+ * approx_distinct, the variance family and pct, by key.
  *
  * Groups live in a string map keyed by an encoding of their key values;
  * each group owns one cell per aggregate.  Every cell kind has a merge, so
@@ -13,10 +14,12 @@
 #include <string.h>
 #include "aggregate.h"
 #include "sketch.h"
+#include "hll.h"
 
 /* 128-bit integers aligned like the other cell fields (8), so that cells
  * pack without padding. */
 typedef __int128 i128 __attribute__((aligned(8)));
+typedef unsigned __int128 u128 __attribute__((aligned(8)));
 
 /* A number with its integer kept exact: integer literals up to 128 bits
  * (rf__parse_number keeps 64), and always the nearest double.  Of other
@@ -41,6 +44,19 @@ struct sum_cell {
 	uint8_t has_float;   /* some were not integers */
 };
 
+/* The variance family: integers within 64 bits are summed exactly - their
+ * sum in 128 bits, the sum of their squares in 192 (lo, then hi) - so the
+ * result is the same whatever order the values and partial states came
+ * in; other numbers as a sum does, compensated. */
+struct var_cell {
+	uint64_t n;
+	i128 s1;
+	u128 s2lo;
+	uint64_t s2hi;
+	double fs1, fc1, fs2, fc2;
+	uint8_t has_float;
+};
+
 /* A group's cells lie in one row, each of its aggregate's own size (a
  * count takes 8 bytes, a sum 48); a cell is seen through the pointer of
  * its kind. */
@@ -51,6 +67,8 @@ union cell {
 	struct num *mm;              /* min, max */
 	struct rf_strmap **set;      /* distinct */
 	struct rf_sketch **sketch;   /* quantiles */
+	struct rf_hll **hll;         /* approx_distinct */
+	struct var_cell *var;        /* stddev, variance, stddev_pop, var_pop */
 };
 
 struct rf_agg_state {
@@ -84,6 +102,13 @@ static size_t cell_size(enum rf_agg_func f)
 		return sizeof(struct rf_strmap *);
 	case RF_AGG_QUANTILE:
 		return sizeof(struct rf_sketch *);
+	case RF_AGG_APPROX:
+		return sizeof(struct rf_hll *);
+	case RF_AGG_STDDEV:
+	case RF_AGG_VARIANCE:
+	case RF_AGG_STDDEV_POP:
+	case RF_AGG_VAR_POP:
+		return sizeof(struct var_cell);
 	default:
 		return sizeof(uint64_t);
 	}
@@ -152,6 +177,9 @@ static void clear_group(struct rf_agg_state *st, size_t g)
 		} else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch) {
 			rf__sketch_free(*c.sketch);
 			free(*c.sketch);
+		} else if (cfg->agg[a].func == RF_AGG_APPROX && *c.hll) {
+			rf__hll_free(*c.hll);
+			free(*c.hll);
 		}
 	}
 	memset(st->cells + g * st->row, 0, st->row);
@@ -376,9 +404,52 @@ static void sum_add_int(struct sum_cell *c, __int128 i)
 	}
 }
 
+static void var_add_int(struct var_cell *c, int64_t x)
+{
+	u128 ax = x < 0 ? (u128)0 - (u128)(i128)x : (u128)x;
+	u128 sq = ax * ax, lo = c->s2lo + sq;
+	c->s2hi += lo < c->s2lo;
+	c->s2lo = lo;
+	c->s1 += x;
+}
+
+static void var_add(struct var_cell *c, const struct num *x)
+{
+	c->n++;
+	if (x->is_int && x->i >= INT64_MIN && x->i <= INT64_MAX) {
+		var_add_int(c, (int64_t)x->i);
+		return;
+	}
+	double d = x->is_int ? (double)x->i : x->d;
+	fsum_add(&c->fs1, &c->fc1, d);
+	fsum_add(&c->fs2, &c->fc2, d * d);
+	c->has_float = 1;
+}
+
+static int hll_cell(struct rf_hll **h)
+{
+	if (*h)
+		return 0;
+	if (!(*h = malloc(sizeof **h)))
+		return -ENOMEM;
+	rf__hll_init(*h);
+	return 0;
+}
+
+/* Where an aggregate takes its input: add_value reads a field's value as
+ * bytes (distinct, approx_distinct) or through get_num as a number (the
+ * rest); those two are the places a computed value would come in. */
 static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_value v)
 {
 	const struct rf_agg_spec *as = &st->cfg->agg[a];
+	if (as->func == RF_AGG_APPROX) {
+		if (rf_value_missing(v)) {
+			st->skipped[a]++;
+			return 0;
+		}
+		int r = hll_cell(c.hll);
+		return r < 0 ? r : rf__hll_add(*c.hll, rf__hll_hash(v.p, (size_t)v.len));
+	}
 	if (as->func == RF_AGG_DISTINCT) {
 		if (rf_value_missing(v)) {
 			st->skipped[a]++;
@@ -422,6 +493,12 @@ static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_val
 			rf__sketch_init(*c.sketch);
 		}
 		return rf__sketch_add(*c.sketch, num.d);
+	case RF_AGG_STDDEV:
+	case RF_AGG_VARIANCE:
+	case RF_AGG_STDDEV_POP:
+	case RF_AGG_VAR_POP:
+		var_add(c.var, &num);
+		break;
 	default:
 		break;
 	}
@@ -534,6 +611,30 @@ static int merge_cell(const struct rf_agg_spec *as, union cell d, union cell s)
 			rf__sketch_init(*d.sketch);
 		}
 		return rf__sketch_merge(*d.sketch, *s.sketch);
+	case RF_AGG_APPROX: {
+		if (!*s.hll)
+			return 0;
+		int r = hll_cell(d.hll);
+		return r < 0 ? r : rf__hll_merge(*d.hll, *s.hll);
+	}
+	case RF_AGG_STDDEV:
+	case RF_AGG_VARIANCE:
+	case RF_AGG_STDDEV_POP:
+	case RF_AGG_VAR_POP: {
+		struct var_cell *dv = d.var;
+		const struct var_cell *sv = s.var;
+		u128 lo = dv->s2lo + sv->s2lo;
+		dv->s2hi += sv->s2hi + (lo < dv->s2lo);
+		dv->s2lo = lo;
+		dv->s1 += sv->s1;
+		dv->n += sv->n;
+		fsum_add(&dv->fs1, &dv->fc1, sv->fs1);
+		dv->fc1 += sv->fc1;
+		fsum_add(&dv->fs2, &dv->fc2, sv->fs2);
+		dv->fc2 += sv->fc2;
+		dv->has_float |= sv->has_float;
+		return 0;
+	}
 	}
 	return 0;
 }
@@ -610,14 +711,104 @@ static double int_avg(__int128 s, uint64_t n)
 	return (double)((long double)q + (long double)r / (long double)n);
 }
 
-static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union cell c, struct rf_cell *out)
+/* n * S2 - S1^2 of a var cell's integers, exactly (in 256 bits: four
+ * 64-bit limbs, least first), as a long double.  Never negative. */
+static long double var_exact_m(const struct var_cell *c)
+{
+	uint64_t a[3] = { (uint64_t)c->s2lo, (uint64_t)(c->s2lo >> 64), c->s2hi }, p[4] = { 0 }, q[4] = { 0 };
+	u128 carry = 0;
+	for (int i = 0; i < 3; i++) {
+		u128 t = (u128)a[i] * c->n + carry;
+		p[i] = (uint64_t)t;
+		carry = t >> 64;
+	}
+	p[3] = (uint64_t)carry;
+	u128 b = c->s1 < 0 ? (u128)0 - (u128)c->s1 : (u128)c->s1;
+	uint64_t b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
+	/* (b1 2^64 + b0)^2 = b0^2 + 2 b0 b1 2^64 + b1^2 2^128 */
+	u128 t0 = (u128)b0 * b0, t1 = (u128)b0 * b1, t2 = (u128)b1 * b1;
+	uint64_t add[3][4] = { { (uint64_t)t0, (uint64_t)(t0 >> 64), 0, 0 },
+			       { 0, (uint64_t)t1, (uint64_t)(t1 >> 64), 0 },
+			       { 0, 0, (uint64_t)t2, (uint64_t)(t2 >> 64) } };
+	for (int k = 0; k < 3; k++)
+		for (int rep = 0; rep < (k == 1 ? 2 : 1); rep++) {
+			u128 cy = 0;
+			for (int i = 0; i < 4; i++) {
+				u128 t = (u128)q[i] + add[k][i] + cy;
+				q[i] = (uint64_t)t;
+				cy = t >> 64;
+			}
+		}
+	/* p - q */
+	uint64_t m[4], borrow = 0;
+	for (int i = 0; i < 4; i++) {
+		u128 t = (u128)p[i] - q[i] - borrow;
+		m[i] = (uint64_t)t;
+		borrow = (uint64_t)(t >> 64) ? 1 : 0;
+	}
+	if (borrow)
+		return 0; /* cannot be (Cauchy-Schwarz) */
+	long double r = 0;
+	for (int i = 3; i >= 0; i--)
+		r = r * 18446744073709551616.0L + (long double)m[i];
+	return r;
+}
+
+/* A variance-family result, or NaN when there are too few values. */
+static double var_result(enum rf_agg_func f, const struct var_cell *c)
+{
+	int pop = f == RF_AGG_STDDEV_POP || f == RF_AGG_VAR_POP;
+	if (c->n == 0 || (!pop && c->n < 2))
+		return NAN;
+	long double n = (long double)c->n, v;
+	if (!c->has_float) {
+		v = var_exact_m(c) / (n * (pop ? n : n - 1));
+	} else {
+		long double s1 = (long double)c->s1 + (isfinite(c->fs1) ? (long double)c->fs1 + c->fc1 : c->fs1);
+		long double s2 = ((long double)c->s2hi * 18446744073709551616.0L * 18446744073709551616.0L +
+				  (long double)c->s2lo) +
+				 (isfinite(c->fs2) ? (long double)c->fs2 + c->fc2 : c->fs2);
+		v = (s2 - s1 * s1 / n) / (pop ? n : n - 1);
+		if (v < 0)
+			v = 0;
+	}
+	if (f == RF_AGG_STDDEV || f == RF_AGG_STDDEV_POP)
+		v = sqrtl(v);
+	return (double)v;
+}
+
+/* total: the counts of every group together (for pct) */
+static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union cell c, uint64_t total,
+		       struct rf_cell *out)
 {
 	out->type = RF_CELL_NULL;
 	switch (as->func) {
 	case RF_AGG_COUNT:
+		if (as->pct) {
+			if (total) {
+				out->type = RF_CELL_DBL;
+				out->u.d = (double)((long double)*c.n * 100 / (long double)total);
+			}
+			break;
+		}
 		out->type = RF_CELL_INT;
 		out->u.i = (int64_t)*c.n;
 		break;
+	case RF_AGG_APPROX:
+		out->type = RF_CELL_INT;
+		out->u.i = *c.hll ? (int64_t)rf__hll_estimate(*c.hll) : 0;
+		break;
+	case RF_AGG_STDDEV:
+	case RF_AGG_VARIANCE:
+	case RF_AGG_STDDEV_POP:
+	case RF_AGG_VAR_POP: {
+		double v = var_result(as->func, c.var);
+		if (!isnan(v)) {
+			out->type = RF_CELL_DBL;
+			out->u.d = v;
+		}
+		break;
+	}
 	case RF_AGG_SUM:
 		if (!c.sum->has_float)
 			return int_cell(t, c.sum->isum, out);
@@ -733,11 +924,14 @@ size_t rf__agg_bytes(const struct rf_agg_state *st)
 	const struct rf_agg_config *cfg = st->cfg;
 	size_t n = sizeof *st + rf__strmap_bytes(&st->groups) + st->groups.count * st->row + st->keybuf_cap;
 	for (int a = 0; a < cfg->naggs; a++) {
-		if (cfg->agg[a].func != RF_AGG_DISTINCT && cfg->agg[a].func != RF_AGG_QUANTILE)
+		if (cfg->agg[a].func != RF_AGG_DISTINCT && cfg->agg[a].func != RF_AGG_QUANTILE &&
+		    cfg->agg[a].func != RF_AGG_APPROX)
 			continue;
 		for (size_t g = 0; g < st->groups.count; g++) {
 			union cell c = cell_at(st, g, a);
-			if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set)
+			if (cfg->agg[a].func == RF_AGG_APPROX && *c.hll)
+				n += rf__hll_bytes(*c.hll);
+			else if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set)
 				n += sizeof **c.set + rf__strmap_bytes(*c.set);
 			else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch)
 				n += sizeof **c.sketch + ((size_t)(*c.sketch)->pos.cap + (*c.sketch)->neg.cap) *
@@ -766,7 +960,7 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 		return -ENOMEM;
 	size_t naggs = (size_t)cfg->naggs;
 	/* no input at all: one row of empty cells (a sum's is the largest) */
-	_Alignas(16) char empty[RF_MAX_AGGS * sizeof(struct sum_cell)];
+	_Alignas(16) char empty[RF_MAX_AGGS * sizeof(struct var_cell)];
 	memset(empty, 0, sizeof empty);
 	size_t groups = st->groups.count;
 	if (cfg->nkeys == 0 && groups == 0)
@@ -805,6 +999,11 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 		if (shrunk)
 			order = shrunk;
 	}
+	/* pct: each count's share of them all */
+	uint64_t total[RF_MAX_AGGS] = { 0 };
+	for (size_t a = 0; a < naggs; a++)
+		for (size_t g = 0; cfg->agg[a].pct && g < st->groups.count; g++)
+			total[a] += *cell_at(st, g, (int)a).n;
 	const uint32_t *idx = (const uint32_t *)(void *)order;
 	for (size_t i = 0; i < groups; i++) {
 		size_t g = idx ? idx[i] : i;
@@ -828,7 +1027,7 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 				row[k].plain = (uint8_t)rf__plain_text(row[k].u.str.s, row[k].u.str.len);
 		for (size_t a = 0; a < naggs; a++) {
 			union cell c = st->groups.count ? cell_at(st, g, (int)a) : (union cell){ .p = empty + st->off[a] };
-			if (cell_result(t, &cfg->agg[a], c, &row[cfg->nkeys + (int)a]) < 0) {
+			if (cell_result(t, &cfg->agg[a], c, total[a], &row[cfg->nkeys + (int)a]) < 0) {
 				free(order);
 				rf__table_free(t);
 				return -ENOMEM;
@@ -845,7 +1044,7 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  * How one process hands its aggregate state to another (multiprocess mode
  * today; other machines later).  All integers little-endian.
  *
- *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (2)
+ *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (3)
  *   8   8  fingerprint: a hash of the aggregate's column names, so a state
  *          is only ever merged into the same query's state
  *   16  8  payload length in bytes
@@ -865,13 +1064,23 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *                       store: u32 pages, then per page (ascending) i32 its
  *                       first bucket index, u16 a mask of its non-empty buckets
  *                       and a u64 count for each of them
+ *            approx_distinct
+ *                       u8 0 (no value), 1 sparse: u32 n, n distinct non-zero
+ *                       u64 hashes (n <= 1024), or 2 dense: 16384 registers
+ *            stddev, variance, stddev_pop, var_pop
+ *                       u64 n, i128 sum of the 64-bit integers, u128 and u64 the
+ *                       low and high parts of the sum of their squares, f64 sum
+ *                       of the other numbers, f64 its compensation, f64 sum of
+ *                       their squares, f64 its compensation, u8 other numbers seen
+ *            pct        as count
  *
- * Version 1 (64-bit integer sums, dense sketch buckets) is not read: the
- * parent and its workers are always the same binary.
+ * Versions 1 (64-bit integer sums, dense sketch buckets) and 2 (no
+ * approx_distinct or variance) are not read: the parent and its workers
+ * are always the same binary.
  */
 
-#define PARTIAL_MAGIC "RFAGG\0\2\0"
-#define PARTIAL_VERSION 2
+#define PARTIAL_MAGIC "RFAGG\0\3\0"
+#define PARTIAL_VERSION 3
 #define PARTIAL_HEADER 32
 
 struct outbuf {
@@ -1007,6 +1216,34 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 				put_store(&o, &s->neg);
 				break;
 			}
+			case RF_AGG_APPROX: {
+				const struct rf_hll *h = *c.hll;
+				uint8_t kind = !h ? 0 : h->reg ? 2 : 1;
+				PUT(&o, kind);
+				if (kind == 2) {
+					put_bytes(&o, h->reg, RF_HLL_M);
+				} else if (kind == 1) {
+					PUT(&o, h->n);
+					for (uint32_t i = 0; i < h->cap; i++)
+						if (h->set[i])
+							PUT(&o, h->set[i]);
+				}
+				break;
+			}
+			case RF_AGG_STDDEV:
+			case RF_AGG_VARIANCE:
+			case RF_AGG_STDDEV_POP:
+			case RF_AGG_VAR_POP:
+				PUT(&o, c.var->n);
+				PUT(&o, c.var->s1);
+				PUT(&o, c.var->s2lo);
+				PUT(&o, c.var->s2hi);
+				PUT(&o, c.var->fs1);
+				PUT(&o, c.var->fc1);
+				PUT(&o, c.var->fs2);
+				PUT(&o, c.var->fc2);
+				PUT(&o, c.var->has_float);
+				break;
 			}
 		}
 	}
@@ -1233,6 +1470,64 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 					r = -EBADMSG;
 				break;
 			}
+			case RF_AGG_APPROX: {
+				uint8_t kind;
+				GET(&in, kind);
+				if (in.bad || kind > 2) {
+					in.bad = 1;
+					break;
+				}
+				if (kind == 0)
+					break;
+				if ((r = hll_cell(c.hll)) < 0)
+					break;
+				if (kind == 2) {
+					if ((size_t)(in.end - in.p) < RF_HLL_M) {
+						in.bad = 1;
+						break;
+					}
+					r = rf__hll_set_dense(*c.hll, (const uint8_t *)in.p);
+					if (r == -EINVAL)
+						r = -EBADMSG;
+					in.p += RF_HLL_M;
+					break;
+				}
+				/* sparse: distinct non-zero hashes, no more than a
+				 * sparse sketch holds */
+				uint32_t nh;
+				GET(&in, nh);
+				if (in.bad || nh == 0 || nh > RF_HLL_SPARSE_MAX) {
+					in.bad = 1;
+					break;
+				}
+				for (uint32_t i = 0; i < nh && r == 0 && !in.bad; i++) {
+					uint64_t hv;
+					GET(&in, hv);
+					if (!hv)
+						in.bad = 1;
+					else
+						r = rf__hll_add(*c.hll, hv);
+				}
+				if (r == 0 && !in.bad && ((*c.hll)->reg || (*c.hll)->n != nh))
+					in.bad = 1;
+				break;
+			}
+			case RF_AGG_STDDEV:
+			case RF_AGG_VARIANCE:
+			case RF_AGG_STDDEV_POP:
+			case RF_AGG_VAR_POP:
+				GET(&in, c.var->n);
+				GET(&in, c.var->s1);
+				GET(&in, c.var->s2lo);
+				GET(&in, c.var->s2hi);
+				GET(&in, c.var->fs1);
+				GET(&in, c.var->fc1);
+				GET(&in, c.var->fs2);
+				GET(&in, c.var->fc2);
+				GET(&in, c.var->has_float);
+				if (c.var->has_float > 1)
+					in.bad = 1;
+				break;
 			}
 		}
 		if (r || in.bad)

@@ -7,12 +7,14 @@
 #include "table.h"
 
 enum rf_agg_func { RF_AGG_COUNT, RF_AGG_SUM, RF_AGG_AVG, RF_AGG_MIN, RF_AGG_MAX, RF_AGG_DISTINCT,
-		   RF_AGG_QUANTILE };
+		   RF_AGG_QUANTILE, RF_AGG_APPROX, RF_AGG_STDDEV, RF_AGG_VARIANCE, RF_AGG_STDDEV_POP,
+		   RF_AGG_VAR_POP };
 
 struct rf_agg_spec {
 	enum rf_agg_func func;
 	struct rf_fieldref field;   /* unused for count */
 	double q;                   /* quantile */
+	int pct;                    /* a count printed as its share of all (pct) */
 	char *label;                /* column name: count, sum(bytes), p99(ms) */
 };
 

@@ -23,7 +23,10 @@ static const struct {
 	{ "min", RF_AGG_MIN, 0 }, { "max", RF_AGG_MAX, 0 }, { "distinct", RF_AGG_DISTINCT, 0 },
 	{ "p50", RF_AGG_QUANTILE, 0.50 }, { "p90", RF_AGG_QUANTILE, 0.90 },
 	{ "p95", RF_AGG_QUANTILE, 0.95 }, { "p99", RF_AGG_QUANTILE, 0.99 },
-	{ "quantile", RF_AGG_QUANTILE, -1 },
+	{ "quantile", RF_AGG_QUANTILE, -1 }, { "approx_distinct", RF_AGG_APPROX, 0 },
+	{ "stddev", RF_AGG_STDDEV, 0 }, { "variance", RF_AGG_VARIANCE, 0 },
+	{ "stddev_pop", RF_AGG_STDDEV_POP, 0 }, { "var_pop", RF_AGG_VAR_POP, 0 },
+	{ "pct", RF_AGG_COUNT, 1 },
 };
 #define NAGG_NAMES (sizeof agg_names / sizeof *agg_names)
 
@@ -81,9 +84,12 @@ static int parse_agg(struct rf_cursor *c, const char *name, int column, struct r
 	as->func = agg_names[idx].func;
 	as->q = agg_names[idx].q;
 	if (as->func == RF_AGG_COUNT) {
+		/* pct is a count, printed as its share of every group's */
+		as->pct = as->q > 0;
+		as->q = 0;
 		if (rf__accept(c, RF_ARG_LPAREN, NULL) && !rf__accept(c, RF_ARG_RPAREN, NULL))
-			return rf__fail(c->err, rf__cursor_column(c), "count takes no field: count counts records");
-		as->label = strdup("count");
+			return rf__fail(c->err, rf__cursor_column(c), "%s takes no field: it counts records", name);
+		as->label = strdup(as->pct ? "pct" : "count");
 		return as->label ? 0 : -ENOMEM;
 	}
 	if (!rf__accept(c, RF_ARG_LPAREN, NULL)) {
@@ -285,7 +291,8 @@ static void close_stage(struct rf_stage *st)
 		.name = text,                                                                \
 		.kind = RF_STAGE_AGGREGATE,                                                  \
 		.usage = "count, sum(F), avg(F), min(F), max(F), distinct(F), p50..p99(F), " \
-			 "quantile(F, q) [by KEY, ...]",                                     \
+			 "quantile(F, q), approx_distinct(F), stddev(F), variance(F), "     \
+			 "stddev_pop(F), var_pop(F), pct [by KEY, ...]",                     \
 		.configure = configure,                                                      \
 		.bind = bind,                                                                \
 		.free_config = free_config,                                                  \
@@ -306,6 +313,12 @@ AGG_VERB(p90, "p90");
 AGG_VERB(p95, "p95");
 AGG_VERB(p99, "p99");
 AGG_VERB(quantile, "quantile");
+AGG_VERB(approx_distinct, "approx_distinct");
+AGG_VERB(stddev, "stddev");
+AGG_VERB(variance, "variance");
+AGG_VERB(stddev_pop, "stddev_pop");
+AGG_VERB(var_pop, "var_pop");
+AGG_VERB(pct, "pct");
 
 /* Notes for the end of a run: values an aggregate had to skip. */
 /* Like snprintf: the notes' whole length, of which cap - 1 bytes fit. */
