@@ -422,7 +422,11 @@ static void var_add(struct var_cell *c, const struct num *x)
 	}
 	double d = x->is_int ? (double)x->i : x->d;
 	fsum_add(&c->fs1, &c->fc1, d);
-	fsum_add(&c->fs2, &c->fc2, d * d);
+	/* d * d and what its rounding lost, both kept */
+	double sq = d * d;
+	fsum_add(&c->fs2, &c->fc2, sq);
+	if (isfinite(sq))
+		c->fc2 += fma(d, d, -sq);
 	c->has_float = 1;
 }
 
@@ -763,14 +767,18 @@ static double var_result(enum rf_agg_func f, const struct var_cell *c)
 	long double n = (long double)c->n, v;
 	if (!c->has_float) {
 		v = var_exact_m(c) / (n * (pop ? n : n - 1));
+	} else if (!isfinite(c->fs1) || !isfinite(c->fs2)) {
+		v = isnan(c->fs1) || isnan(c->fs2) ? NAN : INFINITY;
 	} else {
-		long double s1 = (long double)c->s1 + (isfinite(c->fs1) ? (long double)c->fs1 + c->fc1 : c->fs1);
-		long double s2 = ((long double)c->s2hi * 18446744073709551616.0L * 18446744073709551616.0L +
-				  (long double)c->s2lo) +
-				 (isfinite(c->fs2) ? (long double)c->fs2 + c->fc2 : c->fs2);
-		v = (s2 - s1 * s1 / n) / (pop ? n : n - 1);
-		if (v < 0)
-			v = 0;
+		/* in quadruple precision (113 bits): the sums and the
+		 * compensations together hold about 106 bits, so S2 - S1^2 / n
+		 * loses only what cancels past them (one value: nothing) */
+		__float128 s1 = (__float128)c->s1 + (__float128)c->fs1 + (__float128)c->fc1;
+		__float128 s2 = ((__float128)c->s2hi * 18446744073709551616.0Q * 18446744073709551616.0Q +
+				 (__float128)c->s2lo) +
+				(__float128)c->fs2 + (__float128)c->fc2;
+		__float128 q = (s2 - s1 * s1 / (__float128)c->n) / (__float128)(pop ? c->n : c->n - 1);
+		v = q < 0 ? 0 : (long double)q;
 	}
 	if (f == RF_AGG_STDDEV || f == RF_AGG_STDDEV_POP)
 		v = sqrtl(v);

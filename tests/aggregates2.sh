@@ -1,0 +1,198 @@
+#!/bin/sh
+# aggregates2.sh - approx_distinct, stddev, variance, stddev_pop, var_pop
+# and pct against independent oracles: Python's exact distinct counts (the
+# HyperLogLog estimate within 2% on ten distributions, exact below its
+# sparse limit), Python's statistics module (exact fractions) and datamash
+# for the variance family, exact counts for pct.  Untidy input: missing
+# values, words, huge and negative numbers, one-value groups.  Every mode
+# prints serial's bytes, also where groups turn from sparse to dense in a
+# merge.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+if ! command -v python3 > /dev/null 2>&1; then
+	echo "python3 not found: skipped"
+	exit 77
+fi
+
+cat > "$T/agg2.py" << 'EOF'
+import os, random, statistics, subprocess, sys
+from fractions import Fraction
+
+R = os.environ["RINGFLOW"]
+T = sys.argv[1]
+rnd = random.Random(20261201)
+bad = 0
+
+def fail(msg):
+    global bad
+    bad += 1
+    print("FAIL: " + msg)
+
+def run(args, path):
+    p = subprocess.run([R, "--format=tsv"] + args + [path], capture_output=True, text=True)
+    if p.returncode != 0:
+        fail("%s: exit %d: %s" % (args, p.returncode, p.stderr[:300]))
+    return p.stdout
+
+MODES = [["--mode=serial"], ["--mode=parallel", "--threads=2"], ["--mode=parallel", "--threads=3"],
+         ["--mode=pipeline", "--queue-depth=2"], ["--mode=async"],
+         ["--mode=multiprocess", "--threads=2"], ["--mode=multiprocess", "--threads=3"]]
+
+def all_modes(q, path):
+    """serial's output, after checking every mode prints the same bytes"""
+    ref = run(["--mode=serial", q], path)
+    for m in MODES[1:]:
+        got = run(m + [q], path)
+        if got != ref:
+            fail("%s %s: differs from serial" % (" ".join(m), q))
+    return ref
+
+def table(out):
+    lines = out.splitlines()
+    return lines[0].split("\t"), {l.split("\t")[0]: l.split("\t")[1:] for l in lines[1:]}
+
+# ---- approx_distinct on ten distributions ----
+rows = []
+def dist(name, values):
+    for v in values:
+        rows.append((name, v))
+dist("uniform", [str(rnd.randint(0, 10**9)) for _ in range(60000)])
+zipf_w = [1 / (k ** 1.1) for k in range(1, 200001)]
+dist("zipf", [str(k) for k in rnd.choices(range(1, 200001), weights=zipf_w, k=60000)])
+dist("sequential", [str(i) for i in range(40000)])
+dist("ipv4", ["%d.%d.%d.%d" % (rnd.randint(1, 254), rnd.randint(0, 255), rnd.randint(0, 255), rnd.randint(1, 254))
+              for _ in range(30000)])
+dist("long", ["%s-%d" % ("x" * rnd.randint(100, 300), i) for i in range(6000)])
+dist("few", [rnd.choice(["GET", "POST", "PUT", "HEAD", "DELETE", "PATCH", "OPTIONS"]) for _ in range(20000)])
+dist("one", ["42"] * 5000)
+dist("hex", ["%016x" % rnd.getrandbits(64) for _ in range(100000)])
+for n in (1000, 1024, 1025, 1100, 3000):   # around the sparse limit
+    dist("near%d" % n, ["v%d" % i for i in range(n)] * 2)
+for g in range(3000):                      # many small groups
+    dist("g%04d" % g, [str(rnd.randint(0, 60)) for _ in range(rnd.randint(1, 40))])
+lines = ["%s %s" % r for r in rows]
+lines += ["none"] * 50 + ["one"] * 20      # missing values: skipped
+rnd.shuffle(lines)                          # every group spread over every worker
+with open(T + "/hll.txt", "w") as f:
+    f.write("\n".join(lines) + "\n")
+exact = {}
+for k, v in rows:
+    exact.setdefault(k, set()).add(v)
+exact["none"] = set()
+out = all_modes("split | approx_distinct($2) by $1", T + "/hll.txt")
+head, got = table(out)
+if head != ["$1", "approx_distinct($2)"]:
+    fail("header %r" % head)
+worst = 0
+for k, s in exact.items():
+    if k not in got:
+        fail("approx_distinct: no group %s" % k)
+        continue
+    est, n = int(got[k][0]), len(s)
+    if n <= 1024 and est != n:
+        fail("approx_distinct %s: %d, want exactly %d" % (k, est, n))
+    err = abs(est - n) / n if n else est
+    worst = max(worst, err)
+    if err > 0.02:
+        fail("approx_distinct %s: %d, exact %d (error %.2f%%)" % (k, est, n, 100 * err))
+allv = set(v for _, v in rows)
+out = all_modes("split | approx_distinct($2)", T + "/hll.txt")
+est = int(out.splitlines()[1])
+if abs(est - len(allv)) / len(allv) > 0.02:
+    fail("approx_distinct overall: %d, exact %d" % (est, len(allv)))
+
+# ---- the variance family and pct ----
+vrows = []
+for g in range(40):
+    k = "k%02d" % g
+    kind = g % 5
+    n = 1 if g == 7 else rnd.randint(2, 400)
+    for _ in range(n):
+        if kind == 0:
+            v = str(rnd.randint(-10**6, 10**6))
+        elif kind == 1:
+            v = str(rnd.randint(2**62, 2**63 - 1) * rnd.choice((1, -1)))   # near the 64-bit limits
+        elif kind == 2:
+            v = "%.3f" % rnd.gauss(120, 40)
+        elif kind == 3:
+            v = str(10**9 + rnd.randint(0, 9))          # a large mean, a small spread
+        else:
+            v = rnd.choice([str(rnd.randint(0, 5000)), "%.2f" % rnd.uniform(-50, 50), "1e25"])
+        vrows.append((k, v))
+untidy = [("k00", "-"), ("k01", "abc"), ("k02", ""), ("k03", "nan?"), ("k05", "12ms")]
+lines = ["%s %s" % r for r in vrows + untidy]
+rnd.shuffle(lines)
+with open(T + "/var.txt", "w") as f:
+    f.write("\n".join(lines) + "\n")
+groups = {}
+for k, v in vrows:
+    groups.setdefault(k, []).append(Fraction(v))
+total = len(vrows) + len(untidy)
+counts = {}
+for k, _ in vrows + untidy:
+    counts[k] = counts.get(k, 0) + 1
+AG = ["stddev($2)", "variance($2)", "stddev_pop($2)", "var_pop($2)", "pct"]
+out = all_modes("split | " + ", ".join(AG) + " by $1", T + "/var.txt")
+head, got = table(out)
+if head != ["$1"] + AG:
+    fail("header %r" % head)
+
+def close(a, b, what):
+    if b == 0:
+        ok = abs(a) <= 1e-9
+    else:
+        ok = abs(a - b) <= 1e-9 * abs(b)
+    if not ok:
+        fail("%s: %r, want %r" % (what, a, b))
+
+for k, vals in groups.items():
+    cells = got.get(k)
+    if not cells:
+        fail("no group " + k)
+        continue
+    want = [statistics.stdev(vals) if len(vals) > 1 else None,
+            statistics.variance(vals) if len(vals) > 1 else None,
+            statistics.pstdev(vals), statistics.pvariance(vals)]
+    for label, c, w in zip(AG, cells, want):
+        if w is None:
+            if c != "":
+                fail("%s %s: %r, want empty (one value)" % (label, k, c))
+        else:
+            close(float(c), float(w), "%s %s" % (label, k))
+    close(float(cells[4]), 100 * counts[k] / total, "pct " + k)
+
+# datamash: the same four on the integer groups (sample and population)
+dm = subprocess.run(["which", "datamash"], capture_output=True).returncode == 0
+if dm:
+    ints = "".join("%s\t%s\n" % r for r in vrows if r[0] in ("k00", "k05", "k10", "k03", "k13"))
+    with open(T + "/dm.tsv", "w") as f:
+        f.write(ints)
+    d = subprocess.run(["datamash", "-s", "-g", "1", "sstdev", "2", "svar", "2", "pstdev", "2", "pvar", "2"],
+                       input=open(T + "/dm.tsv").read(), capture_output=True, text=True).stdout
+    mine = run(["split \"\\t\" | stddev($2), variance($2), stddev_pop($2), var_pop($2) by $1"], T + "/dm.tsv")
+    _, m = table(mine)
+    for line in d.splitlines():
+        c = line.split("\t")
+        for i in range(4):
+            # datamash sums in long double: its last digits may differ
+            a, b = float(m[c[0]][i]), float(c[1 + i])
+            if abs(a - b) > 1e-6 * abs(b) + 1e-9:
+                fail("datamash %s col %d: %r, datamash %r" % (c[0], i, a, b))
+
+# skipped values are noted
+p = subprocess.run([R, "--format=tsv", "split | stddev($2) by $1", T + "/var.txt"], capture_output=True, text=True)
+if "stddev($2): %d values missing or not numbers, skipped" % len(untidy) not in p.stderr:
+    fail("note: %r" % p.stderr)
+print(bad)
+EOF
+python3 "$T/agg2.py" "$T" > "$T/py.out" 2>&1
+grep FAIL "$T/py.out" | head -20 >&2
+check_eq "approx_distinct, the variance family and pct" "$(tail -1 "$T/py.out")" 0
+
+# bad queries: a clear message and exit 2
+for q in "split | pct(x)" "split | stddev" "split | approx_distinct(\$1" "split | variance()"; do
+	"$RINGFLOW" "$q" /dev/null > "$T/out" 2> "$T/err"
+	check_status "$q" $? 2
+	check_grep "$q: message" "$T/err" "ringflow:"
+done
+finish
