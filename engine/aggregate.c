@@ -57,6 +57,16 @@ struct var_cell {
 	uint8_t has_float;
 };
 
+/* first, last: a copy of the value, and where its record was in the
+ * input (which input, and its byte offset there), so that states merged
+ * in any order keep the earliest or the latest. */
+struct fl_cell {
+	uint64_t pos;
+	uint32_t input, len;
+	char *p;
+	uint8_t has;
+};
+
 /* A group's cells lie in one row, each of its aggregate's own size (a
  * count takes 8 bytes, a sum 48); a cell is seen through the pointer of
  * its kind. */
@@ -69,6 +79,7 @@ union cell {
 	struct rf_sketch **sketch;   /* quantiles */
 	struct rf_hll **hll;         /* approx_distinct */
 	struct var_cell *var;        /* stddev, variance, stddev_pop, var_pop */
+	struct fl_cell *fl;          /* first, last */
 };
 
 struct rf_agg_state {
@@ -87,6 +98,8 @@ struct rf_agg_state {
 	uint64_t at_limit;           /* what it would have taken, when refused */
 	struct rf_time_cache times[RF_MAX_KEYS]; /* each time key's last time */
 	unsigned nparts, part;       /* rf__agg_set_part: only this share of the keys */
+	uint32_t at_input;           /* the record being added: its input ... */
+	uint64_t at_pos;             /* ... and its offset there (first, last) */
 };
 
 static size_t cell_size(enum rf_agg_func f)
@@ -104,6 +117,9 @@ static size_t cell_size(enum rf_agg_func f)
 		return sizeof(struct rf_sketch *);
 	case RF_AGG_APPROX:
 		return sizeof(struct rf_hll *);
+	case RF_AGG_FIRST:
+	case RF_AGG_LAST:
+		return sizeof(struct fl_cell);
 	case RF_AGG_STDDEV:
 	case RF_AGG_VARIANCE:
 	case RF_AGG_STDDEV_POP:
@@ -180,6 +196,8 @@ static void clear_group(struct rf_agg_state *st, size_t g)
 		} else if (cfg->agg[a].func == RF_AGG_APPROX && *c.hll) {
 			rf__hll_free(*c.hll);
 			free(*c.hll);
+		} else if (cfg->agg[a].func == RF_AGG_FIRST || cfg->agg[a].func == RF_AGG_LAST) {
+			free(c.fl->p);
 		}
 	}
 	memset(st->cells + g * st->row, 0, st->row);
@@ -440,12 +458,45 @@ static int hll_cell(struct rf_hll **h)
 	return 0;
 }
 
+/* first or last: does a value at (input, pos) replace the kept one? */
+static int fl_better(enum rf_agg_func f, const struct fl_cell *m, uint32_t input, uint64_t pos)
+{
+	if (!m->has)
+		return 1;
+	int c = input != m->input ? (input > m->input ? 1 : -1) : (pos > m->pos) - (pos < m->pos);
+	return f == RF_AGG_FIRST ? c < 0 : c > 0;
+}
+
+static int fl_set(struct fl_cell *m, const char *p, size_t len, uint32_t input, uint64_t pos)
+{
+	char *np = malloc(len ? len : 1);
+	if (!np)
+		return -ENOMEM;
+	memcpy(np, p, len);
+	free(m->p);
+	m->p = np;
+	m->len = (uint32_t)len;
+	m->input = input;
+	m->pos = pos;
+	m->has = 1;
+	return 0;
+}
+
 /* Where an aggregate takes its input: add_value reads a field's value as
  * bytes (distinct, approx_distinct) or through get_num as a number (the
  * rest); those two are the places a computed value would come in. */
 static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_value v)
 {
 	const struct rf_agg_spec *as = &st->cfg->agg[a];
+	if (as->func == RF_AGG_FIRST || as->func == RF_AGG_LAST) {
+		if (rf_value_missing(v)) {
+			st->skipped[a]++;
+			return 0;
+		}
+		if (!fl_better(as->func, c.fl, st->at_input, st->at_pos))
+			return 0;
+		return fl_set(c.fl, v.p, (size_t)v.len, st->at_input, st->at_pos);
+	}
 	if (as->func == RF_AGG_APPROX) {
 		if (rf_value_missing(v)) {
 			st->skipped[a]++;
@@ -555,6 +606,8 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 				last = g;
 			}
 		}
+		st->at_input = b->input_idx;
+		st->at_pos = b->offset + b->sel[row].off;
 		for (size_t a = 0; a < naggs; a++) {
 			union cell c = cell_at(st, (size_t)g, (int)a);
 			if (cfg->agg[a].func == RF_AGG_COUNT) {
@@ -639,6 +692,11 @@ static int merge_cell(const struct rf_agg_spec *as, union cell d, union cell s)
 		dv->has_float |= sv->has_float;
 		return 0;
 	}
+	case RF_AGG_FIRST:
+	case RF_AGG_LAST:
+		if (!s.fl->has || !fl_better(as->func, d.fl, s.fl->input, s.fl->pos))
+			return 0;
+		return fl_set(d.fl, s.fl->p, s.fl->len, s.fl->input, s.fl->pos);
 	}
 	return 0;
 }
@@ -806,6 +864,16 @@ static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union c
 		out->type = RF_CELL_INT;
 		out->u.i = *c.hll ? (int64_t)rf__hll_estimate(*c.hll) : 0;
 		break;
+	case RF_AGG_FIRST:
+	case RF_AGG_LAST:
+		if (!c.fl->has)
+			break;
+		if (!(out->u.str.s = rf__table_strdup(t, c.fl->p, c.fl->len)))
+			return -ENOMEM;
+		out->u.str.len = c.fl->len;
+		out->type = RF_CELL_STR;
+		out->plain = (uint8_t)rf__plain_text(out->u.str.s, out->u.str.len);
+		break;
 	case RF_AGG_STDDEV:
 	case RF_AGG_VARIANCE:
 	case RF_AGG_STDDEV_POP:
@@ -933,12 +1001,15 @@ size_t rf__agg_bytes(const struct rf_agg_state *st)
 	size_t n = sizeof *st + rf__strmap_bytes(&st->groups) + st->groups.count * st->row + st->keybuf_cap;
 	for (int a = 0; a < cfg->naggs; a++) {
 		if (cfg->agg[a].func != RF_AGG_DISTINCT && cfg->agg[a].func != RF_AGG_QUANTILE &&
-		    cfg->agg[a].func != RF_AGG_APPROX)
+		    cfg->agg[a].func != RF_AGG_APPROX && cfg->agg[a].func != RF_AGG_FIRST &&
+		    cfg->agg[a].func != RF_AGG_LAST)
 			continue;
 		for (size_t g = 0; g < st->groups.count; g++) {
 			union cell c = cell_at(st, g, a);
 			if (cfg->agg[a].func == RF_AGG_APPROX && *c.hll)
 				n += rf__hll_bytes(*c.hll);
+			else if (cfg->agg[a].func == RF_AGG_FIRST || cfg->agg[a].func == RF_AGG_LAST)
+				n += c.fl->len;
 			else if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set)
 				n += sizeof **c.set + rf__strmap_bytes(*c.set);
 			else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch)
@@ -1080,6 +1151,9 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *                       low and high parts of the sum of their squares, f64 sum
  *                       of the other numbers, f64 its compensation, f64 sum of
  *                       their squares, f64 its compensation, u8 other numbers seen
+ *            first, last
+ *                       u8 has; then u32 input, u64 offset in it, u32 length,
+ *                       the value's bytes
  *            pct        as count
  *
  * Versions 1 (64-bit integer sums, dense sketch buckets) and 2 (no
@@ -1238,6 +1312,16 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 				}
 				break;
 			}
+			case RF_AGG_FIRST:
+			case RF_AGG_LAST:
+				PUT(&o, c.fl->has);
+				if (c.fl->has) {
+					PUT(&o, c.fl->input);
+					PUT(&o, c.fl->pos);
+					PUT(&o, c.fl->len);
+					put_bytes(&o, c.fl->p, c.fl->len);
+				}
+				break;
 			case RF_AGG_STDDEV:
 			case RF_AGG_VARIANCE:
 			case RF_AGG_STDDEV_POP:
@@ -1518,6 +1602,27 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				}
 				if (r == 0 && !in.bad && ((*c.hll)->reg || (*c.hll)->n != nh))
 					in.bad = 1;
+				break;
+			}
+			case RF_AGG_FIRST:
+			case RF_AGG_LAST: {
+				uint8_t has;
+				uint32_t input, l;
+				uint64_t pos;
+				GET(&in, has);
+				if (!has || in.bad) {
+					in.bad |= has > 1;
+					break;
+				}
+				GET(&in, input);
+				GET(&in, pos);
+				GET(&in, l);
+				if (in.bad || has > 1 || (size_t)(in.end - in.p) < l) {
+					in.bad = 1;
+					break;
+				}
+				r = fl_set(c.fl, in.p, l, input, pos);
+				in.p += l;
 				break;
 			}
 			case RF_AGG_STDDEV:

@@ -8,7 +8,7 @@
 
 enum rf_agg_func { RF_AGG_COUNT, RF_AGG_SUM, RF_AGG_AVG, RF_AGG_MIN, RF_AGG_MAX, RF_AGG_DISTINCT,
 		   RF_AGG_QUANTILE, RF_AGG_APPROX, RF_AGG_STDDEV, RF_AGG_VARIANCE, RF_AGG_STDDEV_POP,
-		   RF_AGG_VAR_POP };
+		   RF_AGG_VAR_POP, RF_AGG_FIRST, RF_AGG_LAST };
 
 struct rf_agg_spec {
 	enum rf_agg_func func;

@@ -26,7 +26,7 @@ static const struct {
 	{ "quantile", RF_AGG_QUANTILE, -1 }, { "approx_distinct", RF_AGG_APPROX, 0 },
 	{ "stddev", RF_AGG_STDDEV, 0 }, { "variance", RF_AGG_VARIANCE, 0 },
 	{ "stddev_pop", RF_AGG_STDDEV_POP, 0 }, { "var_pop", RF_AGG_VAR_POP, 0 },
-	{ "pct", RF_AGG_COUNT, 1 },
+	{ "first", RF_AGG_FIRST, 0 }, { "last", RF_AGG_LAST, 0 }, { "pct", RF_AGG_COUNT, 1 },
 };
 #define NAGG_NAMES (sizeof agg_names / sizeof *agg_names)
 
@@ -292,7 +292,7 @@ static void close_stage(struct rf_stage *st)
 		.kind = RF_STAGE_AGGREGATE,                                                  \
 		.usage = "count, sum(F), avg(F), min(F), max(F), distinct(F), p50..p99(F), " \
 			 "quantile(F, q), approx_distinct(F), stddev(F), variance(F), "     \
-			 "stddev_pop(F), var_pop(F), pct [by KEY, ...]",                     \
+			 "stddev_pop(F), var_pop(F), first(F), last(F), pct [by KEY, ...]",   \
 		.configure = configure,                                                      \
 		.bind = bind,                                                                \
 		.free_config = free_config,                                                  \
@@ -318,6 +318,8 @@ AGG_VERB(stddev, "stddev");
 AGG_VERB(variance, "variance");
 AGG_VERB(stddev_pop, "stddev_pop");
 AGG_VERB(var_pop, "var_pop");
+AGG_VERB(first, "first");
+AGG_VERB(last, "last");
 AGG_VERB(pct, "pct");
 
 /* Notes for the end of a run: values an aggregate had to skip. */
