@@ -1,10 +1,11 @@
 #!/bin/sh
-# aggregates2.sh - approx_distinct, stddev, variance, stddev_pop, var_pop
-# and pct against independent oracles: Python's exact distinct counts (the
+# aggregates2.sh - approx_distinct, stddev, variance, stddev_pop, var_pop,
+# first, last and pct against independent oracles: Python's exact distinct counts (the
 # HyperLogLog estimate within 2% on ten distributions, exact below its
 # sparse limit), Python's statistics module (exact fractions) and datamash
 # for the variance family, exact counts for pct.  Untidy input: missing
-# values, words, huge and negative numbers, one-value groups.  Every mode
+# values, words, huge and negative numbers, one-value groups.  first and
+# last against awk, over two inputs and stdin.  Every mode
 # prints serial's bytes, also where groups turn from sparse to dense in a
 # merge.
 . "${SRCDIR:-.}/tests/lib.sh"
@@ -188,6 +189,33 @@ EOF
 python3 "$T/agg2.py" "$T" > "$T/py.out" 2>&1
 grep FAIL "$T/py.out" | head -20 >&2
 check_eq "approx_distinct, the variance family and pct" "$(tail -1 "$T/py.out")" 0
+
+# first and last against awk: in input order over two files, in every
+# mode, and records that lack the field (skipped, not an empty value)
+"$LOGGEN" --lines 60000 --seed 11 > "$T/a.log"
+"$LOGGEN" --lines 20000 --seed 12 > "$T/b.log"
+awk '{ s = $9; if (!(s in f)) f[s] = $7; l[s] = $7; if (!(s in fb)) fb[s] = $10; lb[s] = $10 }
+     END { for (s in f) print s "\t" f[s] "\t" l[s] "\t" fb[s] "\t" lb[s] }' "$T/a.log" "$T/b.log" |
+	sort > "$T/fl.want"
+# the same as fields: every 7th record without its third
+awk 'NR % 7 == 3 { print $9 "\t" $7; next } { print $9 "\t" $7 "\t" $10 }' "$T/a.log" > "$T/a.tsv"
+awk '{ s = $1; if (!(s in f)) f[s] = $2; l[s] = $2; if (NF > 2) { if (!(s in fb)) fb[s] = $3; lb[s] = $3 } }
+     END { for (s in f) print s "\t" f[s] "\t" l[s] "\t" fb[s] "\t" lb[s] }' "$T/a.tsv" | sort > "$T/fl2.want"
+q='parse combined | first(path), last(path), first(bytes), last(bytes) by status'
+q2='split "\t" | first($2), last($2), first($3), last($3) by $1'
+for m in serial "parallel --threads=3" pipeline "multiprocess --threads=3" async; do
+	# shellcheck disable=SC2086
+	"$RINGFLOW" --format=tsv --mode=$m "$q" "$T/a.log" "$T/b.log" | tail -n +2 > "$T/fl.got"
+	check_same "first/last, --mode=$m" "$T/fl.got" "$T/fl.want"
+	# shellcheck disable=SC2086
+	"$RINGFLOW" --format=tsv --mode=$m "$q2" "$T/a.tsv" | tail -n +2 > "$T/fl2.got"
+	check_same "first/last with missing values, --mode=$m" "$T/fl2.got" "$T/fl2.want"
+done
+cat "$T/a.log" "$T/b.log" | "$RINGFLOW" --format=tsv --mode=parallel "$q" | tail -n +2 > "$T/fl.got"
+check_same "first/last from stdin" "$T/fl.got" "$T/fl.want"
+# batches cut into pieces (a buffer larger than a piece) keep their place
+"$RINGFLOW" --format=tsv --buffer-size=8M --memory=64M "$q" "$T/a.log" "$T/b.log" | tail -n +2 > "$T/fl.got"
+check_same "first/last, large buffers" "$T/fl.got" "$T/fl.want"
 
 # bad queries: a clear message and exit 2
 for q in "split | pct(x)" "split | stddev" "split | approx_distinct(\$1" "split | variance()"; do
