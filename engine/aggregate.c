@@ -92,6 +92,7 @@ struct rf_agg_state {
 	char *keybuf;
 	size_t keybuf_cap;
 	uint64_t skipped[RF_MAX_AGGS];
+	uint64_t key_skipped[RF_MAX_KEYS]; /* numeric bucket keys without a number */
 	struct rf_stage *stage;      /* rejects bad times, if set */
 	uint64_t limit;              /* resident bytes the result may take the process to; 0: none */
 	int statm_fd;
@@ -135,7 +136,7 @@ static union cell cell_at(const struct rf_agg_state *st, size_t g, int a)
 	return (union cell){ .p = st->cells + g * st->row + st->off[a] };
 }
 
-enum { TAG_MISSING = 0, TAG_STR = 1, TAG_TIME = 2 };
+enum { TAG_MISSING = 0, TAG_STR = 1, TAG_TIME = 2, TAG_INT = 3, TAG_DBL = 4 };
 
 struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct rf_kernels *k)
 {
@@ -250,6 +251,11 @@ uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg)
 	return st->skipped[agg];
 }
 
+uint64_t rf__agg_key_skipped(const struct rf_agg_state *st, int key)
+{
+	return st->key_skipped[key];
+}
+
 /* The group for an encoded key, created (with empty cells) if new. */
 static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
 {
@@ -284,10 +290,39 @@ static int keybuf_room(struct rf_agg_state *st, size_t need)
 	return 0;
 }
 
+static int get_num(struct rf_value v, struct num *n);
+
+/* A number's bucket of width w, by its lower bound: an integer (TAG_INT)
+ * when the width is a whole number and the bound fits 64 bits, else a
+ * double.  -1 when there is none to print (past the double range). */
+static int num_bucket(const struct num *x, double w, int64_t *li, double *ld)
+{
+	int whole = w == floor(w) && w < 4611686018427387904.0;
+	if (whole && x->is_int && x->i >= INT64_MIN && x->i <= INT64_MAX) {
+		int64_t wi = (int64_t)w, v = (int64_t)x->i, q = v / wi;
+		if (v % wi && v < 0)
+			q--; /* floor, not toward zero */
+		if (!__builtin_mul_overflow(q, wi, li))
+			return TAG_INT;
+	}
+	double d = x->is_int ? (double)x->i : x->d;
+	d = floor(d / w) * w;
+	if (!isfinite(d))
+		return -1;
+	if (whole && fabs(d) < 9007199254740992.0) {
+		*li = (int64_t)d;
+		return TAG_INT;
+	}
+	*ld = d;
+	return TAG_DBL;
+}
+
 /* Key encoding: per key a tag byte, then a u32 length and the bytes
- * (strings) or an int64 (time buckets); nothing for a missing value.
+ * (strings), an int64 (time buckets; number buckets' whole lower bounds)
+ * or a double (other lower bounds); nothing for a missing value.
  * Returns 1 for a record whose time is there but is no valid timestamp
- * (a reject: a missing time is the empty group, as documented). */
+ * (a reject: a missing time is the empty group, as documented), 2 + i
+ * for one whose number bucket key i has no number (left out, counted). */
 static int encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_t row, size_t *len)
 {
 	const struct rf_agg_config *cfg = st->cfg;
@@ -299,6 +334,21 @@ static int encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_
 			v = rf__field(b, row, &ks->alt[a]);
 		if (keybuf_room(st, n + 13 + (v.len > 0 ? (size_t)v.len : 0)) < 0)
 			return -ENOMEM;
+		if (ks->kind == RF_KEY_NBUCKET) {
+			struct num x;
+			int64_t li = 0;
+			double ld = 0;
+			int tag = get_num(v, &x) < 0 ? -1 : num_bucket(&x, ks->width, &li, &ld);
+			if (tag < 0)
+				return 2 + i;
+			st->keybuf[n++] = (char)tag;
+			if (tag == TAG_INT)
+				memcpy(st->keybuf + n, &li, 8);
+			else
+				memcpy(st->keybuf + n, &ld, 8);
+			n += 8;
+			continue;
+		}
 		if (rf_value_missing(v)) {
 			st->keybuf[n++] = TAG_MISSING;
 			continue;
@@ -584,6 +634,13 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 			int e = encode_key(st, b, row, &len);
 			if (e < 0)
 				return e;
+			if (e > 1) {
+				/* no number for a number bucket (counted once
+				 * when shared) */
+				if (st->part == 0)
+					st->key_skipped[e - 2]++;
+				continue;
+			}
 			if (e > 0) {
 				/* a bad time: counted and reported, not grouped
 				 * (by the first share only, when shared) */
@@ -727,6 +784,8 @@ int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
 	}
 	for (size_t a = 0; a < naggs; a++)
 		dst->skipped[a] += src->skipped[a];
+	for (int i = 0; i < dst->cfg->nkeys; i++)
+		dst->key_skipped[i] += src->key_skipped[i];
 	return 0;
 }
 
@@ -950,6 +1009,14 @@ static void key_cells(const struct rf_agg_state *st, size_t g, struct rf_cell *r
 			row[i].type = RF_CELL_TIME;
 			memcpy(&row[i].u.i, p, 8);
 			p += 8;
+		} else if (tag == TAG_INT) {
+			row[i].type = RF_CELL_INT;
+			memcpy(&row[i].u.i, p, 8);
+			p += 8;
+		} else if (tag == TAG_DBL) {
+			row[i].type = RF_CELL_DBL;
+			memcpy(&row[i].u.d, p, 8);
+			p += 8;
 		}
 	}
 }
@@ -1129,7 +1196,8 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *   16  8  payload length in bytes
  *   24  8  payload checksum (rf__hash_bytes of the payload)
  *   32     payload:
- *          u32 naggs, u32 nkeys, u64 skipped[naggs], u64 ngroups, then per
+ *          u32 naggs, u32 nkeys, u64 skipped[naggs], u64 key_skipped[nkeys]
+ *          (number bucket keys), u64 ngroups, then per
  *          group: u32 key length, the key (the group encoding), and one
  *          cell per aggregate:
  *            count      u64 n
@@ -1235,6 +1303,7 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 	PUT(&o, naggs);
 	PUT(&o, nkeys);
 	put_bytes(&o, st->skipped, naggs * sizeof *st->skipped);
+	put_bytes(&o, st->key_skipped, nkeys * sizeof *st->key_skipped);
 	uint64_t ngroups = st->groups.count;
 	PUT(&o, ngroups);
 	for (size_t g = 0; g < st->groups.count; g++) {
@@ -1423,9 +1492,15 @@ static int key_ok(const char *p, size_t len, int nkeys)
 			if ((size_t)(end - p - 4) < l)
 				return 0;
 			p += 4 + l;
-		} else if (tag == TAG_TIME) {
+		} else if (tag == TAG_TIME || tag == TAG_INT || tag == TAG_DBL) {
 			if (end - p < 8)
 				return 0;
+			if (tag == TAG_DBL) {
+				double d;
+				memcpy(&d, p, 8);
+				if (!isfinite(d))
+					return 0;
+			}
 			p += 8;
 		} else if (tag != TAG_MISSING) {
 			return 0;
@@ -1466,6 +1541,9 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	size_t seen_words = 0;
 	int r = group_of(src, "", 0) < 0 ? -ENOMEM : 0;
 	get_bytes(&in, skipped, naggs * sizeof *skipped);
+	uint64_t key_skipped[RF_MAX_KEYS] = { 0 };
+	if (nkeys <= RF_MAX_KEYS)
+		get_bytes(&in, key_skipped, nkeys * sizeof *key_skipped);
 	uint64_t ngroups;
 	GET(&in, ngroups);
 	for (uint64_t g = 0; g < ngroups && r == 0 && !in.bad; g++) {
@@ -1677,6 +1755,9 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	if (r == 0)
 		for (uint32_t a = 0; a < naggs; a++)
 			dst->skipped[a] += skipped[a];
+	if (r == 0)
+		for (uint32_t i = 0; i < nkeys; i++)
+			dst->key_skipped[i] += key_skipped[i];
 	free(seen);
 	rf__agg_free(src);
 	return r;

@@ -18,7 +18,7 @@ struct rf_agg_spec {
 	char *label;                /* column name: count, sum(bytes), p99(ms) */
 };
 
-enum rf_key_kind { RF_KEY_FIELD, RF_KEY_BUCKET };
+enum rf_key_kind { RF_KEY_FIELD, RF_KEY_BUCKET, RF_KEY_NBUCKET };
 
 struct rf_key_spec {
 	enum rf_key_kind kind;
@@ -26,6 +26,7 @@ struct rf_key_spec {
 	int nalt;                   /* minute/hour/day: more names to try */
 	struct rf_fieldref alt[4];
 	int64_t bucket_s;           /* bucket width in seconds */
+	double width;               /* RF_KEY_NBUCKET: a number's bucket width */
 	char *label;
 };
 
@@ -85,6 +86,8 @@ size_t rf__agg_bytes(const struct rf_agg_state *st);
 uint64_t rf__agg_groups(const struct rf_agg_state *st);
 /* Values an aggregate skipped (missing or not numbers). */
 uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg);
+/* Records a numeric bucket key left out (its value missing or no number). */
+uint64_t rf__agg_key_skipped(const struct rf_agg_state *st, int key);
 /* Groups whose quantile `agg` lands on a number past the double range,
  * and so prints as inf or -inf, outside the sketch's error bound. */
 uint64_t rf__agg_beyond(const struct rf_agg_state *st, int agg);

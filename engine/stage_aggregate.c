@@ -142,17 +142,37 @@ static int parse_key(struct rf_cursor *c, struct rf_key_spec *ks)
 		if (strcmp(a->text, "bucket") == 0 && c->i + 1 < c->nargs &&
 		    c->args[c->i + 1].type == RF_ARG_LPAREN) {
 			c->i += 2;
-			int r = rf__parse_fieldref(c, &ks->field, "a time field");
+			int r = rf__parse_fieldref(c, &ks->field, "a time field or a number field");
 			if (r < 0)
 				return r;
 			const struct rf_arg *d;
 			int64_t ns;
+			struct rf_number w;
+			/* a plain number for a width: number buckets, keyed by
+			 * their lower bounds (floor(v / width) * width) */
+			if (rf__accept(c, RF_ARG_COMMA, NULL) && (d = rf__peek(c)) && d->type == RF_ARG_NUMBER &&
+			    rf__parse_number(d->text, d->len, &w) == 0) {
+				c->i++;
+				if (!(w.d > 0) || !isfinite(w.d)) {
+					rf__fail(c->err, d->column, "bucket's width must be a number above 0");
+					snprintf(c->err->hint, sizeof c->err->hint, "for example: bucket(bytes, 1000)");
+					return -EINVAL;
+				}
+				if (!rf__accept(c, RF_ARG_RPAREN, NULL))
+					return rf__fail(c->err, rf__cursor_column(c), "expected ')' to close bucket(");
+				ks->kind = RF_KEY_NBUCKET;
+				ks->width = w.d;
+				return make_label(&ks->label, "bucket(%s,%s)", ks->field.name, d->text);
+			}
+			if (c->i > 0 && c->args[c->i - 1].type == RF_ARG_COMMA)
+				c->i--; /* read again below */
 			if (!rf__accept(c, RF_ARG_COMMA, NULL) || !(d = rf__take(c)) ||
 			    rf__parse_duration(d->text, d->len, &ns) < 0 || ns < 1000000000LL ||
 			    ns % 1000000000LL) {
 				rf__fail(c->err, c->i > 0 ? c->args[c->i - 1].column : c->end_column,
-					 "bucket needs a time field and a whole number of seconds, minutes, hours or days");
-				snprintf(c->err->hint, sizeof c->err->hint, "for example: bucket(time, 5m)");
+					 "bucket needs a time field and a whole number of seconds, minutes, hours or days, "
+				 "or a number field and a number");
+				snprintf(c->err->hint, sizeof c->err->hint, "for example: bucket(time, 5m) or bucket(bytes, 1000)");
 				return -EINVAL;
 			}
 			if (!rf__accept(c, RF_ARG_RPAREN, NULL))
@@ -342,6 +362,12 @@ int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap)
 	if (!s)
 		return 0;
 	const struct rf_agg_config *cfg = rf__agg_config(s);
+	for (int i = 0; i < cfg->nkeys; i++) {
+		uint64_t k = rf__agg_key_skipped(s, i);
+		if (k)
+			n = add_note(buf, cap, n, "%s%s: %llu records without a number, left out", n ? "; " : "",
+				     cfg->key[i].label, (unsigned long long)k);
+	}
 	for (int i = 0; i < cfg->naggs; i++) {
 		uint64_t k = rf__agg_skipped(s, i);
 		if (k)

@@ -217,8 +217,24 @@ check_same "first/last from stdin" "$T/fl.got" "$T/fl.want"
 "$RINGFLOW" --format=tsv --buffer-size=8M --memory=64M "$q" "$T/a.log" "$T/b.log" | tail -n +2 > "$T/fl.got"
 check_same "first/last, large buffers" "$T/fl.got" "$T/fl.want"
 
+# number buckets as keys against awk: floor(v / w) * w, both signs, words
+# left out and counted
+awk 'NR % 5 == 0 { print $9 "\t-" $10; next } NR % 11 == 0 { print $9 "\tn/a"; next } { print $9 "\t" $10 }' \
+	"$T/a.log" > "$T/nb.tsv"
+awk -F '\t' '$2 ~ /^-?[0-9]+$/ { v = $2 + 0; q = int(v / 1000); if (q * 1000 > v) q--; n[q * 1000]++ }
+     END { for (k in n) print k "\t" n[k] }' "$T/nb.tsv" | sort -n > "$T/nb.want"
+skipped=$(awk -F '\t' '$2 !~ /^-?[0-9]+$/' "$T/nb.tsv" | wc -l)
+for m in serial "parallel --threads=3" "multiprocess --threads=3" async; do
+	# shellcheck disable=SC2086
+	"$RINGFLOW" --format=tsv --mode=$m 'split "\t" | count by bucket($2, 1000)' "$T/nb.tsv" 2> "$T/nb.err" |
+		tail -n +2 > "$T/nb.got"
+	check_same "count by bucket(\$2, 1000), --mode=$m" "$T/nb.got" "$T/nb.want"
+	check_grep "bucket note, --mode=$m" "$T/nb.err" "bucket(\$2,1000): $skipped records without a number, left out"
+done
+
 # bad queries: a clear message and exit 2
-for q in "split | pct(x)" "split | stddev" "split | approx_distinct(\$1" "split | variance()"; do
+for q in "split | pct(x)" "split | stddev" "split | approx_distinct(\$1" "split | variance()" \
+	"split | count by bucket(\$1, 0)" "split | count by bucket(\$1, -5)" "split | count by bucket(\$1, x)"; do
 	"$RINGFLOW" "$q" /dev/null > "$T/out" 2> "$T/err"
 	check_status "$q" $? 2
 	check_grep "$q: message" "$T/err" "ringflow:"
