@@ -67,6 +67,21 @@ struct fl_cell {
 	uint8_t has;
 };
 
+/* histogram: counts by bucket, sorted by lower bound; `over` once the
+ * group has seen more than RF_HIST_MAX buckets (no more are added). */
+struct hbucket {
+	int64_t i;
+	double d;
+	uint64_t n;
+	uint8_t tag; /* TAG_INT: i is the bound, else d */
+};
+
+struct hist {
+	uint32_t n, cap;
+	uint8_t over;
+	struct hbucket *b;
+};
+
 /* A group's cells lie in one row, each of its aggregate's own size (a
  * count takes 8 bytes, a sum 48); a cell is seen through the pointer of
  * its kind. */
@@ -80,6 +95,7 @@ union cell {
 	struct rf_hll **hll;         /* approx_distinct */
 	struct var_cell *var;        /* stddev, variance, stddev_pop, var_pop */
 	struct fl_cell *fl;          /* first, last */
+	struct hist **hist;          /* histogram */
 };
 
 struct rf_agg_state {
@@ -118,6 +134,8 @@ static size_t cell_size(enum rf_agg_func f)
 		return sizeof(struct rf_sketch *);
 	case RF_AGG_APPROX:
 		return sizeof(struct rf_hll *);
+	case RF_AGG_HISTOGRAM:
+		return sizeof(struct hist *);
 	case RF_AGG_FIRST:
 	case RF_AGG_LAST:
 		return sizeof(struct fl_cell);
@@ -199,6 +217,9 @@ static void clear_group(struct rf_agg_state *st, size_t g)
 			free(*c.hll);
 		} else if (cfg->agg[a].func == RF_AGG_FIRST || cfg->agg[a].func == RF_AGG_LAST) {
 			free(c.fl->p);
+		} else if (cfg->agg[a].func == RF_AGG_HISTOGRAM && *c.hist) {
+			free((*c.hist)->b);
+			free(*c.hist);
 		}
 	}
 	memset(st->cells + g * st->row, 0, st->row);
@@ -508,6 +529,57 @@ static int hll_cell(struct rf_hll **h)
 	return 0;
 }
 
+/* Two bucket bounds by value (a long double holds both exactly). */
+static int hb_cmp(int tag_a, int64_t ia, double da, const struct hbucket *b)
+{
+	long double x = tag_a == TAG_INT ? (long double)ia : (long double)da;
+	long double y = b->tag == TAG_INT ? (long double)b->i : (long double)b->d;
+	return (x > y) - (x < y);
+}
+
+/* Count n into the bucket at this bound.  Of two forms of one bound the
+ * integer one is kept, whatever came first. */
+static int hist_add(struct hist **hp, int tag, int64_t i, double d, uint64_t n)
+{
+	if (!*hp && !(*hp = calloc(1, sizeof **hp)))
+		return -ENOMEM;
+	struct hist *h = *hp;
+	uint32_t lo = 0, hi = h->n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		int c = hb_cmp(tag, i, d, &h->b[mid]);
+		if (c == 0) {
+			h->b[mid].n += n;
+			if (tag == TAG_INT && h->b[mid].tag != TAG_INT) {
+				h->b[mid].tag = TAG_INT;
+				h->b[mid].i = i;
+			}
+			return 0;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (h->n == RF_HIST_MAX) {
+		h->over = 1; /* refused at the result */
+		return 0;
+	}
+	if (h->n == h->cap) {
+		uint32_t cap = h->cap ? h->cap * 2 : 8;
+		struct hbucket *nb = realloc(h->b, cap * sizeof *nb);
+		if (!nb)
+			return -ENOMEM;
+		h->b = nb;
+		h->cap = cap;
+	}
+	memmove(h->b + lo + 1, h->b + lo, (h->n - lo) * sizeof *h->b);
+	h->b[lo] = (struct hbucket){ .i = tag == TAG_INT ? i : 0, .d = tag == TAG_INT ? 0 : d, .n = n,
+				     .tag = (uint8_t)tag };
+	h->n++;
+	return 0;
+}
+
 /* first or last: does a value at (input, pos) replace the kept one? */
 static int fl_better(enum rf_agg_func f, const struct fl_cell *m, uint32_t input, uint64_t pos)
 {
@@ -604,6 +676,16 @@ static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_val
 	case RF_AGG_VAR_POP:
 		var_add(c.var, &num);
 		break;
+	case RF_AGG_HISTOGRAM: {
+		int64_t li = 0;
+		double ld = 0;
+		int tag = num_bucket(&num, as->q, &li, &ld);
+		if (tag < 0) {
+			st->skipped[a]++; /* past the double range: no bound to print */
+			return 0;
+		}
+		return hist_add(c.hist, tag, li, ld, 1);
+	}
 	default:
 		break;
 	}
@@ -747,6 +829,19 @@ static int merge_cell(const struct rf_agg_spec *as, union cell d, union cell s)
 		fsum_add(&dv->fs2, &dv->fc2, sv->fs2);
 		dv->fc2 += sv->fc2;
 		dv->has_float |= sv->has_float;
+		return 0;
+	}
+	case RF_AGG_HISTOGRAM: {
+		const struct hist *sh = *s.hist;
+		if (!sh)
+			return 0;
+		for (uint32_t i = 0; i < sh->n; i++) {
+			int r = hist_add(d.hist, sh->b[i].tag, sh->b[i].i, sh->b[i].d, sh->b[i].n);
+			if (r < 0)
+				return r;
+		}
+		if (sh->over)
+			(*d.hist)->over = 1;
 		return 0;
 	}
 	case RF_AGG_FIRST:
@@ -923,6 +1018,35 @@ static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union c
 		out->type = RF_CELL_INT;
 		out->u.i = *c.hll ? (int64_t)rf__hll_estimate(*c.hll) : 0;
 		break;
+	case RF_AGG_HISTOGRAM: {
+		const struct hist *h = *c.hist;
+		if (!h)
+			break;
+		if (h->over)
+			return -EDOM;
+		/* LOWER:COUNT, space-separated, bounds ascending */
+		char *buf = malloc((size_t)h->n * 56 + 1);
+		if (!buf)
+			return -ENOMEM;
+		size_t len = 0;
+		for (uint32_t i = 0; i < h->n; i++) {
+			if (i)
+				buf[len++] = ' ';
+			if (h->b[i].tag == TAG_INT)
+				len += (size_t)sprintf(buf + len, "%lld", (long long)h->b[i].i);
+			else
+				len += (size_t)rf__format_double(h->b[i].d, buf + len, 32);
+			len += (size_t)sprintf(buf + len, ":%llu", (unsigned long long)h->b[i].n);
+		}
+		out->u.str.s = rf__table_strdup(t, buf, len);
+		free(buf);
+		if (!out->u.str.s)
+			return -ENOMEM;
+		out->u.str.len = (uint32_t)len;
+		out->type = RF_CELL_STR;
+		out->plain = (uint8_t)rf__plain_text(out->u.str.s, out->u.str.len);
+		break;
+	}
 	case RF_AGG_FIRST:
 	case RF_AGG_LAST:
 		if (!c.fl->has)
@@ -1069,7 +1193,7 @@ size_t rf__agg_bytes(const struct rf_agg_state *st)
 	for (int a = 0; a < cfg->naggs; a++) {
 		if (cfg->agg[a].func != RF_AGG_DISTINCT && cfg->agg[a].func != RF_AGG_QUANTILE &&
 		    cfg->agg[a].func != RF_AGG_APPROX && cfg->agg[a].func != RF_AGG_FIRST &&
-		    cfg->agg[a].func != RF_AGG_LAST)
+		    cfg->agg[a].func != RF_AGG_LAST && cfg->agg[a].func != RF_AGG_HISTOGRAM)
 			continue;
 		for (size_t g = 0; g < st->groups.count; g++) {
 			union cell c = cell_at(st, g, a);
@@ -1077,6 +1201,8 @@ size_t rf__agg_bytes(const struct rf_agg_state *st)
 				n += rf__hll_bytes(*c.hll);
 			else if (cfg->agg[a].func == RF_AGG_FIRST || cfg->agg[a].func == RF_AGG_LAST)
 				n += c.fl->len;
+			else if (cfg->agg[a].func == RF_AGG_HISTOGRAM && *c.hist)
+				n += sizeof **c.hist + (*c.hist)->cap * sizeof(struct hbucket);
 			else if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set)
 				n += sizeof **c.set + rf__strmap_bytes(*c.set);
 			else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch)
@@ -1173,10 +1299,10 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 				row[k].plain = (uint8_t)rf__plain_text(row[k].u.str.s, row[k].u.str.len);
 		for (size_t a = 0; a < naggs; a++) {
 			union cell c = st->groups.count ? cell_at(st, g, (int)a) : (union cell){ .p = empty + st->off[a] };
-			if (cell_result(t, &cfg->agg[a], c, total[a], &row[cfg->nkeys + (int)a]) < 0) {
+			if ((r = cell_result(t, &cfg->agg[a], c, total[a], &row[cfg->nkeys + (int)a])) < 0) {
 				free(order);
 				rf__table_free(t);
-				return -ENOMEM;
+				return r;
 			}
 		}
 	}
@@ -1222,6 +1348,8 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *            first, last
  *                       u8 has; then u32 input, u64 offset in it, u32 length,
  *                       the value's bytes
+ *            histogram  u32 buckets, u8 over the limit, then per bucket: u8 3
+ *                       and an i64 bound or u8 4 and an f64 bound, u64 count
  *            pct        as count
  *
  * Versions 1 (64-bit integer sums, dense sketch buckets) and 2 (no
@@ -1378,6 +1506,22 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 					for (uint32_t i = 0; i < h->cap; i++)
 						if (h->set[i])
 							PUT(&o, h->set[i]);
+				}
+				break;
+			}
+			case RF_AGG_HISTOGRAM: {
+				const struct hist *h = *c.hist;
+				uint32_t nb = h ? h->n : 0;
+				uint8_t over = h ? h->over : 0;
+				PUT(&o, nb);
+				PUT(&o, over);
+				for (uint32_t i = 0; i < nb; i++) {
+					PUT(&o, h->b[i].tag);
+					if (h->b[i].tag == TAG_INT)
+						PUT(&o, h->b[i].i);
+					else
+						PUT(&o, h->b[i].d);
+					PUT(&o, h->b[i].n);
 				}
 				break;
 			}
@@ -1680,6 +1824,35 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				}
 				if (r == 0 && !in.bad && ((*c.hll)->reg || (*c.hll)->n != nh))
 					in.bad = 1;
+				break;
+			}
+			case RF_AGG_HISTOGRAM: {
+				uint32_t nb;
+				uint8_t over;
+				GET(&in, nb);
+				GET(&in, over);
+				if (in.bad || nb > RF_HIST_MAX || over > 1) {
+					in.bad = 1;
+					break;
+				}
+				for (uint32_t i = 0; i < nb && r == 0 && !in.bad; i++) {
+					uint8_t tag;
+					int64_t bi = 0;
+					double bd = 0;
+					uint64_t cnt;
+					GET(&in, tag);
+					if (tag == TAG_INT)
+						GET(&in, bi);
+					else
+						GET(&in, bd);
+					GET(&in, cnt);
+					if (in.bad || (tag != TAG_INT && tag != TAG_DBL) || !cnt || !isfinite(bd))
+						in.bad = 1;
+					else
+						r = hist_add(c.hist, tag, bi, bd, cnt);
+				}
+				if (r == 0 && !in.bad && over)
+					(*c.hist)->over = 1;
 				break;
 			}
 			case RF_AGG_FIRST:

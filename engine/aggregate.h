@@ -8,12 +8,12 @@
 
 enum rf_agg_func { RF_AGG_COUNT, RF_AGG_SUM, RF_AGG_AVG, RF_AGG_MIN, RF_AGG_MAX, RF_AGG_DISTINCT,
 		   RF_AGG_QUANTILE, RF_AGG_APPROX, RF_AGG_STDDEV, RF_AGG_VARIANCE, RF_AGG_STDDEV_POP,
-		   RF_AGG_VAR_POP, RF_AGG_FIRST, RF_AGG_LAST };
+		   RF_AGG_VAR_POP, RF_AGG_FIRST, RF_AGG_LAST, RF_AGG_HISTOGRAM };
 
 struct rf_agg_spec {
 	enum rf_agg_func func;
 	struct rf_fieldref field;   /* unused for count */
-	double q;                   /* quantile */
+	double q;                   /* quantile; histogram: the bucket width */
 	int pct;                    /* a count printed as its share of all (pct) */
 	char *label;                /* column name: count, sum(bytes), p99(ms) */
 };
@@ -81,6 +81,9 @@ void rf__agg_set_limit(struct rf_agg_state *st, uint64_t limit, int statm_fd);
  * rf__agg_at_limit tells the resident bytes they would have made. */
 int rf__agg_room(struct rf_agg_state *st, uint64_t more);
 uint64_t rf__agg_at_limit(const struct rf_agg_state *st);
+/* At most this many buckets in a histogram's group: past it the result
+ * is refused (-EDOM). */
+#define RF_HIST_MAX 1000
 /* Bytes the state uses (groups, keys, cells, sets and sketches). */
 size_t rf__agg_bytes(const struct rf_agg_state *st);
 uint64_t rf__agg_groups(const struct rf_agg_state *st);

@@ -26,7 +26,7 @@ static const struct {
 	{ "quantile", RF_AGG_QUANTILE, -1 }, { "approx_distinct", RF_AGG_APPROX, 0 },
 	{ "stddev", RF_AGG_STDDEV, 0 }, { "variance", RF_AGG_VARIANCE, 0 },
 	{ "stddev_pop", RF_AGG_STDDEV_POP, 0 }, { "var_pop", RF_AGG_VAR_POP, 0 },
-	{ "first", RF_AGG_FIRST, 0 }, { "last", RF_AGG_LAST, 0 }, { "pct", RF_AGG_COUNT, 1 },
+	{ "histogram", RF_AGG_HISTOGRAM, 0 }, { "first", RF_AGG_FIRST, 0 }, { "last", RF_AGG_LAST, 0 }, { "pct", RF_AGG_COUNT, 1 },
 };
 #define NAGG_NAMES (sizeof agg_names / sizeof *agg_names)
 
@@ -100,6 +100,21 @@ static int parse_agg(struct rf_cursor *c, const char *name, int column, struct r
 	int r = rf__parse_fieldref(c, &as->field, "a field name");
 	if (r < 0)
 		return r;
+	if (as->func == RF_AGG_HISTOGRAM) {
+		const struct rf_arg *a;
+		struct rf_number n;
+		if (!rf__accept(c, RF_ARG_COMMA, NULL) || !(a = rf__take(c)) || a->type != RF_ARG_NUMBER ||
+		    rf__parse_number(a->text, a->len, &n) < 0 || !(n.d > 0) || !isfinite(n.d)) {
+			rf__fail(c->err, c->i > 0 ? c->args[c->i - 1].column : c->end_column,
+				 "histogram needs a field and a bucket width, a number above 0");
+			snprintf(c->err->hint, sizeof c->err->hint, "for example: histogram(bytes, 1000)");
+			return -EINVAL;
+		}
+		as->q = n.d;
+		if (!rf__accept(c, RF_ARG_RPAREN, NULL))
+			return rf__fail(c->err, rf__cursor_column(c), "expected ')' after %s's width", name);
+		return make_label(&as->label, "histogram(%s,%s)", as->field.name, a->text);
+	}
 	if (as->q < 0) {
 		const struct rf_arg *a;
 		struct rf_number n;
@@ -312,7 +327,8 @@ static void close_stage(struct rf_stage *st)
 		.kind = RF_STAGE_AGGREGATE,                                                  \
 		.usage = "count, sum(F), avg(F), min(F), max(F), distinct(F), p50..p99(F), " \
 			 "quantile(F, q), approx_distinct(F), stddev(F), variance(F), "     \
-			 "stddev_pop(F), var_pop(F), first(F), last(F), pct [by KEY, ...]",   \
+			 "stddev_pop(F), var_pop(F), first(F), last(F), histogram(F, W), "    \
+			 "pct [by KEY, ...]",                                                \
 		.configure = configure,                                                      \
 		.bind = bind,                                                                \
 		.free_config = free_config,                                                  \
@@ -338,6 +354,7 @@ AGG_VERB(stddev, "stddev");
 AGG_VERB(variance, "variance");
 AGG_VERB(stddev_pop, "stddev_pop");
 AGG_VERB(var_pop, "var_pop");
+AGG_VERB(histogram, "histogram");
 AGG_VERB(first, "first");
 AGG_VERB(last, "last");
 AGG_VERB(pct, "pct");

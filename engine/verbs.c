@@ -7,7 +7,7 @@
 extern const struct rf_verb rf__verb_count, rf__verb_sum, rf__verb_avg, rf__verb_min, rf__verb_max,
 	rf__verb_distinct, rf__verb_p50, rf__verb_p90, rf__verb_p95, rf__verb_p99, rf__verb_quantile,
 	rf__verb_approx_distinct, rf__verb_stddev, rf__verb_variance, rf__verb_stddev_pop, rf__verb_var_pop,
-	rf__verb_first, rf__verb_last, rf__verb_pct;
+	rf__verb_histogram, rf__verb_first, rf__verb_last, rf__verb_pct;
 extern const struct rf_verb rf__verb_split, rf__verb_parse;
 
 const struct rf_verb *const rf__verbs[] = {
@@ -15,6 +15,6 @@ const struct rf_verb *const rf__verbs[] = {
 	&rf__verb_top, &rf__verb_sort, &rf__verb_count, &rf__verb_sum, &rf__verb_avg, &rf__verb_min, &rf__verb_max,
 	&rf__verb_distinct, &rf__verb_p50, &rf__verb_p90, &rf__verb_p95, &rf__verb_p99, &rf__verb_quantile,
 	&rf__verb_approx_distinct, &rf__verb_stddev, &rf__verb_variance, &rf__verb_stddev_pop, &rf__verb_var_pop,
-	&rf__verb_first, &rf__verb_last, &rf__verb_pct,
+	&rf__verb_histogram, &rf__verb_first, &rf__verb_last, &rf__verb_pct,
 	NULL,
 };

@@ -1,6 +1,6 @@
 #!/bin/sh
 # aggregates2.sh - approx_distinct, stddev, variance, stddev_pop, var_pop,
-# first, last and pct against independent oracles: Python's exact distinct counts (the
+# first, last, histogram, pct and number bucket keys against independent oracles: Python's exact distinct counts (the
 # HyperLogLog estimate within 2% on ten distributions, exact below its
 # sparse limit), Python's statistics module (exact fractions) and datamash
 # for the variance family, exact counts for pct.  Untidy input: missing
@@ -180,6 +180,45 @@ if dm:
             if abs(a - b) > 1e-6 * abs(b) + 1e-9:
                 fail("datamash %s col %d: %r, datamash %r" % (c[0], i, a, b))
 
+# histogram against exact floors: floor(v / w) * w, counts per bucket
+import math
+for w in ("1000", "7", "0.25"):
+    fw = Fraction(w)
+    out = all_modes("split | histogram($2, %s) by $1" % w, T + "/var.txt")
+    head, got = table(out)
+    if head != ["$1", "histogram($2,%s)" % w]:
+        fail("header %r" % head)
+    for k, vals in groups.items():
+        want = {}
+        for v in vals:
+            b = float(math.floor(v / fw) * fw)
+            want[b] = want.get(b, 0) + 1
+        cell = got.get(k, [""])[0]
+        have = {}
+        for item in cell.split(" "):
+            lo, n = item.rsplit(":", 1)
+            have[float(lo)] = int(n)
+        if have != want:
+            fail("histogram($2, %s) %s: %r, want %r" % (w, k, cell[:200], sorted(want.items())[:10]))
+        bounds = [float(item.rsplit(":", 1)[0]) for item in cell.split(" ")]
+        if bounds != sorted(bounds):
+            fail("histogram %s: bounds not ascending" % k)
+# 1000 buckets a group print; 1001 refuse the run, in every mode
+for nb, status in ((1000, 0), (1001, 2)):
+    lines = ["g %d" % (i % nb) for i in range(nb * 300)]
+    rnd.shuffle(lines)
+    with open(T + "/h%d.txt" % nb, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    for m in MODES:
+        p = subprocess.run([R, "--format=tsv"] + m + ["split | histogram($2, 1) by $1", T + "/h%d.txt" % nb],
+                           capture_output=True, text=True)
+        if p.returncode != status:
+            fail("histogram of %d buckets, %s: exit %d" % (nb, m, p.returncode))
+        if status and ("ringflow: a histogram has more than 1000 buckets" not in p.stderr or p.stdout):
+            fail("histogram of %d buckets, %s: %r %r" % (nb, m, p.stdout[:100], p.stderr))
+        if not status and p.stdout.count(":300") != 1000:
+            fail("histogram of 1000 buckets, %s: %r" % (m, p.stdout[:100]))
+
 # skipped values are noted
 p = subprocess.run([R, "--format=tsv", "split | stddev($2) by $1", T + "/var.txt"], capture_output=True, text=True)
 if "stddev($2): %d values missing or not numbers, skipped" % len(untidy) not in p.stderr:
@@ -233,7 +272,7 @@ for m in serial "parallel --threads=3" "multiprocess --threads=3" async; do
 done
 
 # bad queries: a clear message and exit 2
-for q in "split | pct(x)" "split | stddev" "split | approx_distinct(\$1" "split | variance()" \
+for q in "split | histogram(\$1)" "split | histogram(\$1, 0)" "split | histogram(\$1, -1)" "split | pct(x)" "split | stddev" "split | approx_distinct(\$1" "split | variance()" \
 	"split | count by bucket(\$1, 0)" "split | count by bucket(\$1, -5)" "split | count by bucket(\$1, x)"; do
 	"$RINGFLOW" "$q" /dev/null > "$T/out" 2> "$T/err"
 	check_status "$q" $? 2
