@@ -344,6 +344,51 @@ static struct rf_table *agg_over(enum rf_agg_func f, double q, const char *const
 	return tw;
 }
 
+/* A histogram's bucket limit holds for the union of merged states: two
+ * halves of 600 buckets each are refused together, 1000 are not. */
+START_TEST(test_histogram_limit_after_merge)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	static struct rf_agg_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.naggs = 1;
+	cfg.agg[0] = (struct rf_agg_spec){ .func = RF_AGG_HISTOGRAM, .q = 10, .field = { "v", 0, 1 }, .label = "h" };
+	static char text[1200][16];
+	for (int total = 1000; total <= 1200; total += 200) {
+		struct rows *r = calloc(1, sizeof *r);
+		make_rows(r, 1, (uint32_t)total, 1);
+		for (int i = 0; i < total; i++) {
+			snprintf(text[i], sizeof text[i], "%d", i * 10 + i % 10);
+			r->b.vals[i * 2 + 1] = (struct rf_value){ text[i], (int32_t)strlen(text[i]) };
+		}
+		struct rf_agg_state *a = rf__agg_new(&cfg, k), *b = rf__agg_new(&cfg, k);
+		r->b.nsel = (uint32_t)total / 2;
+		ck_assert_int_eq(rf__agg_process(a, &r->b), 0);
+		memmove(r->b.vals, r->b.vals + (total / 2) * 2, (size_t)(total / 2) * 2 * sizeof *r->b.vals);
+		ck_assert_int_eq(rf__agg_process(b, &r->b), 0);
+		char *blob;
+		size_t len;
+		ck_assert_int_eq(rf__agg_encode(b, &blob, &len), 0);
+		ck_assert_int_eq(rf__agg_decode_merge(a, blob, len), 0);
+		free(blob);
+		struct rf_table *t = NULL;
+		int res = rf__agg_table(a, &t);
+		if (total > RF_HIST_MAX) {
+			ck_assert_int_eq(res, -EDOM);
+		} else {
+			ck_assert_int_eq(res, 0);
+			ck_assert_int_eq(t->cells[0].type, RF_CELL_STR);
+			ck_assert(!memcmp(t->cells[0].u.str.s, "0:1 10:1 20:1 ", 14));
+			rf__table_free(t);
+		}
+		rf__agg_free(a);
+		rf__agg_free(b);
+		rf__batch_free(&r->b);
+		free(r);
+	}
+}
+END_TEST
+
 /* The cell's text as it prints. */
 static const char *cell_str(const struct rf_cell *c, char *buf, size_t cap)
 {
@@ -1238,6 +1283,7 @@ int main(void)
 	tcase_add_test(tc, test_partial_format_round_trip);
 	tcase_add_test(tc, test_new_aggregates_merge);
 	tcase_add_test(tc, test_hll_merge_deterministic);
+	tcase_add_test(tc, test_histogram_limit_after_merge);
 	tcase_add_test(tc, test_sketch_error_bound);
 	tcase_add_test(tc, test_sketch_wide_range);
 	tcase_add_test(tc, test_sketch_bucket_boundaries);
