@@ -1,4 +1,5 @@
-/* aggregate.c - count, sum, avg, min, max, distinct and quantiles, by key.
+/* aggregate.c - count, sum, avg, min, max, distinct, quantiles,
+ * approx_distinct, the variance family and pct, by key.
  *
  * Groups live in a string map keyed by an encoding of their key values;
  * each group owns one cell per aggregate.  Every cell kind has a merge, so
@@ -14,10 +15,12 @@
 #include "aggregate.h"
 #include "sketch.h"
 #include "timezone.h"
+#include "hll.h"
 
 /* 128-bit integers aligned like the other cell fields (8), so that cells
  * pack without padding. */
 typedef __int128 i128 __attribute__((aligned(8)));
+typedef unsigned __int128 u128 __attribute__((aligned(8)));
 
 /* A number with its integer kept exact: integer literals up to 128 bits
  * (rf__parse_number keeps 64), and always the nearest double.  Of other
@@ -42,6 +45,44 @@ struct sum_cell {
 	uint8_t has_float;   /* some were not integers */
 };
 
+/* The variance family: integers within 64 bits are summed exactly - their
+ * sum in 128 bits, the sum of their squares in 192 (lo, then hi) - so the
+ * result is the same whatever order the values and partial states came
+ * in; other numbers as a sum does, compensated. */
+struct var_cell {
+	uint64_t n;
+	i128 s1;
+	u128 s2lo;
+	uint64_t s2hi;
+	double fs1, fc1, fs2, fc2;
+	uint8_t has_float;
+};
+
+/* first, last: a copy of the value, and where its record was in the
+ * input (which input, and its byte offset there), so that states merged
+ * in any order keep the earliest or the latest. */
+struct fl_cell {
+	uint64_t pos;
+	uint32_t input, len;
+	char *p;
+	uint8_t has;
+};
+
+/* histogram: counts by bucket, sorted by lower bound; `over` once the
+ * group has seen more than RF_HIST_MAX buckets (no more are added). */
+struct hbucket {
+	int64_t i;
+	double d;
+	uint64_t n;
+	uint8_t tag; /* TAG_INT: i is the bound, else d */
+};
+
+struct hist {
+	uint32_t n, cap;
+	uint8_t over;
+	struct hbucket *b;
+};
+
 /* A group's cells lie in one row, each of its aggregate's own size (a
  * count takes 8 bytes, a sum 48); a cell is seen through the pointer of
  * its kind. */
@@ -52,6 +93,10 @@ union cell {
 	struct num *mm;              /* min, max */
 	struct rf_strmap **set;      /* distinct */
 	struct rf_sketch **sketch;   /* quantiles */
+	struct rf_hll **hll;         /* approx_distinct */
+	struct var_cell *var;        /* stddev, variance, stddev_pop, var_pop */
+	struct fl_cell *fl;          /* first, last */
+	struct hist **hist;          /* histogram */
 };
 
 struct rf_agg_state {
@@ -64,12 +109,15 @@ struct rf_agg_state {
 	char *keybuf;
 	size_t keybuf_cap;
 	uint64_t skipped[RF_MAX_AGGS];
+	uint64_t key_skipped[RF_MAX_KEYS]; /* numeric bucket keys without a number */
 	struct rf_stage *stage;      /* rejects bad times, if set */
 	uint64_t limit;              /* resident bytes the result may take the process to; 0: none */
 	int statm_fd;
 	uint64_t at_limit;           /* what it would have taken, when refused */
 	struct rf_time_cache times[RF_MAX_KEYS]; /* each time key's last time */
 	unsigned nparts, part;       /* rf__agg_set_part: only this share of the keys */
+	uint32_t at_input;           /* the record being added: its input ... */
+	uint64_t at_pos;             /* ... and its offset there (first, last) */
 };
 
 static size_t cell_size(enum rf_agg_func f)
@@ -85,6 +133,18 @@ static size_t cell_size(enum rf_agg_func f)
 		return sizeof(struct rf_strmap *);
 	case RF_AGG_QUANTILE:
 		return sizeof(struct rf_sketch *);
+	case RF_AGG_APPROX:
+		return sizeof(struct rf_hll *);
+	case RF_AGG_HISTOGRAM:
+		return sizeof(struct hist *);
+	case RF_AGG_FIRST:
+	case RF_AGG_LAST:
+		return sizeof(struct fl_cell);
+	case RF_AGG_STDDEV:
+	case RF_AGG_VARIANCE:
+	case RF_AGG_STDDEV_POP:
+	case RF_AGG_VAR_POP:
+		return sizeof(struct var_cell);
 	default:
 		return sizeof(uint64_t);
 	}
@@ -95,7 +155,7 @@ static union cell cell_at(const struct rf_agg_state *st, size_t g, int a)
 	return (union cell){ .p = st->cells + g * st->row + st->off[a] };
 }
 
-enum { TAG_MISSING = 0, TAG_STR = 1, TAG_TIME = 2 };
+enum { TAG_MISSING = 0, TAG_STR = 1, TAG_TIME = 2, TAG_INT = 3, TAG_DBL = 4 };
 
 struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct rf_kernels *k)
 {
@@ -153,6 +213,14 @@ static void clear_group(struct rf_agg_state *st, size_t g)
 		} else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch) {
 			rf__sketch_free(*c.sketch);
 			free(*c.sketch);
+		} else if (cfg->agg[a].func == RF_AGG_APPROX && *c.hll) {
+			rf__hll_free(*c.hll);
+			free(*c.hll);
+		} else if (cfg->agg[a].func == RF_AGG_FIRST || cfg->agg[a].func == RF_AGG_LAST) {
+			free(c.fl->p);
+		} else if (cfg->agg[a].func == RF_AGG_HISTOGRAM && *c.hist) {
+			free((*c.hist)->b);
+			free(*c.hist);
 		}
 	}
 	memset(st->cells + g * st->row, 0, st->row);
@@ -205,6 +273,11 @@ uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg)
 	return st->skipped[agg];
 }
 
+uint64_t rf__agg_key_skipped(const struct rf_agg_state *st, int key)
+{
+	return st->key_skipped[key];
+}
+
 /* The group for an encoded key, created (with empty cells) if new. */
 static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
 {
@@ -239,10 +312,39 @@ static int keybuf_room(struct rf_agg_state *st, size_t need)
 	return 0;
 }
 
+static int get_num(struct rf_value v, struct num *n);
+
+/* A number's bucket of width w, by its lower bound: an integer (TAG_INT)
+ * when the width is a whole number and the bound fits 64 bits, else a
+ * double.  -1 when there is none to print (past the double range). */
+static int num_bucket(const struct num *x, double w, int64_t *li, double *ld)
+{
+	int whole = w == floor(w) && w < 4611686018427387904.0;
+	if (whole && x->is_int && x->i >= INT64_MIN && x->i <= INT64_MAX) {
+		int64_t wi = (int64_t)w, v = (int64_t)x->i, q = v / wi;
+		if (v % wi && v < 0)
+			q--; /* floor, not toward zero */
+		if (!__builtin_mul_overflow(q, wi, li))
+			return TAG_INT;
+	}
+	double d = x->is_int ? (double)x->i : x->d;
+	d = floor(d / w) * w;
+	if (!isfinite(d))
+		return -1;
+	if (whole && fabs(d) < 9007199254740992.0) {
+		*li = (int64_t)d;
+		return TAG_INT;
+	}
+	*ld = d;
+	return TAG_DBL;
+}
+
 /* Key encoding: per key a tag byte, then a u32 length and the bytes
- * (strings) or an int64 (time buckets); nothing for a missing value.
+ * (strings), an int64 (time buckets; number buckets' whole lower bounds)
+ * or a double (other lower bounds); nothing for a missing value.
  * Returns 1 for a record whose time is there but is no valid timestamp
- * (a reject: a missing time is the empty group, as documented). */
+ * (a reject: a missing time is the empty group, as documented), 2 + i
+ * for one whose number bucket key i has no number (left out, counted). */
 static int encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_t row, size_t *len)
 {
 	const struct rf_agg_config *cfg = st->cfg;
@@ -254,6 +356,21 @@ static int encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_
 			v = rf__field(b, row, &ks->alt[a]);
 		if (keybuf_room(st, n + 13 + (v.len > 0 ? (size_t)v.len : 0)) < 0)
 			return -ENOMEM;
+		if (ks->kind == RF_KEY_NBUCKET) {
+			struct num x;
+			int64_t li = 0;
+			double ld = 0;
+			int tag = get_num(v, &x) < 0 ? -1 : num_bucket(&x, ks->width, &li, &ld);
+			if (tag < 0)
+				return 2 + i;
+			st->keybuf[n++] = (char)tag;
+			if (tag == TAG_INT)
+				memcpy(st->keybuf + n, &li, 8);
+			else
+				memcpy(st->keybuf + n, &ld, 8);
+			n += 8;
+			continue;
+		}
 		if (rf_value_missing(v)) {
 			st->keybuf[n++] = TAG_MISSING;
 			continue;
@@ -377,9 +494,140 @@ static void sum_add_int(struct sum_cell *c, __int128 i)
 	}
 }
 
+static void var_add_int(struct var_cell *c, int64_t x)
+{
+	u128 ax = x < 0 ? (u128)0 - (u128)(i128)x : (u128)x;
+	u128 sq = ax * ax, lo = c->s2lo + sq;
+	c->s2hi += lo < c->s2lo;
+	c->s2lo = lo;
+	c->s1 += x;
+}
+
+static void var_add(struct var_cell *c, const struct num *x)
+{
+	c->n++;
+	if (x->is_int && x->i >= INT64_MIN && x->i <= INT64_MAX) {
+		var_add_int(c, (int64_t)x->i);
+		return;
+	}
+	double d = x->is_int ? (double)x->i : x->d;
+	fsum_add(&c->fs1, &c->fc1, d);
+	/* d * d and what its rounding lost, both kept */
+	double sq = d * d;
+	fsum_add(&c->fs2, &c->fc2, sq);
+	if (isfinite(sq))
+		c->fc2 += fma(d, d, -sq);
+	c->has_float = 1;
+}
+
+static int hll_cell(struct rf_hll **h)
+{
+	if (*h)
+		return 0;
+	if (!(*h = malloc(sizeof **h)))
+		return -ENOMEM;
+	rf__hll_init(*h);
+	return 0;
+}
+
+/* Two bucket bounds by value (a long double holds both exactly). */
+static int hb_cmp(int tag_a, int64_t ia, double da, const struct hbucket *b)
+{
+	long double x = tag_a == TAG_INT ? (long double)ia : (long double)da;
+	long double y = b->tag == TAG_INT ? (long double)b->i : (long double)b->d;
+	return (x > y) - (x < y);
+}
+
+/* Count n into the bucket at this bound.  Of two forms of one bound the
+ * integer one is kept, whatever came first. */
+static int hist_add(struct hist **hp, int tag, int64_t i, double d, uint64_t n)
+{
+	if (!*hp && !(*hp = calloc(1, sizeof **hp)))
+		return -ENOMEM;
+	struct hist *h = *hp;
+	uint32_t lo = 0, hi = h->n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		int c = hb_cmp(tag, i, d, &h->b[mid]);
+		if (c == 0) {
+			h->b[mid].n += n;
+			if (tag == TAG_INT && h->b[mid].tag != TAG_INT) {
+				h->b[mid].tag = TAG_INT;
+				h->b[mid].i = i;
+			}
+			return 0;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (h->n == RF_HIST_MAX) {
+		h->over = 1; /* refused at the result */
+		return 0;
+	}
+	if (h->n == h->cap) {
+		uint32_t cap = h->cap ? h->cap * 2 : 8;
+		struct hbucket *nb = realloc(h->b, cap * sizeof *nb);
+		if (!nb)
+			return -ENOMEM;
+		h->b = nb;
+		h->cap = cap;
+	}
+	memmove(h->b + lo + 1, h->b + lo, (h->n - lo) * sizeof *h->b);
+	h->b[lo] = (struct hbucket){ .i = tag == TAG_INT ? i : 0, .d = tag == TAG_INT ? 0 : d, .n = n,
+				     .tag = (uint8_t)tag };
+	h->n++;
+	return 0;
+}
+
+/* first or last: does a value at (input, pos) replace the kept one? */
+static int fl_better(enum rf_agg_func f, const struct fl_cell *m, uint32_t input, uint64_t pos)
+{
+	if (!m->has)
+		return 1;
+	int c = input != m->input ? (input > m->input ? 1 : -1) : (pos > m->pos) - (pos < m->pos);
+	return f == RF_AGG_FIRST ? c < 0 : c > 0;
+}
+
+static int fl_set(struct fl_cell *m, const char *p, size_t len, uint32_t input, uint64_t pos)
+{
+	char *np = malloc(len ? len : 1);
+	if (!np)
+		return -ENOMEM;
+	memcpy(np, p, len);
+	free(m->p);
+	m->p = np;
+	m->len = (uint32_t)len;
+	m->input = input;
+	m->pos = pos;
+	m->has = 1;
+	return 0;
+}
+
+/* Where an aggregate takes its input: add_value reads a field's value as
+ * bytes (distinct, approx_distinct) or through get_num as a number (the
+ * rest); those two are the places a computed value would come in. */
 static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_value v)
 {
 	const struct rf_agg_spec *as = &st->cfg->agg[a];
+	if (as->func == RF_AGG_FIRST || as->func == RF_AGG_LAST) {
+		if (rf_value_missing(v)) {
+			st->skipped[a]++;
+			return 0;
+		}
+		if (!fl_better(as->func, c.fl, st->at_input, st->at_pos))
+			return 0;
+		return fl_set(c.fl, v.p, (size_t)v.len, st->at_input, st->at_pos);
+	}
+	if (as->func == RF_AGG_APPROX) {
+		if (rf_value_missing(v)) {
+			st->skipped[a]++;
+			return 0;
+		}
+		int r = hll_cell(c.hll);
+		return r < 0 ? r : rf__hll_add(*c.hll, rf__hll_hash(v.p, (size_t)v.len));
+	}
 	if (as->func == RF_AGG_DISTINCT) {
 		if (rf_value_missing(v)) {
 			st->skipped[a]++;
@@ -423,6 +671,22 @@ static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_val
 			rf__sketch_init(*c.sketch);
 		}
 		return rf__sketch_add(*c.sketch, num.d);
+	case RF_AGG_STDDEV:
+	case RF_AGG_VARIANCE:
+	case RF_AGG_STDDEV_POP:
+	case RF_AGG_VAR_POP:
+		var_add(c.var, &num);
+		break;
+	case RF_AGG_HISTOGRAM: {
+		int64_t li = 0;
+		double ld = 0;
+		int tag = num_bucket(&num, as->q, &li, &ld);
+		if (tag < 0) {
+			st->skipped[a]++; /* past the double range: no bound to print */
+			return 0;
+		}
+		return hist_add(c.hist, tag, li, ld, 1);
+	}
 	default:
 		break;
 	}
@@ -453,6 +717,13 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 			int e = encode_key(st, b, row, &len);
 			if (e < 0)
 				return e;
+			if (e > 1) {
+				/* no number for a number bucket (counted once
+				 * when shared) */
+				if (st->part == 0)
+					st->key_skipped[e - 2]++;
+				continue;
+			}
 			if (e > 0) {
 				/* a bad time: counted and reported, not grouped
 				 * (by the first share only, when shared) */
@@ -475,6 +746,8 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 				last = g;
 			}
 		}
+		st->at_input = b->input_idx;
+		st->at_pos = b->offset + b->sel[row].off;
 		for (size_t a = 0; a < naggs; a++) {
 			union cell c = cell_at(st, (size_t)g, (int)a);
 			if (cfg->agg[a].func == RF_AGG_COUNT) {
@@ -535,6 +808,48 @@ static int merge_cell(const struct rf_agg_spec *as, union cell d, union cell s)
 			rf__sketch_init(*d.sketch);
 		}
 		return rf__sketch_merge(*d.sketch, *s.sketch);
+	case RF_AGG_APPROX: {
+		if (!*s.hll)
+			return 0;
+		int r = hll_cell(d.hll);
+		return r < 0 ? r : rf__hll_merge(*d.hll, *s.hll);
+	}
+	case RF_AGG_STDDEV:
+	case RF_AGG_VARIANCE:
+	case RF_AGG_STDDEV_POP:
+	case RF_AGG_VAR_POP: {
+		struct var_cell *dv = d.var;
+		const struct var_cell *sv = s.var;
+		u128 lo = dv->s2lo + sv->s2lo;
+		dv->s2hi += sv->s2hi + (lo < dv->s2lo);
+		dv->s2lo = lo;
+		dv->s1 += sv->s1;
+		dv->n += sv->n;
+		fsum_add(&dv->fs1, &dv->fc1, sv->fs1);
+		dv->fc1 += sv->fc1;
+		fsum_add(&dv->fs2, &dv->fc2, sv->fs2);
+		dv->fc2 += sv->fc2;
+		dv->has_float |= sv->has_float;
+		return 0;
+	}
+	case RF_AGG_HISTOGRAM: {
+		const struct hist *sh = *s.hist;
+		if (!sh)
+			return 0;
+		for (uint32_t i = 0; i < sh->n; i++) {
+			int r = hist_add(d.hist, sh->b[i].tag, sh->b[i].i, sh->b[i].d, sh->b[i].n);
+			if (r < 0)
+				return r;
+		}
+		if (sh->over)
+			(*d.hist)->over = 1;
+		return 0;
+	}
+	case RF_AGG_FIRST:
+	case RF_AGG_LAST:
+		if (!s.fl->has || !fl_better(as->func, d.fl, s.fl->input, s.fl->pos))
+			return 0;
+		return fl_set(d.fl, s.fl->p, s.fl->len, s.fl->input, s.fl->pos);
 	}
 	return 0;
 }
@@ -565,6 +880,8 @@ int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
 	}
 	for (size_t a = 0; a < naggs; a++)
 		dst->skipped[a] += src->skipped[a];
+	for (int i = 0; i < dst->cfg->nkeys; i++)
+		dst->key_skipped[i] += src->key_skipped[i];
 	return 0;
 }
 
@@ -611,14 +928,147 @@ static double int_avg(__int128 s, uint64_t n)
 	return (double)((long double)q + (long double)r / (long double)n);
 }
 
-static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union cell c, struct rf_cell *out)
+/* n * S2 - S1^2 of a var cell's integers, exactly (in 256 bits: four
+ * 64-bit limbs, least first), as a long double.  Never negative. */
+static long double var_exact_m(const struct var_cell *c)
+{
+	uint64_t a[3] = { (uint64_t)c->s2lo, (uint64_t)(c->s2lo >> 64), c->s2hi }, p[4] = { 0 }, q[4] = { 0 };
+	u128 carry = 0;
+	for (int i = 0; i < 3; i++) {
+		u128 t = (u128)a[i] * c->n + carry;
+		p[i] = (uint64_t)t;
+		carry = t >> 64;
+	}
+	p[3] = (uint64_t)carry;
+	u128 b = c->s1 < 0 ? (u128)0 - (u128)c->s1 : (u128)c->s1;
+	uint64_t b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
+	/* (b1 2^64 + b0)^2 = b0^2 + 2 b0 b1 2^64 + b1^2 2^128 */
+	u128 t0 = (u128)b0 * b0, t1 = (u128)b0 * b1, t2 = (u128)b1 * b1;
+	uint64_t add[3][4] = { { (uint64_t)t0, (uint64_t)(t0 >> 64), 0, 0 },
+			       { 0, (uint64_t)t1, (uint64_t)(t1 >> 64), 0 },
+			       { 0, 0, (uint64_t)t2, (uint64_t)(t2 >> 64) } };
+	for (int k = 0; k < 3; k++)
+		for (int rep = 0; rep < (k == 1 ? 2 : 1); rep++) {
+			u128 cy = 0;
+			for (int i = 0; i < 4; i++) {
+				u128 t = (u128)q[i] + add[k][i] + cy;
+				q[i] = (uint64_t)t;
+				cy = t >> 64;
+			}
+		}
+	/* p - q */
+	uint64_t m[4], borrow = 0;
+	for (int i = 0; i < 4; i++) {
+		u128 t = (u128)p[i] - q[i] - borrow;
+		m[i] = (uint64_t)t;
+		borrow = (uint64_t)(t >> 64) ? 1 : 0;
+	}
+	if (borrow)
+		return 0; /* cannot be (Cauchy-Schwarz) */
+	long double r = 0;
+	for (int i = 3; i >= 0; i--)
+		r = r * 18446744073709551616.0L + (long double)m[i];
+	return r;
+}
+
+/* A variance-family result, or NaN when there are too few values. */
+static double var_result(enum rf_agg_func f, const struct var_cell *c)
+{
+	int pop = f == RF_AGG_STDDEV_POP || f == RF_AGG_VAR_POP;
+	if (c->n == 0 || (!pop && c->n < 2))
+		return NAN;
+	long double n = (long double)c->n, v;
+	if (!c->has_float) {
+		v = var_exact_m(c) / (n * (pop ? n : n - 1));
+	} else if (!isfinite(c->fs1) || !isfinite(c->fs2)) {
+		v = isnan(c->fs1) || isnan(c->fs2) ? NAN : INFINITY;
+	} else {
+		/* in quadruple precision (113 bits): the sums and the
+		 * compensations together hold about 106 bits, so S2 - S1^2 / n
+		 * loses only what cancels past them (one value: nothing) */
+		__float128 s1 = (__float128)c->s1 + (__float128)c->fs1 + (__float128)c->fc1;
+		__float128 s2 = ((__float128)c->s2hi * 18446744073709551616.0Q * 18446744073709551616.0Q +
+				 (__float128)c->s2lo) +
+				(__float128)c->fs2 + (__float128)c->fc2;
+		__float128 q = (s2 - s1 * s1 / (__float128)c->n) / (__float128)(pop ? c->n : c->n - 1);
+		v = q < 0 ? 0 : (long double)q;
+	}
+	if (f == RF_AGG_STDDEV || f == RF_AGG_STDDEV_POP)
+		v = sqrtl(v);
+	return (double)v;
+}
+
+/* total: the counts of every group together (for pct) */
+static int cell_result(struct rf_table *t, const struct rf_agg_spec *as, union cell c, uint64_t total,
+		       struct rf_cell *out)
 {
 	out->type = RF_CELL_NULL;
 	switch (as->func) {
 	case RF_AGG_COUNT:
+		if (as->pct) {
+			if (total) {
+				out->type = RF_CELL_DBL;
+				out->u.d = (double)((long double)*c.n * 100 / (long double)total);
+			}
+			break;
+		}
 		out->type = RF_CELL_INT;
 		out->u.i = (int64_t)*c.n;
 		break;
+	case RF_AGG_APPROX:
+		out->type = RF_CELL_INT;
+		out->u.i = *c.hll ? (int64_t)rf__hll_estimate(*c.hll) : 0;
+		break;
+	case RF_AGG_HISTOGRAM: {
+		const struct hist *h = *c.hist;
+		if (!h)
+			break;
+		if (h->over)
+			return -EDOM;
+		/* LOWER:COUNT, space-separated, bounds ascending */
+		char *buf = malloc((size_t)h->n * 56 + 1);
+		if (!buf)
+			return -ENOMEM;
+		size_t len = 0;
+		for (uint32_t i = 0; i < h->n; i++) {
+			if (i)
+				buf[len++] = ' ';
+			if (h->b[i].tag == TAG_INT)
+				len += (size_t)sprintf(buf + len, "%lld", (long long)h->b[i].i);
+			else
+				len += (size_t)rf__format_double(h->b[i].d, buf + len, 32);
+			len += (size_t)sprintf(buf + len, ":%llu", (unsigned long long)h->b[i].n);
+		}
+		out->u.str.s = rf__table_strdup(t, buf, len);
+		free(buf);
+		if (!out->u.str.s)
+			return -ENOMEM;
+		out->u.str.len = (uint32_t)len;
+		out->type = RF_CELL_STR;
+		out->plain = (uint8_t)rf__plain_text(out->u.str.s, out->u.str.len);
+		break;
+	}
+	case RF_AGG_FIRST:
+	case RF_AGG_LAST:
+		if (!c.fl->has)
+			break;
+		if (!(out->u.str.s = rf__table_strdup(t, c.fl->p, c.fl->len)))
+			return -ENOMEM;
+		out->u.str.len = c.fl->len;
+		out->type = RF_CELL_STR;
+		out->plain = (uint8_t)rf__plain_text(out->u.str.s, out->u.str.len);
+		break;
+	case RF_AGG_STDDEV:
+	case RF_AGG_VARIANCE:
+	case RF_AGG_STDDEV_POP:
+	case RF_AGG_VAR_POP: {
+		double v = var_result(as->func, c.var);
+		if (!isnan(v)) {
+			out->type = RF_CELL_DBL;
+			out->u.d = v;
+		}
+		break;
+	}
 	case RF_AGG_SUM:
 		if (!c.sum->has_float)
 			return int_cell(t, c.sum->isum, out);
@@ -686,6 +1136,14 @@ static void key_cells(const struct rf_agg_state *st, size_t g, struct rf_cell *r
 			row[i].plain = st->cfg->key[i].kind == RF_KEY_BUCKET && st->cfg->key[i].bucket_s % 86400 == 0;
 			memcpy(&row[i].u.i, p, 8);
 			p += 8;
+		} else if (tag == TAG_INT) {
+			row[i].type = RF_CELL_INT;
+			memcpy(&row[i].u.i, p, 8);
+			p += 8;
+		} else if (tag == TAG_DBL) {
+			row[i].type = RF_CELL_DBL;
+			memcpy(&row[i].u.d, p, 8);
+			p += 8;
 		}
 	}
 }
@@ -736,11 +1194,19 @@ size_t rf__agg_bytes(const struct rf_agg_state *st)
 	const struct rf_agg_config *cfg = st->cfg;
 	size_t n = sizeof *st + rf__strmap_bytes(&st->groups) + st->groups.count * st->row + st->keybuf_cap;
 	for (int a = 0; a < cfg->naggs; a++) {
-		if (cfg->agg[a].func != RF_AGG_DISTINCT && cfg->agg[a].func != RF_AGG_QUANTILE)
+		if (cfg->agg[a].func != RF_AGG_DISTINCT && cfg->agg[a].func != RF_AGG_QUANTILE &&
+		    cfg->agg[a].func != RF_AGG_APPROX && cfg->agg[a].func != RF_AGG_FIRST &&
+		    cfg->agg[a].func != RF_AGG_LAST && cfg->agg[a].func != RF_AGG_HISTOGRAM)
 			continue;
 		for (size_t g = 0; g < st->groups.count; g++) {
 			union cell c = cell_at(st, g, a);
-			if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set)
+			if (cfg->agg[a].func == RF_AGG_APPROX && *c.hll)
+				n += rf__hll_bytes(*c.hll);
+			else if (cfg->agg[a].func == RF_AGG_FIRST || cfg->agg[a].func == RF_AGG_LAST)
+				n += c.fl->len;
+			else if (cfg->agg[a].func == RF_AGG_HISTOGRAM && *c.hist)
+				n += sizeof **c.hist + (*c.hist)->cap * sizeof(struct hbucket);
+			else if (cfg->agg[a].func == RF_AGG_DISTINCT && *c.set)
 				n += sizeof **c.set + rf__strmap_bytes(*c.set);
 			else if (cfg->agg[a].func == RF_AGG_QUANTILE && *c.sketch)
 				n += sizeof **c.sketch + ((size_t)(*c.sketch)->pos.cap + (*c.sketch)->neg.cap) *
@@ -769,7 +1235,7 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 		return -ENOMEM;
 	size_t naggs = (size_t)cfg->naggs;
 	/* no input at all: one row of empty cells (a sum's is the largest) */
-	_Alignas(16) char empty[RF_MAX_AGGS * sizeof(struct sum_cell)];
+	_Alignas(16) char empty[RF_MAX_AGGS * sizeof(struct var_cell)];
 	memset(empty, 0, sizeof empty);
 	size_t groups = st->groups.count;
 	if (cfg->nkeys == 0 && groups == 0)
@@ -808,6 +1274,11 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 		if (shrunk)
 			order = shrunk;
 	}
+	/* pct: each count's share of them all */
+	uint64_t total[RF_MAX_AGGS] = { 0 };
+	for (size_t a = 0; a < naggs; a++)
+		for (size_t g = 0; cfg->agg[a].pct && g < st->groups.count; g++)
+			total[a] += *cell_at(st, g, (int)a).n;
 	const uint32_t *idx = (const uint32_t *)(void *)order;
 	for (size_t i = 0; i < groups; i++) {
 		size_t g = idx ? idx[i] : i;
@@ -831,10 +1302,10 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 				row[k].plain = (uint8_t)rf__plain_text(row[k].u.str.s, row[k].u.str.len);
 		for (size_t a = 0; a < naggs; a++) {
 			union cell c = st->groups.count ? cell_at(st, g, (int)a) : (union cell){ .p = empty + st->off[a] };
-			if (cell_result(t, &cfg->agg[a], c, &row[cfg->nkeys + (int)a]) < 0) {
+			if ((r = cell_result(t, &cfg->agg[a], c, total[a], &row[cfg->nkeys + (int)a])) < 0) {
 				free(order);
 				rf__table_free(t);
-				return -ENOMEM;
+				return r;
 			}
 		}
 	}
@@ -848,13 +1319,14 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  * How one process hands its aggregate state to another (multiprocess mode
  * today; other machines later).  All integers little-endian.
  *
- *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (2)
+ *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (3)
  *   8   8  fingerprint: a hash of the aggregate's column names, so a state
  *          is only ever merged into the same query's state
  *   16  8  payload length in bytes
  *   24  8  payload checksum (rf__hash_bytes of the payload)
  *   32     payload:
- *          u32 naggs, u32 nkeys, u64 skipped[naggs], u64 ngroups, then per
+ *          u32 naggs, u32 nkeys, u64 skipped[naggs], u64 key_skipped[nkeys]
+ *          (number bucket keys), u64 ngroups, then per
  *          group: u32 key length, the key (the group encoding), and one
  *          cell per aggregate:
  *            count      u64 n
@@ -868,13 +1340,28 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *                       store: u32 pages, then per page (ascending) i32 its
  *                       first bucket index, u16 a mask of its non-empty buckets
  *                       and a u64 count for each of them
+ *            approx_distinct
+ *                       u8 0 (no value), 1 sparse: u32 n, n distinct non-zero
+ *                       u64 hashes (n <= 1024), or 2 dense: 16384 registers
+ *            stddev, variance, stddev_pop, var_pop
+ *                       u64 n, i128 sum of the 64-bit integers, u128 and u64 the
+ *                       low and high parts of the sum of their squares, f64 sum
+ *                       of the other numbers, f64 its compensation, f64 sum of
+ *                       their squares, f64 its compensation, u8 other numbers seen
+ *            first, last
+ *                       u8 has; then u32 input, u64 offset in it, u32 length,
+ *                       the value's bytes
+ *            histogram  u32 buckets, u8 over the limit, then per bucket: u8 3
+ *                       and an i64 bound or u8 4 and an f64 bound, u64 count
+ *            pct        as count
  *
- * Version 1 (64-bit integer sums, dense sketch buckets) is not read: the
- * parent and its workers are always the same binary.
+ * Versions 1 (64-bit integer sums, dense sketch buckets) and 2 (no
+ * approx_distinct or variance) are not read: the parent and its workers
+ * are always the same binary.
  */
 
-#define PARTIAL_MAGIC "RFAGG\0\2\0"
-#define PARTIAL_VERSION 2
+#define PARTIAL_MAGIC "RFAGG\0\3\0"
+#define PARTIAL_VERSION 3
 #define PARTIAL_HEADER 32
 
 struct outbuf {
@@ -947,6 +1434,7 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 	PUT(&o, naggs);
 	PUT(&o, nkeys);
 	put_bytes(&o, st->skipped, naggs * sizeof *st->skipped);
+	put_bytes(&o, st->key_skipped, nkeys * sizeof *st->key_skipped);
 	uint64_t ngroups = st->groups.count;
 	PUT(&o, ngroups);
 	for (size_t g = 0; g < st->groups.count; g++) {
@@ -1010,6 +1498,60 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 				put_store(&o, &s->neg);
 				break;
 			}
+			case RF_AGG_APPROX: {
+				const struct rf_hll *h = *c.hll;
+				uint8_t kind = !h ? 0 : h->reg ? 2 : 1;
+				PUT(&o, kind);
+				if (kind == 2) {
+					put_bytes(&o, h->reg, RF_HLL_M);
+				} else if (kind == 1) {
+					PUT(&o, h->n);
+					for (uint32_t i = 0; i < h->cap; i++)
+						if (h->set[i])
+							PUT(&o, h->set[i]);
+				}
+				break;
+			}
+			case RF_AGG_HISTOGRAM: {
+				const struct hist *h = *c.hist;
+				uint32_t nb = h ? h->n : 0;
+				uint8_t over = h ? h->over : 0;
+				PUT(&o, nb);
+				PUT(&o, over);
+				for (uint32_t i = 0; i < nb; i++) {
+					PUT(&o, h->b[i].tag);
+					if (h->b[i].tag == TAG_INT)
+						PUT(&o, h->b[i].i);
+					else
+						PUT(&o, h->b[i].d);
+					PUT(&o, h->b[i].n);
+				}
+				break;
+			}
+			case RF_AGG_FIRST:
+			case RF_AGG_LAST:
+				PUT(&o, c.fl->has);
+				if (c.fl->has) {
+					PUT(&o, c.fl->input);
+					PUT(&o, c.fl->pos);
+					PUT(&o, c.fl->len);
+					put_bytes(&o, c.fl->p, c.fl->len);
+				}
+				break;
+			case RF_AGG_STDDEV:
+			case RF_AGG_VARIANCE:
+			case RF_AGG_STDDEV_POP:
+			case RF_AGG_VAR_POP:
+				PUT(&o, c.var->n);
+				PUT(&o, c.var->s1);
+				PUT(&o, c.var->s2lo);
+				PUT(&o, c.var->s2hi);
+				PUT(&o, c.var->fs1);
+				PUT(&o, c.var->fc1);
+				PUT(&o, c.var->fs2);
+				PUT(&o, c.var->fc2);
+				PUT(&o, c.var->has_float);
+				break;
 			}
 		}
 	}
@@ -1097,9 +1639,15 @@ static int key_ok(const char *p, size_t len, int nkeys)
 			if ((size_t)(end - p - 4) < l)
 				return 0;
 			p += 4 + l;
-		} else if (tag == TAG_TIME) {
+		} else if (tag == TAG_TIME || tag == TAG_INT || tag == TAG_DBL) {
 			if (end - p < 8)
 				return 0;
+			if (tag == TAG_DBL) {
+				double d;
+				memcpy(&d, p, 8);
+				if (!isfinite(d))
+					return 0;
+			}
 			p += 8;
 		} else if (tag != TAG_MISSING) {
 			return 0;
@@ -1140,6 +1688,9 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	size_t seen_words = 0;
 	int r = group_of(src, "", 0) < 0 ? -ENOMEM : 0;
 	get_bytes(&in, skipped, naggs * sizeof *skipped);
+	uint64_t key_skipped[RF_MAX_KEYS] = { 0 };
+	if (nkeys <= RF_MAX_KEYS)
+		get_bytes(&in, key_skipped, nkeys * sizeof *key_skipped);
 	uint64_t ngroups;
 	GET(&in, ngroups);
 	for (uint64_t g = 0; g < ngroups && r == 0 && !in.bad; g++) {
@@ -1236,6 +1787,114 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 					r = -EBADMSG;
 				break;
 			}
+			case RF_AGG_APPROX: {
+				uint8_t kind;
+				GET(&in, kind);
+				if (in.bad || kind > 2) {
+					in.bad = 1;
+					break;
+				}
+				if (kind == 0)
+					break;
+				if ((r = hll_cell(c.hll)) < 0)
+					break;
+				if (kind == 2) {
+					if ((size_t)(in.end - in.p) < RF_HLL_M) {
+						in.bad = 1;
+						break;
+					}
+					r = rf__hll_set_dense(*c.hll, (const uint8_t *)in.p);
+					if (r == -EINVAL)
+						r = -EBADMSG;
+					in.p += RF_HLL_M;
+					break;
+				}
+				/* sparse: distinct non-zero hashes, no more than a
+				 * sparse sketch holds */
+				uint32_t nh;
+				GET(&in, nh);
+				if (in.bad || nh == 0 || nh > RF_HLL_SPARSE_MAX) {
+					in.bad = 1;
+					break;
+				}
+				for (uint32_t i = 0; i < nh && r == 0 && !in.bad; i++) {
+					uint64_t hv;
+					GET(&in, hv);
+					if (!hv)
+						in.bad = 1;
+					else
+						r = rf__hll_add(*c.hll, hv);
+				}
+				if (r == 0 && !in.bad && ((*c.hll)->reg || (*c.hll)->n != nh))
+					in.bad = 1;
+				break;
+			}
+			case RF_AGG_HISTOGRAM: {
+				uint32_t nb;
+				uint8_t over;
+				GET(&in, nb);
+				GET(&in, over);
+				if (in.bad || nb > RF_HIST_MAX || over > 1) {
+					in.bad = 1;
+					break;
+				}
+				for (uint32_t i = 0; i < nb && r == 0 && !in.bad; i++) {
+					uint8_t tag;
+					int64_t bi = 0;
+					double bd = 0;
+					uint64_t cnt;
+					GET(&in, tag);
+					if (tag == TAG_INT)
+						GET(&in, bi);
+					else
+						GET(&in, bd);
+					GET(&in, cnt);
+					if (in.bad || (tag != TAG_INT && tag != TAG_DBL) || !cnt || !isfinite(bd))
+						in.bad = 1;
+					else
+						r = hist_add(c.hist, tag, bi, bd, cnt);
+				}
+				if (r == 0 && !in.bad && over)
+					(*c.hist)->over = 1;
+				break;
+			}
+			case RF_AGG_FIRST:
+			case RF_AGG_LAST: {
+				uint8_t has;
+				uint32_t input, l;
+				uint64_t pos;
+				GET(&in, has);
+				if (!has || in.bad) {
+					in.bad |= has > 1;
+					break;
+				}
+				GET(&in, input);
+				GET(&in, pos);
+				GET(&in, l);
+				if (in.bad || has > 1 || (size_t)(in.end - in.p) < l) {
+					in.bad = 1;
+					break;
+				}
+				r = fl_set(c.fl, in.p, l, input, pos);
+				in.p += l;
+				break;
+			}
+			case RF_AGG_STDDEV:
+			case RF_AGG_VARIANCE:
+			case RF_AGG_STDDEV_POP:
+			case RF_AGG_VAR_POP:
+				GET(&in, c.var->n);
+				GET(&in, c.var->s1);
+				GET(&in, c.var->s2lo);
+				GET(&in, c.var->s2hi);
+				GET(&in, c.var->fs1);
+				GET(&in, c.var->fc1);
+				GET(&in, c.var->fs2);
+				GET(&in, c.var->fc2);
+				GET(&in, c.var->has_float);
+				if (c.var->has_float > 1)
+					in.bad = 1;
+				break;
 			}
 		}
 		if (r || in.bad)
@@ -1272,6 +1931,9 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	if (r == 0)
 		for (uint32_t a = 0; a < naggs; a++)
 			dst->skipped[a] += skipped[a];
+	if (r == 0)
+		for (uint32_t i = 0; i < nkeys; i++)
+			dst->key_skipped[i] += key_skipped[i];
 	free(seen);
 	rf__agg_free(src);
 	return r;

@@ -7,16 +7,18 @@
 #include "table.h"
 
 enum rf_agg_func { RF_AGG_COUNT, RF_AGG_SUM, RF_AGG_AVG, RF_AGG_MIN, RF_AGG_MAX, RF_AGG_DISTINCT,
-		   RF_AGG_QUANTILE };
+		   RF_AGG_QUANTILE, RF_AGG_APPROX, RF_AGG_STDDEV, RF_AGG_VARIANCE, RF_AGG_STDDEV_POP,
+		   RF_AGG_VAR_POP, RF_AGG_FIRST, RF_AGG_LAST, RF_AGG_HISTOGRAM };
 
 struct rf_agg_spec {
 	enum rf_agg_func func;
 	struct rf_fieldref field;   /* unused for count */
-	double q;                   /* quantile */
+	double q;                   /* quantile; histogram: the bucket width */
+	int pct;                    /* a count printed as its share of all (pct) */
 	char *label;                /* column name: count, sum(bytes), p99(ms) */
 };
 
-enum rf_key_kind { RF_KEY_FIELD, RF_KEY_BUCKET };
+enum rf_key_kind { RF_KEY_FIELD, RF_KEY_BUCKET, RF_KEY_NBUCKET };
 
 struct rf_key_spec {
 	enum rf_key_kind kind;
@@ -24,6 +26,7 @@ struct rf_key_spec {
 	int nalt;                   /* minute/hour/day: more names to try */
 	struct rf_fieldref alt[4];
 	int64_t bucket_s;           /* bucket width in seconds */
+	double width;               /* RF_KEY_NBUCKET: a number's bucket width */
 	char *label;
 };
 
@@ -79,11 +82,16 @@ void rf__agg_set_limit(struct rf_agg_state *st, uint64_t limit, int statm_fd);
  * rf__agg_at_limit tells the resident bytes they would have made. */
 int rf__agg_room(struct rf_agg_state *st, uint64_t more);
 uint64_t rf__agg_at_limit(const struct rf_agg_state *st);
+/* At most this many buckets in a histogram's group: past it the result
+ * is refused (-EDOM). */
+#define RF_HIST_MAX 1000
 /* Bytes the state uses (groups, keys, cells, sets and sketches). */
 size_t rf__agg_bytes(const struct rf_agg_state *st);
 uint64_t rf__agg_groups(const struct rf_agg_state *st);
 /* Values an aggregate skipped (missing or not numbers). */
 uint64_t rf__agg_skipped(const struct rf_agg_state *st, int agg);
+/* Records a numeric bucket key left out (its value missing or no number). */
+uint64_t rf__agg_key_skipped(const struct rf_agg_state *st, int key);
 /* Groups whose quantile `agg` lands on a number past the double range,
  * and so prints as inf or -inf, outside the sketch's error bound. */
 uint64_t rf__agg_beyond(const struct rf_agg_state *st, int agg);

@@ -383,6 +383,7 @@ static void take_header(struct rf_batch *dst, const struct rf_batch *src)
 {
 	dst->len = src->len;
 	dst->seq = src->seq;
+	dst->offset = src->offset;
 	dst->unterminated = src->unterminated;
 	dst->input_start = src->input_start;
 	dst->all = 1;

@@ -34,6 +34,7 @@ struct rf_batch {
 	const char *data;
 	size_t len;
 	uint64_t seq;
+	uint64_t offset;      /* input offset of data[0] (first and last order by it) */
 	int unterminated;     /* the last record has no newline (end of input) */
 	int input_start;      /* first batch of an input (a CSV header is here) */
 	int all;

@@ -77,7 +77,8 @@ static const char *last_record_end(struct rf_framer *f, const char *p, size_t n)
 }
 
 /* ref: the chunk data is in (NULL: the spill buffer) */
-static int emit(struct rf_framer *f, const char *data, size_t len, int unterminated, struct rf_chunk_ref *ref)
+static int emit(struct rf_framer *f, const char *data, size_t len, int unterminated, struct rf_chunk_ref *ref,
+		uint64_t offset)
 {
 	if (len == 0)
 		return 0;
@@ -86,6 +87,7 @@ static int emit(struct rf_framer *f, const char *data, size_t len, int untermina
 	b->ref = ref && (!ref->src || ref->src->shared) ? ref : NULL;
 	b->len = len;
 	b->seq = f->seq++;
+	b->offset = offset;
 	b->unterminated = unterminated;
 	b->all = 1;
 	b->nsel = 0;
@@ -163,7 +165,7 @@ static int emit_records(struct rf_framer *f, const char *p, const char *tail, co
 {
 	/* a span no longer than max_record and its newline cannot hold one */
 	if ((size_t)(tail - p) <= f->max_record + 1)
-		return emit(f, p, (size_t)(tail - p), 0, f->cur_ref);
+		return emit(f, p, (size_t)(tail - p), 0, f->cur_ref, offset_of(c, p));
 	const char *from = p; /* the records not emitted yet */
 	while (p < tail) {
 		/* every record ending in [p, p + max_record] is short enough:
@@ -182,7 +184,7 @@ static int emit_records(struct rf_framer *f, const char *p, const char *tail, co
 					      : f->k->find_byte(p, (size_t)(tail - p), '\n');
 		if (!nl) /* cannot be: tail follows a record end */
 			nl = tail - 1;
-		int r = emit(f, from, (size_t)(p - from), 0, f->cur_ref);
+		int r = emit(f, from, (size_t)(p - from), 0, f->cur_ref, offset_of(c, from));
 		if (r == 0)
 			r = too_long(f, offset_of(c, p));
 		if (r != 0)
@@ -190,7 +192,7 @@ static int emit_records(struct rf_framer *f, const char *p, const char *tail, co
 		dropped(f, p, (size_t)(nl + 1 - p));
 		p = from = nl + 1;
 	}
-	return emit(f, from, (size_t)(tail - from), 0, f->cur_ref);
+	return emit(f, from, (size_t)(tail - from), 0, f->cur_ref, offset_of(c, from));
 }
 
 /* The spill buffer is held by batches: leave it to them (the last frees
@@ -202,7 +204,7 @@ static void let_spill_go(struct rf_framer *f)
 	drop(&f->spill_ref);
 }
 
-static int emit_spill(struct rf_framer *f, int unterminated)
+static int emit_spill(struct rf_framer *f, int unterminated, uint64_t offset)
 {
 	f->spill_batches++;
 	if (f->spill_len > f->longest_spill)
@@ -217,7 +219,7 @@ static int emit_spill(struct rf_framer *f, int unterminated)
 		ref->chunk.handle = f->spill;
 		f->spill_ref = ref;
 	}
-	int r = emit(f, f->spill, f->spill_len, unterminated, ref);
+	int r = emit(f, f->spill, f->spill_len, unterminated, ref, offset);
 	if (ref && atomic_load(&ref->refs) == 1) {
 		f->spill_ref = NULL; /* nobody kept it: the framer's again */
 		free(ref);
@@ -349,7 +351,7 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 				continue;
 			}
 			if (r == 0)
-				r = emit_spill(f, 0);
+				r = emit_spill(f, 0, record_start);
 			if (r != 0) {
 				drop(&f->cur_ref);
 				break;
@@ -394,12 +396,12 @@ framed:;
 		if (in_spill) {
 			if (f->spill_len && f->spill[f->spill_len - 1] == '\n')
 				f->spill_len--;
-			r = emit_spill(f, 1);
+			r = emit_spill(f, 1, record_start);
 		} else if (carry_len) {
 			size_t len = carry_len;
 			if (carry[len - 1] == '\n') /* only inside quotes */
 				len--;
-			r = emit(f, carry, len, 1, f->held_ref);
+			r = emit(f, carry, len, 1, f->held_ref, record_start);
 		}
 	}
 	if (carry_len)

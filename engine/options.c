@@ -130,6 +130,8 @@ const char *rf_strerror(int err)
 		return "record longer than --max-record";
 	case -EBADMSG:
 		return "a record could not be parsed (--strict)";
+	case -EDOM: /* RF_HIST_MAX in aggregate.h */
+		return "a histogram has more than 1000 buckets in a group: use a wider bucket";
 	default:
 		return strerror(err < 0 ? -err : err);
 	}

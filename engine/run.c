@@ -83,6 +83,7 @@ static int run_pieces(struct run *run, struct rf_batch *b)
 				n = (size_t)(nl + 1 - p);
 		}
 		piece->data = p;
+		piece->offset = b->offset + (uint64_t)(p - b->data);
 		piece->len = n;
 		piece->input_start = b->input_start && p == b->data;
 		piece->lines_skipped = p == b->data ? b->lines_skipped : 0;

@@ -25,7 +25,10 @@ static const struct {
 	{ "min", RF_AGG_MIN, 0 }, { "max", RF_AGG_MAX, 0 }, { "distinct", RF_AGG_DISTINCT, 0 },
 	{ "p50", RF_AGG_QUANTILE, 0.50 }, { "p90", RF_AGG_QUANTILE, 0.90 },
 	{ "p95", RF_AGG_QUANTILE, 0.95 }, { "p99", RF_AGG_QUANTILE, 0.99 },
-	{ "quantile", RF_AGG_QUANTILE, -1 },
+	{ "quantile", RF_AGG_QUANTILE, -1 }, { "approx_distinct", RF_AGG_APPROX, 0 },
+	{ "stddev", RF_AGG_STDDEV, 0 }, { "variance", RF_AGG_VARIANCE, 0 },
+	{ "stddev_pop", RF_AGG_STDDEV_POP, 0 }, { "var_pop", RF_AGG_VAR_POP, 0 },
+	{ "histogram", RF_AGG_HISTOGRAM, 0 }, { "first", RF_AGG_FIRST, 0 }, { "last", RF_AGG_LAST, 0 }, { "pct", RF_AGG_COUNT, 1 },
 };
 #define NAGG_NAMES (sizeof agg_names / sizeof *agg_names)
 
@@ -87,9 +90,12 @@ static int parse_agg(struct rf_cursor *c, const char *name, int column, struct r
 	as->func = agg_names[idx].func;
 	as->q = agg_names[idx].q;
 	if (as->func == RF_AGG_COUNT) {
+		/* pct is a count, printed as its share of every group's */
+		as->pct = as->q > 0;
+		as->q = 0;
 		if (rf__accept(c, RF_ARG_LPAREN, NULL) && !rf__accept(c, RF_ARG_RPAREN, NULL))
-			return rf__fail(c->err, rf__cursor_column(c), "count takes no field: count counts records");
-		as->label = strdup("count");
+			return rf__fail(c->err, rf__cursor_column(c), "%s takes no field: it counts records", name);
+		as->label = strdup(as->pct ? "pct" : "count");
 		return as->label ? 0 : -ENOMEM;
 	}
 	if (!rf__accept(c, RF_ARG_LPAREN, NULL)) {
@@ -100,6 +106,21 @@ static int parse_agg(struct rf_cursor *c, const char *name, int column, struct r
 	int r = rf__parse_fieldref(c, &as->field, "a field name");
 	if (r < 0)
 		return r;
+	if (as->func == RF_AGG_HISTOGRAM) {
+		const struct rf_arg *a;
+		struct rf_number n;
+		if (!rf__accept(c, RF_ARG_COMMA, NULL) || !(a = rf__take(c)) || a->type != RF_ARG_NUMBER ||
+		    rf__parse_number(a->text, a->len, &n) < 0 || !(n.d > 0) || !isfinite(n.d)) {
+			rf__fail(c->err, c->i > 0 ? c->args[c->i - 1].column : c->end_column,
+				 "histogram needs a field and a bucket width, a number above 0");
+			snprintf(c->err->hint, sizeof c->err->hint, "for example: histogram(bytes, 1000)");
+			return -EINVAL;
+		}
+		as->q = n.d;
+		if (!rf__accept(c, RF_ARG_RPAREN, NULL))
+			return rf__fail(c->err, rf__cursor_column(c), "expected ')' after %s's width", name);
+		return make_label(&as->label, "histogram(%s,%s)", as->field.name, a->text);
+	}
 	if (as->q < 0) {
 		const struct rf_arg *a;
 		struct rf_number n;
@@ -142,17 +163,37 @@ static int parse_key(struct rf_cursor *c, struct rf_key_spec *ks)
 		if (strcmp(a->text, "bucket") == 0 && c->i + 1 < c->nargs &&
 		    c->args[c->i + 1].type == RF_ARG_LPAREN) {
 			c->i += 2;
-			int r = rf__parse_fieldref(c, &ks->field, "a time field");
+			int r = rf__parse_fieldref(c, &ks->field, "a time field or a number field");
 			if (r < 0)
 				return r;
 			const struct rf_arg *d;
 			int64_t ns;
+			struct rf_number w;
+			/* a plain number for a width: number buckets, keyed by
+			 * their lower bounds (floor(v / width) * width) */
+			if (rf__accept(c, RF_ARG_COMMA, NULL) && (d = rf__peek(c)) && d->type == RF_ARG_NUMBER &&
+			    rf__parse_number(d->text, d->len, &w) == 0) {
+				c->i++;
+				if (!(w.d > 0) || !isfinite(w.d)) {
+					rf__fail(c->err, d->column, "bucket's width must be a number above 0");
+					snprintf(c->err->hint, sizeof c->err->hint, "for example: bucket(bytes, 1000)");
+					return -EINVAL;
+				}
+				if (!rf__accept(c, RF_ARG_RPAREN, NULL))
+					return rf__fail(c->err, rf__cursor_column(c), "expected ')' to close bucket(");
+				ks->kind = RF_KEY_NBUCKET;
+				ks->width = w.d;
+				return make_label(&ks->label, "bucket(%s,%s)", ks->field.name, d->text);
+			}
+			if (c->i > 0 && c->args[c->i - 1].type == RF_ARG_COMMA)
+				c->i--; /* read again below */
 			if (!rf__accept(c, RF_ARG_COMMA, NULL) || !(d = rf__take(c)) ||
 			    rf__parse_duration(d->text, d->len, &ns) < 0 || ns < 1000000000LL ||
 			    ns % 1000000000LL) {
 				rf__fail(c->err, c->i > 0 ? c->args[c->i - 1].column : c->end_column,
-					 "bucket needs a time field and a whole number of seconds, minutes, hours or days");
-				snprintf(c->err->hint, sizeof c->err->hint, "for example: bucket(time, 5m)");
+					 "bucket needs a time field and a whole number of seconds, minutes, hours or days, "
+				 "or a number field and a number");
+				snprintf(c->err->hint, sizeof c->err->hint, "for example: bucket(time, 5m) or bucket(bytes, 1000)");
 				return -EINVAL;
 			}
 			if (!rf__accept(c, RF_ARG_RPAREN, NULL))
@@ -770,7 +811,9 @@ static void close_stage(struct rf_stage *st)
 		.name = text,                                                                \
 		.kind = RF_STAGE_AGGREGATE,                                                  \
 		.usage = "count, sum(F), avg(F), min(F), max(F), distinct(F), p50..p99(F), " \
-			 "quantile(F, q) [by KEY, ...]",                                     \
+			 "quantile(F, q), approx_distinct(F), stddev(F), variance(F), "     \
+			 "stddev_pop(F), var_pop(F), first(F), last(F), histogram(F, W), "    \
+			 "pct [by KEY, ...]",                                                \
 		.configure = configure,                                                      \
 		.bind = bind,                                                                \
 		.free_config = free_config,                                                  \
@@ -791,6 +834,15 @@ AGG_VERB(p90, "p90");
 AGG_VERB(p95, "p95");
 AGG_VERB(p99, "p99");
 AGG_VERB(quantile, "quantile");
+AGG_VERB(approx_distinct, "approx_distinct");
+AGG_VERB(stddev, "stddev");
+AGG_VERB(variance, "variance");
+AGG_VERB(stddev_pop, "stddev_pop");
+AGG_VERB(var_pop, "var_pop");
+AGG_VERB(histogram, "histogram");
+AGG_VERB(first, "first");
+AGG_VERB(last, "last");
+AGG_VERB(pct, "pct");
 
 /* Notes for the end of a run: values an aggregate had to skip. */
 /* Like snprintf: the notes' whole length, of which cap - 1 bytes fit. */
@@ -812,6 +864,12 @@ int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap)
 	if (!s)
 		return 0;
 	const struct rf_agg_config *cfg = rf__agg_config(s);
+	for (int i = 0; i < cfg->nkeys; i++) {
+		uint64_t k = rf__agg_key_skipped(s, i);
+		if (k)
+			n = add_note(buf, cap, n, "%s%s: %llu records without a number, left out", n ? "; " : "",
+				     cfg->key[i].label, (unsigned long long)k);
+	}
 	for (int i = 0; i < cfg->naggs; i++) {
 		uint64_t k = rf__agg_skipped(s, i);
 		if (k)

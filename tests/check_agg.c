@@ -9,6 +9,7 @@
 #include "helpers.h"
 #include "aggregate.h"
 #include "sketch.h"
+#include "hll.h"
 #include "table.h"
 
 /* A batch of n rows with two slots: a key and a value (both text). */
@@ -72,7 +73,8 @@ static void tables_equal(const struct rf_table *x, const struct rf_table *y)
 			ck_assert(a->u.str.len == b->u.str.len && !memcmp(a->u.str.s, b->u.str.s, a->u.str.len));
 		else if (a->type == RF_CELL_DBL)
 			/* sums of doubles in another order may differ in the last bits */
-			ck_assert_msg(fabs(a->u.d - b->u.d) <= 1e-9 * fabs(a->u.d) + 1e-12, "%.17g vs %.17g", a->u.d, b->u.d);
+			ck_assert_msg(a->u.d == b->u.d || fabs(a->u.d - b->u.d) <= 1e-9 * fabs(a->u.d) + 1e-12,
+				      "%.17g vs %.17g", a->u.d, b->u.d);
 		else if (a->type != RF_CELL_NULL)
 			ck_assert_int_eq(a->u.i, b->u.i);
 	}
@@ -172,6 +174,137 @@ START_TEST(test_partial_format_round_trip)
 }
 END_TEST
 
+/* The aggregates of issue 15: merged through the partial format, they
+ * give what one pass gives; first and last by input place, whatever
+ * order the states merge in. */
+static void config_new(struct rf_agg_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->nkeys = 1;
+	cfg->key[0] = (struct rf_key_spec){ .kind = RF_KEY_FIELD, .field = { "key", 0, 0 }, .label = "key" };
+	static const struct {
+		enum rf_agg_func f;
+		const char *label;
+	} a[] = { { RF_AGG_APPROX, "approx_distinct" }, { RF_AGG_STDDEV, "stddev" },
+		  { RF_AGG_VARIANCE, "variance" },      { RF_AGG_STDDEV_POP, "stddev_pop" },
+		  { RF_AGG_VAR_POP, "var_pop" },        { RF_AGG_FIRST, "first" },
+		  { RF_AGG_LAST, "last" },              { RF_AGG_COUNT, "pct" } };
+	cfg->naggs = 8;
+	for (int i = 0; i < 8; i++)
+		cfg->agg[i] = (struct rf_agg_spec){ .func = a[i].f, .field = { "v", 0, 1 }, .label = (char *)a[i].label };
+	cfg->agg[7].pct = 1;
+}
+
+START_TEST(test_new_aggregates_merge)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	struct rf_agg_config cfg;
+	config_new(&cfg);
+	static struct rows part[2];
+	make_rows(&part[0], 7, 4096, 3);
+	make_rows(&part[1], 8, 4096, 3);
+	for (int p = 0; p < 2; p++) {
+		part[p].b.offset = (uint64_t)p << 32; /* part 1 follows part 0 */
+		for (uint32_t i = 0; i < 4096; i++)
+			part[p].b.sel[i].off = i;
+	}
+	struct rf_agg_state *whole = rf__agg_new(&cfg, k), *a = rf__agg_new(&cfg, k), *b = rf__agg_new(&cfg, k),
+			    *ba = rf__agg_new(&cfg, k);
+	ck_assert_int_eq(rf__agg_process(whole, &part[0].b), 0);
+	ck_assert_int_eq(rf__agg_process(whole, &part[1].b), 0);
+	ck_assert_int_eq(rf__agg_process(a, &part[0].b), 0);
+	ck_assert_int_eq(rf__agg_process(b, &part[1].b), 0);
+	char *ab, *bb;
+	size_t al, bl;
+	ck_assert_int_eq(rf__agg_encode(a, &ab, &al), 0);
+	ck_assert_int_eq(rf__agg_encode(b, &bb, &bl), 0);
+	/* later part first: first and last must still come from their places */
+	ck_assert_int_eq(rf__agg_decode_merge(ba, bb, bl), 0);
+	ck_assert_int_eq(rf__agg_decode_merge(ba, ab, al), 0);
+	struct rf_table *tw, *tba;
+	ck_assert_int_eq(rf__agg_table(whole, &tw), 0);
+	ck_assert_int_eq(rf__agg_table(ba, &tba), 0);
+	tables_equal(tw, tba);
+	ck_assert_uint_eq(tw->nrows, 3);
+	/* the first row's first value is part 0's first for that key */
+	const struct rf_cell *row = &tw->cells[0];
+	for (uint32_t i = 0; i < 4096; i++)
+		if (!strcmp(part[0].text[i][0], "k0") && strcmp(part[0].text[i][1], "n/a")) {
+			ck_assert_uint_eq(row[6].u.str.len, strlen(part[0].text[i][1]));
+			ck_assert(!memcmp(row[6].u.str.s, part[0].text[i][1], row[6].u.str.len));
+			break;
+		}
+	/* approx_distinct is dense here (over 1024 values a group), the
+	 * estimate the same, and pct the share of 8192 */
+	ck_assert_int_eq(row[1].type, RF_CELL_INT);
+	ck_assert_int_eq(row[8].type, RF_CELL_DBL);
+	double pcts = 0;
+	for (size_t r = 0; r < tw->nrows; r++)
+		pcts += tw->cells[r * (size_t)tw->ncols + 8].u.d;
+	ck_assert(fabs(pcts - 100) < 1e-9);
+	/* an old version's state is refused */
+	bb[6] = 2;
+	ck_assert_int_eq(rf__agg_decode_merge(a, bb, bl), -EBADMSG);
+	bb[6] = 3;
+	for (size_t i = 32; i < bl; i += 1 + bl / 61) {
+		bb[i] ^= 0x20;
+		ck_assert_int_eq(rf__agg_decode_merge(a, bb, bl), -EBADMSG);
+		bb[i] ^= 0x20;
+	}
+	free(ab);
+	free(bb);
+	rf__table_free(tw);
+	rf__table_free(tba);
+	rf__agg_free(whole);
+	rf__agg_free(a);
+	rf__agg_free(b);
+	rf__agg_free(ba);
+	rf__batch_free(&part[0].b);
+	rf__batch_free(&part[1].b);
+}
+END_TEST
+
+/* A HyperLogLog merged from parts, in any order, across the switch from
+ * sparse to dense, is the one built in one go: the same registers. */
+START_TEST(test_hll_merge_deterministic)
+{
+	static const uint32_t sizes[] = { 10, 1000, 1024, 1025, 1500, 5000, 200000 };
+	for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+		uint32_t n = sizes[si];
+		struct rf_hll whole, x, y, z;
+		rf__hll_init(&whole);
+		rf__hll_init(&x);
+		rf__hll_init(&y);
+		rf__hll_init(&z);
+		char buf[32];
+		for (uint32_t i = 0; i < n; i++) {
+			int len = snprintf(buf, sizeof buf, "v%u", i);
+			uint64_t h = rf__hll_hash(buf, (size_t)len);
+			ck_assert_int_eq(rf__hll_add(&whole, h), 0);
+			ck_assert_int_eq(rf__hll_add(i % 3 ? &x : &y, h), 0);
+			ck_assert_int_eq(rf__hll_add(&x, h), 0); /* repeats change nothing */
+		}
+		ck_assert_int_eq(rf__hll_merge(&z, &y), 0); /* y then x */
+		ck_assert_int_eq(rf__hll_merge(&z, &x), 0);
+		ck_assert_int_eq(rf__hll_merge(&y, &x), 0);
+		ck_assert_uint_eq(rf__hll_estimate(&whole), rf__hll_estimate(&z));
+		ck_assert_uint_eq(rf__hll_estimate(&whole), rf__hll_estimate(&y));
+		ck_assert_int_eq(!whole.reg, !z.reg);
+		if (whole.reg)
+			ck_assert(!memcmp(whole.reg, z.reg, RF_HLL_M) && !memcmp(whole.reg, y.reg, RF_HLL_M));
+		uint64_t e = rf__hll_estimate(&whole);
+		if (n <= RF_HLL_SPARSE_MAX)
+			ck_assert_uint_eq(e, n);
+		else
+			ck_assert_msg(fabs((double)e - n) < 0.02 * n, "%u: estimate %llu", n, (unsigned long long)e);
+		rf__hll_free(&whole);
+		rf__hll_free(&x);
+		rf__hll_free(&y);
+		rf__hll_free(&z);
+	}
+}
+END_TEST
+
 /* One aggregate over the given values (a row each); the result row. */
 static struct rf_table *agg_over(enum rf_agg_func f, double q, const char *const *v, int n)
 {
@@ -210,6 +343,51 @@ static struct rf_table *agg_over(enum rf_agg_func f, double q, const char *const
 	free(r);
 	return tw;
 }
+
+/* A histogram's bucket limit holds for the union of merged states: two
+ * halves of 600 buckets each are refused together, 1000 are not. */
+START_TEST(test_histogram_limit_after_merge)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	static struct rf_agg_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.naggs = 1;
+	cfg.agg[0] = (struct rf_agg_spec){ .func = RF_AGG_HISTOGRAM, .q = 10, .field = { "v", 0, 1 }, .label = "h" };
+	static char text[1200][16];
+	for (int total = 1000; total <= 1200; total += 200) {
+		struct rows *r = calloc(1, sizeof *r);
+		make_rows(r, 1, (uint32_t)total, 1);
+		for (int i = 0; i < total; i++) {
+			snprintf(text[i], sizeof text[i], "%d", i * 10 + i % 10);
+			r->b.vals[i * 2 + 1] = (struct rf_value){ text[i], (int32_t)strlen(text[i]) };
+		}
+		struct rf_agg_state *a = rf__agg_new(&cfg, k), *b = rf__agg_new(&cfg, k);
+		r->b.nsel = (uint32_t)total / 2;
+		ck_assert_int_eq(rf__agg_process(a, &r->b), 0);
+		memmove(r->b.vals, r->b.vals + (total / 2) * 2, (size_t)(total / 2) * 2 * sizeof *r->b.vals);
+		ck_assert_int_eq(rf__agg_process(b, &r->b), 0);
+		char *blob;
+		size_t len;
+		ck_assert_int_eq(rf__agg_encode(b, &blob, &len), 0);
+		ck_assert_int_eq(rf__agg_decode_merge(a, blob, len), 0);
+		free(blob);
+		struct rf_table *t = NULL;
+		int res = rf__agg_table(a, &t);
+		if (total > RF_HIST_MAX) {
+			ck_assert_int_eq(res, -EDOM);
+		} else {
+			ck_assert_int_eq(res, 0);
+			ck_assert_int_eq(t->cells[0].type, RF_CELL_STR);
+			ck_assert(!memcmp(t->cells[0].u.str.s, "0:1 10:1 20:1 ", 14));
+			rf__table_free(t);
+		}
+		rf__agg_free(a);
+		rf__agg_free(b);
+		rf__batch_free(&r->b);
+		free(r);
+	}
+}
+END_TEST
 
 /* The cell's text as it prints. */
 static const char *cell_str(const struct rf_cell *c, char *buf, size_t cap)
@@ -1103,6 +1281,9 @@ int main(void)
 	tcase_add_test(tc, test_min_max_exact);
 	tcase_add_test(tc, test_count_twice);
 	tcase_add_test(tc, test_partial_format_round_trip);
+	tcase_add_test(tc, test_new_aggregates_merge);
+	tcase_add_test(tc, test_hll_merge_deterministic);
+	tcase_add_test(tc, test_histogram_limit_after_merge);
 	tcase_add_test(tc, test_sketch_error_bound);
 	tcase_add_test(tc, test_sketch_wide_range);
 	tcase_add_test(tc, test_sketch_bucket_boundaries);
