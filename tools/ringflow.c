@@ -87,6 +87,9 @@ static void usage(FILE *f)
 	      "  --every=DURATION         print the aggregate so far every DURATION (5s, 1m)\n"
 	      "  --tz=ZONE                show times and cut minute/hour/day buckets in ZONE:\n"
 	      "                           an IANA name (Europe/Berlin) or +05:30 (default UTC)\n"
+	      "  --since=T, --until=T     only records of a time from T (inclusive) until T\n"
+	      "                           (exclusive): 2026-11-01, '2026-11-01 10:00' (in --tz),\n"
+	      "                           1h, 30m, 2d (ago), now, today, yesterday\n"
 	      "  --stats[=text|json]      run statistics on stderr; with json, stderr holds\n"
 	      "                           one JSON object, messages inside it\n"
 	      "  --stats-file=FILE        write the statistics to FILE instead (text unless\n"
@@ -328,6 +331,9 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 				r->decompressed_bytes[i], secs(r->decode_ns[i]),
 				r->decode_ns[i] ? (double)r->decompressed_bytes[i] / (double)r->decode_ns[i] : 0.0,
 				r->decode_threads[i], r->decode_threads[i] == 1 ? "" : "s");
+	if (r->time_outside || r->time_missing)
+		fprintf(f, "  time range  %" PRIu64 " records outside dropped, %" PRIu64 " without a time dropped\n",
+			r->time_outside, r->time_missing);
 	if (r->snapshots || r->snapshots_skipped)
 		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: due while the run was busy)\n",
 			r->snapshots, r->snapshots_skipped);
@@ -496,6 +502,7 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 	}
 	fputs("]", f);
 	fprintf(f, ",\"snapshots\":%" PRIu64 ",\"snapshots_skipped\":%" PRIu64, r->snapshots, r->snapshots_skipped);
+	fprintf(f, ",\"time_outside\":%" PRIu64 ",\"time_missing\":%" PRIu64, r->time_outside, r->time_missing);
 	print_messages_json(f);
 	fputs("}\n", f);
 }
@@ -647,7 +654,7 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ };
+       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -674,6 +681,8 @@ static const struct option longopts[] = {
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "every", required_argument, NULL, OPT_EVERY },
 	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -892,6 +901,12 @@ int main(int argc, char **argv)
 		case OPT_TZ:
 			opt.tz = optarg;
 			break;
+		case OPT_SINCE:
+			opt.since = optarg;
+			break;
+		case OPT_UNTIL:
+			opt.until = optarg;
+			break;
 		case OPT_EVERY:
 			if (parse_every(optarg, &opt.every_ns) < 0) {
 				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m, 2h; from 10ms to 277h)\n", optarg);
@@ -950,6 +965,11 @@ int main(int argc, char **argv)
 	}
 	if (r < 0) {
 		print_query_error(text, &qerr);
+		return EXIT_USAGE;
+	}
+	if ((opt.since || opt.until) && rf_check_time_range(&opt, q, perr, sizeof perr) < 0) {
+		fprintf(stderr, "ringflow: %s\n", perr);
+		rf_query_free(q);
 		return EXIT_USAGE;
 	}
 
