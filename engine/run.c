@@ -187,6 +187,7 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->long_skipped = run->long_skipped;
 	rep->time_outside = run->env.time_outside;
 	rep->time_missing = run->env.time_missing;
+	rep->seek_skipped = run->seek_skipped;
 	memcpy(rep->decoded_inputs, run->dec_inputs, sizeof rep->decoded_inputs);
 	memcpy(rep->compressed_bytes, run->dec_in, sizeof rep->compressed_bytes);
 	memcpy(rep->decompressed_bytes, run->dec_out, sizeof rep->decompressed_bytes);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "engine.h"
 #include "testhooks.h"
 #include "timezone.h"
@@ -169,4 +170,161 @@ int rf__timerange_filter(const struct rf_timerange *tr, struct rf_batch *b, cons
 	*outside += out;
 	*no_time += none;
 	return 0;
+}
+
+/* ---- the seek ------------------------------------------------------------ */
+
+#define PROBE_READ ((size_t)64 << 10)
+#define PROBE_MAX ((uint64_t)1 << 20)
+#define MAX_PROBES 256
+
+struct seek {
+	const struct rf_timerange *tr;
+	int fd;
+	uint64_t size;
+	char *buf;
+	int n;                       /* probes made */
+	uint64_t at[MAX_PROBES];     /* their lines' starts */
+	int64_t t[MAX_PROBES];       /* and times */
+};
+
+/* The first line with a time that starts at or after x (x itself when it
+ * is 0 or follows a newline): its start and time.  -1: none within
+ * PROBE_MAX bytes, the end of the file, or a read error. */
+static int probe(struct seek *s, uint64_t x, uint64_t *start, int64_t *t)
+{
+	uint64_t pos = x ? x - 1 : 0, limit = x + PROBE_MAX;
+	int at_line = x == 0; /* pos is a line's start */
+	size_t have = 0, used = 0;
+	for (;;) {
+		if (used == have) {
+			if (pos >= s->size || pos >= limit)
+				return -1;
+			ssize_t n = pread(s->fd, s->buf, PROBE_READ, (off_t)pos);
+			if (n <= 0)
+				return -1;
+			have = (size_t)n;
+			used = 0;
+		}
+		char *b = s->buf + used;
+		char *nl = memchr(b, '\n', have - used);
+		if (!at_line) {
+			if (!nl) {
+				pos += have - used;
+				used = have;
+				continue;
+			}
+			pos += (uint64_t)(nl + 1 - b);
+			used += (size_t)(nl + 1 - b);
+			at_line = 1;
+			continue;
+		}
+		if (!nl && used > 0) {
+			have = used; /* read the line again from its start */
+			continue;
+		}
+		size_t len = nl ? (size_t)(nl - b) : have - used;
+		if (rf__record_time(s->tr, b, len, t) == 0) {
+			*start = pos;
+			s->n++;
+			if (s->n <= MAX_PROBES) {
+				s->at[s->n - 1] = pos;
+				s->t[s->n - 1] = *t;
+			}
+			return 0;
+		}
+		if (!nl)
+			return -1; /* a line longer than a read, without a time */
+		pos += len + 1;
+		used += len + 1;
+	}
+}
+
+/* The largest probed line start whose time is below `bound` (0 if none),
+ * or with `above`, the smallest whose time is `bound` or more (size if
+ * none).  -1 if a probe found no time. */
+static int search(struct seek *s, int64_t bound, int above, uint64_t *out)
+{
+	uint64_t lo = 0, hi = s->size, best = above ? s->size : 0, start;
+	int64_t t;
+	if (probe(s, 0, &start, &t) < 0)
+		return -1;
+	if (!above && t >= bound) {
+		*out = 0;
+		return 0;
+	}
+	if (above && t >= bound) {
+		*out = start;
+		return 0;
+	}
+	if (!above)
+		best = start;
+	while (hi - lo > PROBE_READ) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		int r = probe(s, mid, &start, &t);
+		if (r < 0 || start >= hi) {
+			/* no time between mid and hi (or past it): look lower */
+			if (r < 0 && hi - mid > PROBE_MAX)
+				return -1;
+			hi = mid;
+			continue;
+		}
+		if (t < bound) {
+			lo = mid;
+			if (!above)
+				best = start;
+		} else {
+			hi = mid;
+			if (above)
+				best = start;
+		}
+	}
+	*out = best;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int rf__timerange_seek(const struct rf_timerange *tr, int fd, uint64_t size, int64_t slack, uint64_t *lo,
+		       uint64_t *hi)
+{
+	struct seek s = { .tr = tr, .fd = fd, .size = size };
+	if (!(s.buf = malloc(PROBE_READ)))
+		return -1;
+	int r = 0;
+	*lo = 0;
+	*hi = size;
+	int64_t b;
+	if (tr->since != INT64_MIN && !__builtin_sub_overflow(tr->since, slack, &b))
+		r = search(&s, b, 0, lo);
+	if (r == 0 && tr->until != INT64_MAX && !__builtin_add_overflow(tr->until, slack, &b))
+		r = search(&s, b, 1, hi);
+	/* and at 32 places evenly spread: the probes, in file order, must
+	 * not step back by more than the slack, else the file is not ordered
+	 * enough to be searched */
+	for (int k = 1; r == 0 && k < 32 && (*lo > 0 || *hi < size); k++) {
+		uint64_t start;
+		int64_t t;
+		(void)probe(&s, size / 32 * (uint64_t)k, &start, &t);
+	}
+	int n = s.n < MAX_PROBES ? s.n : MAX_PROBES;
+	struct { uint64_t at; int64_t t; } p[MAX_PROBES];
+	for (int i = 0; i < n; i++)
+		p[i].at = s.at[i], p[i].t = s.t[i];
+	qsort(p, (size_t)n, sizeof p[0], cmp_u64);
+	int64_t top = INT64_MIN;
+	for (int i = 0; r == 0 && i < n; i++) {
+		if (top != INT64_MIN && p[i].t < top - slack)
+			r = -1;
+		if (p[i].t > top)
+			top = p[i].t;
+	}
+	if (s.n > MAX_PROBES || *lo > *hi)
+		r = -1;
+	free(s.buf);
+	return r;
 }

@@ -36,6 +36,16 @@ int64_t rf__time_now_ns(void);
 /* A record's time (nanoseconds), or -1 if it has none that reads. */
 int rf__record_time(const struct rf_timerange *tr, const char *p, size_t len, int64_t *ns);
 
+/* The seek: the bytes [*lo, *hi) of a regular file of `size` bytes that
+ * hold every line of the range, found by binary search with pread on
+ * lines' times, on the assumption that no line's time is more than `slack`
+ * nanoseconds before a time of a line above it.  The probes are checked to
+ * be in that order; 0 with the range, or -1 when the file cannot be
+ * searched (probes out of order, a stretch of 1 MiB without a time, a read
+ * error): read it all. */
+int rf__timerange_seek(const struct rf_timerange *tr, int fd, uint64_t size, int64_t slack, uint64_t *lo,
+		       uint64_t *hi);
+
 /* Keep only the batch's records inside the range.  Counts those dropped
  * into *outside and *no_time.  0 or a negative errno. */
 int rf__timerange_filter(const struct rf_timerange *tr, struct rf_batch *b, const struct rf_stage *st,

@@ -144,6 +144,11 @@ struct rf_options {
 	const char *since;     /* --since, --until: only records of a time in
 	                        * [since, until) (see rf_check_time_range) */
 	const char *until;
+	/* The seek to the range in a regular file: it assumes no line's time
+	 * is more than this before a time above it (0: 5 minutes); no_seek:
+	 * read every file whole. */
+	int64_t seek_slack_ns;
+	int no_seek;
 };
 
 void rf_options_init(struct rf_options *opt);
@@ -202,6 +207,7 @@ struct rf_report {
 	uint64_t long_skipped;      /* records over max_record skipped (skip_long) */
 	uint64_t time_outside;      /* --since/--until: records outside the range, dropped */
 	uint64_t time_missing;      /* and records without a time that reads, dropped */
+	uint64_t seek_skipped;      /* bytes of regular files the seek to the range did not read */
 	uint64_t snapshots;         /* --every: snapshots printed before the result */
 	uint64_t snapshots_skipped; /* due but skipped: printing could not keep up */
 	size_t pool_buffers;
