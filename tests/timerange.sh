@@ -135,6 +135,45 @@ today now 2026-11-01T00:00:00+01:00 2026-11-01T00:30:00+00:00 Europe/Berlin
 today now 2026-10-31T00:00:00-04:00 2026-11-01T00:30:00+00:00 America/New_York
 EOF2
 
+# the seek: on a time-ordered 20 MB log, --since over its last 1% reads a
+# small part of it, with the bytes a full scan prints, in every mode and
+# backend; --until too; and a file whose times step back by more than the
+# slack (the log twice) is read whole, with a full scan's answer
+"$LOGGEN" --size 20M --seed 7 --start 1793404800 > "$T/big.log"
+last=$(tail -n 1 "$T/big.log" | sed 's/.*\[\([^]]*\)\].*/\1/')
+lastep=$(python3 -c "import datetime as d, sys; print(int(d.datetime.strptime(sys.argv[1], '%d/%b/%Y:%H:%M:%S %z').timestamp()))" "$last")
+firstep=1793404800
+since=$((lastep - (lastep - firstep) / 100))
+size=$(wc -c < "$T/big.log")
+python3 "$T/filter.py" "$T/big.log" "$since" 1e18 | awk '{ n[$9]++ } END { for (s in n) print s "\t" n[s] }' | sort > "$T/want"
+for mode in serial parallel pipeline multiprocess; do
+	for io in read mmap; do
+		"$RINGFLOW" --mode=$mode --io=$io --format=tsv --stats --seek-slack=10s --since="$since" \
+			'parse combined | count by status' "$T/big.log" 2> "$T/err" | tail -n +2 | sort > "$T/got"
+		check_same "seek, --since over the last 1%, $mode, $io" "$T/got" "$T/want"
+		read_bytes=$(awk '$1 == "bytes" { print $2; exit }' "$T/err")
+		checks=$((checks + 1))
+		[ -n "$read_bytes" ] && [ "$read_bytes" -lt $((size / 10)) ] ||
+			fail "seek, $mode, $io: read ${read_bytes:-?} of $size bytes"
+		check_grep "seek, $mode, $io: --stats" "$T/err" "bytes skipped by the seek"
+	done
+done
+mid=$(( (firstep + lastep) / 2 ))
+for f in big.log shuffled.log; do
+	for range in "--since=$mid --until=$((mid + 60))" "--until=$((firstep + 30))" \
+		"--since=2026-10-31T23:59:50 --until=2026-11-01T00:00:10"; do
+		"$RINGFLOW" --seek-slack=off $range 'grep -v zzzz' "$T/$f" > "$T/want" 2> "$T/err"
+		for mode in serial multiprocess; do
+			"$RINGFLOW" --mode=$mode --seek-slack=1m $range 'grep -v zzzz' "$T/$f" > "$T/got" 2> "$T/err"
+			check_same "seek $f $range, $mode" "$T/got" "$T/want"
+		done
+	done
+done
+cat "$T/big.log" "$T/big.log" > "$T/twice.log"
+"$RINGFLOW" --seek-slack=off --since="$since" 'grep -v zzzz' "$T/twice.log" > "$T/want" 2> "$T/err"
+"$RINGFLOW" --stats --seek-slack=1m --since="$since" 'grep -v zzzz' "$T/twice.log" > "$T/got" 2> "$T/err"
+check_same "seek on a log twice: a full scan's answer" "$T/got" "$T/want"
+
 # bad arguments: exit 2 and a message
 for a in --since=xyz --until=2026-02-30 --since=5x "--since=2026-11-01 25:00"; do
 	"$RINGFLOW" "$a" count "$T/start.log" > "$T/got" 2> "$T/err"
