@@ -87,13 +87,20 @@ while read -r file args; do
 	set -- $args
 	since=$1 until=$2 s_ep=$(epoch "$3") u_ep=$(epoch "$4")
 	python3 "$T/filter.py" "$T/$file" "$s_ep" "$u_ep" > "$T/want"
-	for mode in serial parallel pipeline multiprocess; do
+	for mode in serial parallel pipeline multiprocess async; do
 		for io in read mmap; do
 			"$RINGFLOW" --mode=$mode --io=$io --buffer-size=64K --since="$since" --until="$until" \
 				'grep -v zzzz' "$T/$file" > "$T/got" 2> "$T/err"
 			check_same "$file --since=$since --until=$until, $mode, $io" "$T/got" "$T/want"
 		done
 	done
+	# a pipe and compressed input: no seek, the same filter
+	cat "$T/$file" | "$RINGFLOW" --since="$since" --until="$until" 'grep -v zzzz' > "$T/got" 2> "$T/err"
+	check_same "$file --since=$since --until=$until, a pipe" "$T/got" "$T/want"
+	if gzip -c "$T/$file" > "$T/$file.gz" 2> /dev/null; then
+		"$RINGFLOW" --since="$since" --until="$until" 'grep -v zzzz' "$T/$file.gz" > "$T/got" 2> "$T/err"
+		check_same "$file --since=$since --until=$until, gzip" "$T/got" "$T/want"
+	fi
 done << 'EOF2'
 clf.log 2026-10-31T23:59:30 2026-11-01T00:01:00 2026-10-31T23:59:30+00:00 2026-11-01T00:01:00+00:00
 shuffled.log 31/Oct/2026:23:58:10 01/Nov/2026:00:00:20 2026-10-31T23:58:10+00:00 2026-11-01T00:00:20+00:00
