@@ -967,7 +967,9 @@ def reference(files, stages, classes):
 		key = []
 		for k, v in zip(agg['keys'], r[:nk]):
 			if k[0] != 'field' and v is not None:
-				v = fmt_time(v)
+				w = {'minute': 60, 'hour': 3600, 'day': 86400}.get(k[0]) or parse_dur(k[2])
+				# keys of whole days print as dates
+				v = fmt_time(v)[:10] if w % 86400 == 0 else fmt_time(v)
 			key.append(v)
 		cells = []
 		vals = list(r[nk:])
