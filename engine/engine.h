@@ -285,6 +285,10 @@ struct rf_stage_env {
 	uint64_t memory_limit;
 	int statm_fd;
 	const struct rf_tz *tz;      /* --tz: buckets on its clock (NULL: UTC) */
+	/* --since/--until: records outside, or without a time, are dropped
+	 * before the first stage (timerange.c); NULL: no range */
+	const struct rf_timerange *range;
+	_Atomic uint64_t time_outside, time_missing;
 	_Atomic uint64_t groups_at_limit;  /* groups when the limit was hit */
 	_Atomic uint64_t resident_at_limit; /* and the resident bytes then */
 };

@@ -430,6 +430,9 @@ next:
 		run->framer.batches += reps[w].batches;
 		run->framer.spill_batches += reps[w].spill_batches;
 		run->long_skipped += reps[w].long_skipped;
+		run->env.time_outside += reps[w].time_outside;
+		run->env.time_missing += reps[w].time_missing;
+		run->seek_skipped += reps[w].seek_skipped;
 		run->framer.bytes_copied += reps[w].bytes_copied;
 		run->done_inflated += reps[w].inflated;
 		for (int c = 0; c < RF_COMPRESSED_MAX; c++) {

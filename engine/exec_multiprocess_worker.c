@@ -131,6 +131,9 @@ void mp_child(struct run *run, struct mp_range *ranges, int first, int count, in
 	rep.records = run->records;
 	rep.batches = run->framer.batches;
 	rep.long_skipped = run->long_skipped;
+	rep.time_outside = run->env.time_outside;
+	rep.time_missing = run->env.time_missing;
+	rep.seek_skipped = run->seek_skipped;
 	rep.bytes_copied = run->framer.bytes_copied;
 	rep.spill_batches = run->framer.spill_batches;
 	if (run->rep) {

@@ -426,7 +426,7 @@ static int helper_start(struct rf_pipe *p)
 		h->opened[s] = r == 0;
 		if (r == 0 && kind == RF_STAGE_AGGREGATE) {
 			/* the aggregate is shared by key, and only with keys */
-			h->split[s] = rf__agg_stage_part(&h->stage[s], 2, 1) == 0;
+			h->split[s] = !(s == 0 && p->cfg.env->range) && rf__agg_stage_part(&h->stage[s], 2, 1) == 0;
 			if (!h->split[s]) {
 				h->stage[s].verb->close(&h->stage[s]);
 				h->opened[s] = 0;

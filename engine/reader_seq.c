@@ -221,6 +221,7 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	struct rf_report *rep = run->rep;
 	const char *shown = name ? name : "-";
 	int is_stdin = !name || strcmp(name, "-") == 0;
+	int count_lines = run->count_lines; /* put back at the end (the seek) */
 	if (rep) /* every input, also one that cannot be read */
 		rep->inputs++;
 	int fd = is_stdin ? 0 : open(name, O_RDONLY | O_CLOEXEC);
@@ -288,6 +289,24 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 				     cn, cn, rf__codec_package((enum rf_codec)codec));
 			run->failed_inputs++;
 			goto out;
+		}
+	}
+	/* --since/--until on a plain regular file: only the bytes that may
+	 * hold the range (timerange.c); lines then count from there, so
+	 * messages give no line numbers for this input */
+	if (codec == 0 && !in.is_stream && !is_stdin && run->env.range && !run->opt->no_seek) {
+		uint64_t lo, hi;
+		int64_t slack = run->opt->seek_slack_ns ? run->opt->seek_slack_ns : 300 * 1000000000LL;
+		if (rf__timerange_seek(&run->range, fd, (uint64_t)st.st_size, slack, &lo, &hi) == 0) {
+			uint64_t before = in.size - in.start;
+			if (lo > in.start) {
+				in.start = lo < in.size ? lo : in.size;
+				(void)lseek(fd, (off_t)in.start, SEEK_SET);
+				run->count_lines = 0;
+			}
+			if (hi < in.size)
+				in.size = hi > in.start ? hi : in.start;
+			run->seek_skipped += before - (in.size - in.start);
 		}
 	}
 	run->input_name = shown;
@@ -387,6 +406,7 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 close_src:
 	src->ops->close(src);
 out:
+	run->count_lines = count_lines;
 	if (!is_stdin)
 		close(fd);
 }

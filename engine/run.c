@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include "run.h"
@@ -47,6 +48,63 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 		b->first_line = run->line_no + 1;
 		run->line_no += lines;
 	}
+}
+
+/* --since/--until into *tr: the times, and where a record's time is (the
+ * first [...] after parse combined or common, else at the line's start).
+ * 0, or -1 with why: they do not read, or the parser's time is elsewhere
+ * in its records (json, logfmt). */
+static int range_of(const struct rf_options *opt, const rf_query *q, const struct rf_tz *tz,
+		    struct rf_timerange *tr, char *why, size_t why_len)
+{
+	int64_t now = rf__time_now_ns();
+	tr->since = INT64_MIN;
+	tr->until = INT64_MAX;
+	if (opt->since && rf__time_arg(opt->since, tz, now, &tr->since, why, why_len) < 0) {
+		memmove(why + 9, why, strnlen(why, why_len - 10) + 1);
+		memcpy(why, "--since: ", 9);
+		return -1;
+	}
+	if (opt->until && rf__time_arg(opt->until, tz, now, &tr->until, why, why_len) < 0) {
+		memmove(why + 9, why, strnlen(why, why_len - 10) + 1);
+		memcpy(why, "--until: ", 9);
+		return -1;
+	}
+	const char *fmt = q->parse_stage >= 0 ? parse_format(q) : NULL;
+	if (fmt && (strcmp(fmt, "json") == 0 || strcmp(fmt, "logfmt") == 0)) {
+		snprintf(why, why_len,
+			 "--since/--until read a record's time at the line's start or in its first [...]; "
+			 "with parse %s use where on the time field", fmt);
+		return -1;
+	}
+	tr->where = fmt && (strcmp(fmt, "combined") == 0 || strcmp(fmt, "common") == 0) ? RF_TIME_BRACKET
+											  : RF_TIME_AT_START;
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	tr->year = tm.tm_year + 1900; /* as the aggregate's syslog year */
+	tr->keep_header = per_input_header(q);
+	return 0;
+}
+
+int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen)
+{
+	struct rf_tz *tz = NULL;
+	struct rf_timerange tr;
+	if (opt->tz && rf__tz_open(opt->tz, &tz, err, errlen) < 0)
+		return -1;
+	int r = opt->since || opt->until ? range_of(opt, q, tz, &tr, err, errlen) : 0;
+	rf__tz_free(tz);
+	return r;
+}
+
+static int open_range(struct run *run, const rf_query *q)
+{
+	char why[256];
+	if (range_of(run->opt, q, run->tz, &run->range, why, sizeof why) < 0)
+		return -1;
+	run->env.range = &run->range;
+	return 0;
 }
 
 /* One batch through the stages, or to the work items. */
@@ -129,6 +187,9 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->longest_record = run->framer.longest_spill;
 	rep->bytes_copied = run->framer.bytes_copied + run->exec->copied(run->exec_state);
 	rep->long_skipped = run->long_skipped;
+	rep->time_outside = run->env.time_outside;
+	rep->time_missing = run->env.time_missing;
+	rep->seek_skipped = run->seek_skipped;
 	memcpy(rep->decoded_inputs, run->dec_inputs, sizeof rep->decoded_inputs);
 	memcpy(rep->compressed_bytes, run->dec_in, sizeof rep->compressed_bytes);
 	memcpy(rep->decompressed_bytes, run->dec_out, sizeof rep->decompressed_bytes);
@@ -196,6 +257,12 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 		}
 		run->table_out.tz = run->tz;
 		run->env.tz = run->tz;
+	}
+	if ((opt->since || opt->until) && open_range(run, q) < 0) {
+		rf__tz_free(run->tz);
+		free(run);
+		*err = -EINVAL;
+		return NULL;
 	}
 	run->env.strict = opt->strict;
 	/* rejects go out with their batch, in input order (--strict stops at

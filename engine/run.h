@@ -23,6 +23,7 @@
 #include "aggregate.h"
 #include "table.h"
 #include "plan.h"
+#include "timerange.h"
 #include "../io/source.h"
 #include "../numa/numa.h"
 
@@ -66,6 +67,8 @@ struct run {
 	int stopped;              /* head had enough: read no more */
 	struct rf_table_out table_out;
 	struct rf_tz *tz;         /* --tz, opened (NULL: UTC) */
+	struct rf_timerange range; /* --since/--until (env.range points here) */
+	uint64_t seek_skipped;    /* bytes the seek to the range did not read */
 	uint64_t next_tick;       /* --every: when the next snapshot is due */
 	uint64_t snapshots;       /* tables printed, the final one included */
 	uint64_t every_printed;   /* --every: snapshots printed, and skipped */

@@ -6,12 +6,14 @@
 #define RF_PROBE_SEMAPHORES 2 /* the probes have semaphores, defined here (probes.h) */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "engine.h"
 #include "clock.h"
 #include "testhooks.h"
+#include "timerange.h"
 
 /* RINGFLOW_TEST_SLOW_STAGE=STAGE:MICROSECONDS makes one stage sleep that
  * long per batch, inside its busy time: the tracing tests need a stage that
@@ -53,8 +55,31 @@ static void slow_down(const struct rf_stage *st)
 		;
 }
 
+/* --since/--until: before the query's first stage, whatever thread or
+ * process runs it, the records outside the range leave the batch */
+static int time_range(struct rf_stage *st, struct rf_batch *b)
+{
+	const struct rf_timerange *tr = st->env ? st->env->range : NULL;
+	if (!tr || st->id != 0)
+		return 0;
+	uint64_t outside = 0, missing = 0;
+	int r = rf__timerange_filter(tr, b, st, &outside, &missing);
+	if (outside)
+		atomic_fetch_add(&st->env->time_outside, outside);
+	if (missing)
+		atomic_fetch_add(&st->env->time_missing, missing);
+	return r;
+}
+
 int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 {
+	if (n > 0) {
+		int r = time_range(&stage[0], b);
+		if (r < 0)
+			return r;
+		if (!b->all && b->nsel == 0)
+			return 0;
+	}
 	/* traced, and read before the tracer came (or counted nowhere):
 	 * count it here, so that stage__begin never says 0 records in */
 	if (RF_PROBE_ENABLED(stage__begin) && n > 0 && b->all && !b->nrecords && b->len)
@@ -92,6 +117,11 @@ int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 
 int rf__run_stage_share(struct rf_stage *st, struct rf_batch *b)
 {
+	/* (never an aggregate shared by key: pipeline.c does not split the
+	 * first stage when there is a range, so no two threads filter one batch) */
+	int r0 = time_range(st, b);
+	if (r0 < 0)
+		return r0;
 	uint64_t t0 = now_ns();
 	int r = st->verb->process(st, b);
 	slow_down(st);

@@ -30,6 +30,11 @@ static void read_hooks(void)
 	}
 	v = getenv("RINGFLOW_TEST_FAULT");
 	hooks.fault = v && *v ? v : NULL;
+	v = getenv("RINGFLOW_TEST_NOW");
+	if (v && *v) {
+		hooks.now_set = 1;
+		hooks.now_ns = strtoll(v, NULL, 10) * 1000000000LL;
+	}
 }
 
 const struct rf_test_hooks *rf__test_hooks(void)

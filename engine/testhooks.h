@@ -9,6 +9,7 @@
  *   RINGFLOW_TEST_SEGMENT=BYTES[:N]  compressed files of 2 x BYTES or more are cut
  *                                    into segments of about BYTES, decoded by N
  *                                    threads (default: one per CPU)
+ *   RINGFLOW_TEST_NOW=SECONDS        the present for --since/--until (epoch seconds)
  */
 #ifndef RF_TESTHOOKS_H
 #define RF_TESTHOOKS_H
@@ -21,6 +22,8 @@ struct rf_test_hooks {
 	const char *fault;    /* the fault list, or NULL */
 	unsigned long segment; /* segment size for compressed files, 0: the engine's */
 	int decoders;         /* decoder threads per cut file, 0: the engine's */
+	int now_set;          /* RINGFLOW_TEST_NOW: the present is now_ns */
+	long long now_ns;
 };
 
 /* The hooks, read on the first call. */

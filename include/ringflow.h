@@ -141,6 +141,14 @@ struct rf_options {
 	                        * 0: decode them (found by their first bytes) */
 	const char *tz;        /* --tz: the zone times show in and minute, hour
 	                        * and day buckets follow; NULL: UTC */
+	const char *since;     /* --since, --until: only records of a time in
+	                        * [since, until) (see rf_check_time_range) */
+	const char *until;
+	/* The seek to the range in a regular file: it assumes no line's time
+	 * is more than this before a time above it (0: 5 minutes); no_seek:
+	 * read every file whole. */
+	int64_t seek_slack_ns;
+	int no_seek;
 };
 
 void rf_options_init(struct rf_options *opt);
@@ -148,6 +156,12 @@ void rf_options_init(struct rf_options *opt);
 /* Whether a --tz zone can be used: UTC, an offset (+05:30, -0800) or an
  * IANA name (Europe/Berlin).  0, or -1 with a message in err. */
 int rf_check_tz(const char *name, char *err, size_t errlen);
+
+/* Whether opt->since and opt->until (each may be NULL) read: a time in a
+ * form rf's time fields take (zone-less: on --tz's clock), now, today,
+ * yesterday, or a duration (1h: an hour ago); and q's parser has its
+ * time where the range looks (not json, logfmt).  0, or -1 with a message. */
+int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen);
 
 /* Compressed formats by number (the index of the rf_report arrays below):
  * 1 gzip, 2 zstd, 3 xz, 4 bzip2, 5 lz4; 0 and anything else NULL. */
@@ -191,6 +205,9 @@ struct rf_report {
 	uint64_t spill_batches;     /* records assembled across buffer ends */
 	uint64_t longest_record;
 	uint64_t long_skipped;      /* records over max_record skipped (skip_long) */
+	uint64_t time_outside;      /* --since/--until: records outside the range, dropped */
+	uint64_t time_missing;      /* and records without a time that reads, dropped */
+	uint64_t seek_skipped;      /* bytes of regular files the seek to the range did not read */
 	uint64_t snapshots;         /* --every: snapshots printed before the result */
 	uint64_t snapshots_skipped; /* due but skipped: printing could not keep up */
 	size_t pool_buffers;

@@ -87,6 +87,12 @@ static void usage(FILE *f)
 	      "  --every=DURATION         print the aggregate so far every DURATION (5s, 1m)\n"
 	      "  --tz=ZONE                show times and cut minute/hour/day buckets in ZONE:\n"
 	      "                           an IANA name (Europe/Berlin) or +05:30 (default UTC)\n"
+	      "  --since=T, --until=T     only records of a time from T (inclusive) until T\n"
+	      "                           (exclusive): 2026-11-01, '2026-11-01 10:00' (in --tz),\n"
+	      "                           1h, 30m, 2d (ago), now, today, yesterday\n"
+	      "  --seek-slack=DURATION|off  how far back a line's time may be from the times\n"
+	      "                           above it, for the seek to --since/--until in a\n"
+	      "                           regular file (default 5m); off: read it all\n"
 	      "  --stats[=text|json]      run statistics on stderr; with json, stderr holds\n"
 	      "                           one JSON object, messages inside it\n"
 	      "  --stats-file=FILE        write the statistics to FILE instead (text unless\n"
@@ -331,6 +337,10 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	if (r->sort_runs)
 		fprintf(f, "  sort        spilled: %" PRIu64 " sorted run%s, %" PRIu64 " bytes to a temporary file, merged\n",
 			r->sort_runs, r->sort_runs == 1 ? "" : "s", r->sort_spilled);
+	if (r->time_outside || r->time_missing || r->seek_skipped)
+		fprintf(f, "  time range  %" PRIu64 " records outside dropped, %" PRIu64 " without a time dropped, %" PRIu64
+			" bytes skipped by the seek\n",
+			r->time_outside, r->time_missing, r->seek_skipped);
 	if (r->snapshots || r->snapshots_skipped)
 		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: due while the run was busy)\n",
 			r->snapshots, r->snapshots_skipped);
@@ -500,6 +510,8 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 	}
 	fputs("]", f);
 	fprintf(f, ",\"snapshots\":%" PRIu64 ",\"snapshots_skipped\":%" PRIu64, r->snapshots, r->snapshots_skipped);
+	fprintf(f, ",\"time_outside\":%" PRIu64 ",\"time_missing\":%" PRIu64 ",\"seek_skipped\":%" PRIu64,
+		r->time_outside, r->time_missing, r->seek_skipped);
 	print_messages_json(f);
 	fputs("}\n", f);
 }
@@ -651,7 +663,7 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ };
+       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -678,6 +690,9 @@ static const struct option longopts[] = {
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "every", required_argument, NULL, OPT_EVERY },
 	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "seek-slack", required_argument, NULL, OPT_SEEKSLACK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -896,6 +911,24 @@ int main(int argc, char **argv)
 		case OPT_TZ:
 			opt.tz = optarg;
 			break;
+		case OPT_SINCE:
+			opt.since = optarg;
+			break;
+		case OPT_UNTIL:
+			opt.until = optarg;
+			break;
+		case OPT_SEEKSLACK: {
+			uint64_t ns;
+			if (strcmp(optarg, "off") == 0) {
+				opt.no_seek = 1;
+			} else if (parse_every(optarg, &ns) == 0 && ns >= 1000000000ULL) {
+				opt.seek_slack_ns = (int64_t)ns;
+			} else {
+				fprintf(stderr, "ringflow: --seek-slack: '%s' is not off or a duration of 1s or more (like 5m)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case OPT_EVERY:
 			if (parse_every(optarg, &opt.every_ns) < 0) {
 				fprintf(stderr, "ringflow: --every: bad interval '%s' (like 500ms, 5s, 1m, 2h; from 10ms to 277h)\n", optarg);
@@ -954,6 +987,11 @@ int main(int argc, char **argv)
 	}
 	if (r < 0) {
 		print_query_error(text, &qerr);
+		return EXIT_USAGE;
+	}
+	if ((opt.since || opt.until) && rf_check_time_range(&opt, q, perr, sizeof perr) < 0) {
+		fprintf(stderr, "ringflow: %s\n", perr);
+		rf_query_free(q);
 		return EXIT_USAGE;
 	}
 
