@@ -14,6 +14,7 @@
 #include <time.h>
 #include "expr.h"
 #include "tval.h"
+#include "timezone.h"
 
 #define FN(name) static void fn_##name(const struct rf_fn_call *call, const struct rf_tv *a, struct rf_tv *out, \
 				       struct rf_fn_env *env, void *scratch)
@@ -755,7 +756,8 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* format_time(t, "%Y-%m-%d %H:%M"): strftime in UTC */
+/* format_time(t, "%Y-%m-%d %H:%M"): strftime on the --tz clock (UTC by
+ * default; %z and %Z are not the zone's) */
 FN(format_time)
 {
 	UNUSED;
@@ -769,7 +771,8 @@ FN(format_time)
 	char fmt[256], buf[512];
 	memcpy(fmt, f, fn);
 	fmt[fn] = '\0';
-	time_t secs = (time_t)floor_div(t.u.i, 1000000000);
+	int64_t at = floor_div(t.u.i, 1000000000);
+	time_t secs = (time_t)(at + (env->tz ? rf__tz_offset(env->tz, at) : 0)); /* on the --tz clock */
 	struct tm tm;
 	if (!gmtime_r(&secs, &tm)) {
 		*out = rf_tv_null();
