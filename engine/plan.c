@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "engine.h"
+#include "aggregate.h"
 #include "plan.h"
 
 #define MiB ((uint64_t)1 << 20)
@@ -51,13 +52,12 @@ void rf__plan_query(const rf_query *q, struct rf_plan_query *pq)
 	/* sketches and distinct sets are big to ship between processes */
 	const struct rf_stage_spec *ag = q->agg_stage >= 0 ? &q->stage[q->agg_stage] : NULL;
 	pq->cheap_merge = ag != NULL;
-	for (int i = 0; ag && i < ag->nargs; i++)
-		if (!strcmp(ag->args[i].text, "distinct") || !strcmp(ag->args[i].text, "quantile") ||
-		    (ag->args[i].text[0] == 'p' && ag->args[i].text[1] >= '0' && ag->args[i].text[1] <= '9'))
+	const struct rf_agg_config *cfg = ag ? ag->config : NULL;
+	for (int i = 0; cfg && i < cfg->naggs; i++) {
+		enum rf_agg_func f = cfg->agg[i].func;
+		if (f == RF_AGG_DISTINCT || f == RF_AGG_QUANTILE || f == RF_AGG_APPROX || f == RF_AGG_HISTOGRAM)
 			pq->cheap_merge = 0;
-	if (ag && (!strcmp(ag->verb->name, "distinct") || !strcmp(ag->verb->name, "quantile") ||
-		   ag->verb->name[0] == 'p'))
-		pq->cheap_merge = 0;
+	}
 }
 
 /* The mode asked for, or the reason it cannot be followed. */
