@@ -249,18 +249,14 @@ FN(split_part)
 	*out = rf_tv_str(from, end ? (size_t)(end - from) : sn - (size_t)(from - s));
 }
 
-static int ascii_eq_ci(const char *a, const char *b, size_t n)
+/* A copy of p with ASCII letters in lower case, from the arena. */
+static char *folded(const char *p, size_t n, struct rf_fn_env *env)
 {
-	for (size_t i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y + 32);
-		if (x != y)
-			return 0;
-	}
-	return 1;
+	char *r = alloc(env, n);
+	if (r)
+		for (size_t i = 0; i < n; i++)
+			r[i] = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] + 32) : p[i];
+	return r;
 }
 
 enum { AT_START, AT_END, ANYWHERE, ANYWHERE_CI };
@@ -279,9 +275,16 @@ static void find(const struct rf_tv *a, struct rf_tv *out, struct rf_fn_env *env
 		case AT_START: r = memcmp(s, p, pn) == 0; break;
 		case AT_END: r = memcmp(s + sn - pn, p, pn) == 0; break;
 		case ANYWHERE: r = pn == 0 || memmem(s, sn, p, pn) != NULL; break;
-		default:
-			for (size_t i = 0; !r && i + pn <= sn; i++)
-				r = ascii_eq_ci(s + i, p, pn);
+		default: {
+			/* memmem on folded copies: linear, where comparing at
+			 * each position is n times m ("aaa...a" for "aa...ab") */
+			const char *fs = folded(s, sn, env), *fp = folded(p, pn, env);
+			if (!fs || !fp) {
+				*out = rf_tv_null();
+				return;
+			}
+			r = pn == 0 || memmem(fs, sn, fp, pn) != NULL;
+		}
 		}
 	}
 	*out = rf_tv_bool(r);

@@ -57,15 +57,20 @@ def short(x):
     return r if len(r) < 80 else r[:60] + "...(%d)" % len(r)
 
 
-def run_json(expr, rows, oracle, opts=()):
-    """rows: dicts of field -> str (absent: missing); oracle(row) -> value"""
+def run_json(expr, rows, oracle, opts=(), limit=None):
+    """rows: dicts of field -> str (absent: missing); oracle(row) -> value;
+    limit: seconds the run may take"""
     global checks
     with open(T + "/in.json", "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
-    p = subprocess.run([RF, "--format=json", *opts, "parse json | eval v = %s | select v" % expr, T + "/in.json"],
-                       capture_output=True)
     checks += 1
+    try:
+        p = subprocess.run([RF, "--format=json", *opts, "parse json | eval v = %s | select v" % expr, T + "/in.json"],
+                           capture_output=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        fail("%s: over %d s (a loop of n times m?)" % (expr, limit))
+        return
     if p.returncode != 0:
         fail("%s: exit %d: %s" % (expr, p.returncode, p.stderr.decode(errors="replace")[:300]))
         return
@@ -509,6 +514,58 @@ run_json("time_bucket(a, b)", [{"a": "2026-11-01T10:07:00Z", "b": "5m"}, {"a": "
                                {"a": "2026-11-01T10:07:00Z", "b": "-5m"}, {"a": "2026-11-01T10:07:00Z", "b": "x"},
                                {"a": "2026-11-01T10:07:00Z"}],
          lambda r: rfc3339(TIMES["2026-11-01T10:00:00Z"] + 300 * 10 ** 9) if r.get("b") == "5m" else None)
+
+# ---- every mode: the functions run per row in each worker (regex_extract
+# with its per-thread match data); 12000 rows in input order, as in serial
+import random
+random.seed(15)
+MROWS = []
+for i in range(12000):
+    MROWS.append({"u": random.choice(URLS), "s": random.choice(S[:-2]) + str(i), "x": random.choice(N)})
+MEXPR = ["lower(s)", "regex_extract(s, '[0-9]+$')", "url_host(u)", "url_param(u, 'x')", "round(x, 2)",
+         "split_part(u, '/', -1)", "icontains(s, 'Xy')"]
+MOR = [lambda r: asc(r["s"].encode(), 0).decode(), lambda r: re.search("[0-9]+$", r["s"]).group(0),
+       lambda r: nul(url_host)({"a": r["u"]}, 1), lambda r: nul(url_param)({"a": r["u"], "b": "x"}, 2),
+       lambda r: nul(rnd)({"a": r["x"], "b": "2"}, 2), lambda r: r["u"].split("/")[-1],
+       lambda r: "xy" in r["s"].lower()]
+with open(T + "/modes.json", "w") as f:
+    for r in MROWS:
+        f.write(json.dumps(r) + "\n")
+want = [[o(r) for o in MOR] for r in MROWS]
+q = "parse json | eval " + ", ".join("v%d = %s" % (i, e) for i, e in enumerate(MEXPR)) + " | select " + \
+    ", ".join("v%d" % i for i in range(len(MEXPR)))
+for mode in ["serial", "parallel", "pipeline", "multiprocess", "async"]:
+    p = subprocess.run([RF, "--format=json", "--mode=" + mode, "--threads=3", q, T + "/modes.json"], capture_output=True)
+    checks += 1
+    lines = p.stdout.decode().splitlines()
+    if p.returncode != 0 or len(lines) != len(MROWS):
+        fail("--mode=%s: exit %d, %d rows: %s" % (mode, p.returncode, len(lines), p.stderr.decode()[:200]))
+        continue
+    bad = 0
+    for r, w, line in zip(MROWS, want, lines):
+        got = json.loads(line, parse_float=Decimal)
+        for i, e in enumerate(MEXPR):
+            if not same(got.get("v%d" % i), w[i]):
+                bad += 1
+                if bad <= 3:
+                    fail("--mode=%s %s %s: got %s, want %s" % (mode, e, short(r), short(got.get("v%d" % i)),
+                                                                short(w[i])))
+    checks += 1
+    if bad:
+        fail("--mode=%s: %d wrong values" % (mode, bad))
+
+# ---- long strings with many hits: linear time, each under 0.1 s, allowed 8
+AS = "a" * 100000
+BIG = [{"a": AS, "b": "a" * 3000 + "b", "c": "A" * 3000}, {"a": AS + "b", "b": "A" * 2999 + "B", "c": "a" * 99999 + "B"},
+       {"a": "ab," * 34000, "b": ",", "c": "AB,AB,AB,X"}] * 8
+run_json("icontains(a, b)", BIG, lambda r: asc(r["b"].encode(), 0) in asc(r["a"].encode(), 0), limit=8)
+run_json("icontains(a, c)", BIG, lambda r: asc(r["c"].encode(), 0) in asc(r["a"].encode(), 0), limit=8)
+run_json("contains(a, b)", BIG, lambda r: r["b"] in r["a"], limit=8)
+run_json("replace(a, b, 'xy')", BIG, lambda r: r["a"].replace(r["b"], "xy"), limit=8)
+run_json("replace(a, 'a', 'xyz')", BIG, lambda r: r["a"].replace("a", "xyz"), limit=8)
+for k in ["-1", "2", "30000", "-30000"]:
+    run_json("split_part(a, b, %s)" % k, BIG, lambda r, k=k: split_part(r["a"].encode(), r["b"].encode(), k).decode(),
+             limit=8)
 
 print("%d checks, %d failures" % (checks, fails))
 sys.exit(1 if fails else 0)
