@@ -745,8 +745,9 @@ FN(float)
 {
 	UNUSED;
 	struct rf_tv n;
-	if (a[0].type == RF_TV_DUR) {
-		*out = rf_tv_float((double)a[0].u.i / 1e9); /* seconds */
+	if (a[0].type == RF_TV_DUR || a[0].type == RF_TV_TIME) {
+		/* seconds (since the epoch), as int() gives them whole */
+		*out = rf_tv_float((double)a[0].u.i / 1e9);
 		return;
 	}
 	if (number(&a[0], &n) < 0)

@@ -487,6 +487,10 @@ run_json("time(a)", trows, lambda r: None if "a" not in r or TIMES[r["a"]] is No
 run_json("time(a) - time('2026-11-01')", trows,
          lambda r: None if "a" not in r or TIMES[r["a"]] is None or abs(TIMES[r["a"]] - TIMES["2026-11-01"]) >= I64
          else go_fmt(TIMES[r["a"]] - TIMES["2026-11-01"]))
+run_json("int(time(a))", trows, lambda r: None if "a" not in r or TIMES[r["a"]] is None else int(Fraction(TIMES[r["a"]], 10 ** 9)))
+run_json("float(time(a))", trows, lambda r: None if "a" not in r or TIMES[r["a"]] is None else TIMES[r["a"]] / 1e9)
+run_json("float(time(a) - time('2026-11-01'))", trows, lambda r: None if "a" not in r or TIMES[r["a"]] is None or
+         abs(TIMES[r["a"]] - TIMES["2026-11-01"]) >= I64 else (TIMES[r["a"]] - TIMES["2026-11-01"]) / 1e9)
 FMTS = ["%Y-%m-%d", "%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%j %a %b %% %e", "", "x", "%Y" * 150, "%c" * 600]
 zones = [("UTC", UTC), ("Europe/Berlin", zoneinfo.ZoneInfo("Europe/Berlin")),
          ("America/New_York", zoneinfo.ZoneInfo("America/New_York")),
