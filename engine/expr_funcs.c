@@ -623,13 +623,14 @@ FN(abs)
 		*out = rf_tv_float(fabs(n.u.d));
 }
 
-/* x to `digits` decimal places (negative: to tens, hundreds, ...), half
- * away from zero, done on the shortest decimal text that reads back as x,
- * so on what the input said: 1.005 is 1.01 to two places, though the
- * double nearest 1.005 lies just below it (x * 100 would give 100.49999...
- * and 1.00).  No scaling by powers of ten, so no overflow or drift near
- * the ends of the range. */
-static double round_places(double x, int64_t digits)
+/* x (read from v, when v is text) to `digits` decimal places (negative:
+ * to tens, hundreds, ...), half away from zero, done on the decimal digits
+ * of the text, or of the shortest text that reads back as x: on what the
+ * input said.  1.005 is 1.01 to two places, though the double nearest
+ * 1.005 lies just below it (x * 100 would give 100.49999... and 1.00), and
+ * no scaling by powers of ten overflows or drifts near the ends of the
+ * range. */
+static double round_places(double x, const struct rf_tv *v, int64_t digits)
 {
 	char b[64], m[64];
 	struct rf_decimal d;
@@ -637,12 +638,15 @@ static double round_places(double x, int64_t digits)
 		return x;
 	if (digits < -400)
 		return 0;
-	int n = rf__format_double(x, b, sizeof b);
-	if (n < 0 || (size_t)n >= sizeof b || rf__parse_decimal(b, (size_t)n, &d) < 0 || d.n == 0 || d.n > 40)
-		return x;
-	/* digit k weighs 10^(exp - 1 - k): keep those of 10^-digits and up */
+	if (v->type != RF_TV_STR || rf__parse_decimal(v->u.s, v->len, &d) < 0) {
+		int n = rf__format_double(x, b, sizeof b);
+		if (n < 0 || (size_t)n >= sizeof b || rf__parse_decimal(b, (size_t)n, &d) < 0)
+			return x;
+	}
+	/* digit k weighs 10^(exp - 1 - k): keep those of 10^-digits and up
+	 * (past 60 of them the double is what it was) */
 	int64_t keep = d.exp + digits;
-	if (keep >= (int64_t)d.n)
+	if (keep >= (int64_t)d.n || keep > 60)
 		return x;
 	if (keep < 0)
 		return 0;
@@ -699,7 +703,7 @@ FN(round)
 		return;
 	}
 	double x = n.type == RF_TV_INT ? (double)n.u.i : n.u.d;
-	*out = rf_tv_float(digits == 0 ? round(x) : round_places(x, digits));
+	*out = rf_tv_float(digits == 0 && a[0].type != RF_TV_STR ? round(x) : round_places(x, &a[0], digits));
 }
 
 FN(floor)
