@@ -7,14 +7,15 @@
  * evaluator's arena (env->alloc): no malloc per row. */
 #include "config.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "expr.h"
-#include "tval.h"
 #include "timezone.h"
+#include "tval.h"
 
 #define FN(name) static void fn_##name(const struct rf_fn_call *call, const struct rf_tv *a, struct rf_tv *out, \
 				       struct rf_fn_env *env, void *scratch)
@@ -109,9 +110,12 @@ FN(len)
 	*out = text_of(&a[0], env, &p, &n) < 0 ? rf_tv_null() : rf_tv_int((int64_t)n);
 }
 
-/* substr(s, start[, n]): bytes from `start` (1 is the first; 0 and
- * negative starts count as positions before the first, as in SQL and
- * DuckDB: substr("abc", 0, 2) is "a"), n of them (negative: none). */
+/* substr(s, start[, n]): bytes from `start` (1 is the first), n of them
+ * (negative: none).  The window [start, start + n) is clipped to the
+ * string, so a start of 0 or below counts positions before the first, as
+ * SQL's SUBSTRING and PostgreSQL do: substr("abc", 0, 2) is "a",
+ * substr("abc", -1, 3) is "a".  (DuckDB differs: its negative start counts
+ * from the end.) */
 FN(substr)
 {
 	UNUSED;
@@ -245,18 +249,14 @@ FN(split_part)
 	*out = rf_tv_str(from, end ? (size_t)(end - from) : sn - (size_t)(from - s));
 }
 
-static int ascii_eq_ci(const char *a, const char *b, size_t n)
+/* A copy of p with ASCII letters in lower case, from the arena. */
+static char *folded(const char *p, size_t n, struct rf_fn_env *env)
 {
-	for (size_t i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y + 32);
-		if (x != y)
-			return 0;
-	}
-	return 1;
+	char *r = alloc(env, n);
+	if (r)
+		for (size_t i = 0; i < n; i++)
+			r[i] = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] + 32) : p[i];
+	return r;
 }
 
 enum { AT_START, AT_END, ANYWHERE, ANYWHERE_CI };
@@ -275,9 +275,16 @@ static void find(const struct rf_tv *a, struct rf_tv *out, struct rf_fn_env *env
 		case AT_START: r = memcmp(s, p, pn) == 0; break;
 		case AT_END: r = memcmp(s + sn - pn, p, pn) == 0; break;
 		case ANYWHERE: r = pn == 0 || memmem(s, sn, p, pn) != NULL; break;
-		default:
-			for (size_t i = 0; !r && i + pn <= sn; i++)
-				r = ascii_eq_ci(s + i, p, pn);
+		default: {
+			/* memmem on folded copies: linear, where comparing at
+			 * each position is n times m ("aaa...a" for "aa...ab") */
+			const char *fs = folded(s, sn, env), *fp = folded(p, pn, env);
+			if (!fs || !fp) {
+				*out = rf_tv_null();
+				return;
+			}
+			r = pn == 0 || memmem(fs, sn, fp, pn) != NULL;
+		}
 		}
 	}
 	*out = rf_tv_bool(r);
@@ -395,12 +402,13 @@ FN(regex_extract)
  * scheme://userinfo@host:port/path?query#fragment, as RFC 3986 splits it
  * (and Python's urllib.parse.urlsplit): the host is lowercased, without
  * the port, brackets kept off an IPv6 address.  A text with no "//" after
- * its scheme has no host. */
+ * its scheme has no host; any text has a path, maybe empty ("-" is the
+ * path "-", "example.com/a" the path "example.com/a"). */
 
 struct url {
 	const char *host, *path, *query;
 	size_t host_n, path_n, query_n;
-	int has_host, has_path;
+	int has_host;
 };
 
 static int scheme_len(const char *s, size_t n)
@@ -438,7 +446,6 @@ static void split_url(const char *s, size_t n, struct url *u)
 		i++;
 	u->path = s + p;
 	u->path_n = i - p;
-	u->has_path = sl > 0 || u->has_host || (u->path_n && u->path[0] == '/');
 	if (i < end) {
 		u->query = s + i + 1;
 		u->query_n = end - i - 1;
@@ -501,7 +508,7 @@ FN(url_path)
 		return;
 	}
 	split_url(s, n, &u);
-	*out = u.has_path ? rf_tv_str(u.path, u.path_n) : rf_tv_null();
+	*out = rf_tv_str(u.path, u.path_n);
 }
 
 static int hexv(char c)
@@ -552,6 +559,11 @@ FN(url_param)
 	while (q && q < end) {
 		const char *amp = memchr(q, '&', (size_t)(end - q));
 		const char *pe = amp ? amp : end;
+		if (pe == q) {
+			/* "&&" holds no key at all (parse_qs skips it too) */
+			q = pe + 1;
+			continue;
+		}
 		const char *eq = memchr(q, '=', (size_t)(pe - q));
 		const char *ke = eq ? eq : pe;
 		size_t kl = unescape(q, (size_t)(ke - q), kbuf);
@@ -611,7 +623,61 @@ FN(abs)
 		*out = rf_tv_float(fabs(n.u.d));
 }
 
-/* round(x[, digits]): half away from zero; integers stay integers */
+/* x (read from v, when v is text) to `digits` decimal places (negative:
+ * to tens, hundreds, ...), half away from zero, done on the decimal digits
+ * of the text, or of the shortest text that reads back as x: on what the
+ * input said.  1.005 is 1.01 to two places, though the double nearest
+ * 1.005 lies just below it (x * 100 would give 100.49999... and 1.00), and
+ * no scaling by powers of ten overflows or drifts near the ends of the
+ * range. */
+static double round_places(double x, const struct rf_tv *v, int64_t digits)
+{
+	char b[64], m[64];
+	struct rf_decimal d;
+	if (!isfinite(x) || x == 0 || digits > 400)
+		return x;
+	if (digits < -400)
+		return 0;
+	if (v->type != RF_TV_STR || rf__parse_decimal(v->u.s, v->len, &d) < 0) {
+		int n = rf__format_double(x, b, sizeof b);
+		if (n < 0 || (size_t)n >= sizeof b || rf__parse_decimal(b, (size_t)n, &d) < 0)
+			return x;
+	}
+	/* digit k weighs 10^(exp - 1 - k): keep those of 10^-digits and up
+	 * (past 60 of them the double is what it was) */
+	int64_t keep = d.exp + digits;
+	if (keep >= (int64_t)d.n || keep > 60)
+		return x;
+	if (keep < 0)
+		return 0;
+	size_t k = (size_t)keep;
+	for (size_t i = 0; i < k; i++)
+		m[i] = (char)('0' + rf__decimal_digit(&d, i));
+	int64_t e = d.exp - keep; /* the result is the digits m times 10^e */
+	if (rf__decimal_digit(&d, k) >= 5) {
+		size_t i = k;
+		while (i > 0 && m[i - 1] == '9')
+			m[--i] = '0';
+		if (i > 0) {
+			m[i - 1]++;
+		} else if (k == 0) { /* 0.5 -> 1 */
+			m[0] = '1';
+			k = 1;
+		} else { /* 99.5 -> 100 */
+			m[0] = '1';
+			memset(m + 1, '0', k - 1);
+			e++;
+		}
+	}
+	if (k == 0)
+		return 0;
+	char t[128];
+	snprintf(t, sizeof t, "%s%.*se%" PRId64, d.neg ? "-" : "", (int)k, m, e);
+	return strtod(t, NULL);
+}
+
+/* round(x[, digits]): half away from zero; integers stay integers (also
+ * to tens or hundreds, while the result fits) */
 FN(round)
 {
 	UNUSED;
@@ -625,20 +691,19 @@ FN(round)
 		*out = n;
 		return;
 	}
+	if (n.type == RF_TV_INT && digits >= -18) {
+		int64_t p = 1;
+		for (int64_t i = 0; i < -digits; i++)
+			p *= 10;
+		int64_t q = n.u.i / p, r = n.u.i % p;
+		if ((r < 0 ? -r : r) >= p - (r < 0 ? -r : r))
+			q += n.u.i < 0 ? -1 : 1;
+		__int128 v = (__int128)q * p;
+		*out = v >= INT64_MIN && v <= INT64_MAX ? rf_tv_int((int64_t)v) : rf_tv_float((double)v);
+		return;
+	}
 	double x = n.type == RF_TV_INT ? (double)n.u.i : n.u.d;
-	if (digits == 0) {
-		*out = rf_tv_float(round(x));
-		return;
-	}
-	if (digits > 300 || digits < -300) {
-		*out = digits > 0 ? rf_tv_float(x) : rf_tv_float(0);
-		return;
-	}
-	double scale = pow(10, (double)digits);
-	double r = round(x * scale) / scale;
-	if (!isfinite(r))
-		r = x;
-	*out = rf_tv_float(r);
+	*out = rf_tv_float(digits == 0 && a[0].type != RF_TV_STR ? round(x) : round_places(x, &a[0], digits));
 }
 
 FN(floor)
@@ -674,7 +739,7 @@ FN(int)
 		*out = rf_tv_null();
 	else if (n.type == RF_TV_INT)
 		*out = n;
-	else if (n.u.d > -9223372036854775808.0 && n.u.d < 9223372036854775808.0)
+	else if (n.u.d >= -9223372036854775808.0 && n.u.d < 9223372036854775808.0)
 		*out = rf_tv_int((int64_t)n.u.d);
 	else
 		*out = rf_tv_null();
@@ -684,8 +749,9 @@ FN(float)
 {
 	UNUSED;
 	struct rf_tv n;
-	if (a[0].type == RF_TV_DUR) {
-		*out = rf_tv_float((double)a[0].u.i / 1e9); /* seconds */
+	if (a[0].type == RF_TV_DUR || a[0].type == RF_TV_TIME) {
+		/* seconds (since the epoch), as int() gives them whole */
+		*out = rf_tv_float((double)a[0].u.i / 1e9);
 		return;
 	}
 	if (number(&a[0], &n) < 0)
@@ -756,29 +822,38 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* format_time(t, "%Y-%m-%d %H:%M"): strftime on the --tz clock (UTC by
- * default; %z and %Z are not the zone's) */
+/* format_time(t, "%Y-%m-%d %H:%M"): strftime on the --tz clock (%z its
+ * offset); null when the format is over 1000 bytes or its text over 4000 */
 FN(format_time)
 {
 	UNUSED;
 	struct rf_tv t;
 	const char *f;
 	size_t fn;
-	if (any_null(a, 2) || rf__tv_to_time(&a[0], &t) < 0 || text_of(&a[1], env, &f, &fn) < 0 || fn > 200) {
+	if (any_null(a, 2) || rf__tv_to_time(&a[0], &t) < 0 || text_of(&a[1], env, &f, &fn) < 0 || fn > 1000) {
 		*out = rf_tv_null();
 		return;
 	}
-	char fmt[256], buf[512];
+	char fmt[1001], buf[4001];
 	memcpy(fmt, f, fn);
 	fmt[fn] = '\0';
-	int64_t at = floor_div(t.u.i, 1000000000);
-	time_t secs = (time_t)(at + (env->tz ? rf__tz_offset(env->tz, at) : 0)); /* on the --tz clock */
+	int64_t secs = floor_div(t.u.i, 1000000000);
+	int32_t off = env->tz ? rf__tz_offset(env->tz, secs) : 0;
+	time_t local = (time_t)(secs + off);
 	struct tm tm;
-	if (!gmtime_r(&secs, &tm)) {
+	if (!gmtime_r(&local, &tm)) {
 		*out = rf_tv_null();
 		return;
 	}
+	tm.tm_gmtoff = off;
+	tm.tm_zone = env->tz && !rf__tz_is_utc(env->tz) ? rf__tz_name(env->tz) : "UTC";
 	size_t n = strftime(buf, sizeof buf, fmt, &tm);
+	if (n == 0 && fn > 0) {
+		/* strftime's 0 is "did not fit" (no conversion of the C
+		 * locale prints nothing) */
+		*out = rf_tv_null();
+		return;
+	}
 	char *r = alloc(env, n);
 	if (!r) {
 		*out = rf_tv_null();
@@ -793,17 +868,26 @@ FN(time_bucket)
 {
 	UNUSED;
 	struct rf_tv t;
-	if (any_null(a, 2) || rf__tv_to_time(&a[0], &t) < 0 || a[1].type != RF_TV_DUR || a[1].u.i <= 0) {
+	int64_t w = a[1].u.i;
+	if (a[1].type == RF_TV_STR && rf__parse_duration_ns(a[1].u.s, a[1].len, &w) < 0)
+		w = 0; /* a field's text: 5m reads as a duration */
+	else if (a[1].type != RF_TV_STR && a[1].type != RF_TV_DUR)
+		w = 0;
+	if (any_null(a, 2) || rf__tv_to_time(&a[0], &t) < 0 || w <= 0) {
 		*out = rf_tv_null();
 		return;
 	}
-	*out = (struct rf_tv){ .type = RF_TV_TIME, .u.i = floor_div(t.u.i, a[1].u.i) * a[1].u.i };
+	*out = (struct rf_tv){ .type = RF_TV_TIME, .u.i = floor_div(t.u.i, w) * w };
 }
 
 static int bucket_prepare(struct rf_fn_call *call, const struct rf_tv *const *consts, const int *cols,
 			  struct rf_query_error *err)
 {
 	(void)call;
+	int64_t w;
+	if (consts[1] && consts[1]->type == RF_TV_STR && rf__parse_duration_ns(consts[1]->u.s, consts[1]->len, &w) == 0 &&
+	    w > 0)
+		return 0;
 	if (consts[1] && (consts[1]->type != RF_TV_DUR || consts[1]->u.i <= 0))
 		return rf__fail(err, cols[1], "time_bucket's width is a duration such as 5m");
 	return 0;

@@ -125,6 +125,46 @@ static int format_duration(int64_t d, char *buf, size_t cap)
 	return snprintf(buf, cap, "%s%" PRIu64 "%ss", sign, s, frac);
 }
 
+/* An IPv6 address as RFC 5952 writes it (section 4: lower case, no leading
+ * zeros, the longest run of two or more zero groups as ::, the first of
+ * equal runs; section 5: an IPv4-mapped address ends in dotted quads).
+ * inet_ntop differs: it writes ::2 as ::0.0.0.2 and any ::a.b.c.d so. */
+static int format_ip6(const uint8_t *ip, char *buf, size_t cap)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char t[48];
+	int n = 0, best = -1, bestn = 1;
+	unsigned w[8];
+	if (memcmp(ip, mapped, 12) == 0) {
+		n = snprintf(t, sizeof t, "::ffff:%u.%u.%u.%u", ip[12], ip[13], ip[14], ip[15]);
+	} else {
+		for (int i = 0; i < 8; i++)
+			w[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
+		for (int i = 0; i < 8; i++) {
+			int j = i;
+			while (j < 8 && w[j] == 0)
+				j++;
+			if (j - i > bestn)
+				best = i, bestn = j - i;
+			i = j > i ? j - 1 : i;
+		}
+		for (int i = 0; i < 8; i++) {
+			if (i == best) {
+				n += snprintf(t + n, sizeof t - (size_t)n, "::");
+				i += bestn - 1;
+				continue;
+			}
+			if (i && i != best + bestn)
+				t[n++] = ':';
+			n += snprintf(t + n, sizeof t - (size_t)n, "%x", w[i]);
+		}
+	}
+	if ((size_t)n >= cap)
+		return -1;
+	memcpy(buf, t, (size_t)n + 1);
+	return n;
+}
+
 int rf__tv_format(const struct rf_tv *v, const struct rf_tz *tz, char *buf, size_t cap)
 {
 	struct rf_number num;
@@ -143,7 +183,7 @@ int rf__tv_format(const struct rf_tv *v, const struct rf_tz *tz, char *buf, size
 	case RF_TV_IP:
 		if (v->len == 4)
 			return inet_ntop(AF_INET, v->u.ip + 12, buf, (socklen_t)cap) ? (int)strlen(buf) : -1;
-		return inet_ntop(AF_INET6, v->u.ip, buf, (socklen_t)cap) ? (int)strlen(buf) : -1;
+		return format_ip6(v->u.ip, buf, cap);
 	default:
 		return -1;
 	}
