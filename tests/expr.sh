@@ -91,4 +91,10 @@ check_status "a stray word after the condition" $? 2
 rf 'parse combined | where bytes / 0 > 1 or bytes / 0 <= 1 | count' "$T/log" > "$T/got" 2>&1
 check_eq "division by zero is null: neither > nor <=" "$(cat "$T/got")" 0
 check_eq "division by zero is null: is null" "$(rf 'parse combined | where bytes % 0 is null | count' "$T/log")" "$(wc -l < "$T/log")"
+# durations: exact integers, every printed form reads back (hand-computed)
+for pair in "1h30m:1h30m0s" "1.5s:1.5s" "+1h:1h0m0s" "-2m:-2m0s" "2562047h:2562047h0m0s" "1µs:1µs" \
+	"1.000000001s:1.000000001s" "0.5ms:500µs" "1e3s:" "5x:"; do
+	check_eq "duration(\"${pair%%:*}\")" "$(echo x | rf --format=tsv "eval d = duration(\"${pair%%:*}\") | select d" | tail -1)" "${pair#*:}"
+done
+check_eq "a printed duration reads back" "$(echo x | rf --format=tsv 'eval d = duration(str(duration("1h2m3.000004s"))) | select d' | tail -1)" "1h2m3.000004s"
 finish
