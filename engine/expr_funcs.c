@@ -129,8 +129,9 @@ FN(substr)
 	}
 	if (count < 0)
 		count = 0;
-	/* [start, start + count) in 1-based positions, clipped to [1, n] */
-	__int128 from = start, to = (__int128)start + count;
+	/* [start, start + count) in 1-based positions, clipped to [1, n];
+	 * without a count the window runs to the end, whatever the start */
+	__int128 from = start, to = call->argc > 2 ? (__int128)start + count : (__int128)n + 1;
 	if (from < 1)
 		from = 1;
 	if (to > (__int128)n + 1)

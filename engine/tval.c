@@ -63,7 +63,9 @@ int rf__tv_to_ip(const struct rf_tv *v, struct rf_tv *out)
 		*out = *v;
 		return 0;
 	}
-	if (v->type != RF_TV_STR || v->len == 0 || v->len >= 64)
+	/* a NUL would end the text early for inet_pton: "1.2.3.4\0x" is
+	 * not an address */
+	if (v->type != RF_TV_STR || v->len == 0 || v->len >= 64 || memchr(v->u.s, '\0', v->len))
 		return -1;
 	char buf[64];
 	memcpy(buf, v->u.s, v->len);

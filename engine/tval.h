@@ -51,6 +51,7 @@ static inline struct rf_tv rf_tv_str(const char *s, size_t n)
 int rf__tv_truthy(const struct rf_tv *v);
 /* The text of a typed value (not a string, not null) into buf: its
  * length, or -1 when it does not fit. */
+struct rf_tz;
 int rf__tv_format(const struct rf_tv *v, const struct rf_tz *tz, char *buf, size_t cap);
 
 /* Conversions the functions share (tval.c).  Each returns 0, or -1 when
