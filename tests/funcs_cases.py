@@ -144,10 +144,15 @@ urls = ["http://Example.COM/a/b?x=1", "https://user:pw@Host.example:8443/p?q=1#f
         "http://[2001:DB8::1]:80/x", "//cdn.example.org/lib.js", "HTTP://WWW.EXAMPLE.COM",
         "http://example.com?a=1", "http://example.com#top", "ftp://a.b/c%20d",
         "http://h/%E2%82%AC?x", "mailto:someone@example.com", "http://@/", "http://:80/",
-        "https://example.com:/x", "http://a.b.c/p;params?q"]
+        "https://example.com:/x", "http://a.b.c/p;params?q", "example.com/a", "-", "",
+        "http://x.example.com.", "http://[::ffff:1.2.3.4]/", "HTTPS://USER@WWW.EX-AMPLE.ORG:8080"]
 for u in urls:
     p = urlsplit(u)
     case("url_host", [u], p.hostname)
+    if p.scheme or p.netloc:
+        # (a text that is no URL at all, "-" or "example.com/a", is left
+        # to tests/funcs.sh: whether its path is the text is decided there)
+        case("url_path", [u], p.path)
 case("url_host", [None], None)
 case("url_path", [None], None)
 
@@ -204,6 +209,19 @@ for t in ["42", "-42", "1e3", "0x10", "abc", "", "9223372036854775807", "-922337
         except ValueError:
             v = None
     case("int", [t], v)
+# text with a NUL inside is not a number; out of range floats stay floats
+for t in ["12\0", "12\x0034", "\x001"]:
+    case("int", [t], None)
+    case("float", [t], None)
+case("float", ["1e400"], math.inf)
+case("float", ["-1e400"], -math.inf)
+case("int", ["1e400"], None)
+case("int", [9.3e18], None)
+case("int", [-9.3e18], None)
+case("abs", [INT64_MIN], float(2**63))          # the one int whose abs overflows
+case("duration", ["1s\0"], None)
+case("time", ["2024-03-01T10:00:00Z\0x"], None)
+case("url_host", ["http://a.b\0c/x"], urlsplit("http://a.b\0c/x").hostname)
 for f in ["abs", "floor", "ceil", "round", "int", "float"]:
     case(f, [None], None)
     case(f, ["not a number"], None)
