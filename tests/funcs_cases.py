@@ -149,10 +149,7 @@ urls = ["http://Example.COM/a/b?x=1", "https://user:pw@Host.example:8443/p?q=1#f
 for u in urls:
     p = urlsplit(u)
     case("url_host", [u], p.hostname)
-    if p.scheme or p.netloc:
-        # (a text that is no URL at all, "-" or "example.com/a", is left
-        # to tests/funcs.sh: whether its path is the text is decided there)
-        case("url_path", [u], p.path)
+    case("url_path", [u], p.path)      # "example.com/a" is all path
 case("url_host", [None], None)
 case("url_path", [None], None)
 
