@@ -175,7 +175,8 @@ def substr(s, start, n=None):
     if st is None or cnt is None:
         return None
     cnt = max(cnt, 0)
-    lo, hi = max(st, 1), min(st + cnt, len(s) + 1)
+    # with no length the window runs to the end, whatever the start
+    lo, hi = max(st, 1), len(s) + 1 if n is None else min(st + cnt, len(s) + 1)
     return s[lo - 1:hi - 1] if hi > lo else b""
 
 
