@@ -878,7 +878,8 @@ FN(time_bucket)
 		*out = rf_tv_null();
 		return;
 	}
-	*out = (struct rf_tv){ .type = RF_TV_TIME, .u.i = floor_div(t.u.i, w) * w };
+	__int128 start = (__int128)floor_div(t.u.i, w) * w; /* below 1677: past int64 */
+	*out = start >= INT64_MIN ? (struct rf_tv){ .type = RF_TV_TIME, .u.i = (int64_t)start } : rf_tv_null();
 }
 
 static int bucket_prepare(struct rf_fn_call *call, const struct rf_tv *const *consts, const int *cols,

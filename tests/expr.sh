@@ -97,4 +97,9 @@ for pair in "1h30m:1h30m0s" "1.5s:1.5s" "+1h:1h0m0s" "-2m:-2m0s" "2562047h:25620
 	check_eq "duration(\"${pair%%:*}\")" "$(echo x | rf --format=tsv "eval d = duration(\"${pair%%:*}\") | select d" | tail -1)" "${pair#*:}"
 done
 check_eq "a printed duration reads back" "$(echo x | rf --format=tsv 'eval d = duration(str(duration("1h2m3.000004s"))) | select d' | tail -1)" "1h2m3.000004s"
+# a bucket that would start before 1677 (past int64 nanoseconds) is null, not a wrapped time
+check_eq "time_bucket below the int64 range" \
+	"$(echo x | rf --format=tsv 'eval t = time_bucket(time("1677-09-21T00:12:44Z"), 1d) | select t' | tail -1)" ""
+check_eq "time_bucket in range" \
+	"$(echo x | rf --format=tsv 'eval t = time_bucket(time("1677-09-21T00:12:44Z"), 1s) | select t' | tail -1)" "1677-09-21T00:12:44Z"
 finish
