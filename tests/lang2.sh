@@ -288,7 +288,7 @@ check_rows("untidy: bytes * 2 (past 64 bits a float)", rows,
             for r in UNR])
 
 # =================================================================================
-# Comparisons by type
+# Comparisons by type (lead; time literals and --tz: H-time's parsing)
 # =================================================================================
 nov1 = dt.datetime(2026, 11, 1, tzinfo=UTC)
 count_of("time >= 2026-11-01 across the month boundary (as instants, not bytes)",
@@ -415,6 +415,31 @@ check_rows("untidy: url_param of a request path", rows, [[py_param(r["path"], "q
 rows = rf(P + "count by url_host(referer)", LOG, "key url_host")
 check_rows("count by url_host(referer) (a key as an expression)", rows, group(LOGR, lambda r: py_host(r["referer"])), keys=1)
 
+# numbers, conversions and times (H-func; printing of times and durations: lead, H-time)
+rows = rf("parse json | eval x = abs(a), fl = floor(f), ce = ceil(f), r0 = round(a / 7), r2 = round(a / 7, 2), "
+          "i = int(str(a)), h = float(a) / 2 | select x, fl, ce, r0, r2, i, h", APP, "number functions")
+check_rows("abs, floor, ceil, round, int(str()), float()", rows,
+           [[abs(r["a"]), math.floor(r["f"]), math.ceil(r["f"]), round(r["a"] / 7), round(r["a"] / 7, 2), r["a"], r["a"] / 2]
+            for r in app])
+rows = rf('parse json | count by format_time(ts, "%Y-%m-%d %H")', APP, "format_time")
+check_rows("format_time of epoch seconds (UTC)", rows,
+           group(app, lambda r: dt.datetime.fromtimestamp(r["ts"], UTC).strftime("%Y-%m-%d %H")), keys=1)
+rows = rf(P + "count by time_bucket(time, 10s)", LOG, "time_bucket")
+check_rows("time_bucket(time, 10s) across the month", rows,
+           group(LOGR, lambda r: dt.datetime.fromtimestamp(r["t"].timestamp() // 10 * 10, UTC)), keys=1)
+
+def go_duration(sec):
+    """Go's Duration.String for whole seconds."""
+    if sec == 0:
+        return "0s"
+    sign, sec = ("-", -sec) if sec < 0 else ("", sec)
+    h, m, s = sec // 3600, sec // 60 % 60, sec % 60
+    return sign + ("%dh%dm%ds" % (h, m, s) if h else "%dm%ds" % (m, s) if m else "%ds" % s)
+
+rows = rf(P + "eval d = time - 2026-10-31T23:59:00 | count by d", LOG, "durations")
+check_rows("time - time prints as a Go duration", rows,
+           group(LOGR, lambda r: go_duration(int((r["t"] - dt.datetime(2026, 10, 31, 23, 59, tzinfo=UTC)).total_seconds()))), keys=1)
+
 # Miller as the oracle of upper, strlen and a split
 if shutil.which("mlr"):
     out = tool(["mlr", "--inidx", "--ifs", " ", "--ojson", "put", "-q",
@@ -499,6 +524,7 @@ if have_sqlite:
         check(got == {int(k): v[0] for k, v in want.items()}, "count by floor(status / 100) vs SQLite: %r" % got)
     want = [[int(r[0])] for r in sql("SELECT count(*) FROM r WHERE t >= %d AND t < %d"
                                       % (nov1.timestamp() + 3, nov1.timestamp() + 15))]
+    # --since/--until (H-time), with and without a parse stage
     for opts, q in ((["--since", "2026-11-01T00:00:03", "--until", "2026-11-01 00:00:15"], P + "count"),
                     (["--since", "2026-11-01T00:00:03", "--until", "2026-11-01 00:00:15"], "count"),
                     (["--since", "2026-11-01T01:00:03+01:00", "--until", "2026-11-01T00:00:15Z"], P + "count")):
