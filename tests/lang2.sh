@@ -418,8 +418,10 @@ check_rows("count by url_host(referer) (a key as an expression)", rows, group(LO
 # numbers, conversions and times (H-func; printing of times and durations: lead, H-time)
 rows = rf("parse json | eval x = abs(a), fl = floor(f), ce = ceil(f), r0 = round(a / 7), r2 = round(a / 7, 2), "
           "i = int(str(a)), h = float(a) / 2 | select x, fl, ce, r0, r2, i, h", APP, "number functions")
+# (floor, ceil and round compare as numbers: 2, 2.0 and -0 for 0 all pass)
 check_rows("abs, floor, ceil, round, int(str()), float()", rows,
-           [[abs(r["a"]), math.floor(r["f"]), math.ceil(r["f"]), round(r["a"] / 7), round(r["a"] / 7, 2), r["a"], r["a"] / 2]
+           [[abs(r["a"]), float(math.floor(r["f"])), float(math.ceil(r["f"])), float(round(r["a"] / 7)), round(r["a"] / 7, 2),
+             r["a"], r["a"] / 2]
             for r in app])
 rows = rf('parse json | count by format_time(ts, "%Y-%m-%d %H")', APP, "format_time")
 check_rows("format_time of epoch seconds (UTC)", rows,
