@@ -238,7 +238,7 @@ def c_mod(a, b):
     return math.fmod(a, b)
 
 
-def tool(cmd, stdin=None):
+def tool(cmd, stdin=""):
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=True).stdout
 
 
@@ -456,12 +456,12 @@ if shutil.which("mlr"):
               sorted(set(got.items()) ^ set((k, int(v)) for k, v in want.items()))[:4])
     # eval then filter then group, against Miller's own division
     out = tool(["mlr", "--inidx", "--ifs", " ", "--ocsv", "--headerless-csv-output", "put", "$kb = $10 / 1024",
-                "then", "filter", "$kb > 10", "then", "count", "-g", "9"], None)
+                "then", "filter", "$kb > 10", "then", "count", "-g", "9", LOG])
     want = {l.split(",")[0]: int(l.split(",")[1]) for l in out.split()}
     rows = rf(P + "eval kb = bytes / 1024 | where kb > 10 | count by status", LOG, "eval then where")
     check_rows("eval kb = bytes / 1024 | where kb > 10 | count by status vs mlr", rows, want, keys=1)
     out = tool(["mlr", "--inidx", "--ifs", " ", "--ocsv", "--headerless-csv-output", "put", "$kb = $10 / 1024",
-                "then", "stats1", "-a", "sum", "-f", "kb", "-g", "9"])
+                "then", "stats1", "-a", "sum", "-f", "kb", "-g", "9", LOG])
     want = {l.split(",")[0]: float(l.split(",")[1]) for l in out.split()}
     rows = rf(P + "sum(bytes / 1024) by status", LOG, "sum expr")
     check_rows("sum(bytes / 1024) by status vs mlr", rows, want, keys=1)
@@ -571,8 +571,10 @@ if rows is not None:
 # =================================================================================
 # Records: aliases, top and sort of records (lead, H-sort)
 # =================================================================================
-rows = rf(P + "select ip as client, bytes * 2 as b2 | head 5", LOG, "select alias")
-check_rows("select with as", rows, [[r["ip"], int(r["bytes"]) * 2] for r in LOGR[:5]], header=["client", "b2"])
+rows = rf(P + "select ip as client, bytes as b | head 5", LOG, "select alias")
+check_rows("select with as", rows, [[r["ip"], int(r["bytes"])] for r in LOGR[:5]], header=["client", "b"])
+rows = rf(P + "eval b2 = bytes * 2 | select ip as client, b2 | head 5", LOG, "eval select alias")
+check_rows("eval then select with as", rows, [[r["ip"], int(r["bytes"]) * 2] for r in LOGR[:5]], header=["client", "b2"])
 rows = rf("parse json | top 10 by ms | select ts, ms", APP, "record top")
 order = sorted(range(len(app)), key=lambda i: (-app[i]["ms"], i))[:10]
 check_rows("top 10 by ms on records (ties in input order)", rows, [[app[i]["ts"], app[i]["ms"]] for i in order])
