@@ -205,6 +205,9 @@ def bare_word(res):
     e = err.decode("utf-8", "replace")
     check(st == 2 and out == b"" and e.startswith("ringflow: query:") and "no field 'error'" in e
           and 'did you mean the string "error"' in e, "bare-word: exit %d, stderr %r" % (st, e[:300]))
+    # the message as README shows it, indented as a code block
+    shown = "\n".join("    " + l for l in e.rstrip("\n").split("\n"))
+    check(shown in text, "bare-word: README does not show the message as printed:\n%s" % shown)
 
 
 def quoted_word(res):
