@@ -575,6 +575,8 @@ rows = rf(P + "select ip as client, bytes as b | head 5", LOG, "select alias")
 check_rows("select with as", rows, [[r["ip"], int(r["bytes"])] for r in LOGR[:5]], header=["client", "b"])
 rows = rf(P + "eval b2 = bytes * 2 | select ip as client, b2 | head 5", LOG, "eval select alias")
 check_rows("eval then select with as", rows, [[r["ip"], int(r["bytes"]) * 2] for r in LOGR[:5]], header=["client", "b2"])
+rows = rf(P + "select ip as client, bytes * 2 as b2, bytes / 0 as z | head 5", LOG, "select expressions")
+check_rows("select expressions with as", rows, [[r["ip"], int(r["bytes"]) * 2, None] for r in LOGR[:5]], header=["client", "b2", "z"])
 rows = rf("parse json | top 10 by ms | select ts, ms", APP, "record top")
 order = sorted(range(len(app)), key=lambda i: (-app[i]["ms"], i))[:10]
 check_rows("top 10 by ms on records (ties in input order)", rows, [[app[i]["ts"], app[i]["ms"]] for i in order])
