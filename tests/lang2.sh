@@ -444,7 +444,7 @@ check_rows("time - time prints as a Go duration", rows,
 
 # Miller as the oracle of upper, strlen and a split
 if shutil.which("mlr"):
-    out = tool(["mlr", "--inidx", "--ifs", " ", "--ojson", "put", "-q",
+    out = tool(["mlr", "--inidx", "--ifs", " ", "--ojson", "--no-auto-unflatten", "put", "-q",
                 'k = toupper(splitax($7, "/")[2]) . ":" . strlen($7); @c[k] += 1; end { emit @c }', LOG])
     want = json.loads(out)
     want = want[0] if isinstance(want, list) else want
