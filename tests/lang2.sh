@@ -361,12 +361,13 @@ def py_regex(s, rx, g=1):
     m = re.search(rx, s)
     return m.group(g) if m else None
 
-# (lower and upper of "/caf\u00e9" are left out: ASCII-only or Unicode case is the
-# function library's choice)
-ascii_paths = 'where path != "/caf\u00e9" | '
+# lower and upper fold ASCII letters only: "/caf\u00e9" upper is "/CAF\u00e9"
+def ascii_case(p, up):
+    return "".join((c.upper() if up else c.lower()) if c.isascii() else c for c in p)
+
 funcs = [
-    (ascii_paths, 'lower(path)', lambda p: p.lower()),
-    (ascii_paths, 'upper(path)', lambda p: p.upper()),
+    ('', 'lower(path)', lambda p: ascii_case(p, False)),
+    ('', 'upper(path)', lambda p: ascii_case(p, True)),
     ('', 'len(path)', lambda p: len(p.encode())),
     ('', 'substr(path, 2, 4)', lambda p: p.encode()[1:5].decode("utf-8", "replace")),
     ('', 'substr(path, 3)', lambda p: p.encode()[2:].decode("utf-8", "replace")),
