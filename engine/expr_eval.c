@@ -807,6 +807,23 @@ static int evb(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *r
 		struct rf_tv *a = tmp(x, (size_t)n * sizeof *a), *b = tmp(x, (size_t)n * sizeof *b);
 		if (!a || !b)
 			return -ENOMEM;
+		if (l->kind == N_LIT && l->lit_kind == LIT_NUMBER && l->text_num && !(f->kind == N_FIELD && f->time_field)) {
+			/* anything against a number: the number read once; a
+			 * typed number compares with it, a text as a field's */
+			if ((r = ev(x, f, rows, n, a)) == 0)
+				for (uint32_t k = 0; k < n; k++) {
+					int c;
+					if (a[k].type == RF_TV_INT || a[k].type == RF_TV_FLOAT)
+						c = cmp_numbers(&a[k], &l->lit);
+					else if (a[k].type == RF_TV_STR)
+						c = cmp_text_lit((struct rf_value){ a[k].u.s, (int32_t)a[k].len }, l);
+					else
+						c = cmp_values(&a[k], &(struct rf_tv){ .type = RF_TV_STR, .text = 1, .len = (uint32_t)l->text_len, .u.s = l->text }, 0);
+					out[k] = (uint8_t)cmp_holds(e->op, c == CMP_NULL ? c : flip ? -c : c);
+				}
+			release(x, m);
+			return r;
+		}
 		if ((r = ev_operand(x, e->a[0], rows, n, a)) == 0 && (r = ev_operand(x, e->a[1], rows, n, b)) == 0) {
 			int hint = (e->a[0]->kind == N_FIELD && e->a[0]->time_field) ||
 				   (e->a[1]->kind == N_FIELD && e->a[1]->time_field);
