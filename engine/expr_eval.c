@@ -695,9 +695,16 @@ static int ev(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *ro
 		if (!t)
 			return -ENOMEM;
 		for (int i = 1; i < e->n && r == 0; i++) {
+			char op = e->ops[i - 1];
+			if (e->a[i]->kind == N_LIT && !e->a[i]->local) {
+				/* bytes / 1024: the literal as it is, no array of it */
+				const struct rf_tv *lit = &e->a[i]->lit;
+				for (uint32_t k = 0; k < n; k++)
+					out[k] = arith(op, &out[k], lit);
+				continue;
+			}
 			if ((r = ev(x, e->a[i], rows, n, t)) < 0)
 				break;
-			char op = e->ops[i - 1];
 			for (uint32_t k = 0; k < n; k++)
 				out[k] = arith(op, &out[k], &t[k]);
 		}

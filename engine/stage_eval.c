@@ -182,9 +182,11 @@ static int eval_process(struct rf_stage *st, struct rf_batch *b)
 	}
 	struct rf_fn_env env = { arena_alloc, b, 0, st->env->tz };
 	for (int i = 0; i < cfg->n; i++) {
-		if ((r = rf__expr_values(es->x[i], cfg->e[i], b, es->out)) < 0)
-			return r;
 		int slot = cfg->slot[i], idx = sc->tv_idx[slot];
+		/* one typed field: its values go straight into the batch */
+		struct rf_tv *out = b->ntv == 1 && !cfg->counting[i] ? b->tv : es->out;
+		if ((r = rf__expr_values(es->x[i], cfg->e[i], b, out)) < 0)
+			return r;
 		if (cfg->counting[i]) {
 			/* 1 where true (not unknown, not null), else 0 */
 			for (uint32_t k = 0; k < n; k++) {
@@ -194,13 +196,14 @@ static int eval_process(struct rf_stage *st, struct rf_batch *b)
 			}
 			continue;
 		}
-		for (uint32_t k = 0; k < n; k++)
-			b->tv[(size_t)k * b->ntv + (size_t)idx] = es->out[k];
+		if (out != b->tv)
+			for (uint32_t k = 0; k < n; k++)
+				b->tv[(size_t)k * b->ntv + (size_t)idx] = out[k];
 		if (!sc->text_needed[slot])
 			continue;
 		for (uint32_t k = 0; k < n; k++) {
 			struct rf_value *v = &b->vals[(size_t)k * b->nslots + (size_t)slot];
-			const struct rf_tv *t = &es->out[k];
+			const struct rf_tv *t = &out[k];
 			struct rf_tv s;
 			if (t->type == RF_TV_NULL) {
 				*v = RF_MISSING;
