@@ -127,4 +127,20 @@ for m in $MODES; do
 done
 check_eq "eval b = a, a = b over json: both read the parse's values in turn" \
 	"$(printf '{"a":1,"b":2}\n' | rf --format=tsv 'parse json | eval b = a * 10, a = b + 1 | select a, b' | tail -1)" "$(printf '11\t10')"
+# select's names (aliases, expressions) head the rows a record sort or top
+# prints, as they head unsorted rows (the hidden field's name printed)
+python3 -c '
+import json
+rows = [json.loads(x) for x in open("'"$T"'/ej")]
+rows.sort(key=lambda r: -r["b"])
+print("d,p")
+for r in rows[:3]:
+    print("%d,%d" % (r["a"] * 2, r["b"]))
+' > "$T/want"
+for m in $MODES; do
+	for s in "sort b desc | head 3" "top 3 by b"; do
+		rf --mode=$m --format=csv "parse json | select a * 2 as d, b as p | $s" "$T/ej" > "$T/got"
+		check_same "select a * 2 as d, b as p | $s, $m" "$T/got" "$T/want"
+	done
+done
 finish
