@@ -143,4 +143,36 @@ for m in $MODES; do
 		check_same "select a * 2 as d, b as p | $s, $m" "$T/got" "$T/want"
 	done
 done
+# HAVING reads times on the --tz clock, as where before the aggregate does
+# (a bare time literal and format_time were read in UTC)
+python3 -c '
+import datetime as dt
+t0 = dt.datetime(2026, 10, 31, 20, 0, tzinfo=dt.timezone.utc)
+for i in range(400):
+    t = t0 + dt.timedelta(minutes=7 * i)
+    print("1.1.1.1 - - [%s] \"GET /x HTTP/1.1\" 200 1 \"-\" \"-\"" % t.strftime("%d/%b/%Y:%H:%M:%S +0000"))
+' > "$T/tz.log"
+for tz in +02:00 -05:30 America/New_York; do
+	want=$(TZARG="$tz" python3 -c '
+import datetime as dt, os, re, collections
+from zoneinfo import ZoneInfo
+a = os.environ["TZARG"]
+if a[0] in "+-":
+    s = -1 if a[0] == "-" else 1
+    z = dt.timezone(s * dt.timedelta(hours=int(a[1:3]), minutes=int(a[4:6])))
+else:
+    z = ZoneInfo(a)
+c = collections.Counter()
+for l in open("'"$T"'/tz.log"):
+    t = dt.datetime.strptime(re.search(r"\[(.*?)\]", l).group(1), "%d/%b/%Y:%H:%M:%S %z").astimezone(z)
+    c[t.replace(minute=0, second=0)] += 1
+lim = dt.datetime(2026, 11, 1, 2, 0).replace(tzinfo=z) if a[0] in "+-" else dt.datetime(2026, 11, 1, 2, 0, tzinfo=z)
+print(sum(n for h, n in c.items() if h >= lim and h.hour % 3 != 0), sum(1 for h in c if h >= lim and h.hour % 3 != 0))
+')
+	for m in serial multiprocess; do
+		got=$(rf --mode=$m --tz=$tz --format=tsv 'parse combined | count by hour | where hour >= 2026-11-01T02:00:00 and int(format_time(hour, "%H")) % 3 != 0' "$T/tz.log" |
+			awk -F'\t' 'NR > 1 { s += $2; n++ } END { print s + 0, n + 0 }')
+		check_eq "HAVING on the --tz=$tz clock, $m" "$got" "$want"
+	done
+done
 finish
