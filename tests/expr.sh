@@ -175,4 +175,11 @@ print(sum(n for h, n in c.items() if h >= lim and h.hour % 3 != 0), sum(1 for h 
 		check_eq "HAVING on the --tz=$tz clock, $m" "$got" "$want"
 	done
 done
+# eval cannot set line or $0 (every stage reads them as the record: the
+# new value was silently never seen)
+for name in line '$0'; do
+	printf 'abc\n' | rf "eval $name = 5 | select $name" > /dev/null 2> "$T/err"
+	check_status "eval $name = 5" $? 2
+	check_grep "eval $name = 5: the message" "$T/err" "ringflow: query:6: eval cannot set"
+done
 finish
