@@ -28,6 +28,7 @@ struct parse_config {
 	int nslots;
 	char *slot_name[RF_MAX_SLOTS];
 	int slot_field[RF_MAX_SLOTS];  /* combined: enum clf_field; split/csv $N: N; regex: group */
+#define RF_SLOT_EVAL (-2)              /* slot_field of a field eval makes: no parser fills it */
 	int max_field;                 /* split: the highest $N wanted */
 	int min_field;                 /* and the lowest */
 };

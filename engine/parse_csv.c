@@ -96,7 +96,7 @@ static int read_header(struct parse_state *ps, struct rf_batch *b, const char *p
 		if (!(p = csv_field(b, p, end, sep, &v, &last, open)))
 			return -ENOMEM;
 		for (int i = 0; i < pc->nslots; i++)
-			if (pc->slot_field[i] < 0 && ps->slot_len[i] == (size_t)v.len &&
+			if (pc->slot_field[i] < 0 && pc->slot_field[i] != RF_SLOT_EVAL && ps->slot_len[i] == (size_t)v.len &&
 			    memcmp(pc->slot_name[i], v.p, (size_t)v.len) == 0)
 				ps->col_of_slot[i] = col;
 		col++;

@@ -104,6 +104,8 @@ static int json_want(struct json_ctx *x, int *below)
 	*below = 0;
 	for (int i = 0; i < ps->pc->nslots; i++) {
 		const char *name = ps->pc->slot_name[i];
+		if (ps->pc->slot_field[i] == RF_SLOT_EVAL)
+			continue;
 		if (ps->slot_len[i] < len || memcmp(name, x->path, len) != 0)
 			continue;
 		if (ps->slot_len[i] == len)

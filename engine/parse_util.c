@@ -129,7 +129,7 @@ int rf__json_unescape(struct rf_batch *b, struct rf_value raw, struct rf_value *
 int rf__json_slot(const struct parse_config *pc, const char *path, size_t len)
 {
 	for (int i = 0; i < pc->nslots; i++)
-		if (strlen(pc->slot_name[i]) == len && memcmp(pc->slot_name[i], path, len) == 0)
+		if (pc->slot_field[i] != RF_SLOT_EVAL && strlen(pc->slot_name[i]) == len && memcmp(pc->slot_name[i], path, len) == 0)
 			return i;
 	return -1;
 }

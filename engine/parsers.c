@@ -121,7 +121,7 @@ static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_quer
 		const char *name = sc->slot_name[i];
 		int n = -1;
 		if (sc->is_eval[i])
-			; /* eval fills it */
+			n = RF_SLOT_EVAL; /* eval fills it, even under a parsed field's name */
 		else if (pc->fmt->field)
 			n = pc->fmt->field(pc, name);
 		else if (!rf__is_dollar_n(name, &n))

@@ -109,6 +109,7 @@ int print_result(struct run *run, int final)
 	}
 	if (r < 0)
 		return r;
+	t->tz = run->env.tz; /* HAVING and computed columns read times on the --tz clock */
 	for (int i = run->agg + 1; i < run->q->nstages && r == 0; i++)
 		r = run->q->stage[i].verb->apply(run->q->stage[i].config, t);
 	if (r == 0) {

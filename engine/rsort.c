@@ -38,6 +38,7 @@ struct rf_rsort {
 	const struct rsort_config *sc;
 	int nproj;                  /* select'ed columns, 0: lines */
 	const struct rf_fieldref *proj;
+	const char *proj_name[RF_TABLE_MAX_COLS]; /* their names as select gives them (aliases) */
 	uint64_t limit;             /* records printed at most */
 	int heap;                   /* keep the `limit` first only */
 	uint64_t seq;
@@ -149,8 +150,10 @@ struct rf_rsort *rf__rsort_new(const rf_query *q, int stage, size_t budget)
 				s->limit = n;
 		}
 	s->heap = s->limit <= RSORT_HEAP_MAX;
-	if (q->project_stage >= 0)
+	if (q->project_stage >= 0) {
 		s->nproj = rf__select_fields(&q->stage[q->project_stage], &s->proj);
+		rf__select_names(&q->stage[q->project_stage], s->proj_name);
+	}
 	return s;
 }
 
@@ -484,7 +487,7 @@ static int print_rec(struct printer *pr, const char *rec, char *owned)
 	}
 	if (!pr->t) {
 		for (int i = 0; i < s->nproj; i++)
-			pr->names[i] = s->proj[i].name;
+			pr->names[i] = s->proj_name[i];
 		if (!(pr->t = rf__table_new(s->nproj, 0, pr->names))) {
 			free(owned);
 			return -ENOMEM;

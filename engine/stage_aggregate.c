@@ -661,6 +661,8 @@ static int project_apply(const void *config, struct rf_table *t)
 			continue;
 		}
 		struct rf_expr_ctx *x = rf__expr_ctx_new(pc->item[c].e);
+		if (x)
+			rf__expr_ctx_set_tz(x, t->tz);
 		r = x ? rf__expr_table_values(x, pc->item[c].e, t, v) : -ENOMEM;
 		for (size_t i = 0; r == 0 && i < rows; i++)
 			r = cell_of(t, &v[i], &out[i * (size_t)ncols + col]);

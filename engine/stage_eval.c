@@ -59,6 +59,12 @@ static int eval_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 		}
 		if (cfg->n == EVAL_MAX)
 			return rf__fail(c->err, a->column, "too many fields in one eval (at most %d)", EVAL_MAX);
+		if (strcmp(a->text, "line") == 0 || strcmp(a->text, "$0") == 0) {
+			/* every stage reads these names as the whole record */
+			rf__fail(c->err, a->column, "eval cannot set '%s': it names the whole record", a->text);
+			snprintf(c->err->hint, sizeof c->err->hint, "give the new field another name");
+			return -EINVAL;
+		}
 		c->i++;
 		int i = cfg->n++;
 		if (!(cfg->name[i] = strdup(a->text)))

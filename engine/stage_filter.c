@@ -478,6 +478,8 @@ static int having_apply(const void *config, struct rf_table *t)
 	const struct rf_expr *e = config;
 	struct rf_expr_ctx *x = rf__expr_ctx_new(e);
 	uint8_t *keep = malloc(t->nrows ? t->nrows : 1);
+	if (x)
+		rf__expr_ctx_set_tz(x, t->tz);
 	int r = x && keep ? rf__expr_table_filter(x, e, t, keep) : -ENOMEM;
 	if (r == 0) {
 		size_t out = 0, w = (size_t)t->ncols;

@@ -43,6 +43,7 @@ struct rf_table {
 	size_t nrows, cap;
 	struct rf_cell *cells;     /* row r at cells[r * ncols] */
 	struct rf_table_chunk *strings;
+	const struct rf_tz *tz;    /* --tz, for expressions over the rows (HAVING) */
 };
 
 struct rf_table *rf__table_new(int ncols, int nkeys, const char *const *names);

@@ -102,4 +102,84 @@ check_eq "time_bucket below the int64 range" \
 	"$(echo x | rf --format=tsv 'eval t = time_bucket(time("1677-09-21T00:12:44Z"), 1d) | select t' | tail -1)" ""
 check_eq "time_bucket in range" \
 	"$(echo x | rf --format=tsv 'eval t = time_bucket(time("1677-09-21T00:12:44Z"), 1s) | select t' | tail -1)" "1677-09-21T00:12:44Z"
+# eval reusing a parsed field's name reads the parsed value (json gave the
+# eval's slot the key's text and the expression a missing field); every
+# parser that accepts names, every mode, records across 64K buffers
+python3 -c '
+import json, random
+random.seed(3)
+with open("'"$T"'/ej", "w") as j, open("'"$T"'/el", "w") as l, open("'"$T"'/ec", "w") as c:
+    c.write("a,b\n")
+    for i in range(30000):
+        a = random.randint(-10**6, 10**6)
+        j.write(json.dumps({"b": i, "a": a}) + "\n")
+        l.write("a=%d b=%d\n" % (a, i))
+        c.write("%d,%d\n" % (a, i))
+'
+want=$(python3 -c '
+import json
+print(sum(json.loads(x)["a"] * 3 + 1 for x in open("'"$T"'/ej")))')
+for m in $MODES; do
+	for f in json:ej logfmt:el csv:ec; do
+		check_eq "eval a = a * 3 + 1 over parse ${f%%:*}, $m" \
+			"$(rf --mode=$m --buffer-size=64K "parse ${f%%:*} | eval a = a * 3 + 1 | sum(a)" "$T/${f#*:}")" "$want"
+	done
+done
+check_eq "eval b = a, a = b over json: both read the parse's values in turn" \
+	"$(printf '{"a":1,"b":2}\n' | rf --format=tsv 'parse json | eval b = a * 10, a = b + 1 | select a, b' | tail -1)" "$(printf '11\t10')"
+# select's names (aliases, expressions) head the rows a record sort or top
+# prints, as they head unsorted rows (the hidden field's name printed)
+python3 -c '
+import json
+rows = [json.loads(x) for x in open("'"$T"'/ej")]
+rows.sort(key=lambda r: -r["b"])
+print("d,p")
+for r in rows[:3]:
+    print("%d,%d" % (r["a"] * 2, r["b"]))
+' > "$T/want"
+for m in $MODES; do
+	for s in "sort b desc | head 3" "top 3 by b"; do
+		rf --mode=$m --format=csv "parse json | select a * 2 as d, b as p | $s" "$T/ej" > "$T/got"
+		check_same "select a * 2 as d, b as p | $s, $m" "$T/got" "$T/want"
+	done
+done
+# HAVING reads times on the --tz clock, as where before the aggregate does
+# (a bare time literal and format_time were read in UTC)
+python3 -c '
+import datetime as dt
+t0 = dt.datetime(2026, 10, 31, 20, 0, tzinfo=dt.timezone.utc)
+for i in range(400):
+    t = t0 + dt.timedelta(minutes=7 * i)
+    print("1.1.1.1 - - [%s] \"GET /x HTTP/1.1\" 200 1 \"-\" \"-\"" % t.strftime("%d/%b/%Y:%H:%M:%S +0000"))
+' > "$T/tz.log"
+for tz in +02:00 -05:30 America/New_York; do
+	want=$(TZARG="$tz" python3 -c '
+import datetime as dt, os, re, collections
+from zoneinfo import ZoneInfo
+a = os.environ["TZARG"]
+if a[0] in "+-":
+    s = -1 if a[0] == "-" else 1
+    z = dt.timezone(s * dt.timedelta(hours=int(a[1:3]), minutes=int(a[4:6])))
+else:
+    z = ZoneInfo(a)
+c = collections.Counter()
+for l in open("'"$T"'/tz.log"):
+    t = dt.datetime.strptime(re.search(r"\[(.*?)\]", l).group(1), "%d/%b/%Y:%H:%M:%S %z").astimezone(z)
+    c[t.replace(minute=0, second=0)] += 1
+lim = dt.datetime(2026, 11, 1, 2, 0).replace(tzinfo=z) if a[0] in "+-" else dt.datetime(2026, 11, 1, 2, 0, tzinfo=z)
+print(sum(n for h, n in c.items() if h >= lim and h.hour % 3 != 0), sum(1 for h in c if h >= lim and h.hour % 3 != 0))
+')
+	for m in serial multiprocess; do
+		got=$(rf --mode=$m --tz=$tz --format=tsv 'parse combined | count by hour | where hour >= 2026-11-01T02:00:00 and int(format_time(hour, "%H")) % 3 != 0' "$T/tz.log" |
+			awk -F'\t' 'NR > 1 { s += $2; n++ } END { print s + 0, n + 0 }')
+		check_eq "HAVING on the --tz=$tz clock, $m" "$got" "$want"
+	done
+done
+# eval cannot set line or $0 (every stage reads them as the record: the
+# new value was silently never seen)
+for name in line '$0'; do
+	printf 'abc\n' | rf "eval $name = 5 | select $name" > /dev/null 2> "$T/err"
+	check_status "eval $name = 5" $? 2
+	check_grep "eval $name = 5: the message" "$T/err" "ringflow: query:6: eval cannot set"
+done
 finish
