@@ -1060,6 +1060,18 @@ void rf__expr_bind_aggs(struct rf_expr *e, int first_col)
 	}
 }
 
+struct rf_expr *rf__expr_new_field(const char *name, int column)
+{
+	struct rf_expr *e = node(N_FIELD, column);
+	if (e && !(e->field.name = strdup(name))) {
+		free(e);
+		return NULL;
+	}
+	if (e)
+		e->field.column = column;
+	return e;
+}
+
 const char *rf__expr_field_name(const struct rf_expr *e)
 {
 	if (e && e->kind == N_LIT && e->lit.type == RF_TV_STR)

@@ -76,6 +76,9 @@ int rf__parse_duration_ns(const char *p, size_t n, int64_t *out);
  * where e is true, else 0 (count(where ...) sums it). */
 void *rf__eval_config_new(void);
 int rf__eval_config_add(void *config, const char *name, int column, struct rf_expr *e, int counting);
+int rf__eval_config_rename(void *config, const char *from, const char *to);
+/* An expression that is only the field `name` (NULL: out of memory). */
+struct rf_expr *rf__expr_new_field(const char *name, int column);
 
 /* PCRE2 patterns shared by where's ~, the regex filter, grep -i and
  * parse regex.  Compiled once per query, JIT where available. */

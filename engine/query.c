@@ -343,13 +343,18 @@ static int insert_synth(rf_query *q, struct rf_query_error *err)
 	/* select with expressions: an eval of its hidden fields before it */
 	for (int i = 0; i < q->nstages; i++) {
 		struct rf_stage_spec *sp = &q->stage[i];
-		if (strcmp(sp->verb->name, "select") != 0 || !((struct select_config *)sp->config)->pre)
+		if (strcmp(sp->verb->name, "select") != 0)
 			continue;
 		int seen_agg = 0;
 		for (int j = 0; j < i; j++)
 			seen_agg |= q->stage[j].verb->kind == RF_STAGE_AGGREGATE;
 		if (seen_agg)
-			continue; /* the table select refuses it */
+			continue; /* the table select refuses expressions, renames columns */
+		int r = rf__select_records(sp->config, err);
+		if (r < 0)
+			return r;
+		if (!((struct select_config *)sp->config)->pre)
+			continue;
 		if (q->nstages == RF_MAX_STAGES)
 			return fail(err, sp->column, "too many stages (at most %d)", RF_MAX_STAGES);
 		struct rf_stage_spec pre = { .verb = &rf__verb_eval, .verb_text = "eval", .column = sp->column,

@@ -113,6 +113,21 @@ int rf__eval_config_add(void *config, const char *name, int column, struct rf_ex
 	return 0;
 }
 
+int rf__eval_config_rename(void *config, const char *from, const char *to)
+{
+	struct eval_config *cfg = config;
+	for (int i = 0; cfg && i < cfg->n; i++)
+		if (strcmp(cfg->name[i], from) == 0) {
+			char *s = strdup(to);
+			if (!s)
+				return -ENOMEM;
+			free(cfg->name[i]);
+			cfg->name[i] = s;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static int eval_bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
 {
 	struct eval_config *cfg = spec->config;

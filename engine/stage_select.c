@@ -130,6 +130,7 @@ int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 			free(sc->alias[sc->n - 1]);
 			if (!(sc->alias[sc->n - 1] = strdup(a->text)))
 				return -ENOMEM;
+			sc->named[sc->n - 1] = 1;
 		}
 	} while (rf__accept(c, RF_ARG_COMMA, NULL));
 	return 0;
@@ -169,6 +170,49 @@ const struct rf_verb rf__verb_select = {
 	.open = nothing_open,
 	.process = nothing_process,
 };
+
+/* Before an aggregate, a name given with `as` is a field for the stages
+ * after the select (select id as d | where d > 5): the eval before it makes
+ * it.  An alias that is also another column's field would change what that
+ * column reads: refused. */
+int rf__select_records(struct select_config *sc, struct rf_query_error *err)
+{
+	for (int i = 0; i < sc->n; i++) {
+		if (!sc->named[i])
+			continue;
+		for (int j = 0; j < sc->n; j++)
+			if (j != i && strcmp(sc->alias[i], sc->field[j].name) == 0 &&
+			    strcmp(sc->field[i].name, sc->field[j].name) != 0) {
+				rf__fail(err, sc->field[j].column, "'%s' names another column here (select ... as %s)",
+					 sc->alias[i], sc->alias[i]);
+				snprintf(err->hint, sizeof err->hint, "give the column another name");
+				return -EINVAL;
+			}
+	}
+	for (int i = 0; i < sc->n; i++) {
+		if (!sc->named[i])
+			continue;
+		int r;
+		if (sc->field[i].name[0] == '\x01') {
+			r = rf__eval_config_rename(sc->pre, sc->field[i].name, sc->alias[i]);
+		} else {
+			struct rf_expr *e = rf__expr_new_field(sc->field[i].name, sc->field[i].column);
+			if (!e || (!sc->pre && !(sc->pre = rf__eval_config_new()))) {
+				rf__expr_free(e);
+				return -ENOMEM;
+			}
+			r = rf__eval_config_add(sc->pre, sc->alias[i], sc->field[i].column, e, 0);
+		}
+		if (r < 0)
+			return r == -E2BIG ? rf__fail(err, sc->field[i].column, "too many columns named with as") : r;
+		char *name = strdup(sc->alias[i]);
+		if (!name)
+			return -ENOMEM;
+		free(sc->field[i].name);
+		sc->field[i].name = name;
+	}
+	return 0;
+}
 
 int rf__select_names(const struct rf_stage_spec *spec, const char **names)
 {

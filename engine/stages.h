@@ -13,6 +13,7 @@ struct select_config {
 	struct rf_fieldref field[RF_TABLE_MAX_COLS];
 	int col[RF_TABLE_MAX_COLS];   /* after an aggregate: column indexes */
 	char *alias[RF_TABLE_MAX_COLS]; /* select x as y: the column's name, or NULL */
+	uint8_t named[RF_TABLE_MAX_COLS]; /* the alias was written (as y), not made */
 	void *pre;                    /* eval config of expressions (select bytes * 2
 				       * as b2): hidden fields an eval before makes */
 	int nhidden;
@@ -30,6 +31,8 @@ struct count_config {
  * as p99(bytes)), and select's arguments */
 int rf__parse_column(struct rf_cursor *c, struct rf_fieldref *f, const char *what);
 int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c);
+/* A select before an aggregate: its aliases become fields (stage_select.c). */
+int rf__select_records(struct select_config *sc, struct rf_query_error *err);
 void rf__select_free_config(void *config);
 
 /* stage_head.c: a count of rows, and head's arguments */
