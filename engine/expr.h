@@ -59,6 +59,9 @@ int rf__expr_filter(struct rf_expr_ctx *x, const struct rf_expr *e, struct rf_ba
 /* Value of e for each selected record of b into out[0 .. nsel);
  * computed strings live in b's arena. */
 int rf__expr_values(struct rf_expr_ctx *x, const struct rf_expr *e, struct rf_batch *b, struct rf_tv *out);
+/* After rf__expr_values: per selected record, 1 where a ~ in e hit the
+ * regex limits (its value is then no answer); NULL when e has no ~. */
+const uint8_t *rf__expr_undecided(const struct rf_expr_ctx *x);
 /* The same over the rows of a result table (bound with
  * rf__expr_bind_table); computed strings live in the context until the
  * next call. */
@@ -77,6 +80,8 @@ int rf__parse_duration_ns(const char *p, size_t n, int64_t *out);
 void *rf__eval_config_new(void);
 int rf__eval_config_add(void *config, const char *name, int column, struct rf_expr *e, int counting);
 int rf__eval_config_rename(void *config, const char *from, const char *to);
+/* Whether an eval's expressions hold a ~ (its records may be rejected). */
+int rf__eval_has_regex(const void *config);
 /* An expression that is only the field `name` (NULL: out of memory). */
 struct rf_expr *rf__expr_new_field(const char *name, int column);
 

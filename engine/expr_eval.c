@@ -49,6 +49,10 @@ struct rf_expr_ctx {
 	/* strings computed over a table (no batch arena) */
 	struct blk *strings;
 	int err;
+	/* rf__expr_values over a batch: the records on which a ~ hit the
+	 * regex limits (NULL when the expression has no ~) */
+	uint8_t *undec;
+	size_t undec_cap;
 };
 
 struct mark {
@@ -208,6 +212,7 @@ void rf__expr_ctx_free(struct rf_expr_ctx *x)
 		x->first = n;
 	}
 	free_strings(x);
+	free(x->undec);
 	free(x);
 }
 
@@ -851,6 +856,8 @@ static int evb(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *r
 					continue;
 				}
 				int mr = rf__regex_search(e->re, x->m[e->re_id], v.p, (size_t)v.len, 0, &s, &en);
+				if (mr < 0 && x->undec)
+					x->undec[rows[k]] = 1;
 				out[k] = mr < 0 ? UNKNOWN : mr > 0 ? YES : NO;
 			}
 			return 0;
@@ -867,6 +874,8 @@ static int evb(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *r
 					continue;
 				}
 				int mr = rf__regex_search(e->re, x->m[e->re_id], p, len, 0, &s, &en);
+				if (mr < 0 && x->undec)
+					x->undec[rows[k]] = 1;
 				out[k] = mr < 0 ? UNKNOWN : mr > 0 ? YES : NO;
 			}
 		release(x, m);
@@ -1006,7 +1015,23 @@ int rf__expr_filter(struct rf_expr_ctx *x, const struct rf_expr *e, struct rf_ba
 int rf__expr_values(struct rf_expr_ctx *x, const struct rf_expr *e, struct rf_batch *b, struct rf_tv *out)
 {
 	batch_start(x, b);
-	return run_rows(x, e, b->nsel, NULL, out);
+	if (x->nre) {
+		if (b->nsel > x->undec_cap) {
+			uint8_t *u = realloc(x->undec, b->nsel);
+			if (!u)
+				return -ENOMEM;
+			x->undec = u;
+			x->undec_cap = b->nsel;
+		}
+		memset(x->undec, 0, b->nsel);
+	}
+	int r = run_rows(x, e, b->nsel, NULL, out);
+	return r;
+}
+
+const uint8_t *rf__expr_undecided(const struct rf_expr_ctx *x)
+{
+	return x->nre ? x->undec : NULL;
 }
 
 static int table_start(struct rf_expr_ctx *x, const struct rf_table *t)

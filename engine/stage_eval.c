@@ -30,6 +30,9 @@ struct eval_state {
 	struct rf_expr_ctx *x[EVAL_MAX];
 	struct rf_tv *out;
 	size_t out_cap;
+	uint8_t *keep;       /* records kept (not rejected by a regex's limits) */
+	size_t keep_cap;
+	int dropped;
 };
 
 static void eval_free_config(void *config)
@@ -128,6 +131,15 @@ int rf__eval_config_rename(void *config, const char *from, const char *to)
 	return -ENOENT;
 }
 
+int rf__eval_has_regex(const void *config)
+{
+	const struct eval_config *cfg = config;
+	for (int i = 0; cfg && i < cfg->n; i++)
+		if (rf__expr_has_regex(cfg->e[i]))
+			return 1;
+	return 0;
+}
+
 static int eval_bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
 {
 	struct eval_config *cfg = spec->config;
@@ -150,6 +162,7 @@ static void eval_close(struct rf_stage *st)
 		for (int i = 0; i < EVAL_MAX; i++)
 			rf__expr_ctx_free(es->x[i]);
 		free(es->out);
+		free(es->keep);
 	}
 	free(es);
 	st->state = NULL;
@@ -202,12 +215,31 @@ static int eval_process(struct rf_stage *st, struct rf_batch *b)
 		es->out_cap = n;
 	}
 	struct rf_fn_env env = { arena_alloc, b, 0, st->env->tz };
+	if (n > es->keep_cap) {
+		uint8_t *kp = realloc(es->keep, n);
+		if (!kp)
+			return -ENOMEM;
+		es->keep = kp;
+		es->keep_cap = n;
+	}
+	memset(es->keep, 1, n);
+	es->dropped = 0;
 	for (int i = 0; i < cfg->n; i++) {
 		int slot = cfg->slot[i], idx = sc->tv_idx[slot];
 		/* one typed field: its values go straight into the batch */
 		struct rf_tv *out = b->ntv == 1 && !cfg->counting[i] ? b->tv : es->out;
 		if ((r = rf__expr_values(es->x[i], cfg->e[i], b, out)) < 0)
 			return r;
+		const uint8_t *undec = rf__expr_undecided(es->x[i]);
+		for (uint32_t k = 0; undec && k < n; k++)
+			if (undec[k] && es->keep[k]) {
+				/* a ~ in it hit the regex limits: no value, the
+				 * record is rejected (counted, reported), as where does */
+				es->keep[k] = 0;
+				es->dropped = 1;
+				if ((r = rf__reject_why(st, b, k, RF_REJECT_REGEX)) < 0)
+					return r;
+			}
 		if (cfg->counting[i]) {
 			/* 1 where true (not unknown, not null), else 0 */
 			for (uint32_t k = 0; k < n; k++) {
@@ -237,6 +269,8 @@ static int eval_process(struct rf_stage *st, struct rf_batch *b)
 			*v = (struct rf_value){ s.u.s, (int32_t)(s.len > INT32_MAX ? INT32_MAX : s.len) };
 		}
 	}
+	if (es->dropped)
+		rf__batch_filter(b, es->keep);
 	return 0;
 }
 

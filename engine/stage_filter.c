@@ -513,7 +513,8 @@ int rf__query_may_reject(const struct rf_query *q)
 {
 	for (int i = 0; i < q->nstages; i++) {
 		const struct rf_stage_spec *sp = &q->stage[i];
-		if (sp->verb == &rf__verb_regex || (sp->verb == &rf__verb_where && rf__expr_has_regex(sp->config)))
+		if (sp->verb == &rf__verb_regex || (sp->verb == &rf__verb_where && rf__expr_has_regex(sp->config)) ||
+		    (sp->verb == &rf__verb_eval && rf__eval_has_regex(sp->config)))
 			return 1;
 	}
 	return 0;

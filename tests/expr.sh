@@ -194,4 +194,14 @@ for m in $MODES; do
 done
 rf 'parse logfmt | select path as id, id' "$T/kv" > /dev/null 2> "$T/err"
 check_status "an alias that is another column's field" $? 2
+# a ~ over the regex limits in eval or an aggregate's argument: the record
+# is rejected with a note (as where does), never a silent false
+awk 'BEGIN { for (i = 0; i < 40; i++) printf "a"; print "!"; print "ab" }' > "$T/re"
+for m in $MODES; do
+	rf --mode=$m --format=tsv 'count(where line ~ "^(a|aa)+$"), count' "$T/re" > "$T/got" 2> "$T/err"
+	check_eq "count(where ~) over the limits, $m" "$(tail -1 "$T/got")" "$(printf '0\t1')"
+	check_grep "count(where ~) over the limits: the note, $m" "$T/err" "over the match limits"
+done
+rf --strict 'eval v = line ~ "^(a|aa)+$" | count by v' "$T/re" > /dev/null 2>&1
+check_status "eval ~ over the limits, --strict" $? 2
 finish
