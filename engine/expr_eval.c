@@ -21,6 +21,7 @@
 #include "config.h"
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "expr_int.h"
@@ -410,7 +411,29 @@ static int cmp_values(const struct rf_tv *a, const struct rf_tv *b, int time_hin
 	}
 	if (as_number(a, &ca, NULL) < 0 || as_number(b, &cb, NULL) < 0)
 		return CMP_NULL;
-	return cmp_numbers(&ca, &cb);
+	int c = cmp_numbers(&ca, &cb);
+	/* a text's number met a computed one: past 2^53, or where the doubles
+	 * tie, their doubles may not order them; the text's exact value does */
+	const struct rf_tv *t = a->type == RF_TV_STR ? a : b->type == RF_TV_STR ? b : NULL;
+	const struct rf_tv *num = t == a ? &cb : &ca, *tn = t == a ? &ca : &cb;
+	if (t && c != CMP_NULL && !(ca.type == RF_TV_INT && cb.type == RF_TV_INT) &&
+	    (c == 0 || fabs(tn->type == RF_TV_INT ? (double)tn->u.i : tn->u.d) >= 9007199254740992.0 ||
+	     fabs(num->type == RF_TV_INT ? (double)num->u.i : num->u.d) >= 9007199254740992.0)) {
+		struct rf_decimal dt, dn;
+		char buf[RF_DECIMAL_DOUBLE_BUF];
+		int ok = rf__parse_decimal(t->u.s, t->len, &dt) == 0;
+		if (ok && num->type == RF_TV_INT) {
+			int len = snprintf(buf, sizeof buf, "%lld", (long long)num->u.i);
+			ok = rf__parse_decimal(buf, (size_t)len, &dn) == 0;
+		} else if (ok) {
+			ok = rf__decimal_of_double(num->u.d, buf, &dn) == 0;
+		}
+		if (ok) {
+			int e = rf__decimal_cmp(&dt, &dn);
+			c = t == a ? e : -e;
+		}
+	}
+	return c;
 }
 
 /* A field's text against a literal, as cmp_texts compares two texts, with
@@ -825,12 +848,17 @@ static int evb(struct rf_expr_ctx *x, const struct rf_expr *e, const uint32_t *r
 			if ((r = ev(x, f, rows, n, a)) == 0)
 				for (uint32_t k = 0; k < n; k++) {
 					int c;
-					if (a[k].type == RF_TV_INT || a[k].type == RF_TV_FLOAT)
+					struct rf_tv lt = { .type = RF_TV_STR, .text = 1, .len = (uint32_t)l->text_len, .u.s = l->text };
+					if (a[k].type == RF_TV_INT || a[k].type == RF_TV_FLOAT) {
 						c = cmp_numbers(&a[k], &l->lit);
-					else if (a[k].type == RF_TV_STR)
+						double d = a[k].type == RF_TV_INT ? (double)a[k].u.i : a[k].u.d;
+						if (!(a[k].type == RF_TV_INT && l->lit.type == RF_TV_INT) &&
+						    (c == 0 || fabs(d) >= 9007199254740992.0 || fabs(l->num.d) >= 9007199254740992.0))
+							c = cmp_values(&a[k], &lt, 0); /* exactly, by the literal's text */
+					} else if (a[k].type == RF_TV_STR)
 						c = cmp_text_lit((struct rf_value){ a[k].u.s, (int32_t)a[k].len }, l);
 					else
-						c = cmp_values(&a[k], &(struct rf_tv){ .type = RF_TV_STR, .text = 1, .len = (uint32_t)l->text_len, .u.s = l->text }, 0);
+						c = cmp_values(&a[k], &lt, 0);
 					out[k] = (uint8_t)cmp_holds(e->op, c == CMP_NULL ? c : flip ? -c : c);
 				}
 			release(x, m);
