@@ -424,6 +424,15 @@ static int bind_query(rf_query *q, struct rf_query_error *err)
 				return fail(err, sp->column, "only one parse stage per query");
 			if (q->agg_stage >= 0)
 				return fail(err, sp->column, "'%s' cannot follow an aggregate", sp->verb->name);
+			for (int j = 0; j < i; j++)
+				if (q->stage[j].verb == &rf__verb_eval) {
+					/* the parse fills every field slot of a record, the
+					 * eval's too: it would wipe what eval made */
+					fail(err, q->stage[j].column, "eval before the parse stage");
+					snprintf(err->hint, sizeof err->hint, "put it after: %s ... | eval ...",
+						 sp->verb->name);
+					return -EINVAL;
+				}
 			if (i > 0 && rf__parse_reads_header(sp)) {
 				fail(err, sp->column, "parse %s must be the first stage: it reads each input's header line",
 				     sp->args[0].text);

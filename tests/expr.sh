@@ -211,4 +211,9 @@ check_eq "text 9007199254740993.0 == 9007199254740992 + 1" "$(rf 'parse logfmt |
 check_eq "text 9007199254740993.0 != its double" "$(rf 'parse logfmt | eval d = x * 1 | where x == d | count' "$T/big")" 0
 check_eq "computed 9007199254740993 == literal 9007199254740993.0" "$(rf 'parse logfmt | where z + 1 == 9007199254740993.0 | count' "$T/big")" 1
 check_eq "text 1001.5 >= computed 1001" "$(rf 'parse logfmt | where y >= 1000 + 1 | count' "$T/big")" 1
+# eval before the parse stage: refused (the parse filled its field with nothing)
+echo "a b" | rf 'eval n = len(line) | split | select n, $1' > /dev/null 2> "$T/err"
+check_status "eval before the parse stage" $? 2
+check_grep "eval before the parse stage: the message" "$T/err" "eval before the parse stage"
+check_eq "eval after the parse stage" "$(echo "a b" | rf --format=tsv 'split | eval n = len(line) | select n, $1' | tail -1)" "$(printf '3\ta')"
 finish
