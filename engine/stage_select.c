@@ -147,13 +147,13 @@ static int select_bind(struct rf_stage_spec *spec, struct rf_schema *schema, str
 	return 0;
 }
 
-static int nothing_open(struct rf_stage *st, const void *config)
+int rf__stage_nothing_open(struct rf_stage *st, const void *config)
 {
 	st->state = (void *)config;
 	return 0;
 }
 
-static int nothing_process(struct rf_stage *st, struct rf_batch *b)
+int rf__stage_nothing_process(struct rf_stage *st, struct rf_batch *b)
 {
 	(void)st;
 	(void)b;
@@ -167,8 +167,8 @@ const struct rf_verb rf__verb_select = {
 	.configure = rf__select_configure,
 	.bind = select_bind,
 	.free_config = rf__select_free_config,
-	.open = nothing_open,
-	.process = nothing_process,
+	.open = rf__stage_nothing_open,
+	.process = rf__stage_nothing_process,
 };
 
 /* Before an aggregate, a name given with `as` is a field for the stages

@@ -108,19 +108,6 @@ static int rsort_bind(struct rf_stage_spec *spec, struct rf_schema *schema, stru
 	return 0;
 }
 
-static int nothing_open(struct rf_stage *st, const void *config)
-{
-	st->state = (void *)config;
-	return 0;
-}
-
-static int nothing_process(struct rf_stage *st, struct rf_batch *b)
-{
-	(void)st;
-	(void)b;
-	return 0;
-}
-
 const struct rf_verb rf__verb_sort_records = {
 	.name = "sort",
 	.kind = RF_STAGE_FILTER, /* passes every record on: the order is made at the end */
@@ -128,8 +115,8 @@ const struct rf_verb rf__verb_sort_records = {
 	.configure = sort_configure,
 	.bind = rsort_bind,
 	.free_config = rsort_free_config,
-	.open = nothing_open,
-	.process = nothing_process,
+	.open = rf__stage_nothing_open,
+	.process = rf__stage_nothing_process,
 };
 
 const struct rf_verb rf__verb_top_records = {
@@ -139,8 +126,8 @@ const struct rf_verb rf__verb_top_records = {
 	.configure = top_configure,
 	.bind = rsort_bind,
 	.free_config = rsort_free_config,
-	.open = nothing_open,
-	.process = nothing_process,
+	.open = rf__stage_nothing_open,
+	.process = rf__stage_nothing_process,
 };
 
 /* head after a record sort: the sorter keeps that many, the run reads on */
@@ -150,8 +137,8 @@ const struct rf_verb rf__verb_head_sorted = {
 	.usage = "head N",
 	.configure = rf__head_configure,
 	.free_config = rf__count_free_config,
-	.open = nothing_open,
-	.process = nothing_process,
+	.open = rf__stage_nothing_open,
+	.process = rf__stage_nothing_process,
 };
 
 extern const struct rf_verb rf__verb_sort, rf__verb_top; /* stage_table.c */

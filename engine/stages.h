@@ -31,6 +31,10 @@ struct count_config {
  * as p99(bytes)), and select's arguments */
 int rf__parse_column(struct rf_cursor *c, struct rf_fieldref *f, const char *what);
 int rf__select_configure(struct rf_stage_spec *spec, struct rf_cursor *c);
+/* A stage that does nothing per batch (select, a record sort): its state is
+ * its config. */
+int rf__stage_nothing_open(struct rf_stage *st, const void *config);
+int rf__stage_nothing_process(struct rf_stage *st, struct rf_batch *b);
 /* A select before an aggregate: its aliases become fields (stage_select.c). */
 int rf__select_records(struct select_config *sc, struct rf_query_error *err);
 void rf__select_free_config(void *config);
