@@ -140,61 +140,6 @@ static const char *tok_desc(const struct xtok *t, char *buf, size_t cap)
 
 /* ---- literals ---- */
 
-/* A duration: one or more of NUMBER UNIT, units ns us (or µs) ms s m h
- * d w, an optional sign; exact in integers (1.5h is 5400000000000 ns), -1
- * past int64 nanoseconds. */
-int rf__parse_duration_ns(const char *p, size_t n, int64_t *out)
-{
-	static const struct {
-		const char *u;
-		int64_t ns;
-	} units[] = { { "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
-		      { "m", 60000000000LL }, { "h", 3600000000000LL }, { "d", 86400000000000LL },
-		      { "w", 604800000000000LL } };
-	size_t i = 0;
-	int neg = 0;
-	if (i < n && (p[i] == '-' || p[i] == '+'))
-		neg = p[i++] == '-';
-	if (i == n)
-		return -1;
-	__int128 total = 0;
-	while (i < n) {
-		__int128 whole = 0, frac = 0, scale = 1;
-		size_t s = i;
-		while (i < n && isdigit((unsigned char)p[i])) {
-			whole = whole * 10 + (p[i++] - '0');
-			if (whole > (__int128)INT64_MAX)
-				return -1;
-		}
-		if (i < n && p[i] == '.') {
-			i++;
-			while (i < n && isdigit((unsigned char)p[i])) {
-				if (scale < (__int128)1000000000000000000LL) {
-					frac = frac * 10 + (p[i] - '0');
-					scale *= 10;
-				}
-				i++;
-			}
-		}
-		if (i == s || (i == s + 1 && p[s] == '.') || i == n)
-			return -1;
-		size_t us = i;
-		while (i < n && !isdigit((unsigned char)p[i]) && p[i] != '.')
-			i++;
-		size_t k;
-		for (k = 0; k < sizeof units / sizeof *units; k++)
-			if (strlen(units[k].u) == i - us && memcmp(units[k].u, p + us, i - us) == 0)
-				break;
-		if (k == sizeof units / sizeof *units)
-			return -1;
-		total += whole * units[k].ns + frac * units[k].ns / scale;
-		if (total > (__int128)INT64_MAX)
-			return -1;
-	}
-	*out = (int64_t)(neg ? -total : total);
-	return 0;
-}
-
 /* An IPv4 address, dotted quad, no leading zeros; or IPv6 (strings). */
 static int parse_ip(const char *p, size_t n, uint8_t ip[16], uint32_t *family)
 {

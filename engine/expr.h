@@ -70,10 +70,6 @@ int rf__expr_table_values(struct rf_expr_ctx *x, const struct rf_expr *e, const 
 			  struct rf_tv *out);
 int rf__expr_has_regex(const struct rf_expr *e);
 
-/* A duration: NUMBER UNIT, repeated (1h30m, 1.5s, 250ms), units ns us ms
- * s m h d w, an optional leading '-'.  0 and nanoseconds, or -1. */
-int rf__parse_duration_ns(const char *p, size_t n, int64_t *out);
-
 /* eval's configuration, built from outside (the hidden fields an
  * aggregate's expressions make): add takes e.  counting: the field is 1
  * where e is true, else 0 (count(where ...) sums it). */

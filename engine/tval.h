@@ -46,6 +46,10 @@ static inline struct rf_tv rf_tv_str(const char *s, size_t n)
 	return (struct rf_tv){ .type = RF_TV_STR, .len = (uint32_t)n, .u.s = s };
 }
 
+/* A duration: NUMBER UNIT, repeated (1h30m, 1.5s, 250ms), units ns us
+ * (or µs) ms s m h d w, an optional sign.  0 and nanoseconds, or -1. */
+int rf__parse_duration_ns(const char *p, size_t n, int64_t *out);
+
 /* Truth in a condition: true, a number not 0 (nor NaN), a string not
  * empty, any time, duration or address; not null or false. */
 int rf__tv_truthy(const struct rf_tv *v);
