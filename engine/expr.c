@@ -58,6 +58,19 @@ static int is_arith(char ch)
 
 static int lit_of(const char *p, size_t n, struct rf_expr *e);
 
+/* Whether a whole word is a literal (its node made and dropped: off the
+ * stack, which the parser's recursion over parentheses needs) */
+static __attribute__((noinline)) int is_literal(const char *p, size_t n)
+{
+	struct rf_expr *probe = calloc(1, sizeof *probe);
+	if (!probe)
+		return 0;
+	int r = lit_of(p, n, probe) == 0;
+	free(probe->text);
+	free(probe);
+	return r;
+}
+
 static struct xtok peek(struct xlex *lx)
 {
 	struct rf_cursor *c = lx->c;
@@ -76,14 +89,9 @@ static struct xtok peek(struct xlex *lx)
 	case RF_ARG_RPAREN: t.type = X_RP; return t;
 	default: break;
 	}
-	if (lx->pos == 0 && a->text[0] != '-') {
-		struct rf_expr probe;
-		memset(&probe, 0, sizeof probe);
-		if (lit_of(a->text, a->len, &probe) == 0) {
-			free(probe.text);
-			t.type = X_LIT;
-			return t;
-		}
+	if (lx->pos == 0 && a->text[0] != '-' && is_literal(a->text, a->len)) {
+		t.type = X_LIT;
+		return t;
 	}
 	const char *p = a->text + lx->pos;
 	size_t rest = a->len - lx->pos;
@@ -297,6 +305,13 @@ void rf__expr_free(struct rf_expr *e)
 static int parse_or(struct xlex *lx, struct rf_expr **out);
 static int parse_sum(struct xlex *lx, struct rf_expr **out);
 
+/* An error about a token, its buffer off the recursion's frames */
+static __attribute__((noinline)) int fail_tok(struct xlex *lx, const struct xtok *t, const char *fmt)
+{
+	char buf[64];
+	return rf__fail(lx->c->err, t->column, fmt, tok_desc(t, buf, sizeof buf));
+}
+
 static int expect_rp(struct xlex *lx, const char *what)
 {
 	struct xtok t = peek(lx);
@@ -308,6 +323,38 @@ static int expect_rp(struct xlex *lx, const char *what)
 	take(lx, &t);
 	lx->depth--;
 	return 0;
+}
+
+/* The calls' rarer paths, off the recursion's frames (f(f(f(...)))) */
+static __attribute__((noinline)) int unknown_function(struct xlex *lx, const struct xtok *name, const char *fname)
+{
+	const char *names[128];
+	int n = 0;
+	for (int i = 0; rf__functions[i] && n < 127; i++)
+		names[n++] = rf__functions[i]->name;
+	names[n] = NULL;
+	rf__fail(lx->c->err, name->column, "unknown function '%s'", fname);
+	rf__suggest(lx->c->err, fname, names);
+	return -EINVAL;
+}
+
+static __attribute__((noinline)) int prepare_call(struct xlex *lx, struct rf_expr *e)
+{
+	const struct rf_fn_def *def = e->call.def;
+	const struct rf_tv *consts[16] = { 0 };
+	int cols[16] = { 0 };
+	for (int i = 0; i < e->n && i < 16; i++) {
+		cols[i] = e->a[i]->column;
+		if (e->a[i]->kind == N_LIT)
+			consts[i] = &e->a[i]->lit;
+	}
+	int r = def->prepare(&e->call, consts, cols, lx->c->err);
+	if (r < 0) {
+		if (!lx->c->err->hint[0])
+			snprintf(lx->c->err->hint, sizeof lx->c->err->hint, "usage: %s", def->usage);
+		e->call.def = NULL; /* nothing prepared to release */
+	}
+	return r;
 }
 
 static int parse_call(struct xlex *lx, const struct xtok *name, struct rf_expr **out)
@@ -333,16 +380,8 @@ static int parse_call(struct xlex *lx, const struct xtok *name, struct rf_expr *
 		return expect_rp(lx, "field(");
 	}
 	const struct rf_fn_def *def = rf__find_function(fname);
-	if (!def) {
-		const char *names[128];
-		int n = 0;
-		for (int i = 0; rf__functions[i] && n < 127; i++)
-			names[n++] = rf__functions[i]->name;
-		names[n] = NULL;
-		rf__fail(lx->c->err, name->column, "unknown function '%s'", fname);
-		rf__suggest(lx->c->err, fname, names);
-		return -EINVAL;
-	}
+	if (!def)
+		return unknown_function(lx, name, fname);
 	struct rf_expr *e = node(N_CALL, name->column);
 	if (!e)
 		return -ENOMEM;
@@ -378,37 +417,17 @@ static int parse_call(struct xlex *lx, const struct xtok *name, struct rf_expr *
 		return r;
 	e->call.argc = e->n;
 	e->call_id = lx->ncalls++;
-	if (def->prepare) {
-		const struct rf_tv *consts[16] = { 0 };
-		int cols[16] = { 0 };
-		for (int i = 0; i < e->n && i < 16; i++) {
-			cols[i] = e->a[i]->column;
-			if (e->a[i]->kind == N_LIT)
-				consts[i] = &e->a[i]->lit;
-		}
-		r = def->prepare(&e->call, consts, cols, lx->c->err);
-		if (r < 0) {
-			if (!lx->c->err->hint[0])
-				snprintf(lx->c->err->hint, sizeof lx->c->err->hint, "usage: %s", def->usage);
-			e->call.def = NULL; /* nothing prepared to release */
-			return r;
-		}
-	}
-	return 0;
+	return def->prepare ? prepare_call(lx, e) : 0;
 }
 
-static int parse_primary(struct xlex *lx, struct rf_expr **out)
+/* Everything but a parenthesis: out of parse_primary, whose frame is on
+ * the recursion over parentheses (and a 1 MiB stack must hold 256 levels) */
+static __attribute__((noinline)) int parse_leaf(struct xlex *lx, struct rf_expr **out)
 {
 	struct xtok t = peek(lx);
 	char buf[64];
 	int r;
 	switch (t.type) {
-	case X_LP:
-		take(lx, &t);
-		lx->depth++;
-		if ((r = parse_or(lx, out)) < 0)
-			return r;
-		return expect_rp(lx, "'('");
 	case X_STR: {
 		take(lx, &t);
 		struct rf_expr *e = node(N_LIT, t.column);
@@ -488,6 +507,17 @@ static int parse_primary(struct xlex *lx, struct rf_expr **out)
 			snprintf(lx->c->err->hint, sizeof lx->c->err->hint, "for example: where status >= 500");
 		return -EINVAL;
 	}
+}
+
+static int parse_primary(struct xlex *lx, struct rf_expr **out)
+{
+	struct xtok t = peek(lx);
+	if (t.type != X_LP)
+		return parse_leaf(lx, out);
+	take(lx, &t);
+	lx->depth++;
+	int r = parse_or(lx, out);
+	return r < 0 ? r : expect_rp(lx, "'('");
 }
 
 /* - x, - - x: a loop; a number literal takes the sign into its text */
@@ -676,7 +706,6 @@ static int parse_cmp(struct xlex *lx, struct rf_expr **out)
 	if (r < 0)
 		return r;
 	struct xtok t = peek(lx);
-	char buf[64];
 	if (t.type == X_OP && tok_is(&t, X_OP, "~")) {
 		take(lx, &t);
 		struct xtok pat = peek(lx);
@@ -705,7 +734,7 @@ static int parse_cmp(struct xlex *lx, struct rf_expr **out)
 			if (tok_is(&t, X_OP, ops[i].t))
 				op = ops[i].op;
 		if (op < 0)
-			return rf__fail(lx->c->err, t.column, "unknown operator %s", tok_desc(&t, buf, sizeof buf));
+			return fail_tok(lx, &t, "unknown operator %s");
 		take(lx, &t);
 		struct rf_expr *rhs = NULL;
 		r = parse_sum(lx, &rhs);

@@ -359,7 +359,8 @@ static int spill(struct run *run, struct rf_rsort *s)
 	int r = 0;
 	if (s->fd < 0 && (r = open_spill(run, s)) < 0)
 		return r;
-	qsort_r(s->e, s->n, sizeof *s->e, entry_qsort_cmp, s);
+	if (s->n) /* (top 0 keeps nothing: no array at all) */
+		qsort_r(s->e, s->n, sizeof *s->e, entry_qsort_cmp, s);
 	struct run_span *runs = realloc(s->runs, (s->nruns + 1) * sizeof *runs);
 	if (!runs)
 		return -ENOMEM;
@@ -665,7 +666,8 @@ int rf__rsort_finish(struct run *run)
 {
 	struct rf_rsort *s = run->rsort;
 	struct printer pr = { .run = run, .s = s };
-	qsort_r(s->e, s->n, sizeof *s->e, entry_qsort_cmp, s);
+	if (s->n) /* (top 0 keeps nothing: no array at all) */
+		qsort_r(s->e, s->n, sizeof *s->e, entry_qsort_cmp, s);
 	if (run->rep) {
 		run->rep->sort_runs = s->nruns;
 		run->rep->sort_spilled = s->spilled;
