@@ -72,6 +72,11 @@ struct parse_format {
 	 * error (out of memory) */
 	int (*record)(struct parse_state *ps, const struct rf_kernels *k, struct rf_batch *b, const char *p,
 		      size_t n, struct rf_value *row);
+	/* parse auto: whether an input whose first bytes are [p, p + n) is in
+	 * this format (whole lines only: n ends after a newline, or at the
+	 * input's end).  1: every line of them is; 0: not.  NULL: auto never
+	 * picks this format (it needs arguments, or matches too much). */
+	int (*sniff)(const char *p, size_t n);
 };
 
 static inline struct rf_value rf__val(const char *p, size_t n)
