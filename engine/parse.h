@@ -31,6 +31,13 @@ struct parse_config {
 #define RF_SLOT_EVAL (-2)              /* slot_field of a field eval makes: no parser fills it */
 	int max_field;                 /* split: the highest $N wanted */
 	int min_field;                 /* and the lowest */
+	/* parse ... from FIELD [nodrop]: the field it reads, its place among
+	 * the query's such stages, and the schema slot of each of its slots */
+	int has_from;
+	struct rf_fieldref from;
+	int nodrop;                    /* a field it cannot read: keep the record */
+	int sub_index;
+	int sub_slot[RF_MAX_SLOTS];
 };
 
 /* combined and common: the number of fields a line has */
@@ -50,6 +57,7 @@ struct parse_state {
 	size_t scratch_cap;
 	size_t slot_len[RF_MAX_SLOTS];
 	size_t max_slot_len;  /* a json path longer than this names no slot */
+	struct rf_value sub_row[RF_MAX_SLOTS]; /* parse ... from: its own values */
 };
 
 /* One format.  Every hook but record may be NULL. */

@@ -51,6 +51,7 @@ static void free_config(void *config)
 		free(pc->slot_name[i]);
 	free(pc->group_name);
 	free(pc->group_number);
+	rf__fieldref_free(&pc->from);
 	free(pc->head.known == pc->fmt->known ? NULL : (void *)pc->head.known);
 	free(pc);
 }
@@ -67,7 +68,21 @@ static int new_config(struct rf_stage_spec *spec, struct rf_cursor *c, const str
 	pc->head.time_fields = f->time_fields;
 	pc->head.known = f->known;
 	spec->config = pc;
-	return f->configure ? f->configure(pc, c) : 0;
+	int r = f->configure ? f->configure(pc, c) : 0;
+	if (r < 0 || !rf__accept(c, RF_ARG_WORD, "from"))
+		return r;
+	/* parse FORMAT from FIELD [nodrop] */
+	int at = c->i - 1;
+	if (f->header) {
+		rf__fail(c->err, c->args[at].column, "parse %s cannot read a field: it takes names from a header line",
+			 f->name);
+		return -EINVAL;
+	}
+	if ((r = rf__parse_fieldref(c, &pc->from, "a field to parse after 'from'")) < 0)
+		return r;
+	pc->has_from = 1;
+	pc->nodrop = rf__accept(c, RF_ARG_WORD, "nodrop");
+	return 0;
 }
 
 static int split_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
@@ -110,10 +125,9 @@ static int parse_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 	return new_config(spec, c, f);
 }
 
-static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
+/* what each slot of sc reads */
+static int bind_slots(struct parse_config *pc, const struct rf_schema *sc)
 {
-	struct parse_config *pc = spec->config;
-	(void)err;
 	pc->nslots = sc->nslots;
 	for (int i = 0; i < sc->nslots; i++) {
 		if (!(pc->slot_name[i] = strdup(sc->slot_name[i])))
@@ -133,6 +147,44 @@ static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_quer
 			pc->min_field = n;
 	}
 	return 0;
+}
+
+static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
+{
+	struct parse_config *pc = spec->config;
+	if (pc->has_from) {
+		/* its field is one the stages before it made; the names after
+		 * it may be its own (rf__parse_sub_slots fills them in) */
+		int r = rf__schema_bind(sc, &pc->from, err);
+		if (r < 0)
+			return r;
+		if (sc->nsub == RF_MAX_SUBPARSE)
+			return rf__fail(err, spec->column, "too many parse ... from stages (at most %d)",
+					RF_MAX_SUBPARSE);
+		pc->sub_index = sc->nsub;
+		sc->sub[sc->nsub++] = &pc->head;
+		return 0;
+	}
+	return bind_slots(pc, sc);
+}
+
+int rf__parse_is_sub(const struct rf_stage_spec *spec)
+{
+	const struct parse_config *pc = spec->config;
+	return pc && pc->has_from;
+}
+
+int rf__parse_sub_slots(struct rf_stage_spec *spec, const struct rf_schema *sc)
+{
+	struct parse_config *pc = spec->config;
+	struct rf_schema own = { .parser = &pc->head };
+	for (int i = 0; i < sc->nslots; i++)
+		if (sc->slot_sub[i] & (1u << pc->sub_index)) {
+			pc->sub_slot[own.nslots] = i;
+			own.slot_name[own.nslots++] = sc->slot_name[i];
+		}
+	/* the slots of its own, numbered from 0, as a first parse has them */
+	return bind_slots(pc, &own);
 }
 
 /* ---- per-run state ---- */
@@ -166,10 +218,67 @@ static void parse_close(struct rf_stage *st)
 
 /* ---- the stage ---- */
 
+static int keep_room(struct parse_state *ps, uint32_t n)
+{
+	if (n > ps->keep_cap) {
+		uint8_t *k = realloc(ps->keep, n);
+		if (!k)
+			return -ENOMEM;
+		ps->keep = k;
+		ps->keep_cap = n;
+	}
+	return 0;
+}
+
+/* parse FORMAT from FIELD: the field of each record, parsed; what it finds
+ * goes over the slots it owns (a name it does not find keeps what the
+ * parses before it found).  A field it cannot read, or one that is not
+ * there, rejects the record, or with nodrop leaves it as it was. */
+static int sub_process(struct rf_stage *st, struct rf_batch *b)
+{
+	struct parse_state *ps = st->state;
+	const struct parse_config *pc = ps->pc;
+	int r;
+	if (!b->has_vals || keep_room(ps, b->nsel) < 0)
+		return b->has_vals ? -ENOMEM : 0;
+	int dropped = 0;
+	uint64_t cut = 0;
+	for (uint32_t i = 0; i < b->nsel; i++) {
+		struct rf_value v = rf__field(b, i, &pc->from);
+		int ok = -1;
+		if (!rf_value_missing(v))
+			ok = pc->fmt->record(ps, st->k, b, v.p, (size_t)v.len, ps->sub_row);
+		if (ok < -1)
+			return ok;
+		ps->keep[i] = 1;
+		if (ok < 0 && pc->nodrop)
+			continue;
+		if (ok < 0 || (ok == 1 && st->env->strict)) {
+			ps->keep[i] = 0;
+			dropped = 1;
+			if ((r = rf__reject_why(st, b, i, ok < 0 ? RF_REJECT_FROM : RF_REJECT_CUT)) < 0)
+				return r;
+			continue;
+		}
+		cut += ok == 1;
+		struct rf_value *row = &b->vals[(size_t)i * b->nslots];
+		for (int j = 0; j < pc->nslots; j++)
+			if (!rf_value_missing(ps->sub_row[j]))
+				row[pc->sub_slot[j]] = ps->sub_row[j];
+	}
+	if (cut)
+		st->env->cut_off += cut;
+	if (dropped)
+		rf__batch_filter(b, ps->keep);
+	return 0;
+}
+
 static int parse_process(struct rf_stage *st, struct rf_batch *b)
 {
 	struct parse_state *ps = st->state;
 	const struct parse_config *pc = ps->pc;
+	if (pc->has_from)
+		return sub_process(st, b);
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0)
 		return r;
@@ -177,13 +286,8 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 	if (rf__batch_reserve_vals(b, ns ? ns : 1) < 0)
 		return -ENOMEM;
 	b->nslots = ns ? ns : 1;
-	if (b->nsel > ps->keep_cap) {
-		uint8_t *k = realloc(ps->keep, b->nsel);
-		if (!k)
-			return -ENOMEM;
-		ps->keep = k;
-		ps->keep_cap = b->nsel;
-	}
+	if (keep_room(ps, b->nsel) < 0)
+		return -ENOMEM;
 	int dropped = 0;
 	uint64_t cut = 0;
 	int csv = pc->fmt->header != NULL;
@@ -210,6 +314,14 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 		ok = pc->fmt->record(ps, st->k, b, p, n, row);
 		if (ok < -1)
 			return ok; /* out of memory */
+		if (ok == 1 && st->env->strict) {
+			/* --strict keeps no record short of its fields */
+			ps->keep[i] = 0;
+			dropped = 1;
+			if ((r = rf__reject_why(st, b, i, RF_REJECT_CUT)) < 0)
+				return r;
+			continue;
+		}
 		ps->keep[i] = ok >= 0;
 		cut += ok == 1;
 		if (ok < 0) {
@@ -240,7 +352,7 @@ const struct rf_verb rf__verb_split = {
 const struct rf_verb rf__verb_parse = {
 	.name = "parse",
 	.kind = RF_STAGE_PARSE,
-	.usage = "parse combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"",
+	.usage = "parse combined|common|json|logfmt|csv|tsv|regex \"PATTERN\" [from FIELD [nodrop]]",
 	.configure = parse_configure,
 	.bind = bind,
 	.free_config = free_config,
