@@ -135,6 +135,7 @@ uint64_t rf__batch_records(const struct rf_batch *b, const struct rf_kernels *k)
 
 #define RF_MAX_SLOTS 64
 #define RF_MAX_SUBPARSE 8  /* parse ... from FIELD stages in one query */
+#define RF_AUTO_MAX 24     /* formats parse auto tries */
 
 /* ---- output ---- */
 
@@ -284,6 +285,9 @@ struct rf_stage_env {
 	uint64_t rejected_why[RF_REJECT_NWHY]; /* of them, for each reason */
 	int first_reject_why;
 	_Atomic uint64_t cut_off;    /* records a parser kept though cut off */
+	/* parse auto: inputs read as each format (rf__auto_summary names
+	 * them); the last counts inputs no format fitted */
+	uint32_t auto_picked[RF_AUTO_MAX + 1];
 	uint64_t first_reject_line;  /* the earliest, by input then line */
 	uint32_t first_reject_idx;
 	const char *first_reject_input; /* one of the run's input names, whole */
@@ -376,6 +380,13 @@ int rf__select_names(const struct rf_stage_spec *spec, const char **names);
 /* csv, tsv: each input's first line is its header (so the parse must be
  * the first stage, and an input cannot be cut into byte ranges) */
 int rf__parse_reads_header(const struct rf_stage_spec *spec);
+/* parse auto: the formats each input was read as, for --stats ("" when
+ * parse auto did not run) */
+void rf__auto_summary(const struct rf_stage_env *env, char *buf, size_t size);
+/* A parse whose format depends on each input's start (csv's header, the
+ * format parse auto picks): an input is never cut into byte ranges or
+ * shared by workers */
+int rf__parse_whole_inputs(const struct rf_stage_spec *spec);
 /* `parse FORMAT from FIELD`: reads a field, not the record */
 int rf__parse_is_sub(const struct rf_stage_spec *spec);
 /* Such a stage's slots, once every stage is bound: those the schema marked

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@ static void free_config(void *config)
 	free(pc->group_name);
 	free(pc->group_number);
 	rf__fieldref_free(&pc->from);
+	for (int i = 0; i < pc->ncand; i++)
+		free_config(pc->cand[i]);
 	free(pc->head.known == pc->fmt->known ? NULL : (void *)pc->head.known);
 	free(pc);
 }
@@ -93,14 +96,117 @@ static int split_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 /* "formats: combined common ..." */
 static void formats_hint(struct rf_query_error *err)
 {
-	size_t at = (size_t)snprintf(err->hint, sizeof err->hint, "formats:");
+	size_t at = (size_t)snprintf(err->hint, sizeof err->hint, "formats: auto");
 	for (int i = 0; formats[i] && at < sizeof err->hint; i++)
 		at += (size_t)snprintf(err->hint + at, sizeof err->hint - at, " %s", formats[i]->name);
 }
 
+/* ---- parse auto ---- */
+
+/* Any name one of its formats can make. */
+static int auto_accepts(const struct parse_config *pc, const char *name)
+{
+	for (int i = 0; i < pc->ncand; i++)
+		if (accepts(&pc->cand[i]->head, name))
+			return 1;
+	return 0;
+}
+
+/* A config of every format that can say whether an input is its own. */
+static int auto_configure(struct parse_config *pc, struct rf_cursor *c)
+{
+	for (int i = 0; formats[i]; i++) {
+		if (!formats[i]->sniff)
+			continue;
+		struct rf_stage_spec one = { 0 };
+		struct rf_cursor none = { NULL, 0, 0, c->end_column, c->err };
+		if (pc->ncand == RF_AUTO_MAX)
+			return -E2BIG;
+		int r = new_config(&one, &none, formats[i]);
+		pc->cand[pc->ncand++] = one.config;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct parse_format format_auto = {
+	.name = "auto",
+	.time_fields = rf__json_time_names, /* time, timestamp, ...: each format's own among them */
+	.configure = auto_configure,
+	.accepts = auto_accepts,
+};
+
+/* The sample of an input parse auto looks at: its first lines, up to 64
+ * KiB and 256 lines (the first line whole, however long). */
+static size_t sample_len(const char *p, size_t n)
+{
+	size_t cap = n < ((size_t)64 << 10) ? n : (size_t)64 << 10;
+	const char *nl = memchr(p, '\n', n);
+	if (nl && (size_t)(nl + 1 - p) > cap)
+		return (size_t)(nl + 1 - p);
+	size_t at = 0;
+	for (int lines = 0; lines < 256 && at < cap; lines++) {
+		const char *e = memchr(p + at, '\n', cap - at);
+		if (!e)
+			return n <= cap ? n : at; /* a line cut by the cap is left out */
+		at = (size_t)(e + 1 - p);
+	}
+	return at;
+}
+
+/* The format an input starting with [p, p + n) is in: the first (in the
+ * table's order) that reads every line of the sample; failing that the one
+ * that reads the most lines, if that is at least half of them; else -1. */
+static int auto_detect(const struct parse_config *pc, const char *p, size_t n)
+{
+	n = sample_len(p, n);
+	for (int i = 0; i < pc->ncand; i++)
+		if (pc->cand[i]->fmt->sniff(p, n) == 1)
+			return i;
+	int score[RF_AUTO_MAX] = { 0 }, lines = 0;
+	for (const char *q = p, *end = p + n; q < end;) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		size_t len = (size_t)((nl ? nl + 1 : end) - q);
+		if (len > 1 || (len == 1 && *q != '\n')) {
+			lines++;
+			for (int i = 0; i < pc->ncand; i++)
+				score[i] += pc->cand[i]->fmt->sniff(q, len) == 1;
+		}
+		q += len;
+	}
+	int best = -1;
+	for (int i = 0; i < pc->ncand; i++)
+		if (score[i] > 0 && (best < 0 || score[i] > score[best]))
+			best = i;
+	return best >= 0 && 2 * score[best] >= lines ? best : -1;
+}
+
+void rf__auto_summary(const struct rf_stage_env *env, char *buf, size_t size)
+{
+	size_t at = 0;
+	buf[0] = 0;
+	int k = 0;
+	for (int i = 0; formats[i] && at < size; i++) {
+		if (!formats[i]->sniff)
+			continue;
+		if (env->auto_picked[k])
+			at += (size_t)snprintf(buf + at, size - at, "%s%s %u", at ? ", " : "", formats[i]->name,
+					       env->auto_picked[k]);
+		k++;
+	}
+	if (env->auto_picked[RF_AUTO_MAX] && at < size)
+		snprintf(buf + at, size - at, "%snone %u", at ? ", " : "", env->auto_picked[RF_AUTO_MAX]);
+}
+
 static int parse_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 {
-	const struct rf_arg *a = rf__take(c);
+	const struct rf_arg *a = rf__peek(c);
+	if (a && a->type == RF_ARG_WORD && strcmp(a->text, "auto") == 0) {
+		c->i++;
+		return new_config(spec, c, &format_auto);
+	}
+	a = rf__take(c);
 	if (!a || a->type != RF_ARG_WORD) {
 		rf__fail(c->err, a ? a->column : c->end_column, "parse needs a format");
 		formats_hint(c->err);
@@ -165,7 +271,10 @@ static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_quer
 		sc->sub[sc->nsub++] = &pc->head;
 		return 0;
 	}
-	return bind_slots(pc, sc);
+	int r = bind_slots(pc, sc);
+	for (int i = 0; r == 0 && i < pc->ncand; i++)
+		r = bind_slots(pc->cand[i], sc);
+	return r;
 }
 
 int rf__parse_is_sub(const struct rf_stage_spec *spec)
@@ -189,31 +298,83 @@ int rf__parse_sub_slots(struct rf_stage_spec *spec, const struct rf_schema *sc)
 
 /* ---- per-run state ---- */
 
-static int parse_open(struct rf_stage *st, const void *config)
+static void state_free(struct parse_state *ps)
 {
-	struct parse_state *ps = calloc(1, sizeof *ps);
+	if (!ps)
+		return;
+	for (int i = 0; i < RF_AUTO_MAX; i++)
+		state_free(ps->cand[i]);
+	rf__regex_match_free(ps->m);
+	free(ps->keep);
+	free(ps->scratch);
+	free(ps);
+}
+
+/* *out: the per-run state of a parse of config pc (NULL on failure) */
+static int state_new(const struct parse_config *pc, struct parse_state **out)
+{
+	struct parse_state *ps = *out = calloc(1, sizeof *ps);
 	if (!ps)
 		return -ENOMEM;
-	ps->pc = config;
-	st->state = ps;
-	for (int i = 0; i < ps->pc->nslots; i++) {
-		ps->slot_len[i] = strlen(ps->pc->slot_name[i]);
+	ps->pc = pc;
+	ps->cur = -1;
+	for (int i = 0; i < pc->nslots; i++) {
+		ps->slot_len[i] = strlen(pc->slot_name[i]);
 		if (ps->slot_len[i] > ps->max_slot_len)
 			ps->max_slot_len = ps->slot_len[i];
 	}
-	return ps->pc->fmt->open ? ps->pc->fmt->open(ps) : 0;
+	int r = pc->fmt->open ? pc->fmt->open(ps) : 0;
+	if (r < 0) {
+		state_free(ps);
+		*out = NULL;
+	}
+	return r;
+}
+
+static int parse_open(struct rf_stage *st, const void *config)
+{
+	struct parse_state *ps;
+	int r = state_new(config, &ps);
+	st->state = ps;
+	return r;
 }
 
 static void parse_close(struct rf_stage *st)
 {
-	struct parse_state *ps = st->state;
-	if (ps) {
-		rf__regex_match_free(ps->m);
-		free(ps->keep);
-		free(ps->scratch);
-	}
-	free(ps);
+	state_free(st->state);
 	st->state = NULL;
+}
+
+int rf__sniff_records(const struct parse_format *f, const char *p, size_t n)
+{
+	struct parse_config *pc = calloc(1, sizeof *pc);
+	struct parse_state *ps = NULL;
+	int all = pc != NULL;
+	if (pc) {
+		pc->fmt = f;
+		pc->head.format = f->name;
+	}
+	if (all && state_new(pc, &ps) < 0)
+		all = 0;
+	const char *end = p + n;
+	int lines = 0;
+	struct rf_batch scratch = { 0 }; /* for unescaped keys */
+	while (all && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (len) {
+			all = f->record(ps, NULL, &scratch, p, len, NULL) == 0;
+			rf__batch_reset_arena(&scratch);
+			lines++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	rf__batch_free(&scratch);
+	state_free(ps);
+	free(pc);
+	return all && lines > 0;
 }
 
 /* ---- the stage ---- */
@@ -273,12 +434,52 @@ static int sub_process(struct rf_stage *st, struct rf_batch *b)
 	return 0;
 }
 
+/* parse auto, at an input's start: the format it is read in */
+static int auto_pick(struct rf_stage *st, struct parse_state *ps, const struct rf_batch *b)
+{
+	const struct parse_config *pc = ps->pc;
+	int i = ps->cur = auto_detect(pc, b->data, b->len);
+	if (st->env->lock)
+		pthread_mutex_lock(st->env->lock);
+	st->env->auto_picked[i >= 0 ? i : RF_AUTO_MAX]++;
+	if (st->env->lock)
+		pthread_mutex_unlock(st->env->lock);
+	return i >= 0 && !ps->cand[i] ? state_new(pc->cand[i], &ps->cand[i]) : 0;
+}
+
+/* An input no format fits: each of its records is a reject. */
+static int reject_all(struct rf_stage *st, struct parse_state *ps, struct rf_batch *b)
+{
+	int r = rf__batch_expand(b, st->k);
+	if (r == 0 && (r = keep_room(ps, b->nsel)) == 0)
+		memset(ps->keep, 0, b->nsel);
+	for (uint32_t i = 0; r == 0 && i < b->nsel; i++)
+		r = rf__reject(st, b, i);
+	if (r == 0)
+		rf__batch_filter(b, ps->keep);
+	return r;
+}
+
+static int parse_records(struct rf_stage *st, struct parse_state *ps, struct rf_batch *b);
+
 static int parse_process(struct rf_stage *st, struct rf_batch *b)
 {
 	struct parse_state *ps = st->state;
 	const struct parse_config *pc = ps->pc;
 	if (pc->has_from)
 		return sub_process(st, b);
+	if (pc->ncand) {
+		int r = b->input_start ? auto_pick(st, ps, b) : 0;
+		if (r < 0)
+			return r;
+		return ps->cur >= 0 ? parse_records(st, ps->cand[ps->cur], b) : reject_all(st, ps, b);
+	}
+	return parse_records(st, ps, b);
+}
+
+static int parse_records(struct rf_stage *st, struct parse_state *ps, struct rf_batch *b)
+{
+	const struct parse_config *pc = ps->pc;
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0)
 		return r;
@@ -352,7 +553,7 @@ const struct rf_verb rf__verb_split = {
 const struct rf_verb rf__verb_parse = {
 	.name = "parse",
 	.kind = RF_STAGE_PARSE,
-	.usage = "parse combined|common|json|logfmt|csv|tsv|regex \"PATTERN\" [from FIELD [nodrop]]",
+	.usage = "parse auto|combined|common|json|logfmt|csv|tsv|regex \"PATTERN\" [from FIELD [nodrop]]",
 	.configure = parse_configure,
 	.bind = bind,
 	.free_config = free_config,
@@ -365,4 +566,10 @@ int rf__parse_reads_header(const struct rf_stage_spec *spec)
 {
 	const struct parse_config *pc = spec->config;
 	return pc && pc->fmt->header;
+}
+
+int rf__parse_whole_inputs(const struct rf_stage_spec *spec)
+{
+	const struct parse_config *pc = spec->config;
+	return pc && !pc->has_from && (pc->fmt->header || pc->ncand);
 }

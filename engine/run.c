@@ -211,6 +211,7 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->mode = run->mode;
 	rep->threads = run->threads;
 	snprintf(rep->mode_reason, sizeof rep->mode_reason, "%s", run->mode_reason);
+	rf__auto_summary(&run->env, rep->formats, sizeof rep->formats);
 	rep->nstages = run->nstages;
 	run->exec->stats(run, run->exec_state, rep);
 	rep->elapsed_ns = now_ns() - t0;
