@@ -24,6 +24,9 @@ static const struct {
 	{ "tsv", "parse tsv | count, avg($2), min($3), max(val) by $1, $4" },
 	{ "regex", "parse regex '(?<k>[A-Za-z_]+)=(?<n>-?[0-9.]+)(?: (?<rest>.*))?' | where n < 1e9 | "
 		   "count, sum(n), p90(n) by k, rest" },
+	{ "auto", "parse auto | where status >= 300 or level == \"x\" | count, sum(bytes), max(ms) by status, level, minute" },
+	{ "from", "parse json | parse logfmt from msg nodrop | parse json from a.b | where k > 1 | "
+		  "count, sum(n), distinct(v) by k, level, c.d" },
 };
 
 static const char *query;
@@ -37,7 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (strcmp(f, formats[i].format) == 0)
 			query = formats[i].query;
 	if (!query) {
-		fprintf(stderr, "fuzz_parse: set RF_FUZZ_FORMAT to combined, common, json, logfmt, csv, tsv or regex\n");
+		fprintf(stderr, "fuzz_parse: set RF_FUZZ_FORMAT to one of the formats in fuzz_parse.c\n");
 		exit(2);
 	}
 	return 0;
