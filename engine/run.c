@@ -71,7 +71,14 @@ static int range_of(const struct rf_options *opt, const rf_query *q, const struc
 		return -1;
 	}
 	const char *fmt = q->parse_stage >= 0 ? parse_format(q) : NULL;
-	if (fmt && (strcmp(fmt, "json") == 0 || strcmp(fmt, "logfmt") == 0)) {
+	/* the formats whose time is where the seek and the filter look: the
+	 * rest (json, logfmt, parse auto, syslog's PRI first, a format string
+	 * that may put it anywhere) would drop records as timeless */
+	static const char *const where_known[] = { "combined", "common", "split", "regex", "csv", "tsv", "cri", NULL };
+	int known = !fmt;
+	for (int i = 0; fmt && where_known[i]; i++)
+		known |= strcmp(fmt, where_known[i]) == 0;
+	if (!known) {
 		snprintf(why, why_len,
 			 "--since/--until read a record's time at the line's start or in its first [...]; "
 			 "with parse %s use where on the time field", fmt);

@@ -122,6 +122,11 @@ with open(path) as f:
     nlines = sum(1 for _ in f)
 st, out, err = run(["--format=tsv", "parse auto | count by nosuchfield", path])
 check(st == 0 and rows_of(out) == ["\t%d" % nlines], "any name: %d %r %r" % (st, out[:100], err[:200]))
+# --since/--until look for the time where combined or a line-start time has
+# it; with parse auto an input's format is not known before it is read:
+# refused, never records dropped as timeless (it answered 1 of 0 before)
+st, out, err = run(["--since", "2026-11-30T10:30:00Z", "parse auto | count", path])
+check(st == 2 and b"with parse auto use where" in err, "--since with parse auto: %d %r" % (st, err))
 rftest.summary()
 EOF
 finish
