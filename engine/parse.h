@@ -100,7 +100,7 @@ static inline struct rf_value rf__val(const char *p, size_t n)
 	return (struct rf_value){ p, (int32_t)n };
 }
 
-/* parsers.c: whether every non-empty line of [p, p + n) is a record of f
+/* parse_util.c: whether every non-empty line of [p, p + n) is a record of f
  * (its record() returns 0 for it with no fields asked for), and there is
  * one: a sniff hook for a format whose parser is strict */
 int rf__sniff_records(const struct parse_format *f, const char *p, size_t n);

@@ -2,6 +2,7 @@
  * JSON strings (logfmt quotes its values the same way), a slot by name. */
 #include "config.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "parse.h"
 
@@ -132,4 +133,44 @@ int rf__json_slot(const struct parse_config *pc, const char *path, size_t len)
 		if (pc->slot_field[i] != RF_SLOT_EVAL && strlen(pc->slot_name[i]) == len && memcmp(pc->slot_name[i], path, len) == 0)
 			return i;
 	return -1;
+}
+
+/* A format's parser on its own, with no field asked for: what a sniff
+ * needs (the stage's own state lives in parsers.c). */
+int rf__sniff_records(const struct parse_format *f, const char *p, size_t n)
+{
+	struct parse_config *pc = calloc(1, sizeof *pc);
+	struct parse_state *ps = calloc(1, sizeof *ps);
+	int all = pc && ps;
+	if (all) {
+		pc->fmt = f;
+		pc->head.format = f->name;
+		ps->pc = pc;
+		ps->cur = -1;
+		all = !f->open || f->open(ps) == 0;
+	}
+	const char *end = p + n;
+	int lines = 0;
+	struct rf_batch scratch = { 0 }; /* for unescaped keys */
+	while (all && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (len) {
+			all = f->record(ps, NULL, &scratch, p, len, NULL) == 0;
+			rf__batch_reset_arena(&scratch);
+			lines++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	rf__batch_free(&scratch);
+	if (ps) {
+		rf__regex_match_free(ps->m);
+		free(ps->keep);
+		free(ps->scratch);
+	}
+	free(ps);
+	free(pc);
+	return all && lines > 0;
 }

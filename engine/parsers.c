@@ -345,38 +345,6 @@ static void parse_close(struct rf_stage *st)
 	st->state = NULL;
 }
 
-int rf__sniff_records(const struct parse_format *f, const char *p, size_t n)
-{
-	struct parse_config *pc = calloc(1, sizeof *pc);
-	struct parse_state *ps = NULL;
-	int all = pc != NULL;
-	if (pc) {
-		pc->fmt = f;
-		pc->head.format = f->name;
-	}
-	if (all && state_new(pc, &ps) < 0)
-		all = 0;
-	const char *end = p + n;
-	int lines = 0;
-	struct rf_batch scratch = { 0 }; /* for unescaped keys */
-	while (all && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((nl ? nl : end) - p);
-		if (len && p[len - 1] == '\r')
-			len--;
-		if (len) {
-			all = f->record(ps, NULL, &scratch, p, len, NULL) == 0;
-			rf__batch_reset_arena(&scratch);
-			lines++;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	rf__batch_free(&scratch);
-	state_free(ps);
-	free(pc);
-	return all && lines > 0;
-}
-
 /* ---- the stage ---- */
 
 static int keep_room(struct parse_state *ps, uint32_t n)

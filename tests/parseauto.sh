@@ -122,6 +122,17 @@ with open(path) as f:
     nlines = sum(1 for _ in f)
 st, out, err = run(["--format=tsv", "parse auto | count by nosuchfield", path])
 check(st == 0 and rows_of(out) == ["\t%d" % nlines], "any name: %d %r %r" % (st, out[:100], err[:200]))
+# records are lines under parse auto: compact JSON whose key holds a quote
+# after a comma (`,"\"":2`) opened a csv quote that ran over the newlines
+# (the framing of csv was chosen for parse auto: 0 records, 1 rejected)
+qj = T + "/quote.json"
+with open(qj, "w") as f:
+    for i in range(10):
+        f.write(json.dumps({"n": i, '"': 2}, separators=(",", ":")) + "\n")
+for mode in MODES:
+    st, out, err = run(["--mode=" + mode, "parse auto | count, sum(n)", qj])
+    check(st == 0 and out.split() == [b"count", b"sum(n)", b"10", b"45"], "%s: quote after a comma: %r %r"
+          % (mode, out, err[:200]))
 # --since/--until look for the time where combined or a line-start time has
 # it; with parse auto an input's format is not known before it is read:
 # refused, never records dropped as timeless (it answered 1 of 0 before)
