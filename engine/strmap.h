@@ -35,6 +35,9 @@ void rf__strmap_free(struct rf_strmap *m);
  * rf__hash_bytes(key, len).  -ENOMEM or -E2BIG on failure, or the index
  * (>= 0). */
 int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_t h, int *added);
+/* Index of the key, or -1 when it is not there.  Only reads the map:
+ * threads may look keys up at once in a map nobody changes any more. */
+int64_t rf__strmap_find(const struct rf_strmap *m, const char *key, size_t len, uint64_t h);
 static inline const char *rf__strmap_key(const struct rf_strmap *m, size_t i, size_t *len)
 {
 	uint64_t l = m->loc[i] & RF_STRMAP_LONG, off = m->loc[i] >> 24;
