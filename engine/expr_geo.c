@@ -163,10 +163,16 @@ static void fn_geo(const struct rf_fn_call *call, const struct rf_tv *a, struct 
 static int open_db(int db, const char *path, char *err, size_t errlen)
 {
 #ifdef HAVE_MAXMINDDB
+	errno = 0;
 	int st = MMDB_open(path, MMDB_MODE_MMAP, &dbs[db].mmdb);
+	int e = errno;
+	if ((st == MMDB_FILE_OPEN_ERROR || st == MMDB_IO_ERROR) && e) {
+		snprintf(err, errlen, "%s %s: %s", db_option[db], path, strerror(e));
+		return -1;
+	}
 	if (st != MMDB_SUCCESS) {
-		const char *why = st == MMDB_IO_ERROR ? strerror(errno) : MMDB_strerror(st);
-		snprintf(err, errlen, "%s %s: not a MaxMind database it can read: %s", db_option[db], path, why);
+		snprintf(err, errlen, "%s %s: not a MaxMind database it can read: %s", db_option[db], path,
+			 MMDB_strerror(st));
 		return -1;
 	}
 	dbs[db].open = 1;

@@ -306,7 +306,8 @@ static int load_table(struct lookup_config *cfg, struct rf_query_error *err)
 	size_t line_cap = 0;
 	r = csv_next(&rd, why, sizeof why);
 	if (r == 0) {
-		rf__fail(err, cfg->path_column, "lookup: %s is empty: it needs a header row naming the columns", cfg->path);
+		r = rf__fail(err, cfg->path_column, "lookup: %s is empty: it needs a header row naming the columns",
+			     cfg->path);
 		goto out;
 	}
 	if (r < 0)
