@@ -166,13 +166,15 @@ static int open_db(int db, const char *path, char *err, size_t errlen)
 	errno = 0;
 	int st = MMDB_open(path, MMDB_MODE_MMAP, &dbs[db].mmdb);
 	int e = errno;
-	if ((st == MMDB_FILE_OPEN_ERROR || st == MMDB_IO_ERROR) && e) {
+	if (st == MMDB_FILE_OPEN_ERROR && e) {
 		snprintf(err, errlen, "%s %s: %s", db_option[db], path, strerror(e));
 		return -1;
 	}
 	if (st != MMDB_SUCCESS) {
-		snprintf(err, errlen, "%s %s: not a MaxMind database it can read: %s", db_option[db], path,
-			 MMDB_strerror(st));
+		/* an empty file or a directory cannot be mapped: an I/O error */
+		snprintf(err, errlen, "%s %s: not a MaxMind database it can read: %s%s%s%s", db_option[db], path,
+			 MMDB_strerror(st), st == MMDB_IO_ERROR && e ? " (" : "", st == MMDB_IO_ERROR && e ? strerror(e) : "",
+			 st == MMDB_IO_ERROR && e ? ")" : "");
 		return -1;
 	}
 	dbs[db].open = 1;
