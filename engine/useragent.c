@@ -100,6 +100,7 @@ static const struct ua_rule os_rules[] = {
 	{ "FreeBSD", "FreeBSD", NULL },
 	{ "OpenBSD", "OpenBSD", NULL },
 	{ "Linux", "Linux", NULL },
+	{ "linux", "Linux", NULL },   /* Wget's (linux-gnu) */
 	{ "X11", "Linux", NULL },
 	{ NULL, NULL, NULL },
 };
