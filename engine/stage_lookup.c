@@ -448,20 +448,10 @@ static int lookup_process(struct rf_stage *st, struct rf_batch *b)
 {
 	const struct lookup_config *cfg = st->state;
 	const struct rf_schema *sc = cfg->sc;
-	int r = rf__batch_expand(b, st->k);
+	int r = rf__batch_field_rows(st, b, sc);
 	if (r < 0)
 		return r;
 	uint32_t n = b->nsel;
-	if (!b->has_vals || b->nslots < (uint32_t)sc->nslots) {
-		/* no parse stage before: every other field is missing */
-		if (rf__batch_reserve_vals(b, (uint32_t)sc->nslots) < 0)
-			return -ENOMEM;
-		for (size_t i = 0; i < (size_t)n * (size_t)sc->nslots; i++)
-			b->vals[i] = RF_MISSING;
-		b->ntv = 0;
-	}
-	if (b->ntv != (uint32_t)sc->neval && rf__batch_reserve_tv(b, (uint32_t)sc->neval) < 0)
-		return -ENOMEM;
 	/* hash a window of keys and prefetch their slots before the finds:
 	 * a table larger than the cache costs a miss a key, overlapped so */
 	enum { AHEAD = 16 };

@@ -17,19 +17,13 @@ command -v mmdblookup > /dev/null || {
 		exit 77
 	fi
 
-python3 - "$RINGFLOW" "$T" "${SRCDIR:-.}/tests/mkmmdb.py" << 'EOF'
-import json, os, re, subprocess, sys
+py_checks << 'EOF'
+import collections, csv, json, os, re, subprocess, sys
+import rftest
+from rftest import check
 
-RF, T, MK = sys.argv[1], sys.argv[2], sys.argv[3]
-checks = fails = 0
-
-
-def check(ok, what):
-    global checks, fails
-    checks += 1
-    if not ok:
-        fails += 1
-        print("FAIL: " + what, file=sys.stderr)
+T, RF = rftest.setup(sys.argv)
+MK = os.environ.get("SRCDIR", ".") + "/tests/mkmmdb.py"
 
 
 dbs = {}
@@ -166,6 +160,6 @@ if not any(os.path.exists(d) for d in defaults):
 else:
     print("a system GeoIP directory exists: the no-database checks are skipped", file=sys.stderr)
 
-print("%d checks, %d failures" % (checks, fails))
-sys.exit(1 if fails else 0)
+rftest.summary()
 EOF
+finish

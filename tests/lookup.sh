@@ -14,19 +14,12 @@
 printf '10.0.0.1 - - [01/Nov/2026:00:00:01 +0000] "GET /crlf HTTP/1.1" 200 5 "-" "curl/8.0"\r\n' >> "$T/access.log"
 printf '10.0.0.2 - - [01/Nov/2026:00:00:02 +0000] "GET /last HTTP/1.1" 404 0 "-" "-"' >> "$T/access.log"
 
-python3 - "$RINGFLOW" "$T" << 'EOF'
+py_checks << 'EOF'
 import collections, csv, json, os, re, subprocess, sys
+import rftest
+from rftest import check
 
-RF, T = sys.argv[1], sys.argv[2]
-checks = fails = 0
-
-
-def check(ok, what):
-    global checks, fails
-    checks += 1
-    if not ok:
-        fails += 1
-        print("FAIL: " + what, file=sys.stderr)
+T, RF = rftest.setup(sys.argv)
 
 
 def rf(*args):
@@ -193,6 +186,6 @@ check(p.returncode == 2 and b"expected 'on FIELD'" in p.stderr, "no 'on': %r" % 
 p = rf("parse combined | lookup " + T + "/t_first.csv on nosuch", T + "/access.log")
 check(p.returncode == 2 and b"no field 'nosuch'" in p.stderr, "a key field the parser lacks: %r" % p.stderr)
 
-print("%d checks, %d failures" % (checks, fails))
-sys.exit(1 if fails else 0)
+rftest.summary()
 EOF
+finish

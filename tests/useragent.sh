@@ -4,19 +4,12 @@
 # in every mode and as bare lines; null gives null, odd bytes no crash.
 . "${SRCDIR:-.}/tests/lib.sh"
 
-python3 - "$RINGFLOW" "$T" << 'EOF'
-import json, subprocess, sys
+py_checks << 'EOF'
+import collections, csv, json, os, re, subprocess, sys
+import rftest
+from rftest import check
 
-RF, T = sys.argv[1], sys.argv[2]
-checks = fails = 0
-
-
-def check(ok, what):
-    global checks, fails
-    checks += 1
-    if not ok:
-        fails += 1
-        print("FAIL: " + what, file=sys.stderr)
+T, RF = rftest.setup(sys.argv)
 
 
 AGENTS = [
@@ -128,6 +121,6 @@ check(p.returncode == 0 and p.stdout == b"f\to\nGooglebot\tAndroid\nFirefox\tOth
 p = subprocess.run([RF, "eval f = ua_famly(line)"], input=b"x\n", capture_output=True)
 check(p.returncode == 2 and b"unknown function 'ua_famly'" in p.stderr, "unknown function: %r" % p.stderr)
 
-print("%d checks, %d failures" % (checks, fails))
-sys.exit(1 if fails else 0)
+rftest.summary()
 EOF
+finish
