@@ -186,6 +186,25 @@ check(p.returncode == 2 and b"expected 'on FIELD'" in p.stderr, "no 'on': %r" % 
 p = rf("parse combined | lookup " + T + "/t_first.csv on nosuch", T + "/access.log")
 check(p.returncode == 2 and b"no field 'nosuch'" in p.stderr, "a key field the parser lacks: %r" % p.stderr)
 
+# random small tables (separators, quotes, CR, LF, NUL, invalid UTF-8):
+# loaded or refused with a message, never a crash or a hang
+import random
+rnd = random.Random(16)
+alphabet = [b",", b"\t", b'"', b"\n", b"\r", b"\r\n", b"\0", b"\xff", b"ip", b"a", b"1", b" ", b'""']
+with open(T + "/one.log", "w") as f:
+    f.write("1 a\n\"\" b\nip c")
+for i in range(150):
+    body = b"".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 40)))
+    with open(T + "/rnd.csv", "wb") as f:
+        f.write(body)
+    try:
+        p = subprocess.run([RF, "--format=json", "split | lookup %s/rnd.csv on $1 as r" % T, T + "/one.log"],
+                           capture_output=True, timeout=20)
+        ok = p.returncode == 0 or (p.returncode == 2 and p.stderr.startswith(b"ringflow: "))
+        check(ok, "random table %r: status %d %r" % (body, p.returncode, p.stderr[-200:]))
+    except subprocess.TimeoutExpired:
+        check(False, "random table %r: a hang" % body)
+
 rftest.summary()
 EOF
 finish
