@@ -452,21 +452,34 @@ static int lookup_process(struct rf_stage *st, struct rf_batch *b)
 	if (r < 0)
 		return r;
 	uint32_t n = b->nsel;
-	/* hash a window of keys and prefetch their slots before the finds:
-	 * a table larger than the cache costs a miss a key, overlapped so */
-	enum { AHEAD = 16 };
+	/* a window of keys at a time, its cache misses overlapped in steps
+	 * (the slots, the keys' places and the rows, the keys) before the
+	 * finds: a table larger than the cache costs misses a key otherwise */
+	enum { AHEAD = 32 };
 	uint64_t h[AHEAD];
+	int64_t hint[AHEAD];
+	const struct rf_strmap *m = &cfg->map;
 	for (uint32_t k = 0; k < n; k++) {
-		if (k % AHEAD == 0)
-			for (uint32_t i = k; i < n && i < k + AHEAD; i++) {
+		if (k % AHEAD == 0) {
+			uint32_t end = n - k < AHEAD ? n : k + AHEAD;
+			for (uint32_t i = k; i < end; i++) {
 				struct rf_value key = rf__field(b, i, &cfg->key);
 				h[i - k] = key.p && key.len >= 0 ? rf__hash_bytes(key.p, (size_t)key.len) : 0;
-				rf__strmap_prefetch(&cfg->map, h[i - k]);
+				rf__strmap_prefetch(m, h[i - k]);
 			}
+			for (uint32_t i = k; i < end; i++)
+				if ((hint[i - k] = rf__strmap_hint(m, h[i - k])) >= 0)
+					__builtin_prefetch(&cfg->cells[(size_t)hint[i - k] * (size_t)cfg->nfields]);
+			for (uint32_t i = k; i < end; i++)
+				if (hint[i - k] >= 0) {
+					size_t len;
+					__builtin_prefetch(rf__strmap_key(m, (size_t)hint[i - k], &len));
+				}
+		}
 		struct rf_value key = rf__field(b, k, &cfg->key);
 		int64_t row = -1;
 		if (key.p && key.len >= 0)
-			row = rf__strmap_find(&cfg->map, key.p, (size_t)key.len, h[k % AHEAD]);
+			row = rf__strmap_find(m, key.p, (size_t)key.len, h[k % AHEAD]);
 		const struct lookup_cell *c = row >= 0 ? &cfg->cells[(size_t)row * (size_t)cfg->nfields] : NULL;
 		struct rf_tv *tv = &b->tv[(size_t)k * b->ntv];
 		struct rf_value *v = &b->vals[(size_t)k * b->nslots];
