@@ -15,7 +15,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config linux-libc-dev
 liburing-dev libnuma-dev numactl libbpf-dev check libpcre2-dev systemtap-sdt-dev
 clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time valgrind
 python3 libisal-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev
-pigz isal zstd xz-utils bzip2 lz4 gzip tzdata miller sqlite3"
+pigz isal zstd xz-utils bzip2 lz4 gzip tzdata miller sqlite3
+libmaxminddb-dev mmdb-bin"
 
 install_deps() {
 	missing=""

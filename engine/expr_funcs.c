@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "enrich.h"
 #include "expr.h"
 #include "timezone.h"
 #include "tval.h"
@@ -946,5 +947,5 @@ const struct rf_fn_def *rf__find_function(const char *name)
 	for (int i = 0; rf__functions[i]; i++)
 		if (strcmp(rf__functions[i]->name, name) == 0)
 			return rf__functions[i];
-	return NULL;
+	return rf__enrich_function(name); /* geoip(), asn(), ua_*(): enrich.h */
 }

@@ -188,11 +188,8 @@ static char *arena_alloc(void *user, size_t n)
 	return rf__batch_alloc(user, n ? n : 1);
 }
 
-static int eval_process(struct rf_stage *st, struct rf_batch *b)
+int rf__batch_field_rows(struct rf_stage *st, struct rf_batch *b, const struct rf_schema *sc)
 {
-	struct eval_state *es = st->state;
-	const struct eval_config *cfg = es->cfg;
-	const struct rf_schema *sc = cfg->sc;
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0)
 		return r;
@@ -207,6 +204,18 @@ static int eval_process(struct rf_stage *st, struct rf_batch *b)
 	}
 	if (b->ntv != (uint32_t)sc->neval && rf__batch_reserve_tv(b, (uint32_t)sc->neval) < 0)
 		return -ENOMEM;
+	return 0;
+}
+
+static int eval_process(struct rf_stage *st, struct rf_batch *b)
+{
+	struct eval_state *es = st->state;
+	const struct eval_config *cfg = es->cfg;
+	const struct rf_schema *sc = cfg->sc;
+	int r = rf__batch_field_rows(st, b, sc);
+	if (r < 0)
+		return r;
+	uint32_t n = b->nsel;
 	if (n > es->out_cap) {
 		struct rf_tv *o = realloc(es->out, n * sizeof *o);
 		if (!o)

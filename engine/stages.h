@@ -44,6 +44,11 @@ int rf__parse_count_arg(struct rf_cursor *c, const char *verb, uint64_t *out);
 int rf__head_configure(struct rf_stage_spec *spec, struct rf_cursor *c);
 void rf__count_free_config(void *config);
 
+/* stage_eval.c: b's value rows and typed values ready for the fields a
+ * stage makes (eval, lookup); with no parse stage before, every field is
+ * missing.  0 or -ENOMEM. */
+int rf__batch_field_rows(struct rf_stage *st, struct rf_batch *b, const struct rf_schema *sc);
+
 /* the verbs, for the verb table */
 extern const struct rf_verb rf__verb_grep, rf__verb_regex, rf__verb_where, rf__verb_select, rf__verb_head,
 	rf__verb_top, rf__verb_sort, rf__verb_eval;

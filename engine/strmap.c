@@ -94,21 +94,30 @@ static int key_equal(const struct rf_strmap *m, size_t i, const char *key, size_
 	return l == len && (len == 0 || memcmp(k, key, len) == 0);
 }
 
+int64_t rf__strmap_find(const struct rf_strmap *m, const char *key, size_t len, uint64_t h)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	if (!m->cap)
+		return -1;
+	size_t pos = home(tag, m->bits);
+	uint64_t s;
+	while ((s = m->slots[pos])) {
+		if ((uint32_t)(s >> 32) == tag && key_equal(m, (uint32_t)s - 1, key, len))
+			return (int64_t)((uint32_t)s - 1);
+		pos = (pos + 1) & (m->cap - 1);
+	}
+	return -1;
+}
+
 int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_t h, int *added)
 {
 	*added = 0;
 	uint32_t tag = (uint32_t)(h >> 32);
-	if (m->cap) {
-		size_t pos = home(tag, m->bits);
-		uint64_t s;
-		while ((s = m->slots[pos])) {
-			if ((uint32_t)(s >> 32) == tag && key_equal(m, (uint32_t)s - 1, key, len))
-				return (int64_t)((uint32_t)s - 1);
-			pos = (pos + 1) & (m->cap - 1);
-		}
-	} else if (m->count) {
+	int64_t found = rf__strmap_find(m, key, len, h);
+	if (found >= 0)
+		return found;
+	if (!m->cap && m->count)
 		return -EINVAL; /* the index was dropped */
-	}
 	if (m->count >= UINT32_MAX - 1)
 		return -E2BIG;
 	/* keep the load at most 3/4: short probe runs */

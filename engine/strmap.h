@@ -35,6 +35,33 @@ void rf__strmap_free(struct rf_strmap *m);
  * rf__hash_bytes(key, len).  -ENOMEM or -E2BIG on failure, or the index
  * (>= 0). */
 int64_t rf__strmap_put(struct rf_strmap *m, const char *key, size_t len, uint64_t h, int *added);
+/* Index of the key, or -1 when it is not there.  Only reads the map:
+ * threads may look keys up at once in a map nobody changes any more. */
+int64_t rf__strmap_find(const struct rf_strmap *m, const char *key, size_t len, uint64_t h);
+/* A batch of finds in a map larger than the cache overlaps its misses in
+ * steps: prefetch each key's home slot; then (the slot loaded by now)
+ * rf__strmap_hint gives the index the slot names when its hash bits match,
+ * and starts loading that key's location; the caller may prefetch the key
+ * (rf__strmap_key) and its own data of that index before the finds. */
+static inline size_t rf__strmap_home(const struct rf_strmap *m, uint64_t h)
+{
+	return (size_t)((uint32_t)(h >> 32) >> (32 - m->bits));
+}
+static inline void rf__strmap_prefetch(const struct rf_strmap *m, uint64_t h)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[rf__strmap_home(m, h)]);
+}
+static inline int64_t rf__strmap_hint(const struct rf_strmap *m, uint64_t h)
+{
+	if (!m->cap)
+		return -1;
+	uint64_t s = m->slots[rf__strmap_home(m, h)];
+	if (!s || (uint32_t)(s >> 32) != (uint32_t)(h >> 32))
+		return -1;
+	__builtin_prefetch(&m->loc[(uint32_t)s - 1]);
+	return (int64_t)((uint32_t)s - 1);
+}
 static inline const char *rf__strmap_key(const struct rf_strmap *m, size_t i, size_t *len)
 {
 	uint64_t l = m->loc[i] & RF_STRMAP_LONG, off = m->loc[i] >> 24;

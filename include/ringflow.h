@@ -101,6 +101,9 @@ void rf_query_free(rf_query *q);
 /* Number of stages, and a stage's verb name (for --stats). */
 int rf_query_stages(const rf_query *q);
 const char *rf_query_stage_name(const rf_query *q, int i);
+/* The tables its lookup stages loaded (for --stats): how many, their rows
+ * and the memory they hold, in bytes. */
+int rf_query_lookups(const rf_query *q, uint64_t *rows, uint64_t *bytes);
 
 /* ---- Running ------------------------------------------------------------ */
 
@@ -149,6 +152,10 @@ struct rf_options {
 	 * read every file whole. */
 	int64_t seek_slack_ns;
 	int no_seek;
+	/* MaxMind database files for geoip() and asn(); NULL: the usual
+	 * places (/usr/share/GeoIP, /var/lib/GeoIP) */
+	const char *geoip_db;
+	const char *asn_db;
 };
 
 void rf_options_init(struct rf_options *opt);
@@ -162,6 +169,12 @@ int rf_check_tz(const char *name, char *err, size_t errlen);
  * yesterday, or a duration (1h: an hour ago); and q's parser has its
  * time where the range looks (not json, logfmt).  0, or -1 with a message. */
 int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen);
+
+/* Open the MaxMind databases that the queries parsed so far call for
+ * (geoip(), asn(), asn_org()): opt->geoip_db and opt->asn_db, else the
+ * usual places.  Once per process, before rf_run (without it those calls
+ * give null).  0, or -1 with a message in err. */
+int rf_open_databases(const struct rf_options *opt, char *err, size_t errlen);
 
 /* Compressed formats by number (the index of the rf_report arrays below):
  * 1 gzip, 2 zstd, 3 xz, 4 bzip2, 5 lz4; 0 and anything else NULL. */
@@ -246,6 +259,11 @@ struct rf_report {
 	/* parse auto: the format each input was read as ("combined 2, json 1";
 	 * "none" counts inputs no format fitted) */
 	char formats[192];
+	/* lookup stages: their tables, rows and the memory they hold (loaded
+	 * once when the query is parsed; see rf_query_lookups) */
+	uint64_t lookup_tables;
+	uint64_t lookup_rows;
+	uint64_t lookup_bytes;
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and

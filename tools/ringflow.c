@@ -90,6 +90,9 @@ static void usage(FILE *f)
 	      "  --since=T, --until=T     only records of a time from T (inclusive) until T\n"
 	      "                           (exclusive): 2026-11-01, '2026-11-01 10:00' (in --tz),\n"
 	      "                           1h, 30m, 2d (ago), now, today, yesterday\n"
+	      "  --geoip-db=FILE          the MaxMind database geoip() reads (default: GeoLite2\n"
+	      "                           Country or City in /usr/share/GeoIP, /var/lib/GeoIP)\n"
+	      "  --asn-db=FILE            the one asn() and asn_org() read (default: GeoLite2-ASN)\n"
 	      "  --seek-slack=DURATION|off  how far back a line's time may be from the times\n"
 	      "                           above it, for the seek to --since/--until in a\n"
 	      "                           regular file (default 5m); off: read it all\n"
@@ -339,6 +342,9 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	if (r->sort_runs)
 		fprintf(f, "  sort        spilled: %" PRIu64 " sorted run%s, %" PRIu64 " bytes to a temporary file, merged\n",
 			r->sort_runs, r->sort_runs == 1 ? "" : "s", r->sort_spilled);
+	if (r->lookup_tables)
+		fprintf(f, "  lookup      %" PRIu64 " table%s, %" PRIu64 " rows, %.1f MiB\n", r->lookup_tables,
+			r->lookup_tables == 1 ? "" : "s", r->lookup_rows, (double)r->lookup_bytes / 1048576.0);
 	if (r->time_outside || r->time_missing || r->seek_skipped)
 		fprintf(f, "  time range  %" PRIu64 " records outside dropped, %" PRIu64 " without a time dropped, %" PRIu64
 			" bytes skipped by the seek\n",
@@ -503,6 +509,8 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 			first_d = 0;
 		}
 	fputs("],", f);
+	fprintf(f, "\"lookup_tables\":%" PRIu64 ",\"lookup_rows\":%" PRIu64 ",\"lookup_bytes\":%" PRIu64 ",",
+		r->lookup_tables, r->lookup_rows, r->lookup_bytes);
 	fprintf(f, "\"groups\":%" PRIu64 ",\"group_bytes\":%" PRIu64 ",\"stages\":[", r->groups, r->group_bytes);
 	for (int i = 0; i < r->nstages; i++) {
 		const struct rf_stage_stats *s = &r->stage[i];
@@ -669,7 +677,7 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK };
+       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK, OPT_GEOIPDB, OPT_ASNDB };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -696,6 +704,8 @@ static const struct option longopts[] = {
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "every", required_argument, NULL, OPT_EVERY },
 	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "geoip-db", required_argument, NULL, OPT_GEOIPDB },
+	{ "asn-db", required_argument, NULL, OPT_ASNDB },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "seek-slack", required_argument, NULL, OPT_SEEKSLACK },
@@ -917,6 +927,8 @@ int main(int argc, char **argv)
 		case OPT_TZ:
 			opt.tz = optarg;
 			break;
+		case OPT_GEOIPDB: opt.geoip_db = optarg; break;
+		case OPT_ASNDB: opt.asn_db = optarg; break;
 		case OPT_SINCE:
 			opt.since = optarg;
 			break;
@@ -1000,6 +1012,11 @@ int main(int argc, char **argv)
 		rf_query_free(q);
 		return EXIT_USAGE;
 	}
+	if (rf_open_databases(&opt, perr, sizeof perr) < 0) {
+		fprintf(stderr, "ringflow: %s\n", perr);
+		rf_query_free(q);
+		return EXIT_USAGE;
+	}
 
 	/* Outputs are opened only now that the query is known to be good, and
 	 * are never an input. */
@@ -1056,6 +1073,7 @@ int main(int argc, char **argv)
 	struct rf_report report;
 	memset(&report, 0, sizeof report); /* rf_run may fail before it fills it */
 	r = rf_run(q, (const char *const *)files, nfiles, &opt, (stats || verbose) ? &report : NULL);
+	report.lookup_tables = (uint64_t)rf_query_lookups(q, &report.lookup_rows, &report.lookup_bytes);
 	rf_query_free(q);
 	if (opt.on_progress)
 		fputs("\r\033[K", stderr); /* the bar goes away */
