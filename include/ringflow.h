@@ -149,6 +149,11 @@ struct rf_options {
 	 * read every file whole. */
 	int64_t seek_slack_ns;
 	int no_seek;
+	/* Multiline records: a line matching record_start (a PCRE2 pattern)
+	 * begins a record, other lines continue the one before; or a preset
+	 * rule by name ("java", "python", "go", "indent").  NULL: lines. */
+	const char *record_start;
+	const char *multiline;
 };
 
 void rf_options_init(struct rf_options *opt);
@@ -162,6 +167,12 @@ int rf_check_tz(const char *name, char *err, size_t errlen);
  * yesterday, or a duration (1h: an hour ago); and q's parser has its
  * time where the range looks (not json, logfmt).  0, or -1 with a message. */
 int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen);
+
+/* Whether opt's multiline rule can be used: a known preset, a pattern that
+ * compiles (err->column is then 1-based in the pattern), not both, and not
+ * with parse csv or tsv (whose records have their own framing).  0, or -1
+ * with err filled. */
+int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err);
 
 /* Compressed formats by number (the index of the rf_report arrays below):
  * 1 gzip, 2 zstd, 3 xz, 4 bzip2, 5 lz4; 0 and anything else NULL. */
@@ -246,6 +257,10 @@ struct rf_report {
 	/* parse auto: the format each input was read as ("combined 2, json 1";
 	 * "none" counts inputs no format fitted) */
 	char formats[192];
+	/* input lines, counted with records when these may span lines
+	 * (multiline records, csv); 0 otherwise */
+	uint64_t lines;
+	const char *multiline;      /* the multiline rule in effect, or NULL */
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and
