@@ -87,7 +87,7 @@ static int next_ml_record(int fd, uint64_t at, uint64_t size, const struct rf_ml
 {
 	uint64_t line;
 	int r = next_record(fd, at, size, &line);
-	if (r < 0 || line >= size) {
+	if (r < 0 || line >= size || line == 0) { /* an input's first line starts a record */
 		*out = line;
 		return r;
 	}
