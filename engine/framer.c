@@ -370,6 +370,7 @@ static int run_ml(struct rf_framer *f, struct rf_source *src)
 			if ((r = open_append(f, start, (size_t)((nl ? nl : end) - start))) < 0)
 				break;
 			if (!nl) {
+				f->ml_open_head = f->ml_open_len;
 				drop(&f->cur_ref);
 				continue;
 			}
