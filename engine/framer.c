@@ -239,6 +239,39 @@ static int emit_spill(struct rf_framer *f, int unterminated, uint64_t offset)
 	return r;
 }
 
+/* The source's next chunk, held in f->cur_ref (*got set), or the input's
+ * end (0), or what ends the run: an error of the source, tick()'s result,
+ * -EINTR for rf_cancel(). */
+static int next_chunk(struct rf_framer *f, struct rf_source *src, struct rf_chunk *c, int *got)
+{
+	*got = 0;
+	for (;;) {
+		/* rf_cancel(): stop here too, not only where a batch goes out -
+		 * a record being skipped or spilled may never end */
+		if (rf__io_cancel)
+			return -EINTR;
+		int r = src->ops->next(src, c);
+		if (r == RF_SOURCE_TICK) {
+			if (f->tick && (r = f->tick(f->user)) != 0)
+				return r;
+			continue;
+		}
+		if (r <= 0)
+			return r;
+		struct rf_chunk_ref *cref = malloc(sizeof *cref);
+		if (!cref) {
+			src->ops->release(src, c);
+			return -ENOMEM;
+		}
+		atomic_init(&cref->refs, 1);
+		cref->src = src;
+		cref->chunk = *c;
+		f->cur_ref = cref;
+		*got = 1;
+		return 0;
+	}
+}
+
 /* ---- multiline records ---------------------------------------------------
  *
  * A record ends before a start line, and a line is judged only whole, so
@@ -322,28 +355,9 @@ static int run_ml(struct rf_framer *f, struct rf_source *src)
 	f->ml_open_set = 0;
 	for (;;) {
 		struct rf_chunk c;
-		if (rf__io_cancel) {
-			r = -EINTR;
+		int got;
+		if ((r = next_chunk(f, src, &c, &got)) != 0 || !got)
 			break;
-		}
-		r = src->ops->next(src, &c);
-		if (r == RF_SOURCE_TICK) {
-			if (f->tick && (r = f->tick(f->user)) != 0)
-				break;
-			continue;
-		}
-		if (r <= 0)
-			break;
-		struct rf_chunk_ref *cref = malloc(sizeof *cref);
-		if (!cref) {
-			src->ops->release(src, &c);
-			r = -ENOMEM;
-			break;
-		}
-		atomic_init(&cref->refs, 1);
-		cref->src = src;
-		cref->chunk = c;
-		f->cur_ref = cref;
 		char *start = c.data;
 		char *end = c.data + c.len;
 
@@ -389,6 +403,7 @@ static int run_ml(struct rf_framer *f, struct rf_source *src)
 				start = (char *)nl; /* the scan goes on from its newline */
 			}
 		}
+skipping:
 		if (in_skip) {
 			const char *q = rf__ml_find_end(ml, k, start, (size_t)(end - start), 0);
 			if (!q) {
@@ -422,18 +437,7 @@ static int run_ml(struct rf_framer *f, struct rf_source *src)
 				}
 				dropped(f, start, (size_t)(nl - start));
 				start = (char *)nl;
-				const char *q = rf__ml_find_end(ml, k, start, (size_t)(end - start), 0);
-				if (!q) {
-					r = skip_to_end(f, start, end, &c);
-					drop(&f->cur_ref);
-					if (r < 0)
-						break;
-					continue;
-				}
-				dropped(f, start, (size_t)(q + 1 - start));
-				in_skip = 0;
-				start = (char *)q + 1;
-				goto framed;
+				goto skipping; /* (the skip's scan: no line is open) */
 			}
 			if ((r = spill_append(f, start, take)) < 0)
 				break;
@@ -571,30 +575,9 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 		return run_ml(f, src);
 	for (;;) {
 		struct rf_chunk c;
-		/* rf_cancel(): stop here too, not only where a batch goes out -
-		 * a record being skipped or spilled may never end */
-		if (rf__io_cancel) {
-			r = -EINTR;
+		int got;
+		if ((r = next_chunk(f, src, &c, &got)) != 0 || !got)
 			break;
-		}
-		r = src->ops->next(src, &c);
-		if (r == RF_SOURCE_TICK) {
-			if (f->tick && (r = f->tick(f->user)) != 0)
-				break;
-			continue;
-		}
-		if (r <= 0)
-			break;
-		struct rf_chunk_ref *cref = malloc(sizeof *cref);
-		if (!cref) {
-			src->ops->release(src, &c);
-			r = -ENOMEM;
-			break;
-		}
-		atomic_init(&cref->refs, 1);
-		cref->src = src;
-		cref->chunk = c;
-		f->cur_ref = cref;
 		char *start = c.data;
 		char *end = c.data + c.len;
 
