@@ -259,6 +259,12 @@ st, out, err = run(["--multiline=java", "--rejects=" + os.path.join(T, "rej.out"
                     "parse regex \"^(?<y>\\d+) (?<level>[A-Z]+)\" | count", bad])
 check(open(os.path.join(T, "rej.out"), "rb").read() == b"\tat a\n\tat b\nno level here\n\tat d\n",
       "rejects are whole records: %r" % err)
+# a later record's reject names the line of the file it starts on (4), in every mode
+open(bad, "wb").write(b"2026 INFO x\n\tat c\n\tat d\nno level\n\tat e\n2026 WARN y\n")
+for mode in rftest.MODES:
+    st, out, err = run(["--mode=" + mode, "--multiline=java", "parse regex \"^(?<y>\\d+) (?<level>[A-Z]+)\" | count",
+                        bad])
+    check(st == 0 and out == b"2\n" and b"line 4" in err, "reject line %s: %r %r" % (mode, out, err))
 rftest.summary()
 PY
 finish
