@@ -177,7 +177,8 @@ int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct r
 		snprintf(err->message, sizeof err->message, "--record-start and --multiline are one rule: give one");
 		return -1;
 	}
-	if (q && per_input_header(q)) {
+	const char *fmt = q && q->parse_stage >= 0 ? parse_format(q) : "";
+	if (q && per_input_header(q) && (strcmp(fmt, "csv") == 0 || strcmp(fmt, "tsv") == 0)) {
 		snprintf(err->message, sizeof err->message,
 			 "parse csv and tsv frame their own records (quoted newlines): no --record-start or --multiline");
 		return -1;
