@@ -187,8 +187,26 @@ const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state)
 	return last;
 }
 
+/* Multiline records: a batch begins at a record's start and ends at the
+ * end of one. */
+static uint64_t ml_records(const struct rf_batch *b, const struct rf_kernels *k)
+{
+	if (!b->len)
+		return 0;
+	uint64_t n = 0;
+	const char *p = b->data, *end = b->data + b->len;
+	while (p < end) {
+		const char *nl = rf__ml_find_end(b->ml, k, p, (size_t)(end - p), 1);
+		n++;
+		p = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
 uint64_t rf__batch_records(const struct rf_batch *b, const struct rf_kernels *k)
 {
+	if (b->ml)
+		return ml_records(b, k);
 	if (!b->quote_sep)
 		return rf__batch_all_records(b, k);
 	uint64_t n = b->unterminated;
@@ -216,7 +234,9 @@ int rf__batch_expand(struct rf_batch *b, const struct rf_kernels *k)
 		if (n == b->sel_cap && rf__batch_reserve(b, (size_t)n + 1) < 0)
 			return -ENOMEM;
 		const char *nl;
-		if (q && q - p < 64) {
+		if (b->ml) {
+			nl = rf__ml_find_end(b->ml, k, p, (size_t)(end - p), 1);
+		} else if (q && q - p < 64) {
 			/* a quote close by, as a rule in this record: step it a
 			 * byte at a time (the jumps would be too short to pay),
 			 * and look for the next quote in line */
@@ -397,6 +417,7 @@ static void take_header(struct rf_batch *dst, const struct rf_batch *src)
 	dst->input_idx = src->input_idx;
 	dst->rejects_len = 0;
 	dst->quote_sep = src->quote_sep;
+	dst->ml = src->ml;
 	rf__batch_reset_arena(dst);
 }
 

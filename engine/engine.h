@@ -62,6 +62,9 @@ struct rf_batch {
 	/* csv/tsv: records end only at a newline outside double quotes; the
 	 * field separator (',' or '\t'), 0 for plain lines */
 	char quote_sep;
+	/* multiline records (records.c): a record ends before a line this rule
+	 * calls a start; NULL: one record per line (or csv's quotes) */
+	const struct rf_ml *ml;
 	/* the source chunk data[] lies in, when the batch may keep it instead
 	 * of a copy (see rf__chunk_hold); NULL: the bytes are the framer's or
 	 * a copy, good only until the batch is handed on */
@@ -123,6 +126,44 @@ const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state);
 /* The last such newline in [p, p + n), which starts a record; *state is the
  * state at p + n. */
 const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state);
+
+/* Multiline records (records.c): a record starts at a line the rule calls
+ * a start and runs to the line before the next one. */
+enum { RF_ML_NONE = 0, RF_ML_REGEX, RF_ML_JAVA, RF_ML_PYTHON, RF_ML_GO, RF_ML_INDENT };
+struct rf_regex;
+struct rf_ml {
+	int kind;
+	const char *name;         /* the preset's name, or "record-start" */
+	struct rf_regex *re;      /* RF_ML_REGEX */
+	char prefix[32];          /* the literal after a leading ^, checked first */
+	size_t prefix_len;
+	int prefix_only;          /* the pattern is ^ and that literal alone */
+};
+/* A preset by name ("java", "python", "go", "indent"), or the pattern regex
+ * when it is not NULL; 0, or -EINVAL (err says why for a pattern). */
+int rf__ml_init(struct rf_ml *m, const char *preset, const char *regex, struct rf_query_error *err);
+void rf__ml_free(struct rf_ml *m);
+/* Does the line p[0..n) (no newline; a CR before it is ignored) start a record? */
+int rf__ml_is_start(const struct rf_ml *m, const char *p, size_t n);
+/* The first newline in [p, p + n) that ends a record, p inside a record's
+ * line: one followed by a start line that ends in range (or at p + n when
+ * whole: the range ends a record, and its last newline is then an end). */
+const char *rf__ml_find_end(const struct rf_ml *m, const struct rf_kernels *k, const char *p, size_t n, int whole);
+/* The last such newline in [p, p + n), p starting a record. */
+const char *rf__ml_find_last_end(const struct rf_ml *m, const struct rf_kernels *k, const char *p, size_t n);
+
+/* How records end, for the code that cuts bytes into records (framer,
+ * pieces, batches, ranges): lines, csv quotes or a multiline rule. */
+struct rf_recdef {
+	char quote_sep;
+	const struct rf_ml *ml;
+};
+/* The newline ending the record at p, from a fresh scan state; NULL if
+ * none in [p, p + n) (whole: see rf__ml_find_end). */
+const char *rf__rec_find_end(const struct rf_recdef *d, const struct rf_kernels *k, const char *p, size_t n,
+			     int whole);
+/* The last record end in [p, p + n), p starting a record. */
+const char *rf__rec_find_last_end(const struct rf_recdef *d, const struct rf_kernels *k, const char *p, size_t n);
 
 /* Lines in an all-selected batch: its records, but for csv and tsv, whose
  * records may span lines (see rf__batch_records). */
@@ -576,6 +617,12 @@ struct rf_framer {
 	int input_start;          /* the next batch is an input's first */
 	char quote_sep;           /* csv/tsv framing (see rf__csv_find_end); 0: lines */
 	int qstate;               /* its scan state at the end of the open record */
+	const struct rf_ml *ml;   /* multiline records; NULL: none */
+	size_t ml_line;           /* in the spill: where its last, open line starts */
+	char *ml_open;            /* while skipping: the line open at a chunk's end */
+	size_t ml_open_len, ml_open_head, ml_open_cap;
+	uint64_t ml_open_offset;
+	int ml_open_set;
 	int (*emit)(void *user, struct rf_batch *b);  /* 0, RF_STOP, or -errno */
 	int (*tick)(void *user);                      /* a stream's deadline passed */
 	void *user;

@@ -77,6 +77,87 @@ static int next_record(int fd, uint64_t at, uint64_t size, uint64_t *out)
 	return 0;
 }
 
+/* Multiline records: the first line at or after `at` (a line starts after
+ * a newline) that the rule calls a start, judged whole as the framer does
+ * (a line longer than max_record is none: it is part of a too-long
+ * record).  Every worker's range ends where the next one's starts, so a
+ * record is never cut between two. */
+static int next_ml_record(int fd, uint64_t at, uint64_t size, const struct rf_ml *ml, size_t max_record,
+			  const struct rf_kernels *k, uint64_t *out)
+{
+	uint64_t line;
+	int r = next_record(fd, at, size, &line);
+	if (r < 0 || line >= size || line == 0) { /* an input's first line starts a record */
+		*out = line;
+		return r;
+	}
+	size_t cap = 1 << 16, have = 0, off = 0; /* buf holds the file from `base` */
+	uint64_t base = line;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		const char *nl = k->find_byte(buf + off, have - off, '\n');
+		int eof = base + have >= size;
+		if (nl || (eof && off < have)) {
+			size_t len = (size_t)((nl ? nl : buf + have) - (buf + off));
+			if (len <= max_record && rf__ml_is_start(ml, buf + off, len)) {
+				*out = base + off;
+				break;
+			}
+			off += len + 1;
+			if (off < have || !eof)
+				continue;
+		}
+		if (eof && off >= have) {
+			*out = size;
+			break;
+		}
+		if (rf__io_cancel) {
+			r = -EINTR;
+			break;
+		}
+		/* the open line to the front, then more of the file */
+		memmove(buf, buf + off, have - off);
+		base += off;
+		have -= off;
+		off = 0;
+		if (have == cap) {
+			if (cap > max_record + 1) { /* too long to start a record: on past it */
+				base += have;
+				have = 0;
+				off = 0;
+				uint64_t nlpos;
+				if ((r = next_record(fd, base, size, &nlpos)) < 0)
+					break;
+				base = nlpos;
+				continue;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = pread(fd, buf + have, cap - have, (off_t)(base + have));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0) { /* shorter than it said: the end is here */
+			size = base + have;
+			continue;
+		}
+		have += (size_t)n;
+	}
+	free(buf);
+	return r;
+}
+
 static int read_full(int fd, char **out, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
@@ -209,8 +290,14 @@ int run_multiprocess(struct run *run, const char *const *files, int nfiles)
 					report_error(run, files[i], r, "%s", strerror(errno));
 					break;
 				}
-				if ((r = next_record(fd, a, size[i], &a)) == 0)
+				if (run->framer.ml) {
+					if ((r = next_ml_record(fd, a, size[i], run->framer.ml, run->opt->max_record,
+								run->k, &a)) == 0)
+						r = next_ml_record(fd, b, size[i], run->framer.ml, run->opt->max_record,
+								   run->k, &b);
+				} else if ((r = next_record(fd, a, size[i], &a)) == 0) {
 					r = next_record(fd, b, size[i], &b);
+				}
 				close(fd);
 				if (r < 0)
 					break;
@@ -427,6 +514,7 @@ next:
 	for (int w = 0; w < started && !died; w++) {
 		run->done_bytes += reps[w].bytes;
 		run->records += reps[w].records;
+		run->lines += reps[w].lines;
 		run->framer.batches += reps[w].batches;
 		run->framer.spill_batches += reps[w].spill_batches;
 		run->long_skipped += reps[w].long_skipped;

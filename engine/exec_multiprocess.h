@@ -38,7 +38,7 @@ struct mp_report {
 	uint32_t nranges;
 	uint64_t bytes;
 	/* for --stats: the parent runs no batch itself */
-	uint64_t records, batches, spill_batches, long_skipped, bytes_copied;
+	uint64_t records, lines, batches, spill_batches, long_skipped, bytes_copied;
 	uint64_t time_outside, time_missing; /* --since/--until drops */
 	uint64_t seek_skipped;
 	char io_reason[160];         /* why the worker's first range got its backend */

@@ -129,6 +129,7 @@ void mp_child(struct run *run, struct mp_range *ranges, int first, int count, in
 	memcpy(rep.dec_ns, run->dec_ns, sizeof rep.dec_ns);
 	memcpy(rep.dec_threads, run->dec_threads, sizeof rep.dec_threads);
 	rep.records = run->records;
+	rep.lines = run->lines;
 	rep.batches = run->framer.batches;
 	rep.long_skipped = run->long_skipped;
 	rep.time_outside = run->env.time_outside;

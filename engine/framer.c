@@ -55,6 +55,8 @@ void rf__framer_free(struct rf_framer *f)
 		let_spill_go(f);
 	free(f->spill);
 	f->spill = NULL;
+	free(f->ml_open);
+	f->ml_open = NULL;
 	rf__batch_free(&f->batch);
 }
 
@@ -62,6 +64,8 @@ void rf__framer_free(struct rf_framer *f)
  * plain lines simply the next newline. */
 static const char *record_end(struct rf_framer *f, const char *p, size_t n)
 {
+	if (f->ml)
+		return rf__ml_find_end(f->ml, f->k, p, n, 0);
 	if (f->quote_sep)
 		return rf__csv_find_end(p, n, f->quote_sep, &f->qstate);
 	return f->k->find_byte(p, n, '\n');
@@ -71,6 +75,8 @@ static const char *record_end(struct rf_framer *f, const char *p, size_t n)
  * the state of what follows it is kept for the next chunk. */
 static const char *last_record_end(struct rf_framer *f, const char *p, size_t n)
 {
+	if (f->ml)
+		return rf__ml_find_last_end(f->ml, f->k, p, n);
 	if (f->quote_sep)
 		return rf__csv_find_last_end(p, n, f->quote_sep, &f->qstate);
 	return f->k->find_last_byte(p, n, '\n');
@@ -96,6 +102,7 @@ static int emit(struct rf_framer *f, const char *data, size_t len, int untermina
 	rf__batch_reset_arena(b);
 	b->input_start = f->input_start;
 	b->quote_sep = f->quote_sep;
+	b->ml = f->ml;
 	f->input_start = 0;
 	b->first_line = 0;
 	b->lines_skipped = f->skipped_lines;
@@ -167,23 +174,25 @@ static int emit_records(struct rf_framer *f, const char *p, const char *tail, co
 	if ((size_t)(tail - p) <= f->max_record + 1)
 		return emit(f, p, (size_t)(tail - p), 0, f->cur_ref, offset_of(c, p));
 	const char *from = p; /* the records not emitted yet */
+	const struct rf_recdef d = { f->quote_sep, f->ml };
 	while (p < tail) {
 		/* every record ending in [p, p + max_record] is short enough:
 		 * jump past the last of them */
 		size_t win = (size_t)(tail - p) < f->max_record + 1 ? (size_t)(tail - p) : f->max_record + 1;
-		int qs = RF_Q_START;
-		const char *last = f->quote_sep ? rf__csv_find_last_end(p, win, f->quote_sep, &qs)
-						: f->k->find_last_byte(p, win, '\n');
+		const char *last = rf__rec_find_last_end(&d, f->k, p, win);
 		if (last) {
 			p = last + 1;
 			continue;
 		}
-		/* none: the record at p is too long; find where it ends */
-		qs = RF_Q_START;
-		const char *nl = f->quote_sep ? rf__csv_find_end(p, (size_t)(tail - p), f->quote_sep, &qs)
-					      : f->k->find_byte(p, (size_t)(tail - p), '\n');
+		/* none: find where the record at p ends (a multiline record may
+		 * end in the window, its next start line running past it) */
+		const char *nl = rf__rec_find_end(&d, f->k, p, (size_t)(tail - p), 1);
 		if (!nl) /* cannot be: tail follows a record end */
 			nl = tail - 1;
+		if ((size_t)(nl - p) <= f->max_record) {
+			p = nl + 1;
+			continue;
+		}
 		int r = emit(f, from, (size_t)(p - from), 0, f->cur_ref, offset_of(c, from));
 		if (r == 0)
 			r = too_long(f, offset_of(c, p));
@@ -230,6 +239,318 @@ static int emit_spill(struct rf_framer *f, int unterminated, uint64_t offset)
 	return r;
 }
 
+/* The source's next chunk, held in f->cur_ref (*got set), or the input's
+ * end (0), or what ends the run: an error of the source, tick()'s result,
+ * -EINTR for rf_cancel(). */
+static int next_chunk(struct rf_framer *f, struct rf_source *src, struct rf_chunk *c, int *got)
+{
+	*got = 0;
+	for (;;) {
+		/* rf_cancel(): stop here too, not only where a batch goes out -
+		 * a record being skipped or spilled may never end */
+		if (rf__io_cancel)
+			return -EINTR;
+		int r = src->ops->next(src, c);
+		if (r == RF_SOURCE_TICK) {
+			if (f->tick && (r = f->tick(f->user)) != 0)
+				return r;
+			continue;
+		}
+		if (r <= 0)
+			return r;
+		struct rf_chunk_ref *cref = malloc(sizeof *cref);
+		if (!cref) {
+			src->ops->release(src, c);
+			return -ENOMEM;
+		}
+		atomic_init(&cref->refs, 1);
+		cref->src = src;
+		cref->chunk = *c;
+		f->cur_ref = cref;
+		*got = 1;
+		return 0;
+	}
+}
+
+/* ---- multiline records ---------------------------------------------------
+ *
+ * A record ends before a start line, and a line is judged only whole, so
+ * the line open at a chunk's end is judged with the next chunk: the carry
+ * (a record from its start line on, its last line perhaps open) goes in
+ * front of the next chunk when it fits the headroom, and the scans start
+ * over at its start; else it goes to the spill, which takes the rest of
+ * the open line first (f->ml_line says where it starts: 0 when it is the
+ * record's first line, which needs no judging), and if that line starts a
+ * record, the spill's record ends before it.  While a too-long record is
+ * skipped, the line open at a chunk's end is kept in f->ml_open (its head,
+ * bounded by max_record) for the same judgment.
+ */
+
+/* The bytes of the line open while skipping, up to max_record + 1 of them
+ * (a longer line is part of a too-long record whatever it is). */
+static int open_append(struct rf_framer *f, const char *p, size_t n)
+{
+	size_t room = f->max_record + 1 > f->ml_open_len ? f->max_record + 1 - f->ml_open_len : 0;
+	size_t keep = n < room ? n : room;
+	if (f->ml_open_len + keep > f->ml_open_cap) {
+		size_t cap = f->ml_open_cap ? f->ml_open_cap : 256;
+		while (cap < f->ml_open_len + keep)
+			cap *= 2;
+		char *b = realloc(f->ml_open, cap);
+		if (!b)
+			return -ENOMEM;
+		f->ml_open = b;
+		f->ml_open_cap = cap;
+	}
+	memcpy(f->ml_open + f->ml_open_len, p, keep);
+	f->ml_open_len += n;
+	return 0;
+}
+
+/* Skip [p, end) of a too-long record, keeping the line open at end (when
+ * a newline in there begins one) to be judged with the next chunk. */
+static int skip_to_end(struct rf_framer *f, const char *p, const char *end, const struct rf_chunk *c)
+{
+	const char *nl = f->k->find_last_byte(p, (size_t)(end - p), '\n');
+	dropped(f, p, (size_t)(end - p));
+	f->ml_open_set = nl != NULL;
+	f->ml_open_len = 0;
+	if (!nl)
+		return 0;
+	f->ml_open_offset = offset_of(c, nl + 1);
+	int r = open_append(f, nl + 1, (size_t)(end - nl - 1));
+	f->ml_open_head = f->ml_open_len;
+	return r;
+}
+
+/* Does the spill's record end before its open line, now complete (its
+ * newline last)?  Then emit the record and start the spill over with that
+ * line. */
+static int spill_split(struct rf_framer *f, uint64_t *record_start, int terminated)
+{
+	size_t h = f->ml_line, len = f->spill_len - h;
+	if (h == 0 || h >= f->spill_len || !rf__ml_is_start(f->ml, f->spill + h, len - (size_t)terminated))
+		return 0;
+	f->ml_open_len = 0;
+	int r = open_append(f, f->spill + h, len); /* no longer than max_record: checked */
+	if (r < 0)
+		return r;
+	f->spill_len = h;
+	if ((r = emit_spill(f, 0, *record_start)) != 0)
+		return r;
+	*record_start += h;
+	f->ml_line = 0;
+	return spill_append(f, f->ml_open, len);
+}
+
+static int run_ml(struct rf_framer *f, struct rf_source *src)
+{
+	const struct rf_ml *ml = f->ml;
+	const struct rf_kernels *k = f->k;
+	const char *carry = NULL;
+	size_t carry_len = 0;
+	uint64_t record_start = 0;
+	int in_spill = 0, in_skip = 0, r = 0;
+
+	f->ml_open_set = 0;
+	for (;;) {
+		struct rf_chunk c;
+		int got;
+		if ((r = next_chunk(f, src, &c, &got)) != 0 || !got)
+			break;
+		char *start = c.data;
+		char *end = c.data + c.len;
+
+		if (carry_len) {
+			if (carry_len <= c.headroom) {
+				/* contiguous again: the scans start over at the record */
+				start -= carry_len;
+				memcpy(start, carry, carry_len);
+				f->bytes_copied += carry_len;
+			} else {
+				const char *nl = k->find_last_byte(carry, carry_len, '\n');
+				f->ml_line = nl ? (size_t)(nl + 1 - carry) : 0;
+				r = spill_append(f, carry, carry_len);
+				in_spill = 1;
+			}
+			drop(&f->held_ref);
+			carry_len = 0;
+			if (r < 0)
+				break;
+		}
+		if (in_skip && f->ml_open_set) {
+			/* the line open at the last chunk's end: a start ends the skip */
+			const char *nl = k->find_byte(start, (size_t)(end - start), '\n');
+			if ((r = open_append(f, start, (size_t)((nl ? nl : end) - start))) < 0)
+				break;
+			if (!nl) {
+				f->ml_open_head = f->ml_open_len;
+				drop(&f->cur_ref);
+				continue;
+			}
+			f->ml_open_set = 0;
+			if (f->ml_open_len <= f->max_record && rf__ml_is_start(ml, f->ml_open, f->ml_open_len)) {
+				/* its head to the spill; the spill step takes the rest */
+				f->spill_len = 0;
+				if ((r = spill_append(f, f->ml_open, f->ml_open_head)) < 0)
+					break;
+				record_start = f->ml_open_offset;
+				f->ml_line = 0;
+				in_spill = 1;
+				in_skip = 0;
+			} else {
+				dropped(f, start, (size_t)(nl - start)); /* its newline: below */
+				start = (char *)nl; /* the scan goes on from its newline */
+			}
+		}
+skipping:
+		if (in_skip) {
+			const char *q = rf__ml_find_end(ml, k, start, (size_t)(end - start), 0);
+			if (!q) {
+				r = skip_to_end(f, start, end, &c);
+				drop(&f->cur_ref);
+				if (r < 0)
+					break;
+				continue;
+			}
+			dropped(f, start, (size_t)(q + 1 - start));
+			in_skip = 0;
+			start = (char *)q + 1;
+		}
+		if (in_spill) {
+			/* first the spill's open line, whole */
+			const char *nl = k->find_byte(start, (size_t)(end - start), '\n');
+			size_t take = (size_t)((nl ? nl + 1 : end) - start);
+			if (f->spill_len - f->ml_line + take - (nl ? 1 : 0) > f->max_record) {
+				/* a line that long belongs to a too-long record,
+				 * whichever record it is */
+				dropped(f, f->spill, f->spill_len);
+				f->spill_len = 0;
+				in_spill = 0;
+				in_skip = 1;
+				if ((r = too_long(f, record_start)) < 0)
+					break;
+				if (!nl) {
+					dropped(f, start, take);
+					drop(&f->cur_ref);
+					continue;
+				}
+				dropped(f, start, (size_t)(nl - start));
+				start = (char *)nl;
+				goto skipping; /* (the skip's scan: no line is open) */
+			}
+			if ((r = spill_append(f, start, take)) < 0)
+				break;
+			if (!nl) {
+				drop(&f->cur_ref);
+				continue;
+			}
+			if ((r = spill_split(f, &record_start, 1)) != 0)
+				break;
+			/* then the lines after it, up to the record's end */
+			start = (char *)nl;
+			const char *q = rf__ml_find_end(ml, k, start, (size_t)(end - start), 0);
+			const char *known = q ? q : k->find_last_byte(start, (size_t)(end - start), '\n');
+			if (f->spill_len + (size_t)(known - start) - 1 > f->max_record) {
+				/* (the spill's last newline is the one at start) */
+				dropped(f, f->spill, f->spill_len - 1);
+				f->spill_len = 0;
+				in_spill = 0;
+				if ((r = too_long(f, record_start)) < 0)
+					break;
+				if (!q) {
+					in_skip = 1;
+					r = skip_to_end(f, start, end, &c);
+					drop(&f->cur_ref);
+					if (r < 0)
+						break;
+					continue;
+				}
+				dropped(f, start, (size_t)(q + 1 - start));
+				start = (char *)q + 1;
+				goto framed;
+			}
+			if (!q) {
+				f->ml_line = f->spill_len + (size_t)(known - start);
+				r = spill_append(f, start + 1, (size_t)(end - start - 1));
+				drop(&f->cur_ref);
+				if (r < 0)
+					break;
+				continue;
+			}
+			if ((r = spill_append(f, start + 1, (size_t)(q - start))) == 0)
+				r = emit_spill(f, 0, record_start);
+			if (r != 0)
+				break;
+			in_spill = 0;
+			start = (char *)q + 1;
+		}
+framed:;
+		const char *last = rf__ml_find_last_end(ml, k, start, (size_t)(end - start));
+		const char *tail = last ? last + 1 : start;
+		if (last && (r = emit_records(f, start, tail, &c)) != 0)
+			break;
+		/* the open record: at least its lines up to the last newline */
+		const char *lastnl = k->find_last_byte(tail, (size_t)(end - tail), '\n');
+		if ((size_t)((lastnl ? lastnl : end) - tail) > f->max_record) {
+			if ((r = too_long(f, offset_of(&c, tail))) < 0)
+				break;
+			in_skip = 1;
+			r = skip_to_end(f, tail, end, &c);
+			drop(&f->cur_ref);
+			if (r < 0)
+				break;
+		} else if (tail < end) {
+			carry = tail;
+			carry_len = (size_t)(end - tail);
+			record_start = offset_of(&c, tail);
+			f->held_ref = f->cur_ref;
+			f->cur_ref = NULL;
+		} else {
+			drop(&f->cur_ref);
+		}
+	}
+	if (r != 0) {
+		drop(&f->cur_ref);
+	} else if (in_skip) {
+		/* a start line last, after a skipped record, is a record */
+		if (f->ml_open_set && f->ml_open_len && f->ml_open_len <= f->max_record &&
+		    rf__ml_is_start(ml, f->ml_open, f->ml_open_len)) {
+			f->spill_len = 0;
+			if ((r = spill_append(f, f->ml_open, f->ml_open_len)) == 0)
+				r = emit_spill(f, 1, f->ml_open_offset);
+		}
+	} else if (in_spill) {
+		int terminated = f->spill_len && f->spill[f->spill_len - 1] == '\n';
+		if (!terminated)
+			r = spill_split(f, &record_start, 0);
+		if (r == 0)
+			r = emit_spill(f, !terminated, record_start);
+	} else if (carry_len) {
+		/* the last line may start a record of its own */
+		const char *nl = k->find_last_byte(carry, carry_len, '\n');
+		size_t h = nl ? (size_t)(nl + 1 - carry) : 0;
+		int terminated = carry[carry_len - 1] == '\n';
+		if (h > 0 && h < carry_len && rf__ml_is_start(ml, carry + h, carry_len - h)) {
+			r = emit(f, carry, h, 0, f->held_ref, record_start);
+			if (r == 0 && carry_len - h > f->max_record) {
+				r = too_long(f, record_start + h);
+			} else if (r == 0) {
+				r = emit(f, carry + h, carry_len - h, 1, f->held_ref, record_start + h);
+			}
+		} else if (carry_len - (size_t)terminated > f->max_record) {
+			r = too_long(f, record_start);
+		} else {
+			r = emit(f, carry, carry_len, !terminated, f->held_ref, record_start);
+		}
+	}
+	if (carry_len)
+		drop(&f->held_ref);
+	f->spill_len = 0;
+	f->ml_open_set = 0;
+	return r;
+}
+
 int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 {
 	/* f->held_ref: the chunk the carry lives in; f->cur_ref: the chunk
@@ -250,32 +571,13 @@ int rf__framer_run(struct rf_framer *f, struct rf_source *src)
 	drop(&f->held_ref);
 	if (f->spill_ref) /* a jump out of emit_spill */
 		let_spill_go(f);
+	if (f->ml)
+		return run_ml(f, src);
 	for (;;) {
 		struct rf_chunk c;
-		/* rf_cancel(): stop here too, not only where a batch goes out -
-		 * a record being skipped or spilled may never end */
-		if (rf__io_cancel) {
-			r = -EINTR;
+		int got;
+		if ((r = next_chunk(f, src, &c, &got)) != 0 || !got)
 			break;
-		}
-		r = src->ops->next(src, &c);
-		if (r == RF_SOURCE_TICK) {
-			if (f->tick && (r = f->tick(f->user)) != 0)
-				break;
-			continue;
-		}
-		if (r <= 0)
-			break;
-		struct rf_chunk_ref *cref = malloc(sizeof *cref);
-		if (!cref) {
-			src->ops->release(src, &c);
-			r = -ENOMEM;
-			break;
-		}
-		atomic_init(&cref->refs, 1);
-		cref->src = src;
-		cref->chunk = c;
-		f->cur_ref = cref;
 		char *start = c.data;
 		char *end = c.data + c.len;
 

@@ -167,3 +167,29 @@ const char *rf_compression_package(int format)
 {
 	return format > 0 && format < RF_CODEC_COUNT ? rf__codec_package((enum rf_codec)format) : NULL;
 }
+
+int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err)
+{
+	memset(err, 0, sizeof *err);
+	if (!opt->record_start && !opt->multiline)
+		return 0;
+	if (opt->record_start && opt->multiline) {
+		snprintf(err->message, sizeof err->message, "--record-start and --multiline are one rule: give one");
+		return -1;
+	}
+	const char *fmt = q && q->parse_stage >= 0 ? parse_format(q) : "";
+	if (q && per_input_header(q) && (strcmp(fmt, "csv") == 0 || strcmp(fmt, "tsv") == 0)) {
+		snprintf(err->message, sizeof err->message,
+			 "parse csv and tsv frame their own records (quoted newlines): no --record-start or --multiline");
+		return -1;
+	}
+	struct rf_ml ml;
+	if (rf__ml_init(&ml, opt->multiline, opt->record_start, err) < 0) {
+		if (opt->multiline)
+			snprintf(err->message, sizeof err->message,
+				 "--multiline: '%s' is not a rule (java, python, go, indent)", opt->multiline);
+		return -1;
+	}
+	rf__ml_free(&ml);
+	return 0;
+}

@@ -293,8 +293,9 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	}
 	/* --since/--until on a plain regular file: only the bytes that may
 	 * hold the range (timerange.c); lines then count from there, so
-	 * messages give no line numbers for this input */
-	if (codec == 0 && !in.is_stream && !is_stdin && run->env.range && !run->opt->no_seek) {
+	 * messages give no line numbers for this input.  Not with multiline
+	 * records: the seek lands on a line, which may be inside a record. */
+	if (codec == 0 && !in.is_stream && !is_stdin && run->env.range && !run->opt->no_seek && !run->framer.ml) {
 		uint64_t lo, hi;
 		int64_t slack = run->opt->seek_slack_ns ? run->opt->seek_slack_ns : 300 * 1000000000LL;
 		if (rf__timerange_seek(&run->range, fd, (uint64_t)st.st_size, slack, &lo, &hi) == 0) {

@@ -37,8 +37,9 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 				 ? rf__batch_all_records(b, run->k) : 0;
 	/* a csv record may span lines: records for the report, lines for
 	 * the line numbers of messages */
-	b->nrecords = b->quote_sep && lines ? rf__batch_records(b, run->k) : lines;
+	b->nrecords = (b->quote_sep || b->ml) && lines ? rf__batch_records(b, run->k) : lines;
 	run->records += b->nrecords;
+	run->lines += lines;
 	b->input = run->input_name;
 	b->input_idx = run->input_idx;
 	if (run->count_lines) {
@@ -136,14 +137,10 @@ static int run_pieces(struct run *run, struct rf_batch *b)
 	while (r == 0 && p < end) {
 		size_t left = (size_t)(end - p), n = left;
 		if (left > run->piece) {
-			int state = RF_Q_START;
-			const char *nl = b->quote_sep ? rf__csv_find_last_end(p, run->piece, b->quote_sep, &state)
-						      : run->k->find_last_byte(p, run->piece, '\n');
-			if (!nl) {
-				state = RF_Q_START;
-				nl = b->quote_sep ? rf__csv_find_end(p, left, b->quote_sep, &state)
-						  : run->k->find_byte(p, left, '\n');
-			}
+			const struct rf_recdef d = { b->quote_sep, b->ml };
+			const char *nl = rf__rec_find_last_end(&d, run->k, p, run->piece);
+			if (!nl) /* the batch's end ends a record */
+				nl = rf__rec_find_end(&d, run->k, p, left, 1);
 			if (nl)
 				n = (size_t)(nl + 1 - p);
 		}
@@ -189,6 +186,8 @@ static void fill_report(struct run *run, uint64_t t0)
 			     strlen(run->env.first_reject_input));
 	rep->simd = run->k->level;
 	rep->records = run->records;
+	rep->lines = run->framer.ml || run->framer.quote_sep ? run->lines : 0;
+	rep->multiline = run->framer.ml ? run->ml.name : NULL;
 	rep->batches = run->framer.batches;
 	rep->spill_batches = run->framer.spill_batches;
 	rep->longest_record = run->framer.longest_spill;
@@ -304,6 +303,20 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	 * newline, so records end only at newlines outside quotes */
 	if (per_input_header(q))
 		run->framer.quote_sep = strcmp(parse_format(q), "tsv") == 0 ? '\t' : ',';
+	/* multiline records (checked by rf_check_multiline beforehand) */
+	if (opt->record_start || opt->multiline) {
+		struct rf_query_error qe;
+		if (rf__ml_init(&run->ml, opt->multiline, opt->record_start, &qe) < 0) {
+			rf__writer_free(&run->out);
+			if (run->have_rejects)
+				rf__writer_free(&run->rejects);
+			rf__tz_free(run->tz);
+			free(run);
+			*err = -EINVAL;
+			return NULL;
+		}
+		run->framer.ml = &run->ml;
+	}
 	if (q->agg_stage >= 0) {
 		run->env.memory_limit = opt->memory + group_memory(opt);
 		run->env.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -419,6 +432,7 @@ static void run_free(struct run *run)
 	if (run->env.statm_fd >= 0)
 		close(run->env.statm_fd);
 	rf__framer_free(&run->framer);
+	rf__ml_free(&run->ml);
 	rf__rsort_free(run->rsort);
 	rf__writer_free(&run->out);
 	if (run->have_rejects)

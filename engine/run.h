@@ -35,6 +35,8 @@ struct rf_executor_ops;
 
 struct run {
 	const struct rf_options *opt;
+	struct rf_ml ml;          /* multiline records (framer.ml points here when set) */
+	uint64_t lines;           /* input lines, next to records, when records span lines */
 	const struct rf_kernels *k;
 	struct rf_report *rep;
 	int nstages;

@@ -42,7 +42,7 @@ static uint64_t count_records(const struct rf_batch *b, const struct rf_kernels 
 {
 	uint64_t lines = rf__batch_all_records(b, k);
 	/* a csv record may span lines */
-	return b->quote_sep && lines ? rf__batch_records(b, k) : lines;
+	return (b->quote_sep || b->ml) && lines ? rf__batch_records(b, k) : lines;
 }
 
 /* RINGFLOW_TEST_SLOW_STAGE: a sleep per batch in the stage it names */
@@ -71,8 +71,17 @@ static int time_range(struct rf_stage *st, struct rf_batch *b)
 	return r;
 }
 
+/* Multiline records are spans from the start: the stages' fast paths over
+ * an all-selected batch (grep's jumps, counting newlines) know lines only. */
+static int ml_spans(struct rf_batch *b, const struct rf_kernels *k)
+{
+	return b->ml && b->all ? rf__batch_expand(b, k) : 0;
+}
+
 int rf__run_stages(struct rf_stage *stage, int n, struct rf_batch *b)
 {
+	if (n > 0 && ml_spans(b, stage[0].k) < 0)
+		return -ENOMEM;
 	if (n > 0) {
 		int r = time_range(&stage[0], b);
 		if (r < 0)
@@ -119,6 +128,8 @@ int rf__run_stage_share(struct rf_stage *st, struct rf_batch *b)
 {
 	/* (never an aggregate shared by key: pipeline.c does not split the
 	 * first stage when there is a range, so no two threads filter one batch) */
+	if (ml_spans(b, st->k) < 0)
+		return -ENOMEM;
 	int r0 = time_range(st, b);
 	if (r0 < 0)
 		return r0;

@@ -156,6 +156,11 @@ struct rf_options {
 	 * places (/usr/share/GeoIP, /var/lib/GeoIP) */
 	const char *geoip_db;
 	const char *asn_db;
+	/* Multiline records: a line matching record_start (a PCRE2 pattern)
+	 * begins a record, other lines continue the one before; or a preset
+	 * rule by name ("java", "python", "go", "indent").  NULL: lines. */
+	const char *record_start;
+	const char *multiline;
 };
 
 void rf_options_init(struct rf_options *opt);
@@ -175,6 +180,12 @@ int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *e
  * usual places.  Once per process, before rf_run (without it those calls
  * give null).  0, or -1 with a message in err. */
 int rf_open_databases(const struct rf_options *opt, char *err, size_t errlen);
+
+/* Whether opt's multiline rule can be used: a known preset, a pattern that
+ * compiles (err->column is then 1-based in the pattern), not both, and not
+ * with parse csv or tsv (whose records have their own framing).  0, or -1
+ * with err filled. */
+int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err);
 
 /* Compressed formats by number (the index of the rf_report arrays below):
  * 1 gzip, 2 zstd, 3 xz, 4 bzip2, 5 lz4; 0 and anything else NULL. */
@@ -264,6 +275,10 @@ struct rf_report {
 	uint64_t lookup_tables;
 	uint64_t lookup_rows;
 	uint64_t lookup_bytes;
+	/* input lines, counted with records when these may span lines
+	 * (multiline records, csv); 0 otherwise */
+	uint64_t lines;
+	const char *multiline;      /* the multiline rule in effect, or NULL */
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and

@@ -626,6 +626,151 @@ START_TEST(test_csv_long_record_skipped)
 }
 END_TEST
 
+/* ---- multiline records: a record runs from a start line to the next ---- */
+
+/* Random lines: most start a record under the indent rule (a first byte
+ * that is not a blank), some continue it (a blank first, or empty), some
+ * end in CR; long runs of continuation lines make records over max_record. */
+static char *make_ml_text(uint64_t seed, size_t nlines, int trailing_newline, size_t *len)
+{
+	char *t = malloc(nlines * 48 + 1);
+	size_t n = 0;
+	for (size_t i = 0; i < nlines; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		unsigned r = (unsigned)(seed >> 33);
+		int kind = (int)(r % 8); /* 0-2 start, 3-5 blank-led, 6 empty, 7 tab-led */
+		size_t l = (r >> 4) % 40;
+		if (kind == 6)
+			l = 0;
+		for (size_t j = 0; j < l; j++)
+			t[n++] = (char)('a' + (j + r) % 26);
+		if (kind >= 3 && kind <= 5 && l)
+			t[n - l] = ' ';
+		if (kind == 7)
+			t[n++] = '\t';
+		if (kind < 3 && l)
+			t[n - l] = 'S';
+		if ((r >> 12) % 9 == 0)
+			t[n++] = '\r';
+		if (i + 1 < nlines || trailing_newline)
+			t[n++] = '\n';
+	}
+	*len = n;
+	return t;
+}
+
+/* Oracle: the indent rule over whole lines, records rebuilt as "record\n",
+ * those longer than max_record (without their newline) left out. */
+static size_t oracle_ml(const char *p, size_t n, size_t max_record, char *out, size_t *out_len, size_t *skipped)
+{
+	size_t nrec = 0, i = 0, from = 0;
+	*out_len = 0;
+	*skipped = 0;
+	while (i <= n) {
+		/* i: a line's start; is it a record's (or the end)? */
+		int start = i == n || (i > 0 && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' &&
+				       !(p[i] == '\r' && (i + 1 == n || p[i + 1] == '\n')));
+		if (start && i > from) {
+			size_t to = i; /* the record is [from, to), its newline included */
+			size_t body = p[to - 1] == '\n' ? to - 1 - from : to - from;
+			if (body > max_record) {
+				(*skipped)++;
+			} else {
+				memcpy(out + *out_len, p + from, body);
+				*out_len += body;
+				out[(*out_len)++] = '\n';
+				nrec++;
+			}
+			from = i;
+		}
+		if (i == n)
+			break;
+		const char *nl = memchr(p + i, '\n', n - i);
+		i = nl ? (size_t)(nl - p) + 1 : n;
+	}
+	return nrec;
+}
+
+static void frame_ml_and_check(const char *text, size_t len, const size_t *sizes, size_t nsizes, size_t headroom,
+			       size_t max_record, int skip)
+{
+	const struct rf_kernels *k = rf__kernels(RF_SIMD_AUTO);
+	struct rf_ml ml;
+	ck_assert_int_eq(rf__ml_init(&ml, "indent", NULL, NULL), 0);
+	struct mem_source m = { .base.ops = &mem_ops, .data = text, .len = len, .sizes = sizes,
+				.nsizes = nsizes, .headroom = headroom };
+	struct collected c = { .k = k };
+	struct rf_framer f;
+	rf__framer_init(&f, k, max_record, collect_records, &c);
+	f.ml = &ml;
+	f.skip_long = skip;
+	int r = rf__framer_run(&f, &m.base);
+	char *want = malloc(len + 2);
+	size_t want_len, skipped;
+	size_t nrec = oracle_ml(text, len, max_record, want, &want_len, &skipped);
+	if (!skip && skipped) {
+		ck_assert_int_eq(r, -E2BIG);
+	} else {
+		ck_assert_int_eq(r, 0);
+		if (getenv("MLDEBUG") && (c.len != want_len || memcmp(c.buf, want, want_len))) {
+			size_t d = 0;
+			while (d < c.len && d < want_len && c.buf[d] == want[d])
+				d++;
+			fprintf(stderr, "size %zu headroom %zu skipped %llu/%zu: differ at %zu\n--got: %.*s\n--want: %.*s\n",
+				sizes[0], headroom, (unsigned long long)f.long_skipped, skipped, d, 200,
+				c.buf + (d > 60 ? d - 60 : 0), 200, want + (d > 60 ? d - 60 : 0));
+			abort();
+		}
+		ck_assert_uint_eq(f.long_skipped, skipped);
+		ck_assert_uint_eq(c.records, nrec);
+		ck_assert_uint_eq(c.len, want_len);
+		ck_assert(want_len == 0 || memcmp(c.buf, want, want_len) == 0);
+	}
+	ck_assert_int_eq(c.bad_batch, 0);
+	ck_assert_int_eq(m.out, 0);
+	rf__framer_free(&f);
+	rf__ml_free(&ml);
+	free(want);
+	free(c.buf);
+}
+
+START_TEST(test_multiline_every_chunk_size)
+{
+	for (int trailing = 0; trailing <= 1; trailing++) {
+		size_t len;
+		char *text = make_ml_text(1600 + (uint64_t)trailing, 300, trailing, &len);
+		for (size_t size = 1; size <= 160; size++) {
+			size_t headrooms[] = { 0, 5, 64, 4096 };
+			for (size_t h = 0; h < sizeof headrooms / sizeof *headrooms; h++)
+				frame_ml_and_check(text, len, &size, 1, headrooms[h], 1 << 20, 0);
+		}
+		size_t sizes[] = { 3, 170, 1, 64, 29, 400, 7 };
+		frame_ml_and_check(text, len, sizes, 7, 0, 1 << 20, 0);
+		frame_ml_and_check(text, len, sizes, 7, 100, 1 << 20, 0);
+		free(text);
+	}
+}
+END_TEST
+
+START_TEST(test_multiline_long_records_skipped)
+{
+	/* records over max_record skipped whole, at every chunk size, in the
+	 * chunk, across chunk ends, in the spill */
+	for (int trailing = 0; trailing <= 1; trailing++) {
+		size_t len;
+		char *text = make_ml_text(77 + (uint64_t)trailing, 400, trailing, &len);
+		for (size_t size = 1; size <= 300; size += 1 + size / 16) {
+			size_t headrooms[] = { 0, 64, 4096 };
+			for (size_t h = 0; h < sizeof headrooms / sizeof *headrooms; h++) {
+				frame_ml_and_check(text, len, &size, 1, headrooms[h], 120, 1);
+				frame_ml_and_check(text, len, &size, 1, headrooms[h], 120, 0);
+			}
+		}
+		free(text);
+	}
+}
+END_TEST
+
 /* ---- whole queries over real files, per backend ---- */
 
 static char tmpdir[64];
@@ -946,6 +1091,8 @@ int main(void)
 	tcase_add_test(unit, test_csv_long_record_skipped);
 	tcase_add_test(unit, test_csv_open_quote_at_end);
 	tcase_add_test(unit, test_csv_fast_scan_matches_bytewise);
+	tcase_add_test(unit, test_multiline_every_chunk_size);
+	tcase_add_test(unit, test_multiline_long_records_skipped);
 	suite_add_tcase(s, unit);
 	TCase *files = tcase_create("files");
 	tcase_add_checked_fixture(files, make_tmpdir, remove_tmpdir);

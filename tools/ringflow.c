@@ -80,6 +80,10 @@ static void usage(FILE *f)
 	      "  --max-record=SIZE        longest record accepted (default 256M)\n"
 	      "  --on-long=error|skip     a longer record is an error naming its file and\n"
 	      "                           line (default), or is skipped and counted\n"
+	      "  --record-start=REGEX     multiline records: a line matching REGEX (PCRE2)\n"
+	      "                           begins a record, other lines continue it\n"
+	      "  --multiline=RULE         multiline records by a preset rule: java, python,\n"
+	      "                           go (stack traces) or indent (indented lines continue)\n"
 	      "  --format=table|tsv|csv|json  how result rows print (default table)\n"
 	      "  --rejects=FILE           write records a parser rejects to FILE (never one\n"
 	      "                           of the inputs; replaced only once the run starts)\n"
@@ -326,6 +330,10 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	fprintf(f, "  inputs      %" PRIu64 " (%" PRIu64 " failed)\n", r->inputs, r->inputs_failed);
 	fprintf(f, "  bytes       %" PRIu64 "\n", r->bytes);
 	fprintf(f, "  records     %" PRIu64 "\n", r->records);
+	if (r->lines)
+		fprintf(f, "  lines       %" PRIu64 "\n", r->lines);
+	if (r->multiline)
+		fprintf(f, "  multiline   %s (a record is a start line and the lines after it)\n", r->multiline);
 	fprintf(f, "  batches     %" PRIu64 " (%" PRIu64 " assembled across buffer ends)\n",
 		r->batches, r->spill_batches);
 	fprintf(f, "  copied      %" PRIu64 " bytes (partial lines carried, records spilled, batches copied)\n",
@@ -498,6 +506,10 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 		r->inputs, r->inputs_failed, r->bytes, r->records, r->rejected, r->long_skipped, r->batches,
 		r->spill_batches, r->bytes_copied, r->sort_runs, r->sort_spilled, r->pool_buffers, r->pool_buffer_size, r->pool_high_water, r->elapsed_ns,
 		r->peak_rss_kb, r->numa_nodes);
+	if (r->lines)
+		fprintf(f, "\"lines\":%" PRIu64 ",", r->lines);
+	if (r->multiline)
+		fprintf(f, "\"multiline\":\"%s\",", r->multiline);
 	fputs("\"decoded\":[", f);
 	for (int i = 1, first_d = 1; i < RF_COMPRESSED_MAX; i++)
 		if (r->decoded_inputs[i]) {
@@ -677,7 +689,8 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
-       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK, OPT_GEOIPDB, OPT_ASNDB };
+       OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
+       OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -692,6 +705,8 @@ static const struct option longopts[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "max-record", required_argument, NULL, OPT_MAXREC },
 	{ "on-long", required_argument, NULL, OPT_ONLONG },
+	{ "record-start", required_argument, NULL, OPT_RECSTART },
+	{ "multiline", required_argument, NULL, OPT_MULTILINE },
 	{ "stats", optional_argument, NULL, OPT_STATS },
 	{ "stats-file", required_argument, NULL, OPT_STATSFILE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -849,6 +864,8 @@ int main(int argc, char **argv)
 		case OPT_BUFFER: size_target = &opt.buffer_size; break;
 		case OPT_WINDOW: size_target = &opt.window_size; break;
 		case OPT_MAXREC: size_target = &opt.max_record; break;
+		case OPT_RECSTART: opt.record_start = optarg; break;
+		case OPT_MULTILINE: opt.multiline = optarg; break;
 		case OPT_ONLONG:
 			if (strcmp(optarg, "skip") == 0 || strcmp(optarg, "error") == 0) {
 				opt.skip_long = optarg[0] == 's';
@@ -1005,6 +1022,14 @@ int main(int argc, char **argv)
 	}
 	if (r < 0) {
 		print_query_error(text, &qerr);
+		return EXIT_USAGE;
+	}
+	if (rf_check_multiline(&opt, q, &qerr) < 0) {
+		fprintf(stderr, "ringflow: %s%s\n", opt.record_start && qerr.column ? "--record-start: " : "",
+			qerr.message);
+		if (opt.record_start && qerr.column > 0)
+			fprintf(stderr, "  %s\n  %*s^\n", opt.record_start, qerr.column - 1, "");
+		rf_query_free(q);
 		return EXIT_USAGE;
 	}
 	if ((opt.since || opt.until) && rf_check_time_range(&opt, q, perr, sizeof perr) < 0) {

@@ -21,4 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int fuzz_run(const char *query, const uint8_t *data, size_t size, unsigned shape, const char **out,
 	     size_t *out_len);
 
+/* The multiline rule of the next fuzz_run calls (--multiline), NULL: lines. */
+extern const char *fuzz_multiline;
+
 #endif

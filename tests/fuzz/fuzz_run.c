@@ -23,6 +23,8 @@ static void die(const char *what)
 	abort();
 }
 
+const char *fuzz_multiline;
+
 int fuzz_run(const char *query, const uint8_t *data, size_t size, unsigned shape, const char **out,
 	     size_t *out_len)
 {
@@ -51,6 +53,7 @@ int fuzz_run(const char *query, const uint8_t *data, size_t size, unsigned shape
 	opt.window_size = (size_t)4096 << ((shape >> 1) & 3);
 	opt.buffer_size = (size_t)65536 << ((shape >> 3) & 1);
 	opt.max_record = 1 << 20;
+	opt.multiline = fuzz_multiline;
 	char path[64];
 	snprintf(path, sizeof path, "/proc/self/fd/%d", in_fd);
 	const char *files[] = { path };
