@@ -440,12 +440,12 @@ static int bind_query(rf_query *q, struct rf_query_error *err)
 			if (q->agg_stage >= 0)
 				return fail(err, sp->column, "'%s' cannot follow an aggregate", sp->verb->name);
 			for (int j = 0; j < i; j++)
-				if (q->stage[j].verb == &rf__verb_eval) {
+				if (q->stage[j].verb == &rf__verb_eval || q->stage[j].verb == &rf__verb_lookup) {
 					/* the parse fills every field slot of a record, the
-					 * eval's too: it would wipe what eval made */
-					fail(err, q->stage[j].column, "eval before the parse stage");
-					snprintf(err->hint, sizeof err->hint, "put it after: %s ... | eval ...",
-						 sp->verb->name);
+					 * eval's and lookup's too: it would wipe what they made */
+					const char *v = q->stage[j].verb->name;
+					fail(err, q->stage[j].column, "%s before the parse stage", v);
+					snprintf(err->hint, sizeof err->hint, "put it after: %s ... | %s ...", sp->verb->name, v);
 					return -EINVAL;
 				}
 			if (i > 0 && rf__parse_reads_header(sp)) {

@@ -51,6 +51,6 @@ int rf__batch_field_rows(struct rf_stage *st, struct rf_batch *b, const struct r
 
 /* the verbs, for the verb table */
 extern const struct rf_verb rf__verb_grep, rf__verb_regex, rf__verb_where, rf__verb_select, rf__verb_head,
-	rf__verb_top, rf__verb_sort, rf__verb_eval;
+	rf__verb_top, rf__verb_sort, rf__verb_eval, rf__verb_lookup;
 
 #endif

@@ -9,8 +9,6 @@ extern const struct rf_verb rf__verb_count, rf__verb_sum, rf__verb_avg, rf__verb
 	rf__verb_approx_distinct, rf__verb_stddev, rf__verb_variance, rf__verb_stddev_pop, rf__verb_var_pop,
 	rf__verb_histogram, rf__verb_first, rf__verb_last, rf__verb_pct;
 extern const struct rf_verb rf__verb_split, rf__verb_parse;
-/* lookup FILE on FIELD: a join against a table (stage_lookup.c) */
-extern const struct rf_verb rf__verb_lookup;
 /* sort and top of records (stage_sort.c); after an aggregate they become
  * stage_table.c's */
 extern const struct rf_verb rf__verb_sort_records, rf__verb_top_records;
