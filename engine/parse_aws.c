@@ -109,11 +109,11 @@ static struct rf_template *aws_template(const struct aws_field *fl, const char *
 			r = rf__tpl_literal(t, "\"", 1, k);
 	}
 	int bad_at;
+	t->required = req;
 	if (r < 0 || rf__tpl_finish(t, &bad_at) < 0) {
 		rf__tpl_free(t);
 		return NULL;
 	}
-	t->required = req;
 	return t;
 }
 
@@ -155,6 +155,8 @@ static int aws_sniff(const char *p, size_t n, const struct aws_field *fl, const 
 			len--;
 		if (len) {
 			lines++;
+			for (int i = 0; i < t->nfields; i++)
+				f[i] = RF_MISSING;
 			ok = rf__tpl_match(t, p, len, f) >= 0 && aws_time(&f[rf__tpl_field_of(t, "time")]);
 			if (ok && alb) {
 				const struct rf_value *ty = &f[rf__tpl_field_of(t, "type")];

@@ -7,6 +7,7 @@
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,13 +477,8 @@ static int pattern_configure(struct parse_config *pc, struct rf_cursor *c)
 		rf__tpl_free(t);
 		return pattern_usage(c, rf__cursor_column(c), "more names than '*' in the pattern");
 	}
-	int bad_at = 0;
-	if ((r = rf__tpl_finish(t, &bad_at)) < 0) {
-		rf__tpl_free(t);
-		return r == -EINVAL ? touching(c, a, bad_at) : r;
-	}
-	t->required = t->nelem; /* all of it: a pattern has no optional part */
-	return rf__tpl_attach(pc, t);
+	t->required = INT_MAX; /* all of it: a pattern has no optional part */
+	return finish(pc, c, a, t);
 }
 
 const struct parse_format rf__format_nginx = {

@@ -159,6 +159,8 @@ int rf__tpl_alias(struct rf_template *t, const char *alias, int field)
 	return find_name(t, alias) >= 0 ? 0 : add_name(t, alias, field);
 }
 
+static int is_status(const char *p, const char *q);
+
 static int is_capture(const struct rf_tpl_elem *e)
 {
 	return e && e->kind != RF_TPL_LIT;
@@ -174,6 +176,7 @@ int rf__tpl_finish(struct rf_template *t, int *bad_at)
 		struct rf_tpl_elem *e = &t->elem[i];
 		if (e->kind == RF_TPL_LIT)
 			continue;
+		e->want = RF_TPL_WANT_VALUE | RF_TPL_WANT_PARTS;
 		const struct rf_tpl_elem *prev = i > 0 ? &t->elem[i - 1] : NULL;
 		const struct rf_tpl_elem *next = i + 1 < t->nelem ? &t->elem[i + 1] : NULL;
 		if ((e->flags & RF_TPL_STATUS) && status < 0)
@@ -191,7 +194,7 @@ int rf__tpl_finish(struct rf_template *t, int *bad_at)
 				e->flags |= RF_TPL_ENCLOSED;
 		} else if (e->flags & RF_TPL_STATUS) {
 			e->kind = RF_TPL_FIXED; /* two captures touch: the status is three digits */
-			e->len = 3;
+			e->hint = 3;
 		} else if ((next->flags & RF_TPL_STATUS) && !is_capture(i + 2 < t->nelem ? &t->elem[i + 2] : NULL)) {
 			/* this one ends three bytes before the status's end */
 			e->back = 3;
@@ -205,13 +208,33 @@ int rf__tpl_finish(struct rf_template *t, int *bad_at)
 		}
 	}
 	/* What a line must have in full: up to its status, as combined; with
-	 * no status, up to its time; with neither, all of it. */
-	if (status >= 0)
+	 * no status, up to its time; with neither, all of it (unless the
+	 * format said). */
+	if (t->required > 0)
+		;
+	else if (status >= 0)
 		t->required = status + 1;
 	else if (time >= 0)
 		t->required = time + 1 + (time + 1 < t->nelem && t->elem[time + 1].kind == RF_TPL_LIT);
 	else
 		t->required = t->nelem;
+	/* A literal after a capture becomes the capture's: one step per
+	 * capture, and the literal's first byte is the stop already found. */
+	int n = 0;
+	for (int i = 0; i < t->nelem; i++) {
+		struct rf_tpl_elem e = t->elem[i];
+		if (e.kind == RF_TPL_LIT && n > 0 && t->elem[n - 1].kind != RF_TPL_LIT) {
+			t->elem[n - 1].lit = e.lit;
+			t->elem[n - 1].len = e.len;
+			continue;
+		}
+		e.need = (uint8_t)((e.kind != RF_TPL_LIT && i < t->required ? RF_TPL_NEED_SELF : 0) |
+				   (i + (e.kind != RF_TPL_LIT) < t->required ? RF_TPL_NEED_LIT : 0));
+		if (e.kind != RF_TPL_LIT)
+			e.len = 0;
+		t->elem[n++] = e;
+	}
+	t->nelem = n;
 	if (find_name(t, "time") >= 0)
 		t->time_fields[0] = "time";
 	return 0;
@@ -243,13 +266,15 @@ static int is_status(const char *p, const char *q)
 }
 
 /* the fields a capture's value gives: itself, and its parts */
-static void store(const struct rf_tpl_elem *e, const char *p, const char *q, struct rf_value *f)
+static inline void store(const struct rf_tpl_elem *e, const char *p, const char *q, struct rf_value *f)
 {
 	struct rf_value v = rf__val(p, (size_t)(q - p));
 	if ((e->flags & (RF_TPL_DASH_ZERO | RF_TPL_DASH_NULL)) && q - p == 1 && *p == '-')
 		v = (e->flags & RF_TPL_DASH_ZERO) ? rf__val("0", 1) : RF_MISSING;
 	f[e->field] = v;
-	if (e->flags & RF_TPL_REQUEST) {
+	if (!(e->want & RF_TPL_WANT_PARTS)) {
+		return;
+	} else if (e->flags & RF_TPL_REQUEST) {
 		/* METHOD PATH PROTOCOL, when it has that shape (as combined) */
 		const char *s1 = p;
 		while (s1 < q && *s1 != ' ')
@@ -278,45 +303,55 @@ static void store(const struct rf_tpl_elem *e, const char *p, const char *q, str
 	}
 }
 
-/* the line ended before element i */
-static int ended(const struct rf_template *t, int i)
+/* The line ended early: rejected when what ends is needed, else complete
+ * (short_ok: an older, shorter kind of line) or cut off. */
+static int ended(const struct rf_template *t, int needed)
 {
-	if (i < t->required)
+	if (needed)
 		return -1;
 	return t->short_ok ? 0 : 1;
 }
 
+/* the literal at p, whose first `skip` bytes are known to match: its
+ * length, or -1 (no match) or -2 (the line ends inside it) */
+static inline long literal(const char *p, const char *end, const char *lit, size_t len, size_t skip)
+{
+	size_t have = (size_t)(end - p);
+	if (have < len)
+		return memcmp(p, lit, have) ? -1 : -2;
+	/* literals are a few bytes: a loop beats the call to memcmp */
+	for (size_t k = skip; k < len; k++)
+		if (p[k] != lit[k])
+			return -1;
+	return (long)len;
+}
+
+/* The caller sets the fields it reads to RF_MISSING first. */
 int rf__tpl_match(const struct rf_template *t, const char *p, size_t n, struct rf_value *f)
 {
 	const char *end = p + n;
-	for (int i = 0; i < t->nfields; i++)
-		f[i] = RF_MISSING;
-	int i = 0;
-	if (t->float_start && t->nelem && t->elem[0].kind == RF_TPL_LIT) {
-		const char *hit = memmem(p, n, t->elem[0].lit, t->elem[0].len);
-		if (!hit)
-			return -1;
-		p = hit + t->elem[0].len;
-		i = 1;
-	}
-	for (; i < t->nelem; i++) {
-		const struct rf_tpl_elem *e = &t->elem[i];
-		const char *q;
-		/* the line ends before a capture that cannot be empty */
-		if (p == end && (e->kind == RF_TPL_UNTIL || e->kind == RF_TPL_REST) && t->nonempty &&
-		    !(e->flags & RF_TPL_ENCLOSED))
-			return ended(t, i);
-		switch (e->kind) {
-		case RF_TPL_LIT: {
-			size_t have = (size_t)(end - p);
-			if (have < e->len)
-				return memcmp(p, e->lit, have) ? -1 : ended(t, i);
-			if (e->len == 1 ? *p != e->lit[0] : memcmp(p, e->lit, e->len) != 0)
+	const struct rf_tpl_elem *e = t->elem, *last = t->elem + t->nelem;
+	long l;
+	if (e < last && e->kind == RF_TPL_LIT) {
+		if (t->float_start) {
+			const char *hit = memmem(p, n, e->lit, e->len);
+			if (!hit)
 				return -1;
-			p += e->len;
-			continue;
+			p = hit + e->len;
+		} else if ((l = literal(p, end, e->lit, e->len, 0)) < 0) {
+			return l == -1 ? -1 : ended(t, e->need & RF_TPL_NEED_LIT);
+		} else {
+			p += l;
 		}
+		e++;
+	}
+	for (; e < last; e++) {
+		const char *q;
+		size_t skip = 0;
+		switch (e->kind) {
 		case RF_TPL_UNTIL:
+			if (p == end && t->nonempty && !(e->flags & RF_TPL_ENCLOSED))
+				return ended(t, e->need & RF_TPL_NEED_SELF); /* it cannot be empty */
 			if (e->hint && end - p > e->hint && p[e->hint] == (char)e->stop) {
 				q = p + e->hint;
 			} else if (e->flags & RF_TPL_SHORT) {
@@ -328,35 +363,43 @@ int rf__tpl_match(const struct rf_template *t, const char *p, size_t n, struct r
 				if (!q)
 					q = end;
 			}
-			if (t->retry) {
+			if (__builtin_expect(t->retry, 0)) {
 				/* the whole literal, not just its first byte */
-				const struct rf_tpl_elem *l = e + 1;
-				while (q < end && ((size_t)(end - q) < l->len || memcmp(q, l->lit, l->len) != 0)) {
+				while (q < end && ((size_t)(end - q) < e->len || memcmp(q, e->lit, e->len) != 0)) {
 					q = memchr(q + 1, e->stop, (size_t)(end - q - 1));
 					if (!q)
 						q = end;
 				}
 			}
-			if (q == end && i + 1 < t->required)
-				return -1; /* a field the line must have in full */
-			if (q < end && q - p >= e->back)
-				q -= e->back;
+			if (q == end) {
+				if (e->need & RF_TPL_NEED_LIT)
+					return -1; /* a field the line must have in full */
+			} else if (e->back) {
+				if (q - p >= e->back)
+					q -= e->back;
+			} else {
+				skip = 1;
+			}
 			break;
 		case RF_TPL_QUOTED:
 			q = close_quote(p, end);
 			if (!q) {
-				if (i < t->required)
+				if (e->need & RF_TPL_NEED_SELF)
 					return -1;
-				store(e, p, end, f); /* its closing quote is cut off: the rest of the line */
+				if (e->want)
+					store(e, p, end, f); /* its closing quote is cut off: the rest of the line */
 				return 1;
 			}
+			skip = 1;
 			break;
 		case RF_TPL_FIXED:
-			if ((size_t)(end - p) < e->len)
-				return ended(t, i);
-			q = p + e->len;
+			if (end - p < e->hint)
+				return ended(t, e->need & RF_TPL_NEED_SELF);
+			q = p + e->hint;
 			break;
 		default: /* RF_TPL_REST */
+			if (p == end && t->nonempty && !(e->flags & RF_TPL_ENCLOSED))
+				return ended(t, e->need & RF_TPL_NEED_SELF);
 			q = end - e->back < p ? p : end - e->back;
 			break;
 		}
@@ -364,8 +407,14 @@ int rf__tpl_match(const struct rf_template *t, const char *p, size_t n, struct r
 			return -1;
 		if ((e->flags & RF_TPL_STATUS) && !is_status(p, q))
 			return -1;
-		store(e, p, q, f);
+		if (e->want)
+			store(e, p, q, f);
 		p = q;
+		if (e->len) {
+			if ((l = literal(p, end, e->lit, e->len, skip)) < 0)
+				return l == -1 ? -1 : ended(t, e->need & RF_TPL_NEED_LIT);
+			p += l;
+		}
 	}
 	return 0;
 }
@@ -381,6 +430,10 @@ int rf__tpl_attach(struct parse_config *pc, struct rf_template *t)
 	}
 	for (int i = 0; i < t->nnames; i++)
 		known[i] = t->name[i];
+	/* the parse stage stores only what its slots read (rf__tpl_field,
+	 * at bind) */
+	for (int i = 0; i < t->nelem; i++)
+		t->elem[i].want = 0;
 	pc->tpl = t;
 	pc->head.known = known;
 	pc->head.time_fields = t->time_fields[0] ? t->time_fields : NULL;
@@ -393,9 +446,23 @@ int rf__tpl_field_of(const struct rf_template *t, const char *name)
 	return i >= 0 ? t->name_field[i] : -1;
 }
 
+/* Called by bind, once per slot, before any run: the capture giving the
+ * field is marked wanted (and its parts, for a request's method). */
 int rf__tpl_field(const struct parse_config *pc, const char *name)
 {
-	return rf__tpl_field_of(pc->tpl, name);
+	struct rf_template *t = pc->tpl;
+	int f = rf__tpl_field_of(t, name);
+	for (int i = 0; f >= 0 && i < t->nelem; i++) {
+		struct rf_tpl_elem *e = &t->elem[i];
+		if (e->kind == RF_TPL_LIT || f < e->field)
+			continue;
+		int parts = e->flags & RF_TPL_REQUEST ? 3 : e->flags & RF_TPL_HOSTPORT ? 2 : 0;
+		if (f == e->field)
+			e->want |= RF_TPL_WANT_VALUE;
+		else if (f <= e->field + parts)
+			e->want |= RF_TPL_WANT_VALUE | RF_TPL_WANT_PARTS;
+	}
+	return f;
 }
 
 int rf__tpl_record(struct parse_state *ps, const struct rf_kernels *k, struct rf_batch *b, const char *p,
@@ -405,6 +472,9 @@ int rf__tpl_record(struct parse_state *ps, const struct rf_kernels *k, struct rf
 	struct rf_value f[RF_TPL_MAX_FIELDS];
 	(void)k;
 	(void)b;
+	for (int i = 0; i < pc->nslots; i++)
+		if (pc->slot_field[i] >= 0)
+			f[pc->slot_field[i]] = RF_MISSING;
 	int r = rf__tpl_match(pc->tpl, p, n, f);
 	if (r < 0)
 		return -1;

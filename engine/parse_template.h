@@ -35,13 +35,19 @@ enum {
 	RF_TPL_TIME = 128,    /* the record's time: "time" names it too */
 };
 
+enum { RF_TPL_WANT_VALUE = 1, RF_TPL_WANT_PARTS = 2 };
+enum { RF_TPL_NEED_SELF = 1, RF_TPL_NEED_LIT = 2 };
+
 struct rf_tpl_elem {
 	uint8_t kind;
 	uint8_t flags;
 	uint8_t stop;   /* UNTIL: the first byte of the literal after it */
 	uint8_t back;   /* UNTIL, REST: the width of a FIXED capture between it and that literal */
-	uint16_t hint;  /* UNTIL: its usual length, where the stop byte is looked for first (0: none) */
-	uint16_t len;   /* LIT: its length; FIXED: the width */
+	uint16_t hint;  /* UNTIL: its usual length, where the stop byte is looked for first (0: none);
+			 * FIXED: its width */
+	uint8_t want;   /* a capture: RF_TPL_WANT_* (what the query reads of it) */
+	uint8_t need;   /* RF_TPL_NEED_*: whether a line ending here is rejected */
+	uint16_t len;   /* the literal's length (after a capture: the literal following it) */
 	int16_t field;  /* a capture's field */
 	const char *lit;
 };
@@ -49,7 +55,8 @@ struct rf_tpl_elem {
 struct rf_template {
 	struct rf_tpl_elem *elem;
 	int nelem;
-	int required;     /* elements a line must have: ending after them, it is cut off (1) */
+	int required;     /* elements a line must have: ending after them, it is cut off (1); set
+			   * before rf__tpl_finish to choose (the elements as built) */
 	uint8_t nonempty; /* a capture outside quotes and brackets is never empty */
 	uint8_t short_ok; /* a line ending between optional fields is complete (0), not cut off */
 	uint8_t retry;    /* a literal whose first byte is found but not the rest is looked for further on */
@@ -80,7 +87,8 @@ int rf__tpl_finish(struct rf_template *t, int *bad_at);
 
 /* the field a name reads, or -1 */
 int rf__tpl_field_of(const struct rf_template *t, const char *name);
-/* A record into f (t->nfields values): 0, 1 when cut off, -1 rejected. */
+/* A record into f (t->nfields values; the caller sets those it reads to
+ * RF_MISSING first): 0, 1 when cut off, -1 rejected. */
 int rf__tpl_match(const struct rf_template *t, const char *p, size_t n, struct rf_value *f);
 
 /* the parse stage's side of a template format (parse_template.c) */
