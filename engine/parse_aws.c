@@ -105,8 +105,9 @@ static struct rf_template *aws_template(const struct aws_field *fl, const char *
 			r = rf__tpl_capture(t, fl[k].name, fl[k].flags, 0, k);
 		if (strcmp(fl[k].name, required) == 0)
 			req = t->nelem;
-		if (!fl[k + 1].name && fl[k].quoted && r >= 0)
-			r = rf__tpl_literal(t, "\"", 1, k);
+		/* after the last field, fields newer than this list may follow */
+		if (!fl[k + 1].name && r >= 0)
+			r = rf__tpl_literal(t, fl[k].quoted ? "\" " : " ", fl[k].quoted ? 2 : 1, k);
 	}
 	int bad_at;
 	t->required = req;
