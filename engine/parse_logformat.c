@@ -66,6 +66,43 @@ static int too_many(struct rf_cursor *c, const struct rf_arg *a, size_t at, int 
 	return r;
 }
 
+/* The format string a: literal bytes, and captures where `mark` ($, %, *)
+ * is, which capture() reads (the bytes it took, or an error). */
+static int compile(struct parse_config *pc, struct rf_cursor *c, const struct rf_arg *a, struct rf_template *t,
+		   char mark, long (*capture)(struct rf_template *, struct rf_cursor *, const struct rf_arg *, size_t))
+{
+	const char *s = a->text;
+	size_t len = a->len;
+	long r = 0;
+	for (size_t i = 0; i < len && r >= 0; i += (size_t)r) {
+		if (s[i] == mark) {
+			r = capture(t, c, a, i);
+		} else {
+			const char *d = memchr(s + i, mark, len - i);
+			r = d ? d - (s + i) : (long)(len - i);
+			if (rf__tpl_literal(t, s + i, (size_t)r, (int)i) < 0)
+				r = -ENOMEM;
+		}
+	}
+	if (r < 0) {
+		rf__tpl_free(t);
+		return (int)r;
+	}
+	return finish(pc, c, a, t);
+}
+
+static int configure(struct parse_config *pc, struct rf_cursor *c, const char *dflt_format, char mark,
+		     long (*capture)(struct rf_template *, struct rf_cursor *, const struct rf_arg *, size_t))
+{
+	struct rf_arg dflt;
+	const struct rf_arg *a = format_arg(c, &dflt, dflt_format);
+	struct rf_template *t = rf__tpl_new();
+	if (!t)
+		return -ENOMEM;
+	t->quoted = 1;
+	return compile(pc, c, a, t, mark, capture);
+}
+
 /* ---- nginx ---- */
 
 struct nginx_var {
@@ -178,73 +215,43 @@ static int unknown_var(struct rf_cursor *c, const struct rf_arg *a, size_t at, c
 	return -EINVAL;
 }
 
-/* Fields are named as the variables; the combined names (ip, user, time,
- * bytes, referer, agent) are aliases, so a combined query works as it is. */
-static int nginx_configure(struct parse_config *pc, struct rf_cursor *c)
+/* A variable at s[at]: its capture.  Fields are named as the variables;
+ * the combined names (ip, user, time, bytes, referer, agent) are aliases,
+ * so a combined query works as it is. */
+static long nginx_capture(struct rf_template *t, struct rf_cursor *c, const struct rf_arg *a, size_t at)
 {
-	struct rf_arg dflt;
-	const struct rf_arg *a = format_arg(c, &dflt, nginx_combined);
 	const char *s = a->text;
-	size_t len = a->len;
-	struct rf_template *t = rf__tpl_new();
-	if (!t)
-		return -ENOMEM;
-	t->quoted = 1;
-	int r = 0;
-	for (size_t i = 0; i < len && r >= 0;) {
-		if (s[i] != '$') {
-			const char *d = memchr(s + i, '$', len - i);
-			size_t j = d ? (size_t)(d - s) : len;
-			r = rf__tpl_literal(t, s + i, j - i, (int)i);
-			i = j;
-			continue;
-		}
-		size_t at = i++, nl;
-		const char *name;
-		if (i < len && s[i] == '{') {
-			const char *close = memchr(s + i, '}', len - i);
-			if (!close) {
-				rf__tpl_free(t);
-				return rf__fail(c->err, column_of(a, at), "'${' without its '}'");
-			}
-			name = s + i + 1;
-			nl = (size_t)(close - name);
-			i = (size_t)(close - s) + 1;
-		} else {
-			name = s + i;
-			while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_'))
-				i++;
-			nl = (size_t)(s + i - name);
-		}
-		char buf[128];
-		if (nl == 0 || nl >= sizeof buf) {
-			rf__tpl_free(t);
-			rf__fail(c->err, column_of(a, at), nl ? "nginx variable name too long" : "'$' with no variable name");
-			snprintf(c->err->hint, sizeof c->err->hint, "a variable is $name or ${name}");
-			return -EINVAL;
-		}
-		memcpy(buf, name, nl);
-		buf[nl] = '\0';
-		for (size_t k = 0; k < nl; k++)
-			buf[k] = (char)tolower((unsigned char)buf[k]); /* nginx's names are not case-sensitive */
-		const struct nginx_var *v = nginx_var(buf);
-		if (!v) {
-			rf__tpl_free(t);
-			return unknown_var(c, a, at, buf);
-		}
-		r = rf__tpl_capture(t, buf, v->flags, v->hint, (int)at);
-		if (r >= 0 && v->alias)
-			r = rf__tpl_alias(t, v->alias, r);
-		if (r < 0) {
-			rf__tpl_free(t);
-			return too_many(c, a, at, r);
-		}
+	size_t len = a->len, i = at + 1, nl;
+	const char *name;
+	if (i < len && s[i] == '{') {
+		const char *close = memchr(s + i, '}', len - i);
+		if (!close)
+			return rf__fail(c->err, column_of(a, at), "'${' without its '}'");
+		name = s + i + 1;
+		nl = (size_t)(close - name);
+		i = (size_t)(close - s) + 1;
+	} else {
+		name = s + i;
+		while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_'))
+			i++;
+		nl = (size_t)(s + i - name);
 	}
-	if (r < 0) {
-		rf__tpl_free(t);
-		return r;
+	char buf[128];
+	if (nl == 0 || nl >= sizeof buf) {
+		rf__fail(c->err, column_of(a, at), nl ? "nginx variable name too long" : "'$' with no variable name");
+		snprintf(c->err->hint, sizeof c->err->hint, "a variable is $name or ${name}");
+		return -EINVAL;
 	}
-	return finish(pc, c, a, t);
+	for (size_t k = 0; k < nl; k++)
+		buf[k] = (char)tolower((unsigned char)name[k]); /* nginx's names are not case-sensitive */
+	buf[nl] = '\0';
+	const struct nginx_var *v = nginx_var(buf);
+	if (!v)
+		return unknown_var(c, a, at, buf);
+	int r = rf__tpl_capture(t, buf, v->flags, v->hint, (int)at);
+	if (r >= 0 && v->alias)
+		r = rf__tpl_alias(t, v->alias, r);
+	return r < 0 ? too_many(c, a, at, r) : (long)(i - at);
 }
 
 /* ---- Apache ---- */
@@ -324,85 +331,53 @@ static int apache_directive(char letter, const char *arg, size_t an, char *name,
 	return 0;
 }
 
-/* Fields are named as combined names them where they are the same thing
- * (ip, ident, user, time, request, status, bytes, referer, agent). */
-static int apache_configure(struct parse_config *pc, struct rf_cursor *c)
+/* A directive at s[at]: its capture.  Fields are named as combined names
+ * them where they are the same thing (ip, ident, user, time, request,
+ * status, bytes, referer, agent). */
+static long apache_capture(struct rf_template *t, struct rf_cursor *c, const struct rf_arg *a, size_t at)
 {
-	struct rf_arg dflt;
-	const struct rf_arg *a = format_arg(c, &dflt, apache_combined);
 	const char *s = a->text;
-	size_t len = a->len;
-	struct rf_template *t = rf__tpl_new();
-	if (!t)
-		return -ENOMEM;
-	t->quoted = 1;
-	int r = 0;
-	for (size_t i = 0; i < len && r >= 0;) {
-		if (s[i] != '%') {
-			const char *d = memchr(s + i, '%', len - i);
-			size_t j = d ? (size_t)(d - s) : len;
-			r = rf__tpl_literal(t, s + i, j - i, (int)i);
-			i = j;
-			continue;
-		}
-		size_t at = i++;
-		if (i < len && s[i] == '%') {
-			r = rf__tpl_literal(t, "%", 1, (int)at);
-			i++;
-			continue;
-		}
-		/* modifiers: the statuses it is logged for (%400,501{User-agent}i,
-		 * %!200i), and < or > (the original request or the final one):
-		 * the field is read the same either way */
-		while (i < len && (s[i] == '!' || s[i] == ',' || isdigit((unsigned char)s[i]) || s[i] == '<' ||
-				   s[i] == '>'))
-			i++;
-		const char *arg = NULL;
-		size_t an = 0;
-		if (i < len && s[i] == '{') {
-			const char *close = memchr(s + i, '}', len - i);
-			if (!close) {
-				rf__tpl_free(t);
-				return rf__fail(c->err, column_of(a, at), "'%%{' without its '}'");
-			}
-			arg = s + i + 1;
-			an = (size_t)(close - arg);
-			i = (size_t)(close - s) + 1;
-		}
-		char name[128];
-		unsigned flags;
-		int hint;
-		if (i >= len || apache_directive(s[i], arg, an, name, sizeof name, &flags, &hint) < 0) {
-			rf__tpl_free(t);
-			if (i >= len)
-				rf__fail(c->err, column_of(a, at), "'%%' with no directive after it");
-			else
-				rf__fail(c->err, column_of(a, at), "unknown Apache directive '%.*s'", (int)(i + 1 - at),
-					 s + at);
-			snprintf(c->err->hint, sizeof c->err->hint,
-				 "known: %%a %%A %%b %%B %%{NAME}C %%D %%{NAME}e %%f %%h %%H %%{NAME}i %%I %%k %%l %%L %%m "
-				 "%%{NAME}n %%{NAME}o %%O %%p %%P %%q %%r %%R %%s %%S %%t %%T %%u %%U %%v %%V %%X %%%%");
-			return -EINVAL;
-		}
+	size_t len = a->len, i = at + 1;
+	if (i < len && s[i] == '%')
+		return rf__tpl_literal(t, "%", 1, (int)at) < 0 ? -ENOMEM : 2;
+	/* modifiers: the statuses it is logged for (%400,501{User-agent}i,
+	 * %!200i), and < or > (the original request or the final one): the
+	 * field is read the same either way */
+	while (i < len && (s[i] == '!' || s[i] == ',' || isdigit((unsigned char)s[i]) || s[i] == '<' || s[i] == '>'))
 		i++;
-		if (s[i - 1] == 't' && !arg) {
-			/* %t writes its brackets itself: [10/Oct/2000:13:55:36 -0700] */
-			if ((r = rf__tpl_literal(t, "[", 1, (int)at)) >= 0 &&
-			    (r = rf__tpl_capture(t, name, flags, hint, (int)at)) >= 0)
-				r = rf__tpl_literal(t, "]", 1, (int)at);
-		} else {
-			r = rf__tpl_capture(t, name, flags, hint, (int)at);
-		}
-		if (r < 0) {
-			rf__tpl_free(t);
-			return too_many(c, a, at, r);
-		}
+	const char *arg = NULL;
+	size_t an = 0;
+	if (i < len && s[i] == '{') {
+		const char *close = memchr(s + i, '}', len - i);
+		if (!close)
+			return rf__fail(c->err, column_of(a, at), "'%%{' without its '}'");
+		arg = s + i + 1;
+		an = (size_t)(close - arg);
+		i = (size_t)(close - s) + 1;
 	}
-	if (r < 0) {
-		rf__tpl_free(t);
-		return r;
+	char name[128];
+	unsigned flags;
+	int hint, r;
+	if (i >= len || apache_directive(s[i], arg, an, name, sizeof name, &flags, &hint) < 0) {
+		if (i >= len)
+			rf__fail(c->err, column_of(a, at), "'%%' with no directive after it");
+		else
+			rf__fail(c->err, column_of(a, at), "unknown Apache directive '%.*s'", (int)(i + 1 - at), s + at);
+		snprintf(c->err->hint, sizeof c->err->hint,
+			 "known: %%a %%A %%b %%B %%{NAME}C %%D %%{NAME}e %%f %%h %%H %%{NAME}i %%I %%k %%l %%L %%m "
+			 "%%{NAME}n %%{NAME}o %%O %%p %%P %%q %%r %%R %%s %%S %%t %%T %%u %%U %%v %%V %%X %%%%");
+		return -EINVAL;
 	}
-	return finish(pc, c, a, t);
+	i++;
+	if (s[i - 1] == 't' && !arg) {
+		/* %t writes its brackets itself: [10/Oct/2000:13:55:36 -0700] */
+		if ((r = rf__tpl_literal(t, "[", 1, (int)at)) >= 0 &&
+		    (r = rf__tpl_capture(t, name, flags, hint, (int)at)) >= 0)
+			r = rf__tpl_literal(t, "]", 1, (int)at);
+	} else {
+		r = rf__tpl_capture(t, name, flags, hint, (int)at);
+	}
+	return r < 0 ? too_many(c, a, at, r) : (long)(i - at);
 }
 
 /* ---- parse "PATTERN" as a, b, c ---- */
@@ -414,6 +389,24 @@ static int pattern_usage(struct rf_cursor *c, int column, const char *why)
 	return -EINVAL;
 }
 
+/* A * at s[at]: a capture named by the next name after 'as'. */
+static long pattern_capture(struct rf_template *t, struct rf_cursor *c, const struct rf_arg *a, size_t at)
+{
+	if (t->nfields > 0 && !rf__accept(c, RF_ARG_COMMA, NULL)) {
+		const struct rf_arg *prev = &c->args[c->i - 1];
+		return pattern_usage(c, rf__peek(c) ? rf__cursor_column(c) : prev->column,
+				     "the pattern has more '*' than names after 'as'");
+	}
+	const struct rf_arg *nm = rf__take(c);
+	if (!nm || nm->type != RF_ARG_WORD)
+		return pattern_usage(c, nm ? nm->column : c->end_column,
+				     t->nfields ? "expected a name after ','" : "expected a name after 'as'");
+	if (rf__tpl_field_of(t, nm->text) >= 0)
+		return pattern_usage(c, nm->column, "this name is given twice");
+	int r = rf__tpl_capture(t, nm->text, 0, 0, (int)at);
+	return r < 0 ? too_many(c, a, at, r) : 1;
+}
+
 /* Each * captures up to the next literal (the whole literal, found
  * anywhere after it), the last one to the end of the line; a pattern
  * starting with a literal finds it anywhere in the line.  A line the
@@ -423,12 +416,7 @@ static int pattern_configure(struct parse_config *pc, struct rf_cursor *c)
 	const struct rf_arg *a = rf__take(c);
 	if (!a || a->type != RF_ARG_STRING)
 		return pattern_usage(c, a ? a->column : c->end_column, "parse pattern needs a quoted pattern");
-	const char *s = a->text;
-	size_t len = a->len;
-	int stars = 0;
-	for (size_t i = 0; i < len; i++)
-		stars += s[i] == '*';
-	if (stars == 0)
+	if (!memchr(a->text, '*', a->len))
 		return pattern_usage(c, a->column, "the pattern has no '*', so it makes no fields");
 	if (!rf__accept(c, RF_ARG_WORD, "as"))
 		return pattern_usage(c, rf__cursor_column(c), "expected 'as' and a name for each '*'");
@@ -438,47 +426,23 @@ static int pattern_configure(struct parse_config *pc, struct rf_cursor *c)
 	t->nonempty = 0;
 	t->retry = 1;
 	t->float_start = 1;
-	int r = 0, k = 0, last_col = rf__cursor_column(c);
-	for (size_t i = 0; i < len && r >= 0;) {
-		if (s[i] != '*') {
-			const char *d = memchr(s + i, '*', len - i);
-			size_t j = d ? (size_t)(d - s) : len;
-			r = rf__tpl_literal(t, s + i, j - i, (int)i);
-			i = j;
-			continue;
-		}
-		if (k > 0 && !rf__accept(c, RF_ARG_COMMA, NULL)) {
-			rf__tpl_free(t);
-			return pattern_usage(c, rf__cursor_column(c) == c->end_column ? last_col : rf__cursor_column(c),
-					     "the pattern has more '*' than names after 'as'");
-		}
-		const struct rf_arg *nm = rf__take(c);
-		if (!nm || nm->type != RF_ARG_WORD) {
-			rf__tpl_free(t);
-			return pattern_usage(c, nm ? nm->column : c->end_column,
-					     k ? "expected a name after ','" : "expected a name after 'as'");
-		}
-		last_col = nm->column;
-		for (int f = 0; f < t->nnames; f++)
-			if (strcmp(t->name[f], nm->text) == 0) {
-				rf__tpl_free(t);
-				return pattern_usage(c, nm->column, "this name is given twice");
-			}
-		r = rf__tpl_capture(t, nm->text, 0, 0, (int)i);
-		k++;
-		i++;
-	}
-	if (r < 0) {
-		rf__tpl_free(t);
-		return too_many(c, a, 0, r);
-	}
-	if (rf__peek(c) && rf__peek(c)->type == RF_ARG_COMMA) {
+	t->required = INT_MAX; /* all of it: a pattern has no optional part */
+	int r = compile(pc, c, a, t, '*', pattern_capture);
+	if (r == 0 && rf__peek(c) && rf__peek(c)->type == RF_ARG_COMMA) {
 		c->i++;
-		rf__tpl_free(t);
 		return pattern_usage(c, rf__cursor_column(c), "more names than '*' in the pattern");
 	}
-	t->required = INT_MAX; /* all of it: a pattern has no optional part */
-	return finish(pc, c, a, t);
+	return r;
+}
+
+static int nginx_configure(struct parse_config *pc, struct rf_cursor *c)
+{
+	return configure(pc, c, nginx_combined, '$', nginx_capture);
+}
+
+static int apache_configure(struct parse_config *pc, struct rf_cursor *c)
+{
+	return configure(pc, c, apache_combined, '%', apache_capture);
 }
 
 const struct parse_format rf__format_nginx = {
