@@ -14,6 +14,7 @@
 #include "expr.h"
 
 struct parse_format;
+struct rf_template;
 
 struct parse_config {
 	struct rf_parser head;     /* first: the schema reads it */
@@ -42,6 +43,7 @@ struct parse_config {
 	 * same slots, in the order it tries them */
 	int ncand;
 	struct parse_config *cand[RF_AUTO_MAX];
+	struct rf_template *tpl;       /* nginx, apache, "PATTERN", alb, elb: the compiled format */
 };
 
 /* combined and common: the number of fields a line has */

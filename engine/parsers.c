@@ -18,14 +18,18 @@
 #include <string.h>
 #include "engine.h"
 #include "parse.h"
+#include "parse_template.h"
 
 /* The formats of parse FORMAT.  A new format: its file, and a line here. */
 extern const struct parse_format rf__format_split, rf__format_combined, rf__format_common, rf__format_json,
 	rf__format_logfmt, rf__format_csv, rf__format_tsv, rf__format_regex;
+extern const struct parse_format rf__format_nginx, rf__format_apache, rf__format_pattern, rf__format_alb,
+	rf__format_elb;
 
 static const struct parse_format *const formats[] = {
 	&rf__format_combined, &rf__format_common, &rf__format_json, &rf__format_logfmt,
-	&rf__format_csv, &rf__format_tsv, &rf__format_regex, NULL,
+	&rf__format_csv, &rf__format_tsv, &rf__format_regex, &rf__format_nginx, &rf__format_apache,
+	&rf__format_pattern, &rf__format_alb, &rf__format_elb, NULL,
 };
 
 static int accepts(const struct rf_parser *p, const char *name)
@@ -48,6 +52,7 @@ static void free_config(void *config)
 		return;
 	free(pc->delim);
 	rf__regex_free(pc->re);
+	rf__tpl_free(pc->tpl);
 	for (int i = 0; i < pc->nslots; i++)
 		free(pc->slot_name[i]);
 	free(pc->group_name);
@@ -206,6 +211,8 @@ static int parse_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 		c->i++;
 		return new_config(spec, c, &format_auto);
 	}
+	if (a && a->type == RF_ARG_STRING) /* parse "* [*] *" as a, b, c: the pattern format reads it */
+		return new_config(spec, c, &rf__format_pattern);
 	a = rf__take(c);
 	if (!a || a->type != RF_ARG_WORD) {
 		rf__fail(c->err, a ? a->column : c->end_column, "parse needs a format");
@@ -521,7 +528,8 @@ const struct rf_verb rf__verb_split = {
 const struct rf_verb rf__verb_parse = {
 	.name = "parse",
 	.kind = RF_STAGE_PARSE,
-	.usage = "parse auto|combined|common|json|logfmt|csv|tsv|regex \"PATTERN\" [from FIELD [nodrop]]",
+	.usage = "parse auto|combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"|nginx 'FORMAT'|apache 'FORMAT'|alb|elb "
+		 "[from FIELD [nodrop]], or parse \"* [*] *\" as a, b, c",
 	.configure = parse_configure,
 	.bind = bind,
 	.free_config = free_config,

@@ -1,8 +1,8 @@
 /* fuzz_parse.c - the record parsers under fuzzing, through the whole engine.
  *
  * RF_FUZZ_FORMAT names the parser (combined, common, json, logfmt, csv, tsv,
- * regex): one harness per parser, each with its own corpus.  The query
- * parses the input and uses what the parser found (filters, numbers, group
+ * regex, auto, from, nginx, apache, pattern, alb, elb): one harness per
+ * parser, each with its own corpus.  The query parses the input and uses what the parser found (filters, numbers, group
  * keys), so a bad offset or length shows in the stages after it.  The first
  * input byte picks the I/O shape; the rest is the log.
  */
@@ -27,6 +27,16 @@ static const struct {
 	{ "auto", "parse auto | where status >= 300 or level == \"x\" | count, sum(bytes), max(ms) by status, level, minute" },
 	{ "from", "parse json | parse logfmt from msg nodrop | parse json from a.b | where k > 1 | "
 		  "count, sum(n), distinct(v) by k, level, c.d" },
+	{ "nginx", "parse nginx '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "
+		   "\"$http_referer\" \"$http_user_agent\" $request_time $upstream_response_time' | "
+		   "where status >= 300 or path contains \"a\" | count, sum(bytes), p99(request_time), distinct(ip) "
+		   "by method, minute, agent, upstream_response_time" },
+	{ "apache", "parse apache '%h %l %u %t \"%r\" %>s%b %D \"%{Referer}i\" %{X-Forwarded-For}i' | "
+		    "where bytes > 10 | count, sum(duration_us), max(time) by protocol, referer, x_forwarded_for" },
+	{ "pattern", "parse \"* [*] *=*\" as a, b, k, v | count, sum(v), min(a) by b, k" },
+	{ "alb", "parse alb | count, sum(sent_bytes), max(target_processing_time) by elb_status_code, client_ip, "
+		 "client_port, method, trace_id, conn_trace_id" },
+	{ "elb", "parse elb | count, avg(received_bytes) by hour, backend_ip, backend_status_code, path, ssl_protocol" },
 };
 
 static const char *query;
