@@ -133,3 +133,37 @@ int rf__json_slot(const struct parse_config *pc, const char *path, size_t len)
 			return i;
 	return -1;
 }
+
+/* The usual open of a format of fixed fields: which slot each field fills
+ * (slot_of_field), from the field numbers 0 .. nfields - 1 bind gave. */
+int rf__fixed_fields_open(struct parse_state *ps, int nfields)
+{
+	for (int f = 0; f < nfields; f++)
+		ps->slot_of_field[f] = -1;
+	for (int i = 0; i < ps->pc->nslots; i++)
+		if (ps->pc->slot_field[i] >= 0 && ps->pc->slot_field[i] < nfields)
+			ps->slot_of_field[ps->pc->slot_field[i]] = i;
+	return 0;
+}
+
+/* A sniff's walk: line(p, e) for each line of [p, p + n) that is not
+ * blank (a CR before its newline left out).  1 when there was one and
+ * every one was, 0 otherwise. */
+int rf__sniff_lines(const char *p, size_t n, int (*line)(const char *p, const char *e))
+{
+	const char *end = p + n;
+	int lines = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		if (e > p && e[-1] == '\r')
+			e--;
+		if (e > p) {
+			if (!line(p, e))
+				return 0;
+			lines++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return lines > 0;
+}

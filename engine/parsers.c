@@ -21,10 +21,14 @@
 /* The formats of parse FORMAT.  A new format: its file, and a line here. */
 extern const struct parse_format rf__format_split, rf__format_combined, rf__format_common, rf__format_json,
 	rf__format_logfmt, rf__format_csv, rf__format_tsv, rf__format_regex;
+extern const struct parse_format rf__format_rfc5424, rf__format_rfc3164, rf__format_syslog, rf__format_w3c,
+	rf__format_cloudfront, rf__format_cri, rf__format_docker;
 
 static const struct parse_format *const formats[] = {
 	&rf__format_combined, &rf__format_common, &rf__format_json, &rf__format_logfmt,
-	&rf__format_csv, &rf__format_tsv, &rf__format_regex, NULL,
+	&rf__format_csv, &rf__format_tsv, &rf__format_regex,
+	&rf__format_rfc5424, &rf__format_rfc3164, &rf__format_syslog, &rf__format_w3c, &rf__format_cloudfront,
+	&rf__format_cri, &rf__format_docker, NULL,
 };
 
 static int accepts(const struct rf_parser *p, const char *name)
@@ -187,7 +191,7 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 	int dropped = 0;
 	uint64_t cut = 0;
 	int csv = pc->fmt->header != NULL;
-	if (csv && b->input_start)
+	if ((csv || pc->fmt->per_input) && b->input_start)
 		ps->have_header = 0; /* each input names its own columns */
 	for (uint32_t i = 0; i < b->nsel; i++) {
 		const char *p = b->data + b->sel[i].off;
@@ -210,6 +214,11 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 		ok = pc->fmt->record(ps, st->k, b, p, n, row);
 		if (ok < -1)
 			return ok; /* out of memory */
+		if (ok == RF_NOT_A_RECORD) {
+			ps->keep[i] = 0;
+			dropped = 1;
+			continue;
+		}
 		ps->keep[i] = ok >= 0;
 		cut += ok == 1;
 		if (ok < 0) {
@@ -240,7 +249,8 @@ const struct rf_verb rf__verb_split = {
 const struct rf_verb rf__verb_parse = {
 	.name = "parse",
 	.kind = RF_STAGE_PARSE,
-	.usage = "parse combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"",
+	.usage = "parse combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"|"
+		 "rfc5424|rfc3164|syslog|w3c|cloudfront|cri|docker",
 	.configure = parse_configure,
 	.bind = bind,
 	.free_config = free_config,
@@ -252,5 +262,5 @@ const struct rf_verb rf__verb_parse = {
 int rf__parse_reads_header(const struct rf_stage_spec *spec)
 {
 	const struct parse_config *pc = spec->config;
-	return pc && pc->fmt->header;
+	return pc && (pc->fmt->header || pc->fmt->per_input);
 }
