@@ -36,7 +36,7 @@ static int is_stream(const char *p, size_t n)
 }
 
 /* TIME SP STREAM SP TAG SP LOG: 0 (a line ending after its tag has an
- * empty log), 1 when it ends before its tag, -1 */
+ * empty log), 1 when it ends after its time or stream, -1 */
 static int read_cri(const char *p, const char *end, struct rf_value *f)
 {
 	size_t t = cri_time(p, end);
@@ -50,7 +50,7 @@ static int read_cri(const char *p, const char *end, struct rf_value *f)
 	const char *q = memchr(p, ' ', (size_t)(end - p));
 	const char *e = q ? q : end;
 	if (!is_stream(p, (size_t)(e - p)))
-		return e == end && (size_t)(e - p) < 6 && memcmp(p, "stdout", (size_t)(e - p)) == 0 ? 1 : -1;
+		return -1;
 	f[K_STREAM] = rf__val(p, (size_t)(e - p));
 	if (!q || q + 1 == end)
 		return 1;
