@@ -1,7 +1,7 @@
 /* fuzz_parse.c - the record parsers under fuzzing, through the whole engine.
  *
  * RF_FUZZ_FORMAT names the parser (combined, common, json, logfmt, csv, tsv,
- * regex): one harness per parser, each with its own corpus.  The query
+ * regex, rfc5424, rfc3164, syslog, w3c, cloudfront, cri, docker): one harness per parser, each with its own corpus.  The query
  * parses the input and uses what the parser found (filters, numbers, group
  * keys), so a bad offset or length shows in the stages after it.  The first
  * input byte picks the I/O shape; the rest is the log.
@@ -24,6 +24,18 @@ static const struct {
 	{ "tsv", "parse tsv | count, avg($2), min($3), max(val) by $1, $4" },
 	{ "regex", "parse regex '(?<k>[A-Za-z_]+)=(?<n>-?[0-9.]+)(?: (?<rest>.*))?' | where n < 1e9 | "
 		   "count, sum(n), p90(n) by k, rest" },
+	{ "rfc5424", "parse rfc5424 | where severity < 4 or sd.a.x contains \"x\" | count, distinct(hostname), "
+		     "max(timestamp) by appname, sd.exampleSDID@32473.iut, msg, minute" },
+	{ "rfc3164", "parse rfc3164 | where procid > 10 or msg contains \"a\" | count, min(timestamp) by appname, "
+		     "hostname, facility, minute" },
+	{ "syslog", "parse syslog | count, distinct(msgid) by facility, severity, sd, sd.origin.ip, msg, minute" },
+	{ "w3c", "parse w3c | where sc_status >= 400 or cs_uri_stem contains \"a\" | count, sum(time_taken), "
+		 "p99(sc_bytes) by cs_method, cs_user_agent, minute, $3" },
+	{ "cloudfront", "parse cloudfront | where sc_status > 0 | count, sum(sc_bytes) by x_edge_location, cs_host, "
+			"minute, $30" },
+	{ "cri", "parse cri | where stream == \"stderr\" or log contains \"x\" | count, max(time) by tag, log, minute" },
+	{ "docker", "parse docker | where stream != \"stdout\" or log ~ \"a.*b\" | count, distinct(log) by attrs.tag, "
+		    "time, minute" },
 };
 
 static const char *query;
@@ -37,7 +49,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (strcmp(f, formats[i].format) == 0)
 			query = formats[i].query;
 	if (!query) {
-		fprintf(stderr, "fuzz_parse: set RF_FUZZ_FORMAT to combined, common, json, logfmt, csv, tsv or regex\n");
+		fprintf(stderr, "fuzz_parse: set RF_FUZZ_FORMAT to one of the formats in fuzz_parse.c's table\n");
 		exit(2);
 	}
 	return 0;
