@@ -240,13 +240,15 @@ check(rc == 0 and b"ended early" not in err, "whole records: %d %r" % (rc, err))
 
 # ---- count by minute: the 3164 stamp in this year (UTC), 5424's as instants -----
 year = datetime.datetime.now(datetime.timezone.utc).year
-def minute(ts):
+def instant(ts):
     if ts[:1].isdigit():
         t = datetime.datetime.fromisoformat(ts.decode().replace("Z", "+00:00"))
     else:
         t = datetime.datetime.strptime("%d %s" % (year, " ".join(ts.decode().split())), "%Y %b %d %H:%M:%S")
         t = t.replace(tzinfo=datetime.timezone.utc)
-    return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:00Z")
+    return t.astimezone(datetime.timezone.utc)
+def minute(ts):
+    return instant(ts).strftime("%Y-%m-%dT%H:%M:00Z")
 counts = {}
 for l in lines:
     o = oracle(l, "syslog")
@@ -259,6 +261,15 @@ for mode in MODES:
     got = {r["minute"]: r["count"] for r in rows(out)}
     check(rc == 0 and got == counts, "count by minute, %s: %d groups, want %d; %r" % (mode, len(got), len(counts),
                                                                                   err[:200]))
+
+# where and time() read a 3164 stamp in the same year as count by minute
+for since in ["%d-06-15T12:00:00Z" % year, "%d-03-01T00:00:00Z" % year, "2024-06-01T00:00:00Z"]:
+    lim = datetime.datetime.fromisoformat(since.replace("Z", "+00:00"))
+    n = sum(1 for l in lines for o in [oracle(l, "syslog")] if o and o.get("timestamp") and instant(o["timestamp"]) >= lim)
+    rc, out, err = run(["--format=json", 'parse syslog | where timestamp >= "%s" | count' % since, T + "/s.log"])
+    check(rc == 0 and rows(out) == [{"count": n}], "where timestamp >= %s: %r, want %d" % (since, out, n))
+    rc, out, err = run(["--format=json", 'parse syslog | where time(timestamp) >= "%s" | count' % since, T + "/s.log"])
+    check(rc == 0 and rows(out) == [{"count": n}], "where time(timestamp) >= %s: %r, want %d" % (since, out, n))
 
 # ---- names: a 3164 line has no sd.*, and a bad name is an error with a caret ----
 rc, out, err = run(["parse rfc3164 | select sd.a.b", T + "/w.log"])
