@@ -71,7 +71,15 @@ static int range_of(const struct rf_options *opt, const rf_query *q, const struc
 		return -1;
 	}
 	const char *fmt = q->parse_stage >= 0 ? parse_format(q) : NULL;
-	if (fmt && (strcmp(fmt, "json") == 0 || strcmp(fmt, "logfmt") == 0)) {
+	/* formats whose lines do not start with their time (json, logfmt,
+	 * docker, 5424's <PRI>), or hold lines that are not records and must
+	 * reach the parser (w3c's and cloudfront's #Fields) */
+	static const char *const elsewhere[] = { "json", "logfmt", "docker", "rfc5424", "syslog", "w3c", "cloudfront",
+						 NULL };
+	int i = 0;
+	while (fmt && elsewhere[i] && strcmp(fmt, elsewhere[i]) != 0)
+		i++;
+	if (fmt && elsewhere[i]) {
 		snprintf(why, why_len,
 			 "--since/--until read a record's time at the line's start or in its first [...]; "
 			 "with parse %s use where on the time field", fmt);

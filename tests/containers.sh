@@ -135,6 +135,9 @@ for fmt in ["docker"]:
     rc, out, err = run(["--format=json", "parse %s | count by minute" % fmt, T + "/in.log"])
     got = {r["minute"]: r["count"] for r in rows(out)}
     check(rc == 0 and got == counts, "%s count by minute: %d groups, want %d" % (fmt, len(got), len(counts)))
+# --since reads the time at a line's start: a docker line has none there
+rc, out, err = run(["--since=2019-01-01", "parse docker | count", T + "/in.log"])
+check(rc == 2 and b"use where" in err, "--since with docker: %d %r" % (rc, err))
 summary()
 X
 finish

@@ -180,6 +180,11 @@ rc, out, err = run(["grep x | parse w3c | count", T + "/in.log"])
 check(rc == 2 and b"^" in err, "parse w3c after another stage: %d %r" % (rc, err))
 rc, out, err = run(["--format=json", "parse w3c | select nosuch", T + "/in.log"])
 check(rc == 0 and len(rows(out)) == 6000 and set(r["nosuch"] for r in rows(out)) == {None}, "a name no header has is missing: %d %r" % (rc, err))
+# --since reads a time where a line starts, before the parse: it would drop
+# the #Fields lines a parse needs, so it is refused (where on timestamp works)
+for fmt in ["w3c", "cloudfront"]:
+    rc, out, err = run(["--since=2024-03-01", "parse %s | count" % fmt, T + "/in.log"])
+    check(rc == 2 and b"use where" in err, "--since with %s: %d %r" % (fmt, rc, err))
 summary()
 X
 finish
