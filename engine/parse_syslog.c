@@ -386,10 +386,16 @@ static int line_5424(const char *p, const char *e)
 	return (p = read_pri(p, e, f)) && e - p >= 2 && p[0] == '1' && p[1] == ' ';
 }
 
+/* A 3164 line with a tag (or syslogd's "-- MARK --"): without that, a
+ * CRI line (an RFC 3339 stamp, "stdout", "F ...") would read as one too */
 static int line_3164(const char *p, const char *e)
 {
 	struct rf_value f[S_NFIELDS];
-	return read_3164(p, e, f) >= 0;
+	for (int i = 0; i < S_NFIELDS; i++)
+		f[i] = RF_MISSING;
+	if (read_3164(p, e, f) != 0)
+		return 0;
+	return f[S_APPNAME].len > 0 || (f[S_MSG].len >= 2 && memcmp(f[S_MSG].p, "--", 2) == 0);
 }
 
 static int line_syslog(const char *p, const char *e)
