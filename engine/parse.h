@@ -103,6 +103,6 @@ const char *rf__json_string(const char *p, const char *end, struct rf_value *raw
 int rf__json_unescape(struct rf_batch *b, struct rf_value raw, struct rf_value *out);
 int rf__json_slot(const struct parse_config *pc, const char *path, size_t len);
 int rf__fixed_fields_open(struct parse_state *ps, int nfields);
-int rf__sniff_lines(const char *p, size_t n, int (*line)(const char *p, const char *e));
+int rf__sniff_lines(const char *p, size_t n, int (*line)(void *ctx, const char *p, const char *e), void *ctx);
 
 #endif

@@ -131,26 +131,28 @@ static int parse_docker(struct parse_state *ps, const struct rf_kernels *k, stru
 
 /* ---- parse auto: every line of the sample ---- */
 
-static int cri_line(const char *p, const char *e)
+static int cri_line(void *ctx, const char *p, const char *e)
 {
+	(void)ctx;
 	struct rf_value f[K_NFIELDS];
 	return read_cri(p, e, f) == 0;
 }
 
 /* the driver writes "log" first, "stream" and "time" after it */
-static int docker_line(const char *p, const char *e)
+static int docker_line(void *ctx, const char *p, const char *e)
 {
+	(void)ctx;
 	return e - p >= 8 && memcmp(p, "{\"log\":\"", 8) == 0 && e[-1] == '}';
 }
 
 static int sniff_cri(const char *p, size_t n)
 {
-	return rf__sniff_lines(p, n, cri_line);
+	return rf__sniff_lines(p, n, cri_line, NULL);
 }
 
 static int sniff_docker(const char *p, size_t n)
 {
-	return rf__sniff_lines(p, n, docker_line);
+	return rf__sniff_lines(p, n, docker_line, NULL);
 }
 
 const struct parse_format rf__format_cri = {

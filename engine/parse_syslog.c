@@ -380,16 +380,18 @@ static int syslog_open(struct parse_state *ps)
 /* ---- parse auto: every line of the sample one of ours ---- */
 
 /* the header only, for 5424: no slots, no arena */
-static int line_5424(const char *p, const char *e)
+static int line_5424(void *ctx, const char *p, const char *e)
 {
+	(void)ctx;
 	struct rf_value f[S_NFIELDS];
 	return (p = read_pri(p, e, f)) && e - p >= 2 && p[0] == '1' && p[1] == ' ';
 }
 
 /* A 3164 line with a tag (or syslogd's "-- MARK --"): without that, a
  * CRI line (an RFC 3339 stamp, "stdout", "F ...") would read as one too */
-static int line_3164(const char *p, const char *e)
+static int line_3164(void *ctx, const char *p, const char *e)
 {
+	(void)ctx;
 	struct rf_value f[S_NFIELDS];
 	for (int i = 0; i < S_NFIELDS; i++)
 		f[i] = RF_MISSING;
@@ -398,24 +400,24 @@ static int line_3164(const char *p, const char *e)
 	return f[S_APPNAME].len > 0 || (f[S_MSG].len >= 2 && memcmp(f[S_MSG].p, "--", 2) == 0);
 }
 
-static int line_syslog(const char *p, const char *e)
+static int line_syslog(void *ctx, const char *p, const char *e)
 {
-	return rfc5424_line(p, e) ? line_5424(p, e) : line_3164(p, e);
+	return rfc5424_line(p, e) ? line_5424(ctx, p, e) : line_3164(ctx, p, e);
 }
 
 static int sniff_5424(const char *p, size_t n)
 {
-	return rf__sniff_lines(p, n, line_5424);
+	return rf__sniff_lines(p, n, line_5424, NULL);
 }
 
 static int sniff_3164(const char *p, size_t n)
 {
-	return rf__sniff_lines(p, n, line_3164);
+	return rf__sniff_lines(p, n, line_3164, NULL);
 }
 
 static int sniff_syslog(const char *p, size_t n)
 {
-	return rf__sniff_lines(p, n, line_syslog);
+	return rf__sniff_lines(p, n, line_syslog, NULL);
 }
 
 const struct parse_format rf__format_rfc5424 = {

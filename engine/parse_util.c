@@ -146,10 +146,10 @@ int rf__fixed_fields_open(struct parse_state *ps, int nfields)
 	return 0;
 }
 
-/* A sniff's walk: line(p, e) for each line of [p, p + n) that is not
- * blank (a CR before its newline left out).  1 when there was one and
- * every one was, 0 otherwise. */
-int rf__sniff_lines(const char *p, size_t n, int (*line)(const char *p, const char *e))
+/* A sniff's walk: line(ctx, p, e) for each line of [p, p + n) that is
+ * not blank (a CR before its newline left out).  1 when there was one
+ * and line said 1 to every one, 0 otherwise. */
+int rf__sniff_lines(const char *p, size_t n, int (*line)(void *ctx, const char *p, const char *e), void *ctx)
 {
 	const char *end = p + n;
 	int lines = 0;
@@ -159,7 +159,7 @@ int rf__sniff_lines(const char *p, size_t n, int (*line)(const char *p, const ch
 		if (e > p && e[-1] == '\r')
 			e--;
 		if (e > p) {
-			if (!line(p, e))
+			if (!line(ctx, p, e))
 				return 0;
 			lines++;
 		}

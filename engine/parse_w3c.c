@@ -202,42 +202,45 @@ static const char *const timestamp_only[] = { "timestamp", NULL };
 
 /* ---- parse auto ---- */
 
-/* Whether [p, p + n) is a log of this format: a #Fields line first of
- * all but other directives, every record as many columns as it names. */
+struct w3c_sniff {
+	char sep;
+	const char *need; /* a name #Fields must have, or NULL */
+	int cols;         /* how many the last #Fields named; -1 before one */
+};
+
+/* One line of a sample: a directive, or a record with as many columns as
+ * the #Fields before it names. */
+static int w3c_line(void *ctx, const char *p, const char *e)
+{
+	struct w3c_sniff *s = ctx;
+	if (*p != '#') {
+		int c = 1;
+		for (const char *q = p; (q = memchr(q, s->sep, (size_t)(e - q))); q++)
+			c++;
+		return s->cols >= 1 && c == s->cols;
+	}
+	if (e - p < 8 || memcmp(p, "#Fields:", 8) != 0)
+		return 1;
+	if (s->need && !memmem(p, (size_t)(e - p), s->need, strlen(s->need)))
+		return 0;
+	s->cols = 0;
+	for (const char *q = p + 8; q < e;) {
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < e)
+			s->cols++;
+		while (q < e && *q != ' ' && *q != '\t')
+			q++;
+	}
+	return 1;
+}
+
+/* Whether [p, p + n) is a log of this format: a #Fields line before any
+ * record, every record fitting it. */
 static int sniff_w3c_like(const char *p, size_t n, char sep, const char *need)
 {
-	const char *end = p + n;
-	int cols = -1, records = 0;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
-		if (e > p && e[-1] == '\r')
-			e--;
-		if (e > p && *p == '#') {
-			if (e - p >= 8 && memcmp(p, "#Fields:", 8) == 0) {
-				if (need && !memmem(p, (size_t)(e - p), need, strlen(need)))
-					return 0;
-				cols = 0;
-				for (const char *q = p + 8; q < e;) {
-					while (q < e && (*q == ' ' || *q == '\t'))
-						q++;
-					if (q < e)
-						cols++;
-					while (q < e && *q != ' ' && *q != '\t')
-						q++;
-				}
-			}
-		} else if (e > p) {
-			int c = 1;
-			for (const char *q = p; (q = memchr(q, sep, (size_t)(e - q))); q++)
-				c++;
-			if (cols < 1 || c != cols)
-				return 0;
-			records++;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return cols > 0;
+	struct w3c_sniff s = { sep, need, -1 };
+	return rf__sniff_lines(p, n, w3c_line, &s) && s.cols > 0;
 }
 
 static int sniff_w3c(const char *p, size_t n)

@@ -9,11 +9,9 @@ command -v python3 > /dev/null || { echo "SKIP: python3 (the oracle) is not inst
 py_checks <<'X'
 import datetime, json, random, re, sys
 from rftest import *
+from parsecheck import *
 T, RF = setup(sys.argv)
 rnd = random.Random(16)
-
-def rows(out):
-    return [json.loads(l) for l in out.splitlines()]
 
 def compare(what, args, data, fmt, names, oracle):
     """oracle: the lines of data (no line ends) -> (records, rejects, cut)"""
@@ -23,17 +21,7 @@ def compare(what, args, data, fmt, names, oracle):
         lines.pop()
     recs, rejects, cut = oracle([l[:-1] if l.endswith(b"\r") else l for l in lines])
     want = [{n: json_value(r.get(n)) for n in names} for r in recs]
-    rc, out, err = run(args + ["--format=json", "--rejects=" + T + "/rej",
-                               "parse %s | select %s" % (fmt, ", ".join(names)), T + "/in.log"])
-    check(rc == 0, "%s: status %d %r" % (what, rc, err[:300]))
-    got = rows(out)
-    if check(len(got) == len(want), "%s: %d rows, want %d" % (what, len(got), len(want))):
-        bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
-        check(not bad, "%s: first difference %r" % (what, bad[:1]))
-    nrej = len([x for x in open(T + "/rej", "rb").read().split(b"\n") if x])
-    check(nrej == rejects, "%s: %d rejects, want %d" % (what, nrej, rejects))
-    check((b"ended early" in err) == (cut > 0), "%s: %d cut off: %r" % (what, cut, err[:300]))
-    return recs
+    check_select(what, args, "parse %s | select %s" % (fmt, ", ".join(names)), [T + "/in.log"], want, rejects, cut)
 
 def stamp(t):
     return (t.strftime("%Y-%m-%dT%H:%M:%S") + rnd.choice(["", ".%09d" % rnd.randint(0, 10**9 - 1), ".1"]) +
@@ -77,7 +65,7 @@ for i in range(5000):
         cri.append(rnd.choice([b"garbage", b"2016-10-06T00:17:09Z stdin F x", b"2016-10-06T00:17:09Z stdout X x",
                                b"2016-10-06T00:17:09Z  stdout F x", b"Oct  6 00:17:09 stdout F x"]))
 names = ["time", "stream", "tag", "log"]
-for ending, last in [(b"\n", True), (b"\r\n", True), (b"\n", False)]:
+for ending, last in ENDINGS:
     for mode in MODES:
         compare("cri %s %r last=%s" % (mode, ending, last), ["--mode=" + mode, "--buffer-size=64k"],
                 ending.join(cri) + (ending if last else b""), "cri", names, cri_oracle)
@@ -117,7 +105,7 @@ for i in range(5000):
         line = rnd.choice([b"garbage", line[:len(line) // 2], b"[1]", b"{\"log\":\"x\\q\"}"])
     docker.append(line)
 names = ["log", "stream", "time", "attrs.tag"]
-for ending, last in [(b"\n", True), (b"\r\n", True), (b"\n", False)]:
+for ending, last in ENDINGS:
     for mode in MODES:
         compare("docker %s %r last=%s" % (mode, ending, last), ["--mode=" + mode, "--buffer-size=64k"],
                 ending.join(docker) + (ending if last else b""), "docker", names, docker_oracle)

@@ -11,14 +11,12 @@ command -v python3 > /dev/null || { echo "SKIP: python3 (the oracle) is not inst
 py_checks <<'X'
 import datetime, json, random, re, sys
 from rftest import *
+from parsecheck import *
 T, RF = setup(sys.argv)
 
 FIELDS = ["pri", "facility", "severity", "version", "timestamp", "hostname", "appname", "procid", "msgid",
           "sd", "msg"]
 PARAMS = ["sd.exampleSDID@32473.iut", "sd.exampleSDID@32473.eventSource", "sd.origin.ip", "sd.meta.x"]
-
-def rows(out):
-    return [json.loads(l) for l in out.splitlines()]
 
 def want(d, names):
     return {n: json_value(d.get(n)) for n in names}
@@ -203,20 +201,12 @@ for fmt in ["syslog", "rfc5424", "rfc3164"]:
                                                       "appname", "procid", "msg"]
     key = lambda n: n.encode() if n.startswith("sd.") else n
     wanted = [{n: json_value(o.get(key(n))) for n in names} for o in exp]
-    for ending, last in [(b"\n", True), (b"\r\n", True), (b"\n", False)]:
-        data = ending.join(lines) + (ending if last else b"")
-        open(T + "/s.log", "wb").write(data)
+    for ending, last in ENDINGS:
+        open(T + "/s.log", "wb").write(ending.join(lines) + (ending if last else b""))
         for mode in MODES:
-            rc, out, err = run(["--mode=" + mode, "--buffer-size=64k", "--format=json", "--rejects=" + T + "/rej",
-                                "parse %s | select %s" % (fmt, ", ".join(names)), T + "/s.log"])
-            what = "%s %s %r last=%s" % (fmt, mode, ending, last)
-            check(rc == 0, "%s: status %d %r" % (what, rc, err[:300]))
-            got = rows(out)
-            if check(len(got) == len(wanted), "%s: %d rows, want %d" % (what, len(got), len(wanted))):
-                bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, wanted)) if g != w]
-                check(not bad, "%s: first difference %r" % (what, bad[:1]))
-            rej = open(T + "/rej", "rb").read().replace(b"\r\n", b"\n").split(b"\n")
-            check(len([x for x in rej if x]) == rejects, "%s: %d rejects, want %d" % (what, len([x for x in rej if x]), rejects))
+            check_select("%s %s %r last=%s" % (fmt, mode, ending, last), ["--mode=" + mode, "--buffer-size=64k"],
+                         "parse %s | select %s" % (fmt, ", ".join(names)), [T + "/s.log"], wanted, rejects,
+                         0)  # the random lines are whole: none is cut off
 
 # ---- cut off: what is there is kept, and counted ------------------------------
 cuts = [

@@ -12,11 +12,9 @@ command -v python3 > /dev/null || { echo "SKIP: python3 (the oracle) is not inst
 py_checks <<'X'
 import datetime, json, random, re, sys
 from rftest import *
+from parsecheck import *
 T, RF = setup(sys.argv)
 rnd = random.Random(3)
-
-def rows(out):
-    return [json.loads(l) for l in out.splitlines()]
 
 def qname(n):
     """a #Fields name as a query names it: cs(User-Agent) is cs_user_agent"""
@@ -94,27 +92,14 @@ check(len(b"\n".join(lines)) > 4 * 65536, "the log spans several 64 KiB buffers"
 def compare(what, args, data, sep, fmt="w3c", default=None, files=1):
     open(T + "/in.log", "wb").write(data)
     recs, rejects, cut = oracle(data, sep, default)
-    recs, rejects, cut = recs * files, rejects * files, cut * files
-    want = [{n: json_value(r.get(n.encode())) for n in names} for r in recs]
-    rc, out, err = run(args + ["--format=json", "--rejects=" + T + "/rej",
-                               "parse %s | select %s" % (fmt, ", ".join(names))] + [T + "/in.log"] * files)
-    check(rc == 0, "%s: status %d %r" % (what, rc, err[:300]))
-    got = rows(out)
-    if check(len(got) == len(want), "%s: %d rows, want %d" % (what, len(got), len(want))):
-        bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
-        check(not bad, "%s: first difference %r" % (what, bad[:1]))
-    nrej = len([x for x in open(T + "/rej", "rb").read().split(b"\n") if x])
-    check(nrej == rejects, "%s: %d rejects, want %d" % (what, nrej, rejects))
-    if cut:
-        check(b"%d record" % cut in err and b"ended early" in err, "%s: %d cut off: %r" % (what, cut, err[:300]))
-    else:
-        check(b"ended early" not in err, "%s: none cut off: %r" % (what, err[:300]))
-    return recs
+    want = [{n: json_value(r.get(n.encode())) for n in names} for r in recs] * files
+    check_select(what, args, "parse %s | select %s" % (fmt, ", ".join(names)), [T + "/in.log"] * files, want,
+                 rejects * files, cut * files)
 
-for ending, last in [(b"\n", True), (b"\r\n", True), (b"\n", False)]:
+for ending, last in ENDINGS:
     data = ending.join(lines) + (ending if last else b"")
     for mode in MODES:
-        recs = compare("w3c %s %r last=%s" % (mode, ending, last), ["--mode=" + mode, "--buffer-size=64k"], data,
+        compare("w3c %s %r last=%s" % (mode, ending, last), ["--mode=" + mode, "--buffer-size=64k"], data,
                        b" ")
 # two inputs: each reads its own header (the second would lack it in a
 # worker's share, so every mode reads them whole)
@@ -167,7 +152,7 @@ for i in range(3000):
 names = ["timestamp", "x_edge_location", "sc_bytes", "cs_host", "cs_user_agent", "cs_uri_query", "cs_referer",
          "sc_status", "time_taken", "sc_range_end", "$4"]
 check("Mozilla/5.0%20(Windows%20NT%2010.0)".encode() in b"".join(cf), "the CloudFront log has encoded values")
-for ending, last in [(b"\n", True), (b"\r\n", True), (b"\n", False)]:
+for ending, last in ENDINGS:
     for mode in MODES:
         compare("cloudfront %s %r last=%s" % (mode, ending, last), ["--mode=" + mode, "--buffer-size=64k"],
                 ending.join(cf) + (ending if last else b""), b"\t", "cloudfront")
