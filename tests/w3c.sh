@@ -161,6 +161,10 @@ compare("cloudfront without #Fields", [], b"\n".join(cf[2:]) + b"\n", b"\t", "cl
 
 # ---- not the first stage, a field named nowhere -------------------------------
 open(T + "/in.log", "wb").write(b"\n".join(lines) + b"\n")
+# a column by its name as #Fields writes it, through field()
+n = sum(1 for r in oracle(b"\n".join(lines) + b"\n", b" ")[0] if r.get(b"cs_user_agent") == b"curl/8.0")
+rc, out, err = run(["--format=json", 'parse w3c | where field("cs(User-Agent)") == "curl/8.0" | count', T + "/in.log"])
+check(rc == 0 and n > 0 and rows(out) == [{"count": n}], "field(\"cs(User-Agent)\"): %r, want %d" % (out, n))
 rc, out, err = run(["grep x | parse w3c | count", T + "/in.log"])
 check(rc == 2 and b"^" in err, "parse w3c after another stage: %d %r" % (rc, err))
 rc, out, err = run(["--format=json", "parse w3c | select nosuch", T + "/in.log"])
