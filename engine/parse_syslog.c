@@ -139,7 +139,8 @@ static const char *read_sd(struct parse_state *ps, struct rf_batch *b, const cha
 			struct rf_value v = rf__val(v0, (size_t)(p - v0));
 			p++;
 			for (int i = 0; want_params && i < pc->nslots; i++) {
-				if (pc->slot_field[i] != S_SD_PARAM || !names_param(pc->slot_name[i], ps->slot_len[i], id, name))
+				if (pc->slot_field[i] != S_SD_PARAM ||
+				    !names_param(pc->slot_name[i], ps->slot_len[i], id, name))
 					continue;
 				if (esc && unescape_sd(b, v, &v) < 0)
 					return NULL;

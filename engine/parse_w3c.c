@@ -31,8 +31,8 @@ static const char cloudfront_fields[] =
 	"#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) "
 	"cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol "
 	"cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type "
-	"cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type "
-	"sc-content-type sc-content-len sc-range-start sc-range-end";
+	"cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte "
+	"x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end";
 
 static char sep_of(const struct parse_state *ps)
 {
