@@ -134,6 +134,8 @@ static inline uint64_t rf__batch_all_records(const struct rf_batch *b, const str
 uint64_t rf__batch_records(const struct rf_batch *b, const struct rf_kernels *k);
 
 #define RF_MAX_SLOTS 64
+#define RF_MAX_SUBPARSE 8  /* parse ... from FIELD stages in one query */
+#define RF_AUTO_MAX 24     /* formats parse auto tries */
 
 /* ---- output ---- */
 
@@ -219,6 +221,13 @@ struct rf_schema {
 	uint8_t tv_idx[RF_MAX_SLOTS];
 	uint8_t text_needed[RF_MAX_SLOTS];
 	int neval;
+	/* `parse FORMAT from FIELD` stages bound so far, in stage order; bit s
+	 * of slot_sub[i]: the sth of them writes slot i when it finds that
+	 * field (later stages then read its value, earlier ones the first
+	 * parse's) */
+	const struct rf_parser *sub[RF_MAX_SUBPARSE];
+	int nsub;
+	uint32_t slot_sub[RF_MAX_SLOTS];
 };
 
 /* Resolve a name to a slot through the query's parser; fills err and
@@ -263,8 +272,10 @@ struct rf_stage_spec {
 };
 
 /* Why a record was rejected: a parser could not read it, its time key is
- * no valid timestamp, a regex hit its limits on it. */
-enum { RF_REJECT_PARSE, RF_REJECT_TIME, RF_REJECT_REGEX, RF_REJECT_NWHY };
+ * no valid timestamp, a regex hit its limits on it, it was cut off (only
+ * under --strict: else such a record is kept, see cut_off), a field that
+ * `parse ... from FIELD` could not read. */
+enum { RF_REJECT_PARSE, RF_REJECT_TIME, RF_REJECT_REGEX, RF_REJECT_CUT, RF_REJECT_FROM, RF_REJECT_NWHY };
 
 /* What a stage may use of the run around it. */
 struct rf_stage_env {
@@ -274,6 +285,9 @@ struct rf_stage_env {
 	uint64_t rejected_why[RF_REJECT_NWHY]; /* of them, for each reason */
 	int first_reject_why;
 	_Atomic uint64_t cut_off;    /* records a parser kept though cut off */
+	/* parse auto: inputs read as each format (rf__auto_summary names
+	 * them); the last counts inputs no format fitted */
+	uint32_t auto_picked[RF_AUTO_MAX + 1];
 	uint64_t first_reject_line;  /* the earliest, by input then line */
 	uint32_t first_reject_idx;
 	const char *first_reject_input; /* one of the run's input names, whole */
@@ -366,6 +380,18 @@ int rf__select_names(const struct rf_stage_spec *spec, const char **names);
 /* csv, tsv: each input's first line is its header (so the parse must be
  * the first stage, and an input cannot be cut into byte ranges) */
 int rf__parse_reads_header(const struct rf_stage_spec *spec);
+/* parse auto: the formats each input was read as, for --stats ("" when
+ * parse auto did not run) */
+void rf__auto_summary(const struct rf_stage_env *env, char *buf, size_t size);
+/* A parse whose format depends on each input's start (csv's header, the
+ * format parse auto picks): an input is never cut into byte ranges or
+ * shared by workers */
+int rf__parse_whole_inputs(const struct rf_stage_spec *spec);
+/* `parse FORMAT from FIELD`: reads a field, not the record */
+int rf__parse_is_sub(const struct rf_stage_spec *spec);
+/* Such a stage's slots, once every stage is bound: those the schema marked
+ * for it (rf_schema.slot_sub). */
+int rf__parse_sub_slots(struct rf_stage_spec *spec, const struct rf_schema *sc);
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
 /* The aggregate state behind an aggregate stage. */
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st);

@@ -31,6 +31,17 @@ struct parse_config {
 #define RF_SLOT_EVAL (-2)              /* slot_field of a field eval makes: no parser fills it */
 	int max_field;                 /* split: the highest $N wanted */
 	int min_field;                 /* and the lowest */
+	/* parse ... from FIELD [nodrop]: the field it reads, its place among
+	 * the query's such stages, and the schema slot of each of its slots */
+	int has_from;
+	struct rf_fieldref from;
+	int nodrop;                    /* a field it cannot read: keep the record */
+	int sub_index;
+	int sub_slot[RF_MAX_SLOTS];
+	/* parse auto: a config of each format it may pick, bound to the
+	 * same slots, in the order it tries them */
+	int ncand;
+	struct parse_config *cand[RF_AUTO_MAX];
 };
 
 /* combined and common: the number of fields a line has */
@@ -50,6 +61,11 @@ struct parse_state {
 	size_t scratch_cap;
 	size_t slot_len[RF_MAX_SLOTS];
 	size_t max_slot_len;  /* a json path longer than this names no slot */
+	struct rf_value sub_row[RF_MAX_SLOTS]; /* parse ... from: its own values */
+	/* parse auto: the state of each format once used, and the one the
+	 * current input is read as (-1: none fits it) */
+	struct parse_state *cand[RF_AUTO_MAX];
+	int cur;
 	/* w3c, cloudfront: the current header's date and time columns, and
 	 * how many it names */
 	int date_col, time_col, header_cols;
@@ -95,6 +111,11 @@ static inline struct rf_value rf__val(const char *p, size_t n)
 {
 	return (struct rf_value){ p, (int32_t)n };
 }
+
+/* parsers.c: whether every non-empty line of [p, p + n) is a record of f
+ * (its record() returns 0 for it with no fields asked for), and there is
+ * one: a sniff hook for a format whose parser is strict */
+int rf__sniff_records(const struct parse_format *f, const char *p, size_t n);
 
 /* parse_util.c */
 extern const char *const rf__json_time_names[];

@@ -178,6 +178,20 @@ static int clf_open(struct parse_state *ps)
 
 static const char *const time_only[] = { "time", NULL };
 
+extern const struct parse_format rf__format_combined, rf__format_common;
+
+static int combined_sniff(const char *p, size_t n)
+{
+	return rf__sniff_records(&rf__format_combined, p, n);
+}
+
+/* common reads a combined line too (it stops after the size): parse auto
+ * tries combined first */
+static int common_sniff(const char *p, size_t n)
+{
+	return rf__sniff_records(&rf__format_common, p, n);
+}
+
 const struct parse_format rf__format_combined = {
 	.name = "combined",
 	.known = combined_names,
@@ -185,6 +199,7 @@ const struct parse_format rf__format_combined = {
 	.field = clf_field,
 	.open = clf_open,
 	.record = parse_combined,
+	.sniff = combined_sniff,
 };
 
 const struct parse_format rf__format_common = {
@@ -194,4 +209,5 @@ const struct parse_format rf__format_common = {
 	.field = clf_field,
 	.open = clf_open,
 	.record = parse_common,
+	.sniff = common_sniff,
 };

@@ -138,11 +138,28 @@ static int cri_line(void *ctx, const char *p, const char *e)
 	return read_cri(p, e, f) == 0;
 }
 
-/* the driver writes "log" first, "stream" and "time" after it */
+static const char *skip_blanks(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* the driver writes "log" first, "stream" and "time" after it (blanks
+ * around the colon allowed, as other writers of the same shape put them) */
 static int docker_line(void *ctx, const char *p, const char *e)
 {
 	(void)ctx;
-	return e - p >= 8 && memcmp(p, "{\"log\":\"", 8) == 0 && e[-1] == '}';
+	if (p >= e || *p != '{' || e[-1] != '}')
+		return 0;
+	p = skip_blanks(p + 1, e);
+	if (e - p < 5 || memcmp(p, "\"log\"", 5) != 0)
+		return 0;
+	p = skip_blanks(p + 5, e);
+	if (p >= e || *p != ':')
+		return 0;
+	p = skip_blanks(p + 1, e);
+	return p < e && *p == '"';
 }
 
 static int sniff_cri(const char *p, size_t n)

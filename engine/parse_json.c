@@ -235,9 +235,17 @@ static int json_open(struct parse_state *ps)
 	return 0;
 }
 
+extern const struct parse_format rf__format_json;
+
+static int json_sniff(const char *p, size_t n)
+{
+	return rf__sniff_records(&rf__format_json, p, n);
+}
+
 const struct parse_format rf__format_json = {
 	.name = "json",
 	.time_fields = rf__json_time_names,
 	.open = json_open,
 	.record = parse_json,
+	.sniff = json_sniff,
 };

@@ -1,6 +1,7 @@
 /* parse_logfmt.c - the logfmt format: key=value pairs, values bare or
  * quoted as JSON strings, a bare key a flag. */
 #include "config.h"
+#include <string.h>
 #include "parse.h"
 
 static int parse_logfmt(struct parse_state *ps, const struct rf_kernels *kern, struct rf_batch *b, const char *p,
@@ -50,8 +51,32 @@ static int parse_logfmt(struct parse_state *ps, const struct rf_kernels *kern, s
 	}
 }
 
+extern const struct parse_format rf__format_logfmt;
+
+/* logfmt reads almost any text (a word alone is a key without a value):
+ * parse auto takes it only when every line starts with key=value */
+static int logfmt_sniff(const char *p, size_t n)
+{
+	for (const char *q = p, *end = p + n; q < end;) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		const char *e = nl ? nl : end;
+		if (e > q && e[-1] == '\r')
+			e--;
+		while (q < e && *q == ' ')
+			q++;
+		const char *k = q;
+		while (k < e && *k != '=' && *k != ' ' && *k != '"')
+			k++;
+		if (q < e && (k == q || k == e || *k != '='))
+			return 0; /* a line that is not blank and starts with no key= */
+		q = nl ? nl + 1 : end;
+	}
+	return rf__sniff_records(&rf__format_logfmt, p, n);
+}
+
 const struct parse_format rf__format_logfmt = {
 	.name = "logfmt",
 	.time_fields = rf__json_time_names,
 	.record = parse_logfmt,
+	.sniff = logfmt_sniff,
 };

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,13 @@ extern const struct parse_format rf__format_split, rf__format_combined, rf__form
 extern const struct parse_format rf__format_rfc5424, rf__format_rfc3164, rf__format_syslog, rf__format_w3c,
 	rf__format_cloudfront, rf__format_cri, rf__format_docker;
 
+/* The order is parse auto's too: of two formats that read a sample, the
+ * first is taken, so a narrower one comes first (a docker line is json). */
 static const struct parse_format *const formats[] = {
-	&rf__format_combined, &rf__format_common, &rf__format_json, &rf__format_logfmt,
+	&rf__format_combined, &rf__format_common, &rf__format_docker, &rf__format_json, &rf__format_logfmt,
 	&rf__format_csv, &rf__format_tsv, &rf__format_regex,
 	&rf__format_rfc5424, &rf__format_rfc3164, &rf__format_syslog, &rf__format_w3c, &rf__format_cloudfront,
-	&rf__format_cri, &rf__format_docker, NULL,
+	&rf__format_cri, NULL,
 };
 
 static int accepts(const struct rf_parser *p, const char *name)
@@ -55,6 +58,9 @@ static void free_config(void *config)
 		free(pc->slot_name[i]);
 	free(pc->group_name);
 	free(pc->group_number);
+	rf__fieldref_free(&pc->from);
+	for (int i = 0; i < pc->ncand; i++)
+		free_config(pc->cand[i]);
 	free(pc->head.known == pc->fmt->known ? NULL : (void *)pc->head.known);
 	free(pc);
 }
@@ -71,7 +77,21 @@ static int new_config(struct rf_stage_spec *spec, struct rf_cursor *c, const str
 	pc->head.time_fields = f->time_fields;
 	pc->head.known = f->known;
 	spec->config = pc;
-	return f->configure ? f->configure(pc, c) : 0;
+	int r = f->configure ? f->configure(pc, c) : 0;
+	if (r < 0 || !rf__accept(c, RF_ARG_WORD, "from"))
+		return r;
+	/* parse FORMAT from FIELD [nodrop] */
+	int at = c->i - 1;
+	if (f->header) {
+		rf__fail(c->err, c->args[at].column, "parse %s cannot read a field: it takes names from a header line",
+			 f->name);
+		return -EINVAL;
+	}
+	if ((r = rf__parse_fieldref(c, &pc->from, "a field to parse after 'from'")) < 0)
+		return r;
+	pc->has_from = 1;
+	pc->nodrop = rf__accept(c, RF_ARG_WORD, "nodrop");
+	return 0;
 }
 
 static int split_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
@@ -82,14 +102,117 @@ static int split_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 /* "formats: combined common ..." */
 static void formats_hint(struct rf_query_error *err)
 {
-	size_t at = (size_t)snprintf(err->hint, sizeof err->hint, "formats:");
+	size_t at = (size_t)snprintf(err->hint, sizeof err->hint, "formats: auto");
 	for (int i = 0; formats[i] && at < sizeof err->hint; i++)
 		at += (size_t)snprintf(err->hint + at, sizeof err->hint - at, " %s", formats[i]->name);
 }
 
+/* ---- parse auto ---- */
+
+/* Any name one of its formats can make. */
+static int auto_accepts(const struct parse_config *pc, const char *name)
+{
+	for (int i = 0; i < pc->ncand; i++)
+		if (accepts(&pc->cand[i]->head, name))
+			return 1;
+	return 0;
+}
+
+/* A config of every format that can say whether an input is its own. */
+static int auto_configure(struct parse_config *pc, struct rf_cursor *c)
+{
+	for (int i = 0; formats[i]; i++) {
+		if (!formats[i]->sniff)
+			continue;
+		struct rf_stage_spec one = { 0 };
+		struct rf_cursor none = { NULL, 0, 0, c->end_column, c->err };
+		if (pc->ncand == RF_AUTO_MAX)
+			return -E2BIG;
+		int r = new_config(&one, &none, formats[i]);
+		pc->cand[pc->ncand++] = one.config;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct parse_format format_auto = {
+	.name = "auto",
+	.time_fields = rf__json_time_names, /* time, timestamp, ...: each format's own among them */
+	.configure = auto_configure,
+	.accepts = auto_accepts,
+};
+
+/* The sample of an input parse auto looks at: its first lines, up to 64
+ * KiB and 256 lines (the first line whole, however long). */
+static size_t sample_len(const char *p, size_t n)
+{
+	size_t cap = n < ((size_t)64 << 10) ? n : (size_t)64 << 10;
+	const char *nl = memchr(p, '\n', n);
+	if (nl && (size_t)(nl + 1 - p) > cap)
+		return (size_t)(nl + 1 - p);
+	size_t at = 0;
+	for (int lines = 0; lines < 256 && at < cap; lines++) {
+		const char *e = memchr(p + at, '\n', cap - at);
+		if (!e)
+			return n <= cap ? n : at; /* a line cut by the cap is left out */
+		at = (size_t)(e + 1 - p);
+	}
+	return at;
+}
+
+/* The format an input starting with [p, p + n) is in: the first (in the
+ * table's order) that reads every line of the sample; failing that the one
+ * that reads the most lines, if that is at least half of them; else -1. */
+static int auto_detect(const struct parse_config *pc, const char *p, size_t n)
+{
+	n = sample_len(p, n);
+	for (int i = 0; i < pc->ncand; i++)
+		if (pc->cand[i]->fmt->sniff(p, n) == 1)
+			return i;
+	int score[RF_AUTO_MAX] = { 0 }, lines = 0;
+	for (const char *q = p, *end = p + n; q < end;) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		size_t len = (size_t)((nl ? nl + 1 : end) - q);
+		if (len > 1 || (len == 1 && *q != '\n')) {
+			lines++;
+			for (int i = 0; i < pc->ncand; i++)
+				score[i] += pc->cand[i]->fmt->sniff(q, len) == 1;
+		}
+		q += len;
+	}
+	int best = -1;
+	for (int i = 0; i < pc->ncand; i++)
+		if (score[i] > 0 && (best < 0 || score[i] > score[best]))
+			best = i;
+	return best >= 0 && 2 * score[best] >= lines ? best : -1;
+}
+
+void rf__auto_summary(const struct rf_stage_env *env, char *buf, size_t size)
+{
+	size_t at = 0;
+	buf[0] = 0;
+	int k = 0;
+	for (int i = 0; formats[i] && at < size; i++) {
+		if (!formats[i]->sniff)
+			continue;
+		if (env->auto_picked[k])
+			at += (size_t)snprintf(buf + at, size - at, "%s%s %u", at ? ", " : "", formats[i]->name,
+					       env->auto_picked[k]);
+		k++;
+	}
+	if (env->auto_picked[RF_AUTO_MAX] && at < size)
+		snprintf(buf + at, size - at, "%snone %u", at ? ", " : "", env->auto_picked[RF_AUTO_MAX]);
+}
+
 static int parse_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 {
-	const struct rf_arg *a = rf__take(c);
+	const struct rf_arg *a = rf__peek(c);
+	if (a && a->type == RF_ARG_WORD && strcmp(a->text, "auto") == 0) {
+		c->i++;
+		return new_config(spec, c, &format_auto);
+	}
+	a = rf__take(c);
 	if (!a || a->type != RF_ARG_WORD) {
 		rf__fail(c->err, a ? a->column : c->end_column, "parse needs a format");
 		formats_hint(c->err);
@@ -114,10 +237,9 @@ static int parse_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 	return new_config(spec, c, f);
 }
 
-static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
+/* what each slot of sc reads */
+static int bind_slots(struct parse_config *pc, const struct rf_schema *sc)
 {
-	struct parse_config *pc = spec->config;
-	(void)err;
 	pc->nslots = sc->nslots;
 	for (int i = 0; i < sc->nslots; i++) {
 		if (!(pc->slot_name[i] = strdup(sc->slot_name[i])))
@@ -139,40 +261,230 @@ static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_quer
 	return 0;
 }
 
+static int bind(struct rf_stage_spec *spec, struct rf_schema *sc, struct rf_query_error *err)
+{
+	struct parse_config *pc = spec->config;
+	if (pc->has_from) {
+		/* its field is one the stages before it made; the names after
+		 * it may be its own (rf__parse_sub_slots fills them in) */
+		int r = rf__schema_bind(sc, &pc->from, err);
+		if (r < 0)
+			return r;
+		if (sc->nsub == RF_MAX_SUBPARSE)
+			return rf__fail(err, spec->column, "too many parse ... from stages (at most %d)",
+					RF_MAX_SUBPARSE);
+		pc->sub_index = sc->nsub;
+		sc->sub[sc->nsub++] = &pc->head;
+		return 0;
+	}
+	int r = bind_slots(pc, sc);
+	for (int i = 0; r == 0 && i < pc->ncand; i++)
+		r = bind_slots(pc->cand[i], sc);
+	return r;
+}
+
+int rf__parse_is_sub(const struct rf_stage_spec *spec)
+{
+	const struct parse_config *pc = spec->config;
+	return pc && pc->has_from;
+}
+
+int rf__parse_sub_slots(struct rf_stage_spec *spec, const struct rf_schema *sc)
+{
+	struct parse_config *pc = spec->config;
+	struct rf_schema own = { .parser = &pc->head };
+	for (int i = 0; i < sc->nslots; i++)
+		if (sc->slot_sub[i] & (1u << pc->sub_index)) {
+			pc->sub_slot[own.nslots] = i;
+			own.slot_name[own.nslots++] = sc->slot_name[i];
+		}
+	/* the slots of its own, numbered from 0, as a first parse has them */
+	return bind_slots(pc, &own);
+}
+
 /* ---- per-run state ---- */
 
-static int parse_open(struct rf_stage *st, const void *config)
+static void state_free(struct parse_state *ps)
 {
-	struct parse_state *ps = calloc(1, sizeof *ps);
+	if (!ps)
+		return;
+	for (int i = 0; i < RF_AUTO_MAX; i++)
+		state_free(ps->cand[i]);
+	rf__regex_match_free(ps->m);
+	free(ps->keep);
+	free(ps->scratch);
+	free(ps);
+}
+
+/* *out: the per-run state of a parse of config pc (NULL on failure) */
+static int state_new(const struct parse_config *pc, struct parse_state **out)
+{
+	struct parse_state *ps = *out = calloc(1, sizeof *ps);
 	if (!ps)
 		return -ENOMEM;
-	ps->pc = config;
-	st->state = ps;
-	for (int i = 0; i < ps->pc->nslots; i++) {
-		ps->slot_len[i] = strlen(ps->pc->slot_name[i]);
+	ps->pc = pc;
+	ps->cur = -1;
+	for (int i = 0; i < pc->nslots; i++) {
+		ps->slot_len[i] = strlen(pc->slot_name[i]);
 		if (ps->slot_len[i] > ps->max_slot_len)
 			ps->max_slot_len = ps->slot_len[i];
 	}
-	return ps->pc->fmt->open ? ps->pc->fmt->open(ps) : 0;
+	int r = pc->fmt->open ? pc->fmt->open(ps) : 0;
+	if (r < 0) {
+		state_free(ps);
+		*out = NULL;
+	}
+	return r;
+}
+
+static int parse_open(struct rf_stage *st, const void *config)
+{
+	struct parse_state *ps;
+	int r = state_new(config, &ps);
+	st->state = ps;
+	return r;
 }
 
 static void parse_close(struct rf_stage *st)
 {
-	struct parse_state *ps = st->state;
-	if (ps) {
-		rf__regex_match_free(ps->m);
-		free(ps->keep);
-		free(ps->scratch);
-	}
-	free(ps);
+	state_free(st->state);
 	st->state = NULL;
+}
+
+int rf__sniff_records(const struct parse_format *f, const char *p, size_t n)
+{
+	struct parse_config *pc = calloc(1, sizeof *pc);
+	struct parse_state *ps = NULL;
+	int all = pc != NULL;
+	if (pc) {
+		pc->fmt = f;
+		pc->head.format = f->name;
+	}
+	if (all && state_new(pc, &ps) < 0)
+		all = 0;
+	const char *end = p + n;
+	int lines = 0;
+	struct rf_batch scratch = { 0 }; /* for unescaped keys */
+	while (all && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (len) {
+			all = f->record(ps, NULL, &scratch, p, len, NULL) == 0;
+			rf__batch_reset_arena(&scratch);
+			lines++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	rf__batch_free(&scratch);
+	state_free(ps);
+	free(pc);
+	return all && lines > 0;
 }
 
 /* ---- the stage ---- */
 
+static int keep_room(struct parse_state *ps, uint32_t n)
+{
+	if (n > ps->keep_cap) {
+		uint8_t *k = realloc(ps->keep, n);
+		if (!k)
+			return -ENOMEM;
+		ps->keep = k;
+		ps->keep_cap = n;
+	}
+	return 0;
+}
+
+/* parse FORMAT from FIELD: the field of each record, parsed; what it finds
+ * goes over the slots it owns (a name it does not find keeps what the
+ * parses before it found).  A field it cannot read, or one that is not
+ * there, rejects the record, or with nodrop leaves it as it was. */
+static int sub_process(struct rf_stage *st, struct rf_batch *b)
+{
+	struct parse_state *ps = st->state;
+	const struct parse_config *pc = ps->pc;
+	int r;
+	if (!b->has_vals || keep_room(ps, b->nsel) < 0)
+		return b->has_vals ? -ENOMEM : 0;
+	int dropped = 0;
+	uint64_t cut = 0;
+	for (uint32_t i = 0; i < b->nsel; i++) {
+		struct rf_value v = rf__field(b, i, &pc->from);
+		int ok = -1;
+		if (!rf_value_missing(v))
+			ok = pc->fmt->record(ps, st->k, b, v.p, (size_t)v.len, ps->sub_row);
+		if (ok < -1)
+			return ok;
+		ps->keep[i] = 1;
+		if (ok < 0 && pc->nodrop)
+			continue;
+		if (ok < 0 || (ok == 1 && st->env->strict)) {
+			ps->keep[i] = 0;
+			dropped = 1;
+			if ((r = rf__reject_why(st, b, i, ok < 0 ? RF_REJECT_FROM : RF_REJECT_CUT)) < 0)
+				return r;
+			continue;
+		}
+		cut += ok == 1;
+		struct rf_value *row = &b->vals[(size_t)i * b->nslots];
+		for (int j = 0; j < pc->nslots; j++)
+			if (!rf_value_missing(ps->sub_row[j]))
+				row[pc->sub_slot[j]] = ps->sub_row[j];
+	}
+	if (cut)
+		st->env->cut_off += cut;
+	if (dropped)
+		rf__batch_filter(b, ps->keep);
+	return 0;
+}
+
+/* parse auto, at an input's start: the format it is read in */
+static int auto_pick(struct rf_stage *st, struct parse_state *ps, const struct rf_batch *b)
+{
+	const struct parse_config *pc = ps->pc;
+	int i = ps->cur = auto_detect(pc, b->data, b->len);
+	if (st->env->lock)
+		pthread_mutex_lock(st->env->lock);
+	st->env->auto_picked[i >= 0 ? i : RF_AUTO_MAX]++;
+	if (st->env->lock)
+		pthread_mutex_unlock(st->env->lock);
+	return i >= 0 && !ps->cand[i] ? state_new(pc->cand[i], &ps->cand[i]) : 0;
+}
+
+/* An input no format fits: each of its records is a reject. */
+static int reject_all(struct rf_stage *st, struct parse_state *ps, struct rf_batch *b)
+{
+	int r = rf__batch_expand(b, st->k);
+	if (r == 0 && (r = keep_room(ps, b->nsel)) == 0)
+		memset(ps->keep, 0, b->nsel);
+	for (uint32_t i = 0; r == 0 && i < b->nsel; i++)
+		r = rf__reject(st, b, i);
+	if (r == 0)
+		rf__batch_filter(b, ps->keep);
+	return r;
+}
+
+static int parse_records(struct rf_stage *st, struct parse_state *ps, struct rf_batch *b);
+
 static int parse_process(struct rf_stage *st, struct rf_batch *b)
 {
 	struct parse_state *ps = st->state;
+	const struct parse_config *pc = ps->pc;
+	if (pc->has_from)
+		return sub_process(st, b);
+	if (pc->ncand) {
+		int r = b->input_start ? auto_pick(st, ps, b) : 0;
+		if (r < 0)
+			return r;
+		return ps->cur >= 0 ? parse_records(st, ps->cand[ps->cur], b) : reject_all(st, ps, b);
+	}
+	return parse_records(st, ps, b);
+}
+
+static int parse_records(struct rf_stage *st, struct parse_state *ps, struct rf_batch *b)
+{
 	const struct parse_config *pc = ps->pc;
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0)
@@ -181,13 +493,8 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 	if (rf__batch_reserve_vals(b, ns ? ns : 1) < 0)
 		return -ENOMEM;
 	b->nslots = ns ? ns : 1;
-	if (b->nsel > ps->keep_cap) {
-		uint8_t *k = realloc(ps->keep, b->nsel);
-		if (!k)
-			return -ENOMEM;
-		ps->keep = k;
-		ps->keep_cap = b->nsel;
-	}
+	if (keep_room(ps, b->nsel) < 0)
+		return -ENOMEM;
 	int dropped = 0;
 	uint64_t cut = 0;
 	int csv = pc->fmt->header != NULL;
@@ -215,8 +522,17 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 		if (ok < -1)
 			return ok; /* out of memory */
 		if (ok == RF_NOT_A_RECORD) {
+			/* a w3c directive: no record, and no reject */
 			ps->keep[i] = 0;
 			dropped = 1;
+			continue;
+		}
+		if (ok == 1 && st->env->strict) {
+			/* --strict keeps no record short of its fields */
+			ps->keep[i] = 0;
+			dropped = 1;
+			if ((r = rf__reject_why(st, b, i, RF_REJECT_CUT)) < 0)
+				return r;
 			continue;
 		}
 		ps->keep[i] = ok >= 0;
@@ -249,8 +565,8 @@ const struct rf_verb rf__verb_split = {
 const struct rf_verb rf__verb_parse = {
 	.name = "parse",
 	.kind = RF_STAGE_PARSE,
-	.usage = "parse combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"|"
-		 "rfc5424|rfc3164|syslog|w3c|cloudfront|cri|docker",
+	.usage = "parse auto|combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"|rfc5424|rfc3164|syslog|w3c|"
+		 "cloudfront|cri|docker [from FIELD [nodrop]]",
 	.configure = parse_configure,
 	.bind = bind,
 	.free_config = free_config,
@@ -263,4 +579,10 @@ int rf__parse_reads_header(const struct rf_stage_spec *spec)
 {
 	const struct parse_config *pc = spec->config;
 	return pc && (pc->fmt->header || pc->fmt->per_input);
+}
+
+int rf__parse_whole_inputs(const struct rf_stage_spec *spec)
+{
+	const struct parse_config *pc = spec->config;
+	return pc && !pc->has_from && (pc->fmt->header || pc->fmt->per_input || pc->ncand);
 }

@@ -419,7 +419,7 @@ static int helper_start(struct rf_pipe *p)
 		const struct rf_stage_spec *spec = &p->cfg.q->stage[s];
 		enum rf_stage_kind kind = spec->verb->kind;
 		if ((kind != RF_STAGE_PARSE && kind != RF_STAGE_FILTER && kind != RF_STAGE_AGGREGATE) ||
-		    (kind == RF_STAGE_PARSE && rf__parse_reads_header(spec)))
+		    (kind == RF_STAGE_PARSE && rf__parse_whole_inputs(spec)))
 			continue;
 		h->nopen = s + 1;
 		r = rf__stage_open(&h->stage[s], p->cfg.q, s, p->cfg.k, p->cfg.env);

@@ -47,7 +47,7 @@ void rf__plan_query(const rf_query *q, struct rf_plan_query *pq)
 		pq->heavy |= sp->verb->kind == RF_STAGE_PARSE || !strcmp(sp->verb->name, "regex") ||
 			     !strcmp(sp->verb->name, "where");
 	}
-	pq->header = q->parse_stage >= 0 && rf__parse_reads_header(&q->stage[q->parse_stage]);
+	pq->header = q->parse_stage >= 0 && rf__parse_whole_inputs(&q->stage[q->parse_stage]);
 	pq->record_sort = rf__rsort_stage(q) >= 0;
 	/* sketches and distinct sets are big to ship between processes */
 	const struct rf_stage_spec *ag = q->agg_stage >= 0 ? &q->stage[q->agg_stage] : NULL;
@@ -80,7 +80,7 @@ static void forced_mode(const struct rf_options *opt, const struct rf_plan_query
 		 * nor has a worker thread given a batch past an input's first */
 		p->mode = RF_MODE_PIPELINE;
 		snprintf(p->reason, sizeof p->reason,
-			 "csv, tsv, w3c and cloudfront take their header from each input's first lines, which a "
+			 "csv, tsv, w3c, cloudfront and parse auto read each input from its first lines, which a "
 			 "worker's share lacks (--mode=%s not followed): pipeline", asked);
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		p->mode = RF_MODE_PARALLEL;
@@ -173,7 +173,8 @@ static void auto_mode(const struct rf_options *opt, const struct rf_plan_query *
 		/* parallel workers would lack the csv header */
 		p->mode = RF_MODE_PIPELINE;
 		snprintf(p->reason, sizeof p->reason,
-			 "%d CPUs, %llu MiB of csv or tsv (a header per input): the reader and each stage get a thread",
+			 "%d CPUs, %llu MiB of csv, tsv or parse auto (read from each input's start): the reader and each "
+			 "stage get a thread",
 			 cpus, (unsigned long long)(total >> 20));
 	} else if (cpus >= 2 && pq->heavy && files && total >= 32 * MiB) {
 		p->mode = RF_MODE_PARALLEL;

@@ -40,7 +40,7 @@ static uint64_t mem_available(void)
 
 int per_input_header(const rf_query *q)
 {
-	return q->parse_stage >= 0 && rf__parse_reads_header(&q->stage[q->parse_stage]);
+	return q->parse_stage >= 0 && rf__parse_whole_inputs(&q->stage[q->parse_stage]);
 }
 
 /* The plan phase: each named input stat'ed once, the machine's limits

@@ -420,8 +420,23 @@ static int bind_query(rf_query *q, struct rf_query_error *err)
 		const struct rf_stage_spec *sp = &q->stage[i];
 		switch (sp->verb->kind) {
 		case RF_STAGE_PARSE:
-			if (q->parse_stage >= 0)
-				return fail(err, sp->column, "only one parse stage per query");
+			if (rf__parse_is_sub(sp)) {
+				if (q->agg_stage >= 0)
+					return fail(err, sp->column, "'%s' cannot follow an aggregate", sp->verb->name);
+				if (q->parse_stage < 0) {
+					fail(err, sp->column, "parse ... from FIELD reads a field an earlier parse made");
+					snprintf(err->hint, sizeof err->hint,
+						 "parse the record first: parse json | parse logfmt from message");
+					return -EINVAL;
+				}
+				break;
+			}
+			if (q->parse_stage >= 0) {
+				fail(err, sp->column, "only one parse stage per query reads the record");
+				snprintf(err->hint, sizeof err->hint,
+					 "a second one reads a field: parse json | parse logfmt from message");
+				return -EINVAL;
+			}
 			if (q->agg_stage >= 0)
 				return fail(err, sp->column, "'%s' cannot follow an aggregate", sp->verb->name);
 			for (int j = 0; j < i; j++)
@@ -488,6 +503,13 @@ static int bind_query(rf_query *q, struct rf_query_error *err)
 		if (r < 0)
 			return r;
 	}
+	/* the parses from a field, now that every slot is known */
+	for (int i = 0; i < q->nstages; i++)
+		if (q->stage[i].verb->kind == RF_STAGE_PARSE && rf__parse_is_sub(&q->stage[i])) {
+			int r = rf__parse_sub_slots(&q->stage[i], sc);
+			if (r < 0)
+				return r;
+		}
 	/* the table stages see the aggregate's columns, as each leaves them */
 	if (q->agg_stage >= 0) {
 		struct rf_colset cols = { 0 };

@@ -139,11 +139,19 @@ static int schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_
 		ref->slot = -1;
 		return 0;
 	}
+	/* the `parse ... from` stages before this one that can make the name:
+	 * each writes it over what the parses before it found */
+	uint32_t subs = 0;
+	for (int s = 0; s < sc->nsub; s++)
+		if (sc->sub[s]->accepts(sc->sub[s], ref->name))
+			subs |= 1u << s;
 	/* the newest slot of a name: an eval after the parse overrides it */
 	for (int i = sc->nslots - 1; i >= 0; i--)
 		if (strcmp(sc->slot_name[i], ref->name) == 0) {
 			ref->slot = i;
 			sc->text_needed[i] |= (uint8_t)text;
+			if (!sc->is_eval[i]) /* a parser never writes what eval made */
+				sc->slot_sub[i] |= subs;
 			return 0;
 		}
 	if (!sc->parser) {
@@ -152,7 +160,16 @@ static int schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_
 			 "start with 'split' or 'parse combined|common|json|logfmt|csv|tsv|regex', or make it with eval");
 		return -EINVAL;
 	}
-	if (!sc->parser->accepts(sc->parser, ref->name)) {
+	if (!subs && !sc->parser->accepts(sc->parser, ref->name)) {
+		if (sc->nsub) {
+			const struct rf_parser *last = sc->sub[sc->nsub - 1];
+			fail(err, ref->column, "neither parse %s nor parse %s has a field '%s'", sc->parser->format,
+			     last->format, ref->name);
+			rf__suggest(err, ref->name, last->known);
+			if (!err->hint[0])
+				rf__suggest(err, ref->name, sc->parser->known);
+			return -EINVAL;
+		}
 		fail(err, ref->column, "parse %s has no field '%s'", sc->parser->format, ref->name);
 		rf__suggest(err, ref->name, sc->parser->known);
 		if (!err->hint[0] && sc->parser->known)
@@ -164,6 +181,7 @@ static int schema_bind(struct rf_schema *sc, struct rf_fieldref *ref, struct rf_
 	if (!(sc->slot_name[sc->nslots] = strdup(ref->name)))
 		return -ENOMEM;
 	sc->text_needed[sc->nslots] = (uint8_t)text;
+	sc->slot_sub[sc->nslots] = subs;
 	ref->slot = sc->nslots++;
 	return 0;
 }

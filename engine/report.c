@@ -62,7 +62,9 @@ void report_strict(struct run *run)
 {
 	const char *fmt = parse_format(run->q);
 	static const char *const why[RF_REJECT_NWHY] = { "cannot be parsed as %s", "no valid timestamp for the time key",
-							 "over the match limits of a regular expression" };
+							 "over the match limits of a regular expression",
+							 "cut off: its last %s fields are missing",
+							 "a field it has cannot be read by `parse ... from`" };
 	char what[128];
 	snprintf(what, sizeof what, why[run->env.first_reject_why], fmt);
 	report_error(run, run->env.first_reject_input, -EBADMSG, "line %llu: %s (--strict)",
@@ -234,7 +236,9 @@ void report_skipped(struct run *run)
 	for (int y = 0; y < RF_REJECT_NWHY; y++) {
 		static const char *const why[RF_REJECT_NWHY] = {
 			"could not be parsed as %s", "had no valid timestamp for the time key",
-			"were over the match limits of a regular expression" };
+			"were over the match limits of a regular expression",
+			"were cut off (their last %s fields missing)",
+			"had a field `parse ... from` could not read" };
 		uint64_t n = run->env.rejected_why[y];
 		if (!n)
 			continue;

@@ -71,15 +71,14 @@ static int range_of(const struct rf_options *opt, const rf_query *q, const struc
 		return -1;
 	}
 	const char *fmt = q->parse_stage >= 0 ? parse_format(q) : NULL;
-	/* formats whose lines do not start with their time (json, logfmt,
-	 * docker, 5424's <PRI>), or hold lines that are not records and must
-	 * reach the parser (w3c's and cloudfront's #Fields) */
-	static const char *const elsewhere[] = { "json", "logfmt", "docker", "rfc5424", "syslog", "w3c", "cloudfront",
-						 NULL };
-	int i = 0;
-	while (fmt && elsewhere[i] && strcmp(fmt, elsewhere[i]) != 0)
-		i++;
-	if (fmt && elsewhere[i]) {
+	/* the formats whose time is where the seek and the filter look: the
+	 * rest (json, logfmt, parse auto, syslog's PRI first, a format string
+	 * that may put it anywhere) would drop records as timeless */
+	static const char *const where_known[] = { "combined", "common", "split", "regex", "csv", "tsv", "cri", NULL };
+	int known = !fmt;
+	for (int i = 0; fmt && where_known[i]; i++)
+		known |= strcmp(fmt, where_known[i]) == 0;
+	if (!known) {
 		snprintf(why, why_len,
 			 "--since/--until read a record's time at the line's start or in its first [...]; "
 			 "with parse %s use where on the time field", fmt);
@@ -219,6 +218,7 @@ static void fill_report(struct run *run, uint64_t t0)
 	rep->mode = run->mode;
 	rep->threads = run->threads;
 	snprintf(rep->mode_reason, sizeof rep->mode_reason, "%s", run->mode_reason);
+	rf__auto_summary(&run->env, rep->formats, sizeof rep->formats);
 	rep->nstages = run->nstages;
 	run->exec->stats(run, run->exec_state, rep);
 	rep->elapsed_ns = now_ns() - t0;

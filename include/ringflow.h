@@ -243,6 +243,9 @@ struct rf_report {
 	 * the bytes written there (0: it fitted in --memory) */
 	uint64_t sort_runs;
 	uint64_t sort_spilled;
+	/* parse auto: the format each input was read as ("combined 2, json 1";
+	 * "none" counts inputs no format fitted) */
+	char formats[192];
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and

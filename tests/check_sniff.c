@@ -36,6 +36,8 @@ static const struct {
 	{ "2016-10-06T00:17:09.669794202Z stdout F the log line\n2016-10-06T00:17:09.669794203Z stderr P part\n",
 	  "cri " },
 	{ "{\"log\":\"the line\\n\",\"stream\":\"stdout\",\"time\":\"2019-01-01T11:11:11.111111111Z\"}\n", "docker " },
+	{ "{ \"log\" : \"x\\n\", \"stream\": \"stderr\"}\r\n", "docker " },
+	{ "{\"log\":1}\n", "" },
 	/* none of them */
 	{ "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326\n", "" },
 	{ "{\"level\":\"info\",\"msg\":\"x\"}\n", "" },

@@ -123,6 +123,18 @@ for fmt in ["docker"]:
     rc, out, err = run(["--format=json", "parse %s | count by minute" % fmt, T + "/in.log"])
     got = {r["minute"]: r["count"] for r in rows(out)}
     check(rc == 0 and got == counts, "%s count by minute: %d groups, want %d" % (fmt, len(got), len(counts)))
+# parse auto takes a docker log as docker, not as the json it also is
+good = [l for l in docker if docker_oracle([l])[1] == 0]
+open(T + "/good.log", "wb").write(b"\n".join(good) + b"\n")
+rc, out, err = run(["-v", "--format=json", "parse auto | select log", T + "/good.log"])
+want = [{"log": json_value(r.get("log"))} for r in docker_oracle(good)[0]]
+check(rc == 0 and rows(out) == want and b"docker 1" in err, "parse auto on docker: %d %r" % (rc, err[-300:]))
+good = [l for l in cri if CRI.match(l)]
+open(T + "/good.log", "wb").write(b"\n".join(good) + b"\n")
+rc, out, err = run(["-v", "parse auto | count", T + "/good.log"])
+check(rc == 0 and out.split() == [b"%d" % len(good)] and b"cri 1" in err,
+      "parse auto on cri: %d %r %r" % (rc, out, err[-300:]))
+
 # --since reads the time at a line's start: a docker line has none there
 rc, out, err = run(["--since=2019-01-01", "parse docker | count", T + "/in.log"])
 check(rc == 2 and b"use where" in err, "--since with docker: %d %r" % (rc, err))

@@ -38,8 +38,10 @@ run_check() {
 	pid=$!
 	: > "$T/seen"
 	i=0
-	while [ $i -lt 16 ] && kill -0 $pid 2> /dev/null; do
-		sleep 0.05
+	# sampled until it ends (a loaded machine may start the workers of
+	# multiprocess mode late: a fixed number of samples missed them)
+	while [ $i -lt 600 ] && kill -0 $pid 2> /dev/null; do
+		sleep 0.02
 		sample $pid >> "$T/seen"
 		i=$((i + 1))
 	done

@@ -208,6 +208,17 @@ for fmt in ["syslog", "rfc5424", "rfc3164"]:
                          "parse %s | select %s" % (fmt, ", ".join(names)), [T + "/s.log"], wanted, rejects,
                          0)  # the random lines are whole: none is cut off
 
+# parse auto: the examples are rfc5424; 3164 lines alone rfc3164; both mixed syslog
+mixed = [l for l in lines if oracle(l, "syslog") is not None]
+open(T + "/m5424.log", "wb").write(b"\n".join(l for l in mixed if l.startswith(b"<") and l[4:6] == b"1 " or
+                                               re.match(rb"<[0-9]+>1 ", l)) + b"\n")
+open(T + "/m3164.log", "wb").write(b"\n".join(l for l in mixed if not re.match(rb"<[0-9]+>1 ", l)) + b"\n")
+open(T + "/mixed.log", "wb").write(b"\n".join(mixed) + b"\n")
+for path, fmt in [("/ex.log", "rfc5424"), ("/m5424.log", "rfc5424"), ("/m3164.log", "rfc3164"),
+                  ("/mixed.log", "syslog")]:
+    rc, out, err = run(["-v", "parse auto | count", T + path])
+    check(rc == 0 and b"read the inputs as: %s 1" % fmt.encode() in err, "parse auto on %s: %r" % (path, err[-300:]))
+
 # ---- cut off: what is there is kept, and counted ------------------------------
 cuts = [
     (b"<13>1 2024-01-01T00:00:00Z host app", {"hostname": "host", "appname": "app", "procid": None, "sd": None}),

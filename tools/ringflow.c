@@ -308,6 +308,8 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	fprintf(f, "  mode        %s, %d thread%s (%s)\n", rf_mode_name(r->mode), r->threads,
 		r->threads == 1 ? "" : "s", r->mode_reason);
 	fprintf(f, "  simd        %s\n", rf_simd_name(r->simd));
+	if (r->formats[0])
+		fprintf(f, "  formats     %s (parse auto: inputs read as each)\n", r->formats);
 	fprintf(f, "  io          ");
 	for (int i = 1; i < 4; i++)
 		if (r->io_used[i])
@@ -464,6 +466,10 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 	json_str(f, rf_mode_name(r->mode));
 	fputs(",\"mode_reason\":", f);
 	json_str(f, r->mode_reason);
+	if (r->formats[0]) {
+		fputs(",\"formats\":", f);
+		json_str(f, r->formats);
+	}
 	fprintf(f, ",\"threads\":%d,\"simd\":", r->threads);
 	json_str(f, rf_simd_name(r->simd));
 	fputs(",\"io\":{", f);
@@ -1087,5 +1093,7 @@ int main(int argc, char **argv)
 			report.io_used[RF_IO_URING] ? "uring" : report.io_used[RF_IO_MMAP] ? "mmap"
 			: report.io_used[RF_IO_READ] ? "read" : "per worker",
 			report.io_reason, rf_simd_name(report.simd));
+	if (verbose && r >= 0 && (stats == 0 || stats_path) && report.formats[0])
+		fprintf(stderr, "ringflow: parse auto read the inputs as: %s\n", report.formats);
 	return status;
 }

@@ -1,7 +1,8 @@
 /* fuzz_parse.c - the record parsers under fuzzing, through the whole engine.
  *
  * RF_FUZZ_FORMAT names the parser (combined, common, json, logfmt, csv, tsv,
- * regex, rfc5424, rfc3164, syslog, w3c, cloudfront, cri, docker): one harness per parser, each with its own corpus.  The query
+ * regex, rfc5424, rfc3164, syslog, w3c, cloudfront, cri, docker; auto and
+ * from for those verbs): one harness per parser, each with its own corpus.  The query
  * parses the input and uses what the parser found (filters, numbers, group
  * keys), so a bad offset or length shows in the stages after it.  The first
  * input byte picks the I/O shape; the rest is the log.
@@ -24,6 +25,9 @@ static const struct {
 	{ "tsv", "parse tsv | count, avg($2), min($3), max(val) by $1, $4" },
 	{ "regex", "parse regex '(?<k>[A-Za-z_]+)=(?<n>-?[0-9.]+)(?: (?<rest>.*))?' | where n < 1e9 | "
 		   "count, sum(n), p90(n) by k, rest" },
+	{ "auto", "parse auto | where status >= 300 or level == \"x\" | count, sum(bytes), max(ms) by status, level, minute" },
+	{ "from", "parse json | parse logfmt from msg nodrop | parse json from a.b | where k > 1 | "
+		  "count, sum(n), distinct(v) by k, level, c.d" },
 	{ "rfc5424", "parse rfc5424 | where severity < 4 or sd.a.x contains \"x\" | count, distinct(hostname), "
 		     "max(timestamp) by appname, sd.exampleSDID@32473.iut, msg, minute" },
 	{ "rfc3164", "parse rfc3164 | where procid > 10 or msg contains \"a\" | count, min(timestamp) by appname, "
@@ -49,7 +53,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (strcmp(f, formats[i].format) == 0)
 			query = formats[i].query;
 	if (!query) {
-		fprintf(stderr, "fuzz_parse: set RF_FUZZ_FORMAT to one of the formats in fuzz_parse.c's table\n");
+		fprintf(stderr, "fuzz_parse: set RF_FUZZ_FORMAT to one of the formats in fuzz_parse.c\n");
 		exit(2);
 	}
 	return 0;

@@ -1,0 +1,132 @@
+#!/bin/sh
+# parseauto.sh - `parse auto`: each input read in the format its first lines
+# are in, file by file.  The oracle is Python reading each file in the
+# format the test wrote it in (re for access logs, json, a logfmt reader);
+# every mode gives the same bytes; --stats and --verbose name the formats;
+# an input no format fits is rejected record by record, never misread.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+py_checks <<'EOF'
+import json, os, random, re, sys
+from collections import defaultdict
+import rftest
+from rftest import check, run, MODES
+T, RF = rftest.setup(sys.argv)
+random.seed(1616)
+
+CLF = re.compile(r'^(\S+) (\S+) (\S+) \[([^\]]*)\] "((?:[^"\\]|\\.)*)" ([1-5][0-9][0-9]) (\S+)'
+                 r'(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?$')
+d = T + "/logs"
+os.mkdir(d)
+want = defaultdict(lambda: [0, 0])   # (format, status or level) -> count, sum of bytes or ms
+
+def clf_line(i, combined):
+    st = random.choice([200, 200, 304, 404, 500])
+    b = random.randint(0, 9999)
+    s = '10.1.%d.%d - - [30/Nov/2026:10:%02d:%02d +0000] "GET /p%d HTTP/1.1" %d %d' % (
+        i % 200, i % 7, i % 60, i % 60, i % 13, st, b)
+    if combined:
+        s += ' "http://r/%d" "agent %d"' % (i % 5, i % 3)
+    return s, str(st), b
+
+def write(name, lines, crlf=False, final=True):
+    with open(os.path.join(d, name), "w", newline="") as f:
+        f.write(("\r\n" if crlf else "\n").join(lines) + (("\r\n" if crlf else "\n") if final else ""))
+
+for k, (fmt, crlf, final) in enumerate([("combined", False, True), ("combined", True, True),
+                                        ("common", False, False), ("json", False, True),
+                                        ("json", True, False), ("logfmt", False, True)]):
+    lines = []
+    for i in range(random.randint(50, 900)):
+        if fmt in ("combined", "common"):
+            s, key, v = clf_line(i, fmt == "combined")
+        elif fmt == "json":
+            key, v = random.choice(["info", "warn", "error"]), i
+            s = json.dumps({"time": "2026-11-30T10:%02d:00Z" % (i % 60), "level": key, "ms": v})
+        else:
+            key, v = random.choice(["info", "debug"]), i
+            s = 'time=2026-11-30T10:%02d:00Z level=%s ms=%d msg="a b"' % (i % 60, key, v)
+        lines.append(s)
+        want[(fmt, key)][0] += 1
+        want[(fmt, key)][1] += v
+    write("%d.%s" % (k, fmt), lines, crlf, final)
+
+# a combined log with one damaged line among its first: still combined (the
+# format that reads most of them), the damaged line a reject
+lines = []
+for i in range(300):
+    s, key, v = clf_line(i, True)
+    if i == 3:
+        s = "garbage that is no access log line"
+    else:
+        want[("combined", key)][0] += 1
+        want[("combined", key)][1] += v
+    lines.append(s)
+write("damaged.log", lines)
+# no format fits: every record rejected
+write("prose.txt", ["This is not a log.", "Neither is this line here.", "Nor this."])
+
+def rows_of(out):
+    return sorted(out.decode().splitlines()[1:])
+
+# the JSON and logfmt inputs name the value ms and the key level; the access
+# logs bytes and status: one query over all of them
+expect = defaultdict(lambda: [0, 0, 0])
+for (fmt, key), (n, v) in want.items():
+    if fmt in ("combined", "common"):
+        e = expect[("", key)]
+        e[0] += n
+        e[1] += v
+    else:
+        e = expect[(key, "")]
+        e[0] += n
+        e[2] += v
+exp = sorted("%s\t%s\t%d\t%d\t%d" % (k[0], k[1], v[0], v[1], v[2]) for k, v in expect.items())
+files = sorted(os.path.join(d, f) for f in os.listdir(d))
+q = "parse auto | count, sum(bytes), sum(ms) by level, status"
+outs = set()
+for mode in MODES + ["auto"]:
+    st, out, err = run(["--mode=" + mode, "--format=tsv", "--stats", q] + files)
+    check(st == 0, "%s: status %d %r" % (mode, st, err[-400:]))
+    got = rows_of(out)
+    check(got == exp, "%s: rows\n%r\nwant\n%r" % (mode, got, exp))
+    check(b"formats     combined 3, common 1, json 2, logfmt 1, none 1" in err, "%s: --stats names them: %r"
+          % (mode, err[:600]))
+    check(b"4 records could not be parsed as auto" in err or b"4 records" in err, "%s: rejects %r" % (mode, err[-300:]))
+    outs.add(out)
+check(len(outs) == 1, "every mode gives the same bytes")
+
+# --verbose names the format; the rejects file holds the prose and the damaged line
+st, out, err = run(["-v", "--rejects", T + "/rej", "parse auto | count", os.path.join(d, "0.combined"),
+                    os.path.join(d, "prose.txt"), os.path.join(d, "damaged.log")])
+check(b"parse auto read the inputs as: combined 2, none 1" in err, "--verbose: %r" % err)
+with open(T + "/rej") as f:
+    rej = f.read().splitlines()
+check(rej == ["This is not a log.", "Neither is this line here.", "Nor this.",
+              "garbage that is no access log line"], "rejects: %r" % rej)
+
+# stdin, a pipe: detected from its first batch
+with open(os.path.join(d, "3.json"), "rb") as f:
+    data = f.read()
+import subprocess
+p = subprocess.run([RF, "--format=tsv", "parse auto | count by level"], input=data, capture_output=True)
+js = defaultdict(int)
+for l in data.decode().splitlines():
+    js[json.loads(l)["level"]] += 1
+check(rows_of(p.stdout) == sorted("%s\t%d" % kv for kv in js.items()), "stdin: %r" % p.stdout[:200])
+
+# json and logfmt make any name, so parse auto takes any: a name a combined
+# input lacks is missing there (one group, the empty key)
+path = os.path.join(d, "0.combined")
+with open(path) as f:
+    nlines = sum(1 for _ in f)
+st, out, err = run(["--format=tsv", "parse auto | count by nosuchfield", path])
+check(st == 0 and rows_of(out) == ["\t%d" % nlines], "any name: %d %r %r" % (st, out[:100], err[:200]))
+# --since/--until look for the time where combined or a line-start time has
+# it; with parse auto an input's format is not known before it is read:
+# refused, never records dropped as timeless (it answered 1 of 0 before)
+st, out, err = run(["--since", "2026-11-30T10:30:00Z", "parse auto | count", path])
+check(st == 2 and b"with parse auto use where" in err, "--since with parse auto: %d %r" % (st, err))
+rftest.summary()
+EOF
+finish
