@@ -82,7 +82,7 @@ static int new_config(struct rf_stage_spec *spec, struct rf_cursor *c, const str
 		return r;
 	/* parse FORMAT from FIELD [nodrop] */
 	int at = c->i - 1;
-	if (f->header) {
+	if (f->header || f->per_input) {
 		rf__fail(c->err, c->args[at].column, "parse %s cannot read a field: it takes names from a header line",
 			 f->name);
 		return -EINVAL;

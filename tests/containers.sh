@@ -135,6 +135,19 @@ rc, out, err = run(["-v", "parse auto | count", T + "/good.log"])
 check(rc == 0 and out.split() == [b"%d" % len(good)] and b"cri 1" in err,
       "parse auto on cri: %d %r %r" % (rc, out, err[-300:]))
 
+# the line inside, parsed again: syslog from a docker log's line; w3c cannot
+# (its names come from #Fields lines)
+open(T + "/ds.log", "wb").write(
+    b'{"log":"<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 [a x=\\"1\\"] hello\\n","stream":"stdout"}\n'
+    b'{"log":"Nov  3 07:01:02 host1 sshd[1234]: Accepted\\n","stream":"stderr"}\n')
+rc, out, err = run(["--format=json", "parse docker | parse syslog from log | select stream, appname, sd.a.x, msg",
+                    T + "/ds.log"])
+check(rc == 0 and rows(out) == [{"stream": "stdout", "appname": "su", "sd.a.x": 1, "msg": "hello"},
+                                {"stream": "stderr", "appname": "sshd", "sd.a.x": None, "msg": "Accepted"}],
+      "parse syslog from log: %d %r %r" % (rc, out, err))
+rc, out, err = run(["parse docker | parse w3c from log | count", T + "/ds.log"])
+check(rc == 2 and b"^" in err, "parse w3c from log is refused: %d %r" % (rc, err))
+
 # --since reads the time at a line's start: a docker line has none there
 rc, out, err = run(["--since=2019-01-01", "parse docker | count", T + "/in.log"])
 check(rc == 2 and b"use where" in err, "--since with docker: %d %r" % (rc, err))

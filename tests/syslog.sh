@@ -234,6 +234,8 @@ for l, w in cuts:
     rc, out, err = run(["--format=json", "parse syslog | select " + ", ".join(names), T + "/c.log"])
     check(rc == 0 and rows(out) == [w], "cut %r: %r %r" % (l, out, err))
     check(b"1 record ended early" in err, "cut %r: counted: %r" % (l, err))
+    rc, out, err = run(["--strict", "parse syslog | count", T + "/c.log"])
+    check(rc != 0, "cut %r: --strict refuses it (%d)" % (l, rc))
 # whole records are not cut: no MSG, no PID
 open(T + "/w.log", "wb").write(b"<13>1 2024-01-01T00:00:00Z h a p m -\nNov  3 07:04:02 h sshd: x\n")
 rc, out, err = run(["--strict", "parse syslog | count", T + "/w.log"])
