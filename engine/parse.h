@@ -68,6 +68,9 @@ struct parse_state {
 	 * current input is read as (-1: none fits it) */
 	struct parse_state *cand[RF_AUTO_MAX];
 	int cur;
+	/* w3c, cloudfront: the current header's date and time columns, and
+	 * how many it names */
+	int date_col, time_col, header_cols;
 };
 
 /* One format.  Every hook but record may be NULL. */
@@ -95,7 +98,16 @@ struct parse_format {
 	 * input's end).  1: every line of them is; 0: not.  NULL: auto never
 	 * picks this format (it needs arguments, or matches too much). */
 	int (*sniff)(const char *p, size_t n);
+	/* w3c, cloudfront: lines of an input (#Fields) say how its later
+	 * records read, so one stage reads a whole input in order, as a csv
+	 * header asks (rf__parse_reads_header), and have_header is cleared at
+	 * each input's start */
+	int per_input;
 };
+
+/* record's answer for a line that is no record (a w3c directive, a blank
+ * line): dropped, neither counted as a reject nor cut off */
+#define RF_NOT_A_RECORD 2
 
 static inline struct rf_value rf__val(const char *p, size_t n)
 {
@@ -113,5 +125,7 @@ int rf__is_dollar_n(const char *name, int *n);
 const char *rf__json_string(const char *p, const char *end, struct rf_value *raw, int *escaped);
 int rf__json_unescape(struct rf_batch *b, struct rf_value raw, struct rf_value *out);
 int rf__json_slot(const struct parse_config *pc, const char *path, size_t len);
+int rf__fixed_fields_open(struct parse_state *ps, int nfields);
+int rf__sniff_lines(const char *p, size_t n, int (*line)(void *ctx, const char *p, const char *e), void *ctx);
 
 #endif

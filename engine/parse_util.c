@@ -135,36 +135,69 @@ int rf__json_slot(const struct parse_config *pc, const char *path, size_t len)
 	return -1;
 }
 
+/* The usual open of a format of fixed fields: which slot each field fills
+ * (slot_of_field), from the field numbers 0 .. nfields - 1 bind gave. */
+int rf__fixed_fields_open(struct parse_state *ps, int nfields)
+{
+	for (int f = 0; f < nfields; f++)
+		ps->slot_of_field[f] = -1;
+	for (int i = 0; i < ps->pc->nslots; i++)
+		if (ps->pc->slot_field[i] >= 0 && ps->pc->slot_field[i] < nfields)
+			ps->slot_of_field[ps->pc->slot_field[i]] = i;
+	return 0;
+}
+
+/* A sniff's walk: line(ctx, p, e) for each line of [p, p + n) that is
+ * not blank (a CR before its newline left out).  1 when there was one
+ * and line said 1 to every one, 0 otherwise. */
+int rf__sniff_lines(const char *p, size_t n, int (*line)(void *ctx, const char *p, const char *e), void *ctx)
+{
+	const char *end = p + n;
+	int lines = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		if (e > p && e[-1] == '\r')
+			e--;
+		if (e > p) {
+			if (!line(ctx, p, e))
+				return 0;
+			lines++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return lines > 0;
+}
+
+struct sniff_ctx {
+	struct parse_state *ps;
+	struct rf_batch scratch; /* for unescaped keys */
+};
+
+static int record_line(void *ctx, const char *p, const char *e)
+{
+	struct sniff_ctx *x = ctx;
+	int r = x->ps->pc->fmt->record(x->ps, NULL, &x->scratch, p, (size_t)(e - p), NULL);
+	rf__batch_reset_arena(&x->scratch);
+	return r == 0;
+}
+
 /* A format's parser on its own, with no field asked for: what a sniff
  * needs (the stage's own state lives in parsers.c). */
 int rf__sniff_records(const struct parse_format *f, const char *p, size_t n)
 {
 	struct parse_config *pc = calloc(1, sizeof *pc);
-	struct parse_state *ps = calloc(1, sizeof *ps);
+	struct sniff_ctx x = { .ps = calloc(1, sizeof *x.ps) };
+	struct parse_state *ps = x.ps;
 	int all = pc && ps;
 	if (all) {
 		pc->fmt = f;
 		pc->head.format = f->name;
 		ps->pc = pc;
 		ps->cur = -1;
-		all = !f->open || f->open(ps) == 0;
+		all = (!f->open || f->open(ps) == 0) && rf__sniff_lines(p, n, record_line, &x);
 	}
-	const char *end = p + n;
-	int lines = 0;
-	struct rf_batch scratch = { 0 }; /* for unescaped keys */
-	while (all && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((nl ? nl : end) - p);
-		if (len && p[len - 1] == '\r')
-			len--;
-		if (len) {
-			all = f->record(ps, NULL, &scratch, p, len, NULL) == 0;
-			rf__batch_reset_arena(&scratch);
-			lines++;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	rf__batch_free(&scratch);
+	rf__batch_free(&x.scratch);
 	if (ps) {
 		rf__regex_match_free(ps->m);
 		free(ps->keep);
@@ -172,5 +205,5 @@ int rf__sniff_records(const struct parse_format *f, const char *p, size_t n)
 	}
 	free(ps);
 	free(pc);
-	return all && lines > 0;
+	return all;
 }

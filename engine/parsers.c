@@ -25,11 +25,17 @@ extern const struct parse_format rf__format_split, rf__format_combined, rf__form
 	rf__format_logfmt, rf__format_csv, rf__format_tsv, rf__format_regex;
 extern const struct parse_format rf__format_nginx, rf__format_apache, rf__format_pattern, rf__format_alb,
 	rf__format_elb;
+extern const struct parse_format rf__format_rfc5424, rf__format_rfc3164, rf__format_syslog, rf__format_w3c,
+	rf__format_cloudfront, rf__format_cri, rf__format_docker;
 
+/* The order is parse auto's too: of two formats that read a sample, the
+ * first is taken, so a narrower one comes first (a docker line is json). */
 static const struct parse_format *const formats[] = {
-	&rf__format_combined, &rf__format_common, &rf__format_json, &rf__format_logfmt,
+	&rf__format_combined, &rf__format_common, &rf__format_docker, &rf__format_json, &rf__format_logfmt,
 	&rf__format_csv, &rf__format_tsv, &rf__format_regex, &rf__format_nginx, &rf__format_apache,
-	&rf__format_pattern, &rf__format_alb, &rf__format_elb, NULL,
+	&rf__format_pattern, &rf__format_alb, &rf__format_elb,
+	&rf__format_rfc5424, &rf__format_rfc3164, &rf__format_syslog, &rf__format_w3c, &rf__format_cloudfront,
+	&rf__format_cri, NULL,
 };
 
 static int accepts(const struct rf_parser *p, const char *name)
@@ -81,7 +87,7 @@ static int new_config(struct rf_stage_spec *spec, struct rf_cursor *c, const str
 		return r;
 	/* parse FORMAT from FIELD [nodrop] */
 	int at = c->i - 1;
-	if (f->header) {
+	if (f->header || f->per_input) {
 		rf__fail(c->err, c->args[at].column, "parse %s cannot read a field: it takes names from a header line",
 			 f->name);
 		return -EINVAL;
@@ -467,7 +473,7 @@ static int parse_records(struct rf_stage *st, struct parse_state *ps, struct rf_
 	int dropped = 0;
 	uint64_t cut = 0;
 	int csv = pc->fmt->header != NULL;
-	if (csv && b->input_start)
+	if ((csv || pc->fmt->per_input) && b->input_start)
 		ps->have_header = 0; /* each input names its own columns */
 	for (uint32_t i = 0; i < b->nsel; i++) {
 		const char *p = b->data + b->sel[i].off;
@@ -490,6 +496,12 @@ static int parse_records(struct rf_stage *st, struct parse_state *ps, struct rf_
 		ok = pc->fmt->record(ps, st->k, b, p, n, row);
 		if (ok < -1)
 			return ok; /* out of memory */
+		if (ok == RF_NOT_A_RECORD) {
+			/* a w3c directive: no record, and no reject */
+			ps->keep[i] = 0;
+			dropped = 1;
+			continue;
+		}
 		if (ok == 1 && st->env->strict) {
 			/* --strict keeps no record short of its fields */
 			ps->keep[i] = 0;
@@ -528,8 +540,8 @@ const struct rf_verb rf__verb_split = {
 const struct rf_verb rf__verb_parse = {
 	.name = "parse",
 	.kind = RF_STAGE_PARSE,
-	.usage = "parse auto|combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"|nginx 'FORMAT'|apache 'FORMAT'|alb|elb "
-		 "[from FIELD [nodrop]], or parse \"* [*] *\" as a, b, c",
+	.usage = "parse auto|combined|common|json|logfmt|csv|tsv|regex \"PATTERN\"|nginx 'FORMAT'|apache 'FORMAT'|alb|elb|"
+		 "rfc5424|rfc3164|syslog|w3c|cloudfront|cri|docker [from FIELD [nodrop]], or parse \"* [*] *\" as a, b, c",
 	.configure = parse_configure,
 	.bind = bind,
 	.free_config = free_config,
@@ -541,11 +553,11 @@ const struct rf_verb rf__verb_parse = {
 int rf__parse_reads_header(const struct rf_stage_spec *spec)
 {
 	const struct parse_config *pc = spec->config;
-	return pc && pc->fmt->header;
+	return pc && (pc->fmt->header || pc->fmt->per_input);
 }
 
 int rf__parse_whole_inputs(const struct rf_stage_spec *spec)
 {
 	const struct parse_config *pc = spec->config;
-	return pc && !pc->has_from && (pc->fmt->header || pc->ncand);
+	return pc && !pc->has_from && (pc->fmt->header || pc->fmt->per_input || pc->ncand);
 }

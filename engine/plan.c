@@ -80,8 +80,8 @@ static void forced_mode(const struct rf_options *opt, const struct rf_plan_query
 		 * nor has a worker thread given a batch past an input's first */
 		p->mode = RF_MODE_PIPELINE;
 		snprintf(p->reason, sizeof p->reason,
-			 "csv, tsv and parse auto read each input from its first line, which a worker's share "
-			 "lacks (--mode=%s not followed): pipeline", asked);
+			 "csv, tsv, w3c, cloudfront and parse auto read each input from its first lines, which a "
+			 "worker's share lacks (--mode=%s not followed): pipeline", asked);
 	} else if (opt->mode == RF_MODE_PARALLEL) {
 		p->mode = RF_MODE_PARALLEL;
 		snprintf(p->reason, sizeof p->reason, "--mode=parallel");

@@ -300,8 +300,9 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 	run->framer.skip_long = opt->skip_long;
 	/* parse csv/tsv (always the first stage): a quoted field may hold a
-	 * newline, so records end only at newlines outside quotes */
-	if (per_input_header(q))
+	 * newline, so records end only at newlines outside quotes (not so in
+	 * w3c and cloudfront, the other formats with a header) */
+	if (per_input_header(q) && (strcmp(parse_format(q), "csv") == 0 || strcmp(parse_format(q), "tsv") == 0))
 		run->framer.quote_sep = strcmp(parse_format(q), "tsv") == 0 ? '\t' : ',';
 	/* multiline records (checked by rf_check_multiline beforehand) */
 	if (opt->record_start || opt->multiline) {

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "engine.h"
 
 /* A duration: one or more of NUMBER UNIT, units ns us (or µs) ms s m h
@@ -98,6 +99,23 @@ int rf__tv_to_number(const struct rf_tv *v, struct rf_tv *out)
 	}
 }
 
+/* The year of a stamp without one (syslog's "Nov  3 07:01:02"): this year
+ * in UTC, as the aggregate's buckets and --since read it, so that where
+ * and time() agree with count by minute.  Read once a process. */
+static int stamp_year(void)
+{
+	static int year;
+	int y = __atomic_load_n(&year, __ATOMIC_RELAXED);
+	if (!y) {
+		time_t t = time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		y = tm.tm_year + 1900;
+		__atomic_store_n(&year, y, __ATOMIC_RELAXED);
+	}
+	return y;
+}
+
 int rf__tv_to_time(const struct rf_tv *v, struct rf_tv *out)
 {
 	if (v->type == RF_TV_TIME) {
@@ -107,7 +125,7 @@ int rf__tv_to_time(const struct rf_tv *v, struct rf_tv *out)
 	if (v->type != RF_TV_STR)
 		return -1;
 	int64_t ns;
-	if (rf__parse_time_ns(v->u.s, v->len, 1970, &ns) != 0)
+	if (rf__parse_time_ns(v->u.s, v->len, stamp_year(), &ns) != 0)
 		return -1;
 	*out = (struct rf_tv){ .type = RF_TV_TIME, .u.i = ns };
 	return 0;

@@ -5,7 +5,8 @@
 . "${SRCDIR:-.}/tests/lib.sh"
 corpus=$SRCDIR/tests/fuzz/corpus
 for name in query framer partial decode parse-combined parse-common parse-json parse-logfmt parse-csv parse-tsv \
-	parse-regex parse-auto parse-from parse-nginx parse-apache parse-pattern parse-alb parse-elb segments expr; do
+	parse-regex parse-auto parse-from parse-nginx parse-apache parse-pattern parse-alb parse-elb \
+	parse-rfc5424 parse-rfc3164 parse-syslog parse-w3c parse-cloudfront parse-cri parse-docker segments expr; do
 	case $name in
 	parse-*) prog=replay_parse; RF_FUZZ_FORMAT=${name#parse-}; export RF_FUZZ_FORMAT ;;
 	*) prog=replay_$name ;;

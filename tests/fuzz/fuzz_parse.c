@@ -1,8 +1,9 @@
 /* fuzz_parse.c - the record parsers under fuzzing, through the whole engine.
  *
  * RF_FUZZ_FORMAT names the parser (combined, common, json, logfmt, csv, tsv,
- * regex, auto, from, nginx, apache, pattern, alb, elb): one harness per
- * parser, each with its own corpus.  The query parses the input and uses what the parser found (filters, numbers, group
+ * regex, auto, from, nginx, apache, pattern, alb, elb, rfc5424, rfc3164,
+ * syslog, w3c, cloudfront, cri, docker): one harness per parser, each with
+ * its own corpus.  The query parses the input and uses what the parser found (filters, numbers, group
  * keys), so a bad offset or length shows in the stages after it.  The first
  * input byte picks the I/O shape; the rest is the log.
  */
@@ -37,6 +38,18 @@ static const struct {
 	{ "alb", "parse alb | count, sum(sent_bytes), max(target_processing_time) by elb_status_code, client_ip, "
 		 "client_port, method, trace_id, conn_trace_id" },
 	{ "elb", "parse elb | count, avg(received_bytes) by hour, backend_ip, backend_status_code, path, ssl_protocol" },
+	{ "rfc5424", "parse rfc5424 | where severity < 4 or sd.a.x contains \"x\" | count, distinct(hostname), "
+		     "max(timestamp) by appname, sd.exampleSDID@32473.iut, msg, minute" },
+	{ "rfc3164", "parse rfc3164 | where procid > 10 or msg contains \"a\" | count, min(timestamp) by appname, "
+		     "hostname, facility, minute" },
+	{ "syslog", "parse syslog | count, distinct(msgid) by facility, severity, sd, sd.origin.ip, msg, minute" },
+	{ "w3c", "parse w3c | where sc_status >= 400 or cs_uri_stem contains \"a\" | count, sum(time_taken), "
+		 "p99(sc_bytes) by cs_method, cs_user_agent, minute, $3" },
+	{ "cloudfront", "parse cloudfront | where sc_status > 0 | count, sum(sc_bytes) by x_edge_location, cs_host, "
+			"minute, $30" },
+	{ "cri", "parse cri | where stream == \"stderr\" or log contains \"x\" | count, max(time) by tag, log, minute" },
+	{ "docker", "parse docker | where stream != \"stdout\" or log ~ \"a.*b\" | count, distinct(log) by attrs.tag, "
+		    "time, minute" },
 };
 
 static const char *query;

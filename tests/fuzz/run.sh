@@ -10,7 +10,7 @@ shift
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${FUZZ_BIN:-$here}
 work=${FUZZ_WORK:-fuzz-work}
-all="query framer partial decode parse-combined parse-common parse-json parse-logfmt parse-csv parse-tsv parse-regex segments expr"
+all="query framer partial decode parse-combined parse-common parse-json parse-logfmt parse-csv parse-tsv parse-regex parse-auto parse-from parse-rfc5424 parse-rfc3164 parse-syslog parse-w3c parse-cloudfront parse-cri parse-docker segments expr"
 status=0
 for name in ${*:-$all}; do
 	case $name in
