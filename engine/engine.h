@@ -123,6 +123,9 @@ enum { RF_Q_START = 0, RF_Q_UNQUOTED, RF_Q_QUOTED, RF_Q_QUOTE_SEEN };
 /* The first newline in [p, p + n) that ends a record, starting in *state
  * (updated to the state after it, or at p + n); NULL if none. */
 const char *rf__csv_find_end(const char *p, size_t n, char sep, int *state);
+/* The first record end in [p, end), p at a record's start, stepping a byte
+ * at a time (for records with a quote close by); NULL if none. */
+const char *rf__csv_end_bytewise(const char *p, const char *end, char sep);
 /* The last such newline in [p, p + n), which starts a record; *state is the
  * state at p + n. */
 const char *rf__csv_find_last_end(const char *p, size_t n, char sep, int *state);
@@ -428,6 +431,10 @@ void rf__auto_summary(const struct rf_stage_env *env, char *buf, size_t size);
  * format parse auto picks): an input is never cut into byte ranges or
  * shared by workers */
 int rf__parse_whole_inputs(const struct rf_stage_spec *spec);
+/* The field separator when the query's records are csv or tsv, whose
+ * quoted fields may hold newlines (the framer then ends records only at
+ * newlines outside quotes); 0 for every other query */
+char rf__parse_csv_sep(const struct rf_query *q);
 /* `parse FORMAT from FIELD`: reads a field, not the record */
 int rf__parse_is_sub(const struct rf_stage_spec *spec);
 /* Such a stage's slots, once every stage is bound: those the schema marked

@@ -177,8 +177,7 @@ int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct r
 		snprintf(err->message, sizeof err->message, "--record-start and --multiline are one rule: give one");
 		return -1;
 	}
-	const char *fmt = q && q->parse_stage >= 0 ? parse_format(q) : "";
-	if (q && per_input_header(q) && (strcmp(fmt, "csv") == 0 || strcmp(fmt, "tsv") == 0)) {
+	if (q && rf__parse_csv_sep(q)) {
 		snprintf(err->message, sizeof err->message,
 			 "parse csv and tsv frame their own records (quoted newlines): no --record-start or --multiline");
 		return -1;

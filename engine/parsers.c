@@ -556,6 +556,16 @@ int rf__parse_reads_header(const struct rf_stage_spec *spec)
 	return pc && (pc->fmt->header || pc->fmt->per_input);
 }
 
+char rf__parse_csv_sep(const struct rf_query *q)
+{
+	if (q->parse_stage < 0)
+		return 0;
+	const struct parse_config *pc = q->stage[q->parse_stage].config;
+	if (pc->fmt == &rf__format_csv)
+		return ',';
+	return pc->fmt == &rf__format_tsv ? '\t' : 0;
+}
+
 int rf__parse_whole_inputs(const struct rf_stage_spec *spec)
 {
 	const struct parse_config *pc = spec->config;

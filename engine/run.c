@@ -302,8 +302,7 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	/* parse csv/tsv (always the first stage): a quoted field may hold a
 	 * newline, so records end only at newlines outside quotes (not so in
 	 * w3c and cloudfront, the other formats with a header) */
-	if (per_input_header(q) && (strcmp(parse_format(q), "csv") == 0 || strcmp(parse_format(q), "tsv") == 0))
-		run->framer.quote_sep = strcmp(parse_format(q), "tsv") == 0 ? '\t' : ',';
+	run->framer.quote_sep = rf__parse_csv_sep(q);
 	/* multiline records (checked by rf_check_multiline beforehand) */
 	if (opt->record_start || opt->multiline) {
 		struct rf_query_error qe;
