@@ -119,6 +119,14 @@ int rf__parse_fieldref(struct rf_cursor *c, struct rf_fieldref *ref, const char 
 		return -EINVAL;
 	}
 	c->i++;
+	/* field("odd name"), as in expressions: the field of that name */
+	if (a->type == RF_ARG_WORD && strcmp(a->text, "field") == 0 && c->i + 2 < c->nargs &&
+	    c->args[c->i].type == RF_ARG_LPAREN &&
+	    (c->args[c->i + 1].type == RF_ARG_STRING || c->args[c->i + 1].type == RF_ARG_WORD) &&
+	    c->args[c->i + 2].type == RF_ARG_RPAREN) {
+		a = &c->args[c->i + 1];
+		c->i += 3;
+	}
 	ref->name = strdup(a->text);
 	ref->column = a->column;
 	ref->slot = -1;

@@ -61,7 +61,7 @@ void rf__select_free_config(void *config)
 static int is_call(const struct rf_cursor *c, int at)
 {
 	return at + 1 < c->nargs && c->args[at].type == RF_ARG_WORD && c->args[at + 1].type == RF_ARG_LPAREN &&
-	       rf__find_function(c->args[at].text) != NULL;
+	       (rf__find_function(c->args[at].text) != NULL || strcmp(c->args[at].text, "field") == 0);
 }
 
 /* select bytes * 2 as b2: a hidden field, named by the expression's text

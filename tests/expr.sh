@@ -216,4 +216,12 @@ echo "a b" | rf 'eval n = len(line) | split | select n, $1' > /dev/null 2> "$T/e
 check_status "eval before the parse stage" $? 2
 check_grep "eval before the parse stage: the message" "$T/err" "eval before the parse stage"
 check_eq "eval after the parse stage" "$(echo "a b" | rf --format=tsv 'split | eval n = len(line) | select n, $1' | tail -1)" "$(printf '3\ta')"
+# field("name") wherever a field is named, not only inside expressions:
+# select, sort, top, aggregate arguments and keys read the field (select
+# printed nulls, sort and top ordered by a null, sum() was refused)
+printf '{"a":1,"x":"p","b c":5}\n{"a":3,"x":"q","b c":7}\n{"a":2,"x":"p","b c":9}\n' > "$T/fj"
+check_eq 'select field("x")' "$(rf --format=tsv 'parse json | select field("x"), field("b c")' "$T/fj" | tail -n +2 | tr '\n\t' ' :')" "p:5 q:7 p:9 "
+check_eq 'sort field("a") desc' "$(rf --format=tsv 'parse json | sort field("a") desc | select a' "$T/fj" | tail -n +2 | tr '\n' ' ')" "3 2 1 "
+check_eq 'top 1 by field("b c")' "$(rf 'parse json | top 1 by field("b c") | select a' "$T/fj" | tail -1)" "2"
+check_eq 'sum(field("b c")) by field("x")' "$(rf --format=tsv 'parse json | sum(field("b c")) by field("x")' "$T/fj" | tail -n +2 | sort | tr '\n\t' ' :')" "p:14 q:7 "
 finish
