@@ -100,6 +100,7 @@ static int configure(struct parse_config *pc, struct rf_cursor *c, const char *d
 	if (!t)
 		return -ENOMEM;
 	t->quoted = 1;
+	t->last_word = 1;
 	return compile(pc, c, a, t, mark, capture);
 }
 

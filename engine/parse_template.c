@@ -184,7 +184,13 @@ int rf__tpl_finish(struct rf_template *t, int *bad_at)
 		if ((e->flags & RF_TPL_TIME) && time < 0)
 			time = i;
 		if (!next) {
+			char open = prev && prev->kind == RF_TPL_LIT ? prev->lit[prev->len - 1] : 0;
 			e->kind = RF_TPL_REST;
+			if (t->last_word && open != '"' && open != '[') {
+				e->kind = RF_TPL_UNTIL; /* to a blank or the line's end */
+				e->stop = ' ';
+				e->flags |= RF_TPL_SHORT;
+			}
 		} else if (next->kind == RF_TPL_LIT) {
 			char open = prev && prev->kind == RF_TPL_LIT ? prev->lit[prev->len - 1] : 0;
 			e->stop = (uint8_t)next->lit[0];

@@ -62,6 +62,8 @@ struct rf_template {
 	uint8_t retry;    /* a literal whose first byte is found but not the rest is looked for further on */
 	uint8_t float_start; /* a first literal is looked for anywhere in the line */
 	uint8_t quoted;   /* a capture between quotes is read as a quoted string */
+	uint8_t last_word; /* a last capture outside quotes and brackets ends at a blank: fields a
+			    * server writes after the format's are left out, not run into it */
 	int nfields;
 	int nnames;
 	char **name;      /* every name, aliases included */

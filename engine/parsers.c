@@ -87,6 +87,11 @@ static int new_config(struct rf_stage_spec *spec, struct rf_cursor *c, const str
 		return r;
 	/* parse FORMAT from FIELD [nodrop] */
 	int at = c->i - 1;
+	if (pc->ncand) {
+		rf__fail(c->err, c->args[at].column, "parse auto reads whole inputs, not a field: name the format");
+		snprintf(c->err->hint, sizeof c->err->hint, "for example: parse logfmt from message");
+		return -EINVAL;
+	}
 	if (f->header || f->per_input) {
 		rf__fail(c->err, c->args[at].column, "parse %s cannot read a field: it takes names from a header line",
 			 f->name);
@@ -141,9 +146,13 @@ static int auto_configure(struct parse_config *pc, struct rf_cursor *c)
 	return 0;
 }
 
+/* each format's time field among them; timestamp first: in w3c and
+ * cloudfront `time` is a time of day, their `timestamp` the instant */
+static const char *const auto_time_names[] = { "timestamp", "time", "ts", "@timestamp", NULL };
+
 static const struct parse_format format_auto = {
 	.name = "auto",
-	.time_fields = rf__json_time_names, /* time, timestamp, ...: each format's own among them */
+	.time_fields = auto_time_names,
 	.configure = auto_configure,
 	.accepts = auto_accepts,
 };

@@ -55,6 +55,8 @@ const char *parse_format(const rf_query *q)
 	if (q->parse_stage < 0)
 		return "records";
 	const struct rf_stage_spec *ps = &q->stage[q->parse_stage];
+	if (ps->nargs && ps->args[0].type == RF_ARG_STRING)
+		return "the pattern"; /* parse "* [*] *" as ... */
 	return ps->nargs && ps->args[0].type == RF_ARG_WORD ? ps->args[0].text : ps->verb->name;
 }
 

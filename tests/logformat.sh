@@ -379,6 +379,22 @@ for query, col, words in [
 st, out, err = run(["parse nginx '$remote_addr [$time_locl]'", '/dev/null'])
 check(b"did you mean 'time_local'" in err, 'nginx hint: %r' % err)
 
+# fields a server writes after the format's last one are left out, not run
+# into it: a format ending in $request_time over a log that also has
+# $upstream_response_time (request_time was "0.004 0.002", not a number)
+ext = T + '/extra.log'
+times = ['0.%03d' % i for i in range(1, 40)]
+with open(ext, 'w') as f:
+    for i, t in enumerate(times):
+        f.write('10.0.0.%d - - [30/Nov/2026:10:00:00 +0000] "GET /x HTTP/1.1" 200 5 "-" "ua x" %s 0.002 - extra\n'
+                % (i, t))
+fmt = ('$remote_addr - $remote_user [$time_local] \\"$request\\" $status $body_bytes_sent \\"$http_referer\\" '
+       '\\"$http_user_agent\\" $request_time')
+for mode in ['serial', 'parallel']:
+    st, out, err = run(['--mode=' + mode, '--format=tsv', 'parse nginx "%s" | count, sum(request_time)' % fmt, ext])
+    want = '%d\t%s' % (len(times), repr(round(sum(float(t) for t in times), 6)))
+    check(st == 0 and out.decode().splitlines()[1:] == [want], '%s: trailing fields: %r want %r %r' % (mode, out, want, err))
+
 rftest.summary()
 EOF
 finish

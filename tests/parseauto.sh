@@ -133,6 +133,21 @@ for mode in MODES:
     st, out, err = run(["--mode=" + mode, "parse auto | count, sum(n)", qj])
     check(st == 0 and out.split() == [b"count", b"sum(n)", b"10", b"45"], "%s: quote after a comma: %r %r"
           % (mode, out, err[:200]))
+# minute under parse auto: each input's own time field; w3c's `time` column
+# is a time of day (its instant is `timestamp`), which rejected IIS records
+iis = T + "/iis.log"
+with open(iis, "w") as f:
+    f.write("#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n"
+            "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "
+            "cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n"
+            "2026-11-30 10:00:01 10.0.0.1 GET /a - 80 - 1.2.3.4 Mozilla/5.0 - 200 0 0 15\n"
+            "2026-11-30 10:01:02 10.0.0.1 GET /b - 80 - 1.2.3.5 Mozilla/5.0 - 404 0 0 3\n")
+sl = T + "/rfc5424.log"
+with open(sl, "w") as f:
+    f.write("<34>1 2026-11-30T10:05:00Z host app 1 - - hi\n<34>1 2026-11-30T10:01:59.5+00:00 h a 2 - - x\n")
+st, out, err = run(["--format=tsv", "parse auto | count by minute", iis, sl])
+check(st == 0 and rows_of(out) == ["2026-11-30T10:00:00Z\t1", "2026-11-30T10:01:00Z\t2", "2026-11-30T10:05:00Z\t1"],
+      "minute over w3c and syslog: %r %r" % (out, err[:300]))
 # --since/--until look for the time where combined or a line-start time has
 # it; with parse auto an input's format is not known before it is read:
 # refused, never records dropped as timeless (it answered 1 of 0 before)

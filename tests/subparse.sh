@@ -133,7 +133,8 @@ for q, msg in [("parse logfmt from message | count", b"reads a field an earlier 
                ("parse json | parse logfmt from | count", b"expected a field"),
                ("parse json | parse logfmt | count", b"only one parse stage per query reads the record"),
                ("parse json | count | parse logfmt from message", b"cannot follow an aggregate"),
-               ("parse combined | parse logfmt from nosuch | count", b"no field 'nosuch'")]:
+               ("parse combined | parse logfmt from nosuch | count", b"no field 'nosuch'"),
+               ("parse json | parse auto from message | count", b"parse auto reads whole inputs")]:
     st, out, err = run([q, cl])
     check(st == 2 and msg in err, "%s: status %d %r" % (q, st, err[:300]))
 
