@@ -198,6 +198,32 @@ static int plain_char(char c)
 	return c && !strchr("\\^$.[]|()?*+{}", c);
 }
 
+/* Whether the pattern has a | outside parentheses and classes: ^A|B also
+ * matches lines that do not start with A. */
+static int top_level_alt(const char *re)
+{
+	int depth = 0, in_class = 0;
+	for (const char *p = re; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (in_class)
+			in_class = *p != ']';
+		else if (*p == '[')
+			in_class = (p[1] == ']' || (p[1] == '^' && p[2] == ']')) ? 2 : 1; /* []...] */
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (*p == '|' && depth == 0)
+			return 1;
+		if (in_class == 2) { /* a ] first in a class is one of its bytes */
+			p += p[1] == '^' ? 2 : 1;
+			in_class = 1;
+		}
+	}
+	return 0;
+}
+
 int rf__ml_init(struct rf_ml *m, const char *preset, const char *regex, struct rf_query_error *err)
 {
 	memset(m, 0, sizeof *m);
@@ -206,7 +232,7 @@ int rf__ml_init(struct rf_ml *m, const char *preset, const char *regex, struct r
 		m->re = rf__regex_compile(regex, strlen(regex), 0, 0, err, 0);
 		if (!m->re)
 			return -EINVAL;
-		if (regex[0] == '^') {
+		if (regex[0] == '^' && !top_level_alt(regex)) {
 			size_t i = 1;
 			while (plain_char(regex[i]) && i - 1 < sizeof m->prefix)
 				i++;

@@ -265,6 +265,16 @@ for mode in rftest.MODES:
     st, out, err = run(["--mode=" + mode, "--multiline=java", "parse regex \"^(?<y>\\d+) (?<level>[A-Z]+)\" | count",
                         bad])
     check(st == 0 and out == b"2\n" and b"line 4" in err, "reject line %s: %r %r" % (mode, out, err))
+# a pattern whose ^ is one branch of a top-level | (the literal after ^ was
+# taken as a prefix every start line must have: ^INFO|^ERROR joined records)
+lv = os.path.join(T, "lv")
+data = b"INFO a\n  cont\nERROR b\n  cont\nWARN c\nINFO d\nxERROR e\n|x f\n"
+open(lv, "wb").write(data)
+for pat in [r"^INFO|^ERROR|^WARN", r"^(INFO|ERROR)", r"^ERROR|WARN|f$", r"^[|]x|^INFO", r"^INFO", r"^x|^\|x"]:
+    want = len(records(data, regex(pat.encode())))
+    for mode in ["serial", "multiprocess"]:
+        st, out, err = run(["--mode=" + mode, "--record-start=" + pat, "count", lv])
+        check(st == 0 and out == b"%d\n" % want, "--record-start=%s %s: %r, want %d" % (pat, mode, out, want))
 rftest.summary()
 PY
 finish
