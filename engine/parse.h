@@ -68,6 +68,10 @@ struct parse_state {
 	 * current input is read as (-1: none fits it) */
 	struct parse_state *cand[RF_AUTO_MAX];
 	int cur;
+	/* while no format fits the lines seen of an input (a pipe's first
+	 * read may hold a line or two): how much was seen, to try again */
+	int pending;
+	size_t seen_bytes, seen_lines;
 	/* w3c, cloudfront: the current header's date and time columns, and
 	 * how many it names */
 	int date_col, time_col, header_cols;

@@ -180,6 +180,10 @@ static size_t sample_len(const char *p, size_t n)
  * that reads the most lines, if that is at least half of them; else -1. */
 static int auto_detect(const struct parse_config *pc, const char *p, size_t n)
 {
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
+		p += 3;
+		n -= 3;
+	}
 	n = sample_len(p, n);
 	for (int i = 0; i < pc->ncand; i++)
 		if (pc->cand[i]->fmt->sniff(p, n) == 1)
@@ -424,13 +428,27 @@ static int sub_process(struct rf_stage *st, struct rf_batch *b)
 	return 0;
 }
 
-/* parse auto, at an input's start: the format it is read in */
+/* parse auto: the format an input is read in, from its first batch.  A
+ * batch of a pipe may hold only what its first read brought (a banner, a
+ * blank line): while no format fits and less than a whole sample was seen,
+ * each next batch is tried too (its records rejected meanwhile).  The input
+ * is counted as read in no format until one fits. */
 static int auto_pick(struct rf_stage *st, struct parse_state *ps, const struct rf_batch *b)
 {
 	const struct parse_config *pc = ps->pc;
+	int was_pending = ps->pending && !b->input_start;
+	if (b->input_start)
+		ps->seen_bytes = ps->seen_lines = 0;
 	int i = ps->cur = auto_detect(pc, b->data, b->len);
+	ps->seen_bytes += b->len;
+	ps->seen_lines += (size_t)st->k->count_byte(b->data, b->len, '\n');
+	ps->pending = i < 0 && ps->seen_bytes < ((size_t)64 << 10) && ps->seen_lines < 256;
+	if (was_pending && i < 0)
+		return 0; /* counted as none already */
 	if (st->env->lock)
 		pthread_mutex_lock(st->env->lock);
+	if (was_pending)
+		st->env->auto_picked[RF_AUTO_MAX]--;
 	st->env->auto_picked[i >= 0 ? i : RF_AUTO_MAX]++;
 	if (st->env->lock)
 		pthread_mutex_unlock(st->env->lock);
@@ -459,7 +477,7 @@ static int parse_process(struct rf_stage *st, struct rf_batch *b)
 	if (pc->has_from)
 		return sub_process(st, b);
 	if (pc->ncand) {
-		int r = b->input_start ? auto_pick(st, ps, b) : 0;
+		int r = b->input_start || ps->pending ? auto_pick(st, ps, b) : 0;
 		if (r < 0)
 			return r;
 		return ps->cur >= 0 ? parse_records(st, ps->cand[ps->cur], b) : reject_all(st, ps, b);
@@ -489,6 +507,10 @@ static int parse_records(struct rf_stage *st, struct parse_state *ps, struct rf_
 		size_t n = b->sel[i].len;
 		if (n && p[n - 1] == '\r') /* CRLF: the CR belongs to the line end */
 			n--;
+		if (b->input_start && b->sel[i].off == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+			p += 3; /* a UTF-8 byte order mark before an input's first record */
+			n -= 3;
+		}
 		struct rf_value *row = &b->vals[(size_t)i * b->nslots];
 		int ok;
 		if (csv && (n == 0 || !ps->have_header)) {

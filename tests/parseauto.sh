@@ -148,6 +148,37 @@ with open(sl, "w") as f:
 st, out, err = run(["--format=tsv", "parse auto | count by minute", iis, sl])
 check(st == 0 and rows_of(out) == ["2026-11-30T10:00:00Z\t1", "2026-11-30T10:01:00Z\t2", "2026-11-30T10:05:00Z\t1"],
       "minute over w3c and syslog: %r %r" % (out, err[:300]))
+# a pipe whose first read holds only a banner or a blank line: parse auto
+# tries again with the next batch instead of rejecting the whole input
+# (every record was rejected: 0 of 300)
+comb = os.path.join(d, "0.combined")
+ncomb = sum(1 for _ in open(comb))
+for first in [b"=== log start ===\n", b"\n"]:
+    feeder = subprocess.Popen(["sh", "-c", "printf '%s' \"$0\"; sleep 0.3; cat \"$1\"", first.decode(), comb],
+                              stdout=subprocess.PIPE)
+    p = subprocess.run([RF, "-v", "parse auto | count"], stdin=feeder.stdout, capture_output=True)
+    feeder.wait()
+    check(p.stdout == b"%d\n" % ncomb and b"read the inputs as: combined 1" in p.stderr,
+          "pipe starting with %r: %r %r" % (first, p.stdout, p.stderr[-300:]))
+
+# a UTF-8 byte order mark before an input's first line: read past, as csv
+# does (w3c lost its #Fields line and every record, cloudfront read its
+# #Version line as a record, json and rfc3164 rejected their first line)
+bom = b"\xef\xbb\xbf"
+cases = [("w3c", b"#Fields: date time cs-method sc-status\n2026-11-30 10:00:01 GET 200\n2026-11-30 10:00:02 GET 404\n", 2),
+         ("cloudfront", b"#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) "
+                        b"cs-uri-stem sc-status\n2026-11-30\t10:00:01\tFRA\t100\t1.2.3.4\tGET\td.example\t/a\t200\n", 1),
+         ("json", b'{"a":1}\n{"a":2}\n', 2),
+         ("rfc3164", b"<34>Nov  3 10:00:00 host app[1]: hi\n<34>Nov  3 10:00:01 host app[2]: yo\n", 2)]
+for fmt, body, n in cases:
+    path = T + "/bom." + fmt
+    with open(path, "wb") as f:
+        f.write(bom + body)
+    for q in ["parse %s | count" % fmt, "parse auto | count"]:
+        for mode in ["serial", "pipeline"]:
+            st, out, err = run(["--mode=" + mode, q, path])
+            check(st == 0 and out == b"%d\n" % n and b"skipped" not in err and b"ended early" not in err,
+                  "%s, %s, BOM: %r %r" % (q, mode, out, err[:300]))
 # --since/--until look for the time where combined or a line-start time has
 # it; with parse auto an input's format is not known before it is read:
 # refused, never records dropped as timeless (it answered 1 of 0 before)
