@@ -149,7 +149,7 @@ int rf__tpl_capture(struct rf_template *t, const char *name, unsigned flags, int
 	if (r < 0)
 		return r;
 	t->at[t->nelem] = at;
-	t->elem[t->nelem++] = (struct rf_tpl_elem){ .kind = RF_TPL_UNTIL, .flags = (uint8_t)flags,
+	t->elem[t->nelem++] = (struct rf_tpl_elem){ .kind = RF_TPL_UNTIL, .flags = (uint16_t)flags,
 						    .hint = (uint16_t)hint, .field = (int16_t)f };
 	return f;
 }
@@ -333,6 +333,19 @@ static inline long literal(const char *p, const char *end, const char *lit, size
 }
 
 /* The caller sets the fields it reads to RF_MISSING first. */
+/* The end of an upstream list at or after q, a blank: nginx joins the
+ * values of several upstreams with ", " and those before and after an
+ * internal redirect with " : ". */
+static const char *list_end(const char *p, const char *q, const char *end)
+{
+	while (q < end && ((q > p && q[-1] == ',') || (q - p >= 2 && q[-1] == ':' && q[-2] == ' ') ||
+			   (end - q >= 3 && q[1] == ':' && q[2] == ' '))) {
+		const char *n = memchr(q + 1, ' ', (size_t)(end - q - 1));
+		q = n ? n : end;
+	}
+	return q;
+}
+
 int rf__tpl_match(const struct rf_template *t, const char *p, size_t n, struct rf_value *f)
 {
 	const char *end = p + n;
@@ -369,6 +382,8 @@ int rf__tpl_match(const struct rf_template *t, const char *p, size_t n, struct r
 				if (!q)
 					q = end;
 			}
+			if (__builtin_expect(e->flags & RF_TPL_LIST, 0) && e->stop == ' ')
+				q = list_end(p, q, end);
 			if (__builtin_expect(t->retry, 0)) {
 				/* the whole literal, not just its first byte */
 				while (q < end && ((size_t)(end - q) < e->len || memcmp(q, e->lit, e->len) != 0)) {

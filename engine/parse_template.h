@@ -33,6 +33,8 @@ enum {
 	RF_TPL_HOSTPORT = 32, /* "IP:PORT": fields NAME_ip and NAME_port follow it */
 	RF_TPL_ENCLOSED = 64, /* between quotes or brackets: may be empty */
 	RF_TPL_TIME = 128,    /* the record's time: "time" names it too */
+	RF_TPL_LIST = 256,    /* nginx's value of several upstreams, "a, b" or "a : b" (an internal
+			       * redirect): a blank of such a separator is no end */
 };
 
 enum { RF_TPL_WANT_VALUE = 1, RF_TPL_WANT_PARTS = 2 };
@@ -40,7 +42,7 @@ enum { RF_TPL_NEED_SELF = 1, RF_TPL_NEED_LIT = 2 };
 
 struct rf_tpl_elem {
 	uint8_t kind;
-	uint8_t flags;
+	uint16_t flags;
 	uint8_t stop;   /* UNTIL: the first byte of the literal after it */
 	uint8_t back;   /* UNTIL, REST: the width of a FIXED capture between it and that literal */
 	uint16_t hint;  /* UNTIL: its usual length, where the stop byte is looked for first (0: none);

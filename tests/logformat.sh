@@ -395,6 +395,22 @@ for mode in ['serial', 'parallel']:
     want = '%d\t%s' % (len(times), repr(round(sum(float(t) for t in times), 6)))
     check(st == 0 and out.decode().splitlines()[1:] == [want], '%s: trailing fields: %r want %r %r' % (mode, out, want, err))
 
+# nginx writes the upstream variables of several upstreams as lists, "a, b"
+# and "a : b" after an internal redirect: the list is one value, and the
+# fields after it keep theirs (request_time read the second upstream's time)
+up = T + '/upstream.log'
+ups = [('0.010, 0.020', '0.7'), ('10.0.0.1:80, 10.0.0.2:80', '0.9'), ('0.010 : 0.020, 0.030', '1.5'),
+       ('0.004', '2.5'), ('-', '3.5')]
+with open(up, 'w') as f:
+    for u, rt in ups:
+        f.write('1.2.3.4 502 %s %s "ua x"\n' % (u, rt))
+for var in ['upstream_response_time', 'upstream_addr', 'upstream_status']:
+    for mode in ['serial', 'parallel']:
+        st, out, err = run(['--strict', '--mode=' + mode, '--format=tsv',
+                            "parse nginx '$remote_addr $status $%s $request_time \"$http_user_agent\"' | "
+                            "select %s, request_time, http_user_agent" % (var, var), up])
+        want = ['%s\t%s\tua x' % ('' if (u == '-' and var != 'upstream_addr') else u, rt) for u, rt in ups]
+        check(st == 0 and out.decode().splitlines()[1:] == want, '%s %s: %r want %r %r' % (var, mode, out, want, err))
 rftest.summary()
 EOF
 finish
