@@ -115,6 +115,8 @@ static int emit(struct rf_framer *f, const char *data, size_t len, int untermina
  * most max_record bytes and the newline that ends them. */
 static int spill_append(struct rf_framer *f, const char *p, size_t n)
 {
+	if (n == 0) /* (the multiline loop may append nothing, before any buffer) */
+		return 0;
 	if (f->spill_len + n > f->spill_cap) {
 		size_t need = f->spill_len + n;
 		size_t cap = f->spill_cap ? f->spill_cap : 64 << 10;
@@ -302,7 +304,8 @@ static int open_append(struct rf_framer *f, const char *p, size_t n)
 		f->ml_open = b;
 		f->ml_open_cap = cap;
 	}
-	memcpy(f->ml_open + f->ml_open_len, p, keep);
+	if (keep) /* nothing to keep: no buffer yet, maybe */
+		memcpy(f->ml_open + f->ml_open_len, p, keep);
 	f->ml_open_len += n;
 	return 0;
 }
