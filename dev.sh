@@ -16,7 +16,7 @@ liburing-dev libnuma-dev numactl libbpf-dev check libpcre2-dev systemtap-sdt-dev
 clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time valgrind
 python3 libisal-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev
 pigz isal zstd xz-utils bzip2 lz4 gzip tzdata miller sqlite3
-libmaxminddb-dev mmdb-bin"
+libmaxminddb-dev mmdb-bin logrotate"
 
 install_deps() {
 	missing=""

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "run.h"
+#include "../io/follow.h"
 
 volatile sig_atomic_t rf__io_cancel;
 int rf__cancel_fd = -1;
@@ -17,6 +18,18 @@ void rf_cancel(void)
 	rf__io_cancel = 1;
 	/* wake a poll() on a stream; not from a forked multiprocess worker,
 	 * which shares the descriptor with its parent */
+	if (rf__cancel_fd >= 0 && getpid() == cancel_pid) {
+		int saved = errno;
+		uint64_t one = 1;
+		ssize_t w = write(rf__cancel_fd, &one, sizeof one);
+		(void)w;
+		errno = saved;
+	}
+}
+
+void rf_follow_stop(void)
+{
+	rf__follow_stop = 1;
 	if (rf__cancel_fd >= 0 && getpid() == cancel_pid) {
 		int saved = errno;
 		uint64_t one = 1;

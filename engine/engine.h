@@ -443,6 +443,8 @@ int rf__parse_sub_slots(struct rf_stage_spec *spec, const struct rf_schema *sc);
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols);
 /* The aggregate state behind an aggregate stage. */
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st);
+/* Start the aggregate over, empty (--interval: each report its own). */
+int rf__agg_stage_reset(struct rf_stage *st);
 /* Two instances of an aggregate stage taking one batch between them: this
  * one folds only share `part` of `nparts` of the groups (rf__agg_set_part);
  * -EINVAL when the aggregate has no keys to share by. */

@@ -99,6 +99,13 @@ int plan_run(struct run *run, const char *const *files, int nfiles)
 	run->mode = p.mode;
 	run->threads = p.threads;
 	snprintf(run->mode_reason, sizeof run->mode_reason, "%s", p.reason);
+	if (run->opt->follow) {
+		/* a checkpoint needs every line handed out done with: one thread */
+		run->mode = RF_MODE_SERIAL;
+		run->threads = 1;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "follow mode: one thread reads and runs the query%s",
+			 run->opt->mode != RF_MODE_AUTO && run->opt->mode != RF_MODE_SERIAL ? " (--mode not followed)" : "");
+	}
 	run->total_bytes = p.total;
 	run->ram = m.avail ? m.avail : m.ram; /* the page cache's room, for the backend */
 	run->cpus = m.cpus;

@@ -209,6 +209,74 @@ static void decoded(struct run *run, const char *shown, struct rf_source *src, i
 	}
 }
 
+/* ---- a compressed input resumed part way (follow mode's restart) ------
+ * The decoder starts at the beginning; the bytes before run->resume_at
+ * are dropped here, and the framer sees the rest as the input. */
+
+struct skip_source {
+	struct rf_source base;
+	struct rf_source *in;
+	uint64_t skip;
+};
+
+static int skip_next(struct rf_source *src, struct rf_chunk *c)
+{
+	struct skip_source *k = (struct skip_source *)src;
+	for (;;) {
+		k->in->deadline_ns = src->deadline_ns;
+		int r = k->in->ops->next(k->in, c);
+		if (r != 1 || !k->skip) {
+			if (r == 1)
+				src->bytes += c->len;
+			return r;
+		}
+		if (k->skip >= c->len) {
+			k->skip -= c->len;
+			k->in->ops->release(k->in, c);
+			continue;
+		}
+		c->data += k->skip;
+		c->len -= k->skip;
+		c->headroom += k->skip;
+		c->offset += k->skip;
+		k->skip = 0;
+		src->bytes += c->len;
+		return 1;
+	}
+}
+
+static void skip_release(struct rf_source *src, struct rf_chunk *c)
+{
+	struct skip_source *k = (struct skip_source *)src;
+	k->in->ops->release(k->in, c);
+}
+
+static void skip_close(struct rf_source *src)
+{
+	(void)src; /* its input is closed by its opener; the run frees it */
+}
+
+static const struct rf_source_ops skip_ops = {
+	.name = "skip",
+	.next = skip_next,
+	.release = skip_release,
+	.close = skip_close,
+};
+
+static struct rf_source *skip_wrap(struct run *run, struct rf_source *in, uint64_t skip)
+{
+	struct skip_source *k = (struct skip_source *)run->skip_src;
+	if (!k && !(k = calloc(1, sizeof *k)))
+		return NULL;
+	memset(k, 0, sizeof *k);
+	k->base.ops = &skip_ops;
+	k->base.wake_fd = -1;
+	k->in = in;
+	k->skip = skip;
+	run->skip_src = &k->base;
+	return &k->base;
+}
+
 void process_input(struct run *run, const char *name)
 {
 	process_input_range(run, name, 0, UINT64_MAX);
@@ -290,6 +358,13 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 			run->failed_inputs++;
 			goto out;
 		}
+	}
+	/* follow mode resumes a plain file at the byte a checkpoint reached:
+	 * lines count from there (messages give no line numbers for it) */
+	if (run->resume_at && codec == 0 && !in.is_stream) {
+		in.start = run->resume_at < in.size ? run->resume_at : in.size;
+		(void)lseek(fd, (off_t)in.start, SEEK_SET);
+		run->count_lines = 0;
 	}
 	/* --since/--until on a plain regular file: only the bytes that may
 	 * hold the range (timerange.c); lines then count from there, so
@@ -390,7 +465,14 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	src->wake_fd = run->wake_fd;
 	run->cur_src = src;
 	run->framer.tick = every ? tick : NULL;
-	r = rf__framer_run(&run->framer, src);
+	struct rf_source *feed = src;
+	if (codec > 0 && run->resume_at && !(feed = skip_wrap(run, src, run->resume_at))) {
+		r = -ENOMEM;
+		report_error(run, shown, r, "%s", strerror(-r));
+		run->failed_inputs++;
+		goto close_src;
+	}
+	r = rf__framer_run(&run->framer, feed);
 	if (r == -ECANCELED && __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE))
 		r = __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE); /* as the next hand-over would have said */
 	bus_jmp = NULL;
@@ -401,6 +483,7 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		lines.is_stream = 1; /* no line numbers from re-reading it: byte offsets */
 	}
 	framed(run, shown, r, src, fd, &lines);
+	run->input_end = codec > 0 ? src->bytes : in.start + src->bytes;
 	if (rep)
 		rep->bytes += src->bytes;
 	run->done_bytes += src->bytes;

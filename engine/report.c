@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "run.h"
 #include "clock.h"
 
@@ -89,6 +90,26 @@ static int snapshot_head(struct run *run, int final)
 	return rf__writer_put(&run->out, head, (size_t)n);
 }
 
+/* --every in table, tsv and csv output: each snapshot begins with a line
+ * of its time, "# 2026-12-01T08:45:52Z", and " final" on the last. */
+static int snapshot_time(struct run *run, int final)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	/* a terminal shows the latest snapshot in place, as top does */
+	if (run->table_out.format == RF_OUT_TABLE && isatty(run->opt->out_fd)) {
+		int r = rf__writer_put(&run->out, "\033[H\033[2J", 7);
+		if (r < 0)
+			return r;
+	}
+	char head[64];
+	int n = snprintf(head, sizeof head, "# %04d-%02d-%02dT%02d:%02d:%02dZ%s\n", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, final ? " final" : "");
+	return rf__writer_put(&run->out, head, (size_t)n);
+}
+
 /* The result table, through the stages after the aggregate.  `final`: no
  * more input comes, so the group index can go before the table is built.
  * A top or sort right after the aggregate orders the rows itself, with the
@@ -129,6 +150,8 @@ int print_result(struct run *run, int final)
 		run->table_out.json_array = doc;
 		if (doc)
 			r = snapshot_head(run, final);
+		else if (run->opt->every_ns)
+			r = snapshot_time(run, final);
 		if (r == 0)
 			r = rf__table_write(&run->table_out, t, &run->out, bare);
 		if (r == 0 && doc)
@@ -281,22 +304,28 @@ int tick(void *user)
 {
 	struct run *run = user;
 	uint64_t now = now_ns(), every = run->opt->every_ns;
-	if (!every || run->agg < 0 || now < run->next_tick)
-		return 0;
-	uint64_t late = (now - run->next_tick) / every; /* due times passed unprinted */
-	run->framer.batch.input = run->input_name;
-	int r = print_result(run, 0);
+	int r = 0;
+	if (every && run->agg >= 0 && now >= run->next_tick) {
+		uint64_t late = (now - run->next_tick) / every; /* due times passed unprinted */
+		run->framer.batch.input = run->input_name;
+		r = print_result(run, 0);
+		if (r == 0)
+			r = rf__writer_flush(&run->out);
+		/* --interval: the next report counts from here */
+		if (r == 0 && run->opt->interval_ns)
+			r = rf__agg_stage_reset(&run->stages[run->agg]);
+		run->every_printed++;
+		uint64_t end = now_ns();
+		uint64_t next = run->next_tick + (late + 1) * every, free_at = end + (end - now);
+		if (next < free_at)
+			late += (free_at - next + every - 1) / every;
+		run->every_skipped += late;
+		run->next_tick = run->next_tick + (late + 1) * every;
+	}
 	if (r == 0)
-		r = rf__writer_flush(&run->out);
-	run->every_printed++;
-	uint64_t end = now_ns();
-	uint64_t next = run->next_tick + (late + 1) * every, free_at = end + (end - now);
-	if (next < free_at)
-		late += (free_at - next + every - 1) / every;
-	run->every_skipped += late;
-	run->next_tick = run->next_tick + (late + 1) * every;
+		r = follow_tick(run, now);
 	if (run->cur_src)
-		run->cur_src->deadline_ns = run->next_tick;
+		run->cur_src->deadline_ns = follow_deadline(run, every && run->agg >= 0 ? run->next_tick : 0);
 	return r;
 }
 

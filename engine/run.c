@@ -372,6 +372,10 @@ static void drive(struct run *run, const char *const *files, int nfiles)
 		int ar = run_async(run, files, nfiles);
 		if (ar < 0 && !run->fatal)
 			run->fatal = ar;
+	} else if (run->opt->follow) {
+		int fr = run_follow(run, files, nfiles);
+		if (fr < 0 && !run->fatal)
+			run->fatal = fr;
 	} else {
 		if (nfiles == 0)
 			process_input(run, NULL);
@@ -415,6 +419,8 @@ static int finish(struct run *run)
 		return r;
 	}
 	r = run->failed_inputs ? 1 : 0;
+	if (run->state_err)
+		r = run->state_err; /* the last checkpoint could not be written: said */
 	if (run->interrupted || rf__io_cancel) {
 		/* the output above is real, but covers only what was read */
 		report_note(run, "interrupted: the %s covers only the input read before the signal",
@@ -445,6 +451,7 @@ static void run_free(struct run *run)
 	rf__restore_cpus(&run->caller_cpus);
 	free(run->inputs);
 	rf__tz_free(run->tz);
+	free(run->skip_src);
 	free(run);
 }
 

@@ -115,6 +115,13 @@ struct run {
 	/* the sequential reader (reader_seq.c): one input, or the byte range [start,
 	 * end) of a regular file; the other readers fall back to it */
 	void (*read_input)(struct run *run, const char *name, uint64_t start, uint64_t end);
+	/* follow mode (follow.c): its state while it runs; an input read from
+	 * this byte of its content (decoded, for a compressed one), and where
+	 * the last input read ended; the last checkpoint's error */
+	struct follow *follow;
+	uint64_t resume_at, input_end;
+	int state_err;
+	struct rf_source *skip_src; /* resume_at in a compressed input */
 };
 
 /* Worker threads write to run->out and run->rejects while the reading
@@ -187,6 +194,12 @@ int place_threads(struct run *run);
 
 /* options.c: --group-memory, or its default */
 uint64_t group_memory(const struct rf_options *opt);
+
+/* follow.c: follow mode (drive's reader with opt->follow); at a tick, a
+ * checkpoint when one is due; the next deadline, given the snapshots' */
+int run_follow(struct run *run, const char *const *files, int nfiles);
+int follow_tick(struct run *run, uint64_t now);
+uint64_t follow_deadline(const struct run *run, uint64_t d);
 
 /* report.c, as the run goes: --every snapshots, --progress */
 int tick(void *user);

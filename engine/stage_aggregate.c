@@ -930,6 +930,18 @@ int rf__agg_stage_part(struct rf_stage *st, unsigned nparts, unsigned part)
 	return rf__agg_set_part(st->state, nparts, part);
 }
 
+int rf__agg_stage_reset(struct rf_stage *st)
+{
+	struct rf_agg_state *n = rf__agg_new(rf__agg_config(st->state), st->k);
+	if (!n)
+		return -ENOMEM;
+	rf__agg_set_stage(n, st);
+	rf__agg_set_limit(n, st->env->memory_limit, st->env->statm_fd);
+	rf__agg_free(st->state);
+	st->state = n;
+	return 0;
+}
+
 struct rf_agg_state *rf__agg_stage_state(struct rf_stage *st)
 {
 	return st->state;

@@ -161,6 +161,21 @@ struct rf_options {
 	 * rule by name ("java", "python", "go", "indent").  NULL: lines. */
 	const char *record_start;
 	const char *multiline;
+	/* Follow mode (-f): the named files are read as they grow, through
+	 * rotations, until rf_follow_stop() (see README, "Following live
+	 * logs").  Names with a rotation suffix beside a live name are read
+	 * first, oldest first. */
+	int follow;
+	uint64_t rotate_wait_ns; /* a rotated-away file is read until idle this long; 0: 5 s */
+	uint64_t poll_ns;        /* poll at this interval instead of inotify; 0: inotify */
+	uint64_t interval_ns;    /* with every_ns: each snapshot covers only its interval */
+	/* --state: checkpoints of the files' positions and the aggregate,
+	 * written atomically every checkpoint_ns (0: 5 s) and at the end; a
+	 * run with the same state file and query_id resumes from it */
+	const char *state_path;
+	uint64_t checkpoint_ns;
+	const char *query_id;    /* what makes two runs the same query (the CLI: the
+	                          * query text and the options that change results) */
 };
 
 void rf_options_init(struct rf_options *opt);
@@ -279,6 +294,15 @@ struct rf_report {
 	 * (multiline records, csv); 0 otherwise */
 	uint64_t lines;
 	const char *multiline;      /* the multiline rule in effect, or NULL */
+	/* follow mode: files opened, rotations and truncations seen, bytes
+	 * read from a copy after a truncation, wake-ups, bytes behind the
+	 * files' ends at the end, bytes of unfinished lines left unread,
+	 * checkpoints written and failed; polled: no inotify */
+	int followed;
+	uint64_t follow_files, follow_rotations, follow_truncations, follow_recovered;
+	uint64_t follow_wakeups, follow_lag, follow_unfinished;
+	uint64_t checkpoints, checkpoints_failed;
+	int follow_polled;
 };
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and
@@ -294,6 +318,11 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
  * finished, aggregates cover the input read so far, and rf_run returns
  * -EINTR.  Async-signal-safe: meant for SIGINT and SIGTERM handlers. */
 void rf_cancel(void);
+
+/* End a follow-mode run normally: the files are read to their last whole
+ * line, the result printed and the state written; rf_run then returns 0.
+ * Async-signal-safe. */
+void rf_follow_stop(void);
 
 /* Parse a CPU list such as "0-3,6" into cpus[]; 0, or -EINVAL if it is
  * malformed, empty or longer than max. */

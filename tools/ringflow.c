@@ -91,7 +91,20 @@ static void usage(FILE *f)
 	      "  --rejects=FILE           write records a parser rejects to FILE (never one\n"
 	      "                           of the inputs; replaced only once the run starts)\n"
 	      "  --strict                 a rejected record is an error\n"
-	      "  --every=DURATION         print the aggregate so far every DURATION (5s, 1m)\n"
+	      "  --every=DURATION         print the aggregate so far every DURATION (5s, 1m),\n"
+	      "                           each snapshot after a line '# TIME' (UTC)\n"
+	      "  --interval=DURATION      the same, each report counting only its interval\n"
+	      "  -f, --follow             follow the FILEs as they grow, through rotations\n"
+	      "                           (rename, copytruncate, delete, symlink), like tail -F;\n"
+	      "                           rotated names beside them (app.log.1, .2.gz) are read\n"
+	      "                           first, oldest first; SIGINT/SIGTERM end it normally\n"
+	      "  --state=FILE             follow: checkpoint positions and the aggregate to FILE,\n"
+	      "                           and resume from it (no line lost or counted twice)\n"
+	      "  --checkpoint=DURATION    follow: how often --state is written (default 5s)\n"
+	      "  --rotate-wait=DURATION   follow: how long a rotated-away file is still read\n"
+	      "                           after it was last written (default 5s)\n"
+	      "  --poll=DURATION          follow: poll the files at this interval instead of\n"
+	      "                           inotify (network file systems)\n"
 	      "  --tz=ZONE                show times and cut minute/hour/day buckets in ZONE:\n"
 	      "                           an IANA name (Europe/Berlin) or +05:30 (default UTC)\n"
 	      "  --since=T, --until=T     only records of a time from T (inclusive) until T\n"
@@ -210,8 +223,15 @@ static void on_progress(void *user, uint64_t done, uint64_t total, uint64_t elap
 
 static volatile sig_atomic_t stop_signal;
 
+static int following; /* -f: the first signal ends it normally */
+
 static void on_signal(int sig)
 {
+	if (following && !stop_signal) {
+		stop_signal = sig;
+		rf_follow_stop(); /* a second signal cancels */
+		return;
+	}
 	stop_signal = sig;
 	rf_cancel();
 }
@@ -363,6 +383,13 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 	if (r->snapshots || r->snapshots_skipped)
 		fprintf(f, "  snapshots   %" PRIu64 " (%" PRIu64 " skipped: due while the run was busy)\n",
 			r->snapshots, r->snapshots_skipped);
+	if (r->followed)
+		fprintf(f, "  follow      %" PRIu64 " files opened, %" PRIu64 " rotations, %" PRIu64 " truncations (%" PRIu64
+			" bytes recovered from copies), %" PRIu64 " wake-ups (%s), lag %" PRIu64 " bytes behind the files' ends, "
+			"%" PRIu64 " bytes of unfinished lines left; checkpoints %" PRIu64 " written, %" PRIu64 " failed\n",
+			r->follow_files, r->follow_rotations, r->follow_truncations, r->follow_recovered, r->follow_wakeups,
+			r->follow_polled ? "polled" : "inotify", r->follow_lag, r->follow_unfinished, r->checkpoints,
+			r->checkpoints_failed);
 	if (r->pool_buffers)
 		fprintf(f, "  pool        %zu x %zu KiB, high water %zu\n", r->pool_buffers,
 			r->pool_buffer_size >> 10, r->pool_high_water);
@@ -539,6 +566,13 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 	}
 	fputs("]", f);
 	fprintf(f, ",\"snapshots\":%" PRIu64 ",\"snapshots_skipped\":%" PRIu64, r->snapshots, r->snapshots_skipped);
+	if (r->followed)
+		fprintf(f, ",\"follow\":{\"files\":%" PRIu64 ",\"rotations\":%" PRIu64 ",\"truncations\":%" PRIu64
+			",\"recovered_bytes\":%" PRIu64 ",\"wakeups\":%" PRIu64 ",\"polled\":%s,\"lag_bytes\":%" PRIu64
+			",\"unfinished_bytes\":%" PRIu64 ",\"checkpoints\":%" PRIu64 ",\"checkpoints_failed\":%" PRIu64 "}",
+			r->follow_files, r->follow_rotations, r->follow_truncations, r->follow_recovered, r->follow_wakeups,
+			r->follow_polled ? "true" : "false", r->follow_lag, r->follow_unfinished, r->checkpoints,
+			r->checkpoints_failed);
 	fprintf(f, ",\"time_outside\":%" PRIu64 ",\"time_missing\":%" PRIu64 ",\"seek_skipped\":%" PRIu64,
 		r->time_outside, r->time_missing, r->seek_skipped);
 	print_messages_json(f);
@@ -693,7 +727,8 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT_GROUPMEM, OPT_BUFFER,
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
-       OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE };
+       OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE, OPT_STATE, OPT_CHECKPOINT, OPT_ROTATEWAIT, OPT_POLL,
+       OPT_INTERVAL };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -721,6 +756,12 @@ static const struct option longopts[] = {
 	{ "rejects", required_argument, NULL, OPT_REJECTS },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "every", required_argument, NULL, OPT_EVERY },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "follow", no_argument, NULL, 'f' },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+	{ "rotate-wait", required_argument, NULL, OPT_ROTATEWAIT },
+	{ "poll", required_argument, NULL, OPT_POLL },
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "geoip-db", required_argument, NULL, OPT_GEOIPDB },
 	{ "asn-db", required_argument, NULL, OPT_ASNDB },
@@ -815,7 +856,7 @@ int main(int argc, char **argv)
 	struct rf_options opt;
 	rf_options_init(&opt);
 	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
-	const char *rejects_path = NULL, *stats_path = NULL;
+	const char *rejects_path = NULL, *stats_path = NULL, *state_path = NULL;
 	int progress = 0;
 	static int cpu_list[1024];
 	int c, li;
@@ -831,7 +872,7 @@ int main(int argc, char **argv)
 	/* '+': stop at the first non-option, so a query like "grep -v x" is
 	 * never taken for options; ':': a missing value returns ':'. */
 	int at; /* the argument getopt_long is reading: a cluster (-vx) holds optind */
-	while ((li = -1, at = optind, c = getopt_long(argc, argv, "+:vhV", longopts, &li)) != -1) {
+	while ((li = -1, at = optind, c = getopt_long(argc, argv, "+:fvhV", longopts, &li)) != -1) {
 		size_t *size_target = NULL;
 		const char *name = li >= 0 ? longopts[li].name : "";
 		switch (c) {
@@ -973,6 +1014,26 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_INTERVAL:
+			if (parse_every(optarg, &opt.interval_ns) < 0) {
+				fprintf(stderr, "ringflow: --interval: bad interval '%s' (like 500ms, 5s, 1m, 2h; from 10ms to 277h)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_CHECKPOINT:
+		case OPT_ROTATEWAIT:
+		case OPT_POLL: {
+			uint64_t *to = c == OPT_CHECKPOINT ? &opt.checkpoint_ns : c == OPT_ROTATEWAIT ? &opt.rotate_wait_ns
+											: &opt.poll_ns;
+			if (parse_every(optarg, to) < 0) {
+				fprintf(stderr, "ringflow: --%s: bad duration '%s' (like 500ms, 5s, 1m; from 10ms to 277h)\n",
+					longopts[li].name, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case OPT_STATE: state_path = optarg; break;
+		case 'f': opt.follow = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': print_version(); return 0;
@@ -983,6 +1044,19 @@ int main(int argc, char **argv)
 		if (size_target && size_option(name, optarg, size_target) < 0)
 			return EXIT_USAGE;
 	}
+	if (opt.interval_ns && opt.every_ns && opt.interval_ns != opt.every_ns) {
+		fprintf(stderr, "ringflow: --interval=D reports every D, each report that interval's own: "
+			"--every with another interval contradicts it\n");
+		return EXIT_USAGE;
+	}
+	if (opt.interval_ns)
+		opt.every_ns = opt.interval_ns;
+	if (!opt.follow && (state_path || opt.checkpoint_ns || opt.rotate_wait_ns || opt.poll_ns)) {
+		fprintf(stderr, "ringflow: --%s is for follow mode: add -f (--follow)\n",
+			state_path ? "state" : opt.checkpoint_ns ? "checkpoint" : opt.rotate_wait_ns ? "rotate-wait" : "poll");
+		return EXIT_USAGE;
+	}
+	opt.state_path = state_path;
 	char perr[256];
 	if (rf_check_placement(&opt, perr, sizeof perr) < 0) {
 		fprintf(stderr, "ringflow: %s\n", perr);
@@ -1046,6 +1120,21 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* --state belongs to one query: its text and the options that change
+	 * what it computes */
+	char *qid = NULL;
+	if (opt.state_path &&
+	    asprintf(&qid, "%s\n--tz=%s\n--since=%s\n--until=%s\n--record-start=%s\n--multiline=%s\n--interval=%llu\n"
+		     "--decompress=%d\n--strict=%d\n--max-record=%zu,%d", text, opt.tz ? opt.tz : "",
+		     opt.since ? opt.since : "", opt.until ? opt.until : "", opt.record_start ? opt.record_start : "",
+		     opt.multiline ? opt.multiline : "", (unsigned long long)opt.interval_ns, opt.decompress_off,
+		     opt.strict, opt.max_record, opt.skip_long) < 0) {
+		fprintf(stderr, "ringflow: out of memory\n");
+		rf_query_free(q);
+		return EXIT_USAGE;
+	}
+	opt.query_id = qid;
+
 	/* Outputs are opened only now that the query is known to be good, and
 	 * are never an input. */
 	char *const *files = argv + optind;
@@ -1092,6 +1181,7 @@ int main(int argc, char **argv)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	following = opt.follow;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -1121,6 +1211,7 @@ int main(int argc, char **argv)
 			cli_error("%s", rf_strerror(r));
 	}
 	int status = r == 0 ? 0 : EXIT_USAGE;
+	free(qid);
 	if (r == -EINTR) /* as a shell reports a command ended by the signal */
 		status = 128 + (stop_signal ? stop_signal : SIGINT);
 	/* The command prints the statistics itself, from the report rf_run

@@ -1,0 +1,804 @@
+/* follow.c - follow mode (-f): the history first, then the live files
+ * through the following reader (io/source_follow.c), with checkpoints.
+ *
+ * Names.  A name that is another name plus a rotation suffix (app.log.1,
+ * app.log.2.gz, app.log-20261201) is history: read first, oldest first
+ * (generations by number, descending; dates ascending), compressed ones
+ * decoded.  The others are live: followed.  A pattern that names no file
+ * is expanded here (glob(3)), for a name given in quotes.
+ *
+ * The state (--state).  A checkpoint is taken between chunks, when every
+ * line handed out has been through the stages (follow mode runs serial):
+ * so each file's offset and the aggregate's partial state agree.  It holds
+ *   - each file read: its identity (device, inode, fingerprint of its first
+ *     bytes), how far it was read, and whether it is the live file of its
+ *     name ('l'), rotated away and still read ('r'), or finished ('h');
+ *   - the aggregate in the partial-aggregate format (aggregate.c);
+ * and is written to a temporary file beside it, fsync'ed and renamed over
+ * it, so a crash leaves the old state or the new one, never a mix.
+ *
+ * A restart matches files by content: a history file (or a file beside a
+ * live name, found by its fingerprint) that begins with a recorded file's
+ * first bytes is that file, renamed or compressed since, and is read from
+ * where that one was left; a live name still pointing at the same file
+ * resumes at its offset.  So a rotation while ringflow was down loses
+ * nothing, and nothing is read twice.
+ */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "run.h"
+#include "executor.h"
+#include "../io/follow.h"
+#include "../io/codec.h"
+
+#define DONE_MAX 256      /* finished files the state remembers */
+
+struct rec {
+	char *name;
+	struct rf_follow_id id;
+	uint64_t offset;
+	char kind;            /* 'h' finished, 'l' live, 'r' rotated away */
+	int used;             /* a saved one: matched by a file this run */
+};
+
+struct follow {
+	uint64_t qid;
+	struct rec *saved;    /* from --state */
+	int nsaved;
+	struct rec *done;     /* finished files, this run's and saved ones kept */
+	int ndone, capdone;
+	struct rf_source *src; /* the following reader, while it runs */
+	uint64_t next_ckpt;
+	int ckpt_said;        /* the errno of a failed checkpoint, said once */
+};
+
+static uint64_t ns_or(uint64_t v, uint64_t dflt)
+{
+	return v ? v : dflt;
+}
+
+/* ---- the state file ----------------------------------------------------- */
+
+static void put_name(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= ' ' || c == '%' || c >= 0x7f)
+			fprintf(f, "%%%02X", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static char *get_name(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+	if (!out)
+		return NULL;
+	while (*s) {
+		unsigned v;
+		if (*s == '%' && sscanf(s + 1, "%2X", &v) == 1) {
+			*o++ = (char)v;
+			s += 3;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+static void put_rec(FILE *f, char kind, const char *name, const struct rf_follow_id *id, uint64_t off)
+{
+	fprintf(f, "file %c %" PRIu64 " %" PRIu64 " %u %016" PRIx64 " %" PRIu64 " ", kind, id->dev, id->ino,
+		id->fplen, id->fp, off);
+	put_name(f, name);
+	fputc('\n', f);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Write the state: 0 or -errno (the old state file is then untouched). */
+static int state_write(struct run *run, struct follow *fw)
+{
+	const char *path = run->opt->state_path;
+	char *text = NULL, *agg = NULL;
+	size_t text_len = 0, agg_len = 0;
+	int r = 0;
+	if (run->agg >= 0 && (r = rf__agg_encode(rf__agg_stage_state(&run->stages[run->agg]), &agg, &agg_len)) < 0)
+		return r;
+	FILE *f = open_memstream(&text, &text_len);
+	if (!f) {
+		free(agg);
+		return -ENOMEM;
+	}
+	fprintf(f, "ringflow-state 1\nquery %016" PRIx64 "\n", fw->qid);
+	for (int i = 0; i < fw->ndone; i++)
+		put_rec(f, 'h', fw->done[i].name, &fw->done[i].id, fw->done[i].offset);
+	struct rf_follow_pos *pos = NULL;
+	int npos = 0;
+	if (fw->src && (r = rf__follow_positions(fw->src, &pos, &npos)) < 0) {
+		fclose(f);
+		free(text);
+		free(agg);
+		return r;
+	}
+	for (int i = 0; i < npos; i++)
+		put_rec(f, pos[i].live ? 'l' : 'r', pos[i].name, &pos[i].id, pos[i].offset);
+	rf__follow_positions_free(pos, npos);
+	/* saved files not seen this run stay known: a later run may be given them */
+	for (int i = 0; i < fw->nsaved; i++)
+		if (!fw->saved[i].used)
+			put_rec(f, fw->saved[i].kind, fw->saved[i].name, &fw->saved[i].id, fw->saved[i].offset);
+	fprintf(f, "agg %zu\n", agg_len);
+	if (agg_len)
+		fwrite(agg, 1, agg_len, f);
+	free(agg);
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	char sum[40];
+	int sn = snprintf(sum, sizeof sum, "sum %016" PRIx64 "\n", rf__fp_hash(text, text_len));
+
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+		free(text);
+		return -ENAMETOOLONG;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		free(text);
+		return -errno;
+	}
+	r = write_all(fd, text, text_len);
+	if (r == 0)
+		r = write_all(fd, sum, (size_t)sn);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	free(text);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	/* the rename itself survives a crash once the directory is synced */
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = 0;
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+static void say_state(struct run *run, int err, const char *what)
+{
+	report_error(run, "--state", err, "%s: %s", run->opt->state_path, what);
+}
+
+/* Load the state: 0 (loaded, or none yet), or -errno said already. */
+static int state_load(struct run *run, struct follow *fw)
+{
+	const char *path = run->opt->state_path;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		say_state(run, -e, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > ((off_t)1 << 34)) {
+		close(fd);
+		say_state(run, -EINVAL, "not a state file of ringflow (not a regular file, or too big)");
+		return -EINVAL;
+	}
+	size_t n = (size_t)st.st_size;
+	char *buf = malloc(n + 1);
+	size_t got = 0;
+	while (buf && got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (!buf || got != n) {
+		free(buf);
+		say_state(run, -EIO, "could not be read whole");
+		return -EIO;
+	}
+	buf[n] = 0;
+	int r = -EBADMSG;
+	const char *why = "not a state file of ringflow";
+	char *sum = n > 22 ? buf + n - 21 : NULL; /* "sum " 16 hex digits "\n" */
+	uint64_t want;
+	if (strncmp(buf, "ringflow-state 1\n", 17) != 0 || !sum || strncmp(sum, "sum ", 4) != 0 ||
+	    sscanf(sum + 4, "%16" SCNx64, &want) != 1) {
+		goto bad;
+	}
+	why = "damaged (its checksum does not match)";
+	if (rf__fp_hash(buf, (size_t)(sum - buf)) != want)
+		goto bad;
+	why = "damaged";
+	char *p = buf + 17, *end = sum;
+	uint64_t qid;
+	if (sscanf(p, "query %16" SCNx64, &qid) != 1)
+		goto bad;
+	if (qid != fw->qid) {
+		free(buf);
+		say_state(run, -ESTALE, "written by another query or with other options; give the same query and "
+			  "options to resume, or another --state file to start afresh");
+		return -ESTALE;
+	}
+	p = strchr(p, '\n') + 1;
+	while (p < end && strncmp(p, "file ", 5) == 0) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			goto bad;
+		*nl = 0;
+		struct rec rc = { 0 };
+		char kind, name[PATH_MAX * 3 + 1];
+		if (sscanf(p, "file %c %" SCNu64 " %" SCNu64 " %u %16" SCNx64 " %" SCNu64 " %3071s", &kind, &rc.id.dev,
+			   &rc.id.ino, &rc.id.fplen, &rc.id.fp, &rc.offset, name) != 7 ||
+		    !strchr("hlr", kind) || rc.id.fplen > RF_FP_MAX)
+			goto bad;
+		rc.kind = kind;
+		struct rec *nr = realloc(fw->saved, (size_t)(fw->nsaved + 1) * sizeof *nr);
+		if (nr)
+			fw->saved = nr;
+		if (!nr || !(rc.name = get_name(name))) {
+			r = -ENOMEM;
+			why = "out of memory";
+			goto bad;
+		}
+		fw->saved = nr;
+		fw->saved[fw->nsaved++] = rc;
+		p = nl + 1;
+	}
+	size_t alen;
+	if (p >= end || sscanf(p, "agg %zu", &alen) != 1)
+		goto bad;
+	p = strchr(p, '\n') + 1;
+	if (alen > (size_t)(end - p) || (size_t)(end - p) != alen + 1)
+		goto bad;
+	if (alen && run->agg < 0)
+		goto bad;
+	if (alen && (r = rf__agg_decode_merge(rf__agg_stage_state(&run->stages[run->agg]), p, alen)) < 0) {
+		why = "its aggregate does not fit this query, or is damaged";
+		r = -EBADMSG;
+		goto bad;
+	}
+	free(buf);
+	return 0;
+bad:
+	free(buf);
+	say_state(run, r, why);
+	return r;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+struct fname {
+	char *name;
+	int base;             /* history: the live name it belongs to; -1: live */
+	long gen;             /* .N: N; -1: a date or other suffix */
+	const char *suffix;
+	int order;
+};
+
+static int has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static size_t strip_codec(const char *s)
+{
+	static const char *const ext[] = { ".gz", ".zst", ".xz", ".bz2", ".lz4", NULL };
+	size_t n = strlen(s);
+	for (int i = 0; ext[i]; i++) {
+		size_t e = strlen(ext[i]);
+		if (n > e && strcmp(s + n - e, ext[i]) == 0)
+			return n - e;
+	}
+	return n;
+}
+
+static int by_rotation(const void *a, const void *b)
+{
+	const struct fname *x = a, *y = b;
+	if (x->base != y->base)
+		return x->base - y->base;
+	if ((x->gen < 0) != (y->gen < 0))
+		return x->gen < 0 ? -1 : 1; /* dated before numbered */
+	if (x->gen >= 0 && x->gen != y->gen)
+		return x->gen > y->gen ? -1 : 1; /* .3 is older than .2 */
+	int c = strcmp(x->suffix, y->suffix);
+	return c ? c : x->order - y->order;
+}
+
+/* ---- files read whole: the history, and what a restart finds ---------- */
+
+/* The first bytes of a file's content (decoded if compressed): 0 and
+ * *len, or -errno. */
+static int content_start(struct run *run, const char *name, unsigned char *buf, size_t *len, struct stat *st)
+{
+	*len = 0;
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	struct rf_input_desc in = { .fd = fd, .size = (uint64_t)st->st_size };
+	int codec = run->opt->decompress_off ? 0 : rf__input_codec(&in);
+	if (codec <= 0 || !rf__codec_library((enum rf_codec)codec)) {
+		ssize_t n = pread(fd, buf, RF_FP_MAX, 0);
+		*len = n > 0 ? (size_t)n : 0;
+		close(fd);
+		return 0;
+	}
+	struct rf_source *src;
+	int r = ensure_pool(run, 0);
+	if (r == 0)
+		r = rf__source_decode_open(&src, &in, codec, &run->pool, NULL, 0, 1);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	struct rf_chunk c;
+	while (*len < RF_FP_MAX && src->ops->next(src, &c) == 1) {
+		size_t take = c.len < RF_FP_MAX - *len ? c.len : RF_FP_MAX - *len;
+		memcpy(buf + *len, c.data, take);
+		*len += take;
+		src->ops->release(src, &c);
+	}
+	src->ops->close(src);
+	close(fd);
+	return 0;
+}
+
+/* The saved file that a file beginning with buf[0, len) is, or NULL. */
+static struct rec *match(struct follow *fw, const unsigned char *buf, size_t len, const struct stat *st)
+{
+	struct rec *best = NULL;
+	for (int i = 0; i < fw->nsaved; i++) {
+		struct rec *rc = &fw->saved[i];
+		int same_ino = rc->id.dev == (uint64_t)st->st_dev && rc->id.ino == (uint64_t)st->st_ino;
+		if (rc->used || rc->id.fplen > len)
+			continue;
+		if (rc->id.fplen == 0 ? !same_ino : rf__fp_hash(buf, rc->id.fplen) != rc->id.fp)
+			continue;
+		if (!best || same_ino)
+			best = rc;
+	}
+	return best;
+}
+
+static int remember(struct follow *fw, const char *name, const struct rf_follow_id *id, uint64_t off)
+{
+	if (fw->ndone == DONE_MAX) { /* the oldest goes */
+		free(fw->done[0].name);
+		memmove(fw->done, fw->done + 1, (size_t)(DONE_MAX - 1) * sizeof *fw->done);
+		fw->ndone--;
+	}
+	if (fw->ndone == fw->capdone) {
+		int cap = fw->capdone ? 2 * fw->capdone : 16;
+		struct rec *nd = realloc(fw->done, (size_t)cap * sizeof *nd);
+		if (!nd)
+			return -ENOMEM;
+		fw->done = nd;
+		fw->capdone = cap;
+	}
+	struct rec *rc = &fw->done[fw->ndone];
+	memset(rc, 0, sizeof *rc);
+	if (!(rc->name = strdup(name)))
+		return -ENOMEM;
+	rc->id = *id;
+	rc->offset = off;
+	rc->kind = 'h';
+	fw->ndone++;
+	return 0;
+}
+
+static void checkpoint(struct run *run, struct follow *fw);
+
+/* Read a whole file from byte `from` of its content; remember it as read. */
+static void read_whole(struct run *run, struct follow *fw, const char *name, uint64_t from,
+		       const unsigned char *buf, size_t len, const struct stat *st)
+{
+	int failed = run->failed_inputs;
+	run->resume_at = from;
+	run->input_end = from;
+	process_input(run, name);
+	run->resume_at = 0;
+	if (run->failed_inputs != failed || run->fatal || run->interrupted || out_err(run))
+		return;
+	struct rf_follow_id id = { .dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
+				   .fplen = (uint32_t)len, .fp = rf__fp_hash(buf, len) };
+	if (remember(fw, name, &id, run->input_end) == 0)
+		checkpoint(run, fw);
+}
+
+static void read_history(struct run *run, struct follow *fw, const char *name)
+{
+	unsigned char buf[RF_FP_MAX];
+	size_t len;
+	struct stat st;
+	int r = content_start(run, name, buf, &len, &st);
+	if (r < 0) {
+		process_input(run, name); /* it says what is wrong */
+		return;
+	}
+	struct rec *rc = match(fw, buf, len, &st);
+	if (rc)
+		rc->used = 1;
+	read_whole(run, fw, name, rc ? rc->offset : 0, buf, len, &st);
+}
+
+/* A saved file no given name still points at: find it beside its name
+ * (renamed, compressed) by its first bytes, and read the rest of it. */
+static void find_rest(struct run *run, struct follow *fw, struct rec *rc)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", rc->name);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : rc->name;
+	if (slash)
+		*slash = 0;
+	const char *dpath = slash ? (dir[0] ? dir : "/") : ".";
+	size_t blen = strlen(base);
+	DIR *d = opendir(dpath);
+	struct dirent *de;
+	char **cand = NULL;
+	int ncand = 0;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, base, blen) != 0 || (de->d_name[blen] && !strchr(".-_", de->d_name[blen])))
+			continue;
+		char **nc = realloc(cand, (size_t)(ncand + 1) * sizeof *nc);
+		if (!nc)
+			break;
+		cand = nc;
+		if (asprintf(&cand[ncand], "%s/%s", dpath, de->d_name) < 0)
+			break;
+		ncand++;
+	}
+	if (d)
+		closedir(d);
+	int found = 0;
+	for (int i = 0; i < ncand && !found; i++) {
+		unsigned char buf[RF_FP_MAX];
+		size_t len;
+		struct stat st;
+		if (content_start(run, cand[i], buf, &len, &st) < 0 || match(fw, buf, len, &st) != rc)
+			continue;
+		rc->used = 1;
+		found = 1;
+		report_note(run, "%s: read up to byte %llu at the last checkpoint; its rest is read from %s", rc->name,
+			    (unsigned long long)rc->offset, cand[i]);
+		read_whole(run, fw, cand[i], rc->offset, buf, len, &st);
+	}
+	for (int i = 0; i < ncand; i++)
+		free(cand[i]);
+	free(cand);
+	if (!found) {
+		rc->used = 1; /* gone: not looked for again */
+		report_error(run, rc->name, -ENOENT, "the file read up to byte %llu at the last checkpoint is gone "
+			     "(rotated away and deleted?): what was written to it after that byte is lost",
+			     (unsigned long long)rc->offset);
+	}
+}
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+static void checkpoint(struct run *run, struct follow *fw)
+{
+	if (!run->opt->state_path)
+		return;
+	int r = state_write(run, fw);
+	if (r < 0) {
+		if (run->rep)
+			run->rep->checkpoints_failed++;
+		if (fw->ckpt_said != -r)
+			report_error(run, "--state", r, "cannot write %s: %s; the previous state is kept",
+				     run->opt->state_path, strerror(-r));
+		fw->ckpt_said = -r;
+		run->state_err = r;
+		return;
+	}
+	if (fw->ckpt_said)
+		report_note(run, "--state: %s written again", run->opt->state_path);
+	fw->ckpt_said = 0;
+	run->state_err = 0;
+	if (run->rep)
+		run->rep->checkpoints++;
+	fw->next_ckpt = now_ns() + ns_or(run->opt->checkpoint_ns, 5000000000ULL);
+}
+
+int follow_tick(struct run *run, uint64_t now)
+{
+	struct follow *fw = run->follow;
+	if (fw && fw->src && run->opt->state_path && now >= fw->next_ckpt)
+		checkpoint(run, fw);
+	return 0;
+}
+
+uint64_t follow_deadline(const struct run *run, uint64_t d)
+{
+	const struct follow *fw = run->follow;
+	if (fw && fw->src && run->opt->state_path && (!d || fw->next_ckpt < d))
+		d = fw->next_ckpt;
+	return d;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+static void say(void *user, const char *name, int err, const char *msg)
+{
+	struct run *run = user;
+	if (err)
+		report_error(run, name, err, "%s", msg);
+	else
+		report_note(run, "%s: %s", name, msg);
+}
+
+static void follow_live(struct run *run, struct follow *fw, const char *const *live, int nlive)
+{
+	/* the live names still pointing at the file a checkpoint saw resume
+	 * there; the other saved files are looked for beside their names */
+	struct rf_follow_pos *res = calloc((size_t)fw->nsaved + 1, sizeof *res);
+	int nres = 0;
+	if (!res) {
+		run->fatal = -ENOMEM;
+		return;
+	}
+	for (int i = 0; i < fw->nsaved; i++) {
+		struct rec *rc = &fw->saved[i];
+		if (rc->used || rc->kind != 'l')
+			continue;
+		int fd = open(rc->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
+		unsigned char buf[RF_FP_MAX];
+		ssize_t n = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+				    ? pread(fd, buf, rc->id.fplen, 0) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n == (ssize_t)rc->id.fplen && (uint64_t)st.st_dev == rc->id.dev && (uint64_t)st.st_ino == rc->id.ino &&
+		    rf__fp_hash(buf, rc->id.fplen) == rc->id.fp && (uint64_t)st.st_size >= rc->offset) {
+			rc->used = 1;
+			res[nres].name = rc->name;
+			res[nres].id = rc->id;
+			res[nres].offset = rc->offset;
+			res[nres].live = 1;
+			nres++;
+		}
+	}
+	for (int i = 0; i < fw->nsaved && !run->fatal && !run->interrupted && !run->stopped; i++)
+		if (!fw->saved[i].used && fw->saved[i].kind != 'h')
+			find_rest(run, fw, &fw->saved[i]);
+	if (run->fatal || run->interrupted || run->stopped || out_err(run) || nlive == 0) {
+		free(res);
+		return;
+	}
+	int r = ensure_pool(run, 0);
+	struct rf_follow_config fc = {
+		.names = live, .nnames = nlive, .resume = res, .nresume = nres, .pool = &run->pool,
+		.rotate_wait_ns = ns_or(run->opt->rotate_wait_ns, 5000000000ULL), .poll_ns = run->opt->poll_ns,
+		.say = say, .user = run,
+	};
+	struct rf_source *src = NULL;
+	if (r == 0)
+		r = rf__source_follow_open(&src, &fc);
+	if (r < 0) {
+		free(res);
+		if (!run->fatal)
+			report_error(run, live[0], r, "cannot follow: %s", strerror(-r));
+		run->fatal = r;
+		return;
+	}
+	if (run->rep) {
+		run->rep->inputs += (uint64_t)nlive;
+		run->rep->io_used[RF_IO_READ] = 1;
+		run->rep->io_files[RF_IO_READ] += (uint64_t)nlive;
+		if (!run->rep->io_reason[0])
+			snprintf(run->rep->io_reason, sizeof run->rep->io_reason,
+				 "followed: pread as the files grow, woken by %s", run->opt->poll_ns ? "polling" : "inotify");
+	}
+	run->exec->live(run, run->exec_state, 1);
+	run->flush_each = 1;
+	run->input_name = live[0];
+	run->input_idx++;
+	fw->src = src;
+	fw->next_ckpt = now_ns() + ns_or(run->opt->checkpoint_ns, 5000000000ULL);
+	int every = run->opt->every_ns && run->agg >= 0;
+	src->deadline_ns = follow_deadline(run, every ? run->next_tick : 0);
+	src->wake_fd = run->wake_fd;
+	run->cur_src = src;
+	run->framer.tick = tick;
+	run->count_lines = 0;
+	r = rf__framer_run(&run->framer, src);
+	run->cur_src = NULL;
+	if (r == -ECANCELED && __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE))
+		r = __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE);
+	struct rf_input_desc lines = { .fd = -1, .is_stream = 1 };
+	framed(run, live[0], r, src, -1, &lines);
+	struct rf_follow_info fi;
+	rf__follow_info(src, &fi);
+	if (fi.unfinished)
+		report_note(run, "%llu bytes of lines without their newline yet were left unread%s",
+			    (unsigned long long)fi.unfinished,
+			    run->opt->state_path ? " (a restart with the same --state reads them)" : "");
+	/* the last checkpoint: only when every line handed out went through */
+	if (!run->fatal && !run->interrupted && !out_err(run) && run->opt->state_path)
+		checkpoint(run, fw);
+	if (run->rep) {
+		struct rf_report *rep = run->rep;
+		rep->followed = 1;
+		rep->follow_files += fi.files;
+		rep->follow_rotations += fi.rotations;
+		rep->follow_truncations += fi.truncations;
+		rep->follow_recovered += fi.recovered;
+		rep->follow_wakeups += fi.wakeups;
+		rep->follow_lag = fi.lag;
+		rep->follow_unfinished = fi.unfinished;
+		rep->follow_polled = fi.polling;
+		rep->bytes += src->bytes;
+	}
+	run->done_bytes += src->bytes;
+	fw->src = NULL;
+	src->ops->close(src);
+	free(res);
+}
+
+int run_follow(struct run *run, const char *const *files, int nfiles)
+{
+	const struct rf_options *opt = run->opt;
+	if (opt->state_path && (run->framer.quote_sep || run->framer.ml)) {
+		report_error(run, "--state", -EINVAL, "records that span lines (csv, tsv, multiline) cannot be "
+			     "checkpointed: follow without --state");
+		return -EINVAL;
+	}
+	struct follow fw = { .qid = rf__fp_hash(opt->query_id ? opt->query_id : "", opt->query_id ? strlen(opt->query_id) : 0) };
+	run->follow = &fw;
+	struct fname *nm = NULL;
+	int n = 0, r = 0, read_stdin = nfiles == 0;
+	for (int i = 0; i < nfiles && r == 0; i++) {
+		if (strcmp(files[i], "-") == 0) {
+			read_stdin = 1;
+			continue;
+		}
+		glob_t g = { 0 };
+		struct stat st;
+		int expand = has_glob(files[i]) && stat(files[i], &st) < 0;
+		if (expand && glob(files[i], 0, NULL, &g) != 0) {
+			report_error(run, files[i], -ENOENT, "no file matches this pattern");
+			run->failed_inputs++;
+			globfree(&g);
+			continue;
+		}
+		size_t k = expand ? g.gl_pathc : 1;
+		for (size_t j = 0; j < k && r == 0; j++) {
+			const char *name = expand ? g.gl_pathv[j] : files[i];
+			int dup = 0;
+			for (int m = 0; m < n; m++)
+				dup |= strcmp(nm[m].name, name) == 0;
+			if (dup)
+				continue;
+			struct fname *nn = realloc(nm, (size_t)(n + 1) * sizeof *nn);
+			if (!nn || !(name = strdup(name))) {
+				if (nn)
+					nm = nn;
+				r = -ENOMEM;
+				break;
+			}
+			nm = nn;
+			nm[n] = (struct fname){ .name = (char *)name, .base = -1, .gen = -1, .order = n };
+			n++;
+		}
+		globfree(&g);
+	}
+	/* history: another name plus a rotation suffix */
+	for (int i = 0; i < n; i++) {
+		size_t best = 0;
+		for (int j = 0; j < n; j++) {
+			size_t l = strlen(nm[j].name);
+			if (j != i && l > best && strncmp(nm[i].name, nm[j].name, l) == 0 && nm[i].name[l] &&
+			    strchr(".-_", nm[i].name[l]) && nm[i].name[l + 1]) {
+				best = l;
+				nm[i].base = j;
+			}
+		}
+		if (nm[i].base < 0)
+			continue;
+		nm[i].suffix = nm[i].name + best + 1;
+		size_t sl = strip_codec(nm[i].suffix), d = strspn(nm[i].suffix, "0123456789");
+		if (d == sl && d > 0 && d <= 5)
+			nm[i].gen = strtol(nm[i].suffix, NULL, 10);
+	}
+	/* a history file's base is its live name's (app.log.1.gz -> app.log) */
+	for (int i = 0; i < n; i++)
+		while (nm[i].base >= 0 && nm[nm[i].base].base >= 0)
+			nm[i].base = nm[nm[i].base].base;
+	for (int i = 0; i < n; i++)
+		if (nm[i].base < 0)
+			nm[i].suffix = "";
+	qsort(nm, (size_t)n, sizeof *nm, by_rotation);
+
+	const char **live = calloc((size_t)n + 1, sizeof *live);
+	int nlive = 0;
+	if (!live)
+		r = -ENOMEM;
+	if (r == 0 && opt->state_path)
+		r = state_load(run, &fw);
+	if (r == 0) {
+		if (read_stdin)
+			process_input(run, NULL);
+		for (int i = 0; i < n; i++) {
+			if (nm[i].base < 0) {
+				struct stat st;
+				if (stat(nm[i].name, &st) == 0 && S_ISDIR(st.st_mode)) {
+					report_error(run, nm[i].name, -EISDIR, "is a directory: follow files, or a pattern "
+						     "in quotes ('%s/*.log')", nm[i].name);
+					r = -EISDIR;
+					break;
+				}
+				live[nlive++] = nm[i].name;
+				continue;
+			}
+			if (run->fatal || run->interrupted || run->stopped || out_err(run))
+				break;
+			read_history(run, &fw, nm[i].name);
+		}
+	}
+	if (r == 0 && !run->fatal && !run->interrupted && !run->stopped && !out_err(run))
+		follow_live(run, &fw, live, nlive);
+	else if (r == 0 && opt->state_path && !run->fatal && !run->interrupted && !out_err(run))
+		checkpoint(run, &fw);
+	free(live);
+	for (int i = 0; i < n; i++)
+		free(nm[i].name);
+	free(nm);
+	for (int i = 0; i < fw.nsaved; i++)
+		free(fw.saved[i].name);
+	free(fw.saved);
+	for (int i = 0; i < fw.ndone; i++)
+		free(fw.done[i].name);
+	free(fw.done);
+	run->follow = NULL;
+	return r;
+}
