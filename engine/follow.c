@@ -59,6 +59,7 @@ struct follow {
 	int ndone, capdone;
 	struct rf_source *src; /* the following reader, while it runs */
 	uint64_t next_ckpt;
+	uint64_t ckpt_mark;   /* what changed by the last checkpoint: unchanged, none is written */
 	int ckpt_said;        /* the errno of a failed checkpoint, said once */
 };
 
@@ -146,7 +147,7 @@ static int state_write(struct run *run, struct follow *fw)
 		return r;
 	}
 	for (int i = 0; i < npos; i++)
-		put_rec(f, pos[i].live ? 'l' : 'r', pos[i].name, &pos[i].id, pos[i].offset);
+		put_rec(f, pos[i].live > 0 ? 'l' : pos[i].live == 0 ? 'r' : 'h', pos[i].name, &pos[i].id, pos[i].offset);
 	rf__follow_positions_free(pos, npos);
 	/* saved files not seen this run stay known: a later run may be given them */
 	for (int i = 0; i < fw->nsaved; i++)
@@ -550,11 +551,29 @@ static void checkpoint(struct run *run, struct follow *fw)
 	fw->next_ckpt = now_ns() + ns_or(run->opt->checkpoint_ns, 5000000000ULL);
 }
 
+/* A sum of what moves the state: bytes handed out, files opened, rotations
+ * and truncations (a file rotated away and closed changes nothing else). */
+static uint64_t mark(const struct follow *fw)
+{
+	struct rf_follow_info fi;
+	rf__follow_info(fw->src, &fi);
+	return fw->src->bytes + fi.files + fi.rotations + fi.truncations + fi.closed;
+}
+
 int follow_tick(struct run *run, uint64_t now)
 {
 	struct follow *fw = run->follow;
-	if (fw && fw->src && run->opt->state_path && now >= fw->next_ckpt)
-		checkpoint(run, fw);
+	if (!fw || !fw->src || !run->opt->state_path || now < fw->next_ckpt)
+		return 0;
+	/* an idle follow writes nothing (and wakes no disk) */
+	uint64_t m = mark(fw);
+	if (m == fw->ckpt_mark && !run->state_err) {
+		fw->next_ckpt = now + ns_or(run->opt->checkpoint_ns, 5000000000ULL);
+		return 0;
+	}
+	checkpoint(run, fw);
+	if (!run->state_err)
+		fw->ckpt_mark = m;
 	return 0;
 }
 

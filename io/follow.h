@@ -38,7 +38,8 @@ struct rf_follow_pos {
 	char *name;          /* the name it was followed under */
 	struct rf_follow_id id;
 	uint64_t offset;     /* bytes consumed: just past the last line handed out */
-	int live;            /* 1: the name's file now; 0: rotated away, still read */
+	int live;            /* 1: the name's file now; 0: rotated away, still read;
+	                      * -1: finished (closed, or its content truncated away) */
 };
 
 struct rf_follow_config {
@@ -62,6 +63,7 @@ struct rf_follow_info {
 	uint64_t truncations;    /* a file found shorter than what was read of it */
 	uint64_t recovered;      /* bytes read from a copy after a truncation */
 	uint64_t wakeups;        /* inotify wake-ups or polls */
+	uint64_t closed;         /* rotated-away files closed (idle, or copies read) */
 	uint64_t lag;            /* bytes written and not yet handed out, at the last look */
 	uint64_t unfinished;     /* at the end: bytes of lines without their newline, left */
 	int polling;             /* no inotify: polled */

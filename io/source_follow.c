@@ -81,7 +81,36 @@ struct follow_source {
 	struct rf_follow_info info;
 	char *last;          /* a rotated-away file's last unfinished line, going out */
 	size_t last_len;
+	/* files done with (closed, or the content a truncation ended), as
+	 * finished positions: a restart given them again must not read
+	 * again what was read of them (copytruncate's copy, app.log.1) */
+	struct rf_follow_pos *fin;
+	int nfin;
 };
+
+#define FIN_MAX 256
+
+static void finished(struct follow_source *fs, const char *name, uint64_t dev, uint64_t ino,
+		     const unsigned char *fp, uint32_t fplen, uint64_t offset)
+{
+	if (fs->nfin == FIN_MAX) {
+		free(fs->fin[0].name);
+		memmove(fs->fin, fs->fin + 1, (FIN_MAX - 1) * sizeof *fs->fin);
+		fs->nfin--;
+	}
+	struct rf_follow_pos *nf = realloc(fs->fin, (size_t)(fs->nfin + 1) * sizeof *nf);
+	char *nm = strdup(name);
+	if (!nf || !nm) {
+		free(nm);
+		if (nf)
+			fs->fin = nf;
+		return; /* out of memory: a restart may read it again (said nowhere; rare) */
+	}
+	fs->fin = nf;
+	fs->fin[fs->nfin++] = (struct rf_follow_pos){ .name = nm, .id = { .dev = dev, .ino = ino, .fplen = fplen,
+									.fp = rf__fp_hash(fp, fplen) },
+						      .offset = offset, .live = -1 };
+}
 
 static void say(struct follow_source *fs, const char *name, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -220,7 +249,8 @@ static int open_live(struct follow_source *fs, int n, const struct stat *want)
 	}
 	f->live = 1;
 	if (fs->names[n].said) {
-		say(fs, path, 0, "following it again");
+		say(fs, path, 0, fs->names[n].said == ENOENT ? "created again: following the new file"
+							   : "following it again");
 		fs->names[n].said = 0;
 	}
 	/* the first look: where a checkpoint left it, if it is still the
@@ -294,6 +324,8 @@ static void truncated(struct follow_source *fs, int i, uint64_t size)
 	uint64_t was = f->line_off;
 	struct rf_follow_id id = { .fplen = f->fplen, .fp = rf__fp_hash(f->fpbuf, f->fplen) };
 	int fplen = (int)f->fplen;
+	unsigned char oldfp[RF_FP_MAX];
+	memcpy(oldfp, f->fpbuf, f->fplen);
 	f->off = f->line_off = 0;
 	f->pend_len = 0;
 	f->sticky = 0;
@@ -336,6 +368,8 @@ static void truncated(struct follow_source *fs, int i, uint64_t size)
 	}
 	if (d)
 		closedir(d);
+	if (!found && fplen > 0)
+		finished(fs, path, f->dev, f->ino, oldfp, (uint32_t)fplen, was);
 	if (!found)
 		say(fs, path, 0, "truncated after %llu bytes were read (copytruncate?): read again from its start; "
 		    "lines written to it after the last read and before the truncation are lost", (unsigned long long)was);
@@ -365,31 +399,45 @@ static int give(struct follow_source *fs, struct rf_buf *b, size_t len, uint64_t
 	return 1;
 }
 
-/* At the end of file i: is it shorter than what was read, or changed at its
- * start?  A rotated-away file idle long enough (or a copy at its end) is
- * closed.  1 when the file went away. */
+/* Is file i shorter than what was read of it, or changed at its start
+ * (truncated and written again past our offset)?  Then it is read again
+ * from its start (truncated()).  Looked at before each read, so no byte of
+ * the new content is taken for the old content's continuation. */
+static void check_replaced(struct follow_source *fs, int i)
+{
+	struct ffile *f = fs->f[i];
+	struct stat st;
+	if (!f->off || fstat(f->fd, &st) < 0)
+		return;
+	struct rf_follow_id id = { .fplen = f->fplen, .fp = rf__fp_hash(f->fpbuf, f->fplen) };
+	if ((uint64_t)st.st_size < f->off || (f->fplen && !same_start(f->fd, &id)))
+		truncated(fs, i, (uint64_t)st.st_size);
+}
+
+/* At the end of file i: written again since the read that saw its end?
+ * A rotated-away file idle long enough (or a copy at its end) is closed.
+ * 1 when the file went away. */
 static int at_end(struct follow_source *fs, int i, uint64_t now)
 {
 	struct ffile *f = fs->f[i];
 	struct stat st;
-	if (fstat(f->fd, &st) == 0) {
-		if ((uint64_t)st.st_size < f->off ||
-		    (f->fplen && (uint64_t)st.st_size >= f->fplen && !same_start(f->fd, &(struct rf_follow_id){
-			    .fplen = f->fplen, .fp = rf__fp_hash(f->fpbuf, f->fplen) })))
-			truncated(fs, i, (uint64_t)st.st_size);
-		if ((uint64_t)st.st_size > f->off)
-			f->eof = 0; /* written since the read that saw its end */
-	}
+	check_replaced(fs, i);
+	if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->off)
+		f->eof = 0;
 	if (f->eof && (f->copy || (!f->live && now - f->idle_since >= fs->cfg.rotate_wait_ns))) {
+		uint64_t end = f->line_off;
 		if (f->pend_len && !fs->stopping) {
 			/* its last line never got its newline: it ends here */
+			end = f->off;
 			free(fs->last); /* cannot be set: next() hands it out first */
 			fs->last = f->pend;
 			fs->last_len = f->pend_len;
 			f->pend = NULL;
 			f->pend_len = 0;
 		}
+		finished(fs, fs->names[f->name].path, f->dev, f->ino, f->fpbuf, f->fplen, end);
 		close_file(fs, i);
+		fs->info.closed++;
 		return 1;
 	}
 	return 0;
@@ -399,6 +447,7 @@ static int at_end(struct follow_source *fs, int i, uint64_t now)
 static int read_file(struct follow_source *fs, int i, struct rf_chunk *c)
 {
 	struct ffile *f = fs->f[i];
+	check_replaced(fs, i);
 	for (;;) {
 		struct rf_buf *b = rf__pool_get_wait(fs->pool);
 		if (!b)
@@ -449,6 +498,8 @@ static int read_file(struct follow_source *fs, int i, struct rf_chunk *c)
 			f->line_off = at + len;
 		if (!f->live)
 			f->idle_since = mono_ns();
+		if (f->copy)
+			fs->info.recovered += len;
 		return give(fs, b, len, at, c);
 	}
 }
@@ -588,6 +639,9 @@ static void follow_close(struct rf_source *src)
 	fs->f = NULL;
 	free(fs->last);
 	fs->last = NULL;
+	rf__follow_positions_free(fs->fin, fs->nfin);
+	fs->fin = NULL;
+	fs->nfin = 0;
 	if (fs->ino_fd >= 0)
 		close(fs->ino_fd);
 	fs->ino_fd = -1;
@@ -648,14 +702,25 @@ int rf__source_follow_open(struct rf_source **out, const struct rf_follow_config
 int rf__follow_positions(struct rf_source *src, struct rf_follow_pos **out, int *n)
 {
 	struct follow_source *fs = (struct follow_source *)src;
-	struct rf_follow_pos *p = calloc((size_t)(fs->nf ? fs->nf : 1), sizeof *p);
+	struct rf_follow_pos *p = calloc((size_t)(fs->nf + fs->nfin + 1), sizeof *p);
 	if (!p)
 		return -ENOMEM;
+	for (int i = 0; i < fs->nfin; i++) {
+		p[fs->nf + i] = fs->fin[i];
+		if (!(p[fs->nf + i].name = strdup(fs->fin[i].name))) {
+			for (int j = 0; j < i; j++)
+				free(p[fs->nf + j].name);
+			free(p);
+			return -ENOMEM;
+		}
+	}
 	for (int i = 0; i < fs->nf; i++) {
 		struct ffile *f = fs->f[i];
 		p[i].name = strdup(fs->names[f->name].path);
 		if (!p[i].name) {
-			rf__follow_positions_free(p, i);
+			for (int j = i + 1; j < fs->nf; j++)
+				p[j].name = NULL;
+			rf__follow_positions_free(p, fs->nf + fs->nfin);
 			return -ENOMEM;
 		}
 		p[i].id.dev = f->dev;
@@ -666,7 +731,7 @@ int rf__follow_positions(struct rf_source *src, struct rf_follow_pos **out, int 
 		p[i].live = f->live;
 	}
 	*out = p;
-	*n = fs->nf;
+	*n = fs->nf + fs->nfin;
 	return 0;
 }
 
