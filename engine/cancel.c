@@ -10,6 +10,7 @@
 #include "../io/follow.h"
 
 volatile sig_atomic_t rf__io_cancel;
+volatile sig_atomic_t rf__follow_stop; /* io/follow.h */
 int rf__cancel_fd = -1;
 static pid_t cancel_pid; /* the process the eventfd was made for */
 

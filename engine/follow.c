@@ -560,7 +560,7 @@ static uint64_t mark(const struct follow *fw)
 	return fw->src->bytes + fi.files + fi.rotations + fi.truncations + fi.closed;
 }
 
-int follow_tick(struct run *run, uint64_t now)
+static int follow_tick(struct run *run, uint64_t now)
 {
 	struct follow *fw = run->follow;
 	if (!fw || !fw->src || !run->opt->state_path || now < fw->next_ckpt)
@@ -577,7 +577,7 @@ int follow_tick(struct run *run, uint64_t now)
 	return 0;
 }
 
-uint64_t follow_deadline(const struct run *run, uint64_t d)
+static uint64_t follow_deadline(const struct run *run, uint64_t d)
 {
 	const struct follow *fw = run->follow;
 	if (fw && fw->src && run->opt->state_path && (!d || fw->next_ckpt < d))
@@ -714,6 +714,8 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 	}
 	struct follow fw = { .qid = rf__fp_hash(opt->query_id ? opt->query_id : "", opt->query_id ? strlen(opt->query_id) : 0) };
 	run->follow = &fw;
+	run->follow_tick = follow_tick;
+	run->follow_deadline = follow_deadline;
 	struct fname *nm = NULL;
 	int n = 0, r = 0, read_stdin = nfiles == 0;
 	for (int i = 0; i < nfiles && r == 0; i++) {
@@ -819,5 +821,7 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 		free(fw.done[i].name);
 	free(fw.done);
 	run->follow = NULL;
+	run->follow_tick = NULL;
+	run->follow_deadline = NULL;
 	return r;
 }

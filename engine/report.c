@@ -91,7 +91,7 @@ static int snapshot_head(struct run *run, int final)
 }
 
 /* --every in table, tsv and csv output: each snapshot begins with a line
- * of its time, "# 2026-12-01T08:45:52Z", and " final" on the last. */
+ * of its time, "# 2026-12-01T08:45:52.123Z", and " final" on the last. */
 static int snapshot_time(struct run *run, int final)
 {
 	struct timespec ts;
@@ -105,8 +105,9 @@ static int snapshot_time(struct run *run, int final)
 			return r;
 	}
 	char head[64];
-	int n = snprintf(head, sizeof head, "# %04d-%02d-%02dT%02d:%02d:%02dZ%s\n", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, final ? " final" : "");
+	int n = snprintf(head, sizeof head, "# %04d-%02d-%02dT%02d:%02d:%02d.%03ldZ%s\n", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+			 final ? " final" : "");
 	return rf__writer_put(&run->out, head, (size_t)n);
 }
 
@@ -322,10 +323,13 @@ int tick(void *user)
 		run->every_skipped += late;
 		run->next_tick = run->next_tick + (late + 1) * every;
 	}
-	if (r == 0)
-		r = follow_tick(run, now);
+	uint64_t due = every && run->agg >= 0 ? run->next_tick : 0;
+	if (r == 0 && run->follow_tick)
+		r = run->follow_tick(run, now);
+	if (run->follow_deadline)
+		due = run->follow_deadline(run, due);
 	if (run->cur_src)
-		run->cur_src->deadline_ns = follow_deadline(run, every && run->agg >= 0 ? run->next_tick : 0);
+		run->cur_src->deadline_ns = due;
 	return r;
 }
 

@@ -119,6 +119,10 @@ struct run {
 	 * this byte of its content (decoded, for a compressed one), and where
 	 * the last input read ended; the last checkpoint's error */
 	struct follow *follow;
+	/* set by follow mode for tick(): a checkpoint when one is due; the
+	 * next deadline, given the snapshots' (0: none) */
+	int (*follow_tick)(struct run *run, uint64_t now);
+	uint64_t (*follow_deadline)(const struct run *run, uint64_t d);
 	uint64_t resume_at, input_end;
 	int state_err;
 	struct rf_source *skip_src; /* resume_at in a compressed input */
@@ -195,11 +199,8 @@ int place_threads(struct run *run);
 /* options.c: --group-memory, or its default */
 uint64_t group_memory(const struct rf_options *opt);
 
-/* follow.c: follow mode (drive's reader with opt->follow); at a tick, a
- * checkpoint when one is due; the next deadline, given the snapshots' */
+/* follow.c: follow mode (drive's reader with opt->follow) */
 int run_follow(struct run *run, const char *const *files, int nfiles);
-int follow_tick(struct run *run, uint64_t now);
-uint64_t follow_deadline(const struct run *run, uint64_t d);
 
 /* report.c, as the run goes: --every snapshots, --progress */
 int tick(void *user);

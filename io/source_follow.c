@@ -25,8 +25,6 @@
 #include "follow.h"
 #include "../engine/probes.h"
 
-volatile sig_atomic_t rf__follow_stop;
-
 uint64_t rf__fp_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
@@ -65,6 +63,7 @@ struct fname {
 	const char *path;
 	int dir_wd;
 	int said;            /* the problem last said about it (0: none) */
+	int seen;            /* it had a file once */
 };
 
 struct follow_source {
@@ -248,6 +247,7 @@ static int open_live(struct follow_source *fs, int n, const struct stat *want)
 		return 0;
 	}
 	f->live = 1;
+	fs->names[n].seen = 1;
 	if (fs->names[n].said) {
 		say(fs, path, 0, fs->names[n].said == ENOENT ? "created again: following the new file"
 							   : "following it again");
@@ -283,7 +283,7 @@ static int look_at_names(struct follow_source *fs)
 			if (fs->names[n].said != e) {
 				fs->names[n].said = e;
 				if (e == ENOENT)
-					say(fs, path, 0, i >= 0 ? "gone (renamed or deleted): waiting for it to come back"
+					say(fs, path, 0, fs->names[n].seen ? "gone (renamed or deleted): waiting for it to come back"
 							       : "does not exist yet: waiting for it");
 				else
 					say(fs, path, -e, "%s; waiting until it can be read", strerror(e));
@@ -403,15 +403,16 @@ static int give(struct follow_source *fs, struct rf_buf *b, size_t len, uint64_t
  * (truncated and written again past our offset)?  Then it is read again
  * from its start (truncated()).  Looked at before each read, so no byte of
  * the new content is taken for the old content's continuation. */
-static void check_replaced(struct follow_source *fs, int i)
+static uint64_t check_replaced(struct follow_source *fs, int i)
 {
 	struct ffile *f = fs->f[i];
 	struct stat st;
-	if (!f->off || fstat(f->fd, &st) < 0)
-		return;
+	if (fstat(f->fd, &st) < 0)
+		return 0;
 	struct rf_follow_id id = { .fplen = f->fplen, .fp = rf__fp_hash(f->fpbuf, f->fplen) };
-	if ((uint64_t)st.st_size < f->off || (f->fplen && !same_start(f->fd, &id)))
+	if (f->off && ((uint64_t)st.st_size < f->off || (f->fplen && !same_start(f->fd, &id))))
 		truncated(fs, i, (uint64_t)st.st_size);
+	return (uint64_t)st.st_size;
 }
 
 /* At the end of file i: written again since the read that saw its end?
@@ -447,7 +448,7 @@ static int at_end(struct follow_source *fs, int i, uint64_t now)
 static int read_file(struct follow_source *fs, int i, struct rf_chunk *c)
 {
 	struct ffile *f = fs->f[i];
-	check_replaced(fs, i);
+	uint64_t size = check_replaced(fs, i);
 	for (;;) {
 		struct rf_buf *b = rf__pool_get_wait(fs->pool);
 		if (!b)
@@ -457,9 +458,16 @@ static int read_file(struct follow_source *fs, int i, struct rf_chunk *c)
 		size_t have = f->pend_len;
 		uint64_t at = f->off - have; /* file offset of b->data[0] */
 		ssize_t n;
+		int fd = f->fd;
+		size_t ask = b->cap - have;
+		uint64_t from = f->off;
+		RF_PROBE3(io__submit, fd, ask, from);
 		do
-			n = pread(f->fd, b->data + have, b->cap - have, (off_t)f->off);
+			n = pread(f->fd, b->data + have, ask, (off_t)f->off);
 		while (n < 0 && errno == EINTR && !rf__io_cancel);
+		long res = n < 0 ? -errno : (long)n;
+		uint64_t waited = 0;
+		RF_PROBE4(io__complete, fd, res, from, waited);
 		if (n <= 0) {
 			rf__pool_put(fs->pool, b);
 			if (n < 0) {
@@ -500,6 +508,9 @@ static int read_file(struct follow_source *fs, int i, struct rf_chunk *c)
 			f->idle_since = mono_ns();
 		if (f->copy)
 			fs->info.recovered += len;
+		/* per chunk (a batch), never per line: how far behind its end */
+		uint64_t lag = size > at + len ? size - at - len : 0, out = len;
+		RF_PROBE3(follow__read, fd, out, lag);
 		return give(fs, b, len, at, c);
 	}
 }

@@ -356,7 +356,7 @@ check_eq "every: a snapshot before the stream ends" "$(sed -n 2p "$T/every")" 2
 wait
 check_eq "every: the final count" "$(tail -1 "$T/every")" 3
 # each snapshot begins with its time (UTC), the last one marked final
-check_eq "every: the first snapshot's time line" "$(head -1 "$T/every" | grep -cE '^# [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')" 1
-check_eq "every: the final result's time line" "$(tail -2 "$T/every" | head -1 | grep -cE '^# [0-9-]{10}T[0-9:]{8}Z final$')" 1
+check_eq "every: the first snapshot's time line" "$(head -1 "$T/every" | grep -cE '^# [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$')" 1
+check_eq "every: the final result's time line" "$(tail -2 "$T/every" | head -1 | grep -cE '^# [0-9-]{10}T[0-9:]{8}\.[0-9]{3}Z final$')" 1
 
 finish

@@ -50,6 +50,13 @@ struct {
 } decode SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct follow_counts);
+} follow SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TRACE_STAGES);
 	__type(key, __u32);
@@ -316,6 +323,22 @@ int BPF_USDT(decode_chunk, int codec, __u64 in_bytes, __u64 out_bytes, __u64 ns)
 	c->out_bytes += out_bytes;
 	c->busy_ns += ns;
 	c->hist[log2_slot(ns / 1000)]++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(follow_read, int fd, __u64 bytes, __u64 lag)
+{
+	if (!traced())
+		return 0;
+	__u32 zero = 0;
+	struct follow_counts *c = bpf_map_lookup_elem(&follow, &zero);
+	if (!c)
+		return 0;
+	c->reads++;
+	c->bytes += bytes;
+	c->lag_sum += lag;
+	c->hist[log2_slot(lag >> 10)]++;
 	return 0;
 }
 

@@ -38,6 +38,7 @@ struct snapshot {
 	struct queue_counts queue[TRACE_QUEUES];
 	struct io_counts io;
 	struct decode_counts decode[TRACE_CODECS];
+	struct follow_counts follow;
 	struct run_info run;
 	char name[TRACE_STAGES][TRACE_NAME];
 	uint64_t taken_ns;
@@ -227,6 +228,7 @@ static void snap(struct trace_bpf *skel, struct snapshot *s, int ncpu, void *buf
 	read_percpu(bpf_map__fd(skel->maps.io), 0, &s->io, sizeof s->io, buf, ncpu);
 	for (__u32 i = 0; i < TRACE_CODECS; i++)
 		read_percpu(bpf_map__fd(skel->maps.decode), i, &s->decode[i], sizeof s->decode[i], buf, ncpu);
+	read_percpu(bpf_map__fd(skel->maps.follow), 0, &s->follow, sizeof s->follow, buf, ncpu);
 	__u32 zero = 0;
 	memset(&s->run, 0, sizeof s->run);
 	bpf_map_lookup_elem(bpf_map__fd(skel->maps.run), &zero, &s->run);
@@ -258,6 +260,7 @@ static void delta(struct snapshot *d, const struct snapshot *now, const struct s
 	sub_counters(d->queue, now->queue, before->queue, sizeof d->queue);
 	sub_counters(&d->io, &now->io, &before->io, sizeof d->io);
 	sub_counters(d->decode, now->decode, before->decode, sizeof d->decode);
+	sub_counters(&d->follow, &now->follow, &before->follow, sizeof d->follow);
 	for (int i = 0; i < TRACE_CODECS; i++)
 		d->decode[i].threads = now->decode[i].threads;
 }
@@ -506,6 +509,14 @@ static void print_text(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 			s->io.blocked_ns / 1e9, 100 * v->input_share);
 		print_hist(f, s->io.hist, "request usecs");
 	}
+	if (s->follow.reads) {
+		human_bytes(b1, sizeof b1, (double)s->follow.bytes);
+		char b2[32];
+		human_bytes(b2, sizeof b2, (double)s->follow.lag_sum / (double)s->follow.reads);
+		fprintf(f, "\nfollow: %llu reads, %s; lag behind the files' ends at a read: %s on average\n",
+			(unsigned long long)s->follow.reads, b1, b2);
+		print_hist(f, s->follow.hist, "lag KiB");
+	}
 	if (v->stage >= 0)
 		fprintf(f, "\nbottleneck: stage %d %s: %s\n", v->stage, stage_label(s, v->stage, name, sizeof name),
 			v->why);
@@ -596,6 +607,10 @@ static void print_json(FILE *f, const struct snapshot *s, uint64_t wall_ns, int 
 		(unsigned long long)s->io.unpaired, (unsigned long long)s->io.blocked_ns,
 		(unsigned long long)s->io.latency_ns);
 	json_hist(f, s->io.hist);
+	fprintf(f, "},\"follow\":{\"reads\":%llu,\"bytes\":%llu,\"lag_sum\":%llu,\"hist_lag_kib\":",
+		(unsigned long long)s->follow.reads, (unsigned long long)s->follow.bytes,
+		(unsigned long long)s->follow.lag_sum);
+	json_hist(f, s->follow.hist);
 	fputs("},\"decode\":[", f);
 	first = 1;
 	for (int i = 0; i < TRACE_CODECS; i++) {
@@ -661,7 +676,7 @@ struct probe {
 	struct bpf_program *prog;
 };
 
-#define NPROBES 9
+#define NPROBES 10
 static struct bpf_link *links[NPROBES];
 
 static void attach(struct trace_bpf *skel, const char *binary)
@@ -675,7 +690,8 @@ static void attach(struct trace_bpf *skel, const char *binary)
 		{ "queue__wait__end", skel->progs.queue_wait_end },
 		{ "io__submit", skel->progs.io_submit },
 		{ "io__complete", skel->progs.io_complete },
-		{ "decode__chunk", skel->progs.decode_chunk }, /* last: optional */
+		{ "decode__chunk", skel->progs.decode_chunk }, /* last two: optional */
+		{ "follow__read", skel->progs.follow_read },
 	};
 	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
 		/* every process of the binary; the BPF side keeps the target
@@ -684,8 +700,9 @@ static void attach(struct trace_bpf *skel, const char *binary)
 		links[i] = l;
 		if (!l) {
 			int e = errno;
-			/* a ringflow built before it could decode has no decode__chunk */
-			if (e == ENOENT && i == NPROBES - 1)
+			/* a ringflow built before it could decode (or follow) has no
+			 * decode__chunk (follow__read) */
+			if (e == ENOENT && i >= NPROBES - 2)
 				continue;
 			if (e == ENOENT)
 				die("%s has no ringflow:%s probe: is it ringflow, built with sys/sdt.h "

@@ -53,6 +53,14 @@ struct decode_counts {
 	__u64 hist[TRACE_SLOTS]; /* chunk busy time, log2(us) */
 };
 
+/* Follow mode, from follow__read: one per chunk read from a followed file,
+ * with how far that file's end was ahead of what had been handed out. */
+struct follow_counts {
+	__u64 reads, bytes;
+	__u64 lag_sum;           /* bytes behind the file's end, summed over reads */
+	__u64 hist[TRACE_SLOTS]; /* that lag, log2(KiB) */
+};
+
 struct run_info {
 	__u64 start_ns, end_ns;  /* bpf_ktime_get_ns() at run__start / run__end */
 	__u64 mode, threads;
