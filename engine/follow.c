@@ -473,8 +473,11 @@ static void read_history(struct run *run, struct follow *fw, const char *name)
 }
 
 /* A saved file no given name still points at: find it beside its name
- * (renamed, compressed) by its first bytes, and read the rest of it. */
-static void find_rest(struct run *run, struct follow *fw, struct rec *rc)
+ * (renamed, compressed) by its first bytes, and read the rest of it.  The
+ * files the live names point at now are not it (those are read as live
+ * files), and a file on its old inode is taken before one that only
+ * begins with the same bytes. */
+static void find_rest(struct run *run, struct follow *fw, struct rec *rc, const char *const *live, int nlive)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", rc->name);
@@ -502,17 +505,25 @@ static void find_rest(struct run *run, struct follow *fw, struct rec *rc)
 	if (d)
 		closedir(d);
 	int found = 0;
-	for (int i = 0; i < ncand && !found; i++) {
-		unsigned char buf[RF_FP_MAX];
-		size_t len;
-		struct stat st;
-		if (content_start(run, cand[i], buf, &len, &st) < 0 || match(fw, buf, len, &st) != rc)
-			continue;
-		rc->used = 1;
-		found = 1;
-		report_note(run, "%s: read up to byte %llu at the last checkpoint; its rest is read from %s", rc->name,
-			    (unsigned long long)rc->offset, cand[i]);
-		read_whole(run, fw, cand[i], rc->offset, buf, len, &st);
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		for (int i = 0; i < ncand && !found; i++) {
+			unsigned char buf[RF_FP_MAX];
+			size_t len;
+			struct stat st, ls;
+			if (content_start(run, cand[i], buf, &len, &st) < 0)
+				continue;
+			int is_live = 0;
+			for (int j = 0; j < nlive; j++)
+				is_live |= stat(live[j], &ls) == 0 && ls.st_dev == st.st_dev && ls.st_ino == st.st_ino;
+			int same_ino = (uint64_t)st.st_dev == rc->id.dev && (uint64_t)st.st_ino == rc->id.ino;
+			if (is_live || (pass == 0 && !same_ino) || match(fw, buf, len, &st) != rc)
+				continue;
+			rc->used = 1;
+			found = 1;
+			report_note(run, "%s: read up to byte %llu at the last checkpoint; its rest is read from %s",
+				    rc->name, (unsigned long long)rc->offset, cand[i]);
+			read_whole(run, fw, cand[i], rc->offset, buf, len, &st);
+		}
 	}
 	for (int i = 0; i < ncand; i++)
 		free(cand[i]);
@@ -629,7 +640,7 @@ static void follow_live(struct run *run, struct follow *fw, const char *const *l
 	}
 	for (int i = 0; i < fw->nsaved && !run->fatal && !run->interrupted && !run->stopped; i++)
 		if (!fw->saved[i].used && fw->saved[i].kind != 'h')
-			find_rest(run, fw, &fw->saved[i]);
+			find_rest(run, fw, &fw->saved[i], live, nlive);
 	if (run->fatal || run->interrupted || run->stopped || out_err(run) || nlive == 0) {
 		free(res);
 		return;

@@ -311,6 +311,20 @@ static int look_at_names(struct follow_source *fs)
 	return opened;
 }
 
+/* Is this a file read already, or being read: one open here, or one done
+ * with (a rotated-away file renamed beside its name begins as the old
+ * content of a truncated one may: it is no copy)? */
+static int known(const struct follow_source *fs, const struct stat *st)
+{
+	for (int i = 0; i < fs->nf; i++)
+		if (fs->f[i]->dev == (uint64_t)st->st_dev && fs->f[i]->ino == (uint64_t)st->st_ino)
+			return 1;
+	for (int i = 0; i < fs->nfin; i++)
+		if (fs->fin[i].id.dev == (uint64_t)st->st_dev && fs->fin[i].id.ino == (uint64_t)st->st_ino)
+			return 1;
+	return 0;
+}
+
 /* The file is shorter than what was read of it (copytruncate), or no
  * longer begins with the bytes it began with: read it again from its
  * start; what was written after the last read and before the truncation
@@ -351,7 +365,8 @@ static void truncated(struct follow_source *fs, int i, uint64_t size)
 		struct stat st;
 		if (fd < 0)
 			continue;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > was && same_start(fd, &id)) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !known(fs, &st) && (uint64_t)st.st_size > was &&
+		    same_start(fd, &id)) {
 			struct ffile *c = add_file(fs, f->name, fd, &st);
 			if (c) {
 				c->copy = 1;
