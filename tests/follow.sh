@@ -727,7 +727,13 @@ def test_disk_full():
         with open(state, "rb") as f:
             before = f.read()
         write_lines(log, 151, 300)
+        # a checkpoint that keeps failing is tried again at the next interval,
+        # not at once: the CPU stays idle (it spun a whole core before)
+        cpu0 = cpu_ticks(r.p.pid)
         sleep(0.8)
+        spent = cpu_ticks(r.p.pid) - cpu0
+        check(spent <= 25 * SLOW, "%s: %d ticks of CPU in 0.8 s while the checkpoint fails (a busy loop)" %
+              (label, spent))
         check(r.alive(), "%s: ringflow ended (status %s): %s" % (label, r.p.poll(), r.err()[:300]))
         r.stop()
         status_ok(label + " (exit)", r, 2)
@@ -749,6 +755,64 @@ def test_disk_full():
               (label, sorted(got.items()), sorted(want_by_k(1, 320).items()), r.err()[:400]))
     finally:
         subprocess.run(["umount", full], timeout=20)
+
+
+def cpu_ticks(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+    except OSError:
+        return 0
+
+
+# ---- many finished files: a restart given them all reads none again --------
+def test_many_history():
+    label = "300 history files, restarted"
+    d = mkdir("many")
+    n = 0
+    for g in range(300, 0, -1):
+        write_lines(os.path.join(d, "app.log.%d" % g), n + 1, n + 3)
+        n += 3
+    log = os.path.join(d, "app.log")
+    write_lines(log, n + 1, n + 5)
+    state = os.path.join(d, "state")
+    args = ["-f", "--state", state, "--format=tsv", "parse logfmt | count by k", os.path.join(d, "app.log*")]
+    r = Rf(args, "many-1")
+    sleep(1.0)
+    r.stop()
+    status_ok(label + " (first run)", r)
+    check(by_k(label + " (first run)", r) == want_by_k(1, n + 5), "%s: first run %r" % (label, r.out()[:300]))
+    write_lines(log, n + 6, n + 9)
+    r = Rf(args, "many-2")
+    sleep(1.0)
+    r.stop()
+    status_ok(label, r)
+    got = by_k(label, r)
+    check(got == want_by_k(1, n + 9), "%s: %s, want %s (files read again?)" %
+          (label, sorted(got.items()), sorted(want_by_k(1, n + 9).items())))
+
+
+# ---- a file saved in the state and gone at the restart: said, status 2 ------
+def test_gone_at_restart():
+    label = "a saved file gone at the restart"
+    d = mkdir("gone")
+    log = os.path.join(d, "app.log")
+    write_lines(log, 1, 50)
+    state = os.path.join(d, "state")
+    args = ["-f", "--state", state, "--format=tsv", "count", log]
+    r = Rf(args, "gone-1")
+    sleep(0.5)
+    r.stop()
+    status_ok(label + " (first run)", r)
+    os.unlink(log)
+    write_lines(log, 51, 60)
+    r = Rf(args, "gone-2")
+    sleep(0.5)
+    r.stop()
+    status_ok(label, r, 2)
+    check("is gone" in r.err() and log in r.err(), "%s: not said: %r" % (label, r.err()[:300]))
+    check(count_of(label, r) == 60, "%s: count %r, want 60" % (label, r.out()[:200]))
 
 
 def test_state_errors():
@@ -934,7 +998,8 @@ def main():
     t1 = time.monotonic()
     parallel([(test_replaced, (k, b)) for k in ("directory", "fifo") for b in (False, True)] +
              [(test_unreadable, ()), (test_disk_full, ()), (test_state_errors, ()), (test_history, ()),
-              (test_interval, ()), (test_replace_kinds, ())] +
+              (test_interval, ()), (test_replace_kinds, ()), (test_many_history, ()),
+              (test_gone_at_restart, ())] +
              [(test_rotation_at_start, (k,)) for k in ("history", "restart")])
     note("the bad, history and interval cases took %.1f s" % (time.monotonic() - t1))
     for p in procs:
