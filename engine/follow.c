@@ -35,13 +35,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "run.h"
 #include "executor.h"
 #include "../io/follow.h"
 #include "../io/codec.h"
 
-#define DONE_MAX 256      /* finished files the state remembers */
+#define DONE_MAX 16384    /* finished files the state remembers */
 
 struct rec {
 	char *name;
@@ -53,6 +54,8 @@ struct rec {
 
 struct follow {
 	uint64_t qid;
+	struct timespec saved_time; /* when the state loaded was written */
+	int have_time;
 	struct rec *saved;    /* from --state */
 	int nsaved;
 	struct rec *done;     /* finished files, this run's and saved ones kept */
@@ -135,7 +138,10 @@ static int state_write(struct run *run, struct follow *fw)
 		free(agg);
 		return -ENOMEM;
 	}
-	fprintf(f, "ringflow-state 1\nquery %016" PRIx64 "\n", fw->qid);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(f, "ringflow-state 1\nquery %016" PRIx64 "\ntime %lld.%09ld\n", fw->qid, (long long)now.tv_sec,
+		now.tv_nsec);
 	for (int i = 0; i < fw->ndone; i++)
 		put_rec(f, 'h', fw->done[i].name, &fw->done[i].id, fw->done[i].offset);
 	struct rf_follow_pos *pos = NULL;
@@ -267,6 +273,14 @@ static int state_load(struct run *run, struct follow *fw)
 		return -ESTALE;
 	}
 	p = strchr(p, '\n') + 1;
+	long long sec;
+	long nsec;
+	if (sscanf(p, "time %lld.%9ld", &sec, &nsec) == 2) {
+		fw->saved_time.tv_sec = (time_t)sec;
+		fw->saved_time.tv_nsec = nsec;
+		fw->have_time = 1;
+		p = strchr(p, '\n') + 1;
+	}
 	while (p < end && strncmp(p, "file ", 5) == 0) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -474,10 +488,10 @@ static void read_history(struct run *run, struct follow *fw, const char *name)
 
 /* A saved file no given name still points at: find it beside its name
  * (renamed, compressed) by its first bytes, and read the rest of it.  The
- * files the live names point at now are not it (those are read as live
+ * files the following reader holds are not it (they are read as live
  * files), and a file on its old inode is taken before one that only
  * begins with the same bytes. */
-static void find_rest(struct run *run, struct follow *fw, struct rec *rc, const char *const *live, int nlive)
+static void find_rest(struct run *run, struct follow *fw, struct rec *rc, struct rf_source *src)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", rc->name);
@@ -504,17 +518,22 @@ static void find_rest(struct run *run, struct follow *fw, struct rec *rc, const 
 	}
 	if (d)
 		closedir(d);
+	struct rf_follow_pos *held = NULL;
+	int nheld = 0;
+	if (src && rf__follow_positions(src, &held, &nheld) < 0)
+		nheld = 0;
 	int found = 0;
 	for (int pass = 0; pass < 2 && !found; pass++) {
 		for (int i = 0; i < ncand && !found; i++) {
 			unsigned char buf[RF_FP_MAX];
 			size_t len;
-			struct stat st, ls;
+			struct stat st;
 			if (content_start(run, cand[i], buf, &len, &st) < 0)
 				continue;
 			int is_live = 0;
-			for (int j = 0; j < nlive; j++)
-				is_live |= stat(live[j], &ls) == 0 && ls.st_dev == st.st_dev && ls.st_ino == st.st_ino;
+			for (int j = 0; j < nheld; j++)
+				is_live |= held[j].live > 0 && held[j].id.dev == (uint64_t)st.st_dev &&
+					   held[j].id.ino == (uint64_t)st.st_ino;
 			int same_ino = (uint64_t)st.st_dev == rc->id.dev && (uint64_t)st.st_ino == rc->id.ino;
 			if (is_live || (pass == 0 && !same_ino) || match(fw, buf, len, &st) != rc)
 				continue;
@@ -525,15 +544,117 @@ static void find_rest(struct run *run, struct follow *fw, struct rec *rc, const 
 			read_whole(run, fw, cand[i], rc->offset, buf, len, &st);
 		}
 	}
+	rf__follow_positions_free(held, nheld);
 	for (int i = 0; i < ncand; i++)
 		free(cand[i]);
 	free(cand);
 	if (!found) {
 		rc->used = 1; /* gone: not looked for again */
+		run->failed_inputs++; /* lines are lost: the exit status says so */
 		report_error(run, rc->name, -ENOENT, "the file read up to byte %llu at the last checkpoint is gone "
 			     "(rotated away and deleted?): what was written to it after that byte is lost",
 			     (unsigned long long)rc->offset);
 	}
+}
+
+/* Files beside a live name that no checkpoint saw and that were written
+ * after the last one: a file created after it and rotated away before the
+ * restart (two rotations, one while ringflow ran and one while it was
+ * down, or a rotation right after a checkpoint).  Their every line is
+ * new: read them whole.  Names as rotation makes them (the name, a '.',
+ * '-' or '_' and more); older files that match no saved file are history
+ * this run was not asked to read. */
+static int known_file(const struct follow *fw, const struct stat *st, const unsigned char *buf, size_t len)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const struct rec *r = pass ? fw->done : fw->saved;
+		int n = pass ? fw->ndone : fw->nsaved;
+		for (int i = 0; i < n; i++) {
+			if (r[i].id.dev == (uint64_t)st->st_dev && r[i].id.ino == (uint64_t)st->st_ino)
+				return 1;
+			if (r[i].id.fplen && r[i].id.fplen <= len && rf__fp_hash(buf, r[i].id.fplen) == r[i].id.fp)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int by_mtime_cand(const void *a, const void *b)
+{
+	const struct stat *x = *(const struct stat *const *)a, *y = *(const struct stat *const *)b;
+	if (x->st_mtim.tv_sec != y->st_mtim.tv_sec)
+		return x->st_mtim.tv_sec < y->st_mtim.tv_sec ? -1 : 1;
+	return x->st_mtim.tv_nsec < y->st_mtim.tv_nsec ? -1 : x->st_mtim.tv_nsec > y->st_mtim.tv_nsec;
+}
+
+struct unseen {
+	struct stat st;       /* first: sorted by it */
+	char *path;
+};
+
+static void read_unseen(struct run *run, struct follow *fw, const char *live, struct rf_source *src)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", live);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : live;
+	if (slash)
+		*slash = 0;
+	const char *dpath = slash ? (dir[0] ? dir : "/") : ".";
+	size_t blen = strlen(base);
+	struct rf_follow_pos *held = NULL;
+	int nheld = 0;
+	if (src && rf__follow_positions(src, &held, &nheld) < 0)
+		nheld = 0;
+	DIR *d = opendir(dpath);
+	struct dirent *de;
+	struct unseen *u = NULL;
+	int nu = 0;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, base, blen) != 0 || !de->d_name[blen] || !strchr(".-_", de->d_name[blen]) ||
+		    !de->d_name[blen + 1])
+			continue;
+		char *path;
+		if (asprintf(&path, "%s/%s", dpath, de->d_name) < 0)
+			break;
+		struct stat st;
+		int skip = stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+			   st.st_mtim.tv_sec < fw->saved_time.tv_sec ||
+			   (st.st_mtim.tv_sec == fw->saved_time.tv_sec && st.st_mtim.tv_nsec <= fw->saved_time.tv_nsec);
+		for (int j = 0; j < nheld && !skip; j++)
+			skip = held[j].id.dev == (uint64_t)st.st_dev && held[j].id.ino == (uint64_t)st.st_ino;
+		struct unseen *nu2 = skip ? NULL : realloc(u, (size_t)(nu + 1) * sizeof *u);
+		if (!nu2) {
+			free(path);
+			continue;
+		}
+		u = nu2;
+		u[nu].st = st;
+		u[nu].path = path;
+		nu++;
+	}
+	if (d)
+		closedir(d);
+	rf__follow_positions_free(held, nheld);
+	/* oldest first, as they were written */
+	struct unseen **order = calloc((size_t)nu + 1, sizeof *order);
+	for (int i = 0; order && i < nu; i++)
+		order[i] = &u[i];
+	if (order)
+		qsort(order, (size_t)nu, sizeof *order, by_mtime_cand);
+	for (int i = 0; order && i < nu && !run->fatal && !run->interrupted && !run->stopped && !out_err(run); i++) {
+		unsigned char buf[RF_FP_MAX];
+		size_t len;
+		struct stat st;
+		if (content_start(run, order[i]->path, buf, &len, &st) < 0 || known_file(fw, &st, buf, len))
+			continue;
+		report_note(run, "%s: written after the last checkpoint and not seen by it: read whole", order[i]->path);
+		read_whole(run, fw, order[i]->path, 0, buf, len, &st);
+	}
+	free(order);
+	for (int i = 0; i < nu; i++)
+		free(u[i].path);
+	free(u);
 }
 
 /* ---- checkpoints -------------------------------------------------------- */
@@ -551,6 +672,8 @@ static void checkpoint(struct run *run, struct follow *fw)
 				     run->opt->state_path, strerror(-r));
 		fw->ckpt_said = -r;
 		run->state_err = r;
+		/* tried again at the next interval, not at once */
+		fw->next_ckpt = now_ns() + ns_or(run->opt->checkpoint_ns, 5000000000ULL);
 		return;
 	}
 	if (fw->ckpt_said)
@@ -574,7 +697,10 @@ static uint64_t mark(const struct follow *fw)
 static int follow_tick(struct run *run, uint64_t now)
 {
 	struct follow *fw = run->follow;
-	if (!fw || !fw->src || !run->opt->state_path || now < fw->next_ckpt)
+	/* only between the following reader's chunks: in the middle of a
+	 * history file the aggregate holds part of a file the state would
+	 * not record */
+	if (!fw || !fw->src || run->cur_src != fw->src || !run->opt->state_path || now < fw->next_ckpt)
 		return 0;
 	/* an idle follow writes nothing (and wakes no disk) */
 	uint64_t m = mark(fw);
@@ -591,7 +717,7 @@ static int follow_tick(struct run *run, uint64_t now)
 static uint64_t follow_deadline(const struct run *run, uint64_t d)
 {
 	const struct follow *fw = run->follow;
-	if (fw && fw->src && run->opt->state_path && (!d || fw->next_ckpt < d))
+	if (fw && fw->src && run->cur_src == fw->src && run->opt->state_path && (!d || fw->next_ckpt < d))
 		d = fw->next_ckpt;
 	return d;
 }
@@ -607,15 +733,20 @@ static void say(void *user, const char *name, int err, const char *msg)
 		report_note(run, "%s: %s", name, msg);
 }
 
-static void follow_live(struct run *run, struct follow *fw, const char *const *live, int nlive)
+/* Open the live files now, before the history is read: a rotation while
+ * it is read then finds the file that was live held open here, and its
+ * lines are read, not lost.  The live names still pointing at the file a
+ * checkpoint saw resume there.  NULL when there is nothing to follow or
+ * it failed (said, and fatal). */
+static struct rf_source *follow_open(struct run *run, struct follow *fw, const char *const *live, int nlive,
+				     struct rf_follow_pos **resp)
 {
-	/* the live names still pointing at the file a checkpoint saw resume
-	 * there; the other saved files are looked for beside their names */
 	struct rf_follow_pos *res = calloc((size_t)fw->nsaved + 1, sizeof *res);
 	int nres = 0;
+	*resp = res;
 	if (!res) {
 		run->fatal = -ENOMEM;
-		return;
+		return NULL;
 	}
 	for (int i = 0; i < fw->nsaved; i++) {
 		struct rec *rc = &fw->saved[i];
@@ -638,13 +769,8 @@ static void follow_live(struct run *run, struct follow *fw, const char *const *l
 			nres++;
 		}
 	}
-	for (int i = 0; i < fw->nsaved && !run->fatal && !run->interrupted && !run->stopped; i++)
-		if (!fw->saved[i].used && fw->saved[i].kind != 'h')
-			find_rest(run, fw, &fw->saved[i], live, nlive);
-	if (run->fatal || run->interrupted || run->stopped || out_err(run) || nlive == 0) {
-		free(res);
-		return;
-	}
+	if (nlive == 0)
+		return NULL;
 	int r = ensure_pool(run, 0);
 	struct rf_follow_config fc = {
 		.names = live, .nnames = nlive, .resume = res, .nresume = nres, .pool = &run->pool,
@@ -655,12 +781,18 @@ static void follow_live(struct run *run, struct follow *fw, const char *const *l
 	if (r == 0)
 		r = rf__source_follow_open(&src, &fc);
 	if (r < 0) {
-		free(res);
 		if (!run->fatal)
 			report_error(run, live[0], r, "cannot follow: %s", strerror(-r));
 		run->fatal = r;
-		return;
+		return NULL;
 	}
+	fw->src = src;
+	return src;
+}
+
+/* Follow the live files until stopped. */
+static void follow_run(struct run *run, struct follow *fw, struct rf_source *src, const char *const *live, int nlive)
+{
 	if (run->rep) {
 		run->rep->inputs += (uint64_t)nlive;
 		run->rep->io_used[RF_IO_READ] = 1;
@@ -673,15 +805,14 @@ static void follow_live(struct run *run, struct follow *fw, const char *const *l
 	run->flush_each = 1;
 	run->input_name = live[0];
 	run->input_idx++;
-	fw->src = src;
 	fw->next_ckpt = now_ns() + ns_or(run->opt->checkpoint_ns, 5000000000ULL);
 	int every = run->opt->every_ns && run->agg >= 0;
+	run->cur_src = src;
 	src->deadline_ns = follow_deadline(run, every ? run->next_tick : 0);
 	src->wake_fd = run->wake_fd;
-	run->cur_src = src;
 	run->framer.tick = tick;
 	run->count_lines = 0;
-	r = rf__framer_run(&run->framer, src);
+	int r = rf__framer_run(&run->framer, src);
 	run->cur_src = NULL;
 	if (r == -ECANCELED && __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE))
 		r = __atomic_load_n(&run->wake_err, __ATOMIC_ACQUIRE);
@@ -710,9 +841,6 @@ static void follow_live(struct run *run, struct follow *fw, const char *const *l
 		rep->bytes += src->bytes;
 	}
 	run->done_bytes += src->bytes;
-	fw->src = NULL;
-	src->ops->close(src);
-	free(res);
 }
 
 int run_follow(struct run *run, const char *const *files, int nfiles)
@@ -797,30 +925,42 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 		r = -ENOMEM;
 	if (r == 0 && opt->state_path)
 		r = state_load(run, &fw);
-	if (r == 0) {
+	for (int i = 0; r == 0 && i < n; i++) {
+		if (nm[i].base >= 0)
+			continue;
+		struct stat st;
+		if (stat(nm[i].name, &st) == 0 && S_ISDIR(st.st_mode)) {
+			report_error(run, nm[i].name, -EISDIR, "is a directory: follow files, or a pattern "
+				     "in quotes ('%s/*.log')", nm[i].name);
+			r = -EISDIR;
+			break;
+		}
+		live[nlive++] = nm[i].name;
+	}
+	struct rf_follow_pos *res = NULL;
+	struct rf_source *src = r == 0 ? follow_open(run, &fw, live, nlive, &res) : NULL;
+#define GOING (!run->fatal && !run->interrupted && !run->stopped && !out_err(run))
+	if (r == 0 && GOING) {
 		if (read_stdin)
 			process_input(run, NULL);
-		for (int i = 0; i < n; i++) {
-			if (nm[i].base < 0) {
-				struct stat st;
-				if (stat(nm[i].name, &st) == 0 && S_ISDIR(st.st_mode)) {
-					report_error(run, nm[i].name, -EISDIR, "is a directory: follow files, or a pattern "
-						     "in quotes ('%s/*.log')", nm[i].name);
-					r = -EISDIR;
-					break;
-				}
-				live[nlive++] = nm[i].name;
-				continue;
-			}
-			if (run->fatal || run->interrupted || run->stopped || out_err(run))
-				break;
-			read_history(run, &fw, nm[i].name);
-		}
+		for (int i = 0; i < n && GOING; i++)
+			if (nm[i].base >= 0)
+				read_history(run, &fw, nm[i].name);
+		for (int i = 0; i < fw.nsaved && GOING; i++)
+			if (!fw.saved[i].used && fw.saved[i].kind != 'h')
+				find_rest(run, &fw, &fw.saved[i], src);
+		for (int i = 0; fw.have_time && i < nlive && GOING; i++)
+			read_unseen(run, &fw, live[i], src);
 	}
-	if (r == 0 && !run->fatal && !run->interrupted && !run->stopped && !out_err(run))
-		follow_live(run, &fw, live, nlive);
+	if (r == 0 && src && GOING)
+		follow_run(run, &fw, src, live, nlive);
 	else if (r == 0 && opt->state_path && !run->fatal && !run->interrupted && !out_err(run))
 		checkpoint(run, &fw);
+#undef GOING
+	fw.src = NULL;
+	if (src)
+		src->ops->close(src);
+	free(res);
 	free(live);
 	for (int i = 0; i < n; i++)
 		free(nm[i].name);

@@ -87,7 +87,7 @@ struct follow_source {
 	int nfin;
 };
 
-#define FIN_MAX 256
+#define FIN_MAX 16384
 
 static void finished(struct follow_source *fs, const char *name, uint64_t dev, uint64_t ino,
 		     const unsigned char *fp, uint32_t fplen, uint64_t offset)
@@ -247,9 +247,11 @@ static int open_live(struct follow_source *fs, int n, const struct stat *want)
 		return 0;
 	}
 	f->live = 1;
+	int seen = fs->names[n].seen;
 	fs->names[n].seen = 1;
 	if (fs->names[n].said) {
-		say(fs, path, 0, fs->names[n].said == ENOENT ? "created again: following the new file"
+		say(fs, path, 0, fs->names[n].said == ENOENT ? seen ? "created again: following the new file"
+										   : "created: following it"
 							   : "following it again");
 		fs->names[n].said = 0;
 	}
@@ -721,6 +723,10 @@ int rf__source_follow_open(struct rf_source **out, const struct rf_follow_config
 			fs->cfg.poll_ns = 1000000000ULL;
 		}
 	}
+	/* the live files are held from now on: a rotation before the first
+	 * read finds them open */
+	look_at_names(fs);
+	fs->started = 1;
 	*out = &fs->base;
 	return 0;
 }
