@@ -43,6 +43,7 @@
 #include "../io/codec.h"
 
 #define DONE_MAX 16384    /* finished files the state remembers */
+#define HOLD_MAX 256      /* history files held open from the start */
 
 struct rec {
 	char *name;
@@ -331,6 +332,7 @@ bad:
 struct fname {
 	char *name;
 	int base;             /* history: the live name it belongs to; -1: live */
+	int fd;               /* history: held open from the start, or -1 */
 	long gen;             /* .N: N; -1: a date or other suffix */
 	const char *suffix;
 	int order;
@@ -373,7 +375,7 @@ static int by_rotation(const void *a, const void *b)
 static int content_start(struct run *run, const char *name, unsigned char *buf, size_t *len, struct stat *st)
 {
 	*len = 0;
-	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a path, or /proc/self/fd/N */
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
@@ -454,13 +456,15 @@ static int remember(struct follow *fw, const char *name, const struct rf_follow_
 static void checkpoint(struct run *run, struct follow *fw);
 
 /* Read a whole file from byte `from` of its content; remember it as read. */
-static void read_whole(struct run *run, struct follow *fw, const char *name, uint64_t from,
+static void read_whole(struct run *run, struct follow *fw, const char *name, const char *path, uint64_t from,
 		       const unsigned char *buf, size_t len, const struct stat *st)
 {
 	int failed = run->failed_inputs;
 	run->resume_at = from;
 	run->input_end = from;
+	run->open_as = path;
 	process_input(run, name);
+	run->open_as = NULL;
 	run->resume_at = 0;
 	if (run->failed_inputs != failed || run->fatal || run->interrupted || out_err(run))
 		return;
@@ -470,12 +474,19 @@ static void read_whole(struct run *run, struct follow *fw, const char *name, uin
 		checkpoint(run, fw);
 }
 
-static void read_history(struct run *run, struct follow *fw, const char *name)
+/* A history file, held open since the start (fd; -1: opened now). */
+static void read_history(struct run *run, struct follow *fw, const char *name, int fd)
 {
 	unsigned char buf[RF_FP_MAX];
 	size_t len;
 	struct stat st;
-	int r = content_start(run, name, buf, &len, &st);
+	char held[64];
+	const char *path = name;
+	if (fd >= 0) {
+		snprintf(held, sizeof held, "/proc/self/fd/%d", fd);
+		path = held;
+	}
+	int r = content_start(run, path, buf, &len, &st);
 	if (r < 0) {
 		process_input(run, name); /* it says what is wrong */
 		return;
@@ -483,7 +494,7 @@ static void read_history(struct run *run, struct follow *fw, const char *name)
 	struct rec *rc = match(fw, buf, len, &st);
 	if (rc)
 		rc->used = 1;
-	read_whole(run, fw, name, rc ? rc->offset : 0, buf, len, &st);
+	read_whole(run, fw, name, path, rc ? rc->offset : 0, buf, len, &st);
 }
 
 /* A saved file no given name still points at: find it beside its name
@@ -541,7 +552,7 @@ static void find_rest(struct run *run, struct follow *fw, struct rec *rc, struct
 			found = 1;
 			report_note(run, "%s: read up to byte %llu at the last checkpoint; its rest is read from %s",
 				    rc->name, (unsigned long long)rc->offset, cand[i]);
-			read_whole(run, fw, cand[i], rc->offset, buf, len, &st);
+			read_whole(run, fw, cand[i], cand[i], rc->offset, buf, len, &st);
 		}
 	}
 	rf__follow_positions_free(held, nheld);
@@ -649,7 +660,7 @@ static void read_unseen(struct run *run, struct follow *fw, const char *live, st
 		if (content_start(run, order[i]->path, buf, &len, &st) < 0 || known_file(fw, &st, buf, len))
 			continue;
 		report_note(run, "%s: written after the last checkpoint and not seen by it: read whole", order[i]->path);
-		read_whole(run, fw, order[i]->path, 0, buf, len, &st);
+		read_whole(run, fw, order[i]->path, order[i]->path, 0, buf, len, &st);
 	}
 	free(order);
 	for (int i = 0; i < nu; i++)
@@ -887,7 +898,7 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 				break;
 			}
 			nm = nn;
-			nm[n] = (struct fname){ .name = (char *)name, .base = -1, .gen = -1, .order = n };
+			nm[n] = (struct fname){ .name = (char *)name, .base = -1, .gen = -1, .order = n, .fd = -1 };
 			n++;
 		}
 		globfree(&g);
@@ -917,7 +928,14 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 	for (int i = 0; i < n; i++)
 		if (nm[i].base < 0)
 			nm[i].suffix = "";
-	qsort(nm, (size_t)n, sizeof *nm, by_rotation);
+	if (n > 0)
+		qsort(nm, (size_t)n, sizeof *nm, by_rotation);
+	/* hold the history files open now, with the live ones (follow_open):
+	 * a rotation while the history is read renames them, and they are
+	 * read all the same (up to HOLD_MAX of them: descriptors are few) */
+	for (int i = 0, held = 0; i < n && held < HOLD_MAX; i++)
+		if (nm[i].base >= 0 && (nm[i].fd = open(nm[i].name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0)
+			held++;
 
 	const char **live = calloc((size_t)n + 1, sizeof *live);
 	int nlive = 0;
@@ -945,7 +963,7 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 			process_input(run, NULL);
 		for (int i = 0; i < n && GOING; i++)
 			if (nm[i].base >= 0)
-				read_history(run, &fw, nm[i].name);
+				read_history(run, &fw, nm[i].name, nm[i].fd);
 		for (int i = 0; i < fw.nsaved && GOING; i++)
 			if (!fw.saved[i].used && fw.saved[i].kind != 'h')
 				find_rest(run, &fw, &fw.saved[i], src);
@@ -962,8 +980,11 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 		src->ops->close(src);
 	free(res);
 	free(live);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (nm[i].fd >= 0)
+			close(nm[i].fd);
 		free(nm[i].name);
+	}
 	free(nm);
 	for (int i = 0; i < fw.nsaved; i++)
 		free(fw.saved[i].name);

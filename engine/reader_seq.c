@@ -292,7 +292,9 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	int count_lines = run->count_lines; /* put back at the end (the seek) */
 	if (rep) /* every input, also one that cannot be read */
 		rep->inputs++;
-	int fd = is_stdin ? 0 : open(name, O_RDONLY | O_CLOEXEC);
+	/* follow mode holds its history files open from the start (a rotation
+	 * renames them meanwhile): opened through that descriptor */
+	int fd = is_stdin ? 0 : open(run->open_as ? run->open_as : name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		report_error(run, shown, -errno, "%s", strerror(errno));
 		run->failed_inputs++;

@@ -124,6 +124,7 @@ struct run {
 	int (*follow_tick)(struct run *run, uint64_t now);
 	uint64_t (*follow_deadline)(const struct run *run, uint64_t d);
 	uint64_t resume_at, input_end;
+	const char *open_as;      /* the next input opened by this path, named by its own */
 	int state_err;
 	struct rf_source *skip_src; /* resume_at in a compressed input */
 };

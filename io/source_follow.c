@@ -427,7 +427,8 @@ static uint64_t check_replaced(struct follow_source *fs, int i)
 	if (fstat(f->fd, &st) < 0)
 		return 0;
 	struct rf_follow_id id = { .fplen = f->fplen, .fp = rf__fp_hash(f->fpbuf, f->fplen) };
-	if (f->off && ((uint64_t)st.st_size < f->off || (f->fplen && !same_start(f->fd, &id))))
+	/* also before the first read: the first bytes were taken at open */
+	if ((uint64_t)st.st_size < f->off || (f->fplen && !same_start(f->fd, &id)))
 		truncated(fs, i, (uint64_t)st.st_size);
 	return (uint64_t)st.st_size;
 }
