@@ -14,11 +14,11 @@ volatile sig_atomic_t rf__follow_stop; /* io/follow.h */
 int rf__cancel_fd = -1;
 static pid_t cancel_pid; /* the process the eventfd was made for */
 
-void rf_cancel(void)
+/* Wake a poll() on a stream or a followed file; not from a forked
+ * multiprocess worker, which shares the descriptor with its parent.
+ * Async-signal-safe. */
+static void wake_readers(void)
 {
-	rf__io_cancel = 1;
-	/* wake a poll() on a stream; not from a forked multiprocess worker,
-	 * which shares the descriptor with its parent */
 	if (rf__cancel_fd >= 0 && getpid() == cancel_pid) {
 		int saved = errno;
 		uint64_t one = 1;
@@ -28,16 +28,16 @@ void rf_cancel(void)
 	}
 }
 
+void rf_cancel(void)
+{
+	rf__io_cancel = 1;
+	wake_readers();
+}
+
 void rf_follow_stop(void)
 {
 	rf__follow_stop = 1;
-	if (rf__cancel_fd >= 0 && getpid() == cancel_pid) {
-		int saved = errno;
-		uint64_t one = 1;
-		ssize_t w = write(rf__cancel_fd, &one, sizeof one);
-		(void)w;
-		errno = saved;
-	}
+	wake_readers();
 }
 
 /* The eventfd behind rf_cancel(), made once per process. */

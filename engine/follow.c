@@ -497,6 +497,47 @@ static void read_history(struct run *run, struct follow *fw, const char *name, i
 	read_whole(run, fw, name, path, rc ? rc->offset : 0, buf, len, &st);
 }
 
+/* The files beside `name`: its directory's entries that are the name's
+ * last part plus '.', '-' or '_' and more (and the name itself when
+ * `self`), as paths; *n of them, to give back with free_list. */
+static char **siblings(const char *name, int self, int *n)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", name);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : name;
+	if (slash)
+		*slash = 0;
+	const char *dpath = slash ? (dir[0] ? dir : "/") : ".";
+	size_t blen = strlen(base);
+	DIR *d = opendir(dpath);
+	struct dirent *de;
+	char **list = NULL;
+	*n = 0;
+	while (d && (de = readdir(d))) {
+		const char *rest = de->d_name + blen;
+		if (strncmp(de->d_name, base, blen) != 0 || (*rest ? !strchr(".-_", *rest) || !rest[1] : !self))
+			continue;
+		char **nl = realloc(list, (size_t)(*n + 1) * sizeof *nl);
+		if (!nl)
+			break;
+		list = nl;
+		if (asprintf(&list[*n], "%s/%s", dpath, de->d_name) < 0)
+			break;
+		(*n)++;
+	}
+	if (d)
+		closedir(d);
+	return list;
+}
+
+static void free_list(char **list, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
 /* A saved file no given name still points at: find it beside its name
  * (renamed, compressed) by its first bytes, and read the rest of it.  The
  * files the following reader holds are not it (they are read as live
@@ -504,31 +545,8 @@ static void read_history(struct run *run, struct follow *fw, const char *name, i
  * begins with the same bytes. */
 static void find_rest(struct run *run, struct follow *fw, struct rec *rc, struct rf_source *src)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", rc->name);
-	char *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : rc->name;
-	if (slash)
-		*slash = 0;
-	const char *dpath = slash ? (dir[0] ? dir : "/") : ".";
-	size_t blen = strlen(base);
-	DIR *d = opendir(dpath);
-	struct dirent *de;
-	char **cand = NULL;
-	int ncand = 0;
-	while (d && (de = readdir(d))) {
-		if (strncmp(de->d_name, base, blen) != 0 || (de->d_name[blen] && !strchr(".-_", de->d_name[blen])))
-			continue;
-		char **nc = realloc(cand, (size_t)(ncand + 1) * sizeof *nc);
-		if (!nc)
-			break;
-		cand = nc;
-		if (asprintf(&cand[ncand], "%s/%s", dpath, de->d_name) < 0)
-			break;
-		ncand++;
-	}
-	if (d)
-		closedir(d);
+	int ncand;
+	char **cand = siblings(rc->name, 1, &ncand);
 	struct rf_follow_pos *held = NULL;
 	int nheld = 0;
 	if (src && rf__follow_positions(src, &held, &nheld) < 0)
@@ -556,9 +574,7 @@ static void find_rest(struct run *run, struct follow *fw, struct rec *rc, struct
 		}
 	}
 	rf__follow_positions_free(held, nheld);
-	for (int i = 0; i < ncand; i++)
-		free(cand[i]);
-	free(cand);
+	free_list(cand, ncand);
 	if (!found) {
 		rc->used = 1; /* gone: not looked for again */
 		run->failed_inputs++; /* lines are lost: the exit status says so */
@@ -605,47 +621,31 @@ struct unseen {
 
 static void read_unseen(struct run *run, struct follow *fw, const char *live, struct rf_source *src)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", live);
-	char *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : live;
-	if (slash)
-		*slash = 0;
-	const char *dpath = slash ? (dir[0] ? dir : "/") : ".";
-	size_t blen = strlen(base);
 	struct rf_follow_pos *held = NULL;
 	int nheld = 0;
 	if (src && rf__follow_positions(src, &held, &nheld) < 0)
 		nheld = 0;
-	DIR *d = opendir(dpath);
-	struct dirent *de;
+	int ncand;
+	char **cand = siblings(live, 0, &ncand);
 	struct unseen *u = NULL;
 	int nu = 0;
-	while (d && (de = readdir(d))) {
-		if (strncmp(de->d_name, base, blen) != 0 || !de->d_name[blen] || !strchr(".-_", de->d_name[blen]) ||
-		    !de->d_name[blen + 1])
-			continue;
-		char *path;
-		if (asprintf(&path, "%s/%s", dpath, de->d_name) < 0)
-			break;
+	for (int c = 0; c < ncand; c++) {
 		struct stat st;
-		int skip = stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+		int skip = stat(cand[c], &st) < 0 || !S_ISREG(st.st_mode) ||
 			   st.st_mtim.tv_sec < fw->saved_time.tv_sec ||
 			   (st.st_mtim.tv_sec == fw->saved_time.tv_sec && st.st_mtim.tv_nsec <= fw->saved_time.tv_nsec);
 		for (int j = 0; j < nheld && !skip; j++)
 			skip = held[j].id.dev == (uint64_t)st.st_dev && held[j].id.ino == (uint64_t)st.st_ino;
 		struct unseen *nu2 = skip ? NULL : realloc(u, (size_t)(nu + 1) * sizeof *u);
-		if (!nu2) {
-			free(path);
+		if (!nu2)
 			continue;
-		}
 		u = nu2;
 		u[nu].st = st;
-		u[nu].path = path;
+		u[nu].path = cand[c];
+		cand[c] = NULL; /* now u's */
 		nu++;
 	}
-	if (d)
-		closedir(d);
+	free_list(cand, ncand);
 	rf__follow_positions_free(held, nheld);
 	/* oldest first, as they were written */
 	struct unseen **order = calloc((size_t)nu + 1, sizeof *order);
