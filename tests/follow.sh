@@ -1023,4 +1023,18 @@ read -r n f < "$T/res"
 checks=$((checks + ${n:-0}))
 failures=$((failures + ${f:-0}))
 
+# --every on a terminal: each snapshot redraws the screen in place (clear,
+# then the time line and the table); through a pipe no escape is written
+if command -v script > /dev/null; then
+	seq 1 5 > "$T/tty.log"
+	timeout -s INT 2 script -qec "'$RINGFLOW' -f --every 200ms count '$T/tty.log'" /dev/null > "$T/tty.out" 2>&1
+	n=$(grep -c "$(printf '\033\\[H\033\\[2J')# 20" "$T/tty.out")
+	[ "$n" -ge 3 ] || fail "--every on a terminal: $n redraws in 2 s at 200 ms: $(od -c "$T/tty.out" | head -5)"
+	timeout -s INT 1 "$RINGFLOW" -f --every 200ms count "$T/tty.log" > "$T/pipe.out" 2>&1
+	grep -q "$(printf '\033')" "$T/pipe.out" && fail "--every through a pipe: an escape was written"
+	[ "$(grep -c '^# 20' "$T/pipe.out")" -ge 3 ] || fail "--every through a pipe: no time lines: $(head -5 "$T/pipe.out")"
+else
+	echo "SKIP: the terminal redraw: no script(1)"
+fi
+
 finish
