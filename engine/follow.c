@@ -370,8 +370,8 @@ static int by_rotation(const void *a, const void *b)
 
 /* ---- files read whole: the history, and what a restart finds ---------- */
 
-/* The first bytes of a file's content (decoded if compressed): 0 and
- * *len, or -errno. */
+/* The first bytes of a file's content (decoded if compressed): 0 (a plain
+ * file) or 1 (compressed) and *len, or -errno. */
 static int content_start(struct run *run, const char *name, unsigned char *buf, size_t *len, struct stat *st)
 {
 	*len = 0;
@@ -388,7 +388,7 @@ static int content_start(struct run *run, const char *name, unsigned char *buf, 
 		ssize_t n = pread(fd, buf, RF_FP_MAX, 0);
 		*len = n > 0 ? (size_t)n : 0;
 		close(fd);
-		return 0;
+		return 0; /* plain */
 	}
 	struct rf_source *src;
 	int r = ensure_pool(run, 0);
@@ -407,7 +407,7 @@ static int content_start(struct run *run, const char *name, unsigned char *buf, 
 	}
 	src->ops->close(src);
 	close(fd);
-	return 0;
+	return 1; /* compressed */
 }
 
 /* The saved file that a file beginning with buf[0, len) is, or NULL. */
@@ -455,9 +455,35 @@ static int remember(struct follow *fw, const char *name, const struct rf_follow_
 
 static void checkpoint(struct run *run, struct follow *fw);
 
+/* A plain file that a writer may still append to (just rotated away):
+ * read by the following reader from byte `from`, as a rotated-away file,
+ * until idle for --rotate-wait, not read whole now (the lines appended
+ * after would be lost).  0, or -1: not possible (read it whole). */
+static int take_over(struct follow *fw, const char *name, const char *path, uint64_t from)
+{
+	if (!fw->src)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	int r = rf__follow_adopt(fw->src, fd, name, from);
+	close(fd);
+	return r < 0 ? -1 : 0;
+}
+
+/* Written to within the last --rotate-wait: a writer may still be at it. */
+static int recent(const struct run *run, const struct stat *st)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t age = ((int64_t)now.tv_sec - (int64_t)st->st_mtim.tv_sec) * 1000000000LL +
+		      (now.tv_nsec - st->st_mtim.tv_nsec);
+	return age < (int64_t)ns_or(run->opt->rotate_wait_ns, 5000000000ULL);
+}
+
 /* Read a whole file from byte `from` of its content; remember it as read. */
 static void read_whole(struct run *run, struct follow *fw, const char *name, const char *path, uint64_t from,
-		       const unsigned char *buf, size_t len, const struct stat *st)
+		       const unsigned char *buf, size_t len, const struct stat *st, int plain)
 {
 	int failed = run->failed_inputs;
 	run->resume_at = from;
@@ -468,6 +494,16 @@ static void read_whole(struct run *run, struct follow *fw, const char *name, con
 	run->resume_at = 0;
 	if (run->failed_inputs != failed || run->fatal || run->interrupted || out_err(run))
 		return;
+	/* written to lately: a writer may not have reopened its log yet, and
+	 * what it appends now goes to this file: the following reader reads
+	 * on from here until the file is idle (order kept: all that was there
+	 * went first) */
+	struct stat now;
+	if (plain && stat(path, &now) == 0 && recent(run, &now) &&
+	    take_over(fw, name, path, run->input_end) == 0) {
+		checkpoint(run, fw);
+		return;
+	}
 	struct rf_follow_id id = { .dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
 				   .fplen = (uint32_t)len, .fp = rf__fp_hash(buf, len) };
 	if (remember(fw, name, &id, run->input_end) == 0)
@@ -494,7 +530,7 @@ static void read_history(struct run *run, struct follow *fw, const char *name, i
 	struct rec *rc = match(fw, buf, len, &st);
 	if (rc)
 		rc->used = 1;
-	read_whole(run, fw, name, path, rc ? rc->offset : 0, buf, len, &st);
+	read_whole(run, fw, name, path, rc ? rc->offset : 0, buf, len, &st, r == 0);
 }
 
 /* The files beside `name`: its directory's entries that are the name's
@@ -531,6 +567,17 @@ static char **siblings(const char *name, int self, int *n)
 	return list;
 }
 
+/* Open a file to hold it while it is judged and read: its descriptor, and
+ * in proc the path that opens that very file again (a rename meanwhile
+ * changes nothing), or -1. */
+static int hold(const char *name, char *proc, size_t n)
+{
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0)
+		snprintf(proc, n, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
 static void free_list(char **list, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -557,20 +604,30 @@ static void find_rest(struct run *run, struct follow *fw, struct rec *rc, struct
 			unsigned char buf[RF_FP_MAX];
 			size_t len;
 			struct stat st;
-			if (content_start(run, cand[i], buf, &len, &st) < 0)
+			char path[64];
+			int fd = hold(cand[i], path, sizeof path);
+			if (fd < 0)
 				continue;
+			int kind = content_start(run, path, buf, &len, &st);
+			if (kind < 0) {
+				close(fd);
+				continue;
+			}
 			int is_live = 0;
 			for (int j = 0; j < nheld; j++)
 				is_live |= held[j].live > 0 && held[j].id.dev == (uint64_t)st.st_dev &&
 					   held[j].id.ino == (uint64_t)st.st_ino;
 			int same_ino = (uint64_t)st.st_dev == rc->id.dev && (uint64_t)st.st_ino == rc->id.ino;
-			if (is_live || (pass == 0 && !same_ino) || match(fw, buf, len, &st) != rc)
+			if (is_live || (pass == 0 && !same_ino) || match(fw, buf, len, &st) != rc) {
+				close(fd);
 				continue;
+			}
 			rc->used = 1;
 			found = 1;
 			report_note(run, "%s: read up to byte %llu at the last checkpoint; its rest is read from %s",
 				    rc->name, (unsigned long long)rc->offset, cand[i]);
-			read_whole(run, fw, cand[i], cand[i], rc->offset, buf, len, &st);
+			read_whole(run, fw, cand[i], path, rc->offset, buf, len, &st, kind == 0);
+			close(fd);
 		}
 	}
 	rf__follow_positions_free(held, nheld);
@@ -597,9 +654,11 @@ static int known_file(const struct follow *fw, const struct stat *st, const unsi
 		const struct rec *r = pass ? fw->done : fw->saved;
 		int n = pass ? fw->ndone : fw->nsaved;
 		for (int i = 0; i < n; i++) {
-			if (r[i].id.dev == (uint64_t)st->st_dev && r[i].id.ino == (uint64_t)st->st_ino)
-				return 1;
-			if (r[i].id.fplen && r[i].id.fplen <= len && rf__fp_hash(buf, r[i].id.fplen) == r[i].id.fp)
+			/* by content: a saved file on an inode since given to a new
+			 * file is not that file; an empty one only by its inode */
+			int same_ino = r[i].id.dev == (uint64_t)st->st_dev && r[i].id.ino == (uint64_t)st->st_ino;
+			if (r[i].id.fplen ? r[i].id.fplen <= len && rf__fp_hash(buf, r[i].id.fplen) == r[i].id.fp
+					  : same_ino && len == 0)
 				return 1;
 		}
 	}
@@ -617,6 +676,7 @@ static int by_mtime_cand(const void *a, const void *b)
 struct unseen {
 	struct stat st;       /* first: sorted by it */
 	char *path;
+	int fd;               /* held from the listing on: a rename meanwhile does not change it */
 };
 
 static void read_unseen(struct run *run, struct follow *fw, const char *live, struct rf_source *src)
@@ -629,18 +689,39 @@ static void read_unseen(struct run *run, struct follow *fw, const char *live, st
 	char **cand = siblings(live, 0, &ncand);
 	struct unseen *u = NULL;
 	int nu = 0;
+	struct stat sst;
+	int have_sst = run->opt->state_path && stat(run->opt->state_path, &sst) == 0;
+	size_t llen = strlen(strrchr(live, '/') ? strrchr(live, '/') + 1 : live);
 	for (int c = 0; c < ncand; c++) {
 		struct stat st;
-		int skip = stat(cand[c], &st) < 0 || !S_ISREG(st.st_mode) ||
-			   st.st_mtim.tv_sec < fw->saved_time.tv_sec ||
-			   (st.st_mtim.tv_sec == fw->saved_time.tv_sec && st.st_mtim.tv_nsec <= fw->saved_time.tv_nsec);
+		int fd = -1;
+		/* a rotation's suffix only: digits (a generation, a date), and
+		 * '.', '-', '_' between them, then perhaps a compressed format's
+		 * (app.log.1, app.log-20261201.gz), never app.log.state */
+		const char *sfx = strrchr(cand[c], '/') + 1 + llen + 1;
+		size_t sl = strip_codec(sfx);
+		int skip = sl == 0 || strspn(sfx, "0123456789.-_") < sl || !strpbrk(sfx, "0123456789");
+		/* only the files written after the checkpoint are opened (and
+		 * held: there are few), judged again by the descriptor */
+		for (int k = 0; k < 2 && !skip; k++) {
+			skip = (k ? fstat(fd, &st) : stat(cand[c], &st)) < 0 || !S_ISREG(st.st_mode) ||
+			       st.st_mtim.tv_sec < fw->saved_time.tv_sec ||
+			       (st.st_mtim.tv_sec == fw->saved_time.tv_sec && st.st_mtim.tv_nsec <= fw->saved_time.tv_nsec);
+			if (!k && !skip)
+				skip = (fd = open(cand[c], O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0;
+		}
+		skip = skip || (have_sst && st.st_dev == sst.st_dev && st.st_ino == sst.st_ino);
 		for (int j = 0; j < nheld && !skip; j++)
 			skip = held[j].id.dev == (uint64_t)st.st_dev && held[j].id.ino == (uint64_t)st.st_ino;
 		struct unseen *nu2 = skip ? NULL : realloc(u, (size_t)(nu + 1) * sizeof *u);
-		if (!nu2)
+		if (!nu2) {
+			if (fd >= 0)
+				close(fd);
 			continue;
+		}
 		u = nu2;
 		u[nu].st = st;
+		u[nu].fd = fd;
 		u[nu].path = cand[c];
 		cand[c] = NULL; /* now u's */
 		nu++;
@@ -657,14 +738,19 @@ static void read_unseen(struct run *run, struct follow *fw, const char *live, st
 		unsigned char buf[RF_FP_MAX];
 		size_t len;
 		struct stat st;
-		if (content_start(run, order[i]->path, buf, &len, &st) < 0 || known_file(fw, &st, buf, len))
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", order[i]->fd);
+		int kind = content_start(run, path, buf, &len, &st);
+		if (kind < 0 || known_file(fw, &st, buf, len))
 			continue;
 		report_note(run, "%s: written after the last checkpoint and not seen by it: read whole", order[i]->path);
-		read_whole(run, fw, order[i]->path, order[i]->path, 0, buf, len, &st);
+		read_whole(run, fw, order[i]->path, path, 0, buf, len, &st, kind == 0);
 	}
 	free(order);
-	for (int i = 0; i < nu; i++)
+	for (int i = 0; i < nu; i++) {
+		close(u[i].fd);
 		free(u[i].path);
+	}
 	free(u);
 }
 
@@ -876,9 +962,33 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 		glob_t g = { 0 };
 		struct stat st;
 		int expand = has_glob(files[i]) && stat(files[i], &st) < 0;
+		/* 'app.log*': app.log is the live name even while it is absent
+		 * (between a rotation's rename and the new file, say); without it
+		 * the rotated files would each be followed as live */
+		size_t pl = strlen(files[i]);
+		int live_base = 0;
+		if (expand && pl > 1 && files[i][pl - 1] == '*' && files[i][pl - 2] != '/' &&
+		    strcspn(files[i], "*?[") == pl - 1) {
+			char *base = strndup(files[i], pl - 1);
+			int dup = 0;
+			for (int m = 0; base && m < n; m++)
+				dup |= strcmp(nm[m].name, base) == 0;
+			struct fname *nn = base && !dup ? realloc(nm, (size_t)(n + 1) * sizeof *nn) : NULL;
+			live_base = dup;
+			if (nn) {
+				nm = nn;
+				nm[n] = (struct fname){ .name = base, .base = -1, .gen = -1, .order = n, .fd = -1 };
+				n++;
+				live_base = 1;
+			} else {
+				free(base);
+			}
+		}
 		if (expand && glob(files[i], 0, NULL, &g) != 0) {
-			report_error(run, files[i], -ENOENT, "no file matches this pattern");
-			run->failed_inputs++;
+			if (!live_base) { /* else the live name is waited for */
+				report_error(run, files[i], -ENOENT, "no file matches this pattern");
+				run->failed_inputs++;
+			}
 			globfree(&g);
 			continue;
 		}

@@ -76,9 +76,14 @@ int rf__source_follow_open(struct rf_source **out, const struct rf_follow_config
 int rf__follow_positions(struct rf_source *src, struct rf_follow_pos **out, int *n);
 void rf__follow_positions_free(struct rf_follow_pos *p, int n);
 void rf__follow_info(struct rf_source *src, struct rf_follow_info *info);
+/* Read an open plain file (fd, duplicated) from `offset` as a rotated-away
+ * file: until it has been idle for rotate_wait, since a writer may still
+ * be appending to it.  0 or -errno. */
+int rf__follow_adopt(struct rf_source *src, int fd, const char *name, uint64_t offset);
 
 /* Set by rf_follow_stop(): read what the files hold, to their last whole
  * line, then end (next() gives 0). */
 extern volatile sig_atomic_t rf__follow_stop;
+extern int rf__follow_stop_fd; /* an eventfd rf_follow_stop() writes (-1: none) */
 
 #endif

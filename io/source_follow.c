@@ -64,6 +64,7 @@ struct fname {
 	int dir_wd;
 	int said;            /* the problem last said about it (0: none) */
 	int seen;            /* it had a file once */
+	struct timespec opened; /* when its last live file was opened (CLOCK_REALTIME) */
 };
 
 struct follow_source {
@@ -80,6 +81,7 @@ struct follow_source {
 	struct rf_follow_info info;
 	char *last;          /* a rotated-away file's last unfinished line, going out */
 	size_t last_len;
+	int end_line;        /* a newline goes out next: a long line ends where its file did */
 	/* files done with (closed, or the content a truncation ended), as
 	 * finished positions: a restart given them again must not read
 	 * again what was read of them (copytruncate's copy, app.log.1) */
@@ -219,6 +221,69 @@ static void rotate_away(struct follow_source *fs, int i)
 	fs->info.rotations++;
 }
 
+/* Is this descriptor's file compressed (gzip, zstd, xz, bzip2, lz4)? */
+static int compressed(int fd)
+{
+	unsigned char m[6];
+	ssize_t n = pread(fd, m, sizeof m, 0);
+	return (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) || (n >= 4 && !memcmp(m, "\x28\xb5\x2f\xfd", 4)) ||
+	       (n >= 6 && !memcmp(m, "\xfd" "7zXZ\0", 6)) || (n >= 3 && !memcmp(m, "BZh", 3)) ||
+	       (n >= 4 && !memcmp(m, "\x04\x22\x4d\x18", 4));
+}
+
+static int known(const struct follow_source *fs, const struct stat *st, int fd);
+
+/* Name n pointed at a new file, the one before it opened at `since`: two
+ * rotations may have come between two looks (the file of the middle one
+ * created and renamed away before we saw it).  Such a file beside the
+ * name - a rotation's suffix, plain, not read here, created (its birth
+ * time) after `since` - is read whole now.  Where the file system keeps
+ * no birth time it cannot be told from older history, and is not read. */
+static void catch_missed(struct follow_source *fs, int n, const struct timespec *since)
+{
+	const char *path = fs->names[n].path;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (slash)
+		*slash = 0;
+	const char *dpath = slash ? (dir[0] ? dir : "/") : ".";
+	size_t blen = strlen(base);
+	DIR *d = opendir(dpath);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		const char *sfx = de->d_name + blen;
+		if (strncmp(de->d_name, base, blen) != 0 || !*sfx || !strchr(".-_", *sfx) || !sfx[1] ||
+		    strspn(sfx + 1, "0123456789.-_") != strlen(sfx + 1))
+			continue;
+		char p[PATH_MAX + NAME_MAX + 2];
+		snprintf(p, sizeof p, "%s/%s", dpath, de->d_name);
+		int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
+		struct statx sx;
+		if (fd < 0)
+			continue;
+		int take = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+			   statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME) &&
+			   (sx.stx_btime.tv_sec > since->tv_sec ||
+			    (sx.stx_btime.tv_sec == since->tv_sec && sx.stx_btime.tv_nsec > (uint32_t)since->tv_nsec)) &&
+			   !known(fs, &st, fd) && !compressed(fd);
+		struct ffile *c = take ? add_file(fs, n, fd, &st) : NULL;
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->copy = 1; /* read to its end, then closed */
+		load_fp(c, (uint64_t)st.st_size);
+		fs->info.rotations++;
+		say(fs, path, 0, "%s was rotated away before it was seen (two rotations between two looks): read whole",
+		    p);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Open the file name n points at as its live file.  1 when opened. */
 static int open_live(struct follow_source *fs, int n, const struct stat *want)
 {
@@ -249,6 +314,10 @@ static int open_live(struct follow_source *fs, int n, const struct stat *want)
 	f->live = 1;
 	int seen = fs->names[n].seen;
 	fs->names[n].seen = 1;
+	struct timespec before = fs->names[n].opened;
+	clock_gettime(CLOCK_REALTIME, &fs->names[n].opened);
+	if (seen && fs->started)
+		catch_missed(fs, n, &before);
 	if (fs->names[n].said) {
 		say(fs, path, 0, fs->names[n].said == ENOENT ? seen ? "created again: following the new file"
 										   : "created: following it"
@@ -269,6 +338,33 @@ static int open_live(struct follow_source *fs, int n, const struct stat *want)
 	return 1;
 }
 
+#define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB)
+
+/* A name that is a symbolic link: the directory its target is in is
+ * watched too, so that a target created, renamed or deleted there (not
+ * beside the link) wakes us. */
+static void watch_link_dir(struct follow_source *fs, int n)
+{
+	const char *path = fs->names[n].path;
+	struct stat ls;
+	char tgt[PATH_MAX], full[2 * PATH_MAX + 2];
+	if (fs->ino_fd < 0 || lstat(path, &ls) < 0 || !S_ISLNK(ls.st_mode))
+		return;
+	ssize_t k = readlink(path, tgt, sizeof tgt - 1);
+	if (k <= 0)
+		return;
+	tgt[k] = 0;
+	const char *slash = strrchr(path, '/');
+	if (tgt[0] == '/' || !slash)
+		snprintf(full, sizeof full, "%s", tgt);
+	else
+		snprintf(full, sizeof full, "%.*s/%s", (int)(slash - path), path, tgt);
+	char *end = strrchr(full, '/');
+	if (end)
+		end[end == full ? 1 : 0] = 0;
+	(void)inotify_add_watch(fs->ino_fd, end ? full : ".", DIR_EVENTS);
+}
+
 /* Look at every name: a rotation, a name gone, come back or appeared.
  * 1 when a file was opened. */
 static int look_at_names(struct follow_source *fs)
@@ -278,6 +374,8 @@ static int look_at_names(struct follow_source *fs)
 		const char *path = fs->names[n].path;
 		struct stat st;
 		int i = live_of(fs, n);
+		if (i < 0)
+			watch_link_dir(fs, n); /* a link whose target may appear */
 		if (stat(path, &st) < 0) {
 			int e = errno;
 			if (i >= 0)
@@ -316,13 +414,19 @@ static int look_at_names(struct follow_source *fs)
 /* Is this a file read already, or being read: one open here, or one done
  * with (a rotated-away file renamed beside its name begins as the old
  * content of a truncated one may: it is no copy)? */
-static int known(const struct follow_source *fs, const struct stat *st)
+static int known(const struct follow_source *fs, const struct stat *st, int fd)
 {
-	for (int i = 0; i < fs->nf; i++)
-		if (fs->f[i]->dev == (uint64_t)st->st_dev && fs->f[i]->ino == (uint64_t)st->st_ino)
+	/* the same inode and the same first bytes: an inode the file system
+	 * gave a new file (the copy, after the old one was deleted) is not it */
+	for (int i = 0; i < fs->nf; i++) {
+		const struct ffile *f = fs->f[i];
+		struct rf_follow_id id = { .fplen = f->fplen, .fp = rf__fp_hash(f->fpbuf, f->fplen) };
+		if (f->dev == (uint64_t)st->st_dev && f->ino == (uint64_t)st->st_ino && same_start(fd, &id))
 			return 1;
+	}
 	for (int i = 0; i < fs->nfin; i++)
-		if (fs->fin[i].id.dev == (uint64_t)st->st_dev && fs->fin[i].id.ino == (uint64_t)st->st_ino)
+		if (fs->fin[i].id.dev == (uint64_t)st->st_dev && fs->fin[i].id.ino == (uint64_t)st->st_ino &&
+		    same_start(fd, &fs->fin[i].id))
 			return 1;
 	return 0;
 }
@@ -337,11 +441,13 @@ static void truncated(struct follow_source *fs, int i, uint64_t size)
 	struct ffile *f = fs->f[i];
 	const char *path = fs->names[f->name].path;
 	fs->info.truncations++;
-	uint64_t was = f->line_off;
+	uint64_t was = f->line_off, got = f->off > f->line_off ? f->off : f->line_off;
 	struct rf_follow_id id = { .fplen = f->fplen, .fp = rf__fp_hash(f->fpbuf, f->fplen) };
 	int fplen = (int)f->fplen;
 	unsigned char oldfp[RF_FP_MAX];
 	memcpy(oldfp, f->fpbuf, f->fplen);
+	if (f->sticky)
+		fs->end_line = 1; /* the pieces of the long line out so far are a record */
 	f->off = f->line_off = 0;
 	f->pend_len = 0;
 	f->sticky = 0;
@@ -367,7 +473,7 @@ static void truncated(struct follow_source *fs, int i, uint64_t size)
 		struct stat st;
 		if (fd < 0)
 			continue;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !known(fs, &st) && (uint64_t)st.st_size > was &&
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !known(fs, &st, fd) && (uint64_t)st.st_size > was &&
 		    same_start(fd, &id)) {
 			struct ffile *c = add_file(fs, f->name, fd, &st);
 			if (c) {
@@ -377,7 +483,7 @@ static void truncated(struct follow_source *fs, int i, uint64_t size)
 				found = 1;
 				say(fs, path, 0, "truncated after %llu bytes were read (copytruncate): read again from its start; "
 				    "the rest of the old content is read from its copy %s (lines written between the copy "
-				    "and the truncation are lost)", (unsigned long long)was, p);
+				    "and the truncation are lost)", (unsigned long long)got, p);
 				continue;
 			}
 		}
@@ -389,7 +495,7 @@ static void truncated(struct follow_source *fs, int i, uint64_t size)
 		finished(fs, path, f->dev, f->ino, oldfp, (uint32_t)fplen, was);
 	if (!found)
 		say(fs, path, 0, "truncated after %llu bytes were read (copytruncate?): read again from its start; "
-		    "lines written to it after the last read and before the truncation are lost", (unsigned long long)was);
+		    "lines written to it after the last read and before the truncation are lost", (unsigned long long)got);
 }
 
 /* Keep the bytes [p, p + n) of file f that begin at its offset `at` in
@@ -445,6 +551,10 @@ static int at_end(struct follow_source *fs, int i, uint64_t now)
 		f->eof = 0;
 	if (f->eof && (f->copy || (!f->live && now - f->idle_since >= fs->cfg.rotate_wait_ns))) {
 		uint64_t end = f->line_off;
+		if (f->sticky) { /* it ended in the middle of a long line */
+			fs->end_line = 1;
+			end = f->off;
+		}
 		if (f->pend_len && !fs->stopping) {
 			/* its last line never got its newline: it ends here */
 			end = f->off;
@@ -467,6 +577,8 @@ static int read_file(struct follow_source *fs, int i, struct rf_chunk *c)
 {
 	struct ffile *f = fs->f[i];
 	uint64_t size = check_replaced(fs, i);
+	if (fs->end_line)
+		return 0; /* the long line it cut goes out first */
 	for (;;) {
 		struct rf_buf *b = rf__pool_get_wait(fs->pool);
 		if (!b)
@@ -499,8 +611,9 @@ static int read_file(struct follow_source *fs, int i, struct rf_chunk *c)
 		f->off += (uint64_t)n;
 		size_t total = have + (size_t)n;
 		char *nl = memrchr(b->data, '\n', total);
-		if (!nl && total < b->cap) {
-			/* an unfinished line: keep it, read on (more may be there) */
+		if (!nl && total < b->cap && !f->sticky) {
+			/* an unfinished line: keep it, read on (more may be there);
+			 * the rest of a long line already going out goes on out */
 			if (!f->pend && !(f->pend = malloc(b->cap))) {
 				rf__pool_put(fs->pool, b);
 				return -ENOMEM;
@@ -550,9 +663,9 @@ static int wait_event(struct follow_source *fs)
 	if (until)
 		ms = until <= now ? 0 : (int)((until - now + 999999) / 1000000 > 3600000 ? 3600000
 										: (until - now + 999999) / 1000000);
-	struct pollfd p[3] = { { .fd = fs->ino_fd, .events = POLLIN }, { .fd = rf__cancel_fd, .events = POLLIN },
-			       { .fd = fs->base.wake_fd, .events = POLLIN } };
-	int r = poll(p, 3, ms);
+	struct pollfd p[4] = { { .fd = fs->ino_fd, .events = POLLIN }, { .fd = rf__cancel_fd, .events = POLLIN },
+			       { .fd = fs->base.wake_fd, .events = POLLIN }, { .fd = rf__follow_stop_fd, .events = POLLIN } };
+	int r = poll(p, 4, ms);
 	if (rf__io_cancel)
 		return -EINTR;
 	if (r > 0 && p[2].revents)
@@ -584,6 +697,16 @@ static int follow_next(struct rf_source *src, struct rf_chunk *c)
 			fs->stopping = 1;
 			for (int i = 0; i < fs->nf; i++)
 				fs->f[i]->eof = 0;
+		}
+		if (fs->end_line) {
+			/* a long line cut short (its file closed or truncated in
+			 * the middle of it): what went out of it is a record */
+			struct rf_buf *b = rf__pool_get_wait(fs->pool);
+			if (!b)
+				return -ENOBUFS;
+			fs->end_line = 0;
+			b->data[0] = '\n';
+			return give(fs, b, 1, 0, c);
 		}
 		if (fs->last) {
 			/* a closed file's last line, with the newline it lacked */
@@ -622,10 +745,16 @@ static int follow_next(struct rf_source *src, struct rf_chunk *c)
 			if (sticky >= 0)
 				break;
 		}
+		/* in the middle of a long line only that file may give data:
+		 * the others wait (and are not looked at) until it ends */
 		int any = 0;
+		sticky = -1;
 		for (int i = 0; i < fs->nf; i++)
-			any |= !fs->f[i]->eof;
-		if (any || fs->last)
+			if (fs->f[i]->sticky)
+				sticky = i;
+		for (int i = 0; i < fs->nf; i++)
+			any |= !fs->f[i]->eof && (sticky < 0 || i == sticky);
+		if (any || fs->last || fs->end_line)
 			continue;
 		if (look_at_names(fs))
 			continue;
@@ -635,7 +764,7 @@ static int follow_next(struct rf_source *src, struct rf_chunk *c)
 			return 0;
 		}
 		/* closing rotated-away files whose wait is over */
-		for (int i = 0; i < fs->nf; i++)
+		for (int i = 0; sticky < 0 && i < fs->nf; i++)
 			if (!fs->f[i]->live && now - fs->f[i]->idle_since >= fs->cfg.rotate_wait_ns) {
 				fs->f[i]->eof = 0; /* at_end closes it on the next round */
 				any = 1;
@@ -714,8 +843,7 @@ int rf__source_follow_open(struct rf_source **out, const struct rf_follow_config
 		char *slash = strrchr(dir, '/');
 		if (slash)
 			slash[slash == dir ? 1 : 0] = 0;
-		fs->names[n].dir_wd = inotify_add_watch(fs->ino_fd, slash ? dir : ".",
-							IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB);
+		fs->names[n].dir_wd = inotify_add_watch(fs->ino_fd, slash ? dir : ".", DIR_EVENTS);
 		if (fs->names[n].dir_wd < 0 && cfg->say) {
 			char msg[300];
 			snprintf(msg, sizeof msg, "its directory cannot be watched (%s): polled every second",
@@ -729,6 +857,29 @@ int rf__source_follow_open(struct rf_source **out, const struct rf_follow_config
 	look_at_names(fs);
 	fs->started = 1;
 	*out = &fs->base;
+	return 0;
+}
+
+int rf__follow_adopt(struct rf_source *src, int fd, const char *name, uint64_t offset)
+{
+	struct follow_source *fs = (struct follow_source *)src;
+	int n = 0; /* the live name it was rotated from, as far as names tell */
+	for (int i = 0; i < fs->cfg.nnames; i++)
+		if (strncmp(name, fs->cfg.names[i], strlen(fs->cfg.names[i])) == 0)
+			n = i;
+	struct stat st;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return -errno;
+	struct ffile *f = fstat(dfd, &st) == 0 ? add_file(fs, n, dfd, &st) : NULL;
+	if (!f) {
+		close(dfd);
+		return -ENOMEM;
+	}
+	f->off = f->line_off = offset;
+	f->idle_since = mono_ns();
+	load_fp(f, (uint64_t)st.st_size);
+	fs->info.rotations++;
 	return 0;
 }
 
