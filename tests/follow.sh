@@ -1023,6 +1023,132 @@ read -r n f < "$T/res"
 checks=$((checks + ${n:-0}))
 failures=$((failures + ${f:-0}))
 
+# ---- cases found by review (each failed before its fix) ---------------------
+cpu() { awk '{print $14+$15}' "/proc/$1/stat" 2> /dev/null || echo 0; }
+# a long line still open (longer than a buffer): no spinning, other files
+# still read once it ends; its file rotated or truncated in the middle of
+# it: the pieces out so far are one record, never joined to the next line
+R=$T/review
+mkdir -p "$R/a" "$R/b" "$R/c"
+: > "$R/a/x.log"
+printf 'b0\n' > "$R/a/y.log"
+"$RINGFLOW" -f --buffer-size=64K 'regex "."' "$R/a/x.log" "$R/a/y.log" > "$R/a/out" 2> "$R/a/err" &
+P=$!
+sleep 0.5
+head -c 100000 /dev/zero | tr '\0' x >> "$R/a/x.log"
+sleep 0.5
+c1=$(cpu $P)
+sleep 1
+c2=$(cpu $P)
+[ $((c2 - c1)) -le 10 ] || fail "an open long line: $((c2 - c1)) ticks of CPU in 1 s (spinning)"
+printf '\n' >> "$R/a/x.log"
+printf 'b1\n' >> "$R/a/y.log"
+sleep 0.5
+kill -INT $P
+wait $P
+check_eq "an open long line, then the others: lengths" "$(awk '{ print length($0) }' "$R/a/out" | sort -n | tr '\n' ' ')" "2 2 100000 "
+for how in rotate truncate; do
+	d=$R/b/$how
+	mkdir -p "$d"
+	: > "$d/x.log"
+	"$RINGFLOW" -f --buffer-size=64K --rotate-wait=500ms 'regex "."' "$d/x.log" > "$d/out" 2> "$d/err" &
+	P=$!
+	sleep 0.5
+	head -c 100000 /dev/zero | tr '\0' x >> "$d/x.log"
+	sleep 0.5
+	if [ $how = rotate ]; then mv "$d/x.log" "$d/x.log.1"; printf 'b1\nb2\n' > "$d/x.log"; else : > "$d/x.log"; printf 'b1\nb2\n' >> "$d/x.log"; fi
+	sleep 1.5
+	kill -INT $P
+	wait $P
+	check_eq "a long line cut by a $how: lengths" "$(awk '{ print length($0) }' "$d/out" | tr '\n' ' ')" "100000 2 2 "
+done
+# a pipe read in follow mode: the first signal does not make it spin
+mkfifo "$R/fifo"
+{ printf 'a\nb\n'; sleep 3; } > "$R/fifo" &
+W=$!
+"$RINGFLOW" -f count < "$R/fifo" > "$R/fifo.out" 2>&1 &
+P=$!
+sleep 0.5
+kill -INT $P
+sleep 0.3
+c1=$(cpu $P)
+sleep 1
+c2=$(cpu $P)
+[ $((c2 - c1)) -le 10 ] || fail "-f on a pipe after SIGINT: $((c2 - c1)) ticks of CPU in 1 s (spinning)"
+kill -INT $P 2> /dev/null
+wait $P
+wait $W 2> /dev/null
+# 'app.log*' while app.log is absent: the rotated files are history, not
+# live names read again from their start after the next rotation
+d=$R/glob
+mkdir -p "$d"
+seq 1 10 > "$d/app.log.2"
+seq 11 20 > "$d/app.log.1"
+"$RINGFLOW" -f --rotate-wait=300ms --format=tsv 'split | count by $1' "$d/app.log*" > "$d/out" 2> "$d/err" &
+P=$!
+sleep 0.5
+mv "$d/app.log.2" "$d/app.log.3"
+mv "$d/app.log.1" "$d/app.log.2"
+seq 21 30 > "$d/app.log"
+sleep 1
+kill -INT $P
+wait $P
+check_eq "a glob while the live name is absent: keys, lines" "$(awk -F'\t' 'NR > 1 { n++; s += $2 } END { print n, s }' "$d/out")" "30 30"
+# a symlink into another directory whose target appears later
+d=$R/link
+mkdir -p "$d/logs"
+ln -s logs/c.log "$d/app.log"
+"$RINGFLOW" -f 'regex "."' "$d/app.log" > "$d/out" 2> "$d/err" &
+P=$!
+sleep 0.5
+seq 1 10 > "$d/logs/c.log"
+sleep 1
+check_eq "a symlink's target created later, in another directory: lines while running" "$(wc -l < "$d/out")" 10
+kill -INT $P
+wait $P
+# two rename rotations before ringflow looks (it is stopped): the middle
+# generation is read too (where the file system keeps birth times)
+d=$R/double
+mkdir -p "$d"
+seq 1 100 > "$d/app.log"
+"$RINGFLOW" -f --rotate-wait=1s count "$d/app.log" > "$d/out" 2> "$d/err" &
+P=$!
+sleep 0.5
+kill -STOP $P
+seq 101 200 >> "$d/app.log"
+mv "$d/app.log" "$d/app.log.1"
+seq 201 300 > "$d/app.log"
+mv "$d/app.log.1" "$d/app.log.2"
+mv "$d/app.log" "$d/app.log.1"
+seq 301 400 > "$d/app.log"
+kill -CONT $P
+sleep 1.5
+kill -INT $P
+wait $P
+if stat -c %W "$d/app.log" | grep -qv '^0$'; then
+	check_eq "two rotations between two looks: count" "$(cat "$d/out")" 400
+else
+	echo "SKIP: two rotations between two looks: this file system keeps no birth time"
+fi
+# a restart: a file beside the live name that is no rotated generation (the
+# state file itself here, and a notes file) is never read as one
+d=$R/unseen
+mkdir -p "$d"
+seq 1 10 > "$d/app.log"
+"$RINGFLOW" -f --state "$d/app.log.state" count "$d/app.log" > "$d/out" 2> "$d/err" &
+P=$!
+sleep 0.5
+kill -INT $P
+wait $P
+sleep 0.1
+echo "not a log line" > "$d/app.log_notes"
+"$RINGFLOW" -f --state "$d/app.log.state" count "$d/app.log" > "$d/out" 2> "$d/err" &
+P=$!
+sleep 0.5
+kill -INT $P
+wait $P
+check_eq "a restart beside a state file and a notes file: count" "$(cat "$d/out")" 10
+
 # --every on a terminal: each snapshot redraws the screen in place (clear,
 # then the time line and the table); through a pipe no escape is written
 if command -v script > /dev/null; then
