@@ -275,6 +275,7 @@ static void catch_missed(struct follow_source *fs, int n, const struct timespec 
 			continue;
 		}
 		c->copy = 1; /* read to its end, then closed */
+		c->idle_since = mono_ns();
 		load_fp(c, (uint64_t)st.st_size);
 		fs->info.rotations++;
 		say(fs, path, 0, "%s was rotated away before it was seen (two rotations between two looks): read whole",
@@ -478,6 +479,7 @@ static void truncated(struct follow_source *fs, int i, uint64_t size)
 			struct ffile *c = add_file(fs, f->name, fd, &st);
 			if (c) {
 				c->copy = 1;
+				c->idle_since = mono_ns();
 				c->off = c->line_off = was;
 				load_fp(c, (uint64_t)st.st_size);
 				found = 1;
@@ -653,10 +655,15 @@ static int wait_event(struct follow_source *fs)
 	uint64_t step = fs->cfg.poll_ns ? fs->cfg.poll_ns : fs->ino_fd < 0 ? 1000000000ULL : 0;
 	if (step && (!until || now + step < until))
 		until = now + step;
+	/* the end of a rotated-away file's wait; while a long line is open in
+	 * one file, only that one's (the others are not looked at until then) */
+	int sticky = 0;
+	for (int i = 0; i < fs->nf; i++)
+		sticky |= fs->f[i]->sticky;
 	for (int i = 0; i < fs->nf; i++) {
 		struct ffile *f = fs->f[i];
 		uint64_t t = f->idle_since + fs->cfg.rotate_wait_ns;
-		if (!f->live && (!until || t < until))
+		if (!f->live && (!sticky || f->sticky) && (!until || t < until))
 			until = t > now ? t : now;
 	}
 	int ms = -1;
