@@ -962,29 +962,40 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 		glob_t g = { 0 };
 		struct stat st;
 		int expand = has_glob(files[i]) && stat(files[i], &st) < 0;
+		int gr = expand ? glob(files[i], 0, NULL, &g) : 0;
 		/* 'app.log*': app.log is the live name even while it is absent
-		 * (between a rotation's rename and the new file, say); without it
-		 * the rotated files would each be followed as live */
+		 * (between a rotation's rename and the new file, say), when what
+		 * the pattern matches is its rotated generations (a rotation's
+		 * suffix: digits, '.', '-', '_', a compressed format's extension);
+		 * without it they would each be followed as live.  Not for
+		 * 'access*' matching access.log: "access" is no log. */
 		size_t pl = strlen(files[i]);
 		int live_base = 0;
 		if (expand && pl > 1 && files[i][pl - 1] == '*' && files[i][pl - 2] != '/' &&
 		    strcspn(files[i], "*?[") == pl - 1) {
+			live_base = 1;
+			for (size_t j = 0; gr == 0 && j < g.gl_pathc && live_base; j++) {
+				const char *sfx = g.gl_pathv[j] + pl - 1;
+				size_t sl = *sfx ? strip_codec(sfx + 1) : 0;
+				live_base = !*sfx || (strchr(".-_", *sfx) && sl > 0 &&
+						      strspn(sfx + 1, "0123456789.-_") >= sl && strpbrk(sfx + 1, "0123456789"));
+			}
+		}
+		if (live_base) {
 			char *base = strndup(files[i], pl - 1);
 			int dup = 0;
 			for (int m = 0; base && m < n; m++)
 				dup |= strcmp(nm[m].name, base) == 0;
 			struct fname *nn = base && !dup ? realloc(nm, (size_t)(n + 1) * sizeof *nn) : NULL;
-			live_base = dup;
 			if (nn) {
 				nm = nn;
 				nm[n] = (struct fname){ .name = base, .base = -1, .gen = -1, .order = n, .fd = -1 };
 				n++;
-				live_base = 1;
 			} else {
 				free(base);
 			}
 		}
-		if (expand && glob(files[i], 0, NULL, &g) != 0) {
+		if (expand && gr != 0) {
 			if (!live_base) { /* else the live name is waited for */
 				report_error(run, files[i], -ENOENT, "no file matches this pattern");
 				run->failed_inputs++;

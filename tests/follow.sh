@@ -1094,6 +1094,20 @@ sleep 1
 kill -INT $P
 wait $P
 check_eq "a glob while the live name is absent: keys, lines" "$(awk -F'\t' 'NR > 1 { n++; s += $2 } END { print n, s }' "$d/out")" "30 30"
+# 'access*' matching access.log and access.log.1: access.log is the live
+# file (no "access" is made up as the live name, which made it history)
+d=$R/prefix
+mkdir -p "$d"
+seq 1 5 > "$d/access.log.1"
+seq 6 8 > "$d/access.log"
+"$RINGFLOW" -f --rotate-wait=200ms count "$d/access*" > "$d/out" 2> "$d/err" &
+P=$!
+sleep 0.8
+echo 9 >> "$d/access.log"
+sleep 0.5
+kill -INT $P
+wait $P
+check_eq "'access*' over access.log and access.log.1: count" "$(cat "$d/out")" 9
 # a symlink into another directory whose target appears later
 d=$R/link
 mkdir -p "$d/logs"
