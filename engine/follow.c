@@ -940,6 +940,18 @@ static void follow_run(struct run *run, struct follow *fw, struct rf_source *src
 	run->done_bytes += src->bytes;
 }
 
+/* The --state file, or its temporary file beside it? */
+static int is_state_file(const struct rf_options *opt, const char *name)
+{
+	struct stat a, b;
+	char tmp[PATH_MAX];
+	if (!opt->state_path || stat(name, &a) < 0)
+		return 0;
+	snprintf(tmp, sizeof tmp, "%s.tmp", opt->state_path);
+	return (stat(opt->state_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) ||
+	       (stat(tmp, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+}
+
 int run_follow(struct run *run, const char *const *files, int nfiles)
 {
 	const struct rf_options *opt = run->opt;
@@ -962,6 +974,12 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 		glob_t g = { 0 };
 		struct stat st;
 		int expand = has_glob(files[i]) && stat(files[i], &st) < 0;
+		if (!expand && is_state_file(opt, files[i])) {
+			report_error(run, files[i], -EINVAL, "is the --state file (%s): not an input, nor may the state be "
+				     "written over an input", opt->state_path);
+			r = -EINVAL;
+			break;
+		}
 		int gr = expand ? glob(files[i], 0, NULL, &g) : 0;
 		/* 'app.log*': app.log is the live name even while it is absent
 		 * (between a rotation's rename and the new file, say), when what
@@ -1006,6 +1024,8 @@ int run_follow(struct run *run, const char *const *files, int nfiles)
 		size_t k = expand ? g.gl_pathc : 1;
 		for (size_t j = 0; j < k && r == 0; j++) {
 			const char *name = expand ? g.gl_pathv[j] : files[i];
+			if (expand && is_state_file(opt, name))
+				continue; /* 'app.log*' matching app.log.state: no log */
 			int dup = 0;
 			for (int m = 0; m < n; m++)
 				dup |= strcmp(nm[m].name, name) == 0;

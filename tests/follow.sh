@@ -1108,6 +1108,19 @@ sleep 0.5
 kill -INT $P
 wait $P
 check_eq "'access*' over access.log and access.log.1: count" "$(cat "$d/out")" 9
+# --state naming the followed file: refused, the file untouched; a state
+# beside the log matched by 'app.log*' is never read as a log
+d=$R/statefile
+mkdir -p "$d"
+seq 1 5 > "$d/app.log"
+cp "$d/app.log" "$d/keep"
+timeout 10 "$RINGFLOW" -f --state "$d/app.log" count "$d/app.log" > "$d/out" 2> "$d/err"
+check_status "--state naming the followed file" $? 2
+cmp -s "$d/app.log" "$d/keep" || fail "--state naming the followed file: the file was changed"
+timeout -s INT 1 "$RINGFLOW" -f --state "$d/app.log.state" count "$d/app.log" > "$d/out" 2> "$d/err"
+seq 6 7 >> "$d/app.log"
+timeout -s INT 1 "$RINGFLOW" -f --state "$d/app.log.state" count "$d/app.log*" > "$d/out" 2> "$d/err"
+check_eq "a state file matched by 'app.log*': count" "$(cat "$d/out")" 7
 # a symlink into another directory whose target appears later
 d=$R/link
 mkdir -p "$d/logs"
