@@ -65,6 +65,10 @@ void piece_back(struct run *run)
 }
 
 
+/* Below this, a warm file is mapped without asking whether mapping is slow
+ * here: the probe itself reads 4 MiB. */
+#define RF_MMAP_PROBE_MIN ((uint64_t)64 << 20)
+
 /* Pick the backend for one input and say why (engine/plan.c decides).
  * The page-cache sample is the plan's when it took one of this input
  * (found by its name, most often at the input's own index), else it is
@@ -88,7 +92,18 @@ static enum rf_io choose_io(struct run *run, const struct rf_input_desc *in, int
 		else
 			pct = rf__file_cached_percent(in->fd, in->start, in->size);
 	}
-	return rf__plan_io(run->opt, in->is_stream, size, pct, run->ram, plan_direct, direct, deep, why, why_len);
+	enum rf_io io = rf__plan_io(run->opt, in->is_stream, size, pct, run->ram, plan_direct, direct, deep, why,
+				    why_len);
+	/* The plan maps a warm file; where this machine's page faults make
+	 * that much slower than copying (measured once), it is read instead. */
+	unsigned mm = 0, rd = 0;
+	if (io == RF_IO_MMAP && run->opt->io == RF_IO_AUTO && size >= RF_MMAP_PROBE_MIN &&
+	    rf__mmap_slow(in->fd, in->start, in->size, &mm, &rd)) {
+		snprintf(why, why_len, "file %d%% in page cache: read(2) (mmap measured %u MB/s here, read %u MB/s)",
+			 pct < 0 ? 100 : pct, mm, rd);
+		io = RF_IO_READ;
+	}
+	return io;
 }
 
 static int open_source(struct run *run, const struct rf_input_desc *in, enum rf_io io, int direct,

@@ -161,6 +161,14 @@ int rf__source_memory_open(struct rf_source **out, const char *data, size_t len)
  * Returns the resident share in percent, or -errno. */
 int rf__file_cached_percent(int fd, uint64_t start, uint64_t size);
 
+/* Is mapping cached pages much slower than copying them here?  On some
+ * virtual machines every page fault of a mapping traps to the hypervisor,
+ * and mmap reads a warm file five times slower than read(2) does.  Measured
+ * once per process on PROBE bytes of this (warm) file: an mmap with every
+ * page touched against pread of the same bytes.  1 yes, 0 no; *mmap_mbs and
+ * *read_mbs get the two rates (MB/s) for the plan's reason. */
+int rf__mmap_slow(int fd, uint64_t start, uint64_t size, unsigned *mmap_mbs, unsigned *read_mbs);
+
 /* Is fd on a file system whose sizes cannot be trusted (procfs, sysfs,
  * FUSE...)?  Such a file is read to its end like a stream. */
 int rf__size_lies(int fd);

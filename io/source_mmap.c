@@ -8,7 +8,9 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -156,4 +158,64 @@ int rf__file_cached_percent(int fd, uint64_t start, uint64_t size)
 	}
 	munmap(p, len);
 	return samples ? resident * 100 / samples : 100;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define PROBE ((size_t)4 << 20)
+
+int rf__mmap_slow(int fd, uint64_t start, uint64_t size, unsigned *mmap_mbs, unsigned *read_mbs)
+{
+	/* -1 not measured yet; else the verdict and the two rates.  Two
+	 * threads measuring at once both store the same kind of answer. */
+	static _Atomic int verdict = -1;
+	static _Atomic unsigned rate_mmap, rate_read;
+	int v = atomic_load(&verdict);
+	if (v < 0) {
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		uint64_t off = start / page * page;
+		if (size < off + PROBE)
+			return 0; /* too small to tell; and mmap is cheap for it */
+		char *buf = malloc(1 << 20);
+		if (!buf)
+			return 0;
+		/* the first pass brings in whatever of the bytes is not cached
+		 * yet (the plan saw most of the file cached, not every page);
+		 * the second is the one timed */
+		uint64_t t0 = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			t0 = mono_ns();
+			for (size_t done = 0; done < PROBE; done += 1 << 20)
+				if (pread(fd, buf, 1 << 20, (off_t)(off + done)) != 1 << 20) {
+					free(buf);
+					return 0;
+				}
+		}
+		uint64_t t1 = mono_ns();
+		free(buf);
+		char *p = mmap(NULL, PROBE, PROT_READ, MAP_PRIVATE, fd, (off_t)off);
+		if (p == MAP_FAILED)
+			return 0;
+		unsigned sum = 0;
+		for (size_t i = 0; i < PROBE; i += page)
+			sum += *(volatile unsigned char *)(p + i);
+		munmap(p, PROBE);
+		uint64_t t2 = mono_ns();
+		(void)sum;
+		uint64_t tr = t1 - t0 ? t1 - t0 : 1, tm = t2 - t1 ? t2 - t1 : 1;
+		atomic_store(&rate_read, (unsigned)(PROBE * 1000 / tr));
+		atomic_store(&rate_mmap, (unsigned)(PROBE * 1000 / tm));
+		/* twice as slow, not merely slower: where the two are close, the
+		 * mapping saves the copy and the probe's noise must not flip it */
+		v = tm > 2 * tr;
+		atomic_store(&verdict, v);
+	}
+	*mmap_mbs = atomic_load(&rate_mmap);
+	*read_mbs = atomic_load(&rate_read);
+	return v;
 }
