@@ -61,6 +61,14 @@ struct parse_state {
 	int slot_of_field[RF_CLF_NFIELDS];
 	char *scratch;        /* json key paths, header names */
 	size_t scratch_cap;
+	/* json: the structural scanner of the stage's kernel level, and the
+	 * offsets of a record's tokens */
+	const struct rf_scanner *scanner;
+	enum rf_simd scanner_level;
+	uint32_t *tok;
+	size_t tok_cap;
+	uint8_t first_byte[256];  /* json: 1 for the first byte of a slot's name */
+	int flat_slots;           /* json: no slot's name has a dot */
 	size_t slot_len[RF_MAX_SLOTS];
 	size_t max_slot_len;  /* a json path longer than this names no slot */
 	struct rf_value sub_row[RF_MAX_SLOTS]; /* parse ... from: its own values */

@@ -202,6 +202,7 @@ int rf__sniff_records(const struct parse_format *f, const char *p, size_t n)
 		rf__regex_match_free(ps->m);
 		free(ps->keep);
 		free(ps->scratch);
+		free(ps->tok);
 	}
 	free(ps);
 	free(pc);

@@ -333,6 +333,7 @@ static void state_free(struct parse_state *ps)
 	rf__regex_match_free(ps->m);
 	free(ps->keep);
 	free(ps->scratch);
+	free(ps->tok);
 	free(ps);
 }
 

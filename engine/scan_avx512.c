@@ -1,0 +1,35 @@
+/* scan_avx512.c - the structural scan's block classification, a whole
+ * 64-byte block in one register, compares straight into mask registers
+ * (AVX-512BW), and the prefix XOR as a carry-less multiply (see scan.h). */
+#include "config.h"
+#include <immintrin.h>
+#include <stdint.h>
+#include "scan.h"
+
+#define SCAN_TARGET __attribute__((target("avx512f,avx512bw,pclmul,bmi")))
+
+struct scan_masks;
+SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m);
+
+SCAN_TARGET static inline uint64_t scan_prefix_xor(uint64_t x)
+{
+	return (uint64_t)_mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8(-1), 0));
+}
+#include "scan_impl.h"
+
+SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m)
+{
+	__m512i v = _mm512_loadu_si512((const void *)p);
+	__m512i v20 = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+	m->quote = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
+	m->bs = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
+	m->op = _mm512_cmpeq_epi8_mask(v20, _mm512_set1_epi8('{')) | _mm512_cmpeq_epi8_mask(v20, _mm512_set1_epi8('}')) |
+		_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(',')) | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
+	m->ctrl = _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20));
+	m->ws = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' ')) |
+		(m->ctrl & (_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\t')) |
+			    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')) |
+			    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'))));
+}
+
+const struct rf_scanner rf__scanner_avx512 = { RF_SIMD_AUTO, scan_json_index };
