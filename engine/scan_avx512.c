@@ -6,10 +6,12 @@
 #include <stdint.h>
 #include "scan.h"
 
-#define SCAN_TARGET __attribute__((target("avx512f,avx512bw,pclmul,bmi")))
+#define SCAN_TARGET __attribute__((target("avx512f,avx512bw,pclmul,bmi,bmi2")))
 
 struct scan_masks;
 SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m);
+SCAN_TARGET static inline void scan_classify_tail(const char *p, size_t left, struct scan_masks *m);
+#define SCAN_HAVE_TAIL 1
 
 SCAN_TARGET static inline uint64_t scan_prefix_xor(uint64_t x)
 {
@@ -17,9 +19,8 @@ SCAN_TARGET static inline uint64_t scan_prefix_xor(uint64_t x)
 }
 #include "scan_impl.h"
 
-SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m)
+SCAN_TARGET static inline void classify(__m512i v, struct scan_masks *m)
 {
-	__m512i v = _mm512_loadu_si512((const void *)p);
 	__m512i v20 = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
 	m->quote = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
 	m->bs = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
@@ -30,6 +31,24 @@ SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m
 		(m->ctrl & (_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\t')) |
 			    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')) |
 			    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'))));
+}
+
+SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m)
+{
+	classify(_mm512_loadu_si512((const void *)p), m);
+}
+
+/* a masked load reads only the bytes asked for (the rest are zero and
+ * fault nothing, even past the end of a mapping); they are then blanks */
+SCAN_TARGET static inline void scan_classify_tail(const char *p, size_t left, struct scan_masks *m)
+{
+	__mmask64 valid = _bzhi_u64(~0ULL, (unsigned)left);
+	classify(_mm512_maskz_loadu_epi8(valid, p), m);
+	m->quote &= valid;
+	m->bs &= valid;
+	m->op &= valid;
+	m->ctrl &= valid;
+	m->ws |= ~valid;
 }
 
 const struct rf_scanner rf__scanner_avx512 = { RF_SIMD_AUTO, scan_json_index };

@@ -4,6 +4,9 @@
  *   SCAN_TARGET      the target attribute of its functions (may be empty)
  *   scan_classify(p, m)   one whole 64-byte block into struct scan_masks
  *   scan_prefix_xor(x)    bit i = XOR of bits 0..i of x
+ * and, with SCAN_HAVE_TAIL, scan_classify_tail(p, left, m) for a last block
+ * of left < 64 bytes, the bytes past them classified as blanks (without it
+ * the tail is copied into a block of blanks).
  * and gets scan_json_index, its rf_json_index_fn.  Everything here is plain
  * 64-bit arithmetic on those masks.
  */
@@ -99,12 +102,16 @@ SCAN_TARGET static size_t scan_json_index(const char *p, size_t n, uint32_t *tok
 		scan_block(&m, &c, (uint32_t)i, tok, &nt);
 	}
 	if (i < n) {
+#ifdef SCAN_HAVE_TAIL
+		scan_classify_tail(p + i, n - i, &m);
+#else
 		/* the last bytes, padded with blanks: they make no token and
 		 * change no string */
 		char pad[64];
 		memset(pad, ' ', sizeof pad);
 		memcpy(pad, p + i, n - i);
 		scan_classify(pad, &m);
+#endif
 		scan_block(&m, &c, (uint32_t)i, tok, &nt);
 	}
 	*flags = (c.bs ? RF_SCAN_BACKSLASH : 0) | (c.bad || c.in_string ? RF_SCAN_BAD : 0);

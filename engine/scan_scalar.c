@@ -51,7 +51,8 @@ const struct rf_scanner *rf__scanner(enum rf_simd level)
 	case RF_SIMD_AVX2:
 		return __builtin_cpu_supports("pclmul") ? &rf__scanner_avx2 : &rf__scanner_sse2;
 	default: /* the levels above AVX2 */
-		if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul"))
+		if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul") &&
+		    __builtin_cpu_supports("bmi2"))
 			return &rf__scanner_avx512;
 		return __builtin_cpu_supports("pclmul") ? &rf__scanner_avx2 : &rf__scanner_sse2;
 	}

@@ -30,7 +30,7 @@ static void load_scanners(void)
 	} else {
 		printf("check_scan: avx2 scanner not tested: this CPU lacks AVX2 or PCLMUL\n");
 	}
-	if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul")) {
+	if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("bmi2")) {
 		scanners[nscanners] = &rf__scanner_avx512;
 		names[nscanners++] = "avx512";
 	} else {
