@@ -138,6 +138,9 @@ const char *rf__json_string(const char *p, const char *end, struct rf_value *raw
 int rf__json_unescape(struct rf_batch *b, struct rf_value raw, struct rf_value *out);
 int rf__json_slot(const struct parse_config *pc, const char *path, size_t len);
 int rf__fixed_fields_open(struct parse_state *ps, int nfields);
+/* The stage's structural scanner set for kernel level k (NULL: the best),
+ * and room in ps->tok for the tokens of an n-byte record: -ENOMEM or 0. */
+int rf__parse_scan_room(struct parse_state *ps, const struct rf_kernels *k, size_t n);
 int rf__sniff_lines(const char *p, size_t n, int (*line)(void *ctx, const char *p, const char *e), void *ctx);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include "parse.h"
+#include "scan.h"
 
 extern const struct parse_format rf__format_csv;
 
@@ -109,7 +110,6 @@ static int read_header(struct parse_state *ps, struct rf_batch *b, const char *p
 static int parse_csv(struct parse_state *ps, const struct rf_kernels *k, struct rf_batch *b, const char *p, size_t n,
 		     struct rf_value *row)
 {
-	(void)k;
 	const struct parse_config *pc = ps->pc;
 	char sep = pc->fmt == &rf__format_csv ? ',' : '\t';
 	const char *end = p + n;
@@ -121,6 +121,22 @@ static int parse_csv(struct parse_state *ps, const struct rf_kernels *k, struct 
 	struct rf_value v;
 	for (int i = 0; i < pc->nslots; i++)
 		row[i] = RF_MISSING;
+	/* A record without a quote is its separators: every field at once
+	 * from one vector pass, each slot's column taken straight from it. */
+	if (rf__parse_scan_room(ps, k, n) < 0)
+		return -ENOMEM;
+	int quoted;
+	size_t nsep = ps->scanner->sep_index(p, n, sep, ps->tok, &quoted);
+	if (!quoted) {
+		for (int i = 0; i < pc->nslots; i++) {
+			int c = ps->col_of_slot[i];
+			if (c < 0 || (size_t)c > nsep)
+				continue; /* no such column, or the row is shorter */
+			size_t s = c ? ps->tok[c - 1] + 1 : 0, e = (size_t)c < nsep ? ps->tok[c] : n;
+			row[i] = rf__val(p + s, e - s);
+		}
+		return 0;
+	}
 	while (!last) {
 		if (!(p = csv_field(b, p, end, sep, &v, &last, &open)))
 			return -ENOMEM;

@@ -421,22 +421,8 @@ static int parse_json(struct parse_state *ps, const struct rf_kernels *k, struct
 {
 	for (int i = 0; i < ps->pc->nslots; i++)
 		row[i] = RF_MISSING;
-	/* a sniff gives no kernels: the best level */
-	enum rf_simd level = k ? k->level : rf_simd_best();
-	if (!ps->scanner || ps->scanner_level != level) {
-		ps->scanner = rf__scanner(level);
-		ps->scanner_level = level;
-	}
-	if (RF_SCAN_TOKENS(n) > ps->tok_cap) {
-		size_t cap = ps->tok_cap ? ps->tok_cap : 256;
-		while (cap < RF_SCAN_TOKENS(n))
-			cap *= 2;
-		uint32_t *t = realloc(ps->tok, cap * sizeof *t);
-		if (!t)
-			return -ENOMEM;
-		ps->tok = t;
-		ps->tok_cap = cap;
-	}
+	if (rf__parse_scan_room(ps, k, n) < 0)
+		return -ENOMEM;
 	unsigned flags;
 	struct json_ctx x = { .ps = ps, .b = b, .p = p, .end = p + n, .tok = ps->tok, .row = row, .path = ps->scratch };
 	x.nt = ps->scanner->json_index(p, n, ps->tok, &flags);

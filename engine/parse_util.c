@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "parse.h"
+#include "scan.h"
 
 /* JSON and logfmt logs name their timestamp in several ways */
 const char *const rf__json_time_names[] = { "time", "timestamp", "ts", "@timestamp", NULL };
@@ -207,4 +208,25 @@ int rf__sniff_records(const struct parse_format *f, const char *p, size_t n)
 	free(ps);
 	free(pc);
 	return all;
+}
+
+int rf__parse_scan_room(struct parse_state *ps, const struct rf_kernels *k, size_t n)
+{
+	/* a sniff gives no kernels: the best level */
+	enum rf_simd level = k ? k->level : rf_simd_best();
+	if (!ps->scanner || ps->scanner_level != level) {
+		ps->scanner = rf__scanner(level);
+		ps->scanner_level = level;
+	}
+	if (RF_SCAN_TOKENS(n) > ps->tok_cap) {
+		size_t cap = ps->tok_cap ? ps->tok_cap : 256;
+		while (cap < RF_SCAN_TOKENS(n))
+			cap *= 2;
+		uint32_t *t = realloc(ps->tok, cap * sizeof *t);
+		if (!t)
+			return -ENOMEM;
+		ps->tok = t;
+		ps->tok_cap = cap;
+	}
+	return 0;
 }

@@ -37,9 +37,14 @@
 #define RF_SCAN_TOKENS(n) ((n) + 72)
 typedef size_t (*rf_json_index_fn)(const char *p, size_t n, uint32_t *tok, unsigned *flags);
 
+/* The offsets of the bytes equal to sep in p[0..n) (room for
+ * RF_SCAN_TOKENS(n)); *quoted: a '"' is among the bytes. */
+typedef size_t (*rf_sep_index_fn)(const char *p, size_t n, char sep, uint32_t *out, int *quoted);
+
 struct rf_scanner {
 	enum rf_simd level;
 	rf_json_index_fn json_index;
+	rf_sep_index_fn sep_index;
 };
 
 /* The scanner of a kernel level (the best this CPU runs at or below it). */

@@ -15,7 +15,18 @@ SCAN_TARGET static inline uint64_t scan_prefix_xor(uint64_t x)
 {
 	return (uint64_t)_mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8(-1), 0));
 }
+SCAN_TARGET static inline void scan_eq2(const char *p, char a, char b, uint64_t *ma, uint64_t *mb);
 #include "scan_impl.h"
+
+SCAN_TARGET static inline void scan_eq2(const char *p, char a, char b, uint64_t *ma, uint64_t *mb)
+{
+	const __m256i va = _mm256_set1_epi8(a), vb = _mm256_set1_epi8(b);
+	__m256i v0 = _mm256_loadu_si256((const __m256i *)p), v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+	*ma = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, va)) |
+	      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, va)) << 32;
+	*mb = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, vb)) |
+	      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, vb)) << 32;
+}
 
 SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m)
 {
@@ -42,4 +53,4 @@ SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m
 	*m = (struct scan_masks){ q, b, o, w, c };
 }
 
-const struct rf_scanner rf__scanner_avx2 = { RF_SIMD_AVX2, scan_json_index };
+const struct rf_scanner rf__scanner_avx2 = { RF_SIMD_AVX2, scan_json_index, scan_sep_index };

@@ -12,6 +12,7 @@ struct scan_masks;
 SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m);
 SCAN_TARGET static inline void scan_classify_tail(const char *p, size_t left, struct scan_masks *m);
 #define SCAN_HAVE_TAIL 1
+SCAN_TARGET static inline void scan_eq2(const char *p, char a, char b, uint64_t *ma, uint64_t *mb);
 
 SCAN_TARGET static inline uint64_t scan_prefix_xor(uint64_t x)
 {
@@ -38,6 +39,13 @@ SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m
 	classify(_mm512_loadu_si512((const void *)p), m);
 }
 
+SCAN_TARGET static inline void scan_eq2(const char *p, char a, char b, uint64_t *ma, uint64_t *mb)
+{
+	__m512i v = _mm512_loadu_si512((const void *)p);
+	*ma = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(a));
+	*mb = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b));
+}
+
 /* a masked load reads only the bytes asked for (the rest are zero and
  * fault nothing, even past the end of a mapping); they are then blanks */
 SCAN_TARGET static inline void scan_classify_tail(const char *p, size_t left, struct scan_masks *m)
@@ -51,4 +59,4 @@ SCAN_TARGET static inline void scan_classify_tail(const char *p, size_t left, st
 	m->ws |= ~valid;
 }
 
-const struct rf_scanner rf__scanner_avx512 = { RF_SIMD_AUTO, scan_json_index };
+const struct rf_scanner rf__scanner_avx512 = { RF_SIMD_AUTO, scan_json_index, scan_sep_index };

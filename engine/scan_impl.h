@@ -4,6 +4,8 @@
  *   SCAN_TARGET      the target attribute of its functions (may be empty)
  *   scan_classify(p, m)   one whole 64-byte block into struct scan_masks
  *   scan_prefix_xor(x)    bit i = XOR of bits 0..i of x
+ *   scan_eq2(p, a, b, ma, mb)  masks of the bytes equal to a and to b in one
+ *                         whole 64-byte block
  * and, with SCAN_HAVE_TAIL, scan_classify_tail(p, left, m) for a last block
  * of left < 64 bytes, the bytes past them classified as blanks (without it
  * the tail is copied into a block of blanks).
@@ -115,5 +117,40 @@ SCAN_TARGET static size_t scan_json_index(const char *p, size_t n, uint32_t *tok
 		scan_block(&m, &c, (uint32_t)i, tok, &nt);
 	}
 	*flags = (c.bs ? RF_SCAN_BACKSLASH : 0) | (c.bad || c.in_string ? RF_SCAN_BAD : 0);
+	return nt;
+}
+
+/* The offsets of every byte equal to sep in p[0..n), into out[] (room for
+ * RF_SCAN_TOKENS(n)); *quoted is set when a quote is among the bytes.
+ * The csv and tsv parsers take a record's fields from it at once when it
+ * holds no quote. */
+SCAN_TARGET static size_t scan_sep_index(const char *p, size_t n, char sep, uint32_t *out, int *quoted)
+{
+	uint64_t ms, mq, q = 0;
+	size_t nt = 0, i = 0;
+	char pad[64];
+	for (; i < n; i += 64) {
+		const char *b = p + i;
+		if (n - i < 64) {
+			memset(pad, 0, sizeof pad); /* neither a separator nor a quote */
+			memcpy(pad, b, n - i);
+			b = pad;
+		}
+		scan_eq2(b, sep, '"', &ms, &mq);
+		q |= mq;
+		uint32_t *o = out + nt;
+		size_t cnt = (size_t)__builtin_popcountll(ms);
+#pragma GCC unroll 8
+		for (int j = 0; j < 8; j++) {
+			o[j] = (uint32_t)i + (uint32_t)__builtin_ctzll(ms | 1ULL << 63);
+			ms &= ms - 1;
+		}
+		for (size_t j = 8; j < cnt; j++) {
+			o[j] = (uint32_t)i + (uint32_t)__builtin_ctzll(ms);
+			ms &= ms - 1;
+		}
+		nt += cnt;
+	}
+	*quoted = q != 0;
 	return nt;
 }

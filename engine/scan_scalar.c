@@ -20,7 +20,19 @@ static const uint8_t byte_class[256] = {
 struct scan_masks;
 static inline void scan_classify(const char *p, struct scan_masks *m);
 #define scan_prefix_xor scan_prefix_xor_shifts
+static inline void scan_eq2(const char *p, char a, char b, uint64_t *ma, uint64_t *mb);
 #include "scan_impl.h"
+
+static inline void scan_eq2(const char *p, char a, char b, uint64_t *ma, uint64_t *mb)
+{
+	uint64_t x = 0, y = 0;
+	for (int i = 0; i < 64; i++) {
+		x |= (uint64_t)(p[i] == a) << i;
+		y |= (uint64_t)(p[i] == b) << i;
+	}
+	*ma = x;
+	*mb = y;
+}
 
 static inline void scan_classify(const char *p, struct scan_masks *m)
 {
@@ -36,7 +48,7 @@ static inline void scan_classify(const char *p, struct scan_masks *m)
 	*m = (struct scan_masks){ q, b, o, w, c };
 }
 
-const struct rf_scanner rf__scanner_scalar = { RF_SIMD_SCALAR, scan_json_index };
+const struct rf_scanner rf__scanner_scalar = { RF_SIMD_SCALAR, scan_json_index, scan_sep_index };
 
 const struct rf_scanner *rf__scanner(enum rf_simd level)
 {

@@ -10,7 +10,21 @@
 struct scan_masks;
 SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m);
 #define scan_prefix_xor scan_prefix_xor_shifts
+SCAN_TARGET static inline void scan_eq2(const char *p, char a, char b, uint64_t *ma, uint64_t *mb);
 #include "scan_impl.h"
+
+SCAN_TARGET static inline void scan_eq2(const char *p, char a, char b, uint64_t *ma, uint64_t *mb)
+{
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	uint64_t x = 0, y = 0;
+	for (int i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+		x |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, va)) << (16 * i);
+		y |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vb)) << (16 * i);
+	}
+	*ma = x;
+	*mb = y;
+}
 
 SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m)
 {
@@ -38,4 +52,4 @@ SCAN_TARGET static inline void scan_classify(const char *p, struct scan_masks *m
 	*m = (struct scan_masks){ q, b, o, w, c };
 }
 
-const struct rf_scanner rf__scanner_sse2 = { RF_SIMD_SSE2, scan_json_index };
+const struct rf_scanner rf__scanner_sse2 = { RF_SIMD_SSE2, scan_json_index, scan_sep_index };

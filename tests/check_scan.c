@@ -159,6 +159,37 @@ START_TEST(test_end_at_guard_page)
 }
 END_TEST
 
+/* the separator index against a plain loop */
+START_TEST(test_sep_index)
+{
+	load_scanners();
+	unsigned char buf[400];
+	uint32_t want[400], got[400 + 72];
+	const char seps[] = { ',', '\t' };
+	for (int si = 0; si < 2; si++)
+		for (size_t n = 0; n <= 300; n++)
+			for (unsigned seed = 0; seed < 20; seed++) {
+				srand(seed * 7 + (unsigned)n);
+				for (size_t i = 0; i < n; i++)
+					buf[i] = (unsigned char)",\t\"a0 \0\xff"[rand() % 8];
+				size_t wn = 0;
+				int wq = 0;
+				for (size_t i = 0; i < n; i++) {
+					if (buf[i] == (unsigned char)seps[si])
+						want[wn++] = (uint32_t)i;
+					wq |= buf[i] == '"';
+				}
+				for (int s = 0; s < nscanners; s++) {
+					int gq = -1;
+					size_t gn = scanners[s]->sep_index((const char *)buf, n, seps[si], got, &gq);
+					ck_assert_msg(gn == wn && gq == wq && memcmp(got, want, wn * sizeof *want) == 0,
+						      "%s sep_index length %zu: %zu seps quoted %d, want %zu quoted %d",
+						      names[s], n, gn, gq, wn, wq);
+				}
+			}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scan");
@@ -167,6 +198,7 @@ int main(void)
 	tcase_add_test(tc, test_random_every_length);
 	tcase_add_test(tc, test_backslash_runs_across_blocks);
 	tcase_add_test(tc, test_end_at_guard_page);
+	tcase_add_test(tc, test_sep_index);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
