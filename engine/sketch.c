@@ -40,6 +40,7 @@ void rf__sketch_free(struct rf_sketch *s)
 {
 	store_free(&s->pos);
 	store_free(&s->neg);
+	s->hot = NULL;
 }
 
 /* A store gets an index of its pages once it holds INDEX_AT of them, if
@@ -151,7 +152,8 @@ static inline uint64_t *page_of(struct rf_sketch_store *st, uint32_t no)
 	return page_find(st, no);
 }
 
-static inline int store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
+/* Add n to bucket idx; *page (if not NULL) gets the counts of its page. */
+static inline int store_add_page(struct rf_sketch_store *st, int32_t idx, uint64_t n, uint64_t **page)
 {
 	if (idx < RF_SKETCH_MIN_INDEX || idx > RF_SKETCH_MAX_INDEX)
 		return -EBADMSG;
@@ -162,12 +164,39 @@ static inline int store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 	if (__builtin_add_overflow(st->total, n, &st->total))
 		return -EBADMSG;
 	c[key % RF_SKETCH_PAGE] += n; /* no more than the total */
+	if (page)
+		*page = c;
 	return 0;
+}
+
+static inline int store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
+{
+	return store_add_page(st, idx, n, NULL);
 }
 
 int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 {
 	return store_add(st, idx, n);
+}
+
+/* A positive value's bucket, through the sketch's hot page when it is
+ * that page's. */
+static inline int add_positive(struct rf_sketch *s, int32_t idx)
+{
+	uint32_t key = (uint32_t)(idx - RF_SKETCH_MIN_INDEX);
+	if (s->hot && idx >= RF_SKETCH_MIN_INDEX && idx <= RF_SKETCH_MAX_INDEX && key / RF_SKETCH_PAGE == s->hot_no) {
+		if (__builtin_add_overflow(s->pos.total, 1, &s->pos.total))
+			return -EBADMSG;
+		s->hot[key % RF_SKETCH_PAGE]++;
+		return 0;
+	}
+	uint64_t *page;
+	int r = store_add_page(&s->pos, idx, 1, &page);
+	if (r == 0) {
+		s->hot = page;
+		s->hot_no = key / RF_SKETCH_PAGE;
+	}
+	return r;
 }
 
 /* The bucket as its definition has it: ceil(ln(mag) / ln(g)), with libm's
@@ -286,7 +315,7 @@ int rf__sketch_add(struct rf_sketch *s, double v)
 	else if (isinf(v))
 		v > 0 ? s->pinf++ : s->ninf++;
 	else if (v > 0)
-		r = store_add(&s->pos, bucket_of(v), 1);
+		r = add_positive(s, bucket_of(v));
 	else
 		r = store_add(&s->neg, bucket_of(-v), 1);
 	if (r < 0)

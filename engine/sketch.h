@@ -59,6 +59,12 @@ struct rf_sketch {
 	uint64_t count;
 	double min, max;
 	int all_int;                     /* every value added was an integer */
+	/* the page of pos the last positive value went to, and its number:
+	 * a group's values tend to fall on one page, and this finds it
+	 * without loading the page list (counts never move once allocated;
+	 * here and not in the store, which stays 24 bytes) */
+	uint32_t hot_no;
+	uint64_t *hot;
 };
 
 void rf__sketch_init(struct rf_sketch *s);
