@@ -170,19 +170,16 @@ def json_reader(wanted):
 # ---------------------------------------------------------------------------
 # logfmt: difftest's tokenizer; a quoted value is a JSON string (README)
 
+LOGFMT_LINE = re.compile(rb'(?:[ \t]*' + difftest.LOGFMT_RE.pattern + rb')*[ \t]*', re.S)
+
+
 def logfmt_read(line):
 	line = difftest.chomp_cr(line)
+	if not LOGFMT_LINE.fullmatch(line):
+		return None
 	out = {}
-	pos, n = 0, len(line)
-	while True:
-		while pos < n and line[pos] in b' \t':
-			pos += 1
-		if pos >= n:
-			return out
-		m = difftest.LOGFMT_RE.match(line, pos)
-		if not m:
-			return None
-		k, v = m.group(1), m.group(2)
+	for m in difftest.LOGFMT_RE.finditer(line):
+		k, v = m.groups()
 		if v is None:
 			v = b'true'
 		elif v.startswith(b'"'):
@@ -191,7 +188,7 @@ def logfmt_read(line):
 			except ValueError:
 				return None
 		out[k] = v
-		pos = m.end()
+	return out
 
 
 # ---------------------------------------------------------------------------
