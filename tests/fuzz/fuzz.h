@@ -24,4 +24,8 @@ int fuzz_run(const char *query, const uint8_t *data, size_t size, unsigned shape
 /* The multiline rule of the next fuzz_run calls (--multiline), NULL: lines. */
 extern const char *fuzz_multiline;
 
+/* The SIMD level of the next fuzz_run calls (an enum rf_simd; 0, auto:
+ * the best this CPU has). */
+extern int fuzz_simd;
+
 #endif

@@ -5,11 +5,15 @@
  * syslog, w3c, cloudfront, cri, docker): one harness per parser, each with
  * its own corpus.  The query parses the input and uses what the parser found (filters, numbers, group
  * keys), so a bad offset or length shows in the stages after it.  The first
- * input byte picks the I/O shape; the rest is the log.
+ * input byte picks the I/O shape; the rest is the log.  Each input runs at
+ * every SIMD level the CPU has, scalar first, and every level must print
+ * what scalar printed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ringflow.h"
+#include "simd.h"
 #include "fuzz.h"
 
 static const struct {
@@ -69,18 +73,52 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* A level of RF_SIMD_LIST (past its end a level has no name) */
+static int is_level(int level)
+{
+	const char *name = rf_simd_name((enum rf_simd)level);
+	return name && strcmp(name, "?") != 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static char *want;
+	static size_t want_cap;
+	size_t want_len = 0;
+	int want_r = 0;
+
 	if (!query)
 		LLVMFuzzerInitialize(NULL, NULL);
 	if (size < 1)
 		return 0;
-	const char *out;
-	size_t out_len;
-	int r = fuzz_run(query, data + 1, size - 1, data[0], &out, &out_len);
-	/* 1: the input was refused (a record over --max-record), which is
-	 * allowed; a failure of the run is not */
-	if (r < 0)
-		abort();
+	/* every level this CPU has, scalar (the first after auto) first */
+	for (int level = RF_SIMD_SCALAR; is_level(level); level++) {
+		const char *out;
+		size_t out_len;
+		if (!rf__kernels((enum rf_simd)level))
+			continue;
+		fuzz_simd = level;
+		int r = fuzz_run(query, data + 1, size - 1, data[0], &out, &out_len);
+		/* 1: the input was refused (a record over --max-record), which is
+		 * allowed; a failure of the run is not */
+		if (r < 0)
+			abort();
+		if (level == RF_SIMD_SCALAR) {
+			if (out_len >= want_cap) {
+				want_cap = out_len + 1;
+				if (!(want = realloc(want, want_cap)))
+					abort();
+			}
+			memcpy(want, out, out_len);
+			want_len = out_len;
+			want_r = r;
+		} else if (r != want_r || out_len != want_len || memcmp(out, want, out_len) != 0) {
+			fprintf(stderr, "fuzz_parse: --simd=%s returned %d and printed:\n%.*s\n",
+				rf_simd_name((enum rf_simd)level), r, (int)out_len, out);
+			fprintf(stderr, "--simd=scalar returned %d and printed:\n%.*s\n", want_r, (int)want_len, want);
+			abort();
+		}
+	}
+	fuzz_simd = RF_SIMD_AUTO;
 	return 0;
 }

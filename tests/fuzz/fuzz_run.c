@@ -24,6 +24,7 @@ static void die(const char *what)
 }
 
 const char *fuzz_multiline;
+int fuzz_simd;
 
 int fuzz_run(const char *query, const uint8_t *data, size_t size, unsigned shape, const char **out,
 	     size_t *out_len)
@@ -54,6 +55,7 @@ int fuzz_run(const char *query, const uint8_t *data, size_t size, unsigned shape
 	opt.buffer_size = (size_t)65536 << ((shape >> 3) & 1);
 	opt.max_record = 1 << 20;
 	opt.multiline = fuzz_multiline;
+	opt.simd = (enum rf_simd)fuzz_simd;
 	char path[64];
 	snprintf(path, sizeof path, "/proc/self/fd/%d", in_fd);
 	const char *files[] = { path };
