@@ -343,6 +343,7 @@ struct rf_stage_env {
 	uint64_t memory_limit;
 	int statm_fd;
 	const struct rf_tz *tz;      /* --tz: buckets on its clock (NULL: UTC) */
+	enum rf_regex_engine regex_engine; /* --regex-engine */
 	/* --since/--until: records outside, or without a time, are dropped
 	 * before the first stage (timerange.c); NULL: no range */
 	const struct rf_timerange *range;
@@ -408,6 +409,12 @@ int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, 
 /* The query has a stage other than the parser that may reject records
  * (regex, where ~): the runner then counts lines for the report. */
 int rf__query_may_reject(const struct rf_query *q);
+/* Hyperscan for the query's regex and grep stages, compiled once before a
+ * run that may use it (none for RF_REGEX_PCRE2): 0, or -ENOTSUP when
+ * hyperscan is asked for and cannot be had.  And for --stats, the matcher
+ * each of them uses (rep->stage[i].engine and engine_note). */
+int rf__filters_prepare(const struct rf_query *q, enum rf_regex_engine engine);
+void rf__filters_report(const struct rf_query *q, enum rf_regex_engine engine, struct rf_report *rep);
 
 extern const struct rf_verb *const rf__verbs[];
 extern const struct rf_verb rf__verb_select_table, rf__verb_head_table, rf__verb_where_table;

@@ -85,9 +85,13 @@ struct rf_expr *rf__expr_new_field(const char *name, int column);
  * parse regex.  Compiled once per query, JIT where available. */
 struct rf_regex *rf__regex_compile(const char *pattern, size_t len, int literal, int caseless,
 				   struct rf_query_error *err, int column);
-/* A caseless literal for grep -i over UTF-8: NULL if lit is not valid
- * UTF-8 (or out of memory).  See stage_filter.c for the rules. */
-struct rf_regex *rf__regex_compile_folded(const char *lit, size_t len);
+/* Any of n literals (grep's: none empty, none holding a newline).
+ * RF_LIT_CASELESS folds ASCII letters; with RF_LIT_UTF too, Unicode
+ * simple case folding over UTF-8 (see stage_filter.c), NULL if a literal
+ * is not valid UTF-8.  NULL also when out of memory. */
+#define RF_LIT_CASELESS 1
+#define RF_LIT_UTF 2
+struct rf_regex *rf__regex_compile_literals(char *const *lits, const size_t *lens, int n, int flags);
 void rf__regex_free(struct rf_regex *re);
 struct rf_regex_match;
 struct rf_regex_match *rf__regex_match_new(const struct rf_regex *re);
@@ -109,5 +113,40 @@ int rf__regex_search(const struct rf_regex *re, struct rf_regex_match *m, const 
  * With names NULL, rf__regex_names only counts them. */
 int rf__regex_names(const struct rf_regex *re, char **names, int *numbers, int max);
 int rf__regex_group(const struct rf_regex_match *m, int number, size_t *start, size_t *end);
+/* What a pattern's text says of its matches, for the scans that look at
+ * many records in one buffer (grep and regex over whole batches):
+ * RF_RE_NO_NEWLINE, it never matches a newline (so a match in a buffer
+ * of lines lies within one line; unknown constructs say it may);
+ * RF_RE_WHOLE_SUBJECT, it has \A, \z, \Z or sets the m flag inline, so
+ * it must see one record at a time. */
+#define RF_RE_NO_NEWLINE 1
+#define RF_RE_WHOLE_SUBJECT 2
+int rf__regex_shape(const char *pattern, size_t len);
+
+/* Hyperscan (regex_hs.c): a pattern PCRE2 compiled, or a literal set, for
+ * the regex filter and grep.  rf__hs_usable: 1, or 0 and why not (built
+ * without it, a CPU without SSSE3).  The compiles give NULL and why when
+ * Hyperscan refuses (back references, lookaround...) or is not built in. */
+struct rf_hs;
+struct rf_hs_scratch; /* per thread */
+int rf__hs_usable(char *why, size_t size);
+/* shape: rf__regex_shape's; it says whether rf__hs_lines may scan */
+struct rf_hs *rf__hs_regex(const char *pattern, size_t len, int shape, char *why, size_t size);
+/* none empty; caseless folds ASCII letters */
+struct rf_hs *rf__hs_literals(char *const *lits, const size_t *lens, int n, int caseless, char *why, size_t size);
+void rf__hs_free(struct rf_hs *hs);
+/* whether rf__hs_lines can scan with it (a pattern whose matches may come
+ * out of order cannot) */
+int rf__hs_has_lines(const struct rf_hs *hs);
+struct rf_hs_scratch *rf__hs_scratch_new(const struct rf_hs *hs);
+void rf__hs_scratch_free(struct rf_hs_scratch *s);
+/* Whether the record p[0..n) holds a match: 1, 0, -E2BIG past 4 GiB, or
+ * another <0 error. */
+int rf__hs_record(const struct rf_hs *hs, struct rf_hs_scratch *s, const char *p, size_t n);
+/* Scan the lines p[0..n), ^ and $ at every line, calling on_end with the
+ * end of each match (from p) in increasing order; a nonzero return stops
+ * the scan.  0 scanned to the end, 1 stopped, -E2BIG or another <0. */
+int rf__hs_lines(const struct rf_hs *hs, struct rf_hs_scratch *s, const char *p, size_t n,
+		 int (*on_end)(void *user, size_t end), void *user);
 
 #endif

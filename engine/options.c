@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "run.h"
+#include "expr.h"
 #include "../io/codec.h"
 
 void rf_options_init(struct rf_options *opt)
@@ -30,6 +31,7 @@ static const char *const simd_names[] = { RF_SIMD_LIST(RF_ENUM_NAME) };
 static const char *const mode_names[] = { RF_MODE_LIST(RF_ENUM_NAME) };
 static const char *const numa_names[] = { RF_NUMA_LIST(RF_ENUM_NAME) };
 static const char *const format_names[] = { RF_FORMAT_LIST(RF_ENUM_NAME) };
+static const char *const regex_engine_names[] = { RF_REGEX_ENGINE_LIST(RF_ENUM_NAME) };
 #define NNAMES(t) (sizeof t / sizeof t[0])
 
 static const char *name_of(const char *const *names, size_t n, unsigned value)
@@ -71,6 +73,11 @@ const char *rf_format_name(enum rf_out_format format)
 	return name_of(format_names, NNAMES(format_names), format);
 }
 
+const char *rf_regex_engine_name(enum rf_regex_engine engine)
+{
+	return name_of(regex_engine_names, NNAMES(regex_engine_names), engine);
+}
+
 /* One parse per enum, all alike: the value, or -EINVAL and *out untouched. */
 #define PARSE(fn, type, table)                                          \
 	int fn(const char *name, type *out)                             \
@@ -86,6 +93,7 @@ PARSE(rf_simd_parse, enum rf_simd, simd_names)
 PARSE(rf_mode_parse, enum rf_mode, mode_names)
 PARSE(rf_numa_parse, enum rf_numa_mode, numa_names)
 PARSE(rf_format_parse, enum rf_out_format, format_names)
+PARSE(rf_regex_engine_parse, enum rf_regex_engine, regex_engine_names)
 
 /* A size: digits and an optional K, M, G or T (powers of 1024), then an
  * optional "B" or "iB".  0, or -1 for anything else, -2 for a number too
@@ -191,4 +199,13 @@ int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct r
 	}
 	rf__ml_free(&ml);
 	return 0;
+}
+
+int rf_check_regex_engine(enum rf_regex_engine engine, char *err, size_t errlen)
+{
+	if ((unsigned)engine > RF_REGEX_PCRE2) {
+		snprintf(err, errlen, "unknown regex engine");
+		return -1;
+	}
+	return engine == RF_REGEX_HYPERSCAN && !rf__hs_usable(err, errlen) ? -1 : 0;
 }

@@ -220,6 +220,7 @@ static void fill_report(struct run *run, uint64_t t0)
 	rf__auto_summary(&run->env, rep->formats, sizeof rep->formats);
 	rep->nstages = run->nstages;
 	run->exec->stats(run, run->exec_state, rep);
+	rf__filters_report(run->q, run->opt->regex_engine, rep);
 	rep->elapsed_ns = now_ns() - t0;
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -272,6 +273,7 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 		return NULL;
 	}
 	run->env.strict = opt->strict;
+	run->env.regex_engine = opt->regex_engine;
 	/* rejects go out with their batch, in input order (--strict stops at
 	 * the first one: straight out) */
 	run->env.defer_rejects = !opt->strict;
@@ -474,7 +476,10 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	if (!k)
 		return -ENOTSUP;
 	cancel_fd_init();
-	int r;
+	/* before any worker starts (or forks): they share the databases */
+	int r = (unsigned)opt->regex_engine > RF_REGEX_PCRE2 ? -EINVAL : rf__filters_prepare(q, opt->regex_engine);
+	if (r < 0)
+		return r;
 	struct run *run = run_new(q, opt, k, report, &r);
 	if (!run)
 		return r;

@@ -56,12 +56,22 @@ extern "C" {
 	X(RF_OUT_CSV, "csv") \
 	X(RF_OUT_JSON, "json")   /* JSON Lines: one object per row */
 
+/* The matcher of the regex filter and of grep -i or with several literals:
+ * Hyperscan where it is built in, runs on this CPU and takes the pattern,
+ * else PCRE2's JIT (auto); or one of them asked for.  Asking for hyperscan
+ * makes PCRE2 serve only the patterns Hyperscan refuses. */
+#define RF_REGEX_ENGINE_LIST(X) \
+	X(RF_REGEX_AUTO, "auto") \
+	X(RF_REGEX_HYPERSCAN, "hyperscan") \
+	X(RF_REGEX_PCRE2, "pcre2")
+
 #define RF_ENUM_VALUE(value, name) value,
 enum rf_io { RF_IO_LIST(RF_ENUM_VALUE) };
 enum rf_simd { RF_SIMD_LIST(RF_ENUM_VALUE) };
 enum rf_mode { RF_MODE_LIST(RF_ENUM_VALUE) };
 enum rf_numa_mode { RF_NUMA_LIST(RF_ENUM_VALUE) };
 enum rf_out_format { RF_FORMAT_LIST(RF_ENUM_VALUE) };
+enum rf_regex_engine { RF_REGEX_ENGINE_LIST(RF_ENUM_VALUE) };
 
 const char *rf_io_name(enum rf_io io);
 const char *rf_simd_name(enum rf_simd level);
@@ -72,6 +82,12 @@ int rf_io_parse(const char *name, enum rf_io *out);
 int rf_simd_parse(const char *name, enum rf_simd *out);
 int rf_mode_parse(const char *name, enum rf_mode *out);
 int rf_format_parse(const char *name, enum rf_out_format *out);
+int rf_regex_engine_parse(const char *name, enum rf_regex_engine *out);
+const char *rf_regex_engine_name(enum rf_regex_engine engine);
+/* Whether `engine` can be had here: 0, or -1 with why in err (hyperscan
+ * when ringflow was built without it or the CPU cannot run it; rf_run
+ * then returns -ENOTSUP). */
+int rf_check_regex_engine(enum rf_regex_engine engine, char *err, size_t errlen);
 /* A size on the command line: digits and an optional K, M, G or T (powers
  * of 1024), then an optional "B" or "iB".  0, -1 for anything else, -2 for
  * a number too large for a size_t. */
@@ -176,6 +192,7 @@ struct rf_options {
 	uint64_t checkpoint_ns;
 	const char *query_id;    /* what makes two runs the same query (the CLI: the
 	                          * query text and the options that change results) */
+	enum rf_regex_engine regex_engine; /* regex, grep's literal sets: auto */
 };
 
 void rf_options_init(struct rf_options *opt);
@@ -222,6 +239,10 @@ struct rf_stage_stats {
 	uint64_t wait_ns;      /* pipeline: waiting for input */
 	uint64_t queue_empty;  /* pipeline: times the input ring was empty */
 	uint64_t queue_full;   /* pipeline: times the output ring was full */
+	/* regex and grep: the matcher, "hyperscan", "pcre2" or "simd" (the
+	 * literal kernel), and what made it so when that says more */
+	const char *engine;
+	char engine_note[120];
 };
 
 #define RF_MAX_STAGES 32

@@ -117,7 +117,8 @@ START_TEST(test_errors_point_at_the_spot)
 	expect_error("frobnicate", 1, "unknown verb", "verbs:");
 	expect_error("grep \"404", 6, "unterminated string", NULL);
 	expect_error("grep", 1, "needs a literal", "grep \"ERROR\"");
-	expect_error("grep a b", 8, "one literal", NULL);
+	expect_ok("grep a b \"c d\"", 1); /* any of several literals */
+	expect_error("grep a b | count x", 18, "unexpected 'x'", NULL);
 	expect_error("grep -x a", 6, "unknown flag '-x'", "-v");
 	expect_error("count | grep a", 9, "cannot follow an aggregate", NULL);
 	expect_error("count 5", 7, "unexpected '5' after the aggregates", "by");

@@ -37,6 +37,10 @@ done
 run_case "json" 0 --rejects "$T/rej" 'parse json | count, sum(a) by b, c.d' "$T/json"
 run_case "logfmt" 0 'parse logfmt | where n > 1 | select level, msg' "$T/logfmt"
 run_case "csv" 0 --format=json 'parse csv | count by k' "$T/csv"
+# Hyperscan where ringflow has it: a whole batch at once, lines confirmed
+# by PCRE2 (\s), and a literal set
+run_case "regex filter" 0 'regex "(?i)(bot|crawler)|\s\d" | count' "$T/log"
+run_case "grep literal set" 0 --mode=parallel 'grep -v GET POST | head 100' "$T/log"
 run_case "regex" 0 "parse regex '(?<ip>[0-9.]+) .*\" (?<st>[0-9]+) ' | count by st" "$T/log"
 run_case "split" 0 'split | count, p50($10) by $9' "$T/log"
 run_case "a bad query" 2 'count by' "$T/log"

@@ -45,7 +45,7 @@ static void usage(FILE *f)
 	      "  split [DELIM] | parse auto|combined|common|json|logfmt|csv|tsv|regex \"RE\"\n"
 	      "    |nginx 'FMT'|apache 'FMT'|\"* [*] *\" as A,B,C|alb|elb|rfc5424|rfc3164|syslog\n"
 	      "    |w3c|cloudfront|cri|docker [from FIELD [nodrop]]\n"
-	      "  grep [-v] [-i] \"LIT\" | regex [-v] \"RE\" | where EXPR | eval N = EXPR\n"
+	      "  grep [-v] [-i] \"LIT\"... | regex [-v] \"RE\" | where EXPR | eval N = EXPR\n"
 	      "  lookup FILE.csv on F [as PREFIX] | select F,... | head N\n"
 	      "  count, sum(F), avg(F), min(F), max(F), distinct(F), p50|p90|p95|p99(F),\n"
 	      "  quantile(F,q)"
@@ -64,7 +64,10 @@ static void usage(FILE *f)
 	      "  --sqpoll                 io_uring with a kernel submission thread\n"
 	      , f);
 	fprintf(f, "  --simd=%s  kernel level (default: best the CPU has)\n", simd_levels("|"));
-	fputs("  --mode=auto|serial|parallel|pipeline|multiprocess|async  execution mode\n"
+	fputs("  --regex-engine=auto|hyperscan|pcre2  the matcher of regex, and of grep -i\n"
+	      "                           or with several literals (auto: Hyperscan where it\n"
+	      "                           is built in and takes the pattern, else PCRE2 JIT)\n"
+	      "  --mode=auto|serial|parallel|pipeline|multiprocess|async  execution mode\n"
 	      "                           (auto: async for many small files, multiprocess\n"
 	      "                           for aggregates with small partial states over\n"
 	      "                           64M of files, parallel for parsing queries over\n"
@@ -408,6 +411,11 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 			any = 1;
 		}
 	fprintf(f, "%s\n", any ? "" : " none (one node, or --numa=off: threads float, memory is local by default)");
+	for (int i = 0; i < r->nstages; i++)
+		if (r->stage[i].engine)
+			fprintf(f, "  matcher     stage %d %s: %s%s%s%s\n", i + 1, r->stage[i].name ? r->stage[i].name : "?",
+				r->stage[i].engine, r->stage[i].engine_note[0] ? " (" : "", r->stage[i].engine_note,
+				r->stage[i].engine_note[0] ? ")" : "");
 	fprintf(f, "  %-3s %-8s %10s %14s %14s %14s %10s %10s %8s %8s\n", "#", "stage", "batches", "records in",
 		"records out", "bytes in", "busy s", "wait s", "empty", "full");
 	for (int i = 0; i < r->nstages; i++) {
@@ -560,9 +568,16 @@ static void print_stats_json(FILE *f, const struct rf_report *r, int status)
 		json_str(f, s->name ? s->name : "");
 		fprintf(f, ",\"batches\":%" PRIu64 ",\"records_in\":%" PRIu64
 			   ",\"records_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"busy_ns\":%" PRIu64
-			   ",\"wait_ns\":%" PRIu64 ",\"queue_empty\":%" PRIu64 ",\"queue_full\":%" PRIu64 "}",
+			   ",\"wait_ns\":%" PRIu64 ",\"queue_empty\":%" PRIu64 ",\"queue_full\":%" PRIu64,
 			s->batches, s->records_in, s->records_out, s->bytes_in,
 			s->busy_ns, s->wait_ns, s->queue_empty, s->queue_full);
+		if (s->engine) {
+			fputs(",\"engine\":", f);
+			json_str(f, s->engine);
+			fputs(",\"engine_note\":", f);
+			json_str(f, s->engine_note);
+		}
+		fputs("}", f);
 	}
 	fputs("]", f);
 	fprintf(f, ",\"snapshots\":%" PRIu64 ",\"snapshots_skipped\":%" PRIu64, r->snapshots, r->snapshots_skipped);
@@ -728,12 +743,13 @@ enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
        OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE, OPT_STATE, OPT_CHECKPOINT, OPT_ROTATEWAIT, OPT_POLL,
-       OPT_INTERVAL };
+       OPT_INTERVAL, OPT_REGEX };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
 	{ "decompress", required_argument, NULL, OPT_DECOMPRESS },
 	{ "simd", required_argument, NULL, OPT_SIMD },
+	{ "regex-engine", required_argument, NULL, OPT_REGEX },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "direct", no_argument, NULL, OPT_DIRECT },
 	{ "sqpoll", no_argument, NULL, OPT_SQPOLL },
@@ -895,6 +911,18 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_REGEX: {
+			char why[128];
+			if (rf_regex_engine_parse(optarg, &opt.regex_engine) < 0) {
+				fprintf(stderr, "ringflow: --regex-engine: unknown engine '%s' (auto, hyperscan, pcre2)\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (rf_check_regex_engine(opt.regex_engine, why, sizeof why) < 0) {
+				fprintf(stderr, "ringflow: --regex-engine=%s: %s\n", optarg, why);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case OPT_MODE:
 			if (rf_mode_parse(optarg, &opt.mode) < 0) {
 				fprintf(stderr, "ringflow: --mode: unknown mode '%s' (auto, serial, parallel, pipeline, multiprocess, async)\n", optarg);
