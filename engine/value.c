@@ -1,11 +1,12 @@
 /* value.c - numbers, timestamps and durations. */
 #include "config.h"
-#include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "value.h"
+#include "pow5_table.h"
 #include "timezone.h"
 
 static int is_blank(char c)
@@ -13,68 +14,24 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-int rf__parse_number(const char *p, size_t len, struct rf_number *out)
+static void trim_blanks(const char **p, size_t *len)
 {
-	if (!p)
-		return -1;
-	while (len && is_blank(*p))
-		p++, len--;
-	while (len && is_blank(p[len - 1]))
-		len--;
-	if (len == 0)
-		return -1;
-	size_t i = 0;
-	int neg = 0;
-	if (p[i] == '-' || p[i] == '+')
-		neg = p[i++] == '-';
-	size_t digits_start = i;
-	uint64_t u = 0;
-	int overflow = 0;
-	while (i < len && p[i] >= '0' && p[i] <= '9') {
-		unsigned dgt = (unsigned)(p[i] - '0');
-		if (u > (UINT64_MAX - dgt) / 10)
-			overflow = 1;
-		else
-			u = u * 10 + dgt;
-		i++;
-	}
-	size_t int_digits = i - digits_start;
-	if (i == len && int_digits > 0 && !overflow &&
-	    u <= (uint64_t)INT64_MAX + (uint64_t)neg) {
-		out->is_int = 1;
-		out->i = neg ? (int64_t)(0 - u) : (int64_t)u;
-		out->d = (double)out->i;
-		return 0;
-	}
-	/* Fractions, exponents and big integers: let strtod decide, on a
-	 * NUL-terminated copy, and refuse what it does not consume entirely
-	 * (also "inf" and "nan", which are words in logs, not numbers). */
-	size_t frac_digits = 0;
-	if (i < len && p[i] == '.') {
-		i++;
-		while (i < len && p[i] >= '0' && p[i] <= '9')
-			i++, frac_digits++;
-	}
-	if (int_digits + frac_digits == 0)
-		return -1;
-	if (i < len && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < len && (p[i] == '-' || p[i] == '+'))
-			i++;
-		size_t e0 = i;
-		while (i < len && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == e0)
-			return -1;
-	}
-	if (i != len)
-		return -1;
-	/* a number of any length: 1 followed by 80 zeros is one too.  A
-	 * sort parses text on every comparison, so never allocate: a long
-	 * text goes to strtod as its first 800 significant digits, and a 1
-	 * after them if any digit left out is not 0.  That rounds to the
-	 * same double: every point where rounding turns (halfway between two
-	 * doubles) has fewer digits, so no such point lies between the two. */
+	while (*len && is_blank(**p))
+		(*p)++, (*len)--;
+	while (*len && is_blank((*p)[*len - 1]))
+		(*len)--;
+}
+
+/* The exact way, for the rare number the fast paths cannot decide: strtod,
+ * on a NUL-terminated copy of a text rf__parse_number_fast found well
+ * formed (and trimmed).  A number of any length: 1 followed by 80 zeros is
+ * one too.  A sort parses text on every comparison, so never allocate: a
+ * long text goes to strtod as its first 800 significant digits, and a 1
+ * after them if any digit left out is not 0.  That rounds to the same
+ * double: every point where rounding turns (halfway between two doubles)
+ * has fewer digits, so no such point lies between the two. */
+static double strtod_of(const char *p, size_t len)
+{
 	char buf[RF_DECIMAL_DOUBLE_BUF + 40];
 	size_t n = len;
 	if (len < 72) {
@@ -82,7 +39,7 @@ int rf__parse_number(const char *p, size_t len, struct rf_number *out)
 	} else {
 		struct rf_decimal x;
 		if (rf__parse_decimal(p, len, &x) < 0)
-			return -1;
+			return NAN; /* not reached: the same syntax */
 		size_t keep = x.n < 800 ? x.n : 800, k = 0;
 		buf[k++] = x.neg ? '-' : '+';
 		buf[k++] = '.';
@@ -98,14 +55,204 @@ int rf__parse_number(const char *p, size_t len, struct rf_number *out)
 		n = k + (size_t)snprintf(buf + k, sizeof buf - k, "e%lld", (long long)x.exp);
 	}
 	buf[n] = 0;
-	char *end;
-	errno = 0;
-	double d = strtod(buf, &end);
-	if (end != buf + n)
+	return strtod(buf, NULL);
+}
+
+static inline int is_digit(char c)
+{
+	return (unsigned)(c - '0') < 10;
+}
+
+/* Powers of ten a double holds exactly: 10^22 is the last (5^22 < 2^53). */
+static const double exact_pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+				      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+#define DOUBLE_INF_BITS ((uint64_t)0x7ff << 52)
+
+/* w * 10^q (w > 0 or not) rounded to the nearest double, ties to even, as
+ * its bits: the Eisel-Lemire algorithm (Lemire, "Number Parsing at a
+ * Gigabyte per Second", 2021).  w is scaled to fill 64 bits and multiplied
+ * by 5^q from a table of 128-bit approximations; the powers of two in 10^q
+ * only move the binary exponent.  The top 55 bits of the product give the
+ * 53 of the double and a bit to round by.  -1 where the product cannot
+ * decide them (proven not to happen for the table in pow5_table.h; checked
+ * anyway, and the caller then asks strtod). */
+static int eisel_lemire(uint64_t w, int64_t q, uint64_t *bits)
+{
+	if (w == 0 || q < RF_POW5_MIN) { /* below half the least subnormal */
+		*bits = 0;
+		return 0;
+	}
+	if (q > RF_POW5_MAX) { /* past the largest double */
+		*bits = DOUBLE_INF_BITS;
+		return 0;
+	}
+	int lz = __builtin_clzll(w);
+	w <<= lz;
+	const uint64_t *t = rf__pow5_128[q - RF_POW5_MIN];
+	unsigned __int128 prod = (unsigned __int128)w * t[0];
+	uint64_t hi = (uint64_t)(prod >> 64), lo = (uint64_t)prod;
+	/* The 9 bits below the 55 all ones: a carry from w times the table's
+	 * low half could still change the 55.  Add that product's top. */
+	if ((hi & 0x1ff) == 0x1ff) {
+		uint64_t more = (uint64_t)(((unsigned __int128)w * t[1]) >> 64);
+		lo += more;
+		hi += lo < more;
+		/* Still one short of a carry, where the table itself is not
+		 * exact (5^q within 128 bits for 0 <= q <= 55, and 1/5^q
+		 * rounded up where 5^-q < 2^64): the paper's fallback. */
+		if (lo == UINT64_MAX && (q < -27 || q > 55))
+			return -1;
+	}
+	int upper = (int)(hi >> 63), shift = upper + 9;
+	uint64_t m = hi >> shift; /* 54 bits: 53 and the rounding bit */
+	/* floor(q * log2(10)) is 217706 * q / 2^16 rounded down for |q| < 400
+	 * (GCC and Clang shift negative numbers arithmetically) */
+	int e2 = (int)((217706 * q) >> 16) + 63 + upper - lz + 1023;
+	if (e2 <= 0) { /* below the normal range */
+		if (1 - e2 >= 64) {
+			*bits = 0;
+			return 0;
+		}
+		/* A tie cannot happen this far down: 5^-q is far past 64
+		 * bits.  Rounding up to 2^52 makes the least normal double,
+		 * which is what those bits read as. */
+		m >>= 1 - e2;
+		m += m & 1;
+		*bits = m >> 1;
+		return 0;
+	}
+	/* Exactly halfway between two doubles (the rounding bit set, all
+	 * below it zero) rounds to the even one, not up.  Only possible
+	 * where 5^q is exact, which for 19 digits means -4 <= q <= 23. */
+	if (lo <= 1 && q >= -4 && q <= 23 && (m & 3) == 1 && (m << shift) == hi)
+		m &= ~(uint64_t)1;
+	m += m & 1;
+	m >>= 1;
+	if (m >= (uint64_t)2 << 52) { /* rounded up to the next power of two */
+		m = (uint64_t)1 << 52;
+		e2++;
+	}
+	if (e2 >= 0x7ff) {
+		*bits = DOUBLE_INF_BITS;
+		return 0;
+	}
+	*bits = (uint64_t)e2 << 52 | (m & (((uint64_t)1 << 52) - 1));
+	return 0;
+}
+
+/* More than 19 digits, from `ip` (nint of them, before the point) and
+ * `fp` (nfrac after it): the first 19 significant into *w, the power of
+ * ten they stand at into *q (given e, the exponent written), and whether
+ * a digit left out was not 0. */
+static int first_19(const char *ip, size_t nint, const char *fp, size_t nfrac, int64_t e, uint64_t *w, int64_t *q)
+{
+	uint64_t v = 0;
+	int n = 0, cut = 0;
+	for (size_t k = 0; k < nint + nfrac; k++) {
+		int after = k >= nint;
+		unsigned d = (unsigned)((after ? fp[k - nint] : ip[k]) - '0');
+		if (n < 19) { /* leading zeros are taken but not counted */
+			v = v * 10 + d;
+			n += v != 0;
+			e -= after;
+		} else {
+			e += !after;
+			cut |= d != 0;
+		}
+	}
+	*w = v;
+	*q = e;
+	return cut;
+}
+
+int rf__parse_number_fast(const char *p, size_t len, struct rf_number *out)
+{
+	if (!p)
 		return -1;
+	trim_blanks(&p, &len);
+	const char *s = p, *end = p + len;
+	if (s == end)
+		return -1;
+	int neg = 0;
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	/* The digits into w as they come; past 19 of them it wraps, and
+	 * first_19 reads them again. */
+	const char *ip = s;
+	uint64_t w = 0;
+	while (s < end && is_digit(*s))
+		w = w * 10 + (uint64_t)(*s++ - '0');
+	size_t nint = (size_t)(s - ip);
+	if (s == end && nint) {
+		size_t zeros = 0;
+		while (nint > 19 && zeros < nint && ip[zeros] == '0')
+			zeros++;
+		if (nint - zeros <= 19 && w <= (uint64_t)INT64_MAX + (uint64_t)neg) {
+			out->is_int = 1;
+			out->i = neg ? (int64_t)(0 - w) : (int64_t)w;
+			out->d = (double)out->i;
+			return 0;
+		}
+	}
+	const char *fp = s;
+	size_t nfrac = 0;
+	if (s < end && *s == '.') {
+		fp = ++s;
+		while (s < end && is_digit(*s))
+			w = w * 10 + (uint64_t)(*s++ - '0');
+		nfrac = (size_t)(s - fp);
+	}
+	if (nint + nfrac == 0)
+		return -1;
+	int64_t e = 0;
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		int eneg = 0;
+		if (++s < end && (*s == '-' || *s == '+'))
+			eneg = *s++ == '-';
+		if (s == end || !is_digit(*s))
+			return -1;
+		for (; s < end && is_digit(*s); s++)
+			if (e < (int64_t)1 << 56) /* far past any double; saturates */
+				e = e * 10 + (*s - '0');
+		e = eneg ? -e : e;
+	}
+	if (s != end)
+		return -1;
+	int64_t q = e - (int64_t)nfrac;
+	int cut = nint + nfrac > 19 ? first_19(ip, nint, fp, nfrac, e, &w, &q) : 0;
+	double d;
 	out->is_int = 0;
 	out->i = 0;
-	out->d = d;
+#if FLT_EVAL_METHOD == 0
+	/* w and 10^|q| both exact doubles: one correctly rounded operation
+	 * (Clinger's fast path), the usual case for numbers in logs */
+	if (!cut && w <= (uint64_t)1 << 53 && q >= -22 && q <= 22) {
+		d = (double)w;
+		d = q < 0 ? d / exact_pow10[-q] : d * exact_pow10[q];
+		out->d = neg ? -d : d;
+		return 0;
+	}
+#endif
+	uint64_t bits, up;
+	if (eisel_lemire(w, q, &bits) < 0)
+		return RF_NUMBER_SLOW;
+	/* Digits were left out: the value lies between w and w + 1 at 10^q,
+	 * and rounds as both ends do if they agree. */
+	if (cut && (eisel_lemire(w + 1, q, &up) < 0 || up != bits))
+		return RF_NUMBER_SLOW;
+	memcpy(&d, &bits, sizeof d);
+	out->d = neg ? -d : d;
+	return 0;
+}
+
+int rf__parse_number(const char *p, size_t len, struct rf_number *out)
+{
+	int rc = rf__parse_number_fast(p, len, out);
+	if (rc != RF_NUMBER_SLOW)
+		return rc;
+	trim_blanks(&p, &len);
+	out->d = strtod_of(p, len);
 	return 0;
 }
 

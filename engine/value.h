@@ -31,6 +31,13 @@ struct rf_number {
  * number (or empty, or missing). */
 int rf__parse_number(const char *p, size_t len, struct rf_number *out);
 
+/* The same without strtod: the fast paths alone (integers, Clinger's, the
+ * Eisel-Lemire algorithm), or RF_NUMBER_SLOW where they cannot decide and
+ * rf__parse_number asks strtod (more than 19 significant digits whose
+ * ends round apart).  Here for the tests. */
+#define RF_NUMBER_SLOW 1
+int rf__parse_number_fast(const char *p, size_t len, struct rf_number *out);
+
 /* A number's exact decimal value, read in place from its text (any form
  * and length rf__parse_number takes): the significant digits, no leading
  * or trailing zeros and the point skipped, n of them from `first`, times
