@@ -7,6 +7,8 @@
 //
 // Variants:
 //   lines     splitting into lines only (memchr): the floor
+//   stage1    On-Demand's iterate() on each line and nothing more: simdjson's
+//             stage 1 (the structural index) with its per-document cost
 //   dom       DOM parser, one line at a time, no copy (the bytes after a
 //             line are its padding; a line near the file's end is copied)
 //   dom-copy  the same letting simdjson copy every line (realloc_if_needed)
@@ -303,6 +305,23 @@ void run_dom_many(const char *buf, size_t len, agg &a)
 		map->print(buf);
 }
 
+void run_stage1(const char *buf, size_t len, agg &a)
+{
+	static ondemand::parser parser;
+	padded_string tail;
+	each_line(buf, len, [&](const char *p, size_t n, bool padded) {
+		ondemand::document doc;
+		if (!padded) {
+			tail = padded_string(p, n);
+			a.copies++;
+			p = tail.data();
+		}
+		if (parser.iterate(p, n, n + SIMDJSON_PADDING).get(doc))
+			return reject(a);
+		a.records++;
+	});
+}
+
 void run_lines(const char *buf, size_t len, agg &a)
 {
 	each_line(buf, len, [&](const char *, size_t, bool) { a.records++; });
@@ -333,6 +352,8 @@ bool run(const std::string &v, const char *buf, size_t len, agg &a)
 {
 	if (v == "lines")
 		run_lines(buf, len, a);
+	else if (v == "stage1")
+		run_stage1(buf, len, a);
 	else if (v == "dom")
 		run_dom(buf, len, a, false);
 	else if (v == "dom-copy")
