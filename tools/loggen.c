@@ -1,7 +1,11 @@
-/* loggen.c - ringflow-loggen: realistic Apache/nginx "combined" access logs.
+/* loggen.c - ringflow-loggen: realistic Apache/nginx "combined" access logs,
+ * or the same requests as JSON lines.
  *
  * Deterministic for a given seed: the same arguments write the same bytes,
- * so tests and benchmarks can regenerate their inputs anywhere.
+ * so tests and benchmarks can regenerate their inputs anywhere.  The JSON
+ * format draws its extra fields (duration, query, TLS) from a second random
+ * stream, so the requests of a seed are the same in both formats and the
+ * combined output is what it was before the JSON format existed.
  */
 #include "config.h"
 #include <errno.h>
@@ -13,20 +17,37 @@
 #include <time.h>
 #include "ringflow.h" /* rf_parse_size */
 
-static uint64_t rng_state;
+static uint64_t rng_state, extra_state;
 
 /* splitmix64: small, fast, and good enough for synthetic logs */
-static uint64_t rnd(void)
+static uint64_t splitmix(uint64_t *state)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
 
+static uint64_t rnd(void)
+{
+	return splitmix(&rng_state);
+}
+
 static double rnd01(void)
 {
 	return (double)(rnd() >> 11) / 9007199254740992.0;
+}
+
+/* the stream of the fields only JSON has: drawing from it never moves
+ * the main stream, which decides the requests */
+static uint64_t rnd_extra(void)
+{
+	return splitmix(&extra_state);
+}
+
+static double rnd01_extra(void)
+{
+	return (double)(rnd_extra() >> 11) / 9007199254740992.0;
 }
 
 /* Zipf(s) over n items through a cumulative table and binary search. */
@@ -88,6 +109,18 @@ static const char *const agents[] = {
 static const char *const referers[] = { "https://www.google.com/", "https://example.com/",
 					"https://example.com/products", "https://news.ycombinator.com/",
 					"https://duckduckgo.com/" };
+/* Query strings of the JSON format: most requests have none; some hold
+ * what a JSON writer must escape (quotes, backslashes, a tab, the escape
+ * byte of a log-injection probe) or UTF-8. */
+static const char *const queries[] = {
+	"page=2", "q=shoes&sort=price", "utm_source=newsletter&utm_medium=email", "id=18&lang=en",
+	"q=\"red shoes\"", "path=C:\\Windows\\win.ini", "q=caf\xc3\xa9 cr\xc3\xa8me",
+	"note=a\tb", "q=\\\"quoted\\\"", "callback=</script>", "q=\x1b[31mred",
+};
+static const char *const tls_versions[] = { "TLSv1.3", "TLSv1.2" };
+static const char *const tls13_ciphers[] = { "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+					     "TLS_CHACHA20_POLY1305_SHA256" };
+static const char *const tls12_ciphers[] = { "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384" };
 static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 				      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
@@ -126,10 +159,84 @@ static int draw_status(void)
 static void usage(FILE *f)
 {
 	fputs("Usage: ringflow-loggen [--size SIZE | --lines N] [--seed N] [--start EPOCH]\n"
-	      "Write a combined-format access log to stdout: Zipf-popular paths and clients,\n"
-	      "a realistic status mix, byte counts, referers, user agents, and timestamps in\n"
-	      "order.  The same arguments always give the same bytes.  SIZE takes K, M, G, T.\n",
+	      "                       [--format combined|json]\n"
+	      "Write an access log to stdout: Zipf-popular paths and clients, a realistic\n"
+	      "status mix, byte counts, referers, user agents, and timestamps in order.\n"
+	      "--format combined (the default) writes Apache/nginx combined lines; json writes\n"
+	      "one object per line for the same requests (the same seed gives the same time,\n"
+	      "ip, user, method, path, status, bytes, referer and agent), with a duration in\n"
+	      "seconds, a query string and a nested tls object besides.  --size counts the\n"
+	      "bytes written.  The same arguments always give the same bytes.  SIZE takes\n"
+	      "K, M, G, T; an option's value may follow it or an '='.\n",
 	      f);
+}
+
+/* json_string: S as a JSON string (quotes included) at OUT, which has
+ * room for six bytes per byte of S plus two; the length written.  Bytes
+ * from 0x80 up pass through: the tables hold valid UTF-8. */
+static size_t json_string(char *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\t') {
+			*o++ = '\\';
+			*o++ = 't';
+		} else if (c == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (c < 0x20) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o++ = '"';
+	return (size_t)(o - out);
+}
+
+struct request {
+	const char *iso_time, *ip, *user, *method, *path, *referer, *agent;
+	int status;
+	unsigned long bytes;
+};
+
+/* json_line: the request as one JSON object and a newline at OUT, which
+ * has room for 2 KiB; the length written.  The fields JSON has and
+ * combined has not come from the extra stream. */
+static size_t json_line(char *out, const struct request *r)
+{
+	/* lognormal service time around 20 ms, longer for a big body */
+	double duration = 0.0001 + exp(-4.0 + 1.1 * (rnd01_extra() + rnd01_extra() + rnd01_extra() - 1.5)) +
+			  (double)r->bytes / 5e7;
+	const char *query = rnd_extra() % 8 ? "" : queries[rnd_extra() % (sizeof queries / sizeof *queries)];
+	unsigned v = (unsigned)(rnd_extra() % 10) < 8 ? 0 : 1;
+	const char *cipher = v == 0 ? tls13_ciphers[rnd_extra() % 3] : tls12_ciphers[rnd_extra() % 2];
+	char *o = out;
+	o += sprintf(o, "{\"time\":\"%s\",\"ip\":\"%s\",\"user\":", r->iso_time, r->ip);
+	if (strcmp(r->user, "-"))
+		o += json_string(o, r->user);
+	else
+		o += sprintf(o, "null");
+	o += sprintf(o, ",\"method\":\"%s\",\"path\":", r->method);
+	o += json_string(o, r->path);
+	o += sprintf(o, ",\"query\":");
+	o += json_string(o, query);
+	o += sprintf(o, ",\"protocol\":\"HTTP/1.1\",\"status\":%d,\"bytes\":%lu,\"duration\":%.4f,\"referer\":",
+		     r->status, r->bytes, duration);
+	o += json_string(o, r->referer);
+	o += sprintf(o, ",\"agent\":");
+	o += json_string(o, r->agent);
+	o += sprintf(o, ",\"tls\":{\"version\":\"%s\",\"cipher\":\"%s\"}}\n", tls_versions[v], cipher);
+	return (size_t)(o - out);
 }
 
 /* A count or size with an optional K, M, G or T: ringflow's own parse */
@@ -146,19 +253,44 @@ int main(int argc, char **argv)
 {
 	uint64_t size = 0, lines = 0, seed = 1;
 	int64_t start = 1793491200; /* 2026-11-01 00:00:00 UTC */
+	int json = 0;
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		char name[32];
+		const char *a = argv[i], *val;
+		const char *eq = strncmp(a, "--", 2) ? NULL : strchr(a, '=');
 		uint64_t v;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
 		}
-		if (i + 1 >= argc || parse_count(argv[i + 1], &v) < 0) {
+		/* --name=value or --name value */
+		if (eq && (size_t)(eq - a) < sizeof name) {
+			memcpy(name, a, (size_t)(eq - a));
+			name[eq - a] = '\0';
+			a = name;
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			val = NULL;
+		}
+		if (!strcmp(a, "--format")) {
+			if (val && !strcmp(val, "json")) {
+				json = 1;
+			} else if (val && !strcmp(val, "combined")) {
+				json = 0;
+			} else {
+				fprintf(stderr, "ringflow-loggen: --format takes combined or json\n");
+				usage(stderr);
+				return 2;
+			}
+			continue;
+		}
+		if (!val || parse_count(val, &v) < 0) {
 			fprintf(stderr, "ringflow-loggen: %s needs a number\n", a);
 			usage(stderr);
 			return 2;
 		}
-		i++;
 		if (!strcmp(a, "--size"))
 			size = v;
 		else if (!strcmp(a, "--lines"))
@@ -176,6 +308,7 @@ int main(int argc, char **argv)
 	if (!size && !lines)
 		lines = 1000;
 	rng_state = seed * 0x2545f4914f6cdd1dULL + 1;
+	extra_state = seed * 0x9fb21c651e98df25ULL + 0x632be59bd9b4e019ULL;
 	build_tables();
 	struct zipf zpath, zclient;
 	zipf_init(&zpath, NPATHS, 1.1);
@@ -186,7 +319,7 @@ int main(int argc, char **argv)
 	uint64_t written = 0, n = 0;
 	double t = (double)start;
 	time_t cached_sec = -1;
-	char stamp[40] = "";
+	char stamp[40] = "", iso[80] = "";
 	while ((lines && n < lines) || (size && written < size)) {
 		t += -log(1.0 - rnd01()) * 0.002; /* Poisson arrivals, 500 per second */
 		time_t sec = (time_t)t;
@@ -195,6 +328,8 @@ int main(int argc, char **argv)
 			gmtime_r(&sec, &tm);
 			snprintf(stamp, sizeof stamp, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
 				 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+			snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+				 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 			cached_sec = sec;
 		}
 		int status = draw_status();
@@ -206,16 +341,23 @@ int main(int argc, char **argv)
 		const char *ref = rnd() % 10 < 6 ? "-" : referers[rnd() % (sizeof referers / sizeof *referers)];
 		const char *ua = agents[rnd() % (sizeof agents / sizeof *agents)];
 		const char *user = rnd() % 50 == 0 ? "alice" : "-";
-		if (sizeof out - used < 1024) {
+		const char *ip = clients[zipf_draw(&zclient)];
+		if (sizeof out - used < 2048) {
 			if (fwrite(out, 1, used, stdout) != used)
 				goto write_error;
 			used = 0;
 		}
-		int len = snprintf(out + used, sizeof out - used,
-				   "%s - %s [%s] \"%s %s HTTP/1.1\" %d %lu \"%s\" \"%s\"\n",
-				   clients[zipf_draw(&zclient)], user, stamp, method, path, status, bytes, ref, ua);
-		used += (size_t)len;
-		written += (uint64_t)len;
+		size_t len;
+		if (json) {
+			struct request r = { iso, ip, user, method, path, ref, ua, status, bytes };
+			len = json_line(out + used, &r);
+		} else {
+			len = (size_t)snprintf(out + used, sizeof out - used,
+					       "%s - %s [%s] \"%s %s HTTP/1.1\" %d %lu \"%s\" \"%s\"\n", ip, user,
+					       stamp, method, path, status, bytes, ref, ua);
+		}
+		used += len;
+		written += len;
 		n++;
 	}
 	if (fwrite(out, 1, used, stdout) != used || fflush(stdout) != 0)
