@@ -211,6 +211,7 @@ struct grep_config {
 	/* Hyperscan, compiled when a run first wants it (rf__filters_prepare) */
 	struct rf_hs *hs;
 	int hs_tried;
+	int hs_folds;              /* -i: hs has the Kelvin and long s spellings */
 	char why[96];              /* why not Hyperscan */
 };
 
@@ -334,6 +335,69 @@ static int grep_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 	return 0;
 }
 
+/* -i: an ASCII literal with k or s in it is also spelled with the Kelvin
+ * sign for each k and the long s for each s, in every combination, so that
+ * Hyperscan's ASCII folding over the set is the Unicode simple folding of
+ * the literal (UTF-8 resynchronises at a lead byte: those bytes in a line
+ * are those characters).  No batch then needs looking at for the two.
+ * Up to KS_MAX such letters in a literal; 0 when one has more (or no
+ * memory), and the batches are looked at as without Hyperscan. */
+#define KS_MAX 6
+
+static int ks_spellings(struct grep_config *gc, char ***out, size_t **out_len, int *out_n)
+{
+	int total = 0;
+	for (int i = 0; i < gc->n; i++) {
+		int m = 0, ascii = 1;
+		for (size_t j = 0; j < gc->len[i]; j++) {
+			unsigned char ch = (unsigned char)gc->lit[i][j];
+			ascii &= ch < 0x80;
+			m += (ch | 0x20) == 'k' || (ch | 0x20) == 's';
+		}
+		if (ascii && m > KS_MAX)
+			return 0;
+		total += ascii ? 1 << m : 1;
+	}
+	char **lits = calloc((size_t)total, sizeof *lits);
+	size_t *lens = calloc((size_t)total, sizeof *lens);
+	int n = 0;
+	for (int i = 0; lits && lens && i < gc->n; i++) {
+		const char *l = gc->lit[i];
+		int m = 0, ascii = 1;
+		for (size_t j = 0; j < gc->len[i]; j++) {
+			ascii &= (unsigned char)l[j] < 0x80;
+			m += (l[j] | 0x20) == 'k' || (l[j] | 0x20) == 's';
+		}
+		for (int v = 0; v < (ascii ? 1 << m : 1); v++) {
+			char *o = lits[n] = malloc(3 * gc->len[i] + 1);
+			if (!o)
+				break;
+			for (size_t j = 0, bit = 0; j < gc->len[i]; j++) {
+				int ks = ascii && ((l[j] | 0x20) == 'k' || (l[j] | 0x20) == 's');
+				if (ks && (v >> bit++ & 1)) {
+					const char *alt = (l[j] | 0x20) == 'k' ? "\xE2\x84\xAA" : "\xC5\xBF";
+					o = stpcpy(o, alt);
+				} else {
+					*o++ = l[j];
+				}
+			}
+			lens[n] = (size_t)(o - lits[n]);
+			n++;
+		}
+	}
+	if (n < total) {
+		while (n)
+			free(lits[--n]);
+		free(lits);
+		free(lens);
+		return 0;
+	}
+	*out = lits;
+	*out_len = lens;
+	*out_n = n;
+	return 1;
+}
+
 /* The Hyperscan literal set, once per query (rf__filters_prepare). */
 static void grep_prepare(struct grep_config *gc)
 {
@@ -345,6 +409,17 @@ static void grep_prepare(struct grep_config *gc)
 			snprintf(gc->why, sizeof gc->why, "an empty literal, which every line holds");
 			return;
 		}
+	char **lits;
+	size_t *lens;
+	int n;
+	if (gc->caseless && (gc->hs_folds = ks_spellings(gc, &lits, &lens, &n))) {
+		gc->hs = rf__hs_literals(lits, lens, n, 1, gc->why, sizeof gc->why);
+		while (n)
+			free(lits[--n]);
+		free(lits);
+		free(lens);
+		return;
+	}
 	gc->hs = rf__hs_literals(gc->lit, gc->len, gc->n, gc->caseless, gc->why, sizeof gc->why);
 }
 
@@ -394,7 +469,7 @@ static void grep_choose(struct grep_state *gs, const struct rf_kernels *k, const
 {
 	const struct grep_config *gc = gs->cfg;
 	int utf = gc->utf_always;
-	if (!utf && gc->re_utf && has_non_ascii(b->data, b->len))
+	if (!utf && gc->re_utf && !(gs->hs && gc->hs_folds) && has_non_ascii(b->data, b->len))
 		utf = k->find_literal(b->data, b->len, &gs->kelvin) || k->find_literal(b->data, b->len, &gs->long_s);
 	gs->use_hs = !utf && gs->hs;
 	gs->use_both = utf && gc->re_bytes;
@@ -504,8 +579,10 @@ static const char *grep_engine(const struct grep_config *gc, enum rf_regex_engin
 	if (gc->n == 1 && !gc->caseless)
 		return "simd"; /* the needle kernel (--simd) */
 	if (gc->hs && engine != RF_REGEX_PCRE2) {
-		if (gc->re_utf)
-			snprintf(note, size, "pcre2 for batches that need Unicode case folding");
+		if (gc->utf_always)
+			snprintf(note, size, "pcre2 for Unicode case folding of a literal beyond ASCII");
+		else if (gc->re_utf && !gc->hs_folds)
+			snprintf(note, size, "pcre2 for batches with a Kelvin sign or a long s");
 		return "hyperscan";
 	}
 	snprintf(note, size, "%s", engine == RF_REGEX_PCRE2 ? "--regex-engine=pcre2" : gc->why);

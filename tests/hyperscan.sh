@@ -152,6 +152,26 @@ for lits in SETS:
             st, out, err = rftest.run(["--regex-engine=" + eng, "--mode=" + mode] + SMALL + [q, DATA])
             check(st == 0 and out == want, "%s %s %r: status %d, %d lines, grep -F %d (%s)" %
                   (eng, mode, q, st, out.count(b"\n"), want.count(b"\n"), err[:200]))
+
+# The Kelvin sign folds to k and the long s to s (README: as ripgrep does;
+# GNU grep leaves the Kelvin sign alone, so the expected lines are written
+# out here), in a batch of their own and beside other lines, with a literal
+# of more k and s than Hyperscan is given spellings for (sksksks)
+KS = [b"K\xe2\x84\xaa", b"x\xe2\x84\xaay", b"SUN", b"\xc5\xbfun", b"unrelated", b"\xe2\x84\xaa\xc5\xbf",
+      b"\xc5\xbf\xe2\x84\xaas\xe2\x84\xaaSKs", b"sksks"]
+open(T + "/ks", "wb").write(b"\n".join(KS) + b"\n")
+for q, want in [("grep -i k sun", [0, 1, 2, 3, 5, 6, 7]), ("grep -i -v k sun", [4]),
+                ("grep -i sksksks zzz", [6]), ("grep -i sun", [2, 3]), ("grep -i -v nothing k", [2, 3, 4])]:
+    for eng in ENGINES:
+        for f in [T + "/ks", DATA + "+ks"]:
+            if f != T + "/ks":
+                open(f, "wb").write(open(DATA, "rb").read() + b"\n" + open(T + "/ks", "rb").read())
+            st, out, err = rftest.run(["--regex-engine=" + eng, q, f])
+            got = out.split(b"\n")[:-1]
+            exp = [KS[i] for i in want]
+            if f != T + "/ks":
+                got = [l for l in got if l in KS]
+            check(st == 0 and got == exp, "%s %s over %s: %r" % (eng, q, f, got))
 rftest.summary()
 PY
 finish
