@@ -1071,8 +1071,10 @@ int rf__format_double(double d, char *buf, size_t cap)
 		return snprintf(buf, cap, d > 0 ? "inf" : "-inf");
 	if (d == floor(d) && fabs(d) < 9007199254740992.0)
 		return snprintf(buf, cap, "%.0f", d == 0 ? 0.0 : d);
-	/* the shortest %g precision that reads back to the same double */
-	for (int prec = 6; prec <= 17; prec++) {
+	/* the shortest %g precision that reads back to the same double: from
+	 * 1, for a subnormal (5e-324) reads back from fewer digits than %.6g
+	 * prints; for every other double the shorter ones print the same */
+	for (int prec = 1; prec <= 17; prec++) {
 		int n = snprintf(buf, cap, "%.*g", prec, d);
 		if (strtod(buf, NULL) == d)
 			return n;
