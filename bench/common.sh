@@ -37,3 +37,18 @@ stats_of() {
 median_of() { stats_of "$1" "$2" | cut -d' ' -f1; }
 # ratio A B [DIGITS]: A / B
 ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a / b; else printf "?" }'; }
+
+# machine_lines: the report's first lines, the CPU and the generated input
+machine_lines() {
+	echo "- CPU: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores; kernel $(uname -r)"
+	echo "- Input: \`ringflow-loggen --size $SIZE --seed 42\` ($(wc -c < "$LOG") bytes, $(wc -l < "$LOG") lines), page cache warm"
+}
+# exported_tables NAME...: hyperfine's markdown tables, paths shortened
+exported_tables() {
+	for f in "$@"; do
+		echo
+		echo "### $f"
+		echo
+		sed "s|$DATA/||g; s|$RINGFLOW|ringflow|g" "$OUT/$f.md"
+	done
+}

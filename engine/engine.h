@@ -407,8 +407,9 @@ int rf__reject(struct rf_stage *st, const struct rf_batch *b, uint32_t row);
 /* The same for any stage, with the reason (RF_REJECT_*). */
 int rf__reject_why(struct rf_stage *st, const struct rf_batch *b, uint32_t row, int why);
 /* The query has a stage other than the parser that may reject records
- * (regex, where ~): the runner then counts lines for the report. */
-int rf__query_may_reject(const struct rf_query *q);
+ * (regex on PCRE2, where ~) under the matcher `engine` asks for (after
+ * rf__filters_prepare): the runner then counts lines for the report. */
+int rf__query_may_reject(const struct rf_query *q, enum rf_regex_engine engine);
 /* Hyperscan for the query's regex and grep stages, compiled once before a
  * run that may use it (none for RF_REGEX_PCRE2): 0, or -ENOTSUP when
  * hyperscan is asked for and cannot be had.  And for --stats, the matcher

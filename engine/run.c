@@ -253,7 +253,7 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	run->exec = &rf__exec_inline; /* until open_executor */
 	run->agg = q->agg_stage;
 	run->project = q->project_stage;
-	run->count_lines = q->parse_stage >= 0 || rf__query_may_reject(q);
+	run->count_lines = q->parse_stage >= 0 || rf__query_may_reject(q, opt->regex_engine);
 	run->table_out.format = opt->format;
 	run->table_out.streaming = q->agg_stage < 0;
 	if (opt->tz) {

@@ -936,11 +936,19 @@ const struct rf_verb rf__verb_where_table = {
 
 /* ---- rejects outside the parser ---------------------------------------- */
 
-int rf__query_may_reject(const struct rf_query *q)
+/* A regex Hyperscan runs rejects nothing (it has no match limits), but for
+ * the lines PCRE2 confirms. */
+static int regex_may_reject(const struct regex_config *rc, enum rf_regex_engine engine)
+{
+	return !rc->hs || engine == RF_REGEX_PCRE2 || (rf__hs_has_lines(rc->hs) && !(rc->shape & RF_RE_NO_NEWLINE));
+}
+
+int rf__query_may_reject(const struct rf_query *q, enum rf_regex_engine engine)
 {
 	for (int i = 0; i < q->nstages; i++) {
 		const struct rf_stage_spec *sp = &q->stage[i];
-		if (sp->verb == &rf__verb_regex || (sp->verb == &rf__verb_where && rf__expr_has_regex(sp->config)) ||
+		if ((sp->verb == &rf__verb_regex && regex_may_reject(sp->config, engine)) ||
+		    (sp->verb == &rf__verb_where && rf__expr_has_regex(sp->config)) ||
 		    (sp->verb == &rf__verb_eval && rf__eval_has_regex(sp->config)))
 			return 1;
 	}
