@@ -59,4 +59,4 @@ SCAN_TARGET static inline void scan_classify_tail(const char *p, size_t left, st
 	m->ws |= ~valid;
 }
 
-const struct rf_scanner rf__scanner_avx512 = { RF_SIMD_AUTO, scan_json_index, scan_sep_index };
+const struct rf_scanner rf__scanner_avx512 = { RF_SIMD_AVX512, scan_json_index, scan_sep_index };

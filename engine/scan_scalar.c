@@ -56,13 +56,13 @@ const struct rf_scanner *rf__scanner(enum rf_simd level)
 	 * own extra needs (a carry-less multiply) are checked here */
 	switch (level) {
 	case RF_SIMD_SCALAR:
-	case RF_SIMD_AUTO:
 		return &rf__scanner_scalar;
 	case RF_SIMD_SSE2:
 		return &rf__scanner_sse2;
 	case RF_SIMD_AVX2:
 		return __builtin_cpu_supports("pclmul") ? &rf__scanner_avx2 : &rf__scanner_sse2;
-	default: /* the levels above AVX2 */
+	case RF_SIMD_AVX512:
+	default:
 		if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul") &&
 		    __builtin_cpu_supports("bmi2"))
 			return &rf__scanner_avx512;

@@ -1,8 +1,8 @@
 /* simd.h - byte-scanning kernels with one implementation per SIMD level.
  *
- * Each level lives in its own file (simd_scalar.c, simd_sse2.c, simd_avx2.c)
- * behind the same table; rf__kernels() hands out the table for a level that
- * the CPU can run.  Every implementation must give identical results: the
+ * Each level lives in its own file (simd_scalar.c, simd_sse2.c, simd_avx2.c,
+ * simd_avx512.c) behind the same table; rf__kernels() hands out the table for
+ * a level that the CPU can run.  Every implementation must give identical results: the
  * differential test in tests/check_simd.c holds them to it.
  */
 #ifndef RF_SIMD_H
@@ -131,6 +131,7 @@ const struct rf_kernels *rf__kernels(enum rf_simd level);
 extern const struct rf_kernels rf__kernels_scalar;
 extern const struct rf_kernels rf__kernels_sse2;
 extern const struct rf_kernels rf__kernels_avx2;
+extern const struct rf_kernels rf__kernels_avx512;
 
 /* Blank splitting from a block mask onwards, shared by the vector tails. */
 size_t rf__split_blank_tail(const char *p, size_t n, uint32_t base, size_t nf, size_t first, size_t want,

@@ -31,7 +31,8 @@ extern "C" {
 	X(RF_SIMD_AUTO, "auto") \
 	X(RF_SIMD_SCALAR, "scalar") \
 	X(RF_SIMD_SSE2, "sse2") \
-	X(RF_SIMD_AVX2, "avx2")
+	X(RF_SIMD_AVX2, "avx2") \
+	X(RF_SIMD_AVX512, "avx512")
 
 #define RF_MODE_LIST(X) \
 	X(RF_MODE_AUTO, "auto") \

@@ -184,9 +184,10 @@ for i in range(4):
     with open(parts[-1], "w") as f:
         f.writelines("%s %s\n" % r for r in rows[i * len(rows) // 4:(i + 1) * len(rows) // 4])
 
-simd = ["scalar", "sse2"] + (["avx2"] if "avx2" in open("/proc/cpuinfo").read() else [])
+cpu = open("/proc/cpuinfo").read().split()
+simd = ["scalar", "sse2"] + [s for s, flag in (("avx2", "avx2"), ("avx512", "avx512bw")) if flag in cpu]
 modes = [["--mode=serial", "--io=" + io] for io in ("mmap", "read", "uring")]
-modes += [["--mode=parallel", "--threads=%d" % n, "--simd=" + s] for n, s in ((2, simd[-1]), (3, "scalar"), (2, "sse2"))]
+modes += [["--mode=parallel", "--threads=%d" % n, "--simd=" + s] for n, s in [(2, s) for s in simd[2:]] + [(3, "scalar"), (2, "sse2")]]
 modes += [["--mode=pipeline", "--queue-depth=2"], ["--mode=async"]]
 modes += [["--mode=multiprocess", "--threads=%d" % n] for n in (2, 3, 5)]
 

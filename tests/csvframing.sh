@@ -41,7 +41,7 @@ for mode in serial parallel pipeline multiprocess async; do
 		run long 'parse csv | select line' long --mode=$mode --io=$io --buffer-size=64K
 	done
 done
-for simd in scalar sse2 avx2; do
+for simd in scalar sse2 avx2 avx512; do
 	"$RINGFLOW" --simd=$simd 'count' /dev/null > /dev/null 2>&1 || continue
 	run tsv 'parse tsv | select line, b' tsv --simd=$simd
 	run long 'parse csv | select line' long --simd=$simd --buffer-size=64K

@@ -84,7 +84,7 @@ check_status "record over --max-record" $? 2
 check_grep "record over --max-record: names the line" "$T/err" "line 2:"
 
 # ---- every SIMD level gives the same answer -------------------------------
-for simd in scalar sse2 avx2; do
+for simd in scalar sse2 avx2 avx512; do
 	if ! "$RINGFLOW" --simd=$simd count /dev/null > /dev/null 2>&1; then
 		echo "skip: --simd=$simd not supported here"
 		continue

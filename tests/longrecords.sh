@@ -118,7 +118,7 @@ for m in 1000 70000; do
 done
 
 # the framer's scans are the SIMD kernels: every level finds the same
-for simd in scalar sse2 avx2; do
+for simd in scalar sse2 avx2 avx512; do
 	"$RINGFLOW" --simd=$simd count /dev/null > /dev/null 2>&1 || continue
 	for io in read mmap; do
 		skip_run --simd=$simd --io=$io --buffer-size=64K --max-record=1000 count "$T/mix"

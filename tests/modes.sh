@@ -150,6 +150,7 @@ print(len(rows), sum(int(r['n']) for r in rows), sum(1 for r in rows if len(r['n
 EOF
 simds="scalar sse2"
 grep -q avx2 /proc/cpuinfo && simds="$simds avx2"
+grep -qw avx512bw /proc/cpuinfo && simds="$simds avx512"
 formats="csv tsv"
 command -v python3 > /dev/null 2>&1 || formats="" # the oracle: skipped without it
 for fmt in $formats; do

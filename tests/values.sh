@@ -8,6 +8,7 @@ command -v python3 > /dev/null || { echo "python3 not found: skipped"; exit 77; 
 MODES="serial parallel pipeline multiprocess async"
 SIMDS="scalar sse2"
 grep -qw avx2 /proc/cpuinfo 2> /dev/null && SIMDS="$SIMDS avx2"
+grep -qw avx512bw /proc/cpuinfo 2> /dev/null && SIMDS="$SIMDS avx512"
 # small buffers: many batches, so batch edges fall everywhere
 SMALL="--buffer-size=64K --window=64K"
 rf() { "$RINGFLOW" "$@"; }
