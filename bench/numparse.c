@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
 	struct texts sets[5];
 	make(&sets[0], "latency `0.123`, `0.004512`", n, 0);
-	make(&sets[1], "byte count `52341`", n, 1);
+	make(&sets[1], "byte count `52341` (never went to strtod)", n, 1);
 	make(&sets[2], "exponent `1.234e-05`", n, 2);
 	make(&sets[3], "17 digits `0.12345678901234566`", n, 3);
 	make(&sets[4], "the four mixed", n, 4);

@@ -4,7 +4,8 @@
 # logs hold (bench/numparse.c, CPU time, best of five), then a query that
 # converts a float per line, `parse json | avg(duration) by status` in
 # serial mode, over a generated JSON log (written to /tmp, or NUMPARSE_DATA),
-# with this build and BASELINE=/path/to/older/ringflow if given.
+# with this build and BASELINE=/path/to/older/ringflow if given
+# (BASELINE_NAME: what to call it in the table).
 #
 # Writes bench/results/numparse-<host>.md and the hyperfine export beside it.
 # NUMPARSE_LINES sets the log's lines (default 2000000, about 290 MB).
@@ -18,7 +19,9 @@ HOST=$(hostname -s 2>/dev/null || echo host)
 LINES=${NUMPARSE_LINES:-2000000}
 DATA=${NUMPARSE_DATA:-${TMPDIR:-/tmp}/ringflow-numparse}
 BASELINE=${BASELINE:-}
+BASELINE_NAME=${BASELINE_NAME:-$BASELINE}
 export LC_ALL=C
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 for tool in hyperfine python3 "$RINGFLOW"; do
 	command -v "$tool" > /dev/null || { echo "bench: $tool not found" >&2; exit 2; }
 done
@@ -65,6 +68,16 @@ fi
 cat "$LOG" > /dev/null
 hyperfine --style basic --output=pipe -w 1 -r "$RUNS" --export-csv "$OUT/numparse-query.csv" "$@" > /dev/null
 
+# instructions a line (valgrind's count, which other load on the machine
+# does not move) over the first 200000 lines
+head -n 200000 "$LOG" > "$DATA/head.json"
+instr() {
+	command -v valgrind > /dev/null || { echo "?"; return; }
+	valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+		"$1" --mode=serial "$Q" "$DATA/head.json" 2>&1 > /dev/null |
+		awk '/I +refs:/ { gsub(",", "", $NF); printf "%.0f", $NF / 200000 }'
+}
+
 # median, user and system seconds of the row whose command starts with $2
 stats() {
 	awk -F, -v want="$2" 'NR > 1 { c = $0; sub(/^"/, "", c) }
@@ -77,18 +90,20 @@ stats() {
 	echo "Made by \`bench/numparse.sh\`: conversions a second by \`bench/numparse.c\` (this thread's CPU"
 	echo "time, best of five; \"before\" is strtod on a copy, which is what rf__parse_number did for"
 	echo "every fraction and exponent), and a query timed by hyperfine ($RUNS runs, page cache warm)."
+	echo "Load average when it started: $LOAD (other work on the machine slows the wall times;"
+	echo "valgrind's instruction count is the figure that load does not move)."
 	echo
 	cat "$DATA/rates.md"
 	echo
 	echo "\`ringflow --mode=serial '$Q'\` over $(wc -l < "$LOG") JSON lines ($(du -m "$LOG" | cut -f1) MB):"
 	echo
-	echo "| build | median s | user s | system s |"
-	echo "|---|---:|---:|---:|"
+	echo "| build | median s | user s | system s | instructions a line |"
+	echo "|---|---:|---:|---:|---:|"
 	if [ -n "$BASELINE" ]; then
 		set -- $(stats "$OUT/numparse-query.csv" "$BASELINE ")
-		echo "| before ($BASELINE) | $1 | $2 | $3 |"
+		echo "| before ($BASELINE_NAME) | $1 | $2 | $3 | $(instr "$BASELINE") |"
 	fi
 	set -- $(stats "$OUT/numparse-query.csv" "$RINGFLOW ")
-	echo "| this build | $1 | $2 | $3 |"
+	echo "| this build | $1 | $2 | $3 | $(instr "$RINGFLOW") |"
 } > "$REPORT"
 cat "$REPORT"

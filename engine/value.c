@@ -14,7 +14,7 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-static void trim_blanks(const char **p, size_t *len)
+static inline void trim_blanks(const char **p, size_t *len)
 {
 	while (*len && is_blank(**p))
 		(*p)++, (*len)--;
