@@ -126,6 +126,16 @@ hyperfine --style basic --output=pipe -w 1 -r "$RUNS" --export-csv "$OUT/parsers
 	"$DUCK \"SELECT 42\"" > /dev/null
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+# where a serial run spends its time, from --stats: the elapsed time and
+# each stage's busy seconds, as "elapsed stage:busy..."
+stages() {
+	"$RINGFLOW" --stats --mode=serial "$1" "$2" 2>&1 > /dev/null |
+		awk '$1 == "elapsed" { e = $2 } $1 ~ /^[0-9]+$/ && NF >= 10 { s = s " " $2 ":" $(NF - 3) }
+			END { print (e == "" ? "?" : e) s }'
+}
+STAGES_JSON=$(stages "$Q_JSON" "$JSONLOG")
+STAGES_COMB=$(stages "$Q_COMB" "$LOG")
+STAGES_COUNT=$(stages "$Q_COUNT" "$LOG")
 
 # ---- the report
 med() { median_of "$OUT/$1.csv" "$2"; }
@@ -136,6 +146,19 @@ cpu() { stats_of "$OUT/$1.csv" "$2" | awk '{ printf "%.3f", $2 + $3 }'; }
 gbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.2f", b / s / 1e9; else printf "?" }'; }
 # meets GOT GOAL: yes when GOT >= GOAL
 meets() { awk -v g="$1" -v w="$2" 'BEGIN { print (g + 0 >= w + 0) ? "yes" : "no" }'; }
+# stage_row QUERY BYTES STAGES: where one serial run's time went
+stage_row() {
+	shown=$(printf '%s' "$1" | sed 's/|/\\|/g')
+	# shellcheck disable=SC2086 # STAGES splits into its words on purpose
+	set -- "$shown" "$2" $3
+	line="| \`$1\` | ${3}s |"
+	bytes=$2
+	shift 3
+	for st in "$@"; do
+		line="$line ${st%%:*} ${st#*:}s ($(gbps "$bytes" "${st#*:}") GB/s),"
+	done
+	echo "${line%,} |"
+}
 # row STAT NAME QUERY BYTES: a line of a table for the shape NAME, its
 # times read with STAT (med or cpu)
 row() {
@@ -196,6 +219,15 @@ git -C "$TOP" diff --quiet HEAD -- . ':!bench' 2> /dev/null || commit="$commit (
 	row cpu json "$Q_JSON" "$JSON_BYTES"
 	row cpu combined "$Q_COMB" "$LOG_BYTES"
 	row cpu count "$Q_COUNT" "$LOG_BYTES"
+	echo
+	echo "Where one ringflow --mode=serial run spends its time (\`--stats\`: each stage's busy"
+	echo "seconds, and the bytes over them; the rest of the elapsed time is reading and framing):"
+	echo
+	echo "| shape | elapsed | stages |"
+	echo "|---|---|---|"
+	stage_row "$Q_JSON" "$JSON_BYTES" "$STAGES_JSON"
+	stage_row "$Q_COMB" "$LOG_BYTES" "$STAGES_COMB"
+	stage_row "$Q_COUNT" "$LOG_BYTES" "$STAGES_COUNT"
 	echo
 	echo "Starting node and DuckDB alone (\`SELECT 42\`): $(med parsers-startup "node ")s wall," \
 		"$(cpu parsers-startup "node ")s CPU, inside each DuckDB time above."
