@@ -126,20 +126,47 @@ hyperfine --style basic --output=pipe -w 1 -r "$RUNS" --export-csv "$OUT/parsers
 	"$DUCK \"SELECT 42\"" > /dev/null
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+# where a serial run spends its time, from --stats: the elapsed time and
+# each stage's busy seconds, as "elapsed stage:busy..."
+stages() {
+	"$RINGFLOW" --stats --mode=serial "$1" "$2" 2>&1 > /dev/null |
+		awk '$1 == "elapsed" { e = $2 } $1 ~ /^[0-9]+$/ && NF >= 10 { s = s " " $2 ":" $(NF - 3) }
+			END { print (e == "" ? "?" : e) s }'
+}
+STAGES_JSON=$(stages "$Q_JSON" "$JSONLOG")
+STAGES_COMB=$(stages "$Q_COMB" "$LOG")
+STAGES_COUNT=$(stages "$Q_COUNT" "$LOG")
 
 # ---- the report
 med() { median_of "$OUT/$1.csv" "$2"; }
+# cpu NAME PREFIX: user + system seconds (hyperfine's means), which waiting
+# for a busy CPU does not inflate as it does the wall time
+cpu() { stats_of "$OUT/$1.csv" "$2" | awk '{ printf "%.3f", $2 + $3 }'; }
 # gbps BYTES SECONDS: decimal GB per second
 gbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.2f", b / s / 1e9; else printf "?" }'; }
 # meets GOT GOAL: yes when GOT >= GOAL
 meets() { awk -v g="$1" -v w="$2" 'BEGIN { print (g + 0 >= w + 0) ? "yes" : "no" }'; }
-# row NAME QUERY BYTES: a line of the table for the shape NAME
+# stage_row QUERY BYTES STAGES: where one serial run's time went
+stage_row() {
+	shown=$(printf '%s' "$1" | sed 's/|/\\|/g')
+	# shellcheck disable=SC2086 # STAGES splits into its words on purpose
+	set -- "$shown" "$2" $3
+	line="| \`$1\` | ${3}s |"
+	bytes=$2
+	shift 3
+	for st in "$@"; do
+		line="$line ${st%%:*} ${st#*:}s ($(gbps "$bytes" "${st#*:}") GB/s),"
+	done
+	echo "${line%,} |"
+}
+# row STAT NAME QUERY BYTES: a line of a table for the shape NAME, its
+# times read with STAT (med or cpu)
 row() {
-	se=$(med "parsers-$1" "$RINGFLOW --mode=serial")
-	au=$(med "parsers-$1" "$RINGFLOW --mode=auto")
-	dk=$(med "parsers-$1" "node ")
-	shown=$(printf '%s' "$2" | sed 's/|/\\|/g')
-	echo "| \`$shown\` | ${se}s | ${au}s | ${dk}s | $(ratio "$dk" "$au")x | $(gbps "$3" "$se") | $(gbps "$3" "$au") |"
+	se=$($1 "parsers-$2" "$RINGFLOW --mode=serial")
+	au=$($1 "parsers-$2" "$RINGFLOW --mode=auto")
+	dk=$($1 "parsers-$2" "node ")
+	shown=$(printf '%s' "$3" | sed 's/|/\\|/g')
+	echo "| \`$shown\` | ${se}s | ${au}s | ${dk}s | $(ratio "$dk" "$au")x | $(gbps "$4" "$se") | $(gbps "$4" "$au") |"
 }
 JSON_BYTES=$(wc -c < "$JSONLOG")
 LOG_BYTES=$(wc -c < "$LOG")
@@ -171,15 +198,43 @@ git -C "$TOP" diff --quiet HEAD -- . ':!bench' 2> /dev/null || commit="$commit (
 	echo "- combined by status, path: $AGREE_COMB"
 	echo "- combined count by status: $AGREE_COUNT"
 	echo
+	if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+		echo "**The machine was busy** (a load average of ${LOAD_BEFORE%% *} on $(nproc) cores when the timings"
+		echo "began): the wall times below are inflated by waiting for a CPU, the multi-threaded ones"
+		echo "the most. The CPU times (user + system) in the second table are the steadier figure."
+		echo
+	fi
+	echo "Wall time, medians:"
+	echo
 	echo "| shape | ringflow serial | ringflow auto | DuckDB, 2 threads | DuckDB / auto | serial GB/s per core | auto GB/s |"
 	echo "|---|---|---|---|---|---|---|"
-	row json "$Q_JSON" "$JSON_BYTES"
-	row combined "$Q_COMB" "$LOG_BYTES"
-	row count "$Q_COUNT" "$LOG_BYTES"
+	row med json "$Q_JSON" "$JSON_BYTES"
+	row med combined "$Q_COMB" "$LOG_BYTES"
+	row med count "$Q_COUNT" "$LOG_BYTES"
 	echo
-	echo "Starting node and DuckDB alone (\`SELECT 42\`): $(med parsers-startup "node ")s, inside each DuckDB time above."
+	echo "CPU time (user + system), means:"
+	echo
+	echo "| shape | ringflow serial | ringflow auto | DuckDB, 2 threads | DuckDB / auto | serial GB per CPU s | auto GB per CPU s |"
+	echo "|---|---|---|---|---|---|---|"
+	row cpu json "$Q_JSON" "$JSON_BYTES"
+	row cpu combined "$Q_COMB" "$LOG_BYTES"
+	row cpu count "$Q_COUNT" "$LOG_BYTES"
+	echo
+	echo "Where one ringflow --mode=serial run spends its time (\`--stats\`: each stage's busy"
+	echo "seconds, and the bytes over them; the rest of the elapsed time is reading and framing):"
+	echo
+	echo "| shape | elapsed | stages |"
+	echo "|---|---|---|"
+	stage_row "$Q_JSON" "$JSON_BYTES" "$STAGES_JSON"
+	stage_row "$Q_COMB" "$LOG_BYTES" "$STAGES_COMB"
+	stage_row "$Q_COUNT" "$LOG_BYTES" "$STAGES_COUNT"
+	echo
+	echo "Starting node and DuckDB alone (\`SELECT 42\`): $(med parsers-startup "node ")s wall," \
+		"$(cpu parsers-startup "node ")s CPU, inside each DuckDB time above."
 	echo
 	echo "## Against the issue's goals"
+	echo
+	echo "From the wall times (the goals' terms):"
 	echo
 	echo "| goal | wanted | measured | met |"
 	echo "|---|---|---|---|"
