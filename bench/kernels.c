@@ -167,11 +167,15 @@ int main(int argc, char **argv)
 		if (rf__kernels((enum rf_simd)l))
 			lv[nlv++] = rf__kernels((enum rf_simd)l);
 
+	/* the last column compares the top two levels (avx512 with avx2 where the CPU has both) */
+	int vs = nlv >= 3;
 	printf("| kernel (GB/s, %.1f MiB, median of %d) |", (double)in.n / (1 << 20), runs);
 	for (int l = 0; l < nlv; l++)
 		printf(" %s |", rf_simd_name(lv[l]->level));
+	if (vs)
+		printf(" %s / %s |", rf_simd_name(lv[nlv - 1]->level), rf_simd_name(lv[nlv - 2]->level));
 	printf("\n|---|");
-	for (int l = 0; l < nlv; l++)
+	for (int l = 0; l < nlv + vs; l++)
 		printf("---:|");
 	printf("\n");
 
@@ -202,10 +206,14 @@ int main(int argc, char **argv)
 				}
 			}
 		printf("| %s |", kernel_names[kn]);
+		double med[8];
 		for (int l = 0; l < nlv; l++) {
 			qsort(t + l * runs, (size_t)runs, sizeof *t, cmp_double);
-			printf(" %.2f |", (double)in.n / t[l * runs + runs / 2] / 1e9);
+			med[l] = t[l * runs + runs / 2];
+			printf(" %.2f |", (double)in.n / med[l] / 1e9);
 		}
+		if (vs)
+			printf(" %.2fx |", med[nlv - 2] / med[nlv - 1]);
 		printf("\n");
 		fflush(stdout);
 	}

@@ -4,11 +4,14 @@
  * CPU has the instructions and the OS saves the zmm and mask state.
  *
  * A compare gives a 64-bit mask register, one bit per byte, so a block needs
- * no movemask.  The last, partial block of a buffer is read with a masked
- * load: the bytes masked off are never read (they cannot fault even when they
- * lie on an unmapped page), so no kernel reads past the end of its buffer.
- * A masked load fills the masked-off lanes with zero bytes, so every compare
- * on such a block is masked too: a NUL looked for must not match there. */
+ * no movemask.  A partial block at either end of a buffer is read with a
+ * masked load: the bytes masked off are never read (they cannot fault even
+ * on an unmapped page), so no kernel reads outside its buffer.  A masked load
+ * fills the masked-off lanes with zero bytes, so every compare on such a
+ * block is masked too: a NUL looked for must not match there.
+ *
+ * Measured on an AMD EPYC (Zen 5), bench/kernels.sh: see
+ * bench/results/kernels-vm.md for where this level wins and where not. */
 #include "config.h"
 #include <immintrin.h>
 #include <stdint.h>
@@ -66,31 +69,32 @@ AVX512 static size_t avx512_count_byte(const char *p, size_t n, int c)
 AVX512 static const char *avx512_find_byte(const char *p, size_t n, int c)
 {
 	const __m512i needle = _mm512_set1_epi8((char)c);
-	if (n == 0)
-		return NULL;
-	/* Blocks aligned to 64 bytes, so that no load spans two cache lines:
-	 * the first one masked to start at p (the bytes before it are in the
-	 * same line, hence mapped, but are not read), the last one masked to
-	 * end at p + n. */
-	const char *q = (const char *)((uintptr_t)p & ~(uintptr_t)63);
-	size_t head = (size_t)(p - q);
-	__mmask64 k = ~0ULL << head;
-	if (n + head < 64)
-		k &= first_bytes(n + head);
-	uint64_t m = _cvtmask64_u64(_mm512_mask_cmpeq_epi8_mask(k, _mm512_maskz_loadu_epi8(k, q), needle));
-	if (m)
-		return q + __builtin_ctzll(m);
-	const char *end = p + n;
-	for (q += 64; end - q >= 64; q += 64) {
+	__mmask64 k;
+	if (n < 64) {
+		k = first_bytes(n);
+		k = _mm512_mask_cmpeq_epi8_mask(k, _mm512_maskz_loadu_epi8(k, p), needle);
+		return _cvtmask64_u64(k) ? p + __builtin_ctzll(_cvtmask64_u64(k)) : NULL;
+	}
+	/* The first 64 bytes unaligned, as most calls (the end of a line) stop
+	 * within a few blocks and a mask computed first would delay the load.
+	 * After them, blocks aligned to 64 bytes, so that no load spans two
+	 * cache lines (which costs when the data comes from memory); the first
+	 * of them overlaps bytes already seen, the last is masked to end at
+	 * p + n. */
+	k = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p), needle);
+	if (!_kortestz_mask64_u8(k, k))
+		return p + __builtin_ctzll(_cvtmask64_u64(k));
+	const char *q = (const char *)((uintptr_t)(p + 64) & ~(uintptr_t)63), *end = p + n;
+	for (; end - q >= 64; q += 64) {
 		k = _mm512_cmpeq_epi8_mask(_mm512_load_si512(q), needle);
 		if (!_kortestz_mask64_u8(k, k))
 			return q + __builtin_ctzll(_cvtmask64_u64(k));
 	}
-	for (; q < end; q += 64) {
-		k = end - q >= 64 ? ~0ULL : first_bytes((size_t)(end - q));
-		m = _cvtmask64_u64(_mm512_mask_cmpeq_epi8_mask(k, _mm512_maskz_loadu_epi8(k, q), needle));
-		if (m)
-			return q + __builtin_ctzll(m);
+	if (q < end) {
+		k = first_bytes((size_t)(end - q));
+		k = _mm512_mask_cmpeq_epi8_mask(k, _mm512_maskz_loadu_epi8(k, q), needle);
+		if (_cvtmask64_u64(k))
+			return q + __builtin_ctzll(_cvtmask64_u64(k));
 	}
 	return NULL;
 }
@@ -100,8 +104,9 @@ AVX512 static const char *avx512_find_last_byte(const char *p, size_t n, int c)
 	const __m512i needle = _mm512_set1_epi8((char)c);
 	if (n == 0)
 		return NULL;
-	/* as find_byte, backwards: aligned blocks, the first one (holding the
-	 * last byte) masked to end at p + n, the last one to start at p */
+	/* Aligned blocks, as in find_byte, backwards: the first one (holding
+	 * the last byte) masked to end at p + n, the last one to start at p.
+	 * Here an unaligned first block measured no faster. */
 	const char *q = (const char *)((uintptr_t)(p + n - 1) & ~(uintptr_t)63);
 	__mmask64 k = first_bytes((size_t)(p + n - q));
 	if (q < p)
@@ -192,14 +197,13 @@ AVX512 static const char *avx512_find_literal(const char *p, size_t n, const str
 /* Bit i set: byte i of v is a space or a tab.  One shuffle does it: the
  * table, indexed by a byte's low nibble, holds ' ' at 0 and '\t' at 9, and
  * elsewhere a value whose low nibble differs from its index (so no byte can
- * equal it); bytes from 0x80 up get zero from the shuffle and cannot match
- * it either.  One compare instead of two and an or of the masks. */
+ * equal it); bytes from 0x80 up get zero from the shuffle, which they do
+ * not equal either.  One compare instead of two and an or of the masks. */
 AVX512 static inline uint64_t blank_mask(__m512i v)
 {
 	const __m512i table = _mm512_broadcast_i32x4(
 		_mm_setr_epi8(' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', 0, 0, 0, 0, 0, 0));
-	(void)table;
-	return _cvtmask64_u64(_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' '))) | _cvtmask64_u64(_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\t')));
+	return _cvtmask64_u64(_mm512_cmpeq_epi8_mask(_mm512_shuffle_epi8(table, v), v));
 }
 
 AVX512 static size_t avx512_split_blank(const char *p, size_t n, size_t first, size_t want, struct rf_field *out)
