@@ -245,6 +245,18 @@ static void grep_free_config(void *config)
 	free(gc);
 }
 
+/* How many k and s (either case) the literal has; *ascii: all its bytes are. */
+static int ks_letters(const char *l, size_t n, int *ascii)
+{
+	int m = 0;
+	*ascii = 1;
+	for (size_t j = 0; j < n; j++) {
+		*ascii &= (unsigned char)l[j] < 0x80;
+		m += (l[j] | 0x20) == 'k' || (l[j] | 0x20) == 's';
+	}
+	return m;
+}
+
 /* -i: the PCRE2 patterns (see grep_config) */
 static int grep_caseless(struct grep_config *gc)
 {
@@ -254,15 +266,10 @@ static int grep_caseless(struct grep_config *gc)
 	int r = utf && bytes && utf_len && bytes_len ? 0 : -ENOMEM;
 	for (int i = 0; i < n && r == 0; i++) {
 		struct rf_regex *one = rf__regex_compile_literals(&gc->lit[i], &gc->len[i], 1, RF_LIT_CASELESS | RF_LIT_UTF);
-		int non_ascii = 0, has_ks = 0;
-		for (size_t j = 0; j < gc->len[i]; j++) {
-			unsigned char ch = (unsigned char)gc->lit[i][j];
-			non_ascii |= ch >= 0x80;
-			has_ks |= ch == 'k' || ch == 'K' || ch == 's' || ch == 'S';
-		}
+		int ascii, has_ks = ks_letters(gc->lit[i], gc->len[i], &ascii);
 		if (one) { /* valid UTF-8 */
-			gc->utf_always |= non_ascii;
-			ks |= has_ks;
+			gc->utf_always |= !ascii;
+			ks |= has_ks > 0;
 			utf[nutf] = gc->lit[i];
 			utf_len[nutf++] = gc->len[i];
 		} else {  /* bytes, ASCII letters folded */
@@ -346,14 +353,9 @@ static int grep_configure(struct rf_stage_spec *spec, struct rf_cursor *c)
 
 static int ks_spellings(struct grep_config *gc, char ***out, size_t **out_len, int *out_n)
 {
-	int total = 0;
+	int total = 0, ascii;
 	for (int i = 0; i < gc->n; i++) {
-		int m = 0, ascii = 1;
-		for (size_t j = 0; j < gc->len[i]; j++) {
-			unsigned char ch = (unsigned char)gc->lit[i][j];
-			ascii &= ch < 0x80;
-			m += (ch | 0x20) == 'k' || (ch | 0x20) == 's';
-		}
+		int m = ks_letters(gc->lit[i], gc->len[i], &ascii);
 		if (ascii && m > KS_MAX)
 			return 0;
 		total += ascii ? 1 << m : 1;
@@ -363,11 +365,7 @@ static int ks_spellings(struct grep_config *gc, char ***out, size_t **out_len, i
 	int n = 0;
 	for (int i = 0; lits && lens && i < gc->n; i++) {
 		const char *l = gc->lit[i];
-		int m = 0, ascii = 1;
-		for (size_t j = 0; j < gc->len[i]; j++) {
-			ascii &= (unsigned char)l[j] < 0x80;
-			m += (l[j] | 0x20) == 'k' || (l[j] | 0x20) == 's';
-		}
+		int m = ks_letters(l, gc->len[i], &ascii);
 		for (int v = 0; v < (ascii ? 1 << m : 1); v++) {
 			char *o = lits[n] = malloc(3 * gc->len[i] + 1);
 			if (!o)

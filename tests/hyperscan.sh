@@ -68,7 +68,8 @@ PATTERNS = [
     r"(.)\1\1", r"(?<=GET )/api", r"(?=.*bot)(?=.*Mozilla)", r"a++b", r"a\Kb", r"\w+@\w+",
     r"[[:upper:]]{3}", r"\h+$", r"\v", r"^(?:[^\"]*\"){6}[^\"]*$", r"(?m)^bot", r"(?s)a.b", r"\Qa$b\E",
     r"(?x) b o t  # a comment", r"(?i:BOT)|spider", r"\n", r"a[\n ]b", r"[\s\S]{3}", r".", r"\d",
-    r"^", r"$", r"(?i)k", r"[^\x00-\x7f]", r"\t", r"\W\W\W",
+    r"^", r"$", r"(?i)k", r"[^\x00-\x7f]", r"\t", r"\W\W\W", r"[\x01-\x20]{2}", r"[[:space:]]{2}",
+    r"(?i)[^A-Z]{4}", r"\x0a", r"y\s*$", r"t[\t ]*$",
 ]
 
 def grep(args):
@@ -126,9 +127,17 @@ for eng, want, note in [("hyperscan", b"2\n", False), ("pcre2", b"2\n", True)]:
 
 # --stats: the matcher and why
 if "hyperscan" in ENGINES:
-    for q, want in [('regex "(?i)(bot|crawler)"', b"regex: hyperscan"),
-                    ('regex "(a)\\\\1"', b"regex: pcre2 (hyperscan: Back-references are unsupported)"),
-                    ('grep a b', b"grep: hyperscan"), ('grep a', b"grep: simd")]:
+    # the note says when PCRE2 confirms lines: a pattern that may match a
+    # newline (rf__regex_shape in regex.c reads the pattern for that)
+    confirms = b" (pcre2 confirms the lines whose match may span a newline)"
+    for q, want in [('regex "(?i)(bot|crawler)"', b"regex: hyperscan\n"),
+                    ('regex "a.b[0-9x-z]\\d\\w\\S[[:alpha:]]"', b"regex: hyperscan\n"),
+                    ('regex "a\\sb"', b"regex: hyperscan" + confirms), ('regex "a[^x]"', b"regex: hyperscan" + confirms),
+                    ('regex "[\\\\x01-\\\\x7f]"', b"regex: hyperscan" + confirms),
+                    ('regex "(?s)a.b"', b"regex: hyperscan" + confirms),
+                    ('regex "(a)\\1"', b"regex: pcre2 (hyperscan: Back-references are unsupported)\n"),
+                    ('regex "bot\\z"', b"regex: hyperscan (record by record: the pattern has \\A, \\z, \\Z or an inline m flag)"),
+                    ('grep a b', b"grep: hyperscan\n"), ('grep a', b"grep: simd\n"), ('grep -i a', b"grep: hyperscan\n")]:
         st, out, err = rftest.run(["--stats", q, DATA])
         check(want in err, "--stats of %s names %r: %r" % (q, want, err[:300]))
     st, out, err = rftest.run(["--stats=json", "--regex-engine=pcre2", 'regex "bot"', DATA])
