@@ -16,6 +16,16 @@ extern "C" {
 
 #define RF_VERSION_STRING "0.1.0"
 
+/* Marks what the shared library exports (it is built with
+ * -fvisibility=hidden); every public declaration carries it. */
+#ifndef RF_API
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define RF_API __attribute__((visibility("default")))
+#else
+#define RF_API
+#endif
+#endif
+
 /* ---- I/O backends, SIMD levels, modes, NUMA policies, formats -------- */
 
 /* Each enum is one list of its values and their names: the enum below and
