@@ -1,12 +1,15 @@
 /* kernels.c - the kernel table's throughput at each SIMD level this CPU has.
  *
- *   bench/kernels [--runs N] [--size BYTES] LOG
+ *   bench/kernels [--runs N] [--size BYTES] [--json JSONLOG] LOG
  *
  * Reads the first BYTES (default 64 MiB) of LOG (made by ringflow-loggen)
  * into memory, touches it, and times each kernel the way the engine calls
  * it: count_byte over the whole buffer; find_byte and find_last_byte from
  * line to line, forwards and backwards; find_literal from match to match for
- * a short and a long needle; split_blank for $9 of every line.  A run is one
+ * a short and a long needle; split_blank for $9 of every line; the
+ * structural scan of parse json (scan.h) over each line of JSONLOG (made by
+ * ringflow-loggen --format=json) when given, and the separator index of
+ * csv/tsv with ' ' over each line of LOG.  A run is one
  * pass (repeated up to about 50 ms when the buffer is small); the levels take
  * turns within a run so that a noisy neighbour slows them alike.  Prints a
  * markdown table of GB/s, the median of the runs, and fails when two levels
@@ -18,9 +21,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include "scan.h"
 #include "simd.h"
 
-enum kernel { K_COUNT, K_FIND, K_RFIND, K_SHORT, K_LONG, K_SPLIT, NKERNELS };
+enum kernel { K_COUNT, K_FIND, K_RFIND, K_SHORT, K_LONG, K_SPLIT, K_SEP, K_JSON, NKERNELS };
 
 static const char *const kernel_names[NKERNELS] = {
 	"count_byte (newlines)",
@@ -29,6 +33,8 @@ static const char *const kernel_names[NKERNELS] = {
 	"find_literal, short needle `\" 404 \"`",
 	"find_literal, long needle (Googlebot's user agent, 47 bytes)",
 	"split_blank ($9 of every line)",
+	"sep_index (csv's separator pass, ' ', line by line)",
+	"json_index (parse json's structural scan, line by line)",
 };
 
 static const char short_needle[] = " 404 ";
@@ -39,7 +45,10 @@ struct input {
 	size_t n;
 	uint32_t *line;  /* where each line starts; line[nlines] is n */
 	size_t nlines;
+	size_t longest;  /* the longest line's length */
 };
+
+static uint32_t *tok; /* room for the tokens of the longest line */
 
 /* The thread's CPU time, not the wall clock: on a shared machine the time
  * this thread spends descheduled is not the kernels'. */
@@ -53,6 +62,7 @@ static double now(void)
 /* One pass of kernel kn at level k; the answer, for comparing levels. */
 static uint64_t pass(const struct rf_kernels *k, enum kernel kn, const struct input *in)
 {
+	const struct rf_scanner *sc = rf__scanner(k->level);
 	const char *p = in->p, *end = in->p + in->n, *q;
 	uint64_t answer = 0;
 	struct rf_needle nd;
@@ -94,6 +104,20 @@ static uint64_t pass(const struct rf_kernels *k, enum kernel kn, const struct in
 		}
 		return answer;
 	}
+	case K_SEP:
+	case K_JSON:
+		for (size_t i = 0; i < in->nlines; i++) {
+			const char *line = p + in->line[i];
+			size_t len = in->line[i + 1] - in->line[i] - 1, nt;
+			unsigned flags = 0;
+			int quoted = 0;
+			if (kn == K_SEP)
+				nt = sc->sep_index(line, len, ' ', tok, &quoted);
+			else
+				nt = sc->json_index(line, len, tok, &flags);
+			answer = answer * 31 + nt * 7 + (nt ? tok[nt - 1] : 0) + flags + (unsigned)quoted;
+		}
+		return answer;
 	default:
 		return 0;
 	}
@@ -134,9 +158,14 @@ static int load(const char *path, size_t size, struct input *in)
 		return -1;
 	size_t l = 0;
 	in->line[l++] = 0;
+	in->longest = 0;
 	for (size_t i = 0; i < n; i++)
-		if (p[i] == '\n')
-			in->line[l++] = (uint32_t)(i + 1);
+		if (p[i] == '\n') {
+			in->line[l] = (uint32_t)(i + 1);
+			if (in->line[l] - in->line[l - 1] > in->longest)
+				in->longest = in->line[l] - in->line[l - 1];
+			l++;
+		}
 	return 0;
 }
 
@@ -144,21 +173,27 @@ int main(int argc, char **argv)
 {
 	int runs = 9;
 	size_t size = 64 << 20;
+	const char *json = NULL;
 	int a = 1;
 	for (; a < argc - 1; a += 2) {
 		if (strcmp(argv[a], "--runs") == 0)
 			runs = atoi(argv[a + 1]);
 		else if (strcmp(argv[a], "--size") == 0)
 			size = strtoull(argv[a + 1], NULL, 10);
+		else if (strcmp(argv[a], "--json") == 0)
+			json = argv[a + 1];
 		else
 			break;
 	}
 	if (a != argc - 1 || runs < 1 || runs > 1000 || size == 0 || size > ((size_t)1 << 32) - 4096) {
-		fprintf(stderr, "usage: kernels [--runs N] [--size BYTES] LOG\n");
+		fprintf(stderr, "usage: kernels [--runs N] [--size BYTES] [--json JSONLOG] LOG\n");
 		return 2;
 	}
-	struct input in;
-	if (load(argv[a], size, &in) < 0)
+	struct input log, jlog;
+	if (load(argv[a], size, &log) < 0 || (json && load(json, size, &jlog) < 0))
+		return 2;
+	size_t longest = json && jlog.longest > log.longest ? jlog.longest : log.longest;
+	if (!(tok = malloc(RF_SCAN_TOKENS(longest) * sizeof *tok)))
 		return 2;
 
 	const struct rf_kernels *lv[8];
@@ -169,7 +204,7 @@ int main(int argc, char **argv)
 
 	/* the last column compares the top two levels (avx512 with avx2 where the CPU has both) */
 	int vs = nlv >= 3;
-	printf("| kernel (GB/s, %.1f MiB, median of %d) |", (double)in.n / (1 << 20), runs);
+	printf("| kernel (GB/s, %.1f MiB, median of %d) |", (double)log.n / (1 << 20), runs);
 	for (int l = 0; l < nlv; l++)
 		printf(" %s |", rf_simd_name(lv[l]->level));
 	if (vs)
@@ -184,11 +219,14 @@ int main(int argc, char **argv)
 		return 2;
 	int bad = 0;
 	for (int kn = 0; kn < NKERNELS; kn++) {
+		if (kn == K_JSON && !json)
+			continue;
+		const struct input *in = kn == K_JSON ? &jlog : &log;
 		/* the reference answer, and how many passes make a run of ~50 ms */
-		uint64_t want = pass(&rf__kernels_scalar, kn, &in);
+		uint64_t want = pass(&rf__kernels_scalar, kn, in);
 		int reps = 1;
 		double t0 = now();
-		pass(lv[nlv - 1], kn, &in);
+		pass(lv[nlv - 1], kn, in);
 		double one = now() - t0;
 		if (one < 0.05)
 			reps = (int)(0.05 / (one > 1e-6 ? one : 1e-6)) + 1;
@@ -197,7 +235,7 @@ int main(int argc, char **argv)
 				uint64_t got = 0;
 				t0 = now();
 				for (int i = 0; i < reps; i++)
-					got = pass(lv[l], kn, &in);
+					got = pass(lv[l], kn, in);
 				t[l * runs + r] = (now() - t0) / reps;
 				if (got != want) {
 					fprintf(stderr, "kernels: %s at %s: answer %llu, scalar's %llu\n", kernel_names[kn],
@@ -210,7 +248,7 @@ int main(int argc, char **argv)
 		for (int l = 0; l < nlv; l++) {
 			qsort(t + l * runs, (size_t)runs, sizeof *t, cmp_double);
 			med[l] = t[l * runs + runs / 2];
-			printf(" %.2f |", (double)in.n / med[l] / 1e9);
+			printf(" %.2f |", (double)in->n / med[l] / 1e9);
 		}
 		if (vs)
 			printf(" %.2fx |", med[nlv - 2] / med[nlv - 1]);

@@ -15,6 +15,11 @@ BENCH_SIZE=${BENCH_SIZE:-64M}
 KERNELS=${KERNELS:-$TOP/bench/kernels}
 [ -x "$KERNELS" ] || { echo "bench: $KERNELS not built (run make)" >&2; exit 2; }
 REPORT=$OUT/kernels-$HOST.md
+# the JSON lines of the same requests, for parse json's structural scan
+JSONLOG=$DATA/web-$BENCH_SIZE.json
+if [ ! -s "$JSONLOG" ]; then
+	"$LOGGEN" --format=json --size "$BENCH_SIZE" --seed 42 > "$JSONLOG.tmp" && mv "$JSONLOG.tmp" "$JSONLOG"
+fi
 
 flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(sse2|avx2|bmi2|avx512.*)$' | tr '\n' ' ')
 {
@@ -30,11 +35,14 @@ flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(sse2|avx2|bmi
 	echo "  levels take turns within a run.  count_byte counts the newlines of the whole buffer;"
 	echo "  find_byte and find_last_byte go from line to line as the framer does (one call a line);"
 	echo "  find_literal from match to match; split_blank asks for \$9 of every line, as"
-	echo "  \`split | ... by \$9\` does.  Every level's answers are checked against scalar's."
+	echo "  \`split | ... by \$9\` does; sep_index finds the separators of a csv/tsv record (here"
+	echo "  ' ' in each access log line); json_index is parse json's structural scan (quotes,"
+	echo "  escapes, strings, token offsets) over each line of \`ringflow-loggen --format=json\`."
+	echo "  Every level's answers are checked against scalar's."
 	echo
-	"$KERNELS" --runs "$RUNS" --size $((64 << 20)) "$LOG"
+	"$KERNELS" --runs "$RUNS" --size $((64 << 20)) --json "$JSONLOG" "$LOG"
 	echo
-	"$KERNELS" --runs "$RUNS" --size $((256 << 10)) "$LOG"
+	"$KERNELS" --runs "$RUNS" --size $((256 << 10)) --json "$JSONLOG" "$LOG"
 } > "$REPORT.tmp"
 mv "$REPORT.tmp" "$REPORT"
 cat "$REPORT"
