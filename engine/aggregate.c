@@ -118,6 +118,9 @@ struct rf_agg_state {
 	unsigned nparts, part;       /* rf__agg_set_part: only this share of the keys */
 	uint32_t at_input;           /* the record being added: its input ... */
 	uint64_t at_pos;             /* ... and its offset there (first, last) */
+	int64_t *gidx;               /* a batch's rows' groups (-1: left out) */
+	size_t gidx_cap;
+	int sketches;                /* some aggregate keeps a quantile sketch */
 };
 
 static size_t cell_size(enum rf_agg_func f)
@@ -168,6 +171,7 @@ struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct r
 	for (int a = 0; a < cfg->naggs; a++) {
 		st->off[a] = st->row;
 		st->row += cell_size(cfg->agg[a].func);
+		st->sketches |= cfg->agg[a].func == RF_AGG_QUANTILE;
 	}
 	if (!st->row)
 		st->row = 8;
@@ -240,6 +244,7 @@ void rf__agg_free(struct rf_agg_state *st)
 	free_cells(st);
 	free(st->cells);
 	free(st->keybuf);
+	free(st->gidx);
 	rf__strmap_free(&st->groups);
 	free(st);
 }
@@ -693,6 +698,51 @@ static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_val
 	return 0;
 }
 
+/* The prefetches of step `step` for the sketches of row `row` (if there
+ * is such a row, and it has a group): see rf__agg_process. */
+static inline void sketch_ahead(const struct rf_agg_state *st, const struct rf_batch *b, uint32_t row, int step)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	if (row >= b->nsel || st->gidx[row] < 0)
+		return;
+	for (int a = 0; a < cfg->naggs; a++) {
+		if (cfg->agg[a].func != RF_AGG_QUANTILE)
+			continue;
+		const struct rf_sketch *sk = *cell_at(st, (size_t)st->gidx[row], a).sketch;
+		if (!sk)
+			continue;
+		if (step == 0) {
+			rf__sketch_prefetch(sk);
+		} else if (step == 1) {
+			rf__sketch_prefetch_pages(sk);
+		} else {
+			struct rf_number x;
+			struct rf_value v = rf__field(b, row, &cfg->agg[a].field);
+			if (!rf_value_missing(v) && rf__parse_number(v.p, (size_t)v.len, &x) == 0)
+				rf__sketch_prefetch_value(sk, x.is_int ? (double)x.i : x.d);
+		}
+	}
+}
+
+/* Row `row` of b into group g's cells. */
+static inline int add_row(struct rf_agg_state *st, const struct rf_batch *b, uint32_t row, int64_t g)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	st->at_input = b->input_idx;
+	st->at_pos = b->offset + b->sel[row].off;
+	for (int a = 0; a < cfg->naggs; a++) {
+		union cell c = cell_at(st, (size_t)g, a);
+		if (cfg->agg[a].func == RF_AGG_COUNT) {
+			(*c.n)++;
+			continue;
+		}
+		int r = add_value(st, a, c, rf__field(b, row, &cfg->agg[a].field));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 {
 	const struct rf_agg_config *cfg = st->cfg;
@@ -710,54 +760,82 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 	int r = rf__batch_expand(b, st->k);
 	if (r < 0)
 		return r;
-	int64_t g = 0, last = -1;
-	for (uint32_t row = 0; row < b->nsel; row++) {
-		if (cfg->nkeys) {
-			size_t len, last_len;
-			int e = encode_key(st, b, row, &len);
-			if (e < 0)
-				return e;
-			if (e > 1) {
-				/* no number for a number bucket (counted once
-				 * when shared) */
-				if (st->part == 0)
-					st->key_skipped[e - 2]++;
-				continue;
-			}
-			if (e > 0) {
-				/* a bad time: counted and reported, not grouped
-				 * (by the first share only, when shared) */
-				if (st->part == 0 && st->stage &&
-				    (r = rf__reject_why(st->stage, b, row, RF_REJECT_TIME)) < 0)
-					return r;
-				continue;
-			}
-			if (st->nparts && key_part(st->keybuf, len, st->nparts) != st->part)
-				continue;
-			/* logs repeat keys (most requests are 200s): try the last
-			 * group before hashing */
-			const char *lk = last >= 0 ? rf__strmap_key(&st->groups, (size_t)last, &last_len) : NULL;
-			if (lk && last_len == len && (len == 0 || memcmp(lk, st->keybuf, len) == 0)) {
-				g = last;
-			} else {
-				g = group_of(st, st->keybuf, len);
-				if (g < 0)
-					return (int)g;
-				last = g;
-			}
-		}
-		st->at_input = b->input_idx;
-		st->at_pos = b->offset + b->sel[row].off;
-		for (size_t a = 0; a < naggs; a++) {
-			union cell c = cell_at(st, (size_t)g, (int)a);
-			if (cfg->agg[a].func == RF_AGG_COUNT) {
-				(*c.n)++;
-				continue;
-			}
-			r = add_value(st, (int)a, c, rf__field(b, row, &cfg->agg[a].field));
-			if (r < 0)
+	if (!cfg->nkeys) {
+		for (uint32_t row = 0; row < b->nsel; row++)
+			if ((r = add_row(st, b, row, 0)) < 0)
 				return r;
+		return 0;
+	}
+	/* Keyed: first every row's group, then the rows' values in order.
+	 * With many groups the cells and sketches are far apart in memory:
+	 * knowing the groups ahead lets the second pass ask for a row's
+	 * cells, and then its sketch, a few rows before it gets there, so
+	 * the cache misses overlap instead of following one another. */
+	if (b->nsel > st->gidx_cap) {
+		size_t cap = st->gidx_cap ? st->gidx_cap : 1024;
+		while (cap < b->nsel)
+			cap *= 2;
+		int64_t *gi = realloc(st->gidx, cap * sizeof *gi);
+		if (!gi)
+			return -ENOMEM;
+		st->gidx = gi;
+		st->gidx_cap = cap;
+	}
+	int64_t last = -1;
+	for (uint32_t row = 0; row < b->nsel; row++) {
+		size_t len, last_len;
+		int64_t g;
+		int e = encode_key(st, b, row, &len);
+		if (e < 0)
+			return e;
+		st->gidx[row] = -1;
+		if (e > 1) {
+			/* no number for a number bucket (counted once when
+			 * shared) */
+			if (st->part == 0)
+				st->key_skipped[e - 2]++;
+			continue;
 		}
+		if (e > 0) {
+			/* a bad time: counted and reported, not grouped (by
+			 * the first share only, when shared) */
+			if (st->part == 0 && st->stage && (r = rf__reject_why(st->stage, b, row, RF_REJECT_TIME)) < 0)
+				return r;
+			continue;
+		}
+		if (st->nparts && key_part(st->keybuf, len, st->nparts) != st->part)
+			continue;
+		/* logs repeat keys (most requests are 200s): try the last
+		 * group before hashing */
+		const char *lk = last >= 0 ? rf__strmap_key(&st->groups, (size_t)last, &last_len) : NULL;
+		if (lk && last_len == len && (len == 0 || memcmp(lk, st->keybuf, len) == 0)) {
+			g = last;
+		} else {
+			g = group_of(st, st->keybuf, len);
+			if (g < 0)
+				return (int)g;
+			last = g;
+		}
+		st->gidx[row] = g;
+	}
+	enum { CELLS_AHEAD = 8 };
+	const int64_t *gi = st->gidx;
+	for (uint32_t row = 0; row < b->nsel; row++) {
+		if (row + CELLS_AHEAD < b->nsel && gi[row + CELLS_AHEAD] >= 0) {
+			const char *c = st->cells + (size_t)gi[row + CELLS_AHEAD] * st->row;
+			__builtin_prefetch(c);
+			__builtin_prefetch(c + st->row - 1);
+		}
+		if (st->sketches) {
+			/* four rows ahead the sketch itself, two ahead its page
+			 * list, one ahead the bucket the value goes to: each
+			 * step reads what the one before brought in */
+			sketch_ahead(st, b, row + 4, 0);
+			sketch_ahead(st, b, row + 2, 1);
+			sketch_ahead(st, b, row + 1, 2);
+		}
+		if (gi[row] >= 0 && (r = add_row(st, b, row, gi[row])) < 0)
+			return r;
 	}
 	return 0;
 }

@@ -305,6 +305,20 @@ static double value_of(int32_t idx)
 	return v;
 }
 
+void rf__sketch_prefetch_value(const struct rf_sketch *s, double v)
+{
+	if (!(v > 0) || isinf(v) || !s->pos.ispan)
+		return;
+	int32_t idx = bucket_of(v);
+	if (idx < RF_SKETCH_MIN_INDEX || idx > RF_SKETCH_MAX_INDEX)
+		return;
+	uint32_t no = (uint32_t)(idx - RF_SKETCH_MIN_INDEX) / RF_SKETCH_PAGE;
+	const uint16_t *ix = index_of(&s->pos);
+	uint32_t k = no - ix[0];
+	if (k < s->pos.ispan && ix[1 + k])
+		__builtin_prefetch(s->pos.pages[ix[1 + k] - 1].counts + (idx - RF_SKETCH_MIN_INDEX) % RF_SKETCH_PAGE);
+}
+
 int rf__sketch_add(struct rf_sketch *s, double v)
 {
 	if (isnan(v))

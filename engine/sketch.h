@@ -67,6 +67,25 @@ struct rf_sketch {
 	uint64_t *hot;
 };
 
+/* Ask for the sketch's own bytes ahead of an rf__sketch_add. */
+static inline void rf__sketch_prefetch(const struct rf_sketch *s)
+{
+	__builtin_prefetch(s);
+	__builtin_prefetch((const char *)s + sizeof *s - 1);
+}
+
+/* Then, once those are at hand, its last page and its page list. */
+static inline void rf__sketch_prefetch_pages(const struct rf_sketch *s)
+{
+	if (s->hot)
+		__builtin_prefetch(s->hot);
+	if (s->pos.pages)
+		__builtin_prefetch(s->pos.pages + (s->pos.ispan ? s->pos.cap : s->pos.last));
+}
+
+/* And last, the bucket v will go to, if its page is there already. */
+void rf__sketch_prefetch_value(const struct rf_sketch *s, double v);
+
 void rf__sketch_init(struct rf_sketch *s);
 double rf__sketch_gamma(void);
 void rf__sketch_free(struct rf_sketch *s);
