@@ -613,7 +613,17 @@ static int fl_set(struct fl_cell *m, const char *p, size_t len, uint32_t input, 
 /* Where an aggregate takes its input: add_value reads a field's value as
  * bytes (distinct, approx_distinct) or through get_num as a number (the
  * rest); those two are the places a computed value would come in. */
-static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_value v)
+/* A row's last number read, for the next aggregate of the same value
+ * (avg(bytes), p99(bytes): one conversion). */
+struct num_memo {
+	int valid;
+	const char *p;
+	int32_t len;
+	int rc;
+	struct num n;
+};
+
+static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_value v, struct num_memo *memo)
 {
 	const struct rf_agg_spec *as = &st->cfg->agg[a];
 	if (as->func == RF_AGG_FIRST || as->func == RF_AGG_LAST) {
@@ -647,11 +657,17 @@ static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_val
 		int64_t r = rf__strmap_put(*c.set, v.p, (size_t)v.len, rf__hash_bytes(v.p, (size_t)v.len), &added);
 		return r < 0 ? (int)r : 0;
 	}
-	struct num num;
-	if (get_num(v, &num) < 0) {
+	if (!memo->valid || memo->p != v.p || memo->len != v.len) {
+		memo->valid = 1;
+		memo->p = v.p;
+		memo->len = v.len;
+		memo->rc = get_num(v, &memo->n);
+	}
+	if (memo->rc < 0) {
 		st->skipped[a]++;
 		return 0;
 	}
+	struct num num = memo->n;
 	switch (as->func) {
 	case RF_AGG_SUM:
 	case RF_AGG_AVG:
@@ -728,6 +744,7 @@ static inline void sketch_ahead(const struct rf_agg_state *st, const struct rf_b
 static inline int add_row(struct rf_agg_state *st, const struct rf_batch *b, uint32_t row, int64_t g)
 {
 	const struct rf_agg_config *cfg = st->cfg;
+	struct num_memo memo = { .valid = 0 };
 	st->at_input = b->input_idx;
 	st->at_pos = b->offset + b->sel[row].off;
 	for (int a = 0; a < cfg->naggs; a++) {
@@ -736,7 +753,7 @@ static inline int add_row(struct rf_agg_state *st, const struct rf_batch *b, uin
 			(*c.n)++;
 			continue;
 		}
-		int r = add_value(st, a, c, rf__field(b, row, &cfg->agg[a].field));
+		int r = add_value(st, a, c, rf__field(b, row, &cfg->agg[a].field), &memo);
 		if (r < 0)
 			return r;
 	}
@@ -820,7 +837,15 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 	}
 	enum { CELLS_AHEAD = 8 };
 	const int64_t *gi = st->gidx;
+	/* a few groups stay in the cache, and the prefetches would be work
+	 * for nothing (the bucket's costs a number conversion) */
+	int ahead = st->groups.count >= 2048;
 	for (uint32_t row = 0; row < b->nsel; row++) {
+		if (!ahead) {
+			if (gi[row] >= 0 && (r = add_row(st, b, row, gi[row])) < 0)
+				return r;
+			continue;
+		}
 		if (row + CELLS_AHEAD < b->nsel && gi[row + CELLS_AHEAD] >= 0) {
 			const char *c = st->cells + (size_t)gi[row + CELLS_AHEAD] * st->row;
 			__builtin_prefetch(c);
@@ -1826,7 +1851,8 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 						in.bad = 1;
 						break;
 					}
-					r = add_value(src, (int)a, c, (struct rf_value){ in.p, (int32_t)l });
+					struct num_memo memo = { .valid = 0 };
+					r = add_value(src, (int)a, c, (struct rf_value){ in.p, (int32_t)l }, &memo);
 					in.p += l;
 					if (r < 0)
 						break;
