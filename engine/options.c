@@ -14,6 +14,7 @@
 void rf_options_init(struct rf_options *opt)
 {
 	memset(opt, 0, sizeof *opt);
+	opt->size = sizeof *opt;
 	opt->mode = RF_MODE_AUTO;
 	opt->io = RF_IO_AUTO;
 	opt->simd = RF_SIMD_AUTO;
