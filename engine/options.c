@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* options.c - struct rf_options: the defaults (--group-memory's too), the name
  * tables of its enums, sizes on the command line, and the error messages. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c - rf_run: plan -> open -> drive -> finish, and the batch path
  * (the framer's batches, in pieces, to the executor).
  *

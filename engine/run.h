@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.h - the state of one run (struct run), shared by the runner's files
  * (internal: the verbs never see it; they get a struct rf_stage_env).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* structsize.c - struct rf_options and struct rf_report across library
  * versions.  Each begins with its size (ringflow.h says why); rf_run takes
  * the caller's struct of any size this library knows, and runs on copies

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* version.c - what the library is: its version, which may differ from the
  * header a program was compiled with, and what this build of it can do. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringflow.h - public API of the ringflow streaming engine.
  *
  * The `ringflow` command is built on this header alone.  Functions return 0

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # abi.sh - tools/abi-check.sh: the built library keeps the ABI of the dump in
 # abi/; and the check can fail: against a dump that has a function the
 # library lacks (a removal, as a program built against it would see) it

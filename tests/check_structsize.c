@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_structsize.c - struct rf_options and struct rf_report across
  * versions: a program built against an older ringflow.h passes a smaller
  * size and gets the defaults past it and a report written only up to it;

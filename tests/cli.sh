@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli.sh - the command line: help, errors with positions, exit statuses,
 # output failures.
 . "${SRCDIR:-.}/tests/lib.sh"

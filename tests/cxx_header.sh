@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cxx_header.sh - ringflow.h compiles as C++11 with every warning an error
 # (g++ -std=c++11 -Wall -Wextra -Werror -pedantic), and a C++ program links
 # the shared library through the header's extern "C" and calls it.

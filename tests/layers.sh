@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # layers.sh - the library's files call each other in layers: no circle of
 # calls between files (nm: each object's undefined symbols, and which object
 # defines them), and the verbs and the executors never call the runner.

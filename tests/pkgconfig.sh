@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # pkgconfig.sh - a program outside the tree, built with nothing but what
 # `pkg-config --cflags --libs ringflow` says (ringflow-uninstalled.pc, the
 # build tree's variant), links the shared library and runs a query with it:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # spdx.sh - every source file says its licence in an SPDX line at its top
 # (tools/spdx.sh --check names those that do not; tools/spdx.sh adds it).
 . "${SRCDIR:-.}/tests/lib.sh"

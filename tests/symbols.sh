@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # symbols.sh - the shared library exports the public API and nothing else:
 # every defined dynamic symbol of .libs/libringflow.so (nm -D) is a function
 # ringflow.h declares, each declared function is there, each declaration is

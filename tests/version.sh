@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # version.sh - --version of ringflow, ringflow-loggen and ringflow-trace: the
 # version AC_INIT in configure.ac gives, then a features line whose words are
 # exactly what config.h says was built (its HAVE_ symbols) and the SIMD

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # abi-check.sh - the ABI of the built shared library against the dump kept
 # in the tree (abi/libringflow-N.abi, N the soname's number), with abigail's
 # abidw and abidiff (Debian: abigail-tools).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loggen.c - ringflow-loggen: realistic Apache/nginx "combined" access logs,
  * or the same requests as JSON lines.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringflow.c - the command-line tool.  Uses only the public API. */
 #include "config.h"
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace.c - ringflow-trace: per-stage latency of a running ringflow, from
  * its USDT probes, and which stage holds the run back.
  *
