@@ -16,7 +16,7 @@ liburing-dev libnuma-dev numactl libbpf-dev check libpcre2-dev systemtap-sdt-dev
 clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time valgrind
 python3 libisal-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev
 pigz isal zstd xz-utils bzip2 lz4 gzip tzdata miller sqlite3
-libmaxminddb-dev mmdb-bin logrotate"
+libmaxminddb-dev mmdb-bin logrotate g++ abigail-tools"
 # Hyperscan is built for amd64 only: elsewhere regex runs on PCRE2 alone
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	PACKAGES="$PACKAGES libhyperscan-dev"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/auto.sh - does auto pick the fastest mode?  For each query of
 # bench/modes.sh, every mode and auto side by side in one hyperfine run,
 # with the page cache warm and cold (each cold run after dropping the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # common.sh - sourced by the bench scripts: where things are, the generated
 # log every script reads, and numbers read back from hyperfine's CSV.
 # BENCH_DATA, BENCH_SIZE and BENCH_OUT move the inputs, their size and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/compressed.sh - compressed input (issue 14): `split | count by $9`
 # over the generated log compressed with gzip -6 and zstd -3, against the
 # pipes a user would write today, all in one hyperfine run, page cache warm:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/correctness.sh - what the correctness fixes of issue 11 cost: the
 # queries whose code paths changed (exact 128-bit integer sums, the quantile
 # sketch that no longer collapses, UTF-8 aware grep -i, the CSV parser and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // duckdb_query.mjs - run one SQL statement in DuckDB (the npm package
 // @duckdb/node-api, installed in bench/node_modules by bench/parsers.sh) and
 // print its result as tab-separated rows under a header line, so the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/expr.sh - the expression language (issue 15): eval against the
 # same condition written as a plain where, and everyday questions against
 # mawk, in serial mode and in auto mode.

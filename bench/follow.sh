@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/follow.sh - follow mode (issue 17): how soon a written line comes out
 # of `ringflow -f` (goal: at most 50 ms), the CPU a follower takes while
 # nothing is written (goal: below 0.1% of a core over 60 s), and whether it

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bench/follow_bench.py - the measuring half of bench/follow.sh (issue 17).
 
 Subcommands (each prints its results as key=value lines on stdout, which

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/groups.sh - a high-cardinality group-by: `split | count by $1` over
 # 5,000,000 distinct keys (one line each, decimal ids in a scrambled order),
 # against mawk's `{ c[$1]++ }` and `cut | sort | uniq -c`: wall time, CPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernels.c - the kernel table's throughput at each SIMD level this CPU has.
  *
  *   bench/kernels [--runs N] [--size BYTES] [--json JSONLOG] LOG

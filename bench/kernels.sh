@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/kernels.sh - the kernel table (engine/simd_*.c) at every SIMD level
 # this CPU has: GB/s of each kernel over 64 MiB of generated access log held
 # in memory, the median of BENCH_RUNS runs; then the same over 256 KiB, which

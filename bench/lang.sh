@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/lang.sh - the query language (serial mode) against mawk, gawk and
 # datamash on the generated access log, and a group-by over a million
 # distinct keys in bounded memory.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/logformat.sh - compiled format strings (issue 16): parse combined
 # against parse nginx and parse apache given the combined-equivalent
 # format, and an nginx format with $request_time (sum(request_time) by

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/lookup.sh - lookup (issue 16): `count by ip` against the same count
 # with a join on a 100,000-row table first (goal: at most 20% more time),
 # in serial mode and in auto mode; and the peak memory the table adds, in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/modes.sh - the execution modes side by side: wall time, CPU time and
 # peak memory for a CPU-heavy query, a light one and grep on the generated
 # log; memory with a 4x larger input; many small files in async mode.

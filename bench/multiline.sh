@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/multiline.sh - multiline records (issue 16): app logs with Java stack
 # traces after 10% of their records, grouped by exception class, against
 # gawk and mawk with the same record-start rule (a line that does not begin

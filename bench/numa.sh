@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/numa.sh - --numa=auto against --numa=off in every mode.  On a
 # one-node machine auto pins nothing, so the two must run alike; on a
 # multi-node server this shows what placement buys.

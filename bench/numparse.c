@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* numparse.c - conversions per second: strtod against rf__parse_number on
  * the numbers logs hold (latencies, byte counts, 1e-5 style, full 17-digit
  * doubles).  CPU time of this thread, best of five, so other load on the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/numparse.sh - number conversion without strtod (issue 18): the
 # conversions a second of strtod against rf__parse_number on the numbers
 # logs hold (bench/numparse.c, CPU time, best of five), then a query that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/parsers.sh - issue 18's parser benchmark: ringflow's JSON and
 # combined parsers against DuckDB (the npm package @duckdb/node-api, two
 # threads) on the same grouping, in one run, page cache warm.

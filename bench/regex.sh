@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/regex.sh - the regex filter and grep's literal sets (issue 18): a
 # bot filter, `regex "(?i)(bot|crawler|spider|slurp)" | count`, in auto
 # mode and in serial mode with each matcher (--regex-engine=hyperscan and

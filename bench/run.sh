@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/run.sh - ringflow against wc -l, ripgrep and grep on a generated log.
 #
 # Writes bench/results/foundation-<host>.md (tables and ratios, with the

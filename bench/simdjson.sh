@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/simdjson.sh - should `parse json` use simdjson (Debian's
 # libsimdjson-dev, C++) behind a C shim, or ringflow's own C parser?
 # `count, sum(bytes) by status` over about 1 GB of JSON lines done by

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/sysformats.sh - the syslog, W3C, CRI and Docker formats (issue 16):
 # each parse against mawk doing the same count on the same file, and
 # docker against plain parse json (what unwrapping costs).  The logs are

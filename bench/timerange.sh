@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/timerange.sh - --since over the last 1% of a time-ordered log (the
 # generated access log): the seek to the range against a full scan
 # (--seek-slack=off), and awk's scan for scale.  Goal: at least 20x faster.

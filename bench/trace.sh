@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/trace.sh - what tracing costs.
 #
 #  The CPU-heavy query in each mode, three ways in one hyperfine run:

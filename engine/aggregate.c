@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* aggregate.c - count, sum, avg, min, max, distinct, quantiles,
  * approx_distinct, the variance family and pct, by key.
  *

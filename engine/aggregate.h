@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* aggregate.h - group-by aggregation with mergeable states. */
 #ifndef RF_AGGREGATE_H
 #define RF_AGGREGATE_H

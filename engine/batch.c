@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batch.c - selections, value rows and the arena of a batch. */
 #include "config.h"
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* budget.c - how --memory is shared: the buffer pool, the batches in
  * flight of the parallel and pipeline executors, the pieces a large batch
  * goes through the stages in. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cancel.c - rf_cancel(): the flag the readers and the framer test, and
  * the eventfd that wakes a reader waiting on a quiet stream. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chunk.c - the reference count of a shared chunk (chunk.h). */
 #include "config.h"
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chunk.h - a chunk of a source shared by reference: the framer holds it
  * while it cuts records out of it, and every batch a work item keeps holds
  * it too; the last holder, on whatever thread, gives it back to its source

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock.h - the monotonic clock in nanoseconds, the one every part of
  * ringflow times itself with (the clock of bpf_ktime_get_ns() too). */
 #ifndef RF_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* engine.h - internals shared by the engine's files (not installed).
  * Internal non-static names carry the rf__ prefix. */
 #ifndef RF_ENGINE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* enrich.h - the enrichment functions of the expression language: geoip()
  * and asn() over MaxMind DB files (expr_geo.c), and the user-agent
  * classifier (useragent.c) behind ua_family(), ua_os() and ua_class(). */

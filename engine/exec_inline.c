@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exec_inline.c - the inline executor (serial mode): the reading thread
  * runs the stages on each batch and writes its output itself. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exec_multiprocess.c - multiprocess mode, the "forked byte ranges"
  * reader: the inputs cut into one range of whole records per worker
  * process, each worker a serial run over its ranges, and the parent that

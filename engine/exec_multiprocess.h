@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exec_multiprocess.h - multiprocess mode, internal: the parent
  * (exec_multiprocess.c), its workers (exec_multiprocess_worker.c) and what
  * a worker sends back. */

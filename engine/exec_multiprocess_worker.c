@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exec_multiprocess_worker.c - a multiprocess worker: a serial run over its
  * byte ranges, then its aggregate or its lines, and its report, sent back
  * to the parent (exec_multiprocess.c) in the format of

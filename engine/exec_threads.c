@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exec_threads.c - the threaded executors as thin adapters: the worker
  * pool (rf__par_*, parallel.c) and the stage pipeline (rf__pipe_*,
  * pipeline.c).  Both share --memory with the pool (plan_items) and wake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor.h - how batches are processed, behind one small ops struct:
  * inline (serial: the reading thread runs the stages, exec_inline.c), the
  * worker pool (parallel.c) or the stage pipeline (pipeline.c), both

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expr.c - the expression language: its parser and the binding of names.
  *
  *     where status >= 500 and (path contains "/api" or method == "POST")

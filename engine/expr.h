@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expr.h - expressions: where, eval, the arguments and columns of
  * aggregates, HAVING; and the PCRE2 wrapper. */
 #ifndef RF_EXPR_H

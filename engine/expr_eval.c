@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expr_eval.c - evaluating expressions a batch at a time.
  *
  * Each node is evaluated over a list of rows into an array of values, so

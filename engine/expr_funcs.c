@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expr_funcs.c - the functions of the expression language.
  *
  * Each is called once per row with its evaluated arguments.  A null

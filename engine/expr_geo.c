@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expr_geo.c - the enrichment functions: geoip(ip[, what]), asn(ip) and
  * asn_org(ip) through libmaxminddb, and ua_family(), ua_os(), ua_class()
  * over useragent.c's table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expr_int.h - the expression tree, shared by the parser (expr.c) and the
  * evaluator (expr_eval.c). */
 #ifndef RF_EXPR_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* follow.c - follow mode (-f): the history first, then the live files
  * through the following reader (io/source_follow.c), with checkpoints.
  *

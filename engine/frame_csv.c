@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* frame_csv.c - where csv and tsv records end: at a newline outside
  * double quotes (RFC 4180, read as Python's csv module reads it).  The
  * framer, the batch's record count and the record-boundary functions of

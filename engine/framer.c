@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* framer.c - cut a source's chunks into batches of whole records.
  *
  * A chunk rarely ends on a newline.  Its partial last line (the carry) stays

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hll.c - HyperLogLog with an exact sparse start.
  *
  * A small group keeps its values' hashes in a little hash set (a million

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hll.h - HyperLogLog distinct counts (approx_distinct). */
 #ifndef RF_HLL_H
 #define RF_HLL_H

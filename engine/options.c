@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* options.c - struct rf_options: the defaults (--group-memory's too), the name
  * tables of its enums, sizes on the command line, and the error messages. */
 #include "config.h"
@@ -14,6 +15,7 @@
 void rf_options_init(struct rf_options *opt)
 {
 	memset(opt, 0, sizeof *opt);
+	opt->size = sizeof *opt;
 	opt->mode = RF_MODE_AUTO;
 	opt->io = RF_IO_AUTO;
 	opt->simd = RF_SIMD_AUTO;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* output.c - a finished batch to the writers: the selected records as
  * they are, the fields of a select as table rows (raw between a
  * multiprocess worker and its parent), and the rejected records in input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parallel.c - parallel mode: worker threads each run the whole row chain
  * (parse, filters, aggregate) on whole batches.
  *

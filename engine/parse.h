@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse.h - what the parse verb (parsers.c) and its formats (parse_*.c)
  * share: the config and per-run state of a parse stage, the format
  * descriptor each format file defines, and the helpers in parse_util.c.

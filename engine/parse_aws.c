@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_aws.c - AWS load balancer access logs: parse alb (Application
  * Load Balancer) and parse elb (Classic Load Balancer), fields named as
  * AWS's documentation names them, matched by a template

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_clf.c - the combined and common formats: access logs as Apache
  * and nginx write them. */
 #include "config.h"

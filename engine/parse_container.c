@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_container.c - container logs as the runtimes write them: cri
  * (containerd, CRI-O: `TIME STREAM TAG LOG`) and docker (the json-file
  * driver: one JSON object a line, the line itself in "log").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_csv.c - the csv and tsv formats: columns named by each input's
  * header line. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_json.c - the json format: one object a line; fields by their
  * dotted key path (a.b.c), read as Python's json module reads them. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_logfmt.c - the logfmt format: key=value pairs, values bare or
  * quoted as JSON strings, a bare key a flag. */
 #include "config.h"

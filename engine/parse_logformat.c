@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_logformat.c - the formats a user writes as a string: an nginx
  * log_format (parse nginx 'FORMAT'), an Apache LogFormat (parse apache
  * 'FORMAT') and an angle-grinder style pattern (parse "* [*] *" as a, b,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_regex.c - the regex format: fields are a PCRE2 pattern's named
  * groups; a line the pattern does not match is rejected. */
 #include "config.h"

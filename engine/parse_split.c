@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_split.c - the split format: fields $1..$N between runs of blanks,
  * or between a delimiter's occurrences. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_syslog.c - the syslog formats: rfc5424 (with its structured data),
  * rfc3164 (BSD syslog, with or without <PRI>, as /var/log/syslog holds it)
  * and syslog (either, chosen per line).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_template.c - compiled log templates (see parse_template.h): the
  * builder the format compilers use, the matcher on the hot path, and the
  * parse stage's hooks shared by every template format.

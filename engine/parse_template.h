@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_template.h - compiled log templates: a format written as literal
  * bytes and named captures (an nginx log_format, an Apache LogFormat, a
  * "* [*] *" pattern, the AWS access logs), compiled once into a list of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_util.c - what more than one parse format reads with: $N names,
  * JSON strings (logfmt quotes its values the same way), a slot by name. */
 #include "config.h"

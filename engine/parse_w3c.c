@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse_w3c.c - the W3C extended log format (IIS) and Amazon CloudFront's
  * standard logs: values in the columns a #Fields directive names.
  *

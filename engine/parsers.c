@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parsers.c - the parse stages: split, and parse FORMAT with a format
  * looked up by name in the table of formats below (each in its own file,
  * parse_*.c; what they share is parse.h).

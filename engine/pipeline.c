@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pipeline.c - pipeline mode: one thread per stage, bounded rings between.
  *
  * The reading thread frames batches and hands each to a work item, as in

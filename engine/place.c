@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* place.c - where the run's threads go: the options as numa/placement.c
  * takes them, the check of the command line, and the placement of a run. */
 #include "config.h"

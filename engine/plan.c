@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plan.c - the choice of mode, threads and backend from facts gathered
  * once (see plan.h).  Nothing here calls the system: the same facts give
  * the same plan, which tests/check_plan.c holds to the documented rules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plan.h - the plan phase: what the inputs, the query and the machine are,
  * gathered once by the runner, and the mode, thread count and I/O backend
  * chosen from them by pure functions (no system calls), with the reasons

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plan_facts.c - the facts the plan is made of: each named input stat'ed
  * once (and its page-cache residency sampled), the CPUs and memory of the
  * machine.  The choice itself is engine/plan.c's, a pure function. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool.c - fixed-budget buffer pool. */
 #include "config.h"
 #include <errno.h>

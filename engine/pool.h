@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool.h - the buffer pool: a fixed budget carved into equal buffers.
  *
  * Every batch buffer the sources fill comes from here, so the budget bounds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* probes.h - USDT probes of the engine, provider "ringflow".
  *
  * Fired per batch, per queue wait and per I/O request, never per record: a

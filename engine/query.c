@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* query.c - the query language: `verb args | verb args | ...`.
  *
  * A small hand-written lexer feeds a stage-list parser.  Each verb checks its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* query_args.c - what every verb uses to read its arguments (query.c
  * parses the stages; each verb's configure reads its own arguments with
  * these): the cursor over a stage's arguments, field references and their

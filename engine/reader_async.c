@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_async.c - async mode, the engine's side: many small files read
  * through io_uring chains (io/async.c), each framed from memory. */
 #include "config.h"

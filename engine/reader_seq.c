@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_seq.c - the sequential reader: one input, or a byte range of
  * one, opened, its io/ backend chosen (engine/plan.c decides), and read
  * through the framer, whose batches go to run_batch (run.c).  Async and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* records.c - where records end: at newlines, at newlines outside csv
  * quotes, or (multiline records) just before a line that starts a record.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* regex.c - the PCRE2 patterns of where's ~, regex, grep -i, parse regex
  * and regex_extract: compiled once per query, matched with per-thread
  * match data and bounded stacks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* regex_hs.c - Hyperscan for the regex filter and grep's literal sets,
  * where ringflow was built with it and the CPU runs it (SSSE3).  PCRE2
  * (regex.c) stays the reference: a pattern reaches Hyperscan only after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c - what a run says: errors and notes (to stderr, or to the
  * caller's on_error), what the framer's result for an input means, the
  * --strict message, the result table printed at the end (and by --every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* resident.c - the resident memory of a process, from its /proc statm:
  * what --group-memory is checked against. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rsort.c - the record sort's sorter (see stage_sort.c): on the runner's
  * side, fed the finished records in input order by output_rows. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rsort.h - what the record sort's verbs (stage_sort.c) and its sorter
  * (rsort.c, on the runner's side) share: the configuration. */
 #ifndef RF_RSORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c - rf_run: plan -> open -> drive -> finish, and the batch path
  * (the framer's batches, in pieces, to the executor).
  *
@@ -457,8 +458,8 @@ static void run_free(struct run *run)
 	free(run);
 }
 
-int rf_run(const rf_query *q, const char *const *files, int nfiles,
-	   const struct rf_options *opt, struct rf_report *report)
+int rf__run(const rf_query *q, const char *const *files, int nfiles,
+	    const struct rf_options *opt, struct rf_report *report)
 {
 	uint64_t t0 = now_ns();
 	if ((unsigned)opt->mode > RF_MODE_ASYNC || opt->threads < 0)

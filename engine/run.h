@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.h - the state of one run (struct run), shared by the runner's files
  * (internal: the verbs never see it; they get a struct rf_stage_env).
  *
@@ -172,6 +173,10 @@ int plan_items(struct run *run, struct rf_workers_config *wc, char *why, size_t 
 /* plan_facts.c: the plan phase (inputs stat'ed once, the machine's
  * limits, the mode chosen by plan.c); a parser that reads a header */
 int plan_run(struct run *run, const char *const *files, int nfiles);
+/* rf_run on options and a report of this library's own size (structsize.c
+ * makes them from the caller's) */
+int rf__run(const rf_query *q, const char *const *files, int nfiles,
+	    const struct rf_options *opt, struct rf_report *report);
 int per_input_header(const rf_query *q);
 
 /* output.c */

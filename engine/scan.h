@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scan.h - structural scanning of JSON text, 64 bytes at a time.
  *
  * The first pass of the json parser, in the manner of simdjson's stage 1:

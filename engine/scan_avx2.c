@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scan_avx2.c - the structural scan's block classification, 32 bytes at a
  * time, and the prefix XOR as a carry-less multiply (see scan.h). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scan_avx512.c - the structural scan's block classification, a whole
  * 64-byte block in one register, compares straight into mask registers
  * (AVX-512BW), and the prefix XOR as a carry-less multiply (see scan.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scan_impl.h - the structural scan every level shares (see scan.h).
  *
  * Included by each scan_LEVEL.c after it defines:

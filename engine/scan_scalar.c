@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scan_scalar.c - the structural scan's block classification a byte at a
  * time (the level every CPU runs, and the model the others are held to),
  * and the choice of a scanner for a kernel level. */

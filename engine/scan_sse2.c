@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scan_sse2.c - the structural scan's block classification, 16 bytes at a
  * time (see scan.h). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simd.c - needle preparation and the helpers every kernel shares. */
 #include "config.h"
 #include <errno.h>

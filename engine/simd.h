@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simd.h - byte-scanning kernels with one implementation per SIMD level.
  *
  * Each level lives in its own file (simd_scalar.c, simd_sse2.c, simd_avx2.c,

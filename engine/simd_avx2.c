@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simd_avx2.c - 32-byte kernels.  Compiled with a target attribute, not a
  * global -mavx2, so the binary still runs on CPUs without AVX2; rf__kernels()
  * only hands this table out after checking the CPU. */

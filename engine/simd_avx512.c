@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simd_avx512.c - 64-byte kernels on AVX-512BW.  Compiled with a target
  * attribute, not a global flag, so the binary still runs on CPUs without
  * AVX-512; rf__kernels() hands this table out only after checking that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simd_scalar.c - portable kernels, the reference for the vector ones. */
 #include "config.h"
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simd_select.c - kernel selection: the best level this CPU has.  Above
  * the kernels (simd_*.c), which share the helpers of simd.c; the names of
  * the levels are in options.c, with the other name tables. */

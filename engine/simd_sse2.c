@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simd_sse2.c - 16-byte kernels, the baseline of every x86-64 CPU. */
 #include "config.h"
 #include <emmintrin.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sketch.c - logarithmic-bucket quantile sketch, in sparse pages. */
 #include "config.h"
 #include <errno.h>

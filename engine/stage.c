@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage.c - the stage runtime every executor uses: open a stage, run a
  * batch through stages, and take a record a stage rejects.  Serial mode,
  * the parallel workers and the pipeline threads all call these; nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_aggregate.c - the aggregate stage of the language:
  *
  *     count, sum(bytes), p99(ms) by status, minute

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_eval.c - `eval NAME = EXPR, ...`: new fields for the later stages.
  *
  * Each field gets a slot of its own (an eval after the parse may reuse a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_filter.c - the filters: grep, regex, where. */
 #include "config.h"
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_head.c - head N: stop after N records. */
 #include "config.h"
 #include <errno.h>

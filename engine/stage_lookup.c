@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_lookup.c - `lookup FILE on FIELD [= COLUMN] [as PREFIX]`: a hash join
  * of each record against a CSV or TSV table.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_select.c - projection: select FIELD, ... before an aggregate (and
  * the result columns that select and the table stages name). */
 #include "config.h"

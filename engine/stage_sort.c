@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_sort.c - sort and top on records, before any aggregate.
  *
  * `sort F [desc], ...` and `top N by F [desc|asc]` before an aggregate order

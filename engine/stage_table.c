@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_table.c - the stages on the result table, after an aggregate:
  * top, sort, and head and select there. */
 #include "config.h"

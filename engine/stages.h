@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stages.h - what the stage verbs' files share: filters (stage_filter.c),
  * projection (stage_select.c), head (stage_head.c), the result table's
  * stages (stage_table.c), and the verb table (verbs.c). */

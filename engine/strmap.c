@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* strmap.c - open-addressing byte-string map. */
 #include "config.h"
 #include <errno.h>

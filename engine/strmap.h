@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* strmap.h - a byte-string to index map (open addressing), the core of
  * group-by and distinct.  Keys are copied into one growing key store;
  * indexes are dense, in insertion order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* table.c - result tables and output formats. */
 #include "config.h"
 #include <errno.h>

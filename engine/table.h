@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* table.h - result rows (of an aggregate, or of select) and their output
  * formats: aligned table, TSV, CSV, JSON Lines. */
 #ifndef RF_TABLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testhooks.c - the environment of the test hooks (testhooks.h), read once. */
 #include "config.h"
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testhooks.h - the test suite's hooks, read from the environment in one
  * place (testhooks.c), once per process.  The rest of the engine asks here
  * and never calls getenv() for them.

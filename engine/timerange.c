@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timerange.c - --since / --until.
  *
  * The range is [since, until): since inclusive, until exclusive, in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timerange.h - --since / --until: the times they name, and the filter
  * that drops the records outside [since, until). */
 #ifndef RF_TIMERANGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timezone.c - fixed offsets and IANA zones for --tz.
  *
  * An IANA zone is read from its TZif file (RFC 8536): the version 2 data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timezone.h - time zones for --tz: fixed offsets and IANA zones read from
  * their TZif files (the process's TZ is never touched: this is a library). */
 #ifndef RF_TIMEZONE_H

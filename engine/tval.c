@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tval.c - the conversions of typed values (tval.h): to numbers, times,
  * addresses and text. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tval.h - typed values of the expression language (where, eval, the
  * arguments of aggregates, HAVING), and the function library's interface.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* useragent.c - a small, approximate user-agent classifier: the family of
  * the browser or program, the operating system, and a class (browser, bot,
  * crawler, tool, other).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* value.c - numbers, timestamps and durations. */
 #include "config.h"
 #include <float.h>

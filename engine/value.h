@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* value.h - field values: byte ranges into a record (or the batch arena),
  * and the conversions the language needs (numbers, timestamps). */
 #ifndef RF_VALUE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* verbs.c - the verb table: every verb the query language knows. */
 #include "config.h"
 #include <stddef.h>

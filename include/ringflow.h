@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringflow.h - public API of the ringflow streaming engine.
  *
  * The `ringflow` command is built on this header alone.  Functions return 0
@@ -10,11 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ringflow_version.h" /* RF_VERSION_MAJOR ... RF_VERSION_STRING, RF_VERSION_NUMBER */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define RF_VERSION_STRING "0.1.0"
 
 /* Marks what the shared library exports (it is built with
  * -fvisibility=hidden); every public declaration carries it. */
@@ -25,6 +26,19 @@ extern "C" {
 #define RF_API
 #endif
 #endif
+
+/* ---- Version and features --------------------------------------------- */
+
+/* The library's own version (RF_VERSION_STRING and RF_VERSION_NUMBER are the
+ * header's): a program can check that the library it runs with is at least
+ * the one it was built against. */
+RF_API const char *rf_version(void);
+RF_API unsigned rf_version_number(void);
+/* What this build of the library can do, as space-separated words: always
+ * "io_uring numa simd=LEVEL,...", then those of "ebpf-probes", "gzip(isal)"
+ * or "gzip(zlib)", "zstd", "xz", "bzip2", "lz4", "hyperscan", "maxminddb"
+ * that it was built with. */
+RF_API const char *rf_features(void);
 
 /* ---- I/O backends, SIMD levels, modes, NUMA policies, formats -------- */
 
@@ -84,32 +98,32 @@ enum rf_numa_mode { RF_NUMA_LIST(RF_ENUM_VALUE) };
 enum rf_out_format { RF_FORMAT_LIST(RF_ENUM_VALUE) };
 enum rf_regex_engine { RF_REGEX_ENGINE_LIST(RF_ENUM_VALUE) };
 
-const char *rf_io_name(enum rf_io io);
-const char *rf_simd_name(enum rf_simd level);
-const char *rf_mode_name(enum rf_mode mode);
+RF_API const char *rf_io_name(enum rf_io io);
+RF_API const char *rf_simd_name(enum rf_simd level);
+RF_API const char *rf_mode_name(enum rf_mode mode);
 
 /* Parse "auto", "read", ... into the enum; -EINVAL if the name is unknown. */
-int rf_io_parse(const char *name, enum rf_io *out);
-int rf_simd_parse(const char *name, enum rf_simd *out);
-int rf_mode_parse(const char *name, enum rf_mode *out);
-int rf_format_parse(const char *name, enum rf_out_format *out);
-int rf_regex_engine_parse(const char *name, enum rf_regex_engine *out);
-const char *rf_regex_engine_name(enum rf_regex_engine engine);
+RF_API int rf_io_parse(const char *name, enum rf_io *out);
+RF_API int rf_simd_parse(const char *name, enum rf_simd *out);
+RF_API int rf_mode_parse(const char *name, enum rf_mode *out);
+RF_API int rf_format_parse(const char *name, enum rf_out_format *out);
+RF_API int rf_regex_engine_parse(const char *name, enum rf_regex_engine *out);
+RF_API const char *rf_regex_engine_name(enum rf_regex_engine engine);
 /* Whether `engine` can be had here: 0, or -1 with why in err (hyperscan
  * when ringflow was built without it or the CPU cannot run it; rf_run
  * then returns -ENOTSUP). */
-int rf_check_regex_engine(enum rf_regex_engine engine, char *err, size_t errlen);
+RF_API int rf_check_regex_engine(enum rf_regex_engine engine, char *err, size_t errlen);
 /* A size on the command line: digits and an optional K, M, G or T (powers
  * of 1024), then an optional "B" or "iB".  0, -1 for anything else, -2 for
  * a number too large for a size_t. */
-int rf_parse_size(const char *s, size_t *out);
+RF_API int rf_parse_size(const char *s, size_t *out);
 /* "auto", "off", "interleave", "node" (node:N is the caller's to split) */
-int rf_numa_parse(const char *name, enum rf_numa_mode *out);
-const char *rf_format_name(enum rf_out_format format);
-const char *rf_numa_name(enum rf_numa_mode numa);
+RF_API int rf_numa_parse(const char *name, enum rf_numa_mode *out);
+RF_API const char *rf_format_name(enum rf_out_format format);
+RF_API const char *rf_numa_name(enum rf_numa_mode numa);
 
 /* Highest SIMD level this CPU runs. */
-enum rf_simd rf_simd_best(void);
+RF_API enum rf_simd rf_simd_best(void);
 
 /* ---- Queries ------------------------------------------------------------ */
 
@@ -123,14 +137,14 @@ struct rf_query_error {
 
 /* Parse a query such as `grep "404" | count`.  On failure returns -EINVAL and
  * fills *err with the position and a message. */
-int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err);
-void rf_query_free(rf_query *q);
+RF_API int rf_query_parse(const char *text, rf_query **out, struct rf_query_error *err);
+RF_API void rf_query_free(rf_query *q);
 /* Number of stages, and a stage's verb name (for --stats). */
-int rf_query_stages(const rf_query *q);
-const char *rf_query_stage_name(const rf_query *q, int i);
+RF_API int rf_query_stages(const rf_query *q);
+RF_API const char *rf_query_stage_name(const rf_query *q, int i);
 /* The tables its lookup stages loaded (for --stats): how many, their rows
  * and the memory they hold, in bytes. */
-int rf_query_lookups(const rf_query *q, uint64_t *rows, uint64_t *bytes);
+RF_API int rf_query_lookups(const rf_query *q, uint64_t *rows, uint64_t *bytes);
 
 /* ---- Running ------------------------------------------------------------ */
 
@@ -138,7 +152,16 @@ int rf_query_lookups(const rf_query *q, uint64_t *rows, uint64_t *bytes);
  * on with the next input.  `input` is the file name, "-" for stdin. */
 typedef void (*rf_error_fn)(void *user, const char *input, int err, const char *message);
 
+/* struct rf_options and struct rf_report begin with their size, as Linux's
+ * own structs do: rf_options_init() and rf_report_init() set it to the
+ * size the program was compiled with.  New fields are only ever added at
+ * the end, so a library newer than the program reads the options past the
+ * program's size as their defaults and writes the report only up to its
+ * size; a size it does not know (larger than its own struct: a newer
+ * program; or not set by the init function) makes rf_run return -EINVAL
+ * with a message.  Always start from the init function. */
 struct rf_options {
+	size_t size;           /* sizeof(struct rf_options): rf_options_init sets it */
 	enum rf_mode mode;
 	enum rf_io io;
 	enum rf_simd simd;
@@ -206,39 +229,40 @@ struct rf_options {
 	enum rf_regex_engine regex_engine; /* regex, grep's literal sets: auto */
 };
 
-void rf_options_init(struct rf_options *opt);
+/* The defaults, and opt->size. */
+RF_API void rf_options_init(struct rf_options *opt);
 
 /* Whether a --tz zone can be used: UTC, an offset (+05:30, -0800) or an
  * IANA name (Europe/Berlin).  0, or -1 with a message in err. */
-int rf_check_tz(const char *name, char *err, size_t errlen);
+RF_API int rf_check_tz(const char *name, char *err, size_t errlen);
 
 /* Whether opt->since and opt->until (each may be NULL) read: a time in a
  * form rf's time fields take (zone-less: on --tz's clock), now, today,
  * yesterday, or a duration (1h: an hour ago); and q's parser has its
  * time where the range looks (not json, logfmt).  0, or -1 with a message. */
-int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen);
+RF_API int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen);
 
 /* Open the MaxMind databases that the queries parsed so far call for
  * (geoip(), asn(), asn_org()): opt->geoip_db and opt->asn_db, else the
  * usual places.  Once per process, before rf_run (without it those calls
  * give null).  0, or -1 with a message in err. */
-int rf_open_databases(const struct rf_options *opt, char *err, size_t errlen);
+RF_API int rf_open_databases(const struct rf_options *opt, char *err, size_t errlen);
 
 /* Whether opt's multiline rule can be used: a known preset, a pattern that
  * compiles (err->column is then 1-based in the pattern), not both, and not
  * with parse csv or tsv (whose records have their own framing).  0, or -1
  * with err filled. */
-int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err);
+RF_API int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err);
 
 /* Compressed formats by number (the index of the rf_report arrays below):
  * 1 gzip, 2 zstd, 3 xz, 4 bzip2, 5 lz4; 0 and anything else NULL. */
 #define RF_COMPRESSED_MAX 8
-const char *rf_compression_name(int format);
+RF_API const char *rf_compression_name(int format);
 /* The library decoding it in this build ("ISA-L igzip", "libzstd"...), or
  * NULL when it was built without one (inputs in that format are refused). */
-const char *rf_compression_library(int format);
+RF_API const char *rf_compression_library(int format);
 /* The Debian package to install for it. */
-const char *rf_compression_package(int format);
+RF_API const char *rf_compression_package(int format);
 
 struct rf_stage_stats {
 	const char *name;
@@ -259,6 +283,7 @@ struct rf_stage_stats {
 #define RF_MAX_STAGES 32
 
 struct rf_report {
+	size_t size;                /* sizeof(struct rf_report): rf_report_init sets it */
 	enum rf_mode mode;
 	char mode_reason[160];      /* why auto chose it, or why a request was not followed */
 	int threads;
@@ -337,35 +362,40 @@ struct rf_report {
 	int follow_polled;
 };
 
+/* Zeroes the report and sets report->size: call it before passing a
+ * report to rf_run. */
+RF_API void rf_report_init(struct rf_report *report);
+
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and
- * write its output to opt->out_fd.
+ * write its output to opt->out_fd; report (may be NULL) gets the statistics
+ * (opt and report each need their init function first: see rf_options).
  * Returns 0 on success, 1 if some input could not be read (the rest were
  * processed), or a negative errno for a failure that stopped the run
  * (output error, out of memory, bad options; -EBADMSG: a rejected record
  * under opt->strict). */
-int rf_run(const rf_query *q, const char *const *files, int nfiles,
-	   const struct rf_options *opt, struct rf_report *report);
+RF_API int rf_run(const rf_query *q, const char *const *files, int nfiles,
+		  const struct rf_options *opt, struct rf_report *report);
 
 /* Ask every running rf_run to stop reading: the batches in flight are
  * finished, aggregates cover the input read so far, and rf_run returns
  * -EINTR.  Async-signal-safe: meant for SIGINT and SIGTERM handlers. */
-void rf_cancel(void);
+RF_API void rf_cancel(void);
 
 /* End a follow-mode run normally: the files are read to their last whole
  * line, the result printed and the state written; rf_run then returns 0.
  * Async-signal-safe. */
-void rf_follow_stop(void);
+RF_API void rf_follow_stop(void);
 
 /* Parse a CPU list such as "0-3,6" into cpus[]; 0, or -EINVAL if it is
  * malformed, empty or longer than max. */
-int rf_parse_cpus(const char *list, int *cpus, int max, int *n);
+RF_API int rf_parse_cpus(const char *list, int *cpus, int max, int *n);
 
 /* Check --numa / --cpus against this machine before running: 0, or -EINVAL
  * with a message in err. */
-int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len);
+RF_API int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len);
 
 /* Human-readable text for a negative return of rf_run. */
-const char *rf_strerror(int err);
+RF_API const char *rf_strerror(int err);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* async.c - many small files through one io_uring.
  *
  * Each file is a statx, then - only for a regular file - a linked chain of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec.c - detection of compressed formats by their magic bytes, the
  * table of names and libraries, and the decoder calls common to every
  * format (the formats themselves are in codec_*.c).

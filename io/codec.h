@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec.h - compressed formats: detection by magic bytes and streaming
  * decoders behind one interface.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_bzip2.c - bzip2 over libbz2.  Streams follow each other (pbzip2
  * and lbzip2 write many, cat of two .bz2 files is two): after a stream
  * ends, more input starts a new one; input that is not a stream is

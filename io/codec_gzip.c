@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_gzip.c - gzip over ISA-L's igzip inflate, or zlib when ISA-L is
  * not there.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_impl.h - what codec.c shares with the per-format decoders: one
  * decoder struct (common counters and error, then the format's state) and
  * each format's operations.  Private to io/codec*.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_lz4.c - the lz4 frame format over liblz4's LZ4F decoder:
  * concatenated frames, skippable frames (LZ4F skips them), block and
  * content checksums verified when the frame has them.  The legacy lz4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_segments.c - cut points between independently decodable units of
  * a compressed file, found from the headers alone (nothing is decoded).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_segments.h - where a compressed file can be cut into pieces that
  * decode on their own, so that several threads share one file. */
 #ifndef RF_CODEC_SEGMENTS_H

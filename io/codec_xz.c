@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_xz.c - xz over liblzma's stream decoder, one stream at a time:
  * streams follow each other with optional stream padding (zero bytes, a
  * multiple of 4) between and after them, as xz -d reads them; anything

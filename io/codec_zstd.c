@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec_zstd.c - zstd over libzstd's streaming decoder.  Frames follow
  * each other, skippable ones included (libzstd skips them).  The window is
  * limited to 2^27 bytes (128 MiB, zstd's own default limit without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fault.c - the faults of fault.h. */
 #include "config.h"
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fault.h - test-only fault injection into the readers.
  *
  * RINGFLOW_TEST_FAULT=KIND[:N][,KIND[:N]...], read once (engine/testhooks.c):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* follow.h - the following reader's source: live files read as they grow,
  * through rotations (rename + create, copytruncate, delete + create, a name
  * that appears later, a symlink re-pointed), woken by inotify.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sniff.c - what an input is, from its first bytes, without consuming
  * them (rf__input_codec in source.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* source.h - where bytes come from.
  *
  * A source hands out chunks of one input in order.  The framer may hold one

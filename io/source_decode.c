@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* source_decode.c - a source that decodes: compressed input as a reader
  * like any other (rf__source_decode_open in source.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* source_follow.c - live files followed through rotations (see follow.h).
  *
  * Each followed name has at most one live file (the one the name points

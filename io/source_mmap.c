@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* source_mmap.c - windowed mmap of a regular file.
  *
  * Each chunk is a fresh mapping of one window, unmapped when its last

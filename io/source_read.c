@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* source_read.c - the portable backend: read(2) into pool buffers. */
 #include "config.h"
 #include <errno.h>

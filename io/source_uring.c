@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* source_uring.c - io_uring reads into the pool's buffers.
  *
  * Every free pool buffer gets a read in flight at the next file offset;

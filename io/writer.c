@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* writer.c - buffered output.  Large runs of selected records are written
  * straight from the batch memory instead of through the buffer. */
 #include "config.h"

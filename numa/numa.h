@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* numa.h - NUMA topology, placement policy and node-local memory.
  *
  * The policy (rf__place) is a pure function of a topology, so it is tested

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* placement.c - where each thread runs and where its buffers live.
  *
  * A pure function of the topology, so the tests can hand it machines we do

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* topology.c - the machine's NUMA layout and the calls that act on it. */
 #include "config.h"
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # aggregates.sh - every aggregate against an independent oracle: Python's
 # exact integers and fractions for count, sum, avg, min, max and distinct,
 # and an exact sort for the quantiles (the value at rank floor(q * (n - 1)),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # aggregates2.sh - approx_distinct, stddev, variance, stddev_pop, var_pop,
 # first, last, histogram, pct and number bucket keys against independent oracles: Python's exact distinct counts (the
 # HyperLogLog estimate within 2% on ten distributions, exact below its

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # badinput.sh - the bad-input matrix: untidy and hostile inputs, in every
 # execution mode, each with the output or error it must give.  Oracles: wc,
 # cmp against the input itself, gawk, and counts worked out by hand (said

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # balance.sh - pipeline mode balances itself: a stateless stage (parse,
 # filters) that is behind its producer borrows a second thread for the
 # batch behind the one it has, and passes both on in order.  A stage slowed

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bgzf.py FILE - write FILE as BGZF to standard output: gzip members of at
 most 65280 input bytes, each with the BC extra subfield giving its size
 (what bgzip writes), then the empty end-of-file member.  The tests' BGZF

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_agg.c - aggregates: merge equals a single pass, the quantile
  * sketch keeps its error bound, numbers and times parse and print stably. */
 #include "config.h"

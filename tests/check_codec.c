@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_codec.c - detection and the five decoders.
  *
  * The oracles are the real tools: inputs are compressed here by gzip,

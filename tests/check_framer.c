@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_framer.c - records survive every way a chunk can cut them.
  *
  * Part one drives the framer with chunks of chosen sizes from memory, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_funcs.c - the expression functions called through their table,
  * as the evaluator calls them (prepare, scratch, eval), on odd inputs:
  * empty strings, NUL bytes, invalid UTF-8, long strings, int64 edges,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_logformat.c - the compiled templates (parse_template.c) on their
  * own: what a line that ends early gives (kept and cut off, complete, or
  * rejected), captures that touch, host:port and request splitting, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_modes.c - the same answer everywhere: a corpus of queries run
  * through rf_run() in every mode x I/O backend x SIMD level, over generated
  * lines and untidy inputs (an empty file, a tiny one, no final newline, a

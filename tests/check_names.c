@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_names.c - the name tables made from the enum lists of ringflow.h,
  * against the names the man page documents, and rf_parse_size against
  * hand-computed sizes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_numa.c - the placement policy on made-up machines, and on this one:
  * pinning takes effect, memory lands on the node asked for, and rf_run
  * gives its caller its CPU mask back after --cpus. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_numparse.c - number conversion without strtod (rf__parse_number):
  * every result bit for bit against the C library (strtod, strtoll) and a
  * POSIX regular expression of the grammar, on forms picked by hand and on

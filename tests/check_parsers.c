@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_parsers.c - the csv and tsv parser on records as a quote-aware
  * framer hands them over: a newline inside a quoted field is data, and a
  * record that ends inside an open quote keeps what it has.  The wanted

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_plan.c - the plan phase on made-up inputs and machines: the mode,
  * thread count and backend chosen, and the reasons given, held to the
  * rules README.md ("Execution modes", "I/O backends") and ringflow(1)

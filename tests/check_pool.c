@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_pool.c - the buffer pool keeps its budget and its buffers apart. */
 #include "config.h"
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_query.c - the query parser: what it accepts, and where it points
  * when it refuses. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_scan.c - the JSON structural scan of every level against a model
  * that walks the bytes one at a time (written from the definition in
  * scan.h, not from the bit tricks), on random text made of the bytes that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_segments.c - cut points of compressed files (io/codec_segments.c).
  *
  * The files are made by the format's own tools (zstd, pzstd, lz4, xz,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_simd.c - every kernel level against a naive oracle and each other:
  * every length 0..300 at every alignment 0..63, flush against inaccessible
  * pages so that reading a byte outside the buffer faults, needles at the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_sniff.c - the sniff hooks of the syslog, w3c, cloudfront, cri and
  * docker formats (what parse auto asks): each real-shaped sample is
  * claimed by exactly the formats written next to it, and by no other. */

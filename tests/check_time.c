@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_time.c - times with their fraction (rf__parse_time_ns), their
  * RFC 3339 form in a zone (rf__format_time_ns), and the zones themselves:
  * offsets, local times that happen twice or never, bucket starts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_values.c - timestamps: every recognised form, the line between an
  * impossible date (RF_TIME_INVALID) and no timestamp at all
  * (RF_TIME_UNKNOWN), and the epoch unit chosen by the number of digits.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # closedfds.sh - ringflow started with descriptor 0, 1 or 2 closed, in every
 # mode: a closed stdin read as input is "Bad file descriptor" (exit 2, as
 # wc says); with stdout closed the result cannot be written, so the run

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # codecs.sh - sourced by the compressed-input tests (after lib.sh): the
 # formats' own tools as oracles, and which formats this build decodes.
 command -v python3 > /dev/null || exit 77

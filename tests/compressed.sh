@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # compressed.sh - compressed input (issue 14): gzip, zstd, xz, bzip2 and lz4
 # are read natively, detected by their content, in every mode and backend,
 # from files and stdin, and give the same bytes as the plain input.  The

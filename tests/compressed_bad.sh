@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # compressed_bad.sh - damaged compressed input (issue 14): truncated and
 # corrupt archives, bad checksums, trailing garbage, a zstd window too large,
 # an xz filter nobody knows, decompression bombs.  Each is exit status 2 with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # compressed_review.sh - the look at a stream's first bytes (io/sniff.c)
 # that decides whether it is compressed (issue 14):
 # - a pipe or a socket whose whole content is shorter than a magic number

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # compressed_segments.sh - one compressed file decoded by several threads
 # at once: multi-frame zstd and lz4, concatenated xz streams and BGZF are
 # cut at their frame/member boundaries (io/codec_segments.c) and the pieces

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # containers.sh - parse cri and parse docker against Python: CRI lines read
 # by a regular expression from the CRI log format, Docker json-file lines by
 # json.loads (the log's trailing newline taken off); every mode, CRLF, no

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cookbook.sh - every example of README.md's "Cookbook" runs and prints what a
 # Python oracle computes for it, so the docs cannot drift.  An example is a
 # line `<!-- cookbook: NAME -->` followed by a ```sh block holding one

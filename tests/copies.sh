@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # copies.sh - the zero-copy hand-off, counted: --stats=json says how many
 # record bytes the engine copied.  In every mode and with every backend
 # that is only the partial lines carried across a buffer end (and records

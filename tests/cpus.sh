@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cpus.sh - --cpus=LIST holds for every thread ringflow runs, in every mode:
 # the reading thread, the worker and stage threads, the multiprocess
 # workers and their threads.  Read from /proc/PID/task/*/status while the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # csvframing.sh - a csv/tsv record whose quote never closes runs to the end
 # of the input, but, like any last record, it does not keep the input's
 # final newline in its line (the field already drops it).  Every mode,

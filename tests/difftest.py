@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """difftest.py - differential tester for ringflow.
 
 Generates random inputs and random queries from the query language, runs

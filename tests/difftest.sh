@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # difftest.sh - the differential tester (tests/difftest.py) at its fixed
 # seed: the saved regression cases in tests/difftest/cases, then random
 # cases in every mode, backend and SIMD level against the Python and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # e2e.sh - ringflow against wc -l, grep -c -F, grep -F and awk on generated
 # logs and untidy files: every backend, from files, pipes and redirected stdin.
 . "${SRCDIR:-.}/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # exactorder.sh - sort and top order numbers by their exact values
 # wherever their doubles tie: text with a fraction against an integer
 # (9223372036854775807 and 9223372036854775806.5 are both 2^63 as

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # expr.sh - the expression engine's own edges (issue 15): long chains of
 # + - * and, or, not and in-lists on a 1 MiB stack, the evaluation a batch
 # at a time over a million short records in every mode, the hidden fields

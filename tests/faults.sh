@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # faults.sh - I/O faults injected into the readers (RINGFLOW_TEST_FAULT, see
 # io/fault.h), files that shrink or grow while read, and output that fails:
 # each has one defined outcome - the right result, or a message naming the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # follow.sh - follow mode (-f): every line a writer appends is read exactly
 # once, through the real logrotate in each of its rotation modes (create,
 # copytruncate, compress with and without delaycompress, dateext,

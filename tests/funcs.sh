@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # funcs.sh - the function library (expr_funcs.c, tval.c) on odd inputs,
 # every row against Python: str and bytes methods for the strings, re for
 # regex_extract, urllib.parse for the URLs, decimal for round, ipaddress

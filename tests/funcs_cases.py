@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Expected results of the expression functions, from Python's own string,
 URL, math and datetime code, for tests/check_funcs.c.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fuzz.sh - every fuzz harness replays its seed corpus, which holds every
 # crash the fuzzers found (as a regression test), under this build's
 # sanitizers when it has them.  The fuzzing itself is make fuzz.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # geoip.sh - geoip(), asn() and asn_org() over MaxMind DB files that
 # tests/mkmmdb.py writes (an IPv6 tree holding IPv4 under ::/96, and an
 # IPv4-only tree), checked against mmdblookup (libmaxminddb's own reader,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # groupmem.sh - --group-memory holds in every mode, also while the result
 # table is built and while multiprocess mode merges its workers' results:
 # a run either stays under --memory + --group-memory (GNU time's peak: that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # handoff.sh - the reference-counted hand-off of chunks to the work items
 # of parallel and pipeline mode.
 #  - A window or buffer is given back only after its last batch is written:

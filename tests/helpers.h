@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* helpers.h - shared bits of the Check suites. */
 #ifndef RF_TEST_HELPERS_H
 #define RF_TEST_HELPERS_H

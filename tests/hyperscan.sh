@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hyperscan.sh - the regex filter and grep's literal sets through each
 # matcher (--regex-engine=hyperscan and =pcre2) against GNU grep: grep -P
 # for regex (the lines selected, -v, counts), grep -F -e A -e B (-i in a

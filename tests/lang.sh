@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # lang.sh - the query language against the classic tools: awk, sort, uniq,
 # grep and datamash on a generated access log, and hand-written tricky
 # lines for every parser.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # lang2.sh - the expression language (issue 15) against independent
 # oracles: Python (the combined lines read with a regex, every answer
 # computed anew), gawk, Miller (mlr), datamash and SQLite (the sqlite3

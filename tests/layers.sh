@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # layers.sh - the library's files call each other in layers: no circle of
 # calls between files (nm: each object's undefined symbols, and which object
 # defines them), and the verbs and the executors never call the runner.
@@ -8,16 +9,16 @@
 # ones, or the PIC ones of a shared-only build)
 B=$(dirname "$RINGFLOW")
 L=
-[ -f "$B/engine/libringflow_la-run.o" ] || L=.libs/
-ls "$B/engine/${L}"libringflow_la-*.o >/dev/null 2>&1 || { echo "no library objects in $B" >&2; exit 77; }
+[ -f "$B/engine/libringflow_core_la-run.o" ] || L=.libs/
+ls "$B/engine/${L}"libringflow_core_la-*.o >/dev/null 2>&1 || { echo "no library objects in $B" >&2; exit 77; }
 command -v nm >/dev/null 2>&1 || { echo "no nm" >&2; exit 77; }
 command -v python3 >/dev/null 2>&1 || { echo "no python3" >&2; exit 77; }
 
 for d in engine io numa; do
-	for o in "$B/$d/${L}"libringflow_la-*.o; do
+	for o in "$B/$d/${L}"libringflow_core_la-*.o; do
 		[ -f "$o" ] || continue
 		f=$(basename "$o" .o)
-		echo "$d/${f#libringflow_la-}.c $o"
+		echo "$d/${f#libringflow_core_la-}.c $o"
 	done
 done > "$T/objects"
 [ -s "$T/objects" ] || { echo "no library objects" >&2; exit 77; }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh - helpers for the shell end-to-end tests (sourced).
 # Exit codes follow the automake driver: 0 pass, 1 fail, 77 skip, 99 hard error.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # limits.sh - a run within small resource limits: every mode needs only a
 # few file descriptors however many inputs there are (ulimit -n 64, 300
 # files), auto never picks a mode that fails where serial succeeds, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # logformat.sh - parse nginx 'FORMAT', parse apache 'FORMAT', parse "PATTERN"
 # as ..., parse alb and parse elb, against an independent oracle: Python's
 # re, with the regular expression built by this test from the same format

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # loggen.sh - ringflow-loggen's formats: every line of --format=json is an
 # object Python's json reads, holding the request of the combined line the
 # same seed writes (read back with Python's re and datetime), strings that

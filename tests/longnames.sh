@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # longnames.sh - field names, group keys and values of every length around
 # the powers of two from 1 to 70,000 bytes (and 199-201, where the table
 # stops widening a column), in ASCII, multibyte UTF-8, control bytes and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # longrecords.sh - one rule for --max-record: a record whose bytes (without
 # its newline; a CR is one of them) pass the limit is skipped and counted
 # with --on-long=skip, an error otherwise - whatever the backend, the mode,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # lookup.sh - `lookup FILE on FIELD [= COLUMN] [as PREFIX]` against Python:
 # the table read by the csv module into a dict, the log by re, the join
 # done in Python, and every mode (with small buffers) giving those rows;

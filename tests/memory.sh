@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # memory.sh - --memory bounds what the input side holds in every mode: the
 # buffer pool, and in parallel and pipeline mode the batches in flight too
 # (the copies the work items hold, and what the stages grow for them).

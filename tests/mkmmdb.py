@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # mkmmdb.py - a small MaxMind DB writer for the tests of geoip() and asn().
 #
 # The format (https://maxmind.github.io/MaxMind-DB/): a binary search tree

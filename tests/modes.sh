@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # modes.sh - every execution mode gives the serial answer, byte for byte:
 # a corpus of queries over a generated log and untidy inputs (an empty file,
 # no final newline, a 300 KB line, unparsable lines), run in parallel (1-3

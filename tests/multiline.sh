@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # multiline.sh - multiline records (--record-start, --multiline): app logs with
 # Java, Python and Go traces, generated here, against a Python model of the
 # same record-start rules (re over the lines, written apart from records.c):

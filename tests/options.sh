@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # options.sh - numeric options and their ranges (every one refuses overflow,
 # negatives and trailing junk, naming itself), "--" after the query,
 # --buffer-size and --memory (never clamped: the pool stays within

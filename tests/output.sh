@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # output.sh - result rows in every output format, checked by Python's json
 # and csv modules and by hand-written expectations: JSON is always valid
 # (invalid UTF-8 and encoded surrogates become U+FFFD, as Python's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # parseauto.sh - `parse auto`: each input read in the format its first lines
 # are in, file by file.  The oracle is Python reading each file in the
 # format the test wrote it in (re for access logs, json, a logfmt reader);

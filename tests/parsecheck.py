@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """parsecheck.py - what the format tests (syslog.sh, w3c.sh, containers.sh)
 share: a parse and select run as JSON lines, held against the rows, the
 rejects and the cut-off records an oracle in the test expects."""

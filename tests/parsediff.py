@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """parsediff.py - the record parsers held to what they read today.
 
 Adversarial inputs for parse json, csv, tsv, logfmt and combined (escapes

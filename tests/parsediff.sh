@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # parsediff.sh - the record parsers (json, csv, tsv, logfmt, combined) and
 # number conversion against Python's json and csv modules and difftest's
 # readers, on adversarial inputs, at every SIMD level ringflow accepts here,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # parsers.sh - the record parsers against independent readers of the same
 # bytes: Python's json and csv modules (random documents and files, fixed
 # seeds), awk for combined logs cut off at every byte, and hand-worked

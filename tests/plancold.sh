@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # plancold.sh - auto mode plans from the page cache: a file that is mostly
 # cold is read with O_DIRECT io_uring, serially for a scan and in parallel
 # mode for a query that filters per record; the same file warm is planned

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # planstats.sh - --stats in multiprocess mode reports the backends the
 # workers read with and whether O_DIRECT was used, as serial mode does for
 # the same inputs (each input counted once, also one cut between workers).

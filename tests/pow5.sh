@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # pow5.sh - the 128-bit powers of five behind rf__parse_number
 # (engine/pow5_table.h) against Python's exact integers: each entry is 5^q
 # scaled to fill 128 bits, rounded down, or up where -27 <= q < 0, as the

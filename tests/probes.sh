@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # probes.sh - the USDT probes: all there, every argument in a form libbpf
 # 1.1 can read (a constant, a register, or register + offset), and - as root
 # with bpftrace - firing once per batch and stage, as many times as --stats

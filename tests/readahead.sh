@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # readahead.sh - a query that stops early reads little of a cold file: the
 # io_uring backend starts with few reads in flight and ramps up, instead of
 # putting every pool buffer in flight at once (64 MiB for 'head 10').

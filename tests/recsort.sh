@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # recsort.sh - sort and top of records (before an aggregate), against a
 # Python oracle and sort(1): untidy values (missing, empty, huge, negative,
 # around 2^53, past the double range, text), equal keys (input order kept),

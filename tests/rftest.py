@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """rftest.py - what the Python parts of the shell tests share (tests/lib.sh's
 py_checks runs them with this module at hand): the counts of checks and
 failures, running ringflow, and one model of what each output format prints

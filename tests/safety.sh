@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # safety.sh - output files never destroy inputs: --rejects and --stats-file
 # that are an input (by name, symlink, hard link or standard input) are
 # refused with nothing touched; a run that does not start leaves an existing

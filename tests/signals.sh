@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # signals.sh - SIGINT, SIGTERM and SIGHUP in the middle of a run, in every
 # mode: ringflow stops soon, prints what it had (marked partial), exits
 # 128 + the signal, leaves no process and no temporary file behind.  A

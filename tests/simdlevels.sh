@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # simdlevels.sh - --simd=LEVEL: a level the CPU has runs and is the one
 # used; one it lacks is an error (exit 2, a message naming it); auto takes
 # the best one.  The oracle for what the CPU has is the kernel's list of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # sizelies.sh - files whose size lies (procfs says 0, sysfs 4096, whatever
 # they hold) are read to their end, in every mode and with every --io, and
 # give what cat gives.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # streaming.sh - live input: every line out as soon as it arrives, in every
 # mode; --every prints snapshots on time on a quiet pipe, keeps reading when
 # a snapshot is slower than the interval (skipping, and counting, the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # subparse.sh - `parse FORMAT from FIELD`: a second parse of a field the
 # first one made (JSON logs whose message is logfmt, access logs whose agent
 # or path holds more).  The oracle is Python's json module and a logfmt

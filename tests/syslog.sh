@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # syslog.sh - parse rfc5424, rfc3164 and syslog against Python's re: RFC
 # 5424's own examples (section 6.5) worked by hand, then random real-shaped
 # lines of both kinds (fixed seeds) read field by field by regular

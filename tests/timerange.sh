@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # timerange.sh - --since / --until against a Python filter: combined logs
 # across a month's end (a byte comparison of "01/Nov" and "31/Oct" is
 # wrong), out-of-order times, ISO, epoch and syslog stamps at the line's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # timezone.sh - --tz: minute, hour, day and 15m buckets on a zone's clock
 # (day buckets from local midnight, 23 and 25 hour days; hour buckets at :30
 # UTC in a +05:30 zone; Lord Howe's 30-minute DST), and the keys printed on

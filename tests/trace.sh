@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # trace.sh - ringflow-trace against the engine's own --stats: the same
 # batches and records per stage in serial and pipeline modes, a stage made
 # slow named as the bottleneck, attach by pid (from the start and mid-run),

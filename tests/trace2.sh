@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # trace2.sh - ringflow-trace's counts against hand-computed ones (wc, grep,
 # Python's csv) and against ringflow --stats of an untraced run, in every
 # mode: records in without --stats, intervals (the last, partial one too)

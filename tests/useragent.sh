@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # useragent.sh - ua_family(), ua_os() and ua_class() on real user agents,
 # each classified here by hand (family, OS, class), read from a combined log
 # in every mode and as bare lines; null gives null, odd bytes no crash.

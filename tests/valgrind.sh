@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # valgrind.sh - memcheck over a representative set: each backend, each
 # mode, the parsers, an aggregate with every function, line output, the
 # rejects path.  Any error or definite leak fails (exit 99 from valgrind).

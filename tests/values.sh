@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # values.sh - timestamps, regex match limits and grep -i case folding, each
 # against Python as the oracle (calendar.timegm, re, str.casefold), in every
 # mode and SIMD level.

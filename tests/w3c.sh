@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # w3c.sh - parse w3c (IIS) and parse cloudfront against a reader written in
 # Python from the format's description: directive lines, a #Fields line that
 # changes in the middle of a file (records after it follow it), "-" as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loggen.c - ringflow-loggen: realistic Apache/nginx "combined" access logs,
  * or the same requests as JSON lines.
  *
@@ -15,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ringflow.h" /* rf_parse_size */
+#include "ringflow.h" /* rf_parse_size, rf_version, rf_features */
 
 static uint64_t rng_state, extra_state;
 
@@ -167,7 +168,8 @@ static void usage(FILE *f)
 	      "ip, user, method, path, status, bytes, referer and agent), with a duration in\n"
 	      "seconds, a query string and a nested tls object besides.  --size counts the\n"
 	      "bytes written.  The same arguments always give the same bytes.  SIZE takes\n"
-	      "K, M, G, T; an option's value may follow it or an '='.\n",
+	      "K, M, G, T; an option's value may follow it or an '='.  --version prints\n"
+	      "the version and the features of the library it came with.\n",
 	      f);
 }
 
@@ -261,6 +263,10 @@ int main(int argc, char **argv)
 		uint64_t v;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("ringflow-loggen %s\nfeatures: %s\n", rf_version(), rf_features());
 			return 0;
 		}
 		/* --name=value or --name value */

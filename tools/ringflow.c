@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringflow.c - the command-line tool.  Uses only the public API. */
 #include "config.h"
 #include <errno.h>
@@ -128,7 +129,7 @@ static void usage(FILE *f)
 	      "  --cpus=LIST              run only on these CPUs (like 0-3,6)\n"
 	      "  -v, --verbose            say which mode, backend and SIMD level were used\n"
 	      "  -h, --help               this help\n"
-	      "  -V, --version            version\n"
+	      "  -V, --version            the version and the features built in\n"
 	      "\n"
 	      "SIZE takes a K, M, G or T suffix (powers of 1024).  '--' ends the options,\n"
 	      "also right after QUERY.\n"
@@ -313,7 +314,7 @@ static void cli_error(const char *fmt, ...)
 
 static void print_version(void)
 {
-	printf("ringflow %s\ncompressed input:", RF_VERSION_STRING);
+	printf("ringflow %s\nfeatures: %s\ncompressed input:", rf_version(), rf_features());
 	const char *sep = " ";
 	for (int i = 1; rf_compression_name(i); i++) {
 		const char *lib = rf_compression_library(i);
@@ -1217,7 +1218,7 @@ int main(int argc, char **argv)
 	if (progress && isatty(2))
 		opt.on_progress = on_progress;
 	struct rf_report report;
-	memset(&report, 0, sizeof report); /* rf_run may fail before it fills it */
+	rf_report_init(&report); /* rf_run may fail before it fills it */
 	r = rf_run(q, (const char *const *)files, nfiles, &opt, (stats || verbose) ? &report : NULL);
 	report.lookup_tables = (uint64_t)rf_query_lookups(q, &report.lookup_rows, &report.lookup_bytes);
 	rf_query_free(q);

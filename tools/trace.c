@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace.c - ringflow-trace: per-stage latency of a running ringflow, from
  * its USDT probes, and which stage holds the run back.
  *
@@ -105,6 +106,7 @@ static void usage(FILE *f)
 	      "  -o, --output FILE    write reports to FILE (default: standard output with -p,\n"
 	      "                       standard error when starting a command, like strace)\n"
 	      "  -v, --verbose        show libbpf's messages\n"
+	      "  -V, --version        the version, the library's features and libbpf's version\n"
 	      "\n"
 	      "It ends when the traced ringflow ends, or on SIGINT.  Exit status: that of the\n"
 	      "started command; 0 after -p; 2 when tracing could not start.\n",
@@ -758,12 +760,13 @@ static void parse_args(int argc, char **argv, char ***cmd)
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL;
 	int c;
 	/* + : stop at the first word that is not an option, the command */
-	while ((c = getopt_long(argc, argv, "+p:b:i:o:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:b:i:o:vVh", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'p': {
@@ -792,6 +795,11 @@ static void parse_args(int argc, char **argv, char ***cmd)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			/* libbpf's own run-time version: the one that loads the programs */
+			printf("ringflow-trace %s\nfeatures: %s\nlibbpf %u.%u\n", rf_version(), rf_features(),
+			       libbpf_major_version(), libbpf_minor_version());
 			exit(0);
 		default:
 			usage(stderr);

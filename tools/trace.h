@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace.h - what trace.bpf.c keeps in its maps and trace.c reads back.
  *
  * Everything is aggregated in the kernel: per-CPU arrays of counters and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* agg.h - count and sum(bytes) by status, the benchmark's query, kept the
  * same way by every variant of shim_bench (C and C++). */
 #ifndef SJ_AGG_H

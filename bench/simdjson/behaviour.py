@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """behaviour.py - which JSON lines simdjson accepts and ringflow's oracle
 (Python's json, read as tests/difftest.py's p_json reads it) accepts, and
 what each makes of the two fields the benchmark reads.

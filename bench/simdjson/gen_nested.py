@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gen_nested.py BYTES OUT - JSON lines of web-log objects with nested
 objects, arrays, floats and a few escapes, the fields the benchmark reads
 ("status", "bytes") after the nested parts so that a parser has to get

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """oracle.py FILE - count and sum(bytes) by status over JSON lines with
 Python's json module, read as tests/difftest.py's p_json reads a line
 (strict UTF-8, numbers as text, an object or the line is rejected): the

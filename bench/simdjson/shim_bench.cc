@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // shim_bench.cc - `parse json | count, sum(bytes) by status` done with
 // simdjson (Debian's libsimdjson-dev) in several ways, to decide whether
 // ringflow should use it behind a C shim.  Run by bench/simdjson.sh.

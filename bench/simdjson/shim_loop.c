@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shim_loop.c - the engine's side of the shim: C code calling
  * sj_fields() once a line, as parse_json would.  See agg.h. */
 #include <string.h>

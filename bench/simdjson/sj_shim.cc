@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // sj_shim.cc - sj_fields() over simdjson's On-Demand API: what a thin C
 // shim in front of simdjson would cost the engine, and what it takes to
 // give simdjson ringflow's rules (see sj_shim.h).  Benchmark code for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sj_shim.h - the C face a simdjson shim would show the engine: the
  * values of a few fields of one JSON line, as spans.  Benchmark code for
  * bench/simdjson.sh, not part of the library. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // stream_crash.cc - the smallest input found on which simdjson 3.0.1's
 // On-Demand document stream (iterate_many) crashes: a form feed between
 // two fields (not JSON whitespace) makes a lookup fail inside the second

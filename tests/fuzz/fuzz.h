@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz.h - shared by the fuzz harnesses: run a query through the real
  * engine (rf_run, serial mode) over the fuzz input held in a memfd, with
  * small buffers and windows so that records cross batch ends often.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_decode.c - the decoders on any input: never a crash, an overrun, a
  * call that makes no progress, or a count that disagrees with what was
  * handed back.  The first byte picks the format (or detection decides,

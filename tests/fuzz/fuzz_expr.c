@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_expr.c - the expression language: its parser and its evaluator.
  *
  * The input's first line is an expression, the rest is the data.  The

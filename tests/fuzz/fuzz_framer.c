@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_framer.c - framing across batch ends: every record comes out whole,
  * once, in order, whatever the input and the buffer shape.
  *

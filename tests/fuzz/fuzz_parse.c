@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_parse.c - the record parsers under fuzzing, through the whole engine.
  *
  * RF_FUZZ_FORMAT names the parser (combined, common, json, logfmt, csv, tsv,

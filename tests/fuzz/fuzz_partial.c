@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_partial.c - the partial-aggregate decoder (what a multiprocess
  * worker sends its parent) fed damaged payloads.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_query.c - the query parser: any text either parses or is refused
  * with a message and a position inside the text. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_run.c - the engine run behind the record-parser and framer harnesses. */
 #define _GNU_SOURCE
 #include <stdio.h>

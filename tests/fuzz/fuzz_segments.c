@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_segments.c - the compressed-file cutter (io/codec_segments.c) on
  * any bytes: no read past the input (the replay hands over an exact-size
  * copy, so ASan and valgrind see one), and cuts that are sane and bound

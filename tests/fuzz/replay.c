@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* replay.c - a main() for a fuzz harness built without libFuzzer: feed it
  * each file named, or each file in each directory named.  make check runs
  * the seed corpora and every saved crash through the harnesses this way,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh SECONDS [HARNESS...] - run each fuzz harness (all by default) for
 # SECONDS with libFuzzer: new inputs go to $FUZZ_WORK/HARNESS (fuzz-work/ by
 # default) beside the seeds in tests/fuzz/corpus/HARNESS, crashes to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blockfind.c - prototype of the block finder of a two-stage gzip decoder
  * (see the study for issue 14): find, by bit offset, where the dynamic
  * Huffman blocks of an ordinary gzip member start, without decoding from
