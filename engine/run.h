@@ -24,6 +24,7 @@
 #include "table.h"
 #include "plan.h"
 #include "timerange.h"
+#include "result.h"
 #include "../io/source.h"
 #include "../numa/numa.h"
 
@@ -127,6 +128,14 @@ struct run {
 	const char *open_as;      /* the next input opened by this path, named by its own */
 	int state_err;
 	struct rf_source *skip_src; /* resume_at in a compressed input */
+	/* rf_run_inputs (input.c, result.c): the inputs as given and the name
+	 * each is shown by; the caller's descriptor the input being opened
+	 * is (-1: none); the consumers of rows and records other than the
+	 * text writer (NULL: none) */
+	const struct rf_input *in;
+	const char *const *in_shown;
+	int in_fd;
+	struct rf_consumers *consumers;
 };
 
 /* Worker threads write to run->out and run->rejects while the reading
@@ -176,6 +185,10 @@ int per_input_header(const rf_query *q);
 
 /* output.c */
 int render_raw_rows(struct run *run, const char *p, size_t n);
+/* rows of a select to the caller's consumer, or as text; result rows
+ * (restart: a whole table) to the caller's consumer */
+int emit_rows(struct run *run, const struct rf_table *t);
+int deliver_rows(struct run *run, const struct rf_table *t, int restart, int final);
 int output_rows(void *user, struct rf_batch *b);
 int flush_output(void *user);
 int output_batch(struct run *run, struct rf_batch *b);
@@ -186,6 +199,9 @@ struct rf_rsort *rf__rsort_new(const rf_query *q, int stage, size_t budget);
 int rf__rsort_add(struct run *run, struct rf_batch *b);
 int rf__rsort_finish(struct run *run);
 void rf__rsort_free(struct rf_rsort *s);
+
+/* input.c: input i of the rf_input list, whatever its kind */
+void read_given_input(struct run *run, int i);
 
 /* reader_async.c */
 int run_async(struct run *run, const char *const *files, int nfiles);
