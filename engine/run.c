@@ -525,23 +525,6 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 	return r;
 }
 
-int rf_run(const rf_query *q, const char *const *files, int nfiles,
-	   const struct rf_options *opt, struct rf_report *report)
-{
-	struct rf_input one[8] = { { 0 } }, *in = nfiles <= 8 ? one : calloc((size_t)nfiles, sizeof *in);
-	if (!in)
-		return -ENOMEM;
-	for (int i = 0; i < nfiles; i++)
-		in[i] = (struct rf_input){ .size = sizeof *in, .kind = RF_INPUT_PATH, .path = files[i] ? files[i] : "-",
-					   .fd = -1 };
-	/* shown by the names given, as before there were other inputs */
-	const char *const *shown = nfiles ? files : NULL;
-	int r = run_inputs(q, files, nfiles, opt, NULL, in, shown, report);
-	if (in != one)
-		free(in);
-	return r;
-}
-
 /* A message about the arguments, before there is a run to say it. */
 static void say(const struct rf_options *opt, const char *input, int err, const char *msg)
 {
@@ -627,6 +610,21 @@ static int run_given(const rf_query *q, const struct rf_input *in, int nin, cons
 	r = run_inputs(q, names, nin, opt, c.keep || c.on_row || c.on_records ? &c : NULL, in, c.shown, report);
 	rf__consumers_free(&c);
 	free(block);
+	return r;
+}
+
+/* Paths, as rf_run_inputs takes them (a NULL one is stdin, as "-"). */
+int rf_run(const rf_query *q, const char *const *files, int nfiles,
+	   const struct rf_options *opt, struct rf_report *report)
+{
+	struct rf_input one[8] = { { 0 } }, *in = nfiles <= 8 ? one : calloc((size_t)nfiles, sizeof *in);
+	if (!in)
+		return -ENOMEM;
+	for (int i = 0; i < nfiles; i++)
+		in[i] = (struct rf_input){ .size = sizeof *in, .kind = RF_INPUT_PATH, .path = files[i] ? files[i] : "-" };
+	int r = run_given(q, in, nfiles, opt, NULL, NULL, report);
+	if (in != one)
+		free(in);
 	return r;
 }
 
