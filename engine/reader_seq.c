@@ -311,8 +311,7 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	/* follow mode holds its history files open from the start (a rotation
 	 * renames them meanwhile): opened through that descriptor */
 	int fd = run->in_fd >= 0 ? run->in_fd
-		 : is_stdin	  ? 0
-				  : open(run->open_as ? run->open_as : name, O_RDONLY | O_CLOEXEC);
+		 : is_stdin ? 0 : open(run->open_as ? run->open_as : name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		report_error(run, shown, -errno, "%s", strerror(errno));
 		run->failed_inputs++;
