@@ -2,7 +2,7 @@
 /* output.c - a finished batch to the writers: the selected records as
  * they are, the fields of a select as table rows (raw between a
  * multiprocess worker and its parent), and the rejected records in input
- * order. */
+ * order; or the records and rows to the caller's consumers (result.c). */
 #include "config.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -100,7 +100,7 @@ int render_raw_rows(struct run *run, const char *p, size_t n)
 			}
 		}
 		if (r == 0)
-			r = rf__table_write(&run->table_out, t, &run->out, 0);
+			r = emit_rows(run, t);
 		rf__table_free(t);
 	}
 	return r;
@@ -133,7 +133,7 @@ static int write_projection(struct run *run, const struct rf_batch *b)
 			row[i].u.str.len = (uint32_t)v.len;
 		}
 	}
-	int err = rf__table_write(&run->table_out, t, &run->out, 0);
+	int err = emit_rows(run, t);
 	rf__table_free(t);
 	return err;
 }
@@ -203,7 +203,12 @@ int output_rows(void *user, struct rf_batch *b)
 		/* select with no stage before it that split the batch into records */
 		if (run->project >= 0 && b->all && (r = rf__batch_expand(b, run->k)) < 0)
 			return r;
-		r = run->project >= 0 ? write_projection(run, b) : write_records(run, b);
+		if (run->project >= 0)
+			r = write_projection(run, b);
+		else if (run->consumers && run->consumers->on_records)
+			r = consumer_failed(run, rf__records_deliver(run->consumers, b, run->k));
+		else
+			r = write_records(run, b);
 	}
 	return r;
 }

@@ -304,13 +304,15 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 {
 	struct rf_report *rep = run->rep;
 	const char *shown = name ? name : "-";
-	int is_stdin = !name || strcmp(name, "-") == 0;
+	/* a caller's descriptor (rf_input) is read as standard input is */
+	int is_stdin = run->in_fd >= 0 || !name || strcmp(name, "-") == 0;
 	int count_lines = run->count_lines; /* put back at the end (the seek) */
 	if (rep) /* every input, also one that cannot be read */
 		rep->inputs++;
 	/* follow mode holds its history files open from the start (a rotation
 	 * renames them meanwhile): opened through that descriptor */
-	int fd = is_stdin ? 0 : open(run->open_as ? run->open_as : name, O_RDONLY | O_CLOEXEC);
+	int fd = run->in_fd >= 0 ? run->in_fd
+		 : is_stdin ? 0 : open(run->open_as ? run->open_as : name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		report_error(run, shown, -errno, "%s", strerror(errno));
 		run->failed_inputs++;

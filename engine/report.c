@@ -139,7 +139,9 @@ int print_result(struct run *run, int final)
 	t->tz = run->env.tz; /* HAVING and computed columns read times on the --tz clock */
 	for (int i = run->agg + 1; i < run->q->nstages && r == 0; i++)
 		r = run->q->stage[i].verb->apply(run->q->stage[i].config, t);
-	if (r == 0) {
+	if (r == 0 && rf__wants_rows(run->consumers)) {
+		r = deliver_rows(run, t, 1, final);
+	} else if (r == 0) {
 		/* a single number stands alone, also in every snapshot */
 		int bare = t->nkeys == 0 && t->ncols == 1;
 		if (run->snapshots++ && run->table_out.format != RF_OUT_JSON) {

@@ -462,7 +462,7 @@ static int flush_rows(struct printer *pr)
 {
 	int r = 0;
 	if (pr->t && pr->t->nrows)
-		r = rf__table_write(&pr->run->table_out, pr->t, &pr->run->out, 0);
+		r = emit_rows(pr->run, pr->t);
 	rf__table_free(pr->t);
 	pr->t = NULL;
 	for (size_t i = 0; i < pr->nkeep; i++)

@@ -249,6 +249,7 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	run->k = k;
 	run->rep = report;
 	run->wake_fd = -1;
+	run->in_fd = -1;
 	run->q = q;
 	run->read_input = process_input_range;
 	run->exec = &rf__exec_inline; /* until open_executor */
@@ -383,7 +384,7 @@ static void drive(struct run *run, const char *const *files, int nfiles)
 		if (nfiles == 0)
 			process_input(run, NULL);
 		for (int i = 0; i < nfiles && !out_err(run) && !run->fatal && !run->stopped && !run->interrupted; i++)
-			process_input(run, files[i]);
+			read_given_input(run, i);
 	}
 	progress(run, 1);
 }
@@ -458,8 +459,23 @@ static void run_free(struct run *run)
 	free(run);
 }
 
-int rf__run(const rf_query *q, const char *const *files, int nfiles,
-	    const struct rf_options *opt, struct rf_report *report)
+/* A record sink is the caller's function: its records cannot come from
+ * worker processes.  Threads instead, as many. */
+static void keep_in_process(struct run *run)
+{
+	if (!run->consumers || !run->consumers->on_records || run->mode != RF_MODE_MULTIPROCESS)
+		return;
+	run->mode = RF_MODE_PARALLEL;
+	snprintf(run->mode_reason, sizeof run->mode_reason,
+		 "a record sink is called in this process: parallel, not multiprocess");
+}
+
+/* files[]: the inputs' paths for the plan and the readers that take
+ * names (multiprocess, async, follow), "-" for a descriptor or a buffer,
+ * which those readers leave to the serial one. */
+static int run_inputs(const rf_query *q, const char *const *files, int nfiles, const struct rf_options *opt,
+		      struct rf_consumers *consumers, const struct rf_input *in, const char *const *shown,
+		      struct rf_report *report)
 {
 	uint64_t t0 = now_ns();
 	if ((unsigned)opt->mode > RF_MODE_ASYNC || opt->threads < 0)
@@ -484,8 +500,15 @@ int rf__run(const rf_query *q, const char *const *files, int nfiles,
 	struct run *run = run_new(q, opt, k, report, &r);
 	if (!run)
 		return r;
+	run->in = in;
+	run->in_shown = shown;
+	run->consumers = consumers;
 	/* plan -> open -> drive -> finish */
-	if ((r = plan_run(run, files, nfiles)) == 0 && (r = place_threads(run)) == 0) {
+	if ((r = plan_run(run, files, nfiles)) == 0) {
+		keep_in_process(run);
+		r = place_threads(run);
+	}
+	if (r == 0) {
 		int probe_mode = (int)run->mode, probe_threads = run->threads;
 		RF_PROBE2(run__start, probe_mode, probe_threads);
 		run->started = now_ns();
@@ -500,5 +523,136 @@ int rf__run(const rf_query *q, const char *const *files, int nfiles,
 	if (report)
 		fill_report(run, t0);
 	run_free(run);
+	return r;
+}
+
+/* A message about the arguments, before there is a run to say it. */
+static void say(const struct rf_options *opt, const char *input, int err, const char *msg)
+{
+	if (opt->on_error)
+		opt->on_error(opt->error_user, input, err, msg);
+	else
+		fprintf(stderr, "ringflow: %s: %s\n", input, msg);
+}
+
+/* The paths the plan and the readers by name are given, and the name each
+ * input is shown by ("fd 3", "buffer 1" when it has none): one allocation,
+ * names[] then shown[] then the made-up names.  -EINVAL (said) for an
+ * input not filled in right. */
+static int name_inputs(const struct rf_input *in, int nin, const struct rf_options *opt, char **block)
+{
+	*block = NULL;
+	if (nin < 0 || (nin > 0 && !in)) {
+		say(opt, "rf_run_inputs", -EINVAL, "a negative count of inputs, or none given");
+		return -EINVAL;
+	}
+	size_t made = 0;
+	for (int i = 0; i < nin; i++) {
+		char what[64];
+		snprintf(what, sizeof what, "input %d", i);
+		const char *why = in[i].size < sizeof *in ? "its size field is not sizeof(struct rf_input)"
+				  : in[i].kind == RF_INPUT_PATH && !in[i].path ? "a path input without a path"
+				  : in[i].kind == RF_INPUT_FD && in[i].fd < 0 ? "a descriptor input with a negative fd"
+				  : in[i].kind == RF_INPUT_BUFFER && !in[i].data && in[i].len ? "a buffer input without data"
+				  : (unsigned)in[i].kind > RF_INPUT_BUFFER ? "an unknown kind of input"
+				  : opt->follow && in[i].kind != RF_INPUT_PATH ? "follow mode reads files by path only"
+									      : NULL;
+		if (why) {
+			say(opt, in[i].name ? in[i].name : what, -EINVAL, why);
+			return -EINVAL;
+		}
+		if (!in[i].name && in[i].kind != RF_INPUT_PATH)
+			made += 32;
+	}
+	char *b = malloc(2 * ((size_t)nin + 1) * sizeof(char *) + made);
+	if (!b)
+		return -ENOMEM;
+	const char **names = (const char **)b, **shown = names + nin + 1;
+	char *text = (char *)(shown + nin + 1);
+	for (int i = 0; i < nin; i++) {
+		names[i] = in[i].kind == RF_INPUT_PATH ? in[i].path : "-";
+		shown[i] = in[i].name ? in[i].name : in[i].kind == RF_INPUT_PATH ? in[i].path : text;
+		if (shown[i] == text) {
+			snprintf(text, 32, in[i].kind == RF_INPUT_FD ? "fd %d" : "buffer %d",
+				 in[i].kind == RF_INPUT_FD ? in[i].fd : i);
+			text += 32;
+		}
+	}
+	names[nin] = shown[nin] = NULL;
+	*block = b;
+	return 0;
+}
+
+/* rf_run_inputs and rf_run_result */
+static int run_given(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
+		     const struct rf_sink *sink, struct rf_result *keep, struct rf_report *report)
+{
+	struct rf_consumers c = { .keep = keep, .nin = nin, .schema = &q->schema };
+	if (sink && sink->size < sizeof *sink) {
+		say(opt, "rf_run_inputs", -EINVAL, "the sink's size field is not sizeof(struct rf_sink)");
+		return -EINVAL;
+	}
+	if (sink) {
+		c.on_row = sink->on_row;
+		c.on_records = sink->on_records;
+		c.user = sink->user;
+	}
+	if (c.on_records && rf__rsort_stage(q) >= 0 && q->agg_stage < 0) {
+		say(opt, "rf_run_inputs", -ENOTSUP,
+		    "a record sink takes records in input order: not from a query that sorts them (sort, top)");
+		return -ENOTSUP;
+	}
+	char *block;
+	int r = name_inputs(in, nin, opt, &block);
+	if (r < 0)
+		return r;
+	const char *const *names = (const char *const *)block;
+	c.shown = names + nin + 1;
+	r = run_inputs(q, names, nin, opt, c.keep || c.on_row || c.on_records ? &c : NULL, in, c.shown, report);
+	rf__consumers_free(&c);
+	free(block);
+	return r;
+}
+
+/* The entry points behind rf_run, rf_run_inputs and rf_run_result
+ * (structsize.c), on options and a report of this library's own size. */
+
+/* Paths, as rf_run_inputs takes them (a NULL one is stdin, as "-"). */
+int rf__run(const rf_query *q, const char *const *files, int nfiles,
+	   const struct rf_options *opt, struct rf_report *report)
+{
+	struct rf_input one[8] = { { 0 } }, *in = nfiles <= 8 ? one : calloc((size_t)nfiles, sizeof *in);
+	if (!in)
+		return -ENOMEM;
+	for (int i = 0; i < nfiles; i++)
+		in[i] = (struct rf_input){ .size = sizeof *in, .kind = RF_INPUT_PATH, .path = files[i] ? files[i] : "-" };
+	int r = run_given(q, in, nfiles, opt, NULL, NULL, report);
+	if (in != one)
+		free(in);
+	return r;
+}
+
+int rf__run_inputs(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
+		   const struct rf_sink *sink, struct rf_report *report)
+{
+	return run_given(q, in, nin, opt, sink, NULL, report);
+}
+
+int rf__run_result(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
+		   struct rf_report *report, rf_result **out)
+{
+	*out = NULL;
+	/* select's columns are known before any row (an aggregate's come
+	 * with its table) */
+	const char *names[RF_TABLE_MAX_COLS];
+	int n = q->agg_stage < 0 && q->project_stage >= 0 ? rf__select_names(&q->stage[q->project_stage], names) : 0;
+	struct rf_result *res = rf__result_new(n, names);
+	if (!res)
+		return -ENOMEM;
+	int r = run_given(q, in, nin, opt, NULL, res, report);
+	if (r == 0 || r == 1)
+		*out = res;
+	else
+		rf_result_free(res);
 	return r;
 }

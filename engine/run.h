@@ -25,6 +25,7 @@
 #include "table.h"
 #include "plan.h"
 #include "timerange.h"
+#include "result.h"
 #include "../io/source.h"
 #include "../numa/numa.h"
 
@@ -128,6 +129,14 @@ struct run {
 	const char *open_as;      /* the next input opened by this path, named by its own */
 	int state_err;
 	struct rf_source *skip_src; /* resume_at in a compressed input */
+	/* rf_run_inputs (input.c, result.c): the inputs as given and the name
+	 * each is shown by; the caller's descriptor the input being opened
+	 * is (-1: none); the consumers of rows and records other than the
+	 * text writer (NULL: none) */
+	const struct rf_input *in;
+	const char *const *in_shown;
+	int in_fd;
+	struct rf_consumers *consumers;
 };
 
 /* Worker threads write to run->out and run->rejects while the reading
@@ -177,10 +186,20 @@ int plan_run(struct run *run, const char *const *files, int nfiles);
  * makes them from the caller's) */
 int rf__run(const rf_query *q, const char *const *files, int nfiles,
 	    const struct rf_options *opt, struct rf_report *report);
+int rf__run_inputs(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
+		   const struct rf_sink *sink, struct rf_report *report);
+int rf__run_result(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
+		   struct rf_report *report, rf_result **out);
 int per_input_header(const rf_query *q);
 
-/* output.c */
+/* output.c (emit_rows, deliver_rows: rows.c) */
 int render_raw_rows(struct run *run, const char *p, size_t n);
+/* rows of a select to the caller's consumer, or as text; result rows
+ * (restart: a whole table) to the caller's consumer */
+int emit_rows(struct run *run, const struct rf_table *t);
+int deliver_rows(struct run *run, const struct rf_table *t, int restart, int final);
+/* rows.c: a consumer's failure (or stop) as the run's output error */
+int consumer_failed(struct run *run, int r);
 int output_rows(void *user, struct rf_batch *b);
 int flush_output(void *user);
 int output_batch(struct run *run, struct rf_batch *b);
@@ -191,6 +210,9 @@ struct rf_rsort *rf__rsort_new(const rf_query *q, int stage, size_t budget);
 int rf__rsort_add(struct run *run, struct rf_batch *b);
 int rf__rsort_finish(struct run *run);
 void rf__rsort_free(struct rf_rsort *s);
+
+/* input.c: input i of the rf_input list, whatever its kind */
+void read_given_input(struct run *run, int i);
 
 /* reader_async.c */
 int run_async(struct run *run, const char *const *files, int nfiles);

@@ -40,25 +40,68 @@ static int refuse(const struct rf_options *opt, const char *what, size_t size, s
 	return -EINVAL;
 }
 
+/* The caller's options and report as this library's own: 0, or -EINVAL
+ * for a size it cannot take. */
+static int sized_in(const struct rf_options *opt, const struct rf_report *report, struct rf_options *own_opt,
+		    struct rf_report *own_report)
+{
+	if (opt->size < OPTIONS_SIZE_0 || opt->size > sizeof *own_opt)
+		return refuse(opt, "rf_options", opt->size, OPTIONS_SIZE_0, sizeof *own_opt);
+	if (report && (report->size < REPORT_SIZE_0 || report->size > sizeof *own_report))
+		return refuse(opt, "rf_report", report->size, REPORT_SIZE_0, sizeof *own_report);
+	rf_options_init(own_opt);
+	memcpy(own_opt, opt, opt->size);
+	own_opt->size = sizeof *own_opt;
+	rf_report_init(own_report);
+	return 0;
+}
+
+/* The report back, only as far as the caller's size: the bytes past it
+ * are not ours to write. */
+static void sized_out(struct rf_report *report, struct rf_report *own_report)
+{
+	if (!report)
+		return;
+	own_report->size = report->size;
+	memcpy(report, own_report, report->size);
+}
+
 int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	   const struct rf_options *opt, struct rf_report *report)
 {
-	struct rf_options own_opt;
-	struct rf_report own_report;
+	struct rf_options o;
+	struct rf_report rep;
+	int r = sized_in(opt, report, &o, &rep);
+	if (r < 0)
+		return r;
+	r = rf__run(q, files, nfiles, &o, report ? &rep : NULL);
+	sized_out(report, &rep);
+	return r;
+}
 
-	if (opt->size < OPTIONS_SIZE_0 || opt->size > sizeof own_opt)
-		return refuse(opt, "rf_options", opt->size, OPTIONS_SIZE_0, sizeof own_opt);
-	if (report && (report->size < REPORT_SIZE_0 || report->size > sizeof own_report))
-		return refuse(opt, "rf_report", report->size, REPORT_SIZE_0, sizeof own_report);
-	rf_options_init(&own_opt);
-	memcpy(&own_opt, opt, opt->size);
-	own_opt.size = sizeof own_opt;
-	if (!report)
-		return rf__run(q, files, nfiles, &own_opt, NULL);
-	rf_report_init(&own_report);
-	int r = rf__run(q, files, nfiles, &own_opt, &own_report);
-	/* the caller's bytes past its size are not ours to write */
-	own_report.size = report->size;
-	memcpy(report, &own_report, report->size);
+int rf_run_inputs(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
+		  const struct rf_sink *sink, struct rf_report *report)
+{
+	struct rf_options o;
+	struct rf_report rep;
+	int r = sized_in(opt, report, &o, &rep);
+	if (r < 0)
+		return r;
+	r = rf__run_inputs(q, in, nin, &o, sink, report ? &rep : NULL);
+	sized_out(report, &rep);
+	return r;
+}
+
+int rf_run_result(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
+		  struct rf_report *report, rf_result **out)
+{
+	struct rf_options o;
+	struct rf_report rep;
+	*out = NULL;
+	int r = sized_in(opt, report, &o, &rep);
+	if (r < 0)
+		return r;
+	r = rf__run_result(q, in, nin, &o, report ? &rep : NULL, out);
+	sized_out(report, &rep);
 	return r;
 }

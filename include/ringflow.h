@@ -397,6 +397,146 @@ RF_API int rf_check_placement(const struct rf_options *opt, char *err, size_t er
 /* Human-readable text for a negative return of rf_run. */
 RF_API const char *rf_strerror(int err);
 
+/* ---- Results and inputs ------------------------------------------------- */
+
+/* Where an input's bytes come from.
+ *   RF_INPUT_PATH    a file by name ("-" is standard input), as rf_run reads it
+ *   RF_INPUT_FD      a descriptor of the caller's, read like standard input:
+ *                    from its current position, as a file when it is a
+ *                    regular file, else as a stream; never closed
+ *   RF_INPUT_BUFFER  bytes in memory, read in place (only the last few bytes
+ *                    are copied, so the SIMD kernels may read past a record's
+ *                    end); they must not change until the run returns, and
+ *                    are read as they are (not decompressed)
+ * Descriptors and buffers are read in this process: a run with one of them
+ * is not cut into worker processes (multiprocess and async mode run
+ * serially instead; --stats says so), and follow mode takes paths only
+ * (-EINVAL). */
+enum rf_input_source { RF_INPUT_PATH, RF_INPUT_FD, RF_INPUT_BUFFER };
+
+struct rf_input {
+	size_t size;               /* sizeof(struct rf_input): set it first */
+	enum rf_input_source kind;
+	const char *path;          /* PATH */
+	int fd;                    /* FD */
+	const void *data;          /* BUFFER: len bytes */
+	size_t len;
+	const char *name;          /* in messages; NULL: the path, "fd N",
+	                            * "buffer N" (N: the input's index) */
+};
+
+/* The rows a query gives, as typed cells:
+ *   an aggregate (count, stats ... by ...): its result table, after the
+ *     stages that follow it (sort, top, select, where ...), one row per
+ *     group, in the order the text formats print them;
+ *   select without an aggregate: one row per record that passed, each cell
+ *     a field's text (RF_TYPE_STRING) or RF_TYPE_NULL where the record
+ *     lacks it, in input order (or the order sort or top gives them);
+ *   anything else (records): no rows and no columns; the records go to the
+ *     record sink (struct rf_sink) when there is one, else to opt->out_fd.
+ * A time is seconds since the epoch, UTC (opt->tz changes only how the
+ * text formats show it); BIGINT is an integer past int64 (a large sum), as
+ * its decimal text (rf_result_string).  Every mode gives the same cells. */
+enum rf_type {
+	RF_TYPE_NULL,
+	RF_TYPE_INT,
+	RF_TYPE_FLOAT,
+	RF_TYPE_STRING,
+	RF_TYPE_TIME,
+	RF_TYPE_BIGINT,
+};
+
+typedef struct rf_result rf_result;
+
+RF_API size_t rf_result_rows(const rf_result *r);
+RF_API int rf_result_cols(const rf_result *r);
+/* The column's name as the table header shows it (count, sum(bytes), an
+ * alias); NULL for a column out of range. */
+RF_API const char *rf_result_col_name(const rf_result *r, int col);
+/* RF_TYPE_NULL also for a row or column out of range. */
+RF_API enum rf_type rf_result_type(const rf_result *r, size_t row, int col);
+/* INT (and TIME: its seconds); 0 for another type. */
+RF_API int64_t rf_result_int(const rf_result *r, size_t row, int col);
+/* FLOAT, or an INT converted; 0.0 for another type. */
+RF_API double rf_result_float(const rf_result *r, size_t row, int col);
+/* STRING and BIGINT: the bytes, and their number in *len (len may be
+ * NULL); NULL for another type.  A handle's strings end with a NUL byte as
+ * well; a row callback's need not (they may point into the input). */
+RF_API const char *rf_result_string(const rf_result *r, size_t row, int col, size_t *len);
+/* TIME: seconds since the epoch, UTC; 0 for another type. */
+RF_API int64_t rf_result_time(const rf_result *r, size_t row, int col);
+/* 1 for the final result; 0 for the rows of a snapshot that opt->every_ns
+ * delivers before it (a row callback's; a handle holds the final rows). */
+RF_API int rf_result_final(const rf_result *r);
+RF_API void rf_result_free(rf_result *r);
+
+/* The record sink's view of a batch of records that passed the query's
+ * filters: each record's bytes (without its newline), the input it came
+ * from (its index in the rf_input array) and its byte offset there (in the
+ * decoded bytes of a compressed input); and, when the query parses, the
+ * fields its stages read, as spans (name a field in the query, as in
+ * `where path != ""`, to have it here).  The bytes are the engine's
+ * buffers, valid during the call only. */
+struct rf_record {
+	const char *data;
+	size_t len;
+	int input;
+	uint64_t offset;
+};
+
+struct rf_field_span {
+	const char *data;          /* NULL: the record has no such field */
+	size_t len;
+};
+
+struct rf_records {
+	size_t size;               /* sizeof(struct rf_records) */
+	size_t count;
+	const struct rf_record *record;
+	int nfields;
+	const char *const *field_name;
+	const struct rf_field_span *field; /* record i's field j: field[i * nfields + j] */
+};
+
+/* The index of a field among a batch's fields, or -1. */
+RF_API int rf_records_field(const struct rf_records *batch, const char *name);
+
+/* Consumers of a run's output in place of the text on opt->out_fd:
+ *   on_row      once per result row (see rf_type for which queries give
+ *               rows), in the order the text formats print them; `rows`
+ *               is valid during the call only;
+ *   on_records  once per batch of records, for a query without an
+ *               aggregate or select; not with one that sorts records (sort
+ *               or top without an aggregate: -ENOTSUP).
+ * Each is called from one thread at a time (in parallel and pipeline mode
+ * not always the caller's), in input order.  It returns 0 to go on, or a
+ * negative errno that stops the run, which then returns it.  A record
+ * sink keeps the run in this process (parallel mode instead of
+ * multiprocess). */
+typedef int (*rf_row_fn)(void *user, const rf_result *rows, size_t row);
+typedef int (*rf_records_fn)(void *user, const struct rf_records *batch);
+
+struct rf_sink {
+	size_t size;               /* sizeof(struct rf_sink): set it first */
+	rf_row_fn on_row;          /* NULL: rows go to opt->out_fd as text */
+	rf_records_fn on_records;  /* NULL: records go to opt->out_fd */
+	void *user;
+};
+
+/* rf_run over rf_input descriptions (nin == 0: standard input), with the
+ * consumers of sink (NULL: none, everything to opt->out_fd).  Returns as
+ * rf_run does; -EINVAL for an input or a sink not filled in right (said
+ * through opt->on_error). */
+RF_API int rf_run_inputs(const rf_query *q, const struct rf_input *in, int nin,
+			 const struct rf_options *opt, const struct rf_sink *sink,
+			 struct rf_report *report);
+
+/* The same, the rows kept in a handle (*out, for rf_result_free) instead
+ * of printed: *out is set when it returns 0 or 1, else NULL.  Records of a
+ * query without rows still go to opt->out_fd. */
+RF_API int rf_run_result(const rf_query *q, const struct rf_input *in, int nin,
+			 const struct rf_options *opt, struct rf_report *report, rf_result **out);
+
 #ifdef __cplusplus
 }
 #endif

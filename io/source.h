@@ -157,6 +157,9 @@ int rf__input_codec_until(const struct rf_input_desc *in, uint64_t deadline_ns);
 
 /* A source handing out one buffer already in memory. */
 int rf__source_memory_open(struct rf_source **out, const char *data, size_t len);
+/* A caller's buffer, handed out in place a window at a time (0: 4 MiB),
+ * its last bytes copied (io/source_buffer.c); shared. */
+int rf__source_buffer_open(struct rf_source **out, const char *data, size_t len, size_t window);
 
 /* Is most of this file in the page cache?  Samples pages with mincore(2).
  * Returns the resident share in percent, or -errno. */

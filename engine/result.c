@@ -1,0 +1,276 @@
+/* result.c - results as data: the handle of rf_run_result and its typed
+ * cells, the row callback, and the record sink.  The rows are the ones the
+ * text formats print (report.c, output.c hand them here instead of to the
+ * writer), so sorting and the order of rows are decided in one place. */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "result.h"
+
+/* ---- a handle's text: blocks that stay put, each string NUL-ended ---- */
+
+struct result_strings {
+	struct result_strings *next;
+	size_t len, cap;
+	char data[];
+};
+
+static const char *keep_text(struct rf_result *res, const char *p, size_t n)
+{
+	struct result_strings *b = res->strings;
+	if (!b || b->cap - b->len < n + 1) {
+		size_t cap = (size_t)64 << 10;
+		while (cap < n + 1)
+			cap *= 2;
+		if (!(b = malloc(sizeof *b + cap)))
+			return NULL;
+		b->next = res->strings;
+		b->len = 0;
+		b->cap = cap;
+		res->strings = b;
+	}
+	char *d = b->data + b->len;
+	memcpy(d, p, n);
+	d[n] = '\0';
+	b->len += n + 1;
+	return d;
+}
+
+static void drop_rows(struct rf_result *res)
+{
+	rf__table_free(res->own);
+	res->own = NULL;
+	res->t = NULL;
+	while (res->strings) {
+		struct result_strings *n = res->strings->next;
+		free(res->strings);
+		res->strings = n;
+	}
+}
+
+struct rf_result *rf__result_new(int n, const char *const *names)
+{
+	struct rf_result *res = calloc(1, sizeof *res);
+	if (!res)
+		return NULL;
+	res->final = 1;
+	if (n > 0 && !(res->t = res->own = rf__table_new(n, 0, names))) {
+		free(res);
+		return NULL;
+	}
+	return res;
+}
+
+void rf_result_free(rf_result *r)
+{
+	if (!r)
+		return;
+	drop_rows(r);
+	free(r);
+}
+
+/* t's rows appended to the handle, their strings copied (t's point into
+ * the aggregate's state or the input, both gone when the run ends). */
+static int keep_rows(struct rf_result *res, const struct rf_table *t, int restart)
+{
+	if (restart || !res->own) {
+		drop_rows(res);
+		if (!(res->t = res->own = rf__table_new(t->ncols, t->nkeys, (const char *const *)t->col)))
+			return -ENOMEM;
+	}
+	struct rf_table *own = res->own;
+	if (own->ncols != t->ncols)
+		return -EPROTO; /* the engine's own rows: never so */
+	if (restart && rf__table_reserve(own, t->nrows) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct rf_cell *from = &t->cells[i * (size_t)t->ncols];
+		struct rf_cell *row = rf__table_add_row(own);
+		if (!row)
+			return -ENOMEM;
+		memcpy(row, from, (size_t)t->ncols * sizeof *row);
+		for (int c = 0; c < t->ncols; c++) {
+			if (row[c].type != RF_CELL_STR && row[c].type != RF_CELL_BIGINT)
+				continue;
+			const char *s = keep_text(res, from[c].u.str.s, from[c].u.str.len);
+			if (!s)
+				return -ENOMEM;
+			row[c].u.str.s = s;
+		}
+	}
+	return 0;
+}
+
+/* A consumer's answer as the run's: 0 goes on, anything else stops it. */
+static int answer(int r)
+{
+	return r > 0 ? -ECANCELED : r;
+}
+
+int rf__rows_deliver(struct rf_consumers *c, const struct rf_table *t, int restart, int final)
+{
+	if (c->keep)
+		return keep_rows(c->keep, t, restart);
+	struct rf_result view = { .t = t, .final = final };
+	for (size_t i = 0; i < t->nrows; i++) {
+		int r = answer(c->on_row(c->user, &view, i));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- typed cells ---- */
+
+static const struct rf_cell *cell(const rf_result *r, size_t row, int col)
+{
+	if (!r || !r->t || col < 0 || col >= r->t->ncols || row >= r->t->nrows)
+		return NULL;
+	return &r->t->cells[row * (size_t)r->t->ncols + (size_t)col];
+}
+
+size_t rf_result_rows(const rf_result *r)
+{
+	return r && r->t ? r->t->nrows : 0;
+}
+
+int rf_result_cols(const rf_result *r)
+{
+	return r && r->t ? r->t->ncols : 0;
+}
+
+const char *rf_result_col_name(const rf_result *r, int col)
+{
+	return r && r->t && col >= 0 && col < r->t->ncols ? r->t->col[col] : NULL;
+}
+
+enum rf_type rf_result_type(const rf_result *r, size_t row, int col)
+{
+	const struct rf_cell *c = cell(r, row, col);
+	switch (c ? c->type : RF_CELL_NULL) {
+	case RF_CELL_INT:
+		return RF_TYPE_INT;
+	case RF_CELL_DBL:
+		return RF_TYPE_FLOAT;
+	case RF_CELL_STR:
+		return RF_TYPE_STRING;
+	case RF_CELL_TIME:
+		return RF_TYPE_TIME;
+	case RF_CELL_BIGINT:
+		return RF_TYPE_BIGINT;
+	default:
+		return RF_TYPE_NULL;
+	}
+}
+
+int64_t rf_result_int(const rf_result *r, size_t row, int col)
+{
+	const struct rf_cell *c = cell(r, row, col);
+	return c && (c->type == RF_CELL_INT || c->type == RF_CELL_TIME) ? c->u.i : 0;
+}
+
+double rf_result_float(const rf_result *r, size_t row, int col)
+{
+	const struct rf_cell *c = cell(r, row, col);
+	if (!c)
+		return 0.0;
+	return c->type == RF_CELL_DBL ? c->u.d : c->type == RF_CELL_INT ? (double)c->u.i : 0.0;
+}
+
+const char *rf_result_string(const rf_result *r, size_t row, int col, size_t *len)
+{
+	const struct rf_cell *c = cell(r, row, col);
+	int text = c && (c->type == RF_CELL_STR || c->type == RF_CELL_BIGINT);
+	if (len)
+		*len = text ? c->u.str.len : 0;
+	return text ? c->u.str.s : NULL;
+}
+
+int64_t rf_result_time(const rf_result *r, size_t row, int col)
+{
+	const struct rf_cell *c = cell(r, row, col);
+	return c && c->type == RF_CELL_TIME ? c->u.i : 0;
+}
+
+int rf_result_final(const rf_result *r)
+{
+	return r ? r->final : 0;
+}
+
+/* ---- the record sink ---- */
+
+int rf_records_field(const struct rf_records *batch, const char *name)
+{
+	for (int i = 0; batch && name && i < batch->nfields; i++)
+		if (strcmp(batch->field_name[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* The index of the input a batch came from, by the name it was shown by:
+ * inputs are read in order, so the search starts at the last one's. */
+static int input_of(struct rf_consumers *c, const char *shown)
+{
+	if (c->nin == 0)
+		return 0; /* standard input */
+	for (int n = 0; n < c->nin; n++) {
+		int i = (c->last + n) % c->nin;
+		if (c->shown[i] == shown)
+			return c->last = i;
+	}
+	return -1;
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	if (n <= *cap)
+		return 0;
+	size_t want = *cap ? *cap : 256;
+	while (want < n)
+		want *= 2;
+	void *q = realloc(*p, want * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = want;
+	return 0;
+}
+
+int rf__records_deliver(struct rf_consumers *c, struct rf_batch *b, const struct rf_kernels *k)
+{
+	int r;
+	if (b->all && (r = rf__batch_expand(b, k)) < 0)
+		return r;
+	size_t n = b->nsel;
+	int nf = c->schema ? c->schema->nslots : 0;
+	if ((r = grow((void **)&c->rec, &c->rec_cap, n, sizeof *c->rec)) < 0 ||
+	    (r = grow((void **)&c->fld, &c->fld_cap, n * (size_t)nf, sizeof *c->fld)) < 0)
+		return r;
+	int input = input_of(c, b->input);
+	for (size_t i = 0; i < n; i++) {
+		struct rf_span s = b->sel[i];
+		c->rec[i] = (struct rf_record){ b->data + s.off, s.len, input, b->offset + s.off };
+		for (int j = 0; j < nf; j++) {
+			/* an eval'd field nothing reads as text has no text */
+			int text = b->has_vals && (uint32_t)j < b->nslots &&
+				   (!c->schema->is_eval[j] || c->schema->text_needed[j]);
+			struct rf_value v = text ? b->vals[i * b->nslots + (size_t)j] : RF_MISSING;
+			c->fld[i * (size_t)nf + (size_t)j] = rf_value_missing(v) ? (struct rf_field_span){ NULL, 0 }
+										: (struct rf_field_span){ v.p, (size_t)v.len };
+		}
+	}
+	struct rf_records batch = { .size = sizeof batch, .count = n, .record = c->rec, .nfields = nf,
+				    .field_name = (const char *const *)(c->schema ? c->schema->slot_name : NULL),
+				    .field = c->fld };
+	return answer(c->on_records(c->user, &batch));
+}
+
+void rf__consumers_free(struct rf_consumers *c)
+{
+	free(c->rec);
+	free(c->fld);
+	c->rec = NULL;
+	c->fld = NULL;
+}

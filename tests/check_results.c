@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/* check_results.c - the results API's edges, on buffers with answers
+ * worked out by hand: each cell type (a sum past int64 is BIGINT, a field
+ * a record lacks is NULL), accessors out of range, a consumer that stops
+ * the run, and inputs and sinks filled in wrong (-EINVAL with a message). */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "helpers.h"
+#include "ringflow.h"
+
+static char said[512];
+
+static void on_error(void *user, const char *input, int err, const char *message)
+{
+	(void)user;
+	(void)err;
+	snprintf(said, sizeof said, "%s: %s", input, message);
+}
+
+static struct rf_options options(enum rf_mode mode)
+{
+	struct rf_options opt;
+	rf_options_init(&opt);
+	opt.mode = mode;
+	opt.on_error = on_error;
+	said[0] = '\0';
+	return opt;
+}
+
+static struct rf_input buffer(const char *text)
+{
+	return (struct rf_input){ .size = sizeof(struct rf_input), .kind = RF_INPUT_BUFFER, .data = text,
+				  .len = strlen(text) };
+}
+
+static rf_query *query(const char *text)
+{
+	rf_query *q;
+	struct rf_query_error err;
+	ck_assert_msg(rf_query_parse(text, &q, &err) == 0, "%s: %s", text, err.message);
+	return q;
+}
+
+static rf_result *result(const char *q_text, const char *data, enum rf_mode mode)
+{
+	rf_query *q = query(q_text);
+	struct rf_options opt = options(mode);
+	struct rf_input in = buffer(data);
+	rf_result *res = NULL;
+	int r = rf_run_result(q, &in, 1, &opt, NULL, &res);
+	ck_assert_msg(r == 0, "%s: %d (%s)", q_text, r, said);
+	ck_assert_ptr_nonnull(res);
+	rf_query_free(q);
+	return res;
+}
+
+START_TEST(test_cell_types)
+{
+	static const enum rf_mode modes[] = { RF_MODE_SERIAL, RF_MODE_PARALLEL, RF_MODE_PIPELINE };
+	enum rf_mode mode = modes[_i];
+	/* 2 * (2^63 - 1) does not fit an int64: its digits */
+	rf_result *res = result("split | sum($1), count, avg($2)",
+				"9223372036854775807 1\n9223372036854775807 2\n", mode);
+	ck_assert_int_eq(rf_result_cols(res), 3);
+	ck_assert_uint_eq(rf_result_rows(res), 1);
+	ck_assert_int_eq(rf_result_type(res, 0, 0), RF_TYPE_BIGINT);
+	size_t len;
+	ck_assert_str_eq(rf_result_string(res, 0, 0, &len), "18446744073709551614");
+	ck_assert_uint_eq(len, 20);
+	ck_assert_int_eq(rf_result_type(res, 0, 1), RF_TYPE_INT);
+	ck_assert_int_eq(rf_result_int(res, 0, 1), 2);
+	ck_assert_int_eq(rf_result_type(res, 0, 2), RF_TYPE_FLOAT);
+	ck_assert(rf_result_float(res, 0, 2) == 1.5);
+	ck_assert_str_eq(rf_result_col_name(res, 1), "count");
+	/* out of range: nothing, never a crash */
+	ck_assert_int_eq(rf_result_type(res, 1, 0), RF_TYPE_NULL);
+	ck_assert_int_eq(rf_result_type(res, 0, 3), RF_TYPE_NULL);
+	ck_assert_ptr_null(rf_result_col_name(res, -1));
+	ck_assert_ptr_null(rf_result_string(res, 0, 1, &len));
+	ck_assert_uint_eq(len, 0);
+	rf_result_free(res);
+
+	/* times by the hour, in seconds UTC: 2026-12-01 08:xx is 1796112000 */
+	res = result("parse combined | count by hour",
+		     "1.2.3.4 - - [01/Dec/2026:08:59:59 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"-\"\n"
+		     "1.2.3.4 - - [01/Dec/2026:10:00:00 +0200] \"GET / HTTP/1.1\" 200 5 \"-\" \"-\"\n", mode);
+	ck_assert_uint_eq(rf_result_rows(res), 1);
+	ck_assert_int_eq(rf_result_type(res, 0, 0), RF_TYPE_TIME);
+	ck_assert_int_eq(rf_result_time(res, 0, 0), 1796112000);
+	ck_assert_int_eq(rf_result_int(res, 0, 1), 2);
+	rf_result_free(res);
+
+	/* select: text cells, NULL where a record lacks the field */
+	res = result("split | select $1, $3", "a b c\nd e\n", mode);
+	ck_assert_uint_eq(rf_result_rows(res), 2);
+	ck_assert_str_eq(rf_result_string(res, 1, 0, NULL), "d");
+	ck_assert_int_eq(rf_result_type(res, 0, 1), RF_TYPE_STRING);
+	ck_assert_int_eq(rf_result_type(res, 1, 1), RF_TYPE_NULL);
+	rf_result_free(res);
+
+	/* no rows: the columns still */
+	res = result("split | where $1 == \"zz\" | select $2", "a b\n", mode);
+	ck_assert_int_eq(rf_result_cols(res), 1);
+	ck_assert_uint_eq(rf_result_rows(res), 0);
+	rf_result_free(res);
+}
+END_TEST
+
+static int stop_after_one(void *user, const rf_result *rows, size_t row)
+{
+	(void)rows;
+	(void)row;
+	int *n = user;
+	return ++*n == 1 ? -EIO : 0;
+}
+
+static int stop_records(void *user, const struct rf_records *batch)
+{
+	int *n = user;
+	*n += (int)batch->count;
+	return -EPIPE;
+}
+
+START_TEST(test_consumer_stops)
+{
+	static const enum rf_mode modes[] = { RF_MODE_SERIAL, RF_MODE_PARALLEL, RF_MODE_PIPELINE };
+	static char big[1 << 20];
+	for (size_t i = 0; i + 1 < sizeof big; i++)
+		big[i] = i % 8 == 7 ? '\n' : (char)('a' + i % 7);
+	rf_query *q = query("split | select $1");
+	struct rf_options opt = options(modes[_i]);
+	struct rf_input in = buffer(big);
+	int n = 0;
+	struct rf_sink sink = { .size = sizeof sink, .on_row = stop_after_one, .user = &n };
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, &sink, NULL), -EIO);
+	ck_assert_int_eq(n, 1);
+	rf_query_free(q);
+
+	q = query("grep \"a\"");
+	n = 0;
+	sink = (struct rf_sink){ .size = sizeof sink, .on_records = stop_records, .user = &n };
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, &sink, NULL), -EPIPE);
+	ck_assert_int_gt(n, 0);
+	rf_query_free(q);
+}
+END_TEST
+
+START_TEST(test_bad_arguments)
+{
+	rf_query *q = query("count");
+	struct rf_options opt = options(RF_MODE_SERIAL);
+	struct rf_input in = buffer("x\n");
+	in.size = 8;
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), -EINVAL);
+	ck_assert_msg(strstr(said, "size") != NULL, "said: %s", said);
+	in = buffer("x\n");
+	in.data = NULL;
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), -EINVAL);
+	ck_assert_msg(strstr(said, "without data") != NULL, "said: %s", said);
+	in = (struct rf_input){ .size = sizeof in, .kind = RF_INPUT_FD, .fd = -1 };
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), -EINVAL);
+	ck_assert_msg(strstr(said, "negative fd") != NULL, "said: %s", said);
+	in = (struct rf_input){ .size = sizeof in, .kind = (enum rf_input_source)7 };
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), -EINVAL);
+	in = buffer("x\n");
+	opt.follow = 1;
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), -EINVAL);
+	ck_assert_msg(strstr(said, "follow") != NULL, "said: %s", said);
+	opt.follow = 0;
+	struct rf_sink sink = { .size = 4 };
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, &sink, NULL), -EINVAL);
+	ck_assert_int_eq(rf_run_inputs(q, &in, -1, &opt, NULL, NULL), -EINVAL);
+	rf_result *res = (rf_result *)&res;
+	in.size = 0;
+	ck_assert_int_eq(rf_run_result(q, &in, 1, &opt, NULL, &res), -EINVAL);
+	ck_assert_ptr_null(res);
+	/* a NULL handle reads as empty */
+	ck_assert_uint_eq(rf_result_rows(NULL), 0);
+	ck_assert_int_eq(rf_result_cols(NULL), 0);
+	rf_result_free(NULL);
+	rf_query_free(q);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("results");
+	TCase *tc = tcase_create("api");
+	tcase_add_loop_test(tc, test_cell_types, 0, 3);
+	tcase_add_loop_test(tc, test_consumer_stops, 0, 3);
+	tcase_add_test(tc, test_bad_arguments);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
