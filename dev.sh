@@ -6,6 +6,9 @@
 #   ./dev.sh test   install whatever is missing, build, and run the whole
 #                   test suite (make check, then make distcheck), then the
 #                   suite again built with ASan and UBSan
+#   ./dev.sh deb    install debhelper and lintian, build the Debian packages
+#                   (ringflow, libringflow0, libringflow-dev) into ./deb and
+#                   check them with lintian (tools/build-deb.sh)
 #
 # Packages are installed with apt-get as root, or through sudo.
 set -eu
@@ -16,7 +19,8 @@ liburing-dev libnuma-dev numactl libbpf-dev check libpcre2-dev systemtap-sdt-dev
 clang llvm bpftool bpftrace ripgrep mawk gawk datamash hyperfine time valgrind
 python3 libisal-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev
 pigz isal zstd xz-utils bzip2 lz4 gzip tzdata miller sqlite3
-libmaxminddb-dev mmdb-bin logrotate g++ abigail-tools"
+libmaxminddb-dev mmdb-bin logrotate g++ abigail-tools
+man-db bash zsh fish"
 # Hyperscan is built for amd64 only: elsewhere regex runs on PCRE2 alone
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	PACKAGES="$PACKAGES libhyperscan-dev"
@@ -71,8 +75,13 @@ test)
 	make distcheck
 	sanitized
 	;;
+deb)
+	PACKAGES="$PACKAGES dpkg-dev debhelper lintian"
+	install_deps
+	tools/build-deb.sh deb
+	;;
 *)
-	echo "usage: ./dev.sh demo | test" >&2
+	echo "usage: ./dev.sh demo | test | deb" >&2
 	exit 2
 	;;
 esac

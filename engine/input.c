@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* input.c - the inputs of rf_run_inputs: a path as rf_run reads it, a
  * caller's descriptor read like standard input (reader_seq.c, through
  * run->in_fd), and a buffer read in place through the framer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* result.c - results as data: the handle of rf_run_result and its typed
  * cells, the row callback, and the record sink.  The rows are the ones the
  * text formats print (report.c, output.c hand them here instead of to the

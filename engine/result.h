@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* result.h - the consumers of a run's rows and records other than the
  * text writer (rf_run_inputs, rf_run_result): the result handle, the row
  * callback and the record sink, fed by report.c and output.c with the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buffer.c - a query over bytes already in memory: standard input is read
  * into one buffer here, and the engine reads that buffer in place (no file,
  * no pipe).  The rows come to a row callback and are printed as TSV, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* query.c - run a query and print its result rows as data: each cell with
  * its type, from the result handle (or, with --callback, from the row
  * callback as the rows come).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sink.c - a record sink: the records a query lets through, taken as data
  * (no text to parse back), each printed with one of its parsed fields.
  *
