@@ -411,7 +411,9 @@ struct rf_stage_def {
 		    size_t errlen);
 	/* One batch: 0, or a negative errno to end the run. */
 	int (*process)(void *state, rf_stage_batch *batch);
-	/* Aggregates: the result, from the state after every batch. */
+	/* Aggregates: the result, from the state after every batch (and for
+	 * each snapshot of --every: it may come more than once, and must
+	 * leave the state as it is). */
 	int (*finish)(void *state, rf_stage_result *result);
 	void (*close)(void *state);
 	/* Aggregates: fold other (an instance of the same query) into state;
