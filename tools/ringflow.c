@@ -942,8 +942,10 @@ int main(int argc, char **argv)
 	int progress = 0;
 	static int cpu_list[1024];
 	int c, li;
-	/* --plugin FILE: at most one per argument */
-	const char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
+	/* --plugin FILE: at most one per argument (static: main returns early
+	 * in many places, and what it holds is not lost) */
+	static const char **plugins;
+	plugins = calloc((size_t)argc + 1, sizeof *plugins);
 	int nplugins = 0;
 	if (!plugins)
 		return EXIT_USAGE;
@@ -1190,6 +1192,7 @@ int main(int argc, char **argv)
 		stats = 1;
 	r = load_plugins(plugins, nplugins);
 	free(plugins);
+	plugins = NULL;
 	if (r < 0)
 		return EXIT_USAGE;
 	const char *text = argv[optind++];
