@@ -122,6 +122,7 @@ struct rf_agg_state {
 	int64_t *gidx;               /* a batch's rows' groups (-1: left out) */
 	size_t gidx_cap;
 	int sketches;                /* some aggregate keeps a quantile sketch */
+	void *custom;                /* cfg->custom's own state */
 };
 
 static size_t cell_size(enum rf_agg_func f)
@@ -179,6 +180,10 @@ struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct r
 	rf__strmap_init(&st->groups);
 	for (int i = 0; i < RF_MAX_KEYS; i++)
 		rf__time_cache_init(&st->times[i]);
+	if (cfg->custom && cfg->custom->open(cfg, k, &st->custom) < 0) {
+		rf__agg_free(st);
+		return NULL;
+	}
 	return st;
 }
 
@@ -242,6 +247,8 @@ void rf__agg_free(struct rf_agg_state *st)
 {
 	if (!st)
 		return;
+	if (st->custom)
+		st->cfg->custom->close(st->custom);
 	free_cells(st);
 	free(st->cells);
 	free(st->keybuf);
@@ -765,6 +772,8 @@ int rf__agg_process(struct rf_agg_state *st, struct rf_batch *b)
 {
 	const struct rf_agg_config *cfg = st->cfg;
 	size_t naggs = (size_t)cfg->naggs;
+	if (cfg->custom)
+		return cfg->custom->process(st->custom, b);
 	if (cfg->nkeys == 0 && st->groups.count == 0 && group_of(st, "", 0) < 0)
 		return -ENOMEM;
 	if (cfg->count_only && cfg->nkeys == 0) {
@@ -966,6 +975,8 @@ void rf__agg_drop_index(struct rf_agg_state *st)
 int rf__agg_merge(struct rf_agg_state *dst, const struct rf_agg_state *src)
 {
 	size_t naggs = (size_t)dst->cfg->naggs;
+	if (dst->cfg->custom)
+		return dst->cfg->custom->merge(dst->custom, src->custom);
 	for (size_t g = 0; g < src->groups.count; g++) {
 		/* a merge grows dst as input does: it keeps to the limit too */
 		int room;
@@ -1328,6 +1339,8 @@ int rf__agg_table(const struct rf_agg_state *st, struct rf_table **out)
 int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 {
 	const struct rf_agg_config *cfg = st->cfg;
+	if (cfg->custom)
+		return cfg->custom->result(st->custom, out);
 	const char *names[RF_MAX_KEYS + RF_MAX_AGGS];
 	int ncols = 0;
 	for (int i = 0; i < cfg->nkeys; i++)
@@ -1531,6 +1544,8 @@ static void put_store(struct outbuf *o, const struct rf_sketch_store *s)
 int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 {
 	const struct rf_agg_config *cfg = st->cfg;
+	if (cfg->custom)
+		return cfg->custom->encode(st->custom, out, out_len);
 	struct outbuf o = { 0 };
 	char header[PARTIAL_HEADER] = { 0 };
 	put_bytes(&o, header, sizeof header);
@@ -1763,6 +1778,8 @@ static int key_ok(const char *p, size_t len, int nkeys)
 int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 {
 	const struct rf_agg_config *cfg = dst->cfg;
+	if (cfg->custom)
+		return cfg->custom->decode_merge(dst->custom, p, n);
 	if (n < PARTIAL_HEADER || memcmp(p, PARTIAL_MAGIC, 6) != 0)
 		return -EBADMSG;
 	uint16_t version;

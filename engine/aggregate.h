@@ -34,7 +34,23 @@ struct rf_key_spec {
 #define RF_MAX_KEYS 8
 #define RF_MAX_AGGS 16
 
+struct rf_agg_config;
+/* An aggregate whose state is not groups of cells but its own (a custom
+ * stage, plugin.c): the runner's calls on the state come through these.
+ * Its config has no keys and no aggregates. */
+struct rf_agg_custom {
+	int (*open)(const struct rf_agg_config *cfg, const struct rf_kernels *k, void **state);
+	void (*close)(void *state);
+	int (*process)(void *state, struct rf_batch *b);
+	int (*merge)(void *dst, void *src);
+	int (*encode)(void *state, char **out, size_t *out_len);
+	int (*decode_merge)(void *state, const char *p, size_t n);
+	int (*result)(void *state, struct rf_table **out);
+	int (*columns)(const struct rf_agg_config *cfg, struct rf_colset *cols);
+};
+
 struct rf_agg_config {
+	const struct rf_agg_custom *custom; /* NULL: the built-in aggregates */
 	int nkeys, naggs;
 	struct rf_key_spec key[RF_MAX_KEYS];
 	struct rf_agg_spec agg[RF_MAX_AGGS];

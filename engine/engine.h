@@ -464,6 +464,13 @@ int rf__agg_stage_merge(struct rf_stage *dst, struct rf_stage *src);
  * like snprintf, returns the whole length (NULL and 0 to measure). */
 int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap);
 const struct rf_verb *rf__find_verb(const char *name);
+/* A stage registered through rf_register_stage or a plugin (plugin.c),
+ * or NULL. */
+const struct rf_verb *rf__custom_verb(const char *name);
+/* -EINVAL (err filled) when spec is such a stage and adds fields: it comes
+ * before the parse stage `parse`, which would wipe them. */
+int rf__custom_before_parse(const struct rf_stage_spec *spec, const struct rf_stage_spec *parse,
+			    struct rf_query_error *err);
 
 struct rf_query {
 	char *text;

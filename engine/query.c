@@ -172,7 +172,7 @@ const struct rf_verb *rf__find_verb(const char *name)
 	for (int i = 0; rf__verbs[i]; i++)
 		if (strcmp(rf__verbs[i]->name, name) == 0)
 			return rf__verbs[i];
-	return NULL;
+	return rf__custom_verb(name); /* a stage the program or a plugin added */
 }
 
 static void suggest_verb(const char *name, struct rf_query_error *err)
@@ -503,6 +503,10 @@ static int bind_query(rf_query *q, struct rf_query_error *err)
 		int r = sp->verb->bind(sp, sc, err);
 		if (r < 0)
 			return r;
+		/* a custom stage before it must add no field, as eval must not */
+		for (int i = 0; i < q->parse_stage; i++)
+			if ((r = rf__custom_before_parse(&q->stage[i], sp, err)) < 0)
+				return r;
 	}
 	/* the parses from a field, now that every slot is known */
 	for (int i = 0; i < q->nstages; i++)

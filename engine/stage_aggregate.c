@@ -898,6 +898,8 @@ int rf__agg_notes(const struct rf_stage *st, char *buf, size_t cap)
 int rf__agg_columns(const struct rf_stage_spec *spec, struct rf_colset *cols)
 {
 	const struct rf_agg_config *cfg = spec->config;
+	if (cfg->custom)
+		return cfg->custom->columns(cfg, cols);
 	cols->n = 0;
 	cols->nkeys = cfg->nkeys;
 	for (int i = 0; i < cfg->nkeys; i++)

@@ -537,6 +537,133 @@ RF_API int rf_run_inputs(const rf_query *q, const struct rf_input *in, int nin,
 RF_API int rf_run_result(const rf_query *q, const struct rf_input *in, int nin,
 			 const struct rf_options *opt, struct rf_report *report, rf_result **out);
 
+/* ---- Custom stages ------------------------------------------------------
+ *
+ * A program or a plugin adds verbs to the query language: a struct
+ * rf_stage_def of callbacks, registered under the verb's name.  A stage is
+ * either a row stage, which sees batches of records and may drop records
+ * and set fields it adds (`upper path` adding path_upper), or an aggregate,
+ * which folds the records into its state and gives a result table at the
+ * end (`bytesum bytes`).
+ *
+ * Every mode runs several instances of a stage: worker threads, forked
+ * processes, a pipeline's threads.  Each instance has its own state from
+ * open(); batches reach an instance in no particular order, and an
+ * instance is only ever called from one thread at a time.  An aggregate's
+ * instances are folded into one at the end: merge() for another instance
+ * in the same process, serialize() and deserialize() across processes.
+ *
+ * open() is also called once when the query is parsed, to check the
+ * arguments and learn the fields (that state is closed at once): it must
+ * declare the same fields every time.
+ */
+
+/* The version of this interface: a plugin built for another is refused. */
+#define RF_STAGE_ABI_VERSION 1
+
+/* What open() is given: the arguments' field names are declared on it. */
+typedef struct rf_stage_setup rf_stage_setup;
+/* A batch of records in process(): valid only during the call. */
+typedef struct rf_stage_batch rf_stage_batch;
+/* An aggregate's result, filled in finish(). */
+typedef struct rf_stage_result rf_stage_result;
+
+struct rf_stage_def {
+	size_t size;          /* sizeof(struct rf_stage_def) as the stage was built */
+	int abi_version;      /* RF_STAGE_ABI_VERSION */
+	const char *name;     /* the verb: letters, digits and '_', not first a digit */
+	const char *usage;    /* "upper FIELD": the hint after a wrong use */
+	int aggregate;        /* nonzero: an aggregate (finish, merge, serialize needed) */
+	/* Set up an instance from the stage's arguments (the words, strings
+	 * and numbers after the verb, as text).  0 and *state, or a negative
+	 * errno with a message in err (shown with the query). */
+	int (*open)(rf_stage_setup *setup, int argc, const char *const *argv, void **state, char *err,
+		    size_t errlen);
+	/* One batch: 0, or a negative errno to end the run. */
+	int (*process)(void *state, rf_stage_batch *batch);
+	/* Aggregates: the result, from the state after every batch (and for
+	 * each snapshot of --every: it may come more than once, and must
+	 * leave the state as it is). */
+	int (*finish)(void *state, rf_stage_result *result);
+	void (*close)(void *state);
+	/* Aggregates: fold other (an instance of the same query) into state;
+	 * other is closed afterwards. */
+	int (*merge)(void *state, void *other);
+	/* Aggregates: the state as bytes, written to buf when they fit in cap;
+	 * returns their length (as snprintf does), or a negative errno. */
+	long (*serialize)(void *state, void *buf, size_t cap);
+	/* Aggregates: fold the bytes serialize() made (in another process)
+	 * into state; -EBADMSG for bytes it cannot read. */
+	int (*deserialize)(void *state, const void *buf, size_t len);
+};
+
+/* In open(): the stage reads the field `name` (as parsed, or made by an
+ * earlier stage): its number for rf_stage_field, or a negative errno
+ * (-EINVAL when the query's parser has no such field: open should fail). */
+RF_API int rf_stage_read(rf_stage_setup *setup, const char *name);
+/* In open() of a row stage: the stage makes the field `name` (later stages
+ * read it; it overrides an earlier field of that name): its number for
+ * rf_stage_set, or a negative errno. */
+RF_API int rf_stage_add(rf_stage_setup *setup, const char *name);
+/* In open() of an aggregate: a column of its result, in order; its number
+ * for rf_stage_result_*.  Without one the result's one column is the verb. */
+RF_API int rf_stage_column(rf_stage_setup *setup, const char *name);
+
+/* In process(): the records of the batch, numbered from 0. */
+RF_API size_t rf_stage_records(const rf_stage_batch *batch);
+/* Record i's bytes (no newline): 0, or -ERANGE. */
+RF_API int rf_stage_record(const rf_stage_batch *batch, size_t i, const char **p, size_t *len);
+/* Field `field` (from rf_stage_read) of record i: 0 with its bytes, or
+ * -ENOENT when the record has no such field. */
+RF_API int rf_stage_field(const rf_stage_batch *batch, size_t i, int field, const char **p, size_t *len);
+/* Set the field `field` (from rf_stage_add) of record i to a copy of the
+ * len bytes at p; a field never set is missing.  0, or a negative errno. */
+RF_API int rf_stage_set(rf_stage_batch *batch, size_t i, int field, const char *p, size_t len);
+/* Drop record i: later stages do not see it. */
+RF_API void rf_stage_drop(rf_stage_batch *batch, size_t i);
+
+/* In finish(): cells of the result's current row (there is one row at
+ * first; rf_stage_result_row starts another).  Unset cells are empty. */
+RF_API int rf_stage_result_int(rf_stage_result *result, int column, int64_t value);
+RF_API int rf_stage_result_float(rf_stage_result *result, int column, double value);
+RF_API int rf_stage_result_str(rf_stage_result *result, int column, const char *p, size_t len);
+RF_API int rf_stage_result_row(rf_stage_result *result);
+
+/* Add a stage to the query language (for every rf_query_parse after it).
+ * 0, or a negative errno with the reason in err: a malformed definition
+ * (-EINVAL), another ABI version (-EPROTO), a name a built-in verb or
+ * another stage has (-EEXIST).  def must outlive every query using it. */
+RF_API int rf_register_stage(const struct rf_stage_def *def, char *err, size_t errlen);
+
+/* ---- Plugins --------------------------------------------------------------
+ *
+ * A plugin is a shared object exporting rf_plugin_init, which returns its
+ * stages; loading registers them.  Plugins stay loaded until the process
+ * ends.  They are built against this header and take the rf_stage_*
+ * functions from the program that loads them. */
+
+struct rf_plugin {
+	size_t size;          /* sizeof(struct rf_plugin) */
+	int abi_version;      /* RF_STAGE_ABI_VERSION */
+	const struct rf_stage_def *const *stages; /* NULL-terminated */
+};
+
+/* A plugin defines this (the name rf_plugin_load looks up). */
+RF_API const struct rf_plugin *rf_plugin_init(void);
+#define RF_PLUGIN_ENTRY "rf_plugin_init"
+
+/* Load the plugin at path (dlopen: give a path with a '/' to keep the
+ * library search out of it) and register its stages.  0, or a negative
+ * errno with a message naming the file in err. */
+RF_API int rf_plugin_load(const char *path, char *err, size_t errlen);
+/* Every *.so in the directory dir, in name order: 0, or the first
+ * failure's negative errno and message. */
+RF_API int rf_plugin_load_dir(const char *dir, char *err, size_t errlen);
+/* The stage whose callback this thread is in ("upper from ./up.so"), or
+ * NULL: for a fatal-signal handler to name a plugin that crashed.  It only
+ * reads a thread-local pointer, so it is async-signal-safe. */
+RF_API const char *rf_plugin_running(void);
+
 #ifdef __cplusplus
 }
 #endif

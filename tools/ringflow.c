@@ -127,6 +127,9 @@ static void usage(FILE *f)
 	      "  --progress               a progress bar on stderr, when it is a terminal\n"
 	      "  --numa=auto|off|interleave|node:N  thread and buffer placement\n"
 	      "  --cpus=LIST              run only on these CPUs (like 0-3,6)\n"
+	      "  --plugin=FILE.so         load the stages of a plugin (repeatable); also every\n"
+	      "                           .so in each directory of RINGFLOW_PLUGIN_PATH\n"
+	      "                           (colon-separated; none is loaded by default)\n"
 	      "  -v, --verbose            say which mode, backend and SIMD level were used\n"
 	      "  -h, --help               this help\n"
 	      "  -V, --version            the version and the features built in\n"
@@ -238,6 +241,68 @@ static void on_signal(int sig)
 	}
 	stop_signal = sig;
 	rf_cancel();
+}
+
+/* A plugin that crashes takes the process with it: say which one it was,
+ * then die of the signal as before.  Only write(2) and what
+ * rf_plugin_running reads (a thread-local pointer) are used here. */
+static void on_fatal(int sig)
+{
+	const char *stage = rf_plugin_running();
+	if (stage) {
+		static const char head[] = "ringflow: fatal signal in plugin stage ";
+		const char *name = sig == SIGSEGV ? " (segmentation fault)\n" : sig == SIGBUS ? " (bus error)\n"
+				 : sig == SIGFPE ? " (arithmetic error)\n" : sig == SIGILL ? " (illegal instruction)\n"
+				 : " (abort)\n";
+		ssize_t w = write(2, head, sizeof head - 1);
+		w = write(2, stage, strlen(stage));
+		w = write(2, name, strlen(name));
+		(void)w;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* RINGFLOW_PLUGIN_PATH's directories, then each --plugin FILE: 0, or -1
+ * with the message printed. */
+static int load_plugins(const char **files, int n)
+{
+	char err[512];
+	const char *path = getenv("RINGFLOW_PLUGIN_PATH");
+	int loaded = 0;
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+		if (len) {
+			char *dir = strndup(path, len);
+			if (!dir || rf_plugin_load_dir(dir, err, sizeof err) < 0) {
+				fprintf(stderr, "ringflow: %s (RINGFLOW_PLUGIN_PATH)\n", dir ? err : "out of memory");
+				free(dir);
+				return -1;
+			}
+			free(dir);
+			loaded = 1;
+		}
+		path += len + (path[len] == ':');
+	}
+	for (int i = 0; i < n; i++) {
+		if (rf_plugin_load(files[i], err, sizeof err) < 0) {
+			fprintf(stderr, "ringflow: --plugin: %s\n", err);
+			return -1;
+		}
+		loaded = 1;
+	}
+	if (loaded) {
+		/* SIGBUS stays the engine's: rf_run handles a truncated mapping */
+		static const int fatal[] = { SIGSEGV, SIGFPE, SIGILL, SIGABRT };
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_fatal;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+		for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+			sigaction(fatal[i], &sa, NULL);
+	}
+	return 0;
 }
 
 static double secs(uint64_t ns)
@@ -744,7 +809,7 @@ enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
        OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE, OPT_STATE, OPT_CHECKPOINT, OPT_ROTATEWAIT, OPT_POLL,
-       OPT_INTERVAL, OPT_REGEX };
+       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -785,6 +850,7 @@ static const struct option longopts[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "seek-slack", required_argument, NULL, OPT_SEEKSLACK },
+	{ "plugin", required_argument, NULL, OPT_PLUGIN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -877,6 +943,13 @@ int main(int argc, char **argv)
 	int progress = 0;
 	static int cpu_list[1024];
 	int c, li;
+	/* --plugin FILE: at most one per argument (static: main returns early
+	 * in many places, and what it holds is not lost) */
+	static const char **plugins;
+	plugins = calloc((size_t)argc + 1, sizeof *plugins);
+	int nplugins = 0;
+	if (!plugins)
+		return EXIT_USAGE;
 	/* A closed stdin, stdout or stderr stays unusable (reads or writes fail
 	 * with EBADF as before), but the number is taken, so that an output
 	 * file opened later never becomes one of them. */
@@ -888,6 +961,7 @@ int main(int argc, char **argv)
 	opterr = 0;
 	/* '+': stop at the first non-option, so a query like "grep -v x" is
 	 * never taken for options; ':': a missing value returns ':'. */
+	int r;
 	int at; /* the argument getopt_long is reading: a cluster (-vx) holds optind */
 	while ((li = -1, at = optind, c = getopt_long(argc, argv, "+:fvhV", longopts, &li)) != -1) {
 		size_t *size_target = NULL;
@@ -1062,6 +1136,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_STATE: state_path = optarg; break;
+		case OPT_PLUGIN: plugins[nplugins++] = optarg; break;
 		case 'f': opt.follow = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -1116,12 +1191,17 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (stats_path && !stats)
 		stats = 1;
+	r = load_plugins(plugins, nplugins);
+	free(plugins);
+	plugins = NULL;
+	if (r < 0)
+		return EXIT_USAGE;
 	const char *text = argv[optind++];
 	if (!dashdash && optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
 	rf_query *q;
 	struct rf_query_error qerr;
-	int r = rf_query_parse(text, &q, &qerr);
+	r = rf_query_parse(text, &q, &qerr);
 	if (r == -ENOMEM) {
 		fprintf(stderr, "ringflow: out of memory\n");
 		return EXIT_USAGE;
