@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plugin.c - custom stages: the public stage interface (ringflow.h, "Custom
  * stages") mapped onto the engine's verbs, their registry, and plugins
  * loaded from shared objects.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* custom_stage.c - an example program with a stage of its own: `only FIELD
  * VALUE` keeps the records whose FIELD is exactly VALUE (as
  * `where FIELD == "VALUE"` does), registered with rf_register_stage and then

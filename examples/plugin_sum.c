@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plugin_sum.c - an example plugin with an aggregate: `bytesum FIELD`, the
  * sum of FIELD over the records, as `sum(FIELD)` gives it; values that are
  * missing or no whole number are left out.  Its result column is

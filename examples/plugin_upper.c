@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plugin_upper.c - an example plugin: `upper FIELD` adds the field
  * FIELD_upper, FIELD's value with its ASCII letters in upper case (as
  * `eval FIELD_upper = upper(FIELD)` would), and leaves records without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_stages.c - rf_register_stage (issue 19): what a definition must be
  * (ABI version, a verb name, its callbacks, its size) and the names it may
  * not take (a built-in verb's, another stage's); a stage's fields bind as

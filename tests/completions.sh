@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # completions.sh - the bash, fish and zsh completions of tools/completions
 # against what ringflow itself says: the options of `ringflow --help` (and
 # whether each takes a value), the values its synopsis lists, the enum

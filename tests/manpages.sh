@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # manpages.sh - the manual pages: each renders without a warning from man
 # and groff; ringflow-loggen(1) names every option ringflow-loggen --help
 # names; every function ringflow.h declares (as the C compiler reads it)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # plugins.sh - custom stages (issue 19): the example plugins (examples/
 # plugin_upper.c, plugin_sum.c) and a program's own stage (examples/
 # custom_stage.c) give the answers of the built-in equivalents (eval

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # build-deb.sh - build the Debian packages ringflow, libringflow0 and
 # libringflow-dev from this tree, and check them with lintian.
 #
