@@ -6,6 +6,7 @@
  * bytes, at every length around the 64-byte blocks and every alignment,
  * with the record's end against an unreadable page. */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
