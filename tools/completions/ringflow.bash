@@ -19,7 +19,7 @@
 _ringflow_valued='io decompress simd regex-engine mode queue-depth threads memory group-memory
 	buffer-size window max-record on-long record-start multiline format rejects every
 	interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack
-	stats-file numa cpus'
+	stats-file numa cpus plugin'
 _ringflow_flags='direct sqpoll strict follow progress verbose help version stats'
 
 # _ringflow_option PREFIX: the long option PREFIX stands for (getopt_long
@@ -70,6 +70,14 @@ _ringflow_values()
 		while IFS= read -r v; do
 			COMPREPLY+=("$lead$v")
 		done < <(compgen -f -- "$word")
+		return
+		;;
+	plugin)
+		# shared objects, and the directories on the way to them
+		compopt -o filenames 2> /dev/null
+		while IFS= read -r v; do
+			COMPREPLY+=("$lead$v")
+		done < <(compgen -d -- "$word"; compgen -f -X '!*.so' -- "$word")
 		return
 		;;
 	esac

@@ -9,7 +9,7 @@
 set -g __fish_ringflow_valued io decompress simd regex-engine mode queue-depth threads memory \
     group-memory buffer-size window max-record on-long record-start multiline format rejects \
     every interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack \
-    stats-file numa cpus
+    stats-file numa cpus plugin
 set -g __fish_ringflow_flags direct sqpoll strict follow progress verbose help version stats
 
 # Where the word at the cursor is: "options" (no query yet), "value" (of
@@ -91,6 +91,19 @@ function __fish_ringflow_query
     end
 end
 
+# --plugin's value: shared objects, and the directories on the way to them
+# (the value only, after a --plugin= in the same word)
+function __fish_ringflow_plugins
+    set -l text (string replace -r -- '^--[a-z-]*=' '' (commandline -ct))
+    for f in $text*
+        if test -d $f
+            echo $f/
+        else if string match -q -- '*.so' $f
+            echo $f
+        end
+    end
+end
+
 complete -c ringflow -n __fish_ringflow_at_query -f -a '(__fish_ringflow_query)'
 
 complete -c ringflow -n __fish_ringflow_before_query -l io -x -a 'auto mmap uring read' -d 'I/O backend'
@@ -112,6 +125,7 @@ complete -c ringflow -n __fish_ringflow_before_query -l record-start -x -d 'Mult
 complete -c ringflow -n __fish_ringflow_before_query -l multiline -x -a 'java python go indent' -d 'Multiline records by a preset rule'
 complete -c ringflow -n __fish_ringflow_before_query -l format -x -a 'table tsv csv json' -d 'How result rows print'
 complete -c ringflow -n __fish_ringflow_before_query -l rejects -r -F -d 'File for records a parser rejects'
+complete -c ringflow -n __fish_ringflow_before_query -l plugin -x -a '(__fish_ringflow_plugins)' -d 'Load the stages of a plugin (repeatable)'
 complete -c ringflow -n __fish_ringflow_before_query -l strict -d 'A rejected record is an error'
 complete -c ringflow -n __fish_ringflow_before_query -l every -x -d 'Print the aggregate every DURATION'
 complete -c ringflow -n __fish_ringflow_before_query -l interval -x -d 'The same, each for its interval'
