@@ -30,6 +30,8 @@ for stmt in re.split(r";", re.sub(r"\{[^{}]*\}", " ", text)):
     m = re.search(r"\b(rf_\w+)\s*\(", stmt)
     if not m or "typedef" in stmt:
         continue
+    if m.group(1) == "rf_plugin_init":
+        continue  # a plugin's entry: plugins define it, the library does not
     declared.add(m.group(1))
     if "RF_API" not in stmt[:m.start()]:
         unmarked.append(m.group(1))
