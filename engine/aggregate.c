@@ -412,12 +412,14 @@ static int encode_key(struct rf_agg_state *st, const struct rf_batch *b, uint32_
 /* A number rf__parse_number took but not as an int64: an integer literal
  * within 128 bits (1: *out), or else its integer part rounded down within
  * 128 bits and whether there is more (0: *out, *frac); -1 past 128 bits. */
-static int wide_of(struct rf_value v, __int128 *out, uint8_t *frac)
+static int wide_of(struct rf_value v, i128 *out, uint8_t *frac)
 {
 	struct rf_decimal x;
 	int more;
-	if (rf__parse_decimal(v.p, (size_t)v.len, &x) < 0 || rf__decimal_floor(&x, out, &more) < 0)
+	__int128 w; /* *out may be only 8-aligned (i128): not for a store of a __int128 * */
+	if (rf__parse_decimal(v.p, (size_t)v.len, &x) < 0 || rf__decimal_floor(&x, &w, &more) < 0)
 		return -1;
+	*out = w;
 	*frac = (uint8_t)more;
 	return x.plain;
 }
