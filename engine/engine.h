@@ -467,6 +467,10 @@ const struct rf_verb *rf__find_verb(const char *name);
 /* A stage registered through rf_register_stage or a plugin (plugin.c),
  * or NULL. */
 const struct rf_verb *rf__custom_verb(const char *name);
+/* Why a custom stage's open() failed in a run, on this thread, in its own
+ * words (NULL: none since the last clear). */
+const char *rf__stage_open_failed(void);
+void rf__stage_open_clear(void);
 /* -EINVAL (err filled) when spec is such a stage and adds fields: it comes
  * before the parse stage `parse`, which would wipe them. */
 int rf__custom_before_parse(const struct rf_stage_spec *spec, const struct rf_stage_spec *parse,

@@ -35,7 +35,7 @@ static int inline_submit(struct run *run, void *state, struct rf_batch *b)
 		run->stopped = 1;
 		return RF_STOP;
 	}
-	if (r == 0 && rf__io_cancel)
+	if (r == 0 && rf__cancelled())
 		return -EINTR;
 	return r;
 }

@@ -60,7 +60,7 @@ static int next_record(int fd, uint64_t at, uint64_t size, uint64_t *out)
 	char buf[1 << 16];
 	uint64_t pos = at - 1; /* a record starts at `at` if the byte before is '\n' */
 	while (pos < size) {
-		if (rf__io_cancel) /* a file of one endless record */
+		if (rf__cancelled()) /* a file of one endless record */
 			return -EINTR;
 		ssize_t n = pread(fd, buf, sizeof buf, (off_t)pos);
 		if (n < 0)
@@ -114,7 +114,7 @@ static int next_ml_record(int fd, uint64_t at, uint64_t size, const struct rf_ml
 			*out = size;
 			break;
 		}
-		if (rf__io_cancel) {
+		if (rf__cancelled()) {
 			r = -EINTR;
 			break;
 		}

@@ -133,7 +133,7 @@ static int pool_open(struct run *run, int nrow, void **state)
 
 static int pool_submit(struct run *run, void *state, struct rf_batch *b)
 {
-	int r = rf__io_cancel ? -EINTR : rf__par_submit(state, b);
+	int r = rf__cancelled() ? -EINTR : rf__par_submit(state, b);
 	report_lost(run, state);
 	return r;
 }
@@ -202,7 +202,7 @@ static int pipe_open(struct run *run, int nrow, void **state)
 
 static int pipe_submit(struct run *run, void *state, struct rf_batch *b)
 {
-	int r = rf__io_cancel ? -EINTR : rf__pipe_submit(state, b);
+	int r = rf__cancelled() ? -EINTR : rf__pipe_submit(state, b);
 	report_lost(run, state);
 	if (r == RF_STOP)
 		run->stopped = 1;

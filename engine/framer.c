@@ -251,7 +251,7 @@ static int next_chunk(struct rf_framer *f, struct rf_source *src, struct rf_chun
 	for (;;) {
 		/* rf_cancel(): stop here too, not only where a batch goes out -
 		 * a record being skipped or spilled may never end */
-		if (rf__io_cancel)
+		if (rf__cancelled())
 			return -EINTR;
 		int r = src->ops->next(src, c);
 		if (r == RF_SOURCE_TICK) {

@@ -24,8 +24,11 @@
  *    partial states over 64 MiB or more of files; a heavy query in
  *    parallel mode over 32 MiB or more of files (pipeline for csv and
  *    tsv, and for a pipe); serial otherwise.
+ * Multiprocess only when the caller allows forking (opt->allow_fork; the
+ * command does): else parallel, the reason saying so.
  * The backend of each input (rf__plan_io) is chosen when it is read, from
- * the plan's sample of it: mmap when mostly cached or under 16 MiB,
+ * the plan's sample of it: mmap when mostly cached or under 16 MiB (read(2)
+ * instead when the caller did not let the library catch SIGBUS),
  * io_uring when cold, with O_DIRECT when the plan asks or the file is
  * larger than half the memory available. */
 #include "config.h"
@@ -246,6 +249,16 @@ void rf__plan_mode(const struct rf_options *opt, const struct rf_plan_query *pq,
 		forced_mode(opt, pq, in, n, p);
 	} else {
 		auto_mode(opt, pq, n, cpus, p);
+		/* A library call forks only when the program said it may:
+		 * a forked copy of the program (its threads gone, its locks
+		 * as they were) is not ours to make.  Threads do the same
+		 * work in this process. */
+		if (p->mode == RF_MODE_MULTIPROCESS && !opt->allow_fork) {
+			char why[sizeof p->reason];
+			snprintf(why, sizeof why, "%s", p->reason);
+			p->mode = RF_MODE_PARALLEL;
+			snprintf(p->reason, sizeof p->reason, "%.90s; forking not allowed (allow_fork): parallel", why);
+		}
 		/* cold files are read with O_DIRECT whatever the mode: no copy
 		 * through the page cache, and nothing pushed out of it */
 		p->direct = p->cold && p->mode != RF_MODE_ASYNC;
@@ -315,13 +328,17 @@ enum rf_io rf__plan_io(const struct rf_options *opt, int is_stream, uint64_t siz
 			*deep = cached_pct >= 0 && cached_pct < 50;
 		return opt->io;
 	}
+	/* A file cut short under a mapping raises SIGBUS: mapped only when
+	 * the program let the library catch it (opt->catch_sigbus), else
+	 * the signal would kill the program. */
+	const char *map = opt->catch_sigbus ? "mmap" : "read(2), not mmap (no SIGBUS handler: catch_sigbus)";
 	if (size < 16 * MiB) {
-		snprintf(why, why_len, "small file: mmap");
-		return RF_IO_MMAP;
+		snprintf(why, why_len, "small file: %s", map);
+		return opt->catch_sigbus ? RF_IO_MMAP : RF_IO_READ;
 	}
 	if (cached_pct < 0 || cached_pct >= 50) {
-		snprintf(why, why_len, "file %d%% in page cache: mmap", cached_pct < 0 ? 100 : cached_pct);
-		return RF_IO_MMAP;
+		snprintf(why, why_len, "file %d%% in page cache: %s", cached_pct < 0 ? 100 : cached_pct, map);
+		return opt->catch_sigbus ? RF_IO_MMAP : RF_IO_READ;
 	}
 	/* Measured here: a cold file read with O_DIRECT into huge-page buffers
 	 * streams at disk speed for a tenth of a core.  But O_DIRECT leaves the

@@ -41,6 +41,18 @@ static int nregistered;
 
 /* The stage whose callback this thread is in (rf_plugin_running). */
 static __thread const char *running;
+/* why the last open() of a stage in a run failed, on this thread ("" none) */
+static __thread char open_failed[400];
+
+const char *rf__stage_open_failed(void)
+{
+	return open_failed[0] ? open_failed : NULL;
+}
+
+void rf__stage_open_clear(void)
+{
+	open_failed[0] = '\0';
+}
 
 /* A stage's configuration in one query.  An aggregate's config is read as
  * a struct rf_agg_config by the aggregate code: it comes first. */
@@ -344,6 +356,9 @@ static int instance_open(const struct custom_config *cfg, const struct rf_kernel
 	char msg[256];
 	int r = call_open(cfg, &setup, &in->state, msg, sizeof msg);
 	if (r < 0) {
+		/* the stage's own words, for the run to say (rf__stage_open_failed) */
+		snprintf(open_failed, sizeof open_failed, "%s: cannot open: %s", cfg->cs->running,
+			 msg[0] ? msg : strerror(-r));
 		free(in);
 		return r;
 	}

@@ -57,7 +57,7 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 		src->ops->close(src);
 		run->done_bytes += len;
 	}
-	return out_err(run) || run->fatal || run->stopped || run->interrupted || rf__io_cancel;
+	return out_err(run) || run->fatal || run->stopped || run->interrupted || rf__cancelled();
 }
 
 int run_async(struct run *run, const char *const *files, int nfiles)

@@ -34,18 +34,24 @@ static void on_sigbus(int sig, siginfo_t *si, void *uctx)
 	raise(sig);
 }
 
-static void install_sigbus(void)
+static void sigbus_once(void)
 {
-	static int done;
-	if (done)
-		return;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_sigbus;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
-	done = 1;
+}
+
+/* Only for a program that asked (opt->catch_sigbus: the command does): a
+ * library does not take over the process's signals by itself.  Without it
+ * nothing is mapped (plan.c reads with read(2), find_cuts does not walk a
+ * mapping).  Once per process, whichever run comes first. */
+static void install_sigbus(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sigbus_once);
 }
 
 /* The stages may have grown a piece's arrays: they stay the batch's. */
@@ -171,7 +177,8 @@ static int find_cuts(struct run *run, const struct rf_input_desc *in, int codec,
 	if (th->decoders)
 		cpus = (uint64_t)th->decoders;
 	uint64_t min = th->segment ? 2 * (uint64_t)th->segment : CUT_MIN;
-	if (in->is_stream || cpus < 2 || size < min || size > SIZE_MAX / 2)
+	/* the walk reads a mapping: only under the SIGBUS handler */
+	if (in->is_stream || cpus < 2 || size < min || size > SIZE_MAX / 2 || !run->opt->catch_sigbus)
 		return 0;
 	uint64_t target = size / (cpus * 8);
 	target = target < MiB ? MiB : target > 16 * MiB ? 16 * MiB : target;
@@ -363,7 +370,7 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		while ((codec = rf__input_codec_until(&in, ticking ? run->next_tick : 0)) == -ETIME)
 			if (tick(run) != 0)
 				ticking = 0; /* the output failed: said at the end */
-		if (codec == -EINTR && rf__io_cancel) { /* cancelled while a pipe was looked at */
+		if (codec == -EINTR && rf__cancelled()) { /* cancelled while a pipe was looked at */
 			run->interrupted = 1;
 			goto out;
 		}

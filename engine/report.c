@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* report.c - what a run says: errors and notes (to stderr, or to the
- * caller's on_error), what the framer's result for an input means, the
+/* report.c - what a run says: errors, warnings and notes (to the caller's
+ * on_message or on_error, else stderr), what the framer's result for an input means, the
  * --strict message, the result table printed at the end (and by --every
  * as it goes), and --progress. */
 #include "config.h"
@@ -14,41 +14,65 @@
 #include "run.h"
 #include "clock.h"
 
-void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
+/* Every message of the library goes out here: to opt->on_message with its
+ * severity; else to opt->on_error as before this callback existed (errors
+ * with their input, warnings and notes as input "note"); else, when the
+ * program gave neither, to stderr. */
+void rf__message(const struct rf_options *opt, enum rf_severity sev, const char *input, int err, const char *msg)
+{
+	if (opt->on_message)
+		opt->on_message(opt->message_user, sev, input ? input : "", err, msg);
+	else if (opt->on_error)
+		opt->on_error(opt->error_user, sev == RF_ERROR && input ? input : "note", err, msg);
+	else if (sev == RF_ERROR && input && *input)
+		fprintf(stderr, "ringflow: %s: %s\n", input, msg);
+	else
+		fprintf(stderr, "ringflow: %s: %s\n", sev == RF_ERROR ? "error" : sev == RF_WARNING ? "warning" : "note",
+			msg);
+}
+
+static void vreport(struct run *run, enum rf_severity sev, const char *input, int err, const char *fmt, va_list ap)
 {
 	char *msg; /* whole, however long the names in it */
-	va_list ap;
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	va_end(ap);
-	if (run->opt->on_error)
-		run->opt->on_error(run->opt->error_user, input, err, msg ? msg : fmt);
-	else
-		fprintf(stderr, "ringflow: %s: %s\n", input, msg ? msg : fmt);
+	rf__message(run->opt, sev, input, err, msg ? msg : fmt);
 	free(msg);
+}
+
+void report_error(struct run *run, const char *input, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(run, RF_ERROR, input, err, fmt, ap);
+	va_end(ap);
 }
 
 void print_note(struct run *run, const char *msg)
 {
-	if (run->opt->on_error)
-		run->opt->on_error(run->opt->error_user, "note", 0, msg);
-	else
-		fprintf(stderr, "ringflow: note: %s\n", msg);
+	rf__message(run->opt, RF_NOTE, "", 0, msg);
 }
 
 void report_note(struct run *run, const char *fmt, ...)
 {
 	if (run->quiet)
 		return; /* a multiprocess worker: the parent reports for all */
-	char *msg;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	vreport(run, RF_NOTE, "", 0, fmt, ap);
 	va_end(ap);
-	print_note(run, msg ? msg : fmt);
-	free(msg);
+}
+
+/* Something the result lacks or counts differently from the input:
+ * records skipped, the input cut short. */
+void report_warning(struct run *run, const char *fmt, ...)
+{
+	if (run->quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(run, RF_WARNING, "", 0, fmt, ap);
+	va_end(ap);
 }
 
 /* What the parse stage reads, for messages: "json", "combined", "split". */
@@ -208,7 +232,7 @@ void framed(struct run *run, const char *shown, int r, const struct rf_source *s
 		if (asprintf(&msg, "%s: %llu record%s longer than --max-record (%zu bytes) skipped; the first at %s",
 			     shown, (unsigned long long)n, n == 1 ? "" : "s", run->opt->max_record, first) < 0)
 			msg = NULL;
-		print_note(run, msg ? msg : "records longer than --max-record skipped");
+		rf__message(run->opt, RF_WARNING, "", 0, msg ? msg : "records longer than --max-record skipped");
 		free(msg); /* a multiprocess worker too: per input, the parent has no sum of it */
 		run->long_skipped += n;
 	}
@@ -218,7 +242,7 @@ void framed(struct run *run, const char *shown, int r, const struct rf_source *s
 		run->failed_inputs++;
 	} else if (r == RF_STOP) {
 		/* a head had enough: run_batch marked the run stopped */
-	} else if (r == -EINTR && rf__io_cancel) {
+	} else if (r == -EINTR && rf__cancelled()) {
 		run->interrupted = 1;
 	} else if (r == -EBADMSG) {
 		if (run->mode != RF_MODE_PARALLEL) /* parallel: reported once the workers stop */
@@ -278,13 +302,13 @@ void report_skipped(struct run *run)
 			snprintf(where, sizeof where, " line %llu)", (unsigned long long)run->env.first_reject_line);
 		if (y == RF_REJECT_REGEX && n == 1)
 			snprintf(what, sizeof what, "was over the match limits of a regular expression");
-		report_note(run, "%llu record%s %s and %s skipped%s%s%s%s", (unsigned long long)n, n == 1 ? "" : "s",
+		report_warning(run, "%llu record%s %s and %s skipped%s%s%s%s", (unsigned long long)n, n == 1 ? "" : "s",
 			    what, n == 1 ? "was" : "were", first ? " (first: " : "",
 			    first ? run->env.first_reject_input : "", where,
 			    run->have_rejects ? "; they are in the --rejects file" : "; --rejects FILE keeps them");
 	}
 	if (run->env.cut_off)
-		report_note(run, "%llu record%s ended early (a closing quote or the last fields cut off) and %s "
+		report_warning(run, "%llu record%s ended early (a closing quote or the last fields cut off) and %s "
 			    "kept with the fields %s",
 			    (unsigned long long)run->env.cut_off, run->env.cut_off == 1 ? "" : "s",
 			    run->env.cut_off == 1 ? "was" : "were", run->env.cut_off == 1 ? "it has" : "they have");
@@ -292,7 +316,7 @@ void report_skipped(struct run *run)
 		int len = rf__agg_notes(&run->stages[run->agg], NULL, 0); /* whole: labels can be long */
 		char *notes = len > 0 ? malloc((size_t)len + 1) : NULL;
 		if (notes && rf__agg_notes(&run->stages[run->agg], notes, (size_t)len + 1) > 0)
-			report_note(run, "%s", notes);
+			report_warning(run, "%s", notes);
 		free(notes);
 	}
 }

@@ -368,7 +368,7 @@ static void drive(struct run *run, const char *const *files, int nfiles)
 {
 	if (run->mode == RF_MODE_MULTIPROCESS) {
 		int mr = run_multiprocess(run, files, nfiles);
-		if (mr == -EINTR && rf__io_cancel)
+		if (mr == -EINTR && rf__cancelled())
 			run->interrupted = 1;
 		else if (mr < 0 && !run->fatal)
 			run->fatal = mr;
@@ -425,9 +425,9 @@ static int finish(struct run *run)
 	r = run->failed_inputs ? 1 : 0;
 	if (run->state_err)
 		r = run->state_err; /* the last checkpoint could not be written: said */
-	if (run->interrupted || rf__io_cancel) {
+	if (run->interrupted || rf__cancelled()) {
 		/* the output above is real, but covers only what was read */
-		report_note(run, "interrupted: the %s covers only the input read before the signal",
+		report_warning(run, "interrupted: the %s covers only the input read before the cancel",
 			    run->agg >= 0 ? "result" : "output");
 		r = -EINTR;
 	}
@@ -470,6 +470,8 @@ static void keep_in_process(struct run *run)
 		 "a record sink is called in this process: parallel, not multiprocess");
 }
 
+static void say(const struct rf_options *opt, const char *input, int err, const char *msg);
+
 /* files[]: the inputs' paths for the plan and the readers that take
  * names (multiprocess, async, follow), "-" for a descriptor or a buffer,
  * which those readers leave to the serial one. */
@@ -489,17 +491,28 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 	if (opt->buffer_size && (opt->buffer_size < POOL_HEADROOM ||
 				 rf__pool_stride(opt->buffer_size, POOL_HEADROOM) > opt->memory / 2))
 		return -EINVAL;
+	/* mapped files need the SIGBUS handler, which only the program may
+	 * choose to have (rf_options.catch_sigbus) */
+	if (opt->io == RF_IO_MMAP && !opt->catch_sigbus) {
+		say(opt, "rf_run", -EINVAL, "io=mmap needs catch_sigbus: a file cut short under the mapping "
+		    "would raise SIGBUS in the program");
+		return -EINVAL;
+	}
 	const struct rf_kernels *k = rf__kernels(opt->simd);
 	if (!k)
 		return -ENOTSUP;
-	cancel_fd_init();
+	follow_fd_init();
 	/* before any worker starts (or forks): they share the databases */
 	int r = (unsigned)opt->regex_engine > RF_REGEX_PCRE2 ? -EINVAL : rf__filters_prepare(q, opt->regex_engine);
 	if (r < 0)
 		return r;
+	struct rf_cancel_watch watch;
+	rf__cancel_begin(&watch, opt->cancel);
 	struct run *run = run_new(q, opt, k, report, &r);
-	if (!run)
+	if (!run) {
+		rf__cancel_end(&watch);
 		return r;
+	}
 	run->in = in;
 	run->in_shown = shown;
 	run->consumers = consumers;
@@ -512,10 +525,14 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 		int probe_mode = (int)run->mode, probe_threads = run->threads;
 		RF_PROBE2(run__start, probe_mode, probe_threads);
 		run->started = now_ns();
+		rf__stage_open_clear();
 		if ((r = open_executor(run)) == 0) {
 			drive(run, files, nfiles);
 			run->exec->finish(run, run->exec_state);
 			r = finish(run);
+		} else if (rf__stage_open_failed()) {
+			/* a custom stage refused: its message, not only the errno */
+			report_error(run, "stage", r, "%s", rf__stage_open_failed());
 		}
 	}
 	uint64_t probe_bytes = run->done_bytes, probe_records = run->records;
@@ -523,16 +540,14 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 	if (report)
 		fill_report(run, t0);
 	run_free(run);
+	rf__cancel_end(&watch);
 	return r;
 }
 
 /* A message about the arguments, before there is a run to say it. */
 static void say(const struct rf_options *opt, const char *input, int err, const char *msg)
 {
-	if (opt->on_error)
-		opt->on_error(opt->error_user, input, err, msg);
-	else
-		fprintf(stderr, "ringflow: %s: %s\n", input, msg);
+	rf__message(opt, RF_ERROR, input, err, msg);
 }
 
 /* The paths the plan and the readers by name are given, and the name each

@@ -159,6 +159,8 @@ void report_error(struct run *run, const char *input, int err, const char *fmt, 
 	__attribute__((format(printf, 4, 5)));
 void print_note(struct run *run, const char *msg);
 void report_note(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_warning(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rf__message(const struct rf_options *opt, enum rf_severity sev, const char *input, int err, const char *msg);
 const char *parse_format(const rf_query *q);
 void report_strict(struct run *run);
 int print_result(struct run *run, int final);
@@ -217,8 +219,12 @@ void read_given_input(struct run *run, int i);
 /* reader_async.c */
 int run_async(struct run *run, const char *const *files, int nfiles);
 
-/* cancel.c: the eventfd behind rf_cancel(), made once per process */
-void cancel_fd_init(void);
+/* cancel.c: the eventfd behind rf_follow_stop(), made once per process;
+ * a run's cancel watch (io/source.h), set up for this thread and taken
+ * down (begin and end on the same thread) */
+void follow_fd_init(void);
+void rf__cancel_begin(struct rf_cancel_watch *w, const struct rf_cancel_token *token);
+void rf__cancel_end(struct rf_cancel_watch *w);
 
 /* place.c */
 void place_options(const struct rf_options *opt, struct rf_place_options *po);

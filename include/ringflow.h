@@ -152,6 +152,17 @@ RF_API int rf_query_lookups(const rf_query *q, uint64_t *rows, uint64_t *bytes);
  * on with the next input.  `input` is the file name, "-" for stdin. */
 typedef void (*rf_error_fn)(void *user, const char *input, int err, const char *message);
 
+/* How bad a message is: an error (an input, or the run, failed), a
+ * warning (something the result may lack or count differently: records
+ * rejected, a request not followed), or a note (what the run did: it was
+ * interrupted, a backend fell back).  on_message gets every message with
+ * its severity; `input` is the input it is about, or a word naming what
+ * it concerns ("--rejects", "rf_run_inputs"); `err` a negative errno, or
+ * 0 when there is none.  The message is valid during the call only. */
+enum rf_severity { RF_ERROR, RF_WARNING, RF_NOTE };
+typedef void (*rf_message_fn)(void *user, enum rf_severity severity, const char *input, int err,
+			      const char *message);
+
 /* struct rf_options and struct rf_report begin with their size, as Linux's
  * own structs do: rf_options_init() and rf_report_init() set it to the
  * size the program was compiled with.  New fields are only ever added at
@@ -227,6 +238,28 @@ struct rf_options {
 	const char *query_id;    /* what makes two runs the same query (the CLI: the
 	                          * query text and the options that change results) */
 	enum rf_regex_engine regex_engine; /* regex, grep's literal sets: auto */
+	/* What a run may do to the program it runs in (libringflow(3),
+	 * "Embedding"); all off by default, the command turns them on.
+	 *   allow_fork    auto mode may fork worker processes (multiprocess);
+	 *                 without it auto takes threads (parallel) instead and
+	 *                 report->mode_reason says so.  mode ==
+	 *                 RF_MODE_MULTIPROCESS is a permission of its own.
+	 *   catch_sigbus  install the library's SIGBUS handler (once, for the
+	 *                 process), so a regular file may be read through mmap:
+	 *                 a file cut short under the mapping then fails its
+	 *                 run instead of killing the program.  Without it
+	 *                 files are read with read(2) (report->io_reason says
+	 *                 so) and io == RF_IO_MMAP gives -EINVAL.
+	 *   cancel        a token that stops this run only (rf_cancel_token_new);
+	 *                 NULL: only rf_cancel() stops it.
+	 *   on_message    every message with its severity, in place of
+	 *                 on_error (which then still gets them: the errors and
+	 *                 warnings, without the severity), and of stderr. */
+	int allow_fork;
+	int catch_sigbus;
+	struct rf_cancel_token *cancel;
+	rf_message_fn on_message;
+	void *message_user;
 };
 
 /* The defaults, and opt->size. */
@@ -376,10 +409,24 @@ RF_API void rf_report_init(struct rf_report *report);
 RF_API int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		  const struct rf_options *opt, struct rf_report *report);
 
-/* Ask every running rf_run to stop reading: the batches in flight are
+/* Ask every rf_run in progress to stop reading: the batches in flight are
  * finished, aggregates cover the input read so far, and rf_run returns
- * -EINTR.  Async-signal-safe: meant for SIGINT and SIGTERM handlers. */
+ * -EINTR.  Runs that start afterwards run normally.  Async-signal-safe:
+ * meant for SIGINT and SIGTERM handlers. */
 RF_API void rf_cancel(void);
+
+/* A cancel of one run (or of the runs given the same token in
+ * opt->cancel), where rf_cancel() stops them all.  Fire it from any thread
+ * or a signal handler (async-signal-safe): the run stops as after
+ * rf_cancel() and returns -EINTR.  A token stays fired (a run started with
+ * it stops at once) until rf_cancel_token_reset.  Free it only after the
+ * runs using it returned.  rf_cancel_token_new: 0, or -ENOMEM. */
+typedef struct rf_cancel_token rf_cancel_token;
+RF_API int rf_cancel_token_new(rf_cancel_token **out);
+RF_API void rf_cancel_token_fire(rf_cancel_token *token);
+RF_API int rf_cancel_token_fired(const rf_cancel_token *token);
+RF_API void rf_cancel_token_reset(rf_cancel_token *token);
+RF_API void rf_cancel_token_free(rf_cancel_token *token);
 
 /* End a follow-mode run normally: the files are read to their last whole
  * line, the result printed and the state written; rf_run then returns 0.

@@ -158,7 +158,7 @@ static int complete_one(struct rf_async *a, uint64_t *waited)
 	uint64_t t0 = rf__probe_clock();
 	do
 		r = io_uring_wait_cqe(&a->ring, &cqe);
-	while (r == -EINTR && !rf__io_cancel);
+	while (r == -EINTR && !rf__cancelled());
 	if (r < 0)
 		return r;
 	*waited += rf__probe_clock() - t0;

@@ -48,14 +48,14 @@ static int left_ms(uint64_t deadline_ns)
 
 static int wait_pipe(int fd, uint64_t deadline_ns)
 {
-	if (rf__io_cancel)
+	if (rf__cancelled())
 		return -EINTR;
 	int ms = left_ms(deadline_ns);
 	if (ms == -ETIME)
 		return ms;
-	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = rf__cancel_fd, .events = POLLIN } };
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = rf__cancel_fd(), .events = POLLIN } };
 	int r = poll(pfd, 2, ms);
-	if (rf__io_cancel)
+	if (rf__cancelled())
 		return -EINTR;
 	if (r < 0 && errno != EINTR)
 		return -errno;
@@ -122,7 +122,7 @@ static int sniff_pipe(int fd, uint64_t deadline_ns)
 			result = c;
 			break;
 		}
-		if (rf__io_cancel) {
+		if (rf__cancelled()) {
 			result = -EINTR;
 			break;
 		}
@@ -153,7 +153,7 @@ static int sniff_socket(int fd, uint64_t deadline_ns)
 		int c = rf__codec_detect(buf, (size_t)n, n == 0 || (size_t)n >= sizeof buf || hup);
 		if (c >= 0)
 			return c;
-		if (rf__io_cancel)
+		if (rf__cancelled())
 			return -EINTR;
 		int w = nap(&ms, deadline_ns);
 		if (w < 0)

@@ -70,13 +70,25 @@ static inline int rf__source_drop(struct rf_source *src)
 
 #define RF_SOURCE_TICK 2
 
-#include <signal.h>
-/* Set by rf_cancel() from a signal handler: blocking reads give up with
- * -EINTR instead of waiting on. */
-extern volatile sig_atomic_t rf__io_cancel;
-/* An eventfd rf_cancel() writes to (-1: none yet): a stream's poll() waits
- * on it too, so a signal that came just before the poll is not missed. */
-extern int rf__cancel_fd;
+/* Cancelling (engine/cancel.c).  Each thread working for a run points
+ * rf__cancel_this at the run's watch: the run is cancelled once
+ * rf__cancel_gen moved past gen (rf_cancel) or its token fired, and fd,
+ * an eventfd of the run, is then readable.  rf__cancelled(): the run of
+ * this thread was cancelled, so blocking reads give up with -EINTR;
+ * rf__cancel_fd(): that eventfd (-1: none), which a stream's poll() waits
+ * on too, so a cancel that came just before the poll is not missed. */
+struct rf_cancel_token;
+struct rf_cancel_watch {
+	unsigned gen;
+	const struct rf_cancel_token *token;
+	int fd;
+	struct rf_cancel_slot *slot;
+	const struct rf_cancel_watch *prev;
+};
+extern _Atomic unsigned rf__cancel_gen;
+extern _Thread_local const struct rf_cancel_watch *rf__cancel_this;
+int rf__cancelled(void);
+int rf__cancel_fd(void);
 
 /* What the engine knows about an opened input. */
 struct rf_input_desc {

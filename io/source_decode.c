@@ -98,6 +98,7 @@ struct decode_source {
 
 	uint64_t out_offset;     /* decoded bytes handed out */
 	struct rf_decode_info info;
+	const struct rf_cancel_watch *cancel; /* the run's, for the decoder threads */
 };
 
 static uint64_t mono_ns(void)
@@ -168,7 +169,7 @@ static int refill(struct input *in)
 	for (;;) {
 		ssize_t r = rf__faults ? rf__fault_read(ds->fd, in->buf, want, in->at)
 				       : pread(ds->fd, in->buf, want, (off_t)in->at);
-		if (r < 0 && errno == EINTR && !rf__io_cancel)
+		if (r < 0 && errno == EINTR && !rf__cancelled())
 			continue;
 		if (r < 0)
 			return errno == EINTR ? -EINTR : -errno;
@@ -295,6 +296,7 @@ static void decode_segment(struct decode_source *ds, int k, char *buf)
 static void *decode_main(void *arg)
 {
 	struct decode_source *ds = arg;
+	rf__cancel_this = ds->cancel; /* a cancel of the run stops the reads here too */
 	char *buf = ds->inner ? NULL : malloc(INNER_BUF);
 	pthread_mutex_lock(&ds->lock);
 	for (;;) {
@@ -378,6 +380,7 @@ static void give_back(struct decode_source *ds, struct segment *sg)
 
 static int start(struct decode_source *ds)
 {
+	ds->cancel = rf__cancel_this;
 	if (ds->inner) {
 		ds->inner->wake_fd = ds->stop_fd;
 		ds->inner->deadline_ns = 0;
@@ -445,7 +448,7 @@ static int decode_next(struct rf_source *src, struct rf_chunk *chunk)
 			continue;
 		}
 		pthread_mutex_unlock(&ds->lock);
-		if (rf__io_cancel)
+		if (rf__cancelled())
 			return -EINTR;
 		int ms = -1;
 		if (src->deadline_ns) {
@@ -456,12 +459,12 @@ static int decode_next(struct rf_source *src, struct rf_chunk *chunk)
 			ms = left > 1000000 ? 1000000 : (int)left;
 		}
 		struct pollfd pfd[3] = { { .fd = ds->ready_fd, .events = POLLIN },
-					 { .fd = rf__cancel_fd, .events = POLLIN },
+					 { .fd = rf__cancel_fd(), .events = POLLIN },
 					 { .fd = src->wake_fd, .events = POLLIN } };
 		int pr = poll(pfd, 3, ms);
 		if (pr > 0 && pfd[0].revents)
 			drain_fd(ds->ready_fd);
-		if (rf__io_cancel)
+		if (rf__cancelled())
 			return -EINTR;
 		if (pr > 0 && pfd[2].revents)
 			return -ECANCELED; /* the run's workers failed: read no more */

@@ -597,7 +597,7 @@ static int read_file(struct follow_source *fs, int i, struct rf_chunk *c)
 		RF_PROBE3(io__submit, fd, ask, from);
 		do
 			n = pread(f->fd, b->data + have, ask, (off_t)f->off);
-		while (n < 0 && errno == EINTR && !rf__io_cancel);
+		while (n < 0 && errno == EINTR && !rf__cancelled());
 		long res = n < 0 ? -errno : (long)n;
 		uint64_t waited = 0;
 		RF_PROBE4(io__complete, fd, res, from, waited);
@@ -671,10 +671,10 @@ static int wait_event(struct follow_source *fs)
 	if (until)
 		ms = until <= now ? 0 : (int)((until - now + 999999) / 1000000 > 3600000 ? 3600000
 										: (until - now + 999999) / 1000000);
-	struct pollfd p[4] = { { .fd = fs->ino_fd, .events = POLLIN }, { .fd = rf__cancel_fd, .events = POLLIN },
+	struct pollfd p[4] = { { .fd = fs->ino_fd, .events = POLLIN }, { .fd = rf__cancel_fd(), .events = POLLIN },
 			       { .fd = fs->base.wake_fd, .events = POLLIN }, { .fd = rf__follow_stop_fd, .events = POLLIN } };
 	int r = poll(p, 4, ms);
-	if (rf__io_cancel)
+	if (rf__cancelled())
 		return -EINTR;
 	if (r > 0 && p[2].revents)
 		return -ECANCELED;
@@ -699,7 +699,7 @@ static int follow_next(struct rf_source *src, struct rf_chunk *c)
 		fs->started = 1;
 	}
 	for (;;) {
-		if (rf__io_cancel)
+		if (rf__cancelled())
 			return -EINTR;
 		if (rf__follow_stop && !fs->stopping) {
 			fs->stopping = 1;

@@ -30,7 +30,7 @@ struct read_source {
 static int wait_readable(int fd, uint64_t deadline_ns, int wake_fd)
 {
 	for (;;) {
-		if (rf__io_cancel)
+		if (rf__cancelled())
 			return -EINTR;
 		int ms = -1;
 		if (deadline_ns) {
@@ -42,10 +42,10 @@ static int wait_readable(int fd, uint64_t deadline_ns, int wake_fd)
 			uint64_t left = (deadline_ns - now + 999999) / 1000000;
 			ms = left > 1000000 ? 1000000 : (int)left;
 		}
-		struct pollfd pfd[3] = { { .fd = fd, .events = POLLIN }, { .fd = rf__cancel_fd, .events = POLLIN },
+		struct pollfd pfd[3] = { { .fd = fd, .events = POLLIN }, { .fd = rf__cancel_fd(), .events = POLLIN },
 					 { .fd = wake_fd, .events = POLLIN } };
 		int r = poll(pfd, 3, ms);
-		if (rf__io_cancel)
+		if (rf__cancelled())
 			return -EINTR;
 		if (r > 0 && pfd[2].revents)
 			return -ECANCELED; /* the run's workers failed: read no more */
@@ -64,7 +64,7 @@ static ssize_t read_some(int fd, char *p, size_t n, uint64_t off, int wake_fd)
 		ssize_t r = rf__faults ? rf__fault_read(fd, p, n, off) : read(fd, p, n);
 		if (r >= 0)
 			return r;
-		if (errno == EINTR && rf__io_cancel)
+		if (errno == EINTR && rf__cancelled())
 			return -EINTR;
 		if (errno == EINTR)
 			continue;

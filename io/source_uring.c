@@ -219,7 +219,7 @@ static int reap_one(struct uring_source *us)
 	uint64_t t0 = rf__probe_clock();
 	do
 		r = io_uring_wait_cqe(&us->u->ring, &cqe);
-	while (r == -EINTR && !rf__io_cancel);
+	while (r == -EINTR && !rf__cancelled());
 	if (r < 0)
 		return r;
 	uint64_t waited = rf__probe_clock() - t0;

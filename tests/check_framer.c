@@ -925,6 +925,7 @@ static int run_query(const char *query, const char *path, enum rf_io io, char **
 	int fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	struct rf_options opt;
 	rf_options_init(&opt);
+	opt.catch_sigbus = 1; /* mmap among the backends, as the command reads */
 	opt.io = io;
 	opt.out_fd = fd;
 	opt.memory = 1 << 20;          /* tiny pool: 64 KiB buffers, many cuts */
@@ -1061,6 +1062,7 @@ START_TEST(test_max_record_names_line)
 	for (int i = 0; i < 3; i++) {
 		struct rf_options opt;
 		rf_options_init(&opt);
+		opt.catch_sigbus = 1; /* mmap among the backends, as the command reads */
 		opt.io = ios[i];
 		opt.out_fd = open("/dev/null", O_WRONLY);
 		opt.buffer_size = 64 << 10;

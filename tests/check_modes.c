@@ -74,6 +74,7 @@ static char *run(const char *query, enum rf_mode mode, enum rf_io io, enum rf_si
 	snprintf(out, sizeof out, "%s/out", dir);
 	struct rf_options opt;
 	rf_options_init(&opt);
+	opt.catch_sigbus = 1; /* mmap among the backends, as the command reads */
 	opt.mode = mode;
 	opt.io = io;
 	opt.simd = simd;

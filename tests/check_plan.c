@@ -19,6 +19,9 @@ static struct rf_plan p;
 static void setup(void)
 {
 	rf_options_init(&opt);
+	/* the command's permissions (a library call's defaults: test_embedding) */
+	opt.allow_fork = 1;
+	opt.catch_sigbus = 1;
 	two = (struct rf_plan_machine){ .cpus = 2, .ram = 8192 * MiB };
 }
 
@@ -125,6 +128,31 @@ START_TEST(test_auto_multiprocess)
 	files[1].kind = RF_INPUT_STREAM;
 	rf__plan_mode(&opt, &q, files, 2, &two, &p);
 	ck_assert_int_eq(p.mode, RF_MODE_SERIAL);
+}
+END_TEST
+
+/* A library call's defaults: no fork unless allowed (threads instead, and
+ * the reason says so), no mmap without the SIGBUS handler; an explicit
+ * multiprocess mode is a permission of its own. */
+START_TEST(test_embedding)
+{
+	struct rf_plan_query q = traits("split | count by $9");
+	char why[160];
+	int direct, deep;
+	rf_options_init(&opt);
+	ck_assert_int_eq(opt.allow_fork, 0);
+	ck_assert_int_eq(opt.catch_sigbus, 0);
+	ck_assert_int_eq(files_mode(&q, 2, 40 * MiB, &two), RF_MODE_PARALLEL);
+	ck_assert_int_eq(p.threads, 2);
+	has("allow_fork");
+	ck_assert_int_eq(files_mode(&q, 14, 12 * MiB, &two), RF_MODE_PARALLEL);
+	opt.mode = RF_MODE_MULTIPROCESS;
+	ck_assert_int_eq(files_mode(&q, 2, 40 * MiB, &two), RF_MODE_MULTIPROCESS);
+	opt.mode = RF_MODE_AUTO;
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 16 * MiB - 1, -1, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_READ);
+	ck_assert_ptr_nonnull(strstr(why, "catch_sigbus"));
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 80, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_READ);
+	ck_assert_int_eq(rf__plan_io(&opt, 0, 100 * MiB, 10, two.ram, 0, &direct, &deep, why, sizeof why), RF_IO_URING);
 }
 END_TEST
 
@@ -582,6 +610,7 @@ int main(void)
 	tcase_add_test(tc, test_query_traits);
 	tcase_add_test(tc, test_auto_many_small_files);
 	tcase_add_test(tc, test_auto_multiprocess);
+	tcase_add_test(tc, test_embedding);
 	tcase_add_test(tc, test_auto_parallel_pipeline_serial);
 	tcase_add_test(tc, test_serial_needed);
 	tcase_add_test(tc, test_forced_modes);

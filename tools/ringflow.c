@@ -362,6 +362,13 @@ static void on_message(void *user, const char *input, int err, const char *messa
 	__atomic_store_n((uint32_t *)(void *)rec, (uint32_t)n, __ATOMIC_RELEASE);
 }
 
+/* The engine's messages with their severity: warnings are shown as notes
+ * are (the "ringflow: note: " lines scripts read), errors with their input. */
+static void on_severity(void *user, enum rf_severity sev, const char *input, int err, const char *message)
+{
+	on_message(user, sev == RF_ERROR ? input : "note", sev == RF_ERROR ? err : 0, message);
+}
+
 /* A message of the command itself, not about one input. */
 static void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -938,6 +945,10 @@ int main(int argc, char **argv)
 {
 	struct rf_options opt;
 	rf_options_init(&opt);
+	/* a program of its own: worker processes and a SIGBUS handler are
+	 * ours to have (a library call has neither unless asked) */
+	opt.allow_fork = 1;
+	opt.catch_sigbus = 1;
 	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
 	const char *rejects_path = NULL, *stats_path = NULL, *state_path = NULL;
 	int progress = 0;
@@ -1272,13 +1283,12 @@ int main(int argc, char **argv)
 	/* the engine's messages come through on_message, printed there; with
 	 * --stats=json they go into the JSON, on stderr only there */
 	msg_print = 1;
-	opt.on_error = on_message;
+	opt.on_message = on_severity;
 	if (stats == 2) {
 		void *m = mmap(NULL, MSG_LOG_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (m != MAP_FAILED) {
 			msg_log = m;
 			msg_print = stats_path != NULL;
-			opt.on_error = on_message;
 			if (!stats_path)
 				progress = 0;
 		}
