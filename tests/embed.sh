@@ -25,7 +25,9 @@ if [ "$(nproc)" -ge 2 ]; then
 	check_eq "the CLI's count" "$(tail -n 1 "$T/cli.out")" "$want"
 	"$EMBED" fork 1 "$T/a.log" "$T/b.log" > "$T/allowed.out" 2> "$T/allowed.err"
 	check_line "allowed: multiprocess (else this test proves nothing)" "$T/allowed.err" "mode=multiprocess"
-	check_eq "allowed: forks seen" "$(sed -n 's/^forks=//p' "$T/allowed.err")" "$(nproc)"
+	forks=$(sed -n 's/^forks=//p' "$T/allowed.err")
+	[ "${forks:-0}" -gt 0 ] || fail "allowed: no fork seen (forks=$forks): the count cannot see the workers"
+	checks=$((checks + 1))
 	"$EMBED" fork 0 "$T/a.log" "$T/b.log" > "$T/lib.out" 2> "$T/lib.err"
 	check_line "not allowed: status" "$T/lib.err" "status=0"
 	check_line "not allowed: no fork" "$T/lib.err" "forks=0"
