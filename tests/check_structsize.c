@@ -127,6 +127,20 @@ START_TEST(test_current_size_runs)
 }
 END_TEST
 
+/* A serial count with these options and report: the whole input counted,
+ * and the report's size left as the program set it */
+static void count_serial(struct rf_options *opt, struct rf_report *rep)
+{
+	size_t size = rep->size;
+	opt->mode = RF_MODE_SERIAL;
+	char out[64];
+	ck_assert_int_eq(run_count(opt, rep, out, sizeof out), 0);
+	ck_assert_str_eq(out, "1001\n");
+	ck_assert_uint_eq(rep->records, LINES + 1);
+	ck_assert_int_eq(rep->mode, RF_MODE_SERIAL);
+	ck_assert_uint_eq(rep->size, size);
+}
+
 /* An older program: its structs are OLD_*_SIZE bytes and nothing follows
  * them (a guard page); the options past them are the defaults, and the
  * report's size is left as the program set it. */
@@ -143,12 +157,7 @@ START_TEST(test_old_program)
 	struct rf_report *rep = before_guard(OLD_REPORT_SIZE);
 	memset(rep, 0, OLD_REPORT_SIZE);
 	rep->size = OLD_REPORT_SIZE;
-	char out[64];
-	ck_assert_int_eq(run_count(opt, rep, out, sizeof out), 0);
-	ck_assert_str_eq(out, "1001\n");
-	ck_assert_uint_eq(rep->records, LINES + 1);
-	ck_assert_int_eq(rep->mode, RF_MODE_SERIAL);
-	ck_assert_uint_eq(rep->size, OLD_REPORT_SIZE);
+	count_serial(opt, rep);
 }
 END_TEST
 
@@ -255,12 +264,7 @@ START_TEST(test_init_size_smaller)
 	check_defaults(opt);
 	ck_assert_uint_eq(rep->records, 0);
 	ck_assert_int_eq(rep->follow_polled, 0);
-	opt->mode = RF_MODE_SERIAL;
-	char out[64];
-	ck_assert_int_eq(run_count(opt, rep, out, sizeof out), 0);
-	ck_assert_str_eq(out, "1001\n");
-	ck_assert_uint_eq(rep->records, LINES + 1);
-	ck_assert_uint_eq(rep->size, MIN_REPORT_SIZE);
+	count_serial(opt, rep);
 }
 END_TEST
 
@@ -325,11 +329,7 @@ START_TEST(test_old_program_symbols)
 	ck_assert_uint_eq(opt->size, MIN_OPTIONS_SIZE);
 	ck_assert_uint_eq(rep->size, MIN_REPORT_SIZE);
 	check_defaults(opt);
-	opt->mode = RF_MODE_SERIAL;
-	char out[64];
-	ck_assert_int_eq(run_count(opt, rep, out, sizeof out), 0);
-	ck_assert_str_eq(out, "1001\n");
-	ck_assert_uint_eq(rep->records, LINES + 1);
+	count_serial(opt, rep);
 }
 END_TEST
 
@@ -404,9 +404,11 @@ static unsigned char *three_inputs(size_t stride, char *path, size_t pathlen, in
 	return arr;
 }
 
-START_TEST(test_inputs_newer_stride)
+/* The three inputs at `stride` and a sink of sink_size bytes (the bytes
+ * past the fields the test sets: junk), each ending at a guard page:
+ * counted whole */
+static void count_at_sizes(size_t stride, size_t sink_size)
 {
-	size_t stride = sizeof(struct rf_input) + 24, sink_size = sizeof(struct rf_sink) + 16;
 	char path[64];
 	int fds[2];
 	unsigned char *arr = three_inputs(stride, path, sizeof path, fds);
@@ -419,20 +421,17 @@ START_TEST(test_inputs_newer_stride)
 	close(fds[0]);
 	close(fds[1]);
 }
+
+/* a newer header's structs, and the first layout's */
+START_TEST(test_inputs_newer_stride)
+{
+	count_at_sizes(sizeof(struct rf_input) + 24, sizeof(struct rf_sink) + 16);
+}
 END_TEST
 
-/* the first layout, with nothing past it */
 START_TEST(test_inputs_first_layout)
 {
-	char path[64];
-	int fds[2];
-	unsigned char *arr = three_inputs(MIN_INPUT_SIZE, path, sizeof path, fds);
-	unsigned char *sink = before_guard(MIN_SINK_SIZE);
-	int r = count_inputs(arr, 3, sink, MIN_SINK_SIZE);
-	ck_assert_msg(r == 0, "%d: %s", r, message);
-	ck_assert_int_eq(counted, 2 * (LINES + 1) + BUFFER_LINES);
-	close(fds[0]);
-	close(fds[1]);
+	count_at_sizes(MIN_INPUT_SIZE, MIN_SINK_SIZE);
 }
 END_TEST
 
@@ -560,11 +559,17 @@ static int run_check(enum check c, const struct rf_options *opt, size_t size, co
 	return r;
 }
 
-START_TEST(test_checks_take_sizes)
+static rf_query *parse(const char *text)
 {
 	rf_query *q;
 	struct rf_query_error qerr;
-	ck_assert_int_eq(rf_query_parse("count", &q, &qerr), 0);
+	ck_assert_int_eq(rf_query_parse(text, &q, &qerr), 0);
+	return q;
+}
+
+START_TEST(test_checks_take_sizes)
+{
+	rf_query *q = parse("count");
 	struct rf_options opt;
 	rf_options_init(&opt);
 	opt.since = "1h";
@@ -594,9 +599,8 @@ START_TEST(test_checks_errno)
 	ck_assert_int_eq(rf_check_regex_engine((enum rf_regex_engine)99, err, sizeof err), -EINVAL);
 	ck_assert_str_ne(err, "");
 
-	rf_query *q;
+	rf_query *q = parse("eval c = geoip(line)");
 	struct rf_query_error qerr;
-	ck_assert_int_eq(rf_query_parse("eval c = geoip(line)", &q, &qerr), 0);
 	struct rf_options opt;
 	rf_options_init(&opt);
 	opt.since = "not a time";
