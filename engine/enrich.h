@@ -19,4 +19,8 @@ const char *rf__ua_family(const char *ua, size_t n);
 const char *rf__ua_os(const char *ua, size_t n);
 const char *rf__ua_class(const char *ua, size_t n);
 
+/* rf_open_databases (structsize.c checks the options' size): the files
+ * given for geoip() and asn(), NULL for the usual places */
+int rf__open_databases(const char *geoip_db, const char *asn_db, char *err, size_t errlen);
+
 #endif

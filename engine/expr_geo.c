@@ -160,7 +160,9 @@ static void fn_geo(const struct rf_fn_call *call, const struct rf_tv *a, struct 
 #endif
 }
 
-/* Open path as db's database; 0, or -1 with the reason in err. */
+/* Open path as db's database; 0, or a negative errno with the reason in
+ * err: the file's own error, -EINVAL for a file that is not a database,
+ * -ENOTSUP without libmaxminddb. */
 static int open_db(int db, const char *path, char *err, size_t errlen)
 {
 #ifdef HAVE_MAXMINDDB
@@ -169,33 +171,36 @@ static int open_db(int db, const char *path, char *err, size_t errlen)
 	int e = errno;
 	if (st == MMDB_FILE_OPEN_ERROR && e) {
 		snprintf(err, errlen, "%s %s: %s", db_option[db], path, strerror(e));
-		return -1;
+		return -e;
 	}
 	if (st != MMDB_SUCCESS) {
 		/* an empty file or a directory cannot be mapped: an I/O error */
 		snprintf(err, errlen, "%s %s: not a MaxMind database it can read: %s%s%s%s", db_option[db], path,
 			 MMDB_strerror(st), st == MMDB_IO_ERROR && e ? " (" : "", st == MMDB_IO_ERROR && e ? strerror(e) : "",
 			 st == MMDB_IO_ERROR && e ? ")" : "");
-		return -1;
+		return -EINVAL;
 	}
 	dbs[db].open = 1;
 	return 0;
 #else
 	(void)path;
 	snprintf(err, errlen, "%s needs libmaxminddb, which this ringflow was built without", db_function[db]);
-	return -1;
+	return -ENOTSUP;
 #endif
 }
 
-int rf_open_databases(const struct rf_options *opt, char *err, size_t errlen)
+/* rf_open_databases with the two options it reads (structsize.c takes
+ * them from the caller's struct) */
+int rf__open_databases(const char *geoip_db, const char *asn_db, char *err, size_t errlen)
 {
 	for (int db = 0; db < DB_N; db++) {
 		if (!dbs[db].wanted || dbs[db].open)
 			continue;
-		const char *given = db == DB_GEOIP ? opt->geoip_db : opt->asn_db;
+		const char *given = db == DB_GEOIP ? geoip_db : asn_db;
+		int r;
 		if (given) {
-			if (open_db(db, given, err, errlen) < 0)
-				return -1;
+			if ((r = open_db(db, given, err, errlen)) < 0)
+				return r;
 			continue;
 		}
 		const char *const *files = db == DB_ASN ? asn_files : dbs[db].city ? city_files : country_files;
@@ -203,8 +208,8 @@ int rf_open_databases(const struct rf_options *opt, char *err, size_t errlen)
 		for (int f = 0; files[f] && !dbs[db].open; f++)
 			for (int d = 0; db_dirs[d] && !dbs[db].open; d++) {
 				snprintf(path, sizeof path, "%s/%s", db_dirs[d], files[f]);
-				if (access(path, F_OK) == 0 && open_db(db, path, err, errlen) < 0)
-					return -1;
+				if (access(path, F_OK) == 0 && (r = open_db(db, path, err, errlen)) < 0)
+					return r;
 			}
 		if (!dbs[db].open) {
 			char names[200] = "";
@@ -212,7 +217,7 @@ int rf_open_databases(const struct rf_options *opt, char *err, size_t errlen)
 				snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", f ? ", " : "", files[f]);
 			snprintf(err, errlen, "%s needs a MaxMind database: %s FILE (none in %s or %s: %s)",
 				 db_function[db], db_option[db], db_dirs[0], db_dirs[1], names);
-			return -1;
+			return -ENOENT;
 		}
 	}
 	return 0;

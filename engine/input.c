@@ -57,9 +57,11 @@ void read_given_input(struct run *run, int i)
 		read_buffer(run, shown, in->data, in->len);
 		return;
 	}
-	/* "-" by another name is standard input still */
+	/* The path says what is read, the name only how it is shown: the path
+	 * "-" is standard input whatever its name, and any other path is
+	 * opened by itself, also when its name is "-". */
 	int fd = in->kind == RF_INPUT_FD ? in->fd : in->path && strcmp(in->path, "-") == 0 ? 0 : -1;
-	if (fd < 0 && shown != in->path)
+	if (fd < 0)
 		run->open_as = in->path;
 	run->in_fd = fd;
 	process_input(run, shown);

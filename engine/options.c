@@ -12,7 +12,9 @@
 #include "expr.h"
 #include "../io/codec.h"
 
-void rf_options_init(struct rf_options *opt)
+/* The defaults in a struct of this library's own size (rf_options_init_size,
+ * structsize.c, gives the caller's share of them). */
+void rf__options_defaults(struct rf_options *opt)
 {
 	memset(opt, 0, sizeof *opt);
 	opt->size = sizeof *opt;
@@ -98,17 +100,17 @@ PARSE(rf_format_parse, enum rf_out_format, format_names)
 PARSE(rf_regex_engine_parse, enum rf_regex_engine, regex_engine_names)
 
 /* A size: digits and an optional K, M, G or T (powers of 1024), then an
- * optional "B" or "iB".  0, or -1 for anything else, -2 for a number too
- * large for any range. */
+ * optional "B" or "iB".  0, or -EINVAL for anything else, -ERANGE for a
+ * number too large for any range. */
 int rf_parse_size(const char *s, size_t *out)
 {
 	char *end;
 	if (*s < '0' || *s > '9') /* strtoull would take " -1" as a huge number */
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (end == s)
-		return -1;
+		return -EINVAL;
 	int range = errno == ERANGE;
 	unsigned long long mul = 1;
 	switch (*end) {
@@ -117,14 +119,14 @@ int rf_parse_size(const char *s, size_t *out)
 	case 'g': case 'G': mul = 1ULL << 30; end++; break;
 	case 't': case 'T': mul = 1ULL << 40; end++; break;
 	case '\0': break;
-	default: return -1;
+	default: return -EINVAL;
 	}
 	if (mul > 1 && (*end == 'i' || *end == 'B'))
 		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
 	if (*end)
-		return -1;
+		return -EINVAL;
 	if (range || v > (~0ULL) / mul || v * mul > SIZE_MAX)
-		return -2;
+		return -ERANGE;
 	*out = (size_t)(v * mul);
 	return 0;
 }
@@ -178,26 +180,27 @@ const char *rf_compression_package(int format)
 	return format > 0 && format < RF_CODEC_COUNT ? rf__codec_package((enum rf_codec)format) : NULL;
 }
 
-int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err)
+/* rf_check_multiline on options of this library's size (structsize.c) */
+int rf__check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err)
 {
 	memset(err, 0, sizeof *err);
 	if (!opt->record_start && !opt->multiline)
 		return 0;
 	if (opt->record_start && opt->multiline) {
 		snprintf(err->message, sizeof err->message, "--record-start and --multiline are one rule: give one");
-		return -1;
+		return -EINVAL;
 	}
 	if (q && rf__parse_csv_sep(q)) {
 		snprintf(err->message, sizeof err->message,
 			 "parse csv and tsv frame their own records (quoted newlines): no --record-start or --multiline");
-		return -1;
+		return -EINVAL;
 	}
 	struct rf_ml ml;
 	if (rf__ml_init(&ml, opt->multiline, opt->record_start, err) < 0) {
 		if (opt->multiline)
 			snprintf(err->message, sizeof err->message,
 				 "--multiline: '%s' is not a rule (java, python, go, indent)", opt->multiline);
-		return -1;
+		return -EINVAL;
 	}
 	rf__ml_free(&ml);
 	return 0;
@@ -207,7 +210,7 @@ int rf_check_regex_engine(enum rf_regex_engine engine, char *err, size_t errlen)
 {
 	if ((unsigned)engine > RF_REGEX_PCRE2) {
 		snprintf(err, errlen, "unknown regex engine");
-		return -1;
+		return -EINVAL;
 	}
-	return engine == RF_REGEX_HYPERSCAN && !rf__hs_usable(err, errlen) ? -1 : 0;
+	return engine == RF_REGEX_HYPERSCAN && !rf__hs_usable(err, errlen) ? -ENOTSUP : 0;
 }

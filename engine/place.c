@@ -21,7 +21,8 @@ int rf_parse_cpus(const char *list, int *cpus, int max, int *n)
 	return rf__parse_cpu_list(list, cpus, max, n);
 }
 
-int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len)
+/* rf_check_placement on options of this library's size (structsize.c) */
+int rf__check_placement(const struct rf_options *opt, char *err, size_t err_len)
 {
 	struct rf_topology *t = malloc(sizeof *t);
 	struct rf_placement *pl = malloc(sizeof *pl);

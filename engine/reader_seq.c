@@ -311,8 +311,9 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 {
 	struct rf_report *rep = run->rep;
 	const char *shown = name ? name : "-";
-	/* a caller's descriptor (rf_input) is read as standard input is */
-	int is_stdin = run->in_fd >= 0 || !name || strcmp(name, "-") == 0;
+	/* a caller's descriptor (rf_input) is read as standard input is; an
+	 * input opened by its path is a file, whatever name it is shown by */
+	int is_stdin = run->in_fd >= 0 || (!run->open_as && strcmp(shown, "-") == 0);
 	int count_lines = run->count_lines; /* put back at the end (the seek) */
 	if (rep) /* every input, also one that cannot be read */
 		rep->inputs++;

@@ -96,15 +96,16 @@ static int range_of(const struct rf_options *opt, const rf_query *q, const struc
 	return 0;
 }
 
-int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen)
+/* rf_check_time_range on options of this library's size (structsize.c) */
+int rf__check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen)
 {
 	struct rf_tz *tz = NULL;
 	struct rf_timerange tr;
 	if (opt->tz && rf__tz_open(opt->tz, &tz, err, errlen) < 0)
-		return -1;
+		return -EINVAL;
 	int r = opt->since || opt->until ? range_of(opt, q, tz, &tr, err, errlen) : 0;
 	rf__tz_free(tz);
-	return r;
+	return r < 0 ? -EINVAL : 0;
 }
 
 static int open_range(struct run *run, const rf_query *q)

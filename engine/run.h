@@ -192,6 +192,12 @@ int rf__run_inputs(const rf_query *q, const struct rf_input *in, int nin, const 
 		   const struct rf_sink *sink, struct rf_report *report);
 int rf__run_result(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
 		   struct rf_report *report, rf_result **out);
+/* the rf_check_* functions that take options, and options.c's defaults,
+ * on a struct of this library's own size (structsize.c again) */
+void rf__options_defaults(struct rf_options *opt);
+int rf__check_placement(const struct rf_options *opt, char *err, size_t err_len);
+int rf__check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen);
+int rf__check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err);
 int per_input_header(const rf_query *q);
 
 /* output.c (emit_rows, deliver_rows: rows.c) */

@@ -274,7 +274,7 @@ int rf_check_tz(const char *name, char *err, size_t errlen)
 {
 	struct rf_tz *tz;
 	if (rf__tz_open(name, &tz, err, errlen) < 0)
-		return -1;
+		return -EINVAL;
 	rf__tz_free(tz);
 	return 0;
 }

@@ -109,13 +109,14 @@ RF_API int rf_mode_parse(const char *name, enum rf_mode *out);
 RF_API int rf_format_parse(const char *name, enum rf_out_format *out);
 RF_API int rf_regex_engine_parse(const char *name, enum rf_regex_engine *out);
 RF_API const char *rf_regex_engine_name(enum rf_regex_engine engine);
-/* Whether `engine` can be had here: 0, or -1 with why in err (hyperscan
- * when ringflow was built without it or the CPU cannot run it; rf_run
- * then returns -ENOTSUP). */
+/* Whether `engine` can be had here: 0, or a negative errno with why in
+ * err: -EINVAL for a value outside the enum, -ENOTSUP for hyperscan when
+ * ringflow was built without it or the CPU cannot run it (rf_run then
+ * returns -ENOTSUP too). */
 RF_API int rf_check_regex_engine(enum rf_regex_engine engine, char *err, size_t errlen);
 /* A size on the command line: digits and an optional K, M, G or T (powers
- * of 1024), then an optional "B" or "iB".  0, -1 for anything else, -2 for
- * a number too large for a size_t. */
+ * of 1024), then an optional "B" or "iB".  0, -EINVAL for anything else,
+ * -ERANGE for a number too large for a size_t (*out untouched). */
 RF_API int rf_parse_size(const char *s, size_t *out);
 /* "auto", "off", "interleave", "node" (node:N is the caller's to split) */
 RF_API int rf_numa_parse(const char *name, enum rf_numa_mode *out);
@@ -164,13 +165,15 @@ typedef void (*rf_message_fn)(void *user, enum rf_severity severity, const char 
 			      const char *message);
 
 /* struct rf_options and struct rf_report begin with their size, as Linux's
- * own structs do: rf_options_init() and rf_report_init() set it to the
- * size the program was compiled with.  New fields are only ever added at
- * the end, so a library newer than the program reads the options past the
- * program's size as their defaults and writes the report only up to its
- * size; a size it does not know (larger than its own struct: a newer
- * program; or not set by the init function) makes rf_run return -EINVAL
- * with a message.  Always start from the init function. */
+ * own structs do: rf_options_init() and rf_report_init(), inline functions
+ * of this header, pass the size the program was compiled with to the
+ * library's rf_options_init_size() and rf_report_init_size().  New fields
+ * are only ever added at the end, so a library newer than the program
+ * reads the options past the program's size as their defaults and writes
+ * the report only up to its size; a size it does not know (larger than its
+ * own struct: a newer program; or not set by the init function) makes
+ * rf_run, the rf_check_* functions taking options and rf_open_databases
+ * return -EINVAL with a message.  Always start from the init function. */
 struct rf_options {
 	size_t size;           /* sizeof(struct rf_options): rf_options_init sets it */
 	enum rf_mode mode;
@@ -262,29 +265,44 @@ struct rf_options {
 	void *message_user;
 };
 
-/* The defaults, and opt->size. */
-RF_API void rf_options_init(struct rf_options *opt);
+/* The defaults in the first `size` bytes of opt, as far as this library
+ * knows the fields (any bytes past its own struct are zeroed), and
+ * opt->size = size.  0, or -EINVAL when rf_run would refuse that size:
+ * larger than this library's struct (the struct is set up all the same),
+ * or smaller than the first layout with a size field (the size bytes are
+ * zeroed, so the size reads 0). */
+RF_API int rf_options_init_size(struct rf_options *opt, size_t size);
+
+/* The defaults, and opt->size: the size this program was compiled with. */
+static inline void rf_options_init(struct rf_options *opt)
+{
+	(void)rf_options_init_size(opt, sizeof *opt);
+}
 
 /* Whether a --tz zone can be used: UTC, an offset (+05:30, -0800) or an
- * IANA name (Europe/Berlin).  0, or -1 with a message in err. */
+ * IANA name (Europe/Berlin).  0, or -EINVAL with a message in err. */
 RF_API int rf_check_tz(const char *name, char *err, size_t errlen);
 
 /* Whether opt->since and opt->until (each may be NULL) read: a time in a
  * form rf's time fields take (zone-less: on --tz's clock), now, today,
  * yesterday, or a duration (1h: an hour ago); and q's parser has its
- * time where the range looks (not json, logfmt).  0, or -1 with a message. */
+ * time where the range looks (not json, logfmt).  0, or -EINVAL with a
+ * message in err (also for options of a size rf_run refuses). */
 RF_API int rf_check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen);
 
 /* Open the MaxMind databases that the queries parsed so far call for
  * (geoip(), asn(), asn_org()): opt->geoip_db and opt->asn_db, else the
  * usual places.  Once per process, before rf_run (without it those calls
- * give null).  0, or -1 with a message in err. */
+ * give null).  0, or a negative errno with a message in err: -ENOENT
+ * (none found, or a file that is not there; another file's error is its
+ * own errno), -EINVAL (not a MaxMind database, or options of a size
+ * rf_run refuses), -ENOTSUP (built without libmaxminddb). */
 RF_API int rf_open_databases(const struct rf_options *opt, char *err, size_t errlen);
 
 /* Whether opt's multiline rule can be used: a known preset, a pattern that
  * compiles (err->column is then 1-based in the pattern), not both, and not
- * with parse csv or tsv (whose records have their own framing).  0, or -1
- * with err filled. */
+ * with parse csv or tsv (whose records have their own framing).  0, or
+ * -EINVAL with err filled (also for options of a size rf_run refuses). */
 RF_API int rf_check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err);
 
 /* Compressed formats by number (the index of the rf_report arrays below):
@@ -395,9 +413,17 @@ struct rf_report {
 	int follow_polled;
 };
 
-/* Zeroes the report and sets report->size: call it before passing a
- * report to rf_run. */
-RF_API void rf_report_init(struct rf_report *report);
+/* Zeroes the first `size` bytes of report and sets report->size = size.
+ * 0, or -EINVAL when rf_run would refuse that size (as for
+ * rf_options_init_size). */
+RF_API int rf_report_init_size(struct rf_report *report, size_t size);
+
+/* Zeroes the report and sets report->size to the size this program was
+ * compiled with: call it before passing a report to rf_run. */
+static inline void rf_report_init(struct rf_report *report)
+{
+	(void)rf_report_init_size(report, sizeof *report);
+}
 
 /* Run q over the inputs (NULL or "-" is stdin; nfiles == 0 means stdin) and
  * write its output to opt->out_fd; report (may be NULL) gets the statistics
@@ -437,8 +463,9 @@ RF_API void rf_follow_stop(void);
  * malformed, empty or longer than max. */
 RF_API int rf_parse_cpus(const char *list, int *cpus, int max, int *n);
 
-/* Check --numa / --cpus against this machine before running: 0, or -EINVAL
- * with a message in err. */
+/* Check --numa / --cpus against this machine before running: 0, or a
+ * negative errno with a message in err (-EINVAL: a placement this machine
+ * cannot give, or options of a size rf_run refuses). */
 RF_API int rf_check_placement(const struct rf_options *opt, char *err, size_t err_len);
 
 /* Human-readable text for a negative return of rf_run. */
@@ -447,7 +474,10 @@ RF_API const char *rf_strerror(int err);
 /* ---- Results and inputs ------------------------------------------------- */
 
 /* Where an input's bytes come from.
- *   RF_INPUT_PATH    a file by name ("-" is standard input), as rf_run reads it
+ *   RF_INPUT_PATH    a file by name, as rf_run reads it: the path "-" is
+ *                    standard input, as in rf_run's files[] (a file named
+ *                    "-" is "./-"); what is read depends on the path only,
+ *                    never on the name shown in messages
  *   RF_INPUT_FD      a descriptor of the caller's, read like standard input:
  *                    from its current position, as a file when it is a
  *                    regular file, else as a stream; never closed
@@ -461,6 +491,12 @@ RF_API const char *rf_strerror(int err);
  * (-EINVAL). */
 enum rf_input_source { RF_INPUT_PATH, RF_INPUT_FD, RF_INPUT_BUFFER };
 
+/* An array of inputs is read with in[0].size as its stride, so a program
+ * built against another ringflow.h passes its own sizeof: each element's
+ * size must equal in[0].size (else -EINVAL), and be at least the first
+ * layout's (up to name) and at most 4096.  Fields past the program's size
+ * read as zero; fields past this library's (a newer program's) are not
+ * read.  struct rf_sink is taken the same way. */
 struct rf_input {
 	size_t size;               /* sizeof(struct rf_input): set it first */
 	enum rf_input_source kind;
@@ -468,7 +504,7 @@ struct rf_input {
 	int fd;                    /* FD */
 	const void *data;          /* BUFFER: len bytes */
 	size_t len;
-	const char *name;          /* in messages; NULL: the path, "fd N",
+	const char *name;          /* in messages only; NULL: the path, "fd N",
 	                            * "buffer N" (N: the input's index) */
 };
 
@@ -536,8 +572,11 @@ struct rf_field_span {
 	size_t len;
 };
 
+/* Given to the program, so its size is the library's sizeof: a program
+ * built against a newer ringflow.h checks size before reading a field past
+ * the end of the struct an older library knows. */
 struct rf_records {
-	size_t size;               /* sizeof(struct rf_records) */
+	size_t size;               /* the library's sizeof(struct rf_records) */
 	size_t count;
 	const struct rf_record *record;
 	int nfields;
@@ -564,7 +603,7 @@ typedef int (*rf_row_fn)(void *user, const rf_result *rows, size_t row);
 typedef int (*rf_records_fn)(void *user, const struct rf_records *batch);
 
 struct rf_sink {
-	size_t size;               /* sizeof(struct rf_sink): set it first */
+	size_t size;               /* sizeof(struct rf_sink): set it first (as rf_input's) */
 	rf_row_fn on_row;          /* NULL: rows go to opt->out_fd as text */
 	rf_records_fn on_records;  /* NULL: records go to opt->out_fd */
 	void *user;

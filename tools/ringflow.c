@@ -180,7 +180,7 @@ static int size_option(const char *name, const char *arg, size_t *out)
 			min = range[i].min, max = range[i].max;
 	size_t v = 0;
 	int r = rf_parse_size(arg, &v);
-	if (r == -1) {
+	if (r == -EINVAL) {
 		fprintf(stderr, "ringflow: --%s: bad size '%s' (a number with an optional K, M, G or T, like 64M)\n",
 			name, arg);
 		return -1;
