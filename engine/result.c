@@ -202,26 +202,45 @@ int rf_result_final(const rf_result *r)
 
 /* ---- the record sink ---- */
 
+/* The newest field of the name: an eval or a stage that makes a field a
+ * parser has too overrides it, as it does for the stages after it. */
 int rf_records_field(const struct rf_records *batch, const char *name)
 {
-	for (int i = 0; batch && name && i < batch->nfields; i++)
+	for (int i = batch && name ? batch->nfields - 1 : -1; i >= 0; i--)
 		if (strcmp(batch->field_name[i], name) == 0)
 			return i;
 	return -1;
 }
 
-/* The index of the input a batch came from, by the name it was shown by:
- * inputs are read in order, so the search starts at the last one's. */
-static int input_of(struct rf_consumers *c, const char *shown)
+static char *batch_alloc(void *user, size_t n)
 {
-	if (c->nin == 0)
-		return 0; /* standard input */
-	for (int n = 0; n < c->nin; n++) {
-		int i = (c->last + n) % c->nin;
-		if (c->shown[i] == shown)
-			return c->last = i;
+	return rf__batch_alloc(user, n ? n : 1);
+}
+
+/* Field j of selected record i as text.  A field eval, a lookup or a
+ * custom stage made is kept typed (its text is written only when a later
+ * stage reads it as text), so the text is made here from the typed value,
+ * as `select` would print it (times in UTC). */
+static int field_text(const struct rf_schema *sc, struct rf_batch *b, size_t i, int j, struct rf_field_span *out)
+{
+	*out = (struct rf_field_span){ NULL, 0 };
+	if (!b->has_vals || (uint32_t)j >= b->nslots)
+		return 0;
+	if (!sc->is_eval[j] || sc->text_needed[j] || sc->tv_idx[j] >= b->ntv) {
+		struct rf_value v = b->vals[i * b->nslots + (size_t)j];
+		if (!rf_value_missing(v))
+			*out = (struct rf_field_span){ v.p, (size_t)v.len };
+		return 0;
 	}
-	return -1;
+	const struct rf_tv *t = &b->tv[i * b->ntv + sc->tv_idx[j]];
+	struct rf_tv s = *t;
+	struct rf_fn_env env = { batch_alloc, b, 0, NULL };
+	if (t->type == RF_TV_NULL)
+		return 0;
+	if (t->type != RF_TV_STR && rf__tv_to_text(t, &env, &s) < 0)
+		return -ENOMEM;
+	*out = (struct rf_field_span){ s.u.s, s.len };
+	return 0;
 }
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -249,18 +268,12 @@ int rf__records_deliver(struct rf_consumers *c, struct rf_batch *b, const struct
 	if ((r = grow((void **)&c->rec, &c->rec_cap, n, sizeof *c->rec)) < 0 ||
 	    (r = grow((void **)&c->fld, &c->fld_cap, n * (size_t)nf, sizeof *c->fld)) < 0)
 		return r;
-	int input = input_of(c, b->input);
 	for (size_t i = 0; i < n; i++) {
 		struct rf_span s = b->sel[i];
-		c->rec[i] = (struct rf_record){ b->data + s.off, s.len, input, b->offset + s.off };
-		for (int j = 0; j < nf; j++) {
-			/* an eval'd field nothing reads as text has no text */
-			int text = b->has_vals && (uint32_t)j < b->nslots &&
-				   (!c->schema->is_eval[j] || c->schema->text_needed[j]);
-			struct rf_value v = text ? b->vals[i * b->nslots + (size_t)j] : RF_MISSING;
-			c->fld[i * (size_t)nf + (size_t)j] = rf_value_missing(v) ? (struct rf_field_span){ NULL, 0 }
-										: (struct rf_field_span){ v.p, (size_t)v.len };
-		}
+		c->rec[i] = (struct rf_record){ b->data + s.off, s.len, b->input_no, b->offset + s.off };
+		for (int j = 0; j < nf; j++)
+			if ((r = field_text(c->schema, b, i, j, &c->fld[i * (size_t)nf + (size_t)j])) < 0)
+				return r;
 	}
 	struct rf_records batch = { .size = sizeof batch, .count = n, .record = c->rec, .nfields = nf,
 				    .field_name = (const char *const *)(c->schema ? c->schema->slot_name : NULL),

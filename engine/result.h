@@ -28,9 +28,6 @@ struct rf_consumers {
 	rf_row_fn on_row;
 	rf_records_fn on_records;
 	void *user;
-	const char *const *shown;        /* the name each input is shown by */
-	int nin;
-	int last;                        /* the input of the last batch */
 	const struct rf_schema *schema;  /* the fields a batch has */
 	struct rf_record *rec;           /* the record sink's arrays, reused */
 	size_t rec_cap;

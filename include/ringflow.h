@@ -472,11 +472,15 @@ RF_API void rf_result_free(rf_result *r);
 
 /* The record sink's view of a batch of records that passed the query's
  * filters: each record's bytes (without its newline), the input it came
- * from (its index in the rf_input array) and its byte offset there (in the
- * decoded bytes of a compressed input); and, when the query parses, the
- * fields its stages read, as spans (name a field in the query, as in
- * `where path != ""`, to have it here).  The bytes are the engine's
- * buffers, valid during the call only. */
+ * from (its index in the rf_input array, also when inputs share a name or
+ * a file; 0 for standard input) and its byte offset there (in the decoded
+ * bytes of a compressed input); and, when the query parses, the fields its
+ * stages read or make, as spans (name a field in the query, as in
+ * `where path != ""`, to have it here).  A field eval, lookup or a custom
+ * stage (rf_stage_add) makes comes as its text, as select would print it
+ * (a time in UTC); where the query makes a field a parser has too, both
+ * are there, and rf_records_field finds the one made last.  The bytes are
+ * the engine's buffers, valid during the call only. */
 struct rf_record {
 	const char *data;
 	size_t len;

@@ -180,6 +180,41 @@ done
 want=$(cat "$T/a.log" "$T/b.log" | awk '$9 >= 500' | wc -l)
 check_eq "sink: records against awk" "$(wc -l < "$T/sink.out")" "$want"
 
+# ---- fields made by the query in the sink: eval, lookup, a custom stage ---
+# The CLI's select of the same field, record for record, is the oracle;
+# eval's arithmetic against awk's as well.  (They came as missing once:
+# such fields are kept typed, with no text unless a stage reads it.)
+dl=$(sed -n "s/^dlname='\(.*\)'$/\1/p" "$EX/plugin_upper.la" 2>/dev/null)
+UPPER=
+[ -n "$dl" ] && [ -f "$EX/.libs/$dl" ] && UPPER="$EX/.libs/$dl"
+printf 'status,class\n200,fine\n404,gone\n500,broken\n' > "$T/class.csv"
+while IFS='|' read -r field query; do
+	plug=
+	case $query in *upper*) [ -n "$UPPER" ] || continue; plug=$UPPER ;; esac
+	"$RINGFLOW" ${plug:+--plugin "$plug"} --format=tsv "$query | select $field" "$T/a.log" "$T/b.log" |
+		tail -n +2 > "$T/made.cli"
+	"$RINGFLOW" ${plug:+--plugin "$plug"} "$query" "$T/a.log" "$T/b.log" > "$T/made.rec"
+	[ -s "$T/made.cli" ] || fail "made field $field: no records to compare ($query)"
+	for mode in $MODES; do
+		"$EX/sink" --mode=$mode ${plug:+--plugin="$plug"} "$query" "$field" "$T/a.log" "$T/b.log" \
+			> "$T/sink.out"
+		check_status "made field $field, $mode: $query" $? 0
+		cut -f2 "$T/sink.out" > "$T/made.sink"
+		check_same "made field $field, $mode: $query" "$T/made.sink" "$T/made.cli"
+		cut -f3- "$T/sink.out" > "$T/records"
+		check_same "made field $field, $mode: the records" "$T/records" "$T/made.rec"
+	done
+done << EOF
+twice|parse combined | eval twice = bytes * 2 | where status >= 400
+kb|parse combined | eval kb = bytes / 1024, big = bytes > 5000 | where big
+class|parse combined | lookup $T/class.csv on status | where status != 200
+method_upper|parse combined | upper method | where status >= 500
+EOF
+"$EX/sink" --mode=parallel 'parse combined | eval twice = bytes * 2 | where status >= 400' twice \
+	"$T/a.log" "$T/b.log" | cut -f2 > "$T/made.sink"
+cat "$T/a.log" "$T/b.log" | awk '$9 >= 400 { print ($10 == "-" ? "" : $10 * 2) }' > "$T/made.awk"
+check_same "eval's field against awk" "$T/made.sink" "$T/made.awk"
+
 # ---- what is refused, and said --------------------------------------------
 "$EX/sink" 'parse combined | sort status' status "$T/b.log" > /dev/null 2> "$T/err"
 check_status "a sink for sorted records" $? 2
