@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "engine.h"
 #include "result.h"
 
@@ -69,7 +70,39 @@ void rf_result_free(rf_result *r)
 	if (!r)
 		return;
 	drop_rows(r);
+	free(r->win);
 	free(r);
+}
+
+int64_t rf__realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A snapshot's window: it ends now; with --interval the next one starts
+ * here, else every snapshot counts from the run's start. */
+static struct rf_window next_window(struct rf_consumers *c, size_t first)
+{
+	struct rf_window w = { c->since_ns, rf__realtime_ns(), first };
+	if (c->own_windows)
+		c->since_ns = w.end_ns;
+	return w;
+}
+
+static int add_window(struct rf_result *res, struct rf_window w)
+{
+	if (res->nwin == res->win_cap) {
+		size_t cap = res->win_cap ? 2 * res->win_cap : 16;
+		struct rf_window *n = realloc(res->win, cap * sizeof *n);
+		if (!n)
+			return -ENOMEM;
+		res->win = n;
+		res->win_cap = cap;
+	}
+	res->win[res->nwin++] = w;
+	return 0;
 }
 
 /* t's rows appended to the handle, their strings copied (t's point into
@@ -112,9 +145,24 @@ static int answer(int r)
 
 int rf__rows_deliver(struct rf_consumers *c, const struct rf_table *t, int restart, int final)
 {
-	if (c->keep)
-		return keep_rows(c->keep, t, restart);
-	struct rf_result view = { .t = t, .final = final };
+	int snapshot = c->windows && restart;
+	struct rf_result *res = c->keep;
+	if (res && snapshot && c->own_windows) {
+		/* --interval: every window's rows are kept, one after another */
+		int r = add_window(res, next_window(c, res->own ? res->own->nrows : 0));
+		return r < 0 ? r : keep_rows(res, t, 0);
+	}
+	if (res) {
+		if (snapshot) {
+			res->nwin = 0;
+			int r = add_window(res, next_window(c, 0));
+			if (r < 0)
+				return r;
+		}
+		return keep_rows(res, t, restart);
+	}
+	struct rf_window one = snapshot ? next_window(c, 0) : (struct rf_window){ 0 };
+	struct rf_result view = { .t = t, .final = final, .win = snapshot ? &one : NULL, .nwin = snapshot };
 	for (size_t i = 0; i < t->nrows; i++) {
 		int r = answer(c->on_row(c->user, &view, i));
 		if (r < 0)
@@ -198,6 +246,31 @@ int64_t rf_result_time(const rf_result *r, size_t row, int col)
 int rf_result_final(const rf_result *r)
 {
 	return r ? r->final : 0;
+}
+
+int rf_result_window(const rf_result *r, size_t row, int64_t *start_ns, int64_t *end_ns)
+{
+	if (!r || !r->nwin || row >= rf_result_rows(r))
+		return -ENOENT;
+	/* the last window that starts at or before the row (some are empty) */
+	size_t lo = 0, hi = r->nwin;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->win[mid].first <= row)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (start_ns)
+		*start_ns = r->win[lo].start_ns;
+	if (end_ns)
+		*end_ns = r->win[lo].end_ns;
+	return 0;
+}
+
+size_t rf_result_windows(const rf_result *r)
+{
+	return r ? r->nwin : 0;
 }
 
 /* ---- the record sink ---- */

@@ -591,6 +591,11 @@ static int run_given(const rf_query *q, const struct rf_input *in, int nin, cons
 		     const struct rf_sink *sink, struct rf_result *keep, struct rf_report *report)
 {
 	struct rf_consumers c = { .keep = keep, .schema = &q->schema };
+	/* --every: each snapshot a window, from the run's start (--interval:
+	 * from the snapshot before) */
+	c.windows = opt->every_ns && q->agg_stage >= 0;
+	c.own_windows = c.windows && opt->interval_ns;
+	c.since_ns = rf__realtime_ns();
 	if (sink && sink->size < sizeof *sink) {
 		say(opt, "rf_run_inputs", -EINVAL, "the sink's size field is not sizeof(struct rf_sink)");
 		return -EINVAL;

@@ -58,6 +58,18 @@ static rf_result *result(const char *q_text, const char *data, enum rf_mode mode
 	return res;
 }
 
+/* a run without --every has no windows */
+START_TEST(test_no_windows)
+{
+	rf_result *res = result("split | count by $1", "a b\nc d\n", RF_MODE_SERIAL);
+	int64_t start = 1, end = 1;
+	ck_assert_uint_eq(rf_result_rows(res), 2);
+	ck_assert_int_eq(rf_result_window(res, 0, &start, &end), -ENOENT);
+	ck_assert_uint_eq(rf_result_windows(res), 0);
+	rf_result_free(res);
+}
+END_TEST
+
 START_TEST(test_cell_types)
 {
 	static const enum rf_mode modes[] = { RF_MODE_SERIAL, RF_MODE_PARALLEL, RF_MODE_PIPELINE };
@@ -179,6 +191,8 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_eq(rf_run_result(q, &in, 1, &opt, NULL, &res), -EINVAL);
 	ck_assert_ptr_null(res);
 	/* a NULL handle reads as empty */
+	ck_assert_int_eq(rf_result_window(NULL, 0, NULL, NULL), -ENOENT);
+	ck_assert_uint_eq(rf_result_windows(NULL), 0);
 	ck_assert_uint_eq(rf_result_rows(NULL), 0);
 	ck_assert_int_eq(rf_result_cols(NULL), 0);
 	rf_result_free(NULL);
@@ -298,6 +312,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_cell_types, 0, 3);
 	tcase_add_loop_test(tc, test_consumer_stops, 0, 3);
 	tcase_add_test(tc, test_bad_arguments);
+	tcase_add_test(tc, test_no_windows);
 	tcase_add_loop_test(tc, test_record_input, 0, 10);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
