@@ -91,18 +91,28 @@ static struct rf_window next_window(struct rf_consumers *c, size_t first)
 	return w;
 }
 
+/* An array of n elements of `size` bytes at least: 0 or -ENOMEM. */
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	if (n <= *cap)
+		return 0;
+	size_t want = *cap ? *cap : 256;
+	while (want < n)
+		want *= 2;
+	void *q = realloc(*p, want * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = want;
+	return 0;
+}
+
 static int add_window(struct rf_result *res, struct rf_window w)
 {
-	if (res->nwin == res->win_cap) {
-		size_t cap = res->win_cap ? 2 * res->win_cap : 16;
-		struct rf_window *n = realloc(res->win, cap * sizeof *n);
-		if (!n)
-			return -ENOMEM;
-		res->win = n;
-		res->win_cap = cap;
-	}
-	res->win[res->nwin++] = w;
-	return 0;
+	int r = grow((void **)&res->win, &res->win_cap, res->nwin + 1, sizeof *res->win);
+	if (r == 0)
+		res->win[res->nwin++] = w;
+	return r;
 }
 
 /* t's rows appended to the handle, their strings copied (t's point into
@@ -313,21 +323,6 @@ static int field_text(const struct rf_schema *sc, struct rf_batch *b, size_t i, 
 	if (t->type != RF_TV_STR && rf__tv_to_text(t, &env, &s) < 0)
 		return -ENOMEM;
 	*out = (struct rf_field_span){ s.u.s, s.len };
-	return 0;
-}
-
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n <= *cap)
-		return 0;
-	size_t want = *cap ? *cap : 256;
-	while (want < n)
-		want *= 2;
-	void *q = realloc(*p, want * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = want;
 	return 0;
 }
 
