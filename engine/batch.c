@@ -253,6 +253,7 @@ static void take_header(struct rf_batch *dst, const struct rf_batch *src)
 	dst->nrecords = src->nrecords;
 	dst->input = src->input;
 	dst->input_idx = src->input_idx;
+	dst->input_no = src->input_no;
 	dst->rejects_len = 0;
 	dst->quote_sep = src->quote_sep;
 	dst->ml = src->ml;

@@ -54,6 +54,10 @@ struct rf_batch {
 	uint64_t nrecords;    /* records in data[], when counted (else 0) */
 	const char *input;    /* name of the input, for messages */
 	uint32_t input_idx;   /* its position among the inputs */
+	/* its index among the inputs the run was given (rf_record.input),
+	 * set where the batch is made: names may repeat, so it is never
+	 * worked out from the name afterwards */
+	int input_no;
 	/* rejected records of this batch, written out with the batch in input
 	 * order: each a struct rf_span (its place in the batch, its length),
 	 * the bytes and a newline; stages reject in their own order, so the

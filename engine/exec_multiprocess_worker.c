@@ -77,6 +77,7 @@ void mp_child(struct run *run, struct mp_range *ranges, int first, int count, in
 		int failed = run->failed_inputs;
 		run->line_no = 0;
 		run->input_idx = rg->input_idx - 1; /* process_input counts it up */
+		run->input_no = (int)rg->input_idx - 1;
 		run->framer.skipped_lines = 0;
 		uint64_t seen[4] = { 0 };
 		if (run->rep)

@@ -22,6 +22,7 @@ static int async_file(void *user, int i, const char *data, size_t len, uint64_t 
 {
 	struct run *run = user;
 	const char *name = run->async_files[i];
+	run->input_no = i;
 	if (err) {
 		report_error(run, name, err, "%s", strerror(-err));
 		run->failed_inputs++;
@@ -68,8 +69,10 @@ int run_async(struct run *run, const char *const *files, int nfiles)
 		/* no io_uring here: the plain path, file by file */
 		snprintf(run->mode_reason, sizeof run->mode_reason, "io_uring unavailable (%s): serial", strerror(-r));
 		run->mode = RF_MODE_SERIAL;
-		for (int i = 0; i < nfiles && !out_err(run) && !run->fatal && !run->stopped && !run->interrupted; i++)
+		for (int i = 0; i < nfiles && !out_err(run) && !run->fatal && !run->stopped && !run->interrupted; i++) {
+			run->input_no = i;
 			run->read_input(run, files[i], 0, UINT64_MAX);
+		}
 		return 0;
 	}
 	run->async_files = files;

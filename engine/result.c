@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "engine.h"
 #include "result.h"
 
@@ -69,7 +70,49 @@ void rf_result_free(rf_result *r)
 	if (!r)
 		return;
 	drop_rows(r);
+	free(r->win);
 	free(r);
+}
+
+int64_t rf__realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A snapshot's window: it ends now; with --interval the next one starts
+ * here, else every snapshot counts from the run's start. */
+static struct rf_window next_window(struct rf_consumers *c, size_t first)
+{
+	struct rf_window w = { c->since_ns, rf__realtime_ns(), first };
+	if (c->own_windows)
+		c->since_ns = w.end_ns;
+	return w;
+}
+
+/* An array of n elements of `size` bytes at least: 0 or -ENOMEM. */
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	if (n <= *cap)
+		return 0;
+	size_t want = *cap ? *cap : 256;
+	while (want < n)
+		want *= 2;
+	void *q = realloc(*p, want * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = want;
+	return 0;
+}
+
+static int add_window(struct rf_result *res, struct rf_window w)
+{
+	int r = grow((void **)&res->win, &res->win_cap, res->nwin + 1, sizeof *res->win);
+	if (r == 0)
+		res->win[res->nwin++] = w;
+	return r;
 }
 
 /* t's rows appended to the handle, their strings copied (t's point into
@@ -112,9 +155,24 @@ static int answer(int r)
 
 int rf__rows_deliver(struct rf_consumers *c, const struct rf_table *t, int restart, int final)
 {
-	if (c->keep)
-		return keep_rows(c->keep, t, restart);
-	struct rf_result view = { .t = t, .final = final };
+	int snapshot = c->windows && restart;
+	struct rf_result *res = c->keep;
+	if (res && snapshot && c->own_windows) {
+		/* --interval: every window's rows are kept, one after another */
+		int r = add_window(res, next_window(c, res->own ? res->own->nrows : 0));
+		return r < 0 ? r : keep_rows(res, t, 0);
+	}
+	if (res) {
+		if (snapshot) {
+			res->nwin = 0;
+			int r = add_window(res, next_window(c, 0));
+			if (r < 0)
+				return r;
+		}
+		return keep_rows(res, t, restart);
+	}
+	struct rf_window one = snapshot ? next_window(c, 0) : (struct rf_window){ 0 };
+	struct rf_result view = { .t = t, .final = final, .win = snapshot ? &one : NULL, .nwin = snapshot };
 	for (size_t i = 0; i < t->nrows; i++) {
 		int r = answer(c->on_row(c->user, &view, i));
 		if (r < 0)
@@ -200,42 +258,71 @@ int rf_result_final(const rf_result *r)
 	return r ? r->final : 0;
 }
 
+int rf_result_window(const rf_result *r, size_t row, int64_t *start_ns, int64_t *end_ns)
+{
+	if (!r || !r->nwin || row >= rf_result_rows(r))
+		return -ENOENT;
+	/* the last window that starts at or before the row (some are empty) */
+	size_t lo = 0, hi = r->nwin;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->win[mid].first <= row)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (start_ns)
+		*start_ns = r->win[lo].start_ns;
+	if (end_ns)
+		*end_ns = r->win[lo].end_ns;
+	return 0;
+}
+
+size_t rf_result_windows(const rf_result *r)
+{
+	return r ? r->nwin : 0;
+}
+
 /* ---- the record sink ---- */
 
+/* The newest field of the name: an eval or a stage that makes a field a
+ * parser has too overrides it, as it does for the stages after it. */
 int rf_records_field(const struct rf_records *batch, const char *name)
 {
-	for (int i = 0; batch && name && i < batch->nfields; i++)
+	for (int i = batch && name ? batch->nfields - 1 : -1; i >= 0; i--)
 		if (strcmp(batch->field_name[i], name) == 0)
 			return i;
 	return -1;
 }
 
-/* The index of the input a batch came from, by the name it was shown by:
- * inputs are read in order, so the search starts at the last one's. */
-static int input_of(struct rf_consumers *c, const char *shown)
+static char *batch_alloc(void *user, size_t n)
 {
-	if (c->nin == 0)
-		return 0; /* standard input */
-	for (int n = 0; n < c->nin; n++) {
-		int i = (c->last + n) % c->nin;
-		if (c->shown[i] == shown)
-			return c->last = i;
-	}
-	return -1;
+	return rf__batch_alloc(user, n ? n : 1);
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
+/* Field j of selected record i as text.  A field eval, a lookup or a
+ * custom stage made is kept typed (its text is written only when a later
+ * stage reads it as text), so the text is made here from the typed value,
+ * as `select` would print it (times in UTC). */
+static int field_text(const struct rf_schema *sc, struct rf_batch *b, size_t i, int j, struct rf_field_span *out)
 {
-	if (n <= *cap)
+	*out = (struct rf_field_span){ NULL, 0 };
+	if (!b->has_vals || (uint32_t)j >= b->nslots)
 		return 0;
-	size_t want = *cap ? *cap : 256;
-	while (want < n)
-		want *= 2;
-	void *q = realloc(*p, want * size);
-	if (!q)
+	if (!sc->is_eval[j] || sc->text_needed[j] || sc->tv_idx[j] >= b->ntv) {
+		struct rf_value v = b->vals[i * b->nslots + (size_t)j];
+		if (!rf_value_missing(v))
+			*out = (struct rf_field_span){ v.p, (size_t)v.len };
+		return 0;
+	}
+	const struct rf_tv *t = &b->tv[i * b->ntv + sc->tv_idx[j]];
+	struct rf_tv s = *t;
+	struct rf_fn_env env = { batch_alloc, b, 0, NULL };
+	if (t->type == RF_TV_NULL)
+		return 0;
+	if (t->type != RF_TV_STR && rf__tv_to_text(t, &env, &s) < 0)
 		return -ENOMEM;
-	*p = q;
-	*cap = want;
+	*out = (struct rf_field_span){ s.u.s, s.len };
 	return 0;
 }
 
@@ -249,18 +336,12 @@ int rf__records_deliver(struct rf_consumers *c, struct rf_batch *b, const struct
 	if ((r = grow((void **)&c->rec, &c->rec_cap, n, sizeof *c->rec)) < 0 ||
 	    (r = grow((void **)&c->fld, &c->fld_cap, n * (size_t)nf, sizeof *c->fld)) < 0)
 		return r;
-	int input = input_of(c, b->input);
 	for (size_t i = 0; i < n; i++) {
 		struct rf_span s = b->sel[i];
-		c->rec[i] = (struct rf_record){ b->data + s.off, s.len, input, b->offset + s.off };
-		for (int j = 0; j < nf; j++) {
-			/* an eval'd field nothing reads as text has no text */
-			int text = b->has_vals && (uint32_t)j < b->nslots &&
-				   (!c->schema->is_eval[j] || c->schema->text_needed[j]);
-			struct rf_value v = text ? b->vals[i * b->nslots + (size_t)j] : RF_MISSING;
-			c->fld[i * (size_t)nf + (size_t)j] = rf_value_missing(v) ? (struct rf_field_span){ NULL, 0 }
-										: (struct rf_field_span){ v.p, (size_t)v.len };
-		}
+		c->rec[i] = (struct rf_record){ b->data + s.off, s.len, b->input_no, b->offset + s.off };
+		for (int j = 0; j < nf; j++)
+			if ((r = field_text(c->schema, b, i, j, &c->fld[i * (size_t)nf + (size_t)j])) < 0)
+				return r;
 	}
 	struct rf_records batch = { .size = sizeof batch, .count = n, .record = c->rec, .nfields = nf,
 				    .field_name = (const char *const *)(c->schema ? c->schema->slot_name : NULL),

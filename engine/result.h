@@ -14,12 +14,20 @@ struct rf_kernels;
 struct rf_schema;
 struct result_strings;
 
+/* The rows of one --every snapshot: from row `first` to the next one's. */
+struct rf_window {
+	int64_t start_ns, end_ns;        /* CLOCK_REALTIME */
+	size_t first;
+};
+
 /* A result handle, or (a row callback's) a view of a table the run owns. */
 struct rf_result {
 	const struct rf_table *t;        /* NULL: no rows and no columns */
 	struct rf_table *own;            /* a handle's rows, copied */
 	struct result_strings *strings;  /* and their text */
 	int final;
+	struct rf_window *win;           /* --every: in row order; NULL: none */
+	size_t nwin, win_cap;
 };
 
 /* What rf_run_inputs was given besides rf_run's arguments. */
@@ -28,9 +36,9 @@ struct rf_consumers {
 	rf_row_fn on_row;
 	rf_records_fn on_records;
 	void *user;
-	const char *const *shown;        /* the name each input is shown by */
-	int nin;
-	int last;                        /* the input of the last batch */
+	int windows;                     /* --every: each aggregate table is a snapshot */
+	int own_windows;                 /* --interval: and holds only its window's records */
+	int64_t since_ns;                /* where the next snapshot's window starts */
 	const struct rf_schema *schema;  /* the fields a batch has */
 	struct rf_record *rec;           /* the record sink's arrays, reused */
 	size_t rec_cap;
@@ -54,6 +62,8 @@ int rf__rows_deliver(struct rf_consumers *c, const struct rf_table *t, int resta
 /* The selected records of b (made one span each first) to the sink. */
 int rf__records_deliver(struct rf_consumers *c, struct rf_batch *b, const struct rf_kernels *k);
 void rf__consumers_free(struct rf_consumers *c);
+/* The wall clock, for the windows of snapshots. */
+int64_t rf__realtime_ns(void);
 #pragma GCC visibility pop
 
 #endif

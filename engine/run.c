@@ -43,6 +43,7 @@ static void prepare_batch(struct run *run, struct rf_batch *b)
 	run->lines += lines;
 	b->input = run->input_name;
 	b->input_idx = run->input_idx;
+	b->input_no = run->input_no;
 	if (run->count_lines) {
 		if (b->input_start)
 			run->line_no = 0;
@@ -384,8 +385,10 @@ static void drive(struct run *run, const char *const *files, int nfiles)
 	} else {
 		if (nfiles == 0)
 			process_input(run, NULL);
-		for (int i = 0; i < nfiles && !out_err(run) && !run->fatal && !run->stopped && !run->interrupted; i++)
+		for (int i = 0; i < nfiles && !out_err(run) && !run->fatal && !run->stopped && !run->interrupted; i++) {
+			run->input_no = i;
 			read_given_input(run, i);
+		}
 	}
 	progress(run, 1);
 }
@@ -603,7 +606,12 @@ static int name_inputs(const struct rf_input *in, int nin, const struct rf_optio
 static int run_given(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
 		     const struct rf_sink *sink, struct rf_result *keep, struct rf_report *report)
 {
-	struct rf_consumers c = { .keep = keep, .nin = nin, .schema = &q->schema };
+	struct rf_consumers c = { .keep = keep, .schema = &q->schema };
+	/* --every: each snapshot a window, from the run's start (--interval:
+	 * from the snapshot before) */
+	c.windows = opt->every_ns && q->agg_stage >= 0;
+	c.own_windows = c.windows && opt->interval_ns;
+	c.since_ns = rf__realtime_ns();
 	if (sink && sink->size < sizeof *sink) {
 		say(opt, "rf_run_inputs", -EINVAL, "the sink's size field is not sizeof(struct rf_sink)");
 		return -EINVAL;
@@ -623,8 +631,8 @@ static int run_given(const rf_query *q, const struct rf_input *in, int nin, cons
 	if (r < 0)
 		return r;
 	const char *const *names = (const char *const *)block;
-	c.shown = names + nin + 1;
-	r = run_inputs(q, names, nin, opt, c.keep || c.on_row || c.on_records ? &c : NULL, in, c.shown, report);
+	r = run_inputs(q, names, nin, opt, c.keep || c.on_row || c.on_records ? &c : NULL, in, names + nin + 1,
+		       report);
 	rf__consumers_free(&c);
 	free(block);
 	return r;

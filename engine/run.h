@@ -83,6 +83,7 @@ struct run {
 	struct rf_batch piece_batch, *in_piece, *in_piece_of;
 	int fatal;                /* an error that ends the run (negative errno) */
 	uint32_t input_idx;
+	int input_no;             /* the given input being read (struct rf_batch's) */
 	uint64_t truncated_said;       /* 1 + the input last said to be cut short (0: none), so a
 					 * worker's lost batch of it is not said, or counted, again */
 	struct rf_stage *stages;  /* serial: run->stage; parallel: worker 0's */

@@ -3,14 +3,18 @@
  * its type, from the result handle (or, with --callback, from the row
  * callback as the rows come).
  *
- *   examples/query [--mode=MODE] [--fd] [--callback] QUERY [FILE...]
+ *   examples/query [--mode=MODE] [--fd] [--callback] [--every=MS | --interval=MS] QUERY [FILE...]
  *   examples/query 'parse combined | count by status' access.log
  *
  * Output: a line "#" and the column names, then one line per row, the
  * cells as TYPE:VALUE separated by tabs (int:404, float:0.25, string:GET,
  * time:1764547200 in seconds, bigint:DIGITS, null:).  --fd opens the
- * files here and hands the engine their descriptors.  Exit status: 0, 1
- * when an input could not be read, 2 for a bad query or arguments. */
+ * files here and hands the engine their descriptors.  --every and
+ * --interval take snapshots every MS milliseconds (as the CLI's options
+ * do); before the rows of each snapshot's window comes a line
+ * "@ START END" (nanoseconds since the epoch), and at the end of a handle
+ * "@ windows N".  Exit status: 0, 1 when an input could not be read, 2
+ * for a bad query or arguments. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -75,14 +79,30 @@ static void print_row(const rf_result *res, size_t row)
 	putchar('\n');
 }
 
+/* "@ START END" when row begins another window than the row before */
+static void print_window(const rf_result *res, size_t row, int64_t *last_end)
+{
+	int64_t start, end;
+	if (rf_result_window(res, row, &start, &end) == 0 && end != *last_end) {
+		printf("@ %" PRId64 " %" PRId64 "\n", start, end);
+		*last_end = end;
+	}
+}
+
+struct shown {
+	int header_done;
+	int64_t last_end;
+};
+
 /* --callback: the header before the first row of each table */
 static int on_row(void *user, const rf_result *rows, size_t row)
 {
-	int *header_done = user;
-	if (!*header_done) {
+	struct shown *s = user;
+	if (!s->header_done) {
 		print_header(rows);
-		*header_done = 1;
+		s->header_done = 1;
 	}
+	print_window(rows, row, &s->last_end);
 	print_row(rows, row);
 	return 0;
 }
@@ -95,7 +115,11 @@ int main(int argc, char **argv)
 	for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
 		if (strncmp(argv[a], "--mode=", 7) == 0 && rf_mode_parse(argv[a] + 7, &opt.mode) == 0)
 			continue;
-		if (strcmp(argv[a], "--fd") == 0)
+		if (strncmp(argv[a], "--every=", 8) == 0)
+			opt.every_ns = strtoull(argv[a] + 8, NULL, 10) * 1000000;
+		else if (strncmp(argv[a], "--interval=", 11) == 0)
+			opt.every_ns = opt.interval_ns = strtoull(argv[a] + 11, NULL, 10) * 1000000;
+		else if (strcmp(argv[a], "--fd") == 0)
 			use_fd = 1;
 		else if (strcmp(argv[a], "--callback") == 0)
 			callback = 1;
@@ -103,7 +127,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (a >= argc || strncmp(argv[a], "--", 2) == 0) {
-		fprintf(stderr, "usage: %s [--mode=MODE] [--fd] [--callback] QUERY [FILE...]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--mode=MODE] [--fd] [--callback] [--every=MS | --interval=MS] QUERY [FILE...]\n",
+			argv[0]);
 		return 2;
 	}
 	rf_query *q;
@@ -131,17 +156,22 @@ int main(int argc, char **argv)
 	}
 	int r;
 	if (callback) {
-		int header_done = 0;
-		struct rf_sink sink = { .size = sizeof sink, .on_row = on_row, .user = &header_done };
+		struct shown shown = { 0, 0 };
+		struct rf_sink sink = { .size = sizeof sink, .on_row = on_row, .user = &shown };
 		r = rf_run_inputs(q, in, nin, &opt, &sink, NULL);
 		/* a result with no rows still has its columns: none to show here */
 	} else {
 		rf_result *res;
 		r = rf_run_result(q, in, nin, &opt, NULL, &res);
 		if (res) {
+			int64_t last_end = 0;
 			print_header(res);
-			for (size_t row = 0; row < rf_result_rows(res); row++)
+			for (size_t row = 0; row < rf_result_rows(res); row++) {
+				print_window(res, row, &last_end);
 				print_row(res, row);
+			}
+			if (rf_result_windows(res))
+				printf("@ windows %zu\n", rf_result_windows(res));
 			rf_result_free(res);
 		}
 	}

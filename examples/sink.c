@@ -2,13 +2,14 @@
 /* sink.c - a record sink: the records a query lets through, taken as data
  * (no text to parse back), each printed with one of its parsed fields.
  *
- *   examples/sink [--mode=MODE] QUERY FIELD [FILE...]
+ *   examples/sink [--mode=MODE] [--plugin=FILE.so] QUERY FIELD [FILE...]
  *   examples/sink 'parse combined | where status >= 500' status access.log
+ *   examples/sink 'parse combined | eval kb = bytes / 1024' kb access.log
  *
  * Output: per record "INPUT:OFFSET<tab>FIELD's value<tab>the record", the
  * input as its index among the FILEs and the offset in bytes.  The field
- * must be one the query reads (the sink gets those).  Exit status as
- * examples/query's. */
+ * must be one the query reads or makes (eval, lookup, a custom stage's:
+ * the sink gets those).  Exit status as examples/query's. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,10 +43,19 @@ int main(int argc, char **argv)
 	struct rf_options opt;
 	rf_options_init(&opt);
 	int a = 1;
-	if (a < argc && strncmp(argv[a], "--mode=", 7) == 0 && rf_mode_parse(argv[a++] + 7, &opt.mode) < 0)
-		a = argc;
+	char err[256];
+	for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
+		if (strncmp(argv[a], "--mode=", 7) == 0 && rf_mode_parse(argv[a] + 7, &opt.mode) == 0)
+			continue;
+		if (strncmp(argv[a], "--plugin=", 9) == 0 && rf_plugin_load(argv[a] + 9, err, sizeof err) < 0) {
+			fprintf(stderr, "sink: %s\n", err);
+			return 2;
+		}
+		if (strncmp(argv[a], "--plugin=", 9) != 0)
+			a = argc;
+	}
 	if (argc - a < 2) {
-		fprintf(stderr, "usage: %s [--mode=MODE] QUERY FIELD [FILE...]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--mode=MODE] [--plugin=FILE.so] QUERY FIELD [FILE...]\n", argv[0]);
 		return 2;
 	}
 	rf_query *q;

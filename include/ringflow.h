@@ -549,17 +549,32 @@ RF_API const char *rf_result_string(const rf_result *r, size_t row, int col, siz
 /* TIME: seconds since the epoch, UTC; 0 for another type. */
 RF_API int64_t rf_result_time(const rf_result *r, size_t row, int col);
 /* 1 for the final result; 0 for the rows of a snapshot that opt->every_ns
- * delivers before it (a row callback's; a handle holds the final rows). */
+ * delivers before it (a row callback's; a handle holds the final rows,
+ * or with opt->interval_ns those of every window, the final one last). */
 RF_API int rf_result_final(const rf_result *r);
+/* With opt->every_ns, the window of time (wall clock, ns since the epoch)
+ * whose records row's snapshot counts: from the run's start, or with
+ * opt->interval_ns from the snapshot before, to when it was taken (as the
+ * CLI's "# TIME" line over each snapshot).  0, or -ENOENT for a result
+ * without windows (no every_ns, no aggregate) or a row out of range.  A
+ * row callback's rows answer it too. */
+RF_API int rf_result_window(const rf_result *r, size_t row, int64_t *start_ns, int64_t *end_ns);
+/* The snapshots a result's rows come from, empty ones included (an
+ * interval with no records may give no rows); 0 without windows. */
+RF_API size_t rf_result_windows(const rf_result *r);
 RF_API void rf_result_free(rf_result *r);
 
 /* The record sink's view of a batch of records that passed the query's
  * filters: each record's bytes (without its newline), the input it came
- * from (its index in the rf_input array) and its byte offset there (in the
- * decoded bytes of a compressed input); and, when the query parses, the
- * fields its stages read, as spans (name a field in the query, as in
- * `where path != ""`, to have it here).  The bytes are the engine's
- * buffers, valid during the call only. */
+ * from (its index in the rf_input array, also when inputs share a name or
+ * a file; 0 for standard input) and its byte offset there (in the decoded
+ * bytes of a compressed input); and, when the query parses, the fields its
+ * stages read or make, as spans (name a field in the query, as in
+ * `where path != ""`, to have it here).  A field eval, lookup or a custom
+ * stage (rf_stage_add) makes comes as its text, as select would print it
+ * (a time in UTC); where the query makes a field a parser has too, both
+ * are there, and rf_records_field finds the one made last.  The bytes are
+ * the engine's buffers, valid during the call only. */
 struct rf_record {
 	const char *data;
 	size_t len;

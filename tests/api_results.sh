@@ -180,6 +180,130 @@ done
 want=$(cat "$T/a.log" "$T/b.log" | awk '$9 >= 500' | wc -l)
 check_eq "sink: records against awk" "$(wc -l < "$T/sink.out")" "$want"
 
+# ---- fields made by the query in the sink: eval, lookup, a custom stage ---
+# The CLI's select of the same field, record for record, is the oracle;
+# eval's arithmetic against awk's as well.  (They came as missing once:
+# such fields are kept typed, with no text unless a stage reads it.)
+dl=$(sed -n "s/^dlname='\(.*\)'$/\1/p" "$EX/plugin_upper.la" 2>/dev/null)
+UPPER=
+[ -n "$dl" ] && [ -f "$EX/.libs/$dl" ] && UPPER="$EX/.libs/$dl"
+printf 'status,class\n200,fine\n404,gone\n500,broken\n' > "$T/class.csv"
+while IFS='|' read -r field query; do
+	plug=
+	case $query in *upper*) [ -n "$UPPER" ] || continue; plug=$UPPER ;; esac
+	"$RINGFLOW" ${plug:+--plugin "$plug"} --format=tsv "$query | select $field" "$T/a.log" "$T/b.log" |
+		tail -n +2 > "$T/made.cli"
+	"$RINGFLOW" ${plug:+--plugin "$plug"} "$query" "$T/a.log" "$T/b.log" > "$T/made.rec"
+	[ -s "$T/made.cli" ] || fail "made field $field: no records to compare ($query)"
+	for mode in $MODES; do
+		"$EX/sink" --mode=$mode ${plug:+--plugin="$plug"} "$query" "$field" "$T/a.log" "$T/b.log" \
+			> "$T/sink.out"
+		check_status "made field $field, $mode: $query" $? 0
+		cut -f2 "$T/sink.out" > "$T/made.sink"
+		check_same "made field $field, $mode: $query" "$T/made.sink" "$T/made.cli"
+		cut -f3- "$T/sink.out" > "$T/records"
+		check_same "made field $field, $mode: the records" "$T/records" "$T/made.rec"
+	done
+done << EOF
+twice|parse combined | eval twice = bytes * 2 | where status >= 400
+kb|parse combined | eval kb = bytes / 1024, big = bytes > 5000 | where big
+class|parse combined | lookup $T/class.csv on status | where status != 200
+method_upper|parse combined | upper method | where status >= 500
+EOF
+"$EX/sink" --mode=parallel 'parse combined | eval twice = bytes * 2 | where status >= 400' twice \
+	"$T/a.log" "$T/b.log" | cut -f2 > "$T/made.sink"
+cat "$T/a.log" "$T/b.log" | awk '$9 >= 400 { print ($10 == "-" ? "" : $10 * 2) }' > "$T/made.awk"
+check_same "eval's field against awk" "$T/made.sink" "$T/made.awk"
+
+# ---- --interval: every window's rows in the handle, and their times -------
+# Snapshots fall due by the wall clock, not by the records' times, so the
+# input is timed: three groups of lines (key gK, K + 2 lines), one write
+# each, 0.3 s apart, and 50 ms windows: each group lands in a window of its
+# own.  The oracle: the writer's groups, the CLI's TSV of the same run (its
+# non-empty snapshots), and the clock read around the run for the times.
+slow() {
+	printf 'g0 0\ng0 1\n'
+	sleep 0.3
+	printf 'g1 0\ng1 1\ng1 2\n'
+	sleep 0.3
+	printf 'g2 0\ng2 1\ng2 2\ng2 3\n'
+	sleep 0.3
+}
+# through a FIFO, whose opening waits for the reader: a program slow to
+# start (a libtool wrapper on a busy machine) misses no window
+mkfifo "$T/fifo" || exit 99
+timed() {
+	out=$1
+	shift
+	slow > "$T/fifo" &
+	"$@" "$T/fifo" > "$out"
+	wait
+}
+wq='split | count by $1'
+timed "$T/win.cli" "$RINGFLOW" --interval=50ms --format=tsv "$wq"
+before=$(date +%s%N)
+timed "$T/win.handle" "$EX/query" --interval=50 "$wq"
+timed "$T/win.callback" "$EX/query" --callback --interval=50 "$wq"
+timed "$T/win.parallel" "$EX/query" --mode=parallel --interval=50 "$wq"
+after=$(date +%s%N)
+checks=$((checks + 1))
+if ! python3 - "$T" "$before" "$after" > "$T/why" 2>&1 << 'PY'; then
+import sys
+d, before, after = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+groups = [{'g%d' % k: k + 2} for k in range(3)]
+
+def cli(path):
+    snaps = []
+    for line in open(path):
+        line = line.rstrip('\n')
+        if line.startswith('# '):
+            snaps.append({})
+        elif line and line != '$1\tcount':
+            key, n = line.split('\t')
+            snaps[-1][key] = int(n)
+    return [s for s in snaps if s]
+
+def example(path):
+    wins, nwin = [], None
+    for line in open(path):
+        line = line.rstrip('\n')
+        if line.startswith('@ windows '):
+            nwin = int(line.split()[2])
+        elif line.startswith('@ '):
+            start, end = (int(x) for x in line.split()[1:])
+            if not before <= start < end <= after:
+                sys.exit('%s: window %d..%d outside the run %d..%d' % (path, start, end, before, after))
+            if wins and start < wins[-1][1]:
+                sys.exit('%s: window %d..%d overlaps the one before' % (path, start, end))
+            wins.append((start, end, {}))
+        elif line.startswith('string:'):
+            key, n = line.split('\t')
+            if not wins:
+                sys.exit('%s: a row without a window' % path)
+            wins[-1][2][key[7:]] = int(n[4:])
+    return [w[2] for w in wins], nwin
+
+if cli(d + '/win.cli') != groups:
+    sys.exit('the CLI (the oracle) gave %r, not the groups written: too slow a machine?' % cli(d + '/win.cli'))
+rows, nwin = example(d + '/win.handle')
+if rows != groups:
+    sys.exit('handle: windows %r, the CLI %r' % (rows, groups))
+if nwin is None or nwin < len(rows):
+    sys.exit('handle: %r windows for %d with rows' % (nwin, len(rows)))
+rows, _ = example(d + '/win.callback')
+if rows != groups:
+    sys.exit('row callback: windows %r, the CLI %r' % (rows, groups))
+rows, _ = example(d + '/win.parallel')
+total = {}
+for w in rows:
+    for k, n in w.items():
+        total[k] = total.get(k, 0) + n
+if total != {'g0': 2, 'g1': 3, 'g2': 4}:
+    sys.exit('parallel: the windows add up to %r' % total)
+PY
+	fail "--interval: $(cat "$T/why")"
+fi
+
 # ---- what is refused, and said --------------------------------------------
 "$EX/sink" 'parse combined | sort status' status "$T/b.log" > /dev/null 2> "$T/err"
 check_status "a sink for sorted records" $? 2

@@ -2,11 +2,13 @@
 /* check_results.c - the results API's edges, on buffers with answers
  * worked out by hand: each cell type (a sum past int64 is BIGINT, a field
  * a record lacks is NULL), accessors out of range, a consumer that stops
- * the run, and inputs and sinks filled in wrong (-EINVAL with a message). */
+ * the run, and inputs and sinks filled in wrong (-EINVAL with a message);
+ * the record sink's input index against where each record's bytes are. */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "helpers.h"
 #include "ringflow.h"
 
@@ -55,6 +57,18 @@ static rf_result *result(const char *q_text, const char *data, enum rf_mode mode
 	rf_query_free(q);
 	return res;
 }
+
+/* a run without --every has no windows */
+START_TEST(test_no_windows)
+{
+	rf_result *res = result("split | count by $1", "a b\nc d\n", RF_MODE_SERIAL);
+	int64_t start = 1, end = 1;
+	ck_assert_uint_eq(rf_result_rows(res), 2);
+	ck_assert_int_eq(rf_result_window(res, 0, &start, &end), -ENOENT);
+	ck_assert_uint_eq(rf_result_windows(res), 0);
+	rf_result_free(res);
+}
+END_TEST
 
 START_TEST(test_cell_types)
 {
@@ -177,10 +191,117 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_eq(rf_run_result(q, &in, 1, &opt, NULL, &res), -EINVAL);
 	ck_assert_ptr_null(res);
 	/* a NULL handle reads as empty */
+	ck_assert_int_eq(rf_result_window(NULL, 0, NULL, NULL), -ENOENT);
+	ck_assert_uint_eq(rf_result_windows(NULL), 0);
 	ck_assert_uint_eq(rf_result_rows(NULL), 0);
 	ck_assert_int_eq(rf_result_cols(NULL), 0);
 	rf_result_free(NULL);
 	rf_query_free(q);
+}
+END_TEST
+
+/* ---- which input a record came from ---- */
+
+#define NIN 7
+
+struct origin {
+	const char *text[NIN];   /* each input's bytes */
+	size_t len[NIN];
+	size_t lines[NIN];       /* records of each input the sink got */
+	int bad;
+	char why[256];
+};
+
+static int check_origin(void *user, const struct rf_records *batch)
+{
+	struct origin *o = user;
+	for (size_t i = 0; i < batch->count && !o->bad; i++) {
+		const struct rf_record *rec = &batch->record[i];
+		int in = rec->input;
+		if (in < 0 || in >= NIN || !o->text[in] || rec->offset + rec->len > o->len[in] ||
+		    memcmp(o->text[in] + rec->offset, rec->data, rec->len) != 0) {
+			o->bad = 1;
+			snprintf(o->why, sizeof o->why, "record '%.*s' as input %d at %llu", (int)rec->len, rec->data,
+				 in, (unsigned long long)rec->offset);
+			return 0;
+		}
+		o->lines[in]++;
+	}
+	return 0;
+}
+
+/* Lines of a few hundred KiB, tagged by the text they come from, so a
+ * record credited to another input is found by its bytes. */
+static char *lines_of(const char *tag, int n)
+{
+	char *s = malloc((size_t)n * 64);
+	ck_assert_ptr_nonnull(s);
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += (size_t)sprintf(s + len, "%s %d %s\n", tag, i, i % 3 ? "mid" : "edge");
+	return s;
+}
+
+static size_t newlines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Several inputs, two of them one file given twice, some sharing one name
+ * pointer and some with none: each record's input is the one its bytes
+ * are in, at its offset, and each input gives all its records, in every
+ * mode.  Loop 0-4: paths only (what async and multiprocess read by name),
+ * 5-9: with buffers too (read serially in those modes). */
+START_TEST(test_record_input)
+{
+	static const enum rf_mode modes[] = { RF_MODE_SERIAL, RF_MODE_PARALLEL, RF_MODE_PIPELINE, RF_MODE_ASYNC,
+					      RF_MODE_MULTIPROCESS };
+	static const char same[] = "one name";
+	int buffers = _i >= 5;
+	char dir[] = "/tmp/check_results.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[2][64];
+	char *text[3] = { lines_of("first", 9000), lines_of("second", 14000), lines_of("memory", 5000) };
+	for (int f = 0; f < 2; f++) {
+		snprintf(path[f], sizeof path[f], "%s/f%d", dir, f);
+		FILE *fp = fopen(path[f], "w");
+		ck_assert_ptr_nonnull(fp);
+		fputs(text[f], fp);
+		ck_assert_int_eq(fclose(fp), 0);
+	}
+	struct rf_input in[NIN];
+	struct origin o = { .bad = 0 };
+	/* input i: file or buffer, and the name it is given */
+	static const int file_of[NIN] = { 0, 1, 0, 1, 0, 2, 2 };
+	static const int named[NIN] = { 1, 1, 0, 0, 2, 1, 0 }; /* 1: same, 2: its own, 0: none */
+	for (int i = 0; i < NIN; i++) {
+		int f = file_of[i];
+		if (f == 2 && !buffers)
+			f = i % 2;
+		in[i] = f == 2 ? buffer(text[2])
+			       : (struct rf_input){ .size = sizeof in[i], .kind = RF_INPUT_PATH, .path = path[f] };
+		in[i].name = named[i] == 1 ? same : named[i] == 2 ? "its own" : NULL;
+		o.text[i] = text[f];
+		o.len[i] = strlen(text[f]);
+	}
+	rf_query *q = query("split | where $3 != \"\"");
+	struct rf_options opt = options(modes[_i % 5]);
+	struct rf_sink sink = { .size = sizeof sink, .on_records = check_origin, .user = &o };
+	int r = rf_run_inputs(q, in, NIN, &opt, &sink, NULL);
+	ck_assert_msg(r == 0, "mode %d: %d (%s)", _i, r, said);
+	ck_assert_msg(!o.bad, "mode %d: %s", _i, o.why);
+	for (int i = 0; i < NIN; i++)
+		ck_assert_msg(o.lines[i] == newlines(o.text[i]), "mode %d: input %d: %zu records of %zu", _i, i,
+			      o.lines[i], newlines(o.text[i]));
+	rf_query_free(q);
+	for (int f = 0; f < 3; f++)
+		free(text[f]);
+	unlink(path[0]);
+	unlink(path[1]);
+	rmdir(dir);
 }
 END_TEST
 
@@ -191,6 +312,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_cell_types, 0, 3);
 	tcase_add_loop_test(tc, test_consumer_stops, 0, 3);
 	tcase_add_test(tc, test_bad_arguments);
+	tcase_add_test(tc, test_no_windows);
+	tcase_add_loop_test(tc, test_record_input, 0, 10);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
