@@ -110,14 +110,16 @@ static int options_in(const struct rf_options *opt, struct rf_options *own, char
 }
 
 /* A message about the arguments of a run, before there is a run to say
- * it: through the caller's on_error when the options reach it (the field
- * never moves), else on stderr. */
+ * it: through the caller's on_message or on_error as far as its options
+ * reach them (fields never move, and a newer program's larger struct has
+ * ours at its front), else on stderr. */
 static int say(const struct rf_options *opt, const char *what, int err, const char *msg)
 {
-	if (opt && opt->size >= OPTIONS_SIZE_0 && opt->on_error)
-		opt->on_error(opt->error_user, what, err, msg);
-	else
-		fprintf(stderr, "ringflow: %s: %s\n", what, msg);
+	struct rf_options own;
+	rf__options_defaults(&own);
+	if (opt && opt->size >= OPTIONS_SIZE_0)
+		memcpy(&own, opt, opt->size < sizeof own ? opt->size : sizeof own);
+	rf__message(&own, RF_ERROR, what, err, msg);
 	return err;
 }
 
