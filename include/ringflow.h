@@ -227,7 +227,18 @@ struct rf_options {
 	const char *query_id;    /* what makes two runs the same query (the CLI: the
 	                          * query text and the options that change results) */
 	enum rf_regex_engine regex_engine; /* regex, grep's literal sets: auto */
+	/* Partial results (issue 20): RF_PARTIAL_OUT writes the aggregate's
+	 * mergeable state to out_fd instead of its result; RF_PARTIAL_MERGE
+	 * reads the inputs as such states and merges them (both: the merged
+	 * state is written, for a reduction tree).  share_count > 0 reads only
+	 * share share_index of the inputs, cut on record boundaries as
+	 * multiprocess mode cuts them (a rank of ringflow-mpi). */
+	int partial;
+	int share_index, share_count;
 };
+
+#define RF_PARTIAL_OUT 1
+#define RF_PARTIAL_MERGE 2
 
 /* The defaults, and opt->size. */
 RF_API void rf_options_init(struct rf_options *opt);
