@@ -17,6 +17,12 @@ if ! command -v mpirun > /dev/null 2>&1; then
 	echo "mpirun not found (openmpi-bin): skipped"
 	exit 77
 fi
+# under the sanitizers, Open MPI's own allocations still held at exit are
+# not ringflow's leaks: the other checks stay on
+if [ "${SANITIZED:-}" = yes ]; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	export ASAN_OPTIONS
+fi
 # root here; more ranks than cores; no network interfaces needed but loopback
 MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader"
 $MPIRUN -np 1 true > "$T/err" 2>&1 || {
@@ -24,14 +30,9 @@ $MPIRUN -np 1 true > "$T/err" 2>&1 || {
 	exit 77
 }
 
-"$LOGGEN" --size 1M --seed 5 > "$T/log" || exit 99
-printf 'no newline 404' > "$T/nonl"
-: > "$T/empty"
-printf '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 5 "-" "x"\ngarbage\n' > "$T/tiny"
-head -c 300000 /dev/zero | tr '\0' 'y' > "$T/longline"
-printf ' 404 end\n' >> "$T/longline"
-awk 'NR % 3000 == 0 { print "garbage line" } { print }' "$T/log" > "$T/mixed"
-FILES="$T/log $T/empty $T/nonl $T/tiny $T/longline $T/mixed $T/log"
+# shellcheck source=tests/modeinputs.sh
+LOG_SIZE=1M
+. "${SRCDIR:-.}/tests/modeinputs.sh"
 
 # np QUERY: the query at 1 to 4 ranks (ranks given as NPS)
 run_np() {

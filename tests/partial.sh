@@ -10,14 +10,9 @@
 # localhost when parallel is installed.
 . "${SRCDIR:-.}/tests/lib.sh"
 
-"$LOGGEN" --size 1M --seed 5 > "$T/log" || exit 99
-printf 'no newline 404' > "$T/nonl"
-: > "$T/empty"
-printf '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 5 "-" "x"\ngarbage\n' > "$T/tiny"
-head -c 300000 /dev/zero | tr '\0' 'y' > "$T/longline"
-printf ' 404 end\n' >> "$T/longline"
-awk 'NR % 3000 == 0 { print "garbage line" } { print }' "$T/log" > "$T/mixed"
-FILES="$T/log $T/empty $T/nonl $T/tiny $T/longline $T/mixed $T/log"
+# shellcheck source=tests/modeinputs.sh
+LOG_SIZE=1M
+. "${SRCDIR:-.}/tests/modeinputs.sh"
 
 # units: the log cut on line boundaries into 4 pieces (split, the oracle of
 # the cut), then the other files; k runs take them in k contiguous groups
