@@ -21,6 +21,9 @@ python3 libisal-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev
 pigz isal zstd xz-utils bzip2 lz4 gzip tzdata miller sqlite3
 libmaxminddb-dev mmdb-bin logrotate g++ abigail-tools
 man-db bash zsh fish"
+# ringflow-mpi and its tests (issue 20): Open MPI, and GNU parallel for the
+# partial-results recipe
+PACKAGES="$PACKAGES openmpi-bin libopenmpi-dev parallel"
 # Hyperscan is built for amd64 only: elsewhere regex runs on PCRE2 alone
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	PACKAGES="$PACKAGES libhyperscan-dev"

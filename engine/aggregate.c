@@ -119,6 +119,7 @@ struct rf_agg_state {
 	unsigned nparts, part;       /* rf__agg_set_part: only this share of the keys */
 	uint32_t at_input;           /* the record being added: its input ... */
 	uint64_t at_pos;             /* ... and its offset there (first, last) */
+	uint32_t input_base;         /* a decoded state's inputs come after this many */
 	int64_t *gidx;               /* a batch's rows' groups (-1: left out) */
 	size_t gidx_cap;
 	int sketches;                /* some aggregate keeps a quantile sketch */
@@ -1282,6 +1283,11 @@ static int group_cmp(void *user, uint32_t a, uint32_t b)
 	return (a > b) - (a < b);
 }
 
+void rf__agg_set_input_base(struct rf_agg_state *st, uint32_t base)
+{
+	st->input_base = base;
+}
+
 void rf__agg_set_limit(struct rf_agg_state *st, uint64_t limit, int statm_fd)
 {
 	st->limit = limit;
@@ -1999,7 +2005,7 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 					in.bad = 1;
 					break;
 				}
-				r = fl_set(c.fl, in.p, l, input, pos);
+				r = fl_set(c.fl, in.p, l, input + dst->input_base, pos);
 				in.p += l;
 				break;
 			}

@@ -125,5 +125,9 @@ int rf__agg_synth(struct rf_stage_spec *agg, struct rf_stage_spec *pre, struct r
  * same query.  Decoding refuses (-EBADMSG) anything damaged or foreign. */
 int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len);
 int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n);
+/* The inputs of the states decoded next are numbered after `base` inputs
+ * (first and last pick by input, then offset): a merge of partials made
+ * over different inputs, in the order given. */
+void rf__agg_set_input_base(struct rf_agg_state *st, uint32_t base);
 
 #endif

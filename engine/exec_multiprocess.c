@@ -190,39 +190,14 @@ static int read_full(int fd, char **out, size_t *len)
 	return 0;
 }
 
-int run_multiprocess(struct run *run, const char *const *files, int nfiles)
+/* Cut the inputs into `workers` shares of whole records, each input's
+ * bytes moved to record boundaries: worker w's ranges are ranges[first[w]
+ * .. first[w + 1]) (ranges has room for nfiles * workers + 1, first for
+ * workers + 1).  The unreadable inputs are said here, once.  0, or a
+ * negative errno; *nranges the ranges made. */
+int mp_cut(struct run *run, const char *const *files, int nfiles, int workers, struct mp_range *ranges, int *first,
+	   int *nranges)
 {
-	int workers = run->threads;
-	/* the parent holds three descriptors per worker: stay well inside the
-	 * descriptor limit, with room for what the run has open already */
-	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
-		rlim_t room = nofile.rlim_cur > 32 ? (nofile.rlim_cur - 32) / 3 : 1;
-		if ((rlim_t)workers > room)
-			workers = room > 0 ? (int)room : 1;
-		run->threads = workers;
-	}
-	/* --memory bounds the pools of all workers together: each gets a
-	 * share, which must hold two buffers (the smallest, or those asked) */
-	size_t two = 2 * rf__pool_stride(run->opt->buffer_size ? run->opt->buffer_size : POOL_HEADROOM, POOL_HEADROOM);
-	if ((size_t)workers > run->opt->memory / two) {
-		workers = run->opt->memory / two > 0 ? (int)(run->opt->memory / two) : 1;
-		run->threads = workers;
-		snprintf(run->mode_reason, sizeof run->mode_reason, "%d workers: each one's buffers within its share of --memory",
-			 workers);
-	}
-	struct mp_range *ranges = calloc((size_t)nfiles * (size_t)workers + 1, sizeof *ranges);
-	int *first = calloc((size_t)workers + 1, sizeof *first);
-	pid_t *pids = calloc((size_t)workers, sizeof *pids);
-	int *data = calloc((size_t)workers, sizeof *data), *report = calloc((size_t)workers, sizeof *report);
-	int *rej = calloc((size_t)workers, sizeof *rej);
-	struct mp_report *reps = calloc((size_t)workers + 1, sizeof *reps);
-	if (!ranges || !first || !pids || !data || !report || !rej || !reps) {
-		free(ranges), free(first), free(pids), free(data), free(report), free(rej), free(reps);
-		return -ENOMEM;
-	}
-	for (int w = 0; w < workers; w++)
-		rej[w] = -1;
 	/* sizes (the plan's stat), and the unreadable files reported once,
 	 * here.  One file is open at a time, whatever the number of inputs: a
 	 * run must never need more descriptors than serial mode does. */
@@ -230,7 +205,6 @@ int run_multiprocess(struct run *run, const char *const *files, int nfiles)
 	char *ok = calloc((size_t)nfiles + 1, 1);
 	if (!size || !ok) {
 		free(size), free(ok);
-		free(ranges), free(first), free(pids), free(data), free(report), free(rej), free(reps);
 		return -ENOMEM;
 	}
 	for (int i = 0; i < nfiles; i++) {
@@ -310,6 +284,44 @@ int run_multiprocess(struct run *run, const char *const *files, int nfiles)
 	first[workers] = nr;
 	free(ok);
 	free(size);
+	*nranges = nr;
+	return r;
+}
+
+int run_multiprocess(struct run *run, const char *const *files, int nfiles)
+{
+	int workers = run->threads;
+	/* the parent holds three descriptors per worker: stay well inside the
+	 * descriptor limit, with room for what the run has open already */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+		rlim_t room = nofile.rlim_cur > 32 ? (nofile.rlim_cur - 32) / 3 : 1;
+		if ((rlim_t)workers > room)
+			workers = room > 0 ? (int)room : 1;
+		run->threads = workers;
+	}
+	/* --memory bounds the pools of all workers together: each gets a
+	 * share, which must hold two buffers (the smallest, or those asked) */
+	size_t two = 2 * rf__pool_stride(run->opt->buffer_size ? run->opt->buffer_size : POOL_HEADROOM, POOL_HEADROOM);
+	if ((size_t)workers > run->opt->memory / two) {
+		workers = run->opt->memory / two > 0 ? (int)(run->opt->memory / two) : 1;
+		run->threads = workers;
+		snprintf(run->mode_reason, sizeof run->mode_reason, "%d workers: each one's buffers within its share of --memory",
+			 workers);
+	}
+	struct mp_range *ranges = calloc((size_t)nfiles * (size_t)workers + 1, sizeof *ranges);
+	int *first = calloc((size_t)workers + 1, sizeof *first);
+	pid_t *pids = calloc((size_t)workers, sizeof *pids);
+	int *data = calloc((size_t)workers, sizeof *data), *report = calloc((size_t)workers, sizeof *report);
+	int *rej = calloc((size_t)workers, sizeof *rej);
+	struct mp_report *reps = calloc((size_t)workers + 1, sizeof *reps);
+	if (!ranges || !first || !pids || !data || !report || !rej || !reps) {
+		free(ranges), free(first), free(pids), free(data), free(report), free(rej), free(reps);
+		return -ENOMEM;
+	}
+	for (int w = 0; w < workers; w++)
+		rej[w] = -1;
+	int nr = 0, r = mp_cut(run, files, nfiles, workers, ranges, first, &nr);
 
 	fflush(NULL);
 	int started = 0;

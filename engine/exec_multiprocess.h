@@ -61,6 +61,13 @@ int run_multiprocess(struct run *run, const char *const *files, int nfiles);
  * result on data_fd and the report on report_fd, and _exit. */
 void mp_child(struct run *run, struct mp_range *ranges, int first, int count, int data_fd, int report_fd,
 	      int rejects_fd, int worker, int workers) __attribute__((noreturn));
+/* Cut the inputs into `workers` shares of whole records (see
+ * exec_multiprocess.c); ranges[first[w] .. first[w + 1]) is share w. */
+int mp_cut(struct run *run, const char *const *files, int nfiles, int workers, struct mp_range *ranges, int *first,
+	   int *nranges);
+/* Read ranges[first .. first + count) in this process, as a worker does. */
+void mp_read_ranges(struct run *run, struct mp_range *ranges, int first, int count, uint64_t *records, uint8_t *io,
+		    struct mp_report *rep);
 #pragma GCC visibility pop
 
 #endif

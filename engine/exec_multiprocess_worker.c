@@ -31,6 +31,42 @@ static int write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* A serial run in this process over ranges[first .. first + count), in
+ * order: records[i] the lines of range i (MP_RANGE_FAILED or'ed in when its
+ * input failed), io[i] the backend it was read with, rep's first reject. */
+void mp_read_ranges(struct run *run, struct mp_range *ranges, int first, int count, uint64_t *records, uint8_t *io,
+		    struct mp_report *rep)
+{
+	for (int i = 0; i < count; i++) {
+		struct mp_range *rg = &ranges[first + i];
+		uint64_t before = run->env.rejected;
+		int failed = run->failed_inputs;
+		run->line_no = 0;
+		run->input_idx = rg->input_idx - 1; /* process_input counts it up */
+		run->input_no = (int)rg->input_idx - 1;
+		run->framer.skipped_lines = 0;
+		uint64_t seen[4] = { 0 };
+		if (run->rep)
+			memcpy(seen, run->rep->io_files, sizeof seen);
+		run->read_input(run, rg->name, rg->start, rg->end);
+		for (int b = 1; run->rep && b < 4; b++)
+			if (run->rep->io_files[b] > seen[b])
+				io[i] = (uint8_t)b;
+		/* the lines of too-long records after the range's last batch are
+		 * the range's too: the next range's lines start after them */
+		run->line_no += run->framer.skipped_lines;
+		/* an input cut among workers is counted once, by the parent */
+		records[i] = run->line_no | (run->failed_inputs > failed ? MP_RANGE_FAILED : 0);
+		if (before == 0 && run->env.rejected) {
+			rep->first_reject_range = (uint64_t)(first + i);
+			rep->first_reject_line = run->env.first_reject_line;
+			rep->first_reject_why = run->env.first_reject_why;
+		}
+		if (run->out.err || run->fatal)
+			break;
+	}
+}
+
 void mp_child(struct run *run, struct mp_range *ranges, int first, int count, int data_fd, int report_fd,
 	      int rejects_fd, int worker, int workers)
 {
@@ -71,34 +107,7 @@ void mp_child(struct run *run, struct mp_range *ranges, int first, int count, in
 	if (run->rep) /* this worker's own, for the parent's --stats */
 		run->rep->io_reason[0] = 0;
 	run->failed_inputs = 0; /* the parent's count came with the fork */
-	for (int i = 0; i < count; i++) {
-		struct mp_range *rg = &ranges[first + i];
-		uint64_t before = run->env.rejected;
-		int failed = run->failed_inputs;
-		run->line_no = 0;
-		run->input_idx = rg->input_idx - 1; /* process_input counts it up */
-		run->input_no = (int)rg->input_idx - 1;
-		run->framer.skipped_lines = 0;
-		uint64_t seen[4] = { 0 };
-		if (run->rep)
-			memcpy(seen, run->rep->io_files, sizeof seen);
-		run->read_input(run, rg->name, rg->start, rg->end);
-		for (int b = 1; run->rep && b < 4; b++)
-			if (run->rep->io_files[b] > seen[b])
-				io[i] = (uint8_t)b;
-		/* the lines of too-long records after the range's last batch are
-		 * the range's too: the next range's lines start after them */
-		run->line_no += run->framer.skipped_lines;
-		/* an input cut among workers is counted once, by the parent */
-		records[i] = run->line_no | (run->failed_inputs > failed ? MP_RANGE_FAILED : 0);
-		if (before == 0 && run->env.rejected) {
-			rep.first_reject_range = (uint64_t)(first + i);
-			rep.first_reject_line = run->env.first_reject_line;
-			rep.first_reject_why = run->env.first_reject_why;
-		}
-		if (run->out.err || run->fatal)
-			break;
-	}
+	mp_read_ranges(run, ranges, first, count, records, io, &rep);
 	int r = run->out.err ? run->out.err : run->fatal;
 	if (r == -EOVERFLOW) {
 		/* the figures for the parent's message, then exit 4 */

@@ -368,7 +368,12 @@ static int open_executor(struct run *run)
  * chains over many files, or one input after another. */
 static void drive(struct run *run, const char *const *files, int nfiles)
 {
-	if (run->mode == RF_MODE_MULTIPROCESS) {
+	if (run->opt->partial & RF_PARTIAL_MERGE || run->opt->share_count) {
+		int pr = run->opt->partial & RF_PARTIAL_MERGE ? rf__partial_merge(run, files, nfiles)
+							      : rf__partial_share(run, files, nfiles);
+		if (pr < 0 && !run->fatal)
+			run->fatal = pr;
+	} else if (run->mode == RF_MODE_MULTIPROCESS) {
 		int mr = run_multiprocess(run, files, nfiles);
 		if (mr == -EINTR && rf__cancelled())
 			run->interrupted = 1;
@@ -409,7 +414,7 @@ static int finish(struct run *run)
 				    (unsigned long long)(run->env.memory_limit >> 20));
 		return r;
 	}
-	if (run->agg >= 0 && (r = print_result(run, 1)) < 0) {
+	if (run->agg >= 0 && (r = run->opt->partial & RF_PARTIAL_OUT ? rf__partial_write(run) : print_result(run, 1)) < 0) {
 		if (r == -EOVERFLOW)
 			report_note(run, "the result table of %llu groups would have taken the process to %llu MiB, "
 				    "over %llu MiB (--memory + --group-memory); no result printed",
@@ -523,6 +528,14 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 	/* plan -> open -> drive -> finish */
 	if ((r = plan_run(run, files, nfiles)) == 0) {
 		keep_in_process(run);
+		run->partial_inputs = nfiles ? (uint32_t)nfiles : 1;
+		if (opt->partial & RF_PARTIAL_MERGE || opt->share_count) {
+			/* partial.c reads the inputs, in this process */
+			run->mode = RF_MODE_SERIAL;
+			run->threads = 1;
+			snprintf(run->mode_reason, sizeof run->mode_reason, "%s",
+				 opt->share_count ? "one share of the inputs, read here" : "partial states merged here");
+		}
 		r = place_threads(run);
 	}
 	if (r == 0) {
@@ -612,6 +625,12 @@ static int run_given(const rf_query *q, const struct rf_input *in, int nin, cons
 	c.windows = opt->every_ns && q->agg_stage >= 0;
 	c.own_windows = c.windows && opt->interval_ns;
 	c.since_ns = rf__realtime_ns();
+	const char *why = rf__partial_refusal(q, opt);
+	if (why) {
+		say(opt, opt->partial & RF_PARTIAL_MERGE ? "merge" : opt->partial ? "--partial-out" : "--share", -EINVAL,
+		    why);
+		return -EINVAL;
+	}
 	if (sink && sink->size < sizeof *sink) {
 		say(opt, "rf_run_inputs", -EINVAL, "the sink's size field is not sizeof(struct rf_sink)");
 		return -EINVAL;

@@ -78,6 +78,8 @@ struct run {
 	uint64_t every_printed;   /* --every: snapshots printed, and skipped */
 	uint64_t every_skipped;   /* due while busy (printing, or a slow batch) */
 	struct rf_source *cur_src;
+	uint32_t partial_inputs;  /* partial.c: the inputs a written partial state covers */
+	int partial_share;        /* ... numbered as a whole list of which it has a share */
 	/* run_pieces: the piece in the stages (here, not on its stack: a
 	 * SIGBUS jumps out of it and gives its arrays back), of which batch */
 	struct rf_batch piece_batch, *in_piece, *in_piece_of;
@@ -222,6 +224,12 @@ void rf__rsort_free(struct rf_rsort *s);
 
 /* input.c: input i of the rf_input list, whatever its kind */
 void read_given_input(struct run *run, int i);
+
+/* partial.c: partial states written, merged; a share of the inputs */
+const char *rf__partial_refusal(const rf_query *q, const struct rf_options *opt);
+int rf__partial_write(struct run *run);
+int rf__partial_merge(struct run *run, const char *const *files, int nfiles);
+int rf__partial_share(struct run *run, const char *const *files, int nfiles);
 
 /* reader_async.c */
 int run_async(struct run *run, const char *const *files, int nfiles);

@@ -263,7 +263,18 @@ struct rf_options {
 	struct rf_cancel_token *cancel;
 	rf_message_fn on_message;
 	void *message_user;
+	/* Partial results: RF_PARTIAL_OUT writes the aggregate's
+	 * mergeable state to out_fd instead of its result; RF_PARTIAL_MERGE
+	 * reads the inputs as such states and merges them (both: the merged
+	 * state is written, for a reduction tree).  share_count > 0 reads only
+	 * share share_index of the inputs, cut on record boundaries as
+	 * multiprocess mode cuts them (a rank of ringflow-mpi). */
+	int partial;
+	int share_index, share_count;
 };
+
+#define RF_PARTIAL_OUT 1
+#define RF_PARTIAL_MERGE 2
 
 /* The defaults in the first `size` bytes of opt, as far as this library
  * knows the fields (any bytes past its own struct are zeroed), and

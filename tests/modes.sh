@@ -7,14 +7,8 @@
 # workers) and async mode.
 . "${SRCDIR:-.}/tests/lib.sh"
 
-"$LOGGEN" --size 3M --seed 5 > "$T/log" || exit 99
-printf 'no newline 404' > "$T/nonl"
-: > "$T/empty"
-printf '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 5 "-" "x"\ngarbage\n' > "$T/tiny"
-head -c 300000 /dev/zero | tr '\0' 'y' > "$T/longline"
-printf ' 404 end\n' >> "$T/longline"
-awk 'NR % 3000 == 0 { print "garbage line" } { print }' "$T/log" > "$T/mixed"
-FILES="$T/log $T/empty $T/nonl $T/tiny $T/longline $T/mixed $T/log"
+# shellcheck source=tests/modeinputs.sh
+. "${SRCDIR:-.}/tests/modeinputs.sh"
 
 while IFS= read -r query; do
 	[ -n "$query" ] || continue

@@ -38,6 +38,7 @@ static const char *simd_levels(const char *sep)
 static void usage(FILE *f)
 {
 	fputs("Usage: ringflow [OPTIONS] QUERY [FILE...]\n"
+	      "       ringflow merge [OPTIONS] QUERY [PARTIAL...]\n"
 	      "Run QUERY over the lines of the FILEs (or stdin; '-' is stdin too),\n"
 	      "read as one stream in the order given.  Options go before QUERY:\n"
 	      "every argument after it is a FILE.\n"
@@ -130,6 +131,11 @@ static void usage(FILE *f)
 	      "  --plugin=FILE.so         load the stages of a plugin (repeatable); also every\n"
 	      "                           .so in each directory of RINGFLOW_PLUGIN_PATH\n"
 	      "                           (colon-separated; none is loaded by default)\n"
+	      "  --partial-out=FILE       write the aggregate's mergeable partial state to FILE\n"
+	      "                           (- for stdout) instead of its result; `ringflow\n"
+	      "                           merge QUERY PARTIAL...` (stdin without any) merges\n"
+	      "                           such states and prints what one run over all their\n"
+	      "                           inputs prints (same QUERY and options)\n"
 	      "  -v, --verbose            say which mode, backend and SIMD level were used\n"
 	      "  -h, --help               this help\n"
 	      "  -V, --version            the version and the features built in\n"
@@ -816,7 +822,7 @@ enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
        OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE, OPT_STATE, OPT_CHECKPOINT, OPT_ROTATEWAIT, OPT_POLL,
-       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN };
+       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -858,6 +864,7 @@ static const struct option longopts[] = {
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "seek-slack", required_argument, NULL, OPT_SEEKSLACK },
 	{ "plugin", required_argument, NULL, OPT_PLUGIN },
+	{ "partial-out", required_argument, NULL, OPT_PARTIALOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -950,7 +957,7 @@ int main(int argc, char **argv)
 	opt.allow_fork = 1;
 	opt.catch_sigbus = 1;
 	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
-	const char *rejects_path = NULL, *stats_path = NULL, *state_path = NULL;
+	const char *rejects_path = NULL, *stats_path = NULL, *state_path = NULL, *partial_path = NULL;
 	int progress = 0;
 	static int cpu_list[1024];
 	int c, li;
@@ -970,10 +977,19 @@ int main(int argc, char **argv)
 		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) < 0)
 			return EXIT_USAGE;
 	opterr = 0;
+	/* `ringflow merge [OPTIONS] QUERY [PARTIAL...]`: the inputs are partial
+	 * states (--partial-out's), merged */
+	if (argc > 1 && !strcmp(argv[1], "merge")) {
+		opt.partial = RF_PARTIAL_MERGE;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	/* '+': stop at the first non-option, so a query like "grep -v x" is
 	 * never taken for options; ':': a missing value returns ':'. */
 	int r;
 	int at; /* the argument getopt_long is reading: a cluster (-vx) holds optind */
+options:
 	while ((li = -1, at = optind, c = getopt_long(argc, argv, "+:fvhV", longopts, &li)) != -1) {
 		size_t *size_target = NULL;
 		const char *name = li >= 0 ? longopts[li].name : "";
@@ -1148,6 +1164,7 @@ int main(int argc, char **argv)
 		}
 		case OPT_STATE: state_path = optarg; break;
 		case OPT_PLUGIN: plugins[nplugins++] = optarg; break;
+		case OPT_PARTIALOUT: partial_path = optarg; break;
 		case 'f': opt.follow = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -1158,6 +1175,13 @@ int main(int argc, char **argv)
 		}
 		if (size_target && size_option(name, optarg, size_target) < 0)
 			return EXIT_USAGE;
+	}
+	/* options, then merge: more options may follow it */
+	if (!(opt.partial & RF_PARTIAL_MERGE) && optind + 1 < argc && !strcmp(argv[optind], "merge") &&
+	    strcmp(argv[optind - 1], "--")) {
+		opt.partial = RF_PARTIAL_MERGE;
+		optind++;
+		goto options;
 	}
 	if (opt.interval_ns && opt.every_ns && opt.interval_ns != opt.every_ns) {
 		fprintf(stderr, "ringflow: --interval=D reports every D, each report that interval's own: "
@@ -1172,6 +1196,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	opt.state_path = state_path;
+	if (partial_path)
+		opt.partial |= RF_PARTIAL_OUT;
 	char perr[256];
 	if (rf_check_placement(&opt, perr, sizeof perr) < 0) {
 		fprintf(stderr, "ringflow: %s\n", perr);
@@ -1243,7 +1269,7 @@ int main(int argc, char **argv)
 	/* --state belongs to one query: its text and the options that change
 	 * what it computes */
 	char *qid = NULL;
-	if (opt.state_path &&
+	if ((opt.state_path || opt.partial) &&
 	    asprintf(&qid, "%s\n--tz=%s\n--since=%s\n--until=%s\n--record-start=%s\n--multiline=%s\n--interval=%llu\n"
 		     "--decompress=%d\n--strict=%d\n--max-record=%zu,%d", text, opt.tz ? opt.tz : "",
 		     opt.since ? opt.since : "", opt.until ? opt.until : "", opt.record_start ? opt.record_start : "",
@@ -1259,18 +1285,23 @@ int main(int argc, char **argv)
 	 * are never an input. */
 	char *const *files = argv + optind;
 	int nfiles = argc - optind;
-	struct output outs[2] = {
+	struct output outs[3] = {
 		{ .opt = "--rejects", .path = rejects_path, .fd = -1 },
 		{ .opt = "--stats-file", .path = stats_path, .fd = -1 },
+		{ .opt = "--partial-out", .path = partial_path && strcmp(partial_path, "-") ? partial_path : NULL, .fd = -1 },
 	};
-	for (int i = 0; i < 2; i++)
-		if (outs[i].path && open_output(&outs[i], files, nfiles, outs, 2) < 0) {
+	for (int i = 0; i < 3; i++)
+		if (outs[i].path && open_output(&outs[i], files, nfiles, outs, 3) < 0) {
 			if (outs[0].fd >= 0)
 				close(outs[0].fd);
+			if (outs[1].fd >= 0)
+				close(outs[1].fd);
 			rf_query_free(q);
 			return EXIT_USAGE;
 		}
 	opt.rejects_fd = outs[0].fd;
+	if (outs[2].fd >= 0)
+		opt.out_fd = outs[2].fd;
 	struct stat err_st;
 	if (stats == 2 && !stats_path && outs[0].fd >= 0 && fstat(2, &err_st) == 0 && same_file(&outs[0].st, &err_st)) {
 		fprintf(stderr, "ringflow: --rejects %s: standard error, where --stats=json must be alone "
@@ -1315,6 +1346,12 @@ int main(int argc, char **argv)
 	if (opt.on_progress)
 		fputs("\r\033[K", stderr); /* the bar goes away */
 	if (outs[0].fd >= 0 && finish_rejects(&outs[0], r) < 0)
+		r = -EIO;
+	/* a failed run (an input unread too) leaves no partial state that
+	 * looks whole */
+	if (outs[2].fd >= 0 && r != 0 && S_ISREG(outs[2].st.st_mode))
+		lseek(outs[2].fd, 0, SEEK_SET); /* finish_rejects cuts it there */
+	if (outs[2].fd >= 0 && finish_rejects(&outs[2], r != 0 ? -EBADMSG : r) < 0)
 		r = -EIO;
 	if (r < 0) {
 		if (r == -ENOTSUP)

@@ -19,7 +19,7 @@
 _ringflow_valued='io decompress simd regex-engine mode queue-depth threads memory group-memory
 	buffer-size window max-record on-long record-start multiline format rejects every
 	interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack
-	stats-file numa cpus plugin'
+	stats-file numa cpus plugin partial-out'
 _ringflow_flags='direct sqpoll strict follow progress verbose help version stats'
 
 # _ringflow_option PREFIX: the long option PREFIX stands for (getopt_long
@@ -65,7 +65,7 @@ _ringflow_values()
 		values="UTC $(cd /usr/share/zoneinfo 2> /dev/null &&
 			find [A-Z]* -type f 2> /dev/null)"
 		;;
-	rejects | stats-file | state | geoip-db | asn-db)
+	rejects | stats-file | state | geoip-db | asn-db | partial-out)
 		compopt -o filenames 2> /dev/null
 		while IFS= read -r v; do
 			COMPREPLY+=("$lead$v")

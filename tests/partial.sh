@@ -1,0 +1,150 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# partial.sh - partial results (issue 20): the inputs of tests/modes.sh (a
+# generated log and untidy files) cut into k = 1..4 runs of --partial-out,
+# merged by `ringflow merge`, give the bytes one serial run over all the
+# inputs prints, for each query of the mode corpus that has an aggregate
+# (and first/last, which depend on the order of the inputs).  Damaged,
+# truncated, foreign and wrong-version partials are refused (exit 2, a
+# message, nothing printed).  The GNU parallel recipe of the README runs on
+# localhost when parallel is installed.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+# shellcheck source=tests/modeinputs.sh
+LOG_SIZE=1M
+. "${SRCDIR:-.}/tests/modeinputs.sh"
+
+# units: the log cut on line boundaries into 4 pieces (split, the oracle of
+# the cut), then the other files; k runs take them in k contiguous groups
+(cd "$T" && split -n l/4 -d log piece.) || exit 99
+UNITS="$T/piece.00 $T/piece.01 $T/piece.02 $T/piece.03 $T/empty $T/nonl $T/tiny $T/longline $T/mixed $T/log"
+nunits=10
+
+# partials K QUERY: k runs over the units, each in another mode, their
+# partial files named in $parts
+partials() {
+	parts=
+	j=0
+	while [ $j -lt "$1" ]; do
+		group=
+		i=0
+		for u in $UNITS; do
+			[ $((i * $1 / nunits)) -eq $j ] && group="$group $u"
+			i=$((i + 1))
+		done
+		case $j in 0) mode=serial ;; 1) mode=multiprocess ;; 2) mode=parallel ;; *) mode=auto ;; esac
+		# shellcheck disable=SC2086 # the group is a list of files
+		"$RINGFLOW" --mode=$mode --threads=2 --partial-out "$T/p$j" "$2" $group 2> /dev/null
+		parts="$parts $T/p$j"
+		j=$((j + 1))
+	done
+}
+
+# each query from 3 partials, and (the first ones) from 1, 2 and 4
+n=0
+while IFS= read -r query; do
+	# shellcheck disable=SC2086 # the file list is meant to split
+	"$RINGFLOW" --mode=serial "$query" $FILES > "$T/want" 2> /dev/null
+	ks=3
+	[ $n -lt 3 ] && ks="1 2 4 3" # 3 last: the tree below takes p0 to p2
+	n=$((n + 1))
+	for k in $ks; do
+		partials $k "$query"
+		# shellcheck disable=SC2086
+		"$RINGFLOW" merge "$query" $parts > "$T/got"
+		check_status "merge of $k: $query" $? 0
+		check_same "merge of $k: $query" "$T/got" "$T/want"
+	done
+	# from stdin, and as a tree: two merged into one partial, then merged
+	# shellcheck disable=SC2086
+	cat $parts | "$RINGFLOW" merge "$query" > "$T/got"
+	check_same "merge from stdin: $query" "$T/got" "$T/want"
+	"$RINGFLOW" merge --partial-out - "$query" "$T/p1" "$T/p2" |
+		"$RINGFLOW" merge "$query" "$T/p0" - > "$T/got"
+	check_same "merge of merged partials: $query" "$T/got" "$T/want"
+done <<'QUERIES'
+split | first($7), last($7), count, approx_distinct($1), stddev($10) by $9
+parse combined | count, sum(bytes), avg(bytes), p50(bytes), p99(bytes), distinct(ip) by status
+count
+grep -v GET | count
+grep -i "MOZILLA" | count
+split | count by $9
+split | count, sum($10), min($10), max($10), distinct($1) by $9
+parse combined | where status >= 500 | count by path | top 10
+parse combined | count by minute
+parse combined | quantile(bytes, 0.999) by method | sort quantile(bytes,0.999) desc
+QUERIES
+
+# every output format
+q='parse combined | count, avg(bytes), p99(bytes) by status, minute'
+partials 3 "$q"
+for fmt in table tsv csv json; do
+	# shellcheck disable=SC2086
+	"$RINGFLOW" --format=$fmt "$q" $FILES > "$T/want" 2> /dev/null
+	# shellcheck disable=SC2086
+	"$RINGFLOW" merge --format=$fmt "$q" $parts > "$T/got"
+	check_same "merge --format=$fmt" "$T/got" "$T/want"
+done
+
+# refused: each exits 2, says why, prints nothing
+# refused WHAT MESSAGE QUERY PARTIAL...
+refused() {
+	what=$1 msg=$2 query=$3
+	shift 3
+	"$RINGFLOW" merge "$query" "$@" > "$T/got" 2> "$T/err"
+	check_status "$what" $? 2
+	check_eq "$what: nothing printed" "$(wc -c < "$T/got")" 0
+	check_grep "$what: said" "$T/err" "$msg"
+}
+q='split | count, sum($10), p99($10) by $9'
+"$RINGFLOW" --partial-out "$T/good" "$q" "$T/log" || exit 99
+size=$(wc -c < "$T/good")
+# a byte flipped in the envelope, at the start of the state, in its middle, at its end
+for at in 3 20 45 $((size / 2)) $((size - 1)); do
+	cp "$T/good" "$T/bad"
+	b=$(od -An -tu1 -j "$at" -N1 "$T/good" | tr -d ' ')
+	printf "\\$(printf '%03o' $(((b + 1) % 256)))" | dd of="$T/bad" bs=1 seek="$at" conv=notrunc 2> /dev/null
+	refused "byte $at flipped" "$(basename "$T/bad")" "$q" "$T/bad"
+done
+for len in 0 10 39 41 $((size / 2)) $((size - 1)); do
+	head -c $len "$T/good" > "$T/short"
+	refused "truncated to $len bytes" "short: " "$q" "$T/short"
+done
+refused "truncated" "truncated" "$q" "$T/short"
+refused "another query" "of another query" 'split | count by $9' "$T/good"
+refused "another query, same columns" "of another query" 'grep GET | split | count, sum($10), p99($10) by $9' "$T/good"
+"$RINGFLOW" --tz=Europe/Paris merge "$q" "$T/good" > /dev/null 2> "$T/err"
+check_status "other --tz" $? 2
+cp "$T/good" "$T/v2"
+printf '\002' | dd of="$T/v2" bs=1 seek=7 conv=notrunc 2> /dev/null
+refused "another version" "format version 2" "$q" "$T/v2"
+refused "not a partial" "not a ringflow partial state" "$q" "$T/log"
+cat "$T/good" "$T/short" > "$T/two"
+refused "a whole partial, then a cut one" "(partial 2 in it)" "$q" "$T/two"
+refused "a missing file" "No such file" "$q" "$T/missing"
+# no aggregate, a head before it: refused when the partial is made
+for query in 'grep 404' 'split | head 5 | count'; do
+	"$RINGFLOW" --partial-out "$T/x" "$query" "$T/log" > "$T/got" 2> "$T/err"
+	check_status "--partial-out $query" $? 2
+	check_grep "--partial-out $query: said" "$T/err" "--partial-out: "
+done
+# a failed run (here an input missing) leaves no partial file that looks
+# whole: it is emptied, and merge refuses it
+"$RINGFLOW" --partial-out "$T/good" "$q" "$T/log" || exit 99
+"$RINGFLOW" --partial-out "$T/good" "$q" "$T/log" "$T/missing" 2> /dev/null
+check_status "--partial-out with a missing input" $? 2
+refused "the partial of a failed run" "empty" "$q" "$T/good"
+
+# the README's GNU parallel recipe, on localhost
+if command -v parallel > /dev/null 2>&1; then
+	q='parse combined | count, p99(bytes) by status'
+	# shellcheck disable=SC2086
+	parallel -k -j2 -q "$RINGFLOW" --partial-out - "$q" ::: $UNITS | "$RINGFLOW" merge "$q" > "$T/got"
+	# shellcheck disable=SC2086
+	"$RINGFLOW" "$q" $FILES > "$T/want" 2> /dev/null
+	check_same "GNU parallel recipe" "$T/got" "$T/want"
+else
+	echo "GNU parallel not installed: its recipe not run"
+fi
+
+finish
