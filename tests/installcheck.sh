@@ -23,22 +23,22 @@ lib=${DESTDIR:-}$libdir
 inc=${DESTDIR:-}$includedir
 
 # ---- what is installed ------------------------------------------------------
-for f in "$RINGFLOW" "$LOGGEN"; do
+installed() { # TEST FILE: test TEST FILE holds
 	checks=$((checks + 1))
-	[ -x "$f" ] || fail "not installed: $f"
+	test "$1" "$2" || fail "not installed: $2"
+}
+for f in "$RINGFLOW" "$LOGGEN"; do
+	installed -x "$f"
 done
 for f in "$inc/ringflow.h" "$inc/ringflow_version.h" "${DESTDIR:-}$pkgconfigdir/ringflow.pc"; do
-	checks=$((checks + 1))
-	[ -f "$f" ] || fail "not installed: $f"
+	installed -f "$f"
 done
 for page in $MANS; do
 	page=${page##*/}
-	checks=$((checks + 1))
-	[ -s "${DESTDIR:-}$mandir/man${page##*.}/$page" ] || fail "manual page not installed: $mandir/man${page##*.}/$page"
+	installed -s "${DESTDIR:-}$mandir/man${page##*.}/$page"
 done
 for f in "${bashcompletiondir:?}/ringflow" "${zshcompletiondir:?}/_ringflow" "${fishcompletiondir:?}/ringflow.fish"; do
-	checks=$((checks + 1))
-	[ -s "${DESTDIR:-}$f" ] || fail "completion not installed: $f"
+	installed -s "${DESTDIR:-}$f"
 done
 [ -x "$RINGFLOW" ] && [ -x "$LOGGEN" ] && [ -f "$inc/ringflow.h" ] || finish
 command -v pkg-config > /dev/null 2>&1 || {
