@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "engine.h"
 #include "aggregate.h"
@@ -750,7 +751,16 @@ static int copy_def(struct rf_stage_def *dst, const struct rf_stage_def *def, co
 	return 0;
 }
 
-static int register_from(const struct rf_stage_def *def, const char *file, char *err, size_t errlen)
+static void free_stage(struct custom_stage *cs)
+{
+	if (cs)
+		free(cs->file);
+	free(cs);
+}
+
+/* A registry entry made of a definition: checked, not yet registered. */
+static int make_stage(const struct rf_stage_def *def, const char *file, struct custom_stage **out, char *err,
+		      size_t errlen)
 {
 	char fb[300];
 	if (!def) {
@@ -806,71 +816,169 @@ static int register_from(const struct rf_stage_def *def, const char *file, char 
 		.close = d.aggregate ? agg_close : row_close,
 	};
 	snprintf(cs->running, sizeof cs->running, "%s%s%s", d.name, file ? " from " : "", file ? file : "");
+	*out = cs;
+	return 0;
+}
+
+/* Register the n entries, all or none: one whose name is taken, by a
+ * registered stage or by another of the n, registers none. */
+static int insert_stages(struct custom_stage *const *cs, int n, char *err, size_t errlen)
+{
+	char fb[300], hb[300];
+	int r = 0;
 	pthread_mutex_lock(&registry_lock);
-	r = 0;
-	for (int i = 0; i < nregistered; i++)
-		if (strcmp(registry[i]->def.name, d.name) == 0) {
-			char fb2[300];
-			set_err(err, errlen, "stage '%s'%s: the name is taken by %s", d.name, from(file, fb, sizeof fb),
-				registry[i]->file ? (snprintf(fb2, sizeof fb2, "plugin %s", registry[i]->file), fb2)
-						  : "a stage the program registered");
-			r = -EEXIST;
-		}
-	if (r == 0 && nregistered == MAX_CUSTOM) {
-		set_err(err, errlen, "stage '%s'%s: too many stages (at most %d)", d.name, from(file, fb, sizeof fb),
-			MAX_CUSTOM);
+	for (int k = 0; k < n && r == 0; k++) {
+		const char *name = cs[k]->def.name;
+		for (int j = 0; j < k && r == 0; j++)
+			if (strcmp(cs[j]->def.name, name) == 0) {
+				set_err(err, errlen, "stage '%s'%s: defined twice", name, from(cs[k]->file, fb, sizeof fb));
+				r = -EEXIST;
+			}
+		for (int i = 0; i < nregistered && r == 0; i++)
+			if (strcmp(registry[i]->def.name, name) == 0) {
+				if (registry[i]->file)
+					snprintf(hb, sizeof hb, "plugin %s", registry[i]->file);
+				else
+					snprintf(hb, sizeof hb, "a stage the program registered");
+				set_err(err, errlen, "stage '%s'%s: the name is taken by %s", name,
+					from(cs[k]->file, fb, sizeof fb), hb);
+				r = -EEXIST;
+			}
+	}
+	if (r == 0 && n > MAX_CUSTOM - nregistered) {
+		const struct custom_stage *over = cs[MAX_CUSTOM - nregistered];
+		set_err(err, errlen, "stage '%s'%s: too many stages (at most %d)", over->def.name,
+			from(over->file, fb, sizeof fb), MAX_CUSTOM);
 		r = -ENOSPC;
 	}
-	if (r == 0)
-		registry[nregistered++] = cs;
+	for (int k = 0; k < n && r == 0; k++)
+		registry[nregistered++] = cs[k];
 	pthread_mutex_unlock(&registry_lock);
-	if (r < 0) {
-		free(cs->file);
-		free(cs);
-	}
 	return r;
 }
 
 int rf_register_stage(const struct rf_stage_def *def, char *err, size_t errlen)
 {
-	return register_from(def, NULL, err, errlen);
+	struct custom_stage *cs;
+	int r = make_stage(def, NULL, &cs, err, errlen);
+	if (r < 0)
+		return r;
+	if ((r = insert_stages(&cs, 1, err, errlen)) < 0)
+		free_stage(cs);
+	return r;
 }
 
 /* ---- plugins ---- */
 
-/* dlopen's own message is long and repeats the path: say what is wrong. */
-static int not_elf(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	char m[4];
-	ssize_t n = read(fd, m, 4);
-	close(fd);
-	return n != 4 || memcmp(m, "\177ELF", 4) != 0;
-}
+/* The files loaded, by identity (a link or another spelling of the path
+ * is the same plugin), under plugin_lock, which one load holds throughout:
+ * loading one again is nothing to do. */
+struct loaded_file {
+	dev_t dev;
+	ino_t ino;
+};
+static pthread_mutex_t plugin_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct loaded_file *loaded;
+static size_t nloaded, loaded_cap;
 
-int rf_plugin_load(const char *path, char *err, size_t errlen)
+/* The plugin file, looked at before dlopen: dlopen's own message for a
+ * file that is not a shared object is long and repeats the path, so say
+ * what is wrong.  Its identity goes to *st.  O_NONBLOCK: a FIFO must not
+ * hang the open. */
+static int check_file(const char *path, struct stat *st, char *err, size_t errlen)
 {
-	if (!path || !path[0]) {
-		set_err(err, errlen, "plugin: no file named");
-		return -EINVAL;
-	}
-	if (access(path, R_OK) < 0) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, st) < 0) {
 		int e = errno;
+		if (fd >= 0)
+			close(fd);
 		set_err(err, errlen, "plugin %s: %s", path, strerror(e));
 		return -e;
 	}
-	if (not_elf(path)) {
-		set_err(err, errlen, "plugin %s: not a shared object (no ELF header)", path);
+	char m[4];
+	ssize_t n = S_ISREG(st->st_mode) ? read(fd, m, 4) : 0;
+	close(fd);
+	if (n != 4 || memcmp(m, "\177ELF", 4) != 0) {
+		set_err(err, errlen, "plugin %s: not a shared object (%s)", path,
+			S_ISREG(st->st_mode) ? "no ELF header" : "not a regular file");
 		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* dlerror()'s text without the path it starts with, which the message
+ * names already */
+static const char *dl_why(const char *opened)
+{
+	const char *why = dlerror();
+	size_t n = strlen(opened);
+	if (!why)
+		return "dlopen failed";
+	if (strncmp(why, opened, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+		return why + n + 2;
+	return why;
+}
+
+/* Register every stage of the plugin, or none (a stage that cannot be
+ * registered leaves no other behind, holding a name). */
+static int register_plugin(const struct rf_plugin *pl, const char *path, char *err, size_t errlen)
+{
+	int n = 0;
+	while (pl->stages[n])
+		n++;
+	struct custom_stage **cs = calloc((size_t)n, sizeof *cs);
+	if (!cs)
+		return -ENOMEM;
+	int r = 0, made = 0;
+	for (; made < n && r == 0; made++)
+		r = make_stage(pl->stages[made], path, &cs[made], err, errlen);
+	if (r == 0)
+		r = insert_stages(cs, n, err, errlen);
+	if (r < 0) {
+		for (int i = 0; i < made; i++)
+			free_stage(cs[i]);
+		if (err && errlen && err[0] && n > 1) {
+			size_t len = strlen(err);
+			snprintf(err + len, errlen - len, "; none of its stages registered");
+		}
+	}
+	free(cs);
+	return r;
+}
+
+static int load_plugin(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int r = check_file(path, &st, err, errlen);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nloaded; i++)
+		if (loaded[i].dev == st.st_dev && loaded[i].ino == st.st_ino)
+			return 0; /* its stages are registered */
+	if (nloaded == loaded_cap) {
+		size_t cap = loaded_cap ? 2 * loaded_cap : 8;
+		struct loaded_file *more = realloc(loaded, cap * sizeof *more);
+		if (!more)
+			return -ENOMEM;
+		loaded = more;
+		loaded_cap = cap;
+	}
+	/* A name without a '/' would send dlopen along the library search
+	 * path; --plugin FILE.so means the file here, as a shell's FILE does. */
+	char here[4096];
+	const char *opened = path;
+	if (!strchr(path, '/')) {
+		if (snprintf(here, sizeof here, "./%s", path) >= (int)sizeof here) {
+			set_err(err, errlen, "plugin %s: %s", path, strerror(ENAMETOOLONG));
+			return -ENAMETOOLONG;
+		}
+		opened = here;
 	}
 	/* RTLD_NOW: a symbol the plugin needs and we lack is an error here,
 	 * not a crash in the middle of a run */
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(opened, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		const char *why = dlerror();
-		set_err(err, errlen, "plugin %s: cannot load: %s", path, why ? why : "dlopen failed");
+		set_err(err, errlen, "plugin %s: cannot load: %s", path, dl_why(opened));
 		return -ENOEXEC;
 	}
 	dlerror();
@@ -887,27 +995,37 @@ int rf_plugin_load(const char *path, char *err, size_t errlen)
 	if (!pl || pl->size < offsetof(struct rf_plugin, stages) + sizeof pl->stages) {
 		set_err(err, errlen, "plugin %s: %s returned %s", path, RF_PLUGIN_ENTRY,
 			pl ? "a description too small to be one" : "nothing");
-		dlclose(h);
-		return -EINVAL;
-	}
-	if (pl->abi_version != RF_STAGE_ABI_VERSION) {
+		r = -EINVAL;
+	} else if (pl->abi_version != RF_STAGE_ABI_VERSION) {
 		set_err(err, errlen, "plugin %s was built for stage ABI version %d; this ringflow has version %d "
 			"(rebuild it against this ringflow.h)", path, pl->abi_version, RF_STAGE_ABI_VERSION);
-		dlclose(h);
-		return -EPROTO;
-	}
-	if (!pl->stages || !pl->stages[0]) {
+		r = -EPROTO;
+	} else if (!pl->stages || !pl->stages[0]) {
 		set_err(err, errlen, "plugin %s has no stages", path);
+		r = -EINVAL;
+	} else {
+		r = register_plugin(pl, path, err, errlen);
+	}
+	/* a plugin registered stays, with its code, until the process ends;
+	 * one refused has nothing registered that could call into it */
+	if (r < 0) {
 		dlclose(h);
+		return r;
+	}
+	loaded[nloaded++] = (struct loaded_file){ st.st_dev, st.st_ino };
+	return 0;
+}
+
+int rf_plugin_load(const char *path, char *err, size_t errlen)
+{
+	if (!path || !path[0]) {
+		set_err(err, errlen, "plugin: no file named");
 		return -EINVAL;
 	}
-	/* the stages registered stay, with their code: never dlclose from here */
-	for (int i = 0; pl->stages[i]; i++) {
-		int r = register_from(pl->stages[i], path, err, errlen);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	pthread_mutex_lock(&plugin_lock);
+	int r = load_plugin(path, err, errlen);
+	pthread_mutex_unlock(&plugin_lock);
+	return r;
 }
 
 static int so_name(const struct dirent *d)

@@ -764,8 +764,9 @@ struct rf_plugin {
 RF_API const struct rf_plugin *rf_plugin_init(void);
 #define RF_PLUGIN_ENTRY "rf_plugin_init"
 
-/* Load the plugin at path (dlopen: give a path with a '/' to keep the
- * library search out of it) and register its stages.  0, or a negative
+/* Load the plugin at path (a name without a '/' is a file in the current
+ * directory, never a library search) and register its stages, all or
+ * none.  A file loaded already is not loaded again.  0, or a negative
  * errno with a message naming the file in err. */
 RF_API int rf_plugin_load(const char *path, char *err, size_t errlen);
 /* Every *.so in the directory dir, in name order: 0, or the first

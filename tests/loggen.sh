@@ -4,7 +4,8 @@
 # object Python's json reads, holding the request of the combined line the
 # same seed writes (read back with Python's re and datetime), strings that
 # need escaping come back as written, and the combined output is the one
-# it was before the JSON format existed (a digest taken then).
+# it was before the JSON format existed (a digest taken then); a bad
+# option is named in the message, exit status 2.
 . "${SRCDIR:-.}/tests/lib.sh"
 
 if ! command -v python3 > /dev/null 2>&1; then
@@ -35,6 +36,25 @@ check_eq "--size 100K not passed by a line" "$([ $((bytes - last)) -lt 102400 ] 
 check_status "--format=xml" $? 2
 check_grep "--format=xml message" "$T/err" "--format takes combined or json"
 check_eq "--format=xml writes nothing" "$(wc -c < "$T/out")" 0
+
+# an unknown option is called that (not a number missing), with or
+# without a value, and takes no value from the option after it
+for args in "--bogus" "--bogus=3" "--bogus --lines 5" "--lines 5 --bogus"; do
+	# shellcheck disable=SC2086 # the arguments are meant to split
+	"$LOGGEN" $args > "$T/out" 2> "$T/err"
+	check_status "$args" $? 2
+	check_eq "$args: the message" "$(head -n 1 "$T/err")" "ringflow-loggen: unknown option --bogus"
+	check_eq "$args writes nothing" "$(wc -c < "$T/out")" 0
+done
+"$LOGGEN" --lines > "$T/out" 2> "$T/err"
+check_status "--lines without a value" $? 2
+check_eq "--lines without a value" "$(head -n 1 "$T/err")" "ringflow-loggen: --lines needs a number"
+"$LOGGEN" --seed=x1 > "$T/out" 2> "$T/err"
+check_status "--seed=x1" $? 2
+check_eq "--seed=x1" "$(head -n 1 "$T/err")" "ringflow-loggen: --seed needs a number"
+"$LOGGEN" access.log > "$T/out" 2> "$T/err"
+check_status "an argument that is no option" $? 2
+check_grep "an argument that is no option" "$T/err" "unexpected argument 'access.log'"
 
 py_checks <<'PY'
 import datetime as dt, json, re, sys

@@ -9,11 +9,11 @@
 . "${SRCDIR:-.}/tests/lib.sh"
 
 B=$(dirname "$RINGFLOW")
-# the shared object libtool made of a module (its .la's dlname); none in a
-# build without shared libraries
-plugin() {
-	dl=$(sed -n "s/^dlname='\(.*\)'$/\1/p" "$B/examples/$1.la" 2>/dev/null)
-	[ -n "$dl" ] && [ -f "$B/examples/.libs/$dl" ] && echo "$B/examples/.libs/$dl"
+# the shared object libtool made of a module (its .la's dlname) in
+# examples/ or DIR; none in a build without shared libraries
+plugin() { # NAME [DIR]
+	dl=$(sed -n "s/^dlname='\(.*\)'$/\1/p" "$B/${2:-examples}/$1.la" 2>/dev/null)
+	[ -n "$dl" ] && [ -f "$B/${2:-examples}/.libs/$dl" ] && echo "$B/${2:-examples}/.libs/$dl"
 }
 CUSTOM="$B/examples/custom_stage"
 [ -x "$CUSTOM" ] || exit 99
@@ -66,6 +66,9 @@ UPPER=$(plugin plugin_upper) && SUM=$(plugin plugin_sum) || {
 	exit 77
 }
 BAD_ABI=$(plugin plugin_bad_abi) && NO_ENTRY=$(plugin plugin_no_entry) && CRASH=$(plugin plugin_crash) || exit 99
+PARTIAL=$(plugin plugin_partial tests) && UNDEFINED=$(plugin plugin_undefined tests) || exit 99
+LOAD="$B/tests/plugin_load"
+[ -x "$LOAD" ] || exit 99
 
 MODES="--mode=serial --mode=auto --mode=parallel:1 --mode=parallel:3 --mode=pipeline --mode=multiprocess:2 --mode=multiprocess:3"
 run_mode() { # MODE: ringflow's options for it
@@ -150,8 +153,12 @@ expect_error "a field the parse lacks" "parse combined has no field 'nosuch'" \
 	"$RINGFLOW" --plugin "$UPPER" 'parse combined | upper nosuch' "$T/nonl"
 expect_error "an aggregate's field the parse lacks" "parse combined has no field 'nosuch'" \
 	"$RINGFLOW" --plugin "$SUM" 'parse combined | bytesum nosuch' "$T/nonl"
-expect_error "the same verb twice" "stage 'upper' (plugin $UPPER): the name is taken by plugin $UPPER" \
-	"$RINGFLOW" --plugin "$UPPER" --plugin "$UPPER" count "$T/nonl"
+# another file with the same verb: a copy is not the plugin loaded
+cp "$UPPER" "$T/upper-copy.so"
+expect_error "the same verb twice" "stage 'upper' (plugin $T/upper-copy.so): the name is taken by plugin $UPPER" \
+	"$RINGFLOW" --plugin "$UPPER" --plugin "$T/upper-copy.so" count "$T/nonl"
+expect_error "a missing symbol" "plugin $UNDEFINED: cannot load: undefined symbol: rf_no_such_function" \
+	"$RINGFLOW" --plugin "$UNDEFINED" count "$T/nonl"
 expect_error "not without --plugin" "unknown verb 'upper'" "$RINGFLOW" 'split | upper $1' "$T/nonl"
 expect_error "a row stage after an aggregate" "'upper' cannot follow an aggregate" \
 	"$RINGFLOW" --plugin "$UPPER" 'split | count by $1 | upper $1' "$T/nonl"
@@ -161,6 +168,44 @@ if [ "${SANITIZED:-}" != yes ]; then
 	check_status "a crash in open" $? $((128 + 11))
 	check_grep "a crash in open" "$T/err" "fatal signal in plugin stage upper from $CRASH (segmentation fault)"
 fi
+
+# ---- loading: all or nothing, once per file, a bare name is a file here --------
+# a plugin whose second stage cannot register leaves nothing registered:
+# its first stage's name (upper) is free for the next plugin, which works
+awk '{ sub(/\r$/, "") } NF >= 7 { print toupper($7) }' "$T/log" | sort | uniq -c |
+	awk 'BEGIN { print "$7_upper\tcount" } { n = $1; sub(/^ *[0-9]+ /, ""); print $0 "\t" n }' > "$T/want"
+"$LOAD" --query 'split | upper $7 | count by $7_upper' "$T/log" "$PARTIAL" "$UPPER" > "$T/got" 2> "$T/err"
+check_status "after a failed plugin" $? 0
+check_line "a failed plugin: the whole message" "$T/got" \
+	"$PARTIAL: error -17: stage 'count' (plugin $PARTIAL): a built-in verb has that name; none of its stages registered"
+check_line "a failed plugin leaves its first stage's name free" "$T/got" "$UPPER: ok"
+sed 1,2d "$T/got" > "$T/rows"
+check_same "after a failed plugin: the next one's upper = awk" "$T/rows" "$T/want"
+"$RINGFLOW" --plugin "$PARTIAL" 'split | upper $7' "$T/nonl" > /dev/null 2> "$T/err"
+check_status "a plugin half valid" $? 2
+check_grep "a plugin half valid" "$T/err" "a built-in verb has that name; none of its stages registered"
+# the same file twice (by another path, a link, or in RINGFLOW_PLUGIN_PATH
+# and --plugin): loaded once, the second time is nothing to do
+ln -s "$UPPER" "$T/upper-link.so"
+"$RINGFLOW" --format=tsv --plugin "$UPPER" --plugin "$T/upper-link.so" --plugin "$UPPER" \
+	'split | upper $7 | count by $7_upper' "$T/log" > "$T/got" 2> "$T/err"
+check_status "the same plugin three times" $? 0
+check_same "the same plugin three times = awk" "$T/got" "$T/want"
+check_same "the same plugin three times (stderr)" "$T/err" /dev/null
+"$LOAD" "$UPPER" "$UPPER" > "$T/got"
+check_eq "rf_plugin_load twice" "$(cut -d' ' -f2- "$T/got")" "$(printf 'ok\nok')"
+# a name without a '/' is a file in the current directory, not a library
+# on the search path
+mkdir "$T/here"
+cp "$UPPER" "$T/here/upper.so"
+(cd "$T/here" && "$RINGFLOW" --format=tsv --plugin upper.so 'split | upper $7 | count by $7_upper' "$T/log") \
+	> "$T/got" 2> "$T/err"
+check_status "--plugin upper.so in its directory" $? 0
+check_same "--plugin upper.so in its directory = awk" "$T/got" "$T/want"
+# libc.so.6 is on every library search path, and no file here
+(cd "$T/here" && "$RINGFLOW" --plugin libc.so.6 count "$T/nonl") > /dev/null 2> "$T/err"
+check_status "--plugin NAME not in the current directory" $? 2
+check_grep "--plugin NAME not in the current directory" "$T/err" "plugin libc.so.6: No such file or directory"
 
 # ---- RINGFLOW_PLUGIN_PATH ---------------------------------------------------------
 mkdir "$T/dir1" "$T/dir2" "$T/bad"
@@ -177,6 +222,11 @@ check_grep "RINGFLOW_PLUGIN_PATH: a bad plugin" "$T/err" "plugin $T/bad/bad.so w
 RINGFLOW_PLUGIN_PATH="$T/none" "$RINGFLOW" count "$T/nonl" > /dev/null 2> "$T/err"
 check_status "RINGFLOW_PLUGIN_PATH: no such directory" $? 2
 check_grep "RINGFLOW_PLUGIN_PATH: no such directory" "$T/err" "plugin directory $T/none: No such file or directory"
+cp "$UPPER" "$T/dir1/upper.so"
+RINGFLOW_PLUGIN_PATH="$T/dir1" "$RINGFLOW" --format=tsv --plugin "$T/dir1/upper.so" \
+	'split | upper $7 | count by $7_upper' "$T/log" > "$T/got" 2> "$T/err"
+check_status "RINGFLOW_PLUGIN_PATH and --plugin: the same file" $? 0
+check_same "RINGFLOW_PLUGIN_PATH and --plugin: the same file = awk" "$T/got" "$T/want"
 
 "$RINGFLOW" --help > "$T/help"
 check_grep "--help" "$T/help" "--plugin=FILE.so"

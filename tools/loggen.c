@@ -251,6 +251,16 @@ static int parse_count(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The options that take a value (the first NLEN bytes of A name one?) */
+static int known_option(const char *a, size_t nlen)
+{
+	static const char *const names[] = { "--size", "--lines", "--seed", "--start", "--format" };
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strlen(names[i]) == nlen && !strncmp(a, names[i], nlen))
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t size = 0, lines = 0, seed = 1;
@@ -269,17 +279,26 @@ int main(int argc, char **argv)
 			printf("ringflow-loggen %s\nfeatures: %s\n", rf_version(), rf_features());
 			return 0;
 		}
-		/* --name=value or --name value */
-		if (eq && (size_t)(eq - a) < sizeof name) {
-			memcpy(name, a, (size_t)(eq - a));
-			name[eq - a] = '\0';
-			a = name;
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			val = NULL;
+		/* --name=value or --name value; the name is checked first, so that
+		 * an unknown option is called that and takes no value away */
+		size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+		if (!known_option(a, nlen)) {
+			if (a[0] == '-')
+				fprintf(stderr, "ringflow-loggen: unknown option %.*s\n", (int)nlen, a);
+			else
+				fprintf(stderr, "ringflow-loggen: unexpected argument '%s' (it takes options only)\n", a);
+			usage(stderr);
+			return 2;
 		}
+		memcpy(name, a, nlen);
+		name[nlen] = '\0';
+		a = name;
+		if (eq)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			val = NULL;
 		if (!strcmp(a, "--format")) {
 			if (val && !strcmp(val, "json")) {
 				json = 1;
@@ -303,13 +322,8 @@ int main(int argc, char **argv)
 			lines = v;
 		else if (!strcmp(a, "--seed"))
 			seed = v;
-		else if (!strcmp(a, "--start"))
+		else
 			start = (int64_t)v;
-		else {
-			fprintf(stderr, "ringflow-loggen: unknown option %s\n", a);
-			usage(stderr);
-			return 2;
-		}
 	}
 	if (!size && !lines)
 		lines = 1000;
