@@ -52,6 +52,7 @@ int fuzz_run(const char *query, const uint8_t *data, size_t size, unsigned shape
 	/* shapes: mmap or read(2), windows of 4 KiB to 32 KiB, buffers of
 	 * 64 KiB (the least there is) or 128 KiB */
 	opt.io = shape & 1 ? RF_IO_READ : RF_IO_MMAP;
+	opt.catch_sigbus = 1; /* mapped input needs the SIGBUS handler */
 	opt.window_size = (size_t)4096 << ((shape >> 1) & 3);
 	opt.buffer_size = (size_t)65536 << ((shape >> 3) & 1);
 	opt.max_record = 1 << 20;
