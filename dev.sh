@@ -5,7 +5,8 @@
 #                   a generated sample access log
 #   ./dev.sh test   install whatever is missing, build, and run the whole
 #                   test suite (make check, then make distcheck), then the
-#                   suite again built with ASan and UBSan
+#                   runs from four threads built with ThreadSanitizer, then
+#                   the suite again built with ASan and UBSan
 #   ./dev.sh deb    install debhelper and lintian, build the Debian packages
 #                   (ringflow, libringflow0, libringflow-dev) into ./deb and
 #                   check them with lintian (tools/build-deb.sh)
@@ -65,6 +66,17 @@ sanitized() {
 		make check || { cat test-suite.log; exit 1; })
 }
 
+# Four runs at once from four threads (tests/threads.sh), from the same
+# tarball, built with ThreadSanitizer: any report fails it.  Only the
+# library, the two programs and the test are built (make check-threads).
+threads_tsan() {
+	tdir=$(mktemp -d)
+	trap 'rm -rf "$tdir"' EXIT
+	tar -xzf "$(ls -t ringflow-*.tar.gz | head -1)" -C "$tdir"
+	(cd "$tdir"/ringflow-* && ./configure -q --enable-sanitizers=thread && make -j"$(nproc)" check-threads)
+	rm -rf "$tdir"
+}
+
 case "${1:-}" in
 demo)
 	install_deps
@@ -76,6 +88,7 @@ test)
 	build
 	make check
 	make distcheck
+	threads_tsan
 	sanitized
 	;;
 deb)

@@ -604,7 +604,9 @@ static int name_inputs(const struct rf_input *in, int nin, const struct rf_optio
 	for (int i = 0; i < nin; i++) {
 		names[i] = in[i].kind == RF_INPUT_PATH ? in[i].path : "-";
 		shown[i] = in[i].name ? in[i].name : in[i].kind == RF_INPUT_PATH ? in[i].path : text;
-		if (shown[i] == text) {
+		/* by what the input is, not by the pointer: a caller's path may
+		 * be the very next allocation, at text */
+		if (!in[i].name && in[i].kind != RF_INPUT_PATH) {
 			snprintf(text, 32, in[i].kind == RF_INPUT_FD ? "fd %d" : "buffer %d",
 				 in[i].kind == RF_INPUT_FD ? in[i].fd : i);
 			text += 32;

@@ -46,8 +46,10 @@ struct rf_placement {
 	int pinned;
 };
 
-/* Read the machine.  Returns 0, or -ENOSYS when libnuma says there is no
- * NUMA support (then one node with every allowed CPU is filled in). */
+/* Read the machine: the CPUs the calling thread may run on, by node
+ * (libnuma is asked once a process; any thread may call this at any time).
+ * Returns 0, or -ENOSYS when libnuma says there is no NUMA support (then
+ * one node with every allowed CPU is filled in). */
 int rf__topology_read(struct rf_topology *t);
 
 /* Turn (shape, threads, topology, options) into CPUs and nodes.  Returns 0,

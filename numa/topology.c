@@ -34,9 +34,62 @@ static void one_node(struct rf_topology *t)
 			t->cpu[0][t->ncpus[0]++] = c;
 }
 
+/* The machine as libnuma tells it, read once a process: libnuma fills some
+ * of its tables (each node's CPUs, the distances) on first use without a
+ * lock, so runs started at once from several threads must not be the ones
+ * to ask first.  Each node's CPUs are kept whole; a read takes those the
+ * calling thread may run on. */
+static struct machine {
+	int status;                   /* 0, or -ENOSYS: no NUMA support */
+	int nnodes;
+	int node_id[RF_NUMA_MAX_NODES];
+	uint64_t node_mem[RF_NUMA_MAX_NODES];
+	cpu_set_t cpus[RF_NUMA_MAX_NODES];
+	int distance[RF_NUMA_MAX_NODES][RF_NUMA_MAX_NODES];
+} machine;
+static pthread_once_t machine_once = PTHREAD_ONCE_INIT;
+
+static void read_machine(void)
+{
+	struct machine *m = &machine;
+	if (numa_available() < 0) {
+		m->status = -ENOSYS;
+		return;
+	}
+	struct bitmask *mems = numa_get_mems_allowed();
+	struct bitmask *cpus = numa_allocate_cpumask();
+	int max = numa_max_node();
+	for (int n = 0; cpus && n <= max && m->nnodes < RF_NUMA_MAX_NODES; n++) {
+		if (numa_node_to_cpus(n, cpus) < 0)
+			continue;
+		int i = m->nnodes, ncpus = 0;
+		CPU_ZERO(&m->cpus[i]);
+		for (unsigned c = 0; c < cpus->size && c < CPU_SETSIZE; c++)
+			if (numa_bitmask_isbitset(cpus, c)) {
+				CPU_SET(c, &m->cpus[i]);
+				ncpus++;
+			}
+		long long free_b = 0;
+		long long size = mems && numa_bitmask_isbitset(mems, (unsigned)n) ? numa_node_size64(n, &free_b) : 0;
+		if (ncpus == 0 && size <= 0)
+			continue; /* neither CPUs nor memory we may use */
+		m->node_id[i] = n;
+		m->node_mem[i] = size > 0 ? (uint64_t)size : 0;
+		m->nnodes++;
+	}
+	for (int a = 0; a < m->nnodes; a++)
+		for (int b = 0; b < m->nnodes; b++)
+			m->distance[a][b] = numa_distance(m->node_id[a], m->node_id[b]);
+	if (cpus)
+		numa_bitmask_free(cpus);
+	if (mems)
+		numa_bitmask_free(mems);
+}
+
 int rf__topology_read(struct rf_topology *t)
 {
-	if (numa_available() < 0) {
+	pthread_once(&machine_once, read_machine);
+	if (machine.status < 0) {
 		one_node(t);
 		return -ENOSYS;
 	}
@@ -44,33 +97,24 @@ int rf__topology_read(struct rf_topology *t)
 	cpu_set_t allowed;
 	if (sched_getaffinity(0, sizeof allowed, &allowed) < 0)
 		CPU_ZERO(&allowed);
-	struct bitmask *mems = numa_get_mems_allowed();
-	struct bitmask *cpus = numa_allocate_cpumask();
-	int max = numa_max_node();
-	for (int n = 0; n <= max && t->nnodes < RF_NUMA_MAX_NODES; n++) {
-		int has_mem = mems && numa_bitmask_isbitset(mems, (unsigned)n);
-		if (numa_node_to_cpus(n, cpus) < 0)
-			continue;
+	int from[RF_NUMA_MAX_NODES]; /* t's node i is the machine's from[i] */
+	for (int n = 0; n < machine.nnodes; n++) {
 		int i = t->nnodes;
 		int k = 0;
-		for (unsigned c = 0; c < cpus->size && c < CPU_SETSIZE && k < RF_NUMA_MAX_CPUS / 8; c++)
-			if (numa_bitmask_isbitset(cpus, c) && CPU_ISSET(c, &allowed))
-				t->cpu[i][k++] = (int)c;
-		long long free_b = 0;
-		long long size = has_mem ? numa_node_size64(n, &free_b) : 0;
-		if (k == 0 && size <= 0)
+		for (int c = 0; c < CPU_SETSIZE && k < RF_NUMA_MAX_CPUS / 8; c++)
+			if (CPU_ISSET(c, &machine.cpus[n]) && CPU_ISSET(c, &allowed))
+				t->cpu[i][k++] = c;
+		if (k == 0 && !machine.node_mem[n])
 			continue; /* neither CPUs we may use nor memory: not ours */
-		t->node_id[i] = n;
+		t->node_id[i] = machine.node_id[n];
 		t->ncpus[i] = k;
-		t->node_mem[i] = size > 0 ? (uint64_t)size : 0;
+		t->node_mem[i] = machine.node_mem[n];
+		from[i] = n;
 		t->nnodes++;
 	}
 	for (int a = 0; a < t->nnodes; a++)
 		for (int b = 0; b < t->nnodes; b++)
-			t->distance[a][b] = numa_distance(t->node_id[a], t->node_id[b]);
-	numa_bitmask_free(cpus);
-	if (mems)
-		numa_bitmask_free(mems);
+			t->distance[a][b] = machine.distance[from[a]][from[b]];
 	if (t->nnodes == 0) {
 		one_node(t);
 		return -ENOSYS;
