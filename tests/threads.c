@@ -302,6 +302,9 @@ static char *run_job(int j, const rf_query *q, struct how how)
 	opt.mode = how.mode;
 	opt.simd = how.simd;
 	opt.io = how.io;
+	/* mapped files need the handler, which the runs at once install
+	 * once; the others run without it, as an embedder's do */
+	opt.catch_sigbus = how.io == RF_IO_MMAP || how.io == RF_IO_AUTO;
 	opt.threads = jb->threads;
 	opt.tz = jb->tz;
 	opt.since = jb->since;
