@@ -442,7 +442,10 @@ static inline void rf_report_init(struct rf_report *report)
  * Returns 0 on success, 1 if some input could not be read (the rest were
  * processed), or a negative errno for a failure that stopped the run
  * (output error, out of memory, bad options; -EBADMSG: a rejected record
- * under opt->strict). */
+ * under opt->strict).  Several runs may go at once from different threads,
+ * each with its own options and report; a parsed query may be shared by
+ * them (runs only read it).  See libringflow(3), "Runs from several
+ * threads". */
 RF_API int rf_run(const rf_query *q, const char *const *files, int nfiles,
 		  const struct rf_options *opt, struct rf_report *report);
 
