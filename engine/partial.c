@@ -175,6 +175,16 @@ static int merge_bytes(struct run *run, const char *shown, const char *p, size_t
 				     (unsigned long long)(n - ENVELOPE_SIZE), (unsigned long long)blen);
 			return -EBADMSG;
 		}
+		/* a share's inputs are numbered in the whole list that all the
+		 * shares cut, a whole run's after the partials before it: the
+		 * two cannot be put in one order (first() and last() would mix
+		 * inputs up), so they are not merged together */
+		run->partial_kinds |= flags & FLAG_SHARE ? 1 : 2;
+		if (run->partial_kinds == 3) {
+			report_error(run, shown, -EINVAL, "partial state%s: partials of ringflow-mpi's shares and of "
+				     "whole runs cannot be merged together (merge the shares first, then print)", what);
+			return -EINVAL;
+		}
 		uint32_t base = flags & FLAG_SHARE ? 0 : *cum;
 		rf__agg_set_input_base(agg, base);
 		int r = rf__agg_decode_merge(agg, p + ENVELOPE_SIZE, (size_t)blen);

@@ -414,7 +414,15 @@ static int finish(struct run *run)
 				    (unsigned long long)(run->env.memory_limit >> 20));
 		return r;
 	}
-	if (run->agg >= 0 && (r = run->opt->partial & RF_PARTIAL_OUT ? rf__partial_write(run) : print_result(run, 1)) < 0) {
+	/* a partial state stands for all of its inputs once written: a run
+	 * that missed some of them writes none (a merge would take it for
+	 * whole), and the command leaves a named file empty */
+	int partial_out = run->agg >= 0 && (run->opt->partial & RF_PARTIAL_OUT);
+	if (partial_out && (run->failed_inputs || run->interrupted || rf__cancelled())) {
+		report_error(run, "--partial-out", -EIO, "no partial state written: %s",
+			     run->failed_inputs ? "an input could not be read" : "the run was interrupted");
+	} else if (run->agg >= 0 &&
+		   (r = partial_out ? rf__partial_write(run) : print_result(run, 1)) < 0) {
 		if (r == -EOVERFLOW)
 			report_note(run, "the result table of %llu groups would have taken the process to %llu MiB, "
 				    "over %llu MiB (--memory + --group-memory); no result printed",

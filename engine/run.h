@@ -80,6 +80,7 @@ struct run {
 	struct rf_source *cur_src;
 	uint32_t partial_inputs;  /* partial.c: the inputs a written partial state covers */
 	int partial_share;        /* ... numbered as a whole list of which it has a share */
+	int partial_kinds;        /* partial.c: merged so far: 1 shares, 2 whole runs' */
 	/* run_pieces: the piece in the stages (here, not on its stack: a
 	 * SIGBUS jumps out of it and gives its arrays back), of which batch */
 	struct rf_batch piece_batch, *in_piece, *in_piece_of;

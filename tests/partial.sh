@@ -134,6 +134,15 @@ done
 "$RINGFLOW" --partial-out "$T/good" "$q" "$T/log" "$T/missing" 2> /dev/null
 check_status "--partial-out with a missing input" $? 2
 refused "the partial of a failed run" "empty" "$q" "$T/good"
+# the same on stdout, as the recipes below write them: no state at all
+"$RINGFLOW" --partial-out - "$q" "$T/log" "$T/missing" > "$T/out" 2> "$T/err"
+check_status "--partial-out - with a missing input" $? 2
+check_eq "--partial-out - with a missing input: bytes written" "$(wc -c < "$T/out")" 0
+check_grep "--partial-out - with a missing input: said" "$T/err" "no partial state written"
+# and an interrupted run: what it read is not the whole of its input
+{ cat "$T/log"; sleep 4; } | timeout --preserve-status -s INT 1.5 "$RINGFLOW" --partial-out - "$q" > "$T/out" 2> "$T/err"
+check_status "--partial-out - interrupted" $? 130
+check_eq "--partial-out - interrupted: bytes written" "$(wc -c < "$T/out")" 0
 
 # the README's GNU parallel recipe, on localhost
 if command -v parallel > /dev/null 2>&1; then
