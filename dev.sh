@@ -4,7 +4,9 @@
 #   ./dev.sh demo   install the dependencies, build, and run the main job on
 #                   a generated sample access log
 #   ./dev.sh test   install whatever is missing, build, and run the whole
-#                   test suite (make check, then make distcheck), then the
+#                   test suite through make distcheck (the suite from the
+#                   tarball, in a separate build tree, then installcheck:
+#                   an in-tree make check before it ran the same tests), then the
 #                   runs from four threads built with ThreadSanitizer, then
 #                   the suite again built with ASan and UBSan
 #   ./dev.sh deb    install debhelper and lintian, build the Debian packages
@@ -86,7 +88,6 @@ demo)
 test)
 	install_deps
 	build
-	make check
 	make distcheck
 	threads_tsan
 	sanitized
