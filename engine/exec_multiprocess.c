@@ -6,6 +6,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,13 +160,30 @@ static int next_ml_record(int fd, uint64_t at, uint64_t size, const struct rf_ml
 	return r;
 }
 
+/* Read fd to its end into a malloc'd buffer.  A run cancelled meanwhile
+ * (rf_cancel, its token: the parent's own state, which the workers forked
+ * before do not see) returns -EINTR, for the caller to stop the workers. */
 static int read_full(int fd, char **out, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
+	int cfd = rf__cancel_fd();
 	for (;;) {
+		if (rf__cancelled()) {
+			free(buf);
+			return -EINTR;
+		}
+		if (cfd >= 0) {
+			struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = cfd, .events = POLLIN } };
+			if (poll(pf, 2, -1) < 0 && errno != EINTR) {
+				free(buf);
+				return -errno;
+			}
+			if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue; /* the eventfd woke us: looked at above */
+		}
 		if (n == cap) {
 			char *nb = realloc(buf, cap *= 2);
 			if (!nb) {
@@ -379,21 +397,32 @@ int run_multiprocess(struct run *run, const char *const *files, int nfiles)
 	}
 
 	/* collect, in worker order */
-	int died = 0;
+	int died = 0, cancelled = 0;
 	for (int w = 0; w < started; w++) {
 		char *buf = NULL;
 		size_t len = 0;
-		int rr = 0;
-		if (run->agg >= 0) {
+		int rr = cancelled ? -EINTR : 0;
+		if (run->agg >= 0 && rr == 0) {
 			rr = read_full(data[w], &buf, &len);
 		}
 		size_t got = 0;
 		char *rbuf = NULL;
 		if (rr == 0)
 			rr = read_full(report[w], &rbuf, &got);
+		if (rr == -EINTR && !cancelled) {
+			/* cancelled: the workers still running are stopped
+			 * here, since they cannot see it, and reaped below */
+			cancelled = 1;
+			for (int o = w; o < started; o++)
+				kill(pids[o], SIGKILL);
+		}
 		int status = 0;
 		while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
 			;
+		if (cancelled) {
+			died = 1;
+			goto next;
+		}
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			/* a dead worker means a hole in the answer: fail loudly */
 			char what[64];

@@ -461,9 +461,8 @@ RF_API void rf_cancel(void);
  * rf_cancel() and returns -EINTR.  A token stays fired (a run started with
  * it stops at once) until rf_cancel_token_reset.  Free it only after the
  * runs using it returned.  rf_cancel_token_new: 0, or -ENOMEM.
- * Multiprocess mode: the forked workers do not see a cancel (of either
- * kind) made after they started, so such a run returns -EINTR only once
- * they have read their shares; a signal to the process group stops them. */
+ * Multiprocess mode: the forked workers cannot see a cancel made after
+ * they started, so the run kills them (SIGKILL) and returns -EINTR. */
 typedef struct rf_cancel_token rf_cancel_token;
 RF_API int rf_cancel_token_new(rf_cancel_token **out);
 RF_API void rf_cancel_token_fire(rf_cancel_token *token);

@@ -10,6 +10,8 @@
  *   embed cancel LINES         two runs on pipes in two threads, one
  *                              cancelled by its token; rf_cancel() with
  *                              one run going, then a run after it
+ *   embed mpcancel FILE        a multiprocess run over FILE cancelled by
+ *                              its token: status, time taken, workers left
  *   embed messages MISSING BAD the messages of a run, with their severity;
  *                              and on_error's as before on_message
  *
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <ringflow.h>
@@ -220,6 +223,54 @@ static int do_cancel(int lines)
 	return 0;
 }
 
+/* A multiprocess run cancelled by its token while its workers read: the
+ * workers are forked copies that cannot see the token, so the run itself
+ * must stop them.  Prints the status, the milliseconds from the token to
+ * the return, and whether a worker was left (a child not reaped). */
+struct mp_run {
+	const char *file;
+	rf_cancel_token *token;
+	int status;
+};
+
+static void *run_mp(void *arg)
+{
+	struct mp_run *m = arg;
+	rf_query *q = parse("count");
+	struct rf_options opt;
+	rf_options_init(&opt);
+	opt.allow_fork = 1;
+	opt.mode = RF_MODE_MULTIPROCESS;
+	opt.threads = 2;
+	opt.cancel = m->token;
+	opt.out_fd = temp_fd();
+	const char *files[] = { m->file };
+	m->status = rf_run(q, files, 1, &opt, NULL);
+	close(opt.out_fd);
+	rf_query_free(q);
+	return NULL;
+}
+
+static int do_mpcancel(const char *file)
+{
+	struct mp_run m = { file, NULL, 0 };
+	if (rf_cancel_token_new(&m.token) < 0)
+		return 99;
+	pthread_t t;
+	pthread_create(&t, NULL, run_mp, &m);
+	nap_ms(300);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rf_cancel_token_fire(m.token);
+	pthread_join(t, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	int left = waitpid(-1, NULL, WNOHANG) > 0;
+	printf("mp_status=%d\nmp_ms=%ld\nmp_left=%d\n", m.status, ms, left);
+	rf_cancel_token_free(m.token);
+	return 0;
+}
+
 /* ---- messages ---- */
 
 static void print_message(void *user, enum rf_severity sev, const char *input, int err, const char *msg)
@@ -305,8 +356,10 @@ int main(int argc, char **argv)
 		return do_sigbus(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "cancel"))
 		return do_cancel(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "mpcancel"))
+		return do_mpcancel(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "messages"))
 		return do_messages(argv[2], argv[3]);
-	fprintf(stderr, "usage: embed fork ALLOW FILE... | sigbus FILE | cancel LINES | messages MISSING BAD\n");
+	fprintf(stderr, "usage: embed fork ALLOW FILE... | sigbus FILE | cancel LINES | mpcancel FILE | messages MISSING BAD\n");
 	return 2;
 }

@@ -64,6 +64,22 @@ check_line "rf_cancel() stops the run going" "$T/cancel.out" "c_status=-$(python
 check_line "a run after rf_cancel(): normal" "$T/cancel.out" "after_status=0"
 check_line "a run after rf_cancel(): every line" "$T/cancel.out" "after_count=1000"
 
+# A multiprocess run (fork allowed) cancelled by its token while both
+# workers read 8 GB each (sparse, newlines at the middle and the end): the
+# forked workers cannot see the token, so the run must stop them itself.
+if truncate -s 16G "$T/halves" 2> /dev/null &&
+   printf 'a\n' | dd of="$T/halves" bs=1 seek=$((8 * 1024 * 1024 * 1024)) conv=notrunc status=none &&
+   printf 'b\n' | dd of="$T/halves" bs=1 seek=$((16 * 1024 * 1024 * 1024 - 2)) conv=notrunc status=none; then
+	timeout -k 5 60 "$EMBED" mpcancel "$T/halves" > "$T/mp.out" 2> "$T/mp.err"
+	check_line "multiprocess run cancelled by its token: -EINTR" "$T/mp.out" \
+		"mp_status=-$(python3 -c 'import errno; print(errno.EINTR)')"
+	ms=$(sed -n 's/^mp_ms=//p' "$T/mp.out")
+	checks=$((checks + 1))
+	[ "${ms:-99999}" -le 4000 ] || fail "multiprocess cancel: returned ${ms:-never} ms after the token (workers not stopped?)"
+	check_line "multiprocess cancel: no worker left unreaped" "$T/mp.out" "mp_left=0"
+	rm -f "$T/halves"
+fi
+
 # ---- messages with a severity ----
 printf '{"a":1}\nnot json\n{"a":2}\n' > "$T/bad.json"
 "$EMBED" messages "$T/missing.log" "$T/bad.json" > "$T/msg.out" 2> "$T/msg.err"

@@ -93,6 +93,35 @@ if truncate -s 16G "$T/zeros" 2> /dev/null; then
 	rm -f "$T/zeros"
 fi
 
+# A signal to the multiprocess parent alone (timeout(1) signals only its
+# child, as a supervisor might) while its workers read: 16 GB, sparse, with
+# a newline at the middle and the end, so the cut succeeds and each worker
+# has 8 GB to go.  The workers cannot see the parent's cancel: the parent
+# must stop them, not wait minutes for them.
+if truncate -s 16G "$T/halves" 2> /dev/null &&
+   printf 'a\n' | dd of="$T/halves" bs=1 seek=$((8 * 1024 * 1024 * 1024)) conv=notrunc status=none &&
+   printf 'b\n' | dd of="$T/halves" bs=1 seek=$((16 * 1024 * 1024 * 1024 - 2)) conv=notrunc status=none; then
+	for sig in TERM INT; do
+		start=$(date +%s)
+		timeout --preserve-status -k 8 -s $sig 0.5 "$RINGFLOW" --mode=multiprocess --threads=2 count "$T/halves" \
+			> "$T/out" 2> "$T/err"
+		st=$?
+		check_eq "multiprocess workers reading, SIG$sig to the parent only: exit status" "$st" \
+			$((128 + $(signum $sig)))
+		checks=$((checks + 1))
+		[ $(($(date +%s) - start)) -le 4 ] ||
+			fail "multiprocess workers reading, SIG$sig to the parent only: took $(($(date +%s) - start)) s"
+		check_grep "multiprocess workers reading, SIG$sig: marked partial" "$T/err" "interrupted"
+		sleep 0.2
+		checks=$((checks + 1))
+		if pgrep -f -- "$T/halves" > /dev/null; then
+			fail "multiprocess workers reading, SIG$sig: workers left: $(pgrep -a -f -- "$T/halves")"
+			pkill -KILL -f -- "$T/halves"
+		fi
+	done
+	rm -f "$T/halves"
+fi
+
 # The multiprocess parent killed with SIGKILL: the workers die with it.
 RINGFLOW_TEST_SLOW_STAGE=0:5000 "$RINGFLOW" --mode=multiprocess --threads=2 --buffer-size=64K --window=64K \
 	'grep GET | count' "$MARK" > /dev/null 2>&1 &
