@@ -1016,14 +1016,26 @@ static int load_plugin(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* Set while this thread loads a plugin: a plugin whose constructor or
+ * rf_plugin_init loads another would wait for plugin_lock, held by its
+ * own load, for ever. */
+static _Thread_local int loading;
+
 int rf_plugin_load(const char *path, char *err, size_t errlen)
 {
 	if (!path || !path[0]) {
 		set_err(err, errlen, "plugin: no file named");
 		return -EINVAL;
 	}
+	if (loading) {
+		set_err(err, errlen, "plugin %s: loaded from inside another plugin's loading (its constructor or "
+				     "rf_plugin_init); load both from the program", path);
+		return -EDEADLK;
+	}
 	pthread_mutex_lock(&plugin_lock);
+	loading = 1;
 	int r = load_plugin(path, err, errlen);
+	loading = 0;
 	pthread_mutex_unlock(&plugin_lock);
 	return r;
 }

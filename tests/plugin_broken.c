@@ -5,8 +5,14 @@
  * "count", whose name a built-in verb has.  The second cannot register,
  * so neither may: the first must not be left behind holding its name.
  * With -DUNDEFINED: a plugin calling a function no library defines, which
- * dlopen's RTLD_NOW refuses at load time. */
+ * dlopen's RTLD_NOW refuses at load time.  With -DRECURSIVE: a plugin whose
+ * rf_plugin_init loads the plugin named by $PLUGIN_INNER and says on
+ * stderr what rf_plugin_load returned (it must refuse, not hang). */
 #include <stddef.h>
+#ifdef RECURSIVE
+#include <stdio.h>
+#include <stdlib.h>
+#endif
 #include "ringflow.h"
 
 #ifdef UNDEFINED
@@ -55,5 +61,12 @@ static const struct rf_plugin plugin = {
 
 const struct rf_plugin *rf_plugin_init(void)
 {
+#ifdef RECURSIVE
+	char err[512] = "";
+	int r = rf_plugin_load(getenv("PLUGIN_INNER"), err, sizeof err);
+	fprintf(stderr, "inner load: %d: %s\n", r, err);
+	return NULL;
+#else
 	return &plugin;
+#endif
 }

@@ -66,7 +66,8 @@ UPPER=$(plugin plugin_upper) && SUM=$(plugin plugin_sum) || {
 	exit 77
 }
 BAD_ABI=$(plugin plugin_bad_abi) && NO_ENTRY=$(plugin plugin_no_entry) && CRASH=$(plugin plugin_crash) || exit 99
-PARTIAL=$(plugin plugin_partial tests) && UNDEFINED=$(plugin plugin_undefined tests) || exit 99
+PARTIAL=$(plugin plugin_partial tests) && UNDEFINED=$(plugin plugin_undefined tests) &&
+	RECURSIVE=$(plugin plugin_recursive tests) || exit 99
 LOAD="$B/tests/plugin_load"
 [ -x "$LOAD" ] || exit 99
 
@@ -159,6 +160,12 @@ expect_error "the same verb twice" "stage 'upper' (plugin $T/upper-copy.so): the
 	"$RINGFLOW" --plugin "$UPPER" --plugin "$T/upper-copy.so" count "$T/nonl"
 expect_error "a missing symbol" "plugin $UNDEFINED: cannot load: undefined symbol: rf_no_such_function" \
 	"$RINGFLOW" --plugin "$UNDEFINED" count "$T/nonl"
+# a plugin loading another from its rf_plugin_init: refused (it hung on
+# the loader's lock), and the outer plugin, which gives no stages, fails
+PLUGIN_INNER=$UPPER timeout -k 5 30 "$RINGFLOW" --plugin "$RECURSIVE" count "$T/nonl" > /dev/null 2> "$T/err"
+check_status "a plugin loading a plugin" $? 2
+check_grep "a plugin loading a plugin: the inner load refused" "$T/err" \
+	"inner load: -$(python3 -c 'import errno; print(errno.EDEADLK)'): plugin $UPPER: loaded from inside another plugin's loading"
 expect_error "not without --plugin" "unknown verb 'upper'" "$RINGFLOW" 'split | upper $1' "$T/nonl"
 expect_error "a row stage after an aggregate" "'upper' cannot follow an aggregate" \
 	"$RINGFLOW" --plugin "$UPPER" 'split | count by $1 | upper $1' "$T/nonl"
