@@ -31,6 +31,8 @@ PACKAGES="$PACKAGES openmpi-bin libopenmpi-dev parallel"
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	PACKAGES="$PACKAGES libhyperscan-dev"
 fi
+# tests/mpi_netns.sh: ip netns, veth pairs and a bridge for its "hosts"
+PACKAGES="$PACKAGES iproute2"
 
 install_deps() {
 	missing=""
