@@ -5,8 +5,8 @@
 # mode: records in without --stats, intervals (the last, partial one too)
 # that add up to the whole, consistent numbers when attached mid-run, a
 # command that fails before its run starts, and -o write errors and
-# truncation.  Needs root; each trace run costs ~1.5 s of uprobe teardown,
-# so the runs here are few.
+# truncation.  Needs root; each trace run costs ~1.5 s of uprobe teardown
+# on a kernel without uprobe_multi, so the runs here are few.
 . "${SRCDIR:-.}/tests/lib.sh"
 
 if [ ! -x "${TRACE:-}" ]; then
