@@ -968,11 +968,18 @@ static int read_usdt_sites(const char *path, struct usdt_site *sites, int max)
 		n = -1;
 		goto out;
 	}
-	const char *names = (const char *)f + sh[eh->e_shstrndx].sh_offset;
+	const Elf64_Shdr *shstr = &sh[eh->e_shstrndx];
+	if (shstr->sh_offset > size || shstr->sh_size > size - shstr->sh_offset) {
+		n = -1;
+		goto out;
+	}
+	const char *names = (const char *)f + shstr->sh_offset;
 	const Elf64_Shdr *notes = NULL;
 	__u64 base = 0;
 	for (int i = 0; i < eh->e_shnum; i++) {
-		if (sh[i].sh_name >= sh[eh->e_shstrndx].sh_size)
+		/* a name must end inside the table */
+		if (sh[i].sh_name >= shstr->sh_size ||
+		    !memchr(names + sh[i].sh_name, 0, shstr->sh_size - sh[i].sh_name))
 			continue;
 		if (!strcmp(names + sh[i].sh_name, ".note.stapsdt") && sh[i].sh_type == SHT_NOTE)
 			notes = &sh[i];
