@@ -1003,7 +1003,9 @@ static int read_usdt_sites(const char *path, struct usdt_site *sites, int max)
 		    desc[nh->n_descsz - 1])
 			continue;
 		__u64 pc, note_base, sema;
-		memcpy(&pc, desc, 8), memcpy(&note_base, desc + 8, 8), memcpy(&sema, desc + 16, 8);
+		memcpy(&pc, desc, 8);
+		memcpy(&note_base, desc + 8, 8);
+		memcpy(&sema, desc + 16, 8);
 		const char *provider = desc + 24, *name = provider + strlen(provider) + 1;
 		const char *args = name + strlen(name) + 1;
 		if (name >= desc + nh->n_descsz || args >= desc + nh->n_descsz || strcmp(provider, "ringflow"))
@@ -1262,9 +1264,11 @@ int main(int argc, char **argv)
 		if (cfg.verbose)
 			fprintf(stderr, "ringflow-trace: no uprobe_multi link (%s): one uprobe per probe site\n",
 				strerror(err < 0 ? -err : err));
-		for (int i = 0; i < NPROBES; i++)
+		for (int i = 0; i < NPROBES; i++) {
 			if (multi_links[i] >= 0)
-				close(multi_links[i]), multi_links[i] = -1;
+				close(multi_links[i]);
+			multi_links[i] = -1;
+		}
 		trace_bpf__destroy(skel);
 		multi = 0;
 	}
