@@ -12,16 +12,57 @@
 #  within each round and the table gives each round's ratios and their median.
 #  Last, a real ringflow-trace report of the heavy query in pipeline mode.
 #
+#  First, and alone with `bench/trace.sh fixed`: the fixed cost of
+#  ringflow-trace around a command (attach, detach, report), as the time
+#  of `ringflow-trace -- ringflow count` over one line minus that of the
+#  command alone, with each way of attaching (a uprobe_multi link per
+#  probe, one uprobe per site) and, given TRACE_BEFORE=path, an older
+#  ringflow-trace.  Writes bench/results/trace-fixed-<host>.md.
+#
 # Needs root (attaching uprobes).  Writes bench/results/trace-<host>.md.
 set -eu
 RUNS=${BENCH_RUNS:-3}
 ROUNDS=${BENCH_ROUNDS:-3}
+WHAT=${1:-all}
+# the fixed cost needs no big input
+[ "$WHAT" = fixed ] && BENCH_SIZE=${BENCH_SIZE:-1M}
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
 need hyperfine git
 TRACE=${TRACE:-$TOP/ringflow-trace}
 need "$TRACE"
 [ "$(id -u)" = 0 ] || { echo "bench: ringflow-trace needs root" >&2; exit 2; }
+
+ONE=$DATA/one-line.log
+head -n 1 "$LOG" > "$ONE"
+ALONE="$RINGFLOW count $ONE"
+MULTI="$TRACE -o /dev/null -- $ALONE"
+PERSITE="RINGFLOW_TRACE_PER_SITE=1 $TRACE -o /dev/null -- $ALONE"
+BEFORE=${TRACE_BEFORE:+$TRACE_BEFORE -o /dev/null -- $ALONE}
+hyperfine --style basic --output=pipe -w 2 -r "${BENCH_FIXED_RUNS:-20}" --export-csv "$OUT/trace-fixed.csv" \
+	"$ALONE" "$MULTI" "$PERSITE" ${BEFORE:+"$BEFORE"} > /dev/null
+alone=$(median_of "$OUT/trace-fixed.csv" "$ALONE")
+fixed_row() { # LABEL COMMAND
+	t=$(median_of "$OUT/trace-fixed.csv" "$2")
+	echo "| $1 | $t | $(awk -v a="$t" -v b="$alone" 'BEGIN { printf "%.3f", a - b }') |"
+}
+{
+	echo "# ringflow-trace's fixed cost"
+	echo
+	echo "- CPU: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores; kernel $(uname -r);" \
+		"load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	echo "- \`ringflow count\` over one line, alone and under ringflow-trace -o /dev/null; hyperfine," \
+		"${BENCH_FIXED_RUNS:-20} runs each (medians, seconds)"
+	echo
+	echo "| run | median | minus the command alone |"
+	echo "|---|---|---|"
+	echo "| ringflow count, alone | $alone | |"
+	fixed_row "ringflow-trace, a uprobe_multi link per probe" "$TRACE -o"
+	fixed_row "ringflow-trace, one uprobe per site (RINGFLOW_TRACE_PER_SITE=1)" "RINGFLOW_TRACE_PER_SITE=1"
+	[ -z "$BEFORE" ] || fixed_row "ringflow-trace before (\`$TRACE_BEFORE\`)" "$TRACE_BEFORE"
+} > "$OUT/trace-fixed-$HOST.md"
+cat "$OUT/trace-fixed-$HOST.md"
+[ "$WHAT" != fixed ] || exit 0
 REPORT=$OUT/trace-$HOST.md
 HEAVY='parse combined | count, p99(bytes) by status, path'
 MODES="serial pipeline parallel"

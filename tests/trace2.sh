@@ -5,8 +5,9 @@
 # mode: records in without --stats, intervals (the last, partial one too)
 # that add up to the whole, consistent numbers when attached mid-run, a
 # command that fails before its run starts, and -o write errors and
-# truncation.  Needs root; each trace run costs ~1.5 s of uprobe teardown,
-# so the runs here are few.
+# truncation; and both ways of attaching (uprobe_multi, per site).  Needs
+# root; each trace run costs ~1.5 s of uprobe teardown on a kernel without
+# uprobe_multi, so the runs here are few.
 . "${SRCDIR:-.}/tests/lib.sh"
 
 if [ ! -x "${TRACE:-}" ]; then
@@ -166,5 +167,53 @@ checks=$((checks + 1))
 [ ! -e "$T/new" ] || fail "-o: a failed start left $T/new behind"
 kill $sleeper 2> /dev/null
 wait $sleeper 2> /dev/null
+
+# 5. The two ways of attaching: a uprobe_multi link per probe (Linux 6.6
+# and later, the default) and one uprobe per call site (the fallback,
+# forced by RINGFLOW_TRACE_PER_SITE=1).  Each says which it used with -v
+# and counts what wc and --stats count, forked workers included (the BPF
+# side finds them through task_struct offsets read from the kernel's BTF).
+Q='grep GET | split | count by $9'
+# uprobe_multi came with Linux 6.6: before it, the default falls back
+kernel=$(uname -r | sed 's/[^0-9.].*//')
+if [ "$(printf '6.6\n%s\n' "$kernel" | sort -V | head -n 1)" = 6.6 ]; then
+	multi_msg="a uprobe_multi link per probe"
+else
+	multi_msg="one uprobe per probe site"
+	echo "note: Linux $kernel has no uprobe_multi: both runs take the per-site path"
+fi
+
+for way in multi per-site; do
+	if [ $way = multi ]; then
+		unset RINGFLOW_TRACE_PER_SITE
+		want_msg=$multi_msg
+	else
+		RINGFLOW_TRACE_PER_SITE=1
+		export RINGFLOW_TRACE_PER_SITE
+		want_msg="one uprobe per probe site"
+	fi
+	mode=multiprocess
+	"$TRACE" -v --json -o "$T/trace" -- "$RINGFLOW" --mode=$mode --threads=2 --stats=json "$Q" "$T/log" \
+		> /dev/null 2> "$T/err"
+	check_status "$way $mode: traced" $? 0
+	check_grep "$way $mode: says how it attached" "$T/err" "attached $want_msg"
+	python3 - "$T/trace" "$T/err" "$way $mode" "$lines" "$gets" > "$T/checks" << 'EOF' ||
+import json, sys
+trace, err, what, lines, gets = sys.argv[1:]
+final = [json.loads(l) for l in open(trace) if l.startswith("{")][-1]
+# ringflow's --stats=json, among ringflow-trace's -v lines on standard error
+stats = json.loads("".join(l for l in open(err) if not l.startswith(("ringflow-trace:", "libbpf:"))))
+print("%s: grep's records in\t%s\t%s" % (what, final["stages"][0]["records_in"], lines))
+print("%s: grep's records out\t%s\t%s" % (what, final["stages"][0]["records_out"], gets))
+print("%s: split's records in\t%s\t%s" % (what, final["stages"][1]["records_in"], gets))
+for i in range(3):
+    for k in ("batches", "records_in", "records_out"):
+        print("%s: stage %d %s = --stats\t%s\t%s" % (what, i, k, final["stages"][i][k], stats["stages"][i][k]))
+    print("%s: stage %d unpaired ends\t%s\t0" % (what, i, final["stages"][i]["unpaired_ends"]))
+EOF
+		fail "$way $mode: cannot read the reports: $(head -c 300 "$T/trace") $(tail -c 300 "$T/err")"
+	checks_from "$T/checks"
+done
+unset RINGFLOW_TRACE_PER_SITE
 
 finish

@@ -11,15 +11,22 @@
  * count correctly; only I/O latency is timed here, from submit to
  * completion (the time the reader lost to I/O comes from the probe).
  */
-#include "vmlinux.h"
+/* the uapi headers, not vmlinux.h: its types would make libbpf relocate
+ * (and so parse the kernel's whole BTF) for the pt_regs of usdt.bpf.h */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/ptrace.h>
+#include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "trace.h"
 
-/* set by trace.c between open and load */
+/* set by trace.c between open and load; the task_struct offsets come
+ * from its own quick read of the kernel's BTF, as libbpf's CO-RE would
+ * parse all of it first (a third of a second, at every start) */
 const volatile __u32 targ_tgid = 0;
+const volatile __u32 real_parent_off = 0, tgid_off = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -123,8 +130,12 @@ static __always_inline int traced(void)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!targ_tgid || tgid == targ_tgid)
 		return 1;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	return BPF_CORE_READ(task, real_parent, tgid) == targ_tgid;
+	const char *task = (const char *)bpf_get_current_task(), *parent = NULL;
+	__s32 ptgid = 0;
+	if (bpf_probe_read_kernel(&parent, sizeof parent, task + real_parent_off) || !parent ||
+	    bpf_probe_read_kernel(&ptgid, sizeof ptgid, parent + tgid_off))
+		return 0;
+	return (__u32)ptgid == targ_tgid;
 }
 
 static __always_inline __u32 log2_slot(__u64 v)

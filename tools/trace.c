@@ -11,21 +11,26 @@
  * end (or for -i intervals), and prints the maps.
  */
 #include "config.h"
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/btf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "ringflow.h"
@@ -105,7 +110,7 @@ static void usage(FILE *f)
 	      "      --json           one JSON object per report\n"
 	      "  -o, --output FILE    write reports to FILE (default: standard output with -p,\n"
 	      "                       standard error when starting a command, like strace)\n"
-	      "  -v, --verbose        show libbpf's messages\n"
+	      "  -v, --verbose        show libbpf's messages and how the probes were attached\n"
 	      "  -V, --version        the version, the library's features and libbpf's version\n"
 	      "\n"
 	      "It ends when the traced ringflow ends, or on SIGINT.  Exit status: that of the\n"
@@ -139,6 +144,89 @@ static void preflight(void)
 		die("this kernel has no uprobe support (/sys/bus/event_source/devices/uprobe: %s): it needs "
 		    "CONFIG_UPROBE_EVENTS=y",
 		    strerror(errno));
+}
+
+/* Where task_struct keeps real_parent and tgid, for the BPF side's check
+ * of forked workers: one pass over the kernel's BTF, instead of libbpf's
+ * CO-RE, which builds an index of all of it first (a third of a second). */
+static void task_offsets(__u32 *parent_off, __u32 *tgid_off)
+{
+	static const char path[] = "/sys/kernel/btf/vmlinux";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die("cannot read %s: %s", path, strerror(errno));
+	/* Linux 6.16 maps it; before, sysfs hands out 4 KiB a read, and the
+	 * few MB take a tenth of a second on a busy machine */
+	size_t len = (size_t)st.st_size, cap = 1 << 23;
+	unsigned char *buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0), *mapped = buf;
+	if (buf == MAP_FAILED) {
+		mapped = NULL, len = 0;
+		buf = malloc(cap);
+		ssize_t r;
+		while (buf && (r = read(fd, buf + len, cap - len)) > 0)
+			if ((len += (size_t)r) == cap) {
+				unsigned char *more = realloc(buf, cap * 2);
+				if (!more)
+					free(buf);
+				buf = more, cap *= 2;
+			}
+	}
+	close(fd);
+	if (!buf)
+		die("out of memory");
+	struct btf_header h;
+	int found = 0;
+	if (len < sizeof h)
+		goto out;
+	memcpy(&h, buf, sizeof h);
+	if (h.magic != BTF_MAGIC || (size_t)h.hdr_len + h.type_off + h.type_len > len ||
+	    (size_t)h.hdr_len + h.str_off + h.str_len > len)
+		goto out;
+	const unsigned char *t = buf + h.hdr_len + h.type_off, *end = t + h.type_len;
+	const char *strs = (const char *)buf + h.hdr_len + h.str_off;
+#define BTF_STR(off) ((off) < h.str_len ? strs + (off) : "")
+	while (t + sizeof(struct btf_type) <= end && found != 3) {
+		struct btf_type bt;
+		memcpy(&bt, t, sizeof bt);
+		t += sizeof bt;
+		__u32 vlen = BTF_INFO_VLEN(bt.info);
+		size_t extra;
+		switch (BTF_INFO_KIND(bt.info)) {
+		case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: extra = 4; break;
+		case BTF_KIND_ARRAY: extra = 12; break;
+		case BTF_KIND_STRUCT: case BTF_KIND_UNION: case BTF_KIND_DATASEC: case BTF_KIND_ENUM64:
+			extra = 12 * (size_t)vlen; break;
+		case BTF_KIND_ENUM: case BTF_KIND_FUNC_PROTO: extra = 8 * (size_t)vlen; break;
+		default: extra = 0; break;
+		}
+		if ((size_t)(end - t) < extra)
+			break;
+		if (BTF_INFO_KIND(bt.info) == BTF_KIND_STRUCT && !strcmp(BTF_STR(bt.name_off), "task_struct")) {
+			for (__u32 i = 0; i < vlen; i++) {
+				struct btf_member m;
+				memcpy(&m, t + i * sizeof m, sizeof m);
+				/* kind_flag: the low 24 bits are the bit offset */
+				__u32 bits = BTF_INFO_KFLAG(bt.info) ? BTF_MEMBER_BIT_OFFSET(m.offset) : m.offset;
+				if (!strcmp(BTF_STR(m.name_off), "real_parent"))
+					*parent_off = bits / 8, found |= 1;
+				else if (!strcmp(BTF_STR(m.name_off), "tgid"))
+					*tgid_off = bits / 8, found |= 2;
+			}
+			break;
+		}
+		t += extra;
+	}
+#undef BTF_STR
+out:
+	if (mapped)
+		munmap(mapped, len);
+	else
+		free(buf);
+	if (found != 3)
+		die("cannot find task_struct's real_parent and tgid in %s", path);
+	if (cfg.verbose)
+		fprintf(stderr, "ringflow-trace: task_struct: real_parent at %u, tgid at %u\n", *parent_off, *tgid_off);
 }
 
 /* ---- the target ---- */
@@ -681,9 +769,9 @@ struct probe {
 #define NPROBES 10
 static struct bpf_link *links[NPROBES];
 
-static void attach(struct trace_bpf *skel, const char *binary)
+static void probes_of(struct trace_bpf *skel, struct probe *out)
 {
-	struct probe probes[] = {
+	struct probe probes[NPROBES] = {
 		{ "run__start", skel->progs.run_start },
 		{ "run__end", skel->progs.run_end },
 		{ "stage__name", skel->progs.stage_name },
@@ -695,7 +783,14 @@ static void attach(struct trace_bpf *skel, const char *binary)
 		{ "decode__chunk", skel->progs.decode_chunk }, /* last two: optional */
 		{ "follow__read", skel->progs.follow_read },
 	};
-	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+	memcpy(out, probes, sizeof probes);
+}
+
+static void attach(struct trace_bpf *skel, const char *binary)
+{
+	struct probe probes[NPROBES];
+	probes_of(skel, probes);
+	for (size_t i = 0; i < NPROBES; i++) {
 		/* every process of the binary; the BPF side keeps the target
 		 * and its forked workers, which a per-process attach misses */
 		struct bpf_link *l = bpf_program__attach_usdt(probes[i].prog, -1, binary, "ringflow", probes[i].name, NULL);
@@ -716,6 +811,296 @@ static void attach(struct trace_bpf *skel, const char *binary)
 			die("cannot attach to %s:ringflow:%s: %s", binary, probes[i].name, strerror(e));
 		}
 	}
+}
+
+/* ---- attach, all sites of a probe in one link ----
+ *
+ * libbpf (1.1 in Debian 12) attaches a USDT probe as one perf uprobe per
+ * call site, and each one's teardown waits for RCU grace periods under a
+ * global lock: with about 20 sites that was 1.5 s after the command
+ * ended.  Since Linux 6.6 one uprobe_multi link takes every site of a
+ * program and its teardown waits once.  libbpf 1.1 and the 6.1 headers
+ * know nothing of it, so the sites, their argument specs (the layout of
+ * libbpf's usdt.bpf.h, which the programs read) and the link come from
+ * here; on an older kernel, or a probe form we do not read, the programs
+ * are loaded again and attached the old way. */
+
+#define UPROBE_MULTI_ATTACH 48 /* BPF_TRACE_UPROBE_MULTI, include/uapi/linux/bpf.h */
+
+/* union bpf_attr's link_create as Linux 6.6 has it, with uprobe_multi */
+struct link_create_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__u64 path;
+	__u64 offsets;
+	__u64 ref_ctr_offsets;
+	__u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid;
+	__u32 pad;
+};
+
+/* usdt.bpf.h's spec, filled here as libbpf's usdt.c fills it */
+enum { USDT_ARG_CONST, USDT_ARG_REG, USDT_ARG_REG_DEREF };
+#define USDT_MAX_ARGS 12
+
+struct usdt_arg {
+	__u64 val_off;
+	int type;
+	short reg_off;
+	_Bool is_signed;
+	char bitshift;
+};
+
+struct usdt_spec {
+	struct usdt_arg args[USDT_MAX_ARGS];
+	__u64 cookie;
+	short nargs;
+};
+
+struct usdt_site {
+	char name[48];
+	__u64 offset, ref_ctr;
+	struct usdt_spec spec;
+};
+
+#define MAX_SITES 256 /* BPF_USDT_MAX_SPEC_CNT: one spec per site */
+
+/* offsetof(struct pt_regs, ...) on x86-64, by every name of a register */
+static int reg_offset(const char *reg)
+{
+	static const struct {
+		short off;
+		const char *names[4];
+	} regs[] = {
+		{ 0, { "r15", "r15d", "r15w", "r15b" } }, { 8, { "r14", "r14d", "r14w", "r14b" } },
+		{ 16, { "r13", "r13d", "r13w", "r13b" } }, { 24, { "r12", "r12d", "r12w", "r12b" } },
+		{ 32, { "rbp", "ebp", "bp", "bpl" } }, { 40, { "rbx", "ebx", "bx", "bl" } },
+		{ 48, { "r11", "r11d", "r11w", "r11b" } }, { 56, { "r10", "r10d", "r10w", "r10b" } },
+		{ 64, { "r9", "r9d", "r9w", "r9b" } }, { 72, { "r8", "r8d", "r8w", "r8b" } },
+		{ 80, { "rax", "eax", "ax", "al" } }, { 88, { "rcx", "ecx", "cx", "cl" } },
+		{ 96, { "rdx", "edx", "dx", "dl" } }, { 104, { "rsi", "esi", "si", "sil" } },
+		{ 112, { "rdi", "edi", "di", "dil" } }, { 128, { "rip", "eip", NULL, NULL } },
+		{ 152, { "rsp", "esp", "sp", "spl" } },
+	};
+	for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+		for (int j = 0; j < 4; j++)
+			if (regs[i].names[j] && !strcmp(reg, regs[i].names[j]))
+				return regs[i].off;
+	return -1;
+}
+
+/* "-4@%eax", "8@-16(%rbp)", "8@(%rdi)", "-4@$-9": 0, or -1 for a form
+ * left to libbpf (scaled index, segment registers) */
+static int parse_usdt_args(const char *text, struct usdt_spec *spec)
+{
+	memset(spec, 0, sizeof *spec);
+	while (*text) {
+		char reg[16];
+		long long off;
+		int size, n = 0;
+		while (*text == ' ')
+			text++;
+		if (!*text)
+			break;
+		if (spec->nargs == USDT_MAX_ARGS)
+			return -1;
+		struct usdt_arg *a = &spec->args[spec->nargs++];
+		if (sscanf(text, "%d@%%%15[a-z0-9]%n", &size, reg, &n) == 2 && (!text[n] || text[n] == ' ')) {
+			a->type = USDT_ARG_REG;
+		} else if (sscanf(text, "%d@%lld(%%%15[a-z0-9])%n", &size, &off, reg, &n) == 3 &&
+			   (!text[n] || text[n] == ' ')) {
+			a->type = USDT_ARG_REG_DEREF;
+			a->val_off = (__u64)off;
+		} else if (sscanf(text, "%d@(%%%15[a-z0-9])%n", &size, reg, &n) == 2 && (!text[n] || text[n] == ' ')) {
+			a->type = USDT_ARG_REG_DEREF;
+		} else if (sscanf(text, "%d@$%lld%n", &size, &off, &n) == 2 && (!text[n] || text[n] == ' ')) {
+			a->type = USDT_ARG_CONST;
+			a->val_off = (__u64)off;
+		} else {
+			return -1;
+		}
+		if (a->type != USDT_ARG_CONST && (a->reg_off = (short)reg_offset(reg)) < 0)
+			return -1;
+		a->is_signed = size < 0;
+		size = size < 0 ? -size : size;
+		if (size != 1 && size != 2 && size != 4 && size != 8)
+			return -1;
+		a->bitshift = (char)(64 - size * 8);
+		text += n;
+	}
+	return 0;
+}
+
+/* the file offset of a virtual address, from the section that holds it */
+static __u64 file_offset(const Elf64_Shdr *sh, int nsh, __u64 addr)
+{
+	for (int i = 0; i < nsh; i++)
+		if (sh[i].sh_type != SHT_NOBITS && (sh[i].sh_flags & SHF_ALLOC) && addr >= sh[i].sh_addr &&
+		    addr < sh[i].sh_addr + sh[i].sh_size)
+			return addr - sh[i].sh_addr + sh[i].sh_offset;
+	return 0;
+}
+
+/* The ringflow probes of an ELF file, from its .note.stapsdt: their
+ * number, or -1 when the file is not one we can read. */
+static int read_usdt_sites(const char *path, struct usdt_site *sites, int max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), n = 0;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	const unsigned char *f = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (f == MAP_FAILED)
+		return -1;
+	size_t size = (size_t)st.st_size;
+	const Elf64_Ehdr *eh = (const void *)f;
+	const Elf64_Shdr *sh = (const void *)(f + eh->e_shoff);
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
+	    eh->e_shoff > size || eh->e_shnum > (size - eh->e_shoff) / sizeof *sh || eh->e_shstrndx >= eh->e_shnum) {
+		n = -1;
+		goto out;
+	}
+	const Elf64_Shdr *shstr = &sh[eh->e_shstrndx];
+	if (shstr->sh_offset > size || shstr->sh_size > size - shstr->sh_offset) {
+		n = -1;
+		goto out;
+	}
+	const char *names = (const char *)f + shstr->sh_offset;
+	const Elf64_Shdr *notes = NULL;
+	__u64 base = 0;
+	for (int i = 0; i < eh->e_shnum; i++) {
+		/* a name must end inside the table */
+		if (sh[i].sh_name >= shstr->sh_size ||
+		    !memchr(names + sh[i].sh_name, 0, shstr->sh_size - sh[i].sh_name))
+			continue;
+		if (!strcmp(names + sh[i].sh_name, ".note.stapsdt") && sh[i].sh_type == SHT_NOTE)
+			notes = &sh[i];
+		else if (!strcmp(names + sh[i].sh_name, ".stapsdt.base"))
+			base = sh[i].sh_addr;
+	}
+	if (!notes || notes->sh_offset > size || notes->sh_size > size - notes->sh_offset) {
+		n = -1;
+		goto out;
+	}
+	for (size_t at = 0; at + sizeof(Elf64_Nhdr) <= notes->sh_size;) {
+		const Elf64_Nhdr *nh = (const void *)(f + notes->sh_offset + at);
+		const char *owner = (const char *)(nh + 1);
+		const char *desc = owner + ((nh->n_namesz + 3) & ~3u);
+		at += sizeof *nh + ((nh->n_namesz + 3) & ~3u) + ((nh->n_descsz + 3) & ~3u);
+		if (at > notes->sh_size) {
+			n = -1;
+			goto out;
+		}
+		if (nh->n_type != 3 || nh->n_namesz != 8 || memcmp(owner, "stapsdt", 8) || nh->n_descsz < 27 ||
+		    desc[nh->n_descsz - 1])
+			continue;
+		__u64 pc, note_base, sema;
+		memcpy(&pc, desc, 8);
+		memcpy(&note_base, desc + 8, 8);
+		memcpy(&sema, desc + 16, 8);
+		const char *provider = desc + 24, *name = provider + strlen(provider) + 1;
+		const char *args = name + strlen(name) + 1;
+		if (name >= desc + nh->n_descsz || args >= desc + nh->n_descsz || strcmp(provider, "ringflow"))
+			continue;
+		if (n == max || strlen(name) >= sizeof sites[n].name) {
+			n = -1;
+			goto out;
+		}
+		/* prelink moves .stapsdt.base: the notes keep where it was */
+		if (base && note_base) {
+			pc += base - note_base;
+			if (sema)
+				sema += base - note_base;
+		}
+		struct usdt_site *s = &sites[n];
+		snprintf(s->name, sizeof s->name, "%s", name);
+		s->offset = file_offset(sh, eh->e_shnum, pc);
+		s->ref_ctr = sema ? file_offset(sh, eh->e_shnum, sema) : 0;
+		if (!s->offset || (sema && !s->ref_ctr) || parse_usdt_args(args, &s->spec) < 0) {
+			n = -1;
+			goto out;
+		}
+		n++;
+	}
+out:
+	munmap((void *)f, size);
+	return n;
+}
+
+static int multi_links[NPROBES] = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+
+/* 0, or the errno: ENOENT for a required probe that is not there, and
+ * EINVAL, EOPNOTSUPP or ENOSYS for a kernel without uprobe_multi */
+static int attach_multi(struct trace_bpf *skel, const char *binary, struct probe *probes, int nprobes)
+{
+	static struct usdt_site sites[MAX_SITES];
+	int nsites = read_usdt_sites(binary, sites, MAX_SITES);
+	if (nsites < 0)
+		return EINVAL;
+	struct bpf_map *specs = bpf_object__find_map_by_name(skel->obj, "__bpf_usdt_specs");
+	if (!specs || bpf_map__value_size(specs) != sizeof(struct usdt_spec))
+		return EINVAL;
+	for (int i = 0; i < nsites; i++)
+		if (bpf_map_update_elem(bpf_map__fd(specs), &i, &sites[i].spec, BPF_ANY) < 0)
+			return errno;
+	for (int p = 0; p < nprobes; p++) {
+		__u64 offsets[MAX_SITES], refs[MAX_SITES], cookies[MAX_SITES];
+		__u32 cnt = 0;
+		for (int i = 0; i < nsites; i++)
+			if (!strcmp(sites[i].name, probes[p].name)) {
+				offsets[cnt] = sites[i].offset;
+				refs[cnt] = sites[i].ref_ctr;
+				cookies[cnt++] = (__u64)i; /* the spec id usdt.bpf.h looks up */
+			}
+		if (!cnt) {
+			if (p >= NPROBES - 2)
+				continue;
+			return ENOENT;
+		}
+		struct link_create_attr attr = {
+			.prog_fd = (__u32)bpf_program__fd(probes[p].prog),
+			.attach_type = UPROBE_MULTI_ATTACH,
+			.path = (__u64)(uintptr_t)binary,
+			.offsets = (__u64)(uintptr_t)offsets,
+			.ref_ctr_offsets = (__u64)(uintptr_t)refs,
+			.cookies = (__u64)(uintptr_t)cookies,
+			.cnt = cnt,
+		};
+		int fd = (int)syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof attr);
+		if (fd < 0)
+			return errno;
+		multi_links[p] = fd;
+	}
+	return 0;
+}
+
+static void *close_link(void *arg)
+{
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+
+/* Each link's teardown waits for grace periods: closed from a thread
+ * each, the waits overlap and share them. */
+static void detach_multi(void)
+{
+	pthread_t threads[NPROBES];
+	int started[NPROBES] = { 0 };
+	for (int i = 0; i < NPROBES; i++)
+		if (multi_links[i] >= 0 &&
+		    !(started[i] = !pthread_create(&threads[i], NULL, close_link, (void *)(intptr_t)multi_links[i])))
+			close(multi_links[i]);
+	for (int i = 0; i < NPROBES; i++)
+		if (started[i])
+			pthread_join(threads[i], NULL);
 }
 
 /* -o FILE: opened at once, so that a file we cannot write stops us before
@@ -845,16 +1230,48 @@ int main(int argc, char **argv)
 	if (cfg.pid && (pidfd = (int)syscall(SYS_pidfd_open, cfg.pid, 0)) < 0)
 		die("cannot watch process %d: %s", (int)cfg.pid, strerror(errno));
 
-	struct trace_bpf *skel = trace_bpf__open();
-	if (!skel)
-		die("cannot open the BPF program: %s", strerror(errno));
-	skel->rodata->targ_tgid = (__u32)cfg.pid;
-	int err = trace_bpf__load(skel);
-	if (err)
-		die("cannot load the BPF program into the kernel: %s", strerror(-err));
-	/* before the first probe: a batch whose begin we see began later */
-	cfg.attached_ns = now_ns();
-	attach(skel, binary);
+	/* RINGFLOW_TRACE_PER_SITE=1: the old way, one uprobe per site (tests) */
+	const char *per_site = getenv("RINGFLOW_TRACE_PER_SITE");
+	int multi = !(per_site && *per_site && strcmp(per_site, "0"));
+	struct trace_bpf *skel;
+	for (;;) {
+		skel = trace_bpf__open();
+		if (!skel)
+			die("cannot open the BPF program: %s", strerror(errno));
+		skel->rodata->targ_tgid = (__u32)cfg.pid;
+		task_offsets((__u32 *)&skel->rodata->real_parent_off, (__u32 *)&skel->rodata->tgid_off);
+		struct probe probes[NPROBES];
+		probes_of(skel, probes);
+		for (int i = 0; multi && i < NPROBES; i++)
+			bpf_program__set_expected_attach_type(probes[i].prog, UPROBE_MULTI_ATTACH);
+		int err = trace_bpf__load(skel);
+		if (err && !multi)
+			die("cannot load the BPF program into the kernel: %s", strerror(-err));
+		/* before the first probe: a batch whose begin we see began later */
+		cfg.attached_ns = now_ns();
+		if (!multi) {
+			attach(skel, binary);
+			if (cfg.verbose)
+				fprintf(stderr, "ringflow-trace: attached one uprobe per probe site\n");
+			break;
+		}
+		if (!err && !(err = attach_multi(skel, binary, probes, NPROBES))) {
+			if (cfg.verbose)
+				fprintf(stderr, "ringflow-trace: attached a uprobe_multi link per probe\n");
+			break;
+		}
+		/* any failure: the old way, which also names what is wrong */
+		if (cfg.verbose)
+			fprintf(stderr, "ringflow-trace: no uprobe_multi link (%s): one uprobe per probe site\n",
+				strerror(err < 0 ? -err : err));
+		for (int i = 0; i < NPROBES; i++) {
+			if (multi_links[i] >= 0)
+				close(multi_links[i]);
+			multi_links[i] = -1;
+		}
+		trace_bpf__destroy(skel);
+		multi = 0;
+	}
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
@@ -938,6 +1355,7 @@ int main(int argc, char **argv)
 		}
 		report(cur, cfg.attached_ns, now_ns(), 1);
 	}
+	detach_multi();
 	for (int i = 0; i < NPROBES; i++)
 		bpf_link__destroy(links[i]);
 	trace_bpf__destroy(skel);
