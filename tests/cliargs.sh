@@ -109,6 +109,27 @@ check_status "--exit-empty where that matches nothing" $? 1
 check_eq "--exit-empty where that matches nothing: no output" "$(wc -c < out)" 0
 "$RINGFLOW" --exit-empty 'grep "zz"' one no-such-file > /dev/null 2>&1
 check_status "--exit-empty: an error is still 2" $? 2
+# every mode fills what the status is read from
+for m in serial parallel pipeline multiprocess async; do
+	for p in a zz; do
+		grep -q -F -e "$p" one
+		want=$?
+		"$RINGFLOW" --exit-empty --mode=$m "grep \"$p\"" one > /dev/null
+		check_status "--exit-empty --mode=$m grep $p" $? "$want"
+		"$RINGFLOW" --exit-empty --mode=$m "grep \"$p\" | split | count by \$1" one > /dev/null
+		check_status "--exit-empty --mode=$m grep $p | count by \$1" $? "$want"
+	done
+done
+# --partial-out writes the groups into the state: the aggregate's input
+# says whether any record reached it; merge reads the merged groups
+"$RINGFLOW" --exit-empty 'split | count' --partial-out=pa one
+check_status "--exit-empty --partial-out, records" $? 0
+"$RINGFLOW" --exit-empty 'grep "zz" | split | count' --partial-out=pz one
+check_status "--exit-empty --partial-out, none" $? 1
+"$RINGFLOW" merge --exit-empty 'split | count' pa > /dev/null
+check_status "--exit-empty merge, records" $? 0
+"$RINGFLOW" merge --exit-empty 'grep "zz" | split | count' pz > /dev/null
+check_status "--exit-empty merge, none" $? 1
 # --every: the final table counts the whole run
 "$RINGFLOW" --exit-empty --every=10s 'split | count by $1' one > /dev/null
 check_status "--exit-empty --every, records" $? 0

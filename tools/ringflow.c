@@ -1435,9 +1435,12 @@ int main(int argc, char **argv)
 	/* --exit-empty: 1 as grep's when nothing matched.  An aggregate is
 	 * empty with no group at the end (no record reached it: a bare count
 	 * prints 0, as grep -c does), a query without one when its last
-	 * stage let no record through; stages after an aggregate do not count */
-	if (exit_empty && status == 0 && report.groups == 0 &&
-	    (report.nstages == 0 || report.stage[report.nstages - 1].records_out == 0))
+	 * stage let no record through; stages after an aggregate do not count.
+	 * --partial-out keeps its groups in the state it writes, and always
+	 * has an aggregate: the last stage then is it. */
+	const struct rf_stage_stats *last = report.nstages > 0 ? &report.stage[report.nstages - 1] : NULL;
+	if (exit_empty && status == 0 &&
+	    (partial_path ? !last || last->records_in == 0 : report.groups == 0 && (!last || last->records_out == 0)))
 		status = 1;
 	/* The command prints the statistics itself, from the report rf_run
 	 * fills: nothing of struct rf_options is needed for --stats-file. */
