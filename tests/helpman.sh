@@ -109,4 +109,13 @@ for m in $modes; do
 	*) fail "--help: --mode's auto text does not name $m" ;;
 	esac
 done
+# and so does the man page's, from "auto (the default)" to the next option
+mauto=$(sed -n '/^\\fBauto\\fR (the default)/,/^\.TP/p' "$MAN" | sed 's/\\f[BIRP]//g' | tr '\n' ' ')
+check_eq "the man page describes auto" "$([ -n "$mauto" ] && echo yes)" yes
+for m in $modes; do
+	case $mauto in
+	*"takes $m "* | *"takes $m,"* | *", $m "* | *"and $m "* | *" $m for"*) ;;
+	*) fail "the man page: --mode's auto text does not name $m" ;;
+	esac
+done
 finish
