@@ -85,9 +85,10 @@ grep '^complete' "$C/ringflow.fish" | grep -o -e " -l [a-z-]*" | sed 's/^ -l //'
 check_same "ringflow.fish: the long options of --help" "$T/got" "$T/long"
 grep '^complete' "$C/ringflow.fish" | grep -o -e " -s [a-zA-Z]" | sed 's/^ -s //' | sort -u > "$T/got"
 check_same "ringflow.fish: the short options of --help" "$T/got" "$T/short"
-grep -o -e "'--[a-z-]\{1,\}" -e ",--[a-z-]*}" "$C/_ringflow" | tr -d "',}" | sed 's/^--//' | sort -u > "$T/got"
+grep -o -e "'--[a-z-]\{1,\}" -e ",--[a-z-]*=\{0,1\}}" -e ")--[a-z-]\{1,\}" "$C/_ringflow" | tr -d "',}=)" |
+	sed 's/^--//' | sort -u > "$T/got"
 check_same "_ringflow: the long options of --help" "$T/got" "$T/long"
-grep -o -e "{-[a-zA-Z]," "$C/_ringflow" | tr -d '{,-' | sort -u > "$T/got"
+grep -o -e "{-[a-zA-Z]+\{0,1\}," -e ")-[a-zA-Z]\[" "$C/_ringflow" | tr -d '{,+)[-' | sort -u > "$T/got"
 check_same "_ringflow: the short options of --help" "$T/got" "$T/short"
 
 # ---- the cases -------------------------------------------------------------
@@ -218,9 +219,24 @@ if [ -f /usr/share/zoneinfo/Europe/Berlin ]; then
 	bcase "--tz=Europe/Berl" berlin ringflow --tz = Europe/Berl
 	fcase "--tz Europe/Berl" berlin 'ringflow --tz Europe/Berl'
 fi
+# an option anywhere before '--' (getopt_long's order), a file after it
+echo "--mode=" > "$T/want/opt-mode="
+echo "--mode" > "$T/want/opt-mode"
+echo "$T/d/--mode.log" > "$T/want/path-mode.log"
+bcase "an option after the query" opt-mode= ringflow count a.log --mo
+fcase "an option after the query" opt-mode 'ringflow count a.log --mo'
+bcase "no option after -- QUERY" path-mode.log ringflow -- count "$T/d/--mo"
+# a short option's value in the next word, then the query and files
+bcase "-o VALUE" format ringflow -o ''
+bcase "-vo VALUE after the query" format ringflow count -vo ''
+bcase "-ojson, then the query" verbs ringflow -ojson ''
+bcase "-j N, then the query" verbs ringflow -j 4 ''
+bcase "files after -S T QUERY" a.log ringflow -S 1h count "$T/d/a"
+fcase "-o VALUE" format 'ringflow -o '
+fcase "-j N, then the query" verbs 'ringflow -j 4 '
 # these run in $T/d, where "--mo" begins a file name
-bcase "no option after the query" --mode.log ringflow count --mo
-fcase "no option after the query" --mode.log 'ringflow count --mo'
+bcase "no option after --" --mode.log ringflow count -- --mo
+fcase "no option after --" --mode.log 'ringflow count -- --mo'
 
 # compare SHELL: the candidates of each case of SHELL (in $T/SHELL.out:
 # "== N" and then the candidates of case N, one a line; fish adds a tab and

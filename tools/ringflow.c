@@ -35,13 +35,22 @@ static const char *simd_levels(const char *sep)
 	return buf;
 }
 
+/* No query: the synopsis and where to read more, not the whole help. */
+static void short_usage(FILE *f)
+{
+	fputs("Usage: ringflow [OPTIONS] QUERY [FILE...]\n"
+	      "       ringflow merge [OPTIONS] QUERY [PARTIAL...]\n"
+	      "Try 'ringflow --help' for more.\n",
+	      f);
+}
+
 static void usage(FILE *f)
 {
 	fputs("Usage: ringflow [OPTIONS] QUERY [FILE...]\n"
 	      "       ringflow merge [OPTIONS] QUERY [PARTIAL...]\n"
 	      "Run QUERY over the lines of the FILEs (or stdin; '-' is stdin too),\n"
-	      "read as one stream in the order given.  Options go before QUERY:\n"
-	      "every argument after it is a FILE.\n"
+	      "read as one stream in the order given.  Options may come before or\n"
+	      "after QUERY and the FILEs; '--' ends them.\n"
 	      "\n"
 	      "Queries (see ringflow(1)): stages separated by '|'\n"
 	      "  split [DELIM] | parse auto|combined|common|json|logfmt|csv|tsv|regex \"RE\"\n"
@@ -76,7 +85,7 @@ static void usage(FILE *f)
 	      "                           32M of files, pipeline for them on a pipe, else\n"
 	      "                           serial; see ringflow(1))\n"
 	      "  --queue-depth=N          pipeline mode: batches between two stages\n"
-	      "  --threads=N              parallel and multiprocess workers (default: one\n"
+	      "  -j, --threads=N          parallel and multiprocess workers (default: one\n"
 	      "                           per CPU)\n"
 	      "  --memory=SIZE            buffer pool budget, whatever the buffer size\n"
 	      "                           and mode (default 64M, from 1M to 1T)\n"
@@ -92,7 +101,7 @@ static void usage(FILE *f)
 	      "                           begins a record, other lines continue it\n"
 	      "  --multiline=RULE         multiline records by a preset rule: java, python,\n"
 	      "                           go (stack traces) or indent (indented lines continue)\n"
-	      "  --format=table|tsv|csv|json  how result rows print (default table)\n"
+	      "  -o, --format=table|tsv|csv|json  how result rows print (default table)\n"
 	      "  --rejects=FILE           write records a parser rejects to FILE (never one\n"
 	      "                           of the inputs; replaced only once the run starts)\n"
 	      "  --strict                 a rejected record is an error\n"
@@ -112,7 +121,7 @@ static void usage(FILE *f)
 	      "                           inotify (network file systems)\n"
 	      "  --tz=ZONE                show times and cut minute/hour/day buckets in ZONE:\n"
 	      "                           an IANA name (Europe/Berlin) or +05:30 (default UTC)\n"
-	      "  --since=T, --until=T     only records of a time from T (inclusive) until T\n"
+	      "  -S, --since=T, -U, --until=T  only records of a time from T (inclusive) until T\n"
 	      "                           (exclusive): 2026-11-01, '2026-11-01 10:00' (in --tz),\n"
 	      "                           1h, 30m, 2d (ago), now, today, yesterday\n"
 	      "  --geoip-db=FILE          the MaxMind database geoip() reads (default: GeoLite2\n"
@@ -121,7 +130,7 @@ static void usage(FILE *f)
 	      "  --seek-slack=DURATION|off  how far back a line's time may be from the times\n"
 	      "                           above it, for the seek to --since/--until in a\n"
 	      "                           regular file (default 5m); off: read it all\n"
-	      "  --stats[=text|json]      run statistics on stderr; with json, stderr holds\n"
+	      "  -s, --stats[=text|json]  run statistics on stderr; with json, stderr holds\n"
 	      "                           one JSON object, messages inside it\n"
 	      "  --stats-file=FILE        write the statistics to FILE instead (text unless\n"
 	      "                           --stats=json); messages stay on stderr\n"
@@ -136,13 +145,17 @@ static void usage(FILE *f)
 	      "                           merge QUERY PARTIAL...` (stdin without any) merges\n"
 	      "                           such states and prints what one run over all their\n"
 	      "                           inputs prints (same QUERY and options)\n"
+	      "  --exit-empty             exit status 1 when the result is empty: no record\n"
+	      "                           reached the aggregate (no group; count prints 0),\n"
+	      "                           or without one none was printed\n"
 	      "  -v, --verbose            say which mode, backend and SIMD level were used\n"
 	      "  -h, --help               this help\n"
 	      "  -V, --version            the version and the features built in\n"
 	      "\n"
-	      "SIZE takes a K, M, G or T suffix (powers of 1024).  '--' ends the options,\n"
-	      "also right after QUERY.\n"
-	      "Exit status: 0 success; 2 bad usage or query, an output file that is an\n"
+	      "SIZE takes a K, M, G or T suffix (powers of 1024).  After '--' every\n"
+	      "argument is QUERY or a FILE, also one that starts with '-'.\n"
+	      "Exit status: 0 success (also follow mode ended by a signal); 1 an empty\n"
+	      "result with --exit-empty; 2 bad usage or query, an output file that is an\n"
 	      "input, an input that could not be read (the others are still processed),\n"
 	      "or an output error; 128+N stopped by signal N (what was read is printed).\n",
 	      f);
@@ -822,7 +835,7 @@ enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
        OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE, OPT_STATE, OPT_CHECKPOINT, OPT_ROTATEWAIT, OPT_POLL,
-       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT };
+       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT, OPT_EXITEMPTY };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -865,18 +878,48 @@ static const struct option longopts[] = {
 	{ "seek-slack", required_argument, NULL, OPT_SEEKSLACK },
 	{ "plugin", required_argument, NULL, OPT_PLUGIN },
 	{ "partial-out", required_argument, NULL, OPT_PARTIALOUT },
+	{ "exit-empty", no_argument, NULL, OPT_EXITEMPTY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The short options: -f as tail's, -o FORMAT, -S and -U as journalctl(1)
+ * has them (output, since, until), -j N as make and rg, -s for --stats. */
+#define SHORT_OPTIONS "fvhVo:j:sS:U:"
+
+static const struct { int c, opt; } short_opts[] = {
+	{ 'o', OPT_FORMAT }, { 'j', OPT_THREADS }, { 's', OPT_STATS }, { 'S', OPT_SINCE }, { 'U', OPT_UNTIL },
+};
+
+/* A short option's case in main's switch: that of its long option. */
+static int short_to_long(int c)
+{
+	for (size_t i = 0; i < sizeof short_opts / sizeof short_opts[0]; i++)
+		if (short_opts[i].c == c)
+			return short_opts[i].opt;
+	return c;
+}
+
+/* The long name of an option's code, for the messages about its value. */
+static const char *long_name(int c)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "";
+}
+
 /* What getopt_long found wrong in arg (it prints nothing: opterr is 0, so
  * that no message starts with the path ringflow was started by). */
 static void option_error(int c, const char *arg)
 {
 	if (strncmp(arg, "--", 2) != 0) {
-		if (optopt > ' ' && optopt < 127)
+		if (c == ':')
+			fprintf(stderr, "ringflow: option '-%c' needs a value (-%c VALUE, or --%s=VALUE)\n", optopt,
+				optopt, long_name(short_to_long(optopt)));
+		else if (optopt > ' ' && optopt < 127)
 			fprintf(stderr, "ringflow: unknown option '-%c' (see 'ringflow --help')\n", optopt);
 		else
 			fprintf(stderr, "ringflow: unknown option in '%s' (see 'ringflow --help')\n", arg);
@@ -958,7 +1001,7 @@ int main(int argc, char **argv)
 	opt.catch_sigbus = 1;
 	int stats = 0, verbose = 0; /* stats: 1 text, 2 json */
 	const char *rejects_path = NULL, *stats_path = NULL, *state_path = NULL, *partial_path = NULL;
-	int progress = 0;
+	int progress = 0, exit_empty = 0;
 	static int cpu_list[1024];
 	int c, li;
 	/* --plugin FILE: at most one per argument (static: main returns early
@@ -985,14 +1028,38 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	/* '+': stop at the first non-option, so a query like "grep -v x" is
-	 * never taken for options; ':': a missing value returns ':'. */
+	/* Options anywhere before "--", as GNU tools take them; the other
+	 * arguments, the query first, keep their order in args.  getopt_long
+	 * is only asked about a word that starts with '-' ('+': it never
+	 * permutes), so a query is never read as options: one starts with a
+	 * verb, and "grep -v x" is a single word.  "-" is standard input.
+	 * ':' in the option string: a missing value returns ':'. */
+	static char **args; /* static, as plugins */
+	args = calloc((size_t)argc + 1, sizeof *args);
+	int nargs = 0, ndash = -1, first = 0; /* ndash: the arguments before "--" */
+	if (!args)
+		return EXIT_USAGE;
 	int r;
-	int at; /* the argument getopt_long is reading: a cluster (-vx) holds optind */
-options:
-	while ((li = -1, at = optind, c = getopt_long(argc, argv, "+:fvhV", longopts, &li)) != -1) {
+	while (optind < argc) {
+		const char *a = argv[optind];
+		if (!strcmp(a, "--")) {
+			ndash = nargs;
+			for (optind++; optind < argc; optind++)
+				args[nargs++] = argv[optind];
+			break;
+		}
+		if (a[0] != '-' || !a[1]) {
+			args[nargs++] = argv[optind++];
+			continue;
+		}
+		li = -1;
+		int at = optind; /* a cluster (-vx) holds optind */
+		c = getopt_long(argc, argv, "+:" SHORT_OPTIONS, longopts, &li);
+		if (c == -1)
+			break; /* not reached: a is an option */
 		size_t *size_target = NULL;
-		const char *name = li >= 0 ? longopts[li].name : "";
+		c = short_to_long(c);
+		const char *name = li >= 0 ? longopts[li].name : long_name(c);
 		switch (c) {
 		case OPT_DECOMPRESS:
 			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "off") != 0) {
@@ -1157,7 +1224,7 @@ options:
 											: &opt.poll_ns;
 			if (parse_every(optarg, to) < 0) {
 				fprintf(stderr, "ringflow: --%s: bad duration '%s' (like 500ms, 5s, 1m; from 10ms to 277h)\n",
-					longopts[li].name, optarg);
+					name, optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -1165,6 +1232,7 @@ options:
 		case OPT_STATE: state_path = optarg; break;
 		case OPT_PLUGIN: plugins[nplugins++] = optarg; break;
 		case OPT_PARTIALOUT: partial_path = optarg; break;
+		case OPT_EXITEMPTY: exit_empty = 1; break;
 		case 'f': opt.follow = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -1176,12 +1244,11 @@ options:
 		if (size_target && size_option(name, optarg, size_target) < 0)
 			return EXIT_USAGE;
 	}
-	/* options, then merge: more options may follow it */
-	if (!(opt.partial & RF_PARTIAL_MERGE) && optind + 1 < argc && !strcmp(argv[optind], "merge") &&
-	    strcmp(argv[optind - 1], "--")) {
+	/* options, then merge: `ringflow --stats merge QUERY ...` (a query
+	 * "merge" after "--" is a query) */
+	if (!(opt.partial & RF_PARTIAL_MERGE) && nargs >= 2 && ndash != 0 && !strcmp(args[0], "merge")) {
 		opt.partial = RF_PARTIAL_MERGE;
-		optind++;
-		goto options;
+		first = 1;
 	}
 	if (opt.interval_ns && opt.every_ns && opt.interval_ns != opt.every_ns) {
 		fprintf(stderr, "ringflow: --interval=D reports every D, each report that interval's own: "
@@ -1216,12 +1283,9 @@ options:
 				CPU_SET(cpu_list[i], &set);
 		sched_setaffinity(0, sizeof set, &set);
 	}
-	/* "--" ends the options: getopt_long took one before the query; one
-	 * right after it is taken too, so `count -- -v` reads the file "-v" */
-	int dashdash = optind == at + 1 && at < argc && !strcmp(argv[at], "--");
-	if (optind >= argc) {
+	if (nargs == first) {
 		fprintf(stderr, "ringflow: no query given\n");
-		usage(stderr);
+		short_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (check_sizes(&opt) < 0)
@@ -1233,9 +1297,7 @@ options:
 	plugins = NULL;
 	if (r < 0)
 		return EXIT_USAGE;
-	const char *text = argv[optind++];
-	if (!dashdash && optind < argc && !strcmp(argv[optind], "--"))
-		optind++;
+	const char *text = args[first];
 	rf_query *q;
 	struct rf_query_error qerr;
 	r = rf_query_parse(text, &q, &qerr);
@@ -1283,8 +1345,8 @@ options:
 
 	/* Outputs are opened only now that the query is known to be good, and
 	 * are never an input. */
-	char *const *files = argv + optind;
-	int nfiles = argc - optind;
+	char *const *files = args + first + 1;
+	int nfiles = nargs - first - 1;
 	struct output outs[3] = {
 		{ .opt = "--rejects", .path = rejects_path, .fd = -1 },
 		{ .opt = "--stats-file", .path = stats_path, .fd = -1 },
@@ -1340,7 +1402,7 @@ options:
 		opt.on_progress = on_progress;
 	struct rf_report report;
 	rf_report_init(&report); /* rf_run may fail before it fills it */
-	r = rf_run(q, (const char *const *)files, nfiles, &opt, (stats || verbose) ? &report : NULL);
+	r = rf_run(q, (const char *const *)files, nfiles, &opt, (stats || verbose || exit_empty) ? &report : NULL);
 	report.lookup_tables = (uint64_t)rf_query_lookups(q, &report.lookup_rows, &report.lookup_bytes);
 	rf_query_free(q);
 	if (opt.on_progress)
@@ -1370,6 +1432,16 @@ options:
 	free(qid);
 	if (r == -EINTR) /* as a shell reports a command ended by the signal */
 		status = 128 + (stop_signal ? stop_signal : SIGINT);
+	/* --exit-empty: 1 as grep's when nothing matched.  An aggregate is
+	 * empty with no group at the end (no record reached it: a bare count
+	 * prints 0, as grep -c does), a query without one when its last
+	 * stage let no record through; stages after an aggregate do not count.
+	 * --partial-out keeps its groups in the state it writes, and always
+	 * has an aggregate: the last stage then is it. */
+	const struct rf_stage_stats *last = report.nstages > 0 ? &report.stage[report.nstages - 1] : NULL;
+	if (exit_empty && status == 0 &&
+	    (partial_path ? !last || last->records_in == 0 : report.groups == 0 && (!last || last->records_out == 0)))
+		status = 1;
 	/* The command prints the statistics itself, from the report rf_run
 	 * fills: nothing of struct rf_options is needed for --stats-file. */
 	if (stats_path) {

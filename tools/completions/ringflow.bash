@@ -1,8 +1,9 @@
 # bash completion for ringflow(1)                          -*- shell-script -*-
 #
-# Completes the options (they come before the query), the values of those
-# that take a fixed set, the files after the query, and inside the query
-# the verb of the stage being typed and the format after "parse".
+# Completes the options (anywhere before '--', as getopt_long takes them),
+# the values of those that take a fixed set, the files after the query, and
+# inside the query the verb of the stage being typed and the format after
+# "parse".
 #
 # The query is one shell word, normally quoted.  Inside an open quote
 # (ringflow 'parse combined | wh<TAB>) readline completes the text after
@@ -20,7 +21,7 @@ _ringflow_valued='io decompress simd regex-engine mode queue-depth threads memor
 	buffer-size window max-record on-long record-start multiline format rejects every
 	interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack
 	stats-file numa cpus plugin partial-out'
-_ringflow_flags='direct sqpoll strict follow progress verbose help version stats'
+_ringflow_flags='direct sqpoll strict follow progress verbose help version stats exit-empty'
 
 # _ringflow_option PREFIX: the long option PREFIX stands for (getopt_long
 # takes a unique prefix), or nothing
@@ -38,6 +39,17 @@ _ringflow_option()
 		fi
 	done
 	[[ $n -eq 1 ]] && echo "$found"
+}
+
+# _ringflow_short LETTER: the long option of a short one that takes a value
+_ringflow_short()
+{
+	case $1 in
+	o) echo format ;;
+	j) echo threads ;;
+	S) echo since ;;
+	U) echo until ;;
+	esac
 }
 
 # _ringflow_values OPTION WORD LEAD: COMPREPLY gets the values of OPTION
@@ -123,18 +135,18 @@ _ringflow_query()
 
 _ringflow()
 {
-	local cword=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]} i=1 w opt
+	local cword=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]} i=1 w opt query=0 dashdash=0
 	COMPREPLY=()
 
-	# The words before the cursor: options and their values up to the
-	# query, then files.
+	# The words before the cursor: options and their values anywhere
+	# before '--' (getopt_long's order), the query the first other word,
+	# files after it.
 	while [[ $i -lt $cword ]]; do
 		w=${COMP_WORDS[i]}
-		if [[ $w == -- ]]; then
-			# ends the options: the next word is the query
-			[[ $((i + 1)) -lt $cword ]] && break
-			_ringflow_query "$cur"
-			return
+		if [[ $dashdash -eq 1 || $w == - || $w != -* ]]; then
+			query=1
+		elif [[ $w == -- ]]; then
+			dashdash=1
 		elif [[ $w == --* ]]; then
 			if [[ ${COMP_WORDS[i + 1]} == = ]]; then
 				# --opt=value, split by bash at the '='
@@ -157,24 +169,28 @@ _ringflow()
 				fi
 				i=$((i + 1))
 			fi
-		elif [[ $w != -* || $w == - ]]; then
-			break # the query
+		else
+			# a cluster of short options: one that takes a value takes
+			# the rest of the word, or the next word when it ends it
+			opt=${w#-}
+			opt=${opt%%[ojSU]*}
+			if [[ ${#opt} -eq $((${#w} - 2)) && $w == *[ojSU] ]]; then
+				if [[ $((i + 1)) -eq $cword ]]; then
+					_ringflow_values "$(_ringflow_short "${w: -1}")" "$cur" ''
+					return
+				fi
+				i=$((i + 1))
+			fi
 		fi
 		i=$((i + 1))
 	done
 
-	if [[ $i -lt $cword ]]; then
-		# after the query: files
-		compopt -o filenames 2> /dev/null
-		while IFS= read -r w; do
-			COMPREPLY+=("$w")
-		done < <(compgen -f -- "$cur")
-	elif [[ $cur == --*=* ]]; then
+	if [[ $dashdash -eq 0 && $cur == --*=* ]]; then
 		# '=' is not a word break here: the value keeps its option
 		w=${cur%%=*}
 		_ringflow_values "${w#--}" "${cur#*=}" "$w="
-	elif [[ $cur == -* ]]; then
-		local o opts='-f -v -h -V --stats='
+	elif [[ $dashdash -eq 0 && $cur == -* ]]; then
+		local o opts='-f -v -h -V -o -j -s -S -U --stats='
 		for o in $_ringflow_valued; do
 			opts+=" --$o="
 		done
@@ -186,6 +202,12 @@ _ringflow()
 		done < <(compgen -W "$opts" -- "$cur")
 		# after --opt= the value is typed without a blank
 		[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2> /dev/null
+	elif [[ $query -eq 1 ]]; then
+		# after the query: files
+		compopt -o filenames 2> /dev/null
+		while IFS= read -r w; do
+			COMPREPLY+=("$w")
+		done < <(compgen -f -- "$cur")
 	else
 		_ringflow_query "$cur"
 	fi
