@@ -419,7 +419,10 @@ static int finish(struct run *run)
 	 * whole), and the command leaves a named file empty */
 	int partial_out = run->agg >= 0 && (run->opt->partial & RF_PARTIAL_OUT);
 	if (partial_out && (run->failed_inputs || run->interrupted || rf__cancelled())) {
-		report_error(run, "--partial-out", -EIO, "no partial state written: %s",
+		/* a share's state (ringflow-mpi) is asked for by the program,
+		 * not by an option the user gave */
+		report_error(run, run->opt->share_count ? "share" : "--partial-out", -EIO,
+			     "no partial state written: %s",
 			     run->failed_inputs ? "an input could not be read" : "the run was interrupted");
 	} else if (run->agg >= 0 &&
 		   (r = partial_out ? rf__partial_write(run) : print_result(run, 1)) < 0) {
