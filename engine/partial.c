@@ -232,15 +232,16 @@ int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 			report_error(run, shown, r, "%s", strerror(-r));
 			break;
 		}
-		/* a file is mapped, not read: a thousand partials of 20 MB
-		 * each would otherwise be copied once more, and faulted into
-		 * a fresh buffer each time */
+		/* a big file is mapped, not read: a thousand partials of
+		 * several MB each would otherwise be copied once more, and
+		 * faulted into a fresh buffer each time (a small one is read:
+		 * a map and its unmap cost more than the copy) */
 		struct stat sb;
 		char *buf = NULL;
 		size_t len = 0;
 		int mapped = 0;
 		int opened = fd != 0 && !(in && in->kind == RF_INPUT_FD);
-		if (opened && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 && (uint64_t)sb.st_size <= SIZE_MAX) {
+		if (opened && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 1 << 20 && (uint64_t)sb.st_size <= SIZE_MAX) {
 			void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 			if (m != MAP_FAILED) {
 				buf = m;
