@@ -1448,7 +1448,7 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *   8   8  fingerprint: a hash of the aggregate's column names, so a state
  *          is only ever merged into the same query's state
  *   16  8  payload length in bytes
- *   24  8  payload checksum (payload_sum below)
+ *   24  8  payload checksum (rf__agg_payload_sum)
  *   32     payload:
  *          u32 naggs, u32 nkeys, u64 skipped[naggs], u64 key_skipped[nkeys]
  *          (number bucket keys), u64 ngroups, then per
@@ -1540,7 +1540,7 @@ static void put_varint(struct outbuf *o, uint64_t v)
  * each, which do not wait on one another's multiply, so a merge of a
  * thousand partials checks them at memory speed rather than at one
  * multiply's latency per word. */
-static uint64_t payload_sum(const char *p, size_t n)
+uint64_t rf__agg_payload_sum(const char *p, size_t n)
 {
 	uint64_t h[4] = { 0x9e3779b97f4a7c15ULL ^ (n * 0x100000001b3ULL), 0x243f6a8885a308d3ULL,
 			  0x13198a2e03707344ULL, 0xa4093822299f31d0ULL };
@@ -1726,7 +1726,7 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 		return o.err;
 	}
 	uint64_t fp = fingerprint(cfg), plen = o.len - PARTIAL_HEADER;
-	uint64_t sum = payload_sum(o.p + PARTIAL_HEADER, plen);
+	uint64_t sum = rf__agg_payload_sum(o.p + PARTIAL_HEADER, plen);
 	memcpy(o.p, PARTIAL_MAGIC, 8);
 	memcpy(o.p + 8, &fp, 8);
 	memcpy(o.p + 16, &plen, 8);
@@ -1858,7 +1858,7 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	memcpy(&plen, p + 16, 8);
 	memcpy(&sum, p + 24, 8);
 	if (version != PARTIAL_VERSION || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER ||
-	    sum != payload_sum(p + PARTIAL_HEADER, plen))
+	    sum != rf__agg_payload_sum(p + PARTIAL_HEADER, plen))
 		return -EBADMSG;
 	struct inbuf in = { p + PARTIAL_HEADER, p + n, 0 };
 	uint32_t naggs, nkeys;
