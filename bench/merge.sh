@@ -62,21 +62,25 @@ list() {
 	echo "One partial state: $(wc -c < "$DIR/big.0") bytes (big: '$BIG'),"
 	echo "$(wc -c < "$DIR/small.0") bytes (small: '$SMALL')."
 	echo
-	echo "| state | partials | merge time (median of $RUNS) | user | system | peak RSS |"
-	echo "|---|---:|---:|---:|---:|---:|"
+	echo "The load is the 1-minute load average as each row began: other work on"
+	echo "the same cores makes the times longer by an unknown factor."
+	echo
+	echo "| state | partials | merge time (median of $RUNS) | user | system | peak RSS | load |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
 } > "$REPORT"
 for kind in big small; do
 	q=$BIG
 	[ $kind = small ] && q=$SMALL
 	for n in $COUNTS; do
 		files=$(list $kind "$n")
+		load=$(cut -d' ' -f1 /proc/loadavg)
 		csv=$OUT/merge-$HOST-$kind-$n.csv
 		hyperfine --runs "$RUNS" --warmup 1 --export-csv "$csv" \
 			"$RINGFLOW merge '$q' $files > /dev/null" > /dev/null
 		# shellcheck disable=SC2086 # the list is meant to split
 		rss=$( { /usr/bin/time -f '%M' "$RINGFLOW" merge "$q" $files > /dev/null; } 2>&1 | tail -1)
 		set -- $(stats_of "$csv" "$RINGFLOW merge")
-		echo "| $kind | $n | $1 s | $2 s | $3 s | $((rss / 1024)) MiB |" >> "$REPORT"
+		echo "| $kind | $n | $1 s | $2 s | $3 s | $((rss / 1024)) MiB | $load |" >> "$REPORT"
 	done
 done
 

@@ -1444,11 +1444,11 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  * How one process hands its aggregate state to another (multiprocess mode
  * today; other machines later).  All integers little-endian.
  *
- *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (3)
+ *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (4)
  *   8   8  fingerprint: a hash of the aggregate's column names, so a state
  *          is only ever merged into the same query's state
  *   16  8  payload length in bytes
- *   24  8  payload checksum (rf__hash_bytes of the payload)
+ *   24  8  payload checksum (rf__agg_payload_sum)
  *   32     payload:
  *          u32 naggs, u32 nkeys, u64 skipped[naggs], u64 key_skipped[nkeys]
  *          (number bucket keys), u64 ngroups, then per
@@ -1459,12 +1459,13 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *                       other numbers, f64 its compensation, u8 other numbers seen
  *            min, max   u8 has, u8 is integer, i128, f64
  *            distinct   u64 values, then each: u32 length, bytes
- *            quantile   u8 present; then u64 count, u64 zeros, u64 -inf, u64 +inf,
+ *            quantile   u8 present; then v count, v zeros, v -inf, v +inf,
  *                       f64 min, f64 max,
  *                       u8 all integers, and for the positive then the negative
- *                       store: u32 pages, then per page (ascending) i32 its
- *                       first bucket index, u16 a mask of its non-empty buckets
- *                       and a u64 count for each of them
+ *                       store: v pages, then per page (ascending) v its page
+ *                       number less the previous one's plus one (the first's
+ *                       own number), u16 a mask of its non-empty buckets and
+ *                       a v count for each of them
  *            approx_distinct
  *                       u8 0 (no value), 1 sparse: u32 n, n distinct non-zero
  *                       u64 hashes (n <= 1024), or 2 dense: 16384 registers
@@ -1480,13 +1481,18 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *                       and an i64 bound or u8 4 and an f64 bound, u64 count
  *            pct        as count
  *
- * Versions 1 (64-bit integer sums, dense sketch buckets) and 2 (no
- * approx_distinct or variance) are not read: the parent and its workers
- * are always the same binary.
+ * "v" is a LEB128 varint (7 bits a byte, low first, at most 10 bytes):
+ * most sketch counts are small, and the sketches are nearly all of a
+ * big state's bytes, which `ringflow merge` reads a thousand times over.
+ *
+ * Versions 1 (64-bit integer sums, dense sketch buckets), 2 (no
+ * approx_distinct or variance) and 3 (fixed-width sketch fields, a
+ * one-lane checksum) are not read: the parent and its workers are always
+ * the same binary, and partial files say which ringflow made them.
  */
 
-#define PARTIAL_MAGIC "RFAGG\0\3\0"
-#define PARTIAL_VERSION 3
+#define PARTIAL_MAGIC "RFAGG\0\4\0"
+#define PARTIAL_VERSION 4
 #define PARTIAL_HEADER 32
 
 struct outbuf {
@@ -1518,6 +1524,39 @@ static void put_bytes(struct outbuf *o, const void *p, size_t n)
 
 #define PUT(o, v) put_bytes(o, &(v), sizeof(v))
 
+static void put_varint(struct outbuf *o, uint64_t v)
+{
+	unsigned char b[10];
+	size_t n = 0;
+	while (v >= 0x80) {
+		b[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	b[n++] = (unsigned char)v;
+	put_bytes(o, b, n);
+}
+
+/* The payload's checksum: rf__hash_bytes's step in four lanes of 8 bytes
+ * each, which do not wait on one another's multiply, so a merge of a
+ * thousand partials checks them at memory speed rather than at one
+ * multiply's latency per word. */
+uint64_t rf__agg_payload_sum(const char *p, size_t n)
+{
+	uint64_t h[4] = { 0x9e3779b97f4a7c15ULL ^ (n * 0x100000001b3ULL), 0x243f6a8885a308d3ULL,
+			  0x13198a2e03707344ULL, 0xa4093822299f31d0ULL };
+	for (; n >= 32; p += 32, n -= 32)
+		for (int l = 0; l < 4; l++) {
+			uint64_t w;
+			memcpy(&w, p + 8 * l, 8);
+			h[l] = (h[l] ^ w) * 0x87c37b91114253d5ULL;
+			h[l] = h[l] << 31 | h[l] >> 33;
+		}
+	uint64_t all = rf__hash_bytes(p, n);
+	for (int l = 0; l < 4; l++)
+		all = (all ^ h[l]) * 0x4cf5ad432745937fULL + (uint64_t)l;
+	return rf__hash_bytes(&all, sizeof all);
+}
+
 static uint64_t fingerprint(const struct rf_agg_config *cfg)
 {
 	uint64_t h = (uint64_t)cfg->nkeys * 131 + (uint64_t)cfg->naggs;
@@ -1532,20 +1571,20 @@ _Static_assert(RF_SKETCH_PAGE == 16, "a page's mask is a u16");
 
 static void put_store(struct outbuf *o, const struct rf_sketch_store *s)
 {
-	uint32_t npages = s->npages;
-	PUT(o, npages);
-	for (uint32_t p = 0; p < npages; p++) {
+	put_varint(o, s->npages);
+	uint32_t next = 0;
+	for (uint32_t p = 0; p < s->npages; p++) {
 		const uint64_t *c = s->pages[p].counts;
-		int32_t first = (int32_t)(s->pages[p].no * RF_SKETCH_PAGE) + RF_SKETCH_MIN_INDEX;
 		uint16_t mask = 0;
 		for (int i = 0; i < RF_SKETCH_PAGE; i++)
 			if (c[i])
 				mask |= (uint16_t)(1u << i);
-		PUT(o, first);
+		put_varint(o, s->pages[p].no - next);
+		next = s->pages[p].no + 1;
 		PUT(o, mask);
 		for (int i = 0; i < RF_SKETCH_PAGE; i++)
 			if (c[i])
-				PUT(o, c[i]);
+				put_varint(o, c[i]);
 	}
 }
 
@@ -1614,10 +1653,10 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 					break;
 				const struct rf_sketch *s = *c.sketch;
 				uint8_t all_int = (uint8_t)s->all_int;
-				PUT(&o, s->count);
-				PUT(&o, s->zero);
-				PUT(&o, s->ninf);
-				PUT(&o, s->pinf);
+				put_varint(&o, s->count);
+				put_varint(&o, s->zero);
+				put_varint(&o, s->ninf);
+				put_varint(&o, s->pinf);
 				PUT(&o, s->min);
 				PUT(&o, s->max);
 				PUT(&o, all_int);
@@ -1687,7 +1726,7 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 		return o.err;
 	}
 	uint64_t fp = fingerprint(cfg), plen = o.len - PARTIAL_HEADER;
-	uint64_t sum = rf__hash_bytes(o.p + PARTIAL_HEADER, plen);
+	uint64_t sum = rf__agg_payload_sum(o.p + PARTIAL_HEADER, plen);
 	memcpy(o.p, PARTIAL_MAGIC, 8);
 	memcpy(o.p + 8, &fp, 8);
 	memcpy(o.p + 16, &plen, 8);
@@ -1715,36 +1754,58 @@ static void get_bytes(struct inbuf *in, void *dst, size_t n)
 
 #define GET(in, v) get_bytes(in, &(v), sizeof(v))
 
-/* A store as put_store writes it: pages in range, ascending, none empty,
- * no empty bucket, no count that overflows the total. */
-static int get_store(struct inbuf *in, struct rf_sketch_store *s)
+/* A varint as put_varint writes it: no more than 64 bits. */
+static inline uint64_t get_varint(struct inbuf *in)
 {
-	uint32_t npages;
-	GET(in, npages);
+	if (in->p < in->end && !(*in->p & 0x80))
+		return (unsigned char)*in->p++;
+	uint64_t v = 0;
+	for (unsigned shift = 0; !in->bad; shift += 7) {
+		if (in->p == in->end || shift > 63) {
+			in->bad = 1;
+			break;
+		}
+		unsigned char b = (unsigned char)*in->p++;
+		if (shift == 63 && b > 1) {
+			in->bad = 1;
+			break;
+		}
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	return 0;
+}
+
+/* A store as put_store writes it (pages in range, ascending, none empty,
+ * no empty bucket, no count that overflows the total), its counts added
+ * straight into dst's: no scratch sketch is built and freed a group.
+ * *held gets the values it held. */
+static int get_store_into(struct inbuf *in, struct rf_sketch_store *dst, uint64_t *held)
+{
+	uint64_t npages = get_varint(in), total = 0, no = 0;
 	if (in->bad || npages > RF_SKETCH_PAGES)
 		return -EBADMSG;
-	int64_t prev = INT64_MIN;
-	for (uint32_t p = 0; p < npages; p++) {
-		int32_t first;
+	for (uint64_t p = 0; p < npages; p++) {
 		uint16_t mask;
-		GET(in, first);
+		uint64_t skip = get_varint(in);
 		GET(in, mask);
-		if (in->bad || first < RF_SKETCH_MIN_INDEX || first > RF_SKETCH_MAX_INDEX ||
-		    (first - RF_SKETCH_MIN_INDEX) % RF_SKETCH_PAGE || first <= prev || !mask)
+		if (in->bad || skip >= RF_SKETCH_PAGES || (no += skip) >= RF_SKETCH_PAGES || !mask)
 			return -EBADMSG;
-		prev = first;
-		for (int i = 0; i < RF_SKETCH_PAGE; i++) {
-			if (!(mask >> i & 1))
-				continue;
-			uint64_t n;
-			GET(in, n);
-			if (in->bad || !n)
+		uint64_t *c = rf__sketch_store_page(dst, (uint32_t)no);
+		if (!c)
+			return -ENOMEM;
+		for (; mask; mask &= (uint16_t)(mask - 1)) {
+			uint64_t n = get_varint(in);
+			if (in->bad || !n || __builtin_add_overflow(total, n, &total))
 				return -EBADMSG;
-			int r = rf__sketch_store_add(s, first + i, n);
-			if (r < 0)
-				return r;
+			c[__builtin_ctz(mask)] += n;
 		}
+		no++;
 	}
+	*held = total;
+	if (__builtin_add_overflow(dst->total, total, &dst->total))
+		return -EBADMSG;
 	return 0;
 }
 
@@ -1797,7 +1858,7 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	memcpy(&plen, p + 16, 8);
 	memcpy(&sum, p + 24, 8);
 	if (version != PARTIAL_VERSION || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER ||
-	    sum != rf__hash_bytes(p + PARTIAL_HEADER, plen))
+	    sum != rf__agg_payload_sum(p + PARTIAL_HEADER, plen))
 		return -EBADMSG;
 	struct inbuf in = { p + PARTIAL_HEADER, p + n, 0 };
 	uint32_t naggs, nkeys;
@@ -1807,7 +1868,8 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 		return -EBADMSG;
 	/* Each group is read into the one group of a scratch state and merged
 	 * into dst straight away: no second state of a worker's every group
-	 * (a parent merging partials would hold two).  The checksum has ruled
+	 * (a parent merging partials would hold two); quantile sketches, the
+	 * bulk of a big state, go into dst's own.  The checksum has ruled
 	 * out damage in transit; a partial that passes it and is still
 	 * malformed (only ever made on purpose) may leave dst half-merged. */
 	struct rf_agg_state *src = rf__agg_new(cfg, dst->k);
@@ -1831,6 +1893,30 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 		}
 		const char *key = in.p;
 		in.p += kl;
+		if ((g & 0xffff) == 0xffff && (r = rf__agg_room(dst, 0)) < 0)
+			break;
+		int64_t dg = group_of(dst, key, kl);
+		if (dg < 0) {
+			r = (int)dg;
+			break;
+		}
+		/* an encoder writes each group once: a repeat is damage */
+		if ((size_t)dg / 64 >= seen_words) {
+			size_t words = ((size_t)dg / 64 + 1) * 2;
+			uint64_t *ns = realloc(seen, words * sizeof *ns);
+			if (!ns) {
+				r = -ENOMEM;
+				break;
+			}
+			memset(ns + seen_words, 0, (words - seen_words) * sizeof *ns);
+			seen = ns;
+			seen_words = words;
+		}
+		if (seen[dg / 64] >> (dg % 64) & 1) {
+			r = -EBADMSG;
+			break;
+		}
+		seen[dg / 64] |= (uint64_t)1 << (dg % 64);
 		size_t gi = 0;
 		clear_group(src, 0);
 		for (uint32_t a = 0; a < naggs && r == 0; a++) {
@@ -1886,35 +1972,51 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 				break;
 			}
 			case RF_AGG_QUANTILE: {
-				uint8_t present;
+				/* straight into dst's sketch: a scratch one, its
+				 * pages allocated and freed for every group, cost
+				 * more than the merge (and most of it in the kernel) */
+				uint8_t present, all_int;
 				GET(&in, present);
 				if (!present)
 					break;
-				if (!(*c.sketch = malloc(sizeof **c.sketch))) {
-					r = -ENOMEM;
+				uint64_t count = get_varint(&in), zero = get_varint(&in), ninf = get_varint(&in);
+				uint64_t pinf = get_varint(&in), held = 0, pos = 0, neg = 0;
+				double min, max;
+				GET(&in, min);
+				GET(&in, max);
+				GET(&in, all_int);
+				/* the extremes must be real, and (below) the counts add up */
+				if (in.bad || present > 1 || all_int > 1 || count == 0 || isnan(min) || isnan(max) || min > max) {
+					r = -EBADMSG;
 					break;
 				}
-				rf__sketch_init(*c.sketch);
-				struct rf_sketch *s = *c.sketch;
-				uint8_t all_int;
-				GET(&in, s->count);
-				GET(&in, s->zero);
-				GET(&in, s->ninf);
-				GET(&in, s->pinf);
-				GET(&in, s->min);
-				GET(&in, s->max);
-				GET(&in, all_int);
-				s->all_int = all_int;
-				if ((r = get_store(&in, &s->pos)) == 0)
-					r = get_store(&in, &s->neg);
-				/* the counts must add up, and the extremes be real */
-				uint64_t held = 0;
-				if (r == 0 && (in.bad || all_int > 1 || s->count == 0 || isnan(s->min) || isnan(s->max) ||
-					       s->min > s->max || __builtin_add_overflow(s->zero, s->ninf, &held) ||
-					       __builtin_add_overflow(held, s->pinf, &held) ||
-					       __builtin_add_overflow(held, s->pos.total, &held) ||
-					       __builtin_add_overflow(held, s->neg.total, &held) || held != s->count))
+				union cell d = cell_at(dst, (size_t)dg, (int)a);
+				if (!*d.sketch) {
+					if (!(*d.sketch = malloc(sizeof **d.sketch))) {
+						r = -ENOMEM;
+						break;
+					}
+					rf__sketch_init(*d.sketch);
+				}
+				struct rf_sketch *s = *d.sketch;
+				if ((r = get_store_into(&in, &s->pos, &pos)) == 0)
+					r = get_store_into(&in, &s->neg, &neg);
+				if (r == 0 && (in.bad || __builtin_add_overflow(zero, ninf, &held) ||
+					       __builtin_add_overflow(held, pinf, &held) ||
+					       __builtin_add_overflow(held, pos, &held) ||
+					       __builtin_add_overflow(held, neg, &held) || held != count))
 					r = -EBADMSG;
+				if (r < 0)
+					break;
+				s->zero += zero;
+				s->ninf += ninf;
+				s->pinf += pinf;
+				s->count += count;
+				s->all_int &= all_int;
+				if (min < s->min)
+					s->min = min;
+				if (max > s->max)
+					s->max = max;
 				break;
 			}
 			case RF_AGG_APPROX: {
@@ -2029,32 +2131,9 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 		}
 		if (r || in.bad)
 			break;
-		if ((g & 0xffff) == 0xffff && (r = rf__agg_room(dst, 0)) < 0)
-			break;
-		int64_t dg = group_of(dst, key, kl);
-		if (dg < 0) {
-			r = (int)dg;
-			break;
-		}
-		/* an encoder writes each group once: a repeat is damage */
-		if ((size_t)dg / 64 >= seen_words) {
-			size_t words = ((size_t)dg / 64 + 1) * 2;
-			uint64_t *ns = realloc(seen, words * sizeof *ns);
-			if (!ns) {
-				r = -ENOMEM;
-				break;
-			}
-			memset(ns + seen_words, 0, (words - seen_words) * sizeof *ns);
-			seen = ns;
-			seen_words = words;
-		}
-		if (seen[dg / 64] >> (dg % 64) & 1) {
-			r = -EBADMSG;
-			break;
-		}
-		seen[dg / 64] |= (uint64_t)1 << (dg % 64);
 		for (uint32_t a = 0; a < naggs && r == 0; a++)
-			r = merge_cell(&cfg->agg[a], cell_at(dst, (size_t)dg, (int)a), cell_at(src, 0, (int)a));
+			if (cfg->agg[a].func != RF_AGG_QUANTILE)
+				r = merge_cell(&cfg->agg[a], cell_at(dst, (size_t)dg, (int)a), cell_at(src, 0, (int)a));
 	}
 	if (r == 0 && (in.bad || in.p != in.end))
 		r = -EBADMSG;

@@ -125,6 +125,9 @@ int rf__agg_synth(struct rf_stage_spec *agg, struct rf_stage_spec *pre, struct r
  * same query.  Decoding refuses (-EBADMSG) anything damaged or foreign. */
 int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len);
 int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n);
+/* The partial format's checksum of a payload (a harness that wraps
+ * payloads of its own in a valid header computes it). */
+uint64_t rf__agg_payload_sum(const char *p, size_t n);
 /* The inputs of the states decoded next are numbered after `base` inputs
  * (first and last pick by input, then offset): a merge of partials made
  * over different inputs, in the order given. */

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "run.h"
 #include "exec_multiprocess.h"
@@ -230,16 +232,35 @@ int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 			report_error(run, shown, r, "%s", strerror(-r));
 			break;
 		}
+		/* a big file is mapped, not read: a thousand partials of
+		 * several MB each would otherwise be copied once more, and
+		 * faulted into a fresh buffer each time (a small one is read:
+		 * a map and its unmap cost more than the copy) */
+		struct stat sb;
 		char *buf = NULL;
 		size_t len = 0;
-		r = slurp(fd, &buf, &len);
-		if (fd != 0 && !(in && in->kind == RF_INPUT_FD))
+		int mapped = 0;
+		int opened = fd != 0 && !(in && in->kind == RF_INPUT_FD);
+		if (opened && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 1 << 20 && (uint64_t)sb.st_size <= SIZE_MAX) {
+			void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+			if (m != MAP_FAILED) {
+				buf = m;
+				len = (size_t)sb.st_size;
+				mapped = 1;
+			}
+		}
+		if (!mapped)
+			r = slurp(fd, &buf, &len);
+		if (opened)
 			close(fd);
 		if (r < 0)
 			report_error(run, shown, r, "%s", strerror(-r));
 		else
 			r = merge_bytes(run, shown, buf, len, &cum);
-		free(buf);
+		if (mapped)
+			munmap(buf, len);
+		else
+			free(buf);
 	}
 	if (run->rep)
 		run->rep->inputs = (uint64_t)(nfiles ? nfiles : 1);

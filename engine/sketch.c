@@ -175,9 +175,9 @@ static inline int store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
 	return store_add_page(st, idx, n, NULL);
 }
 
-int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n)
+uint64_t *rf__sketch_store_page(struct rf_sketch_store *st, uint32_t no)
 {
-	return store_add(st, idx, n);
+	return no < RF_SKETCH_PAGES ? page_of(st, no) : NULL;
 }
 
 /* A positive value's bucket, through the sketch's hot page when it is

@@ -92,9 +92,10 @@ double rf__sketch_gamma(void);
 void rf__sketch_free(struct rf_sketch *s);
 int rf__sketch_add(struct rf_sketch *s, double v);
 int rf__sketch_merge(struct rf_sketch *dst, const struct rf_sketch *src);
-/* Add n values to bucket idx of one store (a decoded partial state);
- * -EBADMSG for an index outside the range, or a count that overflows. */
-int rf__sketch_store_add(struct rf_sketch_store *st, int32_t idx, uint64_t n);
+/* The RF_SKETCH_PAGE counts of page `no` of a store, created (zeroed) if
+ * it has none yet, for a decoder that adds a partial's counts straight in
+ * (and then the store's total); NULL without memory or past the range. */
+uint64_t *rf__sketch_store_page(struct rf_sketch_store *st, uint32_t no);
 /* The bucket of a positive magnitude. */
 int32_t rf__sketch_bucket(double mag);
 /* The value at rank floor(q * (count - 1)) in sorted order, within the

@@ -75,6 +75,24 @@ parse combined | count by minute
 parse combined | quantile(bytes, 0.999) by method | sort quantile(bytes,0.999) desc
 QUERIES
 
+# sketches of every shape through the partial format: a bucket counted
+# past 2^14 (a count of three varint bytes), negatives, zeros, values past
+# the double range, the smallest subnormal, in three partials (each
+# holds over 16,384 of the 7s)
+awk 'BEGIN { for (i = 0; i < 60000; i++) print "a", 7
+	for (i = 0; i < 700; i++) print "b", -i * 3.5
+	print "b 0"; print "b 1e999"; print "b -1e999"; print "c -1e300"; print "c 1e-300"; print "c 5e-324"
+	for (i = 0; i < 3000; i++) print "c", i * i }' > "$T/shapes" || exit 99
+(cd "$T" && split -n l/3 -d shapes shape.) || exit 99
+q='split | count, p50($2), p99($2), min($2), max($2) by $1'
+"$RINGFLOW" "$q" "$T/shapes" > "$T/want" 2> /dev/null
+for j in 0 1 2; do
+	"$RINGFLOW" --partial-out "$T/s$j" "$q" "$T/shape.0$j" 2> /dev/null
+done
+"$RINGFLOW" merge "$q" "$T/s0" "$T/s1" "$T/s2" > "$T/got" 2> /dev/null
+check_status "merge of sketches of every shape" $? 0
+check_same "merge of sketches of every shape" "$T/got" "$T/want"
+
 # every output format
 q='parse combined | count, avg(bytes), p99(bytes) by status, minute'
 partials 3 "$q"

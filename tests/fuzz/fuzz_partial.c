@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, head, HEADER);
 	memcpy(buf + HEADER, data, size);
-	uint64_t plen = size, sum = rf__hash_bytes(buf + HEADER, size);
+	uint64_t plen = size, sum = rf__agg_payload_sum(buf + HEADER, size);
 	memcpy(buf + 16, &plen, 8);
 	memcpy(buf + 24, &sum, 8);
 	decode(buf, HEADER + size);
