@@ -4,31 +4,13 @@
 # machine: each rank reads its share of the modes corpus's inputs (a
 # generated log and untidy files), the partial states are merged up a
 # binomial tree, and rank 0 prints the bytes one serial ringflow run
-# prints.  A rank that cannot read its share fails the run, naming its rank,
-# host and the reason; --allow-partial prints the rest, marked (exit 3).
+# prints.  The failures, threads, records and --local are
+# mpi_features.sh's; a rank killed, mpi_kill.sh's.
 # MPI's start-up is slow: a handful of mpirun calls only.
 . "${SRCDIR:-.}/tests/lib.sh"
 
-if [ ! -x "${RINGFLOW_MPI:-}" ]; then
-	echo "ringflow-mpi not built (no Open MPI at configure time: libopenmpi-dev): skipped"
-	exit 77
-fi
-if ! command -v mpirun > /dev/null 2>&1; then
-	echo "mpirun not found (openmpi-bin): skipped"
-	exit 77
-fi
-# under the sanitizers, Open MPI's own allocations still held at exit are
-# not ringflow's leaks: the other checks stay on
-if [ "${SANITIZED:-}" = yes ]; then
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-	export ASAN_OPTIONS
-fi
-# root here; more ranks than cores; no network interfaces needed but loopback
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader"
-$MPIRUN -np 1 true > "$T/err" 2>&1 || {
-	echo "mpirun cannot start a job here: $(head -c 300 "$T/err"): skipped"
-	exit 77
-}
+# shellcheck source=tests/mpilib.sh
+. "${SRCDIR:-.}/tests/mpilib.sh"
 
 # shellcheck source=tests/modeinputs.sh
 LOG_SIZE=1M

@@ -9,23 +9,8 @@
 # Six mpirun calls: MPI's start-up is slow.
 . "${SRCDIR:-.}/tests/lib.sh"
 
-if [ ! -x "${RINGFLOW_MPI:-}" ]; then
-	echo "ringflow-mpi not built (no Open MPI at configure time: libopenmpi-dev): skipped"
-	exit 77
-fi
-if ! command -v mpirun > /dev/null 2>&1; then
-	echo "mpirun not found (openmpi-bin): skipped"
-	exit 77
-fi
-if [ "${SANITIZED:-}" = yes ]; then
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-	export ASAN_OPTIONS
-fi
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader"
-$MPIRUN -np 1 true > "$T/err" 2>&1 || {
-	echo "mpirun cannot start a job here: $(head -c 300 "$T/err"): skipped"
-	exit 77
-}
+# shellcheck source=tests/mpilib.sh
+. "${SRCDIR:-.}/tests/mpilib.sh"
 "$LOGGEN" --size 1M --seed 7 > "$T/log" || exit 99
 awk 'NR % 500 == 0 { print "garbage line" } { print }' "$T/log" > "$T/mixed"
 host=$(hostname)

@@ -6,19 +6,8 @@
 # whose writer never writes, so it is surely mid-run when it is killed.
 . "${SRCDIR:-.}/tests/lib.sh"
 
-if [ ! -x "${RINGFLOW_MPI:-}" ]; then
-	echo "ringflow-mpi not built (no Open MPI at configure time: libopenmpi-dev): skipped"
-	exit 77
-fi
-if ! command -v mpirun > /dev/null 2>&1; then
-	echo "mpirun not found (openmpi-bin): skipped"
-	exit 77
-fi
-if [ "${SANITIZED:-}" = yes ]; then
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-	export ASAN_OPTIONS
-fi
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader"
+# shellcheck source=tests/mpilib.sh
+. "${SRCDIR:-.}/tests/mpilib.sh"
 
 "$LOGGEN" --size 200K --seed 3 > "$T/log" || exit 99
 mkfifo "$T/fifo" || exit 99

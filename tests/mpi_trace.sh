@@ -6,22 +6,15 @@
 # The ranks' records (the split stage's records in) add up to the log's
 # lines (awk).  Needs root and uprobes; one mpirun call.
 . "${SRCDIR:-.}/tests/lib.sh"
-
-if [ ! -x "${RINGFLOW_MPI:-}" ] || [ ! -x "${TRACE:-}" ]; then
-	echo "ringflow-mpi or ringflow-trace not built (configure says why): skipped"
-	exit 77
-fi
-if ! command -v mpirun > /dev/null 2>&1; then
-	echo "mpirun not found (openmpi-bin): skipped"
+# shellcheck source=tests/mpilib.sh
+. "${SRCDIR:-.}/tests/mpilib.sh"
+if [ ! -x "${TRACE:-}" ]; then
+	echo "ringflow-trace not built (configure says why): skipped"
 	exit 77
 fi
 if [ "$(id -u)" != 0 ]; then
 	echo "tracing needs root (CAP_SYS_ADMIN): skipped"
 	exit 77
-fi
-if [ "${SANITIZED:-}" = yes ]; then
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-	export ASAN_OPTIONS
 fi
 "$LOGGEN" --size 300K --seed 9 > "$T/log" || exit 99
 "$TRACE" -o "$T/probe" -- "$RINGFLOW" count "$T/log" > /dev/null 2> "$T/probe.err"
@@ -29,7 +22,6 @@ if [ $? = 2 ]; then
 	echo "ringflow-trace cannot attach here: $(head -c 300 "$T/probe.err"): skipped"
 	exit 77
 fi
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader"
 export TRACE RINGFLOW_MPI T
 # shellcheck disable=SC2016 # expanded by each rank's shell
 $MPIRUN -np 2 sh -c 'exec "$TRACE" --json -o "$T/trace.$OMPI_COMM_WORLD_RANK" -- "$RINGFLOW_MPI" "split | count by \$9" "$T/log"' \
