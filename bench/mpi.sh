@@ -18,8 +18,8 @@ need hyperfine mpirun "$RINGFLOW_MPI"
 MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2"
 REPORT=$OUT/mpi-$HOST.md
 
-Q1='parse combined | count, sum(bytes), p99(bytes) by status'
-Q2='parse combined | count, distinct(path), avg(bytes) by ip | top 20'
+Q1='split | count by $9'
+Q2='parse combined | count, p99(bytes) by status, path'
 cat "$LOG" > /dev/null # the page cache, warm
 load_before=$(uptime)
 rows=""
