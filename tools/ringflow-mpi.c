@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <mpi.h>
 #include "ringflow.h"
@@ -474,6 +475,34 @@ static int recv_bytes(char *p, size_t n, int from)
 	return 0;
 }
 
+/* Wait for a message without Open MPI's busy polling: a rank waiting for
+ * another's share (a whole run's time) would spin a core at 100% that the
+ * ranks still reading, or anything else on the host, could use. */
+static void wait_for(int from, int tag)
+{
+	int flag = 0;
+	for (;;) {
+		MPI_Iprobe(from, tag, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+		if (flag)
+			return;
+		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+	}
+}
+
+/* A barrier the same way (MPI_Finalize's own spins while rank 0 prints). */
+static void idle_barrier(void)
+{
+	MPI_Request req;
+	int done = 0;
+	MPI_Ibarrier(MPI_COMM_WORLD, &req);
+	for (;;) {
+		MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+		if (done)
+			return;
+		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+	}
+}
+
 /* A rank's failures and share (text), to rank 0 or up the tree. */
 static void send_text(const char *p, size_t n, int to)
 {
@@ -485,6 +514,7 @@ static void send_text(const char *p, size_t n, int to)
 static char *recv_text(int from, size_t *n)
 {
 	uint64_t len;
+	wait_for(from, 0);
 	MPI_Recv(&len, 1, MPI_UINT64_T, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 	char *p = malloc(len + 1);
 	if (!p || recv_bytes(p, len, from) < 0) {
@@ -744,8 +774,12 @@ static int records(const rf_query *q, struct rf_options *opt, struct share *s, s
 		if (nfail)
 			fwrite(failures, 1, nfail, stderr);
 		go = !nfail || allow_partial;
-		MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
-		for (int from = 0; go && from < ranks; from++) {
+		for (int from = 0; from < ranks; from++) {
+			/* each rank told at its turn, so it waits idle till then */
+			if (from)
+				MPI_Send(&go, 1, MPI_INT, from, 3, MPI_COMM_WORLD);
+			if (!go)
+				continue;
 			for (uint64_t at = 0; lens[from] != UINT64_MAX && at < lens[from]; at += chunk) {
 				size_t n = lens[from] - at < chunk ? (size_t)(lens[from] - at) : chunk;
 				if (from == 0) {
@@ -783,7 +817,8 @@ static int records(const rf_query *q, struct rf_options *opt, struct share *s, s
 		send_text(failures, nfail, 0);
 		send_text(missing, nmissing, 0);
 		MPI_Send(&l, 1, MPI_UINT64_T, 0, 0, MPI_COMM_WORLD);
-		MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+		wait_for(0, 3);
+		MPI_Recv(&go, 1, MPI_INT, 0, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 		for (uint64_t at = 0; go && l != UINT64_MAX && at < l; at += chunk) {
 			size_t n = l - at < chunk ? (size_t)(l - at) : chunk;
 			if (pread(fd, piece, n, (off_t)at) != (ssize_t)n)
@@ -818,6 +853,11 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[a], "--")) {
 			a++;
 			break;
+		} else if (!strcmp(argv[a], "--help")) {
+			if (rank == 0)
+				fputs(usage, stdout);
+			MPI_Finalize();
+			return 0;
 		} else if (!strcmp(argv[a], "--allow-partial")) {
 			allow_partial = 1;
 		} else if (!strcmp(argv[a], "--local")) {
@@ -910,6 +950,7 @@ int main(int argc, char **argv)
 	free(all);
 	free(failures);
 	rf_query_free(q);
+	idle_barrier();
 	MPI_Finalize();
 	return status;
 }
