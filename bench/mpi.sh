@@ -43,7 +43,8 @@ for q in "$Q1" "$Q2"; do
 	mp=$(median_of "$OUT/mpi-$HOST-$n.csv" multiprocess)
 	mpi=$(median_of "$OUT/mpi-$HOST-$n.csv" ringflow-mpi)
 	start=$(median_of "$OUT/mpi-$HOST-$n.csv" "mpirun alone")
-	rows="$rows| \`$q\` | $mp | $mpi | $start | $(ratio "$mpi" "$mp") |
+	# a | in a table cell is \| in Markdown
+	rows="$rows| \`$(printf '%s' "$q" | sed 's/|/\\|/g')\` | $mp | $mpi | $start | $(ratio "$mpi" "$mp") |
 "
 done
 load_after=$(uptime)

@@ -169,10 +169,9 @@ static int run_to_memory(const rf_query *q, struct rf_options *opt, const struct
 	return r;
 }
 
-/* What kind of query this is: 1, an aggregate whose partial states merge
- * (shares may be byte ranges when cut is set); 0, records in input order;
- * or -EINVAL, said on stderr by rank 0. */
-static int probe(const rf_query *q, const struct rf_options *base, int cut)
+/* The query's partial state made over nothing, as a share of byte ranges
+ * when cut: 0, or the engine's refusal (its words in probe_msg). */
+static int probe_run(const rf_query *q, const struct rf_options *base, int cut)
 {
 	struct rf_options opt = *base;
 	struct rf_input in = { .size = sizeof in, .kind = RF_INPUT_PATH, .path = "/dev/null" };
@@ -187,15 +186,68 @@ static int probe(const rf_query *q, const struct rf_options *base, int cut)
 	probing = 1;
 	probe_msg[0] = 0;
 	int r = rf_run_inputs(q, &in, 1, &opt, NULL, NULL);
+	probing = 0;
+	close(null);
+	return r;
+}
+
+/* Records print in input order when each rank's come after the ranks'
+ * before it, unless the query sorts them or keeps the first N (each rank
+ * would sort or cut its own), or its parser reads each input from its
+ * first lines (a byte range lacks them: the engine's share option says so
+ * for the same query with an aggregate after it).  0, or -EINVAL said by
+ * rank 0. */
+static int records_splittable(const rf_query *q, const struct rf_options *base, const char *text, int cut)
+{
+	for (int i = 0; i < rf_query_stages(q); i++) {
+		const char *verb = rf_query_stage_name(q, i);
+		if (verb && (!strcmp(verb, "sort") || !strcmp(verb, "top") || !strcmp(verb, "head"))) {
+			if (rank == 0)
+				fprintf(stderr, "ringflow-mpi: %s without an aggregate orders or cuts all the records "
+					"at once, which ranks reading apart cannot: use ringflow, or add an aggregate\n",
+					verb);
+			return -EINVAL;
+		}
+	}
+	if (!cut)
+		return 0;
+	size_t n = strlen(text);
+	char *counted = malloc(n + 16);
+	if (!counted)
+		return -ENOMEM;
+	memcpy(counted, text, n);
+	memcpy(counted + n, " | count", sizeof " | count");
+	rf_query *cq;
+	struct rf_query_error qerr;
+	int r = 0;
+	if (rf_query_parse(counted, &cq, &qerr) == 0) {
+		r = probe_run(cq, base, 1);
+		if (r < 0 && rank == 0)
+			fprintf(stderr, "ringflow-mpi: this query cannot be split between ranks: %s\n",
+				probe_msg[0] ? probe_msg : rf_strerror(r));
+		rf_query_free(cq);
+	}
+	free(counted);
+	return r < 0 ? -EINVAL : 0;
+}
+
+/* What kind of query this is: 1, an aggregate whose partial states merge
+ * (shares may be byte ranges when cut is set); 0, records in input order;
+ * or -EINVAL, said on stderr by rank 0. */
+static int probe(const rf_query *q, const struct rf_options *base, const char *text, int cut)
+{
+	int r = probe_run(q, base, cut);
+	if (r == 0)
+		return 1;
 	char why[sizeof probe_msg];
 	snprintf(why, sizeof why, "%s", probe_msg);
-	if (r == 0) {
-		probing = 0;
-		close(null);
-		return 1;
-	}
 	/* no aggregate: records, unless select makes a table of them */
-	opt = *base;
+	struct rf_input in = { .size = sizeof in, .kind = RF_INPUT_PATH, .path = "/dev/null" };
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	struct rf_options opt = *base;
+	probing = 1;
 	opt.out_fd = null;
 	rf_result *res = NULL;
 	int rr = rf_run_result(q, &in, 1, &opt, NULL, &res);
@@ -204,7 +256,7 @@ static int probe(const rf_query *q, const struct rf_options *base, int cut)
 	probing = 0;
 	close(null);
 	if (cols == 0)
-		return 0;
+		return records_splittable(q, base, text, cut);
 	if (rank == 0) {
 		if (cols > 0 && strstr(why, "need an aggregate"))
 			fprintf(stderr, "ringflow-mpi: select without an aggregate prints one table over all the "
@@ -924,7 +976,7 @@ int main(int argc, char **argv)
 	 * ranks to more cores, as README says); auto never forks here */
 	if (!mode_set)
 		opt.mode = opt.threads ? RF_MODE_PARALLEL : RF_MODE_SERIAL;
-	int kind = probe(q, &opt, !local);
+	int kind = probe(q, &opt, text, !local);
 	if (kind < 0) {
 		rf_query_free(q);
 		MPI_Finalize();
