@@ -4,31 +4,13 @@
 # machine: each rank reads its share of the modes corpus's inputs (a
 # generated log and untidy files), the partial states are merged up a
 # binomial tree, and rank 0 prints the bytes one serial ringflow run
-# prints.  A rank that cannot read its share fails the run, naming its rank,
-# host and the reason; --allow-partial prints the rest, marked (exit 3).
+# prints.  The failures, threads, records and --local are
+# mpi_features.sh's; a rank killed, mpi_kill.sh's.
 # MPI's start-up is slow: a handful of mpirun calls only.
 . "${SRCDIR:-.}/tests/lib.sh"
 
-if [ ! -x "${RINGFLOW_MPI:-}" ]; then
-	echo "ringflow-mpi not built (no Open MPI at configure time: libopenmpi-dev): skipped"
-	exit 77
-fi
-if ! command -v mpirun > /dev/null 2>&1; then
-	echo "mpirun not found (openmpi-bin): skipped"
-	exit 77
-fi
-# under the sanitizers, Open MPI's own allocations still held at exit are
-# not ringflow's leaks: the other checks stay on
-if [ "${SANITIZED:-}" = yes ]; then
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-	export ASAN_OPTIONS
-fi
-# root here; more ranks than cores; no network interfaces needed but loopback
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader"
-$MPIRUN -np 1 true > "$T/err" 2>&1 || {
-	echo "mpirun cannot start a job here: $(head -c 300 "$T/err"): skipped"
-	exit 77
-}
+# shellcheck source=tests/mpilib.sh
+. "${SRCDIR:-.}/tests/mpilib.sh"
 
 # shellcheck source=tests/modeinputs.sh
 LOG_SIZE=1M
@@ -48,24 +30,5 @@ run_np() {
 run_np "1 2 3 4" 'parse combined | count, sum(bytes), avg(bytes), p50(bytes), p99(bytes), distinct(ip) by status'
 run_np 3 'split | first($7), last($7), count, approx_distinct($1) by $9'
 run_np 4 'parse combined | where status >= 500 | count by path | top 10'
-
-# one rank's read fails (an injected EIO past the middle of the log, which
-# only the later ranks read): no result, the ranks named; --allow-partial
-# prints the rest, marked
-q='split | count by $9'
-$MPIRUN -np 2 -x RINGFLOW_TEST_FAULT=eio:700000 "$RINGFLOW_MPI" --io=read "$q" "$T/log" > "$T/got" 2> "$T/err"
-check_status "a rank's read fails" $? 2
-check_eq "a rank's read fails: nothing printed" "$(wc -c < "$T/got")" 0
-check_grep "a rank's read fails: rank and host named" "$T/err" "ringflow-mpi: rank 1 on $(hostname)"
-check_grep "a rank's read fails: the reason" "$T/err" "Input/output error"
-$MPIRUN -np 2 -x RINGFLOW_TEST_FAULT=eio:700000 "$RINGFLOW_MPI" --io=read --allow-partial "$q" "$T/log" \
-	> "$T/got" 2> "$T/err"
-check_status "--allow-partial" $? 3
-check_grep "--allow-partial: marked" "$T/err" "PARTIAL result"
-# what it printed is rank 0's share, the log's first half to a line end:
-# its own count, under the whole log's
-total=$("$RINGFLOW" count "$T/log")
-part=$(awk '$1 ~ /^[0-9]+$/ { n += $2 } END { print n + 0 }' "$T/got")
-check_eq "--allow-partial: about half the records" "$([ "$part" -gt $((total / 3)) ] && [ "$part" -lt $((total * 2 / 3)) ] && echo yes)" yes
 
 finish
