@@ -117,7 +117,7 @@ static int numeric_column(const struct rf_table *t, int c)
 			return 0;
 		any = 1;
 	}
-	return any;
+	return any || t->nrows == 0; /* no rows: the values' columns still head it */
 }
 
 static int time_column(const struct rf_table *t, int c)
