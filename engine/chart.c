@@ -293,26 +293,22 @@ struct spark {
 	size_t *row_group;     /* each row's group */
 };
 
-static const struct layout *sort_layout; /* qsort has no user argument */
-
-static int same_labels(const struct layout *L, size_t a, size_t b)
+static int label_cmp(const struct layout *L, size_t a, size_t b)
 {
-	for (int i = 0; i < L->nlabel; i++)
-		if (rf__cell_cmp(cell_at(L->t, a, L->label[i]), cell_at(L->t, b, L->label[i])) != 0)
-			return 0;
-	return 1;
-}
-
-static int group_cmp(const void *pa, const void *pb)
-{
-	const struct group *a = pa, *b = pb;
-	const struct layout *L = sort_layout;
 	for (int i = 0; i < L->nlabel; i++) {
-		int c = rf__cell_cmp(cell_at(L->t, a->first_row, L->label[i]), cell_at(L->t, b->first_row, L->label[i]));
+		int c = rf__cell_cmp(cell_at(L->t, a, L->label[i]), cell_at(L->t, b, L->label[i]));
 		if (c)
 			return c;
 	}
 	return 0;
+}
+
+/* Rows by their labels, then by their place: equal labels are a group. */
+static int row_cmp(const void *pa, const void *pb, void *user)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	int c = label_cmp(user, a, b);
+	return c ? c : (a > b) - (a < b);
 }
 
 /* The buckets and the groups of the rows; -ENOMEM. */
@@ -355,24 +351,27 @@ static int spark_index(struct spark *s, int tcol)
 			s->nbuckets = span;
 		}
 	}
-	/* groups: rows with equal labels; a hash would be quicker, but a
-	 * chart is read by a person, so it has few groups worth drawing */
+	/* groups: the rows sorted by their labels, a group per run of equal
+	 * ones (row_group holds the order first) */
+	for (size_t r = 0; r < t->nrows; r++)
+		s->row_group[r] = r;
+	qsort_r(s->row_group, t->nrows, sizeof *s->row_group, row_cmp, (void *)s->L);
+	size_t *order = s->row_group;
 	s->ngroups = 0;
-	for (size_t r = 0; r < t->nrows; r++) {
-		size_t g = 0;
-		while (g < s->ngroups && !same_labels(s->L, s->group[g].first_row, r))
+	for (size_t i = 0; i < t->nrows; i++)
+		if (!s->ngroups || label_cmp(s->L, s->group[s->ngroups - 1].first_row, order[i]) != 0)
+			s->group[s->ngroups++] = (struct group){ .first_row = order[i] };
+	/* then each row's group: the one whose first row it follows in order */
+	size_t *group_of = malloc((t->nrows ? t->nrows : 1) * sizeof *group_of);
+	if (!group_of)
+		return -ENOMEM;
+	for (size_t i = 0, g = 0; i < t->nrows; i++) {
+		if (g + 1 < s->ngroups && s->group[g + 1].first_row == order[i])
 			g++;
-		if (g == s->ngroups)
-			s->group[s->ngroups++] = (struct group){ .first_row = r };
+		group_of[order[i]] = g;
 	}
-	sort_layout = s->L;
-	qsort(s->group, s->ngroups, sizeof *s->group, group_cmp);
-	for (size_t r = 0; r < t->nrows; r++) {
-		size_t g = 0;
-		while (!same_labels(s->L, s->group[g].first_row, r))
-			g++;
-		s->row_group[r] = g;
-	}
+	free(s->row_group);
+	s->row_group = group_of;
 	return 0;
 }
 
