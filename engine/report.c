@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include "run.h"
 #include "clock.h"
 
@@ -117,23 +118,78 @@ static int snapshot_head(struct run *run, int final)
 
 /* --every in table, tsv and csv output: each snapshot begins with a line
  * of its time, "# 2026-12-01T08:45:52.123Z", and " final" on the last. */
-static int snapshot_time(struct run *run, int final)
+static int snapshot_time(struct run *run, int final, int live)
 {
 	struct timespec ts;
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	/* a terminal shows the latest snapshot in place, as top does */
-	if (run->table_out.format == RF_OUT_TABLE && isatty(run->opt->out_fd)) {
-		int r = rf__writer_put(&run->out, "\033[H\033[2J", 7);
-		if (r < 0)
-			return r;
+	char head[96], every[48] = "";
+	if (live) { /* on a terminal the header says how often it changes */
+		uint64_t ms = run->opt->every_ns / 1000000;
+		snprintf(every, sizeof every, "  (every %llu%s)", (unsigned long long)(ms % 1000 ? ms : ms / 1000),
+			 ms % 1000 ? "ms" : "s");
 	}
-	char head[64];
-	int n = snprintf(head, sizeof head, "# %04d-%02d-%02dT%02d:%02d:%02d.%03ldZ%s\n", tm.tm_year + 1900,
+	int n = snprintf(head, sizeof head, "# %04d-%02d-%02dT%02d:%02d:%02d.%03ldZ%s%s\n", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-			 final ? " final" : "");
+			 final ? " final" : "", every);
 	return rf__writer_put(&run->out, head, (size_t)n);
+}
+
+/* --every with table or chart output to a terminal: the live view.  Each
+ * snapshot is drawn over the one before, as top does: the cursor goes up
+ * the lines that one took and erases to the end of the screen.  The rest
+ * of the terminal (its scrollback, what came before the run) stays. */
+static int live_view(const struct run *run)
+{
+	enum rf_out_format f = run->table_out.format;
+	return run->opt->every_ns && (f == RF_OUT_TABLE || f == RF_OUT_CHART) && isatty(run->opt->out_fd);
+}
+
+static int live_erase(struct run *run)
+{
+	char seq[32];
+	int n = 0;
+	if (run->live_lines > 0)
+		n = snprintf(seq, sizeof seq, "\r\033[%ldA\033[J", run->live_lines);
+	else if (run->live_lines < 0) /* not known: the whole screen */
+		n = snprintf(seq, sizeof seq, "\033[H\033[2J");
+	return n > 0 ? rf__writer_put(&run->out, seq, (size_t)n) : 0;
+}
+
+/* The screen lines of the snapshot in the writer's buffer, a line wider
+ * than the terminal taking several; escape sequences take no room.  Only
+ * when the whole snapshot is still in the buffer (`start`: the bytes
+ * written before it): a larger one is not measured, and the next one
+ * clears the screen instead. */
+static void live_measure(struct run *run, uint64_t start)
+{
+	struct winsize ws;
+	size_t cols = ioctl(run->opt->out_fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+	if (run->out.bytes != start) {
+		run->live_lines = -1;
+		return;
+	}
+	const unsigned char *p = (const unsigned char *)run->out.buf;
+	long lines = 0;
+	size_t width = 0;
+	for (size_t i = 0; i < run->out.len; i++) {
+		if (p[i] == 0x1b) { /* CSI: ESC [ parameters, a final byte */
+			if (i + 1 < run->out.len && p[i + 1] == '[')
+				for (i += 2; i < run->out.len && (p[i] < 0x40 || p[i] > 0x7e); i++)
+					;
+			else
+				i++;
+		} else if (p[i] == '\n') {
+			lines += cols && width > cols ? (long)((width + cols - 1) / cols) : 1;
+			width = 0;
+		} else if (p[i] == '\r') {
+			width = 0;
+		} else if ((p[i] & 0xc0) != 0x80) { /* a character's first byte */
+			width++;
+		}
+	}
+	run->live_lines = lines;
 }
 
 /* The result table, through the stages after the aggregate.  `final`: no
@@ -168,22 +224,31 @@ int print_result(struct run *run, int final)
 	} else if (r == 0) {
 		/* a single number stands alone, also in every snapshot */
 		int bare = t->nkeys == 0 && t->ncols == 1;
+		int live = live_view(run);
+		uint64_t start = 0;
+		if (live && (r = rf__writer_flush(&run->out)) == 0) {
+			start = run->out.bytes;
+			r = live_erase(run);
+		}
 		if (run->snapshots++ && run->table_out.format != RF_OUT_JSON) {
 			/* each snapshot is a whole table, with its own header */
-			if (run->table_out.format == RF_OUT_TABLE && !bare)
+			if ((run->table_out.format == RF_OUT_TABLE || run->table_out.format == RF_OUT_CHART) && !bare &&
+			    !live)
 				rf__writer_put(&run->out, "\n", 1);
 			run->table_out.header_done = 0;
 		}
 		int doc = run->opt->every_ns && run->table_out.format == RF_OUT_JSON;
 		run->table_out.json_array = doc;
-		if (doc)
+		if (r == 0 && doc)
 			r = snapshot_head(run, final);
-		else if (run->opt->every_ns)
-			r = snapshot_time(run, final);
+		else if (r == 0 && run->opt->every_ns)
+			r = snapshot_time(run, final, live);
 		if (r == 0)
 			r = rf__table_write(&run->table_out, t, &run->out, bare);
 		if (r == 0 && doc)
 			r = rf__writer_put(&run->out, "]}\n", 3);
+		if (r == 0 && live)
+			live_measure(run, start);
 	}
 	rf__table_free(t);
 	return r;

@@ -260,6 +260,8 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	run->count_lines = q->parse_stage >= 0 || rf__query_may_reject(q, opt->regex_engine);
 	run->table_out.format = opt->format;
 	run->table_out.streaming = q->agg_stage < 0;
+	run->table_out.chart_width = opt->chart_width;
+	run->table_out.ascii = opt->chart_ascii;
 	if (opt->tz) {
 		char why[256];
 		if (rf__tz_open(opt->tz, &run->tz, why, sizeof why) < 0) {
@@ -516,6 +518,12 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 	if (opt->io == RF_IO_MMAP && !opt->catch_sigbus) {
 		say(opt, "rf_run", -EINVAL, "io=mmap needs catch_sigbus: a file cut short under the mapping "
 		    "would raise SIGBUS in the program");
+		return -EINVAL;
+	}
+	/* a chart needs the whole result: streamed rows have none */
+	if (opt->format == RF_OUT_CHART && q->agg_stage < 0) {
+		say(opt, "--format=chart", -EINVAL, "a chart draws the result of an aggregate (count, sum, ... by); "
+		    "this query has none");
 		return -EINVAL;
 	}
 	const struct rf_kernels *k = rf__kernels(opt->simd);

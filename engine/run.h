@@ -77,6 +77,8 @@ struct run {
 	uint64_t snapshots;       /* tables printed, the final one included */
 	uint64_t every_printed;   /* --every: snapshots printed, and skipped */
 	uint64_t every_skipped;   /* due while busy (printing, or a slow batch) */
+	long live_lines;          /* --every on a terminal: the screen lines the last
+				   * snapshot took, to draw over (-1: not known) */
 	struct rf_source *cur_src;
 	uint32_t partial_inputs;  /* partial.c: the inputs a written partial state covers */
 	int partial_share;        /* ... numbered as a whole list of which it has a share */

@@ -1005,6 +1005,8 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 {
 	char buf[64];
 	size_t len;
+	if (o->format == RF_OUT_CHART)
+		return rf__chart_write(o, t, w, bare);
 	if (o->format == RF_OUT_TABLE) {
 		if (bare && t->ncols == 1 && t->nrows == 1) {
 			/* a lone answer, for `n=$(ringflow ...)`: missing is an empty line */
@@ -1080,4 +1082,14 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 			return w->err;
 	}
 	return w->err;
+}
+
+size_t rf__cell_shown(struct rf_writer *w, const struct rf_cell *cell, const struct rf_tz *tz)
+{
+	return put_cell_shown(w, cell, tz);
+}
+
+size_t rf__text_shown(struct rf_writer *w, const char *s, size_t n)
+{
+	return put_shown(w, s, n);
 }

@@ -96,10 +96,17 @@ struct rf_table_out {
 	int json_array;            /* json: rows as array elements, comma-separated */
 	size_t width[RF_TABLE_MAX_COLS];
 	const struct rf_tz *tz;    /* --tz: times shown on its clock (NULL: UTC) */
+	int chart_width, ascii;    /* chart: columns (0: the terminal's), '#' bars */
 };
 
 /* Write the rows.  `bare`: a 1x1 table in table format prints the value
  * alone (a single-number answer). */
 int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w, int bare);
+
+/* For the chart (chart.c): a cell, or text, as the table format shows it,
+ * written to w, or with w NULL only measured; returns its width. */
+size_t rf__cell_shown(struct rf_writer *w, const struct rf_cell *cell, const struct rf_tz *tz);
+size_t rf__text_shown(struct rf_writer *w, const char *s, size_t n);
+int rf__chart_write(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w, int bare);
 
 #endif

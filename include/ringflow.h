@@ -79,7 +79,8 @@ RF_API const char *rf_features(void);
 	X(RF_OUT_TABLE, "table") /* aligned columns for people; a lone number bare */ \
 	X(RF_OUT_TSV, "tsv") \
 	X(RF_OUT_CSV, "csv") \
-	X(RF_OUT_JSON, "json")   /* JSON Lines: one object per row */
+	X(RF_OUT_JSON, "json")   /* JSON Lines: one object per row */ \
+	X(RF_OUT_CHART, "chart") /* bars or sparklines for a terminal (aggregates only) */
 
 /* The matcher of the regex filter and of grep -i or with several literals:
  * Hyperscan where it is built in, runs on this CPU and takes the pattern,
@@ -271,6 +272,10 @@ struct rf_options {
 	 * multiprocess mode cuts them (a rank of ringflow-mpi). */
 	int partial;
 	int share_index, share_count;
+	/* RF_OUT_CHART: the width in columns (0: the terminal's on out_fd,
+	 * else $COLUMNS, else 80), and '#' bars in place of Unicode blocks */
+	int chart_width;
+	int chart_ascii;
 };
 
 #define RF_PARTIAL_OUT 1

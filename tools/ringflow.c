@@ -101,7 +101,9 @@ static void usage(FILE *f)
 	      "                           begins a record, other lines continue it\n"
 	      "  --multiline=RULE         multiline records by a preset rule: java, python,\n"
 	      "                           go (stack traces) or indent (indented lines continue)\n"
-	      "  -o, --format=table|tsv|csv|json  how result rows print (default table)\n"
+	      "  -o, --format=table|tsv|csv|json|chart  how result rows print (default\n"
+	      "                           table); chart: bars, or sparklines over time buckets\n"
+	      "  --ascii                  chart bars of '#', not Unicode blocks\n"
 	      "  --rejects=FILE           write records a parser rejects to FILE (never one\n"
 	      "                           of the inputs; replaced only once the run starts)\n"
 	      "  --strict                 a rejected record is an error\n"
@@ -835,7 +837,7 @@ enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
        OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE, OPT_STATE, OPT_CHECKPOINT, OPT_ROTATEWAIT, OPT_POLL,
-       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT, OPT_EXITEMPTY };
+       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT, OPT_EXITEMPTY, OPT_ASCII };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -856,6 +858,7 @@ static const struct option longopts[] = {
 	{ "stats", optional_argument, NULL, OPT_STATS },
 	{ "stats-file", required_argument, NULL, OPT_STATSFILE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "ascii", no_argument, NULL, OPT_ASCII },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "queue-depth", required_argument, NULL, OPT_QDEPTH },
@@ -1129,9 +1132,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FORMAT:
 			if (rf_format_parse(optarg, &opt.format) < 0) {
-				fprintf(stderr, "ringflow: --format: unknown format '%s' (table, tsv, csv, json)\n", optarg);
+				fprintf(stderr, "ringflow: --format: unknown format '%s' (table, tsv, csv, json, chart)\n", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case OPT_ASCII:
+			opt.chart_ascii = 1;
 			break;
 		case OPT_REJECTS:
 			rejects_path = optarg;

@@ -21,7 +21,7 @@ _ringflow_valued='io decompress simd regex-engine mode queue-depth threads memor
 	buffer-size window max-record on-long record-start multiline format rejects every
 	interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack
 	stats-file numa cpus plugin partial-out'
-_ringflow_flags='direct sqpoll strict follow progress verbose help version stats exit-empty'
+_ringflow_flags='direct sqpoll strict follow progress verbose help version stats exit-empty ascii'
 
 # _ringflow_option PREFIX: the long option PREFIX stands for (getopt_long
 # takes a unique prefix), or nothing
@@ -67,7 +67,7 @@ _ringflow_values()
 	mode) values='auto serial parallel pipeline multiprocess async' ;;
 	on-long) values='error skip' ;;
 	multiline) values='java python go indent' ;;
-	format) values='table tsv csv json' ;;
+	format) values='table tsv csv json chart' ;;
 	stats) values='text json' ;;
 	numa) values='auto off interleave node:' ;;
 	seek-slack) values='off' ;;

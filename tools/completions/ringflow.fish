@@ -10,7 +10,7 @@ set -g __fish_ringflow_valued io decompress simd regex-engine mode queue-depth t
     group-memory buffer-size window max-record on-long record-start multiline format rejects \
     every interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack \
     stats-file numa cpus plugin partial-out
-set -g __fish_ringflow_flags direct sqpoll strict follow progress verbose help version stats exit-empty
+set -g __fish_ringflow_flags direct sqpoll strict follow progress verbose help version stats exit-empty ascii
 
 # Where the word at the cursor is: "value" (of the option before it),
 # "query" (none yet) or "files" (after the query); then "dashdash" when a
@@ -130,7 +130,8 @@ complete -c ringflow -n __fish_ringflow_options -l max-record -x -d 'Longest rec
 complete -c ringflow -n __fish_ringflow_options -l on-long -x -a 'error skip' -d 'What a longer record is'
 complete -c ringflow -n __fish_ringflow_options -l record-start -x -d 'Multiline records: regex of a first line'
 complete -c ringflow -n __fish_ringflow_options -l multiline -x -a 'java python go indent' -d 'Multiline records by a preset rule'
-complete -c ringflow -n __fish_ringflow_options -s o -l format -x -a 'table tsv csv json' -d 'How result rows print'
+complete -c ringflow -n __fish_ringflow_options -s o -l format -x -a 'table tsv csv json chart' -d 'How result rows print'
+complete -c ringflow -n __fish_ringflow_options -l ascii -d 'Chart bars of #, not Unicode blocks'
 complete -c ringflow -n __fish_ringflow_options -l rejects -r -F -d 'File for records a parser rejects'
 complete -c ringflow -n __fish_ringflow_options -l plugin -x -a '(__fish_ringflow_plugins)' -d 'Load the stages of a plugin (repeatable)'
 complete -c ringflow -n __fish_ringflow_options -l strict -d 'A rejected record is an error'
