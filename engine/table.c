@@ -1081,3 +1081,8 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 	}
 	return w->err;
 }
+
+const char *rf__cell_text(const struct rf_cell *c, const struct rf_tz *tz, char *buf, size_t cap, size_t *len)
+{
+	return cell_text(c, tz, buf, cap, len);
+}
