@@ -148,7 +148,7 @@ static void chart_bars(struct page *pg, const rf_result *r, int vcol)
 		const char *v = cell(pg, r, i, vcol, vb, sizeof vb, &vl);
 		double w = 400.0 * rf_result_float(r, i, vcol) / max;
 		/* a long key is cut for the label; the title has it whole */
-		size_t shown = kl > 40 ? 40 : kl;
+		size_t shown = kl > 32 ? 32 : kl;
 		while (shown < kl && shown > 0 && ((unsigned char)k[shown] & 0xc0) == 0x80)
 			shown--; /* not inside a UTF-8 sequence */
 		putf(pg, "<g><title>");

@@ -92,7 +92,7 @@ static void usage(FILE *f)
 	      "                           begins a record, other lines continue it\n"
 	      "  --multiline=RULE         multiline records by a preset rule: java, python,\n"
 	      "                           go (stack traces) or indent (indented lines continue)\n"
-	      "  --format=table|tsv|csv|json  how result rows print (default table)\n"
+	      "  --format=table|tsv|csv|json|html  how result rows print (default table)\n"
 	      "  --rejects=FILE           write records a parser rejects to FILE (never one\n"
 	      "                           of the inputs; replaced only once the run starts)\n"
 	      "  --strict                 a rejected record is an error\n"
@@ -1062,7 +1062,7 @@ options:
 			break;
 		case OPT_FORMAT:
 			if (rf_format_parse(optarg, &opt.format) < 0) {
-				fprintf(stderr, "ringflow: --format: unknown format '%s' (table, tsv, csv, json)\n", optarg);
+				fprintf(stderr, "ringflow: --format: unknown format '%s' (table, tsv, csv, json, html)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
