@@ -123,6 +123,17 @@ static int numeric(const rf_result *r, size_t row, int col)
 
 /* ---- charts ---- */
 
+/* The largest value of column `col` in the first n rows (0 when none is
+ * above 0: nothing to draw). */
+static double col_max(const rf_result *r, size_t n, int col)
+{
+	double max = 0;
+	for (size_t i = 0; i < n; i++)
+		if (rf_result_float(r, i, col) > max)
+			max = rf_result_float(r, i, col);
+	return max;
+}
+
 /* Horizontal bars: one per row (the first HTML_BARS), labelled with the
  * keys, scaled to the largest value of column `vcol`. */
 static void chart_bars(struct page *pg, const rf_result *r, int vcol)
@@ -130,10 +141,7 @@ static void chart_bars(struct page *pg, const rf_result *r, int vcol)
 	size_t n = rf_result_rows(r);
 	if (n > HTML_BARS)
 		n = HTML_BARS;
-	double max = 0;
-	for (size_t i = 0; i < n; i++)
-		if (rf_result_float(r, i, vcol) > max)
-			max = rf_result_float(r, i, vcol);
+	double max = col_max(r, n, vcol);
 	if (n == 0 || max <= 0)
 		return;
 	int h = 22;
@@ -172,10 +180,7 @@ static void chart_bars(struct page *pg, const rf_result *r, int vcol)
 static void chart_time(struct page *pg, const rf_result *r, int vcol)
 {
 	size_t n = rf_result_rows(r);
-	double max = 0;
-	for (size_t i = 0; i < n; i++)
-		if (rf_result_float(r, i, vcol) > max)
-			max = rf_result_float(r, i, vcol);
+	double max = col_max(r, n, vcol);
 	if (n == 0 || max <= 0)
 		return;
 	const double W = 900, H = 200, left = 60;
