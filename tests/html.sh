@@ -196,6 +196,11 @@ check(png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1
 rftest.summary()
 EOF
 
+# ringflow report FILE: the same page (but its nonce and time)
+"$RINGFLOW" report "$log" 2> /dev/null | sed 's/nonce[-=]"*[0-9a-f]*//g; /id="ov-made"/d' > "$T/report.html"
+sed 's/nonce[-=]"*[0-9a-f]*//g; /id="ov-made"/d' "$page" > "$T/page.cut"
+check_same "ringflow report" "$T/report.html" "$T/page.cut"
+
 # refusals: exit 2 and a message
 "$RINGFLOW" --format=html 'grep GET' "$log" > "$T/out" 2> "$T/err"
 check_status "records without rows" $? 2

@@ -39,6 +39,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: ringflow [OPTIONS] QUERY [FILE...]\n"
 	      "       ringflow merge [OPTIONS] QUERY [PARTIAL...]\n"
+	      "       ringflow report [OPTIONS] [FILE...]   (--format=html 'parse combined')\n"
 	      "Run QUERY over the lines of the FILEs (or stdin; '-' is stdin too),\n"
 	      "read as one stream in the order given.  Options go before QUERY:\n"
 	      "every argument after it is a FILE.\n"
@@ -985,6 +986,15 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
+	/* `ringflow report [OPTIONS] [FILE...]`: the access-log dashboard,
+	 * --format=html 'parse combined' */
+	int html_report = argc > 1 && !strcmp(argv[1], "report");
+	if (html_report) {
+		opt.format = RF_OUT_HTML;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	/* '+': stop at the first non-option, so a query like "grep -v x" is
 	 * never taken for options; ':': a missing value returns ':'. */
 	int r;
@@ -1219,7 +1229,7 @@ options:
 	/* "--" ends the options: getopt_long took one before the query; one
 	 * right after it is taken too, so `count -- -v` reads the file "-v" */
 	int dashdash = optind == at + 1 && at < argc && !strcmp(argv[at], "--");
-	if (optind >= argc) {
+	if (optind >= argc && !html_report) {
 		fprintf(stderr, "ringflow: no query given\n");
 		usage(stderr);
 		return EXIT_USAGE;
@@ -1233,8 +1243,8 @@ options:
 	plugins = NULL;
 	if (r < 0)
 		return EXIT_USAGE;
-	const char *text = argv[optind++];
-	if (!dashdash && optind < argc && !strcmp(argv[optind], "--"))
+	const char *text = html_report ? "parse combined" : argv[optind++];
+	if (!html_report && !dashdash && optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
 	rf_query *q;
 	struct rf_query_error qerr;
