@@ -123,7 +123,7 @@ complete -c ringflow -n __fish_ringflow_before_query -l max-record -x -d 'Longes
 complete -c ringflow -n __fish_ringflow_before_query -l on-long -x -a 'error skip' -d 'What a longer record is'
 complete -c ringflow -n __fish_ringflow_before_query -l record-start -x -d 'Multiline records: regex of a first line'
 complete -c ringflow -n __fish_ringflow_before_query -l multiline -x -a 'java python go indent' -d 'Multiline records by a preset rule'
-complete -c ringflow -n __fish_ringflow_before_query -l format -x -a 'table tsv csv json' -d 'How result rows print'
+complete -c ringflow -n __fish_ringflow_before_query -l format -x -a 'table tsv csv json html' -d 'How result rows print'
 complete -c ringflow -n __fish_ringflow_before_query -l rejects -r -F -d 'File for records a parser rejects'
 complete -c ringflow -n __fish_ringflow_before_query -l plugin -x -a '(__fish_ringflow_plugins)' -d 'Load the stages of a plugin (repeatable)'
 complete -c ringflow -n __fish_ringflow_before_query -l strict -d 'A rejected record is an error'
