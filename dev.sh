@@ -27,6 +27,8 @@ man-db bash zsh fish"
 # ringflow-mpi and its tests (issue 20): Open MPI, and GNU parallel for the
 # partial-results recipe
 PACKAGES="$PACKAGES openmpi-bin libopenmpi-dev parallel"
+# tests/html.sh loads the --format=html page in headless Chromium (issue 21)
+PACKAGES="$PACKAGES chromium"
 # Hyperscan is built for amd64 only: elsewhere regex runs on PCRE2 alone
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	PACKAGES="$PACKAGES libhyperscan-dev"

@@ -198,6 +198,9 @@ int rf__run_inputs(const rf_query *q, const struct rf_input *in, int nin, const 
 		   const struct rf_sink *sink, struct rf_report *report);
 int rf__run_result(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
 		   struct rf_report *report, rf_result **out);
+/* html.c: --format=html, the page made from the rows of one or more runs */
+int rf__html_run(const rf_query *q, const struct rf_input *in, int nin, const struct rf_options *opt,
+		 struct rf_report *report);
 /* the rf_check_* functions that take options, and options.c's defaults,
  * on a struct of this library's own size (structsize.c again) */
 void rf__options_defaults(struct rf_options *opt);

@@ -1093,3 +1093,8 @@ size_t rf__text_shown(struct rf_writer *w, const char *s, size_t n)
 {
 	return put_shown(w, s, n);
 }
+
+const char *rf__cell_text(const struct rf_cell *c, const struct rf_tz *tz, char *buf, size_t cap, size_t *len)
+{
+	return cell_text(c, tz, buf, cap, len);
+}

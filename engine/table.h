@@ -99,6 +99,10 @@ struct rf_table_out {
 	int chart_width, ascii;    /* chart: columns (0: the terminal's), '#' bars */
 };
 
+/* A cell's text as the TSV format shows it (numbers in their stable
+ * form); *len set; buf (64 bytes) may hold it. */
+const char *rf__cell_text(const struct rf_cell *c, const struct rf_tz *tz, char *buf, size_t cap, size_t *len);
+
 /* Write the rows.  `bare`: a 1x1 table in table format prints the value
  * alone (a single-number answer). */
 int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w, int bare);

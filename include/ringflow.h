@@ -80,7 +80,8 @@ RF_API const char *rf_features(void);
 	X(RF_OUT_TSV, "tsv") \
 	X(RF_OUT_CSV, "csv") \
 	X(RF_OUT_JSON, "json")   /* JSON Lines: one object per row */ \
-	X(RF_OUT_CHART, "chart") /* bars or sparklines for a terminal (aggregates only) */
+	X(RF_OUT_CHART, "chart") /* bars or sparklines for a terminal (aggregates only) */ \
+	X(RF_OUT_HTML, "html")   /* one self-contained page: overview, tables, charts */
 
 /* The matcher of the regex filter and of grep -i or with several literals:
  * Hyperscan where it is built in, runs on this CPU and takes the pattern,

@@ -14,7 +14,7 @@ static const char *const io[] = { "auto", "read", "mmap", "uring" };
 static const char *const simd[] = { "auto", "scalar", "sse2", "avx2", "avx512" };
 static const char *const mode[] = { "auto", "serial", "parallel", "multiprocess", "pipeline", "async" };
 static const char *const numa[] = { "auto", "off", "interleave", "node" };
-static const char *const format[] = { "table", "tsv", "csv", "json" };
+static const char *const format[] = { "table", "tsv", "csv", "json", "chart", "html" };
 #define N(a) ((int)(sizeof a / sizeof a[0]))
 
 /* Each enum round-trips through its names, and nothing else parses. */
@@ -43,7 +43,7 @@ START_TEST(test_name_tables)
 	CHECK_TABLE(simd, enum rf_simd, rf_simd_name, rf_simd_parse, RF_SIMD_AVX512);
 	CHECK_TABLE(mode, enum rf_mode, rf_mode_name, rf_mode_parse, RF_MODE_ASYNC);
 	CHECK_TABLE(numa, enum rf_numa_mode, rf_numa_name, rf_numa_parse, RF_NUMA_MODE_NODE);
-	CHECK_TABLE(format, enum rf_out_format, rf_format_name, rf_format_parse, RF_OUT_JSON);
+	CHECK_TABLE(format, enum rf_out_format, rf_format_name, rf_format_parse, RF_OUT_HTML);
 }
 END_TEST
 

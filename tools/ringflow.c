@@ -48,6 +48,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: ringflow [OPTIONS] QUERY [FILE...]\n"
 	      "       ringflow merge [OPTIONS] QUERY [PARTIAL...]\n"
+	      "       ringflow report [OPTIONS] [FILE...]   (--format=html 'parse combined')\n"
 	      "Run QUERY over the lines of the FILEs (or stdin; '-' is stdin too),\n"
 	      "read as one stream in the order given.  Options may come before or\n"
 	      "after QUERY and the FILEs; '--' ends them.\n"
@@ -101,8 +102,10 @@ static void usage(FILE *f)
 	      "                           begins a record, other lines continue it\n"
 	      "  --multiline=RULE         multiline records by a preset rule: java, python,\n"
 	      "                           go (stack traces) or indent (indented lines continue)\n"
-	      "  -o, --format=table|tsv|csv|json|chart  how result rows print (default\n"
-	      "                           table); chart: bars, or sparklines over time buckets\n"
+	      "  -o, --format=table|tsv|csv|json|chart|html  how result rows print\n"
+	      "                           (default table); chart: bars, or sparklines over\n"
+	      "                           time buckets;\n"
+	      "                           html: one self-contained page (ringflow report)\n"
 	      "  --ascii                  chart bars of '#', not Unicode blocks\n"
 	      "  --rejects=FILE           write records a parser rejects to FILE (never one\n"
 	      "                           of the inputs; replaced only once the run starts)\n"
@@ -1031,6 +1034,15 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
+	/* `ringflow report [OPTIONS] [FILE...]`: the access-log dashboard,
+	 * --format=html 'parse combined' */
+	int html_report = argc > 1 && !strcmp(argv[1], "report");
+	if (html_report) {
+		opt.format = RF_OUT_HTML;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	/* Options anywhere before "--", as GNU tools take them; the other
 	 * arguments, the query first, keep their order in args.  getopt_long
 	 * is only asked about a word that starts with '-' ('+': it never
@@ -1132,7 +1144,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FORMAT:
 			if (rf_format_parse(optarg, &opt.format) < 0) {
-				fprintf(stderr, "ringflow: --format: unknown format '%s' (table, tsv, csv, json, chart)\n", optarg);
+				fprintf(stderr, "ringflow: --format: unknown format '%s' (table, tsv, csv, json, chart, html)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -1289,7 +1301,7 @@ int main(int argc, char **argv)
 				CPU_SET(cpu_list[i], &set);
 		sched_setaffinity(0, sizeof set, &set);
 	}
-	if (nargs == first) {
+	if (nargs == first && !html_report) {
 		fprintf(stderr, "ringflow: no query given\n");
 		short_usage(stderr);
 		return EXIT_USAGE;
@@ -1303,7 +1315,7 @@ int main(int argc, char **argv)
 	plugins = NULL;
 	if (r < 0)
 		return EXIT_USAGE;
-	const char *text = args[first];
+	const char *text = html_report ? "parse combined" : args[first];
 	rf_query *q;
 	struct rf_query_error qerr;
 	r = rf_query_parse(text, &q, &qerr);
@@ -1351,8 +1363,9 @@ int main(int argc, char **argv)
 
 	/* Outputs are opened only now that the query is known to be good, and
 	 * are never an input. */
-	char *const *files = args + first + 1;
-	int nfiles = nargs - first - 1;
+	/* report's query is its own: every argument left is a FILE */
+	char *const *files = args + first + !html_report;
+	int nfiles = nargs - first - !html_report;
 	struct output outs[3] = {
 		{ .opt = "--rejects", .path = rejects_path, .fd = -1 },
 		{ .opt = "--stats-file", .path = stats_path, .fd = -1 },

@@ -67,7 +67,7 @@ _ringflow_values()
 	mode) values='auto serial parallel pipeline multiprocess async' ;;
 	on-long) values='error skip' ;;
 	multiline) values='java python go indent' ;;
-	format) values='table tsv csv json chart' ;;
+	format) values='table tsv csv json chart html' ;;
 	stats) values='text json' ;;
 	numa) values='auto off interleave node:' ;;
 	seek-slack) values='off' ;;

@@ -130,7 +130,7 @@ complete -c ringflow -n __fish_ringflow_options -l max-record -x -d 'Longest rec
 complete -c ringflow -n __fish_ringflow_options -l on-long -x -a 'error skip' -d 'What a longer record is'
 complete -c ringflow -n __fish_ringflow_options -l record-start -x -d 'Multiline records: regex of a first line'
 complete -c ringflow -n __fish_ringflow_options -l multiline -x -a 'java python go indent' -d 'Multiline records by a preset rule'
-complete -c ringflow -n __fish_ringflow_options -s o -l format -x -a 'table tsv csv json chart' -d 'How result rows print'
+complete -c ringflow -n __fish_ringflow_options -s o -l format -x -a 'table tsv csv json chart html' -d 'How result rows print'
 complete -c ringflow -n __fish_ringflow_options -l ascii -d 'Chart bars of #, not Unicode blocks'
 complete -c ringflow -n __fish_ringflow_options -l rejects -r -F -d 'File for records a parser rejects'
 complete -c ringflow -n __fish_ringflow_options -l plugin -x -a '(__fish_ringflow_plugins)' -d 'Load the stages of a plugin (repeatable)'
