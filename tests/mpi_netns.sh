@@ -161,10 +161,12 @@ tries=0
 while [ -z "$victim" ] && [ $tries -lt 300 ] && kill -0 $job 2> /dev/null; do
 	for p in $(ip netns pids "${NS}h3"); do
 		[ "$(cat "/proc/$p/comm" 2> /dev/null)" = ringflow-mpi ] || continue
-		# its input open: past MPI_Init, in its first stage's sleep
+		# its input open or mapped (ringflow-mpi maps its share): past
+		# MPI_Init, in its first stage's sleep
 		for fd in /proc/"$p"/fd/*; do
 			[ "$(readlink "$fd")" = "$input" ] && victim=$p
 		done
+		grep -q -F -e " $input" "/proc/$p/maps" 2> /dev/null && victim=$p
 	done
 	[ -n "$victim" ] || sleep 0.1
 	tries=$((tries + 1))
