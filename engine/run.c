@@ -260,6 +260,8 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	run->count_lines = q->parse_stage >= 0 || rf__query_may_reject(q, opt->regex_engine);
 	run->table_out.format = opt->format;
 	run->table_out.streaming = q->agg_stage < 0;
+	run->table_out.precision = opt->precision;
+	run->table_out.color = opt->color;
 	if (opt->tz) {
 		char why[256];
 		if (rf__tz_open(opt->tz, &run->tz, why, sizeof why) < 0) {
@@ -303,6 +305,8 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 		*err = r;
 		return NULL;
 	}
+	run->out.first_write = opt->on_output;
+	run->out.first_user = opt->progress_user;
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 	run->framer.skip_long = opt->skip_long;
 	/* parse csv/tsv (always the first stage): a quoted field may hold a
