@@ -402,6 +402,39 @@ static void drive(struct run *run, const char *const *files, int nfiles)
 	progress(run, 1);
 }
 
+/* Whether the inputs had records and the run rejected every one of them:
+ * the wrong parser, or bytes that are no text (binary, still compressed).
+ * Said loudly; without --rejects the run fails as for an unread input
+ * (rf_run returns 1) and prints no result.  With --rejects the records are
+ * kept, nothing is lost, and it is a warning.  An empty input is not
+ * this, and neither is one bad input among good ones (the count of
+ * rejected records says that, as before): only when no record at all got
+ * through.  Records a filter before the parser dropped are not rejected:
+ * then it is not said either. */
+static int every_record_rejected(struct run *run)
+{
+	uint64_t rejected = 0;
+	for (int y = 0; y < RF_REJECT_NWHY; y++)
+		rejected += run->env.rejected_why[y];
+	if (!rejected || rejected != run->records || (run->opt->partial & RF_PARTIAL_MERGE) || run->interrupted ||
+	    rf__cancelled())
+		return 0;
+	int why = run->env.first_reject_why;
+	char what[160];
+	if (why == RF_REJECT_TIME)
+		snprintf(what, sizeof what, "none had a valid timestamp for the time key");
+	else
+		snprintf(what, sizeof what, "none could be parsed as %s (another format? parse auto finds it; "
+			 "binary or compressed data?)", parse_format(run->q));
+	const char *input = run->ninputs > 1 ? "every input" : run->env.first_reject_input ? run->env.first_reject_input : "-";
+	if (run->have_rejects)
+		report_warning(run, "%s: every record (%llu) was rejected: %s", input, (unsigned long long)rejected, what);
+	else
+		report_error(run, input, -EBADMSG, "every record (%llu) was rejected: %s; no result printed",
+			     (unsigned long long)rejected, what);
+	return 1;
+}
+
 /* The end of the run: the result printed, the output flushed, and what was
  * skipped said.  0, 1 (an input failed) or a negative errno. */
 static int finish(struct run *run)
@@ -418,6 +451,9 @@ static int finish(struct run *run)
 				    (unsigned long long)(run->env.memory_limit >> 20));
 		return r;
 	}
+	int all_rejected = every_record_rejected(run);
+	if (all_rejected && !run->have_rejects)
+		goto skipped; /* no empty table that looks like an answer */
 	/* a partial state stands for all of its inputs once written: a run
 	 * that missed some of them writes none (a merge would take it for
 	 * whole), and the command leaves a named file empty */
@@ -443,7 +479,8 @@ static int finish(struct run *run)
 		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
 		return r;
 	}
-	r = run->failed_inputs ? 1 : 0;
+skipped:
+	r = run->failed_inputs || (all_rejected && !run->have_rejects) ? 1 : 0;
 	if (run->state_err)
 		r = run->state_err; /* the last checkpoint could not be written: said */
 	if (run->interrupted || rf__cancelled()) {
@@ -538,6 +575,7 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 	run->in_shown = shown;
 	run->consumers = consumers;
 	/* plan -> open -> drive -> finish */
+	run->ninputs = nfiles;
 	if ((r = plan_run(run, files, nfiles)) == 0) {
 		keep_in_process(run);
 		run->partial_inputs = nfiles ? (uint32_t)nfiles : 1;

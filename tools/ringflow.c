@@ -468,8 +468,27 @@ static void print_version(void)
 
 /* ---- Statistics ---------------------------------------------------------- */
 
-static void print_stats_text(FILE *f, const struct rf_report *r)
+/* A byte count for --stats: in binary units for a person at a terminal
+ * (1.8 GiB), else the raw number scripts read. */
+static const char *bytes_str(uint64_t n, int human, char *buf, size_t cap)
 {
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)n;
+	int u = 0;
+	if (!human) {
+		snprintf(buf, cap, "%" PRIu64, n);
+		return buf;
+	}
+	while (v >= 1024 && u < 6)
+		v /= 1024, u++;
+	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/* human: on a terminal, sizes in binary units and rates in GB/s */
+static void print_stats_text(FILE *f, const struct rf_report *r, int human)
+{
+	char b1[32];
 	fprintf(f, "ringflow stats\n");
 	fprintf(f, "  mode        %s, %d thread%s (%s)\n", rf_mode_name(r->mode), r->threads,
 		r->threads == 1 ? "" : "s", r->mode_reason);
@@ -487,7 +506,7 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 			r->uring_registered ? "registered" : "not registered",
 			r->direct_used ? "used" : "not used");
 	fprintf(f, "  inputs      %" PRIu64 " (%" PRIu64 " failed)\n", r->inputs, r->inputs_failed);
-	fprintf(f, "  bytes       %" PRIu64 "\n", r->bytes);
+	fprintf(f, "  bytes       %s\n", bytes_str(r->bytes, human, b1, sizeof b1));
 	fprintf(f, "  records     %" PRIu64 "\n", r->records);
 	if (r->lines)
 		fprintf(f, "  lines       %" PRIu64 "\n", r->lines);
@@ -495,8 +514,8 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 		fprintf(f, "  multiline   %s (a record is a start line and the lines after it)\n", r->multiline);
 	fprintf(f, "  batches     %" PRIu64 " (%" PRIu64 " assembled across buffer ends)\n",
 		r->batches, r->spill_batches);
-	fprintf(f, "  copied      %" PRIu64 " bytes (partial lines carried, records spilled, batches copied)\n",
-		r->bytes_copied);
+	fprintf(f, "  copied      %s%s (partial lines carried, records spilled, batches copied)\n",
+		bytes_str(r->bytes_copied, human, b1, sizeof b1), human ? "" : " bytes");
 	for (int i = 1; i < RF_COMPRESSED_MAX; i++)
 		if (r->decoded_inputs[i])
 			fprintf(f, "  decoded     %s (%s): %" PRIu64 " input%s, %" PRIu64 " compressed bytes to %" PRIu64
@@ -531,7 +550,10 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 			r->pool_buffer_size >> 10, r->pool_high_water);
 	fprintf(f, "  elapsed     %.3f s (%.2f GB/s)\n", secs(r->elapsed_ns),
 		r->elapsed_ns ? (double)r->bytes / (double)r->elapsed_ns : 0.0);
-	fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
+	if (human)
+		fprintf(f, "  peak rss    %s\n", bytes_str(r->peak_rss_kb << 10, 1, b1, sizeof b1));
+	else
+		fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
 	if (r->groups)
 		fprintf(f, "  groups      %" PRIu64 ", %.1f MiB (%.1f bytes a group)\n", r->groups,
 			(double)r->group_bytes / 1048576.0, (double)r->group_bytes / (double)r->groups);
@@ -858,7 +880,7 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 		if (json)
 			print_stats_json(f, rep, status);
 		else
-			print_stats_text(f, rep);
+			print_stats_text(f, rep, 0);
 		if (fflush(f) != 0 || ferror(f))
 			err = errno ? errno : EIO;
 		if (fclose(f) != 0 && !err)
@@ -1461,7 +1483,7 @@ options:
 	} else if (stats == 2) {
 		print_stats_json(stderr, &report, status);
 	} else if (stats == 1) {
-		print_stats_text(stderr, &report);
+		print_stats_text(stderr, &report, isatty(2));
 	}
 	if (verbose && r >= 0 && (stats == 0 || stats_path))
 		fprintf(stderr, "ringflow: mode %s (%s), io %s (%s), simd %s\n", rf_mode_name(report.mode),
