@@ -451,9 +451,8 @@ static int finish(struct run *run)
 				    (unsigned long long)(run->env.memory_limit >> 20));
 		return r;
 	}
-	int all_rejected = every_record_rejected(run);
-	if (all_rejected && !run->have_rejects)
-		goto skipped; /* no empty table that looks like an answer */
+	/* no empty table that looks like an answer */
+	int no_result = every_record_rejected(run) && !run->have_rejects;
 	/* a partial state stands for all of its inputs once written: a run
 	 * that missed some of them writes none (a merge would take it for
 	 * whole), and the command leaves a named file empty */
@@ -461,7 +460,7 @@ static int finish(struct run *run)
 	if (partial_out && (run->failed_inputs || run->interrupted || rf__cancelled())) {
 		report_error(run, "--partial-out", -EIO, "no partial state written: %s",
 			     run->failed_inputs ? "an input could not be read" : "the run was interrupted");
-	} else if (run->agg >= 0 &&
+	} else if (run->agg >= 0 && !no_result &&
 		   (r = partial_out ? rf__partial_write(run) : print_result(run, 1)) < 0) {
 		if (r == -EOVERFLOW)
 			report_note(run, "the result table of %llu groups would have taken the process to %llu MiB, "
@@ -479,8 +478,7 @@ static int finish(struct run *run)
 		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
 		return r;
 	}
-skipped:
-	r = run->failed_inputs || (all_rejected && !run->have_rejects) ? 1 : 0;
+	r = run->failed_inputs || no_result ? 1 : 0;
 	if (run->state_err)
 		r = run->state_err; /* the last checkpoint could not be written: said */
 	if (run->interrupted || rf__cancelled()) {
