@@ -194,6 +194,8 @@ struct rf_writer {
 	size_t len, cap;
 	int err;              /* first write error, negative errno */
 	uint64_t bytes;
+	void (*first_write)(void *user); /* once, before the first write(2) */
+	void *first_user;
 };
 
 int rf__writer_init(struct rf_writer *w, int fd, size_t cap);

@@ -262,6 +262,8 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 	run->table_out.streaming = q->agg_stage < 0;
 	run->table_out.chart_width = opt->chart_width;
 	run->table_out.ascii = opt->chart_ascii;
+	run->table_out.precision = opt->precision;
+	run->table_out.color = opt->color;
 	if (opt->tz) {
 		char why[256];
 		if (rf__tz_open(opt->tz, &run->tz, why, sizeof why) < 0) {
@@ -305,6 +307,8 @@ static struct run *run_new(const rf_query *q, const struct rf_options *opt, cons
 		*err = r;
 		return NULL;
 	}
+	run->out.first_write = opt->on_output;
+	run->out.first_user = opt->progress_user;
 	rf__framer_init(&run->framer, k, opt->max_record, run_batch, run);
 	run->framer.skip_long = opt->skip_long;
 	/* parse csv/tsv (always the first stage): a quoted field may hold a
@@ -400,6 +404,39 @@ static void drive(struct run *run, const char *const *files, int nfiles)
 	progress(run, 1);
 }
 
+/* Whether the inputs had records and the run rejected every one of them:
+ * the wrong parser, or bytes that are no text (binary, still compressed).
+ * Said loudly; without --rejects the run fails as for an unread input
+ * (rf_run returns 1) and prints no result.  With --rejects the records are
+ * kept, nothing is lost, and it is a warning.  An empty input is not
+ * this, and neither is one bad input among good ones (the count of
+ * rejected records says that, as before): only when no record at all got
+ * through.  Records a filter before the parser dropped are not rejected:
+ * then it is not said either. */
+static int every_record_rejected(struct run *run)
+{
+	uint64_t rejected = 0;
+	for (int y = 0; y < RF_REJECT_NWHY; y++)
+		rejected += run->env.rejected_why[y];
+	if (!rejected || rejected != run->records || (run->opt->partial & RF_PARTIAL_MERGE) || run->interrupted ||
+	    rf__cancelled())
+		return 0;
+	int why = run->env.first_reject_why;
+	char what[160];
+	if (why == RF_REJECT_TIME)
+		snprintf(what, sizeof what, "none had a valid timestamp for the time key");
+	else
+		snprintf(what, sizeof what, "none could be parsed as %s (another format? parse auto finds it; "
+			 "binary or compressed data?)", parse_format(run->q));
+	const char *input = run->ninputs > 1 ? "every input" : run->env.first_reject_input ? run->env.first_reject_input : "-";
+	if (run->have_rejects)
+		report_warning(run, "%s: every record (%llu) was rejected: %s", input, (unsigned long long)rejected, what);
+	else
+		report_error(run, input, -EBADMSG, "every record (%llu) was rejected: %s; no result printed",
+			     (unsigned long long)rejected, what);
+	return 1;
+}
+
 /* The end of the run: the result printed, the output flushed, and what was
  * skipped said.  0, 1 (an input failed) or a negative errno. */
 static int finish(struct run *run)
@@ -416,6 +453,8 @@ static int finish(struct run *run)
 				    (unsigned long long)(run->env.memory_limit >> 20));
 		return r;
 	}
+	/* no empty table that looks like an answer */
+	int no_result = every_record_rejected(run) && !run->have_rejects;
 	/* a partial state stands for all of its inputs once written: a run
 	 * that missed some of them writes none (a merge would take it for
 	 * whole), and the command leaves a named file empty */
@@ -426,7 +465,7 @@ static int finish(struct run *run)
 		report_error(run, run->opt->share_count ? "share" : "--partial-out", -EIO,
 			     "no partial state written: %s",
 			     run->failed_inputs ? "an input could not be read" : "the run was interrupted");
-	} else if (run->agg >= 0 &&
+	} else if (run->agg >= 0 && !no_result &&
 		   (r = partial_out ? rf__partial_write(run) : print_result(run, 1)) < 0) {
 		if (r == -EOVERFLOW)
 			report_note(run, "the result table of %llu groups would have taken the process to %llu MiB, "
@@ -444,7 +483,7 @@ static int finish(struct run *run)
 		report_error(run, "--rejects", r, "cannot write: %s", strerror(-r));
 		return r;
 	}
-	r = run->failed_inputs ? 1 : 0;
+	r = run->failed_inputs || no_result ? 1 : 0;
 	if (run->state_err)
 		r = run->state_err; /* the last checkpoint could not be written: said */
 	if (run->interrupted || rf__cancelled()) {
@@ -545,6 +584,7 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 	run->in_shown = shown;
 	run->consumers = consumers;
 	/* plan -> open -> drive -> finish */
+	run->ninputs = nfiles;
 	if ((r = plan_run(run, files, nfiles)) == 0) {
 		keep_in_process(run);
 		run->partial_inputs = nfiles ? (uint32_t)nfiles : 1;

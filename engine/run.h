@@ -105,6 +105,7 @@ struct run {
 	struct rf_cpu_mask caller_cpus; /* the caller's, put back at the end */
 	uint64_t total_bytes;     /* of the regular files, for progress */
 	struct rf_plan_input *inputs; /* each named input as the plan saw it */
+	int ninputs;              /* named inputs (0: stdin alone), for messages */
 	uint64_t ram;             /* physical memory, for the backend choice */
 	uint64_t done_bytes;      /* of the inputs already finished */
 	int cpus;                 /* the CPUs we may run on (the plan's count) */

@@ -2,10 +2,13 @@
 /* table.c - result tables and output formats. */
 #include "config.h"
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 #include "engine.h"
 #include "table.h"
 
@@ -607,7 +610,9 @@ int rf__table_project(struct rf_table *t, const int *cols, int n)
  *          the UTF-8 of C1 controls, U+2028/9 and bidi controls) and every
  *          byte that is not part of valid UTF-8 is \xHH.  A missing value
  *          is \N, which no data can print as.  Columns are aligned by
- *          characters (code points).
+ *          display width: East Asian wide characters take two columns,
+ *          combining marks none, an escape its own length.  Floats show
+ *          o->precision significant digits (see table_double).
  *   tsv    \t \n \r \\ escaped, other bytes as they are; missing is empty.
  *   csv    RFC 4180: a field holding , " CR or LF is quoted, " doubled; an
  *          empty string is "" and a missing value is empty (as DuckDB and
@@ -701,8 +706,6 @@ static int utf8_control(const unsigned char *p, int len)
 	return 0;
 }
 
-/* Table format: write the bytes as they are shown (see above), or with w
- * NULL only measure them; returns the width in characters. */
 int rf__plain_text(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -711,6 +714,35 @@ int rf__plain_text(const char *p, size_t n)
 	return 1;
 }
 
+static locale_t utf8_locale;
+
+static void open_utf8_locale(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* The columns a valid, printable UTF-8 sequence takes on a terminal: 2
+ * for East Asian wide and fullwidth characters, 0 for combining marks and
+ * other zero-width ones, else 1.  glibc's wcwidth knows the tables; it
+ * reads them from the locale, so this thread borrows C.UTF-8 for the call
+ * and gives the program's locale back (a library must not change it). */
+static int char_width(const unsigned char *p, int len)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, open_utf8_locale);
+	if (!utf8_locale)
+		return 1; /* no such locale: a character a column, as before */
+	wchar_t c = p[0] & (0x7f >> len);
+	for (int k = 1; k < len; k++)
+		c = (c << 6) | (p[k] & 0x3f);
+	locale_t old = uselocale(utf8_locale);
+	int width = wcwidth(c);
+	uselocale(old);
+	return width < 0 ? 1 : width;
+}
+
+/* Table format: write the bytes as they are shown (see above), or with w
+ * NULL only measure them; returns the width in terminal columns. */
 static size_t put_shown(struct rf_writer *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -747,7 +779,7 @@ static size_t put_shown(struct rf_writer *w, const char *s, size_t n)
 			width += elen;
 			start = i + (size_t)len;
 		} else {
-			width++;
+			width += c < 0x80 ? 1 : (size_t)char_width(p + i, len);
 		}
 		i += (size_t)len;
 	}
@@ -884,11 +916,61 @@ static int is_numeric(const struct rf_cell *c)
 	return c->type == RF_CELL_INT || c->type == RF_CELL_DBL || c->type == RF_CELL_BIGINT;
 }
 
-/* A cell in the table format: its text as shown, or \N when missing. */
-static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell, const struct rf_tz *tz)
+/* A float for people: `digits` significant digits, as %g gives them, but
+ * in fixed notation with the integer part whole (an average of 1234567.8
+ * bytes shows as 1234568, not 1.23457e+06), and trailing zeros dropped.
+ * Exponents only where fixed notation would be long: from 1e15, below
+ * 1e-4 (where %g also takes them).  Whole numbers print as they are. */
+static int table_double(double d, int digits, char *buf, size_t cap)
+{
+	double a = fabs(d);
+	if (!isfinite(d) || (d == floor(d) && a < 9007199254740992.0))
+		return rf__format_double(d, buf, cap);
+	if (a >= 1e15 || a < 1e-4)
+		return snprintf(buf, cap, "%.*g", digits, d);
+	/* decimals: what the digits leave after the integer part, or for
+	 * 0.00123 the zeros after the point and the digits after them */
+	int lead = (int)floor(log10(a)) + 1;
+	int dec = digits - lead;
+	if (dec < 0)
+		dec = 0;
+	int n = snprintf(buf, cap, "%.*f", dec, d);
+	if (n <= 0 || (size_t)n >= cap || !strchr(buf, '.'))
+		return n;
+	while (buf[n - 1] == '0')
+		n--;
+	if (buf[n - 1] == '.')
+		n--;
+	buf[n] = 0;
+	if (n == 2 && buf[0] == '-' && buf[1] == '0')
+		return snprintf(buf, cap, "0"); /* -0.0000 rounded away */
+	return n;
+}
+
+/* ANSI colours of the table format, for the other terminal output of the
+ * engine (charts) to use the same way: the text between sgr and a reset
+ * when on, as it is when off; the width shown is the text's alone. */
+int rf__put_colored(struct rf_writer *w, int on, const char *sgr, const char *p, size_t n)
+{
+	if (on)
+		put(w, sgr, strlen(sgr));
+	put(w, p, n);
+	return on ? put(w, RF_SGR_RESET, sizeof RF_SGR_RESET - 1) : w->err;
+}
+
+/* A cell in the table format: its text as shown, or \N when missing;
+ * floats to o->precision digits (0: 6). */
+static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell, const struct rf_table_out *o)
 {
 	char buf[64];
 	size_t len;
+	if (cell->type == RF_CELL_DBL) {
+		len = (size_t)table_double(cell->u.d, o->precision ? o->precision : 6, buf, sizeof buf);
+		if (w)
+			put(w, buf, len);
+		return len;
+	}
+	const struct rf_tz *tz = o->tz;
 	if (cell->type == RF_CELL_NULL) {
 		if (w)
 			put(w, "\\N", 2);
@@ -912,7 +994,7 @@ static size_t put_cell_shown(struct rf_writer *w, const struct rf_cell *cell, co
 static void widen(struct rf_table_out *o, const struct rf_table *t, size_t r, size_t *len)
 {
 	for (int c = 0; c < t->ncols; c++) {
-		size_t l = put_cell_shown(NULL, &t->cells[r * (size_t)t->ncols + (size_t)c], o->tz);
+		size_t l = put_cell_shown(NULL, &t->cells[r * (size_t)t->ncols + (size_t)c], o);
 		/* a cell widens its column up to 200, and never narrows it
 		 * (below a wider name, the header's padding would underflow) */
 		size_t w = l > 200 ? 200 : l;
@@ -944,6 +1026,8 @@ static void prefetch_row(const struct rf_table *t, size_t r)
 	}
 }
 
+#define STREAM_SAMPLE 1000
+
 static int write_table_format(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w)
 {
 	size_t head[RF_TABLE_MAX_COLS];
@@ -953,14 +1037,19 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 			o->width[c] = head[c];
 	}
 	/* A whole result is aligned on all its rows.  Streamed rows (select)
-	 * widen the columns row by row, so the layout depends only on the rows
-	 * themselves, never on where batches happened to end. */
-	if (!o->streaming)
-		for (size_t r = 0; r < t->nrows; r++)
-			widen(o, t, r, NULL);
+	 * widen the columns row by row; the header waits for the first piece
+	 * of them, and is as wide as its first STREAM_SAMPLE rows, so that it
+	 * stands over the rows (a live input's first piece may be one line). */
+	size_t sample = o->streaming ? (o->header_done ? 0 : STREAM_SAMPLE) : t->nrows;
+	for (size_t r = 0; r < t->nrows && r < sample; r++)
+		widen(o, t, r, NULL);
 	if (!o->header_done) {
 		for (int c = 0; c < t->ncols; c++) {
+			if (o->color)
+				put(w, RF_SGR_HEADER, sizeof RF_SGR_HEADER - 1);
 			put_shown(w, t->col[c], strlen(t->col[c]));
+			if (o->color)
+				put(w, RF_SGR_RESET, sizeof RF_SGR_RESET - 1);
 			if (c + 1 < t->ncols)
 				put_spaces(w, o->width[c] - head[c] + 2);
 		}
@@ -976,9 +1065,9 @@ static int write_table_format(struct rf_table_out *o, const struct rf_table *t, 
 			size_t pad = len[c] < o->width[c] ? o->width[c] - len[c] : 0;
 			if (is_numeric(cell)) { /* numbers right-aligned */
 				put_spaces(w, pad);
-				put_cell_shown(w, cell, o->tz);
+				put_cell_shown(w, cell, o);
 			} else {
-				put_cell_shown(w, cell, o->tz);
+				put_cell_shown(w, cell, o);
 				if (c + 1 < t->ncols)
 					put_spaces(w, pad);
 			}
@@ -1010,8 +1099,12 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 	if (o->format == RF_OUT_TABLE) {
 		if (bare && t->ncols == 1 && t->nrows == 1) {
 			/* a lone answer, for `n=$(ringflow ...)`: missing is an empty line */
-			if (t->cells[0].type != RF_CELL_NULL)
-				put_cell_shown(w, &t->cells[0], o->tz);
+			/* a script's number: whole, unless --precision asks */
+			char num[64];
+			if (t->cells[0].type == RF_CELL_DBL && !o->precision)
+				put(w, num, (size_t)rf__format_double(t->cells[0].u.d, num, sizeof num));
+			else if (t->cells[0].type != RF_CELL_NULL)
+				put_cell_shown(w, &t->cells[0], o);
 			return put(w, "\n", 1);
 		}
 		return write_table_format(o, t, w);

@@ -97,11 +97,21 @@ struct rf_table_out {
 	size_t width[RF_TABLE_MAX_COLS];
 	const struct rf_tz *tz;    /* --tz: times shown on its clock (NULL: UTC) */
 	int chart_width, ascii;    /* chart: columns (0: the terminal's), '#' bars */
+	int precision;             /* table: a float's significant digits (0: 6) */
+	int color;                 /* table: the header in colour */
 };
 
 /* A cell's text as the TSV format shows it (numbers in their stable
  * form); *len set; buf (64 bytes) may hold it. */
 const char *rf__cell_text(const struct rf_cell *c, const struct rf_tz *tz, char *buf, size_t cap, size_t *len);
+
+/* Colour on a terminal (o->color): SGR sequences for the table's header,
+ * a chart's bars, query-error carets; rf__put_colored writes p between
+ * sgr and RF_SGR_RESET when on, plain when off. */
+#define RF_SGR_HEADER "\033[1;4m"
+#define RF_SGR_BAR "\033[36m"
+#define RF_SGR_RESET "\033[0m"
+int rf__put_colored(struct rf_writer *w, int on, const char *sgr, const char *p, size_t n);
 
 /* Write the rows.  `bare`: a 1x1 table in table format prints the value
  * alone (a single-number answer). */

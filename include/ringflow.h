@@ -277,6 +277,16 @@ struct rf_options {
 	 * else $COLUMNS, else 80), and '#' bars in place of Unicode blocks */
 	int chart_width;
 	int chart_ascii;
+	/* The table format (not tsv, csv, json, which print floats whole):
+	 * precision, the significant digits of a float (0: 6; a lone
+	 * one-number answer stays whole unless it is set); color, ANSI
+	 * colour in the header (1: always; the caller decides for a
+	 * terminal).  on_output, when set, is called once with
+	 * progress_user before the first byte goes to out_fd: the command
+	 * takes its progress bar off the terminal there. */
+	int precision;
+	int color;
+	void (*on_output)(void *user);
 };
 
 #define RF_PARTIAL_OUT 1

@@ -32,6 +32,10 @@ void rf__writer_free(struct rf_writer *w)
  * w->err: it is stored atomically, and read so (out_err in run.c). */
 static int write_all(struct rf_writer *w, const char *p, size_t n)
 {
+	if (w->first_write && n) {
+		w->first_write(w->first_user);
+		w->first_write = NULL;
+	}
 	while (n) {
 		ssize_t r = rf__faults ? rf__fault_write(w->fd, p, n) : write(w->fd, p, n);
 		if (r < 0) {

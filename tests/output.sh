@@ -149,8 +149,9 @@ PY
 # ---- missing, empty, "-" and "\N" are four different things ------------------
 printf -- '-\t\\N\tx\nmissing\n\t\t\n' > "$T/nulls"
 rf 'split "\t" | select $1, $2, $3' "$T/nulls" > "$T/got"
-# (select streams: the columns widen as wider rows come)
-printf '%s\n' '$1  $2  $3' '-   \\N  x' 'missing  \N   \N' '              ' > "$T/want"
+# (select streams: the header is as wide as the first rows, then the
+# columns widen as wider rows come)
+printf '%s\n' '$1       $2   $3' '-        \\N  x' 'missing  \N   \N' '              ' > "$T/want"
 check_same "table: missing is \\N, a literal \\N is \\\\N, empty is blank" "$T/got" "$T/want"
 rf --format=csv 'split "\t" | select $1, $2, $3' "$T/nulls" > "$T/got"
 printf '%s\n' '$1,$2,$3' '-,\N,x' 'missing,,' '"","",""' > "$T/want"

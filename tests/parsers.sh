@@ -108,8 +108,9 @@ for line in open(sys.argv[1]):
         pass
 ' "$T/badjson" > "$T/py"
 check_eq "json: python3 refuses every bad case" "$(cat "$T/py")" ""
+# every record rejected: no result, exit status 2 (tty_output.sh)
 rf 'parse json | count' "$T/badjson" > "$T/got" 2> "$T/err"
-check_eq "json: what json.loads refuses is rejected" "$(cat "$T/got")" 0
+check_eq "json: what json.loads refuses is rejected" "$?:$(cat "$T/got")" 2:
 check_grep "json: rejects counted" "$T/err" "12 records could not be parsed as json"
 big=$(awk 'BEGIN { for (i = 0; i < 300; i++) printf "9"; }')
 printf '{"n":%s,"m":-%s.5e-3,"k":NaN,"j":-Infinity}\n' "$big" "$big" > "$T/bignum"
@@ -318,7 +319,7 @@ for mode in $MODES; do
 		check_grep "combined cut off: counted, $mode $io" "$T/err" "$ncut records ended early"
 	done
 	rf --mode=$mode 'parse combined | count' "$T/req.log" > "$T/got" 2> "$T/err"
-	check_eq "combined cut in the request: rejected, $mode" "$(cat "$T/got")" 0
+	check_eq "combined cut in the request: rejected, $mode" "$?:$(cat "$T/got")" 2:
 	check_grep "combined cut in the request: reported, $mode" "$T/err" \
 		"$(wc -l < "$T/req.log") records could not be parsed as combined"
 done

@@ -3,7 +3,7 @@
 py_checks runs them with this module at hand): the counts of checks and
 failures, running ringflow, and one model of what each output format prints
 for given cells, from the rules README.md ("Output") writes down."""
-import functools, json, math, os, re, resource, subprocess, sys
+import functools, json, math, os, re, resource, subprocess, sys, unicodedata
 
 MODES = ["serial", "parallel", "pipeline", "multiprocess", "async"]
 FORMATS = ["table", "tsv", "csv", "json"]
@@ -85,12 +85,22 @@ BYTE = [ESC.get(c, b"\\x%02x" % c) for c in range(256)]
 UNSAFE = re.compile("[\x80-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
+def char_width(ch):
+    """the terminal columns of a printable character, by Unicode's tables
+    (not the code under test): combining and zero-width format characters
+    0 (the soft hyphen is shown), East Asian wide and fullwidth 2, else 1"""
+    cat = unicodedata.category(ch)
+    if ch != "\u00ad" and (cat in ("Mn", "Me", "Cf") or "\u1160" <= ch <= "\u11ff"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 @functools.lru_cache(maxsize=None)
 def shown(b):
     """the table's text for b and its width in characters: tab, newline, CR
     and backslash escaped, other control bytes, DEL, bytes of no valid UTF-8
     sequence, C1, U+2028/9 and bidi controls as backslash-x-HH, each byte; the
-    rest as it is, a character wide"""
+    rest as it is, as wide as char_width says"""
     if b is None:
         return b"\\N", 2
     out, width = bytearray(), 0
@@ -101,11 +111,11 @@ def shown(b):
         elif u:
             text = u.decode()
             if not UNSAFE.search(text):
-                out += u; width += len(text)
+                out += u; width += sum(map(char_width, text))
                 continue
             for ch in text:
                 e = b"".join(BYTE[x] for x in ch.encode()) if UNSAFE.match(ch) else ch.encode()
-                out += e; width += len(e) if UNSAFE.match(ch) else 1
+                out += e; width += len(e) if UNSAFE.match(ch) else char_width(ch)
         else:
             e = b"".join(BYTE[x] for x in o)
             out += e; width += len(e)
@@ -114,15 +124,15 @@ def shown(b):
 
 def table_layout(header, rows, numeric, streaming):
     """a whole result is aligned on all its rows, a streamed one (select)
+    on its first piece's first 1000 rows (here: the whole small input), then
     widens row by row; a cell widens its column up to 200 characters;
     numbers right-aligned; the last column unpadded"""
     hs = [shown(h) for h in header]
     w = [hw for _, hw in hs]
     cells = [[shown(c if not isinstance(c, int) else b"%d" % c) for c in r] for r in rows]
-    if not streaming:
-        for r in cells:
-            for c, (_, cw) in enumerate(r):
-                w[c] = max(w[c], min(cw, 200))
+    for r in (cells[:1000] if streaming else cells):
+        for c, (_, cw) in enumerate(r):
+            w[c] = max(w[c], min(cw, 200))
     n = len(header)
     out = bytearray()
     for c, (t, hw) in enumerate(hs):

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -140,6 +141,10 @@ static void usage(FILE *f)
 	      "  --stats-file=FILE        write the statistics to FILE instead (text unless\n"
 	      "                           --stats=json); messages stay on stderr\n"
 	      "  --progress               a progress bar on stderr, when it is a terminal\n"
+	      "  --precision=N            table format: floats to N significant digits (1-17,\n"
+	      "                           default 6); tsv, csv and json print them whole\n"
+	      "  --color=auto|always|never  colour in table headers and query-error carets;\n"
+	      "                           auto: on a terminal, unless NO_COLOR is set\n"
 	      "  --numa=auto|off|interleave|node:N  thread and buffer placement\n"
 	      "  --cpus=LIST              run only on these CPUs (like 0-3,6)\n"
 	      "  --plugin=FILE.so         load the stages of a plugin (repeatable); also every\n"
@@ -219,14 +224,55 @@ static int size_option(const char *name, const char *arg, size_t *out)
 	return 0;
 }
 
+/* --color: 0 auto, 1 always, 2 never; colour on stderr (carets) */
+static int color_mode, color_err;
+
+/* auto: a terminal, and NO_COLOR unset or empty (https://no-color.org) */
+static int use_color(int fd)
+{
+	const char *no = getenv("NO_COLOR");
+	return color_mode == 1 || (color_mode == 0 && isatty(fd) && !(no && *no));
+}
+
+/* The line of a query or pattern, and a caret under the column at fault. */
+static void print_caret(const char *text, int column)
+{
+	fprintf(stderr, "  %s\n  %*s%s^%s\n", text, column - 1, "", color_err ? "\033[1;31m" : "",
+		color_err ? "\033[0m" : "");
+}
+
 static void print_query_error(const char *query, const struct rf_query_error *err)
 {
 	fprintf(stderr, "ringflow: query:%d: %s\n", err->column, err->message);
-	if (err->column > 0 && !strchr(query, '\n')) {
-		fprintf(stderr, "  %s\n  %*s^\n", query, err->column - 1, "");
-	}
+	if (err->column > 0 && !strchr(query, '\n'))
+		print_caret(query, err->column);
 	if (err->hint[0])
 		fprintf(stderr, "  hint: %s\n", err->hint);
+}
+
+/* The bar is drawn by the reading thread; output may start on another
+ * (a worker's select rows), and messages come from any: the lock keeps a
+ * bar from being drawn over what they print. */
+static pthread_mutex_t bar_lock = PTHREAD_MUTEX_INITIALIZER;
+static int bar_shown, bar_over;
+
+/* Take the bar off the line (bar_lock held). */
+static void bar_erase(void)
+{
+	if (bar_shown)
+		fputs("\r\033[K", stderr);
+	bar_shown = 0;
+}
+
+/* Results are about to go to the terminal the bar is on: the bar goes,
+ * for good (redrawn, it would land among the rows). */
+static void on_output(void *user)
+{
+	(void)user;
+	pthread_mutex_lock(&bar_lock);
+	bar_erase();
+	bar_over = 1;
+	pthread_mutex_unlock(&bar_lock);
 }
 
 /* A one-line bar on stderr, redrawn in place. */
@@ -249,7 +295,12 @@ static void on_progress(void *user, uint64_t done, uint64_t total, uint64_t elap
 	} else {
 		snprintf(line, sizeof line, "%.2f GB  %.2f GB/s", (double)done / 1e9, rate / 1e9);
 	}
-	fprintf(stderr, "\r%s\033[K", line);
+	pthread_mutex_lock(&bar_lock);
+	if (!bar_over) {
+		fprintf(stderr, "\r%s\033[K", line);
+		bar_shown = 1;
+	}
+	pthread_mutex_unlock(&bar_lock);
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -362,6 +413,9 @@ static void on_message(void *user, const char *input, int err, const char *messa
 	if (err) /* workers report from their own threads */
 		__atomic_store_n(&engine_err, err < 0 ? -err : err, __ATOMIC_RELAXED);
 	if (msg_print) {
+		pthread_mutex_lock(&bar_lock);
+		bar_erase(); /* the message on a line of its own; the bar comes back */
+		pthread_mutex_unlock(&bar_lock);
 		if (!*input)
 			fprintf(stderr, "ringflow: %s\n", message);
 		else if (err == 0 && !strcmp(input, "note"))
@@ -432,8 +486,27 @@ static void print_version(void)
 
 /* ---- Statistics ---------------------------------------------------------- */
 
-static void print_stats_text(FILE *f, const struct rf_report *r)
+/* A byte count for --stats: in binary units for a person at a terminal
+ * (1.8 GiB), else the raw number scripts read. */
+static const char *bytes_str(uint64_t n, int human, char *buf, size_t cap)
 {
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)n;
+	int u = 0;
+	if (!human) {
+		snprintf(buf, cap, "%" PRIu64, n);
+		return buf;
+	}
+	while (v >= 1024 && u < 6)
+		v /= 1024, u++;
+	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/* human: on a terminal, sizes in binary units and rates in GB/s */
+static void print_stats_text(FILE *f, const struct rf_report *r, int human)
+{
+	char b1[32];
 	fprintf(f, "ringflow stats\n");
 	fprintf(f, "  mode        %s, %d thread%s (%s)\n", rf_mode_name(r->mode), r->threads,
 		r->threads == 1 ? "" : "s", r->mode_reason);
@@ -451,7 +524,7 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 			r->uring_registered ? "registered" : "not registered",
 			r->direct_used ? "used" : "not used");
 	fprintf(f, "  inputs      %" PRIu64 " (%" PRIu64 " failed)\n", r->inputs, r->inputs_failed);
-	fprintf(f, "  bytes       %" PRIu64 "\n", r->bytes);
+	fprintf(f, "  bytes       %s\n", bytes_str(r->bytes, human, b1, sizeof b1));
 	fprintf(f, "  records     %" PRIu64 "\n", r->records);
 	if (r->lines)
 		fprintf(f, "  lines       %" PRIu64 "\n", r->lines);
@@ -459,8 +532,8 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 		fprintf(f, "  multiline   %s (a record is a start line and the lines after it)\n", r->multiline);
 	fprintf(f, "  batches     %" PRIu64 " (%" PRIu64 " assembled across buffer ends)\n",
 		r->batches, r->spill_batches);
-	fprintf(f, "  copied      %" PRIu64 " bytes (partial lines carried, records spilled, batches copied)\n",
-		r->bytes_copied);
+	fprintf(f, "  copied      %s%s (partial lines carried, records spilled, batches copied)\n",
+		bytes_str(r->bytes_copied, human, b1, sizeof b1), human ? "" : " bytes");
 	for (int i = 1; i < RF_COMPRESSED_MAX; i++)
 		if (r->decoded_inputs[i])
 			fprintf(f, "  decoded     %s (%s): %" PRIu64 " input%s, %" PRIu64 " compressed bytes to %" PRIu64
@@ -495,7 +568,10 @@ static void print_stats_text(FILE *f, const struct rf_report *r)
 			r->pool_buffer_size >> 10, r->pool_high_water);
 	fprintf(f, "  elapsed     %.3f s (%.2f GB/s)\n", secs(r->elapsed_ns),
 		r->elapsed_ns ? (double)r->bytes / (double)r->elapsed_ns : 0.0);
-	fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
+	if (human)
+		fprintf(f, "  peak rss    %s\n", bytes_str(r->peak_rss_kb << 10, 1, b1, sizeof b1));
+	else
+		fprintf(f, "  peak rss    %" PRIu64 " KiB\n", r->peak_rss_kb);
 	if (r->groups)
 		fprintf(f, "  groups      %" PRIu64 ", %.1f MiB (%.1f bytes a group)\n", r->groups,
 			(double)r->group_bytes / 1048576.0, (double)r->group_bytes / (double)r->groups);
@@ -822,7 +898,7 @@ static int write_stats_file(struct output *o, const struct rf_report *rep, int j
 		if (json)
 			print_stats_json(f, rep, status);
 		else
-			print_stats_text(f, rep);
+			print_stats_text(f, rep, 0);
 		if (fflush(f) != 0 || ferror(f))
 			err = errno ? errno : EIO;
 		if (fclose(f) != 0 && !err)
@@ -840,7 +916,7 @@ enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
        OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE, OPT_STATE, OPT_CHECKPOINT, OPT_ROTATEWAIT, OPT_POLL,
-       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT, OPT_EXITEMPTY, OPT_ASCII };
+       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT, OPT_EXITEMPTY, OPT_ASCII, OPT_PRECISION, OPT_COLOR };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -885,6 +961,8 @@ static const struct option longopts[] = {
 	{ "plugin", required_argument, NULL, OPT_PLUGIN },
 	{ "partial-out", required_argument, NULL, OPT_PARTIALOUT },
 	{ "exit-empty", no_argument, NULL, OPT_EXITEMPTY },
+	{ "precision", required_argument, NULL, OPT_PRECISION },
+	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -1251,6 +1329,24 @@ int main(int argc, char **argv)
 		case OPT_PLUGIN: plugins[nplugins++] = optarg; break;
 		case OPT_PARTIALOUT: partial_path = optarg; break;
 		case OPT_EXITEMPTY: exit_empty = 1; break;
+		case OPT_PRECISION: {
+			char *end;
+			errno = 0;
+			long n = strtol(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end || n < 1 || n > 17) {
+				fprintf(stderr, "ringflow: --precision: '%s' is not a number from 1 to 17\n", optarg);
+				return EXIT_USAGE;
+			}
+			opt.precision = (int)n;
+			break;
+		}
+		case OPT_COLOR:
+			color_mode = !strcmp(optarg, "auto") ? 0 : !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 2 : -1;
+			if (color_mode < 0) {
+				fprintf(stderr, "ringflow: --color: unknown setting '%s' (auto, always, never)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'f': opt.follow = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -1308,6 +1404,7 @@ int main(int argc, char **argv)
 	}
 	if (check_sizes(&opt) < 0)
 		return EXIT_USAGE;
+	color_err = use_color(2);
 	if (stats_path && !stats)
 		stats = 1;
 	r = load_plugins(plugins, nplugins);
@@ -1331,7 +1428,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringflow: %s%s\n", opt.record_start && qerr.column ? "--record-start: " : "",
 			qerr.message);
 		if (opt.record_start && qerr.column > 0)
-			fprintf(stderr, "  %s\n  %*s^\n", opt.record_start, qerr.column - 1, "");
+			print_caret(opt.record_start, qerr.column);
 		rf_query_free(q);
 		return EXIT_USAGE;
 	}
@@ -1419,13 +1516,20 @@ int main(int argc, char **argv)
 	/* a bar only where a person watches it, and only with a known size */
 	if (progress && isatty(2))
 		opt.on_progress = on_progress;
+	if (opt.on_progress && isatty(opt.out_fd))
+		opt.on_output = on_output;
+	opt.color = use_color(opt.out_fd);
 	struct rf_report report;
 	rf_report_init(&report); /* rf_run may fail before it fills it */
 	r = rf_run(q, (const char *const *)files, nfiles, &opt, (stats || verbose || exit_empty) ? &report : NULL);
 	report.lookup_tables = (uint64_t)rf_query_lookups(q, &report.lookup_rows, &report.lookup_bytes);
 	rf_query_free(q);
-	if (opt.on_progress)
-		fputs("\r\033[K", stderr); /* the bar goes away */
+	if (opt.on_progress) { /* the bar goes away */
+		pthread_mutex_lock(&bar_lock);
+		bar_erase();
+		bar_over = 1;
+		pthread_mutex_unlock(&bar_lock);
+	}
 	if (outs[0].fd >= 0 && finish_rejects(&outs[0], r) < 0)
 		r = -EIO;
 	/* a failed run (an input unread too) leaves no partial state that
@@ -1469,7 +1573,7 @@ int main(int argc, char **argv)
 	} else if (stats == 2) {
 		print_stats_json(stderr, &report, status);
 	} else if (stats == 1) {
-		print_stats_text(stderr, &report);
+		print_stats_text(stderr, &report, isatty(2));
 	}
 	if (verbose && r >= 0 && (stats == 0 || stats_path))
 		fprintf(stderr, "ringflow: mode %s (%s), io %s (%s), simd %s\n", rf_mode_name(report.mode),

@@ -20,7 +20,7 @@
 _ringflow_valued='io decompress simd regex-engine mode queue-depth threads memory group-memory
 	buffer-size window max-record on-long record-start multiline format rejects every
 	interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack
-	stats-file numa cpus plugin partial-out'
+	stats-file numa cpus plugin partial-out precision color'
 _ringflow_flags='direct sqpoll strict follow progress verbose help version stats exit-empty ascii'
 
 # _ringflow_option PREFIX: the long option PREFIX stands for (getopt_long
@@ -69,6 +69,7 @@ _ringflow_values()
 	multiline) values='java python go indent' ;;
 	format) values='table tsv csv json chart html' ;;
 	stats) values='text json' ;;
+	color) values='auto always never' ;;
 	numa) values='auto off interleave node:' ;;
 	seek-slack) values='off' ;;
 	since | until) values='now today yesterday' ;;

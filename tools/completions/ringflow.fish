@@ -9,7 +9,7 @@
 set -g __fish_ringflow_valued io decompress simd regex-engine mode queue-depth threads memory \
     group-memory buffer-size window max-record on-long record-start multiline format rejects \
     every interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack \
-    stats-file numa cpus plugin partial-out
+    stats-file numa cpus plugin partial-out precision color
 set -g __fish_ringflow_flags direct sqpoll strict follow progress verbose help version stats exit-empty ascii
 
 # Where the word at the cursor is: "value" (of the option before it),
@@ -154,6 +154,8 @@ complete -c ringflow -n __fish_ringflow_options -l exit-empty -d 'Exit status 1 
 complete -c ringflow -n __fish_ringflow_options -l stats-file -r -F -d 'Write the statistics to a file'
 complete -c ringflow -n __fish_ringflow_options -l partial-out -r -F -d 'Write the partial state to a file'
 complete -c ringflow -n __fish_ringflow_options -l progress -d 'A progress bar on stderr'
+complete -c ringflow -n __fish_ringflow_options -l precision -x -d 'Significant digits of floats in tables'
+complete -c ringflow -n __fish_ringflow_options -l color -x -a 'auto always never' -d 'Colour on a terminal'
 complete -c ringflow -n __fish_ringflow_options -l numa -x -a 'auto off interleave node:' -d 'Thread and buffer placement'
 complete -c ringflow -n __fish_ringflow_options -l cpus -x -d 'Run only on these CPUs'
 complete -c ringflow -n __fish_ringflow_options -s v -l verbose -d 'Say which mode, backend and SIMD level were used'
