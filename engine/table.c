@@ -1179,7 +1179,11 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 
 size_t rf__cell_shown(struct rf_writer *w, const struct rf_cell *cell, const struct rf_tz *tz)
 {
-	return put_cell_shown(w, cell, tz);
+	/* a chart's labels: the table's default precision */
+	struct rf_table_out o;
+	o.tz = tz;
+	o.precision = 0;
+	return put_cell_shown(w, cell, &o);
 }
 
 size_t rf__text_shown(struct rf_writer *w, const char *s, size_t n)
