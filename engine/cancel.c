@@ -12,6 +12,7 @@
  * which are lock-free here and so async-signal-safe. */
 #include "config.h"
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -122,7 +123,18 @@ int rf__cancelled(void)
 	const struct rf_cancel_watch *w = rf__cancel_this;
 	if (!w)
 		return 0;
-	return atomic_load(&rf__cancel_gen) != w->gen || (w->token && atomic_load(&w->token->fired));
+	if (atomic_load(&rf__cancel_gen) != w->gen || (w->token && atomic_load(&w->token->fired)))
+		return 1;
+	/* A forked multiprocess worker has its own copy of the counter and
+	 * the token, which the parent's cancel does not change; but the run's
+	 * eventfd is the parent's, shared across the fork, and the parent's
+	 * cancel writes to it (nothing in the worker does, and nothing reads
+	 * it while the workers run).  One poll a chunk or batch. */
+	if (w->fd >= 0 && w->pid != getpid()) {
+		struct pollfd pf = { .fd = w->fd, .events = POLLIN };
+		return poll(&pf, 1, 0) > 0 && (pf.revents & POLLIN);
+	}
+	return 0;
 }
 
 int rf__cancel_fd(void)
@@ -160,6 +172,7 @@ void rf__cancel_begin(struct rf_cancel_watch *w, const struct rf_cancel_token *t
 {
 	w->token = token;
 	w->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	w->pid = getpid();
 	w->slot = claim_slot();
 	struct rf_cancel_slot *s = w->slot;
 	if (s) {

@@ -159,6 +159,7 @@ struct layout {
 	size_t labels;  /* their width, with two blanks after each */
 	size_t width;   /* of the whole line */
 	int ascii;
+	int color;      /* bars in colour (--color on a terminal) */
 };
 
 static void measure_labels(struct layout *L)
@@ -259,13 +260,22 @@ static void bar_chart(struct rf_writer *w, const struct layout *L, int c)
 			if (neg > left)
 				neg = left;
 			spaces(w, 1 + left - neg);
+			if (neg && L->color)
+				puts_(w, RF_SGR_BAR);
 			repeat(w, L->ascii ? "#" : FULL_BLOCK, neg);
+			if (neg && L->color)
+				puts_(w, RF_SGR_RESET);
 			puts_(w, L->ascii ? "|" : "\u2502");
 		} else {
 			put(w, " ", 1);
 		}
-		if (have && v > 0)
+		if (have && v > 0) {
+			if (L->color)
+				puts_(w, RF_SGR_BAR);
 			put_bar(w, L->ascii, llround(v * scale * 8));
+			if (L->color)
+				puts_(w, RF_SGR_RESET);
+		}
 		put(w, "\n", 1);
 	}
 }
@@ -497,7 +507,8 @@ int rf__chart_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 		put(w, "\n", 1);
 		return w->err;
 	}
-	struct layout L = { .t = t, .tz = o->tz, .width = chart_width(o, w->fd), .ascii = o->ascii };
+	struct layout L = { .t = t, .tz = o->tz, .width = chart_width(o, w->fd), .ascii = o->ascii,
+			    .color = o->color };
 	int value[RF_TABLE_MAX_COLS], nvalue = 0, tcol = -1;
 	for (int c = 0; c < t->ncols; c++) {
 		if (c >= t->nkeys && numeric_column(t, c))

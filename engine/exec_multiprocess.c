@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "run.h"
 #include "exec_multiprocess.h"
@@ -160,10 +161,23 @@ static int next_ml_record(int fd, uint64_t at, uint64_t size, const struct rf_ml
 	return r;
 }
 
-/* Read fd to its end into a malloc'd buffer.  A run cancelled meanwhile
- * (rf_cancel, its token: the parent's own state, which the workers forked
- * before do not see) returns -EINTR, for the caller to stop the workers. */
-static int read_full(int fd, char **out, size_t *len)
+/* How long workers get, once the run is cancelled, to hand in what they
+ * read: they see the cancel through the run's eventfd (rf__cancelled) and
+ * finish as after a signal of their own; a worker that does not (a
+ * program's own handler holding it, a stage stuck) is then killed. */
+#define CANCEL_GRACE_MS 3000
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read fd to its end into a malloc'd buffer.  Once the run is cancelled
+ * (*deadline is then set, for all the workers), wait for the end only until
+ * *deadline: -ETIMEDOUT after it, for the caller to kill the workers. */
+static int read_full(int fd, char **out, size_t *len, int64_t *deadline)
 {
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap);
@@ -171,18 +185,32 @@ static int read_full(int fd, char **out, size_t *len)
 		return -ENOMEM;
 	int cfd = rf__cancel_fd();
 	for (;;) {
-		if (rf__cancelled()) {
-			free(buf);
-			return -EINTR;
+		if (!*deadline && rf__cancelled())
+			*deadline = now_ms() + CANCEL_GRACE_MS;
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = cfd, .events = POLLIN } };
+		int timeout = -1;
+		if (*deadline) {
+			int64_t left = *deadline - now_ms();
+			timeout = left > 0 ? (int)left : 0;
 		}
-		if (cfd >= 0) {
-			struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = cfd, .events = POLLIN } };
-			if (poll(pf, 2, -1) < 0 && errno != EINTR) {
-				free(buf);
-				return -errno;
+		int np = poll(pf, *deadline || cfd < 0 ? 1 : 2, timeout);
+		if (np < 0 && errno != EINTR) {
+			free(buf);
+			return -errno;
+		}
+		if (np == 0 && *deadline) {
+			free(buf);
+			return -ETIMEDOUT;
+		}
+		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			/* the eventfd: a cancel, seen above on the next turn; or a
+			 * token fired and reset since, whose write is drained */
+			if (!*deadline && (pf[1].revents & POLLIN) && !rf__cancelled()) {
+				uint64_t v;
+				ssize_t d = read(cfd, &v, sizeof v);
+				(void)d;
 			}
-			if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue; /* the eventfd woke us: looked at above */
+			continue;
 		}
 		if (n == cap) {
 			char *nb = realloc(buf, cap *= 2);
@@ -397,29 +425,32 @@ int run_multiprocess(struct run *run, const char *const *files, int nfiles)
 	}
 
 	/* collect, in worker order */
-	int died = 0, cancelled = 0;
+	int died = 0, killed = 0;
+	int64_t deadline = 0; /* set once the run is cancelled: see read_full */
 	for (int w = 0; w < started; w++) {
 		char *buf = NULL;
 		size_t len = 0;
-		int rr = cancelled ? -EINTR : 0;
+		int rr = killed ? -EINTR : 0;
 		if (run->agg >= 0 && rr == 0) {
-			rr = read_full(data[w], &buf, &len);
+			rr = read_full(data[w], &buf, &len, &deadline);
 		}
 		size_t got = 0;
 		char *rbuf = NULL;
 		if (rr == 0)
-			rr = read_full(report[w], &rbuf, &got);
-		if (rr == -EINTR && !cancelled) {
-			/* cancelled: the workers still running are stopped
-			 * here, since they cannot see it, and reaped below */
-			cancelled = 1;
+			rr = read_full(report[w], &rbuf, &got, &deadline);
+		if (rr == -ETIMEDOUT && !killed) {
+			/* cancelled, and this worker did not finish in the
+			 * grace time: it and those after it are killed (and
+			 * reaped below); what they read is lost */
+			killed = 1;
 			for (int o = w; o < started; o++)
 				kill(pids[o], SIGKILL);
+			rr = -EINTR;
 		}
 		int status = 0;
 		while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
 			;
-		if (cancelled) {
+		if (killed) {
 			died = 1;
 			goto next;
 		}

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "run.h"
@@ -98,10 +97,11 @@ int rf__partial_write(struct run *run)
 	return r;
 }
 
-/* All of fd, into *out (malloc'ed). */
-static int slurp(int fd, char **out, size_t *len)
+/* All of fd, into *out (malloc'ed); hint: its size if known (a regular
+ * file's), so that one buffer takes it with no growing. */
+static int slurp(int fd, char **out, size_t *len, size_t hint)
 {
-	size_t cap = 1 << 16, n = 0;
+	size_t cap = hint ? hint + 1 : 1 << 16, n = 0;
 	char *buf = malloc(cap);
 	for (;;) {
 		if (!buf)
@@ -232,35 +232,26 @@ int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 			report_error(run, shown, r, "%s", strerror(-r));
 			break;
 		}
-		/* a big file is mapped, not read: a thousand partials of
-		 * several MB each would otherwise be copied once more, and
-		 * faulted into a fresh buffer each time (a small one is read:
-		 * a map and its unmap cost more than the copy) */
+		/* read into one buffer of the file's size, not mapped: a
+		 * partial rewritten (truncated) while it is merged would kill
+		 * the process with SIGBUS, where a read sees the short file
+		 * and the checks refuse it */
 		struct stat sb;
 		char *buf = NULL;
 		size_t len = 0;
-		int mapped = 0;
 		int opened = fd != 0 && !(in && in->kind == RF_INPUT_FD);
-		if (opened && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 1 << 20 && (uint64_t)sb.st_size <= SIZE_MAX) {
-			void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-			if (m != MAP_FAILED) {
-				buf = m;
-				len = (size_t)sb.st_size;
-				mapped = 1;
-			}
-		}
-		if (!mapped)
-			r = slurp(fd, &buf, &len);
+		size_t hint = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+					      (uint64_t)sb.st_size < SIZE_MAX
+				      ? (size_t)sb.st_size
+				      : 0;
+		r = slurp(fd, &buf, &len, hint);
 		if (opened)
 			close(fd);
 		if (r < 0)
 			report_error(run, shown, r, "%s", strerror(-r));
 		else
 			r = merge_bytes(run, shown, buf, len, &cum);
-		if (mapped)
-			munmap(buf, len);
-		else
-			free(buf);
+		free(buf);
 	}
 	if (run->rep)
 		run->rep->inputs = (uint64_t)(nfiles ? nfiles : 1);

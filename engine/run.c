@@ -415,10 +415,13 @@ static void drive(struct run *run, const char *const *files, int nfiles)
  * then it is not said either. */
 static int every_record_rejected(struct run *run)
 {
-	uint64_t rejected = 0;
-	for (int y = 0; y < RF_REJECT_NWHY; y++)
-		rejected += run->env.rejected_why[y];
-	if (!rejected || rejected != run->records || (run->opt->partial & RF_PARTIAL_MERGE) || run->interrupted ||
+	/* only what says the input is not in the query's format: a parser's
+	 * reject, or no time for the time key (a regex over its match limits,
+	 * a cut, are about single records); and only for a whole run: a
+	 * partial state (--partial-out, a share of ringflow-mpi, a merge)
+	 * covers part of the inputs, whose other parts may be fine */
+	uint64_t rejected = run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME];
+	if (!rejected || rejected != run->records || run->opt->partial || run->opt->share_count || run->interrupted ||
 	    rf__cancelled())
 		return 0;
 	int why = run->env.first_reject_why;

@@ -82,6 +82,7 @@ struct rf_cancel_watch {
 	unsigned gen;
 	const struct rf_cancel_token *token;
 	int fd;
+	pid_t pid; /* the process that began the run (not a forked worker) */
 	struct rf_cancel_slot *slot;
 	const struct rf_cancel_watch *prev;
 };

@@ -75,9 +75,10 @@ def screen(data, cols):
     rows, y, x = [""], 0, 0
     i = 0
     while i < len(data):
-        m = re.match(r"\x1b\[(\d*)([A-Za-z])", data[i:])
+        m = re.match(r"\x1b\[([\d;]*)([A-Za-z])", data[i:])
         if m:
-            n, op = int(m.group(1) or 1), m.group(2)
+            # SGR (colour, CSI ... m) changes nothing on the screen
+            n, op = int(m.group(1)) if m.group(1).isdigit() else 1, m.group(2)
             if op == "A":
                 y = max(0, y - n)
             elif op == "J" and m.group(1) == "2":

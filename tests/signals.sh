@@ -35,6 +35,12 @@ for mode in serial parallel pipeline multiprocess async; do
 		'' | *[!0-9]*) fail "$mode SIG$sig: printed '$got', not a count" ;;
 		*) [ "$got" -lt "$all" ] || fail "$mode SIG$sig: counted all $all lines: the signal came too late" ;;
 		esac
+		# the signal reached the parent alone: its workers must still
+		# hand in what they read (they see the cancel through the run's
+		# eventfd), not be killed with it
+		if [ "$mode" = multiprocess ] && [ "${got:-0}" = 0 ] 2> /dev/null; then
+			fail "$mode SIG$sig: printed 0: the workers' records were lost"
+		fi
 		sleep 0.2
 		checks=$((checks + 1))
 		if still_running; then
