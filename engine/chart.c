@@ -551,3 +551,12 @@ int rf__chart_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 	free(s.row_group);
 	return r < 0 ? r : w->err;
 }
+
+/* A result table in the run's format: a chart here, the others by
+ * table.c (which knows nothing of charts: chart.c is above it). */
+int rf__result_write(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w, int bare)
+{
+	if (o->format == RF_OUT_CHART)
+		return rf__chart_write(o, t, w, bare);
+	return rf__table_write(o, t, w, bare);
+}

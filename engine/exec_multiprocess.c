@@ -522,10 +522,14 @@ next:
 		free(buf);
 		free(rbuf);
 	}
-	/* line output, in worker (so input) order */
-	for (int w = 0; w < started && !died && r == 0 && run->agg < 0; w++) {
-		if (run->project >= 0) {
-			/* selected rows come raw: lay them out here, as one stream */
+	/* line output, in worker (so input) order; selected rows come raw
+	 * and are laid out here as one stream over all the workers' files */
+	if (!died && r == 0 && run->agg < 0 && run->project >= 0) {
+		struct rf_region *reg = calloc((size_t)started + 1, sizeof *reg);
+		int nreg = 0;
+		if (!reg)
+			r = -ENOMEM;
+		for (int w = 0; w < started && r == 0; w++) {
 			struct stat st;
 			if (fstat(data[w], &st) < 0) {
 				r = -errno;
@@ -538,10 +542,15 @@ next:
 				r = -errno;
 				break;
 			}
-			r = render_raw_rows(run, m, (size_t)st.st_size);
-			munmap(m, (size_t)st.st_size);
-			continue;
+			reg[nreg++] = (struct rf_region){ m, (size_t)st.st_size };
 		}
+		if (r == 0)
+			r = render_raw_rows(run, reg, nreg);
+		for (int i = 0; i < nreg; i++)
+			munmap((void *)reg[i].p, reg[i].n);
+		free(reg);
+	}
+	for (int w = 0; w < started && !died && r == 0 && run->agg < 0 && run->project < 0; w++) {
 		char tmp[1 << 16];
 		ssize_t n;
 		off_t off = 0;

@@ -60,20 +60,38 @@ static int write_projection_raw(struct run *run, const struct rf_batch *b)
 	return 0;
 }
 
-/* The parent's side: raw rows back into cells, written as usual. */
-int render_raw_rows(struct run *run, const char *p, size_t n)
+/* The parent's side: raw rows back into cells, written as usual.  The
+ * workers' regions are one stream: a piece of rows may span them, so the
+ * first piece, which sizes the table's header, is the stream's first rows
+ * whatever worker read them. */
+int render_raw_rows(struct run *run, const struct rf_region *reg, int nreg)
 {
 	const struct rf_fieldref *fields;
 	int ncols = rf__select_fields(&run->q->stage[run->project], &fields);
 	const char *names[RF_TABLE_MAX_COLS];
 	rf__select_names(&run->q->stage[run->project], names);
-	const char *end = p + n;
+	int ri = 0;
+	const char *p = nreg ? reg[0].p : NULL, *end = nreg ? reg[0].p + reg[0].n : NULL;
 	int r = 0;
-	while (p < end && r == 0) {
+	for (;;) {
+		while (p == end && ri + 1 < nreg) {
+			ri++;
+			p = reg[ri].p;
+			end = p + reg[ri].n;
+		}
+		if (p == end || r)
+			break;
 		struct rf_table *t = rf__table_new(ncols, 0, names);
 		if (!t)
 			return -ENOMEM;
-		for (int rows = 0; rows < 4096 && p < end && r == 0; rows++) {
+		for (int rows = 0; rows < 4096 && r == 0; rows++) {
+			while (p == end && ri + 1 < nreg) {
+				ri++;
+				p = reg[ri].p;
+				end = p + reg[ri].n;
+			}
+			if (p == end)
+				break;
 			struct rf_cell *row = rf__table_add_row(t);
 			if (!row) {
 				r = -ENOMEM;

@@ -244,7 +244,7 @@ int print_result(struct run *run, int final)
 		else if (r == 0 && run->opt->every_ns)
 			r = snapshot_time(run, final, live);
 		if (r == 0)
-			r = rf__table_write(&run->table_out, t, &run->out, bare);
+			r = rf__result_write(&run->table_out, t, &run->out, bare);
 		if (r == 0 && doc)
 			r = rf__writer_put(&run->out, "]}\n", 3);
 		if (r == 0 && live)

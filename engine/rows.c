@@ -25,6 +25,6 @@ int deliver_rows(struct run *run, const struct rf_table *t, int restart, int fin
 int emit_rows(struct run *run, const struct rf_table *t)
 {
 	if (!rf__wants_rows(run->consumers))
-		return rf__table_write(&run->table_out, t, &run->out, 0);
+		return rf__result_write(&run->table_out, t, &run->out, 0);
 	return deliver_rows(run, t, 0, 1);
 }

@@ -695,8 +695,6 @@ static int run_given(const rf_query *q, const struct rf_input *in, int nin, cons
 		    why);
 		return -EINVAL;
 	}
-	if (opt->format == RF_OUT_HTML && !sink && !keep)
-		return rf__html_run(q, in, nin, opt, report); /* it runs the query itself, with keep */
 	if (sink && sink->size < sizeof *sink) {
 		say(opt, "rf_run_inputs", -EINVAL, "the sink's size field is not sizeof(struct rf_sink)");
 		return -EINVAL;

@@ -211,7 +211,12 @@ int rf__check_multiline(const struct rf_options *opt, const rf_query *q, struct 
 int per_input_header(const rf_query *q);
 
 /* output.c (emit_rows, deliver_rows: rows.c) */
-int render_raw_rows(struct run *run, const char *p, size_t n);
+/* A worker's raw select rows (multiprocess): p[0 .. n) */
+struct rf_region {
+	const char *p;
+	size_t n;
+};
+int render_raw_rows(struct run *run, const struct rf_region *reg, int nreg);
 /* rows of a select to the caller's consumer, or as text; result rows
  * (restart: a whole table) to the caller's consumer */
 int emit_rows(struct run *run, const struct rf_table *t);

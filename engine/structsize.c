@@ -219,7 +219,20 @@ int rf_run(const rf_query *q, const char *const *files, int nfiles,
 	int r = sized_in("rf_run", opt, report, &o, &rep);
 	if (r < 0)
 		return r;
-	r = rf__run(q, files, nfiles, &o, report ? &rep : NULL);
+	if (o.format == RF_OUT_HTML) {
+		/* the page runs its queries itself (html.c, above run.c) */
+		struct rf_input one[8] = { { 0 } }, *in = nfiles <= 8 ? one : calloc((size_t)nfiles, sizeof *in);
+		if (!in)
+			return -ENOMEM;
+		for (int i = 0; i < nfiles; i++)
+			in[i] = (struct rf_input){ .size = sizeof *in, .kind = RF_INPUT_PATH,
+						   .path = files[i] ? files[i] : "-" };
+		r = rf__html_run(q, in, nfiles, &o, report ? &rep : NULL);
+		if (in != one)
+			free(in);
+	} else {
+		r = rf__run(q, files, nfiles, &o, report ? &rep : NULL);
+	}
 	sized_out(report, &rep);
 	return r;
 }
@@ -251,7 +264,11 @@ int rf_run_inputs(const rf_query *q, const struct rf_input *in, int nin, const s
 	int r = given_in("rf_run_inputs", in, nin, opt, sink, report, &g);
 	if (r < 0)
 		return r;
-	r = rf__run_inputs(q, g.in ? g.in : in, nin, &g.opt, sink ? &g.sink : NULL, report ? &g.report : NULL);
+	if (g.opt.format == RF_OUT_HTML && !sink)
+		r = rf__html_run(q, g.in ? g.in : in, nin, &g.opt, report ? &g.report : NULL);
+	else
+		r = rf__run_inputs(q, g.in ? g.in : in, nin, &g.opt, sink ? &g.sink : NULL,
+				   report ? &g.report : NULL);
 	sized_out(report, &g.report);
 	free(g.in);
 	return r;

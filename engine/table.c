@@ -1094,8 +1094,6 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
 {
 	char buf[64];
 	size_t len;
-	if (o->format == RF_OUT_CHART)
-		return rf__chart_write(o, t, w, bare);
 	if (o->format == RF_OUT_TABLE) {
 		if (bare && t->ncols == 1 && t->nrows == 1) {
 			/* a lone answer, for `n=$(ringflow ...)`: missing is an empty line */

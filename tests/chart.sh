@@ -7,7 +7,7 @@
 . "${SRCDIR:-.}/tests/lib.sh"
 
 py_checks <<'PY'
-import math, os, random, subprocess, sys, fcntl, struct, termios
+import math, os, random, re, subprocess, sys, fcntl, struct, termios
 import rftest
 from rftest import check
 T, RF = rftest.setup(sys.argv)
@@ -168,8 +168,35 @@ while True:
     data += chunk
 p.wait()
 os.close(master)
-got = data.decode().replace("\r\n", "\n").splitlines()
+text = data.decode()
+# on a terminal (--color=auto, NO_COLOR unset) the bars are coloured; the
+# characters are the same as without colour
+check("\x1b[36m" in text and "\x1b[0m" in text, "terminal: bars in colour: %r" % text[:200])
+got = re.sub(r"\x1b\[[0-9;]*m", "", text).replace("\r\n", "\n").splitlines()
 check(got == bar_lines(q, 50), "terminal width: %r" % got[:3])
+# --color=never on the terminal, and NO_COLOR: no escape at all
+for extra, envx in ((["--color=never"], {}), ([], {"NO_COLOR": "1"})):
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
+    p = subprocess.Popen([RF, "--format=chart"] + extra + [q, log], stdout=slave, env=dict(env, **envx))
+    os.close(slave)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    p.wait()
+    os.close(master)
+    check(b"\x1b" not in data, "terminal, %s %s: no colour" % (extra, envx))
+# --color=always through a pipe: coloured, the same characters
+plain = subprocess.run([RF, "--format=chart", q, log], env=env, capture_output=True).stdout.decode()
+coloured = subprocess.run([RF, "--format=chart", "--color=always", q, log], env=env, capture_output=True).stdout.decode()
+check("\x1b[36m" in coloured and re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain,
+      "--color=always: bars coloured, nothing else changed")
 rftest.summary()
 PY
 finish

@@ -928,13 +928,13 @@ def reference(files, stages, classes):
 		if pst is not None and pst.get('fmt') in ('csv', 'tsv') and 'csv_newline' in classes:
 			raise Invalid('line output of csv records that may span lines')
 		out = [r[0] for r in db.execute('SELECT line FROM (%s)' % base, pre_params + post_params)]
-		return {'kind': 'lines', 'lines': out, 'rejects': rejects, 'reject_text': reject_text}
+		return {'kind': 'lines', 'lines': out, 'rejects': rejects, 'nrecords': len(recs), 'reject_text': reject_text}
 	if sel is not None:
 		if pst is not None and pst.get('fmt') in ('csv', 'tsv') and 'csv_newline' in classes and \
 				any(fname(f) in ('line', '$0') for f in sel['fields']):
 			raise Invalid('the line of csv records that may span lines')
 		out = [list(r) for r in db.execute('SELECT %s FROM (%s)' % (', '.join(selcols), base), pre_params + post_params)]
-		return {'kind': 'select', 'cols': [fname(f) for f in sel['fields']], 'rows': out, 'rejects': rejects,
+		return {'kind': 'select', 'cols': [fname(f) for f in sel['fields']], 'rows': out, 'rejects': rejects, 'nrecords': len(recs),
 			'reject_text': reject_text}
 	# the aggregate: GROUP BY in SQLite
 	kexpr = []
@@ -1003,7 +1003,7 @@ def reference(files, stages, classes):
 	kinds = ['key'] * nk + [a[0] for a in agg['aggs']]
 	for st in after:
 		rows, colnames, kinds = post_stage(st, rows, colnames, kinds)
-	return {'kind': 'table', 'cols': colnames, 'rows': rows, 'kinds': kinds, 'rejects': rejects, 'unordered': unordered,
+	return {'kind': 'table', 'cols': colnames, 'rows': rows, 'kinds': kinds, 'rejects': rejects, 'nrecords': len(recs), 'unordered': unordered,
 		'reject_text': reject_text, 'time_rejects': time_rejects}
 
 
@@ -2143,6 +2143,15 @@ def judge(ref, stages, fmt, classes, rc, out, err, rej=None, opts=()):
 		if rc != 2 or not re.search(rb'line [0-9]+: (cannot be parsed as [a-z]+|no valid timestamp for the time key) \(--strict\)', err):
 			return ('strict', 'with --strict and %d rejects: exit status %d, stderr %r' % (ref['rejects'], rc, err[-300:]))
 		return None
+	said = re.search(rb'every record \(([0-9]+)\) was rejected', err)
+	if rc == 2 and said and REJECTS not in opts:
+		# a whole run whose every record the parser (or the time key)
+		# rejected: an error, no result (issue 21)
+		total, bad = ref.get('nrecords', -1), ref['rejects'] + ref.get('time_rejects', 0)
+		if bad == total == int(said.group(1)):
+			return None
+		return ('status', 'said every record (%s) was rejected; the model rejects %d of %d' %
+			(said.group(1).decode(), bad, total))
 	if rc != 0:
 		return ('status', 'exit status %d: %s' % (rc, err[-500:].decode('latin-1').strip()))
 	msg = compare(ref, out, fmt, classes)

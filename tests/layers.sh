@@ -130,9 +130,11 @@ checks=$((checks + 1))
 # one place for each shared piece: the test hooks' environment
 # (engine/testhooks.c), the clock (engine/clock.h)
 S=${SRCDIR:-.}
-# (the command's own documented setting, RINGFLOW_PLUGIN_PATH, is none)
+# (the commands' own documented settings, RINGFLOW_PLUGIN_PATH and
+# ringflow-trace's RINGFLOW_TRACE_PER_SITE, are none)
 hooks=$(grep -n 'getenv("RINGFLOW_' "$S"/engine/*.c "$S"/io/*.c "$S"/numa/*.c "$S"/tools/*.c 2>/dev/null |
-	grep -v '^[^:]*/tools/ringflow\.c:[0-9]*:.*getenv("RINGFLOW_PLUGIN_PATH")' | cut -d: -f1 | uniq |
+	grep -v '^[^:]*/tools/ringflow\.c:[0-9]*:.*getenv("RINGFLOW_PLUGIN_PATH")' |
+	grep -v '^[^:]*/tools/trace\.c:[0-9]*:.*getenv("RINGFLOW_TRACE_PER_SITE")' | cut -d: -f1 | uniq |
 	sed "s|^$S/||" | tr '\n' ' ')
 check_eq "files that read RINGFLOW_* from the environment" "$hooks" "engine/testhooks.c "
 clocks=$(grep -ln '^static.* now_ns(void)' "$S"/engine/*.[ch] "$S"/io/*.[ch] "$S"/tools/*.[ch] 2>/dev/null |
