@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "engine.h"
 #include "result.h"
@@ -674,6 +675,21 @@ int rf__html_run(const rf_query *q, const struct rf_input *in, int nin, const st
 	for (int i = 0; i < nin; i++)
 		if (in[i].kind == RF_INPUT_PATH && strcmp(in[i].path, "-") == 0)
 			stdin_at = i;
+	/* the other inputs are read again by each pass: a pipe or FIFO would
+	 * give its records to the first pass alone (the others empty) */
+	for (int i = 0; r == 0 && dash && i < nin; i++) {
+		struct stat sb;
+		int got = in[i].kind == RF_INPUT_PATH ? (strcmp(in[i].path, "-") ? stat(in[i].path, &sb) : 1)
+			  : in[i].kind == RF_INPUT_FD ? fstat(in[i].fd, &sb)
+						      : 1;
+		if (got == 0 && !S_ISREG(sb.st_mode)) {
+			const char *nm = in[i].name ? in[i].name : in[i].kind == RF_INPUT_PATH ? in[i].path : "input";
+			rf__message(opt, RF_ERROR, nm, -EINVAL,
+				    "the dashboard reads its inputs once a section: this one is not a regular file "
+				    "(a pipe?); give it on standard input, which is kept, or save it to a file");
+			r = -EINVAL;
+		}
+	}
 	if (r == 0 && dash && (nin == 0 || stdin_at >= 0)) {
 		if ((r = spool_stdin(opt, &ps.spool)) == 0 && !(copy = calloc((size_t)(nin ? nin : 1), sizeof *copy)))
 			r = -ENOMEM;

@@ -209,4 +209,15 @@ check_eq "nothing printed for records" "$(wc -c < "$T/out")" 0
 "$RINGFLOW" --format=html --every 1s 'parse combined | count' "$log" > "$T/out" 2> "$T/err"
 check_status "--every" $? 2
 check_grep "--every" "$T/err" "not with --every"
+# a dashboard reads each input once a section: a FIFO (or pipe) other than
+# standard input would give its records to the first section alone
+mkfifo "$T/fifo"
+cat "$log" > "$T/fifo" &
+writer=$!
+"$RINGFLOW" report "$T/fifo" > "$T/out" 2> "$T/err"
+check_status "report of a FIFO" $? 2
+check_grep "report of a FIFO: said" "$T/err" "not a regular file"
+check_eq "report of a FIFO: no page" "$(wc -c < "$T/out")" 0
+kill $writer 2> /dev/null
+wait $writer 2> /dev/null
 finish

@@ -31,6 +31,7 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -881,6 +882,19 @@ static int records(const rf_query *q, struct rf_options *opt, struct share *s, s
 	return status;
 }
 
+static char bus_msg[MPI_MAX_PROCESSOR_NAME + 128];
+
+/* A mapped share of a file truncated meanwhile: said, and this rank ends
+ * (mpirun then ends the job: no result is printed as whole).  write(2)
+ * and _exit(2) only, as a signal handler may. */
+static void on_bus(int sig)
+{
+	(void)sig;
+	ssize_t w = write(2, bus_msg, strlen(bus_msg));
+	(void)w;
+	_exit(EXIT_USAGE);
+}
+
 int main(int argc, char **argv)
 {
 	MPI_Init(&argc, &argv);
@@ -889,6 +903,10 @@ int main(int argc, char **argv)
 	int hl = 0;
 	MPI_Get_processor_name(host, &hl);
 	uint64_t t_start = now_ns();
+	/* the shares are mapped: a file cut short while they are read faults */
+	snprintf(bus_msg, sizeof bus_msg,
+		 "ringflow-mpi: rank %d on %s: an input file shrank while it was read (SIGBUS); no result\n", rank, host);
+	signal(SIGBUS, on_bus);
 
 	struct rf_options opt;
 	rf_options_init(&opt);
@@ -915,8 +933,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[a], "--stats=json")) {
 			stats = 2;
 		} else if (!strncmp(argv[a], "--format=", 9)) {
-			if (rf_format_parse(v, &opt.format) < 0)
-				bad = "--format: table, tsv, csv or json";
+			if (rf_format_parse(v, &opt.format) < 0 || opt.format == RF_OUT_HTML)
+				bad = "--format: table, tsv, csv, json or chart";
 		} else if (!strncmp(argv[a], "--io=", 5)) {
 			if (rf_io_parse(v, &opt.io) < 0)
 				bad = "--io: auto, mmap, uring or read";
