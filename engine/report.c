@@ -185,8 +185,18 @@ static void live_measure(struct run *run, uint64_t start)
 			width = 0;
 		} else if (p[i] == '\r') {
 			width = 0;
-		} else if ((p[i] & 0xc0) != 0x80) { /* a character's first byte */
+		} else if (p[i] < 0x80) {
 			width++;
+		} else {
+			/* a character's first byte: as many columns as it shows
+			 * (a wide one two; the table escapes invalid bytes) */
+			int len = p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : p[i] >= 0xc0 ? 2 : 1;
+			if (len > 1 && i + (size_t)len <= run->out.len) {
+				width += (size_t)rf__char_width(p + i, len);
+				i += (size_t)len - 1;
+			} else {
+				width++;
+			}
 		}
 	}
 	run->live_lines = lines;

@@ -1193,3 +1193,10 @@ const char *rf__cell_text(const struct rf_cell *c, const struct rf_tz *tz, char 
 {
 	return cell_text(c, tz, buf, cap, len);
 }
+
+/* For the live view (report.c): the columns a UTF-8 sequence of len bytes
+ * takes on a terminal. */
+int rf__char_width(const unsigned char *p, int len)
+{
+	return char_width(p, len);
+}

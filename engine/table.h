@@ -121,6 +121,10 @@ int rf__table_write(struct rf_table_out *o, const struct rf_table *t, struct rf_
  * written to w, or with w NULL only measured; returns its width. */
 size_t rf__cell_shown(struct rf_writer *w, const struct rf_cell *cell, const struct rf_tz *tz);
 size_t rf__text_shown(struct rf_writer *w, const char *s, size_t n);
+/* The terminal columns of one UTF-8 character of len bytes (2 for East
+ * Asian wide ones, 0 for combining marks). */
+int rf__char_width(const unsigned char *p, int len);
+
 /* chart.c: --format=chart; rf__result_write, a result in the run's
  * format (a chart there, else rf__table_write) */
 int rf__chart_write(struct rf_table_out *o, const struct rf_table *t, struct rf_writer *w, int bare);

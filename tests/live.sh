@@ -8,7 +8,7 @@
 . "${SRCDIR:-.}/tests/lib.sh"
 
 py_checks <<'PY'
-import fcntl, os, re, struct, subprocess, sys, termios, threading, time
+import fcntl, os, re, struct, subprocess, sys, termios, threading, time, unicodedata
 import rftest
 from rftest import check
 T, RF = rftest.setup(sys.argv)
@@ -27,28 +27,29 @@ want = {r.split("\t")[0]: r.split("\t")[1:] for r in p.stdout.decode().splitline
 check(len(want) == 4, "tsv oracle: %r" % want)
 
 
-def feed(stdin):
+def feed(stdin, src=lines):
     """the input in three parts, apart by more than the interval"""
+    third = (len(src) + 2) // 3
     for k in range(3):
-        stdin.write("".join(lines[k * 300:(k + 1) * 300]).encode())
+        stdin.write("".join(src[k * third:(k + 1) * third]).encode())
         stdin.flush()
         time.sleep(0.45)
     stdin.close()
 
 
-def live(fmt, cols=100):
+def live(fmt, cols=100, query=Q, src=lines):
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~termios.ONLCR  # the bytes as written: no CR added
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    proc = subprocess.Popen([RF, "--every=200ms", "--format=" + fmt, Q], stdin=subprocess.PIPE, stdout=slave,
+    proc = subprocess.Popen([RF, "--every=200ms", "--format=" + fmt, query], stdin=subprocess.PIPE, stdout=slave,
                             env=dict(os.environ, COLUMNS="300"))
     os.close(slave)
     out = []
     reader = threading.Thread(target=lambda: out.append(drain(master)))
     reader.start()
-    feed(proc.stdin)
+    feed(proc.stdin, src)
     st = proc.wait(timeout=60)
     reader.join()
     os.close(master)
@@ -71,18 +72,18 @@ def drain(fd):
 def screen(data, cols):
     """what a terminal shows: the text with CR, LF, cursor-up (CSI n A),
     erase below (CSI J), home (CSI H) and clear (CSI 2J) applied, lines
-    wider than the terminal wrapped"""
-    rows, y, x = [""], 0, 0
+    wider than the terminal wrapped, East Asian wide characters two
+    columns; SGR (colour) ignored"""
+    rows, y, x = [[]], 0, 0
     i = 0
     while i < len(data):
         m = re.match(r"\x1b\[([\d;]*)([A-Za-z])", data[i:])
         if m:
-            # SGR (colour, CSI ... m) changes nothing on the screen
             n, op = int(m.group(1)) if m.group(1).isdigit() else 1, m.group(2)
             if op == "A":
                 y = max(0, y - n)
             elif op == "J" and m.group(1) == "2":
-                rows, y, x = [""], 0, 0
+                rows, y, x = [[]], 0, 0
             elif op == "J":
                 del rows[y + 1:]
                 rows[y] = rows[y][:x]
@@ -97,17 +98,24 @@ def screen(data, cols):
         elif c == "\n":
             y, x = y + 1, 0
         else:
-            if x == cols:
+            cw = 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+            if x + cw > cols:
                 y, x = y + 1, 0
             while len(rows) <= y:
-                rows.append("")
-            rows[y] = rows[y][:x].ljust(x) + c + rows[y][x + 1:]
-            x += 1
+                rows.append([])
+            r = rows[y]
+            while len(r) < x + cw:
+                r.append(" ")
+            r[x] = c
+            if cw == 2:
+                r[x + 1] = ""  # the right half of a wide character
+            x += cw
         while len(rows) <= y:
-            rows.append("")
-    while rows and rows[-1] == "":
-        rows.pop()
-    return rows
+            rows.append([])
+    out = ["".join(r) for r in rows]
+    while out and out[-1] == "":
+        out.pop()
+    return out
 
 
 # the table
@@ -135,6 +143,15 @@ counts = {r.split()[0]: [r.split()[1]] for r in rows[2:6]}
 sums = {r.split()[0]: [r.split()[1]] for r in rows[8:12]}
 check({k: counts[k] + sums[k] for k in counts} == want, "chart numbers %r %r, want %r" % (counts, sums, want))
 check(all(len(r) <= 60 for r in rows), "chart within 60 columns")
+
+# wide characters: rows of CJK keys wider than the terminal wrap, and the
+# redraw must go up over every wrapped line (counted by display width)
+wide = ["\u65e5\u672c\u8a9e\u306e\u30ed\u30b0" * 5 + "%d %d\n" % (i % 2, i) for i in range(60)]
+st, data = live("table", cols=40, query="split | count by $1", src=wide)
+check(st == 0, "live wide: exit %d" % st)
+rows = screen(data, 40)
+check(sum(r.startswith("# ") for r in rows) == 1 and " final" in rows[0],
+      "wide keys: earlier snapshots erased: %r" % rows)
 
 # a pipe: timestamped blocks as before, no escape sequences
 proc = subprocess.Popen([RF, "--every=200ms", Q], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
