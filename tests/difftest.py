@@ -2420,7 +2420,11 @@ def replay(runner, path, args):
 	classes = set(rec['classes'])
 	ref = reference(files, stages, classes)
 	want = from_jsonable(rec['expected'])
-	if json.dumps(to_jsonable(ref), sort_keys=True) != json.dumps(to_jsonable(want), sort_keys=True):
+	# nrecords: added after cases were saved (the every-record-rejected
+	# rule); the saved ones are compared without it
+	cut = {k: v for k, v in ref.items() if k not in want and k == 'nrecords'} if isinstance(ref, dict) else {}
+	mine = {k: v for k, v in ref.items() if k not in cut} if cut else ref
+	if json.dumps(to_jsonable(mine), sort_keys=True) != json.dumps(to_jsonable(want), sort_keys=True):
 		return 'the reference no longer gives the saved expected output'
 	opts_list = [rec['options']]
 	if rec['options'] != BASE_OPTS:
