@@ -54,6 +54,21 @@ check_same "merge QUERY P1 --format P2" got want
 "$RINGFLOW" -o tsv merge 'split | count by $1' p1 p2 | tail -n +2 | sort > got
 check_same "-o tsv merge QUERY P1 P2" got want
 
+# ---- report, after options too (as merge) ----------------------------------
+"$LOGGEN" --size 64K --seed 5 > acc.log
+"$RINGFLOW" report acc.log > first.html 2> /dev/null
+check_status "report FILE" $? 0
+"$RINGFLOW" -s report acc.log > after.html 2> err
+check_status "-s report FILE" $? 0
+check_grep "-s report FILE: the statistics" err "inputs      1 (0 failed)"
+# the same page, but for its nonces and the time it was made
+cut_page() { sed 's/nonce[-=]"*[0-9a-f]*//g; /id="ov-made"/d' "$1"; }
+check_eq "-s report FILE: the page report FILE makes" "$(cut_page after.html | md5sum)" "$(cut_page first.html | md5sum)"
+"$RINGFLOW" report -o tsv acc.log > out 2> err
+check_status "report -o tsv" $? 2
+check_grep "report -o tsv: said" err "report writes the HTML page"
+check_eq "report -o tsv: nothing printed" "$(wc -c < out)" 0
+
 # ---- short options -------------------------------------------------------
 got=$("$RINGFLOW" -ojson count one two | python3 -c 'import json, sys; print(json.load(sys.stdin)["count"])')
 check_eq "-ojson" "$got" "$n12"

@@ -1364,6 +1364,19 @@ int main(int argc, char **argv)
 		opt.partial = RF_PARTIAL_MERGE;
 		first = 1;
 	}
+	/* and report: `ringflow -s report FILE` (its FILEs follow it) */
+	if (!html_report && !(opt.partial & RF_PARTIAL_MERGE) && nargs >= 1 && ndash != 0 &&
+	    !strcmp(args[0], "report")) {
+		html_report = 1;
+		first = 1;
+	}
+	if (html_report && opt.format != RF_OUT_HTML && opt.format != RF_OUT_TABLE) {
+		fprintf(stderr, "ringflow: report writes the HTML page: --format=%s is not for it "
+			"(give the query for other formats)\n", rf_format_name(opt.format));
+		return EXIT_USAGE;
+	}
+	if (html_report)
+		opt.format = RF_OUT_HTML;
 	if (opt.interval_ns && opt.every_ns && opt.interval_ns != opt.every_ns) {
 		fprintf(stderr, "ringflow: --interval=D reports every D, each report that interval's own: "
 			"--every with another interval contradicts it\n");
