@@ -104,10 +104,10 @@ static const struct rf_cell *cell_at(const struct rf_table *t, size_t r, int c)
 	return &t->cells[r * (size_t)t->ncols + (size_t)c];
 }
 
-/* A column the chart draws: every cell a number or missing, one at least. */
+/* A value column the chart draws: every cell a number or missing (all
+ * missing, an aggregate of no numbers, is still a value: no bars). */
 static int numeric_column(const struct rf_table *t, int c)
 {
-	int any = 0;
 	double v;
 	for (size_t r = 0; r < t->nrows; r++) {
 		const struct rf_cell *cell = cell_at(t, r, c);
@@ -115,9 +115,8 @@ static int numeric_column(const struct rf_table *t, int c)
 			continue;
 		if (cell->type == RF_CELL_TIME || cell_value(cell, &v) < 0)
 			return 0;
-		any = 1;
 	}
-	return any || t->nrows == 0; /* no rows: the values' columns still head it */
+	return 1;
 }
 
 static int time_column(const struct rf_table *t, int c)
@@ -425,15 +424,17 @@ static int spark_chart(struct rf_writer *w, const struct spark *s, int c, int tc
 		const struct rf_cell *tc = cell_at(t, r, tcol), *vc = cell_at(t, r, c);
 		if (tc->type != RF_CELL_TIME || cell_value(vc, &v) < 0 || !isfinite(v))
 			continue;
+		/* the buckets cut off the left are not drawn, nor counted in
+		 * the group's largest value printed beside it */
+		size_t b = bucket_of(s, tc->u.i);
+		if (b < skip)
+			continue;
 		struct group *g = &s->group[s->row_group[r]];
 		if (!g->have_peak || v > g->peak) {
 			g->peak = v;
 			g->have_peak = 1;
 			peak[s->row_group[r]] = vc;
 		}
-		size_t b = bucket_of(s, tc->u.i);
-		if (b < skip)
-			continue;
 		size_t at = s->row_group[r] * shown + (b - skip);
 		grid[at] = have[at] ? grid[at] + v : v; /* one row per bucket and group */
 		have[at] = 1;

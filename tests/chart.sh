@@ -199,4 +199,11 @@ check("\x1b[36m" in coloured and re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plai
       "--color=always: bars coloured, nothing else changed")
 rftest.summary()
 PY
+# a value column with no number in it (avg of words) stays a value column
+# with no bars, after the keys, not moved among them
+printf 'a x\nb y\na z\n' > "$T/words"
+"$RINGFLOW" -o chart 'split | count, avg($2) by $1' "$T/words" > "$T/chart" 2> /dev/null
+check_status "a value column of no numbers" $? 0
+check_eq "a value column of no numbers: its own chart" "$(grep -c '^\$1  avg(\$2)$' "$T/chart")" 1
+check_eq "a value column of no numbers: missing, no bar" "$(grep -c '^[ab] *\\N *$' "$T/chart")" 2
 finish
