@@ -152,23 +152,30 @@ st, out, err = run("parse combined | select path", "--format=chart")
 check(st == 2 and "aggregate" in err and out == "", "select: %d %r %r" % (st, out, err))
 
 # on a terminal its width counts, not $COLUMNS
-master, slave = os.openpty()
-fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
 env = dict(os.environ, COLUMNS="200")
-p = subprocess.Popen([RF, "--format=chart", q, log], stdout=slave, env=env)
-os.close(slave)
-data = b""
-while True:
-    try:
-        chunk = os.read(master, 65536)
-    except OSError:  # EIO: the terminal's other side closed
-        break
-    if not chunk:
-        break
-    data += chunk
-p.wait()
-os.close(master)
-text = data.decode()
+
+
+def on_terminal(args, envx={}):
+    """the bytes ringflow ARGS writes to a 50-column pseudo-terminal"""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
+    p = subprocess.Popen([RF] + args, stdout=slave, env=dict(env, **envx))
+    os.close(slave)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side closed
+            break
+        if not chunk:
+            break
+        data += chunk
+    p.wait()
+    os.close(master)
+    return data
+
+
+text = on_terminal(["--format=chart", q, log]).decode()
 # on a terminal (--color=auto, NO_COLOR unset) the bars are coloured; the
 # characters are the same as without colour
 check("\x1b[36m" in text and "\x1b[0m" in text, "terminal: bars in colour: %r" % text[:200])
@@ -176,21 +183,7 @@ got = re.sub(r"\x1b\[[0-9;]*m", "", text).replace("\r\n", "\n").splitlines()
 check(got == bar_lines(q, 50), "terminal width: %r" % got[:3])
 # --color=never on the terminal, and NO_COLOR: no escape at all
 for extra, envx in ((["--color=never"], {}), ([], {"NO_COLOR": "1"})):
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
-    p = subprocess.Popen([RF, "--format=chart"] + extra + [q, log], stdout=slave, env=dict(env, **envx))
-    os.close(slave)
-    data = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    p.wait()
-    os.close(master)
+    data = on_terminal(["--format=chart"] + extra + [q, log], envx)
     check(b"\x1b" not in data, "terminal, %s %s: no colour" % (extra, envx))
 # --color=always through a pipe: coloured, the same characters
 plain = subprocess.run([RF, "--format=chart", q, log], env=env, capture_output=True).stdout.decode()
