@@ -447,6 +447,7 @@ struct passes {
 	int n;                  /* passes run */
 	int worst;              /* 1 when an input could not be read */
 	int spool;              /* standard input spooled here, or -1 */
+	int all_rejected;       /* the first pass said every record was rejected */
 };
 
 /* Run q (or q's text with tail appended) and keep its rows; the first
@@ -478,8 +479,13 @@ static int pass(struct passes *ps, const rf_query *q, const char *tail, rf_resul
 	memset(&rep, 0, sizeof rep);
 	rep.size = sizeof rep;
 	int r = rf__run_result(q, ps->in, ps->nin, &o, &rep, out);
-	if (ps->n++ == 0)
+	if (ps->n++ == 0) {
 		ps->pg->rep = rep;
+		/* the run said every record was rejected and that no result is
+		 * printed (run.c): so no page either */
+		ps->all_rejected = r == 1 && rep.records && rep.rejected + rep.time_missing >= rep.records &&
+				   ps->o.rejects_fd < 0;
+	}
 	if (r == 1)
 		ps->worst = 1;
 	rf_query_free(own);
@@ -730,7 +736,7 @@ int rf__html_run(const rf_query *q, const struct rf_input *in, int nin, const st
 		if (r < 0)
 			pg->nsec--;
 	}
-	if (r == 0 && (r = rf__writer_init(&pg->w, opt->out_fd, 1 << 16)) == 0) {
+	if (r == 0 && !ps.all_rejected && (r = rf__writer_init(&pg->w, opt->out_fd, 1 << 16)) == 0) {
 		page(pg);
 		r = rf__writer_flush(&pg->w);
 		if (r == 0 && pg->w.err)

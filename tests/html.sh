@@ -209,6 +209,13 @@ check_eq "nothing printed for records" "$(wc -c < "$T/out")" 0
 "$RINGFLOW" --format=html --every 1s 'parse combined | count' "$log" > "$T/out" 2> "$T/err"
 check_status "--every" $? 2
 check_grep "--every" "$T/err" "not with --every"
+# every record rejected (not an access log): said, exit 2, and no page
+# either (stderr says no result is printed)
+head -c 3000 /dev/urandom | base64 > "$T/junk"
+"$RINGFLOW" report "$T/junk" > "$T/out" 2> "$T/err"
+check_status "report of no access log" $? 2
+check_grep "report of no access log: said" "$T/err" "every record"
+check_eq "report of no access log: no page" "$(wc -c < "$T/out")" 0
 # a dashboard reads each input once a section: a FIFO (or pipe) other than
 # standard input would give its records to the first section alone
 mkfifo "$T/fifo"
