@@ -10,6 +10,7 @@
 #include "config.h"
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,10 @@ struct rf_agg_state {
 	int64_t *gidx;               /* a batch's rows' groups (-1: left out) */
 	size_t gidx_cap;
 	int sketches;                /* some aggregate keeps a quantile sketch */
+	/* a quantile's sketch: its own, or (of a field another quantile before
+	 * it reads, as p50 and p99 of one field) that one's, shared: the
+	 * values go in once */
+	int8_t qown[RF_MAX_AGGS];
 	void *custom;                /* cfg->custom's own state */
 };
 
@@ -163,6 +168,21 @@ static union cell cell_at(const struct rf_agg_state *st, size_t g, int a)
 
 enum { TAG_MISSING = 0, TAG_STR = 1, TAG_TIME = 2, TAG_INT = 3, TAG_DBL = 4 };
 
+/* Two references to one field (their query columns aside). */
+static int same_field(const struct rf_fieldref *a, const struct rf_fieldref *b)
+{
+	return a->slot == b->slot &&
+	       (a->name == b->name || (a->name && b->name && !strcmp(a->name, b->name)));
+}
+
+/* The cell quantile `a` of group g reads its sketch from: its own once it
+ * has one (a result's, see freeze_quantiles), else its owner's. */
+static union cell quantile_cell(const struct rf_agg_state *st, size_t g, int a)
+{
+	union cell c = cell_at(st, g, a);
+	return *c.sketch ? c : cell_at(st, g, st->qown[a]);
+}
+
 struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct rf_kernels *k)
 {
 	struct rf_agg_state *st = calloc(1, sizeof *st);
@@ -175,6 +195,12 @@ struct rf_agg_state *rf__agg_new(const struct rf_agg_config *cfg, const struct r
 		st->off[a] = st->row;
 		st->row += cell_size(cfg->agg[a].func);
 		st->sketches |= cfg->agg[a].func == RF_AGG_QUANTILE;
+		st->qown[a] = (int8_t)a;
+		for (int b = 0; b < a && cfg->agg[a].func == RF_AGG_QUANTILE; b++)
+			if (cfg->agg[b].func == RF_AGG_QUANTILE && st->qown[b] == b && same_field(&cfg->agg[a].field, &cfg->agg[b].field)) {
+				st->qown[a] = (int8_t)b;
+				break;
+			}
 	}
 	if (!st->row)
 		st->row = 8;
@@ -270,7 +296,7 @@ uint64_t rf__agg_beyond(const struct rf_agg_state *st, int agg)
 	if (cfg->agg[agg].func != RF_AGG_QUANTILE)
 		return 0;
 	for (size_t g = 0; g < st->groups.count; g++) {
-		const struct rf_sketch *s = *cell_at(st, g, agg).sketch;
+		const struct rf_sketch *s = *quantile_cell(st, g, agg).sketch;
 		if (s && (s->ninf || s->pinf) && isinf(rf__sketch_quantile(s, cfg->agg[agg].q)))
 			n++;
 	}
@@ -292,12 +318,12 @@ uint64_t rf__agg_key_skipped(const struct rf_agg_state *st, int key)
 	return st->key_skipped[key];
 }
 
-/* The group for an encoded key, created (with empty cells) if new. */
-static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
+/* The group for an encoded key whose rf__hash_bytes is h, created (with
+ * empty cells, *added set) if new. */
+static int64_t group_put(struct rf_agg_state *st, const char *key, size_t len, uint64_t h, int *added)
 {
-	int added;
-	int64_t g = rf__strmap_put(&st->groups, key, len, rf__hash_bytes(key, len), &added);
-	if (g < 0 || !added)
+	int64_t g = rf__strmap_put(&st->groups, key, len, h, added);
+	if (g < 0 || !*added)
 		return g;
 	if ((size_t)g >= st->cells_cap) {
 		size_t cap = st->cells_cap ? st->cells_cap * 2 : 64;
@@ -309,6 +335,13 @@ static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
 	}
 	memset(st->cells + (size_t)g * st->row, 0, st->row);
 	return g;
+}
+
+/* The group for an encoded key, created (with empty cells) if new. */
+static int64_t group_of(struct rf_agg_state *st, const char *key, size_t len)
+{
+	int added;
+	return group_put(st, key, len, rf__hash_bytes(key, len), &added);
 }
 
 static int keybuf_room(struct rf_agg_state *st, size_t need)
@@ -695,6 +728,8 @@ static int add_value(struct rf_agg_state *st, int a, union cell c, struct rf_val
 		mm_add(as->func, c.mm, &num);
 		break;
 	case RF_AGG_QUANTILE:
+		if (st->qown[a] != a)
+			break; /* its owner's sketch has the value */
 		/* a number past the double range (+-inf) is ranked too: the
 		 * notes say when a quantile lands on one */
 		if (!*c.sketch) {
@@ -1426,7 +1461,9 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
 			if (row[k].type == RF_CELL_STR)
 				row[k].plain = (uint8_t)rf__plain_text(row[k].u.str.s, row[k].u.str.len);
 		for (size_t a = 0; a < naggs; a++) {
-			union cell c = st->groups.count ? cell_at(st, g, (int)a) : (union cell){ .p = empty + st->off[a] };
+			union cell c = !st->groups.count ? (union cell){ .p = empty + st->off[a] }
+				       : cfg->agg[a].func == RF_AGG_QUANTILE ? quantile_cell(st, g, (int)a)
+				       : cell_at(st, g, (int)a);
 			if ((r = cell_result(t, &cfg->agg[a], c, total[a], &row[cfg->nkeys + (int)a])) < 0) {
 				free(order);
 				rf__table_free(t);
@@ -1444,15 +1481,23 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  * How one process hands its aggregate state to another (multiprocess mode
  * today; other machines later).  All integers little-endian.
  *
- *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (4)
+ *   0   8  magic "RFAGG" 0x00, then the format version as a u16 (5)
  *   8   8  fingerprint: a hash of the aggregate's column names, so a state
  *          is only ever merged into the same query's state
  *   16  8  payload length in bytes
- *   24  8  payload checksum (rf__agg_payload_sum)
+ *   24  8  checksum (rf__agg_payload_sum) of the payload's head: all of it
+ *          before the groups
  *   32     payload:
  *          u32 naggs, u32 nkeys, u64 skipped[naggs], u64 key_skipped[nkeys]
- *          (number bucket keys), u64 ngroups, then per
- *          group: u32 key length, the key (the group encoding), and one
+ *          (number bucket keys), u64 ngroups, u8 bits (0 to 16), then 2^bits
+ *          parts: u64 the offset in the groups where part k ends (part k
+ *          begins where k - 1 ends, part 0 at 0), u64 the checksum of part
+ *          k's bytes; then the groups.  They are sorted by o, the
+ *          rf__hash_bytes of their key with its two 32-bit halves swapped
+ *          (equal ones by the key's bytes, then its length), part k holding
+ *          those whose top `bits` bits of o are k (about 16 a part).  Each
+ *          group: u32 the length of the rest of it, u32 key length, the key
+ *          (the group encoding), and one
  *          cell per aggregate:
  *            count      u64 n
  *            sum, avg   u64 n, i128 exact sum of the integers, f64 sum of the
@@ -1485,15 +1530,25 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  * most sketch counts are small, and the sketches are nearly all of a
  * big state's bytes, which `ringflow merge` reads a thousand times over.
  *
+ * The parts are for `ringflow merge` of many states: it merges them a
+ * part at a time, all the states' groups of that part into a small state
+ * that stays in the cache, instead of each state in turn into one state
+ * far larger than the cache (rf__agg_decode_merge_many).  A part's
+ * checksum is checked as the merge comes to it, with its bytes on their
+ * way to the cache anyway.
+ *
  * Versions 1 (64-bit integer sums, dense sketch buckets), 2 (no
- * approx_distinct or variance) and 3 (fixed-width sketch fields, a
- * one-lane checksum) are not read: the parent and its workers are always
- * the same binary, and partial files say which ringflow made them.
+ * approx_distinct or variance), 3 (fixed-width sketch fields, a one-lane
+ * checksum) and 4 (groups in no order, one checksum) are not read: the
+ * parent and its workers are always the same binary, and partial files
+ * say which ringflow made them.
  */
 
-#define PARTIAL_MAGIC "RFAGG\0\4\0"
-#define PARTIAL_VERSION 4
+#define PARTIAL_MAGIC "RFAGG\0\5\0"
+#define PARTIAL_VERSION 5
 #define PARTIAL_HEADER 32
+#define PART_GROUPS 16
+#define PART_BITS_MAX 16
 
 struct outbuf {
 	char *p;
@@ -1588,6 +1643,176 @@ static void put_store(struct outbuf *o, const struct rf_sketch_store *s)
 	}
 }
 
+/* Group g's cells, as the format has them. */
+static void put_cells(struct outbuf *o, const struct rf_agg_state *st, size_t g)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	uint32_t naggs = (uint32_t)cfg->naggs;
+	for (uint32_t a = 0; a < naggs; a++) {
+		union cell c = cell_at(st, g, (int)a);
+		switch (cfg->agg[a].func) {
+		case RF_AGG_COUNT:
+			PUT(o, *c.n);
+			break;
+		case RF_AGG_SUM:
+		case RF_AGG_AVG:
+			PUT(o, c.sum->n);
+			PUT(o, c.sum->isum);
+			PUT(o, c.sum->fsum);
+			PUT(o, c.sum->fcomp);
+			PUT(o, c.sum->has_float);
+			break;
+		case RF_AGG_MIN:
+		case RF_AGG_MAX: {
+			/* the flags in one byte: 0 or 1 is what version 2
+			 * always had (no integer part known of a fraction) */
+			uint8_t flags = (uint8_t)(c.mm->is_int | (!c.mm->is_int && c.mm->exact) << 1 | c.mm->frac << 2);
+			PUT(o, c.mm->has);
+			PUT(o, flags);
+			PUT(o, c.mm->i);
+			PUT(o, c.mm->d);
+			break;
+		}
+		case RF_AGG_DISTINCT: {
+			uint64_t n = *c.set ? (*c.set)->count : 0;
+			PUT(o, n);
+			for (uint64_t i = 0; i < n; i++) {
+				size_t l;
+				const char *v = rf__strmap_key(*c.set, i, &l);
+				uint32_t l32 = (uint32_t)l;
+				PUT(o, l32);
+				put_bytes(o, v, l);
+			}
+			break;
+		}
+		case RF_AGG_QUANTILE: {
+			uint8_t present = *c.sketch != NULL;
+			PUT(o, present);
+			if (!present)
+				break;
+			const struct rf_sketch *s = *c.sketch;
+			uint8_t all_int = (uint8_t)s->all_int;
+			put_varint(o, s->count);
+			put_varint(o, s->zero);
+			put_varint(o, s->ninf);
+			put_varint(o, s->pinf);
+			PUT(o, s->min);
+			PUT(o, s->max);
+			PUT(o, all_int);
+			put_store(o, &s->pos);
+			put_store(o, &s->neg);
+			break;
+		}
+		case RF_AGG_APPROX: {
+			const struct rf_hll *h = *c.hll;
+			uint8_t kind = !h ? 0 : h->reg ? 2 : 1;
+			PUT(o, kind);
+			if (kind == 2) {
+				put_bytes(o, h->reg, RF_HLL_M);
+			} else if (kind == 1) {
+				PUT(o, h->n);
+				for (uint32_t i = 0; i < h->cap; i++)
+					if (h->set[i])
+						PUT(o, h->set[i]);
+			}
+			break;
+		}
+		case RF_AGG_HISTOGRAM: {
+			const struct hist *h = *c.hist;
+			uint32_t nb = h ? h->n : 0;
+			uint8_t over = h ? h->over : 0;
+			PUT(o, nb);
+			PUT(o, over);
+			for (uint32_t i = 0; i < nb; i++) {
+				PUT(o, h->b[i].tag);
+				if (h->b[i].tag == TAG_INT)
+					PUT(o, h->b[i].i);
+				else
+					PUT(o, h->b[i].d);
+				PUT(o, h->b[i].n);
+			}
+			break;
+		}
+		case RF_AGG_FIRST:
+		case RF_AGG_LAST:
+			PUT(o, c.fl->has);
+			if (c.fl->has) {
+				PUT(o, c.fl->input);
+				PUT(o, c.fl->pos);
+				PUT(o, c.fl->len);
+				put_bytes(o, c.fl->p, c.fl->len);
+			}
+			break;
+		case RF_AGG_STDDEV:
+		case RF_AGG_VARIANCE:
+		case RF_AGG_STDDEV_POP:
+		case RF_AGG_VAR_POP:
+			PUT(o, c.var->n);
+			PUT(o, c.var->s1);
+			PUT(o, c.var->s2lo);
+			PUT(o, c.var->s2hi);
+			PUT(o, c.var->fs1);
+			PUT(o, c.var->fc1);
+			PUT(o, c.var->fs2);
+			PUT(o, c.var->fc2);
+			PUT(o, c.var->has_float);
+			break;
+		}
+	}
+}
+
+/* Where an encoded state's groups go: sorted by their key's hash turned
+ * by half its width (ties by the key's bytes), cut into 2^bits parts by
+ * the top bits of that.  Turned, because the maps the groups go to place
+ * a key by the top bits of its hash: the keys of one part would all want
+ * the same place there. */
+static inline uint64_t part_order(uint64_t h)
+{
+	return h << 32 | h >> 32;
+}
+
+static int entry_cmp(uint64_t ha, const char *ka, size_t la, uint64_t hb, const char *kb, size_t lb)
+{
+	if (ha != hb)
+		return ha < hb ? -1 : 1;
+	int c = memcmp(ka, kb, la < lb ? la : lb);
+	if (c)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
+struct enc_entry {
+	uint64_t h;
+	uint32_t g;
+};
+
+static int enc_cmp(const void *a, const void *b, void *user)
+{
+	const struct enc_entry *x = a, *y = b;
+	const struct rf_strmap *m = user;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	size_t lx, ly;
+	const char *kx = rf__strmap_key(m, x->g, &lx), *ky = rf__strmap_key(m, y->g, &ly);
+	return entry_cmp(x->h, kx, lx, y->h, ky, ly);
+}
+
+/* The part bits of a state of n groups: about PART_GROUPS groups a part. */
+static unsigned part_bits(uint64_t n)
+{
+	unsigned b = 0;
+	while (b < PART_BITS_MAX && ((uint64_t)PART_GROUPS << b) < n)
+		b++;
+	return b;
+}
+
+static uint64_t load64(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
 int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 {
 	const struct rf_agg_config *cfg = st->cfg;
@@ -1603,130 +1828,58 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 	put_bytes(&o, st->key_skipped, nkeys * sizeof *st->key_skipped);
 	uint64_t ngroups = st->groups.count;
 	PUT(&o, ngroups);
-	for (size_t g = 0; g < st->groups.count; g++) {
+	uint8_t bits = (uint8_t)part_bits(ngroups);
+	PUT(&o, bits);
+	size_t nparts = (size_t)1 << bits, dir = o.len;
+	char zero[16] = { 0 };
+	for (size_t k = 0; k < nparts; k++)
+		put_bytes(&o, zero, sizeof zero);
+	size_t groups_at = o.len;
+	struct enc_entry *order = malloc((ngroups ? ngroups : 1) * sizeof *order);
+	uint64_t *ends = calloc(nparts, sizeof *ends);
+	if (!order || !ends)
+		o.err = -ENOMEM;
+	for (size_t g = 0; g < ngroups && !o.err; g++) {
 		size_t kl;
 		const char *key = rf__strmap_key(&st->groups, g, &kl);
-		uint32_t kl32 = (uint32_t)kl;
+		order[g] = (struct enc_entry){ part_order(rf__hash_bytes(key, kl)), (uint32_t)g };
+	}
+	if (!o.err)
+		qsort_r(order, ngroups, sizeof *order, enc_cmp, (void *)&st->groups);
+	for (size_t i = 0; i < ngroups && !o.err; i++) {
+		size_t g = order[i].g, kl, at = o.len;
+		const char *key = rf__strmap_key(&st->groups, g, &kl);
+		uint32_t elen = 0, kl32 = (uint32_t)kl;
+		PUT(&o, elen);
 		PUT(&o, kl32);
 		put_bytes(&o, key, kl);
-		for (uint32_t a = 0; a < naggs; a++) {
-			union cell c = cell_at(st, g, (int)a);
-			switch (cfg->agg[a].func) {
-			case RF_AGG_COUNT:
-				PUT(&o, *c.n);
-				break;
-			case RF_AGG_SUM:
-			case RF_AGG_AVG:
-				PUT(&o, c.sum->n);
-				PUT(&o, c.sum->isum);
-				PUT(&o, c.sum->fsum);
-				PUT(&o, c.sum->fcomp);
-				PUT(&o, c.sum->has_float);
-				break;
-			case RF_AGG_MIN:
-			case RF_AGG_MAX: {
-				/* the flags in one byte: 0 or 1 is what version 2
-				 * always had (no integer part known of a fraction) */
-				uint8_t flags = (uint8_t)(c.mm->is_int | (!c.mm->is_int && c.mm->exact) << 1 | c.mm->frac << 2);
-				PUT(&o, c.mm->has);
-				PUT(&o, flags);
-				PUT(&o, c.mm->i);
-				PUT(&o, c.mm->d);
-				break;
-			}
-			case RF_AGG_DISTINCT: {
-				uint64_t n = *c.set ? (*c.set)->count : 0;
-				PUT(&o, n);
-				for (uint64_t i = 0; i < n; i++) {
-					size_t l;
-					const char *v = rf__strmap_key(*c.set, i, &l);
-					uint32_t l32 = (uint32_t)l;
-					PUT(&o, l32);
-					put_bytes(&o, v, l);
-				}
-				break;
-			}
-			case RF_AGG_QUANTILE: {
-				uint8_t present = *c.sketch != NULL;
-				PUT(&o, present);
-				if (!present)
-					break;
-				const struct rf_sketch *s = *c.sketch;
-				uint8_t all_int = (uint8_t)s->all_int;
-				put_varint(&o, s->count);
-				put_varint(&o, s->zero);
-				put_varint(&o, s->ninf);
-				put_varint(&o, s->pinf);
-				PUT(&o, s->min);
-				PUT(&o, s->max);
-				PUT(&o, all_int);
-				put_store(&o, &s->pos);
-				put_store(&o, &s->neg);
-				break;
-			}
-			case RF_AGG_APPROX: {
-				const struct rf_hll *h = *c.hll;
-				uint8_t kind = !h ? 0 : h->reg ? 2 : 1;
-				PUT(&o, kind);
-				if (kind == 2) {
-					put_bytes(&o, h->reg, RF_HLL_M);
-				} else if (kind == 1) {
-					PUT(&o, h->n);
-					for (uint32_t i = 0; i < h->cap; i++)
-						if (h->set[i])
-							PUT(&o, h->set[i]);
-				}
-				break;
-			}
-			case RF_AGG_HISTOGRAM: {
-				const struct hist *h = *c.hist;
-				uint32_t nb = h ? h->n : 0;
-				uint8_t over = h ? h->over : 0;
-				PUT(&o, nb);
-				PUT(&o, over);
-				for (uint32_t i = 0; i < nb; i++) {
-					PUT(&o, h->b[i].tag);
-					if (h->b[i].tag == TAG_INT)
-						PUT(&o, h->b[i].i);
-					else
-						PUT(&o, h->b[i].d);
-					PUT(&o, h->b[i].n);
-				}
-				break;
-			}
-			case RF_AGG_FIRST:
-			case RF_AGG_LAST:
-				PUT(&o, c.fl->has);
-				if (c.fl->has) {
-					PUT(&o, c.fl->input);
-					PUT(&o, c.fl->pos);
-					PUT(&o, c.fl->len);
-					put_bytes(&o, c.fl->p, c.fl->len);
-				}
-				break;
-			case RF_AGG_STDDEV:
-			case RF_AGG_VARIANCE:
-			case RF_AGG_STDDEV_POP:
-			case RF_AGG_VAR_POP:
-				PUT(&o, c.var->n);
-				PUT(&o, c.var->s1);
-				PUT(&o, c.var->s2lo);
-				PUT(&o, c.var->s2hi);
-				PUT(&o, c.var->fs1);
-				PUT(&o, c.var->fc1);
-				PUT(&o, c.var->fs2);
-				PUT(&o, c.var->fc2);
-				PUT(&o, c.var->has_float);
-				break;
-			}
-		}
+		put_cells(&o, st, g);
+		if (o.err)
+			break;
+		elen = (uint32_t)(o.len - at - 4);
+		memcpy(o.p + at, &elen, 4);
+		ends[bits ? order[i].h >> (64 - bits) : 0] = o.len - groups_at;
 	}
 	if (o.err) {
+		free(order);
+		free(ends);
 		free(o.p);
 		return o.err;
 	}
+	/* each part's end (an empty part ends where the one before it did)
+	 * and the checksum of its bytes */
+	for (size_t k = 0, from = 0; k < nparts; k++) {
+		if (ends[k] < from)
+			ends[k] = from;
+		uint64_t sum = rf__agg_payload_sum(o.p + groups_at + from, ends[k] - from);
+		memcpy(o.p + dir + 16 * k, &ends[k], 8);
+		memcpy(o.p + dir + 16 * k + 8, &sum, 8);
+		from = ends[k];
+	}
+	free(order);
+	free(ends);
 	uint64_t fp = fingerprint(cfg), plen = o.len - PARTIAL_HEADER;
-	uint64_t sum = rf__agg_payload_sum(o.p + PARTIAL_HEADER, plen);
+	uint64_t sum = rf__agg_payload_sum(o.p + PARTIAL_HEADER, groups_at - PARTIAL_HEADER);
 	memcpy(o.p, PARTIAL_MAGIC, 8);
 	memcpy(o.p + 8, &fp, 8);
 	memcpy(o.p + 16, &plen, 8);
@@ -1739,6 +1892,7 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 struct inbuf {
 	const char *p, *end;
 	int bad;
+	const char *limit;      /* readable up to here (past end: a state's end), or NULL */
 };
 
 static void get_bytes(struct inbuf *in, void *dst, size_t n)
@@ -1780,15 +1934,67 @@ static inline uint64_t get_varint(struct inbuf *in)
 /* A store as put_store writes it (pages in range, ascending, none empty,
  * no empty bucket, no count that overflows the total), its counts added
  * straight into dst's: no scratch sketch is built and freed a group.
- * *held gets the values it held. */
+ * *held gets the values it held.  The loop is the inner loop of a merge
+ * of many states: a page with its bytes surely at hand (a page takes at
+ * most STORE_PAGE_MAX bytes) is read with no bounds checks, its one-byte
+ * varints (nearly all of them) without a call. */
+#define STORE_PAGE_MAX (10 + 2 + RF_SKETCH_PAGE * 10)
+
+static inline uint64_t varint_at(const unsigned char **pp, int *bad)
+{
+	const unsigned char *p = *pp;
+	if (!(*p & 0x80)) {
+		*pp = p + 1;
+		return *p;
+	}
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7, p++) {
+		if (shift == 63 && *p > 1)
+			break;
+		v |= (uint64_t)(*p & 0x7f) << shift;
+		if (!(*p & 0x80)) {
+			*pp = p + 1;
+			return v;
+		}
+	}
+	*bad = 1;
+	return 0;
+}
+
 static int get_store_into(struct inbuf *in, struct rf_sketch_store *dst, uint64_t *held)
 {
 	uint64_t npages = get_varint(in), total = 0, no = 0;
 	if (in->bad || npages > RF_SKETCH_PAGES)
 		return -EBADMSG;
+	int bad = 0;
 	for (uint64_t p = 0; p < npages; p++) {
 		uint16_t mask;
-		uint64_t skip = get_varint(in);
+		uint64_t skip;
+		if ((in->limit ? in->limit : in->end) - in->p >= STORE_PAGE_MAX) {
+			const unsigned char *q = (const unsigned char *)in->p;
+			skip = varint_at(&q, &bad);
+			memcpy(&mask, q, 2);
+			q += 2;
+			if (bad || skip >= RF_SKETCH_PAGES || (no += skip) >= RF_SKETCH_PAGES || !mask)
+				return -EBADMSG;
+			uint64_t *c = rf__sketch_store_page_fast(dst, (uint32_t)no);
+			if (!c)
+				return -ENOMEM;
+			uint64_t sum = 0;
+			for (; mask; mask &= (uint16_t)(mask - 1)) {
+				uint64_t n = varint_at(&q, &bad);
+				/* a count is never 0, nor (with the sum below) past
+				 * the total's 64 bits */
+				bad |= !n | __builtin_add_overflow(sum, n, &sum);
+				c[__builtin_ctz(mask)] += n;
+			}
+			if (bad || __builtin_add_overflow(total, sum, &total) || (const char *)q > in->end)
+				return -EBADMSG;
+			in->p = (const char *)q;
+			no++;
+			continue;
+		}
+		skip = get_varint(in);
 		GET(in, mask);
 		if (in->bad || skip >= RF_SKETCH_PAGES || (no += skip) >= RF_SKETCH_PAGES || !mask)
 			return -EBADMSG;
@@ -1844,11 +2050,250 @@ static int key_ok(const char *p, size_t len, int nkeys)
 	return p == end;
 }
 
-int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
+/* One group's cells (at in), merged into group dg of dst: quantile
+ * sketches straight into dst's, the other cells read into the one group of
+ * the scratch state src first. */
+static int decode_cells(struct rf_agg_state *dst, size_t dg, struct rf_agg_state *src, struct inbuf *in)
 {
 	const struct rf_agg_config *cfg = dst->cfg;
-	if (cfg->custom)
-		return cfg->custom->decode_merge(dst->custom, p, n);
+	uint32_t naggs = (uint32_t)cfg->naggs;
+	int r = 0;
+	clear_group(src, 0);
+	for (uint32_t a = 0; a < naggs && r == 0; a++) {
+		union cell c = cell_at(src, 0, (int)a);
+		switch (cfg->agg[a].func) {
+		case RF_AGG_COUNT:
+			GET(in, *c.n);
+			break;
+		case RF_AGG_SUM:
+		case RF_AGG_AVG:
+			GET(in, c.sum->n);
+			GET(in, c.sum->isum);
+			GET(in, c.sum->fsum);
+			GET(in, c.sum->fcomp);
+			GET(in, c.sum->has_float);
+			if (c.sum->has_float > 1)
+				in->bad = 1;
+			break;
+		case RF_AGG_MIN:
+		case RF_AGG_MAX: {
+			uint8_t flags;
+			GET(in, c.mm->has);
+			GET(in, flags);
+			GET(in, c.mm->i);
+			GET(in, c.mm->d);
+			c.mm->is_int = flags & 1;
+			c.mm->exact = c.mm->is_int || flags >> 1 & 1;
+			c.mm->frac = flags >> 2 & 1;
+			/* known flags, a fraction only with its integer part,
+			 * and a kept double is never NaN (it would compare
+			 * neither way) */
+			if (c.mm->has > 1 || flags > 6 || (flags & 5) == 5 || (flags & 6) == 4 ||
+			    (c.mm->has && !c.mm->is_int && isnan(c.mm->d)))
+				in->bad = 1;
+			break;
+		}
+		case RF_AGG_DISTINCT: {
+			uint64_t nv;
+			GET(in, nv);
+			for (uint64_t i = 0; i < nv && !in->bad; i++) {
+				uint32_t l;
+				GET(in, l);
+				if (in->bad || (size_t)(in->end - in->p) < l) {
+					in->bad = 1;
+					break;
+				}
+				struct num_memo memo = { .valid = 0 };
+				r = add_value(src, (int)a, c, (struct rf_value){ in->p, (int32_t)l }, &memo);
+				in->p += l;
+				if (r < 0)
+					break;
+			}
+			break;
+		}
+		case RF_AGG_QUANTILE: {
+			/* straight into dst's sketch: a scratch one, its
+			 * pages allocated and freed for every group, cost
+			 * more than the merge (and most of it in the kernel) */
+			uint8_t present, all_int;
+			GET(in, present);
+			if (!present)
+				break;
+			if (dst->qown[a] != (int8_t)a) { /* it shares its owner's: written there */
+				r = -EBADMSG;
+				break;
+			}
+			uint64_t count = get_varint(in), zero = get_varint(in), ninf = get_varint(in);
+			uint64_t pinf = get_varint(in), held = 0, pos = 0, neg = 0;
+			double min, max;
+			GET(in, min);
+			GET(in, max);
+			GET(in, all_int);
+			/* the extremes must be real, and (below) the counts add up */
+			if (in->bad || present > 1 || all_int > 1 || count == 0 || isnan(min) || isnan(max) || min > max) {
+				r = -EBADMSG;
+				break;
+			}
+			union cell d = cell_at(dst, (size_t)dg, (int)a);
+			if (!*d.sketch) {
+				if (!(*d.sketch = malloc(sizeof **d.sketch))) {
+					r = -ENOMEM;
+					break;
+				}
+				rf__sketch_init(*d.sketch);
+			}
+			struct rf_sketch *s = *d.sketch;
+			if ((r = get_store_into(in, &s->pos, &pos)) == 0)
+				r = get_store_into(in, &s->neg, &neg);
+			if (r == 0 && (in->bad || __builtin_add_overflow(zero, ninf, &held) ||
+				       __builtin_add_overflow(held, pinf, &held) ||
+				       __builtin_add_overflow(held, pos, &held) ||
+				       __builtin_add_overflow(held, neg, &held) || held != count))
+				r = -EBADMSG;
+			if (r < 0)
+				break;
+			s->zero += zero;
+			s->ninf += ninf;
+			s->pinf += pinf;
+			s->count += count;
+			s->all_int &= all_int;
+			if (min < s->min)
+				s->min = min;
+			if (max > s->max)
+				s->max = max;
+			break;
+		}
+		case RF_AGG_APPROX: {
+			uint8_t kind;
+			GET(in, kind);
+			if (in->bad || kind > 2) {
+				in->bad = 1;
+				break;
+			}
+			if (kind == 0)
+				break;
+			if ((r = hll_cell(c.hll)) < 0)
+				break;
+			if (kind == 2) {
+				if ((size_t)(in->end - in->p) < RF_HLL_M) {
+					in->bad = 1;
+					break;
+				}
+				r = rf__hll_set_dense(*c.hll, (const uint8_t *)in->p);
+				if (r == -EINVAL)
+					r = -EBADMSG;
+				in->p += RF_HLL_M;
+				break;
+			}
+			/* sparse: distinct non-zero hashes, no more than a
+			 * sparse sketch holds */
+			uint32_t nh;
+			GET(in, nh);
+			if (in->bad || nh == 0 || nh > RF_HLL_SPARSE_MAX) {
+				in->bad = 1;
+				break;
+			}
+			for (uint32_t i = 0; i < nh && r == 0 && !in->bad; i++) {
+				uint64_t hv;
+				GET(in, hv);
+				if (!hv)
+					in->bad = 1;
+				else
+					r = rf__hll_add(*c.hll, hv);
+			}
+			if (r == 0 && !in->bad && ((*c.hll)->reg || (*c.hll)->n != nh))
+				in->bad = 1;
+			break;
+		}
+		case RF_AGG_HISTOGRAM: {
+			uint32_t nb;
+			uint8_t over;
+			GET(in, nb);
+			GET(in, over);
+			if (in->bad || nb > RF_HIST_MAX || over > 1) {
+				in->bad = 1;
+				break;
+			}
+			for (uint32_t i = 0; i < nb && r == 0 && !in->bad; i++) {
+				uint8_t tag;
+				int64_t bi = 0;
+				double bd = 0;
+				uint64_t cnt;
+				GET(in, tag);
+				if (tag == TAG_INT)
+					GET(in, bi);
+				else
+					GET(in, bd);
+				GET(in, cnt);
+				if (in->bad || (tag != TAG_INT && tag != TAG_DBL) || !cnt || !isfinite(bd))
+					in->bad = 1;
+				else
+					r = hist_add(c.hist, tag, bi, bd, cnt);
+			}
+			if (r == 0 && !in->bad && over)
+				(*c.hist)->over = 1;
+			break;
+		}
+		case RF_AGG_FIRST:
+		case RF_AGG_LAST: {
+			uint8_t has;
+			uint32_t input, l;
+			uint64_t pos;
+			GET(in, has);
+			if (!has || in->bad) {
+				in->bad |= has > 1;
+				break;
+			}
+			GET(in, input);
+			GET(in, pos);
+			GET(in, l);
+			if (in->bad || has > 1 || (size_t)(in->end - in->p) < l) {
+				in->bad = 1;
+				break;
+			}
+			r = fl_set(c.fl, in->p, l, input + dst->input_base, pos);
+			in->p += l;
+			break;
+		}
+		case RF_AGG_STDDEV:
+		case RF_AGG_VARIANCE:
+		case RF_AGG_STDDEV_POP:
+		case RF_AGG_VAR_POP:
+			GET(in, c.var->n);
+			GET(in, c.var->s1);
+			GET(in, c.var->s2lo);
+			GET(in, c.var->s2hi);
+			GET(in, c.var->fs1);
+			GET(in, c.var->fc1);
+			GET(in, c.var->fs2);
+			GET(in, c.var->fc2);
+			GET(in, c.var->has_float);
+			if (c.var->has_float > 1)
+				in->bad = 1;
+			break;
+		}
+	}
+	if (r == 0 && in->bad)
+		r = -EBADMSG;
+	for (uint32_t a = 0; a < naggs && r == 0; a++)
+		if (cfg->agg[a].func != RF_AGG_QUANTILE)
+			r = merge_cell(&cfg->agg[a], cell_at(dst, dg, (int)a), cell_at(src, 0, (int)a));
+	return r;
+}
+
+/* A state's head, checked: its counters, its parts and where its groups
+ * are.  Nothing past the head is read yet. */
+struct state_head {
+	uint64_t skipped[RF_MAX_AGGS], key_skipped[RF_MAX_KEYS];
+	uint64_t ngroups;
+	unsigned bits;
+	const char *dir;        /* 2^bits times: u64 end, u64 checksum */
+	const char *groups;     /* the groups' bytes, glen of them */
+	size_t glen;
+};
+
+static int head_read(const struct rf_agg_config *cfg, const char *p, size_t n, struct state_head *h)
+{
 	if (n < PARTIAL_HEADER || memcmp(p, PARTIAL_MAGIC, 6) != 0)
 		return -EBADMSG;
 	uint16_t version;
@@ -1857,293 +2302,469 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	memcpy(&fp, p + 8, 8);
 	memcpy(&plen, p + 16, 8);
 	memcpy(&sum, p + 24, 8);
-	if (version != PARTIAL_VERSION || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER ||
-	    sum != rf__agg_payload_sum(p + PARTIAL_HEADER, plen))
+	if (version != PARTIAL_VERSION || fp != fingerprint(cfg) || plen != n - PARTIAL_HEADER)
 		return -EBADMSG;
-	struct inbuf in = { p + PARTIAL_HEADER, p + n, 0 };
+	struct inbuf in = { p + PARTIAL_HEADER, p + n, 0, NULL };
 	uint32_t naggs, nkeys;
+	uint8_t bits;
 	GET(&in, naggs);
 	GET(&in, nkeys);
 	if (naggs != (uint32_t)cfg->naggs || nkeys != (uint32_t)cfg->nkeys)
 		return -EBADMSG;
-	/* Each group is read into the one group of a scratch state and merged
-	 * into dst straight away: no second state of a worker's every group
-	 * (a parent merging partials would hold two); quantile sketches, the
-	 * bulk of a big state, go into dst's own.  The checksum has ruled
-	 * out damage in transit; a partial that passes it and is still
-	 * malformed (only ever made on purpose) may leave dst half-merged. */
-	struct rf_agg_state *src = rf__agg_new(cfg, dst->k);
-	if (!src)
-		return -ENOMEM;
-	uint64_t skipped[RF_MAX_AGGS] = { 0 }, *seen = NULL;
-	size_t seen_words = 0;
-	int r = group_of(src, "", 0) < 0 ? -ENOMEM : 0;
-	get_bytes(&in, skipped, naggs * sizeof *skipped);
-	uint64_t key_skipped[RF_MAX_KEYS] = { 0 };
-	if (nkeys <= RF_MAX_KEYS)
-		get_bytes(&in, key_skipped, nkeys * sizeof *key_skipped);
-	uint64_t ngroups;
-	GET(&in, ngroups);
-	for (uint64_t g = 0; g < ngroups && r == 0 && !in.bad; g++) {
-		uint32_t kl;
-		GET(&in, kl);
-		if (in.bad || (size_t)(in.end - in.p) < kl || !key_ok(in.p, kl, (int)nkeys)) {
-			r = -EBADMSG;
-			break;
-		}
-		const char *key = in.p;
-		in.p += kl;
-		if ((g & 0xffff) == 0xffff && (r = rf__agg_room(dst, 0)) < 0)
-			break;
-		int64_t dg = group_of(dst, key, kl);
-		if (dg < 0) {
-			r = (int)dg;
-			break;
-		}
-		/* an encoder writes each group once: a repeat is damage */
-		if ((size_t)dg / 64 >= seen_words) {
-			size_t words = ((size_t)dg / 64 + 1) * 2;
-			uint64_t *ns = realloc(seen, words * sizeof *ns);
-			if (!ns) {
-				r = -ENOMEM;
-				break;
-			}
-			memset(ns + seen_words, 0, (words - seen_words) * sizeof *ns);
-			seen = ns;
-			seen_words = words;
-		}
-		if (seen[dg / 64] >> (dg % 64) & 1) {
-			r = -EBADMSG;
-			break;
-		}
-		seen[dg / 64] |= (uint64_t)1 << (dg % 64);
-		size_t gi = 0;
-		clear_group(src, 0);
-		for (uint32_t a = 0; a < naggs && r == 0; a++) {
-			union cell c = cell_at(src, (size_t)gi, (int)a);
-			switch (cfg->agg[a].func) {
-			case RF_AGG_COUNT:
-				GET(&in, *c.n);
-				break;
-			case RF_AGG_SUM:
-			case RF_AGG_AVG:
-				GET(&in, c.sum->n);
-				GET(&in, c.sum->isum);
-				GET(&in, c.sum->fsum);
-				GET(&in, c.sum->fcomp);
-				GET(&in, c.sum->has_float);
-				if (c.sum->has_float > 1)
-					in.bad = 1;
-				break;
-			case RF_AGG_MIN:
-			case RF_AGG_MAX: {
-				uint8_t flags;
-				GET(&in, c.mm->has);
-				GET(&in, flags);
-				GET(&in, c.mm->i);
-				GET(&in, c.mm->d);
-				c.mm->is_int = flags & 1;
-				c.mm->exact = c.mm->is_int || flags >> 1 & 1;
-				c.mm->frac = flags >> 2 & 1;
-				/* known flags, a fraction only with its integer part,
-				 * and a kept double is never NaN (it would compare
-				 * neither way) */
-				if (c.mm->has > 1 || flags > 6 || (flags & 5) == 5 || (flags & 6) == 4 ||
-				    (c.mm->has && !c.mm->is_int && isnan(c.mm->d)))
-					in.bad = 1;
-				break;
-			}
-			case RF_AGG_DISTINCT: {
-				uint64_t nv;
-				GET(&in, nv);
-				for (uint64_t i = 0; i < nv && !in.bad; i++) {
-					uint32_t l;
-					GET(&in, l);
-					if (in.bad || (size_t)(in.end - in.p) < l) {
-						in.bad = 1;
-						break;
-					}
-					struct num_memo memo = { .valid = 0 };
-					r = add_value(src, (int)a, c, (struct rf_value){ in.p, (int32_t)l }, &memo);
-					in.p += l;
-					if (r < 0)
-						break;
-				}
-				break;
-			}
-			case RF_AGG_QUANTILE: {
-				/* straight into dst's sketch: a scratch one, its
-				 * pages allocated and freed for every group, cost
-				 * more than the merge (and most of it in the kernel) */
-				uint8_t present, all_int;
-				GET(&in, present);
-				if (!present)
-					break;
-				uint64_t count = get_varint(&in), zero = get_varint(&in), ninf = get_varint(&in);
-				uint64_t pinf = get_varint(&in), held = 0, pos = 0, neg = 0;
-				double min, max;
-				GET(&in, min);
-				GET(&in, max);
-				GET(&in, all_int);
-				/* the extremes must be real, and (below) the counts add up */
-				if (in.bad || present > 1 || all_int > 1 || count == 0 || isnan(min) || isnan(max) || min > max) {
-					r = -EBADMSG;
-					break;
-				}
-				union cell d = cell_at(dst, (size_t)dg, (int)a);
-				if (!*d.sketch) {
-					if (!(*d.sketch = malloc(sizeof **d.sketch))) {
-						r = -ENOMEM;
-						break;
-					}
-					rf__sketch_init(*d.sketch);
-				}
-				struct rf_sketch *s = *d.sketch;
-				if ((r = get_store_into(&in, &s->pos, &pos)) == 0)
-					r = get_store_into(&in, &s->neg, &neg);
-				if (r == 0 && (in.bad || __builtin_add_overflow(zero, ninf, &held) ||
-					       __builtin_add_overflow(held, pinf, &held) ||
-					       __builtin_add_overflow(held, pos, &held) ||
-					       __builtin_add_overflow(held, neg, &held) || held != count))
-					r = -EBADMSG;
-				if (r < 0)
-					break;
-				s->zero += zero;
-				s->ninf += ninf;
-				s->pinf += pinf;
-				s->count += count;
-				s->all_int &= all_int;
-				if (min < s->min)
-					s->min = min;
-				if (max > s->max)
-					s->max = max;
-				break;
-			}
-			case RF_AGG_APPROX: {
-				uint8_t kind;
-				GET(&in, kind);
-				if (in.bad || kind > 2) {
-					in.bad = 1;
-					break;
-				}
-				if (kind == 0)
-					break;
-				if ((r = hll_cell(c.hll)) < 0)
-					break;
-				if (kind == 2) {
-					if ((size_t)(in.end - in.p) < RF_HLL_M) {
-						in.bad = 1;
-						break;
-					}
-					r = rf__hll_set_dense(*c.hll, (const uint8_t *)in.p);
-					if (r == -EINVAL)
-						r = -EBADMSG;
-					in.p += RF_HLL_M;
-					break;
-				}
-				/* sparse: distinct non-zero hashes, no more than a
-				 * sparse sketch holds */
-				uint32_t nh;
-				GET(&in, nh);
-				if (in.bad || nh == 0 || nh > RF_HLL_SPARSE_MAX) {
-					in.bad = 1;
-					break;
-				}
-				for (uint32_t i = 0; i < nh && r == 0 && !in.bad; i++) {
-					uint64_t hv;
-					GET(&in, hv);
-					if (!hv)
-						in.bad = 1;
-					else
-						r = rf__hll_add(*c.hll, hv);
-				}
-				if (r == 0 && !in.bad && ((*c.hll)->reg || (*c.hll)->n != nh))
-					in.bad = 1;
-				break;
-			}
-			case RF_AGG_HISTOGRAM: {
-				uint32_t nb;
-				uint8_t over;
-				GET(&in, nb);
-				GET(&in, over);
-				if (in.bad || nb > RF_HIST_MAX || over > 1) {
-					in.bad = 1;
-					break;
-				}
-				for (uint32_t i = 0; i < nb && r == 0 && !in.bad; i++) {
-					uint8_t tag;
-					int64_t bi = 0;
-					double bd = 0;
-					uint64_t cnt;
-					GET(&in, tag);
-					if (tag == TAG_INT)
-						GET(&in, bi);
-					else
-						GET(&in, bd);
-					GET(&in, cnt);
-					if (in.bad || (tag != TAG_INT && tag != TAG_DBL) || !cnt || !isfinite(bd))
-						in.bad = 1;
-					else
-						r = hist_add(c.hist, tag, bi, bd, cnt);
-				}
-				if (r == 0 && !in.bad && over)
-					(*c.hist)->over = 1;
-				break;
-			}
-			case RF_AGG_FIRST:
-			case RF_AGG_LAST: {
-				uint8_t has;
-				uint32_t input, l;
-				uint64_t pos;
-				GET(&in, has);
-				if (!has || in.bad) {
-					in.bad |= has > 1;
-					break;
-				}
-				GET(&in, input);
-				GET(&in, pos);
-				GET(&in, l);
-				if (in.bad || has > 1 || (size_t)(in.end - in.p) < l) {
-					in.bad = 1;
-					break;
-				}
-				r = fl_set(c.fl, in.p, l, input + dst->input_base, pos);
-				in.p += l;
-				break;
-			}
-			case RF_AGG_STDDEV:
-			case RF_AGG_VARIANCE:
-			case RF_AGG_STDDEV_POP:
-			case RF_AGG_VAR_POP:
-				GET(&in, c.var->n);
-				GET(&in, c.var->s1);
-				GET(&in, c.var->s2lo);
-				GET(&in, c.var->s2hi);
-				GET(&in, c.var->fs1);
-				GET(&in, c.var->fc1);
-				GET(&in, c.var->fs2);
-				GET(&in, c.var->fc2);
-				GET(&in, c.var->has_float);
-				if (c.var->has_float > 1)
-					in.bad = 1;
-				break;
-			}
-		}
-		if (r || in.bad)
-			break;
-		for (uint32_t a = 0; a < naggs && r == 0; a++)
-			if (cfg->agg[a].func != RF_AGG_QUANTILE)
-				r = merge_cell(&cfg->agg[a], cell_at(dst, (size_t)dg, (int)a), cell_at(src, 0, (int)a));
+	memset(h, 0, sizeof *h);
+	get_bytes(&in, h->skipped, naggs * sizeof *h->skipped);
+	get_bytes(&in, h->key_skipped, nkeys * sizeof *h->key_skipped);
+	GET(&in, h->ngroups);
+	GET(&in, bits);
+	size_t dirlen = (size_t)16 << (bits <= PART_BITS_MAX ? bits : 0);
+	if (in.bad || bits > PART_BITS_MAX || (size_t)(in.end - in.p) < dirlen)
+		return -EBADMSG;
+	h->bits = bits;
+	h->dir = in.p;
+	h->groups = in.p + dirlen;
+	h->glen = (size_t)(in.end - h->groups);
+	if (sum != rf__agg_payload_sum(p + PARTIAL_HEADER, (size_t)(h->groups - p) - PARTIAL_HEADER))
+		return -EBADMSG;
+	/* the parts' ends: in order, the last at the end of the groups */
+	uint64_t from = 0;
+	for (size_t k = 0; k < (size_t)1 << bits; k++) {
+		uint64_t end = load64(h->dir + 16 * k);
+		if (end < from || end > h->glen)
+			return -EBADMSG;
+		from = end;
 	}
-	if (r == 0 && (in.bad || in.p != in.end))
+	return from == h->glen ? 0 : -EBADMSG;
+}
+
+/* A walk through one state's groups in order, each checked as it is come
+ * to: its part's checksum when the walk enters the part, and the group's
+ * length, key, part (its hash computed here, never taken from the
+ * state) and order (after the group before it, so no key comes twice). */
+struct cursor {
+	const struct state_head *h;
+	int nkeys;
+	uint32_t k;             /* the part the walk is in */
+	size_t pos, end;        /* the next group's offset; the part's end */
+	int have;               /* the group at pos is read: */
+	uint64_t hash, order;   /* its key's hash, and part_order of that */
+	const char *key;
+	uint32_t klen;
+	size_t next;            /* the offset after it */
+	int has_prev;           /* the group before, for the order */
+	uint64_t prev_order;
+	const char *prev_key;
+	uint32_t prev_klen;
+	uint64_t taken;         /* groups merged */
+	int checked;            /* the parts' checksums were checked before */
+};
+
+static size_t part_begin(const struct state_head *h, uint32_t k)
+{
+	return k ? (size_t)load64(h->dir + 16 * (k - 1)) : 0;
+}
+
+static int cursor_enter(struct cursor *c, uint32_t k)
+{
+	const struct state_head *h = c->h;
+	size_t from = part_begin(h, k), end = (size_t)load64(h->dir + 16 * k);
+	if (!c->checked && load64(h->dir + 16 * k + 8) != rf__agg_payload_sum(h->groups + from, end - from))
+		return -EBADMSG;
+	c->k = k;
+	c->pos = from;
+	c->end = end;
+	c->have = 0;
+	return 0;
+}
+
+/* The group at the walk's place read: 1, or 0 at the end of the state, or
+ * -EBADMSG. */
+static int cursor_peek(struct cursor *c)
+{
+	if (c->have)
+		return 1;
+	const struct state_head *h = c->h;
+	while (c->pos == c->end) {
+		if (c->k + 1 >= (1u << h->bits))
+			return 0;
+		int r = cursor_enter(c, c->k + 1);
+		if (r < 0)
+			return r;
+	}
+	const char *e = h->groups + c->pos;
+	size_t room = c->end - c->pos;
+	uint32_t elen, klen;
+	if (room < 8)
+		return -EBADMSG;
+	memcpy(&elen, e, 4);
+	memcpy(&klen, e + 4, 4);
+	if (elen < 4 || elen > room - 4 || klen > elen - 4 || !key_ok(e + 8, klen, c->nkeys))
+		return -EBADMSG;
+	uint64_t hash = rf__hash_bytes(e + 8, klen), order = part_order(hash);
+	if ((h->bits && order >> (64 - h->bits) != c->k) ||
+	    (c->has_prev && entry_cmp(c->prev_order, c->prev_key, c->prev_klen, order, e + 8, klen) >= 0))
+		return -EBADMSG;
+	c->has_prev = 1;
+	c->hash = hash;
+	c->prev_order = c->order = order;
+	c->prev_key = c->key = e + 8;
+	c->prev_klen = c->klen = klen;
+	c->next = c->pos + 4 + elen;
+	c->have = 1;
+	return 1;
+}
+
+/* The walk put at the first group whose part_order is `from` or more. */
+static int cursor_start(struct cursor *c, const struct state_head *h, int nkeys, uint64_t from, int checked)
+{
+	memset(c, 0, sizeof *c);
+	c->h = h;
+	c->nkeys = nkeys;
+	c->checked = checked;
+	int r = cursor_enter(c, h->bits ? (uint32_t)(from >> (64 - h->bits)) : 0);
+	while (r == 0 && (r = cursor_peek(c)) == 1 && c->order < from)
+		c->pos = c->next, c->have = 0;
+	return r < 0 ? r : 0;
+}
+
+/* Where the walk is: the offset of the group it would read next. */
+static size_t cursor_at(const struct cursor *c)
+{
+	return c->have ? c->pos : c->h->glen;
+}
+
+/* The group at the walk's place, merged into dst (src: a scratch state). */
+static int cursor_take(struct cursor *c, struct rf_agg_state *dst, struct rf_agg_state *src)
+{
+	int added;
+	int64_t g = group_put(dst, c->key, c->klen, c->hash, &added);
+	if (g < 0)
+		return (int)g;
+	struct inbuf in = { c->key + c->klen, c->h->groups + c->next, 0, c->h->groups + c->h->glen };
+	int r = decode_cells(dst, (size_t)g, src, &in);
+	if (r == 0 && in.p != in.end)
+		r = -EBADMSG;
+	c->pos = c->next;
+	c->have = 0;
+	c->taken++;
+	return r;
+}
+
+static void add_counters(struct rf_agg_state *dst, const struct state_head *h)
+{
+	for (int a = 0; a < dst->cfg->naggs; a++)
+		dst->skipped[a] += h->skipped[a];
+	for (int i = 0; i < dst->cfg->nkeys; i++)
+		dst->key_skipped[i] += h->key_skipped[i];
+}
+
+int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
+{
+	const struct rf_agg_config *cfg = dst->cfg;
+	if (cfg->custom)
+		return cfg->custom->decode_merge(dst->custom, p, n);
+	struct state_head h;
+	struct cursor c;
+	int r = head_read(cfg, p, n, &h);
+	/* every part's checksum first: a state damaged on its way is
+	 * refused with nothing of it merged */
+	for (uint32_t k = 0; r == 0 && k < 1u << h.bits; k++) {
+		size_t from = part_begin(&h, k), end = (size_t)load64(h.dir + 16 * k);
+		if (load64(h.dir + 16 * k + 8) != rf__agg_payload_sum(h.groups + from, end - from))
+			r = -EBADMSG;
+	}
+	if (r == 0)
+		r = cursor_start(&c, &h, cfg->nkeys, 0, 1);
+	if (r < 0)
+		return r;
+	/* a scratch state of one group, read over and over: no second
+	 * state of a worker's every group; a state that passes the
+	 * checksums and is still malformed (only ever made on purpose) may
+	 * leave dst half-merged */
+	struct rf_agg_state *src = rf__agg_new(cfg, dst->k);
+	if (!src || group_of(src, "", 0) < 0) {
+		rf__agg_free(src);
+		return -ENOMEM;
+	}
+	while ((r = cursor_peek(&c)) == 1) {
+		if ((c.taken & 0xffff) == 0xffff && (r = rf__agg_room(dst, 0)) < 0)
+			break;
+		if ((r = cursor_take(&c, dst, src)) < 0)
+			break;
+	}
+	rf__agg_free(src);
+	if (r == 0 && c.taken != h.ngroups)
 		r = -EBADMSG;
 	if (r == 0)
-		for (uint32_t a = 0; a < naggs; a++)
-			dst->skipped[a] += skipped[a];
-	if (r == 0)
-		for (uint32_t i = 0; i < nkeys; i++)
-			dst->key_skipped[i] += key_skipped[i];
-	free(seen);
+		add_counters(dst, &h);
+	return r;
+}
+
+/* ---- many states at once ------------------------------------------------
+ *
+ * Merging a thousand big states one after another into one state far
+ * larger than the cache misses the cache at nearly every bucket.  Instead
+ * the hash space is cut into 2^B parts of about PART_GROUPS groups of the
+ * largest state, and each part is merged on its own: every state's groups
+ * of that part (consecutive bytes in each, as the groups are sorted by
+ * hash) into a small state that stays in the cache, whose groups then move
+ * to the result, cells and all, without a copy.  Each state is read once,
+ * front to back; threads take the parts between them.
+ */
+
+struct many {
+	struct rf_agg_state *dst;
+	const struct rf_agg_blob *blobs;
+	size_t n;
+	struct state_head *heads;
+	unsigned bits;          /* B */
+	int final;              /* RF_AGG_MERGE_FINAL, dst empty to begin with */
+};
+
+struct many_worker {
+	struct many *m;
+	uint32_t first, last;   /* parts [first, last) */
+	struct rf_agg_state *out;
+	struct cursor *cur;     /* one per state */
+	size_t *from, *to;      /* per state: where this worker began and stopped */
+	size_t bad;             /* the state at fault, for -EBADMSG */
+	int r;
+	pthread_t tid;
+};
+
+/* The groups of src moved into dst, their cells with them (a group dst
+ * has already is merged instead).  src is left with empty cells. */
+static int absorb(struct rf_agg_state *dst, struct rf_agg_state *src)
+{
+	for (size_t g = 0; g < src->groups.count; g++) {
+		size_t len;
+		const char *key = rf__strmap_key(&src->groups, g, &len);
+		int added;
+		int64_t dg = group_put(dst, key, len, rf__hash_bytes(key, len), &added);
+		if (dg < 0)
+			return (int)dg;
+		char *d = dst->cells + (size_t)dg * dst->row, *s = src->cells + g * src->row;
+		if (added) {
+			memcpy(d, s, dst->row);
+			memset(s, 0, src->row);
+			continue;
+		}
+		for (int a = 0; a < dst->cfg->naggs; a++) {
+			int r = merge_cell(&dst->cfg->agg[a], cell_at(dst, (size_t)dg, a), cell_at(src, g, a));
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Group g's quantile sketches, each replaced by a sketch of one value: its
+ * own answer, which that sketch gives back exactly (the value's bucket,
+ * clamped to its min and max, both the value; rounded when every value
+ * was an integer, as the answer already is).  A quantile that shares its
+ * owner's sketch gets one of its own. */
+static int freeze_quantiles(struct rf_agg_state *st, size_t g)
+{
+	const struct rf_agg_config *cfg = st->cfg;
+	double v[RF_MAX_AGGS];
+	int all_int[RF_MAX_AGGS];
+	for (int a = 0; a < cfg->naggs; a++) {
+		const struct rf_sketch *s = cfg->agg[a].func == RF_AGG_QUANTILE ? *quantile_cell(st, g, a).sketch : NULL;
+		all_int[a] = -1;
+		if (s && s->count) {
+			v[a] = rf__sketch_quantile(s, cfg->agg[a].q);
+			all_int[a] = s->all_int;
+		}
+	}
+	for (int a = 0; a < cfg->naggs; a++) {
+		if (all_int[a] < 0)
+			continue;
+		struct rf_sketch **sp = cell_at(st, g, a).sketch;
+		if (*sp)
+			rf__sketch_free(*sp);
+		else if (!(*sp = malloc(sizeof **sp)))
+			return -ENOMEM;
+		rf__sketch_init(*sp);
+		int r = rf__sketch_add(*sp, v[a]);
+		if (r < 0)
+			return r;
+		(*sp)->all_int = all_int[a];
+	}
+	return 0;
+}
+
+static int many_parts(void *arg, void *unused);
+
+static void *many_work(void *arg)
+{
+	struct many_worker *w = arg;
+	int bus;
+	int r = rf__bus_guard(many_parts, w, NULL, &bus);
+	if (bus)
+		w->r = RF_AGG_MERGE_BUS;
+	else if (r < 0 && !w->r)
+		w->r = r;
+	return NULL;
+}
+
+static int many_parts(void *arg, void *unused)
+{
+	(void)unused;
+	struct many_worker *w = arg;
+	struct many *m = w->m;
+	const struct rf_agg_config *cfg = m->dst->cfg;
+	unsigned B = m->bits;
+	struct rf_agg_state *src = rf__agg_new(cfg, m->dst->k);
+	if (!src || group_of(src, "", 0) < 0) {
+		w->r = -ENOMEM;
+		goto done;
+	}
+	uint64_t from = B ? (uint64_t)w->first << (64 - B) : 0;
+	for (size_t i = 0; i < m->n && !w->r; i++) {
+		if ((w->r = cursor_start(&w->cur[i], &m->heads[i], cfg->nkeys, from, 0)) < 0)
+			w->bad = i;
+		w->from[i] = cursor_at(&w->cur[i]);
+	}
+	/* one small state for all the parts, emptied after each keeping its
+	 * memory: a new one a part would have the allocator give back and
+	 * take again the same pages thousands of times */
+	struct rf_agg_state *small = rf__agg_new(cfg, m->dst->k);
+	if (!small)
+		w->r = -ENOMEM;
+	for (uint32_t part = w->first; part < w->last && !w->r; part++) {
+		for (size_t i = 0; i < m->n && !w->r; i++) {
+			struct cursor *c = &w->cur[i];
+			small->input_base = m->blobs[i].input_base;
+			int r;
+			while ((r = cursor_peek(c)) == 1 && (B ? c->order >> (64 - B) : 0) == part)
+				if ((r = cursor_take(c, small, src)) < 0)
+					break;
+			if (r < 0) {
+				w->r = r;
+				w->bad = i;
+			}
+		}
+		for (size_t g = 0; m->final && !w->r && g < small->groups.count; g++)
+			w->r = freeze_quantiles(small, g);
+		if (!w->r)
+			w->r = absorb(w->out, small);
+		free_cells(small);
+		rf__strmap_clear(&small->groups);
+		/* the first worker's result is dst itself: it keeps to the
+		 * limit as a merge one state at a time does */
+		if (!w->r && w->out == m->dst && (part & 63) == 63)
+			w->r = rf__agg_room(m->dst, 0);
+	}
+	for (size_t i = 0; i < m->n && !w->r; i++) {
+		int r = cursor_peek(&w->cur[i]);
+		if (r < 0) {
+			w->r = r;
+			w->bad = i;
+		}
+		w->to[i] = cursor_at(&w->cur[i]);
+	}
+	rf__agg_free(small);
+done:
 	rf__agg_free(src);
+	return 0;
+}
+
+int rf__agg_decode_merge_many(struct rf_agg_state *dst, const struct rf_agg_blob *blobs, size_t n, int threads,
+			      int flags, size_t *bad)
+{
+	const struct rf_agg_config *cfg = dst->cfg;
+	*bad = 0;
+	if (cfg->custom || n == 1) {
+		for (size_t i = 0; i < n; i++) {
+			rf__agg_set_input_base(dst, blobs[i].input_base);
+			int r = rf__agg_decode_merge(dst, blobs[i].p, blobs[i].n);
+			rf__agg_set_input_base(dst, 0);
+			if (r < 0) {
+				*bad = i;
+				return r;
+			}
+		}
+		return 0;
+	}
+	struct many m = { dst, blobs, n, calloc(n ? n : 1, sizeof *m.heads), 0,
+			  (flags & RF_AGG_MERGE_FINAL) && dst->groups.count == 0 };
+	if (!m.heads)
+		return -ENOMEM;
+	uint64_t most = 0;
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		int r = head_read(cfg, blobs[i].p, blobs[i].n, &m.heads[i]);
+		if (r < 0) {
+			*bad = i;
+			free(m.heads);
+			return r;
+		}
+		if (m.heads[i].ngroups > most)
+			most = m.heads[i].ngroups;
+		bytes += blobs[i].n;
+	}
+	m.bits = part_bits(most);
+	/* threads only where there is work for them */
+	if (threads < 1 || bytes < ((size_t)4 << 20))
+		threads = 1;
+	if (threads > 16)
+		threads = 16;
+	while (threads > 1 && ((uint32_t)1 << m.bits) < (uint32_t)threads * 4)
+		threads--;
+	struct many_worker *w = calloc((size_t)threads, sizeof *w);
+	int r = w ? 0 : -ENOMEM;
+	uint32_t parts = (uint32_t)1 << m.bits;
+	for (int t = 0; t < threads && r == 0; t++) {
+		w[t] = (struct many_worker){ .m = &m, .first = (uint32_t)((uint64_t)parts * t / threads),
+					     .last = (uint32_t)((uint64_t)parts * (t + 1) / threads) };
+		w[t].cur = calloc(n, sizeof *w[t].cur);
+		w[t].from = calloc(n, sizeof *w[t].from);
+		w[t].to = calloc(n, sizeof *w[t].to);
+		w[t].out = t == 0 ? dst : rf__agg_new(cfg, dst->k);
+		if (!w[t].cur || !w[t].from || !w[t].to || !w[t].out)
+			r = -ENOMEM;
+	}
+	int started = 0;
+	for (int t = 1; t < threads && r == 0; t++, started++)
+		if (pthread_create(&w[t].tid, NULL, many_work, &w[t]) != 0)
+			r = -EAGAIN;
+	if (r == 0)
+		many_work(&w[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(w[t].tid, NULL);
+	/* the first failure in the order of the parts */
+	for (int t = 0; t < threads && r == 0 && w; t++)
+		if (w[t].r < 0) {
+			r = w[t].r;
+			*bad = w[t].bad;
+		}
+	/* each state walked whole, in order: where one worker stopped the
+	 * next began (its groups all sorted, none skipped), the last at its
+	 * end, and every group it says it has merged once */
+	for (size_t i = 0; i < n && r == 0; i++) {
+		uint64_t taken = 0;
+		for (int t = 0; t < threads; t++) {
+			taken += w[t].cur[i].taken;
+			if (w[t].to[i] != (t + 1 < threads ? w[t + 1].from[i] : m.heads[i].glen))
+				r = -EBADMSG;
+		}
+		if (taken != m.heads[i].ngroups)
+			r = -EBADMSG;
+		if (r < 0)
+			*bad = i;
+	}
+	for (int t = 1; t < threads && r == 0; t++)
+		r = absorb(dst, w[t].out);
+	if (r == 0)
+		for (size_t i = 0; i < n; i++)
+			add_counters(dst, &m.heads[i]);
+	for (int t = 0; w && t < threads; t++) {
+		if (t > 0)
+			rf__agg_free(w[t].out);
+		free(w[t].cur);
+		free(w[t].from);
+		free(w[t].to);
+	}
+	free(w);
+	free(m.heads);
 	return r;
 }

@@ -125,6 +125,26 @@ int rf__agg_synth(struct rf_stage_spec *agg, struct rf_stage_spec *pre, struct r
  * same query.  Decoding refuses (-EBADMSG) anything damaged or foreign. */
 int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len);
 int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n);
+/* Many encoded states merged into dst, as rf__agg_decode_merge of each in
+ * turn (the inputs of state i numbered after input_base) would, but a part
+ * of the hash space at a time, in up to `threads` threads: the merge stays
+ * in the cache however large the states.  On failure *bad is the index of
+ * the state at fault (for -EBADMSG), and dst may be half-merged. */
+struct rf_agg_blob {
+	const char *p;
+	size_t n;
+	uint32_t input_base;
+};
+int rf__agg_decode_merge_many(struct rf_agg_state *dst, const struct rf_agg_blob *blobs, size_t n, int threads,
+			      int flags, size_t *bad);
+/* flags: dst's result is all that will be asked of it (it is printed, not
+ * merged or encoded again), so each merged quantile sketch can give way
+ * to one of its one answer as soon as its part is merged: the merge's
+ * memory is that of a part, not of all the sketches (an empty dst only). */
+#define RF_AGG_MERGE_FINAL 1
+/* A SIGBUS in a worker thread (a mapped state cut short) made the merge
+ * fail with -EIO. */
+#define RF_AGG_MERGE_BUS (-EIO)
 /* The partial format's checksum of a payload (a harness that wraps
  * payloads of its own in a valid header computes it). */
 uint64_t rf__agg_payload_sum(const char *p, size_t n);

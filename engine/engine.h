@@ -95,6 +95,9 @@ extern __thread sigjmp_buf *rf__bus_jmp;
  * -EIO.  For the executors' threads, which look at mapped bytes the
  * reading thread handed them without a copy. */
 int rf__bus_guard(int (*fn)(void *, void *), void *a, void *b, int *bus);
+/* The SIGBUS handler that jumps there, installed once per process: only
+ * for a program that asked (rf_options.catch_sigbus). */
+void rf__install_sigbus(void);
 
 /* Make room for n selected spans; 0 or -ENOMEM. */
 int rf__batch_reserve(struct rf_batch *b, size_t n);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "run.h"
@@ -130,19 +131,37 @@ static int slurp(int fd, char **out, size_t *len, size_t hint)
 	return 0;
 }
 
-/* Merge the partials in p[0 .. n) (one input's bytes) into the aggregate,
- * in order; *cum the inputs of the partials merged before.  Each refusal
- * says which partial of which input and why. */
-static int merge_bytes(struct run *run, const char *shown, const char *p, size_t n, uint32_t *cum)
+/* The partials being merged: each one's state, and where it came from
+ * (for a message). */
+struct merge_list {
+	struct rf_agg_blob *blob;
+	const char **shown;
+	int *nth;                 /* which partial of its input (1: the first) */
+	size_t n, cap;
+	char **bufs;              /* the inputs' bytes, freed at the end */
+	size_t nbufs;
+	struct { void *p; size_t len; } *maps; /* or mapped, unmapped at the end */
+	size_t nmaps;
+};
+
+static void say_nth(char *what, size_t size, int k)
 {
-	struct rf_agg_state *agg = rf__agg_stage_state(&run->stages[run->agg]);
+	snprintf(what, size, k == 1 ? "" : " (partial %d in it)", k);
+}
+
+/* The partials in p[0 .. n) (one input's bytes), checked and listed in
+ * order; *cum the inputs of the partials listed before.  Each refusal says
+ * which partial of which input and why. */
+static int list_bytes(struct run *run, struct merge_list *l, const char *shown, const char *p, size_t n,
+		      uint32_t *cum)
+{
 	if (n == 0) {
 		report_error(run, shown, -EBADMSG, "empty: no partial state in it");
 		return -EBADMSG;
 	}
 	for (int k = 1; n > 0; k++) {
 		char what[48];
-		snprintf(what, sizeof what, k == 1 ? "" : " (partial %d in it)", k);
+		say_nth(what, sizeof what, k);
 		if (n < ENVELOPE_SIZE || memcmp(p, ENVELOPE_MAGIC, 6) != 0) {
 			report_error(run, shown, -EBADMSG, "not a ringflow partial state%s (made by --partial-out); "
 				     "%s", what, n < ENVELOPE_SIZE ? "too short: truncated" : "no RFPART header");
@@ -187,19 +206,26 @@ static int merge_bytes(struct run *run, const char *shown, const char *p, size_t
 				     "whole runs cannot be merged together (merge the shares first, then print)", what);
 			return -EINVAL;
 		}
-		uint32_t base = flags & FLAG_SHARE ? 0 : *cum;
-		rf__agg_set_input_base(agg, base);
-		int r = rf__agg_decode_merge(agg, p + ENVELOPE_SIZE, (size_t)blen);
-		rf__agg_set_input_base(agg, 0);
-		if (r == -EBADMSG) {
-			report_error(run, shown, r, "partial state%s damaged, or of another query or ringflow version: "
-				     "its aggregate does not decode", what);
-			return r;
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 16;
+			struct rf_agg_blob *nb = realloc(l->blob, cap * sizeof *nb);
+			if (nb)
+				l->blob = nb;
+			const char **ns = realloc(l->shown, cap * sizeof *ns);
+			if (ns)
+				l->shown = ns;
+			int *nk = realloc(l->nth, cap * sizeof *nk);
+			if (nk)
+				l->nth = nk;
+			if (!nb || !ns || !nk)
+				return -ENOMEM;
+			l->cap = cap;
 		}
-		if (r == 0)
-			r = rf__agg_room(agg, 0);
-		if (r < 0)
-			return r;
+		uint32_t base = flags & FLAG_SHARE ? 0 : *cum;
+		l->blob[l->n] = (struct rf_agg_blob){ p + ENVELOPE_SIZE, (size_t)blen, base };
+		l->shown[l->n] = shown;
+		l->nth[l->n] = k;
+		l->n++;
 		if (!(flags & FLAG_SHARE))
 			*cum += inputs;
 		if (base + inputs > run->partial_inputs)
@@ -211,48 +237,130 @@ static int merge_bytes(struct run *run, const char *shown, const char *p, size_t
 	return 0;
 }
 
+/* One input's bytes: a buffer given; a regular file mapped, when the
+ * program lets the library catch SIGBUS (a partial cut short while it is
+ * merged then fails the merge with a message); else the file read whole
+ * into one buffer of its size.  A thousand big partials mapped take the
+ * page cache's pages, where read they would take as much memory again. */
+static int input_bytes(struct run *run, struct merge_list *l, int i, const char *const *files, int nfiles,
+		       const char *shown, const char **p, size_t *len)
+{
+	const struct rf_input *in = run->in && nfiles ? &run->in[i] : NULL;
+	if (in && in->kind == RF_INPUT_BUFFER) {
+		*p = in->data;
+		*len = in->len;
+		return 0;
+	}
+	int fd = in && in->kind == RF_INPUT_FD ? in->fd
+		 : !nfiles || !strcmp(files[i], "-") ? 0 : open(files[i], O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int r = -errno;
+		report_error(run, shown, r, "%s", strerror(-r));
+		return r;
+	}
+	struct stat sb;
+	char *buf = NULL;
+	int opened = fd != 0 && !(in && in->kind == RF_INPUT_FD);
+	if (run->opt->catch_sigbus && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    (uint64_t)sb.st_size < SIZE_MAX / 2) {
+		void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		void *nm = map == MAP_FAILED ? NULL : realloc(l->maps, (l->nmaps + 1) * sizeof *l->maps);
+		if (nm) {
+			rf__install_sigbus();
+			l->maps = nm;
+			l->maps[l->nmaps].p = map;
+			l->maps[l->nmaps++].len = (size_t)sb.st_size;
+			if (opened)
+				close(fd);
+			*p = map;
+			*len = (size_t)sb.st_size;
+			return 0;
+		}
+		if (map != MAP_FAILED)
+			munmap(map, (size_t)sb.st_size);
+	}
+	size_t hint = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 && (uint64_t)sb.st_size < SIZE_MAX
+			      ? (size_t)sb.st_size
+			      : 0;
+	int r = slurp(fd, &buf, len, hint);
+	if (opened)
+		close(fd);
+	if (r < 0) {
+		report_error(run, shown, r, "%s", strerror(-r));
+		return r;
+	}
+	char **nb = realloc(l->bufs, (l->nbufs + 1) * sizeof *nb);
+	if (!nb) {
+		free(buf);
+		return -ENOMEM;
+	}
+	l->bufs = nb;
+	l->bufs[l->nbufs++] = buf;
+	*p = buf;
+	return 0;
+}
+
+struct merge_call {
+	struct rf_agg_state *agg;
+	struct merge_list *l;
+	int threads, flags;
+	size_t bad;
+};
+
+static int merge_call(void *arg, void *unused)
+{
+	(void)unused;
+	struct merge_call *c = arg;
+	return rf__agg_decode_merge_many(c->agg, c->l->blob, c->l->n, c->threads, c->flags, &c->bad);
+}
+
 /* ringflow merge: the inputs are partial states, merged in order into the
- * run's aggregate, which finish() then prints (or writes as one state). */
+ * run's aggregate, which finish() then prints (or writes as one state).
+ * All of them are read first and merged together, a part of the groups'
+ * hash space at a time (rf__agg_decode_merge_many). */
 int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 {
+	struct merge_list l = { 0 };
 	uint32_t cum = 0;
 	int r = 0;
 	run->partial_share = 1;
 	for (int i = 0; i < (nfiles ? nfiles : 1) && r == 0; i++) {
-		const struct rf_input *in = run->in && nfiles ? &run->in[i] : NULL;
 		const char *shown = run->in_shown && nfiles ? run->in_shown[i] : "standard input";
-		if (in && in->kind == RF_INPUT_BUFFER) {
-			r = merge_bytes(run, shown, in->data, in->len, &cum);
-			continue;
-		}
-		int fd = in && in->kind == RF_INPUT_FD ? in->fd
-			 : !nfiles || !strcmp(files[i], "-") ? 0 : open(files[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			r = -errno;
-			report_error(run, shown, r, "%s", strerror(-r));
-			break;
-		}
-		/* read into one buffer of the file's size, not mapped: a
-		 * partial rewritten (truncated) while it is merged would kill
-		 * the process with SIGBUS, where a read sees the short file
-		 * and the checks refuse it */
-		struct stat sb;
-		char *buf = NULL;
+		const char *p = NULL;
 		size_t len = 0;
-		int opened = fd != 0 && !(in && in->kind == RF_INPUT_FD);
-		size_t hint = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-					      (uint64_t)sb.st_size < SIZE_MAX
-				      ? (size_t)sb.st_size
-				      : 0;
-		r = slurp(fd, &buf, &len, hint);
-		if (opened)
-			close(fd);
-		if (r < 0)
-			report_error(run, shown, r, "%s", strerror(-r));
-		else
-			r = merge_bytes(run, shown, buf, len, &cum);
-		free(buf);
+		r = input_bytes(run, &l, i, files, nfiles, shown, &p, &len);
+		if (r == 0)
+			r = list_bytes(run, &l, shown, p, len, &cum);
 	}
+	if (r == 0) {
+		struct rf_agg_state *agg = rf__agg_stage_state(&run->stages[run->agg]);
+		int threads = run->opt->threads > 0 ? run->opt->threads : rf__usable_cpus();
+		struct merge_call c = { agg, &l, threads, run->opt->partial & RF_PARTIAL_OUT ? 0 : RF_AGG_MERGE_FINAL, 0 };
+		int bus;
+		r = rf__bus_guard(merge_call, &c, NULL, &bus);
+		size_t bad = c.bad;
+		if (bus || r == RF_AGG_MERGE_BUS) {
+			report_error(run, "ringflow merge", -EIO, "a partial state was cut short while it was merged "
+				     "(a file truncated or rewritten meanwhile)");
+			r = -EIO;
+		} else if (r == -EBADMSG && bad < l.n) {
+			char what[48];
+			say_nth(what, sizeof what, l.nth[bad]);
+			report_error(run, l.shown[bad], r, "partial state%s damaged, or of another query or ringflow "
+				     "version: its aggregate does not decode", what);
+		}
+		if (r == 0)
+			r = rf__agg_room(agg, 0);
+	}
+	for (size_t i = 0; i < l.nbufs; i++)
+		free(l.bufs[i]);
+	for (size_t i = 0; i < l.nmaps; i++)
+		munmap(l.maps[i].p, l.maps[i].len);
+	free(l.maps);
+	free(l.bufs);
+	free(l.blob);
+	free(l.shown);
+	free(l.nth);
 	if (run->rep)
 		run->rep->inputs = (uint64_t)(nfiles ? nfiles : 1);
 	return r;

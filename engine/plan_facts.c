@@ -14,8 +14,7 @@
 #include <unistd.h>
 #include "run.h"
 
-/* CPUs this process may run on (taskset, cpusets). */
-static int usable_cpus(void)
+int rf__usable_cpus(void)
 {
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof set, &set) == 0)
@@ -84,7 +83,7 @@ int plan_run(struct run *run, const char *const *files, int nfiles)
 				in[i].sampled = 1, in[i].cached_pct = pct;
 		}
 	}
-	struct rf_plan_machine m = { .cpus = usable_cpus() };
+	struct rf_plan_machine m = { .cpus = rf__usable_cpus() };
 	struct rlimit as;
 	if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
 		m.as_limit = as.rlim_cur > 0 ? (uint64_t)as.rlim_cur : 1;

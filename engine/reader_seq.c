@@ -48,7 +48,7 @@ static void sigbus_once(void)
  * library does not take over the process's signals by itself.  Without it
  * nothing is mapped (plan.c reads with read(2), find_cuts does not walk a
  * mapping).  Once per process, whichever run comes first. */
-static void install_sigbus(void)
+void rf__install_sigbus(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, sigbus_once);
@@ -193,7 +193,7 @@ static int find_cuts(struct run *run, const struct rf_input_desc *in, int codec,
 		return 0;
 	}
 	w.p = (const unsigned char *)map + in->start;
-	install_sigbus();
+	rf__install_sigbus();
 	int bus = 0;
 	rf__bus_guard(walk_cuts, &w, NULL, &bus);
 	munmap(map, (size_t)in->size);
@@ -472,7 +472,7 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	 * input instead of a crash. */
 	sigjmp_buf jb;
 	if (used == RF_IO_MMAP) {
-		install_sigbus();
+		rf__install_sigbus();
 		if (sigsetjmp(jb, 1)) {
 			bus_jmp = NULL;
 			run->cur_src = NULL;

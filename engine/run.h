@@ -209,6 +209,8 @@ int rf__check_placement(const struct rf_options *opt, char *err, size_t err_len)
 int rf__check_time_range(const struct rf_options *opt, const rf_query *q, char *err, size_t errlen);
 int rf__check_multiline(const struct rf_options *opt, const rf_query *q, struct rf_query_error *err);
 int per_input_header(const rf_query *q);
+/* CPUs this process may run on (taskset, cpusets). */
+int rf__usable_cpus(void);
 
 /* output.c (emit_rows, deliver_rows: rows.c) */
 /* A worker's raw select rows (multiprocess): p[0 .. n) */

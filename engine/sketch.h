@@ -96,6 +96,18 @@ int rf__sketch_merge(struct rf_sketch *dst, const struct rf_sketch *src);
  * it has none yet, for a decoder that adds a partial's counts straight in
  * (and then the store's total); NULL without memory or past the range. */
 uint64_t *rf__sketch_store_page(struct rf_sketch_store *st, uint32_t no);
+/* The same, inline where the store's index has the page already (the
+ * common case of a merge into a grown sketch). */
+static inline uint64_t *rf__sketch_store_page_fast(struct rf_sketch_store *st, uint32_t no)
+{
+	if (st->ispan) {
+		const uint16_t *ix = (const uint16_t *)(const void *)(st->pages + st->cap);
+		uint32_t k = no - ix[0];
+		if (k < st->ispan && ix[1 + k])
+			return st->pages[ix[1 + k] - 1].counts;
+	}
+	return rf__sketch_store_page(st, no);
+}
 /* The bucket of a positive magnitude. */
 int32_t rf__sketch_bucket(double mag);
 /* The value at rank floor(q * (count - 1)) in sorted order, within the

@@ -48,6 +48,14 @@ void rf__strmap_free(struct rf_strmap *m)
 	memset(m, 0, sizeof *m);
 }
 
+void rf__strmap_clear(struct rf_strmap *m)
+{
+	if (m->slots)
+		memset(m->slots, 0, m->cap * sizeof *m->slots);
+	m->count = 0;
+	m->keys_len = 0;
+}
+
 void rf__strmap_drop_index(struct rf_strmap *m)
 {
 	free(m->slots);

@@ -79,6 +79,8 @@ static inline const char *rf__strmap_key(const struct rf_strmap *m, size_t i, si
 	*len = (size_t)l;
 	return m->keys + off;
 }
+/* No keys any more, the memory kept for the next ones. */
+void rf__strmap_clear(struct rf_strmap *m);
 /* Drop the hash index: the keys stay readable (rf__strmap_key), but no
  * key can be added or found any more.  For a result that is final. */
 void rf__strmap_drop_index(struct rf_strmap *m);
