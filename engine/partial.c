@@ -51,7 +51,9 @@ const char *rf__partial_refusal(const rf_query *q, const struct rf_options *opt)
 {
 	if (!opt->partial && !opt->share_count)
 		return NULL;
-	if ((unsigned)opt->partial > (RF_PARTIAL_OUT | RF_PARTIAL_MERGE) || opt->share_count < 0 ||
+	if ((opt->partial & RF_PARTIAL_TEXT) && !(opt->partial & RF_PARTIAL_OUT))
+		return "partial results: RF_PARTIAL_TEXT is the form of RF_PARTIAL_OUT's state, without it there is none";
+	if ((unsigned)opt->partial > (RF_PARTIAL_OUT | RF_PARTIAL_MERGE | RF_PARTIAL_TEXT) || opt->share_count < 0 ||
 	    (opt->share_count && (opt->share_index < 0 || opt->share_index >= opt->share_count)))
 		return "partial results: an unknown setting, or a share outside the count of shares";
 	if (q->agg_stage < 0)
@@ -90,9 +92,13 @@ int rf__partial_write(struct run *run)
 	memcpy(head + 24, &blen, 8);
 	uint64_t sum = rf__hash_bytes(head, 32);
 	memcpy(head + 32, &sum, 8);
-	r = rf__writer_put(&run->out, head, sizeof head);
-	if (r == 0)
-		r = rf__writer_put(&run->out, blob, len);
+	if (run->opt->partial & RF_PARTIAL_TEXT) {
+		r = rf__partial_text_put(&run->out, head, sizeof head, blob, len);
+	} else {
+		r = rf__writer_put(&run->out, head, sizeof head);
+		if (r == 0)
+			r = rf__writer_put(&run->out, blob, len);
+	}
 	free(blob);
 	return r;
 }
@@ -247,6 +253,21 @@ int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 		r = slurp(fd, &buf, &len, hint);
 		if (opened)
 			close(fd);
+		/* fix-text: lead replaces */
+		char *bin, why[256];
+		size_t blen;
+		int t = r < 0 ? 0 : rf__partial_untext(buf, len, &bin, &blen, why, sizeof why);
+		if (t < 0) {
+			report_error(run, shown, t, "%s", t == -EBADMSG ? why : strerror(-t));
+			free(buf);
+			r = t;
+			break;
+		} else if (t > 0) {
+			free(buf);
+			buf = bin;
+			len = blen;
+		}
+		/* end fix-text */
 		if (r < 0)
 			report_error(run, shown, r, "%s", strerror(-r));
 		else
