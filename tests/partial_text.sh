@@ -5,7 +5,7 @@
 # that carry lines between mappers and reducers.  Hadoop and Spark are not
 # in Debian 12 and this machine reaches no Maven repository, so their data
 # path is simulated in its real shape: Hadoop Streaming's mappers over
-# splits of a log cut on line boundaries (split -l), their lines sorted
+# splits of a log cut on line boundaries (split -n l/4), their lines sorted
 # (the shuffle), one reducer; Spark's RDD.pipe over partitions, lines in,
 # partial lines out, collected, merged.  Each must print the bytes of one
 # serial run over the whole log.  Damaged lines are refused naming the line
