@@ -52,7 +52,9 @@ const char *rf__partial_refusal(const rf_query *q, const struct rf_options *opt)
 {
 	if (!opt->partial && !opt->share_count)
 		return NULL;
-	if ((unsigned)opt->partial > (RF_PARTIAL_OUT | RF_PARTIAL_MERGE) || opt->share_count < 0 ||
+	if ((opt->partial & RF_PARTIAL_TEXT) && !(opt->partial & RF_PARTIAL_OUT))
+		return "partial results: RF_PARTIAL_TEXT is the form of RF_PARTIAL_OUT's state, without it there is none";
+	if ((unsigned)opt->partial > (RF_PARTIAL_OUT | RF_PARTIAL_MERGE | RF_PARTIAL_TEXT) || opt->share_count < 0 ||
 	    (opt->share_count && (opt->share_index < 0 || opt->share_index >= opt->share_count)))
 		return "partial results: an unknown setting, or a share outside the count of shares";
 	if (q->agg_stage < 0)
@@ -91,9 +93,13 @@ int rf__partial_write(struct run *run)
 	memcpy(head + 24, &blen, 8);
 	uint64_t sum = rf__hash_bytes(head, 32);
 	memcpy(head + 32, &sum, 8);
-	r = rf__writer_put(&run->out, head, sizeof head);
-	if (r == 0)
-		r = rf__writer_put(&run->out, blob, len);
+	if (run->opt->partial & RF_PARTIAL_TEXT) {
+		r = rf__partial_text_put(&run->out, head, sizeof head, blob, len);
+	} else {
+		r = rf__writer_put(&run->out, head, sizeof head);
+		if (r == 0)
+			r = rf__writer_put(&run->out, blob, len);
+	}
 	free(blob);
 	return r;
 }
@@ -300,6 +306,48 @@ static int input_bytes(struct run *run, struct merge_list *l, int i, const char 
 	return 0;
 }
 
+struct untext_call {
+	const char *p;
+	size_t len;
+	char *bin, why[256];
+	size_t blen;
+};
+
+static int untext_call(void *arg, void *unused)
+{
+	(void)unused;
+	struct untext_call *u = arg;
+	return rf__partial_untext(u->p, u->len, &u->bin, &u->blen, u->why, sizeof u->why);
+}
+
+/* An input of text partials (--partial-text's lines) decoded into the
+ * binary ones, in a buffer freed at the end; binary input left alone. */
+static int input_untext(struct run *run, struct merge_list *l, const char *shown, const char **p, size_t *len)
+{
+	struct untext_call u = { .p = *p, .len = *len };
+	int bus, t = rf__bus_guard(untext_call, &u, NULL, &bus);
+	if (bus) {
+		report_error(run, shown, -EIO, "cut short while it was read (truncated or rewritten meanwhile)");
+		return -EIO;
+	}
+	if (t < 0) {
+		report_error(run, shown, t, "%s", t == -EBADMSG ? u.why : strerror(-t));
+		return t;
+	}
+	if (t == 0)
+		return 0;
+	char **nb = realloc(l->bufs, (l->nbufs + 1) * sizeof *nb);
+	if (!nb) {
+		free(u.bin);
+		return -ENOMEM;
+	}
+	l->bufs = nb;
+	l->bufs[l->nbufs++] = u.bin;
+	*p = u.bin;
+	*len = u.blen;
+	return 0;
+}
+
 struct merge_call {
 	struct rf_agg_state *agg;
 	struct merge_list *l;
@@ -329,6 +377,8 @@ int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 		const char *p = NULL;
 		size_t len = 0;
 		r = input_bytes(run, &l, i, files, nfiles, shown, &p, &len);
+		if (r == 0)
+			r = input_untext(run, &l, shown, &p, &len);
 		if (r == 0)
 			r = list_bytes(run, &l, shown, p, len, &cum);
 	}

@@ -244,6 +244,20 @@ const char *rf__partial_refusal(const rf_query *q, const struct rf_options *opt)
 int rf__partial_write(struct run *run);
 int rf__partial_merge(struct run *run, const char *const *files, int nfiles);
 int rf__partial_share(struct run *run, const char *const *files, int nfiles);
+/* partial_text.c: a partial state as one line, "RFPART64", a tab, its
+ * base64 (--partial-text, for Hadoop Streaming and Spark's pipe).
+ * rf__partial_text_put writes a[0 .. an) then b[0 .. bn) as one such line.
+ * rf__partial_untext: if buf holds text (its first line that is not
+ * blank begins "RFPART" but not "RFPART\0", or has no control byte but
+ * tabs: "RFPART64\t..." or a line that claims to be), decode every line into the
+ * binary partials, concatenated, into a new malloc'ed buffer: 1 and
+ * *out and *out_len set; 0 when buf is not text (binary: leave it alone);
+ * -EBADMSG with a message in why[whylen] for a bad line (which line, why),
+ * -ENOMEM.  CRLF line ends and blank lines are taken. */
+int rf__partial_text_put(struct rf_writer *w, const char *a, size_t an, const char *b, size_t bn);
+int rf__partial_untext(const char *buf, size_t len, char **out, size_t *out_len, char *why, size_t whylen);
+size_t rf__b64_encode(const void *in, size_t n, char *out);
+long rf__b64_decode(const char *in, size_t n, void *out, size_t *bad);
 
 /* reader_async.c */
 int run_async(struct run *run, const char *const *files, int nfiles);

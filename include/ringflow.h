@@ -291,6 +291,10 @@ struct rf_options {
 
 #define RF_PARTIAL_OUT 1
 #define RF_PARTIAL_MERGE 2
+/* With RF_PARTIAL_OUT: the state written as one line of text, "RFPART64",
+ * a tab, its base64 (for Hadoop Streaming and Spark's pipe, which carry
+ * lines); RF_PARTIAL_MERGE reads either form. */
+#define RF_PARTIAL_TEXT 4
 
 /* The defaults in the first `size` bytes of opt, as far as this library
  * knows the fields (any bytes past its own struct are zeroed), and

@@ -155,6 +155,9 @@ static void usage(FILE *f)
 	      "                           merge QUERY PARTIAL...` (stdin without any) merges\n"
 	      "                           such states and prints what one run over all their\n"
 	      "                           inputs prints (same QUERY and options)\n"
+	      "  --partial-text           with --partial-out: the state as one line of text,\n"
+	      "                           RFPART64, a tab, its base64 (for Hadoop Streaming,\n"
+	      "                           Spark's pipe); merge reads either form\n"
 	      "  --exit-empty             exit status 1 when the result is empty: no record\n"
 	      "                           reached the aggregate (no group; count prints 0),\n"
 	      "                           or without one none was printed\n"
@@ -916,7 +919,7 @@ enum { OPT_IO = 256, OPT_SIMD, OPT_MODE, OPT_DIRECT, OPT_SQPOLL, OPT_MEMORY, OPT
        OPT_WINDOW, OPT_MAXREC, OPT_ONLONG, OPT_STATS, OPT_FORMAT, OPT_REJECTS, OPT_STRICT, OPT_EVERY, OPT_THREADS,
        OPT_PROGRESS, OPT_QDEPTH, OPT_NUMA, OPT_CPUS, OPT_STATSFILE, OPT_DECOMPRESS, OPT_TZ, OPT_SINCE, OPT_UNTIL, OPT_SEEKSLACK,
        OPT_GEOIPDB, OPT_ASNDB, OPT_RECSTART, OPT_MULTILINE, OPT_STATE, OPT_CHECKPOINT, OPT_ROTATEWAIT, OPT_POLL,
-       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT, OPT_EXITEMPTY, OPT_ASCII, OPT_PRECISION, OPT_COLOR };
+       OPT_INTERVAL, OPT_REGEX, OPT_PLUGIN, OPT_PARTIALOUT, OPT_PARTIALTEXT, OPT_EXITEMPTY, OPT_ASCII, OPT_PRECISION, OPT_COLOR };
 
 static const struct option longopts[] = {
 	{ "io", required_argument, NULL, OPT_IO },
@@ -960,6 +963,7 @@ static const struct option longopts[] = {
 	{ "seek-slack", required_argument, NULL, OPT_SEEKSLACK },
 	{ "plugin", required_argument, NULL, OPT_PLUGIN },
 	{ "partial-out", required_argument, NULL, OPT_PARTIALOUT },
+	{ "partial-text", no_argument, NULL, OPT_PARTIALTEXT },
 	{ "exit-empty", no_argument, NULL, OPT_EXITEMPTY },
 	{ "precision", required_argument, NULL, OPT_PRECISION },
 	{ "color", required_argument, NULL, OPT_COLOR },
@@ -1328,6 +1332,7 @@ int main(int argc, char **argv)
 		case OPT_STATE: state_path = optarg; break;
 		case OPT_PLUGIN: plugins[nplugins++] = optarg; break;
 		case OPT_PARTIALOUT: partial_path = optarg; break;
+		case OPT_PARTIALTEXT: opt.partial |= RF_PARTIAL_TEXT; break;
 		case OPT_EXITEMPTY: exit_empty = 1; break;
 		case OPT_PRECISION: {
 			char *end;
@@ -1361,7 +1366,7 @@ int main(int argc, char **argv)
 	/* options, then merge: `ringflow --stats merge QUERY ...` (a query
 	 * "merge" after "--" is a query) */
 	if (!(opt.partial & RF_PARTIAL_MERGE) && nargs >= 2 && ndash != 0 && !strcmp(args[0], "merge")) {
-		opt.partial = RF_PARTIAL_MERGE;
+		opt.partial |= RF_PARTIAL_MERGE;
 		first = 1;
 	}
 	/* and report: `ringflow -s report FILE` (its FILEs follow it) */
@@ -1392,6 +1397,11 @@ int main(int argc, char **argv)
 	opt.state_path = state_path;
 	if (partial_path)
 		opt.partial |= RF_PARTIAL_OUT;
+	if ((opt.partial & RF_PARTIAL_TEXT) && !partial_path) {
+		fprintf(stderr, "ringflow: --partial-text writes --partial-out's state as text: add --partial-out FILE "
+			"(- for stdout)\n");
+		return EXIT_USAGE;
+	}
 	char perr[256];
 	if (rf_check_placement(&opt, perr, sizeof perr) < 0) {
 		fprintf(stderr, "ringflow: %s\n", perr);

@@ -21,7 +21,8 @@ _ringflow_valued='io decompress simd regex-engine mode queue-depth threads memor
 	buffer-size window max-record on-long record-start multiline format rejects every
 	interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack
 	stats-file numa cpus plugin partial-out precision color'
-_ringflow_flags='direct sqpoll strict follow progress verbose help version stats exit-empty ascii'
+_ringflow_flags='direct sqpoll strict follow progress verbose help version stats exit-empty ascii
+	partial-text'
 
 # _ringflow_option PREFIX: the long option PREFIX stands for (getopt_long
 # takes a unique prefix), or nothing

@@ -10,7 +10,8 @@ set -g __fish_ringflow_valued io decompress simd regex-engine mode queue-depth t
     group-memory buffer-size window max-record on-long record-start multiline format rejects \
     every interval state checkpoint rotate-wait poll tz since until geoip-db asn-db seek-slack \
     stats-file numa cpus plugin partial-out precision color
-set -g __fish_ringflow_flags direct sqpoll strict follow progress verbose help version stats exit-empty ascii
+set -g __fish_ringflow_flags direct sqpoll strict follow progress verbose help version stats exit-empty ascii \
+    partial-text
 
 # Where the word at the cursor is: "value" (of the option before it),
 # "query" (none yet) or "files" (after the query); then "dashdash" when a
@@ -153,6 +154,7 @@ complete -c ringflow -n __fish_ringflow_options -s s -d 'Run statistics on stder
 complete -c ringflow -n __fish_ringflow_options -l exit-empty -d 'Exit status 1 when the result is empty'
 complete -c ringflow -n __fish_ringflow_options -l stats-file -r -F -d 'Write the statistics to a file'
 complete -c ringflow -n __fish_ringflow_options -l partial-out -r -F -d 'Write the partial state to a file'
+complete -c ringflow -n __fish_ringflow_options -l partial-text -d 'The partial state as a line of base64 text'
 complete -c ringflow -n __fish_ringflow_options -l progress -d 'A progress bar on stderr'
 complete -c ringflow -n __fish_ringflow_options -l precision -x -d 'Significant digits of floats in tables'
 complete -c ringflow -n __fish_ringflow_options -l color -x -a 'auto always never' -d 'Colour on a terminal'
