@@ -17,7 +17,10 @@ RINGFLOW_MPI=${RINGFLOW_MPI:-$TOP/ringflow-mpi}
 need hyperfine mpirun "$RINGFLOW_MPI"
 # not bound to cores: multiprocess mode's workers are not either, and on a
 # shared machine a rank bound to a busy core cannot move
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -np 2"
+# pml ob1: Open MPI's default tries UCX first, whose start-up alone took
+# 0.2 s here (no RDMA device); the partial states and record pieces ranks
+# send are small next to that.  On a cluster with InfiniBand leave UCX on.
+MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader --mca pml ob1 -np 2"
 REPORT=$OUT/mpi-$HOST.md
 
 Q1='split | count by $9'

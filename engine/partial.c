@@ -16,6 +16,7 @@
 #include "run.h"
 #include "exec_multiprocess.h"
 #include "strmap.h"
+#include "testhooks.h"
 
 /* ---- the partial file ----------------------------------------------------
  *
@@ -243,6 +244,15 @@ static int list_bytes(struct run *run, struct merge_list *l, const char *shown, 
 	return 0;
 }
 
+/* RINGFLOW_TEST_MERGE_TRUNCATE: a mapped file cut to nothing once it has
+ * been checked, as another process rewriting it would. */
+static void truncate_behind(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* One input's bytes: a buffer given; a regular file mapped, when the
  * program lets the library catch SIGBUS (a partial cut short while it is
  * merged then fails the merge with a message); else the file read whole
@@ -306,60 +316,75 @@ static int input_bytes(struct run *run, struct merge_list *l, int i, const char 
 	return 0;
 }
 
-struct untext_call {
-	const char *p;
-	size_t len;
-	char *bin, why[256];
-	size_t blen;
-};
-
-static int untext_call(void *arg, void *unused)
-{
-	(void)unused;
-	struct untext_call *u = arg;
-	return rf__partial_untext(u->p, u->len, &u->bin, &u->blen, u->why, sizeof u->why);
-}
-
 /* An input of text partials (--partial-text's lines) decoded into the
  * binary ones, in a buffer freed at the end; binary input left alone. */
 static int input_untext(struct run *run, struct merge_list *l, const char *shown, const char **p, size_t *len)
 {
-	struct untext_call u = { .p = *p, .len = *len };
-	int bus, t = rf__bus_guard(untext_call, &u, NULL, &bus);
-	if (bus) {
-		report_error(run, shown, -EIO, "cut short while it was read (truncated or rewritten meanwhile)");
-		return -EIO;
-	}
+	char *bin, why[256];
+	size_t blen;
+	int t = rf__partial_untext(*p, *len, &bin, &blen, why, sizeof why);
 	if (t < 0) {
-		report_error(run, shown, t, "%s", t == -EBADMSG ? u.why : strerror(-t));
+		report_error(run, shown, t, "%s", t == -EBADMSG ? why : strerror(-t));
 		return t;
 	}
 	if (t == 0)
 		return 0;
 	char **nb = realloc(l->bufs, (l->nbufs + 1) * sizeof *nb);
 	if (!nb) {
-		free(u.bin);
+		free(bin);
 		return -ENOMEM;
 	}
 	l->bufs = nb;
-	l->bufs[l->nbufs++] = u.bin;
-	*p = u.bin;
-	*len = u.blen;
+	l->bufs[l->nbufs++] = bin;
+	*p = bin;
+	*len = blen;
 	return 0;
 }
 
-struct merge_call {
-	struct rf_agg_state *agg;
+struct merge_job {
+	struct run *run;
+	const char *const *files;
+	int nfiles;
 	struct merge_list *l;
-	int threads, flags;
-	size_t bad;
 };
 
-static int merge_call(void *arg, void *unused)
+/* The inputs read and checked, then merged: all of it where a SIGBUS (a
+ * mapped partial cut short meanwhile) is caught, the merge's own threads
+ * catching theirs. */
+static int merge_job(void *arg, void *unused)
 {
 	(void)unused;
-	struct merge_call *c = arg;
-	return rf__agg_decode_merge_many(c->agg, c->l->blob, c->l->n, c->threads, c->flags, &c->bad);
+	struct merge_job *j = arg;
+	struct run *run = j->run;
+	struct merge_list *l = j->l;
+	uint32_t cum = 0;
+	int r = 0;
+	for (int i = 0; i < (j->nfiles ? j->nfiles : 1) && r == 0; i++) {
+		const char *shown = run->in_shown && j->nfiles ? run->in_shown[i] : "standard input";
+		const char *p = NULL;
+		size_t len = 0;
+		r = input_bytes(run, l, i, j->files, j->nfiles, shown, &p, &len);
+		if (r == 0)
+			r = input_untext(run, l, shown, &p, &len);
+		if (r == 0)
+			r = list_bytes(run, l, shown, p, len, &cum);
+	}
+	if (r < 0)
+		return r;
+	for (int i = 0; i < j->nfiles && l->nmaps && rf__test_hooks()->merge_truncate; i++)
+		truncate_behind(j->files[i]); /* as if rewritten meanwhile */
+	struct rf_agg_state *agg = rf__agg_stage_state(&run->stages[run->agg]);
+	int threads = run->opt->threads > 0 ? run->opt->threads : rf__usable_cpus();
+	size_t bad = 0;
+	r = rf__agg_decode_merge_many(agg, l->blob, l->n, threads,
+				      run->opt->partial & RF_PARTIAL_OUT ? 0 : RF_AGG_MERGE_FINAL, &bad);
+	if (r == -EBADMSG && bad < l->n) {
+		char what[48];
+		say_nth(what, sizeof what, l->nth[bad]);
+		report_error(run, l->shown[bad], r, "partial state%s damaged, or of another query or ringflow "
+			     "version: its aggregate does not decode", what);
+	}
+	return r == 0 ? rf__agg_room(agg, 0) : r;
 }
 
 /* ringflow merge: the inputs are partial states, merged in order into the
@@ -369,38 +394,13 @@ static int merge_call(void *arg, void *unused)
 int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 {
 	struct merge_list l = { 0 };
-	uint32_t cum = 0;
-	int r = 0;
+	struct merge_job job = { run, files, nfiles, &l };
 	run->partial_share = 1;
-	for (int i = 0; i < (nfiles ? nfiles : 1) && r == 0; i++) {
-		const char *shown = run->in_shown && nfiles ? run->in_shown[i] : "standard input";
-		const char *p = NULL;
-		size_t len = 0;
-		r = input_bytes(run, &l, i, files, nfiles, shown, &p, &len);
-		if (r == 0)
-			r = input_untext(run, &l, shown, &p, &len);
-		if (r == 0)
-			r = list_bytes(run, &l, shown, p, len, &cum);
-	}
-	if (r == 0) {
-		struct rf_agg_state *agg = rf__agg_stage_state(&run->stages[run->agg]);
-		int threads = run->opt->threads > 0 ? run->opt->threads : rf__usable_cpus();
-		struct merge_call c = { agg, &l, threads, run->opt->partial & RF_PARTIAL_OUT ? 0 : RF_AGG_MERGE_FINAL, 0 };
-		int bus;
-		r = rf__bus_guard(merge_call, &c, NULL, &bus);
-		size_t bad = c.bad;
-		if (bus || r == RF_AGG_MERGE_BUS) {
-			report_error(run, "ringflow merge", -EIO, "a partial state was cut short while it was merged "
-				     "(a file truncated or rewritten meanwhile)");
-			r = -EIO;
-		} else if (r == -EBADMSG && bad < l.n) {
-			char what[48];
-			say_nth(what, sizeof what, l.nth[bad]);
-			report_error(run, l.shown[bad], r, "partial state%s damaged, or of another query or ringflow "
-				     "version: its aggregate does not decode", what);
-		}
-		if (r == 0)
-			r = rf__agg_room(agg, 0);
+	int bus, r = rf__bus_guard(merge_job, &job, NULL, &bus);
+	if (bus || r == RF_AGG_MERGE_BUS) {
+		report_error(run, "ringflow merge", -EIO, "a partial state was cut short while it was merged "
+			     "(a file truncated or rewritten meanwhile): nothing merged is printed");
+		r = -EIO;
 	}
 	for (size_t i = 0; i < l.nbufs; i++)
 		free(l.bufs[i]);

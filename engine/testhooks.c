@@ -36,6 +36,8 @@ static void read_hooks(void)
 		hooks.now_set = 1;
 		hooks.now_ns = strtoll(v, NULL, 10) * 1000000000LL;
 	}
+	v = getenv("RINGFLOW_TEST_MERGE_TRUNCATE");
+	hooks.merge_truncate = v && *v == '1';
 }
 
 const struct rf_test_hooks *rf__test_hooks(void)

@@ -11,6 +11,9 @@
  *                                    into segments of about BYTES, decoded by N
  *                                    threads (default: one per CPU)
  *   RINGFLOW_TEST_NOW=SECONDS        the present for --since/--until (epoch seconds)
+ *   RINGFLOW_TEST_MERGE_TRUNCATE=1   ringflow merge empties the partial files it
+ *                                    mapped once their envelopes are checked
+ *                                    (a rewrite meanwhile)
  */
 #ifndef RF_TESTHOOKS_H
 #define RF_TESTHOOKS_H
@@ -25,6 +28,7 @@ struct rf_test_hooks {
 	int decoders;         /* decoder threads per cut file, 0: the engine's */
 	int now_set;          /* RINGFLOW_TEST_NOW: the present is now_ns */
 	long long now_ns;
+	int merge_truncate;   /* RINGFLOW_TEST_MERGE_TRUNCATE */
 };
 
 /* The hooks, read on the first call. */
