@@ -2422,7 +2422,7 @@ static int cursor_start(struct cursor *c, const struct state_head *h, int nkeys,
 	c->checked = checked;
 	int r = cursor_enter(c, h->bits ? (uint32_t)(from >> (64 - h->bits)) : 0);
 	while (r == 0 && (r = cursor_peek(c)) == 1 && c->order < from)
-		c->pos = c->next, c->have = 0;
+		c->pos = c->next, c->have = 0, r = 0;
 	return r < 0 ? r : 0;
 }
 
