@@ -2363,11 +2363,18 @@ static size_t part_begin(const struct state_head *h, uint32_t k)
 	return k ? (size_t)load64(h->dir + 16 * (k - 1)) : 0;
 }
 
+/* Part k's bytes match its checksum. */
+static int part_sum_ok(const struct state_head *h, uint32_t k)
+{
+	size_t from = part_begin(h, k), end = (size_t)load64(h->dir + 16 * k);
+	return load64(h->dir + 16 * k + 8) == rf__agg_payload_sum(h->groups + from, end - from);
+}
+
 static int cursor_enter(struct cursor *c, uint32_t k)
 {
 	const struct state_head *h = c->h;
 	size_t from = part_begin(h, k), end = (size_t)load64(h->dir + 16 * k);
-	if (!c->checked && load64(h->dir + 16 * k + 8) != rf__agg_payload_sum(h->groups + from, end - from))
+	if (!c->checked && !part_sum_ok(h, k))
 		return -EBADMSG;
 	c->k = k;
 	c->pos = from;
@@ -2467,11 +2474,9 @@ int rf__agg_decode_merge(struct rf_agg_state *dst, const char *p, size_t n)
 	int r = head_read(cfg, p, n, &h);
 	/* every part's checksum first: a state damaged on its way is
 	 * refused with nothing of it merged */
-	for (uint32_t k = 0; r == 0 && k < 1u << h.bits; k++) {
-		size_t from = part_begin(&h, k), end = (size_t)load64(h.dir + 16 * k);
-		if (load64(h.dir + 16 * k + 8) != rf__agg_payload_sum(h.groups + from, end - from))
+	for (uint32_t k = 0; r == 0 && k < 1u << h.bits; k++)
+		if (!part_sum_ok(&h, k))
 			r = -EBADMSG;
-	}
 	if (r == 0)
 		r = cursor_start(&c, &h, cfg->nkeys, 0, 1);
 	if (r < 0)

@@ -244,6 +244,19 @@ static int list_bytes(struct run *run, struct merge_list *l, const char *shown, 
 	return 0;
 }
 
+/* buf kept until the merge is done (freed now if it cannot be). */
+static int keep_buf(struct merge_list *l, char *buf)
+{
+	char **nb = realloc(l->bufs, (l->nbufs + 1) * sizeof *nb);
+	if (!nb) {
+		free(buf);
+		return -ENOMEM;
+	}
+	l->bufs = nb;
+	l->bufs[l->nbufs++] = buf;
+	return 0;
+}
+
 /* RINGFLOW_TEST_MERGE_TRUNCATE: a mapped file cut to nothing once it has
  * been checked, as another process rewriting it would. */
 static void truncate_behind(const char *path)
@@ -305,15 +318,8 @@ static int input_bytes(struct run *run, struct merge_list *l, int i, const char 
 		report_error(run, shown, r, "%s", strerror(-r));
 		return r;
 	}
-	char **nb = realloc(l->bufs, (l->nbufs + 1) * sizeof *nb);
-	if (!nb) {
-		free(buf);
-		return -ENOMEM;
-	}
-	l->bufs = nb;
-	l->bufs[l->nbufs++] = buf;
 	*p = buf;
-	return 0;
+	return keep_buf(l, buf);
 }
 
 /* An input of text partials (--partial-text's lines) decoded into the
@@ -329,16 +335,9 @@ static int input_untext(struct run *run, struct merge_list *l, const char *shown
 	}
 	if (t == 0)
 		return 0;
-	char **nb = realloc(l->bufs, (l->nbufs + 1) * sizeof *nb);
-	if (!nb) {
-		free(bin);
-		return -ENOMEM;
-	}
-	l->bufs = nb;
-	l->bufs[l->nbufs++] = bin;
 	*p = bin;
 	*len = blen;
-	return 0;
+	return keep_buf(l, bin);
 }
 
 struct merge_job {

@@ -31,8 +31,9 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 r = s["per_rank"]
 print(s["ranks"], len(r), sum(x["bytes"] for x in r), s["bytes"], sum(x["records"] for x in r),
-      [x["mode"] for x in r], [x["threads"] for x in r], [m["from"] for m in r[0]["merges"]], r[1]["merges"])
-' "$T/stats.json")" "2 2 $bytes $bytes $(records "$T/log" "$T/mixed") ['parallel', 'parallel'] [2, 2] [1] []"
+      [x["mode"] for x in r], [x["threads"] for x in r], [m["from"] for m in r[0]["merges"]], r[1]["merges"],
+      r[0]["final_ns"] > 0, r[1]["final_ns"])
+' "$T/stats.json")" "2 2 $bytes $bytes $(records "$T/log" "$T/mixed") ['parallel', 'parallel'] [2, 2] [1] [] True 0"
 
 # records: in input order at 3 ranks, each rank's sent in 4 KiB pieces
 q='split | where $9 == "404" or $9 == "500"'

@@ -587,6 +587,7 @@ struct rank_stats {
 	char mode[16];
 	int32_t threads, nsteps, failed, pad;
 	uint64_t inputs, bytes, records, elapsed_ns, state_bytes;
+	uint64_t final_ns;        /* rank 0: the last merge, of every state it holds, and the print */
 	struct {
 		int32_t from, pad;
 		uint64_t bytes, wait_ns, merge_ns;
@@ -622,9 +623,9 @@ static void print_stats(const struct rank_stats *st, int json, uint64_t wall_ns,
 			json_str(stderr, st[r].mode);
 			fprintf(stderr, ",\"threads\":%d,\"failed\":%s,\"inputs\":%" PRIu64 ",\"bytes\":%" PRIu64
 					",\"records\":%" PRIu64 ",\"elapsed_ns\":%" PRIu64 ",\"state_bytes\":%" PRIu64
-					",\"merges\":[",
+					",\"final_ns\":%" PRIu64 ",\"merges\":[",
 				st[r].threads, st[r].failed ? "true" : "false", st[r].inputs, st[r].bytes, st[r].records,
-				st[r].elapsed_ns, st[r].state_bytes);
+				st[r].elapsed_ns, st[r].state_bytes, st[r].final_ns);
 			for (int s = 0; s < st[r].nsteps; s++)
 				fprintf(stderr, "%s{\"from\":%d,\"bytes\":%" PRIu64 ",\"wait_ns\":%" PRIu64
 						",\"merge_ns\":%" PRIu64 "}",
@@ -648,6 +649,9 @@ static void print_stats(const struct rank_stats *st, int json, uint64_t wall_ns,
 			fprintf(stderr, "    merge     from rank %d: %" PRIu64 " bytes, waited %.3f s, merged in %.3f s\n",
 				st[r].step[s].from, st[r].step[s].bytes, st[r].step[s].wait_ns / 1e9,
 				st[r].step[s].merge_ns / 1e9);
+		if (r == 0 && st[r].final_ns)
+			fprintf(stderr, "    final     the states received merged with its own, and printed: %.3f s\n",
+				st[r].final_ns / 1e9);
 	}
 }
 
@@ -690,7 +694,10 @@ static int run_share(const rf_query *q, struct rf_options *opt, struct share *s,
 }
 
 /* An aggregate: this rank's partial state, merged up the tree; at rank 0
- * the merged state's result, printed.  The status for rank 0. */
+ * the merged state's result, printed.  Rank 0 keeps the states it
+ * receives and merges them with its own once, at the end, straight into
+ * the print: one merge of log2(N) + 1 states, a part at a time, with no
+ * merged state written and read back.  The status for rank 0. */
 static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s, struct rank_stats *st,
 		     int allow_partial)
 {
@@ -703,6 +710,13 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 	if (fd >= 0)
 		close(fd);
 	st->state_bytes = slen;
+	/* rank 0's states, in the order of the inputs: its own, then each
+	 * received (the ranks after it, a step's after the step's before) */
+	struct rf_input in[MAX_STEPS + 2];
+	int nin = 0;
+	if (rank == 0 && state)
+		in[nin++] = (struct rf_input){ .size = sizeof in[0], .kind = RF_INPUT_BUFFER, .data = state, .len = slen,
+					       .name = "own" };
 	/* up the tree, merged at each step while no share is missing (or
 	 * --allow-partial) */
 	opt->partial = RF_PARTIAL_MERGE | RF_PARTIAL_OUT;
@@ -722,15 +736,21 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 		add_text(&missing, &nmissing, m, ml);
 		uint64_t t1 = now_ns();
 		int keep = !nfail || allow_partial;
-		if (keep && state && sl) {
+		if (rank == 0) {
+			if (keep && sl && nin < MAX_STEPS + 2) {
+				in[nin++] = (struct rf_input){ .size = sizeof in[0], .kind = RF_INPUT_BUFFER, .data = sb,
+							       .len = sl, .name = "received" };
+				sb = NULL;
+			}
+		} else if (keep && state && sl) {
 			/* the lower ranks' share first: the order of the inputs */
-			struct rf_input in[2] = {
-				{ .size = sizeof in[0], .kind = RF_INPUT_BUFFER, .data = state, .len = slen, .name = "own" },
-				{ .size = sizeof in[1], .kind = RF_INPUT_BUFFER, .data = sb, .len = sl, .name = "received" },
+			struct rf_input two[2] = {
+				{ .size = sizeof two[0], .kind = RF_INPUT_BUFFER, .data = state, .len = slen, .name = "own" },
+				{ .size = sizeof two[1], .kind = RF_INPUT_BUFFER, .data = sb, .len = sl, .name = "received" },
 			};
 			char *merged = NULL;
 			size_t mlen = 0;
-			int mr = run_to_memory(q, opt, in, 2, &merged, &mlen, NULL);
+			int mr = run_to_memory(q, opt, two, 2, &merged, &mlen, NULL);
 			if (mr != 0)
 				add_failure("ringflow-mpi: rank %d on %s: merging rank %d's state: %s", rank, host,
 					    rank + mask, rf_strerror(mr));
@@ -764,15 +784,15 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 			fprintf(stderr, "ringflow-mpi: no result printed: what the lines above name is missing "
 				"(--allow-partial prints the rest)\n");
 			status = EXIT_USAGE;
-		} else if (!state) {
+		} else if (!nin) {
 			fprintf(stderr, "ringflow-mpi: no rank read its share; no result\n");
 			status = EXIT_USAGE;
 		} else {
+			uint64_t t0 = now_ns();
 			opt->partial = RF_PARTIAL_MERGE;
 			opt->out_fd = 1;
-			struct rf_input in = { .size = sizeof in, .kind = RF_INPUT_BUFFER, .data = state, .len = slen,
-					       .name = "merged" };
-			int r = rf_run_inputs(q, &in, 1, opt, NULL, NULL);
+			int r = rf_run_inputs(q, in, nin, opt, NULL, NULL);
+			st->final_ns = now_ns() - t0;
 			if (r != 0) {
 				fprintf(stderr, "ringflow-mpi: printing the result: %s\n", rf_strerror(r));
 				status = EXIT_USAGE;
@@ -782,6 +802,9 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 				status = EXIT_PARTIAL;
 			}
 		}
+		for (int i = 0; i < nin; i++)
+			if (in[i].data != state)
+				free((void *)in[i].data);
 	}
 	free(missing);
 	free(state);
