@@ -1329,6 +1329,12 @@ void rf__agg_set_limit(struct rf_agg_state *st, uint64_t limit, int statm_fd)
 	st->statm_fd = statm_fd;
 }
 
+void rf__agg_limit_adjust(struct rf_agg_state *st, int64_t delta)
+{
+	if (st->limit)
+		st->limit = (uint64_t)((int64_t)st->limit + delta);
+}
+
 uint64_t rf__agg_at_limit(const struct rf_agg_state *st)
 {
 	return st->at_limit;
@@ -1496,7 +1502,7 @@ int rf__agg_result(struct rf_agg_state *st, int flags, struct rf_table **out)
  *          rf__hash_bytes of their key with its two 32-bit halves swapped
  *          (equal ones by the key's bytes, then its length), part k holding
  *          those whose top `bits` bits of o are k (about 16 a part).  Each
- *          group: u32 the length of the rest of it, u32 key length, the key
+ *          group: u64 the length of the rest of it, u32 key length, the key
  *          (the group encoding), and one
  *          cell per aggregate:
  *            count      u64 n
@@ -1849,15 +1855,16 @@ int rf__agg_encode(const struct rf_agg_state *st, char **out, size_t *out_len)
 	for (size_t i = 0; i < ngroups && !o.err; i++) {
 		size_t g = order[i].g, kl, at = o.len;
 		const char *key = rf__strmap_key(&st->groups, g, &kl);
-		uint32_t elen = 0, kl32 = (uint32_t)kl;
+		uint64_t elen = 0;
+		uint32_t kl32 = (uint32_t)kl;
 		PUT(&o, elen);
 		PUT(&o, kl32);
 		put_bytes(&o, key, kl);
 		put_cells(&o, st, g);
 		if (o.err)
 			break;
-		elen = (uint32_t)(o.len - at - 4);
-		memcpy(o.p + at, &elen, 4);
+		elen = o.len - at - 8;
+		memcpy(o.p + at, &elen, 8);
 		ends[bits ? order[i].h >> (64 - bits) : 0] = o.len - groups_at;
 	}
 	if (o.err) {
@@ -2399,23 +2406,24 @@ static int cursor_peek(struct cursor *c)
 	}
 	const char *e = h->groups + c->pos;
 	size_t room = c->end - c->pos;
-	uint32_t elen, klen;
-	if (room < 8)
+	uint64_t elen;
+	uint32_t klen;
+	if (room < 12)
 		return -EBADMSG;
-	memcpy(&elen, e, 4);
-	memcpy(&klen, e + 4, 4);
-	if (elen < 4 || elen > room - 4 || klen > elen - 4 || !key_ok(e + 8, klen, c->nkeys))
+	memcpy(&elen, e, 8);
+	memcpy(&klen, e + 8, 4);
+	if (elen < 4 || elen > room - 8 || klen > elen - 4 || !key_ok(e + 12, klen, c->nkeys))
 		return -EBADMSG;
-	uint64_t hash = rf__hash_bytes(e + 8, klen), order = part_order(hash);
+	uint64_t hash = rf__hash_bytes(e + 12, klen), order = part_order(hash);
 	if ((h->bits && order >> (64 - h->bits) != c->k) ||
-	    (c->has_prev && entry_cmp(c->prev_order, c->prev_key, c->prev_klen, order, e + 8, klen) >= 0))
+	    (c->has_prev && entry_cmp(c->prev_order, c->prev_key, c->prev_klen, order, e + 12, klen) >= 0))
 		return -EBADMSG;
 	c->has_prev = 1;
 	c->hash = hash;
 	c->prev_order = c->order = order;
-	c->prev_key = c->key = e + 8;
+	c->prev_key = c->key = e + 12;
 	c->prev_klen = c->klen = klen;
-	c->next = c->pos + 4 + elen;
+	c->next = c->pos + 8 + (size_t)elen;
 	c->have = 1;
 	return 1;
 }
@@ -2728,13 +2736,13 @@ int rf__agg_decode_merge_many(struct rf_agg_state *dst, const struct rf_agg_blob
 		if (!w[t].cur || !w[t].from || !w[t].to || !w[t].out)
 			r = -ENOMEM;
 	}
-	int started = 0;
-	for (int t = 1; t < threads && r == 0; t++, started++)
-		if (pthread_create(&w[t].tid, NULL, many_work, &w[t]) != 0)
-			r = -EAGAIN;
-	if (r == 0)
-		many_work(&w[0]);
-	for (int t = 1; t <= started; t++)
+	/* a worker whose thread cannot be made does its parts in this one */
+	int started = 1;
+	while (r == 0 && started < threads && pthread_create(&w[started].tid, NULL, many_work, &w[started]) == 0)
+		started++;
+	for (int t = 0; r == 0 && t < threads; t = t ? t + 1 : started)
+		many_work(&w[t]);
+	for (int t = 1; t < started; t++)
 		pthread_join(w[t].tid, NULL);
 	/* the first failure in the order of the parts */
 	for (int t = 0; t < threads && r == 0 && w; t++)

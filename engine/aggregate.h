@@ -99,6 +99,9 @@ void rf__agg_set_limit(struct rf_agg_state *st, uint64_t limit, int statm_fd);
  * rf__agg_at_limit tells the resident bytes they would have made. */
 int rf__agg_room(struct rf_agg_state *st, uint64_t more);
 uint64_t rf__agg_at_limit(const struct rf_agg_state *st);
+/* The limit moved by delta bytes (when there is one): what a merge holds
+ * of its inputs, mapped or read, is not the state's. */
+void rf__agg_limit_adjust(struct rf_agg_state *st, int64_t delta);
 /* At most this many buckets in a histogram's group: past it the result
  * is refused (-EDOM). */
 #define RF_HIST_MAX 1000

@@ -266,8 +266,9 @@ static void truncate_behind(const char *path)
 		close(fd);
 }
 
-/* One input's bytes: a buffer given; a regular file mapped, when the
- * program lets the library catch SIGBUS (a partial cut short while it is
+/* One input's bytes: a buffer given; a regular file named (not a
+ * descriptor given, read from where it stands) mapped, when the program
+ * lets the library catch SIGBUS (a partial cut short while it is
  * merged then fails the merge with a message); else the file read whole
  * into one buffer of its size.  A thousand big partials mapped take the
  * page cache's pages, where read they would take as much memory again. */
@@ -290,7 +291,7 @@ static int input_bytes(struct run *run, struct merge_list *l, int i, const char 
 	struct stat sb;
 	char *buf = NULL;
 	int opened = fd != 0 && !(in && in->kind == RF_INPUT_FD);
-	if (run->opt->catch_sigbus && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	if (opened && run->opt->catch_sigbus && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
 	    (uint64_t)sb.st_size < SIZE_MAX / 2) {
 		void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		void *nm = map == MAP_FAILED ? NULL : realloc(l->maps, (l->nmaps + 1) * sizeof *l->maps);
@@ -299,8 +300,7 @@ static int input_bytes(struct run *run, struct merge_list *l, int i, const char 
 			l->maps = nm;
 			l->maps[l->nmaps].p = map;
 			l->maps[l->nmaps++].len = (size_t)sb.st_size;
-			if (opened)
-				close(fd);
+			close(fd);
 			*p = map;
 			*len = (size_t)sb.st_size;
 			return 0;
@@ -345,6 +345,8 @@ struct merge_job {
 	const char *const *files;
 	int nfiles;
 	struct merge_list *l;
+	uint64_t held;            /* the inputs' bytes, held at once */
+	int raised;               /* the limit raised by them */
 };
 
 /* The inputs read and checked, then merged: all of it where a SIGBUS (a
@@ -363,6 +365,7 @@ static int merge_job(void *arg, void *unused)
 		const char *p = NULL;
 		size_t len = 0;
 		r = input_bytes(run, l, i, j->files, j->nfiles, shown, &p, &len);
+		j->held += len;
 		if (r == 0)
 			r = input_untext(run, l, shown, &p, &len);
 		if (r == 0)
@@ -373,6 +376,11 @@ static int merge_job(void *arg, void *unused)
 	for (int i = 0; i < j->nfiles && l->nmaps && rf__test_hooks()->merge_truncate; i++)
 		truncate_behind(j->files[i]); /* as if rewritten meanwhile */
 	struct rf_agg_state *agg = rf__agg_stage_state(&run->stages[run->agg]);
+	/* the inputs are all held (mapped or read) until the merge is done,
+	 * and count in the resident bytes the limit is on: they are not
+	 * the state's, which the limit is for */
+	rf__agg_limit_adjust(agg, (int64_t)j->held);
+	j->raised = 1;
 	int threads = run->opt->threads > 0 ? run->opt->threads : rf__usable_cpus();
 	size_t bad = 0;
 	r = rf__agg_decode_merge_many(agg, l->blob, l->n, threads,
@@ -393,7 +401,7 @@ static int merge_job(void *arg, void *unused)
 int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 {
 	struct merge_list l = { 0 };
-	struct merge_job job = { run, files, nfiles, &l };
+	struct merge_job job = { run, files, nfiles, &l, 0, 0 };
 	run->partial_share = 1;
 	int bus, r = rf__bus_guard(merge_job, &job, NULL, &bus);
 	if (bus || r == RF_AGG_MERGE_BUS) {
@@ -407,6 +415,8 @@ int rf__partial_merge(struct run *run, const char *const *files, int nfiles)
 		munmap(l.maps[i].p, l.maps[i].len);
 	free(l.maps);
 	free(l.bufs);
+	if (job.raised)
+		rf__agg_limit_adjust(rf__agg_stage_state(&run->stages[run->agg]), -(int64_t)job.held);
 	free(l.blob);
 	free(l.shown);
 	free(l.nth);

@@ -713,10 +713,11 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 	/* rank 0's states, in the order of the inputs: its own, then each
 	 * received (the ranks after it, a step's after the step's before) */
 	struct rf_input in[MAX_STEPS + 2];
+	char names[MAX_STEPS + 2][48];
 	int nin = 0;
 	if (rank == 0 && state)
 		in[nin++] = (struct rf_input){ .size = sizeof in[0], .kind = RF_INPUT_BUFFER, .data = state, .len = slen,
-					       .name = "own" };
+					       .name = "the state of rank 0" };
 	/* up the tree, merged at each step while no share is missing (or
 	 * --allow-partial) */
 	opt->partial = RF_PARTIAL_MERGE | RF_PARTIAL_OUT;
@@ -738,8 +739,15 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 		int keep = !nfail || allow_partial;
 		if (rank == 0) {
 			if (keep && sl && nin < MAX_STEPS + 2) {
-				in[nin++] = (struct rf_input){ .size = sizeof in[0], .kind = RF_INPUT_BUFFER, .data = sb,
-							       .len = sl, .name = "received" };
+				/* named for a message: the ranks whose state it is */
+				int last = rank + 2 * mask - 1 < ranks ? rank + 2 * mask - 1 : ranks - 1;
+				if (last > rank + mask)
+					snprintf(names[nin], sizeof names[nin], "the state of ranks %d-%d", rank + mask, last);
+				else
+					snprintf(names[nin], sizeof names[nin], "the state of rank %d", rank + mask);
+				in[nin] = (struct rf_input){ .size = sizeof in[0], .kind = RF_INPUT_BUFFER, .data = sb,
+							     .len = sl, .name = names[nin] };
+				nin++;
 				sb = NULL;
 			}
 		} else if (keep && state && sl) {

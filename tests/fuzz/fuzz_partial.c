@@ -11,7 +11,9 @@
  * into it and the head's into the header, else a random payload would
  * never get past the first part.  The result goes to the one-state
  * decoder, and to the many-states merge next to a valid state (before it
- * and after it, in one thread and two, with and without the final flag).
+ * and after it, with threads 1 and 2 asked for, with and without the
+ * final flag; fuzz inputs are far below the size that takes a second
+ * thread, so the threads themselves are tests/merge_many.sh's).
  * Each must refuse or merge, and a merged state must still print.
  * FUZZ_WRITE_SEED=FILE makes it write the payload of a real encoding of
  * an empty state there, of a state holding every kind of cell (128-bit
