@@ -391,7 +391,14 @@ static int merge_job(void *arg, void *unused)
 		report_error(run, l->shown[bad], r, "partial state%s damaged, or of another query or ringflow "
 			     "version: its aggregate does not decode", what);
 	}
-	return r == 0 ? rf__agg_room(agg, 0) : r;
+	if (r == 0)
+		r = rf__agg_room(agg, 0);
+	if (r == -EOVERFLOW) { /* the figures of the limit's message */
+		run->env.groups_at_limit = rf__agg_groups(agg);
+		uint64_t at = rf__agg_at_limit(agg);
+		run->env.resident_at_limit = at > j->held ? at - j->held : at;
+	}
+	return r;
 }
 
 /* ringflow merge: the inputs are partial states, merged in order into the
