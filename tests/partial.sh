@@ -158,6 +158,11 @@ if [ -z "${SANITIZED:-}" ]; then
 	check_status "12 partials under --group-memory=24M" $? 0
 	"$RINGFLOW" "$mq" "$T/d12" > "$T/want"
 	check_same "12 partials under --group-memory=24M" "$T/got" "$T/want"
+	# over the limit: refused, and the message has the figures it reached
+	"$RINGFLOW" merge --memory=1M --group-memory=4M "$mq" "$T/d.p" "$T/d.p" > "$T/got" 2> "$T/err"
+	check_status "merge over --group-memory" $? 2
+	check_eq "merge over --group-memory: the groups it had" \
+		"$(grep -c 'had [1-9][0-9]* groups when the process reached [1-9]' "$T/err")" 1
 fi
 # a partial rewritten while merge reads it (it maps the files): the test
 # hook empties them once their envelopes are checked; the SIGBUS that
