@@ -2542,6 +2542,9 @@ struct many_worker {
 	size_t bad;             /* the state at fault, for -EBADMSG */
 	int r;
 	pthread_t tid;
+	/* its scratch states, made and freed outside the SIGBUS guard (a
+	 * jump out of the guarded walk leaks nothing) */
+	struct rf_agg_state *src, *small;
 };
 
 /* The groups of src moved into dst, their cells with them (a group dst
@@ -2610,12 +2613,24 @@ static int many_parts(void *arg, void *unused);
 static void *many_work(void *arg)
 {
 	struct many_worker *w = arg;
-	int bus;
-	int r = rf__bus_guard(many_parts, w, NULL, &bus);
-	if (bus)
-		w->r = RF_AGG_MERGE_BUS;
-	else if (r < 0 && !w->r)
-		w->r = r;
+	const struct rf_agg_config *cfg = w->m->dst->cfg;
+	w->src = rf__agg_new(cfg, w->m->dst->k);
+	/* one small state for all the parts, emptied after each keeping its
+	 * memory: a new one a part would have the allocator give back and
+	 * take again the same pages thousands of times */
+	w->small = rf__agg_new(cfg, w->m->dst->k);
+	if (!w->src || !w->small || group_of(w->src, "", 0) < 0) {
+		w->r = -ENOMEM;
+	} else {
+		int bus;
+		int r = rf__bus_guard(many_parts, w, NULL, &bus);
+		if (bus)
+			w->r = RF_AGG_MERGE_BUS;
+		else if (r < 0 && !w->r)
+			w->r = r;
+	}
+	rf__agg_free(w->small);
+	rf__agg_free(w->src);
 	return NULL;
 }
 
@@ -2626,23 +2641,13 @@ static int many_parts(void *arg, void *unused)
 	struct many *m = w->m;
 	const struct rf_agg_config *cfg = m->dst->cfg;
 	unsigned B = m->bits;
-	struct rf_agg_state *src = rf__agg_new(cfg, m->dst->k);
-	if (!src || group_of(src, "", 0) < 0) {
-		w->r = -ENOMEM;
-		goto done;
-	}
+	struct rf_agg_state *src = w->src, *small = w->small;
 	uint64_t from = B ? (uint64_t)w->first << (64 - B) : 0;
 	for (size_t i = 0; i < m->n && !w->r; i++) {
 		if ((w->r = cursor_start(&w->cur[i], &m->heads[i], cfg->nkeys, from, 0)) < 0)
 			w->bad = i;
 		w->from[i] = cursor_at(&w->cur[i]);
 	}
-	/* one small state for all the parts, emptied after each keeping its
-	 * memory: a new one a part would have the allocator give back and
-	 * take again the same pages thousands of times */
-	struct rf_agg_state *small = rf__agg_new(cfg, m->dst->k);
-	if (!small)
-		w->r = -ENOMEM;
 	for (uint32_t part = w->first; part < w->last && !w->r; part++) {
 		for (size_t i = 0; i < m->n && !w->r; i++) {
 			struct cursor *c = &w->cur[i];
@@ -2675,9 +2680,21 @@ static int many_parts(void *arg, void *unused)
 		}
 		w->to[i] = cursor_at(&w->cur[i]);
 	}
-	rf__agg_free(small);
-done:
-	rf__agg_free(src);
+	return 0;
+}
+
+/* Every state's head (rf__bus_guard's shape: m, then where to say which
+ * state was bad). */
+static int heads_read(void *arg, void *badp)
+{
+	struct many *m = arg;
+	for (size_t i = 0; i < m->n; i++) {
+		int r = head_read(m->dst->cfg, m->blobs[i].p, m->blobs[i].n, &m->heads[i]);
+		if (r < 0) {
+			*(size_t *)badp = i;
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -2704,13 +2721,12 @@ int rf__agg_decode_merge_many(struct rf_agg_state *dst, const struct rf_agg_blob
 		return -ENOMEM;
 	uint64_t most = 0;
 	size_t bytes = 0;
+	int bus, hr = rf__bus_guard(heads_read, &m, bad, &bus);
+	if (bus || hr < 0) {
+		free(m.heads);
+		return bus ? RF_AGG_MERGE_BUS : hr;
+	}
 	for (size_t i = 0; i < n; i++) {
-		int r = head_read(cfg, blobs[i].p, blobs[i].n, &m.heads[i]);
-		if (r < 0) {
-			*bad = i;
-			free(m.heads);
-			return r;
-		}
 		if (m.heads[i].ngroups > most)
 			most = m.heads[i].ngroups;
 		bytes += blobs[i].n;
