@@ -2150,6 +2150,14 @@ static int decode_cells(struct rf_agg_state *dst, size_t dg, struct rf_agg_state
 				rf__sketch_init(*d.sketch);
 			}
 			struct rf_sketch *s = *d.sketch;
+			/* every count of s is at most s->count and of the
+			 * state's at most count (checked below): when their
+			 * sum fits, so do zero, ninf, pinf and the buckets' */
+			uint64_t total;
+			if (__builtin_add_overflow(s->count, count, &total)) {
+				r = -EBADMSG;
+				break;
+			}
 			if ((r = get_store_into(in, &s->pos, &pos)) == 0)
 				r = get_store_into(in, &s->neg, &neg);
 			if (r == 0 && (in->bad || __builtin_add_overflow(zero, ninf, &held) ||

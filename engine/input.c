@@ -64,7 +64,9 @@ void read_given_input(struct run *run, int i)
 	if (fd < 0)
 		run->open_as = in->path;
 	run->in_fd = fd;
-	process_input(run, shown);
+	run->range_given = in->end != 0;
+	process_input_range(run, shown, in->end ? in->start : 0, in->end ? in->end : UINT64_MAX);
+	run->range_given = 0;
 	run->in_fd = -1;
 	run->open_as = NULL;
 }

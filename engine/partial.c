@@ -23,7 +23,7 @@
  * An envelope around the aggregate's state (aggregate.c's partial format,
  * which has its own version, fingerprint and checksum).  Little-endian.
  *
- *   0   8  magic "RFPART" 0x00, then the envelope version as a u8 (1)
+ *   0   8  magic "RFPART" 0x00, then the envelope version as a u8 (2)
  *   8   8  the query's identity: rf__hash_bytes of opt->query_id (the CLI:
  *          the query text and the options that change results), 0 for none
  *   16  4  inputs the state covers, numbered from 0 (first and last pick
@@ -31,16 +31,23 @@
  *   20  4  flags: bit 0, a share of a list of inputs (numbered as the whole
  *          list is, so merged with no renumbering)
  *   24  8  length of the state that follows
- *   32  8  rf__hash_bytes of bytes 0 to 31
- *   40     the state
+ *   32  8  records the runs behind the state read (a merge's: the sum)
+ *   40  8  of them, those rejected as not in the query's format (a
+ *          parser's rejects, no time for the time key): a merge that
+ *          prints fails, as one run over all the inputs would, when these
+ *          are all of the records
+ *   48  8  rf__hash_bytes of bytes 0 to 47
+ *   56     the state
  *
  * A file or stream holds one or more partials one after another (cat
  * them).  Merging renumbers the inputs of each partial after those of
  * the partials before it, so the order given is the order of the inputs.
+ * Version 1 (a 40-byte envelope without the counts) is refused with its
+ * version named.
  */
 
-#define ENVELOPE_MAGIC "RFPART\0\1"
-#define ENVELOPE_SIZE 40
+#define ENVELOPE_MAGIC RF_ENVELOPE_MAGIC
+#define ENVELOPE_SIZE RF_ENVELOPE_SIZE
 #define FLAG_SHARE 1u
 
 static uint64_t query_hash(const struct rf_options *opt)
@@ -55,9 +62,12 @@ const char *rf__partial_refusal(const rf_query *q, const struct rf_options *opt)
 		return NULL;
 	if ((opt->partial & RF_PARTIAL_TEXT) && !(opt->partial & RF_PARTIAL_OUT))
 		return "partial results: RF_PARTIAL_TEXT is the form of RF_PARTIAL_OUT's state, without it there is none";
-	if ((unsigned)opt->partial > (RF_PARTIAL_OUT | RF_PARTIAL_MERGE | RF_PARTIAL_TEXT) || opt->share_count < 0 ||
-	    (opt->share_count && (opt->share_index < 0 || opt->share_index >= opt->share_count)))
+	if ((unsigned)opt->partial > (RF_PARTIAL_OUT | RF_PARTIAL_MERGE | RF_PARTIAL_TEXT | RF_PARTIAL_PIECE) ||
+	    opt->share_count < 0 || (opt->share_count && (opt->share_index < 0 || opt->share_index >= opt->share_count)))
 		return "partial results: an unknown setting, or a share outside the count of shares";
+	/* a piece alone is a run like any other, but for one rule */
+	if (opt->partial == RF_PARTIAL_PIECE && !opt->share_count)
+		return NULL;
 	if (q->agg_stage < 0)
 		return "partial results need an aggregate (count, sum, p99 ... by): a query without one prints "
 		       "records, which separate runs already give in order (concatenate their outputs)";
@@ -86,14 +96,19 @@ int rf__partial_write(struct run *run)
 		return r;
 	char head[ENVELOPE_SIZE];
 	uint64_t qh = query_hash(run->opt), blen = len;
+	uint64_t records = run->records + run->partial_records;
+	uint64_t rejected = run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME] +
+			    run->partial_rejected;
 	uint32_t flags = run->partial_share ? FLAG_SHARE : 0;
 	memcpy(head, ENVELOPE_MAGIC, 8);
 	memcpy(head + 8, &qh, 8);
 	memcpy(head + 16, &run->partial_inputs, 4);
 	memcpy(head + 20, &flags, 4);
 	memcpy(head + 24, &blen, 8);
-	uint64_t sum = rf__hash_bytes(head, 32);
-	memcpy(head + 32, &sum, 8);
+	memcpy(head + 32, &records, 8);
+	memcpy(head + 40, &rejected, 8);
+	uint64_t sum = rf__hash_bytes(head, RF_ENVELOPE_SUM_AT);
+	memcpy(head + RF_ENVELOPE_SUM_AT, &sum, 8);
 	if (run->opt->partial & RF_PARTIAL_TEXT) {
 		r = rf__partial_text_put(&run->out, head, sizeof head, blob, len);
 	} else {
@@ -180,14 +195,16 @@ static int list_bytes(struct run *run, struct merge_list *l, const char *shown, 
 				     (unsigned)(uint8_t)p[7], (unsigned)(uint8_t)ENVELOPE_MAGIC[7]);
 			return -EBADMSG;
 		}
-		uint64_t qh, blen, sum;
+		uint64_t qh, blen, sum, records, rejected;
 		uint32_t inputs, flags;
 		memcpy(&qh, p + 8, 8);
 		memcpy(&inputs, p + 16, 4);
 		memcpy(&flags, p + 20, 4);
 		memcpy(&blen, p + 24, 8);
-		memcpy(&sum, p + 32, 8);
-		if (sum != rf__hash_bytes(p, 32)) {
+		memcpy(&records, p + 32, 8);
+		memcpy(&rejected, p + 40, 8);
+		memcpy(&sum, p + RF_ENVELOPE_SUM_AT, 8);
+		if (sum != rf__hash_bytes(p, RF_ENVELOPE_SUM_AT) || rejected > records) {
 			report_error(run, shown, -EBADMSG, "partial state%s damaged: its header checksum does not match",
 				     what);
 			return -EBADMSG;
@@ -235,6 +252,13 @@ static int list_bytes(struct run *run, struct merge_list *l, const char *shown, 
 		l->n++;
 		if (!(flags & FLAG_SHARE))
 			*cum += inputs;
+		/* sums of counts of records read: past 2^64 only if crafted */
+		if (__builtin_add_overflow(run->partial_records, records, &run->partial_records) ||
+		    __builtin_add_overflow(run->partial_rejected, rejected, &run->partial_rejected)) {
+			report_error(run, shown, -EBADMSG, "partial state%s damaged: its count of records does not add "
+				     "up", what);
+			return -EBADMSG;
+		}
 		if (base + inputs > run->partial_inputs)
 			run->partial_inputs = base + inputs;
 		run->partial_share &= (flags & FLAG_SHARE) != 0;

@@ -24,12 +24,12 @@
 #define TEXT_KEY "RFPART64\t"
 #define TEXT_KEY_LEN 9
 
-/* partial.c's envelope, version 1, as far as a line is checked here: the
- * magic, the state's length at byte 24 and the header's checksum at byte
- * 32 (over bytes 0 to 31).  A partial of another version is passed on
- * unchecked: merging refuses it with its own message. */
-#define ENV_MAGIC "RFPART\0\1"
-#define ENV_SIZE 40
+/* partial.c's envelope (run.h), as far as a line is checked here: the
+ * magic, the state's length and the header's checksum.  A partial of
+ * another version is passed on unchecked: merging refuses it with its own
+ * message. */
+#define ENV_MAGIC RF_ENVELOPE_MAGIC
+#define ENV_SIZE RF_ENVELOPE_SIZE
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -159,9 +159,9 @@ static const char *check_partial(const uint8_t *d, size_t n, char *why, size_t w
 		snprintf(why, whylen, "line %zu: cut short: %zu bytes, less than a partial's header", no, n);
 		return why;
 	}
-	memcpy(&blen, d + 24, 8);
-	memcpy(&sum, d + 32, 8);
-	if (sum != rf__hash_bytes(d, 32)) {
+	memcpy(&blen, d + RF_ENVELOPE_LEN_AT, 8);
+	memcpy(&sum, d + RF_ENVELOPE_SUM_AT, 8);
+	if (sum != rf__hash_bytes(d, RF_ENVELOPE_SUM_AT)) {
 		snprintf(why, whylen, "line %zu: damaged: its partial's header checksum does not match", no);
 		return why;
 	}

@@ -64,6 +64,15 @@ int plan_run(struct run *run, const char *const *files, int nfiles)
 			in[i] = (struct rf_plan_input){ .kind = RF_INPUT_REGULAR, .size = (uint64_t)st.st_size };
 		else
 			in[i].kind = S_ISDIR(st.st_mode) ? RF_INPUT_DIR : RF_INPUT_STREAM;
+		/* a byte range: what is read of the file (reader_seq.c checks
+		 * it against the file when it reads it) */
+		uint64_t from = 0;
+		int ranged = run->in && run->in[i].end;
+		if (ranged && in[i].kind == RF_INPUT_REGULAR) {
+			uint64_t to = run->in[i].end < in[i].size ? run->in[i].end : in[i].size;
+			from = run->in[i].start < to ? run->in[i].start : to;
+			in[i].size = to - from;
+		}
 		in[i].name = files[i];
 		/* how much of it is in the page cache, once: for auto's choice
 		 * of mode, and for the backend when it is read.  A file that
@@ -74,8 +83,9 @@ int plan_run(struct run *run, const char *const *files, int nfiles)
 		int sniff = in[i].kind == RF_INPUT_REGULAR && !run->opt->decompress_off && in[i].size >= PLAN_SNIFF_MIN;
 		if (sample || sniff) {
 			int fd = open(files[i], O_RDONLY | O_CLOEXEC);
-			int pct = fd >= 0 && sample && !rf__size_lies(fd) ? rf__file_cached_percent(fd, 0, in[i].size) : -1;
-			if (fd >= 0 && sniff)
+			int pct = fd >= 0 && sample && !rf__size_lies(fd) ? rf__file_cached_percent(fd, from, in[i].size)
+									   : -1;
+			if (fd >= 0 && sniff && !ranged) /* a range is read as it is */
 				in[i].codec = rf__input_codec(&(struct rf_input_desc){ .fd = fd });
 			if (fd >= 0)
 				close(fd);

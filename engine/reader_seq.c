@@ -5,6 +5,7 @@
  * multiprocess mode fall back to it (run->read_input). */
 #include "config.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -300,6 +301,38 @@ static struct rf_source *skip_wrap(struct run *run, struct rf_source *in, uint64
 	return &k->base;
 }
 
+/* A caller's byte range [start, end) of the file open at fd (rf_input
+ * start, end): 1, said, if it is not one of whole lines of a regular file
+ * at least end bytes long; else 0.  A range that cuts a line would give
+ * a part of it as a record, and the rest to whoever reads the next. */
+static int given_range_bad(struct run *run, const char *shown, int fd, const struct stat *st, uint64_t start,
+			   uint64_t end)
+{
+	char at[2] = { '\n', '\n' };
+	if (!S_ISREG(st->st_mode) || rf__size_lies(fd)) {
+		report_error(run, shown, -EINVAL, "a byte range is of a regular file; this is not one");
+		return 1;
+	}
+	uint64_t size = (uint64_t)st->st_size;
+	if (size < end) {
+		report_error(run, shown, -EINVAL, "the byte range %" PRIu64 "-%" PRIu64 " ends past the file's end "
+			     "(%" PRIu64 " bytes)", start, end, size);
+		return 1;
+	}
+	errno = 0;
+	if ((start > 0 && pread(fd, &at[0], 1, (off_t)(start - 1)) != 1) ||
+	    (end < size && end > 0 && pread(fd, &at[1], 1, (off_t)(end - 1)) != 1)) {
+		report_error(run, shown, -EIO, "%s", strerror(errno ? errno : EIO));
+		return 1;
+	}
+	if (at[0] != '\n' || at[1] != '\n') {
+		report_error(run, shown, -EINVAL, "the byte range %" PRIu64 "-%" PRIu64 " %s inside a line: a range "
+			     "must hold whole lines", start, end, at[0] != '\n' ? "starts" : "ends");
+		return 1;
+	}
+	return 0;
+}
+
 void process_input(struct run *run, const char *name)
 {
 	process_input_range(run, name, 0, UINT64_MAX);
@@ -335,6 +368,11 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 			close(fd);
 		return;
 	}
+	if (run->range_given && !e && given_range_bad(run, shown, fd, &st, start, end)) {
+		run->failed_inputs++;
+		close(fd);
+		return;
+	}
 	struct rf_input_desc in = { .fd = fd };
 	/* Files in /proc and /sys say they are empty, or 4096 bytes, and are
 	 * not (a FUSE file may say anything): read those like a stream, to the
@@ -352,6 +390,8 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 		}
 		if (in.start > in.size)
 			in.start = in.size;
+		if (run->range_given) /* the caller's range: its lines count from its start */
+			run->line_base = in.start;
 	} else {
 		in.is_stream = 1;
 		if (S_ISFIFO(st.st_mode))
@@ -365,7 +405,7 @@ void process_input_range(struct run *run, const char *name, uint64_t start, uint
 	 * what came before is out (a quiet pipe may keep us waiting); a byte
 	 * range past a file's start is a worker's share of a plain file */
 	int codec = 0;
-	if (!run->opt->decompress_off && start == 0) {
+	if (!run->opt->decompress_off && start == 0 && !run->range_given) {
 		/* --every: a quiet pipe still gets its snapshots */
 		int ticking = run->opt->every_ns && run->agg >= 0;
 		while ((codec = rf__input_codec_until(&in, ticking ? run->next_tick : 0)) == -ETIME)

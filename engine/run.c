@@ -183,6 +183,7 @@ static void fill_report(struct run *run, uint64_t t0)
 {
 	struct rf_report *rep = run->rep;
 	rep->rejected = run->env.rejected;
+	rep->rejected_format = run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME];
 	rep->first_reject_line = run->env.first_reject_line;
 	if (run->env.first_reject_input)
 		rf__fit_text(rep->first_reject_input, sizeof rep->first_reject_input, run->env.first_reject_input,
@@ -418,11 +419,15 @@ static int every_record_rejected(struct run *run)
 	/* only what says the input is not in the query's format: a parser's
 	 * reject, or no time for the time key (a regex over its match limits,
 	 * a cut, are about single records); and only for a whole run: a
-	 * partial state (--partial-out, a share of ringflow-mpi, a merge)
-	 * covers part of the inputs, whose other parts may be fine */
-	uint64_t rejected = run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME];
-	if (!rejected || rejected != run->records || run->opt->partial || run->opt->share_count || run->interrupted ||
-	    rf__cancelled())
+	 * partial state (--partial-out, a share, a piece of ringflow-mpi's, a
+	 * merge that writes one) covers part of the inputs, whose other parts
+	 * may be fine, while a merge that prints covers all of them (the
+	 * counts of its partials' runs, from their envelopes) */
+	uint64_t rejected = run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME] +
+			    run->partial_rejected;
+	/* a merge that prints judges the whole: its partials' counts */
+	if (!rejected || rejected != run->records + run->partial_records ||
+	    (run->opt->partial & ~RF_PARTIAL_MERGE) || run->opt->share_count || run->interrupted || rf__cancelled())
 		return 0;
 	int why = run->env.first_reject_why;
 	char what[160];
@@ -431,7 +436,10 @@ static int every_record_rejected(struct run *run)
 	else
 		snprintf(what, sizeof what, "none could be parsed as %s (another format? parse auto finds it; "
 			 "binary or compressed data?)", parse_format(run->q));
-	const char *input = run->ninputs > 1 ? "every input" : run->env.first_reject_input ? run->env.first_reject_input : "-";
+	const char *input = run->partial_records ? "the partials' inputs"
+			    : run->ninputs > 1		 ? "every input"
+			    : run->env.first_reject_input ? run->env.first_reject_input
+							  : "-";
 	if (run->have_rejects)
 		report_warning(run, "%s: every record (%llu) was rejected: %s", input, (unsigned long long)rejected, what);
 	else
@@ -534,6 +542,23 @@ static void keep_in_process(struct run *run)
 		 "a record sink is called in this process: parallel, not multiprocess");
 }
 
+/* A byte range of a file is read here, by the serial reader: not cut
+ * into worker processes, nor read by name in io_uring chains. */
+static void keep_ranges_here(struct run *run)
+{
+	int ranged = 0;
+	for (int i = 0; run->in && i < run->ninputs; i++)
+		ranged |= run->in[i].end != 0;
+	if (!ranged || (run->mode != RF_MODE_MULTIPROCESS && run->mode != RF_MODE_ASYNC))
+		return;
+	int mp = run->mode == RF_MODE_MULTIPROCESS;
+	run->mode = mp ? RF_MODE_PARALLEL : RF_MODE_SERIAL;
+	if (!mp)
+		run->threads = 1;
+	snprintf(run->mode_reason, sizeof run->mode_reason, "a byte range of a file is read in this process: %s",
+		 mp ? "parallel, not multiprocess" : "serial, not async");
+}
+
 static void say(const struct rf_options *opt, const char *input, int err, const char *msg);
 
 /* files[]: the inputs' paths for the plan and the readers that take
@@ -590,6 +615,7 @@ static int run_inputs(const rf_query *q, const char *const *files, int nfiles, c
 	run->ninputs = nfiles;
 	if ((r = plan_run(run, files, nfiles)) == 0) {
 		keep_in_process(run);
+		keep_ranges_here(run);
 		run->partial_inputs = nfiles ? (uint32_t)nfiles : 1;
 		if (opt->partial & RF_PARTIAL_MERGE || opt->share_count) {
 			/* partial.c reads the inputs, in this process */
@@ -650,7 +676,15 @@ static int name_inputs(const struct rf_input *in, int nin, const struct rf_optio
 				  : in[i].kind == RF_INPUT_BUFFER && !in[i].data && in[i].len ? "a buffer input without data"
 				  : (unsigned)in[i].kind > RF_INPUT_BUFFER ? "an unknown kind of input"
 				  : opt->follow && in[i].kind != RF_INPUT_PATH ? "follow mode reads files by path only"
-									      : NULL;
+				  : !in[i].end && in[i].start ? "a byte range's start without its end (end 0 is no range)"
+				  : !in[i].end ? NULL
+				  : in[i].kind != RF_INPUT_PATH ? "a byte range (start, end) is for a path input only"
+				  : strcmp(in[i].path, "-") == 0 ? "standard input has no byte range"
+				  : in[i].start > in[i].end ? "a byte range whose start is past its end"
+				  : opt->follow ? "follow mode reads whole files, not byte ranges"
+				  : opt->partial & RF_PARTIAL_MERGE ? "merge reads whole partial states, not byte ranges"
+				  : opt->share_count ? "a share of the inputs is cut from whole files, not byte ranges"
+								      : NULL;
 		if (why) {
 			say(opt, in[i].name ? in[i].name : what, -EINVAL, why);
 			return -EINVAL;
@@ -713,6 +747,20 @@ static int run_given(const rf_query *q, const struct rf_input *in, int nin, cons
 	int r = name_inputs(in, nin, opt, &block);
 	if (r < 0)
 		return r;
+	for (int i = 0; i < nin; i++) {
+		struct rf_plan_query pq;
+		if (!in[i].end || !in[i].start)
+			continue;
+		rf__plan_query(q, &pq);
+		if (pq.header) {
+			say(opt, block ? ((const char **)block)[nin + 1 + i] : "rf_run_inputs", -EINVAL,
+			    "csv, tsv, w3c, cloudfront and parse auto read each input from its first lines, which a "
+			    "byte range past the file's start lacks");
+			free(block);
+			return -EINVAL;
+		}
+		break;
+	}
 	const char *const *names = (const char *const *)block;
 	r = run_inputs(q, names, nin, opt, c.keep || c.on_row || c.on_records ? &c : NULL, in, names + nin + 1,
 		       report);

@@ -83,6 +83,9 @@ struct run {
 	uint32_t partial_inputs;  /* partial.c: the inputs a written partial state covers */
 	int partial_share;        /* ... numbered as a whole list of which it has a share */
 	int partial_kinds;        /* partial.c: merged so far: 1 shares, 2 whole runs' */
+	/* partial.c: the records the merged partials' runs read, and of them
+	 * those rejected as not in the query's format (their envelopes') */
+	uint64_t partial_records, partial_rejected;
 	/* run_pieces: the piece in the stages (here, not on its stack: a
 	 * SIGBUS jumps out of it and gives its arrays back), of which batch */
 	struct rf_batch piece_batch, *in_piece, *in_piece_of;
@@ -134,6 +137,7 @@ struct run {
 	uint64_t (*follow_deadline)(const struct run *run, uint64_t d);
 	uint64_t resume_at, input_end;
 	const char *open_as;      /* the next input opened by this path, named by its own */
+	int range_given;          /* the next input is a caller's byte range (rf_input start, end) */
 	int state_err;
 	struct rf_source *skip_src; /* resume_at in a compressed input */
 	/* rf_run_inputs (input.c, result.c): the inputs as given and the name
@@ -242,6 +246,13 @@ void read_given_input(struct run *run, int i);
 /* partial.c: partial states written, merged; a share of the inputs */
 const char *rf__partial_refusal(const rf_query *q, const struct rf_options *opt);
 int rf__partial_write(struct run *run);
+/* The partial file's envelope (partial.c has its layout): its magic, with
+ * the version in the last byte, its size, where the state's length and
+ * the envelope's checksum (of the bytes before it) are. */
+#define RF_ENVELOPE_MAGIC "RFPART\0\2"
+#define RF_ENVELOPE_SIZE 56
+#define RF_ENVELOPE_LEN_AT 24
+#define RF_ENVELOPE_SUM_AT 48
 int rf__partial_merge(struct run *run, const char *const *files, int nfiles);
 int rf__partial_share(struct run *run, const char *const *files, int nfiles);
 /* partial_text.c: a partial state as one line, "RFPART64", a tab, its

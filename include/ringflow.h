@@ -295,6 +295,13 @@ struct rf_options {
  * a tab, its base64 (for Hadoop Streaming and Spark's pipe, which carry
  * lines); RF_PARTIAL_MERGE reads either form. */
 #define RF_PARTIAL_TEXT 4
+/* The run is one piece of a larger whole read elsewhere (a rank of a
+ * program like ringflow-mpi): a query without an aggregate prints its
+ * records as usual, but a piece whose every record was rejected is not a
+ * failure by itself; the caller sums rf_report's records and
+ * rejected_format over the pieces and judges the whole.  RF_PARTIAL_OUT
+ * implies it. */
+#define RF_PARTIAL_PIECE 8
 
 /* The defaults in the first `size` bytes of opt, as far as this library
  * knows the fields (any bytes past its own struct are zeroed), and
@@ -442,6 +449,10 @@ struct rf_report {
 	uint64_t follow_wakeups, follow_lag, follow_unfinished;
 	uint64_t checkpoints, checkpoints_failed;
 	int follow_polled;
+	/* of rejected, those that say the input is not in the query's format
+	 * (a parser's, or no time for the time key): when they are all of
+	 * records, a whole run fails (RF_PARTIAL_PIECE: its caller judges) */
+	uint64_t rejected_format;
 };
 
 /* Zeroes the first `size` bytes of report and sets report->size = size.
@@ -521,10 +532,17 @@ RF_API const char *rf_strerror(int err);
  *                    are copied, so the SIMD kernels may read past a record's
  *                    end); they must not change until the run returns, and
  *                    are read as they are (not decompressed)
- * Descriptors and buffers are read in this process: a run with one of them
- * is not cut into worker processes (multiprocess and async mode run
- * serially instead; --stats says so), and follow mode takes paths only
- * (-EINVAL). */
+ * A path may name a byte range of a regular file (start, end): only bytes
+ * [start, end) are read, as they are (not decompressed), and line numbers
+ * in messages count from start.  The range must hold whole lines: start 0
+ * or just after a newline, end the file's size or just after a newline,
+ * else the input fails with a message, as does a file shorter than end.
+ * end 0 is no range.  A range is how a program shares one file out among
+ * its own workers (ringflow-mpi's ranks read theirs so).
+ * Descriptors, buffers and byte ranges are read in this process: a run with
+ * one of them is not cut into worker processes (multiprocess and async mode
+ * run serially instead, or parallel for a byte range in multiprocess mode;
+ * --stats says so), and follow mode takes whole paths only (-EINVAL). */
 enum rf_input_source { RF_INPUT_PATH, RF_INPUT_FD, RF_INPUT_BUFFER };
 
 /* An array of inputs is read with in[0].size as its stride, so a program
@@ -542,6 +560,10 @@ struct rf_input {
 	size_t len;
 	const char *name;          /* in messages only; NULL: the path, "fd N",
 	                            * "buffer N" (N: the input's index) */
+	uint64_t start, end;       /* PATH: bytes [start, end) only; end 0:
+	                            * the whole file (a program built before
+	                            * these fields passes a smaller size:
+	                            * no range) */
 };
 
 /* The rows a query gives, as typed cells:

@@ -6,7 +6,9 @@
  * the record sink's input index against where each record's bytes are. */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "helpers.h"
@@ -305,6 +307,170 @@ START_TEST(test_record_input)
 }
 END_TEST
 
+/* ---- byte ranges of a file (rf_input start, end) ---- */
+
+/* A file cut into byte ranges at line starts, given as ranged inputs
+ * along with the whole file: every record of a range is the file's line
+ * at its offset (offsets are the file's), each range gives exactly its
+ * lines, and count by key over the ranges equals the count worked out
+ * here; in every mode (multiprocess and async read ranges here, loop
+ * 0-4).  The last line has no newline: a range may end at the file's
+ * end without one. */
+START_TEST(test_ranges)
+{
+	static const enum rf_mode modes[] = { RF_MODE_SERIAL, RF_MODE_PARALLEL, RF_MODE_PIPELINE, RF_MODE_ASYNC,
+					      RF_MODE_MULTIPROCESS };
+	char dir[] = "/tmp/check_ranges.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/log", dir);
+	/* lines of uneven lengths; key k<i%7>, the last without a newline */
+	size_t cap = 40000 * 48, len = 0;
+	char *text = malloc(cap);
+	ck_assert_ptr_nonnull(text);
+	int nl = 40000;
+	long want[7] = { 0 };
+	for (int i = 0; i < nl; i++) {
+		len += (size_t)sprintf(text + len, "k%d %d %.*s%s", i % 7, i, i % 23, "xxxxxxxxxxxxxxxxxxxxxxxx",
+				       i + 1 < nl ? "\n" : "");
+		want[i % 7]++;
+	}
+	FILE *fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
+	ck_assert_int_eq(fclose(fp), 0);
+	/* cut points: line starts near 0, 1/3, 1/2 (twice: an empty range)
+	 * and the end; range 0 starts at 0, the last ends at the file's end */
+	uint64_t cut[6];
+	double at[6] = { 0, 0.33, 0.5, 0.5, 0.77, 1 };
+	for (int c = 0; c < 6; c++) {
+		size_t o = (size_t)(at[c] * (double)len);
+		while (o > 0 && o < len && text[o - 1] != '\n')
+			o++;
+		cut[c] = o;
+	}
+	struct rf_input in[6];
+	struct origin o = { .bad = 0 };
+	for (int i = 0; i < 5; i++) {
+		in[i] = (struct rf_input){ .size = sizeof in[i], .kind = RF_INPUT_PATH, .path = path,
+					   .start = cut[i], .end = cut[i + 1] };
+		if (i == 0)
+			in[i].end = cut[1]; /* start 0 with an end: a range from the file's start */
+		o.text[i] = text;
+		o.len[i] = len;
+	}
+	in[5] = (struct rf_input){ .size = sizeof in[5], .kind = RF_INPUT_PATH, .path = path };
+	o.text[5] = text;
+	o.len[5] = len;
+	rf_query *q = query("split | where $2 != \"\"");
+	struct rf_options opt = options(modes[_i]);
+	struct rf_sink sink = { .size = sizeof sink, .on_records = check_origin, .user = &o };
+	int r = rf_run_inputs(q, in, 6, &opt, &sink, NULL);
+	ck_assert_msg(r == 0, "mode %d: %d (%s)", _i, r, said);
+	ck_assert_msg(!o.bad, "mode %d: %s", _i, o.why);
+	size_t total = 0;
+	for (int i = 0; i < 5; i++) {
+		size_t lines = 0;
+		for (uint64_t b = cut[i]; b < cut[i + 1]; b++)
+			lines += text[b] == '\n';
+		if (cut[i + 1] == len && cut[i] < len)
+			lines++; /* the last line, without a newline */
+		ck_assert_msg(o.lines[i] == lines, "mode %d: range %d: %zu records of %zu", _i, i, o.lines[i], lines);
+		total += o.lines[i];
+	}
+	ck_assert_uint_eq(total, (size_t)nl);
+	ck_assert_uint_eq(o.lines[5], (size_t)nl);
+	rf_query_free(q);
+	/* an aggregate over the ranges alone: the counts worked out above */
+	q = query("split | count by $1 | sort $1");
+	rf_result *res = NULL;
+	opt = options(modes[_i]);
+	r = rf_run_result(q, in, 5, &opt, NULL, &res);
+	ck_assert_msg(r == 0, "mode %d: %d (%s)", _i, r, said);
+	ck_assert_uint_eq(rf_result_rows(res), 7);
+	for (int k = 0; k < 7; k++) {
+		char key[8];
+		snprintf(key, sizeof key, "k%d", k);
+		size_t kl = 0;
+		const char *got = rf_result_string(res, (size_t)k, 0, &kl);
+		ck_assert_msg(got && kl == strlen(key) && !memcmp(got, key, kl), "mode %d: row %d", _i, k);
+		ck_assert_int_eq(rf_result_int(res, (size_t)k, 1), want[k]);
+	}
+	rf_result_free(res);
+	rf_query_free(q);
+	unlink(path);
+	rmdir(dir);
+	free(text);
+}
+END_TEST
+
+/* Ranges that are not of whole lines, or not of a file, or past its end:
+ * the input fails (1) or the run is refused (-EINVAL), with a message;
+ * no range is read as if it were right. */
+START_TEST(test_bad_ranges)
+{
+	char dir[] = "/tmp/check_ranges.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/log", dir);
+	FILE *fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("a 1\nbb 2\nccc 3\n", fp); /* lines at 0, 4, 9; 15 bytes */
+	ck_assert_int_eq(fclose(fp), 0);
+	rf_query *q = query("split | count");
+	static const struct {
+		uint64_t start, end;
+		int want;
+		const char *says;
+	} cases[] = {
+		{ 1, 9, 1, "starts inside a line" }, { 4, 8, 1, "ends inside a line" },
+		{ 4, 16, 1, "past the file's end" }, { 9, 4, -EINVAL, "start is past its end" },
+		{ 4, 0, -EINVAL, "start without its end" },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct rf_options opt = options(RF_MODE_SERIAL);
+		struct rf_input in = { .size = sizeof in, .kind = RF_INPUT_PATH, .path = path,
+				       .start = cases[c].start, .end = cases[c].end };
+		int null = open("/dev/null", O_WRONLY);
+		opt.out_fd = null;
+		int r = rf_run_inputs(q, &in, 1, &opt, NULL, NULL);
+		close(null);
+		ck_assert_msg(r == cases[c].want, "case %zu: %d", c, r);
+		ck_assert_msg(strstr(said, cases[c].says) != NULL, "case %zu said: %s", c, said);
+	}
+	/* a range of what is not a path, of standard input, of a directory */
+	struct rf_options opt = options(RF_MODE_SERIAL);
+	struct rf_input in = buffer("a 1\n");
+	in.end = 2;
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), -EINVAL);
+	ck_assert_msg(strstr(said, "path input only") != NULL, "said: %s", said);
+	in = (struct rf_input){ .size = sizeof in, .kind = RF_INPUT_PATH, .path = "-", .end = 4 };
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), -EINVAL);
+	ck_assert_msg(strstr(said, "standard input") != NULL, "said: %s", said);
+	in = (struct rf_input){ .size = sizeof in, .kind = RF_INPUT_PATH, .path = dir, .end = 4 };
+	opt.out_fd = open("/dev/null", O_WRONLY);
+	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), 1);
+	close(opt.out_fd);
+	opt.out_fd = 1;
+	/* a parser that reads each input's first lines (csv's header): a
+	 * range past the start lacks them */
+	rf_query *cq = query("parse csv | count");
+	in = (struct rf_input){ .size = sizeof in, .kind = RF_INPUT_PATH, .path = path, .start = 4, .end = 15 };
+	ck_assert_int_eq(rf_run_inputs(cq, &in, 1, &opt, NULL, NULL), -EINVAL);
+	ck_assert_msg(strstr(said, "lacks") != NULL, "said: %s", said);
+	/* from the start it has them */
+	in.start = 0;
+	int null = open("/dev/null", O_WRONLY);
+	opt.out_fd = null;
+	ck_assert_int_eq(rf_run_inputs(cq, &in, 1, &opt, NULL, NULL), 0);
+	close(null);
+	rf_query_free(cq);
+	rf_query_free(q);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("results");
@@ -314,6 +480,8 @@ int main(void)
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_no_windows);
 	tcase_add_loop_test(tc, test_record_input, 0, 10);
+	tcase_add_loop_test(tc, test_ranges, 0, 5);
+	tcase_add_test(tc, test_bad_ranges);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -6,7 +6,7 @@
 # once, a query a byte range cannot serve refused in ringflow-mpi's words,
 # and --allow-partial naming the share a rank could not read.  The oracle
 # is one serial ringflow run (and awk, Python's json for the figures).
-# Seven mpirun calls: MPI's start-up is slow.
+# Ten mpirun calls: MPI's start-up is slow.
 . "${SRCDIR:-.}/tests/lib.sh"
 
 # shellcheck source=tests/mpilib.sh
@@ -96,5 +96,30 @@ check_eq "--allow-partial: the range's end" "${from#* }" "$size"
 half=$(head -c "${from% *}" "$T/log" | awk 'END { print NR }')
 part=$(awk '$1 ~ /^[0-9]+$/ { n += $2 } END { print n + 0 }' "$T/got")
 check_eq "--allow-partial: rank 0's records" "$part" "$half"
+
+# every record rejected as not in the query's format is judged over the
+# whole job, as one serial run judges it: a share that is all garbage is
+# no failure while the other shares parse (records and an aggregate), and
+# a job that is all garbage fails with nothing printed (its empty table
+# would look like an answer; before, it printed one and exited 0)
+head -n 1000 "$T/log" > "$T/halfbad"
+awk 'NR <= 3000 { printf "garbage %0200d\n", NR }' "$T/log" >> "$T/halfbad"
+good=$(head -n 1000 "$T/log" | wc -c)
+check_eq "rank 1's share is all garbage" "$([ $((good * 2)) -lt "$(wc -c < "$T/halfbad")" ] && echo yes)" yes
+for q in 'parse combined | where status == 404' "$agg"; do
+	"$RINGFLOW" --mode=serial "$q" "$T/halfbad" > "$T/want" 2> /dev/null
+	check_status "serial, half garbage: $q" $? 0
+	$MPIRUN -np 2 "$RINGFLOW_MPI" "$q" "$T/halfbad" > "$T/got" 2> "$T/err"
+	check_status "a share all rejected: $q" $? 0
+	check_same "a share all rejected: $q" "$T/got" "$T/want"
+done
+awk '{ printf "garbage %0200d\n", NR }' "$T/log" > "$T/allbad"
+n=$(wc -l < "$T/allbad")
+"$RINGFLOW" --mode=serial "$agg" "$T/allbad" > "$T/want" 2> /dev/null
+check_status "serial, all garbage" $? 2
+$MPIRUN -np 2 "$RINGFLOW_MPI" "$agg" "$T/allbad" > "$T/got" 2> "$T/err"
+check_status "every record rejected" $? 2
+check_eq "every record rejected: nothing printed" "$(wc -c < "$T/got")" 0
+check_grep "every record rejected: said, with the count" "$T/err" "every record ($n) was rejected"
 
 finish

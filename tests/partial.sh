@@ -118,13 +118,13 @@ q='split | count, sum($10), p99($10) by $9'
 "$RINGFLOW" --partial-out "$T/good" "$q" "$T/log" || exit 99
 size=$(wc -c < "$T/good")
 # a byte flipped in the envelope, at the start of the state, in its middle, at its end
-for at in 3 20 45 $((size / 2)) $((size - 1)); do
+for at in 3 20 45 61 $((size / 2)) $((size - 1)); do
 	cp "$T/good" "$T/bad"
 	b=$(od -An -tu1 -j "$at" -N1 "$T/good" | tr -d ' ')
 	printf "\\$(printf '%03o' $(((b + 1) % 256)))" | dd of="$T/bad" bs=1 seek="$at" conv=notrunc 2> /dev/null
 	refused "byte $at flipped" "$(basename "$T/bad")" "$q" "$T/bad"
 done
-for len in 0 10 39 41 $((size / 2)) $((size - 1)); do
+for len in 0 10 55 57 $((size / 2)) $((size - 1)); do
 	head -c $len "$T/good" > "$T/short"
 	refused "truncated to $len bytes" "short: " "$q" "$T/short"
 done
@@ -133,9 +133,11 @@ refused "another query" "of another query" 'split | count by $9' "$T/good"
 refused "another query, same columns" "of another query" 'grep GET | split | count, sum($10), p99($10) by $9' "$T/good"
 "$RINGFLOW" --tz=Europe/Paris merge "$q" "$T/good" > /dev/null 2> "$T/err"
 check_status "other --tz" $? 2
-cp "$T/good" "$T/v2"
-printf '\002' | dd of="$T/v2" bs=1 seek=7 conv=notrunc 2> /dev/null
-refused "another version" "format version 2" "$q" "$T/v2"
+for v in 1 3; do
+	cp "$T/good" "$T/v$v"
+	printf "\\00$v" | dd of="$T/v$v" bs=1 seek=7 conv=notrunc 2> /dev/null
+	refused "another version" "format version $v" "$q" "$T/v$v"
+done
 refused "not a partial" "not a ringflow partial state" "$q" "$T/log"
 cat "$T/good" "$T/short" > "$T/two"
 refused "a whole partial, then a cut one" "(partial 2 in it)" "$q" "$T/two"
@@ -206,6 +208,42 @@ check_grep "--partial-out - with a missing input: said" "$T/err" "no partial sta
 { cat "$T/log"; sleep 4; } | timeout --preserve-status -s INT 1.5 "$RINGFLOW" --partial-out - "$q" > "$T/out" 2> "$T/err"
 check_status "--partial-out - interrupted" $? 130
 check_eq "--partial-out - interrupted: bytes written" "$(wc -c < "$T/out")" 0
+
+# every record rejected as not in the query's format: a partial is a piece
+# and does not judge (exit 0, its state written); the merge that prints
+# judges the whole, from the counts in the envelopes (bytes 32 and 40:
+# records read, and rejected as not in the format), as one run over all
+# the inputs does: all garbage fails with nothing printed (before, an empty
+# table and exit 0), one garbage piece among good ones prints serial's
+# bytes; a tree step carries the sums up, and text partials too
+q='parse combined | count, p99(bytes) by status'
+awk '{ printf "garbage %d\n", NR }' "$T/piece.00" > "$T/bad1"
+awk '{ printf "not a log line %d\n", NR }' "$T/piece.01" > "$T/bad2"
+nbad=$(cat "$T/bad1" "$T/bad2" | wc -l)
+"$RINGFLOW" --partial-out "$T/pb1" "$q" "$T/bad1" 2> "$T/err"
+check_status "--partial-out of garbage" $? 0
+"$RINGFLOW" --partial-out "$T/pb2" --partial-text "$q" "$T/bad2" 2> /dev/null
+"$RINGFLOW" --partial-out "$T/pg" "$q" "$T/piece.02" 2> /dev/null
+check_eq "the envelope's counts: records, rejected" "$(od -An -tu8 -j32 -N16 "$T/pb1" | xargs)" \
+	"$(wc -l < "$T/bad1") $(wc -l < "$T/bad1")"
+check_eq "the envelope's counts of good lines" "$(od -An -tu8 -j32 -N16 "$T/pg" | xargs)" \
+	"$(wc -l < "$T/piece.02") 0"
+"$RINGFLOW" "$q" "$T/bad1" "$T/bad2" > "$T/want" 2> /dev/null
+check_status "serial over garbage" $? 2
+"$RINGFLOW" merge "$q" "$T/pb1" "$T/pb2" > "$T/got" 2> "$T/err"
+check_status "merge of garbage" $? 2
+check_eq "merge of garbage: nothing printed" "$(wc -c < "$T/got")" 0
+check_grep "merge of garbage: said, with the count" "$T/err" "every record ($nbad) was rejected"
+"$RINGFLOW" merge --partial-out "$T/pbb" "$q" "$T/pb1" "$T/pb2" 2> /dev/null
+check_status "a tree step over garbage" $? 0
+"$RINGFLOW" merge "$q" "$T/pbb" > "$T/got" 2> "$T/err"
+check_status "merge of a tree step over garbage" $? 2
+check_grep "merge of a tree step over garbage: said" "$T/err" "every record ($nbad) was rejected"
+"$RINGFLOW" "$q" "$T/bad1" "$T/piece.02" "$T/bad2" > "$T/want" 2> /dev/null
+check_status "serial, garbage and a good piece" $? 0
+"$RINGFLOW" merge "$q" "$T/pb1" "$T/pg" "$T/pb2" > "$T/got" 2> /dev/null
+check_status "merge, garbage and a good piece" $? 0
+check_same "merge, garbage and a good piece" "$T/got" "$T/want"
 
 # the README's GNU parallel recipe, on localhost
 if command -v parallel > /dev/null 2>&1; then

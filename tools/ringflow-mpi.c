@@ -23,8 +23,9 @@
  * dies ends the job: MPI's default error handler aborts every rank and
  * mpirun names the rank that died.
  *
- * Only the public API: a rank's byte ranges are mapped here and given to
- * the engine as buffers, so any local mode can read them. */
+ * Only the public API: a rank's share is a list of inputs, whole files
+ * or byte ranges of files (rf_input start, end), which the engine reads
+ * with its own backends in any local mode. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -116,8 +117,9 @@ static void on_message(void *user, enum rf_severity sev, const char *input, int 
 	} else if (sev == RF_ERROR) {
 		add_failure("ringflow-mpi: rank %d on %s: %s: %s", rank, host, input ? input : "ringflow", message);
 	} else {
-		fprintf(stderr, "ringflow-mpi: rank %d on %s: %s%s%s\n", rank, host, input ? input : "",
-			input ? ": " : "", message);
+		int named = input && *input;
+		fprintf(stderr, "ringflow-mpi: rank %d on %s: %s%s%s\n", rank, host, named ? input : "",
+			named ? ": " : "", message);
 	}
 }
 
@@ -342,20 +344,15 @@ static int next_line(int fd, uint64_t at, uint64_t size, uint64_t *out)
 struct share {
 	struct rf_input *in;
 	int nin;
-	void **map; /* what to unmap */
-	size_t *maplen;
 	char **names;
 	int failed;
 };
 
 static void share_free(struct share *s)
 {
-	for (int i = 0; i < s->nin; i++) {
-		if (s->map[i])
-			munmap(s->map[i], s->maplen[i]);
+	for (int i = 0; i < s->nin; i++)
 		free(s->names[i]);
-	}
-	free(s->in), free(s->map), free(s->maplen), free(s->names);
+	free(s->in), free(s->names);
 }
 
 /* A piece of this rank's share, in share_words. */
@@ -370,11 +367,12 @@ static void share_said(const char *name)
 	share_words[used + n] = 0;
 }
 
-/* One input of this rank's, named in messages by what the format says (a
- * whole file: its path, which the input then reads from the name's copy). */
-static int share_add(struct share *s, const char *path, const void *data, size_t len, const char *fmt, ...)
+/* One input of this rank's, named in messages by what the format says: a
+ * whole file (its path, which the input then reads from the name's copy),
+ * or bytes [a, b) of one (end b > 0). */
+static int share_add(struct share *s, const char *path, uint64_t a, uint64_t b, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-static int share_add(struct share *s, const char *path, const void *data, size_t len, const char *fmt, ...)
+static int share_add(struct share *s, const char *path, uint64_t a, uint64_t b, const char *fmt, ...)
 {
 	char name[PATH_MAX + 64];
 	va_list ap;
@@ -383,8 +381,8 @@ static int share_add(struct share *s, const char *path, const void *data, size_t
 	va_end(ap);
 	int i = s->nin++;
 	s->names[i] = strdup(name);
-	s->in[i] = (struct rf_input){ .size = sizeof s->in[i], .kind = path ? RF_INPUT_PATH : RF_INPUT_BUFFER,
-				      .path = path ? s->names[i] : NULL, .data = data, .len = len, .name = s->names[i] };
+	s->in[i] = (struct rf_input){ .size = sizeof s->in[i], .kind = RF_INPUT_PATH,
+				      .path = b ? path : s->names[i], .name = s->names[i], .start = a, .end = b };
 	share_said(name);
 	return i;
 }
@@ -393,14 +391,14 @@ static int share_alloc(struct share *s, int cap)
 {
 	memset(s, 0, sizeof *s);
 	s->in = calloc((size_t)cap + 1, sizeof *s->in);
-	s->map = calloc((size_t)cap + 1, sizeof *s->map);
-	s->maplen = calloc((size_t)cap + 1, sizeof *s->maplen);
 	s->names = calloc((size_t)cap + 1, sizeof *s->names);
-	return s->in && s->map && s->maplen && s->names ? 0 : -ENOMEM;
+	return s->in && s->names ? 0 : -ENOMEM;
 }
 
-/* Bytes [a, b) of a file cut on line boundaries, mapped as this rank's
- * buffer (the page cache's pages, not a copy). */
+/* Bytes [a, b) of a file, moved to line boundaries: an input of that byte
+ * range, which the engine reads with its own backend (read(2) where
+ * mapping is slow) and checks again is of whole lines.  file outlives the
+ * share (it is one of argv). */
 static void share_range(struct share *s, const char *file, uint64_t a, uint64_t b, uint64_t size)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -412,19 +410,8 @@ static void share_range(struct share *s, const char *file, uint64_t a, uint64_t 
 		r = -ESTALE; /* rank 0 saw more of it: another file, or one cut short */
 	if (r == 0 && (r = next_line(fd, a, size, &a)) == 0)
 		r = next_line(fd, b, size, &b);
-	if (r == 0 && a < b) {
-		long page = sysconf(_SC_PAGESIZE);
-		uint64_t base = a - a % (uint64_t)page;
-		void *m = mmap(NULL, (size_t)(b - base), PROT_READ, MAP_PRIVATE, fd, (off_t)base);
-		if (m == MAP_FAILED) {
-			r = -errno;
-		} else {
-			int i = share_add(s, NULL, (char *)m + (a - base), (size_t)(b - a), "%s:%" PRIu64 "-%" PRIu64,
-					  file, a, b);
-			s->map[i] = m;
-			s->maplen[i] = (size_t)(b - base);
-		}
-	}
+	if (r == 0 && a < b)
+		share_add(s, file, a, b, "%s:%" PRIu64 "-%" PRIu64, file, a, b);
 	if (r < 0) {
 		char name[PATH_MAX + 64];
 		snprintf(name, sizeof name, "%s:%" PRIu64 "-%" PRIu64, file, a, b);
@@ -439,17 +426,12 @@ static void share_range(struct share *s, const char *file, uint64_t a, uint64_t 
 
 /* Files every rank sees: rank r's share of their bytes, as multiprocess
  * mode cuts them (a file that cannot be cut goes whole to the rank whose
- * share it begins in). */
-static int shared_share(struct share *s, const char *const *files, int nfiles)
+ * share it begins in), by the sizes in info (rank 0's: every rank cuts
+ * the same way). */
+static int shared_cut(struct share *s, const char *const *files, int nfiles, const struct file_info *info)
 {
-	struct file_info *info = calloc((size_t)nfiles + 1, sizeof *info);
-	if (!info || share_alloc(s, nfiles) < 0) {
-		free(info);
+	if (share_alloc(s, nfiles) < 0)
 		return -ENOMEM;
-	}
-	if (rank == 0)
-		look_at_files(files, nfiles, info);
-	MPI_Bcast(info, (int)(nfiles * sizeof *info), MPI_BYTE, 0, MPI_COMM_WORLD);
 	uint64_t total = 0;
 	for (int i = 0; i < nfiles; i++)
 		total += info[i].size > 0 ? (uint64_t)info[i].size : 0;
@@ -461,14 +443,13 @@ static int shared_share(struct share *s, const char *const *files, int nfiles)
 		cum = fe;
 		if (size == 0 || info[i].whole) {
 			if (fs >= lo && fs < hi)
-				share_add(s, files[i], NULL, 0, "%s", files[i]);
+				share_add(s, files[i], 0, 0, "%s", files[i]);
 			continue;
 		}
 		if (fe <= lo || fs >= hi)
 			continue;
 		share_range(s, files[i], lo > fs ? lo - fs : 0, hi < fe ? hi - fs : size, size);
 	}
-	free(info);
 	return 0;
 }
 
@@ -506,7 +487,7 @@ static int local_share(struct share *s, const char *const *pats, int npats)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < g.gl_pathc; i++)
-		share_add(s, g.gl_pathv[i], NULL, 0, "%s", g.gl_pathv[i]);
+		share_add(s, g.gl_pathv[i], 0, 0, "%s", g.gl_pathv[i]);
 	globfree(&g);
 	return 0;
 }
@@ -514,10 +495,29 @@ static int local_share(struct share *s, const char *const *pats, int npats)
 /* ---- between ranks ------------------------------------------------------ */
 
 
+/* Wait for a request without Open MPI's busy polling: a rank waiting for
+ * another (a whole share's time, at worst) would spin a core at 100% that
+ * the ranks still reading, or anything else on the host, could use. */
+static void idle_wait(MPI_Request *req)
+{
+	int done = 0;
+	for (;;) {
+		MPI_Test(req, &done, MPI_STATUS_IGNORE);
+		if (done)
+			return;
+		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+	}
+}
+
+/* Sent without spinning: a state big enough to go by rendezvous waits
+ * until its receiver, maybe still reading its own share, takes it. */
 static void send_bytes(const char *p, size_t n, int to)
 {
-	for (size_t at = 0; at < n; at += PIECE)
-		MPI_Send(p + at, (int)(n - at < PIECE ? n - at : PIECE), MPI_BYTE, to, 1, MPI_COMM_WORLD);
+	for (size_t at = 0; at < n; at += PIECE) {
+		MPI_Request req;
+		MPI_Isend(p + at, (int)(n - at < PIECE ? n - at : PIECE), MPI_BYTE, to, 1, MPI_COMM_WORLD, &req);
+		idle_wait(&req);
+	}
 }
 
 static int recv_bytes(char *p, size_t n, int from)
@@ -529,9 +529,7 @@ static int recv_bytes(char *p, size_t n, int from)
 	return 0;
 }
 
-/* Wait for a message without Open MPI's busy polling: a rank waiting for
- * another's share (a whole run's time) would spin a core at 100% that the
- * ranks still reading, or anything else on the host, could use. */
+/* Wait for a message the same way. */
 static void wait_for(int from, int tag)
 {
 	int flag = 0;
@@ -547,14 +545,8 @@ static void wait_for(int from, int tag)
 static void idle_barrier(void)
 {
 	MPI_Request req;
-	int done = 0;
 	MPI_Ibarrier(MPI_COMM_WORLD, &req);
-	for (;;) {
-		MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-		if (done)
-			return;
-		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
-	}
+	idle_wait(&req);
 }
 
 /* A rank's failures and share (text), to rank 0 or up the tree. */
@@ -587,6 +579,7 @@ struct rank_stats {
 	char mode[16];
 	int32_t threads, nsteps, failed, pad;
 	uint64_t inputs, bytes, records, elapsed_ns, state_bytes;
+	uint64_t rejected_format; /* records rejected as not in the query's format */
 	uint64_t final_ns;        /* rank 0: the last merge, of every state it holds, and the print */
 	struct {
 		int32_t from, pad;
@@ -657,6 +650,15 @@ static void print_stats(const struct rank_stats *st, int json, uint64_t wall_ns,
 
 /* ---- the two kinds of output -------------------------------------------- */
 
+/* What this rank's share gave: run_share's status, its output (fd: an
+ * anonymous file, at its end; -1 when none), and its words for
+ * --allow-partial's list of missing shares. */
+struct ran {
+	int rc, fd;
+	char *missing;
+	size_t nmissing;
+};
+
 /* Run the query over this rank's share into an anonymous file (*fd, at
  * its end); its figures in st.  0, or -1 when the share failed (said in
  * failures, and in *missing for --allow-partial's list). */
@@ -680,6 +682,7 @@ static int run_share(const rf_query *q, struct rf_options *opt, struct share *s,
 	st->inputs = (uint64_t)s->nin;
 	st->bytes = rep.bytes;
 	st->records = rep.records;
+	st->rejected_format = rep.rejected_format;
 	st->elapsed_ns = rep.elapsed_ns;
 	share_free(s);
 	if (!st->failed)
@@ -693,22 +696,40 @@ static int run_share(const rf_query *q, struct rf_options *opt, struct share *s,
 	return -1;
 }
 
+/* Whether every record of the whole job was rejected as not in the
+ * query's format (another format, binary or compressed data), as one run
+ * over all the inputs judges it: each rank's share is a piece
+ * (RF_PARTIAL_PIECE), which the engine does not judge alone, since the
+ * other shares may be fine.  Said by rank 0, which then prints no result
+ * (an empty table would look like an answer).  Every rank calls it. */
+static int every_record_rejected(const struct rank_stats *st)
+{
+	uint64_t mine[2] = { st->failed ? 0 : st->records, st->failed ? 0 : st->rejected_format }, sum[2] = { 0, 0 };
+	MPI_Request req;
+	MPI_Ireduce(mine, sum, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD, &req);
+	idle_wait(&req);
+	if (rank != 0 || sum[0] == 0 || sum[1] != sum[0])
+		return 0;
+	fprintf(stderr, "ringflow-mpi: every record (%" PRIu64 ") was rejected: none could be parsed by the query's "
+		"parser, or had a time for its time key (another format? binary or compressed data?); no result "
+		"printed\n", sum[0]);
+	return 1;
+}
+
 /* An aggregate: this rank's partial state, merged up the tree; at rank 0
  * the merged state's result, printed.  Rank 0 keeps the states it
  * receives and merges them with its own once, at the end, straight into
  * the print: one merge of log2(N) + 1 states, a part at a time, with no
  * merged state written and read back.  The status for rank 0. */
-static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s, struct rank_stats *st,
+static int aggregate(const rf_query *q, struct rf_options *opt, struct ran *ran, struct rank_stats *st,
 		     int allow_partial)
 {
-	char *state = NULL, *missing = NULL;
-	size_t slen = 0, nmissing = 0;
-	int fd = -1;
-	opt->partial = RF_PARTIAL_OUT;
-	if (run_share(q, opt, s, st, &fd, &missing, &nmissing) == 0 && read_memfd(fd, &state, &slen) < 0)
+	char *state = NULL, *missing = ran->missing;
+	size_t slen = 0, nmissing = ran->nmissing;
+	if (ran->rc == 0 && read_memfd(ran->fd, &state, &slen) < 0)
 		MPI_Abort(MPI_COMM_WORLD, EXIT_USAGE);
-	if (fd >= 0)
-		close(fd);
+	if (ran->fd >= 0)
+		close(ran->fd);
 	st->state_bytes = slen;
 	/* rank 0's states, in the order of the inputs: its own, then each
 	 * received (the ranks after it, a step's after the step's before) */
@@ -784,6 +805,8 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 		}
 		free(f), free(m), free(sb);
 	}
+	/* after the tree: a rank done early has sent its state meanwhile */
+	int rejected = every_record_rejected(st);
 	int status = 0;
 	if (rank == 0) {
 		if (nfail)
@@ -794,6 +817,8 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 			status = EXIT_USAGE;
 		} else if (!nin) {
 			fprintf(stderr, "ringflow-mpi: no rank read its share; no result\n");
+			status = EXIT_USAGE;
+		} else if (rejected) {
 			status = EXIT_USAGE;
 		} else {
 			uint64_t t0 = now_ns();
@@ -822,18 +847,18 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct share *s,
 /* Records: every rank's output kept in an anonymous file; once rank 0
  * knows that no share failed (or --allow-partial), each rank's output in
  * turn, in pieces of chunk bytes (rank 0 holds one piece at a time). */
-static int records(const rf_query *q, struct rf_options *opt, struct share *s, struct rank_stats *st,
-		   int allow_partial)
+static int records(struct ran *ran, struct rank_stats *st, int allow_partial)
 {
-	char *missing = NULL;
-	size_t nmissing = 0;
-	int fd = -1;
+	char *missing = ran->missing;
+	size_t nmissing = ran->nmissing;
+	int fd = ran->fd;
 	uint64_t len = 0;
-	if (run_share(q, opt, s, st, &fd, &missing, &nmissing) == 0) {
+	if (ran->rc == 0) {
 		off_t end = lseek(fd, 0, SEEK_END);
 		len = end > 0 ? (uint64_t)end : 0;
 		st->state_bytes = len;
 	}
+	int rejected = every_record_rejected(st);
 	int status = 0, go = 1;
 	char *piece = malloc(chunk);
 	if (!piece)
@@ -853,7 +878,7 @@ static int records(const rf_query *q, struct rf_options *opt, struct share *s, s
 		}
 		if (nfail)
 			fwrite(failures, 1, nfail, stderr);
-		go = !nfail || allow_partial;
+		go = (!nfail || allow_partial) && !rejected;
 		for (int from = 0; from < ranks; from++) {
 			/* each rank told at its turn, so it waits idle till then */
 			if (from)
@@ -884,8 +909,9 @@ static int records(const rf_query *q, struct rf_options *opt, struct share *s, s
 		}
 		free(lens);
 		if (!go) {
-			fprintf(stderr, "ringflow-mpi: no records printed: what the lines above name is missing "
-				"(--allow-partial prints the rest)\n");
+			if (!rejected)
+				fprintf(stderr, "ringflow-mpi: no records printed: what the lines above name is missing "
+					"(--allow-partial prints the rest)\n");
 			status = EXIT_USAGE;
 		} else if (nfail) {
 			fprintf(stderr, "ringflow-mpi: PARTIAL result: these shares' records are missing:\n%s",
@@ -913,17 +939,119 @@ static int records(const rf_query *q, struct rf_options *opt, struct share *s, s
 	return status;
 }
 
-static char bus_msg[MPI_MAX_PROCESSOR_NAME + 128];
+/* The command line, parsed: what main and the early start need. */
+struct args {
+	struct rf_options opt;
+	int allow_partial, local, stats, kind;
+	const char *text;
+	const char *const *files;
+	int nfiles;
+	rf_query *q;
+};
 
-/* A mapped share of a file truncated meanwhile: said, and this rank ends
- * (mpirun then ends the job: no result is printed as whole).  write(2)
- * and _exit(2) only, as a signal handler may. */
-static void on_bus(int sig)
+/* Parse argv into *g, and try the query out (probe): -1 when it can run,
+ * else the exit status, said by rank 0 (--help: 0). */
+static int parse_args(int argc, char **argv, struct args *g)
 {
-	(void)sig;
-	ssize_t w = write(2, bus_msg, strlen(bus_msg));
-	(void)w;
-	_exit(EXIT_USAGE);
+	memset(g, 0, sizeof *g);
+	struct rf_options *opt = &g->opt;
+	rf_options_init(opt);
+	/* as the command: the engine may map a file (where that is fast) and
+	 * says a file cut short under the mapping as a failed input */
+	opt->catch_sigbus = 1;
+	int say = rank == 0;
+	int mode_set = 0, a = 1;
+	const char *bad = NULL;
+	for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
+		const char *v = strchr(argv[a], '=');
+		v = v ? v + 1 : "";
+		char *end;
+		if (!strcmp(argv[a], "--")) {
+			a++;
+			break;
+		} else if (!strcmp(argv[a], "--help")) {
+			if (say)
+				fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[a], "--allow-partial")) {
+			g->allow_partial = 1;
+		} else if (!strcmp(argv[a], "--local")) {
+			g->local = 1;
+		} else if (!strcmp(argv[a], "--stats") || !strcmp(argv[a], "--stats=text")) {
+			g->stats = 1;
+		} else if (!strcmp(argv[a], "--stats=json")) {
+			g->stats = 2;
+		} else if (!strncmp(argv[a], "--format=", 9)) {
+			if (rf_format_parse(v, &opt->format) < 0 || opt->format == RF_OUT_HTML)
+				bad = "--format: table, tsv, csv, json or chart";
+		} else if (!strncmp(argv[a], "--io=", 5)) {
+			if (rf_io_parse(v, &opt->io) < 0)
+				bad = "--io: auto, mmap, uring or read";
+		} else if (!strncmp(argv[a], "--mode=", 7)) {
+			mode_set = 1;
+			if (rf_mode_parse(v, &opt->mode) < 0)
+				bad = "--mode: auto, serial, parallel, multiprocess, pipeline or async";
+		} else if (!strncmp(argv[a], "--chunk=", 8)) {
+			if (rf_parse_size(v, &chunk) < 0 || chunk < 4096 || chunk > PIECE)
+				bad = "--chunk: a size from 4K to 1G";
+		} else if (!strncmp(argv[a], "--threads=", 10)) {
+			long n = strtol(v, &end, 10);
+			if (!*v || *end || n < 1 || n > 4096)
+				bad = "--threads: a number of threads, 1 to 4096";
+			opt->threads = (int)n;
+		} else {
+			if (say)
+				fprintf(stderr, "ringflow-mpi: unknown option '%s'\n%s", argv[a], usage);
+			return EXIT_USAGE;
+		}
+		if (bad) {
+			if (say)
+				fprintf(stderr, "ringflow-mpi: '%s': %s\n%s", argv[a], bad, usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - a < 2) {
+		if (say)
+			fprintf(stderr, "ringflow-mpi: a query and the files to read (on a filesystem every rank "
+				"sees; with --local, patterns each host expands)\n%s", usage);
+		return EXIT_USAGE;
+	}
+	g->text = argv[a];
+	g->files = (const char *const *)argv + a + 1;
+	g->nfiles = argc - a - 1;
+	struct rf_query_error qerr;
+	if (rf_query_parse(g->text, &g->q, &qerr) < 0) {
+		if (say)
+			fprintf(stderr, "ringflow-mpi: query:%d: %s\n", qerr.column, qerr.message);
+		return EXIT_USAGE;
+	}
+	opt->on_message = on_message;
+	opt->query_id = g->text;
+	/* one rank a core is MPI's way (mpirun binds each rank to a core):
+	 * serial unless --mode or --threads asks for threads (then bind
+	 * ranks to more cores, as README says); auto never forks here */
+	if (!mode_set)
+		opt->mode = opt->threads ? RF_MODE_PARALLEL : RF_MODE_SERIAL;
+	g->kind = probe(g->q, opt, g->text, !g->local); /* says why not, on rank 0 */
+	if (g->kind < 0) {
+		rf_query_free(g->q);
+		g->q = NULL;
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* This rank's share, cut (by info, rank 0's sizes, unless --local) and
+ * run: what it gave in *ran, its figures in *st.  0, or -ENOMEM. */
+static int share_run(struct args *g, const struct file_info *info, struct rank_stats *st, struct ran *ran)
+{
+	struct share s;
+	*ran = (struct ran){ .fd = -1 };
+	g->opt.partial = g->kind ? RF_PARTIAL_OUT : RF_PARTIAL_PIECE;
+	int r = g->local ? local_share(&s, g->files, g->nfiles) : shared_cut(&s, g->files, g->nfiles, info);
+	if (r == 0)
+		ran->rc = run_share(g->q, &g->opt, &s, st, &ran->fd, &ran->missing, &ran->nmissing);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -934,119 +1062,40 @@ int main(int argc, char **argv)
 	int hl = 0;
 	MPI_Get_processor_name(host, &hl);
 	uint64_t t_start = now_ns();
-	/* the shares are mapped: a file cut short while they are read faults */
-	snprintf(bus_msg, sizeof bus_msg,
-		 "ringflow-mpi: rank %d on %s: an input file shrank while it was read (SIGBUS); no result\n", rank, host);
-	signal(SIGBUS, on_bus);
-
-	struct rf_options opt;
-	rf_options_init(&opt);
-	int allow_partial = 0, local = 0, stats = 0, mode_set = 0, a = 1;
-	const char *bad = NULL;
-	for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
-		const char *v = strchr(argv[a], '=');
-		v = v ? v + 1 : "";
-		char *end;
-		if (!strcmp(argv[a], "--")) {
-			a++;
-			break;
-		} else if (!strcmp(argv[a], "--help")) {
-			if (rank == 0)
-				fputs(usage, stdout);
-			MPI_Finalize();
-			return 0;
-		} else if (!strcmp(argv[a], "--allow-partial")) {
-			allow_partial = 1;
-		} else if (!strcmp(argv[a], "--local")) {
-			local = 1;
-		} else if (!strcmp(argv[a], "--stats") || !strcmp(argv[a], "--stats=text")) {
-			stats = 1;
-		} else if (!strcmp(argv[a], "--stats=json")) {
-			stats = 2;
-		} else if (!strncmp(argv[a], "--format=", 9)) {
-			if (rf_format_parse(v, &opt.format) < 0 || opt.format == RF_OUT_HTML)
-				bad = "--format: table, tsv, csv, json or chart";
-		} else if (!strncmp(argv[a], "--io=", 5)) {
-			if (rf_io_parse(v, &opt.io) < 0)
-				bad = "--io: auto, mmap, uring or read";
-		} else if (!strncmp(argv[a], "--mode=", 7)) {
-			mode_set = 1;
-			if (rf_mode_parse(v, &opt.mode) < 0)
-				bad = "--mode: auto, serial, parallel, multiprocess, pipeline or async";
-		} else if (!strncmp(argv[a], "--chunk=", 8)) {
-			if (rf_parse_size(v, &chunk) < 0 || chunk < 4096 || chunk > PIECE)
-				bad = "--chunk: a size from 4K to 1G";
-		} else if (!strncmp(argv[a], "--threads=", 10)) {
-			long n = strtol(v, &end, 10);
-			if (!*v || *end || n < 1 || n > 4096)
-				bad = "--threads: a number of threads, 1 to 4096";
-			opt.threads = (int)n;
-		} else {
-			bad = NULL;
-			if (rank == 0)
-				fprintf(stderr, "ringflow-mpi: unknown option '%s'\n%s", argv[a], usage);
-			MPI_Finalize();
-			return EXIT_USAGE;
-		}
-		if (bad) {
-			if (rank == 0)
-				fprintf(stderr, "ringflow-mpi: '%s': %s\n%s", argv[a], bad, usage);
-			MPI_Finalize();
-			return EXIT_USAGE;
-		}
+	struct args g;
+	int r = parse_args(argc, argv, &g);
+	if (r >= 0) {
+		MPI_Finalize();
+		return r;
 	}
-	if (argc - a < 2) {
+	/* rank 0's view of the files, which every rank cuts by */
+	struct file_info *info = calloc((size_t)g.nfiles + 1, sizeof *info);
+	struct rank_stats *st = calloc(1, sizeof *st), *all = rank == 0 ? calloc((size_t)ranks, sizeof *all) : NULL;
+	if (!info || !st || (rank == 0 && !all))
+		MPI_Abort(MPI_COMM_WORLD, EXIT_USAGE);
+	if (!g.local) {
 		if (rank == 0)
-			fprintf(stderr, "ringflow-mpi: a query and the files to read (on a filesystem every rank "
-				"sees; with --local, patterns each host expands)\n%s", usage);
-		MPI_Finalize();
-		return EXIT_USAGE;
+			look_at_files(g.files, g.nfiles, info);
+		MPI_Bcast(info, (int)((size_t)g.nfiles * sizeof *info), MPI_BYTE, 0, MPI_COMM_WORLD);
 	}
-	const char *text = argv[a];
-	const char *const *files = (const char *const *)argv + a + 1;
-	int nfiles = argc - a - 1;
-	rf_query *q;
-	struct rf_query_error qerr;
-	int r = rf_query_parse(text, &q, &qerr);
-	if (r < 0) {
-		if (rank == 0)
-			fprintf(stderr, "ringflow-mpi: query:%d: %s\n", qerr.column, qerr.message);
-		MPI_Finalize();
-		return EXIT_USAGE;
-	}
-	opt.on_message = on_message;
-	opt.query_id = text;
-	/* one rank a core is MPI's way (mpirun binds each rank to a core):
-	 * serial unless --mode or --threads asks for threads (then bind
-	 * ranks to more cores, as README says); auto never forks here */
-	if (!mode_set)
-		opt.mode = opt.threads ? RF_MODE_PARALLEL : RF_MODE_SERIAL;
-	int kind = probe(q, &opt, text, !local);
-	if (kind < 0) {
-		rf_query_free(q);
-		MPI_Finalize();
-		return EXIT_USAGE;
-	}
-	struct share s;
-	r = local ? local_share(&s, files, nfiles) : shared_share(&s, files, nfiles);
+	struct ran ran;
+	r = share_run(&g, info, st, &ran);
+	free(info);
 	if (r < 0) {
 		fprintf(stderr, "ringflow-mpi: rank %d on %s: %s\n", rank, host, strerror(-r));
 		MPI_Abort(MPI_COMM_WORLD, EXIT_USAGE);
 	}
-	struct rank_stats *st = calloc(1, sizeof *st), *all = rank == 0 ? calloc((size_t)ranks, sizeof *all) : NULL;
-	if (!st || (rank == 0 && !all))
-		MPI_Abort(MPI_COMM_WORLD, EXIT_USAGE);
 	snprintf(st->host, sizeof st->host, "%s", host);
-	int status = kind ? aggregate(q, &opt, &s, st, allow_partial) : records(q, &opt, &s, st, allow_partial);
-	if (stats) {
+	int status = g.kind ? aggregate(g.q, &g.opt, &ran, st, g.allow_partial) : records(&ran, st, g.allow_partial);
+	if (g.stats) {
 		MPI_Gather(st, (int)sizeof *st, MPI_BYTE, all, (int)sizeof *st, MPI_BYTE, 0, MPI_COMM_WORLD);
 		if (rank == 0)
-			print_stats(all, stats == 2, now_ns() - t_start, status);
+			print_stats(all, g.stats == 2, now_ns() - t_start, status);
 	}
 	free(st);
 	free(all);
 	free(failures);
-	rf_query_free(q);
+	rf_query_free(g.q);
 	idle_barrier();
 	MPI_Finalize();
 	return status;
