@@ -35,6 +35,10 @@ if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 fi
 # tests/mpi_netns.sh: ip netns, veth pairs and a bridge for its "hosts"
 PACKAGES="$PACKAGES iproute2"
+# tests/mpi_slurm.sh: slurmctld, slurmd, srun/salloc/sbatch and munged, run
+# by the test on its own config, ports and socket (srun --mpi=pmix loads
+# libpmix-dev's libpmix.so, which libopenmpi-dev brings)
+PACKAGES="$PACKAGES slurm-wlm munge"
 
 install_deps() {
 	missing=""
