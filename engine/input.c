@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "run.h"
 #include "executor.h"
 
@@ -63,6 +64,16 @@ void read_given_input(struct run *run, int i)
 	int fd = in->kind == RF_INPUT_FD ? in->fd : in->path && strcmp(in->path, "-") == 0 ? 0 : -1;
 	if (fd < 0)
 		run->open_as = in->path;
+	/* a byte range of what is no regular file (a FIFO would block the
+	 * open until a writer came): said before it is opened */
+	struct stat st;
+	if (in->end && stat(in->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		report_error(run, shown, -EINVAL, "a byte range is of a regular file; this is not one");
+		run->failed_inputs++;
+		if (run->rep)
+			run->rep->inputs++;
+		return;
+	}
 	run->in_fd = fd;
 	run->range_given = in->end != 0;
 	process_input_range(run, shown, in->end ? in->start : 0, in->end ? in->end : UINT64_MAX);

@@ -97,8 +97,11 @@ int rf__partial_write(struct run *run)
 	char head[ENVELOPE_SIZE];
 	uint64_t qh = query_hash(run->opt), blen = len;
 	uint64_t records = run->records + run->partial_records;
-	uint64_t rejected = run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME] +
-			    run->partial_rejected;
+	/* with --rejects the run kept them (no failure for it either): they
+	 * do not count against the whole */
+	uint64_t rejected = run->have_rejects ? 0
+			    : run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME] +
+				      run->partial_rejected;
 	uint32_t flags = run->partial_share ? FLAG_SHARE : 0;
 	memcpy(head, ENVELOPE_MAGIC, 8);
 	memcpy(head + 8, &qh, 8);
@@ -204,9 +207,14 @@ static int list_bytes(struct run *run, struct merge_list *l, const char *shown, 
 		memcpy(&records, p + 32, 8);
 		memcpy(&rejected, p + 40, 8);
 		memcpy(&sum, p + RF_ENVELOPE_SUM_AT, 8);
-		if (sum != rf__hash_bytes(p, RF_ENVELOPE_SUM_AT) || rejected > records) {
+		if (sum != rf__hash_bytes(p, RF_ENVELOPE_SUM_AT)) {
 			report_error(run, shown, -EBADMSG, "partial state%s damaged: its header checksum does not match",
 				     what);
+			return -EBADMSG;
+		}
+		if (rejected > records) {
+			report_error(run, shown, -EBADMSG, "partial state%s damaged: it says more records rejected "
+				     "than read", what);
 			return -EBADMSG;
 		}
 		if (qh != query_hash(run->opt)) {

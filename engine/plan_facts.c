@@ -83,7 +83,7 @@ int plan_run(struct run *run, const char *const *files, int nfiles)
 		int sniff = in[i].kind == RF_INPUT_REGULAR && !run->opt->decompress_off && in[i].size >= PLAN_SNIFF_MIN;
 		if (sample || sniff) {
 			int fd = open(files[i], O_RDONLY | O_CLOEXEC);
-			int pct = fd >= 0 && sample && !rf__size_lies(fd) ? rf__file_cached_percent(fd, from, in[i].size)
+			int pct = fd >= 0 && sample && !rf__size_lies(fd) ? rf__file_cached_percent(fd, from, from + in[i].size)
 									   : -1;
 			if (fd >= 0 && sniff && !ranged) /* a range is read as it is */
 				in[i].codec = rf__input_codec(&(struct rf_input_desc){ .fd = fd });

@@ -314,14 +314,17 @@ static int given_range_bad(struct run *run, const char *shown, int fd, const str
 		return 1;
 	}
 	uint64_t size = (uint64_t)st->st_size;
-	if (size < end) {
-		report_error(run, shown, -EINVAL, "the byte range %" PRIu64 "-%" PRIu64 " ends past the file's end "
-			     "(%" PRIu64 " bytes)", start, end, size);
+	int to_end = end == UINT64_MAX; /* to the end the file has now */
+	if (start > size || (!to_end && size < end)) {
+		report_error(run, shown, -EINVAL, "the byte range %" PRIu64 "-%" PRIu64 " %s past the file's end "
+			     "(%" PRIu64 " bytes)", start, to_end ? size : end, start > size ? "starts" : "ends", size);
 		return 1;
 	}
 	errno = 0;
+	if (start == end)
+		return 0; /* nothing is read of it */
 	if ((start > 0 && pread(fd, &at[0], 1, (off_t)(start - 1)) != 1) ||
-	    (end < size && end > 0 && pread(fd, &at[1], 1, (off_t)(end - 1)) != 1)) {
+	    (!to_end && end < size && end > 0 && pread(fd, &at[1], 1, (off_t)(end - 1)) != 1)) {
 		report_error(run, shown, -EIO, "%s", strerror(errno ? errno : EIO));
 		return 1;
 	}

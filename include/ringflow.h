@@ -537,8 +537,14 @@ RF_API const char *rf_strerror(int err);
  * in messages count from start.  The range must hold whole lines: start 0
  * or just after a newline, end the file's size or just after a newline,
  * else the input fails with a message, as does a file shorter than end.
- * end 0 is no range.  A range is how a program shares one file out among
- * its own workers (ringflow-mpi's ranks read theirs so).
+ * end 0 is no range (so an empty range at 0 is not one: skip it), and end
+ * UINT64_MAX is to the end the file has when the run opens it (the last
+ * range of a file that may grow meanwhile, as a log does).  A range is how
+ * a program shares one file out among its own workers (ringflow-mpi's
+ * ranks read theirs so).  A library older than these fields does not see
+ * them and reads every such input whole: check rf_version_number() against
+ * the version a program was built with (RF_VERSION_NUMBER) when it relies
+ * on ranges.
  * Descriptors, buffers and byte ranges are read in this process: a run with
  * one of them is not cut into worker processes (multiprocess and async mode
  * run serially instead, or parallel for a byte range in multiprocess mode;

@@ -245,6 +245,17 @@ check_status "serial, garbage and a good piece" $? 0
 check_status "merge, garbage and a good piece" $? 0
 check_same "merge, garbage and a good piece" "$T/got" "$T/want"
 
+# a run that kept its rejects (--rejects) does not count them against the
+# whole, as one run with --rejects only warns: the merge prints serial's
+# bytes and exits 0
+"$RINGFLOW" --rejects "$T/rej" --partial-out "$T/pbk" "$q" "$T/bad1" 2> /dev/null
+check_eq "--rejects kept them" "$(wc -l < "$T/rej")" "$(wc -l < "$T/bad1")"
+"$RINGFLOW" --rejects "$T/rej2" "$q" "$T/bad1" > "$T/want" 2> /dev/null
+check_status "serial over garbage, --rejects" $? 0
+"$RINGFLOW" merge "$q" "$T/pbk" > "$T/got" 2> "$T/err"
+check_status "merge of garbage made with --rejects" $? 0
+check_same "merge of garbage made with --rejects" "$T/got" "$T/want"
+
 # the README's GNU parallel recipe, on localhost
 if command -v parallel > /dev/null 2>&1; then
 	q='parse combined | count, p99(bytes) by status'

@@ -410,8 +410,14 @@ static void share_range(struct share *s, const char *file, uint64_t a, uint64_t 
 		r = -ESTALE; /* rank 0 saw more of it: another file, or one cut short */
 	if (r == 0 && (r = next_line(fd, a, size, &a)) == 0)
 		r = next_line(fd, b, size, &b);
-	if (r == 0 && a < b)
-		share_add(s, file, a, b, "%s:%" PRIu64 "-%" PRIu64, file, a, b);
+	if (r == 0 && a < b) {
+		int i = share_add(s, file, a, b, "%s:%" PRIu64 "-%" PRIu64, file, a, b);
+		/* the file's last range: to the end it has when read, for a log
+		 * written meanwhile may have grown past rank 0's size in the
+		 * middle of a line (a range must end after a newline) */
+		if (b == size)
+			s->in[i].end = UINT64_MAX;
+	}
 	if (r < 0) {
 		char name[PATH_MAX + 64];
 		snprintf(name, sizeof name, "%s:%" PRIu64 "-%" PRIu64, file, a, b);
@@ -700,20 +706,23 @@ static int run_share(const rf_query *q, struct rf_options *opt, struct share *s,
  * query's format (another format, binary or compressed data), as one run
  * over all the inputs judges it: each rank's share is a piece
  * (RF_PARTIAL_PIECE), which the engine does not judge alone, since the
- * other shares may be fine.  Said by rank 0, which then prints no result
- * (an empty table would look like an answer).  Every rank calls it. */
-static int every_record_rejected(const struct rank_stats *st)
+ * other shares may be fine.  Their count at rank 0 (0: not so), which
+ * then prints no result (an empty table would look like an answer).
+ * Every rank calls it. */
+static uint64_t every_record_rejected(const struct rank_stats *st)
 {
 	uint64_t mine[2] = { st->failed ? 0 : st->records, st->failed ? 0 : st->rejected_format }, sum[2] = { 0, 0 };
 	MPI_Request req;
 	MPI_Ireduce(mine, sum, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD, &req);
 	idle_wait(&req);
-	if (rank != 0 || sum[0] == 0 || sum[1] != sum[0])
-		return 0;
+	return rank == 0 && sum[0] && sum[1] == sum[0] ? sum[0] : 0;
+}
+
+static void say_rejected(uint64_t n)
+{
 	fprintf(stderr, "ringflow-mpi: every record (%" PRIu64 ") was rejected: none could be parsed by the query's "
 		"parser, or had a time for its time key (another format? binary or compressed data?); no result "
-		"printed\n", sum[0]);
-	return 1;
+		"printed\n", n);
 }
 
 /* An aggregate: this rank's partial state, merged up the tree; at rank 0
@@ -806,7 +815,7 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct ran *ran,
 		free(f), free(m), free(sb);
 	}
 	/* after the tree: a rank done early has sent its state meanwhile */
-	int rejected = every_record_rejected(st);
+	uint64_t rejected = every_record_rejected(st);
 	int status = 0;
 	if (rank == 0) {
 		if (nfail)
@@ -819,6 +828,7 @@ static int aggregate(const rf_query *q, struct rf_options *opt, struct ran *ran,
 			fprintf(stderr, "ringflow-mpi: no rank read its share; no result\n");
 			status = EXIT_USAGE;
 		} else if (rejected) {
+			say_rejected(rejected);
 			status = EXIT_USAGE;
 		} else {
 			uint64_t t0 = now_ns();
@@ -858,7 +868,7 @@ static int records(struct ran *ran, struct rank_stats *st, int allow_partial)
 		len = end > 0 ? (uint64_t)end : 0;
 		st->state_bytes = len;
 	}
-	int rejected = every_record_rejected(st);
+	uint64_t rejected = every_record_rejected(st);
 	int status = 0, go = 1;
 	char *piece = malloc(chunk);
 	if (!piece)
@@ -909,7 +919,9 @@ static int records(struct ran *ran, struct rank_stats *st, int allow_partial)
 		}
 		free(lens);
 		if (!go) {
-			if (!rejected)
+			if (rejected)
+				say_rejected(rejected);
+			else
 				fprintf(stderr, "ringflow-mpi: no records printed: what the lines above name is missing "
 					"(--allow-partial prints the rest)\n");
 			status = EXIT_USAGE;
@@ -1062,6 +1074,15 @@ int main(int argc, char **argv)
 	int hl = 0;
 	MPI_Get_processor_name(host, &hl);
 	uint64_t t_start = now_ns();
+	/* byte-range inputs: a library older than this program's header
+	 * would read every range as its whole file */
+	if (rf_version_number() < RF_VERSION_NUMBER) {
+		if (rank == 0)
+			fprintf(stderr, "ringflow-mpi: libringflow %s is older than this program (%s): install them "
+				"together\n", rf_version(), RF_VERSION_STRING);
+		MPI_Finalize();
+		return EXIT_USAGE;
+	}
 	struct args g;
 	int r = parse_args(argc, argv, &g);
 	if (r >= 0) {
