@@ -951,7 +951,7 @@ static int records(struct ran *ran, struct rank_stats *st, int allow_partial)
 	return status;
 }
 
-/* The command line, parsed: what main and the early start need. */
+/* The command line, parsed: what main needs. */
 struct args {
 	struct rf_options opt;
 	int allow_partial, local, stats, kind;
