@@ -100,8 +100,7 @@ int rf__partial_write(struct run *run)
 	/* with --rejects the run kept them (no failure for it either): they
 	 * do not count against the whole */
 	uint64_t rejected = run->have_rejects ? 0
-			    : run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME] +
-				      run->partial_rejected;
+			    : format_rejects(run) + run->partial_rejected;
 	uint32_t flags = run->partial_share ? FLAG_SHARE : 0;
 	memcpy(head, ENVELOPE_MAGIC, 8);
 	memcpy(head + 8, &qh, 8);

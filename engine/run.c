@@ -183,7 +183,7 @@ static void fill_report(struct run *run, uint64_t t0)
 {
 	struct rf_report *rep = run->rep;
 	rep->rejected = run->env.rejected;
-	rep->rejected_format = run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME];
+	rep->rejected_format = format_rejects(run);
 	rep->first_reject_line = run->env.first_reject_line;
 	if (run->env.first_reject_input)
 		rf__fit_text(rep->first_reject_input, sizeof rep->first_reject_input, run->env.first_reject_input,
@@ -423,8 +423,7 @@ static int every_record_rejected(struct run *run)
 	 * merge that writes one) covers part of the inputs, whose other parts
 	 * may be fine, while a merge that prints covers all of them (the
 	 * counts of its partials' runs, from their envelopes) */
-	uint64_t rejected = run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME] +
-			    run->partial_rejected;
+	uint64_t rejected = format_rejects(run) + run->partial_rejected;
 	/* a merge that prints judges the whole: its partials' counts */
 	if (!rejected || rejected != run->records + run->partial_records ||
 	    (run->opt->partial & ~RF_PARTIAL_MERGE) || run->opt->share_count || run->interrupted || rf__cancelled())

@@ -246,6 +246,13 @@ void read_given_input(struct run *run, int i);
 /* partial.c: partial states written, merged; a share of the inputs */
 const char *rf__partial_refusal(const rf_query *q, const struct rf_options *opt);
 int rf__partial_write(struct run *run);
+/* The run's rejects that say the input is not in the query's format (a
+ * parser's, or no time for the time key): what the every-record-rejected
+ * rule counts, and a partial carries. */
+static inline uint64_t format_rejects(const struct run *run)
+{
+	return run->env.rejected_why[RF_REJECT_PARSE] + run->env.rejected_why[RF_REJECT_TIME];
+}
 /* The partial file's envelope (partial.c has its layout): its magic, with
  * the version in the last byte, its size, where the state's length and
  * the envelope's checksum (of the bytes before it) are. */

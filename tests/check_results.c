@@ -309,6 +309,18 @@ START_TEST(test_record_input)
 }
 END_TEST
 
+/* rf_run_inputs with the output thrown away (opt->out_fd /dev/null). */
+static int run_quiet(const rf_query *q, const struct rf_input *in, struct rf_options *opt, struct rf_report *rep)
+{
+	int null = open("/dev/null", O_WRONLY);
+	ck_assert_int_ge(null, 0);
+	opt->out_fd = null;
+	int r = rf_run_inputs(q, in, 1, opt, NULL, rep);
+	close(null);
+	opt->out_fd = 1;
+	return r;
+}
+
 /* ---- byte ranges of a file (rf_input start, end) ---- */
 
 /* A file cut into byte ranges at line starts, given as ranged inputs
@@ -431,10 +443,7 @@ START_TEST(test_bad_ranges)
 		struct rf_options opt = options(RF_MODE_SERIAL);
 		struct rf_input in = { .size = sizeof in, .kind = RF_INPUT_PATH, .path = path,
 				       .start = cases[c].start, .end = cases[c].end };
-		int null = open("/dev/null", O_WRONLY);
-		opt.out_fd = null;
-		int r = rf_run_inputs(q, &in, 1, &opt, NULL, NULL);
-		close(null);
+		int r = run_quiet(q, &in, &opt, NULL);
 		ck_assert_msg(r == cases[c].want, "case %zu: %d", c, r);
 		ck_assert_msg(strstr(said, cases[c].says) != NULL, "case %zu said: %s", c, said);
 	}
@@ -448,10 +457,7 @@ START_TEST(test_bad_ranges)
 	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), -EINVAL);
 	ck_assert_msg(strstr(said, "standard input") != NULL, "said: %s", said);
 	in = (struct rf_input){ .size = sizeof in, .kind = RF_INPUT_PATH, .path = dir, .end = 4 };
-	opt.out_fd = open("/dev/null", O_WRONLY);
-	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), 1);
-	close(opt.out_fd);
-	opt.out_fd = 1;
+	ck_assert_int_eq(run_quiet(q, &in, &opt, NULL), 1);
 	/* a parser that reads each input's first lines (csv's header): a
 	 * range past the start lacks them */
 	rf_query *cq = query("parse csv | count");
@@ -460,10 +466,7 @@ START_TEST(test_bad_ranges)
 	ck_assert_msg(strstr(said, "lacks") != NULL, "said: %s", said);
 	/* from the start it has them */
 	in.start = 0;
-	int null = open("/dev/null", O_WRONLY);
-	opt.out_fd = null;
-	ck_assert_int_eq(rf_run_inputs(cq, &in, 1, &opt, NULL, NULL), 0);
-	close(null);
+	ck_assert_int_eq(run_quiet(cq, &in, &opt, NULL), 0);
 	rf_query_free(cq);
 	/* an empty range at the end; to the end (UINT64_MAX) from a line
 	 * start; from past the end; of a FIFO (said, not waited on) */
@@ -478,10 +481,7 @@ START_TEST(test_bad_ranges)
 		opt = options(RF_MODE_SERIAL);
 		in = (struct rf_input){ .size = sizeof in, .kind = RF_INPUT_PATH, .path = path, .start = more[c].start,
 					.end = more[c].end };
-		null = open("/dev/null", O_WRONLY);
-		opt.out_fd = null;
-		int r = rf_run_inputs(q, &in, 1, &opt, NULL, &rep);
-		close(null);
+		int r = run_quiet(q, &in, &opt, &rep);
 		ck_assert_msg(r == more[c].want, "more %zu: %d (%s)", c, r, said);
 		if (more[c].records >= 0)
 			ck_assert_msg(rep.records == (uint64_t)more[c].records, "more %zu: %llu records", c,
@@ -494,10 +494,7 @@ START_TEST(test_bad_ranges)
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
 	opt = options(RF_MODE_SERIAL);
 	in = (struct rf_input){ .size = sizeof in, .kind = RF_INPUT_PATH, .path = fifo, .start = 0, .end = 10 };
-	null = open("/dev/null", O_WRONLY);
-	opt.out_fd = null;
-	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, NULL), 1);
-	close(null);
+	ck_assert_int_eq(run_quiet(q, &in, &opt, NULL), 1);
 	ck_assert_msg(strstr(said, "not one") != NULL, "said: %s", said);
 	unlink(fifo);
 	/* a program built before start and end passes a smaller size: what
@@ -514,10 +511,7 @@ START_TEST(test_bad_ranges)
 	struct rf_report rep;
 	rf_report_init(&rep);
 	opt = options(RF_MODE_SERIAL);
-	null = open("/dev/null", O_WRONLY);
-	opt.out_fd = null;
-	ck_assert_int_eq(rf_run_inputs(q, &old.in, 1, &opt, NULL, &rep), 0);
-	close(null);
+	ck_assert_int_eq(run_quiet(q, &old.in, &opt, &rep), 0);
 	ck_assert_uint_eq(rep.records, 3);
 	rf_query_free(q);
 	unlink(path);
@@ -556,10 +550,7 @@ START_TEST(test_range_residency)
 	struct rf_input in = { .size = sizeof in, .kind = RF_INPUT_PATH, .path = path, .start = half, .end = size };
 	struct rf_report rep;
 	rf_report_init(&rep);
-	int null = open("/dev/null", O_WRONLY);
-	opt.out_fd = null;
-	ck_assert_int_eq(rf_run_inputs(q, &in, 1, &opt, NULL, &rep), 0);
-	close(null);
+	ck_assert_int_eq(run_quiet(q, &in, &opt, &rep), 0);
 	ck_assert_uint_eq(rep.records, 20 * (sizeof block / sizeof line));
 	ck_assert_msg(strstr(rep.io_reason, "100% in page cache") == NULL, "io reason: %s", rep.io_reason);
 	rf_query_free(q);
